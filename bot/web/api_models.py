@@ -288,3 +288,82 @@ class OncallShiftsPublic(PublicModel):
     from_: datetime = Field(alias="from")
     to: datetime
     shifts: list[OncallShiftPublic]
+
+
+# -- Alerts that page without an incident (issue 72, item 6): GET /api/alerts[/{alert}] ----
+AlertStateName = Literal["triggered", "acknowledged", "snoozed", "resolved"]
+
+
+class AlertGroupPublic(PublicModel):
+    """An alert of a route that pages without an incident (``action: page``): its current
+    episode (firing again once resolved starts a new one, under the same id)."""
+
+    id: int
+    title: str
+    route: str
+    severity: str | None
+    state: AlertStateName
+    policy: str | None = Field(description="The escalation policy it pages.")
+    fired_count: Count = Field(description="How many notifications of the episode said it fires.")
+    first_seen_at: datetime
+    last_seen_at: datetime
+    acknowledged_at: datetime | None
+    acknowledged_by: PersonPublic | None
+    acknowledged_via: str | None = Field(description="slack, sms, voice, ntfy or email.")
+    snoozed_until: datetime | None
+    snoozed_by: PersonPublic | None
+    resolved_at: datetime | None
+    resolved_by: PersonPublic | None = Field(
+        description="Who resolved it; null once resolved: its source said so."
+    )
+    url: str
+
+
+class AlertGroupListPublic(PublicModel):
+    """The alerts the filters keep: the open ones (latest triggered first), then the latest
+    resolved (at most 50)."""
+
+    at: datetime
+    open: list[AlertGroupPublic]
+    resolved: list[AlertGroupPublic]
+
+
+class AlertNotificationPublic(PublicModel):
+    """One notification of a page: through which method and contact (by the name people gave
+    it; never its number or address), who carried it, and what they last reported."""
+
+    method: str = Field(description="slack, ntfy (push), sms, voice or email.")
+    contact: str
+    provider: str
+    state: str = Field(
+        description="pending, sending, sent, delivered, answered, failed or cancelled."
+    )
+    due_at: datetime
+    sent_at: datetime | None
+    updated_at: datetime
+    detail: str | None = Field(description="Why it failed, in words.")
+
+
+class AlertPagePublic(PublicModel):
+    """One person paged for the alert by a level of its policy, and their notifications."""
+
+    person: PersonPublic
+    level: int | None
+    after_snooze: bool = Field(description="Paged again from level 1 after a snooze ended.")
+    started_at: datetime
+    state: str = Field(description="open, acknowledged or ended.")
+    acknowledged_at: datetime | None
+    acknowledged_via: str | None
+    notifications: list[AlertNotificationPublic]
+
+
+class AlertGroupDetailPublic(AlertGroupPublic):
+    """One alert with its history: its runbook and labels, the last escalation by hand, each
+    page and notification."""
+
+    runbook: str | None
+    labels: dict[str, str]
+    escalated_at: datetime | None
+    escalated_by: PersonPublic | None
+    escalated_level: int | None
+    pages: list[AlertPagePublic]

@@ -55,13 +55,17 @@ def render_page(
     return response
 
 
-def with_own_script(response: web.Response) -> web.Response:
+def with_own_script(response: web.Response, *, fetches: bool = False) -> web.Response:
     """The page's own inline script (carrying the page's nonce) allowed to run, and no other:
-    the draft's Print button."""
+    the draft's Print button; ``fetches``: it may fetch from this site only (the alerts'
+    worklist fetching its list again)."""
     policy = response.headers["Content-Security-Policy"]
     nonce = re.search(r"'nonce-([A-Za-z0-9_-]+)'", policy)
     if nonce:
-        response.headers["Content-Security-Policy"] = f"{policy}; script-src 'nonce-{nonce[1]}'"
+        policy = f"{policy}; script-src 'nonce-{nonce[1]}'"
+        response.headers["Content-Security-Policy"] = policy + (
+            "; connect-src 'self'" if fetches else ""
+        )
     return response
 
 

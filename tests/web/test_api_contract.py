@@ -1,11 +1,13 @@
 """The JSON API against its own OpenAPI document: every answer schemathesis provokes, with
 generated and hand-picked inputs, must match /api/openapi.json, and never be a 5xx. The
-on-call operations answer from two configured schedules."""
+on-call operations answer from two configured schedules; the alerts' from an alert that pages
+without an incident (alert 2)."""
 
 from __future__ import annotations
 
 import asyncio
 from itertools import zip_longest
+from pathlib import Path
 
 import aiohttp
 import requests
@@ -20,17 +22,24 @@ from hypothesis import HealthCheck, given, settings
 from bot.config.reading import Secret
 from emulator import SlackEmulator
 from tests.conftest import ALICE, BOB, CAROL, Warroom
-from tests.helpers.alerts import TOKEN, payload, post_alert
+from tests.helpers.alerts import TOKEN, alert, alertmanager, payload, post_alert, routes
 from tests.helpers.incidents import declare_incident, open_incident
 from tests.helpers.web_view import API_TOKEN, browser, sign_in, web_warroom
 from tests.oncall.samples import two_schedules
+from tests.paging.scenario import paging_settings
 
 BEARER = {"Authorization": f"Bearer {API_TOKEN}"}
 REFERENCES = ("INC-1", "INC-2", "INC-3", "INC-4", "INC-99", "inc-1", "INC-0", "INC-1x", "..%2f")
 SCHEDULES = ("payments", "PAYMENTS", "support", "nope", "payments.ics", "..%2f")
 OVERRIDES = ("1", "2", "999", "0", "x", "99999999999999999999", "..%2f")
+ALERTS = ("1", "2", "999", "0", "x", "99999999999999999999", "..%2f")
 # Hand-picked values of each path parameter, beside the generated ones.
-PATH_VALUES = {"reference": REFERENCES, "schedule": SCHEDULES, "override": OVERRIDES}
+PATH_VALUES = {
+    "reference": REFERENCES,
+    "schedule": SCHEDULES,
+    "override": OVERRIDES,
+    "alert": ALERTS,
+}
 
 
 async def _seed(warroom: Warroom, slack: SlackEmulator) -> None:
@@ -99,14 +108,46 @@ def _conform(base_url: str, cookies: dict[str, str]) -> int:
     return checked
 
 
+async def _seed_own_alert(warroom: Warroom) -> None:
+    """An alert of a route that pages without an incident (alert 2), Bob paged for it."""
+    fired = alertmanager("DiskFull", [alert("DiskFull", "db-1", "2026-03-03T01:58:00Z")])
+    status, answer = await post_alert(warroom.url, "alertmanager", fired)
+    assert status == 202, answer
+    await warroom.run_jobs()
+    async with (
+        aiohttp.ClientSession() as client,
+        client.get(f"{warroom.url}/api/alerts/2", headers=BEARER) as got,
+    ):
+        assert (got.status, (await got.json())["pages"][0]["person"]["id"]) == (200, BOB)
+
+
+def _page_route(tmp_path: Path) -> dict[str, object]:
+    """A page route for DiskFull (its channel made by the test), paging Bob."""
+    paging = paging_settings(
+        tmp_path,
+        {"people": {BOB: {"rules": [{"after": "0s", "notify": ["slack"]}]}}},
+        {"policies": {"disks": {"levels": [{"targets": [{"user": BOB}]}]}}},
+    )
+    del paging["oncall__schedules"], paging["web__public_url"]
+    return paging
+
+
 async def test_every_answer_matches_the_openapi_document(
-    slack: SlackEmulator, sqlite_url: str
+    slack: SlackEmulator, sqlite_url: str, tmp_path: Path
 ) -> None:
+    ops = slack.create_channel("ops-alerts", creator=ALICE, members=[slack.bot_user_id, ALICE])
+    page_route = {"name": "disks", "match": {"alertname": "DiskFull"}, "action": "page"}
     async with web_warroom(
-        slack, sqlite_url, oncall__schedules=two_schedules(), alerting__token=Secret(TOKEN)
+        slack,
+        sqlite_url,
+        oncall__schedules=two_schedules(),
+        alerting__token=Secret(TOKEN),
+        alerting__routes=routes({"routes": [{**page_route, "policy": "disks", "channel": ops.id}]}),
+        **_page_route(tmp_path),
     ) as warroom:
         await _seed(warroom, slack)
         await _seed_alert(warroom)
+        await _seed_own_alert(warroom)
         async with browser() as carol:
             await sign_in(carol, warroom, CAROL)
             cookies = {c.key: c.value for c in carol.cookie_jar}

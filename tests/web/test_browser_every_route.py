@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from bot.config import Secret
 from bot.store.db import session_scope
 from bot.store.models import StatusSubscription
 from bot.web import WEB_ROUTES
@@ -19,6 +20,7 @@ from bot.web.routing import RouteKind
 from emulator import SlackEmulator
 from tests.conftest import ALICE, Clock, Warroom
 from tests.flows.test_status_page import SMALLEST_TEXT_PX
+from tests.helpers.alerts import TOKEN, alert, alertmanager, post_alert, routes
 from tests.helpers.incidents import command, open_incident
 from tests.helpers.web_view import web_warroom
 from tests.oncall.samples import two_schedules
@@ -51,6 +53,8 @@ ADDRESSES = {
     "/oncall/people/{user}": f"/oncall/people/{ALICE}",
     "/oncall/policies/{policy}": "/oncall/policies/payments",
     "/oncall/{schedule}": "/oncall/payments",
+    "/alerts": "/alerts",
+    "/alerts/{alert}": "/alerts/1",
     "/maintenance": "/maintenance",
     "/maintenance/{window}": "/maintenance/1",
     "/api/docs": "/api/docs",
@@ -88,7 +92,10 @@ def test_every_get_route_is_a_page_checked_or_said_to_be_none() -> None:
 @asynccontextmanager
 async def filled_warroom(slack: SlackEmulator, sqlite_url: str) -> AsyncIterator[Warroom]:
     """A public SEV1 with an update, a follow-up, a public maintenance window, two schedules and
-    the payments policy, and a subscriber (for the manage page)."""
+    the payments policy, a subscriber (for the manage page), and an alert paged by that
+    policy without an incident (alert 1)."""
+    ops = slack.create_channel("ops-alerts", creator=ALICE, members=[slack.bot_user_id, ALICE])
+    page_route = {"name": "disks", "match": {"alertname": "DiskFull"}, "action": "page"}
     async with web_warroom(
         slack,
         sqlite_url,
@@ -97,7 +104,14 @@ async def filled_warroom(slack: SlackEmulator, sqlite_url: str) -> AsyncIterator
         escalation__policies=POLICIES,
         maintenance__allowed=(ALICE,),
         runtime__scheduler_interval=3600.0,
+        alerting__token=Secret(TOKEN),
+        alerting__routes=routes(
+            {"routes": [{**page_route, "policy": "payments", "channel": ops.id}]}
+        ),
     ) as warroom:
+        fired = alertmanager("DiskFull", [alert("DiskFull", "db-1", "2026-03-10T08:58:00Z")])
+        assert (await post_alert(warroom.url, "alertmanager", fired))[0] == 202
+        await warroom.run_jobs()
         channel = await open_incident(warroom, "Checkout returns 500s")
         await command(warroom, channel, "sev 1")
         await command(warroom, channel, "public Payments, Card terminals")

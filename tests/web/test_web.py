@@ -338,7 +338,13 @@ async def test_with_sign_in_off_every_route_is_answered_as_its_kind_says(
     trackers = Settings.from_env({"WARROOM_GITHUB_WEBHOOK_SECRET": secret}).trackers
     samples = {"reference": "INC-1", "section": "fix", "source": "generic", "tracker": "github"}
     samples |= {"schedule": "payments-primary", "user": "U0ALICE", "override": "1"}
-    samples |= {"window": "1", "name": "nightly-export", "suggestion": "1", "token": "x" * 43}
+    samples |= {
+        "window": "1",
+        "alert": "1",
+        "name": "nightly-export",
+        "suggestion": "1",
+        "token": "x" * 43,
+    }
     samples |= {"item": "1", "policy": "payments", "note": "1"}
     public = {"Host": "warroom.example.com"}
     async with (

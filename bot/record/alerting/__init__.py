@@ -10,6 +10,10 @@ arrive on are ``bot.web.alerting.webhooks``; ``warroom alerts`` is ``bot.admin.a
 - ``attaching``: an alert of its own made an incident's: its alerts, its history as entries.
 - ``heartbeats``: the heartbeats file, and each heartbeat's last check-in and open miss.
 - ``maintenance``: maintenance windows, and which alerts they silenced.
+- ``worklist``: alerts as the web view, the API and the agents read them: the list (open
+  first), one alert with its pages and their notifications.
+- ``load``: on-call load for Insights: alerts per route per week, after-hours pages per
+  person, time to acknowledge, noise.
 
 May import: ``bot.basics``, ``bot.store`` and the record's own modules (``bot/record/*.py``).
 No other domain of the record: this one is first in the order.

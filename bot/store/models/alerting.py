@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Integer, Text, UniqueConstraint
+from sqlalchemy import JSON, Index, Integer, Text, UniqueConstraint
 from sqlmodel import Column, Field, SQLModel
 
 from bot.store.columns import (
@@ -42,7 +42,12 @@ class AlertGroup(SQLModel, table=True):
     """
 
     __tablename__ = "alert_group"
-    __table_args__ = (UniqueConstraint("source", "key_hash", name="uq_alert_group_key"),)
+    __table_args__ = (
+        UniqueConstraint("source", "key_hash", name="uq_alert_group_key"),
+        # The alerts' worklist: open ones by trigger time, the latest resolved (0069).
+        Index("ix_alert_group_state_triggered", "state", "triggered_at"),
+        Index("ix_alert_group_state_resolved", "state", "resolved_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     source: str

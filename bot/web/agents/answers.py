@@ -10,6 +10,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.web.api_models import (
+    AlertGroupDetailPublic,
+    AlertGroupListPublic,
+    AlertGroupPublic,
     IncidentListPublic,
     IncidentPublic,
     IncidentSummaryPublic,
@@ -138,6 +141,30 @@ class FollowUpAnswer(Linked):
     overdue: bool
     incident: str
     incident_title: str
+
+
+AlertUrl = Annotated[
+    str, Field(description="The alert's page in the web view (absolute with a public URL).")
+]
+
+
+class AlertAnswer(AlertGroupPublic):
+    """An alert of a list, as the API's list gives it, times in the team's zone."""
+
+    web_url: AlertUrl
+
+
+class AlertListAnswer(AlertGroupListPublic):
+    """The open alerts, then the latest resolved, each with its page's link."""
+
+    open: list[AlertAnswer]  # type: ignore[assignment]
+    resolved: list[AlertAnswer]  # type: ignore[assignment]
+
+
+class AlertDetailAnswer(AlertGroupDetailPublic):
+    """One alert with its pages and notifications, as the API gives it, with its link."""
+
+    web_url: AlertUrl
 
 
 class FollowUpsAnswer(Answer):

@@ -17,11 +17,14 @@ from mcp_types import ToolAnnotations
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.basics.numbers import DATABASE_ID_MAX
 from bot.record.agents.tokens import Caller, take_call
 from bot.store.columns import utcnow
 from bot.store.db import session_scope
 from bot.store.models import SEVERITIES, TimelineKind
 from bot.web.agents.answers import (
+    AlertDetailAnswer,
+    AlertListAnswer,
     FindingAnswer,
     FollowUpsAnswer,
     IncidentAnswer,
@@ -35,6 +38,7 @@ from bot.web.agents.answers import (
 )
 from bot.web.agents.tools import PROPOSAL_MAX_SENTENCES, TIMELINE_PAGE_MAX, ToolRefused, Tools
 from bot.web.agents.usage import Usage
+from bot.web.api_models import AlertStateName
 from bot.web.filters import PER_PAGE_MAX, STATUSES, ReviewName
 
 log = logging.getLogger(__name__)
@@ -43,7 +47,8 @@ AnswerT = TypeVar("AnswerT", bound=BaseModel)
 INSTRUCTIONS = (
     "warroom keeps the record of incidents: what was said and decided, when, by whom, who is "
     "on call. Read with list_incidents, get_incident, get_timeline (entries cite as E42), "
-    "get_postmortem, who_is_on_call, get_schedule, list_follow_ups and related_incidents. "
+    "get_postmortem, who_is_on_call, get_schedule, list_follow_ups, related_incidents, and "
+    "list_alerts and get_alert (alerts that page without an incident). "
     "propose_finding offers sentences for a section of the postmortem draft, each citing the "
     "entries it rests on, and propose_timeline_note a timeline entry at a time: warroom checks "
     "each one as it checks its model's, and a person accepts what is kept. Nothing here "
@@ -278,6 +283,35 @@ def build_server(
             FollowUpsAnswer,
             lambda c: tools.list_follow_ups(c, owner=owner, overdue_only=overdue),
         )
+
+    @server.tool(annotations=_READS)
+    async def list_alerts(
+        ctx: Context,
+        route: Annotated[Word | None, Field(description="Only this route's alerts.")] = None,
+        state: Annotated[
+            AlertStateName | None, Field(description="Only alerts in this state.")
+        ] = None,
+        paged: Annotated[
+            Word | None, Field(description="Only alerts paged to this Slack user id.")
+        ] = None,
+    ) -> AlertListAnswer:
+        """Alerts that page without an incident: the open ones (latest first), then the 50
+        latest resolved, each with its state, count, who acknowledged and its link."""
+        return await call(
+            ctx,
+            "list_alerts",
+            AlertListAnswer,
+            lambda c: tools.list_alerts(c, route=route, state=state, paged=paged),
+        )
+
+    @server.tool(annotations=_READS)
+    async def get_alert(
+        ctx: Context,
+        alert: Annotated[int, Field(ge=1, le=DATABASE_ID_MAX, description="The alert's id.")],
+    ) -> AlertDetailAnswer:
+        """One alert: its header, runbook and labels, and its history: each page (person,
+        level) and notification (method, provider, delivery state and time)."""
+        return await call(ctx, "get_alert", AlertDetailAnswer, lambda c: tools.get_alert(c, alert))
 
     @server.tool(annotations=_READS)
     async def related_incidents(

@@ -31,6 +31,7 @@ from bot.record.postmortem.draft import zone_named
 from bot.record.postmortem.suggestions import SECTIONS, Sentence
 from bot.store.db import session_scope
 from bot.store.models import Incident
+from bot.web.alerting.api import AlertAsked, alert_detail, alert_filters, alert_list
 from bot.web.api.operations import incident_answer, incident_list, people_of, postmortem_review
 from bot.web.context import WebContext
 from bot.web.filters import FilterError, parse_filters
@@ -250,6 +251,35 @@ class Tools:
                 )
             )
         return {"at": _moment(now, None), "items": items}
+
+    async def list_alerts(
+        self, caller: Caller, *, route: str | None, state: str | None, paged: str | None
+    ) -> dict[str, Any]:
+        """The alerts of page routes: the open ones, then the latest resolved."""
+        asked = {"route": route or "", "state": state or "", "paged": paged or ""}
+        try:
+            filters = alert_filters(asked)
+        except AlertAsked as refused:
+            raise ToolRefused(str(refused)) from None
+        listed = await alert_list(self.web, await self.viewer(caller), filters)
+        zone = zone_named(self.web.settings.incidents.timezone)
+        answer = _in_zone(listed, zone)
+        for item in (*answer["open"], *answer["resolved"]):
+            item["web_url"] = self._alert_url(item["id"])
+        return answer
+
+    async def get_alert(self, caller: Caller, alert: int) -> dict[str, Any]:
+        """One alert with its pages and their notifications."""
+        try:
+            detail = await alert_detail(self.web, await self.viewer(caller), str(alert))
+        except AlertAsked as refused:
+            raise ToolRefused(str(refused)) from None
+        answer = _in_zone(detail, zone_named(self.web.settings.incidents.timezone))
+        answer["web_url"] = self._alert_url(alert)
+        return answer
+
+    def _alert_url(self, alert: int) -> str:
+        return f"{self.web.settings.web.public_url.rstrip('/')}/alerts/{alert}"
 
     async def related_incidents(
         self,

@@ -1,4 +1,5 @@
-"""The JSON API under /api/: incidents, one incident with its timeline, the postmortem.
+"""The JSON API under /api/: incidents, one incident with its timeline, the postmortem (and
+the on-call and alerts operations of their domains).
 
 Each handler answers one of the models of bot/web/api_models.py; ``OPERATIONS`` at the end
 lists the routes, and the OpenAPI document at /api/openapi.json is generated from that table
@@ -30,6 +31,7 @@ from bot.record.postmortem.review import review_of
 from bot.record.postmortem.writing import WrittenDraft
 from bot.store.db import session_scope
 from bot.store.models import Alert, Incident, Milestone
+from bot.web.alerting.api import ALERT_OPERATIONS
 from bot.web.api_answers import api_caller, api_error, json_answer, person_public
 from bot.web.api_models import (
     ActionPublic,
@@ -362,6 +364,7 @@ OPERATIONS = (
         },
     ),
     *ONCALL_OPERATIONS,
+    *ALERT_OPERATIONS,
 )
 
 

@@ -184,6 +184,7 @@ async def incident_list(request: web.Request) -> web.Response:
         now=now,
         # The signed-in person's own zone; else each incident's (None).
         zone=await own_zone(web_, viewer),
+        team_zone=web_.settings.incidents.timezone,  # the "as of" time's, with no own zone
         statuses=STATUSES,
         severities=SEVERITIES,
         reviews=REVIEWS,

@@ -1,5 +1,6 @@
 """GET /insights: the headline numbers of a period against the previous one, the Paging panel
-(the last 7 and 30 days of pages, and the latest drill), then the charts and tables, every one
+(the last 7 and 30 days of pages, and the latest drill), on-call load for the workspace's
+members (bot/record/alerting/load.py), then the charts and tables, every one
 of them over the period and severities the filters chose.
 
 The filters are GET parameters, so a view can be bookmarked and shared:
@@ -21,9 +22,11 @@ from aiohttp import web
 from dateutil import tz
 from multidict import MultiDict
 
+from bot.record.alerting.load import oncall_load
 from bot.record.incident_queries import IncidentQuery
 from bot.record.insights import Period, load_insights
 from bot.record.paging.service import paging_figures
+from bot.record.people import known_names
 from bot.record.postmortem.figures import figures_of
 from bot.store.db import session_scope
 from bot.store.models import SEVERITIES
@@ -169,6 +172,16 @@ async def insights_page(request: web.Request) -> web.Response:
             period=filters.period,
         )
         paging = await paging_figures(session, now=now)
+        # On-call load: the workspace's members only (who was paged, and when).
+        load = None
+        if not viewer.guest:
+            load = await oncall_load(
+                session,
+                since=_utc(filters.period.start, zone),
+                until=min(now, _utc(filters.period.end, zone)),
+                zone=zone,
+            )
+        load_names = await known_names(session, [p.user_id for p in load.people] if load else [])
     # Hours on call over the same days, up to now (the rota's future is not hours worked):
     # the last 30, 90 or 365 days to this hour; or the days of a range.
     until = min(now, _utc(filters.period.end, zone))
@@ -188,6 +201,8 @@ async def insights_page(request: web.Request) -> web.Response:
         severities=SEVERITIES,
         charts=render_insight_charts(web_.services.renderer, insights),
         paging=paging,
+        load=load,
+        load_names=load_names,
         oncall_days=oncall.days,
         oncall_charts=render_hours_charts(
             web_.services.renderer, oncall.schedules, oncall.names, oncall.days

@@ -1,0 +1,177 @@
+"""Alerts as the web view, the API and the agents read them: the worklist (open first, then
+the latest resolved) and one alert with its pages and their notifications.
+
+Only the groups of ``page`` routes are alerts of their own (their ``state`` is set); the
+groups of other routes belong to incidents and are not listed. Every query is bounded: the
+open alerts and the resolved ones each by a limit, one alert's pages by its episode.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import ColumnElement
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.record.alerting.alerts import OPEN_STATES, RESOLVED
+from bot.store.models import AlertGroup, Notification, PersonPage
+
+STATES = (*OPEN_STATES, RESOLVED)
+# The most alerts a list shows: every open one up to OPEN_MAX, then the latest resolved.
+OPEN_MAX = 200
+RESOLVED_MAX = 50
+
+
+@dataclass(frozen=True)
+class AlertFilters:
+    """What the worklist keeps: one route, one state, the alerts paged to one person."""
+
+    route: str | None = None
+    state: str | None = None  # one of STATES
+    paged: str | None = None  # a Slack user id: alerts any of whose pages went to them
+
+
+@dataclass(frozen=True)
+class AlertList:
+    """The open alerts (latest triggered first), then the latest resolved."""
+
+    open: list[AlertGroup]
+    resolved: list[AlertGroup]
+
+    @property
+    def people(self) -> set[str]:
+        """Everyone the rows name (who acknowledged, snoozed, resolved)."""
+        return {
+            user
+            for group in (*self.open, *self.resolved)
+            for user in (group.acknowledged_by, group.snoozed_by, group.resolved_by)
+            if user
+        }
+
+
+async def list_alerts(
+    session: AsyncSession,
+    filters: AlertFilters,
+    *,
+    open_max: int = OPEN_MAX,
+    resolved_max: int = RESOLVED_MAX,
+) -> AlertList:
+    """The alerts the filters keep: open first, then the latest resolved (two bounded
+    queries on ``alert_group``'s state index)."""
+    kept: list[ColumnElement[bool]] = []
+    if filters.route is not None:
+        kept.append(col(AlertGroup.route) == filters.route)
+    if filters.paged is not None:
+        paged = select(col(PersonPage.alert_group_id)).where(
+            col(PersonPage.user_id) == filters.paged, col(PersonPage.alert_group_id).is_not(None)
+        )
+        kept.append(col(AlertGroup.id).in_(paged))
+    wanted = (filters.state,) if filters.state else STATES
+    opened: Sequence[AlertGroup] = []
+    resolved: Sequence[AlertGroup] = []
+    open_states = [state for state in wanted if state in OPEN_STATES]
+    if open_states:
+        statement = (
+            select(AlertGroup)
+            .where(col(AlertGroup.state).in_(open_states), *kept)
+            .order_by(col(AlertGroup.triggered_at).desc(), col(AlertGroup.id).desc())
+            .limit(open_max)
+        )
+        opened = (await session.exec(statement)).all()
+    if RESOLVED in wanted:
+        statement = (
+            select(AlertGroup)
+            .where(col(AlertGroup.state) == RESOLVED, *kept)
+            .order_by(col(AlertGroup.resolved_at).desc(), col(AlertGroup.id).desc())
+            .limit(resolved_max)
+        )
+        resolved = (await session.exec(statement)).all()
+    return AlertList(list(opened), list(resolved))
+
+
+@dataclass(frozen=True)
+class PageRecord:
+    """One person's page for the alert, its level, and its notifications in the order due."""
+
+    page: PersonPage
+    level: int | None  # the policy's level that paged them
+    again: bool  # paged again from level 1 after a snooze ended
+    notifications: list[Notification] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class AlertRecord:
+    """One alert (its group's current episode) with its pages and their notifications."""
+
+    group: AlertGroup
+    pages: list[PageRecord]
+
+    @property
+    def people(self) -> set[str]:
+        """Everyone the record names: paged, acknowledged, snoozed, escalated, resolved."""
+        group = self.group
+        acted = (
+            group.acknowledged_by,
+            group.snoozed_by,
+            group.escalated_by,
+            group.resolved_by,
+        )
+        users = {
+            user for each in self.pages for user in (each.page.user_id, each.page.acknowledged_by)
+        }
+        return {user for user in (*users, *acted) if user}
+
+
+# The most pages one alert's record reads (a policy's levels times their people, repeated).
+PAGES_MAX = 500
+
+
+async def alert_record(session: AsyncSession, alert_id: int) -> AlertRecord | None:
+    """The alert with that id and its current episode's pages; None when there is no such
+    alert of a ``page`` route."""
+    group = await session.get(AlertGroup, alert_id)
+    if group is None or group.state is None:
+        return None
+    pages = (
+        await session.exec(
+            select(PersonPage)
+            .where(
+                col(PersonPage.alert_group_id) == alert_id,
+                col(PersonPage.alert_step).startswith(f"{group.episode}:"),
+            )
+            .order_by(col(PersonPage.started_at), col(PersonPage.id))
+            .limit(PAGES_MAX)
+        )
+    ).all()
+    ids = [page.id for page in pages if page.id is not None]
+    notifications = (
+        (
+            await session.exec(
+                select(Notification)
+                .where(col(Notification.page_id).in_(ids))
+                .order_by(col(Notification.due_at), col(Notification.id))
+            )
+        ).all()
+        if ids
+        else []
+    )
+    by_page: dict[int, list[Notification]] = {}
+    for notification in notifications:
+        by_page.setdefault(notification.page_id, []).append(notification)
+    return AlertRecord(
+        group,
+        [
+            PageRecord(page, *_step(page.alert_step), by_page.get(page.id or 0, []))
+            for page in pages
+        ],
+    )
+
+
+def _step(step: str | None) -> tuple[int | None, bool]:
+    """The level of a page's step (``<episode>:[c<cycle>:]<round>:<level>``) and whether it
+    came after a snooze ended."""
+    parts = (step or "").split(":")
+    level = parts[-1] if len(parts) >= 3 else ""
+    return (int(level) if level.isdigit() else None), any(p.startswith("c") for p in parts)

@@ -1,0 +1,200 @@
+"""The alerts' pages, for the workspace's members (a guest gets 403, asked afresh as for the
+on-call pages): ``/alerts``, the worklist of the alerts of ``page`` routes (open first, then
+the latest resolved), filtered by route, state and "mine" (alerts whose pages went to the
+viewer), its list fetched again every 15 seconds by the page's own small script
+(``?part=list``: the list alone) and whole without JavaScript; ``/alerts/<id>``, one alert
+with its history: each page and notification (person, channel, provider, delivery state and
+time), acknowledgements, snooze, escalation, resolve. Numbers and addresses are never in the
+record (bot/store/models/paging.py), so never here."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+
+from bot.basics.numbers import DATABASE_ID_MAX, parse_bounded_int
+from bot.record.alerting.alerts import details_of
+from bot.record.alerting.worklist import (
+    RESOLVED_MAX,
+    STATES,
+    AlertFilters,
+    AlertRecord,
+    alert_record,
+    list_alerts,
+)
+from bot.record.paging.contacts import provider_of
+from bot.record.people import known_names
+from bot.store.db import session_scope
+from bot.web.auth import guest_viewer, viewer_and_csrf
+from bot.web.context import WebContext, web_context
+from bot.web.pages_common import guests_refused, render_page, with_own_script
+from bot.web.reading import own_zone
+from bot.web.status_page.pages import ZONE_REFUSED, viewer_zone
+from bot.web.visibility import Viewer
+
+# How often the worklist's script fetches the list again.
+REFRESH_SECONDS = 15
+_NAME_MAX = 100
+
+
+class AlertFilterRefused(ValueError):
+    """A filter that cannot be used; the message names it."""
+
+
+def parse_alert_filters(asked: Mapping[str, str], viewer_user: str | None) -> AlertFilters:
+    """The worklist's filters from a query string (``route``, ``state``, ``mine=1``)."""
+    state = (asked.get("state") or "").strip().lower() or None
+    if state is not None and state not in STATES:
+        raise AlertFilterRefused(f"Unknown state {state[:40]!r}: use one of {', '.join(STATES)}.")
+    # No NUL: PostgreSQL's text cannot hold one (no route's name has one).
+    route = (asked.get("route") or "").replace("\x00", "").strip()[:_NAME_MAX] or None
+    mine = asked.get("mine") == "1" and viewer_user is not None
+    return AlertFilters(route=route, state=state, paged=viewer_user if mine else None)
+
+
+@dataclass(frozen=True)
+class _Shown:
+    viewer: Viewer
+    csrf: str
+    zone: str
+    unknown_zone: str | None
+
+
+async def _members_only(request: web.Request) -> _Shown | web.Response:
+    """The viewer, their zone; the 403 page for a guest of the workspace."""
+    web_ = web_context(request)
+    viewer, csrf = viewer_and_csrf(request)
+    if await guest_viewer(request, viewer):
+        return guests_refused(request, "alerts_guests", viewer=viewer, csrf=csrf)
+    default_zone = await own_zone(web_, viewer) or web_.settings.incidents.timezone
+    zone, unknown = viewer_zone(request.query.get("tz"), default_zone)
+    return _Shown(viewer, csrf, zone, unknown)
+
+
+async def alerts_page(request: web.Request) -> web.Response:
+    """GET /alerts: the worklist (``?part=list``: its list alone, for the page's script)."""
+    shown = await _members_only(request)
+    if isinstance(shown, web.Response):
+        return shown
+    web_ = web_context(request)
+    try:
+        filters = parse_alert_filters(request.query, shown.viewer.user_id)
+    except AlertFilterRefused as refused:
+        return render_page(
+            request,
+            "web/error.html.j2",
+            status=400,
+            problem="bad_filter",
+            detail=str(refused),
+            viewer=shown.viewer,
+            csrf=shown.csrf,
+        )
+    async with session_scope(web_.services.engine) as session:
+        listed = await list_alerts(session, filters)
+        names = await known_names(session, listed.people)
+    context: dict[str, Any] = {
+        "listed": listed,
+        "names": names,
+        "zone": shown.zone,
+        "now": web_.services.clock(),
+        "filters": filters,
+    }
+    if request.query.get("part") == "list":
+        return render_page(request, "web/_alert_list.html.j2", **context)
+    page = render_page(
+        request,
+        "web/alerts.html.j2",
+        status=ZONE_REFUSED if shown.unknown_zone else 200,
+        viewer=shown.viewer,
+        csrf=shown.csrf,
+        unknown_zone=shown.unknown_zone,
+        routes=_route_names(web_),
+        states=STATES,
+        may_mine=shown.viewer.user_id is not None,
+        refresh_seconds=REFRESH_SECONDS,
+        resolved_max=RESOLVED_MAX,
+        **context,
+    )
+    return with_own_script(page, fetches=True)
+
+
+def _route_names(web_: WebContext) -> list[str]:
+    """The routes that page without an incident, as the routes file orders them."""
+    return [r.name for r in web_.settings.alerting.routes.routes if r.action == "page"]
+
+
+async def alert_page(request: web.Request) -> web.Response:
+    """GET /alerts/<id>: the alert's header and its history."""
+    shown = await _members_only(request)
+    if isinstance(shown, web.Response):
+        return shown
+    web_ = web_context(request)
+    number = parse_bounded_int(request.match_info["alert"], 1, DATABASE_ID_MAX)
+    async with session_scope(web_.services.engine) as session:
+        record = await alert_record(session, number) if number else None
+        if record is None:
+            return render_page(
+                request,
+                "web/error.html.j2",
+                status=404,
+                problem="no_alert",
+                viewer=shown.viewer,
+                csrf=shown.csrf,
+            )
+        route = web_.settings.alerting.routes.named(record.group.route)
+        details = await details_of(session, record.group, route)
+        names = await known_names(session, record.people)
+    return render_page(
+        request,
+        "web/alert.html.j2",
+        status=ZONE_REFUSED if shown.unknown_zone else 200,
+        viewer=shown.viewer,
+        csrf=shown.csrf,
+        record=record,
+        alert=record.group,
+        details=details,
+        history=history_of(record),
+        names=names,
+        zone=shown.zone,
+        unknown_zone=shown.unknown_zone,
+        provider_of=provider_of,
+    )
+
+
+@dataclass(frozen=True)
+class Moment:
+    """One line of an alert's history: when, what (the template words it), who, and the
+    row it is about (a page or a notification) when it is one."""
+
+    at: datetime
+    what: str  # fired | paged | notification | acknowledged | escalated | resolved
+    who: str | None = None
+    row: object | None = None
+
+
+def history_of(record: AlertRecord) -> list[Moment]:
+    """The alert's moments in time order: fired, each page and notification, acknowledged,
+    escalated, resolved (the group keeps its latest escalation; its snooze, who and until
+    when, is the header's)."""
+    group = record.group
+    moments = [Moment(group.triggered_at or group.first_seen_at, "fired")]
+    for each in record.pages:
+        moments.append(Moment(each.page.started_at, "paged", each.page.user_id, each))
+        for notification in each.notifications:
+            at = notification.sent_at or notification.updated_at or notification.due_at
+            moments.append(Moment(at, "notification", notification.user_id, notification))
+    if group.acknowledged_at:
+        moments.append(Moment(group.acknowledged_at, "acknowledged", group.acknowledged_by))
+    if group.escalated_at:
+        moments.append(Moment(group.escalated_at, "escalated", group.escalated_by))
+    if group.resolved_at:
+        moments.append(Moment(group.resolved_at, "resolved", group.resolved_by))
+    # At one time, the cause first: an escalation before the pages it made.
+    return sorted(moments, key=lambda moment: (moment.at, _ORDER.index(moment.what)))
+
+
+_ORDER = ("fired", "escalated", "paged", "notification", "acknowledged", "resolved")
