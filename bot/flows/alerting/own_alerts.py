@@ -101,6 +101,8 @@ async def start_in_hours(services: Services, job: Job) -> None:
         now = services.clock()
         await begin_paging(session, services, group, now)
         await schedule_show(session, group, now, also="hours")
+        await session.commit()
+    services.wake_jobs()
 
 
 def policy_of(services: Services, group: AlertGroup) -> Policy | None:
