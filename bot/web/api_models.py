@@ -291,7 +291,8 @@ class OncallShiftsPublic(PublicModel):
 
 
 # -- Alerts that page without an incident (issue 72, item 6): GET /api/alerts[/{alert}] ----
-AlertStateName = Literal["triggered", "acknowledged", "snoozed", "resolved"]
+AlertStateName = Literal["triggered", "acknowledged", "snoozed", "attached", "resolved"]
+UrgencyName = Literal["high", "low"]
 
 
 class AlertGroupPublic(PublicModel):
@@ -302,7 +303,18 @@ class AlertGroupPublic(PublicModel):
     title: str
     route: str
     severity: str | None
+    urgency: UrgencyName = Field(
+        description="Its route's urgency when it fired: low follows the people's low-urgency rules."
+    )
     state: AlertStateName
+    incident: str | None = Field(
+        description="The incident it was declared as or attached to (its state 'attached', "
+        "or resolved with it), e.g. INC-12."
+    )
+    incident_declared: bool | None = Field(
+        description="True: declared as that incident (Declare incident); false: attached to "
+        "one declared before (/incident alert attach)."
+    )
     policy: str | None = Field(description="The escalation policy it pages.")
     fired_count: Count = Field(description="How many notifications of the episode said it fires.")
     first_seen_at: datetime

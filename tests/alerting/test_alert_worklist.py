@@ -1,5 +1,6 @@
 """Alerts seen and measured (issue 72, item 6), over HTTP against a running warroom: the
-Alerts worklist (open first, then resolved; by route, state and "mine"; its list alone for
+Alerts worklist (open first, then resolved; each alert's urgency and, attached, its incident;
+by route, state, urgency and "mine"; its list alone for
 the page's script; an "as of" time), one alert's page with its history (each page and
 notification, who acknowledged), the JSON API's ``/api/alerts`` and ``/api/alerts/{id}``,
 the MCP tools ``list_alerts`` and ``get_alert``, and Insights' on-call load. A guest of the
@@ -27,10 +28,11 @@ from bot.store.db import session_scope
 from bot.store.models import AlertGroup
 from emulator import FakeNtfy, SlackEmulator
 from tests.agents.test_mcp_http import agent, call, refused, warroom_token
+from tests.alerting.test_alert_declare import declare_form, submit
 from tests.alerting.test_own_alerts import RUNBOOK, page_route
 from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, running_warroom
 from tests.helpers.alerts import TOKEN, alert, alertmanager, post_alert, routes
-from tests.helpers.incidents import settle
+from tests.helpers.incidents import command, open_incident, settle
 from tests.helpers.web_view import API_TOKEN, browser, sign_in, visible_text, web_settings
 from tests.paging.scenario import SCHEDULES, paging_settings
 
@@ -64,9 +66,15 @@ CONTACTS = {
 
 
 def page_routes(channel: str) -> dict[str, Any]:
-    """test_own_alerts' queues route, and a disks route paging Bob."""
+    """test_own_alerts' queues route (high urgency), and a disks route paging Bob at low
+    urgency."""
     (queues,) = page_route(channel)["routes"]
-    disks = {"name": "disks", "match": {"alertname": "DiskFull"}, "policy": "disks"}
+    disks = {
+        "name": "disks",
+        "match": {"alertname": "DiskFull"},
+        "policy": "disks",
+        "urgency": "low",
+    }
     return {"routes": [queues, {**queues, **disks, "severity": "SEV2", "runbook": None}]}
 
 
@@ -170,6 +178,12 @@ async def test_the_alerts_worklist_its_filters_and_an_alerts_history(warroom: Wa
         assert row, opened
         assert "acknowledged" in row[0] and "Tue 3 Mar 03:00 CET" in row[0]
         assert "2 times" in row[0] and "acknowledged by carol tanaka (slack)" in row[0].lower()
+        assert re.search(r"QueueLag is firing high urgency acknowledged", opened), opened
+        assert re.search(r"DiskFull is firing low urgency resolved", resolved), resolved
+        # The filter form offers each urgency, and the state 'attached'.
+        assert '<select id="urgency" name="urgency">' in html
+        assert '<option value="low">low</option>' in html
+        assert '<option value="attached">attached</option>' in html
 
         # Filters: by state, by route; "mine" for Alice (never paged) keeps nothing.
         status, html = await page(alice, f"{warroom.url}/alerts?state=resolved")
@@ -178,8 +192,15 @@ async def test_the_alerts_worklist_its_filters_and_an_alerts_history(warroom: Wa
         assert "QueueLag" in html and "DiskFull" not in html
         status, html = await page(alice, f"{warroom.url}/alerts?mine=1")
         assert "QueueLag" not in html and "DiskFull" not in html
+        status, html = await page(alice, f"{warroom.url}/alerts?urgency=low")
+        assert status == 200 and "DiskFull" in html and "QueueLag" not in html
+        assert '<option value="low" selected>low</option>' in html
+        status, html = await page(alice, f"{warroom.url}/alerts?urgency=high&state=acknowledged")
+        assert status == 200 and "QueueLag" in html and "DiskFull" not in html
         status, html = await page(alice, f"{warroom.url}/alerts?state=asleep")
         assert status == 400 and "Unknown state" in html
+        status, html = await page(alice, f"{warroom.url}/alerts?urgency=urgent")
+        assert status == 400 and "Unknown urgency &#39;urgent&#39;: use one of high, low" in html
         # What the page's script fetches: the list alone, with its "as of" time.
         status, html = await page(alice, f"{warroom.url}/alerts?part=list")
         assert status == 200 and html.lstrip().startswith('<div id="alert-list">')
@@ -189,7 +210,7 @@ async def test_the_alerts_worklist_its_filters_and_an_alerts_history(warroom: Wa
         status, html = await page(alice, f"{warroom.url}/alerts/{lag}{PARIS}")
         assert status == 200
         text = " ".join(visible_text(html.replace("<", " <")).split())
-        assert "Route queues" in text and "Fired 2 times" in text
+        assert "Urgency high Route queues" in text and "Fired 2 times" in text
         assert f'href="{RUNBOOK}"' in html
         history = text.split("History", 1)[1]
         for line in (
@@ -202,6 +223,7 @@ async def test_the_alerts_worklist_its_filters_and_an_alerts_history(warroom: Wa
         status, html = await page(alice, f"{warroom.url}/alerts/{full}{PARIS}")
         text = " ".join(visible_text(html.replace("<", " <")).split())
         assert "Resolved its source" in text and "Notification Bob" in text
+        assert "Urgency low Route disks" in text and "Attached to" not in text
         status, _ = await page(alice, f"{warroom.url}/alerts/99999")
         assert status == 404
         # The other worklists say when they were read too, in Alice's zone.
@@ -267,7 +289,18 @@ async def test_the_api_answers_the_alerts_and_their_pages(warroom: Warroom) -> N
             2,
             CAROL,
         )
-        assert [a["id"] for a in listed["resolved"]] == [full]
+        assert (item["urgency"], item["incident"], item["incident_declared"]) == (
+            "high",
+            None,
+            None,
+        )
+        assert [(a["id"], a["urgency"]) for a in listed["resolved"]] == [(full, "low")]
+        async with client.get(f"{warroom.url}/api/alerts?urgency=low", headers=BEARER) as answer:
+            low = await answer.json()
+        assert (low["open"], [a["id"] for a in low["resolved"]]) == ([], [full])
+        async with client.get(f"{warroom.url}/api/alerts?urgency=urgent", headers=BEARER) as no:
+            assert no.status == 400
+            assert (await no.json())["message"].startswith("urgency: Unknown urgency 'urgent'")
         async with client.get(f"{warroom.url}/api/alerts?paged={BOB}", headers=BEARER) as answer:
             paged = await answer.json()
         assert (paged["open"], [a["id"] for a in paged["resolved"]]) == ([], [full])
@@ -287,6 +320,70 @@ async def test_the_api_answers_the_alerts_and_their_pages(warroom: Warroom) -> N
         assert TOPIC not in str(detail)
         async with client.get(f"{warroom.url}/api/alerts/0", headers=BEARER) as answer:
             assert answer.status == 404
+
+
+async def test_an_attached_alert_links_its_incident(warroom: Warroom) -> None:
+    """Attached with ``/incident alert attach``: the worklist's 'attached' filter keeps it,
+    its row and its page link the incident, the API and MCP name it."""
+    channel = await open_incident(warroom, "Mail is slow")  # INC-1
+    await deliver(warroom, alertmanager("QueueLag", [alert("QueueLag", "worker-1", STARTED)]))
+    lag = await group_named(warroom, "QueueLag")
+    await warroom.advance(minutes=2)
+    await command(warroom, channel, f"alert attach {lag.id}")
+    async with browser() as alice:
+        await sign_in(alice, warroom, ALICE)
+        status, html = await page(alice, f"{warroom.url}/alerts?state=attached")
+        assert status == 200
+        text = " ".join(visible_text(html).split())
+        assert "QueueLag is firing high urgency attached attached to INC-1" in text, text
+        assert '<a href="/incidents/INC-1">INC-1</a>' in html
+        status, html = await page(alice, f"{warroom.url}/alerts?state=triggered")
+        assert "QueueLag" not in html
+        status, html = await page(alice, f"{warroom.url}/alerts/{lag.id}{PARIS}")
+        head = " ".join(visible_text(html.replace("<", " <")).split()).split("History", 1)[0]
+        assert "Incident Attached to INC-1 by Alice Moreau at Tue 3 Mar 03:02:00 CET" in head
+        assert 'Attached to <a href="/incidents/INC-1">INC-1</a>' in html
+    async with (
+        aiohttp.ClientSession() as client,
+        client.get(f"{warroom.url}/api/alerts/{lag.id}", headers=BEARER) as answer,
+    ):
+        detail = await answer.json()
+    assert (detail["state"], detail["incident"], detail["incident_declared"]) == (
+        "attached",
+        "INC-1",
+        False,
+    )
+    token = await warroom_token(warroom, "triage-bot", "read")
+    async with agent(warroom.url, token) as session:
+        listed = await call(session, "list_alerts", state="attached")
+        assert [(a["id"], a["incident"]) for a in listed["open"]] == [(lag.id, "INC-1")]
+
+
+async def test_an_alert_declared_as_an_incident_says_so_on_its_page(warroom: Warroom) -> None:
+    ops = warroom.slack.channel_by_name("ops-alerts")
+    assert ops is not None
+    await deliver(warroom, alertmanager("QueueLag", [alert("QueueLag", "worker-1", STARTED)]))
+    lag = await group_named(warroom, "QueueLag")
+    (message,) = ops.messages
+    await warroom.slack.click_button(
+        ops.id, message.ts, "declare_from_alert", user=ALICE, value=str(lag.id), block_id="alert"
+    )
+    await settle(warroom)
+    await submit(warroom.slack, *declare_form(warroom.slack, ALICE), ALICE)
+    await settle(warroom)
+    async with browser() as alice:
+        await sign_in(alice, warroom, ALICE)
+        status, html = await page(alice, f"{warroom.url}/alerts/{lag.id}")
+        assert status == 200
+        assert 'Declared as <a href="/incidents/INC-1">INC-1</a> by Alice Moreau' in html
+        status, html = await page(alice, f"{warroom.url}/alerts")
+        assert 'declared as</span> <a href="/incidents/INC-1">INC-1</a>' in html
+    async with (
+        aiohttp.ClientSession() as client,
+        client.get(f"{warroom.url}/api/alerts", headers=BEARER) as answer,
+    ):
+        (item,) = (await answer.json())["open"]
+    assert (item["incident"], item["incident_declared"]) == ("INC-1", True)
 
 
 async def test_guests_see_no_alerts(warroom: Warroom) -> None:
@@ -325,6 +422,10 @@ async def test_insights_measure_the_on_call_load(warroom: Warroom) -> None:
     assert "Alerts 2" in load
     assert re.search(r"Median time to acknowledge 3 ?m\w* over 1 acknowledged", load), load
     assert "Noise 100% 2 of 2 acknowledged or resolved with no incident" in load
+    # By urgency: QueueLag (high) acknowledged in 3 minutes; DiskFull (low) never was.
+    by_urgency = load.split("Median time to acknowledge, by urgency", 1)[1]
+    assert re.search(r"^ Urgency Median time to acknowledge Acknowledged high 3 ?m\w* 1 low "
+                     r"none acknowledged 0 ", by_urgency), by_urgency  # fmt: skip
     # Alerts per route per week: the week of Monday 2 March.
     assert "Week of disks queues" in load and "Mon 23 Feb 2026 0 0 Mon 2 Mar 2026 1 1" in load
     # Both pages came at 02:00 UTC: after hours for Carol in the team's zone (UTC), not for
@@ -349,6 +450,9 @@ async def test_an_agent_lists_the_alerts_and_reads_one_over_mcp(warroom: Warroom
         )
         resolved = await call(session, "list_alerts", state="resolved", route="disks")
         assert [a["id"] for a in resolved["resolved"]] == [full] and resolved["open"] == []
+        high = await call(session, "list_alerts", urgency="high")
+        assert [a["id"] for a in high["open"]] == [lag] and high["resolved"] == []
+        assert (high["open"][0]["urgency"], high["open"][0]["incident"]) == ("high", None)
         one = await call(session, "get_alert", alert=lag)
         (carols,) = one["pages"]
         assert (carols["person"]["name"], carols["notifications"][0]["method"]) == (
@@ -358,6 +462,7 @@ async def test_an_agent_lists_the_alerts_and_reads_one_over_mcp(warroom: Warroom
         assert TOPIC not in str(one)
         assert "no alert" in await refused(session, "get_alert", alert=999)
         assert "state" in await refused(session, "list_alerts", state="asleep")
+        assert "urgency" in await refused(session, "list_alerts", urgency="urgent")
         assert "route" in await refused(session, "list_alerts", route="x" * 201)
 
 

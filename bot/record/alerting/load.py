@@ -10,7 +10,9 @@ a period. One definition per figure:
   team's (``WARROOM_TIMEZONE``); the row says which.
 - **Time to acknowledge**: from an alert's trigger to its acknowledgement (the group's for its
   current episode, its pages' first for an earlier one), the median over the alerts
-  acknowledged; snoozed or resolved without one are not in it.
+  acknowledged; snoozed or resolved without one are not in it. The same median **by
+  urgency**: over the high-urgency alerts, and over the low-urgency ones (an alert's urgency
+  is its route's when it fired; an earlier episode's, its group's latest).
 - **Noise**: of the period's alerts, the share acknowledged or resolved (by a person or its
   source) and attached to no incident.
 
@@ -29,6 +31,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.record.alerting.alerts import ACKNOWLEDGED, RESOLVED
+from bot.record.alerting.routes import URGENCIES
 from bot.record.insights import Median, median
 from bot.record.people import known_zones
 from bot.store.models import AlertGroup, PersonPage
@@ -45,6 +48,7 @@ class Episode:
     triggered_at: datetime
     acknowledged_at: datetime | None
     quiet: bool  # acknowledged or resolved, attached to no incident
+    urgency: str  # high or low
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,8 @@ class OncallLoad:
     per_route: dict[str, list[int]]  # alerts per week, in ``weeks``' order, by route
     people: list[PersonLoad]  # most after-hours pages first
     acknowledge: Median
+    # The same median over each urgency's alerts, high then low.
+    acknowledge_by_urgency: dict[str, Median]
     alerts: int
     quiet: int
 
@@ -107,15 +113,24 @@ async def oncall_load(
         week = _monday(episode.triggered_at.astimezone(team_zone).date())
         if week in weeks:
             per_route.setdefault(episode.route, [0] * len(weeks))[weeks.index(week)] += 1
-    waits = [e.acknowledged_at - e.triggered_at for e in episodes if e.acknowledged_at]
     return OncallLoad(
         weeks=weeks,
         per_route=dict(sorted(per_route.items())),
         people=await _people(session, pages, zone),
-        acknowledge=Median(median(waits), len(waits)),
+        acknowledge=_to_acknowledge(episodes),
+        acknowledge_by_urgency={
+            urgency: _to_acknowledge([e for e in episodes if e.urgency == urgency])
+            for urgency in URGENCIES
+        },
         alerts=len(episodes),
         quiet=sum(e.quiet for e in episodes),
     )
+
+
+def _to_acknowledge(episodes: Sequence[Episode]) -> Median:
+    """The median time from trigger to acknowledgement over the acknowledged episodes."""
+    waits = [e.acknowledged_at - e.triggered_at for e in episodes if e.acknowledged_at]
+    return Median(median(waits), len(waits))
 
 
 def _episodes(groups: dict[int | None, AlertGroup], pages: Sequence[PersonPage]) -> list[Episode]:
@@ -138,6 +153,7 @@ def _episodes(groups: dict[int | None, AlertGroup], pages: Sequence[PersonPage])
                 group.triggered_at,
                 group.acknowledged_at,
                 ended and group.incident_id is None,
+                group.urgency,
             )
         )
     for (group_id, _), its_pages in earlier.items():
@@ -151,6 +167,7 @@ def _episodes(groups: dict[int | None, AlertGroup], pages: Sequence[PersonPage])
                 min(acknowledged) if acknowledged else None,
                 # An earlier episode resolved (a group fires again only once resolved).
                 group.incident_id is None,
+                group.urgency,
             )
         )
     return found

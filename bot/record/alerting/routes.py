@@ -61,6 +61,7 @@ from bot.store.models import SEVERITIES
 Action = Literal["open", "post", "page"]
 OnResolved = Literal["record", "monitoring"]
 Urgency = Literal["high", "low"]
+URGENCIES: tuple[Urgency, ...] = ("high", "low")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,79}$")
 _PREFIX = re.compile(r"^[a-z0-9][a-z0-9_-]{0,19}$")
 DEFAULT_TITLE = "{{ annotations.summary or labels.alertname or title or 'Alert from ' ~ source }}"
@@ -274,7 +275,7 @@ def _route(raw: object, where: str) -> Route:
 def _urgency(raw: dict[str, Any], action: str, where: str) -> dict[str, Any]:
     """A ``page`` route's ``urgency`` and ``support_hours`` (an incident is always high)."""
     urgency, hours = raw.get("urgency", "high"), raw.get("support_hours")
-    if urgency not in ("high", "low"):
+    if urgency not in URGENCIES:
         raise RouteError(f"{where}: urgency must be 'high' or 'low', got {urgency!r}")
     if action != "page" and ("urgency" in raw or hours is not None):
         raise RouteError(f"{where}: urgency and support_hours are for 'page' routes")

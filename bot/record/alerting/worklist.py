@@ -3,7 +3,8 @@ the latest resolved) and one alert with its pages and their notifications.
 
 Only the groups of ``page`` routes are alerts of their own (their ``state`` is set); the
 groups of other routes belong to incidents and are not listed. Every query is bounded: the
-open alerts and the resolved ones each by a limit, one alert's pages by its episode.
+open alerts and the resolved ones each by a limit, one alert's pages by its episode. An
+alert attached to an incident names it (``IncidentOf``: declared as it, or attached to it).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.record.alerting.alerts import OPEN_STATES, RESOLVED
-from bot.store.models import AlertGroup, Notification, PersonPage
+from bot.store.models import AlertGroup, Incident, Notification, PersonPage
 
 STATES = (*OPEN_STATES, RESOLVED)
 # The most alerts a list shows: every open one up to OPEN_MAX, then the latest resolved.
@@ -26,19 +27,63 @@ RESOLVED_MAX = 50
 
 @dataclass(frozen=True)
 class AlertFilters:
-    """What the worklist keeps: one route, one state, the alerts paged to one person."""
+    """What the worklist keeps: one route, one state, one urgency, the alerts paged to one
+    person."""
 
     route: str | None = None
     state: str | None = None  # one of STATES
+    urgency: str | None = None  # one of URGENCIES
     paged: str | None = None  # a Slack user id: alerts any of whose pages went to them
 
 
 @dataclass(frozen=True)
+class IncidentOf:
+    """The incident an alert was declared as (its Declare incident button: attached at the
+    incident's declaration) or attached to (``/incident alert attach``)."""
+
+    reference: str  # INC-n
+    declared: bool
+
+    @property
+    def url(self) -> str:
+        """The incident's page in the web view."""
+        return f"/incidents/{self.reference}"
+
+
+def incident_of(group: AlertGroup, incident: Incident) -> IncidentOf:
+    """The incident the group names, and whether it was declared from the group."""
+    return IncidentOf(incident.reference, group.attached_at == incident.declared_at)
+
+
+async def incidents_of(
+    session: AsyncSession, groups: Sequence[AlertGroup]
+) -> dict[int, IncidentOf]:
+    """The incidents the groups were declared as or attached to, by the group's id (one
+    query, for the groups that name one)."""
+    wanted = {group.incident_id for group in groups if group.incident_id is not None}
+    if not wanted:
+        return {}
+    found = {
+        incident.id: incident
+        for incident in (
+            await session.exec(select(Incident).where(col(Incident.id).in_(wanted)))
+        ).all()
+    }
+    return {
+        group.id: incident_of(group, found[group.incident_id])
+        for group in groups
+        if group.id is not None and group.incident_id in found
+    }
+
+
+@dataclass(frozen=True)
 class AlertList:
-    """The open alerts (latest triggered first), then the latest resolved."""
+    """The open alerts (latest triggered first), then the latest resolved, and the
+    incidents those attached name (by the alert's id)."""
 
     open: list[AlertGroup]
     resolved: list[AlertGroup]
+    incidents: dict[int, IncidentOf] = field(default_factory=dict)
 
     @property
     def people(self) -> set[str]:
@@ -63,6 +108,8 @@ async def list_alerts(
     kept: list[ColumnElement[bool]] = []
     if filters.route is not None:
         kept.append(col(AlertGroup.route) == filters.route)
+    if filters.urgency is not None:
+        kept.append(col(AlertGroup.urgency) == filters.urgency)
     if filters.paged is not None:
         paged = select(col(PersonPage.alert_group_id)).where(
             col(PersonPage.user_id) == filters.paged, col(PersonPage.alert_group_id).is_not(None)
@@ -88,7 +135,9 @@ async def list_alerts(
             .limit(resolved_max)
         )
         resolved = (await session.exec(statement)).all()
-    return AlertList(list(opened), list(resolved))
+    return AlertList(
+        list(opened), list(resolved), await incidents_of(session, [*opened, *resolved])
+    )
 
 
 @dataclass(frozen=True)
@@ -107,15 +156,18 @@ class AlertRecord:
 
     group: AlertGroup
     pages: list[PageRecord]
+    incident: IncidentOf | None = None  # declared as or attached to
 
     @property
     def people(self) -> set[str]:
-        """Everyone the record names: paged, acknowledged, snoozed, escalated, resolved."""
+        """Everyone the record names: paged, acknowledged, snoozed, escalated, attached,
+        resolved."""
         group = self.group
         acted = (
             group.acknowledged_by,
             group.snoozed_by,
             group.escalated_by,
+            group.attached_by,
             group.resolved_by,
         )
         users = {
@@ -166,6 +218,7 @@ async def alert_record(session: AsyncSession, alert_id: int) -> AlertRecord | No
             PageRecord(page, *_step(page.alert_step), by_page.get(page.id or 0, []))
             for page in pages
         ],
+        (await incidents_of(session, [group])).get(alert_id),
     )
 
 

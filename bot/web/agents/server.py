@@ -38,7 +38,7 @@ from bot.web.agents.answers import (
 )
 from bot.web.agents.tools import PROPOSAL_MAX_SENTENCES, TIMELINE_PAGE_MAX, ToolRefused, Tools
 from bot.web.agents.usage import Usage
-from bot.web.api_models import AlertStateName
+from bot.web.api_models import AlertStateName, UrgencyName
 from bot.web.filters import PER_PAGE_MAX, STATUSES, ReviewName
 
 log = logging.getLogger(__name__)
@@ -291,17 +291,21 @@ def build_server(
         state: Annotated[
             AlertStateName | None, Field(description="Only alerts in this state.")
         ] = None,
+        urgency: Annotated[
+            UrgencyName | None, Field(description="Only alerts of this urgency.")
+        ] = None,
         paged: Annotated[
             Word | None, Field(description="Only alerts paged to this Slack user id.")
         ] = None,
     ) -> AlertListAnswer:
         """Alerts that page without an incident: the open ones (latest first), then the 50
-        latest resolved, each with its state, count, who acknowledged and its link."""
+        latest resolved, each with its urgency, state, count, who acknowledged, the incident
+        it was declared as or attached to, and its link."""
         return await call(
             ctx,
             "list_alerts",
             AlertListAnswer,
-            lambda c: tools.list_alerts(c, route=route, state=state, paged=paged),
+            lambda c: tools.list_alerts(c, route=route, state=state, urgency=urgency, paged=paged),
         )
 
     @server.tool(annotations=_READS)

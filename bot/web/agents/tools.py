@@ -253,10 +253,21 @@ class Tools:
         return {"at": _moment(now, None), "items": items}
 
     async def list_alerts(
-        self, caller: Caller, *, route: str | None, state: str | None, paged: str | None
+        self,
+        caller: Caller,
+        *,
+        route: str | None,
+        state: str | None,
+        paged: str | None,
+        urgency: str | None = None,
     ) -> dict[str, Any]:
         """The alerts of page routes: the open ones, then the latest resolved."""
-        asked = {"route": route or "", "state": state or "", "paged": paged or ""}
+        asked = {
+            "route": route or "",
+            "state": state or "",
+            "urgency": urgency or "",
+            "paged": paged or "",
+        }
         try:
             filters = alert_filters(asked)
         except AlertAsked as refused:

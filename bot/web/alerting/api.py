@@ -1,5 +1,6 @@
 """The alerts' part of the JSON API, read only: ``GET /api/alerts`` (open first, then the
-latest resolved; ``route``, ``state``, ``paged`` filters) and ``GET /api/alerts/{alert}`` (one
+latest resolved; ``route``, ``state``, ``urgency``, ``paged`` filters; each with its urgency
+and the incident it was declared as or attached to) and ``GET /api/alerts/{alert}`` (one
 alert with its pages and notifications). Times are ISO 8601 in UTC. The workspace's members
 only, as the worklist: a guest's session gets an empty list and 404, as for on call.
 
@@ -21,6 +22,7 @@ from bot.record.alerting.alerts import details_of
 from bot.record.alerting.worklist import (
     AlertFilters,
     AlertList,
+    IncidentOf,
     PageRecord,
     alert_record,
     list_alerts,
@@ -39,6 +41,7 @@ from bot.web.api_models import (
     AlertPagePublic,
     AlertStateName,
     ErrorPublic,
+    UrgencyName,
 )
 from bot.web.context import WebContext, web_context
 from bot.web.openapi import Answer, Operation, path_parameter, query_parameters
@@ -50,6 +53,7 @@ class AlertListParameters(BaseModel):
 
     route: str | None = Field(default=None, description="Only this route's alerts.")
     state: AlertStateName | None = Field(default=None, description="Only alerts in this state.")
+    urgency: UrgencyName | None = Field(default=None, description="Only alerts of this urgency.")
     paged: str | None = Field(
         default=None,
         pattern=r"^[UWuw][A-Za-z0-9]{2,31}$",
@@ -62,14 +66,15 @@ class AlertAsked(ValueError):
 
 
 def alert_filters(asked: Mapping[str, str]) -> AlertFilters:
-    """The list's filters (``route``, ``state``, ``paged``); AlertAsked names what is wrong."""
+    """The list's filters (``route``, ``state``, ``urgency``, ``paged``); AlertAsked names
+    what is wrong."""
     paged = (asked.get("paged") or "").strip().upper()
     if paged and not USER_ID.match(paged):
         raise AlertAsked(f"paged: {paged[:40]!r} is not a Slack user id, like U024BE7LH")
     try:
         return parse_alert_filters({**asked, "mine": "1" if paged else ""}, paged or None)
     except AlertFilterRefused as refused:
-        raise AlertAsked(f"state: {refused}") from None
+        raise AlertAsked(f"{refused.field}: {refused}") from None
 
 
 async def alert_list(
@@ -84,8 +89,10 @@ async def alert_list(
             names = await known_names(session, listed.people)
     return AlertGroupListPublic(
         at=web_.services.clock(),
-        open=[_summary(group, names) for group in listed.open],
-        resolved=[_summary(group, names) for group in listed.resolved],
+        open=[_summary(group, names, listed.incidents.get(group.id or 0)) for group in listed.open],
+        resolved=[
+            _summary(group, names, listed.incidents.get(group.id or 0)) for group in listed.resolved
+        ],
     )
 
 
@@ -102,7 +109,7 @@ async def alert_detail(web_: WebContext, viewer: Viewer, asked: str) -> AlertGro
         names = await known_names(session, record.people)
     group = record.group
     return AlertGroupDetailPublic(
-        **_summary(group, names).model_dump(),
+        **_summary(group, names, record.incident).model_dump(),
         runbook=details.runbook,
         labels=details.labels,
         escalated_at=group.escalated_at,
@@ -112,14 +119,19 @@ async def alert_detail(web_: WebContext, viewer: Viewer, asked: str) -> AlertGro
     )
 
 
-def _summary(group: AlertGroup, names: dict[str, str]) -> AlertGroupPublic:
+def _summary(
+    group: AlertGroup, names: dict[str, str], incident: IncidentOf | None
+) -> AlertGroupPublic:
     assert group.id is not None and group.state is not None
     return AlertGroupPublic(
         id=group.id,
         title=group.title,
         route=group.route,
         severity=group.severity,
+        urgency=group.urgency,
         state=group.state,
+        incident=incident.reference if incident else None,
+        incident_declared=incident.declared if incident else None,
         policy=group.policy,
         fired_count=group.fired_count,
         first_seen_at=group.triggered_at or group.first_seen_at,

@@ -1,11 +1,12 @@
 """The alerts' pages, for the workspace's members (a guest gets 403, asked afresh as for the
 on-call pages): ``/alerts``, the worklist of the alerts of ``page`` routes (open first, then
-the latest resolved), filtered by route, state and "mine" (alerts whose pages went to the
-viewer), its list fetched again every 15 seconds by the page's own small script
-(``?part=list``: the list alone) and whole without JavaScript; ``/alerts/<id>``, one alert
-with its history: each page and notification (person, channel, provider, delivery state and
-time), acknowledgements, snooze, escalation, resolve. Numbers and addresses are never in the
-record (bot/store/models/paging.py), so never here."""
+the latest resolved), each with its urgency and, attached, its incident, filtered by route,
+state, urgency and "mine" (alerts whose pages went to the viewer), its list fetched again
+every 15 seconds by the page's own small script (``?part=list``: the list alone) and whole
+without JavaScript; ``/alerts/<id>``, one alert (its urgency; the incident it was declared as
+or attached to) with its history: each page and notification (person, channel, provider,
+delivery state and time), acknowledgements, snooze, escalation, resolve. Numbers and
+addresses are never in the record (bot/store/models/paging.py), so never here."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from aiohttp import web
 
 from bot.basics.numbers import DATABASE_ID_MAX, parse_bounded_int
 from bot.record.alerting.alerts import details_of
+from bot.record.alerting.routes import URGENCIES
 from bot.record.alerting.worklist import (
     RESOLVED_MAX,
     STATES,
@@ -42,18 +44,34 @@ _NAME_MAX = 100
 
 
 class AlertFilterRefused(ValueError):
-    """A filter that cannot be used; the message names it."""
+    """A filter that cannot be used: ``field`` names it, the message says why."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def parse_alert_filters(asked: Mapping[str, str], viewer_user: str | None) -> AlertFilters:
-    """The worklist's filters from a query string (``route``, ``state``, ``mine=1``)."""
-    state = (asked.get("state") or "").strip().lower() or None
-    if state is not None and state not in STATES:
-        raise AlertFilterRefused(f"Unknown state {state[:40]!r}: use one of {', '.join(STATES)}.")
+    """The worklist's filters from a query string (``route``, ``state``, ``urgency``,
+    ``mine=1``)."""
+    state = _one_of(asked, "state", STATES)
+    urgency = _one_of(asked, "urgency", URGENCIES)
     # No NUL: PostgreSQL's text cannot hold one (no route's name has one).
     route = (asked.get("route") or "").replace("\x00", "").strip()[:_NAME_MAX] or None
     mine = asked.get("mine") == "1" and viewer_user is not None
-    return AlertFilters(route=route, state=state, paged=viewer_user if mine else None)
+    return AlertFilters(
+        route=route, state=state, urgency=urgency, paged=viewer_user if mine else None
+    )
+
+
+def _one_of(asked: Mapping[str, str], field: str, allowed: tuple[str, ...]) -> str | None:
+    """The filter ``field``'s value, one of ``allowed``; None when not asked."""
+    value = (asked.get(field) or "").strip().lower() or None
+    if value is not None and value not in allowed:
+        raise AlertFilterRefused(
+            field, f"Unknown {field} {value[:40]!r}: use one of {', '.join(allowed)}."
+        )
+    return value
 
 
 @dataclass(frozen=True)
@@ -114,6 +132,7 @@ async def alerts_page(request: web.Request) -> web.Response:
         unknown_zone=shown.unknown_zone,
         routes=_route_names(web_),
         states=STATES,
+        urgencies=URGENCIES,
         may_mine=shown.viewer.user_id is not None,
         refresh_seconds=REFRESH_SECONDS,
         resolved_max=RESOLVED_MAX,
@@ -156,6 +175,7 @@ async def alert_page(request: web.Request) -> web.Response:
         csrf=shown.csrf,
         record=record,
         alert=record.group,
+        incident=record.incident,
         details=details,
         history=history_of(record),
         names=names,
