@@ -359,6 +359,34 @@ async def test_an_attached_alert_links_its_incident(warroom: Warroom) -> None:
         assert [(a["id"], a["incident"]) for a in listed["open"]] == [(lag.id, "INC-1")]
 
 
+async def test_an_alert_attached_to_a_private_incident_does_not_name_it(
+    warroom: Warroom,
+) -> None:
+    """A private incident is answered to those outside its channel as a missing one: the
+    alert attached to it shows as attached, naming no incident, on the list, its page, the
+    API and MCP (every member reads alerts)."""
+    channel = await open_incident(warroom, "--private Payroll export leaked")  # INC-1
+    await deliver(warroom, alertmanager("QueueLag", [alert("QueueLag", "worker-1", STARTED)]))
+    lag = await group_named(warroom, "QueueLag")
+    await command(warroom, channel, f"alert attach {lag.id}")
+    async with browser() as bob:
+        await sign_in(bob, warroom, BOB)
+        for address in ("/alerts?state=attached", f"/alerts/{lag.id}"):
+            status, html = await page(bob, f"{warroom.url}{address}")
+            assert status == 200 and "QueueLag" in html
+            assert "INC-1" not in html and "Payroll" not in html
+    async with (
+        aiohttp.ClientSession() as client,
+        client.get(f"{warroom.url}/api/alerts/{lag.id}", headers=BEARER) as answer,
+    ):
+        detail = await answer.json()
+    assert (detail["state"], detail["incident"]) == ("attached", None)
+    token = await warroom_token(warroom, "triage-bot", "read")
+    async with agent(warroom.url, token) as session:
+        listed = await call(session, "list_alerts", state="attached")
+        assert [(a["id"], a["incident"]) for a in listed["open"]] == [(lag.id, None)]
+
+
 async def test_an_alert_declared_as_an_incident_says_so_on_its_page(warroom: Warroom) -> None:
     ops = warroom.slack.channel_by_name("ops-alerts")
     assert ops is not None

@@ -59,14 +59,20 @@ async def incidents_of(
     session: AsyncSession, groups: Sequence[AlertGroup]
 ) -> dict[int, IncidentOf]:
     """The incidents the groups were declared as or attached to, by the group's id (one
-    query, for the groups that name one)."""
+    query, for the groups that name one). A private incident is not named: its alert shows
+    as attached to none, as a private incident is answered exactly as a missing one to those
+    not in its channel, and an alert is shown to every member."""
     wanted = {group.incident_id for group in groups if group.incident_id is not None}
     if not wanted:
         return {}
     found = {
         incident.id: incident
         for incident in (
-            await session.exec(select(Incident).where(col(Incident.id).in_(wanted)))
+            await session.exec(
+                select(Incident).where(
+                    col(Incident.id).in_(wanted), col(Incident.is_private).is_(False)
+                )
+            )
         ).all()
     }
     return {
