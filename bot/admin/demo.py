@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import tempfile
 from collections.abc import Mapping
 from contextlib import AsyncExitStack
@@ -28,6 +29,7 @@ from bot.admin.demo_agent import AGENT, agent_proposes
 from bot.admin.demo_history import ALERT as HISTORY_ALERT
 from bot.admin.demo_history import seed_history
 from bot.admin.demo_script import (
+    ALERTS_CHANNEL,
     ALICE,
     BOB,
     CAROL,
@@ -44,10 +46,10 @@ from bot.admin.demo_script import (
     DEMO_POLICIES,
     DEMO_PUBLIC_URL,
     DEMO_REPOSITORY,
-    DEMO_ROUTES,
     DEMO_ROUTING_KEY,
     DEMO_TYPES,
     DEMO_WORKFLOWS,
+    QUEUE_ALERT,
     RESOLVED_AFTER_MINUTES,
     RESOLVED_PUBLICLY,
     SCRIPT,
@@ -55,12 +57,15 @@ from bot.admin.demo_script import (
     AlertNotification,
     FixTime,
     OnCall,
+    PhoneAcknowledge,
     Played,
     PressKey,
+    QueueAlert,
     RulesOut,
     Run,
     Say,
     Story,
+    demo_routes,
 )
 from bot.app import create_app
 from bot.basics.slack_ids import (
@@ -130,11 +135,15 @@ async def run_demo(
         )
         model = await stack.enter_async_context(FakeChatModel(models={DEMO_MODEL}))
         clock = ScriptedClock(now)
+        # The checkout team's alerts channel (the bot invited), where the queue's alert goes.
+        alerts = slack.create_channel(
+            ALERTS_CHANNEL, creator=ALICE, members=[slack.bot_user_id, ALICE, BOB, CAROL]
+        )
         settings = _demo_settings(
             environ,
             slack,
             (pagerduty, ntfy, twilio),
-            workdir,
+            (workdir, alerts.id),
             github.url,
             clock.start,
             model.base_url,
@@ -172,6 +181,16 @@ async def run_demo(
         minute = 0
         for step in SCRIPT:
             minute = await _let_time_pass(runner.app, slack, clock, minute, step.minutes)
+            if isinstance(step, QueueAlert):
+                await _post_queue_alert(alerts_url, clock)
+                await _settle(runner.app, slack)
+                _say_queue_alert(slack, alerts.id, ntfy)
+                continue
+            if isinstance(step, PhoneAcknowledge):
+                await _acknowledge_on_phone(ntfy, step, f"http://127.0.0.1:{port}")
+                await _settle(runner.app, slack)
+                _say_queue_alert(slack, alerts.id, ntfy, after=step)
+                continue
             if isinstance(step, AlertNotification):
                 await _post_alert(alerts_url, step.status, clock)
                 await _settle(runner.app, slack)
@@ -329,11 +348,12 @@ def _demo_settings(
     environ: Mapping[str, str],
     slack: SlackEmulator,
     fakes: tuple[FakePagerDuty, FakeNtfy, FakeTwilio],
-    workdir: Path,
+    where: tuple[Path, str],
     github_url: str,
     start: datetime,
     model_url: str,
 ) -> Settings:
+    workdir, alerts_channel = where
     policies = workdir / "escalation-policies.yaml"
     policies.write_text(yaml.safe_dump(DEMO_POLICIES), encoding="utf-8")
     schedules = workdir / "oncall-schedules.yaml"
@@ -343,7 +363,7 @@ def _demo_settings(
     workflows = workdir / "workflows.yaml"
     workflows.write_text(yaml.safe_dump(DEMO_WORKFLOWS), encoding="utf-8")
     routes = workdir / "alert-routes.yaml"
-    routes.write_text(yaml.safe_dump(DEMO_ROUTES), encoding="utf-8")
+    routes.write_text(yaml.safe_dump(demo_routes(alerts_channel)), encoding="utf-8")
     contacts = workdir / "contacts.yaml"
     contacts.write_text(yaml.safe_dump(DEMO_CONTACTS), encoding="utf-8")
     pagerduty, ntfy, twilio = fakes
@@ -425,13 +445,20 @@ async def _post_alert(url: str, status: str, clock: ScriptedClock) -> None:
         "generatorURL": "http://prometheus.example.com/graph?g0.expr=checkout_5xx_ratio",
         "fingerprint": "d1c5f3a7e2b94c60",
     }
+    await _send_alert(url, alert)
+
+
+async def _send_alert(url: str, alert: dict[str, Any]) -> None:
+    """Post ``alert`` as Alertmanager posts its group (the v4 webhook, grouped by its name)
+    to warroom, with the bearer token."""
+    name = alert["labels"]["alertname"]
     body = {
         "version": "4",
-        "groupKey": '{}:{alertname="CheckoutErrorRate"}',
+        "groupKey": f'{{}}:{{alertname="{name}"}}',
         "truncatedAlerts": 0,
-        "status": status,
+        "status": alert["status"],
         "receiver": "warroom",
-        "groupLabels": {"alertname": "CheckoutErrorRate"},
+        "groupLabels": {"alertname": name},
         "commonLabels": alert["labels"],
         "commonAnnotations": alert["annotations"],
         "externalURL": "http://alertmanager.example.com",
@@ -444,6 +471,73 @@ async def _post_alert(url: str, status: str, clock: ScriptedClock) -> None:
     ):
         if answer.status != 202:
             raise RuntimeError(f"the alert was refused: {answer.status} {await answer.text()}")
+
+
+async def _post_queue_alert(url: str, clock: ScriptedClock) -> None:
+    """Post the checkout queue's lag alert as Alertmanager does: its route pages, at low
+    urgency, and opens no incident."""
+    print(f"\nAlertmanager posts: {QUEUE_ALERT} is firing (route checkout-queue, low urgency)")
+    labels = {"alertname": QUEUE_ALERT, "service": "checkout", "severity": "warning"}
+    alert = {
+        "status": "firing",
+        "labels": labels,
+        "annotations": {
+            "summary": "Checkout's order queue lags 4 minutes",
+            "description": "Orders wait more than 3 minutes before a worker takes them.",
+        },
+        "startsAt": clock.now.isoformat(),
+        "endsAt": "0001-01-01T00:00:00Z",
+        "generatorURL": "http://prometheus.example.com/graph?g0.expr=checkout_queue_lag",
+        "fingerprint": "7be0c2d94a1f3e85",
+    }
+    await _send_alert(url, alert)
+
+
+def _say_queue_alert(
+    slack: SlackEmulator, channel_id: str, ntfy: FakeNtfy, *, after: PhoneAcknowledge | None = None
+) -> None:
+    """What the queue's alert did: its message in the alerts channel (first its opening, then
+    how it reads once acknowledged), Carol's push, and that no incident channel was made."""
+    (message,) = slack.channels[channel_id].messages
+    shown = displayed(message.text, slack.workspace()).splitlines()
+    if after is None:
+        print(f"warroom posts in #{ALERTS_CHANNEL}: {' / '.join(shown[:2])}")
+        for push in ntfy.phone(CAROL_TOPIC):
+            buttons = ", ".join(action["label"] for action in push.actions)
+            print(f"carol's phone gets a push (priority {push.priority}): {push.title} [{buttons}]")
+        return
+    state = next((line for line in shown if "Acknowledged" in line), shown[0])
+    print(f"Its message in #{ALERTS_CHANNEL} now says: {state}")
+    made = sorted(f"#{c.name}" for c in slack.channels.values() if not c.is_im)
+    print(f"No incident for it: the channels are still {', '.join(made)}")
+
+
+async def _acknowledge_on_phone(ntfy: FakeNtfy, step: PhoneAcknowledge, local: str) -> None:
+    """The person taps the push: its link opens the alert's phone console (GET), whose
+    Acknowledge form is sent as a phone's browser sends it (POST, with the page's CSRF token
+    and the cookie of its session)."""
+    name = CAST[step.user][0]
+    push = ntfy.phone(CAROL_TOPIC)[-1]
+    assert push.click is not None
+    link = push.click.replace(DEMO_PUBLIC_URL, local, 1)
+    # The phone reaches warroom's https address; here it is the demo's port on 127.0.0.1.
+    jar = aiohttp.CookieJar(unsafe=True, treat_as_secure_origin=[local])
+    async with aiohttp.ClientSession(cookie_jar=jar) as phone:
+        async with phone.get(link) as answer:
+            page = await answer.text()
+        print(
+            f"{name} taps the push: her phone opens {DEMO_PUBLIC_URL}/ack/… (the alert's console,"
+            f" answered {answer.status})"
+        )
+        token = re.search(r'name="csrf" value="([^"]+)"', page)
+        if token is None:
+            raise RuntimeError(f"the console has no form: {page[:300]}")
+        form = {"csrf": token[1], "do": "acknowledge"}
+        async with phone.post(link, data=form) as answer:
+            page = await answer.text()
+    if "Acknowledged: the paging has stopped." not in page:
+        raise RuntimeError(f"the console did not acknowledge: {answer.status}")
+    print(f'{name} presses Acknowledge on it: "Acknowledged: the paging has stopped."')
 
 
 async def _incident_channel(slack: SlackEmulator) -> str:

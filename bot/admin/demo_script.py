@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 # The people of the scripted incident.
@@ -36,7 +37,10 @@ DEMO_POLICIES = {
                 },
                 {"targets": [{"usergroup": "dba-team"}]},
             ]
-        }
+        },
+        # The checkout queue's alerts page whoever is on call, and nobody else: they open no
+        # incident (a route with ``action: page``, DEMO_ROUTES).
+        "checkout-queue": {"levels": [{"targets": [{"schedule": CHECKOUT_SCHEDULE}]}]},
     },
     "severities": {"SEV2": "checkout-oncall"},
 }
@@ -45,19 +49,39 @@ DEMO_ALERT_TOKEN = "demo-alert-token"
 # Follow-ups are filed in a fake GitHub repository.
 DEMO_GITHUB_TOKEN = "ghp_demo000000000000000000000000000000"
 DEMO_REPOSITORY = "acme/checkout"
-# Alerts about checkout open customer-facing SEV2 incidents (which start the checkout
-# on-call policy).
-DEMO_ROUTES = {
-    "routes": [
-        {
-            "name": "checkout",
-            "match": {"service": "checkout"},
-            "severity": "SEV2",
-            "type": "customer-facing",
-            "title": "{{ annotations.summary }}",
-        }
-    ]
-}
+# The checkout team's alerts channel, where alerts that open no incident are posted.
+ALERTS_CHANNEL = "checkout-alerts"
+QUEUE_ALERT = "CheckoutQueueLag"
+
+
+def demo_routes(alerts_channel: str) -> dict[str, Any]:
+    """The team's alert routes: the checkout queue lagging pages the on-call person at low
+    urgency (push and Slack only) and opens no incident, its message in ``alerts_channel``;
+    other alerts about checkout open customer-facing SEV2 incidents (which start the checkout
+    on-call policy)."""
+    return {
+        "routes": [
+            {
+                "name": "checkout-queue",
+                "match": {"alertname": QUEUE_ALERT},
+                "action": "page",
+                "policy": "checkout-queue",
+                "channel": alerts_channel,
+                "severity": "SEV3",
+                "urgency": "low",
+                "title": "{{ annotations.summary }}",
+            },
+            {
+                "name": "checkout",
+                "match": {"service": "checkout"},
+                "severity": "SEV2",
+                "type": "customer-facing",
+                "title": "{{ annotations.summary }}",
+            },
+        ]
+    }
+
+
 # How Carol is reached when paged: her phone gets a push at once, an SMS a minute later, a
 # call a minute after that (a fake ntfy and a fake Twilio on 127.0.0.1 stand for the services).
 CAROL_PHONE = "+15555550123"
@@ -166,6 +190,23 @@ class AlertNotification:
 
 
 @dataclass(frozen=True)
+class QueueAlert:
+    """Alertmanager posts the checkout queue's lag alert (low urgency: it pages, opens no
+    incident)."""
+
+    minutes: int
+
+
+@dataclass(frozen=True)
+class PhoneAcknowledge:
+    """Someone taps the push on their phone: its link opens the alert's console, where they
+    press Acknowledge."""
+
+    minutes: int
+    user: str
+
+
+@dataclass(frozen=True)
 class OnCall:
     """Someone runs ``/oncall <text>`` in #general."""
 
@@ -202,15 +243,19 @@ class FixTime:
 
 
 # Bob is on call this week but at the dentist this morning: he hands the pager to Carol. The
-# alert opens the incident, and level 1 of the policy reaches the schedule, so Carol: her phone
-# gets the push, then the SMS, then the call, in which she presses 1. Alice takes the lead and
-# brings in the DBAs, whom Dave answers for.
+# checkout queue lags: a low-urgency alert pages Carol's phone (a push, no call), and she
+# acknowledges it on the push's console, no incident opened. Then the error rate alert opens the
+# incident, and level 1 of the policy reaches the schedule, so Carol: her phone gets the push,
+# then the SMS, then the call, in which she presses 1. Alice takes the lead and brings in the
+# DBAs, whom Dave answers for.
 # What a person does in Slack (or on the phone); the script's other steps are Alertmanager's.
 Played = Say | Run | OnCall | Acknowledge | FixTime | RulesOut | PressKey
-Step = Played | AlertNotification
+Step = Played | AlertNotification | QueueAlert | PhoneAcknowledge
 SCRIPT: list[Step] = [
     OnCall(0, ALICE, ""),
     OnCall(0, BOB, f"override @carol {CHECKOUT_SCHEDULE} now for 4h"),
+    QueueAlert(0),
+    PhoneAcknowledge(1, CAROL),
     AlertNotification(1, "firing"),
     Run(2, ALICE, "lead @alice"),
     Say(2, CAROL, "Seeing a spike in 500s on /checkout, roughly 20% of requests.", "pushpin"),

@@ -84,8 +84,39 @@ def test_the_demos_release_comes_before_its_impact_and_its_timeline_reads_in_ord
     assert _after(first, shown[-1]) < 3 * 60, shown
     # The release stated in the timeline comes before its first line's moment.
     assert _after(_minutes(release), first) < 60, (release, first)
+    _a_low_urgency_alert_is_acknowledged_from_the_phone_with_no_incident(printed, draft)
     if zone == "UTC":
         _the_getting_started_page_tells_this_run(printed, draft)
+
+
+def _a_low_urgency_alert_is_acknowledged_from_the_phone_with_no_incident(
+    printed: str, draft: str
+) -> None:
+    """Before the incident, the checkout queue's low-urgency alert (an ``action: page`` route)
+    is posted in #checkout-alerts and pages Carol's phone by push only; she opens the push's
+    console and acknowledges there (a GET, then the form's POST with its CSRF token), and no
+    incident channel is made: the incident the error rate opens next is still INC-3."""
+    before = printed.split("Alertmanager posts: CheckoutErrorRate is firing")[0]
+    assert "Alertmanager posts: CheckoutQueueLag is firing" in before, before
+    assert re.search(
+        r"warroom posts in #checkout-alerts: :rotating_light: \*SEV3 Alert: Checkout's order queue"
+        r" lags 4 minutes\* / Alert \d+ · route \*checkout-queue\* \(alertmanager\) · low urgency",
+        before,
+    ), before
+    assert (
+        "carol's phone gets a push (priority 3): SEV3 Alert: Checkout's order queue lags 4 minutes"
+        " [Acknowledge, Escalate]"
+    ) in before
+    assert "(the alert's console, answered 200)" in before
+    assert 'carol presses Acknowledge on it: "Acknowledged: the paging has stopped."' in before
+    assert re.search(
+        r"Its message in #checkout-alerts now says: \*Acknowledged\* by @Carol Tanaka \(ntfy\)",
+        before,
+    ), before
+    assert "No incident for it: the channels are still #checkout-alerts, #general" in before
+    # Low urgency: a push and a Slack DM, never an SMS or a call for it.
+    assert "SMS: SEV3" not in printed and "(low urgency): you are paged by" in printed
+    assert "# Postmortem: INC-3 Checkout page returns 500s" in draft
 
 
 def _the_getting_started_page_tells_this_run(printed: str, draft: str) -> None:
