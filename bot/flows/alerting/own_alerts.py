@@ -9,9 +9,12 @@ counts and pages nobody. Its one message in the route's channel is updated in pl
 
 Its policy runs as an incident's does, level after level while nobody acknowledges: a
 level's people are paged (bot/flows/paging/pages.py, their pages the group's), in the
-transaction that triggered the alert when the level names only people, else in an
-``alert_escalate`` job (who is on call, who is in a user group, are Slack's and the
-schedules' answers, never waited for inside a transaction).
+transaction that triggered the alert when they are known without asking Slack (people, and
+an on-call schedule's person whose guest check this process keeps:
+``escalate.known_reach``), its routing from the settings held in memory and no channel
+work before the first notification; else in an ``alert_escalate`` job (a user group's
+members, a guest check not kept: Slack's answers, never waited for inside a transaction).
+The pages of the level an alert starts count from the alert's arrival (the paging SLI).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.flows.escalation.escalate import Reach, reach_of
+from bot.flows.escalation.escalate import Reach, arrival, arrived_from, known_reach, reach_of
 from bot.flows.paging.alert_pages import escalation_jobs, schedule_show, stop_paging
 from bot.flows.paging.pages import start_alert_pages
 from bot.record.alerting import alerts
@@ -35,10 +38,17 @@ from bot.store.models import AlertGroup, Job
 log = logging.getLogger(__name__)
 
 
-async def follow(session: AsyncSession, services: Services, applied: alerts.Applied) -> None:
+async def follow(
+    session: AsyncSession,
+    services: Services,
+    applied: alerts.Applied,
+    *,
+    arrived_at: datetime | None = None,
+) -> None:
     """What a notification did to a ``page`` route's alert, in the transaction that applied
     it (the caller commits): a triggered alert's policy starts, a resolved one's stops, and
-    its message shows it."""
+    its message shows it. ``arrived_at``: when the notification's request reached warroom
+    (the policy's first pages count from it)."""
     group, event = applied.alert_group, applied.alert_event
     if group is None or event is None:
         return
@@ -48,7 +58,7 @@ async def follow(session: AsyncSession, services: Services, applied: alerts.Appl
         if policy is None:
             log.warning("alert %s: route %s names no policy configured", group.id, group.route)
         else:
-            await start_level(session, services, group, policy, 1, 1, now)
+            await start_level(session, services, group, policy, 1, 1, now, arrived_at)
     elif event == alerts.RESOLVED:
         await stop_paging(session, group, now)
     await schedule_show(session, group, now)
@@ -68,16 +78,22 @@ async def start_level(
     policy_round: int,
     number: int,
     now: datetime,
+    arrived_at: datetime | None = None,
 ) -> None:
-    """Escalate to a level now when its people are known from the file alone, else have a
-    job do it at once."""
+    """Escalate to a level now when its people are known without asking Slack (people, an
+    on-call schedule's person: ``known_reach``), else have a job do it at once.
+    ``arrived_at``: when the alert that starts it reached warroom."""
     level = policy.level(number)
     assert level is not None
-    if all(target.kind == "user" for target in level.targets):
-        reach = Reach(users=list(dict.fromkeys(target.ref for target in level.targets)))
-        await escalate_in(session, services, group, policy, policy_round, number, reach, now)
+    reach = await known_reach(session, services, level.targets)
+    if reach is not None:
+        await escalate_in(
+            session, services, group, policy, policy_round, number, reach, now, arrived_at
+        )
     else:
-        await _schedule_level(session, group, policy, policy_round, number, due_at=now)
+        await _schedule_level(
+            session, group, policy, policy_round, number, due_at=now, arrived_at=arrived_at
+        )
 
 
 async def escalate_in(
@@ -89,8 +105,10 @@ async def escalate_in(
     number: int,
     reach: Reach,
     now: datetime,
+    arrived_at: datetime | None = None,
 ) -> None:
-    """Page a level's people and schedule what follows it unanswered (caller commits)."""
+    """Page a level's people and schedule what follows it unanswered (caller commits);
+    ``arrived_at``: when the alert that started it reached warroom, if it did."""
     assert group.id is not None
     level = policy.level(number)
     assert level is not None
@@ -100,7 +118,13 @@ async def escalate_in(
     group.level_round, group.level = policy_round, number
     session.add(group)
     await start_alert_pages(
-        session, services, group_id=group.id, step=step, users=reach.users, now=now
+        session,
+        services,
+        group_id=group.id,
+        step=step,
+        users=reach.users,
+        now=now,
+        arrived_at=arrived_at,
     )
     if level.timeout is None:
         return
@@ -119,6 +143,7 @@ async def _schedule_level(
     number: int,
     *,
     due_at: datetime,
+    arrived_at: datetime | None = None,
 ) -> None:
     assert group.id is not None
     await jobs.schedule(
@@ -133,6 +158,7 @@ async def _schedule_level(
             "policy": policy.name,
             "round": policy_round,
             "level": number,
+            **arrival(arrived_at),
         },
     )
 
@@ -159,7 +185,10 @@ async def run_alert_level(services: Services, job: Job) -> None:
         ):
             return  # acknowledged or resolved since: nobody more is paged
         now = services.clock()
-        await escalate_in(session, services, group, policy, policy_round, number, reach, now)
+        arrived_at = arrived_from(details)
+        await escalate_in(
+            session, services, group, policy, policy_round, number, reach, now, arrived_at
+        )
         await schedule_show(session, group, now, also=f"level:{policy_round}:{number}")
         await session.commit()
     services.wake_jobs()

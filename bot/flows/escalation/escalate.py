@@ -23,7 +23,7 @@ from bot.basics.errors import AlreadyResolved, BotError
 from bot.clients.slack.errors import SlackFailure, SlackGone
 from bot.clients.slack.web_api import Invitation
 from bot.flows.channel import Writes, deliver_now, refresh_channel_header, say, send
-from bot.flows.oncall.handoffs import on_call_now
+from bot.flows.oncall.handoffs import on_call_kept, on_call_now
 from bot.flows.paging.pagerduty_events import follow_up_pages, schedule_page
 from bot.flows.paging.pages import start_pages, stop_pages
 from bot.flows.postmortem.posting import choose_template
@@ -252,6 +252,7 @@ async def escalate_to_level(
     policy_round: int = 1,
     reason: str = "",
     why: Why | None = None,
+    arrived_at: datetime | None = None,
 ) -> Escalation | None:
     """Escalate to one level of a policy, once per round; schedule what follows if it has a
     timeout: the next level, the policy again from level 1 (``repeat``), or saying the policy
@@ -260,7 +261,8 @@ async def escalate_to_level(
     ``requested_by`` None is the policy's own timer, which stands down when the incident is
     resolved, or when anything was acknowledged since the level before. ``reason`` is a
     person's words, ``why`` the policy's own cause as data (``Escalation.why``). None when
-    nothing was escalated.
+    nothing was escalated. ``arrived_at``: when the alert or command that started the policy
+    reached warroom (its level 1's pages count from it).
     """
     level = policy.level(number)
     assert level is not None
@@ -282,6 +284,7 @@ async def escalate_to_level(
             policy_round=policy_round,
             reason=reason,
             why=why,
+            arrived_at=arrived_at,
         )
         if escalation is None:
             return None  # another replica (or a person) escalated this level first
@@ -291,24 +294,37 @@ async def escalate_to_level(
 
 
 async def start_level_one(
-    session: AsyncSession, services: Services, incident: Incident, policy: Policy, why: Why | None
+    session: AsyncSession,
+    services: Services,
+    incident: Incident,
+    policy: Policy,
+    why: Why | None,
+    arrived_at: datetime | None = None,
 ) -> bool:
     """Escalate to level 1 of ``policy`` in the caller's transaction, the one that decided
     the policy starts (the caller commits, then wakes the job runner): its people's pages
     start and their first notifications (``after: 0s``) are written with it, due now, so
     they leave as soon as it commits, with no escalation job between. Only a level whose
-    people are known without asking Slack (users and PagerDuty services); False, and nothing
-    done, for one that names a user group or an on-call schedule (who is in it, whether they
-    are a guest: Slack's answer is never waited for inside a transaction)."""
+    people are known without asking Slack now (``known_reach``); False, and nothing done,
+    for one that names a user group, or an on-call schedule whose person this process has
+    no answer from Slack for (whether they are a guest: Slack's answer is never waited for
+    inside a transaction)."""
     level = policy.level(1)
     assert level is not None
-    if any(target.kind not in KNOWN_NOW for target in level.targets):
+    reach = await known_reach(session, services, level.targets)
+    if reach is None:
         return False
-    reach = Reach()
-    for target in level.targets:
-        _add_known(reach, target)
-    reach.users = list(dict.fromkeys(reach.users))
-    await _escalate_in(session, services, incident, policy, 1, reach, requested_by=None, why=why)
+    await _escalate_in(
+        session,
+        services,
+        incident,
+        policy,
+        1,
+        reach,
+        requested_by=None,
+        why=why,
+        arrived_at=arrived_at,
+    )
     return True
 
 
@@ -324,6 +340,7 @@ async def _escalate_in(
     policy_round: int = 1,
     reason: str = "",
     why: Why | None = None,
+    arrived_at: datetime | None = None,
 ) -> Escalation | None:
     """Record the escalation to a level and write what follows in the caller's transaction:
     PagerDuty pages, the next level's timer, bringing people in, each person's page and its
@@ -358,7 +375,7 @@ async def _escalate_in(
             session, current, policy, policy_round, number, due_at=now + level.timeout
         )
     await _schedule_bring_in(session, escalation, reach, now)
-    await start_pages(session, services, escalation, reach.users, now)
+    await start_pages(session, services, escalation, reach.users, now, arrived_at)
     return escalation
 
 
@@ -434,9 +451,11 @@ async def schedule_level(
     due_at: datetime,
     why: Why | None,
     policy_round: int = 1,
+    arrived_at: datetime | None = None,
 ) -> None:
     """Have the job runner escalate to this level of the policy at ``due_at`` (caller commits),
-    keeping why as data for the escalation it makes."""
+    keeping why as data for the escalation it makes, and when what started the policy
+    arrived (``arrived_at``, the start of a policy: its pages count from it)."""
     # The first round's keys are those timers had before policies repeated.
     which = str(number) if policy_round == 1 else f"r{policy_round}:{number}"
     await jobs.schedule(
@@ -450,8 +469,20 @@ async def schedule_level(
             "level": number,
             "round": policy_round,
             "why": dict(why) if why else None,
+            **arrival(arrived_at),
         },
     )
+
+
+def arrival(arrived_at: datetime | None) -> dict[str, str]:
+    """How a level's job keeps when what started its policy arrived (none for a timeout's)."""
+    return {"arrived_at": arrived_at.isoformat()} if arrived_at is not None else {}
+
+
+def arrived_from(payload: dict[str, Any]) -> datetime | None:
+    """``arrival``'s time again, from a level's job."""
+    kept = payload.get("arrived_at")
+    return datetime.fromisoformat(kept) if isinstance(kept, str) else None
 
 
 def timed_out(number: int, timeout: timedelta) -> WhyTimeout:
@@ -503,6 +534,40 @@ async def _schedule_bring_in(
 KNOWN_NOW = frozenset({"user", "pagerduty"})
 
 
+async def known_reach(
+    session: AsyncSession, services: Services, targets: tuple[Target, ...]
+) -> Reach | None:
+    """``reach_of`` in the caller's transaction, asking Slack nothing: people and PagerDuty
+    services from the file, an on-call schedule's people from the schedules file held in
+    memory and its stored overrides (``on_call_kept``: whether each is a guest is Slack's
+    answer this process keeps). None when a target needs Slack asked now: a user group, or
+    someone on call whom no answer is kept for (the caller has a job ask, outside any
+    transaction)."""
+    reach = Reach()
+    now = services.clock()
+    for target in targets:
+        if target.kind in KNOWN_NOW:
+            _add_known(reach, target)
+        elif target.kind == "schedule":
+            schedule = services.settings.oncall.schedules.get(target.ref)
+            if schedule is None:
+                reach.problems.append(f"{target.ref}: no such on-call schedule")
+                continue
+            named = await on_call_kept(session, services, schedule, now)
+            if named is None:
+                return None
+            _add_on_call(reach, named)
+        else:
+            return None
+    reach.users = list(dict.fromkeys(reach.users))
+    return reach
+
+
+def _add_on_call(reach: Reach, named: list[OnCall]) -> None:
+    reach.on_call += named
+    reach.users += [one.reachable for one in named if one.reachable is not None]
+
+
 def _add_known(reach: Reach, target: Target) -> None:
     if target.kind == "user":
         reach.users.append(target.ref)
@@ -525,8 +590,7 @@ async def reach_of(services: Services, targets: tuple[Target, ...]) -> Reach:
             if named is None:
                 reach.problems.append(f"{target.ref}: no such on-call schedule")
                 continue
-            reach.on_call += named
-            reach.users += [one.reachable for one in named if one.reachable is not None]
+            _add_on_call(reach, named)
         else:
             label = f"@{target.ref}"
             try:
@@ -563,6 +627,7 @@ async def run_escalation_timer(services: Services, job: Job) -> None:
         reason=payload.get("reason", ""),
         # As schedule_level kept it in the job.
         why=cast("Why | None", payload.get("why")),
+        arrived_at=arrived_from(payload),
     )
     current = await _reloaded(services, incident)
     if escalation is not None and payload["level"] == 1 and current.channel_id is not None:
