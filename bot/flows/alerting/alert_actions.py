@@ -18,7 +18,7 @@ from datetime import timedelta
 
 from bot.basics.errors import BotError
 from bot.flows.alerting.own_alerts import escalate_in, start_level
-from bot.flows.escalation.escalate import reach_of
+from bot.flows.escalation.reach import reach_of
 from bot.flows.paging.alert_pages import (
     SNOOZE_CHOICES,
     AlertUnchanged,

@@ -24,7 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.clients.slack.errors import SlackFailure
 from bot.flows.alerting import own_alerts
 from bot.flows.channel import announce, deliver_now, refresh_channel_header
-from bot.flows.escalation.escalate import arrival, arrived_from
+from bot.flows.escalation.reach import arrival, arrived_from
 from bot.flows.group_commit import BatchOutcome, GroupCommit, Pending
 from bot.flows.incident import triggers
 from bot.flows.incident.declare import by_type, open_war_room, start_policy

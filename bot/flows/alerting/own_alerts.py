@@ -24,7 +24,7 @@ from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.flows.escalation.escalate import Reach, arrival, arrived_from, known_reach, reach_of
+from bot.flows.escalation.reach import Reach, arrival, arrived_from, known_reach, reach_of
 from bot.flows.paging.alert_pages import escalation_jobs, schedule_show, stop_paging
 from bot.flows.paging.pages import start_alert_pages
 from bot.record.alerting import alerts
