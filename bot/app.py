@@ -31,7 +31,7 @@ from bot.flows.in_order import ARRIVED_KEY, CommandLine, CommandSweep
 from bot.flows.ingestion import IngestWriter
 from bot.flows.installation import SlackWatch
 from bot.flows.named_channels import say_channel_problems
-from bot.flows.oncall.handoffs import plan_oncall
+from bot.flows.oncall.handoffs import keep_on_call_facts, plan_oncall
 from bot.flows.oncall.ical_feeds import schedule_feed_refreshes
 from bot.flows.outbox import OutboxSender
 from bot.flows.scheduler import JobRunner
@@ -278,6 +278,11 @@ async def _job_runner_ctx(app: web.Application) -> AsyncIterator[None]:
     app[slack_watch_key] = watch
     # Each on-call schedule's handoffs and gap checks: one row each, whichever replica starts.
     await plan_oncall(app[services_key])
+    # Whether the people on call are guests, kept before the first page needs it (its level
+    # is then decided in the alert's own transaction, bot/flows/escalation/escalate.py).
+    app[services_key].background.spawn(
+        keep_on_call_facts(app[services_key]), name="on-call guest facts"
+    )
     # Each heartbeat's row and job: kept from earlier starts, made by whichever replica first.
     await watch_heartbeats(app[services_key])
     await schedule_drills(app[services_key])

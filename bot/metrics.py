@@ -120,9 +120,11 @@ class Metrics:
         )
         self.first_notification = Histogram(
             "warroom_page_first_notification_seconds",
-            "From a page's start (the alert or command that reached the person) to its first "
-            "notification leaving, by method.",
-            ["method"],
+            "From the arrival of what started a page (the alert's HTTP request, the /incident "
+            "start command; a later level's start, for a level that started by itself) to its "
+            "first notification leaving, by method and page (incident, alert: an alert's page "
+            "with no incident).",
+            ["method", "page"],
             buckets=FIRST_NOTIFICATION_BUCKETS,
             registry=self.registry,
         )
@@ -182,8 +184,10 @@ class Metrics:
         outcome = outcome.replace("-", "_")  # Twilio's no-answer, as a label value
         self.notifications.labels(provider or provider_of(method), method, outcome).inc()
 
-    def first_notification_sent(self, method: str, seconds: float) -> None:
-        self.first_notification.labels(method).observe(max(seconds, 0.0))
+    def first_notification_sent(self, method: str, seconds: float, *, page: str) -> None:
+        """A page's first notification left ``seconds`` after what started it arrived;
+        ``page``: incident, or alert (an alert's page with no incident)."""
+        self.first_notification.labels(method, page).observe(max(seconds, 0.0))
 
     def page_acknowledged(self, via: str, seconds: float) -> None:
         self.acknowledgements.labels(via).observe(max(seconds, 0.0))

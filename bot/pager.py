@@ -43,6 +43,7 @@ from aiohttp import web
 from bot.app import build_services
 from bot.config import Settings
 from bot.flows.handlers import JOB_HANDLERS, JOB_LANES, JOB_PRIORITIES, PAGER_KINDS, YIELDING_JOBS
+from bot.flows.oncall.handoffs import keep_on_call_facts
 from bot.flows.scheduler import JobRunner
 from bot.metrics import CONTENT_TYPE, Scrape
 from bot.services import Services
@@ -110,6 +111,8 @@ async def _pager(settings: Settings, parent: int) -> None:
             metrics = await _serve_metrics(services, settings.runtime.pager_metrics_port)
             runner.start()
             wakeups.start()
+            # Its own answers of whether the people on call are guests (escalate.known_reach).
+            services.background.spawn(keep_on_call_facts(services), name="on-call guest facts")
             sys.stdout.buffer.write(READY)
             sys.stdout.buffer.flush()
             log.info("pager started (pid %d): %s", os.getpid(), ", ".join(sorted(PAGER_KINDS)))

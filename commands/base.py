@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from bot.services import Services
 
@@ -23,6 +24,8 @@ class CommandRequest:
     table: Sequence[Subcommand] = field(default=(), repr=False)
     # The slash command as Slack sent it, for usage and help texts.
     command: str = "/incident"
+    # When its request reached this replica (the real clock, bot/flows/in_order.py), if known.
+    arrived: datetime | None = None
 
 
 # A handler does the work and returns the private reply for the person, or None.

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -172,4 +173,5 @@ async def handle_incident_command(ack: AsyncAck, command: dict[str, Any], contex
         )
         return
     line, arrived = context.get(CONTEXT_KEY), context.get(ARRIVED_KEY)
+    request = replace(request, arrived=arrived)
     await dispatch(ack, request, services, subcommand, line, arrived)

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
 from bot.basics.errors import UsageError
 from bot.basics.slack_text import SlackText
 from bot.flows.incident.declare import Declaration, declare_incident
 from bot.services import Services
+from bot.store.columns import utcnow
 from commands.base import CommandRequest, Subcommand, never
 from commands.modal import TITLE_MAX, form_from_command, open_declare_modal
 
@@ -65,6 +67,14 @@ def validate(args: str) -> None:
     parse_start(args, "SEV3")
 
 
+def arrived_by_clock(services: Services, arrived: datetime | None) -> datetime | None:
+    """When the command reached warroom, by ``services.clock`` (a real-clock stamp moved by
+    the time since, so a page's start and its arrival are read on one clock)."""
+    if arrived is None:
+        return None
+    return services.clock() - (utcnow() - arrived)
+
+
 async def start(request: CommandRequest, services: Services) -> str | None:
     asked = parse_start(request.args, services.settings.incidents.default_severity)
     types = services.settings.incidents.types
@@ -87,6 +97,7 @@ async def start(request: CommandRequest, services: Services) -> str | None:
         severity=severity,
         private=asked.private,
         incident_type=type_name,
+        arrived_at=arrived_by_clock(services, request.arrived),
     )
     incident = await declare_incident(services, declaration)
     return services.renderer.render("messages/incident_opened.j2", incident=incident)

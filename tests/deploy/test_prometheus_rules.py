@@ -34,7 +34,7 @@ def exported() -> set[str]:
     metrics = Metrics()
     metrics.alert_payload("alertmanager", "accepted")
     metrics.notification("sms", "undelivered")
-    metrics.first_notification_sent("ntfy", 0.4)
+    metrics.first_notification_sent("ntfy", 0.4, page="incident")
     metrics.page_acknowledged("voice", 120)
     metrics.drill_checked("twilio", ok=False)
     database = DatabaseGauges({}, {}, {}, drills={"twilio": (1_700_000_000.0, False)})

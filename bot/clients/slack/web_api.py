@@ -137,6 +137,15 @@ class MemberFacts:
     single_channel: bool = False
 
 
+def _facts(user: dict[str, Any]) -> MemberFacts:
+    zone = user.get("tz")
+    return MemberFacts(
+        guest=bool(user.get("is_restricted") or user.get("is_ultra_restricted")),
+        timezone=zone if isinstance(zone, str) and zone else None,
+        single_channel=bool(user.get("is_ultra_restricted")),
+    )
+
+
 @dataclass(frozen=True)
 class Named:
     """How users.info names a person (their full name) and their zone (None when Slack
@@ -547,13 +556,15 @@ class SlackWorkspace:
         asked_at = self._facts_at.get(user_id)
         if asked_at is None or time.monotonic() - asked_at >= within:
             await self._ask_user(user_id)
-        user = self._users[user_id]
-        zone = user.get("tz")
-        return MemberFacts(
-            guest=bool(user.get("is_restricted") or user.get("is_ultra_restricted")),
-            timezone=zone if isinstance(zone, str) and zone else None,
-            single_channel=bool(user.get("is_ultra_restricted")),
-        )
+        return _facts(self._users[user_id])
+
+    def kept_facts(self, user_id: str) -> tuple[MemberFacts, float] | None:
+        """``member_facts`` from the answer this process keeps, and its age in seconds,
+        asking Slack nothing (a page decided inside a transaction); None when none is kept."""
+        asked_at = self._facts_at.get(user_id)
+        if asked_at is None or user_id in self._nobody:
+            return None
+        return _facts(self._users[user_id]), time.monotonic() - asked_at
 
     async def _ask_user(self, user_id: str) -> None:
         """users.info for the person, kept with when it was had."""

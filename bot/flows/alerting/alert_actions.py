@@ -24,7 +24,7 @@ from bot.flows.alerting.own_alerts import (
     page_instead,
 )
 from bot.flows.escalation.answers import Answer, group_of, who_did
-from bot.flows.escalation.escalate import reach_of
+from bot.flows.escalation.reach import reach_of
 from bot.flows.paging.alert_pages import (
     SNOOZE_CHOICES,
     AlertUnchanged,

@@ -24,6 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.clients.slack.errors import SlackFailure
 from bot.flows.alerting import own_alerts
 from bot.flows.channel import announce, deliver_now, refresh_channel_header
+from bot.flows.escalation.reach import arrival, arrived_from
 from bot.flows.group_commit import BatchOutcome, GroupCommit, Pending
 from bot.flows.incident import triggers
 from bot.flows.incident.declare import by_type, open_war_room, start_policy
@@ -80,14 +81,17 @@ class PayloadWriter(GroupCommit[_Received]):
         super().__init__(**batching)
         self.services = services
 
-    async def accept(self, *, source: str, body: str, notification: Notification) -> int:
+    async def accept(
+        self, *, source: str, body: str, notification: Notification, arrived: datetime
+    ) -> int:
         """Store a parsed webhook body and its processing job; its payload id once committed
-        (the sender may then hear 202)."""
+        (the sender may then hear 202). ``arrived``: when its request reached warroom, kept as
+        its ``received_at`` (the paging SLI counts from it)."""
         received = alerts.ReceivedBody(
             source=source,
             body=body,
             group_key=notification.group_key,
-            received_at=self.services.clock(),
+            received_at=arrived,
             pages=may_page(self.services, notification),
         )
         if received.pages:
@@ -291,7 +295,8 @@ async def _schedule_slack_work(
         # out while the war room waits its turn at Slack's limits (people are brought into
         # the channel once it exists; the war room's own start of the policy finds it begun).
         policy, why = _policy_of(services, incident, route.name, route.policy)
-        await start_policy(session, services, incident, policy, why)
+        # Its pages count from the alert's arrival.
+        await start_policy(session, services, incident, policy, why, arrived_at=payload.received_at)
         await _schedule(
             session,
             JobKind.ALERT_WAR_ROOM,
@@ -300,6 +305,9 @@ async def _schedule_slack_work(
             incident_id=incident.id,
             route=route.name,
             flags=applied.flags,
+            # Should the policy start only there (a level a job decides, not done yet), its
+            # pages count from the alert's arrival too.
+            **arrival(payload.received_at),
         )
     for incident_id in sorted(applied.touched_incidents):
         if applied.opened and incident is not None and incident_id == incident.id:
@@ -329,7 +337,7 @@ async def _schedule_slack_work(
                 labels=json.loads(alert.labels or "{}"),
             )
     # An alert of its own: its policy pages in this transaction, its message follows.
-    await own_alerts.follow(session, services, applied)
+    await own_alerts.follow(session, services, applied, arrived_at=payload.received_at)
     if route.action == "post" and (applied.new_alerts or applied.resolved_alerts):
         group_id = (applied.new_alerts or applied.resolved_alerts)[0].group_id
         await _schedule(
@@ -416,6 +424,7 @@ async def open_alert_war_room(services: Services, job: Job) -> None:
             prefix=route.channel_prefix or services.settings.incidents.channel_prefix,
             policy=policy,
             policy_why=why,
+            arrived_at=arrived_from(details),
         )
         # People the policy reached before the channel existed are brought in now.
         async with session_scope(services.engine) as session:

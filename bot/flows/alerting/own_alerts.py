@@ -9,10 +9,14 @@ counts and pages nobody. Its one message in the route's channel is updated in pl
 
 Its policy runs as an incident's does, level after level while nobody acknowledges: a
 level's people are paged (bot/flows/paging/pages.py, their pages the group's), in the
-transaction that triggered the alert when the level names only people, else in an
-``alert_escalate`` job (who is on call, who is in a user group, are Slack's and the
-schedules' answers, never waited for inside a transaction). A policy gone from the policies
-file since is replaced by the one the alert's severity names there (``policy_of``).
+transaction that triggered the alert when they are known without asking Slack (people, and
+an on-call schedule's person whose guest check this process keeps:
+``escalate.known_reach``), its routing from the settings held in memory and no channel
+work before the first notification; else in an ``alert_escalate`` job (a user group's
+members, a guest check not kept: Slack's answers, never waited for inside a transaction).
+The pages of the level an alert starts count from the alert's arrival (the paging SLI). A
+policy gone from the policies file since is replaced by the one the alert's severity names
+there (``policy_of``).
 
 A low-urgency alert (its route's ``urgency: low``) pages each person by their low-urgency
 rules; one that fires outside its route's ``support_hours`` waits, triggered: an
@@ -33,7 +37,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.flows.escalation.escalate import Reach, reach_of
+from bot.flows.escalation.reach import Reach, arrival, arrived_from, known_reach, reach_of
 from bot.flows.paging.alert_pages import escalation_jobs, schedule_show, stop_paging
 from bot.flows.paging.pages import start_alert_pages
 from bot.record.alerting import alerts
@@ -47,16 +51,23 @@ from bot.store.models import AlertGroup, Job
 log = logging.getLogger(__name__)
 
 
-async def follow(session: AsyncSession, services: Services, applied: alerts.Applied) -> None:
+async def follow(
+    session: AsyncSession,
+    services: Services,
+    applied: alerts.Applied,
+    *,
+    arrived_at: datetime | None = None,
+) -> None:
     """What a notification did to a ``page`` route's alert, in the transaction that applied
     it (the caller commits): a triggered alert's policy starts, a resolved one's stops, and
-    its message shows it."""
+    its message shows it. ``arrived_at``: when the notification's request reached warroom
+    (the policy's first pages count from it)."""
     group, event = applied.alert_group, applied.alert_event
     if group is None or event is None:
         return
     now, route = services.clock(), applied.route
     if event == alerts.TRIGGERED:
-        await begin_paging(session, services, group, now)
+        await begin_paging(session, services, group, now, arrived_at=arrived_at)
         if route.auto_resolve is not None:
             await _resolve_when_quiet(session, group, AUTO, route.auto_resolve, since=now)
     elif event == alerts.RESOLVED:
@@ -67,10 +78,16 @@ async def follow(session: AsyncSession, services: Services, applied: alerts.Appl
 
 
 async def begin_paging(
-    session: AsyncSession, services: Services, group: AlertGroup, now: datetime
+    session: AsyncSession,
+    services: Services,
+    group: AlertGroup,
+    now: datetime,
+    *,
+    arrived_at: datetime | None = None,
 ) -> None:
     """Page the policy's first level now, or, for a low-urgency alert outside its route's
-    support hours, when they start (the caller commits)."""
+    support hours, when they start (the caller commits). ``arrived_at``: when the alert
+    reached warroom, for pages sent now (a page that waited for the hours counts from them)."""
     policy = policy_of(services, group)
     if policy is None:
         return
@@ -79,7 +96,7 @@ async def begin_paging(
     group.waits_until = opens
     session.add(group)
     if opens is None:
-        await start_level(session, services, group, policy, 1, 1, now)
+        await start_level(session, services, group, policy, 1, 1, now, arrived_at)
         return
     await jobs.schedule(
         session,
@@ -201,16 +218,22 @@ async def start_level(
     policy_round: int,
     number: int,
     now: datetime,
+    arrived_at: datetime | None = None,
 ) -> None:
-    """Escalate to a level now when its people are known from the file alone, else have a
-    job do it at once."""
+    """Escalate to a level now when its people are known without asking Slack (people, an
+    on-call schedule's person: ``known_reach``), else have a job do it at once.
+    ``arrived_at``: when the alert that starts it reached warroom."""
     level = policy.level(number)
     assert level is not None
-    if all(target.kind == "user" for target in level.targets):
-        reach = Reach(users=list(dict.fromkeys(target.ref for target in level.targets)))
-        await escalate_in(session, services, group, policy, policy_round, number, reach, now)
+    reach = await known_reach(session, services, level.targets)
+    if reach is not None:
+        await escalate_in(
+            session, services, group, policy, policy_round, number, reach, now, arrived_at
+        )
     else:
-        await _schedule_level(session, group, policy, policy_round, number, due_at=now)
+        await _schedule_level(
+            session, group, policy, policy_round, number, due_at=now, arrived_at=arrived_at
+        )
 
 
 async def escalate_in(
@@ -222,8 +245,10 @@ async def escalate_in(
     number: int,
     reach: Reach,
     now: datetime,
+    arrived_at: datetime | None = None,
 ) -> None:
-    """Page a level's people and schedule what follows it unanswered (caller commits)."""
+    """Page a level's people and schedule what follows it unanswered (caller commits);
+    ``arrived_at``: when the alert that started it reached warroom, if it did."""
     assert group.id is not None
     level = policy.level(number)
     assert level is not None
@@ -240,6 +265,7 @@ async def escalate_in(
         users=reach.users,
         now=now,
         urgency=group.urgency,
+        arrived_at=arrived_at,
     )
     if level.timeout is None:
         return
@@ -258,6 +284,7 @@ async def _schedule_level(
     number: int,
     *,
     due_at: datetime,
+    arrived_at: datetime | None = None,
 ) -> None:
     assert group.id is not None
     await jobs.schedule(
@@ -272,6 +299,7 @@ async def _schedule_level(
             "policy": policy.name,
             "round": policy_round,
             "level": number,
+            **arrival(arrived_at),
         },
     )
 
@@ -296,7 +324,10 @@ async def run_alert_level(services: Services, job: Job) -> None:
         if group is None:
             return  # acknowledged or resolved since: nobody more is paged
         now = services.clock()
-        await escalate_in(session, services, group, policy, policy_round, number, reach, now)
+        arrived_at = arrived_from(details)
+        await escalate_in(
+            session, services, group, policy, policy_round, number, reach, now, arrived_at
+        )
         await schedule_show(session, group, now, also=f"level:{policy_round}:{number}")
         await session.commit()
     services.wake_jobs()

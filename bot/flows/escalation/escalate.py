@@ -12,17 +12,27 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal, cast
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.basics.errors import AlreadyResolved, BotError
-from bot.clients.slack.errors import SlackFailure, SlackGone
+from bot.basics.errors import AlreadyResolved
+from bot.clients.slack.errors import SlackFailure
 from bot.clients.slack.web_api import Invitation
 from bot.flows.channel import Writes, deliver_now, refresh_channel_header, say, send
+from bot.flows.escalation.reach import (
+    Reach,
+    UnknownTarget,
+    arrival,
+    arrived_from,
+    known_reach,
+    members,
+    reach_of,
+    usergroup_id,
+)
 from bot.flows.oncall.handoffs import on_call_now
 from bot.flows.paging.pagerduty_events import follow_up_pages, schedule_page
 from bot.flows.paging.pages import start_pages, stop_pages
@@ -30,8 +40,8 @@ from bot.flows.postmortem.posting import choose_template
 from bot.flows.rights import require
 from bot.record import incidents
 from bot.record.escalation import escalations
-from bot.record.escalation.escalations import OnCall, Why, WhyTimeout
-from bot.record.escalation.policies import Policy, Target
+from bot.record.escalation.escalations import Why, WhyTimeout
+from bot.record.escalation.policies import Policy
 from bot.record.paging import pages as person_pages
 from bot.record.rights import Act
 from bot.services import Services
@@ -48,10 +58,6 @@ log = logging.getLogger(__name__)
 CHANNEL_WAIT = timedelta(seconds=1)
 
 
-class UnknownTarget(BotError):
-    template = "messages/unknown_target.j2"
-
-
 @dataclass(frozen=True)
 class EscalationTarget:
     """Whom ``/incident escalate`` names: a user, a user group (id or handle), or by ``name``
@@ -61,17 +67,6 @@ class EscalationTarget:
     ref: str
     # How the person typed it (``@dba-team``), when that says more than the id.
     label: str = ""
-
-
-@dataclass
-class Reach:
-    """The people and pagers a target comes to, and what could not be reached."""
-
-    users: list[str] = field(default_factory=list)
-    pagers: list[tuple[str, str]] = field(default_factory=list)  # (service, routing key env)
-    problems: list[str] = field(default_factory=list)
-    # Whom each on-call schedule among the targets named (user None: nobody was on call).
-    on_call: list[OnCall] = field(default_factory=list)
 
 
 # -- escalating ------------------------------------------------------------------------------
@@ -101,8 +96,8 @@ async def escalate(
         kind, reach = "schedule", await _schedule_reach(services, target.ref)
     elif target.kind == "usergroup":
         label = target.label or f"@{target.ref.lstrip('@')}"
-        group_id = await _usergroup_id(services, target.ref, label)
-        reach.users = await _members(services, group_id, label)
+        group_id = await usergroup_id(services, target.ref, label)
+        reach.users = await members(services, group_id, label)
         if not reach.users:
             raise UnknownTarget(target=label, reason="the group has no members")
     async with session_scope(services.engine) as session:
@@ -127,33 +122,6 @@ async def escalate(
     return escalation
 
 
-async def group_members(services: Services, ref: str) -> list[str]:
-    """The members of the user group ``ref`` (its id, or its handle with or without @);
-    UnknownTarget says why when Slack has no such group or will not say."""
-    label = f"@{ref.lstrip('@')}"
-    return await _members(services, await _usergroup_id(services, ref.lstrip("@"), label), label)
-
-
-GROUP_DISABLED = (
-    "the user group is disabled; re-enable it (in Slack's user group settings or with "
-    "usergroups.enable)"
-)
-
-
-async def _usergroup_id(services: Services, ref: str, label: str) -> str:
-    if ref.startswith("S") and ref.isalnum() and ref.isupper():
-        return ref
-    try:
-        found = await services.slack.find_usergroup(ref)
-    except SlackFailure as error:
-        raise UnknownTarget(target=label, reason=f"Slack said {error.code}") from error
-    if found is None:
-        raise UnknownTarget(target=label, reason="no such user group")
-    if found.disabled:
-        raise UnknownTarget(target=label, reason=GROUP_DISABLED)
-    return found.id
-
-
 async def _schedule_reach(services: Services, name: str) -> Reach:
     """Whoever the schedule names now (everyone, with ``overlap: all``); refused when nobody
     is on call (a gap). A guest on call is named and not brought in: the channel is told
@@ -164,25 +132,6 @@ async def _schedule_reach(services: Services, name: str) -> Reach:
             target=name, reason="nobody is on call right now (a gap in the schedule)"
         )
     return Reach(users=[n.reachable for n in named if n.reachable], on_call=named)
-
-
-async def _members(services: Services, group_id: str, label: str) -> list[str]:
-    try:
-        return await services.slack.usergroup_members(group_id)
-    except SlackFailure as error:
-        reason = f"Slack said {error.code}"
-        if isinstance(error, SlackGone) and await _disabled(services, group_id):
-            reason = GROUP_DISABLED  # a group mentioned by id: not found, being disabled
-        raise UnknownTarget(target=label, reason=reason) from error
-
-
-async def _disabled(services: Services, group_id: str) -> bool:
-    """Whether the group Slack did not find is there, disabled (asked only then)."""
-    try:
-        found = await services.slack.find_usergroup(group_id)
-    except SlackFailure:
-        return False
-    return found is not None and found.disabled
 
 
 async def _escalate_policy(
@@ -252,6 +201,7 @@ async def escalate_to_level(
     policy_round: int = 1,
     reason: str = "",
     why: Why | None = None,
+    arrived_at: datetime | None = None,
 ) -> Escalation | None:
     """Escalate to one level of a policy, once per round; schedule what follows if it has a
     timeout: the next level, the policy again from level 1 (``repeat``), or saying the policy
@@ -260,7 +210,8 @@ async def escalate_to_level(
     ``requested_by`` None is the policy's own timer, which stands down when the incident is
     resolved, or when anything was acknowledged since the level before. ``reason`` is a
     person's words, ``why`` the policy's own cause as data (``Escalation.why``). None when
-    nothing was escalated.
+    nothing was escalated. ``arrived_at``: when the alert or command that started the policy
+    reached warroom (its level 1's pages count from it).
     """
     level = policy.level(number)
     assert level is not None
@@ -282,6 +233,7 @@ async def escalate_to_level(
             policy_round=policy_round,
             reason=reason,
             why=why,
+            arrived_at=arrived_at,
         )
         if escalation is None:
             return None  # another replica (or a person) escalated this level first
@@ -291,24 +243,37 @@ async def escalate_to_level(
 
 
 async def start_level_one(
-    session: AsyncSession, services: Services, incident: Incident, policy: Policy, why: Why | None
+    session: AsyncSession,
+    services: Services,
+    incident: Incident,
+    policy: Policy,
+    why: Why | None,
+    arrived_at: datetime | None = None,
 ) -> bool:
     """Escalate to level 1 of ``policy`` in the caller's transaction, the one that decided
     the policy starts (the caller commits, then wakes the job runner): its people's pages
     start and their first notifications (``after: 0s``) are written with it, due now, so
     they leave as soon as it commits, with no escalation job between. Only a level whose
-    people are known without asking Slack (users and PagerDuty services); False, and nothing
-    done, for one that names a user group or an on-call schedule (who is in it, whether they
-    are a guest: Slack's answer is never waited for inside a transaction)."""
+    people are known without asking Slack now (``known_reach``); False, and nothing done,
+    for one that names a user group, or an on-call schedule whose person this process has
+    no answer from Slack for (whether they are a guest: Slack's answer is never waited for
+    inside a transaction)."""
     level = policy.level(1)
     assert level is not None
-    if any(target.kind not in KNOWN_NOW for target in level.targets):
+    reach = await known_reach(session, services, level.targets)
+    if reach is None:
         return False
-    reach = Reach()
-    for target in level.targets:
-        _add_known(reach, target)
-    reach.users = list(dict.fromkeys(reach.users))
-    await _escalate_in(session, services, incident, policy, 1, reach, requested_by=None, why=why)
+    await _escalate_in(
+        session,
+        services,
+        incident,
+        policy,
+        1,
+        reach,
+        requested_by=None,
+        why=why,
+        arrived_at=arrived_at,
+    )
     return True
 
 
@@ -324,6 +289,7 @@ async def _escalate_in(
     policy_round: int = 1,
     reason: str = "",
     why: Why | None = None,
+    arrived_at: datetime | None = None,
 ) -> Escalation | None:
     """Record the escalation to a level and write what follows in the caller's transaction:
     PagerDuty pages, the next level's timer, bringing people in, each person's page and its
@@ -358,7 +324,7 @@ async def _escalate_in(
             session, current, policy, policy_round, number, due_at=now + level.timeout
         )
     await _schedule_bring_in(session, escalation, reach, now)
-    await start_pages(session, services, escalation, reach.users, now)
+    await start_pages(session, services, escalation, reach.users, now, arrived_at)
     return escalation
 
 
@@ -434,9 +400,11 @@ async def schedule_level(
     due_at: datetime,
     why: Why | None,
     policy_round: int = 1,
+    arrived_at: datetime | None = None,
 ) -> None:
     """Have the job runner escalate to this level of the policy at ``due_at`` (caller commits),
-    keeping why as data for the escalation it makes."""
+    keeping why as data for the escalation it makes, and when what started the policy
+    arrived (``arrived_at``, the start of a policy: its pages count from it)."""
     # The first round's keys are those timers had before policies repeated.
     which = str(number) if policy_round == 1 else f"r{policy_round}:{number}"
     await jobs.schedule(
@@ -450,6 +418,7 @@ async def schedule_level(
             "level": number,
             "round": policy_round,
             "why": dict(why) if why else None,
+            **arrival(arrived_at),
         },
     )
 
@@ -499,45 +468,6 @@ async def _schedule_bring_in(
     )
 
 
-# Targets whose people (or pager) are known from the file alone, with nothing to ask Slack.
-KNOWN_NOW = frozenset({"user", "pagerduty"})
-
-
-def _add_known(reach: Reach, target: Target) -> None:
-    if target.kind == "user":
-        reach.users.append(target.ref)
-    else:
-        assert target.routing_key_env is not None
-        reach.pagers.append((target.ref, target.routing_key_env))
-
-
-async def reach_of(services: Services, targets: tuple[Target, ...]) -> Reach:
-    """Who a policy level's targets are; a Slack failure on one target never stops the rest."""
-    reach = Reach()
-    for target in targets:
-        if target.kind in KNOWN_NOW:
-            _add_known(reach, target)
-        elif target.kind == "schedule":
-            # Whoever the final schedule names at the instant the level fires (everyone, with
-            # overlap: all); nobody (a gap) is said in the channel, and the level's other
-            # targets still come.
-            named = await on_call_now(services, target.ref)
-            if named is None:
-                reach.problems.append(f"{target.ref}: no such on-call schedule")
-                continue
-            reach.on_call += named
-            reach.users += [one.reachable for one in named if one.reachable is not None]
-        else:
-            label = f"@{target.ref}"
-            try:
-                group_id = await _usergroup_id(services, target.ref, label)
-                reach.users += await _members(services, group_id, label)
-            except UnknownTarget as error:
-                reach.problems.append(f"{label}: {error.context['reason']}")
-    reach.users = list(dict.fromkeys(reach.users))
-    return reach
-
-
 # -- the jobs --------------------------------------------------------------------------------
 async def run_escalation_timer(services: Services, job: Job) -> None:
     """The job handler: a policy level is due (its start, or the level before timed out)."""
@@ -563,6 +493,7 @@ async def run_escalation_timer(services: Services, job: Job) -> None:
         reason=payload.get("reason", ""),
         # As schedule_level kept it in the job.
         why=cast("Why | None", payload.get("why")),
+        arrived_at=arrived_from(payload),
     )
     current = await _reloaded(services, incident)
     if escalation is not None and payload["level"] == 1 and current.channel_id is not None:

@@ -56,6 +56,9 @@ class Declaration:
     # values, checked by the caller (bot/record/incident_types.py).
     incident_type: str | None = None
     fields: Mapping[str, FieldValue] = field(default_factory=dict)
+    # When the command that declares it reached warroom (by ``Services.clock``): the pages
+    # of the policy it starts count from it.
+    arrived_at: datetime | None = None
 
 
 class Attachment(Protocol):
@@ -159,6 +162,7 @@ async def declare_incident(
         policy=policy,
         policy_why=why,
         tell=tell,
+        arrived_at=declaration.arrived_at,
     )
     return incident
 
@@ -196,6 +200,7 @@ async def open_war_room(
     policy: Policy | None = None,
     policy_why: Why | None = None,
     tell: Callable[[Writes], Awaitable[None]] | None = None,
+    arrived_at: datetime | None = None,
 ) -> None:
     """Create the incident's channel, start its reminders and policy, bring in ``members``,
     and post and pin its header.
@@ -203,6 +208,8 @@ async def open_war_room(
     ``policy`` (else the one set for the incident's severity, if any) starts at level 1;
     ``policy_why`` says why it does, as data (``Escalation.why``). ``tell`` keeps more writes
     (what the channel and the announcements hear) in the same transaction as the channel.
+    ``arrived_at``: when the command declaring it reached warroom (the policy's pages count
+    from it).
     """
     try:
         # A war room opening goes first in the pace of Slack's limits (an alert storm's job),
@@ -224,7 +231,7 @@ async def open_war_room(
         )
         await schedule_update_reminder(session, services, incident)
         await schedule_role_reminder(session, services, incident)
-        await start_policy(session, services, incident, policy, policy_why)
+        await start_policy(session, services, incident, policy, policy_why, arrived_at=arrived_at)
         await triggers.declared(session, services, incident)
         writes = Writes(services, session, incident)
         await writes.invite(members)
@@ -272,10 +279,14 @@ async def start_policy(
     incident: Incident,
     policy: Policy | None = None,
     why: Why | None = None,
+    *,
+    arrived_at: datetime | None = None,
 ) -> None:
     """Escalate to level 1 of ``policy`` (else the policy set for the incident's severity)
     now (the caller commits, then wakes the job runner): in this transaction when its people
     are known without asking Slack, with their first notifications; else by a job due now.
+    ``arrived_at``: when the alert or command that started it reached warroom (its pages
+    count from it).
 
     Nothing happens when the incident already runs a policy or is resolved.
     """
@@ -284,8 +295,10 @@ async def start_policy(
         why = by_severity(incident, policy) if policy else None
     if policy is None or incident.policy is not None or not incident.is_open:
         return
-    if not await start_level_one(session, services, incident, policy, why):
-        await schedule_level(session, incident, policy, 1, due_at=services.clock(), why=why)
+    if not await start_level_one(session, services, incident, policy, why, arrived_at):
+        await schedule_level(
+            session, incident, policy, 1, due_at=services.clock(), why=why, arrived_at=arrived_at
+        )
 
 
 def by_severity(incident: Incident, policy: Policy) -> WhySeverity:

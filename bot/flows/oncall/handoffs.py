@@ -40,7 +40,7 @@ from bot.services import Services
 from bot.store import jobs, outbox
 from bot.store.db import session_scope
 from bot.store.job_kinds import JobKind
-from bot.store.models import Job
+from bot.store.models import Job, OncallOverride
 
 log = logging.getLogger(__name__)
 # Each schedule's gaps are looked for once a day, at this time in its zone.
@@ -57,6 +57,11 @@ DISABLED = "disabled"
 
 
 # -- escalations -----------------------------------------------------------------------------
+# How old Slack's answer to whether someone on call is a guest may be before a page decided
+# inside a transaction (``on_call_kept``) asks it again, after its commit, for the next page.
+FACTS_REFRESH_SECONDS = 3600.0
+
+
 async def on_call_now(services: Services, name: str) -> list[OnCall] | None:
     """Whom the schedule ``name`` names now, its stored overrides included: one OnCall per
     person (several with ``overlap: all``), each with the override that put them there if
@@ -67,16 +72,54 @@ async def on_call_now(services: Services, name: str) -> list[OnCall] | None:
         return None
     now = services.clock()
     async with session_scope(services.engine) as session:
-        [schedule] = await with_feed_copies(session, [schedule])
-        shift = await who_is_on_call(session, schedule=schedule, at=now)
-        through = [
-            await override_putting_on_call(session, schedule=schedule, user=user, at=now)
-            for user in shift.users
-        ]
-    if not shift.users:
-        return [OnCall(schedule.name, None)]
+        shift = await _on_call_in(session, schedule, now)
     # Asked with no session open: the database is not held while Slack answers.
-    guests = await guests_among(services, shift.users)
+    guests = await guests_among(services, [user for user, _ in shift])
+    return _named(schedule, shift, guests)
+
+
+async def on_call_kept(
+    session: AsyncSession, services: Services, schedule: Schedule, now: datetime
+) -> list[OnCall] | None:
+    """``on_call_now`` in the caller's transaction, for a page decided in it: who is on call
+    is the schedules file's (held in memory) and the stored overrides' answer, read in
+    ``session``; whether each is a guest, Slack's answer this process keeps (asked at start,
+    at a handoff, by an earlier page), whatever its age: one older than
+    ``FACTS_REFRESH_SECONDS`` is asked again in the background for the next page. None when
+    no answer is kept for someone on call: the caller asks Slack outside the transaction."""
+    shift = await _on_call_in(session, schedule, now)
+    guests, stale = set(), []
+    for user, _ in shift:
+        kept = services.slack.kept_facts(user)
+        if kept is None:
+            return None
+        facts, age = kept
+        if facts.guest:
+            guests.add(user)
+        if age > FACTS_REFRESH_SECONDS:
+            stale.append(user)
+    if stale:
+        services.background.spawn(guests_among(services, stale), name="on-call guest facts")
+    return _named(schedule, shift, frozenset(guests))
+
+
+async def _on_call_in(
+    session: AsyncSession, schedule: Schedule, now: datetime
+) -> list[tuple[str, OncallOverride | None]]:
+    """Who the schedule names at ``now``, each with the override that put them there."""
+    [schedule] = await with_feed_copies(session, [schedule])
+    shift = await who_is_on_call(session, schedule=schedule, at=now)
+    return [
+        (user, await override_putting_on_call(session, schedule=schedule, user=user, at=now))
+        for user in shift.users
+    ]
+
+
+def _named(
+    schedule: Schedule, shift: list[tuple[str, OncallOverride | None]], guests: frozenset[str]
+) -> list[OnCall]:
+    if not shift:
+        return [OnCall(schedule.name, None)]
     return [
         OnCall(schedule.name, user, guest=user in guests)
         if override is None
@@ -88,8 +131,17 @@ async def on_call_now(services: Services, name: str) -> list[OnCall] | None:
             made_by=override.created_by,
             accepted_by=override.accepted_by,
         )
-        for user, override in zip(shift.users, through, strict=True)
+        for user, override in shift
     ]
+
+
+async def keep_on_call_facts(services: Services) -> None:
+    """Ask Slack, once at start, whether each person on call now for a schedule a policy's
+    first level names is a guest, so that this process's first page decides whom to page in
+    its own transaction (``on_call_kept``) rather than asking Slack first."""
+    targets = services.settings.escalation.policies.schedule_targets()
+    for name in sorted({schedule for _, level, schedule in targets if level == 1}):
+        await on_call_now(services, name)  # its guest check keeps Slack's answers
 
 
 # -- start-up --------------------------------------------------------------------------------

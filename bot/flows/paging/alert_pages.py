@@ -105,7 +105,7 @@ async def settle(
     carrier = notification.provider or current.provider
     services.metrics.notification(notification.method, reported or outcome, provider=carrier)
     if first_after is not None:
-        services.metrics.first_notification_sent(notification.method, first_after)
+        services.metrics.first_notification_sent(notification.method, first_after, page="alert")
 
 
 async def mark(
@@ -119,8 +119,9 @@ async def mark(
     now: datetime,
 ) -> tuple[Notification, float | None]:
     """The notification's row as ``outcome`` leaves it (a sent SMS or call then waits for
-    its provider's report), and the seconds since its page started when it is the page's
-    first sent (the caller commits): an incident's page and an alert's alike."""
+    its provider's report), and the seconds since what started its page arrived when it is
+    the page's first sent (``pages.first_sent_after``; the caller commits): an incident's
+    page and an alert's alike."""
     current = await session.get(Notification, notification.id)
     assert current is not None
     current.state, current.updated_at, current.detail = outcome, now, detail

@@ -65,13 +65,15 @@ async def start_pages(
     escalation: Escalation,
     users: Sequence[str],
     now: datetime,
+    arrived_at: datetime | None = None,
 ) -> None:
     """Start a page to each of ``users`` and schedule each notification its rules send (the
     caller commits, then wakes this process's job runner; other replicas' are told at the
     commit). Without a contacts file, only those who set their own contacts or rules
     from Slack are paged beyond Slack's invitation. A policy's level pages nobody an alert
     attached to the incident paged already (their pages go on, and ``stop_pages`` ends them
-    with its own); a person escalated to by name is paged as asked."""
+    with its own); a person escalated to by name is paged as asked. ``arrived_at``: when the
+    alert or command that started the pages reached warroom (the paging SLI counts from it)."""
     assert escalation.id is not None
     already = set()
     if escalation.target_kind == "policy":
@@ -81,7 +83,11 @@ async def start_pages(
         services,
         [user for user in users if user not in already],
         now,
-        {"incident_id": escalation.incident_id, "escalation_id": escalation.id},
+        {
+            "incident_id": escalation.incident_id,
+            "escalation_id": escalation.id,
+            "arrived_at": arrived_at,
+        },
         prefix=f"notify:{escalation.id}:",
         incident_id=escalation.incident_id,
     )
@@ -96,6 +102,7 @@ async def start_alert_pages(
     users: Sequence[str],
     now: datetime,
     urgency: str = "high",
+    arrived_at: datetime | None = None,
 ) -> None:
     """``start_pages`` for an alert of its own (no incident): each person's page belongs to
     the alert group and ``step`` of its policy, by their rules for its ``urgency`` (the
@@ -110,6 +117,7 @@ async def start_alert_pages(
             "escalation_id": None,
             "alert_group_id": group_id,
             "alert_step": step,
+            "arrived_at": arrived_at,
         },
         prefix=alert_notifications(group_id),
         incident_id=None,
@@ -440,7 +448,7 @@ async def _settle(
     carrier = notification.provider or current.provider
     services.metrics.notification(notification.method, reported or outcome, provider=carrier)
     if first_after is not None:
-        services.metrics.first_notification_sent(notification.method, first_after)
+        services.metrics.first_notification_sent(notification.method, first_after, page="incident")
     if said and incident.channel_id is not None:
         await deliver_now(services, incident.channel_id)
 

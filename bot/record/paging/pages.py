@@ -53,10 +53,12 @@ async def start_page(
     at: datetime,
     alert_group_id: int | None = None,
     alert_step: str | None = None,
+    arrived_at: datetime | None = None,
 ) -> list[Notification]:
     """Start a page to ``person`` and add a notification for each method of each rule (the
     caller flushes, schedules their jobs and commits); none when this page exists already.
-    An incident's page names its escalation; an alert's, its group and policy step."""
+    An incident's page names its escalation; an alert's, its group and policy step.
+    ``arrived_at``: when the alert or command that started it reached warroom."""
     page = PersonPage(
         incident_id=incident_id,
         escalation_id=escalation_id,
@@ -64,6 +66,7 @@ async def start_page(
         alert_step=alert_step,
         user_id=person.user,
         started_at=at,
+        arrived_at=arrived_at,
     )
     if not await insert_kept(session, page):
         return []
@@ -194,10 +197,12 @@ async def open_alerts_of(
 async def first_sent_after(
     session: AsyncSession, notification: Notification, at: datetime
 ) -> float | None:
-    """Seconds from the page's start to ``notification`` leaving at ``at``, when it is the
-    first of its page to leave (None otherwise): the pager's time to first notification.
-    Marked on the page by one conditional update, so two notifications sent at once (a push
-    beside the Slack DM) never both count as the first."""
+    """Seconds from the arrival of what started the page (the alert's HTTP request, the
+    ``/incident start`` command; else, for a level that started by itself, the page's start)
+    to ``notification`` leaving at ``at``, when it is the first of its page to leave (None
+    otherwise): the pager's time to first notification, the paging SLI. Marked on the page by
+    one conditional update, so two notifications sent at once (a push beside the Slack DM)
+    never both count as the first."""
     marked = await session.exec(
         update(PersonPage)
         .where(col(PersonPage.id) == notification.page_id, col(PersonPage.first_sent_at).is_(None))
@@ -206,7 +211,9 @@ async def first_sent_after(
     if not marked.rowcount:
         return None
     page = await session.get(PersonPage, notification.page_id)
-    return None if page is None else (at - page.started_at).total_seconds()
+    if page is None:
+        return None
+    return (at - (page.arrived_at or page.started_at)).total_seconds()
 
 
 async def by_vendor_id(session: AsyncSession, vendor_id: str) -> Notification | None:

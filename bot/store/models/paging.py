@@ -44,6 +44,10 @@ class PersonPage(SQLModel, table=True):
     acknowledged_via: str | None = None
     # When its first notification left: set once, by whichever sender settles first.
     first_sent_at: datetime | None = Field(default=None, sa_column=utc_column())
+    # When what started it reached warroom: the alert's HTTP request, the ``/incident start``
+    # command; None for a page of a level that started by itself (a timeout, a snooze's end,
+    # an escalation by hand). The paging SLI counts from it (``first_sent_after``).
+    arrived_at: datetime | None = Field(default=None, sa_column=utc_column())
 
 
 class Notification(SQLModel, table=True):

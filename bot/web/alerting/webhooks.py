@@ -51,6 +51,8 @@ async def _receive(request: web.Request) -> web.Response:
     if source not in SOURCES:
         return _error(404, f"unknown alert source {source!r}; use one of {', '.join(SOURCES)}")
     services = request.app[services_key]
+    # When the request reached warroom: kept with the payload, the paging SLI counts from it.
+    arrived = services.clock()
     settings = services.settings
     if not settings.alerting.token:
         return _error(503, "alert intake is off: WARROOM_ALERT_TOKEN is not set")
@@ -63,7 +65,7 @@ async def _receive(request: web.Request) -> web.Response:
     try:
         text = body.decode("utf-8")
         notification = await services.parsing.bodies.run_sized(
-            len(body), parse, source, text, received_at=services.clock()
+            len(body), parse, source, text, received_at=arrived
         )
     except UnicodeDecodeError:
         return _error(400, "invalid payload", problems=["body is not UTF-8 text"])
@@ -74,7 +76,7 @@ async def _receive(request: web.Request) -> web.Response:
         return _error(422, f"the payload took longer than {slow.seconds:g} s to read")
     try:
         payload_id = await request.app[payload_writer_key].accept(
-            source=source, body=text, notification=notification
+            source=source, body=text, notification=notification, arrived=arrived
         )
     except Exception:
         log.exception("storing a %s alert payload failed", source)
