@@ -46,17 +46,6 @@ STARTED = datetime(2026, 3, 3, 1, 58, tzinfo=UTC)  # the alert's startsAt
 
 
 @pytest.fixture
-async def ops(slack: SlackEmulator) -> Channel:
-    return slack.create_channel("ops-alerts", creator=ALICE, members=[slack.bot_user_id, ALICE])
-
-
-@pytest.fixture
-async def ntfy() -> AsyncIterator[FakeNtfy]:
-    async with FakeNtfy() as fake:
-        yield fake
-
-
-@pytest.fixture
 async def warroom(
     slack: SlackEmulator, database_url: str, tmp_path: Path, ops: Channel, ntfy: FakeNtfy
 ) -> AsyncIterator[Warroom]:
