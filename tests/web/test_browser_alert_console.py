@@ -13,7 +13,7 @@ from emulator import FakeNtfy, SlackEmulator
 from tests.alerting.test_alert_console_home import console_of
 from tests.alerting.test_own_alerts import alert_warroom, deliver, only_message, queue_lag
 from tests.conftest import ALICE, CAROL
-from tests.web.test_browser import WIDTHS, watched_page
+from tests.web.test_browser import KEEP_SCREENSHOTS, WIDTHS, kept_small, screenshot, watched_page
 from tests.web.test_browser_overrides_history import checked
 
 
@@ -34,6 +34,10 @@ async def test_the_console_reads_and_acknowledges_at_each_width(
             )
             assert await page.get_by_role("link", name="Open in Slack").count() == 1
             await checked(page, f"the console at {width} px")
+            if width == "375":  # the manual's picture (WARROOM_KEEP_SCREENSHOTS)
+                keep = Path(KEEP_SCREENSHOTS) if KEEP_SCREENSHOTS else tmp_path
+                await screenshot(page, keep / "alert-console-375.png")
+                kept_small(keep / "alert-console-375.png")
             await page.get_by_label("Snooze for").select_option("8h")
             async with page.expect_navigation():
                 await page.get_by_role("button", name="Snooze", exact=True).click()

@@ -13,7 +13,14 @@ from emulator import SlackEmulator
 from tests.alerting.test_alert_worklist import a_night_of_alerts, alerts_warroom, deliver
 from tests.conftest import Warroom
 from tests.helpers.alerts import alert, alertmanager
-from tests.web.test_browser import WIDTHS, sign_in_with_slack, watched_page
+from tests.web.test_browser import (
+    KEEP_SCREENSHOTS,
+    WIDTHS,
+    kept_small,
+    screenshot,
+    sign_in_with_slack,
+    watched_page,
+)
 from tests.web.test_browser_overrides_history import checked
 from tests.web.test_browser_worklists import card_lines
 
@@ -50,6 +57,8 @@ async def the_worklist(page: Page, warroom: Warroom, width: str) -> None:
     shown_as_card = all(top > title_top + 8 for top in fact_tops)
     assert shown_as_card == (width == "375"), f"an alert's row at {width} px"
     await checked(page, f"the alerts at {width} px")
+    if width == "1280":  # the manual's picture (WARROOM_KEEP_SCREENSHOTS)
+        await kept_picture(page, "alerts-1280.png")
 
 
 async def the_alert(page: Page, warroom: Warroom, lag: int, width: str) -> None:
@@ -59,6 +68,16 @@ async def the_alert(page: Page, warroom: Warroom, lag: int, width: str) -> None:
     assert await history.locator("tr.moment-acknowledged").count() == 1
     assert await history.locator("tr.moment-notification", has_text="ntfy").count() == 1
     await checked(page, f"an alert's page at {width} px")
+    if width == "1280":
+        await kept_picture(page, "alert-1280.png")
+
+
+async def kept_picture(page: Page, name: str) -> None:
+    """A page kept for the manual when WARROOM_KEEP_SCREENSHOTS names where (else checked
+    not blank and dropped)."""
+    if KEEP_SCREENSHOTS:
+        await screenshot(page, Path(KEEP_SCREENSHOTS) / name, tallest=1400)
+        kept_small(Path(KEEP_SCREENSHOTS) / name)
 
 
 async def refreshed(page: Page, warroom: Warroom) -> None:
