@@ -1,5 +1,5 @@
 """Alerts of their own: a route with ``action: page`` pages its escalation policy without
-opening an incident (issue 72, its first slice).
+opening an incident (issue 72).
 
 The alert group is the alert: *triggered* when it fires while not open (a new episode),
 *acknowledged* by a person (its Slack button, or their page's push, SMS reply or link),
