@@ -121,9 +121,10 @@ def files(workdir: Path, alerts_channel: str | None = None) -> dict[str, str]:
     if alerts_channel is not None:
         routes["routes"].insert(
             0,
+            # Every alert its own page (no grouping window): the page's path is what is timed.
             {"name": "alert", "match_re": {"alertname": "Alert[0-9]+"}, "severity": "SEV1",
              "action": "page", "policy": "primary", "title": "{{ labels.alertname }}",
-             "channel": alerts_channel},
+             "channel": alerts_channel, "group_window": 0},
         )  # fmt: skip
         target = {"schedule": SCHEDULE}
         layer = {"name": "all", "start": "2026-01-05 00:00", "rotation": "weekly",

@@ -151,8 +151,9 @@ CAROL_PUSH = {
 def night_routes(channel: str) -> dict[str, Any]:
     return {
         "routes": [
+            # Each alert pages (no grouping window): the tests count one page per alert.
             {"name": "queues", "match_re": {"alertname": "QueueLag.*"}, "action": "page",
-             "policy": "nights", "channel": channel, "severity": "SEV3"},
+             "policy": "nights", "channel": channel, "severity": "SEV3", "group_window": 0},
             {"name": "db", "match": {"alertname": "DbDown"}, "policy": "nights",
              "severity": "SEV1"},
         ]
