@@ -45,6 +45,8 @@ ENV PATH=/opt/warroom/bin:$PATH \
     DATABASE_URL=sqlite:////data/warroom.db
 # One environment, copied whole: no wheel files left in a layer below.
 COPY --from=build /opt/warroom /opt/warroom
+# The commit `warroom --version` and warroom_build_info name (bot/basics/version.py).
+RUN echo "${REVISION}" > /opt/warroom/warroom-commit
 # /data belongs to uid 10001 and to group 0, group-writable: OpenShift runs an image as an
 # arbitrary uid in group 0, and a bind mount can be given to group 0 (chgrp 0, chmod g+rwx).
 RUN useradd --uid 10001 --gid 0 --home-dir /data --no-create-home --shell /usr/sbin/nologin warroom \

@@ -19,6 +19,7 @@ from bot.admin.oncall import add_oncall_parser, run_oncall
 from bot.admin.paging import add_paging_parser, run_paging
 from bot.admin.workflows import add_workflows_parser, run_workflows
 from bot.basics.logs import LOG_FORMATS, configure_logging
+from bot.basics.version import version_line
 from bot.config import ConfigError, LogSettings, Settings
 from bot.slack.manifest import build_manifest, manifest_yaml, sign_in_redirect_url
 from bot.store.db import create_engine, sqlite_write_problem
@@ -40,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Slack incident-response bot: opens the war room, keeps the record, "
         "drafts the postmortem. Configuration comes from the environment (see README).",
     )
+    parser.add_argument("--version", action="version", version=version_line())
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     serve = sub.add_parser("serve", help="run the bot (HTTP endpoint, or Socket Mode)")

@@ -27,6 +27,7 @@ from prometheus_client.exposition import generate_latest
 from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 
+from bot.basics.version import package_version, source_commit
 from bot.record.gauges import DatabaseGauges
 from bot.record.paging.contacts import provider_of
 
@@ -153,6 +154,7 @@ class Metrics:
         )
         self._scrape_collector = _ScrapeCollector()
         self.registry.register(self._scrape_collector)
+        self.registry.register(_BuildInfo())
         self.gc_pauses = Histogram(
             "warroom_gc_pause_seconds",
             "Python's garbage collections in this process, by generation, and how long each "
@@ -294,6 +296,23 @@ class Tally(Collector):
                 list(values), list(zip(edges, cumulative, strict=True)), series[-1]
             )
         yield histogram
+
+
+class _BuildInfo(Collector):
+    """``warroom_build_info{version, commit} 1``: which release each replica runs (join on it
+    to split any series by version during a rollout)."""
+
+    def describe(self) -> Iterable[Metric]:
+        return []
+
+    def collect(self) -> Iterable[Metric]:
+        info = GaugeMetricFamily(
+            "warroom_build_info",
+            "The running warroom's version and the commit it was built from; always 1.",
+            labels=["version", "commit"],
+        )
+        info.add_metric([package_version(), source_commit()], 1)
+        yield info
 
 
 class _ScrapeCollector(Collector):

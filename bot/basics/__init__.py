@@ -21,6 +21,8 @@ of ours.
 - ``trackers``: where follow-ups are filed: the three trackers, a destination, their settings.
 - ``stalls``: event-loop stalls over half a second, logged with the code that ran.
 - ``rsa``: an RSA private key from PEM, and RS256 signatures (Vonage's tokens).
+- ``version``: the package's version and the commit it was built from (``--version``,
+  the build info metric).
 - ``untrusted``: what other systems send, parsed in worker processes with a time limit.
 - ``prompts``: when people are asked for what the draft needs after an incident: follow-up
   reminders, the day-after lessons question.
