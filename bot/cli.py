@@ -14,6 +14,7 @@ from typing import Any
 from bot.admin.agents import add_agents_parsers
 from bot.admin.ai_eval import add_ai_parser, run_ai
 from bot.admin.importing import add_import_parser, run_import
+from bot.admin.listing import add_json_flag
 from bot.admin.maintenance import add_maintenance_parser
 from bot.admin.oncall import add_oncall_parser, run_oncall
 from bot.admin.paging import add_paging_parser, run_paging
@@ -104,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     listing = alerts_sub.add_parser("list", help="list stored payloads, newest first")
     listing.add_argument("--state", choices=["received", "processed", "failed"])
     listing.add_argument("--limit", type=int, default=50)
+    add_json_flag(listing)
     replay = alerts_sub.add_parser(
         "replay", help="apply stored payloads again (after a processing failure)"
     )
@@ -229,11 +231,11 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _alerts(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.admin.alerts import list_payloads, replay_payloads
+    from bot.admin.alerts import list_payloads, payload_list, replay_payloads
 
     if args.alerts_command == "list":
-        for line in asyncio.run(list_payloads(settings, state=args.state, limit=args.limit)):
-            print(line)
+        payloads = asyncio.run(list_payloads(settings, state=args.state, limit=args.limit))
+        print(payload_list(payloads, json_out=args.json))
         return 0
     settings.require("slack_token")
     failed = 0
