@@ -5,7 +5,6 @@ and the window's record of what it silenced."""
 from __future__ import annotations
 
 import json
-
 import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
