@@ -16,9 +16,8 @@ if TYPE_CHECKING:
     from bot.store.models import AgentToken
 
 
-def add_agents_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """``warroom tokens ...`` and ``warroom mcp``: their actions and options."""
-    tokens = sub.add_parser("tokens", help="the tokens agents call /mcp with")
+def add_tokens_arguments(tokens: argparse.ArgumentParser) -> None:
+    """``warroom tokens ...``: its actions and options."""
     actions = tokens.add_subparsers(dest="tokens_command", required=True, metavar="ACTION")
     create = actions.add_parser(
         "create",
@@ -40,11 +39,13 @@ def add_agents_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     add_json_flag(listing)
     revoke = actions.add_parser("revoke", help="stop a token now")
     revoke.add_argument("name", metavar="NAME")
-    sub.add_parser(
-        "mcp",
-        help="the Model Context Protocol server on stdio (for a local agent), as the operator",
-        description="Reads JSON-RPC on standard input and answers on standard output; logs go "
-        "to standard error. Every incident is visible, private ones included.",
+
+
+def add_mcp_arguments(mcp: argparse.ArgumentParser) -> None:
+    """``warroom mcp``: no options; what it does."""
+    mcp.description = (
+        "Reads JSON-RPC on standard input and answers on standard output; logs go "
+        "to standard error. Every incident is visible, private ones included."
     )
 
 

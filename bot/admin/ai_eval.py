@@ -67,9 +67,8 @@ MIN_RECALL = 0.8
 _SECTION = "labelled"
 
 
-def add_ai_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_ai_arguments(ai: argparse.ArgumentParser) -> None:
     """``warroom ai eval``: its options."""
-    ai = sub.add_parser("ai", help="the team's model (WARROOM_AI_*): measure it")
     actions = ai.add_subparsers(dest="ai_command", required=True, metavar="ACTION")
     evaluate = actions.add_parser(
         "eval",

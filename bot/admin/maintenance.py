@@ -20,11 +20,8 @@ if TYPE_CHECKING:
     from bot.store.models import MaintenanceWindow
 
 
-def add_maintenance_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_maintenance_arguments(parser: argparse.ArgumentParser) -> None:
     """``warroom maintenance ...``: its actions and their options."""
-    parser = sub.add_parser(
-        "maintenance", help="maintenance windows: alerts that match open no incident meanwhile"
-    )
     actions = parser.add_subparsers(dest="maintenance_command", required=True, metavar="ACTION")
     add = actions.add_parser(
         "add",

@@ -15,18 +15,16 @@ import asyncio
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import aiohttp
-
-from bot.config import Settings
-from bot.record.paging.contacts import ContactsError, load_contacts
-from bot.store.migrate import command_engine
-from bot.store.models import DrillCheck
+# The rest is imported where it runs: `warroom paging --help` reads only the options.
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from bot.store.models import DrillCheck
 
 
-def add_paging_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_paging_arguments(paging: argparse.ArgumentParser) -> None:
     """``warroom paging ...``: its actions and their options."""
-    paging = sub.add_parser("paging", help="paging people: check a contacts file")
     actions = paging.add_subparsers(dest="paging_command", required=True, metavar="ACTION")
     check = actions.add_parser(
         "check",
@@ -52,6 +50,8 @@ def add_paging_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
 def run_paging(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     """Run ``warroom paging``'s action; the exit code."""
     if args.paging_command == "drill":
+        from bot.config import Settings
+
         return drill(Settings.from_env(environ), person=args.person, everyone=args.all)
     return check(args.file)
 
@@ -73,8 +73,11 @@ def drill(settings: Settings, *, person: str | None, everyone: bool) -> int:
 async def _drill(
     settings: Settings, person: str | None, everyone: bool
 ) -> tuple[list[DrillCheck], str]:
+    import aiohttp
+
     from bot.app import build_services
     from bot.flows.alerting.drills import run_drill
+    from bot.store.migrate import command_engine
 
     engine = await command_engine(settings.runtime.database_url)
     try:
@@ -88,6 +91,8 @@ async def _drill(
 
 def check(path: Path) -> int:
     """0 and a summary when the file is fine, 1 and every problem if not."""
+    from bot.record.paging.contacts import ContactsError, load_contacts
+
     try:
         contacts = load_contacts(path)
     except ContactsError as error:

@@ -1,0 +1,73 @@
+"""The ``warroom`` command line as people expect one (issue 74, item 5): ``warroom --help``
+and the light commands' own ``--help`` answer without importing any feature (measured in CPU
+seconds of the child process, which other work on the machine does not inflate), and every
+command's options are still all there when that command runs."""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+
+import pytest
+
+from bot.cli import FEATURES, build_parser
+from tests.helpers.processes import REPO
+
+# What `--help` must not pay for: the database layer, the HTTP stack, Slack's SDK, the flows.
+HEAVY = ("sqlalchemy", "sqlmodel", "aiohttp", "slack_bolt", "slack_sdk", "bot.flows", "bot.store")
+# Commands whose own --help is read from their light module (the rest: bench/RESULTS.md).
+LIGHT = ["", "tokens", "mcp", "maintenance", "paging", "serve", "db", "alerts", "demo"]
+PROBE = """
+import json, sys
+from bot.cli import main
+try:
+    main(sys.argv[1:] + ["--help"])
+except SystemExit:
+    pass
+heavy = sorted({m.split(".")[0] if not m.startswith("bot.") else ".".join(m.split(".")[:2])
+                for m in sys.modules} & set(json.loads(sys.stdin.readline())))
+print("\\nHEAVY " + json.dumps(heavy))
+"""
+
+
+def _help(command: str) -> tuple[str, list[str], float]:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, *command.split()],
+        input=json.dumps(list(HEAVY)) + "\n",
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO,
+        timeout=120,
+    )
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    text, _, heavy = done.stdout.rpartition("\nHEAVY ")
+    return text, json.loads(heavy), cpu
+
+
+@pytest.mark.parametrize("command", LIGHT, ids=lambda c: c or "warroom")
+def test_help_answers_without_importing_a_feature(command: str) -> None:
+    text, heavy, cpu = _help(command)
+    assert text.startswith("usage: warroom"), text
+    assert heavy == [], f"`warroom {command} --help` imported {heavy}"
+    assert cpu <= 0.5, f"`warroom {command} --help` took {cpu:.2f} s of CPU"
+
+
+def test_the_top_level_help_lists_every_command_with_its_line() -> None:
+    text, _, _ = _help("")
+    for name, feature in FEATURES.items():
+        assert name in text and feature.help[:40] in " ".join(text.split())
+
+
+@pytest.mark.parametrize("name", sorted(FEATURES))
+def test_each_feature_s_options_are_read_when_it_runs(name: str) -> None:
+    """The table's stub is replaced by the feature's own options for its command."""
+    parser = build_parser(name)
+    (sub,) = [a for a in parser._actions if a.dest == "command"]
+    own = sub.choices[name]  # type: ignore[index]
+    assert own.description or own._actions[1:], f"{name} has no options of its own"
+    assert build_parser(None)._actions
