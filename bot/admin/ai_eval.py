@@ -93,8 +93,14 @@ def run_ai(args: argparse.Namespace) -> int:
 
 
 async def _evaluate_all(ai: AISettings, out: Path | None) -> int:
+    results: list[Result] = []
     async with aiohttp.ClientSession() as http:
-        results = [await evaluate(http, ai, replay) for replay in REPLAYS]
+        for replay in REPLAYS:
+            results.append(await evaluate(http, ai, replay))
+            if len(results) == 1 and (why := never_reached(results[0])):
+                # No score is printed for a model that never answered: it would read as one.
+                print(f"warroom: ai eval: the model was not reached ({why})", file=sys.stderr)
+                return 2
     for result in results:
         print(result.table())
     failing = [problem for result in results for problem in result.problems()]
@@ -104,6 +110,31 @@ async def _evaluate_all(ai: AISettings, out: Path | None) -> int:
         print("below the thresholds: " + "; ".join(failing), file=sys.stderr)
         return 1
     return 0
+
+
+# How a request fails when the model never answered it (bot/clients/ai.py's kinds).
+NOT_REACHED = ("unreachable", "timeout", "redirected", "status")
+
+
+def never_reached(result: Result) -> str | None:
+    """Why neither of a replay's requests was answered (its first request's failure), or
+    None when the model answered one of them: a wrong URL, key or model name, or a model
+    down."""
+    requests = (result.sections, result.verdicts)
+    failures = [request.failure for request in requests]
+    if any(failure is None for failure in failures):
+        return None
+    first = failures[0] or {}
+    kind = first.get("kind")
+    if kind not in NOT_REACHED:
+        return None
+    if kind == "status":
+        return f"WARROOM_AI_URL answered HTTP {first.get('status')}"
+    if kind == "timeout":
+        return f"no answer within {first.get('seconds')} s"
+    if kind == "redirected":
+        return "WARROOM_AI_URL redirected elsewhere; not followed"
+    return "no connection to WARROOM_AI_URL"
 
 
 @dataclass
