@@ -33,6 +33,7 @@ from zoneinfo import ZoneInfo
 import aiohttp
 
 from bot.admin.eval_set import CATEGORIES, REPLAYS, Replay
+from bot.admin.progress import Progress
 from bot.basics.render import Renderer
 from bot.clients.ai import (
     VERDICTS_FORMAT,
@@ -94,13 +95,17 @@ def run_ai(args: argparse.Namespace) -> int:
 
 async def _evaluate_all(ai: AISettings, out: Path | None) -> int:
     results: list[Result] = []
+    progress = Progress("ai eval")
     async with aiohttp.ClientSession() as http:
-        for replay in REPLAYS:
+        for number, replay in enumerate(REPLAYS, start=1):
+            progress.step(number, len(REPLAYS), f"asking the model about {replay.reference}")
             results.append(await evaluate(http, ai, replay))
             if len(results) == 1 and (why := never_reached(results[0])):
                 # No score is printed for a model that never answered: it would read as one.
+                progress.end()
                 print(f"warroom: ai eval: the model was not reached ({why})", file=sys.stderr)
                 return 2
+    progress.end()
     for result in results:
         print(result.table())
     failing = [problem for result in results for problem in result.problems()]

@@ -5,6 +5,7 @@ command's options are still all there when that command runs."""
 
 from __future__ import annotations
 
+import io
 import json
 import resource
 import subprocess
@@ -12,6 +13,7 @@ import sys
 
 import pytest
 
+from bot.admin.progress import Progress
 from bot.cli import FEATURES, build_parser
 from tests.helpers.processes import REPO
 
@@ -71,3 +73,21 @@ def test_each_feature_s_options_are_read_when_it_runs(name: str) -> None:
     own = sub.choices[name]  # type: ignore[index]
     assert own.description or own._actions[1:], f"{name} has no options of its own"
     assert build_parser(None)._actions
+
+
+def test_progress_is_a_line_in_place_at_a_terminal_and_a_line_a_step_otherwise() -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    piped, terminal = io.StringIO(), Terminal()
+    for stream in (piped, terminal):
+        progress = Progress("ai eval", stream)
+        progress.step(1, 2, "asking the model about INC-1")
+        progress.step(2, 2, "asking the model about INC-2")
+        progress.end()
+    assert piped.getvalue().splitlines() == [
+        "ai eval: asking the model about INC-1 (1 of 2)",
+        "ai eval: asking the model about INC-2 (2 of 2)",
+    ]
+    assert "\n" not in terminal.getvalue() and terminal.getvalue().endswith("\r\033[K")
