@@ -67,6 +67,11 @@ FEATURES: dict[str, Feature] = {
     "ai": Feature(
         "bot.admin.ai_eval", "add_ai_arguments", "the team's model (WARROOM_AI_*): measure it"
     ),
+    "config": Feature(
+        "bot.admin.config_check",
+        "add_config_arguments",
+        "check the configuration as serve reads it: what is set, defaulted, wrong",
+    ),
     "tokens": Feature(
         "bot.admin.agents", "add_tokens_arguments", "the tokens agents call /mcp with"
     ),
@@ -237,6 +242,10 @@ def _run(args: argparse.Namespace) -> int:
         from bot.admin.importing import run_import
 
         return run_import(args, os.environ)
+    if args.command == "config":  # reads what serve reads, and opens nothing
+        from bot.admin.config_check import run_config
+
+        return run_config(args, os.environ)
     if args.command == "ai":  # reads only the model it is pointed at
         from bot.admin.ai_eval import run_ai
 
@@ -273,8 +282,9 @@ def _run(args: argparse.Namespace) -> int:
 
         run_pager(settings)
         return 0
-    needs = ["slack_token", "app_token"] if args.socket_mode else ["slack_token", "signing_secret"]
-    settings.require(*needs)  # type: ignore[arg-type]
+    from bot.config.slack import serve_needs
+
+    settings.require(*serve_needs(args.socket_mode))
     port = args.port or settings.runtime.port
     from bot.server import run_server
 
