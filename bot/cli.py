@@ -83,6 +83,35 @@ FEATURES: dict[str, Feature] = {
 }
 
 
+# The commands that read or write warroom's database, with the actions that do where only some
+# do: without DATABASE_URL they refuse rather than quietly make ./warroom.db and answer from it.
+OPENS_THE_DATABASE: dict[str, frozenset[str] | None] = {
+    "serve": None,
+    "pager": None,
+    "db": None,
+    "alerts": None,
+    "postmortem": None,
+    "maintenance": None,
+    "tokens": None,
+    "mcp": None,
+    "import": None,
+    "oncall": frozenset({"who", "feeds"}),
+    "paging": frozenset({"drill"}),
+}
+NO_DATABASE = (
+    "warroom: DATABASE_URL is not set, and `warroom {command}` reads warroom's database: set it "
+    "to the database serve uses (postgresql://user:pass@host/db), or to make a local SQLite "
+    "file on purpose, DATABASE_URL=sqlite:///warroom.db"
+)
+
+
+def opens_the_database(args: argparse.Namespace) -> bool:
+    if args.command not in OPENS_THE_DATABASE:
+        return False
+    actions = OPENS_THE_DATABASE[args.command]
+    return actions is None or getattr(args, f"{args.command}_command", None) in actions
+
+
 def command_of(argv: Sequence[str]) -> str | None:
     """The command a command line names: its first word that is not an option (``warroom``'s
     own options, ``--help`` and ``--version``, take no value)."""
@@ -226,6 +255,9 @@ def _run(args: argparse.Namespace) -> int:
 
     if args.command == "demo":
         return _demo(args)
+    if opens_the_database(args) and not os.environ.get("DATABASE_URL", "").strip():
+        print(NO_DATABASE.format(command=args.command), file=sys.stderr)
+        return 2
     if args.command == "workflows":  # reads only the files: no Slack, no database
         from bot.admin.workflows import run_workflows
 

@@ -57,7 +57,8 @@ def run_paging(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 
 
 def drill(settings: Settings, *, person: str | None, everyone: bool) -> int:
-    """0 when every provider passed (or was skipped), 1 when one failed, 2 when refused."""
+    """0 when every provider passed (or was skipped), 1 when one failed or none was tested, 2
+    when refused."""
     # Imported here: `warroom paging check` and the other commands start without the app.
     from bot.flows.alerting.drills import DrillRefused
 
@@ -66,6 +67,9 @@ def drill(settings: Settings, *, person: str | None, everyone: bool) -> int:
     except DrillRefused as refusal:
         print(f"warroom: {refusal}", file=sys.stderr)
         return 2
+    if not checks:  # a drill that tested nothing has not shown paging works
+        print(report, file=sys.stderr, end="")
+        return 1
     print(report)
     return 1 if any(check.state == "failed" for check in checks) else 0
 
