@@ -10,12 +10,13 @@ import json
 import resource
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from bot.admin.progress import Progress
 from bot.cli import FEATURES, build_parser
-from tests.helpers.processes import REPO
+from tests.helpers.processes import REPO, run_warroom
 
 # What `--help` must not pay for: the database layer, the HTTP stack, Slack's SDK, the flows.
 HEAVY = ("sqlalchemy", "sqlmodel", "aiohttp", "slack_bolt", "slack_sdk", "bot.flows", "bot.store")
@@ -91,3 +92,26 @@ def test_progress_is_a_line_in_place_at_a_terminal_and_a_line_a_step_otherwise()
         "ai eval: asking the model about INC-2 (2 of 2)",
     ]
     assert "\n" not in terminal.getvalue() and terminal.getvalue().endswith("\r\033[K")
+
+
+@pytest.mark.parametrize(
+    "words",
+    [["tokens", "list"], ["maintenance", "list"], ["oncall", "who"], ["alerts", "list"], ["mcp"]],
+    ids=" ".join,
+)
+def test_a_command_that_reads_the_database_refuses_without_database_url(
+    tmp_path: Path, words: list[str]
+) -> None:
+    done = run_warroom(*words, cwd=tmp_path, clean=True)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "DATABASE_URL is not set" in done.stderr
+    assert "DATABASE_URL=sqlite:///warroom.db" in done.stderr, "how to make one on purpose"
+    assert list(tmp_path.iterdir()) == [], "no ./warroom.db made quietly"
+
+
+def test_a_command_that_reads_only_files_needs_no_database(tmp_path: Path) -> None:
+    schedules = tmp_path / "schedules.yaml"
+    schedules.write_text("schedules: []\n")
+    done = run_warroom("oncall", "check", str(schedules), cwd=tmp_path, clean=True)
+    assert "DATABASE_URL" not in done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["schedules.yaml"]
