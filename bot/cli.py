@@ -8,21 +8,16 @@ import asyncio
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import import_module
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.admin.agents import add_agents_parsers
-from bot.admin.ai_eval import add_ai_parser, run_ai
-from bot.admin.importing import add_import_parser, run_import
-from bot.admin.maintenance import add_maintenance_parser
-from bot.admin.oncall import add_oncall_parser, run_oncall
-from bot.admin.paging import add_paging_parser, run_paging
-from bot.admin.workflows import add_workflows_parser, run_workflows
-from bot.basics.logs import LOG_FORMATS, configure_logging
+from bot.admin.listing import add_json_flag
 from bot.basics.version import version_line
-from bot.config import ConfigError, LogSettings, Settings
-from bot.slack.manifest import build_manifest, manifest_yaml, sign_in_redirect_url
-from bot.store.db import create_engine, sqlite_write_problem
+
+if TYPE_CHECKING:
+    from bot.config import Settings
 
 # Each command imports what only it runs, when it runs (below): the web server, the Slack app,
 # its flows and aiohttp were most of every command's start (measured: bench/RESULTS.md, "Figures
@@ -35,7 +30,97 @@ DEMO_NEEDS_THE_EMULATOR = (
 )
 
 
-def build_parser() -> argparse.ArgumentParser:
+@dataclass(frozen=True)
+class Feature:
+    """A command whose options its own module declares (``add_arguments``, in ``module``):
+    imported only when that command is run or its own ``--help`` asked, so ``warroom --help``
+    lists every command from this table alone."""
+
+    module: str
+    add_arguments: str
+    help: str
+
+
+FEATURES: dict[str, Feature] = {
+    "oncall": Feature(
+        "bot.admin.oncall",
+        "add_oncall_arguments",
+        "on-call schedules: who is on call, check a file",
+    ),
+    "maintenance": Feature(
+        "bot.admin.maintenance",
+        "add_maintenance_arguments",
+        "maintenance windows: alerts that match open no incident meanwhile",
+    ),
+    "paging": Feature(
+        "bot.admin.paging", "add_paging_arguments", "paging people: check a contacts file"
+    ),
+    "workflows": Feature(
+        "bot.admin.workflows",
+        "add_workflows_arguments",
+        "workflows: check the file, test an event",
+    ),
+    "import": Feature(
+        "bot.admin.importing",
+        "add_import_arguments",
+        "carry schedules, escalation policies and overrides over from another tool",
+    ),
+    "ai": Feature(
+        "bot.admin.ai_eval", "add_ai_arguments", "the team's model (WARROOM_AI_*): measure it"
+    ),
+    "config": Feature(
+        "bot.admin.config_check",
+        "add_config_arguments",
+        "check the configuration as serve reads it: what is set, defaulted, wrong",
+    ),
+    "tokens": Feature(
+        "bot.admin.agents", "add_tokens_arguments", "the tokens agents call /mcp with"
+    ),
+    "mcp": Feature(
+        "bot.admin.agents",
+        "add_mcp_arguments",
+        "the Model Context Protocol server on stdio (for a local agent), as the operator",
+    ),
+}
+
+
+# The commands that read or write warroom's database, with the actions that do where only some
+# do: without DATABASE_URL they refuse rather than quietly make ./warroom.db and answer from it.
+OPENS_THE_DATABASE: dict[str, frozenset[str] | None] = {
+    "serve": None,
+    "pager": None,
+    "db": None,
+    "alerts": None,
+    "postmortem": None,
+    "maintenance": None,
+    "tokens": None,
+    "mcp": None,
+    "import": None,
+    "oncall": frozenset({"who", "feeds"}),
+    "paging": frozenset({"drill"}),
+}
+NO_DATABASE = (
+    "warroom: DATABASE_URL is not set, and `warroom {command}` reads warroom's database: set it "
+    "to the database serve uses (postgresql://user:pass@host/db), or to make a local SQLite "
+    "file on purpose, DATABASE_URL=sqlite:///warroom.db"
+)
+
+
+def opens_the_database(args: argparse.Namespace) -> bool:
+    if args.command not in OPENS_THE_DATABASE:
+        return False
+    actions = OPENS_THE_DATABASE[args.command]
+    return actions is None or getattr(args, f"{args.command}_command", None) in actions
+
+
+def command_of(argv: Sequence[str]) -> str | None:
+    """The command a command line names: its first word that is not an option (``warroom``'s
+    own options, ``--help`` and ``--version``, take no value)."""
+    return next((word for word in argv if not word.startswith("-")), None)
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole parser; a feature's own options only for ``command`` (None: every one)."""
     parser = argparse.ArgumentParser(
         prog="warroom",
         description="Slack incident-response bot: opens the war room, keeps the record, "
@@ -106,6 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
     listing = alerts_sub.add_parser("list", help="list stored payloads, newest first")
     listing.add_argument("--state", choices=["received", "processed", "failed"])
     listing.add_argument("--limit", type=int, default=50)
+    add_json_flag(listing)
     replay = alerts_sub.add_parser(
         "replay", help="apply stored payloads again (after a processing failure)"
     )
@@ -120,13 +206,10 @@ def build_parser() -> argparse.ArgumentParser:
     postmortem.add_argument("--lang", help="a template language (en, fr)")
     postmortem.add_argument("--team", help="the Slack workspace id, when several share the DB")
 
-    add_oncall_parser(sub)
-    add_maintenance_parser(sub)
-    add_paging_parser(sub)
-    add_workflows_parser(sub)
-    add_import_parser(sub)
-    add_ai_parser(sub)
-    add_agents_parsers(sub)
+    for name, feature in FEATURES.items():
+        parser_of = sub.add_parser(name, help=feature.help)
+        if command is None or command == name:
+            getattr(import_module(feature.module), feature.add_arguments)(parser_of)
 
     demo = sub.add_parser(
         "demo", help="play a whole incident against the Slack emulator (from the repository)"
@@ -142,7 +225,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``warroom`` console script."""
-    args = build_parser().parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(command_of(words) or "").parse_args(words)
+    # Imported once the command line is read: `--help` and `--version` need none of it.
+    from bot.basics.logs import LOG_FORMATS, configure_logging
+    from bot.config import ConfigError, LogSettings
+
     # Read here, before Settings: logging must work while the settings are being checked.
     # `serve` writes JSON lines for log pipelines; the other commands talk to a person, and
     # the demo's transcript is its output, so it keeps text whatever the environment says.
@@ -164,17 +252,37 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from bot.config import Settings
+    from bot.store.db import sqlite_write_problem
+
     if args.command == "demo":
         return _demo(args)
+    if opens_the_database(args) and not os.environ.get("DATABASE_URL", "").strip():
+        print(NO_DATABASE.format(command=args.command), file=sys.stderr)
+        return 2
     if args.command == "workflows":  # reads only the files: no Slack, no database
+        from bot.admin.workflows import run_workflows
+
         return run_workflows(args, os.environ)
     if args.command == "paging":  # `check` reads only the file it is given; `drill` all
+        from bot.admin.paging import run_paging
+
         return run_paging(args, os.environ)
     if args.command == "oncall":  # `check` needs no settings: it reads only the file it is given
+        from bot.admin.oncall import run_oncall
+
         return run_oncall(args, os.environ)
     if args.command == "import":  # reads the vendor, Slack and the database it is pointed at
+        from bot.admin.importing import run_import
+
         return run_import(args, os.environ)
+    if args.command == "config":  # reads what serve reads, and opens nothing
+        from bot.admin.config_check import run_config
+
+        return run_config(args, os.environ)
     if args.command == "ai":  # reads only the model it is pointed at
+        from bot.admin.ai_eval import run_ai
+
         return run_ai(args)
     settings = Settings.from_env(os.environ)
     if args.command == "manifest":
@@ -208,8 +316,9 @@ def _run(args: argparse.Namespace) -> int:
 
         run_pager(settings)
         return 0
-    needs = ["slack_token", "app_token"] if args.socket_mode else ["slack_token", "signing_secret"]
-    settings.require(*needs)  # type: ignore[arg-type]
+    from bot.config.slack import serve_needs
+
+    settings.require(*serve_needs(args.socket_mode))
     port = args.port or settings.runtime.port
     from bot.server import run_server
 
@@ -231,11 +340,11 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _alerts(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.admin.alerts import list_payloads, replay_payloads
+    from bot.admin.alerts import list_payloads, payload_list, replay_payloads
 
     if args.alerts_command == "list":
-        for line in asyncio.run(list_payloads(settings, state=args.state, limit=args.limit)):
-            print(line)
+        payloads = asyncio.run(list_payloads(settings, state=args.state, limit=args.limit))
+        print(payload_list(payloads, json_out=args.json))
         return 0
     settings.require("slack_token")
     failed = 0
@@ -293,6 +402,8 @@ def _manifest(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     # The redirect URL Slack must know is the one `warroom serve` sends: under
     # WARROOM_PUBLIC_URL when it is set, else the address people use (--url in HTTP mode).
+    from bot.slack.manifest import build_manifest, manifest_yaml, sign_in_redirect_url
+
     redirects = list(args.redirect_url)
     if settings.web.public_url:
         redirects.append(sign_in_redirect_url(settings.web.public_url))
@@ -351,6 +462,7 @@ def _create_app(args: argparse.Namespace, settings: Settings, manifest: dict[str
 
 
 async def _upgrade(settings: Settings) -> None:
+    from bot.store.db import create_engine
     from bot.store.migrate import upgrade_database
 
     engine = create_engine(settings.runtime.database_url, settings.runtime.database_timeouts)

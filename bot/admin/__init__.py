@@ -19,6 +19,9 @@
   and ``warroom mcp`` (the Model Context Protocol on stdio, as the operator).
 - ``ai_eval``: ``warroom ai eval``: the team's model measured over the shipped replays.
 - ``eval_set``: those replays, and their sentences labelled by category and truth.
+- ``config_check``: ``warroom config check``: the environment read as serve reads it.
+- ``listing``: how a command that lists prints: an aligned table, or ``--json``.
+- ``progress``: long work's progress on stderr (a line in place at a terminal).
 
 May import: anything below, the application factory (``bot.app``) and ``bot.server``
 included; ``demo`` alone imports the emulator (``emulator/``, in the repository, not in the

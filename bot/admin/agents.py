@@ -6,15 +6,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from datetime import datetime
 from typing import TYPE_CHECKING
+
+from bot.admin.listing import add_json_flag, as_json, table
 
 if TYPE_CHECKING:
     from bot.config import Settings
+    from bot.store.models import AgentToken
 
 
-def add_agents_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """``warroom tokens ...`` and ``warroom mcp``: their actions and options."""
-    tokens = sub.add_parser("tokens", help="the tokens agents call /mcp with")
+def add_tokens_arguments(tokens: argparse.ArgumentParser) -> None:
+    """``warroom tokens ...``: its actions and options."""
     actions = tokens.add_subparsers(dest="tokens_command", required=True, metavar="ACTION")
     create = actions.add_parser(
         "create",
@@ -30,14 +33,19 @@ def add_agents_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     )
     create.add_argument("--private", action="store_true", help="it sees private incidents")
     create.add_argument("--expires", type=int, metavar="DAYS", help="stops working after DAYS")
-    actions.add_parser("list", help="every token: scope, expiry, last use (never the value)")
+    listing = actions.add_parser(
+        "list", help="every token: scope, expiry, last use (never the value)"
+    )
+    add_json_flag(listing)
     revoke = actions.add_parser("revoke", help="stop a token now")
     revoke.add_argument("name", metavar="NAME")
-    sub.add_parser(
-        "mcp",
-        help="the Model Context Protocol server on stdio (for a local agent), as the operator",
-        description="Reads JSON-RPC on standard input and answers on standard output; logs go "
-        "to standard error. Every incident is visible, private ones included.",
+
+
+def add_mcp_arguments(mcp: argparse.ArgumentParser) -> None:
+    """``warroom mcp``: no options; what it does."""
+    mcp.description = (
+        "Reads JSON-RPC on standard input and answers on standard output; logs go "
+        "to standard error. Every incident is visible, private ones included."
     )
 
 
@@ -75,7 +83,7 @@ def run_tokens(args: argparse.Namespace, settings: Settings) -> int:
                     await session.commit()
                     return renderer.render_plain("agents/tokens_cli.j2", revoked=row, zone=zone)
                 rows = await tokens.every_token(session)
-                return renderer.render_plain("agents/tokens_cli.j2", rows=rows, now=now, zone=zone)
+                return token_list(rows, now=now, zone=zone, json_out=args.json)
         finally:
             await engine.dispose()
 
@@ -85,6 +93,56 @@ def run_tokens(args: argparse.Namespace, settings: Settings) -> int:
         print(f"warroom: {refusal}", file=sys.stderr)
         return 1
     return 0
+
+
+def token_list(rows: list[AgentToken], *, now: datetime, zone: str, json_out: bool) -> str:
+    """``tokens list``: a table of every token, or their JSON; never a token's value."""
+    from bot.basics.render import local_time
+    from bot.record.agents.tokens import works
+
+    if json_out:
+        return as_json([_token_fields(row, works(row, now)) for row in rows])
+    if not rows:
+        return "no token: make one with warroom tokens create --name NAME --scope read|propose"
+
+    def when(moment: datetime | None) -> str:
+        return local_time(moment, zone, "%Y-%m-%d %H:%M %Z") if moment else "-"
+
+    def state(row: AgentToken) -> str:
+        if row.revoked_at:
+            return f"revoked {when(row.revoked_at)}"
+        if row.expires_at and row.expires_at <= now:
+            return f"expired {when(row.expires_at)}"
+        return f"works until {when(row.expires_at)}" if row.expires_at else "works, no expiry"
+
+    return table(
+        ("NAME", "SCOPE", "MADE", "STATE", "CALLS", "LAST USE"),
+        [
+            (
+                row.name,
+                f"{row.scope}, private too" if row.private else row.scope,
+                when(row.created_at),
+                state(row),
+                str(row.calls),
+                when(row.used_at),
+            )
+            for row in rows
+        ],
+    )
+
+
+def _token_fields(row: AgentToken, working: bool) -> dict[str, object]:
+    return {
+        "name": row.name,
+        "scope": row.scope,
+        "private": row.private,
+        "created_at": row.created_at,
+        "expires_at": row.expires_at,
+        "revoked_at": row.revoked_at,
+        "works": working,
+        "calls": row.calls,
+        "used_at": row.used_at,
+    }
 
 
 def run_mcp(settings: Settings) -> int:

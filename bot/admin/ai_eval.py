@@ -33,6 +33,7 @@ from zoneinfo import ZoneInfo
 import aiohttp
 
 from bot.admin.eval_set import CATEGORIES, REPLAYS, Replay
+from bot.admin.progress import Progress
 from bot.basics.render import Renderer
 from bot.clients.ai import (
     VERDICTS_FORMAT,
@@ -67,9 +68,8 @@ MIN_RECALL = 0.8
 _SECTION = "labelled"
 
 
-def add_ai_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_ai_arguments(ai: argparse.ArgumentParser) -> None:
     """``warroom ai eval``: its options."""
-    ai = sub.add_parser("ai", help="the team's model (WARROOM_AI_*): measure it")
     actions = ai.add_subparsers(dest="ai_command", required=True, metavar="ACTION")
     evaluate = actions.add_parser(
         "eval",
@@ -94,8 +94,18 @@ def run_ai(args: argparse.Namespace) -> int:
 
 
 async def _evaluate_all(ai: AISettings, out: Path | None) -> int:
+    results: list[Result] = []
+    progress = Progress("ai eval")
     async with aiohttp.ClientSession() as http:
-        results = [await evaluate(http, ai, replay) for replay in REPLAYS]
+        for number, replay in enumerate(REPLAYS, start=1):
+            progress.step(number, len(REPLAYS), f"asking the model about {replay.reference}")
+            results.append(await evaluate(http, ai, replay))
+            if len(results) == 1 and (why := never_reached(results[0])):
+                # No score is printed for a model that never answered: it would read as one.
+                progress.end()
+                print(f"warroom: ai eval: the model was not reached ({why})", file=sys.stderr)
+                return 2
+    progress.end()
     for result in results:
         print(result.table())
     failing = [problem for result in results for problem in result.problems()]
@@ -105,6 +115,31 @@ async def _evaluate_all(ai: AISettings, out: Path | None) -> int:
         print("below the thresholds: " + "; ".join(failing), file=sys.stderr)
         return 1
     return 0
+
+
+# How a request fails when the model never answered it (bot/clients/ai.py's kinds).
+NOT_REACHED = ("unreachable", "timeout", "redirected", "status")
+
+
+def never_reached(result: Result) -> str | None:
+    """Why neither of a replay's requests was answered (its first request's failure), or
+    None when the model answered one of them: a wrong URL, key or model name, or a model
+    down."""
+    requests = (result.sections, result.verdicts)
+    failures = [request.failure for request in requests]
+    if any(failure is None for failure in failures):
+        return None
+    first = failures[0] or {}
+    kind = first.get("kind")
+    if kind not in NOT_REACHED:
+        return None
+    if kind == "status":
+        return f"WARROOM_AI_URL answered HTTP {first.get('status')}"
+    if kind == "timeout":
+        return f"no answer within {first.get('seconds')} s"
+    if kind == "redirected":
+        return "WARROOM_AI_URL redirected elsewhere; not followed"
+    return "no connection to WARROOM_AI_URL"
 
 
 @dataclass

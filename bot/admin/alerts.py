@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import aiohttp
 from sqlmodel import col, select
 
+from bot.admin.listing import as_json, table
 from bot.app import build_services
 from bot.config import Settings
 from bot.flows.alerting.intake import Outcome, apply_payload
@@ -19,28 +20,51 @@ from bot.store.migrate import command_engine
 from bot.store.models import AlertPayload
 
 
-async def list_payloads(settings: Settings, *, state: str | None, limit: int) -> list[str]:
-    """One line per stored payload, newest first."""
+async def list_payloads(settings: Settings, *, state: str | None, limit: int) -> list[AlertPayload]:
+    """The stored payloads, newest first."""
     engine = await command_engine(settings.runtime.database_url)
     try:
         async with session_scope(engine) as session:
             statement = select(AlertPayload).order_by(col(AlertPayload.id).desc()).limit(limit)
             if state:
                 statement = statement.where(AlertPayload.state == state)
-            payloads = (await session.exec(statement)).all()
+            return list((await session.exec(statement)).all())
     finally:
         await engine.dispose()
-    return [_line(payload) for payload in payloads]
 
 
-def _line(payload: AlertPayload) -> str:
-    received = payload.received_at.strftime("%Y-%m-%d %H:%M:%S UTC")
-    line = f"{payload.id:>8}  {received}  {payload.source:<12} {payload.state:<9}"
-    if payload.incident_id:
-        line += f" incident #{payload.incident_id}"
-    if payload.error:
-        line += f"  {payload.error}"
-    return line
+def payload_list(payloads: list[AlertPayload], *, json_out: bool) -> str:
+    """``alerts list``: a table of the payloads (times in UTC, as stored), or their JSON."""
+    if json_out:
+        return as_json(
+            [
+                {
+                    "id": payload.id,
+                    "received_at": payload.received_at,
+                    "source": payload.source,
+                    "state": payload.state,
+                    "incident_id": payload.incident_id,
+                    "error": payload.error,
+                }
+                for payload in payloads
+            ]
+        )
+    if not payloads:
+        return "no stored alert payload"
+    return table(
+        ("ID", "RECEIVED", "SOURCE", "STATE", "INCIDENT", "ERROR"),
+        [
+            (
+                str(payload.id),
+                payload.received_at.strftime("%Y-%m-%d %H:%M:%S UTC"),
+                payload.source,
+                payload.state,
+                f"#{payload.incident_id}" if payload.incident_id else "-",
+                payload.error or "",
+            )
+            for payload in payloads
+        ],
+    )
 
 
 async def replay_payloads(settings: Settings, payload_ids: Sequence[int]) -> list[Outcome]:

@@ -15,6 +15,7 @@ import bisect
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
+from bot.admin.progress import Progress
 from bot.clients.importing import Vendor, VendorApi
 from bot.record.oncall.engine import Override, Shift, final_shifts
 from bot.record.oncall.importing.carrying import Carried, ImportedOverride, People
@@ -40,7 +41,10 @@ async def compare(
     gate = asyncio.Semaphore(AT_ONCE)
     overrides = imported_overrides(carried.overrides, start)
     found: list[tuple[datetime, str, str]] = []
-    for vendor_id, name in sorted(carried.schedule_names.items(), key=lambda pair: pair[1]):
+    progress = Progress("import --compare")
+    names = sorted(carried.schedule_names.items(), key=lambda pair: pair[1])
+    for number, (vendor_id, name) in enumerate(names, start=1):
+        progress.step(number, len(names), f"asking who was on call on {name}")
         schedule = schedules.by_name[name]
         shifts = final_shifts(schedule, overrides, start, start + length)
         instants = instants_to_ask(shifts, start, start + length)
@@ -50,6 +54,7 @@ async def compare(
             line = _disagreement(schedule, shifts, at, theirs, people)
             if line is not None:
                 found.append((at, name, line))
+    progress.end()
     return [line for _, _, line in sorted(found)]
 
 

@@ -69,15 +69,13 @@ REPORT_FILE = "import-report.md"
 LONGEST_COMPARE_DAYS = 366
 
 
-def add_import_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_import_arguments(command: argparse.ArgumentParser) -> None:
     """``warroom import <vendor> ...``: its options."""
-    command = sub.add_parser(
-        "import",
-        help="carry schedules, escalation policies and overrides over from another tool",
-        description="Read an Opsgenie, PagerDuty or Grafana OnCall account through its REST "
+    command.description = (
+        "Read an Opsgenie, PagerDuty or Grafana OnCall account through its REST "
         "API and write schedules.yaml, policies.yaml and import-report.md into DIR; current "
         "and future overrides go to DATABASE_URL's database. Exit 0 when all was carried "
-        "exactly, 3 when something is approximate or left out, 1 on an error.",
+        "exactly, 3 when something is approximate or left out, 1 on an error."
     )
     command.add_argument("vendor", choices=sorted(VENDORS), help="the tool to import from")
     command.add_argument("--out", type=Path, required=True, metavar="DIR", help="where to write")

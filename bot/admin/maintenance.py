@@ -9,18 +9,19 @@ import getpass
 import os
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import TYPE_CHECKING
+
+from bot.admin.listing import add_json_flag, as_json, table
 
 if TYPE_CHECKING:
     from bot.config import Settings
     from bot.services import Services
+    from bot.store.models import MaintenanceWindow
 
 
-def add_maintenance_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_maintenance_arguments(parser: argparse.ArgumentParser) -> None:
     """``warroom maintenance ...``: its actions and their options."""
-    parser = sub.add_parser(
-        "maintenance", help="maintenance windows: alerts that match open no incident meanwhile"
-    )
     actions = parser.add_subparsers(dest="maintenance_command", required=True, metavar="ACTION")
     add = actions.add_parser(
         "add",
@@ -38,6 +39,7 @@ def add_maintenance_parser(sub: argparse._SubParsersAction[argparse.ArgumentPars
     )
     listing = actions.add_parser("list", help="the windows under way or to come")
     listing.add_argument("--all", action="store_true", help="those over or cancelled too")
+    add_json_flag(listing)
     cancel = actions.add_parser("cancel", help="end a window now")
     cancel.add_argument("id", type=int, metavar="ID")
 
@@ -78,7 +80,7 @@ def run_maintenance(args: argparse.Namespace, settings: Settings) -> int:
                 "maintenance/cli.j2", cancelled=window, silenced=silenced, zone=zone
             )
         windows = await list_windows(services, by=None, past=args.all)
-        return renderer.render_plain("maintenance/cli.j2", windows=windows, zone=zone)
+        return window_list(windows, zone=zone, json_out=args.json)
 
     try:
         print(asyncio.run(_with_services(settings, act)))
@@ -86,6 +88,56 @@ def run_maintenance(args: argparse.Namespace, settings: Settings) -> int:
         print(f"warroom: {refusal_words(renderer, refusal)}", file=sys.stderr)
         return 1
     return 0
+
+
+def window_list(windows: list[tuple[MaintenanceWindow, int]], *, zone: str, json_out: bool) -> str:
+    """``maintenance list``: a table of the windows, or their JSON."""
+    from bot.basics.render import local_time
+
+    if json_out:
+        return as_json([_window_fields(window, silenced) for window, silenced in windows])
+    if not windows:
+        return "no maintenance window is under way or to come"
+
+    def when(moment: datetime) -> str:
+        return local_time(moment, zone, "%a %Y-%m-%d %H:%M %Z")
+
+    return table(
+        ("ID", "LABELS", "FROM", "TO", "MADE BY", "SILENCED", "NOTE"),
+        [
+            (
+                f"#{window.id}",
+                ",".join(f"{label}={value}" for label, value in sorted(window.matchers.items())),
+                when(window.starts_at),
+                when(window.ends_at),
+                window.created_by,
+                str(silenced),
+                ", ".join(
+                    note
+                    for note in (
+                        f"cancelled by {window.cancelled_by}" if window.cancelled_at else "",
+                        "public" if window.public_description else "",
+                    )
+                    if note
+                ),
+            )
+            for window, silenced in windows
+        ],
+    )
+
+
+def _window_fields(window: MaintenanceWindow, silenced: int) -> dict[str, object]:
+    return {
+        "id": window.id,
+        "matchers": window.matchers,
+        "starts_at": window.starts_at,
+        "ends_at": window.ends_at,
+        "created_by": window.created_by,
+        "cancelled_at": window.cancelled_at,
+        "cancelled_by": window.cancelled_by,
+        "public_description": window.public_description,
+        "silenced": silenced,
+    }
 
 
 def _operator() -> str:

@@ -32,9 +32,8 @@ from bot.record.oncall.schedules import Schedule, ScheduleError, load_schedules
 from bot.store.db import session_scope
 
 
-def add_oncall_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_oncall_arguments(oncall: argparse.ArgumentParser) -> None:
     """``warroom oncall ...``: its actions and their options."""
-    oncall = sub.add_parser("oncall", help="on-call schedules: who is on call, check a file")
     actions = oncall.add_subparsers(dest="oncall_command", required=True, metavar="ACTION")
     who = actions.add_parser(
         "who",

@@ -15,18 +15,16 @@ import asyncio
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import aiohttp
-
-from bot.config import Settings
-from bot.record.paging.contacts import ContactsError, load_contacts
-from bot.store.migrate import command_engine
-from bot.store.models import DrillCheck
+# The rest is imported where it runs: `warroom paging --help` reads only the options.
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from bot.store.models import DrillCheck
 
 
-def add_paging_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_paging_arguments(paging: argparse.ArgumentParser) -> None:
     """``warroom paging ...``: its actions and their options."""
-    paging = sub.add_parser("paging", help="paging people: check a contacts file")
     actions = paging.add_subparsers(dest="paging_command", required=True, metavar="ACTION")
     check = actions.add_parser(
         "check",
@@ -52,12 +50,15 @@ def add_paging_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
 def run_paging(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     """Run ``warroom paging``'s action; the exit code."""
     if args.paging_command == "drill":
+        from bot.config import Settings
+
         return drill(Settings.from_env(environ), person=args.person, everyone=args.all)
     return check(args.file)
 
 
 def drill(settings: Settings, *, person: str | None, everyone: bool) -> int:
-    """0 when every provider passed (or was skipped), 1 when one failed, 2 when refused."""
+    """0 when every provider passed (or was skipped), 1 when one failed or none was tested, 2
+    when refused."""
     # Imported here: `warroom paging check` and the other commands start without the app.
     from bot.flows.alerting.drills import DrillRefused
 
@@ -66,6 +67,9 @@ def drill(settings: Settings, *, person: str | None, everyone: bool) -> int:
     except DrillRefused as refusal:
         print(f"warroom: {refusal}", file=sys.stderr)
         return 2
+    if not checks:  # a drill that tested nothing has not shown paging works
+        print(report, file=sys.stderr, end="")
+        return 1
     print(report)
     return 1 if any(check.state == "failed" for check in checks) else 0
 
@@ -73,8 +77,11 @@ def drill(settings: Settings, *, person: str | None, everyone: bool) -> int:
 async def _drill(
     settings: Settings, person: str | None, everyone: bool
 ) -> tuple[list[DrillCheck], str]:
+    import aiohttp
+
     from bot.app import build_services
     from bot.flows.alerting.drills import run_drill
+    from bot.store.migrate import command_engine
 
     engine = await command_engine(settings.runtime.database_url)
     try:
@@ -88,6 +95,8 @@ async def _drill(
 
 def check(path: Path) -> int:
     """0 and a summary when the file is fine, 1 and every problem if not."""
+    from bot.record.paging.contacts import ContactsError, load_contacts
+
     try:
         contacts = load_contacts(path)
     except ContactsError as error:

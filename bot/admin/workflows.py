@@ -31,9 +31,8 @@ from bot.record.workflows.definitions import (
 from bot.store.models import SEVERITIES, Status
 
 
-def add_workflows_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_workflows_arguments(workflows: argparse.ArgumentParser) -> None:
     """``warroom workflows ...``: its actions and their options."""
-    workflows = sub.add_parser("workflows", help="workflows: check the file, test an event")
     actions = workflows.add_subparsers(dest="workflows_command", required=True, metavar="ACTION")
     check = actions.add_parser(
         "check",

@@ -102,6 +102,7 @@ _URL_PATH = re.compile(r"(?P<keep>\bhttps?://[^/\s'\",]+)/[^\s'\",)}\]]*")
 # aiosmtpd's logger (the bounce listener, bot/flows/status_page/bounces.py), and anything
 # shaped like a mail address in its lines.
 _SMTP_LOGGER = "mail.log"
+_POOL_LOGGER = "bot.store.pool"
 _MAIL_ADDRESS = re.compile(r"[^\s<>'\":,;()\[\]]+@[^\s<>'\",;()\[\]]+")
 _UNHANDLED = re.compile(r"^Unhandled request \((\{.*?\})\)", re.DOTALL)
 # What of an unhandled request is worth knowing: what kind it was, never what it said.
@@ -293,6 +294,9 @@ def configure_logging(level: str, fmt: str) -> None:
     # INFO: noise beside warroom's own line for each report, so only at DEBUG.
     quiet = root.level > logging.DEBUG
     logging.getLogger(_SMTP_LOGGER).setLevel(logging.WARNING if quiet else logging.NOTSET)
+    # SQLAlchemy's pool logs its own housekeeping at INFO under the pool class's name ("Pool
+    # disposed", "Pool recreating" after every command's migration check): only at DEBUG.
+    logging.getLogger(_POOL_LOGGER).setLevel(logging.WARNING if quiet else logging.NOTSET)
     install_log_redaction()
 
 

@@ -11,6 +11,11 @@ DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 Need = Literal["slack_token", "signing_secret", "app_token", "app_config_token"]
 
 
+def serve_needs(socket_mode: bool) -> tuple[Need, ...]:
+    """What ``warroom serve`` refuses to start without (``config check`` asks the same)."""
+    return ("slack_token", "app_token") if socket_mode else ("slack_token", "signing_secret")
+
+
 @dataclass(frozen=True)
 class SlackSettings(Feature):
     """The Slack app warroom answers as."""

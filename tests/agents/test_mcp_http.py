@@ -26,6 +26,7 @@ from emulator.openai_chat import FakeChatModel
 from tests.agents.test_agents_manual import schemas_in_manual
 from tests.conftest import CAROL, Clock, Warroom, running_warroom
 from tests.helpers.incidents import settle
+from tests.helpers.web_view import web_warroom
 from tests.postmortem.test_suggestions import Played, _section, _suggestion_id, play
 
 
@@ -359,3 +360,16 @@ async def test_a_list_argument_longer_than_its_maximum_is_refused_naming_it(
         assert "status" in await refused(session, "list_incidents", status=["open"] * 21)
         answered = await call(session, "related_incidents", services=many[:20])
         assert answered["items"] == []
+
+
+async def test_with_no_schedules_configured_on_call_tools_say_so_rather_than_nobody(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    """An empty answer would read as "nobody is on call": an agent is told what is missing."""
+    async with web_warroom(slack, sqlite_url) as warroom:
+        token = await warroom_token(warroom, "pager", "read")
+        async with agent(warroom.url, token) as session:
+            said = await refused(session, "who_is_on_call")
+            assert "no schedules are configured: WARROOM_ONCALL_SCHEDULES" in said
+            said = await refused(session, "get_schedule", schedule="payments")
+            assert "WARROOM_ONCALL_SCHEDULES" in said

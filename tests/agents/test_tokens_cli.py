@@ -3,6 +3,7 @@ once, kept as SHA-256 only, listed without its value, and refused once revoked."
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 from datetime import UTC, datetime, timedelta
@@ -40,11 +41,26 @@ def test_a_token_is_shown_once_kept_hashed_listed_and_revoked(tmp_path: Path) ->
         [(kept,)] = db.execute("SELECT token_hash FROM agent_token").fetchall()
     assert value not in kept and len(kept) == 64
 
+    second = run_warroom(
+        "tokens", "create", "--name", "reader", "--scope", "read", env=env, clean=True
+    )
+    assert second.returncode == 0, second.stderr
     listed = run_warroom("tokens", "list", env=env, clean=True)
     assert listed.returncode == 0, listed.stderr
-    assert "triage-bot  propose  made" in listed.stdout
-    assert "0 calls" in listed.stdout
+    assert listed.stderr == "", "no log lines from the database's pool on a command"
+    header, first, other = listed.stdout.splitlines()  # one row a line, under its header
+    assert header.split() == ["NAME", "SCOPE", "MADE", "STATE", "CALLS", "LAST", "USE"]
+    assert first.startswith("triage-bot  propose ") and " works until " in first
+    assert first.split()[-2:] == ["0", "-"]
+    assert other.startswith("reader      read ") and "works, no expiry" in other
     assert value not in listed.stdout
+    as_json = json.loads(run_warroom("tokens", "list", "--json", env=env, clean=True).stdout)
+    assert [(t["name"], t["scope"], t["works"], t["calls"]) for t in as_json] == [
+        ("triage-bot", "propose", True, 0),
+        ("reader", "read", True, 0),
+    ]
+    assert as_json[0]["expires_at"].endswith("Z") and as_json[1]["expires_at"] is None
+    assert value not in json.dumps(as_json)
 
     again = run_warroom(
         "tokens", "create", "--name", "triage-bot", "--scope", "read", env=env, clean=True

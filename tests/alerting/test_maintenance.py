@@ -4,6 +4,7 @@ and the window's record of what it silenced."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -178,8 +179,14 @@ def test_the_command_line_makes_lists_and_cancels_windows(tmp_path: Path) -> Non
     assert "`checkout` is not a label and its value" in refused.stderr
 
     listed = run_warroom("maintenance", "list", env=env, clean=True)
-    assert "#1  env=prod,service=checkout" in listed.stdout and "made by cli:" in listed.stdout
-    assert "public" not in listed.stdout
+    header, row = listed.stdout.splitlines()
+    assert header.split() == ["ID", "LABELS", "FROM", "TO", "MADE", "BY", "SILENCED", "NOTE"]
+    assert row.startswith("#1  env=prod,service=checkout  Wed 2098-12-31 22:00 CET  Thu ")
+    assert " cli:" in row and "public" not in row
+    assert listed.stderr == "", "no log lines from the database's pool on a command"
+    (window,) = json.loads(run_warroom("maintenance", "list", "--json", env=env, clean=True).stdout)
+    assert window["matchers"] == {"env": "prod", "service": "checkout"}
+    assert window["starts_at"] == "2098-12-31T21:00:00Z" and window["silenced"] == 0
 
     public = run_warroom(
         *("maintenance", "add", "service=search", "--to", "2099-01-01 02:00"),

@@ -6,6 +6,7 @@ the exit code the thresholds give."""
 from __future__ import annotations
 
 import json
+import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from bot.admin.eval_set import CATEGORIES, REPLAYS
 from bot.cli import build_parser
 from bot.config.ai import AISettings
 from emulator.openai_chat import ChatRequest, FakeChatModel
+from tests.helpers.mail import free_port
 from tests.helpers.verifiers import agreeable, naming_unsent, skipping, truthful, verdict
 
 MODEL = "qwen2.5:7b"
@@ -161,3 +163,23 @@ async def test_a_model_that_cannot_give_verdicts_fails(
     captured = capsys.readouterr()
     assert "verdicts request: failed (status)" in captured.out
     assert "sentences' meaning not checked" in captured.err
+
+
+async def test_a_model_never_reached_exits_2_with_why_and_prints_no_score(
+    model: FakeChatModel, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A wrong model name (OpenAI answers 404 model_not_found) or nothing listening: no
+    table, no figures file, exit 2 naming the HTTP status or the missing connection."""
+    wrong = AISettings(url=model.base_url, model="no-such-model", timeout=5.0)
+    assert await _evaluate_all(wrong, None) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "the model was not reached (WARROOM_AI_URL answered HTTP 404)" in captured.err
+    assert len(model.requests) == 2, "one replay's two requests, then it stops"
+
+    closed = AISettings(url=f"http://127.0.0.1:{free_port()}/v1", model=MODEL, timeout=5.0)
+    out = Path(tempfile.mkdtemp()) / "figures.json"
+    assert await _evaluate_all(closed, out) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and not out.exists()
+    assert "not reached (no connection to WARROOM_AI_URL)" in captured.err

@@ -6,6 +6,7 @@ never reached, whatever the drill is asked."""
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -197,3 +198,15 @@ def test_the_command_drills_carol_by_mail_and_refuses_bob(
     assert main(["paging", "drill", "--all"]) == 0
     assert "  smtp email: ok (through U0CAROL)\n" in capsys.readouterr().out
     assert mailbox[0].to == [CAROL_MAIL]
+
+
+def test_a_drill_with_nothing_to_test_fails_saying_what_is_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No provider set: "Nothing to drill" is a failure (exit 1), not a pass."""
+    for name in [n for n in os.environ if n.startswith(("WARROOM_", "TWILIO_", "VONAGE_"))]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'warroom.db'}")
+    assert main(["paging", "drill"]) == 1
+    captured = capsys.readouterr()
+    assert "Nothing to drill: no provider is set" in captured.err and captured.out == ""

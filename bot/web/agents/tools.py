@@ -47,6 +47,12 @@ TIMELINE_PAGE_MAX = 200
 PROPOSAL_MAX_SENTENCES = 12
 
 
+NO_SCHEDULES = (
+    "no schedules are configured: WARROOM_ONCALL_SCHEDULES names none (set it where warroom "
+    "runs, `warroom mcp` included)"
+)
+
+
 class ToolRefused(ValueError):
     """A call that cannot be answered: the message names the argument and says why."""
 
@@ -192,6 +198,7 @@ class Tools:
         self, caller: Caller, *, schedule: str | None, at: str | None
     ) -> dict[str, Any]:
         viewer = await self.viewer(caller)
+        self._require_schedules()
         now = self.web.services.clock()
         try:
             moment, _ = parse_window(at, None, now=now) if at else (now, now)
@@ -207,10 +214,16 @@ class Tools:
         answer["items"] = [_in_zone(i, zone_named(i.timezone)) for i in items]
         return answer
 
+    def _require_schedules(self) -> None:
+        """An empty answer would read as "nobody is on call": say what is missing instead."""
+        if not self.web.settings.oncall.schedules.by_name:
+            raise ToolRefused(NO_SCHEDULES)
+
     async def get_schedule(
         self, caller: Caller, *, schedule: str, start: str | None, end: str | None
     ) -> dict[str, Any]:
         viewer = await self.viewer(caller)
+        self._require_schedules()
         found = await schedule_for(self.web, viewer, schedule)
         if found is None:
             raise ToolRefused(f"schedule: there is no schedule called {schedule[:80]!r}")

@@ -76,6 +76,9 @@ async def test_an_account_is_carried_over_and_pages_the_same_people_for_eight_we
     # schedules carried.
     assert len(asked) == 4 * 56 * 24
     assert sorted(path.name for path in out.iterdir()) == sorted(FILES)
+    # Minutes of asking say where they are, on stderr (not a terminal here: a line a step).
+    steps = [line for line in ran.err.splitlines() if line.startswith("import --compare: ")]
+    assert len(steps) == 4 and steps[-1].endswith("(4 of 4)"), ran.err
 
     check = await warroom("oncall", "check", str(out / "schedules.yaml"))
     assert check.code == 0, check.err

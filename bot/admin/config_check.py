@@ -1,0 +1,72 @@
+"""``warroom config check``: the environment read as ``warroom serve`` reads it, with the
+same code (every setting, and every file a setting names: contacts, schedules, policies,
+routes, heartbeats, workflows...), said back: each variable set (never its value: some are
+secrets), how many are left at their defaults, and every problem serve would refuse to
+start on. It exits 1 exactly when serve would refuse, 0 when it would start."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Mapping
+
+
+def add_config_arguments(config: argparse.ArgumentParser) -> None:
+    actions = config.add_subparsers(dest="config_command", required=True, metavar="ACTION")
+    check = actions.add_parser(
+        "check",
+        help="read every setting and file serve would; exit 1 when serve would refuse",
+        description="Prints each variable set (not its value), how many are defaulted, and "
+        "every problem, then whether `warroom serve` would start. Opens no connection.",
+    )
+    check.add_argument(
+        "--socket-mode", action="store_true", help="as `warroom serve --socket-mode` would"
+    )
+    check.add_argument(
+        "--all", action="store_true", help="also list each variable left at its default"
+    )
+
+
+def run_config(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    from bot.config.reading import declared
+    from bot.config.settings import FEATURES
+
+    defaulted = 0
+    print("Set (values not shown):")
+    for heading, cls in FEATURES:
+        names = [each for _, each in declared(cls)]
+        given = [each.env for each in names if environ.get(each.env, "").strip()]
+        defaulted += len(names) - len(given)
+        if given:
+            print(f"  {heading}: {', '.join(given)}")
+        if args.all:
+            for each in names:
+                if each.env not in given:
+                    print(f"  {heading}: {each.env} at its default, {each.shown}")
+    print(f"{defaulted} other variables at their defaults" + ("" if args.all else " (--all: each)"))
+    problems = serve_problems(environ, socket_mode=args.socket_mode)
+    if not problems:
+        print("warroom serve would start with this configuration")
+        return 0
+    print(f"warroom serve would refuse to start: {len(problems)} problem(s):")
+    for problem in problems:
+        print(f"  {problem}")
+    return 1
+
+
+def serve_problems(environ: Mapping[str, str], *, socket_mode: bool) -> list[str]:
+    """Every reason ``warroom serve`` would refuse, checked in its order, by its code."""
+    from bot.config.reading import ConfigError, read_each
+    from bot.config.settings import Settings
+    from bot.config.slack import serve_needs
+    from bot.store.db import sqlite_write_problem
+
+    (settings,), problems = read_each([lambda: Settings.from_env(environ)])
+    if not isinstance(settings, Settings):
+        return problems
+    if problem := sqlite_write_problem(settings.runtime.database_url):
+        problems.append(problem)
+    try:
+        settings.require(*serve_needs(socket_mode))
+    except ConfigError as error:
+        problems.append(str(error))
+    return problems
