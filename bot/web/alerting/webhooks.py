@@ -7,7 +7,7 @@ the raw body with its processing job, answer 202. Everything else happens in job
 source shares is done here, once, so a new source cannot forget it: the key checked against
 the integrations warroom knows (today the default one: ``WARROOM_ALERT_TOKEN``) before the body
 is read (after it is parsed, for a vendor whose key is in the body), the body's size (413 over
-``WARROOM_ALERT_MAX_BODY``), its parse in a worker process with a time limit
+``WARROOM_ALERT_MAX_BODY_BYTES``), its parse in a worker process with a time limit
 (``WARROOM_PARSE_SECONDS``, ``bot/basics/untrusted.py``: one that takes longer is refused with
 422, as sending it again would take as long), and the count by source and outcome. The source
 says each answer in its vendor's words. Status codes follow what senders do with them:

@@ -36,7 +36,7 @@ class Why(StrEnum):
 
     OFF = "off"  # no integration is set up (WARROOM_ALERT_TOKEN unset)
     UNAUTHORIZED = "unauthorized"  # no key, or one no integration has
-    TOO_LARGE = "too_large"  # over WARROOM_ALERT_MAX_BODY
+    TOO_LARGE = "too_large"  # over WARROOM_ALERT_MAX_BODY_BYTES
     INVALID = "invalid"  # not UTF-8, or the parser refused it
     TOO_SLOW = "too_slow"  # its parse ran past WARROOM_PARSE_SECONDS
     UNAVAILABLE = "unavailable"  # it could not be stored: the sender should send it again
