@@ -21,8 +21,19 @@ import pytest
 
 from bot.config import Secret
 from bot.record.alerting.payloads import AlertSeen, Notification, json_object
+from bot.record.alerting.sources.generic.receiver import read_generic
 from bot.record.alerting.sources.registry import SOURCES, parse
-from bot.record.alerting.sources.source import STATUS, Delivery, Refusal, Reply, Why
+from bot.record.alerting.sources.source import (
+    STATUS,
+    Delivery,
+    KeyPlace,
+    Refusal,
+    Reply,
+    WebhookSource,
+    Why,
+    hmac_sha256,
+    same_key,
+)
 from bot.store.models import AlertPayload
 from emulator import Channel, FakeNtfy, SlackEmulator
 from tests.conftest import CAROL, Clock, Warroom, running_warroom
@@ -50,10 +61,13 @@ class FakeEvents:
 
     kind: str = "fake_events"
     paths: tuple[str, ...] = (PATH,)
-    key_in_body: bool = True
+    key_place: KeyPlace = KeyPlace.BODY
 
     def key(self, delivery: Delivery) -> str | None:
         return None
+
+    def signed(self, delivery: Delivery, body: bytes, key: str) -> bool:
+        return False
 
     def parse(self, body: str, *, received_at: datetime) -> Notification:
         document = json_object(body)
@@ -100,6 +114,30 @@ class FakeEvents:
 
 
 FAKE = FakeEvents()
+SIGNED_PATH = "/fake/v1/hooks"
+
+
+@dataclass(frozen=True)
+class SignedHooks(WebhookSource):
+    """A vendor's webhooks signed with the integration's key, as Sentry signs its own
+    (https://docs.sentry.io/organization/integrations/integration-platform/webhooks/:
+    ``Sentry-Hook-Signature``, the hex HMAC-SHA256 of the body with the client secret), in the
+    generic shape and warroom's answers."""
+
+    key_place: KeyPlace = KeyPlace.SIGNATURE
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        return (SIGNED_PATH,)
+
+    def key(self, delivery: Delivery) -> str | None:
+        return None
+
+    def signed(self, delivery: Delivery, body: bytes, key: str) -> bool:
+        return same_key(delivery.headers.get("Fake-Hook-Signature"), hmac_sha256(key, body))
+
+
+SIGNED = SignedHooks(kind="fake_hooks", reader=read_generic)
 
 
 def event(action: str, *, key: str = TOKEN) -> dict[str, Any]:
@@ -113,9 +151,9 @@ def event(action: str, *, key: str = TOKEN) -> dict[str, Any]:
 
 @pytest.fixture
 def fake_source() -> Iterator[FakeEvents]:
-    """The fake source in the registry for the test's time: the only change anywhere."""
-    with SOURCES.registered(FAKE) as source:
-        yield source  # type: ignore[misc]
+    """The fake sources in the registry for the test's time: the only change anywhere."""
+    with SOURCES.registered(SIGNED), SOURCES.registered(FAKE):
+        yield FAKE
 
 
 @pytest.fixture
@@ -155,12 +193,17 @@ async def warroom(
         yield running
 
 
-async def send(warroom: Warroom, body: dict[str, Any] | bytes) -> tuple[int, dict[str, Any]]:
-    """POST to the fake vendor's own path, as its clients do: no Authorization header."""
+async def send(
+    warroom: Warroom,
+    body: dict[str, Any] | bytes,
+    path: str = PATH,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, dict[str, Any]]:
+    """POST to a fake vendor's own path, as its clients do: no Authorization header."""
     data = body if isinstance(body, bytes) else json.dumps(body).encode()
     async with (
         aiohttp.ClientSession() as session,
-        session.post(f"{warroom.url}{PATH}", data=data) as answer,
+        session.post(f"{warroom.url}{path}", data=data, headers=headers) as answer,
     ):
         return answer.status, await answer.json()
 
@@ -207,6 +250,24 @@ async def test_the_dispatchers_limits_and_keys_hold_for_a_new_source(warroom: Wa
     assert status == 400
     assert answer["errors"][0].startswith("body is not JSON")
     assert await count(warroom, AlertPayload) == 0
+
+
+async def test_a_signed_source_is_checked_by_its_signature_before_its_body_is_parsed(
+    warroom: Warroom,
+) -> None:
+    body = json.dumps({"title": "Checkout errors", "dedup_key": "checkout-errors"}).encode()
+    signature = {"Fake-Hook-Signature": hmac_sha256(TOKEN, body)}
+    status, answer = await send(warroom, body, SIGNED_PATH, signature)
+    assert (status, answer["status"]) == (202, "accepted")
+    # Signed with another key, or not at all: 401, nothing stored.
+    wrong = {"Fake-Hook-Signature": hmac_sha256("another-key", body)}
+    for headers in (wrong, {}):
+        status, answer = await send(warroom, body, SIGNED_PATH, headers)
+        assert (status, answer) == (401, {"error": "missing or wrong signature"})
+    # The signature of a body over the limit is never computed: 413.
+    status, _ = await send(warroom, b" " * 5000, SIGNED_PATH, signature)
+    assert status == 413
+    assert await count(warroom, AlertPayload) == 1
 
 
 def test_a_stored_body_is_parsed_again_by_its_sources_kind(fake_source: FakeEvents) -> None:

@@ -5,8 +5,9 @@ paths (``POST /alerts/{alertmanager,grafana,generic}``, a vendor's own such as P
 Answer fast and lose nothing: check the key, read at most the configured size, parse, store
 the raw body with its processing job, answer 202. Everything else happens in jobs. What every
 source shares is done here, once, so a new source cannot forget it: the key checked against
-the integrations warroom knows (today the default one: ``WARROOM_ALERT_TOKEN``) before the body
-is read (after it is parsed, for a vendor whose key is in the body), the body's size (413 over
+the integrations warroom knows (today the default one: ``WARROOM_ALERT_TOKEN``) where the
+source says it is (before the body is read; its signature once it is read; once it is parsed,
+for a vendor whose key is in the body), the body's size (413 over
 ``WARROOM_ALERT_MAX_BODY_BYTES``), its parse in a worker process with a time limit
 (``WARROOM_PARSE_SECONDS``, ``bot/basics/untrusted.py``: one that takes longer is refused with
 422, as sending it again would take as long), and the count by source and outcome. The source
@@ -28,6 +29,7 @@ from bot.record.alerting.sources.registry import SOURCES
 from bot.record.alerting.sources.source import (
     AlertSource,
     Delivery,
+    KeyPlace,
     Refusal,
     Reply,
     Why,
@@ -84,14 +86,18 @@ async def _receive(request: web.Request, source: AlertSource) -> tuple[str, Repl
         headers=request.headers,
         query=request.query,
     )
+    # The default integration's key: the one warroom knows until integrations have their own.
+    key, place = str(token), source.key_place
     wrong_key = "missing or wrong bearer token"
-    if not source.key_in_body and not same_key(source.key(delivery), str(token)):
+    if place is KeyPlace.REQUEST and not same_key(source.key(delivery), key):
         return _refuse(source, Why.UNAUTHORIZED, wrong_key)
     limit = settings.alerting.max_body_bytes
     try:
         body = await read_body(request, limit)
     except BodyTooLarge:
         return _refuse(source, Why.TOO_LARGE, f"body is larger than {limit} bytes")
+    if place is KeyPlace.SIGNATURE and not source.signed(delivery, body, key):
+        return _refuse(source, Why.UNAUTHORIZED, "missing or wrong signature")
     try:
         text = body.decode("utf-8")
         notification: Notification = await services.parsing.bodies.run_sized(
@@ -105,7 +111,7 @@ async def _receive(request: web.Request, source: AlertSource) -> tuple[str, Repl
         log.warning("a %s alert payload refused: %s (%d bytes)", source.kind, slow, len(body))
         message = f"the payload took longer than {slow.seconds:g} s to read"
         return _refuse(source, Why.TOO_SLOW, message)
-    if source.key_in_body and not same_key(notification.integration_key, str(token)):
+    if place is KeyPlace.BODY and not same_key(notification.integration_key, key):
         return _refuse(source, Why.UNAUTHORIZED, wrong_key)
     try:
         payload_id = await request.app[payload_writer_key].accept(

@@ -31,6 +31,14 @@ from typing import Any, Protocol
 from bot.record.alerting.payloads import Notification, json_object
 
 
+class KeyPlace(StrEnum):
+    """Where a source's requests carry the integration's key."""
+
+    REQUEST = "request"  # a header or the URL: ``key(delivery)``, checked before the body is read
+    BODY = "body"  # the body (PagerDuty's routing_key): ``Notification.integration_key``
+    SIGNATURE = "signature"  # an HMAC of the body with it (Sentry's): ``signed(…)``
+
+
 class Why(StrEnum):
     """Why a delivery is refused: the dispatcher decides, the source says it in its words."""
 
@@ -103,14 +111,20 @@ class AlertSource(Protocol):
         ...
 
     @property
-    def key_in_body(self) -> bool:
-        """Whether its key is in the body (PagerDuty's ``routing_key``): checked once the body
-        is parsed, as ``Notification.integration_key``, instead of before it is read."""
+    def key_place(self) -> KeyPlace:
+        """Where its requests carry the key: in the request (checked before the body is read),
+        in the body (checked once it is parsed), or as the body's signature (checked once it
+        is read, before it is parsed)."""
         ...
 
     def key(self, delivery: Delivery) -> str | None:
-        """The integration key the request presents where its vendor puts it (a header, the
-        URL); None when it presents none."""
+        """The key the request presents where its vendor puts it (a header, the URL); None
+        when it presents none (or its key is elsewhere)."""
+        ...
+
+    def signed(self, delivery: Delivery, body: bytes, key: str) -> bool:
+        """Whether the request's signature is the body's with ``key`` (a source whose key is
+        a signature; the others answer False)."""
         ...
 
     def parse(self, body: str, *, received_at: datetime) -> Notification:
@@ -133,6 +147,11 @@ def bearer_key(headers: Mapping[str, str]) -> str | None:
     return given.strip() if scheme.lower() == "bearer" else None
 
 
+def hmac_sha256(key: str, body: bytes) -> str:
+    """The hex HMAC-SHA256 of ``body`` with ``key``: the signature most vendors send."""
+    return hmac.new(key.encode(), body, "sha256").hexdigest()
+
+
 def same_key(presented: str | None, key: str) -> bool:
     """Whether ``presented`` is ``key``, compared in constant time: how much of a guess matched
     must not show in how long the answer takes. ("replace": undecodable header bytes arrive as
@@ -150,7 +169,7 @@ class WebhookSource:
 
     kind: str
     reader: Callable[[dict[str, Any], datetime], Notification]
-    key_in_body: bool = False
+    key_place: KeyPlace = KeyPlace.REQUEST
 
     @property
     def paths(self) -> tuple[str, ...]:
@@ -158,6 +177,9 @@ class WebhookSource:
 
     def key(self, delivery: Delivery) -> str | None:
         return bearer_key(delivery.headers)
+
+    def signed(self, delivery: Delivery, body: bytes, key: str) -> bool:  # noqa: ARG002
+        return False
 
     def parse(self, body: str, *, received_at: datetime) -> Notification:
         return self.reader(json_object(body), received_at)
