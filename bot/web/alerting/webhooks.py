@@ -88,9 +88,8 @@ async def _receive(request: web.Request, source: AlertSource) -> tuple[str, Repl
     )
     # The default integration's key: the one warroom knows until integrations have their own.
     key, place = str(token), source.key_place
-    wrong_key = "missing or wrong bearer token"
     if place is KeyPlace.REQUEST and not same_key(source.key(delivery), key):
-        return _refuse(source, Why.UNAUTHORIZED, wrong_key)
+        return _refuse(source, Why.UNAUTHORIZED, "missing or wrong bearer token")
     limit = settings.alerting.max_body_bytes
     try:
         body = await read_body(request, limit)
@@ -112,7 +111,7 @@ async def _receive(request: web.Request, source: AlertSource) -> tuple[str, Repl
         message = f"the payload took longer than {slow.seconds:g} s to read"
         return _refuse(source, Why.TOO_SLOW, message)
     if place is KeyPlace.BODY and not same_key(notification.integration_key, key):
-        return _refuse(source, Why.UNAUTHORIZED, wrong_key)
+        return _refuse(source, Why.UNAUTHORIZED, "missing or wrong integration key")
     try:
         payload_id = await request.app[payload_writer_key].accept(
             source=source.kind, body=text, notification=notification, arrived=arrived
