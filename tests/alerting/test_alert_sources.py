@@ -38,12 +38,14 @@ from bot.store.models import AlertPayload
 from emulator import Channel, FakeNtfy, SlackEmulator
 from tests.conftest import CAROL, Clock, Warroom, running_warroom
 from tests.helpers.alerts import QUEUES_POLICIES, TOKEN, count, routes
+from tests.helpers.metrics import scrape, value
 from tests.paging.scenario import SCHEDULES, paging_settings, person_pages
 
 # Tuesday 3 March 2026, 03:00 in Paris: Carol's night on call.
 NOW = datetime(2026, 3, 3, 2, 0, tzinfo=UTC)
 TOPIC = "carol-fake-source"
 PATH = "/fake/v1/enqueue"
+PAYLOADS = "warroom_alert_payloads_total"
 POLICIES = QUEUES_POLICIES
 CONTACTS = {
     "people": {
@@ -250,6 +252,11 @@ async def test_the_dispatchers_limits_and_keys_hold_for_a_new_source(warroom: Wa
     assert status == 400
     assert answer["errors"][0].startswith("body is not JSON")
     assert await count(warroom, AlertPayload) == 0
+    # Each counted under its own kind, as every source's deliveries are.
+    samples = await scrape(warroom)
+    # (a wrong key answered 400 in the vendor's words is still counted as unauthorized).
+    for outcome in ("unauthorized", "too_large", "invalid"):
+        assert value(samples, PAYLOADS, source=FAKE.kind, outcome=outcome) == 1, outcome
 
 
 async def test_a_signed_source_is_checked_by_its_signature_before_its_body_is_parsed(
