@@ -62,7 +62,7 @@ from bot.store.db import create_engine, database_reachable, stop_waiting
 from bot.store.migrate import upgrade_database
 from bot.store.wakeups import Wakeups, listens
 from bot.web import WEB_ROUTES, add_web_view
-from bot.web.alerting.webhooks import receive_alerts, receive_heartbeat
+from bot.web.alerting.webhooks import ALERTS_PATH, receive_alerts, receive_heartbeat, source_routes
 from bot.web.follow_ups.tracker_webhooks import receive_tracker_webhook
 from bot.web.monitoring import observe_requests, serve_metrics, slack_payload_type
 from bot.web.paging import vonage_webhooks
@@ -114,6 +114,8 @@ def create_app(
     app.on_shutdown.append(_shutdown_begins)
     add_web_view(app)
     add_routes(app, ROUTES)
+    # Each alert source's own paths, as the registry has them now.
+    add_routes(app, source_routes())
     return app
 
 
@@ -379,7 +381,7 @@ async def healthz(request: web.Request) -> web.Response:
 # middlewares go by (bot/web/routing.py).
 ROUTES: tuple[Route, ...] = (
     Route("POST", "/slack/events", slack_events, RouteKind.MACHINE),
-    Route("POST", "/alerts/{source}", receive_alerts, RouteKind.MACHINE),
+    Route("POST", ALERTS_PATH, receive_alerts, RouteKind.MACHINE),
     Route("POST", "/heartbeats/{name}", receive_heartbeat, RouteKind.MACHINE),
     Route("POST", "/trackers/{tracker}", receive_tracker_webhook, RouteKind.MACHINE),
     # Acknowledgement links (push buttons, email): the token in the path is the only key.

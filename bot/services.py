@@ -63,7 +63,7 @@ class HandedJobs:
 # The modules whose parsers run in the worker processes: imported once, by the fork server
 # every worker is forked from (bot/basics/untrusted.py).
 PARSERS = (
-    "bot.record.alerting.payloads",
+    "bot.record.alerting.sources.registry",
     "bot.record.oncall.ical_layers",
     "bot.record.status_page.bounces",
 )

@@ -1,2 +1,2 @@
-"""Tests of the alerts: bot/record/alerting/, bot/flows/alerting/intake.py and
-bot/web/alerting/webhooks.py."""
+"""Tests of the alerts: bot/record/alerting/ (its sources: bot/record/alerting/sources/),
+bot/flows/alerting/intake.py and bot/web/alerting/webhooks.py."""

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from bot.config import ConfigError, Settings
-from bot.record.alerting.payloads import PayloadError, parse
+from bot.record.alerting.payloads import PayloadError
 from bot.record.alerting.routes import RouteError, load_routes, parse_routes
+from bot.record.alerting.sources.registry import parse
 from tests.helpers.alerts import payload
 
 RECEIVED = datetime(2026, 8, 1, 10, 30, tzinfo=UTC)

@@ -23,7 +23,15 @@ from bot.store.models import AlertGroup
 from emulator import Channel, FakeNtfy, SlackEmulator
 from emulator.models import Message
 from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, running_warroom
-from tests.helpers.alerts import TOKEN, alert, alertmanager, incidents_of, post_alert, routes
+from tests.helpers.alerts import (
+    QUEUES_POLICIES,
+    TOKEN,
+    alert,
+    alertmanager,
+    incidents_of,
+    post_alert,
+    routes,
+)
 from tests.helpers.incidents import settle
 from tests.paging.scenario import SCHEDULES, paging_settings, person_pages
 
@@ -33,17 +41,7 @@ STARTED = "2026-03-03T01:58:00Z"
 RESOLVED_AT = "2026-03-03T02:01:00Z"
 TOPIC = "carol-7f3a9c"
 PUBLIC_URL = "https://warroom.example.com"
-# As teams set it up: the first level the on-call schedule, then Bob after 5 minutes.
-POLICIES = {
-    "policies": {
-        "queues": {
-            "levels": [
-                {"timeout": "5m", "targets": [{"schedule": "night"}]},
-                {"targets": [{"user": BOB}]},
-            ]
-        }
-    }
-}
+POLICIES = QUEUES_POLICIES
 CONTACTS = {
     "people": {
         CAROL: {

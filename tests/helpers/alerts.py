@@ -15,10 +15,22 @@ from bot.record.alerting.routes import Routes, parse_routes
 from bot.store.db import session_scope
 from bot.store.models import Alert, AlertPayload, Incident
 from emulator import SlackEmulator
-from tests.conftest import Warroom
+from tests.conftest import BOB, Warroom
 
 TOKEN = "test-alert-token-0123456789"
 PAYLOADS = Path(__file__).parent.parent / "payloads"
+# As teams set up an alert's paging: the first level the on-call schedule, then Bob after 5
+# minutes.
+QUEUES_POLICIES = {
+    "policies": {
+        "queues": {
+            "levels": [
+                {"timeout": "5m", "targets": [{"schedule": "night"}]},
+                {"targets": [{"user": BOB}]},
+            ]
+        }
+    }
+}
 
 
 def routes(document: dict[str, Any]) -> Routes:

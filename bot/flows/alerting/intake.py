@@ -31,8 +31,10 @@ from bot.flows.incident.declare import by_type, open_war_room, start_policy
 from bot.flows.paging.pages import say_failures
 from bot.record import incidents
 from bot.record.alerting import alerts, maintenance
-from bot.record.alerting.payloads import Notification, parse
+from bot.record.alerting.payloads import Notification
 from bot.record.alerting.routes import Routes
+from bot.record.alerting.sources.generic.receiver import GENERIC
+from bot.record.alerting.sources.registry import SOURCES
 from bot.record.escalation.escalations import Why
 from bot.record.escalation.policies import Policy
 from bot.record.incident_types import IncidentType
@@ -160,9 +162,9 @@ async def keep_own_alert(session: AsyncSession, services: Services, body: str) -
     """Store an alert warroom raises itself (a missed heartbeat), in the generic shape, to
     be applied as any webhook's is (the caller commits)."""
     now = services.clock()
-    notification = parse("generic", body, received_at=now)
+    notification = GENERIC.parse(body, received_at=now)
     received = alerts.ReceivedBody(
-        source="generic",
+        source=GENERIC.kind,
         body=body,
         group_key=notification.group_key,
         received_at=now,
@@ -259,8 +261,7 @@ async def _apply_one(
     # Off the event loop, as at intake: a body that took long to read there takes as long here.
     notification = await services.parsing.bodies.run_sized(
         len(payload.body.encode()),
-        parse,
-        payload.source,
+        SOURCES.of(payload.source).parse,
         payload.body,
         received_at=payload.received_at,
     )

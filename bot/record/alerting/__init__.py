@@ -2,7 +2,9 @@
 The flow that opens incidents from them is ``bot.flows.alerting.intake``; the webhooks they
 arrive on are ``bot.web.alerting.webhooks``; ``warroom alerts`` is ``bot.admin.alerts``.
 
-- ``payloads``: webhook bodies (Alertmanager, Grafana, the generic shape) in one shape.
+- ``payloads``: the one shape every source's body is parsed into (a notification of alerts).
+- ``sources/``: the sources of alerts (Alertmanager, Grafana, the generic shape), a folder
+  each, behind one registry (``sources.registry``).
 - ``routes``: the routes file: which alerts open incidents, how they look, where the rest go.
 - ``support_hours``: a route's support hours (zone, days, times): when low urgency pages.
 - ``alerts``: raw payloads kept, notifications applied to alert groups and their incidents.

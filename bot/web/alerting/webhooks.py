@@ -1,17 +1,22 @@
-"""``POST /alerts/{alertmanager,grafana,generic}``: alert webhooks in; ``POST
-/heartbeats/<name>``: check-ins of monitored jobs.
+"""The one dispatcher of every alert source (``bot.record.alerting.sources``): each source's
+paths (``POST /alerts/{alertmanager,grafana,generic}``, a vendor's own such as PagerDuty's
+``/v2/enqueue``); and ``POST /heartbeats/<name>``: check-ins of monitored jobs.
 
-Answer fast and lose nothing: check the token, read at most the configured size, parse,
-store the raw body with its processing job, answer 202. Everything else happens in jobs.
-Status codes follow what senders do with them: Alertmanager retries 5xx and drops 4xx, so
-only a transient failure (the database) is a 5xx. The body is parsed in a worker process with
-a time limit (``WARROOM_PARSE_SECONDS``, ``bot/basics/untrusted.py``): one that takes longer
-is refused with 422, as sending it again would take as long.
+Answer fast and lose nothing: check the key, read at most the configured size, parse, store
+the raw body with its processing job, answer 202. Everything else happens in jobs. What every
+source shares is done here, once, so a new source cannot forget it: the key checked against
+the integrations warroom knows (today the default one: ``WARROOM_ALERT_TOKEN``) where the
+source says it is (before the body is read; its signature once it is read; once it is parsed,
+for a vendor whose key is in the body), the body's size (413 over
+``WARROOM_ALERT_MAX_BODY_BYTES``), its parse in a worker process with a time limit
+(``WARROOM_PARSE_SECONDS``, ``bot/basics/untrusted.py``: one that takes longer is refused with
+422, as sending it again would take as long), and the count by source and outcome. The source
+says each answer in its vendor's words. Status codes follow what senders do with them:
+Alertmanager retries 5xx and drops 4xx, so only a transient failure (the database) is a 5xx.
 """
 
 from __future__ import annotations
 
-import hmac
 import logging
 
 from aiohttp import web
@@ -19,69 +24,108 @@ from aiohttp import web
 from bot.basics.untrusted import ParseTooSlow
 from bot.flows.alerting.heartbeats import Beat, record_beat
 from bot.keys import metrics_key, payload_writer_key, services_key
-from bot.record.alerting.payloads import SOURCES, PayloadError, parse
+from bot.record.alerting.payloads import Notification, PayloadError
+from bot.record.alerting.sources.registry import SOURCES
+from bot.record.alerting.sources.source import (
+    AlertSource,
+    Delivery,
+    KeyPlace,
+    Refusal,
+    Reply,
+    Why,
+    bearer_key,
+    same_key,
+)
 from bot.web.pages_common import BodyTooLarge, read_body
+from bot.web.routing import Route, RouteKind
 
 log = logging.getLogger(__name__)
-# warroom_alert_payloads_total's outcome, from the answer's status.
-_OUTCOMES = {
-    202: "accepted",
-    400: "invalid",
-    401: "unauthorized",
-    404: "unknown_source",
-    413: "too_large",
-    422: "too_slow",
-    503: "unavailable",
-}
+# The route every source's ``/alerts/<kind>`` path is served by: an unknown kind answers 404.
+ALERTS_PATH = "/alerts/{source}"
+
+
+def source_routes() -> list[Route]:
+    """A route for each registered source's path that ``/alerts/{source}`` does not serve
+    (a vendor's own, ``/v2/enqueue``): read from the registry when the application is made."""
+    return [
+        Route("POST", path, receive_alerts, RouteKind.MACHINE)
+        for path in SOURCES.paths()
+        if not path.startswith("/alerts/") or "/" in path.removeprefix("/alerts/")
+    ]
 
 
 async def receive_alerts(request: web.Request) -> web.Response:
-    """One webhook delivery from a monitoring system, counted by source and outcome."""
-    response = await _receive(request)
-    source = request.match_info["source"]
-    request.app[metrics_key].alert_payload(
-        source if source in SOURCES else "unknown",
-        _OUTCOMES.get(response.status, str(response.status)),
-    )
-    return response
+    """One delivery from a source of alerts, counted by source and outcome."""
+    resource = request.match_info.route.resource
+    path = resource.canonical if resource is not None else request.path
+    if path == ALERTS_PATH:
+        path = f"/alerts/{request.match_info['source']}"
+    source = SOURCES.at(path)
+    if source is None:
+        request.app[metrics_key].alert_payload("unknown", "unknown_source")
+        kinds = ", ".join(kind for kind in SOURCES.kinds() if SOURCES.at(f"/alerts/{kind}"))
+        message = f"unknown alert source {request.match_info.get('source')!r}; use one of {kinds}"
+        return web.json_response({"error": message}, status=404)
+    outcome, reply = await _receive(request, source)
+    request.app[metrics_key].alert_payload(source.kind, outcome)
+    return web.json_response(reply.body, status=reply.status, headers=dict(reply.headers))
 
 
-async def _receive(request: web.Request) -> web.Response:
-    source = request.match_info["source"]
-    if source not in SOURCES:
-        return _error(404, f"unknown alert source {source!r}; use one of {', '.join(SOURCES)}")
+async def _receive(request: web.Request, source: AlertSource) -> tuple[str, Reply]:
+    """(the outcome counted, the source's answer)."""
     services = request.app[services_key]
     # When the request reached warroom: kept with the payload, the paging SLI counts from it.
     arrived = services.clock()
     settings = services.settings
-    if not settings.alerting.token:
-        return _error(503, "alert intake is off: WARROOM_ALERT_TOKEN is not set")
-    if not _authorized(request.headers.get("Authorization", ""), str(settings.alerting.token)):
-        return _error(401, "missing or wrong bearer token", {"WWW-Authenticate": "Bearer"})
+    token = settings.alerting.token
+    if not token:
+        return _refuse(source, Why.OFF, "alert intake is off: WARROOM_ALERT_TOKEN is not set")
+    delivery = Delivery(
+        path=request.path,
+        params=dict(request.match_info),
+        headers=request.headers,
+        query=request.query,
+    )
+    # The default integration's key: the one warroom knows until integrations have their own.
+    key, place = str(token), source.key_place
+    if place is KeyPlace.REQUEST and not same_key(source.key(delivery), key):
+        return _refuse(source, Why.UNAUTHORIZED, "missing or wrong bearer token")
+    limit = settings.alerting.max_body_bytes
     try:
-        body = await read_body(request, settings.alerting.max_body_bytes)
+        body = await read_body(request, limit)
     except BodyTooLarge:
-        return _error(413, f"body is larger than {settings.alerting.max_body_bytes} bytes")
+        return _refuse(source, Why.TOO_LARGE, f"body is larger than {limit} bytes")
+    if place is KeyPlace.SIGNATURE and not source.signed(delivery, body, key):
+        return _refuse(source, Why.UNAUTHORIZED, "missing or wrong signature")
     try:
         text = body.decode("utf-8")
-        notification = await services.parsing.bodies.run_sized(
-            len(body), parse, source, text, received_at=arrived
+        notification: Notification = await services.parsing.bodies.run_sized(
+            len(body), source.parse, text, received_at=arrived
         )
     except UnicodeDecodeError:
-        return _error(400, "invalid payload", problems=["body is not UTF-8 text"])
+        return _refuse(source, Why.INVALID, "invalid payload", ["body is not UTF-8 text"])
     except PayloadError as error:
-        return _error(400, "invalid payload", problems=error.problems)
+        return _refuse(source, Why.INVALID, "invalid payload", error.problems)
     except ParseTooSlow as slow:
-        log.warning("a %s alert payload refused: %s (%d bytes)", source, slow, len(body))
-        return _error(422, f"the payload took longer than {slow.seconds:g} s to read")
+        log.warning("a %s alert payload refused: %s (%d bytes)", source.kind, slow, len(body))
+        message = f"the payload took longer than {slow.seconds:g} s to read"
+        return _refuse(source, Why.TOO_SLOW, message)
+    if place is KeyPlace.BODY and not same_key(notification.integration_key, key):
+        return _refuse(source, Why.UNAUTHORIZED, "missing or wrong integration key")
     try:
         payload_id = await request.app[payload_writer_key].accept(
-            source=source, body=text, notification=notification, arrived=arrived
+            source=source.kind, body=text, notification=notification, arrived=arrived
         )
     except Exception:
-        log.exception("storing a %s alert payload failed", source)
-        return _error(503, "could not store the payload; send it again")
-    return web.json_response({"status": "accepted", "id": payload_id}, status=202)
+        log.exception("storing a %s alert payload failed", source.kind)
+        return _refuse(source, Why.UNAVAILABLE, "could not store the payload; send it again")
+    return "accepted", source.accepted(payload_id, notification)
+
+
+def _refuse(
+    source: AlertSource, why: Why, message: str, problems: list[str] | None = None
+) -> tuple[str, Reply]:
+    return why.outcome, source.refused(Refusal(why, message, tuple(problems or ())))
 
 
 async def receive_heartbeat(request: web.Request) -> web.Response:
@@ -89,7 +133,7 @@ async def receive_heartbeat(request: web.Request) -> web.Response:
     if any, is not read: a check-in says only that the job ran."""
     services = request.app[services_key]
     token = services.settings.alerting.token
-    if not token or not _authorized(request.headers.get("Authorization", ""), str(token)):
+    if not token or not same_key(bearer_key(request.headers), str(token)):
         return _error(401, "missing or wrong bearer token", {"WWW-Authenticate": "Bearer"})
     name = request.match_info["name"]
     try:
@@ -102,24 +146,5 @@ async def receive_heartbeat(request: web.Request) -> web.Response:
     return web.json_response({"status": beat.value, "heartbeat": name})
 
 
-def _authorized(header: str, token: str) -> bool:
-    scheme, _, given = header.partition(" ")
-    # Constant time: how much of a guess matched must not show in how long the answer takes.
-    # "replace": undecodable header bytes arrive as lone surrogates, which a strict encode
-    # refuses (a 500 instead of a 401).
-    return scheme.lower() == "bearer" and hmac.compare_digest(
-        given.strip().encode("utf-8", "replace"), token.encode()
-    )
-
-
-def _error(
-    status: int,
-    message: str,
-    headers: dict[str, str] | None = None,
-    *,
-    problems: list[str] | None = None,
-) -> web.Response:
-    body: dict[str, object] = {"error": message}
-    if problems:
-        body["problems"] = problems
-    return web.json_response(body, status=status, headers=headers)
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
+    return web.json_response({"error": message}, status=status, headers=headers)

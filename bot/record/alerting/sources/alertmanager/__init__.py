@@ -1,0 +1,8 @@
+"""Prometheus Alertmanager's webhook receiver: ``POST /alerts/alertmanager``, its ``version:
+"4"`` body, the shared token as a bearer token (``http_config.authorization``).
+
+- ``receiver``: ``ALERTMANAGER``, the source.
+
+May import: what ``bot.record.alerting.sources`` may and its modules (``source``,
+``checks``, ``alertmanager_shape``); no other source's folder.
+"""

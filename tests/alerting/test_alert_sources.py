@@ -1,0 +1,291 @@
+"""The seam of alert sources (issue 77): a source added through the registry alone, with no
+product file edited, is received on its own path, keyed, limited and answered in its own
+words, and its alert pages the person on call. The fake source has the shape of a vendor's
+events API whose key is in the body (PagerDuty's Events API v2,
+https://developer.pagerduty.com/docs/events-api-v2/trigger-events/: ``routing_key``,
+``event_action``, ``dedup_key``, ``payload``; 202 ``{"status": "success", "message": "Event
+processed", "dedup_key": …}``, 400 ``{"status": "invalid event", …, "errors": […]}``), the
+hardest case for the seam: the key can only be checked once the body is read."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from bot.config import Secret
+from bot.record.alerting.payloads import AlertSeen, Notification, json_object
+from bot.record.alerting.sources.generic.receiver import read_generic
+from bot.record.alerting.sources.registry import SOURCES, parse
+from bot.record.alerting.sources.source import (
+    STATUS,
+    Delivery,
+    KeyPlace,
+    Refusal,
+    Reply,
+    WebhookSource,
+    Why,
+    hmac_sha256,
+    same_key,
+)
+from bot.store.models import AlertPayload
+from emulator import Channel, FakeNtfy, SlackEmulator
+from tests.conftest import CAROL, Clock, Warroom, running_warroom
+from tests.helpers.alerts import QUEUES_POLICIES, TOKEN, count, routes
+from tests.helpers.metrics import scrape, value
+from tests.paging.scenario import SCHEDULES, paging_settings, person_pages
+
+# Tuesday 3 March 2026, 03:00 in Paris: Carol's night on call.
+NOW = datetime(2026, 3, 3, 2, 0, tzinfo=UTC)
+TOPIC = "carol-fake-source"
+PATH = "/fake/v1/enqueue"
+PAYLOADS = "warroom_alert_payloads_total"
+POLICIES = QUEUES_POLICIES
+CONTACTS = {
+    "people": {
+        CAROL: {
+            "contacts": {"push": {"ntfy": TOPIC}},
+            "rules": [{"after": "0s", "notify": ["push"]}],
+        }
+    }
+}
+
+
+@dataclass(frozen=True)
+class FakeEvents:
+    """A vendor's events API as an alert source, written as a new source's folder would be."""
+
+    kind: str = "fake_events"
+    paths: tuple[str, ...] = (PATH,)
+    key_place: KeyPlace = KeyPlace.BODY
+
+    def key(self, delivery: Delivery) -> str | None:
+        return None
+
+    def signed(self, delivery: Delivery, body: bytes, key: str) -> bool:
+        return False
+
+    def parse(self, body: str, *, received_at: datetime) -> Notification:
+        document = json_object(body)
+        payload = document.get("payload") or {}
+        action = document.get("event_action")
+        status = {"trigger": "firing", "resolve": "resolved"}.get(str(action), "")
+        labels = {"alertname": str(payload.get("component", "")), "severity": "critical"}
+        dedup_key = str(document.get("dedup_key", ""))
+        alert = AlertSeen(
+            fingerprint=dedup_key,
+            status=status,
+            labels=labels,
+            annotations={"summary": str(payload.get("summary", ""))},
+            starts_at=received_at,
+            ends_at=received_at if status == "resolved" else None,
+            start_given=False,
+        )
+        return Notification(
+            source=self.kind,
+            group_key=dedup_key,
+            status=status,
+            alerts=(alert,),
+            common_labels=labels,
+            common_annotations=dict(alert.annotations),
+            title=alert.annotations["summary"],
+            sender="Fake events",
+            integration_key=str(document.get("routing_key", "")),
+        )
+
+    def accepted(self, payload_id: int, notification: Notification) -> Reply:
+        body = {"status": "success", "message": "Event processed"}
+        return Reply(202, {**body, "dedup_key": notification.group_key})
+
+    def refused(self, refusal: Refusal) -> Reply:
+        # The vendor answers a wrong key as an invalid event, naming the field.
+        status = 400 if refusal.why in (Why.INVALID, Why.UNAUTHORIZED) else STATUS[refusal.why]
+        errors = list(refusal.problems) or [
+            "Invalid routing key" if refusal.why is Why.UNAUTHORIZED else refusal.message
+        ]
+        return Reply(
+            status,
+            {"status": "invalid event", "message": "Event object is invalid", "errors": errors},
+        )
+
+
+FAKE = FakeEvents()
+SIGNED_PATH = "/fake/v1/hooks"
+
+
+@dataclass(frozen=True)
+class SignedHooks(WebhookSource):
+    """A vendor's webhooks signed with the integration's key, as Sentry signs its own
+    (https://docs.sentry.io/organization/integrations/integration-platform/webhooks/:
+    ``Sentry-Hook-Signature``, the hex HMAC-SHA256 of the body with the client secret), in the
+    generic shape and warroom's answers."""
+
+    key_place: KeyPlace = KeyPlace.SIGNATURE
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        return (SIGNED_PATH,)
+
+    def key(self, delivery: Delivery) -> str | None:
+        return None
+
+    def signed(self, delivery: Delivery, body: bytes, key: str) -> bool:
+        return same_key(delivery.headers.get("Fake-Hook-Signature"), hmac_sha256(key, body))
+
+
+SIGNED = SignedHooks(kind="fake_hooks", reader=read_generic)
+
+
+def event(action: str, *, key: str = TOKEN) -> dict[str, Any]:
+    return {
+        "routing_key": key,
+        "event_action": action,
+        "dedup_key": "queue-lag-worker-1",
+        "payload": {"summary": "Queue lag on worker-1", "component": "QueueLag"},
+    }
+
+
+@pytest.fixture
+def fake_source() -> Iterator[FakeEvents]:
+    """The fake sources in the registry for the test's time: the only change anywhere."""
+    with SOURCES.registered(SIGNED), SOURCES.registered(FAKE):
+        yield FAKE
+
+
+@pytest.fixture
+async def warroom(
+    fake_source: FakeEvents,
+    slack: SlackEmulator,
+    database_url: str,
+    tmp_path: Path,
+    ops: Channel,
+    ntfy: FakeNtfy,
+) -> AsyncIterator[Warroom]:
+    settings = paging_settings(
+        tmp_path,
+        CONTACTS,
+        POLICIES,
+        SCHEDULES,
+        WARROOM_NTFY_URL=ntfy.root,
+        WARROOM_PUBLIC_URL="https://warroom.example.com",
+    )
+    route = {
+        "name": "queues",
+        "match": {"alertname": "QueueLag"},
+        "action": "page",
+        "policy": "queues",
+        "channel": ops.id,
+        "severity": "SEV3",
+    }
+    async with running_warroom(
+        slack,
+        database_url,
+        Clock(NOW),
+        alerting__token=Secret(TOKEN),
+        alerting__routes=routes({"routes": [route]}),
+        alerting__max_body_bytes=4096,
+        **settings,
+    ) as running:
+        yield running
+
+
+async def send(
+    warroom: Warroom,
+    body: dict[str, Any] | bytes,
+    path: str = PATH,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, dict[str, Any]]:
+    """POST to a fake vendor's own path, as its clients do: no Authorization header."""
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(f"{warroom.url}{path}", data=data, headers=headers) as answer,
+    ):
+        return answer.status, await answer.json()
+
+
+async def test_a_source_added_through_the_registry_alone_pages_in_its_own_words(
+    warroom: Warroom, ntfy: FakeNtfy, ops: Channel
+) -> None:
+    # Triggered on its own path with the key in the body: the vendor's 202, its dedup key.
+    status, answer = await send(warroom, event("trigger"))
+    assert (status, answer) == (
+        202,
+        {"status": "success", "message": "Event processed", "dedup_key": "queue-lag-worker-1"},
+    )
+    await warroom.run_jobs()
+    # Carol, on call, is paged at once; the route's channel shows the alert.
+    (push,) = ntfy.phone(TOPIC)
+    assert "Queue lag on worker-1" in push.title
+    (page,) = await person_pages(warroom)
+    assert page.user_id == CAROL
+    (message,) = ops.messages
+    assert "Queue lag on worker-1" in message.text
+
+    # Resolved by the same dedup key: the alert's message says so, nobody is paged again.
+    status, answer = await send(warroom, event("resolve"))
+    assert status == 202, answer
+    await warroom.run_jobs()
+    assert len(ntfy.phone(TOPIC)) == 1
+    assert "Resolved" in ops.messages[0].text
+
+
+async def test_the_dispatchers_limits_and_keys_hold_for_a_new_source(warroom: Warroom) -> None:
+    # A key no integration has: the vendor's own 400, nothing stored.
+    status, answer = await send(warroom, event("trigger", key="someone-elses-key"))
+    assert (status, answer["status"], answer["errors"]) == (
+        400,
+        "invalid event",
+        ["Invalid routing key"],
+    )
+    # Over the body limit: 413 before any parse, in the vendor's shape.
+    status, answer = await send(warroom, b'{"pad": "' + b"x" * 5000 + b'"}')
+    assert (status, answer["status"]) == (413, "invalid event")
+    # Not JSON: the parser's problem, named.
+    status, answer = await send(warroom, b"{not json")
+    assert status == 400
+    assert answer["errors"][0].startswith("body is not JSON")
+    assert await count(warroom, AlertPayload) == 0
+    # Each counted under its own kind, as every source's deliveries are.
+    samples = await scrape(warroom)
+    # (a wrong key answered 400 in the vendor's words is still counted as unauthorized).
+    for outcome in ("unauthorized", "too_large", "invalid"):
+        assert value(samples, PAYLOADS, source=FAKE.kind, outcome=outcome) == 1, outcome
+
+
+async def test_a_signed_source_is_checked_by_its_signature_before_its_body_is_parsed(
+    warroom: Warroom,
+) -> None:
+    body = json.dumps({"title": "Checkout errors", "dedup_key": "checkout-errors"}).encode()
+    signature = {"Fake-Hook-Signature": hmac_sha256(TOKEN, body)}
+    status, answer = await send(warroom, body, SIGNED_PATH, signature)
+    assert (status, answer["status"]) == (202, "accepted")
+    # Signed with another key, or not at all: 401, nothing stored.
+    wrong = {"Fake-Hook-Signature": hmac_sha256("another-key", body)}
+    for headers in (wrong, {}):
+        status, answer = await send(warroom, body, SIGNED_PATH, headers)
+        assert (status, answer) == (401, {"error": "missing or wrong signature"})
+    # The signature of a body over the limit is never computed: 413.
+    status, _ = await send(warroom, b" " * 5000, SIGNED_PATH, signature)
+    assert status == 413
+    assert await count(warroom, AlertPayload) == 1
+
+
+def test_a_stored_body_is_parsed_again_by_its_sources_kind(fake_source: FakeEvents) -> None:
+    body = json.dumps(event("trigger"))
+    notification = parse(fake_source.kind, body, received_at=NOW)
+    assert notification.group_key == "queue-lag-worker-1"
+    assert notification.integration_key == TOKEN
+
+
+def test_a_kind_or_path_is_registered_once(fake_source: FakeEvents) -> None:
+    with pytest.raises(ValueError, match="registered already"):
+        SOURCES.register(fake_source)
+    with pytest.raises(ValueError, match="taken already"):
+        SOURCES.register(FakeEvents(kind="another"))
