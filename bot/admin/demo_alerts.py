@@ -36,6 +36,10 @@ from bot.store.db import session_scope
 from emulator import FakeNtfy, FakePagerDuty, FakeTwilio, SlackEmulator
 from emulator.composer import displayed
 
+# The alerts' summaries: their titles (the routes' ``title``), by which their messages are found.
+ERROR_SUMMARY = "Checkout page returns 500s"
+QUEUE_SUMMARY = "Checkout's order queue lags 4 minutes"
+
 
 def say_paged_once(ntfy: FakeNtfy, twilio: FakeTwilio, pagerduty: FakePagerDuty) -> None:
     """How many times the error rate's alert and the incident declared from it reached Carol's
@@ -49,11 +53,6 @@ def say_paged_once(ntfy: FakeNtfy, twilio: FakeTwilio, pagerduty: FakePagerDuty)
         f" {len(pushes)} push, {len(texts)} SMS, {len(calls)} call; PagerDuty"
         f" {len(triggers)} trigger"
     )
-
-
-# The alerts' summaries: their titles (the routes' ``title``), by which their messages are found.
-ERROR_SUMMARY = "Checkout page returns 500s"
-QUEUE_SUMMARY = "Checkout's order queue lags 4 minutes"
 
 
 async def post_alert(url: str, status: str, *, start: datetime, now: datetime) -> None:
@@ -257,7 +256,7 @@ async def _say_timeline_start(app: web.Application, channel_id: str) -> None:
     assert incident is not None and incident.id is not None
     draft = (await write_draft(services, incident.id, ask_slack=False)).draft
     zone = ZoneInfo(services.settings.incidents.timezone)
-    print(f"{incident.reference}'s timeline starts with the alert's history:")
+    print(f"{incident.reference}'s timeline starts with the alert's history ({zone.key}):")
     for line in draft.timeline:
         print(f"  {line.at.astimezone(zone):%H:%M} {line.kind}: {line.text}")
         if line.kind == "declared":

@@ -157,7 +157,7 @@ def _a_high_urgency_alert_pages_and_is_declared_the_incident(printed: str, draft
         after,
     ), after
     # Its timeline's first entries are the alert's history, then the declaration.
-    start = after.split("INC-3's timeline starts with the alert's history:\n")[1]
+    start = re.split(r"INC-3's timeline starts with the alert's history \(.+\):\n", after)[1]
     kinds = [line.split()[1] for line in start.splitlines()[:4]]
     assert kinds == ["detection:", "paged:", "acknowledged:", "declared:"], start[:600]
     assert "CheckoutErrorRate" in start.splitlines()[0]
