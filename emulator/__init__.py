@@ -3,7 +3,9 @@ and fake PagerDuty (Events API: ``pagerduty``; REST API: ``pagerduty_rest``, its
 worked out by ``pagerduty_schedules``), GitHub, Jira, Linear, Statuspage, Opsgenie and Grafana
 OnCall servers (Opsgenie's: ``opsgenie``, who it says is on call in ``opsgenie_oncall``, its
 account in ``opsgenie_samples``; Grafana OnCall's: ``grafana_oncall``, its final shifts in
-``grafana_oncall_shifts``).
+``grafana_oncall_shifts``). ``preview`` lays out a channel's messages as the Slack client
+shows them (``GET /preview/<channel>`` on the emulator, said to be its preview), for people
+and the manual's pictures.
 
 Used by `warroom demo` (no workspace needed) and by the test suite. It sits beside ``bot/``
 in the repository and is not in the product's wheel: ``pip install -e .`` from a clone makes

@@ -19,7 +19,7 @@ from typing import Any, Self
 from aiohttp import web
 
 # The api_* and oidc imports register their methods in METHODS; oidc also serves the sign-in page.
-from emulator import api_apps, api_chat, api_conversations, api_home, api_misc, oidc  # noqa: F401
+from emulator import api_apps, api_chat, api_conversations, api_home, api_misc, oidc, preview  # noqa: F401
 from emulator.api import METHODS, ApiError, Args
 from emulator.blockkit import Refusal, message_problems, truncate_text
 from emulator.models import ApiCall, EphemeralMessage
@@ -107,6 +107,8 @@ class EmulatorServer(Courier):
         app.router.add_post("/response/{url_id}", self._handle_response_url)
         app.router.add_post("/upload/{file_id}", self._handle_upload)
         app.router.add_get("/link", self.handle_link)
+        # Not Slack's: a channel's messages laid out as the client shows them (emulator.preview).
+        app.router.add_get("/preview/{channel}", self._handle_preview)
         # Sign in with Slack's browser leg (slack.com/openid/connect/authorize) and avatars.
         app.router.add_get(oidc.AUTHORIZE_PATH, self._handle_authorize)
         app.router.add_post(oidc.AUTHORIZE_PATH, self._handle_authorize)
@@ -326,6 +328,16 @@ class EmulatorServer(Courier):
         return "invalid_auth"
 
     # -- Sign in with Slack (browser leg) ---------------------------------------------------
+    async def _handle_preview(self, request: web.Request) -> web.Response:
+        """GET /preview/<channel id or name>: the emulator's preview of its messages."""
+        ref = request.match_info["channel"].lstrip("#")
+        channel = self.channels.get(ref) or next(
+            (c for c in self.channels.values() if c.name == ref), None
+        )
+        if channel is None:
+            raise web.HTTPNotFound(text=f"no channel {ref}")
+        return web.Response(text=preview.page(channel, self.workspace()), content_type="text/html")
+
     async def _handle_authorize(self, request: web.Request) -> web.Response:
         return await oidc.handle_authorize(self, request)
 

@@ -116,9 +116,9 @@ NOT_DOMAINS: Mapping[str, str] = {
     "bot/store/models/": "the tables, a module per domain, that every module of the store reads",
 }
 # The Slack emulator stands apart, beside bot/ and outside the product's wheel: it imports
-# nothing of the bot, and only the demo imports it.
+# nothing of the bot, and only the demo imports it (its alerts' steps too).
 EMULATOR = "emulator"
-EMULATOR_USERS = ("bot.admin.demo",)
+EMULATOR_USERS = ("bot.admin.demo", "bot.admin.demo_alerts")
 
 
 @dataclass(frozen=True)

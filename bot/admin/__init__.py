@@ -3,6 +3,7 @@
 - ``demo``: ``warroom demo``: a whole incident, played against the Slack emulator.
 - ``demo_script``: the incident the demo plays: its cast, settings and script.
 - ``demo_agent``: the demo's last act, an agent on /mcp proposing a finding.
+- ``demo_alerts``: the demo's alerts: posted, paged, acknowledged, one declared the incident.
 - ``demo_history``: the demo workspace's two earlier checkout incidents, related to its own.
 - ``alerts``: ``warroom alerts list`` and ``replay``: the stored payloads.
 - ``postmortems``: ``warroom postmortem INC-7``: a draft on the command line.

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import tempfile
 from collections.abc import Mapping
 from contextlib import AsyncExitStack
@@ -26,6 +25,18 @@ import yaml
 from aiohttp import web
 
 from bot.admin.demo_agent import AGENT, agent_proposes
+from bot.admin.demo_alerts import (
+    ERROR_SUMMARY,
+    QUEUE_SUMMARY,
+    acknowledge_on_phone,
+    channels_made,
+    declare_from_alert,
+    post_alert,
+    post_queue_alert,
+    say_alert_posted,
+    say_alert_state,
+    say_paged_once,
+)
 from bot.admin.demo_history import ALERT as HISTORY_ALERT
 from bot.admin.demo_history import seed_history
 from bot.admin.demo_script import (
@@ -49,12 +60,12 @@ from bot.admin.demo_script import (
     DEMO_ROUTING_KEY,
     DEMO_TYPES,
     DEMO_WORKFLOWS,
-    QUEUE_ALERT,
     RESOLVED_AFTER_MINUTES,
     RESOLVED_PUBLICLY,
     SCRIPT,
     Acknowledge,
     AlertNotification,
+    DeclareFromAlert,
     FixTime,
     OnCall,
     PhoneAcknowledge,
@@ -182,25 +193,34 @@ async def run_demo(
         for step in SCRIPT:
             minute = await _let_time_pass(runner.app, slack, clock, minute, step.minutes)
             if isinstance(step, QueueAlert):
-                await _post_queue_alert(alerts_url, clock)
+                await post_queue_alert(alerts_url, clock.now)
                 await _settle(runner.app, slack)
-                _say_queue_alert(slack, alerts.id, ntfy)
+                say_alert_posted(slack, alerts.id, ntfy, QUEUE_SUMMARY)
                 continue
             if isinstance(step, PhoneAcknowledge):
-                await _acknowledge_on_phone(ntfy, step, f"http://127.0.0.1:{port}")
+                await acknowledge_on_phone(ntfy, step, f"http://127.0.0.1:{port}")
                 await _settle(runner.app, slack)
-                _say_queue_alert(slack, alerts.id, ntfy, after=step)
+                say_alert_state(slack, alerts.id, QUEUE_SUMMARY)
+                print(f"No incident for it: the channels are still {channels_made(slack)}")
                 continue
             if isinstance(step, AlertNotification):
-                await _post_alert(alerts_url, step.status, clock)
+                await post_alert(alerts_url, step.status, start=clock.start, now=clock.now)
                 await _settle(runner.app, slack)
-                channel_id = channel_id or await _incident_channel(slack)
+                if not channel_id:
+                    say_alert_posted(slack, alerts.id, ntfy, ERROR_SUMMARY)
+                    print(f"No incident yet: the channels are still {channels_made(slack)}")
                 continue
-            if isinstance(step, PressKey):
+            if isinstance(step, DeclareFromAlert):
+                channel_id = await declare_from_alert(
+                    runner.app, slack, alerts.id, step, lambda: _settle(runner.app, slack)
+                )
+            elif isinstance(step, PressKey):
                 await _press_key(twilio, step)
             else:
                 await _play(slack, channel_id or general.id, step, clock.now, story)
             await _settle(runner.app, slack)
+            if isinstance(step, PressKey) and not channel_id:
+                say_alert_state(slack, alerts.id, ERROR_SUMMARY)
         await _let_time_pass(runner.app, slack, clock, minute, RESOLVED_AFTER_MINUTES)
         await _resolve(slack, channel_id)
         await _settle(runner.app, slack)
@@ -235,6 +255,7 @@ async def run_demo(
         print("\nWhat PagerDuty received:")
         for event in pagerduty.events:
             print(f"  {event['event_action']:<12} {event['dedup_key']}")
+        say_paged_once(ntfy, twilio, pagerduty)
         print("\nFollow-ups filed in the fake GitHub:")
         for issue in github.issues:
             print(f"  {issue.key}: {issue.url}")
@@ -260,6 +281,10 @@ async def run_demo(
         print(
             f"Public status page (no sign-in): {status_page} (answered"
             f" {await _check_page(status_page)}), Atom feed: {status_page}/feed.atom"
+        )
+        print(
+            f"#{ALERTS_CHANNEL} as the Slack client lays it out (the emulator's preview, not"
+            f" Slack): {slack.root_url}/preview/{ALERTS_CHANNEL}"
         )
         if keep_serving:
             print(
@@ -426,127 +451,6 @@ def demo_schedules(start: datetime) -> dict[str, Any]:
             }
         }
     }
-
-
-async def _post_alert(url: str, status: str, clock: ScriptedClock) -> None:
-    """Post the checkout alert group as Alertmanager does (its v4 webhook, bearer token)."""
-    print(f"\nAlertmanager posts: CheckoutErrorRate is {status}")
-    resolved = status == "resolved"
-    alert = {
-        "status": status,
-        "labels": {"alertname": "CheckoutErrorRate", "service": "checkout", "severity": "page"},
-        "annotations": {
-            "summary": "Checkout page returns 500s",
-            "description": "More than 5% of /checkout requests answer 5xx.",
-            "runbook_url": "https://runbooks.example.com/checkout/errors",
-        },
-        "startsAt": clock.start.isoformat(),
-        "endsAt": clock.now.isoformat() if resolved else "0001-01-01T00:00:00Z",
-        "generatorURL": "http://prometheus.example.com/graph?g0.expr=checkout_5xx_ratio",
-        "fingerprint": "d1c5f3a7e2b94c60",
-    }
-    await _send_alert(url, alert)
-
-
-async def _send_alert(url: str, alert: dict[str, Any]) -> None:
-    """Post ``alert`` as Alertmanager posts its group (the v4 webhook, grouped by its name)
-    to warroom, with the bearer token."""
-    name = alert["labels"]["alertname"]
-    body = {
-        "version": "4",
-        "groupKey": f'{{}}:{{alertname="{name}"}}',
-        "truncatedAlerts": 0,
-        "status": alert["status"],
-        "receiver": "warroom",
-        "groupLabels": {"alertname": name},
-        "commonLabels": alert["labels"],
-        "commonAnnotations": alert["annotations"],
-        "externalURL": "http://alertmanager.example.com",
-        "alerts": [alert],
-    }
-    headers = {"Authorization": f"Bearer {DEMO_ALERT_TOKEN}"}
-    async with (
-        aiohttp.ClientSession() as session,
-        session.post(url, json=body, headers=headers) as answer,
-    ):
-        if answer.status != 202:
-            raise RuntimeError(f"the alert was refused: {answer.status} {await answer.text()}")
-
-
-async def _post_queue_alert(url: str, clock: ScriptedClock) -> None:
-    """Post the checkout queue's lag alert as Alertmanager does: its route pages, at low
-    urgency, and opens no incident."""
-    print(f"\nAlertmanager posts: {QUEUE_ALERT} is firing (route checkout-queue, low urgency)")
-    labels = {"alertname": QUEUE_ALERT, "service": "checkout", "severity": "warning"}
-    alert = {
-        "status": "firing",
-        "labels": labels,
-        "annotations": {
-            "summary": "Checkout's order queue lags 4 minutes",
-            "description": "Orders wait more than 3 minutes before a worker takes them.",
-        },
-        "startsAt": clock.now.isoformat(),
-        "endsAt": "0001-01-01T00:00:00Z",
-        "generatorURL": "http://prometheus.example.com/graph?g0.expr=checkout_queue_lag",
-        "fingerprint": "7be0c2d94a1f3e85",
-    }
-    await _send_alert(url, alert)
-
-
-def _say_queue_alert(
-    slack: SlackEmulator, channel_id: str, ntfy: FakeNtfy, *, after: PhoneAcknowledge | None = None
-) -> None:
-    """What the queue's alert did: its message in the alerts channel (first its opening, then
-    how it reads once acknowledged), Carol's push, and that no incident channel was made."""
-    (message,) = slack.channels[channel_id].messages
-    shown = displayed(message.text, slack.workspace()).splitlines()
-    if after is None:
-        print(f"warroom posts in #{ALERTS_CHANNEL}: {' / '.join(shown[:2])}")
-        for push in ntfy.phone(CAROL_TOPIC):
-            buttons = ", ".join(action["label"] for action in push.actions)
-            print(f"carol's phone gets a push (priority {push.priority}): {push.title} [{buttons}]")
-        return
-    state = next((line for line in shown if "Acknowledged" in line), shown[0])
-    print(f"Its message in #{ALERTS_CHANNEL} now says: {state}")
-    made = sorted(f"#{c.name}" for c in slack.channels.values() if not c.is_im)
-    print(f"No incident for it: the channels are still {', '.join(made)}")
-
-
-async def _acknowledge_on_phone(ntfy: FakeNtfy, step: PhoneAcknowledge, local: str) -> None:
-    """The person taps the push: its link opens the alert's phone console (GET), whose
-    Acknowledge form is sent as a phone's browser sends it (POST, with the page's CSRF token
-    and the cookie of its session)."""
-    name = CAST[step.user][0]
-    push = ntfy.phone(CAROL_TOPIC)[-1]
-    assert push.click is not None
-    link = push.click.replace(DEMO_PUBLIC_URL, local, 1)
-    # The phone reaches warroom's https address; here it is the demo's port on 127.0.0.1.
-    jar = aiohttp.CookieJar(unsafe=True, treat_as_secure_origin=[local])
-    async with aiohttp.ClientSession(cookie_jar=jar) as phone:
-        async with phone.get(link) as answer:
-            page = await answer.text()
-        print(
-            f"{name} taps the push: her phone opens {DEMO_PUBLIC_URL}/ack/… (the alert's console,"
-            f" answered {answer.status})"
-        )
-        token = re.search(r'name="csrf" value="([^"]+)"', page)
-        if token is None:
-            raise RuntimeError(f"the console has no form: {page[:300]}")
-        form = {"csrf": token[1], "do": "acknowledge"}
-        async with phone.post(link, data=form) as answer:
-            page = await answer.text()
-    if "Acknowledged: the paging has stopped." not in page:
-        raise RuntimeError(f"the console did not acknowledge: {answer.status}")
-    print(f'{name} presses Acknowledge on it: "Acknowledged: the paging has stopped."')
-
-
-async def _incident_channel(slack: SlackEmulator) -> str:
-    channel = await slack.wait_for(
-        lambda: next((c for c in slack.channels.values() if c.name.startswith("inc-")), None),
-        timeout=15,
-    )
-    await slack.wait_for(lambda: channel.pins, timeout=15)
-    return str(channel.id)
 
 
 async def _play(

@@ -23,7 +23,8 @@ DBA_TEAM = "S0DBATEAM"
 # The checkout team's on-call schedule: a weekly rotation of Bob and Carol in Paris, Bob's
 # week now (the demo's start is worked out when it runs: demo_schedules).
 CHECKOUT_SCHEDULE = "checkout-primary"
-# SEV2 incidents page whoever is on call for checkout (and a PagerDuty service), then the DBAs.
+# Checkout's alerts page whoever is on call for checkout (and a PagerDuty service), then the
+# DBAs; so do SEV2 incidents (the incident declared from the alert pages nobody it paged).
 DEMO_POLICIES = {
     "policies": {
         "checkout-oncall": {
@@ -38,8 +39,7 @@ DEMO_POLICIES = {
                 {"targets": [{"usergroup": "dba-team"}]},
             ]
         },
-        # The checkout queue's alerts page whoever is on call, and nobody else: they open no
-        # incident (a route with ``action: page``, DEMO_ROUTES).
+        # The checkout queue's alerts page whoever is on call, and nobody else (demo_routes).
         "checkout-queue": {"levels": [{"targets": [{"schedule": CHECKOUT_SCHEDULE}]}]},
     },
     "severities": {"SEV2": "checkout-oncall"},
@@ -49,16 +49,20 @@ DEMO_ALERT_TOKEN = "demo-alert-token"
 # Follow-ups are filed in a fake GitHub repository.
 DEMO_GITHUB_TOKEN = "ghp_demo000000000000000000000000000000"
 DEMO_REPOSITORY = "acme/checkout"
-# The checkout team's alerts channel, where alerts that open no incident are posted.
+# The checkout team's alerts channel, where its alerts are posted (they open no incident).
 ALERTS_CHANNEL = "checkout-alerts"
 QUEUE_ALERT = "CheckoutQueueLag"
+ERROR_ALERT = "CheckoutErrorRate"
+# The type the incident is declared with (picked in the declare form): its workflows follow.
+DECLARED_TYPE = "customer-facing"
 
 
 def demo_routes(alerts_channel: str) -> dict[str, Any]:
-    """The team's alert routes: the checkout queue lagging pages the on-call person at low
-    urgency (push and Slack only) and opens no incident, its message in ``alerts_channel``;
-    other alerts about checkout open customer-facing SEV2 incidents (which start the checkout
-    on-call policy)."""
+    """The team's alert routes, each an ``action: page`` route with its message in
+    ``alerts_channel`` and no incident opened: the checkout queue lagging pages the on-call
+    person at low urgency (push and Slack only); other alerts about checkout page the checkout
+    on-call policy at high urgency (the phone at once, then SMS and a call), and someone
+    declares the incident from the alert's message when it matters."""
     return {
         "routes": [
             {
@@ -74,8 +78,11 @@ def demo_routes(alerts_channel: str) -> dict[str, Any]:
             {
                 "name": "checkout",
                 "match": {"service": "checkout"},
+                "action": "page",
+                "policy": "checkout-oncall",
+                "channel": alerts_channel,
                 "severity": "SEV2",
-                "type": "customer-facing",
+                "urgency": "high",
                 "title": "{{ annotations.summary }}",
             },
         ]
@@ -183,7 +190,8 @@ class Run:
 
 @dataclass(frozen=True)
 class AlertNotification:
-    """Alertmanager posts the checkout alert group: firing, or resolved."""
+    """Alertmanager posts the checkout error rate's alert group: firing (high urgency: it
+    pages, opens no incident), or resolved."""
 
     minutes: int
     status: str
@@ -201,6 +209,15 @@ class QueueAlert:
 class PhoneAcknowledge:
     """Someone taps the push on their phone: its link opens the alert's console, where they
     press Acknowledge."""
+
+    minutes: int
+    user: str
+
+
+@dataclass(frozen=True)
+class DeclareFromAlert:
+    """Someone presses Declare incident on the error rate alert's message: the declare form
+    opens filled from the alert; they pick the incident's type and press Declare."""
 
     minutes: int
     user: str
@@ -244,23 +261,24 @@ class FixTime:
 
 # Bob is on call this week but at the dentist this morning: he hands the pager to Carol. The
 # checkout queue lags: a low-urgency alert pages Carol's phone (a push, no call), and she
-# acknowledges it on the push's console, no incident opened. Then the error rate alert opens the
-# incident, and level 1 of the policy reaches the schedule, so Carol: her phone gets the push,
-# then the SMS, then the call, in which she presses 1. Alice takes the lead and brings in the
-# DBAs, whom Dave answers for.
+# acknowledges it on the push's console, no incident opened. Then the error rate alert fires, at
+# high urgency: level 1 of the policy reaches the schedule, so Carol: her phone gets the push,
+# then the SMS, then the call, in which she presses 1. Still no incident: Alice reads the alert
+# and declares it one from its message, taking the lead, and later brings in the DBAs, whom
+# Dave answers for.
 # What a person does in Slack (or on the phone); the script's other steps are Alertmanager's.
 Played = Say | Run | OnCall | Acknowledge | FixTime | RulesOut | PressKey
-Step = Played | AlertNotification | QueueAlert | PhoneAcknowledge
+Step = Played | AlertNotification | QueueAlert | PhoneAcknowledge | DeclareFromAlert
 SCRIPT: list[Step] = [
     OnCall(0, ALICE, ""),
     OnCall(0, BOB, f"override @carol {CHECKOUT_SCHEDULE} now for 4h"),
     QueueAlert(0),
     PhoneAcknowledge(1, CAROL),
     AlertNotification(1, "firing"),
-    Run(2, ALICE, "lead @alice"),
-    Say(2, CAROL, "Seeing a spike in 500s on /checkout, roughly 20% of requests.", "pushpin"),
     PressKey(3, CAROL, "1"),
-    Run(3, ALICE, "role comms @carol"),
+    DeclareFromAlert(4, ALICE),
+    Say(4, CAROL, "Seeing a spike in 500s on /checkout, roughly 20% of requests.", "pushpin"),
+    Run(4, ALICE, "role comms @carol"),
     Run(6, ALICE, "escalate @dba-team checkout queries look slow"),
     Acknowledge(7, DAVE),
     Say(9, DAVE, "Slow queries on the orders database? Checking the DB logs.", "mag"),

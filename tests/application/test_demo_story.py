@@ -85,6 +85,7 @@ def test_the_demos_release_comes_before_its_impact_and_its_timeline_reads_in_ord
     # The release stated in the timeline comes before its first line's moment.
     assert _after(_minutes(release), first) < 60, (release, first)
     _a_low_urgency_alert_is_acknowledged_from_the_phone_with_no_incident(printed, draft)
+    _a_high_urgency_alert_pages_and_is_declared_the_incident(printed, draft)
     if zone == "UTC":
         _the_getting_started_page_tells_this_run(printed, draft)
 
@@ -95,7 +96,7 @@ def _a_low_urgency_alert_is_acknowledged_from_the_phone_with_no_incident(
     """Before the incident, the checkout queue's low-urgency alert (an ``action: page`` route)
     is posted in #checkout-alerts and pages Carol's phone by push only; she opens the push's
     console and acknowledges there (a GET, then the form's POST with its CSRF token), and no
-    incident channel is made: the incident the error rate opens next is still INC-3."""
+    incident channel is made: the incident declared next is still INC-3."""
     before = printed.split("Alertmanager posts: CheckoutErrorRate is firing")[0]
     assert "Alertmanager posts: CheckoutQueueLag is firing" in before, before
     assert re.search(
@@ -119,6 +120,69 @@ def _a_low_urgency_alert_is_acknowledged_from_the_phone_with_no_incident(
     assert "# Postmortem: INC-3 Checkout page returns 500s" in draft
 
 
+def _a_high_urgency_alert_pages_and_is_declared_the_incident(printed: str, draft: str) -> None:
+    """The error rate's alert (an ``action: page`` route, high urgency) is posted in
+    #checkout-alerts and pages Carol (push, then SMS, then the call she answers with 1), with
+    no channel made; Alice presses Declare incident on its message, the form filled from the
+    alert, and INC-3 opens with the alert attached: its timeline starts with the alert's
+    history (fired, who was paged and when, who acknowledged), and nobody is paged twice."""
+    fired = printed.split("Alertmanager posts: CheckoutErrorRate is firing")[1]
+    before, after = fired.split("alice presses Declare incident on the alert's message")
+    assert fired.startswith(" (route checkout, high urgency)\n"), fired[:200]
+    assert re.search(
+        r"warroom posts in #checkout-alerts: :rotating_light: \*SEV2 Alert: Checkout page returns"
+        r" 500s\* / Alert \d+ · route \*checkout\* \(alertmanager\) · high urgency",
+        before,
+    ), before
+    assert (
+        "carol's phone gets a push (priority 5): SEV2 Alert: Checkout page returns 500s"
+        " [Acknowledge, Escalate]"
+    ) in before
+    # No channel made before the declaration: the alert alone pages.
+    assert "No incident yet: the channels are still #checkout-alerts, #general" in before
+    assert "#inc-" not in before
+    assert "she answers and presses 1" in before
+    assert re.search(
+        r"Its message in #checkout-alerts now says: \*Acknowledged\* by @Carol Tanaka \(voice\)",
+        before,
+    ), before
+    # The declare form, filled from the alert; the type picked; the incident's channel after.
+    assert "\nThe declare form opens filled from the alert: Checkout page returns 500s, SEV2\n" in (
+        after
+    )
+    assert "alice picks the type customer-facing and presses Declare" in after
+    assert re.search(
+        r"warroom opens #inc-3-checkout-page-returns-500s; the alert's message now says: :link:"
+        r" \*Declared as INC-3\* \(#inc-3-checkout-page-returns-500s\) by @Alice Moreau",
+        after,
+    ), after
+    # Its timeline's first entries are the alert's history, then the declaration.
+    start = re.split(r"INC-3's timeline starts with the alert's history \(.+\):\n", after)[1]
+    kinds = [line.split()[1] for line in start.splitlines()[:4]]
+    assert kinds == ["detection:", "paged:", "acknowledged:", "declared:"], start[:600]
+    assert "CheckoutErrorRate" in start.splitlines()[0]
+    assert (
+        "paged: The alert “Checkout page returns 500s” paged @Carol Tanaka (policy"
+        " checkout-oncall, level 1) by Slack message, push, SMS, call"
+    ) in start
+    assert "acknowledged: The alert “Checkout page returns 500s” was acknowledged by @Carol" in (
+        start
+    )
+    # The same in the draft: its timeline, the alert's page before the declaration.
+    timeline = draft.split("## Timeline")[1]
+    assert timeline.index("_alert page_: The alert “Checkout page returns 500s” paged") < (
+        timeline.index("_declared_: Incident declared: Checkout page returns 500s")
+    )
+    # One page per person: one push, one SMS, one call for Carol, one PagerDuty trigger.
+    assert (
+        "Paged for CheckoutErrorRate and the incident declared from it: Carol's phone 1 push,"
+        " 1 SMS, 1 call; PagerDuty 1 trigger"
+    ) in printed
+    paged = re.findall(r".*you are paged by.*", printed)
+    assert len([line for line in paged if "Checkout page returns 500s" in line]) == 1, paged
+    assert "INC-3 SEV2 Checkout page returns 500s: you are paged" not in printed
+
+
 def _the_getting_started_page_tells_this_run(printed: str, draft: str) -> None:
     """docs/getting-started.md says what the demo does: every command it quotes is one the
     demo typed, the page is acknowledged by Carol's keypress so no level 2 pages anyone, and
@@ -131,6 +195,6 @@ def _the_getting_started_page_tells_this_run(printed: str, draft: str) -> None:
     for command in quoted:
         assert any(each.startswith(command) for each in typed), (command, typed)
     assert "never reaches its level 2" in story
-    assert "(level 1)" in printed and "(level 2)" not in printed + draft
+    assert "checkout-oncall, level 1)" in printed and "level 2)" not in printed + draft
     assert "she answers and presses 1" in printed and "dave presses Acknowledge" in printed
     assert '"The rollback took 5 minutes."' in story and '"The rollback took 5 minutes."' in draft

@@ -186,22 +186,30 @@ def test_demo_plays_an_incident_and_writes_the_postmortem(tmp_path: Path) -> Non
     assert "## Status page updates" in postmortem
     assert "Some card payments fail at checkout." in postmortem
     # On call: Alice asks who is on call (Bob); Bob hands over to Carol with an override; the
-    # policy's first level reaches the schedule, so Carol, told by DM, in the record too.
+    # error rate alert's policy reaches the schedule at its level 1, so Carol, told by DM; the
+    # incident declared from the alert brings her in without paging her again.
     assert re.search(r"\*checkout-primary\*: @Bob Okafor until .* then @Carol", result.stdout)
     assert "Override #1: @Carol Tanaka is on call for *checkout-primary*" in result.stdout
     assert "On call for *checkout-primary*: @Carol Tanaka (told by DM)" in result.stdout
     assert (
-        "*INC-3 SEV2* Checkout page returns 500s: you are paged by its escalation policy "
-        "checkout-oncall (level 1), on call for *checkout-primary*"
+        "*SEV2 Alert* Checkout page returns 500s (high urgency): you are paged by its escalation"
+        " policy checkout-oncall."
     ) in result.stdout
-    # Carol's phone: the push at once, the SMS, then the call in which she presses 1.
-    assert "push (priority 5): INC-3 SEV2 Checkout page returns 500s: Paged by" in result.stdout
-    assert "SMS: INC-3 SEV2 Checkout page returns 500s. Paged by escalation policy" in result.stdout
-    assert "after her keypress it said: Acknowledged INC-3 SEV2" in result.stdout
-    assert "checkout-primary (on call: @Carol Tanaka) by keypress (@Carol Tanaka)" in result.stdout
-    assert "acknowledged by keypress" in postmortem
+    # Carol's phone: the push at once, the SMS, then the call in which she presses 1, each
+    # the alert's (high urgency), acknowledging it.
+    assert "push (priority 5): SEV2 Alert: Checkout page returns 500s: High urgency." in (
+        result.stdout
+    )
+    assert "SMS: SEV2 Alert: Checkout page returns 500s (high urgency). Paged by escalation" in (
+        result.stdout
+    )
+    assert "after her keypress it said: Acknowledged the alert Checkout page returns 500s." in (
+        result.stdout
+    )
+    assert "was acknowledged by @Carol Tanaka by keypress (@Carol Tanaka)" in result.stdout
+    assert "was acknowledged by @Carol Tanaka by keypress" in postmortem
     assert r"checkout-primary \(on call: @Carol Tanaka\)" in postmortem
-    # A typed incident with a field, and workflows acting on it: the alert route makes it
+    # A typed incident with a field, and workflows acting on it: Alice declares it
     # customer-facing, its workflow posts the comms checklist, Carol's field sets off another.
     assert "| Type | customer-facing |" in postmortem
     assert "| Customer impact | degraded |" in postmortem
