@@ -99,11 +99,6 @@ OPENS_THE_DATABASE: dict[str, frozenset[str] | None] = {
     "oncall": frozenset({"who", "feeds"}),
     "paging": frozenset({"drill"}),
 }
-NO_DATABASE = (
-    "warroom: DATABASE_URL is not set, and `warroom {command}` reads warroom's database: set it "
-    "to the database serve uses (postgresql://user:pass@host/db), or to make a local SQLite "
-    "file on purpose, DATABASE_URL=sqlite:///warroom.db"
-)
 
 
 def opens_the_database(args: argparse.Namespace) -> bool:
@@ -257,8 +252,10 @@ def _run(args: argparse.Namespace) -> int:
 
     if args.command == "demo":
         return _demo(args)
-    if opens_the_database(args) and not os.environ.get("DATABASE_URL", "").strip():
-        print(NO_DATABASE.format(command=args.command), file=sys.stderr)
+    from bot.config.runtime import NO_DATABASE, database_url_given
+
+    if opens_the_database(args) and not database_url_given(os.environ):
+        print(f"warroom: {NO_DATABASE.format(command=args.command)}", file=sys.stderr)
         return 2
     if args.command == "workflows":  # reads only the files: no Slack, no database
         from bot.admin.workflows import run_workflows

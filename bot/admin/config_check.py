@@ -27,22 +27,18 @@ def add_config_arguments(config: argparse.ArgumentParser) -> None:
 
 
 def run_config(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
-    from bot.config.reading import declared
-    from bot.config.settings import FEATURES
+    from bot.config.settings import given_and_defaulted
 
-    defaulted = 0
+    count = 0
     print("Set (values not shown):")
-    for heading, cls in FEATURES:
-        names = [each for _, each in declared(cls)]
-        given = [each.env for each in names if environ.get(each.env, "").strip()]
-        defaulted += len(names) - len(given)
+    for heading, given, defaulted in given_and_defaulted(environ):
+        count += len(defaulted)
         if given:
             print(f"  {heading}: {', '.join(given)}")
         if args.all:
-            for each in names:
-                if each.env not in given:
-                    print(f"  {heading}: {each.env} at its default, {each.shown}")
-    print(f"{defaulted} other variables at their defaults" + ("" if args.all else " (--all: each)"))
+            for env, shown in defaulted:
+                print(f"  {heading}: {env} at its default, {shown}")
+    print(f"{count} other variables at their defaults" + ("" if args.all else " (--all: each)"))
     problems = serve_problems(environ, socket_mode=args.socket_mode)
     if not problems:
         print("warroom serve would start with this configuration")
@@ -56,10 +52,13 @@ def run_config(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 def serve_problems(environ: Mapping[str, str], *, socket_mode: bool) -> list[str]:
     """Every reason ``warroom serve`` would refuse, checked in its order, by its code."""
     from bot.config.reading import ConfigError, read_each
+    from bot.config.runtime import NO_DATABASE, database_url_given
     from bot.config.settings import Settings
     from bot.config.slack import serve_needs
     from bot.store.db import sqlite_write_problem
 
+    if not database_url_given(environ):
+        return [NO_DATABASE.format(command="serve")]
     (settings,), problems = read_each([lambda: Settings.from_env(environ)])
     if not isinstance(settings, Settings):
         return problems

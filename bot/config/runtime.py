@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bot.config.reading import Feature, integer, seconds, setting
 from bot.store.db import LOCK_TIMEOUT_SECONDS, STATEMENT_TIMEOUT_SECONDS, DatabaseTimeouts
+
+# A command that reads warroom's database says this, rather than quietly making ./warroom.db
+# (the default serve had) and answering from an empty one.
+NO_DATABASE = (
+    "DATABASE_URL is not set, and `warroom {command}` reads warroom's database: set it to the "
+    "database serve uses (postgresql://user:pass@host/db), or to make a local SQLite file on "
+    "purpose, DATABASE_URL=sqlite:///warroom.db"
+)
+
+
+def database_url_given(environ: Mapping[str, str]) -> bool:
+    return bool(environ.get("DATABASE_URL", "").strip())
 
 
 @dataclass(frozen=True)

@@ -357,6 +357,20 @@ def variables() -> frozenset[str]:
     return frozenset(each.env for _, cls in FEATURES for _, each in declared(cls))
 
 
+def given_and_defaulted(
+    environ: Mapping[str, str],
+) -> list[tuple[str, list[str], list[tuple[str, str]]]]:
+    """Per feature (its heading): the variables set, and each left at its default with the
+    default as the manual says it (``warroom config check``; never a value)."""
+    found = []
+    for heading, cls in FEATURES:
+        names = [each for _, each in declared(cls)]
+        given = [each.env for each in names if environ.get(each.env, "").strip()]
+        defaulted = [(each.env, each.shown) for each in names if each.env not in given]
+        found.append((heading, given, defaulted))
+    return found
+
+
 def ical_allowed_hosts_from_env(environ: Mapping[str, str]) -> frozenset[str]:
     """``WARROOM_ICAL_ALLOWED_HOSTS`` alone (``warroom oncall check`` reads no other setting)."""
     return read(

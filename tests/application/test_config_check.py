@@ -12,6 +12,7 @@ from emulator import SlackEmulator
 from tests.helpers.processes import bot_env, run_warroom, serve
 
 BAD = {
+    "no database named": ({"DATABASE_URL": ""}, "DATABASE_URL is not set"),
     "no signing secret": ({"SLACK_SIGNING_SECRET": ""}, "SLACK_SIGNING_SECRET"),
     "a contacts file missing": ({"WARROOM_CONTACTS": "/nonexistent/contacts.yaml"}, "cannot read"),
     "a bad log level's cousin, a bad number": (

@@ -83,8 +83,9 @@ def test_help_lists_the_commands() -> None:
         assert command in result.stdout
 
 
-def test_serve_names_missing_configuration_without_a_traceback() -> None:
+def test_serve_names_missing_configuration_without_a_traceback(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'warroom.db'}"
     result = subprocess.run(
         [sys.executable, "-m", "bot", "serve"], capture_output=True, text=True, env=env, timeout=60
     )
