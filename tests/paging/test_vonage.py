@@ -23,7 +23,7 @@ import pytest
 import yaml
 
 from bot.basics.rsa import read_private_key
-from bot.clients.vonage import application_token
+from bot.clients.phone.vonage import application_token
 from bot.config import ConfigError, Settings
 from bot.flows.alerting.drills import run_drill
 from emulator import FakeTwilio, FakeVonage, SlackEmulator

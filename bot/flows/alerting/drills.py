@@ -25,7 +25,7 @@ from datetime import datetime
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.clients.phone_reports import Report
+from bot.clients.phone.reports import Report
 from bot.clients.vendor_http import VendorFailure
 from bot.flows.alerting.intake import keep_own_alert
 from bot.flows.paging.own_contacts import deliver

@@ -14,9 +14,9 @@ from urllib.parse import urlsplit
 
 from bot.basics.durations import parse_duration
 from bot.basics.errors import UsageError
-from bot.clients import twilio, vonage
 from bot.clients.mail import Mail, send_mail
 from bot.clients.ntfy import Push, publish
+from bot.clients.phone import twilio, vonage
 from bot.clients.slack.errors import SlackFailure
 from bot.clients.vendor_http import VendorFailure
 from bot.flows.paging.hooks import send_test_card, send_to

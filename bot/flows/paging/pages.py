@@ -23,7 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.basics.slack_text import mentioned_users, to_plain
 from bot.clients.mail import Mail, send_mail
 from bot.clients.ntfy import Push, publish
-from bot.clients.phone_reports import Report
+from bot.clients.phone.reports import Report
 from bot.clients.vendor_http import VendorFailure
 from bot.flows.channel import deliver_now
 from bot.flows.paging import alert_pages, phones

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 
 import aiohttp
 
-from bot.clients import twilio, vonage
+from bot.clients.phone import twilio, vonage
 from bot.clients.vendor_http import VendorFailure
 from bot.flows.channel import deliver_now
 from bot.record import incidents

@@ -17,7 +17,7 @@ import logging
 
 from aiohttp import web
 
-from bot.clients import twilio
+from bot.clients.phone import twilio
 from bot.flows.alerting.alert_actions import escalate_from_phone
 from bot.flows.alerting.drills import record_drill_status
 from bot.flows.escalation.answers import answer_keypress, answer_sms

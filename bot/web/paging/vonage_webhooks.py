@@ -7,7 +7,7 @@ answered with the call's next NCCO).
 
 Every request must carry Vonage's signed JWT (``Authorization: Bearer``, HS256 with
 ``WARROOM_VONAGE_SIGNATURE_SECRET``, for ``WARROOM_VONAGE_API_KEY``'s account, with the
-SHA-256 of this very body, issued within the last 5 minutes: bot/clients/vonage/tokens.py);
+SHA-256 of this very body, issued within the last 5 minutes: bot/clients/phone/vonage/tokens.py);
 anything else is answered 401 and changes nothing. An SMS reply is acted on and answered once
 by its ``message_uuid`` (the answer is an SMS warroom pays for), a keypress once by its call's
 ``uuid``; a status or call event again records nothing new. Numbers stay out of the logs.
@@ -21,8 +21,8 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.clients import vonage
-from bot.clients.phone_reports import Report
+from bot.clients.phone import vonage
+from bot.clients.phone.reports import Report
 from bot.clients.vendor_http import VendorFailure
 from bot.flows.alerting.alert_actions import escalate_from_phone
 from bot.flows.alerting.drills import record_drill_status

@@ -16,7 +16,7 @@ call through either acknowledges the same way.
 May import: ``bot.basics``, ``bot.config`` and ``bot/clients/*.py`` (vendor_http).
 """
 
-from bot.clients.vonage.calls import (
+from bot.clients.phone.vonage.calls import (
     VonageAccount,
     VonageFailure,
     digits_ncco,
@@ -25,8 +25,8 @@ from bot.clients.vonage.calls import (
     talk_ncco,
     vonage_number,
 )
-from bot.clients.vonage.reports import call_report, message_report
-from bot.clients.vonage.tokens import (
+from bot.clients.phone.vonage.reports import call_report, message_report
+from bot.clients.phone.vonage.tokens import (
     WebhookClaims,
     application_token,
     signed_by_vonage,
