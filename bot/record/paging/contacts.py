@@ -63,6 +63,9 @@ RULE_KEYS = ("after", "notify")
 # Who carries an SMS or a call: Twilio unless the contact says ``provider: vonage``; a
 # ``fallback`` is tried at once when the provider fails for good or does not answer.
 PHONE_PROVIDERS = ("twilio", "vonage")
+# The default: the file's and the record's meaning of a contact, and of a notification row,
+# that names no provider (bot/clients/phone/registry.py registers it first).
+DEFAULT_PHONE_PROVIDER = "twilio"
 PHONE_KEYS = ("provider", "fallback")
 
 

@@ -2,6 +2,8 @@
 
 - ``api``: its Programmable Messaging and Voice REST API, TwiML, the signature on its
   webhooks.
+- ``provider``: Twilio as a ``PhoneProvider`` (the registry's): its webhooks' paths, their
+  signature checked and their forms read, its answers (TwiML).
 
 May import: ``bot.basics``, ``bot.config``, ``bot/clients/*.py`` (vendor_http) and
 ``bot/clients/phone/*.py`` (the protocol, reports).
