@@ -237,7 +237,14 @@ class PagingSettings(Feature):
             )
         if self.ntfy_token and not self.ntfy_url:
             problems.append("WARROOM_NTFY_TOKEN: set WARROOM_NTFY_URL too")
-        kinds = self.contacts.kinds()
+        # An SMS or a call that names its provider is the phone registry's to check
+        # (bot/clients/phone/registry.py); one that names none goes through Twilio.
+        kinds = {
+            m.kind
+            for p in self.contacts.people.values()
+            for m in p.contacts.values()
+            if not m.provider
+        }
         needs = {
             "ntfy": (bool(self.ntfy_url), "WARROOM_NTFY_URL"),
             "sms": (self.twilio_on, "TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM"),
