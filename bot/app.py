@@ -21,6 +21,7 @@ from bot.basics.numbers import parse_bounded_int
 from bot.basics.render import Renderer
 from bot.basics.stalls import StallWatch
 from bot.basics.untrusted import UntrustedParsing
+from bot.clients.phone import registry as phone_registry
 from bot.clients.slack.web_api import SlackWorkspace, build_web_client
 from bot.config import Settings
 from bot.flows.alerting.drills import schedule_drills
@@ -65,11 +66,10 @@ from bot.web import WEB_ROUTES, add_web_view
 from bot.web.alerting.webhooks import ALERTS_PATH, receive_alerts, receive_heartbeat, source_routes
 from bot.web.follow_ups.tracker_webhooks import receive_tracker_webhook
 from bot.web.monitoring import observe_requests, serve_metrics, slack_payload_type
-from bot.web.paging import vonage_webhooks
 from bot.web.paging.links import acknowledge as acknowledge_link
 from bot.web.paging.links import escalate as escalate_link
 from bot.web.paging.links import show_acknowledge
-from bot.web.paging.twilio_webhooks import receive_keypress, receive_sms, receive_status
+from bot.web.paging.phone_webhooks import phone_routes
 from bot.web.routing import Route, RouteKind, add_routes
 from commands import APPLIERS
 
@@ -100,6 +100,8 @@ def create_app(
     # Here as well as in configure_logging: an app built without the CLI (tests, embedding)
     # must not log what libraries print of requests either.
     install_log_redaction()
+    # What the contacts ask of the phone providers (the registry's, a layer above settings).
+    phone_registry.check(settings)
     app = web.Application(
         client_max_size=settings.runtime.max_body_bytes, middlewares=[observe_requests]
     )
@@ -113,9 +115,7 @@ def create_app(
     app.cleanup_ctx.append(_bounce_listener_ctx)
     app.on_shutdown.append(_shutdown_begins)
     add_web_view(app)
-    add_routes(app, ROUTES)
-    # Each alert source's own paths, as the registry has them now.
-    add_routes(app, source_routes())
+    add_routes(app, route_table())
     return app
 
 
@@ -378,8 +378,9 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 # Every route the process answers, each with its kind, which is all the web view's
-# middlewares go by (bot/web/routing.py).
-ROUTES: tuple[Route, ...] = (
+# middlewares go by (bot/web/routing.py); the phone providers' webhooks are the registry's,
+# read when an application is made (``route_table``).
+FIXED_ROUTES: tuple[Route, ...] = (
     Route("POST", "/slack/events", slack_events, RouteKind.MACHINE),
     Route("POST", ALERTS_PATH, receive_alerts, RouteKind.MACHINE),
     Route("POST", "/heartbeats/{name}", receive_heartbeat, RouteKind.MACHINE),
@@ -388,15 +389,15 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/ack/{token}", show_acknowledge, RouteKind.MACHINE),
     Route("POST", "/ack/{token}", acknowledge_link, RouteKind.MACHINE),
     Route("POST", "/ack/{token}/escalate", escalate_link, RouteKind.MACHINE),
-    # Twilio's webhooks: each checks X-Twilio-Signature (403 without it).
-    Route("POST", "/twilio/sms", receive_sms, RouteKind.MACHINE),
-    Route("POST", "/twilio/voice", receive_keypress, RouteKind.MACHINE),
-    Route("POST", "/twilio/status", receive_status, RouteKind.MACHINE),
-    Route("POST", "/vonage/status", vonage_webhooks.receive_message_status, RouteKind.MACHINE),
-    Route("POST", "/vonage/inbound", vonage_webhooks.receive_sms, RouteKind.MACHINE),
-    Route("POST", "/vonage/event", vonage_webhooks.receive_call_event, RouteKind.MACHINE),
-    Route("POST", "/vonage/input", vonage_webhooks.receive_keypress, RouteKind.MACHINE),
     Route("GET", "/healthz", healthz, RouteKind.MACHINE),
     Route("GET", "/metrics", serve_metrics, RouteKind.MACHINE),
-    *WEB_ROUTES,
 )
+
+
+def route_table() -> tuple[Route, ...]:
+    """The routes, with the webhook routes of each phone provider and each alert source's own
+    paths, as their registries have them now."""
+    return (*FIXED_ROUTES, *phone_routes(), *source_routes(), *WEB_ROUTES)
+
+
+ROUTES = route_table()

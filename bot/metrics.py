@@ -182,8 +182,8 @@ class Metrics:
 
     def notification(self, method: str, outcome: str, *, provider: str | None = None) -> None:
         """One notification's outcome; ``provider``: who carried it when not the method's
-        own company (an SMS through Vonage)."""
-        outcome = outcome.replace("-", "_")  # Twilio's no-answer, as a label value
+        own company (an SMS through a second phone provider)."""
+        outcome = outcome.replace("-", "_")  # a call's no-answer, as a label value
         self.notifications.labels(provider or provider_of(method), method, outcome).inc()
 
     def first_notification_sent(self, method: str, seconds: float, *, page: str) -> None:

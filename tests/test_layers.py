@@ -74,7 +74,7 @@ DOMAINS: Mapping[str, tuple[str, ...]] = {
         "postmortem",
         "agents",
     ),
-    "bot/clients/": ("slack", "pagerduty", "trackers", "webhook", "teams", "vonage"),
+    "bot/clients/": ("slack", "pagerduty", "trackers", "webhook", "teams", "phone"),
     "bot/flows/": (
         "oncall",
         "follow_ups",

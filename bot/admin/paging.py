@@ -4,7 +4,7 @@
 ``check`` reads only the file it is given, so it runs anywhere (CI, a laptop): the numbers
 and addresses are checked for their shape, the rules for the contacts they name; whether the
 services they need are set is checked when ``warroom serve`` starts. ``drill`` reads the
-settings and the database as ``warroom serve`` does: Twilio's status callbacks reach the
+settings and the database as ``warroom serve`` does: the phone providers' status callbacks reach the
 running server, which keeps them where the drill waits for them.
 """
 

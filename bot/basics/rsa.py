@@ -1,5 +1,5 @@
 """An RSA private key read from PEM, and RS256 signatures (RSASSA-PKCS1-v1_5 with SHA-256,
-RFC 8017, 8.2): what Vonage's application tokens need (bot/clients/vonage/tokens.py). The key
+RFC 8017, 8.2): what Vonage's application tokens need (bot/clients/phone/vonage/tokens.py). The key
 is read once, with the settings; `cryptography` (OpenSSL) signs in constant time, where a
 hand-written signer would not.
 """

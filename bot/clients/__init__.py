@@ -2,10 +2,8 @@
 follow-up is ``bot.flows.follow_ups.filing``'s choice.
 
 - ``ntfy``: push notifications published to an ntfy server.
-- ``twilio``: Twilio's SMS and calls, TwiML, and the signature on its webhooks.
-- ``phone_reports``: what an SMS or call provider (Twilio, Vonage) reports after taking one,
-  in one shape: its status, and why it failed in words.
-- ``vonage/``: Vonage's Messages and Voice APIs, NCCO, and the JWTs of its webhooks.
+- ``phone/``: SMS and calls: the ``PhoneProvider`` protocol, its registry (one line per
+  provider), reports in one shape, and a folder per vendor (``twilio/``, ``vonage/``).
 - ``mail``: email by SMTP (STARTTLS or implicit TLS).
 - ``webhook/``: a page as signed JSON POSTed to a URL the team runs.
 - ``teams/``: a page as an Adaptive Card through a Teams Workflows webhook.

@@ -196,8 +196,8 @@ class PagingSettings(Feature):
         env="WARROOM_PAGING_DRILL_WAIT",
         default=timedelta(minutes=2),
         parse=duration(at_least=timedelta(seconds=1)),
-        doc="how long a drill waits for a provider's outcome (Twilio's status callback) "
-        "before counting it failed",
+        doc="how long a drill waits for a provider's outcome (a phone provider's status "
+        "callback) before counting it failed",
         shown="`2m`",
     )
     # Two minutes: Twilio's delivery reports come within seconds, a call rings up to 60 s
@@ -207,9 +207,9 @@ class PagingSettings(Feature):
         env="WARROOM_PAGING_DELIVERY_WAIT",
         default=timedelta(minutes=2),
         parse=duration(at_least=timedelta(seconds=10)),
-        doc="how long an SMS or a call may go without Twilio reporting it delivered or "
-        "answered before the person's next rule fires at once, as for a failure (needs "
-        "WARROOM_PUBLIC_URL, where Twilio reports)",
+        doc="how long an SMS or a call may go without its phone provider reporting it "
+        "delivered or answered before the person's next rule fires at once, as for a failure "
+        "(needs WARROOM_PUBLIC_URL, where the providers report)",
         shown="`2m`",
     )
 
@@ -237,7 +237,14 @@ class PagingSettings(Feature):
             )
         if self.ntfy_token and not self.ntfy_url:
             problems.append("WARROOM_NTFY_TOKEN: set WARROOM_NTFY_URL too")
-        kinds = self.contacts.kinds()
+        # An SMS or a call that names its provider is the phone registry's to check
+        # (bot/clients/phone/registry.py); one that names none goes through Twilio.
+        kinds = {
+            m.kind
+            for p in self.contacts.people.values()
+            for m in p.contacts.values()
+            if not m.provider
+        }
         needs = {
             "ntfy": (bool(self.ntfy_url), "WARROOM_NTFY_URL"),
             "sms": (self.twilio_on, "TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM"),

@@ -158,18 +158,17 @@ class Settings:
         problems.extend(self.hooks.problems())
         problems.extend(self._hook_problems())
         problems.extend(self.vonage.problems())
-        problems.extend(self._vonage_problems())
         if problems:
             raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))
 
     def _paging_problems(self) -> list[str]:
         """Methods that need warroom's public address: acknowledgement links (ntfy, email)
-        and Twilio's callbacks (SMS, voice) point there."""
+        and the phone providers' callbacks (SMS, voice) point there."""
         beyond_slack = sorted(self.paging.contacts.kinds())
         if beyond_slack and not self.web.public_url:
             return [
                 f"WARROOM_CONTACTS: {', '.join(beyond_slack)} contacts need WARROOM_PUBLIC_URL "
-                "(acknowledgement links and Twilio's callbacks point there)"
+                "(acknowledgement links and the phone providers' callbacks point there)"
             ]
         return []
 
@@ -191,21 +190,6 @@ class Settings:
             return [
                 "WARROOM_CONTACTS: no destination of that kind in WARROOM_PAGING_WEBHOOKS: "
                 + ", ".join(unknown)
-            ]
-        return []
-
-    def _vonage_problems(self) -> list[str]:
-        """Contacts that name Vonage (``provider: vonage`` or ``fallback: vonage``) need it."""
-        named = {
-            name
-            for person in self.paging.contacts.people.values()
-            for name, method in person.contacts.items()
-            if "vonage" in (method.provider, method.fallback)
-        }
-        if named and not self.vonage.on:
-            return [
-                f"WARROOM_CONTACTS: {', '.join(sorted(named))} contacts name Vonage: set "
-                "WARROOM_VONAGE_APPLICATION_ID and the other WARROOM_VONAGE_* settings"
             ]
         return []
 

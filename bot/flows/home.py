@@ -42,6 +42,7 @@ from dateutil import tz
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.slack_text import SlackText, truncate
+from bot.clients.phone import registry
 from bot.clients.slack.errors import SlackFailure
 from bot.clients.slack.limits import fit_view
 from bot.flows.people import guests_among, is_guest, zone_of
@@ -169,7 +170,9 @@ async def read_home(
         pairs = await same_pairs(session, (row.item.incident_id for row in owned))
         overrides = await overrides_near(session, schedule=None, start=now) if schedules else []
         schedules = await with_feed_copies(session, schedules)
-        paging = await reachable(session, services.settings.paging.contacts, user_id)
+        paging = await reachable(
+            session, services.settings.paging.contacts, user_id, registry.title
+        )
         open_alerts = await open_alerts_of(session, user_id, OPEN_STATES)
         await session.commit()
     # Slack is asked with no session open: the database is not held while it answers.

@@ -129,7 +129,7 @@ class JobKind(StrEnum):
     ALERT_AUTO_RESOLVE = "alert_auto_resolve"
     BRING_IN = "bring_in"
     # An SMS or call sent: due WARROOM_PAGING_DELIVERY_WAIT later, it brings the person's
-    # next rule forward when Twilio has reported neither delivered nor answered by then.
+    # next rule forward when its provider has reported neither delivered nor answered by then.
     DELIVERY_WAIT = "delivery_wait"
     ESCALATE = "escalate"
     # The job that fetches a reacted message the record lacks (the reaction waits in its payload).

@@ -3,7 +3,7 @@
 Slack's own claims (an event's ``event_id``, a command's or an interaction's ``trigger_id``)
 are forgotten after ``SLACK_CLAIMS_KEPT``: a signed request older than Slack's five minutes is
 refused before it is claimed, and Slack retries an event for hours at most. The other claims
-(a Twilio reply, whose signature carries no time; a tracker's change) are kept.
+(a phone provider's reply whose signature carries no time; a tracker's change) are kept.
 """
 
 from __future__ import annotations

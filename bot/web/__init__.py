@@ -27,7 +27,7 @@ Its domains, in their order (``DOMAINS`` in tests/test_layers.py):
 - ``postmortem/``: the draft's page cut where its written sections stand; Accept and Edit on
   what the team's model suggested; the record's gaps filled from the page (impact, follow-ups);
   the review state (draft, in review, published).
-- ``paging/``: acknowledgement links and Twilio's webhooks.
+- ``paging/``: acknowledgement links and the phone providers' webhooks.
 - ``incident/``: the incident list, one incident, its channel history, the postmortem draft.
 - ``alerting/``: the alert and heartbeat webhooks; the alerts' worklist and pages, and their
   API; the maintenance windows' pages.

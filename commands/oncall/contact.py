@@ -1,7 +1,8 @@
 """``/oncall contact [add <method> <address> [via <provider>] | verify <method> <code> |
 test [method] | remove <method> | drill [on|off]]``: a person's own contact methods, each
-verified with a code before it pages them (an SMS or a call through Twilio, or through Vonage
-when ``via vonage`` says so), and whether paging drills may reach them; alone, the list of
+verified with a code before it pages them (an SMS or a call through the default phone
+provider, or through the one ``via <provider>`` names: bot/clients/phone/registry.py), and
+whether paging drills may reach them; alone, the list of
 them and the rules that use them."""
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from commands.base import CommandRequest, Subcommand
 
 ACTIONS = ("list", "add", "verify", "test", "remove", "drill")
 DRILL_WORDS = {"on": True, "off": False}
-# ``add sms +33… via vonage``: the provider that carries an SMS or a call.
+# ``add sms +33… via <provider>``: the phone provider that carries an SMS or a call.
 VIA = "via"
 # Slack wraps what looks like a link or a phone number when it escapes command text:
 # <mailto:erin@example.com|erin@example.com>, <tel:+15555550123|+15555550123>.
@@ -43,7 +44,8 @@ def validate(args: str) -> tuple[str, list[str]]:
     ):
         raise UsageError(
             "Use `/oncall contact`, `add <sms|voice|email> <number or address>` (a number "
-            "`via vonage` to have Vonage carry it), `add ntfy` (warroom makes your topic), "
+            "`via <provider>` to have another phone provider carry it), `add ntfy` (warroom "
+            "makes your topic), "
             "`verify <method> <code>`, `test [method]`, `remove <method>` or `drill on|off`."
         )
     return action, rest
@@ -78,10 +80,10 @@ async def contact(request: CommandRequest, services: Services) -> str:
 
 SUBCOMMAND = Subcommand(
     name="contact",
-    usage="contact [add <method> [<address>] [via vonage] | verify <method> <code> | "
+    usage="contact [add <method> [<address>] [via <provider>] | verify <method> <code> | "
     "test [method] | remove <method> | drill on|off]",
-    summary="Your contact methods for pages (SMS, voice through Twilio or Vonage, email, ntfy "
-    "push): add one, verify it with the code sent to it, test it; take part in paging drills "
+    summary="Your contact methods for pages (SMS, voice through the phone providers, email, "
+    "ntfy push): add one, verify it with the code sent to it, test it; take part in paging drills "
     "or not",
     handler=contact,
     validate=validate,

@@ -3,7 +3,7 @@ documentation gives."""
 
 from __future__ import annotations
 
-from bot.clients.twilio import signature, signed_by_twilio
+from bot.clients.phone.twilio import signature, signed_by_twilio
 from emulator.twilio import twilio_signature
 
 URL = "https://mycompany.com/myapp.php?foo=1&bar=2"

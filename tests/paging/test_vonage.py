@@ -22,8 +22,9 @@ import aiohttp
 import pytest
 import yaml
 
+from bot.app import create_app
 from bot.basics.rsa import read_private_key
-from bot.clients.vonage import application_token
+from bot.clients.phone.vonage import application_token
 from bot.config import ConfigError, Settings
 from bot.flows.alerting.drills import run_drill
 from emulator import FakeTwilio, FakeVonage, SlackEmulator
@@ -452,19 +453,23 @@ def test_the_tokens_warroom_signs_are_rs256_as_openssl_verifies_them(tmp_path: P
 def test_the_contacts_file_refuses_a_provider_it_cannot_use(
     tmp_path: Path, contact: dict[str, str], problem: str
 ) -> None:
+    """Refused before serving: the file's shape by the settings, the providers it names by
+    the phone registry as the application is made."""
     path = tmp_path / "contacts.yaml"
     path.write_text(yaml.safe_dump({"people": {CAROL: {"contacts": {"phone": contact}}}}))
     with pytest.raises(ConfigError, match=problem):
-        Settings.from_env({"WARROOM_CONTACTS": str(path)})
+        create_app(Settings.from_env({"WARROOM_CONTACTS": str(path), **TWILIO_SET}))
+
+
+TWILIO_SET = {"TWILIO_ACCOUNT_SID": "AC" + "0" * 32, "TWILIO_AUTH_TOKEN": "t" * 32,
+              "TWILIO_FROM": "+15005550006", "WARROOM_PUBLIC_URL": PUBLIC_URL}  # fmt: skip
 
 
 def test_a_contact_naming_vonage_needs_vonage_set(tmp_path: Path) -> None:
     path = tmp_path / "contacts.yaml"
     path.write_text(yaml.safe_dump(TWILIO_THEN_VONAGE))
-    twilio = {"TWILIO_ACCOUNT_SID": "AC" + "0" * 32, "TWILIO_AUTH_TOKEN": "t" * 32,
-              "TWILIO_FROM": "+15005550006", "WARROOM_PUBLIC_URL": PUBLIC_URL}  # fmt: skip
     with pytest.raises(ConfigError, match="call, sms contacts name Vonage"):
-        Settings.from_env({"WARROOM_CONTACTS": str(path), **twilio})
+        create_app(Settings.from_env({"WARROOM_CONTACTS": str(path), **TWILIO_SET}))
     (tmp_path / "bad.key").write_text("not a key")
     with pytest.raises(ConfigError, match="expected a PEM RSA private key"):
         Settings.from_env({"WARROOM_VONAGE_PRIVATE_KEY_FILE": str(tmp_path / "bad.key")})

@@ -1,15 +1,15 @@
-"""The paging drill: each provider set (ntfy, Twilio, Vonage, SMTP) exercised through the
+"""The paging drill: each provider set (ntfy, every phone provider, SMTP) exercised through the
 people who opted in (``/oncall contact drill on``, or ``drill: true`` in the contacts file; an
 opt-out from Slack wins over the file), its outcome waited for, and a provider that failed
 raised as an alert on the normal alert path, so a broken account is found at the drill, not at
 3 a.m.
 
 Each check is kept pending before anything is sent; ntfy's answer and the SMTP server's
-acceptance settle it at once, Twilio's status callback or Vonage's status or event webhook
-(to whichever replica it reaches) settles an SMS or a call, and the drill waits for it up to
+acceptance settle it at once, a phone provider's status webhook (to whichever replica it
+reaches) settles an SMS or a call, and the drill waits for it up to
 ``WARROOM_PAGING_DRILL_WAIT``. A person who did not opt in is never reached: without anyone
 opted in with a method, its check is skipped (mail goes to WARROOM_SMTP_FROM's own mailbox
-instead). Vonage is drilled through the same people's SMS and voice numbers as Twilio.
+instead). Every phone provider is drilled through the same people's SMS and voice numbers.
 
 Scheduled by ``WARROOM_PAGING_DRILL``: one ``paging_drill`` job, claimed by one replica, which
 runs the drill and is due again at the next drill time.
@@ -25,7 +25,8 @@ from datetime import datetime
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.clients.phone_reports import Report
+from bot.clients.phone import registry
+from bot.clients.phone.reports import Report
 from bot.clients.vendor_http import VendorFailure
 from bot.flows.alerting.intake import keep_own_alert
 from bot.flows.paging.own_contacts import deliver
@@ -41,20 +42,33 @@ from bot.store.models import DrillCheck, Job
 
 log = logging.getLogger(__name__)
 JOB_KEY = "paging_drill"
-# Each provider and the methods that exercise it.
-PROVIDER_METHODS = (
-    ("ntfy", ("ntfy",)),
-    ("twilio", ("sms", "voice")),
-    ("vonage", ("sms", "voice")),
-    ("smtp", ("email",)),
-)
-# The providers whose outcome comes later, by webhook: the drill waits for it.
-REPORTED_LATER = frozenset({"twilio", "vonage"})
+# The methods that exercise a phone provider (whose outcome comes later, by webhook: the
+# drill waits for it).
+PHONE_METHODS = ("sms", "voice")
 POLL_SECONDS = 0.5
-# What Twilio reports of a drill's SMS or call that settles it: ok (Twilio carried it; a call
-# nobody picked up still rang), or failed.
-_TWILIO_OK = {"delivered", "in-progress", "completed", "busy", "no-answer"}
-_TWILIO_FAILED = {"failed", "undelivered", "canceled"}
+# What a provider reports of a drill's SMS or call that settles it (a Report's status,
+# bot/clients/phone/reports.py): ok (the provider carried it; a call nobody picked up still
+# rang), or failed.
+_REPORTED_OK = {"delivered", "in-progress", "completed", "busy", "no-answer"}
+_REPORTED_FAILED = {"failed", "undelivered", "canceled"}
+
+
+def provider_methods() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Each provider and the methods that exercise it: ntfy, every registered phone
+    provider, SMTP."""
+    phones = tuple((phone.name, PHONE_METHODS) for phone in registry.providers())
+    return (("ntfy", ("ntfy",)), *phones, ("smtp", ("email",)))
+
+
+def _reported_later(provider: str) -> bool:
+    return registry.known(provider)
+
+
+def _title(provider: str) -> str:
+    """How people read a provider's name."""
+    if registry.known(provider):
+        return registry.title(provider)
+    return drill_alerts.PROVIDER_NAMES.get(provider, provider)
 
 
 class DrillRefused(ValueError):
@@ -110,8 +124,7 @@ async def _plan(
     paging = services.settings.paging
     ready = {
         "ntfy": bool(paging.ntfy_url),
-        "twilio": paging.twilio_on,
-        "vonage": services.settings.vonage.on,
+        **{phone.name: phone.configured(services.settings) for phone in registry.providers()},
         "smtp": paging.smtp_on,
     }
     reachable = []
@@ -119,7 +132,7 @@ async def _plan(
         effective, _ = await own.effective(session, paging.contacts, user)
         reachable.append((user, effective.contacts))
     planned: list[tuple[str, str, tuple[str | None, Method] | None]] = []
-    for provider, methods in PROVIDER_METHODS:
+    for provider, methods in provider_methods():
         if not ready[provider]:
             continue
         for method in methods:
@@ -143,9 +156,9 @@ def _first_of(methods: Iterable[Method], kind: str) -> list[Method]:
 
 
 async def _exercise(services: Services, check: DrillCheck, method: Method, text: str) -> None:
-    """Send the drill's message; ntfy's and SMTP's acceptance settles it, Twilio's or
-    Vonage's answer gives the id its status callback settles."""
-    later = check.provider in REPORTED_LATER
+    """Send the drill's message; ntfy's and SMTP's acceptance settles it, a phone provider's
+    answer gives the id its status webhook settles."""
+    later = _reported_later(check.provider)
     waits = later and bool(services.settings.web.public_url)
     # An SMS or a call goes through the provider drilled, whoever carries the contact's pages.
     provider = check.provider if later else None
@@ -158,7 +171,7 @@ async def _exercise(services: Services, check: DrillCheck, method: Method, text:
         return
     detail = None
     if later and not waits:
-        name = drill_alerts.PROVIDER_NAMES[check.provider]
+        name = _title(check.provider)
         detail = f"{name} accepted it; without WARROOM_PUBLIC_URL its delivery is not reported"
     await _keep(services, check, ok=None if waits else True, detail=detail, vendor_id=vendor_id)
 
@@ -213,7 +226,7 @@ async def _conclude(services: Services, key: str) -> list[DrillCheck]:
     async with session_scope(services.engine) as session:
         statement = select(DrillCheck).where(DrillCheck.drill == key).order_by(col(DrillCheck.id))
         checks = list((await session.exec(statement)).all())
-        for provider, _ in PROVIDER_METHODS:
+        for provider, _ in provider_methods():
             mine = [c for c in checks if c.provider == provider and c.state in ("ok", "failed")]
             if not mine:
                 continue
@@ -242,7 +255,7 @@ async def _alert_for(
     now = services.clock()
     if failed:
         detail = "; ".join(f"{c.method}: {c.detail or 'failed'}" for c in failed)
-        return drill_alerts.failed_alert(provider, detail=detail, at=now)
+        return drill_alerts.failed_alert(provider, detail=detail, at=now, name=_title(provider))
     statement = (
         select(DrillCheck)
         .where(
@@ -256,25 +269,27 @@ async def _alert_for(
     before = (await session.exec(statement)).first()
     if before is None or before.state != "failed":
         return None
-    return drill_alerts.passed_alert(provider, failed_at=before.started_at, at=now)
+    return drill_alerts.passed_alert(
+        provider, failed_at=before.started_at, at=now, name=_title(provider)
+    )
 
 
 async def record_drill_status(services: Services, *, sid: str, report: Report) -> bool:
-    """A provider's report on a drill's SMS or call (Twilio's status callback, Vonage's
-    webhook, in Twilio's words): settles its check (once), a failure with why in words;
+    """A phone provider's report on a drill's SMS or call (its status webhook, as a Report):
+    settles its check (once), a failure with why in words;
     False when no check has that id."""
     async with session_scope(services.engine) as session:
         check = await check_by_vendor_id(session, sid)
         if check is None:
             return False
         status = report.status
-        if status in _TWILIO_OK or status in _TWILIO_FAILED:
+        if status in _REPORTED_OK or status in _REPORTED_FAILED:
             detail = None
-            if status in _TWILIO_FAILED:
+            if status in _REPORTED_FAILED:
                 detail = f"{report.provider} reported it {report.said}" + (
                     f": {report.why}" if report.why else ""
                 )
-            settle(check, ok=status in _TWILIO_OK, detail=detail, at=services.clock())
+            settle(check, ok=status in _REPORTED_OK, detail=detail, at=services.clock())
             session.add(check)
             await session.commit()
     return True

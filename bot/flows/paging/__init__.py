@@ -3,10 +3,11 @@ pagers (PagerDuty's Events API), as jobs.
 
 - ``pagerduty_events``: PagerDuty events sent as jobs, retried, failures told in the channel.
 - ``pages``: a page per person an escalation reaches; each notification sent (Slack, ntfy,
-  Twilio SMS and voice, email) at its rule's offset, and what Twilio reports of it.
+  SMS and voice, email) at its rule's offset, and what the phone provider reports of it.
 - ``fallback``: a method that failed brings the person's next rule forward, said in the channel.
-- ``delivery``: an SMS or call Twilio has not reported delivered in time does the same.
-- ``phones``: SMS and calls through Twilio or Vonage, the contact's fallback provider at once.
+- ``delivery``: an SMS or call its provider has not reported delivered in time does the same.
+- ``phones``: SMS and calls through the registry's phone providers (bot/clients/phone/), the
+  contact's fallback provider at once.
 - ``alert_pages``: an alert's pages (no incident): each notification sent in the alert's words
   (Slack, ntfy, SMS and calls, email); the alert acknowledged, resolved, its message shown.
 - ``hooks``: the ``webhook`` method's JSON document (the page as a receiver gets it).

@@ -6,7 +6,7 @@ words: a Slack DM, a push with its Acknowledge and Escalate buttons (tapped, it 
 alert's phone console: bot/web/paging/alert_console.py), an e-mail with that link, an SMS
 ending "Reply 1 to acknowledge, 2 to escalate" and a call that says the alert and waits for
 a key. SMS and calls go through the incident pages' providers (bot/flows/paging/phones.py:
-Twilio or Vonage, the contact's fallback at once), their reports kept as an incident's
+the registry's, the contact's fallback at once), their reports kept as an incident's
 (``pages.record_status``): a failed, busy or unanswered one, or one not reported in time,
 fires the person's next rule at once. A reply or a key 1 acknowledges the alert, 2
 escalates it (bot/flows/escalation/answers.py). A webhook or Teams
@@ -221,7 +221,7 @@ async def _send_call(
     services: Services, group: AlertGroup, notification: Notification, method: Method
 ) -> str | None:
     """A call that says the alert and waits for a key (1 acknowledges it), through the
-    contact's provider as an incident's: Twilio's ``<Gather>``, Vonage's ``input``."""
+    contact's provider as an incident's (its keypress webhook)."""
     attempts = phones.call_attempts(
         services,
         method.address,

@@ -1,9 +1,9 @@
-"""Not delivered in time: an SMS or a call Twilio or Vonage took but never reported delivered
+"""Not delivered in time: an SMS or a call a phone provider took but never reported delivered
 or answered within ``WARROOM_PAGING_DELIVERY_WAIT`` counts as not reaching the person, and
 their next rule fires at once (bot/flows/paging/fallback.py), said in the incident's channel.
 
-Only SMS and calls wait: their outcome comes later, in Twilio's status callback or Vonage's
-status and event webhooks (delivered; a call answered, busy, unanswered). ntfy's, the mail
+Only SMS and calls wait: their outcome comes later, in the provider's status webhooks
+(delivered; a call answered, busy, unanswered). ntfy's, the mail
 server's, a webhook's and Teams' acceptance is their answer to the send itself, and Slack's DM
 goes through the outbox. The wait is a ``delivery_wait`` job written in the transaction that
 kept the notification sent, so it survives a restart; it does nothing once the report came,
@@ -18,8 +18,8 @@ from datetime import datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.clients.phone import registry
 from bot.flows.paging.fallback import fire_next_rule
-from bot.flows.paging.phones import NAMES
 from bot.services import Services
 from bot.store import jobs
 from bot.store.db import session_scope
@@ -27,7 +27,7 @@ from bot.store.job_kinds import JobKind
 from bot.store.models import Incident, Job, Notification
 
 log = logging.getLogger(__name__)
-# Methods whose delivery is reported after the send (Twilio's and Vonage's callbacks).
+# Methods whose delivery is reported after the send (the phone providers' callbacks).
 REPORTED_LATER = frozenset({"sms", "voice"})
 
 
@@ -84,7 +84,7 @@ def _not_reported(method: str, provider: str | None, wait: timedelta) -> str:
     """Why, in words: who carried it (the provider that took it) and what it did not say."""
     minutes, seconds = divmod(int(wait.total_seconds()), 60)
     span = f"{minutes} min" if not seconds else f"{int(wait.total_seconds())} s"
-    who = NAMES.get(provider or "twilio", "Twilio")
+    who = registry.title(provider or "")
     if method == "voice":
         return f"{who} did not report the call answered within {span}"
     return f"{who} did not report it delivered within {span}"

@@ -14,23 +14,20 @@ from urllib.parse import urlsplit
 
 from bot.basics.durations import parse_duration
 from bot.basics.errors import UsageError
-from bot.clients import twilio, vonage
 from bot.clients.mail import Mail, send_mail
 from bot.clients.ntfy import Push, publish
+from bot.clients.phone import registry
+from bot.clients.phone.provider import Call
 from bot.clients.slack.errors import SlackFailure
 from bot.clients.vendor_http import VendorFailure
 from bot.flows.paging.hooks import send_test_card, send_to
-from bot.flows.paging.phones import (
-    TWILIO_STATUS_PATH,
-    VONAGE_EVENT_PATH,
-    twilio_account,
-    vonage_account,
-)
+from bot.flows.paging.phones import http_of, provider_of
 from bot.flows.people import zone_of
 from bot.flows.rights import require
 from bot.record.paging import own
 from bot.record.paging.contacts import (
     CONTACT_KINDS,
+    DEFAULT_PHONE_PROVIDER,
     LONGEST_AFTER,
     SLACK,
     Method,
@@ -56,18 +53,18 @@ async def add_contact(
     refused, said, when the number's type or country is not allowed, when the file or another
     person holds the address, or when a limit on codes is reached. An ntfy topic is warroom's
     own, random (``address`` None); a topic chosen by the person is refused. An SMS or a
-    call goes through ``provider`` (``vonage``; None: Twilio), its code too, when the
-    operator set that provider up."""
+    call goes through ``provider`` (a phone provider's name; None: the default), its code
+    too, when the operator set that provider up."""
     await require(services, user, Act.CONTACTS)
     kind = kind.lower()
     paging = services.settings.paging
     provider = provider.lower() if provider else None
     if provider is not None:
-        if kind not in own.PHONE_KINDS or provider not in own.PHONE_NAMES:
+        if kind not in own.PHONE_KINDS or not registry.known(provider):
             return _reply(services, "provider_unknown", name=kind, provider=provider)
-        if not _provider_on(services, provider):
-            return _reply(services, "provider_off", provider=own.PHONE_NAMES[provider])
-        provider = None if provider == "twilio" else provider
+        if not registry.named(provider).configured(services.settings):
+            return _reply(services, "provider_off", provider=registry.title(provider))
+        provider = None if provider == DEFAULT_PHONE_PROVIDER else provider
     if kind == "ntfy":
         if address is not None:
             return _reply(services, "topic_chosen")
@@ -112,15 +109,8 @@ async def add_contact(
     except VendorFailure as failure:
         return _reply(services, "code_failed", name=kind, where=where, detail=failure.detail)
     topic = _topic_link(paging.ntfy_url, address) if kind == "ntfy" else None
-    through = own.carriers(method)[0] if provider else None
+    through = own.carriers(method, registry.title)[0] if provider else None
     return _reply(services, "code_sent", name=kind, where=where, topic=topic, through=through)
-
-
-def _provider_on(services: Services, provider: str) -> bool:
-    """Whether the operator set ``provider`` up (its account, its number)."""
-    if provider == "vonage":
-        return services.settings.vonage.on
-    return services.settings.paging.twilio_on
 
 
 def new_topic() -> str:
@@ -191,7 +181,12 @@ async def list_contacts(services: Services, *, user: str) -> str:
         _, rules = await own.effective(session, contacts, user)
         drill, _ = await own.in_drills(session, contacts, user)
     from_file = [
-        (name, method.kind, masked(method.kind, method.address), *own.carriers(method))
+        (
+            name,
+            method.kind,
+            masked(method.kind, method.address),
+            *own.carriers(method, registry.title),
+        )
         for name, method in contacts.person(user).contacts.items()
     ]
     mine = [
@@ -201,7 +196,7 @@ async def list_contacts(services: Services, *, user: str) -> str:
             masked(row.kind, row.address),
             row.verified_at is not None,
             row.tested_at,
-            own.carriers(own.as_method(row))[0],
+            own.carriers(own.as_method(row), registry.title)[0],
         )
         for row in rows
     ]
@@ -270,45 +265,21 @@ async def deliver(
 ) -> str | None:
     """Send ``text`` through ``method`` outside any page (a code, a test, a drill): an SMS, a
     call, a mail, a push, a signed webhook POST or a Teams card; the service's id for it
-    (Twilio's SID, Vonage's uuid, ntfy's message id, the mail's Message-ID). An SMS or a call
+    (a phone provider's id, ntfy's message id, the mail's Message-ID). An SMS or a call
     goes through ``provider``, else the contact's own."""
     paging = services.settings.paging
-    http = services.http
-    assert http is not None, "paging needs the application's HTTP session"
-    public = services.settings.web.public_url
-    if method.kind in ("sms", "voice") and (provider or method.carrier) == "vonage":
-        by_vonage = vonage_account(services)
+    if method.kind in own.PHONE_KINDS:
+        phone = provider_of(provider or method.carrier)
         if method.kind == "sms":
-            return await vonage.send_sms(
-                http, by_vonage, to=method.address, text=text, client_ref="warroom"
+            return await phone.send_sms(
+                http_of(services), services.settings, to=method.address, text=text, ref="warroom"
             )
-        return await vonage.place_call(
-            http,
-            by_vonage,
-            to=method.address,
-            ncco=vonage.talk_ncco(f"{text} {text}"),  # said twice, as Twilio's
-            event_url=public + VONAGE_EVENT_PATH,
+        # Said twice, without waiting for a key: a code is read as it is heard.
+        call = Call(f"{text} {text}", keys=False)
+        return await phone.place_call(
+            http_of(services), services.settings, to=method.address, call=call
         )
-    if method.kind in ("sms", "voice"):
-        account = twilio_account(services)
-        if method.kind == "sms":
-            return await twilio.send_sms(
-                http,
-                account,
-                to=method.address,
-                body=text,
-                status_callback=public + TWILIO_STATUS_PATH,
-            )
-        else:
-            twiml = twilio.say(f"{text} {text}")  # said twice: a code is read as it is heard
-            return await twilio.place_call(
-                http,
-                account,
-                to=method.address,
-                twiml=twiml,
-                status_callback=public + TWILIO_STATUS_PATH,
-            )
-    elif method.kind == "email":
+    if method.kind == "email":
         if not paging.smtp_on:
             raise VendorFailure("WARROOM_SMTP_URL is not set", retryable=False)
         return await send_mail(
@@ -316,11 +287,11 @@ async def deliver(
             Mail(paging.smtp_from, method.address, subject, text, f"<p>{escape(text)}</p>"),
             plaintext=paging.smtp_plaintext,
         )
-    elif method.kind == "ntfy":
+    if method.kind == "ntfy":
         if not paging.ntfy_url:
             raise VendorFailure("WARROOM_NTFY_URL is not set", retryable=False)
         return await publish(
-            http,
+            http_of(services),
             paging.ntfy_url,
             paging.ntfy_token,
             Push(method.address, subject, text, 3, None, None),

@@ -23,7 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.basics.slack_text import mentioned_users, to_plain
 from bot.clients.mail import Mail, send_mail
 from bot.clients.ntfy import Push, publish
-from bot.clients.phone_reports import Report
+from bot.clients.phone.reports import Report
 from bot.clients.vendor_http import VendorFailure
 from bot.flows.channel import deliver_now
 from bot.flows.paging import alert_pages, phones
@@ -544,8 +544,8 @@ async def _send_sms(
     method: Method,
 ) -> str | None:
     """An SMS naming the incident and who paged, ending "Reply 1 to acknowledge, 2 to
-    escalate", through the contact's provider (its fallback at once if that fails); Twilio
-    reports its delivery to /twilio/status, Vonage to /vonage/status."""
+    escalate", through the contact's provider (its fallback at once if that fails), which
+    reports its delivery to its status webhook."""
     words = await words_of(services, incident, escalation)
     text = _render(services, "paging/sms.j2", words)
     ref = f"warroom-notification-{notification.id}"
@@ -561,8 +561,8 @@ async def _send_call(
     method: Method,
 ) -> str | None:
     """A call that says the incident and waits for a key: 1 acknowledges, 2 escalates
-    (Twilio's ``<Gather>`` posts it to /twilio/voice, Vonage's ``input`` to /vonage/input);
-    ringing, answered, busy, unanswered are reported to /twilio/status or /vonage/event."""
+    (the provider posts it to its keypress webhook); ringing, answered, busy, unanswered
+    are reported to its status webhook."""
     words = await words_of(services, incident, escalation)
     attempts = phones.call_attempts(
         services,
@@ -652,7 +652,8 @@ async def _send_teams(
     return None
 
 
-# What Twilio reports, as what became of the notification: (outcome, said in the channel).
+# What a provider reports (a Report's status), as what became of the notification: (outcome,
+# said in the channel).
 _REPORTED = {
     "delivered": ("delivered", False),
     "undelivered": ("failed", True),
@@ -666,8 +667,8 @@ _NOT_REACHED = {"undelivered", "failed", "busy", "no-answer"}
 
 
 async def record_status(services: Services, *, sid: str, report: Report) -> bool:
-    """Keep what a provider reports of an SMS or a call (Twilio's ``MessageStatus`` or
-    ``CallStatus``, Vonage's status or call event, in Twilio's words) as what became of its
+    """Keep what a provider reports of an SMS or a call (its status webhook, read as a
+    Report: bot/clients/phone/reports.py) as what became of its
     notification, once (a replayed report changes nothing); False when no notification has
     that id. A failure is said in the channel with why in words; one that blames the number
     tells its owner and their schedules' owners, once. An alert's (no incident) is kept

@@ -1,5 +1,6 @@
 """Provider trouble said to people: when a service says a person's number, address or topic
-itself will not work (Twilio 21610 unsubscribed, 21211 invalid, 21614 not SMS-capable; an
+itself will not work (a phone provider's report of an unsubscribed, invalid or not
+SMS-capable number; an
 SMTP 5xx on the recipient; ntfy 403), the person and the owners of the schedules they are on
 get a DM, once per contact and reason (not on every page: the outbox keeps one per key)."""
 

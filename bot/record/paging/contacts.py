@@ -7,8 +7,8 @@ Operators write them in YAML::
         contacts:                      # a name -> one method
           push: {ntfy: Zr4hVq9LxT2mWc7NbK1pYs8EdJ3fGa6u}  # a random topic: a secret
           sms: {sms: "+15555550123"}   # E.164
-          call: {voice: "+15555550123", fallback: vonage}  # Vonage at once if Twilio fails
-          text: {sms: "+15555550123", provider: vonage}    # through Vonage, not Twilio
+          call: {voice: "+15555550123", fallback: vonage}  # another provider if the first fails
+          text: {sms: "+15555550123", provider: vonage}    # not through the default provider
           mail: {email: erin@example.com}
         rules:                         # from the moment a page starts, until it is acknowledged
           - {after: 0s, notify: [slack, push]}
@@ -60,18 +60,24 @@ LONGEST_AFTER = timedelta(hours=24)
 FILE_KEYS = ("people", "default_rules")
 PERSON_KEYS = ("contacts", "rules", "low_urgency_rules", "drill")
 RULE_KEYS = ("after", "notify")
-# Who carries an SMS or a call: Twilio unless the contact says ``provider: vonage``; a
-# ``fallback`` is tried at once when the provider fails for good or does not answer.
-PHONE_PROVIDERS = ("twilio", "vonage")
+# Who carries an SMS or a call: the default phone provider unless the contact names another
+# (``provider: <name>``); a ``fallback`` is tried at once when the provider fails for good or
+# does not answer. Which names there are is the phone registry's (bot/clients/phone/
+# registry.py, a layer above: it checks them against the settings); here a name's shape only.
+# The default is the file's and the record's meaning of a contact, and of a notification
+# row, that names none (``provider`` empty or NULL): it stays what those rows were written
+# with, and the registry registers it first.
+DEFAULT_PHONE_PROVIDER = "twilio"
 PHONE_KEYS = ("provider", "fallback")
+PROVIDER_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 
 
 # Which company carries each method, as the delivery metrics and the Paging panel name it.
 PROVIDERS = {
     "slack": "slack",
     "ntfy": "ntfy",
-    "sms": "twilio",
-    "voice": "twilio",
+    "sms": DEFAULT_PHONE_PROVIDER,
+    "voice": DEFAULT_PHONE_PROVIDER,
     "email": "smtp",
     "webhook": "webhook",
     "teams": "teams",
@@ -97,13 +103,13 @@ class Method:
 
     kind: MethodKind
     address: str
-    # SMS and voice: who carries it ("": Twilio), and who is tried at once when it fails.
+    # SMS and voice: who carries it ("": the default), and who is tried at once when it fails.
     provider: str = ""
     fallback: str = ""
 
     @property
     def carrier(self) -> str:
-        """The company that carries it first (``twilio`` or ``vonage`` for a phone)."""
+        """The company that carries it first (a phone provider's name for a phone)."""
         return self.provider or PROVIDERS.get(self.kind, "unknown")
 
     def __repr__(self) -> str:  # numbers and addresses stay out of logs and tracebacks
@@ -278,7 +284,7 @@ def _contacts(where: str, raw: Any, problems: list[str]) -> dict[str, Method]:
         contacts[name] = Method(
             kind=kind,
             address=str(address),
-            provider="" if provider == "twilio" else provider,
+            provider="" if provider == DEFAULT_PHONE_PROVIDER else provider,
             fallback=fallback,
         )
     return contacts
@@ -290,10 +296,8 @@ def _phone_problem(kind: str, body: dict[str, Any]) -> str | None:
     if given and kind not in ("sms", "voice"):
         return f"{', '.join(given)}: only for sms and voice contacts"
     for key, value in given.items():
-        if value not in PHONE_PROVIDERS:
-            return f"{key}: {value!r} is not a provider ({', '.join(PHONE_PROVIDERS)})"
-    if "fallback" in given and given["fallback"] == (given.get("provider") or "twilio"):
-        return "fallback: the same provider as the contact's own"
+        if not isinstance(value, str) or not PROVIDER_NAME.match(value):
+            return f"{key}: {value!r} is not a provider's name (lowercase letters, like vonage)"
     return None
 
 

@@ -8,14 +8,16 @@ from datetime import datetime
 
 SOURCE = "warroom paging drill"
 LABEL = "warroom_paging_drill"
-# How each provider is named to people.
-PROVIDER_NAMES = {"ntfy": "ntfy", "twilio": "Twilio", "vonage": "Vonage", "smtp": "SMTP (mail)"}
+# How the providers that are not phone providers are named to people (a phone provider's
+# name is the phone registry's, handed in by the drill).
+PROVIDER_NAMES = {"ntfy": "ntfy", "smtp": "SMTP (mail)"}
 
 
-def failed_alert(provider: str, *, detail: str, at: datetime) -> str:
+def failed_alert(provider: str, *, detail: str, at: datetime, name: str = "") -> str:
     """A provider's failed drill as a generic alert's body (README, "Alerts"), one per
-    provider: firing again at each failed drill until one passes."""
-    name = PROVIDER_NAMES.get(provider, provider)
+    provider: firing again at each failed drill until one passes. ``name``: how people read
+    the provider's name (a phone provider's, from the registry)."""
+    name = name or PROVIDER_NAMES.get(provider, provider)
     return json.dumps(
         {
             "title": f"Paging drill: {name} failed",
@@ -31,8 +33,8 @@ def failed_alert(provider: str, *, detail: str, at: datetime) -> str:
     )
 
 
-def passed_alert(provider: str, *, failed_at: datetime, at: datetime) -> str:
+def passed_alert(provider: str, *, failed_at: datetime, at: datetime, name: str = "") -> str:
     """A drill passed after a failed one, as the resolution of the failure's alert."""
-    body = json.loads(failed_alert(provider, detail="", at=failed_at))
+    body = json.loads(failed_alert(provider, detail="", at=failed_at, name=name))
     body.update(status="resolved", ended_at=at.isoformat())
     return json.dumps(body)

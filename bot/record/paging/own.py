@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import MappingProxyType
@@ -34,8 +34,9 @@ CODE_LIFETIME = timedelta(minutes=15)
 # one in a million each, five tries in all.
 MAX_TRIES = 5
 PHONE_KINDS = ("sms", "voice")
-# The SMS and call providers, as people read them.
-PHONE_NAMES = {"twilio": "Twilio", "vonage": "Vonage"}
+# How a phone provider's name is read by people: the phone registry's (a layer above) is
+# handed in by the caller; this one reads the name as it is.
+Titles = Callable[[str], str]
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
 Verified = Literal["verified", "wrong", "void", "expired"]
 # PostgreSQL advisory locks (class 59, after the issue) that make a limit's check and its
@@ -88,7 +89,7 @@ async def add_method(
 ) -> tuple[ContactMethod, str]:
     """Add (or replace) a method, unverified, with a new code (the caller commits); the row and
     the code to send. The code counts against the limits (``code_limit``). ``provider``: who
-    carries an SMS or a call (None: Twilio)."""
+    carries an SMS or a call (None: the default provider)."""
     code = new_code()
     row = await method_named(session, user, name) or ContactMethod(
         user_id=user, name=name, kind=kind, address=address, created_at=at
@@ -365,12 +366,12 @@ async def failing_contacts(session: AsyncSession, user: str) -> dict[str, str]:
     return {name: n.detail or "it failed" for name, n in latest.items() if n.state == "failed"}
 
 
-def carriers(method: Method) -> tuple[str, str]:
-    """Who carries an SMS or a call and its fallback, as people read them (``Vonage``);
-    empty for other methods."""
+def carriers(method: Method, title: Titles = str) -> tuple[str, str]:
+    """Who carries an SMS or a call and its fallback, as people read them (``title``: the
+    phone registry's); empty for other methods."""
     if method.kind not in PHONE_KINDS:
         return "", ""
-    return PHONE_NAMES[method.carrier], PHONE_NAMES.get(method.fallback, "")
+    return title(method.carrier), title(method.fallback) if method.fallback else ""
 
 
 # A notification's states that say whether its method worked.
@@ -393,20 +394,23 @@ class Reachable:
     drill_from: Literal["own", "file"] = "file"
 
 
-async def reachable(session: AsyncSession, contacts: Contacts, user: str) -> Reachable:
-    """What the App Home and the web view say of how paging reaches ``user``."""
+async def reachable(
+    session: AsyncSession, contacts: Contacts, user: str, title: Titles = str
+) -> Reachable:
+    """What the App Home and the web view say of how paging reaches ``user`` (``title``: how
+    a phone provider is named, the phone registry's)."""
     rows = await methods_of(session, user)
     own_names = {row.name for row in rows if row.verified_at is not None}
     failing = await failing_contacts(session, user)
     shown = [
         Shown(name, m.kind, masked(m.kind, m.address), "file", True, failing.get(name),
-              *carriers(m))
+              *carriers(m, title))
         for name, m in contacts.person(user).contacts.items()
         if name not in own_names  # a verified one of the same name is used instead
     ]  # fmt: skip
     shown += [
         Shown(r.name, r.kind, masked(r.kind, r.address), "own", r.verified_at is not None,
-              failing.get(r.name), *carriers(as_method(r)))
+              failing.get(r.name), *carriers(as_method(r), title))
         for r in rows
     ]  # fmt: skip
     mine = await own_rules(session, user)

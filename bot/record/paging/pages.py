@@ -217,7 +217,7 @@ async def first_sent_after(
 
 
 async def by_vendor_id(session: AsyncSession, vendor_id: str) -> Notification | None:
-    """The notification a service knows by ``vendor_id`` (Twilio's SID)."""
+    """The notification a service knows by ``vendor_id`` (a phone provider's id)."""
     if not vendor_id:
         return None
     statement = select(Notification).where(col(Notification.vendor_id) == vendor_id)

@@ -106,7 +106,9 @@ async def _window(session: AsyncSession, now: datetime, days: int) -> PagingWind
         if state in REACHED:
             reached_pages.add(page_id)
         if state in SETTLED and method != "missing":
-            provider = row.provider or provider_of(method)  # an SMS may have gone through Vonage
+            provider = row.provider or provider_of(
+                method
+            )  # an SMS may have gone through a fallback
             settled[provider] += 1
             reached[provider] += state in REACHED
     waits = [
@@ -143,7 +145,7 @@ async def last_drill(session: AsyncSession) -> list[DrillCheck]:
 
 
 async def check_by_vendor_id(session: AsyncSession, vendor_id: str) -> DrillCheck | None:
-    """The drill check a provider knows by ``vendor_id`` (Twilio's SID)."""
+    """The drill check a provider knows by ``vendor_id`` (a phone provider's id)."""
     if not vendor_id:
         return None
     statement = select(DrillCheck).where(col(DrillCheck.vendor_id) == vendor_id)

@@ -73,9 +73,11 @@ class Notification(SQLModel, table=True):
     # pending -> sending -> sent -> delivered | answered, or failed, or cancelled (acknowledged
     # first); resending: taken again after a sender stopped mid-send (bot/record/paging/pages.py)
     state: str = "pending"
-    # The service's own id for it (Twilio's SID, ntfy's message id): status callbacks find it.
+    # The service's own id for it (a phone provider's id, ntfy's message id): status callbacks
+    # find it.
     vendor_id: str | None = Field(default=None, index=True)
-    # Who carried it, once sent, when that is not the method's own (an SMS through Vonage).
+    # Who carried it, once sent, when that is not the method's own (an SMS through a fallback
+    # provider).
     provider: str | None = None
     sent_at: datetime | None = Field(default=None, sa_column=utc_column())
     updated_at: datetime = Field(sa_column=utc_column(nullable=False))
@@ -96,7 +98,8 @@ class ContactMethod(SQLModel, table=True):
     name: str
     kind: str  # ntfy | sms | voice | email
     address: str
-    # SMS and voice: who carries it (``vonage``); None: Twilio.
+    # SMS and voice: who carries it (a phone provider's name); None: the default
+    # (bot/record/paging/contacts.py, DEFAULT_PHONE_PROVIDER).
     provider: str | None = None
     created_at: datetime = Field(sa_column=utc_column(nullable=False))
     verified_at: datetime | None = Field(default=None, sa_column=utc_column())
@@ -150,14 +153,14 @@ class PageTest(SQLModel, table=True):
 class DrillCheck(SQLModel, table=True):
     """One provider exercised by a paging drill (``warroom paging drill``, or
     ``WARROOM_PAGING_DRILL``'s schedule): pending until the provider's outcome is known
-    (Twilio's status callback finds it by ``vendor_id``), then ok or failed with why, in words
+    (the provider's status callback finds it by ``vendor_id``), then ok or failed with why, in words
     without the number or address. The checks of one drill share its ``drill`` key."""
 
     __tablename__ = "drill_check"
 
     id: int | None = Field(default=None, primary_key=True)
     drill: str = Field(index=True)  # the drill's key: when and how it was started
-    provider: str  # ntfy | twilio | smtp
+    provider: str  # ntfy | a phone provider's name | smtp
     method: str  # ntfy | sms | voice | email
     user_id: str | None = None  # the person who opted in and was reached, None: nobody
     state: str = "pending"  # pending -> ok | failed

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from aiohttp import web
 
+from bot.clients.phone import registry
 from bot.record.oncall.calendar import REACH, whole_shifts
 from bot.record.oncall.engine import Override, Shift
 from bot.record.oncall.overrides import overrides_between
@@ -55,7 +56,7 @@ async def person_page(request: web.Request) -> web.Response:
     theirs = [schedule for schedule in schedules if user in people_of([schedule])]
     contacts = web_.settings.paging.contacts
     async with session_scope(web_.services.engine) as session:
-        paging = await reachable(session, contacts, user)
+        paging = await reachable(session, contacts, user, registry.title)
         person, rules = await effective(session, contacts, user)
         own = await has_own(session, user)
         overrides = await overrides_between(

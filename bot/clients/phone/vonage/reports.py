@@ -1,5 +1,5 @@
 """What Vonage reports of an SMS or a call after taking it, as a Report (bot/clients/
-phone_reports.py) in the words paging knows (Twilio's), with why in words.
+phone/reports.py) in the words paging knows (Twilio's), with why in words.
 
 - An SMS's status webhook (Messages API, "Message status"; developer.vonage.com/en/messages/
   concepts/messages-status-callbacks): ``submitted``, ``delivered``, ``read``, ``rejected``
@@ -24,7 +24,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from bot.clients.phone_reports import Report
+from bot.clients.phone.reports import Report
 
 # Vonage's statuses in Twilio's words (record_status and the drill know those).
 MESSAGE_STATUSES = {

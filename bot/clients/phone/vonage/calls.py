@@ -26,8 +26,8 @@ from typing import Any
 import aiohttp
 
 from bot.basics.rsa import PrivateKey
+from bot.clients.phone.vonage.tokens import application_token
 from bot.clients.vendor_http import Answer, VendorFailure, call_json
-from bot.clients.vonage.tokens import application_token
 
 TIMEOUT = 10.0
 # How long a call rings before Vonage reports it unanswered (seconds, the API's default 60).

@@ -18,7 +18,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 import aiohttp
 
-from bot.clients.phone_reports import Report
+from bot.clients.phone.reports import Report
 from bot.clients.vendor_http import Answer, VendorFailure, retry_after_seconds
 from bot.config import Secret
 

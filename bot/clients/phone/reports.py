@@ -1,8 +1,8 @@
-"""What an SMS or call provider reports of a message or a call after taking it (Twilio's
-status callbacks, Vonage's status and event webhooks), in one shape: its status in the words
-paging knows (Twilio's: delivered, undelivered, failed, in-progress, completed, busy,
-no-answer), the provider's own word, and why it failed in words without any phone number,
-with whether the number itself is to blame (its owner is told: bot/flows/paging/trouble.py).
+"""What an SMS or call provider reports of a message or a call after taking it (its status
+webhooks), in one shape: its status in the words paging knows (delivered, undelivered,
+failed, in-progress, completed, busy, no-answer, canceled), the provider's own word, and
+why it failed in words without any phone number, with whether the number itself is to blame
+(its owner is told: bot/flows/paging/trouble.py).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Report:
-    """One report: ``status`` in Twilio's words, ``said`` the provider's own, ``why`` the
+    """One report: ``status`` in the words paging knows, ``said`` the provider's own, ``why`` the
     reason in words (None: none given), ``bad_number`` when the number will not work until
     someone changes it."""
 

@@ -12,11 +12,14 @@ call through either acknowledges the same way.
   checks on webhooks (HS256, the signature secret); no dependency: RSA in pure Python.
 - ``calls``: the SMS and the call, what their answers mean, and the NCCO of a page's call.
 - ``reports``: what Vonage's status and event webhooks say became of them, in words.
+- ``provider``: Vonage as a ``PhoneProvider`` (the registry's): its webhooks' paths, their
+  signature checked and their JSON read, its answers (NCCO, an SMS sent back).
 
-May import: ``bot.basics``, ``bot.config`` and ``bot/clients/*.py`` (vendor_http).
+May import: ``bot.basics``, ``bot.config``, ``bot/clients/*.py`` (vendor_http) and
+``bot/clients/phone/*.py`` (the protocol, reports).
 """
 
-from bot.clients.vonage.calls import (
+from bot.clients.phone.vonage.calls import (
     VonageAccount,
     VonageFailure,
     digits_ncco,
@@ -25,8 +28,8 @@ from bot.clients.vonage.calls import (
     talk_ncco,
     vonage_number,
 )
-from bot.clients.vonage.reports import call_report, message_report
-from bot.clients.vonage.tokens import (
+from bot.clients.phone.vonage.reports import call_report, message_report
+from bot.clients.phone.vonage.tokens import (
     WebhookClaims,
     application_token,
     signed_by_vonage,

@@ -1,0 +1,118 @@
+"""Every phone provider's webhooks (bot/clients/phone/registry.py), through one handler: the
+provider checks the request's signature and says what it is in vendor-neutral words (a
+status report, an SMS reply, a keypress), paging acts on it, and the provider answers in its
+own format (TwiML, NCCO, an SMS sent back).
+
+What a reply means ("1" or ack acknowledges, "2" or esc escalates) is paging's (bot/flows/
+escalation/answers.py); the provider parses its format only. A request that is not the
+provider's is answered as the provider says (403, 401) and does nothing. An SMS reply is
+acted on and answered once by the id its provider gives it, a keypress once by its call's id;
+a status report again records nothing new. Numbers stay out of the logs.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from bot.clients.phone import registry
+from bot.clients.phone.provider import (
+    Hook,
+    HttpAnswer,
+    Keypress,
+    Malformed,
+    PhoneProvider,
+    Refused,
+    Reported,
+    SmsReply,
+)
+from bot.flows.alerting.alert_actions import escalate_from_phone
+from bot.flows.alerting.drills import record_drill_status
+from bot.flows.escalation.answers import answer_keypress, answer_sms, call_words
+from bot.flows.paging.pages import record_status
+from bot.flows.paging.phones import http_of
+from bot.services import Services
+from bot.web.context import web_context
+from bot.web.routing import Handler, Route, RouteKind
+
+
+def phone_routes() -> tuple[Route, ...]:
+    """A route for each webhook of each registered provider (POST, each checks its own
+    signature)."""
+    return tuple(
+        Route("POST", path, _receiver(provider), RouteKind.MACHINE)
+        for provider in registry.providers()
+        for path in provider.webhooks
+    )
+
+
+def _receiver(provider: PhoneProvider) -> Handler:
+    async def receive(request: web.Request) -> web.StreamResponse:
+        return _response(await _receive(provider, request))
+
+    receive.__name__ = f"receive_{provider.name}"
+    return receive
+
+
+async def _receive(provider: PhoneProvider, request: web.Request) -> HttpAnswer:
+    context = web_context(request)
+    services, settings = context.services, context.settings
+    hook = Hook(
+        path=request.path,
+        path_qs=request.path_qs,
+        query=dict(request.query),
+        headers=dict(request.headers),
+        body=await request.read(),
+    )
+    incoming = await provider.read(settings, hook)
+    match incoming:
+        case Refused(status, text):
+            return HttpAnswer(status=status, text=text)
+        case Malformed(text):
+            return HttpAnswer(status=400, text=text)
+        case Reported(vendor_id, report):
+            if report is not None and not await record_status(
+                services, sid=vendor_id, report=report
+            ):
+                await record_drill_status(services, sid=vendor_id, report=report)
+            return provider.reported()
+        case SmsReply():
+            said = await answer_sms(
+                services,
+                sender=incoming.sender,
+                body=incoming.body,
+                message_sid=incoming.message_id,
+                escalate_alert=escalate_from_phone,
+                source=provider.name,
+            )
+            return await provider.answer_sms(http_of(services), settings, incoming, said)
+        case Keypress():
+            return await _keypress(services, provider, incoming)
+
+
+async def _keypress(services: Services, provider: PhoneProvider, key: Keypress) -> HttpAnswer:
+    """The key pressed in a page's call, answered with what the call says next; no key, for a
+    provider that asks warroom: the prompt once more, then goodbye."""
+    settings = services.settings
+    if key.digits or key.asked == 0:
+        said = await answer_keypress(
+            services,
+            call_sid=key.call_id,
+            digits=key.digits,
+            escalate_alert=escalate_from_phone,
+            source=provider.name,
+        )
+        return provider.answer_call(settings, said, listen=False)
+    part = "again" if key.asked < 2 else "goodbye"
+    said = await call_words(services, call_id=key.call_id, part=part)
+    return provider.answer_call(settings, said, listen=part == "again")
+
+
+def _response(answer: HttpAnswer) -> web.Response:
+    if answer.status == 204:
+        return web.Response(status=204, headers=answer.headers)
+    return web.Response(
+        status=answer.status,
+        text=answer.text,
+        content_type=answer.content_type,
+        headers=answer.headers,
+    )
