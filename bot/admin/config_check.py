@@ -51,6 +51,7 @@ def run_config(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 
 def serve_problems(environ: Mapping[str, str], *, socket_mode: bool) -> list[str]:
     """Every reason ``warroom serve`` would refuse, checked in its order, by its code."""
+    from bot.clients.phone import registry as phone_registry
     from bot.config.reading import ConfigError, read_each
     from bot.config.runtime import NO_DATABASE, database_url_given
     from bot.config.settings import Settings
@@ -62,6 +63,8 @@ def serve_problems(environ: Mapping[str, str], *, socket_mode: bool) -> list[str
     (settings,), problems = read_each([lambda: Settings.from_env(environ)])
     if not isinstance(settings, Settings):
         return problems
+    # What the contacts ask of the phone providers: create_app's check, a layer above settings.
+    problems.extend(phone_registry.problems(settings))
     if problem := sqlite_write_problem(settings.runtime.database_url):
         problems.append(problem)
     try:
