@@ -103,6 +103,10 @@ def loggable_path(path: str) -> str:
     )
 
 
+# Asked every few seconds by orchestrators and Prometheus: their access lines are DEBUG.
+PROBE_PATHS = frozenset({"/livez", "/readyz", "/healthz", "/metrics"})
+
+
 class PathOnlyAccessLogger(AbstractAccessLogger):
     """aiohttp's access log without query strings: a sign-in callback's code and state, or
     anything else a URL carries, stay out of the logs; nor the token of an acknowledgement
@@ -114,7 +118,10 @@ class PathOnlyAccessLogger(AbstractAccessLogger):
         return self.logger.isEnabledFor(logging.INFO)
 
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
-        self.logger.info(
+        # Probes and scrapes come every few seconds from machines: DEBUG, unless one fails.
+        quiet = request.path in PROBE_PATHS and response.status < 400
+        self.logger.log(
+            logging.DEBUG if quiet else logging.INFO,
             "%s %s %s %s in %.1f ms",
             request.remote,
             request.method,
