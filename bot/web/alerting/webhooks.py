@@ -11,7 +11,6 @@ is refused with 422, as sending it again would take as long.
 
 from __future__ import annotations
 
-import hmac
 import logging
 
 from aiohttp import web
@@ -20,6 +19,7 @@ from bot.basics.untrusted import ParseTooSlow
 from bot.flows.alerting.heartbeats import Beat, record_beat
 from bot.keys import metrics_key, payload_writer_key, services_key
 from bot.record.alerting.payloads import SOURCES, PayloadError, parse
+from bot.web.auth import bearer_matches
 from bot.web.pages_common import BodyTooLarge, read_body
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ async def _receive(request: web.Request) -> web.Response:
     settings = services.settings
     if not settings.alerting.token:
         return _error(503, "alert intake is off: WARROOM_ALERT_TOKEN is not set")
-    if not _authorized(request.headers.get("Authorization", ""), str(settings.alerting.token)):
+    if not bearer_matches(request.headers.get("Authorization", ""), str(settings.alerting.token)):
         return _error(401, "missing or wrong bearer token", {"WWW-Authenticate": "Bearer"})
     try:
         body = await read_body(request, settings.alerting.max_body_bytes)
@@ -89,7 +89,7 @@ async def receive_heartbeat(request: web.Request) -> web.Response:
     if any, is not read: a check-in says only that the job ran."""
     services = request.app[services_key]
     token = services.settings.alerting.token
-    if not token or not _authorized(request.headers.get("Authorization", ""), str(token)):
+    if not token or not bearer_matches(request.headers.get("Authorization", ""), str(token)):
         return _error(401, "missing or wrong bearer token", {"WWW-Authenticate": "Bearer"})
     name = request.match_info["name"]
     try:
@@ -100,16 +100,6 @@ async def receive_heartbeat(request: web.Request) -> web.Response:
     if beat is Beat.UNKNOWN:
         return _error(404, f"no heartbeat named {name[:80]!r} in WARROOM_HEARTBEATS")
     return web.json_response({"status": beat.value, "heartbeat": name})
-
-
-def _authorized(header: str, token: str) -> bool:
-    scheme, _, given = header.partition(" ")
-    # Constant time: how much of a guess matched must not show in how long the answer takes.
-    # "replace": undecodable header bytes arrive as lone surrogates, which a strict encode
-    # refuses (a 500 instead of a 401).
-    return scheme.lower() == "bearer" and hmac.compare_digest(
-        given.strip().encode("utf-8", "replace"), token.encode()
-    )
 
 
 def _error(
