@@ -59,12 +59,13 @@ from bot.slack.adapter import to_aiohttp_response, to_bolt_request
 from bot.slack.bolt import build_bolt_app
 from bot.store import outbox
 from bot.store.columns import utcnow
-from bot.store.db import create_engine, database_reachable, stop_waiting
+from bot.store.db import create_engine, stop_waiting
 from bot.store.migrate import upgrade_database
 from bot.store.wakeups import Wakeups, listens
 from bot.web import WEB_ROUTES, add_web_view
 from bot.web.alerting.webhooks import ALERTS_PATH, receive_alerts, receive_heartbeat, source_routes
 from bot.web.follow_ups.tracker_webhooks import receive_tracker_webhook
+from bot.web.health import Readiness, livez, readiness_key, readyz
 from bot.web.monitoring import observe_requests, serve_metrics, slack_payload_type
 from bot.web.paging.links import acknowledge as acknowledge_link
 from bot.web.paging.links import escalate as escalate_link
@@ -107,6 +108,7 @@ def create_app(
     )
     app[settings_key] = settings
     app[metrics_key] = Metrics()
+    app[readiness_key] = Readiness()
     app.cleanup_ctx.append(_stall_watch_ctx)
     app.cleanup_ctx.append(_http_session_ctx)
     app.cleanup_ctx.append(_engine_ctx(migrate))
@@ -365,18 +367,6 @@ def _signature_headers_well_formed(request: web.Request) -> bool:
     return all(map(str.isascii, headers.getall("X-Slack-Signature", ())))
 
 
-async def healthz(request: web.Request) -> web.Response:
-    """200 when the database answers, 503 when it does not; either way it says whether the
-    Slack app is installed (a restart would not bring an uninstalled app back, so 200)."""
-    stopped = request.app[services_key].presence.stopped
-    slack = f"stopped: {stopped}, waiting to be installed again" if stopped else "ok"
-    if await database_reachable(request.app[engine_key]):
-        status = "degraded" if stopped else "ok"
-        return web.json_response({"status": status, "database": "ok", "slack": slack})
-    body = {"status": "unavailable", "database": "unreachable", "slack": slack}
-    return web.json_response(body, status=503)
-
-
 # Every route the process answers, each with its kind, which is all the web view's
 # middlewares go by (bot/web/routing.py); the phone providers' webhooks are the registry's,
 # read when an application is made (``route_table``).
@@ -389,7 +379,10 @@ FIXED_ROUTES: tuple[Route, ...] = (
     Route("GET", "/ack/{token}", show_acknowledge, RouteKind.MACHINE),
     Route("POST", "/ack/{token}", acknowledge_link, RouteKind.MACHINE),
     Route("POST", "/ack/{token}/escalate", escalate_link, RouteKind.MACHINE),
-    Route("GET", "/healthz", healthz, RouteKind.MACHINE),
+    # Probes: the process answers (no I/O); it can work now, part by part (bot/web/health.py).
+    Route("GET", "/livez", livez, RouteKind.MACHINE),
+    Route("GET", "/readyz", readyz, RouteKind.MACHINE),
+    Route("GET", "/healthz", readyz, RouteKind.MACHINE),
     Route("GET", "/metrics", serve_metrics, RouteKind.MACHINE),
 )
 

@@ -16,7 +16,14 @@ from dataclasses import dataclass
 from itertools import accumulate
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    GCCollector,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+)
 from prometheus_client.core import (
     CounterMetricFamily,
     GaugeMetricFamily,
@@ -24,6 +31,7 @@ from prometheus_client.core import (
     Metric,
 )
 from prometheus_client.exposition import generate_latest
+from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 
@@ -44,6 +52,9 @@ GC_GENERATIONS = ("0", "1", "2")
 # acknowledgement takes a person minutes.
 FIRST_NOTIFICATION_BUCKETS = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
 ACKNOWLEDGEMENT_BUCKETS = (30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0)
+# Each app_rate_limited notice stands for one minute of events held back
+# (https://docs.slack.dev/reference/events/app_rate_limited/, ``minute_rate_limited``).
+SECONDS_HELD_BACK = 60.0
 
 
 @dataclass(frozen=True)
@@ -53,6 +64,8 @@ class Scrape:
 
     background_tasks: int
     database: DatabaseGauges | None
+    # With a pager process: whether its /metrics answered this scrape (None: no pager).
+    pager_up: bool | None = None
 
 
 class Metrics:
@@ -107,8 +120,9 @@ class Metrics:
             registry=self.registry,
         )
         self.events_rate_limited = Counter(
-            "warroom_slack_events_rate_limited_total",
-            "Minutes Slack held back this app's events (app_rate_limited: over 30,000 an hour).",
+            "warroom_slack_events_rate_limited_seconds_total",
+            "Time Slack held back this app's events (app_rate_limited: over 30,000 an hour), "
+            "60 s for each minute Slack said it held them.",
             registry=self.registry,
         )
         self.notifications = Counter(
@@ -163,6 +177,12 @@ class Metrics:
             buckets=GC_BUCKETS,
             registry=self.registry,
         )
+        # The process's own (CPU, memory, open files, start time: process_*) and Python's
+        # (python_info, python_gc_*), in this registry: prometheus_client registers them in its
+        # global one at import, which warroom never serves.
+        ProcessCollector(registry=self.registry)
+        PlatformCollector(registry=self.registry)
+        GCCollector(registry=self.registry)
 
     def observe_request(self, endpoint: str, method: str, status: int, seconds: float) -> None:
         self.http_requests.count((endpoint, method, str(status)))
@@ -204,7 +224,8 @@ class Metrics:
         self.jobs_run.labels(kind, outcome).inc()
 
     def events_held_back(self) -> None:
-        self.events_rate_limited.inc()
+        """Slack held back this app's events for a minute (``app_rate_limited``)."""
+        self.events_rate_limited.inc(SECONDS_HELD_BACK)
 
     def watch_garbage_collections(self) -> Callable[[], None]:
         """Time each of this process's garbage collections from now on; stop by calling what
@@ -226,12 +247,13 @@ class Metrics:
         gc.callbacks.append(on_collection)
         return lambda: gc.callbacks.remove(on_collection)
 
-    def exposition(self, scrape: Scrape) -> bytes:
-        """Everything, in Prometheus text format, with ``scrape``'s gauges."""
+    def exposition(self, scrape: Scrape, merged: Iterable[Metric] = ()) -> bytes:
+        """Everything, in Prometheus text format, with ``scrape``'s gauges and the families of
+        another process (``merged``: the pager's, their samples labelled already) folded in."""
         # Synchronous from here to the end: no other scrape can interleave its values.
         self._scrape_collector.current = scrape
         try:
-            return generate_latest(self.registry)
+            return generate_latest(_Exposed(self.registry, merged))
         finally:
             self._scrape_collector.current = None
 
@@ -315,6 +337,53 @@ class _BuildInfo(Collector):
         yield info
 
 
+class _Exposed(Collector):
+    """What a scrape shows: the registry's families without their ``_created`` samples, and
+    another process's families merged in, each sample under the family of its name.
+
+    ``_created`` (each counter's and histogram's start time) doubles the series and no query
+    of warroom's reads it; prometheus_client leaves it out only through a process-wide switch
+    (``disable_created_metrics()`` or PROMETHEUS_DISABLE_CREATED_SERIES), which would reach
+    every registry of the process: it is left out here, per scrape.
+    """
+
+    def __init__(self, registry: CollectorRegistry, merged: Iterable[Metric]) -> None:
+        self.registry, self.merged = registry, merged
+
+    def describe(self) -> Iterable[Metric]:
+        return []
+
+    def collect(self) -> Iterable[Metric]:
+        families: dict[str, Metric] = {}
+        for family in (*self.registry.collect(), *self.merged):
+            kept = [s for s in family.samples if not _is_created(family, s.name)]
+            if family.name in families and families[family.name].type == family.type:
+                families[family.name].samples.extend(kept)
+                continue
+            copy = Metric(family.name, family.documentation, family.type, family.unit)
+            copy.samples = kept
+            families.setdefault(family.name, copy)
+        return list(families.values())
+
+
+def labelled(text: str, **labels: str) -> list[Metric]:
+    """The families of another process's exposition (``text``), each sample given ``labels``
+    too (``process="pager"``): merged into a scrape, they stay series of their own."""
+    families = list(text_string_to_metric_families(text))
+    for family in families:
+        family.samples = [
+            sample._replace(labels={**sample.labels, **labels}) for sample in family.samples
+        ]
+    return families
+
+
+def _is_created(family: Metric, sample: str) -> bool:
+    return family.type in _WITH_CREATED and sample == family.name + "_created"
+
+
+_WITH_CREATED = frozenset({"counter", "histogram", "summary", "gaugehistogram"})
+
+
 class _ScrapeCollector(Collector):
     """Yields the gauges of the scrape being rendered; the database ones only when it answered."""
 
@@ -333,6 +402,13 @@ class _ScrapeCollector(Collector):
             "Work running after Slack was answered.",
             value=scrape.background_tasks,
         )
+        if scrape.pager_up is not None:
+            yield GaugeMetricFamily(
+                "warroom_pager_up",
+                "With WARROOM_PAGER_PROCESS=on, 1 when the pager process's series are in this "
+                'scrape (label process="pager"), 0 when it did not answer.',
+                value=1 if scrape.pager_up else 0,
+            )
         yield GaugeMetricFamily(
             "warroom_database_up",
             "1 when the database answered this scrape, 0 when it did not.",

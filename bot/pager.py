@@ -22,8 +22,9 @@ the work.
 
 Its counters (notifications sent, first notifications, acknowledgements, jobs...) are counted
 in its own registry, so it serves them on its own ``/metrics``, on the loopback interface at
-WARROOM_PAGER_METRICS_PORT: a second scrape target, summed with serve's (docs/operations.md).
-It shows no database gauges: serve's scrape does, once.
+WARROOM_PAGER_METRICS_PORT, which serve's ``/metrics`` fetches and merges (label
+``process="pager"``): one scrape target gives every series (docs/operations.md). It shows no
+database gauges: serve's scrape does, once.
 """
 
 from __future__ import annotations
@@ -129,8 +130,8 @@ async def _pager(settings: Settings, parent: int) -> None:
 
 async def _serve_metrics(services: Services, port: int) -> web.AppRunner:
     """The pager's own ``GET /metrics`` on 127.0.0.1:``port``: its counters, which serve's
-    scrape cannot see (another process, another registry). Without it if the port is taken.
-    """
+    registry cannot see (another process); serve's scrape fetches them from here and merges
+    them. Without it if the port is taken."""
 
     async def metrics(_request: web.Request) -> web.Response:
         scrape = Scrape(background_tasks=services.background.running, database=None)

@@ -20,6 +20,7 @@ from bot.app import create_app
 from bot.config import Settings
 from bot.keys import bolt_key, job_runner_key, metrics_key, services_key, settings_key
 from bot.pager import PagerChild, runs_pager
+from bot.web.health import readiness_key
 from bot.web.monitoring import PathOnlyAccessLogger
 
 log = logging.getLogger(__name__)
@@ -129,7 +130,7 @@ def settle_the_collector() -> None:
 
 
 async def serve(settings: Settings, *, host: str, port: int, socket_mode: bool) -> None:
-    """Serve HTTP (Slack endpoint and /healthz) and, in Socket Mode, the Slack socket too."""
+    """Serve HTTP (Slack endpoint and the probes) and, in Socket Mode, the Slack socket too."""
     host = listen_address(settings, host)
     runner = web.AppRunner(
         create_app(settings),
@@ -145,7 +146,7 @@ async def serve(settings: Settings, *, host: str, port: int, socket_mode: bool) 
     socket_handler = None
     if socket_mode:
         socket_handler = await connect_socket_mode(runner.app)
-        log.info("connected to Slack over Socket Mode; /healthz on http://%s:%s", host, port)
+        log.info("connected to Slack over Socket Mode; /readyz on http://%s:%s", host, port)
     else:
         log.info("listening on http://%s:%s (Slack endpoint: /slack/events)", host, port)
     try:
@@ -164,10 +165,12 @@ def _start_pager(app: web.Application) -> PagerChild | None:
     it while it runs."""
     if not runs_pager(app[settings_key]):
         return None
-    jobs, services = app[job_runner_key], app[services_key]
+    jobs, services, life = app[job_runner_key], app[services_key], app[readiness_key].pager
+    life.on = True
 
     def leave(kinds: frozenset[str]) -> None:
         jobs.leave = kinds
+        life.running = bool(kinds)  # the pager said it is ready, or it exited
         services.wake_jobs()  # what the pager left, run here at once
 
     pager = PagerChild(leave)

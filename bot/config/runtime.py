@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from bot.config.reading import Feature, integer, seconds, setting
+from bot.config.reading import NO_SECRET, Feature, Secret, integer, seconds, setting
 from bot.store.db import LOCK_TIMEOUT_SECONDS, STATEMENT_TIMEOUT_SECONDS, DatabaseTimeouts
 
 # A command that reads warroom's database says this, rather than quietly making ./warroom.db
@@ -163,7 +163,15 @@ class RuntimeSettings(Feature):
         default=9464,
         parse=integer,
         doc="with `WARROOM_PAGER_PROCESS=on`, the loopback port of the pager's own `/metrics`, "
-        "a second scrape target (docs/operations.md)",
+        "which serve's `/metrics` fetches and merges (docs/operations.md)",
+    )
+    # Prometheus scrapes with it (bearer_token_file / authorization in its scrape config).
+    metrics_token: Secret = setting(
+        env="WARROOM_METRICS_TOKEN",
+        default=NO_SECRET,
+        parse=Secret,
+        doc="bearer token `GET /metrics` requires (401 without it); unset, `/metrics` answers "
+        "anyone who reaches the port",
     )
 
     @property

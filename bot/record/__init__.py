@@ -27,7 +27,8 @@ modules here are what the domain folders share.
 - ``rights``: who may act: the one table of acts and the kinds of people who may do each.
 - ``involvement``: who is in which incident (the App Home's "your incidents").
 - ``insights``: what recent incidents say, counted for the web view.
-- ``gauges``: what ``GET /metrics`` reads from the database at scrape time.
+- ``gauges``: what ``GET /metrics`` reads from the database at scrape time, and the queues'
+  lag ``GET /readyz`` judges.
 - ``status_notices``: a public update's or maintenance window's delivery to each status page
   subscriber, written with it (shared by ``alerting`` and ``status_page``).
 

@@ -1,5 +1,6 @@
 """What ``GET /metrics`` reads from the database at scrape time: open incidents by severity,
-the job queue by kind, and the outbox's messages waiting, given up and set aside.
+the job queue by kind, and the outbox's messages waiting, given up and set aside; and what
+``GET /readyz`` judges: how long the oldest due job and Slack write have waited.
 
 bot.metrics turns them into gauges; a database that does not answer in time is no failure of
 the scrape, only a gauge saying it is down.
@@ -108,3 +109,46 @@ def _last_drills(rows: Iterable[Any]) -> dict[str, tuple[float, bool]]:
             at = settled_at if settled_at.tzinfo else settled_at.replace(tzinfo=UTC)
             last[str(provider)] = (at.timestamp(), state == "ok")
     return last
+
+
+@dataclass(frozen=True)
+class QueueLags:
+    """How long the oldest work has waited past its time, in seconds (0 when none waits)."""
+
+    jobs: float  # the oldest unfinished job that is due, may run and is not running
+    outbox: float  # the oldest Slack write waiting (not sent, given up or set aside)
+
+
+async def read_queue_lags(
+    engine: AsyncEngine, *, now: datetime, timeout: float = DATABASE_TIMEOUT_SECONDS
+) -> QueueLags | None:
+    """The job queue's and the outbox's lag (what /readyz judges); None if the database does
+    not answer within ``timeout``."""
+    jobs = select(func.min(col(Job.due_at))).where(
+        col(Job.done_at).is_(None),
+        col(Job.due_at) <= now,
+        # Held back by a vendor's Retry-After, or claimed and running: not waiting on us.
+        (col(Job.not_before).is_(None)) | (col(Job.not_before) <= now),
+        (col(Job.locked_until).is_(None)) | (col(Job.locked_until) <= now),
+    )
+    outbox = select(func.min(col(OutboxMessage.due_at))).where(
+        col(OutboxMessage.sent_at).is_(None),
+        col(OutboxMessage.gave_up_at).is_(None),
+        col(OutboxMessage.set_aside_at).is_(None),
+        col(OutboxMessage.due_at) <= now,
+    )
+    try:
+        async with asyncio.timeout(timeout), engine.connect() as connection:
+            oldest_job = (await connection.execute(jobs)).scalar_one()
+            oldest_write = (await connection.execute(outbox)).scalar_one()
+    except Exception as error:  # any failure is "unknown": /readyz reports it, never raises
+        log.debug("readiness: the database did not answer: %s", type(error).__name__)
+        return None
+    return QueueLags(_seconds_since(oldest_job, now), _seconds_since(oldest_write, now))
+
+
+def _seconds_since(at: datetime | None, now: datetime) -> float:
+    if at is None:
+        return 0.0
+    at = at if at.tzinfo else at.replace(tzinfo=UTC)
+    return max(0.0, (now - at).total_seconds())

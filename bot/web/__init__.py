@@ -15,6 +15,8 @@ modules here are what the domain folders share.
 - ``context``: what every web handler needs, built once per application.
 - ``routing``: what each route is for (a page, the API, a machine), said where it is added.
 - ``monitoring``: every request counted and timed, and ``GET /metrics``.
+- ``health``: ``GET /livez`` (the process answers) and ``GET /readyz`` (it can work now,
+  part by part: the database, Slack and its token, the queues' lag, the pager).
 - ``client_address``: who sent a request, behind the reverse proxies the operator trusts.
 
 Its domains, in their order (``DOMAINS`` in tests/test_layers.py):

@@ -9,16 +9,20 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 from aiohttp.typedefs import Handler
 
 from bot.basics.logs import incident_scope
 from bot.flows.handlers import JOB_HANDLERS
-from bot.keys import engine_key, metrics_key, services_key
-from bot.metrics import CONTENT_TYPE, Scrape
+from bot.keys import engine_key, http_session_key, metrics_key, services_key, settings_key
+from bot.metrics import CONTENT_TYPE, Scrape, labelled
 from bot.record.gauges import read_database_gauges
+from bot.web.auth import bearer_matches
+from bot.web.health import readiness_key
 
+log = logging.getLogger(__name__)
 UNMATCHED = "unmatched"
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 # Slack's event and payload types are short snake_case words; anything else is not a label.
@@ -52,15 +56,54 @@ async def observe_requests(request: web.Request, handler: Handler) -> web.Stream
 
 
 async def serve_metrics(request: web.Request) -> web.Response:
-    """Prometheus text format; the database's gauges only when it answers (no auth, like
-    most exporters: keep the port off the internet, or filter /metrics at the proxy)."""
-    services = request.app[services_key]
-    database = await read_database_gauges(
-        request.app[engine_key], now=services.clock(), job_kinds=JOB_HANDLERS
+    """Prometheus text format: this process's series, the pager's (fetched from its loopback
+    port and merged, label ``process="pager"``), the database's gauges when it answers.
+    With WARROOM_METRICS_TOKEN set, only for ``Authorization: Bearer <it>`` (401 otherwise)."""
+    app = request.app
+    services = app[services_key]
+    token = str(services.settings.runtime.metrics_token)
+    if token and not bearer_matches(request.headers.get("Authorization", ""), token):
+        raise web.HTTPUnauthorized(
+            text="/metrics needs Authorization: Bearer <WARROOM_METRICS_TOKEN>",
+            headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+        )
+    database, pager = await asyncio.gather(
+        read_database_gauges(app[engine_key], now=services.clock(), job_kinds=JOB_HANDLERS),
+        _pager_exposition(app),
     )
-    scrape = Scrape(background_tasks=services.background.running, database=database)
-    body = request.app[metrics_key].exposition(scrape)
+    scrape = Scrape(
+        background_tasks=services.background.running,
+        database=database,
+        pager_up=None if not app[readiness_key].pager.on else pager is not None,
+    )
+    merged = labelled(pager, process=PAGER_PROCESS) if pager else []
+    body = app[metrics_key].exposition(scrape, merged)
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
+
+
+# The label the pager process's series carry in serve's scrape.
+PAGER_PROCESS = "pager"
+# Serve's scrape waits this long for the pager's exposition, then answers without it.
+PAGER_SCRAPE_SECONDS = 1.0
+
+
+async def _pager_exposition(app: web.Application) -> str | None:
+    """The pager process's own exposition (bot/pager.py, on 127.0.0.1 only), or None when
+    serve runs no pager or it did not answer in time (restarting, its port taken)."""
+    if not app[readiness_key].pager.on:
+        return None
+    port = app[settings_key].runtime.pager_metrics_port
+    try:
+        async with (
+            asyncio.timeout(PAGER_SCRAPE_SECONDS),
+            app[http_session_key].get(f"http://127.0.0.1:{port}/metrics") as answer,
+        ):
+            if answer.status != 200:
+                return None
+            return await answer.text()
+    except (aiohttp.ClientError, TimeoutError) as error:
+        log.debug("metrics: the pager's /metrics did not answer: %s", type(error).__name__)
+        return None
 
 
 def slack_payload_type(body: Mapping[str, Any], status: int) -> str:
@@ -103,6 +146,10 @@ def loggable_path(path: str) -> str:
     )
 
 
+# Asked every few seconds by orchestrators and Prometheus: their access lines are DEBUG.
+PROBE_PATHS = frozenset({"/livez", "/readyz", "/healthz", "/metrics"})
+
+
 class PathOnlyAccessLogger(AbstractAccessLogger):
     """aiohttp's access log without query strings: a sign-in callback's code and state, or
     anything else a URL carries, stay out of the logs; nor the token of an acknowledgement
@@ -114,7 +161,10 @@ class PathOnlyAccessLogger(AbstractAccessLogger):
         return self.logger.isEnabledFor(logging.INFO)
 
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
-        self.logger.info(
+        # Probes and scrapes come every few seconds from machines: DEBUG, unless one fails.
+        quiet = request.path in PROBE_PATHS and response.status < 400
+        self.logger.log(
+            logging.DEBUG if quiet else logging.INFO,
             "%s %s %s %s in %.1f ms",
             request.remote,
             request.method,

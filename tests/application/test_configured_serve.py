@@ -228,6 +228,7 @@ def warroom_variables(tmp_path: Path, port: int) -> dict[str, str]:
         "WARROOM_PARSE_INLINE_BYTES": "65536",
         "WARROOM_PAGER_PROCESS": "off",
         "WARROOM_PAGER_METRICS_PORT": "9465",
+        "WARROOM_METRICS_TOKEN": secrets.token_hex(16),
         "WARROOM_SLACK_RATE_WINDOW": "60",
         "WARROOM_ALERT_TOKEN": secrets.token_hex(16),
         "WARROOM_ALERT_ROUTES": str(routes),

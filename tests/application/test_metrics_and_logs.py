@@ -414,3 +414,43 @@ def test_a_request_aiohttp_cannot_parse_is_one_info_line_without_its_header() ->
         "malformed HTTP request from 127.0.0.1 refused (400: Invalid header value char)"
     )
     assert "Mk7q" not in TextFormatter().format(record)
+
+
+async def test_a_scrape_holds_the_process_and_python_collectors_and_no_created_series(
+    warroom: Warroom,
+) -> None:
+    await open_incident(warroom)  # counters and histograms with series of their own
+    await settle(warroom)
+    samples = await scrape(warroom)
+    found = names(samples)
+    for name in (
+        "process_cpu_seconds_total",
+        "process_resident_memory_bytes",
+        "process_start_time_seconds",
+        "python_info",
+        "python_gc_collections_total",
+        "warroom_slack_api_calls_total",
+        "warroom_http_request_duration_seconds_bucket",
+    ):
+        assert name in found, name
+    assert not [name for name in found if name.endswith("_created")]
+
+
+async def test_metrics_token_is_required_when_set(slack: SlackEmulator, sqlite_url: str) -> None:
+    token = "metrics-" + "7" * 24
+    async with (
+        running_warroom(slack, sqlite_url, runtime__metrics_token=Secret(token)) as warroom,
+        aiohttp.ClientSession() as client,
+    ):
+        for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": token}):
+            async with client.get(f"{warroom.url}/metrics", headers=headers) as answer:
+                assert answer.status == 401, headers
+                assert answer.headers["WWW-Authenticate"].startswith("Bearer")
+                assert token not in await answer.text()
+        bearer = {"Authorization": f"Bearer {token}"}
+        async with client.get(f"{warroom.url}/metrics", headers=bearer) as answer:
+            assert answer.status == 200
+            assert "warroom_database_up 1.0" in await answer.text()
+        # The probes stay open to orchestrators.
+        async with client.get(f"{warroom.url}/livez") as answer:
+            assert answer.status == 200

@@ -38,7 +38,7 @@ REPO = Path(__file__).resolve().parents[2]
 async def test_healthz_is_200_with_the_database_up(warroom: Warroom) -> None:
     async with aiohttp.ClientSession() as client, client.get(f"{warroom.url}/healthz") as response:
         assert response.status == 200
-        assert (await response.json())["database"] == "ok"
+        assert (await response.json())["parts"]["database"]["state"] == "ok"
 
 
 async def test_healthz_is_200_while_a_long_write_holds_the_sqlite_connection(
@@ -71,7 +71,7 @@ async def test_healthz_is_503_with_the_database_down() -> None:
             client.get(f"http://127.0.0.1:{port}/healthz") as response,
         ):
             assert response.status == 503
-            assert (await response.json())["database"] == "unreachable"
+            assert (await response.json())["parts"]["database"]["state"] == "unreachable"
     finally:
         await runner.cleanup()
 

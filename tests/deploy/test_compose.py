@@ -550,5 +550,5 @@ def test_warroom_reads_env_restarts_and_checks_its_health(warroom: dict[str, Ser
         assert service.get("restart") == "unless-stopped", f"{name}: restart: unless-stopped"
         test = service.get("healthcheck", {}).get("test") or []
         command = " ".join(test if isinstance(test, list) else [test])
-        assert f"127.0.0.1:{WARROOM_PORT}/healthz" in command, f"{name}: a /healthz healthcheck"
+        assert f"127.0.0.1:{WARROOM_PORT}/readyz" in command, f"{name}: a /readyz healthcheck"
         assert "curl" not in command and "wget" not in command, f"{name}: the image has no curl"

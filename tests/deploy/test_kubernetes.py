@@ -13,7 +13,6 @@ import shutil
 import subprocess
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
-from inspect import signature
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,7 +24,7 @@ import yaml
 from bot.app import ROUTES
 from bot.config import LogSettings, Settings
 from bot.server import HARD_STOP_SECONDS
-from bot.store.db import database_reachable
+from bot.web.health import READY_WITHIN_SECONDS
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy" / "kubernetes"
@@ -280,24 +279,27 @@ def test_the_example_configuration_starts() -> None:
     assert settings.web.public_url.startswith("https://")
 
 
-def test_probes_ask_healthz_on_the_container_port() -> None:
-    assert ("GET", "/healthz") in {(route.method, route.path) for route in ROUTES}
-    healthz_waits = signature(database_reachable).parameters["timeout"].default
+def test_probes_ask_livez_and_readyz_on_the_container_port() -> None:
+    routes = {(route.method, route.path) for route in ROUTES}
+    assert {("GET", "/livez"), ("GET", "/readyz")} <= routes
     probes = {
         kind: container()[kind] for kind in ("startupProbe", "readinessProbe", "livenessProbe")
     }
+    # Liveness never follows the database or Slack (a restart brings neither back);
+    # readiness takes the pod out of the Service while either is out.
+    wanted = {"startupProbe": "/livez", "readinessProbe": "/readyz", "livenessProbe": "/livez"}
     for kind, probe in probes.items():
         get = probe["httpGet"]
-        assert get["path"] == "/healthz", kind
+        assert get["path"] == wanted[kind], kind
         assert container_port(get["port"]) == the_port(), kind
         assert get.get("scheme", "HTTP") == "HTTP", kind
-        # /healthz waits this long for the database before it answers 503.
-        assert probe.get("timeoutSeconds", 1) > healthz_waits, f"{kind} gives up before /healthz"
+        # /readyz waits this long at most (the database, Slack, the queues) before it answers.
+        assert probe.get("timeoutSeconds", 1) > READY_WITHIN_SECONDS, f"{kind} gives up first"
 
     def patience(probe: ResourceDict) -> int:
         return int(probe.get("periodSeconds", 10)) * int(probe.get("failureThreshold", 3))
 
-    # A database outage fails /healthz: the pods leave the Service long before they restart.
+    # A stuck process leaves the Service before it is restarted.
     assert patience(probes["livenessProbe"]) > patience(probes["readinessProbe"])
 
 

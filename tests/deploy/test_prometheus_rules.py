@@ -29,16 +29,22 @@ def rules() -> list[dict[str, Any]]:
     return [rule for group in document["groups"] for rule in group["rules"]]
 
 
-def exported() -> set[str]:
-    """Every sample name /metrics shows once warroom has paged, been acknowledged and drilled."""
-    metrics = Metrics()
+def exercise(metrics: Metrics) -> None:
+    """Count one of each paging SLI's events: a payload, a page, its acknowledgement, a drill."""
     metrics.alert_payload("alertmanager", "accepted")
     metrics.notification("sms", "undelivered")
     metrics.first_notification_sent("ntfy", 0.4, page="incident")
     metrics.page_acknowledged("voice", 120)
     metrics.drill_checked("twilio", ok=False)
+
+
+def exported() -> set[str]:
+    """Every sample name /metrics shows once warroom has paged, been acknowledged and drilled,
+    its pager process on."""
+    metrics = Metrics()
+    exercise(metrics)
     database = DatabaseGauges({}, {}, {}, drills={"twilio": (1_700_000_000.0, False)})
-    text = metrics.exposition(Scrape(0, database)).decode()
+    text = metrics.exposition(Scrape(0, database, pager_up=True)).decode()
     return {s.name for family in text_string_to_metric_families(text) for s in family.samples}
 
 

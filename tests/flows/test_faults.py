@@ -269,7 +269,7 @@ async def test_a_database_outage_is_answered_with_5xx_reported_and_recovered_fro
             assert during.status >= 500, f"a false {during.status} while the database is down"
             async with client.get(f"{warroom.url}/healthz") as health:
                 assert health.status == 503
-                assert (await health.json())["database"] == "unreachable"
+                assert (await health.json())["parts"]["database"]["state"] == "unreachable"
             await asyncio.sleep(max(0.0, OUTAGE_SECONDS - (time.monotonic() - went_down)))
         finally:
             await outage.up()

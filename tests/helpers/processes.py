@@ -127,7 +127,7 @@ async def until_healthy(url: str, process: asyncio.subprocess.Process, log: Path
             if process.returncode is not None:
                 pytest.fail(f"warroom serve exited: {log.read_text()}")
             try:
-                async with client.get(f"{url}/healthz") as response:
+                async with client.get(f"{url}/livez") as response:
                     if response.status == 200:
                         return
             except aiohttp.ClientError:

@@ -2,8 +2,9 @@
 own (bot/pager.py): a page leaves even while the process that took the alert does nothing at
 all (here: stopped by SIGSTOP right after it answered the webhook, as a storm's intake keeps a
 loop busy), a pager that dies is started again, so the next page leaves too, and the pages it
-sends are counted on its own /metrics (WARROOM_PAGER_METRICS_PORT), the second scrape target
-docs/operations.md names. Off (the default), serve starts no pager and pages itself.
+sends are counted by it and reach Prometheus through serve's one /metrics (fetched from the
+pager's loopback WARROOM_PAGER_METRICS_PORT and merged, label process="pager"), and /readyz says
+whether it runs. Off (the default), serve starts no pager and pages itself.
 
 Real processes (serve and its pager) on PostgreSQL (``WARROOM_TEST_DATABASE_URL``); on SQLite
 there is no pager (one writing process per database file), so these tests are PostgreSQL's.
@@ -182,22 +183,32 @@ async def counted_once(target: str) -> None:
     await eventually(counted, 30, f"one notification counted on {target}")
 
 
-async def test_the_pages_the_pager_sends_are_counted_on_its_own_scrape_target(
+async def test_one_scrape_of_serve_holds_the_pagers_series(
     slack: SlackEmulator, postgresql_url: str, tmp_path: Path
 ) -> None:
     async with asyncio.timeout(TEST_LIMIT), FakeNtfy() as ntfy:
         env = env_for(slack, postgresql_url, ntfy, tmp_path)
         target = f"http://127.0.0.1:{env['WARROOM_PAGER_METRICS_PORT']}/metrics"
         async with serve(env, tmp_path / "serve.log") as bot:
+            scrape = f"{bot.url}/metrics"
             slack.events_url = bot.events_url
             await pager_ready(bot)
             await page(bot, "Page3")
             await pushed(ntfy, "Page3")
+            # The pager sent it and counted it, in its own process...
             await counted_once(target)
+            # ...and serve's one scrape shows it, as the pager's series; serve sent none.
+            pager = {"process": "pager"}
+            assert await sample(scrape, SENT, provider="ntfy", outcome="sent", **pager) == 1
             first = "warroom_page_first_notification_seconds_count"
-            assert await sample(target, first) == 1
-            # Serve's own scrape did not send it: summed over both targets, it is one.
-            assert await sample(f"{bot.url}/metrics", SENT, provider="ntfy", outcome="sent") == 0
+            assert await sample(scrape, first, **pager) == 1
+            assert await sample(scrape, SENT, provider="ntfy", outcome="sent") == 1
+            assert await sample(scrape, "warroom_pager_up") == 1
+            # Both processes' own collectors, apart.
+            assert await sample(scrape, "process_cpu_seconds_total", **pager) > 0
+            assert await sample(scrape, "process_cpu_seconds_total") > 0
+            async with aiohttp.ClientSession() as client, client.get(f"{bot.url}/readyz") as got:
+                assert (await got.json())["parts"]["pager"]["state"] == "ok"
 
 
 async def test_off_serve_starts_no_pager_and_pages_itself(

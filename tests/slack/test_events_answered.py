@@ -45,6 +45,6 @@ async def test_app_rate_limited_is_answered_counted_and_logged(
         sample.value
         for family in text_string_to_metric_families(text)
         for sample in family.samples
-        if sample.name == "warroom_slack_events_rate_limited_total"
+        if sample.name == "warroom_slack_events_rate_limited_seconds_total"
     ]
-    assert counted == [1.0]
+    assert counted == [60.0]  # a minute held back

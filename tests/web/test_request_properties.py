@@ -71,6 +71,8 @@ GET_ROUTES = [
     "/auth/slack",
     "/auth/slack/callback",
     "/healthz",
+    "/livez",
+    "/readyz",
     "/metrics",
     "/oncall/people/U0ALICE.ics",
     "/oncall/payments-primary.ics",

@@ -269,13 +269,15 @@ class SlackWorkspace:
         """Whether Slack takes the bot's token now (``auth.test``); False when it is revoked,
         and Slack being down raises as any call does."""
         try:
-            await self._auth_test()
+            await self.check_token()
         except SlackTokenRevoked:
             return False
         return True
 
     @slack_call
-    async def _auth_test(self) -> None:
+    async def check_token(self) -> None:
+        """Ask Slack whether it takes the bot's token (``auth.test``); raise as any call does
+        when it does not (``SlackTokenRevoked``) or does not answer (``SlackUnavailable``)."""
         self._keep_auth(await self.client.auth_test())
 
     @slack_call
