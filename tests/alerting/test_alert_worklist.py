@@ -246,8 +246,8 @@ async def test_an_escalation_by_hand_and_a_snooze_are_on_the_alerts_page(
     lag = await group_named(warroom, "QueueLag")
     (message,) = ops.messages
     await warroom.advance(minutes=1)
-    await warroom.slack.click_button(
-        ops.id, message.ts, "escalate_alert", user=ALICE, value=str(lag.id), block_id="alert"
+    await warroom.slack.choose_in_message(
+        ops.id, message.ts, "escalate_alert", user=ALICE, option_text="Next level"
     )
     await settle(warroom)
     await warroom.advance(minutes=1)

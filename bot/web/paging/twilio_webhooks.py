@@ -18,7 +18,7 @@ import logging
 from aiohttp import web
 
 from bot.clients import twilio
-from bot.flows.alerting.alert_actions import escalate_from_phone
+from bot.flows.alerting.alert_actions import answer_from_phone
 from bot.flows.alerting.drills import record_drill_status
 from bot.flows.escalation.answers import answer_keypress, answer_sms
 from bot.flows.paging.pages import record_status
@@ -53,7 +53,8 @@ def _refused() -> web.Response:
 
 
 async def receive_sms(request: web.Request) -> web.Response:
-    """POST /twilio/sms: a reply to a page (1 or ack acknowledges, 2 or esc escalates),
+    """POST /twilio/sms: a reply to a page (1 or ack acknowledges, 2 or esc escalates; an
+    alert's also 3 snoozes, 6 resolves: bot/flows/escalation/answers.py),
     answered by SMS saying which incident it acted on."""
     form = await _signed_form(request)
     if form is None:
@@ -65,7 +66,7 @@ async def receive_sms(request: web.Request) -> web.Response:
         sender=form["From"],
         body=form.get("Body", ""),
         message_sid=form["MessageSid"],
-        escalate_alert=escalate_from_phone,
+        alert_acts=answer_from_phone,
     )
     # None: this MessageSid again (acted on and answered the first time), answered with no
     # message, so a retry of Twilio's costs no second SMS.
@@ -83,7 +84,7 @@ async def receive_keypress(request: web.Request) -> web.Response:
         web_context(request).services,
         call_sid=form["CallSid"],
         digits=form.get("Digits", ""),
-        escalate_alert=escalate_from_phone,
+        alert_acts=answer_from_phone,
     )
     return web.Response(text=twilio.say(said), content_type=TWIML)
 

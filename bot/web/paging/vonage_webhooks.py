@@ -24,7 +24,7 @@ from aiohttp import web
 from bot.clients import vonage
 from bot.clients.phone_reports import Report
 from bot.clients.vendor_http import VendorFailure
-from bot.flows.alerting.alert_actions import escalate_from_phone
+from bot.flows.alerting.alert_actions import answer_from_phone
 from bot.flows.alerting.drills import record_drill_status
 from bot.flows.escalation.answers import answer_keypress, answer_sms, call_words
 from bot.flows.paging.pages import record_status
@@ -80,7 +80,8 @@ async def receive_message_status(request: web.Request) -> web.Response:
 
 
 async def receive_sms(request: web.Request) -> web.Response:
-    """POST /vonage/inbound: a reply to a page (1 or ack acknowledges, 2 or esc escalates),
+    """POST /vonage/inbound: a reply to a page (1 or ack acknowledges, 2 or esc escalates;
+    an alert's also 3 snoozes, 6 resolves: bot/flows/escalation/answers.py),
     answered by an SMS through the Messages API saying which incident it acted on."""
     document = await _signed_json(request)
     if document is None:
@@ -94,7 +95,7 @@ async def receive_sms(request: web.Request) -> web.Response:
         sender="+" + sender.removeprefix("+"),
         body=str(document.get("text", "")),
         message_sid=uuid,
-        escalate_alert=escalate_from_phone,
+        alert_acts=answer_from_phone,
         source="vonage",
     )
     if said is None:  # this message again: acted on and answered the first time
@@ -148,7 +149,7 @@ async def receive_keypress(request: web.Request) -> web.Response:
             services,
             call_sid=uuid,
             digits=digits,
-            escalate_alert=escalate_from_phone,
+            alert_acts=answer_from_phone,
             source="vonage",
         )
         return _ncco(vonage.talk_ncco(said))
