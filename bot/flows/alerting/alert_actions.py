@@ -139,13 +139,7 @@ async def end_snooze(services: Services, job: Job) -> None:
 async def escalate_alert(services: Services, group_id: int, *, user: str) -> None:
     """Page the alert's policy's next level now. AlertUnchanged when it is not triggered
     (acknowledged, snoozed, resolved) or was escalated meanwhile; NoNextLevel on the last."""
-    await require(services, user, Act.ESCALATE)
-    async with session_scope(services.engine) as session:
-        seen = await session.get(AlertGroup, group_id)
-    if seen is None or seen.state is None:
-        raise LookupError(f"no alert {group_id}")
-    if seen.state != alerts.TRIGGERED:
-        raise _unchanged(services, seen)
+    seen = await escalatable(services, group_id, user=user)
     policy = services.settings.escalation.policies.get(seen.policy or "")
     if policy is None and seen.policy and seen.policy_gone is None:
         # Its policy is gone from the file: paged to its severity's instead, said on it.
@@ -175,8 +169,9 @@ async def escalate_alert(services: Services, group_id: int, *, user: str) -> Non
 
 
 async def escalatable(services: Services, group_id: int, *, user: str) -> AlertGroup:
-    """The alert Escalate's "A person…" would escalate, before its form opens: refused
-    (privately) for a guest, or an alert no longer triggered."""
+    """The alert an escalation would escalate, as it is before the change (and before
+    Escalate's "A person…" form opens): refused (privately) for a guest, or an alert no longer
+    triggered."""
     await require(services, user, Act.ESCALATE)
     async with session_scope(services.engine) as session:
         group = await session.get(AlertGroup, group_id)
