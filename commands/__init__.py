@@ -40,6 +40,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from bot.basics.slack_ids import (
+    AlertEscalateModal,
     AlertMessage,
     DeclareModal,
     EscalationMessage,
@@ -71,7 +72,8 @@ from commands.action import (
 from commands.alert import (
     handle_acknowledge_press,
     handle_declare_press,
-    handle_escalate_press,
+    handle_escalate_choice,
+    handle_escalate_to_submission,
     handle_resolve_press,
     handle_snooze_choice,
 )
@@ -179,7 +181,8 @@ def register(app: AsyncApp) -> None:
     # An alert's own message (no incident, no line): its state is its row's, locked.
     app.action(AlertMessage.ACKNOWLEDGE)(handle_acknowledge_press)
     app.action(AlertMessage.RESOLVE)(handle_resolve_press)
-    app.action(AlertMessage.ESCALATE)(handle_escalate_press)
+    app.action(AlertMessage.ESCALATE)(handle_escalate_choice)  # "A person…": a form
+    app.view(AlertEscalateModal.CALLBACK)(handle_escalate_to_submission)
     app.action(AlertMessage.SNOOZE)(handle_snooze_choice)
     app.action(AlertMessage.DECLARE)(handle_declare_press)  # a form: opened at once
     # In the owner's DM, not a channel's line: nothing of the incident's order to keep.

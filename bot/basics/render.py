@@ -55,6 +55,7 @@ SLACK_IDS = SimpleNamespace(
     timeline=slack_ids.TimelineModal,
     escalation=slack_ids.EscalationMessage,
     alert=slack_ids.AlertMessage,
+    alert_escalate=slack_ids.AlertEscalateModal,
     follow_up=slack_ids.FollowUpMessage,
     suggestion=slack_ids.SuggestionMessage,
     proposed_note=slack_ids.ProposedNoteMessage,

@@ -96,16 +96,27 @@ class EscalationMessage(StrEnum):
 
 
 class AlertMessage(StrEnum):
-    """An alert's own message (a ``page`` route, no incident): Acknowledge, Escalate,
-    Snooze (a menu of lengths), Resolve and Declare incident."""
+    """An alert's own message (a ``page`` route, no incident): Acknowledge, Escalate (a
+    menu: the next level, or a person, chosen in a form), Snooze (a menu of lengths),
+    Resolve and Declare incident."""
 
     BLOCK = "alert"
     ACKNOWLEDGE = "acknowledge_alert"
     ESCALATE = "escalate_alert"
+    # The Escalate menu's options' values: ``<alert id>:next`` or ``<alert id>:person``.
+    ESCALATE_NEXT = "next"
+    ESCALATE_PERSON = "person"
     SNOOZE = "snooze_alert"
     RESOLVE = "resolve_alert"
     # Opens the declare form filled from the alert; submitting it attaches the alert.
     DECLARE = "declare_from_alert"
+
+
+class AlertEscalateModal(StrEnum):
+    """The form Escalate's "A person…" opens: whom to page for the alert (one person)."""
+
+    CALLBACK = "escalate_alert_to_person"
+    PERSON = "escalate_alert_person"
 
 
 class FollowUpMessage(StrEnum):

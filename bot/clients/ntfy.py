@@ -27,7 +27,8 @@ class NtfyFailure(VendorFailure):
 class Push:
     """One notification to one topic; ``acknowledge_url`` becomes its "Acknowledge" button
     and ``escalate_url`` its "Escalate" (``http`` actions: the app POSTs one when tapped,
-    without opening anything; ntfy takes at most three)."""
+    without opening anything), ``console_url`` its "Snooze or resolve" (a ``view`` action:
+    the app opens the link in the browser). ntfy takes at most three ("Action buttons")."""
 
     topic: str
     title: str
@@ -36,6 +37,7 @@ class Push:
     click: str | None
     acknowledge_url: str | None
     escalate_url: str | None = None
+    console_url: str | None = None
 
     def body(self) -> dict[str, Any]:
         """The JSON message ("Publish as JSON")."""
@@ -54,6 +56,10 @@ class Push:
             for label, url in buttons
             if url
         ]
+        if self.console_url:
+            actions.append(
+                {"action": "view", "label": "Snooze or resolve", "url": self.console_url}
+            )
         if actions:
             body["actions"] = actions
         return body

@@ -152,6 +152,8 @@ def people_in(facts: Mapping[str, Any] | None) -> set[str]:
     if not facts:
         return set()
     people = {facts.get("user"), facts.get("previous_user")}
+    if facts.get("alert_act") == "escalated":  # an alert escalated by hand to a person
+        people.add(facts.get("to"))
     if facts.get("kind") == "user":  # a custom field that names a person
         people |= {facts.get("value"), facts.get("previous")}
     named = [facts.get("target"), *facts.get("targets", [])]

@@ -7,6 +7,7 @@ as Slack does. Times in Carol's zone (Europe/Paris)."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -84,8 +85,9 @@ async def test_the_push_opens_the_console_and_its_escalate_pages_the_next_level(
 ) -> None:
     await deliver(warroom, queue_lag())
     (push,) = ntfy.phone(TOPIC)
-    assert [action["label"] for action in push.actions] == ["Acknowledge", "Escalate"]
-    assert "or Escalate to page the next level now" in push.message
+    labels = [action["label"] for action in push.actions]
+    assert labels == ["Acknowledge", "Escalate", "Snooze or resolve"]
+    assert "Escalate to page the next level now" in push.message
     assert warroom.slack.direct_messages(BOB) == []
 
     assert await ntfy.tap(push, "Escalate", reach=(PUBLIC_URL, warroom.url)) == 200
@@ -195,6 +197,61 @@ async def test_once_resolved_the_link_says_when_and_by_whom_and_acts_no_more(
             assert (status, "No such link" in gone) == (404, True)
 
 
+async def test_the_pushs_third_button_opens_the_console_which_resolves_and_says_so_after(
+    warroom: Warroom, ops: Channel, ntfy: FakeNtfy
+) -> None:
+    """ntfy takes three buttons: Acknowledge and Escalate POST; the third, a ``view``
+    action, opens the console, where Resolve is the message's Resolve, as Carol."""
+    await deliver(warroom, queue_lag())
+    (push,) = ntfy.phone(TOPIC)
+    view = push.action("Snooze or resolve")
+    assert (view["action"], view["url"]) == ("view", push.click)
+    url = view["url"].replace(PUBLIC_URL, warroom.url, 1)
+    async with browser(warroom) as session:
+        _, before = await opened(session, url)
+        assert "Resolve</button>" in before
+        warroom.clock.now = NOW.replace(minute=7)
+        status, page = await sent(session, url, before, do="resolve")
+        assert status == 200
+        assert "Resolved: nobody is paged for it any more." in said(page)
+        assert "The alert resolved at 03:07 CET, by you." in said(page)
+        await warroom.run_jobs()
+        assert f"*Resolved* by <@{CAROL}>" in only_message(ops).text
+        assert buttons(only_message(ops)) == []
+        # A press from a page opened before it resolved: said, nothing changed.
+        status, again = await sent(session, url, before, do="resolve")
+        assert status == 200
+        assert "The alert resolved at 03:07 CET, by you." in said(again)
+    # A second visit (a new browser): who resolved it and when, in her zone; nothing to press.
+    async with browser(warroom) as session:
+        status, page = await opened(session, url)
+        assert status == 200
+        assert "The alert resolved at 03:07 CET, by you." in said(page)
+        assert "<form" not in page.split("Sign out")[-1]
+    assert await ntfy.tap(push, "Escalate", reach=(PUBLIC_URL, warroom.url)) == 200
+    await warroom.advance(minutes=10)
+    assert warroom.slack.direct_messages(BOB) == []
+    assert (await the_alert(warroom)).resolved_by == CAROL
+
+
+async def test_two_resolves_at_once_from_the_console_make_one_change(
+    warroom: Warroom, ops: Channel, ntfy: FakeNtfy
+) -> None:
+    await deliver(warroom, queue_lag())
+    url = console_of(warroom, ntfy)
+    async with browser(warroom) as first, browser(warroom) as second:
+        _, page_one = await opened(first, url)
+        _, page_two = await opened(second, url)
+        answers = await asyncio.gather(
+            sent(first, url, page_one, do="resolve"), sent(second, url, page_two, do="resolve")
+        )
+    texts = [said(page) for _, page in answers]
+    assert sum("Resolved: nobody is paged for it any more." in text for text in texts) == 1
+    assert all("The alert resolved at 03:00 CET, by you." in text for text in texts)
+    await warroom.run_jobs()
+    assert len(re.findall(r"\*Resolved\*", only_message(ops).text)) == 1
+
+
 async def home_after(warroom: Warroom, user: str, published: int) -> list[str]:
     """``user``'s Home tab once warroom has published it afresh (after ``published``
     views.publish calls): a Home follows its alerts within a few seconds."""
@@ -261,7 +318,7 @@ async def test_the_home_lists_her_open_alerts_follows_them_and_acknowledges(
     assert lines[0] == "Your incidents"
 
 
-async def test_a_guest_paged_may_not_escalate_nor_snooze_from_the_phone(
+async def test_a_guest_paged_may_not_escalate_snooze_nor_resolve_from_the_phone(
     warroom: Warroom, ops: Channel, ntfy: FakeNtfy
 ) -> None:
     await deliver(warroom, queue_lag())
@@ -273,6 +330,9 @@ async def test_a_guest_paged_may_not_escalate_nor_snooze_from_the_phone(
         assert status == 200
         assert "Not done: you may not do that to this alert. Nothing changed." in said(page)
         status, page = await sent(session, url, page, do="snooze", minutes="30")
+        assert status == 200
+        assert "Not done: you may not do that to this alert. Nothing changed." in said(page)
+        status, page = await sent(session, url, page, do="resolve")
         assert status == 200
         assert "Not done: you may not do that to this alert. Nothing changed." in said(page)
     await warroom.run_jobs()
@@ -302,7 +362,8 @@ async def test_the_mails_link_opens_the_console_a_scanner_changes_nothing(
             (mail,) = mailbox.messages
             text = next(p for p in mail.walk() if p.get_content_type() == "text/plain")
             (link,) = re.findall(
-                r"Acknowledge, escalate or snooze it: (\S+)", text.get_payload(decode=True).decode()
+                r"Acknowledge, escalate, snooze or resolve it on its page: (\S+)",
+                text.get_payload(decode=True).decode(),
             )
             url = link.replace(PUBLIC_URL, warroom.url, 1)
             async with browser(warroom) as session:

@@ -10,6 +10,7 @@ minutes); the alert fires at 01:58 by Alertmanager's clock and reaches warroom a
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,6 +24,7 @@ from bot.config import Secret
 from bot.store.db import session_scope
 from bot.store.models import AlertGroup, Incident
 from emulator import Channel, FakeNtfy, SlackEmulator
+from tests.alerting.test_alert_escalate_to_person import choose_a_person, page_them
 from tests.alerting.test_own_alerts import (
     CONTACTS,
     GUEST,
@@ -381,3 +383,30 @@ async def test_its_source_resolving_is_said_and_after_the_incident_it_is_its_own
     (group,) = await the_alerts(warroom)
     assert (group.state, group.incident_id) == ("triggered", None)
     assert len(await incidents_of(warroom)) == 1
+
+
+async def test_declared_after_an_escalation_to_a_person_its_timeline_names_them(
+    warroom: Warroom, ops: Channel, ntfy: FakeNtfy
+) -> None:
+    slack = warroom.slack
+    await deliver(warroom, queue_lag())  # 02:00: Carol's push
+    await warroom.advance(minutes=1)
+    view_id = await choose_a_person(warroom, ops, ALICE)
+    assert view_id is not None
+    await page_them(warroom, view_id, BOB, ALICE)  # 02:01: Bob paged by hand
+    await press_declare(warroom, ops, ALICE)
+    form_id, form = declare_form(slack, ALICE)
+    await submit(slack, form_id, form, ALICE)
+    await settle(warroom)
+    record = await api_incident(warroom)
+    lines = [(at(line["at"]), line["kind"], line["text"]) for line in record["timeline"]]
+    (escalated,) = [line for line in lines if "escalated by hand" in line[2]]
+    assert escalated[:2] == (NOW + timedelta(minutes=1), "escalation")
+    # Bob by the name the record keeps, else his id.
+    assert re.fullmatch(
+        "The alert “QueueLag is firing” was escalated by hand to @(Bob Okafor|U0BOB) by @Alice "
+        "Moreau",
+        escalated[2],
+    ), escalated
+    paged = [line[2] for line in lines if line[1] == "paged"]
+    assert any(re.match("The alert “QueueLag is firing” paged @(Bob|U0BOB)", p) for p in paged)

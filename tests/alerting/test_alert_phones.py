@@ -6,6 +6,7 @@ status, call events and DTMF input). Slack is the emulator: the alert's one mess
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -20,6 +21,7 @@ from emulator.vonage import application_key
 from tests.alerting.test_own_alerts import (
     NOW,
     POLICIES,
+    buttons,
     deliver,
     only_message,
     page_route,
@@ -36,14 +38,22 @@ PUBLIC_URL = "https://warroom.example.com"
 SMS_TEXT = (
     "SEV3 Alert: QueueLag is firing (high urgency). Paged by escalation policy queues (route "
     "queues). "
-    "No incident is open for it. Reply 1 to acknowledge, 2 to escalate."
+    "No incident is open for it. Reply 1 to acknowledge, 2 to escalate, 3 to snooze 1h, 6 to "
+    "resolve."
 )
 PROMPT = (
     "This is warroom. Alert, SEV3, high urgency: QueueLag is firing. Paged by escalation "
     "policy queues. "
-    "No incident is open for it. Press 1 to acknowledge, 2 to escalate."
+    "No incident is open for it. Press 1 to acknowledge, 2 to escalate, 3 to snooze for 1 "
+    "hour, 6 to resolve."
 )
 ACKNOWLEDGED = "Acknowledged the alert QueueLag is firing. Nothing more will be sent for it."
+USAGE = "Reply 1 to acknowledge, 2 to escalate, 3 to snooze 1h, 6 to resolve."
+SNOOZED = (
+    "Snoozed the alert QueueLag is firing for 1h: nobody is paged for it until then. If it "
+    "still fires then, it is paged again."
+)
+RESOLVED = "Resolved the alert QueueLag is firing. Nothing more will be sent for it."
 
 
 def contacts(**provider: str) -> dict[str, Any]:
@@ -103,8 +113,13 @@ async def serve(
     ops: Channel,
     providers: Providers,
     people: dict[str, Any],
+    **route: str,
 ) -> AsyncIterator[Warroom]:
+    """Warroom paging Carol through ``providers`` as ``people`` say (``route``: what differs
+    on the page route, e.g. its ``max_snooze``)."""
     twilio, vonage, key_file = providers
+    document = page_route(ops.id)
+    document["routes"][0].update(route)
     settings = paging_settings(
         tmp_path,
         people,
@@ -127,7 +142,7 @@ async def serve(
         database_url,
         Clock(NOW),
         alerting__token=Secret(TOKEN),
-        alerting__routes=routes(page_route(ops.id)),
+        alerting__routes=routes(document),
         **settings,
     ) as running:
         twilio.reach = vonage.reach = (PUBLIC_URL, running.url)
@@ -212,7 +227,7 @@ async def test_a_reply_1_to_the_alerts_sms_acknowledges_it(
     assert next(n.state for n in await notifications(warroom)) == "delivered"
 
     status, answer = await twilio.reply(PHONE, "what?")
-    assert (status, answer) == (200, "Reply 1 to acknowledge, 2 to escalate.")
+    assert (status, answer) == (200, USAGE)
     status, answer = await twilio.reply(PHONE, "1")
     assert (status, answer) == (200, ACKNOWLEDGED)
     await warroom.run_jobs()
@@ -239,7 +254,8 @@ async def test_through_vonage_an_unanswered_call_fires_the_next_rule_and_a_key_a
     # No key: the call says the alert once more, in its words.
     assert (
         await vonage.silence(call)
-        == "Alert: QueueLag is firing. Press 1 to acknowledge, 2 to escalate."
+        == "Alert: QueueLag is firing. Press 1 to acknowledge, 2 to escalate, 3 to snooze for 1 "
+        "hour, 6 to resolve."
     )
     assert await vonage.press(call, "1") == ACKNOWLEDGED
     await warroom.run_jobs()
@@ -319,9 +335,8 @@ async def test_through_vonage_a_key_2_escalates_and_on_the_last_level_it_says_so
     warroom, vonage = through_vonage, providers[1]
     await deliver(warroom, queue_lag())
     # Bob presses Escalate in Slack first: level 2 (Bob, the last) is paged.
-    group = await the_alert(warroom)
-    await warroom.slack.click_button(
-        ops.id, only_message(ops).ts, "escalate_alert", user=BOB, value=str(group.id)
+    await warroom.slack.choose_in_message(
+        ops.id, only_message(ops).ts, "escalate_alert", user=BOB, option_text="Next level"
     )
     await settle(warroom)
     await warroom.advance(minutes=5)
@@ -333,3 +348,133 @@ async def test_through_vonage_a_key_2_escalates_and_on_the_last_level_it_says_so
     )
     assert len(warroom.slack.direct_messages(BOB)) == 1
     assert (await the_alert(warroom)).state == "triggered"
+
+
+async def answer_by(
+    providers: Providers, warroom: Warroom, provider: str, way: str, key: str
+) -> str:
+    """Carol answers her latest page with ``key``: a reply to its SMS, or a key in its call
+    (her 5-minute rule, rung now), through ``provider`` (twilio or vonage); what she is told."""
+    twilio, vonage, _ = providers
+    if way == "sms":
+        if provider == "twilio":
+            status, answer = await twilio.reply(PHONE, key)
+            assert status == 200
+            return answer or ""
+        assert await vonage.reply(PHONE, key) == 204
+        return vonage.phone(PHONE)[0][-1]
+    await warroom.advance(minutes=5)
+    fake = twilio if provider == "twilio" else vonage
+    call = fake.calls[-1]
+    assert await fake.answer(call) in (200, 204)
+    return await fake.press(call, key)
+
+
+PHONE_WAYS = [
+    pytest.param("twilio", "sms", id="twilio-sms"),
+    pytest.param("twilio", "voice", id="twilio-voice"),
+    pytest.param("vonage", "sms", id="vonage-sms"),
+    pytest.param("vonage", "voice", id="vonage-voice"),
+]
+
+
+@pytest.mark.parametrize(("provider", "way"), PHONE_WAYS)
+async def test_a_3_snoozes_the_alert_for_an_hour_and_a_6_resolves_it(
+    slack: SlackEmulator,
+    database_url: str,
+    tmp_path: Path,
+    ops: Channel,
+    providers: Providers,
+    provider: str,
+    way: str,
+) -> None:
+    """PagerDuty's pattern: a digit per act, by SMS or in the call. 3 snoozes the alert for
+    an hour (nobody paged, the message says until when); when it ends the alert, still
+    firing, is paged again; 6 then resolves it, and a 6 after that acts on nothing."""
+    people = contacts() if provider == "twilio" else contacts(provider="vonage")
+    async for warroom in serve(slack, database_url, tmp_path, ops, providers, people):
+        twilio, vonage, _ = providers
+        await deliver(warroom, queue_lag())
+
+        assert await answer_by(providers, warroom, provider, way, "3") == SNOOZED
+        await warroom.run_jobs()
+        group = await the_alert(warroom)
+        assert (group.state, group.snoozed_by) == ("snoozed", CAROL)
+        assert group.snoozed_until == warroom.services.clock() + timedelta(hours=1)
+        assert re.search(rf"\*Snoozed\* by <@{CAROL}> until ", only_message(ops).text)
+        sent = len(twilio.messages + vonage.messages), len(twilio.calls + vonage.calls)
+        await warroom.advance(minutes=50)  # snoozed: no call, no Slack DM, no Bob
+        assert (len(twilio.messages + vonage.messages), len(twilio.calls + vonage.calls)) == sent
+        assert warroom.slack.direct_messages(BOB) == []
+
+        await warroom.advance(minutes=10)  # the snooze ends; it still fires: paged again
+        assert (await the_alert(warroom)).state == "triggered"
+        assert len(twilio.messages + vonage.messages) == sent[0] + 1
+        assert await answer_by(providers, warroom, provider, way, "6") == RESOLVED
+        await warroom.run_jobs()
+        group = await the_alert(warroom)
+        assert (group.state, group.resolved_by) == ("resolved", CAROL)
+        assert re.search(rf"\*Resolved\* by <@{CAROL}>", only_message(ops).text)
+        assert buttons(only_message(ops)) == []
+        assert await incidents_of(warroom) == []
+        await nobody_else_paged(warroom, twilio, vonage)
+
+
+async def test_a_3_past_the_routes_max_snooze_is_refused_in_words(
+    slack: SlackEmulator, database_url: str, tmp_path: Path, ops: Channel, providers: Providers
+) -> None:
+    people = contacts()
+    async for warroom in serve(
+        slack, database_url, tmp_path, ops, providers, people, max_snooze="30m"
+    ):
+        twilio = providers[0]
+        await deliver(warroom, queue_lag())
+        status, answer = await twilio.reply(PHONE, "snooze")
+        assert (status, answer) == (
+            200,
+            "Not snoozed: route queues allows a snooze of at most 30m, and 3 snoozes 1h. Snooze "
+            "it shorter in Slack or on the page's link, or reply 1 to acknowledge. Nothing "
+            "changed.",
+        )
+        assert (await the_alert(warroom)).state == "triggered"
+        assert (await person_pages(warroom))[0].state == "open"  # still paging her
+
+
+async def test_a_6_on_an_alert_someone_acknowledged_meanwhile_says_so_and_changes_nothing(
+    through_vonage: Warroom, ops: Channel, providers: Providers
+) -> None:
+    warroom, vonage = through_vonage, providers[1]
+    await deliver(warroom, queue_lag())
+    await warroom.advance(minutes=5)
+    (call,) = vonage.calls
+    assert await vonage.answer(call) == 204
+    # Bob acknowledges in Slack while her phone rings: her key 6 then changes nothing.
+    group = await the_alert(warroom)
+    await warroom.slack.click_button(
+        ops.id, only_message(ops).ts, "acknowledge_alert", user=BOB, value=str(group.id)
+    )
+    await settle(warroom)
+    assert await vonage.press(call, "6") == "You have no open page right now."
+    assert (await the_alert(warroom)).state == "acknowledged"
+
+
+async def test_two_replies_at_once_resolve_once_and_the_other_is_told(
+    through_twilio: Warroom, ops: Channel, providers: Providers
+) -> None:
+    """Her SMS 6 and her key 6 in the call at the same moment: one resolves it, the other
+    is told it was resolved already (or that nothing of hers is open any more)."""
+    warroom, twilio = through_twilio, providers[0]
+    await deliver(warroom, queue_lag())
+    await warroom.advance(minutes=5)
+    (call,) = twilio.calls
+    assert await twilio.answer(call) == 200
+    answers = await asyncio.gather(twilio.reply(PHONE, "6"), twilio.press(call, "6"))
+    said = [answers[0][1], answers[1]]
+    assert said.count(RESOLVED) == 1, said
+    other = next(words for words in said if words != RESOLVED)
+    assert other in (
+        "The alert QueueLag is firing was already resolved by Carol Tanaka.",
+        "You have no open page right now.",
+    ), other
+    await warroom.run_jobs()
+    assert len(re.findall(r"\*Resolved\*", only_message(ops).text)) == 1

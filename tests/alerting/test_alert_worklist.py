@@ -29,6 +29,7 @@ from bot.store.models import AlertGroup
 from emulator import FakeNtfy, SlackEmulator
 from tests.agents.test_mcp_http import agent, call, refused, warroom_token
 from tests.alerting.test_alert_declare import declare_form, submit
+from tests.alerting.test_alert_escalate_to_person import choose_a_person, page_them
 from tests.alerting.test_own_alerts import RUNBOOK, page_route
 from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, running_warroom
 from tests.helpers.alerts import TOKEN, alert, alertmanager, post_alert, routes
@@ -246,8 +247,8 @@ async def test_an_escalation_by_hand_and_a_snooze_are_on_the_alerts_page(
     lag = await group_named(warroom, "QueueLag")
     (message,) = ops.messages
     await warroom.advance(minutes=1)
-    await warroom.slack.click_button(
-        ops.id, message.ts, "escalate_alert", user=ALICE, value=str(lag.id), block_id="alert"
+    await warroom.slack.choose_in_message(
+        ops.id, message.ts, "escalate_alert", user=ALICE, option_text="Next level"
     )
     await settle(warroom)
     await warroom.advance(minutes=1)
@@ -273,6 +274,27 @@ async def test_an_escalation_by_hand_and_a_snooze_are_on_the_alerts_page(
         status, html = await page(alice, f"{warroom.url}/alerts?state=snoozed")
         assert "QueueLag" in html and "until 04:02 CET" not in html  # in Alice's zone: UTC
         assert "until 03:02 UTC" in html
+
+
+async def test_an_escalation_to_a_person_is_on_the_alerts_page(warroom: Warroom) -> None:
+    ops = warroom.slack.channel_by_name("ops-alerts")
+    assert ops is not None
+    await deliver(warroom, alertmanager("QueueLag", [alert("QueueLag", "worker-1", STARTED)]))
+    lag = await group_named(warroom, "QueueLag")
+    await warroom.advance(minutes=1)
+    view_id = await choose_a_person(warroom, ops, ALICE)
+    assert view_id is not None
+    await page_them(warroom, view_id, BOB, ALICE)
+    async with browser() as alice:
+        await sign_in(alice, warroom, ALICE)
+        status, html = await page(alice, f"{warroom.url}/alerts/{lag.id}{PARIS}")
+        assert status == 200
+        history = " ".join(visible_text(html.replace("<", " <")).split()).split("History", 1)[1]
+        for line in (
+            r"03:01:00 CET Escalated by hand to (bob okafor|U0BOB) alice moreau",
+            r"03:01:00 CET Paged, escalated to by hand (bob okafor|U0BOB) open",
+        ):
+            assert re.search(line, history, re.I), history
 
 
 async def test_the_api_answers_the_alerts_and_their_pages(warroom: Warroom) -> None:

@@ -147,13 +147,19 @@ async def the_alert(warroom: Warroom) -> AlertGroup:
 
 
 async def press(warroom: Warroom, channel: Channel, action: str, user: str) -> None:
-    """A press of the alert message's button, as Slack signs and sends it; one pressed on a
-    copy of the message from before it changed (another person's screen) when it is gone."""
+    """A press of the alert message's button (Escalate: its menu's "Next level"), as Slack
+    signs and sends it; one pressed on a copy of the message from before it changed (another
+    person's screen) when it is gone."""
     group = await the_alert(warroom)
     message = only_message(channel)
-    await warroom.slack.click_button(
-        channel.id, message.ts, action, user=user, value=str(group.id), block_id="alert"
-    )
+    if action == "escalate_alert":  # Escalate is a menu: its "Next level"
+        await warroom.slack.choose_in_message(
+            channel.id, message.ts, action, user=user, option_text="Next level"
+        )
+    else:
+        await warroom.slack.click_button(
+            channel.id, message.ts, action, user=user, value=str(group.id), block_id="alert"
+        )
     await settle(warroom)
 
 
@@ -381,11 +387,12 @@ async def test_escalate_pages_the_next_level_at_once_and_says_so_on_the_last(
     assert slack.direct_messages(BOB) == []
 
     # Carol and Alice press Escalate at once: Bob (level 2) is paged now, once.
-    group = await the_alert(warroom)
     message = only_message(ops)
     await asyncio.gather(
         *(
-            slack.click_button(ops.id, message.ts, "escalate_alert", user=user, value=str(group.id))
+            slack.choose_in_message(
+                ops.id, message.ts, "escalate_alert", user=user, option_text="Next level"
+            )
             for user in (CAROL, ALICE)
         )
     )

@@ -106,7 +106,7 @@ def _a_low_urgency_alert_is_acknowledged_from_the_phone_with_no_incident(
     ), before
     assert (
         "carol's phone gets a push (priority 3): SEV3 Alert: Checkout's order queue lags 4 minutes"
-        " [Acknowledge, Escalate]"
+        " [Acknowledge, Escalate, Snooze or resolve]"
     ) in before
     assert "(the alert's console, answered 200)" in before
     assert 'carol presses Acknowledge on it: "Acknowledged: the paging has stopped."' in before

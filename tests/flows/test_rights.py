@@ -192,7 +192,10 @@ ELSEWHERE = {
     "resolve_with_fields": "resolve: tests/types/test_types_in_slack.py, a guest resolves nothing",
     "acknowledge_alert": "acknowledge: tests/alerting/test_own_alerts.py (the message) and "
     "test_alert_console_home.py (the App Home), as a guest",
-    "escalate_alert": "escalate: tests/alerting/test_own_alerts.py, as a guest",
+    "escalate_alert": "escalate: tests/alerting/test_own_alerts.py (Next level) and "
+    "test_alert_escalate_to_person.py (A person…), as a guest",
+    "escalate_alert_to_person": "escalate: tests/alerting/test_alert_escalate_to_person.py, "
+    "as a guest (a form opened before the person became one)",
     "snooze_alert": "snooze: tests/alerting/test_own_alerts.py, as a guest",
     "resolve_alert": "resolve: tests/alerting/test_own_alerts.py, as a guest",
     "declare_from_alert": "attach_alert: tests/alerting/test_alert_declare.py, as a guest",

@@ -1,6 +1,7 @@
 """An alert's phone console in Chromium (issue 72, item 4), at 375 px and 1280 px: axe-core
 finds nothing (targets of 24 px at least, WCAG 2.2), nothing scrolls sideways, and its buttons
-work as a phone's browser sends them (the form's CSRF token, the session cookie)."""
+(Snooze, Acknowledge, Resolve) work as a phone's browser sends them (the form's CSRF token,
+the session cookie)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from tests.web.test_browser_overrides_history import checked
 
 
 @pytest.mark.parametrize("width", ["375", "1280"])
-async def test_the_console_reads_and_acknowledges_at_each_width(
+async def test_the_console_reads_acknowledges_and_resolves_at_each_width(
     slack: SlackEmulator, sqlite_url: str, tmp_path: Path, chromium: Any, width: str
 ) -> None:
     ops = slack.create_channel("ops-alerts", creator=ALICE, members=[slack.bot_user_id, ALICE])
@@ -50,5 +51,16 @@ async def test_the_console_reads_and_acknowledges_at_each_width(
             )
             assert "You acknowledged at 03:00 CET" in await page.locator("main").inner_text()
             await checked(page, f"the console acknowledged at {width} px")
+            await warroom.run_jobs()
+            assert f"*Acknowledged* by <@{CAROL}>" in only_message(ops).text
+            async with page.expect_navigation():
+                await page.get_by_role("button", name="Resolve").click()
+            assert await page.get_by_role("status").inner_text() == (
+                "Resolved: nobody is paged for it any more."
+            )
+            said = await page.locator("main").inner_text()
+            assert "The alert resolved at 03:00 CET, by you." in said
+            assert await page.get_by_role("button", name="Resolve").count() == 0
+            await checked(page, f"the console resolved at {width} px")
         await warroom.run_jobs()
-        assert f"*Acknowledged* by <@{CAROL}>" in only_message(ops).text
+        assert f"*Resolved* by <@{CAROL}>" in only_message(ops).text

@@ -3,8 +3,9 @@
 - ``intake``: alerts into incidents: a webhook accepted fast, applied as a job.
 - ``own_alerts``: alerts of their own (a route with ``action: page``): paged without an
   incident, acknowledged and resolved from their one message.
-- ``alert_actions``: an alert snoozed (paged again when the snooze ends, if still firing) and
-  escalated by hand to its policy's next level.
+- ``alert_actions``: an alert snoozed (paged again when the snooze ends, if still firing),
+  escalated by hand to its policy's next level or to a person, and a page of it answered
+  from a phone (escalate, snooze for an hour, resolve).
 - ``declared``: an alert declared as an incident (its Declare incident button) or attached
   to one (``/incident alert attach``): its paging and history taken over.
 - ``heartbeats``: check-ins kept, and a missed one raised as an alert.

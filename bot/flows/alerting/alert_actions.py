@@ -1,4 +1,5 @@
-"""An alert's own message, snoozed and escalated by hand (issue 72, items 1 and 4).
+"""An alert's own message, snoozed and escalated by hand (issue 72, items 1 and 4), and an
+alert's page answered from a phone (escalate, snooze for an hour, resolve: ``answer_from_phone``).
 
 Snoozed: paging stops as acknowledging stops it (no next level, every page ended, their
 notifications still to come cancelled) and an ``alert_snooze_end`` job, written in the same
@@ -7,7 +8,9 @@ said it resolved; a resolve during the snooze resolves it), it is *triggered* ag
 from the policy's first level, in a new cycle of its episode (new pages, new jobs' keys).
 
 Escalated by hand: the policy's next level is paged now (its timer, if any, cancelled; the
-level after it timed from now), and the message says who escalated and when. Each change is
+level after it timed from now), or a person chosen is paged now by their own contact rules
+beside the policy (``escalate_alert_to``), and the message says who escalated, to whom and
+when. Each change is
 made under the group's row lock and checked against what the person saw, so two presses at
 once make one change and the other is told privately.
 """
@@ -16,9 +19,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlmodel import col, select
+
 from bot.basics.errors import BotError
 from bot.flows.alerting.own_alerts import (
     begin_paging,
+    cycle_of,
     escalate_in,
     lock_as_written,
     page_instead,
@@ -26,12 +32,15 @@ from bot.flows.alerting.own_alerts import (
 from bot.flows.escalation.answers import Answer, group_of, who_did
 from bot.flows.escalation.reach import reach_of
 from bot.flows.paging.alert_pages import (
+    PHONE_SNOOZE_MINUTES,
     SNOOZE_CHOICES,
     AlertUnchanged,
     cancel_levels,
+    resolve_alert,
     schedule_show,
     stop_paging,
 )
+from bot.flows.paging.pages import start_alert_pages
 from bot.flows.rights import require
 from bot.record.alerting import alerts
 from bot.record.rights import Act
@@ -47,6 +56,12 @@ class SnoozeTooLong(BotError):
     privately, nothing changed."""
 
     template = "messages/alert_snooze_refused.j2"
+
+
+class AlreadyPaged(BotError):
+    """Escalated to a person whom the alert pages already: said privately, nothing changed."""
+
+    template = "messages/alert_person_paged.j2"
 
 
 class NoNextLevel(BotError):
@@ -124,13 +139,7 @@ async def end_snooze(services: Services, job: Job) -> None:
 async def escalate_alert(services: Services, group_id: int, *, user: str) -> None:
     """Page the alert's policy's next level now. AlertUnchanged when it is not triggered
     (acknowledged, snoozed, resolved) or was escalated meanwhile; NoNextLevel on the last."""
-    await require(services, user, Act.ESCALATE)
-    async with session_scope(services.engine) as session:
-        seen = await session.get(AlertGroup, group_id)
-    if seen is None or seen.state is None:
-        raise LookupError(f"no alert {group_id}")
-    if seen.state != alerts.TRIGGERED:
-        raise _unchanged(services, seen)
+    seen = await escalatable(services, group_id, user=user)
     policy = services.settings.escalation.policies.get(seen.policy or "")
     if policy is None and seen.policy and seen.policy_gone is None:
         # Its policy is gone from the file: paged to its severity's instead, said on it.
@@ -152,10 +161,93 @@ async def escalate_alert(services: Services, group_id: int, *, user: str) -> Non
         # The level's timer (or its job due at once) would page it again: it is paged now.
         await cancel_levels(session, group.id, now)
         group.escalated_by, group.escalated_at, group.escalated_level = user, now, number
+        group.escalated_to = None
         await escalate_in(session, services, group, policy, group.level_round, number, reach, now)
         await schedule_show(session, group, now, also=f"escalated:{group.level_round}:{number}")
         await session.commit()
     services.wake_jobs()
+
+
+async def escalatable(services: Services, group_id: int, *, user: str) -> AlertGroup:
+    """The alert an escalation would escalate, as it is before the change (and before
+    Escalate's "A person…" form opens): refused (privately) for a guest, or an alert no longer
+    triggered."""
+    await require(services, user, Act.ESCALATE)
+    async with session_scope(services.engine) as session:
+        group = await session.get(AlertGroup, group_id)
+    if group is None or group.state is None:
+        raise LookupError(f"no alert {group_id}")
+    if group.state != alerts.TRIGGERED:
+        raise _unchanged(services, group)
+    return group
+
+
+async def escalate_alert_to(services: Services, group_id: int, *, user: str, person: str) -> None:
+    """Page ``person`` for the alert now, by their own contact rules (for its urgency), as
+    escalated by hand by ``user``; its policy goes on as it was (the person is paged beside
+    its levels). AlertUnchanged when it is not triggered; AlreadyPaged when a page of the
+    person's for it is open."""
+    await require(services, user, Act.ESCALATE)
+    now = services.clock()
+    async with session_scope(services.engine) as session:
+        group = await alerts.lock_alert(session, group_id)
+        if group is None or group.state is None or group.id is None:
+            raise LookupError(f"no alert {group_id}")
+        if group.state != alerts.TRIGGERED:
+            raise _unchanged(services, group)
+        statement = select(PersonPage.id).where(
+            col(PersonPage.alert_group_id) == group.id,
+            col(PersonPage.user_id) == person,
+            col(PersonPage.state) == "open",
+        )
+        if (await session.exec(statement)).first() is not None:
+            raise AlreadyPaged(alert=group, person=person)
+        group.escalated_by, group.escalated_at, group.escalated_to = user, now, person
+        group.escalated_level = None
+        session.add(group)
+        # Its own step (``…:to<seconds>``), apart from the policy's levels: never a level's.
+        step = f"{cycle_of(group)}to{int(now.timestamp())}"
+        await start_alert_pages(
+            session,
+            services,
+            group_id=group.id,
+            step=step,
+            users=[person],
+            now=now,
+            urgency=group.urgency,
+        )
+        await schedule_show(session, group, now, also=f"escalated-to:{person}:{step}")
+        await session.commit()
+    services.wake_jobs()
+
+
+async def answer_from_phone(services: Services, page: PersonPage, act: str) -> Answer:
+    """An alert's page answered from its person's phone or link (``act``: escalate, snooze
+    for an hour, resolve), through the message's flow of that name, as the person paged: what
+    it did (``already`` when acknowledged, snoozed, resolved or escalated meanwhile)."""
+    if act == "escalate":
+        return await escalate_from_phone(services, page)
+    assert page.alert_group_id is not None
+    group_id = page.alert_group_id
+    try:
+        if act == "snooze":
+            minutes = PHONE_SNOOZE_MINUTES
+            await snooze_alert(services, group_id, user=page.user_id, minutes=minutes)
+        elif act == "resolve":
+            await resolve_alert(services, group_id, user=page.user_id)
+        else:
+            raise LookupError(f"no act {act!r} on an alert from a phone")
+    except AlertUnchanged as unchanged:
+        group = unchanged.context["alert"]
+        return Answer("already", by=who_did(group), alert=group)
+    except SnoozeTooLong as refused:
+        longest = int(refused.context["longest"])
+        return Answer("too_long", alert=refused.context["alert"], longest=longest)
+    except BotError:
+        group = await group_of(services, group_id)
+        return Answer("cannot", reason=f"you may not {act} it", alert=group)
+    done = "snoozed" if act == "snooze" else "resolved"
+    return Answer(done, by=page.user_id, alert=await group_of(services, group_id))
 
 
 async def escalate_from_phone(services: Services, page: PersonPage) -> Answer:

@@ -1,8 +1,10 @@
 """Answers that come from a phone rather than Slack: a push notification's button, an email's
-link, an SMS reply, a keypress in a call. 1 (or ``ack``) acknowledges the escalation that
-paged the person, as the Slack button would, and says how; 2 (or ``esc``) moves its policy to
-the next level now and ends this person's page (an alert's: as its message's Escalate). Each
-is answered in words saying which incident (or alert) it acted on."""
+link, an SMS reply, a keypress in a call. 1 (or ``ack``, or PagerDuty's 4) acknowledges the
+escalation that paged the person, as the Slack button would, and says how; 2 (or ``esc``)
+moves its policy to the next level now and ends this person's page (an alert's: as its
+message's Escalate). An alert's page also takes 3 (or ``snooze``: one hour, as the message's
+Snooze) and 6 (or ``resolve``, PagerDuty's code), as its message's buttons. Each is answered
+in words saying which incident (or alert) it acted on."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from dataclasses import dataclass
 
 from bot.basics.errors import AlreadyResolved, BotError
 from bot.flows.escalation.escalate import EscalationTarget, acknowledge, escalate
-from bot.flows.paging.alert_pages import AlertUnchanged, acknowledge_alert
+from bot.flows.paging.alert_pages import PHONE_SNOOZE_MINUTES, AlertUnchanged, acknowledge_alert
 from bot.flows.paging.alert_pages import call_words as alert_call_words
 from bot.flows.paging.pages import end_page, words_of
 from bot.record.escalation.escalations import AlreadyAcknowledged, NothingToAcknowledge
@@ -24,15 +26,21 @@ from bot.store.models import AlertGroup, Escalation, Incident, PersonPage
 from bot.store.processed_events import claim_event
 
 log = logging.getLogger(__name__)
-ACKNOWLEDGE_WORDS = frozenset({"1", "ack", "acknowledge", "yes"})
+# PagerDuty's SMS and call take 4 to acknowledge and 6 to resolve ("SMS Notifications",
+# https://support.pagerduty.com/docs/sms-notifications; "Notification Content and Behavior"):
+# warroom's 1 and 2 came first, PagerDuty's 4 and 6 are taken too, and 3 snoozes an alert.
+ACKNOWLEDGE_WORDS = frozenset({"1", "4", "ack", "acknowledge", "yes"})
 ESCALATE_WORDS = frozenset({"2", "esc", "escalate"})
+SNOOZE_WORDS = frozenset({"3", "snooze"})
+RESOLVE_WORDS = frozenset({"6", "resolve"})
 
 
 @dataclass(frozen=True)
 class Answer:
     """What answering from a phone did (``outcome``: acknowledged, already, escalated,
-    cannot_escalate, no_page, unknown_number, help), for which incident and escalation; ``by``
-    who acknowledged, ``reason`` why it could not escalate."""
+    cannot_escalate, no_page, unknown_number, help; an alert's also snoozed, too_long,
+    resolved, cannot), for which incident and escalation; ``by`` who acknowledged, ``reason``
+    why it could not escalate (or act), ``longest`` a refused snooze's longest, in seconds."""
 
     outcome: str
     incident: Incident | None = None
@@ -41,11 +49,13 @@ class Answer:
     reason: str = ""
     # The alert it acted on, when the page was an alert's (no incident).
     alert: AlertGroup | None = None
+    longest: int = 0
 
 
-# How an alert's page is escalated (bot/flows/alerting/alert_answers.py, a later domain's):
-# handed in by the web layer that hears the phone.
-AlertEscalator = Callable[[Services, PersonPage], Awaitable[Answer]]
+# How an alert's page is escalated, snoozed or resolved (``act``: escalate, snooze, resolve;
+# bot/flows/alerting/alert_actions.py, a later domain's): handed in by the web layer that
+# hears the phone.
+AlertActs = Callable[[Services, PersonPage, str], Awaitable[Answer]]
 
 
 async def _acknowledge_alert(page: PersonPage, *, services: Services, via: str) -> Answer:
@@ -97,7 +107,7 @@ async def acknowledge_page(services: Services, page_id: int, *, via: str) -> Ans
 
 
 async def escalate_page(
-    services: Services, page_id: int, *, via: str, escalate_alert: AlertEscalator
+    services: Services, page_id: int, *, via: str, alert_acts: AlertActs
 ) -> Answer:
     """Move the page's policy to its next level now, as the paged person asked ``via`` their
     phone (sms, voice, ntfy, a link): the escalation says who, and from where; this person's
@@ -105,7 +115,7 @@ async def escalate_page(
     async with session_scope(services.engine) as session:
         alert_page = await session.get(PersonPage, page_id)
     if alert_page is not None and alert_page.alert_group_id is not None:
-        answer = await escalate_alert(services, alert_page)
+        answer = await alert_acts(services, alert_page, "escalate")
         if answer.outcome == "escalated":
             await end_page(services, page_id, state="escalated")
         return answer
@@ -150,7 +160,7 @@ async def answer_sms(
     sender: str,
     body: str,
     message_sid: str,
-    escalate_alert: AlertEscalator,
+    alert_acts: AlertActs,
     source: str = "twilio",
 ) -> str | None:
     """An SMS reply from ``sender``: act on their most recent open page; the SMS answering
@@ -172,7 +182,7 @@ async def answer_sms(
     if page is None:
         return await _said(services, Answer("no_page"))
     word = body.strip().lower()
-    answer = await _act(services, page.id or 0, word, via="sms", escalate_alert=escalate_alert)
+    answer = await _act(services, page.id or 0, word, via="sms", alert_acts=alert_acts)
     return await _said(services, answer)
 
 
@@ -181,7 +191,7 @@ async def answer_keypress(
     *,
     call_sid: str,
     digits: str,
-    escalate_alert: AlertEscalator,
+    alert_acts: AlertActs,
     source: str = "twilio",
 ) -> str:
     """A key pressed during a page's call: what the call says back. It acts once per call
@@ -199,7 +209,7 @@ async def answer_keypress(
         await session.commit()
     if page is None or not first:
         return await _said(services, Answer("no_page"))
-    answer = await _act(services, page.id or 0, digits, via="voice", escalate_alert=escalate_alert)
+    answer = await _act(services, page.id or 0, digits, via="voice", alert_acts=alert_acts)
     return await _said(services, answer)
 
 
@@ -223,16 +233,20 @@ async def call_words(services: Services, *, call_id: str, part: str) -> str:
 
 
 async def _act(
-    services: Services, page_id: int, word: str, *, via: str, escalate_alert: AlertEscalator
+    services: Services, page_id: int, word: str, *, via: str, alert_acts: AlertActs
 ) -> Answer:
     if word in ACKNOWLEDGE_WORDS:
         return await acknowledge_page(services, page_id, via=via)
     if word in ESCALATE_WORDS:
-        return await escalate_page(services, page_id, via=via, escalate_alert=escalate_alert)
+        return await escalate_page(services, page_id, via=via, alert_acts=alert_acts)
     async with session_scope(services.engine) as session:
         alert_page = await session.get(PersonPage, page_id)
     if alert_page is not None and alert_page.alert_group_id is not None:
-        return Answer("help")
+        if word in SNOOZE_WORDS:
+            return await alert_acts(services, alert_page, "snooze")
+        if word in RESOLVE_WORDS:
+            return await alert_acts(services, alert_page, "resolve")
+        return Answer("help", alert=await group_of(services, alert_page.alert_group_id))
     _, incident, escalation = await _page(services, page_id)
     return Answer("help", incident, escalation)
 
@@ -266,4 +280,6 @@ async def _said(services: Services, answer: Answer) -> str:
         outcome=answer.outcome,
         by=by,
         reason=answer.reason,
+        longest=answer.longest,
+        snooze=PHONE_SNOOZE_MINUTES * 60,
     )

@@ -2,15 +2,17 @@
 
 A page belongs to an alert group instead of an incident; its notifications are taken and
 settled as an incident's are (bot/flows/paging/pages.py), and sent here in the alert's
-words: a Slack DM, a push with its Acknowledge and Escalate buttons (tapped, it opens the
-alert's phone console: bot/web/paging/alert_console.py), an e-mail with that link, an SMS
-ending "Reply 1 to acknowledge, 2 to escalate" and a call that says the alert and waits for
-a key. SMS and calls go through the incident pages' providers (bot/flows/paging/phones.py:
-the registry's, the contact's fallback at once), their reports kept as an incident's
-(``pages.record_status``): a failed, busy or unanswered one, or one not reported in time,
-fires the person's next rule at once. A reply or a key 1 acknowledges the alert, 2
-escalates it (bot/flows/escalation/answers.py). A webhook or Teams
-contact is not sent for an alert yet (given up, said in the log): as for any notification
+words: a Slack DM, a push with its Acknowledge and Escalate buttons and a third, "Snooze or
+resolve", opening the alert's phone console (as tapping it does:
+bot/web/paging/alert_console.py), an e-mail with that link, an SMS ending "Reply 1 to
+acknowledge, 2 to escalate, 3 to snooze 1h, 6 to resolve" and a call that says the alert and
+waits for a key. SMS and calls go through the incident pages' providers
+(bot/flows/paging/phones.py: the registry's, the contact's fallback at once), their
+reports kept as an incident's (``pages.record_status``): a failed, busy or unanswered one,
+or one not reported in time, fires the person's next rule at once. A reply or a key 1
+acknowledges the alert, 2 escalates it, 3 snoozes it for an hour, 6 resolves it
+(bot/flows/escalation/answers.py). A webhook or Teams contact is not sent for an alert yet
+(given up, said in the log): as for any notification
 given up, the person's next rule fires at once.
 """
 
@@ -53,6 +55,9 @@ ESCALATE_SUFFIX = "/escalate"
 # The snoozes an alert's message offers, in minutes: 30 min to 24 h (a route's
 # ``max_snooze`` may allow less: a longer one chosen is refused in words).
 SNOOZE_CHOICES = (30, 60, 120, 240, 480, 1440)
+# How long an SMS reply or a key 3 snoozes an alert: one of the message's lengths, fixed
+# (a reply carries no length; the console and the message choose one).
+PHONE_SNOOZE_MINUTES = 60
 
 
 async def send(
@@ -137,7 +142,7 @@ async def mark(
 
 
 def _words(group: AlertGroup) -> dict[str, Any]:
-    return {"alert": group, "title": group.title}
+    return {"alert": group, "title": group.title, "snooze": PHONE_SNOOZE_MINUTES * 60}
 
 
 async def _send_slack(
@@ -161,9 +166,10 @@ async def _send_slack(
 async def _send_ntfy(
     services: Services, group: AlertGroup, notification: Notification, method: Method
 ) -> str | None:
-    """A push with Acknowledge and Escalate buttons, opening the alert's phone console when
-    tapped: priority 5 for SEV1 and SEV2, 4 otherwise, 3 (no Do Not Disturb override, ntfy's
-    default) for a low-urgency alert."""
+    """A push with Acknowledge and Escalate buttons and a third, "Snooze or resolve", that
+    opens the alert's phone console (as tapping the push does): priority 5 for SEV1 and
+    SEV2, 4 otherwise, 3 (no Do Not Disturb override, ntfy's default) for a low-urgency
+    alert."""
     paging = services.settings.paging
     if not paging.ntfy_url:
         raise VendorFailure("WARROOM_NTFY_URL is not set", retryable=False)
@@ -178,6 +184,7 @@ async def _send_ntfy(
         click=console,
         acknowledge_url=console,
         escalate_url=f"{console}{ESCALATE_SUFFIX}" if console else None,
+        console_url=console,
     )
     assert services.http is not None, "paging needs the application's HTTP session"
     return await publish(services.http, paging.ntfy_url, paging.ntfy_token, push)

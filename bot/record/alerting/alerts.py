@@ -249,6 +249,7 @@ async def _follow_own_alert(
         group.snoozed_until = group.snoozed_by = group.snoozed_at = None
         group.cycle, group.level_round, group.level = 0, 1, 0
         group.escalated_by = group.escalated_at = group.escalated_level = None
+        group.escalated_to = None
         group.urgency, group.waits_until = route.urgency, None
         group.joined_to = group.joined_episode = group.policy_gone = None
         group.flapping_since, group.last_fired_at = now if flapping else None, now

@@ -189,7 +189,8 @@ def _acts_entries(session: AsyncSession, group: AlertGroup, incident: Incident) 
             TimelineKind.ESCALATION,
             group.escalated_at,
             group.escalated_by,
-            {"level": group.escalated_level, "policy": group.policy},
+            # To a level of its policy, or to a person chosen (``to``: the level then None).
+            {"level": group.escalated_level, "policy": group.policy, "to": group.escalated_to},
         ),
     ]
     names = {TimelineKind.ACKNOWLEDGED: "acknowledged", TimelineKind.KEY_EVENT: "snoozed"}

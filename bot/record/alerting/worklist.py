@@ -173,6 +173,7 @@ class AlertRecord:
             group.acknowledged_by,
             group.snoozed_by,
             group.escalated_by,
+            group.escalated_to,
             group.attached_by,
             group.resolved_by,
         )

@@ -83,12 +83,14 @@ class AlertGroup(SQLModel, table=True):
     snoozed_by: str | None = None
     cycle: int = Field(default=0, sa_column=Column(Integer, nullable=False, default=0))
     # The policy's round and level reached last in this cycle (0: none paged yet), and the
-    # last escalation by hand: who, when, to which level.
+    # last escalation by hand: who, when, to which level (or to which person: ``escalated_to``,
+    # the level then None).
     level_round: int = Field(default=1, sa_column=Column(Integer, nullable=False, default=1))
     level: int = Field(default=0, sa_column=Column(Integer, nullable=False, default=0))
     escalated_by: str | None = None
     escalated_at: datetime | None = Field(default=None, sa_column=utc_column())
     escalated_level: int | None = None
+    escalated_to: str | None = None
     # Its route's urgency when it fired (high, or low: the people's low-urgency rules), and
     # until when a low-urgency one waits for its route's support hours before paging.
     urgency: str = Field(default="high", sa_column=Column(Text, nullable=False, default="high"))

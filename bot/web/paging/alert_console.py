@@ -4,10 +4,11 @@ The link a push, a push's tap or an e-mail carries opens a small page for the al
 paged its person: the alert's header (title, severity, state now), its latest state (who
 acknowledged, snoozed or escalated it and when, in the person's zone: "You acknowledged at
 03:12" on a second visit), who else is paged and how, *Open in Slack* (the alert's
-message), and *Acknowledge*, *Escalate* and *Snooze* (the message's lengths, refused past
-the route's ``max_snooze`` in words), each through the same flow as the message's button,
-as the link's person. The link is never spent: it acts until the alert resolves, then says
-when and by whom (a later firing is a new alert, paged with new links).
+message), and *Acknowledge*, *Escalate*, *Snooze* (the message's lengths, refused past
+the route's ``max_snooze`` in words) and *Resolve*, each through the same flow as the
+message's button, as the link's person. The link is never spent: it acts until the alert
+resolves, then says when and by whom, in the person's zone (a later firing is a new alert,
+paged with new links).
 
 The token in the path is the authority (it names one page of one alert, as for an
 incident's link). The push's own buttons POST with no cookie (``/ack/<token>`` acknowledges,
@@ -25,7 +26,7 @@ from bot.basics.errors import BotError
 from bot.basics.numbers import parse_bounded_int
 from bot.basics.slack_links import channel_link, message_link
 from bot.clients.slack.errors import SlackFailure
-from bot.flows.alerting.alert_actions import SnoozeTooLong, escalate_from_phone, snooze_alert
+from bot.flows.alerting.alert_actions import SnoozeTooLong, answer_from_phone, snooze_alert
 from bot.flows.escalation.answers import Answer, acknowledge_page, escalate_page, who_did
 from bot.flows.paging.alert_pages import SNOOZE_CHOICES, AlertUnchanged, paged_how
 from bot.flows.people import zone_of
@@ -43,13 +44,13 @@ from bot.web.visibility import Viewer
 TEMPLATE = "web/alert_console.html.j2"
 HEADERS = {"Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer"}
 # What the console's forms ask (``do``), each the message's button of that name.
-ACTS = ("acknowledge", "escalate", "snooze")
+ACTS = ("acknowledge", "escalate", "snooze", "resolve")
 
 
 @dataclass(frozen=True)
 class Said:
     """What a press on the console did: ``outcome`` (acknowledged, escalated, snoozed,
-    already, last_level, too_long, refused) and what the words need."""
+    resolved, already, last_level, too_long, refused) and what the words need."""
 
     outcome: str
     alert: AlertGroup
@@ -141,8 +142,8 @@ async def _slack_link(request: web.Request, group: AlertGroup, bases: dict[str, 
 async def act(
     request: web.Request, held: Held, do: str, minutes: int | None = None
 ) -> web.Response:
-    """A press from the phone (``do``: acknowledge, escalate, or snooze for ``minutes``), as
-    the link's person; the console then says what it did."""
+    """A press from the phone (``do``: acknowledge, escalate, resolve, or snooze for
+    ``minutes``), as the link's person; the console then says what it did."""
     assert held.alert is not None
     if held.alert.state == alerts.RESOLVED or not current(held):
         return await show(request, held)
@@ -152,9 +153,11 @@ async def act(
         said = _said(await acknowledge_page(services, page_id, via=held.method))
     elif do == "escalate":
         answer = await escalate_page(
-            services, page_id, via=held.method, escalate_alert=escalate_from_phone
+            services, page_id, via=held.method, alert_acts=answer_from_phone
         )
         said = _said(answer)
+    elif do == "resolve":
+        said = _said(await answer_from_phone(services, held.page, "resolve"))
     else:
         said = await _snooze(request, held, minutes)
     return await show(request, held, said)
@@ -173,7 +176,9 @@ async def act_on_form(request: web.Request, held: Held) -> web.Response:
     do = str(form.get("do"))
     minutes = parse_bounded_int(str(form.get("minutes", "")), 1, max(SNOOZE_CHOICES))
     if do not in ACTS or (do == "snooze" and minutes not in SNOOZE_CHOICES):
-        raise web.HTTPBadRequest(text="Choose Acknowledge, Escalate or a Snooze length offered.")
+        raise web.HTTPBadRequest(
+            text="Choose Acknowledge, Escalate, Resolve or a Snooze length offered."
+        )
     return await act(request, held, do, minutes)
 
 
@@ -195,5 +200,5 @@ async def _snooze(request: web.Request, held: Held, minutes: int | None) -> Said
 
 def _said(answer: Answer) -> Said:
     assert answer.alert is not None
-    return Said(answer.outcome if answer.outcome != "cannot_escalate" else "refused",
-                answer.alert, answer.by)  # fmt: skip
+    refused = answer.outcome in ("cannot_escalate", "cannot")
+    return Said("refused" if refused else answer.outcome, answer.alert, answer.by)

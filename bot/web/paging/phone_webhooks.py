@@ -25,7 +25,7 @@ from bot.clients.phone.provider import (
     Reported,
     SmsReply,
 )
-from bot.flows.alerting.alert_actions import escalate_from_phone
+from bot.flows.alerting.alert_actions import answer_from_phone
 from bot.flows.alerting.drills import record_drill_status
 from bot.flows.escalation.answers import answer_keypress, answer_sms, call_words
 from bot.flows.paging.pages import record_status
@@ -81,7 +81,7 @@ async def _receive(provider: PhoneProvider, request: web.Request) -> HttpAnswer:
                 sender=incoming.sender,
                 body=incoming.body,
                 message_sid=incoming.message_id,
-                escalate_alert=escalate_from_phone,
+                alert_acts=answer_from_phone,
                 source=provider.name,
             )
             return await provider.answer_sms(http_of(services), settings, incoming, said)
@@ -98,7 +98,7 @@ async def _keypress(services: Services, provider: PhoneProvider, key: Keypress) 
             services,
             call_sid=key.call_id,
             digits=key.digits,
-            escalate_alert=escalate_from_phone,
+            alert_acts=answer_from_phone,
             source=provider.name,
         )
         return provider.answer_call(settings, said, listen=False)
