@@ -17,6 +17,7 @@ from bot.admin.importing import add_import_parser, run_import
 from bot.admin.maintenance import add_maintenance_parser
 from bot.admin.oncall import add_oncall_parser, run_oncall
 from bot.admin.paging import add_paging_parser, run_paging
+from bot.admin.services import add_services_parser, run_services
 from bot.admin.workflows import add_workflows_parser, run_workflows
 from bot.basics.logs import LOG_FORMATS, configure_logging
 from bot.config import ConfigError, LogSettings, Settings
@@ -120,6 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_oncall_parser(sub)
     add_maintenance_parser(sub)
+    add_services_parser(sub)
     add_paging_parser(sub)
     add_workflows_parser(sub)
     add_import_parser(sub)
@@ -174,6 +176,8 @@ def _run(args: argparse.Namespace) -> int:
         return run_import(args, os.environ)
     if args.command == "ai":  # reads only the model it is pointed at
         return run_ai(args)
+    if args.command == "services":  # the files only: no Slack, no database
+        return run_services(args, os.environ)
     settings = Settings.from_env(os.environ)
     if args.command == "manifest":
         return _manifest(args, settings)

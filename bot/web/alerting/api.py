@@ -89,9 +89,13 @@ async def alert_list(
             names = await known_names(session, listed.people)
     return AlertGroupListPublic(
         at=web_.services.clock(),
-        open=[_summary(group, names, listed.incidents.get(group.id or 0)) for group in listed.open],
+        open=[
+            alert_summary(group, names, listed.incidents.get(group.id or 0))
+            for group in listed.open
+        ],
         resolved=[
-            _summary(group, names, listed.incidents.get(group.id or 0)) for group in listed.resolved
+            alert_summary(group, names, listed.incidents.get(group.id or 0))
+            for group in listed.resolved
         ],
     )
 
@@ -109,7 +113,7 @@ async def alert_detail(web_: WebContext, viewer: Viewer, asked: str) -> AlertGro
         names = await known_names(session, record.people)
     group = record.group
     return AlertGroupDetailPublic(
-        **_summary(group, names, record.incident).model_dump(),
+        **alert_summary(group, names, record.incident).model_dump(),
         runbook=details.runbook,
         labels=details.labels,
         escalated_at=group.escalated_at,
@@ -119,7 +123,7 @@ async def alert_detail(web_: WebContext, viewer: Viewer, asked: str) -> AlertGro
     )
 
 
-def _summary(
+def alert_summary(
     group: AlertGroup, names: dict[str, str], incident: IncidentOf | None
 ) -> AlertGroupPublic:
     assert group.id is not None and group.state is not None
@@ -127,6 +131,7 @@ def _summary(
         id=group.id,
         title=group.title,
         route=group.route,
+        service=group.service,
         severity=group.severity,
         urgency=group.urgency,
         state=group.state,
@@ -224,4 +229,11 @@ ALERT_OPERATIONS = (
     ),
 )
 
-__all__ = ["ALERT_OPERATIONS", "AlertAsked", "alert_detail", "alert_filters", "alert_list"]
+__all__ = [
+    "ALERT_OPERATIONS",
+    "AlertAsked",
+    "alert_detail",
+    "alert_filters",
+    "alert_list",
+    "alert_summary",
+]
