@@ -241,7 +241,9 @@ def _from_service(route: Route, catalog: ServiceCatalog) -> Route:
     if route.action == "page" and "urgency" not in given:
         taken["urgency"] = service.urgency
     if route.action == "page" and "support_hours" not in given:
-        taken["support_hours"] = service.support_hours if service.urgency == "low" else None
+        # Support hours delay only low-urgency alerts: none for a route that says high.
+        low = taken.get("urgency", route.urgency) == "low"
+        taken["support_hours"] = service.support_hours if low else None
     return replace(route, **taken)
 
 
