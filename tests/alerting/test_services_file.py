@@ -153,7 +153,11 @@ def test_a_route_naming_an_unknown_service_is_refused_at_start_up(
         ]
     }
     files(
-        tmp_path, monkeypatch, services={"services": [PAYMENTS_API]}, routes=routes, policies=POLICIES
+        tmp_path,
+        monkeypatch,
+        services={"services": [PAYMENTS_API]},
+        routes=routes,
+        policies=POLICIES,
     )
     assert main(["services", "list"]) == 2
     said = capsys.readouterr().err
