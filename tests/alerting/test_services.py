@@ -165,6 +165,12 @@ async def test_a_services_alerts_page_its_policy_and_its_pages_show_them(
         assert "Depended on by checkout" in text and "INC-1" in text
         status, text = await page(bob, f"{running.url}/services/search")
         assert status == 404 and "No such service" in text
+        # Insights count the on-call load by service too (up to now, a minute on).
+        await running.advance(minutes=1)
+        status, text = await page(bob, f"{running.url}/insights?period=30")
+        per_service = text.split("Alerts per service, per week", 1)[1]
+        assert per_service.startswith(" Week of checkout Mon 2 Feb 2026 0 ")
+        assert "Mon 23 Feb 2026 0 Mon 2 Mar 2026 1 Pages after hours" in per_service
     async with browser() as alice:  # she declared INC-3: she sees it
         await sign_in(alice, running, ALICE)
         status, text = await page(alice, f"{running.url}/services/checkout")
