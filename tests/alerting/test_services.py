@@ -16,33 +16,25 @@ import aiohttp
 import pytest
 from sqlmodel import select
 
-from bot.config import Secret
 from bot.record.alerting.services import parse_services
 from bot.store.db import session_scope
 from bot.store.models import AlertGroup, Incident
 from emulator import FakeNtfy, SlackEmulator
 from tests.agents.test_mcp_http import agent, call, warroom_token
-from tests.alerting.test_alert_worklist import CONTACTS, NOW, STARTED, TOPIC
+from tests.alerting.test_alert_worklist import STARTED, TOPIC, paging_warroom
+from tests.alerting.test_own_alerts import POLICIES as QUEUES
 from tests.alerting.test_own_alerts import only_message
-from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, running_warroom
-from tests.helpers.alerts import alert, alertmanager, post_alert, routes
+from tests.conftest import ALICE, BOB, CAROL, Warroom
+from tests.helpers.alerts import alert, alertmanager, post_alert
 from tests.helpers.incidents import open_incident, settle
-from tests.helpers.web_view import API_TOKEN, browser, sign_in, visible_text, web_settings
-from tests.paging.scenario import SCHEDULES, paging_settings
+from tests.helpers.web_view import API_TOKEN, browser, sign_in, visible_text
 
 BEARER = {"Authorization": f"Bearer {API_TOKEN}"}
 RUNBOOK = "https://wiki.example.com/runbooks/checkout"
-# Carol's night schedule first, Bob after 5 minutes; "web" is the policy for SEV3.
+# test_own_alerts' queues (Carol's night schedule first, Bob after 5 minutes), and "web",
+# the policy for SEV3.
 POLICIES = {
-    "policies": {
-        "queues": {
-            "levels": [
-                {"timeout": "5m", "targets": [{"schedule": "night"}]},
-                {"targets": [{"user": BOB}]},
-            ]
-        },
-        "web": {"levels": [{"targets": [{"user": BOB}]}]},
-    },
+    "policies": {**QUEUES["policies"], "web": {"levels": [{"targets": [{"user": BOB}]}]}},
     "severities": {"SEV3": "web"},
 }
 
@@ -74,28 +66,20 @@ ROUTES = {
 async def services_warroom(
     slack: SlackEmulator, database_url: str, tmp_path: Path, policy: str = "queues"
 ) -> AsyncIterator[tuple[Warroom, FakeNtfy]]:
-    ops = slack.create_channel("ops-alerts", creator=ALICE, members=[slack.bot_user_id, ALICE])
-    async with FakeNtfy() as ntfy:
-        paging = paging_settings(
-            tmp_path,
-            CONTACTS,
-            POLICIES,
-            SCHEDULES,
-            WARROOM_NTFY_URL=ntfy.root,
-            WARROOM_PUBLIC_URL="https://warroom.example.com",
-        )
-        paging["web__public_url"] = ""
-        async with running_warroom(
+    """The worklist's warroom with the services file and the routes above."""
+    async with (
+        FakeNtfy() as ntfy,
+        paging_warroom(
             slack,
             database_url,
-            Clock(NOW),
-            alerting__token=Secret("test-alert-token-0123456789"),
-            alerting__catalog=parse_services(services(ops.id, policy)),
-            alerting__routes=routes(ROUTES),
-            **paging,
-            **web_settings(slack),
-        ) as running:
-            yield running, ntfy
+            tmp_path,
+            ntfy,
+            lambda _: ROUTES,
+            POLICIES,
+            lambda ops: {"alerting__catalog": parse_services(services(ops, policy))},
+        ) as running,
+    ):
+        yield running, ntfy
 
 
 @pytest.fixture

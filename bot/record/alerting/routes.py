@@ -63,7 +63,7 @@ from bot.basics.trackers import TrackerSpecError, TrackerTarget, parse_target
 from bot.basics.yaml_files import read_yaml, unknown_keys
 from bot.record.alerting.services import LABEL as SERVICE_LABEL
 from bot.record.alerting.services import NAME as SERVICE_NAME
-from bot.record.alerting.services import ServiceCatalog
+from bot.record.alerting.services import ServiceCatalog, runbook_address
 from bot.record.alerting.support_hours import SupportHours, SupportHoursError, parse_support_hours
 from bot.store.models import SEVERITIES
 
@@ -391,11 +391,10 @@ def _flapping(raw: object, where: str) -> Flapping | None:
 
 
 def _runbook(raw: object, where: str) -> str | None:
-    if raw is None:
-        return None
-    if not isinstance(raw, str) or not raw.startswith(("https://", "http://")):
-        raise RouteError(f"{where}: runbook must be an http(s) address")
-    return raw
+    try:
+        return runbook_address(raw)
+    except ValueError as error:
+        raise RouteError(f"{where}: {error}") from None
 
 
 def _tracker(raw: object, where: str) -> TrackerTarget | None:

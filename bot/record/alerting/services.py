@@ -247,9 +247,17 @@ def _hours(raw: object, urgency: str, where: str) -> SupportHours | None:
         raise ServiceError(f"{where}: {error}") from None
 
 
-def _runbook(raw: object, where: str) -> str | None:
+def runbook_address(raw: object) -> str | None:
+    """A runbook's address (a service's or a route's); ValueError when it is not http(s)."""
     if raw is None:
         return None
     if not isinstance(raw, str) or not raw.startswith(("https://", "http://")):
-        raise ServiceError(f"{where}: runbook must be an http(s) address")
+        raise ValueError("runbook must be an http(s) address")
     return raw
+
+
+def _runbook(raw: object, where: str) -> str | None:
+    try:
+        return runbook_address(raw)
+    except ValueError as error:
+        raise ServiceError(f"{where}: {error}") from None

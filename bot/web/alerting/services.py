@@ -42,23 +42,12 @@ from bot.web.context import WebContext, web_context
 from bot.web.oncall.reading import now_on_call, schedule_for
 from bot.web.openapi import Answer, Operation, path_parameter
 from bot.web.pages_common import guests_refused, render_page
-from bot.web.reading import MAX_LOOK_UPS, team_of
+from bot.web.reading import seen_of, team_of
 from bot.web.visibility import Viewer
 
 
 class NoService(LookupError):
     """No service of that name (or a guest asking): the message names it."""
-
-
-async def _seen(web_: WebContext, viewer: Viewer, incidents: Sequence[Incident]) -> list[Incident]:
-    """The incidents the viewer may see, in their order (private ones only to their
-    channel's members)."""
-    if viewer.sees_everything:
-        return list(incidents)
-    candidates = [i for i in incidents if i.is_private or viewer.guest]
-    ask_for = {i.id for i in candidates[:MAX_LOOK_UPS] if i.id is not None}
-    visible = await web_.visibility.visible(viewer, candidates, ask_for=ask_for)
-    return [i for i in incidents if i.id in visible or not (i.is_private or viewer.guest)]
 
 
 def _public(
@@ -100,7 +89,7 @@ async def service_list(web_: WebContext, viewer: Viewer, team_id: str) -> Servic
         alerts = await open_alert_counts(session)
         incidents = await open_incidents(session, team_id=team_id)
         names = await known_names(session, _owners(catalog))
-    counted = Counter(i.service for i in await _seen(web_, viewer, incidents))
+    counted = Counter(i.service for i in await seen_of(web_, viewer, incidents))
     return ServiceListPublic(
         at=web_.services.clock(),
         services=[
@@ -126,8 +115,8 @@ async def service_detail(
         people |= {g.resolved_by for g in record.open_alerts if g.resolved_by}
         names = await known_names(session, people)
     open_, recent = (
-        await _seen(web_, viewer, record.open_incidents),
-        await _seen(web_, viewer, record.recent_incidents),
+        await seen_of(web_, viewer, record.open_incidents),
+        await seen_of(web_, viewer, record.recent_incidents),
     )
     summary = _public(web_, service, names, len(record.open_alerts), len(open_))
     return ServiceDetailPublic(
