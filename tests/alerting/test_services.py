@@ -21,6 +21,7 @@ from bot.store.db import session_scope
 from bot.store.models import AlertGroup, Incident
 from emulator import FakeNtfy, SlackEmulator
 from tests.agents.test_mcp_http import agent, call, warroom_token
+from tests.alerting.test_alert_declare import declare_form, press_declare, submit
 from tests.alerting.test_alert_worklist import STARTED, TOPIC, paging_warroom
 from tests.alerting.test_own_alerts import POLICIES as QUEUES
 from tests.alerting.test_own_alerts import only_message
@@ -217,3 +218,19 @@ async def test_a_service_whose_policy_is_gone_pages_the_default_policy_and_says_
         async with session_scope(running.engine) as session:
             (group,) = (await session.exec(select(AlertGroup))).all()
         assert (group.service, group.policy, group.policy_gone) == ("checkout", "web", "retired")
+
+
+async def test_an_incident_declared_from_a_services_alert_takes_its_service(
+    warroom: tuple[Warroom, FakeNtfy],
+) -> None:
+    running, _ = warroom
+    ops = running.slack.channel_by_name("ops-alerts")
+    assert ops is not None
+    await deliver(running, "CheckoutErrors", "checkout")
+    await press_declare(running, ops, ALICE)
+    view_id, view = declare_form(running.slack, ALICE)
+    await submit(running.slack, view_id, view, ALICE)
+    await settle(running)
+    async with session_scope(running.engine) as session:
+        (incident,) = (await session.exec(select(Incident))).all()
+    assert (incident.reference, incident.service) == ("INC-1", "checkout")
