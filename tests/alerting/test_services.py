@@ -146,6 +146,11 @@ async def test_a_services_alerts_page_its_policy_and_its_pages_show_them(
         assert "CheckoutErrors" in text and "INC-2 Checkout is slow" in text
         assert "INC-3" not in text and "Card numbers" not in text  # private: Bob is not in it
         assert "Depends on payments-api" in text and f"Runbook {RUNBOOK}" in text
+        # An alert's page and an incident's say their service, linked.
+        status, text = await page(bob, f"{running.url}/alerts/{groups[0].id}")
+        assert "Route checkout Service checkout" in text
+        status, text = await page(bob, f"{running.url}/incidents/INC-1")
+        assert "Service payments-api" in text
         status, text = await page(bob, f"{running.url}/services/payments-api")
         assert "Depended on by checkout" in text and "INC-1" in text
         status, text = await page(bob, f"{running.url}/services/search")
