@@ -119,6 +119,7 @@ async def test_a_services_alerts_page_its_policy_and_its_pages_show_them(
     assert len(ntfy.phone(TOPIC)) == 1  # Carol, on call for level 1 of queues
     message = only_message(ops)
     assert "CheckoutErrors" in message.text and RUNBOOK in str(message.blocks)
+    assert "route *checkout* (alertmanager) · service *checkout* · high urgency" in message.text
     # Payments' alert takes the default route: it opens an incident that carries its service.
     await deliver(running, "PaymentsDown", "payments-api")
     # A person declares one for checkout, and a private one Bob is not in (SEV4: no policy
