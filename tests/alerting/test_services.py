@@ -240,3 +240,24 @@ async def test_an_incident_declared_from_a_services_alert_takes_its_service(
     async with session_scope(running.engine) as session:
         (incident,) = (await session.exec(select(Incident))).all()
     assert (incident.reference, incident.service) == ("INC-1", "checkout")
+
+
+async def test_a_guest_of_the_workspace_sees_no_service(
+    warroom: tuple[Warroom, FakeNtfy],
+) -> None:
+    running, _ = warroom
+    await deliver(running, "CheckoutErrors", "checkout")
+    running.slack.add_user("U0GUEST", "gus")
+    running.slack.users["U0GUEST"].is_restricted = True
+    async with browser() as guest:
+        await sign_in(guest, running, "U0GUEST")
+        for path in ("/services", "/services/checkout"):
+            status, text = await page(guest, f"{running.url}{path}")
+            assert status == 403 and "Services are for the workspace's members" in text, path
+            assert "CheckoutErrors" not in text
+        async with guest.get(f"{running.url}/api/services") as answer:
+            assert answer.status == 200 and (await answer.json())["services"] == []
+        async with guest.get(f"{running.url}/api/services/checkout") as answer:
+            assert answer.status == 404
+        status, text = await page(guest, f"{running.url}/")
+        assert "Services" not in text.split("Skip to the content", 1)[1][:200]
