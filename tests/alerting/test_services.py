@@ -147,6 +147,11 @@ async def test_a_services_alerts_page_its_policy_and_its_pages_show_them(
         assert "CheckoutErrors" in text and "INC-2 Checkout is slow" in text
         assert "INC-3" not in text and "Card numbers" not in text  # private: Bob is not in it
         assert "Depends on payments-api" in text and f"Runbook {RUNBOOK}" in text
+        # The worklist keeps one service's alerts when asked.
+        status, text = await page(bob, f"{running.url}/alerts?service=checkout")
+        assert status == 200 and "CheckoutErrors" in text
+        status, text = await page(bob, f"{running.url}/alerts?service=payments-api")
+        assert "CheckoutErrors" not in text
         # An alert's page and an incident's say their service, linked.
         status, text = await page(bob, f"{running.url}/alerts/{groups[0].id}")
         assert "Route checkout Service checkout" in text
@@ -185,8 +190,13 @@ async def test_a_services_alerts_page_its_policy_and_its_pages_show_them(
         async with api.get(f"{running.url}/api/incidents/INC-2") as answer:
             assert (await answer.json())["service"] == "checkout"
 
+        async with api.get(f"{running.url}/api/alerts?service=payments-api") as answer:
+            assert (await answer.json())["open"] == []
+
     token = await warroom_token(running, "triage-bot", "read")
     async with agent(running.url, token) as session:
+        alerts = await call(session, "list_alerts", service="checkout")
+        assert [a["service"] for a in alerts["open"]] == ["checkout"]
         answer = await call(session, "list_services")
     counted = {s["name"]: (s["open_alerts"], s["open_incidents"]) for s in answer["services"]}
     # The token may not see private incidents: INC-3 is not counted.

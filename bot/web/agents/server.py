@@ -289,6 +289,7 @@ def build_server(
     async def list_alerts(
         ctx: Context,
         route: Annotated[Word | None, Field(description="Only this route's alerts.")] = None,
+        service: Annotated[Word | None, Field(description="Only this service's alerts.")] = None,
         state: Annotated[
             AlertStateName | None, Field(description="Only alerts in this state.")
         ] = None,
@@ -306,7 +307,9 @@ def build_server(
             ctx,
             "list_alerts",
             AlertListAnswer,
-            lambda c: tools.list_alerts(c, route=route, state=state, urgency=urgency, paged=paged),
+            lambda c: tools.list_alerts(
+                c, route=route, service=service, state=state, urgency=urgency, paged=paged
+            ),
         )
 
     @server.tool(annotations=_READS)

@@ -261,10 +261,12 @@ class Tools:
         state: str | None,
         paged: str | None,
         urgency: str | None = None,
+        service: str | None = None,
     ) -> dict[str, Any]:
         """The alerts of page routes: the open ones, then the latest resolved."""
         asked = {
             "route": route or "",
+            "service": service or "",
             "state": state or "",
             "urgency": urgency or "",
             "paged": paged or "",

@@ -52,6 +52,9 @@ class AlertListParameters(BaseModel):
     """The query parameters of ``/api/alerts``, as the OpenAPI document shows them."""
 
     route: str | None = Field(default=None, description="Only this route's alerts.")
+    service: str | None = Field(
+        default=None, description="Only the alerts of this service (WARROOM_SERVICES)."
+    )
     state: AlertStateName | None = Field(default=None, description="Only alerts in this state.")
     urgency: UrgencyName | None = Field(default=None, description="Only alerts of this urgency.")
     paged: str | None = Field(
@@ -66,8 +69,8 @@ class AlertAsked(ValueError):
 
 
 def alert_filters(asked: Mapping[str, str]) -> AlertFilters:
-    """The list's filters (``route``, ``state``, ``urgency``, ``paged``); AlertAsked names
-    what is wrong."""
+    """The list's filters (``route``, ``service``, ``state``, ``urgency``, ``paged``);
+    AlertAsked names what is wrong."""
     paged = (asked.get("paged") or "").strip().upper()
     if paged and not USER_ID.match(paged):
         raise AlertAsked(f"paged: {paged[:40]!r} is not a Slack user id, like U024BE7LH")
