@@ -19,7 +19,7 @@ from sqlmodel import select
 from bot.record.alerting.services import parse_services
 from bot.store.db import session_scope
 from bot.store.models import AlertGroup, Incident
-from emulator import FakeNtfy, SlackEmulator
+from emulator import Channel, FakeNtfy, SlackEmulator
 from tests.agents.test_mcp_http import agent, call, warroom_token
 from tests.alerting.test_alert_declare import declare_form, press_declare, submit
 from tests.alerting.test_alert_worklist import STARTED, TOPIC, paging_warroom
@@ -102,6 +102,14 @@ async def deliver(warroom: Warroom, name: str, service: str) -> None:
     await warroom.run_jobs()
 
 
+async def checkout_fires(warroom: Warroom) -> Channel:
+    """Checkout's alert arrives; #ops-alerts, its service's channel."""
+    ops = warroom.slack.channel_by_name("ops-alerts")
+    assert ops is not None
+    await deliver(warroom, "CheckoutErrors", "checkout")
+    return ops
+
+
 async def page(client: aiohttp.ClientSession, url: str) -> tuple[int, str]:
     async with client.get(url) as answer:
         html = (await answer.text()).replace("<", " <")
@@ -112,10 +120,8 @@ async def test_a_services_alerts_page_its_policy_and_its_pages_show_them(
     warroom: tuple[Warroom, FakeNtfy],
 ) -> None:
     running, ntfy = warroom
-    ops = running.slack.channel_by_name("ops-alerts")
-    assert ops is not None
     # Checkout's alert: its route takes the service's policy, channel and runbook.
-    await deliver(running, "CheckoutErrors", "checkout")
+    ops = await checkout_fires(running)
     assert len(ntfy.phone(TOPIC)) == 1  # Carol, on call for level 1 of queues
     message = only_message(ops)
     assert "CheckoutErrors" in message.text and RUNBOOK in str(message.blocks)
@@ -225,9 +231,7 @@ async def test_a_service_whose_policy_is_gone_pages_the_default_policy_and_says_
     slack: SlackEmulator, database_url: str, tmp_path: Path
 ) -> None:
     async with services_warroom(slack, database_url, tmp_path, policy="retired") as (running, _):
-        await deliver(running, "CheckoutErrors", "checkout")
-        ops = running.slack.channel_by_name("ops-alerts")
-        assert ops is not None
+        ops = await checkout_fires(running)
         text = only_message(ops).text
         assert ":warning: Escalation policy *retired* is not configured any more: " in text
         assert "paged to *web* instead" in text
@@ -240,9 +244,7 @@ async def test_an_incident_declared_from_a_services_alert_takes_its_service(
     warroom: tuple[Warroom, FakeNtfy],
 ) -> None:
     running, _ = warroom
-    ops = running.slack.channel_by_name("ops-alerts")
-    assert ops is not None
-    await deliver(running, "CheckoutErrors", "checkout")
+    ops = await checkout_fires(running)
     await press_declare(running, ops, ALICE)
     view_id, view = declare_form(running.slack, ALICE)
     await submit(running.slack, view_id, view, ALICE)
@@ -256,7 +258,7 @@ async def test_a_guest_of_the_workspace_sees_no_service(
     warroom: tuple[Warroom, FakeNtfy],
 ) -> None:
     running, _ = warroom
-    await deliver(running, "CheckoutErrors", "checkout")
+    await checkout_fires(running)
     running.slack.add_user("U0GUEST", "gus")
     running.slack.users["U0GUEST"].is_restricted = True
     async with browser() as guest:
