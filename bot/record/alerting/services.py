@@ -40,7 +40,6 @@ from bot.record.alerting.support_hours import SupportHours, SupportHoursError, p
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,79}$")
 OwnerKind = Literal["user", "usergroup", "schedule"]
-OWNER_KINDS: tuple[OwnerKind, ...] = ("user", "usergroup", "schedule")
 KEYS = (
     "name",
     "description",
