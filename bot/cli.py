@@ -52,6 +52,11 @@ FEATURES: dict[str, Feature] = {
         "add_maintenance_arguments",
         "maintenance windows: alerts that match open no incident meanwhile",
     ),
+    "services": Feature(
+        "bot.admin.services",
+        "add_services_arguments",
+        "the services file: list it, import from Backstage",
+    ),
     "paging": Feature(
         "bot.admin.paging", "add_paging_arguments", "paging people: check a contacts file"
     ),
@@ -281,6 +286,10 @@ def _run(args: argparse.Namespace) -> int:
         from bot.admin.ai_eval import run_ai
 
         return run_ai(args)
+    if args.command == "services":  # the files only: no Slack, no database
+        from bot.admin.services import run_services
+
+        return run_services(args, os.environ)
     settings = Settings.from_env(os.environ)
     if args.command == "manifest":
         return _manifest(args, settings)

@@ -1,11 +1,21 @@
-"""Alert intake: the webhooks' bearer token, the routes file, and how large a body may be."""
+"""Alert intake: the webhooks' bearer token, the routes and services files, and how large a
+body may be."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.config.reading import NO_SECRET, Feature, Secret, integer, one_problem_file, setting
+from bot.config.reading import (
+    NO_SECRET,
+    Feature,
+    Secret,
+    integer,
+    one_problem_file,
+    problems_file,
+    setting,
+)
 from bot.record.alerting.routes import NO_ROUTES, RouteError, Routes, load_routes
+from bot.record.alerting.services import NO_SERVICES, ServiceCatalog, ServiceError, load_services
 
 
 @dataclass(frozen=True)
@@ -26,6 +36,14 @@ class AlertSettings(Feature):
         doc="path of the alert routes file (above)",
         shown="every alert opens a SEV3 incident",
     )
+    # The services; the routes naming one take what it gives (resolved in __post_init__).
+    catalog: ServiceCatalog = setting(
+        env="WARROOM_SERVICES",
+        default=NO_SERVICES,
+        parse=problems_file(load_services, ServiceError),
+        doc="path of the services file (see Services in the manual)",
+        shown="none (no services)",
+    )
     # Alertmanager sends every alert of a group in one body: allow more than for Slack.
     max_body_bytes: int = setting(
         env="WARROOM_ALERT_MAX_BODY_BYTES",
@@ -34,9 +52,14 @@ class AlertSettings(Feature):
         doc="largest alert webhook body accepted (413 beyond)",
     )
 
+    def __post_init__(self) -> None:
+        # However these settings are made (read, or replaced in a test), a route naming a
+        # service takes from it what the route leaves unset.
+        object.__setattr__(self, "routes", self.routes.with_services(self.catalog))
+
     def problems(self) -> list[str]:
         problems = []
-        if self.routes is not NO_ROUTES and not self.token:
+        if not self.routes.empty and not self.token:
             problems.append(
                 "WARROOM_ALERT_ROUTES is set but WARROOM_ALERT_TOKEN is not: alert webhooks "
                 "would accept anyone; set a token (e.g. `openssl rand -hex 32`)"

@@ -142,6 +142,7 @@ class Settings:
         problems.extend(self.runtime.problems())
         problems.extend(self.slack.problems())
         problems.extend(self._route_problems())
+        problems.extend(self._service_problems())
         problems.extend(self.alerting.problems())
         problems.extend(self._heartbeat_problems())
         problems.extend(self._type_problems())
@@ -200,13 +201,49 @@ class Settings:
     def _route_problems(self) -> list[str]:
         """Policies the alert routes name that the policies file lacks."""
         unknown = sorted(
-            name
-            for name in self.alerting.routes.policy_names()
-            if self.escalation.policies.get(name) is None
+            {
+                route.policy
+                for route in self._routes()
+                if route.policy and ("policy" in route.given or route.service is None)
+                if self.escalation.policies.get(route.policy) is None
+            }
         )
         if unknown:
             return ["WARROOM_ALERT_ROUTES: no escalation policy named " + ", ".join(unknown)]
         return []
+
+    def _service_problems(self) -> list[str]:
+        """What the services name that the policies and schedules lack, and routes naming a
+        service the services file lacks (or a ``page`` route its service leaves without a
+        policy or channel)."""
+        catalog = self.alerting.catalog
+        schedules = self.oncall.schedules.by_name
+        problems = [
+            f"WARROOM_SERVICES: service {service.name!r}: no escalation policy named "
+            f"{service.policy!r}"
+            for service in catalog.by_name.values()
+            if service.policy and self.escalation.policies.get(service.policy) is None
+        ]
+        problems.extend(
+            f"WARROOM_SERVICES: service {service!r}: owner schedule: no on-call schedule named "
+            f"{schedule!r}"
+            for service, schedule in catalog.schedule_owners()
+            if schedule not in schedules
+        )
+        for route in self._routes():
+            if route.service and catalog.get(route.service) is None:
+                problems.append(
+                    f"WARROOM_ALERT_ROUTES: route {route.name!r}: no service named "
+                    f"{route.service!r} in WARROOM_SERVICES"
+                )
+            elif route.service and route.action == "page":
+                problems.extend(
+                    f"WARROOM_ALERT_ROUTES: route {route.name!r}: a 'page' route needs "
+                    f"{key!r}, and service {route.service!r} names none"
+                    for key in ("policy", "channel")
+                    if getattr(route, key) is None
+                )
+        return problems
 
     def _heartbeat_problems(self) -> list[str]:
         """Heartbeats need the alert token (their check-ins carry it) and name policies the

@@ -61,6 +61,7 @@ async def open_incident(
     previous_incident_id: int | None = None,
     is_private: bool = False,
     incident_type: str | None = None,
+    service: str | None = None,
 ) -> Incident:
     """Create the incident with the next ``INC-<n>`` of its workspace and record its declaration
     (the caller commits).
@@ -88,6 +89,7 @@ async def open_incident(
             previous_incident_id=previous_incident_id,
             is_private=is_private,
             incident_type=incident_type,
+            service=service,
         )
         # Losing the race (the number taken meanwhile) must not undo the caller's other work.
         if not await insert_kept(session, incident):

@@ -1,7 +1,8 @@
-"""Earlier incidents related to one, found the same way every time and said why: those that
-share its service or components (the custom fields of those names), its alerts' names, or its
-alerts' labels that name what is affected (``RELATED_LABELS``). An incident sharing more is
-listed first, then the most recent; each comes with its root cause as the record says it (the
+"""Earlier incidents related to one, found the same way every time and said why: those of its
+service (``Incident.service``, WARROOM_SERVICES), those that share its service or components
+(the custom fields of those names), its alerts' names, or its alerts' labels that name what
+is affected (``RELATED_LABELS``). An incident of the same service is listed first, then one
+sharing more, then the most recent; each comes with its root cause as the record says it (the
 latest message marked root cause) and its follow-ups not done yet (neither marked done, closed
 in their tracker, nor merged into another).
 
@@ -55,10 +56,12 @@ class Traits:
     fields: frozenset[tuple[str, str]] = frozenset()
     alert_names: frozenset[str] = frozenset()
     labels: frozenset[tuple[str, str]] = frozenset()
+    # The service it is about (``Incident.service``), if it names one.
+    service: str | None = None
 
     @property
     def empty(self) -> bool:
-        return not (self.fields or self.alert_names or self.labels)
+        return not (self.fields or self.alert_names or self.labels or self.service)
 
 
 @dataclass
@@ -95,7 +98,8 @@ async def traits_of(session: AsyncSession, incident_id: int) -> Traits:
     for name, raw in alerts.all():
         names.add(name)
         labels |= label_pairs(json.loads(raw or "{}"))
-    return Traits(frozenset(values.all()), frozenset(names), frozenset(labels))
+    service = await session.scalar(select(Incident.service).where(Incident.id == incident_id))
+    return Traits(frozenset(values.all()), frozenset(names), frozenset(labels), service)
 
 
 async def related_to(
@@ -113,6 +117,19 @@ async def related_to(
         return []
     traits = _both_ways(traits)
     found: dict[int, list[dict[str, str]]] = defaultdict(list)
+    same_service: set[int] = set()
+    if traits.service:
+        of_service = await session.exec(
+            select(Incident.id).where(
+                Incident.service == traits.service, Incident.team_id == team_id
+            )
+        )
+        for incident_id in of_service.all():
+            same_service.add(incident_id or 0)
+            _add(
+                found[incident_id or 0],
+                {"by": "service", "name": "service", "value": traits.service},
+            )
     if traits.fields:
         rows = await session.exec(
             select(
@@ -154,7 +171,12 @@ async def related_to(
         ranked = ranked.where(col(Incident.is_private).is_(False))
     order = sorted(
         (await session.exec(ranked)).all(),
-        key=lambda row: (-len(found[row[0] or 0]), -row[1].timestamp(), -(row[0] or 0)),
+        key=lambda row: (
+            row[0] not in same_service,
+            -len(found[row[0] or 0]),
+            -row[1].timestamp(),
+            -(row[0] or 0),
+        ),
     )
     top = [row[0] or 0 for row in order[:most]]
     read = await session.exec(select(Incident).where(col(Incident.id).in_(top)))
@@ -168,7 +190,9 @@ def _both_ways(traits: Traits) -> Traits:
     """The traits with each service or component as a field and as a label."""
     fields = {(f, v) for label, v in traits.labels for f in FIELDS_OF_LABEL.get(label, ())}
     labels = {(label, v) for f, v in traits.fields for label in LABELS_OF_FIELD.get(f, ())}
-    return Traits(traits.fields | fields, traits.alert_names, traits.labels | labels)
+    return Traits(
+        traits.fields | fields, traits.alert_names, traits.labels | labels, traits.service
+    )
 
 
 def _add(reasons: list[dict[str, str]], reason: dict[str, str]) -> None:

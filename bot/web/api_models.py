@@ -90,6 +90,7 @@ class IncidentSummaryPublic(PublicModel):
         description="How long the incident was open: declared_at to resolved_at, or to now."
     )
     postmortem_review: ReviewPublic
+    service: str | None = Field(description="The service it is about (WARROOM_SERVICES).")
     url: str
 
 
@@ -302,6 +303,7 @@ class AlertGroupPublic(PublicModel):
     id: int
     title: str
     route: str
+    service: str | None = Field(description="The service it carries (WARROOM_SERVICES).")
     severity: str | None
     urgency: UrgencyName = Field(
         description="Its route's urgency when it fired: low follows the people's low-urgency rules."
@@ -379,3 +381,64 @@ class AlertGroupDetailPublic(AlertGroupPublic):
     escalated_by: PersonPublic | None
     escalated_level: int | None
     pages: list[AlertPagePublic]
+
+
+class ServiceOwnerPublic(PublicModel):
+    """Who owns a service: a person, a user group (its handle), or an on-call schedule."""
+
+    kind: Literal["user", "usergroup", "schedule"]
+    ref: str = Field(description="A Slack user id, a user group's handle, a schedule's name.")
+    name: str = Field(description="The person's name as the record keeps it, else ``ref``.")
+
+
+class ServiceIncidentPublic(PublicModel):
+    """An incident of a service, as its page lists it (private ones the caller may not see are
+    left out)."""
+
+    reference: str = Field(pattern=r"^INC-[0-9]+$")
+    title: str
+    severity: SeverityName
+    status: StatusName
+    declared_at: datetime
+    resolved_at: datetime | None
+    url: str
+
+
+class ServicePublic(PublicModel):
+    """A service of the services file (WARROOM_SERVICES), with what is open on it now."""
+
+    name: str
+    description: str
+    owners: list[ServiceOwnerPublic]
+    policy: str | None = Field(description="The escalation policy its alerts page.")
+    urgency: UrgencyName
+    runbook: str | None
+    channel: str | None = Field(description="The Slack channel its alerts go to.")
+    depends_on: list[str]
+    depended_on_by: list[str]
+    system: str | None
+    pagerduty_service_id: str | None
+    opsgenie_component_selector: str | None
+    open_alerts: Count
+    open_incidents: Count = Field(description="Its open incidents the caller may see.")
+    url: str
+
+
+class ServiceListPublic(PublicModel):
+    """Every service of the file, in its order."""
+
+    at: datetime
+    services: list[ServicePublic]
+
+
+class ServiceDetailPublic(ServicePublic):
+    """A service with its open alerts, its incidents, and who is on call for it now."""
+
+    on_call: list[PersonPublic] = Field(
+        description="Who its policy's first level reaches now: its people and whoever its "
+        "schedules name (a user group's members are asked of Slack when it pages)."
+    )
+    alerts: list[AlertGroupPublic]
+    incidents: list[ServiceIncidentPublic] = Field(
+        description="Its open incidents, then its latest resolved (at most 10)."
+    )

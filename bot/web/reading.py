@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from typing import Any
+from collections.abc import Collection, Sequence
+from typing import Any, TypeVar
 
 from aiohttp import web
 from multidict import MultiDictProxy
@@ -15,6 +15,7 @@ from bot.record.incident_queries import (
     IncidentPage,
     IncidentQuery,
     IncidentSummary,
+    Summarised,
     find_incidents,
     incident_by_number,
     latest_team,
@@ -30,6 +31,8 @@ from bot.web.auth import check_csrf, page_viewer
 from bot.web.context import WebContext, web_context
 from bot.web.pages_common import read_form
 from bot.web.visibility import Viewer
+
+S = TypeVar("S", bound=Summarised)
 
 
 class NotVisible(LookupError):
@@ -98,6 +101,13 @@ async def all_incidents_for(
     ``MAX_LOOK_UPS`` unknown ones at most; the rest unknown stay out, as on the list."""
     async with session_scope(web_.services.engine) as session:
         ordered = await matches(session, query, private_only=False)
+    return await seen_of(web_, viewer, ordered)
+
+
+async def seen_of(web_: WebContext, viewer: Viewer, ordered: Sequence[S]) -> list[S]:
+    """The incidents of ``ordered`` the viewer may see, in their order: private ones (every
+    one for a guest) only to their channel's people. Slack is asked about the first
+    ``MAX_LOOK_UPS`` unknown ones at most; the rest unknown stay out, as on the list."""
     if viewer.sees_everything:
         return list(ordered)
     candidates = [i for i in ordered if i.is_private or viewer.guest]

@@ -56,3 +56,28 @@ async def test_private_ones_are_left_out_when_asked_and_nothing_shared_is_nothin
         assert await related_to(session, Traits(), team_id=TEAM) == []
     assert any(r.incident.is_private for r in everyone)
     assert not any(r.incident.is_private for r in public)
+
+
+async def test_incidents_of_the_same_service_come_first_whatever_else_they_share(
+    engine: AsyncEngine,
+) -> None:
+    """Issue 73: an incident that names a service (WARROOM_SERVICES) has its service's earlier
+    incidents first, newest first, even those sharing nothing else with it."""
+    await seed(engine, 400)
+    newest = 360
+    async with session_scope(engine) as session:
+        for number in (newest, 7, 301):
+            incident = await session.get(Incident, number)
+            assert incident is not None
+            incident.service = "checkout"
+            session.add(incident)
+        await session.commit()
+        incident = await session.get(Incident, newest)
+        assert incident is not None
+        traits = await traits_of(session, newest)
+        assert traits.service == "checkout"
+        found = await related_to(session, traits, team_id=TEAM, before=incident)
+    assert [r.incident.number for r in found[:2]] == [301, 7]
+    assert {"by": "service", "name": "service", "value": "checkout"} in found[1].why
+    # Then, as before, those sharing the most.
+    assert found[2].incident.number == newest - SERVICES * ALERT_NAMES // 20

@@ -11,7 +11,7 @@ phone's address) is never shown."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -85,28 +85,45 @@ async def alerts_warroom(
 ) -> AsyncIterator[Warroom]:
     """warroom with the two page routes posting to #ops-alerts, Carol's push through the
     fake ntfy, the web view and its API token."""
+    async with FakeNtfy() as ntfy, paging_warroom(slack, database_url, tmp_path, ntfy) as running:
+        yield running
+
+
+@asynccontextmanager
+async def paging_warroom(
+    slack: SlackEmulator,
+    database_url: str,
+    tmp_path: Path,
+    ntfy: FakeNtfy,
+    document: Callable[[str], dict[str, Any]] = page_routes,
+    policies: dict[str, Any] = POLICIES,
+    more: Callable[[str], dict[str, Any]] = lambda _: {},
+) -> AsyncIterator[Warroom]:
+    """warroom with the routes ``document`` makes for #ops-alerts' id, the ``policies``,
+    Carol's push through ``ntfy``, the web view and its API token (and the settings ``more``
+    makes for #ops-alerts' id)."""
     ops = slack.create_channel("ops-alerts", creator=ALICE, members=[slack.bot_user_id, ALICE])
-    async with FakeNtfy() as ntfy:
-        paging = paging_settings(
-            tmp_path,
-            CONTACTS,
-            POLICIES,
-            SCHEDULES,
-            WARROOM_NTFY_URL=ntfy.root,
-            WARROOM_PUBLIC_URL="https://warroom.example.com",
-        )
-        # Signing in returns to the address the browser used (the test's), not a public one.
-        paging["web__public_url"] = ""
-        async with running_warroom(
-            slack,
-            database_url,
-            Clock(NOW),
-            alerting__token=Secret(TOKEN),
-            alerting__routes=routes(page_routes(ops.id)),
-            **paging,
-            **web_settings(slack),
-        ) as running:
-            yield running
+    paging = paging_settings(
+        tmp_path,
+        CONTACTS,
+        policies,
+        SCHEDULES,
+        WARROOM_NTFY_URL=ntfy.root,
+        WARROOM_PUBLIC_URL="https://warroom.example.com",
+    )
+    # Signing in returns to the address the browser used (the test's), not a public one.
+    paging["web__public_url"] = ""
+    async with running_warroom(
+        slack,
+        database_url,
+        Clock(NOW),
+        alerting__token=Secret(TOKEN),
+        alerting__routes=routes(document(ops.id)),
+        **paging,
+        **web_settings(slack),
+        **more(ops.id),
+    ) as running:
+        yield running
 
 
 @pytest.fixture

@@ -143,6 +143,12 @@ def warroom_variables(tmp_path: Path, port: int) -> dict[str, str]:
             {"heartbeats": [{"name": "nightly-export", "interval": "24h", "policy": "payments"}]}
         )
     )
+    services = tmp_path / "services.yaml"
+    services.write_text(
+        yaml.safe_dump(
+            {"services": [{"name": "checkout", "policy": "payments", "owners": [{"user": BOB}]}]}
+        )
+    )
     schedules = tmp_path / "schedules.yaml"
     weekly = {"name": "weekly", "start": "2026-03-02 09:00", "rotation": "weekly"}
     schedules.write_text(
@@ -233,6 +239,7 @@ def warroom_variables(tmp_path: Path, port: int) -> dict[str, str]:
         "WARROOM_ALERT_TOKEN": secrets.token_hex(16),
         "WARROOM_ALERT_ROUTES": str(routes),
         "WARROOM_HEARTBEATS": str(heartbeats),
+        "WARROOM_SERVICES": str(services),
         "WARROOM_ALERT_MAX_BODY_BYTES": "4194304",
         "WARROOM_POSTMORTEM_STYLE": "default",
         "WARROOM_LANGUAGE": "en",

@@ -29,3 +29,12 @@ def test_start_arguments(args: str, expected: tuple[str, str, bool]) -> None:
 def test_start_without_a_usable_title_is_a_usage_error(args: str) -> None:
     with pytest.raises(UsageError):
         parse_start(args, "SEV3")
+
+
+def test_start_may_name_a_service_among_its_options() -> None:
+    asked = parse_start("--service Checkout sev2 --private Checkout is slow", "SEV3")
+    assert (asked.service, asked.severity, asked.private) == ("checkout", "SEV2", True)
+    assert asked.title == "Checkout is slow"
+    assert parse_start("--service=search Search down", "SEV3").service == "search"
+    with pytest.raises(UsageError, match="Name the service after --service"):
+        parse_start("--service", "SEV3")

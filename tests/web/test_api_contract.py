@@ -33,12 +33,14 @@ REFERENCES = ("INC-1", "INC-2", "INC-3", "INC-4", "INC-99", "inc-1", "INC-0", "I
 SCHEDULES = ("payments", "PAYMENTS", "support", "nope", "payments.ics", "..%2f")
 OVERRIDES = ("1", "2", "999", "0", "x", "99999999999999999999", "..%2f")
 ALERTS = ("1", "2", "999", "0", "x", "99999999999999999999", "..%2f")
+SERVICES = ("checkout", "CHECKOUT", "nope", "..%2f", "x" * 300)
 # Hand-picked values of each path parameter, beside the generated ones.
 PATH_VALUES = {
     "reference": REFERENCES,
     "schedule": SCHEDULES,
     "override": OVERRIDES,
     "alert": ALERTS,
+    "name": SERVICES,
 }
 
 

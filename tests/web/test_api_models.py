@@ -119,7 +119,7 @@ def _incident() -> Incident:
 
 def test_a_summary_is_answered_as_before_times_in_utc_with_a_z() -> None:
     """As before, with the postmortem's review state (who moved it named as the commander
-    is) before the link."""
+    is) and its service (none here) before the link."""
     incident = _incident()
     incident.postmortem_review = "published"
     incident.postmortem_review_by = "U0ALICE"
@@ -141,7 +141,7 @@ def test_a_summary_is_answered_as_before_times_in_utc_with_a_z() -> None:
         ' "impact_lasted_seconds": null, "open_for_seconds": 1800,'
         ' "postmortem_review": {"state": "published",'
         ' "by": {"id": "U0ALICE", "name": "Alice Moreau"}, "at": "2026-03-15T08:00:00Z"},'
-        ' "url": "/incidents/INC-7"}'
+        ' "service": null, "url": "/incidents/INC-7"}'
     )
 
 

@@ -13,12 +13,13 @@ from typing import TYPE_CHECKING
 import pytest
 
 from bot.config import Secret
+from bot.record.alerting.services import parse_services
 from bot.store.db import session_scope
 from bot.store.models import StatusSubscription
 from bot.web import WEB_ROUTES
 from bot.web.routing import RouteKind
 from emulator import SlackEmulator
-from tests.conftest import ALICE, Clock, Warroom
+from tests.conftest import ALICE, BOB, Clock, Warroom
 from tests.flows.test_status_page import SMALLEST_TEXT_PX
 from tests.helpers.alerts import TOKEN, alert, alertmanager, post_alert, routes
 from tests.helpers.incidents import command, open_incident
@@ -55,6 +56,8 @@ ADDRESSES = {
     "/oncall/{schedule}": "/oncall/payments",
     "/alerts": "/alerts",
     "/alerts/{alert}": "/alerts/1",
+    "/services": "/services",
+    "/services/{service}": "/services/disks",
     "/maintenance": "/maintenance",
     "/maintenance/{window}": "/maintenance/1",
     "/api/docs": "/api/docs",
@@ -93,7 +96,7 @@ def test_every_get_route_is_a_page_checked_or_said_to_be_none() -> None:
 async def filled_warroom(slack: SlackEmulator, sqlite_url: str) -> AsyncIterator[Warroom]:
     """A public SEV1 with an update, a follow-up, a public maintenance window, two schedules and
     the payments policy, a subscriber (for the manage page), and an alert paged by that
-    policy without an incident (alert 1)."""
+    policy without an incident (alert 1), of the service disks."""
     ops = slack.create_channel("ops-alerts", creator=ALICE, members=[slack.bot_user_id, ALICE])
     page_route = {"name": "disks", "match": {"alertname": "DiskFull"}, "action": "page"}
     async with web_warroom(
@@ -105,8 +108,11 @@ async def filled_warroom(slack: SlackEmulator, sqlite_url: str) -> AsyncIterator
         maintenance__allowed=(ALICE,),
         runtime__scheduler_interval=3600.0,
         alerting__token=Secret(TOKEN),
+        alerting__catalog=parse_services(
+            {"services": [{"name": "disks", "policy": "payments", "owners": [{"user": BOB}]}]}
+        ),
         alerting__routes=routes(
-            {"routes": [{**page_route, "policy": "payments", "channel": ops.id}]}
+            {"routes": [{**page_route, "service": "disks", "channel": ops.id}]}
         ),
     ) as warroom:
         fired = alertmanager("DiskFull", [alert("DiskFull", "db-1", "2026-03-10T08:58:00Z")])

@@ -345,7 +345,7 @@ async def test_with_sign_in_off_every_route_is_answered_as_its_kind_says(
         "suggestion": "1",
         "token": "x" * 43,
     }
-    samples |= {"item": "1", "policy": "payments", "note": "1"}
+    samples |= {"item": "1", "policy": "payments", "note": "1", "service": "checkout"}
     public = {"Host": "warroom.example.com"}
     async with (
         running_warroom(slack, sqlite_url, web__auth="none", trackers=trackers) as warroom,

@@ -121,6 +121,7 @@ class AlertAttachment:
 
     async def attach(self, session: AsyncSession, incident: Incident) -> None:
         assert self._group is not None
+        incident.service = incident.service or self._group.service  # the alert's service
         await _take_over(session, self.services, self._group, incident, by=self.by, declared=True)
 
     async def tell(self, writes: Writes) -> None:

@@ -56,6 +56,9 @@ class Declaration:
     # values, checked by the caller (bot/record/incident_types.py).
     incident_type: str | None = None
     fields: Mapping[str, FieldValue] = field(default_factory=dict)
+    # The service it is about (WARROOM_SERVICES, checked by the caller); declared from an
+    # alert, the alert's when this names none.
+    service: str | None = None
     # When the command that declares it reached warroom (by ``Services.clock``): the pages
     # of the policy it starts count from it.
     arrived_at: datetime | None = None
@@ -126,6 +129,7 @@ async def declare_incident(
             detected_at=ts_to_datetime(declaration.origin.ts) if declaration.origin else detected,
             is_private=private,
             incident_type=kind.name if kind else None,
+            service=declaration.service,
         )
         apply_type_style(incident, kind)
         for name, value in declaration.fields.items():

@@ -5,6 +5,9 @@ arrive on are ``bot.web.alerting.webhooks``; ``warroom alerts`` is ``bot.admin.a
 - ``payloads``: the one shape every source's body is parsed into (a notification of alerts).
 - ``sources/``: the sources of alerts (Alertmanager, Grafana, the generic shape), a folder
   each, behind one registry (``sources.registry``).
+- ``services``: the services file (WARROOM_SERVICES): owners, policy, urgency, support
+  hours, runbook, channel, dependencies of each service.
+- ``backstage``: services from Backstage's ``catalog-info.yaml`` files (kind Component).
 - ``routes``: the routes file: which alerts open incidents, how they look, where the rest go.
 - ``support_hours``: a route's support hours (zone, days, times): when low urgency pages.
 - ``alerts``: raw payloads kept, notifications applied to alert groups and their incidents.
@@ -14,8 +17,9 @@ arrive on are ``bot.web.alerting.webhooks``; ``warroom alerts`` is ``bot.admin.a
 - ``maintenance``: maintenance windows, and which alerts they silenced.
 - ``worklist``: alerts as the web view, the API and the agents read them: the list (open
   first), one alert with its pages and their notifications.
-- ``load``: on-call load for Insights: alerts per route per week, after-hours pages per
-  person, time to acknowledge, noise.
+- ``load``: on-call load for Insights: alerts per route and per service per week,
+  after-hours pages per person, time to acknowledge, noise.
+- ``service_record``: a service's open alerts and its open and latest incidents.
 
 May import: ``bot.basics``, ``bot.store`` and the record's own modules (``bot/record/*.py``).
 No other domain of the record: this one is first in the order.

@@ -55,6 +55,8 @@ class Applied:
     route: Route
     incident: Incident | None = None
     opened: bool = False
+    # The service its alerts carry (the route's, or their ``service`` label's).
+    service: str | None = None
     new_alerts: list[Alert] = field(default_factory=list)
     resolved_alerts: list[Alert] = field(default_factory=list)
     # The incident the notification moved to monitoring (its last alert resolved), if any.
@@ -167,10 +169,12 @@ async def apply_notification(
 ) -> Applied:
     """Record the notification's alerts; open, update or leave the group's incident (the
     caller commits)."""
-    applied = Applied(route=routes.route_for(notification.route_labels))
+    route = routes.route_for(notification.route_labels)
+    applied = Applied(route=route, service=routes.service_for(route, notification.route_labels))
     if applied.route.action == "page" and applied.route.group_window:
         await take_turns(session, ROUTE_TURNS, applied.route.name)
     group = await _locked_group(session, notification, applied.route, now)
+    group.service = applied.service
     # The incident's lock before its alerts' rows: showing alert changes takes the incident's
     # lock and then the alerts', and the payload's incident_id checks the incident's row, so
     # taking them the other way round here deadlocks against it on PostgreSQL.
@@ -472,6 +476,7 @@ async def _open_for_alerts(
         previous_incident_id=previous.id if previous else None,
         is_private=bool(kind and kind.private),
         incident_type=kind.name if kind else None,
+        service=applied.service,
     )
     if kind is not None and kind.postmortem_style:
         incident.postmortem_style = kind.postmortem_style

@@ -90,7 +90,9 @@ class Heartbeats:
         """``routes`` with each heartbeat's own route first: its misses open what the
         heartbeat says, whatever the routes file matches."""
         own = tuple(spec.route(default_severity) for spec in self.by_name.values())
-        return Routes(routes=(*own, *routes.routes), default=routes.default)
+        return Routes(
+            routes=(*own, *routes.routes), default=routes.default, services=routes.services
+        )
 
 
 NO_HEARTBEATS = Heartbeats()

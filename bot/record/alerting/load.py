@@ -13,6 +13,8 @@ a period. One definition per figure:
   acknowledged; snoozed or resolved without one are not in it. The same median **by
   urgency**: over the high-urgency alerts, and over the low-urgency ones (an alert's urgency
   is its route's when it fired; an earlier episode's, its group's latest).
+- **Alerts per service**: the same alerts counted by the service they carry (WARROOM_SERVICES;
+  an alert with none under ``""``), per week.
 - **Noise**: of the period's alerts, the share acknowledged or resolved (by a person or its
   source) and attached to no incident.
 
@@ -49,6 +51,7 @@ class Episode:
     acknowledged_at: datetime | None
     quiet: bool  # acknowledged or resolved, attached to no incident
     urgency: str  # high or low
+    service: str  # the service it carries, "" for none
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,7 @@ class PersonLoad:
 class OncallLoad:
     weeks: list[date]  # the Mondays of the period's weeks, oldest first
     per_route: dict[str, list[int]]  # alerts per week, in ``weeks``' order, by route
+    per_service: dict[str, list[int]]  # the same by service ("": none), the named ones first
     people: list[PersonLoad]  # most after-hours pages first
     acknowledge: Median
     # The same median over each urgency's alerts, high then low.
@@ -109,13 +113,16 @@ async def oncall_load(
     last_day = (until - timedelta(microseconds=1)).astimezone(team_zone).date()
     weeks = _mondays(since.astimezone(team_zone).date(), last_day)
     per_route: dict[str, list[int]] = {}
+    per_service: dict[str, list[int]] = {}
     for episode in episodes:
         week = _monday(episode.triggered_at.astimezone(team_zone).date())
         if week in weeks:
             per_route.setdefault(episode.route, [0] * len(weeks))[weeks.index(week)] += 1
+            per_service.setdefault(episode.service, [0] * len(weeks))[weeks.index(week)] += 1
     return OncallLoad(
         weeks=weeks,
         per_route=dict(sorted(per_route.items())),
+        per_service=dict(sorted(per_service.items(), key=lambda item: (not item[0], item[0]))),
         people=await _people(session, pages, zone),
         acknowledge=_to_acknowledge(episodes),
         acknowledge_by_urgency={
@@ -154,6 +161,7 @@ def _episodes(groups: dict[int | None, AlertGroup], pages: Sequence[PersonPage])
                 group.acknowledged_at,
                 ended and group.incident_id is None,
                 group.urgency,
+                group.service or "",
             )
         )
     for (group_id, _), its_pages in earlier.items():
@@ -168,6 +176,7 @@ def _episodes(groups: dict[int | None, AlertGroup], pages: Sequence[PersonPage])
                 # An earlier episode resolved (a group fires again only once resolved).
                 group.incident_id is None,
                 group.urgency,
+                group.service or "",
             )
         )
     return found

@@ -16,6 +16,11 @@ Operators write them in YAML (``WARROOM_ALERT_ROUTES``); the first route that ma
         on_resolved: monitoring       # or "record" (the default): keep the status
         tracker: "jira:PAY"           # where its follow-ups are filed (WARROOM_TRACKER otherwise)
         type: customer-facing         # an incident type (WARROOM_INCIDENT_TYPES): its defaults
+      - name: checkout
+        service: checkout             # a service (WARROOM_SERVICES): its alerts carry it, and
+        action: page                  #   take its policy, channel, urgency, support hours and
+                                      #   runbook where the route sets none; without match
+                                      #   or match_re it matches alerts labelled service: checkout
       - name: disk-space
         match: {alertname: DiskSpaceLow}
         action: post                  # no incident: post the alert to a channel
@@ -36,14 +41,15 @@ Operators write them in YAML (``WARROOM_ALERT_ROUTES``); the first route that ma
       severity: SEV3
 
 Routes match on the labels every alert of the notification shares (Alertmanager's
-``commonLabels``; a generic alert's ``labels``, ``severity`` and ``source``).
+``commonLabels``; a generic alert's ``labels``, ``severity`` and ``source``); ``match:
+{service: checkout}`` matches an alert's ``service`` label like any other.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -55,6 +61,9 @@ from bot.basics.durations import parse_duration
 from bot.basics.slack_patterns import CHANNEL_ID
 from bot.basics.trackers import TrackerSpecError, TrackerTarget, parse_target
 from bot.basics.yaml_files import read_yaml, unknown_keys
+from bot.record.alerting.services import LABEL as SERVICE_LABEL
+from bot.record.alerting.services import NAME as SERVICE_NAME
+from bot.record.alerting.services import ServiceCatalog, runbook_address
 from bot.record.alerting.support_hours import SupportHours, SupportHoursError, parse_support_hours
 from bot.store.models import SEVERITIES
 
@@ -86,7 +95,10 @@ _ROUTE_KEYS = {
     "group_window",
     "flapping",
     "auto_resolve",
+    "service",
 }
+# What a route naming a service takes from it where the route sets none itself.
+FROM_SERVICE = ("policy", "channel", "urgency", "support_hours", "runbook")
 # How long a person may snooze a ``page`` route's alert, unless the route says otherwise.
 DEFAULT_MAX_SNOOZE = timedelta(hours=24)
 # A ``page`` route's grouping window, and when its alert is flapping: it fired again after
@@ -143,6 +155,10 @@ class Route:
     group_window: timedelta = DEFAULT_GROUP_WINDOW
     flapping: Flapping | None = field(default_factory=Flapping)
     auto_resolve: timedelta | None = None
+    # The service its alerts carry (WARROOM_SERVICES), and which of ``FROM_SERVICE`` the
+    # route set itself (the rest come from the service, ``Routes.with_services``).
+    service: str | None = None
+    given: frozenset[str] = frozenset(FROM_SERVICE)
 
     def matches(self, labels: Mapping[str, str]) -> bool:
         if any(labels.get(name) != value for name, value in self.match.items()):
@@ -168,6 +184,8 @@ DEFAULT_ROUTE = Route(name="default")
 class Routes:
     routes: tuple[Route, ...] = ()
     default: Route = DEFAULT_ROUTE
+    # The services file's names: an alert's ``service`` label naming one carries it.
+    services: frozenset[str] = frozenset()
 
     def route_for(self, labels: Mapping[str, str]) -> Route:
         """The first route whose matchers all hold, else the default route."""
@@ -177,11 +195,56 @@ class Routes:
         """The route called ``name``; the default one if the file no longer has it."""
         return next((route for route in self.routes if route.name == name), self.default)
 
+    @property
+    def empty(self) -> bool:
+        """No routes file, or one that routes nothing (every alert opens a SEV3 incident)."""
+        return not self.routes and self.default == DEFAULT_ROUTE
+
     def policy_names(self) -> set[str]:
         return {route.policy for route in (*self.routes, self.default) if route.policy}
 
+    def service_names(self) -> set[str]:
+        return {route.service for route in (*self.routes, self.default) if route.service}
+
+    def service_for(self, route: Route, labels: Mapping[str, str]) -> str | None:
+        """The service an alert of ``route`` carries: the route's, else its ``service`` label
+        when that names a service of the file."""
+        label = labels.get(SERVICE_LABEL)
+        return route.service or (label if label in self.services else None)
+
+    def with_services(self, catalog: ServiceCatalog) -> Routes:
+        """The routes with what each named service gives where the route sets nothing."""
+        if not catalog.by_name and not self.services:
+            return self
+        return Routes(
+            routes=tuple(_from_service(route, catalog) for route in self.routes),
+            default=_from_service(self.default, catalog),
+            services=frozenset(catalog.by_name),
+        )
+
 
 NO_ROUTES = Routes()
+
+
+def _from_service(route: Route, catalog: ServiceCatalog) -> Route:
+    service = catalog.get(route.service)
+    if service is None:
+        return route  # the settings refuse a route naming a service the file lacks
+    given = route.given
+    taken: dict[str, Any] = {}
+    if "policy" not in given:
+        taken["policy"] = service.policy
+    if "runbook" not in given:
+        taken["runbook"] = service.runbook
+    if route.action != "open" and "channel" not in given:
+        taken["channel"] = service.channel
+    if route.action == "page" and "urgency" not in given:
+        taken["urgency"] = service.urgency
+    if route.action == "page" and "support_hours" not in given:
+        # Support hours delay only low-urgency alerts: none for a route that says high.
+        low = taken.get("urgency", route.urgency) == "low"
+        taken["support_hours"] = service.support_hours if low else None
+    return replace(route, **taken)
 
 
 def load_routes(path: Path) -> Routes:
@@ -219,12 +282,18 @@ def _route(raw: object, where: str) -> Route:
     name = raw.get("name")
     if not isinstance(name, str) or not _NAME.match(name):
         raise RouteError(f"{where}: 'name' is required: lowercase letters, digits, - and _")
+    matches_all = where == "default"  # the default route takes no matchers
     where = f"route {name!r}"
     action = raw.get("action", "open")
     if action not in ("open", "post", "page"):
         raise RouteError(f"{where}: action must be 'open', 'post' or 'page'")
+    service = raw.get("service")
+    if service is not None and not (isinstance(service, str) and SERVICE_NAME.match(service)):
+        raise RouteError(f"{where}: service must be a service's name (WARROOM_SERVICES)")
     channel = raw.get("channel")
-    if action != "open" and not (isinstance(channel, str) and CHANNEL_ID.match(channel)):
+    channel_ok = isinstance(channel, str) and CHANNEL_ID.match(channel)
+    # A route naming a service may take the service's channel (checked with the settings).
+    if action != "open" and not channel_ok and (channel is not None or service is None):
         raise RouteError(f"{where}: a '{action}' route needs 'channel', a channel id (C...)")
     if action == "open" and channel is not None:
         raise RouteError(f"{where}: 'channel' is for 'post' routes; use 'channel_prefix'")
@@ -240,14 +309,17 @@ def _route(raw: object, where: str) -> Route:
     policy = raw.get("policy")
     if policy is not None and not isinstance(policy, str):
         raise RouteError(f"{where}: policy must be a policy's name")
-    if action == "page" and not policy:
+    if action == "page" and not policy and service is None:
         raise RouteError(f"{where}: a 'page' route needs 'policy', the escalation policy it pages")
     incident_type = raw.get("type")
     if incident_type is not None and not (isinstance(incident_type, str) and incident_type):
         raise RouteError(f"{where}: type must be an incident type's name")
+    match = _matchers(raw.get("match"), f"{where}: match")
+    if service is not None and not (match or matches_all or raw.get("match_re")):
+        match = {SERVICE_LABEL: service}
     return Route(
         name=name,
-        match=_matchers(raw.get("match"), f"{where}: match"),
+        match=match,
         match_re={
             label: _pattern(pattern, f"{where}: match_re.{label}")
             for label, pattern in _matchers(raw.get("match_re"), f"{where}: match_re").items()
@@ -268,6 +340,8 @@ def _route(raw: object, where: str) -> Route:
         else _duration(raw, "group_window", where, zero=True) or timedelta(0),
         flapping=_flapping(raw.get("flapping", {}), where),
         auto_resolve=_duration(raw, "auto_resolve", where),
+        service=service,
+        given=frozenset(key for key in FROM_SERVICE if key in raw),
         **_urgency(raw, action, where),
     )
 
@@ -317,11 +391,10 @@ def _flapping(raw: object, where: str) -> Flapping | None:
 
 
 def _runbook(raw: object, where: str) -> str | None:
-    if raw is None:
-        return None
-    if not isinstance(raw, str) or not raw.startswith(("https://", "http://")):
-        raise RouteError(f"{where}: runbook must be an http(s) address")
-    return raw
+    try:
+        return runbook_address(raw)
+    except ValueError as error:
+        raise RouteError(f"{where}: {error}") from None
 
 
 def _tracker(raw: object, where: str) -> TrackerTarget | None:

@@ -27,10 +27,11 @@ RESOLVED_MAX = 50
 
 @dataclass(frozen=True)
 class AlertFilters:
-    """What the worklist keeps: one route, one state, one urgency, the alerts paged to one
-    person."""
+    """What the worklist keeps: one route, one service, one state, one urgency, the alerts
+    paged to one person."""
 
     route: str | None = None
+    service: str | None = None
     state: str | None = None  # one of STATES
     urgency: str | None = None  # one of URGENCIES
     paged: str | None = None  # a Slack user id: alerts any of whose pages went to them
@@ -114,6 +115,8 @@ async def list_alerts(
     kept: list[ColumnElement[bool]] = []
     if filters.route is not None:
         kept.append(col(AlertGroup.route) == filters.route)
+    if filters.service is not None:
+        kept.append(col(AlertGroup.service) == filters.service)
     if filters.urgency is not None:
         kept.append(col(AlertGroup.urgency) == filters.urgency)
     if filters.paged is not None:

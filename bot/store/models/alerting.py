@@ -114,6 +114,9 @@ class AlertGroup(SQLModel, table=True):
     snoozed_at: datetime | None = Field(default=None, sa_column=utc_column())
     attached_at: datetime | None = Field(default=None, sa_column=utc_column())
     attached_by: str | None = None
+    # The service its alerts carry (WARROOM_SERVICES): its route's, else its ``service``
+    # label's when that names one (0074).
+    service: str | None = Field(default=None, index=True)
 
 
 class Alert(SQLModel, table=True):

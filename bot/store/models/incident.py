@@ -137,6 +137,9 @@ class Incident(KeepsSlackText, SQLModel, table=True):
     )
     postmortem_review_by: str | None = None
     postmortem_review_at: datetime | None = Field(default=None, sa_column=utc_column())
+    # The service it is about (WARROOM_SERVICES): its alert's, or the one ``/incident start
+    # --service`` named; None: none said (0074).
+    service: str | None = Field(default=None, index=True)
 
     @property
     def reference(self) -> str:

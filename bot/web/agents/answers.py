@@ -19,6 +19,8 @@ from bot.web.api_models import (
     OncallListPublic,
     OncallShiftsPublic,
     ReviewPublic,
+    ServiceListPublic,
+    ServicePublic,
 )
 
 WebUrl = Annotated[
@@ -165,6 +167,23 @@ class AlertDetailAnswer(AlertGroupDetailPublic):
     """One alert with its pages and notifications, as the API gives it, with its link."""
 
     web_url: AlertUrl
+
+
+ServiceUrl = Annotated[
+    str, Field(description="The service's page in the web view (absolute with a public URL).")
+]
+
+
+class ServiceAnswer(ServicePublic):
+    """A service, as the API's list gives it, with its page's link."""
+
+    web_url: ServiceUrl
+
+
+class ServiceListAnswer(ServiceListPublic):
+    """Every service of the services file, each with its page's link."""
+
+    services: list[ServiceAnswer]  # type: ignore[assignment]
 
 
 class FollowUpsAnswer(Answer):

@@ -33,6 +33,7 @@ from bot.web.agents.answers import (
     OncallAnswer,
     PostmortemAnswer,
     RelatedIncidentsAnswer,
+    ServiceListAnswer,
     ShiftsAnswer,
     TimelineAnswer,
 )
@@ -48,7 +49,7 @@ INSTRUCTIONS = (
     "warroom keeps the record of incidents: what was said and decided, when, by whom, who is "
     "on call. Read with list_incidents, get_incident, get_timeline (entries cite as E42), "
     "get_postmortem, who_is_on_call, get_schedule, list_follow_ups, related_incidents, and "
-    "list_alerts and get_alert (alerts that page without an incident). "
+    "list_alerts and get_alert (alerts that page without an incident), list_services. "
     "propose_finding offers sentences for a section of the postmortem draft, each citing the "
     "entries it rests on, and propose_timeline_note a timeline entry at a time: warroom checks "
     "each one as it checks its model's, and a person accepts what is kept. Nothing here "
@@ -288,6 +289,7 @@ def build_server(
     async def list_alerts(
         ctx: Context,
         route: Annotated[Word | None, Field(description="Only this route's alerts.")] = None,
+        service: Annotated[Word | None, Field(description="Only this service's alerts.")] = None,
         state: Annotated[
             AlertStateName | None, Field(description="Only alerts in this state.")
         ] = None,
@@ -305,8 +307,17 @@ def build_server(
             ctx,
             "list_alerts",
             AlertListAnswer,
-            lambda c: tools.list_alerts(c, route=route, state=state, urgency=urgency, paged=paged),
+            lambda c: tools.list_alerts(
+                c, route=route, service=service, state=state, urgency=urgency, paged=paged
+            ),
         )
+
+    @server.tool(annotations=_READS)
+    async def list_services(ctx: Context) -> ServiceListAnswer:
+        """The services (WARROOM_SERVICES): each one's owners, escalation policy, urgency,
+        runbook, channel, what it depends on and what depends on it, its open alerts and
+        open incidents (private ones this token may not see are not counted), and its link."""
+        return await call(ctx, "list_services", ServiceListAnswer, tools.list_services)
 
     @server.tool(annotations=_READS)
     async def get_alert(

@@ -32,6 +32,7 @@ from bot.record.postmortem.suggestions import SECTIONS, Sentence
 from bot.store.db import session_scope
 from bot.store.models import Incident
 from bot.web.alerting.api import AlertAsked, alert_detail, alert_filters, alert_list
+from bot.web.alerting.services import service_list
 from bot.web.api.operations import incident_answer, incident_list, people_of, postmortem_review
 from bot.web.context import WebContext
 from bot.web.filters import FilterError, parse_filters
@@ -273,10 +274,12 @@ class Tools:
         state: str | None,
         paged: str | None,
         urgency: str | None = None,
+        service: str | None = None,
     ) -> dict[str, Any]:
         """The alerts of page routes: the open ones, then the latest resolved."""
         asked = {
             "route": route or "",
+            "service": service or "",
             "state": state or "",
             "urgency": urgency or "",
             "paged": paged or "",
@@ -300,6 +303,16 @@ class Tools:
             raise ToolRefused(str(refused)) from None
         answer = _in_zone(detail, zone_named(self.web.settings.incidents.timezone))
         answer["web_url"] = self._alert_url(alert)
+        return answer
+
+    async def list_services(self, caller: Caller) -> dict[str, Any]:
+        """The services, with what is open on each."""
+        viewer = await self.viewer(caller)
+        listed = await service_list(self.web, viewer, viewer.team_id or "")
+        answer = _in_zone(listed, zone_named(self.web.settings.incidents.timezone))
+        base = self.web.settings.web.public_url.rstrip("/")
+        for item in answer["services"]:
+            item["web_url"] = f"{base}{item['url']}"
         return answer
 
     def _alert_url(self, alert: int) -> str:

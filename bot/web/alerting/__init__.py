@@ -5,7 +5,9 @@
 - ``maintenance``: ``/maintenance``, every window, adding one and cancelling it.
 - ``pages``: ``/alerts``, the alerts' worklist, and ``/alerts/<id>``, one alert's history.
 - ``api``: ``GET /api/alerts`` and ``GET /api/alerts/{alert}``, read only.
+- ``services``: ``/services`` and ``/services/<name>``, and ``GET /api/services[/{name}]``,
+  read only (the agents' ``list_services`` answers with the same reader).
 
 May import: what ``bot.web`` may, the web view's own modules (``bot/web/*.py``) and the
-domains before it (all but ``api``).
+domains before it (all but ``api``; ``services`` reads ``api``'s alert summaries).
 """

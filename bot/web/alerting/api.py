@@ -52,6 +52,9 @@ class AlertListParameters(BaseModel):
     """The query parameters of ``/api/alerts``, as the OpenAPI document shows them."""
 
     route: str | None = Field(default=None, description="Only this route's alerts.")
+    service: str | None = Field(
+        default=None, description="Only the alerts of this service (WARROOM_SERVICES)."
+    )
     state: AlertStateName | None = Field(default=None, description="Only alerts in this state.")
     urgency: UrgencyName | None = Field(default=None, description="Only alerts of this urgency.")
     paged: str | None = Field(
@@ -66,8 +69,8 @@ class AlertAsked(ValueError):
 
 
 def alert_filters(asked: Mapping[str, str]) -> AlertFilters:
-    """The list's filters (``route``, ``state``, ``urgency``, ``paged``); AlertAsked names
-    what is wrong."""
+    """The list's filters (``route``, ``service``, ``state``, ``urgency``, ``paged``);
+    AlertAsked names what is wrong."""
     paged = (asked.get("paged") or "").strip().upper()
     if paged and not USER_ID.match(paged):
         raise AlertAsked(f"paged: {paged[:40]!r} is not a Slack user id, like U024BE7LH")
@@ -89,9 +92,13 @@ async def alert_list(
             names = await known_names(session, listed.people)
     return AlertGroupListPublic(
         at=web_.services.clock(),
-        open=[_summary(group, names, listed.incidents.get(group.id or 0)) for group in listed.open],
+        open=[
+            alert_summary(group, names, listed.incidents.get(group.id or 0))
+            for group in listed.open
+        ],
         resolved=[
-            _summary(group, names, listed.incidents.get(group.id or 0)) for group in listed.resolved
+            alert_summary(group, names, listed.incidents.get(group.id or 0))
+            for group in listed.resolved
         ],
     )
 
@@ -109,7 +116,7 @@ async def alert_detail(web_: WebContext, viewer: Viewer, asked: str) -> AlertGro
         names = await known_names(session, record.people)
     group = record.group
     return AlertGroupDetailPublic(
-        **_summary(group, names, record.incident).model_dump(),
+        **alert_summary(group, names, record.incident).model_dump(),
         runbook=details.runbook,
         labels=details.labels,
         escalated_at=group.escalated_at,
@@ -119,7 +126,7 @@ async def alert_detail(web_: WebContext, viewer: Viewer, asked: str) -> AlertGro
     )
 
 
-def _summary(
+def alert_summary(
     group: AlertGroup, names: dict[str, str], incident: IncidentOf | None
 ) -> AlertGroupPublic:
     assert group.id is not None and group.state is not None
@@ -127,6 +134,7 @@ def _summary(
         id=group.id,
         title=group.title,
         route=group.route,
+        service=group.service,
         severity=group.severity,
         urgency=group.urgency,
         state=group.state,
@@ -224,4 +232,11 @@ ALERT_OPERATIONS = (
     ),
 )
 
-__all__ = ["ALERT_OPERATIONS", "AlertAsked", "alert_detail", "alert_filters", "alert_list"]
+__all__ = [
+    "ALERT_OPERATIONS",
+    "AlertAsked",
+    "alert_detail",
+    "alert_filters",
+    "alert_list",
+    "alert_summary",
+]

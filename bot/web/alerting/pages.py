@@ -52,16 +52,25 @@ class AlertFilterRefused(ValueError):
 
 
 def parse_alert_filters(asked: Mapping[str, str], viewer_user: str | None) -> AlertFilters:
-    """The worklist's filters from a query string (``route``, ``state``, ``urgency``,
-    ``mine=1``)."""
+    """The worklist's filters from a query string (``route``, ``service``, ``state``,
+    ``urgency``, ``mine=1``)."""
     state = _one_of(asked, "state", STATES)
     urgency = _one_of(asked, "urgency", URGENCIES)
-    # No NUL: PostgreSQL's text cannot hold one (no route's name has one).
-    route = (asked.get("route") or "").replace("\x00", "").strip()[:_NAME_MAX] or None
+    route, service = _name(asked, "route"), _name(asked, "service")
     mine = asked.get("mine") == "1" and viewer_user is not None
     return AlertFilters(
-        route=route, state=state, urgency=urgency, paged=viewer_user if mine else None
+        route=route,
+        service=service,
+        state=state,
+        urgency=urgency,
+        paged=viewer_user if mine else None,
     )
+
+
+def _name(asked: Mapping[str, str], field: str) -> str | None:
+    """A route's or a service's name asked for; None when not asked."""
+    # No NUL: PostgreSQL's text cannot hold one (no route's or service's name has one).
+    return (asked.get(field) or "").replace("\x00", "").strip()[:_NAME_MAX] or None
 
 
 def _one_of(asked: Mapping[str, str], field: str, allowed: tuple[str, ...]) -> str | None:
@@ -131,6 +140,7 @@ async def alerts_page(request: web.Request) -> web.Response:
         csrf=shown.csrf,
         unknown_zone=shown.unknown_zone,
         routes=_route_names(web_),
+        services=list(web_.settings.alerting.catalog.by_name),
         states=STATES,
         urgencies=URGENCIES,
         may_mine=shown.viewer.user_id is not None,

@@ -32,6 +32,7 @@ from bot.record.postmortem.writing import WrittenDraft
 from bot.store.db import session_scope
 from bot.store.models import Alert, Incident, Milestone
 from bot.web.alerting.api import ALERT_OPERATIONS
+from bot.web.alerting.services import SERVICE_OPERATIONS
 from bot.web.api_answers import api_caller, api_error, json_answer, person_public
 from bot.web.api_models import (
     ActionPublic,
@@ -108,6 +109,7 @@ def incident_summary(
         impact_lasted_seconds=None if lasted is None else int(lasted.total_seconds()),
         open_for_seconds=int(figures.open_for(now).total_seconds()),
         postmortem_review=postmortem_review(incident, names),
+        service=incident.service,
         url=f"/incidents/{incident.reference}",
     )
 
@@ -365,6 +367,7 @@ OPERATIONS = (
     ),
     *ONCALL_OPERATIONS,
     *ALERT_OPERATIONS,
+    *SERVICE_OPERATIONS,
 )
 
 
