@@ -136,7 +136,7 @@ def _a_high_urgency_alert_pages_and_is_declared_the_incident(printed: str, draft
     ), before
     assert (
         "carol's phone gets a push (priority 5): SEV2 Alert: Checkout page returns 500s"
-        " [Acknowledge, Escalate]"
+        " [Acknowledge, Escalate, Snooze or resolve]"
     ) in before
     # No channel made before the declaration: the alert alone pages.
     assert "No incident yet: the channels are still #checkout-alerts, #general" in before
