@@ -32,7 +32,7 @@ from bot.basics.render import (
     prose,
 )
 from bot.record.postmortem.figures import Figures
-from bot.record.postmortem.language import Language, MinutesSaid
+from bot.record.postmortem.language import Language, MinutesSaid, Words
 from bot.record.postmortem.parts import (
     ALSO_ENDED,
     ALSO_ENDED_PROPOSED,
@@ -50,10 +50,13 @@ from bot.record.postmortem.parts import (
     Metric,
     MilestoneTime,
     MisleadingPath,
+    MisleadingRow,
     Mitigation,
     PageMark,
     Publication,
     Repeat,
+    RowLine,
+    RowPerson,
     Slot,
     Stated,
     Suggested,
@@ -140,6 +143,11 @@ class Draft:
     _durations: dict[timedelta, str] = field(default_factory=dict, repr=False)
     _zone: tzinfo | None = field(default=None, repr=False)
     _minutes_said: MinutesSaid | None = field(default=None, repr=False)
+
+    @property
+    def words(self) -> Words:
+        """The language's words (``words.yaml``): the templates say everything in them."""
+        return self.language.catalog
 
     def section(self, key: str, prompt: str) -> Written | None:
         """A written section of the template: what a person wrote for it, if anything.
@@ -387,6 +395,10 @@ class Draft:
         set on a line of another kind), ``at`` (the line's time), ``people`` (whom an
         escalation paged: each ``paged_person``, its ``person`` and ``methods``, named by
         ``methods``) and ``said`` (the words of the key event that announced it)."""
+        day, row, text, author, set_by, paged_person = map(
+            str, (day, row, text, author, set_by, paged_person)
+        )
+        also = {key: str(shape) for key, shape in (also or {}).items()}
         fill = _shape("row", row, "stamp", "kind", "text", "author")
         _check_shapes({"day": day, "text": text, "author": author, "set_by": set_by}, "")
         _check_shapes(dict(also or {}), "by", "source", "milestone", "at", "people", "said")
@@ -454,73 +466,47 @@ class Draft:
             for person, methods in line.paged
         )
 
-    def misleading_rows(
-        self,
-        *,
-        row: str,
-        by: str,
-        ruled_out: str,
-        unknown: str,
-        stated: str = " — ruled out{at}, per {by}, {where}: “{text}”. {duration}",
-        said: str = " Per {by}, {where}: “{text}”.",
-        chosen: str = " Chosen by {by}, {where}.",
-        at: str = " at {}",
-        on_page: str = "on the draft's page",
-        in_slack: str = "in Slack",
-        no_time: str = "_How long it took is not in the record: give its time._",
-    ) -> Markup:
-        """The misleading paths: ``row`` gets ``source`` and ``text`` of the idea and ``end``:
-        ``ruled_out`` (``source``, ``text`` and ``duration``: what ruled the idea out, and how
-        long after it) when the record says, else ``unknown``. A source is the linked time,
-        then ``by`` around the person's name if there is one.
-
-        What a person said ruled it out (``MisleadingPath.stated``) is theirs, never a
-        message's: their words alone are ``stated`` (``at``: ``at`` around the time they gave,
-        ``by``, ``where``: ``on_page`` or ``in_slack``, ``text``, ``duration``: how long after
-        the idea, else ``no_time``); the message they picked is ``ruled_out``, then ``said``
-        (``by``, ``where``, ``text``: their words) or, without words, ``chosen``."""
-        fill = _shape("row", row, "source", "text", "end")
-        fill_end = _shape("ruled_out", ruled_out, "source", "text", "duration")
-        fill_stated = _shape("stated", stated, "at", "by", "where", "text", "duration")
-        fill_said = _shape("said", said, "by", "where", "text")
-        fill_chosen = _shape("chosen", chosen, "by", "where")
-        _check_shapes({"by": by, "at": at}, "")
-        _check_shapes({"unknown": unknown, "on_page": on_page, "in_slack": in_slack})
-        _check_shapes({"no_time": no_time})
+    def misleading_rows(self) -> list[MisleadingRow]:
+        """The misleading paths as rows (``MisleadingRow``), each part escaped once: the idea,
+        the message that ruled it out if the record says, how long after, and what a person
+        said ruled it out (``MisleadingPath.stated``: theirs, never a message's)."""
         paths = self.misleading
         marked = self.marked_lines([path.line for path in paths])
         ends = [path.ruled_out for path in paths if path.ruled_out is not None]
         ending = iter(zip(*self.marked_lines(ends)[1:], strict=True))
-        sources = _sources(marked, by)
-        after = []
-        for path in paths:
+        rows = []
+        for path, stamp, author, text in zip(paths, *marked[1:], strict=True):
+            ruled_out = None
+            if path.ruled_out is not None:
+                ruled_out = RowLine(*map(Markup, next(ending)))
+            end = path.ruled_out.at if path.ruled_out is not None else None
             person = path.stated
-            who = self._escaped(person.by or "") if person else ""
-            where = (on_page if person.where == "page" else in_slack) if person else ""
-            words = markdown_item_text_each([person.text])[0] if person else ""
-            if path.ruled_out is None:
-                if person is None:
-                    after.append(unknown)
-                    continue
-                duration = self.duration(path.line.at, person.at)
-                when = at.format(self._escaped(self.time(person.at))) if person.at else ""
-                length = markdown_escape(duration) + "." if duration else no_time
-                after.append(fill_stated(when, who, where, words, length))
-                continue
-            end_stamp, end_author, end_text = next(ending)
-            duration = self.duration(path.line.at, path.ruled_out.at) or ""
-            end_source = end_stamp + (by.format(end_author) if end_author else "")
-            shown = fill_end(end_source, end_text, markdown_escape(duration))
-            if person is not None:
-                shown += fill_said(who, where, words) if words else fill_chosen(who, where)
-            after.append(shown)
-        return Markup("\n".join(map(fill, sources, marked.texts, after)))
+            if person is not None and ruled_out is None:
+                end = person.at
+            rows.append(
+                MisleadingRow(
+                    idea=RowLine(Markup(stamp), Markup(author), Markup(text)),
+                    ruled_out=ruled_out,
+                    duration=self.duration(path.line.at, end),
+                    person=self._row_person(person) if person is not None else None,
+                )
+            )
+        return rows
+
+    def _row_person(self, person: Stated) -> RowPerson:
+        return RowPerson(
+            by=Markup(self._escaped(person.by or "")),
+            where=person.where,
+            text=Markup(markdown_item_text_each([person.text])[0]),
+            time=Markup(self._escaped(self.time(person.at))) if person.at else Markup(""),
+        )
 
     def rows(self, lines: Sequence[Line], *, row: str, by: str) -> Markup:
         """A section's lines (the impacts, the causes, the mitigations), a row each: ``row``
         gets ``source`` (the linked time, then ``by`` around the person's name, if any),
         ``text``, and apart: ``stamp`` (the linked time), ``zone`` (its abbreviation in the
         incident's zone) and ``by`` (``by`` around the person's name, if any)."""
+        row, by = str(row), str(by)
         fill = _shape("row", row, "source", "text", "stamp", "zone", "by")
         _check_shapes({"by": by}, "")
         for line in lines:
@@ -538,7 +524,7 @@ class Draft:
         ``text``."""
         fill = _shape("row", row, "stamp", "author", "text")
         marked = self.marked_lines(self.updates)
-        nobody = markdown_escape(nobody)
+        nobody = markdown_escape(str(nobody))
         authors = [name or nobody for name in marked.authors]
         return Markup("\n".join(map(fill, marked.stamps, authors, marked.texts)))
 

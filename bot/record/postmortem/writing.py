@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.basics.render import Renderer, postmortem_template, readable
+from bot.basics.render import Renderer, readable
 from bot.basics.slack_text import SlackText
 from bot.basics.task_words import task_text
 from bot.record import follow_ups
@@ -105,7 +105,7 @@ class NoSuchTemplate(LookupError):
 def template_directory(renderer: Renderer, language: str, style: str) -> Path:
     """The language's template directory; NoSuchTemplate if it lacks the style."""
     directory = renderer.find_dir(f"postmortem/{language}")
-    if directory is None or not renderer.exists(postmortem_template(language, style)):
+    if directory is None or not renderer.exists(renderer.postmortem_template(language, style)):
         choices = renderer.postmortem_choices()
         raise NoSuchTemplate(
             f"There is no postmortem style {style!r} in language {language!r}. There are "
@@ -129,7 +129,7 @@ def render_draft(
     web view finds its written sections by (``Draft.places``), none by default."""
     draft = build_draft(record, names, renderer=renderer, language=language, style=style, now=now)
     draft.places = places
-    text = renderer.render(postmortem_template(language.code, style), draft=draft)
+    text = renderer.render(renderer.postmortem_template(language.code, style), draft=draft)
     return draft, text + "\n"
 
 

@@ -1,0 +1,83 @@
+"""A third language is a translation file: the draft's words all come from the language's
+catalog (``templates/postmortem/<code>/words.yaml``), one skeleton per style says them, and a
+word the catalog lacks fails the draft instead of falling back to English."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from bot.basics.render import Renderer, builtin_templates_dir
+from bot.record.postmortem.language import MissingWord
+from tests.helpers.records import empty_record, full_record
+from tests.postmortem.test_postmortem_drafts import draft_of
+
+ENGLISH = builtin_templates_dir() / "postmortem" / "en"
+STYLES = ["default", "sre", "atlassian"]
+
+
+def shouted(value: Any) -> Any:
+    """Every message of a catalog with its words in capitals and its {fields} as they are:
+    a stub translation whose every word is told apart from the English one."""
+    if isinstance(value, dict):
+        return {key: shouted(each) for key, each in value.items()}
+    if isinstance(value, list):
+        return [shouted(each) for each in value]
+    return "".join(
+        part if part.startswith("{") else part.upper() for part in re.split(r"(\{\w*\})", value)
+    )
+
+
+def stub_language(root: Path, code: str = "xx", *, without: str | None = None) -> Renderer:
+    """A language ``code`` in an operator's directory: a language.yaml and a words.yaml, no
+    template. ``without``: a key (``facts.severity``) left out of the catalog."""
+    own = root / "postmortem" / code
+    own.mkdir(parents=True)
+    language = yaml.safe_load((ENGLISH / "language.yaml").read_text(encoding="utf-8"))
+    language["gap_mark"] = "_TO BE WRITTEN:"
+    (own / "language.yaml").write_text(yaml.safe_dump(language), encoding="utf-8")
+    words = shouted(yaml.safe_load((ENGLISH / "words.yaml").read_text(encoding="utf-8")))
+    if without:
+        *path, last = without.split(".")
+        group = words
+        for key in path:
+            group = group[key]
+        del group[last]
+    (own / "words.yaml").write_text(yaml.safe_dump(words, allow_unicode=True), encoding="utf-8")
+    return Renderer(root)
+
+
+@pytest.mark.parametrize("style", STYLES)
+def test_a_third_language_is_a_catalog_and_copies_no_template(tmp_path: Path, style: str) -> None:
+    renderer = stub_language(tmp_path)
+    assert not list(tmp_path.rglob("*.j2"))
+    assert renderer.postmortem_choices()["xx"] == sorted(STYLES)
+    for record in (full_record(), empty_record()):
+        english = draft_of(record, style=style)
+        stub = draft_of(record, style=style, language="xx", renderer=renderer)
+        # Every word of the draft is the catalog's: in capitals, the draft is the English
+        # one letter for letter (the record's own text and the dates are the same).
+        assert stub != english
+        assert stub.lower() == english.lower()
+        for words in ("To be written", "Key times", "Timeline", "recorded by warroom", "Severity"):
+            assert words not in stub
+
+
+def test_a_word_missing_from_the_catalog_fails_the_draft(tmp_path: Path) -> None:
+    renderer = stub_language(tmp_path, without="facts.severity")
+    with pytest.raises(
+        MissingWord, match=re.escape("postmortem/xx/words.yaml.facts has no word 'severity'")
+    ):
+        draft_of(full_record(), language="xx", renderer=renderer)
+
+
+def test_a_language_without_a_catalog_fails_rather_than_speak_english(tmp_path: Path) -> None:
+    own = tmp_path / "postmortem" / "xx"
+    own.mkdir(parents=True)
+    (own / "language.yaml").write_text((ENGLISH / "language.yaml").read_text(encoding="utf-8"))
+    with pytest.raises(MissingWord, match=re.escape("postmortem/xx/words.yaml has no word")):
+        draft_of(empty_record(), language="xx", renderer=Renderer(tmp_path))
