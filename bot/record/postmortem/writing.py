@@ -230,22 +230,6 @@ def build_draft(
     lines = [line(entry) for entry in record.entries]
     figures = known.figures if known is not None else decided_figures(record, lines, name)
     milestones, mitigation, paged = dict(figures.milestones), figures.mitigation, figures.paged
-    paths = PathFacts(
-        replies={ts: line(row) for ts, row in record.replies.items()},
-        ideas={ts: line(row) for ts, row in record.ideas.items()},
-        ends={
-            ts: (
-                line(record.ended[ts]) if ts in record.ended else None,
-                Stated(
-                    readable(end.words, names) if end.words else "",
-                    name(end.by),
-                    end.where,
-                    end.words_at if end.words else None,
-                ),
-            )
-            for ts, end in record.path_ends.items()
-        },
-    )
     joined = {key: line(row) for key, row in record.joined.items()}
     of_kind = _by_kind(lines)
     return Draft(
@@ -270,7 +254,10 @@ def build_draft(
         triggers=of_kind(TimelineKind.TRIGGER),
         causes=of_kind(TimelineKind.ROOT_CAUSE),
         misleading=misleading_paths(
-            lines, [entry.slack_ts for entry in record.entries], paths, MARKED_KINDS
+            lines,
+            [entry.slack_ts for entry in record.entries],
+            _path_facts(record, line, name, names),
+            MARKED_KINDS,
         ),
         mitigations=of_kind(TimelineKind.MITIGATION),
         escalations=[
@@ -298,29 +285,11 @@ def build_draft(
         updates=of_kind(TimelineKind.UPDATE),
         description=readable(incident.description, names),
         reviewer=name(incident.postmortem_review_by),
-        written={
-            key: Written(
-                edit.body,
-                name(edit.author),
-                edit.edited_at,
-                record.suggestion_models.get(edit.suggestion_id or 0),
-            )
-            for key, edit in record.edits.items()
-        },
+        written=_written(record, name),
         suggestions={key: _suggested(each, record) for key, each in record.suggestions.items()},
         asked=_asked(record.asked),
         links={entry_ref(entry.id): entry.permalink for entry in record.entries if entry.id},
-        # What citations say: only a draft with the model's text cites (a long timeline's
-        # draft without it does not pay for a map of every entry).
-        sources=(
-            {
-                entry_ref(entry.id): (entry.occurred_at, name(entry.author))
-                for entry in record.entries
-                if entry.id
-            }
-            if record.suggestions or any(edit.suggestion_id for edit in record.edits.values())
-            else {}
-        ),
+        sources=_cited_sources(record, name),
         public=record.public,
         publications=[_publication(update, record.public) for update in record.public_updates],
         fields=[(field.label, _field_text(field, value, names)) for field, value in record.fields],
@@ -330,33 +299,95 @@ def build_draft(
             for entry, drawn in zip(record.entries, lines, strict=True)
             if entry.kind == _DETECTION
         ],
-        said={
-            kind: Stated(
-                readable(said.words, names) if said.words and not said.none else "",
-                name(said.by),
-                said.where,
-                said.words_at,
-            )
-            for kind, said in record.statements.items()
-        },
-        page_marks=[
-            PageMark(entry.kind, entry.occurred_at, name(record.page_marks[entry.slack_ts]))
-            for entry in record.entries
-            if entry.slack_ts
-            and entry.slack_ts in record.page_marks
-            and entry.kind in (TimelineKind.MISLEADING, TimelineKind.MITIGATION)
-        ],
-        lessons=[
-            Lesson(
-                name(lesson.user_id),
-                readable(lesson.went_well, names) if lesson.went_well else None,
-                readable(lesson.went_wrong, names) if lesson.went_wrong else None,
-                lesson.answered_at or lesson.asked_at,
-            )
-            for lesson in record.lessons
-        ],
+        said=_statements(record, name, names),
+        page_marks=_page_marks(record, name),
+        lessons=_lessons(record, name, names),
         repeats=_repeats(record, name, names),
     )
+
+
+def _path_facts(
+    record: Record, line: Callable[[EntryRow], Line], name: Namer, names: Mapping[str, str]
+) -> PathFacts:
+    """What the record says of the misleading paths: replies, ideas and what ended each."""
+    return PathFacts(
+        replies={ts: line(row) for ts, row in record.replies.items()},
+        ideas={ts: line(row) for ts, row in record.ideas.items()},
+        ends={
+            ts: (
+                line(record.ended[ts]) if ts in record.ended else None,
+                Stated(
+                    readable(end.words, names) if end.words else "",
+                    name(end.by),
+                    end.where,
+                    end.words_at if end.words else None,
+                ),
+            )
+            for ts, end in record.path_ends.items()
+        },
+    )
+
+
+def _written(record: Record, name: Namer) -> dict[str, Written]:
+    """The sections people wrote (or accepted from the model), by key."""
+    return {
+        key: Written(
+            edit.body,
+            name(edit.author),
+            edit.edited_at,
+            record.suggestion_models.get(edit.suggestion_id or 0),
+        )
+        for key, edit in record.edits.items()
+    }
+
+
+def _cited_sources(record: Record, name: Namer) -> dict[str, tuple[datetime, str | None]]:
+    """What citations say: only a draft with the model's text cites (a long timeline's draft
+    without it does not pay for a map of every entry)."""
+    if not record.suggestions and not any(edit.suggestion_id for edit in record.edits.values()):
+        return {}
+    return {
+        entry_ref(entry.id): (entry.occurred_at, name(entry.author))
+        for entry in record.entries
+        if entry.id
+    }
+
+
+def _statements(record: Record, name: Namer, names: Mapping[str, str]) -> dict[str, Stated]:
+    """What people said of the draft's sections (nobody was misled, brought in, …), by kind."""
+    return {
+        kind: Stated(
+            readable(said.words, names) if said.words and not said.none else "",
+            name(said.by),
+            said.where,
+            said.words_at,
+        )
+        for kind, said in record.statements.items()
+    }
+
+
+def _page_marks(record: Record, name: Namer) -> list[PageMark]:
+    """The messages marked misleading or as the mitigation on the draft's page, and by whom."""
+    return [
+        PageMark(entry.kind, entry.occurred_at, name(record.page_marks[entry.slack_ts]))
+        for entry in record.entries
+        if entry.slack_ts
+        and entry.slack_ts in record.page_marks
+        and entry.kind in (TimelineKind.MISLEADING, TimelineKind.MITIGATION)
+    ]
+
+
+def _lessons(record: Record, name: Namer, names: Mapping[str, str]) -> list[Lesson]:
+    """The participants' answers to the day-after question, each with its author."""
+    return [
+        Lesson(
+            name(lesson.user_id),
+            readable(lesson.went_well, names) if lesson.went_well else None,
+            readable(lesson.went_wrong, names) if lesson.went_wrong else None,
+            lesson.answered_at or lesson.asked_at,
+        )
+        for lesson in record.lessons
+    ]
 
 
 def _repeats(record: Record, name: Namer, names: Mapping[str, str]) -> list[Repeat]:
