@@ -230,7 +230,6 @@ def build_draft(
     lines = [line(entry) for entry in record.entries]
     figures = known.figures if known is not None else decided_figures(record, lines, name)
     milestones, mitigation, paged = dict(figures.milestones), figures.mitigation, figures.paged
-    joined = {key: line(row) for key, row in record.joined.items()}
     of_kind = _by_kind(lines)
     return Draft(
         incident=incident,
@@ -242,14 +241,7 @@ def build_draft(
         milestones=milestones,
         metrics=Figures(milestones, mitigation, paged).metrics,
         paged=paged,
-        timeline=curated_timeline(
-            one_line_each(
-                _ruling_out(lines, record),
-                [entry.slack_ts for entry in record.entries],
-                _paged_lines(record, said, name),
-            ),
-            milestones,
-        ),
+        timeline=_timeline(record, lines, said, name, milestones),
         impacts=of_kind(TimelineKind.IMPACT),
         triggers=of_kind(TimelineKind.TRIGGER),
         causes=of_kind(TimelineKind.ROOT_CAUSE),
@@ -260,28 +252,8 @@ def build_draft(
             MARKED_KINDS,
         ),
         mitigations=of_kind(TimelineKind.MITIGATION),
-        escalations=[
-            _escalation(
-                escalation,
-                name,
-                said,
-                joined.get(escalation.id or 0),
-                _reached(record, escalation, name),
-            )
-            for escalation in record.escalations
-        ],
-        actions=_actions(
-            [
-                (follow_ups.follow_up_ref(entry), line(entry))
-                for entry in record.entries
-                if entry.kind == TimelineKind.FOLLOW_UP
-                and follow_ups.follow_up_ref(entry) not in record.merged
-            ],
-            record,
-            name,
-            names,
-            now,
-        ),
+        escalations=_escalations(record, said, name, line),
+        actions=_follow_ups(record, line, name, names, now),
         updates=of_kind(TimelineKind.UPDATE),
         description=readable(incident.description, names),
         reviewer=name(incident.postmortem_review_by),
@@ -294,16 +266,77 @@ def build_draft(
         publications=[_publication(update, record.public) for update in record.public_updates],
         fields=[(field.label, _field_text(field, value, names)) for field, value in record.fields],
         mitigation=mitigation,
-        detections=[
-            _detection(entry.facts or {}, drawn)
-            for entry, drawn in zip(record.entries, lines, strict=True)
-            if entry.kind == _DETECTION
-        ],
+        detections=_detections(record, lines),
         said=_statements(record, name, names),
         page_marks=_page_marks(record, name),
         lessons=_lessons(record, name, names),
         repeats=_repeats(record, name, names),
     )
+
+
+def _timeline(
+    record: Record,
+    lines: list[Line],
+    said: Callable[[Escalation], tuple[str, str]],
+    name: Namer,
+    milestones: dict[str, MilestoneTime],
+) -> list[Line]:
+    """The timeline: one line per fact, the curated entries in order, pages on their
+    escalation's line."""
+    return curated_timeline(
+        one_line_each(
+            _ruling_out(lines, record),
+            [entry.slack_ts for entry in record.entries],
+            _paged_lines(record, said, name),
+        ),
+        milestones,
+    )
+
+
+def _escalations(
+    record: Record,
+    said: Callable[[Escalation], tuple[str, str]],
+    name: Namer,
+    line: Callable[[EntryRow], Line],
+) -> list[EscalationLine]:
+    """Each escalation: to whom, by whom, why, who answered and how they were reached."""
+    joined = {key: line(row) for key, row in record.joined.items()}
+    return [
+        _escalation(
+            escalation,
+            name,
+            said,
+            joined.get(escalation.id or 0),
+            _reached(record, escalation, name),
+        )
+        for escalation in record.escalations
+    ]
+
+
+def _follow_ups(
+    record: Record,
+    line: Callable[[EntryRow], Line],
+    name: Namer,
+    names: Mapping[str, str],
+    now: datetime,
+) -> list[Action]:
+    """The follow-ups not merged into another, as the corrective actions' checklist."""
+    memos = [
+        (follow_ups.follow_up_ref(entry), line(entry))
+        for entry in record.entries
+        if entry.kind == TimelineKind.FOLLOW_UP
+        and follow_ups.follow_up_ref(entry) not in record.merged
+    ]
+    return _actions(memos, record, name, names, now)
+
+
+def _detections(record: Record, lines: list[Line]) -> list[Detection]:
+    """The alerts that opened the incident, with their labels and links."""
+    return [
+        _detection(entry.facts or {}, drawn)
+        for entry, drawn in zip(record.entries, lines, strict=True)
+        if entry.kind == _DETECTION
+    ]
 
 
 def _path_facts(
