@@ -81,3 +81,16 @@ def test_a_language_without_a_catalog_fails_rather_than_speak_english(tmp_path: 
     (own / "language.yaml").write_text((ENGLISH / "language.yaml").read_text(encoding="utf-8"))
     with pytest.raises(MissingWord, match=re.escape("postmortem/xx/words.yaml has no word")):
         draft_of(empty_record(), language="xx", renderer=Renderer(tmp_path))
+
+
+def test_a_catalog_reaches_nothing_through_its_fields(tmp_path: Path) -> None:
+    """An operator's catalog is read as their templates are run, in a sandbox: a message's
+    field is a name, never an attribute or an index of the value."""
+    renderer = stub_language(tmp_path)
+    words = tmp_path / "postmortem" / "xx" / "words.yaml"
+    words.write_text(
+        words.read_text(encoding="utf-8").replace("{reference}", "{reference.__class__}", 1),
+        encoding="utf-8",
+    )
+    with pytest.raises(ValueError, match="a field is a name alone"):
+        draft_of(full_record(), language="xx", renderer=renderer)

@@ -4,6 +4,7 @@ its words (``words.yaml``, the catalog every style's skeleton takes its words fr
 
 from __future__ import annotations
 
+import re
 import string
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -62,9 +63,10 @@ class Words(Mapping[str, "Word | Words"]):
             if isinstance(value, Mapping):
                 entries[str(key)] = cls.of(name, value, up_to_one=up_to_one)
             elif isinstance(value, list) and len(value) == 2:
-                entries[str(key)] = Plural(Markup(value[0]), Markup(value[1]), up_to_one)
+                one, other = (_message(name, str(form)) for form in value)
+                entries[str(key)] = Plural(one, other, up_to_one)
             elif isinstance(value, str):
-                entries[str(key)] = Markup(value)
+                entries[str(key)] = _message(name, value)
             else:
                 raise ValueError(f"{name}: a message, [singular, plural] or a mapping")
         return cls(where, entries)
@@ -160,6 +162,16 @@ class Language:
                 singular, plural = self.units[unit]
                 parts.append(f"{count} {singular if count == 1 else plural}")
         return " ".join(parts) or self.less_than_a_minute
+
+
+def _message(where: str, text: str) -> Markup:
+    """A catalog's message, whose fields are names alone (``{start}``, or ``{}`` in a row's
+    shape): no attribute, index, conversion or format, which an operator's catalog must not
+    reach through ``str.format`` (their templates run in the sandbox)."""
+    for _, field, spec, conversion in string.Formatter().parse(text):
+        if field is not None and (spec or conversion or not re.fullmatch(r"\w*", field)):
+            raise ValueError(f"{where}: a field is a name alone, not {{{field}}}")
+    return Markup(text)
 
 
 # Each language file read, by its path, with the times and sizes its files had then.
