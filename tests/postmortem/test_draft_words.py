@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from bot.basics.render import Renderer, builtin_templates_dir
-from bot.record.postmortem.language import MissingWord
+from bot.record.postmortem.language import MissingWord, Plural, Words
 from tests.helpers.records import empty_record, full_record
 from tests.postmortem.test_postmortem_drafts import draft_of
 
@@ -94,3 +94,22 @@ def test_a_catalog_reaches_nothing_through_its_fields(tmp_path: Path) -> None:
     )
     with pytest.raises(ValueError, match="a field is a name alone"):
         draft_of(full_record(), language="xx", renderer=renderer)
+
+
+def test_a_message_with_a_plural_follows_its_language_rule() -> None:
+    """English says "0 seconds" and "1 second"; French "0 seconde", "1,5 secondes"."""
+    forms = {"timeout": ["{count} second", "{count} seconds"]}
+    english = Words.of("en", forms, up_to_one=False).timeout
+    french = Words.of("fr", forms, up_to_one=True).timeout
+    assert isinstance(english, Plural) and isinstance(french, Plural)
+    assert [english.pick(n) for n in (0, 1, 1.5, 2)] == [
+        "{count} seconds",
+        "{count} second",
+        "{count} seconds",
+        "{count} seconds",
+    ]
+    assert [french.pick(n) for n in (0, 1, 1.5)] == [
+        "{count} second",
+        "{count} second",
+        "{count} seconds",
+    ]
