@@ -248,6 +248,7 @@ def say(
 
 
 def _finalize_plain_value(context: Context, value: object) -> Markup:
+    """A value in plain text (``render_plain``): people named, nothing escaped."""
     return Markup(readable(value, _names(context)))
 
 

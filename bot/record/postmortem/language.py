@@ -111,8 +111,9 @@ class Language:
         path = directory / "language.yaml"
         words = _words_file(directory)
         version = tuple(
-            (stat.st_mtime_ns, stat.st_size)
-            for stat in (file.stat() for file in (path, words) if file is not None)
+            (str(file), file.stat().st_mtime_ns, file.stat().st_size)
+            for file in (path, words)
+            if file is not None
         )
         kept = _LOADED.get(path)
         if kept is None or kept[0] != version:
@@ -175,7 +176,7 @@ def _message(where: str, text: str) -> Markup:
 
 
 # Each language file read, by its path, with the times and sizes its files had then.
-_LOADED: dict[Path, tuple[tuple[tuple[int, int], ...], Language]] = {}
+_LOADED: dict[Path, tuple[tuple[tuple[str, int, int], ...], Language]] = {}
 
 
 def _words_file(directory: Path) -> Path | None:
