@@ -244,7 +244,11 @@ def say(
     if not isinstance(message, Markup):
         raise TypeError(f"say() takes a message of the catalog, not {type(message).__name__}")
     finalize = _finalize_markup if context.environment.autoescape else _finalize_plain_value
-    return message.format(**{name: finalize(context, value) for name, value in fields.items()})
+    values = {name: finalize(context, value) for name, value in fields.items()}
+    # Each value is escaped already and the message's fields are names alone (the catalog
+    # checks): str.format, in C, where Markup.format would escape each value again in Python
+    # (a third of a draft of 2,500 follow-ups).
+    return Markup(str.format(message, **values))
 
 
 def _finalize_plain_value(context: Context, value: object) -> Markup:

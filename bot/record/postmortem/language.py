@@ -60,6 +60,8 @@ class Words(Mapping[str, "Word | Words"]):
         entries: dict[str, Word | Words] = {}
         for key, value in data.items():
             name = f"{where}.{key}"
+            if key in _RESERVED:  # a template's words.get would be the method, not the word
+                raise ValueError(f"{name}: {key} is a name the catalog keeps for itself")
             if isinstance(value, Mapping):
                 entries[str(key)] = cls.of(name, value, up_to_one=up_to_one)
             elif isinstance(value, list) and len(value) == 2:
@@ -81,6 +83,20 @@ class Words(Mapping[str, "Word | Words"]):
         if key.startswith("_"):
             raise AttributeError(key)
         return self[key]
+
+    def subgroup(self, key: str) -> Words:
+        """The words under ``key`` (``misleading``): for Python, which asks for a group."""
+        found = self[key]
+        if not isinstance(found, Words):
+            raise MissingWord(f"{self._where}.{key} is not a group of words")
+        return found
+
+    def shape(self, key: str) -> str:
+        """The message ``key`` as a format string (``str.format``), for Python to fill."""
+        found = self[key]
+        if not isinstance(found, Markup):
+            raise MissingWord(f"{self._where}.{key} is not a message")
+        return str(found)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._entries)
@@ -163,6 +179,10 @@ class Language:
                 singular, plural = self.units[unit]
                 parts.append(f"{count} {singular if count == 1 else plural}")
         return " ".join(parts) or self.less_than_a_minute
+
+
+# What a template reaches on a catalog besides its words (Mapping's methods, Words' own).
+_RESERVED = frozenset({"get", "items", "keys", "values", "subgroup", "shape"})
 
 
 def _message(where: str, text: str) -> Markup:
