@@ -12,8 +12,9 @@ import pytest
 import yaml
 
 from bot.basics.render import Renderer, builtin_templates_dir
-from bot.record.postmortem.language import MissingWord, Plural, Words
-from tests.helpers.records import empty_record, full_record
+from bot.record.postmortem.language import Language, MissingWord, Plural, Words
+from bot.record.postmortem.writing import render_draft
+from tests.helpers.records import NAMES, empty_record, full_record, minutes
 from tests.postmortem.test_postmortem_drafts import draft_of
 
 ENGLISH = builtin_templates_dir() / "postmortem" / "en"
@@ -113,3 +114,25 @@ def test_a_message_with_a_plural_follows_its_language_rule() -> None:
         "{count} second",
         "{count} seconds",
     ]
+
+
+def test_a_name_in_a_misleading_path_is_escaped_once() -> None:
+    """The catalog's words around a row's parts do not escape them again: a name with an
+    apostrophe and an ampersand reads as it is written."""
+    renderer = Renderer()
+    directory = renderer.find_dir("postmortem/en")
+    assert directory is not None
+    names = {**NAMES, "U0DAVE": "Dave O'Brien & Co"}
+    _, markdown = render_draft(
+        renderer,
+        full_record(),
+        names,
+        language=Language.load(directory),
+        style="default",
+        now=minutes(240),
+    )
+    assert (
+        "- DB slow queries look suspicious ([9:10 AM](https://acme.slack.com/archives/C0CHECKOUT/"
+        "p1699377000000100), Dave O'Brien &amp; Co) — ruled out [9:25 AM]"
+    ) in markdown
+    assert "&#39;" not in markdown and "&amp;amp;" not in markdown

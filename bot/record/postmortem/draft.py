@@ -547,7 +547,8 @@ class Draft:
         """Where a row's line comes from: its linked time, then who said it."""
         if not line.author:
             return str(line.stamp)
-        return line.stamp + self.words.shape("source_by").format(author=line.author)
+        # As strings: Markup's + would escape the name, escaped already, once more.
+        return str(line.stamp) + self.words.shape("source_by").format(author=line.author)
 
     def _gap(self, what: object) -> str:
         """The gap asking a person for ``what`` (the catalog's words, never the record's)."""
