@@ -14,6 +14,7 @@ import string
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
+from functools import partial
 from itertools import groupby
 from operator import itemgetter
 from typing import Any
@@ -67,6 +68,9 @@ from bot.store.models import Incident, Milestone, PublicIncident
 
 # A citation in accepted text once escaped for Markdown: ``\[E42\]``.
 _ESCAPED_CITE = re.compile(r"\\\[(E\d{1,12})\\\]")
+# Text escaped already, as Markup: str's own constructor, in C (Markup() checks each value
+# in Python: a fifth of the misleading paths' time in a long draft).
+_escaped_already: Callable[[str], Markup] = partial(str.__new__, Markup)
 # Spans shorter than the shortest month are days, hours and minutes whatever the dates.
 _MONTH_AT_LEAST = timedelta(days=28)
 
@@ -478,14 +482,14 @@ class Draft:
         for path, stamp, author, text in zip(paths, *marked[1:], strict=True):
             ruled_out = None
             if path.ruled_out is not None:
-                ruled_out = RowLine(*map(Markup, next(ending)))
+                ruled_out = RowLine(*map(_escaped_already, next(ending)))
             end = path.ruled_out.at if path.ruled_out is not None else None
             person = path.stated
             if person is not None and ruled_out is None:
                 end = person.at
             rows.append(
                 MisleadingRow(
-                    idea=RowLine(Markup(stamp), Markup(author), Markup(text)),
+                    idea=RowLine(*map(_escaped_already, (stamp, author, text))),
                     ruled_out=ruled_out,
                     duration=self.duration(path.line.at, end),
                     person=self._row_person(person) if person is not None else None,
@@ -498,68 +502,57 @@ class Draft:
         (``misleading``: the idea, then what ruled it out, what a person said of it, or the
         gap asking for it), filled here rather than row by row in Jinja2: a long incident has
         thousands, and their macros and messages doubled a 10,000-entry draft's time."""
-        words = self.words.subgroup("misleading")
+        words = _MisleadingWords.of(self.words)
         return Markup(
             "\n".join(
-                words.shape("row").format(
+                words.row.format(
                     text=path.idea.text,
-                    source=self._source(path.idea),
+                    source=words.source(path.idea),
                     end=self._misleading_end(path, words),
                 )
                 for path in self.misleading_rows()
             )
         )
 
-    def _misleading_end(self, path: MisleadingRow, words: Words) -> str:
+    def _misleading_end(self, path: MisleadingRow, words: _MisleadingWords) -> str:
         """What ruled an idea out, in the catalog's words: the message (and what a person said
         of it), a person's own words, or the gap asking for it."""
         person = path.person
         where = ""
         if person is not None:
-            where = self.words.shape("on_page" if person.where == "page" else "in_slack")
+            where = words.on_page if person.where == "page" else words.in_slack
         if path.ruled_out is not None:
-            said = words.shape("ruled_out").format(
-                source=self._source(path.ruled_out),
+            said = words.ruled_out.format(
+                source=words.source(path.ruled_out),
                 text=path.ruled_out.text,
                 duration=markdown_escape(path.duration or ""),
             )
             if person is not None and person.text:
-                said += words.shape("said").format(by=person.by, where=where, text=person.text)
+                said += words.said.format(by=person.by, where=where, text=person.text)
             elif person is not None:
-                said += words.shape("chosen").format(by=person.by, where=where)
+                said += words.chosen.format(by=person.by, where=where)
             return said
         if person is None:
-            return words.shape("unknown").format(gap=self._gap(words.shape("what_ruled_out")))
+            return words.unknown
         length = (
-            words.shape("took").format(duration=markdown_escape(path.duration))
+            words.took.format(duration=markdown_escape(path.duration))
             if path.duration
-            else self._gap(words.shape("no_time"))
+            else words.no_time
         )
-        return words.shape("stated").format(
-            at=words.shape("at").format(at=person.time) if person.time else "",
+        return words.stated.format(
+            at=words.at.format(at=person.time) if person.time else "",
             by=person.by,
             where=where,
             text=person.text,
             duration=length,
         )
 
-    def _source(self, line: RowLine) -> str:
-        """Where a row's line comes from: its linked time, then who said it."""
-        if not line.author:
-            return str(line.stamp)
-        # As strings: Markup's + would escape the name, escaped already, once more.
-        return str(line.stamp) + self.words.shape("source_by").format(author=line.author)
-
-    def _gap(self, what: object) -> str:
-        """The gap asking a person for ``what`` (the catalog's words, never the record's)."""
-        return self.words.shape("gap").format(what=what)
-
     def _row_person(self, person: Stated) -> RowPerson:
         return RowPerson(
-            by=Markup(self._escaped(person.by or "")),
+            by=_escaped_already(self._escaped(person.by or "")),
             where=person.where,
-            text=Markup(markdown_item_text_each([person.text])[0]),
-            time=Markup(self._escaped(self.time(person.at))) if person.at else Markup(""),
+            text=_escaped_already(markdown_item_text_each([person.text])[0]),
+            time=_escaped_already(self._escaped(self.time(person.at)) if person.at else ""),
         )
 
     def rows(self, lines: Sequence[Line], *, row: str, by: str) -> Markup:
@@ -633,6 +626,49 @@ class Draft:
     @property
     def resolved(self) -> MilestoneTime:
         return self.milestones[Milestone.RESOLVED]
+
+
+@dataclass(frozen=True)
+class _MisleadingWords:
+    """The catalog's words for the misleading paths (``misleading``), as format strings read
+    once a draft (``Draft.misleading_list``), the two gaps already filled."""
+
+    row: str
+    ruled_out: str
+    said: str
+    chosen: str
+    stated: str
+    at: str
+    took: str
+    unknown: str  # with its gap: what ruled the idea out
+    no_time: str  # the gap: how long after the idea
+    on_page: str
+    in_slack: str
+    source_by: str
+
+    @classmethod
+    def of(cls, words: Words) -> _MisleadingWords:
+        said = words.subgroup("misleading")
+        gap = words.shape("gap")
+        shapes = {
+            key: said.shape(key)
+            for key in ("row", "ruled_out", "said", "chosen", "stated", "at", "took")
+        }
+        return cls(
+            **shapes,
+            unknown=said.shape("unknown").format(gap=gap.format(what=said.shape("what_ruled_out"))),
+            no_time=gap.format(what=said.shape("no_time")),
+            on_page=words.shape("on_page"),
+            in_slack=words.shape("in_slack"),
+            source_by=words.shape("source_by"),
+        )
+
+    def source(self, line: RowLine) -> str:
+        """Where a row's line comes from: its linked time, then who said it (as strings:
+        Markup's + would escape the name, escaped already, once more)."""
+        if not line.author:
+            return str(line.stamp)
+        return str(line.stamp) + self.source_by.format(author=line.author)
 
 
 @dataclass(frozen=True)

@@ -66,8 +66,7 @@ class MarkedLines(NamedTuple):
     texts: list[str]  # as a list item's text: continuation lines indented
 
 
-@dataclass(frozen=True)
-class RowLine:
+class RowLine(NamedTuple):
     """A line as a row of a section shows it, in Markdown, each part escaped once: its time
     (linked to its Slack message when there is one), its author's name ("" when none) and its
     text. The template says it in the language's words."""
@@ -77,8 +76,7 @@ class RowLine:
     text: Markup
 
 
-@dataclass(frozen=True)
-class RowPerson:
+class RowPerson(NamedTuple):
     """What a person said ruled an idea out (``Stated``), in Markdown: their name ("" when
     unknown), ``where`` they said it (``page``: the draft's page; else Slack), their words
     ("": they only picked the message) and the time they gave ("": none)."""
@@ -89,8 +87,7 @@ class RowPerson:
     time: Markup
 
 
-@dataclass(frozen=True)
-class MisleadingRow:
+class MisleadingRow(NamedTuple):
     """A misleading path as its row: the idea, what ruled it out (a message, or None), how
     long after the idea it was ruled out (None: not in the record) and what a person said of
     it (None: nobody did). No words: the template says them (``misleading_list``)."""
