@@ -90,7 +90,8 @@ class RowPerson(NamedTuple):
 class MisleadingRow(NamedTuple):
     """A misleading path as its row: the idea, what ruled it out (a message, or None), how
     long after the idea it was ruled out (None: not in the record) and what a person said of
-    it (None: nobody did). No words: the template says them (``misleading_list``)."""
+    it (None: nobody did). No words: the language's catalog says them (``misleading`` in its
+    words.yaml), filled by ``Draft.misleading_list``; a template may loop over the rows."""
 
     idea: RowLine
     ruled_out: RowLine | None
