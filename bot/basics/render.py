@@ -232,6 +232,32 @@ def _finalize_markup(context: Context, value: object) -> object:
 
 
 @pass_context
+def say(
+    context: Context, message: object, /, count: float | None = None, **fields: object
+) -> Markup:
+    """A message of a language's catalog (``words.yaml``: the template's own text) with its
+    ``{fields}`` filled, each escaped as ``{{ value }}`` would be where it is said; ``count``
+    chooses the form of a message with a singular and a plural."""
+    if count is not None:
+        fields.setdefault("count", count)
+        if hasattr(message, "pick"):
+            message = message.pick(count)
+    if not isinstance(message, Markup):
+        raise TypeError(f"say() takes a message of the catalog, not {type(message).__name__}")
+    finalize = _finalize_markup if context.environment.autoescape else _finalize_plain_value
+    values = {name: finalize(context, value) for name, value in fields.items()}
+    # Each value is escaped already and the message's fields are names alone (the catalog
+    # checks): str.format, in C, where Markup.format would escape each value again in Python
+    # (a third of a draft of 2,500 follow-ups).
+    return Markup(str.format(message, **values))
+
+
+def _finalize_plain_value(context: Context, value: object) -> Markup:
+    """A value in plain text (``render_plain``): people named, nothing escaped."""
+    return Markup(readable(value, _names(context)))
+
+
+@pass_context
 def _finalize_html(context: Context, value: object) -> object:
     """Slack text in a page: people named, links as anchors unless the page says
     ``text_links = false``; on a page customers read (``public_words``), people and
@@ -404,7 +430,15 @@ def duration_words(start: datetime | None, end: datetime | None) -> str:
 
 
 def postmortem_template(language: str, style: str) -> str:
-    """Where a postmortem style lives in a language's template set."""
+    """Where a postmortem style's skeleton is: one for every language, which says it in the
+    language's words (``postmortem/<language>/words.yaml``). ``Renderer.postmortem_template``
+    prefers a language's own copy of the style (an operator's, ``postmortem/<language>/``)."""
+    del language  # every language shares the skeleton
+    return f"postmortem/{style}.md.j2"
+
+
+def own_postmortem_template(language: str, style: str) -> str:
+    """Where a language may keep its own copy of a style (an operator's override)."""
     return f"postmortem/{language}/{style}.md.j2"
 
 
@@ -586,6 +620,11 @@ def markdown_to_html(markdown: str) -> Markup:
     )
 
 
+def _style_of(template: Path) -> str:
+    """A postmortem style's name from its template's (``sre.md.j2``: sre); "" for a part."""
+    return "" if template.name.startswith("_") else template.name.removesuffix(".md.j2")
+
+
 class Renderer:
     """Renders templates by name; an operator's directory overrides the built-in files.
 
@@ -634,6 +673,8 @@ class Renderer:
         )
         # The ids views and messages carry (bot.basics.slack_ids), named once.
         env.globals["ids"] = SLACK_IDS
+        # A message of a postmortem language's catalog, its fields filled (words.yaml).
+        env.globals["say"] = say
         env.filters.update(
             mention=mention,
             channel_link=channel_link,
@@ -684,15 +725,28 @@ class Renderer:
         """The first directory of that name in the search path (operator's first)."""
         return next((p / relative for p in self.search_path if (p / relative).is_dir()), None)
 
+    def postmortem_template(self, language: str, style: str) -> str:
+        """The template of a postmortem style in a language: the language's own copy of it if
+        there is one (an operator's), else the skeleton every language shares."""
+        own = own_postmortem_template(language, style)
+        return own if self.exists(own) else postmortem_template(language, style)
+
     def postmortem_choices(self) -> dict[str, list[str]]:
-        """The postmortem styles each language has: ``{"en": ["atlassian", "default", "sre"]}``."""
+        """The postmortem styles each language has: ``{"en": ["atlassian", "default", "sre"]}``.
+        A language is a directory with a ``language.yaml``; it has every shared skeleton
+        (``postmortem/<style>.md.j2``) and the styles of its own directory."""
+        shared: set[str] = set()
         choices: dict[str, set[str]] = {}
         for path in self.search_path:
+            shared |= {_style_of(template) for template in path.glob("postmortem/*.md.j2")}
+            for found in path.glob("postmortem/*/language.yaml"):
+                choices.setdefault(found.parent.name, set())
             for template in path.glob("postmortem/*/*.md.j2"):
-                if not template.name.startswith("_"):
-                    style = template.name.removesuffix(".md.j2")
-                    choices.setdefault(template.parent.name, set()).add(style)
-        return {language: sorted(styles) for language, styles in sorted(choices.items())}
+                choices.setdefault(template.parent.name, set()).add(_style_of(template))
+        return {
+            language: sorted((styles | shared) - {""})
+            for language, styles in sorted(choices.items())
+        }
 
     def render(self, template_name: str, *, outside: bool = False, **context: Any) -> str:
         """Render a template to text. ``outside``: a Slack message (or view) outside the

@@ -12,7 +12,7 @@ from types import MappingProxyType
 
 from dateutil import tz
 
-from bot.basics.render import Renderer, postmortem_template
+from bot.basics.render import Renderer
 from bot.config.reading import (
     Feature,
     duration_or_off,
@@ -243,7 +243,11 @@ class IncidentSettings(Feature):
             problems.append(
                 "WARROOM_ROLES: role names are lowercase words (the commander is set with lead)"
             )
-        template = postmortem_template(self.language, self.postmortem_style)
-        if not Renderer(self.templates_dir).exists(template):
+        renderer = Renderer(self.templates_dir)
+        template = renderer.postmortem_template(self.language, self.postmortem_style)
+        if (
+            not renderer.exists(template)
+            or renderer.find_dir(f"postmortem/{self.language}") is None
+        ):
             problems.append(f"WARROOM_POSTMORTEM_STYLE / WARROOM_LANGUAGE: no template {template}")
         return problems

@@ -46,7 +46,7 @@ from bot.record.postmortem.evidence import (
     spans_days,
     within,
 )
-from bot.record.postmortem.language import Language
+from bot.record.postmortem.language import Language, Words
 from bot.record.postmortem.review import Review, review_of
 from bot.record.postmortem.sources import Record
 from bot.record.postmortem.suggestions import Checked, Unsupported
@@ -65,7 +65,7 @@ INSTRUCTIONS = "ai/instructions.j2"
 RECORD = "ai/record.j2"
 # Slack takes a plain-text input of at most 3,000 characters: a longer text is edited on the web.
 EDIT_MAX_CHARS = 3000
-# A reason a proposed sentence was left out, in the draft's words (its _parts.j2).
+# A reason a proposed sentence was left out, as the draft says it (postmortem/_parts.j2).
 REASONS = "agents/reasons.j2"
 
 
@@ -519,15 +519,17 @@ async def _open_suggestion(
 def reasons_said(
     services: Services, incident: Incident, left_out: Sequence[Unsupported]
 ) -> list[str]:
-    """Each reason a sentence was left out, as the draft says it (templates/postmortem/*/
-    _parts.j2 ``unsupported_because``), in the incident's draft language."""
-    language, _ = choose_template(services, incident)
+    """Each reason a sentence was left out, as the draft says it (templates/postmortem/
+    _parts.j2 ``unsupported_because``), in the words of the incident's draft language."""
+    language, style = choose_template(services, incident)
+    directory = template_directory(services.renderer, language, style)
+    draft = _Plain(incident, Language.load(directory).catalog)
     model = services.settings.ai.model or "the model"
     said = []
     for left in left_out:
         for reason in left.why:
             words = services.renderer.render_plain(
-                REASONS, language=language, reason=reason, model=model, draft=_Plain(incident)
+                REASONS, language=language, reason=reason, model=model, draft=draft
             )
             said.append(words.strip())
     return said
@@ -536,9 +538,10 @@ def reasons_said(
 @dataclass(frozen=True)
 class _Plain:
     """What the draft's reasons ask of the draft (where an entry is, a sentence left out),
-    said as plain text: ``E12 (03:50 UTC, Bob Okafor)``."""
+    said as plain text: ``E12 (03:50 UTC, Bob Okafor)``, in the language's ``words``."""
 
     incident: Incident
+    words: Words
 
     def where(self, said: Mapping[str, Any]) -> Markup:
         ref, at, author = said.get("ref") or "", said.get("at"), said.get("author")

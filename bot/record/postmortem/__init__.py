@@ -2,10 +2,12 @@
 posts it is ``bot.flows.postmortem.posting``; ``warroom postmortem`` is
 ``bot.admin.postmortems``.
 
-- ``language``: how a language writes dates, times and durations (its ``language.yaml``).
+- ``language``: how a language writes dates, times and durations (its ``language.yaml``),
+  and its words (``words.yaml``, the catalog every style's skeleton says: ``Words``).
 - ``draft``: the draft (``Draft``), its language's formatting and the Markdown rows of its
   long sections.
-- ``parts``: the draft's parts: its lines, the milestones' times, its sections' rows.
+- ``parts``: the draft's parts: its lines, the milestones' times, its sections' typed rows
+  (no words: the templates say them).
 - ``sources``: what the draft is written from: the record (``Record``, ``load_record``).
 - ``writing``: writing the draft from the record (``build_draft``, ``render_draft``,
   ``read_draft``).

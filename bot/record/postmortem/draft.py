@@ -14,6 +14,7 @@ import string
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
+from functools import partial
 from itertools import groupby
 from operator import itemgetter
 from typing import Any
@@ -32,7 +33,7 @@ from bot.basics.render import (
     prose,
 )
 from bot.record.postmortem.figures import Figures
-from bot.record.postmortem.language import Language, MinutesSaid
+from bot.record.postmortem.language import Language, MinutesSaid, Words
 from bot.record.postmortem.parts import (
     ALSO_ENDED,
     ALSO_ENDED_PROPOSED,
@@ -50,10 +51,13 @@ from bot.record.postmortem.parts import (
     Metric,
     MilestoneTime,
     MisleadingPath,
+    MisleadingRow,
     Mitigation,
     PageMark,
     Publication,
     Repeat,
+    RowLine,
+    RowPerson,
     Slot,
     Stated,
     Suggested,
@@ -64,6 +68,9 @@ from bot.store.models import Incident, Milestone, PublicIncident
 
 # A citation in accepted text once escaped for Markdown: ``\[E42\]``.
 _ESCAPED_CITE = re.compile(r"\\\[(E\d{1,12})\\\]")
+# Text escaped already, as Markup: str's own constructor, in C (Markup() checks each value
+# in Python: a fifth of the misleading paths' time in a long draft).
+_escaped_already: Callable[[str], Markup] = partial(str.__new__, Markup)
 # Spans shorter than the shortest month are days, hours and minutes whatever the dates.
 _MONTH_AT_LEAST = timedelta(days=28)
 
@@ -140,6 +147,11 @@ class Draft:
     _durations: dict[timedelta, str] = field(default_factory=dict, repr=False)
     _zone: tzinfo | None = field(default=None, repr=False)
     _minutes_said: MinutesSaid | None = field(default=None, repr=False)
+
+    @property
+    def words(self) -> Words:
+        """The language's words (``words.yaml``): the templates say everything in them."""
+        return self.language.catalog
 
     def section(self, key: str, prompt: str) -> Written | None:
         """A written section of the template: what a person wrote for it, if anything.
@@ -387,6 +399,10 @@ class Draft:
         set on a line of another kind), ``at`` (the line's time), ``people`` (whom an
         escalation paged: each ``paged_person``, its ``person`` and ``methods``, named by
         ``methods``) and ``said`` (the words of the key event that announced it)."""
+        day, row, text, author, set_by, paged_person = map(
+            str, (day, row, text, author, set_by, paged_person)
+        )
+        also = {key: str(shape) for key, shape in (also or {}).items()}
         fill = _shape("row", row, "stamp", "kind", "text", "author")
         _check_shapes({"day": day, "text": text, "author": author, "set_by": set_by}, "")
         _check_shapes(dict(also or {}), "by", "source", "milestone", "at", "people", "said")
@@ -454,73 +470,97 @@ class Draft:
             for person, methods in line.paged
         )
 
-    def misleading_rows(
-        self,
-        *,
-        row: str,
-        by: str,
-        ruled_out: str,
-        unknown: str,
-        stated: str = " — ruled out{at}, per {by}, {where}: “{text}”. {duration}",
-        said: str = " Per {by}, {where}: “{text}”.",
-        chosen: str = " Chosen by {by}, {where}.",
-        at: str = " at {}",
-        on_page: str = "on the draft's page",
-        in_slack: str = "in Slack",
-        no_time: str = "_How long it took is not in the record: give its time._",
-    ) -> Markup:
-        """The misleading paths: ``row`` gets ``source`` and ``text`` of the idea and ``end``:
-        ``ruled_out`` (``source``, ``text`` and ``duration``: what ruled the idea out, and how
-        long after it) when the record says, else ``unknown``. A source is the linked time,
-        then ``by`` around the person's name if there is one.
-
-        What a person said ruled it out (``MisleadingPath.stated``) is theirs, never a
-        message's: their words alone are ``stated`` (``at``: ``at`` around the time they gave,
-        ``by``, ``where``: ``on_page`` or ``in_slack``, ``text``, ``duration``: how long after
-        the idea, else ``no_time``); the message they picked is ``ruled_out``, then ``said``
-        (``by``, ``where``, ``text``: their words) or, without words, ``chosen``."""
-        fill = _shape("row", row, "source", "text", "end")
-        fill_end = _shape("ruled_out", ruled_out, "source", "text", "duration")
-        fill_stated = _shape("stated", stated, "at", "by", "where", "text", "duration")
-        fill_said = _shape("said", said, "by", "where", "text")
-        fill_chosen = _shape("chosen", chosen, "by", "where")
-        _check_shapes({"by": by, "at": at}, "")
-        _check_shapes({"unknown": unknown, "on_page": on_page, "in_slack": in_slack})
-        _check_shapes({"no_time": no_time})
+    def misleading_rows(self) -> list[MisleadingRow]:
+        """The misleading paths as rows (``MisleadingRow``), each part escaped once: the idea,
+        the message that ruled it out if the record says, how long after, and what a person
+        said ruled it out (``MisleadingPath.stated``: theirs, never a message's)."""
         paths = self.misleading
         marked = self.marked_lines([path.line for path in paths])
         ends = [path.ruled_out for path in paths if path.ruled_out is not None]
         ending = iter(zip(*self.marked_lines(ends)[1:], strict=True))
-        sources = _sources(marked, by)
-        after = []
-        for path in paths:
+        rows = []
+        for path, stamp, author, text in zip(paths, *marked[1:], strict=True):
+            ruled_out = None
+            if path.ruled_out is not None:
+                ruled_out = RowLine(*map(_escaped_already, next(ending)))
+            end = path.ruled_out.at if path.ruled_out is not None else None
             person = path.stated
-            who = self._escaped(person.by or "") if person else ""
-            where = (on_page if person.where == "page" else in_slack) if person else ""
-            words = markdown_item_text_each([person.text])[0] if person else ""
-            if path.ruled_out is None:
-                if person is None:
-                    after.append(unknown)
-                    continue
-                duration = self.duration(path.line.at, person.at)
-                when = at.format(self._escaped(self.time(person.at))) if person.at else ""
-                length = markdown_escape(duration) + "." if duration else no_time
-                after.append(fill_stated(when, who, where, words, length))
-                continue
-            end_stamp, end_author, end_text = next(ending)
-            duration = self.duration(path.line.at, path.ruled_out.at) or ""
-            end_source = end_stamp + (by.format(end_author) if end_author else "")
-            shown = fill_end(end_source, end_text, markdown_escape(duration))
-            if person is not None:
-                shown += fill_said(who, where, words) if words else fill_chosen(who, where)
-            after.append(shown)
-        return Markup("\n".join(map(fill, sources, marked.texts, after)))
+            if person is not None and ruled_out is None:
+                end = person.at
+            rows.append(
+                MisleadingRow(
+                    idea=RowLine(*map(_escaped_already, (stamp, author, text))),
+                    ruled_out=ruled_out,
+                    duration=self.duration(path.line.at, end),
+                    person=self._row_person(person) if person is not None else None,
+                )
+            )
+        return rows
+
+    def misleading_list(self) -> Markup:
+        """The misleading paths' rows (``misleading_rows``) in the catalog's words
+        (``misleading``: the idea, then what ruled it out, what a person said of it, or the
+        gap asking for it), filled here rather than row by row in Jinja2: a long incident has
+        thousands, and their macros and messages doubled a 10,000-entry draft's time."""
+        words = _MisleadingWords.of(self.words)
+        return Markup(
+            "\n".join(
+                words.row.format(
+                    text=path.idea.text,
+                    source=words.source(path.idea),
+                    end=self._misleading_end(path, words),
+                )
+                for path in self.misleading_rows()
+            )
+        )
+
+    def _misleading_end(self, path: MisleadingRow, words: _MisleadingWords) -> str:
+        """What ruled an idea out, in the catalog's words: the message (and what a person said
+        of it), a person's own words, or the gap asking for it."""
+        person = path.person
+        where = ""
+        if person is not None:
+            where = words.on_page if person.where == "page" else words.in_slack
+        if path.ruled_out is not None:
+            said = words.ruled_out.format(
+                source=words.source(path.ruled_out),
+                text=path.ruled_out.text,
+                duration=markdown_escape(path.duration or ""),
+            )
+            if person is not None and person.text:
+                said += words.said.format(by=person.by, where=where, text=person.text)
+            elif person is not None:
+                said += words.chosen.format(by=person.by, where=where)
+            return said
+        if person is None:
+            return words.unknown
+        length = (
+            words.took.format(duration=markdown_escape(path.duration))
+            if path.duration
+            else words.no_time
+        )
+        return words.stated.format(
+            at=words.at.format(at=person.time) if person.time else "",
+            by=person.by,
+            where=where,
+            text=person.text,
+            duration=length,
+        )
+
+    def _row_person(self, person: Stated) -> RowPerson:
+        return RowPerson(
+            by=_escaped_already(self._escaped(person.by or "")),
+            where=person.where,
+            text=_escaped_already(markdown_item_text_each([person.text])[0]),
+            time=_escaped_already(self._escaped(self.time(person.at)) if person.at else ""),
+        )
 
     def rows(self, lines: Sequence[Line], *, row: str, by: str) -> Markup:
         """A section's lines (the impacts, the causes, the mitigations), a row each: ``row``
         gets ``source`` (the linked time, then ``by`` around the person's name, if any),
         ``text``, and apart: ``stamp`` (the linked time), ``zone`` (its abbreviation in the
         incident's zone) and ``by`` (``by`` around the person's name, if any)."""
+        row, by = str(row), str(by)
         fill = _shape("row", row, "source", "text", "stamp", "zone", "by")
         _check_shapes({"by": by}, "")
         for line in lines:
@@ -538,7 +578,7 @@ class Draft:
         ``text``."""
         fill = _shape("row", row, "stamp", "author", "text")
         marked = self.marked_lines(self.updates)
-        nobody = markdown_escape(nobody)
+        nobody = markdown_escape(str(nobody))
         authors = [name or nobody for name in marked.authors]
         return Markup("\n".join(map(fill, marked.stamps, authors, marked.texts)))
 
@@ -586,6 +626,49 @@ class Draft:
     @property
     def resolved(self) -> MilestoneTime:
         return self.milestones[Milestone.RESOLVED]
+
+
+@dataclass(frozen=True)
+class _MisleadingWords:
+    """The catalog's words for the misleading paths (``misleading``), as format strings read
+    once a draft (``Draft.misleading_list``), the two gaps already filled."""
+
+    row: str
+    ruled_out: str
+    said: str
+    chosen: str
+    stated: str
+    at: str
+    took: str
+    unknown: str  # with its gap: what ruled the idea out
+    no_time: str  # the gap: how long after the idea
+    on_page: str
+    in_slack: str
+    source_by: str
+
+    @classmethod
+    def of(cls, words: Words) -> _MisleadingWords:
+        said = words.subgroup("misleading")
+        gap = words.shape("gap")
+        shapes = {
+            key: said.shape(key)
+            for key in ("row", "ruled_out", "said", "chosen", "stated", "at", "took")
+        }
+        return cls(
+            **shapes,
+            unknown=said.shape("unknown").format(gap=gap.format(what=said.shape("what_ruled_out"))),
+            no_time=gap.format(what=said.shape("no_time")),
+            on_page=words.shape("on_page"),
+            in_slack=words.shape("in_slack"),
+            source_by=words.shape("source_by"),
+        )
+
+    def source(self, line: RowLine) -> str:
+        """Where a row's line comes from: its linked time, then who said it (as strings:
+        Markup's + would escape the name, escaped already, once more)."""
+        if not line.author:
+            return str(line.stamp)
+        return str(line.stamp) + self.source_by.format(author=line.author)
 
 
 @dataclass(frozen=True)

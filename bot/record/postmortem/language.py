@@ -1,10 +1,12 @@
-"""How a postmortem's language writes dates, times and durations: its ``language.yaml`` in
-``templates/postmortem/<code>/``, beside the styles written in it."""
+"""How a postmortem's language writes dates, times and durations (its ``language.yaml``) and
+its words (``words.yaml``, the catalog every style's skeleton takes its words from), both in
+``templates/postmortem/<code>/``."""
 
 from __future__ import annotations
 
+import re
 import string
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
@@ -12,6 +14,95 @@ from zoneinfo import ZoneInfo
 
 import yaml
 from dateutil.relativedelta import relativedelta
+from markupsafe import Markup
+
+from bot.basics.render import builtin_templates_dir
+
+
+class MissingWord(KeyError):
+    """A word a template asks for is not in the language's catalog: the draft fails, it never
+    falls back to another language's words."""
+
+
+@dataclass(frozen=True)
+class Plural:
+    """A message with a singular and a plural form, chosen by a count (``say(..., count=n)``)."""
+
+    one: Markup
+    other: Markup
+    # French says "0 seconde": a count up to one is singular (``singular_up_to_one`` in its
+    # language.yaml); English says "0 seconds": only one is.
+    up_to_one: bool
+
+    def pick(self, count: float) -> Markup:
+        """The form ``count`` takes."""
+        singular = count <= 1 if self.up_to_one else count == 1
+        return self.one if singular else self.other
+
+
+Word = Markup | Plural
+
+
+class Words(Mapping[str, "Word | Words"]):
+    """A language's words for the draft (``words.yaml``), by key: ``words.kinds.declared`` or
+    ``words["kinds"]["declared"]`` in a template. Each message is the template's own text
+    (Markup: not escaped again); the fields in its braces are filled by the template's ``say``,
+    escaped as any value. A key the catalog lacks raises MissingWord, naming the file."""
+
+    def __init__(self, where: str, entries: Mapping[str, Word | Words]) -> None:
+        self._where = where
+        self._entries = entries
+
+    @classmethod
+    def of(cls, where: str, data: object, *, up_to_one: bool) -> Words:
+        if not isinstance(data, Mapping):
+            raise ValueError(f"{where} is not a mapping of words")
+        entries: dict[str, Word | Words] = {}
+        for key, value in data.items():
+            name = f"{where}.{key}"
+            if key in _RESERVED:  # a template's words.get would be the method, not the word
+                raise ValueError(f"{name}: {key} is a name the catalog keeps for itself")
+            if isinstance(value, Mapping):
+                entries[str(key)] = cls.of(name, value, up_to_one=up_to_one)
+            elif isinstance(value, list) and len(value) == 2:
+                one, other = (_message(name, str(form)) for form in value)
+                entries[str(key)] = Plural(one, other, up_to_one)
+            elif isinstance(value, str):
+                entries[str(key)] = _message(name, value)
+            else:
+                raise ValueError(f"{name}: a message, [singular, plural] or a mapping")
+        return cls(where, entries)
+
+    def __getitem__(self, key: str) -> Word | Words:
+        try:
+            return self._entries[key]
+        except KeyError:
+            raise MissingWord(f"{self._where} has no word {key!r}") from None
+
+    def __getattr__(self, key: str) -> Word | Words:
+        if key.startswith("_"):
+            raise AttributeError(key)
+        return self[key]
+
+    def subgroup(self, key: str) -> Words:
+        """The words under ``key`` (``misleading``): for Python, which asks for a group."""
+        found = self[key]
+        if not isinstance(found, Words):
+            raise MissingWord(f"{self._where}.{key} is not a group of words")
+        return found
+
+    def shape(self, key: str) -> str:
+        """The message ``key`` as a format string (``str.format``), for Python to fill."""
+        found = self[key]
+        if not isinstance(found, Markup):
+            raise MissingWord(f"{self._where}.{key} is not a message")
+        return str(found)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
 
 @dataclass(frozen=True)
@@ -27,23 +118,32 @@ class Language:
     am: str
     pm: str
     gap_mark: str
+    catalog: Words  # its words.yaml: the draft's words
 
     @classmethod
     def load(cls, directory: Path) -> Language:
-        """The language of ``directory``, read again only when its file changes: every draft
-        asks, and YAML's parser took a millisecond and a half of each."""
+        """The language of ``directory``, read again only when one of its files changes: every
+        draft asks, and YAML's parser took a millisecond and a half of each."""
         path = directory / "language.yaml"
-        stat = path.stat()
-        version = (stat.st_mtime_ns, stat.st_size)
+        words = _words_file(directory)
+        version = tuple(
+            (str(file), file.stat().st_mtime_ns, file.stat().st_size)
+            for file in (path, words)
+            if file is not None
+        )
         kept = _LOADED.get(path)
         if kept is None or kept[0] != version:
-            kept = _LOADED[path] = (version, cls.read(path))
+            kept = _LOADED[path] = (version, cls.read(path, words))
         return kept[1]
 
     @classmethod
-    def read(cls, path: Path) -> Language:
+    def read(cls, path: Path, words: Path | None = None) -> Language:
+        """The language of ``path`` (its ``language.yaml``) with the words of ``words``."""
         directory = path.parent
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        up_to_one = bool(data.get("singular_up_to_one", False))
+        where = f"postmortem/{directory.name}/words.yaml"
+        catalog = yaml.safe_load(words.read_text(encoding="utf-8")) if words else {}
         return cls(
             code=directory.name,
             months=tuple(data["months"]),
@@ -54,6 +154,7 @@ class Language:
             am=data["am"],
             pm=data["pm"],
             gap_mark=data["gap_mark"],
+            catalog=Words.of(where, catalog or {}, up_to_one=up_to_one),
         )
 
     def fields(self, moment: datetime) -> dict[str, object]:
@@ -80,8 +181,32 @@ class Language:
         return " ".join(parts) or self.less_than_a_minute
 
 
-# Each language file read, by its path, with the time and size it had then.
-_LOADED: dict[Path, tuple[tuple[int, int], Language]] = {}
+# What a template reaches on a catalog besides its words (Mapping's methods, Words' own).
+_RESERVED = frozenset({"get", "items", "keys", "values", "subgroup", "shape"})
+
+
+def _message(where: str, text: str) -> Markup:
+    """A catalog's message, whose fields are names alone (``{start}``, or ``{}`` in a row's
+    shape): no attribute, index, conversion or format, which an operator's catalog must not
+    reach through ``str.format`` (their templates run in the sandbox)."""
+    for _, field, spec, conversion in string.Formatter().parse(text):
+        if field is not None and (spec or conversion or not re.fullmatch(r"\w*", field)):
+            raise ValueError(f"{where}: a field is a name alone, not {{{field}}}")
+    return Markup(text)
+
+
+# Each language file read, by its path, with the times and sizes its files had then.
+_LOADED: dict[Path, tuple[tuple[tuple[str, int, int], ...], Language]] = {}
+
+
+def _words_file(directory: Path) -> Path | None:
+    """The language's catalog: its own, else the built-in one of the same code (an operator's
+    directory may bring only a ``language.yaml``, or a style); None when there is neither,
+    and every word asked for fails."""
+    for found in (directory, builtin_templates_dir() / "postmortem" / directory.name):
+        if (found / "words.yaml").is_file():
+            return found / "words.yaml"
+    return None
 
 
 # The fields a date and a time are made of (``Language.fields``): a format that uses no

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from markupsafe import Markup
+
 from bot.record.postmortem.suggestions import joined
 from bot.record.postmortem.verification import meaning_of
 from bot.store.models import Milestone, TrackerIssue
@@ -62,6 +64,39 @@ class MarkedLines(NamedTuple):
     stamps: list[str]  # the time, linked to its Slack message when there is one
     authors: list[str]
     texts: list[str]  # as a list item's text: continuation lines indented
+
+
+class RowLine(NamedTuple):
+    """A line as a row of a section shows it, in Markdown, each part escaped once: its time
+    (linked to its Slack message when there is one), its author's name ("" when none) and its
+    text. The template says it in the language's words."""
+
+    stamp: Markup
+    author: Markup
+    text: Markup
+
+
+class RowPerson(NamedTuple):
+    """What a person said ruled an idea out (``Stated``), in Markdown: their name ("" when
+    unknown), ``where`` they said it (``page``: the draft's page; else Slack), their words
+    ("": they only picked the message) and the time they gave ("": none)."""
+
+    by: Markup
+    where: str | None
+    text: Markup
+    time: Markup
+
+
+class MisleadingRow(NamedTuple):
+    """A misleading path as its row: the idea, what ruled it out (a message, or None), how
+    long after the idea it was ruled out (None: not in the record) and what a person said of
+    it (None: nobody did). No words: the language's catalog says them (``misleading`` in its
+    words.yaml), filled by ``Draft.misleading_list``; a template may loop over the rows."""
+
+    idea: RowLine
+    ruled_out: RowLine | None
+    duration: str | None
+    person: RowPerson | None
 
 
 @dataclass(frozen=True)

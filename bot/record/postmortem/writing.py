@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.basics.render import Renderer, postmortem_template, readable
+from bot.basics.render import Renderer, readable
 from bot.basics.slack_text import SlackText
 from bot.basics.task_words import task_text
 from bot.record import follow_ups
@@ -105,7 +105,7 @@ class NoSuchTemplate(LookupError):
 def template_directory(renderer: Renderer, language: str, style: str) -> Path:
     """The language's template directory; NoSuchTemplate if it lacks the style."""
     directory = renderer.find_dir(f"postmortem/{language}")
-    if directory is None or not renderer.exists(postmortem_template(language, style)):
+    if directory is None or not renderer.exists(renderer.postmortem_template(language, style)):
         choices = renderer.postmortem_choices()
         raise NoSuchTemplate(
             f"There is no postmortem style {style!r} in language {language!r}. There are "
@@ -129,7 +129,7 @@ def render_draft(
     web view finds its written sections by (``Draft.places``), none by default."""
     draft = build_draft(record, names, renderer=renderer, language=language, style=style, now=now)
     draft.places = places
-    text = renderer.render(postmortem_template(language.code, style), draft=draft)
+    text = renderer.render(renderer.postmortem_template(language.code, style), draft=draft)
     return draft, text + "\n"
 
 
@@ -230,7 +230,120 @@ def build_draft(
     lines = [line(entry) for entry in record.entries]
     figures = known.figures if known is not None else decided_figures(record, lines, name)
     milestones, mitigation, paged = dict(figures.milestones), figures.mitigation, figures.paged
-    paths = PathFacts(
+    of_kind = _by_kind(lines)
+    return Draft(
+        incident=incident,
+        language=language,
+        style=style,
+        generated_at=now,
+        commander=name(incident.commander),
+        roles=[(role, name(holder) or holder) for role, holder in record.roles.items()],
+        milestones=milestones,
+        metrics=Figures(milestones, mitigation, paged).metrics,
+        paged=paged,
+        timeline=_timeline(record, lines, said, name, milestones),
+        impacts=of_kind(TimelineKind.IMPACT),
+        triggers=of_kind(TimelineKind.TRIGGER),
+        causes=of_kind(TimelineKind.ROOT_CAUSE),
+        misleading=misleading_paths(
+            lines,
+            [entry.slack_ts for entry in record.entries],
+            _path_facts(record, line, name, names),
+            MARKED_KINDS,
+        ),
+        mitigations=of_kind(TimelineKind.MITIGATION),
+        escalations=_escalations(record, said, name, line),
+        actions=_follow_ups(record, line, name, names, now),
+        updates=of_kind(TimelineKind.UPDATE),
+        description=readable(incident.description, names),
+        reviewer=name(incident.postmortem_review_by),
+        written=_written(record, name),
+        suggestions={key: _suggested(each, record) for key, each in record.suggestions.items()},
+        asked=_asked(record.asked),
+        links={entry_ref(entry.id): entry.permalink for entry in record.entries if entry.id},
+        sources=_cited_sources(record, name),
+        public=record.public,
+        publications=[_publication(update, record.public) for update in record.public_updates],
+        fields=[(field.label, _field_text(field, value, names)) for field, value in record.fields],
+        mitigation=mitigation,
+        detections=_detections(record, lines),
+        said=_statements(record, name, names),
+        page_marks=_page_marks(record, name),
+        lessons=_lessons(record, name, names),
+        repeats=_repeats(record, name, names),
+    )
+
+
+def _timeline(
+    record: Record,
+    lines: list[Line],
+    said: Callable[[Escalation], tuple[str, str]],
+    name: Namer,
+    milestones: dict[str, MilestoneTime],
+) -> list[Line]:
+    """The timeline: one line per fact, the curated entries in order, pages on their
+    escalation's line."""
+    return curated_timeline(
+        one_line_each(
+            _ruling_out(lines, record),
+            [entry.slack_ts for entry in record.entries],
+            _paged_lines(record, said, name),
+        ),
+        milestones,
+    )
+
+
+def _escalations(
+    record: Record,
+    said: Callable[[Escalation], tuple[str, str]],
+    name: Namer,
+    line: Callable[[EntryRow], Line],
+) -> list[EscalationLine]:
+    """Each escalation: to whom, by whom, why, who answered and how they were reached."""
+    joined = {key: line(row) for key, row in record.joined.items()}
+    return [
+        _escalation(
+            escalation,
+            name,
+            said,
+            joined.get(escalation.id or 0),
+            _reached(record, escalation, name),
+        )
+        for escalation in record.escalations
+    ]
+
+
+def _follow_ups(
+    record: Record,
+    line: Callable[[EntryRow], Line],
+    name: Namer,
+    names: Mapping[str, str],
+    now: datetime,
+) -> list[Action]:
+    """The follow-ups not merged into another, as the corrective actions' checklist."""
+    memos = [
+        (follow_ups.follow_up_ref(entry), line(entry))
+        for entry in record.entries
+        if entry.kind == TimelineKind.FOLLOW_UP
+        and follow_ups.follow_up_ref(entry) not in record.merged
+    ]
+    return _actions(memos, record, name, names, now)
+
+
+def _detections(record: Record, lines: list[Line]) -> list[Detection]:
+    """The alerts that opened the incident, with their labels and links."""
+    return [
+        _detection(entry.facts or {}, drawn)
+        for entry, drawn in zip(record.entries, lines, strict=True)
+        if entry.kind == _DETECTION
+    ]
+
+
+def _path_facts(
+    record: Record, line: Callable[[EntryRow], Line], name: Namer, names: Mapping[str, str]
+) -> PathFacts:
+    """What the record says of the misleading paths: replies, ideas and what ended each."""
+    return PathFacts(
         replies={ts: line(row) for ts, row in record.replies.items()},
         ideas={ts: line(row) for ts, row in record.ideas.items()},
         ends={
@@ -246,117 +359,68 @@ def build_draft(
             for ts, end in record.path_ends.items()
         },
     )
-    joined = {key: line(row) for key, row in record.joined.items()}
-    of_kind = _by_kind(lines)
-    return Draft(
-        incident=incident,
-        language=language,
-        style=style,
-        generated_at=now,
-        commander=name(incident.commander),
-        roles=[(role, name(holder) or holder) for role, holder in record.roles.items()],
-        milestones=milestones,
-        metrics=Figures(milestones, mitigation, paged).metrics,
-        paged=paged,
-        timeline=curated_timeline(
-            one_line_each(
-                _ruling_out(lines, record),
-                [entry.slack_ts for entry in record.entries],
-                _paged_lines(record, said, name),
-            ),
-            milestones,
-        ),
-        impacts=of_kind(TimelineKind.IMPACT),
-        triggers=of_kind(TimelineKind.TRIGGER),
-        causes=of_kind(TimelineKind.ROOT_CAUSE),
-        misleading=misleading_paths(
-            lines, [entry.slack_ts for entry in record.entries], paths, MARKED_KINDS
-        ),
-        mitigations=of_kind(TimelineKind.MITIGATION),
-        escalations=[
-            _escalation(
-                escalation,
-                name,
-                said,
-                joined.get(escalation.id or 0),
-                _reached(record, escalation, name),
-            )
-            for escalation in record.escalations
-        ],
-        actions=_actions(
-            [
-                (follow_ups.follow_up_ref(entry), line(entry))
-                for entry in record.entries
-                if entry.kind == TimelineKind.FOLLOW_UP
-                and follow_ups.follow_up_ref(entry) not in record.merged
-            ],
-            record,
-            name,
-            names,
-            now,
-        ),
-        updates=of_kind(TimelineKind.UPDATE),
-        description=readable(incident.description, names),
-        reviewer=name(incident.postmortem_review_by),
-        written={
-            key: Written(
-                edit.body,
-                name(edit.author),
-                edit.edited_at,
-                record.suggestion_models.get(edit.suggestion_id or 0),
-            )
-            for key, edit in record.edits.items()
-        },
-        suggestions={key: _suggested(each, record) for key, each in record.suggestions.items()},
-        asked=_asked(record.asked),
-        links={entry_ref(entry.id): entry.permalink for entry in record.entries if entry.id},
-        # What citations say: only a draft with the model's text cites (a long timeline's
-        # draft without it does not pay for a map of every entry).
-        sources=(
-            {
-                entry_ref(entry.id): (entry.occurred_at, name(entry.author))
-                for entry in record.entries
-                if entry.id
-            }
-            if record.suggestions or any(edit.suggestion_id for edit in record.edits.values())
-            else {}
-        ),
-        public=record.public,
-        publications=[_publication(update, record.public) for update in record.public_updates],
-        fields=[(field.label, _field_text(field, value, names)) for field, value in record.fields],
-        mitigation=mitigation,
-        detections=[
-            _detection(entry.facts or {}, drawn)
-            for entry, drawn in zip(record.entries, lines, strict=True)
-            if entry.kind == _DETECTION
-        ],
-        said={
-            kind: Stated(
-                readable(said.words, names) if said.words and not said.none else "",
-                name(said.by),
-                said.where,
-                said.words_at,
-            )
-            for kind, said in record.statements.items()
-        },
-        page_marks=[
-            PageMark(entry.kind, entry.occurred_at, name(record.page_marks[entry.slack_ts]))
-            for entry in record.entries
-            if entry.slack_ts
-            and entry.slack_ts in record.page_marks
-            and entry.kind in (TimelineKind.MISLEADING, TimelineKind.MITIGATION)
-        ],
-        lessons=[
-            Lesson(
-                name(lesson.user_id),
-                readable(lesson.went_well, names) if lesson.went_well else None,
-                readable(lesson.went_wrong, names) if lesson.went_wrong else None,
-                lesson.answered_at or lesson.asked_at,
-            )
-            for lesson in record.lessons
-        ],
-        repeats=_repeats(record, name, names),
-    )
+
+
+def _written(record: Record, name: Namer) -> dict[str, Written]:
+    """The sections people wrote (or accepted from the model), by key."""
+    return {
+        key: Written(
+            edit.body,
+            name(edit.author),
+            edit.edited_at,
+            record.suggestion_models.get(edit.suggestion_id or 0),
+        )
+        for key, edit in record.edits.items()
+    }
+
+
+def _cited_sources(record: Record, name: Namer) -> dict[str, tuple[datetime, str | None]]:
+    """What citations say: only a draft with the model's text cites (a long timeline's draft
+    without it does not pay for a map of every entry)."""
+    if not record.suggestions and not any(edit.suggestion_id for edit in record.edits.values()):
+        return {}
+    return {
+        entry_ref(entry.id): (entry.occurred_at, name(entry.author))
+        for entry in record.entries
+        if entry.id
+    }
+
+
+def _statements(record: Record, name: Namer, names: Mapping[str, str]) -> dict[str, Stated]:
+    """What people said of the draft's sections (nobody was misled, brought in, …), by kind."""
+    return {
+        kind: Stated(
+            readable(said.words, names) if said.words and not said.none else "",
+            name(said.by),
+            said.where,
+            said.words_at,
+        )
+        for kind, said in record.statements.items()
+    }
+
+
+def _page_marks(record: Record, name: Namer) -> list[PageMark]:
+    """The messages marked misleading or as the mitigation on the draft's page, and by whom."""
+    return [
+        PageMark(entry.kind, entry.occurred_at, name(record.page_marks[entry.slack_ts]))
+        for entry in record.entries
+        if entry.slack_ts
+        and entry.slack_ts in record.page_marks
+        and entry.kind in (TimelineKind.MISLEADING, TimelineKind.MITIGATION)
+    ]
+
+
+def _lessons(record: Record, name: Namer, names: Mapping[str, str]) -> list[Lesson]:
+    """The participants' answers to the day-after question, each with its author."""
+    return [
+        Lesson(
+            name(lesson.user_id),
+            readable(lesson.went_well, names) if lesson.went_well else None,
+            readable(lesson.went_wrong, names) if lesson.went_wrong else None,
+            lesson.answered_at or lesson.asked_at,
+        )
+        for lesson in record.lessons
+    ]
 
 
 def _repeats(record: Record, name: Namer, names: Mapping[str, str]) -> list[Repeat]:
