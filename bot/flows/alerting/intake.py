@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.basics.logs import page_stage
 from bot.clients.slack.errors import SlackFailure
 from bot.flows.alerting import own_alerts
 from bot.flows.channel import announce, deliver_now, refresh_channel_header
@@ -87,6 +88,7 @@ class PayloadWriter(GroupCommit[_Received]):
         """Store a parsed webhook body and its processing job; its payload id once committed
         (the sender may then hear 202). ``arrived``: when its request reached warroom, kept as
         its ``received_at`` (the paging SLI counts from it)."""
+        page_stage("accepted")
         received = alerts.ReceivedBody(
             source=source,
             body=body,
@@ -114,6 +116,7 @@ class PayloadWriter(GroupCommit[_Received]):
                     announce=self.services.settings.runtime.pager_on,
                 )
                 await session.commit()
+        page_stage("stored", payload_id)
         self.services.wake_jobs()
         return payload_id
 
@@ -201,6 +204,7 @@ def may_page(services: Services, notification: Notification) -> bool:
 
 async def process_payload(services: Services, job: Job) -> None:
     """The job handler: apply a stored payload unless that was done already."""
+    page_stage("job", job.key)
     await apply_payload(services, int(jobs.payload_of(job)["payload"]), again=False)
 
 
@@ -244,6 +248,7 @@ async def _apply_in_order(
             await _apply_one(session, services, each, team_id)
         outcome = await _apply_one(session, services, payload, team_id)
         await session.commit()
+    page_stage("applied", payload_id)
     return outcome
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import event, update
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.basics.logs import page_stage
 from bot.basics.slack_text import mentioned_users, to_plain
 from bot.clients.mail import Mail, send_mail
 from bot.clients.ntfy import Push, publish
@@ -171,6 +172,7 @@ def _hand_over_at_commit(session: AsyncSession, services: Services, first: list[
     (never if it rolls back: then they were never written)."""
 
     def committed(_session: object) -> None:
+        page_stage("committed")
         services.hand_over(first)
 
     event.listen(session.sync_session, "after_commit", committed, once=True)
@@ -250,6 +252,7 @@ async def send_notification(services: Services, job: Job) -> datetime | None:
     One a sender took and never settled (its replica died mid-send: the job's short claim ran
     out) is sent once more, kept in the record as a possible repeat; one that stopped a
     sender twice is given up, never sent a third time."""
+    page_stage("notify", job.key)
     now = services.clock()
     async with session_scope(services.engine) as session:
         notification = await session.get(Notification, jobs.payload_of(job)["notification"])
@@ -259,6 +262,7 @@ async def send_notification(services: Services, job: Job) -> datetime | None:
         if notification.alert_group_id is not None:
             method = await _method(session, services, notification)
             await session.commit()
+            page_stage("taken", job.key)
             await alert_pages.send(services, notification, method, again=taken != pages.SENDING)
             return None
         # What the send needs is read in the transaction that takes it: one transaction
@@ -270,6 +274,7 @@ async def send_notification(services: Services, job: Job) -> datetime | None:
         assert escalation is not None
         method = await _method(session, services, notification)
         await session.commit()
+    page_stage("taken", job.key)
     again = taken != pages.SENDING
     if taken == pages.STOPPED_TWICE:
         stopped = VendorFailure(STOPPED_TWICE, retryable=False)

@@ -16,6 +16,7 @@ import logging
 
 from aiohttp import web
 
+from bot.basics.logs import page_stage
 from bot.basics.untrusted import ParseTooSlow
 from bot.flows.alerting.heartbeats import Beat, record_beat
 from bot.keys import metrics_key, payload_writer_key, services_key
@@ -53,6 +54,7 @@ async def _receive(request: web.Request) -> web.Response:
     services = request.app[services_key]
     # When the request reached warroom: kept with the payload, the paging SLI counts from it.
     arrived = services.clock()
+    page_stage("arrived", source)
     settings = services.settings
     if not settings.alerting.token:
         return _error(503, "alert intake is off: WARROOM_ALERT_TOKEN is not set")
@@ -81,6 +83,7 @@ async def _receive(request: web.Request) -> web.Response:
     except Exception:
         log.exception("storing a %s alert payload failed", source)
         return _error(503, "could not store the payload; send it again")
+    page_stage("answered", payload_id)
     return web.json_response({"status": "accepted", "id": payload_id}, status=202)
 
 
