@@ -52,6 +52,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import json
 import os
 import re
@@ -289,7 +290,7 @@ def stages_of(log: Path, pages: int, alert_only: bool) -> list[str]:
     for path, runs in (paths if alert_only else {"incident path": pages_alone}).items():
         steps: dict[str, list[tuple[float, float]]] = {}
         for run in runs:
-            for (_, at0, cpu0), (stage, at1, cpu1) in zip(run, run[1:], strict=False):
+            for (_, at0, cpu0), (stage, at1, cpu1) in itertools.pairwise(run):
                 steps.setdefault(stage, []).append((at1 - at0, cpu1 - cpu0))
             steps.setdefault("total", []).append((run[-1][1] - run[0][1], run[-1][2] - run[0][2]))
         shown = ", ".join(

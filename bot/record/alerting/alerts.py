@@ -115,6 +115,12 @@ async def store_payloads(session: AsyncSession, received: Sequence[ReceivedBody]
 GROUP_TURNS = 5_241_001
 
 
+async def group_turn(session: AsyncSession, source: str, group_key: str) -> None:
+    """Wait for the turn of the transactions applying one group (``in_group_order``), held
+    until the caller's transaction ends (taken again in it, it is held already)."""
+    await take_turns(session, GROUP_TURNS, f"{source}\n{group_key}")
+
+
 async def in_group_order(
     session: AsyncSession, payload_id: int, *, alone: bool = False
 ) -> list[AlertPayload]:
@@ -134,7 +140,7 @@ async def in_group_order(
     own = await session.get(AlertPayload, payload_id)
     if own is None:
         return []
-    await take_turns(session, GROUP_TURNS, f"{own.source}\n{own.group_key}")
+    await group_turn(session, own.source, own.group_key)
     wanted = col(AlertPayload.id) == payload_id
     if not alone:
         earlier = and_(
