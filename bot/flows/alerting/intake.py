@@ -119,7 +119,13 @@ class PayloadWriter(GroupCommit[_Received]):
                     await alerts.group_turn(session, received.source, received.group_key)
                     (payload_id,) = await alerts.store_payloads(session, [received])
                     await _apply_in(
-                        session, services, payload_id, team_id, again=False, parsed=notification
+                        session,
+                        services,
+                        payload_id,
+                        team_id,
+                        again=False,
+                        parsed=notification,
+                        turn_held=True,
                     )
                     await session.commit()
         except Exception:
@@ -282,10 +288,12 @@ async def _apply_in(
     again: bool,
     alone: bool = False,
     parsed: Notification | None = None,
+    turn_held: bool = False,
 ) -> Outcome:
     """Apply the payload after its group's earlier ones not applied yet, in the caller's
-    transaction (the caller commits); ``parsed``: the payload's body as read on arrival."""
-    ordered = await alerts.in_group_order(session, payload_id, alone=alone)
+    transaction (the caller commits); ``parsed``: the payload's body as read on arrival;
+    ``turn_held``: the transaction holds its group's turn already."""
+    ordered = await alerts.in_group_order(session, payload_id, alone=alone, turn=not turn_held)
     if not ordered or ordered[-1].id != payload_id:
         raise LookupError(f"no alert payload {payload_id}")
     *earlier, payload = ordered

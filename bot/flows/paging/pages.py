@@ -40,7 +40,7 @@ from bot.services import Services
 from bot.store import jobs, outbox, wakeups
 from bot.store.db import session_scope
 from bot.store.job_kinds import JobKind
-from bot.store.models import Escalation, Incident, Job, Notification, PersonPage
+from bot.store.models import AlertGroup, Escalation, Incident, Job, Notification, PersonPage
 
 log = logging.getLogger(__name__)
 # Waits before the 2nd, 3rd and 4th try of a notification a service could not take: a page
@@ -261,9 +261,12 @@ async def send_notification(services: Services, job: Job) -> datetime | None:
             return None
         if notification.alert_group_id is not None:
             method = await _method(session, services, notification)
+            group = await session.get(AlertGroup, notification.alert_group_id)
             await session.commit()
             page_stage("taken", job.key)
-            await alert_pages.send(services, notification, method, again=taken != pages.SENDING)
+            assert group is not None
+            again = taken != pages.SENDING
+            await alert_pages.send(services, group, notification, method, again=again)
             return None
         # What the send needs is read in the transaction that takes it: one transaction
         # (one wait for a connection, during a storm) before the notification leaves.

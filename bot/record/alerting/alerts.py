@@ -122,10 +122,11 @@ async def group_turn(session: AsyncSession, source: str, group_key: str) -> None
 
 
 async def in_group_order(
-    session: AsyncSession, payload_id: int, *, alone: bool = False
+    session: AsyncSession, payload_id: int, *, alone: bool = False, turn: bool = True
 ) -> list[AlertPayload]:
     """The payload, after those of its group received before it and not applied yet, in the
-    order received, each locked (the caller commits); ``alone``: the payload only.
+    order received, each locked (the caller commits); ``alone``: the payload only; ``turn``
+    False: the caller holds the group's turn already (``group_turn``).
 
     Applying a group's payloads in that order whichever of their jobs runs first keeps the
     order a group's notifications were sent in, however their jobs are run: at once beside
@@ -140,7 +141,8 @@ async def in_group_order(
     own = await session.get(AlertPayload, payload_id)
     if own is None:
         return []
-    await group_turn(session, own.source, own.group_key)
+    if turn:
+        await group_turn(session, own.source, own.group_key)
     wanted = col(AlertPayload.id) == payload_id
     if not alone:
         earlier = and_(
