@@ -61,6 +61,12 @@ class HandedJobs:
     # The runner's way to start them as soon as they are handed over, not at its next look
     # (which waits for its claims in progress: during a storm, database round trips).
     start: Callable[[], None] | None = None
+    # The kinds the runner leaves to another process of the replica (the pager).
+    left: frozenset[str] = frozenset()
+
+    def runs(self, kind: str) -> bool:
+        """Whether this process's runner starts handed jobs of ``kind``."""
+        return self.taken and kind not in self.left
 
 
 # The modules whose parsers run in the worker processes: imported once, by the fork server

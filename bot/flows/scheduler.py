@@ -164,9 +164,9 @@ class JobRunner(Poller):
         self.lanes = tuple(lanes)
         self._named = frozenset().union(*(lane.kinds for lane in lanes))
         # Kinds this runner claims none of: another process of the replica runs them (the
-        # pager, bot/pager.py). Jobs of theirs handed over by this process's own transactions
-        # (a command's page) still start here. Set and cleared as that process lives.
-        self.leave: frozenset[str] = frozenset(leave)
+        # pager, bot/pager.py): nor are they handed to it (pages._start). Set and cleared as
+        # that process lives.
+        self.leave = frozenset(leave)
         # Kinds whose waits for a database connection go in the line served first
         # (``ahead_in_line``): a page's, ahead of a storm's payloads and its other jobs.
         self.ahead = frozenset(ahead)
@@ -182,6 +182,16 @@ class JobRunner(Poller):
         # claimed only to meet the closed gate.
         self._gates: dict[str, float] = {}
         self._waiting: dict[int, str] = {}
+
+    @property
+    def leave(self) -> frozenset[str]:
+        return self.services.handed.left
+
+    @leave.setter
+    def leave(self, kinds: Collection[str]) -> None:
+        # Kept with the handed jobs: a transaction that starts a page hands its first
+        # notifications to this runner only while it runs them (else the pager is told).
+        self.services.handed.left = frozenset(kinds)
 
     def start(self) -> None:
         super().start()

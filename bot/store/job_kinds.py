@@ -27,9 +27,9 @@ With WARROOM_PAGER_PROCESS=on (PostgreSQL; off by default), ``alert_paging_paylo
 ``escalate``, ``notify`` and ``delivery_wait`` (the page's chain above, ``PAGER_KINDS`` in
 bot/flows/handlers.py) are run by the pager (bot/pager.py), an OS process of its own beside
 ``warroom serve``, woken by the payload's NOTIFY: a page never waits for a turn of the loop
-that takes a storm's webhooks and applies its ``alert_payload`` jobs. Serve runs them itself
-while its pager is starting or restarting, and runs the notifications its own transactions
-hand over: an alert's first ones (applied as it arrives) and its commands'.
+that takes a storm's webhooks and applies its ``alert_payload`` jobs; the first notifications
+of an alert serve applies as it arrives are left to it too, told at the commit. Serve runs
+them itself while its pager is starting or restarting.
 
 A first level that names a user group or an on-call schedule is an ``escalate`` job due at
 once (who is in it is Slack's answer, never waited for inside a transaction), which then does

@@ -138,9 +138,10 @@ async def _start(
     urgency: str = "high",
 ) -> None:
     contacts = services.settings.paging.contacts
-    # The first ones are this replica's to send as soon as this commits, when it runs jobs;
-    # else (a one-off command) the replicas that do are told at the commit.
-    owner = services.replica if services.handed.taken else None
+    # The first ones are this replica's to send as soon as this commits, when it runs them;
+    # else (a one-off command, or serve while its pager runs them) the processes that do
+    # are told at the commit.
+    owner = services.replica if services.handed.runs(JobKind.NOTIFY) else None
     first: list[Job] = []
     for user in users:
         if not contacts.configured and not await own.has_own(session, user):
