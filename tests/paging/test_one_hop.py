@@ -9,6 +9,8 @@ An alert that may page is applied in the transaction that stores it, as it arriv
 stands between the alert and its notifications' rows. On PostgreSQL the rows' ``xmin`` (the id
 of the transaction that wrote each: the payload, the incident, the notifications) shows it is
 one transaction; on both databases, that no escalation job was ever scheduled for the level.
+A process that dies between that commit and the push leaves the push's row claimed: it is
+sent once, by the next runner, when the claim runs out.
 """
 
 from __future__ import annotations

@@ -2,9 +2,11 @@
 
 A webhook's body is stored with its processing job in one transaction before the sender
 hears 202, so a crash, a bug or a Slack outage loses nothing: the job retries, and
-``warroom alerts replay`` applies a stored payload again. The process's one
-``PayloadWriter`` stores the bodies that arrive together in one transaction (group commit,
-bot/flows/group_commit.py): a burst of hundreds of webhooks as an outage begins is a few
+``warroom alerts replay`` applies a stored payload again. A body that may page is applied
+in that very transaction instead (``PayloadWriter._page_at_once``): its page's first
+notifications are written with it and leave at its commit. The process's one
+``PayloadWriter`` stores the other bodies that arrive together in one transaction (group
+commit, bot/flows/group_commit.py): a burst of hundreds of webhooks as an outage begins is a few
 commits, not hundreds queued for the database ahead of the jobs that open the war rooms.
 What Slack shows follows from the record in further jobs (open the war room, post alert
 changes, post to a route's channel), each retried on its own and each rate-limited by the
