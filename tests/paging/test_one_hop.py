@@ -222,12 +222,22 @@ async def test_the_paging_sli_counts_from_the_alert_s_arrival(
             assert value(samples, f"{first}_bucket", method="ntfy", page=page, le="2.0") == 0
 
 
+@contextlib.asynccontextmanager
+async def carol_known(
+    slack: SlackEmulator, database_url: str, tmp_path: Path
+) -> AsyncIterator[tuple[Warroom, FakeNtfy]]:
+    """``night_warroom`` once a first alert paged Carol: Slack has said whether she is a
+    guest, and the process keeps the answer."""
+    async with FakeNtfy() as ntfy, night_warroom(slack, database_url, tmp_path, ntfy) as warroom:
+        await fire(warroom, "QueueLag")
+        await warroom.run_jobs()
+        yield warroom, ntfy
+
+
 async def test_an_alert_s_schedule_level_is_paged_in_the_alert_s_own_transaction(
     slack: SlackEmulator, database_url: str, tmp_path: Path
 ) -> None:
-    async with FakeNtfy() as ntfy, night_warroom(slack, database_url, tmp_path, ntfy) as warroom:
-        await fire(warroom, "QueueLag")  # Slack has said once whether Carol is a guest
-        await warroom.run_jobs()
+    async with carol_known(slack, database_url, tmp_path) as (warroom, ntfy):
         asked = len(slack.calls_to("users.info"))
 
         # Another alert of the route: its arrival pages Carol, on call, with no job, no level
@@ -256,9 +266,7 @@ async def test_an_alert_s_schedule_level_is_paged_in_the_alert_s_own_transaction
 async def test_a_page_whose_process_dies_between_its_commit_and_its_send_is_sent_once_later(
     slack: SlackEmulator, database_url: str, tmp_path: Path
 ) -> None:
-    async with FakeNtfy() as ntfy, night_warroom(slack, database_url, tmp_path, ntfy) as warroom:
-        await fire(warroom, "QueueLag")  # Slack has said once whether Carol is a guest
-        await warroom.run_jobs()
+    async with carol_known(slack, database_url, tmp_path) as (warroom, ntfy):
         pushed = len(ntfy.phone("carol-topic"))
 
         # The arrival's transaction claims Carol's push for the process that took the alert,
