@@ -30,6 +30,11 @@ alert-only path (alone: one after the other; in the storm: both every ``--every`
 and both are reported, the alert-only path against its own targets (p99 <= 500 ms alone,
 <= 1 s during the storm), the incident path against its 2 s.
 
+``--trace``: serve logs at DEBUG, and the alone pages' path is read from its log stage by
+stage (``page_stage`` lines, bot/basics/logs.py: the process's clock and CPU time at each):
+each stage's median wall and CPU milliseconds, per path (serve's process only: with
+``--pager-process`` the pager's stages are not in it).
+
 ``--runs N``: N runs one after the other, each reported, then the median of their p99s, alone
 and in the storm. Each run has a new, empty database: SQLite in its own directory; with
 ``--database-url postgresql://…/<name>``, one made for the run on that server
@@ -47,8 +52,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -94,6 +101,7 @@ class Outcome:
     busy_loops: int = 0
     load: tuple[float, float, float] = (0.0, 0.0, 0.0)
     pager_process: bool = False  # WARROOM_PAGER_PROCESS=on (--pager-process)
+    stages: list[str] = field(default_factory=list)  # --trace
     # --alert-only: the pages of the action: page route, alone and during the storm.
     alert_only: bool = False
     alert_alone: list[float] = field(default_factory=list)
@@ -224,7 +232,7 @@ async def benchmark(args: argparse.Namespace, workdir: Path, cores: Cores) -> Ou
                 slack,
                 DATABASE_URL=database_url,
                 WARROOM_WEB_AUTH="none",
-                WARROOM_LOG_LEVEL="WARNING",
+                WARROOM_LOG_LEVEL="DEBUG" if args.trace else "WARNING",
                 WARROOM_ALERT_TOKEN=TOKEN,
                 WARROOM_NTFY_URL=ntfy.root,
                 WARROOM_PUBLIC_URL="https://warroom.example.com",
@@ -249,7 +257,49 @@ async def benchmark(args: argparse.Namespace, workdir: Path, cores: Cores) -> Ou
         finally:
             await slack.drain()
             server.stop()
+    if args.trace:
+        outcome.stages = stages_of(workdir / "warroom.log", args.pages, args.alert_only)
     return outcome
+
+
+_STAGE = re.compile(r"page path (\w+) \S* ?t=([0-9.]+) cpu=([0-9.]+)")
+
+
+def stages_of(log: Path, pages: int, alert_only: bool) -> list[str]:
+    """The alone pages' path read from serve's ``page_stage`` lines: one page's lines run
+    from its ``arrived`` to its first ``push`` (the alone pages are sent one at a time, the
+    incident path's first); each stage's median wall and CPU ms since the stage before."""
+    pages_alone: list[list[tuple[str, float, float]]] = []
+    current: list[tuple[str, float, float]] | None = None
+    for line in log.read_text(errors="replace").splitlines():
+        found = _STAGE.search(line)
+        if found is None:
+            continue
+        stage, at, cpu = found[1], float(found[2]), float(found[3])
+        if stage == "arrived":
+            current = [(stage, at, cpu)]
+        elif current is not None and stage not in {s for s, _, _ in current}:
+            current.append((stage, at, cpu))
+            if stage == "push":
+                pages_alone.append(current)
+                current = None
+        if len(pages_alone) == pages * (2 if alert_only else 1):
+            break
+    lines = []
+    paths = {"incident path": pages_alone[0::2], "alert-only": pages_alone[1::2]}
+    for path, runs in (paths if alert_only else {"incident path": pages_alone}).items():
+        steps: dict[str, list[tuple[float, float]]] = {}
+        for run in runs:
+            for (_, at0, cpu0), (stage, at1, cpu1) in itertools.pairwise(run):
+                steps.setdefault(stage, []).append((at1 - at0, cpu1 - cpu0))
+            steps.setdefault("total", []).append((run[-1][1] - run[0][1], run[-1][2] - run[0][2]))
+        shown = ", ".join(
+            f"{stage} {statistics.median(w for w, _ in got) * 1e3:.1f}"
+            f"/{statistics.median(c for _, c in got) * 1e3:.1f}"
+            for stage, got in steps.items()
+        )
+        lines.append(f"  {path} stages, wall/CPU ms (median of {len(runs)}): {shown}")
+    return lines
 
 
 async def _measure(
@@ -348,7 +398,7 @@ def report(outcome: Outcome) -> list[str]:
         f"  storm POSTed in {outcome.storm_seconds:.1f} s; "
         f"pages missing after 120 s: {outcome.missing}"
     )
-    return lines
+    return lines + outcome.stages
 
 
 def _series(outcome: Outcome) -> list[tuple[str, list[float], float]]:
@@ -393,6 +443,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="also page an action: page route (no incident), the policy's first level a "
         "schedule; both paths reported",
+    )
+    parser.add_argument(
+        "--trace", action="store_true", help="serve at DEBUG; the alone pages' stages printed"
     )
     args = parser.parse_args(argv)
     if args.pager_process and not (args.database_url or "").startswith("postgres"):

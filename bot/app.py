@@ -27,7 +27,13 @@ from bot.config import Settings
 from bot.flows.alerting.drills import schedule_drills
 from bot.flows.alerting.heartbeats import watch_heartbeats
 from bot.flows.alerting.intake import PayloadWriter
-from bot.flows.handlers import JOB_HANDLERS, JOB_LANES, JOB_PRIORITIES, YIELDING_JOBS
+from bot.flows.handlers import (
+    JOB_HANDLERS,
+    JOB_LANES,
+    JOB_PRIORITIES,
+    PAGER_KINDS,
+    YIELDING_JOBS,
+)
 from bot.flows.in_order import ARRIVED_KEY, CommandLine, CommandSweep
 from bot.flows.ingestion import IngestWriter
 from bot.flows.installation import SlackWatch
@@ -269,6 +275,7 @@ async def _job_runner_ctx(app: web.Application) -> AsyncIterator[None]:
         concurrency=app[settings_key].runtime.job_concurrency,
         lanes=JOB_LANES,
         priorities=JOB_PRIORITIES,
+        ahead=PAGER_KINDS,
     )
     app[job_runner_key] = runner
     # Slack writes kept in the outbox: what could not be sent at once, and after a restart.

@@ -106,6 +106,7 @@ async def _pager(settings: Settings, parent: int) -> None:
                 concurrency=settings.runtime.job_concurrency,
                 lanes=JOB_LANES,
                 priorities=JOB_PRIORITIES,
+                ahead=PAGER_KINDS,
                 leave=set(JOB_HANDLERS) - PAGER_KINDS,
             )
             wakeups = Wakeups(settings.runtime.database_url, services.wake_jobs)

@@ -58,6 +58,15 @@ class HandedJobs:
 
     taken: bool = False
     jobs: list[Job] = field(default_factory=list)
+    # The runner's way to start them as soon as they are handed over, not at its next look
+    # (which waits for its claims in progress: during a storm, database round trips).
+    start: Callable[[], None] | None = None
+    # The kinds the runner leaves to another process of the replica (the pager).
+    left: frozenset[str] = frozenset()
+
+    def runs(self, kind: str) -> bool:
+        """Whether this process's runner starts handed jobs of ``kind``."""
+        return self.taken and kind not in self.left
 
 
 # The modules whose parsers run in the worker processes: imported once, by the fork server
@@ -128,4 +137,8 @@ class Services:
         """Give the job runner jobs claimed for this replica as they were written (a
         person's first notifications), to start at once, once their transaction committed."""
         self.handed.jobs.extend(jobs)
+        if self.handed.start is not None:
+            # Called at a commit, inside the database driver's call: started on the next turn
+            # of the loop, before any task woken by then.
+            asyncio.get_running_loop().call_soon(self.handed.start)
         self.job_signal.set()

@@ -12,6 +12,7 @@ from typing import Any
 
 import aiohttp
 
+from bot.basics.logs import page_stage
 from bot.clients.vendor_http import VendorFailure, call_json
 from bot.config import Secret
 
@@ -71,6 +72,7 @@ async def publish(
     """Publish ``push``; the message id ntfy gave it. NtfyFailure says why not: 429 and 5xx
     (and no answer) may pass, 400 (a message ntfy refuses), 401 and 403 (the token) will not."""
     headers = {"Authorization": f"Bearer {token}"} if token else None
+    page_stage("push")
     answer = await call_json(
         http,
         "POST",

@@ -47,6 +47,7 @@ from bot.store import jobs
 from bot.store.columns import utcnow
 from bot.store.db import session_scope
 from bot.store.models import Job
+from bot.store.pool import ahead_in_line
 
 log = logging.getLogger(__name__)
 
@@ -152,6 +153,7 @@ class JobRunner(Poller):
         lanes: Sequence[Lane] = ONE_LANE,
         priorities: Mapping[str, int] | None = None,
         leave: Collection[str] = (),
+        ahead: Collection[str] = (),
     ) -> None:
         super().__init__(services, wake=services.job_signal)
         self.handlers = handlers
@@ -162,9 +164,12 @@ class JobRunner(Poller):
         self.lanes = tuple(lanes)
         self._named = frozenset().union(*(lane.kinds for lane in lanes))
         # Kinds this runner claims none of: another process of the replica runs them (the
-        # pager, bot/pager.py). Jobs of theirs handed over by this process's own transactions
-        # (a command's page) still start here. Set and cleared as that process lives.
-        self.leave: frozenset[str] = frozenset(leave)
+        # pager, bot/pager.py): nor are they handed to it (pages._start). Set and cleared as
+        # that process lives.
+        self.leave = frozenset(leave)
+        # Kinds whose waits for a database connection go in the line served first
+        # (``ahead_in_line``): a page's, ahead of a storm's payloads and its other jobs.
+        self.ahead = frozenset(ahead)
         # Shown in the job rows, so an operator sees which replica holds a claim.
         self.owner = services.replica
         # Claims are made one at a time per replica: a poll and a caller asking take turns.
@@ -178,9 +183,20 @@ class JobRunner(Poller):
         self._gates: dict[str, float] = {}
         self._waiting: dict[int, str] = {}
 
+    @property
+    def leave(self) -> frozenset[str]:
+        return self.services.handed.left
+
+    @leave.setter
+    def leave(self, kinds: Collection[str]) -> None:
+        # Kept with the handed jobs: a transaction that starts a page hands its first
+        # notifications to this runner only while it runs them (else the pager is told).
+        self.services.handed.left = frozenset(kinds)
+
     def start(self) -> None:
         super().start()
         self.services.handed.taken = True
+        self.services.handed.start = self.start_handed
 
     async def round(self) -> None:
         """Start due jobs while there are free slots; each one that ends asks for a look."""
@@ -215,6 +231,7 @@ class JobRunner(Poller):
         reached Slack may post it twice), then cancel the rest: each runs again from the
         start after the restart."""
         self.services.handed.taken = False
+        self.services.handed.start = None
         await super().stop()
         if self._running and grace > 0:
             await asyncio.wait(list(self._running), timeout=grace)
@@ -240,6 +257,12 @@ class JobRunner(Poller):
                     self._start(job)
                     started += 1
             return started
+
+    def start_handed(self) -> None:
+        """Start the jobs handed over just now (a page's first notifications, at the commit
+        that wrote them), without waiting for this runner's next look."""
+        if self.services.handed.taken and not self.services.presence.stopped:
+            self._start_handed()
 
     def _start_handed(self) -> int:
         """Start the jobs claimed for this replica as they were written (``hand_over``): no
@@ -369,7 +392,11 @@ class JobRunner(Poller):
             if job.incident_id is not None:
                 await self._bind_incident(job.incident_id)
             log.debug("running job %s (%s)", job.key, job.kind)
-            with self._patience(job), paced_as(self.priorities.get(job.kind, NORMAL)):
+            with (
+                self._patience(job),
+                paced_as(self.priorities.get(job.kind, NORMAL)),
+                ahead_in_line() if job.kind in self.ahead else nullcontext(),
+            ):
                 again = await self._holding_claim(job, handler(self.services, job))
         except Exception as error:
             if (limited := rate_limit_in(error)) is not None:

@@ -1,18 +1,19 @@
 """Every kind of job, named once: a job row's ``kind``.
 
 How an alert becomes a page, by the jobs it causes: an alert webhook's payload is kept and
-``alert_payload`` applies it (grouping, routing), or ``alert_paging_payload`` when its route
-starts a policy (decided on receipt, so that it is applied ahead of the others, in a lane of
-its own); a route that opens incidents has ``alert_war_room`` open the war room. The
+``alert_payload`` applies it (grouping, routing); one whose route starts a policy (decided on
+receipt) is applied in the transaction that keeps it, as it arrives, and
+``alert_paging_payload`` applies it only should that fail (in a lane of its own, ahead of the
+others); a route that opens incidents has ``alert_war_room`` open the war room. The
 incident's severity (or its route, or its type) starts its escalation policy, and when the
 policy's first level names only people and PagerDuty services (nothing to ask Slack), that
 level is escalated to in the transaction that opened the incident: each person it reaches is
 paged there, each notification of their rules a ``notify`` job written with it, the first
-ones (``after: 0s``) due at once and sent as soon as it commits (the job runner is woken in
-the process, and every replica by PostgreSQL's NOTIFY). So a page is two hops, the payload's
-job and the notification's:
+ones (``after: 0s``) due at once and started by this process's job runner at its commit
+(other replicas are told by PostgreSQL's NOTIFY). So a page is one hop, the notification's:
 
-    webhook -> alert_paging_payload -> notify (after: 0s) ....... the push leaves
+    webhook (applied as it arrives; else alert_paging_payload)
+                                    -> notify (after: 0s) ....... the push leaves
                                        -> delivery_wait ......... an SMS or call not reported
                                                                   delivered in time: the next
                                                                   rule's notify due now
@@ -26,9 +27,9 @@ With WARROOM_PAGER_PROCESS=on (PostgreSQL; off by default), ``alert_paging_paylo
 ``escalate``, ``notify`` and ``delivery_wait`` (the page's chain above, ``PAGER_KINDS`` in
 bot/flows/handlers.py) are run by the pager (bot/pager.py), an OS process of its own beside
 ``warroom serve``, woken by the payload's NOTIFY: a page never waits for a turn of the loop
-that takes a storm's webhooks and applies its ``alert_payload`` jobs. Serve runs them itself
-while its pager is starting or restarting, and runs the notifications its own commands hand
-over.
+that takes a storm's webhooks and applies its ``alert_payload`` jobs; the first notifications
+of an alert serve applies as it arrives are left to it too, told at the commit. Serve runs
+them itself while its pager is starting or restarting.
 
 A first level that names a user group or an on-call schedule is an ``escalate`` job due at
 once (who is in it is Slack's answer, never waited for inside a transaction), which then does

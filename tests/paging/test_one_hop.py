@@ -5,8 +5,12 @@ the escalation and the page; no escalation job stands between the alert and the 
 rules stay jobs due at their offsets. The paging SLI on /metrics counts from the alert's
 arrival, however long it waited before its page started.
 
-On PostgreSQL the rows' ``xmin`` (the id of the transaction that wrote each) shows it is one
-transaction; on both databases, that no escalation job was ever scheduled for the level.
+An alert that may page is applied in the transaction that stores it, as it arrives: no job
+stands between the alert and its notifications' rows. On PostgreSQL the rows' ``xmin`` (the id
+of the transaction that wrote each: the payload, the incident, the notifications) shows it is
+one transaction; on both databases, that no escalation job was ever scheduled for the level.
+A process that dies between that commit and the push leaves the push's row claimed: it is
+sent once, by the next runner, when the claim runs out.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from tests.alerting.test_alert_intake import NOW, alert_routes
 from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, running_warroom
 from tests.helpers.alerts import TOKEN, alert, alertmanager, post_alert, routes
 from tests.helpers.metrics import scrape, value
+from tests.helpers.waiting import eventually
 from tests.paging.scenario import NOW as SCENARIO_NOW
 from tests.paging.scenario import paging_settings
 
@@ -77,14 +82,15 @@ async def test_an_alert_writes_its_first_notifications_with_the_level_it_decides
                 "DbDown", [alert("DbDown", "db-1", "2026-08-01T10:29:00Z", common=CRITICAL)],
                 common=CRITICAL,
             )  # fmt: skip
-            # The app's own runner stops polling; the test runs the jobs, the alert's first.
+            # The app's own runner stops polling; the test runs the jobs.
             await warroom.app[job_runner_key].stop()
             status, answer = await post_alert(warroom.url, "alertmanager", body)
             assert status == 202, answer
+            # No job applies the alert: its arrival did, before the answer.
             alone = JobRunner(warroom.services, JOB_HANDLERS, lanes=ALERTS_ONLY, concurrency=0)
-            assert await alone.run_due() == 1
+            assert await alone.run_due() == 0
 
-            # That one job, the alert's, decided the level and wrote Bob's first notifications.
+            # The arrival's transaction decided the level and wrote Bob's first notifications.
             async with session_scope(warroom.engine) as session:
                 incident = (await session.exec(select(Incident))).one()
                 escalation = (await session.exec(select(Escalation))).one()
@@ -216,19 +222,29 @@ async def test_the_paging_sli_counts_from_the_alert_s_arrival(
             assert value(samples, f"{first}_bucket", method="ntfy", page=page, le="2.0") == 0
 
 
+@contextlib.asynccontextmanager
+async def carol_known(
+    slack: SlackEmulator, database_url: str, tmp_path: Path
+) -> AsyncIterator[tuple[Warroom, FakeNtfy]]:
+    """``night_warroom`` once a first alert paged Carol: Slack has said whether she is a
+    guest, and the process keeps the answer."""
+    async with FakeNtfy() as ntfy, night_warroom(slack, database_url, tmp_path, ntfy) as warroom:
+        await fire(warroom, "QueueLag")
+        await warroom.run_jobs()
+        yield warroom, ntfy
+
+
 async def test_an_alert_s_schedule_level_is_paged_in_the_alert_s_own_transaction(
     slack: SlackEmulator, database_url: str, tmp_path: Path
 ) -> None:
-    async with FakeNtfy() as ntfy, night_warroom(slack, database_url, tmp_path, ntfy) as warroom:
-        await fire(warroom, "QueueLag")  # Slack has said once whether Carol is a guest
-        await warroom.run_jobs()
+    async with carol_known(slack, database_url, tmp_path) as (warroom, ntfy):
         asked = len(slack.calls_to("users.info"))
 
-        # Another alert of the route: the one job that applies it pages Carol, on call, with
-        # no level job and nothing asked of Slack (her answer kept), no channel made.
+        # Another alert of the route: its arrival pages Carol, on call, with no job, no level
+        # job and nothing asked of Slack (her answer kept), no channel made.
         await fire(warroom, "QueueLag2")
         alone = JobRunner(warroom.services, JOB_HANDLERS, lanes=ALERTS_ONLY, concurrency=0)
-        assert await alone.run_due() == 1
+        assert await alone.run_due() == 0
         async with session_scope(warroom.engine) as session:
             group = (await session.exec(select(AlertGroup).order_by(col(AlertGroup.id)))).all()[-1]
             pages = (
@@ -245,3 +261,31 @@ async def test_an_alert_s_schedule_level_is_paged_in_the_alert_s_own_transaction
         assert slack.calls_to("conversations.create") == []
         await warroom.run_jobs()
         assert [p.title for p in ntfy.phone("carol-topic")][-1] == "SEV3 Alert: QueueLag2 is firing"
+
+
+async def test_a_page_whose_process_dies_between_its_commit_and_its_send_is_sent_once_later(
+    slack: SlackEmulator, database_url: str, tmp_path: Path
+) -> None:
+    async with carol_known(slack, database_url, tmp_path) as (warroom, ntfy):
+        pushed = len(ntfy.phone("carol-topic"))
+
+        # The arrival's transaction claims Carol's push for the process that took the alert,
+        # to send at its commit; that process dies in between: what it was handed is gone.
+        warroom.services.handed.taken = True
+        await fire(warroom, "QueueLag2")
+        warroom.services.handed.jobs.clear()
+        await warroom.run_jobs()
+        assert len(ntfy.phone("carol-topic")) == pushed  # claimed: nobody else sends it yet
+
+        # Once the claim runs out (by the database's clock), the next runner sends it, once.
+        async def sent() -> bool:
+            await warroom.run_jobs()
+            return len(ntfy.phone("carol-topic")) > pushed
+
+        await eventually(sent, 60, "the push sent after the claim ran out")
+        await warroom.run_jobs()
+        titles = [push.title for push in ntfy.phone("carol-topic")][pushed:]
+        assert titles == ["SEV3 Alert: QueueLag2 is firing"]
+        async with session_scope(warroom.engine) as session:
+            latest = (await session.exec(select(Notification).order_by(col(Notification.id)))).all()
+        assert latest[-1].state == "sent"

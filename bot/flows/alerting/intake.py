@@ -2,9 +2,11 @@
 
 A webhook's body is stored with its processing job in one transaction before the sender
 hears 202, so a crash, a bug or a Slack outage loses nothing: the job retries, and
-``warroom alerts replay`` applies a stored payload again. The process's one
-``PayloadWriter`` stores the bodies that arrive together in one transaction (group commit,
-bot/flows/group_commit.py): a burst of hundreds of webhooks as an outage begins is a few
+``warroom alerts replay`` applies a stored payload again. A body that may page is applied
+in that very transaction instead (``PayloadWriter._page_at_once``): its page's first
+notifications are written with it and leave at its commit. The process's one
+``PayloadWriter`` stores the other bodies that arrive together in one transaction (group
+commit, bot/flows/group_commit.py): a burst of hundreds of webhooks as an outage begins is a few
 commits, not hundreds queued for the database ahead of the jobs that open the war rooms.
 What Slack shows follows from the record in further jobs (open the war room, post alert
 changes, post to a route's channel), each retried on its own and each rate-limited by the
@@ -21,6 +23,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.basics.logs import page_stage
 from bot.clients.slack.errors import SlackFailure
 from bot.flows.alerting import own_alerts
 from bot.flows.channel import announce, deliver_now, refresh_channel_header
@@ -89,6 +92,7 @@ class PayloadWriter(GroupCommit[_Received]):
         """Store a parsed webhook body and its processing job; its payload id once committed
         (the sender may then hear 202). ``arrived``: when its request reached warroom, kept as
         its ``received_at`` (the paging SLI counts from it)."""
+        page_stage("accepted")
         received = alerts.ReceivedBody(
             source=source,
             body=body,
@@ -97,8 +101,43 @@ class PayloadWriter(GroupCommit[_Received]):
             pages=may_page(self.services, notification),
         )
         if received.pages:
-            return await self._keep_at_once(received)
+            return await self._page_at_once(received, notification)
         payload_id: int = await self._submit(_Received(received))
+        return payload_id
+
+    async def _page_at_once(self, received: alerts.ReceivedBody, notification: Notification) -> int:
+        """A body that may page, applied in the transaction that stores it: the payload, its
+        alert, the page and the first notifications' rows commit together, and this
+        process's job runner sends those notifications at the commit (their job rows, claimed
+        as written, are the backstop: should the process die before they leave, they are
+        sent once their claim runs out, here after a restart or by another replica). No job
+        and no look of the runner stands between the arrival and the push. The group's
+        payloads take turns before this one is numbered, so a group is applied in the order
+        its notifications arrived (``alerts.in_group_order``). Should applying fail, the body
+        is kept with its job as before (``_keep_at_once``), which applies it or keeps why not."""
+        services = self.services
+        try:
+            team_id = await services.slack.team_id()
+            with ahead_in_line():
+                async with session_scope(services.engine) as session:
+                    await alerts.group_turn(session, received.source, received.group_key)
+                    (payload_id,) = await alerts.store_payloads(session, [received])
+                    await _apply_in(
+                        session,
+                        services,
+                        payload_id,
+                        team_id,
+                        again=False,
+                        parsed=notification,
+                        turn_held=True,
+                    )
+                    await session.commit()
+        except Exception:
+            log.warning("applying a %s alert payload as it arrived failed: its job applies it",
+                        received.source, exc_info=True)  # fmt: skip
+            return await self._keep_at_once(received)
+        page_stage("applied", payload_id)
+        services.wake_jobs()
         return payload_id
 
     async def _keep_at_once(self, received: alerts.ReceivedBody) -> int:
@@ -116,6 +155,7 @@ class PayloadWriter(GroupCommit[_Received]):
                     announce=self.services.settings.runtime.pager_on,
                 )
                 await session.commit()
+        page_stage("stored", payload_id)
         self.services.wake_jobs()
         return payload_id
 
@@ -203,6 +243,7 @@ def may_page(services: Services, notification: Notification) -> bool:
 
 async def process_payload(services: Services, job: Job) -> None:
     """The job handler: apply a stored payload unless that was done already."""
+    page_stage("job", job.key)
     await apply_payload(services, int(jobs.payload_of(job)["payload"]), again=False)
 
 
@@ -236,17 +277,35 @@ async def _apply_in_order(
     services: Services, payload_id: int, team_id: str, *, again: bool, alone: bool = False
 ) -> Outcome:
     async with session_scope(services.engine) as session:
-        ordered = await alerts.in_group_order(session, payload_id, alone=alone)
-        if not ordered or ordered[-1].id != payload_id:
-            raise LookupError(f"no alert payload {payload_id}")
-        *earlier, payload = ordered
-        if payload.state == "processed" and not again:
-            return _outcome(payload)
-        for each in earlier:
-            await _apply_one(session, services, each, team_id)
-        outcome = await _apply_one(session, services, payload, team_id)
+        outcome = await _apply_in(session, services, payload_id, team_id, again=again, alone=alone)
         await session.commit()
+    page_stage("applied", payload_id)
     return outcome
+
+
+async def _apply_in(
+    session: AsyncSession,
+    services: Services,
+    payload_id: int,
+    team_id: str,
+    *,
+    again: bool,
+    alone: bool = False,
+    parsed: Notification | None = None,
+    turn_held: bool = False,
+) -> Outcome:
+    """Apply the payload after its group's earlier ones not applied yet, in the caller's
+    transaction (the caller commits); ``parsed``: the payload's body as read on arrival;
+    ``turn_held``: the transaction holds its group's turn already."""
+    ordered = await alerts.in_group_order(session, payload_id, alone=alone, turn=not turn_held)
+    if not ordered or ordered[-1].id != payload_id:
+        raise LookupError(f"no alert payload {payload_id}")
+    *earlier, payload = ordered
+    if payload.state == "processed" and not again:
+        return _outcome(payload)
+    for each in earlier:
+        await _apply_one(session, services, each, team_id)
+    return await _apply_one(session, services, payload, team_id, parsed)
 
 
 async def _has_earlier(services: Services, payload_id: int) -> bool:
@@ -255,15 +314,24 @@ async def _has_earlier(services: Services, payload_id: int) -> bool:
 
 
 async def _apply_one(
-    session: AsyncSession, services: Services, payload: AlertPayload, team_id: str
+    session: AsyncSession,
+    services: Services,
+    payload: AlertPayload,
+    team_id: str,
+    parsed: Notification | None = None,
 ) -> Outcome:
-    """Apply one payload in the caller's transaction (the caller commits)."""
+    """Apply one payload in the caller's transaction (the caller commits); ``parsed``: its
+    body as read on arrival, not read twice."""
     # Off the event loop, as at intake: a body that took long to read there takes as long here.
-    notification = await services.parsing.bodies.run_sized(
-        len(payload.body.encode()),
-        SOURCES.of(payload.source).parse,
-        payload.body,
-        received_at=payload.received_at,
+    notification = (
+        parsed
+        if parsed is not None
+        else await services.parsing.bodies.run_sized(
+            len(payload.body.encode()),
+            SOURCES.of(payload.source).parse,
+            payload.body,
+            received_at=payload.received_at,
+        )
     )
     # Alerts a maintenance window matches are kept as silenced by it, and go no further.
     notification = await maintenance.silence(session, payload, notification, now=services.clock())

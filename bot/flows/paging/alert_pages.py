@@ -61,13 +61,15 @@ PHONE_SNOOZE_MINUTES = 60
 
 
 async def send(
-    services: Services, notification: Notification, method: Method | None, *, again: bool
+    services: Services,
+    group: AlertGroup,
+    notification: Notification,
+    method: Method | None,
+    *,
+    again: bool,
 ) -> None:
-    """Send one notification of an alert's page (taken already: ``again`` when a sender
-    stopped mid-send before) and keep what became of it."""
-    async with session_scope(services.engine) as session:
-        group = await session.get(AlertGroup, notification.alert_group_id)
-    assert group is not None
+    """Send one notification of ``group``'s page (taken already, the group read in that
+    transaction: ``again`` when a sender stopped mid-send before) and keep what became of it."""
     try:
         if method is None:
             raise VendorFailure(f"no contact {notification.contact!r} any more", retryable=False)

@@ -20,6 +20,7 @@ from sqlalchemy import event, update
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.basics.logs import page_stage
 from bot.basics.slack_text import mentioned_users, to_plain
 from bot.clients.mail import Mail, send_mail
 from bot.clients.ntfy import Push, publish
@@ -39,7 +40,7 @@ from bot.services import Services
 from bot.store import jobs, outbox, wakeups
 from bot.store.db import session_scope
 from bot.store.job_kinds import JobKind
-from bot.store.models import Escalation, Incident, Job, Notification, PersonPage
+from bot.store.models import AlertGroup, Escalation, Incident, Job, Notification, PersonPage
 
 log = logging.getLogger(__name__)
 # Waits before the 2nd, 3rd and 4th try of a notification a service could not take: a page
@@ -137,9 +138,10 @@ async def _start(
     urgency: str = "high",
 ) -> None:
     contacts = services.settings.paging.contacts
-    # The first ones are this replica's to send as soon as this commits, when it runs jobs;
-    # else (a one-off command) the replicas that do are told at the commit.
-    owner = services.replica if services.handed.taken else None
+    # The first ones are this replica's to send as soon as this commits, when it runs them;
+    # else (a one-off command, or serve while its pager runs them) the processes that do
+    # are told at the commit.
+    owner = services.replica if services.handed.runs(JobKind.NOTIFY) else None
     first: list[Job] = []
     for user in users:
         if not contacts.configured and not await own.has_own(session, user):
@@ -171,6 +173,7 @@ def _hand_over_at_commit(session: AsyncSession, services: Services, first: list[
     (never if it rolls back: then they were never written)."""
 
     def committed(_session: object) -> None:
+        page_stage("committed")
         services.hand_over(first)
 
     event.listen(session.sync_session, "after_commit", committed, once=True)
@@ -250,6 +253,7 @@ async def send_notification(services: Services, job: Job) -> datetime | None:
     One a sender took and never settled (its replica died mid-send: the job's short claim ran
     out) is sent once more, kept in the record as a possible repeat; one that stopped a
     sender twice is given up, never sent a third time."""
+    page_stage("notify", job.key)
     now = services.clock()
     async with session_scope(services.engine) as session:
         notification = await session.get(Notification, jobs.payload_of(job)["notification"])
@@ -258,8 +262,12 @@ async def send_notification(services: Services, job: Job) -> datetime | None:
             return None
         if notification.alert_group_id is not None:
             method = await _method(session, services, notification)
+            group = await session.get(AlertGroup, notification.alert_group_id)
             await session.commit()
-            await alert_pages.send(services, notification, method, again=taken != pages.SENDING)
+            page_stage("taken", job.key)
+            assert group is not None
+            again = taken != pages.SENDING
+            await alert_pages.send(services, group, notification, method, again=again)
             return None
         # What the send needs is read in the transaction that takes it: one transaction
         # (one wait for a connection, during a storm) before the notification leaves.
@@ -270,6 +278,7 @@ async def send_notification(services: Services, job: Job) -> datetime | None:
         assert escalation is not None
         method = await _method(session, services, notification)
         await session.commit()
+    page_stage("taken", job.key)
     again = taken != pages.SENDING
     if taken == pages.STOPPED_TWICE:
         stopped = VendorFailure(STOPPED_TWICE, retryable=False)

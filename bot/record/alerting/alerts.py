@@ -117,11 +117,18 @@ async def store_payloads(session: AsyncSession, received: Sequence[ReceivedBody]
 GROUP_TURNS = 5_241_001
 
 
+async def group_turn(session: AsyncSession, source: str, group_key: str) -> None:
+    """Wait for the turn of the transactions applying one group (``in_group_order``), held
+    until the caller's transaction ends (taken again in it, it is held already)."""
+    await take_turns(session, GROUP_TURNS, f"{source}\n{group_key}")
+
+
 async def in_group_order(
-    session: AsyncSession, payload_id: int, *, alone: bool = False
+    session: AsyncSession, payload_id: int, *, alone: bool = False, turn: bool = True
 ) -> list[AlertPayload]:
     """The payload, after those of its group received before it and not applied yet, in the
-    order received, each locked (the caller commits); ``alone``: the payload only.
+    order received, each locked (the caller commits); ``alone``: the payload only; ``turn``
+    False: the caller holds the group's turn already (``group_turn``).
 
     Applying a group's payloads in that order whichever of their jobs runs first keeps the
     order a group's notifications were sent in, however their jobs are run: at once beside
@@ -136,7 +143,8 @@ async def in_group_order(
     own = await session.get(AlertPayload, payload_id)
     if own is None:
         return []
-    await take_turns(session, GROUP_TURNS, f"{own.source}\n{own.group_key}")
+    if turn:
+        await group_turn(session, own.source, own.group_key)
     wanted = col(AlertPayload.id) == payload_id
     if not alone:
         earlier = and_(

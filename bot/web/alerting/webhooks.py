@@ -21,6 +21,7 @@ import logging
 
 from aiohttp import web
 
+from bot.basics.logs import page_stage
 from bot.basics.untrusted import ParseTooSlow
 from bot.flows.alerting.heartbeats import Beat, record_beat
 from bot.keys import metrics_key, payload_writer_key, services_key
@@ -76,6 +77,7 @@ async def _receive(request: web.Request, source: AlertSource) -> tuple[str, Repl
     services = request.app[services_key]
     # When the request reached warroom: kept with the payload, the paging SLI counts from it.
     arrived = services.clock()
+    page_stage("arrived", source)
     settings = services.settings
     token = settings.alerting.token
     if not token:
@@ -119,6 +121,7 @@ async def _receive(request: web.Request, source: AlertSource) -> tuple[str, Repl
     except Exception:
         log.exception("storing a %s alert payload failed", source.kind)
         return _refuse(source, Why.UNAVAILABLE, "could not store the payload; send it again")
+    page_stage("answered", payload_id)
     return "accepted", source.accepted(payload_id, notification)
 
 
