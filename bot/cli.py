@@ -14,6 +14,7 @@ from typing import Any
 from bot.admin.agents import add_agents_parsers
 from bot.admin.ai_eval import add_ai_parser, run_ai
 from bot.admin.importing import add_import_parser, run_import
+from bot.admin.integrations import add_integrations_parser
 from bot.admin.maintenance import add_maintenance_parser
 from bot.admin.oncall import add_oncall_parser, run_oncall
 from bot.admin.paging import add_paging_parser, run_paging
@@ -125,6 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_import_parser(sub)
     add_ai_parser(sub)
     add_agents_parsers(sub)
+    add_integrations_parser(sub)
 
     demo = sub.add_parser(
         "demo", help="play a whole incident against the Slack emulator (from the repository)"
@@ -196,6 +198,10 @@ def _run(args: argparse.Namespace) -> int:
         from bot.admin.agents import run_tokens
 
         return run_tokens(args, settings)
+    if args.command == "integrations":
+        from bot.admin.integrations import run_integrations
+
+        return run_integrations(args, settings)
     if args.command == "mcp":
         from bot.admin.agents import run_mcp
 

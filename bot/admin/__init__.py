@@ -15,6 +15,8 @@
 - ``import_compare``: ``warroom import ... --compare DAYS``: the vendor and warroom asked who
   is on call, each disagreement said.
 - ``maintenance``: ``warroom maintenance add``, ``list`` and ``cancel``: maintenance windows.
+- ``integrations``: ``warroom integrations create``, ``list`` and ``revoke``: the ways
+  alerts reach warroom, one key each.
 - ``agents``: ``warroom tokens create``, ``list`` and ``revoke`` (agents' tokens for /mcp)
   and ``warroom mcp`` (the Model Context Protocol on stdio, as the operator).
 - ``ai_eval``: ``warroom ai eval``: the team's model measured over the shipped replays.

@@ -21,6 +21,7 @@ of ours.
 - ``trackers``: where follow-ups are filed: the three trackers, a destination, their settings.
 - ``stalls``: event-loop stalls over half a second, logged with the code that ran.
 - ``rsa``: an RSA private key from PEM, and RS256 signatures (Vonage's tokens).
+- ``key_digest``: the SHA-256 a key warroom makes is kept as.
 - ``untrusted``: what other systems send, parsed in worker processes with a time limit.
 - ``prompts``: when people are asked for what the draft needs after an incident: follow-up
   reminders, the day-after lessons question.

@@ -71,6 +71,9 @@ class FakeEvents:
     def signed(self, delivery: Delivery, body: bytes, key: str) -> bool:
         return False
 
+    def stored(self, delivery: Delivery, body: str) -> str:
+        return body
+
     def parse(self, body: str, *, received_at: datetime) -> Notification:
         document = json_object(body)
         payload = document.get("payload") or {}
