@@ -20,7 +20,6 @@ authenticate", …}``: which services exist is never said); 400 for a body that 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import uuid
 from dataclasses import dataclass
@@ -54,7 +53,7 @@ def _field(where: str, why: str) -> str:
     return f"{where}: {why}"
 
 
-def _create(document: dict[str, Any], received_at: datetime, raw: str) -> Notification:
+def _create(document: dict[str, Any], received_at: datetime, key: str) -> Notification:
     problems: list[str] = []
     message = document.get("message")
     if not isinstance(message, str) or not message.strip():
@@ -82,9 +81,8 @@ def _create(document: dict[str, Any], received_at: datetime, raw: str) -> Notifi
     if problems:
         raise PayloadError(problems)
     if not alias:
-        # No alias: a new alert each time, as Opsgenie makes one (the same key each time
-        # this stored body is parsed).
-        alias = hashlib.sha256(f"{received_at.isoformat()}\n{raw}".encode()).hexdigest()[:32]
+        # No alias: a new alert each time, as Opsgenie makes one (``stored`` made its key).
+        alias = key
     title = message.strip()[:MESSAGE_LIMIT]
     labels = {"alertname": title, "priority": str(priority)}
     labels |= {k: texts[k] for k in ("entity", "source") if k in texts}
@@ -147,7 +145,7 @@ def read_request(stored: str, received_at: datetime) -> Notification:
     request = json.loads(stored)
     action, text = request["action"], request["body"]
     if action == CREATE:
-        return _create(json_object(text), received_at, text)
+        return _create(json_object(text), received_at, str(request.get("key") or "new"))
     if text.strip():
         json_object(text)  # its note, user, source: checked to be JSON, not kept
     identifier = str(request.get("identifier", ""))
@@ -182,7 +180,8 @@ class OpsgenieAlerts:
     def stored(self, delivery: Delivery, body: str) -> str:
         action = delivery.path.rstrip("/").rsplit("/", 1)[-1]
         if action not in (CLOSE, ACKNOWLEDGE):
-            return json.dumps({"action": CREATE, "body": body})
+            # An alert created without an alias is a new one: kept with a key of its own.
+            return json.dumps({"action": CREATE, "body": body, "key": uuid.uuid4().hex})
         return json.dumps(
             {
                 "action": action,

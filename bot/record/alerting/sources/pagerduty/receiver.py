@@ -5,8 +5,8 @@ Requests (https://developer.pagerduty.com/docs/events-api-v2/trigger-events/, th
 https://github.com/PagerDuty/developer-docs/blob/main/docs/events-API-v2/02-Trigger-Events.md):
 ``POST /v2/enqueue`` with ``routing_key`` (an integration's key, of kind ``pagerduty``),
 ``event_action`` (``trigger``, ``acknowledge`` or ``resolve``), ``dedup_key`` (at most 255
-characters; generated for a trigger without one, so that trigger is a new alert, and
-returned), and for a trigger ``payload.summary`` (at most 1024), ``payload.source``,
+characters; a trigger without one is kept with a new one, so that it is a new alert, and
+it is returned), and for a trigger ``payload.summary`` (at most 1024), ``payload.source``,
 ``payload.severity`` (``critical``, ``error``, ``warning``, ``info``), optionally
 ``payload.timestamp``, ``component``, ``group``, ``class``, ``custom_details``, and ``links``
 and ``images``, all kept with the alert. ``critical`` and ``error`` page at high urgency,
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -111,10 +112,8 @@ def read_event(body: str, received_at: datetime) -> Notification:
         raise PayloadError(problems)
     status = ACTIONS[str(action)]
     if not dedup_key:
-        # PagerDuty makes a trigger without a key a new alert: one of its own, the same each
-        # time this stored body is parsed.
-        seed = f"{received_at.isoformat()}\n{body}".encode()
-        dedup_key = hashlib.sha256(seed).hexdigest()[:32]
+        # Kept with one (``stored``); a body parsed alone gets one of its own.
+        dedup_key = hashlib.sha256(f"{received_at.isoformat()}\n{body}".encode()).hexdigest()
     alert = AlertSeen(
         fingerprint=str(dedup_key),
         status=status,
@@ -155,6 +154,18 @@ class PagerDutyEvents:
         return False
 
     def stored(self, delivery: Delivery, body: str) -> str:  # noqa: ARG002
+        """A trigger without a ``dedup_key`` is kept with one of its own, made now: a new
+        alert, as PagerDuty makes one (a UUID), the same each time the body is parsed."""
+        try:
+            document = json.loads(body)
+        except ValueError:
+            return body  # the parse says what is wrong with it
+        if (
+            isinstance(document, dict)
+            and document.get("event_action") == "trigger"
+            and document.get("dedup_key") is None
+        ):
+            return json.dumps({**document, "dedup_key": uuid.uuid4().hex})
         return body
 
     def parse(self, body: str, *, received_at: datetime) -> Notification:
