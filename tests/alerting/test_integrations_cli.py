@@ -4,6 +4,7 @@ one said so; and migration 0074 down and up again on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import subprocess
 from datetime import UTC, datetime
 
 from alembic import command
@@ -28,19 +29,15 @@ async def migrated(database_url: str) -> None:
         await engine.dispose()
 
 
+def integrations_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """``warroom integrations ARGS`` as an operator types it."""
+    return run_warroom("integrations", *args, env=env, clean=True)
+
+
 async def test_an_integration_is_made_listed_and_revoked(database_url: str) -> None:
     await migrated(database_url)
     env = {"DATABASE_URL": database_url, "WARROOM_PUBLIC_URL": "https://warroom.example.com"}
-    made = run_warroom(
-        "integrations",
-        "create",
-        "--service",
-        "checkout",
-        "--kind",
-        "pagerduty",
-        env=env,
-        clean=True,
-    )
+    made = integrations_cli(env, "create", "--service", "checkout", "--kind", "pagerduty")
     assert made.returncode == 0, made.stderr
     assert "integration checkout-pagerduty (pagerduty, service checkout):" in made.stdout
     assert "URL: https://warroom.example.com/v2/enqueue" in made.stdout
@@ -48,33 +45,22 @@ async def test_an_integration_is_made_listed_and_revoked(database_url: str) -> N
     assert key.startswith(integrations.PREFIX)
     assert "shown this once" in made.stdout and "routing_key" in made.stdout
 
-    listed = run_warroom("integrations", "list", env=env, clean=True)
+    listed = integrations_cli(env, "list")
     assert listed.returncode == 0, listed.stderr
     assert "checkout-pagerduty  pagerduty  service checkout  made" in listed.stdout
     assert "works  0 alerts" in listed.stdout
     assert key not in listed.stdout
 
-    again = run_warroom(
-        "integrations",
-        "create",
-        "--service",
-        "checkout",
-        "--kind",
-        "pagerduty",
-        env=env,
-        clean=True,
-    )
+    again = integrations_cli(env, "create", "--service", "checkout", "--kind", "pagerduty")
     assert (again.returncode, "has it already" in again.stderr) == (1, True)
-    unknown = run_warroom(
-        "integrations", "create", "--service", "checkout", "--kind", "pigeon", env=env, clean=True
-    )
+    unknown = integrations_cli(env, "create", "--service", "checkout", "--kind", "pigeon")
     assert unknown.returncode == 2  # argparse names the kinds
 
-    revoked = run_warroom("integrations", "revoke", "checkout-pagerduty", env=env, clean=True)
+    revoked = integrations_cli(env, "revoke", "checkout-pagerduty")
     assert revoked.returncode == 0, revoked.stderr
     assert "integration checkout-pagerduty revoked" in revoked.stdout
-    assert "revoked" in run_warroom("integrations", "list", env=env, clean=True).stdout
-    twice = run_warroom("integrations", "revoke", "checkout-pagerduty", env=env, clean=True)
+    assert "revoked" in integrations_cli(env, "list").stdout
+    twice = integrations_cli(env, "revoke", "checkout-pagerduty")
     assert (twice.returncode, "revoked already" in twice.stderr) == (1, True)
 
 

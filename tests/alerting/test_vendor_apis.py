@@ -28,16 +28,16 @@ import aiohttp
 import pytest
 from sqlmodel import col, select
 
-from bot.config import Secret
 from bot.record.alerting import integrations
 from bot.store.db import session_scope
 from bot.store.models import AlertGroup, AlertPayload, Integration
 from emulator import Channel, FakeNtfy, SlackEmulator
-from tests.alerting.test_alert_sources import CONTACTS, NOW, POLICIES, TOPIC
-from tests.conftest import CAROL, Clock, Warroom, running_warroom
-from tests.helpers.alerts import PAYLOADS, TOKEN, count, routes
+from tests.alerting.conftest import NIGHT as NOW
+from tests.alerting.conftest import TOPIC, paging_warroom
+from tests.conftest import CAROL, Warroom
+from tests.helpers.alerts import PAYLOADS, TOKEN, count
 from tests.helpers.processes import run_warroom
-from tests.paging.scenario import SCHEDULES, paging_settings, person_pages
+from tests.paging.scenario import person_pages
 
 MIB = 1024 * 1024
 VENDORS = PAYLOADS / "vendors"
@@ -53,14 +53,6 @@ async def warroom(
     slack: SlackEmulator, database_url: str, tmp_path: Path, ops: Channel, ntfy: FakeNtfy
 ) -> AsyncIterator[Warroom]:
     """Checkout's alerts page the queues policy (Carol, on call); payments' are posted only."""
-    settings = paging_settings(
-        tmp_path,
-        CONTACTS,
-        POLICIES,
-        SCHEDULES,
-        WARROOM_NTFY_URL=ntfy.root,
-        WARROOM_PUBLIC_URL="https://warroom.example.com",
-    )
     checkout = {
         "name": "checkout",
         "match": {"service": "checkout"},
@@ -72,19 +64,12 @@ async def warroom(
         "group_window": "0",
     }
     payments = {"name": "payments", "match": {"service": "payments"}, "action": "post"}
-    async with running_warroom(
-        slack,
-        database_url,
-        Clock(NOW),
-        alerting__token=Secret(TOKEN),
-        alerting__routes=routes(
-            {
-                "routes": [checkout, {**payments, "channel": ops.id}],
-                "default": {"action": "post", "channel": ops.id},
-            }
-        ),
-        alerting__max_body_bytes=MIB,
-        **settings,
+    routes_file = {
+        "routes": [checkout, {**payments, "channel": ops.id}],
+        "default": {"action": "post", "channel": ops.id},
+    }
+    async with paging_warroom(
+        slack, database_url, tmp_path, ntfy, routes_file, alerting__max_body_bytes=MIB
     ) as running:
         yield running
 
