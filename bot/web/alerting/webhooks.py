@@ -100,7 +100,7 @@ async def _receive(request: web.Request, source: AlertSource) -> tuple[str, Repl
             log.exception("looking a %s integration's key up failed", source.kind)
             return _refuse(source, Why.UNAVAILABLE, "could not check the key; send it again")
         if known is None:
-            return await _unknown(request, source, "missing or wrong key", default)
+            return await _unknown(request, source, "missing or wrong bearer token", default)
     limit = settings.alerting.max_body_bytes
     try:
         body = await read_body(request, limit)
