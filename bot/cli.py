@@ -57,6 +57,11 @@ FEATURES: dict[str, Feature] = {
         "add_services_arguments",
         "the services file: list it, import from Backstage",
     ),
+    "integrations": Feature(
+        "bot.admin.integrations",
+        "add_integrations_arguments",
+        "the ways alerts reach warroom, one key each",
+    ),
     "paging": Feature(
         "bot.admin.paging", "add_paging_arguments", "paging people: check a contacts file"
     ),
@@ -101,6 +106,7 @@ OPENS_THE_DATABASE: dict[str, frozenset[str] | None] = {
     "tokens": None,
     "mcp": None,
     "import": None,
+    "integrations": None,
     "oncall": frozenset({"who", "feeds"}),
     "paging": frozenset({"drill"}),
 }
@@ -312,6 +318,10 @@ def _run(args: argparse.Namespace) -> int:
         from bot.admin.agents import run_tokens
 
         return run_tokens(args, settings)
+    if args.command == "integrations":
+        from bot.admin.integrations import run_integrations
+
+        return run_integrations(args, settings)
     if args.command == "mcp":
         from bot.admin.agents import run_mcp
 

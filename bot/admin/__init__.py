@@ -18,6 +18,8 @@
 - ``maintenance``: ``warroom maintenance add``, ``list`` and ``cancel``: maintenance windows.
 - ``services``: ``warroom services list`` and ``import-backstage``: the services file, and
   one written from Backstage's catalog files.
+- ``integrations``: ``warroom integrations create``, ``list`` and ``revoke``: the ways
+  alerts reach warroom, one key each.
 - ``agents``: ``warroom tokens create``, ``list`` and ``revoke`` (agents' tokens for /mcp)
   and ``warroom mcp`` (the Model Context Protocol on stdio, as the operator).
 - ``ai_eval``: ``warroom ai eval``: the team's model measured over the shipped replays.

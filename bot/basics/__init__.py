@@ -23,6 +23,7 @@ of ours.
 - ``rsa``: an RSA private key from PEM, and RS256 signatures (Vonage's tokens).
 - ``version``: the package's version and the commit it was built from (``--version``,
   the build info metric).
+- ``key_digest``: the SHA-256 a key warroom makes is kept as.
 - ``untrusted``: what other systems send, parsed in worker processes with a time limit.
 - ``prompts``: when people are asked for what the draft needs after an incident: follow-up
   reminders, the day-after lessons question.

@@ -12,14 +12,13 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 
-from bot.config import Secret
 from bot.record.alerting.payloads import AlertSeen, Notification, json_object
 from bot.record.alerting.sources.generic.receiver import read_generic
 from bot.record.alerting.sources.registry import SOURCES, parse
@@ -36,25 +35,15 @@ from bot.record.alerting.sources.source import (
 )
 from bot.store.models import AlertPayload
 from emulator import Channel, FakeNtfy, SlackEmulator
-from tests.conftest import CAROL, Clock, Warroom, running_warroom
-from tests.helpers.alerts import QUEUES_POLICIES, TOKEN, count, routes
+from tests.alerting.conftest import NIGHT, TOPIC, paging_warroom
+from tests.conftest import CAROL, Warroom
+from tests.helpers.alerts import TOKEN, count
 from tests.helpers.metrics import scrape, value
-from tests.paging.scenario import SCHEDULES, paging_settings, person_pages
+from tests.paging.scenario import person_pages
 
-# Tuesday 3 March 2026, 03:00 in Paris: Carol's night on call.
-NOW = datetime(2026, 3, 3, 2, 0, tzinfo=UTC)
-TOPIC = "carol-fake-source"
+NOW = NIGHT
 PATH = "/fake/v1/enqueue"
 PAYLOADS = "warroom_alert_payloads_total"
-POLICIES = QUEUES_POLICIES
-CONTACTS = {
-    "people": {
-        CAROL: {
-            "contacts": {"push": {"ntfy": TOPIC}},
-            "rules": [{"after": "0s", "notify": ["push"]}],
-        }
-    }
-}
 
 
 @dataclass(frozen=True)
@@ -70,6 +59,9 @@ class FakeEvents:
 
     def signed(self, delivery: Delivery, body: bytes, key: str) -> bool:
         return False
+
+    def stored(self, delivery: Delivery, body: str) -> str:
+        return body
 
     def parse(self, body: str, *, received_at: datetime) -> Notification:
         document = json_object(body)
@@ -167,14 +159,6 @@ async def warroom(
     ops: Channel,
     ntfy: FakeNtfy,
 ) -> AsyncIterator[Warroom]:
-    settings = paging_settings(
-        tmp_path,
-        CONTACTS,
-        POLICIES,
-        SCHEDULES,
-        WARROOM_NTFY_URL=ntfy.root,
-        WARROOM_PUBLIC_URL="https://warroom.example.com",
-    )
     route = {
         "name": "queues",
         "match": {"alertname": "QueueLag"},
@@ -183,14 +167,8 @@ async def warroom(
         "channel": ops.id,
         "severity": "SEV3",
     }
-    async with running_warroom(
-        slack,
-        database_url,
-        Clock(NOW),
-        alerting__token=Secret(TOKEN),
-        alerting__routes=routes({"routes": [route]}),
-        alerting__max_body_bytes=4096,
-        **settings,
+    async with paging_warroom(
+        slack, database_url, tmp_path, ntfy, {"routes": [route]}, alerting__max_body_bytes=4096
     ) as running:
         yield running
 

@@ -24,6 +24,7 @@ from bot.record.timeline import add_entry
 from bot.server import listen_address
 from bot.store.db import session_scope
 from bot.store.models import Incident, TimelineKind
+from bot.web.alerting.webhooks import source_routes
 from bot.web.auth import safe_next
 from bot.web.routing import RouteKind
 from emulator import SlackEmulator
@@ -345,15 +346,23 @@ async def test_with_sign_in_off_every_route_is_answered_as_its_kind_says(
         "suggestion": "1",
         "token": "x" * 43,
     }
-    samples |= {"item": "1", "policy": "payments", "note": "1", "service": "checkout"}
+    samples |= {
+        "item": "1",
+        "policy": "payments",
+        "note": "1",
+        "service": "checkout",
+        "identifier": "an-alias",
+    }
     public = {"Host": "warroom.example.com"}
+    # The table, and the alert sources' own paths the registry adds (PagerDuty's /v2/enqueue).
+    table = [*ROUTES, *source_routes()]
     async with (
         running_warroom(slack, sqlite_url, web__auth="none", trackers=trackers) as warroom,
         aiohttp.ClientSession() as client,
     ):
         registered = {resource.canonical for resource in warroom.app.router.resources()}
-        assert registered == {route.canonical for route in ROUTES}, "a route outside the table"
-        for route in ROUTES:
+        assert registered == {route.canonical for route in table}, "a route outside the table"
+        for route in table:
             path = route.canonical.format_map(samples)
             async with client.request(route.method, warroom.url + path, headers=public) as answer:
                 refused = answer.status == 421

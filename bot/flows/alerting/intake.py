@@ -31,10 +31,11 @@ from bot.flows.escalation.reach import arrival, arrived_from
 from bot.flows.group_commit import BatchOutcome, GroupCommit, Pending
 from bot.flows.incident import triggers
 from bot.flows.incident.declare import by_type, open_war_room, start_policy
+from bot.flows.paging.alert_pages import acknowledge_locked, count_acknowledged
 from bot.flows.paging.pages import say_failures
 from bot.record import incidents
-from bot.record.alerting import alerts, maintenance
-from bot.record.alerting.payloads import Notification
+from bot.record.alerting import alerts, integrations, maintenance
+from bot.record.alerting.payloads import ACKNOWLEDGED, Notification
 from bot.record.alerting.routes import Routes
 from bot.record.alerting.sources.generic.receiver import GENERIC
 from bot.record.alerting.sources.registry import SOURCES
@@ -47,7 +48,7 @@ from bot.services import Services
 from bot.store import jobs, wakeups
 from bot.store.db import session_scope
 from bot.store.job_kinds import JobKind
-from bot.store.models import Alert, AlertPayload, Incident, Job
+from bot.store.models import Alert, AlertPayload, Incident, Integration, Job, PersonPage
 from bot.store.pool import ahead_in_line
 
 log = logging.getLogger(__name__)
@@ -87,7 +88,13 @@ class PayloadWriter(GroupCommit[_Received]):
         self.services = services
 
     async def accept(
-        self, *, source: str, body: str, notification: Notification, arrived: datetime
+        self,
+        *,
+        source: str,
+        body: str,
+        notification: Notification,
+        arrived: datetime,
+        integration_id: int | None = None,
     ) -> int:
         """Store a parsed webhook body and its processing job; its payload id once committed
         (the sender may then hear 202). ``arrived``: when its request reached warroom, kept as
@@ -99,6 +106,7 @@ class PayloadWriter(GroupCommit[_Received]):
             group_key=notification.group_key,
             received_at=arrived,
             pages=may_page(self.services, notification),
+            integration_id=integration_id,
         )
         if received.pages:
             return await self._page_at_once(received, notification)
@@ -333,6 +341,13 @@ async def _apply_one(
             received_at=payload.received_at,
         )
     )
+    # As the integration whose key it came with sent it: its service's, its groups its own.
+    integration = (
+        await session.get(Integration, payload.integration_id) if payload.integration_id else None
+    )
+    notification = integrations.scoped(notification, integration)
+    if notification.status == ACKNOWLEDGED:
+        return await _acknowledged(session, services, payload, notification, integration)
     # Alerts a maintenance window matches are kept as silenced by it, and go no further.
     notification = await maintenance.silence(session, payload, notification, now=services.clock())
     if not notification.alerts:
@@ -352,6 +367,29 @@ async def _apply_one(
     )
     await _schedule_slack_work(session, services, payload, applied)
     return _outcome(payload, applied)
+
+
+async def _acknowledged(
+    session: AsyncSession,
+    services: Services,
+    payload: AlertPayload,
+    notification: Notification,
+    integration: Integration | None,
+) -> Outcome:
+    """A vendor's acknowledgement (PagerDuty's ``acknowledge``, Opsgenie's ``/acknowledge``):
+    the group its key names, if triggered, is acknowledged as the Slack button does it, by
+    the integration (its name; the source's kind for the default one). Of a group unknown,
+    or not triggered, nothing changes: the vendor drops it too."""
+    now = services.clock()
+    group = await alerts.group_of(session, notification.source, notification.group_key)
+    acknowledged: list[PersonPage] = []
+    if group is not None and group.state == alerts.TRIGGERED:
+        by = integration.name if integration is not None else payload.source
+        acknowledged = await acknowledge_locked(session, group, now, user=by, via=payload.source)
+    payload.state, payload.processed_at, payload.error = "processed", now, None
+    session.add(payload)
+    count_acknowledged(services, acknowledged, payload.source, now)
+    return _outcome(payload)
 
 
 async def _schedule_slack_work(

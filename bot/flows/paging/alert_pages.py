@@ -358,16 +358,33 @@ async def acknowledge_alert(
             raise LookupError(f"no alert {group_id}")
         if group.state != alerts.TRIGGERED:
             raise AlertUnchanged(alert=group, timezone=services.settings.incidents.timezone)
-        group.state, group.acknowledged_at = alerts.ACKNOWLEDGED, now
-        group.acknowledged_by, group.acknowledged_via = user, via or "slack"
-        session.add(group)
-        acknowledged = await stop_paging(session, group, now, by=user, via=via or "slack")
-        await schedule_show(session, group, now)
+        acknowledged = await acknowledge_locked(session, group, now, user=user, via=via or "slack")
         await session.commit()
-    for page in acknowledged:
-        services.metrics.page_acknowledged(via or "slack", (now - page.started_at).total_seconds())
+    count_acknowledged(services, acknowledged, via or "slack", now)
     services.wake_jobs()
     return group
+
+
+async def acknowledge_locked(
+    session: AsyncSession, group: AlertGroup, now: datetime, *, user: str, via: str
+) -> list[PersonPage]:
+    """Acknowledge a triggered alert group the caller has locked (the caller commits): its
+    policy stops, its pages are acknowledged, its message shows it; the pages acknowledged.
+    By a person (the button, a phone) or by its source (a vendor API's ``acknowledge``)."""
+    group.state, group.acknowledged_at = alerts.ACKNOWLEDGED, now
+    group.acknowledged_by, group.acknowledged_via = user, via
+    session.add(group)
+    acknowledged = await stop_paging(session, group, now, by=user, via=via)
+    await schedule_show(session, group, now)
+    return acknowledged
+
+
+def count_acknowledged(
+    services: Services, acknowledged: list[PersonPage], via: str, now: datetime
+) -> None:
+    """Count the pages acknowledged, once committed, by how and how long after they began."""
+    for page in acknowledged:
+        services.metrics.page_acknowledged(via, (now - page.started_at).total_seconds())
 
 
 async def resolve_alert(services: Services, group_id: int, *, user: str) -> AlertGroup:

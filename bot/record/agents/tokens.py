@@ -5,7 +5,6 @@ nothing from the next call on: every call looks its token up again."""
 
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from datetime import datetime, timedelta
 from sqlmodel import col, delete, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.basics.key_digest import digest as digest
 from bot.store.models import AgentCall, AgentToken
 
 READ, PROPOSE = "read", "propose"
@@ -46,12 +46,6 @@ class Caller:
 
 
 OPERATOR = Caller(name="operator", scope=PROPOSE, private=True, operator=True)
-
-
-def digest(token: str) -> str:
-    """The token's hex SHA-256, as kept ("surrogatepass": a header aiohttp could not decode
-    is looked up, and found nowhere, instead of failing)."""
-    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 async def create(

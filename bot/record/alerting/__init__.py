@@ -13,6 +13,8 @@ arrive on are ``bot.web.alerting.webhooks``; ``warroom alerts`` is ``bot.admin.a
 - ``alerts``: raw payloads kept, notifications applied to alert groups and their incidents.
 - ``grouping``: an alert of its own's states; alerts joining an open one, flapping.
 - ``attaching``: an alert of its own made an incident's: its alerts, its history as entries.
+- ``integrations``: integrations, one key each (kept hashed), each for one service: which
+  key is whose, and an integration's notifications kept to its service.
 - ``heartbeats``: the heartbeats file, and each heartbeat's last check-in and open miss.
 - ``maintenance``: maintenance windows, and which alerts they silenced.
 - ``worklist``: alerts as the web view, the API and the agents read them: the list (open

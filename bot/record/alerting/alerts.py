@@ -8,8 +8,8 @@ or twice, harmless.
 
 from __future__ import annotations
 
-import hashlib
 import json
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -21,6 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.slack_text import SlackText
 from bot.record import incidents
+from bot.record.alerting import integrations
 from bot.record.alerting.grouping import ACKNOWLEDGED as ACKNOWLEDGED
 from bot.record.alerting.grouping import ATTACHED as ATTACHED
 from bot.record.alerting.grouping import HELD as HELD
@@ -29,6 +30,8 @@ from bot.record.alerting.grouping import RESOLVED as RESOLVED
 from bot.record.alerting.grouping import ROUTE_TURNS, flipped, joined_ids, open_in_window
 from bot.record.alerting.grouping import SNOOZED as SNOOZED
 from bot.record.alerting.grouping import TRIGGERED as TRIGGERED
+from bot.record.alerting.grouping import group_key_hash as group_key_hash
+from bot.record.alerting.grouping import group_of as group_of
 from bot.record.alerting.grouping import joined as joined_alert
 from bot.record.alerting.grouping import lock_alert as lock_alert
 from bot.record.alerting.grouping import still_firing as still_firing
@@ -86,6 +89,8 @@ class ReceivedBody:
     # Its route starts a policy (decided on receipt, from the routes): applying it may page
     # someone, so it is applied ahead of the payloads that cannot.
     pages: bool = False
+    # The integration whose key it came with; None: the default (WARROOM_ALERT_TOKEN).
+    integration_id: int | None = None
 
 
 async def store_payloads(session: AsyncSession, received: Sequence[ReceivedBody]) -> list[int]:
@@ -105,10 +110,16 @@ async def store_payloads(session: AsyncSession, received: Sequence[ReceivedBody]
             "body": item.body,
             "group_key": item.group_key,
             "received_at": item.received_at,
+            "integration_id": item.integration_id,
         }
         for item in received
     ]
     ids = [row[0] for row in await connection.execute(statement, rows) if row[0] is not None]
+    counts = Counter(item.integration_id for item in received if item.integration_id)
+    if counts:
+        await integrations.count_alerts(
+            session, dict(counts), at=max(item.received_at for item in received)
+        )
     return ids if ordered else sorted(ids)
 
 
@@ -262,7 +273,7 @@ async def _follow_own_alert(
         group.cycle, group.level_round, group.level = 0, 1, 0
         group.escalated_by = group.escalated_at = group.escalated_level = None
         group.escalated_to = None
-        group.urgency, group.waits_until = route.urgency, None
+        group.urgency, group.waits_until = notification.urgency or route.urgency, None
         group.joined_to = group.joined_episode = group.policy_gone = None
         group.flapping_since, group.last_fired_at = now if flapping else None, now
         applied.alert_event = TRIGGERED
@@ -300,10 +311,6 @@ def _follow_incident(
     elif group.state == ATTACHED:
         closed_at = incident.resolved_at if incident is not None else None
         group.state, group.resolved_at = RESOLVED, closed_at or now
-
-
-def group_key_hash(group_key: str) -> str:
-    return hashlib.sha256(group_key.encode()).hexdigest()
 
 
 async def _locked_group(

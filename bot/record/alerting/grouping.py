@@ -9,6 +9,7 @@ is flapping (``flipped``). No Slack in here.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import datetime, timedelta
 
@@ -100,6 +101,21 @@ async def still_firing(session: AsyncSession, group: AlertGroup) -> bool:
         col(Alert.group_id).in_(await joined_ids(session, group)), Alert.status == "firing"
     )
     return (await session.exec(statement.limit(1))).first() is not None
+
+
+def group_key_hash(group_key: str) -> str:
+    return hashlib.sha256(group_key.encode()).hexdigest()
+
+
+async def group_of(session: AsyncSession, source: str, group_key: str) -> AlertGroup | None:
+    """The alert group of ``source`` keyed ``group_key``, locked (the caller commits)."""
+    statement = (
+        select(AlertGroup)
+        .where(AlertGroup.source == source, AlertGroup.key_hash == group_key_hash(group_key))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return (await session.exec(statement)).first()
 
 
 async def lock_alert(session: AsyncSession, group_id: int) -> AlertGroup | None:

@@ -16,6 +16,9 @@ from typing import Any
 from bot.store.db import without_nul
 
 STATUSES = ("firing", "resolved")
+# A vendor's API may acknowledge an alert (PagerDuty's ``acknowledge``, Opsgenie's
+# ``/acknowledge``): a notification of this status has one alert, acknowledged by its sender.
+ACKNOWLEDGED = "acknowledged"
 
 
 class PayloadError(ValueError):
@@ -80,6 +83,9 @@ class Notification:
     # The key the body itself carries, for a vendor that puts it there (PagerDuty's
     # routing_key): checked by the receiver once the body is read. None: in the request.
     integration_key: str | None = None
+    # The urgency the sender states (PagerDuty's severity, Opsgenie's priority): it wins over
+    # the route's. None: the route's.
+    urgency: str | None = None
 
     @property
     def firing(self) -> tuple[AlertSeen, ...]:

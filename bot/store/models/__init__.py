@@ -12,7 +12,8 @@ works for every table and Alembic's env.py, importing this package, sees them al
 - ``escalation``: escalations and the PagerDuty pages they send.
 - ``paging``: pages to people, their notifications, contact methods and rules.
 - ``oncall``: overrides, swaps, cover requests, calendar tokens, iCal copies.
-- ``alerting``: alert payloads, groups, alerts, heartbeats, maintenance windows.
+- ``alerting``: alert payloads, groups, alerts, heartbeats, maintenance windows,
+  integrations.
 - ``status_page``: public incidents and their updates; status page subscribers.
 - ``agents``: the tokens agents read the record and propose findings with, their use, and
   the timeline notes they propose.
@@ -31,6 +32,7 @@ from bot.store.models.alerting import (
     AlertGroup,
     AlertPayload,
     Heartbeat,
+    Integration,
     MaintenanceWindow,
     SilencedAlert,
 )
@@ -123,6 +125,7 @@ __all__ = [
     "IncidentFieldChange",
     "IncidentFieldValue",
     "IncidentRole",
+    "Integration",
     "Job",
     "LessonsPrompt",
     "MaintenanceWindow",

@@ -33,6 +33,29 @@ class AlertPayload(SQLModel, table=True):
     incident_id: int | None = Field(default=None, foreign_key="incident.id", index=True)
     # Why the payload's times look wrong (in the future, far past), if they do.
     flags: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    # The integration whose key it came with (None: the default, WARROOM_ALERT_TOKEN): its
+    # alerts carry that integration's service, and group apart from every other's.
+    integration_id: int | None = Field(default=None, foreign_key="integration.id")
+
+
+class Integration(SQLModel, table=True):
+    """A way alerts reach warroom, with its own key (``warroom integrations create``): its
+    kind (the alert source it speaks as: ``pagerduty``), its name, the service its alerts are
+    for, and its key, of which only the SHA-256 is kept. Revoking one sets ``revoked_at``:
+    its next delivery is refused. Never deleted, so stored payloads still say whose they were."""
+
+    __tablename__ = "integration"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(index=True)
+    name: str = Field(unique=True)
+    service: str
+    key_hash: str = Field(unique=True)  # hex SHA-256 of the key
+    created_at: datetime = Field(sa_column=utc_column(nullable=False))
+    revoked_at: datetime | None = Field(default=None, sa_column=utc_column())
+    # Its last delivery accepted, and how many it sent (the list says them).
+    last_alert_at: datetime | None = Field(default=None, sa_column=utc_column())
+    alerts: int = 0
 
 
 class AlertGroup(SQLModel, table=True):

@@ -5,7 +5,8 @@ paths (``POST /alerts/{alertmanager,grafana,generic}``, a vendor's own such as P
 Answer fast and lose nothing: check the key, read at most the configured size, parse, store
 the raw body with its processing job, answer 202. Everything else happens in jobs. What every
 source shares is done here, once, so a new source cannot forget it: the key checked against
-the integrations warroom knows (today the default one: ``WARROOM_ALERT_TOKEN``) where the
+the integrations warroom knows (``bot.record.alerting.integrations``, each of one kind and
+one service, and the default one: ``WARROOM_ALERT_TOKEN``) where the
 source says it is (before the body is read; its signature once it is read; once it is parsed,
 for a vendor whose key is in the body), the body's size (413 over
 ``WARROOM_ALERT_MAX_BODY_BYTES``), its parse in a worker process with a time limit
@@ -18,6 +19,7 @@ Alertmanager retries 5xx and drops 4xx, so only a transient failure (the databas
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from aiohttp import web
 
@@ -25,6 +27,7 @@ from bot.basics.logs import page_stage
 from bot.basics.untrusted import ParseTooSlow
 from bot.flows.alerting.heartbeats import Beat, record_beat
 from bot.keys import metrics_key, payload_writer_key, services_key
+from bot.record.alerting import integrations
 from bot.record.alerting.payloads import Notification, PayloadError
 from bot.record.alerting.sources.registry import SOURCES
 from bot.record.alerting.sources.source import (
@@ -37,6 +40,8 @@ from bot.record.alerting.sources.source import (
     bearer_key,
     same_key,
 )
+from bot.store.db import session_scope
+from bot.store.models import Integration
 from bot.web.pages_common import BodyTooLarge, read_body
 from bot.web.routing import Route, RouteKind
 
@@ -80,27 +85,37 @@ async def _receive(request: web.Request, source: AlertSource) -> tuple[str, Repl
     page_stage("arrived", source)
     settings = services.settings
     token = settings.alerting.token
-    if not token:
-        return _refuse(source, Why.OFF, "alert intake is off: WARROOM_ALERT_TOKEN is not set")
     delivery = Delivery(
         path=request.path,
         params=dict(request.match_info),
         headers=request.headers,
         query=request.query,
     )
-    # The default integration's key: the one warroom knows until integrations have their own.
-    key, place = str(token), source.key_place
-    if place is KeyPlace.REQUEST and not same_key(source.key(delivery), key):
-        return _refuse(source, Why.UNAUTHORIZED, "missing or wrong bearer token")
+    place = source.key_place
+    # The default integration's key (WARROOM_ALERT_TOKEN) opens every kind, as it did alone.
+    default = str(token) if token else None
+    known: Known | None = None
+    if place is KeyPlace.REQUEST:
+        try:
+            known = await _known(request, source, source.key(delivery), default)
+        except Exception:
+            log.exception("looking a %s integration's key up failed", source.kind)
+            return _refuse(source, Why.UNAVAILABLE, "could not check the key; send it again")
+        if known is None:
+            return await _unknown(request, source, "missing or wrong bearer token", default)
     limit = settings.alerting.max_body_bytes
     try:
         body = await read_body(request, limit)
     except BodyTooLarge:
         return _refuse(source, Why.TOO_LARGE, f"body is larger than {limit} bytes")
-    if place is KeyPlace.SIGNATURE and not source.signed(delivery, body, key):
-        return _refuse(source, Why.UNAUTHORIZED, "missing or wrong signature")
+    if place is KeyPlace.SIGNATURE:
+        # Integrations' keys are kept hashed: a body's signature is checked with the default
+        # key only.
+        if default is None or not source.signed(delivery, body, default):
+            return await _unknown(request, source, "missing or wrong signature", default)
+        known = Known(None)
     try:
-        text = body.decode("utf-8")
+        text = source.stored(delivery, body.decode("utf-8"))
         notification: Notification = await services.parsing.bodies.run_sized(
             len(body), source.parse, text, received_at=arrived
         )
@@ -112,17 +127,70 @@ async def _receive(request: web.Request, source: AlertSource) -> tuple[str, Repl
         log.warning("a %s alert payload refused: %s (%d bytes)", source.kind, slow, len(body))
         message = f"the payload took longer than {slow.seconds:g} s to read"
         return _refuse(source, Why.TOO_SLOW, message)
-    if place is KeyPlace.BODY and not same_key(notification.integration_key, key):
-        return _refuse(source, Why.UNAUTHORIZED, "missing or wrong integration key")
+    if place is KeyPlace.BODY:
+        try:
+            known = await _known(request, source, notification.integration_key, default)
+        except Exception:
+            log.exception("looking a %s integration's key up failed", source.kind)
+            return _refuse(source, Why.UNAVAILABLE, "could not check the key; send it again")
+        if known is None:
+            return await _unknown(request, source, "missing or wrong integration key", default)
+    assert known is not None
+    integration = known.integration
     try:
         payload_id = await request.app[payload_writer_key].accept(
-            source=source.kind, body=text, notification=notification, arrived=arrived
+            source=source.kind,
+            body=text,
+            notification=integrations.scoped(notification, integration),
+            arrived=arrived,
+            integration_id=integration.id if integration is not None else None,
         )
     except Exception:
         log.exception("storing a %s alert payload failed", source.kind)
         return _refuse(source, Why.UNAVAILABLE, "could not store the payload; send it again")
     page_stage("answered", payload_id)
     return "accepted", source.accepted(payload_id, notification)
+
+
+@dataclass(frozen=True)
+class Known:
+    """A key warroom knows: an integration's, or (None) the default one."""
+
+    integration: Integration | None
+
+
+async def _known(
+    request: web.Request, source: AlertSource, presented: str | None, default: str | None
+) -> Known | None:
+    """Whose key ``presented`` is: an integration of the source's kind, or the default;
+    None when nobody's. Looked up again at every delivery: a revoked key stops at once."""
+    if not presented:
+        return None
+    async with session_scope(request.app[services_key].engine) as session:
+        integration = await integrations.keyed(session, source.kind, presented)
+    if integration is not None:
+        return Known(integration)
+    return Known(None) if default is not None and same_key(presented, default) else None
+
+
+async def _unknown(
+    request: web.Request, source: AlertSource, message: str, default: str | None
+) -> tuple[str, Reply]:
+    """A key nobody has: refused, in the same words whichever integrations exist (none is
+    named); intake is off (503) when there is neither a default key nor any integration."""
+    if default is None:
+        try:
+            async with session_scope(request.app[services_key].engine) as session:
+                any_integration = bool(await integrations.every_integration(session))
+        except Exception:
+            any_integration = True
+        if not any_integration:
+            return _refuse(
+                source,
+                Why.OFF,
+                "alert intake is off: WARROOM_ALERT_TOKEN is not set and no integration exists",
+            )
+    return _refuse(source, Why.UNAUTHORIZED, message)
 
 
 def _refuse(

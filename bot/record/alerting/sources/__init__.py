@@ -7,7 +7,8 @@ monitoring system, a vendor's alert API): its kind, paths, key, parser and answe
 - ``registry``: ``SOURCES``, the one registry, a line per source.
 - ``checks``: the checks of a body's fields every parser shares, in the same words.
 - ``alertmanager_shape``: Alertmanager's webhook shape, which Grafana's extends.
-- ``alertmanager/``, ``grafana/``, ``generic/``: one folder per source, its receiver.
+- ``alertmanager/``, ``grafana/``, ``generic/``, ``pagerduty/``, ``opsgenie/``: one folder
+  per source, its receiver.
 
 May import: what ``bot.record.alerting`` may and its modules (the one alert shape,
 ``payloads``). A source's folder imports this folder's modules, never another source's.

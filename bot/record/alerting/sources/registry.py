@@ -17,6 +17,8 @@ from bot.record.alerting.payloads import Notification, PayloadError
 from bot.record.alerting.sources.alertmanager.receiver import ALERTMANAGER
 from bot.record.alerting.sources.generic.receiver import GENERIC
 from bot.record.alerting.sources.grafana.receiver import GRAFANA
+from bot.record.alerting.sources.opsgenie.receiver import OPSGENIE
+from bot.record.alerting.sources.pagerduty.receiver import PAGERDUTY
 from bot.record.alerting.sources.source import AlertSource
 
 # A path's parameter with its own pattern, ``{identifier:[^/]+}``, named as aiohttp names it.
@@ -77,6 +79,8 @@ SOURCES = Registry()
 SOURCES.register(ALERTMANAGER)
 SOURCES.register(GRAFANA)
 SOURCES.register(GENERIC)
+SOURCES.register(PAGERDUTY)
+SOURCES.register(OPSGENIE)
 
 
 def parse(kind: str, body: str, *, received_at: datetime) -> Notification:

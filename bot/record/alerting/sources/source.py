@@ -127,6 +127,12 @@ class AlertSource(Protocol):
         a signature; the others answer False)."""
         ...
 
+    def stored(self, delivery: Delivery, body: str) -> str:
+        """The body as kept and parsed: the request's body, with what its path says folded in
+        for a source whose path carries part of the event (Opsgenie's
+        ``/v2/alerts/{identifier}/close``); a stored body is parsed again alone."""
+        ...
+
     def parse(self, body: str, *, received_at: datetime) -> Notification:
         """Its body in the one shape, or PayloadError naming every problem; run in a worker
         process (it and its source picklable), and again when the body is applied."""
@@ -180,6 +186,9 @@ class WebhookSource:
 
     def signed(self, delivery: Delivery, body: bytes, key: str) -> bool:  # noqa: ARG002
         return False
+
+    def stored(self, delivery: Delivery, body: str) -> str:  # noqa: ARG002
+        return body
 
     def parse(self, body: str, *, received_at: datetime) -> Notification:
         return self.reader(json_object(body), received_at)

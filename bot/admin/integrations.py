@@ -1,0 +1,112 @@
+"""``warroom integrations create | list | revoke``: the ways alerts reach warroom, one key
+each (``bot.record.alerting.integrations``)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from bot.store.models import Integration
+
+# Where each kind posts, after warroom's public URL: what a sender is repointed to. Opsgenie's
+# clients take the API's base and add ``/v2/alerts`` themselves.
+PATHS = {
+    "alertmanager": "/alerts/alertmanager",
+    "grafana": "/alerts/grafana",
+    "generic": "/alerts/generic",
+    "pagerduty": "/v2/enqueue",
+    "opsgenie": "",
+}
+
+
+def add_integrations_arguments(parser: argparse.ArgumentParser) -> None:
+    """``warroom integrations ...``: its actions and options."""
+    from bot.record.alerting.integrations import KINDS
+
+    actions = parser.add_subparsers(dest="integrations_command", required=True, metavar="ACTION")
+    create = actions.add_parser(
+        "create",
+        help="make an integration: prints its URL and key (shown once, kept hashed)",
+        description="Prints the URL to send to and the key once: warroom keeps only its "
+        "SHA-256. Its alerts carry the service as their `service` label.",
+    )
+    create.add_argument("--service", required=True, help="the service its alerts are for")
+    create.add_argument("--kind", required=True, choices=KINDS, help="the API it speaks")
+    create.add_argument("--name", help="what the list calls it (default SERVICE-KIND)")
+    listing = actions.add_parser(
+        "list", help="every integration: kind, service, last alert, count (never the key)"
+    )
+    listing.add_argument("--json", action="store_true", help="as JSON, for scripts")
+    revoke = actions.add_parser("revoke", help="stop an integration now")
+    revoke.add_argument("name", metavar="NAME")
+
+
+def url_of(settings: Settings, kind: str) -> str:
+    """The URL a sender of ``kind`` is pointed to."""
+    return f"{(settings.web.public_url or 'http://localhost:8080').rstrip('/')}{PATHS[kind]}"
+
+
+def as_json(rows: list[Integration]) -> str:
+    return json.dumps(
+        [
+            {
+                "name": row.name,
+                "kind": row.kind,
+                "service": row.service,
+                "created_at": row.created_at.isoformat(),
+                "revoked_at": row.revoked_at.isoformat() if row.revoked_at else None,
+                "last_alert_at": row.last_alert_at.isoformat() if row.last_alert_at else None,
+                "alerts": row.alerts,
+            }
+            for row in rows
+        ],
+        indent=2,
+    )
+
+
+def run_integrations(args: argparse.Namespace, settings: Settings) -> int:
+    """Run ``warroom integrations``'s action; the exit code."""
+    from bot.basics.render import Renderer
+    from bot.record.alerting import integrations
+    from bot.store.columns import utcnow
+    from bot.store.db import session_scope
+    from bot.store.migrate import command_engine
+
+    renderer = Renderer(settings.incidents.templates_dir)
+    zone = settings.incidents.timezone
+    template = "integrations/cli.j2"
+
+    async def act() -> str:
+        engine = await command_engine(settings.runtime.database_url)
+        now = utcnow()
+        try:
+            async with session_scope(engine) as session:
+                if args.integrations_command == "create":
+                    row, key = await integrations.create(
+                        session, kind=args.kind, service=args.service, name=args.name, now=now
+                    )
+                    await session.commit()
+                    url = url_of(settings, row.kind)
+                    return renderer.render_plain(template, made=row, key=key, url=url)
+                if args.integrations_command == "revoke":
+                    row = await integrations.revoke(session, args.name, now=now)
+                    await session.commit()
+                    return renderer.render_plain(template, revoked=row)
+                rows = await integrations.every_integration(session)
+                if args.json:
+                    return as_json(rows)
+                return renderer.render_plain(template, rows=rows, zone=zone)
+        finally:
+            await engine.dispose()
+
+    try:
+        print(asyncio.run(act()))
+    except integrations.IntegrationRefused as refusal:
+        print(f"warroom: {refusal}", file=sys.stderr)
+        return 1
+    return 0

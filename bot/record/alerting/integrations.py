@@ -1,0 +1,140 @@
+"""Integrations, one key each (``warroom integrations create``): a way alerts reach warroom,
+of one kind (the alert source it speaks as), for one service, with a key shown once and kept
+as SHA-256 only (as agents' tokens are, ``bot.record.agents.tokens``). A revoked one opens
+nothing from its next delivery on: every delivery looks its key up again.
+
+What an integration sends is its service's alone: its alerts carry the service as their
+``service`` label (routes match on it), and their groups are apart from every other
+integration's (its id before the sender's key), so no key can page, acknowledge or resolve
+another integration's alerts. ``WARROOM_ALERT_TOKEN`` is the default integration: any kind,
+no service, the sender's labels as they are.
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+import secrets
+from dataclasses import replace
+from datetime import datetime
+
+from sqlmodel import col, select, update
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.basics.key_digest import digest
+from bot.record.alerting.payloads import Notification
+from bot.store.models import Integration
+
+KINDS = ("alertmanager", "grafana", "generic", "pagerduty", "opsgenie")
+# What a key starts with, so a leaked one is recognised (secret scanners, logs). PagerDuty's
+# clients send any string as a routing key; Opsgenie's, any string after "GenieKey ".
+PREFIX = "wr_int_"
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
+SERVICE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
+# The label an integration's alerts carry its service as.
+SERVICE_LABEL = "service"
+
+
+class IntegrationRefused(ValueError):
+    """An integration that cannot be made or revoked: the message says why."""
+
+
+async def create(
+    session: AsyncSession, *, kind: str, service: str, name: str | None, now: datetime
+) -> tuple[Integration, str]:
+    """Make an integration (the caller commits): the row, and its key, shown once and kept
+    nowhere. IntegrationRefused for an unknown kind, a bad name or service, a name taken."""
+    if kind not in KINDS:
+        raise IntegrationRefused(f"kind {kind!r}: one of {', '.join(KINDS)}")
+    if not SERVICE.fullmatch(service):
+        raise IntegrationRefused(
+            f"service {service!r}: letters, digits, '.', '_' and '-', at most 63"
+        )
+    name = name or f"{service}-{kind}"
+    if not NAME.fullmatch(name):
+        raise IntegrationRefused(
+            f"name {name!r}: letters, digits, '.', '_' and '-', at most 63, starting with a "
+            "letter or digit"
+        )
+    if await by_name(session, name) is not None:
+        raise IntegrationRefused(
+            f"name {name!r}: an integration has it already (revoked ones keep theirs)"
+        )
+    key = PREFIX + secrets.token_urlsafe(24)
+    row = Integration(kind=kind, name=name, service=service, key_hash=digest(key), created_at=now)
+    session.add(row)
+    await session.flush()
+    return row, key
+
+
+async def by_name(session: AsyncSession, name: str) -> Integration | None:
+    return (await session.exec(select(Integration).where(Integration.name == name))).first()
+
+
+async def every_integration(session: AsyncSession) -> list[Integration]:
+    rows = await session.exec(select(Integration).order_by(col(Integration.id)))
+    return list(rows.all())
+
+
+async def revoke(session: AsyncSession, name: str, *, now: datetime) -> Integration:
+    """Revoke the integration named ``name`` (the caller commits); IntegrationRefused when
+    there is none or it was revoked already."""
+    row = await by_name(session, name)
+    if row is None:
+        raise IntegrationRefused(f"no integration named {name!r}")
+    if row.revoked_at is not None:
+        raise IntegrationRefused(f"{name!r} was revoked already")
+    row.revoked_at = now
+    session.add(row)
+    return row
+
+
+async def keyed(session: AsyncSession, kind: str, presented: str | None) -> Integration | None:
+    """The working integration of ``kind`` whose key ``presented`` is, if any: every one of
+    the kind's hashes compared in constant time, so how long the answer takes says nothing
+    of which (or how much of one) matched."""
+    if not presented:
+        return None
+    given = digest(presented).encode()
+    rows = await session.exec(
+        select(Integration).where(Integration.kind == kind, col(Integration.revoked_at).is_(None))
+    )
+    found = None
+    for row in rows.all():
+        if hmac.compare_digest(given, row.key_hash.encode()):
+            found = row
+    return found
+
+
+async def count_alerts(session: AsyncSession, counts: dict[int, int], *, at: datetime) -> None:
+    """Add deliveries accepted to their integrations' counts, ``at`` as their last (the
+    caller commits, with the payloads)."""
+    for integration_id, more in counts.items():
+        await session.exec(
+            update(Integration)
+            .where(col(Integration.id) == integration_id)
+            .values(alerts=col(Integration.alerts) + more, last_alert_at=at)
+        )
+
+
+def scoped(notification: Notification, integration: Integration | None) -> Notification:
+    """The notification as ``integration`` sent it: its group apart from every other
+    integration's, each alert labelled with the integration's service. A label ``service``
+    the sender gave that names another service is kept as ``sender_service``: an
+    integration's alerts are its service's only. The default integration's: unchanged."""
+    if integration is None:
+        return notification
+    service = integration.service
+
+    def own(labels: dict[str, str]) -> dict[str, str]:
+        stated = labels.get(SERVICE_LABEL)
+        said = {"sender_service": stated} if stated and stated != service else {}
+        return {**labels, **said, SERVICE_LABEL: service}
+
+    alerts = tuple(replace(alert, labels=own(dict(alert.labels))) for alert in notification.alerts)
+    return replace(
+        notification,
+        group_key=f"integration:{integration.id}/{notification.group_key}",
+        alerts=alerts,
+        common_labels=own(dict(notification.common_labels)),
+    )

@@ -1,0 +1,213 @@
+"""Opsgenie's Alert API, answered as Opsgenie documents it, so a script or a tool that calls
+Opsgenie is repointed by its base URL and key alone.
+
+Requests (https://docs.opsgenie.com/docs/alert-api, "Create Alert", "Close Alert",
+"Acknowledge Alert"): ``Authorization: GenieKey <key>`` (an integration's key, of kind
+``opsgenie``); ``POST /v2/alerts`` with ``message`` (required; Opsgenie keeps its first 130
+characters, as warroom does), ``alias`` (the alert's de-duplication key, at most 512),
+``description``, ``priority`` (``P1`` to ``P5``, default ``P3``: P1 and P2 page at high
+urgency, P3 to P5 at low), ``tags``, ``details``, ``entity``, ``source``;
+``POST /v2/alerts/{identifier}/close`` and ``/acknowledge`` with ``identifierType``
+(``alias``; ``id`` and ``tiny``, Opsgenie's own alert ids, name no warroom alert and are
+refused in words).
+
+Answers (https://docs.opsgenie.com/docs/response): 202 ``{"result": "Request will be
+processed", "took": …, "requestId": …}``; 401 for a key nobody has (``{"message": "Could not
+authenticate", …}``: which services exist is never said); 400 for a body that is not JSON;
+422 ``{"message": "Request body is not processable. Please check the errors.", "errors":
+{field: why}, …}`` for a field wrong; 5xx when it should be sent again.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.record.alerting.payloads import (
+    ACKNOWLEDGED,
+    AlertSeen,
+    Notification,
+    PayloadError,
+    json_object,
+)
+from bot.record.alerting.sources.source import STATUS, Delivery, KeyPlace, Refusal, Reply, Why
+
+CREATE, CLOSE, ACKNOWLEDGE = "create", "close", "acknowledge"
+PRIORITIES = ("P1", "P2", "P3", "P4", "P5")
+URGENCY = {"P1": "high", "P2": "high", "P3": "low", "P4": "low", "P5": "low"}
+MESSAGE_LIMIT, ALIAS_LIMIT = 130, 512
+# The request's own problems (not JSON): 400; a field's: 422.
+SYNTAX = "body "
+
+
+def genie_key(headers: Any) -> str | None:
+    """The key of an ``Authorization: GenieKey <key>`` header; None without one."""
+    scheme, _, given = str(headers.get("Authorization", "")).partition(" ")
+    return given.strip() if scheme.lower() == "geniekey" else None
+
+
+def _field(where: str, why: str) -> str:
+    return f"{where}: {why}"
+
+
+def _create(document: dict[str, Any], received_at: datetime, key: str) -> Notification:
+    problems: list[str] = []
+    message = document.get("message")
+    if not isinstance(message, str) or not message.strip():
+        problems.append(_field("message", "Message can not be empty."))
+        message = ""
+    alias = document.get("alias")
+    if alias is not None and (not isinstance(alias, str) or len(alias) > ALIAS_LIMIT):
+        problems.append(_field("alias", f"Alias must be a string of at most {ALIAS_LIMIT}."))
+    priority = document.get("priority", "P3")
+    if priority not in PRIORITIES:
+        problems.append(_field("priority", "Priority should be one of [P1, P2, P3, P4, P5]"))
+    tags = document.get("tags", [])
+    if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
+        problems.append(_field("tags", "Tags must be a list of strings."))
+    details = document.get("details", {})
+    if not isinstance(details, dict):
+        problems.append(_field("details", "Details must be an object."))
+    texts = {}
+    for name in ("description", "entity", "source"):
+        value = document.get(name)
+        if value is not None and not isinstance(value, str):
+            problems.append(_field(name, f"{name.capitalize()} must be a string."))
+        elif value:
+            texts[name] = value
+    if problems:
+        raise PayloadError(problems)
+    if not alias:
+        # No alias: a new alert each time, as Opsgenie makes one (``stored`` made its key).
+        alias = key
+    title = message.strip()[:MESSAGE_LIMIT]
+    labels = {"alertname": title, "priority": str(priority)}
+    labels |= {k: texts[k] for k in ("entity", "source") if k in texts}
+    if tags:
+        labels["tags"] = ",".join(tags)
+    labels |= {f"details.{k}": str(v) for k, v in sorted(details.items())}
+    annotations = {"summary": title}
+    if "description" in texts:
+        annotations["description"] = texts["description"]
+    alert = AlertSeen(
+        fingerprint=str(alias),
+        status="firing",
+        labels=labels,
+        annotations=annotations,
+        starts_at=received_at,
+        ends_at=None,
+        start_given=False,
+    )
+    return Notification(
+        source="opsgenie",
+        group_key=str(alias),
+        status="firing",
+        alerts=(alert,),
+        common_labels=labels,
+        common_annotations=annotations,
+        title=title,
+        message=texts.get("description", ""),
+        sender=texts.get("source", "Opsgenie Alert API"),
+        urgency=URGENCY[str(priority)],
+    )
+
+
+def _act(action: str, identifier: str, kind: str, received_at: datetime) -> Notification:
+    if kind != "alias":
+        raise PayloadError(
+            [
+                _field(
+                    "identifierType",
+                    "warroom closes and acknowledges alerts by alias only "
+                    "(identifierType=alias); Opsgenie's ids name no warroom alert",
+                )
+            ]
+        )
+    status = "resolved" if action == CLOSE else ACKNOWLEDGED
+    alert = AlertSeen(
+        fingerprint=identifier,
+        status=status,
+        labels={},
+        annotations={},
+        starts_at=received_at,
+        ends_at=received_at if status == "resolved" else None,
+        start_given=False,
+    )
+    return Notification(source="opsgenie", group_key=identifier, status=status, alerts=(alert,))
+
+
+def read_request(stored: str, received_at: datetime) -> Notification:
+    """A stored request (its action, identifier and body) in the one shape; PayloadError
+    names each field wrong, in Opsgenie's words."""
+    request = json.loads(stored)
+    action, text = request["action"], request["body"]
+    if action == CREATE:
+        return _create(json_object(text), received_at, str(request.get("key") or "new"))
+    if text.strip():
+        json_object(text)  # its note, user, source: checked to be JSON, not kept
+    identifier = str(request.get("identifier", ""))
+    if not identifier or len(identifier) > ALIAS_LIMIT:
+        raise PayloadError([_field("identifier", "Identifier can not be empty.")])
+    return _act(action, identifier, str(request.get("identifierType") or "id"), received_at)
+
+
+def _answer(status: int, **body: Any) -> Reply:
+    request_id = str(uuid.uuid4())
+    return Reply(status, {**body, "took": 0.0, "requestId": request_id})
+
+
+@dataclass(frozen=True)
+class OpsgenieAlerts:
+    """The Alert API's create, close and acknowledge, the key as ``GenieKey``."""
+
+    kind: str = "opsgenie"
+    paths: tuple[str, ...] = (
+        "/v2/alerts",
+        "/v2/alerts/{identifier}/close",
+        "/v2/alerts/{identifier}/acknowledge",
+    )
+    key_place: KeyPlace = KeyPlace.REQUEST
+
+    def key(self, delivery: Delivery) -> str | None:
+        return genie_key(delivery.headers)
+
+    def signed(self, delivery: Delivery, body: bytes, key: str) -> bool:  # noqa: ARG002
+        return False
+
+    def stored(self, delivery: Delivery, body: str) -> str:
+        action = delivery.path.rstrip("/").rsplit("/", 1)[-1]
+        if action not in (CLOSE, ACKNOWLEDGE):
+            # An alert created without an alias is a new one: kept with a key of its own.
+            return json.dumps({"action": CREATE, "body": body, "key": uuid.uuid4().hex})
+        return json.dumps(
+            {
+                "action": action,
+                "identifier": delivery.params.get("identifier", ""),
+                "identifierType": delivery.query.get("identifierType", "id"),
+                "body": body,
+            }
+        )
+
+    def parse(self, body: str, *, received_at: datetime) -> Notification:
+        return read_request(body, received_at)
+
+    def accepted(self, payload_id: int, notification: Notification) -> Reply:  # noqa: ARG002
+        return _answer(202, result="Request will be processed")
+
+    def refused(self, refusal: Refusal) -> Reply:
+        if refusal.why is Why.UNAUTHORIZED:
+            return _answer(401, message="Could not authenticate")
+        if refusal.why is Why.INVALID:
+            fields = [p for p in refusal.problems if not p.startswith(SYNTAX)]
+            if not fields:
+                return _answer(400, message="; ".join(refusal.problems) or refusal.message)
+            errors = dict(p.split(": ", 1) for p in fields)
+            message = "Request body is not processable. Please check the errors."
+            return _answer(422, message=message, errors=errors)
+        return _answer(STATUS[refusal.why], message=refusal.message)
+
+
+OPSGENIE = OpsgenieAlerts()

@@ -1,0 +1,191 @@
+"""PagerDuty's Events API v2, answered as PagerDuty documents it, so a team repoints an
+integration by its URL and key alone.
+
+Requests (https://developer.pagerduty.com/docs/events-api-v2/trigger-events/, the source
+https://github.com/PagerDuty/developer-docs/blob/main/docs/events-API-v2/02-Trigger-Events.md):
+``POST /v2/enqueue`` with ``routing_key`` (an integration's key, of kind ``pagerduty``),
+``event_action`` (``trigger``, ``acknowledge`` or ``resolve``), ``dedup_key`` (at most 255
+characters; a trigger without one is kept with a new one, so that it is a new alert, and
+it is returned), and for a trigger ``payload.summary`` (at most 1024), ``payload.source``,
+``payload.severity`` (``critical``, ``error``, ``warning``, ``info``), optionally
+``payload.timestamp``, ``component``, ``group``, ``class``, ``custom_details``, and ``links``
+and ``images``, all kept with the alert. ``critical`` and ``error`` page at high urgency,
+``warning`` and ``info`` at low.
+
+Answers (the Events API v2 overview, "Response Codes & Retry Logic", and its OpenAPI
+reference https://developer.pagerduty.com/api-reference/368ae3d938c9e-send-an-event-to-pager-duty):
+202 ``{"status": "success", "message": "Event processed", "dedup_key": …}``; 400
+``{"status": "invalid event", "message": "Event object is invalid", "errors": […]}`` naming
+each field, a routing key nobody has included (``"Invalid routing key"``: which services
+exist is never said); 5xx when it should be sent again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.record.alerting.payloads import (
+    ACKNOWLEDGED,
+    AlertSeen,
+    Link,
+    Notification,
+    PayloadError,
+    json_object,
+)
+from bot.record.alerting.sources.source import STATUS, Delivery, KeyPlace, Refusal, Reply, Why
+
+ACTIONS = {"trigger": "firing", "acknowledge": ACKNOWLEDGED, "resolve": "resolved"}
+URGENCY = {"critical": "high", "error": "high", "warning": "low", "info": "low"}
+OPTIONAL = ("component", "group", "class")
+
+
+def _text(document: dict[str, Any], field: str, where: str, problems: list[str]) -> str:
+    value = document.get(field)
+    if not isinstance(value, str) or not value.strip():
+        problems.append(f"'{where}' is missing or blank")
+        return ""
+    return value
+
+
+def _links(document: dict[str, Any], problems: list[str]) -> tuple[Link, ...]:
+    links: list[Link] = []
+    for field, url_field, text_field in (("links", "href", "text"), ("images", "src", "alt")):
+        given = document.get(field, [])
+        if not isinstance(given, list):
+            problems.append(f"'{field}' must be an array of objects")
+            continue
+        for index, each in enumerate(given):
+            url = each.get(url_field) if isinstance(each, dict) else None
+            if not isinstance(url, str) or not url:
+                problems.append(f"'{field}[{index}].{url_field}' is missing or blank")
+                continue
+            text = each.get(text_field) if isinstance(each, dict) else None
+            links.append(Link(text=text if isinstance(text, str) and text else url, url=url))
+    return tuple(links)
+
+
+def read_event(body: str, received_at: datetime) -> Notification:
+    """An alert event in the one shape; PayloadError names every field wrong, in PagerDuty's
+    words."""
+    document = json_object(body)
+    problems: list[str] = []
+    routing_key = _text(document, "routing_key", "routing_key", problems)
+    action = document.get("event_action")
+    if action not in ACTIONS:
+        problems.append("'event_action' must be one of trigger, acknowledge, resolve")
+    dedup_key = document.get("dedup_key")
+    if dedup_key is not None and (not isinstance(dedup_key, str) or len(dedup_key) > 255):
+        problems.append("'dedup_key' must be a string of at most 255 characters")
+    elif not dedup_key and action in ("acknowledge", "resolve"):
+        problems.append(f"'dedup_key' is required for {action} events")
+    payload = document.get("payload")
+    labels: dict[str, str] = {}
+    annotations: dict[str, str] = {}
+    if action == "trigger":
+        if not isinstance(payload, dict):
+            problems.append("'payload' is missing or not an object")
+            payload = {}
+        summary = _text(payload, "summary", "payload.summary", problems)
+        if len(summary) > 1024:
+            problems.append("'payload.summary' is longer than 1024 characters")
+        source = _text(payload, "source", "payload.source", problems)
+        severity = payload.get("severity")
+        if severity not in URGENCY:
+            problems.append("'payload.severity' must be one of critical, error, warning, info")
+        details = payload.get("custom_details")
+        if details is not None and not isinstance(details, dict):
+            problems.append("'payload.custom_details' must be an object")
+        labels = {"severity": str(severity), "source": source}
+        labels |= {f: payload[f] for f in OPTIONAL if isinstance(payload.get(f), str)}
+        annotations = {"summary": summary.strip()}
+        if details:
+            annotations["custom_details"] = json.dumps(details, sort_keys=True)
+        if isinstance(payload.get("timestamp"), str):
+            annotations["timestamp"] = payload["timestamp"]
+    links = _links(document, problems)
+    if problems:
+        raise PayloadError(problems)
+    status = ACTIONS[str(action)]
+    if not dedup_key:
+        # Kept with one (``stored``); a body parsed alone gets one of its own.
+        dedup_key = hashlib.sha256(f"{received_at.isoformat()}\n{body}".encode()).hexdigest()
+    alert = AlertSeen(
+        fingerprint=str(dedup_key),
+        status=status,
+        labels=labels,
+        annotations=annotations,
+        starts_at=received_at,
+        ends_at=received_at if status == "resolved" else None,
+        links=links,
+        start_given=False,
+    )
+    return Notification(
+        source="pagerduty",
+        group_key=str(dedup_key),
+        status=status,
+        alerts=(alert,),
+        common_labels=labels,
+        common_annotations=annotations,
+        title=annotations.get("summary", ""),
+        message=annotations.get("custom_details", ""),
+        sender=str(document.get("client") or labels.get("source") or "PagerDuty Events API"),
+        integration_key=routing_key,
+        urgency=URGENCY.get(str(labels.get("severity"))),
+    )
+
+
+@dataclass(frozen=True)
+class PagerDutyEvents:
+    """The Events API v2's alert events, the key in the body as ``routing_key``."""
+
+    kind: str = "pagerduty"
+    paths: tuple[str, ...] = ("/v2/enqueue",)
+    key_place: KeyPlace = KeyPlace.BODY
+
+    def key(self, delivery: Delivery) -> str | None:  # noqa: ARG002
+        return None
+
+    def signed(self, delivery: Delivery, body: bytes, key: str) -> bool:  # noqa: ARG002
+        return False
+
+    def stored(self, delivery: Delivery, body: str) -> str:  # noqa: ARG002
+        """A trigger without a ``dedup_key`` is kept with one of its own, made now: a new
+        alert, as PagerDuty makes one (a UUID), the same each time the body is parsed."""
+        try:
+            document = json.loads(body)
+        except ValueError:
+            return body  # the parse says what is wrong with it
+        if (
+            isinstance(document, dict)
+            and document.get("event_action") == "trigger"
+            and document.get("dedup_key") is None
+        ):
+            return json.dumps({**document, "dedup_key": uuid.uuid4().hex})
+        return body
+
+    def parse(self, body: str, *, received_at: datetime) -> Notification:
+        return read_event(body, received_at)
+
+    def accepted(self, payload_id: int, notification: Notification) -> Reply:  # noqa: ARG002
+        body = {"status": "success", "message": "Event processed"}
+        return Reply(202, {**body, "dedup_key": notification.group_key})
+
+    def refused(self, refusal: Refusal) -> Reply:
+        # A key nobody has is an invalid event to PagerDuty: 400, the field named.
+        invalid = refusal.why in (Why.INVALID, Why.UNAUTHORIZED)
+        errors = list(refusal.problems) or [
+            "Invalid routing key" if refusal.why is Why.UNAUTHORIZED else refusal.message
+        ]
+        message = "Event object is invalid" if invalid else refusal.message
+        return Reply(
+            400 if invalid else STATUS[refusal.why],
+            {"status": "invalid event", "message": message, "errors": errors},
+        )
+
+
+PAGERDUTY = PagerDutyEvents()
