@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
+from datetime import datetime
 from typing import TYPE_CHECKING
+
+from bot.admin.listing import add_json_flag, as_json, table
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -41,7 +43,7 @@ def add_integrations_arguments(parser: argparse.ArgumentParser) -> None:
     listing = actions.add_parser(
         "list", help="every integration: kind, service, last alert, count (never the key)"
     )
-    listing.add_argument("--json", action="store_true", help="as JSON, for scripts")
+    add_json_flag(listing)
     revoke = actions.add_parser("revoke", help="stop an integration now")
     revoke.add_argument("name", metavar="NAME")
 
@@ -51,22 +53,59 @@ def url_of(settings: Settings, kind: str) -> str:
     return f"{(settings.web.public_url or 'http://localhost:8080').rstrip('/')}{PATHS[kind]}"
 
 
-def as_json(rows: list[Integration]) -> str:
-    return json.dumps(
+def integration_list(rows: list[Integration], *, zone: str, json_out: bool) -> str:
+    """``integrations list``: a table, or their JSON; never a key."""
+    from bot.basics.render import local_time
+
+    if json_out:
+        return as_json(
+            [
+                {
+                    "name": row.name,
+                    "kind": row.kind,
+                    "service": row.service,
+                    "created_at": row.created_at,
+                    "revoked_at": row.revoked_at,
+                    "last_alert_at": row.last_alert_at,
+                    "alerts": row.alerts,
+                }
+                for row in rows
+            ]
+        )
+    if not rows:
+        return (
+            "no integration: make one with "
+            "warroom integrations create --service SERVICE --kind KIND"
+        )
+
+    def when(moment: datetime | None) -> str:
+        return local_time(moment, zone, "%Y-%m-%d %H:%M %Z") if moment else "-"
+
+    return table(
+        ("NAME", "KIND", "SERVICE", "MADE", "STATE", "ALERTS", "LAST ALERT"),
         [
-            {
-                "name": row.name,
-                "kind": row.kind,
-                "service": row.service,
-                "created_at": row.created_at.isoformat(),
-                "revoked_at": row.revoked_at.isoformat() if row.revoked_at else None,
-                "last_alert_at": row.last_alert_at.isoformat() if row.last_alert_at else None,
-                "alerts": row.alerts,
-            }
+            (
+                row.name,
+                row.kind,
+                row.service,
+                when(row.created_at),
+                f"revoked {when(row.revoked_at)}" if row.revoked_at else "works",
+                str(row.alerts),
+                when(row.last_alert_at),
+            )
             for row in rows
         ],
-        indent=2,
     )
+
+
+def unknown_service(settings: Settings, service: str) -> str | None:
+    """Why ``service`` cannot be an integration's: the services file has none of that name
+    (without a services file any name is taken, as routes' ``service`` labels are)."""
+    catalog = settings.alerting.catalog
+    if not catalog.by_name or catalog.get(service) is not None:
+        return None
+    known = ", ".join(each.name for each in catalog.by_name.values())
+    return f"--service: no service {service!r} in WARROOM_SERVICES (it has: {known})"
 
 
 def run_integrations(args: argparse.Namespace, settings: Settings) -> int:
@@ -80,6 +119,12 @@ def run_integrations(args: argparse.Namespace, settings: Settings) -> int:
     renderer = Renderer(settings.incidents.templates_dir)
     zone = settings.incidents.timezone
     template = "integrations/cli.j2"
+
+    if args.integrations_command == "create" and (
+        refusal := unknown_service(settings, args.service)
+    ):
+        print(f"warroom: {refusal}", file=sys.stderr)
+        return 1
 
     async def act() -> str:
         engine = await command_engine(settings.runtime.database_url)
@@ -98,9 +143,7 @@ def run_integrations(args: argparse.Namespace, settings: Settings) -> int:
                     await session.commit()
                     return renderer.render_plain(template, revoked=row)
                 rows = await integrations.every_integration(session)
-                if args.json:
-                    return as_json(rows)
-                return renderer.render_plain(template, rows=rows, zone=zone)
+                return integration_list(rows, zone=zone, json_out=args.json)
         finally:
             await engine.dispose()
 

@@ -4,8 +4,11 @@ one said so; and migration 0074 down and up again on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import json
 import subprocess
+import tempfile
 from datetime import UTC, datetime
+from pathlib import Path
 
 from alembic import command
 from sqlalchemy import Connection, inspect
@@ -45,11 +48,21 @@ async def test_an_integration_is_made_listed_and_revoked(database_url: str) -> N
     assert key.startswith(integrations.PREFIX)
     assert "shown this once" in made.stdout and "routing_key" in made.stdout
 
+    second = integrations_cli(env, "create", "--service", "search", "--kind", "opsgenie")
+    assert second.returncode == 0, second.stderr
     listed = integrations_cli(env, "list")
     assert listed.returncode == 0, listed.stderr
-    assert "checkout-pagerduty  pagerduty  service checkout  made" in listed.stdout
-    assert "works  0 alerts" in listed.stdout
+    header, first, other = listed.stdout.splitlines()  # one row a line, under its header
+    assert header.split()[:3] == ["NAME", "KIND", "SERVICE"]
+    assert first.split()[:3] == ["checkout-pagerduty", "pagerduty", "checkout"]
+    assert " works " in first and first.split()[-2:] == ["0", "-"]
+    assert other.split()[:3] == ["search-opsgenie", "opsgenie", "search"]
     assert key not in listed.stdout
+    rows = json.loads(integrations_cli(env, "list", "--json").stdout)
+    assert [(r["name"], r["service"], r["alerts"]) for r in rows] == [
+        ("checkout-pagerduty", "checkout", 0),
+        ("search-opsgenie", "search", 0),
+    ]
 
     again = integrations_cli(env, "create", "--service", "checkout", "--kind", "pagerduty")
     assert (again.returncode, "has it already" in again.stderr) == (1, True)
@@ -60,6 +73,13 @@ async def test_an_integration_is_made_listed_and_revoked(database_url: str) -> N
     assert revoked.returncode == 0, revoked.stderr
     assert "integration checkout-pagerduty revoked" in revoked.stdout
     assert "revoked" in integrations_cli(env, "list").stdout
+    # With a services file, an integration is for one of its services.
+    services = Path(tempfile.mkdtemp()) / "services.yaml"
+    services.write_text("services:\n  - name: checkout\n")
+    named = {**env, "WARROOM_SERVICES": str(services)}
+    refused = integrations_cli(named, "create", "--service", "chekout", "--kind", "generic")
+    assert refused.returncode == 1
+    assert "no service 'chekout' in WARROOM_SERVICES (it has: checkout)" in refused.stderr
     twice = integrations_cli(env, "revoke", "checkout-pagerduty")
     assert (twice.returncode, "revoked already" in twice.stderr) == (1, True)
 
