@@ -121,8 +121,10 @@ def scoped(notification: Notification, integration: Integration | None) -> Notif
     """The notification as ``integration`` sent it: its group apart from every other
     integration's, each alert labelled with the integration's service. A label ``service``
     the sender gave that names another service is kept as ``sender_service``: an
-    integration's alerts are its service's only. The default integration's: unchanged."""
-    if integration is None:
+    integration's alerts are its service's only. The default integration's: unchanged, and
+    so is one scoped already (read as it arrived, then applied in that transaction)."""
+    prefix = f"integration:{integration.id}/" if integration is not None else ""
+    if integration is None or notification.group_key.startswith(prefix):
         return notification
     service = integration.service
 
@@ -134,7 +136,7 @@ def scoped(notification: Notification, integration: Integration | None) -> Notif
     alerts = tuple(replace(alert, labels=own(dict(alert.labels))) for alert in notification.alerts)
     return replace(
         notification,
-        group_key=f"integration:{integration.id}/{notification.group_key}",
+        group_key=f"{prefix}{notification.group_key}",
         alerts=alerts,
         common_labels=own(dict(notification.common_labels)),
     )
