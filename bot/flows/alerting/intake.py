@@ -34,7 +34,7 @@ from bot.flows.incident.declare import by_type, open_war_room, start_policy
 from bot.flows.paging.alert_pages import acknowledge_locked, count_acknowledged
 from bot.flows.paging.pages import say_failures
 from bot.record import incidents
-from bot.record.alerting import alerts, integrations, maintenance
+from bot.record.alerting import alerts, arrivals, integrations, maintenance
 from bot.record.alerting.payloads import ACKNOWLEDGED, Notification
 from bot.record.alerting.routes import Routes
 from bot.record.alerting.sources.generic.receiver import GENERIC
@@ -72,7 +72,7 @@ class Outcome:
 class _Received(Pending):
     """A parsed webhook body waiting for its batch."""
 
-    body: alerts.ReceivedBody
+    body: arrivals.ReceivedBody
 
     def __str__(self) -> str:
         return f"a {self.body.source} alert payload"
@@ -100,7 +100,7 @@ class PayloadWriter(GroupCommit[_Received]):
         (the sender may then hear 202). ``arrived``: when its request reached warroom, kept as
         its ``received_at`` (the paging SLI counts from it)."""
         page_stage("accepted")
-        received = alerts.ReceivedBody(
+        received = arrivals.ReceivedBody(
             source=source,
             body=body,
             group_key=notification.group_key,
@@ -113,7 +113,9 @@ class PayloadWriter(GroupCommit[_Received]):
         payload_id: int = await self._submit(_Received(received))
         return payload_id
 
-    async def _page_at_once(self, received: alerts.ReceivedBody, notification: Notification) -> int:
+    async def _page_at_once(
+        self, received: arrivals.ReceivedBody, notification: Notification
+    ) -> int:
         """A body that may page, applied in the transaction that stores it: the payload, its
         alert, the page and the first notifications' rows commit together, and this
         process's job runner sends those notifications at the commit (their job rows, claimed
@@ -121,15 +123,15 @@ class PayloadWriter(GroupCommit[_Received]):
         sent once their claim runs out, here after a restart or by another replica). No job
         and no look of the runner stands between the arrival and the push. The group's
         payloads take turns before this one is numbered, so a group is applied in the order
-        its notifications arrived (``alerts.in_group_order``). Should applying fail, the body
+        its notifications arrived (``arrivals.in_group_order``). Should applying fail, the body
         is kept with its job as before (``_keep_at_once``), which applies it or keeps why not."""
         services = self.services
         try:
             team_id = await services.slack.team_id()
             with ahead_in_line():
                 async with session_scope(services.engine) as session:
-                    await alerts.group_turn(session, received.source, received.group_key)
-                    (payload_id,) = await alerts.store_payloads(session, [received])
+                    await arrivals.group_turn(session, received.source, received.group_key)
+                    (payload_id,) = await arrivals.store_payloads(session, [received])
                     await _apply_in(
                         session,
                         services,
@@ -148,7 +150,7 @@ class PayloadWriter(GroupCommit[_Received]):
         services.wake_jobs()
         return payload_id
 
-    async def _keep_at_once(self, received: alerts.ReceivedBody) -> int:
+    async def _keep_at_once(self, received: arrivals.ReceivedBody) -> int:
         """A body that may page, stored in a transaction of its own as it arrives: never
         queued behind a storm's bodies waiting for their batch (whose commit under load took
         seconds, bench/RESULTS.md), and waiting for a connection in the line served first,
@@ -179,7 +181,7 @@ class PayloadWriter(GroupCommit[_Received]):
 
 async def keep_payloads(
     session: AsyncSession,
-    bodies: list[alerts.ReceivedBody],
+    bodies: list[arrivals.ReceivedBody],
     *,
     now: datetime,
     announce: bool = False,
@@ -190,7 +192,7 @@ async def keep_payloads(
     own: in a storm, the payloads received before it would otherwise be applied first, and
     the page it starts would wait for all of them.
     """
-    ids = await alerts.store_payloads(session, bodies)
+    ids = await arrivals.store_payloads(session, bodies)
     if announce and any(body.pages for body in bodies):
         # With WARROOM_PAGER_PROCESS=on the pager (bot/pager.py), a process of its own,
         # applies them: told at the commit, not at its next look.
@@ -211,7 +213,7 @@ async def keep_own_alert(session: AsyncSession, services: Services, body: str) -
     be applied as any webhook's is (the caller commits)."""
     now = services.clock()
     notification = GENERIC.parse(body, received_at=now)
-    received = alerts.ReceivedBody(
+    received = arrivals.ReceivedBody(
         source=GENERIC.kind,
         body=body,
         group_key=notification.group_key,
@@ -258,7 +260,7 @@ async def process_payload(services: Services, job: Job) -> None:
 async def apply_payload(services: Services, payload_id: int, *, again: bool) -> Outcome:
     """Apply a stored payload to the record and schedule what Slack should show; the
     payloads of its group received before it and not applied yet are applied first, in
-    order (``alerts.in_group_order``).
+    order (``arrivals.in_group_order``).
 
     ``again`` applies one already processed (a replay); alerts already recorded are not
     recorded twice. A failure is kept on the payload row and raised.
@@ -305,7 +307,7 @@ async def _apply_in(
     """Apply the payload after its group's earlier ones not applied yet, in the caller's
     transaction (the caller commits); ``parsed``: the payload's body as read on arrival;
     ``turn_held``: the transaction holds its group's turn already."""
-    ordered = await alerts.in_group_order(session, payload_id, alone=alone, turn=not turn_held)
+    ordered = await arrivals.in_group_order(session, payload_id, alone=alone, turn=not turn_held)
     if not ordered or ordered[-1].id != payload_id:
         raise LookupError(f"no alert payload {payload_id}")
     *earlier, payload = ordered
@@ -318,7 +320,7 @@ async def _apply_in(
 
 async def _has_earlier(services: Services, payload_id: int) -> bool:
     async with session_scope(services.engine) as session:
-        return len(await alerts.in_group_order(session, payload_id)) > 1
+        return len(await arrivals.in_group_order(session, payload_id)) > 1
 
 
 async def _apply_one(

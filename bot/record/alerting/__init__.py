@@ -10,7 +10,8 @@ arrive on are ``bot.web.alerting.webhooks``; ``warroom alerts`` is ``bot.admin.a
 - ``backstage``: services from Backstage's ``catalog-info.yaml`` files (kind Component).
 - ``routes``: the routes file: which alerts open incidents, how they look, where the rest go.
 - ``support_hours``: a route's support hours (zone, days, times): when low urgency pages.
-- ``alerts``: raw payloads kept, notifications applied to alert groups and their incidents.
+- ``arrivals``: bodies kept as they arrive, and taken in their group's order.
+- ``alerts``: notifications applied to alert groups and their incidents.
 - ``grouping``: an alert of its own's states; alerts joining an open one, flapping.
 - ``attaching``: an alert of its own made an incident's: its alerts, its history as entries.
 - ``integrations``: integrations, one key each (kept hashed), each for one service: which

@@ -1,4 +1,5 @@
-"""Alerts: raw payloads kept, notifications applied to alert groups and their incidents.
+"""Alerts: notifications applied to alert groups and their incidents (the bodies are kept as
+they arrive by ``arrivals``).
 
 No Slack in here. A notification is applied under its group's row lock, so replicas that
 receive notifications of one group at once open one incident between them. An alert's state
@@ -9,19 +10,17 @@ or twice, harmless.
 from __future__ import annotations
 
 import json
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, insert, or_, update
+from sqlalchemy import or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.slack_text import SlackText
 from bot.record import incidents
-from bot.record.alerting import integrations
 from bot.record.alerting.grouping import ACKNOWLEDGED as ACKNOWLEDGED
 from bot.record.alerting.grouping import ATTACHED as ATTACHED
 from bot.record.alerting.grouping import HELD as HELD
@@ -76,103 +75,6 @@ class Applied:
     # flapping alert's source said resolved: it waits for its quiet period).
     alert_group: AlertGroup | None = None
     alert_event: str | None = None
-
-
-@dataclass(frozen=True)
-class ReceivedBody:
-    """A webhook body as accepted: where from, its text, its group, when."""
-
-    source: str
-    body: str
-    group_key: str
-    received_at: datetime
-    # Its route starts a policy (decided on receipt, from the routes): applying it may page
-    # someone, so it is applied ahead of the payloads that cannot.
-    pages: bool = False
-    # The integration whose key it came with; None: the default (WARROOM_ALERT_TOKEN).
-    integration_id: int | None = None
-
-
-async def store_payloads(session: AsyncSession, received: Sequence[ReceivedBody]) -> list[int]:
-    """Keep accepted webhook bodies as received, before anything is done with them: one
-    INSERT for them all; their ids, in ``received``'s order (the caller commits)."""
-    connection = await session.connection()
-    # SQLAlchemy writes a multi-row INSERT only when it needs no order of the returned rows
-    # from SQLite (it would fall back to one INSERT a row). SQLite needs none: its writer is
-    # alone (BEGIN IMMEDIATE) and gives the rows of a VALUES list ascending rowids in order.
-    ordered = connection.dialect.name != "sqlite"
-    statement = insert(AlertPayload).returning(
-        col(AlertPayload.id), sort_by_parameter_order=ordered
-    )
-    rows = [
-        {
-            "source": item.source,
-            "body": item.body,
-            "group_key": item.group_key,
-            "received_at": item.received_at,
-            "integration_id": item.integration_id,
-        }
-        for item in received
-    ]
-    ids = [row[0] for row in await connection.execute(statement, rows) if row[0] is not None]
-    counts = Counter(item.integration_id for item in received if item.integration_id)
-    if counts:
-        await integrations.count_alerts(
-            session, dict(counts), at=max(item.received_at for item in received)
-        )
-    return ids if ordered else sorted(ids)
-
-
-# The namespace of the locks that make the transactions applying one group's payloads take
-# turns (bot/store/db.py take_turns).
-GROUP_TURNS = 5_241_001
-
-
-async def group_turn(session: AsyncSession, source: str, group_key: str) -> None:
-    """Wait for the turn of the transactions applying one group (``in_group_order``), held
-    until the caller's transaction ends (taken again in it, it is held already)."""
-    await take_turns(session, GROUP_TURNS, f"{source}\n{group_key}")
-
-
-async def in_group_order(
-    session: AsyncSession, payload_id: int, *, alone: bool = False, turn: bool = True
-) -> list[AlertPayload]:
-    """The payload, after those of its group received before it and not applied yet, in the
-    order received, each locked (the caller commits); ``alone``: the payload only; ``turn``
-    False: the caller holds the group's turn already (``group_turn``).
-
-    Applying a group's payloads in that order whichever of their jobs runs first keeps the
-    order a group's notifications were sent in, however their jobs are run: at once beside
-    each other, or one ahead of the others because it may page someone. The transactions
-    applying one group take turns (one lock per group, taken before any row's): row locks
-    alone would deadlock on PostgreSQL, as a job that applies a payload updates its group's
-    alerts, whose foreign keys share-lock payload rows another job of the group has locked
-    for update. Whoever comes next finds what the one before applied marked processed. A
-    payload that failed is not taken: it waits for its own job's retry (or a replay), and
-    holds back none of its group's later payloads.
-    """
-    own = await session.get(AlertPayload, payload_id)
-    if own is None:
-        return []
-    if turn:
-        await group_turn(session, own.source, own.group_key)
-    wanted = col(AlertPayload.id) == payload_id
-    if not alone:
-        earlier = and_(
-            col(AlertPayload.state) == "received",
-            col(AlertPayload.id) < payload_id,
-            col(AlertPayload.source) == own.source,
-            col(AlertPayload.group_key) == own.group_key,
-        )
-        wanted = or_(wanted, earlier)
-    statement = (
-        select(AlertPayload)
-        .where(wanted)
-        .order_by(col(AlertPayload.id))
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    return list((await session.exec(statement)).all())
 
 
 async def apply_notification(
