@@ -97,17 +97,13 @@ FEATURES: dict[str, Feature] = {
 # The commands that read or write warroom's database, with the actions that do where only some
 # do: without DATABASE_URL they refuse rather than quietly make ./warroom.db and answer from it.
 OPENS_THE_DATABASE: dict[str, frozenset[str] | None] = {
-    "serve": None,
-    "pager": None,
     "db": None,
     "alerts": None,
     "postmortem": None,
     "maintenance": None,
     "tokens": None,
     "mcp": None,
-    "import": None,
     "integrations": None,
-    "oncall": frozenset({"who", "feeds"}),
     "paging": frozenset({"drill"}),
 }
 
@@ -299,6 +295,10 @@ def _run(args: argparse.Namespace) -> int:
     settings = Settings.from_env(os.environ)
     if args.command == "manifest":
         return _manifest(args, settings)
+    # After the settings: serve names what is wrong with them first, then the database.
+    if args.command in ("serve", "pager") and not database_url_given(os.environ):
+        print(f"warroom: {NO_DATABASE.format(command=args.command)}", file=sys.stderr)
+        return 2
     if problem := sqlite_write_problem(settings.runtime.database_url):
         print(f"warroom: {problem}", file=sys.stderr)
         return 1

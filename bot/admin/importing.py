@@ -37,6 +37,7 @@ from bot.clients.opsgenie import OPSGENIE
 from bot.clients.pagerduty.rest import PAGERDUTY
 from bot.clients.slack.errors import SlackFailure, SlackNotAllowed
 from bot.config import Settings
+from bot.config.runtime import NO_DATABASE, database_url_given
 from bot.record.escalation.policies import PolicyError, parse_policies
 from bot.record.moments import MomentRefused, parse_moment
 from bot.record.oncall.importing.carrying import (
@@ -130,6 +131,8 @@ def run_import(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     request = _request(args, settings, now)
     if isinstance(request, int):
         return request
+    if not database_url_given(environ):  # the overrides go there: refused before any file
+        return _usage(NO_DATABASE.format(command="import"))
     try:
         carried, lines = asyncio.run(_import(request, settings, now))
     except ImportFailure as failure:

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.admin import USAGE_ERROR
 from bot.basics.render import Renderer
-from bot.config import Settings, ical_allowed_hosts_from_env
+from bot.config import ConfigError, Settings, ical_allowed_hosts_from_env
 from bot.record.moments import MomentRefused, parse_moment
 from bot.record.oncall.advice import layer_overlaps, wall_clock_times
 from bot.record.oncall.engine import EARLIEST, HORIZON, LATEST, Override, Shift, on_call_stretches
@@ -231,8 +231,13 @@ async def _read_states(settings: Settings, schedules: Sequence[Schedule]) -> lis
 async def _engine(settings: Settings) -> AsyncEngine:
     """The database, a fresh SQLite file upgraded first (``command_engine``): imported here,
     since Alembic would slow ``warroom oncall check``, which opens no database."""
+    import os
+
+    from bot.config.runtime import NO_DATABASE, database_url_given
     from bot.store.migrate import command_engine
 
+    if not database_url_given(os.environ):  # not ./warroom.db made and answered from
+        raise ConfigError(NO_DATABASE.format(command="oncall"))
     return await command_engine(settings.runtime.database_url)
 
 

@@ -96,7 +96,7 @@ def test_progress_is_a_line_in_place_at_a_terminal_and_a_line_a_step_otherwise()
 
 @pytest.mark.parametrize(
     "words",
-    [["tokens", "list"], ["maintenance", "list"], ["oncall", "who"], ["alerts", "list"], ["mcp"]],
+    [["tokens", "list"], ["maintenance", "list"], ["alerts", "list"], ["mcp"], ["serve"]],
     ids=" ".join,
 )
 def test_a_command_that_reads_the_database_refuses_without_database_url(

@@ -136,3 +136,10 @@ def test_a_name_in_a_misleading_path_is_escaped_once() -> None:
         "p1699377000000100), Dave O'Brien &amp; Co) — ruled out [9:25 AM]"
     ) in markdown
     assert "&#39;" not in markdown and "&amp;amp;" not in markdown
+
+
+def test_a_catalog_key_yaml_reads_as_a_boolean_is_refused_naming_it() -> None:
+    """``on:`` unquoted is YAML's true: the word would be missing at the first draft that
+    needs it, on a page a reader opens; refused when the catalog is read instead."""
+    with pytest.raises(ValueError, match=r"x/words.yaml.intro.True: a key must be text"):
+        Words.of("x/words.yaml", {"intro": {True: " on {at}"}}, up_to_one=False)

@@ -542,7 +542,7 @@ async def test_cli_explains_a_refused_manifest(
         manifest = build_manifest(base_url, **kwargs)
         return put(manifest, "/features/shortcuts/1/name", OLD_SHORTCUT_NAME)
 
-    monkeypatch.setattr("bot.cli.build_manifest", old_manifest)
+    monkeypatch.setattr("bot.slack.manifest.build_manifest", old_manifest)
     for option in ("--validate", "--create"):
         code, out, err = await run_cli(capsys, "--url", BASE, option)
         assert code == 1 and out == ""

@@ -60,6 +60,8 @@ class Words(Mapping[str, "Word | Words"]):
         entries: dict[str, Word | Words] = {}
         for key, value in data.items():
             name = f"{where}.{key}"
+            if not isinstance(key, str):  # YAML reads on, off, yes, no as booleans
+                raise ValueError(f'{name}: a key must be text: quote it ("{key}")')
             if key in _RESERVED:  # a template's words.get would be the method, not the word
                 raise ValueError(f"{name}: {key} is a name the catalog keeps for itself")
             if isinstance(value, Mapping):
