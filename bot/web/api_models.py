@@ -77,6 +77,10 @@ class IncidentSummaryPublic(PublicModel):
     started_at: datetime | None
     detected_at: datetime | None
     declared_at: datetime
+    paged_at: datetime | None = Field(
+        description="When its alert's first page started, where time to acknowledge counts "
+        "from it (a metric's `from` is then `paged`); null: it counts from detected_at."
+    )
     acknowledged_at: datetime | None
     mitigated_at: datetime | None
     ended_at: datetime | None = Field(

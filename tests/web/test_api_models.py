@@ -136,7 +136,7 @@ def test_a_summary_is_answered_as_before_times_in_utc_with_a_z() -> None:
         ' "commander": {"id": "U0ALICE", "name": "Alice Moreau"},'
         ' "channel": {"id": "C1", "name": "inc-7-checkout"}, "timezone": "UTC",'
         ' "started_at": null, "detected_at": null, "declared_at": "2026-03-14T09:30:00Z",'
-        ' "acknowledged_at": null, "mitigated_at": null, "ended_at": null,'
+        ' "paged_at": null, "acknowledged_at": null, "mitigated_at": null, "ended_at": null,'
         ' "resolved_at": "2026-03-14T10:00:00.250000Z",'
         ' "impact_lasted_seconds": null, "open_for_seconds": 1800,'
         ' "postmortem_review": {"state": "published",'

@@ -80,6 +80,10 @@ NOT_WALKED = {
     "/slack/events": "Slack's, signed: every command, button and form is walked as a guest "
     "in tests/flows/test_rights.py",
     "/alerts/{source}": "the operator's alert sources, each with its own token",
+    "/v2/enqueue": "PagerDuty Events v2: an integration's routing key, no person",
+    "/v2/alerts": "the Opsgenie Alert API: an integration's GenieKey, no person",
+    "/v2/alerts/{identifier}/close": "the Opsgenie Alert API: an integration's GenieKey",
+    "/v2/alerts/{identifier}/acknowledge": "the Opsgenie Alert API: an integration's GenieKey",
     "/heartbeats/{name}": "the operator's monitors, each with its own token",
     "/trackers/{tracker}": "the trackers' signed webhooks: an issue closed or reopened",
     "/ack/{token}": "the link sent to the person paged (a guest is never on call)",

@@ -108,6 +108,9 @@ async def _receive(request: web.Request, source: AlertSource) -> tuple[str, Repl
         body = await read_body(request, limit)
     except BodyTooLarge:
         return _refuse(source, Why.TOO_LARGE, f"body is larger than {limit} bytes")
+    except ConnectionResetError:  # the sender went away mid-body: nothing to keep, nobody to tell
+        log.info("a %s delivery's sender closed before its body was read", source.kind)
+        return _refuse(source, Why.INVALID, "the connection closed before the body was read")
     if place is KeyPlace.SIGNATURE:
         # Integrations' keys are kept hashed: a body's signature is checked with the default
         # key only.

@@ -102,6 +102,7 @@ def incident_summary(
         started_at=figures.at(Milestone.STARTED),
         detected_at=figures.at(Milestone.DETECTED),
         declared_at=incident.declared_at,
+        paged_at=figures.paged.at if figures.paged is not None else None,
         acknowledged_at=figures.at(Milestone.ACKNOWLEDGED),
         mitigated_at=figures.at(Milestone.MITIGATED),
         ended_at=figures.at(Milestone.ENDED),
