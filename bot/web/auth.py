@@ -87,17 +87,6 @@ def api_viewer(request: web.Request) -> Viewer | None:
         return None
 
 
-def bearer_matches(header: str, token: str) -> bool:
-    """Whether an ``Authorization`` header is ``Bearer <token>``, compared in constant time: how
-    much of a guess matched must not show in how long the answer takes."""
-    scheme, _, given = header.partition(" ")
-    # "replace": undecodable header bytes arrive as lone surrogates, which a strict encode
-    # refuses (a 500 instead of a 401).
-    return scheme.lower() == "bearer" and hmac.compare_digest(
-        given.strip().encode("utf-8", "replace"), token.encode()
-    )
-
-
 def csrf_token(request: web.Request, viewer: Viewer) -> str:
     return web_context(request).signer.token(_CSRF_PURPOSE, viewer.session_id)
 

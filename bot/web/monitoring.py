@@ -18,8 +18,8 @@ from bot.basics.logs import incident_scope
 from bot.flows.handlers import JOB_HANDLERS
 from bot.keys import engine_key, http_session_key, metrics_key, services_key, settings_key
 from bot.metrics import CONTENT_TYPE, Scrape, labelled
+from bot.record.alerting.sources.source import bearer_key, same_key
 from bot.record.gauges import read_database_gauges
-from bot.web.auth import bearer_matches
 from bot.web.health import readiness_key
 
 log = logging.getLogger(__name__)
@@ -62,7 +62,7 @@ async def serve_metrics(request: web.Request) -> web.Response:
     app = request.app
     services = app[services_key]
     token = str(services.settings.runtime.metrics_token)
-    if token and not bearer_matches(request.headers.get("Authorization", ""), token):
+    if token and not same_key(bearer_key(request.headers), token):
         raise web.HTTPUnauthorized(
             text="/metrics needs Authorization: Bearer <WARROOM_METRICS_TOKEN>",
             headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
