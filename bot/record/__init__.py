@@ -4,6 +4,7 @@ modules here are what the domain folders share.
 
 - ``incidents``: open, find, attach to a channel, resolve.
 - ``incident_queries``: filtered, paginated lists, and one incident by reference.
+- ``incident_search``: search by words (the database's full-text index) and where they were found.
 - ``incident_types``: incident types and custom fields as operators write them.
 - ``fields``: an incident's type and field values, set with their history.
 - ``timeline``: the curated timeline.

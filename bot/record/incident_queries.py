@@ -15,6 +15,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.slack_text import SlackText
+from bot.record.incident_search import holds_words
 from bot.store.models import (
     ChannelMessage,
     Incident,
@@ -44,7 +45,7 @@ class IncidentQuery:
     fields: tuple[tuple[str, str], ...] = ()
     # The postmortem's review states (bot/record/postmortem/review.py), any of them.
     reviews: tuple[str, ...] = ()
-    # Words in the title or the first report, or a reference (``INC-123``: that incident).
+    # Words anywhere searched (bot/record/incident_search.py), or a reference (``INC-123``).
     search: str = ""
     page: int = 1
     per_page: int = 25
@@ -131,15 +132,12 @@ def _filters(query: IncidentQuery) -> list[ColumnElement[bool]]:
 
 
 def _searched(words: str) -> ColumnElement[bool]:
-    """``INC-123``: that incident; anything else: incidents whose title or first report
-    holds the words as typed (any case; ``%`` and ``_`` are themselves)."""
+    """``INC-123``: that incident; anything else: incidents holding every word, in any order
+    and any case, in their title, first report, timeline or follow-ups (incident_search)."""
     number = parse_reference(words)
     if number is not None:
         return col(Incident.number) == number
-    return or_(
-        col(Incident.title).icontains(words, autoescape=True),
-        col(Incident.description).icontains(words, autoescape=True),
-    )
+    return holds_words(words)
 
 
 async def matches(

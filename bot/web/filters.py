@@ -50,7 +50,7 @@ def parse_filters(
 ) -> IncidentQuery:
     """``status``, ``severity``, ``type``, ``review`` (the postmortem's review state; each
     repeatable), ``field.<name>`` (a custom field's value), ``from`` and ``to`` (dates,
-    inclusive, in the zone given), ``q`` (words in the title or first report, or a
+    inclusive, in the zone given), ``q`` (words searched for by incident_search, or a
     reference: ``INC-123``), ``page`` and ``per_page``."""
     statuses = _choices(query.getall("status", []), STATUSES, "status")
     severities = _choices([s.upper() for s in query.getall("severity", [])], SEVERITIES, "severity")
@@ -101,8 +101,9 @@ class FilterParameters(BaseModel):
     )
     q: str | None = Field(
         default=None,
-        description="Words in the title or first report (any case), or a reference: INC-123 "
-        f"(the first {SEARCH_MAX} characters are searched for).",
+        description="Words, every one in any order and any case, each also as the start of a "
+        "longer word, in the title, first report, updates, timeline or follow-ups; or a "
+        f"reference: INC-123 (the first {SEARCH_MAX} characters are searched for).",
     )
     page: int = Field(default=1, ge=1, le=PAGE_MAX)
     per_page: int = Field(default=PER_PAGE_DEFAULT, ge=1, le=PER_PAGE_MAX)

@@ -90,7 +90,7 @@ async def the_list(page: Page, warroom: Warroom, width: str) -> None:
     row_facts = [f"td:nth-child({n})" for n in (2, 3, 4, 5)]
     shown_as_card = await is_card(resolved, "td:nth-child(1)", row_facts)
     assert shown_as_card == (width == "375"), f"the resolved row at {width} px"
-    await page.get_by_label("Search titles and first reports").fill("blip")
+    await page.get_by_label("Search by words").fill("blip")
     await page.get_by_role("button", name="Search").click()
     await page.wait_for_url(lambda url: "q=blip" in url)
     assert await page.locator("li.active-incident").count() == 0

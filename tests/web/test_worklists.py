@@ -136,6 +136,47 @@ async def test_the_list_finds_incidents_by_words_and_by_reference(
         assert [i["reference"] for i in found["items"]] == ["INC-1"], found
 
 
+async def test_words_are_found_in_any_order_and_where_they_were_said(
+    slack: SlackEmulator, database_url: str
+) -> None:
+    async with web_warroom(slack, database_url, Clock(NOW)) as warroom, browser() as alice:
+        sso = await open_incident(warroom, "Login failures for SSO users")
+        await open_incident(warroom, "Checkout is down")
+        queue = await open_incident(warroom, "Queue lag on payments")
+        await command(warroom, queue, "update Rolling back the Kafka consumer deploy")
+        await command(warroom, queue, "note the broker's disk filled at 03:10")
+        await command(warroom, sso, "action Rotate the IdP signing certificate before expiry")
+        await command(warroom, sso, "resolve certificate renewed")
+        await sign_in(alice, warroom, ALICE)
+
+        async def listed(query: str) -> str:
+            async with alice.get(f"{warroom.url}/", params={"q": query}) as answer:
+                assert answer.status == 200, query
+                return words(await answer.text())
+
+        # Every word, in any order, any case, a word's start finding the word: open and
+        # resolved incidents alike, and the list says where the words are.
+        for typed in ("sso login", "LOGIN sso", "fail sso"):
+            html = await listed(typed)
+            assert "Login failures for SSO users" in html, typed
+            assert "Checkout is down" not in html and "Queue lag" not in html, typed
+            assert "Words found in: the title or first report" in html, typed
+        assert "Login failures" not in await listed("sso logout")
+        # An update's words, a note's, a follow-up's: each incident found, and where.
+        html = await listed("kafka rolling")
+        assert "Queue lag on payments" in html and "Words found in: updates" in html
+        html = await listed("broker disk")
+        assert "Queue lag on payments" in html and "Words found in: timeline" in html
+        html = await listed("signing certificate")
+        assert "Login failures for SSO users" in html and "follow-ups" in html
+        # Words spread over places must all be in the incident: title and follow-up, yes;
+        # a word no place holds, no.
+        assert "Login failures" in await listed("sso rotate")
+        assert "Login failures" not in await listed("sso kafka")
+        # Punctuation alone is no word: nothing matches rather than everything.
+        assert "Checkout is down" not in await listed("%%% ---")
+
+
 async def test_the_timeline_filters_by_kind_with_escalations_folded(
     slack: SlackEmulator, sqlite_url: str
 ) -> None:

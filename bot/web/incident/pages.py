@@ -16,6 +16,7 @@ from bot.basics.slack_text import mentioned_users
 from bot.flows.publication import schedule_publication
 from bot.record.agents import notes
 from bot.record.incident_queries import IncidentQuery, channel_history, latest_updates
+from bot.record.incident_search import found_in
 from bot.record.message_links import known_bases
 from bot.record.people import known_names
 from bot.record.postmortem.edits import EditRefused, save_edit
@@ -162,10 +163,12 @@ async def incident_list(request: web.Request) -> web.Response:
         names = await known_names(session, {i.commander for i in shown if i.commander})
         updated = await latest_updates(session, [i.id for i in shown if i.id is not None])
         figures = await figures_of(session, shown)
+        found = await found_in(session, [i.id for i in shown if i.id is not None], query.search)
     now = web_.services.clock()
     response = render_page(
         request,
         "web/list.html.j2",
+        found=found,
         viewer=viewer,
         csrf=csrf,
         active=active,

@@ -1,0 +1,187 @@
+"""Search by words: incidents whose title, first report, timeline (updates among it) or
+follow-ups hold every word typed, in any order and any case, each word also as the start of a
+longer one ("fail" finds "failures"); and, for a page of results, where the words were found.
+
+The words are indexed by the database (migration 0077_search_words): SQLite's FTS5 and
+PostgreSQL's full-text search, with punctuation separating words on both, so the two find the
+same incidents. A word is what ``WORD`` matches in what was typed: letters and digits.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Boolean, ColumnElement, and_, literal
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.store.models import ActionItem, Incident, TimelineEntry, TimelineKind
+
+WORD = re.compile(r"[^\W_]+")
+# Words past these are not searched for (a title is a line; more words narrow nothing).
+MAX_WORDS = 8
+
+
+class Place(StrEnum):
+    """Where in an incident words were found, as the list says it."""
+
+    TITLE = "title"
+    UPDATES = "updates"
+    TIMELINE = "timeline"
+    FOLLOW_UPS = "follow-ups"
+
+
+@dataclass(frozen=True)
+class _Source:
+    """A table searched: its FTS5 table on SQLite and its columns (the migration's SOURCES)."""
+
+    table: str
+    words: str
+    columns: tuple[str, ...]
+
+
+INCIDENTS = _Source("incident", "incident_words", ("title", "description"))
+TIMELINE = _Source("timeline_entry", "timeline_entry_words", ("text",))
+FOLLOW_UPS = _Source("action_item", "action_item_words", ("text",))
+SOURCES = (INCIDENTS, TIMELINE, FOLLOW_UPS)
+
+# Character for character the migration's index expression (PostgreSQL uses an expression's
+# index only for that expression).
+_PG_WORDS = (
+    "to_tsvector('simple'::regconfig, regexp_replace({text}, '[[:punct:][:space:]]+', ' ', 'g'))"
+)
+
+
+def search_words(typed: str) -> tuple[str, ...]:
+    """The words searched for in what was typed: lower case, each once, at most MAX_WORDS."""
+    seen = dict.fromkeys(word.casefold() for word in WORD.findall(typed))
+    return tuple(seen)[:MAX_WORDS]
+
+
+def _query(dialect: str, words: Sequence[str]) -> str:
+    """Any of ``words``, each also as a word's start, in the database's query language."""
+    if dialect == "sqlite":
+        return " OR ".join(f'"{word}"*' for word in words)
+    return " | ".join(f"{word}:*" for word in words)
+
+
+def _holding(source: _Source, table: str, dialect: str, query: str) -> str:
+    """SQL true for the rows of ``table`` (``source``'s table or its alias) holding the words
+    of ``query`` (a bound parameter)."""
+    if dialect == "sqlite":
+        words = source.words
+        return f"{table}.id IN (SELECT rowid FROM {words} WHERE {words} MATCH {query})"
+    text = " || ' ' || ".join(f"coalesce({table}.{column}, '')" for column in source.columns)
+    return f"{_PG_WORDS.format(text=text)} @@ to_tsquery('simple'::regconfig, {query})"
+
+
+class _RowsWith(ColumnElement[bool]):
+    """The rows of one source table (in the statement's FROM) holding any of the words."""
+
+    type = Boolean()
+    inherit_cache = False  # compiled with its words each time: nothing to cache
+
+    def __init__(self, source: _Source, words: Sequence[str]) -> None:
+        self.source = source
+        self.words = tuple(words)
+
+
+class _HoldsWord(ColumnElement[bool]):
+    """The incidents holding a word in any source: one ``IN`` over the union of each source's
+    matches, so every source is read through its index (an ``OR`` of them made PostgreSQL
+    read every incident's title)."""
+
+    type = Boolean()
+    inherit_cache = False
+
+    def __init__(self, word: str) -> None:
+        self.word = word
+
+
+def _bound(compiler: SQLCompiler, value: str, **kw: Any) -> str:
+    return str(compiler.process(literal(value), **kw))
+
+
+@compiles(_RowsWith, "sqlite")
+@compiles(_RowsWith, "postgresql")
+def _rows_with(element: _RowsWith, compiler: SQLCompiler, **kw: Any) -> str:
+    dialect = compiler.dialect.name
+    query = _bound(compiler, _query(dialect, element.words), **kw)
+    return _holding(element.source, element.source.table, dialect, query)
+
+
+@compiles(_HoldsWord, "sqlite")
+@compiles(_HoldsWord, "postgresql")
+def _holds_word(element: _HoldsWord, compiler: SQLCompiler, **kw: Any) -> str:
+    dialect = compiler.dialect.name
+    selects = []
+    for source in SOURCES:
+        query = _bound(compiler, _query(dialect, [element.word]), **kw)
+        if source is INCIDENTS:
+            where = _holding(source, "searched", dialect, query)
+            selects.append(f"SELECT searched.id FROM incident AS searched WHERE {where}")
+        else:
+            where = _holding(source, source.table, dialect, query)
+            selects.append(f"SELECT {source.table}.incident_id FROM {source.table} WHERE {where}")
+    return f"incident.id IN ({' UNION '.join(selects)})"
+
+
+def holds_words(typed: str) -> ColumnElement[bool]:
+    """Incidents holding every word of ``typed`` somewhere searched (none typed: none)."""
+    words = search_words(typed)
+    if not words:
+        return literal(False)
+    return and_(*(_HoldsWord(word) for word in words))
+
+
+async def found_in(
+    session: AsyncSession, incident_ids: Collection[int], typed: str
+) -> dict[int, list[Place]]:
+    """Where any word of ``typed`` is in each of ``incident_ids`` (a page of results), in the
+    order of ``Place``."""
+    words = search_words(typed)
+    ids = list(incident_ids)
+    places: dict[int, set[Place]] = defaultdict(set)
+    if not words or not ids:
+        return {}
+    titled = await session.exec(
+        select(Incident.id).where(col(Incident.id).in_(ids), _RowsWith(INCIDENTS, words))
+    )
+    for incident_id in titled.all():
+        if incident_id is not None:
+            places[incident_id].add(Place.TITLE)
+    for incident_id, kind in await _timeline_kinds(session, ids, words):
+        places[incident_id].add(Place.UPDATES if kind == TimelineKind.UPDATE else Place.TIMELINE)
+    for incident_id in await _followed_up(session, ids, words):
+        places[incident_id].add(Place.FOLLOW_UPS)
+    return {i: [p for p in Place if p in found] for i, found in places.items()}
+
+
+async def _timeline_kinds(
+    session: AsyncSession, ids: list[int], words: Sequence[str]
+) -> list[tuple[int, str]]:
+    rows = await session.exec(
+        select(TimelineEntry.incident_id, TimelineEntry.kind)
+        .where(
+            col(TimelineEntry.incident_id).in_(ids),
+            _RowsWith(TIMELINE, words),
+        )
+        .distinct()
+    )
+    return list(rows.all())
+
+
+async def _followed_up(session: AsyncSession, ids: list[int], words: Sequence[str]) -> list[int]:
+    rows = await session.exec(
+        select(ActionItem.incident_id)
+        .where(col(ActionItem.incident_id).in_(ids), _RowsWith(FOLLOW_UPS, words))
+        .distinct()
+    )
+    return list(rows.all())
