@@ -7,9 +7,9 @@ import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, and_, false, func, or_, true
+from sqlalchemy import ColumnElement, and_, case, false, func, or_, true
 from sqlalchemy import select as core_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -17,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.basics.slack_text import SlackText
 from bot.record.incident_search import holds_words
 from bot.store.models import (
+    SEVERITIES,
     ChannelMessage,
     Incident,
     IncidentFieldValue,
@@ -47,6 +48,9 @@ class IncidentQuery:
     reviews: tuple[str, ...] = ()
     # Words anywhere searched (bot/record/incident_search.py), or a reference (``INC-123``).
     search: str = ""
+    # Newest first (False), or the worst severity first, newest first within each: the list's
+    # "Active now", one page of which never hides a SEV1 behind a flood of SEV3s.
+    worst_first: bool = False
     page: int = 1
     per_page: int = 25
 
@@ -131,6 +135,14 @@ def _filters(query: IncidentQuery) -> list[ColumnElement[bool]]:
     return conditions
 
 
+def _order(query: IncidentQuery) -> list[ColumnElement[Any]]:
+    newest: list[ColumnElement[Any]] = [col(Incident.declared_at).desc(), col(Incident.id).desc()]
+    if not query.worst_first:
+        return newest
+    rank = case({name: n for n, name in enumerate(SEVERITIES)}, value=col(Incident.severity))
+    return [rank, *newest]
+
+
 def _searched(words: str) -> ColumnElement[bool]:
     """``INC-123``: that incident; anything else: incidents holding every word, in any order
     and any case, in their title, first report, timeline or follow-ups (incident_search)."""
@@ -147,9 +159,7 @@ async def matches(
     conditions = _filters(query)
     if private_only:
         conditions.append(col(Incident.is_private) == true())
-    statement = _SUMMARIES.where(*conditions).order_by(
-        _INCIDENTS.c.declared_at.desc(), _INCIDENTS.c.id.desc()
-    )
+    statement = _SUMMARIES.where(*conditions).order_by(*_order(query))
     rows = (await session.exec(statement)).all()  # type: ignore[call-overload]
     return list(map(IncidentSummary._make, rows))
 
@@ -203,7 +213,7 @@ async def find_incidents(
     rows = await session.exec(
         select(Incident)
         .where(where)
-        .order_by(col(Incident.declared_at).desc(), col(Incident.id).desc())
+        .order_by(*_order(query))
         .offset((query.page - 1) * query.per_page)
         .limit(query.per_page)
     )
