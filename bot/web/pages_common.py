@@ -44,6 +44,7 @@ def render_page(
         sign_in_off=web_.sign_in_off,
         viewer=context.pop("viewer", None),
         csrf=context.pop("csrf", ""),
+        live_only=request.query.get("part") == LIVE_PART,
         **context,
     )
     # Encoded once for HTML: a query string or a person's words may hold characters no HTML
@@ -67,6 +68,20 @@ def with_own_script(response: web.Response, *, fetches: bool = False) -> web.Res
             "; connect-src 'self'" if fetches else ""
         )
     return response
+
+
+# How often a live page's parts are fetched again while it is shown (templates/web/_live.html.j2):
+# an incident declared in Slack is on an open list within this.
+LIVE_SECONDS = 5
+# ``?part=live``: a page's main part alone, without the document around it (whose styles,
+# parsed again by the script, the content security policy would refuse).
+LIVE_PART = "live"
+
+
+def live_page(response: web.Response) -> web.Response:
+    """A page with live parts (templates/web/_live.html.j2): its script may run and fetch
+    the page again from this site."""
+    return with_own_script(response, fetches=True)
 
 
 def guests_refused(request: web.Request, problem: str, **context: Any) -> web.Response:

@@ -221,7 +221,9 @@ async def test_the_alerts_worklist_its_filters_and_an_alerts_history(warroom: Wa
         assert status == 400 and "Unknown urgency &#39;urgent&#39;: use one of high, low" in html
         # What the page's script fetches: the list alone, with its "as of" time.
         status, html = await page(alice, f"{warroom.url}/alerts?part=list")
-        assert status == 200 and html.lstrip().startswith('<div id="alert-list">')
+        assert status == 200 and html.lstrip().startswith(
+            '<div id="alert-list" data-live data-live-part="list">'
+        )
         assert "<html" not in html and "As of" in html
 
         # One alert's page: its header and its history; Carol's phone's topic nowhere.

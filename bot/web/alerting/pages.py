@@ -33,7 +33,7 @@ from bot.record.people import known_names
 from bot.store.db import session_scope
 from bot.web.auth import guest_viewer, viewer_and_csrf
 from bot.web.context import WebContext, web_context
-from bot.web.pages_common import guests_refused, render_page, with_own_script
+from bot.web.pages_common import guests_refused, live_page, render_page
 from bot.web.reading import own_zone
 from bot.web.status_page.pages import ZONE_REFUSED, viewer_zone
 from bot.web.visibility import Viewer
@@ -148,7 +148,7 @@ async def alerts_page(request: web.Request) -> web.Response:
         resolved_max=RESOLVED_MAX,
         **context,
     )
-    return with_own_script(page, fetches=True)
+    return live_page(page)
 
 
 def _route_names(web_: WebContext) -> list[str]:

@@ -42,7 +42,9 @@ from bot.web.filters import (
 )
 from bot.web.incident.timeline_kinds import GROUP_KEYS, chosen_kinds, counts_by_group
 from bot.web.pages_common import (
+    LIVE_SECONDS,
     FormUnreadable,
+    live_page,
     render_page,
 )
 from bot.web.postmortem.facts import posted_by_writer, review_refused
@@ -194,8 +196,9 @@ async def incident_list(request: web.Request) -> web.Response:
         chosen=filter_values(query, request.query),
         incident_types=web_.settings.incidents.types,
         page_url=lambda number: _page_url(request, number),
+        live_seconds=LIVE_SECONDS,
     )
-    return response
+    return live_page(response)
 
 
 async def _active_now(web_: WebContext, viewer: Viewer, query: IncidentQuery) -> ActiveNow:
@@ -241,9 +244,10 @@ async def incident_page(request: web.Request) -> web.Response:
         # Public ones only: a private incident's existence is not the viewer's to learn here.
         related = await related_to_incident(session, incident, public_only=True, most=RELATED)
         proposed = await notes.waiting(session, incident_id)
-    return render_page(
+    response = render_page(
         request,
         "web/incident.html.j2",
+        live_seconds=LIVE_SECONDS,
         related=related,
         proposed_notes=proposed,
         viewer=viewer,
@@ -261,6 +265,7 @@ async def incident_page(request: web.Request) -> web.Response:
         kind_groups=GROUP_KEYS,
         kind_counts=counts_by_group(page.kinds),
     )
+    return live_page(response)
 
 
 async def slack_link_of(web_: WebContext, incident: Incident) -> str | None:

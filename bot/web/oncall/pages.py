@@ -57,7 +57,7 @@ from bot.web.oncall.reading import (
     schedule_for,
     schedules_for,
 )
-from bot.web.pages_common import guests_refused, read_form, render_page
+from bot.web.pages_common import LIVE_SECONDS, guests_refused, live_page, read_form, render_page
 from bot.web.status_page.pages import ZONE_REFUSED, viewer_zone
 from bot.web.visibility import Viewer
 
@@ -85,9 +85,10 @@ async def oncall_list(request: web.Request) -> web.Response:
         return _guests_refused(request, viewer, csrf)
     zone, unknown = viewer_zone(request.query.get("tz"), web_.settings.incidents.timezone)
     schedules = await schedules_for(web_, viewer)
-    board = await now_on_call(web_, schedules, web_.services.clock())
+    now = web_.services.clock()
+    board = await now_on_call(web_, schedules, now)
     shifts = [s for entry in board for s in (entry.now, entry.next) if s is not None]
-    return render_page(
+    response = render_page(
         request,
         "web/oncall_list.html.j2",
         viewer=viewer,
@@ -97,7 +98,10 @@ async def oncall_list(request: web.Request) -> web.Response:
         zone=zone,
         unknown_zone=unknown,
         status=ZONE_REFUSED if unknown else 200,
+        now=now,
+        live_seconds=LIVE_SECONDS,
     )
+    return live_page(response)
 
 
 async def schedule_page(request: web.Request) -> web.Response:
