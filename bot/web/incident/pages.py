@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from aiohttp import web
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.numbers import parse_bounded_int
 from bot.basics.slack_links import channel_link
@@ -21,8 +22,10 @@ from bot.record.message_links import known_bases
 from bot.record.people import known_names
 from bot.record.postmortem.edits import EditRefused, save_edit
 from bot.record.postmortem.figures import figures_of
+from bot.record.postmortem.parts import EscalationLine
 from bot.record.postmortem.review import Review, ReviewRefused, review_of
 from bot.record.related import related_to_incident
+from bot.record.status_page.publications import on_status_page, updates_of
 from bot.store.db import session_scope
 from bot.store.models import SEVERITIES, Incident, Status
 from bot.web.auth import (
@@ -60,6 +63,7 @@ from bot.web.reading import (
     team_of,
 )
 from bot.web.routing import Handler, RouteKind, kind_of
+from bot.web.status_page.pages import status_anchor
 from bot.web.visibility import Viewer
 
 # Timeline entries an incident page shows at once; the rest are a page away.
@@ -244,6 +248,8 @@ async def incident_page(request: web.Request) -> web.Response:
         # Public ones only: a private incident's existence is not the viewer's to learn here.
         related = await related_to_incident(session, incident, public_only=True, most=RELATED)
         proposed = await notes.waiting(session, incident_id)
+        status_link = await _status_link(session, incident)
+    now = web_.services.clock()
     response = render_page(
         request,
         "web/incident.html.j2",
@@ -254,7 +260,11 @@ async def incident_page(request: web.Request) -> web.Response:
         csrf=csrf,
         incident=incident,
         slack_link=await slack_link_of(web_, incident),
-        now=web_.services.clock(),
+        now=now,
+        acknowledged=first_acknowledged(page.draft.escalations),
+        status_link=status_link,
+        update_overdue=web_.settings.incidents.update_overdue(incident, now),
+        update_every=web_.settings.incidents.update_interval(incident.severity, incident.status),
         draft=page.draft,
         timeline=page.lines,
         timeline_page=page_number,
@@ -266,6 +276,22 @@ async def incident_page(request: web.Request) -> web.Response:
         kind_counts=counts_by_group(page.kinds),
     )
     return live_page(response)
+
+
+def first_acknowledged(escalations: Sequence[EscalationLine]) -> EscalationLine | None:
+    """The escalation acknowledged first (who answered the page, and when), if any was."""
+    answered = [line for line in escalations if line.acknowledged_at is not None]
+    return min(answered, key=lambda line: line.acknowledged_at or line.at, default=None)
+
+
+async def _status_link(session: AsyncSession, incident: Incident) -> str | None:
+    """The incident's section of the status page while customers see it there; "" when it
+    is public but shown from its first public update only (as the status page does); None
+    when it is not public."""
+    if not await on_status_page(session, incident):
+        return None
+    updates = await updates_of(session, incident.id or 0)
+    return f"/status#{status_anchor(updates)}" if updates else ""
 
 
 async def slack_link_of(web_: WebContext, incident: Incident) -> str | None:

@@ -13,6 +13,7 @@ each update's texts are labelled with their language.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from functools import cache
@@ -42,7 +43,7 @@ from bot.record.status_page.publications import (
 )
 from bot.services import Services
 from bot.store.db import session_scope
-from bot.store.models import SEVERITIES
+from bot.store.models import SEVERITIES, PublicUpdate
 from bot.web.context import web_context
 from bot.web.pages_common import render_page
 
@@ -144,7 +145,7 @@ def _shown(
     lasted = figures.impact_lasted if resolved is not None else None
     return ShownIncident(
         reference=view.incident.reference,
-        anchor=f"incident-{view.updates[0].id if view.updates else 0}",
+        anchor=status_anchor(view.updates),
         name=name,
         name_language=name_language,
         other_names=[
@@ -453,3 +454,9 @@ async def status_feed(request: web.Request) -> web.Response:
             "X-Content-Type-Options": "nosniff",
         },
     )
+
+
+def status_anchor(updates: Sequence[PublicUpdate]) -> str:
+    """The id of an incident's section on the status page (its updates oldest first): the
+    link to it from the incident's own page."""
+    return f"incident-{updates[0].id if updates else 0}"
