@@ -15,6 +15,7 @@ certificate it trusts, while the hosts allowed stay AWS's alone (docs/security.m
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import ssl as tls
 import time
@@ -48,18 +49,32 @@ class SnsClient:
     resolver: AbstractResolver | None = None
     ssl: tls.SSLContext | bool = True
     _certificates: dict[str, tuple[float, bytes]] = field(default_factory=dict)
+    # One fetch of a URL at a time: a burst of alarms on a cold start fetches it once.
+    _fetching: dict[str, asyncio.Lock] = field(default_factory=dict)
 
     async def certificate(self, url: str) -> bytes:
         """The PEM certificate at ``url`` (SNS's), fetched once a day."""
-        now = time.monotonic()
-        kept = self._certificates.get(url)
-        if kept is not None and now - kept[0] < CERTIFICATE_TTL:
-            return kept[1]
-        pem = await self.fetch(url, CERTIFICATE_BYTES_MAX)
+        if (kept := self._kept(url)) is not None:
+            return kept
+        lock = self._fetching.setdefault(url, asyncio.Lock())
+        try:
+            async with lock:
+                if (kept := self._kept(url)) is not None:
+                    return kept
+                pem = await self.fetch(url, CERTIFICATE_BYTES_MAX)
+        finally:
+            if not lock.locked():
+                self._fetching.pop(url, None)
         if len(self._certificates) >= CERTIFICATES_KEPT:
             self._certificates.pop(next(iter(self._certificates)))
-        self._certificates[url] = (now, pem)
+        self._certificates[url] = (time.monotonic(), pem)
         return pem
+
+    def _kept(self, url: str) -> bytes | None:
+        kept = self._certificates.get(url)
+        return (
+            kept[1] if kept is not None and time.monotonic() - kept[0] < CERTIFICATE_TTL else None
+        )
 
     async def confirm(self, subscribe_url: str) -> None:
         """Visit a subscription's ``SubscribeURL``: the subscription is confirmed."""

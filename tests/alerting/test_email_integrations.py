@@ -20,6 +20,7 @@ from pathlib import Path
 
 import aiosmtplib
 import pytest
+from sqlmodel import col, select
 
 from bot.config import Secret
 from bot.flows.status_page.bounces import REPORT_BYTES_MAX
@@ -111,14 +112,19 @@ async def test_mail_to_an_integrations_address_pages_and_its_subject_deduplicate
     assert len(ntfy.phone(TOPIC)) == 1
     assert len(await groups(warroom)) == 1
     # An HTML-only message: its text is the description, its script is not kept.
-    page = "<html><head><style>p{}</style></head><body><p>Queue <b>late</b></p><script>alert(1)</script></body></html>"
+    page = (
+        "<html><head><style>p{}</style></head><body><p>The queue is <b>late</b> by 5 minutes"
+        "</p><script>alert(1)</script></body></html>"
+    )
     await send(warroom, address, mail(address, "Queue late", page, html=True))
     await warroom.run_jobs()
     assert len(await groups(warroom)) == 2
+    first, html = (message.text for message in ops.messages)
+    assert "*description:* /var is at 99%.\nClean it up." in first
+    assert "*description:* The queue is late by 5 minutes" in html
+    assert "alert(1)" not in html and "<" not in html.split("*description:*")[1].split("*")[0]
     assert await count(warroom, AlertPayload) == 3
     async with session_scope(warroom.engine) as session:
-        from sqlmodel import col, select
-
         bodies = (await session.exec(select(AlertPayload).order_by(col(AlertPayload.id)))).all()
     assert all(body.integration_id is not None for body in bodies)
 

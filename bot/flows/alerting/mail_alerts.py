@@ -70,9 +70,12 @@ class MailAlerts:
             verdict = await parsing.run(mail_verdict, text, arrived)
         except ParseTooSlow as slow:
             log.warning("An alert e-mail of %d bytes refused: %s", len(content), slow)
+            self.services.metrics.alert_payload(EMAIL.kind, "too_slow")
             return "554 5.6.0 Message refused: it could not be read in time"
         if isinstance(verdict, str):
-            if verdict.startswith("Subject"):
+            refused = verdict.startswith("Subject")
+            self.services.metrics.alert_payload(EMAIL.kind, "invalid" if refused else "ignored")
+            if refused:
                 return "554 5.6.0 Message refused: it needs a subject, the alert's title"
             log.info("An alert e-mail dropped: %s", verdict)
             return "250 2.0.0 OK"
