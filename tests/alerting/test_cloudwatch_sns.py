@@ -34,13 +34,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 
-from bot.record.alerting import integrations
 from bot.record.alerting.sources.cloudwatch.sns import aws_url, confirms
-from bot.store.db import session_scope
 from bot.store.models import AlertPayload
 from emulator import Channel, FakeNtfy, SlackEmulator
 from tests.alerting.conftest import TOPIC, paging_warroom
-from tests.alerting.test_vendor_apis import documented, groups
+from tests.alerting.test_vendor_apis import checkout_routes, documented, groups, integration
 from tests.conftest import Warroom
 from tests.helpers.alerts import count
 
@@ -221,16 +219,7 @@ async def warroom(
     fake_sns: tuple[FakeSns, ssl.SSLContext],
 ) -> AsyncIterator[Warroom]:
     """Checkout's alerts page Carol; warroom's SNS client reaches the fake SNS."""
-    checkout = {
-        "name": "checkout",
-        "match": {"service": "checkout"},
-        "action": "page",
-        "policy": "queues",
-        "channel": ops.id,
-        "severity": "SEV3",
-        "group_window": "0",
-    }
-    routes_file = {"routes": [checkout], "default": {"action": "post", "channel": ops.id}}
+    routes_file = checkout_routes(ops)
     async with paging_warroom(slack, database_url, tmp_path, ntfy, routes_file) as running:
         fake, trust = fake_sns
         running.services.sns.resolver = ToFake(fake.port)
@@ -271,17 +260,7 @@ async def post(warroom: Warroom, key: str, message: dict[str, Any]) -> tuple[int
 
 async def cloudwatch(warroom: Warroom) -> str:
     """A cloudwatch integration of checkout, naming the topic; its key."""
-    async with session_scope(warroom.engine) as session:
-        _, key = await integrations.create(
-            session,
-            kind="cloudwatch",
-            service="checkout",
-            name=None,
-            now=warroom.clock(),
-            topic=ARN,
-        )
-        await session.commit()
-    return key
+    return await integration(warroom, "cloudwatch", "checkout", topic=ARN)
 
 
 async def test_a_subscription_is_confirmed_then_alarm_pages_and_ok_resolves(

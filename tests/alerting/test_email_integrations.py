@@ -31,7 +31,7 @@ from bot.store.models import AlertPayload
 from emulator import Channel, FakeNtfy, SlackEmulator
 from tests.alerting.conftest import TOPIC, paging_warroom
 from tests.alerting.test_integrations_cli import integrations_cli, migrated
-from tests.alerting.test_vendor_apis import groups
+from tests.alerting.test_vendor_apis import checkout_routes, groups, integration
 from tests.conftest import Warroom
 from tests.helpers.alerts import count
 from tests.helpers.mail import free_port
@@ -45,16 +45,7 @@ async def warroom(
     slack: SlackEmulator, database_url: str, tmp_path: Path, ops: Channel, ntfy: FakeNtfy
 ) -> AsyncIterator[Warroom]:
     """Checkout's alerts page Carol; the inbound SMTP listener on a port of its own."""
-    checkout = {
-        "name": "checkout",
-        "match": {"service": "checkout"},
-        "action": "page",
-        "policy": "queues",
-        "channel": ops.id,
-        "severity": "SEV3",
-        "group_window": "0",
-    }
-    routes_file = {"routes": [checkout], "default": {"action": "post", "channel": ops.id}}
+    routes_file = checkout_routes(ops)
     async with paging_warroom(
         slack,
         database_url,
@@ -71,12 +62,7 @@ async def warroom(
 
 async def email_integration(warroom: Warroom, service: str = "checkout") -> str:
     """An e-mail integration of ``service``; its address."""
-    async with session_scope(warroom.engine) as session:
-        _, key = await integrations.create(
-            session, kind="email", service=service, name=None, now=warroom.clock()
-        )
-        await session.commit()
-    return f"{key}@{DOMAIN}"
+    return f"{await integration(warroom, 'email', service)}@{DOMAIN}"
 
 
 def mail(to: str, subject: str | None, body: str, *headers: str, html: bool = False) -> bytes:

@@ -11,7 +11,9 @@ source says it is (before the body is read; its signature once it is read; once 
 for a vendor whose key is in the body), the body's size (413 over
 ``WARROOM_ALERT_MAX_BODY_BYTES``), its parse in a worker process with a time limit
 (``WARROOM_PARSE_SECONDS``, ``bot/basics/untrusted.py``: one that takes longer is refused with
-422, as sending it again would take as long), and the count by source and outcome. The source
+422, as sending it again would take as long), and the count by source and outcome. A source
+whose messages are checked further before they are parsed passes its gate (``GATES``: SNS's
+signatures and subscriptions, ``sns``), which answers some itself. The source
 says each answer in its vendor's words. Status codes follow what senders do with them:
 Alertmanager retries 5xx and drops 4xx, so only a transient failure (the database) is a 5xx.
 """
