@@ -46,6 +46,7 @@ ARN = "arn:aws:sns:us-west-2:123456789012:MyTopic"
 HOST = "sns.us-west-2.amazonaws.com"
 CERT_PATH = "/SimpleNotificationService-f3ecfb7224c7233fe7bb5f59f96de52f.pem"
 CERT_URL = f"https://{HOST}{CERT_PATH}"
+BIG_CERT_PATH = "/SimpleNotificationService-big.pem"
 SIGNED = {
     "Notification": ("Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"),
     "SubscriptionConfirmation": (
@@ -147,6 +148,10 @@ class FakeSns:
         self.requests.append(f"{request.host}{request.path_qs}")
         if request.path == CERT_PATH:
             return web.Response(body=self.signer.pem, content_type="application/x-x509-ca-cert")
+        if request.path == BIG_CERT_PATH:  # far more than a certificate
+            return web.Response(
+                body=self.signer.pem * 20, content_type="application/x-x509-ca-cert"
+            )
         if request.path == "/" and request.query.get("Action") == "ConfirmSubscription":
             arn = request.query["TopicArn"]
             xml = (
@@ -297,12 +302,23 @@ async def test_a_subscription_is_confirmed_then_alarm_pages_and_ok_resolves(
     status, answer = await post(warroom, key, signer.sign(alarm("INSUFFICIENT_DATA")))
     assert (status, answer) == (200, {"status": "ignored"})
 
-    status, _ = await post(warroom, key, signer.sign(alarm("OK"), "2"))
+    # OK resolves it; published without a Subject, it is signed without one (as SNS does).
+    resolved = alarm("OK")
+    del resolved["Subject"]
+    status, _ = await post(warroom, key, signer.sign(resolved, "2"))
     assert status == 200
     await warroom.run_jobs()
     (group,) = await groups(warroom)
     assert group.state == "resolved"
     assert fake.requests.count(f"{HOST}{CERT_PATH}") == 1
+    assert await count(warroom, AlertPayload) == 3
+
+    # Unsubscribed (https://docs.aws.amazon.com/sns/latest/dg/http-unsubscribe-confirmation-json.html):
+    # answered, nothing visited nor kept.
+    unsubscribed = example("subscription_confirmation", Type="UnsubscribeConfirmation")
+    status, answer = await post(warroom, key, signer.sign(unsubscribed))
+    assert (status, answer) == (200, {"status": "ignored"})
+    assert len(fake.requests) == 2
     assert await count(warroom, AlertPayload) == 3
 
 
@@ -327,6 +343,18 @@ async def test_what_is_not_snss_or_not_this_topics_is_refused_and_never_fetched(
         assert status == forbidden, url
         assert "SigningCertURL" in answer["error"]
     assert fake.requests == []
+
+    # A "certificate" of more than a certificate's size on SNS's host: refused, not read on.
+    status, answer = await post(
+        warroom,
+        key,
+        signer.sign(alarm("ALARM") | {"SigningCertURL": f"https://{HOST}{BIG_CERT_PATH}"}),
+    )
+    assert (status, answer) == (
+        forbidden,
+        {"error": "the signing certificate could not be fetched from Amazon SNS"},
+    )
+    fake.requests.clear()
 
     # A signature that is not SNS's (another key's, or the message changed after signing).
     status, answer = await post(warroom, key, Signer().sign(alarm("ALARM")))
