@@ -36,6 +36,7 @@ from cryptography.x509.oid import NameOID
 
 from bot.record.alerting.sources.cloudwatch.sns import aws_url, confirms
 from bot.store.models import AlertPayload
+from bot.web.monitoring import loggable_path
 from emulator import Channel, FakeNtfy, SlackEmulator
 from tests.alerting.conftest import TOPIC, paging_warroom
 from tests.alerting.test_vendor_apis import checkout_routes, documented, groups, integration
@@ -386,6 +387,10 @@ async def test_what_is_not_snss_or_not_this_topics_is_refused_and_never_fetched(
     status, _ = await post(warroom, "wr_int_nobodys", signer.sign(alarm("ALARM")))
     assert status == 401
     assert await count(warroom, AlertPayload) == 0
+
+
+def test_the_key_in_the_url_stays_out_of_the_access_log() -> None:
+    assert loggable_path("/alerts/cloudwatch/wr_int_abc") == "/alerts/cloudwatch/[redacted]"
 
 
 def test_the_hosts_warroom_fetches_from_are_snss_alone() -> None:
