@@ -332,7 +332,8 @@ async def _bounce_listener_ctx(app: web.Application) -> AsyncIterator[None]:
     if not app[settings_key].bounces.on:
         yield
         return
-    listener = BounceListener(app[services_key])
+    # And e-mail integrations' mail, stored as alerts by the process's payload writer.
+    listener = BounceListener(app[services_key], app.get(payload_writer_key))
     await listener.start()
     app[bounce_listener_key] = listener
     yield

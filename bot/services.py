@@ -17,6 +17,7 @@ from bot.basics.background import BackgroundTasks
 from bot.basics.render import Renderer
 from bot.basics.untrusted import UntrustedParsing
 from bot.clients.slack.web_api import SlackWorkspace
+from bot.clients.sns import SnsClient
 from bot.config import Settings
 from bot.metrics import Metrics
 from bot.store.columns import utcnow
@@ -128,6 +129,8 @@ class Services:
     names: NamesToLearn = field(default_factory=NamesToLearn)
     # Worker processes for untrusted input; started at first use, closed with the app.
     parsing: Parsing = field(default_factory=Parsing)
+    # Amazon SNS's certificates (kept) and subscriptions' confirmations: CloudWatch alarms.
+    sns: SnsClient = field(default_factory=SnsClient)
 
     def wake_jobs(self) -> None:
         """Ask the job runner to look for due work now (new work was just scheduled)."""

@@ -23,6 +23,7 @@ PATHS = {
     "generic": "/alerts/generic",
     "pagerduty": "/v2/enqueue",
     "opsgenie": "",
+    "cloudwatch": "/alerts/cloudwatch/",
 }
 
 
@@ -40,6 +41,11 @@ def add_integrations_arguments(parser: argparse.ArgumentParser) -> None:
     create.add_argument("--service", required=True, help="the service its alerts are for")
     create.add_argument("--kind", required=True, choices=KINDS, help="the API it speaks")
     create.add_argument("--name", help="what the list calls it (default SERVICE-KIND)")
+    create.add_argument(
+        "--topic-arn",
+        help="cloudwatch: the SNS topic (its ARN) whose subscription it confirms and whose "
+        "messages it takes",
+    )
     listing = actions.add_parser(
         "list", help="every integration: kind, service, last alert, count (never the key)"
     )
@@ -48,9 +54,14 @@ def add_integrations_arguments(parser: argparse.ArgumentParser) -> None:
     revoke.add_argument("name", metavar="NAME")
 
 
-def url_of(settings: Settings, kind: str) -> str:
-    """The URL a sender of ``kind`` is pointed to."""
-    return f"{(settings.web.public_url or 'http://localhost:8080').rstrip('/')}{PATHS[kind]}"
+def url_of(settings: Settings, kind: str, key: str) -> str:
+    """The URL a sender of ``kind`` is pointed to (an e-mail integration's: its address on
+    the inbound SMTP listener, WARROOM_BOUNCE_DOMAIN's)."""
+    if kind == "email":
+        return f"{key}@{settings.bounces.domain or 'WARROOM_BOUNCE_DOMAIN'}"
+    base = (settings.web.public_url or "http://localhost:8080").rstrip("/")
+    # SNS posts to a URL and nothing else of the subscriber's: the key is the URL's end.
+    return f"{base}{PATHS[kind]}{key if kind == 'cloudwatch' else ''}"
 
 
 def integration_list(rows: list[Integration], *, zone: str, json_out: bool) -> str:
@@ -68,6 +79,7 @@ def integration_list(rows: list[Integration], *, zone: str, json_out: bool) -> s
                     "revoked_at": row.revoked_at,
                     "last_alert_at": row.last_alert_at,
                     "alerts": row.alerts,
+                    "topic": row.topic,
                 }
                 for row in rows
             ]
@@ -133,10 +145,15 @@ def run_integrations(args: argparse.Namespace, settings: Settings) -> int:
             async with session_scope(engine) as session:
                 if args.integrations_command == "create":
                     row, key = await integrations.create(
-                        session, kind=args.kind, service=args.service, name=args.name, now=now
+                        session,
+                        kind=args.kind,
+                        service=args.service,
+                        name=args.name,
+                        now=now,
+                        topic=args.topic_arn,
                     )
                     await session.commit()
-                    url = url_of(settings, row.kind)
+                    url = url_of(settings, row.kind, key)
                     return renderer.render_plain(template, made=row, key=key, url=url)
                 if args.integrations_command == "revoke":
                     row = await integrations.revoke(session, args.name, now=now)

@@ -13,6 +13,8 @@ follow-up is ``bot.flows.follow_ups.filing``'s choice.
 - ``follow_up_model``: the same model asked whether a new follow-up repeats an earlier one.
 - ``vendor_http``: the JSON call, answer and failure the vendors' clients share.
 - ``ical_feeds``: an iCal layer's external feed fetched, or why not.
+- ``sns``: Amazon SNS's signing certificates (kept) and subscriptions' confirmations,
+  fetched from SNS's own hosts alone.
 - ``public_hosts``: connecting to public addresses only (feeds, subscribers' webhooks).
 - ``importing``: what ``warroom import`` asks of a vendor's client (``Vendor``), and the
   HTTP they share (pages, 429s, one-line failures).

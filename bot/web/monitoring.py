@@ -132,7 +132,7 @@ def slack_payload_type(body: Mapping[str, Any], status: int) -> str:
 # Paths whose last part is a secret (an acknowledgement link's token, a status page
 # subscriber's confirmation or unsubscribe link): logged without it.
 _SECRET_PATH = re.compile(
-    r"^(?P<keep>/ack|/status/confirm|/status/unsubscribe|/status/manage)/[^/]+"
+    r"^(?P<keep>/ack|/status/confirm|/status/unsubscribe|/status/manage|/alerts/cloudwatch)/[^/]+"
     r"(?P<tail>/escalate)?$"
 )
 
@@ -140,7 +140,8 @@ _SECRET_PATH = re.compile(
 def loggable_path(path: str) -> str:
     """``path`` as the access log shows it: ``/ack/<token>`` as ``/ack/[redacted]``, and
     the status page's ``/status/confirm/<token>``, ``/status/unsubscribe/<token>`` and
-    ``/status/manage/<token>`` too (``/ack/<token>/escalate`` as ``/ack/[redacted]/escalate``)."""
+    ``/status/manage/<token>`` too (``/ack/<token>/escalate`` as ``/ack/[redacted]/escalate``),
+    and a CloudWatch integration's ``/alerts/cloudwatch/<key>`` (SNS posts to a URL alone)."""
     return _SECRET_PATH.sub(
         lambda match: match.group("keep") + "/[redacted]" + (match.group("tail") or ""), path
     )

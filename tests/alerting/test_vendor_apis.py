@@ -48,11 +48,9 @@ def documented(name: str) -> dict[str, Any]:
     return document
 
 
-@pytest.fixture
-async def warroom(
-    slack: SlackEmulator, database_url: str, tmp_path: Path, ops: Channel, ntfy: FakeNtfy
-) -> AsyncIterator[Warroom]:
-    """Checkout's alerts page the queues policy (Carol, on call); payments' are posted only."""
+def checkout_routes(ops: Channel) -> dict[str, Any]:
+    """A routes file: checkout's alerts page the queues policy (Carol, on call), each alert
+    its own; payments' are posted only."""
     checkout = {
         "name": "checkout",
         "match": {"service": "checkout"},
@@ -64,21 +62,31 @@ async def warroom(
         "group_window": "0",
     }
     payments = {"name": "payments", "match": {"service": "payments"}, "action": "post"}
-    routes_file = {
+    return {
         "routes": [checkout, {**payments, "channel": ops.id}],
         "default": {"action": "post", "channel": ops.id},
     }
+
+
+@pytest.fixture
+async def warroom(
+    slack: SlackEmulator, database_url: str, tmp_path: Path, ops: Channel, ntfy: FakeNtfy
+) -> AsyncIterator[Warroom]:
+    """Checkout's alerts page the queues policy (Carol, on call); payments' are posted only."""
+    routes_file = checkout_routes(ops)
     async with paging_warroom(
         slack, database_url, tmp_path, ntfy, routes_file, alerting__max_body_bytes=MIB
     ) as running:
         yield running
 
 
-async def integration(warroom: Warroom, kind: str, service: str, name: str | None = None) -> str:
+async def integration(
+    warroom: Warroom, kind: str, service: str, name: str | None = None, topic: str | None = None
+) -> str:
     """An integration made as ``warroom integrations create`` makes it; its key."""
     async with session_scope(warroom.engine) as session:
         _, key = await integrations.create(
-            session, kind=kind, service=service, name=name, now=warroom.clock()
+            session, kind=kind, service=service, name=name, now=warroom.clock(), topic=topic
         )
         await session.commit()
     return key

@@ -1,4 +1,6 @@
 """The bounce listener: an SMTP server (aiosmtpd, on the application's event loop) that takes the
+mail of e-mail integrations (``bot.flows.alerting.mail_alerts``: ``wr_int_…@`` the bounce
+domain, each an alert) and the
 delivery status notifications (RFC 3464) sent back to subscribers' return addresses and marks
 an address that failed for good bouncing, as a refusal while sending does.
 
@@ -33,6 +35,8 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.basics.untrusted import ParseTooSlow, UntrustedParsing
+from bot.flows.alerting.intake import PayloadWriter
+from bot.flows.alerting.mail_alerts import MailAlerts
 from bot.record.status_page import subscriptions as subscribers
 from bot.record.status_page.bounces import Verdict, read_report, subscription_of, token_of
 from bot.services import PARSERS, Services
@@ -50,11 +54,15 @@ TOO_MANY_SESSIONS = b"421 4.3.2 Too many connections, try again later\r\n"
 
 
 class BounceHandler:
-    """aiosmtpd's handler: ``handle_RCPT`` and ``handle_DATA``."""
+    """aiosmtpd's handler: ``handle_RCPT`` and ``handle_DATA``; mail to an e-mail
+    integration's address is ``alerts``'s (``bot.flows.alerting.mail_alerts``)."""
 
-    def __init__(self, services: Services, parsing: UntrustedParsing) -> None:
+    def __init__(
+        self, services: Services, parsing: UntrustedParsing, alerts: MailAlerts | None = None
+    ) -> None:
         self.services = services
         self.parsing = parsing
+        self.alerts = alerts
 
     def _subscription(self, address: str) -> int | None:
         bounces = self.services.settings.bounces
@@ -68,6 +76,8 @@ class BounceHandler:
         address: str,
         rcpt_options: list[str],  # noqa: ARG002
     ) -> str:
+        if self.alerts is not None and self.alerts.addressed(address):
+            return await self._alert_recipient(envelope, address)
         if self._subscription(address) is None:
             if token_of(address, domain=self.services.settings.bounces.domain) is not None:
                 # Forged, damaged, or signed with an earlier WARROOM_BOUNCE_SECRET.
@@ -81,12 +91,31 @@ class BounceHandler:
         envelope.rcpt_tos.append(address)
         return "250 2.1.5 OK"
 
+    async def _alert_recipient(self, envelope: Envelope, address: str) -> str:
+        assert self.alerts is not None
+        try:
+            known = await self.alerts.integration(address) is not None
+        except (SQLAlchemyError, OSError):
+            return "451 4.3.0 Try again later"
+        if not known:
+            log.debug("Alert e-mail: a recipient refused (no such integration)")
+            return "550 5.1.1 No such mailbox here"
+        if envelope.rcpt_tos:
+            return "452 4.5.3 One recipient a message"
+        envelope.rcpt_tos.append(address)
+        return "250 2.1.5 OK"
+
     async def handle_DATA(
         self,
         server: SMTP,  # noqa: ARG002 - aiosmtpd's signature
         session: Session,  # noqa: ARG002
         envelope: Envelope,
     ) -> str:
+        if self.alerts is not None and self.alerts.addressed(envelope.rcpt_tos[0]):
+            content = envelope.original_content or b""
+            return await self.alerts.take(
+                envelope.rcpt_tos[0], envelope.mail_from, content, self.parsing
+            )
         subscription_id = self._subscription(envelope.rcpt_tos[0])
         content = envelope.original_content or b""
         try:
@@ -128,8 +157,10 @@ class BounceListener:
     """The listener, started and stopped with the application (``bot/app.py``) when
     ``WARROOM_BOUNCE_DOMAIN`` is set; it binds ``WARROOM_BOUNCE_SMTP_HOST``:``_PORT``."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, payloads: PayloadWriter | None = None) -> None:
         self.services = services
+        # E-mail integrations' mail, stored as alerts (none in a process without intake).
+        self.alerts = MailAlerts(services, payloads) if payloads is not None else None
         self._server: asyncio.Server | None = None
         self._sessions: set[SMTP] = set()
         # The listener's own worker: a stranger's reports never wait on alert bodies' nor
@@ -157,7 +188,7 @@ class BounceListener:
     async def start(self) -> None:
         bounces = self.services.settings.bounces
         loop = asyncio.get_running_loop()
-        handler = BounceHandler(self.services, self.parsing)
+        handler = BounceHandler(self.services, self.parsing, self.alerts)
 
         def smtp() -> asyncio.BaseProtocol:
             if len(self._sessions) >= bounces.smtp_sessions:

@@ -23,9 +23,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.key_digest import digest
 from bot.record.alerting.payloads import Notification
+from bot.record.alerting.sources.cloudwatch.sns import TOPIC_ARN
 from bot.store.models import Integration
 
-KINDS = ("alertmanager", "grafana", "generic", "pagerduty", "opsgenie")
+KINDS = ("alertmanager", "grafana", "generic", "pagerduty", "opsgenie", "cloudwatch", "email")
 # What a key starts with, so a leaked one is recognised (secret scanners, logs). PagerDuty's
 # clients send any string as a routing key; Opsgenie's, any string after "GenieKey ".
 PREFIX = "wr_int_"
@@ -40,12 +41,27 @@ class IntegrationRefused(ValueError):
 
 
 async def create(
-    session: AsyncSession, *, kind: str, service: str, name: str | None, now: datetime
+    session: AsyncSession,
+    *,
+    kind: str,
+    service: str,
+    name: str | None,
+    now: datetime,
+    topic: str | None = None,
 ) -> tuple[Integration, str]:
     """Make an integration (the caller commits): the row, and its key, shown once and kept
-    nowhere. IntegrationRefused for an unknown kind, a bad name or service, a name taken."""
+    nowhere. IntegrationRefused for an unknown kind, a bad name or service, a name taken, a
+    ``cloudwatch`` one without its SNS topic's ARN (``topic``) or another kind with one."""
     if kind not in KINDS:
         raise IntegrationRefused(f"kind {kind!r}: one of {', '.join(KINDS)}")
+    if (kind == "cloudwatch") != (topic is not None):
+        raise IntegrationRefused(
+            "--topic-arn: a cloudwatch integration names its SNS topic, another kind none"
+        )
+    if topic is not None and not TOPIC_ARN.fullmatch(topic):
+        raise IntegrationRefused(
+            f"--topic-arn {topic!r}: an SNS topic's ARN, arn:aws:sns:REGION:ACCOUNT:NAME"
+        )
     if not SERVICE.fullmatch(service):
         raise IntegrationRefused(
             f"service {service!r}: letters, digits, '.', '_' and '-', at most 63"
@@ -60,8 +76,12 @@ async def create(
         raise IntegrationRefused(
             f"name {name!r}: an integration has it already (revoked ones keep theirs)"
         )
-    key = PREFIX + secrets.token_urlsafe(24)
-    row = Integration(kind=kind, name=name, service=service, key_hash=digest(key), created_at=now)
+    # An e-mail integration's key is its address's local part: lowercase, as some relays
+    # lowercase addresses.
+    key = PREFIX + (secrets.token_hex(20) if kind == "email" else secrets.token_urlsafe(24))
+    row = Integration(
+        kind=kind, name=name, service=service, key_hash=digest(key), created_at=now, topic=topic
+    )
     session.add(row)
     await session.flush()
     return row, key

@@ -56,6 +56,9 @@ class Integration(SQLModel, table=True):
     # Its last delivery accepted, and how many it sent (the list says them).
     last_alert_at: datetime | None = Field(default=None, sa_column=utc_column())
     alerts: int = 0
+    # A ``cloudwatch`` integration's SNS topic (its ARN): the only topic whose subscription it
+    # confirms and whose messages it takes.
+    topic: str | None = None
 
 
 class AlertGroup(SQLModel, table=True):

@@ -2,6 +2,8 @@
 
 - ``webhooks``: the one dispatcher of every alert source's paths (``POST
   /alerts/{alertmanager,grafana,generic}``) and ``POST /heartbeats/<name>``.
+- ``sns``: Amazon SNS's messages checked before they are parsed (the dispatcher's gate for
+  CloudWatch): signatures, topics, subscriptions confirmed.
 - ``maintenance``: ``/maintenance``, every window, adding one and cancelling it.
 - ``pages``: ``/alerts``, the alerts' worklist, and ``/alerts/<id>``, one alert's history.
 - ``api``: ``GET /api/alerts`` and ``GET /api/alerts/{alert}``, read only.

@@ -11,7 +11,9 @@ source says it is (before the body is read; its signature once it is read; once 
 for a vendor whose key is in the body), the body's size (413 over
 ``WARROOM_ALERT_MAX_BODY_BYTES``), its parse in a worker process with a time limit
 (``WARROOM_PARSE_SECONDS``, ``bot/basics/untrusted.py``: one that takes longer is refused with
-422, as sending it again would take as long), and the count by source and outcome. The source
+422, as sending it again would take as long), and the count by source and outcome. A source
+whose messages are checked further before they are parsed passes its gate (``GATES``: SNS's
+signatures and subscriptions, ``sns``), which answers some itself. The source
 says each answer in its vendor's words. Status codes follow what senders do with them:
 Alertmanager retries 5xx and drops 4xx, so only a transient failure (the database) is a 5xx.
 """
@@ -29,6 +31,7 @@ from bot.flows.alerting.heartbeats import Beat, record_beat
 from bot.keys import metrics_key, payload_writer_key, services_key
 from bot.record.alerting import integrations
 from bot.record.alerting.payloads import Notification, PayloadError
+from bot.record.alerting.sources.cloudwatch.receiver import CLOUDWATCH
 from bot.record.alerting.sources.registry import SOURCES
 from bot.record.alerting.sources.source import (
     AlertSource,
@@ -42,10 +45,13 @@ from bot.record.alerting.sources.source import (
 )
 from bot.store.db import session_scope
 from bot.store.models import Integration
+from bot.web.alerting.sns import sns_gate
 from bot.web.pages_common import BodyTooLarge, read_body
 from bot.web.routing import Route, RouteKind
 
 log = logging.getLogger(__name__)
+# What a source's bodies pass before they are parsed, by kind: SNS's signatures.
+GATES = {CLOUDWATCH.kind: sns_gate}
 # The route every source's ``/alerts/<kind>`` path is served by: an unknown kind answers 404.
 ALERTS_PATH = "/alerts/{source}"
 
@@ -117,6 +123,12 @@ async def _receive(request: web.Request, source: AlertSource) -> tuple[str, Repl
         if default is None or not source.signed(delivery, body, default):
             return await _unknown(request, source, "missing or wrong signature", default)
         known = Known(None)
+    # A source whose messages are checked further before they are read (SNS's signed ones):
+    # answered there, or parsed and stored here.
+    gate = GATES.get(source.kind)
+    answered = await gate(services, source, body, known.integration) if gate and known else None
+    if answered is not None:
+        return answered
     try:
         text = source.stored(delivery, body.decode("utf-8"))
         notification: Notification = await services.parsing.bodies.run_sized(

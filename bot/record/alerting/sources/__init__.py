@@ -9,6 +9,9 @@ monitoring system, a vendor's alert API): its kind, paths, key, parser and answe
 - ``alertmanager_shape``: Alertmanager's webhook shape, which Grafana's extends.
 - ``alertmanager/``, ``grafana/``, ``generic/``, ``pagerduty/``, ``opsgenie/``: one folder
   per source, its receiver.
+- ``cloudwatch/``: CloudWatch alarms through Amazon SNS (its receiver, and ``sns``: SNS's
+  messages read and their signatures checked).
+- ``email/``: e-mail integrations' messages read (its receiver), from the SMTP listener.
 
 May import: what ``bot.record.alerting`` may and its modules (the one alert shape,
 ``payloads``). A source's folder imports this folder's modules, never another source's.

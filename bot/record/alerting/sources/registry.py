@@ -15,6 +15,8 @@ from datetime import datetime
 
 from bot.record.alerting.payloads import Notification, PayloadError
 from bot.record.alerting.sources.alertmanager.receiver import ALERTMANAGER
+from bot.record.alerting.sources.cloudwatch.receiver import CLOUDWATCH
+from bot.record.alerting.sources.email.receiver import EMAIL
 from bot.record.alerting.sources.generic.receiver import GENERIC
 from bot.record.alerting.sources.grafana.receiver import GRAFANA
 from bot.record.alerting.sources.opsgenie.receiver import OPSGENIE
@@ -81,6 +83,8 @@ SOURCES.register(GRAFANA)
 SOURCES.register(GENERIC)
 SOURCES.register(PAGERDUTY)
 SOURCES.register(OPSGENIE)
+SOURCES.register(CLOUDWATCH)
+SOURCES.register(EMAIL)
 
 
 def parse(kind: str, body: str, *, received_at: datetime) -> Notification:
