@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from bot.record.escalation.policies import parse_policies
 from emulator import SlackEmulator
 from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom
 from tests.flows.test_follow_ups import MORNING, paris_incident
 from tests.helpers.incidents import command
 from tests.helpers.web_view import web_warroom
+from tests.oncall.test_oncall_web import oncall_warroom
 from tests.oncall.test_people_and_policies_web import people_warroom
 from tests.web.test_browser import WIDTHS, sign_in_with_slack, watched_page
 from tests.web.test_browser_overrides_history import checked, in_view
@@ -51,6 +53,30 @@ async def people_and_policy_pages(
         assert await page.locator("#levels > li").count() == 2
         assert "whoever payments names: now" in await page.locator("#level-1").inner_text()
         await checked(page, f"the policy's page at {width} px")
+
+
+# A level of two people: their links one under the other (issue 75's target-size finding).
+TWO_PEOPLE = parse_policies(
+    {
+        "policies": {
+            "payments": {
+                "levels": [{"timeout": "10m", "targets": [{"user": BOB}, {"user": CAROL}]}]
+            }
+        }
+    }
+)
+
+
+async def test_a_levels_people_are_targets_far_enough_apart(
+    slack: SlackEmulator, sqlite_url: str, chromium: Browser
+) -> None:
+    async with oncall_warroom(slack, sqlite_url, escalation__policies=TWO_PEOPLE) as warroom:
+        for width, options in WIDTHS.items():
+            async with watched_page(chromium, warroom, **options) as page:
+                await sign_in_with_slack(page, warroom)
+                await page.goto(f"{warroom.url}/oncall/policies/payments")
+                assert await page.locator("#level-1 li a").count() == 2
+                await checked(page, f"a level of two people at {width} px")
 
 
 async def test_the_follow_ups_worklist_in_a_browser(
