@@ -1,5 +1,8 @@
 """Opsgenie's REST API, as ``warroom import opsgenie`` reads it (https://docs.opsgenie.com/docs/api-overview).
 
+- The API is at ``https://api.opsgenie.com``, or ``https://api.eu.opsgenie.com`` for an
+  account on Opsgenie's EU service ("API Overview": "If you are using Opsgenie's EU
+  instance, use api.eu.opsgenie.com"): ``--region eu``.
 - Every call carries ``Authorization: GenieKey <key>`` ("Authentication": an API
   integration's key; read access is enough).
 - ``GET /v2/users`` is paged with ``offset`` and ``limit`` (100 at most), the answer's
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import Any
 
 from bot.basics.numbers import parse_bounded_int
@@ -38,6 +42,9 @@ class Opsgenie:
     title = "Opsgenie"
     token_env = "OPSGENIE_API_KEY"
     default_api_url = "https://api.opsgenie.com"
+    regions: Mapping[str, str] = MappingProxyType(
+        {"us": default_api_url, "eu": "https://api.eu.opsgenie.com"}
+    )
 
     def auth_headers(self, token: str) -> dict[str, str]:
         return {"Authorization": f"GenieKey {token}"}

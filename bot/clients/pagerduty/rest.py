@@ -17,6 +17,7 @@ import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import quote
 from weakref import WeakKeyDictionary
@@ -53,6 +54,10 @@ class PagerDuty:
     title = "PagerDuty"
     token_env = "PAGERDUTY_API_TOKEN"
     default_api_url = "https://api.pagerduty.com"
+    # PagerDuty's EU service answers at its own address ("EU service region").
+    regions: Mapping[str, str] = MappingProxyType(
+        {"us": default_api_url, "eu": "https://api.eu.pagerduty.com"}
+    )
 
     def __init__(self) -> None:
         # Per API session: what --compare has read of each schedule, and a lock per schedule

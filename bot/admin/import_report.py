@@ -1,0 +1,75 @@
+"""What ``warroom import`` says of an import, beside ``import-report.md``: people by name, as
+the web view names them (never by a bare Slack id), and ``--json``'s document.
+
+A person is named by the name the vendor's account gives the user matched to them (the
+import matched them by that user's email); someone no vendor user names keeps their Slack id,
+as the web view keeps an id it knows no name for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from bot.record.oncall.importing.carrying import People
+from bot.record.oncall.importing.drafts import Translation
+
+if TYPE_CHECKING:
+    from bot.admin.importing import Done, Request
+
+# The words of the exit status, as --json says it.
+OUTCOMES = {0: "exact", 3: "approximate"}
+
+
+def names_by_slack_id(translation: Translation, people: People) -> dict[str, str]:
+    """Each matched Slack user's name, from the vendor user matched to them."""
+    names: dict[str, str] = {}
+    for user in sorted(translation.users):
+        slack_user = people.get(user.vendor_id)
+        if slack_user and user.name.strip():
+            names.setdefault(slack_user, user.name.strip())
+    return names
+
+
+def person(user: str | None, names: Mapping[str, str]) -> dict[str, str] | None:
+    """``{"slack_user": id, "name": name}`` (the id when no name is known); None: nobody."""
+    return {"slack_user": user, "name": names.get(user, user)} if user else None
+
+
+def json_report(request: Request, done: Done, code: int) -> dict[str, Any]:
+    """``warroom import --json``: what the summary and ``import-report.md`` say, as data."""
+    carried, names = done.carried, done.names
+    return {
+        "vendor": request.vendor.name,
+        "outcome": OUTCOMES.get(code, "failed"),
+        "exit_status": code,
+        "out": str(request.out),
+        "saved_to": str(request.save) if request.save is not None else None,
+        "read_from": str(request.replay) if request.replay is not None else None,
+        "read_at": request.read_at.isoformat() if request.read_at is not None else None,
+        "schedules": sorted(carried.schedules["schedules"]),
+        "policies": sorted(carried.policies["policies"]),
+        "overrides": [
+            {
+                "schedule": override.schedule,
+                "layer": override.layer,
+                "who": person(override.user, names),
+                "start": override.start.isoformat(),
+                "end": override.end.isoformat(),
+                "kept": not request.dry_run,
+            }
+            for override in sorted(carried.overrides)
+        ],
+        "items": [
+            {
+                "kind": item.kind,
+                "vendor_id": item.vendor_id,
+                "name": item.name,
+                "carried": item.carried,
+                "detail": item.detail,
+                "todo": item.todo,
+            }
+            for item in carried.report
+        ],
+        "disagreements": done.lines if request.compare_from is not None else None,
+    }
