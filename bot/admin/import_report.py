@@ -71,5 +71,19 @@ def json_report(request: Request, done: Done, code: int) -> dict[str, Any]:
             }
             for item in carried.report
         ],
+        "services": carried.services.get("services", []),
+        "heartbeats": carried.heartbeats.get("heartbeats", []),
+        "integrations": [
+            {
+                "vendor_name": sender.vendor_name,
+                "vendor_type": sender.vendor_type,
+                "kind": sender.kind,
+                "service": sender.service,
+                "command": sender.command or None,
+                "url": done.urls.get(sender.kind) if sender.kind else None,
+                "why": sender.why or None,
+            }
+            for sender in carried.integrations
+        ],
         "disagreements": done.lines if request.compare_from is not None else None,
     }

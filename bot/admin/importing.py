@@ -32,6 +32,7 @@ from sqlmodel import col, select
 from bot.admin import USAGE_ERROR
 from bot.admin.import_compare import compare
 from bot.admin.import_report import json_report, names_by_slack_id
+from bot.admin.integrations import PATHS, url_of
 from bot.basics.render import Renderer
 from bot.clients.grafana_oncall import GRAFANA_ONCALL
 from bot.clients.importing import ImportFailure, Vendor, VendorApi
@@ -41,6 +42,9 @@ from bot.clients.saved_answers import Manifest, SavedAnswers, read_manifest
 from bot.clients.slack.errors import SlackFailure, SlackNotAllowed
 from bot.config import Settings
 from bot.config.runtime import NO_DATABASE, database_url_given
+from bot.record.alerting.heartbeats import HeartbeatError, parse_heartbeats
+from bot.record.alerting.integrations import KINDS
+from bot.record.alerting.services import ServiceError, parse_services
 from bot.record.escalation.policies import PolicyError, parse_policies
 from bot.record.moments import MomentRefused, parse_moment
 from bot.record.oncall.importing.carrying import (
@@ -69,6 +73,8 @@ APPROXIMATE = 3
 SCHEDULES_FILE = "schedules.yaml"
 POLICIES_FILE = "policies.yaml"
 REPORT_FILE = "import-report.md"
+SERVICES_FILE = "services.yaml"
+HEARTBEATS_FILE = "heartbeats.yaml"
 # The longest --compare: a year of hours is already 8,760 questions per schedule.
 LONGEST_COMPARE_DAYS = 366
 
@@ -292,6 +298,8 @@ class Done:
     carried: Carried
     names: Mapping[str, str]
     lines: list[str]
+    # warroom's URL for each integration kind: where a repointed sender goes.
+    urls: Mapping[str, str]
 
 
 async def _import(request: Request, settings: Settings, now: datetime) -> Done:
@@ -326,7 +334,11 @@ async def _import(request: Request, settings: Settings, now: datetime) -> Done:
                     f"{request.out} is written, but --compare stopped: {failure.detail}",
                     retryable=failure.retryable,
                 ) from None
-    return Done(carried, names, lines)
+    return Done(carried, names, lines, _urls(settings))
+
+
+def _urls(settings: Settings) -> dict[str, str]:
+    return {kind: url_of(settings, kind) for kind in KINDS if kind in PATHS}
 
 
 def _api(request: Request, http: aiohttp.ClientSession, read_at: datetime) -> VendorApi:
@@ -398,7 +410,11 @@ def _checked(carried: Carried, now: datetime) -> Schedules:
     try:
         schedules = parse_schedules(carried.schedules, now=now)
         policies = parse_policies(carried.policies)
-    except (ScheduleError, PolicyError) as error:
+        if carried.services:
+            parse_services(carried.services)
+        if carried.heartbeats:
+            parse_heartbeats(carried.heartbeats)
+    except (ScheduleError, PolicyError, ServiceError, HeartbeatError) as error:
         first = str(error).splitlines()[0]
         raise ImportFailure(
             f"the translation is not a file warroom reads ({first}); nothing was written",
@@ -495,7 +511,17 @@ def _files(
 ) -> dict[str, str]:
     renderer = Renderer(settings.incidents.templates_dir)
     title = request.vendor.title
+    heading = renderer.render_plain("importing/heading.j2", vendor=title)
+    extra = {
+        name: file_text(document, heading)
+        for name, document in (
+            (SERVICES_FILE, carried.services),
+            (HEARTBEATS_FILE, carried.heartbeats),
+        )
+        if document
+    }
     return {
+        **extra,
         SCHEDULES_FILE: file_text(
             carried.schedules, renderer.render_plain("importing/heading.j2", vendor=title)
         ),
@@ -509,6 +535,7 @@ def _files(
             dry_run=request.dry_run,
             made_by=_made_by(request.vendor),
             names=names,
+            urls=_urls(settings),
         )
         + "\n",
     }

@@ -11,6 +11,9 @@
 - ``GET /v2/teams``, ``GET /v2/schedules?expand=rotation``, ``GET
   /v2/schedules/{id}/overrides?scheduleIdentifierType=id`` and ``GET /v2/escalations`` answer
   every object at once, under ``data``.
+- ``GET /v2/heartbeats`` (Heartbeat API, "List Heartbeats": ``data.heartbeats``) and ``GET
+  /v2/integrations`` (Integration API, "List Integrations": ``data``) answer the heartbeats
+  and the integrations to repoint (``bot.record.oncall.importing.opsgenie_extras``).
 - ``GET /v2/schedules/{id}/on-calls?scheduleIdentifierType=id&date=…`` answers who is on call
   at ``date`` (``data.onCallParticipants``): ``--compare``'s vendor side.
 - Over the rate limit Opsgenie answers 429 with ``X-RateLimit-State: THROTTLED`` and
@@ -72,7 +75,15 @@ class Opsgenie:
             body = await api.get(path, {"scheduleIdentifierType": "id"})
             overrides[str(schedule.get("id"))] = _data_list(api, body, path)
         escalations = _data_list(api, await api.get("/v2/escalations"), "/v2/escalations")
-        account = OpsgenieAccount(users, teams, schedules, overrides, escalations)
+        heartbeats = await api.get("/v2/heartbeats")
+        data = heartbeats.get("data") if isinstance(heartbeats, dict) else None
+        beats = data.get("heartbeats") if isinstance(data, dict) else None
+        if not isinstance(beats, list) or not all(isinstance(each, dict) for each in beats):
+            raise api.unexpected("a list of heartbeats under 'data'", api.url("/v2/heartbeats"))
+        integrations = _data_list(api, await api.get("/v2/integrations"), "/v2/integrations")
+        account = OpsgenieAccount(
+            users, teams, schedules, overrides, escalations, beats, integrations
+        )
         return translate(account, now)
 
     async def on_call(

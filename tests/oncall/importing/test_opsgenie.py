@@ -22,7 +22,7 @@ from tests.oncall.importing.running import Ran, warroom
 
 YEAR = datetime.now(UTC).year + 1
 EIGHT_WEEKS = ("--compare", "56", "--compare-from", f"{YEAR}-03-01 00:00 UTC")
-FILES = ("schedules.yaml", "policies.yaml", "import-report.md")
+FILES = ("schedules.yaml", "policies.yaml", "services.yaml", "heartbeats.yaml", "import-report.md")
 SLACK_IDS = {email: f"U0{name.split()[0].upper()}" for _, email, name in samples.PEOPLE}
 
 

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import yaml
 
 from bot.admin.importing import Request, add_import_arguments, import_request
 from bot.config import Settings
@@ -218,3 +219,62 @@ async def test_an_opsgenie_import_through_the_eu_choice_and_its_json_report(
     who = [o["who"] for o in report["overrides"] if o["who"] is not None]
     assert {"slack_user": "U0GRACE", "name": "Grace Gupta"} in who
     assert {item["carried"] for item in report["items"]} >= {"exact", "approximate"}
+
+
+async def test_opsgenie_heartbeats_services_and_integrations_are_carried(tmp_path: Path) -> None:
+    # The fake serves the Heartbeat API's and the Integration API's documented examples
+    # (emulator/opsgenie_samples.py): https://docs.opsgenie.com/docs/heartbeat-api,
+    # https://docs.opsgenie.com/docs/integration-api.
+    users = opsgenie_users(tmp_path)
+    async with FakeOpsgenie(OpsgenieAccount.sample(YEAR)) as opsgenie:
+        ran = await imported(
+            "opsgenie",
+            tmp_path,
+            "out",
+            *("--api-url", opsgenie.root, "--users-map", str(users), "--json"),
+            OPSGENIE_API_KEY=API_KEY,
+            WARROOM_PUBLIC_URL="https://warroom.example.com",
+        )
+    assert ran.code == 3, ran.err
+    out = tmp_path / "out"
+    # The files warroom reads: the SRE team owns the Platform Escalation, so it is a service
+    # paging it; the enabled heartbeats, the team's one with that policy.
+    services = yaml.safe_load((out / "services.yaml").read_text())
+    assert services == {
+        "services": [
+            {"name": "sre", "description": "Site reliability", "policy": "platform-escalation"}
+        ]
+    }
+    beats = yaml.safe_load((out / "heartbeats.yaml").read_text())
+    assert beats == {
+        "heartbeats": [
+            {"name": "heartbeatname", "interval": "10m", "policy": "platform-escalation"},
+            {"name": "nightly-export", "interval": "24h"},
+        ]
+    }
+    report = json.loads(ran.out)
+    by_name = {sender["vendor_name"]: sender for sender in report["integrations"]}
+    # No key is made: the command to make it, and where the sender goes.
+    assert by_name["Default API"]["command"] == (
+        "warroom integrations create --service sre --kind opsgenie --name default-api"
+    )
+    assert by_name["Default API"]["url"] == "https://warroom.example.com"
+    assert by_name["Prometheus Alerts"]["kind"] == "alertmanager"
+    assert by_name["Prometheus Alerts"]["command"].startswith(
+        "warroom integrations create --service SERVICE --kind alertmanager"
+    )
+    assert by_name["Signal Sciences"]["command"] is None
+    assert "warroom answers no SignalSciences integration" in by_name["Signal Sciences"]["why"]
+    assert "Datadog" not in by_name  # disabled: nothing to repoint
+    text = (out / "import-report.md").read_text()
+    assert "## Integrations to repoint" in text
+    assert (
+        "| Default API | API | `warroom integrations create --service sre --kind opsgenie "
+        "--name default-api` | https://warroom.example.com |" in text
+    )
+    heartbeat_items = {i["name"]: i["carried"] for i in report["items"] if i["kind"] == "heartbeat"}
+    assert heartbeat_items == {
+        "HeartbeatName": "exact",
+        "Nightly Export": "exact",
+        "Old Cron": "not carried",
+    }

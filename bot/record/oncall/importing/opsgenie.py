@@ -34,6 +34,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.record.escalation.policies import MAX_REPEAT
+from bot.record.oncall.importing import opsgenie_extras as extras
 from bot.record.oncall.importing.drafts import (
     DAYS,
     DailyWindow,
@@ -72,6 +73,9 @@ class OpsgenieAccount:
     schedules: Sequence[Json]
     overrides: Mapping[str, Sequence[Json]]
     escalations: Sequence[Json]
+    # ``GET /v2/heartbeats``' ``data.heartbeats`` and ``GET /v2/integrations``' ``data``.
+    heartbeats: Sequence[Json] = ()
+    integrations: Sequence[Json] = ()
 
 
 @dataclass
@@ -116,12 +120,18 @@ def translate(account: OpsgenieAccount, now: datetime) -> Translation:
         if (policy := _escalation(raw, teams, found)) is not None
     ]
     _teams(account.teams, policies, found)
+    services, service_items = extras.services(account.teams, account.escalations, policies)
+    beats, beat_items = extras.heartbeats(account.heartbeats, services)
+    senders, sender_items = extras.integrations(account.integrations, services)
     return Translation(
         users=users,
         schedules=tuple(schedules),
         policies=tuple(policies),
         overrides=tuple(overrides),
-        report=tuple(found.report),
+        report=(*found.report, *service_items, *beat_items, *sender_items),
+        services=tuple(services),
+        heartbeats=tuple(beats),
+        integrations=tuple(senders),
     )
 
 
