@@ -85,5 +85,15 @@ def json_report(request: Request, done: Done, code: int) -> dict[str, Any]:
             }
             for sender in carried.integrations
         ],
+        # Without numbers or addresses: those are in contacts.yaml only.
+        "notification_rules": [
+            {
+                "who": person(user, names),
+                "contacts": {name: sorted(method) for name, method in entry["contacts"].items()},
+                "rules": entry.get("rules", []),
+                "low_urgency_rules": entry.get("low_urgency_rules", []),
+            }
+            for user, entry in sorted(carried.contacts.get("people", {}).items())
+        ],
         "disagreements": done.lines if request.compare_from is not None else None,
     }

@@ -59,6 +59,7 @@ from bot.record.oncall.importing.drafts import Translation
 from bot.record.oncall.importing.people import UsersMapError, read_users_map
 from bot.record.oncall.overrides import OverrideRefused, add_override, cancel_override
 from bot.record.oncall.schedules import ScheduleError, Schedules, parse_schedules
+from bot.record.paging.contacts import ContactsError, parse_contacts
 from bot.store.db import session_scope
 from bot.store.models import OncallOverride
 
@@ -75,6 +76,7 @@ POLICIES_FILE = "policies.yaml"
 REPORT_FILE = "import-report.md"
 SERVICES_FILE = "services.yaml"
 HEARTBEATS_FILE = "heartbeats.yaml"
+CONTACTS_FILE = "contacts.yaml"
 # The longest --compare: a year of hours is already 8,760 questions per schedule.
 LONGEST_COMPARE_DAYS = 366
 
@@ -414,7 +416,9 @@ def _checked(carried: Carried, now: datetime) -> Schedules:
             parse_services(carried.services)
         if carried.heartbeats:
             parse_heartbeats(carried.heartbeats)
-    except (ScheduleError, PolicyError, ServiceError, HeartbeatError) as error:
+        if carried.contacts:
+            parse_contacts(carried.contacts)
+    except (ScheduleError, PolicyError, ServiceError, HeartbeatError, ContactsError) as error:
         first = str(error).splitlines()[0]
         raise ImportFailure(
             f"the translation is not a file warroom reads ({first}); nothing was written",
@@ -517,6 +521,7 @@ def _files(
         for name, document in (
             (SERVICES_FILE, carried.services),
             (HEARTBEATS_FILE, carried.heartbeats),
+            (CONTACTS_FILE, carried.contacts),
         )
         if document
     }

@@ -278,3 +278,58 @@ async def test_opsgenie_heartbeats_services_and_integrations_are_carried(tmp_pat
         "Nightly Export": "exact",
         "Old Cron": "not carried",
     }
+
+
+async def test_pagerduty_services_integrations_and_notification_rules_are_carried(
+    tmp_path: Path,
+) -> None:
+    # The fake serves PagerDuty's OpenAPI description's examples (GET /services with
+    # include[]=integrations, GET /users/{id}/notification_rules with urgency=all and
+    # include[]=contact_methods): emulator/fixtures/pagerduty_rest_api.json.
+    account = documented_account(YEAR)
+    users = tmp_path / "users.csv"
+    users.write_text("".join(f"{u['email']},U0PD{n:04d}\n" for n, u in enumerate(account.users)))
+    async with FakePagerDutyRest(account) as fake:
+        ran = await imported(
+            "pagerduty",
+            tmp_path,
+            "out",
+            *("--api-url", fake.root, "--token", fake.token, "--users-map", str(users), "--json"),
+            WARROOM_PUBLIC_URL="https://warroom.example.com",
+        )
+    assert ran.code == 3, ran.err
+    out = tmp_path / "out"
+    services = yaml.safe_load((out / "services.yaml").read_text())["services"]
+    assert [(s["name"], s.get("policy"), s["pagerduty_service_id"]) for s in services] == [
+        ("my-application-service", "engineering-escalation-policy", "PIJ90N7"),
+        ("status-site", "follow-the-sun-psunep1", "PSVC002"),
+    ]
+    # Earline's rules: e-mail at once and SMS after 5 minutes (high), e-mail after 10 (low);
+    # the push rule has nothing warroom can carry.
+    contacts = yaml.safe_load((out / "contacts.yaml").read_text())["people"]
+    earline = contacts["U0PD0000"]
+    assert earline["contacts"] == {
+        "mail": {"email": account.contact_methods[account.users[0]["id"]][0]["address"]},
+        "sms": {"sms": "+15555550123"},
+    }
+    assert earline["rules"] == [
+        {"after": "0s", "notify": ["mail"]},
+        {"after": "5m", "notify": ["sms"]},
+    ]
+    assert earline["low_urgency_rules"] == [{"after": "10m", "notify": ["mail"]}]
+    report = json.loads(ran.out)
+    rules = report["notification_rules"]
+    assert rules[0]["who"] == {"slack_user": "U0PD0000", "name": account.users[0]["name"]}
+    assert "+15555550123" not in ran.out  # numbers stay in contacts.yaml
+    senders = {s["vendor_name"]: s for s in report["integrations"]}
+    assert senders["Datadog"]["command"] == (
+        "warroom integrations create --service my-application-service --kind pagerduty "
+        "--name datadog"
+    )
+    assert senders["Datadog"]["url"] == "https://warroom.example.com/v2/enqueue"
+    push = [i for i in report["items"] if i["kind"] == "notification rule"]
+    assert push and push[0]["carried"] == "not carried" and "push" in push[0]["detail"]
+    text = (out / "import-report.md").read_text()
+    assert (
+        "`contacts.yaml` holds the contact methods and notification rules of 1 person(s) (" in text
+    )

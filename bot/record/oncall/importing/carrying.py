@@ -70,6 +70,8 @@ class Carried:
     services: dict[str, Any] = field(default_factory=dict)
     heartbeats: dict[str, Any] = field(default_factory=dict)
     integrations: tuple[ImportedIntegration, ...] = ()
+    # contacts.yaml's document: people's contact methods and notification rules.
+    contacts: dict[str, Any] = field(default_factory=dict)
 
     @property
     def all_exact(self) -> bool:
@@ -102,7 +104,7 @@ def carry(translation: Translation, people: People) -> Carried:
         if body is not None:
             policies[policy_names[policy.vendor_id]] = body
             carried_policies[policy.vendor_id] = policy_names[policy.vendor_id]
-    extras = carry_extras(translation, carried_policies)
+    extras = carry_extras(translation, carried_policies, people)
     # In the translation's order: where two overlap, the later wins (kept newer).
     overrides = [
         found
@@ -119,6 +121,7 @@ def carry(translation: Translation, people: People) -> Carried:
         services=extras.services,
         heartbeats=extras.heartbeats,
         integrations=extras.integrations,
+        contacts=extras.contacts,
     )
 
 

@@ -207,6 +207,34 @@ class IntegrationDraft:
 
 
 @dataclass(frozen=True)
+class ContactDraft:
+    """A contact method of the contacts file: its ``name`` in the person's ``contacts``,
+    ``method`` (``email``, ``sms``, ``voice``) and its address or E.164 number."""
+
+    name: str
+    method: str
+    address: str
+
+
+@dataclass(frozen=True)
+class RuleDraft:
+    """A notification rule: ``after`` the page starts, the contacts (by name) notified."""
+
+    after: timedelta
+    notify: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PagingDraft:
+    """A person's contact methods and notification rules, high and low urgency."""
+
+    person: Person
+    contacts: tuple[ContactDraft, ...]
+    rules: tuple[RuleDraft, ...]
+    low_urgency_rules: tuple[RuleDraft, ...]
+
+
+@dataclass(frozen=True)
 class Translation:
     """A vendor's account, translated: what the core names, matches and writes."""
 
@@ -218,3 +246,4 @@ class Translation:
     services: tuple[ServiceDraft, ...] = ()
     heartbeats: tuple[HeartbeatDraft, ...] = ()
     integrations: tuple[IntegrationDraft, ...] = ()
+    paging: tuple[PagingDraft, ...] = ()

@@ -41,11 +41,15 @@ class Extras:
     heartbeats: dict[str, Any]
     integrations: tuple[ImportedIntegration, ...]
     report: tuple[ReportItem, ...]
+    contacts: dict[str, Any]
 
 
-def carry_extras(translation: Translation, policy_names: Mapping[str, str]) -> Extras:
-    """Services, heartbeats and integrations, their policies by the names ``policy_names``
-    (vendor policy id → the policies file's name) gives the carried ones."""
+def carry_extras(
+    translation: Translation, policy_names: Mapping[str, str], people: Mapping[str, str | None]
+) -> Extras:
+    """Services, heartbeats, integrations and people's notification rules, the policies by
+    the names ``policy_names`` (vendor policy id → the policies file's name) gives the
+    carried ones, people by the Slack user ``people`` matched them to."""
     names = unique_names(((s.vendor_id, s.vendor_name) for s in translation.services), "service")
     services = []
     for draft in sorted(translation.services, key=lambda s: names[s.vendor_id]):
@@ -67,12 +71,34 @@ def carry_extras(translation: Translation, policy_names: Mapping[str, str]) -> E
             entry["policy"] = policy_names[beat.policy]
         beats.append(entry)
     senders, items = _integrations(translation, names)
+    contacts = _contacts(translation, people)
     return Extras(
         services={"services": services} if services else {},
         heartbeats={"heartbeats": beats} if beats else {},
         integrations=senders,
         report=tuple(items),
+        contacts={"people": contacts} if contacts else {},
     )
+
+
+def _contacts(translation: Translation, people: Mapping[str, str | None]) -> dict[str, Any]:
+    """The contacts file's ``people``: each matched person's contacts and rules."""
+    found: dict[str, Any] = {}
+    for draft in sorted(translation.paging, key=lambda d: d.person):
+        slack_user = people.get(draft.person.vendor_id)
+        if not slack_user:
+            continue
+        entry: dict[str, Any] = {
+            "contacts": {c.name: {c.method: c.address} for c in draft.contacts}
+        }
+        for key, rules in (("rules", draft.rules), ("low_urgency_rules", draft.low_urgency_rules)):
+            if rules:
+                entry[key] = [
+                    {"after": duration_text(rule.after), "notify": list(rule.notify)}
+                    for rule in rules
+                ]
+        found[slack_user] = entry
+    return found
 
 
 def _integrations(
