@@ -434,3 +434,48 @@ def integrations() -> list[Json]:
             "teamId": DB_TEAM,
         },
     ]
+
+
+def notification_rules() -> dict[str, list[Json]]:
+    """Alice's notification rules (User Notification Rule API, "Get Notification Rule"): the
+    documentation's "New Alert" rule for every alert (match-all), an e-mail at once, an SMS
+    after 5 minutes ("to": "1-5555550123": country code, dash, number), a voice call after
+    10 and a mobile-app push at once; a disabled step; and a rule on acknowledged alerts."""
+
+    def step(ident: str, minutes: int, method: str, to: str, enabled: bool = True) -> Json:
+        return {
+            "id": ident,
+            "sendAfter": {"timeAmount": minutes, "timeUnit": "minutes"},
+            "contact": {"method": method, "to": to},
+            "enabled": enabled,
+        }
+
+    return {
+        ALICE: [
+            {
+                "id": "01a1b2c3-0000-4000-8000-000000000001",
+                "name": "New Alert",
+                "actionType": "create-alert",
+                "criteria": {"type": "match-all"},
+                "notificationTime": ["just-before", "15-minutes-ago"],
+                "order": 1,
+                "steps": [
+                    step("s1", 0, "email", "alice@example.com"),
+                    step("s2", 5, "sms", "1-5555550123"),
+                    step("s3", 10, "voice", "1-5555550123"),
+                    step("s4", 0, "mobile", "Alice's iPhone"),
+                    step("s5", 30, "email", "alice.home@example.com", enabled=False),
+                ],
+                "enabled": True,
+            },
+            {
+                "id": "01a1b2c3-0000-4000-8000-000000000002",
+                "name": "Acknowledged Alert",
+                "actionType": "acknowledged-alert",
+                "criteria": {"type": "match-all"},
+                "order": 2,
+                "steps": [step("s6", 0, "email", "alice@example.com")],
+                "enabled": True,
+            },
+        ]
+    }

@@ -9,16 +9,41 @@ as the web view keeps an id it knows no name for.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
 
-from bot.record.oncall.importing.carrying import People
+from bot.record.oncall.importing.carrying import Carried, People
 from bot.record.oncall.importing.drafts import Translation
-
-if TYPE_CHECKING:
-    from bot.admin.importing import Done, Request
 
 # The words of the exit status, as --json says it.
 OUTCOMES = {0: "exact", 3: "approximate"}
+
+
+@dataclass(frozen=True)
+class Done:
+    """What an import came to: the carried account, each person's name by Slack id (the
+    vendor's name for them), --compare's disagreements, and warroom's URL for each
+    integration kind (where a repointed sender goes)."""
+
+    carried: Carried
+    names: Mapping[str, str]
+    lines: list[str]
+    urls: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Asked:
+    """What the command line asked, as the JSON report says it."""
+
+    vendor: str
+    out: Path
+    saved_to: Path | None
+    read_from: Path | None
+    read_at: datetime | None
+    dry_run: bool
+    compared: bool
 
 
 def names_by_slack_id(translation: Translation, people: People) -> dict[str, str]:
@@ -36,16 +61,16 @@ def person(user: str | None, names: Mapping[str, str]) -> dict[str, str] | None:
     return {"slack_user": user, "name": names.get(user, user)} if user else None
 
 
-def json_report(request: Request, done: Done, code: int) -> dict[str, Any]:
+def json_report(request: Asked, done: Done, code: int) -> dict[str, Any]:
     """``warroom import --json``: what the summary and ``import-report.md`` say, as data."""
     carried, names = done.carried, done.names
     return {
-        "vendor": request.vendor.name,
+        "vendor": request.vendor,
         "outcome": OUTCOMES.get(code, "failed"),
         "exit_status": code,
         "out": str(request.out),
-        "saved_to": str(request.save) if request.save is not None else None,
-        "read_from": str(request.replay) if request.replay is not None else None,
+        "saved_to": str(request.saved_to) if request.saved_to is not None else None,
+        "read_from": str(request.read_from) if request.read_from is not None else None,
         "read_at": request.read_at.isoformat() if request.read_at is not None else None,
         "schedules": sorted(carried.schedules["schedules"]),
         "policies": sorted(carried.policies["policies"]),
@@ -95,5 +120,5 @@ def json_report(request: Request, done: Done, code: int) -> dict[str, Any]:
             }
             for user, entry in sorted(carried.contacts.get("people", {}).items())
         ],
-        "disagreements": done.lines if request.compare_from is not None else None,
+        "disagreements": done.lines if request.compared else None,
     }

@@ -31,7 +31,7 @@ from sqlmodel import col, select
 
 from bot.admin import USAGE_ERROR
 from bot.admin.import_compare import compare
-from bot.admin.import_report import json_report, names_by_slack_id
+from bot.admin.import_report import Asked, Done, json_report, names_by_slack_id
 from bot.admin.integrations import PATHS, url_of
 from bot.basics.render import Renderer
 from bot.clients.grafana_oncall import GRAFANA_ONCALL
@@ -182,7 +182,16 @@ def run_import(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         return _fail(failure.detail)
     code = EXACT if done.carried.all_exact else APPROXIMATE
     if request.as_json:
-        print(json.dumps(json_report(request, done, code), indent=2, ensure_ascii=False))
+        asked = Asked(
+            vendor=request.vendor.name,
+            out=request.out,
+            saved_to=request.save,
+            read_from=request.replay,
+            read_at=request.read_at,
+            dry_run=request.dry_run,
+            compared=request.compare_from is not None,
+        )
+        print(json.dumps(json_report(asked, done, code), indent=2, ensure_ascii=False))
         return code
     renderer = Renderer(settings.incidents.templates_dir)
     print(
@@ -290,18 +299,6 @@ def _out_problem(out: Path, *, force: bool) -> str | None:
     if out.is_dir() and any(out.iterdir()) and not force:
         return f"--out: {out} is not empty (--force replaces what it holds)"
     return None
-
-
-@dataclass(frozen=True)
-class Done:
-    """What an import came to: the carried account, each person's name by Slack id (the
-    vendor's name for them), and --compare's disagreements."""
-
-    carried: Carried
-    names: Mapping[str, str]
-    lines: list[str]
-    # warroom's URL for each integration kind: where a repointed sender goes.
-    urls: Mapping[str, str]
 
 
 async def _import(request: Request, settings: Settings, now: datetime) -> Done:

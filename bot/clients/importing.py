@@ -14,16 +14,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 from urllib.parse import urlencode, urlsplit
 
 import aiohttp
 
 from bot.clients.vendor_http import Answer, VendorFailure, call_json, retry_after_seconds
 from bot.record.oncall.importing.drafts import Person, ScheduleRef, Translation
-
-if TYPE_CHECKING:
-    from bot.clients.saved_answers import SavedAnswers
 
 # How many times one request is tried while the vendor answers 429.
 RATE_LIMITED_ATTEMPTS = 6
@@ -72,6 +69,19 @@ class Vendor(Protocol):
         ...
 
 
+class AnswerFolder(Protocol):
+    """Where ``--save`` keeps the answers and ``--from`` reads them
+    (``bot.clients.saved_answers.SavedAnswers``)."""
+
+    def write(self, method: str, request: str, answer: Answer) -> None:
+        """Keep ``answer`` to ``method request``."""
+        ...
+
+    def read(self, method: str, request: str) -> Answer:
+        """The answer kept for ``method request`` (ImportFailure when none is)."""
+        ...
+
+
 def retry_after_header(headers: Mapping[str, str]) -> float | None:
     """The wait a standard ``Retry-After`` header asks for, in whole seconds."""
     return retry_after_seconds(headers.get("Retry-After"))
@@ -90,8 +100,8 @@ class VendorApi:
         token: str,
         *,
         backoff_seconds: float = BACKOFF_FIRST_SECONDS,
-        save: SavedAnswers | None = None,
-        replay: SavedAnswers | None = None,
+        save: AnswerFolder | None = None,
+        replay: AnswerFolder | None = None,
     ) -> None:
         self._http = http
         self._save = save

@@ -13,7 +13,9 @@
   every object at once, under ``data``.
 - ``GET /v2/heartbeats`` (Heartbeat API, "List Heartbeats": ``data.heartbeats``) and ``GET
   /v2/integrations`` (Integration API, "List Integrations": ``data``) answer the heartbeats
-  and the integrations to repoint (``bot.record.oncall.importing.opsgenie_extras``).
+  and the integrations to repoint (``bot.record.oncall.importing.opsgenie_extras``);
+  ``GET /v2/users/{id}/notification-rules`` each user's rules, and each enabled
+  ``create-alert`` one whole (``.../notification-rules/{ruleId}``, its steps).
 - ``GET /v2/schedules/{id}/on-calls?scheduleIdentifierType=id&date=…`` answers who is on call
   at ``date`` (``data.onCallParticipants``): ``--compare``'s vendor side.
 - Over the rate limit Opsgenie answers 429 with ``X-RateLimit-State: THROTTLED`` and
@@ -27,6 +29,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
+from urllib.parse import quote
 
 from bot.basics.numbers import parse_bounded_int
 from bot.clients.importing import VendorApi, retry_after_header
@@ -81,8 +84,9 @@ class Opsgenie:
         if not isinstance(beats, list) or not all(isinstance(each, dict) for each in beats):
             raise api.unexpected("a list of heartbeats under 'data'", api.url("/v2/heartbeats"))
         integrations = _data_list(api, await api.get("/v2/integrations"), "/v2/integrations")
+        rules = {str(user.get("id")): await _new_alert_rules(api, user) for user in users}
         account = OpsgenieAccount(
-            users, teams, schedules, overrides, escalations, beats, integrations
+            users, teams, schedules, overrides, escalations, beats, integrations, rules
         )
         return translate(account, now)
 
@@ -100,6 +104,23 @@ class Opsgenie:
 
 
 OPSGENIE = Opsgenie()
+
+
+async def _new_alert_rules(api: VendorApi, user: dict[str, Any]) -> list[dict[str, Any]]:
+    """A user's enabled ``create-alert`` notification rules, each read whole (its steps)."""
+    path = f"/v2/users/{quote(str(user.get('id')))}/notification-rules"
+    listed = _data_list(api, await api.get(path), path)
+    rules = []
+    for meta in listed:
+        if meta.get("actionType") != "create-alert" or meta.get("enabled") is False:
+            continue
+        one = f"{path}/{quote(str(meta.get('id')))}"
+        body = await api.get(one)
+        rule = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(rule, dict):
+            raise api.unexpected("a notification rule under 'data'", api.url(one))
+        rules.append(rule)
+    return rules
 
 
 def _participant(raw: dict[str, Any]) -> Person:

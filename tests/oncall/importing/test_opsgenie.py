@@ -141,6 +141,9 @@ async def test_an_account_carried_exactly_exits_0(
     ]
     account.escalations = [platform]
     account.teams = []
+    # Enabled heartbeats carry exactly; an integration always asks for its sender repointed.
+    account.heartbeats = [beat for beat in account.heartbeats if beat["enabled"]]
+    account.integrations = []
     async with FakeOpsgenie(account) as opsgenie:
         ran = await import_opsgenie(
             opsgenie, tmp_path / "out", sqlite_url, "--users-map", str(users_map), *EIGHT_WEEKS

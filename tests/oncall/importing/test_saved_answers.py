@@ -333,3 +333,46 @@ async def test_pagerduty_services_integrations_and_notification_rules_are_carrie
     assert (
         "`contacts.yaml` holds the contact methods and notification rules of 1 person(s) (" in text
     )
+
+
+async def test_opsgenie_notification_rules_become_contact_rules(tmp_path: Path) -> None:
+    # User Notification Rule API (https://docs.opsgenie.com/docs/notification-rule-api):
+    # each user's rules listed, each create-alert rule read whole with its steps.
+    users = opsgenie_users(tmp_path)
+    async with FakeOpsgenie(OpsgenieAccount.sample(YEAR)) as opsgenie:
+        ran = await imported(
+            "opsgenie",
+            tmp_path,
+            "out",
+            *("--api-url", opsgenie.root, "--users-map", str(users), "--json"),
+            OPSGENIE_API_KEY=API_KEY,
+        )
+        asked = [r.path for r in opsgenie.received if "notification-rules/" in r.path]
+    assert ran.code == 3, ran.err
+    # Only the rule for new alerts is read whole (not the one for acknowledged alerts).
+    assert asked == [
+        f"/v2/users/{samples.ALICE}/notification-rules/01a1b2c3-0000-4000-8000-000000000001"
+    ]
+    people = yaml.safe_load((tmp_path / "out" / "contacts.yaml").read_text())["people"]
+    assert people == {
+        "U0ALICE": {
+            "contacts": {
+                "mail": {"email": "alice@example.com"},
+                "sms": {"sms": "+15555550123"},
+                "call": {"voice": "+15555550123"},
+            },
+            "rules": [
+                {"after": "0s", "notify": ["mail"]},
+                {"after": "5m", "notify": ["sms"]},
+                {"after": "10m", "notify": ["call"]},
+            ],
+        }
+    }
+    report = json.loads(ran.out)
+    assert report["notification_rules"][0]["who"] == {
+        "slack_user": "U0ALICE",
+        "name": "Alice Adams",
+    }
+    left_out = [i for i in report["items"] if i["kind"] == "notification rule"]
+    assert [(i["name"], i["carried"]) for i in left_out] == [("New Alert", "not carried")]
+    assert "mobile" in left_out[0]["detail"]

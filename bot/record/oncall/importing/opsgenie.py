@@ -76,6 +76,8 @@ class OpsgenieAccount:
     # ``GET /v2/heartbeats``' ``data.heartbeats`` and ``GET /v2/integrations``' ``data``.
     heartbeats: Sequence[Json] = ()
     integrations: Sequence[Json] = ()
+    # By user id: their ``create-alert`` notification rules, whole (steps included).
+    notification_rules: Mapping[str, Sequence[Json]] = field(default_factory=dict)
 
 
 @dataclass
@@ -123,15 +125,22 @@ def translate(account: OpsgenieAccount, now: datetime) -> Translation:
     services, service_items = extras.services(account.teams, account.escalations, policies)
     beats, beat_items = extras.heartbeats(account.heartbeats, services)
     senders, sender_items = extras.integrations(account.integrations, services)
+    paging, paging_items = [], []
+    for user_id in sorted(account.notification_rules):
+        rules, items = extras.paging(user_id, account.notification_rules[user_id])
+        paging_items += items
+        if rules is not None:
+            paging.append(rules)
     return Translation(
         users=users,
         schedules=tuple(schedules),
         policies=tuple(policies),
         overrides=tuple(overrides),
-        report=(*found.report, *service_items, *beat_items, *sender_items),
+        report=(*found.report, *service_items, *beat_items, *sender_items, *paging_items),
         services=tuple(services),
         heartbeats=tuple(beats),
         integrations=tuple(senders),
+        paging=tuple(paging),
     )
 
 

@@ -14,6 +14,10 @@ integrations (``bot.record.oncall.importing.opsgenie`` translates the rest).
   to make for it (``warroom integrations create --service … --kind …``: the import makes no
   key itself), its kind by its ``type`` (``API`` → ``opsgenie``, ``Prometheus`` →
   ``alertmanager``...). A type warroom does not speak is not carried, said.
+- **Notification rules** (User Notification Rule API: each user's rules, then each
+  ``create-alert`` rule whole with its ``steps``): the person's contacts (``email``,
+  ``sms``, ``voice``) and rules (each step's ``sendAfter`` an ``after``); a ``mobile`` step
+  is not carried, said.
 """
 
 from __future__ import annotations
@@ -23,13 +27,17 @@ from datetime import timedelta
 from typing import Any
 
 from bot.record.oncall.importing.drafts import (
+    ContactDraft,
     HeartbeatDraft,
     IntegrationDraft,
+    PagingDraft,
+    Person,
     PolicyDraft,
     ReportItem,
+    RuleDraft,
     ServiceDraft,
 )
-from bot.record.oncall.importing.naming import slug
+from bot.record.oncall.importing.naming import add_contact, slug
 
 Json = Mapping[str, Any]
 _UNITS = {"minutes": timedelta(minutes=1), "hours": timedelta(hours=1), "days": timedelta(days=1)}
@@ -153,3 +161,101 @@ def integrations(
         service = team if team in service_ids else None
         drafts.append(IntegrationDraft(ident, name, vendor_type, kind, service))
     return drafts, items
+
+
+# A step's contact method → the contacts file's method and the contact's name (User Contact
+# API: email, sms, voice; "mobile", the app's push, has no equivalent warroom can carry).
+METHODS = {"email": ("email", "mail"), "sms": ("sms", "sms"), "voice": ("voice", "call")}
+_TIME_UNITS = {"minutes": 60, "hours": 3600, "days": 86_400, "seconds": 1}
+
+
+def paging(user: str, rules: Sequence[Json]) -> tuple[PagingDraft | None, list[ReportItem]]:
+    """A user's notification rules for new alerts (``actionType`` create-alert, enabled; the
+    first by ``order`` that matches every alert, else the first) as their contacts and
+    high-urgency rules. Opsgenie has no urgency: low-urgency alerts get warroom's default
+    (the push and Slack of these rules)."""
+    new_alert = sorted(
+        (
+            r
+            for r in rules
+            if r.get("actionType") == "create-alert" and r.get("enabled") is not False
+        ),
+        key=lambda r: (r.get("order") if isinstance(r.get("order"), int) else 0, str(r.get("id"))),
+    )
+    if not new_alert:
+        return None, []
+    every = [r for r in new_alert if _criteria(r) == "match-all"]
+    chosen = (every or new_alert)[0]
+    items = []
+    if not every:
+        items.append(
+            ReportItem(
+                "notification rule",
+                str(chosen.get("id") or ""),
+                str(chosen.get("name") or ""),
+                "approximate",
+                f"its conditions ({_criteria(chosen)}) are not carried: the rule pages for "
+                "every alert",
+                "set low_urgency_rules in contacts.yaml if it was meant for some alerts only",
+            )
+        )
+    contacts: dict[str, ContactDraft] = {}
+    by_delay: dict[int, list[str]] = {}
+    left_out = set()
+    for step in chosen.get("steps") or ():
+        if not isinstance(step, dict) or step.get("enabled") is False:
+            continue
+        contact, after = step.get("contact"), _seconds(step.get("sendAfter"))
+        name = _contact(contact, contacts) if isinstance(contact, dict) else None
+        if name is None or after is None:
+            left_out.add(str(contact.get("method")) if isinstance(contact, dict) else "?")
+            continue
+        if name not in by_delay.setdefault(after, []):
+            by_delay[after].append(name)
+    if left_out:
+        items.append(
+            ReportItem(
+                "notification rule",
+                str(chosen.get("id") or ""),
+                str(chosen.get("name") or ""),
+                "not carried",
+                f"its steps through {', '.join(sorted(left_out))} (the app's push has no "
+                "equivalent warroom can carry: it makes push topics itself)",
+                "the person adds their own with /oncall contact add ntfy",
+            )
+        )
+    if not contacts:
+        return None, items
+    steps = tuple(
+        RuleDraft(timedelta(seconds=after), tuple(names))
+        for after, names in sorted(by_delay.items())
+    )
+    return PagingDraft(Person(user), tuple(contacts.values()), steps, ()), items
+
+
+def _criteria(rule: Json) -> str:
+    criteria = rule.get("criteria")
+    return str(criteria.get("type")) if isinstance(criteria, dict) else "match-all"
+
+
+def _seconds(duration: Any) -> int | None:
+    if not isinstance(duration, dict) or not isinstance(duration.get("timeAmount"), int):
+        return None
+    unit = _TIME_UNITS.get(str(duration.get("timeUnit") or "minutes"))
+    amount = duration["timeAmount"]
+    return amount * unit if unit is not None and amount >= 0 else None
+
+
+def _contact(contact: Json, contacts: dict[str, ContactDraft]) -> str | None:
+    """The contact's name (added the first time it is seen), None when not carried. An SMS
+    or voice ``to`` is the country code, a dash and the number (``1-5555550123``)."""
+    kind = METHODS.get(str(contact.get("method") or ""))
+    to = str(contact.get("to") or "").strip()
+    if kind is None or not to:
+        return None
+    if kind[0] in ("sms", "voice"):
+        digits = to.replace("-", "").replace(" ", "").removeprefix("+")
+        if not digits.isdigit():
+            return None
+        to = f"+{digits}"
+    return add_contact(contacts, kind[0], to, kind[1])

@@ -33,6 +33,7 @@ from bot.record.oncall.importing.drafts import (
     RuleDraft,
     ServiceDraft,
 )
+from bot.record.oncall.importing.naming import add_contact
 
 Json = Mapping[str, Any]
 KIND_OF_TYPE = {
@@ -151,11 +152,7 @@ def _contact(
         if not isinstance(code, int) or not address.isdigit():
             return None
         address = f"+{code}{address}"
-    name = kind[1]
-    taken = sum(1 for existing in contacts if existing.split("-")[0] == name)
-    if taken:
-        name = f"{name}-{taken + 1}"
-    contacts[name] = ContactDraft(name, kind[0], address)
+    name = add_contact(contacts, kind[0], address, kind[1])
     by_method[ident] = name
     return name
 
