@@ -22,7 +22,14 @@ from tests.oncall.importing.running import Ran, warroom
 
 YEAR = datetime.now(UTC).year + 1
 EIGHT_WEEKS = ("--compare", "56", "--compare-from", f"{YEAR}-03-01 00:00 UTC")
-FILES = ("schedules.yaml", "policies.yaml", "services.yaml", "heartbeats.yaml", "import-report.md")
+FILES = (
+    "schedules.yaml",
+    "policies.yaml",
+    "services.yaml",
+    "heartbeats.yaml",
+    "contacts.yaml",
+    "import-report.md",
+)
 SLACK_IDS = {email: f"U0{name.split()[0].upper()}" for _, email, name in samples.PEOPLE}
 
 
@@ -144,6 +151,7 @@ async def test_an_account_carried_exactly_exits_0(
     # Enabled heartbeats carry exactly; an integration always asks for its sender repointed.
     account.heartbeats = [beat for beat in account.heartbeats if beat["enabled"]]
     account.integrations = []
+    account.notification_rules = {}  # Alice's app push is not carried
     async with FakeOpsgenie(account) as opsgenie:
         ran = await import_opsgenie(
             opsgenie, tmp_path / "out", sqlite_url, "--users-map", str(users_map), *EIGHT_WEEKS
