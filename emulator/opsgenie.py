@@ -14,6 +14,12 @@ beside it), over an account of objects (``emulator.opsgenie_samples``), and appl
 - ``GET /v2/users`` is paged: ``offset`` (default 0) and ``limit`` (default 100, at most 100),
   ``totalCount``, and ``paging`` with ``first``, ``last`` and, but on the last page, ``next``
   (full addresses, ``ListUsersResponse``'s ``PageDetails``).
+- ``GET /v2/heartbeats`` answers ``{"data": {"heartbeats": [...]}}`` (``ListHeartbeatResponse``)
+  and ``GET /v2/integrations`` ``{"data": [...]}`` (``ListIntegrationsResponse``), filtered by
+  ``type`` and ``teamId`` when given (``teamName`` is refused: the fake does not resolve it).
+- ``GET /v2/users/{identifier}/notification-rules`` lists a user's rules (by the user's id:
+  ``NotificationRuleMeta``), ``.../notification-rules/{ruleId}`` answers one whole, its
+  ``steps`` (``NotificationRuleStep``: ``contact`` ``{method, to}``, ``sendAfter``) included.
 - ``GET /v2/schedules`` lists rotations only with ``expand=rotation`` (its ``expand``
   parameter: "Possible value is 'rotation'").
 - ``{identifier}`` is a schedule's id, or its name with ``scheduleIdentifierType=name``.
@@ -67,6 +73,10 @@ class OpsgenieAccount:
     schedules: list[dict[str, Any]] = field(default_factory=list)
     overrides: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     escalations: list[dict[str, Any]] = field(default_factory=list)
+    heartbeats: list[dict[str, Any]] = field(default_factory=list)
+    integrations: list[dict[str, Any]] = field(default_factory=list)
+    # By user id: their notification rules, whole (``NotificationRule``, steps included).
+    notification_rules: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     @classmethod
     def sample(cls, year: int) -> OpsgenieAccount:
@@ -77,6 +87,9 @@ class OpsgenieAccount:
             samples.schedules(year),
             samples.overrides(year),
             samples.escalations(),
+            samples.heartbeats(),
+            samples.integrations(),
+            samples.notification_rules(),
         )
 
 
@@ -141,6 +154,12 @@ class FakeOpsgenie(FakeHttpServer):
             return _ok({"data": self.account.teams, "expandable": ["member"]})
         if template == "/v2/escalations":
             return _ok({"data": self.account.escalations})
+        if template == "/v2/heartbeats":
+            return _ok({"data": {"heartbeats": self.account.heartbeats}})
+        if template == "/v2/integrations":
+            return self._integrations(request.query)
+        if template.startswith("/v2/users/{identifier}/notification-rules"):
+            return self._notification_rules(path_params)
         if template == "/v2/schedules":
             expand = request.query.get("expand", "").split(",")
             return _ok(
@@ -176,6 +195,33 @@ class FakeOpsgenie(FakeHttpServer):
         if offset > 0:
             paging["prev"] = at(max(offset - limit, 0))
         return _ok({"totalCount": len(ordered), "data": page, "paging": paging})
+
+    def _notification_rules(self, path_params: Mapping[str, str]) -> web.StreamResponse:
+        """ "List Notification Rules" (``NotificationRuleMeta``: id, name, actionType, order,
+        enabled) of a user by id, or "Get Notification Rule" (the whole rule)."""
+        user = path_params["identifier"]
+        if not any(one["id"] == user for one in self.account.users):
+            return _error(404, "User not found")
+        rules = self.account.notification_rules.get(user, [])
+        if "ruleId" not in path_params:
+            meta = ("id", "name", "actionType", "order", "enabled")
+            return _ok({"data": [{key: rule[key] for key in meta} for rule in rules]})
+        rule = next((r for r in rules if r["id"] == path_params["ruleId"]), None)
+        if rule is None:
+            return _error(404, "Notification rule not found")
+        return _ok({"data": rule})
+
+    def _integrations(self, query: Mapping[str, str]) -> web.StreamResponse:
+        """ "List Integrations": filtered by ``type`` and ``teamId`` when given."""
+        if "teamName" in query:
+            return _error(422, "the fake filters by teamId only")
+        found = [
+            one
+            for one in self.account.integrations
+            if query.get("type", one["type"]) == one["type"]
+            and query.get("teamId", one.get("teamId")) == one.get("teamId")
+        ]
+        return _ok({"data": found})
 
     def _schedule(self, identifier: str, query: Mapping[str, str]) -> dict[str, Any] | None:
         key = "name" if query.get("scheduleIdentifierType") == "name" else "id"

@@ -362,3 +362,120 @@ def _rule(minutes: int, recipient: Json, condition: str = "if-not-acked") -> Jso
         "delay": {"timeAmount": minutes, "timeUnit": "minutes"},
         "recipient": recipient,
     }
+
+
+def heartbeats() -> list[Json]:
+    """Heartbeat API, "List Heartbeats" (``data.heartbeats``): the documentation's example
+    heartbeat (owned by a team, as its "Get Heartbeat" example shows), a daily one with no
+    owner, and a disabled one."""
+    return [
+        {
+            "name": "HeartbeatName",
+            "description": "Sample heartbeat description",
+            "interval": 10,
+            "enabled": True,
+            "intervalUnit": "minutes",
+            "expired": False,
+            "ownerTeam": {"id": SRE_TEAM, "name": "SRE"},
+            "alertMessage": "HeartbeatName is expired",
+            "alertTags": ["heartbeatTag1", "heartbeatTag2"],
+            "alertPriority": "P3",
+        },
+        {
+            "name": "Nightly Export",
+            "description": "",
+            "interval": 1,
+            "enabled": True,
+            "intervalUnit": "days",
+            "expired": False,
+        },
+        {
+            "name": "Old Cron",
+            "description": "",
+            "interval": 2,
+            "enabled": False,
+            "intervalUnit": "hours",
+            "expired": True,
+        },
+    ]
+
+
+def integrations() -> list[Json]:
+    """Integration API, "List Integrations" (``data``): the documentation's example list
+    (Signal Sciences, Default API, a disabled Datadog), the API one given to the SRE team,
+    and a team's Prometheus (Alertmanager) one."""
+    return [
+        {
+            "id": "055082dc-9427-48dd-85e0-f93a76e5f4a2",
+            "name": "Signal Sciences",
+            "enabled": True,
+            "type": "SignalSciences",
+            "teamId": "",
+        },
+        {
+            "id": "073e8e6a-a481-4b9b-8619-5c31d9a6e5da",
+            "name": "Default API",
+            "enabled": True,
+            "type": "API",
+            "teamId": SRE_TEAM,
+        },
+        {
+            "id": "3163a9f9-5950-4e73-b99f-92562956e39c",
+            "name": "Datadog",
+            "enabled": False,
+            "type": "Datadog",
+            "teamId": "",
+        },
+        {
+            "id": "72f6f51b-1ea9-4efd-be1b-4f29d1f5a1b2",
+            "name": "Prometheus Alerts",
+            "enabled": True,
+            "type": "Prometheus",
+            "teamId": DB_TEAM,
+        },
+    ]
+
+
+def notification_rules() -> dict[str, list[Json]]:
+    """Alice's notification rules (User Notification Rule API, "Get Notification Rule"): the
+    documentation's "New Alert" rule for every alert (match-all), an e-mail at once, an SMS
+    after 5 minutes ("to": "1-5555550123": country code, dash, number), a voice call after
+    10 and a mobile-app push at once; a disabled step; and a rule on acknowledged alerts."""
+
+    def step(ident: str, minutes: int, method: str, to: str, enabled: bool = True) -> Json:
+        return {
+            "id": ident,
+            "sendAfter": {"timeAmount": minutes, "timeUnit": "minutes"},
+            "contact": {"method": method, "to": to},
+            "enabled": enabled,
+        }
+
+    return {
+        ALICE: [
+            {
+                "id": "01a1b2c3-0000-4000-8000-000000000001",
+                "name": "New Alert",
+                "actionType": "create-alert",
+                "criteria": {"type": "match-all"},
+                "notificationTime": ["just-before", "15-minutes-ago"],
+                "order": 1,
+                "steps": [
+                    step("s1", 0, "email", "alice@example.com"),
+                    step("s2", 5, "sms", "1-5555550123"),
+                    step("s3", 10, "voice", "1-5555550123"),
+                    step("s4", 0, "mobile", "Alice's iPhone"),
+                    step("s5", 30, "email", "alice.home@example.com", enabled=False),
+                ],
+                "enabled": True,
+            },
+            {
+                "id": "01a1b2c3-0000-4000-8000-000000000002",
+                "name": "Acknowledged Alert",
+                "actionType": "acknowledged-alert",
+                "criteria": {"type": "match-all"},
+                "order": 2,
+                "steps": [step("s6", 0, "email", "alice@example.com")],
+                "enabled": True,
+            },
+        ]
+    }

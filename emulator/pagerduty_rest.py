@@ -2,7 +2,10 @@
 
 It follows PagerDuty's OpenAPI description, cut into ``emulator/fixtures/pagerduty_rest_api.json``
 (with its licence note): the GET operations of ``/users``, ``/teams``, ``/schedules``,
-``/schedules/{id}``, ``/schedules/{id}/overrides``, ``/escalation_policies`` and ``/oncalls``,
+``/schedules/{id}``, ``/schedules/{id}/overrides``, ``/escalation_policies``, ``/oncalls``,
+``/services`` (integrations whole with ``include[]=integrations``),
+``/users/{id}/notification_rules`` (``urgency`` high by default, ``all`` for both) and
+``/users/{id}/contact_methods``,
 each taking the query parameters the description lists and nothing else. The account it serves
 (``Account``) is made of plain objects in the API's shape; ``documented_account`` builds one
 from the description's own example objects. Who is on call (a schedule's
@@ -30,6 +33,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from aiohttp import web
 
 from emulator.fake_http import FakeHttpServer
+from emulator.pagerduty_paging import paging, services
 from emulator.pagerduty_schedules import Entry, PdOverride, ScheduleRender, layer_from_api
 
 DESCRIPTION = json.loads(
@@ -62,6 +66,12 @@ class Account:
     schedules: list[dict[str, Any]] = field(default_factory=list)
     overrides: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # by schedule id
     escalation_policies: list[dict[str, Any]] = field(default_factory=list)
+    # Services with their integrations as whole objects (``include[]=integrations``' shape).
+    services: list[dict[str, Any]] = field(default_factory=list)
+    # By user id: their notification rules (each naming a contact method by reference) and
+    # contact methods.
+    notification_rules: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    contact_methods: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
 class FakePagerDutyRest(FakeHttpServer):
@@ -183,6 +193,39 @@ class FakePagerDutyRest(FakeHttpServer):
     def list_escalation_policies(self, _ids: list[str], query: Mapping[str, str]) -> dict[str, Any]:
         return _page("escalation_policies", self.account.escalation_policies, query)
 
+    def list_services(self, _ids: list[str], query: Any) -> dict[str, Any]:
+        """Services, their integrations as references unless ``include[]=integrations``."""
+        whole = "integrations" in query.getall("include[]", [])
+        listed = [
+            {
+                **service,
+                "integrations": [i if whole else _reference(i) for i in service["integrations"]],
+            }
+            for service in self.account.services
+        ]
+        return _page("services", listed, query)
+
+    def list_notification_rules(self, ids: list[str], query: Any) -> dict[str, Any] | None:
+        """A user's rules of ``urgency`` (high when not given, as the description says; all
+        for both), their contact methods whole with ``include[]=contact_methods``."""
+        if not any(user["id"] == ids[0] for user in self.account.users):
+            return None
+        urgency = query.get("urgency", "high")
+        methods = {m["id"]: m for m in self.account.contact_methods.get(ids[0], [])}
+        whole = "contact_methods" in query.getall("include[]", [])
+        return {
+            "notification_rules": [
+                {**rule, "contact_method": methods[rule["contact_method"]["id"]]} if whole else rule
+                for rule in self.account.notification_rules.get(ids[0], [])
+                if urgency == "all" or rule["urgency"] == urgency
+            ]
+        }
+
+    def list_contact_methods(self, ids: list[str], _query: Any) -> dict[str, Any] | None:
+        if not any(user["id"] == ids[0] for user in self.account.users):
+            return None
+        return {"contact_methods": self.account.contact_methods.get(ids[0], [])}
+
     def list_oncalls(self, _ids: list[str], query: Mapping[str, str]) -> dict[str, Any]:
         """Each escalation policy's rules: a schedule target's final schedule entries in the
         range (``since``/``until``, now by default), a user target always on call."""
@@ -264,6 +307,9 @@ ANSWERS: dict[str, Callable[[FakePagerDutyRest, list[str], Mapping[str, str]], A
     "/schedules/{id}/overrides": FakePagerDutyRest.list_overrides,
     "/escalation_policies": FakePagerDutyRest.list_escalation_policies,
     "/oncalls": FakePagerDutyRest.list_oncalls,
+    "/services": FakePagerDutyRest.list_services,
+    "/users/{id}/notification_rules": FakePagerDutyRest.list_notification_rules,
+    "/users/{id}/contact_methods": FakePagerDutyRest.list_contact_methods,
 }
 
 
@@ -678,10 +724,19 @@ def documented_account(year: int) -> Account:
             },
         ],
     }
+    methods, rules = paging(
+        _example("/users/{id}/contact_methods", "contact_methods")[0],
+        _example("/users/{id}/notification_rules", "notification_rules")[0],
+    )
     return Account(
         users=users,
         teams=teams,
         schedules=[documented, follow_the_sun, platform],
         overrides={documented["id"]: [override]},
         escalation_policies=[engineering, sun],
+        services=services(
+            _example("/services", "services")[0], str(engineering["id"]), str(sun["id"])
+        ),
+        notification_rules={earline: rules},
+        contact_methods={earline: methods},
     )

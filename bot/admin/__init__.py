@@ -13,6 +13,7 @@
 - ``workflows``: ``warroom workflows check`` and ``test``, without a database.
 - ``importing``: ``warroom import <vendor> --out DIR``: schedules, policies and overrides
   carried over from Opsgenie, PagerDuty or Grafana OnCall.
+- ``import_report``: the import's people by name, and its ``--json`` document.
 - ``import_compare``: ``warroom import ... --compare DAYS``: the vendor and warroom asked who
   is on call, each disagreement said.
 - ``maintenance``: ``warroom maintenance add``, ``list`` and ``cancel``: maintenance windows.

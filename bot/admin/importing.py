@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import shutil
 import sys
 import tempfile
@@ -30,14 +31,20 @@ from sqlmodel import col, select
 
 from bot.admin import USAGE_ERROR
 from bot.admin.import_compare import compare
+from bot.admin.import_report import Asked, Done, json_report, names_by_slack_id
+from bot.admin.integrations import PATHS, url_of
 from bot.basics.render import Renderer
 from bot.clients.grafana_oncall import GRAFANA_ONCALL
 from bot.clients.importing import ImportFailure, Vendor, VendorApi
 from bot.clients.opsgenie import OPSGENIE
 from bot.clients.pagerduty.rest import PAGERDUTY
+from bot.clients.saved_answers import Manifest, SavedAnswers, read_manifest
 from bot.clients.slack.errors import SlackFailure, SlackNotAllowed
 from bot.config import Settings
 from bot.config.runtime import NO_DATABASE, database_url_given
+from bot.record.alerting.heartbeats import HeartbeatError, parse_heartbeats
+from bot.record.alerting.integrations import KINDS
+from bot.record.alerting.services import ServiceError, parse_services
 from bot.record.escalation.policies import PolicyError, parse_policies
 from bot.record.moments import MomentRefused, parse_moment
 from bot.record.oncall.importing.carrying import (
@@ -52,6 +59,7 @@ from bot.record.oncall.importing.drafts import Translation
 from bot.record.oncall.importing.people import UsersMapError, read_users_map
 from bot.record.oncall.overrides import OverrideRefused, add_override, cancel_override
 from bot.record.oncall.schedules import ScheduleError, Schedules, parse_schedules
+from bot.record.paging.contacts import ContactsError, parse_contacts
 from bot.store.db import session_scope
 from bot.store.models import OncallOverride
 
@@ -66,6 +74,9 @@ APPROXIMATE = 3
 SCHEDULES_FILE = "schedules.yaml"
 POLICIES_FILE = "policies.yaml"
 REPORT_FILE = "import-report.md"
+SERVICES_FILE = "services.yaml"
+HEARTBEATS_FILE = "heartbeats.yaml"
+CONTACTS_FILE = "contacts.yaml"
 # The longest --compare: a year of hours is already 8,760 questions per schedule.
 LONGEST_COMPARE_DAYS = 366
 
@@ -102,10 +113,33 @@ def add_import_arguments(command: argparse.ArgumentParser) -> None:
         "DAYS days, and print each disagreement",
     )
     command.add_argument(
-        "--from",
+        "--compare-from",
         dest="compare_from",
         metavar="WHEN",
         help="with --compare: where the days begin (default now), e.g. '2026-03-01 00:00 UTC'",
+    )
+    command.add_argument(
+        "--region",
+        metavar="REGION",
+        help="the vendor's service region: 'eu' for Opsgenie's or PagerDuty's EU service "
+        "(api.eu.opsgenie.com, api.eu.pagerduty.com); --api-url wins over it",
+    )
+    saved = command.add_mutually_exclusive_group()
+    saved.add_argument(
+        "--save",
+        type=Path,
+        metavar="DIR",
+        help="also write every answer the vendor gives into DIR, a file per request (no key)",
+    )
+    saved.add_argument(
+        "--from",
+        dest="saved_from",
+        type=Path,
+        metavar="DIR",
+        help="read the vendor's answers from a folder --save wrote: no key, no network",
+    )
+    command.add_argument(
+        "--json", action="store_true", help="print the report as JSON instead of the summary"
     )
 
 
@@ -122,43 +156,103 @@ class Request:
     users_map: Mapping[str, str] | None
     compare_from: datetime | None
     compare_days: int
+    # --save: the folder the answers are written into; --from: the one they are read from,
+    # and the moment they were read (the account is read as of then).
+    save: Path | None = None
+    replay: Path | None = None
+    read_at: datetime | None = None
+    as_json: bool = False
 
 
 def run_import(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     """Run ``warroom import``; the exit code."""
     now = datetime.now(UTC)
     settings = Settings.from_env(environ)
-    request = _request(args, settings, now)
+    try:
+        request = import_request(args, settings, now)
+    except ImportFailure as failure:
+        return _fail(failure.detail)
     if isinstance(request, int):
         return request
     if not database_url_given(environ):  # the overrides go there: refused before any file
         return _usage(NO_DATABASE.format(command="import"))
     try:
-        carried, lines = asyncio.run(_import(request, settings, now))
+        done = asyncio.run(_import(request, settings, now))
     except ImportFailure as failure:
         return _fail(failure.detail)
+    code = EXACT if done.carried.all_exact else APPROXIMATE
+    if request.as_json:
+        asked = Asked(
+            vendor=request.vendor.name,
+            out=request.out,
+            saved_to=request.save,
+            read_from=request.replay,
+            read_at=request.read_at,
+            dry_run=request.dry_run,
+            compared=request.compare_from is not None,
+        )
+        print(json.dumps(json_report(asked, done, code), indent=2, ensure_ascii=False))
+        return code
     renderer = Renderer(settings.incidents.templates_dir)
     print(
         renderer.render_plain(
-            "importing/summary.j2", request=request, carried=carried, report=REPORT_FILE
+            "importing/summary.j2", request=request, carried=done.carried, report=REPORT_FILE
         )
     )
     if request.compare_from is not None:
-        print("\n".join(lines) if lines else "no disagreement")
-    return EXACT if carried.all_exact else APPROXIMATE
+        print("\n".join(done.lines) if done.lines else "no disagreement")
+    return code
 
 
-def _request(args: argparse.Namespace, settings: Settings, now: datetime) -> Request | int:
-    """The command line checked, or the exit code of a refusal already said."""
+def import_request(args: argparse.Namespace, settings: Settings, now: datetime) -> Request | int:
+    """The command line checked, or the exit code of a refusal already said; ImportFailure
+    when the folder ``--from`` names cannot be read."""
     vendor = VENDORS[args.vendor]
+    if args.saved_from is not None:
+        return _replay_request(args, vendor)
     token = (args.token or str(settings.importing.token(vendor.token_env))).strip()
     if not token:
         return _fail(f"no {vendor.title} API key: give --token or set {vendor.token_env}")
-    api_url = (args.api_url or vendor.default_api_url).strip()
-    if not api_url.startswith(("https://", "http://")):
-        return _usage(f"--api-url: {vendor.title}'s API address, like https://… (none given)")
+    api_url = _api_url(args, vendor)
+    if isinstance(api_url, int):
+        return api_url
     if problem := _out_problem(args.out, force=args.force):
         return _fail(problem)
+    if args.save is not None and (problem := _out_problem(args.save, force=args.force)):
+        return _fail(problem.replace("--out", "--save"))
+    return _checked_request(args, vendor, token, api_url, now)
+
+
+def _api_url(args: argparse.Namespace, vendor: Vendor) -> str | int:
+    """``--api-url``, else the ``--region``'s address, else the vendor's own."""
+    region = (args.region or "").strip().lower()
+    if region and region not in vendor.regions:
+        known = ", ".join(sorted(vendor.regions)) or "none: give --api-url"
+        return _usage(f"--region: {vendor.title}'s regions are {known}")
+    api_url = (args.api_url or vendor.regions.get(region) or vendor.default_api_url).strip()
+    if not api_url.startswith(("https://", "http://")):
+        return _usage(f"--api-url: {vendor.title}'s API address, like https://… (none given)")
+    return api_url
+
+
+def _replay_request(args: argparse.Namespace, vendor: Vendor) -> Request | int:
+    """``--from DIR``: the vendor and address the folder was saved from, no key."""
+    if args.api_url or args.token or args.region:
+        return _usage("--from reads a saved folder: no --api-url, --token or --region with it")
+    manifest = read_manifest(args.saved_from)
+    if manifest.vendor != vendor.name:
+        return _fail(
+            f"--from: {args.saved_from} holds answers of {manifest.vendor}, not {vendor.name}"
+        )
+    if problem := _out_problem(args.out, force=args.force):
+        return _fail(problem)
+    return _checked_request(args, vendor, "", manifest.api_url, manifest.read_at)
+
+
+def _checked_request(
+    args: argparse.Namespace, vendor: Vendor, token: str, api_url: str, now: datetime
+) -> Request | int:
+    """The options every import shares checked: --users-map, --compare, --compare-from."""
     users_map = None
     if args.users_map is not None:
         try:
@@ -178,9 +272,9 @@ def _request(args: argparse.Namespace, settings: Settings, now: datetime) -> Req
                 else now
             )
         except (MomentRefused, ValueError):
-            return _usage(f"--from: cannot read {args.compare_from!r} as a time")
+            return _usage(f"--compare-from: cannot read {args.compare_from!r} as a time")
     elif args.compare_from:
-        return _usage("--from goes with --compare")
+        return _usage("--compare-from goes with --compare")
     return Request(
         vendor=vendor,
         token=token,
@@ -191,6 +285,10 @@ def _request(args: argparse.Namespace, settings: Settings, now: datetime) -> Req
         users_map=users_map,
         compare_from=compare_from,
         compare_days=args.compare or 0,
+        save=args.save,
+        replay=args.saved_from,
+        read_at=now if args.saved_from is not None else None,
+        as_json=args.json,
     )
 
 
@@ -203,17 +301,21 @@ def _out_problem(out: Path, *, force: bool) -> str | None:
     return None
 
 
-async def _import(request: Request, settings: Settings, now: datetime) -> tuple[Carried, list[str]]:
-    """Read, translate, match, check, keep the overrides, write DIR, and compare."""
+async def _import(request: Request, settings: Settings, now: datetime) -> Done:
+    """Read, translate, match, check, keep the overrides, write DIR, and compare. The account
+    is read as of ``read_at`` (``--from``: when it was saved), the overrides kept as of now."""
+    read_at = request.read_at or now
     async with aiohttp.ClientSession() as http:
-        api = VendorApi(http, request.vendor, request.api_url, request.token)
-        translation = await request.vendor.read_account(api, now)
+        api = _api(request, http, read_at)
+        translation = await request.vendor.read_account(api, read_at)
         people = await _people(translation, request.users_map, settings, http)
         carried = carry(translation, people)
-        schedules = _checked(carried, now)
+        schedules = _checked(carried, read_at)
         if not request.dry_run:
-            await _keep_overrides(settings, request.vendor, schedules, carried.overrides, now)
-        _place(request.out, _files(request, carried, settings))
+            current = tuple(o for o in carried.overrides if o.end > now)
+            await _keep_overrides(settings, request.vendor, schedules, current, now)
+        names = names_by_slack_id(translation, people)
+        _place(request.out, _files(request, carried, settings, names))
         lines: list[str] = []
         if request.compare_from is not None:
             try:
@@ -231,7 +333,30 @@ async def _import(request: Request, settings: Settings, now: datetime) -> tuple[
                     f"{request.out} is written, but --compare stopped: {failure.detail}",
                     retryable=failure.retryable,
                 ) from None
-    return carried, lines
+    return Done(carried, names, lines, _urls(settings))
+
+
+def _urls(settings: Settings) -> dict[str, str]:
+    return {kind: url_of(settings, kind) for kind in KINDS if kind in PATHS}
+
+
+def _api(request: Request, http: aiohttp.ClientSession, read_at: datetime) -> VendorApi:
+    """The vendor's API, its answers also saved (--save) or read from a folder (--from)."""
+    vendor = request.vendor
+    if request.replay is not None:
+        replay = SavedAnswers(request.replay, vendor.title)
+        return VendorApi(http, vendor, request.api_url, "", replay=replay)
+    save = None
+    if request.save is not None:
+        try:
+            request.save.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise ImportFailure(
+                f"--save: cannot make {request.save} ({error.strerror})", retryable=False
+            ) from None
+        save = SavedAnswers(request.save, vendor.title)
+        save.write_manifest(Manifest(vendor.name, request.api_url, read_at))
+    return VendorApi(http, vendor, request.api_url, request.token, save=save)
 
 
 # -- people ----------------------------------------------------------------------------------
@@ -284,7 +409,13 @@ def _checked(carried: Carried, now: datetime) -> Schedules:
     try:
         schedules = parse_schedules(carried.schedules, now=now)
         policies = parse_policies(carried.policies)
-    except (ScheduleError, PolicyError) as error:
+        if carried.services:
+            parse_services(carried.services)
+        if carried.heartbeats:
+            parse_heartbeats(carried.heartbeats)
+        if carried.contacts:
+            parse_contacts(carried.contacts)
+    except (ScheduleError, PolicyError, ServiceError, HeartbeatError, ContactsError) as error:
         first = str(error).splitlines()[0]
         raise ImportFailure(
             f"the translation is not a file warroom reads ({first}); nothing was written",
@@ -376,10 +507,23 @@ def _key_of(row: OncallOverride) -> Key:
 
 
 # -- the folder ------------------------------------------------------------------------------
-def _files(request: Request, carried: Carried, settings: Settings) -> dict[str, str]:
+def _files(
+    request: Request, carried: Carried, settings: Settings, names: Mapping[str, str]
+) -> dict[str, str]:
     renderer = Renderer(settings.incidents.templates_dir)
     title = request.vendor.title
+    heading = renderer.render_plain("importing/heading.j2", vendor=title)
+    extra = {
+        name: file_text(document, heading)
+        for name, document in (
+            (SERVICES_FILE, carried.services),
+            (HEARTBEATS_FILE, carried.heartbeats),
+            (CONTACTS_FILE, carried.contacts),
+        )
+        if document
+    }
     return {
+        **extra,
         SCHEDULES_FILE: file_text(
             carried.schedules, renderer.render_plain("importing/heading.j2", vendor=title)
         ),
@@ -392,6 +536,8 @@ def _files(request: Request, carried: Carried, settings: Settings) -> dict[str, 
             carried=carried,
             dry_run=request.dry_run,
             made_by=_made_by(request.vendor),
+            names=names,
+            urls=_urls(settings),
         )
         + "\n",
     }

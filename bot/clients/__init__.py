@@ -18,6 +18,8 @@ follow-up is ``bot.flows.follow_ups.filing``'s choice.
 - ``public_hosts``: connecting to public addresses only (feeds, subscribers' webhooks).
 - ``importing``: what ``warroom import`` asks of a vendor's client (``Vendor``), and the
   HTTP they share (pages, 429s, one-line failures).
+- ``saved_answers``: ``warroom import --save DIR`` / ``--from DIR``: the vendor's answers kept
+  in files, read back with no key and no network.
 - ``opsgenie``: Opsgenie's REST API as ``warroom import opsgenie`` reads it.
 - ``grafana_oncall``: Grafana OnCall's HTTP API v1 read for ``warroom import grafana-oncall``
   (users, schedules, shifts, escalation chains; final shifts for ``--compare``).

@@ -19,6 +19,7 @@ import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from types import MappingProxyType
 from typing import Any
 
 from bot.clients.importing import ImportFailure, VendorApi, retry_after_header
@@ -47,6 +48,7 @@ class GrafanaOnCall:
     title = "Grafana OnCall"
     token_env = "GRAFANA_ONCALL_API_TOKEN"
     default_api_url = DEFAULT_API_URL
+    regions: Mapping[str, str] = MappingProxyType({})  # a stack's own address instead
 
     def __init__(self) -> None:
         # --compare asks who is on call at every hour: each schedule's final shifts are

@@ -41,12 +41,14 @@ class Vendor(Protocol):
 
     ``name`` is the command line's word (``opsgenie``), ``title`` the vendor's own
     (``Opsgenie``); the token comes from ``--token``, else the ``token_env`` variable; the API
-    is ``--api-url``, else ``default_api_url``."""
+    is ``--api-url``, else the address of ``--region`` in ``regions`` (the vendor's other
+    sites: Opsgenie's and PagerDuty's EU service), else ``default_api_url``."""
 
     name: str
     title: str
     token_env: str
     default_api_url: str
+    regions: Mapping[str, str]
 
     def auth_headers(self, token: str) -> dict[str, str]:
         """The headers that carry the token, as the vendor documents them."""
@@ -67,13 +69,28 @@ class Vendor(Protocol):
         ...
 
 
+class AnswerFolder(Protocol):
+    """Where ``--save`` keeps the answers and ``--from`` reads them
+    (``bot.clients.saved_answers.SavedAnswers``)."""
+
+    def write(self, method: str, request: str, answer: Answer) -> None:
+        """Keep ``answer`` to ``method request``."""
+        ...
+
+    def read(self, method: str, request: str) -> Answer:
+        """The answer kept for ``method request`` (ImportFailure when none is)."""
+        ...
+
+
 def retry_after_header(headers: Mapping[str, str]) -> float | None:
     """The wait a standard ``Retry-After`` header asks for, in whole seconds."""
     return retry_after_seconds(headers.get("Retry-After"))
 
 
 class VendorApi:
-    """A vendor's REST API at ``base_url`` (``--api-url``), its token sent in ``headers``."""
+    """A vendor's REST API at ``base_url`` (``--api-url``), its token sent in ``headers``;
+    each answer read also kept in ``save`` (``--save``), or every answer read from ``replay``
+    instead of the vendor (``--from``: no key, no network)."""
 
     def __init__(
         self,
@@ -83,8 +100,12 @@ class VendorApi:
         token: str,
         *,
         backoff_seconds: float = BACKOFF_FIRST_SECONDS,
+        save: AnswerFolder | None = None,
+        replay: AnswerFolder | None = None,
     ) -> None:
         self._http = http
+        self._save = save
+        self._replay = replay
         self._vendor = vendor
         self.base_url = base_url.rstrip("/")
         self._headers = {"Accept": "application/json", **vendor.auth_headers(token)}
@@ -102,9 +123,13 @@ class VendorApi:
     async def get_url(self, url: str) -> Any:
         """GET an address under the API (a page's ``next`` link): its JSON body."""
         self._check_same_api(url)
+        if self._replay is not None:
+            return self._body(url, self._replay.read("GET", self._shown(url)))
         for attempt in range(RATE_LIMITED_ATTEMPTS):
             answer = await self._send(url)
             if answer.status != 429:
+                if self._save is not None:
+                    self._save.write("GET", self._shown(url), answer)
                 return self._body(url, answer)
             if attempt + 1 < RATE_LIMITED_ATTEMPTS:
                 await asyncio.sleep(self._wait(answer, attempt))

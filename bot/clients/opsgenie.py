@@ -1,5 +1,8 @@
 """Opsgenie's REST API, as ``warroom import opsgenie`` reads it (https://docs.opsgenie.com/docs/api-overview).
 
+- The API is at ``https://api.opsgenie.com``, or ``https://api.eu.opsgenie.com`` for an
+  account on Opsgenie's EU service ("API Overview": "If you are using Opsgenie's EU
+  instance, use api.eu.opsgenie.com"): ``--region eu``.
 - Every call carries ``Authorization: GenieKey <key>`` ("Authentication": an API
   integration's key; read access is enough).
 - ``GET /v2/users`` is paged with ``offset`` and ``limit`` (100 at most), the answer's
@@ -8,6 +11,11 @@
 - ``GET /v2/teams``, ``GET /v2/schedules?expand=rotation``, ``GET
   /v2/schedules/{id}/overrides?scheduleIdentifierType=id`` and ``GET /v2/escalations`` answer
   every object at once, under ``data``.
+- ``GET /v2/heartbeats`` (Heartbeat API, "List Heartbeats": ``data.heartbeats``) and ``GET
+  /v2/integrations`` (Integration API, "List Integrations": ``data``) answer the heartbeats
+  and the integrations to repoint (``bot.record.oncall.importing.opsgenie_extras``);
+  ``GET /v2/users/{id}/notification-rules`` each user's rules, and each enabled
+  ``create-alert`` one whole (``.../notification-rules/{ruleId}``, its steps).
 - ``GET /v2/schedules/{id}/on-calls?scheduleIdentifierType=id&date=…`` answers who is on call
   at ``date`` (``data.onCallParticipants``): ``--compare``'s vendor side.
 - Over the rate limit Opsgenie answers 429 with ``X-RateLimit-State: THROTTLED`` and
@@ -19,7 +27,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import Any
+from urllib.parse import quote
 
 from bot.basics.numbers import parse_bounded_int
 from bot.clients.importing import VendorApi, retry_after_header
@@ -38,6 +48,9 @@ class Opsgenie:
     title = "Opsgenie"
     token_env = "OPSGENIE_API_KEY"
     default_api_url = "https://api.opsgenie.com"
+    regions: Mapping[str, str] = MappingProxyType(
+        {"us": default_api_url, "eu": "https://api.eu.opsgenie.com"}
+    )
 
     def auth_headers(self, token: str) -> dict[str, str]:
         return {"Authorization": f"GenieKey {token}"}
@@ -65,7 +78,16 @@ class Opsgenie:
             body = await api.get(path, {"scheduleIdentifierType": "id"})
             overrides[str(schedule.get("id"))] = _data_list(api, body, path)
         escalations = _data_list(api, await api.get("/v2/escalations"), "/v2/escalations")
-        account = OpsgenieAccount(users, teams, schedules, overrides, escalations)
+        heartbeats = await api.get("/v2/heartbeats")
+        data = heartbeats.get("data") if isinstance(heartbeats, dict) else None
+        beats = data.get("heartbeats") if isinstance(data, dict) else None
+        if not isinstance(beats, list) or not all(isinstance(each, dict) for each in beats):
+            raise api.unexpected("a list of heartbeats under 'data'", api.url("/v2/heartbeats"))
+        integrations = _data_list(api, await api.get("/v2/integrations"), "/v2/integrations")
+        rules = {str(user.get("id")): await _new_alert_rules(api, user) for user in users}
+        account = OpsgenieAccount(
+            users, teams, schedules, overrides, escalations, beats, integrations, rules
+        )
         return translate(account, now)
 
     async def on_call(
@@ -82,6 +104,23 @@ class Opsgenie:
 
 
 OPSGENIE = Opsgenie()
+
+
+async def _new_alert_rules(api: VendorApi, user: dict[str, Any]) -> list[dict[str, Any]]:
+    """A user's enabled ``create-alert`` notification rules, each read whole (its steps)."""
+    path = f"/v2/users/{quote(str(user.get('id')))}/notification-rules"
+    listed = _data_list(api, await api.get(path), path)
+    rules = []
+    for meta in listed:
+        if meta.get("actionType") != "create-alert" or meta.get("enabled") is False:
+            continue
+        one = f"{path}/{quote(str(meta.get('id')))}"
+        body = await api.get(one)
+        rule = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(rule, dict):
+            raise api.unexpected("a notification rule under 'data'", api.url(one))
+        rules.append(rule)
+    return rules
 
 
 def _participant(raw: dict[str, Any]) -> Person:

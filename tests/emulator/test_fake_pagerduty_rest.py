@@ -67,8 +67,10 @@ async def test_undocumented_parameters_and_paths_are_refused(
     assert status == 400 and "page is not a parameter" in body["error"]["errors"][0]
     status, body, _ = await get(http, fake, "/schedules/NOPE")
     assert status == 404 and body["error"] == {"message": "Not Found", "code": 2100}
-    status, _, _ = await get(http, fake, "/services")
+    status, _, _ = await get(http, fake, "/incidents")
     assert status == 404
+    status, _, _ = await get(http, fake, "/users/PXPGF42/notification_rules?urgency=some")
+    assert status == 400
     status, body, _ = await get(http, fake, "/schedules/PI7DH85/overrides")
     assert status == 400 and "since and until are required" in body["error"]["errors"]
 

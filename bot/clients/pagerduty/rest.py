@@ -7,8 +7,11 @@ As PagerDuty's OpenAPI description documents it (github.com/PagerDuty/api-schema
 application/vnd.pagerduty+json;version=2``, lists read page by page with ``offset`` and
 ``limit`` while ``more`` is true, a 429 waited out for the seconds ``ratelimit-reset`` says
 (https://support.pagerduty.com/docs/rest-api-rate-limits). What the account holds is
-translated by ``bot.record.oncall.importing.pagerduty``; who is on call, for ``--compare``,
-is each schedule's ``final_schedule`` (overrides included), read a week at a time.
+translated by ``bot.record.oncall.importing.pagerduty``: users, teams, schedules, their
+overrides, escalation policies, services with their integrations (``include[]=integrations``)
+and each user's notification rules (``urgency=all&include[]=contact_methods``); who is on
+call, for ``--compare``, is each schedule's ``final_schedule`` (overrides included), read a
+week at a time.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import quote
 from weakref import WeakKeyDictionary
@@ -27,6 +31,9 @@ from bot.record.oncall.importing.drafts import Person, ScheduleRef, Translation
 from bot.record.oncall.importing.pagerduty import PagerDutyAccount, UnexpectedObject, translate
 
 ACCEPT = "application/vnd.pagerduty+json;version=2"
+# Each user's rules of both urgencies, their contact methods whole (the description's
+# ``urgency``: high, low or all; ``include_notification_rules``: contact_methods).
+RULES_QUERY = {"urgency": "all", "include[]": "contact_methods"}
 # The most a page holds (PagerDuty's classic pagination).
 PAGE_LIMIT = 100
 # Overrides are read from now to this far ahead.
@@ -53,6 +60,10 @@ class PagerDuty:
     title = "PagerDuty"
     token_env = "PAGERDUTY_API_TOKEN"
     default_api_url = "https://api.pagerduty.com"
+    # PagerDuty's EU service answers at its own address ("EU service region").
+    regions: Mapping[str, str] = MappingProxyType(
+        {"us": default_api_url, "eu": "https://api.eu.pagerduty.com"}
+    )
 
     def __init__(self) -> None:
         # Per API session: what --compare has read of each schedule, and a lock per schedule
@@ -78,7 +89,24 @@ class PagerDuty:
             schedules.append(await _one(api, f"/schedules/{quote(schedule_id)}", "schedule"))
             overrides[schedule_id] = await _overrides(api, schedule_id, now)
         policies = await _every(api, "/escalation_policies", "escalation_policies")
-        account = PagerDutyAccount(users, teams, schedules, overrides, policies)
+        services = await _every(api, "/services", "services", {"include[]": "integrations"})
+        rules = {}
+        for user in users:
+            user_id = _id(api, user, "/users")
+            path = f"/users/{quote(user_id)}/notification_rules"
+            found = await _one(api, path, "notification_rules", RULES_QUERY)
+            if not isinstance(found, list) or not all(isinstance(r, dict) for r in found):
+                raise api.unexpected("a list of notification rules", api.url(path, RULES_QUERY))
+            rules[user_id] = found
+        account = PagerDutyAccount(
+            users,
+            teams,
+            schedules,
+            overrides,
+            policies,
+            services=services,
+            notification_rules=rules,
+        )
         try:
             return translate(account, now)
         except UnexpectedObject as problem:
@@ -105,12 +133,14 @@ class PagerDuty:
             return known
 
 
-async def _every(api: VendorApi, path: str, key: str) -> list[dict[str, Any]]:
+async def _every(
+    api: VendorApi, path: str, key: str, extra: Mapping[str, str] | None = None
+) -> list[dict[str, Any]]:
     """Every object of a paginated list: pages of ``PAGE_LIMIT`` while ``more``."""
     found: list[dict[str, Any]] = []
     offset = 0
     while True:
-        params = {"limit": str(PAGE_LIMIT), "offset": str(offset)}
+        params = {**(extra or {}), "limit": str(PAGE_LIMIT), "offset": str(offset)}
         body = await api.get(path, params)
         items = body.get(key) if isinstance(body, dict) else None
         if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):

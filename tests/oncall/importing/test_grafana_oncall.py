@@ -117,7 +117,7 @@ async def test_a_team_account_is_carried_exactly_and_pages_the_same_people(
         users_map,
         "--compare",
         "56",
-        "--from",
+        "--compare-from",
         COMPARE_FROM,
         database_url=database_url,
     )
@@ -142,7 +142,7 @@ async def test_a_team_account_is_carried_exactly_and_pages_the_same_people(
     policy = yaml.safe_load((out / "policies.yaml").read_text())["policies"]["payments"]
     assert policy["repeat"] == 5
     assert policy["levels"][0]["targets"] == [{"schedule": "payments-primary"}]
-    assert "| payments-primary | all | U0CAROL |" in (out / "import-report.md").read_text()
+    assert "| payments-primary | all | carol |" in (out / "import-report.md").read_text()
     # The override is warroom's now: `oncall who` names Carol in its hours.
     who = await warroom(
         "oncall",
@@ -234,7 +234,7 @@ async def test_more_shapes_of_shifts_page_the_same_people(
     ):
         grafana.add("on_call_shifts", shift)
     done = await warroom_import(
-        grafana, tmp_path, users_map, "--compare", "56", "--from", COMPARE_FROM
+        grafana, tmp_path, users_map, "--compare", "56", "--compare-from", COMPARE_FROM
     )
     assert done.code == 0, done.out + done.err
     assert done.out.strip().endswith("no disagreement"), done.out
@@ -266,7 +266,7 @@ async def test_the_compare_says_where_grafana_and_warroom_part(
         },
     )
     done = await warroom_import(
-        grafana, tmp_path, users_map, "--compare", "7", "--from", COMPARE_FROM
+        grafana, tmp_path, users_map, "--compare", "7", "--compare-from", COMPARE_FROM
     )
     assert done.code == 3, done.out + done.err
     lines = [line for line in done.out.splitlines() if " payments-primary " in line]

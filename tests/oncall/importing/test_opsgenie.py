@@ -21,8 +21,15 @@ from emulator.opsgenie import API_KEY, FakeOpsgenie, OpsgenieAccount
 from tests.oncall.importing.running import Ran, warroom
 
 YEAR = datetime.now(UTC).year + 1
-EIGHT_WEEKS = ("--compare", "56", "--from", f"{YEAR}-03-01 00:00 UTC")
-FILES = ("schedules.yaml", "policies.yaml", "import-report.md")
+EIGHT_WEEKS = ("--compare", "56", "--compare-from", f"{YEAR}-03-01 00:00 UTC")
+FILES = (
+    "schedules.yaml",
+    "policies.yaml",
+    "services.yaml",
+    "heartbeats.yaml",
+    "contacts.yaml",
+    "import-report.md",
+)
 SLACK_IDS = {email: f"U0{name.split()[0].upper()}" for _, email, name in samples.PEOPLE}
 
 
@@ -141,6 +148,10 @@ async def test_an_account_carried_exactly_exits_0(
     ]
     account.escalations = [platform]
     account.teams = []
+    # Enabled heartbeats carry exactly; an integration always asks for its sender repointed.
+    account.heartbeats = [beat for beat in account.heartbeats if beat["enabled"]]
+    account.integrations = []
+    account.notification_rules = {}  # Alice's app push is not carried
     async with FakeOpsgenie(account) as opsgenie:
         ran = await import_opsgenie(
             opsgenie, tmp_path / "out", sqlite_url, "--users-map", str(users_map), *EIGHT_WEEKS
@@ -197,7 +208,7 @@ async def test_a_dry_run_keeps_no_override_and_lists_them(tmp_path: Path, users_
     assert not database.exists()
     report = (tmp_path / "out" / "import-report.md").read_text()
     assert "Not kept (`--dry-run`)" in report
-    assert report_line(report, "| platform-primary | shadow | U0GRACE |")
+    assert report_line(report, "| platform-primary | shadow | Grace Gupta |")
     assert report_line(report, "| night-owls | all | nobody |")
 
 

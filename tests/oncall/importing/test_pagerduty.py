@@ -79,7 +79,13 @@ async def test_the_documented_account_compares_clean_over_both_clock_changes(
     account = documented_account(YEAR)
     async with FakePagerDutyRest(account) as fake:
         done = await run_import(
-            fake, tmp_path, "--compare", "56", "--from", COMPARE_FROM, database_url=database_url
+            fake,
+            tmp_path,
+            "--compare",
+            "56",
+            "--compare-from",
+            COMPARE_FROM,
+            database_url=database_url,
         )
     assert done.code == 3, done.err  # a round-robin level, a team
     assert done.out.splitlines()[-1] == "no disagreement"
@@ -148,12 +154,15 @@ def exact_account() -> Account:
     account.schedules = [s for s in account.schedules if s["id"] == "PFTS001"]
     account.overrides = {}
     account.escalation_policies = [p for p in account.escalation_policies if p["id"] == "PSUNEP1"]
+    # Its service pages that policy and has no integration; nobody's push rule to leave out.
+    account.services = [s for s in account.services if s["id"] == "PSVC002"]
+    account.notification_rules, account.contact_methods = {}, {}
     return account
 
 
 async def test_an_account_carried_exactly_exits_0(tmp_path: Path) -> None:
     async with FakePagerDutyRest(exact_account()) as fake:
-        done = await run_import(fake, tmp_path, "--compare", "56", "--from", COMPARE_FROM)
+        done = await run_import(fake, tmp_path, "--compare", "56", "--compare-from", COMPARE_FROM)
     assert done.code == 0, done.out + done.err
     assert done.out.splitlines()[-1] == "no disagreement"
 
@@ -184,7 +193,7 @@ async def test_twelve_hour_turns_are_approximate_and_compare_shows_the_hour(
     ]
     account.escalation_policies = []
     async with FakePagerDutyRest(account) as fake:
-        done = await run_import(fake, tmp_path, "--compare", "56", "--from", COMPARE_FROM)
+        done = await run_import(fake, tmp_path, "--compare", "56", "--compare-from", COMPARE_FROM)
     assert done.code == 3, done.err
     assert "an hour apart" in report_section(tmp_path, "Carried approximately")
     lines = [line for line in done.out.splitlines() if " halves vendor=" in line]

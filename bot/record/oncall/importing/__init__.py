@@ -5,10 +5,15 @@
 - ``naming``: the slugs schedules and policies are named by, a vendor id where two collide.
 - ``carrying``: a translation with its people matched: the two files, the overrides, the
   report's items; unmatched people never guessed.
+- ``extras``: services, heartbeats, people's notification rules and the integrations to
+  repoint, carried (``services.yaml``, ``heartbeats.yaml``, ``contacts.yaml``, the report's
+  commands).
 - ``people``: ``--users-map``, a CSV of email,slack_user_id lines.
 - ``opsgenie``: an Opsgenie account's objects translated (what maps exactly, what is said).
+- ``opsgenie_extras``: its heartbeats, teams as services, integrations.
 - ``pagerduty``: a PagerDuty account (REST API v2 objects) translated, what is exact and what
   is not said in the report.
+- ``pagerduty_extras``: its services, their integrations, users' notification rules.
 - ``grafana_oncall``: a Grafana OnCall account (shifts by level, rolling users, overrides,
   escalation chains) translated.
 

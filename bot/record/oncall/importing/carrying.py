@@ -10,7 +10,7 @@ policy left with no level are left out, each reported.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -34,6 +34,7 @@ from bot.record.oncall.importing.drafts import (
     UsergroupTarget,
     VendorUser,
 )
+from bot.record.oncall.importing.extras import ImportedIntegration, carry_extras
 from bot.record.oncall.importing.naming import unique_names
 
 # Vendor user id → Slack user id; None: no Slack user matched them.
@@ -65,6 +66,12 @@ class Carried:
     overrides: tuple[ImportedOverride, ...]
     report: tuple[ReportItem, ...]
     schedule_names: Mapping[str, str]
+    # services.yaml's and heartbeats.yaml's documents (empty: none), the senders to repoint.
+    services: dict[str, Any] = field(default_factory=dict)
+    heartbeats: dict[str, Any] = field(default_factory=dict)
+    integrations: tuple[ImportedIntegration, ...] = ()
+    # contacts.yaml's document: people's contact methods and notification rules.
+    contacts: dict[str, Any] = field(default_factory=dict)
 
     @property
     def all_exact(self) -> bool:
@@ -91,10 +98,13 @@ def carry(translation: Translation, people: People) -> Carried:
         taken=names.values(),
     )
     policies: dict[str, Any] = {}
+    carried_policies: dict[str, str] = {}
     for policy in sorted(translation.policies, key=lambda p: policy_names[p.vendor_id]):
         body = _policy(policy, people, carried_names, notes)
         if body is not None:
             policies[policy_names[policy.vendor_id]] = body
+            carried_policies[policy.vendor_id] = policy_names[policy.vendor_id]
+    extras = carry_extras(translation, carried_policies, people)
     # In the translation's order: where two overlap, the later wins (kept newer).
     overrides = [
         found
@@ -106,8 +116,12 @@ def carry(translation: Translation, people: People) -> Carried:
         schedules={"schedules": schedules},
         policies={"policies": policies},
         overrides=tuple(overrides),
-        report=tuple(sorted([*translation.report, *notes], key=_report_order)),
+        report=tuple(sorted([*translation.report, *notes, *extras.report], key=_report_order)),
         schedule_names=carried_names,
+        services=extras.services,
+        heartbeats=extras.heartbeats,
+        integrations=extras.integrations,
+        contacts=extras.contacts,
     )
 
 

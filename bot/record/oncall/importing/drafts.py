@@ -172,6 +172,69 @@ class ReportItem:
 
 
 @dataclass(frozen=True)
+class ServiceDraft:
+    """A service of ``WARROOM_SERVICES`` (an Opsgenie team that owns an escalation, a
+    PagerDuty service): its escalation policy by the vendor's policy id (None: none carried)."""
+
+    vendor_id: str
+    vendor_name: str
+    description: str = ""
+    policy: str | None = None
+    pagerduty_service_id: str | None = None
+
+
+@dataclass(frozen=True)
+class HeartbeatDraft:
+    """A heartbeat of ``WARROOM_HEARTBEATS``: checked in every ``interval``; its policy by the
+    vendor's policy id (None: the default route's)."""
+
+    vendor_name: str
+    interval: timedelta
+    policy: str | None = None
+
+
+@dataclass(frozen=True)
+class IntegrationDraft:
+    """A sender of alerts to the vendor, to repoint at warroom: ``kind`` warroom's
+    ``integrations create --kind`` (None: warroom speaks no such API), ``service`` the service
+    it feeds by the vendor's id (None: none carried)."""
+
+    vendor_id: str
+    vendor_name: str
+    vendor_type: str
+    kind: str | None
+    service: str | None
+
+
+@dataclass(frozen=True)
+class ContactDraft:
+    """A contact method of the contacts file: its ``name`` in the person's ``contacts``,
+    ``method`` (``email``, ``sms``, ``voice``) and its address or E.164 number."""
+
+    name: str
+    method: str
+    address: str
+
+
+@dataclass(frozen=True)
+class RuleDraft:
+    """A notification rule: ``after`` the page starts, the contacts (by name) notified."""
+
+    after: timedelta
+    notify: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PagingDraft:
+    """A person's contact methods and notification rules, high and low urgency."""
+
+    person: Person
+    contacts: tuple[ContactDraft, ...]
+    rules: tuple[RuleDraft, ...]
+    low_urgency_rules: tuple[RuleDraft, ...]
+
+
+@dataclass(frozen=True)
 class Translation:
     """A vendor's account, translated: what the core names, matches and writes."""
 
@@ -180,3 +243,7 @@ class Translation:
     policies: tuple[PolicyDraft, ...]
     overrides: tuple[OverrideDraft, ...]
     report: tuple[ReportItem, ...]
+    services: tuple[ServiceDraft, ...] = ()
+    heartbeats: tuple[HeartbeatDraft, ...] = ()
+    integrations: tuple[IntegrationDraft, ...] = ()
+    paging: tuple[PagingDraft, ...] = ()

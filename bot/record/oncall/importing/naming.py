@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from bot.record.escalation.policies import NAME
+from bot.record.oncall.importing.drafts import ContactDraft
 
 # A name of the files is at most 80 characters (``NAME``).
 LONGEST = 80
@@ -44,3 +45,16 @@ def unique_names(
         names[vendor_id] = base[: LONGEST - len(suffix)].rstrip("-_") + suffix
     assert all(NAME.match(name) for name in names.values()), names
     return names
+
+
+def add_contact(contacts: dict[str, ContactDraft], method: str, address: str, base: str) -> str:
+    """The name of the contact ``method`` ``address`` in ``contacts`` (``mail``, ``sms``,
+    ``call``...: ``base``, then ``base-2``... when a person has several), added the first
+    time it is seen."""
+    for name, known in contacts.items():
+        if (known.method, known.address) == (method, address):
+            return name
+    taken = sum(1 for existing in contacts if existing.split("-")[0] == base)
+    name = f"{base}-{taken + 1}" if taken else base
+    contacts[name] = ContactDraft(name, method, address)
+    return name

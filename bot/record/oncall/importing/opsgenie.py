@@ -34,6 +34,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.record.escalation.policies import MAX_REPEAT
+from bot.record.oncall.importing import opsgenie_extras as extras
 from bot.record.oncall.importing.drafts import (
     DAYS,
     DailyWindow,
@@ -72,6 +73,11 @@ class OpsgenieAccount:
     schedules: Sequence[Json]
     overrides: Mapping[str, Sequence[Json]]
     escalations: Sequence[Json]
+    # ``GET /v2/heartbeats``' ``data.heartbeats`` and ``GET /v2/integrations``' ``data``.
+    heartbeats: Sequence[Json] = ()
+    integrations: Sequence[Json] = ()
+    # By user id: their ``create-alert`` notification rules, whole (steps included).
+    notification_rules: Mapping[str, Sequence[Json]] = field(default_factory=dict)
 
 
 @dataclass
@@ -116,12 +122,25 @@ def translate(account: OpsgenieAccount, now: datetime) -> Translation:
         if (policy := _escalation(raw, teams, found)) is not None
     ]
     _teams(account.teams, policies, found)
+    services, service_items = extras.services(account.teams, account.escalations, policies)
+    beats, beat_items = extras.heartbeats(account.heartbeats, services)
+    senders, sender_items = extras.integrations(account.integrations, services)
+    paging, paging_items = [], []
+    for user_id in sorted(account.notification_rules):
+        rules, items = extras.paging(user_id, account.notification_rules[user_id])
+        paging_items += items
+        if rules is not None:
+            paging.append(rules)
     return Translation(
         users=users,
         schedules=tuple(schedules),
         policies=tuple(policies),
         overrides=tuple(overrides),
-        report=tuple(found.report),
+        report=(*found.report, *service_items, *beat_items, *sender_items, *paging_items),
+        services=tuple(services),
+        heartbeats=tuple(beats),
+        integrations=tuple(senders),
+        paging=tuple(paging),
     )
 
 

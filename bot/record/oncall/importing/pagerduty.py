@@ -40,6 +40,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from bot.record.oncall.importing import pagerduty_extras as extras
 from bot.record.oncall.importing.drafts import (
     DAYS,
     DailyWindow,
@@ -85,6 +86,10 @@ class PagerDutyAccount:
     schedules: Sequence[Mapping[str, Any]] = ()
     overrides: Mapping[str, Sequence[Mapping[str, Any]]] = field(default_factory=dict)
     escalation_policies: Sequence[Mapping[str, Any]] = ()
+    # ``GET /services?include[]=integrations``; each user's notification rules (by user id),
+    # their contact methods whole.
+    services: Sequence[Mapping[str, Any]] = ()
+    notification_rules: Mapping[str, Sequence[Mapping[str, Any]]] = field(default_factory=dict)
 
 
 def translate(account: PagerDutyAccount, now: datetime) -> Translation:
@@ -103,7 +108,24 @@ def translate(account: PagerDutyAccount, now: datetime) -> Translation:
     )
     policies = tuple(_policy(raw, carried, report) for raw in account.escalation_policies)
     report.extend(_team(raw) for raw in account.teams)
-    return Translation(users, schedules, policies, overrides, tuple(report))
+    services, senders = extras.services(account.services)
+    report.extend(extras.service_items(services, {p.vendor_id for p in policies}))
+    paging = []
+    for user_id in sorted(account.notification_rules):
+        rules, items = extras.paging(user_id, account.notification_rules[user_id])
+        report.extend(items)
+        if rules is not None:
+            paging.append(rules)
+    return Translation(
+        users,
+        schedules,
+        policies,
+        overrides,
+        tuple(report),
+        services=tuple(services),
+        integrations=tuple(senders),
+        paging=tuple(paging),
+    )
 
 
 # -- users and teams ---------------------------------------------------------------------------
