@@ -23,6 +23,10 @@ PATHS = {
     "generic": "/alerts/generic",
     "pagerduty": "/v2/enqueue",
     "opsgenie": "",
+    # Change events: GitHub's webhooks name their integration (its secret checks the
+    # signature); scripts and CI post warroom's own JSON.
+    "github": "/changes/github/{name}",
+    "changes": "/api/changes",
 }
 
 
@@ -48,9 +52,11 @@ def add_integrations_arguments(parser: argparse.ArgumentParser) -> None:
     revoke.add_argument("name", metavar="NAME")
 
 
-def url_of(settings: Settings, kind: str) -> str:
-    """The URL a sender of ``kind`` is pointed to."""
-    return f"{(settings.web.public_url or 'http://localhost:8080').rstrip('/')}{PATHS[kind]}"
+def url_of(settings: Settings, kind: str, name: str) -> str:
+    """The URL a sender of ``kind`` is pointed to (the integration ``name``'s own, for a
+    kind whose path names it)."""
+    base = (settings.web.public_url or "http://localhost:8080").rstrip("/")
+    return f"{base}{PATHS[kind].format(name=name)}"
 
 
 def integration_list(rows: list[Integration], *, zone: str, json_out: bool) -> str:
@@ -136,7 +142,7 @@ def run_integrations(args: argparse.Namespace, settings: Settings) -> int:
                         session, kind=args.kind, service=args.service, name=args.name, now=now
                     )
                     await session.commit()
-                    url = url_of(settings, row.kind)
+                    url = url_of(settings, row.kind, row.name)
                     return renderer.render_plain(template, made=row, key=key, url=url)
                 if args.integrations_command == "revoke":
                     row = await integrations.revoke(session, args.name, now=now)
