@@ -53,16 +53,22 @@ WINDOW_MAX = timedelta(days=90)
 
 
 def window_of(text: str) -> timedelta:
-    """``24h``, ``90m``, ``7d`` (or ``1h30m``) as a window back from now; ValueError saying
-    the forms, or the longest window, when it is none."""
+    """``24h``, ``90m``, ``7d`` (or ``1h30m``) as a window back from now, at most
+    ``WINDOW_MAX`` (a longer one reads as that); ValueError saying the forms when it is
+    none."""
     raw = text.strip().lower()
     try:
-        window = timedelta(days=int(raw[:-1])) if raw.endswith("d") else parse_duration(raw)
+        if raw.endswith("d") and raw[:-1].isascii() and raw[:-1].isdigit():
+            window = timedelta(days=min(int(raw[:-1][:9]), WINDOW_MAX.days + 1))
+        else:
+            window = parse_duration(raw)
+    except OverflowError:  # more seconds than a timedelta holds: longer than the longest
+        window = WINDOW_MAX
     except ValueError:
         raise ValueError(f"expected a window like 90m, 24h or 7d, got {text[:40]!r}") from None
-    if not timedelta(0) < window <= WINDOW_MAX:
-        raise ValueError(f"a window of at most {WINDOW_MAX.days} days, got {text[:40]!r}")
-    return window
+    if window <= timedelta(0):
+        raise ValueError(f"expected a window longer than nothing, got {text[:40]!r}")
+    return min(window, WINDOW_MAX)
 
 
 class WrongService(ValueError):
