@@ -31,6 +31,7 @@ from sqlmodel import col, select
 from bot.record.alerting import integrations
 from bot.record.alerting.services import parse_services
 from bot.record.alerting.sources.source import Delivery, hmac_sha256
+from bot.record.changes.events import changes_before
 from bot.record.changes.sources.github import GITHUB
 from bot.store.db import session_scope
 from bot.store.models import ChangeEvent
@@ -404,3 +405,31 @@ async def test_a_guest_sees_no_changes(warroom: Warroom) -> None:
         await sign_in(guest, warroom, "U0GUEST")
         async with guest.get(f"{warroom.url}/changes") as answer:
             assert answer.status == 403
+
+
+async def test_what_changed_before_a_moment_is_its_services_window_newest_first(
+    warroom: Warroom,
+) -> None:
+    """The question an alert or an incident will ask: what changed on these services in the
+    hours before it, and nothing after it."""
+    for service, hours in (
+        ("checkout", 3),
+        ("checkout", 0.5),
+        ("payments-api", 1),
+        ("checkout", -1),
+    ):
+        body = {
+            "kind": "deploy",
+            "summary": f"{service} {hours}",
+            "at": (NOW - timedelta(hours=hours)).isoformat(),
+        }
+        key = await integration(warroom, "changes", service, name=f"{service}-{hours}")
+        assert (await post(warroom, "/api/changes", body, {"Authorization": f"Bearer {key}"}))[
+            0
+        ] == 202
+    async with session_scope(warroom.engine) as session:
+        found = await changes_before(session, ["checkout", "payments-api"], NOW, hours=2)
+        assert [c.summary for c in found] == ["checkout 0.5", "payments-api 1"]
+        only = await changes_before(session, ["checkout"], NOW, hours=4)
+        assert [c.summary for c in only] == ["checkout 0.5", "checkout 3"]
+        assert await changes_before(session, [], NOW, hours=4) == []
