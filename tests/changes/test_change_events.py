@@ -33,7 +33,8 @@ from bot.record.alerting.services import parse_services
 from bot.record.alerting.sources.source import Delivery, hmac_sha256
 from bot.record.changes.events import changes_before
 from bot.record.changes.sources.github import GITHUB
-from bot.store.db import session_scope
+from bot.store.db import create_engine, session_scope
+from bot.store.migrate import upgrade_database
 from bot.store.models import ChangeEvent
 from emulator import SlackEmulator
 from tests.agents.test_mcp_http import agent, call, warroom_token
@@ -433,3 +434,26 @@ async def test_what_changed_before_a_moment_is_its_services_window_newest_first(
         only = await changes_before(session, ["checkout"], NOW, hours=4)
         assert [c.summary for c in only] == ["checkout 0.5", "checkout 3"]
         assert await changes_before(session, [], NOW, hours=4) == []
+
+
+async def test_integrations_create_prints_where_each_change_sender_posts(database_url: str) -> None:
+    engine = create_engine(database_url)
+    try:
+        await upgrade_database(engine)
+    finally:
+        await engine.dispose()
+    env = {"DATABASE_URL": database_url, "WARROOM_PUBLIC_URL": "https://warroom.example.com"}
+    made = run_warroom(
+        "integrations", "create", "--service", "checkout", "--kind", "github", env=env, clean=True
+    )
+    assert made.returncode == 0, made.stderr
+    assert "URL: https://warroom.example.com/changes/github/checkout-github" in made.stdout
+    assert "webhook's secret" in made.stdout
+    made = run_warroom(
+        "integrations", "create", "--service", "checkout", "--kind", "changes", env=env, clean=True
+    )
+    assert "URL: https://warroom.example.com/api/changes" in made.stdout
+    assert "Authorization: Bearer" in made.stdout
+    key = next(line for line in made.stdout.splitlines() if line.startswith("key: "))[5:]
+    listed = run_warroom("integrations", "list", env=env, clean=True)
+    assert "checkout-github" in listed.stdout and key not in listed.stdout

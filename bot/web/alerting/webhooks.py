@@ -217,7 +217,7 @@ async def admit(
     except PayloadError as error:
         return _refused(source, Why.INVALID, "invalid payload", error.problems)
     except ParseTooSlow as slow:
-        log.warning("a %s payload refused: %s (%d bytes)", source.kind, slow, len(body))
+        log.warning("a %s alert payload refused: %s (%d bytes)", source.kind, slow, len(body))
         message = f"the payload took longer than {slow.seconds:g} s to read"
         return _refused(source, Why.TOO_SLOW, message)
     if place is KeyPlace.BODY:
