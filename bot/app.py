@@ -70,6 +70,7 @@ from bot.store.migrate import upgrade_database
 from bot.store.wakeups import Wakeups, listens
 from bot.web import WEB_ROUTES, add_web_view
 from bot.web.alerting.webhooks import ALERTS_PATH, receive_alerts, receive_heartbeat, source_routes
+from bot.web.changes.receivers import change_routes
 from bot.web.follow_ups.tracker_webhooks import receive_tracker_webhook
 from bot.web.health import Readiness, livez, readiness_key, readyz
 from bot.web.monitoring import observe_requests, serve_metrics, slack_payload_type
@@ -396,9 +397,9 @@ FIXED_ROUTES: tuple[Route, ...] = (
 
 
 def route_table() -> tuple[Route, ...]:
-    """The routes, with the webhook routes of each phone provider and each alert source's own
-    paths, as their registries have them now."""
-    return (*FIXED_ROUTES, *phone_routes(), *source_routes(), *WEB_ROUTES)
+    """The routes, with the webhook routes of each phone provider, each alert source's own
+    paths, as their registries have them now, and each change source's."""
+    return (*FIXED_ROUTES, *phone_routes(), *source_routes(), *change_routes(), *WEB_ROUTES)
 
 
 ROUTES = route_table()

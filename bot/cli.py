@@ -62,6 +62,11 @@ FEATURES: dict[str, Feature] = {
         "add_integrations_arguments",
         "the ways alerts reach warroom, one key each",
     ),
+    "changes": Feature(
+        "bot.admin.changes",
+        "add_changes_arguments",
+        "what changed on the services: deploys, flags, configuration",
+    ),
     "paging": Feature(
         "bot.admin.paging", "add_paging_arguments", "paging people: check a contacts file"
     ),
@@ -104,6 +109,7 @@ OPENS_THE_DATABASE: dict[str, frozenset[str] | None] = {
     "tokens": None,
     "mcp": None,
     "integrations": None,
+    "changes": None,
     "paging": frozenset({"drill"}),
 }
 
@@ -322,6 +328,10 @@ def _run(args: argparse.Namespace) -> int:
         from bot.admin.integrations import run_integrations
 
         return run_integrations(args, settings)
+    if args.command == "changes":
+        from bot.admin.changes import run_changes
+
+        return run_changes(args, settings)
     if args.command == "mcp":
         from bot.admin.agents import run_mcp
 

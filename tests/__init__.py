@@ -4,8 +4,8 @@ tests of what is there; a file that tested several went to the folder of each:
 - layers: ``basics/`` (bot/basics/), ``store/``, ``record/``, ``settings/`` (bot/config.py),
   ``clients/``, ``flows/``, ``slack/``, ``commands/``, ``web/``, ``application/`` (bot/app.py,
   server.py, cli.py, admin/, and the running process: health, metrics, logs);
-- features: ``agents/``, ``alerting/``, ``oncall/``, ``paging/``, ``postmortem/``, ``types/``,
-  ``workflows/``, ``status_page/`` (its subscribers);
+- features: ``agents/``, ``alerting/``, ``changes/``, ``oncall/``, ``paging/``,
+  ``postmortem/``, ``types/``, ``workflows/``, ``status_page/`` (its subscribers);
 - beside the product: ``emulator/``, ``bench/``, ``deploy/`` (compose, Kubernetes, the image);
 - ``helpers/``: what tests share (declaring an incident, signing a Slack request, waiting for a
   post, the fakes and in-memory records); fixtures stay in ``conftest.py`` files;

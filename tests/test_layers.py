@@ -66,6 +66,7 @@ SIDEWAYS: Mapping[tuple[str, str], str] = {
 DOMAINS: Mapping[str, tuple[str, ...]] = {
     "bot/record/": (
         "alerting",
+        "changes",
         "escalation",
         "oncall",
         "paging",
@@ -95,6 +96,7 @@ DOMAINS: Mapping[str, tuple[str, ...]] = {
         "paging",
         "incident",
         "alerting",
+        "changes",
         "api",
         "agents",
     ),

@@ -21,6 +21,7 @@
   one written from Backstage's catalog files.
 - ``integrations``: ``warroom integrations create``, ``list`` and ``revoke``: the ways
   alerts reach warroom, one key each.
+- ``changes``: ``warroom changes list``: what changed on the services, newest first.
 - ``agents``: ``warroom tokens create``, ``list`` and ``revoke`` (agents' tokens for /mcp)
   and ``warroom mcp`` (the Model Context Protocol on stdio, as the operator).
 - ``ai_eval``: ``warroom ai eval``: the team's model measured over the shipped replays.

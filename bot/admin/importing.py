@@ -337,7 +337,7 @@ async def _import(request: Request, settings: Settings, now: datetime) -> Done:
 
 
 def _urls(settings: Settings) -> dict[str, str]:
-    return {kind: url_of(settings, kind) for kind in KINDS if kind in PATHS}
+    return {kind: url_of(settings, kind) for kind in KINDS if kind in PATHS or kind == "email"}
 
 
 def _api(request: Request, http: aiohttp.ClientSession, read_at: datetime) -> VendorApi:

@@ -23,7 +23,12 @@ PATHS = {
     "generic": "/alerts/generic",
     "pagerduty": "/v2/enqueue",
     "opsgenie": "",
-    "cloudwatch": "/alerts/cloudwatch/",
+    # SNS posts to a URL and nothing else of the subscriber's: the key is the URL's end.
+    "cloudwatch": "/alerts/cloudwatch/{key}",
+    # Change events: GitHub's webhooks name their integration (its secret checks the
+    # signature); scripts and CI post warroom's own JSON.
+    "github": "/changes/github/{name}",
+    "changes": "/api/changes",
 }
 
 
@@ -54,14 +59,14 @@ def add_integrations_arguments(parser: argparse.ArgumentParser) -> None:
     revoke.add_argument("name", metavar="NAME")
 
 
-def url_of(settings: Settings, kind: str, key: str) -> str:
-    """The URL a sender of ``kind`` is pointed to (an e-mail integration's: its address on
-    the inbound SMTP listener, WARROOM_BOUNCE_DOMAIN's)."""
+def url_of(settings: Settings, kind: str, *, key: str = "<key>", name: str = "<name>") -> str:
+    """The URL a sender of ``kind`` is pointed to: the integration's key or name in it for a
+    kind whose path holds one (placeholders when not known yet); an e-mail integration's,
+    its address on the inbound SMTP listener (WARROOM_BOUNCE_DOMAIN's)."""
     if kind == "email":
         return f"{key}@{settings.bounces.domain or 'WARROOM_BOUNCE_DOMAIN'}"
     base = (settings.web.public_url or "http://localhost:8080").rstrip("/")
-    # SNS posts to a URL and nothing else of the subscriber's: the key is the URL's end.
-    return f"{base}{PATHS[kind]}{key if kind == 'cloudwatch' else ''}"
+    return f"{base}{PATHS[kind].format(key=key, name=name)}"
 
 
 def integration_list(rows: list[Integration], *, zone: str, json_out: bool) -> str:
@@ -153,7 +158,7 @@ def run_integrations(args: argparse.Namespace, settings: Settings) -> int:
                         topic=args.topic_arn,
                     )
                     await session.commit()
-                    url = url_of(settings, row.kind, key)
+                    url = url_of(settings, row.kind, key=key, name=row.name)
                     return renderer.render_plain(template, made=row, key=key, url=url)
                 if args.integrations_command == "revoke":
                     row = await integrations.revoke(session, args.name, now=now)

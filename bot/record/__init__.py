@@ -36,6 +36,8 @@ modules here are what the domain folders share.
 Its domains, in their order (``DOMAINS`` in tests/test_layers.py):
 
 - ``alerting/``: alerts, their payloads and routes.
+- ``changes/``: change events kept per service (deploys, flags, configuration...), their
+  senders read (PagerDuty, GitHub, warroom's JSON), and what changed before a moment.
 - ``escalation/``: escalations and escalation policies.
 - ``oncall/``: on-call schedules, the engine, overrides, swaps, calendars.
 - ``paging/``: people's contact methods and rules, pages and their notifications.

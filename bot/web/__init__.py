@@ -33,6 +33,8 @@ Its domains, in their order (``DOMAINS`` in tests/test_layers.py):
 - ``incident/``: the incident list, one incident, its channel history, the postmortem draft.
 - ``alerting/``: the alert and heartbeat webhooks; the alerts' worklist and pages, and their
   API; the services' pages and API; the maintenance windows' pages.
+- ``changes/``: where change events arrive (PagerDuty's change events, GitHub's webhooks,
+  ``POST /api/changes``) and ``/changes`` and ``GET /api/changes``, where they are read.
 - ``api/``: the JSON API under /api/, its routes in a table (``OPERATIONS``), and ``/api/docs``.
 - ``agents/``: ``/mcp``, the Model Context Protocol's tools for agents, and its ASGI bridge;
   ``/agents``, the tokens and their use.
@@ -55,6 +57,7 @@ from bot.web.alerting import pages as alert_pages
 from bot.web.alerting import services as service_pages
 from bot.web.api import docs as api_docs
 from bot.web.api import operations as api
+from bot.web.changes import pages as change_pages
 from bot.web.context import web_context_ctx
 from bot.web.follow_ups import pages as follow_ups
 from bot.web.incident import notes, pages
@@ -139,6 +142,7 @@ WEB_ROUTES: tuple[Route, ...] = (
     Route("GET", "/alerts/{alert:[0-9]+}", alert_pages.alert_page, PAGE),
     Route("GET", "/services", service_pages.services_page, PAGE),
     Route("GET", "/services/{service:[A-Za-z0-9_-]+}", service_pages.service_page, PAGE),
+    Route("GET", "/changes", change_pages.changes_page, PAGE),
     Route("GET", "/maintenance", maintenance.maintenance_list, PAGE),
     Route("POST", "/maintenance", maintenance.add_window_form, PAGE),
     Route("GET", "/maintenance/{window}", maintenance.window_page, PAGE),

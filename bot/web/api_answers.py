@@ -8,7 +8,8 @@ import json
 from aiohttp import web
 from pydantic import BaseModel
 
-from bot.web.api_models import ErrorPublic, PersonPublic
+from bot.store.models import ChangeEvent
+from bot.web.api_models import ChangePublic, ErrorPublic, PersonPublic
 from bot.web.auth import API_TOKEN_HOLDER, api_viewer
 from bot.web.visibility import Viewer
 
@@ -58,3 +59,22 @@ def token_caller(request: web.Request) -> Viewer:
 def person_public(user_id: str | None, names: dict[str, str]) -> PersonPublic | None:
     """A person by id and the name the record keeps (the id when it keeps none)."""
     return PersonPublic(id=user_id, name=names.get(user_id, user_id)) if user_id else None
+
+
+def change_public(change: ChangeEvent) -> ChangePublic:
+    """A change event as the API, the pages and the agents show it (never the body it came
+    in: a sender's raw text stays in the record)."""
+    assert change.id is not None
+    return ChangePublic.model_validate(
+        {
+            "id": change.id,
+            "service": change.service,
+            "kind": change.kind,
+            "who": change.who,
+            "at": change.at,
+            "summary": change.summary,
+            "link": change.link,
+            "source": change.source,
+            "origin": change.origin,
+        }
+    )

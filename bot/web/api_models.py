@@ -435,8 +435,44 @@ class ServiceListPublic(PublicModel):
     services: list[ServicePublic]
 
 
+class ChangePublic(PublicModel):
+    """A change made to a service (a deploy, a flag, configuration...), as its sender said."""
+
+    id: int
+    service: str
+    kind: Literal["deploy", "feature_flag", "configuration", "infrastructure", "database", "other"]
+    who: str | None = Field(description="Who made it, as the sender named them.")
+    at: datetime = Field(description="When it was made (UTC): the sender's time, else arrival.")
+    summary: str
+    link: str | None
+    source: str = Field(description="What sent it: pagerduty, github or api.")
+    origin: str | None = Field(
+        description="The system or repository the sender names (PagerDuty's payload.source, "
+        "GitHub's owner/name, the API's source)."
+    )
+
+
+class ChangeAcceptedPublic(PublicModel):
+    """A change kept by ``POST /api/changes`` (the same ``id`` when sent again)."""
+
+    status: Literal["accepted"]
+    id: int
+
+
+class ChangeListPublic(PublicModel):
+    """Changes, newest first: on the services asked for, since a time."""
+
+    since: datetime
+    services: list[str] | None = Field(description="The services asked for; null: every one.")
+    changes: list[ChangePublic]
+
+
 class ServiceDetailPublic(ServicePublic):
     """A service with its open alerts, its incidents, and who is on call for it now."""
+
+    changes: list[ChangePublic] = Field(
+        description="What changed on it in the last 24 hours, newest first (at most 20)."
+    )
 
     on_call: list[PersonPublic] = Field(
         description="Who its policy's first level reaches now: its people and whoever its "

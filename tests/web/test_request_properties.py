@@ -67,6 +67,8 @@ GET_ROUTES = [
     "/api/incidents/INC-1",
     "/api/incidents/INC-1/postmortem",
     "/api/openapi.json",
+    "/changes",
+    "/api/changes",
     "/login",
     "/auth/slack",
     "/auth/slack/callback",
@@ -97,6 +99,8 @@ QUERY_NAMES = [
     "tz",
     "added",
     "cancelled",
+    "service",
+    "since",
 ]
 QUERY_VALUE = st.one_of(
     NUMBER_LIKE,

@@ -86,6 +86,9 @@ NOT_WALKED = {
     "/v2/alerts/{identifier}/acknowledge": "the Opsgenie Alert API: an integration's GenieKey",
     "/alerts/cloudwatch/{key}": "Amazon SNS: an integration's key, messages signed by AWS",
     "/heartbeats/{name}": "the operator's monitors, each with its own token",
+    "/v2/change/enqueue": "PagerDuty's change events: an integration's routing key, no person",
+    "/changes/github/{integration}": "GitHub's webhooks, signed with an integration's secret",
+    "/api/changes": "change events: a `changes` integration's key, no person",
     "/trackers/{tracker}": "the trackers' signed webhooks: an issue closed or reopened",
     "/ack/{token}": "the link sent to the person paged (a guest is never on call)",
     "/ack/{token}/escalate": "the same link's push button: as the person paged, whose right "

@@ -352,6 +352,7 @@ async def test_with_sign_in_off_every_route_is_answered_as_its_kind_says(
         "note": "1",
         "service": "checkout",
         "identifier": "an-alias",
+        "integration": "acme-github",
     }
     public = {"Host": "warroom.example.com"}
     # The table, and the alert sources' own paths the registry adds (PagerDuty's /v2/enqueue).

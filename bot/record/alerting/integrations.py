@@ -1,6 +1,8 @@
-"""Integrations, one key each (``warroom integrations create``): a way alerts reach warroom,
-of one kind (the alert source it speaks as), for one service, with a key shown once and kept
-as SHA-256 only (as agents' tokens are, ``bot.record.agents.tokens``). A revoked one opens
+"""Integrations, one key each (``warroom integrations create``): a way alerts (or change
+events: ``github``, ``changes``, and ``pagerduty``'s change events) reach warroom, of one kind
+(the source it speaks as), for one service, with a key shown once and kept as SHA-256 only (as
+agents' tokens are, ``bot.record.agents.tokens``), except a signing kind's (GitHub's), whose
+HMAC is checked with the secret itself. A revoked one opens
 nothing from its next delivery on: every delivery looks its key up again.
 
 What an integration sends is its service's alone: its alerts carry the service as their
@@ -26,7 +28,20 @@ from bot.record.alerting.payloads import Notification
 from bot.record.alerting.sources.cloudwatch.sns import TOPIC_ARN
 from bot.store.models import Integration
 
-KINDS = ("alertmanager", "grafana", "generic", "pagerduty", "opsgenie", "cloudwatch", "email")
+KINDS = (
+    "alertmanager",
+    "grafana",
+    "generic",
+    "pagerduty",
+    "opsgenie",
+    "cloudwatch",
+    "email",
+    "github",
+    "changes",
+)
+# Kinds whose sender signs each body with the key instead of sending it (GitHub's
+# X-Hub-Signature-256): checking an HMAC takes the secret itself, so theirs is kept.
+SIGNING = ("github",)
 # What a key starts with, so a leaked one is recognised (secret scanners, logs). PagerDuty's
 # clients send any string as a routing key; Opsgenie's, any string after "GenieKey ".
 PREFIX = "wr_int_"
@@ -80,7 +95,13 @@ async def create(
     # lowercase addresses.
     key = PREFIX + (secrets.token_hex(20) if kind == "email" else secrets.token_urlsafe(24))
     row = Integration(
-        kind=kind, name=name, service=service, key_hash=digest(key), created_at=now, topic=topic
+        kind=kind,
+        name=name,
+        service=service,
+        key_hash=digest(key),
+        signing_key=key if kind in SIGNING else None,
+        created_at=now,
+        topic=topic,
     )
     session.add(row)
     await session.flush()
@@ -124,6 +145,14 @@ async def keyed(session: AsyncSession, kind: str, presented: str | None) -> Inte
         if hmac.compare_digest(given, row.key_hash.encode()):
             found = row
     return found
+
+
+async def signing(session: AsyncSession, kind: str, name: str) -> Integration | None:
+    """The working integration of ``kind`` named ``name`` whose sender signs its bodies
+    (its secret kept), if any."""
+    row = await by_name(session, name)
+    working = row is not None and row.kind == kind and row.revoked_at is None
+    return row if working and kind in SIGNING else None
 
 
 async def count_alerts(session: AsyncSession, counts: dict[int, int], *, at: datetime) -> None:

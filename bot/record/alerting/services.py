@@ -18,6 +18,7 @@ import-backstage``)::
         system: shop                            # Backstage's spec.system, kept as said
         pagerduty_service_id: PABC123           # the vendors' ids, kept for the import
         opsgenie_component_selector: checkout
+        repositories: [acme/checkout]           # GitHub repositories: their changes are its
 
 A route naming ``service: checkout`` takes the service's policy, channel, urgency, support
 hours and runbook where it sets none itself (``Routes.with_services``). Parsing checks what the
@@ -53,7 +54,10 @@ KEYS = (
     "system",
     "pagerduty_service_id",
     "opsgenie_component_selector",
+    "repositories",
 )
+# A GitHub repository as its webhooks name it: ``owner/name``.
+REPOSITORY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$")
 # The label an alert names its service by; a route may name one instead.
 LABEL = "service"
 
@@ -91,6 +95,7 @@ class Service:
     system: str | None = None
     pagerduty_service_id: str | None = None
     opsgenie_component_selector: str | None = None
+    repositories: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -105,6 +110,14 @@ class ServiceCatalog:
     def depended_on_by(self, name: str) -> list[str]:
         """The services that name ``name`` in their ``depends_on``."""
         return [each.name for each in self.by_name.values() if name in each.depends_on]
+
+    def of_repository(self, repository: str) -> Service | None:
+        """The service that lists ``repository`` (``owner/name``, any case), if one does."""
+        wanted = repository.lower()
+        for each in self.by_name.values():
+            if wanted in (listed.lower() for listed in each.repositories):
+                return each
+        return None
 
     def policy_names(self) -> set[str]:
         return {each.policy for each in self.by_name.values() if each.policy}
@@ -152,6 +165,14 @@ def parse_services(document: object) -> ServiceCatalog:
             for other in service.depends_on
             if other not in found
         )
+    owners: dict[str, str] = {}
+    for service in found.values():
+        for repository in service.repositories:
+            first = owners.setdefault(repository.lower(), service.name)
+            if first != service.name:
+                problems.append(
+                    f"service {service.name!r}: repositories: {repository} is {first!r}'s already"
+                )
     if problems:
         raise ServiceError(*problems)
     return ServiceCatalog(MappingProxyType(found))
@@ -188,6 +209,7 @@ def _service(raw: object, where: str) -> Service:
         system=_text(raw, "system", where),
         pagerduty_service_id=_text(raw, "pagerduty_service_id", where),
         opsgenie_component_selector=_text(raw, "opsgenie_component_selector", where),
+        repositories=tuple(_repository(each, where) for each in _list(raw, "repositories", where)),
     )
 
 
@@ -225,6 +247,12 @@ def _owner(raw: object, where: str) -> Owner:
             raise ServiceError(f"{where}: schedule must name an on-call schedule")
         return Owner("schedule", text.lower())
     raise ServiceError(f"{where}: unknown owner kind {kind!r} (user, usergroup or schedule)")
+
+
+def _repository(raw: object, where: str) -> str:
+    if not isinstance(raw, str) or not REPOSITORY.match(raw):
+        raise ServiceError(f"{where}: repositories: {raw!r} is not a GitHub owner/name")
+    return raw
 
 
 def _dependency(raw: object, where: str) -> str:

@@ -15,6 +15,7 @@ works for every table and Alembic's env.py, importing this package, sees them al
 - ``alerting``: alert payloads, groups, alerts, heartbeats, maintenance windows,
   integrations.
 - ``status_page``: public incidents and their updates; status page subscribers.
+- ``changes``: change events kept per service (deploys, flags, configuration, ...).
 - ``agents``: the tokens agents read the record and propose findings with, their use, and
   the timeline notes they propose.
 
@@ -36,6 +37,7 @@ from bot.store.models.alerting import (
     MaintenanceWindow,
     SilencedAlert,
 )
+from bot.store.models.changes import ChangeEvent
 from bot.store.models.delivery import (
     Job,
     OutboxLease,
@@ -109,6 +111,7 @@ __all__ = [
     "Alert",
     "AlertGroup",
     "AlertPayload",
+    "ChangeEvent",
     "ChannelLinks",
     "ChannelMessage",
     "ContactCode",

@@ -13,6 +13,7 @@ from bot.web.api_models import (
     AlertGroupDetailPublic,
     AlertGroupListPublic,
     AlertGroupPublic,
+    ChangeListPublic,
     IncidentListPublic,
     IncidentPublic,
     IncidentSummaryPublic,
@@ -267,3 +268,7 @@ class NoteAnswer(Linked):
     note: NoteShown | None
     refused: list[Reason]
     shown_in_channel: bool
+
+
+class ChangeListAnswer(ChangeListPublic):
+    """What changed on the services asked for, newest first, as the API gives it."""

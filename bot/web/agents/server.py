@@ -25,6 +25,7 @@ from bot.store.models import SEVERITIES, TimelineKind
 from bot.web.agents.answers import (
     AlertDetailAnswer,
     AlertListAnswer,
+    ChangeListAnswer,
     FindingAnswer,
     FollowUpsAnswer,
     IncidentAnswer,
@@ -49,7 +50,8 @@ INSTRUCTIONS = (
     "warroom keeps the record of incidents: what was said and decided, when, by whom, who is "
     "on call. Read with list_incidents, get_incident, get_timeline (entries cite as E42), "
     "get_postmortem, who_is_on_call, get_schedule, list_follow_ups, related_incidents, and "
-    "list_alerts and get_alert (alerts that page without an incident), list_services. "
+    "list_alerts and get_alert (alerts that page without an incident), list_services, "
+    "list_changes (deploys, flags, configuration: what changed on a service, newest first). "
     "propose_finding offers sentences for a section of the postmortem draft, each citing the "
     "entries it rests on, and propose_timeline_note a timeline entry at a time: warroom checks "
     "each one as it checks its model's, and a person accepts what is kept. Nothing here "
@@ -318,6 +320,26 @@ def build_server(
         runbook, channel, what it depends on and what depends on it, its open alerts and
         open incidents (private ones this token may not see are not counted), and its link."""
         return await call(ctx, "list_services", ServiceListAnswer, tools.list_services)
+
+    @server.tool(annotations=_READS)
+    async def list_changes(
+        ctx: Context,
+        service: Annotated[
+            Word | None, Field(description="Only this service's changes (default: all).")
+        ] = None,
+        since: Annotated[
+            str, Field(max_length=20, description="How far back: 90m, 24h, 7d (at most 90d).")
+        ] = "24h",
+    ) -> ChangeListAnswer:
+        """What changed on the services (deploys, feature flags, configuration,
+        infrastructure, databases), newest first, at most 200: each change's kind, who made
+        it, when, what, its link and where it came from (PagerDuty, GitHub, the API)."""
+        return await call(
+            ctx,
+            "list_changes",
+            ChangeListAnswer,
+            lambda c: tools.list_changes(c, service=service, since=since),
+        )
 
     @server.tool(annotations=_READS)
     async def get_alert(

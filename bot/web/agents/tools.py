@@ -34,6 +34,7 @@ from bot.store.models import Incident
 from bot.web.alerting.api import AlertAsked, alert_detail, alert_filters, alert_list
 from bot.web.alerting.services import service_list
 from bot.web.api.operations import incident_answer, incident_list, people_of, postmortem_review
+from bot.web.changes.pages import BadWindow, change_list
 from bot.web.context import WebContext
 from bot.web.filters import FilterError, parse_filters
 from bot.web.oncall.api import WindowRefused, oncall_board, oncall_shifts, parse_window
@@ -314,6 +315,17 @@ class Tools:
         for item in answer["services"]:
             item["web_url"] = f"{base}{item['url']}"
         return answer
+
+    async def list_changes(
+        self, caller: Caller, *, service: str | None, since: str
+    ) -> dict[str, Any]:
+        """What changed on a service (or every one) in the window back from now."""
+        viewer = await self.viewer(caller)
+        try:
+            listed = await change_list(self.web, viewer, [service] if service else None, since)
+        except BadWindow as refused:
+            raise ToolRefused(str(refused)) from None
+        return _in_zone(listed, zone_named(self.web.settings.incidents.timezone))
 
     def _alert_url(self, alert: int) -> str:
         return f"{self.web.settings.web.public_url.rstrip('/')}/alerts/{alert}"

@@ -1,8 +1,9 @@
 """The services (WARROOM_SERVICES), read only: ``/services``, every service with its open alerts
 and incidents; ``/services/<name>``, one service: its open alerts, its open and latest
-resolved incidents, who its policy's first level reaches now, its owners, runbook, and what it
-depends on and what depends on it. The JSON API answers the same (``GET /api/services`` and
-``/api/services/{name}``, ``SERVICE_OPERATIONS``), and so does the agents' ``list_services``:
+resolved incidents, who its policy's first level reaches now, its owners, runbook, what it
+depends on and what depends on it, and what changed on it in the last day. The JSON API
+answers the same (``GET /api/services`` and ``/api/services/{name}``,
+``SERVICE_OPERATIONS``), and so does the agents' ``list_services``:
 one reader each (``service_list``, ``service_detail``) for the page, the API and the agents.
 
 For the workspace's members (a guest gets 403 on the pages, an empty list and 404 from the
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from datetime import timedelta
 
 from aiohttp import web
 
@@ -24,11 +26,18 @@ from bot.record.alerting.service_record import (
     service_record,
 )
 from bot.record.alerting.services import Service
+from bot.record.changes.events import changes_on
 from bot.record.people import known_names
 from bot.store.db import session_scope
 from bot.store.models import Incident
 from bot.web.alerting.api import alert_summary
-from bot.web.api_answers import api_caller, api_error, json_answer, person_public
+from bot.web.api_answers import (
+    api_caller,
+    api_error,
+    change_public,
+    json_answer,
+    person_public,
+)
 from bot.web.api_models import (
     ErrorPublic,
     ServiceDetailPublic,
@@ -44,6 +53,9 @@ from bot.web.openapi import Answer, Operation, path_parameter
 from bot.web.pages_common import guests_refused, render_page
 from bot.web.reading import seen_of, team_of
 from bot.web.visibility import Viewer
+
+# How far back a service's page and answer list what changed on it.
+CHANGES_WINDOW = timedelta(hours=24)
 
 
 class NoService(LookupError):
@@ -114,6 +126,8 @@ async def service_detail(
         people |= {g.snoozed_by for g in record.open_alerts if g.snoozed_by}
         people |= {g.resolved_by for g in record.open_alerts if g.resolved_by}
         names = await known_names(session, people)
+        since = web_.services.clock() - CHANGES_WINDOW
+        changes = await changes_on(session, [service.name], since=since, limit=20)
     open_, recent = (
         await seen_of(web_, viewer, record.open_incidents),
         await seen_of(web_, viewer, record.recent_incidents),
@@ -124,6 +138,7 @@ async def service_detail(
         on_call=[p for user in on_call if (p := person_public(user, names)) is not None],
         alerts=[alert_summary(group, names, None) for group in record.open_alerts],
         incidents=[_incident(i) for i in (*open_, *recent)],
+        changes=[change_public(change) for change in changes],
     )
 
 

@@ -20,6 +20,7 @@ alarm's ``INSUFFICIENT_DATA`` is stored: each is answered 200. A notification of
 from __future__ import annotations
 
 import logging
+from typing import Protocol
 
 from bot.basics.untrusted import ParseTooSlow
 from bot.clients.sns import NotSns, SnsUnreachable
@@ -32,7 +33,7 @@ from bot.record.alerting.sources.cloudwatch.sns import (
     confirms,
     genuine,
 )
-from bot.record.alerting.sources.source import AlertSource, Refusal, Reply, Why
+from bot.record.alerting.sources.source import Refusal, Reply, Why
 from bot.services import Services
 from bot.store.models import Integration
 
@@ -44,8 +45,14 @@ def _forbidden(message: str) -> tuple[str, Reply]:
     return "unauthorized", Reply(403, {"error": message})
 
 
+class Refuses(Protocol):
+    """What the gate asks of a source: its answer to a refusal, in its vendor's words."""
+
+    def refused(self, refusal: Refusal) -> Reply: ...
+
+
 async def sns_gate(
-    services: Services, source: AlertSource, body: bytes, integration: Integration | None
+    services: Services, source: Refuses, body: bytes, integration: Integration | None
 ) -> tuple[str, Reply] | None:
     """(the outcome counted, the answer) for a message answered here; None for an alarm's
     notification whose signature is SNS's, to be parsed and stored."""

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Generic, Protocol, TypeVar
 
 from aiohttp import web
 
@@ -30,7 +32,7 @@ from bot.basics.untrusted import ParseTooSlow
 from bot.flows.alerting.heartbeats import Beat, record_beat
 from bot.keys import metrics_key, payload_writer_key, services_key
 from bot.record.alerting import integrations
-from bot.record.alerting.payloads import Notification, PayloadError
+from bot.record.alerting.payloads import PayloadError
 from bot.record.alerting.sources.cloudwatch.receiver import CLOUDWATCH
 from bot.record.alerting.sources.registry import SOURCES
 from bot.record.alerting.sources.source import (
@@ -86,11 +88,99 @@ async def receive_alerts(request: web.Request) -> web.Response:
 async def _receive(request: web.Request, source: AlertSource) -> tuple[str, Reply]:
     """(the outcome counted, the source's answer)."""
     services = request.app[services_key]
+    page_stage("arrived", source)
+    token = services.settings.alerting.token
+    # The default integration's key (WARROOM_ALERT_TOKEN) opens every kind, as it did alone.
+    admitted = await admit(request, source, default=str(token) if token else None, off=_OFF)
+    if isinstance(admitted, Refused):
+        return admitted.outcome, admitted.reply
+    integration = admitted.known.integration
+    try:
+        payload_id = await request.app[payload_writer_key].accept(
+            source=source.kind,
+            body=admitted.text,
+            notification=integrations.scoped(admitted.parsed, integration),
+            arrived=admitted.arrived,
+            integration_id=integration.id if integration is not None else None,
+        )
+    except Exception:
+        log.exception("storing a %s alert payload failed", source.kind)
+        refused = _refused(source, Why.UNAVAILABLE, "could not store the payload; send it again")
+        return refused.outcome, refused.reply
+    page_stage("answered", payload_id)
+    return "accepted", source.accepted(payload_id, admitted.parsed)
+
+
+_OFF = "alert intake is off: WARROOM_ALERT_TOKEN is not set and no integration exists"
+
+
+class Keyed(Protocol):
+    """What a parsed body says of its key (PagerDuty's ``routing_key``), if it carries one."""
+
+    @property
+    def integration_key(self) -> str | None: ...
+
+
+ParsedT = TypeVar("ParsedT", bound=Keyed)
+ParsedT_co = TypeVar("ParsedT_co", bound=Keyed, covariant=True)
+
+
+class Admissible(Protocol[ParsedT_co]):
+    """What ``admit`` reads of a source: an ``AlertSource``, or a source of change events
+    (``bot.record.changes.sources``), whose bodies parse into their own shape."""
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def key_place(self) -> KeyPlace: ...
+
+    def key(self, delivery: Delivery) -> str | None: ...
+
+    def signed(self, delivery: Delivery, body: bytes, key: str) -> bool: ...
+
+    def stored(self, delivery: Delivery, body: str) -> str: ...
+
+    def parse(self, body: str, *, received_at: datetime) -> ParsedT_co: ...
+
+    def refused(self, refusal: Refusal) -> Reply: ...
+
+
+@dataclass(frozen=True)
+class Admitted(Generic[ParsedT]):
+    """A delivery let in: whose key it came with, its body as kept, parsed, and when it
+    reached warroom."""
+
+    known: Known
+    text: str
+    parsed: ParsedT
+    arrived: datetime
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A delivery refused: the outcome counted and the source's answer."""
+
+    outcome: str
+    reply: Reply
+
+
+async def admit(
+    request: web.Request,
+    source: Admissible[ParsedT],
+    *,
+    default: str | None,
+    off: str | None,
+) -> Admitted[ParsedT] | Refused:
+    """What every source's delivery goes through before it is stored: its key checked where
+    the source says it is (``default``, when set, opens every kind; ``off``, when set, is
+    said when neither it nor any integration exists), its body read up to
+    ``WARROOM_ALERT_MAX_BODY_BYTES`` (413), and parsed in a worker process with a time limit
+    (422). A signed body's key is the integration the path names (``{integration}``), or the
+    default."""
+    services = request.app[services_key]
     # When the request reached warroom: kept with the payload, the paging SLI counts from it.
     arrived = services.clock()
-    page_stage("arrived", source)
-    settings = services.settings
-    token = settings.alerting.token
     delivery = Delivery(
         path=request.path,
         params=dict(request.match_info),
@@ -98,73 +188,60 @@ async def _receive(request: web.Request, source: AlertSource) -> tuple[str, Repl
         query=request.query,
     )
     place = source.key_place
-    # The default integration's key (WARROOM_ALERT_TOKEN) opens every kind, as it did alone.
-    default = str(token) if token else None
     known: Known | None = None
     if place is KeyPlace.REQUEST:
         try:
             known = await _known(request, source, source.key(delivery), default)
         except Exception:
             log.exception("looking a %s integration's key up failed", source.kind)
-            return _refuse(source, Why.UNAVAILABLE, "could not check the key; send it again")
+            return _refused(source, Why.UNAVAILABLE, "could not check the key; send it again")
         if known is None:
-            return await _unknown(request, source, "missing or wrong bearer token", default)
-    limit = settings.alerting.max_body_bytes
+            return await _unknown(request, source, "missing or wrong bearer token", default, off)
+    limit = services.settings.alerting.max_body_bytes
     try:
         body = await read_body(request, limit)
     except BodyTooLarge:
-        return _refuse(source, Why.TOO_LARGE, f"body is larger than {limit} bytes")
+        return _refused(source, Why.TOO_LARGE, f"body is larger than {limit} bytes")
     except ConnectionResetError:  # the sender went away mid-body: nothing to keep, nobody to tell
         log.info("a %s delivery's sender closed before its body was read", source.kind)
-        return _refuse(source, Why.INVALID, "the connection closed before the body was read")
+        return _refused(source, Why.INVALID, "the connection closed before the body was read")
     if place is KeyPlace.SIGNATURE:
-        # Integrations' keys are kept hashed: a body's signature is checked with the default
-        # key only.
-        if default is None or not source.signed(delivery, body, default):
-            return await _unknown(request, source, "missing or wrong signature", default)
-        known = Known(None)
+        try:
+            known = await _signer(request, source, delivery, body, default)
+        except Exception:
+            log.exception("looking a %s integration's secret up failed", source.kind)
+            return _refused(source, Why.UNAVAILABLE, "could not check the key; send it again")
+        if known is None:
+            return await _unknown(request, source, "missing or wrong signature", default, off)
     # A source whose messages are checked further before they are read (SNS's signed ones):
     # answered there, or parsed and stored here.
     gate = GATES.get(source.kind)
     answered = await gate(services, source, body, known.integration) if gate and known else None
     if answered is not None:
-        return answered
+        return Refused(*answered)
     try:
         text = source.stored(delivery, body.decode("utf-8"))
-        notification: Notification = await services.parsing.bodies.run_sized(
+        parsed: ParsedT = await services.parsing.bodies.run_sized(
             len(body), source.parse, text, received_at=arrived
         )
     except UnicodeDecodeError:
-        return _refuse(source, Why.INVALID, "invalid payload", ["body is not UTF-8 text"])
+        return _refused(source, Why.INVALID, "invalid payload", ["body is not UTF-8 text"])
     except PayloadError as error:
-        return _refuse(source, Why.INVALID, "invalid payload", error.problems)
+        return _refused(source, Why.INVALID, "invalid payload", error.problems)
     except ParseTooSlow as slow:
         log.warning("a %s alert payload refused: %s (%d bytes)", source.kind, slow, len(body))
         message = f"the payload took longer than {slow.seconds:g} s to read"
-        return _refuse(source, Why.TOO_SLOW, message)
+        return _refused(source, Why.TOO_SLOW, message)
     if place is KeyPlace.BODY:
         try:
-            known = await _known(request, source, notification.integration_key, default)
+            known = await _known(request, source, parsed.integration_key, default)
         except Exception:
             log.exception("looking a %s integration's key up failed", source.kind)
-            return _refuse(source, Why.UNAVAILABLE, "could not check the key; send it again")
+            return _refused(source, Why.UNAVAILABLE, "could not check the key; send it again")
         if known is None:
-            return await _unknown(request, source, "missing or wrong integration key", default)
+            return await _unknown(request, source, "missing or wrong integration key", default, off)
     assert known is not None
-    integration = known.integration
-    try:
-        payload_id = await request.app[payload_writer_key].accept(
-            source=source.kind,
-            body=text,
-            notification=integrations.scoped(notification, integration),
-            arrived=arrived,
-            integration_id=integration.id if integration is not None else None,
-        )
-    except Exception:
-        log.exception("storing a %s alert payload failed", source.kind)
-        return _refuse(source, Why.UNAVAILABLE, "could not store the payload; send it again")
-    page_stage("answered", payload_id)
-    return "accepted", source.accepted(payload_id, notification)
+    return Admitted(known, text, parsed, arrived)
 
 
 @dataclass(frozen=True)
@@ -175,7 +252,7 @@ class Known:
 
 
 async def _known(
-    request: web.Request, source: AlertSource, presented: str | None, default: str | None
+    request: web.Request, source: Admissible[Keyed], presented: str | None, default: str | None
 ) -> Known | None:
     """Whose key ``presented`` is: an integration of the source's kind, or the default;
     None when nobody's. Looked up again at every delivery: a revoked key stops at once."""
@@ -188,30 +265,53 @@ async def _known(
     return Known(None) if default is not None and same_key(presented, default) else None
 
 
+async def _signer(
+    request: web.Request,
+    source: Admissible[Keyed],
+    delivery: Delivery,
+    body: bytes,
+    default: str | None,
+) -> Known | None:
+    """Whose secret signed ``body``: the working integration of the source's kind the path
+    names (its secret is kept: an HMAC is checked with the secret itself), else the default
+    key; None when neither signed it."""
+    name = delivery.params.get("integration")
+    if name:
+        async with session_scope(request.app[services_key].engine) as session:
+            integration = await integrations.signing(session, source.kind, name)
+        if integration is not None and integration.signing_key:
+            if source.signed(delivery, body, integration.signing_key):
+                return Known(integration)
+            return None
+    if default is not None and source.signed(delivery, body, default):
+        return Known(None)
+    return None
+
+
 async def _unknown(
-    request: web.Request, source: AlertSource, message: str, default: str | None
-) -> tuple[str, Reply]:
+    request: web.Request,
+    source: Admissible[Keyed],
+    message: str,
+    default: str | None,
+    off: str | None,
+) -> Refused:
     """A key nobody has: refused, in the same words whichever integrations exist (none is
-    named); intake is off (503) when there is neither a default key nor any integration."""
-    if default is None:
+    named); intake is ``off`` (503) when there is neither a default key nor any integration."""
+    if default is None and off is not None:
         try:
             async with session_scope(request.app[services_key].engine) as session:
                 any_integration = bool(await integrations.every_integration(session))
         except Exception:
             any_integration = True
         if not any_integration:
-            return _refuse(
-                source,
-                Why.OFF,
-                "alert intake is off: WARROOM_ALERT_TOKEN is not set and no integration exists",
-            )
-    return _refuse(source, Why.UNAUTHORIZED, message)
+            return _refused(source, Why.OFF, off)
+    return _refused(source, Why.UNAUTHORIZED, message)
 
 
-def _refuse(
-    source: AlertSource, why: Why, message: str, problems: list[str] | None = None
-) -> tuple[str, Reply]:
-    return why.outcome, source.refused(Refusal(why, message, tuple(problems or ())))
+def _refused(
+    source: Admissible[Keyed], why: Why, message: str, problems: list[str] | None = None
+) -> Refused:
+    return Refused(why.outcome, source.refused(Refusal(why, message, tuple(problems or ()))))
 
 
 async def receive_heartbeat(request: web.Request) -> web.Response:

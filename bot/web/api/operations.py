@@ -51,6 +51,7 @@ from bot.web.api_models import (
     SectionPublic,
     TimelineLinePublic,
 )
+from bot.web.changes.pages import CHANGE_OPERATIONS
 from bot.web.context import WebContext, web_context, web_key
 from bot.web.filters import FIELD_PREFIX, FilterError, FilterParameters, parse_filters
 from bot.web.oncall.api import ONCALL_OPERATIONS
@@ -369,6 +370,7 @@ OPERATIONS = (
     *ONCALL_OPERATIONS,
     *ALERT_OPERATIONS,
     *SERVICE_OPERATIONS,
+    *CHANGE_OPERATIONS,
 )
 
 

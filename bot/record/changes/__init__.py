@@ -1,0 +1,16 @@
+"""Change events: what changed on a service before something broke (deploys, feature flags,
+configuration, infrastructure, databases), each with who, when, what, a link and where it
+came from, kept once per service. The receivers are ``bot.web.changes``; ``warroom changes``
+is ``bot.admin.changes``.
+
+- ``events``: the one shape every source's body is read into (``ChangeSeen``), a change kept
+  once (its idempotency key), and the questions asked of them: the changes on some services
+  since a time, and the changes before a moment within some hours (what an alert or an
+  incident will show beside it).
+- ``sources/``: the senders, each read as its vendor documents it, behind one registry:
+  PagerDuty's change events, GitHub's webhooks, warroom's own ``POST /api/changes``.
+
+May import: ``bot.basics``, ``bot.store``, the modules of ``bot.record`` and the domains
+before it in ``DOMAINS`` (tests/test_layers.py): ``alerting`` (integrations, the services
+file, the alert sources' seam and PagerDuty's answers).
+"""

@@ -1,0 +1,9 @@
+"""The senders of change events, each read as its vendor documents it, behind one registry
+(``registry``): ``source`` (the ``ChangeSource`` seam and what the readers share),
+``pagerduty`` (the Events API v2's change events), ``github`` (its webhooks: deployment
+statuses, releases, pushes to the default branch; signed), ``api`` (warroom's own JSON,
+``POST /api/changes``). The one dispatcher is ``bot.web.changes.receivers``: it lets each
+delivery in as the alert sources' dispatcher does (``bot.web.alerting.webhooks.admit``).
+
+May import: what ``bot.record.changes`` may, and its ``events``.
+"""
