@@ -23,6 +23,8 @@ PATHS = {
     "generic": "/alerts/generic",
     "pagerduty": "/v2/enqueue",
     "opsgenie": "",
+    "datadog": "/alerts/datadog",
+    "sentry": "/alerts/sentry",
 }
 
 
@@ -40,6 +42,10 @@ def add_integrations_arguments(parser: argparse.ArgumentParser) -> None:
     create.add_argument("--service", required=True, help="the service its alerts are for")
     create.add_argument("--kind", required=True, choices=KINDS, help="the API it speaks")
     create.add_argument("--name", help="what the list calls it (default SERVICE-KIND)")
+    create.epilog = (
+        "--kind sentry: its key is the Sentry integration's client secret, read from standard "
+        "input (kept as given: each body's signature is checked with it)."
+    )
     listing = actions.add_parser(
         "list", help="every integration: kind, service, last alert, count (never the key)"
     )
@@ -108,6 +114,16 @@ def unknown_service(settings: Settings, service: str) -> str | None:
     return f"--service: no service {service!r} in WARROOM_SERVICES (it has: {known})"
 
 
+def read_secret(kind: str) -> str:
+    """A signed kind's secret (Sentry's client secret), from standard input: asked for
+    without echo at a terminal, its first line otherwise (a pipe, a file)."""
+    import getpass
+
+    if sys.stdin.isatty():
+        return getpass.getpass(f"the {kind} integration's client secret: ")
+    return sys.stdin.readline().strip()
+
+
 def run_integrations(args: argparse.Namespace, settings: Settings) -> int:
     """Run ``warroom integrations``'s action; the exit code."""
     from bot.basics.render import Renderer
@@ -126,6 +142,10 @@ def run_integrations(args: argparse.Namespace, settings: Settings) -> int:
         print(f"warroom: {refusal}", file=sys.stderr)
         return 1
 
+    secret = None
+    if args.integrations_command == "create" and args.kind in integrations.SIGNED:
+        secret = read_secret(args.kind)
+
     async def act() -> str:
         engine = await command_engine(settings.runtime.database_url)
         now = utcnow()
@@ -133,7 +153,12 @@ def run_integrations(args: argparse.Namespace, settings: Settings) -> int:
             async with session_scope(engine) as session:
                 if args.integrations_command == "create":
                     row, key = await integrations.create(
-                        session, kind=args.kind, service=args.service, name=args.name, now=now
+                        session,
+                        kind=args.kind,
+                        service=args.service,
+                        name=args.name,
+                        now=now,
+                        secret=secret,
                     )
                     await session.commit()
                     url = url_of(settings, row.kind)

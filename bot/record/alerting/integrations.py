@@ -15,6 +15,7 @@ from __future__ import annotations
 import hmac
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
@@ -25,7 +26,10 @@ from bot.basics.key_digest import digest
 from bot.record.alerting.payloads import Notification
 from bot.store.models import Integration
 
-KINDS = ("alertmanager", "grafana", "generic", "pagerduty", "opsgenie")
+KINDS = ("alertmanager", "grafana", "generic", "pagerduty", "opsgenie", "datadog", "sentry")
+# Kinds whose key signs the body rather than travelling with it (Sentry's client secret): the
+# key is the vendor's, given at creation, and kept as given, since an HMAC is checked with it.
+SIGNED = ("sentry",)
 # What a key starts with, so a leaked one is recognised (secret scanners, logs). PagerDuty's
 # clients send any string as a routing key; Opsgenie's, any string after "GenieKey ".
 PREFIX = "wr_int_"
@@ -40,12 +44,25 @@ class IntegrationRefused(ValueError):
 
 
 async def create(
-    session: AsyncSession, *, kind: str, service: str, name: str | None, now: datetime
+    session: AsyncSession,
+    *,
+    kind: str,
+    service: str,
+    name: str | None,
+    now: datetime,
+    secret: str | None = None,
 ) -> tuple[Integration, str]:
     """Make an integration (the caller commits): the row, and its key, shown once and kept
-    nowhere. IntegrationRefused for an unknown kind, a bad name or service, a name taken."""
+    nowhere (a signed kind's: ``secret``, the vendor's, kept to check signatures with).
+    IntegrationRefused for an unknown kind, a bad name or service, a name taken, a signed
+    kind without its secret."""
     if kind not in KINDS:
         raise IntegrationRefused(f"kind {kind!r}: one of {', '.join(KINDS)}")
+    secret = secret.strip() if secret else None
+    if kind in SIGNED and not secret:
+        raise IntegrationRefused(f"kind {kind!r}: its key is the vendor's signing secret; give it")
+    if kind not in SIGNED and secret:
+        raise IntegrationRefused(f"kind {kind!r}: warroom makes its key; give no secret")
     if not SERVICE.fullmatch(service):
         raise IntegrationRefused(
             f"service {service!r}: letters, digits, '.', '_' and '-', at most 63"
@@ -60,8 +77,22 @@ async def create(
         raise IntegrationRefused(
             f"name {name!r}: an integration has it already (revoked ones keep theirs)"
         )
-    key = PREFIX + secrets.token_urlsafe(24)
-    row = Integration(kind=kind, name=name, service=service, key_hash=digest(key), created_at=now)
+    key = secret or PREFIX + secrets.token_urlsafe(24)
+    if (
+        secret
+        and (
+            await session.exec(select(Integration).where(Integration.key_hash == digest(key)))
+        ).first()
+    ):
+        raise IntegrationRefused("that secret is an integration's already (revoked ones keep it)")
+    row = Integration(
+        kind=kind,
+        name=name,
+        service=service,
+        key_hash=digest(key),
+        created_at=now,
+        signing_secret=secret,
+    )
     session.add(row)
     await session.flush()
     return row, key
@@ -102,6 +133,21 @@ async def keyed(session: AsyncSession, kind: str, presented: str | None) -> Inte
     found = None
     for row in rows.all():
         if hmac.compare_digest(given, row.key_hash.encode()):
+            found = row
+    return found
+
+
+async def signed_by(
+    session: AsyncSession, kind: str, signs: Callable[[str], bool]
+) -> Integration | None:
+    """The working integration of signed ``kind`` whose secret ``signs`` the body, if any:
+    every one's checked, so how long the answer takes says nothing of which matched."""
+    rows = await session.exec(
+        select(Integration).where(Integration.kind == kind, col(Integration.revoked_at).is_(None))
+    )
+    found = None
+    for row in rows.all():
+        if row.signing_secret and signs(row.signing_secret):
             found = row
     return found
 

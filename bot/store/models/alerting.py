@@ -51,6 +51,9 @@ class Integration(SQLModel, table=True):
     name: str = Field(unique=True)
     service: str
     key_hash: str = Field(unique=True)  # hex SHA-256 of the key
+    # A signed kind's key (Sentry's client secret), kept as given: checking a body's HMAC
+    # needs it. None for every other kind (their keys are kept as SHA-256 only).
+    signing_secret: str | None = None
     created_at: datetime = Field(sa_column=utc_column(nullable=False))
     revoked_at: datetime | None = Field(default=None, sa_column=utc_column())
     # Its last delivery accepted, and how many it sent (the list says them).

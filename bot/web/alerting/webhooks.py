@@ -112,11 +112,13 @@ async def _receive(request: web.Request, source: AlertSource) -> tuple[str, Repl
         log.info("a %s delivery's sender closed before its body was read", source.kind)
         return _refuse(source, Why.INVALID, "the connection closed before the body was read")
     if place is KeyPlace.SIGNATURE:
-        # Integrations' keys are kept hashed: a body's signature is checked with the default
-        # key only.
-        if default is None or not source.signed(delivery, body, default):
+        try:
+            known = await _signer(request, source, delivery, body, default)
+        except Exception:
+            log.exception("looking a %s integration's secret up failed", source.kind)
+            return _refuse(source, Why.UNAVAILABLE, "could not check the key; send it again")
+        if known is None:
             return await _unknown(request, source, "missing or wrong signature", default)
-        known = Known(None)
     try:
         text = source.stored(delivery, body.decode("utf-8"))
         notification: Notification = await services.parsing.bodies.run_sized(
@@ -174,6 +176,20 @@ async def _known(
     if integration is not None:
         return Known(integration)
     return Known(None) if default is not None and same_key(presented, default) else None
+
+
+async def _signer(
+    request: web.Request, source: AlertSource, delivery: Delivery, body: bytes, default: str | None
+) -> Known | None:
+    """Whose secret signed ``body``: an integration of the source's kind (its secret kept as
+    given), or the default key; None when nobody's."""
+    async with session_scope(request.app[services_key].engine) as session:
+        integration = await integrations.signed_by(
+            session, source.kind, lambda secret: source.signed(delivery, body, secret)
+        )
+    if integration is not None:
+        return Known(integration)
+    return Known(None) if default is not None and source.signed(delivery, body, default) else None
 
 
 async def _unknown(

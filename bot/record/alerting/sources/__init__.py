@@ -9,6 +9,7 @@ monitoring system, a vendor's alert API): its kind, paths, key, parser and answe
 - ``alertmanager_shape``: Alertmanager's webhook shape, which Grafana's extends.
 - ``alertmanager/``, ``grafana/``, ``generic/``, ``pagerduty/``, ``opsgenie/``: one folder
   per source, its receiver.
+- ``datadog/``: Datadog's Webhooks integration; ``sentry/``: Sentry's signed alert webhooks.
 
 May import: what ``bot.record.alerting`` may and its modules (the one alert shape,
 ``payloads``). A source's folder imports this folder's modules, never another source's.
