@@ -15,18 +15,6 @@ if TYPE_CHECKING:
     from bot.config import Settings
     from bot.store.models import Integration
 
-# Where each kind posts, after warroom's public URL: what a sender is repointed to. Opsgenie's
-# clients take the API's base and add ``/v2/alerts`` themselves.
-PATHS = {
-    "alertmanager": "/alerts/alertmanager",
-    "grafana": "/alerts/grafana",
-    "generic": "/alerts/generic",
-    "pagerduty": "/v2/enqueue",
-    "opsgenie": "",
-    "datadog": "/alerts/datadog",
-    "sentry": "/alerts/sentry",
-}
-
 
 def add_integrations_arguments(parser: argparse.ArgumentParser) -> None:
     """``warroom integrations ...``: its actions and options."""
@@ -56,7 +44,9 @@ def add_integrations_arguments(parser: argparse.ArgumentParser) -> None:
 
 def url_of(settings: Settings, kind: str) -> str:
     """The URL a sender of ``kind`` is pointed to."""
-    return f"{(settings.web.public_url or 'http://localhost:8080').rstrip('/')}{PATHS[kind]}"
+    from bot.record.alerting.integrations import url_for
+
+    return url_for(settings.web.public_url, kind)
 
 
 def integration_list(rows: list[Integration], *, zone: str, json_out: bool) -> str:

@@ -35,8 +35,24 @@ SIGNED = ("sentry",)
 PREFIX = "wr_int_"
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
 SERVICE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
+# Where each kind posts, after warroom's public URL: what a sender is repointed to. Opsgenie's
+# clients take the API's base and add ``/v2/alerts`` themselves.
+PATHS = {
+    "alertmanager": "/alerts/alertmanager",
+    "grafana": "/alerts/grafana",
+    "generic": "/alerts/generic",
+    "pagerduty": "/v2/enqueue",
+    "opsgenie": "",
+    "datadog": "/alerts/datadog",
+    "sentry": "/alerts/sentry",
+}
 # The label an integration's alerts carry its service as.
 SERVICE_LABEL = "service"
+
+
+def url_for(public_url: str | None, kind: str) -> str:
+    """The URL a sender of ``kind`` is pointed to, at warroom's public URL."""
+    return f"{(public_url or 'http://localhost:8080').rstrip('/')}{PATHS[kind]}"
 
 
 class IntegrationRefused(ValueError):
@@ -102,8 +118,14 @@ async def by_name(session: AsyncSession, name: str) -> Integration | None:
     return (await session.exec(select(Integration).where(Integration.name == name))).first()
 
 
-async def every_integration(session: AsyncSession) -> list[Integration]:
-    rows = await session.exec(select(Integration).order_by(col(Integration.id)))
+async def every_integration(
+    session: AsyncSession, *, service: str | None = None
+) -> list[Integration]:
+    """Every integration (of ``service`` only, when given), oldest first."""
+    statement = select(Integration).order_by(col(Integration.id))
+    if service is not None:
+        statement = statement.where(Integration.service == service)
+    rows = await session.exec(statement)
     return list(rows.all())
 
 
