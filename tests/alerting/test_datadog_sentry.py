@@ -305,3 +305,35 @@ async def test_integrations_create_prints_datadogs_and_sentrys_urls(
         env=env,
     )
     assert refused.returncode == 1 and "signing secret" in refused.stderr
+
+
+# Opsgenie's identifiers ------------------------------------------------------------------
+
+
+async def test_opsgenie_names_identifier_types_and_an_unknown_alias_changes_nothing(
+    warroom: Warroom, ntfy: FakeNtfy, ops: Channel
+) -> None:
+    """Opsgenie's close and acknowledge take ``identifierType`` id, alias or tiny
+    (https://docs.opsgenie.com/docs/alert-api#close-alert); warroom's alerts answer to their
+    alias. A close of an alias nobody sent is accepted, as Opsgenie accepts every valid
+    request (202, "processed asynchronously": https://docs.opsgenie.com/docs/response), and
+    changes nothing."""
+    key = await integration(warroom, "opsgenie", "checkout")
+    headers = {"Authorization": f"GenieKey {key}"}
+    for kind, why in (
+        ("tiny", "by alias only"),
+        ("id", "by alias only"),
+        ("number", "one of id, alias, tiny"),
+    ):
+        path = f"/v2/alerts/3/close?identifierType={kind}"
+        status, answer = await post(warroom, path, {}, headers)
+        assert status == 422, kind
+        assert answer["message"] == "Request body is not processable. Please check the errors."
+        assert why in answer["errors"]["identifierType"], kind
+    assert await count(warroom, AlertPayload) == 0
+    status, answer = await post(
+        warroom, "/v2/alerts/never-sent/close?identifierType=alias", {}, headers
+    )
+    assert (status, answer["result"]) == (202, "Request will be processed")
+    await warroom.run_jobs()
+    assert ntfy.phone(TOPIC) == [] and ops.messages == []

@@ -9,7 +9,9 @@ characters, as warroom does), ``alias`` (the alert's de-duplication key, at most
 urgency, P3 to P5 at low), ``tags``, ``details``, ``entity``, ``source``;
 ``POST /v2/alerts/{identifier}/close`` and ``/acknowledge`` with ``identifierType``
 (``alias``; ``id`` and ``tiny``, Opsgenie's own alert ids, name no warroom alert and are
-refused in words).
+refused in words; any other value is refused naming the three). An alias nobody sent is
+accepted and changes nothing, as Opsgenie accepts a valid request and fails it later in its
+logs.
 
 Answers (https://docs.opsgenie.com/docs/response): 202 ``{"result": "Request will be
 processed", "took": …, "requestId": …}``; 401 for a key nobody has (``{"message": "Could not
@@ -37,6 +39,7 @@ from bot.record.alerting.sources.source import STATUS, Delivery, KeyPlace, Refus
 
 CREATE, CLOSE, ACKNOWLEDGE = "create", "close", "acknowledge"
 PRIORITIES = ("P1", "P2", "P3", "P4", "P5")
+IDENTIFIER_TYPES = ("id", "alias", "tiny")
 URGENCY = {"P1": "high", "P2": "high", "P3": "low", "P4": "low", "P5": "low"}
 MESSAGE_LIMIT, ALIAS_LIMIT = 130, 512
 # The request's own problems (not JSON): 400; a field's: 422.
@@ -116,6 +119,9 @@ def _create(document: dict[str, Any], received_at: datetime, key: str) -> Notifi
 
 
 def _act(action: str, identifier: str, kind: str, received_at: datetime) -> Notification:
+    if kind not in IDENTIFIER_TYPES:
+        why = f"identifierType should be one of {', '.join(IDENTIFIER_TYPES)}, got {kind[:40]!r}"
+        raise PayloadError([_field("identifierType", why)])
     if kind != "alias":
         raise PayloadError(
             [
