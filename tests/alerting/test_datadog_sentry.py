@@ -320,16 +320,16 @@ async def test_opsgenie_names_identifier_types_and_an_unknown_alias_changes_noth
     changes nothing."""
     key = await integration(warroom, "opsgenie", "checkout")
     headers = {"Authorization": f"GenieKey {key}"}
-    for kind, why in (
-        ("tiny", "by alias only"),
-        ("id", "by alias only"),
-        ("number", "one of id, alias, tiny"),
+    for identifier, kind, field, why in (
+        ("3", "id", "identifierType", "by alias or tiny"),
+        ("3", "number", "identifierType", "one of id, alias, tiny"),
+        ("three", "tiny", "identifier", "the alert's number"),
     ):
-        path = f"/v2/alerts/3/close?identifierType={kind}"
+        path = f"/v2/alerts/{identifier}/close?identifierType={kind}"
         status, answer = await post(warroom, path, {}, headers)
         assert status == 422, kind
         assert answer["message"] == "Request body is not processable. Please check the errors."
-        assert why in answer["errors"]["identifierType"], kind
+        assert why in answer["errors"][field], kind
     assert await count(warroom, AlertPayload) == 0
     status, answer = await post(
         warroom, "/v2/alerts/never-sent/close?identifierType=alias", {}, headers
@@ -337,3 +337,33 @@ async def test_opsgenie_names_identifier_types_and_an_unknown_alias_changes_noth
     assert (status, answer["result"]) == (202, "Request will be processed")
     await warroom.run_jobs()
     assert ntfy.phone(TOPIC) == [] and ops.messages == []
+
+
+async def test_opsgenie_acknowledges_and_closes_by_tiny_the_alerts_number_its_own_only(
+    warroom: Warroom, ntfy: FakeNtfy
+) -> None:
+    """``identifierType=tiny``: the alert's number in warroom (its page, ``/alerts/<n>``),
+    as Opsgenie's tiny id is the short number its pages show. Another integration's tiny of
+    the same number changes nothing: nothing from one integration touches another's."""
+    key = await integration(warroom, "opsgenie", "checkout")
+    other = await integration(warroom, "opsgenie", "payments", name="payments-scripts")
+    headers = {"Authorization": f"GenieKey {key}"}
+    create = {"message": "Checkout 5xx", "alias": "checkout-5xx", "priority": "P1"}
+    status, _ = await post(warroom, "/v2/alerts", create, headers)
+    assert status == 202
+    await warroom.run_jobs()
+    (group,) = await groups(warroom)
+    assert group.state == "triggered" and len(ntfy.phone(TOPIC)) == 1
+    path = f"/v2/alerts/{group.id}/close?identifierType=tiny"
+    status, _ = await post(warroom, path, {}, {"Authorization": f"GenieKey {other}"})
+    assert status == 202
+    await warroom.run_jobs()
+    (group,) = [g for g in await groups(warroom) if g.id == group.id]
+    assert group.state == "triggered"
+    for action, state in (("acknowledge", "acknowledged"), ("close", "resolved")):
+        path = f"/v2/alerts/{group.id}/{action}?identifierType=tiny"
+        status, answer = await post(warroom, path, {"note": "by number"}, headers)
+        assert (status, answer["result"]) == (202, "Request will be processed")
+        await warroom.run_jobs()
+        (group,) = [g for g in await groups(warroom) if g.id == group.id]
+        assert group.state == state, action

@@ -185,6 +185,13 @@ async def count_alerts(session: AsyncSession, counts: dict[int, int], *, at: dat
         )
 
 
+def sender_prefix(group_key: str) -> str:
+    """What ``scoped`` put before a group's key: ``integration:<id>/``, or "" for the default
+    integration's."""
+    head, slash, _ = group_key.partition("/")
+    return f"{head}/" if slash and head.startswith("integration:") else ""
+
+
 def scoped(notification: Notification, integration: Integration | None) -> Notification:
     """The notification as ``integration`` sent it: its group apart from every other
     integration's, each alert labelled with the integration's service. A label ``service``
