@@ -32,7 +32,7 @@ from sqlmodel import col, select
 from bot.admin import USAGE_ERROR
 from bot.admin.import_compare import compare
 from bot.admin.import_report import Asked, Done, json_report, names_by_slack_id
-from bot.admin.integrations import PATHS, url_of
+from bot.admin.integrations import url_of
 from bot.basics.render import Renderer
 from bot.clients.grafana_oncall import GRAFANA_ONCALL
 from bot.clients.importing import ImportFailure, Vendor, VendorApi
@@ -43,7 +43,7 @@ from bot.clients.slack.errors import SlackFailure, SlackNotAllowed
 from bot.config import Settings
 from bot.config.runtime import NO_DATABASE, database_url_given
 from bot.record.alerting.heartbeats import HeartbeatError, parse_heartbeats
-from bot.record.alerting.integrations import KINDS
+from bot.record.alerting.integrations import KINDS, PATHS
 from bot.record.alerting.services import ServiceError, parse_services
 from bot.record.escalation.policies import PolicyError, parse_policies
 from bot.record.moments import MomentRefused, parse_moment

@@ -15,22 +15,6 @@ if TYPE_CHECKING:
     from bot.config import Settings
     from bot.store.models import Integration
 
-# Where each kind posts, after warroom's public URL: what a sender is repointed to. Opsgenie's
-# clients take the API's base and add ``/v2/alerts`` themselves.
-PATHS = {
-    "alertmanager": "/alerts/alertmanager",
-    "grafana": "/alerts/grafana",
-    "generic": "/alerts/generic",
-    "pagerduty": "/v2/enqueue",
-    "opsgenie": "",
-    # SNS posts to a URL and nothing else of the subscriber's: the key is the URL's end.
-    "cloudwatch": "/alerts/cloudwatch/{key}",
-    # Change events: GitHub's webhooks name their integration (its secret checks the
-    # signature); scripts and CI post warroom's own JSON.
-    "github": "/changes/github/{name}",
-    "changes": "/api/changes",
-}
-
 
 def add_integrations_arguments(parser: argparse.ArgumentParser) -> None:
     """``warroom integrations ...``: its actions and options."""
@@ -51,6 +35,10 @@ def add_integrations_arguments(parser: argparse.ArgumentParser) -> None:
         help="cloudwatch: the SNS topic (its ARN) whose subscription it confirms and whose "
         "messages it takes",
     )
+    create.epilog = (
+        "--kind sentry: its key is the Sentry integration's client secret, read from standard "
+        "input (kept as given: each body's signature is checked with it)."
+    )
     listing = actions.add_parser(
         "list", help="every integration: kind, service, last alert, count (never the key)"
     )
@@ -60,13 +48,12 @@ def add_integrations_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def url_of(settings: Settings, kind: str, *, key: str = "<key>", name: str = "<name>") -> str:
-    """The URL a sender of ``kind`` is pointed to: the integration's key or name in it for a
-    kind whose path holds one (placeholders when not known yet); an e-mail integration's,
-    its address on the inbound SMTP listener (WARROOM_BOUNCE_DOMAIN's)."""
-    if kind == "email":
-        return f"{key}@{settings.bounces.domain or 'WARROOM_BOUNCE_DOMAIN'}"
-    base = (settings.web.public_url or "http://localhost:8080").rstrip("/")
-    return f"{base}{PATHS[kind].format(key=key, name=name)}"
+    """The URL (or address) a sender of ``kind`` is pointed to."""
+    from bot.record.alerting.integrations import url_for
+
+    return url_for(
+        settings.web.public_url, kind, key=key, name=name, mail_domain=settings.bounces.domain
+    )
 
 
 def integration_list(rows: list[Integration], *, zone: str, json_out: bool) -> str:
@@ -125,6 +112,16 @@ def unknown_service(settings: Settings, service: str) -> str | None:
     return f"--service: no service {service!r} in WARROOM_SERVICES (it has: {known})"
 
 
+def read_secret(kind: str) -> str:
+    """A signed kind's secret (Sentry's client secret), from standard input: asked for
+    without echo at a terminal, its first line otherwise (a pipe, a file)."""
+    import getpass
+
+    if sys.stdin.isatty():
+        return getpass.getpass(f"the {kind} integration's client secret: ")
+    return sys.stdin.readline().strip()
+
+
 def run_integrations(args: argparse.Namespace, settings: Settings) -> int:
     """Run ``warroom integrations``'s action; the exit code."""
     from bot.basics.render import Renderer
@@ -143,6 +140,10 @@ def run_integrations(args: argparse.Namespace, settings: Settings) -> int:
         print(f"warroom: {refusal}", file=sys.stderr)
         return 1
 
+    secret = None
+    if args.integrations_command == "create" and args.kind in integrations.SIGNED:
+        secret = read_secret(args.kind)
+
     async def act() -> str:
         engine = await command_engine(settings.runtime.database_url)
         now = utcnow()
@@ -156,6 +157,7 @@ def run_integrations(args: argparse.Namespace, settings: Settings) -> int:
                         name=args.name,
                         now=now,
                         topic=args.topic_arn,
+                        secret=secret,
                     )
                     await session.commit()
                     url = url_of(settings, row.kind, key=key, name=row.name)

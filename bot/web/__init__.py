@@ -52,6 +52,7 @@ from aiohttp import web
 from bot.web import auth
 from bot.web.agents import endpoint as agents
 from bot.web.agents import pages as agents_pages
+from bot.web.alerting import integrations as integration_pages
 from bot.web.alerting import maintenance
 from bot.web.alerting import pages as alert_pages
 from bot.web.alerting import services as service_pages
@@ -143,6 +144,7 @@ WEB_ROUTES: tuple[Route, ...] = (
     Route("GET", "/services", service_pages.services_page, PAGE),
     Route("GET", "/services/{service:[A-Za-z0-9_-]+}", service_pages.service_page, PAGE),
     Route("GET", "/changes", change_pages.changes_page, PAGE),
+    Route("GET", "/integrations", integration_pages.integrations_page, PAGE),
     Route("GET", "/maintenance", maintenance.maintenance_list, PAGE),
     Route("POST", "/maintenance", maintenance.add_window_form, PAGE),
     Route("GET", "/maintenance/{window}", maintenance.window_page, PAGE),

@@ -292,7 +292,7 @@ async def test_opsgenie_refuses_keys_and_fields_as_opsgenie_does(warroom: Warroo
     assert set(answer["errors"]) == {"message", "priority"}
     status, answer = await post(warroom, "/v2/alerts", b"{not json", genie(key))
     assert status == 400
-    path = "/v2/alerts/3/close?identifierType=tiny"
+    path = "/v2/alerts/3/close?identifierType=id"
     status, answer = await post(warroom, path, {}, genie(key))
     assert (status, list(answer["errors"])) == (422, ["identifierType"])
     status, answer = await post(warroom, "/v2/alerts", b" " * (MIB + 1), genie(key))

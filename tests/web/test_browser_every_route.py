@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from bot.config import Secret
+from bot.record.alerting import integrations
 from bot.record.alerting.services import parse_services
 from bot.store.db import session_scope
 from bot.store.models import StatusSubscription
@@ -59,6 +60,7 @@ ADDRESSES = {
     "/services": "/services",
     "/services/{service}": "/services/disks",
     "/changes": "/changes",
+    "/integrations": "/integrations",
     "/maintenance": "/maintenance",
     "/maintenance/{window}": "/maintenance/1",
     "/api/docs": "/api/docs",
@@ -126,6 +128,10 @@ async def filled_warroom(slack: SlackEmulator, sqlite_url: str) -> AsyncIterator
         await command(warroom, channel, "action @bob --due fri write the runbook")
         await command(warroom, channel, "maintenance db=main now to 23:00 --public DB work")
         async with session_scope(warroom.engine) as session:
+            # An integration for disks: the integrations' table on /integrations and its page.
+            await integrations.create(
+                session, kind="datadog", service="disks", name=None, now=warroom.clock.now
+            )
             session.add(
                 StatusSubscription(
                     kind="email",

@@ -347,7 +347,7 @@ async def _apply_one(
     integration = (
         await session.get(Integration, payload.integration_id) if payload.integration_id else None
     )
-    notification = integrations.scoped(notification, integration)
+    notification = await alerts.numbered(session, integrations.scoped(notification, integration))
     if notification.status == ACKNOWLEDGED:
         return await _acknowledged(session, services, payload, notification, integration)
     # Alerts a maintenance window matches are kept as silenced by it, and go no further.

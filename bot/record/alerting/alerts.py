@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -34,6 +34,7 @@ from bot.record.alerting.grouping import group_of as group_of
 from bot.record.alerting.grouping import joined as joined_alert
 from bot.record.alerting.grouping import lock_alert as lock_alert
 from bot.record.alerting.grouping import still_firing as still_firing
+from bot.record.alerting.integrations import sender_prefix
 from bot.record.alerting.payloads import AlertSeen, Notification
 from bot.record.alerting.routes import Route, Routes
 from bot.record.incident_types import NO_TYPES, IncidentType, IncidentTypes
@@ -213,6 +214,25 @@ def _follow_incident(
     elif group.state == ATTACHED:
         closed_at = incident.resolved_at if incident is not None else None
         group.state, group.resolved_at = RESOLVED, closed_at or now
+
+
+async def numbered(session: AsyncSession, notification: Notification) -> Notification:
+    """A (scoped) notification naming its alert by number, keyed as that alert is when the
+    same source and sender (the same integration, or the default one) sent it; as it is
+    otherwise (a key nobody sent: it changes nothing). Any other: as it is."""
+    if notification.alert_number is None:
+        return notification
+    group = await session.get(AlertGroup, notification.alert_number)
+    prefix = sender_prefix(notification.group_key)
+    if (
+        group is None
+        or group.source != notification.source
+        or sender_prefix(group.group_key) != prefix
+    ):
+        return notification
+    key = group.group_key.removeprefix(prefix)
+    alerts = tuple(replace(alert, fingerprint=key) for alert in notification.alerts)
+    return replace(notification, group_key=group.group_key, alerts=alerts)
 
 
 async def _locked_group(

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hmac
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
@@ -34,21 +35,63 @@ KINDS = (
     "generic",
     "pagerduty",
     "opsgenie",
+    "datadog",
+    "sentry",
     "cloudwatch",
     "email",
     "github",
     "changes",
 )
 # Kinds whose sender signs each body with the key instead of sending it (GitHub's
-# X-Hub-Signature-256): checking an HMAC takes the secret itself, so theirs is kept.
-SIGNING = ("github",)
+# X-Hub-Signature-256, Sentry's Sentry-Hook-Signature): checking an HMAC takes the secret
+# itself, so theirs is kept (``signing_key``).
+SIGNING = ("github", "sentry")
+# Of those, kinds whose secret is the vendor's, given at creation (Sentry's client secret);
+# warroom makes every other kind's key.
+SIGNED = ("sentry",)
 # What a key starts with, so a leaked one is recognised (secret scanners, logs). PagerDuty's
 # clients send any string as a routing key; Opsgenie's, any string after "GenieKey ".
 PREFIX = "wr_int_"
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
 SERVICE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
+# Where each kind posts, after warroom's public URL: what a sender is repointed to. Opsgenie's
+# clients take the API's base and add ``/v2/alerts`` themselves.
+PATHS = {
+    "alertmanager": "/alerts/alertmanager",
+    "grafana": "/alerts/grafana",
+    "generic": "/alerts/generic",
+    "pagerduty": "/v2/enqueue",
+    "opsgenie": "",
+    "datadog": "/alerts/datadog",
+    "sentry": "/alerts/sentry",
+    # SNS posts to a URL and nothing else of the subscriber's: the key is the URL's end.
+    "cloudwatch": "/alerts/cloudwatch/{key}",
+    # Change events: GitHub's webhooks name their integration (its secret checks the
+    # signature); scripts and CI post warroom's own JSON.
+    "github": "/changes/github/{name}",
+    "changes": "/api/changes",
+}
 # The label an integration's alerts carry its service as.
 SERVICE_LABEL = "service"
+# Where a key or a name stands in a URL shown without it (a list never shows a key).
+KEY_SHOWN, NAME_SHOWN = "<key>", "<name>"
+
+
+def url_for(
+    public_url: str | None,
+    kind: str,
+    *,
+    key: str = KEY_SHOWN,
+    name: str = NAME_SHOWN,
+    mail_domain: str | None = None,
+) -> str:
+    """The URL a sender of ``kind`` is pointed to, at warroom's public URL: the integration's
+    key or name in it for a kind whose path holds one; an e-mail integration's, its address
+    on the inbound SMTP listener (``mail_domain``, WARROOM_BOUNCE_DOMAIN's)."""
+    if kind == "email":
+        return f"{key}@{mail_domain or 'WARROOM_BOUNCE_DOMAIN'}"
+    base = (public_url or "http://localhost:8080").rstrip("/")
+    return f"{base}{PATHS[kind].format(key=key, name=name)}"
 
 
 class IntegrationRefused(ValueError):
@@ -63,10 +106,13 @@ async def create(
     name: str | None,
     now: datetime,
     topic: str | None = None,
+    secret: str | None = None,
 ) -> tuple[Integration, str]:
     """Make an integration (the caller commits): the row, and its key, shown once and kept
-    nowhere. IntegrationRefused for an unknown kind, a bad name or service, a name taken, a
-    ``cloudwatch`` one without its SNS topic's ARN (``topic``) or another kind with one."""
+    nowhere but a signing kind's (a vendor-signed kind's: ``secret``, the vendor's).
+    IntegrationRefused for an unknown kind, a bad name or service, a name taken, a
+    ``cloudwatch`` one without its SNS topic's ARN (``topic``) or another kind with one, a
+    vendor-signed kind without its secret."""
     if kind not in KINDS:
         raise IntegrationRefused(f"kind {kind!r}: one of {', '.join(KINDS)}")
     if (kind == "cloudwatch") != (topic is not None):
@@ -77,6 +123,11 @@ async def create(
         raise IntegrationRefused(
             f"--topic-arn {topic!r}: an SNS topic's ARN, arn:aws:sns:REGION:ACCOUNT:NAME"
         )
+    secret = secret.strip() if secret else None
+    if kind in SIGNED and not secret:
+        raise IntegrationRefused(f"kind {kind!r}: its key is the vendor's signing secret; give it")
+    if kind not in SIGNED and secret:
+        raise IntegrationRefused(f"kind {kind!r}: warroom makes its key; give no secret")
     if not SERVICE.fullmatch(service):
         raise IntegrationRefused(
             f"service {service!r}: letters, digits, '.', '_' and '-', at most 63"
@@ -93,7 +144,15 @@ async def create(
         )
     # An e-mail integration's key is its address's local part: lowercase, as some relays
     # lowercase addresses.
-    key = PREFIX + (secrets.token_hex(20) if kind == "email" else secrets.token_urlsafe(24))
+    made = secrets.token_hex(20) if kind == "email" else secrets.token_urlsafe(24)
+    key = secret or PREFIX + made
+    if (
+        secret
+        and (
+            await session.exec(select(Integration).where(Integration.key_hash == digest(key)))
+        ).first()
+    ):
+        raise IntegrationRefused("that secret is an integration's already (revoked ones keep it)")
     row = Integration(
         kind=kind,
         name=name,
@@ -112,8 +171,14 @@ async def by_name(session: AsyncSession, name: str) -> Integration | None:
     return (await session.exec(select(Integration).where(Integration.name == name))).first()
 
 
-async def every_integration(session: AsyncSession) -> list[Integration]:
-    rows = await session.exec(select(Integration).order_by(col(Integration.id)))
+async def every_integration(
+    session: AsyncSession, *, service: str | None = None
+) -> list[Integration]:
+    """Every integration (of ``service`` only, when given), oldest first."""
+    statement = select(Integration).order_by(col(Integration.id))
+    if service is not None:
+        statement = statement.where(Integration.service == service)
+    rows = await session.exec(statement)
     return list(rows.all())
 
 
@@ -155,6 +220,21 @@ async def signing(session: AsyncSession, kind: str, name: str) -> Integration | 
     return row if working and kind in SIGNING else None
 
 
+async def signed_by(
+    session: AsyncSession, kind: str, signs: Callable[[str], bool]
+) -> Integration | None:
+    """The working integration of signed ``kind`` whose secret ``signs`` the body, if any:
+    every one's checked, so how long the answer takes says nothing of which matched."""
+    rows = await session.exec(
+        select(Integration).where(Integration.kind == kind, col(Integration.revoked_at).is_(None))
+    )
+    found = None
+    for row in rows.all():
+        if row.signing_key and signs(row.signing_key):
+            found = row
+    return found
+
+
 async def count_alerts(session: AsyncSession, counts: dict[int, int], *, at: datetime) -> None:
     """Add deliveries accepted to their integrations' counts, ``at`` as their last (the
     caller commits, with the payloads)."""
@@ -164,6 +244,13 @@ async def count_alerts(session: AsyncSession, counts: dict[int, int], *, at: dat
             .where(col(Integration.id) == integration_id)
             .values(alerts=col(Integration.alerts) + more, last_alert_at=at)
         )
+
+
+def sender_prefix(group_key: str) -> str:
+    """What ``scoped`` put before a group's key: ``integration:<id>/``, or "" for the default
+    integration's."""
+    head, slash, _ = group_key.partition("/")
+    return f"{head}/" if slash and head.startswith("integration:") else ""
 
 
 def scoped(notification: Notification, integration: Integration | None) -> Notification:

@@ -86,6 +86,9 @@ class Notification:
     # The urgency the sender states (PagerDuty's severity, Opsgenie's priority): it wins over
     # the route's. None: the route's.
     urgency: str | None = None
+    # The sender names its alert by warroom's number instead of its key (Opsgenie's tiny id):
+    # applied to that alert when the same sender sent it, else as a key nobody sent.
+    alert_number: int | None = None
 
     @property
     def firing(self) -> tuple[AlertSeen, ...]:

@@ -51,9 +51,10 @@ class Integration(SQLModel, table=True):
     name: str = Field(unique=True)
     service: str
     key_hash: str = Field(unique=True)  # hex SHA-256 of the key
-    # A kind whose sender signs its bodies (GitHub's X-Hub-Signature-256) needs the secret
-    # itself to check an HMAC: kept for those kinds only, and it opens nothing but this
-    # integration's change events. Never listed, logged or shown again.
+    # A kind whose sender signs its bodies (GitHub's X-Hub-Signature-256, Sentry's
+    # Sentry-Hook-Signature with its client secret) needs the secret itself to check an HMAC:
+    # kept for those kinds only, and it opens nothing but this integration's deliveries.
+    # Never listed, logged or shown again.
     signing_key: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime = Field(sa_column=utc_column(nullable=False))
     revoked_at: datetime | None = Field(default=None, sa_column=utc_column())

@@ -9,7 +9,10 @@
 - ``api``: ``GET /api/alerts`` and ``GET /api/alerts/{alert}``, read only.
 - ``services``: ``/services`` and ``/services/<name>``, and ``GET /api/services[/{name}]``,
   read only (the agents' ``list_services`` answers with the same reader).
+- ``integrations``: ``/integrations``, every integration (and a service's, on its page): its
+  URL, alerts and state, never its key; read only.
 
 May import: what ``bot.web`` may, the web view's own modules (``bot/web/*.py``) and the
-domains before it (all but ``api``; ``services`` reads ``api``'s alert summaries).
+domains before it (all but ``api``; ``services`` reads ``api``'s alert summaries and
+``integrations``'s rows).
 """

@@ -31,6 +31,7 @@ from bot.record.people import known_names
 from bot.store.db import session_scope
 from bot.store.models import Incident
 from bot.web.alerting.api import alert_summary
+from bot.web.alerting.integrations import integration_views
 from bot.web.api_answers import (
     api_caller,
     api_error,
@@ -206,6 +207,7 @@ async def service_page(request: web.Request) -> web.Response:
         viewer=viewer,
         csrf=csrf,
         service=service,
+        integrations=await integration_views(web_, service.name),
         zone=web_.settings.incidents.timezone,
     )
 

@@ -273,19 +273,24 @@ async def _signer(
     default: str | None,
 ) -> Known | None:
     """Whose secret signed ``body``: the working integration of the source's kind the path
-    names (its secret is kept: an HMAC is checked with the secret itself), else the default
-    key; None when neither signed it."""
+    names (GitHub's), else any working integration of its kind whose secret signs it
+    (Sentry's: its URL names none), else the default key; None when nobody's. Their secrets
+    are kept: an HMAC is checked with the secret itself."""
     name = delivery.params.get("integration")
-    if name:
-        async with session_scope(request.app[services_key].engine) as session:
+    async with session_scope(request.app[services_key].engine) as session:
+        if name:
             integration = await integrations.signing(session, source.kind, name)
-        if integration is not None and integration.signing_key:
-            if source.signed(delivery, body, integration.signing_key):
-                return Known(integration)
-            return None
-    if default is not None and source.signed(delivery, body, default):
-        return Known(None)
-    return None
+            if integration is None or not integration.signing_key:
+                integration = None
+            elif not source.signed(delivery, body, integration.signing_key):
+                return None
+        else:
+            integration = await integrations.signed_by(
+                session, source.kind, lambda secret: source.signed(delivery, body, secret)
+            )
+    if integration is not None:
+        return Known(integration)
+    return Known(None) if default is not None and source.signed(delivery, body, default) else None
 
 
 async def _unknown(

@@ -12,6 +12,7 @@ monitoring system, a vendor's alert API): its kind, paths, key, parser and answe
 - ``cloudwatch/``: CloudWatch alarms through Amazon SNS (its receiver, and ``sns``: SNS's
   messages read and their signatures checked).
 - ``email/``: e-mail integrations' messages read (its receiver), from the SMTP listener.
+- ``datadog/``: Datadog's Webhooks integration; ``sentry/``: Sentry's signed alert webhooks.
 
 May import: what ``bot.record.alerting`` may and its modules (the one alert shape,
 ``payloads``). A source's folder imports this folder's modules, never another source's.

@@ -16,11 +16,13 @@ from datetime import datetime
 from bot.record.alerting.payloads import Notification, PayloadError
 from bot.record.alerting.sources.alertmanager.receiver import ALERTMANAGER
 from bot.record.alerting.sources.cloudwatch.receiver import CLOUDWATCH
+from bot.record.alerting.sources.datadog.receiver import DATADOG
 from bot.record.alerting.sources.email.receiver import EMAIL
 from bot.record.alerting.sources.generic.receiver import GENERIC
 from bot.record.alerting.sources.grafana.receiver import GRAFANA
 from bot.record.alerting.sources.opsgenie.receiver import OPSGENIE
 from bot.record.alerting.sources.pagerduty.receiver import PAGERDUTY
+from bot.record.alerting.sources.sentry.receiver import SENTRY
 from bot.record.alerting.sources.source import AlertSource
 
 # A path's parameter with its own pattern, ``{identifier:[^/]+}``, named as aiohttp names it.
@@ -85,6 +87,8 @@ SOURCES.register(PAGERDUTY)
 SOURCES.register(OPSGENIE)
 SOURCES.register(CLOUDWATCH)
 SOURCES.register(EMAIL)
+SOURCES.register(DATADOG)
+SOURCES.register(SENTRY)
 
 
 def parse(kind: str, body: str, *, received_at: datetime) -> Notification:

@@ -8,8 +8,12 @@ characters, as warroom does), ``alias`` (the alert's de-duplication key, at most
 ``description``, ``priority`` (``P1`` to ``P5``, default ``P3``: P1 and P2 page at high
 urgency, P3 to P5 at low), ``tags``, ``details``, ``entity``, ``source``;
 ``POST /v2/alerts/{identifier}/close`` and ``/acknowledge`` with ``identifierType``
-(``alias``; ``id`` and ``tiny``, Opsgenie's own alert ids, name no warroom alert and are
-refused in words).
+(``alias``; ``tiny``: the alert's number in warroom, as its page ``/alerts/<number>`` shows
+it, applied only to an alert the same integration sent; ``id``, Opsgenie's own alert id,
+names no warroom alert and is refused in words; any other value is refused naming the
+three). An alias nobody sent is
+accepted and changes nothing, as Opsgenie accepts a valid request and fails it later in its
+logs.
 
 Answers (https://docs.opsgenie.com/docs/response): 202 ``{"result": "Request will be
 processed", "took": …, "requestId": …}``; 401 for a key nobody has (``{"message": "Could not
@@ -37,6 +41,9 @@ from bot.record.alerting.sources.source import STATUS, Delivery, KeyPlace, Refus
 
 CREATE, CLOSE, ACKNOWLEDGE = "create", "close", "acknowledge"
 PRIORITIES = ("P1", "P2", "P3", "P4", "P5")
+IDENTIFIER_TYPES = ("id", "alias", "tiny")
+# A tiny id is warroom's alert number: digits, short of a 64-bit integer's.
+TINY_DIGITS = 18
 URGENCY = {"P1": "high", "P2": "high", "P3": "low", "P4": "low", "P5": "low"}
 MESSAGE_LIMIT, ALIAS_LIMIT = 130, 512
 # The request's own problems (not JSON): 400; a field's: 422.
@@ -116,16 +123,24 @@ def _create(document: dict[str, Any], received_at: datetime, key: str) -> Notifi
 
 
 def _act(action: str, identifier: str, kind: str, received_at: datetime) -> Notification:
-    if kind != "alias":
+    if kind not in IDENTIFIER_TYPES:
+        why = f"identifierType should be one of {', '.join(IDENTIFIER_TYPES)}, got {kind[:40]!r}"
+        raise PayloadError([_field("identifierType", why)])
+    if kind == "id":
         raise PayloadError(
             [
                 _field(
                     "identifierType",
-                    "warroom closes and acknowledges alerts by alias only "
-                    "(identifierType=alias); Opsgenie's ids name no warroom alert",
+                    "warroom closes and acknowledges alerts by alias or tiny (the alert's "
+                    "number in warroom); an Opsgenie id names no warroom alert",
                 )
             ]
         )
+    number = None
+    if kind == "tiny":
+        if not identifier.isdecimal() or len(identifier) > TINY_DIGITS:
+            raise PayloadError([_field("identifier", "A tiny id is the alert's number.")])
+        number, identifier = int(identifier), f"tiny:{int(identifier)}"
     status = "resolved" if action == CLOSE else ACKNOWLEDGED
     alert = AlertSeen(
         fingerprint=identifier,
@@ -136,7 +151,13 @@ def _act(action: str, identifier: str, kind: str, received_at: datetime) -> Noti
         ends_at=received_at if status == "resolved" else None,
         start_given=False,
     )
-    return Notification(source="opsgenie", group_key=identifier, status=status, alerts=(alert,))
+    return Notification(
+        source="opsgenie",
+        group_key=identifier,
+        status=status,
+        alerts=(alert,),
+        alert_number=number,
+    )
 
 
 def read_request(stored: str, received_at: datetime) -> Notification:
