@@ -61,9 +61,9 @@ def run_paging(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         from bot.config import Settings
 
         return drill(Settings.from_env(environ), person=args.person, everyone=args.all)
-    path = args.file or (
-        Path(environ["WARROOM_CONTACTS"]) if environ.get("WARROOM_CONTACTS") else None
-    )
+    from bot.config.paging import contacts_file
+
+    path = args.file or contacts_file(environ)
     if path is None:
         print("warroom: no contacts file: name one, or set WARROOM_CONTACTS", file=sys.stderr)
         return 2
