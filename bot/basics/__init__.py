@@ -23,6 +23,8 @@ of ours.
 - ``version``: the package's version and the commit it was built from (``--version``,
   the build info metric).
 - ``key_digest``: the SHA-256 a key warroom makes is kept as.
+- ``backoff``: how long a durable retry waits (one doubling schedule, capped, never sooner
+  than asked).
 - ``untrusted``: what other systems send, parsed in worker processes with a time limit.
 - ``prompts``: when people are asked for what the draft needs after an incident: follow-up
   reminders, the day-after lessons question.

@@ -28,6 +28,7 @@ import aiohttp
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.basics.backoff import backoff
 from bot.clients.mail import Mail, MailFailure, send_mail
 from bot.clients.public_hosts import PublicOnly, public_session, resolved_refusal
 from bot.clients.vendor_http import VendorFailure
@@ -409,8 +410,7 @@ def _bouncing(failure: VendorFailure, retry: bool) -> bool:
 
 
 def _backoff(attempts: int) -> timedelta:
-    wait: timedelta = min(FIRST_RETRY * 2**attempts, LONGEST_RETRY)
-    return wait
+    return backoff(attempts, first=FIRST_RETRY, longest=LONGEST_RETRY)
 
 
 async def _record(services: Services, delivery_id: int, **outcome: Any) -> None:
