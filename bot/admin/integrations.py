@@ -9,7 +9,7 @@ import sys
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from bot.admin.listing import add_json_flag, as_json, table
+from bot.admin.listing import as_json, table
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -24,28 +24,6 @@ PATHS = {
     "pagerduty": "/v2/enqueue",
     "opsgenie": "",
 }
-
-
-def add_integrations_arguments(parser: argparse.ArgumentParser) -> None:
-    """``warroom integrations ...``: its actions and options."""
-    from bot.record.alerting.integrations import KINDS
-
-    actions = parser.add_subparsers(dest="integrations_command", required=True, metavar="ACTION")
-    create = actions.add_parser(
-        "create",
-        help="make an integration: prints its URL and key (shown once, kept hashed)",
-        description="Prints the URL to send to and the key once: warroom keeps only its "
-        "SHA-256. Its alerts carry the service as their `service` label.",
-    )
-    create.add_argument("--service", required=True, help="the service its alerts are for")
-    create.add_argument("--kind", required=True, choices=KINDS, help="the API it speaks")
-    create.add_argument("--name", help="what the list calls it (default SERVICE-KIND)")
-    listing = actions.add_parser(
-        "list", help="every integration: kind, service, last alert, count (never the key)"
-    )
-    add_json_flag(listing)
-    revoke = actions.add_parser("revoke", help="stop an integration now")
-    revoke.add_argument("name", metavar="NAME")
 
 
 def url_of(settings: Settings, kind: str) -> str:
