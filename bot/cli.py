@@ -43,7 +43,7 @@ class Feature:
 
 FEATURES: dict[str, Feature] = {
     "oncall": Feature(
-        "bot.admin.oncall",
+        "bot.admin.arguments",
         "add_oncall_arguments",
         "on-call schedules: who is on call, check a file",
     ),
@@ -58,7 +58,7 @@ FEATURES: dict[str, Feature] = {
         "the services file: list it, import from Backstage",
     ),
     "integrations": Feature(
-        "bot.admin.integrations",
+        "bot.admin.arguments",
         "add_integrations_arguments",
         "the ways alerts reach warroom, one key each",
     ),
@@ -71,17 +71,17 @@ FEATURES: dict[str, Feature] = {
         "bot.admin.paging", "add_paging_arguments", "paging people: check a contacts file"
     ),
     "workflows": Feature(
-        "bot.admin.workflows",
+        "bot.admin.arguments",
         "add_workflows_arguments",
         "workflows: check the file, test an event",
     ),
     "import": Feature(
-        "bot.admin.importing",
+        "bot.admin.arguments",
         "add_import_arguments",
         "carry schedules, escalation policies and overrides over from another tool",
     ),
     "ai": Feature(
-        "bot.admin.ai_eval", "add_ai_arguments", "the team's model (WARROOM_AI_*): measure it"
+        "bot.admin.arguments", "add_ai_arguments", "the team's model (WARROOM_AI_*): measure it"
     ),
     "config": Feature(
         "bot.admin.config_check",

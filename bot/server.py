@@ -21,7 +21,7 @@ from bot.config import Settings
 from bot.keys import bolt_key, job_runner_key, metrics_key, services_key, settings_key
 from bot.pager import PagerChild, runs_pager
 from bot.web.health import readiness_key
-from bot.web.monitoring import PathOnlyAccessLogger
+from bot.web.monitoring import PathOnlyAccessLogger, metrics_app
 
 log = logging.getLogger(__name__)
 # In-flight requests get this long to finish after SIGTERM; aiohttp then waits as long again
@@ -140,6 +140,7 @@ async def serve(settings: Settings, *, host: str, port: int, socket_mode: bool) 
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()
+    metrics = await _metrics_site(runner.app, host)
     settle_the_collector()
     stop_watching_collections = runner.app[metrics_key].watch_garbage_collections()
     pager = _start_pager(runner.app)
@@ -156,8 +157,23 @@ async def serve(settings: Settings, *, host: str, port: int, socket_mode: bool) 
             await socket_handler.close_async()
         # The pager finishes its jobs while serve finishes its own.
         await asyncio.gather(runner.cleanup(), *([pager.stop()] if pager else []))
+        if metrics is not None:
+            await metrics.cleanup()
         stop_watching_collections()
         log.info("stopped")
+
+
+async def _metrics_site(app: web.Application, host: str) -> web.AppRunner | None:
+    """``/metrics`` on WARROOM_METRICS_PORT, when set (a port Prometheus reaches and Slack
+    does not)."""
+    port = app[settings_key].runtime.metrics_port
+    if not port:
+        return None
+    runner = web.AppRunner(metrics_app(app), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    log.info("metrics on http://%s:%s/metrics", host, port)
+    return runner
 
 
 def _start_pager(app: web.Application) -> PagerChild | None:

@@ -9,7 +9,7 @@
 - ``postmortems``: ``warroom postmortem INC-7``: a draft on the command line.
 - ``manifest``: ``warroom manifest --validate / --create``.
 - ``oncall``: ``warroom oncall who``, ``check`` and ``feeds``.
-- ``paging``: ``warroom paging check``: a contacts file checked.
+- ``paging``: ``warroom paging check``: a contacts file checked as serve checks it.
 - ``workflows``: ``warroom workflows check`` and ``test``, without a database.
 - ``importing``: ``warroom import <vendor> --out DIR``: schedules, policies and overrides
   carried over from Opsgenie, PagerDuty or Grafana OnCall.
@@ -27,6 +27,8 @@
 - ``ai_eval``: ``warroom ai eval``: the team's model measured over the shipped replays.
 - ``eval_set``: those replays, and their sentences labelled by category and truth.
 - ``config_check``: ``warroom config check``: the environment read as serve reads it.
+- ``arguments``: the options of the heavy commands (oncall, workflows, import, ai,
+  integrations), apart from their work: every ``--help`` imports no feature.
 - ``listing``: how a command that lists prints: an aligned table, or ``--json``.
 - ``progress``: long work's progress on stderr (a line in place at a terminal).
 

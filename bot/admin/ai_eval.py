@@ -32,6 +32,7 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 
+from bot.admin.arguments import MIN_PRECISION, MIN_RECALL
 from bot.admin.eval_set import CATEGORIES, REPLAYS, Replay
 from bot.admin.progress import Progress
 from bot.basics.render import Renderer
@@ -62,26 +63,7 @@ from bot.record.postmortem.verification import (
     question_lines,
 )
 
-# Below these, the model is not fit to check a team's drafts (README).
-MIN_PRECISION = 0.95
-MIN_RECALL = 0.8
 _SECTION = "labelled"
-
-
-def add_ai_arguments(ai: argparse.ArgumentParser) -> None:
-    """``warroom ai eval``: its options."""
-    actions = ai.add_subparsers(dest="ai_command", required=True, metavar="ACTION")
-    evaluate = actions.add_parser(
-        "eval",
-        help="run the configured model over the shipped replays; exit 1 below the thresholds",
-        description="Sends WARROOM_AI_MODEL at WARROOM_AI_URL both requests a draft makes, "
-        "over replays shipped with warroom and labelled sentences, and prints per category "
-        f"what was kept and left out. Exits 1 when the precision of what was kept is below "
-        f"{MIN_PRECISION:.0%}, when fewer than {MIN_RECALL:.0%} of the true sentences are "
-        "kept, when the model fails a control (a sentence built from the record whose truth "
-        "warroom knows), or when a sentence's meaning could not be checked.",
-    )
-    evaluate.add_argument("--out", type=Path, help="also write the figures as JSON to this file")
 
 
 def run_ai(args: argparse.Namespace) -> int:

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.config.settings import Settings
 
 
 def add_config_arguments(config: argparse.ArgumentParser) -> None:
@@ -49,22 +53,21 @@ def run_config(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     return 1
 
 
+CONTACTS = "WARROOM_CONTACTS"
+
+
 def serve_problems(environ: Mapping[str, str], *, socket_mode: bool) -> list[str]:
     """Every reason ``warroom serve`` would refuse, checked in its order, by its code."""
-    from bot.clients.phone import registry as phone_registry
-    from bot.config.reading import ConfigError, read_each
+    from bot.config.reading import ConfigError
     from bot.config.runtime import NO_DATABASE, database_url_given
-    from bot.config.settings import Settings
     from bot.config.slack import serve_needs
     from bot.store.db import sqlite_write_problem
 
     if not database_url_given(environ):
         return [NO_DATABASE.format(command="serve")]
-    (settings,), problems = read_each([lambda: Settings.from_env(environ)])
-    if not isinstance(settings, Settings):
+    settings, problems = _settings(environ)
+    if settings is None:
         return problems
-    # What the contacts ask of the phone providers: create_app's check, a layer above settings.
-    problems.extend(phone_registry.problems(settings))
     if problem := sqlite_write_problem(settings.runtime.database_url):
         problems.append(problem)
     try:
@@ -72,3 +75,29 @@ def serve_problems(environ: Mapping[str, str], *, socket_mode: bool) -> list[str
     except ConfigError as error:
         problems.append(str(error))
     return problems
+
+
+def contacts_problems(environ: Mapping[str, str], contacts: str) -> tuple[list[str], int]:
+    """``warroom paging check``: serve's problems with the contacts file ``contacts`` read in
+    this environment, by serve's code (what its methods need of the other settings: Twilio,
+    SMTP, ntfy, the public address, the phone providers, the paging webhooks), each without
+    its ``WARROOM_CONTACTS:``; and how many other problems kept those checks from running (0
+    when they ran)."""
+    settings, problems = _settings({**environ, CONTACTS: contacts})
+    mine = [p.removeprefix(f"{CONTACTS}:").strip() for p in problems if p.startswith(CONTACTS)]
+    return mine, 0 if settings is not None else len(problems) - len(mine)
+
+
+def _settings(environ: Mapping[str, str]) -> tuple[Settings | None, list[str]]:
+    """The settings as serve reads them (None when they cannot be), and every problem found,
+    with what the contacts ask of the phone providers (create_app's check, a layer above
+    settings)."""
+    from bot.clients.phone import registry as phone_registry
+    from bot.config.reading import read_each
+    from bot.config.settings import Settings
+
+    (settings,), problems = read_each([lambda: Settings.from_env(environ)])
+    if not isinstance(settings, Settings):
+        return None, problems
+    problems.extend(phone_registry.problems(settings))
+    return settings, problems

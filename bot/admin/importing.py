@@ -81,68 +81,6 @@ CONTACTS_FILE = "contacts.yaml"
 LONGEST_COMPARE_DAYS = 366
 
 
-def add_import_arguments(command: argparse.ArgumentParser) -> None:
-    """``warroom import <vendor> ...``: its options."""
-    command.description = (
-        "Read an Opsgenie, PagerDuty or Grafana OnCall account through its REST "
-        "API and write schedules.yaml, policies.yaml and import-report.md into DIR; current "
-        "and future overrides go to DATABASE_URL's database. Exit 0 when all was carried "
-        "exactly, 3 when something is approximate or left out, 1 on an error."
-    )
-    command.add_argument("vendor", choices=sorted(VENDORS), help="the tool to import from")
-    command.add_argument("--out", type=Path, required=True, metavar="DIR", help="where to write")
-    command.add_argument("--api-url", metavar="URL", help="the vendor's API (default its own)")
-    command.add_argument(
-        "--token", help="the vendor's API key (default: the vendor's variable, see README)"
-    )
-    command.add_argument(
-        "--users-map",
-        type=Path,
-        metavar="FILE",
-        help="a CSV of email,slack_user_id lines (default: Slack's users.lookupByEmail)",
-    )
-    command.add_argument("--force", action="store_true", help="replace what DIR holds")
-    command.add_argument(
-        "--dry-run", action="store_true", help="keep no override: list them in the report"
-    )
-    command.add_argument(
-        "--compare",
-        type=int,
-        metavar="DAYS",
-        help="then ask the vendor and warroom who is on call at every handoff and hour of "
-        "DAYS days, and print each disagreement",
-    )
-    command.add_argument(
-        "--compare-from",
-        dest="compare_from",
-        metavar="WHEN",
-        help="with --compare: where the days begin (default now), e.g. '2026-03-01 00:00 UTC'",
-    )
-    command.add_argument(
-        "--region",
-        metavar="REGION",
-        help="the vendor's service region: 'eu' for Opsgenie's or PagerDuty's EU service "
-        "(api.eu.opsgenie.com, api.eu.pagerduty.com); --api-url wins over it",
-    )
-    saved = command.add_mutually_exclusive_group()
-    saved.add_argument(
-        "--save",
-        type=Path,
-        metavar="DIR",
-        help="also write every answer the vendor gives into DIR, a file per request (no key)",
-    )
-    saved.add_argument(
-        "--from",
-        dest="saved_from",
-        type=Path,
-        metavar="DIR",
-        help="read the vendor's answers from a folder --save wrote: no key, no network",
-    )
-    command.add_argument(
-        "--json", action="store_true", help="print the report as JSON instead of the summary"
-    )
-
-
 @dataclass(frozen=True)
 class Request:
     """What the command line asked for, checked."""

@@ -9,42 +9,11 @@ import sys
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from bot.admin.listing import add_json_flag, as_json, table
+from bot.admin.listing import as_json, table
 
 if TYPE_CHECKING:
     from bot.config import Settings
     from bot.store.models import Integration
-
-
-def add_integrations_arguments(parser: argparse.ArgumentParser) -> None:
-    """``warroom integrations ...``: its actions and options."""
-    from bot.record.alerting.integrations import KINDS
-
-    actions = parser.add_subparsers(dest="integrations_command", required=True, metavar="ACTION")
-    create = actions.add_parser(
-        "create",
-        help="make an integration: prints its URL and key (shown once, kept hashed)",
-        description="Prints the URL to send to and the key once: warroom keeps only its "
-        "SHA-256. Its alerts carry the service as their `service` label.",
-    )
-    create.add_argument("--service", required=True, help="the service its alerts are for")
-    create.add_argument("--kind", required=True, choices=KINDS, help="the API it speaks")
-    create.add_argument("--name", help="what the list calls it (default SERVICE-KIND)")
-    create.add_argument(
-        "--topic-arn",
-        help="cloudwatch: the SNS topic (its ARN) whose subscription it confirms and whose "
-        "messages it takes",
-    )
-    create.epilog = (
-        "--kind sentry: its key is the Sentry integration's client secret, read from standard "
-        "input (kept as given: each body's signature is checked with it)."
-    )
-    listing = actions.add_parser(
-        "list", help="every integration: kind, service, last alert, count (never the key)"
-    )
-    add_json_flag(listing)
-    revoke = actions.add_parser("revoke", help="stop an integration now")
-    revoke.add_argument("name", metavar="NAME")
 
 
 def url_of(settings: Settings, kind: str, *, key: str = "<key>", name: str = "<name>") -> str:

@@ -32,39 +32,6 @@ from bot.record.oncall.schedules import Schedule, ScheduleError, load_schedules
 from bot.store.db import session_scope
 
 
-def add_oncall_arguments(oncall: argparse.ArgumentParser) -> None:
-    """``warroom oncall ...``: its actions and their options."""
-    actions = oncall.add_subparsers(dest="oncall_command", required=True, metavar="ACTION")
-    who = actions.add_parser(
-        "who",
-        help="who is on call now (or --at WHEN), with the shift's start and end",
-        description="For each schedule of WARROOM_ONCALL_SCHEDULES (or the one named), the "
-        "person on call, overrides in the database included.",
-    )
-    who.add_argument("schedule", nargs="?", help="one schedule (default: every schedule)")
-    who.add_argument(
-        "--at",
-        metavar="WHEN",
-        help="a time like '2026-03-06 18:00', '14:05' or 'yesterday 09:00 UTC', read in each "
-        "schedule's zone unless it names one (default: now)",
-    )
-    who.add_argument(
-        "--json",
-        action="store_true",
-        help='print a list of {"schedule", "user", "start", "end"} (ISO 8601, UTC; '
-        '"user": null in a gap), a row per person on call',
-    )
-    check = actions.add_parser("check", help="check a schedule file; exit 1 naming each problem")
-    check.add_argument("file", type=Path, help="the schedule file (YAML)")
-    feeds = actions.add_parser(
-        "feeds",
-        help="how the iCal layers' feeds refresh; exit 1 when one is failing",
-        description="For each iCal layer (ical_url) of WARROOM_ONCALL_SCHEDULES (or of the "
-        "schedule named): when its feed was last refreshed, and since when and why it fails.",
-    )
-    feeds.add_argument("schedule", nargs="?", help="one schedule (default: every schedule)")
-
-
 def run_oncall(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     """Run ``warroom oncall``'s action; the exit code."""
     if args.oncall_command == "check":

@@ -1,9 +1,10 @@
 """``warroom paging check FILE``: a contacts file checked on the command line; and
 ``warroom paging drill``: the paging drill, run now.
 
-``check`` reads only the file it is given, so it runs anywhere (CI, a laptop): the numbers
-and addresses are checked for their shape, the rules for the contacts they name; whether the
-services they need are set is checked when ``warroom serve`` starts. ``drill`` reads the
+``check`` is ``warroom config check`` for the contacts file (bot/admin/config_check.py): the
+numbers and addresses checked for their shape, the rules for the contacts they name, and what
+the methods need of the environment (Twilio, SMTP, ntfy, the public address...) by serve's own
+code, so it passes exactly the files serve starts with; it opens no database. ``drill`` reads the
 settings and the database as ``warroom serve`` does: the phone providers' status callbacks reach the
 running server, which keeps them where the drill waits for them.
 """
@@ -13,7 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,11 +29,18 @@ def add_paging_arguments(paging: argparse.ArgumentParser) -> None:
     actions = paging.add_subparsers(dest="paging_command", required=True, metavar="ACTION")
     check = actions.add_parser(
         "check",
-        help="check a contacts file; exit 1 naming each problem",
+        help="check a contacts file as serve would; exit 1 naming each problem",
         description="Reads the contacts file (WARROOM_CONTACTS's format) and names each "
-        "problem with the person's Slack id, the field and the value refused.",
+        "problem with the person's Slack id, the field and the value refused; then what its "
+        "methods need of the environment (TWILIO_*, WARROOM_SMTP_*, WARROOM_PUBLIC_URL...), "
+        "as `warroom serve` checks it. Exit 1 exactly when serve would refuse the file.",
     )
-    check.add_argument("file", type=Path, help="the contacts file (YAML)")
+    check.add_argument(
+        "file",
+        type=Path,
+        nargs="?",
+        help="the contacts file (YAML); default: the one WARROOM_CONTACTS names",
+    )
     drill = actions.add_parser(
         "drill",
         help="exercise each paging provider now; exit 1 if one failed (and raise its alert)",
@@ -53,7 +61,13 @@ def run_paging(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         from bot.config import Settings
 
         return drill(Settings.from_env(environ), person=args.person, everyone=args.all)
-    return check(args.file)
+    from bot.config.paging import contacts_file
+
+    path = args.file or contacts_file(environ)
+    if path is None:
+        print("warroom: no contacts file: name one, or set WARROOM_CONTACTS", file=sys.stderr)
+        return 2
+    return check(path, environ)
 
 
 def drill(settings: Settings, *, person: str | None, everyone: bool) -> int:
@@ -93,17 +107,33 @@ async def _drill(
         await engine.dispose()
 
 
-def check(path: Path) -> int:
-    """0 and a summary when the file is fine, 1 and every problem if not."""
+def check(path: Path, environ: Mapping[str, str]) -> int:
+    """0 and a summary when serve would start with the file, 1 and every problem if not: the
+    file's own first, then what its methods need of the environment."""
+    from bot.admin.config_check import contacts_problems
     from bot.record.paging.contacts import ContactsError, load_contacts
 
     try:
         contacts = load_contacts(path)
     except ContactsError as error:
-        count = len(error.problems)
-        print(f"{path}: {count} problem{'s' if count != 1 else ''}:", file=sys.stderr)
-        for problem in error.problems:
-            print(f"  {problem}", file=sys.stderr)
+        return _refused(path, error.problems)
+    problems, unchecked = contacts_problems(environ, str(path))
+    if problems:
+        return _refused(path, problems, "serve would refuse it for ")
+    if unchecked:
+        print(
+            f"{path}: what its methods need of the environment was not checked: {unchecked} "
+            "other problem(s) in it (`warroom config check` names them)",
+            file=sys.stderr,
+        )
         return 1
     print(f"{path}: fine: {contacts.summary()}")
     return 0
+
+
+def _refused(path: Path, problems: Sequence[str], why: str = "") -> int:
+    count = len(problems)
+    print(f"{path}: {why}{count} problem{'s' if count != 1 else ''}:", file=sys.stderr)
+    for problem in problems:
+        print(f"  {problem}", file=sys.stderr)
+    return 1

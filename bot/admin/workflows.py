@@ -28,37 +28,6 @@ from bot.record.workflows.definitions import (
     WorkflowError,
     load_workflows,
 )
-from bot.store.models import SEVERITIES, Status
-
-
-def add_workflows_arguments(workflows: argparse.ArgumentParser) -> None:
-    """``warroom workflows ...``: its actions and their options."""
-    actions = workflows.add_subparsers(dest="workflows_command", required=True, metavar="ACTION")
-    check = actions.add_parser(
-        "check",
-        help="check the types and workflows files; print each workflow in plain English",
-        description="Reads WARROOM_INCIDENT_TYPES and WARROOM_WORKFLOWS (or FILE), and the "
-        "policies, schedules and webhook secrets they name; exit 1 naming each problem.",
-    )
-    check.add_argument(
-        "file", nargs="?", type=Path, help="a workflows file (default: $WARROOM_WORKFLOWS)"
-    )
-    test = actions.add_parser(
-        "test", help="which workflows an event would start, and what they would do (no Slack)"
-    )
-    test.add_argument("file", type=Path, help="the workflows file (YAML)")
-    events = [t.split(".", 1)[1] for t in (*TRIGGERS, OPEN_FOR)]
-    test.add_argument("--event", required=True, choices=events, help="what happened")
-    test.add_argument("--severity", default="SEV3", type=str.upper, choices=SEVERITIES)
-    test.add_argument("--status", default="investigating", choices=[s.value for s in Status])
-    test.add_argument("--type", dest="incident_type", default=None, help="the incident type")
-    test.add_argument("--private", action="store_true", help="a private incident")
-    test.add_argument(
-        "--field", action="append", default=[], metavar="NAME=VALUE", help="a field's value"
-    )
-    test.add_argument(
-        "--label", action="append", default=[], metavar="NAME=VALUE", help="an alert's label"
-    )
 
 
 def run_workflows(args: argparse.Namespace, environ: Mapping[str, str]) -> int:

@@ -20,10 +20,11 @@ of ours.
 - ``task_words``: a follow-up's task without "Follow-up:", and its content words (en, fr).
 - ``trackers``: where follow-ups are filed: the three trackers, a destination, their settings.
 - ``stalls``: event-loop stalls over half a second, logged with the code that ran.
-- ``rsa``: an RSA private key from PEM, and RS256 signatures (Vonage's tokens).
 - ``version``: the package's version and the commit it was built from (``--version``,
   the build info metric).
 - ``key_digest``: the SHA-256 a key warroom makes is kept as.
+- ``backoff``: how long a durable retry waits (one doubling schedule, capped, never sooner
+  than asked).
 - ``untrusted``: what other systems send, parsed in worker processes with a time limit.
 - ``prompts``: when people are asked for what the draft needs after an incident: follow-up
   reminders, the day-after lessons question.

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 from urllib.parse import urlencode, urlsplit
 
 import aiohttp
 
+from bot.basics.backoff import backoff
 from bot.clients.vendor_http import Answer, VendorFailure, call_json, retry_after_seconds
 from bot.record.oncall.importing.drafts import Person, ScheduleRef, Translation
 
@@ -209,7 +210,8 @@ class VendorApi:
 
     def _wait(self, answer: Answer, attempt: int) -> float:
         asked = self._vendor.rate_limit_wait(answer.headers)
-        wait = asked if asked is not None else self._backoff * 2**attempt
+        first = timedelta(seconds=self._backoff)
+        wait = asked if asked is not None else backoff(attempt, first=first).total_seconds()
         return min(wait, LONGEST_WAIT_SECONDS)
 
     def _check_same_api(self, url: str) -> None:

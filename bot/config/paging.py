@@ -3,8 +3,10 @@ carry the notifications (ntfy, Twilio, SMTP)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from bot.config.reading import (
@@ -27,6 +29,12 @@ from bot.record.paging.contacts import (
 )
 from bot.record.paging.drill_schedule import DrillSchedule, parse_drill_schedule
 from bot.record.paging.numbers import is_country
+
+
+def contacts_file(environ: Mapping[str, str]) -> Path | None:
+    """The contacts file WARROOM_CONTACTS names (``warroom paging check`` without a FILE)."""
+    named = environ.get("WARROOM_CONTACTS", "").strip()
+    return Path(named) if named else None
 
 
 def countries(raw: str) -> frozenset[str]:

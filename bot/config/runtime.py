@@ -174,6 +174,17 @@ class RuntimeSettings(Feature):
         "anyone who reaches the port",
     )
 
+    # A port of its own keeps /metrics off the port Slack and the internet reach.
+    metrics_port: int = setting(
+        env="WARROOM_METRICS_PORT",
+        default=0,
+        parse=integer,
+        doc="a port of its own for `GET /metrics` (on serve's `--host`): set, `/metrics` is "
+        "answered there only (serve's port answers it 404), `WARROOM_METRICS_TOKEN` still "
+        "applying; unset, on serve's port",
+        shown="none (serve's own port)",
+    )
+
     @property
     def database_timeouts(self) -> DatabaseTimeouts:
         """Every database connection's limits on waiting."""
@@ -195,6 +206,8 @@ class RuntimeSettings(Feature):
                 "WARROOM_PAGER_PROCESS: on needs PostgreSQL (DATABASE_URL): a SQLite file has "
                 "one writing process, so serve runs the paging jobs itself (set it off)"
             )
+        if not 0 <= self.metrics_port < 65536:
+            problems.append("WARROOM_METRICS_PORT: must be between 1 and 65535")
         if not 0 < self.pager_metrics_port < 65536:
             problems.append("WARROOM_PAGER_METRICS_PORT: must be between 1 and 65535")
         if not self.database_url.startswith(("sqlite", "postgres")):

@@ -5,20 +5,55 @@ signed with."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bot.basics.rsa import PrivateKey, PrivateKeyError, read_private_key
 from bot.config.reading import NO_SECRET, Feature, Secret, path, setting, url
 from bot.record.paging.contacts import E164
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
 DEFAULT_VONAGE_API_URL = "https://api.nexmo.com"
 
 
+class PrivateKey:
+    """The application's RSA key (PyJWT signs Vonage's RS256 tokens with it:
+    bot/clients/phone/vonage/tokens.py); it never shows itself in logs or tracebacks."""
+
+    def __init__(self, key: RSAPrivateKey) -> None:
+        self.key = key
+
+    def __repr__(self) -> str:
+        return f"PrivateKey({self.key.key_size} bits)"
+
+
+def read_private_key(pem: Path) -> PrivateKey:
+    """The RSA key of a PEM file (``BEGIN PRIVATE KEY`` or ``BEGIN RSA PRIVATE KEY``), read
+    as PyJWT reads an RS256 key; ValueError naming what is wrong, never the key."""
+    # Imported here: only a configuration that names a key pays for PyJWT and OpenSSL.
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+    from jwt.algorithms import RSAAlgorithm
+    from jwt.exceptions import InvalidKeyError
+
+    try:
+        data = pem.read_bytes()
+    except OSError as error:
+        raise ValueError(f"cannot read {pem}: {type(error).__name__}") from None
+    try:
+        key = RSAAlgorithm(RSAAlgorithm.SHA256).prepare_key(data)
+    except (InvalidKeyError, ValueError, TypeError):
+        raise ValueError(
+            "expected a PEM RSA private key (BEGIN PRIVATE KEY), unencrypted"
+        ) from None
+    if not isinstance(key, RSAPrivateKey):
+        raise ValueError("the PEM does not hold an RSA private key")
+    return PrivateKey(key)
+
+
 def private_key(raw: str) -> PrivateKey:
     """The application's private key, read from the PEM file at ``raw``."""
-    try:
-        return read_private_key(path(raw))
-    except PrivateKeyError as error:
-        raise ValueError(str(error)) from None
+    return read_private_key(path(raw))
 
 
 def e164(raw: str) -> str:

@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.basics.backoff import backoff
 from bot.clients.slack.errors import (
     SlackFailure,
     SlackGone,
@@ -38,7 +39,7 @@ from bot.store.models import ActionItem, Escalation, Incident, OutboxMessage, Ti
 
 log = logging.getLogger(__name__)
 # Longest wait between two tries of one write: Slack outages are minutes, not hours.
-BACKOFF_MAX_SECONDS = 60.0
+BACKOFF_MAX = timedelta(seconds=60)
 # Kept trying this long; then a write is given up (it would only block its channel).
 GIVE_UP_AFTER = timedelta(days=1)
 GIVE_UP_SECONDS = GIVE_UP_AFTER.total_seconds()
@@ -218,16 +219,16 @@ def refusals(refused: Sequence[tuple[str, str]]) -> str:
 
 def _wait_for(error: Exception, attempts: int) -> float | None:
     """Seconds to wait before trying again, or None when trying again cannot help."""
-    backoff = min(2.0 ** min(attempts, 10), BACKOFF_MAX_SECONDS)
+    wait = backoff(attempts, first=timedelta(seconds=1), longest=BACKOFF_MAX).total_seconds()
     if isinstance(error, SlackRateLimited):
         # Whatever Slack says, the write is given up after a day anyway.
-        return min(error.retry_after, GIVE_UP_SECONDS) if error.retry_after is not None else backoff
+        return min(error.retry_after, GIVE_UP_SECONDS) if error.retry_after is not None else wait
     if isinstance(error, SlackGone | SlackRefused):
         return None
     if not isinstance(error, SlackFailure):
         log.warning("outbox write failed: %r", error)
     # Slack down or failing: the same write may work later.
-    return backoff
+    return wait
 
 
 def _named(error: Exception) -> str:

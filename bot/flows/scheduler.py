@@ -30,6 +30,7 @@ from datetime import datetime, timedelta
 from typing import TypeVar
 
 from bot.basics.background import UNWIND_SECONDS
+from bot.basics.backoff import backoff
 from bot.basics.logs import incident_scope
 from bot.clients.slack.errors import (
     SlackFailure,
@@ -116,7 +117,7 @@ REMEMBER_GATES = 60.0
 
 def failure_backoff(failures: int) -> timedelta:
     """10 s, 20 s, 40 s ... capped at 10 minutes."""
-    return timedelta(seconds=min(10 * 2**failures, 600))
+    return backoff(failures, first=timedelta(seconds=10), longest=timedelta(minutes=10))
 
 
 def rate_limit_in(error: BaseException) -> SlackRateLimited | None:

@@ -56,10 +56,28 @@ async def observe_requests(request: web.Request, handler: Handler) -> web.Stream
 
 
 async def serve_metrics(request: web.Request) -> web.Response:
+    """``GET /metrics`` on serve's port: 404 when it has a port of its own
+    (WARROOM_METRICS_PORT, ``metrics_app``)."""
+    if request.app[settings_key].runtime.metrics_port:
+        raise web.HTTPNotFound(text="/metrics is on WARROOM_METRICS_PORT")
+    return await metrics_answer(request.app, request)
+
+
+def metrics_app(app: web.Application) -> web.Application:
+    """The application on WARROOM_METRICS_PORT: ``GET /metrics`` of ``app``, nothing else."""
+    own = web.Application()
+
+    async def metrics(request: web.Request) -> web.Response:
+        return await metrics_answer(app, request)
+
+    own.router.add_get("/metrics", metrics)
+    return own
+
+
+async def metrics_answer(app: web.Application, request: web.Request) -> web.Response:
     """Prometheus text format: this process's series, the pager's (fetched from its loopback
     port and merged, label ``process="pager"``), the database's gauges when it answers.
     With WARROOM_METRICS_TOKEN set, only for ``Authorization: Bearer <it>`` (401 otherwise)."""
-    app = request.app
     services = app[services_key]
     token = str(services.settings.runtime.metrics_token)
     if token and not same_key(bearer_key(request.headers), token):

@@ -20,6 +20,7 @@ from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, running_warroom
 from tests.helpers.alerts import TOKEN, alert, alertmanager, routes
 from tests.helpers.processes import run_warroom
 from tests.paging.scenario import SCHEDULES, notifications, paging_settings
+from tests.paging.test_contacts_file import SERVICES
 
 PHONE, BOB_PHONE = "+15555550123", "+15555550188"
 PUBLIC_URL = "https://warroom.example.com"
@@ -336,6 +337,7 @@ def test_support_hours_start_on_the_next_working_day_in_their_zone() -> None:
 def test_warroom_paging_check_takes_low_urgency_rules(tmp_path: Path) -> None:
     path = tmp_path / "contacts.yaml"
     path.write_text(yaml.safe_dump(PEOPLE))
-    done = run_warroom("paging", "check", str(path), clean=True)
+    # What serve, and so paging check, needs for these methods (ntfy, SMS, voice).
+    done = run_warroom("paging", "check", str(path), env=SERVICES, clean=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout == f"{path}: fine: 2 people, 5 contact methods\n"

@@ -1,5 +1,5 @@
 """The ``warroom`` command line as people expect one (issue 74, item 5): ``warroom --help``
-and the light commands' own ``--help`` answer without importing any feature (measured in CPU
+and every command's own ``--help`` answer without importing any feature (measured in CPU
 seconds of the child process, which other work on the machine does not inflate), and every
 command's options are still all there when that command runs."""
 
@@ -20,8 +20,16 @@ from tests.helpers.processes import REPO, run_warroom
 
 # What `--help` must not pay for: the database layer, the HTTP stack, Slack's SDK, the flows.
 HEAVY = ("sqlalchemy", "sqlmodel", "aiohttp", "slack_bolt", "slack_sdk", "bot.flows", "bot.store")
-# Commands whose own --help is read from their light module (the rest: bench/RESULTS.md).
-LIGHT = ["", "tokens", "mcp", "maintenance", "paging", "serve", "db", "alerts", "demo"]
+
+
+def _commands() -> list[str]:
+    (sub,) = [a for a in build_parser(None)._actions if a.dest == "command"]
+    return sorted(sub.choices)  # type: ignore[arg-type]
+
+
+# Every command: its own --help is read from a light module (the heavy ones' options from
+# bot/admin/arguments.py), the feature imported only when the command runs.
+LIGHT = ["", *_commands()]
 PROBE = """
 import json, sys
 from bot.cli import main
@@ -74,6 +82,22 @@ def test_each_feature_s_options_are_read_when_it_runs(name: str) -> None:
     own = sub.choices[name]  # type: ignore[index]
     assert own.description or own._actions[1:], f"{name} has no options of its own"
     assert build_parser(None)._actions
+
+
+def test_the_light_modules_offer_the_features_own_choices() -> None:
+    """bot/admin/arguments.py says the heavy commands' choices again, so as not to import
+    them for --help: they must stay the features' own."""
+    from bot.admin import ai_eval, arguments, importing
+    from bot.record.alerting.integrations import KINDS
+    from bot.record.workflows.definitions import OPEN_FOR, TRIGGERS
+    from bot.store.models import SEVERITIES, Status
+
+    assert arguments.SEVERITIES == SEVERITIES
+    assert tuple(status.value for status in Status) == arguments.STATUSES
+    assert tuple(t.split(".", 1)[1] for t in (*TRIGGERS, OPEN_FOR)) == arguments.WORKFLOW_EVENTS
+    assert tuple(sorted(importing.VENDORS)) == arguments.IMPORT_VENDORS
+    assert arguments.INTEGRATION_KINDS == KINDS
+    assert (ai_eval.MIN_PRECISION, ai_eval.MIN_RECALL) == (0.95, 0.8)
 
 
 def test_progress_is_a_line_in_place_at_a_terminal_and_a_line_a_step_otherwise() -> None:

@@ -66,3 +66,65 @@ async def test_a_set_up_serve_starts_with_passes_config_check(
     assert slack.bot_token not in checked.stdout and slack.signing_secret not in checked.stdout
     async with serve(env, tmp_path / "serve.log") as served:
         assert served.process.returncode is None  # healthy: it started
+
+
+# `warroom paging check` is config check for the contacts file: the same code, so a file serve
+# refuses for what its methods need of the environment is refused by paging check too.
+SMS = "people:\n  U0CAROL:\n    contacts:\n      sms: {sms: '+15555550123'}\n"
+MAIL = "people:\n  U0CAROL:\n    contacts:\n      mail: {email: carol@example.com}\n"
+VONAGE = "people:\n  U0CAROL:\n    contacts:\n      sms: {sms: '+15555550123', provider: vonage}\n"
+HOOK = "people:\n  U0CAROL:\n    contacts:\n      hook: {webhook: ops-bridge}\n"
+TWILIO = {
+    "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+    "TWILIO_AUTH_TOKEN": "t" * 32,
+    "TWILIO_FROM": "+15005550006",
+}
+PUBLIC = {"WARROOM_PUBLIC_URL": "https://warroom.example.com"}
+CONTACTS = {
+    "sms without Twilio": (SMS, PUBLIC, "sms contacts need TWILIO_ACCOUNT_SID"),
+    "sms without the public address": (SMS, TWILIO, "sms contacts need WARROOM_PUBLIC_URL"),
+    "mail without a mail server": (MAIL, PUBLIC, "email contacts need WARROOM_SMTP_URL"),
+    "a Vonage contact without Vonage": (VONAGE, {**PUBLIC, **TWILIO}, "name Vonage: set"),
+    "a webhook nobody declared": (HOOK, {}, "no destination of that kind"),
+    "sms with Twilio and the public address": (SMS, {**PUBLIC, **TWILIO}, ""),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CONTACTS))
+def test_paging_check_refuses_exactly_the_contacts_serve_refuses(
+    slack: SlackEmulator, tmp_path: Path, case: str
+) -> None:
+    text, settings, said = CONTACTS[case]
+    contacts = tmp_path / "contacts.yaml"
+    contacts.write_text(text)
+    env = {**bot_env(slack, f"sqlite:///{tmp_path / 'warroom.db'}"), **settings}
+    env["WARROOM_CONTACTS"] = str(contacts)
+    # serve's verdict: refused (it exits at once), or config check's "would start" (tested above
+    # to agree with serve starting).
+    if said:
+        verdict = run_warroom("serve", "--port", "0", env=env, clean=True)
+        assert verdict.returncode != 0 and said in verdict.stderr, verdict.stderr
+    else:
+        verdict = run_warroom("config", "check", env=env, clean=True)
+        assert verdict.returncode == 0, verdict.stdout
+    # With the file named on the command line, and without DATABASE_URL: it opens no database.
+    alone = {k: v for k, v in env.items() if k not in ("WARROOM_CONTACTS", "DATABASE_URL")}
+    checked = run_warroom("paging", "check", str(contacts), env=alone, clean=True)
+    if said:
+        assert checked.returncode == 1, checked.stdout + checked.stderr
+        assert said in checked.stderr and "serve would refuse it" in checked.stderr
+    else:
+        assert checked.returncode == 0, checked.stderr
+        assert checked.stdout == f"{contacts}: fine: 1 person, 1 contact method\n"
+    # The file WARROOM_CONTACTS names, when none is given.
+    named = run_warroom("paging", "check", env=env, clean=True)
+    assert named.returncode == checked.returncode
+
+
+def test_paging_check_says_when_other_settings_kept_it_from_checking(tmp_path: Path) -> None:
+    contacts = tmp_path / "contacts.yaml"
+    contacts.write_text(SMS)
+    env = {**TWILIO, **PUBLIC, "WARROOM_SCHEDULER_INTERVAL": "soon"}
+    checked = run_warroom("paging", "check", str(contacts), env=env, clean=True)
+    assert checked.returncode == 1
+    assert "was not checked: 1 other problem(s)" in checked.stderr

@@ -235,6 +235,7 @@ def warroom_variables(tmp_path: Path, port: int) -> dict[str, str]:
         "WARROOM_PAGER_PROCESS": "off",
         "WARROOM_PAGER_METRICS_PORT": "9465",
         "WARROOM_METRICS_TOKEN": secrets.token_hex(16),
+        "WARROOM_METRICS_PORT": str(free_port()),
         "WARROOM_SLACK_RATE_WINDOW": "60",
         "WARROOM_ALERT_TOKEN": secrets.token_hex(16),
         "WARROOM_ALERT_ROUTES": str(routes),

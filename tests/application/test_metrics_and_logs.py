@@ -32,6 +32,7 @@ from tests.conftest import ALICE, BOB, Warroom, running_warroom
 from tests.helpers.incidents import open_incident
 from tests.helpers.logs import Everything
 from tests.helpers.metrics import names, scrape, value
+from tests.helpers.processes import bot_env, free_port, serve
 from tests.helpers.web_view import web_settings
 
 
@@ -454,3 +455,27 @@ async def test_metrics_token_is_required_when_set(slack: SlackEmulator, sqlite_u
         # The probes stay open to orchestrators.
         async with client.get(f"{warroom.url}/livez") as answer:
             assert answer.status == 200
+
+
+async def test_metrics_on_a_port_of_their_own_are_off_serve_s_port(
+    slack: SlackEmulator, tmp_path: Path
+) -> None:
+    """WARROOM_METRICS_PORT: Prometheus scrapes a port Slack never reaches; serve's own port
+    answers /metrics 404, and the token still applies on the metrics port."""
+    port, token = free_port(), "metrics-" + "7" * 24
+    env = {
+        **bot_env(slack, f"sqlite:///{tmp_path / 'warroom.db'}"),
+        "WARROOM_METRICS_PORT": str(port),
+        "WARROOM_METRICS_TOKEN": token,
+    }
+    async with serve(env, tmp_path / "serve.log") as served, aiohttp.ClientSession() as client:
+        bearer = {"Authorization": f"Bearer {token}"}
+        async with client.get(f"{served.url}/metrics", headers=bearer) as answer:
+            assert answer.status == 404
+        async with client.get(f"http://127.0.0.1:{port}/metrics") as answer:
+            assert answer.status == 401
+        async with client.get(f"http://127.0.0.1:{port}/metrics", headers=bearer) as answer:
+            assert answer.status == 200
+            assert "warroom_build_info{" in await answer.text()
+        async with client.get(f"http://127.0.0.1:{port}/livez") as answer:
+            assert answer.status == 404  # the metrics port answers /metrics only

@@ -65,7 +65,7 @@ def test_the_issues_file_reads_as_each_persons_rules_in_time_order(contacts_file
 
 
 def test_check_says_a_good_file_is_fine(contacts_file: Path) -> None:
-    done = warroom("paging", "check", str(contacts_file))
+    done = warroom("paging", "check", str(contacts_file), env=SERVICES)
     assert done.returncode == 0, done.stderr
     assert done.stdout == f"{contacts_file}: fine: 1 person, 4 contact methods\n"
 

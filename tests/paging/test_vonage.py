@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
 import json
 import logging
 import subprocess
@@ -23,9 +24,9 @@ import pytest
 import yaml
 
 from bot.app import create_app
-from bot.basics.rsa import read_private_key
-from bot.clients.phone.vonage import application_token
+from bot.clients.phone.vonage import application_token, signed_by_vonage
 from bot.config import ConfigError, Settings
+from bot.config.vonage import read_private_key
 from bot.flows.alerting.drills import run_drill
 from emulator import FakeTwilio, FakeVonage, SlackEmulator
 from emulator.vonage import application_key, webhook_token
@@ -473,3 +474,39 @@ def test_a_contact_naming_vonage_needs_vonage_set(tmp_path: Path) -> None:
     (tmp_path / "bad.key").write_text("not a key")
     with pytest.raises(ConfigError, match="expected a PEM RSA private key"):
         Settings.from_env({"WARROOM_VONAGE_PRIVATE_KEY_FILE": str(tmp_path / "bad.key")})
+
+
+# The HS512 forgery below uses a key short for SHA-512, which PyJWT warns of when signing.
+@pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
+def test_a_webhook_token_is_refused_unless_hs256_fresh_unexpired_and_for_this_body() -> None:
+    """What PyJWT and the freshness window refuse: "none" and any algorithm but HS256 (no
+    key chosen by the sender), a token past its exp, issued too long ago or too far ahead."""
+    import jwt  # the tests forge tokens with the library Vonage's docs name (jwt.io)
+
+    secret, body = "s" * 32, b'{"status": "delivered"}'
+    now = int(time.time())
+    claims = {"api_key": "key", "jti": "j", "payload_hash": hashlib.sha256(body).hexdigest()}
+
+    def bearer(algorithm: str = "HS256", key: str = secret, **changed: int) -> str:
+        token = jwt.encode({**claims, "iat": now, **changed}, key, algorithm=algorithm)
+        return f"Bearer {token}"
+
+    def unsigned() -> str:
+        header = base64.urlsafe_b64encode(b'{"alg":"none","typ":"JWT"}').rstrip(b"=")
+        payload = json.dumps({**claims, "iat": now}).encode()
+        return f"Bearer {header.decode()}.{base64.urlsafe_b64encode(payload).decode().rstrip('=')}."
+
+    assert signed_by_vonage(secret, bearer(), body, api_key="key") is not None
+    assert signed_by_vonage(secret, bearer(iat=now + 200), body) is not None  # clocks differ
+    for refused in (
+        unsigned(),
+        bearer("HS512"),
+        bearer(key="t" * 32),
+        bearer(exp=now - 1),
+        bearer(iat=now - 400),
+        bearer(iat=now + 400),
+        bearer().replace("Bearer", "Basic"),
+    ):
+        assert signed_by_vonage(secret, refused, body) is None, refused
+    assert signed_by_vonage(secret, bearer(), b"{}") is None  # another body
+    assert signed_by_vonage(secret, bearer(), body, api_key="another") is None

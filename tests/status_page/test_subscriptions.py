@@ -402,3 +402,37 @@ async def test_the_resolution_is_sent_once_in_warroom_words_when_nobody_writes_i
     await warroom.run_jobs()  # run again: sent once all the same
     statuses = [json.loads(body)["update"]["status"] for _, body in hook.received]
     assert statuses == ["investigating", "resolved"], statuses
+
+
+@pytest.mark.parametrize(
+    "missing",
+    [
+        {"paging__smtp_url": None, "paging__smtp_from": ""},
+        {"web__public_url": ""},
+    ],
+    ids=["no mail server", "no public address for the links"],
+)
+async def test_without_mail_the_form_offers_webhooks_and_the_feed_and_refuses_an_address(
+    slack: SlackEmulator, database_url: str, missing: dict[str, object]
+) -> None:
+    """With nothing to send a confirmation through, no customer is told to check an inbox:
+    the form offers no e-mail, and an e-mail sign-up sent anyway is refused at its field."""
+    settings: dict[str, object] = {
+        "paging__smtp_url": Secret("smtp://127.0.0.1:25"),
+        "paging__smtp_from": "status@example.com",
+        "paging__smtp_plaintext": True,
+        "web__public_url": PUBLIC_URL,
+        "runtime__scheduler_interval": 3600.0,
+        **missing,
+    }
+    async with running_warroom(slack, database_url, **settings) as warroom:
+        async with aiohttp.ClientSession(cookie_jar=jar()) as client:
+            async with client.get(warroom.url + "/status/subscribe") as form:
+                page = await form.text()
+            assert "This status page sends no e-mail" in page
+            assert 'value="email"' not in page and 'href="/status/feed.atom"' in page
+            code, answer = await sign_up(warroom, client, kind="email", address=ADDRESS)
+            assert code == 400 and "Check your inbox" not in answer
+            assert "This status page sends no e-mail: subscribe a webhook" in answer
+        async with session_scope(warroom.engine) as session:
+            assert (await session.exec(select(StatusSubscription))).all() == []

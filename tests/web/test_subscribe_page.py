@@ -7,14 +7,17 @@ is under 12 px."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
 import pytest
 
+from bot.config import Secret
 from emulator import SlackEmulator
 from tests.conftest import Warroom
 from tests.flows.test_status_page import SMALLEST_TEXT_PX
 from tests.helpers.incidents import command, open_incident
+from tests.helpers.mail import Mailbox, smtp_server
 from tests.helpers.web_view import web_warroom
 from tests.web.test_browser import (
     TIMEOUT_MS,
@@ -33,7 +36,21 @@ ADDRESS = "dana.customer@example.com"
 
 @pytest.fixture
 async def warroom(slack: SlackEmulator, sqlite_url: str) -> AsyncIterator[Warroom]:
-    async with web_warroom(slack, sqlite_url) as running:
+    # E-mail is offered only when warroom can send it (tests/status_page/test_subscriptions.py).
+    with smtp_server(Mailbox()) as port:
+        async with _mailing(slack, sqlite_url, port) as running:
+            yield running
+
+
+@asynccontextmanager
+async def _mailing(slack: SlackEmulator, sqlite_url: str, port: int) -> AsyncIterator[Warroom]:
+    mail = {
+        "paging__smtp_url": Secret(f"smtp://127.0.0.1:{port}"),
+        "paging__smtp_from": "status@example.com",
+        "paging__smtp_plaintext": True,
+        "web__public_url": "http://status.example.com",
+    }
+    async with web_warroom(slack, sqlite_url, **mail) as running:
         channel = await open_incident(running, "Checkout returns 500s")
         await command(running, channel, "public Payments, Card terminals")
         await command(running, channel, "update --public Card payments fail for some customers.")

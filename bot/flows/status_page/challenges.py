@@ -20,6 +20,7 @@ import logging
 from datetime import timedelta
 from urllib.parse import parse_qs
 
+from bot.basics.backoff import backoff
 from bot.clients.public_hosts import public_session
 from bot.clients.vendor_http import VendorFailure
 from bot.flows.scheduler import Wait
@@ -87,7 +88,7 @@ async def send_webhook_challenge(services: Services, job: Job) -> Wait | None:
         except VendorFailure as failure:
             log.info("Status page: webhook %s not challenged: %s", subscription_id, failure)
             if failure.retryable and job.attempts + 1 < CHALLENGE_TRIES:
-                return Wait(services.clock() + FIRST_WAIT * 2**job.attempts)
+                return Wait(services.clock() + backoff(job.attempts, first=FIRST_WAIT))
             answer = None
     confirmed = answer is not None and echoed(answer, challenge)
     async with session_scope(services.engine) as session:

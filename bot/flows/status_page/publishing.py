@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.basics.backoff import backoff
 from bot.basics.slack_mrkdwn import emojized
 from bot.basics.slack_text import SlackText, to_public_plain
 from bot.clients.statuspage import IncidentChange, Statuspage, StatuspageFailure
@@ -586,7 +587,7 @@ async def _try_again(
     services: Services, incident: Incident, job: Job, failure: StatuspageFailure
 ) -> Wait:
     asked = timedelta(seconds=failure.retry_after or 0)
-    delay = max(min(FIRST_RETRY * 2**job.attempts, LONGEST_RETRY), asked)
+    delay = backoff(job.attempts, first=FIRST_RETRY, longest=LONGEST_RETRY, asked=asked)
     log.warning(
         "Statuspage for %s failed (attempt %d): %s", incident.reference, job.attempts + 1, failure
     )

@@ -28,11 +28,12 @@ import aiohttp
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.basics.backoff import backoff
 from bot.clients.mail import Mail, MailFailure, send_mail
 from bot.clients.public_hosts import PublicOnly, public_session, resolved_refusal
 from bot.clients.vendor_http import VendorFailure
 from bot.clients.webhook import ANSWER_MAX, post_page
-from bot.config import Secret
+from bot.config import Secret, Settings
 from bot.config.subscriptions import SubscriptionSettings
 from bot.flows.scheduler import Wait
 from bot.flows.status_page.publishing import named_publicly, public_text, update_texts
@@ -263,14 +264,16 @@ def manage_url(services: Services, subscription: StatusSubscription) -> str:
     return _url(services, f"/status/manage/{quote(subscription.unsubscribe_token)}")
 
 
-def _mail_on(services: Services) -> bool:
-    return services.settings.paging.smtp_on and bool(services.settings.web.public_url)
+def mail_on(settings: Settings) -> bool:
+    """Whether subscribers can be mailed: a mail server, a sender and the public address the
+    mails' links name. Without them the form offers no e-mail (nothing would be sent)."""
+    return settings.paging.smtp_on and bool(settings.web.public_url)
 
 
 async def send_subscriber_confirmation(services: Services, job: Job) -> Wait | None:
     """The job handler: mail a waiting sign-up its confirmation link (made now, kept only
     hashed). A server's refusal of the address for good marks it bouncing."""
-    if not _mail_on(services):
+    if not mail_on(services.settings):
         log.error("Status page: a confirmation mail needs WARROOM_SMTP_URL, _FROM and PUBLIC_URL")
         return None
     async with session_scope(services.engine) as session:
@@ -407,8 +410,7 @@ def _bouncing(failure: VendorFailure, retry: bool) -> bool:
 
 
 def _backoff(attempts: int) -> timedelta:
-    wait: timedelta = min(FIRST_RETRY * 2**attempts, LONGEST_RETRY)
-    return wait
+    return backoff(attempts, first=FIRST_RETRY, longest=LONGEST_RETRY)
 
 
 async def _record(services: Services, delivery_id: int, **outcome: Any) -> None:
@@ -523,7 +525,7 @@ async def _deliver(
             services, web, subscription, document, delivery=f"{notice}:{subscription.id}"
         )
         return
-    if not _mail_on(services):
+    if not mail_on(services.settings):
         raise VendorFailure(
             "WARROOM_SMTP_URL, _FROM or WARROOM_PUBLIC_URL is not set", retryable=False
         )

@@ -38,6 +38,7 @@ _DEFAULTS: dict[str, Any] = {
     "chosen": [],
     "masked": "",
     "saved": False,
+    "mail": False,
 }
 
 
@@ -63,11 +64,19 @@ def _subscriptions_on(request: web.Request) -> None:
         raise web.HTTPNotFound(body=off.body, headers=headers)
 
 
+def _mail(request: web.Request) -> bool:
+    """Whether the form offers e-mail: only when a confirmation can be sent (otherwise a
+    customer would be told to check an inbox nothing reaches)."""
+    return flow.mail_on(web_context(request).settings)
+
+
 async def subscribe_page(request: web.Request) -> web.Response:
-    """GET /status/subscribe: the form (e-mail or webhook, all or chosen components)."""
+    """GET /status/subscribe: the form (e-mail, when warroom can send mail, or webhook; all or
+    chosen components)."""
     _subscriptions_on(request)
     viewer = _viewer(request)
     services = web_context(request).services
+    mail = _mail(request)
     return _answer(
         request,
         page="form",
@@ -75,6 +84,8 @@ async def subscribe_page(request: web.Request) -> web.Response:
         components=await flow.known_components(services),
         chosen=[],
         typed="",
+        mail=mail,
+        kind=subscribers.EMAIL_KIND if mail else subscribers.WEBHOOK_KIND,
     )
 
 
@@ -89,6 +100,7 @@ async def subscribe_form(request: web.Request) -> web.Response:
     except FormUnreadable:
         return _answer(request, 400, page="unreadable")
     check_csrf(request, viewer, form.get("csrf"))
+    mail = _mail(request)
     kind = str(form.get("kind", subscribers.EMAIL_KIND))
     kind = kind if kind in KINDS else subscribers.EMAIL_KIND
     components = await flow.known_components(web_.services)
@@ -99,8 +111,11 @@ async def subscribe_form(request: web.Request) -> web.Response:
         "components": components,
         "chosen": chosen,
         "kind": kind,
+        "mail": mail,
     }
     try:
+        if kind == subscribers.EMAIL_KIND and not mail:
+            raise subscribers.BadAddress("no_mail")
         if kind == subscribers.EMAIL_KIND:
             address = subscribers.email_address(raw)
         else:

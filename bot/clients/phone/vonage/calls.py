@@ -25,9 +25,9 @@ from typing import Any
 
 import aiohttp
 
-from bot.basics.rsa import PrivateKey
 from bot.clients.phone.vonage.tokens import application_token
 from bot.clients.vendor_http import Answer, VendorFailure, call_json
+from bot.config.vonage import PrivateKey
 
 TIMEOUT = 10.0
 # How long a call rings before Vonage reports it unanswered (seconds, the API's default 60).
