@@ -18,6 +18,7 @@ import-backstage``)::
         system: shop                            # Backstage's spec.system, kept as said
         pagerduty_service_id: PABC123           # the vendors' ids, kept for the import
         opsgenie_component_selector: checkout
+        shadow: true                            # a shadow week: paged on paper only
 
 A route naming ``service: checkout`` takes the service's policy, channel, urgency, support
 hours and runbook where it sets none itself (``Routes.with_services``). Parsing checks what the
@@ -53,6 +54,7 @@ KEYS = (
     "system",
     "pagerduty_service_id",
     "opsgenie_component_selector",
+    "shadow",
 )
 # The label an alert names its service by; a route may name one instead.
 LABEL = "service"
@@ -91,6 +93,8 @@ class Service:
     system: str | None = None
     pagerduty_service_id: str | None = None
     opsgenie_component_selector: str | None = None
+    # A shadow week: its alerts' pages are kept as who would have been notified, nobody is.
+    shadow: bool = False
 
 
 @dataclass(frozen=True)
@@ -166,6 +170,9 @@ def _service(raw: object, where: str) -> Service:
     where = f"service {name!r}"
     if problem := unknown_keys(where, raw, KEYS):
         raise ServiceError(problem)
+    shadow = raw.get("shadow", False)
+    if not isinstance(shadow, bool):
+        raise ServiceError(f"{where}: shadow must be true or false")
     urgency = raw.get("urgency", "high")
     if urgency not in ("high", "low"):
         raise ServiceError(f"{where}: urgency must be 'high' or 'low', got {urgency!r}")
@@ -188,6 +195,7 @@ def _service(raw: object, where: str) -> Service:
         system=_text(raw, "system", where),
         pagerduty_service_id=_text(raw, "pagerduty_service_id", where),
         opsgenie_component_selector=_text(raw, "opsgenie_component_selector", where),
+        shadow=shadow,
     )
 
 

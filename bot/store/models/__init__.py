@@ -34,6 +34,7 @@ from bot.store.models.alerting import (
     Heartbeat,
     Integration,
     MaintenanceWindow,
+    ShadowReport,
     SilencedAlert,
 )
 from bot.store.models.delivery import (
@@ -154,6 +155,7 @@ __all__ = [
     "ReceivedCommand",
     "SQLModel",
     "SectionSuggestion",
+    "ShadowReport",
     "SilencedAlert",
     "SlackInstallation",
     "Status",
