@@ -1,7 +1,8 @@
-"""``warroom shadow compare --opsgenie --since 7d [--json]``: after a shadow week, whom the
-vendor notified beside whom warroom would have (``bot.record.paging.shadow``).
+"""``warroom shadow compare --opsgenie|--pagerduty --since 7d [--json]``: after a shadow week,
+whom the vendor notified beside whom warroom would have (``bot.record.paging.shadow``).
 
-The vendor's side is its alert log through its REST API (``Opsgenie.alert_log``), read as the
+The vendor's side is its alert log through its REST API (``alert_log`` of
+``bot.clients.opsgenie`` and ``bot.clients.pagerduty.rest``: ``AlertLogs``), read as the
 importer reads the account (``VendorApi``: the key, pages, rate limits); its people are
 matched to Slack users by e-mail as the importer matches them (``importing.slack_ids``).
 warroom's side is its own record, and each disagreement's cause is asked of its routing: the
@@ -26,7 +27,7 @@ from typing import TYPE_CHECKING
 from bot.admin import USAGE_ERROR
 
 if TYPE_CHECKING:
-    from bot.clients.importing import VendorApi
+    from bot.clients.importing import AlertLogs
     from bot.config import Settings
     from bot.record.paging.shadow import Report, VendorAlert
 
@@ -70,14 +71,11 @@ def run_shadow(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     from bot.config import Settings
     from bot.config.runtime import NO_DATABASE, database_url_given
 
-    if args.pagerduty:
-        return _usage("--pagerduty is not compared yet: its incidents' log entries are next")
-    from bot.clients.opsgenie import OPSGENIE
-
+    vendor = _vendor(args)
     settings = Settings.from_env(environ)
-    token = (args.token or str(settings.importing.token(OPSGENIE.token_env))).strip()
+    token = (args.token or str(settings.importing.token(vendor.token_env))).strip()
     if not token:
-        return _fail(f"no Opsgenie API key: give --token or set {OPSGENIE.token_env}")
+        return _fail(f"no {vendor.title} API key: give --token or set {vendor.token_env}")
     now = datetime.now(UTC)
     since = _since(args.since, now)
     if since is None:
@@ -87,9 +85,9 @@ def run_shadow(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         return _fail(users_map)
     if not database_url_given(environ):
         return _usage(NO_DATABASE.format(command="shadow"))
-    api_url = (args.api_url or OPSGENIE.default_api_url).strip()
+    api_url = (args.api_url or vendor.default_api_url).strip()
     try:
-        report = asyncio.run(_compare(settings, api_url, token, users_map, since, now))
+        report = asyncio.run(_compare(settings, vendor, api_url, token, users_map, since, now))
     except ImportFailure as failure:
         return _fail(failure.detail)
     if args.json:
@@ -102,8 +100,16 @@ def run_shadow(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     return AGREE if report.agreeing == len(report.rows) else DISAGREE
 
 
+def _vendor(args: argparse.Namespace) -> AlertLogs:
+    from bot.clients.opsgenie import OPSGENIE
+    from bot.clients.pagerduty.rest import PAGERDUTY
+
+    return PAGERDUTY if args.pagerduty else OPSGENIE
+
+
 async def _compare(
     settings: Settings,
+    vendor: AlertLogs,
     api_url: str,
     token: str,
     users_map: Mapping[str, str] | None,
@@ -114,14 +120,13 @@ async def _compare(
 
     from bot.admin.importing import slack_ids
     from bot.clients.importing import VendorApi
-    from bot.clients.opsgenie import OPSGENIE
 
     async with aiohttp.ClientSession() as http:
-        api: VendorApi = VendorApi(http, OPSGENIE, api_url, token)
-        log = await OPSGENIE.alert_log(api, since)
+        api = VendorApi(http, vendor, api_url, token)
+        log = await vendor.alert_log(api, since)
         emails = {email for alert in log for email, _ in alert.notified}
         people = await slack_ids(emails, users_map, settings, http)
-    return await keep_report(settings, OPSGENIE.title, log, people, since, now)
+    return await keep_report(settings, vendor.title, log, people, since, now)
 
 
 async def keep_report(

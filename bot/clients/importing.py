@@ -21,6 +21,7 @@ import aiohttp
 
 from bot.clients.vendor_http import Answer, VendorFailure, call_json, retry_after_seconds
 from bot.record.oncall.importing.drafts import Person, ScheduleRef, Translation
+from bot.record.paging.shadow import VendorAlert
 
 # How many times one request is tried while the vendor answers 429.
 RATE_LIMITED_ATTEMPTS = 6
@@ -64,6 +65,14 @@ class Vendor(Protocol):
         self, api: VendorApi, schedule: ScheduleRef, at: datetime
     ) -> frozenset[Person]:
         """Who the vendor says is on call for ``schedule`` at ``at`` (empty: nobody)."""
+        ...
+
+
+class AlertLogs(Vendor, Protocol):
+    """A vendor whose alert log ``warroom shadow compare`` reads (Opsgenie, PagerDuty)."""
+
+    async def alert_log(self, api: VendorApi, since: datetime) -> list[VendorAlert]:
+        """Every alert since ``since``: whom it notified and when, people by e-mail."""
         ...
 
 

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 
 from bot.config import Secret
@@ -24,10 +25,12 @@ from bot.record.people import known_names
 from bot.store.db import session_scope
 from emulator import Channel, FakeNtfy, SlackEmulator
 from emulator.opsgenie import FakeOpsgenie, OpsgenieAccount
-from tests.alerting.test_vendor_apis import OpsgenieClient, integration
+from emulator.pagerduty_rest import Account, FakePagerDutyRest
+from tests.alerting.test_vendor_apis import OpsgenieClient, PagerDutyEventsClient, integration
 from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, running_warroom
 from tests.helpers.alerts import TOKEN, routes
 from tests.helpers.processes import run_warroom
+from tests.helpers.web_view import API_TOKEN, browser, sign_in, visible_text, web_settings
 from tests.paging.scenario import notifications, paging_settings
 
 # Monday 2 March 2026, 08:00 UTC: the shadow week begins.
@@ -109,6 +112,7 @@ async def warroom(
         WARROOM_NTFY_URL=ntfy.root,
         WARROOM_PUBLIC_URL="https://warroom.example.com",
     )
+    environ["web__public_url"] = ""  # signing in comes back to the test's own address
     async with running_warroom(
         slack,
         database_url,
@@ -118,6 +122,7 @@ async def warroom(
         alerting__catalog=parse_services(services),
         alerting__shadow_channel=shadow_channel.id,
         **environ,
+        **web_settings(slack),
     ) as running:
         yield running
 
@@ -298,3 +303,107 @@ async def test_a_replayed_shadow_week_lists_agreements_and_each_disagreements_ca
     assert "6 of 10 alerts agree (60%)" in text
     assert "DISAGREE Checkout error rate 7" in text
     assert f"  override: an override in warroom put {said(BOB)} on call on week then" in text
+
+    # The same report on the web page, for members; the alerts say they are shadows.
+    async with browser() as member:
+        await sign_in(member, warroom, ALICE)
+        status, seen = await page(member, f"{warroom.url}/shadow")
+        assert status == 200
+        assert "6 of 10 alerts agree (60%)" in seen
+        assert f"override: an override in warroom put {said(BOB)} on call on week then" in seen
+        assert "route: warroom received no alert with this alias or title" in seen
+        status, one = await page(member, f"{warroom.url}/alerts/1")
+        assert status == 200 and "a shadow: its pages were computed, nobody was notified" in one
+        assert "Would have notified (shadow)" in one
+        bearer = {"Authorization": f"Bearer {API_TOKEN}"}
+        async with member.get(f"{warroom.url}/api/alerts", headers=bearer) as answer:
+            listed = await answer.json()
+        assert {each["shadow"] for each in listed["open"] + listed["resolved"]} == {True}
+    warroom.slack.add_user("U0GUEST", "gus")
+    warroom.slack.users["U0GUEST"].is_restricted = True
+    async with browser() as guest:
+        await sign_in(guest, warroom, "U0GUEST")
+        status, seen = await page(guest, f"{warroom.url}/shadow")
+        assert status == 403 and "The shadow week is for the workspace's members" in seen
+        assert "Checkout error rate" not in seen
+
+
+async def test_a_shadow_compared_with_pagerdutys_incident_log(
+    warroom: Warroom, database_url: str, tmp_path: Path, ntfy: FakeNtfy
+) -> None:
+    """PagerDuty's side: ``GET /incidents`` and each one's ``GET /incidents/{id}/log_entries``
+    (``notify_log_entry``: whom it notified, when; ``acknowledge_log_entry``: when it
+    stopped), people by ``GET /users``' e-mail; the alerts reached warroom through its Events
+    API v2 with the incidents' dedup keys."""
+    key = await integration(warroom, "pagerduty", "checkout")
+    events = PagerDutyEventsClient(f"{warroom.url}/v2/enqueue", key)
+    account = Account(
+        users=[
+            {"id": f"P{name.upper()}", "type": "user", "name": name, "email": EMAILS[user]}
+            for user, name in ((CAROL, "carol"), (BOB, "bob"), (ALICE, "alice"))
+        ]
+    )
+    for number, at, whom in ((1, START, BOB), (2, START + timedelta(days=1), ALICE)):
+        warroom.clock.now = at
+        await events.send(
+            "trigger", f"db-{number}", summary=f"Disk full {number}", source="db", severity="error"
+        )
+        await warroom.run_jobs()
+        ident = f"Q0DISK{number}"
+        account.incidents.append(
+            {
+                "id": ident,
+                "type": "incident",
+                "title": f"Disk full {number}",
+                "incident_key": f"db-{number}",
+                "created_at": _iso(at),
+                "status": "resolved",
+            }
+        )
+        person = {"id": f"P{whom[2:].upper()}", "type": "user_reference", "summary": "someone"}
+        account.log_entries[ident] = [
+            {"type": "notify_log_entry", "created_at": _iso(at + timedelta(seconds=30)),
+             "user": person},
+            {"type": "acknowledge_log_entry", "created_at": _iso(at + timedelta(minutes=4))},
+        ]  # fmt: skip
+    assert ntfy.published == []
+    users_map = tmp_path / "users.csv"
+    users_map.write_text("".join(f"{email},{user}\n" for user, email in EMAILS.items()))
+    async with FakePagerDutyRest(account) as pagerduty:
+        env = {
+            "DATABASE_URL": database_url,
+            "WARROOM_ESCALATION_POLICIES": str(tmp_path / "policies.yaml"),
+            "WARROOM_ONCALL_SCHEDULES": str(tmp_path / "schedules.yaml"),
+        }
+        compared = await asyncio.to_thread(
+            run_warroom,
+            "shadow",
+            "compare",
+            "--pagerduty",
+            "--since",
+            "2026-03-01 00:00 UTC",
+            "--api-url",
+            pagerduty.root,
+            "--token",
+            pagerduty.token,
+            "--users-map",
+            str(users_map),
+            "--json",
+            env=env,
+            clean=True,
+        )
+        asked = list(pagerduty.requests)
+    assert compared.returncode == 3, compared.stderr
+    report = json.loads(compared.stdout)
+    assert report["vendor"] == "PagerDuty"
+    rows = {row["title"]: row for row in report["rows"]}
+    assert rows["Disk full 1"]["agree"] is True
+    (why,) = [each["cause"] for each in rows["Disk full 2"]["disagreements"][:1]]
+    assert why == "schedule"  # warroom's schedule had the day's person, PagerDuty Alice
+    assert any(path.startswith("/incidents/Q0DISK2/log_entries") for path in asked)
+
+
+async def page(client: aiohttp.ClientSession, url: str) -> tuple[int, str]:
+    async with client.get(url) as answer:
+        html = (await answer.text()).replace("<", " <")
+        return answer.status, " ".join(visible_text(html).split())

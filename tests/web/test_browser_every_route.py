@@ -58,6 +58,7 @@ ADDRESSES = {
     "/alerts/{alert}": "/alerts/1",
     "/services": "/services",
     "/services/{service}": "/services/disks",
+    "/shadow": "/shadow",
     "/maintenance": "/maintenance",
     "/maintenance/{window}": "/maintenance/1",
     "/api/docs": "/api/docs",

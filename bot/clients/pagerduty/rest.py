@@ -8,7 +8,8 @@ application/vnd.pagerduty+json;version=2``, lists read page by page with ``offse
 ``limit`` while ``more`` is true, a 429 waited out for the seconds ``ratelimit-reset`` says
 (https://support.pagerduty.com/docs/rest-api-rate-limits). What the account holds is
 translated by ``bot.record.oncall.importing.pagerduty``; who is on call, for ``--compare``,
-is each schedule's ``final_schedule`` (overrides included), read a week at a time.
+is each schedule's ``final_schedule`` (overrides included), read a week at a time; whom an
+incident notified, for ``warroom shadow compare``, its ``notify_log_entry`` log entries.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from bot.basics.numbers import parse_bounded_int
 from bot.clients.importing import ImportFailure, VendorApi, retry_after_header
 from bot.record.oncall.importing.drafts import Person, ScheduleRef, Translation
 from bot.record.oncall.importing.pagerduty import PagerDutyAccount, UnexpectedObject, translate
+from bot.record.paging.shadow import VendorAlert
 
 ACCEPT = "application/vnd.pagerduty+json;version=2"
 # The most a page holds (PagerDuty's classic pagination).
@@ -33,6 +35,8 @@ PAGE_LIMIT = 100
 OVERRIDES_AHEAD = timedelta(days=365)
 # --compare reads a schedule's final schedule this much at a time.
 ON_CALL_WINDOW = timedelta(days=7)
+# The longest range GET /incidents answers is 6 months: asked 180 days at a time.
+INCIDENTS_RANGE = timedelta(days=180)
 # The longest wait a 429's ratelimit-reset is taken at its word for (a day).
 LONGEST_RESET_SECONDS = 86_400
 
@@ -93,6 +97,31 @@ class PagerDuty:
         rendered = await self._final_schedule(api, schedule.vendor_id, at)
         return frozenset(Person(user) for start, end, user in rendered.entries if start <= at < end)
 
+    async def alert_log(self, api: VendorApi, since: datetime) -> list[VendorAlert]:
+        """``warroom shadow compare``: every incident created since ``since`` (``GET
+        /incidents``, ``since`` and ``until``), whom each notified and when (``GET
+        /incidents/{id}/log_entries``: its ``notify_log_entry`` entries), people by the
+        e-mail ``GET /users`` gives them."""
+        incidents, start, now = [], since, datetime.now(UTC)
+        while start < now:  # the list's "Maximum range is 6 months"
+            end = min(start + INCIDENTS_RANGE, now)
+            window = {"since": _iso(start), "until": _iso(end)}
+            incidents += await _every(api, "/incidents", "incidents", window)
+            start = end
+        emails = {
+            str(user.get("id")): str(user.get("email") or "")
+            for user in await _every(api, "/users", "users")
+        }
+        found = []
+        for incident in incidents:
+            path = f"/incidents/{quote(_id(api, incident, '/incidents'))}/log_entries"
+            entries = await _every(api, path, "log_entries")
+            try:
+                found.append(_vendor_alert(incident, entries, emails))
+            except ValueError:
+                raise api.unexpected("incidents with created_at", api.url("/incidents")) from None
+        return found
+
     async def _final_schedule(self, api: VendorApi, schedule_id: str, at: datetime) -> _Rendered:
         """The final schedule around ``at``, read once per week asked about."""
         rendered = self._rendered.setdefault(api, {})
@@ -105,12 +134,14 @@ class PagerDuty:
             return known
 
 
-async def _every(api: VendorApi, path: str, key: str) -> list[dict[str, Any]]:
+async def _every(
+    api: VendorApi, path: str, key: str, asked: Mapping[str, str] | None = None
+) -> list[dict[str, Any]]:
     """Every object of a paginated list: pages of ``PAGE_LIMIT`` while ``more``."""
     found: list[dict[str, Any]] = []
     offset = 0
     while True:
-        params = {"limit": str(PAGE_LIMIT), "offset": str(offset)}
+        params = {**(asked or {}), "limit": str(PAGE_LIMIT), "offset": str(offset)}
         body = await api.get(path, params)
         items = body.get(key) if isinstance(body, dict) else None
         if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
@@ -173,6 +204,46 @@ def _id(api: VendorApi, item: Mapping[str, Any], path: str) -> str:
 
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _vendor_alert(
+    incident: Mapping[str, Any], entries: list[dict[str, Any]], emails: Mapping[str, str]
+) -> VendorAlert:
+    """An incident as ``shadow compare`` sees it: each user its ``notify_log_entry`` entries
+    name (by e-mail, at their first), and its first acknowledgement or resolution."""
+    notified: dict[str, datetime] = {}
+    stopped = None
+    for entry in entries:
+        at = _instant(entry.get("created_at"))
+        user = entry.get("user") if isinstance(entry.get("user"), dict) else None
+        if entry.get("type") == "notify_log_entry" and user is not None and at is not None:
+            email = emails.get(str(user.get("id")), f"pagerduty:{user.get('id')}")
+            notified.setdefault(email.lower(), at)
+        elif entry.get("type") in STOPPING and stopped is None:
+            stopped = at
+    created = _instant(incident.get("created_at"))
+    if created is None:
+        raise ValueError("an incident without created_at")
+    return VendorAlert(
+        id=str(incident.get("id") or ""),
+        alias=str(incident.get("incident_key") or ""),
+        title=str(incident.get("title") or ""),
+        created_at=created,
+        notified=tuple(notified.items()),
+        stopped_at=stopped,
+    )
+
+
+def _instant(raw: object) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment.astimezone(UTC) if moment.tzinfo is not None else None
+
+
+# The log entries that end an incident's notifications: someone acknowledged or resolved it.
+STOPPING = ("acknowledge_log_entry", "resolve_log_entry")
 
 
 # The one PagerDuty ``warroom import`` reads through (``bot.admin.importing.VENDORS``).

@@ -7,6 +7,7 @@
 - ``api``: ``GET /api/alerts`` and ``GET /api/alerts/{alert}``, read only.
 - ``services``: ``/services`` and ``/services/<name>``, and ``GET /api/services[/{name}]``,
   read only (the agents' ``list_services`` answers with the same reader).
+- ``shadow``: ``/shadow``, the last ``warroom shadow compare``'s report.
 
 May import: what ``bot.web`` may, the web view's own modules (``bot/web/*.py``) and the
 domains before it (all but ``api``; ``services`` reads ``api``'s alert summaries).
