@@ -33,7 +33,7 @@ from bot.clients.importing import VendorApi, retry_after_header
 from bot.clients.vendor_http import RETRY_AFTER_MAX_SECONDS
 from bot.record.oncall.importing.drafts import Person, ScheduleRef, Translation
 from bot.record.oncall.importing.opsgenie import OpsgenieAccount, translate
-from bot.record.paging.shadow import VendorAlert
+from bot.record.paging.shadow import VendorAlert, instant
 
 # The largest page ``GET /v2/users`` gives ("limit": "Number of users to retrieve", 100).
 USERS_PAGE = 100
@@ -107,15 +107,19 @@ class Opsgenie:
         for alert in listed:
             path = f"/v2/alerts/{alert.get('id')}/recipients"
             recipients = _data_list(api, await api.get(path, {"identifierType": "id"}), path)
-            found.append(_vendor_alert(alert, recipients))
+            created = instant(alert.get("createdAt"))
+            if created is None:
+                raise api.unexpected("alerts with createdAt", api.url("/v2/alerts"))
+            found.append(_vendor_alert(alert, created, recipients))
         return found
 
 
 OPSGENIE = Opsgenie()
 
 
-def _vendor_alert(alert: dict[str, Any], recipients: list[dict[str, Any]]) -> VendorAlert:
-    created = parse_instant(str(alert.get("createdAt") or ""))
+def _vendor_alert(
+    alert: dict[str, Any], created: datetime, recipients: list[dict[str, Any]]
+) -> VendorAlert:
     report = alert.get("report") if isinstance(alert.get("report"), dict) else {}
     assert isinstance(report, dict)
     stops = [report.get(key) for key in ("ackTime", "closeTime")]
@@ -123,9 +127,11 @@ def _vendor_alert(alert: dict[str, Any], recipients: list[dict[str, Any]]) -> Ve
     notified: dict[str, datetime] = {}
     for each in sorted(recipients, key=lambda r: str(r.get("createdAt") or "")):
         user = each.get("user") if isinstance(each.get("user"), dict) else None
+        at = instant(each.get("createdAt"))
         if user is None or each.get("state") == "notactive" or not user.get("username"):
             continue
-        notified.setdefault(str(user["username"]).lower(), parse_instant(str(each["createdAt"])))
+        if at is not None:
+            notified.setdefault(str(user["username"]).lower(), at)
     return VendorAlert(
         id=str(alert.get("id") or ""),
         alias=str(alert.get("alias") or ""),
@@ -134,11 +140,6 @@ def _vendor_alert(alert: dict[str, Any], recipients: list[dict[str, Any]]) -> Ve
         notified=tuple(notified.items()),
         stopped_at=created + timedelta(milliseconds=min(after)) if after else None,
     )
-
-
-def parse_instant(text: str) -> datetime:
-    """An ISO 8601 time as Opsgenie writes them (``2017-05-25T09:55:19.123Z``), in UTC."""
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
 
 
 def _participant(raw: dict[str, Any]) -> Person:

@@ -26,7 +26,7 @@ from bot.basics.numbers import parse_bounded_int
 from bot.clients.importing import ImportFailure, VendorApi, retry_after_header
 from bot.record.oncall.importing.drafts import Person, ScheduleRef, Translation
 from bot.record.oncall.importing.pagerduty import PagerDutyAccount, UnexpectedObject, translate
-from bot.record.paging.shadow import VendorAlert
+from bot.record.paging.shadow import VendorAlert, instant
 
 ACCEPT = "application/vnd.pagerduty+json;version=2"
 # The most a page holds (PagerDuty's classic pagination).
@@ -214,14 +214,14 @@ def _vendor_alert(
     notified: dict[str, datetime] = {}
     stopped = None
     for entry in entries:
-        at = _instant(entry.get("created_at"))
+        at = instant(entry.get("created_at"))
         user = entry.get("user") if isinstance(entry.get("user"), dict) else None
         if entry.get("type") == "notify_log_entry" and user is not None and at is not None:
             email = emails.get(str(user.get("id")), f"pagerduty:{user.get('id')}")
             notified.setdefault(email.lower(), at)
         elif entry.get("type") in STOPPING and stopped is None:
             stopped = at
-    created = _instant(incident.get("created_at"))
+    created = instant(incident.get("created_at"))
     if created is None:
         raise ValueError("an incident without created_at")
     return VendorAlert(
@@ -232,14 +232,6 @@ def _vendor_alert(
         notified=tuple(notified.items()),
         stopped_at=stopped,
     )
-
-
-def _instant(raw: object) -> datetime | None:
-    try:
-        moment = datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment.astimezone(UTC) if moment.tzinfo is not None else None
 
 
 # The log entries that end an incident's notifications: someone acknowledged or resolved it.

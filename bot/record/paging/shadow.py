@@ -323,6 +323,16 @@ def _holders(
     return found
 
 
+def instant(raw: object) -> datetime | None:
+    """A vendor's ISO 8601 time (``2017-05-25T09:55:19.123Z``) in UTC; None when it is not
+    one, or has no offset."""
+    try:
+        moment = datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment.astimezone(UTC) if moment.tzinfo is not None else None
+
+
 def _who(people: Mapping[str, str | None], email: str) -> str:
     return people.get(email.lower()) or email
 
