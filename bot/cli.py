@@ -80,6 +80,11 @@ FEATURES: dict[str, Feature] = {
         "add_import_arguments",
         "carry schedules, escalation policies and overrides over from another tool",
     ),
+    "shadow": Feature(
+        "bot.admin.shadow",
+        "add_shadow_arguments",
+        "a shadow week: whom the vendor notified beside whom warroom would have",
+    ),
     "ai": Feature(
         "bot.admin.arguments", "add_ai_arguments", "the team's model (WARROOM_AI_*): measure it"
     ),
@@ -286,6 +291,10 @@ def _run(args: argparse.Namespace) -> int:
         from bot.admin.importing import run_import
 
         return run_import(args, os.environ)
+    if args.command == "shadow":  # reads the vendor, Slack and the database it is pointed at
+        from bot.admin.shadow import run_shadow
+
+        return run_shadow(args, os.environ)
     if args.command == "config":  # reads what serve reads, and opens nothing
         from bot.admin.config_check import run_config
 

@@ -25,6 +25,13 @@ beside it), over an account of objects (``emulator.opsgenie_samples``), and appl
 - ``{identifier}`` is a schedule's id, or its name with ``scheduleIdentifierType=name``.
 - ``GET /v2/schedules/{identifier}/on-calls?date=`` answers who is on call at ``date`` (default
   now), computed by ``emulator.opsgenie_oncall`` from the same objects.
+- ``GET /v2/alerts`` (the Alert API's "List Alerts") lists ``account.alerts`` oldest first,
+  paged as users are (``limit`` at most 100, default 20); of its search ``query`` ("Alerts
+  Search Query Help") the fake reads only ``createdAt>N`` (Unix milliseconds) and refuses
+  any other query 422.
+- ``GET /v2/alerts/{identifier}/recipients`` ("List Alert Recipients") answers
+  ``account.recipients`` of the alert, found by ``identifierType`` id (default), alias or
+  tiny: each ``{"user": {"id", "username"}, "state", "method", "createdAt", "updatedAt"}``.
 - Rate limiting ("API Rate Limiting"): ``throttle(times, period)`` has the next requests
   answered 429 with ``X-RateLimit-State: THROTTLED``, ``X-RateLimit-Reason`` and
   ``X-RateLimit-Period-In-Sec``; ``fail(status)`` injects other statuses and ``garbage()`` an
@@ -37,6 +44,7 @@ beside it), over an account of objects (``emulator.opsgenie_samples``), and appl
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -55,6 +63,8 @@ from emulator.opsgenie_oncall import CannotSay, on_call, parse_instant
 FIXTURE = Path(__file__).parent / "fixtures" / "opsgenie_openapi.json"
 API_KEY = "eb243592-faa2-4ba2-a551q-1afdf565c889"
 USERS_LIMIT = 100
+ALERTS_LIMIT, ALERTS_DEFAULT = 100, 20
+CREATED_AFTER = re.compile(r"^createdAt\s*>\s*(\d+)$")
 
 
 @cache
@@ -77,6 +87,9 @@ class OpsgenieAccount:
     integrations: list[dict[str, Any]] = field(default_factory=list)
     # By user id: their notification rules, whole (``NotificationRule``, steps included).
     notification_rules: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # The Alert API's side: alerts (``BaseAlert``) and each one's recipients, by alert id.
+    alerts: list[dict[str, Any]] = field(default_factory=list)
+    recipients: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     @classmethod
     def sample(cls, year: int) -> OpsgenieAccount:
@@ -150,6 +163,10 @@ class FakeOpsgenie(FakeHttpServer):
         template = operation["template"]
         if template == "/v2/users":
             return self._users(request)
+        if template == "/v2/alerts":
+            return self._alerts(request)
+        if template == "/v2/alerts/{identifier}/recipients":
+            return self._recipients(path_params["identifier"], request.query)
         if template == "/v2/teams":
             return _ok({"data": self.account.teams, "expandable": ["member"]})
         if template == "/v2/escalations":
@@ -223,6 +240,39 @@ class FakeOpsgenie(FakeHttpServer):
         ]
         return _ok({"data": found})
 
+    def _alerts(self, request: web.Request) -> web.StreamResponse:
+        query = request.query.get("query", "")
+        after = CREATED_AFTER.match(query.strip())
+        if query and after is None:
+            return _error(422, "this fake reads only a query createdAt>N (Unix milliseconds)")
+        offset = int(request.query.get("offset", "0"))
+        limit = int(request.query.get("limit", str(ALERTS_DEFAULT)))
+        if offset < 0 or not 1 <= limit <= ALERTS_LIMIT:
+            return _error(422, f"limit must be from 1 to {ALERTS_LIMIT}, offset 0 or more")
+        bound = int(after.group(1)) if after else -1
+        kept = [a for a in self.account.alerts if _millis(a["createdAt"]) > bound]
+        kept.sort(key=lambda a: _millis(a["createdAt"]))
+        if request.query.get("order", "desc") == "desc":
+            kept.reverse()
+        page = kept[offset : offset + limit]
+        base = f"{self.root}/v2/alerts"
+
+        def at(where: int) -> str:
+            asked = {k: v for k, v in request.query.items() if k != "offset"}
+            return f"{base}?{urlencode({**asked, 'offset': where})}"
+
+        paging = {"first": at(0), "last": at(max((len(kept) - 1) // limit * limit, 0))}
+        if offset + limit < len(kept):
+            paging["next"] = at(offset + limit)
+        return _ok({"data": page, "paging": paging})
+
+    def _recipients(self, identifier: str, query: Mapping[str, str]) -> web.StreamResponse:
+        key = {"id": "id", "alias": "alias", "tiny": "tinyId"}[query.get("identifierType", "id")]
+        alert = next((a for a in self.account.alerts if a.get(key) == identifier), None)
+        if alert is None:
+            return _error(404, f"Alert with identifier [{identifier}] does not exist")
+        return _ok({"data": self.account.recipients.get(alert["id"], [])})
+
     def _schedule(self, identifier: str, query: Mapping[str, str]) -> dict[str, Any] | None:
         key = "name" if query.get("scheduleIdentifierType") == "name" else "id"
         return next((s for s in self.account.schedules if s[key] == identifier), None)
@@ -247,6 +297,10 @@ class FakeOpsgenie(FakeHttpServer):
                 {"data": {"_parent": parent, "onCallRecipients": [p["name"] for p in participants]}}
             )
         return _ok({"data": {"_parent": parent, "onCallParticipants": participants}})
+
+
+def _millis(text: str) -> int:
+    return int(parse_instant(text).timestamp() * 1000)
 
 
 def _listed(schedule: dict[str, Any], with_rotations: bool) -> dict[str, Any]:

@@ -5,10 +5,12 @@ It follows PagerDuty's OpenAPI description, cut into ``emulator/fixtures/pagerdu
 ``/schedules/{id}``, ``/schedules/{id}/overrides``, ``/escalation_policies``, ``/oncalls``,
 ``/services`` (integrations whole with ``include[]=integrations``),
 ``/users/{id}/notification_rules`` (``urgency`` high by default, ``all`` for both) and
-``/users/{id}/contact_methods``,
-each taking the query parameters the description lists and nothing else. The account it serves
-(``Account``) is made of plain objects in the API's shape; ``documented_account`` builds one
-from the description's own example objects. Who is on call (a schedule's
+``/users/{id}/contact_methods`` (what the import reads), ``/incidents`` and
+``/incidents/{id}/log_entries`` (what ``warroom shadow compare`` reads: incidents created from
+``since`` to ``until``, a month before now by default, and each one's log entries oldest
+first), each taking the query parameters the description lists and nothing else. The account it
+serves (``Account``) is made of plain objects in the API's shape; ``documented_account`` builds
+one from the description's own example objects. Who is on call (a schedule's
 ``final_schedule`` and ``GET /oncalls``) is worked out by ``emulator.pagerduty_schedules``,
 written from PagerDuty's documentation and not from warroom's engine.
 
@@ -72,6 +74,9 @@ class Account:
     # contact methods.
     notification_rules: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     contact_methods: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    incidents: list[dict[str, Any]] = field(default_factory=list)
+    log_entries: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # by incident
 
 
 class FakePagerDutyRest(FakeHttpServer):
@@ -226,6 +231,26 @@ class FakePagerDutyRest(FakeHttpServer):
             return None
         return {"contact_methods": self.account.contact_methods.get(ids[0], [])}
 
+    def list_incidents(self, _ids: list[str], query: Mapping[str, str]) -> dict[str, Any]:
+        """Incidents created in ``since``..``until`` (a month up to now by default; at most
+        six months, the description's "Maximum range"), oldest first."""
+        if query.get("date_range") == "all":
+            kept = list(self.account.incidents)
+        else:
+            since, until = _range(query, default=timedelta(days=30), now=datetime.now(UTC))
+            if until - since > timedelta(days=183):
+                raise ArgumentError("the range is longer than 6 months")
+            kept = [i for i in self.account.incidents if since <= _when(i["created_at"]) < until]
+        kept.sort(key=lambda incident: _when(incident["created_at"]))
+        return _page("incidents", kept, query)
+
+    def list_log_entries(self, ids: list[str], query: Mapping[str, str]) -> dict[str, Any] | None:
+        """One incident's log entries, oldest first."""
+        if not any(incident["id"] == ids[0] for incident in self.account.incidents):
+            return None
+        entries = sorted(self.account.log_entries.get(ids[0], []), key=lambda e: e["created_at"])
+        return _page("log_entries", entries, query)
+
     def list_oncalls(self, _ids: list[str], query: Mapping[str, str]) -> dict[str, Any]:
         """Each escalation policy's rules: a schedule target's final schedule entries in the
         range (``since``/``until``, now by default), a user target always on call."""
@@ -310,6 +335,8 @@ ANSWERS: dict[str, Callable[[FakePagerDutyRest, list[str], Mapping[str, str]], A
     "/services": FakePagerDutyRest.list_services,
     "/users/{id}/notification_rules": FakePagerDutyRest.list_notification_rules,
     "/users/{id}/contact_methods": FakePagerDutyRest.list_contact_methods,
+    "/incidents": FakePagerDutyRest.list_incidents,
+    "/incidents/{id}/log_entries": FakePagerDutyRest.list_log_entries,
 }
 
 

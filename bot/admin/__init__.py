@@ -16,6 +16,8 @@
 - ``import_report``: the import's people by name, and its ``--json`` document.
 - ``import_compare``: ``warroom import ... --compare DAYS``: the vendor and warroom asked who
   is on call, each disagreement said.
+- ``shadow``: ``warroom shadow compare``: after a shadow week, whom the vendor notified
+  beside whom warroom would have, each disagreement's cause said.
 - ``maintenance``: ``warroom maintenance add``, ``list`` and ``cancel``: maintenance windows.
 - ``services``: ``warroom services list`` and ``import-backstage``: the services file, and
   one written from Backstage's catalog files.

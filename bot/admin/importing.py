@@ -191,14 +191,9 @@ def _checked_request(
     args: argparse.Namespace, vendor: Vendor, token: str, api_url: str, now: datetime
 ) -> Request | int:
     """The options every import shares checked: --users-map, --compare, --compare-from."""
-    users_map = None
-    if args.users_map is not None:
-        try:
-            users_map = read_users_map(args.users_map.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError) as error:
-            return _fail(f"--users-map: cannot read {args.users_map} ({type(error).__name__})")
-        except UsersMapError as error:
-            return _fail(f"--users-map: {args.users_map}: {error}")
+    users_map = read_users_file(args.users_map)
+    if isinstance(users_map, str):
+        return _fail(users_map)
     compare_from = None
     if args.compare is not None:
         if not 1 <= args.compare <= LONGEST_COMPARE_DAYS:
@@ -309,8 +304,20 @@ async def _people(
     used = people_used(translation)
     emails = {u.vendor_id: u.email.strip().lower() for u in translation.users if u.email}
     wanted = {vendor_id: emails[vendor_id] for vendor_id in sorted(used) if vendor_id in emails}
+    found = await slack_ids(set(wanted.values()), users_map, settings, http)
+    return {vendor_id: found.get(email) for vendor_id, email in wanted.items()}
+
+
+async def slack_ids(
+    emails: set[str],
+    users_map: Mapping[str, str] | None,
+    settings: Settings,
+    http: aiohttp.ClientSession,
+) -> dict[str, str | None]:
+    """Each e-mail address (lowercase) matched to a Slack user: by the map, else Slack's
+    users.lookupByEmail; None where nobody matches. The importer's and ``shadow compare``'s."""
     if users_map is not None:
-        return {vendor_id: users_map.get(email) for vendor_id, email in wanted.items()}
+        return {email: users_map.get(email) for email in emails}
     if not str(settings.slack.bot_token):
         raise ImportFailure(
             "no SLACK_BOT_TOKEN to match the vendor's users by email: set it or give "
@@ -322,7 +329,7 @@ async def _people(
     slack = build_slack_workspace(settings, http, Renderer(settings.incidents.templates_dir))
     found: dict[str, str | None] = {}
     try:
-        for email in sorted(set(wanted.values())):
+        for email in sorted(emails):
             found[email] = await slack.user_by_email(email)
     except SlackNotAllowed as failure:
         raise ImportFailure(
@@ -337,7 +344,19 @@ async def _people(
             "--users-map FILE",
             retryable=True,
         ) from None
-    return {vendor_id: found[email] for vendor_id, email in wanted.items()}
+    return found
+
+
+def read_users_file(path: Path | None) -> Mapping[str, str] | str | None:
+    """``--users-map FILE`` read (None when not given), or why it cannot be (a string)."""
+    if path is None:
+        return None
+    try:
+        return read_users_map(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
+        return f"--users-map: cannot read {path} ({type(error).__name__})"
+    except UsersMapError as error:
+        return f"--users-map: {path}: {error}"
 
 
 # -- checking --------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ import aiohttp
 from bot.basics.backoff import backoff
 from bot.clients.vendor_http import Answer, VendorFailure, call_json, retry_after_seconds
 from bot.record.oncall.importing.drafts import Person, ScheduleRef, Translation
+from bot.record.paging.shadow import VendorAlert
 
 # How many times one request is tried while the vendor answers 429.
 RATE_LIMITED_ATTEMPTS = 6
@@ -80,6 +81,13 @@ class AnswerFolder(Protocol):
 
     def read(self, method: str, request: str) -> Answer:
         """The answer kept for ``method request`` (ImportFailure when none is)."""
+
+
+class AlertLogs(Vendor, Protocol):
+    """A vendor whose alert log ``warroom shadow compare`` reads (Opsgenie, PagerDuty)."""
+
+    async def alert_log(self, api: VendorApi, since: datetime) -> list[VendorAlert]:
+        """Every alert since ``since``: whom it notified and when, people by e-mail."""
         ...
 
 

@@ -18,6 +18,13 @@
   ``create-alert`` one whole (``.../notification-rules/{ruleId}``, its steps).
 - ``GET /v2/schedules/{id}/on-calls?scheduleIdentifierType=id&date=…`` answers who is on call
   at ``date`` (``data.onCallParticipants``): ``--compare``'s vendor side.
+- ``warroom shadow compare``'s vendor side ("List Alerts", "List Alert Recipients" of the
+  Alert API): ``GET /v2/alerts?query=createdAt>N`` (N in Unix milliseconds, its "Alerts
+  Search Query Help"), paged as users are (100 at most), then ``GET
+  /v2/alerts/{id}/recipients?identifierType=id`` per alert: each recipient's
+  ``user.username`` (their e-mail) and ``createdAt``, those whose ``state`` is ``notactive``
+  (never notified) left out; the alert's ``report.ackTime``/``closeTime`` (milliseconds after
+  it began) say when it stopped.
 - Over the rate limit Opsgenie answers 429 with ``X-RateLimit-State: THROTTLED`` and
   ``X-RateLimit-Period-In-Sec``, the period the limit is counted over ("API Rate Limiting"):
   that long is waited unless ``Retry-After`` says otherwise.
@@ -26,7 +33,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import Any
 from urllib.parse import quote
@@ -36,9 +43,12 @@ from bot.clients.importing import VendorApi, retry_after_header
 from bot.clients.vendor_http import RETRY_AFTER_MAX_SECONDS
 from bot.record.oncall.importing.drafts import Person, ScheduleRef, Translation
 from bot.record.oncall.importing.opsgenie import OpsgenieAccount, translate
+from bot.record.paging.shadow import VendorAlert, instant
 
 # The largest page ``GET /v2/users`` gives ("limit": "Number of users to retrieve", 100).
 USERS_PAGE = 100
+# The largest page ``GET /v2/alerts`` gives ("Default value is 20 and maximum value is 100").
+ALERTS_PAGE = 100
 
 
 class Opsgenie:
@@ -102,6 +112,29 @@ class Opsgenie:
             raise api.unexpected("a list of on-call participants", api.url(path))
         return frozenset(_participant(each) for each in participants if isinstance(each, dict))
 
+    async def alert_log(self, api: VendorApi, since: datetime) -> list[VendorAlert]:
+        """Every alert created since ``since``, whom it notified and when."""
+        query = {
+            "query": f"createdAt>{int(since.timestamp() * 1000) - 1}",
+            "limit": str(ALERTS_PAGE),
+            "sort": "createdAt",
+            "order": "asc",
+        }
+        listed = [
+            alert
+            async for page in api.pages("/v2/alerts", query, _next_page)
+            for alert in _data_list(api, page, "/v2/alerts")
+        ]
+        found = []
+        for alert in listed:
+            path = f"/v2/alerts/{alert.get('id')}/recipients"
+            recipients = _data_list(api, await api.get(path, {"identifierType": "id"}), path)
+            created = instant(alert.get("createdAt"))
+            if created is None:
+                raise api.unexpected("alerts with createdAt", api.url("/v2/alerts"))
+            found.append(_vendor_alert(alert, created, recipients))
+        return found
+
 
 OPSGENIE = Opsgenie()
 
@@ -121,6 +154,31 @@ async def _new_alert_rules(api: VendorApi, user: dict[str, Any]) -> list[dict[st
             raise api.unexpected("a notification rule under 'data'", api.url(one))
         rules.append(rule)
     return rules
+
+
+def _vendor_alert(
+    alert: dict[str, Any], created: datetime, recipients: list[dict[str, Any]]
+) -> VendorAlert:
+    report = alert.get("report") if isinstance(alert.get("report"), dict) else {}
+    assert isinstance(report, dict)
+    stops = [report.get(key) for key in ("ackTime", "closeTime")]
+    after = [int(each) for each in stops if isinstance(each, int) and each >= 0]
+    notified: dict[str, datetime] = {}
+    for each in sorted(recipients, key=lambda r: str(r.get("createdAt") or "")):
+        user = each.get("user") if isinstance(each.get("user"), dict) else None
+        at = instant(each.get("createdAt"))
+        if user is None or each.get("state") == "notactive" or not user.get("username"):
+            continue
+        if at is not None:
+            notified.setdefault(str(user["username"]).lower(), at)
+    return VendorAlert(
+        id=str(alert.get("id") or ""),
+        alias=str(alert.get("alias") or ""),
+        title=str(alert.get("message") or ""),
+        created_at=created,
+        notified=tuple(notified.items()),
+        stopped_at=created + timedelta(milliseconds=min(after)) if after else None,
+    )
 
 
 def _participant(raw: dict[str, Any]) -> Person:

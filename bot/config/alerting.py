@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.basics.slack_patterns import CHANNEL_ID
 from bot.config.reading import (
     NO_SECRET,
     Feature,
     Secret,
+    boolean,
     integer,
     one_problem_file,
     problems_file,
@@ -44,6 +46,21 @@ class AlertSettings(Feature):
         doc="path of the services file (see Services in the manual)",
         shown="none (no services)",
     )
+    # A shadow week (docs/importing.md): alerts are routed and paged on paper only.
+    shadow: bool = setting(
+        env="WARROOM_SHADOW",
+        default=False,
+        parse=lambda raw: boolean({"on": "true", "off": "false"}.get(raw.lower(), raw)),
+        doc="`on`: every alert's pages are computed and kept as who would have been notified "
+        "and when, and nobody is notified (a service's `shadow: true` does it for one service)",
+        shown="`off`",
+    )
+    shadow_channel: str = setting(
+        env="WARROOM_SHADOW_CHANNEL",
+        default="",
+        doc="channel **id** (`C…`) where shadowed alerts' messages go, marked as a shadow "
+        "(unset: they are posted nowhere)",
+    )
     # Alertmanager sends every alert of a group in one body: allow more than for Slack.
     max_body_bytes: int = setting(
         env="WARROOM_ALERT_MAX_BODY_BYTES",
@@ -64,6 +81,13 @@ class AlertSettings(Feature):
                 "WARROOM_ALERT_ROUTES is set but WARROOM_ALERT_TOKEN is not: alert webhooks "
                 "would accept anyone; set a token (e.g. `openssl rand -hex 32`)"
             )
+        if self.shadow_channel and not CHANNEL_ID.match(self.shadow_channel):
+            problems.append("WARROOM_SHADOW_CHANNEL: must be a channel id (C...)")
         if self.max_body_bytes <= 0:
             problems.append("WARROOM_ALERT_MAX_BODY_BYTES: must be more than zero")
         return problems
+
+    def shadowed(self, service: str | None) -> bool:
+        """Whether an alert of ``service`` (None: of no service) is paged on paper only."""
+        found = self.catalog.get(service)
+        return self.shadow or (found is not None and found.shadow)

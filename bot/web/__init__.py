@@ -32,7 +32,7 @@ Its domains, in their order (``DOMAINS`` in tests/test_layers.py):
 - ``paging/``: acknowledgement links and the phone providers' webhooks.
 - ``incident/``: the incident list, one incident, its channel history, the postmortem draft.
 - ``alerting/``: the alert and heartbeat webhooks; the alerts' worklist and pages, and their
-  API; the services' pages and API; the maintenance windows' pages.
+  API; the services' pages and API; the shadow week's report; the maintenance windows' pages.
 - ``changes/``: where change events arrive (PagerDuty's change events, GitHub's webhooks,
   ``POST /api/changes``) and ``/changes`` and ``GET /api/changes``, where they are read.
 - ``api/``: the JSON API under /api/, its routes in a table (``OPERATIONS``), and ``/api/docs``.
@@ -56,6 +56,7 @@ from bot.web.alerting import integrations as integration_pages
 from bot.web.alerting import maintenance
 from bot.web.alerting import pages as alert_pages
 from bot.web.alerting import services as service_pages
+from bot.web.alerting import shadow as shadow_pages
 from bot.web.api import docs as api_docs
 from bot.web.api import operations as api
 from bot.web.changes import pages as change_pages
@@ -142,6 +143,7 @@ WEB_ROUTES: tuple[Route, ...] = (
     Route("GET", "/alerts", alert_pages.alerts_page, PAGE),
     Route("GET", "/alerts/{alert:[0-9]+}", alert_pages.alert_page, PAGE),
     Route("GET", "/services", service_pages.services_page, PAGE),
+    Route("GET", "/shadow", shadow_pages.shadow_page, PAGE),
     Route("GET", "/services/{service:[A-Za-z0-9_-]+}", service_pages.service_page, PAGE),
     Route("GET", "/changes", change_pages.changes_page, PAGE),
     Route("GET", "/integrations", integration_pages.integrations_page, PAGE),

@@ -313,6 +313,11 @@ class AlertGroupPublic(PublicModel):
         description="Its route's urgency when it fired: low follows the people's low-urgency rules."
     )
     state: AlertStateName
+    shadow: bool = Field(
+        default=False,
+        description="A shadow (WARROOM_SHADOW or its service's shadow: true): its pages were "
+        "computed and kept as who would have been notified, and nobody was.",
+    )
     incident: str | None = Field(
         description="The incident it was declared as or attached to (its state 'attached', "
         "or resolved with it), e.g. INC-12."

@@ -241,6 +241,8 @@ def warroom_variables(tmp_path: Path, port: int) -> dict[str, str]:
         "WARROOM_ALERT_ROUTES": str(routes),
         "WARROOM_HEARTBEATS": str(heartbeats),
         "WARROOM_SERVICES": str(services),
+        "WARROOM_SHADOW": "off",
+        "WARROOM_SHADOW_CHANNEL": "C0123456789",
         "WARROOM_ALERT_MAX_BODY_BYTES": "4194304",
         "WARROOM_POSTMORTEM_STYLE": "default",
         "WARROOM_LANGUAGE": "en",

@@ -61,6 +61,7 @@ ADDRESSES = {
     "/services/{service}": "/services/disks",
     "/changes": "/changes",
     "/integrations": "/integrations",
+    "/shadow": "/shadow",
     "/maintenance": "/maintenance",
     "/maintenance/{window}": "/maintenance/1",
     "/api/docs": "/api/docs",

@@ -11,7 +11,8 @@ translated by ``bot.record.oncall.importing.pagerduty``: users, teams, schedules
 overrides, escalation policies, services with their integrations (``include[]=integrations``)
 and each user's notification rules (``urgency=all&include[]=contact_methods``); who is on
 call, for ``--compare``, is each schedule's ``final_schedule`` (overrides included), read a
-week at a time.
+week at a time; whom an incident notified, for ``warroom shadow compare``, its
+``notify_log_entry`` log entries.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from bot.basics.numbers import parse_bounded_int
 from bot.clients.importing import ImportFailure, VendorApi, retry_after_header
 from bot.record.oncall.importing.drafts import Person, ScheduleRef, Translation
 from bot.record.oncall.importing.pagerduty import PagerDutyAccount, UnexpectedObject, translate
+from bot.record.paging.shadow import VendorAlert, instant
 
 ACCEPT = "application/vnd.pagerduty+json;version=2"
 # Each user's rules of both urgencies, their contact methods whole (the description's
@@ -40,6 +42,8 @@ PAGE_LIMIT = 100
 OVERRIDES_AHEAD = timedelta(days=365)
 # --compare reads a schedule's final schedule this much at a time.
 ON_CALL_WINDOW = timedelta(days=7)
+# The longest range GET /incidents answers is 6 months: asked 180 days at a time.
+INCIDENTS_RANGE = timedelta(days=180)
 # The longest wait a 429's ratelimit-reset is taken at its word for (a day).
 LONGEST_RESET_SECONDS = 86_400
 
@@ -120,6 +124,31 @@ class PagerDuty:
     ) -> frozenset[Person]:
         rendered = await self._final_schedule(api, schedule.vendor_id, at)
         return frozenset(Person(user) for start, end, user in rendered.entries if start <= at < end)
+
+    async def alert_log(self, api: VendorApi, since: datetime) -> list[VendorAlert]:
+        """``warroom shadow compare``: every incident created since ``since`` (``GET
+        /incidents``, ``since`` and ``until``), whom each notified and when (``GET
+        /incidents/{id}/log_entries``: its ``notify_log_entry`` entries), people by the
+        e-mail ``GET /users`` gives them."""
+        incidents, start, now = [], since, datetime.now(UTC)
+        while start < now:  # the list's "Maximum range is 6 months"
+            end = min(start + INCIDENTS_RANGE, now)
+            window = {"since": _iso(start), "until": _iso(end)}
+            incidents += await _every(api, "/incidents", "incidents", window)
+            start = end
+        emails = {
+            str(user.get("id")): str(user.get("email") or "")
+            for user in await _every(api, "/users", "users")
+        }
+        found = []
+        for incident in incidents:
+            path = f"/incidents/{quote(_id(api, incident, '/incidents'))}/log_entries"
+            entries = await _every(api, path, "log_entries")
+            try:
+                found.append(_vendor_alert(incident, entries, emails))
+            except ValueError:
+                raise api.unexpected("incidents with created_at", api.url("/incidents")) from None
+        return found
 
     async def _final_schedule(self, api: VendorApi, schedule_id: str, at: datetime) -> _Rendered:
         """The final schedule around ``at``, read once per week asked about."""
@@ -203,6 +232,38 @@ def _id(api: VendorApi, item: Mapping[str, Any], path: str) -> str:
 
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _vendor_alert(
+    incident: Mapping[str, Any], entries: list[dict[str, Any]], emails: Mapping[str, str]
+) -> VendorAlert:
+    """An incident as ``shadow compare`` sees it: each user its ``notify_log_entry`` entries
+    name (by e-mail, at their first), and its first acknowledgement or resolution."""
+    notified: dict[str, datetime] = {}
+    stopped = None
+    for entry in entries:
+        at = instant(entry.get("created_at"))
+        user = entry.get("user") if isinstance(entry.get("user"), dict) else None
+        if entry.get("type") == "notify_log_entry" and user is not None and at is not None:
+            email = emails.get(str(user.get("id")), f"pagerduty:{user.get('id')}")
+            notified.setdefault(email.lower(), at)
+        elif entry.get("type") in STOPPING and stopped is None:
+            stopped = at
+    created = instant(incident.get("created_at"))
+    if created is None:
+        raise ValueError("an incident without created_at")
+    return VendorAlert(
+        id=str(incident.get("id") or ""),
+        alias=str(incident.get("incident_key") or ""),
+        title=str(incident.get("title") or ""),
+        created_at=created,
+        notified=tuple(notified.items()),
+        stopped_at=stopped,
+    )
+
+
+# The log entries that end an incident's notifications: someone acknowledged or resolved it.
+STOPPING = ("acknowledge_log_entry", "resolve_log_entry")
 
 
 # The one PagerDuty ``warroom import`` reads through (``bot.admin.importing.VENDORS``).

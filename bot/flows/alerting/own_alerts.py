@@ -27,6 +27,10 @@ An alert resolves by itself when quiet (an ``alert_auto_resolve`` job, written w
 starts the wait): after its route's ``auto_resolve`` without firing, or, flapping (its
 source's resolves held, bot/record/alerting/grouping.py), once it stayed resolved for the
 route's ``flapping.within``.
+
+A shadowed alert (WARROOM_SHADOW, or its service's ``shadow: true``) is all of this on paper:
+its pages are computed and kept as who would have been notified and when, nobody is, and its
+message goes only to WARROOM_SHADOW_CHANNEL, saying it is a shadow.
 """
 
 from __future__ import annotations
@@ -67,6 +71,7 @@ async def follow(
         return
     now, route = services.clock(), applied.route
     if event == alerts.TRIGGERED:
+        shadow_if_asked(services, group)
         await begin_paging(session, services, group, now, arrived_at=arrived_at)
         if route.auto_resolve is not None:
             await _resolve_when_quiet(session, group, AUTO, route.auto_resolve, since=now)
@@ -75,6 +80,17 @@ async def follow(
     elif event == alerts.HELD and route.flapping is not None:
         await _resolve_when_quiet(session, group, FLAPPING, route.flapping.within, since=now)
     await schedule_show(session, group, now)
+
+
+def shadow_if_asked(services: Services, group: AlertGroup) -> None:
+    """A newly triggered alert of a shadowed service (or workspace) is paged on paper only:
+    its pages are computed as any alert's and kept as who would have been notified and when
+    (``pages.send_notification``), and its message goes to the shadow channel, if any,
+    instead of its route's."""
+    alerting = services.settings.alerting
+    group.shadow = alerting.shadowed(group.service)
+    if group.shadow:
+        group.message_channel = alerting.shadow_channel or None
 
 
 async def begin_paging(

@@ -40,6 +40,7 @@ from bot.flows.rights import require
 from bot.record.alerting import alerts
 from bot.record.paging import pages, tokens
 from bot.record.paging.contacts import SLACK, Method
+from bot.record.people import known_names
 from bot.record.rights import Act
 from bot.services import Services
 from bot.store import jobs, outbox
@@ -89,6 +90,22 @@ async def send(
         log.warning("alert notification %s was being sent when warroom stopped: sent again",
                     notification.id)  # fmt: skip
     await settle(services, notification, pages.SENT, vendor_id=vendor_id)
+
+
+async def keep_shadow(services: Services, notification: Notification) -> None:
+    """A shadowed alert's notification, due: kept as would have been sent when it was due
+    by its method, nothing leaves (no sender, no delivery wait, no next rule brought
+    forward)."""
+    now = services.clock()
+    async with session_scope(services.engine) as session:
+        current = await session.get(Notification, notification.id)
+        assert current is not None
+        current.state, current.updated_at = pages.SHADOW, now
+        current.sent_at = min(current.due_at, now)
+        session.add(current)
+        await session.commit()
+    log.info("alert notification %s (%s) kept as a shadow: not sent",
+             notification.id, notification.method)  # fmt: skip
 
 
 async def settle(
@@ -416,6 +433,10 @@ async def show_alert(services: Services, job: Job) -> None:
         group = await alerts.lock_alert(session, int(details["group"]))
         if group is None or group.episode != details.get("episode") or not group.message_channel:
             return
+        if group.shadow:
+            await _show_shadow(services, session, group)
+            await session.commit()
+            return
         paged = await _paged(session, group)
         route = services.settings.alerting.routes.named(group.route)
         said = await alerts.details_of(session, group, route)
@@ -450,6 +471,27 @@ async def show_alert(services: Services, job: Job) -> None:
         # Each paged person's Home lists their open alerts: it follows the message.
         await schedule_alert_homes(session, paged, services.clock())
         await session.commit()
+
+
+async def _show_shadow(services: Services, session: AsyncSession, group: AlertGroup) -> None:
+    """A shadowed alert's message in the shadow channel (the group locked, the caller
+    commits): who it would have notified, by name, mentioning nobody; no buttons, no Home."""
+    assert group.message_channel is not None
+    would = await paged_how(session, group)
+    route = services.settings.alerting.routes.named(group.route)
+    text = services.renderer.render(
+        "messages/alert_shadow.j2",
+        outside=True,
+        alert=group,
+        would=would,
+        names=await known_names(session, [user for user, _ in would]),
+        hours_zone=route.support_hours.zone if route.support_hours else "UTC",
+    )
+    if group.message_ts is None:
+        group.message_ts = await services.slack.post(group.message_channel, text)
+        session.add(group)
+    else:
+        await services.slack.update(group.message_channel, group.message_ts, text)
 
 
 async def paged_how(session: AsyncSession, group: AlertGroup) -> list[tuple[str, list[str]]]:

@@ -266,6 +266,9 @@ async def send_notification(services: Services, job: Job) -> datetime | None:
             await session.commit()
             page_stage("taken", job.key)
             assert group is not None
+            if group.shadow:  # a shadow week: kept as who would have been notified
+                await alert_pages.keep_shadow(services, notification)
+                return None
             again = taken != pages.SENDING
             await alert_pages.send(services, group, notification, method, again=again)
             return None

@@ -19,6 +19,7 @@ import-backstage``)::
         pagerduty_service_id: PABC123           # the vendors' ids, kept for the import
         opsgenie_component_selector: checkout
         repositories: [acme/checkout]           # GitHub repositories: their changes are its
+        shadow: true                            # a shadow week: paged on paper only
 
 A route naming ``service: checkout`` takes the service's policy, channel, urgency, support
 hours and runbook where it sets none itself (``Routes.with_services``). Parsing checks what the
@@ -55,6 +56,7 @@ KEYS = (
     "pagerduty_service_id",
     "opsgenie_component_selector",
     "repositories",
+    "shadow",
 )
 # A GitHub repository as its webhooks name it: ``owner/name``.
 REPOSITORY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$")
@@ -96,6 +98,8 @@ class Service:
     pagerduty_service_id: str | None = None
     opsgenie_component_selector: str | None = None
     repositories: tuple[str, ...] = ()
+    # A shadow week: its alerts' pages are kept as who would have been notified, nobody is.
+    shadow: bool = False
 
 
 @dataclass(frozen=True)
@@ -187,6 +191,9 @@ def _service(raw: object, where: str) -> Service:
     where = f"service {name!r}"
     if problem := unknown_keys(where, raw, KEYS):
         raise ServiceError(problem)
+    shadow = raw.get("shadow", False)
+    if not isinstance(shadow, bool):
+        raise ServiceError(f"{where}: shadow must be true or false")
     urgency = raw.get("urgency", "high")
     if urgency not in ("high", "low"):
         raise ServiceError(f"{where}: urgency must be 'high' or 'low', got {urgency!r}")
@@ -210,6 +217,7 @@ def _service(raw: object, where: str) -> Service:
         pagerduty_service_id=_text(raw, "pagerduty_service_id", where),
         opsgenie_component_selector=_text(raw, "opsgenie_component_selector", where),
         repositories=tuple(_repository(each, where) for each in _list(raw, "repositories", where)),
+        shadow=shadow,
     )
 
 

@@ -13,6 +13,8 @@ HTTP, no settings object.
   the drill's checks.
 - ``drills``: a provider's failed drill as a generic alert, and its resolution.
 - ``drill_schedule``: ``WARROOM_PAGING_DRILL``'s weekly time, and the next one.
+- ``shadow``: a shadow week compared: a vendor's alerts beside whom warroom notified or would
+  have, each disagreement's cause asked of its policies, schedules and overrides.
 
 May import: ``bot.basics``, ``bot.store``, the record's own modules (``bot/record/*.py``) and
 the domains before it (``alerting``, ``escalation``, ``oncall``); never one after it

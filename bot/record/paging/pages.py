@@ -39,6 +39,9 @@ SENT, DELIVERED, FAILED, ANSWERED, CANCELLED = (
 # Being sent; being sent once more after a sender stopped mid-send (it may have gone out);
 # found being sent once more by a sender that stopped again (given up, not sent a third time).
 SENDING, RESENDING, STOPPED_TWICE = "sending", "resending", "stopped_twice"
+# A shadowed alert's notification (a shadow week): due and kept as would-have-been-sent at
+# ``sent_at``, never sent.
+SHADOW = "shadow"
 # The method of a notification whose rule names a contact the person does not have.
 MISSING = "missing"
 

@@ -35,6 +35,7 @@ from bot.store.models.alerting import (
     Heartbeat,
     Integration,
     MaintenanceWindow,
+    ShadowReport,
     SilencedAlert,
 )
 from bot.store.models.changes import ChangeEvent
@@ -157,6 +158,7 @@ __all__ = [
     "ReceivedCommand",
     "SQLModel",
     "SectionSuggestion",
+    "ShadowReport",
     "SilencedAlert",
     "SlackInstallation",
     "Status",

@@ -148,6 +148,22 @@ class AlertGroup(SQLModel, table=True):
     # The service its alerts carry (WARROOM_SERVICES): its route's, else its ``service``
     # label's when that names one (0074).
     service: str | None = Field(default=None, index=True)
+    # A shadow week (0077): its episode's pages are kept as who would have been notified,
+    # and nobody is (WARROOM_SHADOW, or its service's ``shadow: true``, when it triggered).
+    shadow: bool = False
+
+
+class ShadowReport(SQLModel, table=True):
+    """A ``warroom shadow compare`` run: the vendor, the window, the report as JSON (0077);
+    the web page shows the latest."""
+
+    __tablename__ = "shadow_report"
+
+    id: int | None = Field(default=None, primary_key=True)
+    vendor: str
+    created_at: datetime = Field(sa_column=utc_column(nullable=False))
+    since: datetime = Field(sa_column=utc_column(nullable=False))
+    body: str = Field(sa_column=Column(Text, nullable=False))
 
 
 class Alert(SQLModel, table=True):

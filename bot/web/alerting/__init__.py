@@ -11,6 +11,7 @@
   read only (the agents' ``list_services`` answers with the same reader).
 - ``integrations``: ``/integrations``, every integration (and a service's, on its page): its
   URL, alerts and state, never its key; read only.
+- ``shadow``: ``/shadow``, the last ``warroom shadow compare``'s report.
 
 May import: what ``bot.web`` may, the web view's own modules (``bot/web/*.py``) and the
 domains before it (all but ``api``; ``services`` reads ``api``'s alert summaries and

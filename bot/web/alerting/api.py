@@ -138,6 +138,7 @@ def alert_summary(
         severity=group.severity,
         urgency=group.urgency,
         state=group.state,
+        shadow=group.shadow,
         incident=incident.reference if incident else None,
         incident_declared=incident.declared if incident else None,
         policy=group.policy,
