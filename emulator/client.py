@@ -401,6 +401,38 @@ class SlackEmulator(AppHomeEmulator):
         }
         if "value" in button:
             action["value"] = button["value"]
+        return await self._home_action(user, view, action)
+
+    async def choose_on_home(self, user: str, action_id: str, *, option_text: str) -> BotResponse:
+        """``user`` picks the option shown as ``option_text`` in a ``static_select`` of their
+        Home tab: block_actions from a view (as ``click_home_button``) whose action carries
+        the ``selected_option`` as the element listed it (as ``choose_in_message``)."""
+        view = self.home_views.get(user)
+        if view is None:
+            raise LookupError(f"no Home tab published for {user!r}")
+        block_id, element = _find_element(view.get("blocks"), action_id)
+        if element is None or element.get("type") not in ("static_select", "overflow"):
+            raise LookupError(f"no menu {action_id!r} on the Home tab of {user!r}")
+        option = next(
+            (o for o in element.get("options") or [] if o["text"]["text"] == option_text), None
+        )
+        if option is None:
+            raise LookupError(f"menu {action_id!r} offers no {option_text!r}")
+        action: dict[str, Any] = {
+            "action_id": action_id,
+            "block_id": block_id,
+            "type": element["type"],
+            "selected_option": option,
+            "action_ts": f"{time.time():.6f}",
+        }
+        if element.get("placeholder"):
+            action["placeholder"] = element["placeholder"]
+        return await self._home_action(user, view, action)
+
+    async def _home_action(
+        self, user: str, view: dict[str, Any], action: dict[str, Any]
+    ) -> BotResponse:
+        """block_actions from an element of ``user``'s Home tab, as Slack sends it."""
         payload: dict[str, Any] = {
             "type": "block_actions",
             "user": self._user_obj(user),

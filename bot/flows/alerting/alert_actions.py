@@ -33,7 +33,6 @@ from bot.flows.escalation.answers import Answer, group_of, who_did
 from bot.flows.escalation.reach import reach_of
 from bot.flows.paging.alert_pages import (
     PHONE_SNOOZE_MINUTES,
-    SNOOZE_CHOICES,
     AlertUnchanged,
     cancel_levels,
     resolve_alert,
@@ -79,7 +78,7 @@ async def snooze_alert(services: Services, group_id: int, *, user: str, minutes:
     """Snooze an alert for ``minutes``: paging stops until then. AlertUnchanged when it is
     resolved or snoozed already; SnoozeTooLong past its route's ``max_snooze``."""
     await require(services, user, Act.SNOOZE)
-    if minutes not in SNOOZE_CHOICES:
+    if minutes not in alerts.SNOOZE_CHOICES:
         raise LookupError(f"no snooze of {minutes} minutes is offered")
     length = timedelta(minutes=minutes)
     now = services.clock()

@@ -52,9 +52,6 @@ log = logging.getLogger(__name__)
 # POST acknowledges; an alert's push's Escalate POSTs the link and this suffix.
 ACK_PATH = "/ack"
 ESCALATE_SUFFIX = "/escalate"
-# The snoozes an alert's message offers, in minutes: 30 min to 24 h (a route's
-# ``max_snooze`` may allow less: a longer one chosen is refused in words).
-SNOOZE_CHOICES = (30, 60, 120, 240, 480, 1440)
 # How long an SMS reply or a key 3 snoozes an alert: one of the message's lengths, fixed
 # (a reply carries no length; the console and the message choose one).
 PHONE_SNOOZE_MINUTES = 60
@@ -438,7 +435,10 @@ async def show_alert(services: Services, job: Job) -> None:
             incident=await session.get(Incident, group.incident_id) if group.incident_id else None,
         )
         blocks = services.renderer.render_json(
-            "blocks/alert_group.json.j2", text=text, alert=group, snooze_choices=SNOOZE_CHOICES
+            "blocks/alert_group.json.j2",
+            text=text,
+            alert=group,
+            snooze_choices=alerts.SNOOZE_CHOICES,
         )
         if group.message_ts is None:
             group.message_ts = await services.slack.post(group.message_channel, text, blocks=blocks)

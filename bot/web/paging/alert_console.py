@@ -28,7 +28,7 @@ from bot.basics.slack_links import channel_link, message_link
 from bot.clients.slack.errors import SlackFailure
 from bot.flows.alerting.alert_actions import SnoozeTooLong, answer_from_phone, snooze_alert
 from bot.flows.escalation.answers import Answer, acknowledge_page, escalate_page, who_did
-from bot.flows.paging.alert_pages import SNOOZE_CHOICES, AlertUnchanged, paged_how
+from bot.flows.paging.alert_pages import AlertUnchanged, paged_how
 from bot.flows.people import zone_of
 from bot.record.alerting import alerts
 from bot.record.message_links import known_bases
@@ -98,7 +98,7 @@ async def show(request: web.Request, held: Held, said: Said | None = None) -> we
         others=[(user, methods) for user, methods in how if user != held.page.user_id],
         names=await _with_slack_names(request, names, people),
         slack_link=await _slack_link(request, group, bases),
-        snooze_choices=SNOOZE_CHOICES,
+        snooze_choices=alerts.SNOOZE_CHOICES,
         said=said,
         csrf=csrf_token(request, viewer),
     )
@@ -174,8 +174,8 @@ async def act_on_form(request: web.Request, held: Held) -> web.Response:
         return await act(request, held, "acknowledge")
     check_csrf(request, _viewer(request), form.get("csrf"))
     do = str(form.get("do"))
-    minutes = parse_bounded_int(str(form.get("minutes", "")), 1, max(SNOOZE_CHOICES))
-    if do not in ACTS or (do == "snooze" and minutes not in SNOOZE_CHOICES):
+    minutes = parse_bounded_int(str(form.get("minutes", "")), 1, max(alerts.SNOOZE_CHOICES))
+    if do not in ACTS or (do == "snooze" and minutes not in alerts.SNOOZE_CHOICES):
         raise web.HTTPBadRequest(
             text="Choose Acknowledge, Escalate, Resolve or a Snooze length offered."
         )
