@@ -24,11 +24,10 @@ from aiohttp import web
 
 from bot.basics.errors import BotError
 from bot.basics.numbers import parse_bounded_int
-from bot.basics.slack_links import channel_link, message_link
 from bot.clients.slack.errors import SlackFailure
 from bot.flows.alerting.alert_actions import SnoozeTooLong, answer_from_phone, snooze_alert
 from bot.flows.escalation.answers import Answer, acknowledge_page, escalate_page, who_did
-from bot.flows.paging.alert_pages import AlertUnchanged, paged_how
+from bot.flows.paging.alert_pages import AlertUnchanged, message_url, paged_how
 from bot.flows.people import zone_of
 from bot.record.alerting import alerts
 from bot.record.message_links import known_bases
@@ -124,19 +123,8 @@ async def _with_slack_names(
 
 
 async def _slack_link(request: web.Request, group: AlertGroup, bases: dict[str, str]) -> str | None:
-    """The alert's message in Slack: its permalink when the workspace's address is known
-    (auth.test's, or a permalink of that channel), else Slack's deep link to its channel."""
-    services = web_context(request).services
-    channel, ts = group.message_channel, group.message_ts
-    if not channel:
-        return None
-    base = services.slack.known_workspace_url or bases.get(channel)
-    if base and ts:
-        return message_link(base.rstrip("/"), channel, ts)
-    try:
-        return channel_link(base, await services.slack.team_id(), channel)
-    except SlackFailure:
-        return None  # Slack does not answer: the page goes without the link
+    """The alert's message in Slack (its permalink, else a deep link to its channel)."""
+    return await message_url(web_context(request).services, group, bases)
 
 
 async def act(
