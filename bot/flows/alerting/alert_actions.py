@@ -10,7 +10,7 @@ from the policy's first level, in a new cycle of its episode (new pages, new job
 Escalated by hand: the policy's next level is paged now (its timer, if any, cancelled; the
 level after it timed from now), or a person chosen is paged now by their own contact rules
 beside the policy (``escalate_alert_to``), and the message says who escalated, to whom and
-when. Each change is
+when (a guest of the workspace chosen is refused: ``GuestChosen``). Each change is
 made under the group's row lock and checked against what the person saw, so two presses at
 once make one change and the other is told privately.
 """
@@ -40,6 +40,7 @@ from bot.flows.paging.alert_pages import (
     stop_paging,
 )
 from bot.flows.paging.pages import start_alert_pages
+from bot.flows.people import is_guest
 from bot.flows.rights import require
 from bot.record.alerting import alerts
 from bot.record.rights import Act
@@ -61,6 +62,13 @@ class AlreadyPaged(BotError):
     """Escalated to a person whom the alert pages already: said privately, nothing changed."""
 
     template = "messages/alert_person_paged.j2"
+
+
+class GuestChosen(BotError):
+    """Escalated to a person who is a guest of the workspace: guests are never paged (as
+    they are never on call); said privately, nothing changed."""
+
+    template = "messages/alert_person_guest.j2"
 
 
 class NoNextLevel(BotError):
@@ -185,8 +193,10 @@ async def escalate_alert_to(services: Services, group_id: int, *, user: str, per
     """Page ``person`` for the alert now, by their own contact rules (for its urgency), as
     escalated by hand by ``user``; its policy goes on as it was (the person is paged beside
     its levels). AlertUnchanged when it is not triggered; AlreadyPaged when a page of the
-    person's for it is open."""
+    person's for it is open; GuestChosen when the person is a guest of the workspace."""
     await require(services, user, Act.ESCALATE)
+    if await is_guest(services, person):  # asked before the transaction: Slack's answer
+        raise GuestChosen(person=person)
     now = services.clock()
     async with session_scope(services.engine) as session:
         group = await alerts.lock_alert(session, group_id)
