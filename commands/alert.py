@@ -4,13 +4,14 @@ Snooze (a menu of lengths), Resolve and Declare incident (the declare form, fill
 alert: bot/flows/alerting/declared.py). Thin: read the press, act
 (bot/flows/paging/alert_pages.py, bot/flows/alerting/alert_actions.py), and the message
 updates itself; a press that changes nothing, or a guest's, is answered privately.
-Acknowledge is also beside each open alert on the person's App Home: the same flow, the
-Home published afresh (a refusal said at its top)."""
+The same acts are beside each open alert on its people's App Home (the same action ids, so
+these same listeners): their Home published afresh, a refusal said at its top."""
 
 from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Awaitable
 from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
@@ -29,7 +30,7 @@ from bot.flows.paging.alert_pages import acknowledge_alert, resolve_alert
 from bot.flows.replies import open_form, outcome, run_and_reply
 from bot.services import Services
 from bot.store.models import SEVERITIES
-from commands.buttons import Press, answer_press, open_from_press
+from commands.buttons import Answer, Opener, Press, pressed
 from commands.modal import TITLE_MAX, DeclareForm, declare_view
 
 # The longest snooze a menu option can name, in minutes (what is offered is shorter).
@@ -37,14 +38,76 @@ _SNOOZE_MAX_MINUTES = 7 * 24 * 60
 
 
 async def handle_acknowledge_press(ack: AsyncAck, body: dict[str, Any], context: Any) -> None:
-    if (body.get("container") or {}).get("type") == "view":
-        return await _acknowledge_on_home(ack, body, context)
-
     async def act(services: Services, press: Press) -> str | None:
         await acknowledge_alert(services, press.value_id, user=press.user_id)
         return None  # the alert's message says it, for everyone
 
-    await answer_press(ack, body, context, act, name="acknowledge an alert")
+    await _answer_alert(ack, body, context, act, name="acknowledge an alert")
+
+
+def _alert_press(body: dict[str, Any]) -> Press | None:
+    """The press of an alert's act: on its message (``pressed``), or beside the alert on a
+    person's App Home (``on_home``: no channel, no message, no response_url)."""
+    if (body.get("container") or {}).get("type") != "view":
+        press = pressed(body)
+        return press if press is not None and press.message_ts else None
+    action = (body.get("actions") or [{}])[0]
+    value_id = parse_bounded_int(str(action.get("value") or ""), 1, DATABASE_ID_MAX)
+    user_id = str((body.get("user") or {}).get("id") or "")
+    if value_id is None or not user_id:
+        return None
+    return Press(
+        action_id=str(action.get("action_id") or ""),
+        value_id=value_id,
+        user_id=user_id,
+        channel_id="",
+        message_ts="",
+        response_url="",
+        on_home=True,
+    )
+
+
+async def _told(
+    services: Services, press: Press, work: Awaitable[str | None], *, fresh: bool = True
+) -> None:
+    """Run an act on an alert and tell the person what it says privately: pressed on the
+    message, through its response_url; on their App Home, at the top of their Home published
+    afresh (``fresh``: also when nothing was refused, so the act shows at once)."""
+    if not press.on_home:
+        return await run_and_reply(services, press.response_url, work)
+    refused = await outcome(services, work)
+    if refused or fresh:
+        event_id = f"alert-home:{press.action_id}:{press.value_id}:{uuid.uuid4().hex}"
+        await publish_home(
+            services, team_id=None, user_id=press.user_id, event_id=event_id, notice=refused
+        )
+
+
+async def _answer_alert(
+    ack: AsyncAck, body: dict[str, Any], context: Any, act: Answer, *, name: str
+) -> None:
+    """The listener of an alert's act, on its message or its people's App Home: answer
+    Slack, then ``act`` in the background, told as ``_told`` says."""
+    await ack()
+    services: Services = context["services"]
+    press = _alert_press(body)
+    if press is None:
+        return
+    services.background.spawn(_told(services, press, act(services, press)), name=name)
+
+
+async def _open_for_alert(
+    ack: AsyncAck, body: dict[str, Any], context: Any, opener: Opener
+) -> None:
+    """The listener of an alert's act that opens a form (on its message or a Home): answer
+    Slack, then open it at once, while the trigger_id is good (3 s); a refusal told."""
+    await ack()
+    services: Services = context["services"]
+    press = _alert_press(body)
+    if press is None:
+        return
+    trigger_id = str(body.get("trigger_id") or "")
+    await _told(services, press, opener(services, press, trigger_id), fresh=False)
 
 
 def _chosen(body: dict[str, Any]) -> tuple[dict[str, Any], str]:
@@ -61,7 +124,7 @@ async def handle_escalate_choice(ack: AsyncAck, body: dict[str, Any], context: A
     no longer triggered)."""
     as_press, what = _chosen(body)
     if what == AlertMessage.ESCALATE_PERSON:
-        return await open_from_press(ack, as_press, context, _open_escalate_to)
+        return await _open_for_alert(ack, as_press, context, _open_escalate_to)
 
     async def act(services: Services, press: Press) -> str | None:
         if what != AlertMessage.ESCALATE_NEXT:
@@ -69,12 +132,12 @@ async def handle_escalate_choice(ack: AsyncAck, body: dict[str, Any], context: A
         await escalate_alert(services, press.value_id, user=press.user_id)
         return None
 
-    await answer_press(ack, as_press, context, act, name="escalate an alert")
+    await _answer_alert(ack, as_press, context, act, name="escalate an alert")
 
 
 async def _open_escalate_to(services: Services, press: Press, trigger_id: str) -> str | None:
     group = await escalatable(services, press.value_id, user=press.user_id)
-    metadata = {"alert": group.id, "response_url": press.response_url}
+    metadata = {"alert": group.id, "response_url": press.response_url, "home": press.on_home}
     view = services.renderer.render_json(
         "views/alert_escalate_modal.json.j2", alert=group, private_metadata=json.dumps(metadata)
     )
@@ -97,14 +160,23 @@ async def handle_escalate_to_submission(
     user = str((body.get("user") or {}).get("id") or "")
     if group_id is None or not person or not user:
         return
+    # Where the menu was: the alert's message (its response_url), or the person's Home.
+    press = Press(
+        action_id=AlertEscalateModal.CALLBACK,
+        value_id=group_id,
+        user_id=user,
+        channel_id="",
+        message_ts="",
+        response_url=str(metadata.get("response_url") or ""),
+        on_home=bool(metadata.get("home")),
+    )
 
     async def escalate() -> str | None:
         await escalate_alert_to(services, group_id, user=user, person=person)
         return None  # the alert's message says it, for everyone
 
     services.background.spawn(
-        run_and_reply(services, str(metadata.get("response_url") or ""), escalate()),
-        name="escalate an alert to a person",
+        _told(services, press, escalate()), name="escalate an alert to a person"
     )
 
 
@@ -119,7 +191,7 @@ async def handle_snooze_choice(ack: AsyncAck, body: dict[str, Any], context: Any
         await snooze_alert(services, press.value_id, user=press.user_id, minutes=minutes)
         return None
 
-    await answer_press(ack, as_press, context, act, name="snooze an alert")
+    await _answer_alert(ack, as_press, context, act, name="snooze an alert")
 
 
 async def handle_resolve_press(ack: AsyncAck, body: dict[str, Any], context: Any) -> None:
@@ -127,30 +199,7 @@ async def handle_resolve_press(ack: AsyncAck, body: dict[str, Any], context: Any
         await resolve_alert(services, press.value_id, user=press.user_id)
         return None
 
-    await answer_press(ack, body, context, act, name="resolve an alert")
-
-
-async def _acknowledge_on_home(ack: AsyncAck, body: dict[str, Any], context: Any) -> None:
-    """Acknowledge pressed beside an alert on the person's App Home: the message's flow, then
-    their Home published afresh, saying at its top why nothing changed if it did not."""
-    await ack()
-    services: Services = context["services"]
-    action = (body.get("actions") or [{}])[0]
-    group_id = parse_bounded_int(str(action.get("value") or ""), 1, DATABASE_ID_MAX)
-    user = str((body.get("user") or {}).get("id") or "")
-    if group_id is None or not user:
-        return
-
-    async def acknowledge() -> str | None:
-        await acknowledge_alert(services, group_id, user=user)
-        return None
-
-    async def work() -> None:
-        refused = await outcome(services, acknowledge())
-        event_id = f"alert-home-ack:{group_id}:{uuid.uuid4().hex}"
-        await publish_home(services, team_id=None, user_id=user, event_id=event_id, notice=refused)
-
-    services.background.spawn(work(), name="acknowledge an alert on the Home")
+    await _answer_alert(ack, body, context, act, name="resolve an alert")
 
 
 async def handle_declare_press(ack: AsyncAck, body: dict[str, Any], context: Any) -> None:
@@ -168,4 +217,4 @@ async def handle_declare_press(ack: AsyncAck, body: dict[str, Any], context: Any
         await open_form(services, trigger_id, view)
         return None
 
-    await open_from_press(ack, body, context, open_declare)
+    await _open_for_alert(ack, body, context, open_declare)

@@ -59,5 +59,8 @@ class AppHomeEmulator(LifecycleEmulator):
         for block in view.get("blocks") or []:
             texts = [block.get("text"), *(block.get("fields") or [])]
             texts += list(block.get("elements") or [])
-            lines += [t["text"] for t in texts if isinstance(t, dict) and "text" in t]
+            # A button's text is an object of its own: a person reads the block's words.
+            lines += [
+                t["text"] for t in texts if isinstance(t, dict) and isinstance(t.get("text"), str)
+            ]
         return lines

@@ -327,23 +327,7 @@ class SlackEmulator(AppHomeEmulator):
         "actions" property: "selected_option" for select menus and overflow menus)."""
         chan = self._channel(channel)
         message = self.find_message(chan, message_ts)
-        block_id, element = _find_element(message.blocks, action_id)
-        if element is None or element.get("type") not in ("static_select", "overflow"):
-            raise LookupError(f"no menu {action_id!r} in message {message_ts}")
-        option = next(
-            (o for o in element.get("options") or [] if o["text"]["text"] == option_text), None
-        )
-        if option is None:
-            raise LookupError(f"menu {action_id!r} offers no {option_text!r}")
-        action: dict[str, Any] = {
-            "action_id": action_id,
-            "block_id": block_id,
-            "type": element["type"],
-            "selected_option": option,
-            "action_ts": f"{time.time():.6f}",
-        }
-        if element.get("placeholder"):
-            action["placeholder"] = element["placeholder"]
+        action = _menu_choice(message.blocks, action_id, option_text, f"message {message_ts}")
         return await self._message_action(chan, message, user, action)
 
     async def _message_action(
@@ -401,6 +385,23 @@ class SlackEmulator(AppHomeEmulator):
         }
         if "value" in button:
             action["value"] = button["value"]
+        return await self._home_action(user, view, action)
+
+    async def choose_on_home(self, user: str, action_id: str, *, option_text: str) -> BotResponse:
+        """``user`` picks the option shown as ``option_text`` in a ``static_select`` of their
+        Home tab: block_actions from a view (as ``click_home_button``) whose action carries
+        the ``selected_option`` as the element listed it (as ``choose_in_message``)."""
+        view = self.home_views.get(user)
+        if view is None:
+            raise LookupError(f"no Home tab published for {user!r}")
+        where = f"the Home tab of {user!r}"
+        action = _menu_choice(view.get("blocks"), action_id, option_text, where)
+        return await self._home_action(user, view, action)
+
+    async def _home_action(
+        self, user: str, view: dict[str, Any], action: dict[str, Any]
+    ) -> BotResponse:
+        """block_actions from an element of ``user``'s Home tab, as Slack sends it."""
         payload: dict[str, Any] = {
             "type": "block_actions",
             "user": self._user_obj(user),
@@ -652,6 +653,30 @@ def _hidden_event(
         **fields,
         "previous_message": previous,
     }
+
+
+def _menu_choice(blocks: Any, action_id: str, option_text: str, where: str) -> dict[str, Any]:
+    """The block_actions action of picking ``option_text`` in the menu ``action_id`` of
+    ``blocks`` (a ``static_select`` or ``overflow``): its ``selected_option`` as the element
+    listed it, and its placeholder."""
+    block_id, element = _find_element(blocks, action_id)
+    if element is None or element.get("type") not in ("static_select", "overflow"):
+        raise LookupError(f"no menu {action_id!r} in {where}")
+    option = next(
+        (o for o in element.get("options") or [] if o["text"]["text"] == option_text), None
+    )
+    if option is None:
+        raise LookupError(f"menu {action_id!r} offers no {option_text!r}")
+    action: dict[str, Any] = {
+        "action_id": action_id,
+        "block_id": block_id,
+        "type": element["type"],
+        "selected_option": option,
+        "action_ts": f"{time.time():.6f}",
+    }
+    if element.get("placeholder"):
+        action["placeholder"] = element["placeholder"]
+    return action
 
 
 def _find_element(blocks: list[Any] | None, action_id: str) -> tuple[str, dict[str, Any] | None]:

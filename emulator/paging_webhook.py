@@ -5,8 +5,9 @@ Strict: a request is refused 401 unless ``X-Warroom-Timestamp`` is whole Unix se
 the replay window of the receiver's clock, ``X-Warroom-Signature`` is ``v1=`` and the hex
 HMAC-SHA256, with the shared secret, of the timestamp, a dot and the raw body (compared in
 constant time), and the same signed request was not seen before; 400 unless the body is the
-documented JSON (version 1, a page or a test, every field of a page). ``fail``/``stall`` (from
-FakeHttpServer) and ``redirect`` inject the answers a broken receiver gives.
+documented JSON (version 1, an incident's page, an alert's page or a test, every field of
+it). ``fail``/``stall`` (from FakeHttpServer) and ``redirect`` inject the answers a broken
+receiver gives.
 
     async with FakeWebhookReceiver("s3cret", clock=lambda: warroom.clock.now.timestamp()) as r:
         ...
@@ -37,6 +38,14 @@ INCIDENT_KEYS = frozenset({"reference", "title", "severity", "status", "url", "s
 PAGED_KEYS = frozenset({"user", "name", "rule"})
 ESCALATION_KEYS = frozenset({"policy", "level", "requested_by"})
 TEST_KEYS = frozenset({"version", "type", "text", "sent_at"})
+# An alert's page (no incident): the alert, and the links to act on it.
+ALERT_PAGE_KEYS = frozenset(
+    {"version", "type", "delivery", "sent_at", "alert", "paged", "escalation",
+     "acknowledge_url", "escalate_url", "console_url"}
+)  # fmt: skip
+ALERT_KEYS = frozenset(
+    {"id", "title", "severity", "urgency", "state", "route", "service", "url", "slack_url"}
+)
 
 
 class FakeWebhookReceiver(FakeHttpServer):
@@ -88,7 +97,7 @@ class FakeWebhookReceiver(FakeHttpServer):
             return 400, "not JSON"
         if problem := _document_problem(document, request.headers.get("X-Warroom-Delivery")):
             return 400, problem
-        (self.pages if document["type"] == "page" else self.tests).append(document)
+        (self.tests if document["type"] == "test" else self.pages).append(document)
         self.deliveries.append(request.headers.get("X-Warroom-Delivery", ""))
         return 204, ""
 
@@ -116,9 +125,15 @@ def _document_problem(document: Any, delivery: str | None) -> str | None:
         return "a JSON object of version 1"
     if document.get("type") == "test":
         return None if set(document) == TEST_KEYS else f"a test has exactly {sorted(TEST_KEYS)}"
-    if document.get("type") != "page" or set(document) != PAGE_KEYS:
+    if document.get("type") == "alert":
+        if set(document) != ALERT_PAGE_KEYS:
+            return f"an alert's page has exactly {sorted(ALERT_PAGE_KEYS)}"
+        about = ("alert", ALERT_KEYS)
+    elif document.get("type") != "page" or set(document) != PAGE_KEYS:
         return f"a page has exactly {sorted(PAGE_KEYS)}"
-    parts = (("incident", INCIDENT_KEYS), ("paged", PAGED_KEYS), ("escalation", ESCALATION_KEYS))
+    else:
+        about = ("incident", INCIDENT_KEYS)
+    parts = (about, ("paged", PAGED_KEYS), ("escalation", ESCALATION_KEYS))
     for name, keys in parts:
         if not isinstance(document[name], dict) or set(document[name]) != keys:
             return f"{name}: exactly {sorted(keys)}"

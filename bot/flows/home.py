@@ -46,7 +46,7 @@ from bot.clients.phone import registry
 from bot.clients.slack.errors import SlackFailure
 from bot.clients.slack.limits import fit_view
 from bot.flows.people import guests_among, is_guest, zone_of
-from bot.record.alerting.alerts import OPEN_STATES
+from bot.record.alerting.alerts import OPEN_STATES, SNOOZE_CHOICES
 from bot.record.follow_up_merges import SamePair, same_pairs
 from bot.record.follow_ups import FollowUp, OpenFollowUp, follow_up_ref, open_follow_ups
 from bot.record.involvement import Involvement, incidents_since, involvement_of
@@ -145,6 +145,7 @@ class Home:
             "follow_ups": self.follow_ups[:follow_ups],
             "follow_ups_more": len(self.follow_ups) - follow_ups,
             "since": self.now - RECENT,
+            "snooze_choices": SNOOZE_CHOICES,
         }
 
     @property

@@ -23,6 +23,13 @@ async def known_names(session: AsyncSession, user_ids: Iterable[str]) -> dict[st
     return {person.user_id: person.name for person in people.all()}
 
 
+async def known_people(session: AsyncSession, most: int) -> list[tuple[str, str]]:
+    """Up to ``most`` people warroom knows by name, (user id, name) by name: whom a phone's
+    Escalate to a person offers (a guest among them is refused when chosen)."""
+    statement = select(Person.user_id, Person.name).order_by(col(Person.name)).limit(most)
+    return [(user, name) for user, name in (await session.exec(statement)).all()]
+
+
 async def every_name(session: AsyncSession) -> set[str]:
     """The name of everyone warroom knows: what a sentence naming someone is checked for."""
     return set((await session.exec(select(Person.name))).all())

@@ -339,6 +339,17 @@ class AlertGroupPublic(PublicModel):
     resolved_by: PersonPublic | None = Field(
         description="Who resolved it; null once resolved: its source said so."
     )
+    escalated_at: datetime | None = Field(
+        description="When it was last escalated by hand in its episode; null: never."
+    )
+    escalated_by: PersonPublic | None = Field(description="Who escalated it by hand last.")
+    escalated_level: int | None = Field(
+        description="The level of its policy it was escalated to by hand (null: to a person)."
+    )
+    escalated_to: PersonPublic | None = Field(
+        description="The person it was escalated to by hand, paged by their own rules "
+        "(null: to a level of its policy)."
+    )
     url: str
 
 
@@ -386,9 +397,6 @@ class AlertGroupDetailPublic(AlertGroupPublic):
 
     runbook: str | None
     labels: dict[str, str]
-    escalated_at: datetime | None
-    escalated_by: PersonPublic | None
-    escalated_level: int | None
     pages: list[AlertPagePublic]
 
 

@@ -410,3 +410,70 @@ async def test_declared_after_an_escalation_to_a_person_its_timeline_names_them(
     ), escalated
     paged = [line[2] for line in lines if line[1] == "paged"]
     assert any(re.match("The alert “QueueLag is firing” paged @(Bob|U0BOB)", p) for p in paged)
+
+
+async def draft_markdown(warroom: Warroom) -> str:
+    """The incident's postmortem draft as the JSON API gives it."""
+    headers = {"Authorization": f"Bearer {API_TOKEN}"}
+    url = f"{warroom.url}/api/incidents/INC-1/postmortem"
+    async with aiohttp.ClientSession() as client, client.get(url, headers=headers) as answer:
+        assert answer.status == 200, await answer.text()
+        return await answer.text()
+
+
+def escalation_rows(markdown: str) -> list[list[str]]:
+    """The cells of each row of the draft's Escalations table."""
+    section = markdown.split("## Escalations", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| ")]
+    return [[cell.strip() for cell in row.strip("|").split(" | ")] for row in rows[1:]]
+
+
+async def test_the_draft_says_whom_the_alert_paged_how_and_who_acknowledged(
+    warroom: Warroom, ops: Channel, ntfy: FakeNtfy
+) -> None:
+    slack = warroom.slack
+    await deliver(warroom, queue_lag())  # 02:00: Carol's push (level 1)
+    await warroom.advance(minutes=1)
+    view_id = await choose_a_person(warroom, ops, ALICE)
+    assert view_id is not None
+    await page_them(warroom, view_id, BOB, ALICE)  # 02:01: Bob paged by hand (a Slack DM)
+    await warroom.advance(minutes=2)
+    (push,) = ntfy.phone(TOPIC)
+    assert await ntfy.tap(push, "Acknowledge", reach=(PUBLIC_URL, warroom.url)) == 200
+    await settle(warroom)  # 02:03: Carol acknowledges from the push
+    await warroom.advance(minutes=3)
+    await press_declare(warroom, ops, ALICE)  # 02:06
+    form_id, form = declare_form(slack, ALICE)
+    await submit(slack, form_id, form, ALICE)
+    await settle(warroom)
+
+    markdown = await draft_markdown(warroom)
+    assert "| To | When | By | Why | Answered | How they were reached |" in markdown
+    rows = escalation_rows(markdown)
+    alert_rows = [row for row in rows if "QueueLag is firing" in row[3]]
+    assert len(alert_rows) == 2, rows
+    level, person = alert_rows
+    # Level 1 of its policy at 02:00, by the policy: Carol, by push (and her Slack message
+    # after two minutes), acknowledged from the push at 02:03.
+    assert level[:4] == [
+        "queues level 1",
+        "2:00 AM",
+        "the escalation policy",
+        "paged for the alert “QueueLag is firing”",
+    ]
+    assert level[4] == "2:03 AM by Carol Tanaka, 3 minutes later, acknowledged"
+    assert level[5] == (
+        "Carol Tanaka: push 2:00 AM sent, Slack message 2:03 AM sent, "
+        "acknowledged from the push 2:03 AM"
+    )
+    # Bob at 02:01, chosen by Alice by hand: his Slack message; the alert's acknowledgement.
+    assert person[:4] == [
+        BOB,  # the record knows no name of his: his id, as the incident's rows say it
+        "2:01 AM",
+        "Alice Moreau",
+        "paged for the alert “QueueLag is firing”, escalated by hand",
+    ]
+    assert person[4] == "2:03 AM by Carol Tanaka, 2 minutes later, acknowledged"
+    assert person[5] == f"{BOB}: Slack message 2:01 AM sent"
+    # Before the incident's own escalation (02:06), in time order.
+    assert [row[1] for row in rows] == ["2:00 AM", "2:01 AM", "2:06 AM"]

@@ -17,9 +17,10 @@ import pytest
 from sqlmodel import col, select
 
 from bot.store.db import create_engine, session_scope
-from bot.store.models import AlertPayload, Incident
-from emulator import SlackEmulator
-from tests.conftest import BOB, reset_postgres
+from bot.store.models import AlertGroup, AlertPayload, Incident
+from emulator import Channel, FakeTwilio, SlackEmulator
+from tests.alerting.test_own_alerts import page_route, queue_lag
+from tests.conftest import BOB, CAROL, reset_postgres
 from tests.helpers.alerts import alert, alertmanager, post_alert, replica_env
 from tests.helpers.processes import serve
 from tests.helpers.waiting import eventually
@@ -96,3 +97,110 @@ async def payloads(engine: Any) -> list[AlertPayload]:
     async with session_scope(engine) as session:
         statement = select(AlertPayload).order_by(col(AlertPayload.id))
         return list((await session.exec(statement)).all())
+
+
+PHONE = "+15555550123"
+PUBLIC_URL = "https://warroom.example.com"
+ALERT_POLICIES = {
+    "policies": {
+        "queues": {
+            "levels": [
+                {"timeout": "5m", "targets": [{"user": CAROL}]},
+                {"targets": [{"user": BOB}]},
+            ]
+        }
+    }
+}
+ALERT_CONTACTS = {
+    "people": {
+        CAROL: {"contacts": {"sms": {"sms": PHONE}}, "rules": [{"after": "0s", "notify": ["sms"]}]}
+    }
+}
+ACKNOWLEDGED_BY_SMS = "Acknowledged the alert QueueLag is firing."
+
+
+async def test_an_sms_reply_at_one_replica_and_a_slack_press_at_the_other_change_it_once(
+    postgres_url: str | None, slack: SlackEmulator, tmp_path: Path, ops: Channel
+) -> None:
+    """Carol's SMS reply 1 reaches one replica as Bob's Acknowledge on the alert's message
+    reaches the other, at the same moment: the alert is acknowledged once, by whoever came
+    first, and the other is told so truthfully (the SMS in words, Bob privately)."""
+    if postgres_url is None:
+        pytest.skip("two-replica test skipped: set WARROOM_TEST_DATABASE_URL (PostgreSQL)")
+    await reset_postgres(postgres_url)
+    general = ops  # the alerts channel (the bot a member); Bob joins it to press
+    general.members.add(BOB)
+    async with FakeTwilio() as twilio:
+        env = replica_env(
+            slack,
+            postgres_url,
+            tmp_path,
+            routes=page_route(general.id),
+            policies=ALERT_POLICIES,
+            contacts=ALERT_CONTACTS,
+        )
+        env |= {
+            "TWILIO_ACCOUNT_SID": twilio.account_sid,
+            "TWILIO_AUTH_TOKEN": twilio.auth_token,
+            "TWILIO_FROM": twilio.numbers[0],
+            "TWILIO_API_URL": twilio.root,
+            "WARROOM_PUBLIC_URL": PUBLIC_URL,
+        }
+        twilio.sms_webhook = f"{PUBLIC_URL}/twilio/sms"
+        async with (
+            serve(env, tmp_path / "one.log", stop=signal.SIGTERM) as one,
+            serve(env, tmp_path / "two.log", stop=signal.SIGTERM) as two,
+        ):
+            twilio.reach = (PUBLIC_URL, one.url)  # her reply reaches replica one
+            slack.events_url = f"{two.url}/slack/events"  # Bob's press, replica two
+            status, _ = await post_alert(one.url, "alertmanager", queue_lag())
+            assert status == 202
+            await twilio.wait_for(lambda: twilio.phone(PHONE).messages, timeout=30)
+            await slack.wait_for(lambda: alert_buttons(general), timeout=30)
+            message = next(m for m in general.messages if alert_buttons(general) and m.blocks)
+            value = next(
+                element["value"]
+                for block in message.blocks or []
+                if block.get("type") == "actions"
+                for element in block["elements"]
+                if element["action_id"] == "acknowledge_alert"
+            )
+            reply, _ = await asyncio.gather(
+                twilio.reply(PHONE, "1"),
+                slack.click_button(
+                    general.id, message.ts, "acknowledge_alert", user=BOB, value=value,
+                    block_id="alert",
+                ),
+            )  # fmt: skip
+            await slack.wait_for(lambda: "*Acknowledged* by" in message_text(general), timeout=30)
+            await asyncio.sleep(1)  # time for a second change, were there one
+            engine = create_engine(postgres_url)
+            try:
+                async with session_scope(engine) as session:
+                    (group,) = (await session.exec(select(AlertGroup))).all()
+            finally:
+                await engine.dispose()
+            told_bob = [m.text for m in slack.ephemeral_for(BOB)]
+        assert group.state == "acknowledged"
+        assert message_text(general).count("*Acknowledged* by") == 1
+        words = reply[1] or ""
+        if group.acknowledged_by == CAROL:  # her reply came first: Bob is told privately
+            assert (group.acknowledged_via, words.startswith(ACKNOWLEDGED_BY_SMS)) == ("sms", True)
+            assert len(told_bob) == 1 and told_bob[0].startswith(
+                f"This alert is already acknowledged by <@{CAROL}>"
+            ), told_bob
+        else:  # Bob's press came first: her reply says so, the message says it to Bob
+            assert group.acknowledged_by == BOB and not words.startswith(ACKNOWLEDGED_BY_SMS)
+            assert "already acknowledged" in words or words == "You have no open page right now."
+            assert told_bob == []
+        for log in ("one.log", "two.log"):
+            text = (tmp_path / log).read_text()
+            assert "deadlock" not in text and "ERROR" not in text, log
+
+
+def alert_buttons(channel: Any) -> bool:
+    return any(block.get("type") == "actions" for m in channel.messages for block in m.blocks or [])
+
+
+def message_text(channel: Any) -> str:
+    return " ".join(m.text for m in channel.messages)

@@ -293,6 +293,18 @@ async def test_an_escalation_by_hand_and_a_snooze_are_on_the_alerts_page(
         status, html = await page(alice, f"{warroom.url}/alerts?state=snoozed")
         assert "QueueLag" in html and "until 04:02 CET" not in html  # in Alice's zone: UTC
         assert "until 03:02 UTC" in html
+    # The API's list and MCP's say who escalated it, to which level, and when.
+    async with (
+        aiohttp.ClientSession() as client,
+        client.get(f"{warroom.url}/api/alerts", headers=BEARER) as answer,
+    ):
+        (item,) = (await answer.json())["open"]
+    assert (item["escalated_at"], item["escalated_by"]["id"]) == ("2026-03-03T02:01:00Z", ALICE)
+    assert (item["escalated_level"], item["escalated_to"]) == (2, None)
+    token = await warroom_token(warroom, "triage-bot", "read")
+    async with agent(warroom.url, token) as session:
+        (listed,) = (await call(session, "list_alerts", state="snoozed"))["open"]
+    assert (listed["escalated_by"]["id"], listed["escalated_level"]) == (ALICE, 2)
 
 
 async def test_an_escalation_to_a_person_is_on_the_alerts_page(warroom: Warroom) -> None:
@@ -314,6 +326,20 @@ async def test_an_escalation_to_a_person_is_on_the_alerts_page(warroom: Warroom)
             r"03:01:00 CET Paged, escalated to by hand (bob okafor|U0BOB) open",
         ):
             assert re.search(line, history, re.I), history
+    # The API and MCP say to whom it was escalated by hand, by whom and when.
+    async with (
+        aiohttp.ClientSession() as client,
+        client.get(f"{warroom.url}/api/alerts/{lag.id}", headers=BEARER) as answer,
+    ):
+        detail = await answer.json()
+    assert (detail["escalated_to"]["id"], detail["escalated_by"]["id"]) == (BOB, ALICE)
+    assert (detail["escalated_at"], detail["escalated_level"]) == ("2026-03-03T02:01:00Z", None)
+    token = await warroom_token(warroom, "triage-bot", "read")
+    async with agent(warroom.url, token) as session:
+        got = await call(session, "get_alert", alert=lag.id)
+        (listed,) = (await call(session, "list_alerts"))["open"]
+    assert got["escalated_to"]["id"] == listed["escalated_to"]["id"] == BOB
+    assert got["escalated_by"]["id"] == ALICE and got["escalated_level"] is None
 
 
 async def test_the_api_answers_the_alerts_and_their_pages(warroom: Warroom) -> None:

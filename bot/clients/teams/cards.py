@@ -26,6 +26,8 @@ class Card:
     urgent: bool
     # A line under the title (a workflow's own words), None: none.
     text: str | None = None
+    # What the button to ``incident_url`` says (an alert's page: "Open alert").
+    open_title: str = "Open incident"
 
 
 def page_card(card: Card) -> dict[str, Any]:
@@ -35,7 +37,7 @@ def page_card(card: Card) -> dict[str, Any]:
         for title, url in (
             ("Acknowledge", card.acknowledge_url),
             ("Open in Slack", card.slack_url),
-            ("Open incident", card.incident_url),
+            (card.open_title, card.incident_url),
         )
         if url
     ]

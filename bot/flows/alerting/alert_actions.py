@@ -10,7 +10,7 @@ from the policy's first level, in a new cycle of its episode (new pages, new job
 Escalated by hand: the policy's next level is paged now (its timer, if any, cancelled; the
 level after it timed from now), or a person chosen is paged now by their own contact rules
 beside the policy (``escalate_alert_to``), and the message says who escalated, to whom and
-when. Each change is
+when (a guest of the workspace chosen is refused: ``GuestChosen``). Each change is
 made under the group's row lock and checked against what the person saw, so two presses at
 once make one change and the other is told privately.
 """
@@ -33,7 +33,6 @@ from bot.flows.escalation.answers import Answer, group_of, who_did
 from bot.flows.escalation.reach import reach_of
 from bot.flows.paging.alert_pages import (
     PHONE_SNOOZE_MINUTES,
-    SNOOZE_CHOICES,
     AlertUnchanged,
     cancel_levels,
     resolve_alert,
@@ -41,6 +40,7 @@ from bot.flows.paging.alert_pages import (
     stop_paging,
 )
 from bot.flows.paging.pages import start_alert_pages
+from bot.flows.people import is_guest
 from bot.flows.rights import require
 from bot.record.alerting import alerts
 from bot.record.rights import Act
@@ -64,6 +64,13 @@ class AlreadyPaged(BotError):
     template = "messages/alert_person_paged.j2"
 
 
+class GuestChosen(BotError):
+    """Escalated to a person who is a guest of the workspace: guests are never paged (as
+    they are never on call); said privately, nothing changed."""
+
+    template = "messages/alert_person_guest.j2"
+
+
 class NoNextLevel(BotError):
     """Escalate pressed on an alert whose policy has no level after the one paged: said
     privately, nothing changed."""
@@ -79,7 +86,7 @@ async def snooze_alert(services: Services, group_id: int, *, user: str, minutes:
     """Snooze an alert for ``minutes``: paging stops until then. AlertUnchanged when it is
     resolved or snoozed already; SnoozeTooLong past its route's ``max_snooze``."""
     await require(services, user, Act.SNOOZE)
-    if minutes not in SNOOZE_CHOICES:
+    if minutes not in alerts.SNOOZE_CHOICES:
         raise LookupError(f"no snooze of {minutes} minutes is offered")
     length = timedelta(minutes=minutes)
     now = services.clock()
@@ -186,8 +193,10 @@ async def escalate_alert_to(services: Services, group_id: int, *, user: str, per
     """Page ``person`` for the alert now, by their own contact rules (for its urgency), as
     escalated by hand by ``user``; its policy goes on as it was (the person is paged beside
     its levels). AlertUnchanged when it is not triggered; AlreadyPaged when a page of the
-    person's for it is open."""
+    person's for it is open; GuestChosen when the person is a guest of the workspace."""
     await require(services, user, Act.ESCALATE)
+    if await is_guest(services, person):  # asked before the transaction: Slack's answer
+        raise GuestChosen(person=person)
     now = services.clock()
     async with session_scope(services.engine) as session:
         group = await alerts.lock_alert(session, group_id)

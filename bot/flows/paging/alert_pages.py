@@ -11,9 +11,9 @@ waits for a key. SMS and calls go through the incident pages' providers
 reports kept as an incident's (``pages.record_status``): a failed, busy or unanswered one,
 or one not reported in time, fires the person's next rule at once. A reply or a key 1
 acknowledges the alert, 2 escalates it, 3 snoozes it for an hour, 6 resolves it
-(bot/flows/escalation/answers.py). A webhook or Teams contact is not sent for an alert yet
-(given up, said in the log): as for any notification
-given up, the person's next rule fires at once.
+(bot/flows/escalation/answers.py). A webhook contact gets the alert's page as a signed
+JSON document (``type`` "alert", its console's links to act), a Teams contact an Adaptive
+Card whose Acknowledge opens the console, as an incident's (bot/flows/paging/hooks.py).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -28,16 +29,19 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.errors import BotError
+from bot.basics.slack_links import channel_link, message_link
 from bot.clients.mail import Mail, send_mail
 from bot.clients.ntfy import Push, publish
+from bot.clients.slack.errors import SlackFailure
 from bot.clients.vendor_http import VendorFailure
 from bot.flows.channel import deliver_now
 from bot.flows.home import schedule_alert_homes
-from bot.flows.paging import phones
+from bot.flows.paging import hooks, phones
 from bot.flows.paging.delivery import wait_for_report
 from bot.flows.paging.fallback import fire_next_rule
 from bot.flows.rights import require
 from bot.record.alerting import alerts
+from bot.record.message_links import known_bases
 from bot.record.paging import pages, tokens
 from bot.record.paging.contacts import SLACK, Method
 from bot.record.people import known_names
@@ -53,9 +57,6 @@ log = logging.getLogger(__name__)
 # POST acknowledges; an alert's push's Escalate POSTs the link and this suffix.
 ACK_PATH = "/ack"
 ESCALATE_SUFFIX = "/escalate"
-# The snoozes an alert's message offers, in minutes: 30 min to 24 h (a route's
-# ``max_snooze`` may allow less: a longer one chosen is refused in words).
-SNOOZE_CHOICES = (30, 60, 120, 240, 480, 1440)
 # How long an SMS reply or a key 3 snoozes an alert: one of the message's lengths, fixed
 # (a reply carries no length; the console and the message choose one).
 PHONE_SNOOZE_MINUTES = 60
@@ -272,6 +273,81 @@ async def acknowledge_url(services: Services, notification: Notification) -> str
     return f"{public_url}{ACK_PATH}/{token}"
 
 
+async def message_url(services: Services, group: AlertGroup, bases: dict[str, str]) -> str | None:
+    """The alert's message in Slack: its permalink when the workspace's address is known
+    (auth.test's, or a permalink of that channel: ``bases``), else Slack's deep link to its
+    channel; None without a message, or when Slack does not answer."""
+    channel, ts = group.message_channel, group.message_ts
+    if not channel:
+        return None
+    base = services.slack.known_workspace_url or bases.get(channel)
+    if base and ts:
+        return message_link(base.rstrip("/"), channel, ts)
+    try:
+        return channel_link(base, await services.slack.team_id(), channel)
+    except SlackFailure:
+        return None  # Slack does not answer: the page goes without the link
+
+
+async def _hook_words(
+    services: Services, group: AlertGroup, notification: Notification
+) -> tuple[hooks.AlertLinks, str | None, int | None]:
+    """What a webhook's document or a Teams card of the alert's page says beside the alert:
+    its links, the paged person's name as the record keeps it, the policy's level."""
+    async with session_scope(services.engine) as session:
+        page = await session.get(PersonPage, notification.page_id)
+        names = await known_names(session, [notification.user_id])
+        bases = await known_bases(session, [group.message_channel or ""])
+    step = str(page.alert_step or "") if page is not None else ""
+    level = step.rsplit(":", 1)[-1]
+    console = await acknowledge_url(services, notification)
+    public_url = services.settings.web.public_url
+    links = hooks.AlertLinks(
+        console=console,
+        escalate=f"{console}{ESCALATE_SUFFIX}" if console else None,
+        alert=f"{public_url}/alerts/{group.id}" if public_url else None,
+        slack=await message_url(services, group, bases),
+    )
+    return links, names.get(notification.user_id), int(level) if level.isdigit() else None
+
+
+async def _send_webhook(
+    services: Services, group: AlertGroup, notification: Notification, method: Method
+) -> str | None:
+    """A signed JSON POST of the alert's page (``type`` "alert") to the destination the
+    contact names, as an incident's page is sent (bot/flows/paging/hooks.py)."""
+    links, name, level = await _hook_words(services, group, notification)
+    now = services.clock()
+    document = hooks.alert_document(
+        group, notification, name=name, level=level, links=links, at=now
+    )
+    await hooks.send_to(services, method.address, document, at=now, delivery=str(notification.id))
+    return None
+
+
+async def _send_teams(
+    services: Services, group: AlertGroup, notification: Notification, method: Method
+) -> str | None:
+    """An Adaptive Card of the alert's page in a Teams channel: the alert, its severity and
+    urgency, who is paged, and Acknowledge (its console), Open in Slack, Open alert."""
+    links, name, level = await _hook_words(services, group, notification)
+    if links.slack and not links.slack.startswith("https://") and group.message_channel:
+        # Teams opens only web links: Slack's redirect to the channel instead.
+        links = replace(
+            links, slack=f"https://slack.com/app_redirect?channel={group.message_channel}"
+        )
+    words = _words(group)
+    facts = (
+        ("Severity", group.severity or "none"),
+        ("Urgency", group.urgency),
+        ("Paged", f"{name or notification.user_id} (rule {notification.rule})"),
+        ("Paged by", services.renderer.render_plain(
+            "paging/alert_teams_paged_by.j2", **words, level=level)),
+    )  # fmt: skip
+    await hooks.send_alert_card(services, method.address, group, facts, links)
+    return None
+
+
 # What sends one method of an alert's page: the service's id for it, or a VendorFailure.
 AlertSender = Callable[[Services, AlertGroup, Notification, Method], Awaitable[str | None]]
 _SENDERS: dict[str, AlertSender] = {
@@ -280,6 +356,8 @@ _SENDERS: dict[str, AlertSender] = {
     "sms": _send_sms,
     "voice": _send_call,
     "email": _send_email,
+    "webhook": _send_webhook,
+    "teams": _send_teams,
 }
 
 
@@ -459,7 +537,10 @@ async def show_alert(services: Services, job: Job) -> None:
             incident=await session.get(Incident, group.incident_id) if group.incident_id else None,
         )
         blocks = services.renderer.render_json(
-            "blocks/alert_group.json.j2", text=text, alert=group, snooze_choices=SNOOZE_CHOICES
+            "blocks/alert_group.json.j2",
+            text=text,
+            alert=group,
+            snooze_choices=alerts.SNOOZE_CHOICES,
         )
         if group.message_ts is None:
             group.message_ts = await services.slack.post(group.message_channel, text, blocks=blocks)

@@ -3,6 +3,7 @@ webhooks"). Version 1; fields are only ever added."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -11,7 +12,7 @@ from bot.clients.teams import Card, page_card, post_card
 from bot.clients.vendor_http import VendorFailure
 from bot.clients.webhook import post_page
 from bot.services import Services
-from bot.store.models import Escalation, Incident, Notification
+from bot.store.models import AlertGroup, Escalation, Incident, Notification
 
 VERSION = 1
 
@@ -56,6 +57,74 @@ def page_document(
         },
         "acknowledge_url": acknowledge_url,
     }
+
+
+@dataclass(frozen=True)
+class AlertLinks:
+    """Where an alert's page points: its console (GET shows it; POST acknowledges, and
+    ``/escalate`` after it escalates), its web page, and its message in Slack."""
+
+    console: str | None
+    escalate: str | None
+    alert: str | None
+    slack: str | None
+
+
+def alert_document(
+    group: AlertGroup,
+    notification: Notification,
+    *,
+    name: str | None,
+    level: int | None,
+    links: AlertLinks,
+    at: datetime,
+) -> dict[str, Any]:
+    """An alert's page as JSON (``type`` "alert": no incident): the alert, who is paged and
+    by which level of its policy, the links to act on it."""
+    return {
+        "version": VERSION,
+        "type": "alert",
+        "delivery": str(notification.id),
+        "sent_at": at.isoformat(),
+        "alert": {
+            "id": group.id,
+            "title": group.title,
+            "severity": group.severity,
+            "urgency": group.urgency,
+            "state": group.state,
+            "route": group.route,
+            "service": group.service,
+            "url": links.alert,
+            "slack_url": links.slack,
+        },
+        "paged": {"user": notification.user_id, "name": name, "rule": notification.rule},
+        "escalation": {"policy": group.policy, "level": level, "requested_by": None},
+        "acknowledge_url": links.console,
+        "escalate_url": links.escalate,
+        "console_url": links.console,
+    }
+
+
+async def send_alert_card(
+    services: Services,
+    name: str,
+    group: AlertGroup,
+    facts: tuple[tuple[str, str], ...],
+    links: AlertLinks,
+) -> None:
+    """Post an alert's page as an Adaptive Card to the Teams destination ``name``: its
+    Acknowledge opens the alert's console (acknowledge, escalate, snooze, resolve)."""
+    severity = f"{group.severity} " if group.severity else ""
+    card = Card(
+        title=f"{severity}Alert: {group.title}",
+        facts=facts,
+        slack_url=links.slack,
+        acknowledge_url=links.console,
+        incident_url=links.alert,
+        urgent=group.urgency == "high" and group.severity in ("SEV1", "SEV2"),
+        open_title="Open alert",
+    )
+    await _post_to_teams(services, name, card)
 
 
 async def send_to(

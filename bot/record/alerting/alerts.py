@@ -49,6 +49,9 @@ FAR_PAST = timedelta(days=7)
 # How many alerts a timeline entry names before it says "and N more".
 NAMED_IN_ENTRY = 5
 DESCRIPTION_MAX = 1000
+# The snoozes an alert's message (and its people's App Home) offers, in minutes: 30 min to
+# 24 h (a route's ``max_snooze`` may allow less: a longer one chosen is refused in words).
+SNOOZE_CHOICES = (30, 60, 120, 240, 480, 1440)
 
 
 @dataclass

@@ -159,6 +159,7 @@ async def _paged_entries(session: AsyncSession, group: AlertGroup, incident: Inc
             "policy": group.policy,
             "level": int(level) if level.isdigit() else None,
             "methods": list(dict.fromkeys(methods)),
+            "page": page.id,  # the draft's escalation table reads its notifications
         }
         add_entry(
             session,

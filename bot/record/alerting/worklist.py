@@ -94,11 +94,18 @@ class AlertList:
 
     @property
     def people(self) -> set[str]:
-        """Everyone the rows name (who acknowledged, snoozed, resolved)."""
+        """Everyone the rows name (who acknowledged, snoozed, resolved, escalated and to
+        whom)."""
         return {
             user
             for group in (*self.open, *self.resolved)
-            for user in (group.acknowledged_by, group.snoozed_by, group.resolved_by)
+            for user in (
+                group.acknowledged_by,
+                group.snoozed_by,
+                group.resolved_by,
+                group.escalated_by,
+                group.escalated_to,
+            )
             if user
         }
 

@@ -123,6 +123,16 @@ class WhyPhone(TypedDict):
     level: int
 
 
+class WhyAlert(TypedDict, total=False):
+    """Paged for an alert of its own before it became the incident's (its history, said in
+    the draft's escalation table: never stored on an escalation row); ``by_hand``: escalated
+    by a person (the line's ``requested_by``)."""
+
+    because: Literal["alert"]
+    alert: str
+    by_hand: bool
+
+
 Why = WhyType | WhySeverity | WhyRoute | WhyTimeout | WhyRepeat | WhyWorkflow | WhyPhone
 
 

@@ -247,6 +247,26 @@ async def notifications_of_page(session: AsyncSession, page_id: int) -> Sequence
     return (await session.exec(statement)).all()
 
 
+async def pages_by_id(session: AsyncSession, page_ids: Sequence[int]) -> Sequence[PersonPage]:
+    """The pages of these ids (an alert's, its timeline entries name), by id."""
+    statement = (
+        select(PersonPage).where(col(PersonPage.id).in_(page_ids)).order_by(col(PersonPage.id))
+    )
+    return (await session.exec(statement)).all()
+
+
+async def notifications_of_pages(
+    session: AsyncSession, page_ids: Sequence[int]
+) -> Sequence[Notification]:
+    """Every notification of these pages, in due order."""
+    statement = (
+        select(Notification)
+        .where(col(Notification.page_id).in_(page_ids))
+        .order_by(col(Notification.due_at), col(Notification.id))
+    )
+    return (await session.exec(statement)).all()
+
+
 async def pages_of(session: AsyncSession, incident_id: int) -> Sequence[PersonPage]:
     statement = (
         select(PersonPage)

@@ -11,6 +11,8 @@ posts it is ``bot.flows.postmortem.posting``; ``warroom postmortem`` is
 - ``sources``: what the draft is written from: the record (``Record``, ``load_record``).
 - ``writing``: writing the draft from the record (``build_draft``, ``render_draft``,
   ``read_draft``).
+- ``alert_steps``: an attached alert's own paging (its history's entries) as rows of the
+  draft's escalation table: whom each step paged, when, by whom, who acknowledged.
 - ``edits``: the sections people rewrote, kept so a regenerated draft never overwrites them.
 - ``evidence``: the record as the team's model reads it, an entry a line (``E42``).
 - ``checks``: every sentence the model suggests checked against the entries it cites.

@@ -113,7 +113,8 @@ class Record:
     # The earlier related incidents (public ones) with follow-ups not done yet, most related
     # first: the draft says the incident may repeat them.
     repeats: Sequence[Related] = ()
-    # The pages escalations started for people, and each notification they sent.
+    # The pages escalations started for people, and each notification they sent; with the
+    # pages of the alerts attached to it (their history's ``paged`` entries name them).
     person_pages: Sequence[PersonPage] = ()
     notifications: Sequence[Notification] = ()
 
@@ -176,12 +177,13 @@ async def load_record(
     escalated = await escalations.escalations_of(session, incident_id)
     ends = await path_ends(session, incident_id)
     quoting = await _quoted(session, incident, entries, escalated, ends)
+    pages, sent = await _pages(session, incident_id, entries)
     return Record(
         incident=incident,
         entries=entries,
         escalations=escalated,
-        person_pages=await paging_pages.pages_of(session, incident_id),
-        notifications=await paging_pages.notifications_of(session, incident_id),
+        person_pages=pages,
+        notifications=sent,
         roles=await roles.roles_of(session, incident_id),
         actions=[a for a in actions.all() if follow_ups.follow_up_ref(a) not in merged],
         merged=frozenset(merged),
@@ -205,6 +207,24 @@ async def load_record(
         page_marks=await page_marks(session, incident_id),
         repeats=await _repeats(session, incident),
     )
+
+
+async def _pages(
+    session: AsyncSession, incident_id: int, entries: Sequence[EntryRow]
+) -> tuple[list[PersonPage], list[Notification]]:
+    """The incident's pages and their notifications, and those of the alerts attached to it
+    that its timeline says paged (bot/record/alerting/attaching.py)."""
+    pages = list(await paging_pages.pages_of(session, incident_id))
+    sent = list(await paging_pages.notifications_of(session, incident_id))
+    alert_pages = [
+        int(entry.facts["page"])
+        for entry in entries
+        if entry.kind == TimelineKind.PAGED and entry.facts and entry.facts.get("page")
+    ]
+    if alert_pages:
+        pages += await paging_pages.pages_by_id(session, alert_pages)
+        sent += await paging_pages.notifications_of_pages(session, alert_pages)
+    return pages, sent
 
 
 async def _repeats(session: AsyncSession, incident: Incident) -> list[Related]:

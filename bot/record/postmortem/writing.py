@@ -27,6 +27,7 @@ from bot.record import follow_ups
 from bot.record.escalation import escalations
 from bot.record.incident_types import NO_TYPES, CustomField, FieldValue, IncidentTypes
 from bot.record.people import known_names
+from bot.record.postmortem.alert_steps import alert_steps
 from bot.record.postmortem.draft import Draft
 from bot.record.postmortem.evidence import entry_ref
 from bot.record.postmortem.figures import Figures, decide
@@ -67,6 +68,7 @@ from bot.store.models import (
     Escalation,
     Incident,
     Milestone,
+    PersonPage,
     PublicIncident,
     PublicUpdate,
     SectionSuggestion,
@@ -301,7 +303,7 @@ def _escalations(
 ) -> list[EscalationLine]:
     """Each escalation: to whom, by whom, why, who answered and how they were reached."""
     joined = {key: line(row) for key, row in record.joined.items()}
-    return [
+    lines = [
         _escalation(
             escalation,
             name,
@@ -311,6 +313,16 @@ def _escalations(
         )
         for escalation in record.escalations
     ]
+    steps = alert_steps(record.incident.id or 0, record.entries)
+    if not steps:
+        return lines
+    # An attached alert paged people before the incident was: its steps among the rows.
+    pages = {page.id: page for page in record.person_pages}
+    for step in steps:
+        paged = [pages[page_id] for page_id in step.page_ids if page_id in pages]
+        reached = _reached_pages(record, paged, name)
+        lines.append(_escalation(step.escalation, name, said, None, reached))
+    return sorted(lines, key=attrgetter("at"))
 
 
 def _follow_ups(
@@ -659,8 +671,14 @@ def _paged_lines(
 def _reached(record: Record, escalation: Escalation, name: Namer) -> tuple[Reached, ...]:
     """How each person the escalation paged was reached: the notifications that went out
     (the method, never the number), and how they acknowledged."""
+    pages = [page for page in record.person_pages if page.escalation_id == escalation.id]
+    return _reached_pages(record, pages, name)
+
+
+def _reached_pages(record: Record, pages: Sequence[PersonPage], name: Namer) -> tuple[Reached, ...]:
+    """How the person of each page was reached (an escalation's pages, or an alert step's)."""
     reached = []
-    for page in (p for p in record.person_pages if p.escalation_id == escalation.id):
+    for page in pages:
         notified = tuple(
             (n.method, n.sent_at or n.updated_at, n.state)
             for n in record.notifications

@@ -119,9 +119,6 @@ async def alert_detail(web_: WebContext, viewer: Viewer, asked: str) -> AlertGro
         **alert_summary(group, names, record.incident).model_dump(),
         runbook=details.runbook,
         labels=details.labels,
-        escalated_at=group.escalated_at,
-        escalated_by=person_public(group.escalated_by, names),
-        escalated_level=group.escalated_level,
         pages=[_page(each, names) for each in record.pages],
     )
 
@@ -152,6 +149,10 @@ def alert_summary(
         snoozed_by=person_public(group.snoozed_by, names) if group.state == "snoozed" else None,
         resolved_at=group.resolved_at,
         resolved_by=person_public(group.resolved_by, names),
+        escalated_at=group.escalated_at,
+        escalated_by=person_public(group.escalated_by, names),
+        escalated_level=group.escalated_level,
+        escalated_to=person_public(group.escalated_to, names),
         url=f"/alerts/{group.id}",
     )
 

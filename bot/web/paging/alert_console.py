@@ -24,16 +24,23 @@ from aiohttp import web
 
 from bot.basics.errors import BotError
 from bot.basics.numbers import parse_bounded_int
-from bot.basics.slack_links import channel_link, message_link
+from bot.basics.slack_patterns import USER_ID
 from bot.clients.slack.errors import SlackFailure
-from bot.flows.alerting.alert_actions import SnoozeTooLong, answer_from_phone, snooze_alert
+from bot.flows.alerting.alert_actions import (
+    AlreadyPaged,
+    GuestChosen,
+    SnoozeTooLong,
+    answer_from_phone,
+    escalate_alert_to,
+    snooze_alert,
+)
 from bot.flows.escalation.answers import Answer, acknowledge_page, escalate_page, who_did
-from bot.flows.paging.alert_pages import SNOOZE_CHOICES, AlertUnchanged, paged_how
+from bot.flows.paging.alert_pages import AlertUnchanged, message_url, paged_how
 from bot.flows.people import zone_of
 from bot.record.alerting import alerts
 from bot.record.message_links import known_bases
 from bot.record.paging.tokens import Held
-from bot.record.people import known_names
+from bot.record.people import known_names, known_people
 from bot.store.db import session_scope
 from bot.store.models import AlertGroup
 from bot.web.auth import check_csrf, csrf_token, keep_new_session, session_of, with_session
@@ -44,19 +51,23 @@ from bot.web.visibility import Viewer
 TEMPLATE = "web/alert_console.html.j2"
 HEADERS = {"Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer"}
 # What the console's forms ask (``do``), each the message's button of that name.
-ACTS = ("acknowledge", "escalate", "snooze", "resolve")
+ACTS = ("acknowledge", "escalate", "escalate_to", "snooze", "resolve")
+# The most people Escalate to a person offers (those warroom knows, by name).
+OFFERED_MAX = 300
 
 
 @dataclass(frozen=True)
 class Said:
     """What a press on the console did: ``outcome`` (acknowledged, escalated, snoozed,
-    resolved, already, last_level, too_long, refused) and what the words need."""
+    resolved, escalated_to, already, already_paged, guest_chosen, last_level, too_long,
+    refused) and what the words need (``person``: the one escalated to, or chosen)."""
 
     outcome: str
     alert: AlertGroup
     by: str | None = None
     longest: int = 0
     asked: int = 0
+    person: str | None = None
 
 
 def _viewer(request: web.Request) -> Viewer:
@@ -81,9 +92,11 @@ async def show(request: web.Request, held: Held, said: Said | None = None) -> we
         group = await session.get(AlertGroup, held.alert.id) or held.alert
         how = await paged_how(session, group)
         actors = [group.acknowledged_by, group.snoozed_by, group.escalated_by, group.resolved_by]
+        actors += [group.escalated_to, said.person if said else None]
         people = [user for user, _ in how] + [user for user in actors if user]
         names = await known_names(session, people)
         bases = await known_bases(session, [group.message_channel or ""])
+        offered = await known_people(session, OFFERED_MAX)
     ended = group.state == alerts.RESOLVED or not current(held)
     viewer = _viewer(request)
     response = render_page(
@@ -98,7 +111,8 @@ async def show(request: web.Request, held: Held, said: Said | None = None) -> we
         others=[(user, methods) for user, methods in how if user != held.page.user_id],
         names=await _with_slack_names(request, names, people),
         slack_link=await _slack_link(request, group, bases),
-        snooze_choices=SNOOZE_CHOICES,
+        snooze_choices=alerts.SNOOZE_CHOICES,
+        people=[(user, name) for user, name in offered if user != held.page.user_id],
         said=said,
         csrf=csrf_token(request, viewer),
     )
@@ -124,26 +138,16 @@ async def _with_slack_names(
 
 
 async def _slack_link(request: web.Request, group: AlertGroup, bases: dict[str, str]) -> str | None:
-    """The alert's message in Slack: its permalink when the workspace's address is known
-    (auth.test's, or a permalink of that channel), else Slack's deep link to its channel."""
-    services = web_context(request).services
-    channel, ts = group.message_channel, group.message_ts
-    if not channel:
-        return None
-    base = services.slack.known_workspace_url or bases.get(channel)
-    if base and ts:
-        return message_link(base.rstrip("/"), channel, ts)
-    try:
-        return channel_link(base, await services.slack.team_id(), channel)
-    except SlackFailure:
-        return None  # Slack does not answer: the page goes without the link
+    """The alert's message in Slack (its permalink, else a deep link to its channel)."""
+    return await message_url(web_context(request).services, group, bases)
 
 
 async def act(
-    request: web.Request, held: Held, do: str, minutes: int | None = None
+    request: web.Request, held: Held, do: str, minutes: int | None = None, person: str = ""
 ) -> web.Response:
-    """A press from the phone (``do``: acknowledge, escalate, resolve, or snooze for
-    ``minutes``), as the link's person; the console then says what it did."""
+    """A press from the phone (``do``: acknowledge, escalate, resolve, snooze for
+    ``minutes``, or escalate to ``person``), as the link's person; the console then says
+    what it did."""
     assert held.alert is not None
     if held.alert.state == alerts.RESOLVED or not current(held):
         return await show(request, held)
@@ -158,6 +162,8 @@ async def act(
         said = _said(answer)
     elif do == "resolve":
         said = _said(await answer_from_phone(services, held.page, "resolve"))
+    elif do == "escalate_to":
+        said = await _escalate_to(request, held, person)
     else:
         said = await _snooze(request, held, minutes)
     return await show(request, held, said)
@@ -174,12 +180,17 @@ async def act_on_form(request: web.Request, held: Held) -> web.Response:
         return await act(request, held, "acknowledge")
     check_csrf(request, _viewer(request), form.get("csrf"))
     do = str(form.get("do"))
-    minutes = parse_bounded_int(str(form.get("minutes", "")), 1, max(SNOOZE_CHOICES))
-    if do not in ACTS or (do == "snooze" and minutes not in SNOOZE_CHOICES):
+    minutes = parse_bounded_int(str(form.get("minutes", "")), 1, max(alerts.SNOOZE_CHOICES))
+    person = str(form.get("person", ""))
+    if (
+        do not in ACTS
+        or (do == "snooze" and minutes not in alerts.SNOOZE_CHOICES)
+        or (do == "escalate_to" and not USER_ID.fullmatch(person))
+    ):
         raise web.HTTPBadRequest(
-            text="Choose Acknowledge, Escalate, Resolve or a Snooze length offered."
+            text="Choose Acknowledge, Escalate, Resolve, a Snooze length offered or a person."
         )
-    return await act(request, held, do, minutes)
+    return await act(request, held, do, minutes, person)
 
 
 async def _snooze(request: web.Request, held: Held, minutes: int | None) -> Said:
@@ -196,6 +207,25 @@ async def _snooze(request: web.Request, held: Held, minutes: int | None) -> Said
     except BotError:
         return Said("refused", held.alert)
     return Said("snoozed", held.alert, held.page.user_id)
+
+
+async def _escalate_to(request: web.Request, held: Held, person: str) -> Said:
+    """Escalate to a person chosen, as the message's form does, as the link's person."""
+    assert held.alert is not None and held.alert.id is not None
+    services = web_context(request).services
+    user = held.page.user_id
+    try:
+        await escalate_alert_to(services, held.alert.id, user=user, person=person)
+    except AlertUnchanged as unchanged:
+        group = unchanged.context["alert"]
+        return Said("already", group, who_did(group))
+    except AlreadyPaged:
+        return Said("already_paged", held.alert, person=person)
+    except GuestChosen:
+        return Said("guest_chosen", held.alert, person=person)
+    except BotError:
+        return Said("refused", held.alert)
+    return Said("escalated_to", held.alert, user, person=person)
 
 
 def _said(answer: Answer) -> Said:
