@@ -170,15 +170,21 @@ async def save_impact(request: web.Request) -> web.Response:
     for what, kind in (("what", "impact"), ("cause", "cause")):
         if typed[what]:
             said = SlackText.from_plain(typed[what])
-            finding = partial(record_finding, services, channel_id=channel, by=by)
+            finding = partial(record_finding, services, channel_id=channel, by=by, once=True)
             steps.append((what, partial(finding, what=kind, text=said)))
+    repeated = False
     for field_name, step in steps:
         try:
-            await step()
+            # None: a line this person recorded with the same words a moment ago (sent twice).
+            repeated |= await step() is None and field_name in ("what", "cause")
         except BotError as refusal:
             problems[field_name] = refusal_words(services, refusal)
             return await refused_at(request, "impact", problems, typed)
     log.info("%s: the impact recorded in the web view by %s", incident.reference, by)
+    if repeated:  # the page says the line was kept once
+        raise web.HTTPSeeOther(
+            f"/incidents/{incident.reference}/postmortem?saved=impact&again=1#impact-form"
+        )
     return saved_at(incident, "impact")
 
 
