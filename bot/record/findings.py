@@ -51,6 +51,21 @@ async def said_just_now(
     return found.first() is not None
 
 
+async def noted_just_now(
+    session: AsyncSession, incident_id: int, *, text: str, by: str, at: datetime
+) -> bool:
+    """The same person noted this very follow-up in the last ``REPEAT_WITHIN`` before ``at``."""
+    found = await session.exec(
+        select(ActionItem.id)
+        .where(ActionItem.incident_id == incident_id)
+        .where(ActionItem.created_by == by)
+        .where(ActionItem.text == task_text(text))
+        .where(col(ActionItem.created_at) >= at - REPEAT_WITHIN)
+        .limit(1)
+    )
+    return found.first() is not None
+
+
 def note_action(
     session: AsyncSession,
     incident: Incident,

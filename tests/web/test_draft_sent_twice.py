@@ -1,7 +1,8 @@
 """The draft page's forms sent twice (issue 75, item 3): each answers its post with a redirect
 (303) to the page, so a reload reads the page and never posts again; the impact form sent
 twice (a double press: both at once; a resend a moment later) records its lines once and says
-so, while the same words a few minutes later are a new line."""
+so, while the same words a few minutes later are a new line; the follow-up form sent twice
+notes its follow-up once."""
 
 from __future__ import annotations
 
@@ -74,3 +75,24 @@ async def test_the_impact_form_sent_twice_records_its_lines_once(
         await settle(warroom)
         said = [m.text for m in channel.messages if IMPACT["what"] in m.text]
         assert len(said) == 2, said
+
+
+async def test_the_follow_up_form_sent_twice_notes_it_once(
+    slack: SlackEmulator, database_url: str
+) -> None:
+    async with web_warroom(slack, database_url) as warroom, browser() as session:
+        channel = await open_incident(warroom)
+        await sign_in(session, warroom, ALICE)
+        task = {"task": "Raise the pool to 50"}
+        sent = await asyncio.gather(
+            post_draft_form(session, warroom, "/follow-ups", task),
+            post_draft_form(session, warroom, "/follow-ups", task),
+        )
+        assert [status for status, _ in sent] == [200, 200]
+        assert any("noted the same follow-up a moment ago" in visible_text(p) for _, p in sent)
+        await settle(warroom)
+        page, _ = await draft_page(session, warroom)
+        listed = page.split('id="follow-up-list"', 1)[1].split("</ul>", 1)[0]
+        assert visible_text(listed).count("Raise the pool to 50") == 1
+        said = [m.text for m in channel.messages if "Raise the pool to 50" in m.text]
+        assert len(said) == 1, said

@@ -26,7 +26,7 @@ from aiohttp import web
 from bot.basics.errors import BotError
 from bot.basics.slack_text import SlackText
 from bot.flows.follow_ups.filing import file_from_button
-from bot.flows.follow_ups.owners import due_moment, record_action
+from bot.flows.follow_ups.owners import SentTwice, due_moment, record_action
 from bot.flows.incident.findings import fix_milestone, record_finding
 from bot.flows.incident.wrap_up import WrapUp, wrap_up
 from bot.flows.replies import refusal_words
@@ -106,8 +106,13 @@ def typed_fields(form: Form, names: tuple[str, ...]) -> dict[str, str]:
     return {name: typed_field(form, name) for name in names}
 
 
-def saved_at(incident: Incident, what: str) -> web.Response:
-    raise web.HTTPSeeOther(f"/incidents/{incident.reference}/postmortem?saved={what}#{what}-form")
+def saved_at(incident: Incident, what: str, *, again: bool = False) -> web.Response:
+    """303 to the page, saying what was kept; ``again``: the form was sent twice and its
+    lines were kept once (bot/record/findings.py, REPEAT_WITHIN)."""
+    twice = "&again=1" if again else ""
+    raise web.HTTPSeeOther(
+        f"/incidents/{incident.reference}/postmortem?saved={what}{twice}#{what}-form"
+    )
 
 
 async def refused_at(
@@ -181,11 +186,7 @@ async def save_impact(request: web.Request) -> web.Response:
             problems[field_name] = refusal_words(services, refusal)
             return await refused_at(request, "impact", problems, typed)
     log.info("%s: the impact recorded in the web view by %s", incident.reference, by)
-    if repeated:  # the page says the line was kept once
-        raise web.HTTPSeeOther(
-            f"/incidents/{incident.reference}/postmortem?saved=impact&again=1#impact-form"
-        )
-    return saved_at(incident, "impact")
+    return saved_at(incident, "impact", again=repeated)
 
 
 def _services(typed: str) -> list[str]:
@@ -232,7 +233,10 @@ async def add_follow_up(request: web.Request) -> web.Response:
             text=SlackText.from_plain(typed["task"]),
             due=typed["due"] or None,
             file=bool(typed["file"]),
+            once=True,
         )
+    except SentTwice:
+        return saved_at(incident, "follow-up", again=True)
     except BotError as refusal:
         where = "file" if typed["file"] else "task"
         return await refused_at(
