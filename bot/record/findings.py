@@ -6,8 +6,9 @@ action items with an optional owner. No Slack payloads in here.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.task_words import task_text
@@ -15,6 +16,8 @@ from bot.record.timeline import add_entry
 from bot.store.models import ActionItem, Incident, TimelineEntry, TimelineKind
 
 FINDING_KINDS = {"impact": TimelineKind.IMPACT, "cause": TimelineKind.ROOT_CAUSE}
+# A form sent twice (a double press, a resend) within this gives the same line once.
+REPEAT_WITHIN = timedelta(minutes=1)
 
 
 def note_finding(
@@ -29,6 +32,38 @@ def note_finding(
         author=by,
         occurred_at=at,
     )
+
+
+async def said_just_now(
+    session: AsyncSession, incident_id: int, *, what: str, text: str, by: str, at: datetime
+) -> bool:
+    """The same person recorded this very finding in the last ``REPEAT_WITHIN`` before
+    ``at``: sending it again would only repeat the line."""
+    found = await session.exec(
+        select(TimelineEntry.id)
+        .where(TimelineEntry.incident_id == incident_id)
+        .where(TimelineEntry.kind == FINDING_KINDS[what])
+        .where(TimelineEntry.author == by)
+        .where(TimelineEntry.text == text)
+        .where(col(TimelineEntry.occurred_at) >= at - REPEAT_WITHIN)
+        .limit(1)
+    )
+    return found.first() is not None
+
+
+async def noted_just_now(
+    session: AsyncSession, incident_id: int, *, text: str, by: str, at: datetime
+) -> bool:
+    """The same person noted this very follow-up in the last ``REPEAT_WITHIN`` before ``at``."""
+    found = await session.exec(
+        select(ActionItem.id)
+        .where(ActionItem.incident_id == incident_id)
+        .where(ActionItem.created_by == by)
+        .where(ActionItem.text == task_text(text))
+        .where(col(ActionItem.created_at) >= at - REPEAT_WITHIN)
+        .limit(1)
+    )
+    return found.first() is not None
 
 
 def note_action(

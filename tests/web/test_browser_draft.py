@@ -294,3 +294,63 @@ async def bare_time_read_as_the_incidents(page: Page, where: str, declared: date
     await checked(page, f"{where}, a time shown back")
     await impact.get_by_role("button", name="Record the impact").click()
     await page.wait_for_url(lambda url: "saved=impact" in url)
+
+
+async def test_typed_text_survives_saving_another_section(
+    people: SlackEmulator, sqlite_url: str, chromium: Any
+) -> None:
+    """Text typed in the impact and follow-up forms, then another section saved: both back in
+    their fields after the page comes back, said so, with Discard; leaving with it asks first;
+    a reload after a saved form posts nothing again (issue 75, item 3)."""
+    async with web_warroom(people, sqlite_url) as warroom:
+        for title in ("Checkout down", "Search down"):
+            channel = await open_incident(warroom, title)
+            await command(warroom, channel, "resolve")
+        for (width, options), reference in zip(WIDTHS.items(), ("INC-1", "INC-2"), strict=True):
+            async with watched_page(chromium, warroom, **options) as page:
+                await sign_in_with_slack(page, warroom)
+                await typed_and_kept(page, warroom, width, reference)
+
+
+async def typed_and_kept(page: Page, warroom: Warroom, width: str, reference: str) -> None:
+    draft = f"{warroom.url}/incidents/{reference}/postmortem"
+    where = f"the draft at {width} px"
+    await page.goto(draft)
+    impact, follow_up = page.locator("#impact-form"), page.locator("#follow-up-form")
+    await impact.get_by_label("Who and what was affected").fill("EU checkout failed")
+    await follow_up.get_by_label("What should be done").fill("Raise the pool to 50")
+    section = page.locator("form.section-editor").first
+    await section.locator("textarea").fill("Checkout was down for an hour.")
+    await section.get_by_role("button").first.click()
+    await page.wait_for_url(lambda url: "saved=" in url)
+    assert "Checkout was down for an hour." in await page.locator("#draft").inner_text()
+    assert await impact.get_by_label("Who and what was affected").input_value() == (
+        "EU checkout failed"
+    ), where
+    assert await follow_up.get_by_label("What should be done").input_value() == (
+        "Raise the pool to 50"
+    ), where
+    assert await impact.locator(".restored").is_visible(), where
+    await checked(page, f"{where}, typed text back")
+    # Leaving with unsaved text asks first; staying keeps it.
+    asked: list[str] = []
+
+    async def stay(dialog: Any) -> None:
+        asked.append(dialog.type)
+        await dialog.dismiss()
+
+    page.once("dialog", stay)
+    await page.locator(".draft-page a[href='/']").first.click()
+    assert asked == ["beforeunload"], (where, asked)
+    assert page.url.startswith(draft), where
+    # Discarded, the follow-up's text is gone and stays gone.
+    await follow_up.get_by_role("button", name="Discard it").click()
+    assert await follow_up.get_by_label("What should be done").input_value() == ""
+    # The impact saved; a reload reads the page again and records nothing twice.
+    await impact.get_by_role("button", name="Record the impact").click()
+    await page.wait_for_url(lambda url: "saved=impact" in url)
+    await page.reload()
+    assert (await page.locator("#draft").inner_text()).count("EU checkout failed") == 1, where
+    assert await impact.get_by_label("Who and what was affected").input_value() == ""
+    assert await follow_up.get_by_label("What should be done").input_value() == ""
+    assert not await page.locator(".restored").count(), where

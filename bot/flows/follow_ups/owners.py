@@ -42,6 +42,11 @@ from bot.store.models import ActionItem, Incident, Job
 SOON, OVERDUE = "soon", "overdue"
 
 
+class SentTwice(Exception):
+    """The same follow-up, by the same person, noted a moment ago (a form sent twice): not
+    noted again."""
+
+
 @dataclass(frozen=True)
 class Noted:
     """A follow-up just noted, and the earlier one of its incident it reads like (if any)."""
@@ -101,10 +106,13 @@ async def record_action(
     due: str | None = None,
     file: bool = False,
     asked: TrackerTarget | None = None,
+    once: bool = False,
 ) -> str | None:
     """``/incident action``: note a follow-up (due when ``due`` says, read in the incident's
     zone); with ``file``, file it as a tracker issue at once. The private reply names an
-    earlier follow-up it reads like, if any."""
+    earlier follow-up it reads like, if any. ``once`` (a web form, which a double press
+    sends twice): SentTwice for the same words by the same person just now, decided under
+    the incident's lock so that two sends at once take turns."""
     async with session_scope(services.engine) as session:
         incident = await incidents.incident_in_channel(session, channel_id)
     target = await filing.target_for(services, incident, asked)
@@ -112,6 +120,12 @@ async def record_action(
         raise filing.NoTracker(filing.NO_TRACKER)
     due_at = due_moment(due, incident.timezone, services.clock()) if due else None
     async with session_scope(services.engine) as session:
+        if once:
+            incident = await incidents.lock(session, incident)
+            if await findings.noted_just_now(
+                session, incident.id or 0, text=text, by=by, at=services.clock()
+            ):
+                raise SentTwice
         writes = Writes(services, session, incident)
         noted = await note_follow_up(
             writes,

@@ -20,11 +20,19 @@ from bot.store.models import ActionItem, Incident, Milestone, TimelineEntry
 
 
 async def record_finding(
-    services: Services, *, channel_id: str, by: str, what: str, text: str
-) -> Incident:
-    """``what`` is ``impact`` or ``cause``."""
+    services: Services, *, channel_id: str, by: str, what: str, text: str, once: bool = False
+) -> Incident | None:
+    """``what`` is ``impact`` or ``cause``. ``once`` (a web form, which a double press or a
+    resend sends twice): the same words by the same person just now are not recorded again
+    (None), decided under the incident's lock so two sends at once take turns."""
     async with session_scope(services.engine) as session:
         incident = await incidents.incident_in_channel(session, channel_id)
+        if once:
+            incident = await incidents.lock(session, incident)
+            if await findings.said_just_now(
+                session, incident.id or 0, what=what, text=text, by=by, at=services.clock()
+            ):
+                return None
         entry = findings.note_finding(
             session, incident, what=what, text=text, by=by, at=services.clock()
         )

@@ -26,7 +26,7 @@ from aiohttp import web
 from bot.basics.errors import BotError
 from bot.basics.slack_text import SlackText
 from bot.flows.follow_ups.filing import file_from_button
-from bot.flows.follow_ups.owners import due_moment, record_action
+from bot.flows.follow_ups.owners import SentTwice, due_moment, record_action
 from bot.flows.incident.findings import fix_milestone, record_finding
 from bot.flows.incident.wrap_up import WrapUp, wrap_up
 from bot.flows.replies import refusal_words
@@ -106,8 +106,13 @@ def typed_fields(form: Form, names: tuple[str, ...]) -> dict[str, str]:
     return {name: typed_field(form, name) for name in names}
 
 
-def saved_at(incident: Incident, what: str) -> web.Response:
-    raise web.HTTPSeeOther(f"/incidents/{incident.reference}/postmortem?saved={what}#{what}-form")
+def saved_at(incident: Incident, what: str, *, again: bool = False) -> web.Response:
+    """303 to the page, saying what was kept; ``again``: the form was sent twice and its
+    lines were kept once (bot/record/findings.py, REPEAT_WITHIN)."""
+    twice = "&again=1" if again else ""
+    raise web.HTTPSeeOther(
+        f"/incidents/{incident.reference}/postmortem?saved={what}{twice}#{what}-form"
+    )
 
 
 async def refused_at(
@@ -170,16 +175,18 @@ async def save_impact(request: web.Request) -> web.Response:
     for what, kind in (("what", "impact"), ("cause", "cause")):
         if typed[what]:
             said = SlackText.from_plain(typed[what])
-            finding = partial(record_finding, services, channel_id=channel, by=by)
+            finding = partial(record_finding, services, channel_id=channel, by=by, once=True)
             steps.append((what, partial(finding, what=kind, text=said)))
+    repeated = False
     for field_name, step in steps:
         try:
-            await step()
+            # None: a line this person recorded with the same words a moment ago (sent twice).
+            repeated |= await step() is None and field_name in ("what", "cause")
         except BotError as refusal:
             problems[field_name] = refusal_words(services, refusal)
             return await refused_at(request, "impact", problems, typed)
     log.info("%s: the impact recorded in the web view by %s", incident.reference, by)
-    return saved_at(incident, "impact")
+    return saved_at(incident, "impact", again=repeated)
 
 
 def _services(typed: str) -> list[str]:
@@ -226,7 +233,10 @@ async def add_follow_up(request: web.Request) -> web.Response:
             text=SlackText.from_plain(typed["task"]),
             due=typed["due"] or None,
             file=bool(typed["file"]),
+            once=True,
         )
+    except SentTwice:
+        return saved_at(incident, "follow-up", again=True)
     except BotError as refusal:
         where = "file" if typed["file"] else "task"
         return await refused_at(

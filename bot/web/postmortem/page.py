@@ -135,6 +135,8 @@ async def draft_page(
         draft=written.draft,
         placed=place_sections(written.draft, markdown_to_html(written.markdown), token),
         saved=request.query.get("saved", ""),
+        # The form sent again just now: its lines recorded once (bot/record/findings.py).
+        again=request.query.get("again", "") == "1",
         accepted=request.query.get("accepted", ""),
         editing=parse_bounded_int(request.query.get("edit", ""), 1, DATABASE_ID_MAX),
         may_edit=may_edit,
