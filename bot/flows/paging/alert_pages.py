@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -28,6 +29,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.errors import BotError
+from bot.basics.logs import page_stage
 from bot.clients.mail import Mail, send_mail
 from bot.clients.ntfy import Push, publish
 from bot.clients.vendor_http import VendorFailure
@@ -39,7 +41,7 @@ from bot.flows.paging.fallback import fire_next_rule
 from bot.flows.rights import require
 from bot.record.alerting import alerts
 from bot.record.paging import pages, tokens
-from bot.record.paging.contacts import SLACK, Method
+from bot.record.paging.contacts import SLACK, Method, Person
 from bot.record.rights import Act
 from bot.services import Services
 from bot.store import jobs, outbox
@@ -60,6 +62,92 @@ SNOOZE_CHOICES = (30, 60, 120, 240, 480, 1440)
 PHONE_SNOOZE_MINUTES = 60
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """What one of an alert's first notifications needs to leave, as the transaction that
+    wrote it left it: its alert group, where it goes, and its console link (a token issued in
+    that transaction; None: the method carries none, or there is no public address)."""
+
+    group: AlertGroup
+    notification: Notification
+    method: Method | None
+    console: str | None
+
+
+# Prepared sends kept at most (a handed notification another process ended up sending leaves
+# its entry behind: the oldest go first).
+PREPARED_AT_MOST = 512
+# The methods whose message carries the alert's console link (``acknowledge_url``).
+CONSOLE_METHODS = frozenset({"ntfy", "email"})
+
+
+def method_in(methods: Mapping[str, Method], notification: Notification) -> Method | None:
+    """Where the notification goes among a person's ``methods`` by name, as paging reaches
+    them now."""
+    if notification.method == SLACK:
+        return Method(kind=SLACK, address=notification.user_id)
+    found = methods.get(notification.contact)
+    return found if found is not None and found.kind == notification.method else None
+
+
+async def prepare(
+    session: AsyncSession,
+    services: Services,
+    group: AlertGroup,
+    notification: Notification,
+    person: Person,
+) -> Prepared:
+    """What a first notification this process sends at the commit needs, read and written in
+    the transaction that writes it (the caller commits): its console link's token with it, so
+    that nothing but taking it stands between that commit and the send."""
+    console = None
+    public_url = services.settings.web.public_url
+    if public_url and notification.method in CONSOLE_METHODS:
+        token = tokens.issue_for(
+            session,
+            notification.page_id,
+            notification.incident_id,
+            method=notification.method,
+            at=services.clock(),
+        )
+        console = f"{public_url}{ACK_PATH}/{token}"
+    return Prepared(group, notification, method_in(person.contacts, notification), console)
+
+
+def keep_prepared(services: Services, prepared: Iterable[Prepared]) -> None:
+    """Keep what was prepared for the sends, once their transaction committed."""
+    kept = services.handed.prepared
+    for each in prepared:
+        kept[each.notification.id or 0] = each
+    while len(kept) > PREPARED_AT_MOST:
+        kept.pop(next(iter(kept)))
+
+
+async def send_prepared(services: Services, job: Job, now: datetime) -> bool:
+    """Send a notification as prepared by the transaction that wrote it (``prepare``), taken
+    in one statement if still pending and its page open; False when none was prepared here
+    or it was not pending (the usual path reads it and says why)."""
+    notification_id = int(jobs.payload_of(job)["notification"])
+    prepared: Prepared | None = services.handed.prepared.pop(notification_id, None)
+    if prepared is None:
+        return False
+    async with session_scope(services.engine) as session:
+        taken = await pages.take_pending(session, notification_id, at=now)
+        await session.commit()
+    if not taken:
+        return False
+    page_stage("taken", job.key)
+    await send(
+        services,
+        prepared.group,
+        prepared.notification,
+        prepared.method,
+        again=False,
+        console=prepared.console,
+    )
+    return True
+
+
 async def send(
     services: Services,
     group: AlertGroup,
@@ -67,9 +155,12 @@ async def send(
     method: Method | None,
     *,
     again: bool,
+    console: str | None = None,
 ) -> None:
     """Send one notification of ``group``'s page (taken already, the group read in that
-    transaction: ``again`` when a sender stopped mid-send before) and keep what became of it."""
+    transaction: ``again`` when a sender stopped mid-send before) and keep what became of it;
+    ``console``: its console link, issued already (else issued here, where its method carries
+    one)."""
     try:
         if method is None:
             raise VendorFailure(f"no contact {notification.contact!r} any more", retryable=False)
@@ -78,7 +169,9 @@ async def send(
             raise VendorFailure(
                 f"{notification.method} is not sent for alerts yet", retryable=False
             )
-        vendor_id = await sender(services, group, notification, method)
+        if console is None and notification.method in CONSOLE_METHODS:
+            console = await acknowledge_url(services, notification)
+        vendor_id = await sender(services, group, notification, method, console)
     except VendorFailure as failure:
         log.warning("alert notification %s (%s) failed: %s", notification.id,
                     notification.method, failure.detail)  # fmt: skip
@@ -148,7 +241,11 @@ def _words(group: AlertGroup) -> dict[str, Any]:
 
 
 async def _send_slack(
-    services: Services, group: AlertGroup, notification: Notification, method: Method
+    services: Services,
+    group: AlertGroup,
+    notification: Notification,
+    method: Method,
+    _console: str | None,
 ) -> str | None:
     """A direct message naming the alert, kept in the outbox once."""
     text = services.renderer.render("messages/alert_page_dm.j2", outside=True, **_words(group))
@@ -166,7 +263,11 @@ async def _send_slack(
 
 
 async def _send_ntfy(
-    services: Services, group: AlertGroup, notification: Notification, method: Method
+    services: Services,
+    group: AlertGroup,
+    _notification: Notification,
+    method: Method,
+    console: str | None,
 ) -> str | None:
     """A push with Acknowledge and Escalate buttons and a third, "Snooze or resolve", that
     opens the alert's phone console (as tapping the push does): priority 5 for SEV1 and
@@ -176,8 +277,7 @@ async def _send_ntfy(
     if not paging.ntfy_url:
         raise VendorFailure("WARROOM_NTFY_URL is not set", retryable=False)
     words = _words(group)
-    # One link: tapping the push opens its console; its buttons POST what they say.
-    console = await acknowledge_url(services, notification)
+    # One link (``console``): tapping the push opens its console; its buttons POST what they say.
     push = Push(
         topic=method.address,
         title=services.renderer.render_plain("paging/alert_push_title.j2", **words),
@@ -193,12 +293,16 @@ async def _send_ntfy(
 
 
 async def _send_email(
-    services: Services, group: AlertGroup, notification: Notification, method: Method
+    services: Services,
+    group: AlertGroup,
+    _notification: Notification,
+    method: Method,
+    console: str | None,
 ) -> str | None:
     paging = services.settings.paging
     if not paging.smtp_on:
         raise VendorFailure("WARROOM_SMTP_URL is not set", retryable=False)
-    words = {**_words(group), "acknowledge_url": await acknowledge_url(services, notification)}
+    words = {**_words(group), "acknowledge_url": console}
     text = services.renderer.render_plain("paging/alert_email.txt.j2", **words)
     mail = Mail(
         sender=paging.smtp_from,
@@ -211,7 +315,11 @@ async def _send_email(
 
 
 async def _send_sms(
-    services: Services, group: AlertGroup, notification: Notification, method: Method
+    services: Services,
+    group: AlertGroup,
+    notification: Notification,
+    method: Method,
+    _console: str | None,
 ) -> str | None:
     """An SMS naming the alert, ending "Reply 1 to acknowledge", through the contact's
     provider (its fallback at once if that fails), as an incident's."""
@@ -227,7 +335,11 @@ def call_words(services: Services, group: AlertGroup, part: str) -> str:
 
 
 async def _send_call(
-    services: Services, group: AlertGroup, notification: Notification, method: Method
+    services: Services,
+    group: AlertGroup,
+    notification: Notification,
+    method: Method,
+    _console: str | None,
 ) -> str | None:
     """A call that says the alert and waits for a key (1 acknowledges it), through the
     contact's provider as an incident's (its keypress webhook)."""
@@ -255,8 +367,11 @@ async def acknowledge_url(services: Services, notification: Notification) -> str
     return f"{public_url}{ACK_PATH}/{token}"
 
 
-# What sends one method of an alert's page: the service's id for it, or a VendorFailure.
-AlertSender = Callable[[Services, AlertGroup, Notification, Method], Awaitable[str | None]]
+# What sends one method of an alert's page (with its console link, where the method carries
+# one): the service's id for it, or a VendorFailure.
+AlertSender = Callable[
+    [Services, AlertGroup, Notification, Method, str | None], Awaitable[str | None]
+]
 _SENDERS: dict[str, AlertSender] = {
     SLACK: _send_slack,
     "ntfy": _send_ntfy,
