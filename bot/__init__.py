@@ -16,7 +16,7 @@ tests/test_layers.py), and the few modules at this top sit in them as listed:
 - ``app``: the composition root: the aiohttp app and the Bolt app from one ``Settings``.
 - ``server``: ``warroom serve``.
 - ``pager``: ``warroom pager``, a replica's paging work in a process of its own, which serve
-  starts on PostgreSQL with WARROOM_PAGER_PROCESS=on.
+  starts on PostgreSQL (unless WARROOM_PAGER_PROCESS=off).
 - ``admin/``: the other command-line verbs.
 - ``cli``: the ``warroom`` command line.
 - ``__main__``: ``python -m bot``, the same as ``warroom``.

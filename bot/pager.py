@@ -16,9 +16,10 @@ again, said as a possible repeat); a serve killed takes its pager with it, kille
 kernel's parent-death signal on Linux, and the pager's own look at its parent elsewhere). Two
 replicas' pagers claim as two replicas' runners always did: each job once.
 
-It is opt-in (WARROOM_PAGER_PROCESS=on, off by default: serve runs every job kind itself). On
-SQLite there is no pager: a database file has one writing process, and serve's runner does all
-the work.
+It is on by default on PostgreSQL (WARROOM_PAGER_PROCESS=auto; the paging targets during a storm
+are met with it, bench/RESULTS.md), and off when set so (serve then runs every job kind itself).
+On SQLite there is no pager: a database file has one writing process, and serve's runner does
+all the work.
 
 Its counters (notifications sent, first notifications, acknowledgements, jobs...) are counted
 in its own registry, so it serves them on its own ``/metrics``, on the loopback interface at
@@ -68,9 +69,9 @@ _PR_SET_PDEATHSIG = 1
 
 
 def runs_pager(settings: Settings) -> bool:
-    """Whether serve runs its paging work in a pager process: with WARROOM_PAGER_PROCESS=on,
-    on PostgreSQL only (which tells the pager of new work across processes; the setting is
-    refused on SQLite, one writing process per file)."""
+    """Whether serve runs its paging work in a pager process: on PostgreSQL unless
+    WARROOM_PAGER_PROCESS=off, and only there (which tells the pager of new work across
+    processes; ``on`` is refused on SQLite, one writing process per file)."""
     return settings.runtime.pager_on and listens(settings.runtime.database_url)
 
 

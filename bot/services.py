@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import aiohttp
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -64,6 +65,12 @@ class HandedJobs:
     start: Callable[[], None] | None = None
     # The kinds the runner leaves to another process of the replica (the pager).
     left: frozenset[str] = frozenset()
+    # What an alert's first notifications need to leave, by notification id, kept from the
+    # transaction that wrote them (bot/flows/paging/alert_pages.py ``Prepared``): their send
+    # reads none of it again (a round trip each, during a storm a turn of the loop each).
+    prepared: dict[int, Any] = field(default_factory=dict)
+    # How many handovers there were (a transaction that handed none still wakes the runner).
+    given: int = 0
 
     def runs(self, kind: str) -> bool:
         """Whether this process's runner starts handed jobs of ``kind``."""
@@ -140,8 +147,12 @@ class Services:
         """Give the job runner jobs claimed for this replica as they were written (a
         person's first notifications), to start at once, once their transaction committed."""
         self.handed.jobs.extend(jobs)
+        self.handed.given += 1
         if self.handed.start is not None:
             # Called at a commit, inside the database driver's call: started on the next turn
             # of the loop, before any task woken by then.
+            # The runner is not woken for them: its look (claim queries, and the jobs it would
+            # start beside them: the alert's message) waits until they end, which wakes it.
             asyncio.get_running_loop().call_soon(self.handed.start)
-        self.job_signal.set()
+        else:
+            self.job_signal.set()

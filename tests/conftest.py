@@ -206,6 +206,9 @@ async def start_warroom(
             # limit, which the bot paces by the second whatever the window), and a one-second
             # window keeps a long scenario from waiting out minutes of Tier 2 budget.
             slack__rate_window=slack.rate_window if slack.rate_limits else 1.0,
+            # The application in this process runs every job itself (its runner is what the
+            # tests drive); a pager would be a process of its own (tests/paging/test_pager.py).
+            runtime__pager_process="off",
         )
         .changed(**settings)
     )

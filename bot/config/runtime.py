@@ -150,19 +150,21 @@ class RuntimeSettings(Feature):
         "(0 to 1048576; 0: every body in a worker); a larger one in a worker, within "
         "`WARROOM_PARSE_SECONDS`",
     )
-    # Paging in a process of its own beside serve's (bot/pager.py), PostgreSQL only.
+    # Paging in a process of its own beside serve's (bot/pager.py), PostgreSQL only: on there
+    # by default, as it is what meets the paging targets during a storm (bench/RESULTS.md).
     pager_process: str = setting(
         env="WARROOM_PAGER_PROCESS",
-        default="off",
-        doc="`on`: serve starts `warroom pager`, a process of its own that runs the paging jobs "
-        "(PostgreSQL only; docs/paging.md); `off`: serve runs every job itself",
-        shown="`off`",
+        default="auto",
+        doc="`auto`: on with PostgreSQL, off with SQLite; `on`: serve starts `warroom pager`, a "
+        "process of its own that runs the paging jobs (PostgreSQL only; docs/paging.md); "
+        "`off`: serve runs every job itself",
+        shown="`auto`",
     )
     pager_metrics_port: int = setting(
         env="WARROOM_PAGER_METRICS_PORT",
         default=9464,
         parse=integer,
-        doc="with `WARROOM_PAGER_PROCESS=on`, the loopback port of the pager's own `/metrics`, "
+        doc="with the pager process, the loopback port of the pager's own `/metrics`, "
         "which serve's `/metrics` fetches and merges (docs/operations.md)",
     )
     # Prometheus scrapes with it (bearer_token_file / authorization in its scrape config).
@@ -194,17 +196,20 @@ class RuntimeSettings(Feature):
 
     @property
     def pager_on(self) -> bool:
-        """Whether serve pages from a pager process of its own."""
+        """Whether serve pages from a pager process of its own: asked for, or by default
+        (``auto``) on PostgreSQL."""
+        if self.pager_process == "auto":
+            return self.database_url.startswith("postgres")
         return self.pager_process == "on"
 
     def problems(self) -> list[str]:
         problems = []
-        if self.pager_process not in ("off", "on"):
-            problems.append("WARROOM_PAGER_PROCESS: must be off or on")
-        elif self.pager_on and not self.database_url.startswith("postgres"):
+        if self.pager_process not in ("auto", "off", "on"):
+            problems.append("WARROOM_PAGER_PROCESS: must be auto, off or on")
+        elif self.pager_process == "on" and not self.database_url.startswith("postgres"):
             problems.append(
                 "WARROOM_PAGER_PROCESS: on needs PostgreSQL (DATABASE_URL): a SQLite file has "
-                "one writing process, so serve runs the paging jobs itself (set it off)"
+                "one writing process, so serve runs the paging jobs itself (set it auto or off)"
             )
         if not 0 <= self.metrics_port < 65536:
             problems.append("WARROOM_METRICS_PORT: must be between 1 and 65535")

@@ -142,7 +142,7 @@ JOB_PRIORITIES: Mapping[str, int] = MappingProxyType(
 # canvas limit, the team's model (WARROOM_AI_TIMEOUT), Statuspage, an iCal layer's calendar
 # feed, or alert work (the Slack lane: WARROOM_JOB_CONCURRENCY slots).
 # What a page is made of, from an alert that may page to its notifications, run (PostgreSQL,
-# WARROOM_PAGER_PROCESS=on) by the pager (bot/pager.py): an OS process of its own beside
+# on by default) by the pager (bot/pager.py): an OS process of its own beside
 # ``warroom serve``'s, with its own event loop and database connections, so the kernel
 # schedules a page apart from a storm's intake and payloads, and it never waits for a turn of
 # their loop.

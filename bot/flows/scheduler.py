@@ -262,8 +262,9 @@ class JobRunner(Poller):
     def start_handed(self) -> None:
         """Start the jobs handed over just now (a page's first notifications, at the commit
         that wrote them), without waiting for this runner's next look."""
-        if self.services.handed.taken and not self.services.presence.stopped:
-            self._start_handed()
+        running = self.services.handed.taken and not self.services.presence.stopped
+        if running and not self._start_handed():
+            self.services.wake_jobs()  # none left to start: the runner looks instead
 
     def _start_handed(self) -> int:
         """Start the jobs claimed for this replica as they were written (``hand_over``): no

@@ -23,8 +23,8 @@ ones (``after: 0s``) due at once and started by this process's job runner at its
                                                                   PagerDuty
                                     -> alert_war_room             the channel
 
-With WARROOM_PAGER_PROCESS=on (PostgreSQL; off by default), ``alert_paging_payload``,
-``escalate``, ``notify`` and ``delivery_wait`` (the page's chain above, ``PAGER_KINDS`` in
+With the pager process (PostgreSQL, on by default), ``alert_paging_payload``, ``escalate``,
+``notify`` and ``delivery_wait`` (the page's chain above, ``PAGER_KINDS`` in
 bot/flows/handlers.py) are run by the pager (bot/pager.py), an OS process of its own beside
 ``warroom serve``, woken by the payload's NOTIFY: a page never waits for a turn of the loop
 that takes a storm's webhooks and applies its ``alert_payload`` jobs; the first notifications

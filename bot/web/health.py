@@ -13,7 +13,7 @@ by part, each with a state and a reason:
   it is not asked at all;
 - ``jobs`` and ``outbox``: the oldest due job and the oldest Slack write waiting have waited
   less than ``JOB_LAG_SECONDS`` and ``OUTBOX_LAG_SECONDS``;
-- ``pager``: with ``WARROOM_PAGER_PROCESS=on``, the pager process has started and runs.
+- ``pager``: on PostgreSQL with the pager process (the default), it has started and runs.
 
 Reasons name states and Slack's or the driver's error codes, never a token, secret or address.
 """

@@ -1,10 +1,11 @@
-"""With WARROOM_PAGER_PROCESS=on, on PostgreSQL, ``warroom serve`` pages from a process of its
-own (bot/pager.py): a page leaves even while the process that took the alert does nothing at
-all (here: stopped by SIGSTOP right after it answered the webhook, as a storm's intake keeps a
-loop busy), a pager that dies is started again, so the next page leaves too, and the pages it
-sends are counted by it and reach Prometheus through serve's one /metrics (fetched from the
-pager's loopback WARROOM_PAGER_METRICS_PORT and merged, label process="pager"), and /readyz says
-whether it runs. Off (the default), serve starts no pager and pages itself.
+"""On PostgreSQL, by default (WARROOM_PAGER_PROCESS unset: ``auto``), ``warroom serve`` pages
+from a process of its own (bot/pager.py): a page leaves even while the process that took the
+alert does nothing at all (here: stopped by SIGSTOP right after it answered the webhook, as a
+storm's intake keeps a loop busy), a pager that dies is started again, so the next page leaves
+too, and the pages it sends are counted by it and reach Prometheus through serve's one
+/metrics (fetched from the pager's loopback WARROOM_PAGER_METRICS_PORT and merged, label
+process="pager"), and /readyz says whether it runs. Set off, serve starts no pager and pages
+itself.
 
 Real processes (serve and its pager) on PostgreSQL (``WARROOM_TEST_DATABASE_URL``); on SQLite
 there is no pager (one writing process per database file), so these tests are PostgreSQL's.
@@ -80,7 +81,7 @@ def env_for(slack: SlackEmulator, url: str, ntfy: FakeNtfy, tmp_path: Path) -> d
         "WARROOM_NTFY_URL": ntfy.root,
         "WARROOM_PUBLIC_URL": "https://warroom.example.com",
         "WARROOM_LOG_LEVEL": "INFO",
-        "WARROOM_PAGER_PROCESS": "on",
+        # WARROOM_PAGER_PROCESS unset: what a team gets by default (auto, on with PostgreSQL).
         "WARROOM_PAGER_METRICS_PORT": str(free_port()),
     }
     for variable, document in (

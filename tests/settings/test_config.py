@@ -25,13 +25,17 @@ def test_settings_reject_bad_values_and_hide_secrets() -> None:
     assert "xoxb-very-secret" not in repr(settings)
 
 
-def test_the_pager_process_is_off_unless_asked_and_refused_on_sqlite() -> None:
-    assert not Settings.from_env({}).runtime.pager_on
+def test_the_pager_process_is_on_by_default_on_postgresql_and_refused_on_sqlite() -> None:
     postgresql = {"DATABASE_URL": "postgresql://warroom@db/warroom"}
+    # What a team gets without setting it: the pager on PostgreSQL, none on SQLite.
+    assert Settings.from_env(postgresql).runtime.pager_on
+    assert not Settings.from_env({"DATABASE_URL": "sqlite:///w.db"}).runtime.pager_on
+    assert not Settings.from_env({}).runtime.pager_on
+    assert not Settings.from_env({**postgresql, "WARROOM_PAGER_PROCESS": "off"}).runtime.pager_on
     assert Settings.from_env({**postgresql, "WARROOM_PAGER_PROCESS": "on"}).runtime.pager_on
     with pytest.raises(ConfigError, match="WARROOM_PAGER_PROCESS: on needs PostgreSQL"):
         Settings.from_env({"DATABASE_URL": "sqlite:///w.db", "WARROOM_PAGER_PROCESS": "on"})
-    with pytest.raises(ConfigError, match="WARROOM_PAGER_PROCESS: must be off or on"):
+    with pytest.raises(ConfigError, match="WARROOM_PAGER_PROCESS: must be auto, off or on"):
         Settings.from_env({**postgresql, "WARROOM_PAGER_PROCESS": "yes"})
 
 

@@ -219,7 +219,7 @@ async def escalate_alert_to(services: Services, group_id: int, *, user: str, per
         await start_alert_pages(
             session,
             services,
-            group_id=group.id,
+            group=group,
             step=step,
             users=[person],
             now=now,

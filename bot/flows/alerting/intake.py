@@ -126,6 +126,7 @@ class PayloadWriter(GroupCommit[_Received]):
         its notifications arrived (``arrivals.in_group_order``). Should applying fail, the body
         is kept with its job as before (``_keep_at_once``), which applies it or keeps why not."""
         services = self.services
+        given = services.handed.given
         try:
             team_id = await services.slack.team_id()
             with ahead_in_line():
@@ -139,7 +140,7 @@ class PayloadWriter(GroupCommit[_Received]):
                         team_id,
                         again=False,
                         parsed=notification,
-                        turn_held=True,
+                        turn_held=(received.source, received.group_key),
                     )
                     await session.commit()
         except Exception:
@@ -147,7 +148,11 @@ class PayloadWriter(GroupCommit[_Received]):
                         received.source, exc_info=True)  # fmt: skip
             return await self._keep_at_once(received)
         page_stage("applied", payload_id)
-        services.wake_jobs()
+        if services.handed.given == given:
+            # Nothing handed to this process's runner: it looks for the jobs written. Else the
+            # first notifications start on their own and wake it as they end, so its look (and
+            # the alert's message it would start) does not run beside them.
+            services.wake_jobs()
         return payload_id
 
     async def _keep_at_once(self, received: arrivals.ReceivedBody) -> int:
@@ -302,12 +307,15 @@ async def _apply_in(
     again: bool,
     alone: bool = False,
     parsed: Notification | None = None,
-    turn_held: bool = False,
+    turn_held: tuple[str, str] | None = None,
 ) -> Outcome:
     """Apply the payload after its group's earlier ones not applied yet, in the caller's
     transaction (the caller commits); ``parsed``: the payload's body as read on arrival;
-    ``turn_held``: the transaction holds its group's turn already."""
-    ordered = await arrivals.in_group_order(session, payload_id, alone=alone, turn=not turn_held)
+    ``turn_held``: the payload's source and group key, whose turn the transaction holds
+    already (it stored the payload: they are not read again)."""
+    ordered = await arrivals.in_group_order(
+        session, payload_id, alone=alone, turn=turn_held is None, group=turn_held
+    )
     if not ordered or ordered[-1].id != payload_id:
         raise LookupError(f"no alert payload {payload_id}")
     *earlier, payload = ordered

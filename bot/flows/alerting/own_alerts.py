@@ -241,7 +241,10 @@ async def start_level(
     ``arrived_at``: when the alert that starts it reached warroom."""
     level = policy.level(number)
     assert level is not None
-    reach = await known_reach(session, services, level.targets)
+    # The overrides it reads are not the group's: the group's changes so far are written with
+    # its level's, in one UPDATE, not flushed before them (a round trip of a page's own).
+    with session.no_autoflush:
+        reach = await known_reach(session, services, level.targets)
     if reach is not None:
         await escalate_in(
             session, services, group, policy, policy_round, number, reach, now, arrived_at
@@ -276,7 +279,7 @@ async def escalate_in(
     await start_alert_pages(
         session,
         services,
-        group_id=group.id,
+        group=group,
         step=step,
         users=reach.users,
         now=now,

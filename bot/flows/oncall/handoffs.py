@@ -32,7 +32,6 @@ from bot.record.oncall.overrides import (
     override_putting_on_call,
     overrides_near,
     stretch_on_call,
-    who_is_on_call,
 )
 from bot.record.oncall.schedules import Schedule
 from bot.record.oncall.work import gaps_key, guest_shift_key, handoff_key, instant_key, notice_key
@@ -106,11 +105,18 @@ async def on_call_kept(
 async def _on_call_in(
     session: AsyncSession, schedule: Schedule, now: datetime
 ) -> list[tuple[str, OncallOverride | None]]:
-    """Who the schedule names at ``now``, each with the override that put them there."""
+    """Who the schedule names at ``now``, each with the override that put them there (the
+    schedule's overrides read once, for both: a page's transaction)."""
     [schedule] = await with_feed_copies(session, [schedule])
-    shift = await who_is_on_call(session, schedule=schedule, at=now)
+    overrides = await overrides_near(session, schedule=schedule, start=now)
+    shift = shift_at(schedule, overrides, now)
     return [
-        (user, await override_putting_on_call(session, schedule=schedule, user=user, at=now))
+        (
+            user,
+            await override_putting_on_call(
+                session, schedule=schedule, user=user, at=now, among=overrides
+            ),
+        )
         for user in shift.users
     ]
 

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import replace
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -29,6 +29,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.errors import BotError
+from bot.basics.logs import page_stage
 from bot.basics.slack_links import channel_link, message_link
 from bot.clients.mail import Mail, send_mail
 from bot.clients.ntfy import Push, publish
@@ -43,7 +44,7 @@ from bot.flows.rights import require
 from bot.record.alerting import alerts
 from bot.record.message_links import known_bases
 from bot.record.paging import pages, tokens
-from bot.record.paging.contacts import SLACK, Method
+from bot.record.paging.contacts import SLACK, Method, Person
 from bot.record.people import known_names
 from bot.record.rights import Act
 from bot.services import Services
@@ -62,6 +63,92 @@ ESCALATE_SUFFIX = "/escalate"
 PHONE_SNOOZE_MINUTES = 60
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """What one of an alert's first notifications needs to leave, as the transaction that
+    wrote it left it: its alert group, where it goes, and its console link (a token issued in
+    that transaction; None: the method carries none, or there is no public address)."""
+
+    group: AlertGroup
+    notification: Notification
+    method: Method | None
+    console: str | None
+
+
+# Prepared sends kept at most (a handed notification another process ended up sending leaves
+# its entry behind: the oldest go first).
+PREPARED_AT_MOST = 512
+# The methods whose message carries the alert's console link (``acknowledge_url``).
+CONSOLE_METHODS = frozenset({"ntfy", "email"})
+
+
+def method_in(methods: Mapping[str, Method], notification: Notification) -> Method | None:
+    """Where the notification goes among a person's ``methods`` by name, as paging reaches
+    them now."""
+    if notification.method == SLACK:
+        return Method(kind=SLACK, address=notification.user_id)
+    found = methods.get(notification.contact)
+    return found if found is not None and found.kind == notification.method else None
+
+
+async def prepare(
+    session: AsyncSession,
+    services: Services,
+    group: AlertGroup,
+    notification: Notification,
+    person: Person,
+) -> Prepared:
+    """What a first notification this process sends at the commit needs, read and written in
+    the transaction that writes it (the caller commits): its console link's token with it, so
+    that nothing but taking it stands between that commit and the send."""
+    console = None
+    public_url = services.settings.web.public_url
+    if public_url and notification.method in CONSOLE_METHODS:
+        token = tokens.issue_for(
+            session,
+            notification.page_id,
+            notification.incident_id,
+            method=notification.method,
+            at=services.clock(),
+        )
+        console = f"{public_url}{ACK_PATH}/{token}"
+    return Prepared(group, notification, method_in(person.contacts, notification), console)
+
+
+def keep_prepared(services: Services, prepared: Iterable[Prepared]) -> None:
+    """Keep what was prepared for the sends, once their transaction committed."""
+    kept = services.handed.prepared
+    for each in prepared:
+        kept[each.notification.id or 0] = each
+    while len(kept) > PREPARED_AT_MOST:
+        kept.pop(next(iter(kept)))
+
+
+async def send_prepared(services: Services, job: Job, now: datetime) -> bool:
+    """Send a notification as prepared by the transaction that wrote it (``prepare``), taken
+    in one statement if still pending and its page open; False when none was prepared here
+    or it was not pending (the usual path reads it and says why)."""
+    notification_id = int(jobs.payload_of(job)["notification"])
+    prepared: Prepared | None = services.handed.prepared.pop(notification_id, None)
+    if prepared is None:
+        return False
+    async with session_scope(services.engine) as session:
+        taken = await pages.take_pending(session, notification_id, at=now)
+        await session.commit()
+    if not taken:
+        return False
+    page_stage("taken", job.key)
+    await send(
+        services,
+        prepared.group,
+        prepared.notification,
+        prepared.method,
+        again=False,
+        console=prepared.console,
+    )
+    return True
+
+
 async def send(
     services: Services,
     group: AlertGroup,
@@ -69,9 +156,16 @@ async def send(
     method: Method | None,
     *,
     again: bool,
+    console: str | None = None,
 ) -> None:
     """Send one notification of ``group``'s page (taken already, the group read in that
-    transaction: ``again`` when a sender stopped mid-send before) and keep what became of it."""
+    transaction: ``again`` when a sender stopped mid-send before) and keep what became of it;
+    ``console``: its console link, issued already (else issued here, where its method carries
+    one). A shadowed alert's is kept as who would have been notified, and nothing leaves:
+    checked here, where every path to a sender passes."""
+    if group.shadow:
+        await keep_shadow(services, notification)
+        return
     try:
         if method is None:
             raise VendorFailure(f"no contact {notification.contact!r} any more", retryable=False)
@@ -80,7 +174,9 @@ async def send(
             raise VendorFailure(
                 f"{notification.method} is not sent for alerts yet", retryable=False
             )
-        vendor_id = await sender(services, group, notification, method)
+        if console is None and notification.method in CONSOLE_METHODS:
+            console = await acknowledge_url(services, notification)
+        vendor_id = await sender(services, group, notification, method, console)
     except VendorFailure as failure:
         log.warning("alert notification %s (%s) failed: %s", notification.id,
                     notification.method, failure.detail)  # fmt: skip
@@ -166,7 +262,11 @@ def _words(group: AlertGroup) -> dict[str, Any]:
 
 
 async def _send_slack(
-    services: Services, group: AlertGroup, notification: Notification, method: Method
+    services: Services,
+    group: AlertGroup,
+    notification: Notification,
+    method: Method,
+    _console: str | None,
 ) -> str | None:
     """A direct message naming the alert, kept in the outbox once."""
     text = services.renderer.render("messages/alert_page_dm.j2", outside=True, **_words(group))
@@ -184,7 +284,11 @@ async def _send_slack(
 
 
 async def _send_ntfy(
-    services: Services, group: AlertGroup, notification: Notification, method: Method
+    services: Services,
+    group: AlertGroup,
+    _notification: Notification,
+    method: Method,
+    console: str | None,
 ) -> str | None:
     """A push with Acknowledge and Escalate buttons and a third, "Snooze or resolve", that
     opens the alert's phone console (as tapping the push does): priority 5 for SEV1 and
@@ -194,8 +298,7 @@ async def _send_ntfy(
     if not paging.ntfy_url:
         raise VendorFailure("WARROOM_NTFY_URL is not set", retryable=False)
     words = _words(group)
-    # One link: tapping the push opens its console; its buttons POST what they say.
-    console = await acknowledge_url(services, notification)
+    # One link (``console``): tapping the push opens its console; its buttons POST what they say.
     push = Push(
         topic=method.address,
         title=services.renderer.render_plain("paging/alert_push_title.j2", **words),
@@ -211,12 +314,16 @@ async def _send_ntfy(
 
 
 async def _send_email(
-    services: Services, group: AlertGroup, notification: Notification, method: Method
+    services: Services,
+    group: AlertGroup,
+    _notification: Notification,
+    method: Method,
+    console: str | None,
 ) -> str | None:
     paging = services.settings.paging
     if not paging.smtp_on:
         raise VendorFailure("WARROOM_SMTP_URL is not set", retryable=False)
-    words = {**_words(group), "acknowledge_url": await acknowledge_url(services, notification)}
+    words = {**_words(group), "acknowledge_url": console}
     text = services.renderer.render_plain("paging/alert_email.txt.j2", **words)
     mail = Mail(
         sender=paging.smtp_from,
@@ -229,7 +336,11 @@ async def _send_email(
 
 
 async def _send_sms(
-    services: Services, group: AlertGroup, notification: Notification, method: Method
+    services: Services,
+    group: AlertGroup,
+    notification: Notification,
+    method: Method,
+    _console: str | None,
 ) -> str | None:
     """An SMS naming the alert, ending "Reply 1 to acknowledge", through the contact's
     provider (its fallback at once if that fails), as an incident's."""
@@ -245,7 +356,11 @@ def call_words(services: Services, group: AlertGroup, part: str) -> str:
 
 
 async def _send_call(
-    services: Services, group: AlertGroup, notification: Notification, method: Method
+    services: Services,
+    group: AlertGroup,
+    notification: Notification,
+    method: Method,
+    _console: str | None,
 ) -> str | None:
     """A call that says the alert and waits for a key (1 acknowledges it), through the
     contact's provider as an incident's (its keypress webhook)."""
@@ -290,17 +405,18 @@ async def message_url(services: Services, group: AlertGroup, bases: dict[str, st
 
 
 async def _hook_words(
-    services: Services, group: AlertGroup, notification: Notification
+    services: Services, group: AlertGroup, notification: Notification, console: str | None
 ) -> tuple[hooks.AlertLinks, str | None, int | None]:
     """What a webhook's document or a Teams card of the alert's page says beside the alert:
-    its links, the paged person's name as the record keeps it, the policy's level."""
+    its links (``console``: the page's console link, issued with it), the paged person's
+    name as the record keeps it, the policy's level."""
     async with session_scope(services.engine) as session:
         page = await session.get(PersonPage, notification.page_id)
         names = await known_names(session, [notification.user_id])
         bases = await known_bases(session, [group.message_channel or ""])
     step = str(page.alert_step or "") if page is not None else ""
     level = step.rsplit(":", 1)[-1]
-    console = await acknowledge_url(services, notification)
+    console = console or await acknowledge_url(services, notification)
     public_url = services.settings.web.public_url
     links = hooks.AlertLinks(
         console=console,
@@ -312,11 +428,15 @@ async def _hook_words(
 
 
 async def _send_webhook(
-    services: Services, group: AlertGroup, notification: Notification, method: Method
+    services: Services,
+    group: AlertGroup,
+    notification: Notification,
+    method: Method,
+    console: str | None,
 ) -> str | None:
     """A signed JSON POST of the alert's page (``type`` "alert") to the destination the
     contact names, as an incident's page is sent (bot/flows/paging/hooks.py)."""
-    links, name, level = await _hook_words(services, group, notification)
+    links, name, level = await _hook_words(services, group, notification, console)
     now = services.clock()
     document = hooks.alert_document(
         group, notification, name=name, level=level, links=links, at=now
@@ -326,11 +446,15 @@ async def _send_webhook(
 
 
 async def _send_teams(
-    services: Services, group: AlertGroup, notification: Notification, method: Method
+    services: Services,
+    group: AlertGroup,
+    notification: Notification,
+    method: Method,
+    console: str | None,
 ) -> str | None:
     """An Adaptive Card of the alert's page in a Teams channel: the alert, its severity and
     urgency, who is paged, and Acknowledge (its console), Open in Slack, Open alert."""
-    links, name, level = await _hook_words(services, group, notification)
+    links, name, level = await _hook_words(services, group, notification, console)
     if links.slack and not links.slack.startswith("https://") and group.message_channel:
         # Teams opens only web links: Slack's redirect to the channel instead.
         links = replace(
@@ -348,8 +472,11 @@ async def _send_teams(
     return None
 
 
-# What sends one method of an alert's page: the service's id for it, or a VendorFailure.
-AlertSender = Callable[[Services, AlertGroup, Notification, Method], Awaitable[str | None]]
+# What sends one method of an alert's page (with its console link, where the method carries
+# one): the service's id for it, or a VendorFailure.
+AlertSender = Callable[
+    [Services, AlertGroup, Notification, Method, str | None], Awaitable[str | None]
+]
 _SENDERS: dict[str, AlertSender] = {
     SLACK: _send_slack,
     "ntfy": _send_ntfy,

@@ -98,7 +98,7 @@ async def start_alert_pages(
     session: AsyncSession,
     services: Services,
     *,
-    group_id: int,
+    group: AlertGroup,
     step: str,
     users: Sequence[str],
     now: datetime,
@@ -108,6 +108,8 @@ async def start_alert_pages(
     """``start_pages`` for an alert of its own (no incident): each person's page belongs to
     the alert group and ``step`` of its policy, by their rules for its ``urgency`` (the
     caller commits)."""
+    assert group.id is not None
+    group_id = group.id
     await _start(
         session,
         services,
@@ -123,6 +125,7 @@ async def start_alert_pages(
         prefix=alert_notifications(group_id),
         incident_id=None,
         urgency=urgency,
+        group=group,
     )
 
 
@@ -136,6 +139,7 @@ async def _start(
     prefix: str,
     incident_id: int | None,
     urgency: str = "high",
+    group: AlertGroup | None = None,
 ) -> None:
     contacts = services.settings.paging.contacts
     # The first ones are this replica's to send as soon as this commits, when it runs them;
@@ -143,6 +147,7 @@ async def _start(
     # are told at the commit.
     owner = services.replica if services.handed.runs(JobKind.NOTIFY) else None
     first: list[Job] = []
+    prepared: list[alert_pages.Prepared] = []
     for user in users:
         if not contacts.configured and not await own.has_own(session, user):
             continue
@@ -162,18 +167,29 @@ async def _start(
             )
             if job is not None and due_now:
                 first.append(job)
+                if group is not None and owner is not None:
+                    prepared.append(
+                        await alert_pages.prepare(session, services, group, notification, person)
+                    )
     if first and owner is not None:
-        _hand_over_at_commit(session, services, first)
+        _hand_over_at_commit(session, services, first, prepared)
     elif first:
         await wakeups.announce(session)
 
 
-def _hand_over_at_commit(session: AsyncSession, services: Services, first: list[Job]) -> None:
+def _hand_over_at_commit(
+    session: AsyncSession,
+    services: Services,
+    first: list[Job],
+    prepared: Sequence[alert_pages.Prepared] = (),
+) -> None:
     """Have this replica's job runner send ``first`` once the caller's transaction commits
-    (never if it rolls back: then they were never written)."""
+    (never if it rolls back: then they were never written), with what was ``prepared`` for
+    their send."""
 
     def committed(_session: object) -> None:
         page_stage("committed")
+        alert_pages.keep_prepared(services, prepared)
         services.hand_over(first)
 
     event.listen(session.sync_session, "after_commit", committed, once=True)
@@ -255,9 +271,18 @@ async def send_notification(services: Services, job: Job) -> datetime | None:
     sender twice is given up, never sent a third time."""
     page_stage("notify", job.key)
     now = services.clock()
+    if await alert_pages.send_prepared(services, job, now):
+        return None
     async with session_scope(services.engine) as session:
         notification = await session.get(Notification, jobs.payload_of(job)["notification"])
-        taken = None if notification is None else await pages.take(session, notification, at=now)
+        # Pending with its page open (as nearly always) in one statement; else ``take`` says.
+        taken = (
+            None
+            if notification is None
+            else pages.SENDING
+            if await pages.take_pending(session, notification.id or 0, at=now)
+            else await pages.take(session, notification, at=now)
+        )
         if notification is None or taken is None:
             return None
         if notification.alert_group_id is not None:
@@ -266,9 +291,6 @@ async def send_notification(services: Services, job: Job) -> datetime | None:
             await session.commit()
             page_stage("taken", job.key)
             assert group is not None
-            if group.shadow:  # a shadow week: kept as who would have been notified
-                await alert_pages.keep_shadow(services, notification)
-                return None
             again = taken != pages.SENDING
             await alert_pages.send(services, group, notification, method, again=again)
             return None
@@ -313,9 +335,8 @@ async def _method(
     if notification.method == SLACK:
         return Method(kind=SLACK, address=notification.user_id)
     contacts = services.settings.paging.contacts
-    person, _ = await own.effective(session, contacts, notification.user_id)
-    found = person.contacts.get(notification.contact)
-    return found if found is not None and found.kind == notification.method else None
+    methods = await own.reached_by(session, contacts, notification.user_id)
+    return alert_pages.method_in(methods, notification)
 
 
 async def _failed(

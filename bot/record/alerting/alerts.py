@@ -98,7 +98,7 @@ async def apply_notification(
     applied = Applied(route=route, service=routes.service_for(route, notification.route_labels))
     if applied.route.action == "page" and applied.route.group_window:
         await take_turns(session, ROUTE_TURNS, applied.route.name)
-    group = await _locked_group(session, notification, applied.route, now)
+    group, new_group = await _locked_group(session, notification, applied.route, now)
     group.service = applied.service
     # The incident's lock before its alerts' rows: showing alert changes takes the incident's
     # lock and then the alerts', and the payload's incident_id checks the incident's row, so
@@ -107,7 +107,7 @@ async def apply_notification(
     if incident is not None:
         incident = await incidents.lock(session, incident)
     applied.new_alerts, applied.resolved_alerts = await _record_alerts(
-        session, group, payload, notification.alerts
+        session, group, payload, notification.alerts, new_group=new_group
     )
     applied.flags = time_flags(applied.new_alerts, payload.received_at)
     if applied.route.action == "open":
@@ -240,19 +240,21 @@ async def numbered(session: AsyncSession, notification: Notification) -> Notific
 
 async def _locked_group(
     session: AsyncSession, notification: Notification, route: Route, now: datetime
-) -> AlertGroup:
+) -> tuple[AlertGroup, bool]:
+    """The notification's alert group, locked, and whether it is new (written just now)."""
     key_hash = group_key_hash(notification.group_key)
-    await insert_kept(
-        session,
-        AlertGroup(
-            source=notification.source,
-            key_hash=key_hash,
-            group_key=notification.group_key,
-            route=route.name,
-            first_seen_at=now,
-            last_seen_at=now,
-        ),
+    made = AlertGroup(
+        source=notification.source,
+        key_hash=key_hash,
+        group_key=notification.group_key,
+        route=route.name,
+        first_seen_at=now,
+        last_seen_at=now,
     )
+    if await insert_kept(session, made):
+        # Written by this transaction, so nobody else sees it (nor takes it) before the commit:
+        # no second round trip to read and lock it (a page's transaction, bench/RESULTS.md).
+        return made, True
     statement = (
         select(AlertGroup)
         .where(AlertGroup.source == notification.source, AlertGroup.key_hash == key_hash)
@@ -263,7 +265,7 @@ async def _locked_group(
     group.last_seen_at = now
     group.route = route.name
     session.add(group)
-    return group
+    return group, False
 
 
 async def _record_alerts(
@@ -271,10 +273,14 @@ async def _record_alerts(
     group: AlertGroup,
     payload: AlertPayload,
     seen: Sequence[AlertSeen],
+    *,
+    new_group: bool = False,
 ) -> tuple[list[Alert], list[Alert]]:
-    """Store alerts not seen before and resolve those now resolved; return (new, resolved)."""
+    """Store alerts not seen before and resolve those now resolved; return (new, resolved).
+    A ``new_group`` has none stored yet: they are not looked for."""
     assert group.id is not None and payload.id is not None
-    known = await _known_alerts(session, group.id, {alert.fingerprint for alert in seen})
+    fingerprints = {alert.fingerprint for alert in seen}
+    known = [] if new_group else await _known_alerts(session, group.id, fingerprints)
     new: list[Alert] = []
     resolved: list[Alert] = []
     for alert in seen:

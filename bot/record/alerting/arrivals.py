@@ -76,11 +76,17 @@ async def group_turn(session: AsyncSession, source: str, group_key: str) -> None
 
 
 async def in_group_order(
-    session: AsyncSession, payload_id: int, *, alone: bool = False, turn: bool = True
+    session: AsyncSession,
+    payload_id: int,
+    *,
+    alone: bool = False,
+    turn: bool = True,
+    group: tuple[str, str] | None = None,
 ) -> list[AlertPayload]:
     """The payload, after those of its group received before it and not applied yet, in the
     order received, each locked (the caller commits); ``alone``: the payload only; ``turn``
-    False: the caller holds the group's turn already (``group_turn``).
+    False: the caller holds the group's turn already (``group_turn``); ``group``: its source
+    and group key, known to the caller (it stored it), so they are not read first.
 
     Applying a group's payloads in that order whichever of their jobs runs first keeps the
     order a group's notifications were sent in, however their jobs are run: at once beside
@@ -92,18 +98,21 @@ async def in_group_order(
     payload that failed is not taken: it waits for its own job's retry (or a replay), and
     holds back none of its group's later payloads.
     """
-    own = await session.get(AlertPayload, payload_id)
-    if own is None:
-        return []
+    if group is None:
+        own = await session.get(AlertPayload, payload_id)
+        if own is None:
+            return []
+        group = (own.source, own.group_key)
+    source, group_key = group
     if turn:
-        await group_turn(session, own.source, own.group_key)
+        await group_turn(session, source, group_key)
     wanted = col(AlertPayload.id) == payload_id
     if not alone:
         earlier = and_(
             col(AlertPayload.state) == "received",
             col(AlertPayload.id) < payload_id,
-            col(AlertPayload.source) == own.source,
-            col(AlertPayload.group_key) == own.group_key,
+            col(AlertPayload.source) == source,
+            col(AlertPayload.group_key) == group_key,
         )
         wanted = or_(wanted, earlier)
     statement = (

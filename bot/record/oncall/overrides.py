@@ -8,6 +8,7 @@ values; the caller commits.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
@@ -153,15 +154,22 @@ async def stretch_on_call(
 
 
 async def override_putting_on_call(
-    session: AsyncSession, *, schedule: Schedule, user: str, at: datetime
+    session: AsyncSession,
+    *,
+    schedule: Schedule,
+    user: str,
+    at: datetime,
+    among: Sequence[Override] | None = None,
 ) -> OncallOverride | None:
     """The override through which ``user`` is on call at ``at``: the newest of the schedule's
     holding ``at`` (as in the engine), else the newest of a layer's that names them; None
-    when the schedule's layers put them there."""
-    overrides = await overrides_between(
-        session, schedule=schedule.name, start=at, end=at + _INSTANT
-    )
-    holding = [o for o in overrides if o.start <= at < o.end]
+    when the schedule's layers put them there. ``among``: the schedule's overrides read
+    already (``overrides_near`` of ``at``), not read again."""
+    if among is None:
+        among = await overrides_between(
+            session, schedule=schedule.name, start=at, end=at + _INSTANT
+        )
+    holding = [o for o in among if o.start <= at < o.end]
     above = max((o for o in holding if o.layer is None), key=lambda o: o.age, default=None)
     if above is not None:
         return await _row_of(session, above if above.user == user else None)

@@ -241,14 +241,21 @@ async def effective(
     ``urgency``: their low-urgency rules, else those keeping only push and Slack). A rule
     naming a contact that is not there (removed, unverified) stays: its notification fails."""
     person = contacts.person(user)
-    methods = dict(person.contacts)
-    for row in await methods_of(session, user):
-        if row.verified_at is not None and not _files_elsewhere(contacts, user, row):
-            methods[row.name] = as_method(row)
+    methods = await reached_by(session, contacts, user)
     rules = await own_rules(session, user) or contacts.rules_of(user)
     if urgency == "low":
         rules = person.low_urgency_rules or quiet_rules(rules, methods)
     return Person(user=user, contacts=MappingProxyType(methods), rules=rules), rules
+
+
+async def reached_by(session: AsyncSession, contacts: Contacts, user: str) -> dict[str, Method]:
+    """The person's methods by name as paging reaches them (``effective``'s, without reading
+    their rules): the file's, with their verified own ones above."""
+    methods = dict(contacts.person(user).contacts)
+    for row in await methods_of(session, user):
+        if row.verified_at is not None and not _files_elsewhere(contacts, user, row):
+            methods[row.name] = as_method(row)
+    return methods
 
 
 def as_method(row: ContactMethod) -> Method:

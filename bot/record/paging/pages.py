@@ -297,6 +297,24 @@ async def take(session: AsyncSession, notification: Notification, *, at: datetim
     return STOPPED_TWICE if current is not None and current.state == RESENDING else None
 
 
+async def take_pending(session: AsyncSession, notification_id: int, *, at: datetime) -> bool:
+    """``take`` in one statement, for a notification just written (pending, its page open):
+    True when it was so and is now ``SENDING``; False leaves it as it was, for ``take`` to
+    read and say (the caller commits)."""
+    open_page = (
+        select(PersonPage.id)
+        .where(col(PersonPage.id) == col(Notification.page_id), col(PersonPage.state) == "open")
+        .exists()
+    )
+    taken = await session.exec(
+        update(Notification)
+        .where(col(Notification.id) == notification_id, col(Notification.state) == "pending")
+        .where(open_page)
+        .values(state=SENDING, updated_at=at)
+    )
+    return bool(taken.rowcount)
+
+
 def record_outcome(
     session: AsyncSession,
     incident: Incident,

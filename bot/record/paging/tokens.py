@@ -29,12 +29,19 @@ async def issue(session: AsyncSession, page: PersonPage, *, method: str, at: dat
     """A new token for ``page``, carried by a notification of ``method`` (the caller
     commits); the token itself, never stored."""
     assert page.id is not None
+    return issue_for(session, page.id, page.incident_id, method=method, at=at)
+
+
+def issue_for(
+    session: AsyncSession, page_id: int, incident_id: int | None, *, method: str, at: datetime
+) -> str:
+    """``issue`` for the page of that id (and incident), not read first."""
     token = secrets.token_urlsafe(TOKEN_BYTES)
     session.add(
         AckToken(
             token_hash=token_hash(token),
-            page_id=page.id,
-            incident_id=page.incident_id,
+            page_id=page_id,
+            incident_id=incident_id,
             method=method,
             created_at=at,
         )

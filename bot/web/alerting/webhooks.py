@@ -254,15 +254,18 @@ class Known:
 async def _known(
     request: web.Request, source: Admissible[Keyed], presented: str | None, default: str | None
 ) -> Known | None:
-    """Whose key ``presented`` is: an integration of the source's kind, or the default;
-    None when nobody's. Looked up again at every delivery: a revoked key stops at once."""
+    """Whose key ``presented`` is: the default, or an integration of the source's kind; None
+    when nobody's. The default key is compared in memory (an integration's key is drawn at
+    random by warroom, never the default's): no transaction of its own before the alert's
+    (on SQLite one that waits for the writer). An integration's is looked up again at every
+    delivery: a revoked key stops at once."""
     if not presented:
         return None
+    if default is not None and same_key(presented, default):
+        return Known(None)
     async with session_scope(request.app[services_key].engine) as session:
         integration = await integrations.keyed(session, source.kind, presented)
-    if integration is not None:
-        return Known(integration)
-    return Known(None) if default is not None and same_key(presented, default) else None
+    return Known(integration) if integration is not None else None
 
 
 async def _signer(
