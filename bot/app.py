@@ -69,6 +69,7 @@ from bot.store.db import create_engine, stop_waiting
 from bot.store.migrate import upgrade_database
 from bot.store.wakeups import Wakeups, listens
 from bot.web import WEB_ROUTES, add_web_view
+from bot.web.alerting.opsgenie import opsgenie_routes
 from bot.web.alerting.webhooks import ALERTS_PATH, receive_alerts, receive_heartbeat, source_routes
 from bot.web.changes.receivers import change_routes
 from bot.web.follow_ups.tracker_webhooks import receive_tracker_webhook
@@ -398,8 +399,10 @@ FIXED_ROUTES: tuple[Route, ...] = (
 
 def route_table() -> tuple[Route, ...]:
     """The routes, with the webhook routes of each phone provider, each alert source's own
-    paths, as their registries have them now, and each change source's."""
-    return (*FIXED_ROUTES, *phone_routes(), *source_routes(), *change_routes(), *WEB_ROUTES)
+    paths, as their registries have them now, and each change source's; Opsgenie's Alert API
+    reads."""
+    sources = (*source_routes(), *opsgenie_routes())
+    return (*FIXED_ROUTES, *phone_routes(), *sources, *change_routes(), *WEB_ROUTES)
 
 
 ROUTES = route_table()

@@ -20,6 +20,7 @@ import asyncio
 import copy
 import json
 import re
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,8 @@ from tests.helpers.processes import run_warroom
 from tests.paging.scenario import person_pages
 
 MIB = 1024 * 1024
+# Opsgenie's answer to a request's status asked before the request is processed.
+NOT_PROCESSED = "Request not found. It might not be processed, yet."
 VENDORS = PAYLOADS / "vendors"
 
 
@@ -292,7 +295,7 @@ async def test_opsgenie_refuses_keys_and_fields_as_opsgenie_does(warroom: Warroo
     assert set(answer["errors"]) == {"message", "priority"}
     status, answer = await post(warroom, "/v2/alerts", b"{not json", genie(key))
     assert status == 400
-    path = "/v2/alerts/3/close?identifierType=id"
+    path = "/v2/alerts/3/close?identifierType=uuid"
     status, answer = await post(warroom, path, {}, genie(key))
     assert (status, list(answer["errors"])) == (422, ["identifierType"])
     status, answer = await post(warroom, "/v2/alerts", b" " * (MIB + 1), genie(key))
@@ -397,6 +400,16 @@ class OpsgenieClient:
             answer: dict[str, Any] = await response.json()
             return answer
 
+    async def read(self, path: str) -> tuple[int, dict[str, Any]]:
+        """A GET of the API (a request's status, an alert): its status and body."""
+        headers = {"Authorization": f"GenieKey {self.key}"}
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(f"{self.api_url}{path}", headers=headers) as response,
+        ):
+            answer: dict[str, Any] = await response.json()
+            return response.status, answer
+
 
 async def test_scripted_clients_are_repointed_by_url_and_key_alone(
     warroom: Warroom, database_url: str
@@ -433,3 +446,93 @@ async def test_scripted_clients_are_repointed_by_url_and_key_alone(
     assert rows["checkout-pagerduty"]["alerts"] == 2
     assert rows["checkout-opsgenie"]["alerts"] == 2
     assert routing_key not in listed.stdout and genie_key not in listed.stdout
+
+
+async def test_an_opsgenie_client_polls_its_request_reads_the_alert_and_closes_it_by_id(
+    warroom: Warroom,
+) -> None:
+    """Opsgenie's own round trip (https://docs.opsgenie.com/docs/alert-api: "Get Request
+    Status", "Get Alert", "Close Alert"; shapes as emulator/fixtures/opsgenie_openapi.json's
+    ``BaseResponse`` and opsgenie-oas's ``GetRequestStatusResponse`` and ``Alert``): the alert's
+    id is learnt only from the request's status, then names the alert."""
+    api_url = warroom.url
+    client = OpsgenieClient(api_url, await integration(warroom, "opsgenie", "checkout"))
+    other = OpsgenieClient(api_url, await integration(warroom, "opsgenie", "payments"))
+    created = await client.call(
+        "/v2/alerts",
+        {
+            "message": "Checkout 5xx",
+            "priority": "P2",
+            "tags": ["web", "eu"],
+            "entity": "checkout-api",
+            "source": "probe",
+            "details": {"region": "eu-1"},
+        },
+    )
+    status_path = f"/v2/alerts/requests/{created['requestId']}"
+    # A request id nobody was given reads as one not processed yet: Opsgenie's 404.
+    status, answer = await client.read(f"/v2/alerts/requests/{uuid.uuid4()}")
+    assert (status, answer.get("message")) == (404, NOT_PROCESSED), answer
+    assert set(answer) == {"message", "took", "requestId"}
+    await warroom.run_jobs()
+    status, answer = await client.read(status_path)
+    assert status == 200, answer
+    data = answer["data"]
+    assert (data["success"], data["isSuccess"], data["action"]) == (True, True, "Create")
+    assert data["status"] == "Created alert" and data["processedAt"].endswith("Z")
+    alert_id = data["alertId"]
+    assert re.fullmatch(r"[0-9a-f-]{36}", alert_id)
+    # Another integration's key finds neither the request nor the alert; a wrong key: 401.
+    assert (await other.read(status_path))[0] == 404
+    status, answer = await other.read(f"/v2/alerts/{alert_id}")
+    assert (status, answer["message"]) == (404, "Alert does not exist")
+    wrong = OpsgenieClient(api_url, "not-a-key")
+    assert (await wrong.read(status_path))[0] == 401
+    # The default key (WARROOM_ALERT_TOKEN) reads what it sent, not an integration's.
+    default = OpsgenieClient(api_url, TOKEN)
+    assert (await default.read(f"/v2/alerts/{alert_id}"))[0] == 404
+    assert (await default.read(status_path))[0] == 404
+    status, answer = await wrong.read(f"/v2/alerts/{alert_id}")
+    assert (status, answer["message"]) == (401, "Could not authenticate")
+
+    status, answer = await client.read(f"/v2/alerts/{alert_id}")
+    assert status == 200, answer
+    shown = answer["data"]
+    (group,) = await groups(warroom)
+    assert (shown["id"], shown["tinyId"], shown["alias"]) == (
+        alert_id,
+        str(group.id),
+        data["alias"],
+    )
+    assert (shown["message"], shown["status"], shown["acknowledged"]) == (
+        "Checkout 5xx",
+        "open",
+        False,
+    )
+    assert (shown["priority"], shown["tags"], shown["entity"]) == (
+        "P2",
+        ["web", "eu"],
+        "checkout-api",
+    )
+    assert (shown["source"], shown["details"], shown["count"]) == ("probe", {"region": "eu-1"}, 1)
+    by_tiny = await client.read(f"/v2/alerts/{group.id}?identifierType=tiny")
+    assert by_tiny == (200, {**by_tiny[1], "data": shown})
+
+    closed = await client.call(f"/v2/alerts/{alert_id}/close?identifierType=id", {"note": "fixed"})
+    await warroom.run_jobs()
+    (group,) = await groups(warroom)
+    assert group.state == "resolved"
+    status, answer = await client.read(f"/v2/alerts/requests/{closed['requestId']}")
+    assert (status, answer["data"]["action"], answer["data"]["alertId"]) == (200, "Close", alert_id)
+    status, answer = await client.read(f"/v2/alerts/{alert_id}?identifierType=id")
+    assert (status, answer["data"]["status"]) == (200, "closed")
+    # An id warroom never gave: accepted, as Opsgenie accepts it, and its request fails.
+    unknown = await client.call(f"/v2/alerts/{uuid.uuid4()}/acknowledge?identifierType=id", {})
+    await warroom.run_jobs()
+    status, answer = await client.read(f"/v2/alerts/requests/{unknown['requestId']}")
+    assert (status, answer["data"]["isSuccess"], answer["data"]["action"]) == (
+        200,
+        False,
+        "Acknowledge",
+    )
+    assert "alertId" not in answer["data"]

@@ -352,6 +352,8 @@ async def test_with_sign_in_off_every_route_is_answered_as_its_kind_says(
         "note": "1",
         "service": "checkout",
         "identifier": "an-alias",
+        "requestId": "a-request",
+        "key": "an-integration-key",
         "integration": "acme-github",
     }
     public = {"Host": "warroom.example.com"}

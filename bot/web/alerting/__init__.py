@@ -2,6 +2,8 @@
 
 - ``webhooks``: the one dispatcher of every alert source's paths (``POST
   /alerts/{alertmanager,grafana,generic}``) and ``POST /heartbeats/<name>``.
+- ``opsgenie``: Opsgenie's Alert API read back (``GET /v2/alerts/requests/{requestId}``,
+  ``GET /v2/alerts/{identifier}``), with the dispatcher's key check.
 - ``sns``: Amazon SNS's messages checked before they are parsed (the dispatcher's gate for
   CloudWatch): signatures, topics, subscriptions confirmed.
 - ``maintenance``: ``/maintenance``, every window, adding one and cancelling it.

@@ -191,7 +191,7 @@ async def admit(
     known: Known | None = None
     if place is KeyPlace.REQUEST:
         try:
-            known = await _known(request, source, source.key(delivery), default)
+            known = await known_key(request, source, source.key(delivery), default)
         except Exception:
             log.exception("looking a %s integration's key up failed", source.kind)
             return _refused(source, Why.UNAVAILABLE, "could not check the key; send it again")
@@ -234,7 +234,7 @@ async def admit(
         return _refused(source, Why.TOO_SLOW, message)
     if place is KeyPlace.BODY:
         try:
-            known = await _known(request, source, parsed.integration_key, default)
+            known = await known_key(request, source, parsed.integration_key, default)
         except Exception:
             log.exception("looking a %s integration's key up failed", source.kind)
             return _refused(source, Why.UNAVAILABLE, "could not check the key; send it again")
@@ -251,7 +251,7 @@ class Known:
     integration: Integration | None
 
 
-async def _known(
+async def known_key(
     request: web.Request, source: Admissible[Keyed], presented: str | None, default: str | None
 ) -> Known | None:
     """Whose key ``presented`` is: the default, or an integration of the source's kind; None

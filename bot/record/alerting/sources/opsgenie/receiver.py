@@ -9,14 +9,15 @@ characters, as warroom does), ``alias`` (the alert's de-duplication key, at most
 urgency, P3 to P5 at low), ``tags``, ``details``, ``entity``, ``source``;
 ``POST /v2/alerts/{identifier}/close`` and ``/acknowledge`` with ``identifierType``
 (``alias``; ``tiny``: the alert's number in warroom, as its page ``/alerts/<number>`` shows
-it, applied only to an alert the same integration sent; ``id``, Opsgenie's own alert id,
-names no warroom alert and is refused in words; any other value is refused naming the
-three). An alias nobody sent is
-accepted and changes nothing, as Opsgenie accepts a valid request and fails it later in its
-logs.
+it; ``id``: the alert's Opsgenie id, as ``GET /v2/alerts/requests/{requestId}`` and ``GET
+/v2/alerts/{identifier}`` give it (``ids``); each applied only to an alert the same
+integration sent; any other value is refused naming the three). An alias, tiny or id nobody
+sent is accepted and changes nothing, as Opsgenie accepts a valid request and fails it later
+(the request's status says so).
 
 Answers (https://docs.opsgenie.com/docs/response): 202 ``{"result": "Request will be
-processed", "took": …, "requestId": …}``; 401 for a key nobody has (``{"message": "Could not
+processed", "took": …, "requestId": …}`` (the request id made from the stored payload's:
+``ids``); 401 for a key nobody has (``{"message": "Could not
 authenticate", …}``: which services exist is never said); 400 for a body that is not JSON;
 422 ``{"message": "Request body is not processable. Please check the errors.", "errors":
 {field: why}, …}`` for a field wrong; 5xx when it should be sent again.
@@ -37,6 +38,7 @@ from bot.record.alerting.payloads import (
     PayloadError,
     json_object,
 )
+from bot.record.alerting.sources.opsgenie import ids
 from bot.record.alerting.sources.source import STATUS, Delivery, KeyPlace, Refusal, Reply, Why
 
 CREATE, CLOSE, ACKNOWLEDGE = "create", "close", "acknowledge"
@@ -126,18 +128,12 @@ def _act(action: str, identifier: str, kind: str, received_at: datetime) -> Noti
     if kind not in IDENTIFIER_TYPES:
         why = f"identifierType should be one of {', '.join(IDENTIFIER_TYPES)}, got {kind[:40]!r}"
         raise PayloadError([_field("identifierType", why)])
-    if kind == "id":
-        raise PayloadError(
-            [
-                _field(
-                    "identifierType",
-                    "warroom closes and acknowledges alerts by alias or tiny (the alert's "
-                    "number in warroom); an Opsgenie id names no warroom alert",
-                )
-            ]
-        )
     number = None
-    if kind == "tiny":
+    if kind == "id":
+        number = ids.number_of(ids.ALERT, identifier)
+        # An id warroom did not make names no alert: kept apart from every alias.
+        identifier = f"tiny:{number}" if number is not None else f"id:{identifier}"
+    elif kind == "tiny":
         if not identifier.isdecimal() or len(identifier) > TINY_DIGITS:
             raise PayloadError([_field("identifier", "A tiny id is the alert's number.")])
         number, identifier = int(identifier), f"tiny:{int(identifier)}"
@@ -175,9 +171,10 @@ def read_request(stored: str, received_at: datetime) -> Notification:
     return _act(action, identifier, str(request.get("identifierType") or "id"), received_at)
 
 
-def _answer(status: int, **body: Any) -> Reply:
-    request_id = str(uuid.uuid4())
-    return Reply(status, {**body, "took": 0.0, "requestId": request_id})
+def answer(status: int, request_id: str | None = None, **body: Any) -> Reply:
+    """An answer in Opsgenie's shape: ``took`` and ``requestId`` beside ``body`` (a request
+    nothing was kept of gets a request id of its own)."""
+    return Reply(status, {**body, "took": 0.0, "requestId": request_id or str(uuid.uuid4())})
 
 
 @dataclass(frozen=True)
@@ -216,19 +213,20 @@ class OpsgenieAlerts:
         return read_request(body, received_at)
 
     def accepted(self, payload_id: int, notification: Notification) -> Reply:  # noqa: ARG002
-        return _answer(202, result="Request will be processed")
+        request_id = ids.made(ids.REQUEST, payload_id)
+        return answer(202, request_id, result="Request will be processed")
 
     def refused(self, refusal: Refusal) -> Reply:
         if refusal.why is Why.UNAUTHORIZED:
-            return _answer(401, message="Could not authenticate")
+            return answer(401, message="Could not authenticate")
         if refusal.why is Why.INVALID:
             fields = [p for p in refusal.problems if not p.startswith(SYNTAX)]
             if not fields:
-                return _answer(400, message="; ".join(refusal.problems) or refusal.message)
+                return answer(400, message="; ".join(refusal.problems) or refusal.message)
             errors = dict(p.split(": ", 1) for p in fields)
             message = "Request body is not processable. Please check the errors."
-            return _answer(422, message=message, errors=errors)
-        return _answer(STATUS[refusal.why], message=refusal.message)
+            return answer(422, message=message, errors=errors)
+        return answer(STATUS[refusal.why], message=refusal.message)
 
 
 OPSGENIE = OpsgenieAlerts()
