@@ -6,10 +6,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from types import MappingProxyType
 
 from bot.basics.languages import language_code
-from bot.config.reading import NO_SECRET, Feature, Secret, duration, pairs, setting, url, words
+from bot.config.reading import (
+    NO_SECRET,
+    Feature,
+    Secret,
+    duration,
+    one_problem_file,
+    pairs,
+    setting,
+    url,
+    words,
+)
 
 DEFAULT_STATUSPAGE_API_URL = "https://api.statuspage.io/v1"
 DEFAULT_PUBLIC_GRACE = timedelta(minutes=2)
@@ -23,6 +34,54 @@ def components(raw: str) -> Mapping[str, str]:
     return MappingProxyType(
         {name.lower(): component for name, component in pairs(raw, shape="name=id")}
     )
+
+
+# The status page's logo is served by warroom itself (``GET /status/logo``): the page's
+# Content-Security-Policy keeps ``img-src 'self'``, and a reader's browser asks no other site.
+LOGO_MAX = 256 * 1024
+# Raster images only, known by their first bytes: an SVG can carry script.
+LOGO_TYPES = {
+    b"\x89PNG\r\n\x1a\n": "image/png",
+    b"\xff\xd8\xff": "image/jpeg",
+    b"GIF87a": "image/gif",
+    b"GIF89a": "image/gif",
+}
+
+
+@dataclass(frozen=True)
+class Logo:
+    """The company's logo as the status page serves it."""
+
+    data: bytes
+    content_type: str
+
+
+class LogoError(ValueError):
+    pass
+
+
+def load_logo(file: Path) -> Logo:
+    """A PNG, JPEG, GIF or WebP file of at most ``LOGO_MAX`` bytes, read once at start."""
+    try:
+        with file.open("rb") as opened:
+            data = opened.read(LOGO_MAX + 1)
+    except OSError as error:
+        raise LogoError(f"{file}: cannot be read ({error.strerror})") from None
+    if len(data) > LOGO_MAX:
+        raise LogoError(f"{file}: larger than {LOGO_MAX // 1024} KiB")
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return Logo(data, "image/webp")
+    for magic, content_type in LOGO_TYPES.items():
+        if data.startswith(magic):
+            return Logo(data, content_type)
+    raise LogoError(f"{file}: not a PNG, JPEG, GIF or WebP image")
+
+
+def web_link(raw: str) -> str:
+    """An ``https://`` (or ``http://``) address, as a link people follow."""
+    if not raw.startswith(("https://", "http://")) or len(raw) < len("http://x"):
+        raise ValueError(f"expected an https:// address, got {raw!r}")
+    return raw
 
 
 def languages(raw: str) -> tuple[str, ...]:
@@ -88,6 +147,31 @@ class StatusPageSettings(Feature):
         doc="the languages each public update is written in (`fr,en,it`): an update waits up "
         "to the grace for all of them; the status page form asks a title in each",
         shown="none (the incident's, and those its updates used)",
+    )
+
+    # The page's identity: who it is the status of (its name, logo and site), also naming the
+    # sender and signing the footer of the subscribers' mail.
+    company: str = setting(
+        env="WARROOM_STATUS_COMPANY",
+        default="",
+        doc="the company's name on the status page (its heading and title) and on the mail "
+        "its subscribers get (the sender's name, the footer)",
+        shown='none (the page says "Status")',
+    )
+    logo: Logo | None = setting(
+        env="WARROOM_STATUS_LOGO",
+        default=None,
+        parse=one_problem_file(load_logo, LogoError),
+        doc="a PNG, JPEG, GIF or WebP file (at most 256 KiB) shown at the top of the status "
+        "page, served by warroom itself at `/status/logo`",
+        shown="none",
+    )
+    link: str = setting(
+        env="WARROOM_STATUS_LINK",
+        default="",
+        parse=web_link,
+        doc="the company's site (`https://...`): the status page's name and logo link to it",
+        shown="none",
     )
 
     @property

@@ -163,6 +163,7 @@ WEB_ROUTES: tuple[Route, ...] = (
     # The public status page is for anyone, at any address, with no sign-in.
     Route("GET", "/status", status_page.status_page, MACHINE),
     Route("GET", "/status/feed.atom", status_page.status_feed, MACHINE),
+    Route("GET", "/status/logo", status_page.status_logo, MACHINE),
     # Subscribing: public too; the form carries an anonymous session's CSRF token, the
     # confirm and unsubscribe links their own random tokens.
     Route("GET", "/status/subscribe", status_subscriptions.subscribe_page, MACHINE),

@@ -32,6 +32,7 @@ from tests.conftest import ALICE, BOB, running_warroom
 from tests.helpers.incidents import open_incident
 from tests.helpers.processes import free_port, serve
 from tests.helpers.web_view import browser, sign_in_at
+from tests.status_page import PNG_1X1
 
 REPO = Path(__file__).resolve().parents[2]
 API_TOKEN = secrets.token_hex(16)
@@ -100,6 +101,13 @@ def slack_variables(slack: SlackEmulator, public_url: str) -> dict[str, str]:
         "WARROOM_PUBLIC_URL": public_url,
         "WARROOM_API_TOKEN": API_TOKEN,
     }
+
+
+def logo_file(folder: Path) -> Path:
+    """A 1x1 PNG (the smallest valid one) as the company's logo."""
+    logo = folder / "logo.png"
+    logo.write_bytes(PNG_1X1)
+    return logo
 
 
 def vendor_variables(fakes: Vendors) -> dict[str, str]:
@@ -248,6 +256,9 @@ def warroom_variables(tmp_path: Path, port: int) -> dict[str, str]:
         "WARROOM_LANGUAGE": "en",
         "WARROOM_PUBLIC_GRACE": "2m",
         "WARROOM_PUBLIC_LANGUAGES": "en,fr",
+        "WARROOM_STATUS_COMPANY": "Acme Payments",
+        "WARROOM_STATUS_LOGO": str(logo_file(tmp_path)),
+        "WARROOM_STATUS_LINK": "https://acme.example",
         "WARROOM_STATUS_SUBSCRIPTIONS": "true",
         "WARROOM_SUBSCRIBE_PER_CLIENT_HOUR": "5",
         "WARROOM_SUBSCRIBE_PER_ADDRESS_DAY": "3",
@@ -374,6 +385,12 @@ async def test_serve_with_every_readme_variable_answers_commands_and_records_eve
                 authorize = await sign_in_at(session, bot.url, slack, ALICE)
                 async with session.get(f"{bot.url}/incidents/INC-1") as page:
                     assert page.status == 200, await page.text()
+                # The status page has the company's name and serves its logo itself.
+                async with session.get(f"{bot.url}/status") as status:
+                    assert "Acme Payments" in await status.text()
+                async with session.get(f"{bot.url}/status/logo") as logo:
+                    assert logo.content_type == "image/png"
+                    assert await logo.read() == logo_file(tmp_path).read_bytes()
             announce = slack.channels[env["WARROOM_ANNOUNCE_CHANNEL"]]
             await slack.wait_for(lambda: announce.messages, timeout=15)
             # The bounce listener answers where it was told to, and takes only its own.

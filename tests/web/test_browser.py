@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 import pytest
 
+from bot.config.status_page import Logo
 from bot.record.agents import tokens
 from bot.record.escalation.policies import parse_policies
 from bot.store.db import session_scope
@@ -43,6 +44,7 @@ from tests.flows.test_status_page_replay import TITLES, replay
 from tests.helpers.incidents import command, declare_incident, open_incident
 from tests.helpers.web_view import API_TOKEN, web_warroom
 from tests.oncall.samples import two_schedules
+from tests.status_page import PNG_1X1
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Locator, Page
@@ -487,13 +489,19 @@ async def test_the_ongoing_sev1_comes_before_an_older_resolved_incident(
                 await page.goto(f"{warroom.url}/status?lang=en")
                 cards = page.locator("main section.card")
                 await cards.first.wait_for()
-                first = await cards.first.inner_text()
+                # Each component's state first, then the incidents, then the maintenance.
+                states = await cards.first.locator("li").all_inner_texts()
+                assert [" ".join(s.split()) for s in states] == [
+                    "Checkout Major outage",
+                    "Search Operational",
+                ], states
+                first = await cards.nth(1).inner_text()
                 assert "Incident affecting Checkout" in first, (width, first)
                 assert "Card payments are failing" in first and "Resolved" not in first
-                assert DB_WORK in await cards.nth(1).inner_text()
-                assert "In progress" in await cards.nth(1).inner_text()
-                assert "Scheduled" in await cards.nth(2).inner_text()
-                assert "Search" in await cards.nth(3).inner_text()
+                assert "Search" in await cards.nth(2).inner_text()
+                assert DB_WORK in await cards.nth(3).inner_text()
+                assert "In progress" in await cards.nth(3).inner_text()
+                assert "Scheduled" in await cards.nth(4).inner_text()
                 banner = page.locator("header .banner")
                 said = await banner.inner_text()
                 # The components on a line of their own under the state, not after a "·".
@@ -506,6 +514,49 @@ async def test_the_ongoing_sev1_comes_before_an_older_resolved_incident(
                 assert not re.search(r"INC-\d", await page.content())
                 assert not (found := await axe_violations(page)), described(found)
                 assert await smallest_text(page) >= SMALLEST_TEXT_PX
+                await no_sideways_scroll(page)
+
+
+async def test_the_status_page_with_a_name_and_logo_components_first_in_the_browser_zone(
+    slack: SlackEmulator, sqlite_url: str, chromium: Browser
+) -> None:
+    """Issue 75, item 5: at 1280 and 375 px a reader in New York sees the company's name and
+    logo (loaded from warroom itself) linking to its site, the components and their state
+    first, and every time in their browser's zone, named; axe-core finds nothing serious."""
+    logo = Logo(PNG_1X1, "image/png")
+    async with web_warroom(
+        slack,
+        sqlite_url,
+        Clock(FIRST_DECLARED),
+        status_page__company="Acme Payments",
+        status_page__logo=logo,
+        status_page__link="https://acme.example",
+        runtime__scheduler_interval=3600.0,
+    ) as warroom:
+        major = await open_incident(warroom, "Payments queue stalled")
+        await command(warroom, major, "sev 1")
+        await command(warroom, major, "public Checkout")
+        await command(warroom, major, "update --public --lang en Card payments are failing")
+        for width, options in WIDTHS.items():
+            async with watched_page(
+                chromium, warroom, timezone_id="America/New_York", **options
+            ) as page:
+                await page.goto(f"{warroom.url}/status?lang=en")
+                heading = page.locator("h1")
+                assert " ".join((await heading.inner_text()).split()) == "Acme Payments Status"
+                link = heading.get_by_role("link")
+                assert await link.get_attribute("href") == "https://acme.example"
+                image = heading.locator("img")
+                assert await image.evaluate("i => i.complete && i.naturalWidth") == 1
+                cards = page.locator("main section.card")
+                assert "Components" in await cards.first.inner_text(), width
+                assert "Checkout" in await cards.first.inner_text()
+                # 09:30 UTC is 05:30 in New York (EDT on 10 March 2026), the zone named.
+                said = await cards.nth(1).locator(".when").first.inner_text()
+                assert said == "2026-03-10 05:30 EDT (America/New_York)", said
+                assert "UTC" not in await page.locator("main").inner_text()
+                assert await page.locator("#shown-zone").inner_text() == "America/New_York"
+                assert not (found := await axe_violations(page)), described(found)
                 await no_sideways_scroll(page)
 
 

@@ -79,6 +79,7 @@ NOT_PAGES = {
     "/auth/slack": "a redirect to Slack's sign-in",
     "/auth/slack/callback": "Slack's sign-in coming back: a redirect",
     "/status/feed.atom": "the Atom feed (XML)",
+    "/status/logo": "the company's logo (an image)",
     "/oncall/people/{user}.ics": "an iCalendar feed",
     "/oncall/{schedule}.ics": "an iCalendar feed",
     "/mcp": "the Model Context Protocol endpoint (JSON-RPC)",

@@ -20,6 +20,7 @@ import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.utils import formataddr, parseaddr
 from typing import Any
 from urllib.parse import quote, urlsplit
 from uuid import uuid4
@@ -288,6 +289,7 @@ async def send_subscriber_confirmation(services: Services, job: Job) -> Wait | N
         "confirm_url": _url(services, f"/status/confirm/{quote(token)}"),
         "within": services.settings.subscriptions.confirm_within.total_seconds(),
         "page_url": _url(services, "/status"),
+        "company": services.settings.status_page.company,
     }
     try:
         await _mail(services, subscription, "confirm", words, unsubscribe=False)
@@ -570,6 +572,15 @@ async def post_to_webhook(
         raise
 
 
+def named_sender(address: str, company: str) -> str:
+    """The From address with the company's name (``Acme <status@acme.example>``), unless
+    ``WARROOM_SMTP_FROM`` names one itself; the name is encoded as RFC 2047 needs."""
+    name, bare = parseaddr(address)
+    if name or not company or not bare:
+        return address
+    return formataddr((company, bare))
+
+
 async def _mail(
     services: Services,
     subscription: StatusSubscription,
@@ -587,6 +598,7 @@ async def _mail(
         "unsubscribe_url": link,
         "manage_url": manage,
         "page_url": _url(services, "/status"),
+        "company": services.settings.status_page.company,
     }
     renderer = services.renderer
     headers = (
@@ -599,7 +611,7 @@ async def _mail(
     )
     paging, bounces = services.settings.paging, services.settings.bounces
     mail = Mail(
-        sender=paging.smtp_from,
+        sender=named_sender(paging.smtp_from, services.settings.status_page.company),
         to=subscription.address,
         # One line whatever the words in it: a line break in a header is refused by the mail
         # library (header injection), and would fail the mail.

@@ -1,6 +1,7 @@
 """warroom's public status page and its Atom feed.
 
-- ``pages``: ``GET /status`` and ``GET /status/feed.atom``, with no sign-in.
+- ``pages``: ``GET /status``, ``GET /status/feed.atom`` and ``GET /status/logo``, with no
+  sign-in.
 - ``subscriptions``: ``/status/subscribe``, ``/status/confirm/…``, ``/status/unsubscribe/…``.
 
 May import: what ``bot.web`` may, and the web view's own modules (``bot/web/*.py``). No other

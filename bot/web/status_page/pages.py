@@ -4,11 +4,14 @@ No sign-in: it shows what was published and nothing else. Public, non-private, n
 incidents with their published updates, the public title people gave them, when each
 started and was resolved, and the last 90 days per component; never an incident's own
 title, timeline, people or channel. Times are shown in the incident's zone and in the
-viewer's, chosen with ``?tz=`` (the page runs no script, so it cannot ask the browser): UTC
-when none is given. The page's own words (its frame) are in the reader's language when
-warroom has them (``?lang=``, else ``Accept-Language``), else the language of the incident on
-top, else the team's (``WARROOM_LANGUAGE``), from ``templates/web/status/<language>.j2``;
-each update's texts are labelled with their language.
+viewer's, chosen with ``?tz=``; when none is given, the page's own small script shows
+them in the browser's zone, named, and without JavaScript they stay in UTC. The company's
+name, logo and site (``WARROOM_STATUS_*``) head the page, then each component's current
+state, the incidents, the maintenance windows and the last 90 days. The page's own words
+(its frame) are in the reader's language when warroom has them (``?lang=``, else
+``Accept-Language``), else the language of the incident on top, else the team's
+(``WARROOM_LANGUAGE``), from ``templates/web/status/<language>.j2``; each update's texts
+are labelled with their language.
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ from bot.services import Services
 from bot.store.db import session_scope
 from bot.store.models import SEVERITIES, PublicUpdate
 from bot.web.context import web_context
-from bot.web.pages_common import render_page
+from bot.web.pages_common import render_page, with_own_script
 
 # Incidents the page and the feed show at most, most recently updated first.
 SHOWN_MAX = 50
@@ -238,7 +241,11 @@ async def _published(services: Services, request: web.Request) -> Published:
 
 @dataclass(frozen=True)
 class ShownMaintenance:
-    """A public maintenance window as customers read it: what the team said, and when."""
+    """A public maintenance window as customers read it: what the team said, and when.
+
+    A window records no title nor components of its own (its matchers are alert labels,
+    never public): what the team said, one line (the subject of the subscribers' mail), is
+    its card's heading."""
 
     description: str
     starts_at: datetime
@@ -310,6 +317,28 @@ async def _history(services: Services, language: str, zone: str) -> list[Compone
         )
         for component, days in sorted(marks.items(), key=lambda item: item[0].lower())
     ]
+
+
+@dataclass(frozen=True)
+class ComponentNow:
+    component: str
+    impact: int  # 0 operational; else the worst impact of the incidents under way on it
+
+
+def components_now(
+    history: list[ComponentHistory], incidents: list[ShownIncident]
+) -> list[ComponentNow]:
+    """Each component named publicly in the last 90 days or by an incident under way, with
+    its current state: the worst impact of the incidents under way that affect it."""
+    worst: dict[str, int] = {c.component.lower(): 0 for c in history}
+    names = {c.component.lower(): c.component for c in history}
+    for incident in incidents:
+        if incident.resolved_at is None:
+            for component in incident.components:
+                key = component.lower()
+                names.setdefault(key, component)
+                worst[key] = max(worst.get(key, 0), incident.impact)
+    return [ComponentNow(names[key], worst[key]) for key in sorted(names)]
 
 
 def _local_day(moment: datetime, zone: str) -> date:
@@ -396,6 +425,10 @@ async def status_page(request: web.Request) -> web.Response:
     published = await _published(web_.services, request)
     language = published.language
     maintenance = await _maintenance(web_.services)
+    history = await _history(web_.services, language, zone)
+    identity = web_.settings.status_page
+    # With no zone asked for, the page's own script shows its times in the browser's zone.
+    chosen = zone if request.query.get("tz") and not unknown else ""
     response = render_page(
         request,
         "web/status.html.j2",
@@ -408,20 +441,44 @@ async def status_page(request: web.Request) -> web.Response:
         # What the banner says when no incident is under way but a window is.
         under_maintenance=any(window.in_progress for window in maintenance),
         team_zone=web_.settings.incidents.timezone,
-        history=await _history(web_.services, language, zone),
+        history=history,
+        components=components_now(history, published.incidents),
+        company=identity.company,
+        company_link=identity.link,
+        logo=identity.logo is not None,
         # People's words as customers may read them (bot.basics.slack_text.to_public_plain).
         public_words=True,
         viewer_zone=zone,
         unknown_zone=unknown,
         status=ZONE_REFUSED if unknown else 200,
         # Kept in the language links when the reader chose a zone.
-        chosen_zone=zone if request.query.get("tz") and not unknown else "",
+        chosen_zone=chosen,
+        browser_zone=not chosen and not unknown,
         subscriptions_on=web_.settings.subscriptions.enabled,
     )
+    if not chosen and not unknown:
+        with_own_script(response)
     response.headers["Cache-Control"] = CACHE
     # The frame follows the reader's Accept-Language: a cache keeps one copy per language.
     response.headers["Vary"] = "Accept-Language"
     return response
+
+
+async def status_logo(request: web.Request) -> web.Response:
+    """GET /status/logo: the company's logo (``WARROOM_STATUS_LOGO``), served from here so
+    the page's images stay its own (``img-src 'self'``); 404 when none is set."""
+    logo = web_context(request).settings.status_page.logo
+    if logo is None:
+        raise web.HTTPNotFound(text="no logo is set (WARROOM_STATUS_LOGO)")
+    return web.Response(
+        body=logo.data,
+        content_type=logo.content_type,
+        headers={
+            "Cache-Control": "public, max-age=3600",
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+        },
+    )
 
 
 async def status_feed(request: web.Request) -> web.Response:
