@@ -45,7 +45,7 @@ async def test_every_page_of_users_is_read(http: aiohttp.ClientSession) -> None:
     async with FakePagerDutyRest(account) as fake:
         translation = await PagerDuty().read_account(api_of(http, fake), NOW)
     assert len(translation.users) == 230
-    pages = [path for path in fake.requests if path.startswith("/users")]
+    pages = [path for path in fake.requests if path.startswith("/users?")]
     assert pages == [
         "/users?limit=100&offset=0",
         "/users?limit=100&offset=100",

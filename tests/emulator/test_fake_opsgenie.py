@@ -62,7 +62,7 @@ async def test_what_the_description_does_not_declare_is_refused(
     assert (await get(http, f"{opsgenie.root}/v2/teams?expand=x"))[0] == 422
     assert (await get(http, f"{opsgenie.root}/v2/users?order=sideways"))[0] == 422
     assert (await get(http, f"{opsgenie.root}/v2/users?limit=500"))[0] == 422
-    assert (await get(http, f"{opsgenie.root}/v2/alerts"))[0] == 404
+    assert (await get(http, f"{opsgenie.root}/v2/incidents"))[0] == 404
     assert (await get(http, f"{opsgenie.root}/v2/integrations?teamName=SRE"))[0] == 422
     assert (await get(http, f"{opsgenie.root}/v2/integrations?owner=SRE"))[0] == 422
     async with http.post(f"{opsgenie.root}/v2/teams", headers=AUTH, json={}) as response:

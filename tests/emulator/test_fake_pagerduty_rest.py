@@ -67,7 +67,7 @@ async def test_undocumented_parameters_and_paths_are_refused(
     assert status == 400 and "page is not a parameter" in body["error"]["errors"][0]
     status, body, _ = await get(http, fake, "/schedules/NOPE")
     assert status == 404 and body["error"] == {"message": "Not Found", "code": 2100}
-    status, _, _ = await get(http, fake, "/incidents")
+    status, _, _ = await get(http, fake, "/maintenance_windows")
     assert status == 404
     status, _, _ = await get(http, fake, "/users/PXPGF42/notification_rules?urgency=some")
     assert status == 400

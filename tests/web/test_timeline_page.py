@@ -158,6 +158,13 @@ async def same_pages(engine: AsyncEngine, renderer: Renderer, incident_id: int) 
             "kinds": chosen_kinds(MultiDict(show="all")),
             "kind_groups": GROUP_KEYS,
             "kind_counts": counts_by_group(page.kinds),
+            # The header's answers and the live parts' (bot/web/incident/pages.py).
+            "live_only": False,
+            "live_seconds": 5,
+            "acknowledged": None,
+            "status_link": None,
+            "update_overdue": False,
+            "update_every": None,
         }
         from_page = renderer.render(
             "web/incident.html.j2", draft=page.draft, timeline=page.lines, **shown

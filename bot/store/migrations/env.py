@@ -5,6 +5,7 @@ from sqlalchemy import Connection
 from sqlmodel import SQLModel
 
 import bot.store.models  # noqa: F401  (the tables, registered on SQLModel.metadata)
+from bot.store.migrate import modelled
 
 target_metadata = SQLModel.metadata
 
@@ -15,6 +16,7 @@ def run_migrations(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=True,  # SQLite needs batch mode to alter tables
         compare_type=True,
+        include_object=modelled,
     )
     with context.begin_transaction():
         context.run_migrations()

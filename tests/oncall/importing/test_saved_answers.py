@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.admin.importing import Request, add_import_arguments, import_request
+from bot.admin.arguments import add_import_arguments
+from bot.admin.importing import Request, import_request
 from bot.config import Settings
 from emulator import opsgenie_samples as samples
 from emulator.grafana_oncall import FakeGrafanaOnCall
