@@ -231,6 +231,8 @@ def notice(renderer: Renderer, words: str, *, html: bool) -> str:
         "unsubscribe_url": "https://status.example.com/u/1",
         "manage_url": "https://status.example.com/m/1",
         "page_url": "https://status.example.com/status",
+        # The company's name (WARROOM_STATUS_COMPANY) is an operator's words: hostile too.
+        "company": words,
     }
     if html:
         return renderer.render("subscribe/mail/notice.html.j2", **said)
