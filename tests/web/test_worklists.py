@@ -125,6 +125,7 @@ async def test_the_list_finds_incidents_by_words_and_by_reference(
         # A reference is that incident; a percent sign is itself, not a wildcard.
         html = await listed("inc-2")
         assert "Search is slow" in html and "Checkout is down" not in html
+        assert "Words found in" not in html  # a reference is no words
         html = await listed("100%")
         assert "A blip in checkout" in html and "Checkout is down" not in html
         html = await listed("nothing like this")

@@ -16,7 +16,12 @@ from bot.basics.slack_links import channel_link
 from bot.basics.slack_text import mentioned_users
 from bot.flows.publication import schedule_publication
 from bot.record.agents import notes
-from bot.record.incident_queries import IncidentQuery, channel_history, latest_updates
+from bot.record.incident_queries import (
+    IncidentQuery,
+    channel_history,
+    latest_updates,
+    parse_reference,
+)
 from bot.record.incident_search import found_in
 from bot.record.message_links import known_bases
 from bot.record.people import known_names
@@ -169,7 +174,9 @@ async def incident_list(request: web.Request) -> web.Response:
         names = await known_names(session, {i.commander for i in shown if i.commander})
         updated = await latest_updates(session, [i.id for i in shown if i.id is not None])
         figures = await figures_of(session, shown)
-        found = await found_in(session, [i.id for i in shown if i.id is not None], query.search)
+        # A reference (INC-2) finds its incident, not words: nothing to say where.
+        words = "" if parse_reference(query.search) is not None else query.search
+        found = await found_in(session, [i.id for i in shown if i.id is not None], words)
     now = web_.services.clock()
     response = render_page(
         request,
