@@ -178,8 +178,11 @@ async def test_a_command_cut_off_by_a_dead_replica_is_not_run_again_and_its_send
 ) -> None:
     async with running_warroom(slack, database_url, runtime__scheduler_interval=0.05) as warroom:
         channel = await open_incident(warroom)
-        await hold_as_a_dead_replica(warroom, channel.id, utcnow() + timedelta(seconds=1))
+        # Long enough for the row to be marked started before the lease runs out, under load.
+        await hold_as_a_dead_replica(warroom, channel.id, utcnow() + timedelta(seconds=5))
         await slack.send_command("resolve", user=ALICE, channel=channel.id)
+        # On a loaded machine Slack is answered before the command is kept: wait for its row.
+        await kept_commands(warroom, 1)
         async with session_scope(warroom.engine) as session:
             # The replica died after the resolve's work began: its row says so.
             row = (await session.exec(select(ReceivedCommand))).one()
@@ -230,6 +233,15 @@ async def run_ddl(warroom: Warroom, statements: dict[str, list[str]]) -> None:
 async def waiting_commands(warroom: Warroom) -> Sequence[ReceivedCommand]:
     async with session_scope(warroom.engine) as session:
         return (await session.exec(select(ReceivedCommand))).all()
+
+
+async def kept_commands(warroom: Warroom, count: int, timeout: float = 30.0) -> None:
+    """Wait until ``count`` commands are kept in their lines (a command answered within its
+    budget may still be on its way to the database)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while len(await waiting_commands(warroom)) < count:
+        assert asyncio.get_running_loop().time() < deadline, f"{count} commands never kept"
+        await asyncio.sleep(0.05)
 
 
 async def test_a_command_whose_forgetting_fails_in_a_live_replica_is_not_called_cut_off(
