@@ -42,7 +42,11 @@ def tool(name: str) -> str:
 
 def test_the_changelog_has_the_package_s_version_dated() -> None:
     changelog = (REPO / "CHANGELOG.md").read_text()
-    assert "## [Unreleased]" in changelog
+    # One section for what is not released yet (merged branches each bring theirs).
+    assert changelog.count("## [Unreleased]") == 1
+    assert all(
+        changelog.count(f"## [{v}]") == 1 for v in re.findall(r"^## \[([^\]]+)\]", changelog, re.M)
+    )
     assert re.search(
         rf"^## \[{re.escape(project_version())}\] - \d{{4}}-\d{{2}}-\d{{2}}$",
         changelog,
