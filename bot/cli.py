@@ -240,6 +240,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``warroom`` console script."""
     words = sys.argv[1:] if argv is None else list(argv)
     args = build_parser(command_of(words) or "").parse_args(words)
+    if args.command == "mcp":
+        # The client's `initialize` answered first, before the SDK, the settings and the tools
+        # are imported (seconds of CPU): what the handshake read is replayed to the SDK.
+        from bot.web.agents.handshake import answer_initialize
+
+        args.opening = answer_initialize()
     # Imported once the command line is read: `--help` and `--version` need none of it.
     from bot.basics.logs import LOG_FORMATS, configure_logging
     from bot.config import ConfigError, LogSettings
@@ -344,7 +350,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "mcp":
         from bot.admin.agents import run_mcp
 
-        return run_mcp(settings)
+        return run_mcp(settings, args.opening)
     if args.command == "pager":
         settings.require("slack_token")
         from bot.pager import run_pager
