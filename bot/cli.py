@@ -4,7 +4,6 @@ workflows, import, ai eval, tokens, mcp, demo."""
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import sys
 from collections.abc import Sequence
@@ -22,7 +21,8 @@ if TYPE_CHECKING:
 # Each command imports what only it runs, when it runs (below): the web server, the Slack app,
 # its flows and aiohttp were most of every command's start (measured: bench/RESULTS.md, "Figures
 # behind the code's choices"), and the on-call and workflow commands, which people type, need
-# none of them.
+# none of them. asyncio too: half of this module's import, and `warroom mcp` answers its
+# client's `initialize` before anything but this module is imported.
 
 DEMO_NEEDS_THE_EMULATOR = (
     "warroom: the demo needs the Slack emulator, which is not in this installation: install "
@@ -324,6 +324,8 @@ def _run(args: argparse.Namespace) -> int:
         print(f"warroom: {problem}", file=sys.stderr)
         return 1
     if args.command == "db":
+        import asyncio
+
         asyncio.run(_upgrade(settings))
         print("database schema is up to date")
         return 0
@@ -377,10 +379,14 @@ def _demo(args: argparse.Namespace) -> int:
             raise
         print(DEMO_NEEDS_THE_EMULATOR, file=sys.stderr)
         return 1
+    import asyncio
+
     return asyncio.run(run_demo(os.environ, output=args.output, keep_serving=args.serve))
 
 
 def _alerts(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+
     from bot.admin.alerts import list_payloads, payload_list, replay_payloads
 
     if args.alerts_command == "list":
@@ -409,6 +415,8 @@ def _alerts(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _postmortem(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+
     from bot.admin.postmortems import render_postmortem
 
     try:
@@ -430,6 +438,8 @@ def _postmortem(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _manifest(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+
     from bot.admin.manifest import accepted, explain
     from bot.clients.slack.apps import validate_with_slack
     from bot.clients.slack.errors import SlackFailure
@@ -471,6 +481,8 @@ def _manifest(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _create_app(args: argparse.Namespace, settings: Settings, manifest: dict[str, Any]) -> int:
+    import asyncio
+
     from bot.admin.manifest import CredentialsFile, explain, next_steps, unwritten_credentials
     from bot.clients.slack.apps import create_with_slack
     from bot.clients.slack.errors import SlackFailure

@@ -29,13 +29,14 @@ from bot.web.agents.server import RateLimit, build_server
 from bot.web.agents.tools import Tools
 from tests.helpers.processes import REPO
 
-# What must not be imported before the answer: the SDK and its types, the database layer, the
-# HTTP stack, the settings, and warroom's features, tools and pages.
+# What must not be imported before the answer: the SDK and its types, asyncio, the database
+# layer, the HTTP stack, the settings, and warroom's features, tools and pages.
 HEAVY = (
     "mcp",
     "mcp_types",
     "pydantic",
     "anyio",
+    "asyncio",
     "sqlalchemy",
     "sqlmodel",
     "aiohttp",
@@ -144,7 +145,8 @@ async def test_the_handshake_answers_initialize_as_the_sdk_does(version: str) ->
 def _answered(frames: list[Any], tmp_path: Any) -> tuple[Any, bytes, bytes]:
     """``answer_initialize`` on ``frames`` written ahead: what it kept and what it wrote."""
     stdin = tmp_path / "in"
-    stdin.write_bytes(b"".join(json.dumps(f).encode() + b"\n" for f in frames))
+    raw = [f if isinstance(f, bytes) else json.dumps(f).encode() for f in frames]
+    stdin.write_bytes(b"".join(line + b"\n" for line in raw))
     stdout = tmp_path / "out"
     with stdin.open("rb") as reading, stdout.open("wb") as writing:
         opening = answer_initialize(reading.fileno(), writing.fileno())
@@ -166,7 +168,7 @@ def test_frames_before_and_after_initialize_are_kept_for_the_sdk(tmp_path: Any) 
         {"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
         {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}}},
         {"jsonrpc": "2.0", "id": True, "method": "initialize", "params": initialize()["params"]},
-        "not a frame",
+        b"not JSON",
     ],
     ids=["another request", "no version", "a boolean id", "garbage"],
 )
