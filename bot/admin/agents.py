@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -52,6 +51,8 @@ def add_mcp_arguments(mcp: argparse.ArgumentParser) -> None:
 
 def run_tokens(args: argparse.Namespace, settings: Settings) -> int:
     """Run ``warroom tokens``'s action; the exit code."""
+    import asyncio  # here: the options above are read by --help and warroom mcp's handshake
+
     from bot.basics.render import Renderer
     from bot.record.agents import tokens
     from bot.store.columns import utcnow
@@ -149,6 +150,8 @@ def _token_fields(row: AgentToken, working: bool) -> dict[str, object]:
 def run_mcp(settings: Settings, opening: Opening) -> int:
     """Serve the Model Context Protocol on stdio until the client closes it; ``opening`` is
     what the handshake read (and answered) before anything heavy was imported (bot/cli.py)."""
+    import asyncio
+
     asyncio.run(serve_stdio(settings, opening))
     return 0
 
