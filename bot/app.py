@@ -68,7 +68,6 @@ from bot.store.columns import utcnow
 from bot.store.db import create_engine, stop_waiting
 from bot.store.migrate import upgrade_database
 from bot.store.wakeups import Wakeups, listens
-from bot.web import WEB_ROUTES, add_web_view
 from bot.web.alerting.opsgenie import opsgenie_routes
 from bot.web.alerting.webhooks import ALERTS_PATH, receive_alerts, receive_heartbeat, source_routes
 from bot.web.changes.receivers import change_routes
@@ -79,6 +78,7 @@ from bot.web.paging.links import acknowledge as acknowledge_link
 from bot.web.paging.links import escalate as escalate_link
 from bot.web.paging.links import show_acknowledge
 from bot.web.paging.phone_webhooks import phone_routes
+from bot.web.routes import WEB_ROUTES, add_web_view
 from bot.web.routing import Route, RouteKind, add_routes
 from commands import APPLIERS
 

@@ -4,7 +4,6 @@ workflows, import, ai eval, tokens, mcp, demo."""
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import sys
 from collections.abc import Sequence
@@ -22,7 +21,8 @@ if TYPE_CHECKING:
 # Each command imports what only it runs, when it runs (below): the web server, the Slack app,
 # its flows and aiohttp were most of every command's start (measured: bench/RESULTS.md, "Figures
 # behind the code's choices"), and the on-call and workflow commands, which people type, need
-# none of them.
+# none of them. asyncio too: half of this module's import, and `warroom mcp` answers its
+# client's `initialize` before anything but this module is imported.
 
 DEMO_NEEDS_THE_EMULATOR = (
     "warroom: the demo needs the Slack emulator, which is not in this installation: install "
@@ -240,6 +240,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``warroom`` console script."""
     words = sys.argv[1:] if argv is None else list(argv)
     args = build_parser(command_of(words) or "").parse_args(words)
+    if args.command == "mcp":
+        # The client's `initialize` answered first, before the SDK, the settings and the tools
+        # are imported (seconds of CPU): what the handshake read is replayed to the SDK.
+        from bot.web.agents.handshake import answer_initialize
+
+        args.opening = answer_initialize()
     # Imported once the command line is read: `--help` and `--version` need none of it.
     from bot.basics.logs import LOG_FORMATS, configure_logging
     from bot.config import ConfigError, LogSettings
@@ -318,6 +324,8 @@ def _run(args: argparse.Namespace) -> int:
         print(f"warroom: {problem}", file=sys.stderr)
         return 1
     if args.command == "db":
+        import asyncio
+
         asyncio.run(_upgrade(settings))
         print("database schema is up to date")
         return 0
@@ -344,7 +352,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "mcp":
         from bot.admin.agents import run_mcp
 
-        return run_mcp(settings)
+        return run_mcp(settings, args.opening)
     if args.command == "pager":
         settings.require("slack_token")
         from bot.pager import run_pager
@@ -371,10 +379,14 @@ def _demo(args: argparse.Namespace) -> int:
             raise
         print(DEMO_NEEDS_THE_EMULATOR, file=sys.stderr)
         return 1
+    import asyncio
+
     return asyncio.run(run_demo(os.environ, output=args.output, keep_serving=args.serve))
 
 
 def _alerts(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+
     from bot.admin.alerts import list_payloads, payload_list, replay_payloads
 
     if args.alerts_command == "list":
@@ -403,6 +415,8 @@ def _alerts(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _postmortem(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+
     from bot.admin.postmortems import render_postmortem
 
     try:
@@ -424,6 +438,8 @@ def _postmortem(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _manifest(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+
     from bot.admin.manifest import accepted, explain
     from bot.clients.slack.apps import validate_with_slack
     from bot.clients.slack.errors import SlackFailure
@@ -465,6 +481,8 @@ def _manifest(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _create_app(args: argparse.Namespace, settings: Settings, manifest: dict[str, Any]) -> int:
+    import asyncio
+
     from bot.admin.manifest import CredentialsFile, explain, next_steps, unwritten_credentials
     from bot.clients.slack.apps import create_with_slack
     from bot.clients.slack.errors import SlackFailure

@@ -108,7 +108,7 @@ LOOSE_EXCEPTIONS: Mapping[str, str] = {
     "bot.flows.handlers": (
         "the job table: it maps every kind of job to its handler, in whichever domain it is"
     ),
-    "bot.web": "the route table: it mounts every domain's pages and handlers",
+    "bot.web.routes": "the route table: it mounts every domain's pages and handlers",
     "commands": "registers every subcommand's listeners, every domain's included",
     "commands.table": "the subcommand table: it names every subcommand, in whichever domain",
 }

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -14,6 +13,7 @@ from bot.admin.listing import add_json_flag, as_json, table
 if TYPE_CHECKING:
     from bot.config import Settings
     from bot.store.models import AgentToken
+    from bot.web.agents.handshake import Opening
 
 
 def add_tokens_arguments(tokens: argparse.ArgumentParser) -> None:
@@ -51,6 +51,8 @@ def add_mcp_arguments(mcp: argparse.ArgumentParser) -> None:
 
 def run_tokens(args: argparse.Namespace, settings: Settings) -> int:
     """Run ``warroom tokens``'s action; the exit code."""
+    import asyncio  # here: the options above are read by --help and warroom mcp's handshake
+
     from bot.basics.render import Renderer
     from bot.record.agents import tokens
     from bot.store.columns import utcnow
@@ -145,13 +147,16 @@ def _token_fields(row: AgentToken, working: bool) -> dict[str, object]:
     }
 
 
-def run_mcp(settings: Settings) -> int:
-    """Serve the Model Context Protocol on stdio until the client closes it."""
-    asyncio.run(serve_stdio(settings))
+def run_mcp(settings: Settings, opening: Opening) -> int:
+    """Serve the Model Context Protocol on stdio until the client closes it; ``opening`` is
+    what the handshake read (and answered) before anything heavy was imported (bot/cli.py)."""
+    import asyncio
+
+    asyncio.run(serve_stdio(settings, opening))
     return 0
 
 
-async def serve_stdio(settings: Settings) -> None:
+async def serve_stdio(settings: Settings, opening: Opening) -> None:
     """The tools /mcp serves, on standard input and output, to the operator: every incident,
     private ones too, and no rate limit (whoever runs this reads the database anyway)."""
     import secrets
@@ -162,6 +167,7 @@ async def serve_stdio(settings: Settings) -> None:
     from bot.record.agents.tokens import OPERATOR
     from bot.store.migrate import command_engine
     from bot.web.agents.server import RateLimit, build_server
+    from bot.web.agents.stdio import serve_stdio as serve_on_stdio
     from bot.web.agents.tools import Tools
     from bot.web.context import WebContext
     from bot.web.sessions import Signer
@@ -178,7 +184,7 @@ async def serve_stdio(settings: Settings) -> None:
                 caller_of=lambda _ctx: OPERATOR,
                 limit=RateLimit(settings.agents.calls_per_minute, engine, services.clock),
             )
-            await server.run_stdio_async()
+            await serve_on_stdio(server, opening)
             await services.background.drain(timeout=5.0)
     finally:
         await engine.dispose()

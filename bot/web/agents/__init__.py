@@ -8,6 +8,10 @@ bridge that serves the SDK's ASGI app from aiohttp.
 - ``answers``: what each tool answers, as types: the SDK's output schemas come from them.
 - ``usage``: each token's calls, counted in memory and written in batches.
 - ``pages``: ``/agents``: the tokens and their use, for the workspace's members.
+- ``handshake``: ``warroom mcp``'s answer to ``initialize``, given before the SDK and the tools
+  are imported (standard library only).
+- ``stdio``: the SDK's stdio transport, the frames the handshake read replayed ahead of the
+  rest and the SDK's own answer to that ``initialize`` dropped.
 
 May import: everything below the incoming layer, ``bot.web``'s shared modules and its domains
 before this one (``oncall``).

@@ -38,6 +38,7 @@ from bot.web.agents.answers import (
     ShiftsAnswer,
     TimelineAnswer,
 )
+from bot.web.agents.handshake import INSTRUCTIONS, SERVER_NAME
 from bot.web.agents.tools import PROPOSAL_MAX_SENTENCES, TIMELINE_PAGE_MAX, ToolRefused, Tools
 from bot.web.agents.usage import Usage
 from bot.web.api_models import AlertStateName, UrgencyName
@@ -46,18 +47,6 @@ from bot.web.filters import PER_PAGE_MAX, STATUSES, ReviewName
 log = logging.getLogger(__name__)
 AnswerT = TypeVar("AnswerT", bound=BaseModel)
 
-INSTRUCTIONS = (
-    "warroom keeps the record of incidents: what was said and decided, when, by whom, who is "
-    "on call. Read with list_incidents, get_incident, get_timeline (entries cite as E42), "
-    "get_postmortem, who_is_on_call, get_schedule, list_follow_ups, related_incidents, and "
-    "list_alerts and get_alert (alerts that page without an incident), list_services, "
-    "list_changes (deploys, flags, configuration: what changed on a service, newest first). "
-    "propose_finding offers sentences for a section of the postmortem draft, each citing the "
-    "entries it rests on, and propose_timeline_note a timeline entry at a time: warroom checks "
-    "each one as it checks its model's, and a person accepts what is kept. Nothing here "
-    "changes an incident's status, severity, roles or escalations, its postmortem's review "
-    "state, nor on call."
-)
 _READS = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 _PROPOSES = ToolAnnotations(read_only_hint=False, destructive_hint=False, open_world_hint=False)
 
@@ -123,7 +112,7 @@ def build_server(
     """The server with every tool; ``caller_of`` says who calls (the operator on stdio, the
     token's holder over HTTP, as the bridge put it on the request); ``usage`` counts each
     token's calls."""
-    server = MCPServer(name="warroom", instructions=INSTRUCTIONS)
+    server = MCPServer(name=SERVER_NAME, instructions=INSTRUCTIONS)
 
     async def call(
         ctx: Context,
