@@ -32,6 +32,7 @@ from bot.record.alerting.sources.source import hmac_sha256
 from bot.store.db import session_scope
 from bot.store.models import AlertPayload, Integration
 from emulator import Channel, FakeNtfy, SlackEmulator
+from tests.alerting.conftest import NIGHT as NOW
 from tests.alerting.conftest import TOPIC, paging_warroom
 from tests.alerting.test_vendor_apis import MIB, documented, groups, integration, post
 from tests.conftest import Warroom
@@ -164,7 +165,9 @@ def signed(body: bytes, resource: str, secret: str = CLIENT_SECRET) -> dict[str,
     return {
         "Request-ID": "a3d6d8c0-0d1f-4b7a-9f43-6f0a1c2b3d4e",
         "Sentry-Hook-Resource": resource,
-        "Sentry-Hook-Timestamp": "1566248777",
+        # Unix seconds at sending, as Sentry's code sets it (``str(int(time()))``): the
+        # tests' warroom runs at NIGHT.
+        "Sentry-Hook-Timestamp": str(int(NOW.timestamp())),
         "Sentry-Hook-Signature": hmac_sha256(secret, body),
     }
 
@@ -257,6 +260,36 @@ async def test_sentry_refuses_a_bad_signature_a_resource_and_a_field_storing_not
     status, _ = await post(warroom, "/alerts/sentry", body, signed(body, resource))
     assert status == 401
     assert await count(warroom, AlertPayload) == 0
+
+
+async def test_a_sentry_delivery_sent_more_than_five_minutes_from_now_is_refused(
+    warroom: Warroom,
+) -> None:
+    """``Sentry-Hook-Timestamp`` (the docs' "Headers": https://docs.sentry.io/organization/
+    integrations/integration-platform/webhooks/; Unix seconds at sending in Sentry's own code)
+    older or later than five minutes, or missing, is refused 401 as a replay, as a Slack
+    request's timestamp is; nothing is stored."""
+    await sentry_integration(warroom)
+    body, resource = sentry("event_alert")
+    now = int(NOW.timestamp())
+    for given in (str(now - 301), str(now + 301), "", "yesterday", str(now) + "000000"):
+        headers = {**signed(body, resource), "Sentry-Hook-Timestamp": given}
+        status, answer = await post(warroom, "/alerts/sentry", body, headers)
+        assert (status, answer) == (
+            401,
+            {"error": "Sentry-Hook-Timestamp is missing or more than five minutes from now"},
+        ), given
+    headers = signed(body, resource)
+    del headers["Sentry-Hook-Timestamp"]
+    status, _ = await post(warroom, "/alerts/sentry", body, headers)
+    assert status == 401
+    assert await count(warroom, AlertPayload) == 0
+    # Within five minutes either way: taken.
+    for given in (str(now - 299), str(now + 299)):
+        headers = {**signed(body, resource), "Sentry-Hook-Timestamp": given}
+        status, _ = await post(warroom, "/alerts/sentry", body, headers)
+        assert status == 202
+    assert await count(warroom, AlertPayload) == 2
 
 
 async def test_integrations_create_prints_datadogs_and_sentrys_urls(
