@@ -34,7 +34,14 @@ from bot.store.models import AlertPayload, Integration
 from emulator import Channel, FakeNtfy, SlackEmulator
 from tests.alerting.conftest import NIGHT as NOW
 from tests.alerting.conftest import TOPIC, paging_warroom
-from tests.alerting.test_vendor_apis import MIB, documented, groups, integration, post
+from tests.alerting.test_vendor_apis import (
+    MIB,
+    documented,
+    groups,
+    integration,
+    opsgenie_says,
+    post,
+)
 from tests.conftest import Warroom
 from tests.helpers.alerts import TOKEN, count
 from tests.helpers.processes import REPO
@@ -360,12 +367,12 @@ async def test_opsgenie_names_identifier_types_and_an_unknown_alias_changes_noth
         path = f"/v2/alerts/{identifier}/close?identifierType={kind}"
         status, answer = await post(warroom, path, {}, headers)
         assert status == 422, kind
-        assert answer["message"] == "Request body is not processable. Please check the errors."
+        assert answer["message"] == opsgenie_says("unprocessable")
         assert why in answer["errors"][field], kind
     assert await count(warroom, AlertPayload) == 0
     for path in ("/v2/alerts/never-sent/close?identifierType=alias", "/v2/alerts/3/close"):
         status, answer = await post(warroom, path, {}, headers)
-        assert (status, answer["result"]) == (202, "Request will be processed"), path
+        assert (status, answer["result"]) == (202, opsgenie_says("accepted")), path
     await warroom.run_jobs()
     assert ntfy.phone(TOPIC) == [] and ops.messages == []
 
@@ -394,7 +401,7 @@ async def test_opsgenie_acknowledges_and_closes_by_tiny_the_alerts_number_its_ow
     for action, state in (("acknowledge", "acknowledged"), ("close", "resolved")):
         path = f"/v2/alerts/{group.id}/{action}?identifierType=tiny"
         status, answer = await post(warroom, path, {"note": "by number"}, headers)
-        assert (status, answer["result"]) == (202, "Request will be processed")
+        assert (status, answer["result"]) == (202, opsgenie_says("accepted"))
         await warroom.run_jobs()
         (group,) = [g for g in await groups(warroom) if g.id == group.id]
         assert group.state == state, action
