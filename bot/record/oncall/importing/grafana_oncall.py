@@ -2,7 +2,7 @@
 
 Pure: it takes the objects the Grafana OnCall HTTP API v1 answers (as
 ``bot.clients.grafana_oncall`` reads them: users, user groups, schedules with their on-call
-shifts, escalation chains with their steps) and returns a ``Translation``
+shifts, escalation chains with their steps, integrations) and returns a ``Translation``
 (``bot.record.oncall.importing.drafts``). The fields and their meaning are those of Grafana's
 API reference (``docs/sources/oncall-api-reference/`` of grafana/oncall: schedules.md,
 on_call_shifts.md, escalation_policies.md, user_groups.md, users.md).
@@ -36,6 +36,7 @@ from bot.record.oncall.importing.drafts import (
     DAYS,
     Carried,
     DailyWindow,
+    IntegrationDraft,
     LayerDraft,
     LevelDraft,
     OverrideDraft,
@@ -93,6 +94,7 @@ class GrafanaAccount:
     shifts: Mapping[str, Sequence[Raw]]
     chains: Sequence[Raw]
     steps: Mapping[str, Sequence[Raw]]
+    integrations: Sequence[Raw] = ()
 
 
 @dataclass
@@ -125,7 +127,44 @@ def translate(account: GrafanaAccount, now: datetime) -> Translation:
         policy, items = _policy(chain, account.steps.get(_id(chain), ()), handles)
         policies += [policy] if policy is not None else []
         report += items
-    return Translation(users, tuple(schedules), tuple(policies), tuple(overrides), tuple(report))
+    return Translation(
+        users,
+        tuple(schedules),
+        tuple(policies),
+        tuple(overrides),
+        tuple(report),
+        integrations=tuple(_integration(raw) for raw in _by_name(account.integrations)),
+    )
+
+
+# -- integrations ------------------------------------------------------------------------------
+
+# integrations.md's ``type`` → warroom's ``integrations create --kind`` that answers the same
+# sender (None: warroom speaks no such shape: a ``webhook``/``formatted_webhook`` integration
+# takes any JSON by Grafana's templates, which warroom's generic shape is not).
+KIND_OF_TYPE = {
+    "alertmanager": "alertmanager",
+    "grafana_alerting": "grafana",
+    "grafana": "grafana",
+    "amazon_sns": "cloudwatch",
+    "datadog": "datadog",
+    "sentry": "sentry",
+    "inbound_email": "email",
+}
+
+
+def _by_name(raw: Sequence[Raw]) -> list[Raw]:
+    return sorted(raw, key=lambda one: (str(one.get("name")), str(one.get("id"))))
+
+
+def _integration(raw: Raw) -> IntegrationDraft:
+    """A sender of alerts to Grafana OnCall (integrations.md: ``id``, ``name``, ``type``,
+    ``link`` its address), to repoint at warroom. Grafana OnCall has no services: the
+    integration's service is the team's to name (``--service SERVICE``)."""
+    vendor_type = str(raw.get("type") or "")
+    return IntegrationDraft(
+        _id(raw), _text(raw, "name"), vendor_type, KIND_OF_TYPE.get(vendor_type), None
+    )
 
 
 # -- people -----------------------------------------------------------------------------------
