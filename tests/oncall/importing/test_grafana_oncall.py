@@ -490,3 +490,46 @@ async def test_integrations_are_listed_to_repoint_with_warroom_s_command(
     assert "warroom answers no webhook integration" in by_name["Deploy script"]["why"]
     text = (tmp_path / "out" / "import-report.md").read_text()
     assert "## Integrations to repoint" in text
+
+
+async def test_personal_notification_rules_become_contact_rules(
+    grafana: FakeGrafanaOnCall, tmp_path: Path, users_map: Path
+) -> None:
+    """personal_notification_rules.md: Alice's default rules e-mail her at once, wait 5
+    minutes, then Slack her, then SMS; her important rule calls her. E-mail (to the address
+    Grafana knows her by) and Slack are carried; the SMS and the call are not (Grafana's API
+    gives no phone number), said by name as the web view names her."""
+    grafana.load("team")
+    alice = "UC2CHRT5SD34X"
+    for ident, position, kind, extra in (
+        ("NALICE00001", 0, "notify_by_email", {}),
+        ("NALICE00002", 1, "wait", {"duration": 300}),
+        ("NALICE00003", 2, "notify_by_slack", {}),
+        ("NALICE00004", 3, "notify_by_sms", {}),
+    ):
+        rule = {"id": ident, "user_id": alice, "position": position, "important": False}
+        grafana.add("personal_notification_rules", {**rule, "type": kind, **extra})
+    grafana.add(
+        "personal_notification_rules",
+        {"id": "NALICE00005", "user_id": alice, "position": 0, "important": True,
+         "type": "notify_by_phone_call"},
+    )  # fmt: skip
+    done = await warroom_import(grafana, tmp_path, users_map, "--json")
+    assert done.code == 3, done.out + done.err
+    assert "/api/v1/personal_notification_rules/" in grafana.requests
+    people = yaml.safe_load((tmp_path / "out" / "contacts.yaml").read_text())["people"]
+    assert people == {
+        TEAM["alice"]: {
+            "contacts": {"mail": {"email": "alice@example.com"}},
+            "rules": [
+                {"after": "0s", "notify": ["mail"]},
+                {"after": "5m", "notify": ["slack"]},
+            ],
+        }
+    }
+    report = json.loads(done.out)
+    assert report["notification_rules"][0]["who"]["slack_user"] == TEAM["alice"]
+    left = [i for i in report["items"] if i["kind"] == "notification rule"]
+    assert [i["carried"] for i in left] == ["not carried", "not carried"]
+    assert "notify_by_sms: the phone number is not in Grafana OnCall's API" in left[0]["detail"]
+    assert "important" in left[1]["detail"]

@@ -2,10 +2,11 @@
 
 Pure: it takes the objects the Grafana OnCall HTTP API v1 answers (as
 ``bot.clients.grafana_oncall`` reads them: users, user groups, schedules with their on-call
-shifts, escalation chains with their steps, integrations) and returns a ``Translation``
-(``bot.record.oncall.importing.drafts``). The fields and their meaning are those of Grafana's
-API reference (``docs/sources/oncall-api-reference/`` of grafana/oncall: schedules.md,
-on_call_shifts.md, escalation_policies.md, user_groups.md, users.md).
+shifts, escalation chains with their steps, integrations, personal notification rules) and
+returns a ``Translation`` (``bot.record.oncall.importing.drafts``). The fields and their
+meaning are those of Grafana's API reference (``docs/sources/oncall-api-reference/`` of
+grafana/oncall: schedules.md, on_call_shifts.md, escalation_policies.md, user_groups.md,
+users.md, integrations.md, personal_notification_rules.md).
 
 How Grafana's shifts map (each decision is the report's to say):
 
@@ -35,15 +36,18 @@ import numpy as np
 from bot.record.oncall.importing.drafts import (
     DAYS,
     Carried,
+    ContactDraft,
     DailyWindow,
     IntegrationDraft,
     LayerDraft,
     LevelDraft,
     OverrideDraft,
+    PagingDraft,
     Person,
     PolicyDraft,
     ReportItem,
     Restriction,
+    RuleDraft,
     ScheduleDraft,
     ScheduleRef,
     Target,
@@ -52,6 +56,7 @@ from bot.record.oncall.importing.drafts import (
     VendorUser,
     WeekSpan,
 )
+from bot.record.oncall.importing.naming import add_contact
 from bot.record.oncall.zones import ZoneClock, instant_of, known_zone, moment_of, wall_of
 
 Raw = Mapping[str, Any]
@@ -95,6 +100,7 @@ class GrafanaAccount:
     chains: Sequence[Raw]
     steps: Mapping[str, Sequence[Raw]]
     integrations: Sequence[Raw] = ()
+    notification_rules: Sequence[Raw] = ()
 
 
 @dataclass
@@ -127,6 +133,12 @@ def translate(account: GrafanaAccount, now: datetime) -> Translation:
         policy, items = _policy(chain, account.steps.get(_id(chain), ()), handles)
         policies += [policy] if policy is not None else []
         report += items
+    paging: list[PagingDraft] = []
+    for user in users:
+        rules = [r for r in account.notification_rules if r.get("user_id") == user.vendor_id]
+        reach, items = _paging(user, rules)
+        paging += [reach] if reach is not None else []
+        report += items
     return Translation(
         users,
         tuple(schedules),
@@ -134,7 +146,84 @@ def translate(account: GrafanaAccount, now: datetime) -> Translation:
         tuple(overrides),
         tuple(report),
         integrations=tuple(_integration(raw) for raw in _by_name(account.integrations)),
+        paging=tuple(paging),
     )
+
+
+# -- notification rules ------------------------------------------------------------------------
+
+# personal_notification_rules.md, ``type``: the steps warroom carries, as the contact (by its
+# name in contacts.yaml; ``slack``: warroom's built-in direct message) each notifies.
+CARRIED_STEPS = {"notify_by_email": "mail", "notify_by_slack": "slack"}
+# Steps whose contact Grafana's API does not give (users.md has no phone number), or that
+# warroom has no equivalent of.
+LEFT_STEPS = {
+    "notify_by_sms": "the phone number is not in Grafana OnCall's API: add it as an sms contact",
+    "notify_by_phone_call": "the phone number is not in Grafana OnCall's API: add it as a "
+    "voice contact",
+    "notify_by_telegram": "warroom does not notify by Telegram",
+    "notify_by_mobile_app": "the person adds their own push with /oncall contact add ntfy",
+    "notify_by_mobile_app_critical": "the person adds their own push with /oncall contact add ntfy",
+}
+
+
+def _position(rule: Raw) -> int:
+    position = rule.get("position")
+    return position if isinstance(position, int) else 0
+
+
+def _paging(user: VendorUser, rules: Sequence[Raw]) -> tuple[PagingDraft | None, list[ReportItem]]:
+    """A user's default personal notification rules (personal_notification_rules.md: ``wait``
+    steps of ``duration`` seconds between ``notify_by_*`` steps, in ``position`` order) as
+    their contacts and rules: e-mail to the address Grafana knows them by, Slack as warroom's
+    direct message. Their "important" rules (for escalation steps that notify as important)
+    have no warroom equivalent: left out, said."""
+    contacts: dict[str, ContactDraft] = {}
+    at: dict[timedelta, list[str]] = {}
+    after, left = timedelta(0), set()
+    default = sorted(
+        (r for r in rules if r.get("important") is not True),
+        key=_position,
+    )
+    for rule in default:
+        kind = str(rule.get("type") or "")
+        if kind == "wait":
+            wait = rule.get("duration")
+            after += timedelta(seconds=wait if isinstance(wait, int) and wait > 0 else 0)
+            continue
+        name = CARRIED_STEPS.get(kind)
+        if name == "mail" and user.email:
+            name = add_contact(contacts, "email", user.email, "mail")
+        elif name != "slack":
+            left.add(kind)
+            continue
+        if name not in at.setdefault(after, []):
+            at[after].append(name)
+    items = [
+        ReportItem(
+            "notification rule",
+            user.vendor_id,
+            user.name,
+            "not carried",
+            f"{kind}: {LEFT_STEPS.get(kind, 'warroom has no such step')}",
+        )
+        for kind in sorted(left)
+    ]
+    if any(r.get("important") is True for r in rules):
+        items.append(
+            ReportItem(
+                "notification rule",
+                user.vendor_id,
+                user.name,
+                "not carried",
+                "the important rules: warroom pages by urgency, not by Grafana's important steps",
+                "give the person low_urgency_rules in contacts.yaml if they differ",
+            )
+        )
+    if not at:
+        return None, items
+    steps = tuple(RuleDraft(delay, tuple(names)) for delay, names in sorted(at.items()))
+    return PagingDraft(Person(user.vendor_id), tuple(contacts.values()), steps, ()), items
 
 
 # -- integrations ------------------------------------------------------------------------------
