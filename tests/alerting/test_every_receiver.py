@@ -28,14 +28,7 @@ from bot.record.alerting.sources.source import hmac_sha256
 from bot.store.models import AlertPayload, ChangeEvent
 from emulator import Channel, FakeNtfy, SlackEmulator
 from tests.alerting.conftest import NIGHT, paging_warroom
-from tests.alerting.test_cloudwatch_sns import (
-    FakeSns,
-    Signer,
-    ToFake,
-    alarm,
-    fake_sns,
-    signer,
-)
+from tests.alerting.test_cloudwatch_sns import HOST, FakeSns, Signer, ToFake, alarm, tls_contexts
 from tests.alerting.test_vendor_apis import (
     MIB,
     checkout_routes,
@@ -46,12 +39,23 @@ from tests.alerting.test_vendor_apis import (
 from tests.conftest import Warroom
 from tests.helpers.alerts import TOKEN, count, payload
 
-__all__ = ["fake_sns", "signer"]  # the SNS fixtures, used here as there
-
 # The receivers of change events (bot.record.changes.sources), beside the alert sources'.
 CHANGE_PATHS = ("/v2/change/enqueue", "/api/changes", "/changes/github/{integration}")
 ANSWER_WITHIN = 2.0
 EACH = 3  # deliveries of each example, all at once
+
+
+@pytest.fixture
+def signer() -> Signer:
+    return Signer()
+
+
+@pytest.fixture
+async def fake_sns(signer: Signer, tmp_path: Path) -> AsyncIterator[tuple[FakeSns, ssl.SSLContext]]:
+    """Amazon SNS's certificate, served as test_cloudwatch_sns.py serves it."""
+    server, client = tls_contexts(tmp_path, HOST)
+    async with FakeSns(signer, server) as fake:
+        yield fake, client
 
 
 @pytest.fixture

@@ -33,12 +33,11 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from bot.record.oncall.importing import grafana_oncall_extras as extras
 from bot.record.oncall.importing.drafts import (
     DAYS,
     Carried,
-    ContactDraft,
     DailyWindow,
-    IntegrationDraft,
     LayerDraft,
     LevelDraft,
     OverrideDraft,
@@ -47,7 +46,6 @@ from bot.record.oncall.importing.drafts import (
     PolicyDraft,
     ReportItem,
     Restriction,
-    RuleDraft,
     ScheduleDraft,
     ScheduleRef,
     Target,
@@ -56,7 +54,6 @@ from bot.record.oncall.importing.drafts import (
     VendorUser,
     WeekSpan,
 )
-from bot.record.oncall.importing.naming import add_contact
 from bot.record.oncall.zones import ZoneClock, instant_of, known_zone, moment_of, wall_of
 
 Raw = Mapping[str, Any]
@@ -136,7 +133,7 @@ def translate(account: GrafanaAccount, now: datetime) -> Translation:
     paging: list[PagingDraft] = []
     for user in users:
         rules = [r for r in account.notification_rules if r.get("user_id") == user.vendor_id]
-        reach, items = _paging(user, rules)
+        reach, items = extras.paging(user, rules)
         paging += [reach] if reach is not None else []
         report += items
     return Translation(
@@ -145,114 +142,8 @@ def translate(account: GrafanaAccount, now: datetime) -> Translation:
         tuple(policies),
         tuple(overrides),
         tuple(report),
-        integrations=tuple(_integration(raw) for raw in _by_name(account.integrations)),
+        integrations=tuple(extras.integration(raw) for raw in extras.by_name(account.integrations)),
         paging=tuple(paging),
-    )
-
-
-# -- notification rules ------------------------------------------------------------------------
-
-# personal_notification_rules.md, ``type``: the steps warroom carries, as the contact (by its
-# name in contacts.yaml; ``slack``: warroom's built-in direct message) each notifies.
-CARRIED_STEPS = {"notify_by_email": "mail", "notify_by_slack": "slack"}
-# Steps whose contact Grafana's API does not give (users.md has no phone number), or that
-# warroom has no equivalent of.
-LEFT_STEPS = {
-    "notify_by_sms": "the phone number is not in Grafana OnCall's API: add it as an sms contact",
-    "notify_by_phone_call": "the phone number is not in Grafana OnCall's API: add it as a "
-    "voice contact",
-    "notify_by_telegram": "warroom does not notify by Telegram",
-    "notify_by_mobile_app": "the person adds their own push with /oncall contact add ntfy",
-    "notify_by_mobile_app_critical": "the person adds their own push with /oncall contact add ntfy",
-}
-
-
-def _position(rule: Raw) -> int:
-    position = rule.get("position")
-    return position if isinstance(position, int) else 0
-
-
-def _paging(user: VendorUser, rules: Sequence[Raw]) -> tuple[PagingDraft | None, list[ReportItem]]:
-    """A user's default personal notification rules (personal_notification_rules.md: ``wait``
-    steps of ``duration`` seconds between ``notify_by_*`` steps, in ``position`` order) as
-    their contacts and rules: e-mail to the address Grafana knows them by, Slack as warroom's
-    direct message. Their "important" rules (for escalation steps that notify as important)
-    have no warroom equivalent: left out, said."""
-    contacts: dict[str, ContactDraft] = {}
-    at: dict[timedelta, list[str]] = {}
-    after, left = timedelta(0), set()
-    default = sorted(
-        (r for r in rules if r.get("important") is not True),
-        key=_position,
-    )
-    for rule in default:
-        kind = str(rule.get("type") or "")
-        if kind == "wait":
-            wait = rule.get("duration")
-            after += timedelta(seconds=wait if isinstance(wait, int) and wait > 0 else 0)
-            continue
-        name = CARRIED_STEPS.get(kind)
-        if name == "mail" and user.email:
-            name = add_contact(contacts, "email", user.email, "mail")
-        elif name != "slack":
-            left.add(kind)
-            continue
-        if name not in at.setdefault(after, []):
-            at[after].append(name)
-    items = [
-        ReportItem(
-            "notification rule",
-            user.vendor_id,
-            user.name,
-            "not carried",
-            f"{kind}: {LEFT_STEPS.get(kind, 'warroom has no such step')}",
-        )
-        for kind in sorted(left)
-    ]
-    if any(r.get("important") is True for r in rules):
-        items.append(
-            ReportItem(
-                "notification rule",
-                user.vendor_id,
-                user.name,
-                "not carried",
-                "the important rules: warroom pages by urgency, not by Grafana's important steps",
-                "give the person low_urgency_rules in contacts.yaml if they differ",
-            )
-        )
-    if not at:
-        return None, items
-    steps = tuple(RuleDraft(delay, tuple(names)) for delay, names in sorted(at.items()))
-    return PagingDraft(Person(user.vendor_id), tuple(contacts.values()), steps, ()), items
-
-
-# -- integrations ------------------------------------------------------------------------------
-
-# integrations.md's ``type`` → warroom's ``integrations create --kind`` that answers the same
-# sender (None: warroom speaks no such shape: a ``webhook``/``formatted_webhook`` integration
-# takes any JSON by Grafana's templates, which warroom's generic shape is not).
-KIND_OF_TYPE = {
-    "alertmanager": "alertmanager",
-    "grafana_alerting": "grafana",
-    "grafana": "grafana",
-    "amazon_sns": "cloudwatch",
-    "datadog": "datadog",
-    "sentry": "sentry",
-    "inbound_email": "email",
-}
-
-
-def _by_name(raw: Sequence[Raw]) -> list[Raw]:
-    return sorted(raw, key=lambda one: (str(one.get("name")), str(one.get("id"))))
-
-
-def _integration(raw: Raw) -> IntegrationDraft:
-    """A sender of alerts to Grafana OnCall (integrations.md: ``id``, ``name``, ``type``,
-    ``link`` its address), to repoint at warroom. Grafana OnCall has no services: the
-    integration's service is the team's to name (``--service SERVICE``)."""
-    vendor_type = str(raw.get("type") or "")
-    return IntegrationDraft(
-        _id(raw), _text(raw, "name"), vendor_type, KIND_OF_TYPE.get(vendor_type), None
     )
 
 
