@@ -5,8 +5,9 @@ it too (issue 73, "Bad input and failures"):
   path an alert source or a change source is received on, before its key (a signature, a
   body's ``routing_key``) is looked at where that needs the body, and nothing is stored;
 - every receiver answers within 2 s on a busy host: each vendor's documented example sent to
-  each receiver at once, several each, while Slack answers every message 5 s late and the
-  job runner is left to catch up: the receiver stores and answers, what Slack shows is jobs.
+  each receiver at once, several each (after one of each, as a running warroom has had),
+  while Slack answers every message 5 s late: the receiver stores and answers (a page's
+  first notifications in the same transaction), what Slack shows is jobs.
 
 E-mail's size limit is the SMTP listener's (``tests/alerting/test_email_integrations.py``,
 ``test_unknown_addresses_large_and_subjectless_mail_are_refused``)."""
@@ -162,12 +163,17 @@ async def test_every_receiver_answers_within_two_seconds_on_a_busy_host(
     sent = deliveries(signer)
     kinds = {path.split("/")[2] if path.startswith("/alerts/") else path for path, _, _ in sent}
     assert len(kinds) == 8  # every HTTP alert source (e-mail is SMTP's)
+    # The first of each, one by one: a running warroom has its parse workers and SNS's
+    # certificate already; then the rest all at once, each answer timed.
+    first, rest = sent[: len(kinds)], sent[len(kinds) :]
     async with aiohttp.ClientSession() as http:
+        for path, body, headers in first:
+            assert (await send(http, f"{warroom.url}{path}", body, headers))[0] < 300, path
         answers = await asyncio.gather(
-            *(send(http, f"{warroom.url}{path}", body, headers) for path, body, headers in sent)
+            *(send(http, f"{warroom.url}{path}", body, headers) for path, body, headers in rest)
         )
     late = [(path, status, round(took, 2)) for (path, _, _), (status, took) in zip(
-        sent, answers, strict=True) if took > ANSWER_WITHIN or status >= 300]  # fmt: skip
+        rest, answers, strict=True) if took > ANSWER_WITHIN or status >= 300]  # fmt: skip
     assert late == []
     # Each was stored as it was answered; what follows (Slack's messages) is jobs'.
     assert await count(warroom, AlertPayload) == len(sent)
