@@ -7,7 +7,8 @@ Grafana's is copied):
 
 - ``GET /api/v1/users/``, ``/user_groups/``, ``/schedules/``, ``/on_call_shifts/`` (filters
   ``name``, ``schedule_id``), ``/escalation_chains/``, ``/escalation_policies/`` (filter
-  ``escalation_chain_id``), each object by ``/<id>/``, and a schedule's
+  ``escalation_chain_id``), ``/integrations/``, ``/personal_notification_rules/`` (filters
+  ``user_id``, ``important``), each object by ``/<id>/``, and a schedule's
   ``/final_shifts?start_date=&end_date=`` (computed by ``emulator.grafana_oncall_shifts``).
 - Authentication (_index.md): the API key alone in the ``Authorization`` header; anything
   else is refused with 401 and Django REST framework's ``{"detail": ...}`` body (the API is a
@@ -59,6 +60,10 @@ LISTS: dict[str, tuple[str, ...]] = {
     "on_call_shifts": ("name", "schedule_id"),
     "escalation_chains": (),
     "escalation_policies": ("escalation_chain_id",),
+    # integrations.md, "List integrations": no filter documented.
+    "integrations": (),
+    # personal_notification_rules.md, "List personal notification rules".
+    "personal_notification_rules": ("user_id", "important"),
 }
 # The field each filter compares (on_call_shifts' ``schedule`` is the serializer's own name).
 FILTER_FIELDS = {"schedule_id": "schedule", "escalation_chain_id": "escalation_chain_id"}
@@ -96,6 +101,8 @@ class FakeGrafanaOnCall(FakeHttpServer):
         self._finals.clear()
         for name in LISTS:
             self.objects[name] = [dict(one) for one in accounts[account].get(name, [])]
+        for one in self.objects["integrations"]:  # the reference writes the address {{API_URL}}
+            one["link"] = str(one.get("link", "")).replace("{{API_URL}}", self._root or "")
 
     def add(self, kind: str, obj: dict[str, Any]) -> None:
         """Add an object to a list (``on_call_shifts``...); a shift with a ``schedule`` is

@@ -5,8 +5,10 @@ It serves the GET operations of Opsgenie's OpenAPI description that are cut, unc
 beside it), over an account of objects (``emulator.opsgenie_samples``), and applies these rules:
 
 - Authentication ("securityDefinitions": ``GenieKey``, an ``Authorization`` header; Opsgenie's
-  API overview: ``Authorization: GenieKey <key>``): a missing or wrong key is answered 401,
-  "apiKey is invalid or integration is disabled" (the description's ``Unauthorized``).
+  API overview: ``Authorization: GenieKey <key>``): a missing or wrong key is answered 401
+  (the description's ``Unauthorized``: "apiKey is invalid or integration is disabled") with
+  the body the live API sends, ``{"message": "Could not authenticate", "took", "requestId"}``
+  (a wrong GenieKey's answer as captured in https://github.com/streaak/keyhacks/pull/124).
 - Only the query parameters each operation declares are taken; another, or a value outside
   its ``enum`` or type, is answered 422 (``UnprocessableEntity``). An unknown path is 404; a
   method the fake does not serve is 405 (when in doubt the fake refuses).
@@ -137,7 +139,7 @@ class FakeOpsgenie(FakeHttpServer):
     async def handle(self, request: web.Request) -> web.StreamResponse:
         self.received.append(Received(request.method, request.path, dict(request.query)))
         if request.headers.get("Authorization") != f"GenieKey {self.api_key}":
-            return _error(401, "apiKey is invalid or integration is disabled")
+            return _error(401, UNAUTHENTICATED)
         if self._throttled:
             self._throttled -= 1
             return _throttled(self._period)
@@ -350,6 +352,10 @@ def _query_problem(operation: Mapping[str, Any], query: Mapping[str, str]) -> st
 
 def _ok(body: dict[str, Any]) -> web.Response:
     return web.json_response({**body, "took": 0.01, "requestId": str(uuid.uuid4())})
+
+
+# The live API's 401 body's message (the module's docstring says where it comes from).
+UNAUTHENTICATED = "Could not authenticate"
 
 
 def _error(status: int, message: str, headers: Mapping[str, str] | None = None) -> web.Response:

@@ -2,7 +2,9 @@
 
 What it asks (grafana/oncall ``docs/sources/oncall-api-reference/``): ``GET /api/v1/users/``,
 ``/user_groups/``, ``/schedules/``, ``/on_call_shifts/?schedule_id=``,
-``/escalation_chains/``, ``/escalation_policies/?escalation_chain_id=`` (each paginated:
+``/escalation_chains/``, ``/escalation_policies/?escalation_chain_id=``, ``/integrations/``
+(integrations.md, "List integrations": the senders to repoint),
+``/personal_notification_rules/`` (personal_notification_rules.md: everyone's; each paginated:
 ``results`` and a ``next`` link, _index.md "Pagination"), and for ``--compare`` a schedule's
 final shifts, ``GET /api/v1/schedules/{id}/final_shifts?start_date=&end_date=`` (schedules.md).
 The API key goes as it is in the ``Authorization`` header (_index.md "Authentication"); a 429
@@ -80,6 +82,8 @@ class GrafanaOnCall:
                 )
                 for one in chains
             },
+            integrations=await _listed(api, "/integrations/"),
+            notification_rules=await _listed(api, "/personal_notification_rules/"),
         )
         try:
             return translate(account, now)

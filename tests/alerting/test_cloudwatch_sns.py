@@ -38,7 +38,7 @@ from bot.record.alerting.sources.cloudwatch.sns import aws_url, confirms
 from bot.store.models import AlertPayload
 from bot.web.monitoring import loggable_path
 from emulator import Channel, FakeNtfy, SlackEmulator
-from tests.alerting.conftest import TOPIC, paging_warroom
+from tests.alerting.conftest import NIGHT, TOPIC, paging_warroom
 from tests.alerting.test_vendor_apis import checkout_routes, documented, groups, integration
 from tests.conftest import Warroom
 from tests.helpers.alerts import count
@@ -233,9 +233,16 @@ async def warroom(
         yield running
 
 
+def sns_time(at: dt.datetime) -> str:
+    """SNS's ``Timestamp``: ISO 8601 in UTC, milliseconds, a ``Z``."""
+    return at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
 def example(name: str, **changes: Any) -> dict[str, Any]:
+    """AWS's documented message ``name``, published as warroom's clock starts (the tests'
+    warroom runs at NIGHT): an older one is a replay (``test_a_replayed_message...``)."""
     message: dict[str, Any] = copy.deepcopy(documented("cloudwatch_sns.json")[name])
-    return {**message, "SigningCertURL": CERT_URL, **changes}
+    return {**message, "SigningCertURL": CERT_URL, "Timestamp": sns_time(NIGHT), **changes}
 
 
 def alarm(state: str) -> dict[str, Any]:
@@ -387,6 +394,40 @@ async def test_what_is_not_snss_or_not_this_topics_is_refused_and_never_fetched(
     status, _ = await post(warroom, "wr_int_nobodys", signer.sign(alarm("ALARM")))
     assert status == 401
     assert await count(warroom, AlertPayload) == 0
+
+
+async def test_a_replayed_message_is_refused_by_its_age_and_never_fetched_for(
+    warroom: Warroom, signer: Signer, fake_sns: tuple[FakeSns, ssl.SSLContext]
+) -> None:
+    """SNS tries an HTTP/S delivery again for at most 3,600 seconds
+    (https://docs.aws.amazon.com/sns/latest/dg/sns-message-delivery-retries.html) and keeps
+    its ``Timestamp`` ("The time (GMT) when the notification was published",
+    https://docs.aws.amazon.com/sns/latest/dg/http-notification-json.html): a message,
+    validly signed, published more than an hour (and five minutes of clocks apart) ago, or
+    ahead of now, is a replay: 403, nothing fetched, nothing stored."""
+    fake, _ = fake_sns
+    key = await cloudwatch(warroom)
+    for published in (
+        NIGHT - dt.timedelta(hours=1, minutes=6),
+        NIGHT - dt.timedelta(days=400),
+        NIGHT + dt.timedelta(minutes=6),
+    ):
+        message = signer.sign(alarm("ALARM") | {"Timestamp": sns_time(published)})
+        status, answer = await post(warroom, key, message)
+        assert (status, answer) == (
+            403,
+            {"error": "Timestamp is more than an hour old (or ahead of now): a replay"},
+        ), published
+        confirmation = example("subscription_confirmation", Timestamp=sns_time(published))
+        status, _ = await post(warroom, key, signer.sign(confirmation))
+        assert status == 403
+    assert fake.requests == []
+    assert await count(warroom, AlertPayload) == 0
+    # One SNS still retries (an hour old, within its retry policy) is taken.
+    retried = signer.sign(alarm("ALARM") | {"Timestamp": sns_time(NIGHT - dt.timedelta(hours=1))})
+    status, answer = await post(warroom, key, retried)
+    assert (status, answer["status"]) == (200, "accepted")
+    assert await count(warroom, AlertPayload) == 1
 
 
 def test_the_key_in_the_url_stays_out_of_the_access_log() -> None:

@@ -32,8 +32,16 @@ from bot.record.alerting.sources.source import hmac_sha256
 from bot.store.db import session_scope
 from bot.store.models import AlertPayload, Integration
 from emulator import Channel, FakeNtfy, SlackEmulator
+from tests.alerting.conftest import NIGHT as NOW
 from tests.alerting.conftest import TOPIC, paging_warroom
-from tests.alerting.test_vendor_apis import MIB, documented, groups, integration, post
+from tests.alerting.test_vendor_apis import (
+    MIB,
+    documented,
+    groups,
+    integration,
+    opsgenie_says,
+    post,
+)
 from tests.conftest import Warroom
 from tests.helpers.alerts import TOKEN, count
 from tests.helpers.processes import REPO
@@ -164,7 +172,9 @@ def signed(body: bytes, resource: str, secret: str = CLIENT_SECRET) -> dict[str,
     return {
         "Request-ID": "a3d6d8c0-0d1f-4b7a-9f43-6f0a1c2b3d4e",
         "Sentry-Hook-Resource": resource,
-        "Sentry-Hook-Timestamp": "1566248777",
+        # Unix seconds at sending, as Sentry's code sets it (``str(int(time()))``): the
+        # tests' warroom runs at NIGHT.
+        "Sentry-Hook-Timestamp": str(int(NOW.timestamp())),
         "Sentry-Hook-Signature": hmac_sha256(secret, body),
     }
 
@@ -259,6 +269,36 @@ async def test_sentry_refuses_a_bad_signature_a_resource_and_a_field_storing_not
     assert await count(warroom, AlertPayload) == 0
 
 
+async def test_a_sentry_delivery_sent_more_than_five_minutes_from_now_is_refused(
+    warroom: Warroom,
+) -> None:
+    """``Sentry-Hook-Timestamp`` (the docs' "Headers": https://docs.sentry.io/organization/
+    integrations/integration-platform/webhooks/; Unix seconds at sending in Sentry's own code)
+    older or later than five minutes, or missing, is refused 401 as a replay, as a Slack
+    request's timestamp is; nothing is stored."""
+    await sentry_integration(warroom)
+    body, resource = sentry("event_alert")
+    now = int(NOW.timestamp())
+    for given in (str(now - 301), str(now + 301), "", "yesterday", str(now) + "000000"):
+        headers = {**signed(body, resource), "Sentry-Hook-Timestamp": given}
+        status, answer = await post(warroom, "/alerts/sentry", body, headers)
+        assert (status, answer) == (
+            401,
+            {"error": "Sentry-Hook-Timestamp is missing or more than five minutes from now"},
+        ), given
+    headers = signed(body, resource)
+    del headers["Sentry-Hook-Timestamp"]
+    status, _ = await post(warroom, "/alerts/sentry", body, headers)
+    assert status == 401
+    assert await count(warroom, AlertPayload) == 0
+    # Within five minutes either way: taken.
+    for given in (str(now - 299), str(now + 299)):
+        headers = {**signed(body, resource), "Sentry-Hook-Timestamp": given}
+        status, _ = await post(warroom, "/alerts/sentry", body, headers)
+        assert status == 202
+    assert await count(warroom, AlertPayload) == 2
+
+
 async def test_integrations_create_prints_datadogs_and_sentrys_urls(
     warroom: Warroom, database_url: str
 ) -> None:
@@ -327,12 +367,12 @@ async def test_opsgenie_names_identifier_types_and_an_unknown_alias_changes_noth
         path = f"/v2/alerts/{identifier}/close?identifierType={kind}"
         status, answer = await post(warroom, path, {}, headers)
         assert status == 422, kind
-        assert answer["message"] == "Request body is not processable. Please check the errors."
+        assert answer["message"] == opsgenie_says("unprocessable")
         assert why in answer["errors"][field], kind
     assert await count(warroom, AlertPayload) == 0
     for path in ("/v2/alerts/never-sent/close?identifierType=alias", "/v2/alerts/3/close"):
         status, answer = await post(warroom, path, {}, headers)
-        assert (status, answer["result"]) == (202, "Request will be processed"), path
+        assert (status, answer["result"]) == (202, opsgenie_says("accepted")), path
     await warroom.run_jobs()
     assert ntfy.phone(TOPIC) == [] and ops.messages == []
 
@@ -361,7 +401,7 @@ async def test_opsgenie_acknowledges_and_closes_by_tiny_the_alerts_number_its_ow
     for action, state in (("acknowledge", "acknowledged"), ("close", "resolved")):
         path = f"/v2/alerts/{group.id}/{action}?identifierType=tiny"
         status, answer = await post(warroom, path, {"note": "by number"}, headers)
-        assert (status, answer["result"]) == (202, "Request will be processed")
+        assert (status, answer["result"]) == (202, opsgenie_says("accepted"))
         await warroom.run_jobs()
         (group,) = [g for g in await groups(warroom) if g.id == group.id]
         assert group.state == state, action

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -36,7 +36,7 @@ from bot.flows.paging.pages import say_failures
 from bot.record import incidents
 from bot.record.alerting import alerts, arrivals, integrations, maintenance
 from bot.record.alerting.payloads import ACKNOWLEDGED, Notification
-from bot.record.alerting.routes import Routes
+from bot.record.alerting.routes import Route, Routes
 from bot.record.alerting.sources.generic.receiver import GENERIC
 from bot.record.alerting.sources.registry import SOURCES
 from bot.record.escalation.escalations import Why
@@ -238,6 +238,37 @@ def alert_routes(services: Services) -> Routes:
     )
 
 
+def shadow_route(services: Services, routes: Routes, notification: Notification) -> Route | None:
+    """An ``open`` route's alert of a shadowed service (or workspace), taken as a ``page``
+    route's alert of its own: it opens no incident (no channel, nobody invited), and the
+    policy the incident would have started (the route's, its type's, else its severity's) is
+    computed and kept as who would have been notified and when (``own_alerts``), so that
+    ``warroom shadow compare`` sees it. Each group is its own alert (no grouping window, no
+    flapping hold), at the incident's severity and high urgency, as an incident pages.
+    None: the route as it is (not ``open``, or not shadowed)."""
+    route = routes.route_for(notification.route_labels)
+    if route.action != "open":
+        return None
+    if not services.settings.alerting.shadowed(
+        routes.service_for(route, notification.route_labels)
+    ):
+        return None
+    kind = services.settings.incidents.types.get(route.incident_type)
+    severity = alerts.opening_severity(route, notification, kind)
+    policy = _route_policy(services, kind, route.name, route.policy)[0]
+    policy = policy or services.settings.escalation.policies.for_severity(severity)
+    return replace(
+        route,
+        action="page",
+        policy=policy.name if policy else None,
+        severity=severity,
+        urgency="high",
+        group_window=timedelta(0),
+        flapping=None,
+        auto_resolve=None,
+    )
+
+
 def may_page(services: Services, notification: Notification) -> bool:
     """Whether applying the notification may page someone: it has a firing alert, and the
     incident its route would open starts a policy (the route's, its type's, or its
@@ -365,15 +396,20 @@ async def _apply_one(
         payload.error = None
         session.add(payload)
         return _outcome(payload, silenced=True)
+    routes = alert_routes(services)
+    shadow = shadow_route(services, routes, notification)
+    if shadow is not None:
+        notification = replace(notification, urgency=None)  # an incident's pages are high
     applied = await alerts.apply_notification(
         session,
         payload,
         notification,
-        routes=alert_routes(services),
+        routes=routes,
         team_id=team_id,
         timezone=services.settings.incidents.timezone,
         now=services.clock(),
         types=services.settings.incidents.types,
+        route=shadow,
     )
     await _schedule_slack_work(session, services, payload, applied)
     return _outcome(payload, applied)

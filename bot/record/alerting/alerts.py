@@ -91,10 +91,12 @@ async def apply_notification(
     timezone: str,
     now: datetime,
     types: IncidentTypes = NO_TYPES,
+    route: Route | None = None,
 ) -> Applied:
     """Record the notification's alerts; open, update or leave the group's incident (the
-    caller commits)."""
-    route = routes.route_for(notification.route_labels)
+    caller commits). ``route``: the route already chosen for it (a shadowed ``open`` route
+    taken as a ``page`` one, ``intake.shadow_route``), else the first whose matchers hold."""
+    route = route or routes.route_for(notification.route_labels)
     applied = Applied(route=route, service=routes.service_for(route, notification.route_labels))
     if applied.route.action == "page" and applied.route.group_window:
         await take_turns(session, ROUTE_TURNS, applied.route.name)

@@ -7,7 +7,9 @@ certificate's URL must be SNS's own (``https://sns.<region>.amazonaws.com/…``)
 is refused with 403 and nothing is fetched; the certificate is fetched from there (kept a day:
 ``bot.clients.sns``) and the signature checked against it, in a worker process
 (``bot/basics/untrusted.py``), 403 when it does not match. A message of a topic other than the
-integration's is refused with 403 before anything is fetched.
+integration's is refused with 403 before anything is fetched, and so is one whose
+``Timestamp`` is more than an hour and five minutes old (SNS retries for an hour at most:
+``sns.fresh``), a replay.
 
 A ``SubscriptionConfirmation`` of the integration's topic is confirmed by visiting its
 ``SubscribeURL`` (https://docs.aws.amazon.com/sns/latest/dg/SendMessageToHttp.confirm.html)
@@ -31,9 +33,10 @@ from bot.record.alerting.sources.cloudwatch.sns import (
     SUBSCRIPTION,
     aws_url,
     confirms,
+    fresh,
     genuine,
 )
-from bot.record.alerting.sources.source import Refusal, Reply, Why
+from bot.record.alerting.sources.source import Delivery, Refusal, Reply, Why
 from bot.services import Services
 from bot.store.models import Integration
 
@@ -52,7 +55,11 @@ class Refuses(Protocol):
 
 
 async def sns_gate(
-    services: Services, source: Refuses, body: bytes, integration: Integration | None
+    services: Services,
+    source: Refuses,
+    delivery: Delivery,  # noqa: ARG001
+    body: bytes,
+    integration: Integration | None,
 ) -> tuple[str, Reply] | None:
     """(the outcome counted, the answer) for a message answered here; None for an alarm's
     notification whose signature is SNS's, to be parsed and stored."""
@@ -75,6 +82,9 @@ async def sns_gate(
     topic = integration.topic if integration is not None else None
     if topic is not None and envelope.topic_arn != topic:
         return _forbidden("TopicArn is not this integration's topic")
+    if not fresh(envelope, services.clock()):
+        # A replay of a message SNS stopped sending an hour ago: nothing is fetched for it.
+        return _forbidden("Timestamp is more than an hour old (or ahead of now): a replay")
     try:
         certificate = await services.sns.certificate(envelope.signing_cert_url)
     except NotSns as error:

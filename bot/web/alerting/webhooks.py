@@ -13,7 +13,8 @@ for a vendor whose key is in the body), the body's size (413 over
 (``WARROOM_PARSE_SECONDS``, ``bot/basics/untrusted.py``: one that takes longer is refused with
 422, as sending it again would take as long), and the count by source and outcome. A source
 whose messages are checked further before they are parsed passes its gate (``GATES``: SNS's
-signatures and subscriptions, ``sns``), which answers some itself. The source
+signatures, subscriptions and age, ``sns``; Sentry's ``Sentry-Hook-Timestamp``), which
+answers some itself. The source
 says each answer in its vendor's words. Status codes follow what senders do with them:
 Alertmanager retries 5xx and drops 4xx, so only a transient failure (the database) is a 5xx.
 """
@@ -35,6 +36,7 @@ from bot.record.alerting import integrations
 from bot.record.alerting.payloads import PayloadError
 from bot.record.alerting.sources.cloudwatch.receiver import CLOUDWATCH
 from bot.record.alerting.sources.registry import SOURCES
+from bot.record.alerting.sources.sentry import receiver as sentry
 from bot.record.alerting.sources.source import (
     AlertSource,
     Delivery,
@@ -45,15 +47,34 @@ from bot.record.alerting.sources.source import (
     bearer_key,
     same_key,
 )
+from bot.services import Services
 from bot.store.db import session_scope
 from bot.store.models import Integration
-from bot.web.alerting.sns import sns_gate
+from bot.web.alerting.sns import Refuses, sns_gate
 from bot.web.pages_common import BodyTooLarge, read_body
 from bot.web.routing import Route, RouteKind
 
 log = logging.getLogger(__name__)
-# What a source's bodies pass before they are parsed, by kind: SNS's signatures.
-GATES = {CLOUDWATCH.kind: sns_gate}
+
+
+async def sentry_gate(
+    services: Services,
+    source: Refuses,
+    delivery: Delivery,
+    body: bytes,  # noqa: ARG001
+    integration: Integration | None,  # noqa: ARG001
+) -> tuple[str, Reply] | None:
+    """A Sentry delivery sent more than five minutes from now (``Sentry-Hook-Timestamp``) is
+    a replay of a signed body: refused 401, never stored."""
+    if sentry.fresh(delivery.headers, services.clock()):
+        return None
+    message = f"{sentry.TIMESTAMP_HEADER} is missing or more than five minutes from now"
+    return Why.UNAUTHORIZED.outcome, source.refused(Refusal(Why.UNAUTHORIZED, message))
+
+
+# What a source's bodies pass before they are parsed, by kind: SNS's signatures and age,
+# Sentry's age.
+GATES = {CLOUDWATCH.kind: sns_gate, sentry.SENTRY.kind: sentry_gate}
 # The route every source's ``/alerts/<kind>`` path is served by: an unknown kind answers 404.
 ALERTS_PATH = "/alerts/{source}"
 
@@ -216,7 +237,9 @@ async def admit(
     # A source whose messages are checked further before they are read (SNS's signed ones):
     # answered there, or parsed and stored here.
     gate = GATES.get(source.kind)
-    answered = await gate(services, source, body, known.integration) if gate and known else None
+    answered = (
+        await gate(services, source, delivery, body, known.integration) if gate and known else None
+    )
     if answered is not None:
         return Refused(*answered)
     try:

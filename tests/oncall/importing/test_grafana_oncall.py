@@ -441,3 +441,95 @@ async def test_a_redirect_to_another_host_is_refused_and_nothing_is_imported(
     assert f"redirected to another address ({impostor.root})" in done.err
     assert not (tmp_path / "out" / "schedules.yaml").exists()
     assert KEY not in done.err + done.out
+
+
+# A team's senders, from integrations.md's documented fields ("List integrations": ``id``,
+# ``name``, ``type``, ``link``, ``default_route``): Grafana Alerting and Alertmanager (which
+# warroom answers) and a plain webhook (which it does not: its body is Grafana's templates').
+SENDERS = [
+    {"id": "CFRPV98RPR1U8", "name": "Grafana :blush:", "type": "grafana"},
+    {"id": "CALERTMGR0001", "name": "Prometheus Alertmanager", "type": "alertmanager"},
+    {"id": "CWEBHOOK00001", "name": "Deploy script", "type": "webhook"},
+]
+
+
+def add_senders(grafana: FakeGrafanaOnCall) -> None:
+    for sender in SENDERS:
+        kind = sender["type"]
+        grafana.add(
+            "integrations",
+            {
+                **sender,
+                "team_id": None,
+                "link": f"{grafana.root}/integrations/v1/{kind}/k{sender['id'].lower()}/",
+                "inbound_email": None,
+                "default_route": {
+                    "id": f"R{sender['id'][1:]}",
+                    "escalation_chain_id": "FPAYMENTSCHN1",
+                    "slack": {"channel_id": None},
+                },
+            },
+        )
+
+
+async def test_integrations_are_listed_to_repoint_with_warroom_s_command(
+    grafana: FakeGrafanaOnCall, tmp_path: Path, users_map: Path
+) -> None:
+    grafana.load("team")
+    add_senders(grafana)
+    done = await warroom_import(grafana, tmp_path, users_map, "--json")
+    assert done.code == 3, done.out + done.err  # each sender must be repointed by hand
+    assert "/api/v1/integrations/" in grafana.requests, grafana.requests
+    report = json.loads(done.out)
+    by_name = {sender["vendor_name"]: sender for sender in report["integrations"]}
+    assert by_name["Grafana :blush:"]["command"] == (
+        "warroom integrations create --service SERVICE --kind grafana --name grafana-blush"
+    )
+    assert by_name["Prometheus Alertmanager"]["kind"] == "alertmanager"
+    assert by_name["Deploy script"]["command"] is None
+    assert "warroom answers no webhook integration" in by_name["Deploy script"]["why"]
+    text = (tmp_path / "out" / "import-report.md").read_text()
+    assert "## Integrations to repoint" in text
+
+
+async def test_personal_notification_rules_become_contact_rules(
+    grafana: FakeGrafanaOnCall, tmp_path: Path, users_map: Path
+) -> None:
+    """personal_notification_rules.md: Alice's default rules e-mail her at once, wait 5
+    minutes, then Slack her, then SMS; her important rule calls her. E-mail (to the address
+    Grafana knows her by) and Slack are carried; the SMS and the call are not (Grafana's API
+    gives no phone number), said by name as the web view names her."""
+    grafana.load("team")
+    alice = "UC2CHRT5SD34X"
+    for ident, position, kind, extra in (
+        ("NALICE00001", 0, "notify_by_email", {}),
+        ("NALICE00002", 1, "wait", {"duration": 300}),
+        ("NALICE00003", 2, "notify_by_slack", {}),
+        ("NALICE00004", 3, "notify_by_sms", {}),
+    ):
+        rule = {"id": ident, "user_id": alice, "position": position, "important": False}
+        grafana.add("personal_notification_rules", {**rule, "type": kind, **extra})
+    grafana.add(
+        "personal_notification_rules",
+        {"id": "NALICE00005", "user_id": alice, "position": 0, "important": True,
+         "type": "notify_by_phone_call"},
+    )  # fmt: skip
+    done = await warroom_import(grafana, tmp_path, users_map, "--json")
+    assert done.code == 3, done.out + done.err
+    assert "/api/v1/personal_notification_rules/" in grafana.requests
+    people = yaml.safe_load((tmp_path / "out" / "contacts.yaml").read_text())["people"]
+    assert people == {
+        TEAM["alice"]: {
+            "contacts": {"mail": {"email": "alice@example.com"}},
+            "rules": [
+                {"after": "0s", "notify": ["mail"]},
+                {"after": "5m", "notify": ["slack"]},
+            ],
+        }
+    }
+    report = json.loads(done.out)
+    assert report["notification_rules"][0]["who"]["slack_user"] == TEAM["alice"]
+    left = [i for i in report["items"] if i["kind"] == "notification rule"]
+    assert [i["carried"] for i in left] == ["not carried", "not carried"]
+    assert "notify_by_sms: the phone number is not in Grafana OnCall's API" in left[0]["detail"]
+    assert "important" in left[1]["detail"]

@@ -232,7 +232,7 @@ FAILURES = {
     "bad token": (
         None,
         "warroom: import: Opsgenie refused the token (HTTP 401 to GET /v2/users?limit=100: "
-        "apiKey is invalid or integration is disabled): check --token or OPSGENIE_API_KEY",
+        "Could not authenticate): check --token or OPSGENIE_API_KEY",
     ),
     "5xx": (lambda o: o.fail(503), "warroom: import: Opsgenie answered HTTP 503 to GET /v2/users"),
     "garbage": (

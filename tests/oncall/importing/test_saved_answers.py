@@ -24,6 +24,7 @@ from emulator.grafana_oncall import FakeGrafanaOnCall
 from emulator.opsgenie import API_KEY, FakeOpsgenie, OpsgenieAccount
 from emulator.pagerduty_rest import FakePagerDutyRest, documented_account
 from tests.oncall.importing.running import Ran, warroom
+from tests.oncall.importing.test_grafana_oncall import add_senders
 
 YEAR = datetime.now(UTC).year + 1
 COMPARE = ("--compare", "2", "--compare-from", f"{YEAR}-03-27 00:00 UTC")
@@ -152,6 +153,8 @@ async def test_a_grafana_oncall_import_saved_imports_again_with_grafana_gone(
     )
     saved = tmp_path / "saved"
     async with FakeGrafanaOnCall(GRAFANA_KEY, page_size=4) as grafana:
+        grafana.load("team")  # schedules, chains, overrides; and senders to repoint
+        add_senders(grafana)
         args = ("--api-url", grafana.root, "--users-map", str(users), "--save", str(saved))
         live = await imported(
             "grafana-oncall", tmp_path, "live", *args, GRAFANA_ONCALL_API_TOKEN=GRAFANA_KEY
@@ -162,6 +165,8 @@ async def test_a_grafana_oncall_import_saved_imports_again_with_grafana_gone(
     )
     assert again.code == live.code, again.err
     assert files(tmp_path / "offline") == files(tmp_path / "live")
+    assert again.out.replace("/offline", "/live") == live.out
+    assert "Deploy script" in (tmp_path / "offline" / "import-report.md").read_text()
     assert not [p.name for p in saved.iterdir() if GRAFANA_KEY in p.read_text()]
 
 

@@ -16,6 +16,7 @@
 - ``pagerduty_extras``: its services, their integrations, users' notification rules.
 - ``grafana_oncall``: a Grafana OnCall account (shifts by level, rolling users, overrides,
   escalation chains) translated.
+- ``grafana_oncall_extras``: its users' personal notification rules and its integrations.
 
 May import: what ``bot.record.oncall`` may, and ``bot.record.oncall``'s own modules.
 """

@@ -2,10 +2,11 @@
 
 Pure: it takes the objects the Grafana OnCall HTTP API v1 answers (as
 ``bot.clients.grafana_oncall`` reads them: users, user groups, schedules with their on-call
-shifts, escalation chains with their steps) and returns a ``Translation``
-(``bot.record.oncall.importing.drafts``). The fields and their meaning are those of Grafana's
-API reference (``docs/sources/oncall-api-reference/`` of grafana/oncall: schedules.md,
-on_call_shifts.md, escalation_policies.md, user_groups.md, users.md).
+shifts, escalation chains with their steps, integrations, personal notification rules) and
+returns a ``Translation`` (``bot.record.oncall.importing.drafts``). The fields and their
+meaning are those of Grafana's API reference (``docs/sources/oncall-api-reference/`` of
+grafana/oncall: schedules.md, on_call_shifts.md, escalation_policies.md, user_groups.md,
+users.md, integrations.md, personal_notification_rules.md).
 
 How Grafana's shifts map (each decision is the report's to say):
 
@@ -32,6 +33,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from bot.record.oncall.importing import grafana_oncall_extras as extras
 from bot.record.oncall.importing.drafts import (
     DAYS,
     Carried,
@@ -39,6 +41,7 @@ from bot.record.oncall.importing.drafts import (
     LayerDraft,
     LevelDraft,
     OverrideDraft,
+    PagingDraft,
     Person,
     PolicyDraft,
     ReportItem,
@@ -93,6 +96,8 @@ class GrafanaAccount:
     shifts: Mapping[str, Sequence[Raw]]
     chains: Sequence[Raw]
     steps: Mapping[str, Sequence[Raw]]
+    integrations: Sequence[Raw] = ()
+    notification_rules: Sequence[Raw] = ()
 
 
 @dataclass
@@ -125,7 +130,21 @@ def translate(account: GrafanaAccount, now: datetime) -> Translation:
         policy, items = _policy(chain, account.steps.get(_id(chain), ()), handles)
         policies += [policy] if policy is not None else []
         report += items
-    return Translation(users, tuple(schedules), tuple(policies), tuple(overrides), tuple(report))
+    paging: list[PagingDraft] = []
+    for user in users:
+        rules = [r for r in account.notification_rules if r.get("user_id") == user.vendor_id]
+        reach, items = extras.paging(user, rules)
+        paging += [reach] if reach is not None else []
+        report += items
+    return Translation(
+        users,
+        tuple(schedules),
+        tuple(policies),
+        tuple(overrides),
+        tuple(report),
+        integrations=tuple(extras.integration(raw) for raw in extras.by_name(account.integrations)),
+        paging=tuple(paging),
+    )
 
 
 # -- people -----------------------------------------------------------------------------------

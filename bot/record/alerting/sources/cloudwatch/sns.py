@@ -32,6 +32,7 @@ import base64
 import binascii
 import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -64,6 +65,9 @@ AWS_HOST = re.compile(r"sns\.[a-z]{2}(-[a-z]+)+-\d\.amazonaws\.com(\.cn)?")
 TOPIC_ARN = re.compile(
     r"arn:aws(-cn|-us-gov)?:sns:([a-z]{2}(?:-[a-z]+)+-\d):(\d{12}):([A-Za-z0-9_-]{1,256}(\.fifo)?)"
 )
+# How old a message may be (SNS's longest retry, plus clocks apart), and how far ahead.
+SKEW = timedelta(minutes=5)
+FRESH = timedelta(seconds=3600) + SKEW
 # A certificate is a few kilobytes; a signature of a 2048- or 4096-bit key 256 or 512 bytes.
 CERTIFICATE_BYTES_MAX = 16 * 1024
 _SIGNATURE_BYTES_MAX = 1024
@@ -82,6 +86,8 @@ class Envelope:
     signature_version: str
     signed: bytes  # the string its signature is of
     subscribe_url: str = ""
+    # When SNS published it (``Timestamp``, signed): a replay is refused by its age (``fresh``).
+    timestamp: str = ""
 
 
 def read_envelope(body: str) -> Envelope:
@@ -119,7 +125,25 @@ def read_envelope(body: str) -> Envelope:
         signature_version=str(version),
         signed=signed.encode(),
         subscribe_url=str(document.get("SubscribeURL", "")),
+        timestamp=document["Timestamp"],
     )
+
+
+def fresh(envelope: Envelope, now: datetime) -> bool:
+    """Whether the message was published within ``FRESH`` of ``now`` (and not more than
+    ``SKEW`` ahead of it): SNS tries an HTTP/S delivery again for at most 3,600 seconds
+    ("The total policy retry time for an HTTP/S endpoint cannot be greater than 3,600
+    seconds", https://docs.aws.amazon.com/sns/latest/dg/sns-message-delivery-retries.html)
+    and keeps the message's ``Timestamp`` ("The time (GMT) when the notification was
+    published", https://docs.aws.amazon.com/sns/latest/dg/sns-message-and-json-formats.html),
+    so an older message, its signature still good, is a replay."""
+    try:
+        published = datetime.fromisoformat(envelope.timestamp.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    if published.tzinfo is None:
+        return False
+    return now - FRESH <= published <= now + SKEW
 
 
 def aws_url(url: str) -> bool:

@@ -6,7 +6,9 @@ and an alert, each only for the integration whose key asks (another's is not fou
   ``data`` with ``success``/``isSuccess``, ``action`` (``Create``, ``Close``,
   ``Acknowledge``), ``processedAt``, ``integrationId``, ``status``, ``alertId``, ``alias``,
   once the request was processed; 404 "Request not found. It might not be processed, yet."
-  until then, and for a request id nobody of this key's was given.
+  until then, and for a request id nobody of this key's was given (the live API's words,
+  which the docs do not print: tests/payloads/vendors/opsgenie_alert_api.json, "answers",
+  says where each text comes from).
 - ``alert``: "Get Alert", ``GET /v2/alerts/{identifier}?identifierType=id|tiny|alias`` (the
   OpenAPI's ``GetAlertResponse``, ``Alert``): ``id``, ``tinyId``, ``alias``, ``message``,
   ``status`` (``open``, ``closed``), ``acknowledged``, ``snoozed``, ``count``, ``createdAt``,

@@ -20,7 +20,10 @@ processed", "took": …, "requestId": …}`` (the request id made from the store
 ``ids``); 401 for a key nobody has (``{"message": "Could not
 authenticate", …}``: which services exist is never said); 400 for a body that is not JSON;
 422 ``{"message": "Request body is not processable. Please check the errors.", "errors":
-{field: why}, …}`` for a field wrong; 5xx when it should be sent again.
+{field: why}, …}`` for a field wrong; 5xx when it should be sent again. The Response page
+gives the shape and the codes, not the texts: those are the live API's (its 401 to a wrong
+GenieKey) and Opsgenie's own SDK's (its 422), each cited in
+tests/payloads/vendors/opsgenie_alert_api.json ("answers").
 """
 
 from __future__ import annotations

@@ -7,7 +7,11 @@ rule fired; ``metric_alert``: a metric alert changed), ``Sentry-Hook-Signature``
 HMAC-SHA256 of the body with the integration's client secret. The client secret is the
 warroom integration's key: a body whose signature no ``sentry`` integration's secret (nor
 ``WARROOM_ALERT_TOKEN``) makes is refused 401 before it is read as JSON; which secret made it
-says which integration (and service) it is.
+says which integration (and service) it is. A delivery whose ``Sentry-Hook-Timestamp`` (Unix
+seconds at sending) is more than five minutes from now is refused 401 as a replay. Sentry
+signs the body alone (the docs' ``verifySignature``), so this stops a delivery replayed as it
+was captured, not one whose header was rewritten; such a replay still needs a body Sentry
+signed, and an issue's repeat is the same alert (it pages nobody twice).
 
 What maps to what:
 
@@ -30,8 +34,9 @@ from __future__ import annotations
 
 import hmac
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.record.alerting.payloads import AlertSeen, Link, Notification, PayloadError, json_object
@@ -48,6 +53,13 @@ from bot.record.alerting.sources.source import (
 ISSUE_ALERT, METRIC_ALERT = "event_alert", "metric_alert"
 METRIC_ACTIONS = {"critical": "high", "warning": "low", "resolved": None}
 RESOURCE_HEADER, SIGNATURE_HEADER = "Sentry-Hook-Resource", "Sentry-Hook-Signature"
+# When Sentry sent the request: Unix seconds, as Sentry's own code sets it at sending
+# (getsentry/sentry, src/sentry/sentry_apps/api/parsers/... ``"Sentry-Hook-Timestamp":
+# str(int(time()))``); the docs list the header (.../integration-platform/webhooks/,
+# "Headers"). A delivery older than ``FRESH`` (or as far ahead) is a replay, refused as the
+# Slack signature's timestamp is (five minutes).
+TIMESTAMP_HEADER = "Sentry-Hook-Timestamp"
+FRESH = timedelta(minutes=5)
 _EVENT_TAGS = ("environment", "release")
 
 
@@ -173,6 +185,16 @@ def read_hook(stored: str, received_at: datetime) -> Notification:
         sender="Sentry",
         urgency=alert["urgency"],
     )
+
+
+def fresh(headers: Mapping[str, str], now: datetime) -> bool:
+    """Whether the delivery's ``Sentry-Hook-Timestamp`` is within ``FRESH`` of ``now``; a
+    missing or unreadable one is not (Sentry sends it with every webhook)."""
+    given = headers.get(TIMESTAMP_HEADER, "").strip()
+    if not given.isdigit() or len(given) > 12:
+        return False
+    sent = datetime.fromtimestamp(int(given), tz=UTC)
+    return abs(now - sent) <= FRESH
 
 
 @dataclass(frozen=True)
