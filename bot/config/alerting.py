@@ -61,10 +61,11 @@ class AlertSettings(Feature):
         doc="channel **id** (`C…`) where shadowed alerts' messages go, marked as a shadow "
         "(unset: they are posted nowhere)",
     )
-    # Alertmanager sends every alert of a group in one body: allow more than for Slack.
+    # 1 MiB holds an Alertmanager group of several hundred alerts; PagerDuty's own Events API
+    # refuses an event over 512 KB, so no vendor's client sends more.
     max_body_bytes: int = setting(
         env="WARROOM_ALERT_MAX_BODY_BYTES",
-        default=4 * 1024 * 1024,
+        default=1024 * 1024,
         parse=integer,
         doc="largest alert webhook body accepted (413 beyond)",
     )

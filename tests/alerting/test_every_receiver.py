@@ -1,7 +1,7 @@
 """What every receiver does, read from the registry so that a receiver added later is held to
 it too (issue 73, "Bad input and failures"):
 
-- a body over the size limit (``WARROOM_ALERT_MAX_BODY_BYTES``, here 1 MiB) is 413 on every
+- a body over the size limit (``WARROOM_ALERT_MAX_BODY_BYTES``, 1 MiB by default) is 413 on every
   path an alert source or a change source is received on, before its key (a signature, a
   body's ``routing_key``) is looked at where that needs the body, and nothing is stored;
 - every receiver answers within 2 s on a busy host: each vendor's documented example sent to
@@ -69,9 +69,7 @@ async def warroom(
     fake_sns: tuple[FakeSns, ssl.SSLContext],
 ) -> AsyncIterator[Warroom]:
     """Checkout's alerts page Carol; bodies up to 1 MiB; SNS's certificate from the fake."""
-    async with paging_warroom(
-        slack, database_url, tmp_path, ntfy, checkout_routes(ops), alerting__max_body_bytes=MIB
-    ) as running:
+    async with paging_warroom(slack, database_url, tmp_path, ntfy, checkout_routes(ops)) as running:
         fake, trust = fake_sns
         running.services.sns.resolver = ToFake(fake.port)
         running.services.sns.ssl = trust
