@@ -23,8 +23,8 @@ PAGE_SIZE = 200
 class Change(StrEnum):
     """Each kind of change recorded."""
 
-    TOKEN_MADE = "token_made"
-    TOKEN_REVOKED = "token_revoked"
+    TOKEN_MADE = "agent_token_made"
+    TOKEN_REVOKED = "agent_token_revoked"
     INTEGRATION_MADE = "integration_made"
     INTEGRATION_REVOKED = "integration_revoked"
     CONTACT_ADDED = "contact_added"

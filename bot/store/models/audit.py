@@ -13,7 +13,7 @@ from bot.store.columns import utc_column
 
 class AdminChange(SQLModel, table=True):
     """One change an admin or a person made (``bot/record/audit.py``): its kind (``what``:
-    ``token_made``, ``contact_removed``...), what it changed (``subject``: a token's or an
+    ``agent_token_made``, ``contact_removed``...), what it changed (``subject``: a token's or an
     integration's name, a person's method), who made it (a Slack user id, ``local``,
     ``api``), when, and the reason they gave. Never a token, a key, a number or an address:
     ``detail`` says what was changed in words that carry none (a scope, a kind, a masked
