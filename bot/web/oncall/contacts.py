@@ -55,9 +55,9 @@ class OwnMethod:
 def offered_kinds(settings: Settings) -> list[str]:
     """The kinds the add form offers: those warroom can send a code through now."""
     paging = settings.paging
-    phone = registry.named(DEFAULT_PHONE_PROVIDER).configured(settings) or any(
-        provider.configured(settings) for provider in registry.providers()
-    )
+    # A number added here goes through the default provider, as ``/oncall contact add`` does
+    # without ``via``.
+    phone = registry.named(DEFAULT_PHONE_PROVIDER).configured(settings)
     return [
         kind
         for kind, on in (
