@@ -126,13 +126,13 @@ async def _render(
     status: int = 200,
 ) -> web.Response:
     web_ = web_context(request)
+    # What this process counted since its last flush, first: the page is up to date.
+    await request.app[mcp_key].usage.flush(web_.services.engine)
     try:
         admin, rows = await tokens_seen_by(web_.services, viewer.author)
     except NotTheirs:  # a guest Slack names now, the session being older
         return guests_refused(request, "agents_guests", viewer=viewer, csrf=csrf)
     now = web_.services.clock()
-    # What this process counted since its last flush, first: the page is up to date.
-    await request.app[mcp_key].usage.flush(web_.services.engine)
     async with session_scope(web_.services.engine) as session:
         used = await use_since(session, now - timedelta(hours=24))
         names = await known_names(session, [row.created_by for row in rows if row.created_by])
