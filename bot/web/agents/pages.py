@@ -26,7 +26,7 @@ from bot.record.people import known_names
 from bot.store.db import session_scope
 from bot.web.agents.endpoint import mcp_key
 from bot.web.agents.usage import use_since
-from bot.web.auth import check_csrf, guest_viewer, page_viewer, viewer_and_csrf
+from bot.web.auth import check_csrf, page_viewer, viewer_and_csrf
 from bot.web.context import web_context
 from bot.web.notices import forget, notice_of, redirect_with_notice
 from bot.web.pages_common import guests_refused, read_form, render_page
@@ -41,8 +41,9 @@ FIELDS = ("name", "scope", "expires", "reason")
 async def agents_page(request: web.Request) -> web.Response:
     """GET /agents: the tokens the viewer may see, newest last, with their use."""
     viewer, csrf = viewer_and_csrf(request)
-    if await guest_viewer(request, viewer):
+    if viewer.guest:
         return guests_refused(request, "agents_guests", viewer=viewer, csrf=csrf)
+    # Slack is asked once, afresh, whether a guest or an admin (``_render``).
     response = await _render(request, viewer, csrf, notice=notice_of(request, viewer))
     forget(request, response)
     return response

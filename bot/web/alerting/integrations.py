@@ -23,7 +23,7 @@ from bot.flows.rights import NotAdmin, NotTheirs, is_admin
 from bot.record.alerting import integrations
 from bot.record.audit import ReasonRefused
 from bot.store.db import session_scope
-from bot.web.auth import check_csrf, guest_viewer, page_viewer, viewer_and_csrf
+from bot.web.auth import check_csrf, page_viewer, viewer_and_csrf
 from bot.web.context import WebContext, web_context
 from bot.web.notices import forget, notice_of, redirect_with_notice
 from bot.web.pages_common import guests_refused, read_form, render_page
@@ -67,8 +67,9 @@ async def integration_views(web_: WebContext, service: str | None = None) -> lis
 async def integrations_page(request: web.Request) -> web.Response:
     """GET /integrations: every integration; for an admin, the forms."""
     viewer, csrf = viewer_and_csrf(request)
-    if await guest_viewer(request, viewer):
+    if viewer.guest:
         return guests_refused(request, "services_guests", viewer=viewer, csrf=csrf)
+    # Slack is asked once, afresh, whether a guest or an admin (``_render``).
     response = await _render(request, viewer, csrf, notice=notice_of(request, viewer))
     forget(request, response)
     return response
