@@ -55,6 +55,9 @@ class User:
     # (https://docs.slack.dev/reference/objects/user-object).
     is_restricted: bool = False
     is_ultra_restricted: bool = False
+    # Workspace admins and owners (the same page: ``is_admin``, ``is_owner``).
+    is_admin: bool = False
+    is_owner: bool = False
 
     @property
     def address(self) -> str:
@@ -78,7 +81,8 @@ class User:
             "deleted": self.deleted,
             "is_bot": self.is_bot,
             "is_app_user": False,
-            "is_admin": False,
+            "is_admin": self.is_admin or self.is_owner,
+            "is_owner": self.is_owner,
             "is_restricted": self.is_restricted,
             "is_ultra_restricted": self.is_ultra_restricted,
             "tz": self.tz,

@@ -5,12 +5,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.basics.slack_patterns import USER_ID
 from bot.config.reading import NO_SECRET, Feature, Secret, lower, seconds, setting, url
 
 DEFAULT_OIDC_AUTHORIZE_URL = "https://slack.com/openid/connect/authorize"
 WEB_AUTH_MODES = ("slack", "none")
 # HMAC-SHA256 keys shorter than this are guessable.
 SESSION_SECRET_MIN = 32
+
+
+def _user_ids(raw: str) -> tuple[str, ...]:
+    """``U024BE7LH, W012A3CDE``: Slack user ids, nothing else."""
+    named = tuple(part.strip() for part in raw.replace(" ", ",").split(",") if part.strip())
+    for part in named:
+        if not USER_ID.fullmatch(part):
+            raise ValueError(f"expected Slack user ids (U…, W…), got {part!r}")
+    return named
 
 
 @dataclass(frozen=True)
@@ -77,6 +87,16 @@ class WebSettings(Feature):
         parse=Secret,
         doc="bearer token for the JSON API (sees every incident)",
         shown="none (API for signed-in browsers only)",
+    )
+    # Who administers warroom on the web besides the workspace's admins and owners.
+    admins: tuple[str, ...] = setting(
+        env="WARROOM_ADMINS",
+        default=(),
+        parse=_user_ids,
+        doc="who may make and revoke agents' tokens and integrations on the web and read the "
+        "admin record, besides the workspace's admins and owners (Slack's `is_admin`, "
+        "`is_owner`, asked afresh): Slack user ids, `U024BE7LH,U0G9QF9C6`",
+        shown="the workspace's admins and owners only",
     )
 
     @property

@@ -18,7 +18,9 @@ imports a domain, ``handlers`` excepted (the job table names every domain's hand
 - ``home``: what a person's App Home shows.
 - ``people``: what flows ask Slack about a person.
 - ``rights``: who may act, asked by each flow that publishes, pages, silences, spends or
-  changes on call (the one table: ``bot.record.rights``).
+  changes on call (the one table: ``bot.record.rights``); who administers warroom.
+- ``administering``: agents' tokens and integrations made and revoked by an admin on the web,
+  each kept in the admin record; which tokens a person sees.
 - ``named_channels``: the channels the operator's files name, and whether warroom can post.
 - ``publication``: asking the job runner to write and post the draft again.
 

@@ -34,6 +34,13 @@ class NotTheirs(BotError):
     template = "messages/rights/refused.j2"
 
 
+class NotAdmin(BotError):
+    """A member who is no admin of the workspace (nor named by ``WARROOM_ADMINS``) tried to
+    administer warroom."""
+
+    template = "messages/rights/not_admin.j2"
+
+
 async def require(services: Services, user: str, act: Act, *, recent: bool = False) -> Kind:
     """Who ``user`` is, once they may do ``act``; NotTheirs otherwise. ``recent``: an answer
     from Slack up to a minute old will do (only reading: who is on call)."""
@@ -42,6 +49,27 @@ async def require(services: Services, user: str, act: Act, *, recent: bool = Fal
         log.info("%s refused to %s (%s)", user, act.value, kind.value)
         raise NotTheirs(act=act.value, kind=kind.value, language=_language(services))
     return kind
+
+
+async def require_admin(services: Services, user: str) -> None:
+    """NotTheirs for a guest, NotAdmin for a member who is neither an admin or owner of the
+    workspace (``users.info`` ``is_admin``, ``is_owner``, asked afresh) nor named by
+    ``WARROOM_ADMINS``; the operator always may."""
+    if await is_admin(services, user):
+        return
+    log.info("%s refused to administer (no admin)", user)
+    raise NotAdmin(language=_language(services))
+
+
+async def is_admin(services: Services, user: str) -> bool:
+    """Whether ``user`` administers warroom (``require_admin``'s rule); NotTheirs for a
+    guest. Slack is asked afresh."""
+    kind = await require(services, user, Act.ADMINISTER)
+    if kind is Kind.OPERATOR or user in services.settings.web.admins:
+        return True
+    # kind_of has just asked users.info: its answer is read again, not asked twice.
+    kept = services.slack.kept_facts(user)
+    return kept is not None and kept[0].admin
 
 
 async def require_if_public(services: Services, user: str, channel_id: str) -> None:

@@ -26,6 +26,8 @@ modules here are what the domain folders share.
 - ``incident_times``: a time typed about a past incident, read on its days in its zone.
 - ``people``: people's names and zones, fetched from Slack once.
 - ``rights``: who may act: the one table of acts and the kinds of people who may do each.
+- ``audit``: the admin record: tokens, integrations and contact methods changed, by whom,
+  when and why.
 - ``involvement``: who is in which incident (the App Home's "your incidents").
 - ``insights``: what recent incidents say, counted for the web view.
 - ``gauges``: what ``GET /metrics`` reads from the database at scrape time, and the queues'

@@ -9,7 +9,9 @@ multi-channel guest (``is_restricted``), a single-channel guest (``is_ultra_rest
 and the operator, who runs ``warroom`` on the command line and is never asked. Some acts are
 narrowed further among members, by their own rule: a maintenance window to the owners of what
 it silences (``bot.flows.alerting.maintenance_rights``), on call to the schedule's own people
-(``bot.record.oncall.rights``); ``narrowed`` names that rule, and the refusal words it.
+(``bot.record.oncall.rights``), administering warroom to the workspace's admins and owners and
+``WARROOM_ADMINS`` (``bot.flows.rights.require_admin``); ``narrowed`` names that rule, and
+the refusal words it.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ class Reach(StrEnum):
     CHANGE_ONCALL = "change on call"
     SEE_ONCALL = "see on call"
     ACCEPT_FOR = "accept for someone"
+    LET_IN = "let a system in"
 
 
 class Act(StrEnum):
@@ -68,6 +71,9 @@ class Act(StrEnum):
     # An agent's proposed timeline note or the model's suggested section, accepted: words
     # someone else wrote put in the record under the accepter's name.
     ACCEPT_PROPOSAL = "accept_proposal"
+    # Agents' tokens and integrations made or revoked on the web, and the admin record read:
+    # each lets a system read the record or page people.
+    ADMINISTER = "administer"
 
 
 @dataclass(frozen=True)
@@ -96,6 +102,7 @@ RULES: Mapping[Act, Rule] = {
     Act.RESOLVE: Rule(Reach.SILENCE, MEMBERS),
     Act.ATTACH_ALERT: Rule(Reach.SILENCE, MEMBERS),
     Act.ACCEPT_PROPOSAL: Rule(Reach.ACCEPT_FOR, MEMBERS),
+    Act.ADMINISTER: Rule(Reach.LET_IN, MEMBERS, narrowed="workspace admins"),
 }
 
 

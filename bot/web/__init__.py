@@ -22,11 +22,14 @@ modules here are what the domain folders share.
 - ``health``: ``GET /livez`` (the process answers) and ``GET /readyz`` (it can work now,
   part by part: the database, Slack and its token, the queues' lag, the pager).
 - ``client_address``: who sent a request, behind the reverse proxies the operator trusts.
+- ``notices``: a form's answer said once on the page it redirects to (a token's value too).
+- ``audit``: ``/admin/audit``, the admin record, for warroom's admins.
 
 Its domains, in their order (``DOMAINS`` in tests/test_layers.py):
 
 - ``status_page/``: the public status page and its Atom feed.
-- ``oncall/``: the on-call pages, charts, calendar feeds and API.
+- ``oncall/``: the on-call pages, charts, calendar feeds and API; a person's own contact
+  methods on their page.
 - ``insights/``: ``/insights``: headline numbers and charts over the filters' period.
 - ``follow_ups/``: the open follow-ups of every incident the viewer may see; the trackers'
   webhooks (an issue closed or reopened).
@@ -41,7 +44,7 @@ Its domains, in their order (``DOMAINS`` in tests/test_layers.py):
   ``POST /api/changes``) and ``/changes`` and ``GET /api/changes``, where they are read.
 - ``api/``: the JSON API under /api/, its routes in a table (``OPERATIONS``), and ``/api/docs``.
 - ``agents/``: ``/mcp``, the Model Context Protocol's tools for agents, and its ASGI bridge;
-  ``/agents``, the tokens and their use.
+  ``/agents``, the tokens and their use, made and revoked there by warroom's admins.
 
 May import: everything below the incoming layer (``bot.flows``, ``bot.services``,
 ``bot.clients`` and lower), ``bot.keys`` and its domain folders; nothing of its sibling

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.web import auth
+from bot.web import audit, auth
 from bot.web.agents import endpoint as agents
 from bot.web.agents import pages as agents_pages
 from bot.web.alerting import integrations as integration_pages
@@ -21,6 +21,7 @@ from bot.web.context import web_context_ctx
 from bot.web.follow_ups import pages as follow_ups
 from bot.web.incident import notes, pages
 from bot.web.insights import page as insights_page
+from bot.web.oncall import contacts as oncall_contacts
 from bot.web.oncall import feeds as oncall_feeds
 from bot.web.oncall import pages as oncall_pages
 from bot.web.oncall import people as oncall_people
@@ -82,6 +83,31 @@ WEB_ROUTES: tuple[Route, ...] = (
     # A Slack user id, never a schedule's page (whose names have no "/").
     Route("GET", "/oncall/people/{user:[UW][A-Z0-9]+}", oncall_people.person_page, PAGE),
     Route("GET", "/oncall/policies/{policy:[A-Za-z0-9_-]+}", oncall_policies.policy_page, PAGE),
+    # A person's own contact methods, on their own page (a method's name is its kind).
+    Route(
+        "POST",
+        "/oncall/people/{user:[UW][A-Z0-9]+}/contacts",
+        oncall_contacts.add_contact_form,
+        PAGE,
+    ),
+    Route(
+        "POST",
+        "/oncall/people/{user:[UW][A-Z0-9]+}/contacts/{name:[a-z]+}/verify",
+        oncall_contacts.verify_contact_form,
+        PAGE,
+    ),
+    Route(
+        "POST",
+        "/oncall/people/{user:[UW][A-Z0-9]+}/contacts/{name:[a-z]+}/test",
+        oncall_contacts.test_contact_form,
+        PAGE,
+    ),
+    Route(
+        "POST",
+        "/oncall/people/{user:[UW][A-Z0-9]+}/contacts/{name:[a-z]+}/remove",
+        oncall_contacts.remove_contact_form,
+        PAGE,
+    ),
     # A schedule's name has no dot (bot.record.escalation.policies.NAME), so the calendar feeds'
     # /oncall/<schedule>.ics never reaches this page.
     Route("GET", "/oncall/{schedule:[A-Za-z0-9_-]+}", oncall_pages.schedule_page, PAGE),
@@ -104,6 +130,15 @@ WEB_ROUTES: tuple[Route, ...] = (
     Route("GET", "/services/{service:[A-Za-z0-9_-]+}", service_pages.service_page, PAGE),
     Route("GET", "/changes", change_pages.changes_page, PAGE),
     Route("GET", "/integrations", integration_pages.integrations_page, PAGE),
+    Route("POST", "/integrations", integration_pages.create_integration_form, PAGE),
+    Route(
+        "POST",
+        "/integrations/{name:[A-Za-z0-9._-]+}/revoke",
+        integration_pages.revoke_integration_form,
+        PAGE,
+    ),
+    # The admin record: warroom's admins only.
+    Route("GET", "/admin/audit", audit.audit_page, PAGE),
     Route("GET", "/maintenance", maintenance.maintenance_list, PAGE),
     Route("POST", "/maintenance", maintenance.add_window_form, PAGE),
     Route("GET", "/maintenance/{window}", maintenance.window_page, PAGE),
@@ -137,6 +172,8 @@ WEB_ROUTES: tuple[Route, ...] = (
     Route("GET", "/oncall/{schedule}.ics", oncall_feeds.schedule_calendar, MACHINE),
     # Agents over the Model Context Protocol: each request's bearer token checked afresh.
     Route("GET", "/agents", agents_pages.agents_page, PAGE),
+    Route("POST", "/agents", agents_pages.create_token_form, PAGE),
+    Route("POST", "/agents/{name:[A-Za-z0-9._-]+}/revoke", agents_pages.revoke_token_form, PAGE),
     Route("POST", "/mcp", agents.mcp_endpoint, MACHINE),
     Route("GET", "/mcp", agents.mcp_endpoint, MACHINE),
     Route("DELETE", "/mcp", agents.mcp_endpoint, MACHINE),

@@ -1,6 +1,7 @@
 """The web view's agents page (``/agents``): each token's name, scope, private, made, expires,
-last use, calls in the last 24 hours by tool and whether it was revoked, for the workspace's
-members (linked in the navigation for them); never a token's value or hash; a guest is
+last use, calls in all and in the last 24 hours by tool and whether it was revoked, for
+warroom's admins (every token) and the workspace's members (linked in the navigation for
+them; the tokens they made only: issue 75); never a token's value or hash; a guest is
 refused, and not shown the link. The calls are those the agents made through /mcp with the
 MCP SDK's client, counted without a write per call."""
 
@@ -42,6 +43,14 @@ async def test_members_see_each_token_s_use_and_never_its_value_guests_nothing(
             rows = {row.name: row for row in (await db.exec(select(AgentToken))).all()}
         assert rows["dashboards"].calls == 0 and rows["dashboards"].used_at is None
 
+        # A member who made none sees none of them.
+        async with browser() as web:
+            await sign_in(web, played.warroom, CAROL)
+            async with web.get(f"{played.warroom.url}/agents") as answer:
+                member = " ".join(visible_text(await answer.text()).split())
+        assert "dashboards" not in member and "You have made no token" in member
+        # An admin of the workspace (users.info is_admin) sees every one.
+        people.users[CAROL].is_admin = True
         async with browser() as web:
             await sign_in(web, played.warroom, CAROL)
             async with web.get(f"{played.warroom.url}/agents") as answer:
@@ -51,9 +60,9 @@ async def test_members_see_each_token_s_use_and_never_its_value_guests_nothing(
         # The navigation links the page for the members it is for.
         assert '<a href="/agents">Agents</a>' in page.split("</nav>", 1)[0]
         assert "dashboards read no" in shown
-        assert "3 (get_incident 1, list_incidents 2)" in shown
+        assert "3 in all; 3 in the last 24 h (get_incident 1, list_incidents 2)" in shown
         assert "triage-bot propose sees them" in shown
-        assert "1 (get_timeline 1)" in shown
+        assert "1 in the last 24 h (get_timeline 1)" in shown
         assert "old-bot read no" in shown and "revoked" in shown
         assert "works" in shown
         for value in (reader, proposer, gone):

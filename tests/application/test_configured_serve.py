@@ -100,6 +100,7 @@ def slack_variables(slack: SlackEmulator, public_url: str) -> dict[str, str]:
         "WARROOM_SESSION_HOURS": "12",
         "WARROOM_PUBLIC_URL": public_url,
         "WARROOM_API_TOKEN": API_TOKEN,
+        "WARROOM_ADMINS": "U0OPERATOR",
     }
 
 

@@ -571,6 +571,8 @@ async def every_page_warroom(slack: SlackEmulator, sqlite_url: str) -> AsyncIter
         Clock(FIRST_DECLARED),
         oncall__schedules=two_schedules(FIRST_DECLARED),
         escalation__policies=PAYMENTS_POLICY,
+        # Alice, who signs in, is one of warroom's admins: /agents shows every token.
+        web__admins=(ALICE,),
     ) as warroom:
         first = await seeded(warroom)
         await command(warroom, first, "action @bob --due fri write the checkout runbook")

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 from bot.config import Secret
+from bot.record import audit
+from bot.record.agents import tokens
 from bot.record.alerting import integrations
 from bot.record.alerting.services import parse_services
 from bot.store.db import session_scope
@@ -51,6 +53,7 @@ ADDRESSES = {
     "/insights": "/insights",
     "/follow-ups": "/follow-ups",
     "/agents": "/agents",
+    "/admin/audit": "/admin/audit",
     "/oncall": "/oncall",
     "/oncall/people/{user}": f"/oncall/people/{ALICE}",
     "/oncall/policies/{policy}": "/oncall/policies/payments",
@@ -111,6 +114,7 @@ async def filled_warroom(slack: SlackEmulator, sqlite_url: str) -> AsyncIterator
         oncall__schedules=two_schedules(NOW),
         escalation__policies=POLICIES,
         maintenance__allowed=(ALICE,),
+        web__admins=(ALICE,),
         runtime__scheduler_interval=3600.0,
         alerting__token=Secret(TOKEN),
         alerting__catalog=parse_services(
@@ -134,6 +138,17 @@ async def filled_warroom(slack: SlackEmulator, sqlite_url: str) -> AsyncIterator
             await integrations.create(
                 session, kind="datadog", service="disks", name=None, now=warroom.clock.now
             )
+            # A token made on the web and a change in the admin record (/agents, /admin/audit).
+            made, _ = await tokens.create(
+                session, name="triage-bot", scope="read", private=False, expires_days=30,
+                now=warroom.clock.now,
+            )  # fmt: skip
+            made.created_by = ALICE
+            audit.record(
+                session, at=warroom.clock.now, by=ALICE, what=audit.Change.TOKEN_MADE,
+                subject="triage-bot", reason="the triage agent reads open incidents",
+                detail="read",
+            )  # fmt: skip
             session.add(
                 StatusSubscription(
                     kind="email",

@@ -62,6 +62,14 @@ WALKED: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/oncall/{schedule}/calendar"): {},
     ("POST", "/maintenance"): {"labels": "service=checkout", "start": "now", "end": "18:00"},
     ("POST", "/maintenance/{window}/cancel"): {},
+    ("POST", "/agents"): {"name": "gus-agent", "scope": "read", "reason": "to read"},
+    ("POST", "/agents/{name}/revoke"): {"reason": "done"},
+    ("POST", "/integrations"): {"kind": "generic", "service": "checkout", "reason": "alerts"},
+    ("POST", "/integrations/{name}/revoke"): {"reason": "done"},
+    ("POST", "/oncall/people/{user}/contacts"): {"kind": "email", "address": "gus@example.com"},
+    ("POST", "/oncall/people/{user}/contacts/{name}/verify"): {"code": "123456"},
+    ("POST", "/oncall/people/{user}/contacts/{name}/test"): {},
+    ("POST", "/oncall/people/{user}/contacts/{name}/remove"): {},
 }
 # What is in each path of WALKED.
 PARAMETERS = {
@@ -71,6 +79,9 @@ PARAMETERS = {
     "item": "1",
     "override": "1",
     "window": "1",
+    # A token's, an integration's or a contact method's name; the guest's own page.
+    "name": "email",
+    "user": GUEST,
 }
 # The forms and calls not walked here, and why.
 NOT_WALKED = {

@@ -135,6 +135,8 @@ class MemberFacts:
     timezone: str | None
     # A single-channel guest (``is_ultra_restricted``), else a multi-channel one when ``guest``.
     single_channel: bool = False
+    # A workspace admin or owner (``is_admin``, ``is_owner``): may administer warroom on the web.
+    admin: bool = False
 
 
 def _facts(user: dict[str, Any]) -> MemberFacts:
@@ -143,6 +145,7 @@ def _facts(user: dict[str, Any]) -> MemberFacts:
         guest=bool(user.get("is_restricted") or user.get("is_ultra_restricted")),
         timezone=zone if isinstance(zone, str) and zone else None,
         single_channel=bool(user.get("is_ultra_restricted")),
+        admin=bool(user.get("is_admin") or user.get("is_owner")),
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import secrets
 from contextlib import suppress
+from functools import partial
 from html import escape
 from typing import Any
 from urllib.parse import urlsplit
@@ -24,6 +25,8 @@ from bot.flows.paging.hooks import send_test_card, send_to
 from bot.flows.paging.phones import http_of, provider_of
 from bot.flows.people import zone_of
 from bot.flows.rights import require
+from bot.record import audit
+from bot.record.audit import Change
 from bot.record.paging import own
 from bot.record.paging.contacts import (
     CONTACT_KINDS,
@@ -47,27 +50,36 @@ TOPIC_BYTES = 24
 
 
 async def add_contact(
-    services: Services, *, user: str, kind: str, address: str | None, provider: str | None = None
+    services: Services,
+    *,
+    user: str,
+    kind: str,
+    address: str | None,
+    provider: str | None = None,
+    reason: str = "",
+    words: str = TEMPLATE,
 ) -> str:
     """Add (or replace) the person's ``kind`` method and send it a code to verify it with:
     refused, said, when the number's type or country is not allowed, when the file or another
     person holds the address, or when a limit on codes is reached. An ntfy topic is warroom's
     own, random (``address`` None); a topic chosen by the person is refused. An SMS or a
     call goes through ``provider`` (a phone provider's name; None: the default), its code
-    too, when the operator set that provider up."""
+    too, when the operator set that provider up. Kept in the admin record with ``reason``;
+    ``words``: the template the answer is said in (Slack's reply, or the web page's)."""
     await require(services, user, Act.CONTACTS)
+    say = partial(_reply, services, words=words)
     kind = kind.lower()
     paging = services.settings.paging
     provider = provider.lower() if provider else None
     if provider is not None:
         if kind not in own.PHONE_KINDS or not registry.known(provider):
-            return _reply(services, "provider_unknown", name=kind, provider=provider)
+            return say("provider_unknown", name=kind, provider=provider)
         if not registry.named(provider).configured(services.settings):
-            return _reply(services, "provider_off", provider=registry.title(provider))
+            return say("provider_off", provider=registry.title(provider))
         provider = None if provider == DEFAULT_PHONE_PROVIDER else provider
     if kind == "ntfy":
         if address is not None:
-            return _reply(services, "topic_chosen")
+            return say("topic_chosen")
         address = new_topic()
     elif address is None:
         raise UsageError(f"`/oncall contact add {kind}` needs the number or address to add.")
@@ -75,13 +87,13 @@ async def add_contact(
         raise UsageError(problem)
     if kind in own.PHONE_KINDS:
         if problem := number_problem(address, paging.phone_countries):
-            return _reply(services, "number_refused", name=kind, problem=problem)
+            return say("number_refused", name=kind, problem=problem)
         address = canonical(address)
     at = services.clock()
     async with session_scope(services.engine) as session:
         held = await own.holder(session, paging.contacts, user=user, kind=kind, address=address)
         if held is not None:
-            return _reply(services, "held", name=kind, held=held)
+            return say("held", name=kind, held=held)
         limit = await own.code_limit(
             session,
             user=user,
@@ -93,10 +105,14 @@ async def add_contact(
         )
         if limit is not None:
             zone = await zone_of(services, user)
-            return _reply(services, "code_limit", name=kind, limit=limit, zone=zone)
+            return say("code_limit", name=kind, limit=limit, zone=zone)
         row, code = await own.add_method(
             session, user=user, name=kind, kind=kind, address=address, at=at, provider=provider
         )
+        audit.record(
+            session, at=at, by=user, what=Change.CONTACT_ADDED, subject=f"{user} {kind}",
+            reason=reason, detail=masked(kind, address),
+        )  # fmt: skip
         await session.commit()
     method = own.as_method(row)
     asker, workspace = await _asker(services, user)
@@ -107,10 +123,10 @@ async def add_contact(
     try:
         await deliver(services, method, "warroom: your verification code", text)
     except VendorFailure as failure:
-        return _reply(services, "code_failed", name=kind, where=where, detail=failure.detail)
+        return say("code_failed", name=kind, where=where, detail=failure.detail)
     topic = _topic_link(paging.ntfy_url, address) if kind == "ntfy" else None
     through = own.carriers(method, registry.title)[0] if provider else None
-    return _reply(services, "code_sent", name=kind, where=where, topic=topic, through=through)
+    return say("code_sent", name=kind, where=where, topic=topic, through=through)
 
 
 def new_topic() -> str:
@@ -137,39 +153,60 @@ async def _asker(services: Services, user: str) -> tuple[str, str]:
     return name, (urlsplit(url).hostname or url) if url else "a Slack workspace"
 
 
-async def verify_contact(services: Services, *, user: str, name: str, code: str) -> str:
+async def verify_contact(
+    services: Services,
+    *,
+    user: str,
+    name: str,
+    code: str,
+    reason: str = "",
+    words: str = TEMPLATE,
+) -> str:
     """Verify the person's method with the code it received: void after ``MAX_TRIES`` wrong
     tries; refused when the file or another person has come to hold the address since."""
     await require(services, user, Act.CONTACTS)
+    say = partial(_reply, services, words=words)
     contacts = services.settings.paging.contacts
     async with session_scope(services.engine) as session:
         row = await own.method_named(session, user, name.lower())
         if row is None:
-            return _reply(services, "no_such", name=name)
+            return say("no_such", name=name)
         if row.verified_at is not None:
-            return _reply(services, "verified_already", name=row.name)
+            return say("verified_already", name=row.name)
         held = await own.holder(session, contacts, user=user, kind=row.kind, address=row.address)
         if held is not None:
-            return _reply(services, "held", name=row.name, held=held)
+            return say("held", name=row.name, held=held)
         outcome = own.verify(row, code, services.clock())
         session.add(row)
+        if outcome == "verified":
+            audit.record(
+                session, at=services.clock(), by=user, what=Change.CONTACT_VERIFIED,
+                subject=f"{user} {row.name}", reason=reason, detail=masked(row.kind, row.address),
+            )  # fmt: skip
         await session.commit()
     if outcome != "verified":
         left = own.MAX_TRIES - row.code_tries
-        return _reply(services, f"code_{outcome}", name=row.name, left=left)
-    return _reply(services, "verified", name=row.name, where=masked(row.kind, row.address))
+        return say(f"code_{outcome}", name=row.name, left=left)
+    return say("verified", name=row.name, where=masked(row.kind, row.address))
 
 
-async def remove_contact(services: Services, *, user: str, name: str) -> str:
+async def remove_contact(
+    services: Services, *, user: str, name: str, reason: str = "", words: str = TEMPLATE
+) -> str:
     """Take one of the person's own methods away."""
     await require(services, user, Act.CONTACTS)
+    say = partial(_reply, services, words=words)
     async with session_scope(services.engine) as session:
         row = await own.method_named(session, user, name.lower())
         if row is None:
-            return _reply(services, "no_such", name=name)
+            return say("no_such", name=name)
         await session.delete(row)
+        audit.record(
+            session, at=services.clock(), by=user, what=Change.CONTACT_REMOVED,
+            subject=f"{user} {row.name}", reason=reason, detail=masked(row.kind, row.address),
+        )  # fmt: skip
         await session.commit()
-    return _reply(services, "removed", name=row.name)
+    return say("removed", name=row.name)
 
 
 async def list_contacts(services: Services, *, user: str) -> str:
@@ -316,5 +353,5 @@ async def _deliver_webhook(services: Services, method: Method, text: str) -> Non
     await send_to(services, method.address, document, at=now, delivery=f"test-{stamp}")
 
 
-def _reply(services: Services, state: str, **context: Any) -> str:
-    return services.renderer.render(TEMPLATE, state=state, **context)
+def _reply(services: Services, state: str, words: str = TEMPLATE, **context: Any) -> str:
+    return services.renderer.render(words, state=state, **context)

@@ -20,6 +20,8 @@ from bot.flows.channel import deliver_now
 from bot.flows.paging.own_contacts import TEMPLATE, deliver
 from bot.flows.people import zone_of
 from bot.flows.rights import require
+from bot.record import audit
+from bot.record.audit import Change
 from bot.record.paging import own
 from bot.record.paging.contacts import SLACK, Method, masked
 from bot.record.rights import Act
@@ -41,10 +43,13 @@ class Tried:
     failure: str | None
 
 
-async def test_page(services: Services, *, user: str, name: str | None = None) -> str:
+async def test_page(
+    services: Services, *, user: str, name: str | None = None, words: str = TEMPLATE
+) -> str:
     """Send a test through each of ``user``'s verified methods and Slack (or the one
     ``name``d); the reply saying what went out and what failed, or why nothing was sent (at
-    most one test every ``WARROOM_TEST_PAGE_EVERY``)."""
+    most one test every ``WARROOM_TEST_PAGE_EVERY``), said in ``words`` (Slack's reply, or
+    the web page's). Kept in the admin record."""
     await require(services, user, Act.TEST_PAGE)
     wanted = name.lower() if name else None
     async with session_scope(services.engine) as session:
@@ -54,7 +59,7 @@ async def test_page(services: Services, *, user: str, name: str | None = None) -
         state, context = answer
         if state == "test_limit":
             context["zone"] = await zone_of(services, user)
-        return _reply(services, state, **context)
+        return _reply(services, state, words, **context)
     text = services.renderer.render_plain("paging/test.j2")
     tried = [await _try(services, contact, method, text) for contact, method in chosen.items()]
     with_slack = wanted in (None, SLACK)
@@ -75,12 +80,17 @@ async def test_page(services: Services, *, user: str, name: str | None = None) -
             if own_row.name in chosen:
                 own_row.tested_at = services.clock()
                 session.add(own_row)
+        audit.record(
+            session, at=services.clock(), by=user, what=Change.CONTACT_TESTED,
+            subject=f"{user} {name or 'every method'}",
+            detail=", ".join(f"{t.contact}: {'failed' if t.failure else 'sent'}" for t in tried),
+        )  # fmt: skip
         await session.commit()
     if with_slack:
         await deliver_now(services, user)
         tried.insert(0, await _slack_outcome(services, row))
     zone = await zone_of(services, user)
-    return _reply(services, "tested", tried=tried, at=row.tested_at, zone=zone)
+    return _reply(services, "tested", words, tried=tried, at=row.tested_at, zone=zone)
 
 
 async def _try(services: Services, contact: str, method: Method, text: str) -> Tried:
@@ -143,5 +153,5 @@ def _dm_key(row: PageTest) -> str:
     return f"page_test:{row.id}"
 
 
-def _reply(services: Services, state: str, **context: Any) -> str:
-    return services.renderer.render(TEMPLATE, state=state, **context)
+def _reply(services: Services, state: str, words: str = TEMPLATE, **context: Any) -> str:
+    return services.renderer.render(words, state=state, **context)

@@ -18,6 +18,8 @@ works for every table and Alembic's env.py, importing this package, sees them al
 - ``changes``: change events kept per service (deploys, flags, configuration, ...).
 - ``agents``: the tokens agents read the record and propose findings with, their use, and
   the timeline notes they propose.
+- ``audit``: the admin record: tokens, integrations and contact methods changed, by whom,
+  when and why.
 
 May import: ``bot.store`` (its column types) and ``bot.basics``; a module here imports the
 others' names it uses, ``incident`` importing none.
@@ -38,6 +40,7 @@ from bot.store.models.alerting import (
     ShadowReport,
     SilencedAlert,
 )
+from bot.store.models.audit import AdminChange
 from bot.store.models.changes import ChangeEvent
 from bot.store.models.delivery import (
     Job,
@@ -106,6 +109,7 @@ __all__ = [
     "SYSTEM_SUBTYPES",
     "AckToken",
     "ActionItem",
+    "AdminChange",
     "AgentCall",
     "AgentToken",
     "AgentTokenUse",

@@ -31,6 +31,9 @@ class AgentToken(SQLModel, table=True):
     # The last call it made (the token list says it).
     used_at: datetime | None = Field(default=None, sa_column=utc_column())
     calls: int = 0
+    # Who made it on the web (a Slack user id, ``local``); None: on the command line. A
+    # member sees the tokens they made; an admin sees every one.
+    created_by: str | None = None
 
 
 class ProposedNote(SQLModel, table=True):

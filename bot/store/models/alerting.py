@@ -64,6 +64,8 @@ class Integration(SQLModel, table=True):
     # A ``cloudwatch`` integration's SNS topic (its ARN): the only topic whose subscription it
     # confirms and whose messages it takes.
     topic: str | None = None
+    # Who made it on the web (a Slack user id, ``local``); None: on the command line.
+    created_by: str | None = None
 
 
 class AlertGroup(SQLModel, table=True):

@@ -1,24 +1,35 @@
-"""The integrations, read only: ``/integrations``, every one, and each service's on its page
+"""The integrations: ``/integrations``, every one, and each service's on its page
 (``/services/<name>``): name, kind, service, the URL its sender is pointed to, how many alerts
 it sent and the last one's time, revoked or working. Never a key (warroom keeps only their
-hashes; a Sentry client secret is never shown either). Making and revoking them is the
-command line's (``warroom integrations``).
+hashes; a Sentry client secret is never shown either), but once: warroom's admins
+(``bot.flows.rights.require_admin``) make one on ``/integrations`` (its key and URL shown
+on the page the form redirects to, this once) and revoke one, each with a reason kept in the
+admin record; as ``warroom integrations`` does on the command line.
 
 For the workspace's members: a guest gets 403, as for the services.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from aiohttp import web
 
+from bot.flows.administering import make_integration, revoke_integration
+from bot.flows.rights import NotAdmin, NotTheirs, is_admin
 from bot.record.alerting import integrations
+from bot.record.audit import ReasonRefused
 from bot.store.db import session_scope
-from bot.web.auth import guest_viewer, viewer_and_csrf
+from bot.web.auth import check_csrf, page_viewer, viewer_and_csrf
 from bot.web.context import WebContext, web_context
-from bot.web.pages_common import guests_refused, render_page
+from bot.web.notices import forget, notice_of, redirect_with_notice
+from bot.web.pages_common import guests_refused, read_form, render_page
+from bot.web.visibility import Viewer
+
+FIELDS = ("kind", "service", "name", "topic", "reason")
 
 
 @dataclass(frozen=True)
@@ -54,16 +65,113 @@ async def integration_views(web_: WebContext, service: str | None = None) -> lis
 
 
 async def integrations_page(request: web.Request) -> web.Response:
-    """GET /integrations: every integration."""
-    web_ = web_context(request)
+    """GET /integrations: every integration; for an admin, the forms."""
     viewer, csrf = viewer_and_csrf(request)
-    if await guest_viewer(request, viewer):
+    if viewer.guest:
         return guests_refused(request, "services_guests", viewer=viewer, csrf=csrf)
+    # Slack is asked once, afresh, whether a guest or an admin (``_render``).
+    response = await _render(request, viewer, csrf, notice=notice_of(request, viewer))
+    forget(request, response)
+    return response
+
+
+async def create_integration_form(request: web.Request) -> web.Response:
+    """POST /integrations: an admin makes an integration; its key is shown once."""
+    web_ = web_context(request)
+    viewer, csrf, form = await _posted(request)
+    fields = {key: " ".join(str(form.get(key, "")).split()) for key in FIELDS}
+    fields["reason"] = str(form.get("reason", ""))
+    secret = str(form.get("secret", "")).strip() or None
+    try:
+        row, key = await make_integration(
+            web_.services,
+            by=viewer.author,
+            kind=fields["kind"],
+            service=fields["service"],
+            name=fields["name"] or None,
+            topic=fields["topic"] or None,
+            secret=secret,
+            reason=fields["reason"],
+        )
+    except NotTheirs:
+        return guests_refused(request, "admin_guests", viewer=viewer, csrf=csrf)
+    except NotAdmin:
+        return _not_admin(request, viewer, csrf)
+    except (integrations.IntegrationRefused, ReasonRefused) as refusal:
+        return await _render(request, viewer, csrf, refused=str(refusal), form=fields, status=400)
+    settings = web_.settings
+    url = integrations.url_for(
+        settings.web.public_url, row.kind, key=key, name=row.name,
+        mail_domain=settings.bounces.domain,
+    )  # fmt: skip
+    # A vendor's own secret (Sentry's) is theirs: not shown back, only where to send.
+    shown = None if row.kind in integrations.SIGNED else key
+    notice = {"made": row.name, "key": shown, "url": url if shown else None}
+    raise redirect_with_notice(request, viewer, "/integrations", notice)
+
+
+async def revoke_integration_form(request: web.Request) -> web.Response:
+    """POST /integrations/<name>/revoke: an admin stops an integration now, saying why."""
+    web_ = web_context(request)
+    viewer, csrf, form = await _posted(request)
+    name = request.match_info["name"]
+    try:
+        await revoke_integration(
+            web_.services, by=viewer.author, name=name, reason=str(form.get("reason", ""))
+        )
+    except NotTheirs:
+        return guests_refused(request, "admin_guests", viewer=viewer, csrf=csrf)
+    except NotAdmin:
+        return _not_admin(request, viewer, csrf)
+    except (integrations.IntegrationRefused, ReasonRefused) as refusal:
+        said = f"{name} was not revoked: {refusal}"
+        return await _render(request, viewer, csrf, refused=said, status=400)
+    raise redirect_with_notice(request, viewer, "/integrations", {"revoked": name})
+
+
+async def _posted(request: web.Request) -> tuple[Viewer, str, Any]:
+    viewer = page_viewer(request)
+    form = await read_form(request)
+    check_csrf(request, viewer, form.get("csrf"))
+    _, csrf = viewer_and_csrf(request)
+    return viewer, csrf, form
+
+
+def _not_admin(request: web.Request, viewer: Viewer, csrf: str) -> web.Response:
+    return render_page(
+        request, "web/error.html.j2", status=403, problem="not_admin", viewer=viewer, csrf=csrf
+    )
+
+
+async def _render(
+    request: web.Request,
+    viewer: Viewer,
+    csrf: str,
+    *,
+    notice: Mapping[str, Any] | None = None,
+    refused: str | None = None,
+    form: Mapping[str, str] | None = None,
+    status: int = 200,
+) -> web.Response:
+    web_ = web_context(request)
+    try:
+        admin = await is_admin(web_.services, viewer.author)
+    except NotTheirs:  # a guest Slack names now, the session being older
+        return guests_refused(request, "services_guests", viewer=viewer, csrf=csrf)
+    catalog = web_.settings.alerting.catalog
     return render_page(
         request,
         "web/integrations.html.j2",
+        status=status,
         viewer=viewer,
         csrf=csrf,
         integrations=await integration_views(web_),
         zone=web_.settings.incidents.timezone,
+        admin=admin,
+        notice=notice,
+        refused=refused,
+        form=form or {},
+        kinds=integrations.KINDS,
+        signed=integrations.SIGNED,
+        services=sorted(catalog.by_name) if catalog.by_name else [],
     )

@@ -3,6 +3,8 @@
 - ``pages``: ``/oncall`` and one schedule's page, where overrides are added and cancelled.
 - ``people``: one person's page: shifts, schedules, how pages reach them (masked), a warning
   when no method of theirs rings a phone.
+- ``contacts``: a person's own contact methods on their own page: added, verified, tested,
+  removed, through ``/oncall contact``'s flows.
 - ``policies``: one escalation policy's page: its levels, targets, timeouts, whom each reaches now.
 - ``api``: ``/api/oncall``: who is on call now, and one schedule's shifts in a window.
 - ``feeds``: the calendar feeds (``GET /oncall/<schedule>.ics``, a person's).

@@ -45,6 +45,7 @@ from bot.record.oncall.overrides import (
 )
 from bot.record.oncall.rights import may_cancel, members
 from bot.record.oncall.schedules import Schedule
+from bot.record.people import known_people
 from bot.store.db import session_scope
 from bot.store.models import OncallOverride, OncallSwap
 from bot.web.auth import check_csrf, csrf_token, page_viewer, viewer_and_csrf
@@ -362,6 +363,9 @@ async def _render_schedule(
     if viewer.user_id:
         people.add(viewer.user_id)
     names = await names_of(web_, people)
+    looks_after = _looks_after(schedule, viewer)
+    others = await _workspace_people(web_, schedule) if looks_after else []
+    names = {**names, **dict(others)}
     drawing = timeline(
         schedule,
         overrides,
@@ -388,6 +392,7 @@ async def _render_schedule(
         cancelled=next((row for row in history if row.id == shown.cancelled), None),
         names=names,
         choices=_choices(schedule, names),
+        others=[user for user, _ in others],
         now=now,
         zone=shown.zone,
         unknown_zone=shown.unknown_zone,
@@ -429,6 +434,28 @@ def _choices(schedule: Schedule, names: Mapping[str, str]) -> list[str]:
     viewer among them, when they are one), those without a kept name last."""
     people = members(schedule) | set(schedule.owners)
     return sorted(people, key=lambda user: (user not in names, names.get(user, user).casefold()))
+
+
+# How many people of the workspace the form offers beyond the schedule's (by name).
+OTHERS_OFFERED = 500
+
+
+async def _workspace_people(web_: WebContext, schedule: Schedule) -> list[tuple[str, str]]:
+    """Whom else the form offers to those who look after the schedule: the people of the
+    workspace warroom knows by name, the schedule's own left out (they come first), and
+    those Slack said lately are guests left out too; a guest chosen all the same is refused
+    at the field (``require_person`` asks Slack afresh)."""
+    own = members(schedule) | set(schedule.owners)
+    async with session_scope(web_.services.engine) as session:
+        known = await known_people(session, OTHERS_OFFERED)
+    slack = web_.services.slack
+    return [
+        (user, name)
+        for user, name in known
+        if user not in own
+        and USER_ID.match(user)
+        and not ((kept := slack.kept_facts(user)) is not None and kept[0].guest)
+    ]
 
 
 def _people_of_row(row: OncallOverride) -> list[str]:

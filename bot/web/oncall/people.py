@@ -1,9 +1,10 @@
 """One person's on-call page (``/oncall/people/<user id>``): their shifts to come and their
 schedules, how pages reach them (their contact methods, masked; the rules in force and
 whose; their last test page), and a warning when they are next on call with no method that
-rings a phone; for signed-in members of the workspace. Guests see no schedule, and no one's
-contacts either. A person the bot knows nothing of (no name kept, in no schedule, no contact)
-is a 404, as a schedule that does not exist."""
+rings a phone; for signed-in members of the workspace. On their own page a person adds,
+verifies, tests and removes their own contact methods (``bot.web.oncall.contacts``). Guests
+see no schedule, and no one's contacts either. A person the bot knows nothing of (no name
+kept, in no schedule, no contact) is a 404, as a schedule that does not exist."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ from bot.record.paging.own import effective, has_own, reachable
 from bot.store.db import session_scope
 from bot.web.auth import viewer_and_csrf
 from bot.web.context import web_context
+from bot.web.notices import forget, notice_of
+from bot.web.oncall.contacts import answer_markup, offered_kinds, own_methods
 from bot.web.oncall.reading import names_of, people_of, schedules_for
 from bot.web.pages_common import guests_refused, render_page
 from bot.web.status_page.pages import ZONE_REFUSED, viewer_zone
@@ -80,7 +83,9 @@ async def person_page(request: web.Request) -> web.Response:
             viewer=viewer,
             csrf=csrf,
         )
-    return render_page(
+    own_page = bool(viewer.user_id) and viewer.user_id == user
+    notice = notice_of(request, viewer) if own_page else None
+    response = render_page(
         request,
         "web/oncall_person.html.j2",
         viewer=viewer,
@@ -92,12 +97,18 @@ async def person_page(request: web.Request) -> web.Response:
         shifts=shifts,
         shifts_days=SHIFTS_AHEAD.days,
         silent=not rings_a_phone(person, rules),
-        own_page=bool(viewer.user_id) and viewer.user_id == user,
+        own_page=own_page,
+        own_methods=await own_methods(web_.services.engine, user) if own_page else [],
+        offered=offered_kinds(web_.settings) if own_page else [],
+        answer=answer_markup(notice),
+        answer_refused=bool(notice and notice.get("refused")),
         now=now,
         zone=zone,
         unknown_zone=unknown,
         status=ZONE_REFUSED if unknown else 200,
     )
+    forget(request, response)
+    return response
 
 
 def upcoming(
