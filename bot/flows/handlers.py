@@ -36,6 +36,7 @@ from bot.flows.paging.alert_pages import show_alert
 from bot.flows.paging.delivery import check_delivery
 from bot.flows.paging.pagerduty_events import send_page
 from bot.flows.paging.pages import send_notification
+from bot.flows.postmortem.grading import grade_proposals
 from bot.flows.postmortem.lessons import ask_for_lessons
 from bot.flows.postmortem.posting import publish_postmortem
 from bot.flows.postmortem.suggestions import ask_model
@@ -72,6 +73,7 @@ JOB_HANDLERS: Mapping[str, JobHandler] = MappingProxyType(
         JobKind.POSTMORTEM_PUBLISH: publish_postmortem,
         JobKind.POSTMORTEM_SUGGEST: ask_model,
         JobKind.CAUSES_ASK: ask_causes,
+        JobKind.CAUSES_GRADE: grade_proposals,
         JobKind.FILE_ISSUE: send_issue,
         JobKind.HEARTBEAT: check_heartbeat,
         JobKind.PAGING_DRILL: run_scheduled_drill,
@@ -209,7 +211,7 @@ JOB_LANES = (
     # The team's model takes up to WARROOM_AI_TIMEOUT to answer: drafts without it go on.
     Lane(
         "models",
-        frozenset({JobKind.POSTMORTEM_SUGGEST, JobKind.CAUSES_ASK}),
+        frozenset({JobKind.POSTMORTEM_SUGGEST, JobKind.CAUSES_ASK, JobKind.CAUSES_GRADE}),
         apart=True,
     ),
     Lane("statuspage", frozenset({JobKind.STATUSPAGE}), apart=True),

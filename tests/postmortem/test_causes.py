@@ -20,11 +20,14 @@ from bot.basics.slack_ids import CauseMessage
 from bot.record.alerting import integrations
 from bot.record.alerting.services import parse_services
 from bot.store.db import session_scope
-from bot.store.models import CauseRequest, CauseVote, TimelineEntry
+from bot.store.models import CauseGrade, CauseRequest, CauseVote, TimelineEntry
 from emulator import Channel, SlackEmulator
 from emulator.openai_chat import ChatRequest, FakeChatModel
-from tests.conftest import ALICE, BOB, CAROL, Clock, running_warroom
+from tests.agents.test_mcp_http import agent, call, warroom_token
+from tests.conftest import ALICE, BOB, CAROL, MODEL, Clock, running_warroom
 from tests.helpers import verifiers
+from tests.helpers.drafts import draft_page, post_draft_form
+from tests.helpers.web_view import browser, sign_in, visible_text, web_settings
 from tests.postmortem.test_suggestions import SAID, START, Played, ai
 
 CAUSES = "warroom_causes"
@@ -60,11 +63,16 @@ def proposing(request: ChatRequest) -> dict[str, Any]:
 
 
 async def play_causes(
-    people: SlackEmulator, url: str, model: FakeChatModel | None, *, private: bool = False
+    people: SlackEmulator,
+    url: str,
+    model: FakeChatModel | None,
+    *,
+    private: bool = False,
+    **extra: Any,
 ) -> AsyncIterator[Played]:
     """The incident of the suggestions' tests, on checkout-gateway, its release posted as a
     change five minutes before it was declared."""
-    settings: dict[str, Any] = {"alerting__catalog": CATALOG}
+    settings: dict[str, Any] = {"alerting__catalog": CATALOG, **extra}
     if model is not None:
         settings["ai"] = ai(model, private=True)
     async with running_warroom(people, url, Clock(START), **settings) as warroom:
@@ -222,3 +230,83 @@ async def test_a_private_incidents_causes_stay_in_its_channel(
             if channel.id != played.channel.id:
                 assert not causes_messages(channel), channel.name
                 assert "gw-2.14.1" not in json.dumps([m.text for m in channel.messages])
+
+
+# -- graded once the root cause is known (item 4) -----------------------------------------------
+def grading(request: ChatRequest) -> dict[str, Any]:
+    """A model grading each proposal ([P1] …) against the root cause it was given: the
+    release that broke card validation is the bullseye, the rest the right area."""
+    said = []
+    for text in request.texts:
+        for line in text.splitlines():
+            if line.startswith("[P"):
+                number = int(line[2 : line.index("]")])
+                right = "gw-2.14.1" in line and "validation" in line
+                said.append(
+                    {
+                        "proposal": number,
+                        "grade": 100 if right else 35,
+                        "reason": "It names the release." if right else "The right service.",
+                    }
+                )
+    return {"grades": said}
+
+
+async def test_every_proposal_is_graded_once_published_and_insights_show_it(
+    people: SlackEmulator, database_url: str, model: FakeChatModel
+) -> None:
+    model.reply(proposing, times=20, to=CAUSES)
+    model.verdicts(truthful, times=30)
+    model.reply(grading, to="warroom_grades")
+    async for played in play_causes(people, database_url, model, **web_settings(people)):
+        warroom = played.warroom
+        token = await warroom_token(warroom, "triage-bot")
+        async with agent(warroom.url, token) as session:
+            timeline = await call(session, "get_timeline", reference="INC-1", per_page=200)
+            bulb = next(e["ref"] for e in timeline["entries"] if "gw-2.14.1 at" in e["text"])
+            await call(
+                session,
+                "propose_finding",
+                reference="INC-1",
+                section="underlying_issue",
+                sentences=[{"text": "Card validation broke for 25% of payments.", "cites": [bulb]}],
+            )
+        await played.resolve("Rolled back the gateway release")
+        async with browser() as alice:
+            await sign_in(alice, warroom, ALICE)
+            await post_draft_form(alice, warroom, "/review", {"to": "in_review"})
+            status, page = await post_draft_form(
+                alice, warroom, "/review", {"to": "published", "confirm": "1"}
+            )
+            assert status == 200 and ">Published</span>" in page
+            await played.at(90)
+            page, _ = await draft_page(alice, warroom)
+            text = visible_text(page)
+            assert "Causes proposed, graded" in text
+            assert f"{MODEL} proposes 100 % (bullseye): It names the release." in text
+            assert f"{MODEL} proposes 35 % (right area): The right service." in text
+            assert "triage-bot (agent): Card validation broke for 25% of payments." in text
+            async with session_scope(warroom.engine) as db:
+                rows = (await db.exec(select(CauseGrade).order_by(col(CauseGrade.id)))).all()
+            assert [(r.proposer_kind, r.proposed) for r in rows] == [("model", 100), ("agent", 35)]
+            assert {r.root_cause for r in rows} == {
+                "Gateway release gw-2.14.1 at 03:20 broke card validation: 25% of payments fail."
+            }
+            # Alice confirms the model's grade, and changes the agent's.
+            for row, grade in ((rows[0], "100"), (rows[1], "65")):
+                status, page = await post_draft_form(
+                    alice, warroom, f"/grades/{row.id}", {"grade": grade}
+                )
+                assert status == 200, visible_text(page)[:300]
+            status, page = await post_draft_form(
+                alice, warroom, f"/grades/{rows[0].id}", {"grade": "50"}
+            )
+            assert status == 400 and "Choose a grade of the scale" in visible_text(page)
+            text = visible_text((await draft_page(alice, warroom))[0])
+            assert "Graded 100 % (bullseye) by" in text and "Graded 65 % (one hop short) by" in text
+            async with alice.get(f"{warroom.url}/insights") as answer:
+                insights = visible_text(await answer.text())
+        assert "Causes proposed by the team's model and agents" in insights
+        # Month, helper, proposed, refused by the checks, accepted by people, graded right.
+        assert f"March 2025{MODEL} (model)" in insights
+        assert "March 2025triage-bot (agent)1001 of 1 graded" in insights
