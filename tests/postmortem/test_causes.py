@@ -74,7 +74,7 @@ async def play_causes(
     change five minutes before it was declared."""
     settings: dict[str, Any] = {"alerting__catalog": CATALOG, **extra}
     if model is not None:
-        settings["ai"] = ai(model, private=True)
+        settings["ai"] = ai(model, private=True, causes=True)
     async with running_warroom(people, url, Clock(START), **settings) as warroom:
         async with session_scope(warroom.engine) as session:
             _, key = await integrations.create(

@@ -73,7 +73,8 @@ async def schedule_causes(
 ) -> None:
     """Ask for the incident's possible causes at ``at`` (nothing without a model; the
     caller commits)."""
-    if not services.settings.ai.enabled or incident.id is None:
+    ai = services.settings.ai
+    if not ai.enabled or not ai.causes or incident.id is None:
         return
     await jobs.schedule(
         session,
@@ -92,7 +93,9 @@ async def ask_causes(services: Services, job: Job) -> None:
     ai = services.settings.ai
     async with session_scope(services.engine) as session:
         incident = await session.get(Incident, job.incident_id)
-    if incident is None or not incident.is_open or not incident.channel_id or not ai.enabled:
+    if incident is None or not incident.is_open or not incident.channel_id:
+        return
+    if not ai.enabled or not ai.causes:
         return
     if incident.is_private and not ai.private:
         return  # the record never leaves warroom: no causes, as no draft suggestions
