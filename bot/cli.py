@@ -305,6 +305,10 @@ def _run(args: argparse.Namespace) -> int:
         from bot.admin.config_check import run_config
 
         return run_config(args, os.environ)
+    if args.command == "ai" and getattr(args, "replay", False):  # causes, at cut-offs
+        from bot.admin.ai_replay import run_replay
+
+        return run_replay(args)
     if args.command == "ai":  # reads only the model it is pointed at
         from bot.admin.ai_eval import run_ai
 

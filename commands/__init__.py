@@ -42,6 +42,7 @@ from slack_bolt.async_app import AsyncApp
 from bot.basics.slack_ids import (
     AlertEscalateModal,
     AlertMessage,
+    CauseMessage,
     DeclareModal,
     EscalationMessage,
     FieldsModal,
@@ -79,6 +80,11 @@ from commands.alert import (
 )
 from commands.buttons import handle_press_in_line
 from commands.escalation.ack import apply_acknowledge_press
+from commands.incident.causes import (
+    apply_cause_down_press,
+    apply_cause_up_press,
+    apply_theory_press,
+)
 from commands.incident.field_forms import (
     handle_edit_fields_button,
     handle_edit_fields_submission,
@@ -129,6 +135,9 @@ APPLIERS: Mapping[str, Applier] = {
     FollowUpMessage.MERGE: apply_merge_press,
     SuggestionMessage.ACCEPT: apply_accept_press,
     ProposedNoteMessage.ACCEPT: apply_accept_note_press,
+    CauseMessage.UP: apply_cause_up_press,
+    CauseMessage.DOWN: apply_cause_down_press,
+    CauseMessage.THEORY: apply_theory_press,
     RuledOutPrompt.RULES_OUT: apply_rules_out_press,
     RuledOutPrompt.IDEA: apply_idea_press,
     RuledOutPrompt.SKIP: skip_applier(RULED_OUT),
@@ -170,6 +179,8 @@ def register(app: AsyncApp) -> None:
     app.action(SuggestionMessage.ACCEPT)(handle_press_in_line)
     app.action(SuggestionMessage.EDIT)(handle_edit_press)
     app.action(ProposedNoteMessage.ACCEPT)(handle_press_in_line)
+    for cause_action in (CauseMessage.UP, CauseMessage.DOWN, CauseMessage.THEORY):
+        app.action(cause_action)(handle_press_in_line)
     app.view(SuggestionModal.CALLBACK)(handle_edit_submission)
     # The draft's questions (commands/postmortem/draft_prompts.py): in line too, but for the button
     # that opens a form.

@@ -28,6 +28,8 @@
   and ``warroom mcp`` (the Model Context Protocol on stdio, as the operator).
 - ``ai_eval``: ``warroom ai eval``: the team's model measured over the shipped replays.
 - ``eval_set``: those replays, and their sentences labelled by category and truth.
+- ``ai_replay``: ``warroom ai eval --replay``: the seeds replayed at cut-offs, causes asked,
+  proved or not, and graded against the published root cause.
 - ``config_check``: ``warroom config check``: the environment read as serve reads it.
 - ``arguments``: the options of the heavy commands (oncall, workflows, import, ai,
   integrations), apart from their work: every ``--help`` imports no feature.

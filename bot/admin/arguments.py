@@ -188,6 +188,18 @@ def add_ai_arguments(ai: argparse.ArgumentParser) -> None:
         "warroom knows), or when a sentence's meaning could not be checked.",
     )
     evaluate.add_argument("--out", type=Path, help="also write the figures as JSON to this file")
+    evaluate.add_argument(
+        "--replay",
+        action="store_true",
+        help="replay the shipped seeds with what was known at declaration plus N minutes, ask "
+        "for causes and grade them against the published root cause",
+    )
+    evaluate.add_argument(
+        "--minutes",
+        default="0,15,30,60",
+        metavar="N,N,...",
+        help="with --replay: the cut-offs, minutes after the declaration (default 0,15,30,60)",
+    )
 
 
 def add_integrations_arguments(parser: argparse.ArgumentParser) -> None:

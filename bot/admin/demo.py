@@ -411,6 +411,9 @@ def _demo_settings(
             "WARROOM_GITHUB_REPO": DEMO_REPOSITORY,
             "WARROOM_AI_URL": model_url,
             "WARROOM_AI_MODEL": DEMO_MODEL,
+            # The demo's model is scripted for the draft; possible causes (issue 76) are not
+            # part of its script yet.
+            "WARROOM_CAUSES": "off",
             "WARROOM_CONTACTS": str(contacts),
             "WARROOM_NTFY_URL": ntfy.root,
             "TWILIO_ACCOUNT_SID": twilio.account_sid,

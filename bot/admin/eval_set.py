@@ -2,6 +2,9 @@
 record of an incident, entry by entry as the model reads it, and sentences about it, each
 labelled with what it is (a category) and whether the record supports it.
 
+``CAUSE_REPLAYS`` (``warroom ai eval --replay``): the same two, each with the change that set
+it off and its published root cause.
+
 Two replays are shipped: the demo's incident (``warroom demo``, bot/admin/demo.py) and the
 checkout page crash the tests replay (tests/postmortem/test_postmortem_scenarios.py, in
 Nairobi's zone), their entries as their drafts read them. Categories (issue 60): ``true``;
@@ -486,3 +489,43 @@ CHECKOUT_CRASH = Replay(
     ),
 )
 REPLAYS: tuple[Replay, ...] = (DEMO, CHECKOUT_CRASH)
+
+
+@dataclass(frozen=True)
+class CauseReplay:
+    """A replay as ``warroom ai eval --replay`` plays it: the change that set it off, as the
+    change events would hold it (``minute`` before the start: negative), and its root cause
+    as the published postmortem says it (what causes are graded against)."""
+
+    replay: Replay
+    change: Entry
+    root_cause: str
+
+
+# The seeds' changes, as a #deploys channel's bot said them (issue 76): in each, the cause
+# was a release that nobody put beside the alert until much later.
+CAUSE_REPLAYS: tuple[CauseReplay, ...] = (
+    CauseReplay(
+        DEMO,
+        Entry(
+            "E15",
+            -5,
+            "change",
+            "deploy-bot",
+            "deploy of payment-gateway: Released payment-gateway 2023.11.07-1 (card type "
+            "validation rules)",
+        ),
+        "The 11:55 gateway release rejected card types it did not list.",
+    ),
+    CauseReplay(
+        CHECKOUT_CRASH,
+        Entry(
+            "E14",
+            -5,
+            "change",
+            "deploy-bot",
+            "deploy of checkout-gateway: Released gateway integration gw-4.2.1 (card types)",
+        ),
+        "A flaw in the 11:55 gateway integration release crashed checkout for one card type.",
+    ),
+)

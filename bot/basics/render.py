@@ -59,6 +59,7 @@ SLACK_IDS = SimpleNamespace(
     follow_up=slack_ids.FollowUpMessage,
     suggestion=slack_ids.SuggestionMessage,
     proposed_note=slack_ids.ProposedNoteMessage,
+    cause=slack_ids.CauseMessage,
     suggestion_block=slack_ids.suggestion_block,
     suggestion_form=slack_ids.SuggestionModal,
     reminder=slack_ids.FollowUpReminder,

@@ -137,6 +137,16 @@ class SuggestionMessage(StrEnum):
     EDIT = "edit_suggestion"
 
 
+class CauseMessage(StrEnum):
+    """The 👍, 👎 and "Working theory" buttons of each possible cause the team's model
+    proposed during an incident (one actions block a cause: ``cause.<id>``)."""
+
+    BLOCK = "cause"
+    UP = "cause_up"
+    DOWN = "cause_down"
+    THEORY = "cause_theory"
+
+
 class ProposedNoteMessage(StrEnum):
     """The Accept button of a timeline note an agent proposed (one note a message)."""
 

@@ -14,6 +14,12 @@ The verdicts' request is the same call with the format ``warroom_verdicts``: ``{
 [{"sentence": 3, "verdict": "supported" | "contradicted" | "not_stated", "entry": "E42",
 "quote": "…"}]}``.
 
+Possible causes during an incident are the same call with the format ``warroom_causes``
+(``{"causes": [{"text": "…", "cites": ["E42"]}]}``), their sentences then checked and their
+meaning verified as the draft's are; once the root cause is known, each proposal's grade is
+asked with the format ``warroom_grades`` (``{"grades": [{"proposal": 1, "grade": 65,
+"reason": "…"}]}``, a grade one of 100, 65, 35 and 0).
+
 The answer is read as ``CreateChatCompletionResponse``: ``choices[0].message.content``, a
 JSON text that must be the schema asked for. Every other outcome is a ``ModelFailure`` whose
 ``reason`` says what happened as data (``{"kind": "timeout", "seconds": 60}``), which the
@@ -77,6 +83,34 @@ VERDICTS_SCHEMA: Mapping[str, Any] = {
 }
 
 
+CAUSES_FORMAT = "warroom_causes"
+CAUSES_SCHEMA: Mapping[str, Any] = {
+    "type": "object",
+    "properties": {"causes": {"type": "array", "items": _SENTENCE}},
+    "required": ["causes"],
+    "additionalProperties": False,
+}
+GRADES_FORMAT = "warroom_grades"
+# incident.io's scale: bullseye, one hop short, right area, wrong.
+GRADES = (100, 65, 35, 0)
+_GRADE = {
+    "type": "object",
+    "properties": {
+        "proposal": {"type": "integer", "description": "The proposal's number, as in [P2]."},
+        "grade": {"type": "integer", "enum": list(GRADES)},
+        "reason": {"type": "string", "description": "Why, in one sentence."},
+    },
+    "required": ["proposal", "grade", "reason"],
+    "additionalProperties": False,
+}
+GRADES_SCHEMA: Mapping[str, Any] = {
+    "type": "object",
+    "properties": {"grades": {"type": "array", "items": _GRADE}},
+    "required": ["grades"],
+    "additionalProperties": False,
+}
+
+
 class ModelFailure(VendorFailure):
     """The model gave no usable answer; ``reason`` says why, as data (no connection, unless
     said otherwise)."""
@@ -133,6 +167,24 @@ async def ask_for_verdicts(
         ai.model, instructions, sentences, name=VERDICTS_FORMAT, schema=VERDICTS_SCHEMA
     )
     return verdicts_in(await complete(http, ai, body, timeout))
+
+
+async def ask_for_causes(
+    http: aiohttp.ClientSession, ai: AISettings, *, instructions: str, record: str
+) -> list[Sentence]:
+    """The possible causes the model proposes, each a sentence and its citations;
+    ModelFailure otherwise."""
+    body = chat_request(ai.model, instructions, record, name=CAUSES_FORMAT, schema=CAUSES_SCHEMA)
+    return causes_in(await complete(http, ai, body, ai.timeout))
+
+
+async def ask_for_grades(
+    http: aiohttp.ClientSession, ai: AISettings, *, instructions: str, proposals: str
+) -> dict[int, tuple[int, str]]:
+    """The grade the model gives each proposal (by its number) and why; ModelFailure
+    otherwise."""
+    body = chat_request(ai.model, instructions, proposals, name=GRADES_FORMAT, schema=GRADES_SCHEMA)
+    return grades_in(await complete(http, ai, body, ai.timeout))
 
 
 async def complete(
@@ -203,6 +255,38 @@ def verdicts_in(body: Any) -> list[Verdict]:
     return read
 
 
+def causes_in(body: Any) -> list[Sentence]:
+    """The causes in a 200 answer's body, read strictly (the sentences' shape)."""
+    content = _content(body)
+    if not isinstance(content, dict) or set(content) != {"causes"}:
+        raise _failure("not_schema", "the content is not {causes}", "")
+    return _sentences(content["causes"], "causes")
+
+
+def grades_in(body: Any) -> dict[int, tuple[int, str]]:
+    """The grades in a 200 answer's body, read strictly; the first given for a number."""
+    content = _content(body)
+    if not isinstance(content, dict) or set(content) != {"grades"}:
+        raise _failure("not_schema", "the content is not {grades}", "")
+    items = content["grades"]
+    if not isinstance(items, list):
+        raise _failure("not_schema", "grades is not a list", "grades")
+    read: dict[int, tuple[int, str]] = {}
+    for index, item in enumerate(items):
+        where = f"grades[{index}]"
+        if not isinstance(item, dict) or set(item) != {"proposal", "grade", "reason"}:
+            raise _failure("not_schema", f"{where} is not {{proposal, grade, reason}}", where)
+        number, grade, reason = item["proposal"], item["grade"], item["reason"]
+        if not isinstance(number, int) or isinstance(number, bool):
+            raise _failure("not_schema", f"{where}.proposal is not an integer", where)
+        if grade not in GRADES or isinstance(grade, bool):
+            raise _failure("not_schema", f"{where}.grade is not one of {GRADES}", where)
+        if not isinstance(reason, str):
+            raise _failure("not_schema", f"{where}.reason is not text", where)
+        read.setdefault(number, (int(grade), reason.strip()[:500]))
+    return read
+
+
 def content_of(body: Any) -> Any:
     """The JSON content of a completion's first choice; ModelFailure when there is none."""
     return _content(body)
@@ -245,19 +329,25 @@ def _read_sections(sections: Any) -> dict[str, list[Sentence]]:
         items = sections[name]
         if not isinstance(items, list):
             raise _failure("not_schema", f"{name} is not a list", name)
-        read[name] = []
-        for index, item in enumerate(items):
-            where = f"{name}[{index}]"
-            if not isinstance(item, dict) or set(item) != {"text", "cites"}:
-                raise _failure("not_schema", f"{where} is not {{text, cites}}", where)
-            text, cites = item["text"], item["cites"]
-            if not isinstance(text, str):
-                raise _failure("not_schema", f"{where}.text is not text", f"{where}.text")
-            if not isinstance(cites, list) or not all(isinstance(c, str) for c in cites):
-                raise _failure(
-                    "not_schema", f"{where}.cites is not a list of text", f"{where}.cites"
-                )
-            read[name].append(Sentence(text, tuple(cites)))
+        read[name] = _sentences(items, name)
+    return read
+
+
+def _sentences(items: Any, name: str) -> list[Sentence]:
+    """A list of sentences, each a text and a list of references, read strictly."""
+    if not isinstance(items, list):
+        raise _failure("not_schema", f"{name} is not a list", name)
+    read = []
+    for index, item in enumerate(items):
+        where = f"{name}[{index}]"
+        if not isinstance(item, dict) or set(item) != {"text", "cites"}:
+            raise _failure("not_schema", f"{where} is not {{text, cites}}", where)
+        text, cites = item["text"], item["cites"]
+        if not isinstance(text, str):
+            raise _failure("not_schema", f"{where}.text is not text", f"{where}.text")
+        if not isinstance(cites, list) or not all(isinstance(c, str) for c in cites):
+            raise _failure("not_schema", f"{where}.cites is not a list of text", f"{where}.cites")
+        read.append(Sentence(text, tuple(cites)))
     return read
 
 

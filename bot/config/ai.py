@@ -90,6 +90,26 @@ class AISettings(Feature):
         shown="`10m`",
     )
 
+    causes: bool = setting(
+        env="WARROOM_CAUSES",
+        default=True,
+        parse=on_or_off,
+        doc="with a model: `on`: an open incident's possible causes are asked of it, each "
+        "proved from the record or not shown, in one message of the incident's channel; "
+        "`off`: not asked",
+        shown="`on`",
+    )
+    # The causes' message is asked again when the record changed, at most this often: the
+    # model is not asked at every message, and the message does not move under people's eyes.
+    causes_min_interval: timedelta = setting(
+        env="WARROOM_CAUSES_MIN_INTERVAL",
+        default=timedelta(minutes=5),
+        parse=duration(at_least=timedelta(seconds=30), at_most=timedelta(hours=24)),
+        doc="with a model: how often, at most, an open incident's possible causes are asked "
+        "for again when its record changed (`5m`; at least `30s`, at most `24h`)",
+        shown="`5m`",
+    )
+
     @property
     def enabled(self) -> bool:
         return bool(self.url and self.model)

@@ -21,6 +21,7 @@ from bot.flows.escalation.escalate import bring_in, run_escalation_timer
 from bot.flows.follow_ups.filing import send_issue
 from bot.flows.follow_ups.owners import remind_follow_up
 from bot.flows.home import refresh_alert_home
+from bot.flows.incident.causes import ask_causes
 from bot.flows.incident.recorder import apply_fetched_reaction
 from bot.flows.incident.reminders import remind_about_roles, remind_about_updates
 from bot.flows.oncall.handoffs import (
@@ -35,6 +36,7 @@ from bot.flows.paging.alert_pages import show_alert
 from bot.flows.paging.delivery import check_delivery
 from bot.flows.paging.pagerduty_events import send_page
 from bot.flows.paging.pages import send_notification
+from bot.flows.postmortem.grading import grade_proposals
 from bot.flows.postmortem.lessons import ask_for_lessons
 from bot.flows.postmortem.posting import publish_postmortem
 from bot.flows.postmortem.suggestions import ask_model
@@ -70,6 +72,8 @@ JOB_HANDLERS: Mapping[str, JobHandler] = MappingProxyType(
         JobKind.ALERT_AUTO_RESOLVE: resolve_quiet_alert,
         JobKind.POSTMORTEM_PUBLISH: publish_postmortem,
         JobKind.POSTMORTEM_SUGGEST: ask_model,
+        JobKind.CAUSES_ASK: ask_causes,
+        JobKind.CAUSES_GRADE: grade_proposals,
         JobKind.FILE_ISSUE: send_issue,
         JobKind.HEARTBEAT: check_heartbeat,
         JobKind.PAGING_DRILL: run_scheduled_drill,
@@ -205,7 +209,11 @@ JOB_LANES = (
     Lane("trackers", frozenset({JobKind.FILE_ISSUE}), apart=True),
     Lane("postmortems", frozenset({JobKind.POSTMORTEM_PUBLISH}), apart=True),
     # The team's model takes up to WARROOM_AI_TIMEOUT to answer: drafts without it go on.
-    Lane("models", frozenset({JobKind.POSTMORTEM_SUGGEST}), apart=True),
+    Lane(
+        "models",
+        frozenset({JobKind.POSTMORTEM_SUGGEST, JobKind.CAUSES_ASK, JobKind.CAUSES_GRADE}),
+        apart=True,
+    ),
     Lane("statuspage", frozenset({JobKind.STATUSPAGE}), apart=True),
     # Status page subscribers: a slow mail server or subscriber's webhook waits here.
     Lane(

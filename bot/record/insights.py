@@ -31,7 +31,13 @@ from bot.store.models import (
     SEVERITIES,
     Alert,
     AlertGroup,
+    CauseGrade,
+    CauseRequest,
+    CauseVote,
     IncidentFieldValue,
+    PossibleCause,
+    SectionSuggestion,
+    SuggestionRequest,
     TimelineEntry,
     TimelineKind,
 )
@@ -576,3 +582,89 @@ __all__ = [
     "median",
     "normalise_path",
 ]
+
+
+# -- the record grading its helpers (issue 76, item 4) ---------------------------------------
+@dataclass(frozen=True)
+class HelperMonth:
+    """What one helper (the team's model, by its name, or an agent, by its token's name)
+    proposed as causes in one month of the incidents shown: proposals made, refused by the
+    checks, accepted by people (made the working theory, more 👍 than 👎, or accepted into
+    the draft), graded by a person, and graded right (65 % or 100 %)."""
+
+    proposer: str
+    kind: str  # "model" or "agent"
+    month: date
+    made: int = 0
+    refused: int = 0
+    accepted: int = 0
+    graded: int = 0
+    right: int = 0
+
+
+async def helper_figures(
+    session: AsyncSession, incidents: Sequence[Summarised], *, zone: str
+) -> list[HelperMonth]:
+    """Each helper's figures per month (of the proposal, in ``zone``), over ``incidents``
+    (those the viewer may see): the model's possible causes and the agents' findings for
+    the underlying issue; newest month first, then by proposer."""
+    local = _zone(zone)
+    ids = [each.id for each in incidents if each.id is not None]
+    tally: dict[tuple[str, str, date], dict[str, int]] = {}
+
+    def add(proposer: str, kind: str, at: datetime, **counts: int) -> None:
+        month = at.astimezone(local).date().replace(day=1)
+        row = tally.setdefault((proposer, kind, month), {})
+        for name, count in counts.items():
+            row[name] = row.get(name, 0) + count
+
+    for chunk in (ids[at : at + IN_CHUNK] for at in range(0, len(ids), IN_CHUNK)):
+        requests = await session.exec(
+            select(CauseRequest).where(col(CauseRequest.incident_id).in_(chunk))
+        )
+        asked = {r.id: r for r in requests.all()}
+        for request in asked.values():
+            add(request.model, "model", request.asked_at, refused=len(request.refused or []))
+            add(request.model, "model", request.asked_at, made=len(request.refused or []))
+        causes = await session.exec(
+            select(PossibleCause).where(col(PossibleCause.incident_id).in_(chunk))
+        )
+        shown = list(causes.all())
+        votes = await session.exec(
+            select(CauseVote.cause_id, func.sum(CauseVote.vote))
+            .where(col(CauseVote.cause_id).in_([c.id for c in shown]))
+            .group_by(col(CauseVote.cause_id))
+        )
+        liked = {cause_id: int(total or 0) for cause_id, total in votes.all()}
+        for cause in shown:
+            at = asked[cause.request_id].asked_at
+            liked_it = cause.theory_by is not None or liked.get(cause.id or 0, 0) > 0
+            add(cause.proposed_by, "model", at, made=1, accepted=int(liked_it))
+        findings = await session.exec(
+            select(SectionSuggestion, SuggestionRequest.model)
+            .join(SuggestionRequest, col(SuggestionRequest.id) == SectionSuggestion.request_id)
+            .where(
+                col(SectionSuggestion.incident_id).in_(chunk),
+                SectionSuggestion.section == "underlying_issue",
+                col(SuggestionRequest.key).startswith("agent:"),
+            )
+        )
+        for suggestion, agent in findings.all():
+            refused = len(suggestion.unsupported)
+            made = len(suggestion.sentences) + refused
+            taken = int(suggestion.accepted_at is not None)
+            add(agent, "agent", suggestion.made_at, made=made, refused=refused, accepted=taken)
+        graded = await session.exec(
+            select(CauseGrade).where(
+                col(CauseGrade.incident_id).in_(chunk), col(CauseGrade.grade).is_not(None)
+            )
+        )
+        for grade in graded.all():
+            right = int((grade.grade or 0) >= 65)
+            add(grade.proposer, grade.proposer_kind, grade.graded_at, graded=1, right=right)
+    found = [
+        HelperMonth(proposer, kind, month, **counts)
+        for (proposer, kind, month), counts in tally.items()
+    ]
+    found.sort(key=lambda each: (-each.month.toordinal(), each.proposer))
+    return found

@@ -65,6 +65,8 @@ alert_hours_start      alerting.own_alerts.start_in_hours             escalation
 alert_home             home.refresh_alert_home                        slack
 alert_auto_resolve     alerting.own_alerts.resolve_quiet_alert        escalations
 bring_in               escalation.escalate.bring_in                   paging
+causes_ask             incident.causes.ask_causes                     models
+causes_grade           postmortem.grading.grade_proposals             models
 delivery_wait          paging.delivery.check_delivery                 notifications
 escalate               escalation.escalate.run_escalation_timer       escalations
 fetch_reacted_message  incident.recorder.apply_fetched_reaction       slack
@@ -129,6 +131,13 @@ class JobKind(StrEnum):
     # wait): its route's ``auto_resolve`` without firing, or a flapping one's quiet period.
     ALERT_AUTO_RESOLVE = "alert_auto_resolve"
     BRING_IN = "bring_in"
+    # An open incident's possible causes asked of the team's model (from its declaration,
+    # then at most every WARROOM_CAUSES_MIN_INTERVAL while its record changes): its message
+    # in the channel posted or updated in place.
+    CAUSES_ASK = "causes_ask"
+    # Once the root cause is known (the postmortem published): each proposal of the
+    # incident graded against it by the model, for a person to confirm.
+    CAUSES_GRADE = "causes_grade"
     # An SMS or call sent: due WARROOM_PAGING_DELIVERY_WAIT later, it brings the person's
     # next rule forward when its provider has reported neither delivered nor answered by then.
     DELIVERY_WAIT = "delivery_wait"

@@ -28,6 +28,7 @@ from bot.web.oncall import people as oncall_people
 from bot.web.oncall import policies as oncall_policies
 from bot.web.postmortem import facts as draft_facts
 from bot.web.postmortem import gaps as draft_gaps
+from bot.web.postmortem import grades as draft_grades
 from bot.web.postmortem import page as draft_page
 from bot.web.postmortem import review as draft_review
 from bot.web.postmortem import suggestions
@@ -69,6 +70,12 @@ WEB_ROUTES: tuple[Route, ...] = (
         PAGE,
     ),
     Route("POST", "/incidents/{reference}/postmortem/review", draft_review.review_page, PAGE),
+    Route(
+        "POST",
+        "/incidents/{reference}/postmortem/grades/{grade:[0-9]+}",
+        draft_grades.grade_page,
+        PAGE,
+    ),
     Route("POST", "/incidents/{reference}/notes/{note}/accept", notes.accept_note_page, PAGE),
     Route("GET", "/insights", insights_page.insights_page, PAGE),
     Route("GET", "/follow-ups", follow_ups.follow_ups_page, PAGE),

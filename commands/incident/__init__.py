@@ -11,6 +11,7 @@
 - ``field_forms``: the "Edit fields" form, and the one resolving opens for missing fields.
 - ``resolve``: resolve and post the draft.
 - ``proposed_note``: Accept on a timeline note an agent proposed.
+- ``causes``: 👍, 👎 and Working theory on a possible cause the team's model proposed.
 - ``alert_attach``: ``/incident alert attach <id>``: another open alert made the incident's.
 
 May import: what ``commands`` may, the modules of ``commands`` and the domains before it

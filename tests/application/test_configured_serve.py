@@ -320,6 +320,8 @@ def warroom_variables(tmp_path: Path, port: int) -> dict[str, str]:
         "WARROOM_MCP_CALLS_PER_MINUTE": "60",
         "WARROOM_AI_VERIFY": "on",
         "WARROOM_WRAP_UP_WAIT": "15m",
+        "WARROOM_CAUSES": "on",
+        "WARROOM_CAUSES_MIN_INTERVAL": "10m",
         # Bolt's OAuth mode keeps installations under $HOME: never the real one.
         "HOME": str(tmp_path),
     }

@@ -217,7 +217,7 @@ async def model() -> AsyncIterator[FakeChatModel]:
 
 
 def ai(model: FakeChatModel) -> AISettings:
-    return AISettings(url=model.base_url, model=MODEL, key=Secret(KEY), timeout=5.0)
+    return AISettings(url=model.base_url, model=MODEL, key=Secret(KEY), timeout=5.0, causes=False)
 
 
 @asynccontextmanager

@@ -49,6 +49,7 @@ WALKED: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/incidents/{reference}/postmortem/marks"): {"mark": "x"},
     ("POST", "/incidents/{reference}/postmortem/follow-ups/{item}/file"): {},
     ("POST", "/incidents/{reference}/postmortem/review"): {"to": "in_review"},
+    ("POST", "/incidents/{reference}/postmortem/grades/{grade}"): {"grade": "100"},
     ("POST", "/incidents/{reference}/notes/{note}/accept"): {},
     ("POST", "/incidents/{reference}/follow-ups/merge"): {"first": "INC-1-1", "second": "INC-1-2"},
     ("POST", "/incidents/{reference}/follow-ups/{item}/done"): {},
@@ -77,6 +78,7 @@ PARAMETERS = {
     "section": "fix",
     "schedule": "payments",
     "item": "1",
+    "grade": "1",
     "override": "1",
     "window": "1",
     # A token's, an integration's or a contact method's name; the guest's own page.

@@ -11,6 +11,8 @@
 - ``recorder``: what happens in incident channels applied to the record, each event once.
 - ``triggers``: where the flows start workflows, in the transaction of the change.
 - ``proposed_notes``: a timeline note an agent proposes: checked, shown, accepted by a person.
+- ``causes``: the possible causes the team's model proposes while the incident is open, each
+  proved from the record or not shown; their one message, 👍/👎 and the working theory.
 
 May import: ``bot.services`` and everything below it, the flows' own modules
 (``bot/flows/*.py``) and the domains before this one in ``DOMAINS``

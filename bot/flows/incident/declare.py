@@ -17,6 +17,7 @@ from bot.clients.slack.pacing import URGENT, paced_at_least
 from bot.flows.channel import Writes, lead_of
 from bot.flows.escalation.escalate import schedule_level, start_level_one
 from bot.flows.incident import triggers
+from bot.flows.incident.causes import schedule_causes
 from bot.flows.incident.reminders import schedule_role_reminder, schedule_update_reminder
 from bot.flows.replies import run_and_reply
 from bot.flows.rights import require
@@ -243,6 +244,7 @@ async def open_war_room(
         if tell is not None:
             await tell(writes)
         await offer_related(services, session, writes, incident)
+        await schedule_causes(session, services, incident, at=services.clock())
         await session.commit()
     services.wake_jobs()
     await writes.send()

@@ -11,6 +11,8 @@ and the day-after lessons.
 - ``answers``: an escalation's answer said by a person when the record has none.
 - ``statements``: what a person says on the draft's page where the record has nothing (who
   else was brought in, that no path misled), and a message marked there as a reaction would.
+- ``grading``: once published, each cause proposed during the incident graded by the model
+  against the root cause, for a person to confirm.
 - ``review``: the postmortem published or reopened (with a reason): said in the channel, its
   canvas brought up to date; a published one is not edited until it is reopened.
 - ``lessons``: the day-after lessons DM to each participant, and their answers.

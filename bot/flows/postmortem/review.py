@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 
 from bot.flows.channel import Writes
+from bot.flows.postmortem.grading import schedule_grading
 from bot.flows.publication import schedule_publication
 from bot.record.postmortem.review import Review, may_publish, move_review, review_of
 from bot.services import Services
@@ -44,6 +45,9 @@ async def move_postmortem(
             if Review.PUBLISHED in (was, review_of(incident)):
                 await writes.say("messages/postmortem_review.j2", was=was.value, by=by, entry=entry)
             await schedule_publication(session, incident, by=by, now=now, quiet=True)
+        if was != Review.PUBLISHED and review_of(incident) == Review.PUBLISHED:
+            # The root cause is known: every cause proposed during the incident is graded.
+            await schedule_grading(session, incident, at=now)
         await session.commit()
     await writes.send()
     services.wake_jobs()

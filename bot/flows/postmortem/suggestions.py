@@ -17,7 +17,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import tzinfo
 from typing import Any
 
@@ -304,6 +304,58 @@ async def check_sentences(
     sent = await asyncio.to_thread(_request, services, incident, record, names)
     asked = await _checked(services, incident, record, names, sent, answer, started=started)
     return incident, asked
+
+
+@dataclass(frozen=True)
+class Reading:
+    """An incident's record as the model reads it (``request``), for a question other than
+    the draft's (the possible causes): its entries, and the entries added beside them."""
+
+    incident: Incident
+    record: Record
+    names: dict[str, str]
+    request: _Request
+
+    @property
+    def evidence(self) -> Mapping[str, Evidence]:
+        return self.request.evidence
+
+    def with_evidence(self, extra: Mapping[str, Evidence]) -> Reading:
+        """The same record, with entries that are not the timeline's (changes, earlier
+        incidents' causes) citable beside its own."""
+        request = replace(self.request, evidence={**self.request.evidence, **extra})
+        return replace(self, request=request)
+
+
+async def read_for_model(services: Services, incident_id: int) -> Reading:
+    """The incident's record as the model reads it, names and links completed from Slack
+    as the draft has them."""
+    incident, record, names = await read_record(
+        services.engine, incident_id, services.settings.incidents.types
+    )
+    names |= await complete_from_slack(services, record, names)
+    sent = await asyncio.to_thread(_request, services, incident, record, names)
+    return Reading(incident, record, names, sent)
+
+
+async def check_read(
+    services: Services,
+    reading: Reading,
+    answer: Mapping[str, Sequence[suggestions.Sentence]],
+    *,
+    started: float,
+) -> Asked:
+    """Sentences through exactly the checks the draft's get (facts, then meaning with the
+    controls), against ``reading``'s entries."""
+    return await _checked(
+        services,
+        reading.incident,
+        reading.record,
+        reading.names,
+        reading.request,
+        answer,
+        started=started,
+    )
 
 
 async def check_proposal(

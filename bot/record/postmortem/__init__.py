@@ -22,6 +22,10 @@ posts it is ``bot.flows.postmortem.posting``; ``warroom postmortem`` is
 - ``controls``: sentences built from the record, false or true, shuffled among the model's:
   a model that fails one has its verdicts void.
 - ``suggestions``: what the model suggested for each written section, kept, and accepted.
+- ``causes``: the possible causes the model proposes of an open incident: the changes and
+  earlier causes beside the record as entries, the entries holding each, people's marks.
+- ``grades``: every cause proposed (the model's, agents' findings) graded against the root
+  cause on incident.io's four points: the model's proposal, a person's confirmation.
 - ``timeline_page``: one page of a long incident's timeline, read without the rest.
 - ``semantics``: what the facts mean: when the mitigation worked and the impact ended, where
   a milestone set by hand stands, each misleading path's end, each escalation's answer.

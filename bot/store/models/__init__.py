@@ -9,6 +9,7 @@ works for every table and Alembic's env.py, importing this package, sees them al
 - ``delivery``: what waits to be done: jobs, the outbox, commands, events, the installation.
 - ``follow_ups``: follow-ups and their tracker issues.
 - ``postmortem``: the draft's edits, prompts, the model's suggestions, lessons.
+- ``causes``: the possible causes the model proposes, people's marks, every proposal's grade.
 - ``escalation``: escalations and the PagerDuty pages they send.
 - ``paging``: pages to people, their notifications, contact methods and rules.
 - ``oncall``: overrides, swaps, cover requests, calendar tokens, iCal copies.
@@ -41,6 +42,7 @@ from bot.store.models.alerting import (
     SilencedAlert,
 )
 from bot.store.models.audit import AdminChange
+from bot.store.models.causes import CauseGrade, CauseRequest, CauseVote, PossibleCause
 from bot.store.models.changes import ChangeEvent
 from bot.store.models.delivery import (
     Job,
@@ -116,6 +118,9 @@ __all__ = [
     "Alert",
     "AlertGroup",
     "AlertPayload",
+    "CauseGrade",
+    "CauseRequest",
+    "CauseVote",
     "ChangeEvent",
     "ChannelLinks",
     "ChannelMessage",
@@ -153,6 +158,7 @@ __all__ = [
     "PageTest",
     "Person",
     "PersonPage",
+    "PossibleCause",
     "PostmortemEdit",
     "ProcessedEvent",
     "ProposedNote",

@@ -24,7 +24,7 @@ from multidict import MultiDict
 
 from bot.record.alerting.load import oncall_load
 from bot.record.incident_queries import IncidentQuery
-from bot.record.insights import Period, load_insights
+from bot.record.insights import Period, helper_figures, load_insights
 from bot.record.paging.service import paging_figures
 from bot.record.people import known_names
 from bot.record.postmortem.figures import figures_of
@@ -137,6 +137,10 @@ def _utc(day: date, zone: str) -> datetime:
     return datetime.combine(day, time(0), tzinfo=tz.gettz(zone)).astimezone(UTC)
 
 
+def _local_day(moment: datetime, zone: str) -> date:
+    return moment.astimezone(tz.gettz(zone)).date()
+
+
 async def insights_page(request: web.Request) -> web.Response:
     """GET /insights: trends over the incidents the viewer may see, drawn as inline SVG."""
     web_ = web_context(request)
@@ -172,6 +176,8 @@ async def insights_page(request: web.Request) -> web.Response:
             period=filters.period,
         )
         paging = await paging_figures(session, now=now)
+        in_period = [i for i in visible if filters.period.holds(_local_day(i.declared_at, zone))]
+        helpers = await helper_figures(session, in_period, zone=zone)
         # On-call load: the workspace's members only (who was paged, and when).
         load = None
         if not viewer.guest:
@@ -201,6 +207,7 @@ async def insights_page(request: web.Request) -> web.Response:
         severities=SEVERITIES,
         charts=render_insight_charts(web_.services.renderer, insights),
         paging=paging,
+        helpers=helpers,
         load=load,
         load_names=load_names,
         oncall_days=oncall.days,

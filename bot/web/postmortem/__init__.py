@@ -7,6 +7,7 @@
 - ``gaps``: the gaps the draft's lines leave, filled from the page (what ruled out a
   misleading idea, who answered an escalation).
 - ``times``: the forms' times read as the incident's, shown back in words to confirm.
+- ``grades``: a person confirms or changes the grade of a cause proposed during the incident.
 - ``review``: the review state moved from the page (draft, in review, published).
 
 May import: what ``bot.web`` may, the web view's own modules (``bot/web/*.py``) and the

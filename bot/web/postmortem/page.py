@@ -20,6 +20,7 @@ from bot.flows.postmortem.statements import MARKABLE
 from bot.record import follow_ups, messages
 from bot.record.lessons import participants
 from bot.record.people import known_names
+from bot.record.postmortem import grades
 from bot.record.postmortem.draft import Draft
 from bot.record.postmortem.parts import EscalationLine, MisleadingPath
 from bot.record.postmortem.review import Review, may_publish, review_of
@@ -27,6 +28,7 @@ from bot.record.postmortem.statements import BROUGHT_IN, MISLEADING, MITIGATION
 from bot.store.db import session_scope
 from bot.store.models import (
     ActionItem,
+    CauseGrade,
     ChannelMessage,
     Incident,
     IncidentRole,
@@ -150,8 +152,16 @@ async def draft_page(
         ),
         refusal=refusal or Refusal("", {}),
         tracker=web_.settings.trackers.default is not None,
+        grades=await incident_grades(web_, incident_id),
+        scale=grades.SCALE,
     )
     return with_own_script(page)
+
+
+async def incident_grades(web_: WebContext, incident_id: int) -> list[CauseGrade]:
+    """The grades of the causes proposed during the incident (none until it is published)."""
+    async with session_scope(web_.services.engine) as session:
+        return await grades.grades_of(session, incident_id)
 
 
 async def gaps_left(web_: WebContext, incident_id: int) -> int:

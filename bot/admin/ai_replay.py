@@ -1,0 +1,349 @@
+"""``warroom ai eval --replay [--minutes 0,15,30,60]``: the team's model measured on causes
+before it is trusted with them (issue 76, item 5).
+
+Each shipped replay (bot/admin/eval_set.py ``CAUSE_REPLAYS``: the seeds, each with the change
+that set it off) is played with only what was known at its declaration plus N minutes (its
+entries up to then, and the change events before it), and the model asked for possible causes
+as an open incident asks (bot/flows/incident/causes.py): the same request, the same checks,
+facts then meaning with the controls. The causes that pass are graded against the published
+root cause by the grades' request (bot/flows/postmortem/grading.py). It prints, per replay and
+cut-off, the causes proposed, proved and their grades, then the share of the cut-offs whose
+proved causes were graded 100 % or 65 %, the abstentions (no cause proved: the model said
+none, or none held) and the median time to the first right cause over the replays.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import statistics
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import aiohttp
+
+from bot.admin.ai_eval import _directory, evidence_of_replay
+from bot.admin.eval_set import CAUSE_REPLAYS, CauseReplay
+from bot.admin.progress import Progress
+from bot.basics.render import Renderer
+from bot.clients.ai import (
+    CAUSES_FORMAT,
+    CAUSES_SCHEMA,
+    GRADES_FORMAT,
+    GRADES_SCHEMA,
+    VERDICTS_FORMAT,
+    VERDICTS_SCHEMA,
+    ModelFailure,
+    causes_in,
+    chat_request,
+    complete,
+    grades_in,
+    verdicts_in,
+)
+from bot.config import Settings
+from bot.config.ai import AISettings
+from bot.flows.postmortem.verification import controlled_question, saying
+from bot.record.postmortem.causes import MAX_CAUSES
+from bot.record.postmortem.checks import check_sections
+from bot.record.postmortem.evidence import record_lines, spans_days
+from bot.record.postmortem.grades import RIGHT
+from bot.record.postmortem.language import Language
+from bot.record.postmortem.verification import CHECKED, Verdict, judged, question_lines
+
+DEFAULT_MINUTES = (0, 15, 30, 60)
+
+
+@dataclass
+class Cut:
+    """One replay at one cut-off: the causes the model proposed, those proved, each one's
+    grade, and why there is none (a failure of the model's)."""
+
+    minutes: int
+    proposed: int = 0
+    proved: list[str] = field(default_factory=list)
+    grades: list[int] = field(default_factory=list)
+    failure: str | None = None
+
+    @property
+    def right(self) -> bool:
+        return any(grade >= RIGHT for grade in self.grades)
+
+    @property
+    def abstained(self) -> bool:
+        return self.failure is None and not self.proved
+
+    def said(self) -> str:
+        if self.failure is not None:
+            return f"failed: {self.failure}"
+        if not self.proved:
+            return f"abstained ({self.proposed} proposed, none proved)"
+        graded = ", ".join(f"{grade} %" for grade in self.grades) or "not graded"
+        return f"{self.proposed} proposed, {len(self.proved)} proved, graded {graded}"
+
+
+@dataclass
+class Played:
+    """A replay's cut-offs."""
+
+    name: str
+    cuts: list[Cut]
+
+    @property
+    def first_right(self) -> int | None:
+        """The first cut-off (minutes after the declaration) with a right cause proved."""
+        return next((cut.minutes for cut in self.cuts if cut.right), None)
+
+
+def run_replay(args: argparse.Namespace) -> int:
+    """Run ``warroom ai eval --replay``; the exit code."""
+    ai = Settings.from_env(os.environ).ai
+    if not ai.enabled:
+        print("warroom: ai eval: set WARROOM_AI_URL and WARROOM_AI_MODEL", file=sys.stderr)
+        return 2
+    try:
+        minutes = minutes_of(args.minutes)
+    except ValueError as error:
+        print(f"warroom: ai eval: --minutes: {error}", file=sys.stderr)
+        return 2
+    return asyncio.run(replay_all(ai, minutes, args.out))
+
+
+async def replay_all(ai: AISettings, minutes: Sequence[int], out: Path | None) -> int:
+    """Play every shipped replay at every cut-off; print the table; the exit code (2: the
+    model was never reached)."""
+    played: list[Played] = []
+    progress = Progress("ai eval --replay")
+    total = len(CAUSE_REPLAYS) * len(minutes)
+    async with aiohttp.ClientSession() as http:
+        for seed in CAUSE_REPLAYS:
+            cuts: list[Cut] = []
+            for minute in minutes:
+                progress.step(
+                    len(played) * len(minutes) + len(cuts) + 1,
+                    total,
+                    f"{seed.replay.name} at +{minute} min",
+                )
+                cuts.append(await play_cut(http, ai, seed, minute))
+            played.append(Played(seed.replay.name, cuts))
+    progress.end()
+    cuts = [cut for each in played for cut in each.cuts]
+    if all(cut.failure is not None for cut in cuts):
+        why = cuts[0].failure
+        print(f"warroom: ai eval --replay: the model was not reached ({why})", file=sys.stderr)
+        return 2
+    print(table(played, ai.model))
+    if out is not None:
+        out.write_text(figures_json(played))
+    return 0
+
+
+def table(played: Sequence[Played], model: str) -> str:
+    """What the command prints: each replay's cut-offs, then the summary."""
+    lines = [f"causes replayed against model {model}, graded against the published root cause"]
+    for each in played:
+        lines.append(f"replay {each.name}:")
+        lines += [f"  +{cut.minutes:>3} min  {cut.said()}" for cut in each.cuts]
+    summary = Summary.of(played)
+    lines.append(
+        f"graded 100 % or 65 %: {summary.share_said} of the cut-offs with a proved cause "
+        f"({summary.right} of {summary.answered}); abstentions: {summary.abstentions} of "
+        f"{summary.cuts}; failures: {summary.failures}; median time to the first right cause: "
+        f"{summary.median_said}"
+    )
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The figures over every replay."""
+
+    cuts: int
+    answered: int
+    right: int
+    abstentions: int
+    failures: int
+    median: float | None
+
+    @classmethod
+    def of(cls, played: Sequence[Played]) -> Summary:
+        cuts = [cut for each in played for cut in each.cuts]
+        firsts = [each.first_right for each in played]
+        found = [float(first) for first in firsts if first is not None]
+        # A replay never right has no time: the median is of those that were, said as such.
+        return cls(
+            cuts=len(cuts),
+            answered=sum(1 for cut in cuts if cut.proved),
+            right=sum(1 for cut in cuts if cut.right),
+            abstentions=sum(1 for cut in cuts if cut.abstained),
+            failures=sum(1 for cut in cuts if cut.failure is not None),
+            median=statistics.median(found) if found else None,
+        )
+
+    @property
+    def share_said(self) -> str:
+        return f"{self.right / self.answered:.0%}" if self.answered else "n/a"
+
+    @property
+    def median_said(self) -> str:
+        return "never" if self.median is None else f"{self.median:g} min"
+
+
+def figures_json(played: Sequence[Played]) -> str:
+    """The figures as JSON (``--out``)."""
+    summary = Summary.of(played)
+    figures: dict[str, Any] = {
+        "replays": [
+            {
+                "replay": each.name,
+                "first_right_minutes": each.first_right,
+                "cuts": [
+                    {
+                        "minutes": cut.minutes,
+                        "proposed": cut.proposed,
+                        "proved": cut.proved,
+                        "grades": cut.grades,
+                        "failure": cut.failure,
+                    }
+                    for cut in each.cuts
+                ],
+            }
+            for each in played
+        ],
+        "right": summary.right,
+        "answered": summary.answered,
+        "abstentions": summary.abstentions,
+        "median_minutes_to_first_right": summary.median,
+    }
+    return json.dumps(figures, indent=2) + "\n"
+
+
+async def play_cut(
+    http: aiohttp.ClientSession, ai: AISettings, seed: CauseReplay, minutes: int
+) -> Cut:
+    """The replay with what was known ``minutes`` after its declaration: causes asked,
+    checked, verified and graded."""
+    replay = replace(
+        seed.replay,
+        entries=(seed.change, *(e for e in seed.replay.entries if 0 <= e.minute <= minutes)),
+    )
+    evidence = evidence_of_replay(replay)
+    renderer = Renderer()
+    language = Language.load(_directory(renderer))
+    incident = SimpleNamespace(
+        reference=replay.reference, title=replay.title, severity="SEV2", timezone=replay.zone
+    )
+    cut = Cut(minutes)
+    ordered = sorted(evidence.values(), key=lambda each: (each.at, each.ref))
+    context: dict[str, Any] = {"incident": incident, "left_out": 0, "most": MAX_CAUSES}
+    context["lines"] = record_lines(ordered, dated=spans_days(ordered))
+    try:
+        answer = await _ask(
+            http,
+            ai,
+            renderer.render_plain("ai/causes_instructions.j2", **context),
+            renderer.render_plain("ai/record.j2", **context),
+            CAUSES_FORMAT,
+            CAUSES_SCHEMA,
+        )
+        proposed = causes_in(answer)[:MAX_CAUSES]
+    except ModelFailure as refused:
+        cut.failure = str(refused.reason.get("kind"))
+        return cut
+    cut.proposed = len(proposed)
+    checked = check_sections(
+        {"causes": proposed},
+        evidence,
+        zone=ZoneInfo(replay.zone),
+        language=language,
+        people=replay.people,
+        metrics=replay.metrics,
+    )
+    question = controlled_question(
+        checked, evidence, saying(renderer, language.code), random.SystemRandom()
+    )
+    verdicts: list[Verdict] = []
+    failure: dict[str, Any] | None = None
+    if question.asked:
+        lines = question_lines(question, evidence)
+        try:
+            verdicts = verdicts_in(
+                await _ask(
+                    http,
+                    ai,
+                    renderer.render_plain("ai/verify_instructions.j2", incident=incident),
+                    renderer.render_plain(
+                        "ai/verify_sentences.j2", incident=incident, sentences=lines
+                    ),
+                    VERDICTS_FORMAT,
+                    VERDICTS_SCHEMA,
+                )
+            )
+        except ModelFailure as error:
+            failure = dict(error.reason)
+    final = judged(
+        checked, evidence, None if failure else verdicts, failure=failure, question=question
+    )
+    cut.proved = [
+        each.text for each in final["causes"].kept if (each.meaning or {}).get("state") == CHECKED
+    ]
+    if cut.proved:
+        cut.grades = await _grades(http, ai, renderer, incident, seed.root_cause, cut.proved)
+    return cut
+
+
+async def _grades(
+    http: aiohttp.ClientSession,
+    ai: AISettings,
+    renderer: Renderer,
+    incident: Any,
+    root: str,
+    proved: Sequence[str],
+) -> list[int]:
+    """The grade of each proved cause against the root cause (0 for one the model did not
+    grade: a cause nobody showed right is not counted right)."""
+    proposals = [SimpleNamespace(text=text) for text in proved]
+    try:
+        graded = grades_in(
+            await _ask(
+                http,
+                ai,
+                renderer.render_plain("ai/grade_instructions.j2", incident=incident),
+                renderer.render_plain("ai/grade_proposals.j2", root=root, proposals=proposals),
+                GRADES_FORMAT,
+                GRADES_SCHEMA,
+            )
+        )
+    except ModelFailure:
+        return []
+    return [graded.get(number, (0, ""))[0] for number in range(1, len(proved) + 1)]
+
+
+async def _ask(
+    http: aiohttp.ClientSession,
+    ai: AISettings,
+    instructions: str,
+    user: str,
+    name: str,
+    schema: Any,
+) -> Any:
+    body = chat_request(ai.model, instructions, user, name=name, schema=schema)
+    return await complete(http, ai, body, ai.timeout)
+
+
+def minutes_of(text: str) -> list[int]:
+    """``0,15,30,60``: the cut-offs in minutes after the declaration, ascending."""
+    try:
+        found = sorted({int(part) for part in text.split(",") if part.strip()})
+    except ValueError:
+        raise ValueError(f"expected minutes like 0,15,30,60, got {text[:40]!r}") from None
+    if not found or found[0] < 0 or found[-1] > 24 * 60:
+        raise ValueError("minutes from 0 to 1440")
+    return found
