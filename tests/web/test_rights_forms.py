@@ -48,6 +48,8 @@ WALKED: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/incidents/{reference}/postmortem/mitigation"): {"at": "10:05"},
     ("POST", "/incidents/{reference}/postmortem/marks"): {"mark": "x"},
     ("POST", "/incidents/{reference}/postmortem/follow-ups/{item}/file"): {},
+    ("POST", "/incidents/{reference}/postmortem/follow-ups/{item}"): {"act": "remove"},
+    ("POST", "/incidents/{reference}/postmortem/lines/{entry}"): {"text": "Nothing happened"},
     ("POST", "/incidents/{reference}/postmortem/review"): {"to": "in_review"},
     ("POST", "/incidents/{reference}/notes/{note}/accept"): {},
     ("POST", "/incidents/{reference}/follow-ups/merge"): {"first": "INC-1-1", "second": "INC-1-2"},
@@ -69,6 +71,7 @@ PARAMETERS = {
     "section": "fix",
     "schedule": "payments",
     "item": "1",
+    "entry": "1",
     "override": "1",
     "window": "1",
 }
