@@ -7,8 +7,8 @@ PostgreSQL."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
