@@ -52,7 +52,8 @@ MISALIGNED_JS = """() => {
   }
   return found;
 }"""
-TABLES_JS = "() => Array.from(document.querySelectorAll('main table')).filter(t => t.getClientRects().length).length"
+TABLES_JS = """() => Array.from(document.querySelectorAll("main table"))
+  .filter(t => t.getClientRects().length).length"""
 
 
 async def test_printed_tables_line_up_with_their_headers(
