@@ -180,7 +180,10 @@ async def cancel_window(
     session.add(window)
     if window.public_description:
         await notify_subscribers(
-            session, notice=notice_key(MAINTENANCE_CANCELLED, window.id), components=None, at=now
+            session,
+            notice=notice_key(MAINTENANCE_CANCELLED, window.id),
+            components=window.components or None,
+            at=now,
         )
     return window
 
