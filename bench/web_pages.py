@@ -40,6 +40,13 @@ PAGES = {
     "incident list": ("/", "incident list with 10,000 incidents <= 150 ms"),
     # The list searched by words (every title and first report read): shown beside it.
     "incident list, searched": ("/?q=checkout", ""),
+    # Words in any order and case (#75 item 6): those of every title, and those of one
+    # incident's timeline among 10,000 entries (the list says where they were found).
+    "incident list, words": (
+        "/?q=REGION+errors+checkout",
+        "incident list searched by words <= 150 ms",
+    ),
+    "incident list, timeline words": ("/?q=pool+primary", ""),
     "incident page": ("/incidents/INC-1", "incident page with 10,000 entries <= 150 ms"),
     "insights": ("/insights", "insights over 10,000 incidents <= 150 ms"),
     # Not one of the issue's pages: the draft of INC-1's 10,000 entries on a page of its own

@@ -37,6 +37,15 @@ def add_maintenance_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="DESCRIPTION",
         help="show it on the status page (scheduled, then in progress) with these words",
     )
+    add.add_argument(
+        "--component",
+        dest="components",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a status page component it touches, shown on its card (again for another; "
+        "with --public)",
+    )
     listing = actions.add_parser("list", help="the windows under way or to come")
     listing.add_argument("--all", action="store_true", help="those over or cancelled too")
     add_json_flag(listing)
@@ -70,6 +79,7 @@ def run_maintenance(args: argparse.Namespace, settings: Settings) -> int:
                 operator=True,
                 send=False,
                 public=args.public,
+                components=args.components,
             )
             return renderer.render_plain("maintenance/cli.j2", made=made, zone=zone)
         if args.maintenance_command == "cancel":
@@ -136,6 +146,7 @@ def _window_fields(window: MaintenanceWindow, silenced: int) -> dict[str, object
         "cancelled_at": window.cancelled_at,
         "cancelled_by": window.cancelled_by,
         "public_description": window.public_description,
+        "components": window.components or [],
         "silenced": silenced,
     }
 

@@ -19,6 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.basics.slack_text import SlackText, to_plain
 from bot.basics.task_words import content_words
 from bot.basics.trackers import TrackerChange, TrackerTarget
+from bot.record.findings import not_removed, removed_lines
 from bot.record.timeline import EntryRow
 from bot.store.db import insert_once
 from bot.store.models import (
@@ -82,7 +83,7 @@ async def memo_of(session: AsyncSession, *, channel: str, ts: str) -> TimelineEn
 
 async def follow_ups(session: AsyncSession, incident_id: int) -> list[FollowUp]:
     """Every follow-up of the incident, in the order they were noted; those merged into
-    another (or given an owner, a task of their own now) left out."""
+    another (or given an owner, a task of their own now) or removed by a person left out."""
     gone = await session.exec(
         select(FollowUpMerge.merged).where(FollowUpMerge.incident_id == incident_id)
     )
@@ -99,7 +100,8 @@ async def follow_ups(session: AsyncSession, incident_id: int) -> list[FollowUp]:
         )
     )
     rows: list[FollowUp] = [*items.all(), *memos.all()]
-    kept = [row for row in rows if follow_up_ref(row) not in merged]
+    left_out = merged | await removed_lines(session, incident_id)
+    kept = [row for row in rows if follow_up_ref(row) not in left_out]
     return sorted(kept, key=lambda row: noted_at(row))
 
 
@@ -171,7 +173,7 @@ async def open_follow_ups(
     """The workspace's follow-ups not done yet (``owner``'s alone when given): those with a
     due date first, the soonest (the most overdue) first, then the others as noted.
     ``:memo:`` follow-ups have no owner or due date and are not listed, nor are follow-ups
-    merged into another."""
+    merged into another or removed."""
     statement = (
         select(ActionItem, Incident)
         .join(Incident, col(Incident.id) == col(ActionItem.incident_id))
@@ -189,6 +191,7 @@ async def open_follow_ups(
             col(Incident.team_id) == team_id,
             col(ActionItem.done_at).is_(None),
             col(FollowUpMerge.id).is_(None),
+            not_removed(literal(f"{ActionItem.__tablename__}:") + cast(col(ActionItem.id), String)),
             or_(col(TrackerIssue.state).is_(None), col(TrackerIssue.state) != "closed"),
         )
         .order_by(

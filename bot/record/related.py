@@ -21,6 +21,7 @@ from sqlalchemy import String, cast, func, literal, or_, tuple_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.record.findings import not_removed
 from bot.store.models import (
     ActionItem,
     Alert,
@@ -232,6 +233,7 @@ async def _fill(session: AsyncSession, chosen: Iterable[Related]) -> None:
             col(ActionItem.incident_id).in_(by_id),
             col(ActionItem.done_at).is_(None),
             col(FollowUpMerge.id).is_(None),
+            not_removed(ref),
             or_(col(TrackerIssue.state).is_(None), col(TrackerIssue.state) != "closed"),
         )
         .order_by(col(ActionItem.id))

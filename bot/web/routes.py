@@ -69,6 +69,18 @@ WEB_ROUTES: tuple[Route, ...] = (
         draft_facts.file_follow_up,
         PAGE,
     ),
+    Route(
+        "POST",
+        "/incidents/{reference}/postmortem/follow-ups/{item:[0-9]+}",
+        draft_facts.change_noted,
+        PAGE,
+    ),
+    Route(
+        "POST",
+        "/incidents/{reference}/postmortem/lines/{entry:[0-9]+}",
+        draft_facts.change_said,
+        PAGE,
+    ),
     Route("POST", "/incidents/{reference}/postmortem/review", draft_review.review_page, PAGE),
     Route(
         "POST",

@@ -191,11 +191,15 @@ def test_the_command_line_makes_lists_and_cancels_windows(tmp_path: Path) -> Non
     public = run_warroom(
         *("maintenance", "add", "service=search", "--to", "2099-01-01 02:00"),
         *("--from", "2098-12-31 22:00", "--public", "Search may be slow."),
+        *("--component", "Search", "--component", "API, search"),
         env=env,
         clean=True,
     )
     assert public.returncode == 0, public.stderr
     assert "shown on the status page: Search may be slow." in public.stdout
+    # Its components, each once whatever its case (issue 75, item 5: shown on its card).
+    listed = json.loads(run_warroom("maintenance", "list", "--json", env=env, clean=True).stdout)
+    assert [w["components"] for w in listed] == [[], ["Search", "API"]]
     empty = run_warroom(
         *("maintenance", "add", "service=search", "--to", "18:00", "--public", ""),
         env=env,
@@ -402,3 +406,23 @@ async def test_a_refused_window_is_said_at_its_field_with_the_form_kept(
     assert f'aria-describedby="window-{field}-problem' in page
     for name, value in form.items():
         assert (f'value="{value}"' if name != "public" else f">{value}</textarea>") in page
+
+
+def test_a_windows_components_are_read_once_each_and_only_on_a_public_window() -> None:
+    """Issue 75, item 5: what a public window's card names, as given, once whatever the case;
+    on an internal one, too many or too long a name, refused in words."""
+    from bot.record.alerting.maintenance import WindowRefused, public_components
+
+    assert public_components(["Search", "API, search", " "], "Search may be slow.") == [
+        "Search",
+        "API",
+    ]
+    assert public_components([], None) == []
+    for names, public, why in (
+        (["Search"], None, "components_private"),
+        ([",".join(f"c{n}" for n in range(21))], "x", "components_many"),
+        (["x" * 101], "x", "component_long"),
+    ):
+        with pytest.raises(WindowRefused) as refused:
+            public_components(names, public)
+        assert refused.value.context["why"] == why

@@ -1,12 +1,14 @@
 """The status page's identity (issue 75, item 5): the company's name, logo and site
-(``WARROOM_STATUS_*``), each component's current state before the incidents, maintenance
-windows with their title after them, and mail naming the company, over HTTP and SMTP, on
-SQLite and PostgreSQL."""
+(``WARROOM_STATUS_*``), each component's current state before the incidents (under
+maintenance while a window in progress names it), maintenance windows with their title and
+components after them, and mail naming the company, over HTTP and SMTP, on SQLite and
+PostgreSQL."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
@@ -92,6 +94,19 @@ async def test_the_page_names_the_company_and_shows_components_then_incidents_th
         operator=True,
         send=False,
         public=DB_WORK,
+        components=["Checkout", "Database"],
+    )
+    # One under way names a component of its own: under maintenance in the list.
+    await open_window(
+        warroom.services,
+        matchers=["cdn=edge"],
+        start="now",
+        end=f"{warroom.clock.now + timedelta(hours=2):%Y-%m-%d %H:%M} UTC",
+        by="cli",
+        operator=True,
+        send=False,
+        public="CDN upgrade",
+        components=["CDN"],
     )
 
     response, body = await get(warroom, "/status?lang=en")
@@ -107,14 +122,22 @@ async def test_the_page_names_the_company_and_shows_components_then_incidents_th
         page.index('id="components"') : page.index("</ul>", page.index('id="components"'))
     ]
     states = re.findall(r"<li><span>([^<]+)</span><span>.*?</span>([^<]+)</span></li>", components)
-    assert states == [("Checkout", "Major outage"), ("Search", "Operational")]
+    assert states == [
+        ("CDN", "Under maintenance"),
+        ("Checkout", "Major outage"),
+        ("Search", "Operational"),
+    ]
     order = [
         page.index('id="components"'),
         page.index("Card payments are failing"),
         page.index("Search is up to date again"),
+        page.index("<h3>CDN upgrade</h3>"),
         page.index(f"<h3>{DB_WORK}</h3>"),
     ]
     assert order == sorted(order)
+    # Each window's card: its title (what the team said) and the components it touches.
+    card = page[page.index(f"<h3>{DB_WORK}</h3>") :].split("</section>", 1)[0]
+    assert "Scheduled" in card and "Affected: Checkout, Database" in card, card
     # No zone asked for: the page's own script may run (to show the browser's zone), and
     # nothing else; the times are in UTC for a reader without JavaScript.
     policy = response.headers["Content-Security-Policy"]

@@ -34,6 +34,7 @@ import aiohttp
 import pytest
 
 from bot.config.status_page import Logo
+from bot.flows.alerting.maintenance import open_window
 from bot.record.agents import tokens
 from bot.record.escalation.policies import parse_policies
 from bot.store.db import session_scope
@@ -537,6 +538,17 @@ async def test_the_status_page_with_a_name_and_logo_components_first_in_the_brow
         await command(warroom, major, "sev 1")
         await command(warroom, major, "public Checkout")
         await command(warroom, major, "update --public --lang en Card payments are failing")
+        await open_window(
+            warroom.services,
+            matchers=["db=main"],
+            start="now",
+            end=f"{warroom.clock.now + timedelta(hours=2):%Y-%m-%d %H:%M} UTC",
+            by="cli",
+            operator=True,
+            send=False,
+            public="Database upgrade",
+            components=["Database", "Search"],
+        )
         for width, options in WIDTHS.items():
             async with watched_page(
                 chromium, warroom, timezone_id="America/New_York", **options
@@ -556,6 +568,14 @@ async def test_the_status_page_with_a_name_and_logo_components_first_in_the_brow
                 assert said == "2026-03-10 05:30 EDT (America/New_York)", said
                 assert "UTC" not in await page.locator("main").inner_text()
                 assert await page.locator("#shown-zone").inner_text() == "America/New_York"
+                # Maintenance under way, after the incidents: its title and components on
+                # its card, its component under maintenance in the list (issue 75, item 5).
+                window = page.locator("main section.card.maintenance")
+                assert "Database upgrade" in await window.inner_text()
+                assert "Affected: Database, Search" in await window.inner_text()
+                assert "Database Under maintenance" in " ".join(
+                    (await cards.first.inner_text()).split()
+                )
                 assert not (found := await axe_violations(page)), described(found)
                 await no_sideways_scroll(page)
 

@@ -354,3 +354,51 @@ async def typed_and_kept(page: Page, warroom: Warroom, width: str, reference: st
     assert await impact.get_by_label("Who and what was affected").input_value() == ""
     assert await follow_up.get_by_label("What should be done").input_value() == ""
     assert not await page.locator(".restored").count(), where
+
+
+async def test_lines_edited_and_removed_in_a_browser(
+    people: SlackEmulator, sqlite_url: str, chromium: Any
+) -> None:
+    """An impact line and a follow-up the page's forms added, edited and removed on the page
+    at 1280 and 375 px (issue 75, item 3): behind "Edit or remove", each a redirect back to
+    the page, which says it and shows the draft with the new words, the removed follow-up
+    gone; every control at least 24 px, axe-core content at each step."""
+    async with web_warroom(people, sqlite_url) as warroom:
+        for title in ("Checkout down", "Search down"):
+            channel = await open_incident(warroom, title)
+            await command(warroom, channel, "resolve")
+        for (width, options), reference in zip(WIDTHS.items(), ("INC-1", "INC-2"), strict=True):
+            async with watched_page(chromium, warroom, **options) as page:
+                await sign_in_with_slack(page, warroom)
+                await lines_changed(page, warroom, width, reference)
+
+
+async def lines_changed(page: Page, warroom: Warroom, width: str, reference: str) -> None:
+    where = f"the draft's lines at {width} px"
+    await page.goto(f"{warroom.url}/incidents/{reference}/postmortem")
+    impact, follow_up = page.locator("#impact-form"), page.locator("#follow-up-form")
+    await impact.get_by_label("Who and what was affected").fill("EU checkout failed")
+    await impact.get_by_role("button", name="Record the impact").click()
+    await page.wait_for_url(lambda url: "saved=impact" in url)
+    await follow_up.get_by_label("What should be done").fill("Raise the pool to 50")
+    await follow_up.get_by_role("button", name="Add the follow-up").click()
+    await page.wait_for_url(lambda url: "saved=follow-up" in url)
+
+    line = page.locator(".said-lines li").first
+    await line.get_by_text("Edit or remove").click()
+    await checked(page, f"{where}, a line's form open")
+    assert not (small := await page.evaluate(SMALL_TARGETS_JS, TARGET_PX)), f"{where}: {small}"
+    await line.get_by_label("New words for impact line 1").fill("EU checkout failed for an hour")
+    await line.get_by_role("button", name="Save the new words").click()
+    await page.wait_for_url(lambda url: "saved=line" in url and "line=edited" in url)
+    assert "EU checkout failed for an hour" in await page.locator("#draft").inner_text(), where
+    assert await page.get_by_text("Changed, as your change").is_visible(), where
+    assert "changed by Alice Moreau" in await page.locator(".said-lines").inner_text(), where
+
+    item = page.locator("#follow-up-list li").first
+    await item.get_by_text("Edit or remove").click()
+    await item.get_by_role("button", name="Remove it").click()
+    await page.wait_for_url(lambda url: "saved=follow-up-line" in url)
+    assert await page.locator("#follow-up-list").count() == 0, where
+    assert "Raise the pool to 50" not in await page.locator("#draft").inner_text(), where
+    await checked(page, f"{where}, a follow-up removed")

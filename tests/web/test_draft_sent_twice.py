@@ -1,17 +1,18 @@
 """The draft page's forms sent twice (issue 75, item 3): each answers its post with a redirect
-(303) to the page, so a reload reads the page and never posts again; the impact form sent
-twice (a double press: both at once; a resend a moment later) records its lines once and says
-so, while the same words a few minutes later are a new line; the follow-up form sent twice
-notes its follow-up once."""
+(303) to the page (those that edit or remove a line too), so a reload reads the page and never
+posts again; the impact form sent twice (a double press: both at once; a resend a moment
+later) records its lines once and says so, while the same words a few minutes later are a new
+line; the follow-up form sent twice notes its follow-up once."""
 
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import timedelta
 
 from emulator import SlackEmulator
 from tests.conftest import ALICE
-from tests.helpers.drafts import DRAFT, draft_page, post_draft_form
+from tests.helpers.drafts import DRAFT, draft_page, draft_text, post_draft_form
 from tests.helpers.incidents import command, open_incident, settle
 from tests.helpers.web_view import browser, sign_in, visible_text, web_warroom
 
@@ -34,6 +35,20 @@ async def test_every_form_of_the_draft_answers_with_a_redirect(
             ("/brought-in", {"choice": "nobody"}),
             ("/mitigation", {"words": "Rolled back the release"}),
             ("/review", {"to": "in_review"}),
+        ):
+            async with session.post(
+                f"{warroom.url}{DRAFT}{path}", data={**data, "csrf": token}, allow_redirects=False
+            ) as answer:
+                assert answer.status == 303, (path, await answer.text())
+                assert answer.headers["Location"].startswith(f"{DRAFT}?saved="), path
+            await settle(warroom)
+        # The lines those forms added, edited and removed on the page (their own forms).
+        page, token = await draft_page(session, warroom)
+        [line] = re.findall(r'id="line-(\d+)-form"', page)
+        [item] = re.findall(r'id="follow-up-line-(\d+)-form"', page)
+        for path, data in (
+            (f"/lines/{line}", {"text": "Checkout slow for an hour", "act": "save"}),
+            (f"/follow-ups/{item}", {"text": "", "act": "remove"}),
         ):
             async with session.post(
                 f"{warroom.url}{DRAFT}{path}", data={**data, "csrf": token}, allow_redirects=False
@@ -64,7 +79,8 @@ async def test_the_impact_form_sent_twice_records_its_lines_once(
         await settle(warroom)
         page, _ = await draft_page(session, warroom)
         # The impact statement is one line of the draft (the cause is quoted in several).
-        assert visible_text(page).count(IMPACT["what"]) == 1
+        assert draft_text(page).count(IMPACT["what"]) == 1
+        assert len(re.findall(r'id="line-\d+-form"', page)) == 2  # its impact and cause
         for words in IMPACT.values():
             said = [m.text for m in channel.messages if words in m.text]
             assert len(said) == 1, said
@@ -93,6 +109,6 @@ async def test_the_follow_up_form_sent_twice_notes_it_once(
         await settle(warroom)
         page, _ = await draft_page(session, warroom)
         listed = page.split('id="follow-up-list"', 1)[1].split("</ul>", 1)[0]
-        assert visible_text(listed).count("Raise the pool to 50") == 1
+        assert listed.count('<span class="task">Raise the pool to 50</span>') == 1
         said = [m.text for m in channel.messages if "Raise the pool to 50" in m.text]
         assert len(said) == 1, said

@@ -48,6 +48,8 @@ WALKED: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/incidents/{reference}/postmortem/mitigation"): {"at": "10:05"},
     ("POST", "/incidents/{reference}/postmortem/marks"): {"mark": "x"},
     ("POST", "/incidents/{reference}/postmortem/follow-ups/{item}/file"): {},
+    ("POST", "/incidents/{reference}/postmortem/follow-ups/{item}"): {"act": "remove"},
+    ("POST", "/incidents/{reference}/postmortem/lines/{entry}"): {"text": "Nothing happened"},
     ("POST", "/incidents/{reference}/postmortem/review"): {"to": "in_review"},
     ("POST", "/incidents/{reference}/postmortem/grades/{grade}"): {"grade": "100"},
     ("POST", "/incidents/{reference}/notes/{note}/accept"): {},
@@ -79,6 +81,7 @@ PARAMETERS = {
     "schedule": "payments",
     "item": "1",
     "grade": "1",
+    "entry": "1",
     "override": "1",
     "window": "1",
     # A token's, an integration's or a contact method's name; the guest's own page.

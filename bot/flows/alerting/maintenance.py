@@ -49,14 +49,17 @@ async def open_window(
     operator: bool = False,
     send: bool = True,
     public: str | None = None,
+    components: Sequence[str] = (),
 ) -> MaintenanceWindow:
     """A new window, said where it silences; WindowRefused says what is wrong with what was
     typed, or who may make it. ``operator``: whoever runs warroom (the command line, the web
     view with sign-in off), whom no right binds; ``send``: False where the server's outbox
     sends what was kept (the command line); ``public``: what customers read of it on the status
-    page (None: not shown there). Showing it is part of making it: the same right."""
+    page (None: not shown there), and ``components``: the status page's components it
+    touches. Showing it is part of making it: the same right."""
     labels = maintenance.parse_matchers(matchers)
     described = maintenance.public_description(public)
+    touched = maintenance.public_components(components, described)
     now = services.clock()
     starts_at, ends_at = maintenance.read_span(
         start,
@@ -75,6 +78,7 @@ async def open_window(
             by=by,
             now=now,
             public=described,
+            components=touched,
         )
         await jobs.schedule(
             session, kind=JobKind.MAINTENANCE_END, key=_key(window.id), due_at=ends_at

@@ -37,7 +37,7 @@ from bot.services import Services
 from bot.store import jobs, outbox
 from bot.store.db import session_scope
 from bot.store.job_kinds import JobKind
-from bot.store.models import ActionItem, Incident, Job
+from bot.store.models import ActionItem, Incident, Job, LineChange
 
 SOON, OVERDUE = "soon", "overdue"
 
@@ -269,3 +269,30 @@ async def mark_follow_up_done(
     await writes.send()
     services.wake_jobs()
     return None
+
+
+async def change_follow_up(
+    services: Services, *, incident: Incident, item_id: int, text: str | None, by: str
+) -> LineChange:
+    """Give a follow-up new words (``text``, Slack text), or remove it (None, its reminders
+    ended), as ``by``'s change on the draft's page: a row of its own, under the incident's
+    lock; the draft's canvas follows quietly. LineRefused when it is not the incident's, is
+    merged into another or removed already, has these words, or is filed as an issue (whose
+    words the tracker keeps: it changes there)."""
+    now = services.clock()
+    async with session_scope(services.engine) as session:
+        locked = await incidents.lock(session, incident)
+        item = await session.get(ActionItem, item_id)
+        if item is None or await is_merged(session, follow_up_ref(item)):
+            raise findings.LineRefused(why="gone")
+        if await issue_of(session, follow_up_ref(item)) is not None:
+            raise findings.LineRefused(why="filed")
+        change = await findings.change_line(session, locked, item, text=text, by=by, at=now)
+        if text is None:
+            keys = [reminder_key(item_id, when) for when in (SOON, OVERDUE)]
+            await jobs.cancel_keys(session, keys, now=now)
+        if locked.channel_id:
+            await schedule_publication(session, locked, by=by, now=now, quiet=True)
+        await session.commit()
+    services.wake_jobs()
+    return change

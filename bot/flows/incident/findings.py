@@ -10,13 +10,14 @@ from datetime import datetime
 from typing import Any
 
 from bot.flows.channel import refresh_channel_header, say
+from bot.flows.publication import schedule_publication
 from bot.flows.rights import require_if_public
 from bot.record import findings, incidents
 from bot.record.milestones import set_milestone
 from bot.record.moments import parse_moment, resolve_zone
 from bot.services import Services
 from bot.store.db import session_scope
-from bot.store.models import ActionItem, Incident, Milestone, TimelineEntry
+from bot.store.models import ActionItem, Incident, LineChange, Milestone, TimelineEntry
 
 
 async def record_finding(
@@ -39,6 +40,29 @@ async def record_finding(
         await session.commit()
     await _show(services, incident, entry, "messages/finding_recorded.j2", what=what, entry=entry)
     return incident
+
+
+async def change_said_line(
+    services: Services, *, incident: Incident, entry_id: int, text: str | None, by: str
+) -> LineChange:
+    """Give an impact or cause line people said new words (``text``, Slack text), or remove
+    it (None), as ``by``'s change on the draft's page: a row of its own, under the incident's
+    lock (two changes at once take turns; the second finds the first made); the draft's
+    canvas follows quietly. LineRefused
+    when it is no such line, or is removed already, or has these words."""
+    async with session_scope(services.engine) as session:
+        locked = await incidents.lock(session, incident)
+        said = {entry.id: entry for entry in await findings.said_lines(session, locked.id or 0)}
+        entry = said.get(entry_id)
+        if entry is None:
+            raise findings.LineRefused(why="gone")
+        now = services.clock()
+        change = await findings.change_line(session, locked, entry, text=text, by=by, at=now)
+        if locked.channel_id:
+            await schedule_publication(session, locked, by=by, now=now, quiet=True)
+        await session.commit()
+    services.wake_jobs()
+    return change
 
 
 async def _show(

@@ -37,6 +37,8 @@ _UNTIL = re.compile(r"\s+(?:to|until|till)\s+", re.IGNORECASE)
 LONGEST = timedelta(days=31)
 # What customers read of a public window on the status page: a paragraph, not an essay.
 PUBLIC_DESCRIPTION_MAX = 500
+# The status page's components a public window names: a few short names.
+COMPONENTS_MAX, COMPONENT_MAX = 20, 100
 
 
 class WindowRefused(BotError):
@@ -80,6 +82,27 @@ def public_description(text: str | None) -> str | None:
     return said
 
 
+def public_components(names: Sequence[str], public: str | None) -> list[str]:
+    """The status page's components a window touches, as customers read them: each name as
+    given (comma-separated names split), once whatever its case, without the characters HTML
+    and XML forbid; refused on an internal window (customers never see it), too many, or
+    too long a name."""
+    said: dict[str, str] = {}
+    for part in names:
+        for name in without_forbidden_characters(part).split(","):
+            if name.strip():
+                said.setdefault(name.strip().lower(), name.strip())
+    if not said:
+        return []
+    if public is None:
+        raise WindowRefused(why="components_private")
+    if len(said) > COMPONENTS_MAX:
+        raise WindowRefused(why="components_many", most=COMPONENTS_MAX)
+    if any(len(name) > COMPONENT_MAX for name in said.values()):
+        raise WindowRefused(why="component_long", longest=COMPONENT_MAX)
+    return list(said.values())
+
+
 def read_span(
     start: str, end: str, *, zone: str, now: datetime, longest: timedelta = LONGEST
 ) -> tuple[datetime, datetime]:
@@ -117,8 +140,10 @@ async def add_window(
     by: str,
     now: datetime,
     public: str | None = None,
+    components: Sequence[str] = (),
 ) -> MaintenanceWindow:
-    """Keep a window (the caller commits); ``public``: what customers read of it, if anything."""
+    """Keep a window (the caller commits); ``public``: what customers read of it, if
+    anything, and ``components``: the status page's components it touches."""
     window = MaintenanceWindow(
         matchers=dict(matchers),
         starts_at=starts_at,
@@ -126,13 +151,18 @@ async def add_window(
         created_by=by,
         created_at=now,
         public_description=public,
+        components=list(components) or None,
     )
     session.add(window)
     await session.flush()
     if public:
-        # Customers subscribed to the status page are told of it, once each.
+        # Customers subscribed to the status page are told of it, once each: those of its
+        # components when it names some, as an incident's update.
         await notify_subscribers(
-            session, notice=notice_key(MAINTENANCE, window.id), components=None, at=now
+            session,
+            notice=notice_key(MAINTENANCE, window.id),
+            components=list(components) or None,
+            at=now,
         )
     return window
 
@@ -150,7 +180,10 @@ async def cancel_window(
     session.add(window)
     if window.public_description:
         await notify_subscribers(
-            session, notice=notice_key(MAINTENANCE_CANCELLED, window.id), components=None, at=now
+            session,
+            notice=notice_key(MAINTENANCE_CANCELLED, window.id),
+            components=window.components or None,
+            at=now,
         )
     return window
 

@@ -16,7 +16,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.basics.slack_links import message_link
 from bot.basics.slack_patterns import USER_ID
 from bot.basics.slack_text import SlackText, mentioned_users, to_plain
-from bot.record import fields, follow_up_merges, follow_ups, lessons, messages, roles, timeline
+from bot.record import (
+    fields,
+    findings,
+    follow_up_merges,
+    follow_ups,
+    lessons,
+    messages,
+    roles,
+    timeline,
+)
 from bot.record.alerting import alerts
 from bot.record.escalation import escalations
 from bot.record.incident_types import NO_TYPES, CustomField, FieldValue, IncidentTypes
@@ -173,6 +182,10 @@ async def load_record(
     merged = await follow_up_merges.merged_refs(session, incident_id)
     if entries is None:
         entries = await timeline.entry_rows(session, incident_id)
+    # The lines a person removed on the draft's page stay in the record, out of the draft.
+    removed = await findings.removed_lines(session, incident_id)
+    if removed:
+        entries = [entry for entry in entries if findings.line_ref(entry) not in removed]
     notes = await follow_up_merges.merge_notes(session, incident_id)
     escalated = await escalations.escalations_of(session, incident_id)
     ends = await path_ends(session, incident_id)
@@ -185,7 +198,7 @@ async def load_record(
         person_pages=pages,
         notifications=sent,
         roles=await roles.roles_of(session, incident_id),
-        actions=[a for a in actions.all() if follow_ups.follow_up_ref(a) not in merged],
+        actions=[a for a in actions.all() if follow_ups.follow_up_ref(a) not in merged | removed],
         merged=frozenset(merged),
         model_alike=await follow_up_merges.model_alike(session, incident_id),
         merges=notes,

@@ -223,6 +223,9 @@ class MaintenanceWindow(SQLModel, table=True):
     cancelled_by: str | None = None
     # What customers read of it on the status page; None: an internal window, never shown.
     public_description: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # The status page's components it touches, as customers read them (a public window's;
+    # its matchers are alert labels, never shown): None or [] names none.
+    components: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class SilencedAlert(SQLModel, table=True):

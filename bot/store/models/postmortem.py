@@ -35,6 +35,29 @@ class PostmortemEdit(SQLModel, table=True):
     suggestion_id: int | None = Field(default=None, foreign_key="section_suggestion.id")
 
 
+class LineChange(KeepsSlackText, SQLModel, table=True):
+    """A line a form of the draft's page added to the record (an impact, a cause, a
+    follow-up) that a person edited or removed there, kept as a row of its own: which line
+    (``line``: ``timeline_entry:12``, ``action_item:7``), what it is (``kind``: ``impact``,
+    ``cause``, ``follow_up``), its words before (``previous``) and after (``text``; None: the
+    line was removed), who changed it and when. The line shows its current words; a removed
+    line is left out of the draft and of the lists of follow-ups, and stays in the record."""
+
+    SLACK_TEXT: ClassVar[frozenset[str]] = frozenset({"previous", "text"})
+
+    __tablename__ = "line_change"
+    __table_args__ = (Index("ix_line_change_line", "incident_id", "line", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id")
+    line: str
+    kind: str
+    previous: str = Field(sa_column=slack_text_column())
+    text: str | None = Field(default=None, sa_column=slack_text_column(nullable=True))
+    changed_by: str
+    changed_at: datetime = Field(sa_column=utc_column(nullable=False))
+
+
 class SuggestionRequest(SQLModel, table=True):
     """One time the team's model was asked for the draft's written sections (WARROOM_AI_*),
     and how it went: ``outcome`` is ``answered``, ``failed`` (``failure`` says why, as data a

@@ -45,6 +45,9 @@ FIELD_OF_REFUSAL = {
     "public_empty": "public",
     "public_long": "public",
     "public_line_break": "public",
+    "components_private": "components",
+    "components_many": "components",
+    "component_long": "components",
 }
 
 
@@ -65,8 +68,9 @@ async def add_window_form(request: web.Request) -> web.Response:
     if await guest_viewer(request, viewer):
         return _guests_refused(request, viewer, viewer_and_csrf(request)[1])
     fields = {key: _text(form.get(key)) for key in ("labels", "start", "end")}
-    # Whole: a description too long is refused in words, never cut.
+    # Whole: a description or names too long are refused in words, never cut.
     fields["public"] = _text(form.get("public"), whole=True)
+    fields["components"] = _text(form.get("components"), whole=True)
     try:
         start, end = split_span(f"{fields['start'] or 'now'} to {fields['end']}")
         window = await open_window(
@@ -78,6 +82,7 @@ async def add_window_form(request: web.Request) -> web.Response:
             operator=viewer.user_id is None,
             # An empty box: a window for the team only.
             public=fields["public"] if fields["public"].strip() else None,
+            components=[fields["components"]],
         )
     except NotTheirs:  # a guest Slack names now, the session being older
         return _guests_refused(request, viewer, viewer_and_csrf(request)[1])

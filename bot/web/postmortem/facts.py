@@ -8,6 +8,9 @@ wrap-up form use (nothing recorded here that Slack would record otherwise):
 - ``POST …/postmortem/follow-ups``: a follow-up with its owner and due date, filed in the
   team's tracker if asked (``/incident action @owner --due <day> [--file] <task>``).
 - ``POST …/postmortem/follow-ups/{item}/file``: the follow-up's *File as issue* button.
+- ``POST …/postmortem/lines/{entry}`` and ``POST …/postmortem/follow-ups/{item}``: an impact
+  or cause line people said, or a follow-up, given new words or removed (``act=remove``),
+  as the person's change, kept as a row of its own (bot/record/findings.py).
 
 Each refuses what it cannot read at its field (the page again, 400, what was typed kept),
 and answers the incident's people only, never a guest of the workspace.
@@ -26,8 +29,8 @@ from aiohttp import web
 from bot.basics.errors import BotError
 from bot.basics.slack_text import SlackText
 from bot.flows.follow_ups.filing import file_from_button
-from bot.flows.follow_ups.owners import SentTwice, due_moment, record_action
-from bot.flows.incident.findings import fix_milestone, record_finding
+from bot.flows.follow_ups.owners import SentTwice, change_follow_up, due_moment, record_action
+from bot.flows.incident.findings import change_said_line, fix_milestone, record_finding
 from bot.flows.incident.wrap_up import WrapUp, wrap_up
 from bot.flows.replies import refusal_words
 from bot.record.moments import MomentRefused
@@ -263,3 +266,48 @@ async def file_follow_up(request: web.Request) -> web.Response:
         problem = {f"file-{item}": refusal_words(web_.services, refusal)}
         return await refused_at(request, "follow-up", problem, {})
     return saved_at(incident, "follow-up")
+
+
+async def change_said(request: web.Request) -> web.Response:
+    """POST /incidents/INC-7/postmortem/lines/{entry}: an impact or cause line people said,
+    given the words typed (``text``) or removed (``act=remove``), as the viewer's change."""
+    return await _change_line(request, "entry", change_said_line, "line")
+
+
+async def change_noted(request: web.Request) -> web.Response:
+    """POST /incidents/INC-7/postmortem/follow-ups/{item}: a follow-up given the words typed
+    or removed (its reminders ended), as the viewer's change."""
+    return await _change_line(request, "item", change_follow_up, "follow-up-line")
+
+
+async def _change_line(
+    request: web.Request, key: str, change: Callable[..., Awaitable[object]], saved: str
+) -> web.Response:
+    checked = await writer(request)
+    if isinstance(checked, web.Response):
+        return checked
+    web_, by, form, incident = checked
+    services = web_.services
+    line = id_in_address(request, key, "This postmortem has no such line.")
+    form_name = f"{saved}-{line}"
+    remove = typed_field(form, "act") == "remove"
+    typed = typed_fields(form, ("text",))
+    render = services.renderer.render
+    if not remove and not typed["text"]:
+        problem = render("web/_draft_words.j2", problem="line_empty")
+        return await refused_at(request, form_name, {"text": problem}, typed)
+    if len(typed["text"]) > TEXT_MAX:
+        problem = render("web/_draft_words.j2", problem="too_long", most=TEXT_MAX)
+        return await refused_at(request, form_name, {"text": problem}, typed)
+    text = None if remove else SlackText.from_plain(typed["text"])
+    ids = {"entry_id" if key == "entry" else "item_id": line}
+    try:
+        await change(services, incident=incident, text=text, by=by, **ids)
+    except BotError as refusal:
+        words = {"text": refusal_words(services, refusal)}
+        return await refused_at(request, form_name, words, typed)
+    done = "removed" if remove else "edited"
+    log.info("%s: a line %s in the web view by %s", incident.reference, done, by)
+    raise web.HTTPSeeOther(
+        f"/incidents/{incident.reference}/postmortem?saved={saved}&line={done}#{saved}s"
+    )

@@ -14,10 +14,11 @@ from sqlmodel import select
 
 from bot.basics.numbers import DATABASE_ID_MAX, parse_bounded_int
 from bot.basics.render import markdown_to_html
-from bot.basics.slack_text import to_plain
+from bot.basics.slack_text import SlackText, to_plain
+from bot.basics.task_words import task_text
 from bot.flows.postmortem.prompts import CANDIDATES
 from bot.flows.postmortem.statements import MARKABLE
-from bot.record import follow_ups, messages
+from bot.record import findings, follow_ups, messages
 from bot.record.lessons import participants
 from bot.record.people import known_names
 from bot.record.postmortem import grades
@@ -33,6 +34,7 @@ from bot.store.models import (
     Incident,
     IncidentRole,
     Person,
+    TimelineEntry,
     TrackerIssue,
 )
 from bot.web.auth import viewer_and_csrf
@@ -97,6 +99,28 @@ class GapForms:
 
 
 @dataclass(frozen=True)
+class Changed:
+    """Who last changed a line on the draft's page (their name), and when."""
+
+    by: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class SaidLine:
+    """An impact or cause line people said, as the page offers it to edit or remove: its
+    entry's id, what it is (``impact``, ``cause``), its words (plain, people by name), who
+    said it and when, and its last change."""
+
+    id: int
+    kind: str
+    text: str
+    by: str
+    at: datetime
+    changed: Changed | None
+
+
+@dataclass(frozen=True)
 class DraftFacts:
     """What the page's own forms need besides the draft: the people a follow-up may go to,
     the incident's follow-ups with their issues, who may publish."""
@@ -106,6 +130,10 @@ class DraftFacts:
     issues: dict[str, TrackerIssue]  # by the follow-up's ref
     publisher: bool
     review_by: str | None  # the name of who moved the review last
+    # The impact and cause lines people said, to edit or remove; each follow-up's last change.
+    said: list[SaidLine] = field(default_factory=list)
+    changed: dict[int, Changed] = field(default_factory=dict)  # by follow-up (ActionItem) id
+    words: dict[int, str] = field(default_factory=dict)  # each follow-up's, plain, to edit
 
 
 async def postmortem_page(request: web.Request) -> web.Response:
@@ -139,6 +167,8 @@ async def draft_page(
         saved=request.query.get("saved", ""),
         # The form sent again just now: its lines recorded once (bot/record/findings.py).
         again=request.query.get("again", "") == "1",
+        # A line just changed on the page: "edited" or "removed" (bot/web/postmortem/facts.py).
+        line_change=request.query.get("line", ""),
         accepted=request.query.get("accepted", ""),
         editing=parse_bounded_int(request.query.get("edit", ""), 1, DATABASE_ID_MAX),
         may_edit=may_edit,
@@ -257,12 +287,35 @@ async def draft_facts(web_: WebContext, viewer: Viewer, incident: Incident) -> D
         rows = await follow_ups.follow_ups(session, incident.id)
         issues = await follow_ups.issues_of(session, incident.id)
         publisher = viewer.sees_everything or await may_publish(session, incident, viewer.user_id)
+        said = await findings.said_lines(session, incident.id)
+        changes = await findings.line_changes(session, incident.id)
+        authors = [e.author or "" for e in said] + [c[-1].changed_by for c in changes.values()]
+        names |= await known_names(session, [a for a in authors if a not in names])
     items = [row for row in rows if isinstance(row, ActionItem)]
     by = incident.postmortem_review_by
+
+    def changed(row: TimelineEntry | ActionItem) -> Changed | None:
+        if not (kept := changes.get(findings.line_ref(row))):
+            return None
+        return Changed(names.get(kept[-1].changed_by, kept[-1].changed_by), kept[-1].changed_at)
+
     return DraftFacts(
         people={user: names.get(user, user) for user in wanted},
         follow_ups=items,
         issues=issues,
         publisher=publisher,
         review_by=names.get(by, by) if by else None,
+        said=[
+            SaidLine(
+                entry.id or 0,
+                findings.LINE_KINDS[entry.kind],
+                to_plain(SlackText.of(entry.text), names),
+                names.get(entry.author or "", entry.author or "someone"),
+                entry.occurred_at,
+                changed(entry),
+            )
+            for entry in said
+        ],
+        changed={item.id or 0: found for item in items if (found := changed(item))},
+        words={item.id or 0: to_plain(SlackText.of(task_text(item.text)), names) for item in items},
     )

@@ -17,7 +17,7 @@ are labelled with their language.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from functools import cache
 from typing import cast
@@ -241,16 +241,17 @@ async def _published(services: Services, request: web.Request) -> Published:
 
 @dataclass(frozen=True)
 class ShownMaintenance:
-    """A public maintenance window as customers read it: what the team said, and when.
+    """A public maintenance window as customers read it: what the team said, the status
+    page's components it touches, and when.
 
-    A window records no title nor components of its own (its matchers are alert labels,
-    never public): what the team said, one line (the subject of the subscribers' mail), is
-    its card's heading."""
+    What the team said, one line (the subject of the subscribers' mail), is its card's
+    title; its matchers are alert labels, never public."""
 
     description: str
     starts_at: datetime
     ends_at: datetime
     in_progress: bool
+    components: list[str] = field(default_factory=list)
 
 
 async def _maintenance(services: Services) -> list[ShownMaintenance]:
@@ -262,6 +263,7 @@ async def _maintenance(services: Services) -> list[ShownMaintenance]:
             window.starts_at,
             window.ends_at,
             window.starts_at <= now,
+            [name for name in map(clean, window.components or []) if name],
         )
         for window in await public_windows(services)
     ]
@@ -323,13 +325,17 @@ async def _history(services: Services, language: str, zone: str) -> list[Compone
 class ComponentNow:
     component: str
     impact: int  # 0 operational; else the worst impact of the incidents under way on it
+    maintenance: bool = False  # a public maintenance window in progress names it
 
 
 def components_now(
-    history: list[ComponentHistory], incidents: list[ShownIncident]
+    history: list[ComponentHistory],
+    incidents: list[ShownIncident],
+    maintenance: Sequence[ShownMaintenance] = (),
 ) -> list[ComponentNow]:
-    """Each component named publicly in the last 90 days or by an incident under way, with
-    its current state: the worst impact of the incidents under way that affect it."""
+    """Each component named publicly in the last 90 days, by an incident under way or by a
+    maintenance window in progress, with its current state: the worst impact of the
+    incidents under way that affect it, and whether it is under maintenance."""
     worst: dict[str, int] = {c.component.lower(): 0 for c in history}
     names = {c.component.lower(): c.component for c in history}
     for incident in incidents:
@@ -338,7 +344,13 @@ def components_now(
                 key = component.lower()
                 names.setdefault(key, component)
                 worst[key] = max(worst.get(key, 0), incident.impact)
-    return [ComponentNow(names[key], worst[key]) for key in sorted(names)]
+    under = set()
+    for window in maintenance:
+        if window.in_progress:
+            for component in window.components:
+                names.setdefault(component.lower(), component)
+                under.add(component.lower())
+    return [ComponentNow(names[key], worst.get(key, 0), key in under) for key in sorted(names)]
 
 
 def _local_day(moment: datetime, zone: str) -> date:
@@ -442,7 +454,7 @@ async def status_page(request: web.Request) -> web.Response:
         under_maintenance=any(window.in_progress for window in maintenance),
         team_zone=web_.settings.incidents.timezone,
         history=history,
-        components=components_now(history, published.incidents),
+        components=components_now(history, published.incidents, maintenance),
         company=identity.company,
         company_link=identity.link,
         logo=identity.logo is not None,
