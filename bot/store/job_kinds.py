@@ -64,6 +64,7 @@ alert_snooze_end       alerting.alert_actions.end_snooze              escalation
 alert_hours_start      alerting.own_alerts.start_in_hours             escalations
 alert_home             home.refresh_alert_home                        slack
 alert_auto_resolve     alerting.own_alerts.resolve_quiet_alert        escalations
+changes_beside         changes.beside.post_changes_beside             slack
 bring_in               escalation.escalate.bring_in                   paging
 delivery_wait          paging.delivery.check_delivery                 notifications
 escalate               escalation.escalate.run_escalation_timer       escalations
@@ -129,6 +130,9 @@ class JobKind(StrEnum):
     # wait): its route's ``auto_resolve`` without firing, or a flapping one's quiet period.
     ALERT_AUTO_RESOLVE = "alert_auto_resolve"
     BRING_IN = "bring_in"
+    # What changed before a paged alert or a declared incident, its related incidents and
+    # runbook: one message beside it, written with the page's decision or the war room.
+    CHANGES_BESIDE = "changes_beside"
     # An SMS or call sent: due WARROOM_PAGING_DELIVERY_WAIT later, it brings the person's
     # next rule forward when its provider has reported neither delivered nor answered by then.
     DELIVERY_WAIT = "delivery_wait"
