@@ -7,14 +7,13 @@ of its own triggering: ``bot.flows.alerting.own_alerts.follow``) or opens the in
 room (``bot.flows.incident.declare.open_war_room``), so the page's first notification never
 waits for it, and it is said once. An incident's is said in its channel (a private
 incident's only there, its changes and related incidents never outside it); an alert's in
-its message's thread in its route's channel, once that message is posted (the job looks
-again a moment later until it is, then says it in the channel).
+its message's thread in its route's channel, once that message is posted (its post makes
+the job due; should it not be posted within half a minute, it is said in the channel).
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import col, select
@@ -36,18 +35,15 @@ from bot.store.models import Alert, AlertGroup, Incident, Job
 
 log = logging.getLogger(__name__)
 TEMPLATE = "messages/changes_beside.j2"
-# How soon an alert's job looks again for its message to thread under, and for how long.
-LOOK_AGAIN = timedelta(milliseconds=250)
-WAIT_FOR_MESSAGE = timedelta(seconds=30)
 
 
-async def post_changes_beside(services: Services, job: Job) -> datetime | None:
+async def post_changes_beside(services: Services, job: Job) -> None:
     """The job handler: the message beside an incident or an alert."""
     details = jobs.payload_of(job)
     if "incident" in details:
         await _beside_incident(services, int(details["incident"]))
-        return None
-    return await _beside_alert(services, details)
+    else:
+        await _beside_alert(services, details)
 
 
 def _context(services: Services, before: ChangesBefore, related: list[Related]) -> dict[str, Any]:
@@ -95,18 +91,14 @@ async def _beside_incident(services: Services, incident_id: int) -> None:
     await writes.send()
 
 
-async def _beside_alert(services: Services, details: dict[str, Any]) -> datetime | None:
+async def _beside_alert(services: Services, details: dict[str, Any]) -> None:
     settings = services.settings.alerting
-    now = services.clock()
     async with session_scope(services.engine) as session:
         group = await session.get(AlertGroup, int(details["group"]))
         if group is None or group.episode != details.get("episode") or group.shadow:
-            return None
+            return
         if not group.message_channel:
-            return None
-        since = datetime.fromisoformat(str(details.get("since") or now.isoformat()))
-        if group.message_ts is None and now - since < WAIT_FOR_MESSAGE:
-            return now + LOOK_AGAIN  # its message is on its way: say it in its thread
+            return
         route = settings.routes.named(group.route)
         said = await alerts.details_of(session, group, route)
         own = alert_services(group, said.labels, settings.catalog, settings.routes)
@@ -114,7 +106,7 @@ async def _beside_alert(services: Services, details: dict[str, Any]) -> datetime
             session,
             own,
             settings.catalog,
-            moment=group.triggered_at or since,
+            moment=group.triggered_at or services.clock(),
             hours=settings.change_hours,
         )
         names = await session.exec(select(Alert.name).where(col(Alert.group_id) == group.id))
@@ -127,7 +119,7 @@ async def _beside_alert(services: Services, details: dict[str, Any]) -> datetime
         related = await related_to(session, traits, team_id=team, public_only=True)
         runbook = said.runbook or _runbook(services, own)
         if not (own or related):
-            return None  # its message says its runbook already
+            return  # its message says its runbook already
         text = services.renderer.render(
             TEMPLATE,
             outside=True,
@@ -137,4 +129,3 @@ async def _beside_alert(services: Services, details: dict[str, Any]) -> datetime
         )
         thread = {"thread_ts": group.message_ts} if group.message_ts else {}
         await services.slack.post(group.message_channel, text, **thread)
-    return None

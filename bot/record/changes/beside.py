@@ -146,13 +146,29 @@ async def schedule_for_incident(session: AsyncSession, incident: Incident, now: 
     )
 
 
+def alert_job_key(group: AlertGroup) -> str:
+    """The key of the job that says what changed beside an alert's episode."""
+    return f"changes-beside:alert:{group.id}:{group.episode}"
+
+
+# An alert's job waits for its message (``message_posted`` makes it due then), at most this
+# long: then it is said in the channel, unthreaded.
+WAIT_FOR_MESSAGE = timedelta(seconds=30)
+
+
 async def schedule_for_alert(session: AsyncSession, group: AlertGroup, now: datetime) -> None:
     """Have the message beside an alert of its own that pages said (the caller commits, with
-    the page's decision): once an episode."""
+    the page's decision): once an episode, in its message's thread once that is posted."""
     await jobs.schedule(
         session,
         kind=JobKind.CHANGES_BESIDE,
-        key=f"changes-beside:alert:{group.id}:{group.episode}",
-        due_at=now,
-        payload={"group": group.id, "episode": group.episode, "since": now.isoformat()},
+        key=alert_job_key(group),
+        due_at=now + WAIT_FOR_MESSAGE,
+        payload={"group": group.id, "episode": group.episode},
     )
+
+
+async def message_posted(session: AsyncSession, group: AlertGroup, now: datetime) -> None:
+    """An alert's message is posted (the caller commits): what changed beside it, waiting
+    for a thread to be said in, is due now."""
+    await jobs.hurry_keys(session, [alert_job_key(group)], now=now)
