@@ -486,16 +486,18 @@ class SlackEmulator(AppHomeEmulator):
         name: str,
         bot_id: str = "B0OTHERAPP",
         attachments: list[dict[str, Any]] | None = None,
+        ts: str | None = None,
     ) -> Message:
         """Another app (Grafana's or PagerDuty's Slack integration, an incoming webhook) posts
         in a channel: a ``bot_message`` with no ``user``, its ``bot_id`` and its name as
         ``username`` and ``bot_profile.name``
         (https://docs.slack.dev/reference/events/message/bot_message/). ``text`` is in
-        Slack's encoding, as the app sent it, and so are its legacy ``attachments``."""
+        Slack's encoding, as the app sent it, and so are its legacy ``attachments``. ``ts``:
+        when it was said (a replay's time), else now."""
         chan = self._channel(channel)
         message = self.store_message(
             Message(
-                ts=new_ts(),
+                ts=ts or new_ts(),
                 user=None,
                 text=text,
                 channel=chan.id,

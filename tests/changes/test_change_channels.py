@@ -267,18 +267,17 @@ async def test_argo_cds_notifications_are_kept_for_the_application_the_file_name
 
 async def changes_made(warroom: Warroom, deploys: Channel) -> dict[str, str]:
     """Changes of the last hours, said in #deploys at their times."""
-    made: dict[str, str] = {}
-    for name, hours_ago in (
-        ("plain", 0.5),  # checkout-gateway: checkout depends on it
-        ("gitlab", 2.0),  # payments-api: checkout depends on it
-        ("jenkins", 3.0),  # checkout itself
-        ("spinnaker", 1.0),  # search: unrelated
-    ):
-        made[name] = await say(warroom, deploys, name)
+    hours = {
+        "plain": 0.5,  # checkout-gateway: checkout depends on it
+        "gitlab": 2.0,  # payments-api: checkout depends on it
+        "jenkins": 3.0,  # checkout itself
+        "spinnaker": 1.0,  # search: unrelated
+    }
+    made = {name: await say(warroom, deploys, name) for name in hours}
     await settle(warroom)
     # Their times, as if said then.
     async with session_scope(warroom.engine) as session:
-        for name, hours_ago in (("plain", 0.5), ("gitlab", 2.0), ("jenkins", 3.0)):
+        for name, hours_ago in hours.items():
             row = (
                 await session.exec(select(ChangeEvent).where(ChangeEvent.slack_ts == made[name]))
             ).one()
