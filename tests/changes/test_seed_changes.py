@@ -22,7 +22,7 @@ from emulator import Channel, SlackEmulator
 from tests.changes.test_change_channels import notification
 from tests.conftest import ALICE, Clock, running_warroom
 from tests.helpers.alerts import TOKEN, routes
-from tests.helpers.replay import Replay
+from tests.helpers.replay import Replay, part
 from tests.postmortem.test_postmortem_scenarios import (
     NAIROBI,
     NAIROBI_START,
@@ -107,13 +107,27 @@ async def test_the_checkout_crash_lists_the_gateway_integration_release_first(
             "`55e1a2b`> to <https://deploy.example.com/runs/1155|production>",
         }
         await announce(play, deploys, "11:55 AM", release)
-        await play_checkout_crash(warroom)
+        # The fix's deploy, as the tool said it at 1:50 PM (posted ahead, at its time).
+        fix = shaped("plain", text="dave deployed payment-gateway 2023.03.14-2 to production")
+        await warroom.slack.post_as_app(
+            deploys.id, fix["text"], name=fix["app"], ts=play.ts("1:50 PM")
+        )
+        done = await play_checkout_crash(warroom)
         channel = next(c for c in people.channels.values() if c.name.startswith("inc-"))
         listed = what_changed(channel)
+        draft = done.canvas()
     assert "payment-gateway" in listed[0] and "55e1a2b to production deployed" in listed[0]
     assert listed[0].startswith("• 11:55 deploy on payment-gateway (a dependency)")
     assert "checkout synced" in listed[1]
     assert all("search" not in line for line in listed)
+    # The draft's timeline: the changes of the impact's window (12:00 to 2:00 PM), as
+    # context, never as something said in the channel.
+    timeline = part(draft, "## Timeline (Africa/Nairobi)")
+    context = [line for line in timeline.splitlines() if "_change_" in line]
+    assert len(context) == 1, timeline
+    assert context[0].startswith("- **1:50 PM** _change_: deploy on payment-gateway: dave")
+    assert context[0].endswith("— not said in the channel")
+    assert "55e1a2b" not in timeline  # 11:55: before the impact
 
 
 async def test_the_nuru_outage_lists_the_gateway_configuration_first(

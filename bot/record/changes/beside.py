@@ -20,7 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.record.alerting.routes import Routes
 from bot.record.alerting.services import ServiceCatalog
-from bot.record.changes.events import changes_before
+from bot.record.changes.events import changes_before, changes_on
 from bot.record.related import traits_of
 from bot.store import jobs
 from bot.store.job_kinds import JobKind
@@ -172,3 +172,33 @@ async def message_posted(session: AsyncSession, group: AlertGroup, now: datetime
     """An alert's message is posted (the caller commits): what changed beside it, waiting
     for a thread to be said in, is due now."""
     await jobs.hurry_keys(session, [alert_job_key(group)], now=now)
+
+
+async def changes_during(
+    session: AsyncSession,
+    incident: Incident,
+    catalog: ServiceCatalog | None = None,
+    *,
+    most: int = 200,
+) -> list[ChangeEvent]:
+    """The changes made on the incident's services (as the record names them) and, with the
+    services file (``catalog``), on what they depend on, from its impact's start (else
+    detection, else declaration) to its end (else resolution, else now), oldest first: the
+    draft's timeline shows them as context."""
+    assert incident.id is not None
+    traits = await traits_of(session, incident.id)
+    names: set[str] = {traits.service} if traits.service else set()
+    names |= {value for name, value in traits.fields if name in _SERVICE_FIELDS}
+    names |= {value for name, value in traits.labels if name == "service"}
+    groups = await session.exec(
+        select(AlertGroup.service).where(col(AlertGroup.incident_id) == incident.id)
+    )
+    names |= {service for service in groups.all() if service}
+    if catalog is not None:
+        names |= set(dependencies_of(known(names, catalog), catalog))
+    if not names:
+        return []
+    since = incident.started_at or incident.detected_at or incident.declared_at
+    until = incident.ended_at or incident.resolved_at
+    rows = await changes_on(session, sorted(names), since=since, until=until, limit=most)
+    return sorted(rows, key=lambda row: (row.at, row.id or 0))
