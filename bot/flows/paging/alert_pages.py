@@ -682,6 +682,7 @@ async def show_alert(services: Services, job: Job) -> None:
         # Each paged person's Home lists their open alerts: it follows the message.
         await schedule_alert_homes(session, paged, services.clock())
         await session.commit()
+    services.wake_jobs()  # what waited for the message (what changed before it) is due
 
 
 async def _show_shadow(services: Services, session: AsyncSession, group: AlertGroup) -> None:

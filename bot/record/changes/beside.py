@@ -202,3 +202,16 @@ async def changes_during(
     until = incident.ended_at or incident.resolved_at
     rows = await changes_on(session, sorted(names), since=since, until=until, limit=most)
     return sorted(rows, key=lambda row: (row.at, row.id or 0))
+
+
+def in_impact_window(
+    changes: Iterable[ChangeEvent], milestones: Mapping[str, object]
+) -> list[ChangeEvent]:
+    """The changes made from the impact's start to its end (``milestones``' ``started`` and
+    ``ended``, as the draft decides them: either may be open), in their order."""
+    since, until = (getattr(milestones.get(name), "at", None) for name in ("started", "ended"))
+    return [
+        change
+        for change in changes
+        if (since is None or change.at >= since) and (until is None or change.at <= until)
+    ]

@@ -24,7 +24,7 @@ from bot.basics.render import Renderer, readable
 from bot.basics.slack_text import SlackText
 from bot.basics.task_words import task_text
 from bot.record import follow_ups
-from bot.record.alerting.services import ServiceCatalog
+from bot.record.changes.beside import in_impact_window
 from bot.record.escalation import escalations
 from bot.record.incident_types import NO_TYPES, CustomField, FieldValue, IncidentTypes
 from bot.record.people import known_names
@@ -66,7 +66,6 @@ from bot.record.postmortem.sources import QUOTED, Record, load_record
 from bot.record.timeline import EntryRow
 from bot.store.db import session_scope
 from bot.store.models import (
-    ChangeEvent,
     Escalation,
     Incident,
     Milestone,
@@ -146,13 +145,9 @@ def chosen_template(incident: Incident, *, language: str, style: str) -> tuple[s
 
 
 async def read_record(
-    engine: AsyncEngine,
-    incident_id: int,
-    types: IncidentTypes = NO_TYPES,
-    catalog: ServiceCatalog | None = None,
+    engine: AsyncEngine, incident_id: int, types: IncidentTypes = NO_TYPES, catalog: Any = None
 ) -> tuple[Incident, Record, dict[str, str]]:
-    """The incident, what its draft is written from, and the names the record knows;
-    ``catalog``: the services file (the changes on what its services depend on)."""
+    """The incident, what its draft is written from, and the names the record knows."""
     async with session_scope(engine) as session:
         incident = await session.get(Incident, incident_id)
         if incident is None:
@@ -199,7 +194,7 @@ async def read_draft(
     now: datetime,
     types: IncidentTypes = NO_TYPES,
     places: str = "",
-    catalog: ServiceCatalog | None = None,
+    catalog: Any = None,
 ) -> WrittenDraft:
     """The incident's draft from the record as it stands, people by the names the record
     knows (Slack is not asked): in the incident's own language and style, else those given.
@@ -251,7 +246,7 @@ def build_draft(
         metrics=Figures(milestones, mitigation, paged).metrics,
         paged=paged,
         timeline=_timeline(record, lines, said, name, milestones),
-        changes=_changes(record, milestones),
+        changes=in_impact_window(record.changes, milestones),
         impacts=of_kind(TimelineKind.IMPACT),
         triggers=of_kind(TimelineKind.TRIGGER),
         causes=of_kind(TimelineKind.ROOT_CAUSE),
@@ -301,20 +296,6 @@ def _timeline(
         ),
         milestones,
     )
-
-
-def _changes(record: Record, milestones: dict[str, MilestoneTime]) -> list[ChangeEvent]:
-    """The changes made in the impact's window (its start and end as the draft decides
-    them, when it does), oldest first."""
-    started = milestones.get(Milestone.STARTED.value)
-    ended = milestones.get(Milestone.ENDED.value)
-    since = started.at if started is not None else None
-    until = ended.at if ended is not None else None
-    return [
-        change
-        for change in record.changes
-        if (since is None or change.at >= since) and (until is None or change.at <= until)
-    ]
 
 
 def _escalations(
