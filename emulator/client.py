@@ -479,23 +479,32 @@ class SlackEmulator(AppHomeEmulator):
         return message
 
     async def post_as_app(
-        self, channel: str, text: str, *, name: str, bot_id: str = "B0OTHERAPP"
+        self,
+        channel: str,
+        text: str,
+        *,
+        name: str,
+        bot_id: str = "B0OTHERAPP",
+        attachments: list[dict[str, Any]] | None = None,
+        ts: str | None = None,
     ) -> Message:
         """Another app (Grafana's or PagerDuty's Slack integration, an incoming webhook) posts
         in a channel: a ``bot_message`` with no ``user``, its ``bot_id`` and its name as
         ``username`` and ``bot_profile.name``
         (https://docs.slack.dev/reference/events/message/bot_message/). ``text`` is in
-        Slack's encoding, as the app sent it."""
+        Slack's encoding, as the app sent it, and so are its legacy ``attachments``. ``ts``:
+        when it was said (a replay's time), else now."""
         chan = self._channel(channel)
         message = self.store_message(
             Message(
-                ts=new_ts(),
+                ts=ts or new_ts(),
                 user=None,
                 text=text,
                 channel=chan.id,
                 bot_id=bot_id,
                 subtype="bot_message",
                 app_name=name,
+                attachments=attachments,
             )
         )
         await self._deliver_if_member(chan, self.message_event(chan, message))

@@ -115,6 +115,9 @@ class Message:
     edited: dict[str, Any] | None = None
     reactions: dict[str, list[str]] = field(default_factory=dict)
     files: list[dict[str, Any]] | None = None  # extension: file shares
+    # Legacy attachments, as apps still send them (an app's deploy notification):
+    # https://docs.slack.dev/messaging/formatting-message-text/#legacy-attachments
+    attachments: list[dict[str, Any]] | None = None
     hidden: bool = False  # Slack's flag on bookkeeping messages, e.g. a tombstone
     # An app's post: the app's name, sent as ``bot_profile.name``, and for a ``bot_message``
     # (an incoming webhook, a legacy integration) as ``username`` too
@@ -146,6 +149,7 @@ class Message:
             "blocks": self.blocks,
             "edited": self.edited,
             "files": self.files,
+            "attachments": self.attachments,
         }
         data.update({key: value for key, value in optional.items() if value is not None})
         data.update(self.app_fields())

@@ -276,7 +276,7 @@ class Courier(EmulatorState):
             event.update(message.app_fields())
         else:
             event["client_msg_id"] = str(uuid.uuid4())
-        for key in ("subtype", "blocks", "files"):
+        for key in ("subtype", "blocks", "files", "attachments"):
             if getattr(message, key):
                 event[key] = getattr(message, key)
         if message.is_reply:

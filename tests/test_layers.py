@@ -84,6 +84,7 @@ DOMAINS: Mapping[str, tuple[str, ...]] = {
         "escalation",
         "incident",
         "alerting",
+        "changes",
         "status_page",
         "workflows",
     ),

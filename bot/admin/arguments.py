@@ -42,6 +42,7 @@ INTEGRATION_KINDS = (
     "cloudwatch",
     "email",
     "github",
+    "argocd",
     "changes",
 )
 # `warroom ai eval`'s thresholds (bot/admin/ai_eval.py applies them): below these, the model

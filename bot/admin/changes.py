@@ -58,7 +58,7 @@ def change_list(rows: list[ChangeEvent], *, zone: str, json_out: bool) -> str:
         [
             (
                 local_time(row.at, zone, "%Y-%m-%d %H:%M %Z"),
-                row.service,
+                row.service or "-",
                 row.kind,
                 row.who or "-",
                 " ".join(row.summary.split())[:100],

@@ -20,6 +20,21 @@ from bot.record.alerting.routes import NO_ROUTES, RouteError, Routes, load_route
 from bot.record.alerting.services import NO_SERVICES, ServiceCatalog, ServiceError, load_services
 
 
+def _channel_ids(raw: str) -> tuple[str, ...]:
+    ids = tuple(dict.fromkeys(part.strip() for part in raw.split(",") if part.strip()))
+    wrong = [each for each in ids if not CHANNEL_ID.match(each)]
+    if wrong:
+        raise ValueError(f"channel ids (C...) expected, not {', '.join(wrong)[:80]}")
+    return ids
+
+
+def _hours(raw: str) -> float:
+    hours = float(raw)
+    if not 0 < hours <= 24 * 90:
+        raise ValueError("hours between 0 and 2160 (90 days) expected")
+    return hours
+
+
 @dataclass(frozen=True)
 class AlertSettings(Feature):
     """Who may send alerts and what each opens."""
@@ -60,6 +75,25 @@ class AlertSettings(Feature):
         default="",
         doc="channel **id** (`C…`) where shadowed alerts' messages go, marked as a shadow "
         "(unset: they are posted nowhere)",
+    )
+    # Where apps and bots announce deploys (#deploys): their messages are kept as changes.
+    change_channels: tuple[str, ...] = setting(
+        env="WARROOM_CHANGE_CHANNELS",
+        default=(),
+        parse=_channel_ids,
+        doc="channel **ids** (`C…`, comma-separated) where apps and bots announce changes "
+        "(#deploys): their messages are kept as change events, read as GitHub's, GitLab's, "
+        "Argo CD's, Spinnaker's, Jenkins's or Flux's notifications or `deployed X to Y`, "
+        "else as their raw text (the app must be in the channel)",
+        shown="none",
+    )
+    change_hours: float = setting(
+        env="WARROOM_CHANGE_HOURS",
+        default=24.0,
+        parse=_hours,
+        doc="how many hours back the message beside a paged alert or a declared incident "
+        "lists what changed on its services and what they depend on",
+        shown="24",
     )
     # 1 MiB holds an Alertmanager group of several hundred alerts; PagerDuty's own Events API
     # refuses an event over 512 KB, so no vendor's client sends more.

@@ -33,6 +33,8 @@ Its domains, in their order (``DOMAINS`` in tests/test_layers.py):
 - ``escalation/``: bringing people in, level by level, and their acknowledgements.
 - ``incident/``: declaring, changing, resolving an incident; its channel; the wrap-up.
 - ``alerting/``: alerts into incidents, heartbeats, maintenance windows.
+- ``changes/``: changes heard in the change channels, and what changed said beside every
+  paged alert and declared incident.
 - ``status_page/``: making an incident public and publishing its updates.
 - ``workflows/``: running workflows' actions (the incident's changes start them).
 

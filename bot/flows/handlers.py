@@ -17,6 +17,7 @@ from bot.flows.alerting.intake import (
 )
 from bot.flows.alerting.maintenance import announce_window_end
 from bot.flows.alerting.own_alerts import resolve_quiet_alert, run_alert_level, start_in_hours
+from bot.flows.changes.beside import post_changes_beside
 from bot.flows.escalation.escalate import bring_in, run_escalation_timer
 from bot.flows.follow_ups.filing import send_issue
 from bot.flows.follow_ups.owners import remind_follow_up
@@ -70,6 +71,7 @@ JOB_HANDLERS: Mapping[str, JobHandler] = MappingProxyType(
         JobKind.ALERT_HOURS_START: start_in_hours,
         JobKind.ALERT_HOME: refresh_alert_home,
         JobKind.ALERT_AUTO_RESOLVE: resolve_quiet_alert,
+        JobKind.CHANGES_BESIDE: post_changes_beside,
         JobKind.POSTMORTEM_PUBLISH: publish_postmortem,
         JobKind.POSTMORTEM_SUGGEST: ask_model,
         JobKind.CAUSES_ASK: ask_causes,

@@ -33,8 +33,9 @@ from slack_bolt.response import BoltResponse
 
 from bot.basics.slack_text import mentioned_users
 from bot.basics.timestamps import is_slack_ts, ts_to_datetime
-from bot.clients.slack.messages import said_message
+from bot.clients.slack.messages import change_message, said_message
 from bot.flows import installation
+from bot.flows.changes import heard
 from bot.flows.in_order import CONTEXT_KEY, CommandLine, claim_alone
 from bot.flows.incident import channel_life, recorder
 from bot.flows.ingestion import IngestWriter
@@ -91,10 +92,27 @@ async def on_message(body: dict[str, Any], event: dict[str, Any], context: Any) 
     elif _says_nothing(event):
         # Bookkeeping (hidden, or message_replied without its subtype): nobody said anything.
         log.debug("ignoring a message event that says nothing (%s)", event_id)
+    elif is_slack_ts(event.get("ts")) and _announces_change(writer, channel, event, context):
+        await heard.keep_heard_change(writer.services, change_message(channel, event))
     elif is_slack_ts(event.get("ts")):
         await recorder.record_said(writer, event_id, said_message(channel, event))
     else:
         log.warning("ignoring a message event without a valid ts (%s)", event_id)
+
+
+def _announces_change(
+    writer: IngestWriter, channel: str, event: dict[str, Any], context: Any
+) -> bool:
+    """Another app's (or bot's) new post in a change channel (WARROOM_CHANGE_CHANNELS): a
+    ``bot_message`` or a message with a ``bot_id``, not warroom's own, not a thread's reply."""
+    if not heard.is_change_channel(writer.services, channel):
+        return False
+    by_app = event.get("subtype") == "bot_message" or (
+        event.get("subtype") is None and bool(_text(event.get("bot_id")))
+    )
+    ours = bool(event.get("bot_id")) and event.get("bot_id") == context.get("bot_id")
+    reply = event.get("thread_ts") not in (None, event.get("ts"))
+    return by_app and not ours and not reply
 
 
 def _says_nothing(event: dict[str, Any]) -> bool:

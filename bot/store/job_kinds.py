@@ -64,6 +64,7 @@ alert_snooze_end       alerting.alert_actions.end_snooze              escalation
 alert_hours_start      alerting.own_alerts.start_in_hours             escalations
 alert_home             home.refresh_alert_home                        slack
 alert_auto_resolve     alerting.own_alerts.resolve_quiet_alert        escalations
+changes_beside         changes.beside.post_changes_beside             slack
 bring_in               escalation.escalate.bring_in                   paging
 causes_ask             incident.causes.ask_causes                     models
 causes_grade           postmortem.grading.grade_proposals             models
@@ -138,6 +139,9 @@ class JobKind(StrEnum):
     # Once the root cause is known (the postmortem published): each proposal of the
     # incident graded against it by the model, for a person to confirm.
     CAUSES_GRADE = "causes_grade"
+    # What changed before a paged alert or a declared incident, its related incidents and
+    # runbook: one message beside it, written with the page's decision or the war room.
+    CHANGES_BESIDE = "changes_beside"
     # An SMS or call sent: due WARROOM_PAGING_DELIVERY_WAIT later, it brings the person's
     # next rule forward when its provider has reported neither delivered nor answered by then.
     DELIVERY_WAIT = "delivery_wait"

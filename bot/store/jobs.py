@@ -450,6 +450,22 @@ async def hurry(
     )
 
 
+async def hurry_keys(session: AsyncSession, keys: Iterable[str], *, now: datetime) -> None:
+    """Make the waiting jobs with these keys due now (the caller commits)."""
+    wanted = list(keys)
+    if wanted:
+        await session.exec(
+            update(Job)
+            .where(
+                col(Job.key).in_(wanted),
+                col(Job.done_at).is_(None),
+                col(Job.locked_by).is_(None),
+                col(Job.due_at) > now,
+            )
+            .values(due_at=now)
+        )
+
+
 async def cancel_keys(session: AsyncSession, keys: Iterable[str], *, now: datetime) -> None:
     """End the unfinished jobs with these keys (the caller commits)."""
     wanted = list(keys)

@@ -452,13 +452,19 @@ class ChangePublic(PublicModel):
     """A change made to a service (a deploy, a flag, configuration...), as its sender said."""
 
     id: int
-    service: str
+    service: str | None = Field(
+        description="The service it was made to; null for a change channel's message that "
+        "could not be read (kept as its text, never guessed into a service)."
+    )
     kind: Literal["deploy", "feature_flag", "configuration", "infrastructure", "database", "other"]
     who: str | None = Field(description="Who made it, as the sender named them.")
     at: datetime = Field(description="When it was made (UTC): the sender's time, else arrival.")
     summary: str
     link: str | None
-    source: str = Field(description="What sent it: pagerduty, github or api.")
+    source: str = Field(
+        description="What sent it: pagerduty, github, argocd, slack (a change channel's "
+        "message) or api."
+    )
     origin: str | None = Field(
         description="The system or repository the sender names (PagerDuty's payload.source, "
         "GitHub's owner/name, the API's source)."

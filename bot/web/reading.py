@@ -176,6 +176,7 @@ async def incident_draft(web_: WebContext, incident_id: int, *, places: str = ""
         now=services.clock(),
         types=settings.incidents.types,
         places=places,
+        catalog=settings.alerting.catalog,
     )
 
 

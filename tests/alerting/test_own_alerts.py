@@ -127,7 +127,8 @@ async def deliver(warroom: Warroom, body: dict[str, Any]) -> None:
 
 
 def only_message(channel: Channel) -> Message:
-    (message,) = channel.messages
+    """The alert's one message (what is said in its thread, what changed before it, aside)."""
+    (message,) = [message for message in channel.messages if not message.is_reply]
     return message
 
 

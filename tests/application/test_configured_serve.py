@@ -252,6 +252,8 @@ def warroom_variables(tmp_path: Path, port: int) -> dict[str, str]:
         "WARROOM_SERVICES": str(services),
         "WARROOM_SHADOW": "off",
         "WARROOM_SHADOW_CHANNEL": "C0123456789",
+        "WARROOM_CHANGE_CHANNELS": "C0123456789,C0DEPLOYS1",
+        "WARROOM_CHANGE_HOURS": "12",
         "WARROOM_ALERT_MAX_BODY_BYTES": "1048576",
         "WARROOM_POSTMORTEM_STYLE": "default",
         "WARROOM_LANGUAGE": "en",

@@ -262,3 +262,12 @@ def test_paging_benchmark_measures_pages_alone_and_in_a_storm() -> None:
     assert "alone: 5 pages, median " in output, output
     assert "during the storm: 5 pages, median " in output, output
     assert "pages missing after 120 s: 0" in output, output
+
+
+def test_change_list_benchmark_posts_each_alerts_list_and_judges_it() -> None:
+    output = run_quick("bench.change_list")
+    assert "2,000 change events stored" in output, output
+    assert "USING INDEX ix_change_event_service_at" in output, output  # SQLite's plan
+    (line,) = [line for line in output.splitlines() if line.startswith("change list within")]
+    assert line.endswith((": MET", ": NOT MET")), line
+    assert "never posted" not in line, output

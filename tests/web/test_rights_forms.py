@@ -104,6 +104,7 @@ NOT_WALKED = {
     "/heartbeats/{name}": "the operator's monitors, each with its own token",
     "/v2/change/enqueue": "PagerDuty's change events: an integration's routing key, no person",
     "/changes/github/{integration}": "GitHub's webhooks, signed with an integration's secret",
+    "/changes/argocd": "Argo CD's notifications: an `argocd` integration's key, no person",
     "/api/changes": "change events: a `changes` integration's key, no person",
     "/trackers/{tracker}": "the trackers' signed webhooks: an issue closed or reopened",
     "/ack/{token}": "the link sent to the person paged (a guest is never on call)",

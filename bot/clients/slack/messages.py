@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.basics.slack_text import SlackText
 from bot.basics.timestamps import is_slack_ts
+from bot.record.changes.sources.slack_channels import ChannelMessage
 from bot.record.messages import SaidMessage
 
 
@@ -40,4 +41,20 @@ def said_message(channel: str, message: dict[str, Any]) -> SaidMessage:
         bot_name=app_name(message),
         thread_ts=thread_ts if is_slack_ts(thread_ts) else None,
         subtype=_text(message.get("subtype")),
+    )
+
+
+def change_message(channel: str, message: dict[str, Any]) -> ChannelMessage:
+    """An app's post in a change channel: its text and attachments (``attachments``: the
+    legacy fields apps still send, https://docs.slack.dev/messaging/formatting-message-text/
+    #legacy-attachments) as it posted them."""
+    attachments = message.get("attachments")
+    return ChannelMessage(
+        channel=channel,
+        ts=str(message.get("ts") or ""),
+        text=str(message.get("text") or ""),
+        attachments=tuple(a for a in attachments or () if isinstance(a, dict))
+        if isinstance(attachments, list)
+        else (),
+        app=app_name(message),
     )

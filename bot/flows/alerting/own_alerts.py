@@ -45,6 +45,7 @@ from bot.flows.escalation.reach import Reach, arrival, arrived_from, known_reach
 from bot.flows.paging.alert_pages import escalation_jobs, schedule_show, stop_paging
 from bot.flows.paging.pages import start_alert_pages
 from bot.record.alerting import alerts
+from bot.record.changes.beside import schedule_for_alert
 from bot.record.escalation.policies import Policy
 from bot.services import Services
 from bot.store import jobs
@@ -73,6 +74,8 @@ async def follow(
     if event == alerts.TRIGGERED:
         shadow_if_asked(services, group)
         await begin_paging(session, services, group, now, arrived_at=arrived_at)
+        # What changed before it: a job of its own, after the page's first notifications.
+        await schedule_for_alert(session, group, now)
         if route.auto_resolve is not None:
             await _resolve_when_quiet(session, group, AUTO, route.auto_resolve, since=now)
     elif event == alerts.RESOLVED:

@@ -22,11 +22,12 @@ from bot.flows.incident.reminders import schedule_role_reminder, schedule_update
 from bot.flows.replies import run_and_reply
 from bot.flows.rights import require
 from bot.record import fields, incidents, timeline
+from bot.record.changes.beside import schedule_for_incident
 from bot.record.escalation.escalations import Why, WhySeverity, WhyType
 from bot.record.escalation.policies import Policy
 from bot.record.incident_types import FieldValue, IncidentType
 from bot.record.messages import SaidMessage
-from bot.record.related import Related, related_to_incident
+from bot.record.related import Related
 from bot.record.rights import Act
 from bot.services import Services
 from bot.store.db import session_scope
@@ -34,8 +35,7 @@ from bot.store.models import Incident, TimelineKind
 
 log = logging.getLogger(__name__)
 _CHANNEL_NAME_ATTEMPTS = 20
-RELATED_OFFER = "messages/related_offer.j2"
-# The related incidents the channel's offer lists (it counts them all, up to ten).
+# The related incidents the message beside it lists (it counts them all, up to ten).
 RELATED_SHOWN = 5
 
 
@@ -243,26 +243,12 @@ async def open_war_room(
         await writes.header(lead)
         if tell is not None:
             await tell(writes)
-        await offer_related(services, session, writes, incident)
+        # What changed before it, its related incidents and runbook: a job, said once.
+        await schedule_for_incident(session, incident, services.clock())
         await schedule_causes(session, services, incident, at=services.clock())
         await session.commit()
     services.wake_jobs()
     await writes.send()
-
-
-async def offer_related(
-    services: Services, session: AsyncSession, writes: Writes, incident: Incident
-) -> None:
-    """Say the earlier incidents related to this one (related_incidents' function, so the
-    page, the agents and the channel agree), when there are any. Public ones only, whatever
-    the channel: a private incident is never named where its members may not all be."""
-    found = await related_to_incident(session, incident, public_only=True)
-    if not found:
-        return
-    base = services.settings.web.public_url.rstrip("/")
-    await writes.say(
-        RELATED_OFFER, related=found, shared=shared_trait(found), shown=RELATED_SHOWN, base=base
-    )
 
 
 def shared_trait(found: Sequence[Related]) -> dict[str, str]:

@@ -42,6 +42,7 @@ from bot.flows.paging.delivery import wait_for_report
 from bot.flows.paging.fallback import fire_next_rule
 from bot.flows.rights import require
 from bot.record.alerting import alerts
+from bot.record.changes import beside as changes_beside
 from bot.record.message_links import known_bases
 from bot.record.paging import pages, tokens
 from bot.record.paging.contacts import SLACK, Method, Person
@@ -672,6 +673,8 @@ async def show_alert(services: Services, job: Job) -> None:
         if group.message_ts is None:
             group.message_ts = await services.slack.post(group.message_channel, text, blocks=blocks)
             session.add(group)
+            # What changed before it waits for this message to thread under.
+            await changes_beside.message_posted(session, group, services.clock())
         else:
             await services.slack.update(
                 group.message_channel, group.message_ts, text, blocks=blocks
@@ -679,6 +682,7 @@ async def show_alert(services: Services, job: Job) -> None:
         # Each paged person's Home lists their open alerts: it follows the message.
         await schedule_alert_homes(session, paged, services.clock())
         await session.commit()
+    services.wake_jobs()  # what waited for the message (what changed before it) is due
 
 
 async def _show_shadow(services: Services, session: AsyncSession, group: AlertGroup) -> None:

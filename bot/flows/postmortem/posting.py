@@ -71,7 +71,10 @@ async def write_draft(
     than the incident's, if given), with the names and links the record lacks asked of Slack
     first (``ask_slack``)."""
     incident, record, names = await read_record(
-        services.engine, incident_id, services.settings.incidents.types
+        services.engine,
+        incident_id,
+        services.settings.incidents.types,
+        services.settings.alerting.catalog,
     )
     if ask_slack:
         names |= await complete_from_slack(services, record, names)

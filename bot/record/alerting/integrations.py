@@ -40,6 +40,7 @@ KINDS = (
     "cloudwatch",
     "email",
     "github",
+    "argocd",
     "changes",
 )
 # Kinds whose sender signs each body with the key instead of sending it (GitHub's
@@ -69,6 +70,8 @@ PATHS = {
     # Change events: GitHub's webhooks name their integration (its secret checks the
     # signature); scripts and CI post warroom's own JSON.
     "github": "/changes/github/{name}",
+    # Argo CD's webhook service sends the key as a header its config names.
+    "argocd": "/changes/argocd",
     "changes": "/api/changes",
 }
 # The label an integration's alerts carry its service as.

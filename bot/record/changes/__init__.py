@@ -7,8 +7,11 @@ is ``bot.admin.changes``.
   once (its idempotency key), and the questions asked of them: the changes on some services
   since a time, and the changes before a moment within some hours (what an alert or an
   incident will show beside it).
+- ``beside``: what changed before an alert or an incident, on its services and what they
+  depend on, and the job (``changes_beside``) that says it beside the alert or incident.
 - ``sources/``: the senders, each read as its vendor documents it, behind one registry:
-  PagerDuty's change events, GitHub's webhooks, warroom's own ``POST /api/changes``.
+  PagerDuty's change events, GitHub's webhooks, Argo CD's notifications, warroom's own
+  ``POST /api/changes``; and the apps' messages in the team's change channels.
 
 May import: ``bot.basics``, ``bot.store``, the modules of ``bot.record`` and the domains
 before it in ``DOMAINS`` (tests/test_layers.py): ``alerting`` (integrations, the services

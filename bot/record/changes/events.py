@@ -44,6 +44,7 @@ class ChangeSeen:
     event_key: str = ""
     service: str | None = None  # the service the body names (warroom's JSON)
     repository: str | None = None  # GitHub's ``owner/name``
+    application: str | None = None  # Argo CD's application: a service the file may name
     integration_key: str | None = None  # PagerDuty's ``routing_key``
     ignored: str | None = None
 
@@ -77,7 +78,8 @@ class WrongService(ValueError):
 
 def service_of(seen: ChangeSeen, integration: Integration, catalog: ServiceCatalog) -> str:
     """The service a change is kept for: its integration's; a repository that a service of
-    the file lists, that service's (one organisation's webhook serves every repository).
+    the file lists, that service's (one organisation's webhook serves every repository); an
+    Argo CD application the file names, that service's (one Argo CD serves many).
     WrongService when the body names another service than its key's."""
     if seen.service is not None and seen.service.lower() != integration.service.lower():
         raise WrongService(
@@ -85,25 +87,30 @@ def service_of(seen: ChangeSeen, integration: Integration, catalog: ServiceCatal
             f"{seen.service[:80]!r}'s"
         )
     listed = catalog.of_repository(seen.repository) if seen.repository else None
+    if listed is None and seen.application:
+        listed = catalog.get(seen.application)
     return listed.name if listed is not None else integration.service
 
 
-def event_hash(service: str, source: str, event_key: str) -> str:
-    return digest(f"{service}\n{source}\n{event_key}")
+def event_hash(service: str | None, source: str, event_key: str) -> str:
+    return digest(f"{service or ''}\n{source}\n{event_key}")
 
 
 async def keep(
     session: AsyncSession,
     seen: ChangeSeen,
     *,
-    service: str,
+    service: str | None,
     source: str,
     body: str,
     integration_id: int | None,
     received_at: datetime,
+    slack: tuple[str, str] | None = None,
 ) -> tuple[int, bool]:
-    """Keep ``seen`` for ``service`` (the caller commits): (its id, whether it is new). One
-    kept already under the same key is that one, unchanged."""
+    """Keep ``seen`` for ``service`` (None: a change channel's message no shape could read,
+    kept as its text) (the caller commits): (its id, whether it is new). One kept already
+    under the same key is that one, unchanged. ``slack``: the channel and ts of the message
+    it came in."""
     key_hash = event_hash(service, source, seen.event_key)
     row = ChangeEvent(
         service=service,
@@ -118,6 +125,8 @@ async def keep(
         key_hash=key_hash,
         integration_id=integration_id,
         received_at=received_at,
+        slack_channel=slack[0] if slack else None,
+        slack_ts=slack[1] if slack else None,
     )
     if await insert_once(session, row):
         await session.flush()

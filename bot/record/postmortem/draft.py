@@ -64,7 +64,7 @@ from bot.record.postmortem.parts import (
     Written,
 )
 from bot.record.postmortem.wording import defanged
-from bot.store.models import Incident, Milestone, PublicIncident
+from bot.store.models import ChangeEvent, Incident, Milestone, PublicIncident
 
 # A citation in accepted text once escaped for Markdown: ``\[E42\]``.
 _ESCAPED_CITE = re.compile(r"\\\[(E\d{1,12})\\\]")
@@ -105,6 +105,9 @@ class Draft:
     paged: MilestoneTime | None = None
     # The alerts that opened the incident, with their labels and links.
     detections: list[Detection] = field(default_factory=list)
+    # The changes made on its services in the impact's window (change events, not said in
+    # the channel): context shown after the timeline, oldest first.
+    changes: list[ChangeEvent] = field(default_factory=list)
     # The status pages: None when the incident was never made public.
     public: PublicIncident | None = None
     publications: list[Publication] = field(default_factory=list)

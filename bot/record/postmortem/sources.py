@@ -27,6 +27,8 @@ from bot.record import (
     timeline,
 )
 from bot.record.alerting import alerts
+from bot.record.alerting.services import ServiceCatalog
+from bot.record.changes.beside import changes_during
 from bot.record.escalation import escalations
 from bot.record.incident_types import NO_TYPES, CustomField, FieldValue, IncidentTypes
 from bot.record.message_links import known_bases
@@ -42,6 +44,7 @@ from bot.record.status_page import publications as public
 from bot.record.timeline import EntryRow
 from bot.store.models import (
     ActionItem,
+    ChangeEvent,
     ChannelMessage,
     Escalation,
     Incident,
@@ -126,6 +129,9 @@ class Record:
     # pages of the alerts attached to it (their history's ``paged`` entries name them).
     person_pages: Sequence[PersonPage] = ()
     notifications: Sequence[Notification] = ()
+    # The changes made on its services in the impact's window (change events: what their
+    # senders said, never said in the channel), oldest first: context for the timeline.
+    changes: Sequence[ChangeEvent] = ()
 
     def user_ids(self) -> set[str]:
         """Every person the draft will name, including those mentioned in message text."""
@@ -168,9 +174,11 @@ async def load_record(
     types: IncidentTypes = NO_TYPES,
     *,
     entries: Sequence[EntryRow] | None = None,
+    catalog: ServiceCatalog | None = None,
 ) -> Record:
     """What the incident's draft is written from; ``entries``: those read already (some of
-    them: a page's), instead of all of the timeline."""
+    them: a page's), instead of all of the timeline; ``catalog``: the services file, for
+    the changes on what its services depend on."""
     incident_id = incident.id or 0
     values = await fields.values_of(session, incident_id, types.fields)
     actions = await session.exec(
@@ -219,6 +227,7 @@ async def load_record(
         statements=await statements_of(session, incident_id),
         page_marks=await page_marks(session, incident_id),
         repeats=await _repeats(session, incident),
+        changes=await changes_during(session, incident, catalog),
     )
 
 

@@ -24,6 +24,7 @@ from bot.basics.render import Renderer, readable
 from bot.basics.slack_text import SlackText
 from bot.basics.task_words import task_text
 from bot.record import follow_ups
+from bot.record.changes.beside import in_impact_window
 from bot.record.escalation import escalations
 from bot.record.incident_types import NO_TYPES, CustomField, FieldValue, IncidentTypes
 from bot.record.people import known_names
@@ -144,14 +145,14 @@ def chosen_template(incident: Incident, *, language: str, style: str) -> tuple[s
 
 
 async def read_record(
-    engine: AsyncEngine, incident_id: int, types: IncidentTypes = NO_TYPES
+    engine: AsyncEngine, incident_id: int, types: IncidentTypes = NO_TYPES, catalog: Any = None
 ) -> tuple[Incident, Record, dict[str, str]]:
     """The incident, what its draft is written from, and the names the record knows."""
     async with session_scope(engine) as session:
         incident = await session.get(Incident, incident_id)
         if incident is None:
             raise LookupError(f"no incident with id {incident_id}")
-        record = await load_record(session, incident, types)
+        record = await load_record(session, incident, types, catalog=catalog)
         names = await known_names(session, record.user_ids())
     return incident, record, names
 
@@ -193,12 +194,13 @@ async def read_draft(
     now: datetime,
     types: IncidentTypes = NO_TYPES,
     places: str = "",
+    catalog: Any = None,
 ) -> WrittenDraft:
     """The incident's draft from the record as it stands, people by the names the record
     knows (Slack is not asked): in the incident's own language and style, else those given.
     ``types``: the configured custom fields, which the draft's header table shows;
     ``places``: the web view's token around each written section (``Draft.places``)."""
-    incident, record, names = await read_record(engine, incident_id, types)
+    incident, record, names = await read_record(engine, incident_id, types, catalog)
     language, style = chosen_template(incident, language=language, style=style)
     return await write_in_thread(
         renderer, record, names, language=language, style=style, now=now, places=places
@@ -244,6 +246,7 @@ def build_draft(
         metrics=Figures(milestones, mitigation, paged).metrics,
         paged=paged,
         timeline=_timeline(record, lines, said, name, milestones),
+        changes=in_impact_window(record.changes, milestones),
         impacts=of_kind(TimelineKind.IMPACT),
         triggers=of_kind(TimelineKind.TRIGGER),
         causes=of_kind(TimelineKind.ROOT_CAUSE),

@@ -15,7 +15,9 @@ class ChangeEvent(SQLModel, table=True):
     """A change made to a service: its kind, who made it, when (UTC), what (a summary) and a
     link, where it came from (``source``: pagerduty, github, api; ``origin``: the system the
     sender names, a repository) and the body it came in, kept as it arrived. ``key_hash`` (the
-    SHA-256 of service, source and the event's own key) makes a resent event one row."""
+    SHA-256 of service, source and the event's own key) makes a resent event one row. A
+    message of a change channel keeps its ``slack_channel`` and ``slack_ts`` (its permalink);
+    one that could not be read is kept as its raw text for no ``service`` (0081)."""
 
     __tablename__ = "change_event"
     __table_args__ = (
@@ -27,7 +29,7 @@ class ChangeEvent(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    service: str
+    service: str | None = None
     kind: str
     who: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     at: datetime = Field(sa_column=utc_column(nullable=False))
@@ -39,3 +41,5 @@ class ChangeEvent(SQLModel, table=True):
     key_hash: str
     integration_id: int | None = Field(default=None, foreign_key="integration.id")
     received_at: datetime = Field(sa_column=utc_column(nullable=False))
+    slack_channel: str | None = None
+    slack_ts: str | None = None

@@ -16,6 +16,7 @@ from bot.basics.slack_links import channel_link
 from bot.basics.slack_text import mentioned_users
 from bot.flows.publication import schedule_publication
 from bot.record.agents import notes
+from bot.record.changes.beside import changes_beside, incident_services
 from bot.record.incident_queries import (
     IncidentQuery,
     channel_history,
@@ -254,6 +255,15 @@ async def incident_page(request: web.Request) -> web.Response:
     async with session_scope(web_.services.engine) as session:
         # Public ones only: a private incident's existence is not the viewer's to learn here.
         related = await related_to_incident(session, incident, public_only=True, most=RELATED)
+        alerting = web_.settings.alerting
+        own = await incident_services(session, incident, alerting.catalog, alerting.routes)
+        changed = await changes_beside(
+            session,
+            own,
+            alerting.catalog,
+            moment=incident.declared_at,
+            hours=alerting.change_hours,
+        )
         proposed = await notes.waiting(session, incident_id)
         status_link = await _status_link(session, incident)
     now = web_.services.clock()
@@ -262,6 +272,7 @@ async def incident_page(request: web.Request) -> web.Response:
         "web/incident.html.j2",
         live_seconds=LIVE_SECONDS,
         related=related,
+        changed=changed,
         proposed_notes=proposed,
         viewer=viewer,
         csrf=csrf,

@@ -1,0 +1,131 @@
+"""The message beside a paged alert or a declared incident: what changed before it on its
+services and what they depend on (WARROOM_CHANGE_HOURS back, newest first, with links), the
+earlier incidents related to it with their root causes, and the runbook.
+
+It is the ``changes_beside`` job, written in the transaction that decides the page (an alert
+of its own triggering: ``bot.flows.alerting.own_alerts.follow``) or opens the incident's war
+room (``bot.flows.incident.declare.open_war_room``), so the page's first notification never
+waits for it, and it is said once. An incident's is said in its channel (a private
+incident's only there, its changes and related incidents never outside it); an alert's in
+its message's thread in its route's channel, once that message is posted (its post makes
+the job due; should it not be posted within half a minute, it is said in the channel).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlmodel import col, select
+
+from bot.flows.channel import Writes
+from bot.flows.incident.declare import RELATED_SHOWN, shared_trait
+from bot.record.alerting import alerts
+from bot.record.changes.beside import (
+    ChangesBefore,
+    alert_services,
+    changes_beside,
+    incident_services,
+)
+from bot.record.related import Related, Traits, label_pairs, related_to, related_to_incident
+from bot.services import Services
+from bot.store import jobs
+from bot.store.db import session_scope
+from bot.store.models import Alert, AlertGroup, Incident, Job
+
+log = logging.getLogger(__name__)
+TEMPLATE = "messages/changes_beside.j2"
+
+
+async def post_changes_beside(services: Services, job: Job) -> None:
+    """The job handler: the message beside an incident or an alert."""
+    details = jobs.payload_of(job)
+    if "incident" in details:
+        await _beside_incident(services, int(details["incident"]))
+    else:
+        await _beside_alert(services, details)
+
+
+def _context(services: Services, before: ChangesBefore, related: list[Related]) -> dict[str, Any]:
+    return {
+        "before": before,
+        "related": related,
+        "shared": shared_trait(related) if related else {},
+        "shown": RELATED_SHOWN,
+        "base": services.settings.web.public_url.rstrip("/"),
+        "zone": services.settings.incidents.timezone,
+    }
+
+
+def _runbook(services: Services, names: tuple[str, ...]) -> str | None:
+    catalog = services.settings.alerting.catalog
+    for name in names:
+        service = catalog.get(name)
+        if service is not None and service.runbook:
+            return service.runbook
+    return None
+
+
+async def _beside_incident(services: Services, incident_id: int) -> None:
+    settings = services.settings.alerting
+    async with session_scope(services.engine) as session:
+        incident = await session.get(Incident, incident_id)
+        if incident is None or not incident.channel_id:
+            return
+        own = await incident_services(session, incident, settings.catalog, settings.routes)
+        before = await changes_beside(
+            session,
+            own,
+            settings.catalog,
+            moment=incident.declared_at,
+            hours=settings.change_hours,
+        )
+        related = await related_to_incident(session, incident, public_only=True)
+        runbook = _runbook(services, own)
+        if not (own or related or runbook):
+            return  # nothing known to say: no message
+        writes = Writes(services, session, incident)
+        context = _context(services, before, related)
+        await writes.say(TEMPLATE, what="incident", runbook=runbook, **context)
+        await session.commit()
+    await writes.send()
+
+
+async def _beside_alert(services: Services, details: dict[str, Any]) -> None:
+    settings = services.settings.alerting
+    async with session_scope(services.engine) as session:
+        group = await session.get(AlertGroup, int(details["group"]))
+        if group is None or group.episode != details.get("episode") or group.shadow:
+            return
+        if not group.message_channel:
+            return
+        route = settings.routes.named(group.route)
+        said = await alerts.details_of(session, group, route)
+        own = alert_services(group, said.labels, settings.catalog, settings.routes)
+        before = await changes_beside(
+            session,
+            own,
+            settings.catalog,
+            moment=group.triggered_at or services.clock(),
+            hours=settings.change_hours,
+        )
+        names = await session.exec(select(Alert.name).where(col(Alert.group_id) == group.id))
+        traits = Traits(
+            alert_names=frozenset(names.all()),
+            labels=frozenset(label_pairs(said.labels)),
+            service=group.service,
+        )
+        team = await services.slack.team_id()
+        related = await related_to(session, traits, team_id=team, public_only=True)
+        runbook = said.runbook or _runbook(services, own)
+        if not (own or related):
+            return  # its message says its runbook already
+        text = services.renderer.render(
+            TEMPLATE,
+            outside=True,
+            what="alert",
+            runbook=runbook,
+            **_context(services, before, related),
+        )
+        thread = {"thread_ts": group.message_ts} if group.message_ts else {}
+        await services.slack.post(group.message_channel, text, **thread)

@@ -1,0 +1,217 @@
+"""What changed before an alert or an incident, on its services and on what they depend on:
+the list the message beside it, the incident's page and the draft show.
+
+An incident's services are its own (``Incident.service``), its custom fields naming one
+(``service``, ``services``), its alerts' ``service`` labels, and its alerts' routes' services
+(a route naming a service, or named as one); an alert's, its group's service, its labels'
+``service`` and its route's. Only the services the file knows are asked for (a name nobody
+configured has no changes kept under it), then what each depends on (``depends_on``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.record.alerting.routes import Routes
+from bot.record.alerting.services import ServiceCatalog
+from bot.record.changes.events import changes_before, changes_on
+from bot.record.related import traits_of
+from bot.store import jobs
+from bot.store.job_kinds import JobKind
+from bot.store.models import AlertGroup, ChangeEvent, Incident
+
+# The message lists this many; the page and the draft show the same.
+SHOWN = 10
+_SERVICE_FIELDS = ("service", "services")
+
+
+@dataclass(frozen=True)
+class ChangesBefore:
+    """The changes before ``moment`` (``hours`` back), newest first, on ``services`` (the
+    alert's or incident's own) and ``dependencies`` (what they depend on, not their own)."""
+
+    moment: datetime
+    hours: float
+    services: tuple[str, ...] = ()
+    dependencies: tuple[str, ...] = ()
+    changes: list[ChangeEvent] = field(default_factory=list)
+
+    @property
+    def since(self) -> datetime:
+        return self.moment - timedelta(hours=self.hours)
+
+    def on_dependency(self, change: ChangeEvent) -> bool:
+        """Whether ``change`` was made to a dependency rather than to a service of its own."""
+        return change.service not in self.services
+
+
+def known(names: Iterable[str | None], catalog: ServiceCatalog) -> tuple[str, ...]:
+    """The names the services file knows, as it spells them, once each, in order."""
+    found: dict[str, None] = {}
+    for name in names:
+        for part in (name or "").split(","):
+            service = catalog.get(part.strip())
+            if service is not None:
+                found[service.name] = None
+    return tuple(found)
+
+
+def dependencies_of(services: Iterable[str], catalog: ServiceCatalog) -> tuple[str, ...]:
+    """What ``services`` depend on (``depends_on``), themselves left out."""
+    own = set(services)
+    found: dict[str, None] = {}
+    for name in own:
+        service = catalog.get(name)
+        for other in service.depends_on if service else ():
+            if other not in own:
+                found[other] = None
+    return tuple(found)
+
+
+def _route_service(routes: Routes, name: str, catalog: ServiceCatalog) -> str | None:
+    route = routes.named(name)
+    return route.service or (name if catalog.get(name) else None)
+
+
+async def incident_services(
+    session: AsyncSession, incident: Incident, catalog: ServiceCatalog, routes: Routes
+) -> tuple[str, ...]:
+    """The services an incident is about, as the file names them."""
+    assert incident.id is not None
+    traits = await traits_of(session, incident.id)
+    names: list[str | None] = [traits.service]
+    names += [value for name, value in sorted(traits.fields) if name in _SERVICE_FIELDS]
+    names += [value for name, value in sorted(traits.labels) if name == "service"]
+    groups = await session.exec(
+        select(AlertGroup.service, AlertGroup.route).where(
+            col(AlertGroup.incident_id) == incident.id
+        )
+    )
+    for service, route in groups.all():
+        names += [service, _route_service(routes, route, catalog) if route else None]
+    return known(names, catalog)
+
+
+def alert_services(
+    group: AlertGroup, labels: Mapping[str, object], catalog: ServiceCatalog, routes: Routes
+) -> tuple[str, ...]:
+    """The services an alert is about, as the file names them."""
+    label = labels.get("service")
+    names = [group.service, label if isinstance(label, str) else None]
+    if group.route:
+        names.append(_route_service(routes, group.route, catalog))
+    return known(names, catalog)
+
+
+async def changes_beside(
+    session: AsyncSession,
+    services: tuple[str, ...],
+    catalog: ServiceCatalog,
+    *,
+    moment: datetime,
+    hours: float,
+    most: int = SHOWN,
+) -> ChangesBefore:
+    """What changed on ``services`` and what they depend on in the ``hours`` before
+    ``moment``, newest first, at most ``most``."""
+    dependencies = dependencies_of(services, catalog)
+    changes = await changes_before(
+        session, [*services, *dependencies], moment, hours=hours, limit=most
+    )
+    return ChangesBefore(moment, hours, services, dependencies, changes)
+
+
+def labels_of(raw: str | None) -> dict[str, object]:
+    """An alert's labels, kept as JSON."""
+    value = json.loads(raw or "{}")
+    return value if isinstance(value, dict) else {}
+
+
+async def schedule_for_incident(session: AsyncSession, incident: Incident, now: datetime) -> None:
+    """Have the message beside ``incident`` said (the caller commits, with what opened its
+    war room): once."""
+    await jobs.schedule(
+        session,
+        kind=JobKind.CHANGES_BESIDE,
+        key=f"changes-beside:incident:{incident.id}",
+        due_at=now,
+        incident_id=incident.id,
+        payload={"incident": incident.id},
+    )
+
+
+def alert_job_key(group: AlertGroup) -> str:
+    """The key of the job that says what changed beside an alert's episode."""
+    return f"changes-beside:alert:{group.id}:{group.episode}"
+
+
+# An alert's job waits for its message (``message_posted`` makes it due then), at most this
+# long: then it is said in the channel, unthreaded.
+WAIT_FOR_MESSAGE = timedelta(seconds=30)
+
+
+async def schedule_for_alert(session: AsyncSession, group: AlertGroup, now: datetime) -> None:
+    """Have the message beside an alert of its own that pages said (the caller commits, with
+    the page's decision): once an episode, in its message's thread once that is posted."""
+    await jobs.schedule(
+        session,
+        kind=JobKind.CHANGES_BESIDE,
+        key=alert_job_key(group),
+        due_at=now + WAIT_FOR_MESSAGE,
+        payload={"group": group.id, "episode": group.episode},
+    )
+
+
+async def message_posted(session: AsyncSession, group: AlertGroup, now: datetime) -> None:
+    """An alert's message is posted (the caller commits): what changed beside it, waiting
+    for a thread to be said in, is due now."""
+    await jobs.hurry_keys(session, [alert_job_key(group)], now=now)
+
+
+async def changes_during(
+    session: AsyncSession,
+    incident: Incident,
+    catalog: ServiceCatalog | None = None,
+    *,
+    most: int = 200,
+) -> list[ChangeEvent]:
+    """The changes made on the incident's services (as the record names them) and, with the
+    services file (``catalog``), on what they depend on, from its impact's start (else
+    detection, else declaration) to its end (else resolution, else now), oldest first: the
+    draft's timeline shows them as context."""
+    assert incident.id is not None
+    traits = await traits_of(session, incident.id)
+    names: set[str] = {traits.service} if traits.service else set()
+    names |= {value for name, value in traits.fields if name in _SERVICE_FIELDS}
+    names |= {value for name, value in traits.labels if name == "service"}
+    groups = await session.exec(
+        select(AlertGroup.service).where(col(AlertGroup.incident_id) == incident.id)
+    )
+    names |= {service for service in groups.all() if service}
+    if catalog is not None:
+        names |= set(dependencies_of(known(names, catalog), catalog))
+    if not names:
+        return []
+    since = incident.started_at or incident.detected_at or incident.declared_at
+    until = incident.ended_at or incident.resolved_at
+    rows = await changes_on(session, sorted(names), since=since, until=until, limit=most)
+    return sorted(rows, key=lambda row: (row.at, row.id or 0))
+
+
+def in_impact_window(
+    changes: Iterable[ChangeEvent], milestones: Mapping[str, object]
+) -> list[ChangeEvent]:
+    """The changes made from the impact's start to its end (``milestones``' ``started`` and
+    ``ended``, as the draft decides them: either may be open), in their order."""
+    since, until = (getattr(milestones.get(name), "at", None) for name in ("started", "ended"))
+    return [
+        change
+        for change in changes
+        if (since is None or change.at >= since) and (until is None or change.at <= until)
+    ]
