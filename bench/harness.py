@@ -186,9 +186,11 @@ class Server:
     def pid(self) -> int:
         return self.process.pid
 
-    async def wait_ready(self, url: str, timeout: float = 60.0) -> None:
+    async def wait_ready(self, url: str, timeout: float = 240.0) -> None:
         """Poll ``url`` (a /healthz) until it answers 200: any other answer may be another
-        server's on the same port (a 404 once passed for ready, bench/RESULTS.md)."""
+        server's on the same port (a 404 once passed for ready, bench/RESULTS.md). Up to 4
+        minutes: on a shared machine at a load of 10 and more, serve and its pager process took
+        over 60 s to import and start (bench/RESULTS.md, 28 November)."""
         deadline = time.monotonic() + timeout
         async with aiohttp.ClientSession(trust_env=False) as session:
             while True:

@@ -8,7 +8,11 @@ leaves those kinds to it while it lives. So a page never waits for a turn of the
 takes a storm's webhooks, writes their bodies and applies the payloads that only group into
 open incidents: the kernel schedules the two processes apart (bench/RESULTS.md, "Paging in
 its own process"). It is told of new paging work by PostgreSQL's NOTIFY (the payload's
-commit announces it), and looks every WARROOM_SCHEDULER_INTERVAL anyway.
+commit announces it), and looks every WARROOM_SCHEDULER_INTERVAL anyway. A page's first
+notifications written by serve are claimed for the pager in that transaction and named in its
+NOTIFY (it tells serve its name as it says it is ready): the pager starts them as it hears it,
+with no look or claim of its own, and takes each, reads its alert and writes its console
+link's token in one transaction before the push.
 
 Nothing is lost when either process dies: the work is job rows, claimed with a lease. A
 pager killed mid-send leaves its claims to expire (a notification's short claim, then sent
@@ -46,6 +50,7 @@ from bot.app import build_services
 from bot.config import Settings
 from bot.flows.handlers import JOB_HANDLERS, JOB_LANES, JOB_PRIORITIES, PAGER_KINDS, YIELDING_JOBS
 from bot.flows.oncall.handoffs import keep_on_call_facts
+from bot.flows.paging.handed import take_handover
 from bot.flows.scheduler import JobRunner
 from bot.metrics import CONTENT_TYPE, Scrape
 from bot.services import Services
@@ -54,9 +59,15 @@ from bot.store.wakeups import Wakeups, listens
 
 log = logging.getLogger(__name__)
 
-# What the pager writes on its standard output once its runner has started: serve leaves the
-# paging kinds to it from then on (before, serve's own runner runs them).
-READY = b"pager ready\n"
+# What the pager writes on its standard output once its runner has started and it listens,
+# followed by its name as a claim's owner: serve leaves the paging kinds to it from then on
+# (before, serve's own runner runs them), and claims a page's first notifications for it as
+# they are written, naming them in the commit's NOTIFY (bot/store/wakeups.py ``Handover``).
+READY = b"pager ready"
+# How long the pager waits to listen before it says it is ready anyway (serve's NOTIFYs are
+# then missed until it listens: the jobs they name wait for their lease, and the pager looks
+# at every connection).
+LISTEN_WITHIN_SECONDS = 10.0
 # Restarted this long after it exited, doubled while it keeps exiting within a minute.
 RESTART_SECONDS, RESTART_AT_MOST, STEADY_SECONDS = 1.0, 30.0, 60.0
 # The running jobs get this long to finish when the pager is stopped (serve's own grace,
@@ -110,13 +121,19 @@ async def _pager(settings: Settings, parent: int) -> None:
                 ahead=PAGER_KINDS,
                 leave=set(JOB_HANDLERS) - PAGER_KINDS,
             )
-            wakeups = Wakeups(settings.runtime.database_url, services.wake_jobs)
+            wakeups = Wakeups(
+                settings.runtime.database_url,
+                services.wake_jobs,
+                lambda payload: take_handover(services, payload),
+            )
             metrics = await _serve_metrics(services, settings.runtime.pager_metrics_port)
             runner.start()
             wakeups.start()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wakeups.listening.wait(), LISTEN_WITHIN_SECONDS)
             # Its own answers of whether the people on call are guests (escalate.known_reach).
             services.background.spawn(keep_on_call_facts(services), name="on-call guest facts")
-            sys.stdout.buffer.write(READY)
+            sys.stdout.buffer.write(READY + b" " + services.replica.encode() + b"\n")
             sys.stdout.buffer.flush()
             log.info("pager started (pid %d): %s", os.getpid(), ", ".join(sorted(PAGER_KINDS)))
             await _until_stopped(parent)
@@ -171,9 +188,10 @@ async def _until_stopped(parent: int) -> None:
 class PagerChild:
     """Serve's pager process: started, restarted whenever it exits, stopped with serve.
     ``leave`` is told which kinds serve's own runner must leave to it (none while it is not
-    running), so a pager that died or is starting never leaves a page unsent."""
+    running), so a pager that died or is starting never leaves a page unsent, and its name
+    as a claim's owner (None while it is not running)."""
 
-    def __init__(self, leave: Callable[[frozenset[str]], None]) -> None:
+    def __init__(self, leave: Callable[[frozenset[str], str | None], None]) -> None:
         self._leave = leave
         self._task: asyncio.Task[None] | None = None
         self._process: asyncio.subprocess.Process | None = None
@@ -198,7 +216,7 @@ class PagerChild:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        self._leave(frozenset())
+        self._leave(frozenset(), None)
 
     async def _supervise(self) -> None:
         pause = RESTART_SECONDS
@@ -224,11 +242,12 @@ class PagerChild:
         self.started += 1
         try:
             assert process.stdout is not None
-            if await process.stdout.readline() == READY:
-                self._leave(PAGER_KINDS)
+            said = (await process.stdout.readline()).split()
+            if len(said) == 3 and b" ".join(said[:2]) == READY:
+                self._leave(PAGER_KINDS, said[2].decode())
             # Whatever else it prints is read and dropped, so a full pipe never blocks it.
             while await process.stdout.read(65536):
                 pass
             await process.wait()
         finally:
-            self._leave(frozenset())
+            self._leave(frozenset(), None)

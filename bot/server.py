@@ -184,8 +184,10 @@ def _start_pager(app: web.Application) -> PagerChild | None:
     jobs, services, life = app[job_runner_key], app[services_key], app[readiness_key].pager
     life.on = True
 
-    def leave(kinds: frozenset[str]) -> None:
+    def leave(kinds: frozenset[str], name: str | None) -> None:
         jobs.leave = kinds
+        # A page's first notifications are claimed for it as they are written (pages._start).
+        services.handed.pager = name
         life.running = bool(kinds)  # the pager said it is ready, or it exited
         services.wake_jobs()  # what the pager left, run here at once
 

@@ -65,16 +65,28 @@ class HandedJobs:
     start: Callable[[], None] | None = None
     # The kinds the runner leaves to another process of the replica (the pager).
     left: frozenset[str] = frozenset()
+    # That process's name as a claim's owner, once it said it listens: a page's first
+    # notifications are claimed for it as they are written, and named in the commit's NOTIFY
+    # (bot/store/wakeups.py ``Handover``), so it starts them with no look or claim of its own.
+    pager: str | None = None
     # What an alert's first notifications need to leave, by notification id, kept from the
     # transaction that wrote them (bot/flows/paging/alert_pages.py ``Prepared``): their send
     # reads none of it again (a round trip each, during a storm a turn of the loop each).
     prepared: dict[int, Any] = field(default_factory=dict)
+    # In the pager: what serve's NOTIFY said of an alert's first notifications handed to it
+    # (bot/flows/paging/alert_pages.py ``Announced``), by notification id.
+    announced: dict[int, Any] = field(default_factory=dict)
     # How many handovers there were (a transaction that handed none still wakes the runner).
     given: int = 0
 
     def runs(self, kind: str) -> bool:
         """Whether this process's runner starts handed jobs of ``kind``."""
         return self.taken and kind not in self.left
+
+    def pager_runs(self, kind: str) -> str | None:
+        """The pager's name when it runs the handed jobs of ``kind`` (serve leaves them to it
+        and knows its name): they are claimed for it."""
+        return self.pager if self.taken and kind in self.left else None
 
 
 # The modules whose parsers run in the worker processes: imported once, by the fork server

@@ -3,7 +3,12 @@
 A transaction that writes jobs due now (a person's first notifications) ``announce``s it; at
 its commit PostgreSQL tells every replica listening (``Wakeups``), whose job runner then looks
 at once instead of at its next poll (WARROOM_SCHEDULER_INTERVAL). A rolled-back transaction
-tells nobody. On SQLite there is one process per database file: the in-process wake-up
+tells nobody. Jobs claimed in that transaction for a pager process (bot/pager.py) are named in
+the announcement (``Handover``, its payload): that pager starts them as it hears it, with no
+look or claim of its own; their rows, claimed with a lease, stay the backstop (a pager that
+dies or misses it leaves them to be claimed as any other's once the lease runs out).
+
+On SQLite there is one process per database file: the in-process wake-up
 (``Services.wake_jobs``) is the whole of it. The poll stays: a wake-up lost while a listener
 reconnects costs at most one interval.
 """
@@ -12,12 +17,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]  # no stubs; the pool reaches it through SQLAlchemy
 from sqlalchemy import make_url, text
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.store.models import Job
 
 log = logging.getLogger(__name__)
 
@@ -26,12 +37,92 @@ CHANNEL = "warroom_jobs"
 RECONNECT_SECONDS = 1.0
 
 
-async def announce(session: AsyncSession) -> None:
+# PostgreSQL's limit on a NOTIFY's payload is 8,000 bytes: a handover kept below it (the rest
+# of a large page's first notifications are written unclaimed, for any runner's look).
+PAYLOAD_AT_MOST = 7000
+# What one job takes in a handover's payload at most, besides its key and payload.
+JOB_ENTRY_BYTES = 160
+
+
+@dataclass
+class Handover:
+    """Jobs claimed for a pager process (``to``, its name as the claims' owner) in the
+    transaction that announces them, and what each of an alert's first notifications needs
+    to leave (``extra``, by notification id: ``handed.Announced``'s fields), carried in
+    the announcement so the pager reads none of it again. Never a number or an address."""
+
+    to: str
+    jobs: list[Job] = field(default_factory=list)
+    extra: dict[int, dict[str, Any]] = field(default_factory=dict)
+    size: int = 64
+
+    def room_for(self, key: str, payload: str) -> bool:
+        """Whether one more job of ``key`` and ``payload`` fits in the announcement."""
+        return self.size + len(key) + len(payload) + JOB_ENTRY_BYTES <= PAYLOAD_AT_MOST
+
+    def add(self, job: Job, extra: dict[str, Any] | None = None) -> None:
+        self.jobs.append(job)
+        self.size += len(job.key) + len(job.payload) + JOB_ENTRY_BYTES
+        if extra is not None:
+            notification = json.loads(job.payload)["notification"]
+            self.extra[int(notification)] = extra
+
+    def payload(self) -> str:
+        jobs = [
+            {
+                "id": job.id,
+                "kind": job.kind,
+                "key": job.key,
+                "incident": job.incident_id,
+                "payload": job.payload,
+                "due": job.due_at.isoformat(),
+                "until": job.locked_until.isoformat() if job.locked_until else None,
+            }
+            for job in self.jobs
+        ]
+        extra = {str(k): v for k, v in self.extra.items()}
+        return json.dumps({"to": self.to, "jobs": jobs, "extra": extra}, separators=(",", ":"))
+
+
+def handover_of(payload: str, owner: str) -> Handover | None:
+    """The handover an announcement's ``payload`` makes to ``owner`` (None: none, or another
+    process's): its jobs as claimed for ``owner``."""
+    if not payload.startswith("{"):
+        return None
+    try:
+        said = json.loads(payload)
+        if said.get("to") != owner:
+            return None
+        jobs = [
+            Job(
+                id=int(entry["id"]),
+                kind=str(entry["kind"]),
+                key=str(entry["key"]),
+                incident_id=entry["incident"],
+                payload=str(entry["payload"]),
+                due_at=datetime.fromisoformat(entry["due"]),
+                locked_by=owner,
+                locked_until=datetime.fromisoformat(entry["until"]) if entry["until"] else None,
+            )
+            for entry in said["jobs"]
+        ]
+        extra = {int(k): dict(v) for k, v in said.get("extra", {}).items()}
+    except (ValueError, KeyError, TypeError, AttributeError):
+        log.warning("an announcement's handover could not be read: its jobs wait for their lease")
+        return None
+    return Handover(to=owner, jobs=jobs, extra=extra)
+
+
+async def announce(session: AsyncSession, handover: Handover | None = None) -> None:
     """Have every replica look for due jobs once this transaction commits (the caller
-    commits); nothing on SQLite."""
+    commits), and the pager ``handover`` names start the jobs it hands over; nothing on
+    SQLite."""
     connection = await session.connection()
     if connection.dialect.name == "postgresql":
-        await connection.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
+        await connection.execute(
+            text("SELECT pg_notify(:channel, :payload)"),
+            {"channel": CHANNEL, "payload": handover.payload() if handover else ""},
+        )
 
 
 def listens(database_url: str) -> bool:
@@ -44,10 +135,18 @@ class Wakeups:
     (LISTEN holds its connection for ever: never one of the pool's), and once each time it
     (re)connects, for what was announced while it was not listening."""
 
-    def __init__(self, database_url: str, wake: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        wake: Callable[[], None],
+        handed: Callable[[str], bool] | None = None,
+    ) -> None:
         url = make_url(database_url.replace("postgres://", "postgresql://", 1))
         self._dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
         self._wake = wake
+        # Given an announcement's payload: True when it handed this process its work (which
+        # it starts then), so its runner need not look.
+        self._handed = handed
         self._task: asyncio.Task[None] | None = None
         self.listening = asyncio.Event()
 
@@ -84,5 +183,7 @@ class Wakeups:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(connection.close(), timeout=2)
 
-    def _heard(self, *_notification: object) -> None:
+    def _heard(self, _connection: object, _pid: int, _channel: str, payload: str) -> None:
+        if self._handed is not None and payload and self._handed(payload):
+            return
         self._wake()

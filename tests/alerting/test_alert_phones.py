@@ -38,8 +38,8 @@ PUBLIC_URL = "https://warroom.example.com"
 SMS_TEXT = (
     "SEV3 Alert: QueueLag is firing (high urgency). Paged by escalation policy queues (route "
     "queues). "
-    "No incident is open for it. Reply 1 to acknowledge, 2 to escalate, 3 to snooze 1h, 6 to "
-    "resolve."
+    "No incident is open for it. Reply 1 to acknowledge, 2 to escalate, 3 to snooze 1h (or 3 "
+    "and a length: 3 30m, 3 4h), 6 to resolve."
 )
 PROMPT = (
     "This is warroom. Alert, SEV3, high urgency: QueueLag is firing. Paged by escalation "
@@ -48,7 +48,10 @@ PROMPT = (
     "hour, 6 to resolve."
 )
 ACKNOWLEDGED = "Acknowledged the alert QueueLag is firing. Nothing more will be sent for it."
-USAGE = "Reply 1 to acknowledge, 2 to escalate, 3 to snooze 1h, 6 to resolve."
+USAGE = (
+    "Reply 1 to acknowledge, 2 to escalate, 3 to snooze 1h (or 3 and a length: 3 30m, 3 4h), "
+    "6 to resolve."
+)
 SNOOZED = (
     "Snoozed the alert QueueLag is firing for 1h: nobody is paged for it until then. If it "
     "still fires then, it is paged again."
@@ -438,6 +441,58 @@ async def test_a_3_past_the_routes_max_snooze_is_refused_in_words(
         )
         assert (await the_alert(warroom)).state == "triggered"
         assert (await person_pages(warroom))[0].state == "open"  # still paging her
+
+
+@pytest.mark.parametrize("provider", ["twilio", "vonage"])
+async def test_a_3_with_a_length_snoozes_that_long_within_the_route_s_max_snooze(
+    slack: SlackEmulator,
+    database_url: str,
+    tmp_path: Path,
+    ops: Channel,
+    providers: Providers,
+    provider: str,
+) -> None:
+    """An SMS reply ``3 <length>`` (the lengths configuration takes: 30m, 4h, 1h30m) snoozes
+    the alert that long; past the route's ``max_snooze`` it is refused in words, and a length
+    not understood is said so, both changing nothing. The SMS's own text says so."""
+    people = contacts() if provider == "twilio" else contacts(provider="vonage")
+    async for warroom in serve(
+        slack, database_url, tmp_path, ops, providers, people, max_snooze="2h"
+    ):
+        twilio, vonage, _ = providers
+        await deliver(warroom, queue_lag())
+        texts = [m.body for m in twilio.messages] + [m.text for m in vonage.messages]
+        assert texts == [SMS_TEXT]
+
+        assert await answer_by(providers, warroom, provider, "sms", "3 4h") == (
+            "Not snoozed: route queues allows a snooze of at most 2h, and you asked for 4h. "
+            "Reply 3 and a length of at most 2h (3 2h), or 1 to acknowledge. Nothing changed."
+        )
+        assert await answer_by(providers, warroom, provider, "sms", "3 soon") == (
+            "Not snoozed: reply 3 and a length in minutes or hours, such as 3 30m, 3 4h or 3 "
+            "1h30m (route queues allows at most 2h); 3 alone snoozes 1h. Nothing changed."
+        )
+        assert await answer_by(providers, warroom, provider, "sms", "3 30") == (
+            "Not snoozed: reply 3 and a length in minutes or hours, such as 3 30m, 3 4h or 3 "
+            "1h30m (route queues allows at most 2h); 3 alone snoozes 1h. Nothing changed."
+        )
+        assert (await the_alert(warroom)).state == "triggered"
+        assert (await person_pages(warroom))[0].state == "open"  # still paging her
+
+        assert await answer_by(providers, warroom, provider, "sms", " Snooze 1H30M ") == (
+            "Snoozed the alert QueueLag is firing for 1h30m: nobody is paged for it until then. "
+            "If it still fires then, it is paged again."
+        )
+        await warroom.run_jobs()
+        group = await the_alert(warroom)
+        assert (group.state, group.snoozed_by) == ("snoozed", CAROL)
+        assert group.snoozed_until == warroom.services.clock() + timedelta(minutes=90)
+        sent = len(twilio.messages + vonage.messages)
+        await warroom.advance(minutes=80)  # snoozed: nothing sent
+        assert len(twilio.messages + vonage.messages) == sent
+        await warroom.advance(minutes=10)  # it ends; still firing: paged again
+        assert (await the_alert(warroom)).state == "triggered"
+        assert len(twilio.messages + vonage.messages) == sent + 1
 
 
 async def test_a_6_on_an_alert_someone_acknowledged_meanwhile_says_so_and_changes_nothing(

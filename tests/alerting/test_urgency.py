@@ -148,7 +148,7 @@ async def test_a_high_urgency_alert_rings_the_phones_at_night_and_says_so(
     assert texts(twilio, PHONE) == [
         "SEV3 Alert: DiskFull is firing (high urgency). Paged by escalation policy queues "
         "(route disks). No incident is open for it. Reply 1 to acknowledge, 2 to escalate, 3 to "
-        "snooze 1h, 6 to resolve."
+        "snooze 1h (or 3 and a length: 3 30m, 3 4h), 6 to resolve."
     ]
     assert texts(twilio, BOB_PHONE) != []
     (push,) = ntfy.phone("carol-7f3a9c")

@@ -17,22 +17,29 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import aiohttp
+import pytest
 from sqlalchemy import event, text
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.app import build_services
 from bot.config import Secret
-from bot.flows.handlers import JOB_HANDLERS, JOB_LANES
+from bot.flows.handlers import JOB_HANDLERS, JOB_LANES, PAGER_KINDS
+from bot.flows.paging.handed import take_handover
 from bot.flows.scheduler import JobRunner, Lane
 from bot.keys import job_runner_key
-from bot.store.db import session_scope
+from bot.store.db import create_engine, session_scope
 from bot.store.job_kinds import JobKind
 from bot.store.models import AlertGroup, Escalation, Incident, Job, Notification
+from bot.store.wakeups import Wakeups
 from emulator import FakeNtfy, SlackEmulator
 from tests.alerting.test_alert_intake import NOW, alert_routes
 from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, running_warroom
@@ -344,3 +351,80 @@ async def test_an_alert_s_first_notification_leaves_one_statement_after_its_arri
         push = ntfy.phone("carol-topic")[-1]
         assert push.title == "SEV3 Alert: QueueLag2 is firing"
         assert push.click and "/ack/" in push.click
+
+
+async def test_a_pager_sends_an_alert_s_first_notification_as_serve_s_notify_hands_it_over(
+    slack: SlackEmulator, database_url: str, tmp_path: Path
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("a pager process runs on PostgreSQL only (its NOTIFY tells it)")
+    async with (
+        FakeNtfy() as ntfy,
+        night_warroom(slack, database_url, tmp_path, ntfy, runner=True) as warroom,
+        aiohttp.ClientSession() as http,
+    ):
+        await fire(warroom, "QueueLag")  # Slack asked whether Carol is a guest: kept
+        await warroom.run_jobs()
+        pushed = len(ntfy.phone("carol-topic"))
+        # The pager as bot/pager.py runs it: its own engine, runner and listener; serve
+        # leaves it the paging kinds and knows its name, as the pager's ready line told it.
+        # Its poll far off, so that whatever it runs here is what it heard.
+        settings = warroom.services.settings
+        settings = replace(settings, runtime=replace(settings.runtime, scheduler_interval=3600))
+        engine = create_engine(database_url)
+        pager = build_services(settings, engine, http, clock=warroom.clock)
+        runner = JobRunner(
+            pager,
+            JOB_HANDLERS,
+            lanes=JOB_LANES,
+            ahead=PAGER_KINDS,
+            leave=set(JOB_HANDLERS) - PAGER_KINDS,
+        )
+        listener = Wakeups(database_url, pager.wake_jobs, lambda p: take_handover(pager, p))
+        statements: list[str] = []
+
+        def seen(_c: object, _cu: object, statement: str, *_: object) -> None:
+            if len(ntfy.phone("carol-topic")) == pushed:
+                table = re.search(r"(?:UPDATE|FROM|INTO) (\w+)", statement)
+                statements.append(f"{statement.split()[0]} {table[1] if table else ''}")
+
+        event.listen(engine.sync_engine, "before_cursor_execute", seen)
+        runner.start()
+        listener.start()
+        try:
+            await asyncio.wait_for(listener.listening.wait(), 30)
+            await asyncio.sleep(1.0)  # its looks as it starts and listens: none due
+            warroom.app[job_runner_key].leave = PAGER_KINDS
+            warroom.services.handed.pager = pager.replica
+            statements.clear()
+            await fire(warroom, "QueueLag2")
+
+            async def sent() -> bool:
+                return len(ntfy.phone("carol-topic")) > pushed
+
+            await eventually(sent, 30, "the push, from the pager")
+        finally:
+            event.remove(engine.sync_engine, "before_cursor_execute", seen)
+            await listener.stop()
+            await runner.stop(grace=5)
+            await engine.dispose()
+        # Handed over in the NOTIFY: no look and no claim of the pager's own; the
+        # notification taken (its row returned), its alert read and its console's token
+        # written in one transaction, nothing else before the push. (Told only to look, the
+        # pager ran 10 statements in 4 transactions: its look, its claim, the notification
+        # read, taken, its contacts and alert read, then the page read and the token.)
+        assert statements == [
+            "UPDATE notification",
+            "SELECT alert_group",
+            "INSERT ack_token",
+        ], repr(statements)
+        push = ntfy.phone("carol-topic")[-1]
+        assert push.title == "SEV3 Alert: QueueLag2 is firing"
+        assert push.click and "/ack/" in push.click
+        # The console link opens the alert's console (the token the pager wrote).
+        path = push.click.removeprefix("https://warroom.example.com")
+        async with http.get(f"{warroom.url}{path}") as answer:
+            assert answer.status == 200, await answer.text()
+        async with session_scope(warroom.engine) as session:
+            latest = (await session.exec(select(Notification).order_by(col(Notification.id)))).all()
+        assert latest[-1].state == "sent"

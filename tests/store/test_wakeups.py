@@ -1,16 +1,22 @@
 """Work announced in a transaction wakes every replica's job runner at its commit
 (PostgreSQL's LISTEN/NOTIFY), and never when it rolls back; SQLite, one process per file,
-announces nothing."""
+announces nothing. Jobs claimed for a pager process in that transaction are named in the
+announcement, for that pager alone."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.store import jobs
+from bot.store.columns import utcnow
 from bot.store.db import session_scope
-from bot.store.wakeups import Wakeups, announce, listens
+from bot.store.job_kinds import JobKind
+from bot.store.models import Job
+from bot.store.wakeups import Handover, Wakeups, announce, handover_of, listens
 
 
 async def test_an_announcement_wakes_a_listener_at_commit_only(
@@ -39,3 +45,65 @@ async def test_an_announcement_wakes_a_listener_at_commit_only(
         await asyncio.wait_for(heard.wait(), 30)
     finally:
         await wakeups.stop()
+
+
+async def test_jobs_claimed_for_a_pager_are_handed_to_it_by_the_announcement(
+    engine: AsyncEngine, database_url: str
+) -> None:
+    if not listens(database_url):
+        pytest.skip("SQLite: no pager process, nothing announced")
+    now = utcnow()
+    heard: list[str] = []
+    woken = asyncio.Event()
+
+    def handed(payload: str) -> bool:
+        heard.append(payload)
+        return True
+
+    wakeups = Wakeups(database_url, woken.set, handed)
+    wakeups.start()
+    try:
+        await asyncio.wait_for(wakeups.listening.wait(), 30)
+        async with session_scope(engine) as session:
+            handover = Handover(to="host:12:pager")
+            job = await jobs.schedule_job(
+                session, kind=JobKind.NOTIFY, key="notify:alert7:1", due_at=now,
+                payload={"notification": 1}, claimed_by=handover.to,
+            )  # fmt: skip
+            assert job is not None
+            handover.add(job, {"group": 7, "own": False})
+            await announce(session, handover)
+            await session.commit()
+        while not heard:
+            await asyncio.sleep(0.05)
+    finally:
+        await wakeups.stop()
+    woken.clear()
+    # Its owner reads the job as claimed for it, with what was said of its notification;
+    # any other process reads no handover (and is only woken).
+    (payload,) = heard
+    assert handover_of(payload, "host:34:pager") is None
+    given = handover_of(payload, "host:12:pager")
+    assert given is not None
+    (claimed,) = given.jobs
+    assert (claimed.id, claimed.key, claimed.kind, claimed.locked_by) == (
+        job.id, "notify:alert7:1", JobKind.NOTIFY, "host:12:pager",
+    )  # fmt: skip
+    assert claimed.locked_until is not None and claimed.locked_until > now
+    assert given.extra == {1: {"group": 7, "own": False}}
+    async with session_scope(engine) as session:
+        row = await session.get(Job, job.id)
+    assert row is not None and row.locked_by == "host:12:pager"
+
+
+def test_a_handover_stays_within_postgresql_s_payload_limit() -> None:
+    handover = Handover(to="host:12:pager")
+    added = 0
+    while handover.room_for("notify:alert7:100000", '{"notification": 100000}'):
+        job = Job(id=10**9 + added, kind=JobKind.NOTIFY, key=f"notify:alert7:{100000 + added}",
+                  payload=json.dumps({"notification": 100000 + added}), due_at=utcnow(),
+                  locked_until=utcnow())  # fmt: skip
+        handover.add(job, {"group": 7, "own": True})
+        added += 1
+    assert added > 10
+    assert len(handover.payload().encode()) < 8000

@@ -82,11 +82,14 @@ def _unchanged(services: Services, group: AlertGroup) -> AlertUnchanged:
     return AlertUnchanged(alert=group, timezone=services.settings.incidents.timezone)
 
 
-async def snooze_alert(services: Services, group_id: int, *, user: str, minutes: int) -> None:
+async def snooze_alert(
+    services: Services, group_id: int, *, user: str, minutes: int, any_length: bool = False
+) -> None:
     """Snooze an alert for ``minutes``: paging stops until then. AlertUnchanged when it is
-    resolved or snoozed already; SnoozeTooLong past its route's ``max_snooze``."""
+    resolved or snoozed already; SnoozeTooLong past its route's ``max_snooze``. One of the
+    lengths the message offers, unless ``any_length`` (an SMS reply's ``3 <length>``)."""
     await require(services, user, Act.SNOOZE)
-    if minutes not in alerts.SNOOZE_CHOICES:
+    if minutes < 1 or (minutes not in alerts.SNOOZE_CHOICES and not any_length):
         raise LookupError(f"no snooze of {minutes} minutes is offered")
     length = timedelta(minutes=minutes)
     now = services.clock()
@@ -230,18 +233,24 @@ async def escalate_alert_to(services: Services, group_id: int, *, user: str, per
     services.wake_jobs()
 
 
-async def answer_from_phone(services: Services, page: PersonPage, act: str) -> Answer:
+async def answer_from_phone(
+    services: Services, page: PersonPage, act: str, *, minutes: int = PHONE_SNOOZE_MINUTES
+) -> Answer:
     """An alert's page answered from its person's phone or link (``act``: escalate, snooze
-    for an hour, resolve), through the message's flow of that name, as the person paged: what
-    it did (``already`` when acknowledged, snoozed, resolved or escalated meanwhile)."""
+    for ``minutes``, an hour unless an SMS said how long, resolve), through the message's
+    flow of that name, as the person paged: what it did (``already`` when acknowledged,
+    snoozed, resolved or escalated meanwhile)."""
     if act == "escalate":
         return await escalate_from_phone(services, page)
     assert page.alert_group_id is not None
     group_id = page.alert_group_id
+    # The length said back (seconds), when not the plain 3's hour.
+    asked = minutes * 60 if minutes != PHONE_SNOOZE_MINUTES else 0
     try:
         if act == "snooze":
-            minutes = PHONE_SNOOZE_MINUTES
-            await snooze_alert(services, group_id, user=page.user_id, minutes=minutes)
+            await snooze_alert(
+                services, group_id, user=page.user_id, minutes=minutes, any_length=True
+            )
         elif act == "resolve":
             await resolve_alert(services, group_id, user=page.user_id)
         else:
@@ -251,12 +260,13 @@ async def answer_from_phone(services: Services, page: PersonPage, act: str) -> A
         return Answer("already", by=who_did(group), alert=group)
     except SnoozeTooLong as refused:
         longest = int(refused.context["longest"])
-        return Answer("too_long", alert=refused.context["alert"], longest=longest)
+        return Answer("too_long", alert=refused.context["alert"], longest=longest, length=asked)
     except BotError:
         group = await group_of(services, group_id)
         return Answer("cannot", reason=f"you may not {act} it", alert=group)
     done = "snoozed" if act == "snooze" else "resolved"
-    return Answer(done, by=page.user_id, alert=await group_of(services, group_id))
+    group = await group_of(services, group_id)
+    return Answer(done, by=page.user_id, alert=group, length=asked if act == "snooze" else 0)
 
 
 async def escalate_from_phone(services: Services, page: PersonPage) -> Answer:

@@ -3,15 +3,19 @@ link, an SMS reply, a keypress in a call. 1 (or ``ack``, or PagerDuty's 4) ackno
 escalation that paged the person, as the Slack button would, and says how; 2 (or ``esc``)
 moves its policy to the next level now and ends this person's page (an alert's: as its
 message's Escalate). An alert's page also takes 3 (or ``snooze``: one hour, as the message's
-Snooze) and 6 (or ``resolve``, PagerDuty's code), as its message's buttons. Each is answered
-in words saying which incident (or alert) it acted on."""
+Snooze; by SMS also ``3 <length>``, a length in the words configuration takes: ``3 30m``,
+``3 4h``, refused in words past the route's ``max_snooze``) and 6 (or ``resolve``,
+PagerDuty's code), as its message's buttons. Each is answered in words saying which incident
+(or alert) it acted on."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from dataclasses import dataclass
+from typing import Protocol
 
+from bot.basics.durations import parse_duration
 from bot.basics.errors import AlreadyResolved, BotError
 from bot.flows.escalation.escalate import EscalationTarget, acknowledge, escalate
 from bot.flows.paging.alert_pages import PHONE_SNOOZE_MINUTES, AlertUnchanged, acknowledge_alert
@@ -33,14 +37,17 @@ ACKNOWLEDGE_WORDS = frozenset({"1", "4", "ack", "acknowledge", "yes"})
 ESCALATE_WORDS = frozenset({"2", "esc", "escalate"})
 SNOOZE_WORDS = frozenset({"3", "snooze"})
 RESOLVE_WORDS = frozenset({"6", "resolve"})
+# A snooze's length in a reply (``3 4h``): this many characters at most, whole minutes.
+LENGTH_AT_MOST = 16
 
 
 @dataclass(frozen=True)
 class Answer:
     """What answering from a phone did (``outcome``: acknowledged, already, escalated,
     cannot_escalate, no_page, unknown_number, help; an alert's also snoozed, too_long,
-    resolved, cannot), for which incident and escalation; ``by`` who acknowledged, ``reason``
-    why it could not escalate (or act), ``longest`` a refused snooze's longest, in seconds."""
+    bad_length, resolved, cannot), for which incident and escalation; ``by`` who
+    acknowledged, ``reason`` why it could not escalate (or act), ``longest`` a refused
+    snooze's longest and ``length`` the snooze asked for (0: a plain 3), in seconds."""
 
     outcome: str
     incident: Incident | None = None
@@ -50,12 +57,32 @@ class Answer:
     # The alert it acted on, when the page was an alert's (no incident).
     alert: AlertGroup | None = None
     longest: int = 0
+    length: int = 0
 
 
-# How an alert's page is escalated, snoozed or resolved (``act``: escalate, snooze, resolve;
-# bot/flows/alerting/alert_actions.py, a later domain's): handed in by the web layer that
-# hears the phone.
-AlertActs = Callable[[Services, PersonPage, str], Awaitable[Answer]]
+class AlertActs(Protocol):
+    """How an alert's page is escalated, snoozed (for ``minutes``) or resolved (``act``:
+    escalate, snooze, resolve; bot/flows/alerting/alert_actions.py, a later domain's): handed
+    in by the web layer that hears the phone."""
+
+    def __call__(
+        self, services: Services, page: PersonPage, act: str, *, minutes: int = ...
+    ) -> Awaitable[Answer]: ...
+
+
+def snooze_minutes(length: str) -> int | None:
+    """A reply's snooze length (``30m``, ``4h``, ``1h30m``: the words configuration takes,
+    bot/basics/durations.py) in whole minutes; None when it is none, or less than a minute,
+    or not whole minutes (a bare number is seconds there: ``3 30`` is refused, not 30 s)."""
+    if len(length) > LENGTH_AT_MOST:
+        return None
+    try:
+        seconds = parse_duration(length).total_seconds()
+    except (ValueError, OverflowError):
+        return None
+    if seconds < 60 or seconds % 60:
+        return None
+    return int(seconds // 60)
 
 
 async def _acknowledge_alert(page: PersonPage, *, services: Services, via: str) -> Answer:
@@ -183,7 +210,7 @@ async def answer_sms(
         return await _said(services, Answer("no_page"))
     word = body.strip().lower()
     answer = await _act(services, page.id or 0, word, via="sms", alert_acts=alert_acts)
-    return await _said(services, answer)
+    return await _said(services, answer, sms=True)
 
 
 async def answer_keypress(
@@ -242,6 +269,14 @@ async def _act(
     async with session_scope(services.engine) as session:
         alert_page = await session.get(PersonPage, page_id)
     if alert_page is not None and alert_page.alert_group_id is not None:
+        head, _, length = word.partition(" ")
+        if head in SNOOZE_WORDS and length.strip():
+            # ``3 4h``: snoozed that long, if the route allows it.
+            minutes = snooze_minutes(length.strip())
+            if minutes is None:
+                group = await group_of(services, alert_page.alert_group_id)
+                return Answer("bad_length", alert=group, longest=_longest(services, group))
+            return await alert_acts(services, alert_page, "snooze", minutes=minutes)
         if word in SNOOZE_WORDS:
             return await alert_acts(services, alert_page, "snooze")
         if word in RESOLVE_WORDS:
@@ -249,6 +284,12 @@ async def _act(
         return Answer("help", alert=await group_of(services, alert_page.alert_group_id))
     _, incident, escalation = await _page(services, page_id)
     return Answer("help", incident, escalation)
+
+
+def _longest(services: Services, group: AlertGroup) -> int:
+    """The longest snooze the alert's route allows, in seconds."""
+    longest = services.settings.alerting.routes.named(group.route).max_snooze
+    return int(longest.total_seconds())
 
 
 async def _page(services: Services, page_id: int) -> tuple[PersonPage, Incident, Escalation]:
@@ -261,8 +302,8 @@ async def _page(services: Services, page_id: int) -> tuple[PersonPage, Incident,
     return page, incident, escalation
 
 
-async def _said(services: Services, answer: Answer) -> str:
-    """The answer in words (an SMS's text, or what the call says)."""
+async def _said(services: Services, answer: Answer, *, sms: bool = False) -> str:
+    """The answer in words (an SMS's text, ``sms``, or what the call says)."""
     context: dict[str, object] = {"incident": None, "escalation": None, "title": ""}
     if answer.incident is not None and answer.escalation is not None:
         context = await words_of(services, answer.incident, answer.escalation, answer.by)
@@ -281,5 +322,7 @@ async def _said(services: Services, answer: Answer) -> str:
         by=by,
         reason=answer.reason,
         longest=answer.longest,
-        snooze=PHONE_SNOOZE_MINUTES * 60,
+        snooze=answer.length or PHONE_SNOOZE_MINUTES * 60,
+        asked=bool(answer.length),
+        sms=sms,
     )

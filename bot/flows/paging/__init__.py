@@ -10,6 +10,8 @@ pagers (PagerDuty's Events API), as jobs.
   contact's fallback provider at once.
 - ``alert_pages``: an alert's pages (no incident): each notification sent in the alert's words
   (Slack, ntfy, SMS and calls, email); the alert acknowledged, resolved, its message shown.
+- ``handed``: a page's first notifications handed from the transaction that writes them to
+  their sender, with what the send needs: in process, or to the pager in the NOTIFY.
 - ``hooks``: the ``webhook`` method's JSON document (the page as a receiver gets it).
 - ``trouble``: a contact a service refuses for good, said once to its person and owners.
 - ``own_contacts``: ``/oncall contact`` and ``/oncall rules``: people's own methods, verified.

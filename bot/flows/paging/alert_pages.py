@@ -5,23 +5,24 @@ settled as an incident's are (bot/flows/paging/pages.py), and sent here in the a
 words: a Slack DM, a push with its Acknowledge and Escalate buttons and a third, "Snooze or
 resolve", opening the alert's phone console (as tapping it does:
 bot/web/paging/alert_console.py), an e-mail with that link, an SMS ending "Reply 1 to
-acknowledge, 2 to escalate, 3 to snooze 1h, 6 to resolve" and a call that says the alert and
-waits for a key. SMS and calls go through the incident pages' providers
-(bot/flows/paging/phones.py: the registry's, the contact's fallback at once), their
-reports kept as an incident's (``pages.record_status``): a failed, busy or unanswered one,
-or one not reported in time, fires the person's next rule at once. A reply or a key 1
-acknowledges the alert, 2 escalates it, 3 snoozes it for an hour, 6 resolves it
-(bot/flows/escalation/answers.py). A webhook contact gets the alert's page as a signed
-JSON document (``type`` "alert", its console's links to act), a Teams contact an Adaptive
-Card whose Acknowledge opens the console, as an incident's (bot/flows/paging/hooks.py).
+acknowledge, 2 to escalate, 3 to snooze 1h (or 3 and a length: 3 30m, 3 4h), 6 to resolve"
+and a call that says the alert and waits for a key. SMS and calls go through the incident
+pages' providers (bot/flows/paging/phones.py: the registry's, the contact's fallback at
+once), their reports kept as an incident's (``pages.record_status``): a failed, busy or
+unanswered one, or one not reported in time, fires the person's next rule at once. A reply
+or a key 1 acknowledges the alert, 2 escalates it, 3 snoozes it for an hour (an SMS's
+"3 4h" that long), 6 resolves it (bot/flows/escalation/answers.py). A webhook contact gets
+the alert's page as a signed JSON document (``type`` "alert", its console's links to act), a
+Teams contact an Adaptive Card whose Acknowledge opens the console, as an incident's
+(bot/flows/paging/hooks.py).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -29,7 +30,6 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.errors import BotError
-from bot.basics.logs import page_stage
 from bot.basics.slack_links import channel_link, message_link
 from bot.clients.mail import Mail, send_mail
 from bot.clients.ntfy import Push, publish
@@ -45,7 +45,7 @@ from bot.record.alerting import alerts
 from bot.record.changes import beside as changes_beside
 from bot.record.message_links import known_bases
 from bot.record.paging import pages, tokens
-from bot.record.paging.contacts import SLACK, Method, Person
+from bot.record.paging.contacts import SLACK, Method
 from bot.record.people import known_names
 from bot.record.rights import Act
 from bot.services import Services
@@ -59,26 +59,11 @@ log = logging.getLogger(__name__)
 # POST acknowledges; an alert's push's Escalate POSTs the link and this suffix.
 ACK_PATH = "/ack"
 ESCALATE_SUFFIX = "/escalate"
-# How long an SMS reply or a key 3 snoozes an alert: one of the message's lengths, fixed
-# (a reply carries no length; the console and the message choose one).
+# How long an SMS reply or a key 3 snoozes an alert when it names no length (an SMS's
+# "3 4h" does: bot/flows/escalation/answers.py).
 PHONE_SNOOZE_MINUTES = 60
 
 
-@dataclass(frozen=True)
-class Prepared:
-    """What one of an alert's first notifications needs to leave, as the transaction that
-    wrote it left it: its alert group, where it goes, and its console link (a token issued in
-    that transaction; None: the method carries none, or there is no public address)."""
-
-    group: AlertGroup
-    notification: Notification
-    method: Method | None
-    console: str | None
-
-
-# Prepared sends kept at most (a handed notification another process ended up sending leaves
-# its entry behind: the oldest go first).
-PREPARED_AT_MOST = 512
 # The methods whose message carries the alert's console link (``acknowledge_url``).
 CONSOLE_METHODS = frozenset({"ntfy", "email"})
 
@@ -90,64 +75,6 @@ def method_in(methods: Mapping[str, Method], notification: Notification) -> Meth
         return Method(kind=SLACK, address=notification.user_id)
     found = methods.get(notification.contact)
     return found if found is not None and found.kind == notification.method else None
-
-
-async def prepare(
-    session: AsyncSession,
-    services: Services,
-    group: AlertGroup,
-    notification: Notification,
-    person: Person,
-) -> Prepared:
-    """What a first notification this process sends at the commit needs, read and written in
-    the transaction that writes it (the caller commits): its console link's token with it, so
-    that nothing but taking it stands between that commit and the send."""
-    console = None
-    public_url = services.settings.web.public_url
-    if public_url and notification.method in CONSOLE_METHODS:
-        token = tokens.issue_for(
-            session,
-            notification.page_id,
-            notification.incident_id,
-            method=notification.method,
-            at=services.clock(),
-        )
-        console = f"{public_url}{ACK_PATH}/{token}"
-    return Prepared(group, notification, method_in(person.contacts, notification), console)
-
-
-def keep_prepared(services: Services, prepared: Iterable[Prepared]) -> None:
-    """Keep what was prepared for the sends, once their transaction committed."""
-    kept = services.handed.prepared
-    for each in prepared:
-        kept[each.notification.id or 0] = each
-    while len(kept) > PREPARED_AT_MOST:
-        kept.pop(next(iter(kept)))
-
-
-async def send_prepared(services: Services, job: Job, now: datetime) -> bool:
-    """Send a notification as prepared by the transaction that wrote it (``prepare``), taken
-    in one statement if still pending and its page open; False when none was prepared here
-    or it was not pending (the usual path reads it and says why)."""
-    notification_id = int(jobs.payload_of(job)["notification"])
-    prepared: Prepared | None = services.handed.prepared.pop(notification_id, None)
-    if prepared is None:
-        return False
-    async with session_scope(services.engine) as session:
-        taken = await pages.take_pending(session, notification_id, at=now)
-        await session.commit()
-    if not taken:
-        return False
-    page_stage("taken", job.key)
-    await send(
-        services,
-        prepared.group,
-        prepared.notification,
-        prepared.method,
-        again=False,
-        console=prepared.console,
-    )
-    return True
 
 
 async def send(

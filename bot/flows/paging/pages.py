@@ -16,7 +16,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event, update
+from sqlalchemy import update
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -27,7 +27,7 @@ from bot.clients.ntfy import Push, publish
 from bot.clients.phone.reports import Report
 from bot.clients.vendor_http import VendorFailure
 from bot.flows.channel import deliver_now
-from bot.flows.paging import alert_pages, phones
+from bot.flows.paging import alert_pages, handed, phones
 from bot.flows.paging.alert_pages import alert_notifications
 from bot.flows.paging.fallback import fire_next_rule
 from bot.flows.paging.hooks import page_document, send_card, send_to
@@ -146,8 +146,11 @@ async def _start(
     # else (a one-off command, or serve while its pager runs them) the processes that do
     # are told at the commit.
     owner = services.replica if services.handed.runs(JobKind.NOTIFY) else None
+    # Serve while its pager runs them: claimed for the pager, named in the commit's NOTIFY.
+    pager = services.handed.pager_runs(JobKind.NOTIFY)
+    handover = wakeups.Handover(to=pager) if pager is not None else None
     first: list[Job] = []
-    prepared: list[alert_pages.Prepared] = []
+    prepared: list[handed.Prepared] = []
     for user in users:
         if not contacts.configured and not await own.has_own(session, user):
             continue
@@ -156,43 +159,32 @@ async def _start(
         for notification in started:
             assert notification.id is not None
             due_now = notification.due_at <= now
+            key, payload = f"{prefix}{notification.id}", {"notification": notification.id}
+            to_pager = handover is not None and due_now and handover.room_for(key, str(payload))
             job = await jobs.schedule_job(
                 session,
                 kind=JobKind.NOTIFY,
-                key=f"{prefix}{notification.id}",
+                key=key,
                 due_at=notification.due_at,
                 incident_id=incident_id,
-                payload={"notification": notification.id},
-                claimed_by=owner if due_now else None,
+                payload=payload,
+                claimed_by=pager if to_pager else owner if due_now else None,
             )
             if job is not None and due_now:
                 first.append(job)
-                if group is not None and owner is not None:
+                if handover is not None and to_pager:
+                    extra = handed.announced(services, group, notification, person)
+                    handover.add(job, extra)
+                elif group is not None and owner is not None:
                     prepared.append(
-                        await alert_pages.prepare(session, services, group, notification, person)
+                        await handed.prepare(
+                            session, services, group, notification, person.contacts
+                        )
                     )
     if first and owner is not None:
-        _hand_over_at_commit(session, services, first, prepared)
+        handed.hand_over_at_commit(session, services, first, prepared)
     elif first:
-        await wakeups.announce(session)
-
-
-def _hand_over_at_commit(
-    session: AsyncSession,
-    services: Services,
-    first: list[Job],
-    prepared: Sequence[alert_pages.Prepared] = (),
-) -> None:
-    """Have this replica's job runner send ``first`` once the caller's transaction commits
-    (never if it rolls back: then they were never written), with what was ``prepared`` for
-    their send."""
-
-    def committed(_session: object) -> None:
-        page_stage("committed")
-        alert_pages.keep_prepared(services, prepared)
-        services.hand_over(first)
-
-    event.listen(session.sync_session, "after_commit", committed, once=True)
+        await wakeups.announce(session, handover if handover and handover.jobs else None)
 
 
 async def stop_pages(
@@ -271,7 +263,7 @@ async def send_notification(services: Services, job: Job) -> datetime | None:
     sender twice is given up, never sent a third time."""
     page_stage("notify", job.key)
     now = services.clock()
-    if await alert_pages.send_prepared(services, job, now):
+    if await handed.send_prepared(services, job, now):
         return None
     async with session_scope(services.engine) as session:
         notification = await session.get(Notification, jobs.payload_of(job)["notification"])

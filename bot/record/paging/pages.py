@@ -301,18 +301,36 @@ async def take_pending(session: AsyncSession, notification_id: int, *, at: datet
     """``take`` in one statement, for a notification just written (pending, its page open):
     True when it was so and is now ``SENDING``; False leaves it as it was, for ``take`` to
     read and say (the caller commits)."""
+    taken = await session.exec(_take_pending(notification_id, at))
+    return bool(taken.rowcount)
+
+
+async def take_pending_row(
+    session: AsyncSession, notification_id: int, *, at: datetime
+) -> Notification | None:
+    """``take_pending`` giving the notification's row as taken (None: not taken), in the
+    same one statement: for a sender that has not read it (the caller commits)."""
+    taken = await session.exec(
+        _take_pending(notification_id, at)
+        .returning(Notification)
+        .execution_options(synchronize_session=False)
+    )
+    row: Notification | None = taken.scalars().first()
+    return row
+
+
+def _take_pending(notification_id: int, at: datetime) -> Any:
     open_page = (
         select(PersonPage.id)
         .where(col(PersonPage.id) == col(Notification.page_id), col(PersonPage.state) == "open")
         .exists()
     )
-    taken = await session.exec(
+    return (
         update(Notification)
         .where(col(Notification.id) == notification_id, col(Notification.state) == "pending")
         .where(open_page)
         .values(state=SENDING, updated_at=at)
     )
-    return bool(taken.rowcount)
 
 
 def record_outcome(
