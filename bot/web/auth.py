@@ -13,8 +13,10 @@ import secrets
 import urllib.parse
 from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 from aiohttp import web
+from multidict import MultiDictProxy
 
 from bot.basics.numbers import parse_token
 from bot.clients.slack.errors import SlackFailure
@@ -285,6 +287,23 @@ def viewer_and_csrf(request: web.Request) -> tuple[Viewer, str]:
     """The person looking at a page, and the token its forms carry."""
     viewer = with_session(request, page_viewer(request))
     return viewer, csrf_token(request, viewer)
+
+
+async def posted_form(request: web.Request) -> tuple[Viewer, str, MultiDictProxy[Any]]:
+    """Who posted a form (its token checked: 403 otherwise), a token for the page shown
+    again, and the form's fields."""
+    viewer = page_viewer(request)
+    form = await read_form(request)
+    check_csrf(request, viewer, form.get("csrf"))
+    _, csrf = viewer_and_csrf(request)
+    return viewer, csrf, form
+
+
+def not_admin(request: web.Request, viewer: Viewer, csrf: str) -> web.Response:
+    """403: a form only warroom's admins may send (tokens, integrations)."""
+    return render_page(
+        request, "web/error.html.j2", status=403, problem="not_admin", viewer=viewer, csrf=csrf
+    )
 
 
 async def guest_viewer(request: web.Request, viewer: Viewer) -> bool:

@@ -26,10 +26,10 @@ from bot.record.people import known_names
 from bot.store.db import session_scope
 from bot.web.agents.endpoint import mcp_key
 from bot.web.agents.usage import use_since
-from bot.web.auth import check_csrf, page_viewer, viewer_and_csrf
+from bot.web.auth import not_admin, posted_form, viewer_and_csrf
 from bot.web.context import web_context
 from bot.web.notices import forget, notice_of, redirect_with_notice
-from bot.web.pages_common import guests_refused, read_form, render_page
+from bot.web.pages_common import guests_refused, render_page
 from bot.web.visibility import Viewer
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ async def agents_page(request: web.Request) -> web.Response:
 async def create_token_form(request: web.Request) -> web.Response:
     """POST /agents: an admin makes a token; its value is shown once on /agents."""
     web_ = web_context(request)
-    viewer, csrf, form = await _posted(request)
+    viewer, csrf, form = await posted_form(request)
     fields = {key: " ".join(str(form.get(key, "")).split()) for key in FIELDS}
     fields["reason"] = str(form.get("reason", ""))
     expires = None
@@ -73,7 +73,7 @@ async def create_token_form(request: web.Request) -> web.Response:
     except NotTheirs:
         return guests_refused(request, "admin_guests", viewer=viewer, csrf=csrf)
     except NotAdmin:
-        return _not_admin(request, viewer, csrf)
+        return not_admin(request, viewer, csrf)
     except (tokens.TokenRefused, ReasonRefused) as refusal:
         return await _render(request, viewer, csrf, refused=str(refusal), form=fields, status=400)
     notice = {"made": row.name, "value": value}
@@ -83,7 +83,7 @@ async def create_token_form(request: web.Request) -> web.Response:
 async def revoke_token_form(request: web.Request) -> web.Response:
     """POST /agents/<name>/revoke: an admin stops a token now, saying why."""
     web_ = web_context(request)
-    viewer, csrf, form = await _posted(request)
+    viewer, csrf, form = await posted_form(request)
     name = request.match_info["name"]
     try:
         await revoke_token(
@@ -92,28 +92,12 @@ async def revoke_token_form(request: web.Request) -> web.Response:
     except NotTheirs:
         return guests_refused(request, "admin_guests", viewer=viewer, csrf=csrf)
     except NotAdmin:
-        return _not_admin(request, viewer, csrf)
+        return not_admin(request, viewer, csrf)
     except (tokens.TokenRefused, ReasonRefused) as refusal:
         return await _render(
             request, viewer, csrf, refused=f"{name} was not revoked: {refusal}", status=400
         )
     raise redirect_with_notice(request, viewer, "/agents", {"revoked": name})
-
-
-async def _posted(request: web.Request) -> tuple[Viewer, str, Any]:
-    """Who posted (the form's token checked: 403 otherwise), a token for the page again,
-    and the fields."""
-    viewer = page_viewer(request)
-    form = await read_form(request)
-    check_csrf(request, viewer, form.get("csrf"))
-    _, csrf = viewer_and_csrf(request)
-    return viewer, csrf, form
-
-
-def _not_admin(request: web.Request, viewer: Viewer, csrf: str) -> web.Response:
-    return render_page(
-        request, "web/error.html.j2", status=403, problem="not_admin", viewer=viewer, csrf=csrf
-    )
 
 
 async def _render(

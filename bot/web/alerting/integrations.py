@@ -23,10 +23,10 @@ from bot.flows.rights import NotAdmin, NotTheirs, is_admin
 from bot.record.alerting import integrations
 from bot.record.audit import ReasonRefused
 from bot.store.db import session_scope
-from bot.web.auth import check_csrf, page_viewer, viewer_and_csrf
+from bot.web.auth import not_admin, posted_form, viewer_and_csrf
 from bot.web.context import WebContext, web_context
 from bot.web.notices import forget, notice_of, redirect_with_notice
-from bot.web.pages_common import guests_refused, read_form, render_page
+from bot.web.pages_common import guests_refused, render_page
 from bot.web.visibility import Viewer
 
 FIELDS = ("kind", "service", "name", "topic", "reason")
@@ -78,7 +78,7 @@ async def integrations_page(request: web.Request) -> web.Response:
 async def create_integration_form(request: web.Request) -> web.Response:
     """POST /integrations: an admin makes an integration; its key is shown once."""
     web_ = web_context(request)
-    viewer, csrf, form = await _posted(request)
+    viewer, csrf, form = await posted_form(request)
     fields = {key: " ".join(str(form.get(key, "")).split()) for key in FIELDS}
     fields["reason"] = str(form.get("reason", ""))
     secret = str(form.get("secret", "")).strip() or None
@@ -96,7 +96,7 @@ async def create_integration_form(request: web.Request) -> web.Response:
     except NotTheirs:
         return guests_refused(request, "admin_guests", viewer=viewer, csrf=csrf)
     except NotAdmin:
-        return _not_admin(request, viewer, csrf)
+        return not_admin(request, viewer, csrf)
     except (integrations.IntegrationRefused, ReasonRefused) as refusal:
         return await _render(request, viewer, csrf, refused=str(refusal), form=fields, status=400)
     settings = web_.settings
@@ -113,7 +113,7 @@ async def create_integration_form(request: web.Request) -> web.Response:
 async def revoke_integration_form(request: web.Request) -> web.Response:
     """POST /integrations/<name>/revoke: an admin stops an integration now, saying why."""
     web_ = web_context(request)
-    viewer, csrf, form = await _posted(request)
+    viewer, csrf, form = await posted_form(request)
     name = request.match_info["name"]
     try:
         await revoke_integration(
@@ -122,25 +122,11 @@ async def revoke_integration_form(request: web.Request) -> web.Response:
     except NotTheirs:
         return guests_refused(request, "admin_guests", viewer=viewer, csrf=csrf)
     except NotAdmin:
-        return _not_admin(request, viewer, csrf)
+        return not_admin(request, viewer, csrf)
     except (integrations.IntegrationRefused, ReasonRefused) as refusal:
         said = f"{name} was not revoked: {refusal}"
         return await _render(request, viewer, csrf, refused=said, status=400)
     raise redirect_with_notice(request, viewer, "/integrations", {"revoked": name})
-
-
-async def _posted(request: web.Request) -> tuple[Viewer, str, Any]:
-    viewer = page_viewer(request)
-    form = await read_form(request)
-    check_csrf(request, viewer, form.get("csrf"))
-    _, csrf = viewer_and_csrf(request)
-    return viewer, csrf, form
-
-
-def _not_admin(request: web.Request, viewer: Viewer, csrf: str) -> web.Response:
-    return render_page(
-        request, "web/error.html.j2", status=403, problem="not_admin", viewer=viewer, csrf=csrf
-    )
 
 
 async def _render(
