@@ -185,6 +185,8 @@ REACHES_NONE = {
     "wrap_up": "the wrap-up form: the incident's record",
     "add_to_timeline": "the incident's timeline",
     "add_to_timeline_submit": "the incident's timeline",
+    "cause_up": "a 👍 on a possible cause: the person's mark on it, no more",
+    "cause_down": "a 👎 on a possible cause: the person's mark on it, no more",
 }
 # Reaches a guarded flow, walked as a guest in another test.
 ELSEWHERE = {
@@ -199,6 +201,7 @@ ELSEWHERE = {
     "snooze_alert": "snooze: tests/alerting/test_own_alerts.py, as a guest",
     "resolve_alert": "resolve: tests/alerting/test_own_alerts.py, as a guest",
     "declare_from_alert": "attach_alert: tests/alerting/test_alert_declare.py, as a guest",
+    "cause_theory": "accept_proposal: tests/postmortem/test_causes.py, as a guest",
 }
 
 

@@ -44,6 +44,9 @@ DEPLOY = {
 truthful = verifiers.truthful(lambda _: True)
 
 
+GUEST = "U0GUEST"
+
+
 def proposing(request: ChatRequest) -> dict[str, Any]:
     """A model that proposes the release as the cause once Carol said what it broke, and
     nothing before; and a second cause no entry it cites holds (a number of its own)."""
@@ -167,6 +170,21 @@ async def test_a_truthful_model_proposes_the_release_held_by_its_entries(
             )
             await played.at(81)
         assert ":+1: 2 :-1: 0" in causes_messages(played.channel)[0].text
+        # A guest of the workspace (Slack asked afresh) makes no working theory: told so.
+        played.slack.add_user(GUEST, "gus")
+        played.slack.users[GUEST].is_restricted = True
+        played.channel.members.add(GUEST)
+        await played.slack.click_button(
+            played.channel.id,
+            message.ts,
+            CauseMessage.THEORY,
+            user=GUEST,
+            value=str(cause_id),
+            block_id=f"cause.{cause_id}",
+        )
+        await played.at(82)
+        assert played.slack.ephemeral_for(GUEST)
+        assert "*Working theory*" not in causes_messages(played.channel)[0].text
         await played.slack.click_button(
             played.channel.id,
             message.ts,
@@ -175,7 +193,7 @@ async def test_a_truthful_model_proposes_the_release_held_by_its_entries(
             value=str(cause_id),
             block_id=f"cause.{cause_id}",
         )
-        await played.at(82)
+        await played.at(83)
         assert "*Working theory* (accepted by" in causes_messages(played.channel)[0].text
         async with session_scope(played.warroom.engine) as session:
             votes = (await session.exec(select(CauseVote))).all()
