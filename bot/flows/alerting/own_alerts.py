@@ -74,7 +74,7 @@ async def follow(
     if event == alerts.TRIGGERED:
         shadow_if_asked(services, group)
         await begin_paging(session, services, group, now, arrived_at=arrived_at)
-        # What changed before it: a job of its own, after the page's first notifications.
+        # What changed before it: in its message's thread, once that is posted.
         await schedule_for_alert(session, group, now)
         if route.auto_resolve is not None:
             await _resolve_when_quiet(session, group, AUTO, route.auto_resolve, since=now)

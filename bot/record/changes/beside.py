@@ -151,27 +151,29 @@ def alert_job_key(group: AlertGroup) -> str:
     return f"changes-beside:alert:{group.id}:{group.episode}"
 
 
-# An alert's job waits for its message (``message_posted`` makes it due then), at most this
-# long: then it is said in the channel, unthreaded.
-WAIT_FOR_MESSAGE = timedelta(seconds=30)
-
-
 async def schedule_for_alert(session: AsyncSession, group: AlertGroup, now: datetime) -> None:
     """Have the message beside an alert of its own that pages said (the caller commits, with
-    the page's decision): once an episode, in its message's thread once that is posted."""
+    the page's decision), once an episode, in its message's thread: now when the message is
+    posted already (a new episode), else when it is (``message_posted``), so that a first
+    page's own transaction writes nothing more for it."""
+    if group.message_ts is not None:
+        await _say_beside(session, group, now)
+
+
+async def message_posted(session: AsyncSession, group: AlertGroup, now: datetime) -> None:
+    """An alert's message is posted (the caller commits): what changed before it is said
+    in its thread."""
+    await _say_beside(session, group, now)
+
+
+async def _say_beside(session: AsyncSession, group: AlertGroup, now: datetime) -> None:
     await jobs.schedule(
         session,
         kind=JobKind.CHANGES_BESIDE,
         key=alert_job_key(group),
-        due_at=now + WAIT_FOR_MESSAGE,
+        due_at=now,
         payload={"group": group.id, "episode": group.episode},
     )
-
-
-async def message_posted(session: AsyncSession, group: AlertGroup, now: datetime) -> None:
-    """An alert's message is posted (the caller commits): what changed beside it, waiting
-    for a thread to be said in, is due now."""
-    await jobs.hurry_keys(session, [alert_job_key(group)], now=now)
 
 
 async def changes_during(
