@@ -48,7 +48,14 @@ from tests.oncall.samples import two_schedules
 from tests.status_page import PNG_1X1
 
 if TYPE_CHECKING:
-    from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Locator, Page
+    from playwright.async_api import (
+        Browser,
+        BrowserContext,
+        ConsoleMessage,
+        Locator,
+        Page,
+        Request,
+    )
 
 LAPTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
@@ -133,7 +140,7 @@ class Watch:
 
     def attach(self, context: BrowserContext) -> None:
         context.on("request", lambda request: self._request(request.url))
-        context.on("requestfailed", lambda request: self.problems.append(f"failed: {request.url}"))
+        context.on("requestfailed", self._failed)
         context.on("console", self._console)
         context.on("weberror", lambda error: self.problems.append(f"page error: {error.error}"))
 
@@ -141,6 +148,13 @@ class Watch:
         self.requests.append(url)
         if urllib.parse.urlsplit(url).hostname != "127.0.0.1":
             self.problems.append(f"request off 127.0.0.1: {url}")
+
+    def _failed(self, request: Request) -> None:
+        # A live page's background refresh still in flight when the test goes to the next
+        # page is cancelled by the browser, as leaving any page cancels its fetches.
+        if "part=live" in request.url and "ERR_ABORTED" in (request.failure or ""):
+            return
+        self.problems.append(f"failed: {request.url} ({request.failure})")
 
     def _console(self, message: ConsoleMessage) -> None:
         if message.type not in ("error", "assert"):

@@ -342,7 +342,7 @@ async def test_with_sign_in_off_every_route_is_answered_as_its_kind_says(
     samples |= {
         "window": "1",
         "alert": "1",
-        "name": "nightly-export",
+        "name": "nightly",  # a heartbeat's, a token's or a contact method's name
         "suggestion": "1",
         "token": "x" * 43,
     }
@@ -355,6 +355,8 @@ async def test_with_sign_in_off_every_route_is_answered_as_its_kind_says(
         "requestId": "a-request",
         "key": "an-integration-key",
         "integration": "acme-github",
+        "entry": "1",
+        "grade": "1",
     }
     public = {"Host": "warroom.example.com"}
     # The table, and the alert sources' own paths the registry adds (PagerDuty's /v2/enqueue).
