@@ -22,11 +22,12 @@ from bot.basics.numbers import parse_token
 from bot.clients.slack.errors import SlackFailure
 from bot.clients.slack.web_api import MemberFacts, OAuthApp
 from bot.flows.people import is_guest
+from bot.flows.rights import NotAdmin, NotTheirs
 from bot.record.oncall.zones import known_zone
 from bot.record.people import remember_names, remember_zone
 from bot.store.db import session_scope
 from bot.web.context import WebContext, web_context
-from bot.web.pages_common import read_form, render_page
+from bot.web.pages_common import guests_refused, read_form, render_page
 from bot.web.sessions import (
     SESSION_COOKIE,
     SIGN_IN_COOKIE,
@@ -299,8 +300,13 @@ async def posted_form(request: web.Request) -> tuple[Viewer, str, MultiDictProxy
     return viewer, csrf, form
 
 
-def not_admin(request: web.Request, viewer: Viewer, csrf: str) -> web.Response:
-    """403: a form only warroom's admins may send (tokens, integrations)."""
+def admin_refused(
+    request: web.Request, viewer: Viewer, csrf: str, refusal: NotTheirs | NotAdmin
+) -> web.Response:
+    """403: a form only warroom's admins may send (tokens, integrations); a guest is told as
+    guests are everywhere, a member that only admins may."""
+    if isinstance(refusal, NotTheirs):
+        return guests_refused(request, "admin_guests", viewer=viewer, csrf=csrf)
     return render_page(
         request, "web/error.html.j2", status=403, problem="not_admin", viewer=viewer, csrf=csrf
     )

@@ -26,7 +26,7 @@ from bot.record.people import known_names
 from bot.store.db import session_scope
 from bot.web.agents.endpoint import mcp_key
 from bot.web.agents.usage import use_since
-from bot.web.auth import not_admin, posted_form, viewer_and_csrf
+from bot.web.auth import admin_refused, posted_form, viewer_and_csrf
 from bot.web.context import web_context
 from bot.web.notices import forget, notice_of, redirect_with_notice
 from bot.web.pages_common import guests_refused, render_page
@@ -70,10 +70,8 @@ async def create_token_form(request: web.Request) -> web.Response:
             expires_days=expires,
             reason=fields["reason"],
         )
-    except NotTheirs:
-        return guests_refused(request, "admin_guests", viewer=viewer, csrf=csrf)
-    except NotAdmin:
-        return not_admin(request, viewer, csrf)
+    except (NotTheirs, NotAdmin) as refusal:
+        return admin_refused(request, viewer, csrf, refusal)
     except (tokens.TokenRefused, ReasonRefused) as refusal:
         return await _render(request, viewer, csrf, refused=str(refusal), form=fields, status=400)
     notice = {"made": row.name, "value": value}
@@ -89,10 +87,8 @@ async def revoke_token_form(request: web.Request) -> web.Response:
         await revoke_token(
             web_.services, by=viewer.author, name=name, reason=str(form.get("reason", ""))
         )
-    except NotTheirs:
-        return guests_refused(request, "admin_guests", viewer=viewer, csrf=csrf)
-    except NotAdmin:
-        return not_admin(request, viewer, csrf)
+    except (NotTheirs, NotAdmin) as refusal:
+        return admin_refused(request, viewer, csrf, refusal)
     except (tokens.TokenRefused, ReasonRefused) as refusal:
         return await _render(
             request, viewer, csrf, refused=f"{name} was not revoked: {refusal}", status=400

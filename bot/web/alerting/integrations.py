@@ -23,7 +23,7 @@ from bot.flows.rights import NotAdmin, NotTheirs, is_admin
 from bot.record.alerting import integrations
 from bot.record.audit import ReasonRefused
 from bot.store.db import session_scope
-from bot.web.auth import not_admin, posted_form, viewer_and_csrf
+from bot.web.auth import admin_refused, posted_form, viewer_and_csrf
 from bot.web.context import WebContext, web_context
 from bot.web.notices import forget, notice_of, redirect_with_notice
 from bot.web.pages_common import guests_refused, render_page
@@ -93,10 +93,8 @@ async def create_integration_form(request: web.Request) -> web.Response:
             secret=secret,
             reason=fields["reason"],
         )
-    except NotTheirs:
-        return guests_refused(request, "admin_guests", viewer=viewer, csrf=csrf)
-    except NotAdmin:
-        return not_admin(request, viewer, csrf)
+    except (NotTheirs, NotAdmin) as refusal:
+        return admin_refused(request, viewer, csrf, refusal)
     except (integrations.IntegrationRefused, ReasonRefused) as refusal:
         return await _render(request, viewer, csrf, refused=str(refusal), form=fields, status=400)
     settings = web_.settings
@@ -119,10 +117,8 @@ async def revoke_integration_form(request: web.Request) -> web.Response:
         await revoke_integration(
             web_.services, by=viewer.author, name=name, reason=str(form.get("reason", ""))
         )
-    except NotTheirs:
-        return guests_refused(request, "admin_guests", viewer=viewer, csrf=csrf)
-    except NotAdmin:
-        return not_admin(request, viewer, csrf)
+    except (NotTheirs, NotAdmin) as refusal:
+        return admin_refused(request, viewer, csrf, refusal)
     except (integrations.IntegrationRefused, ReasonRefused) as refusal:
         said = f"{name} was not revoked: {refusal}"
         return await _render(request, viewer, csrf, refused=said, status=400)
