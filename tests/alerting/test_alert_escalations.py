@@ -1,10 +1,11 @@
 """Every escalation of an alert by hand is kept (issue 72): who escalated it, to which level
 or person, and when, a row each. The alert's page lists each in its history, the JSON API's
 and MCP's ``get_alert`` answer them all (``escalations``), and the incident declared from it
-starts its timeline with each. Over the wire: Alertmanager's webhook to a running warroom,
-the Slack emulator (Escalate ▾ on the alert's message: "Next level", then "A person…" and its
-form), a browser signed in to the web view, the API with its token, an agent on /mcp, the
-fake ntfy (Carol's push)."""
+starts its timeline with each; one made from the phone console is among them. Over the wire:
+Alertmanager's webhook to a running warroom, the Slack emulator (Escalate ▾ on the alert's
+message: "Next level", then "A person…" and its form), a browser signed in to the web view,
+the API with its token, an agent on /mcp, the fake ntfy (Carol's push, whose tap opens the
+console) and a phone's browser."""
 
 from __future__ import annotations
 
@@ -16,7 +17,10 @@ from typing import Any
 import aiohttp
 import pytest
 
-from emulator import SlackEmulator
+from bot.config import Secret
+from bot.record.people import remember_names
+from bot.store.db import session_scope
+from emulator import Channel, FakeNtfy, SlackEmulator
 from tests.agents.test_mcp_http import agent, call, warroom_token
 from tests.alerting.test_alert_declare import api_incident, declare_form, press_declare, submit
 from tests.alerting.test_alert_escalate_to_person import choose_a_person, page_them
@@ -29,10 +33,22 @@ from tests.alerting.test_alert_worklist import (
     group_named,
     page,
 )
-from tests.conftest import ALICE, BOB, CAROL, Warroom
-from tests.helpers.alerts import alert, alertmanager
+from tests.alerting.test_own_alerts import (
+    CONTACTS,
+    NOW,
+    POLICIES,
+    PUBLIC_URL,
+    TOPIC,
+    page_route,
+    queue_lag,
+    the_alert,
+)
+from tests.alerting.test_own_alerts import deliver as deliver_own
+from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, running_warroom
+from tests.helpers.alerts import TOKEN, alert, alertmanager, routes
 from tests.helpers.incidents import settle
-from tests.helpers.web_view import browser, sign_in, visible_text
+from tests.helpers.web_view import API_TOKEN, browser, csrf_of, sign_in, visible_text
+from tests.paging.scenario import SCHEDULES, paging_settings
 
 
 @pytest.fixture
@@ -133,3 +149,63 @@ async def test_the_incident_declared_from_it_names_each_escalation(warroom: Warr
     # The alert's page still lists both, its incident named.
     detail = await api_alert(warroom, lag)
     assert detail["incident"] == "INC-1" and len(detail["escalations"]) == 2
+
+
+@pytest.fixture
+async def console_warroom(
+    slack: SlackEmulator, database_url: str, tmp_path: Path, ops: Channel, ntfy: FakeNtfy
+) -> AsyncIterator[Warroom]:
+    """test_own_alerts' warroom (its public address https, Carol's push) with the API's
+    token, and the people warroom has met by name (the console offers them)."""
+    slack.users[CAROL].tz = "Europe/Paris"
+    settings = paging_settings(
+        tmp_path,
+        CONTACTS,
+        POLICIES,
+        SCHEDULES,
+        WARROOM_NTFY_URL=ntfy.root,
+        WARROOM_PUBLIC_URL=PUBLIC_URL,
+    )
+    async with running_warroom(
+        slack,
+        database_url,
+        Clock(NOW),
+        alerting__token=Secret(TOKEN),
+        alerting__routes=routes(page_route(ops.id)),
+        web__api_token=API_TOKEN,
+        **settings,
+    ) as running:
+        names = {ALICE: "Alice Moreau", BOB: "Bob Okafor", CAROL: "Carol Tanaka"}
+        async with session_scope(running.engine) as session:
+            await remember_names(session, names, NOW)
+            await session.commit()
+        yield running
+
+
+async def test_an_escalation_from_the_phone_console_is_in_the_alerts_record(
+    console_warroom: Warroom, ops: Channel, ntfy: FakeNtfy
+) -> None:
+    warroom = console_warroom
+    await deliver_own(warroom, queue_lag())  # 02:00: Carol's push
+    (push,) = ntfy.phone(TOPIC)
+    assert push.click is not None
+    url = push.click.replace(PUBLIC_URL, warroom.url, 1)
+    warroom.clock.now = NOW.replace(minute=2)
+    jar = aiohttp.CookieJar(unsafe=True, treat_as_secure_origin=[warroom.url])
+    async with aiohttp.ClientSession(cookie_jar=jar) as phone:
+        async with phone.get(url) as answer:
+            page_ = await answer.text()
+        form = {"csrf": csrf_of(page_), "do": "escalate_to", "person": BOB}
+        async with phone.post(url, data=form) as answer:
+            assert answer.status == 200
+            assert "Escalated: @Bob Okafor is paged now" in " ".join(
+                visible_text(await answer.text()).split()
+            )
+    await warroom.run_jobs()
+    detail = await api_alert(warroom, (await the_alert(warroom)).id or 0)
+    (escalated,) = detail["escalations"]
+    assert (escalated["escalated_at"], escalated["escalated_by"]["id"]) == (
+        "2026-03-03T02:02:00Z",
+        CAROL,
+    )
+    assert (escalated["to"]["id"], escalated["level"]) == (BOB, None)
