@@ -391,12 +391,30 @@ class AlertPagePublic(PublicModel):
     notifications: list[AlertNotificationPublic]
 
 
+class AlertEscalationPublic(PublicModel):
+    """One escalation of the alert by hand: who escalated it, when, and to whom: a level of
+    its policy, or a person chosen (paged by their own rules)."""
+
+    escalated_at: datetime
+    escalated_by: PersonPublic
+    policy: str | None = Field(description="The escalation policy whose level was paged.")
+    level: int | None = Field(
+        description="The level of its policy escalated to (null: to a person)."
+    )
+    to: PersonPublic | None = Field(
+        description="The person escalated to, paged by their own rules (null: to a level)."
+    )
+
+
 class AlertGroupDetailPublic(AlertGroupPublic):
-    """One alert with its history: its runbook and labels, the last escalation by hand, each
-    page and notification."""
+    """One alert with its history: its runbook and labels, every escalation by hand (the
+    latest first said by the ``escalated_*`` fields), each page and notification."""
 
     runbook: str | None
     labels: dict[str, str]
+    escalations: list[AlertEscalationPublic] = Field(
+        description="Every escalation by hand in its episode, in the order they were made."
+    )
     pages: list[AlertPagePublic]
 
 

@@ -273,10 +273,11 @@ async def test_the_home_lists_her_open_alerts_follows_them_and_acknowledges(
     before = publishes(warroom)
     await deliver(warroom, queue_lag())
     lines = await home_after(warroom, CAROL, before)
+    group = await the_alert(warroom)
     assert lines[0] == "Your open alerts"
     assert lines[1] == (
         "*SEV3 Alert: QueueLag is firing*\n:rotating_light: Triggered · since Tue 03 Mar 03:00"
-        f" CET · fired 1 time · <#{ops.id}>"
+        f" CET · fired 1 time · <#{ops.id}> · <{PUBLIC_URL}/alerts/{group.id}|its page>"
     )
     assert slack.home_view(BOB) is None  # not paged (yet): nothing published for him
 

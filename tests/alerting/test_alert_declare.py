@@ -478,3 +478,5 @@ async def test_the_draft_says_whom_the_alert_paged_how_and_who_acknowledged(
     assert person[5] == f"{BOB}: Slack message 2:01 AM sent"
     # Before the incident's own escalation (02:06), in time order.
     assert [row[1] for row in rows] == ["2:00 AM", "2:01 AM", "2:06 AM"]
+    # Which brought Carol in without paging her again: said so, not "not paged beyond Slack".
+    assert rows[2][5] == "Carol Tanaka: paged for the alert already (its row), not paged again"

@@ -75,6 +75,9 @@ async def test_the_home_offers_the_messages_acts_with_their_rights_and_answers(
     await home_after(warroom, CAROL, before)
     acts = ["Acknowledge", "Escalate", "Snooze", "Resolve", "Declare incident"]
     assert home_acts(slack, CAROL) == acts == buttons(only_message(ops))
+    # Its page in the web view, linked beside it.
+    page = f"<https://warroom.example.com/alerts/{(await the_alert(warroom)).id}|its page>"
+    assert any(page in line for line in slack.home_lines(CAROL)), slack.home_lines(CAROL)
 
     # A guest of the workspace may not escalate from there: said at the top, nobody paged.
     slack.users[CAROL].is_restricted = True

@@ -1,29 +1,37 @@
 """Two ``warroom serve`` processes on one PostgreSQL database, one alert group's notifications
 posted to both at once, as two replicas behind a load balancer get them: each notification is
 applied once, in the order they were received, with no deadlock, while the ones that may page
-go ahead in their own lane (bot/flows/alerting/intake.py, bot/record/alerting/alerts.py).
+go ahead in their own lane (bot/flows/alerting/intake.py, bot/record/alerting/alerts.py). And
+the phone's acts (an SMS reply, a keypress in the call, the console's Acknowledge) reaching
+the replica that did not page: one change, said truthfully at either, nobody paged twice.
 
-Real processes, real time, Alertmanager's webhooks over HTTP with the bearer token.
+Real processes, real time, Alertmanager's webhooks over HTTP with the bearer token, the fake
+Twilio and ntfy on 127.0.0.1, a phone's browser for the console.
 """
 
 from __future__ import annotations
 
 import asyncio
 import signal
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from sqlmodel import col, select
 
 from bot.store.db import create_engine, session_scope
 from bot.store.models import AlertGroup, AlertPayload, Incident
-from emulator import Channel, FakeTwilio, SlackEmulator
+from emulator import Channel, FakeNtfy, FakeTwilio, SlackEmulator
+from emulator.ntfy import Published
+from emulator.twilio import PlacedCall
 from tests.alerting.test_own_alerts import page_route, queue_lag
 from tests.conftest import BOB, CAROL, reset_postgres
 from tests.helpers.alerts import alert, alertmanager, post_alert, replica_env
-from tests.helpers.processes import serve
+from tests.helpers.processes import ServedBot, serve
 from tests.helpers.waiting import eventually
+from tests.helpers.web_view import csrf_of, visible_text
 
 NOTIFICATIONS = 40
 ROUTES = {
@@ -204,3 +212,146 @@ def alert_buttons(channel: Any) -> bool:
 
 def message_text(channel: Any) -> str:
     return " ".join(m.text for m in channel.messages)
+
+
+TOPIC = "carol-two-replicas"
+# Carol: an SMS, a call and a push at once, each of which can acknowledge the alert.
+EVERY_WAY = {
+    "people": {
+        CAROL: {
+            "contacts": {
+                "sms": {"sms": PHONE},
+                "call": {"voice": PHONE},
+                "push": {"ntfy": TOPIC},
+            },
+            "rules": [{"after": "0s", "notify": ["sms", "call", "push"]}],
+        }
+    }
+}
+# What each act says when it acknowledged the alert, and the method the message names.
+SAID = {
+    "sms": "Acknowledged the alert QueueLag is firing.",
+    "voice": "Acknowledged the alert QueueLag is firing.",
+    "console": "Acknowledged: the paging has stopped.",
+}
+VIA = {"sms": "sms", "voice": "voice", "console": "ntfy"}
+
+
+class Phone:
+    """Carol's phone: her SMS, her call (picked up) and her push, each act sent to the
+    replica ``at`` as the public address would take it there."""
+
+    def __init__(self, twilio: FakeTwilio, ntfy: FakeNtfy) -> None:
+        self.twilio, self.ntfy = twilio, ntfy
+        self.call: PlacedCall | None = None
+        self.push: Published | None = None
+
+    async def act(self, act: str, at: ServedBot) -> str:
+        """Acknowledge by ``act`` at ``at``: what the phone was told back."""
+        self.twilio.reach = (PUBLIC_URL, at.url)
+        if act == "sms":
+            _, words = await self.twilio.reply(PHONE, "1")
+            return words or ""
+        if act == "voice":
+            assert self.call is not None
+            return await self.twilio.press(self.call, "1")
+        assert self.push is not None and self.push.click is not None
+        url = self.push.click.replace(PUBLIC_URL, at.url, 1)
+        jar = aiohttp.CookieJar(unsafe=True, treat_as_secure_origin=[at.url])
+        async with aiohttp.ClientSession(cookie_jar=jar) as browser:
+            async with browser.get(url) as answer:
+                page = await answer.text()
+                assert answer.status == 200, page
+            form = {"csrf": csrf_of(page), "do": "acknowledge"}
+            async with browser.post(url, data=form) as answer:
+                assert answer.status in (200, 409)  # 409: nothing to do, said on the page
+                return " ".join(visible_text(await answer.text()).split())
+
+
+async def one_alert(postgres_url: str) -> AlertGroup:
+    engine = create_engine(postgres_url)
+    try:
+        async with session_scope(engine) as session:
+            (group,) = (await session.exec(select(AlertGroup))).all()
+    finally:
+        await engine.dispose()
+    return group
+
+
+async def when(check: Callable[[], bool], what: str) -> None:
+    async def done() -> bool:
+        return check()
+
+    await eventually(done, 30, what)
+
+
+@pytest.mark.parametrize("act", ["sms", "voice", "console"])
+async def test_a_phones_act_at_the_replica_that_did_not_page_changes_it_once(
+    postgres_url: str | None, slack: SlackEmulator, tmp_path: Path, ops: Channel, act: str
+) -> None:
+    """Replica one pages Carol (SMS, call, push) before replica two starts; her ``act``
+    reaches replica two and acknowledges the alert; the two other acts, at replica one at
+    once afterwards, are told it is acknowledged already and change nothing; she got one
+    SMS, one call and one push, and nobody else was paged."""
+    if postgres_url is None:
+        pytest.skip("two-replica test skipped: set WARROOM_TEST_DATABASE_URL (PostgreSQL)")
+    await reset_postgres(postgres_url)
+    async with FakeTwilio() as twilio, FakeNtfy() as ntfy:
+        env = replica_env(
+            slack,
+            postgres_url,
+            tmp_path,
+            routes=page_route(ops.id),
+            policies=ALERT_POLICIES,
+            contacts=EVERY_WAY,
+        )
+        env |= {
+            "TWILIO_ACCOUNT_SID": twilio.account_sid,
+            "TWILIO_AUTH_TOKEN": twilio.auth_token,
+            "TWILIO_FROM": twilio.numbers[0],
+            "TWILIO_API_URL": twilio.root,
+            "WARROOM_NTFY_URL": ntfy.root,
+            "WARROOM_PUBLIC_URL": PUBLIC_URL,
+        }
+        twilio.sms_webhook = f"{PUBLIC_URL}/twilio/sms"
+        phone = Phone(twilio, ntfy)
+        async with serve(env, tmp_path / "one.log", stop=signal.SIGTERM) as one:
+            status, _ = await post_alert(one.url, "alertmanager", queue_lag())
+            assert status == 202
+            await when(lambda: bool(twilio.messages and twilio.calls), "her SMS and call")
+            await when(lambda: bool(ntfy.phone(TOPIC)), "her push")
+            (phone.call,), (phone.push,) = twilio.calls, ntfy.phone(TOPIC)
+            twilio.reach = (PUBLIC_URL, one.url)
+            assert await twilio.answer(phone.call) == 200
+            async with serve(env, tmp_path / "two.log", stop=signal.SIGTERM) as two:
+                told = await phone.act(act, two)
+                assert told.startswith(SAID[act]) or SAID[act] in told, told
+                acknowledged = f"*Acknowledged* by <@{CAROL}> ({VIA[act]})"
+                await slack.wait_for(lambda: acknowledged in message_text(ops), timeout=30)
+                others = [other for other in SAID if other != act]
+                answers = await asyncio.gather(*(phone.act(other, one) for other in others))
+                await asyncio.sleep(1)  # time for a second change or page, were there one
+        group = await one_alert(postgres_url)
+    assert (group.state, group.acknowledged_by, group.acknowledged_via) == (
+        "acknowledged",
+        CAROL,
+        VIA[act],
+    )
+    assert message_text(ops).count("*Acknowledged* by") == 1
+    for other, words in zip(others, answers, strict=True):
+        assert not words.startswith(SAID[other]), (other, words)
+        # An SMS names no page: with none of hers open, it says so (the call and the
+        # console are their page's, and say who acknowledged it).
+        no_page = other == "sms" and words == "You have no open page right now."
+        assert no_page or "already acknowledged" in words or "Nothing changed" in words, (
+            other,
+            words,
+        )
+    # Nobody paged twice: one SMS, one call, one push for Carol, nothing for anyone else.
+    pages = [m for m in twilio.messages if m.status_callback is not None]
+    assert [m.to for m in pages] == [PHONE] and len(twilio.calls) == 1, twilio.describe()
+    assert len(ntfy.phone(TOPIC)) == len(ntfy.published) == 1
+    assert slack.direct_messages(BOB) == [] and slack.direct_messages(CAROL) == []
+    for log in ("one.log", "two.log"):
+        text = (tmp_path / log).read_text()
+        assert "deadlock" not in text and "ERROR" not in text, log

@@ -181,6 +181,34 @@ def _a_high_urgency_alert_pages_and_is_declared_the_incident(printed: str, draft
     paged = re.findall(r".*you are paged by.*", printed)
     assert len([line for line in paged if "Checkout page returns 500s" in line]) == 1, paged
     assert "INC-3 SEV2 Checkout page returns 500s: you are paged" not in printed
+    _the_drafts_escalations_say_the_alerts_paging(draft)
+
+
+def _the_drafts_escalations_say_the_alerts_paging(draft: str) -> None:
+    """INC-3's Escalations table: the alert's own paging first (whom, by which level, how
+    she was reached and when, who acknowledged and how), then the incident's escalation,
+    which brought Carol in without paging her again, said so (not "not paged beyond
+    Slack")."""
+    table = draft.split("## Escalations", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in table.splitlines() if line.startswith("| ")][1:]
+    cells = [[cell.strip() for cell in row.strip("|").split(" | ")] for row in rows]
+    alert, incident = cells[0], cells[1]
+    assert alert[:4] == [
+        "checkout-oncall level 1",
+        alert[1],
+        "the escalation policy",
+        "paged for the alert “Checkout page returns 500s”",
+    ], alert
+    at = r"\d{1,2}:\d\d(?: [AP]M)?"
+    assert re.fullmatch(rf"{at} by Carol Tanaka, \d+ minutes? later, acknowledged", alert[4])
+    assert re.fullmatch(
+        rf"Carol Tanaka: Slack message {at} sent, push {at} sent, SMS {at} sent,"
+        rf" call {at} answered, acknowledged by keypress {at}",
+        alert[5],
+    ), alert[5]
+    assert incident[3] == "SEV2 incidents escalate to checkout-oncall", incident
+    assert incident[5] == "Carol Tanaka: paged for the alert already (its row), not paged again"
+    assert "not paged beyond Slack" not in table
 
 
 def _the_getting_started_page_tells_this_run(printed: str, draft: str) -> None:

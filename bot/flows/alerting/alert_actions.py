@@ -10,7 +10,8 @@ from the policy's first level, in a new cycle of its episode (new pages, new job
 Escalated by hand: the policy's next level is paged now (its timer, if any, cancelled; the
 level after it timed from now), or a person chosen is paged now by their own contact rules
 beside the policy (``escalate_alert_to``), and the message says who escalated, to whom and
-when (a guest of the workspace chosen is refused: ``GuestChosen``). Each change is
+when (a guest of the workspace chosen is refused: ``GuestChosen``); each escalation is kept
+as a row (``bot/record/alerting/escalated.py``). Each change is
 made under the group's row lock and checked against what the person saw, so two presses at
 once make one change and the other is told privately.
 """
@@ -43,6 +44,7 @@ from bot.flows.paging.pages import start_alert_pages
 from bot.flows.people import is_guest
 from bot.flows.rights import require
 from bot.record.alerting import alerts
+from bot.record.alerting.escalated import record_escalation
 from bot.record.rights import Act
 from bot.services import Services
 from bot.store import jobs
@@ -170,8 +172,7 @@ async def escalate_alert(services: Services, group_id: int, *, user: str) -> Non
         assert group.id is not None
         # The level's timer (or its job due at once) would page it again: it is paged now.
         await cancel_levels(session, group.id, now)
-        group.escalated_by, group.escalated_at, group.escalated_level = user, now, number
-        group.escalated_to = None
+        record_escalation(session, group, by=user, at=now, level=number)
         await escalate_in(session, services, group, policy, group.level_round, number, reach, now)
         await schedule_show(session, group, now, also=f"escalated:{group.level_round}:{number}")
         await session.commit()
@@ -214,9 +215,7 @@ async def escalate_alert_to(services: Services, group_id: int, *, user: str, per
         )
         if (await session.exec(statement)).first() is not None:
             raise AlreadyPaged(alert=group, person=person)
-        group.escalated_by, group.escalated_at, group.escalated_to = user, now, person
-        group.escalated_level = None
-        session.add(group)
+        record_escalation(session, group, by=user, at=now, person=person)
         # Its own step (``…:to<seconds>``), apart from the policy's levels: never a level's.
         step = f"{cycle_of(group)}to{int(now.timestamp())}"
         await start_alert_pages(

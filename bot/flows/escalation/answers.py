@@ -223,8 +223,9 @@ async def answer_keypress(
 ) -> str:
     """A key pressed during a page's call: what the call says back. It acts once per call
     (the call hangs up after its answer, so the same call's id again is the provider's
-    retry or a captured request replayed) and only while the call's page is open.
-    ``source``: the provider (twilio, or vonage: its DTMF input event)."""
+    retry or a captured request replayed) and only while the call's page is open (an
+    alert's page ended: who left the alert as it is). ``source``: the provider (twilio, or
+    vonage: its DTMF input event)."""
     async with session_scope(services.engine) as session:
         notification = await pages.by_vendor_id(session, call_sid)
         page = await session.get(PersonPage, notification.page_id) if notification else None
@@ -234,6 +235,11 @@ async def answer_keypress(
             and await claim_event(session, f"{source}-voice:{call_sid}")
         )
         await session.commit()
+    if page is not None and page.state != "open" and page.alert_group_id is not None:
+        # An alert's call answered after its page ended (acknowledged from another phone,
+        # another replica): who left the alert as it is, not "no open page".
+        group = await group_of(services, page.alert_group_id)
+        return await _said(services, Answer("already", by=who_did(group), alert=group))
     if page is None or not first:
         return await _said(services, Answer("no_page"))
     answer = await _act(services, page.id or 0, digits, via="voice", alert_acts=alert_acts)

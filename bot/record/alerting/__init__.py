@@ -13,6 +13,7 @@ arrive on are ``bot.web.alerting.webhooks``; ``warroom alerts`` is ``bot.admin.a
 - ``arrivals``: bodies kept as they arrive, and taken in their group's order.
 - ``alerts``: notifications applied to alert groups and their incidents.
 - ``grouping``: an alert of its own's states; alerts joining an open one, flapping.
+- ``escalated``: an alert's escalations by hand, a row each (who, when, to whom).
 - ``attaching``: an alert of its own made an incident's: its alerts, its history as entries.
 - ``integrations``: integrations, one key each (kept hashed), each for one service: which
   key is whose, and an integration's notifications kept to its service.

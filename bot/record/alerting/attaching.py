@@ -26,6 +26,7 @@ from bot.record.alerting.alerts import (
     own_labels,
     shared_labels,
 )
+from bot.record.alerting.escalated import escalations_of
 from bot.record.timeline import add_entry
 from bot.store.models import (
     Alert,
@@ -84,6 +85,7 @@ async def attach(
     _fired_entry(session, group, incident, rows, fired, declared=declared)
     await _paged_entries(session, group, incident)
     _acts_entries(session, group, incident)
+    await _escalation_entries(session, group, incident)
     if incident.detected_at is None or fired < incident.detected_at:
         if incident.started_at is None or incident.started_at == incident.detected_at:
             incident.started_at = fired
@@ -172,7 +174,7 @@ async def _paged_entries(session: AsyncSession, group: AlertGroup, incident: Inc
 
 
 def _acts_entries(session: AsyncSession, group: AlertGroup, incident: Incident) -> None:
-    """Who acknowledged, snoozed or escalated the alert by hand, at their times."""
+    """Who acknowledged or snoozed the alert, at their times."""
     acts: list[tuple[TimelineKind, datetime | None, str | None, dict[str, Any]]] = [
         (
             TimelineKind.ACKNOWLEDGED,
@@ -186,20 +188,13 @@ def _acts_entries(session: AsyncSession, group: AlertGroup, incident: Incident) 
             group.snoozed_by,
             {"until": group.snoozed_until.isoformat() if group.snoozed_until else None},
         ),
-        (
-            TimelineKind.ESCALATION,
-            group.escalated_at,
-            group.escalated_by,
-            # To a level of its policy, or to a person chosen (``to``: the level then None).
-            {"level": group.escalated_level, "policy": group.policy, "to": group.escalated_to},
-        ),
     ]
     names = {TimelineKind.ACKNOWLEDGED: "acknowledged", TimelineKind.KEY_EVENT: "snoozed"}
     for kind, at, user, more in acts:
         if at is None or user is None:
             continue
         facts = {
-            "alert_act": names.get(kind, "escalated"),
+            "alert_act": names[kind],
             "alert": group.title,
             "user": user,
             **more,
@@ -207,3 +202,26 @@ def _acts_entries(session: AsyncSession, group: AlertGroup, incident: Incident) 
         if kind == TimelineKind.KEY_EVENT and group.snoozed_until is not None:
             facts["seconds"] = int((group.snoozed_until - at).total_seconds())
         add_entry(session, incident, kind=kind, facts=facts, author=user, occurred_at=at)
+
+
+async def _escalation_entries(session: AsyncSession, group: AlertGroup, incident: Incident) -> None:
+    """Each escalation of the alert's episode by hand: who, to which level of its policy or
+    to which person chosen (``to``: the level then None), at its time."""
+    assert group.id is not None
+    for each in await escalations_of(session, group.id, group.episode):
+        facts = {
+            "alert_act": "escalated",
+            "alert": group.title,
+            "user": each.escalated_by,
+            "level": each.level,
+            "policy": each.policy,
+            "to": each.person,
+        }
+        add_entry(
+            session,
+            incident,
+            kind=TimelineKind.ESCALATION,
+            facts=facts,
+            author=each.escalated_by,
+            occurred_at=each.escalated_at,
+        )

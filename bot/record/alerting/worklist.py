@@ -17,7 +17,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.record.alerting.alerts import OPEN_STATES, RESOLVED
-from bot.store.models import AlertGroup, Incident, Notification, PersonPage
+from bot.record.alerting.escalated import escalations_of
+from bot.store.models import AlertEscalation, AlertGroup, Incident, Notification, PersonPage
 
 STATES = (*OPEN_STATES, RESOLVED)
 # The most alerts a list shows: every open one up to OPEN_MAX, then the latest resolved.
@@ -168,11 +169,13 @@ class PageRecord:
 
 @dataclass(frozen=True)
 class AlertRecord:
-    """One alert (its group's current episode) with its pages and their notifications."""
+    """One alert (its group's current episode) with its pages and their notifications, and
+    every escalation by hand of it."""
 
     group: AlertGroup
     pages: list[PageRecord]
     incident: IncidentOf | None = None  # declared as or attached to
+    escalations: list[AlertEscalation] = field(default_factory=list)
 
     @property
     def people(self) -> set[str]:
@@ -190,6 +193,7 @@ class AlertRecord:
         users = {
             user for each in self.pages for user in (each.page.user_id, each.page.acknowledged_by)
         }
+        users |= {user for each in self.escalations for user in (each.escalated_by, each.person)}
         return {user for user in (*users, *acted) if user}
 
 
@@ -198,8 +202,8 @@ PAGES_MAX = 500
 
 
 async def alert_record(session: AsyncSession, alert_id: int) -> AlertRecord | None:
-    """The alert with that id and its current episode's pages; None when there is no such
-    alert of a ``page`` route."""
+    """The alert with that id and its current episode's pages and escalations by hand; None
+    when there is no such alert of a ``page`` route."""
     group = await session.get(AlertGroup, alert_id)
     if group is None or group.state is None:
         return None
@@ -236,6 +240,7 @@ async def alert_record(session: AsyncSession, alert_id: int) -> AlertRecord | No
             for page in pages
         ],
         (await incidents_of(session, [group])).get(alert_id),
+        await escalations_of(session, alert_id, group.episode),
     )
 
 

@@ -7,18 +7,20 @@ The alert's history is the record: the incident's ``paged``, ``acknowledged`` an
 ``escalation`` entries that attaching wrote (bot/record/alerting/attaching.py), not the
 alert's row, which a later episode of its own clears. Each step is said as an escalation
 that is never stored (no id: nothing on the draft's page asks for its answer).
+``paged_for_alert``: whom an incident's own escalation brought in without paging them, as an
+attached alert had paged them before it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from bot.record.escalation.escalations import WhyAlert
 from bot.record.timeline import EntryRow
-from bot.store.models import Escalation, TimelineKind
+from bot.store.models import Escalation, PersonPage, TimelineKind
 
 _PAGED = TimelineKind.PAGED.value
 _ACKNOWLEDGED = TimelineKind.ACKNOWLEDGED.value
@@ -96,3 +98,27 @@ def alert_steps(incident_id: int, entries: Sequence[EntryRow]) -> list[AlertStep
         ids = tuple(int(facts["page"]) for facts in pages if facts.get("page"))
         found.append(AlertStep(escalation, ids))
     return found
+
+
+def paged_for_alert(
+    steps: Sequence[AlertStep], pages: Mapping[int | None, PersonPage], escalation: Escalation
+) -> list[str]:
+    """The people the incident's ``escalation`` named (its person, or its schedules' on
+    call) whom the attached alerts' steps paged before it, when it paged none of them itself:
+    they were brought in, not paged a second time."""
+    paged = {
+        page.user_id: page.started_at
+        for step in steps
+        for page_id in step.page_ids
+        if (page := pages.get(page_id)) is not None
+    }
+    if not paged or any(page.escalation_id == escalation.id for page in pages.values()):
+        return []
+    named = [each.get("user") for each in escalation.on_call or []]
+    if escalation.target_kind == "user":
+        named.append(escalation.target_ref)
+    return [
+        user
+        for user in dict.fromkeys(named)
+        if isinstance(user, str) and user in paged and paged[user] <= escalation.escalated_at
+    ]

@@ -255,6 +255,9 @@ class EscalationLine:
     said_where: str | None = None
     # Whom the escalation paged and how each was reached (none: nobody was paged beyond Slack).
     reached: tuple[Reached, ...] = ()
+    # Those it brought in whom an alert attached to the incident had paged before it: not
+    # paged again (the alert's row says how they were reached).
+    paged_before: tuple[str, ...] = ()
     # The escalation policy it started, when it started one (its page links it).
     policy: str | None = None
     id: int | None = None  # the escalation's, which the draft page's form names

@@ -28,7 +28,7 @@ from bot.record.changes.beside import in_impact_window
 from bot.record.escalation import escalations
 from bot.record.incident_types import NO_TYPES, CustomField, FieldValue, IncidentTypes
 from bot.record.people import known_names
-from bot.record.postmortem.alert_steps import alert_steps
+from bot.record.postmortem.alert_steps import alert_steps, paged_for_alert
 from bot.record.postmortem.draft import Draft
 from bot.record.postmortem.evidence import entry_ref
 from bot.record.postmortem.figures import Figures, decide
@@ -306,21 +306,18 @@ def _escalations(
 ) -> list[EscalationLine]:
     """Each escalation: to whom, by whom, why, who answered and how they were reached."""
     joined = {key: line(row) for key, row in record.joined.items()}
+    steps = alert_steps(record.incident.id or 0, record.entries)
+    pages = {page.id: page for page in record.person_pages}
     lines = [
-        _escalation(
-            escalation,
-            name,
-            said,
-            joined.get(escalation.id or 0),
-            _reached(record, escalation, name),
+        replace(
+            _escalation(escalation, name, said, joined.get(escalation.id or 0), reached),
+            # Brought in, not paged again: an attached alert had paged them.
+            paged_before=tuple(name(u) or u for u in paged_for_alert(steps, pages, escalation)),
         )
         for escalation in record.escalations
+        for reached in [_reached(record, escalation, name)]
     ]
-    steps = alert_steps(record.incident.id or 0, record.entries)
-    if not steps:
-        return lines
     # An attached alert paged people before the incident was: its steps among the rows.
-    pages = {page.id: page for page in record.person_pages}
     for step in steps:
         paged = [pages[page_id] for page_id in step.page_ids if page_id in pages]
         reached = _reached_pages(record, paged, name)

@@ -33,6 +33,7 @@ from sqlmodel import SQLModel
 from bot.store.models.agents import AgentCall, AgentToken, AgentTokenUse, ProposedNote
 from bot.store.models.alerting import (
     Alert,
+    AlertEscalation,
     AlertGroup,
     AlertPayload,
     Heartbeat,
@@ -117,6 +118,7 @@ __all__ = [
     "AgentToken",
     "AgentTokenUse",
     "Alert",
+    "AlertEscalation",
     "AlertGroup",
     "AlertPayload",
     "CauseGrade",

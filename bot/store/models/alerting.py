@@ -155,6 +155,23 @@ class AlertGroup(SQLModel, table=True):
     shadow: bool = False
 
 
+class AlertEscalation(SQLModel, table=True):
+    """An alert escalated by hand (issue 72): who, when, in which episode, to which level of
+    its policy or to which person chosen. A row each, never changed, so every one is kept
+    (``alert_group`` holds the latest for the message) (0085)."""
+
+    __tablename__ = "alert_escalation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int = Field(foreign_key="alert_group.id", index=True)
+    episode: int
+    escalated_by: str
+    escalated_at: datetime = Field(sa_column=utc_column(nullable=False))
+    policy: str | None = None
+    level: int | None = None  # the policy's level paged then; None: to a person
+    person: str | None = None  # the person chosen, paged by their own rules
+
+
 class ShadowReport(SQLModel, table=True):
     """A ``warroom shadow compare`` run: the vendor, the window, the report as JSON (0077);
     the web page shows the latest."""

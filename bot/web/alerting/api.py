@@ -30,10 +30,11 @@ from bot.record.alerting.worklist import (
 from bot.record.paging.contacts import provider_of
 from bot.record.people import known_names
 from bot.store.db import session_scope
-from bot.store.models import AlertGroup
+from bot.store.models import AlertEscalation, AlertGroup
 from bot.web.alerting.pages import AlertFilterRefused, parse_alert_filters
 from bot.web.api_answers import api_caller, api_error, json_answer, person_public
 from bot.web.api_models import (
+    AlertEscalationPublic,
     AlertGroupDetailPublic,
     AlertGroupListPublic,
     AlertGroupPublic,
@@ -119,7 +120,20 @@ async def alert_detail(web_: WebContext, viewer: Viewer, asked: str) -> AlertGro
         **alert_summary(group, names, record.incident).model_dump(),
         runbook=details.runbook,
         labels=details.labels,
+        escalations=[_escalation(each, names) for each in record.escalations],
         pages=[_page(each, names) for each in record.pages],
+    )
+
+
+def _escalation(each: AlertEscalation, names: dict[str, str]) -> AlertEscalationPublic:
+    by = person_public(each.escalated_by, names)
+    assert by is not None
+    return AlertEscalationPublic(
+        escalated_at=each.escalated_at,
+        escalated_by=by,
+        policy=each.policy if each.level is not None else None,
+        level=each.level,
+        to=person_public(each.person, names),
     )
 
 

@@ -208,8 +208,7 @@ class Moment:
 
 def history_of(record: AlertRecord) -> list[Moment]:
     """The alert's moments in time order: fired, each page and notification, acknowledged,
-    escalated, resolved (the group keeps its latest escalation; its snooze, who and until
-    when, is the header's)."""
+    each escalation by hand, resolved (its snooze, who and until when, is the header's)."""
     group = record.group
     moments = [Moment(group.triggered_at or group.first_seen_at, "fired")]
     for each in record.pages:
@@ -219,8 +218,10 @@ def history_of(record: AlertRecord) -> list[Moment]:
             moments.append(Moment(at, "notification", notification.user_id, notification))
     if group.acknowledged_at:
         moments.append(Moment(group.acknowledged_at, "acknowledged", group.acknowledged_by))
-    if group.escalated_at:
-        moments.append(Moment(group.escalated_at, "escalated", group.escalated_by))
+    for escalation in record.escalations:
+        moments.append(
+            Moment(escalation.escalated_at, "escalated", escalation.escalated_by, escalation)
+        )
     if group.resolved_at:
         moments.append(Moment(group.resolved_at, "resolved", group.resolved_by))
     # At one time, the cause first: an escalation before the pages it made.
