@@ -2,7 +2,7 @@
 it, and the manual's Layout (docs/architecture.md) names every folder of bot/ and commands/
 and every module in them, in the row of its folder. A module or folder added without a word
 on where it is fails here. No product module (bot/, commands/, emulator/) is over 800 lines,
-and no function in them over 85 lines (its own).
+and no function in them over 80 lines (its own).
 """
 
 from __future__ import annotations
@@ -137,7 +137,7 @@ def test_no_product_module_is_over_800_lines() -> None:
 # (a closure, as an MCP tool or a route's handler) counts apart. Past it, split the function
 # along its roles (docs/adding-a-feature.md). Ruff holds its branches and statements (C901,
 # PLR0915 in pyproject.toml); no ruff rule counts lines.
-MOST_FUNCTION_LINES = 85
+MOST_FUNCTION_LINES = 80
 # Longer, each a table written as code rather than logic, held at the length it has.
 LONG_DECLARATIONS = {
     "emulator/pagerduty_rest.py:documented_account": (167, "PagerDuty's documented examples"),

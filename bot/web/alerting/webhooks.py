@@ -186,8 +186,8 @@ class Refused:
     reply: Reply
 
 
-# The alert arrival path, reworked for speed on another branch as this limit came: split by
-# its steps (the key, the body, the gate, the parse) once that is merged.
+# The alert arrival path, reworked on another branch as this limit came: split by its steps
+# (the key, the body, the gate, the parse) once that is merged.
 async def admit(  # noqa: C901
     request: web.Request,
     source: Admissible[ParsedT],
