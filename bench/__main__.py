@@ -103,7 +103,7 @@ def run_alone(module: str, extra: Sequence[str] = ()) -> list[str]:
     return done.stdout.splitlines()
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0])
     parser.add_argument("--write-results", action="store_true", help="write bench/RESULTS.md")
     parser.add_argument("--quick", action="store_true", help="small numbers, for a smoke test")
@@ -111,7 +111,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--results", type=Path, default=RESULTS, help="the results file (default bench/RESULTS.md)"
     )
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = arguments(argv)
     if args.write_results:
         try:  # refused now, not after the runs
             splice(args.results.read_text(encoding="utf-8"), "")

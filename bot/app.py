@@ -292,7 +292,7 @@ async def _job_runner_ctx(app: web.Application) -> AsyncIterator[None]:
     # Each on-call schedule's handoffs and gap checks: one row each, whichever replica starts.
     await plan_oncall(app[services_key])
     # Whether the people on call are guests, kept before the first page needs it (its level
-    # is then decided in the alert's own transaction, bot/flows/escalation/escalate.py).
+    # is then decided in the alert's own transaction, bot/flows/escalation/levels.py).
     app[services_key].background.spawn(
         keep_on_call_facts(app[services_key]), name="on-call guest facts"
     )

@@ -18,6 +18,9 @@ from bot.basics.version import version_line
 if TYPE_CHECKING:
     from bot.config import Settings
 
+    # The parser's commands, as add_subparsers returns them.
+    Subcommands = argparse._SubParsersAction[argparse.ArgumentParser]
+
 # Each command imports what only it runs, when it runs (below): the web server, the Slack app,
 # its flows and aiohttp were most of every command's start (measured: bench/RESULTS.md, "Figures
 # behind the code's choices"), and the on-call and workflow commands, which people type, need
@@ -160,6 +163,28 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_sub.add_parser("upgrade", help="apply the schema migrations")
 
+    _add_manifest(sub)
+    _add_alerts_and_postmortem(sub)
+
+    for name, feature in FEATURES.items():
+        parser_of = sub.add_parser(name, help=feature.help)
+        if command is None or command == name:
+            getattr(import_module(feature.module), feature.add_arguments)(parser_of)
+
+    demo = sub.add_parser(
+        "demo", help="play a whole incident against the Slack emulator (from the repository)"
+    )
+    demo.add_argument("--output", help="where to write the postmortem draft")
+    demo.add_argument(
+        "--serve",
+        action="store_true",
+        help="keep serving the web view (127.0.0.1, sign-in off) until Ctrl-C",
+    )
+    return parser
+
+
+def _add_manifest(sub: Subcommands) -> None:
+    """``warroom manifest``'s options."""
     manifest = sub.add_parser(
         "manifest",
         help="print the Slack app manifest (YAML), or validate it / create the app with Slack",
@@ -199,6 +224,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         "(a new file, mode 0600) as SLACK_…=… lines; they are never printed",
     )
 
+
+def _add_alerts_and_postmortem(sub: Subcommands) -> None:
+    """``warroom alerts`` (list, replay) and ``warroom postmortem``: the stored record's."""
     alerts = sub.add_parser("alerts", help="stored alert payloads: list them, replay them")
     alerts_sub = alerts.add_subparsers(dest="alerts_command", required=True, metavar="ACTION")
     listing = alerts_sub.add_parser("list", help="list stored payloads, newest first")
@@ -218,22 +246,6 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     postmortem.add_argument("--style", help="a template style (default, sre, atlassian)")
     postmortem.add_argument("--lang", help="a template language (en, fr)")
     postmortem.add_argument("--team", help="the Slack workspace id, when several share the DB")
-
-    for name, feature in FEATURES.items():
-        parser_of = sub.add_parser(name, help=feature.help)
-        if command is None or command == name:
-            getattr(import_module(feature.module), feature.add_arguments)(parser_of)
-
-    demo = sub.add_parser(
-        "demo", help="play a whole incident against the Slack emulator (from the repository)"
-    )
-    demo.add_argument("--output", help="where to write the postmortem draft")
-    demo.add_argument(
-        "--serve",
-        action="store_true",
-        help="keep serving the web view (127.0.0.1, sign-in off) until Ctrl-C",
-    )
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -281,6 +293,24 @@ def _run(args: argparse.Namespace) -> int:
     if opens_the_database(args) and not database_url_given(os.environ):
         print(f"warroom: {NO_DATABASE.format(command=args.command)}", file=sys.stderr)
         return 2
+    if (ran := _run_without_settings(args)) is not None:
+        return ran
+    settings = Settings.from_env(os.environ)
+    if args.command == "manifest":
+        return _manifest(args, settings)
+    # After the settings: serve names what is wrong with them first, then the database.
+    if args.command in ("serve", "pager") and not database_url_given(os.environ):
+        print(f"warroom: {NO_DATABASE.format(command=args.command)}", file=sys.stderr)
+        return 2
+    if problem := sqlite_write_problem(settings.runtime.database_url):
+        print(f"warroom: {problem}", file=sys.stderr)
+        return 1
+    return _run_with_settings(args, settings)
+
+
+def _run_without_settings(args: argparse.Namespace) -> int | None:
+    """The commands that read no settings (each what its comment says), run; None for the
+    others."""
     if args.command == "workflows":  # reads only the files: no Slack, no database
         from bot.admin.workflows import run_workflows
 
@@ -317,16 +347,11 @@ def _run(args: argparse.Namespace) -> int:
         from bot.admin.services import run_services
 
         return run_services(args, os.environ)
-    settings = Settings.from_env(os.environ)
-    if args.command == "manifest":
-        return _manifest(args, settings)
-    # After the settings: serve names what is wrong with them first, then the database.
-    if args.command in ("serve", "pager") and not database_url_given(os.environ):
-        print(f"warroom: {NO_DATABASE.format(command=args.command)}", file=sys.stderr)
-        return 2
-    if problem := sqlite_write_problem(settings.runtime.database_url):
-        print(f"warroom: {problem}", file=sys.stderr)
-        return 1
+    return None
+
+
+def _run_with_settings(args: argparse.Namespace, settings: Settings) -> int:
+    """The commands that read the settings and may open the database (serve the last)."""
     if args.command == "db":
         import asyncio
 

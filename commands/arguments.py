@@ -13,7 +13,7 @@ from bot.basics.errors import UsageError
 from bot.basics.languages import language_code
 from bot.basics.slack_patterns import USER_MENTION, USERGROUP_MENTION
 from bot.basics.slack_text import SlackText
-from bot.flows.escalation.escalate import EscalationTarget
+from bot.flows.escalation.targets import EscalationTarget
 
 _HANDLE = re.compile(r"^@([a-z0-9][a-z0-9._-]*)$", re.IGNORECASE)
 _WORD = re.compile(r"^[a-z0-9][a-z0-9_-]*$", re.IGNORECASE)

@@ -463,22 +463,12 @@ def check_strict_schema(schema: Any) -> list[Problem]:
         if depth > STRICT_MAX_DEPTH:
             problems.append(Problem(at, f"nests deeper than {STRICT_MAX_DEPTH} levels"))
             return
-        unknown = sorted(set(node) - STRICT_KEYWORDS)
-        if unknown:
-            problems.append(Problem(at, f"keywords not supported in strict mode: {unknown}"))
-        named = node.get("type")
-        for each in [named] if isinstance(named, str) else list(named or []):
-            if each not in STRICT_TYPES:
-                problems.append(Problem(at, f"type {each!r} is not supported"))
+        problems.extend(_keyword_problems(node, at))
         properties = node.get("properties")
-        if named == "object" or properties is not None:
+        if node.get("type") == "object" or properties is not None:
             properties = properties or {}
             counted[0] += len(properties)
-            if node.get("additionalProperties") is not False:
-                problems.append(Problem(at, "additionalProperties: false must be set"))
-            missing = sorted(set(properties) - set(node.get("required") or []))
-            if missing:
-                problems.append(Problem(at, f"all fields must be required; not: {missing}"))
+            problems.extend(_object_problems(node, properties, at))
             for name, inner in properties.items():
                 walk(inner, f"{at}.properties.{name}", depth + 1)
         if "items" in node:
@@ -491,6 +481,30 @@ def check_strict_schema(schema: Any) -> list[Problem]:
     walk(schema, where, 1)
     if counted[0] > STRICT_MAX_PROPERTIES:
         problems.append(Problem(where, f"more than {STRICT_MAX_PROPERTIES} properties"))
+    return problems
+
+
+def _keyword_problems(node: dict[str, Any], at: str) -> list[Problem]:
+    """A schema object's keywords and types that strict mode does not support."""
+    problems: list[Problem] = []
+    unknown = sorted(set(node) - STRICT_KEYWORDS)
+    if unknown:
+        problems.append(Problem(at, f"keywords not supported in strict mode: {unknown}"))
+    named = node.get("type")
+    for each in [named] if isinstance(named, str) else list(named or []):
+        if each not in STRICT_TYPES:
+            problems.append(Problem(at, f"type {each!r} is not supported"))
+    return problems
+
+
+def _object_problems(node: dict[str, Any], properties: dict[str, Any], at: str) -> list[Problem]:
+    """An object's that strict mode refuses: other properties allowed, a property optional."""
+    problems: list[Problem] = []
+    if node.get("additionalProperties") is not False:
+        problems.append(Problem(at, "additionalProperties: false must be set"))
+    missing = sorted(set(properties) - set(node.get("required") or []))
+    if missing:
+        problems.append(Problem(at, f"all fields must be required; not: {missing}"))
     return problems
 
 

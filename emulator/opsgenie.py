@@ -179,21 +179,27 @@ class FakeOpsgenie(FakeHttpServer):
             return self._integrations(request.query)
         if template.startswith("/v2/users/{identifier}/notification-rules"):
             return self._notification_rules(path_params)
+        return self._get_schedules(template, path_params, request.query)
+
+    def _get_schedules(
+        self, template: str, path_params: dict[str, str], query: Mapping[str, str]
+    ) -> web.StreamResponse:
+        """``/v2/schedules``, and one schedule's overrides or on-calls."""
         if template == "/v2/schedules":
-            expand = request.query.get("expand", "").split(",")
+            expand = query.get("expand", "").split(",")
             return _ok(
                 {
                     "data": [_listed(s, "rotation" in expand) for s in self.account.schedules],
                     "expandable": ["rotation"],
                 }
             )
-        schedule = self._schedule(path_params["identifier"], request.query)
+        schedule = self._schedule(path_params["identifier"], query)
         if schedule is None:
             return _error(404, "Schedule with identifier ... doesn't exist")
         overrides = self.account.overrides.get(schedule["id"], [])
         if template.endswith("/overrides"):
             return _ok({"data": overrides})
-        return self._on_calls(schedule, overrides, request.query)
+        return self._on_calls(schedule, overrides, query)
 
     def _users(self, request: web.Request) -> web.StreamResponse:
         offset = int(request.query.get("offset", "0"))

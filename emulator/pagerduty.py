@@ -191,28 +191,13 @@ def validate_event(event: Any) -> list[str]:
     if not isinstance(event, dict):
         return ["Event must be a JSON object"]
     errors: list[str] = []
-    routing_key = event.get("routing_key")
-    if not _present(routing_key):
-        errors.append("'routing_key' is missing or blank")
-    elif not isinstance(routing_key, str):
-        errors.append("'routing_key' must be a string")
-    elif len(routing_key) != ROUTING_KEY_LENGTH:
-        errors.append(
-            f"Length of 'routing_key' is incorrect (should be {ROUTING_KEY_LENGTH} characters)"
-        )
+    errors += _routing_key_errors(event.get("routing_key"))
     action = event.get("event_action")
     if not _present(action):
         errors.append("'event_action' is missing or blank")
     elif action not in EVENT_ACTIONS:
         errors.append(f"'event_action' must be one of {', '.join(EVENT_ACTIONS)}, not {action!r}")
-    dedup_key = event.get("dedup_key")
-    if dedup_key is not None:
-        if not isinstance(dedup_key, str):
-            errors.append("'dedup_key' must be a string")
-        elif len(dedup_key) > MAX_DEDUP_KEY_LENGTH:
-            errors.append(f"'dedup_key' is too long (maximum is {MAX_DEDUP_KEY_LENGTH} characters)")
-    if action in ("acknowledge", "resolve") and not _present(dedup_key):
-        errors.append(f"'dedup_key' is missing or blank (required to {action})")
+    errors += _dedup_key_errors(event.get("dedup_key"), action)
     if action == "trigger":
         errors += _payload_errors(event.get("payload"))
     for name in ("client", "client_url"):
@@ -229,13 +214,7 @@ def _payload_errors(payload: Any) -> list[str]:
     if not isinstance(payload, dict):
         return ["'payload' must be an object"]
     errors: list[str] = []
-    summary = payload.get("summary")
-    if not _present(summary):
-        errors.append("'payload.summary' is missing or blank")
-    elif not isinstance(summary, str):
-        errors.append("'payload.summary' must be a string")
-    elif len(summary) > MAX_SUMMARY_LENGTH:
-        errors.append(f"'payload.summary' is too long (maximum is {MAX_SUMMARY_LENGTH} characters)")
+    errors += _summary_errors(payload.get("summary"))
     source = payload.get("source")
     if not _present(source):
         errors.append("'payload.source' is missing or blank")
@@ -254,6 +233,45 @@ def _payload_errors(payload: Any) -> list[str]:
     for name in ("component", "group", "class"):
         if payload.get(name) is not None and not isinstance(payload[name], str):
             errors.append(f"'payload.{name}' must be a string")
+    return errors
+
+
+def _routing_key_errors(routing_key: Any) -> list[str]:
+    """The event's ``routing_key``: present, a string of its length."""
+    errors: list[str] = []
+    if not _present(routing_key):
+        errors.append("'routing_key' is missing or blank")
+    elif not isinstance(routing_key, str):
+        errors.append("'routing_key' must be a string")
+    elif len(routing_key) != ROUTING_KEY_LENGTH:
+        errors.append(
+            f"Length of 'routing_key' is incorrect (should be {ROUTING_KEY_LENGTH} characters)"
+        )
+    return errors
+
+
+def _dedup_key_errors(dedup_key: Any, action: Any) -> list[str]:
+    """The event's ``dedup_key``: a string within its length, required to acknowledge or resolve."""
+    errors: list[str] = []
+    if dedup_key is not None:
+        if not isinstance(dedup_key, str):
+            errors.append("'dedup_key' must be a string")
+        elif len(dedup_key) > MAX_DEDUP_KEY_LENGTH:
+            errors.append(f"'dedup_key' is too long (maximum is {MAX_DEDUP_KEY_LENGTH} characters)")
+    if action in ("acknowledge", "resolve") and not _present(dedup_key):
+        errors.append(f"'dedup_key' is missing or blank (required to {action})")
+    return errors
+
+
+def _summary_errors(summary: Any) -> list[str]:
+    """The payload's ``summary``: present, a string within its length."""
+    errors: list[str] = []
+    if not _present(summary):
+        errors.append("'payload.summary' is missing or blank")
+    elif not isinstance(summary, str):
+        errors.append("'payload.summary' must be a string")
+    elif len(summary) > MAX_SUMMARY_LENGTH:
+        errors.append(f"'payload.summary' is too long (maximum is {MAX_SUMMARY_LENGTH} characters)")
     return errors
 
 

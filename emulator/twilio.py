@@ -30,6 +30,7 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
+from multidict import MultiDictProxy
 
 from emulator.fake_http import FakeHttpServer
 
@@ -135,7 +136,29 @@ class FakeTwilio(FakeHttpServer):
         sid_prefix = "SM" if matched["kind"] == "Messages" else "CA"
         sid = sid_prefix + secrets.token_hex(16)
         callback = str(form["StatusCallback"]) if "StatusCallback" in form else None
-        if matched["kind"] == "Messages":
+        if (refused := self._keep(matched["kind"], form, (sid, to, from_), callback)) is not None:
+            return refused
+        return web.json_response(
+            {
+                "sid": sid,
+                "account_sid": self.account_sid,
+                "to": to,
+                "from": from_,
+                "status": "queued",
+            },
+            status=201,
+        )
+
+    def _keep(
+        self,
+        kind: str,
+        form: MultiDictProxy[str | bytes | bytearray | web.FileField],
+        ids: tuple[str, str, str],
+        callback: str | None,
+    ) -> web.Response | None:
+        """The message sent or the call placed, kept; Twilio's refusal when it is not."""
+        sid, to, from_ = ids
+        if kind == "Messages":
             if not form.get("Body"):
                 return self._twilio_error(21602)
             if to in self.landlines:
@@ -150,16 +173,7 @@ class FakeTwilio(FakeHttpServer):
             self.calls.append(
                 PlacedCall(sid, to, from_, str(form.get("Twiml", "")), callback, events)
             )
-        return web.json_response(
-            {
-                "sid": sid,
-                "account_sid": self.account_sid,
-                "to": to,
-                "from": from_,
-                "status": "queued",
-            },
-            status=201,
-        )
+        return None
 
     def _authorized(self, request: web.Request, sid: str) -> bool:
         """HTTP Basic auth: the account SID as the user, the auth token as the password."""

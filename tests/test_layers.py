@@ -502,12 +502,12 @@ def test_every_listed_loose_exception_imports_a_domain() -> None:
         ("bot.record.escalation.escalations", "from bot.record.oncall import schedules"),
         ("bot.record.alerting.routes", "from ..postmortem import draft"),
         # A domain imports only the domains before it in its layer.
-        ("bot.flows.oncall.who", "from bot.flows.escalation import escalate"),
+        ("bot.flows.oncall.who", "from bot.flows.escalation import targets"),
         ("bot.record.escalation.policies", "from bot.record.workflows import runs"),
         ("bot.web.status_page.pages", "from bot.web.oncall.reading import names_of"),
         # A loose module of a layer's folder imports none of its domains.
         ("bot.flows.replies", "from bot.flows.incident.declare import declare_incident"),
-        ("bot.flows.channel", "from bot.flows.escalation import escalate"),
+        ("bot.flows.channel", "from bot.flows.escalation import targets"),
         # The emulator.
         ("emulator.server", "from bot.store.models import Incident"),
         ("bot.flows.incident.declare", "from emulator.client import SlackEmulator"),
@@ -531,8 +531,8 @@ def test_a_forbidden_import_is_caught(importer: str, source: str) -> None:
         ("bot.web.api.operations", "from bot.keys import services_key"),
         ("bot.record.postmortem.draft", "from bot.record import insights"),
         ("bot.record.postmortem.writing", "from ..milestones import METRICS"),
-        ("bot.flows.escalation.escalate", "from bot.flows.oncall.handoffs import owners"),
-        ("bot.flows.workflows.actions", "from bot.flows.escalation.escalate import escalate"),
+        ("bot.flows.escalation.targets", "from bot.flows.oncall.handoffs import owners"),
+        ("bot.flows.workflows.actions", "from bot.flows.escalation.targets import escalate"),
         ("bot.record.postmortem.writing", "from bot.record.escalation import escalations"),
         ("bot.record.postmortem.writing", "from bot.record.alerting import alerts"),
         ("bot.admin.demo", "from bot.app import create_app"),

@@ -1,7 +1,8 @@
 """The map stays true: each package's ``__init__.py`` docstring names every module and folder in
 it, and the manual's Layout (docs/architecture.md) names every folder of bot/ and commands/
 and every module in them, in the row of its folder. A module or folder added without a word
-on where it is fails here. No product module (bot/, commands/, emulator/) is over 800 lines.
+on where it is fails here. No product module (bot/, commands/, emulator/) is over 800 lines,
+and no function in them over 80 lines (its own).
 """
 
 from __future__ import annotations
@@ -130,6 +131,80 @@ def test_no_product_module_is_over_800_lines() -> None:
     assert long == [], f"over {MOST_LINES} lines, split by what the code is about:\n" + "\n".join(
         long
     )
+
+
+# The longest a product function may be (issue 77), in its own lines: a function nested in it
+# (a closure, as an MCP tool or a route's handler) counts apart. Past it, split the function
+# along its roles (docs/adding-a-feature.md). Ruff holds its branches and statements (C901,
+# PLR0915 in pyproject.toml); no ruff rule counts lines.
+MOST_FUNCTION_LINES = 80
+# Longer, each a table written as code rather than logic, held at the length it has.
+LONG_DECLARATIONS = {
+    "emulator/pagerduty_rest.py:documented_account": (167, "PagerDuty's documented examples"),
+    "emulator/opsgenie_samples.py:schedules": (122, "Opsgenie's sample schedules, literal"),
+    "bot/metrics.py:Metrics.__init__": (112, "every metric declared, with its help text"),
+}
+
+
+def own_lines(function: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
+    """Its lines, from ``def`` to its end, less those of the functions and classes in it."""
+    nested, below = 0, list(ast.iter_child_nodes(function))
+    while below:
+        node = below.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            start = min([node.lineno] + [each.lineno for each in node.decorator_list])
+            nested += (node.end_lineno or node.lineno) - start + 1
+        else:
+            below.extend(ast.iter_child_nodes(node))
+    return (function.end_lineno or function.lineno) - function.lineno + 1 - nested
+
+
+def function_lengths() -> dict[str, int]:
+    """Every product function's own lines, by ``path:Class.name`` (``path:name``)."""
+    lengths: dict[str, int] = {}
+    for top in PRODUCT:
+        for path in sorted((REPO / top).rglob("*.py")):
+            shown_path = path.relative_to(REPO).as_posix()
+            if shown_path.startswith("bot/store/migrations/versions/"):
+                continue  # history, as it ran
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            classes = {
+                child: node.name
+                for node in ast.walk(tree)
+                if isinstance(node, ast.ClassDef)
+                for child in node.body
+            }
+            for node in ast.walk(tree):
+                if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                    name = f"{classes[node]}.{node.name}" if node in classes else node.name
+                    lengths[f"{shown_path}:{name}"] = max(
+                        own_lines(node), lengths.get(f"{shown_path}:{name}", 0)
+                    )
+    return lengths
+
+
+def test_no_product_function_is_over_the_line_limit() -> None:
+    lengths = function_lengths()
+    long = [
+        f"{name}: {count} lines"
+        for name, count in sorted(lengths.items())
+        if count > LONG_DECLARATIONS.get(name, (MOST_FUNCTION_LINES, ""))[0]
+    ]
+    assert long == [], f"over {MOST_FUNCTION_LINES} lines, split along its roles:\n" + "\n".join(
+        long
+    )
+    gone = [name for name in LONG_DECLARATIONS if lengths.get(name, 0) <= MOST_FUNCTION_LINES]
+    assert gone == [], f"within {MOST_FUNCTION_LINES} lines now: drop from LONG_DECLARATIONS"
+
+
+def test_the_function_length_limit_counts_a_long_function_and_not_its_closures() -> None:
+    body = "\n".join(f"    x{n} = {n}" for n in range(MOST_FUNCTION_LINES))
+    (long,) = ast.parse(f"def long():\n{body}\n").body
+    closure = "\n".join(f"        x{n} = {n}" for n in range(MOST_FUNCTION_LINES))
+    (outer,) = ast.parse(f"def outer():\n    def inner():\n{closure}\n    return inner\n").body
+    assert isinstance(long, ast.FunctionDef) and isinstance(outer, ast.FunctionDef)
+    assert own_lines(long) == MOST_FUNCTION_LINES + 1
+    assert own_lines(outer) == 2
 
 
 def test_every_folder_is_in_the_readme_layout() -> None:

@@ -15,6 +15,7 @@ import logging
 import tempfile
 from collections.abc import Mapping
 from contextlib import AsyncExitStack
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -122,6 +123,26 @@ def slack_ts(moment: datetime) -> str:
     return f"{int(moment.timestamp())}.{moment.microsecond:06d}"
 
 
+@dataclass
+class _Stage:
+    """What the demo plays against, each on 127.0.0.1, and the bot serving beside them."""
+
+    slack: SlackEmulator
+    pagerduty: FakePagerDuty
+    ntfy: FakeNtfy
+    twilio: FakeTwilio
+    github: FakeGitHub
+    model: FakeChatModel
+    clock: ScriptedClock
+    story: Story
+    settings: Settings
+    app: web.Application
+    port: int
+    # The checkout team's alerts channel and #general.
+    alerts: str
+    general: str
+
+
 async def run_demo(
     environ: Mapping[str, str],
     *,
@@ -136,166 +157,215 @@ async def run_demo(
     for noisy in ("aiohttp.access", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     async with AsyncExitStack() as stack:
-        workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="warroom-demo-")))
-        slack = await stack.enter_async_context(SlackEmulator())
-        pagerduty = await stack.enter_async_context(FakePagerDuty())
-        ntfy = await stack.enter_async_context(FakeNtfy())
-        twilio = await stack.enter_async_context(FakeTwilio())
-        github = await stack.enter_async_context(
-            FakeGitHub(token=DEMO_GITHUB_TOKEN, repos={DEMO_REPOSITORY})
-        )
-        model = await stack.enter_async_context(FakeChatModel(models={DEMO_MODEL}))
-        clock = ScriptedClock(now)
-        # The checkout team's alerts channel (the bot invited), where the queue's alert goes.
-        alerts = slack.create_channel(
-            ALERTS_CHANNEL, creator=ALICE, members=[slack.bot_user_id, ALICE, BOB, CAROL]
-        )
-        settings = _demo_settings(
-            environ,
-            slack,
-            (pagerduty, ntfy, twilio),
-            (workdir, alerts.id),
-            github.url,
-            clock.start,
-            model.base_url,
-        )
-        # Every time the story states follows its clock, in the incident's zone.
-        story = Story(clock.start, settings.incidents.timezone)
-        model.reply(lambda request: demo_suggestions(request, story))
-        # Twice: the model's own suggestions, then the agent's proposal (bot/admin/demo_agent.py),
-        # each sentence's meaning checked by the model against the words it cites.
-        model.verdicts(demo_verdicts, times=2)
-        for user_id, (name, real_name) in CAST.items():
-            slack.add_user(user_id, name, real_name, tz=settings.incidents.timezone)
-        slack.add_usergroup(DBA_TEAM, "dba-team", [DAVE])
-        general = slack.create_channel("general", creator=ALICE, members=CAST)
-        runner = web.AppRunner(create_app(settings, clock=clock))
-        await runner.setup()
-        stack.push_async_callback(runner.cleanup)
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        slack.events_url = f"http://127.0.0.1:{port}/slack/events"
-        twilio.reach = (DEMO_PUBLIC_URL, f"http://127.0.0.1:{port}")
-        twilio.sms_webhook = f"{DEMO_PUBLIC_URL}/twilio/sms"
-        print(f"warroom is serving on http://127.0.0.1:{port}, Slack emulator on {slack.root_url}")
-        earlier = await seed_history(
-            runner.app[services_key].engine, team_id=slack.team_id, declared_by=ALICE, now=clock()
-        )
-        print(
-            f"The workspace's history: {', '.join(earlier)}, earlier checkout incidents fired by"
-            f" {HISTORY_ALERT}, each with its root cause and a follow-up still open"
-        )
-
-        alerts_url = f"http://127.0.0.1:{port}/alerts/alertmanager"
-        channel_id = ""
-        minute = 0
-        for step in SCRIPT:
-            minute = await _let_time_pass(runner.app, slack, clock, minute, step.minutes)
-            if isinstance(step, QueueAlert):
-                await post_queue_alert(alerts_url, clock.now)
-                await _settle(runner.app, slack)
-                say_alert_posted(slack, alerts.id, ntfy, QUEUE_SUMMARY)
-                continue
-            if isinstance(step, PhoneAcknowledge):
-                await acknowledge_on_phone(ntfy, step, f"http://127.0.0.1:{port}")
-                await _settle(runner.app, slack)
-                say_alert_state(slack, alerts.id, QUEUE_SUMMARY)
-                print(f"No incident for it: the channels are still {channels_made(slack)}")
-                continue
-            if isinstance(step, AlertNotification):
-                await post_alert(alerts_url, step.status, start=clock.start, now=clock.now)
-                await _settle(runner.app, slack)
-                if not channel_id:
-                    say_alert_posted(slack, alerts.id, ntfy, ERROR_SUMMARY)
-                    print(f"No incident yet: the channels are still {channels_made(slack)}")
-                continue
-            if isinstance(step, DeclareFromAlert):
-                channel_id = await declare_from_alert(
-                    runner.app, slack, alerts.id, step, lambda: _settle(runner.app, slack)
-                )
-            elif isinstance(step, PressKey):
-                await _press_key(twilio, step)
-            else:
-                await _play(slack, channel_id or general.id, step, clock.now, story)
-            await _settle(runner.app, slack)
-            if isinstance(step, PressKey) and not channel_id:
-                say_alert_state(slack, alerts.id, ERROR_SUMMARY)
-        await _let_time_pass(runner.app, slack, clock, minute, RESOLVED_AFTER_MINUTES)
-        await _resolve(slack, channel_id)
-        await _settle(runner.app, slack)
-        # The model is asked once the wrap-up is answered: the draft follows it.
-        await _wrap_up(slack, channel_id, story)
-        await _settle(runner.app, slack)
-        # Within the grace (WARROOM_PUBLIC_GRACE) her words, not warroom's, tell customers.
-        await _play(slack, channel_id, RESOLVED_PUBLICLY, clock.now, story)
-        await _settle(runner.app, slack)
-        print("carol presses Accept on the suggested summary")
-        await _accept_suggested(slack, channel_id, "suggests the written sections")
-        await _settle(runner.app, slack)
-
-        print("\n" + slack.transcript(channel_id, tz=settings.incidents.timezone, as_shown=True))
-        print("\nWhat Alice saw privately:")
-        for message in slack.ephemeral_for(ALICE):
-            print(f"  {displayed(message.text, slack.workspace())}")
-        print("\nWhat Bob saw privately:")
-        for message in slack.ephemeral_for(BOB):
-            print(f"  {displayed(message.text, slack.workspace())}")
-        print("\nWhat warroom told Carol in a direct message:")
-        for direct in slack.direct_messages(CAROL):
-            print(f"  {displayed(direct.text, slack.workspace())}")
-        print("\nWhat Carol's phone received (a fake ntfy and a fake Twilio on 127.0.0.1):")
-        for push in ntfy.phone(CAROL_TOPIC):
-            buttons = ", ".join(action["label"] for action in push.actions)
-            print(f"  push (priority {push.priority}): {push.title}: {push.message} [{buttons}]")
-        for text in twilio.phone(CAROL_PHONE).messages:
-            print(f"  SMS: {text}")
-        for call in twilio.phone(CAROL_PHONE).calls:
-            print(f"  call, answered; after her keypress it said: {' '.join(call.said)}")
-        print("\nWhat PagerDuty received:")
-        for event in pagerduty.events:
-            print(f"  {event['event_action']:<12} {event['dedup_key']}")
-        say_paged_once(ntfy, twilio, pagerduty)
-        print("\nFollow-ups filed in the fake GitHub:")
-        for issue in github.issues:
-            print(f"  {issue.key}: {issue.url}")
-        print(f"\nWhat the team's model ({DEMO_MODEL}, a fake on 127.0.0.1) was sent:")
-        for request in model.accepted:
-            if request.sentences:
-                print(f"  then {len(request.sentences)} sentences, each with the entries it cites")
-            elif request.lines:
-                print(f"  {len(request.lines)} lines of the record, like: {request.lines[0]}")
-            else:  # a question of its own, as whether two follow-ups are one
-                print(f"  a question answered as {request.format_name}")
-        await _agent(runner.app, slack, channel_id, port)
-        await _drill(runner.app, twilio, port)
-        path, reference = await _write_postmortem(runner.app, channel_id, output)
-        print(f"\nPostmortem draft written to {path}")
-        for line in Path(path).read_text(encoding="utf-8").splitlines():
-            if "found it contradicted by" in line:
-                print(f"Left out for its meaning: {line.removeprefix('- ')}")
-        page = f"http://127.0.0.1:{port}/incidents/{reference}"
-        status = await _check_page(page)
-        print(f"Incident page (sign-in off, this machine only): {page} (answered {status})")
-        status_page = f"http://127.0.0.1:{port}/status"
-        print(
-            f"Public status page (no sign-in): {status_page} (answered"
-            f" {await _check_page(status_page)}), Atom feed: {status_page}/feed.atom"
-        )
-        print(
-            f"#{ALERTS_CHANNEL} as the Slack client lays it out (the emulator's preview, not"
-            f" Slack): {slack.root_url}/preview/{ALERTS_CHANNEL}"
-        )
-        if keep_serving:
-            print(
-                "Serving the web view until Ctrl-C: the incident list is at "
-                + page[: -len(f"/incidents/{reference}")]
-                + "/"
-            )
-            await until_stopped()
-        else:
-            print("The page closes with the demo; `warroom demo --serve` keeps it open.")
+        stage = await _set_the_stage(stack, environ, now)
+        channel_id = await _play_the_script(stage)
+        await _close_the_incident(stage, channel_id)
+        _print_what_people_received(stage, channel_id)
+        await _agent(stage.app, stage.slack, channel_id, stage.port)
+        await _drill(stage.app, stage.twilio, stage.port)
+        await _show_the_record(stage, channel_id, output, keep_serving)
     return 0
+
+
+async def _set_the_stage(
+    stack: AsyncExitStack, environ: Mapping[str, str], now: datetime | None
+) -> _Stage:
+    """The fakes, the workspace's people and channels, the bot serving on a free port, and
+    the workspace's earlier incidents (all closed with ``stack``)."""
+    workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="warroom-demo-")))
+    slack = await stack.enter_async_context(SlackEmulator())
+    pagerduty = await stack.enter_async_context(FakePagerDuty())
+    ntfy = await stack.enter_async_context(FakeNtfy())
+    twilio = await stack.enter_async_context(FakeTwilio())
+    github = await stack.enter_async_context(
+        FakeGitHub(token=DEMO_GITHUB_TOKEN, repos={DEMO_REPOSITORY})
+    )
+    model = await stack.enter_async_context(FakeChatModel(models={DEMO_MODEL}))
+    clock = ScriptedClock(now)
+    # The checkout team's alerts channel (the bot invited), where the queue's alert goes.
+    alerts = slack.create_channel(
+        ALERTS_CHANNEL, creator=ALICE, members=[slack.bot_user_id, ALICE, BOB, CAROL]
+    )
+    settings = _demo_settings(
+        environ,
+        slack,
+        (pagerduty, ntfy, twilio),
+        (workdir, alerts.id),
+        github.url,
+        clock.start,
+        model.base_url,
+    )
+    # Every time the story states follows its clock, in the incident's zone.
+    story = Story(clock.start, settings.incidents.timezone)
+    model.reply(lambda request: demo_suggestions(request, story))
+    # Twice: the model's own suggestions, then the agent's proposal (bot/admin/demo_agent.py),
+    # each sentence's meaning checked by the model against the words it cites.
+    model.verdicts(demo_verdicts, times=2)
+    for user_id, (name, real_name) in CAST.items():
+        slack.add_user(user_id, name, real_name, tz=settings.incidents.timezone)
+    slack.add_usergroup(DBA_TEAM, "dba-team", [DAVE])
+    general = slack.create_channel("general", creator=ALICE, members=CAST)
+    runner = web.AppRunner(create_app(settings, clock=clock))
+    await runner.setup()
+    stack.push_async_callback(runner.cleanup)
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    slack.events_url = f"http://127.0.0.1:{port}/slack/events"
+    twilio.reach = (DEMO_PUBLIC_URL, f"http://127.0.0.1:{port}")
+    twilio.sms_webhook = f"{DEMO_PUBLIC_URL}/twilio/sms"
+    print(f"warroom is serving on http://127.0.0.1:{port}, Slack emulator on {slack.root_url}")
+    earlier = await seed_history(
+        runner.app[services_key].engine, team_id=slack.team_id, declared_by=ALICE, now=clock()
+    )
+    print(
+        f"The workspace's history: {', '.join(earlier)}, earlier checkout incidents fired by"
+        f" {HISTORY_ALERT}, each with its root cause and a follow-up still open"
+    )
+    return _Stage(
+        slack,
+        pagerduty,
+        ntfy,
+        twilio,
+        github,
+        model,
+        clock,
+        story,
+        settings,
+        runner.app,
+        port,
+        alerts.id,
+        general.id,
+    )
+
+
+async def _play_the_script(stage: _Stage) -> str:
+    """Every step of the script, each at its minute; the incident's channel."""
+    slack, app, clock, alerts = stage.slack, stage.app, stage.clock, stage.alerts
+    alerts_url = f"http://127.0.0.1:{stage.port}/alerts/alertmanager"
+    channel_id = ""
+    minute = 0
+    for step in SCRIPT:
+        minute = await _let_time_pass(app, slack, clock, minute, step.minutes)
+        if isinstance(step, QueueAlert):
+            await post_queue_alert(alerts_url, clock.now)
+            await _settle(app, slack)
+            say_alert_posted(slack, alerts, stage.ntfy, QUEUE_SUMMARY)
+            continue
+        if isinstance(step, PhoneAcknowledge):
+            await acknowledge_on_phone(stage.ntfy, step, f"http://127.0.0.1:{stage.port}")
+            await _settle(app, slack)
+            say_alert_state(slack, alerts, QUEUE_SUMMARY)
+            print(f"No incident for it: the channels are still {channels_made(slack)}")
+            continue
+        if isinstance(step, AlertNotification):
+            await post_alert(alerts_url, step.status, start=clock.start, now=clock.now)
+            await _settle(app, slack)
+            if not channel_id:
+                say_alert_posted(slack, alerts, stage.ntfy, ERROR_SUMMARY)
+                print(f"No incident yet: the channels are still {channels_made(slack)}")
+            continue
+        if isinstance(step, DeclareFromAlert):
+            channel_id = await declare_from_alert(
+                app, slack, alerts, step, lambda: _settle(app, slack)
+            )
+        elif isinstance(step, PressKey):
+            await _press_key(stage.twilio, step)
+        else:
+            await _play(slack, channel_id or stage.general, step, clock.now, stage.story)
+        await _settle(app, slack)
+        if isinstance(step, PressKey) and not channel_id:
+            say_alert_state(slack, alerts, ERROR_SUMMARY)
+    await _let_time_pass(app, slack, clock, minute, RESOLVED_AFTER_MINUTES)
+    return channel_id
+
+
+async def _close_the_incident(stage: _Stage, channel_id: str) -> None:
+    """Resolved, the wrap-up answered, told publicly, the suggested summary accepted."""
+    slack, app = stage.slack, stage.app
+    await _resolve(slack, channel_id)
+    await _settle(app, slack)
+    # The model is asked once the wrap-up is answered: the draft follows it.
+    await _wrap_up(slack, channel_id, stage.story)
+    await _settle(app, slack)
+    # Within the grace (WARROOM_PUBLIC_GRACE) her words, not warroom's, tell customers.
+    await _play(slack, channel_id, RESOLVED_PUBLICLY, stage.clock.now, stage.story)
+    await _settle(app, slack)
+    print("carol presses Accept on the suggested summary")
+    await _accept_suggested(slack, channel_id, "suggests the written sections")
+    await _settle(app, slack)
+
+
+def _print_what_people_received(stage: _Stage, channel_id: str) -> None:
+    """The channel as shown, then what each person, phone, vendor and model received."""
+    slack, ntfy, twilio = stage.slack, stage.ntfy, stage.twilio
+    print("\n" + slack.transcript(channel_id, tz=stage.settings.incidents.timezone, as_shown=True))
+    print("\nWhat Alice saw privately:")
+    for message in slack.ephemeral_for(ALICE):
+        print(f"  {displayed(message.text, slack.workspace())}")
+    print("\nWhat Bob saw privately:")
+    for message in slack.ephemeral_for(BOB):
+        print(f"  {displayed(message.text, slack.workspace())}")
+    print("\nWhat warroom told Carol in a direct message:")
+    for direct in slack.direct_messages(CAROL):
+        print(f"  {displayed(direct.text, slack.workspace())}")
+    print("\nWhat Carol's phone received (a fake ntfy and a fake Twilio on 127.0.0.1):")
+    for push in ntfy.phone(CAROL_TOPIC):
+        buttons = ", ".join(action["label"] for action in push.actions)
+        print(f"  push (priority {push.priority}): {push.title}: {push.message} [{buttons}]")
+    for text in twilio.phone(CAROL_PHONE).messages:
+        print(f"  SMS: {text}")
+    for call in twilio.phone(CAROL_PHONE).calls:
+        print(f"  call, answered; after her keypress it said: {' '.join(call.said)}")
+    print("\nWhat PagerDuty received:")
+    for event in stage.pagerduty.events:
+        print(f"  {event['event_action']:<12} {event['dedup_key']}")
+    say_paged_once(ntfy, twilio, stage.pagerduty)
+    print("\nFollow-ups filed in the fake GitHub:")
+    for issue in stage.github.issues:
+        print(f"  {issue.key}: {issue.url}")
+    print(f"\nWhat the team's model ({DEMO_MODEL}, a fake on 127.0.0.1) was sent:")
+    for request in stage.model.accepted:
+        if request.sentences:
+            print(f"  then {len(request.sentences)} sentences, each with the entries it cites")
+        elif request.lines:
+            print(f"  {len(request.lines)} lines of the record, like: {request.lines[0]}")
+        else:  # a question of its own, as whether two follow-ups are one
+            print(f"  a question answered as {request.format_name}")
+
+
+async def _show_the_record(
+    stage: _Stage, channel_id: str, output: str | None, keep_serving: bool
+) -> None:
+    """The postmortem draft written, the incident's and the status page's addresses (served
+    until Ctrl-C with ``keep_serving``)."""
+    port = stage.port
+    path, reference = await _write_postmortem(stage.app, channel_id, output)
+    print(f"\nPostmortem draft written to {path}")
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        if "found it contradicted by" in line:
+            print(f"Left out for its meaning: {line.removeprefix('- ')}")
+    page = f"http://127.0.0.1:{port}/incidents/{reference}"
+    status = await _check_page(page)
+    print(f"Incident page (sign-in off, this machine only): {page} (answered {status})")
+    status_page = f"http://127.0.0.1:{port}/status"
+    print(
+        f"Public status page (no sign-in): {status_page} (answered"
+        f" {await _check_page(status_page)}), Atom feed: {status_page}/feed.atom"
+    )
+    print(
+        f"#{ALERTS_CHANNEL} as the Slack client lays it out (the emulator's preview, not"
+        f" Slack): {stage.slack.root_url}/preview/{ALERTS_CHANNEL}"
+    )
+    if keep_serving:
+        print(
+            "Serving the web view until Ctrl-C: the incident list is at "
+            + page[: -len(f"/incidents/{reference}")]
+            + "/"
+        )
+        await until_stopped()
+    else:
+        print("The page closes with the demo; `warroom demo --serve` keeps it open.")
 
 
 async def _agent(app: web.Application, slack: SlackEmulator, channel_id: str, port: int) -> None:

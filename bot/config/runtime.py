@@ -203,6 +203,10 @@ class RuntimeSettings(Feature):
         return self.pager_process == "on"
 
     def problems(self) -> list[str]:
+        return self._process_problems() + self._work_problems() + self._limit_problems()
+
+    def _process_problems(self) -> list[str]:
+        """The pager process, the ports the metrics are served on, the database's kind."""
         problems = []
         if self.pager_process not in ("auto", "off", "on"):
             problems.append("WARROOM_PAGER_PROCESS: must be auto, off or on")
@@ -217,6 +221,11 @@ class RuntimeSettings(Feature):
             problems.append("WARROOM_PAGER_METRICS_PORT: must be between 1 and 65535")
         if not self.database_url.startswith(("sqlite", "postgres")):
             problems.append("DATABASE_URL: only sqlite:/// and postgresql:// URLs are supported")
+        return problems
+
+    def _work_problems(self) -> list[str]:
+        """How jobs and commands are run: the scheduler, the job runner, replicas, commands."""
+        problems = []
         if self.scheduler_interval <= 0:
             problems.append("WARROOM_SCHEDULER_INTERVAL: must be more than zero seconds")
         if not 1 <= self.job_concurrency <= 32:
@@ -229,6 +238,11 @@ class RuntimeSettings(Feature):
             problems.append("WARROOM_COMMAND_ANSWER_BUDGET: must be between 0.05 and 2.5 seconds")
         if not 1 <= self.command_retry_window <= 600:
             problems.append("WARROOM_COMMAND_RETRY_WINDOW: must be between 1 and 600 seconds")
+        return problems
+
+    def _limit_problems(self) -> list[str]:
+        """The database's time-outs, untrusted input's parsing, the port served on."""
+        problems = []
         if not 0.1 <= self.database_lock_timeout <= 300:
             problems.append("WARROOM_DATABASE_LOCK_TIMEOUT: must be between 0.1 and 300 seconds")
         if not self.database_lock_timeout <= self.database_statement_timeout <= 3600:

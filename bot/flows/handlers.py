@@ -18,7 +18,8 @@ from bot.flows.alerting.intake import (
 from bot.flows.alerting.maintenance import announce_window_end
 from bot.flows.alerting.own_alerts import resolve_quiet_alert, run_alert_level, start_in_hours
 from bot.flows.changes.beside import post_changes_beside
-from bot.flows.escalation.escalate import bring_in, run_escalation_timer
+from bot.flows.escalation.bringing_in import bring_in
+from bot.flows.escalation.levels import run_escalation_timer
 from bot.flows.follow_ups.filing import send_issue
 from bot.flows.follow_ups.owners import remind_follow_up
 from bot.flows.home import refresh_alert_home

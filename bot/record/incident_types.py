@@ -447,11 +447,7 @@ def _type(
             f"{where}: description: at most {TYPE_DESCRIPTION_MAX} characters "
             "(Slack shows it under the type's name in the form)"
         )
-    asked = _names(body.get("fields"), f"{where}: fields", problems)
-    for field_name in asked:
-        if field_name not in fields:
-            known = ", ".join(fields) or "none are declared"
-            problems.append(f"{where}: fields: unknown field {field_name!r} (fields: {known})")
+    asked = _type_fields(body.get("fields"), fields, where, problems)
     severity = body.get("severity")
     if severity is not None and str(severity).upper() not in SEVERITIES:
         problems.append(f"{where}: severity: {severity!r} is not one of {', '.join(SEVERITIES)}")
@@ -486,6 +482,18 @@ def _type(
         required_roles=tuple(roles),
         postmortem_style=style.lower() if style else None,
     )
+
+
+def _type_fields(
+    raw: object, fields: Mapping[str, CustomField], where: str, problems: list[str]
+) -> list[str]:
+    """The fields a type asks for, each one the file declares."""
+    asked = _names(raw, f"{where}: fields", problems)
+    for field_name in asked:
+        if field_name not in fields:
+            known = ", ".join(fields) or "none are declared"
+            problems.append(f"{where}: fields: unknown field {field_name!r} (fields: {known})")
+    return asked
 
 
 def _names(raw: object, where: str, problems: list[str]) -> list[str]:

@@ -118,46 +118,9 @@ async def related_to(
         return []
     traits = _both_ways(traits)
     found: dict[int, list[dict[str, str]]] = defaultdict(list)
-    same_service: set[int] = set()
-    if traits.service:
-        of_service = await session.exec(
-            select(Incident.id).where(
-                Incident.service == traits.service, Incident.team_id == team_id
-            )
-        )
-        for incident_id in of_service.all():
-            same_service.add(incident_id or 0)
-            _add(
-                found[incident_id or 0],
-                {"by": "service", "name": "service", "value": traits.service},
-            )
-    if traits.fields:
-        rows = await session.exec(
-            select(
-                IncidentFieldValue.incident_id, IncidentFieldValue.field, IncidentFieldValue.value
-            ).where(tuple_(IncidentFieldValue.field, IncidentFieldValue.value).in_(traits.fields))
-        )
-        for incident_id, name, value in rows.all():
-            _add(found[incident_id], {"by": "field", "name": name, "value": value})
-    if traits.alert_names or traits.labels:
-        # Alerts of that name, or whose labels' text holds one of the values (then read as
-        # JSON to see that the value is the label's): the database narrows, Python decides.
-        alerts = select(Alert.incident_id, Alert.name, Alert.labels).where(
-            col(Alert.incident_id).is_not(None),
-            or_(
-                col(Alert.name).in_(traits.alert_names),
-                *(col(Alert.labels).contains(v, autoescape=True) for _, v in traits.labels),
-            ),
-        )
-        for alert_incident, name, raw in (await session.exec(alerts)).all():
-            if alert_incident is None:
-                continue
-            incident_id = alert_incident
-            if name in traits.alert_names:
-                _add(found[incident_id], {"by": "alert", "name": name})
-            if traits.labels and any(v in raw for _, v in traits.labels):
-                for k, v in sorted(label_pairs(json.loads(raw)) & traits.labels):
-                    _add(found[incident_id], {"by": "label", "name": k, "value": v})
+    same_service = await _sharing_service(session, traits, team_id, found)
+    await _sharing_fields(session, traits, found)
+    await _sharing_alerts(session, traits, found)
     skipped = {before.id} if before is not None and before.id else set()
     ids = [i for i in found if i not in skipped and found[i]]
     if not ids:
@@ -185,6 +148,65 @@ async def related_to(
     chosen = [Related(by_id[i], found[i]) for i in top]
     await _fill(session, chosen)
     return chosen
+
+
+async def _sharing_service(
+    session: AsyncSession, traits: Traits, team_id: str, found: dict[int, list[dict[str, str]]]
+) -> set[int]:
+    """The incidents about the same service, each with why in ``found``; their ids."""
+    same_service: set[int] = set()
+    if traits.service:
+        of_service = await session.exec(
+            select(Incident.id).where(
+                Incident.service == traits.service, Incident.team_id == team_id
+            )
+        )
+        for incident_id in of_service.all():
+            same_service.add(incident_id or 0)
+            _add(
+                found[incident_id or 0],
+                {"by": "service", "name": "service", "value": traits.service},
+            )
+    return same_service
+
+
+async def _sharing_fields(
+    session: AsyncSession, traits: Traits, found: dict[int, list[dict[str, str]]]
+) -> None:
+    """The incidents with a field's value in common, each with why in ``found``."""
+    if traits.fields:
+        rows = await session.exec(
+            select(
+                IncidentFieldValue.incident_id, IncidentFieldValue.field, IncidentFieldValue.value
+            ).where(tuple_(IncidentFieldValue.field, IncidentFieldValue.value).in_(traits.fields))
+        )
+        for incident_id, name, value in rows.all():
+            _add(found[incident_id], {"by": "field", "name": name, "value": value})
+
+
+async def _sharing_alerts(
+    session: AsyncSession, traits: Traits, found: dict[int, list[dict[str, str]]]
+) -> None:
+    """The incidents with an alert of the same name or label, each with why in ``found``."""
+    if traits.alert_names or traits.labels:
+        # Alerts of that name, or whose labels' text holds one of the values (then read as
+        # JSON to see that the value is the label's): the database narrows, Python decides.
+        alerts = select(Alert.incident_id, Alert.name, Alert.labels).where(
+            col(Alert.incident_id).is_not(None),
+            or_(
+                col(Alert.name).in_(traits.alert_names),
+                *(col(Alert.labels).contains(v, autoescape=True) for _, v in traits.labels),
+            ),
+        )
+        for alert_incident, name, raw in (await session.exec(alerts)).all():
+            if alert_incident is None:
+                continue
+            incident_id = alert_incident
+            if name in traits.alert_names:
+                _add(found[incident_id], {"by": "alert", "name": name})
+            if traits.labels and any(v in raw for _, v in traits.labels):
+                for k, v in sorted(label_pairs(json.loads(raw)) & traits.labels):
+                    _add(found[incident_id], {"by": "label", "name": k, "value": v})
 
 
 def _both_ways(traits: Traits) -> Traits:

@@ -65,11 +65,11 @@ alert_hours_start      alerting.own_alerts.start_in_hours             escalation
 alert_home             home.refresh_alert_home                        slack
 alert_auto_resolve     alerting.own_alerts.resolve_quiet_alert        escalations
 changes_beside         changes.beside.post_changes_beside             slack
-bring_in               escalation.escalate.bring_in                   paging
+bring_in               escalation.bringing_in.bring_in                paging
 causes_ask             incident.causes.ask_causes                     models
 causes_grade           postmortem.grading.grade_proposals             models
 delivery_wait          paging.delivery.check_delivery                 notifications
-escalate               escalation.escalate.run_escalation_timer       escalations
+escalate               escalation.levels.run_escalation_timer         escalations
 fetch_reacted_message  incident.recorder.apply_fetched_reaction       slack
 file_issue             follow_ups.filing.send_issue                   trackers
 heartbeat              alerting.heartbeats.check_heartbeat            slack

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.flows.escalation.escalate import acknowledge
+from bot.flows.escalation.acknowledging import acknowledge
 from bot.services import Services
 from commands.base import CommandRequest, Subcommand
 from commands.buttons import apply_kept_press

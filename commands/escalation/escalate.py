@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bot.basics.errors import UsageError
 from bot.basics.slack_text import SlackText
-from bot.flows.escalation.escalate import escalate
+from bot.flows.escalation.targets import escalate
 from bot.services import Services
 from commands.arguments import escalation_target, first_word
 from commands.base import CommandRequest, Subcommand

@@ -1,8 +1,14 @@
 """Escalating: bringing in people, user groups, schedules and policy levels, and their
 acknowledgements.
 
-- ``escalate``: bring in a person, a group, a schedule's on-call or a policy's next level;
-  acknowledge; time out.
+- ``targets``: escalate to a target (``/incident escalate``, a workflow, a phone's answer): a
+  person, a group, a schedule's on-call or a policy's next level.
+- ``levels``: a policy's levels: escalating to one once a round, starting level 1 in the
+  transaction that decided it, what follows a timeout (the next level, a repeat, running out).
+- ``bringing_in``: the people invited and the escalation posted with its Acknowledge button;
+  a DM to each person a schedule named.
+- ``acknowledging``: acknowledge (timers stopped, pages acknowledged, the message shown);
+  stand down when the incident is resolved.
 - ``reach``: whom a level's targets reach (asking Slack, or inside a transaction from what
   the process holds), and when what started a policy arrived.
 - ``answers``: answers from a phone (a push's button, an email's link, an SMS reply, a

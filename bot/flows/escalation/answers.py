@@ -17,7 +17,8 @@ from typing import Protocol
 
 from bot.basics.durations import parse_duration
 from bot.basics.errors import AlreadyResolved, BotError
-from bot.flows.escalation.escalate import EscalationTarget, acknowledge, escalate
+from bot.flows.escalation.acknowledging import acknowledge
+from bot.flows.escalation.targets import EscalationTarget, escalate
 from bot.flows.paging.alert_pages import PHONE_SNOOZE_MINUTES, AlertUnchanged, acknowledge_alert
 from bot.flows.paging.alert_pages import call_words as alert_call_words
 from bot.flows.paging.pages import end_page, words_of

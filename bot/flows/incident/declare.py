@@ -15,7 +15,7 @@ from bot.basics.timestamps import ts_to_datetime
 from bot.clients.slack.errors import SlackFailure, SlackGone, SlackRateLimited
 from bot.clients.slack.pacing import URGENT, paced_at_least
 from bot.flows.channel import Writes, lead_of
-from bot.flows.escalation.escalate import schedule_level, start_level_one
+from bot.flows.escalation.levels import schedule_level, start_level_one
 from bot.flows.incident import triggers
 from bot.flows.incident.causes import schedule_causes
 from bot.flows.incident.reminders import schedule_role_reminder, schedule_update_reminder

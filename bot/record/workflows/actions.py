@@ -9,7 +9,7 @@ The flows that carry the actions out are ``bot.flows.workflows``.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from contextlib import suppress
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -161,14 +161,7 @@ def parse_actions(raw: object, where: str, problems: list[str]) -> list[Action]:
 
 def _action(verb: str, args: object, where: str, problems: list[str]) -> Action | None:
     if verb in ("set_severity", "set_type"):
-        if not isinstance(args, str) or not args.strip():
-            problems.append(f"{where}: a {verb.removeprefix('set_')} name")
-            return None
-        value = args.strip().upper() if verb == "set_severity" else args.strip().lower()
-        if verb == "set_severity" and value not in SEVERITIES:
-            problems.append(f"{where}: {args!r} is not one of {', '.join(SEVERITIES)}")
-            return None
-        return Action(verb, MappingProxyType({"value": value}), f"set the {verb[4:]} to {value}")
+        return _setting_action(verb, args, where, problems)
     if verb == "escalate" and isinstance(args, str):
         args = {"policy": args}
     if verb in ("make_public", "file_follow_ups") and args in (None, True):
@@ -183,6 +176,27 @@ def _action(verb: str, args: object, where: str, problems: list[str]) -> Action 
     takes = f"takes {', '.join(_ACTION_KEYS[verb]) or 'nothing'}"
     if problem := unknown_keys(where, args, _ACTION_KEYS[verb], hint=takes):
         problems.append(problem)
+    _check_templates(verb, args, where, problems)
+    words = _check_args(verb, args, where, problems)
+    if len(problems) > before:
+        return None
+    return Action(verb, MappingProxyType(args), words)
+
+
+def _setting_action(verb: str, args: object, where: str, problems: list[str]) -> Action | None:
+    """``set_severity`` and ``set_type``: a name (a severity of SEVERITIES, a type's)."""
+    if not isinstance(args, str) or not args.strip():
+        problems.append(f"{where}: a {verb.removeprefix('set_')} name")
+        return None
+    value = args.strip().upper() if verb == "set_severity" else args.strip().lower()
+    if verb == "set_severity" and value not in SEVERITIES:
+        problems.append(f"{where}: {args!r} is not one of {', '.join(SEVERITIES)}")
+        return None
+    return Action(verb, MappingProxyType({"value": value}), f"set the {verb[4:]} to {value}")
+
+
+def _check_templates(verb: str, args: dict[str, Any], where: str, problems: list[str]) -> None:
+    """The action's templates as text, each rendered against the sample incident."""
     for name in TEMPLATED.get(verb, ()):
         source = args.get(name)
         if source is None and (verb, name) in OPTIONAL_TEMPLATES:
@@ -198,10 +212,6 @@ def _action(verb: str, args: object, where: str, problems: list[str]) -> Action 
                 problems.append(f"{where}: {name}: the template does not render: {error}")
         elif source is not None:
             problems.append(f"{where}: {name}: text (a template)")
-    words = _check_args(verb, args, where, problems)
-    if len(problems) > before:
-        return None
-    return Action(verb, MappingProxyType(args), words)
 
 
 # Field names are unknown while parsing: every `incident.fields.<name>` renders as "".
@@ -215,71 +225,90 @@ SAMPLE_INCIDENT_FOR_CHECKS: dict[str, Any] = {**SAMPLE_INCIDENT, "fields": _AnyF
 
 def _check_args(verb: str, args: dict[str, Any], where: str, problems: list[str]) -> str:
     """The action in plain English; problems with its arguments said."""
-    if verb == "invite":
-        users = args.get("users", [])
-        if isinstance(users, str):
-            users = args["users"] = [users]
-        if not isinstance(users, list) or not all(
-            isinstance(u, str) and USER_ID.match(u) for u in users
-        ):
-            problems.append(f"{where}: users: a list of user ids like U0123ABCD")
-            users = []
-        group, schedule = args.get("usergroup"), args.get("schedule")
-        if group is not None and not (isinstance(group, str) and _GROUP.match(group)):
-            problems.append(f"{where}: usergroup: a group's handle (exec) or id (S0123ABCD)")
-        if schedule is not None and not isinstance(schedule, str):
-            problems.append(f"{where}: schedule: an on-call schedule's name")
-        if not (users or group or schedule):
-            problems.append(f"{where}: name users, a usergroup or a schedule")
-        whom = [f"<@{u}>" for u in users]
-        if group:
-            whom.append(f"@{str(group).lstrip('@')}")
-        if schedule:
-            whom.append(f"whoever is on call for {schedule}")
-        return f"invite {', '.join(whom)}"
-    if verb == "escalate":
-        policy = args.get("policy")
-        if not isinstance(policy, str) or not policy.strip():
-            problems.append(f"{where}: policy: an escalation policy's name")
-            return ""
-        args["policy"] = policy.strip().lower()
-        return f"escalate to {args['policy']}"
-    if verb == "post":
-        channel = args.get("channel")
-        if channel is not None and not (isinstance(channel, str) and CHANNEL_ID.match(channel)):
-            problems.append(f"{where}: channel: a channel id like C0123456789, not {channel!r}")
-        return f"post in channel {channel}" if channel else "post in the incident channel"
-    if verb == "follow_up":
-        return "add a follow-up"
-    if verb == "make_public":
-        return "show it on the status page"
-    if verb == "file_follow_ups":
-        return "file its follow-ups in the tracker"
-    if verb == "set_field":
-        name = args.get("field")
-        if not isinstance(name, str):
-            problems.append(f"{where}: field: a field's name")
-            return ""
-        args["field"] = name.strip().lower()
-        return f"set {args['field']} to {args.get('value')}"
-    if verb == "bookmark":
-        link = args.get("link")
-        if isinstance(link, str):
-            # Checked as the sample incident renders it: a link of the file's own length
-            # never fits, whatever the incident.
-            with suppress(TemplateError):
-                if problem := bookmark_link_problem(render(link, SAMPLE_INCIDENT_FOR_CHECKS)):
-                    problems.append(f"{where}: link: {problem}")
-        return f"bookmark {args.get('title')}"
-    if verb == "teams":
-        variable = args.get("url_env")
-        if not isinstance(variable, str) or not _ENV.match(variable):
-            problems.append(
-                f"{where}: url_env: the environment variable holding the Teams Workflows "
-                "URL (like WARROOM_EXEC_TEAMS_URL): the URL carries its signature, a secret"
-            )
-        return f"post a card in Microsoft Teams ({variable})"
-    # webhook
+    if verb in _SAID:
+        return _SAID[verb]
+    return _CHECKS[verb](args, where, problems)
+
+
+# The actions whose arguments need no check beyond their templates, in plain English.
+_SAID = {
+    "follow_up": "add a follow-up",
+    "make_public": "show it on the status page",
+    "file_follow_ups": "file its follow-ups in the tracker",
+}
+
+
+def _invite_args(args: dict[str, Any], where: str, problems: list[str]) -> str:
+    users = args.get("users", [])
+    if isinstance(users, str):
+        users = args["users"] = [users]
+    if not isinstance(users, list) or not all(
+        isinstance(u, str) and USER_ID.match(u) for u in users
+    ):
+        problems.append(f"{where}: users: a list of user ids like U0123ABCD")
+        users = []
+    group, schedule = args.get("usergroup"), args.get("schedule")
+    if group is not None and not (isinstance(group, str) and _GROUP.match(group)):
+        problems.append(f"{where}: usergroup: a group's handle (exec) or id (S0123ABCD)")
+    if schedule is not None and not isinstance(schedule, str):
+        problems.append(f"{where}: schedule: an on-call schedule's name")
+    if not (users or group or schedule):
+        problems.append(f"{where}: name users, a usergroup or a schedule")
+    whom = [f"<@{u}>" for u in users]
+    if group:
+        whom.append(f"@{str(group).lstrip('@')}")
+    if schedule:
+        whom.append(f"whoever is on call for {schedule}")
+    return f"invite {', '.join(whom)}"
+
+
+def _escalate_args(args: dict[str, Any], where: str, problems: list[str]) -> str:
+    policy = args.get("policy")
+    if not isinstance(policy, str) or not policy.strip():
+        problems.append(f"{where}: policy: an escalation policy's name")
+        return ""
+    args["policy"] = policy.strip().lower()
+    return f"escalate to {args['policy']}"
+
+
+def _post_args(args: dict[str, Any], where: str, problems: list[str]) -> str:
+    channel = args.get("channel")
+    if channel is not None and not (isinstance(channel, str) and CHANNEL_ID.match(channel)):
+        problems.append(f"{where}: channel: a channel id like C0123456789, not {channel!r}")
+    return f"post in channel {channel}" if channel else "post in the incident channel"
+
+
+def _set_field_args(args: dict[str, Any], where: str, problems: list[str]) -> str:
+    name = args.get("field")
+    if not isinstance(name, str):
+        problems.append(f"{where}: field: a field's name")
+        return ""
+    args["field"] = name.strip().lower()
+    return f"set {args['field']} to {args.get('value')}"
+
+
+def _bookmark_args(args: dict[str, Any], where: str, problems: list[str]) -> str:
+    link = args.get("link")
+    if isinstance(link, str):
+        # Checked as the sample incident renders it: a link of the file's own length
+        # never fits, whatever the incident.
+        with suppress(TemplateError):
+            if problem := bookmark_link_problem(render(link, SAMPLE_INCIDENT_FOR_CHECKS)):
+                problems.append(f"{where}: link: {problem}")
+    return f"bookmark {args.get('title')}"
+
+
+def _teams_args(args: dict[str, Any], where: str, problems: list[str]) -> str:
+    variable = args.get("url_env")
+    if not isinstance(variable, str) or not _ENV.match(variable):
+        problems.append(
+            f"{where}: url_env: the environment variable holding the Teams Workflows "
+            "URL (like WARROOM_EXEC_TEAMS_URL): the URL carries its signature, a secret"
+        )
+    return f"post a card in Microsoft Teams ({variable})"
+
+
+def _webhook_args(args: dict[str, Any], where: str, problems: list[str]) -> str:
     url, secret = args.get("url"), args.get("secret_env")
     if not isinstance(url, str) or not webhook_url_allowed(url):
         problems.append(f"{where}: url: an https:// address (http:// only to 127.0.0.1)")
@@ -289,6 +318,18 @@ def _check_args(verb: str, args: dict[str, Any], where: str, problems: list[str]
             "(like WARROOM_HOOK_SECRET)"
         )
     return f"send a signed webhook to {url}"
+
+
+# Each other action's check of its arguments (``where``, ``problems`` as _check_args takes them).
+_CHECKS: Mapping[str, Callable[[dict[str, Any], str, list[str]], str]] = {
+    "invite": _invite_args,
+    "escalate": _escalate_args,
+    "post": _post_args,
+    "set_field": _set_field_args,
+    "bookmark": _bookmark_args,
+    "teams": _teams_args,
+    "webhook": _webhook_args,
+}
 
 
 def webhook_url_allowed(url: str) -> bool:
@@ -322,16 +363,8 @@ def action_problems(
         return [f"{where}: policy: no escalation policy named {args['policy']!r}"]
     if action.verb == "set_type" and types.get(args["value"]) is None and args["value"] != "none":
         return [f"{where}: no incident type {args['value']!r}{known_types(types)}"]
-    if action.verb == "set_field":
-        field = types.field(args["field"])
-        if field is None:
-            return [f"{where}: unknown field {args['field']!r}{known_fields(types)}"]
-        value = str(args.get("value", ""))
-        if "{" not in value:
-            try:
-                field.checked(_as_field_input(field, value))
-            except FieldValueError as error:
-                return [f"{where}: {error}"]
+    if action.verb == "set_field" and (problem := _field_problem(where, args, types)):
+        return [problem]
     if action.verb == "webhook" and not secrets.get(args["secret_env"]):
         return [f"{where}: secret_env: {args['secret_env']} is not set"]
     if action.verb == "teams":
@@ -342,6 +375,20 @@ def action_problems(
             # The URL is a secret: only its variable is named.
             return [f"{where}: url_env: {args['url_env']}: an https URL"]
     return []
+
+
+def _field_problem(where: str, args: Mapping[str, Any], types: IncidentTypes) -> str | None:
+    """``set_field``'s field unknown, or its value (when no template) not one it takes."""
+    field = types.field(args["field"])
+    if field is None:
+        return f"{where}: unknown field {args['field']!r}{known_fields(types)}"
+    value = str(args.get("value", ""))
+    if "{" not in value:
+        try:
+            field.checked(_as_field_input(field, value))
+        except FieldValueError as error:
+            return f"{where}: {error}"
+    return None
 
 
 def _as_field_input(field: CustomField, value: str) -> object:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -113,14 +114,31 @@ def build_server(
     token's holder over HTTP, as the bridge put it on the request); ``usage`` counts each
     token's calls."""
     server = MCPServer(name=SERVER_NAME, instructions=INSTRUCTIONS)
+    call = _Gate(caller_of, limit, usage)
+    # In this order: the tools are listed (and the manual says them) as they are added.
+    _add_incident_tools(server, call, tools)
+    _add_operations_tools(server, call, tools)
+    _add_proposing_tools(server, call, tools)
+    return server
 
-    async def call(
+
+@dataclass(frozen=True)
+class _Gate:
+    """Every tool's call: who calls, within their rate limit, counted, a refusal said as the
+    tool's error."""
+
+    caller_of: Callable[[Context], Caller]
+    limit: RateLimit
+    usage: Usage | None
+
+    async def __call__(
+        self,
         ctx: Context,
         tool: str,
         answer: type[AnswerT],
         work: Callable[[Caller], Awaitable[dict[str, Any]]],
     ) -> AnswerT:
-        caller = caller_of(ctx)
+        caller, limit, usage = self.caller_of(ctx), self.limit, self.usage
         if not await limit.allow(caller):
             log.warning(
                 "mcp %s by %s refused: over %s a minute", tool, caller.name, limit.per_minute
@@ -134,6 +152,10 @@ def build_server(
         except ToolRefused as refusal:
             log.info("mcp %s by %s refused: %s", tool, caller.name, refusal)
             raise ToolError(str(refusal)) from None
+
+
+def _add_incident_tools(server: MCPServer, call: _Gate, tools: Tools) -> None:
+    """The incidents: listed, one, its record, its draft."""
 
     @server.tool(annotations=_READS)
     async def list_incidents(
@@ -225,6 +247,10 @@ def build_server(
         return await call(
             ctx, "get_postmortem", PostmortemAnswer, lambda c: tools.get_postmortem(c, reference)
         )
+
+
+def _add_operations_tools(server: MCPServer, call: _Gate, tools: Tools) -> None:
+    """On call, follow-ups, alerts, services and changes: what operations read."""
 
     @server.tool(annotations=_READS)
     async def who_is_on_call(
@@ -339,6 +365,10 @@ def build_server(
         level) and notification (method, provider, delivery state and time)."""
         return await call(ctx, "get_alert", AlertDetailAnswer, lambda c: tools.get_alert(c, alert))
 
+
+def _add_proposing_tools(server: MCPServer, call: _Gate, tools: Tools) -> None:
+    """Earlier incidents related, and what an agent proposes to the draft and the timeline."""
+
     @server.tool(annotations=_READS)
     async def related_incidents(
         ctx: Context,
@@ -429,8 +459,6 @@ def build_server(
             NoteAnswer,
             lambda c: tools.propose_timeline_note(c, reference, text=text, at=at, cites=cites),
         )
-
-    return server
 
 
 async def tool_reference(server: MCPServer) -> str:

@@ -31,6 +31,7 @@ from bot.record.alerting.sources.cloudwatch.receiver import INSUFFICIENT_DATA, o
 from bot.record.alerting.sources.cloudwatch.sns import (
     NOTIFICATION,
     SUBSCRIPTION,
+    Envelope,
     aws_url,
     confirms,
     fresh,
@@ -85,6 +86,20 @@ async def sns_gate(
     if not fresh(envelope, services.clock()):
         # A replay of a message SNS stopped sending an hour ago: nothing is fetched for it.
         return _forbidden("Timestamp is more than an hour old (or ahead of now): a replay")
+    if (unsigned := await _unsigned(services, envelope)) is not None:
+        return unsigned
+    if envelope.type == SUBSCRIPTION:
+        return await _confirm(services, envelope.subscribe_url, topic)
+    if envelope.type != NOTIFICATION or state == INSUFFICIENT_DATA:
+        # An unsubscription said, or an alarm that neither pages nor resolves.
+        return "ignored", Reply(200, {"status": "ignored"})
+    return None
+
+
+async def _unsigned(services: Services, envelope: Envelope) -> tuple[str, Reply] | None:
+    """The refusal of a message whose signature is not SNS's (its certificate fetched from
+    SNS, checked in a worker process); None for one that is."""
+    parsing = services.parsing.bodies
     try:
         certificate = await services.sns.certificate(envelope.signing_cert_url)
     except NotSns as error:
@@ -99,11 +114,6 @@ async def sns_gate(
         signed = False
     if not signed:
         return _forbidden("the message's signature is not Amazon SNS's")
-    if envelope.type == SUBSCRIPTION:
-        return await _confirm(services, envelope.subscribe_url, topic)
-    if envelope.type != NOTIFICATION or state == INSUFFICIENT_DATA:
-        # An unsubscription said, or an alarm that neither pages nor resolves.
-        return "ignored", Reply(200, {"status": "ignored"})
     return None
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import re
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -34,7 +34,7 @@ from bot.flows.oncall.overrides import (
     keep_override,
     layer_named,
 )
-from bot.flows.oncall.who import on_call
+from bot.flows.oncall.who import OnCall, on_call
 from bot.flows.rights import NotTheirs
 from bot.record.oncall.engine import LATEST, Override, Shift, displaced
 from bot.record.oncall.overrides import (
@@ -352,16 +352,7 @@ async def _render_schedule(
         }
     first_day = now.astimezone(ZoneInfo(shown.zone)).date()
     board = on_call(schedule, overrides, now)
-    people = people_of([schedule], [board.now, *([board.next] if board.next else [])])
-    people |= {name for row in history for name in _people_of_row(row)}
-    people |= _people_of_refusal(shown.refusal)
-    instead: list[Shift] = []
-    if shown.pending is not None:
-        instead = displaced(schedule, overrides, shown.pending)
-        people |= {user for shift in instead for user in shift.users}
-        people |= set(shown.pending.users)
-    if viewer.user_id:
-        people.add(viewer.user_id)
+    people, instead = _people_shown(schedule, overrides, board, history, shown, viewer)
     names = await names_of(web_, people)
     looks_after = _looks_after(schedule, viewer)
     others = await _workspace_people(web_, schedule) if looks_after else []
@@ -410,6 +401,29 @@ async def _render_schedule(
         looks_after=_looks_after(schedule, viewer),
         may_cancel=lambda row: _may_cancel(schedule, viewer, row, swaps.get(row.swap_id)),
     )
+
+
+def _people_shown(
+    schedule: Schedule,
+    overrides: Sequence[Override],
+    board: OnCall,
+    history: Sequence[OncallOverride],
+    shown: _Shown,
+    viewer: Viewer,
+) -> tuple[set[str], list[Shift]]:
+    """Everyone the page names (whose names Slack is asked for), and the shifts an override
+    asked for would take over."""
+    people = people_of([schedule], [board.now, *([board.next] if board.next else [])])
+    people |= {name for row in history for name in _people_of_row(row)}
+    people |= _people_of_refusal(shown.refusal)
+    instead: list[Shift] = []
+    if shown.pending is not None:
+        instead = displaced(schedule, overrides, shown.pending)
+        people |= {user for shift in instead for user in shift.users}
+        people |= set(shown.pending.users)
+    if viewer.user_id:
+        people.add(viewer.user_id)
+    return people, instead
 
 
 def _policies_paging(web_: WebContext, schedule: Schedule) -> list[str]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from decimal import Decimal
 from functools import partial
 from typing import Any
@@ -36,6 +37,7 @@ from bot.flows.replies import refusal_words
 from bot.record.moments import MomentRefused
 from bot.record.postmortem.review import REASON_MAX, ReviewRefused, check_open
 from bot.record.wrap_up import IMPACT_NUMBERS, WHOLE_NUMBERS, read_number
+from bot.services import Services
 from bot.store.models import Incident, Milestone
 from bot.web.auth import guest_viewer, page_viewer
 from bot.web.context import WebContext, web_context
@@ -132,6 +134,28 @@ async def save_impact(request: web.Request) -> web.Response:
         return checked
     web_, by, form, incident = checked
     services, typed = web_.services, typed_fields(form, IMPACT_FIELDS)
+    problems, moments, numbers = _impact_read(services, incident, typed)
+    if problems:
+        return await refused_at(request, "impact", problems, typed)
+    sent = (typed, confirmed_fields(form, IMPACT_TIMES))
+    if asked := to_confirm(services, incident, sent, moments, IMPACT_TIMES):
+        return await confirm_at(request, "impact", asked, typed)
+    repeated = False
+    for field_name, step in _impact_steps(services, incident, by, typed, moments, numbers):
+        try:
+            # None: a line this person recorded with the same words a moment ago (sent twice).
+            repeated |= await step() is None and field_name in ("what", "cause")
+        except BotError as refusal:
+            problems[field_name] = refusal_words(services, refusal)
+            return await refused_at(request, "impact", problems, typed)
+    log.info("%s: the impact recorded in the web view by %s", incident.reference, by)
+    return saved_at(incident, "impact", again=repeated)
+
+
+def _impact_read(
+    services: Services, incident: Incident, typed: dict[str, str]
+) -> tuple[dict[str, str], dict[str, datetime], dict[str, Decimal]]:
+    """The impact form read: the refusal's words by field, the moments and the numbers."""
     problems: dict[str, str] = {}
     if not incident.channel_id:
         problems["what"] = services.renderer.render("web/_draft_words.j2", problem="no_channel")
@@ -153,14 +177,20 @@ async def save_impact(request: web.Request) -> web.Response:
                 numbers[key] = number
     if not problems and not any(typed.values()):
         problems["what"] = services.renderer.render("web/_draft_words.j2", problem="empty")
-    if problems:
-        return await refused_at(request, "impact", problems, typed)
-    sent = (typed, confirmed_fields(form, IMPACT_TIMES))
-    if asked := to_confirm(services, incident, sent, moments, IMPACT_TIMES):
-        return await confirm_at(request, "impact", asked, typed)
+    return problems, moments, numbers
+
+
+def _impact_steps(
+    services: Services,
+    incident: Incident,
+    by: str,
+    typed: dict[str, str],
+    moments: dict[str, datetime],
+    numbers: dict[str, Decimal],
+) -> list[tuple[str, Callable[[], Awaitable[object]]]]:
+    """Each step as the command or the form in Slack takes it, by the field its refusal is
+    said at; the impact's start first, so that its detection and end are checked against it."""
     channel = incident.channel_id or ""
-    # Each step as the command or the form in Slack takes it, by the field its refusal is
-    # said at; the impact's start first, so that its detection and end are checked against it.
     steps: list[tuple[str, Callable[[], Awaitable[object]]]] = []
     fix = partial(fix_milestone, services, channel_id=channel, by=by)
     for name, milestone in (("started", Milestone.STARTED), ("detected", Milestone.DETECTED)):
@@ -180,16 +210,7 @@ async def save_impact(request: web.Request) -> web.Response:
             said = SlackText.from_plain(typed[what])
             finding = partial(record_finding, services, channel_id=channel, by=by, once=True)
             steps.append((what, partial(finding, what=kind, text=said)))
-    repeated = False
-    for field_name, step in steps:
-        try:
-            # None: a line this person recorded with the same words a moment ago (sent twice).
-            repeated |= await step() is None and field_name in ("what", "cause")
-        except BotError as refusal:
-            problems[field_name] = refusal_words(services, refusal)
-            return await refused_at(request, "impact", problems, typed)
-    log.info("%s: the impact recorded in the web view by %s", incident.reference, by)
-    return saved_at(incident, "impact", again=repeated)
+    return steps
 
 
 def _services(typed: str) -> list[str]:

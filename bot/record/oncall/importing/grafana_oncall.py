@@ -736,7 +736,13 @@ def _step(step: Raw, built: _Levels, handles: Mapping[str, str | None], *, last:
             )
         else:
             built.add(UsergroupTarget(handle))
-    elif kind == "repeat_escalation":
+    else:
+        _control_step(kind, step, built, last=last)
+
+
+def _control_step(kind: object, step: Raw, built: _Levels, *, last: bool) -> None:
+    """A step that notifies nobody: a repeat, a time window, or one warroom has none of."""
+    if kind == "repeat_escalation":
         built.close()
         built.repeat = GRAFANA_REPEATS
         if not last:

@@ -83,13 +83,7 @@ def _create(document: dict[str, Any], received_at: datetime, key: str) -> Notifi
     details = document.get("details", {})
     if not isinstance(details, dict):
         problems.append(_field("details", "Details must be an object."))
-    texts = {}
-    for name in ("description", "entity", "source"):
-        value = document.get(name)
-        if value is not None and not isinstance(value, str):
-            problems.append(_field(name, f"{name.capitalize()} must be a string."))
-        elif value:
-            texts[name] = value
+    texts = _texts(document, problems)
     if problems:
         raise PayloadError(problems)
     if not alias:
@@ -125,6 +119,18 @@ def _create(document: dict[str, Any], received_at: datetime, key: str) -> Notifi
         sender=texts.get("source", "Opsgenie Alert API"),
         urgency=URGENCY[str(priority)],
     )
+
+
+def _texts(document: dict[str, Any], problems: list[str]) -> dict[str, str]:
+    """The alert's description, entity and source given, each a string."""
+    texts = {}
+    for name in ("description", "entity", "source"):
+        value = document.get(name)
+        if value is not None and not isinstance(value, str):
+            problems.append(_field(name, f"{name.capitalize()} must be a string."))
+        elif value:
+            texts[name] = value
+    return texts
 
 
 def _act(action: str, identifier: str, kind: str, received_at: datetime) -> Notification:

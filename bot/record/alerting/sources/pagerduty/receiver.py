@@ -83,30 +83,10 @@ def read_event(body: str, received_at: datetime) -> Notification:
         problems.append("'dedup_key' must be a string of at most 255 characters")
     elif not dedup_key and action in ("acknowledge", "resolve"):
         problems.append(f"'dedup_key' is required for {action} events")
-    payload = document.get("payload")
     labels: dict[str, str] = {}
     annotations: dict[str, str] = {}
     if action == "trigger":
-        if not isinstance(payload, dict):
-            problems.append("'payload' is missing or not an object")
-            payload = {}
-        summary = _text(payload, "summary", "payload.summary", problems)
-        if len(summary) > 1024:
-            problems.append("'payload.summary' is longer than 1024 characters")
-        source = _text(payload, "source", "payload.source", problems)
-        severity = payload.get("severity")
-        if severity not in URGENCY:
-            problems.append("'payload.severity' must be one of critical, error, warning, info")
-        details = payload.get("custom_details")
-        if details is not None and not isinstance(details, dict):
-            problems.append("'payload.custom_details' must be an object")
-        labels = {"severity": str(severity), "source": source}
-        labels |= {f: payload[f] for f in OPTIONAL if isinstance(payload.get(f), str)}
-        annotations = {"summary": summary.strip()}
-        if details:
-            annotations["custom_details"] = json.dumps(details, sort_keys=True)
-        if isinstance(payload.get("timestamp"), str):
-            annotations["timestamp"] = payload["timestamp"]
+        labels, annotations = _triggered(document.get("payload"), problems)
     links = _links(document, problems)
     if problems:
         raise PayloadError(problems)
@@ -137,6 +117,31 @@ def read_event(body: str, received_at: datetime) -> Notification:
         integration_key=routing_key,
         urgency=URGENCY.get(str(labels.get("severity"))),
     )
+
+
+def _triggered(payload: Any, problems: list[str]) -> tuple[dict[str, str], dict[str, str]]:
+    """A trigger's payload read: its labels and annotations; problems said."""
+    if not isinstance(payload, dict):
+        problems.append("'payload' is missing or not an object")
+        payload = {}
+    summary = _text(payload, "summary", "payload.summary", problems)
+    if len(summary) > 1024:
+        problems.append("'payload.summary' is longer than 1024 characters")
+    source = _text(payload, "source", "payload.source", problems)
+    severity = payload.get("severity")
+    if severity not in URGENCY:
+        problems.append("'payload.severity' must be one of critical, error, warning, info")
+    details = payload.get("custom_details")
+    if details is not None and not isinstance(details, dict):
+        problems.append("'payload.custom_details' must be an object")
+    labels = {"severity": str(severity), "source": source}
+    labels |= {f: payload[f] for f in OPTIONAL if isinstance(payload.get(f), str)}
+    annotations = {"summary": summary.strip()}
+    if details:
+        annotations["custom_details"] = json.dumps(details, sort_keys=True)
+    if isinstance(payload.get("timestamp"), str):
+        annotations["timestamp"] = payload["timestamp"]
+    return labels, annotations
 
 
 @dataclass(frozen=True)
