@@ -15,7 +15,8 @@ At this root only the checks of the whole repository: ``test_layers`` (who may i
 ``test_map`` (the manual's Layout and the package docstrings agree with the tree, and this
 folder keeps to the rule above), ``test_readme`` (the README's commands are CI's),
 ``test_manual`` (docs/ builds as a site with no broken link, and the README's links
-resolve), and
-``conftest`` (the fixtures every test uses). tests/test_map.py fails on any other module here
-and on a folder this docstring or the README's Layout does not name.
+resolve), ``test_tests`` (the running bot, ``warroom``, is defined in ``conftest`` alone), and
+``conftest`` (the fixtures every test uses, ``warroom`` and its factory ``warroom_with``).
+tests/test_map.py fails on any other module here and on a folder this docstring or the
+README's Layout does not name.
 """

@@ -12,8 +12,8 @@ import sqlite3
 import tempfile
 import threading
 import time
-from collections.abc import AsyncIterator, Coroutine, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -310,18 +310,78 @@ def all_logs(caplog: pytest.LogCaptureFixture) -> Iterator[Everything]:
         root.removeHandler(handler)
 
 
-@pytest.fixture
-async def warroom(slack: SlackEmulator, sqlite_url: str) -> AsyncIterator[Warroom]:
-    """The bot on SQLite, serving HTTP, talking to the emulator."""
-    async with running_warroom(slack, sqlite_url) as running:
-        yield running
+# The one way a test gets a running bot. The ``warroom`` fixture below is the only place
+# ``warroom`` is defined (tests/test_tests.py keeps it so). A module whose bot needs settings of
+# its own says them in a ``warroom_settings`` fixture (``WarroomFactory``'s keywords:
+# ``database_url`` for SQLite and PostgreSQL, ``clock``, ``ready`` for what is done to it once
+# it serves); a test that needs a bot of its own calls ``await warroom_with(...)`` in its body.
+# Every bot started is stopped at the test's end, before the fakes the test asked for first
+# (``warroom_settings`` is set up before ``warroom_with``, so its fakes outlive the bot).
+class WarroomFactory:
+    """Starts the real application against the test's Slack emulator, on the test's SQLite
+    database unless given another; ``stop`` ends every one it started, last first."""
+
+    def __init__(self, slack: SlackEmulator, sqlite_url: str) -> None:
+        self.slack = slack
+        self.sqlite_url = sqlite_url
+        self._running = AsyncExitStack()
+
+    async def __call__(
+        self,
+        *,
+        database_url: str | None = None,
+        clock: Clock | None = None,
+        ready: Callable[[Warroom], Awaitable[None]] | None = None,
+        **settings: object,
+    ) -> Warroom:
+        """The bot with ``settings`` (``Settings.changed``'s ``frame__name`` keywords) over the
+        tests' own, at ``clock`` (a new one at now by default), on ``database_url`` (the
+        ``database_url`` fixture runs the test on SQLite and on PostgreSQL); ``ready`` is
+        awaited with it once it serves (a fake told its address, rows the test starts from)."""
+        running = await self._running.enter_async_context(
+            running_warroom(self.slack, database_url or self.sqlite_url, clock, **settings)
+        )
+        if ready is not None:
+            await ready(running)
+        return running
+
+    async def stop(self) -> None:
+        await self._running.aclose()
 
 
 @pytest.fixture
-async def warroom_any_db(slack: SlackEmulator, database_url: str) -> AsyncIterator[Warroom]:
-    """The bot on SQLite and on PostgreSQL."""
-    async with running_warroom(slack, database_url) as running:
-        yield running
+async def warroom_with(slack: SlackEmulator, sqlite_url: str) -> AsyncIterator[WarroomFactory]:
+    """``await warroom_with(**settings)``: the bot with these settings over the tests' own
+    (``WarroomFactory``), stopped at the test's end."""
+    factory = WarroomFactory(slack, sqlite_url)
+    try:
+        yield factory
+    finally:
+        await factory.stop()
+
+
+@pytest.fixture
+def warroom_settings() -> dict[str, object]:
+    """What the ``warroom`` of a test's module is started with: none beyond the tests' own
+    here. A module (or folder's conftest) that needs its own returns them from a fixture of
+    this name: ``warroom_with``'s keywords (``database_url`` for SQLite and PostgreSQL,
+    ``clock``, ``ready`` for what is done to the bot once it serves) and settings."""
+    return {}
+
+
+@pytest.fixture
+async def warroom(warroom_settings: dict[str, Any], warroom_with: WarroomFactory) -> Warroom:
+    """The bot, serving HTTP, talking to the emulator: on SQLite, with the module's
+    ``warroom_settings``. Defined here only (tests/test_tests.py)."""
+    return await warroom_with(**warroom_settings)
+
+
+@pytest.fixture
+async def warroom_any_db(
+    warroom_settings: dict[str, Any], database_url: str, warroom_with: WarroomFactory
+) -> Warroom:
+    """The same bot on SQLite and on PostgreSQL."""
+    return await warroom_with(**{**warroom_settings, "database_url": database_url})
 
 
 # The team's model, as the postmortem tests and the command tests that hold it ask for it:

@@ -249,7 +249,7 @@ def test_every_module_is_in_the_readme_layout() -> None:
 
 
 # The suite's root holds the checks of the whole repository and nothing else (tests/__init__.py).
-TESTS_ROOT = {"conftest", "test_layers", "test_manual", "test_map", "test_readme"}
+TESTS_ROOT = {"conftest", "test_layers", "test_manual", "test_map", "test_readme", "test_tests"}
 
 
 def suite_folders() -> list[str]:

@@ -4,7 +4,6 @@ incident page use, said only when it finds some, and never naming a private inci
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,8 +15,8 @@ from bot.record.escalation.policies import parse_policies
 from bot.record.incident_types import parse_incident_types
 from bot.store.db import session_scope
 from bot.store.models import Incident, IncidentFieldValue
-from emulator import Channel, SlackEmulator
-from tests.conftest import ALICE, BOB, Clock, Warroom, running_warroom
+from emulator import Channel
+from tests.conftest import ALICE, BOB, Clock, Warroom
 from tests.helpers.alerts import alert, alertmanager, post_alert, routes
 from tests.helpers.incidents import declare_incident, settle
 
@@ -27,7 +26,7 @@ OFFER = ":mag: *"
 
 
 @pytest.fixture
-async def warroom(slack: SlackEmulator, sqlite_url: str) -> AsyncIterator[Warroom]:
+def warroom_settings() -> dict[str, object]:
     types = parse_incident_types(
         {
             "fields": {
@@ -42,18 +41,15 @@ async def warroom(slack: SlackEmulator, sqlite_url: str) -> AsyncIterator[Warroo
         }
     )
     policies = parse_policies({"policies": {"web": {"levels": [{"targets": [{"user": BOB}]}]}}})
-    async with running_warroom(
-        slack,
-        sqlite_url,
-        Clock(NOW),
-        alerting__token=Secret(TOKEN),
-        alerting__routes=routes({"routes": [], "default": {"action": "open", "policy": "web"}}),
-        escalation__policies=policies,
-        incidents__types=types,
-        web__public_url="https://warroom.example.com",
-        runtime__scheduler_interval=3600.0,
-    ) as running:
-        yield running
+    return {
+        "clock": Clock(NOW),
+        "alerting__token": Secret(TOKEN),
+        "alerting__routes": routes({"routes": [], "default": {"action": "open", "policy": "web"}}),
+        "escalation__policies": policies,
+        "incidents__types": types,
+        "web__public_url": "https://warroom.example.com",
+        "runtime__scheduler_interval": 3600.0,
+    }
 
 
 async def fire(warroom: Warroom, group: str) -> Channel:

@@ -1,10 +1,9 @@
 """What the alert tests share: the route's channel, Carol's phone, and a warroom whose alert
-routes page Carol at night (``paging_warroom``)."""
+routes page Carol at night (``night_paging``)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,7 @@ import pytest
 
 from bot.config import Secret
 from emulator import Channel, FakeNtfy, SlackEmulator
-from tests.conftest import ALICE, CAROL, Clock, Warroom, running_warroom
+from tests.conftest import ALICE, CAROL, Clock
 from tests.helpers.alerts import QUEUES_POLICIES, TOKEN, routes
 from tests.paging.scenario import SCHEDULES, paging_settings
 
@@ -44,17 +43,15 @@ async def ntfy() -> AsyncIterator[FakeNtfy]:
         yield fake
 
 
-@asynccontextmanager
-async def paging_warroom(
-    slack: SlackEmulator,
+def night_paging(
     database_url: str,
     tmp_path: Path,
     ntfy: FakeNtfy,
     routes_file: dict[str, Any],
     **settings: object,
-) -> AsyncIterator[Warroom]:
-    """Warroom at Carol's night on call, the queues policy paging her phone, the alert token
-    set and ``routes_file``'s routes."""
+) -> dict[str, object]:
+    """``warroom_settings`` at Carol's night on call, the queues policy paging her phone, the
+    alert token set and ``routes_file``'s routes."""
     environ = paging_settings(
         tmp_path,
         CONTACTS,
@@ -63,13 +60,11 @@ async def paging_warroom(
         WARROOM_NTFY_URL=ntfy.root,
         WARROOM_PUBLIC_URL="https://warroom.example.com",
     )
-    async with running_warroom(
-        slack,
-        database_url,
-        Clock(NIGHT),
-        alerting__token=Secret(TOKEN),
-        alerting__routes=routes(routes_file),
+    return {
+        "database_url": database_url,
+        "clock": Clock(NIGHT),
+        "alerting__token": Secret(TOKEN),
+        "alerting__routes": routes(routes_file),
         **environ,
         **settings,
-    ) as running:
-        yield running
+    }

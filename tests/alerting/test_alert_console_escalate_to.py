@@ -8,7 +8,6 @@ emulator (the alert's message, Bob's DM). Times in Carol's zone (Europe/Paris)."
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,7 @@ from emulator import Channel, FakeNtfy, SlackEmulator
 from tests.alerting.test_alert_console_home import browser, console_of, opened, said, sent
 from tests.alerting.test_own_alerts import (
     NOW,
-    alert_warroom,
+    alert_settings,
     deliver,
     only_message,
     queue_lag,
@@ -29,17 +28,19 @@ from tests.conftest import ALICE, BOB, CAROL, Warroom
 
 
 @pytest.fixture
-async def warroom(
+def warroom_settings(
     slack: SlackEmulator, database_url: str, tmp_path: Path, ops: Channel, ntfy: FakeNtfy
-) -> AsyncIterator[Warroom]:
+) -> dict[str, object]:
     slack.users[CAROL].tz = "Europe/Paris"
-    async with alert_warroom(slack, database_url, tmp_path, ops, ntfy) as running:
-        # The people warroom has met (their names learned from Slack on first sight).
-        names = {ALICE: "Alice Moreau", BOB: "Bob Okafor", CAROL: "Carol Tanaka"}
-        async with session_scope(running.engine) as session:
-            await remember_names(session, names, NOW)
-            await session.commit()
-        yield running
+    return {**alert_settings(database_url, tmp_path, ops, ntfy), "ready": met}
+
+
+async def met(warroom: Warroom) -> None:
+    """The people warroom has met (their names learned from Slack on first sight)."""
+    names = {ALICE: "Alice Moreau", BOB: "Bob Okafor", CAROL: "Carol Tanaka"}
+    async with session_scope(warroom.engine) as session:
+        await remember_names(session, names, NOW)
+        await session.commit()
 
 
 async def test_the_console_escalates_to_a_member_chosen_and_refuses_in_words(

@@ -25,6 +25,7 @@ from tests.alerting.test_own_alerts import (
     RESOLVED_AT,
     TOPIC,
     alert,
+    alert_settings,
     alert_warroom,
     buttons,
     deliver,
@@ -39,12 +40,11 @@ from tests.helpers.web_view import csrf_of, visible_text
 
 
 @pytest.fixture
-async def warroom(
+def warroom_settings(
     slack: SlackEmulator, database_url: str, tmp_path: Path, ops: Channel, ntfy: FakeNtfy
-) -> AsyncIterator[Warroom]:
+) -> dict[str, object]:
     slack.users[CAROL].tz = "Europe/Paris"
-    async with alert_warroom(slack, database_url, tmp_path, ops, ntfy) as running:
-        yield running
+    return alert_settings(database_url, tmp_path, ops, ntfy)
 
 
 @asynccontextmanager

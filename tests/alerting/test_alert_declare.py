@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -38,7 +37,7 @@ from tests.alerting.test_own_alerts import (
     page_route,
     queue_lag,
 )
-from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, running_warroom
+from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom
 from tests.helpers.alerts import TOKEN, alert, alertmanager, incidents_of, routes
 from tests.helpers.incidents import command, open_incident, settle
 from tests.helpers.web_view import API_TOKEN, web_settings
@@ -48,9 +47,9 @@ STARTED = datetime(2026, 3, 3, 1, 58, tzinfo=UTC)  # the alert's startsAt
 
 
 @pytest.fixture
-async def warroom(
+def warroom_settings(
     slack: SlackEmulator, database_url: str, tmp_path: Path, ops: Channel, ntfy: FakeNtfy
-) -> AsyncIterator[Warroom]:
+) -> dict[str, object]:
     settings = paging_settings(
         tmp_path,
         CONTACTS,
@@ -59,15 +58,14 @@ async def warroom(
         WARROOM_NTFY_URL=ntfy.root,
         WARROOM_PUBLIC_URL=PUBLIC_URL,
     )
-    async with running_warroom(
-        slack,
-        database_url,
-        Clock(NOW),
-        alerting__token=Secret(TOKEN),
-        alerting__routes=routes(page_route(ops.id)),
-        **{**web_settings(slack), **settings},
-    ) as running:
-        yield running
+    return {
+        "database_url": database_url,
+        "clock": Clock(NOW),
+        "alerting__token": Secret(TOKEN),
+        "alerting__routes": routes(page_route(ops.id)),
+        **web_settings(slack),
+        **settings,
+    }
 
 
 async def the_alerts(warroom: Warroom) -> list[AlertGroup]:

@@ -11,16 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from emulator import Channel, FakeNtfy, SlackEmulator
+from emulator import Channel, FakeNtfy
 from tests.alerting.test_own_alerts import (
     GUEST,
-    alert_warroom,
+    alert_settings,
     buttons,
     deliver,
     only_message,
@@ -33,11 +32,10 @@ from tests.helpers.incidents import settle
 
 
 @pytest.fixture
-async def warroom(
-    slack: SlackEmulator, database_url: str, tmp_path: Path, ops: Channel, ntfy: FakeNtfy
-) -> AsyncIterator[Warroom]:
-    async with alert_warroom(slack, database_url, tmp_path, ops, ntfy) as running:
-        yield running
+def warroom_settings(
+    database_url: str, tmp_path: Path, ops: Channel, ntfy: FakeNtfy
+) -> dict[str, object]:
+    return alert_settings(database_url, tmp_path, ops, ntfy)
 
 
 async def choose_a_person(warroom: Warroom, ops: Channel, user: str) -> str | None:

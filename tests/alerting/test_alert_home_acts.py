@@ -8,7 +8,6 @@ the fake ntfy (Carol's phone)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ from tests.alerting.test_alert_console_home import home_after, publishes
 from tests.alerting.test_alert_declare import declare_form, submit
 from tests.alerting.test_alert_escalate_to_person import page_them
 from tests.alerting.test_own_alerts import (
-    alert_warroom,
+    alert_settings,
     buttons,
     deliver,
     only_message,
@@ -33,12 +32,11 @@ from tests.helpers.incidents import settle
 
 
 @pytest.fixture
-async def warroom(
+def warroom_settings(
     slack: SlackEmulator, database_url: str, tmp_path: Path, ops: Channel, ntfy: FakeNtfy
-) -> AsyncIterator[Warroom]:
+) -> dict[str, object]:
     slack.users[CAROL].tz = "Europe/Paris"
-    async with alert_warroom(slack, database_url, tmp_path, ops, ntfy) as running:
-        yield running
+    return alert_settings(database_url, tmp_path, ops, ntfy)
 
 
 def home_acts(slack: SlackEmulator, user: str) -> list[str]:

@@ -14,12 +14,12 @@ import aiohttp
 import pytest
 import yaml
 
-from emulator import Channel, FakeNtfy, FakeTeamsWorkflow, FakeWebhookReceiver, SlackEmulator
+from emulator import Channel, FakeNtfy, FakeTeamsWorkflow, FakeWebhookReceiver
 from tests.alerting.test_own_alerts import (
     NOW,
     PUBLIC_URL,
     TOPIC,
-    alert_warroom,
+    alert_settings,
     deliver,
     only_message,
     queue_lag,
@@ -57,14 +57,13 @@ async def outside() -> AsyncIterator[tuple[FakeWebhookReceiver, FakeTeamsWorkflo
 
 
 @pytest.fixture
-async def warroom(
-    slack: SlackEmulator,
+def warroom_settings(
     database_url: str,
     tmp_path: Path,
     ops: Channel,
     ntfy: FakeNtfy,
     outside: tuple[FakeWebhookReceiver, FakeTeamsWorkflow],
-) -> AsyncIterator[Warroom]:
+) -> dict[str, object]:
     hook, teams = outside
     hooks_file = tmp_path / "hooks.yaml"
     destinations = {
@@ -72,8 +71,7 @@ async def warroom(
         "ops-teams": {"teams_url_env": "WARROOM_OPS_TEAMS"},
     }
     hooks_file.write_text(yaml.safe_dump({"destinations": destinations}))
-    async with alert_warroom(
-        slack,
+    return alert_settings(
         database_url,
         tmp_path,
         ops,
@@ -82,8 +80,7 @@ async def warroom(
         WARROOM_PAGING_WEBHOOKS=str(hooks_file),
         WARROOM_BRIDGE_SECRET=SECRET,
         WARROOM_OPS_TEAMS=teams.url,
-    ) as running:
-        yield running
+    )
 
 
 async def test_the_alert_goes_to_her_webhook_and_teams_and_their_links_act_on_it(

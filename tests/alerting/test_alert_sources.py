@@ -10,7 +10,7 @@ hardest case for the seam: the key can only be checked once the body is read."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -34,8 +34,8 @@ from bot.record.alerting.sources.source import (
     same_key,
 )
 from bot.store.models import AlertPayload
-from emulator import Channel, FakeNtfy, SlackEmulator
-from tests.alerting.conftest import NIGHT, TOPIC, paging_warroom
+from emulator import Channel, FakeNtfy
+from tests.alerting.conftest import NIGHT, TOPIC, night_paging
 from tests.conftest import CAROL, Warroom
 from tests.helpers.alerts import TOKEN, count
 from tests.helpers.metrics import scrape, value
@@ -151,14 +151,9 @@ def fake_source() -> Iterator[FakeEvents]:
 
 
 @pytest.fixture
-async def warroom(
-    fake_source: FakeEvents,
-    slack: SlackEmulator,
-    database_url: str,
-    tmp_path: Path,
-    ops: Channel,
-    ntfy: FakeNtfy,
-) -> AsyncIterator[Warroom]:
+def warroom_settings(
+    fake_source: FakeEvents, database_url: str, tmp_path: Path, ops: Channel, ntfy: FakeNtfy
+) -> dict[str, object]:
     route = {
         "name": "queues",
         "match": {"alertname": "QueueLag"},
@@ -167,10 +162,9 @@ async def warroom(
         "channel": ops.id,
         "severity": "SEV3",
     }
-    async with paging_warroom(
-        slack, database_url, tmp_path, ntfy, {"routes": [route]}, alerting__max_body_bytes=4096
-    ) as running:
-        yield running
+    return night_paging(
+        database_url, tmp_path, ntfy, {"routes": [route]}, alerting__max_body_bytes=4096
+    )
 
 
 async def send(

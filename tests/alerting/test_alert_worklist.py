@@ -89,8 +89,7 @@ async def alerts_warroom(
         yield running
 
 
-@asynccontextmanager
-async def paging_warroom(
+def worklist_settings(
     slack: SlackEmulator,
     database_url: str,
     tmp_path: Path,
@@ -98,10 +97,10 @@ async def paging_warroom(
     document: Callable[[str], dict[str, Any]] = page_routes,
     policies: dict[str, Any] = POLICIES,
     more: Callable[[str], dict[str, Any]] = lambda _: {},
-) -> AsyncIterator[Warroom]:
-    """warroom with the routes ``document`` makes for #ops-alerts' id, the ``policies``,
-    Carol's push through ``ntfy``, the web view and its API token (and the settings ``more``
-    makes for #ops-alerts' id)."""
+) -> dict[str, object]:
+    """``warroom_settings`` with the routes ``document`` makes for #ops-alerts' id, the
+    ``policies``, Carol's push through ``ntfy``, the web view and its API token (and the
+    settings ``more`` makes for #ops-alerts' id)."""
     ops = slack.create_channel("ops-alerts", creator=ALICE, members=[slack.bot_user_id, ALICE])
     paging = paging_settings(
         tmp_path,
@@ -113,25 +112,38 @@ async def paging_warroom(
     )
     # Signing in returns to the address the browser used (the test's), not a public one.
     paging["web__public_url"] = ""
-    async with running_warroom(
-        slack,
-        database_url,
-        Clock(NOW),
-        alerting__token=Secret(TOKEN),
-        alerting__routes=routes(document(ops.id)),
+    return {
+        "database_url": database_url,
+        "clock": Clock(NOW),
+        "alerting__token": Secret(TOKEN),
+        "alerting__routes": routes(document(ops.id)),
         **paging,
         **web_settings(slack),
         **more(ops.id),
-    ) as running:
+    }
+
+
+@asynccontextmanager
+async def paging_warroom(
+    slack: SlackEmulator,
+    database_url: str,
+    tmp_path: Path,
+    ntfy: FakeNtfy,
+    document: Callable[[str], dict[str, Any]] = page_routes,
+    policies: dict[str, Any] = POLICIES,
+    more: Callable[[str], dict[str, Any]] = lambda _: {},
+) -> AsyncIterator[Warroom]:
+    """The bot of ``worklist_settings`` until the block ends."""
+    options = worklist_settings(slack, database_url, tmp_path, ntfy, document, policies, more)
+    async with running_warroom(slack, **options) as running:
         yield running
 
 
 @pytest.fixture
-async def warroom(
-    slack: SlackEmulator, database_url: str, tmp_path: Path
-) -> AsyncIterator[Warroom]:
-    async with alerts_warroom(slack, database_url, tmp_path) as running:
-        yield running
+def warroom_settings(
+    slack: SlackEmulator, database_url: str, tmp_path: Path, ntfy: FakeNtfy
+) -> dict[str, object]:
+    return worklist_settings(slack, database_url, tmp_path, ntfy)
 
 
 async def deliver(warroom: Warroom, body: dict[str, Any]) -> None:

@@ -37,8 +37,8 @@ from cryptography.x509.oid import NameOID
 from bot.record.alerting.sources.cloudwatch.sns import aws_url, confirms
 from bot.store.models import AlertPayload
 from bot.web.monitoring import loggable_path
-from emulator import Channel, FakeNtfy, SlackEmulator
-from tests.alerting.conftest import NIGHT, TOPIC, paging_warroom
+from emulator import Channel, FakeNtfy
+from tests.alerting.conftest import NIGHT, TOPIC, night_paging
 from tests.alerting.test_vendor_apis import checkout_routes, documented, groups, integration
 from tests.conftest import Warroom
 from tests.helpers.alerts import count
@@ -216,21 +216,21 @@ async def fake_sns(signer: Signer, tmp_path: Path) -> AsyncIterator[tuple[FakeSn
 
 
 @pytest.fixture
-async def warroom(
-    slack: SlackEmulator,
+def warroom_settings(
     database_url: str,
     tmp_path: Path,
     ops: Channel,
     ntfy: FakeNtfy,
     fake_sns: tuple[FakeSns, ssl.SSLContext],
-) -> AsyncIterator[Warroom]:
+) -> dict[str, object]:
     """Checkout's alerts page Carol; warroom's SNS client reaches the fake SNS."""
-    routes_file = checkout_routes(ops)
-    async with paging_warroom(slack, database_url, tmp_path, ntfy, routes_file) as running:
+
+    async def reach_sns(running: Warroom) -> None:
         fake, trust = fake_sns
         running.services.sns.resolver = ToFake(fake.port)
         running.services.sns.ssl = trust
-        yield running
+
+    return {**night_paging(database_url, tmp_path, ntfy, checkout_routes(ops)), "ready": reach_sns}
 
 
 def sns_time(at: dt.datetime) -> str:

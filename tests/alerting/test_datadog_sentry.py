@@ -20,7 +20,6 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +30,9 @@ from bot.record.alerting import integrations
 from bot.record.alerting.sources.source import hmac_sha256
 from bot.store.db import session_scope
 from bot.store.models import AlertPayload, Integration
-from emulator import Channel, FakeNtfy, SlackEmulator
+from emulator import Channel, FakeNtfy
 from tests.alerting.conftest import NIGHT as NOW
-from tests.alerting.conftest import TOPIC, paging_warroom
+from tests.alerting.conftest import TOPIC, night_paging
 from tests.alerting.test_vendor_apis import (
     MIB,
     documented,
@@ -50,9 +49,9 @@ CLIENT_SECRET = "9c0f5d3a7e1b4c2d8f6a0b3e5d7c9a1f2e4b6d8c0a2e4f6b8d0c2e4a6b8d0f2
 
 
 @pytest.fixture
-async def warroom(
-    slack: SlackEmulator, database_url: str, tmp_path: Path, ops: Channel, ntfy: FakeNtfy
-) -> AsyncIterator[Warroom]:
+def warroom_settings(
+    database_url: str, tmp_path: Path, ops: Channel, ntfy: FakeNtfy
+) -> dict[str, object]:
     """Checkout's alerts page the queues policy (Carol, on call), each its own; the rest are
     posted."""
     checkout = {"match": {"service": "checkout"}, "action": "page", "policy": "queues"}
@@ -60,10 +59,7 @@ async def warroom(
         "routes": [{"name": "checkout", **checkout, "channel": ops.id, "group_window": "0"}],
         "default": {"action": "post", "channel": ops.id},
     }
-    async with paging_warroom(
-        slack, database_url, tmp_path, ntfy, routes_file, alerting__max_body_bytes=MIB
-    ) as running:
-        yield running
+    return night_paging(database_url, tmp_path, ntfy, routes_file, alerting__max_body_bytes=MIB)
 
 
 COMMAND = (sys.executable, "-m", "bot", "integrations", "create")

@@ -15,7 +15,6 @@ the address; ``--kind cloudwatch --topic-arn`` the URL SNS posts to.
 from __future__ import annotations
 
 import subprocess
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiosmtplib
@@ -28,8 +27,8 @@ from bot.keys import bounce_listener_key
 from bot.record.alerting import integrations
 from bot.store.db import session_scope
 from bot.store.models import AlertPayload
-from emulator import Channel, FakeNtfy, SlackEmulator
-from tests.alerting.conftest import TOPIC, paging_warroom
+from emulator import Channel, FakeNtfy
+from tests.alerting.conftest import TOPIC, night_paging
 from tests.alerting.test_integrations_cli import integrations_cli, migrated
 from tests.alerting.test_vendor_apis import checkout_routes, groups, integration
 from tests.conftest import Warroom
@@ -41,23 +40,20 @@ SENDER = "monitor@example.com"
 
 
 @pytest.fixture
-async def warroom(
-    slack: SlackEmulator, database_url: str, tmp_path: Path, ops: Channel, ntfy: FakeNtfy
-) -> AsyncIterator[Warroom]:
+def warroom_settings(
+    database_url: str, tmp_path: Path, ops: Channel, ntfy: FakeNtfy
+) -> dict[str, object]:
     """Checkout's alerts page Carol; the inbound SMTP listener on a port of its own."""
-    routes_file = checkout_routes(ops)
-    async with paging_warroom(
-        slack,
+    return night_paging(
         database_url,
         tmp_path,
         ntfy,
-        routes_file,
+        checkout_routes(ops),
         bounces__domain=DOMAIN,
         bounces__secret=Secret("b" * 64),
         bounces__smtp_host="127.0.0.1",
         bounces__smtp_port=free_port(),
-    ) as running:
-        yield running
+    )
 
 
 async def email_integration(warroom: Warroom, service: str = "checkout") -> str:

@@ -27,8 +27,8 @@ import pytest
 from bot.record.alerting.sources.registry import SOURCES
 from bot.record.alerting.sources.source import hmac_sha256
 from bot.store.models import AlertPayload, ChangeEvent
-from emulator import Channel, FakeNtfy, SlackEmulator
-from tests.alerting.conftest import NIGHT, paging_warroom
+from emulator import Channel, FakeNtfy
+from tests.alerting.conftest import NIGHT, night_paging
 from tests.alerting.test_cloudwatch_sns import HOST, FakeSns, Signer, ToFake, alarm, tls_contexts
 from tests.alerting.test_vendor_apis import (
     MIB,
@@ -60,20 +60,21 @@ async def fake_sns(signer: Signer, tmp_path: Path) -> AsyncIterator[tuple[FakeSn
 
 
 @pytest.fixture
-async def warroom(
-    slack: SlackEmulator,
+def warroom_settings(
     database_url: str,
     tmp_path: Path,
     ops: Channel,
     ntfy: FakeNtfy,
     fake_sns: tuple[FakeSns, ssl.SSLContext],
-) -> AsyncIterator[Warroom]:
+) -> dict[str, object]:
     """Checkout's alerts page Carol; bodies up to 1 MiB; SNS's certificate from the fake."""
-    async with paging_warroom(slack, database_url, tmp_path, ntfy, checkout_routes(ops)) as running:
+
+    async def reach_sns(running: Warroom) -> None:
         fake, trust = fake_sns
         running.services.sns.resolver = ToFake(fake.port)
         running.services.sns.ssl = trust
-        yield running
+
+    return {**night_paging(database_url, tmp_path, ntfy, checkout_routes(ops)), "ready": reach_sns}
 
 
 def key_headers(path: str, changes_key: str) -> dict[str, str]:

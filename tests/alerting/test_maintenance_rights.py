@@ -9,7 +9,6 @@ group ``WARROOM_MAINTENANCE_ALLOWED`` names. Dave is a member with no part in an
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -22,7 +21,7 @@ from bot.record.oncall.schedules import parse_schedules
 from bot.store.db import session_scope
 from bot.store.models import MaintenanceWindow
 from emulator import SlackEmulator
-from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, running_warroom
+from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom
 from tests.helpers.alerts import alert, alertmanager, incidents_of, post_alert, routes
 from tests.helpers.incidents import settle
 from tests.helpers.web_view import browser, csrf_of, sign_in, visible_text, web_warroom
@@ -91,10 +90,13 @@ def _settings(slack: SlackEmulator) -> dict[str, object]:
 
 
 @pytest.fixture
-async def warroom(slack: SlackEmulator, database_url: str) -> AsyncIterator[Warroom]:
+def warroom_settings(slack: SlackEmulator, database_url: str) -> dict[str, object]:
     """On SQLite and on PostgreSQL."""
-    async with running_warroom(slack, database_url, Clock(NOW), **_settings(slack)) as running:
-        yield running
+    return {
+        "database_url": database_url,
+        "clock": Clock(NOW),
+        **_settings(slack),
+    }
 
 
 async def maintenance(warroom: Warroom, args: str, *, user: str) -> str:

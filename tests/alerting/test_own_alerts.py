@@ -76,11 +76,38 @@ def page_route(channel: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-async def warroom(
-    slack: SlackEmulator, database_url: str, tmp_path: Path, ops: Channel, ntfy: FakeNtfy
-) -> AsyncIterator[Warroom]:
-    async with alert_warroom(slack, database_url, tmp_path, ops, ntfy) as running:
-        yield running
+def warroom_settings(
+    database_url: str, tmp_path: Path, ops: Channel, ntfy: FakeNtfy
+) -> dict[str, object]:
+    return alert_settings(database_url, tmp_path, ops, ntfy)
+
+
+def alert_settings(
+    database_url: str,
+    tmp_path: Path,
+    ops: Channel,
+    ntfy: FakeNtfy,
+    contacts: dict[str, Any] = CONTACTS,
+    **more: str,
+) -> dict[str, object]:
+    """The page route of ``ops`` paging Carol on call, her push through ``ntfy`` (or as
+    ``contacts`` say, with ``more`` settings), warroom's public address https."""
+    settings = paging_settings(
+        tmp_path,
+        contacts,
+        POLICIES,
+        SCHEDULES,
+        WARROOM_NTFY_URL=ntfy.root,
+        WARROOM_PUBLIC_URL=PUBLIC_URL,
+        **more,
+    )
+    return {
+        "database_url": database_url,
+        "clock": Clock(NOW),
+        "alerting__token": Secret(TOKEN),
+        "alerting__routes": routes(page_route(ops.id)),
+        **settings,
+    }
 
 
 @asynccontextmanager
@@ -93,25 +120,9 @@ async def alert_warroom(
     contacts: dict[str, Any] = CONTACTS,
     **more: str,
 ) -> AsyncIterator[Warroom]:
-    """The page route of ``ops`` paging Carol on call, her push through ``ntfy`` (or as
-    ``contacts`` say, with ``more`` settings), warroom's public address https."""
-    settings = paging_settings(
-        tmp_path,
-        contacts,
-        POLICIES,
-        SCHEDULES,
-        WARROOM_NTFY_URL=ntfy.root,
-        WARROOM_PUBLIC_URL=PUBLIC_URL,
-        **more,
-    )
-    async with running_warroom(
-        slack,
-        database_url,
-        Clock(NOW),
-        alerting__token=Secret(TOKEN),
-        alerting__routes=routes(page_route(ops.id)),
-        **settings,
-    ) as running:
+    """The bot of ``alert_settings`` until the block ends."""
+    options = alert_settings(database_url, tmp_path, ops, ntfy, contacts, **more)
+    async with running_warroom(slack, **options) as running:
         yield running
 
 

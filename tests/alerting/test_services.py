@@ -22,7 +22,7 @@ from bot.store.models import AlertGroup, Incident
 from emulator import Channel, FakeNtfy, SlackEmulator
 from tests.agents.test_mcp_http import agent, call, warroom_token
 from tests.alerting.test_alert_declare import declare_form, press_declare, submit
-from tests.alerting.test_alert_worklist import STARTED, TOPIC, paging_warroom
+from tests.alerting.test_alert_worklist import STARTED, TOPIC, paging_warroom, worklist_settings
 from tests.alerting.test_own_alerts import POLICIES as QUEUES
 from tests.alerting.test_own_alerts import only_message
 from tests.conftest import ALICE, BOB, CAROL, Warroom
@@ -84,11 +84,19 @@ async def services_warroom(
 
 
 @pytest.fixture
-async def warroom(
-    slack: SlackEmulator, database_url: str, tmp_path: Path
-) -> AsyncIterator[tuple[Warroom, FakeNtfy]]:
-    async with services_warroom(slack, database_url, tmp_path) as running:
-        yield running
+def warroom_settings(
+    slack: SlackEmulator, database_url: str, tmp_path: Path, ntfy: FakeNtfy
+) -> dict[str, object]:
+    """The worklist's warroom with the services file and the routes above."""
+    return worklist_settings(
+        slack,
+        database_url,
+        tmp_path,
+        ntfy,
+        lambda _: ROUTES,
+        POLICIES,
+        lambda ops: {"alerting__catalog": parse_services(services(ops, "queues"))},
+    )
 
 
 async def deliver(warroom: Warroom, name: str, service: str) -> None:
@@ -117,22 +125,22 @@ async def page(client: aiohttp.ClientSession, url: str) -> tuple[int, str]:
 
 
 async def test_a_services_alerts_page_its_policy_and_its_pages_show_them(
-    warroom: tuple[Warroom, FakeNtfy],
+    warroom: Warroom,
+    ntfy: FakeNtfy,
 ) -> None:
-    running, ntfy = warroom
     # Checkout's alert: its route takes the service's policy, channel and runbook.
-    ops = await checkout_fires(running)
+    ops = await checkout_fires(warroom)
     assert len(ntfy.phone(TOPIC)) == 1  # Carol, on call for level 1 of queues
     message = only_message(ops)
     assert "CheckoutErrors" in message.text and RUNBOOK in str(message.blocks)
     assert "route *checkout* (alertmanager) · service *checkout* · high urgency" in message.text
     # Payments' alert takes the default route: it opens an incident that carries its service.
-    await deliver(running, "PaymentsDown", "payments-api")
+    await deliver(warroom, "PaymentsDown", "payments-api")
     # A person declares one for checkout, and a private one Bob is not in (SEV4: no policy
     # brings him in, as SEV3's does).
-    await open_incident(running, "--service checkout Checkout is slow")
-    await open_incident(running, "--private --service checkout sev4 Card numbers in logs")
-    async with session_scope(running.engine) as session:
+    await open_incident(warroom, "--service checkout Checkout is slow")
+    await open_incident(warroom, "--private --service checkout sev4 Card numbers in logs")
+    async with session_scope(warroom.engine) as session:
         groups = (await session.exec(select(AlertGroup).order_by(AlertGroup.id))).all()
         incidents = (await session.exec(select(Incident).order_by(Incident.id))).all()
     assert [g.service for g in groups] == ["checkout", "payments-api"]
@@ -143,64 +151,64 @@ async def test_a_services_alerts_page_its_policy_and_its_pages_show_them(
     ]
 
     async with browser() as bob:
-        await sign_in(bob, running, BOB)
-        status, text = await page(bob, f"{running.url}/services")
+        await sign_in(bob, warroom, BOB)
+        status, text = await page(bob, f"{warroom.url}/services")
         assert status == 200
         assert "checkout The shop's checkout" in text and "payments-team (usergroup)" in text
-        status, text = await page(bob, f"{running.url}/services/checkout")
+        status, text = await page(bob, f"{warroom.url}/services/checkout")
         assert status == 200
         assert "On call now Carol Tanaka" in text
         assert "CheckoutErrors" in text and "INC-2 Checkout is slow" in text
         assert "INC-3" not in text and "Card numbers" not in text  # private: Bob is not in it
         assert "Depends on payments-api" in text and f"Runbook {RUNBOOK}" in text
         # The worklist keeps one service's alerts when asked.
-        status, text = await page(bob, f"{running.url}/alerts?service=checkout")
+        status, text = await page(bob, f"{warroom.url}/alerts?service=checkout")
         assert status == 200 and "CheckoutErrors" in text
-        status, text = await page(bob, f"{running.url}/alerts?service=payments-api")
+        status, text = await page(bob, f"{warroom.url}/alerts?service=payments-api")
         assert "CheckoutErrors" not in text
         # An alert's page and an incident's say their service, linked.
-        status, text = await page(bob, f"{running.url}/alerts/{groups[0].id}")
+        status, text = await page(bob, f"{warroom.url}/alerts/{groups[0].id}")
         assert "Route checkout Service checkout" in text
-        status, text = await page(bob, f"{running.url}/incidents/INC-1")
+        status, text = await page(bob, f"{warroom.url}/incidents/INC-1")
         assert "Service payments-api" in text
-        status, text = await page(bob, f"{running.url}/services/payments-api")
+        status, text = await page(bob, f"{warroom.url}/services/payments-api")
         assert "Depended on by checkout" in text and "INC-1" in text
-        status, text = await page(bob, f"{running.url}/services/search")
+        status, text = await page(bob, f"{warroom.url}/services/search")
         assert status == 404 and "No such service" in text
         # Insights count the on-call load by service too (up to now, a minute on).
-        await running.advance(minutes=1)
-        status, text = await page(bob, f"{running.url}/insights?period=30")
+        await warroom.advance(minutes=1)
+        status, text = await page(bob, f"{warroom.url}/insights?period=30")
         per_service = text.split("Alerts per service, per week", 1)[1]
         assert per_service.startswith(" Week of checkout Mon 2 Feb 2026 0 ")
         assert "Mon 23 Feb 2026 0 Mon 2 Mar 2026 1 Pages after hours" in per_service
     async with browser() as alice:  # she declared INC-3: she sees it
-        await sign_in(alice, running, ALICE)
-        status, text = await page(alice, f"{running.url}/services/checkout")
+        await sign_in(alice, warroom, ALICE)
+        status, text = await page(alice, f"{warroom.url}/services/checkout")
         assert "INC-3 Card numbers in logs" in text
 
     async with aiohttp.ClientSession(headers=BEARER) as api:
-        async with api.get(f"{running.url}/api/services") as answer:
+        async with api.get(f"{warroom.url}/api/services") as answer:
             listed = await answer.json()
         by_name = {s["name"]: s for s in listed["services"]}
         assert by_name["checkout"]["open_alerts"] == 1
         assert by_name["checkout"]["depended_on_by"] == []
         assert by_name["payments-api"]["depended_on_by"] == ["checkout"]
-        async with api.get(f"{running.url}/api/services/checkout") as answer:
+        async with api.get(f"{warroom.url}/api/services/checkout") as answer:
             detail = await answer.json()
         assert [a["title"] for a in detail["alerts"]] == ["CheckoutErrors is firing"]
         assert detail["alerts"][0]["service"] == "checkout"
         assert [p["id"] for p in detail["on_call"]] == [CAROL]
-        async with api.get(f"{running.url}/api/services/search") as answer:
+        async with api.get(f"{warroom.url}/api/services/search") as answer:
             assert answer.status == 404
             assert (await answer.json())["error"] == "not_found"
-        async with api.get(f"{running.url}/api/incidents/INC-2") as answer:
+        async with api.get(f"{warroom.url}/api/incidents/INC-2") as answer:
             assert (await answer.json())["service"] == "checkout"
 
-        async with api.get(f"{running.url}/api/alerts?service=payments-api") as answer:
+        async with api.get(f"{warroom.url}/api/alerts?service=payments-api") as answer:
             assert (await answer.json())["open"] == []
 
-    token = await warroom_token(running, "triage-bot", "read")
-    async with agent(running.url, token) as session:
+    token = await warroom_token(warroom, "triage-bot", "read")
+    async with agent(warroom.url, token) as session:
         alerts = await call(session, "list_alerts", service="checkout")
         assert [a["service"] for a in alerts["open"]] == ["checkout"]
         answer = await call(session, "list_services")
@@ -211,19 +219,18 @@ async def test_a_services_alerts_page_its_policy_and_its_pages_show_them(
 
 
 async def test_an_unknown_service_on_incident_start_is_refused_in_words(
-    warroom: tuple[Warroom, FakeNtfy],
+    warroom: Warroom,
 ) -> None:
-    running, _ = warroom
-    general = running.slack.channel_by_name("general")
+    general = warroom.slack.channel_by_name("general")
     assert general is not None
-    answer = await running.slack.send_command(
+    answer = await warroom.slack.send_command(
         "start --service search Search is down", user=ALICE, channel=general.id
     )
     assert answer.status == 200
-    await settle(running)
-    said = running.slack.ephemeral_for(ALICE)[-1].text
+    await settle(warroom)
+    said = warroom.slack.ephemeral_for(ALICE)[-1].text
     assert "There is no service 'search' (services: checkout, payments-api)." in said
-    async with session_scope(running.engine) as session:
+    async with session_scope(warroom.engine) as session:
         assert (await session.exec(select(Incident))).all() == []
 
 
@@ -241,35 +248,33 @@ async def test_a_service_whose_policy_is_gone_pages_the_default_policy_and_says_
 
 
 async def test_an_incident_declared_from_a_services_alert_takes_its_service(
-    warroom: tuple[Warroom, FakeNtfy],
+    warroom: Warroom,
 ) -> None:
-    running, _ = warroom
-    ops = await checkout_fires(running)
-    await press_declare(running, ops, ALICE)
-    view_id, view = declare_form(running.slack, ALICE)
-    await submit(running.slack, view_id, view, ALICE)
-    await settle(running)
-    async with session_scope(running.engine) as session:
+    ops = await checkout_fires(warroom)
+    await press_declare(warroom, ops, ALICE)
+    view_id, view = declare_form(warroom.slack, ALICE)
+    await submit(warroom.slack, view_id, view, ALICE)
+    await settle(warroom)
+    async with session_scope(warroom.engine) as session:
         (incident,) = (await session.exec(select(Incident))).all()
     assert (incident.reference, incident.service) == ("INC-1", "checkout")
 
 
 async def test_a_guest_of_the_workspace_sees_no_service(
-    warroom: tuple[Warroom, FakeNtfy],
+    warroom: Warroom,
 ) -> None:
-    running, _ = warroom
-    await checkout_fires(running)
-    running.slack.add_user("U0GUEST", "gus")
-    running.slack.users["U0GUEST"].is_restricted = True
+    await checkout_fires(warroom)
+    warroom.slack.add_user("U0GUEST", "gus")
+    warroom.slack.users["U0GUEST"].is_restricted = True
     async with browser() as guest:
-        await sign_in(guest, running, "U0GUEST")
+        await sign_in(guest, warroom, "U0GUEST")
         for path in ("/services", "/services/checkout"):
-            status, text = await page(guest, f"{running.url}{path}")
+            status, text = await page(guest, f"{warroom.url}{path}")
             assert status == 403 and "Services are for the workspace's members" in text, path
             assert "CheckoutErrors" not in text
-        async with guest.get(f"{running.url}/api/services") as answer:
+        async with guest.get(f"{warroom.url}/api/services") as answer:
             assert answer.status == 200 and (await answer.json())["services"] == []
-        async with guest.get(f"{running.url}/api/services/checkout") as answer:
+        async with guest.get(f"{warroom.url}/api/services/checkout") as answer:
             assert answer.status == 404
-        status, text = await page(guest, f"{running.url}/")
+        status, text = await page(guest, f"{warroom.url}/")
         assert "Services" not in text.split("Skip to the content", 1)[1][:200]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ from emulator import Channel, FakeNtfy, SlackEmulator
 from emulator.opsgenie import FakeOpsgenie, OpsgenieAccount
 from emulator.pagerduty_rest import Account, FakePagerDutyRest
 from tests.alerting.test_vendor_apis import OpsgenieClient, PagerDutyEventsClient, integration
-from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, running_warroom
+from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom
 from tests.helpers.alerts import TOKEN, routes
 from tests.helpers.processes import run_warroom
 from tests.helpers.web_view import API_TOKEN, browser, sign_in, visible_text, web_settings
@@ -85,14 +84,14 @@ async def shadow_channel(slack: SlackEmulator) -> Channel:
 
 
 @pytest.fixture
-async def warroom(
+def warroom_settings(
     slack: SlackEmulator,
     database_url: str,
     tmp_path: Path,
     ops: Channel,
     shadow_channel: Channel,
     ntfy: FakeNtfy,
-) -> AsyncIterator[Warroom]:
+) -> dict[str, object]:
     """Checkout in shadow: its route pages the checkout policy on paper only."""
     route = {
         "name": "checkout",
@@ -113,18 +112,16 @@ async def warroom(
         WARROOM_PUBLIC_URL="https://warroom.example.com",
     )
     environ["web__public_url"] = ""  # signing in comes back to the test's own address
-    async with running_warroom(
-        slack,
-        database_url,
-        Clock(START),
-        alerting__token=Secret(TOKEN),
-        alerting__routes=routes({"routes": [route]}),
-        alerting__catalog=parse_services(services),
-        alerting__shadow_channel=shadow_channel.id,
+    return {
+        "database_url": database_url,
+        "clock": Clock(START),
+        "alerting__token": Secret(TOKEN),
+        "alerting__routes": routes({"routes": [route]}),
+        "alerting__catalog": parse_services(services),
+        "alerting__shadow_channel": shadow_channel.id,
         **environ,
         **web_settings(slack),
-    ) as running:
-        yield running
+    }
 
 
 def _iso(at: datetime) -> str:

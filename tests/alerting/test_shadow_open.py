@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -36,7 +35,7 @@ from tests.alerting.test_shadow import (
     send,
 )
 from tests.alerting.test_vendor_apis import integration
-from tests.conftest import ALICE, Clock, Warroom, running_warroom
+from tests.conftest import ALICE, Clock, Warroom
 from tests.helpers.alerts import TOKEN, routes
 from tests.helpers.processes import run_warroom
 from tests.paging.scenario import notifications, paging_settings
@@ -48,13 +47,12 @@ async def shadow_channel(slack: SlackEmulator) -> Channel:
 
 
 @pytest.fixture
-async def warroom(
-    slack: SlackEmulator,
+def warroom_settings(
     database_url: str,
     tmp_path: Path,
     shadow_channel: Channel,
     ntfy: FakeNtfy,
-) -> AsyncIterator[Warroom]:
+) -> dict[str, object]:
     """Checkout in shadow: its route would open a SEV2 incident that starts the checkout
     policy."""
     route = {
@@ -73,17 +71,15 @@ async def warroom(
         WARROOM_NTFY_URL=ntfy.root,
         WARROOM_PUBLIC_URL="https://warroom.example.com",
     )
-    async with running_warroom(
-        slack,
-        database_url,
-        Clock(START),
-        alerting__token=Secret(TOKEN),
-        alerting__routes=routes({"routes": [route]}),
-        alerting__catalog=parse_services(services),
-        alerting__shadow_channel=shadow_channel.id,
+    return {
+        "database_url": database_url,
+        "clock": Clock(START),
+        "alerting__token": Secret(TOKEN),
+        "alerting__routes": routes({"routes": [route]}),
+        "alerting__catalog": parse_services(services),
+        "alerting__shadow_channel": shadow_channel.id,
         **environ,
-    ) as running:
-        yield running
+    }
 
 
 def rooms(warroom: Warroom) -> set[str]:

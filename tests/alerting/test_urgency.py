@@ -14,9 +14,9 @@ import yaml
 
 from bot.config import ConfigError, Secret, Settings
 from bot.record.alerting.support_hours import parse_support_hours
-from emulator import Channel, FakeNtfy, FakeTwilio, SlackEmulator
+from emulator import Channel, FakeNtfy, FakeTwilio
 from tests.alerting.test_own_alerts import NOW, choose_snooze, deliver, only_message, press
-from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, running_warroom
+from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, WarroomFactory
 from tests.helpers.alerts import TOKEN, alert, alertmanager, routes
 from tests.helpers.processes import run_warroom
 from tests.paging.scenario import SCHEDULES, notifications, paging_settings
@@ -89,14 +89,13 @@ async def phones() -> AsyncIterator[tuple[FakeNtfy, FakeTwilio]]:
         yield ntfy, twilio
 
 
-async def serve(
-    slack: SlackEmulator,
+def urgency_settings(
     database_url: str,
     tmp_path: Path,
     phones: tuple[FakeNtfy, FakeTwilio],
     document: dict[str, Any],
     now: datetime = NOW,
-) -> AsyncIterator[Warroom]:
+) -> dict[str, object]:
     ntfy, twilio = phones
     settings = paging_settings(
         tmp_path,
@@ -110,29 +109,26 @@ async def serve(
         TWILIO_API_URL=twilio.root,
         WARROOM_PUBLIC_URL=PUBLIC_URL,
     )
-    async with running_warroom(
-        slack,
-        database_url,
-        Clock(now),
-        alerting__token=Secret(TOKEN),
-        alerting__routes=routes(document),
-        **settings,
-    ) as running:
+
+    async def ready(running: Warroom) -> None:
         twilio.reach = (PUBLIC_URL, running.url)
-        yield running
+
+    return {
+        "database_url": database_url,
+        "clock": Clock(now),
+        "alerting__token": Secret(TOKEN),
+        "alerting__routes": routes(document),
+        **settings,
+        "ready": ready,
+    }
 
 
 @pytest.fixture
-async def warroom(
-    slack: SlackEmulator,
-    database_url: str,
-    tmp_path: Path,
-    ops: Channel,
-    phones: tuple[FakeNtfy, FakeTwilio],
-) -> AsyncIterator[Warroom]:
+def warroom_settings(
+    database_url: str, tmp_path: Path, ops: Channel, phones: tuple[FakeNtfy, FakeTwilio]
+) -> dict[str, object]:
     document = page_routes(ops.id, support_hours=PARIS_OFFICE)
-    async for running in serve(slack, database_url, tmp_path, phones, document):
-        yield running
+    return urgency_settings(database_url, tmp_path, phones, document)
 
 
 def texts(twilio: FakeTwilio, number: str) -> list[str]:
@@ -241,21 +237,23 @@ async def test_a_snooze_that_ends_outside_support_hours_waits_for_them_too(
 
 
 async def test_inside_support_hours_a_low_urgency_alert_pages_at_once(
-    slack: SlackEmulator,
     database_url: str,
     tmp_path: Path,
     ops: Channel,
     phones: tuple[FakeNtfy, FakeTwilio],
+    warroom_with: WarroomFactory,
 ) -> None:
     ntfy, twilio = phones
     ten_in_paris = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
     document = page_routes(ops.id, support_hours=PARIS_OFFICE)
-    async for warroom in serve(slack, database_url, tmp_path, phones, document, ten_in_paris):
-        await deliver(warroom, firing("QueueLag"))
-        (push,) = ntfy.phone("carol-7f3a9c")
-        assert push.message.startswith("Low urgency.")
-        assert "waits until" not in only_message(ops).text
-        assert twilio.messages == []
+    warroom = await warroom_with(
+        **urgency_settings(database_url, tmp_path, phones, document, ten_in_paris)
+    )
+    await deliver(warroom, firing("QueueLag"))
+    (push,) = ntfy.phone("carol-7f3a9c")
+    assert push.message.startswith("Low urgency.")
+    assert "waits until" not in only_message(ops).text
+    assert twilio.messages == []
 
 
 def refusal(tmp_path: Path, document: dict[str, Any], file: str = "routes") -> str:

@@ -21,7 +21,6 @@ import copy
 import json
 import re
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -32,9 +31,9 @@ from sqlmodel import col, select
 from bot.record.alerting import integrations
 from bot.store.db import session_scope
 from bot.store.models import AlertGroup, AlertPayload, Integration
-from emulator import Channel, FakeNtfy, SlackEmulator
+from emulator import Channel, FakeNtfy
 from tests.alerting.conftest import NIGHT as NOW
-from tests.alerting.conftest import TOPIC, paging_warroom
+from tests.alerting.conftest import TOPIC, night_paging
 from tests.conftest import CAROL, Warroom
 from tests.helpers.alerts import PAYLOADS, TOKEN, count
 from tests.helpers.processes import run_warroom
@@ -82,15 +81,13 @@ def checkout_routes(ops: Channel) -> dict[str, Any]:
 
 
 @pytest.fixture
-async def warroom(
-    slack: SlackEmulator, database_url: str, tmp_path: Path, ops: Channel, ntfy: FakeNtfy
-) -> AsyncIterator[Warroom]:
+def warroom_settings(
+    database_url: str, tmp_path: Path, ops: Channel, ntfy: FakeNtfy
+) -> dict[str, object]:
     """Checkout's alerts page the queues policy (Carol, on call); payments' are posted only."""
-    routes_file = checkout_routes(ops)
-    async with paging_warroom(
-        slack, database_url, tmp_path, ntfy, routes_file, alerting__max_body_bytes=MIB
-    ) as running:
-        yield running
+    return night_paging(
+        database_url, tmp_path, ntfy, checkout_routes(ops), alerting__max_body_bytes=MIB
+    )
 
 
 async def integration(

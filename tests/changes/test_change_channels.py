@@ -14,7 +14,6 @@ https://argo-cd.readthedocs.io/en/stable/operator-manual/notifications/templates
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -29,7 +28,7 @@ from bot.store.db import session_scope
 from bot.store.job_kinds import JobKind
 from bot.store.models import ChangeEvent, Job
 from emulator import Channel, SlackEmulator
-from tests.conftest import ALICE, BOB, Clock, Warroom, running_warroom
+from tests.conftest import ALICE, BOB, Clock, Warroom
 from tests.helpers.alerts import PAYLOADS, TOKEN, alert, alertmanager, post_alert, routes
 from tests.helpers.incidents import declare_incident, settle
 from tests.helpers.web_view import browser, sign_in, visible_text, web_settings
@@ -70,9 +69,9 @@ def alerts_channel(slack: SlackEmulator) -> Channel:
 
 
 @pytest.fixture
-async def warroom(
+def warroom_settings(
     slack: SlackEmulator, database_url: str, deploys: Channel, alerts_channel: Channel
-) -> AsyncIterator[Warroom]:
+) -> dict[str, object]:
     page = {
         "routes": [
             {
@@ -85,18 +84,16 @@ async def warroom(
         ],
         "default": {"action": "open"},
     }
-    async with running_warroom(
-        slack,
-        database_url,
-        Clock(NOW),
-        alerting__token=Secret(TOKEN),
-        alerting__routes=routes(page),
-        alerting__catalog=parse_services(SERVICES),
-        alerting__change_channels=(deploys.id,),
-        alerting__change_hours=6.0,
+    return {
+        "database_url": database_url,
+        "clock": Clock(NOW),
+        "alerting__token": Secret(TOKEN),
+        "alerting__routes": routes(page),
+        "alerting__catalog": parse_services(SERVICES),
+        "alerting__change_channels": (deploys.id,),
+        "alerting__change_hours": 6.0,
         **web_settings(slack),
-    ) as running:
-        yield running
+    }
 
 
 async def say(warroom: Warroom, channel: Channel, name: str) -> str:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -38,7 +37,7 @@ from bot.store.migrate import upgrade_database
 from bot.store.models import ChangeEvent
 from emulator import SlackEmulator
 from tests.agents.test_mcp_http import agent, call, warroom_token
-from tests.conftest import BOB, Clock, Warroom, running_warroom
+from tests.conftest import BOB, Clock, Warroom
 from tests.helpers.alerts import PAYLOADS
 from tests.helpers.processes import run_warroom
 from tests.helpers.web_view import API_TOKEN, browser, sign_in, visible_text, web_settings
@@ -61,16 +60,14 @@ def documented(name: str, example: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-async def warroom(slack: SlackEmulator, database_url: str) -> AsyncIterator[Warroom]:
-    async with running_warroom(
-        slack,
-        database_url,
-        Clock(NOW),
-        alerting__catalog=parse_services(SERVICES),
-        alerting__max_body_bytes=LIMIT,
+def warroom_settings(slack: SlackEmulator, database_url: str) -> dict[str, object]:
+    return {
+        "database_url": database_url,
+        "clock": Clock(NOW),
+        "alerting__catalog": parse_services(SERVICES),
+        "alerting__max_body_bytes": LIMIT,
         **web_settings(slack),
-    ) as running:
-        yield running
+    }
 
 
 async def integration(warroom: Warroom, kind: str, service: str, name: str | None = None) -> str:

@@ -265,7 +265,7 @@ def compose(raw: dict[str, Any], example: dict[str, str]) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def warroom(compose: dict[str, Any]) -> dict[str, Service]:
+def warroom_services(compose: dict[str, Any]) -> dict[str, Service]:
     names = warroom_names(compose)
     assert names, "no warroom service (one built from the Dockerfile) in compose.yaml"
     return {name: compose["services"][name] for name in names}
@@ -338,7 +338,7 @@ def test_docker_compose_accepts_it(tmp_path: Path) -> None:
         assert told == replica_count(services[name]), f"{name}: as Compose resolved it"
 
 
-def test_caddy_reads_the_proxy_config(tmp_path: Path, warroom: dict[str, Service]) -> None:
+def test_caddy_reads_the_proxy_config(tmp_path: Path, warroom_services: dict[str, Service]) -> None:
     """Caddy's own parser adapts the Caddyfile, and its upstreams are every warroom replica."""
     if shutil.which("caddy") is None:
         pytest.skip(
@@ -365,7 +365,7 @@ def test_caddy_reads_the_proxy_config(tmp_path: Path, warroom: dict[str, Service
         if dynamic.get("source") == "a":
             found.add((dynamic["name"], int(dynamic["port"])))
         found.update(upstream(u["dial"]) for u in handler.get("upstreams") or [])
-    assert found == {(name, WARROOM_PORT) for name in warroom}
+    assert found == {(name, WARROOM_PORT) for name in warroom_services}
 
 
 def _json_nodes(node: Any) -> Iterator[dict[str, Any]]:
@@ -399,8 +399,10 @@ def test_postgres_has_a_healthcheck_and_a_named_volume(compose: dict[str, Any]) 
     )
 
 
-def test_every_warroom_replica_waits_for_a_healthy_postgres(warroom: dict[str, Service]) -> None:
-    for name, service in warroom.items():
+def test_every_warroom_replica_waits_for_a_healthy_postgres(
+    warroom_services: dict[str, Service],
+) -> None:
+    for name, service in warroom_services.items():
         depends = service.get("depends_on") or {}
         condition = (
             depends.get("postgres", {}).get("condition") if isinstance(depends, dict) else None
@@ -411,10 +413,10 @@ def test_every_warroom_replica_waits_for_a_healthy_postgres(warroom: dict[str, S
 
 
 def test_database_url_points_at_the_postgres_service(
-    compose: dict[str, Any], warroom: dict[str, Service], example: dict[str, str]
+    compose: dict[str, Any], warroom_services: dict[str, Service], example: dict[str, str]
 ) -> None:
     postgres = environment_of(compose["services"]["postgres"])
-    for name, service in warroom.items():
+    for name, service in warroom_services.items():
         url = environment_of(service).get("DATABASE_URL") or example.get("DATABASE_URL", "")
         assert url, f"{name}: no DATABASE_URL (warroom would use SQLite in each replica)"
         parts = urlsplit(url)
@@ -481,11 +483,11 @@ def test_env_example_has_the_secrets_and_no_real_one(example: dict[str, str]) ->
 
 
 def test_web_view_listens_where_the_proxy_reaches_it(
-    warroom: dict[str, Service], example: dict[str, str]
+    warroom_services: dict[str, Service], example: dict[str, str]
 ) -> None:
     """WARROOM_WEB_AUTH=none keeps the web view to requests from inside the container
     (bot/web/incident/pages.py web_view_rules): through the proxy every page would answer 421."""
-    for name, service in warroom.items():
+    for name, service in warroom_services.items():
         mode = environment_of(service).get("WARROOM_WEB_AUTH", example.get("WARROOM_WEB_AUTH"))
         assert (mode or "slack").strip().lower() != "none", (
             f"{name}: WARROOM_WEB_AUTH=none would answer the proxy's page requests 421"
@@ -510,10 +512,10 @@ def test_warroom_replicas_is_the_number_of_replicas(
 
 
 def test_the_proxy_sends_to_every_warroom_replica_on_port_3000(
-    warroom: dict[str, Service], proxy_name: str
+    warroom_services: dict[str, Service], proxy_name: str
 ) -> None:
     found = caddy_upstreams(CADDYFILE.read_text(encoding="utf-8"))
-    expected = {(name, WARROOM_PORT) for name in warroom}
+    expected = {(name, WARROOM_PORT) for name in warroom_services}
     assert found == expected, f"the proxy's upstreams are {found}, not the replicas {expected}"
 
 
@@ -529,8 +531,8 @@ def test_only_the_proxy_publishes_a_port(compose: dict[str, Any], proxy_name: st
     )
 
 
-def test_warroom_runs_read_only_as_uid_10001(warroom: dict[str, Service]) -> None:
-    for name, service in warroom.items():
+def test_warroom_runs_read_only_as_uid_10001(warroom_services: dict[str, Service]) -> None:
+    for name, service in warroom_services.items():
         assert service.get("read_only") is True, f"{name}: read_only: true"
         assert str(service.get("user", "")).split(":")[0] == WARROOM_UID, f"{name}: user 10001"
         tmpfs = service.get("tmpfs") or []
@@ -541,8 +543,10 @@ def test_warroom_runs_read_only_as_uid_10001(warroom: dict[str, Service]) -> Non
         )
 
 
-def test_warroom_reads_env_restarts_and_checks_its_health(warroom: dict[str, Service]) -> None:
-    for name, service in warroom.items():
+def test_warroom_reads_env_restarts_and_checks_its_health(
+    warroom_services: dict[str, Service],
+) -> None:
+    for name, service in warroom_services.items():
         env_file = service.get("env_file")
         files = [env_file] if isinstance(env_file, str) else list(env_file or [])
         paths = [item["path"] if isinstance(item, dict) else item for item in files]

@@ -17,7 +17,7 @@ no schedule.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -300,15 +300,16 @@ def rights_settings(statuspage: FakeStatuspage) -> dict[str, Any]:
 
 
 @pytest.fixture
-async def warroom(
+def warroom_settings(
     slack: SlackEmulator, database_url: str, statuspage: FakeStatuspage
-) -> AsyncIterator[Warroom]:
+) -> dict[str, object]:
     """On SQLite and PostgreSQL: the module's schedule and policy, the status pages with
     Statuspage and one confirmed subscriber."""
     for user, name in ((OWEN, "owen"), (DAVE, "dave"), (GUEST, "gus")):
         slack.add_user(user, name)
     settings = rights_settings(statuspage)
-    async with running_warroom(slack, database_url, Clock(T0), **settings) as running:
+
+    async def ready(running: Warroom) -> None:
         async with session_scope(running.engine) as session:
             session.add(
                 StatusSubscription(
@@ -321,7 +322,13 @@ async def warroom(
                 )
             )
             await session.commit()
-        yield running
+
+    return {
+        "database_url": database_url,
+        "clock": Clock(T0),
+        **settings,
+        "ready": ready,
+    }
 
 
 async def watched(warroom: Warroom, statuspage: FakeStatuspage) -> dict[str, Any]:

@@ -30,7 +30,7 @@ TOKYO = """
 """
 
 
-def warroom(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def warroom_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """``python -m bot ARGS`` with none of the caller's warroom settings."""
     return run_warroom(*args, env=env, clean=True)
 
@@ -70,7 +70,7 @@ async def database(tmp_path: Path, schedule_file: Path) -> str:
 
 
 def test_check_says_a_good_file_is_fine(schedule_file: Path) -> None:
-    done = warroom("oncall", "check", str(schedule_file))
+    done = warroom_cli("oncall", "check", str(schedule_file))
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == [
         f"{schedule_file}: fine: 2 schedules, 3 layers, 6 people",
@@ -94,7 +94,7 @@ def test_check_says_which_hour_rotations_hand_over_on_the_wall_clock(tmp_path: P
         "      - {name: months, start: 2026-01-31 09:00, rotation: monthly, members: [U0A, U0B],"
         " timezone: Europe/Paris}\n"
     )
-    done = warroom("oncall", "check", str(path))
+    done = warroom_cli("oncall", "check", str(path))
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[1:] == [
         "schedule 'night-ops': layer 'halves': 12h turns, handed over on the wall clock at "
@@ -126,7 +126,7 @@ def test_check_warns_of_layers_active_at_once_where_only_the_later_is_on_call(
 ) -> None:
     path = tmp_path / "shadowed.yaml"
     path.write_text(SHADOWED)
-    done = warroom("oncall", "check", str(path))
+    done = warroom_cli("oncall", "check", str(path))
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[0] == f"{path}: fine: 1 schedule, 2 layers, 3 people"
     (warning,) = done.stderr.splitlines()
@@ -139,7 +139,7 @@ def test_check_warns_of_layers_active_at_once_where_only_the_later_is_on_call(
         "be, write overlap: all on the schedule"
     )
     path.write_text(SHADOWED.replace("    layers:", "    overlap: all\n    layers:"))
-    done = warroom("oncall", "check", str(path))
+    done = warroom_cli("oncall", "check", str(path))
     assert (done.returncode, done.stderr) == (0, "")
 
 
@@ -150,7 +150,7 @@ def test_who_lists_a_row_per_person_with_overlap_all(tmp_path: Path) -> None:
         "WARROOM_ONCALL_SCHEDULES": str(path),
         "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.db'}",
     }
-    done = warroom("oncall", "who", "--at", "2026-03-10 12:00", "--json", env=env)
+    done = warroom_cli("oncall", "who", "--at", "2026-03-10 12:00", "--json", env=env)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == [
         {
@@ -166,7 +166,7 @@ def test_who_lists_a_row_per_person_with_overlap_all(tmp_path: Path) -> None:
             "end": json.loads(done.stdout)[1]["end"],
         },
     ]
-    lines = warroom("oncall", "who", "--at", "2026-03-10 12:00", env=env).stdout.splitlines()
+    lines = warroom_cli("oncall", "who", "--at", "2026-03-10 12:00", env=env).stdout.splitlines()
     assert [line.split()[:2] for line in lines] == [
         ["payments-primary", "U0BOB"],
         ["payments-primary", "U0ERIN"],
@@ -179,7 +179,7 @@ def test_the_oncall_commands_start_without_the_web_server_and_the_slack_app(
     """A command people type at a shell imports what it runs: the web server, the Slack app
     and its flows were most of each command's start (`warroom oncall check` 2.2 s with them,
     1.25 s without). Python's own import log says what was loaded."""
-    done = warroom("oncall", "check", str(schedule_file), env={"PYTHONPROFILEIMPORTTIME": "1"})
+    done = warroom_cli("oncall", "check", str(schedule_file), env={"PYTHONPROFILEIMPORTTIME": "1"})
     assert done.returncode == 0, done.stderr
     imported = {
         line.rsplit("|", 1)[1].strip()
@@ -197,7 +197,7 @@ def test_check_names_each_problem_and_exits_1(tmp_path: Path) -> None:
     bad.write_text(
         ISSUE_FILE.replace("Europe/Paris", "Paris").replace("rotation: daily", "rotation: 0d")
     )
-    done = warroom("oncall", "check", str(bad))
+    done = warroom_cli("oncall", "check", str(bad))
     assert done.returncode == 1 and done.stdout == ""
     assert done.stderr.splitlines() == [
         f"{bad}: 2 problems:",
@@ -211,7 +211,7 @@ def test_who_prints_each_schedules_person_with_the_shift_in_json(
     schedule_file: Path, database: str
 ) -> None:
     env = {"WARROOM_ONCALL_SCHEDULES": str(schedule_file), "DATABASE_URL": database}
-    done = warroom("oncall", "who", "--at", "2026-03-13 21:00", "--json", env=env)
+    done = warroom_cli("oncall", "who", "--at", "2026-03-13 21:00", "--json", env=env)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == [
         {  # the override, read in Paris: 21:00 CET is 20:00 UTC
@@ -231,7 +231,7 @@ def test_who_prints_each_schedules_person_with_the_shift_in_json(
 
 def test_who_prints_a_line_per_schedule_in_its_zone(schedule_file: Path, database: str) -> None:
     env = {"WARROOM_ONCALL_SCHEDULES": str(schedule_file), "DATABASE_URL": database}
-    done = warroom("oncall", "who", "payments-primary", "--at", "2026-03-09 10:00", env=env)
+    done = warroom_cli("oncall", "who", "payments-primary", "--at", "2026-03-09 10:00", env=env)
     assert done.returncode == 0, done.stderr
     assert done.stdout == (
         "payments-primary  U0ERIN        2026-03-09 09:00 CET to 2026-03-09 18:00 CET "
@@ -252,17 +252,19 @@ def test_who_refuses_a_time_that_reads_two_ways_as_incident_time_does(
     schedule_file: Path, database: str, when: str, says: str
 ) -> None:
     env = {"WARROOM_ONCALL_SCHEDULES": str(schedule_file), "DATABASE_URL": database}
-    done = warroom("oncall", "who", "payments-primary", "--at", when, env=env)
+    done = warroom_cli("oncall", "who", "payments-primary", "--at", when, env=env)
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.startswith("warroom: --at: ") and says in done.stderr, done.stderr
     assert "Traceback" not in done.stderr
 
 
 def test_who_says_what_is_missing(schedule_file: Path, tmp_path: Path) -> None:
-    unknown = warroom("oncall", "who", "nope", env={"WARROOM_ONCALL_SCHEDULES": str(schedule_file)})
+    unknown = warroom_cli(
+        "oncall", "who", "nope", env={"WARROOM_ONCALL_SCHEDULES": str(schedule_file)}
+    )
     assert unknown.returncode == 2
     assert "no schedule named 'nope' (there are: payments-primary, tokyo-dba)" in unknown.stderr
-    none = warroom("oncall", "who")
+    none = warroom_cli("oncall", "who")
     assert none.returncode == 2 and "set WARROOM_ONCALL_SCHEDULES" in none.stderr
 
 
@@ -273,11 +275,11 @@ def test_who_on_a_fresh_sqlite_file_upgrades_it_as_serve_does(
     tables yet; the command creates them, as `warroom serve` would, and answers."""
     fresh = f"sqlite:///{tmp_path / 'fresh.db'}"
     env = {"WARROOM_ONCALL_SCHEDULES": str(schedule_file), "DATABASE_URL": fresh}
-    done = warroom("oncall", "who", "payments-primary", "--at", "2026-03-09 10:00", env=env)
+    done = warroom_cli("oncall", "who", "payments-primary", "--at", "2026-03-09 10:00", env=env)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("payments-primary  U0"), done.stdout
     assert "alembic" not in done.stderr  # no migration log in a person's terminal
-    feeds = warroom("oncall", "feeds", env=env)
+    feeds = warroom_cli("oncall", "feeds", env=env)
     assert feeds.returncode == 0, feeds.stderr
 
 
@@ -290,7 +292,7 @@ def test_who_leaves_an_unupgraded_postgresql_alone(
         pytest.skip("PostgreSQL variant: set WARROOM_TEST_DATABASE_URL")
     asyncio.run(reset_postgres(postgres_url))
     env = {"WARROOM_ONCALL_SCHEDULES": str(schedule_file), "DATABASE_URL": postgres_url}
-    not_upgraded = warroom("oncall", "who", env=env)
+    not_upgraded = warroom_cli("oncall", "who", env=env)
     assert not_upgraded.returncode == 1 and "warroom db upgrade" in not_upgraded.stderr
     assert "Traceback" not in not_upgraded.stderr
 
@@ -298,7 +300,7 @@ def test_who_leaves_an_unupgraded_postgresql_alone(
 def test_serve_names_every_problem_of_the_schedule_file(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text(ISSUE_FILE.replace("U0BOB", "bob").replace('"18:00"', '"09:00"'))
-    done = warroom("serve", env={"WARROOM_ONCALL_SCHEDULES": str(bad)})
+    done = warroom_cli("serve", env={"WARROOM_ONCALL_SCHEDULES": str(bad)})
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "members: 'bob' is not a Slack user id" in done.stderr
     assert "restriction 1: to: 09:00 is the same time as from (09:00)" in done.stderr
@@ -306,7 +308,7 @@ def test_serve_names_every_problem_of_the_schedule_file(tmp_path: Path) -> None:
 
 def test_who_answers_now_without_at(schedule_file: Path, database: str) -> None:
     env = {"WARROOM_ONCALL_SCHEDULES": str(schedule_file), "DATABASE_URL": database}
-    done = warroom("oncall", "who", "--json", env=env)
+    done = warroom_cli("oncall", "who", "--json", env=env)
     assert done.returncode == 0, done.stderr
     now = datetime.now(UTC)
     for row in json.loads(done.stdout):
@@ -317,7 +319,7 @@ def test_who_answers_now_without_at(schedule_file: Path, database: str) -> None:
 
 def test_who_answers_about_the_future_too(schedule_file: Path, database: str) -> None:
     env = {"WARROOM_ONCALL_SCHEDULES": str(schedule_file), "DATABASE_URL": database}
-    done = warroom(
+    done = warroom_cli(
         "oncall", "who", "payments-primary", "--at", "2030-01-07 10:00", "--json", env=env
     )
     assert done.returncode == 0, done.stderr

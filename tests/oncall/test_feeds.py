@@ -33,7 +33,7 @@ from commands.base import CommandRequest, Subcommand
 from commands.oncall import calendar
 from emulator import SlackEmulator
 from tests.conftest import Clock, Warroom, running_warroom
-from tests.oncall.test_cli import warroom as run_cli
+from tests.oncall.test_cli import warroom_cli as run_cli
 from tests.oncall.test_schedule_file import ISSUE_FILE
 
 NOW = datetime(2026, 3, 20, 12, tzinfo=UTC)  # the feeds hold both 2026 spring clock changes

@@ -31,7 +31,7 @@ from emulator import SlackEmulator
 from tests.conftest import Clock, Warroom, running_warroom
 from tests.helpers.web_view import API_TOKEN, web_warroom
 from tests.oncall.ical_source import OPSGENIE_STYLE, CalendarSource, calendar_source
-from tests.oncall.test_cli import warroom as run_cli
+from tests.oncall.test_cli import warroom_cli as run_cli
 
 NOW = datetime(2026, 3, 20, 12, tzinfo=UTC)
 ALICE, BOB, CAROL = "U0ALICE", "U0BOB", "U0CAROL"

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -88,9 +87,10 @@ def paris(day: int, hour: int, month: int = 3) -> datetime:
     return datetime(2026, month, day, hour, tzinfo=ZoneInfo("Europe/Paris")).astimezone(UTC)
 
 
-@asynccontextmanager
-async def oncall_warroom(slack: SlackEmulator, database_url: str) -> AsyncIterator[Warroom]:
-    """The bot with the two schedules, its clock at T0. Alice is in Los Angeles, Erin in New
+@pytest.fixture
+def warroom_settings(slack: SlackEmulator) -> dict[str, object]:
+    """The bot with the two schedules, its clock at T0 (``warroom`` on SQLite,
+    ``warroom_any_db`` on SQLite and on PostgreSQL). Alice is in Los Angeles, Erin in New
     York, Kenji in Tokyo, Owen (payments-primary's owner) and Dave (in no schedule) in Paris;
     Bob and Carol in UTC."""
     slack.users[ALICE].tz = "America/Los_Angeles"
@@ -98,24 +98,7 @@ async def oncall_warroom(slack: SlackEmulator, database_url: str) -> AsyncIterat
     slack.add_user(KENJI, "kenji", "Kenji Sato", tz="Asia/Tokyo")
     slack.add_user(OWEN, "owen", "Owen Price", tz="Europe/Paris")
     slack.add_user(DAVE, "dave", "Dave Kim", tz="Europe/Paris")
-    async with running_warroom(
-        slack, database_url, Clock(T0), oncall__schedules=schedules()
-    ) as running:
-        yield running
-
-
-@pytest.fixture
-async def warroom(slack: SlackEmulator, sqlite_url: str) -> AsyncIterator[Warroom]:
-    """On SQLite."""
-    async with oncall_warroom(slack, sqlite_url) as running:
-        yield running
-
-
-@pytest.fixture
-async def warroom_any_db(slack: SlackEmulator, database_url: str) -> AsyncIterator[Warroom]:
-    """On SQLite and on PostgreSQL."""
-    async with oncall_warroom(slack, database_url) as running:
-        yield running
+    return {"clock": Clock(T0), "oncall__schedules": schedules()}
 
 
 def general(slack: SlackEmulator) -> str:

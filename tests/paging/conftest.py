@@ -50,9 +50,7 @@ def trouble(warroom: Warroom, user: str) -> list[str]:
     return [m.text for m in warroom.slack.direct_messages(user) if "does not work" in m.text]
 
 
-@asynccontextmanager
-async def paging_warroom(
-    slack: SlackEmulator,
+def phone_paging(
     database_url: str,
     tmp_path: Path,
     phones: Phones,
@@ -62,10 +60,11 @@ async def paging_warroom(
     schedules_file: dict[str, Any] = SCHEDULES,
     environ: dict[str, str] | None = None,
     **overrides: Any,
-) -> AsyncIterator[Warroom]:
-    """warroom paging by ``contacts`` through ``phones`` and, given one, ``mailbox`` (a local
-    relay without credentials or STARTTLS, as the operator allows with WARROOM_SMTP_PLAINTEXT);
-    more variables in ``environ``, settings in ``overrides``."""
+) -> dict[str, object]:
+    """``warroom_settings`` paging by ``contacts`` through ``phones`` and, given one,
+    ``mailbox`` (a local relay without credentials or STARTTLS, as the operator allows with
+    WARROOM_SMTP_PLAINTEXT); more variables in ``environ``, settings in ``overrides``. The fake
+    Twilio reaches the bot once it serves."""
     twilio, ntfy = phones
     mail = (
         {
@@ -84,6 +83,44 @@ async def paging_warroom(
         **mail,
         **(environ or {}),
     )
-    async with running_warroom(slack, database_url, Clock(NOW), **overrides, **settings) as running:
+
+    async def ready(running: Warroom) -> None:
         twilio.reach = (PUBLIC_URL, running.url)
+
+    return {
+        "database_url": database_url,
+        "clock": Clock(NOW),
+        **overrides,
+        **settings,
+        "ready": ready,
+    }
+
+
+@asynccontextmanager
+async def paging_warroom(
+    slack: SlackEmulator,
+    database_url: str,
+    tmp_path: Path,
+    phones: Phones,
+    contacts: dict[str, Any],
+    *,
+    mailbox: tuple[Mailbox, int] | None = None,
+    schedules_file: dict[str, Any] = SCHEDULES,
+    environ: dict[str, str] | None = None,
+    **overrides: Any,
+) -> AsyncIterator[Warroom]:
+    """The bot of ``phone_paging`` until the block ends (a test that starts it again)."""
+    options = phone_paging(
+        database_url,
+        tmp_path,
+        phones,
+        contacts,
+        mailbox=mailbox,
+        schedules_file=schedules_file,
+        environ=environ,
+        **overrides,
+    )
+    ready = options.pop("ready")
+    async with running_warroom(slack, **options) as running:
+        await ready(running)
         yield running

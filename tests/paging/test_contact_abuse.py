@@ -55,15 +55,14 @@ MINE = "+14155550199"
 THEIRS = "+14155550188"
 
 
-@asynccontextmanager
-async def started(
+def abuse_settings(
     slack: SlackEmulator,
     database_url: str,
     tmp_path: Path,
     phones: tuple[FakeTwilio, FakeNtfy],
     clock: Clock,
     **overrides: object,
-) -> AsyncIterator[Warroom]:
+) -> dict[str, object]:
     twilio, ntfy = phones
     settings: dict[str, Any] = paging_settings(
         tmp_path,
@@ -74,20 +73,41 @@ async def started(
         WARROOM_SMTP_URL="smtp://127.0.0.1:9",
         WARROOM_SMTP_FROM="warroom@example.com",
     )
-    async with running_warroom(
-        slack, database_url, clock, **web_settings(slack, **{**settings, **overrides})
-    ) as running:
+
+    async def ready(running: Warroom) -> None:
         twilio.reach = (PUBLIC_URL, running.url)
+
+    return {
+        "database_url": database_url,
+        "clock": clock,
+        **web_settings(slack, **{**settings, **overrides}),
+        "ready": ready,
+    }
+
+
+@asynccontextmanager
+async def started(
+    slack: SlackEmulator,
+    database_url: str,
+    tmp_path: Path,
+    phones: tuple[FakeTwilio, FakeNtfy],
+    clock: Clock,
+    **overrides: object,
+) -> AsyncIterator[Warroom]:
+    """The bot of ``abuse_settings`` until the block ends."""
+    options = abuse_settings(slack, database_url, tmp_path, phones, clock, **overrides)
+    ready = options.pop("ready")
+    async with running_warroom(slack, **options) as running:
+        await ready(running)
         yield running
 
 
 @pytest.fixture
-async def warroom(
+def warroom_settings(
     slack: SlackEmulator, database_url: str, tmp_path: Path, phones: tuple[FakeTwilio, FakeNtfy]
-) -> AsyncIterator[Warroom]:
+) -> dict[str, object]:
     """On SQLite and on PostgreSQL: the limits' locks and counts are the database's."""
-    async with started(slack, database_url, tmp_path, phones, Clock(NOW)) as running:
-        yield running
+    return abuse_settings(slack, database_url, tmp_path, phones, Clock(NOW))
 
 
 def codes(twilio: FakeTwilio, number: str) -> list[str]:

@@ -39,7 +39,7 @@ SERVICES = {
 }
 
 
-def warroom(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def warroom_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return run_warroom(*args, env=env, clean=True)
 
 
@@ -65,7 +65,7 @@ def test_the_issues_file_reads_as_each_persons_rules_in_time_order(contacts_file
 
 
 def test_check_says_a_good_file_is_fine(contacts_file: Path) -> None:
-    done = warroom("paging", "check", str(contacts_file), env=SERVICES)
+    done = warroom_cli("paging", "check", str(contacts_file), env=SERVICES)
     assert done.returncode == 0, done.stderr
     assert done.stdout == f"{contacts_file}: fine: 1 person, 4 contact methods\n"
 
@@ -82,7 +82,7 @@ def test_check_names_each_problem_with_the_person_the_field_and_the_value(tmp_pa
         + default_rules
         + "  - {after: 1m, notify: [push]}\n"
     )
-    done = warroom("paging", "check", str(bad))
+    done = warroom_cli("paging", "check", str(bad))
     assert done.returncode == 1 and done.stdout == ""
     assert done.stderr.splitlines() == [
         f"{bad}: 6 problems:",

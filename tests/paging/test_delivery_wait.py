@@ -7,16 +7,14 @@ status callbacks), push the fake ntfy; time moves with the test clock."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from emulator import SlackEmulator
 from tests.conftest import ALICE, CAROL, Warroom
 from tests.helpers.incidents import command
 from tests.helpers.metrics import scrape, value
-from tests.paging.conftest import Phones, owned_schedules, paging_warroom, trouble
+from tests.paging.conftest import Phones, owned_schedules, phone_paging, trouble
 from tests.paging.scenario import (
     declare_sev1,
     notifications,
@@ -40,13 +38,8 @@ CONTACTS = {
 
 
 @pytest.fixture
-async def warroom(
-    slack: SlackEmulator, database_url: str, tmp_path: Path, phones: Phones
-) -> AsyncIterator[Warroom]:
-    async with paging_warroom(
-        slack, database_url, tmp_path, phones, CONTACTS, schedules_file=owned_schedules()
-    ) as running:
-        yield running
+def warroom_settings(database_url: str, tmp_path: Path, phones: Phones) -> dict[str, object]:
+    return phone_paging(database_url, tmp_path, phones, CONTACTS, schedules_file=owned_schedules())
 
 
 def said(warroom: Warroom, channel_id: str) -> list[str]:

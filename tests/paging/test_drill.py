@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +19,12 @@ from bot.flows.alerting.drills import DrillRefused, run_drill
 from bot.record.paging.service import paging_figures
 from bot.store.db import session_scope
 from bot.store.models import DrillCheck
-from emulator import FakeNtfy, FakeTwilio, SlackEmulator
+from emulator import FakeNtfy, FakeTwilio
 from tests.conftest import BOB, CAROL, Warroom
 from tests.helpers.alerts import incidents_of, routes
 from tests.helpers.mail import Mailbox
 from tests.helpers.metrics import scrape, value
-from tests.paging.conftest import Phones, paging_warroom
+from tests.paging.conftest import Phones, phone_paging
 
 PUBLIC_URL = "https://warroom.example.com"
 CAROL_PHONE, BOB_PHONE = "+15555550123", "+15555550199"
@@ -58,15 +57,13 @@ CONTACTS = {
 
 
 @pytest.fixture
-async def warroom(
-    slack: SlackEmulator,
+def warroom_settings(
     database_url: str,
     tmp_path: Path,
     phones: Phones,
     mailbox: tuple[Mailbox, int],
-) -> AsyncIterator[Warroom]:
-    async with paging_warroom(
-        slack,
+) -> dict[str, object]:
+    return phone_paging(
         database_url,
         tmp_path,
         phones,
@@ -74,8 +71,7 @@ async def warroom(
         mailbox=mailbox,
         environ=DRILL_ENVIRON,
         alerting__routes=routes({"routes": [], "default": {"action": "open", "severity": "SEV3"}}),
-    ) as running:
-        yield running
+    )
 
 
 async def phone_answers(twilio: FakeTwilio, *, sms: str = "delivered") -> None:

@@ -6,17 +6,16 @@ holds."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from bot.flows.alerting.drills import DrillRefused, run_drill
-from emulator import FakeNtfy, FakeTwilio, SlackEmulator
+from emulator import FakeNtfy, FakeTwilio
 from tests.conftest import BOB, CAROL, Warroom
 from tests.helpers.mail import Mailbox
 from tests.oncall.test_oncall_command import oncall
-from tests.paging.conftest import Phones, paging_warroom
+from tests.paging.conftest import Phones, phone_paging
 from tests.paging.test_drill import BOB_MAIL, BOB_TOPIC, CAROL_MAIL, CAROL_TOPIC, DRILL_ENVIRON
 from tests.slack.test_app_home import open_home
 
@@ -33,17 +32,15 @@ CONTACTS = {
 
 
 @pytest.fixture
-async def warroom(
-    slack: SlackEmulator,
+def warroom_settings(
     database_url: str,
     tmp_path: Path,
     phones: Phones,
     mailbox: tuple[Mailbox, int],
-) -> AsyncIterator[Warroom]:
-    async with paging_warroom(
-        slack, database_url, tmp_path, phones, CONTACTS, mailbox=mailbox, environ=DRILL_ENVIRON
-    ) as running:
-        yield running
+) -> dict[str, object]:
+    return phone_paging(
+        database_url, tmp_path, phones, CONTACTS, mailbox=mailbox, environ=DRILL_ENVIRON
+    )
 
 
 def drill_line(home: dict[str, list[str]]) -> str:

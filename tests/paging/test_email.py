@@ -11,7 +11,7 @@ import asyncio
 import re
 import ssl
 import subprocess
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -85,9 +85,7 @@ def contacts(address: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-async def warroom(
-    slack: SlackEmulator, sqlite_url: str, tmp_path: Path, smtp: tuple[Mailbox, int, bool]
-) -> AsyncIterator[Warroom]:
+def warroom_settings(tmp_path: Path, smtp: tuple[Mailbox, int, bool]) -> dict[str, object]:
     _, port, starttls = smtp
     settings = paging_settings(
         tmp_path,
@@ -97,8 +95,10 @@ async def warroom(
         WARROOM_SMTP_PLAINTEXT=plaintext(starttls),
         WARROOM_PUBLIC_URL=PUBLIC_URL,
     )
-    async with running_warroom(slack, sqlite_url, Clock(NOW), **settings) as running:
-        yield running
+    return {
+        "clock": Clock(NOW),
+        **settings,
+    }
 
 
 async def test_the_mail_names_the_incident_and_its_link_acknowledges(

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from emulator import Channel, FakeNtfy, FakeTwilio, SlackEmulator
-from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, running_warroom
+from emulator import Channel, FakeNtfy, FakeTwilio
+from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom
 from tests.helpers.incidents import command
 from tests.paging.scenario import NOW, declare_sev1, paging_settings, person_pages, phone_environ
 
@@ -59,16 +59,23 @@ async def twilio() -> AsyncIterator[FakeTwilio]:
 
 
 @pytest.fixture
-async def warroom(
-    slack: SlackEmulator, database_url: str, tmp_path: Path, twilio: FakeTwilio
-) -> AsyncIterator[Warroom]:
+async def warroom_settings(
+    database_url: str, tmp_path: Path, twilio: FakeTwilio
+) -> dict[str, object]:
     """On SQLite and on PostgreSQL: which of two identical answers acts is the database's."""
     async with FakeNtfy() as ntfy:  # named, as operators set it; nobody here has a topic
         environ = phone_environ(twilio, ntfy, PUBLIC_URL)
     settings = paging_settings(tmp_path, CONTACTS, POLICIES, **environ)
-    async with running_warroom(slack, database_url, Clock(NOW), **settings) as running:
+
+    async def ready(running: Warroom) -> None:
         twilio.reach = (PUBLIC_URL, running.url)
-        yield running
+
+    return {
+        "database_url": database_url,
+        "clock": Clock(NOW),
+        **settings,
+        "ready": ready,
+    }
 
 
 def said_in(channel: Channel, words: str) -> list[str]:

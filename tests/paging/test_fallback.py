@@ -5,15 +5,13 @@ clock, and nothing but the failure moves the next rule."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from emulator import SlackEmulator
 from tests.conftest import CAROL, Warroom
 from tests.helpers.mail import Mailbox
-from tests.paging.conftest import Phones, paging_warroom
+from tests.paging.conftest import Phones, phone_paging
 from tests.paging.scenario import declare_sev1, notifications
 
 PHONE = "+15555550123"
@@ -40,17 +38,13 @@ CONTACTS = {
 
 
 @pytest.fixture
-async def warroom(
-    slack: SlackEmulator,
+def warroom_settings(
     database_url: str,
     tmp_path: Path,
     phones: Phones,
     mailbox: tuple[Mailbox, int],
-) -> AsyncIterator[Warroom]:
-    async with paging_warroom(
-        slack, database_url, tmp_path, phones, CONTACTS, mailbox=mailbox
-    ) as running:
-        yield running
+) -> dict[str, object]:
+    return phone_paging(database_url, tmp_path, phones, CONTACTS, mailbox=mailbox)
 
 
 def said(channel_messages: list[str]) -> list[str]:

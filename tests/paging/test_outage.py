@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from bot.flows.alerting.drills import run_drill
-from emulator import FakeNtfy, FakeTwilio, SlackEmulator
-from tests.conftest import CAROL, Clock, Warroom, running_warroom
+from emulator import FakeNtfy, FakeTwilio
+from tests.conftest import CAROL, Clock, Warroom
 from tests.helpers.alerts import incidents_of, routes
 from tests.helpers.mail import Mailbox
 from tests.paging.scenario import NOW, declare_sev1, notifications, paging_settings, phone_environ
@@ -36,13 +36,12 @@ async def providers() -> AsyncIterator[tuple[FakeTwilio, FakeNtfy]]:
 
 
 @pytest.fixture
-async def warroom(
-    slack: SlackEmulator,
+def warroom_settings(
     database_url: str,
     tmp_path: Path,
     providers: tuple[FakeTwilio, FakeNtfy],
     mailbox: tuple[Mailbox, int],
-) -> AsyncIterator[Warroom]:
+) -> dict[str, object]:
     twilio, ntfy = providers
     settings = paging_settings(
         tmp_path,
@@ -54,15 +53,19 @@ async def warroom(
         WARROOM_PAGING_DRILL="mon 10:00 Europe/Paris",
         WARROOM_PAGING_DRILL_WAIT="10s",
     )
-    async with running_warroom(
-        slack,
-        database_url,
-        Clock(NOW),
-        alerting__routes=routes({"routes": [], "default": {"action": "open", "severity": "SEV3"}}),
-        **settings,
-    ) as running:
+
+    async def ready(running: Warroom) -> None:
         twilio.reach = (PUBLIC_URL, running.url)
-        yield running
+
+    return {
+        "database_url": database_url,
+        "clock": Clock(NOW),
+        "alerting__routes": routes(
+            {"routes": [], "default": {"action": "open", "severity": "SEV3"}}
+        ),
+        **settings,
+        "ready": ready,
+    }
 
 
 async def test_a_ten_minute_twilio_outage_during_a_page(

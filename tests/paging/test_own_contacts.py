@@ -12,8 +12,8 @@ import pytest
 import yaml
 
 from bot.config import Settings
-from emulator import FakeTwilio, SlackEmulator
-from tests.conftest import CAROL, Clock, Warroom, running_warroom
+from emulator import FakeTwilio
+from tests.conftest import CAROL, Clock, Warroom
 from tests.oncall.test_oncall_command import oncall
 from tests.paging.scenario import NOW, POLICIES, SCHEDULES, declare_sev1
 
@@ -28,9 +28,7 @@ async def twilio() -> AsyncIterator[FakeTwilio]:
 
 
 @pytest.fixture
-async def warroom(
-    slack: SlackEmulator, sqlite_url: str, tmp_path: Path, twilio: FakeTwilio
-) -> AsyncIterator[Warroom]:
+def warroom_settings(tmp_path: Path, twilio: FakeTwilio) -> dict[str, object]:
     (tmp_path / "p.yaml").write_text(yaml.safe_dump(POLICIES))
     (tmp_path / "s.yaml").write_text(yaml.safe_dump(SCHEDULES))
     settings = Settings.from_env(
@@ -44,18 +42,19 @@ async def warroom(
             "WARROOM_PUBLIC_URL": PUBLIC_URL,
         }
     )
-    async with running_warroom(
-        slack,
-        sqlite_url,
-        Clock(NOW),
-        escalation__policies=settings.escalation.policies,
-        oncall__schedules=settings.oncall.schedules,
-        paging=settings.paging,
-        web__public_url=PUBLIC_URL,
-        runtime__scheduler_interval=3600.0,
-    ) as running:
+
+    async def ready(running: Warroom) -> None:
         twilio.reach = (PUBLIC_URL, running.url)
-        yield running
+
+    return {
+        "clock": Clock(NOW),
+        "escalation__policies": settings.escalation.policies,
+        "oncall__schedules": settings.oncall.schedules,
+        "paging": settings.paging,
+        "web__public_url": PUBLIC_URL,
+        "runtime__scheduler_interval": 3600.0,
+        "ready": ready,
+    }
 
 
 async def test_a_number_added_and_verified_pages_its_owner_by_her_rules(

@@ -4,7 +4,6 @@ Slack is the emulator on 127.0.0.1."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -33,10 +32,12 @@ CONTACTS = {
 
 
 @pytest.fixture
-async def warroom(slack: SlackEmulator, sqlite_url: str, tmp_path: Path) -> AsyncIterator[Warroom]:
+def warroom_settings(tmp_path: Path) -> dict[str, object]:
     settings = paging_settings(tmp_path, CONTACTS)
-    async with running_warroom(slack, sqlite_url, Clock(NOW), **settings) as running:
-        yield running
+    return {
+        "clock": Clock(NOW),
+        **settings,
+    }
 
 
 async def test_a_page_follows_the_persons_rules_until_acknowledged(warroom: Warroom) -> None:

@@ -15,20 +15,32 @@ from emulator import FakeNtfy, FakeTwilio, SlackEmulator
 from tests.conftest import ALICE, CAROL, Clock, Warroom
 from tests.helpers.incidents import command
 from tests.helpers.metrics import scrape, value
-from tests.helpers.web_view import browser, sign_in, web_warroom
+from tests.helpers.web_view import browser, sign_in, web_settings, web_warroom
 from tests.paging.scenario import NOW, declare_sev1, paging_settings, phone_environ
 from tests.paging.test_phone import CONTACTS, PHONE, PUBLIC_URL
 
 
 @pytest.fixture
-async def warroom(
-    slack: SlackEmulator, database_url: str, tmp_path: Path
-) -> AsyncIterator[tuple[Warroom, FakeTwilio]]:
-    async with FakeTwilio() as twilio, FakeNtfy() as ntfy:
+async def twilio() -> AsyncIterator[FakeTwilio]:
+    async with FakeTwilio() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def warroom_settings(
+    slack: SlackEmulator, database_url: str, tmp_path: Path, twilio: FakeTwilio
+) -> AsyncIterator[dict[str, object]]:
+    async def ready(running: Warroom) -> None:
+        twilio.reach = (PUBLIC_URL, running.url)
+
+    async with FakeNtfy() as ntfy:
         settings = paging_settings(tmp_path, CONTACTS, **phone_environ(twilio, ntfy, PUBLIC_URL))
-        async with web_warroom(slack, database_url, Clock(NOW), **settings) as running:
-            twilio.reach = (PUBLIC_URL, running.url)
-            yield running, twilio
+        yield {
+            "database_url": database_url,
+            "clock": Clock(NOW),
+            **web_settings(slack, **settings),
+            "ready": ready,
+        }
 
 
 async def page_carol(warroom: Warroom, twilio: FakeTwilio) -> None:
@@ -46,11 +58,10 @@ async def page_carol(warroom: Warroom, twilio: FakeTwilio) -> None:
 
 
 async def test_metrics_count_each_provider_s_outcome_and_the_times_to_notify_and_acknowledge(
-    warroom: tuple[Warroom, FakeTwilio],
+    warroom: Warroom, twilio: FakeTwilio
 ) -> None:
-    running, twilio = warroom
-    await page_carol(running, twilio)
-    samples = await scrape(running)
+    await page_carol(warroom, twilio)
+    samples = await scrape(warroom)
     counted = "warroom_notifications_total"
     assert value(samples, counted, provider="ntfy", method="ntfy", outcome="sent") == 1
     assert value(samples, counted, provider="twilio", method="sms", outcome="undelivered") == 1

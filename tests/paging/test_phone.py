@@ -6,7 +6,6 @@ Slack is the emulator, push the fake ntfy; time moves with the test clock."""
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
@@ -14,9 +13,9 @@ import pytest
 
 from bot.config import Secret
 from bot.flows.postmortem.posting import write_draft
-from emulator import FakeNtfy, FakeTwilio, SlackEmulator
+from emulator import FakeNtfy, FakeTwilio
 from emulator.twilio import twilio_signature
-from tests.conftest import CAROL, Clock, Warroom, running_warroom
+from tests.conftest import CAROL, Clock, Warroom
 from tests.helpers.alerts import TOKEN, alert, alertmanager, post_alert, routes
 from tests.helpers.incidents import command, open_incident
 from tests.paging.scenario import (
@@ -47,25 +46,26 @@ CONTACTS = {
 
 
 @pytest.fixture
-async def warroom(
-    slack: SlackEmulator, sqlite_url: str, tmp_path: Path, phones: tuple[FakeTwilio, FakeNtfy]
-) -> AsyncIterator[Warroom]:
+def warroom_settings(tmp_path: Path, phones: tuple[FakeTwilio, FakeNtfy]) -> dict[str, object]:
     twilio, ntfy = phones
     settings = paging_settings(
         tmp_path,
         CONTACTS,
         **phone_environ(twilio, ntfy, PUBLIC_URL),
     )
-    async with running_warroom(
-        slack,
-        sqlite_url,
-        Clock(NOW),
-        alerting__token=Secret(TOKEN),
-        alerting__routes=routes({"routes": [], "default": {"action": "open", "severity": "SEV1"}}),
-        **settings,
-    ) as running:
+
+    async def ready(running: Warroom) -> None:
         twilio.reach = (PUBLIC_URL, running.url)
-        yield running
+
+    return {
+        "clock": Clock(NOW),
+        "alerting__token": Secret(TOKEN),
+        "alerting__routes": routes(
+            {"routes": [], "default": {"action": "open", "severity": "SEV1"}}
+        ),
+        **settings,
+        "ready": ready,
+    }
 
 
 async def sent_anything(warroom: Warroom, twilio: FakeTwilio, ntfy: FakeNtfy) -> tuple[int, ...]:

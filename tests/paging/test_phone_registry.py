@@ -36,8 +36,7 @@ from bot.clients.phone.provider import (
 from bot.clients.phone.reports import Report
 from bot.clients.vendor_http import VendorFailure
 from bot.config import Settings
-from emulator import SlackEmulator
-from tests.conftest import CAROL, Clock, Warroom, running_warroom
+from tests.conftest import CAROL, Clock, Warroom
 from tests.paging.scenario import NOW, declare_sev1, notifications, paging_settings, person_pages
 
 PHONE = "+15555550123"
@@ -196,13 +195,17 @@ async def beeper() -> AsyncIterator[FakeBeeper]:
 
 
 @pytest.fixture
-async def warroom(
-    slack: SlackEmulator, sqlite_url: str, tmp_path: Path, beeper: FakeBeeper
-) -> AsyncIterator[Warroom]:
+def warroom_settings(tmp_path: Path, beeper: FakeBeeper) -> dict[str, object]:
     settings = paging_settings(tmp_path, CONTACTS, WARROOM_PUBLIC_URL=PUBLIC_URL)
-    async with running_warroom(slack, sqlite_url, Clock(NOW), **settings) as running:
+
+    async def ready(running: Warroom) -> None:
         beeper.reach = (PUBLIC_URL, running.url)
-        yield running
+
+    return {
+        "clock": Clock(NOW),
+        **settings,
+        "ready": ready,
+    }
 
 
 async def test_a_provider_added_through_the_registry_alone_pages_her_and_her_key_acks(

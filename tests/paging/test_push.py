@@ -12,8 +12,8 @@ import aiohttp
 import pytest
 
 from bot.flows.postmortem.posting import write_draft
-from emulator import FakeNtfy, SlackEmulator
-from tests.conftest import CAROL, Clock, Warroom, running_warroom
+from emulator import FakeNtfy
+from tests.conftest import CAROL, Clock, Warroom
 from tests.paging.scenario import (
     NOW,
     declare_sev1,
@@ -46,9 +46,7 @@ async def ntfy() -> AsyncIterator[FakeNtfy]:
 
 
 @pytest.fixture
-async def warroom(
-    slack: SlackEmulator, sqlite_url: str, tmp_path: Path, ntfy: FakeNtfy
-) -> AsyncIterator[Warroom]:
+def warroom_settings(tmp_path: Path, ntfy: FakeNtfy) -> dict[str, object]:
     settings = paging_settings(
         tmp_path,
         CONTACTS,
@@ -56,8 +54,10 @@ async def warroom(
         WARROOM_NTFY_TOKEN=TOKEN,
         WARROOM_PUBLIC_URL=PUBLIC_URL,
     )
-    async with running_warroom(slack, sqlite_url, Clock(NOW), **settings) as running:
-        yield running
+    return {
+        "clock": Clock(NOW),
+        **settings,
+    }
 
 
 async def test_carols_phone_gets_the_push_at_once_and_her_tap_acknowledges(

@@ -12,9 +12,9 @@ import aiohttp
 import pytest
 import yaml
 
-from emulator import FakeNtfy, FakeTeamsWorkflow, SlackEmulator
+from emulator import FakeNtfy, FakeTeamsWorkflow
 from emulator.teams import message_problem
-from tests.conftest import CAROL, Clock, Warroom, running_warroom
+from tests.conftest import CAROL, Clock, Warroom
 from tests.oncall.test_oncall_command import oncall
 from tests.paging.scenario import NOW, declare_sev1, paging_settings, person_pages
 
@@ -37,12 +37,10 @@ async def services() -> AsyncIterator[tuple[FakeTeamsWorkflow, FakeNtfy]]:
 
 
 @pytest.fixture
-async def warroom(
-    slack: SlackEmulator,
-    sqlite_url: str,
+def warroom_settings(
     tmp_path: Path,
     services: tuple[FakeTeamsWorkflow, FakeNtfy],
-) -> AsyncIterator[Warroom]:
+) -> dict[str, object]:
     teams, ntfy = services
     hooks = tmp_path / "hooks.yaml"
     hooks.write_text(
@@ -56,8 +54,10 @@ async def warroom(
         WARROOM_NTFY_URL=ntfy.root,
         WARROOM_PUBLIC_URL=PUBLIC_URL,
     )
-    async with running_warroom(slack, sqlite_url, Clock(NOW), **settings) as running:
-        yield running
+    return {
+        "clock": Clock(NOW),
+        **settings,
+    }
 
 
 async def test_a_page_posts_an_adaptive_card_whose_acknowledge_button_acknowledges(

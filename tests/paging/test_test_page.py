@@ -5,7 +5,6 @@ what failed; it is kept as a test page of the person's, in no incident."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -13,11 +12,11 @@ from sqlmodel import select
 
 from bot.store.db import session_scope
 from bot.store.models import Notification, PageTest, TimelineEntry
-from emulator import FakeNtfy, FakeTwilio, SlackEmulator
+from emulator import FakeNtfy, FakeTwilio
 from tests.conftest import BOB, CAROL, Warroom
 from tests.helpers.mail import Mailbox
 from tests.oncall.test_oncall_command import oncall
-from tests.paging.conftest import Phones, paging_warroom
+from tests.paging.conftest import Phones, phone_paging
 from tests.paging.scenario import NOW
 from tests.slack.test_app_home import open_home
 
@@ -41,17 +40,13 @@ CONTACTS = {
 
 
 @pytest.fixture
-async def warroom(
-    slack: SlackEmulator,
+def warroom_settings(
     sqlite_url: str,
     tmp_path: Path,
     phones: Phones,
     mailbox: tuple[Mailbox, int],
-) -> AsyncIterator[Warroom]:
-    async with paging_warroom(
-        slack, sqlite_url, tmp_path, phones, CONTACTS, mailbox=mailbox
-    ) as running:
-        yield running
+) -> dict[str, object]:
+    return phone_paging(sqlite_url, tmp_path, phones, CONTACTS, mailbox=mailbox)
 
 
 async def test_a_test_page_goes_out_through_every_method_and_says_what_failed(

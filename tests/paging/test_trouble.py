@@ -5,17 +5,15 @@ failing; ``/oncall contact test`` says why. Fakes over HTTP and a real SMTP serv
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from emulator import SlackEmulator
 from tests.conftest import ALICE, CAROL, Warroom
 from tests.helpers.incidents import command, open_incident
 from tests.helpers.mail import Mailbox
 from tests.oncall.test_oncall_command import oncall
-from tests.paging.conftest import Phones, owned_schedules, paging_warroom, trouble
+from tests.paging.conftest import Phones, owned_schedules, phone_paging, trouble
 from tests.paging.scenario import (
     declare_sev1,
 )
@@ -40,23 +38,20 @@ CONTACTS = {
 
 
 @pytest.fixture
-async def warroom(
-    slack: SlackEmulator,
+def warroom_settings(
     sqlite_url: str,
     tmp_path: Path,
     phones: Phones,
     mailbox: tuple[Mailbox, int],
-) -> AsyncIterator[Warroom]:
-    async with paging_warroom(
-        slack,
+) -> dict[str, object]:
+    return phone_paging(
         sqlite_url,
         tmp_path,
         phones,
         CONTACTS,
         mailbox=mailbox,
         schedules_file=owned_schedules(),
-    ) as running:
-        yield running
+    )
 
 
 async def test_an_unsubscribed_number_is_said_to_her_and_the_owner_once(

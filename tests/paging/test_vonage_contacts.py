@@ -32,15 +32,13 @@ async def fakes(tmp_path: Path) -> AsyncIterator[tuple[FakeTwilio, FakeVonage, P
         yield twilio, vonage, key_file
 
 
-async def serving(
-    slack: SlackEmulator,
-    sqlite_url: str,
+def vonage_settings(
     tmp_path: Path,
     fakes: tuple[FakeTwilio, FakeVonage, Path],
     ntfy: FakeNtfy,
     *,
     with_vonage: bool = True,
-) -> Any:
+) -> dict[str, object]:
     twilio, vonage, key_file = fakes
     environ = {**phone_environ(twilio, ntfy, PUBLIC_URL), "WARROOM_PHONE_COUNTRIES": "FR"}
     if with_vonage:
@@ -52,23 +50,18 @@ async def serving(
             "WARROOM_VONAGE_FROM": "+" + vonage.numbers[0],
             "WARROOM_VONAGE_API_URL": vonage.root,
         }
-    settings = paging_settings(tmp_path, CONTACTS, **environ)
-    return running_warroom(slack, sqlite_url, Clock(NOW), **settings)
+    return {"clock": Clock(NOW), **paging_settings(tmp_path, CONTACTS, **environ)}
 
 
 @pytest.fixture
-async def warroom(
-    slack: SlackEmulator,
-    sqlite_url: str,
-    tmp_path: Path,
-    fakes: tuple[FakeTwilio, FakeVonage, Path],
-) -> AsyncIterator[Warroom]:
-    async with (
-        FakeNtfy() as ntfy,
-        await serving(slack, sqlite_url, tmp_path, fakes, ntfy) as running,
-    ):
+async def warroom_settings(
+    tmp_path: Path, fakes: tuple[FakeTwilio, FakeVonage, Path]
+) -> AsyncIterator[dict[str, object]]:
+    async def ready(running: Warroom) -> None:
         fakes[1].reach = fakes[0].reach = (PUBLIC_URL, running.url)
-        yield running
+
+    async with FakeNtfy() as ntfy:
+        yield {**vonage_settings(tmp_path, fakes, ntfy), "ready": ready}
 
 
 async def test_a_number_added_via_vonage_gets_its_code_and_its_pages_through_vonage(
@@ -139,7 +132,9 @@ async def test_via_vonage_is_refused_when_vonage_is_not_set_up(
 ) -> None:
     async with (
         FakeNtfy() as ntfy,
-        await serving(slack, sqlite_url, tmp_path, fakes, ntfy, with_vonage=False) as warroom,
+        running_warroom(
+            slack, sqlite_url, **vonage_settings(tmp_path, fakes, ntfy, with_vonage=False)
+        ) as warroom,
     ):
         said = await oncall(warroom, f"contact add sms {NUMBER} via vonage", user=CAROL)
         assert "Not added: Vonage is not set up here" in said

@@ -14,8 +14,8 @@ import pytest
 import yaml
 
 from bot.config.paging_hooks import HooksError, parse_hooks
-from emulator import FakeNtfy, FakeWebhookReceiver, SlackEmulator
-from tests.conftest import CAROL, Clock, Warroom, running_warroom
+from emulator import FakeNtfy, FakeWebhookReceiver
+from tests.conftest import CAROL, Clock, Warroom
 from tests.oncall.test_oncall_command import oncall
 from tests.paging.scenario import NOW, declare_sev1, notifications, paging_settings, person_pages
 
@@ -46,12 +46,10 @@ async def receiver() -> AsyncIterator[tuple[FakeWebhookReceiver, FakeNtfy, Clock
 
 
 @pytest.fixture
-async def warroom(
-    slack: SlackEmulator,
-    sqlite_url: str,
+def warroom_settings(
     tmp_path: Path,
     receiver: tuple[FakeWebhookReceiver, FakeNtfy, Clock],
-) -> AsyncIterator[Warroom]:
+) -> dict[str, object]:
     hook, ntfy, clock = receiver
     hooks_file = tmp_path / "hooks.yaml"
     destination = {"url": hook.root + "/page", "secret_env": "WARROOM_BRIDGE_SECRET"}
@@ -64,8 +62,10 @@ async def warroom(
         WARROOM_NTFY_URL=ntfy.root,
         WARROOM_PUBLIC_URL=PUBLIC_URL,
     )
-    async with running_warroom(slack, sqlite_url, clock, **settings) as running:
-        yield running
+    return {
+        "clock": clock,
+        **settings,
+    }
 
 
 async def test_a_page_reaches_the_receiver_signed_and_its_callback_acknowledges_once(

@@ -5,7 +5,6 @@ words, owner and link, in the draft's language; once that follow-up is done, not
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,8 +15,8 @@ from bot.record.escalation.policies import parse_policies
 from bot.record.follow_ups import mark_done
 from bot.store.db import session_scope
 from bot.store.models import ActionItem
-from emulator import Channel, SlackEmulator
-from tests.conftest import ALICE, BOB, Clock, Warroom, running_warroom
+from emulator import Channel
+from tests.conftest import ALICE, BOB, Clock, Warroom
 from tests.helpers.alerts import alert, alertmanager, post_alert, routes
 from tests.helpers.incidents import command, settle
 
@@ -27,19 +26,16 @@ TASK = "Add a canary for config pushes to checkout"
 
 
 @pytest.fixture
-async def warroom(slack: SlackEmulator, sqlite_url: str) -> AsyncIterator[Warroom]:
+def warroom_settings() -> dict[str, object]:
     policies = parse_policies({"policies": {"web": {"levels": [{"targets": [{"user": BOB}]}]}}})
-    async with running_warroom(
-        slack,
-        sqlite_url,
-        Clock(NOW),
-        alerting__token=Secret(TOKEN),
-        alerting__routes=routes({"routes": [], "default": {"action": "open", "policy": "web"}}),
-        escalation__policies=policies,
-        web__public_url="https://warroom.example.com",
-        runtime__scheduler_interval=3600.0,
-    ) as running:
-        yield running
+    return {
+        "clock": Clock(NOW),
+        "alerting__token": Secret(TOKEN),
+        "alerting__routes": routes({"routes": [], "default": {"action": "open", "policy": "web"}}),
+        "escalation__policies": policies,
+        "web__public_url": "https://warroom.example.com",
+        "runtime__scheduler_interval": 3600.0,
+    }
 
 
 async def fire(warroom: Warroom, group: str) -> Channel:

@@ -3,7 +3,6 @@ over HTTP), and read what warroom published there with views.publish."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -36,13 +35,16 @@ HEADERS = (
 
 
 @pytest.fixture
-async def warroom(slack: SlackEmulator, database_url: str) -> AsyncIterator[Warroom]:
+def warroom_settings(slack: SlackEmulator, database_url: str) -> dict[str, object]:
     """The bot on SQLite and on PostgreSQL at a fixed time, with a public address for the web
     view's links."""
     slack.add_user(DAVE, "dave", "Dave Kowalski")
     slack.users[BOB].tz = "America/New_York"
-    async with running_warroom(slack, database_url, Clock(NOW), web__public_url=WEB) as running:
-        yield running
+    return {
+        "database_url": database_url,
+        "clock": Clock(NOW),
+        "web__public_url": WEB,
+    }
 
 
 async def declare(warroom: Warroom, number: int, text: str, user: str = ALICE) -> Channel:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import base64
 import logging
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import aiosmtplib
@@ -77,12 +77,8 @@ def mail_settings(port: int, **more: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-async def warroom(
-    slack: SlackEmulator, sqlite_url: str, relay: tuple[EnvelopeBox, int]
-) -> AsyncIterator[Warroom]:
-    async with running_warroom(
-        slack,
-        sqlite_url,
+def warroom_settings(relay: tuple[EnvelopeBox, int]) -> dict[str, object]:
+    return {
         **mail_settings(
             relay[1],
             bounces__domain=BOUNCE_DOMAIN,
@@ -90,8 +86,7 @@ async def warroom(
             bounces__smtp_host="127.0.0.1",
             bounces__smtp_port=free_port(),
         ),
-    ) as running:
-        yield running
+    }
 
 
 def dsn(boundary: str, status_blocks: str, *, to: str, subject: str) -> bytes:

@@ -12,7 +12,6 @@ import hmac
 import ipaddress
 import json
 import re
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -45,20 +44,18 @@ def settings(port: int, **more: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-async def warroom(  # on SQLite and on PostgreSQL (database_url)
-    slack: SlackEmulator, database_url: str, mailbox: tuple[Mailbox, int]
-) -> AsyncIterator[Warroom]:
-    async with running_warroom(
-        slack,
-        database_url,
+def warroom_settings(  # on SQLite and on PostgreSQL (database_url)
+    database_url: str, mailbox: tuple[Mailbox, int]
+) -> dict[str, object]:
+    return {
+        "database_url": database_url,
         **settings(
             mailbox[1],
             subscriptions__webhook_timeout=HANG_TIMEOUT,
             subscriptions__per_client_hour=50,
             subscriptions__webhooks_per_client=50,
         ),
-    ) as running:
-        yield running
+    }
 
 
 async def subscribe_hooks(warroom: Warroom, urls: list[str]) -> list[str]:

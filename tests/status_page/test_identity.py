@@ -7,7 +7,6 @@ PostgreSQL."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -52,20 +51,18 @@ def identity(folder: Path, **environ: str) -> dict[str, object]:
 
 
 @pytest.fixture
-async def warroom(  # on SQLite and on PostgreSQL (database_url)
-    slack: SlackEmulator, database_url: str, mailbox: tuple[Mailbox, int], tmp_path: Path
-) -> AsyncIterator[Warroom]:
-    async with running_warroom(
-        slack,
-        database_url,
-        paging__smtp_url=Secret(f"smtp://127.0.0.1:{mailbox[1]}"),
-        paging__smtp_from="status@example.com",
-        paging__smtp_plaintext=True,
-        web__public_url=PUBLIC_URL,
-        runtime__scheduler_interval=3600.0,
+def warroom_settings(  # on SQLite and on PostgreSQL (database_url)
+    database_url: str, mailbox: tuple[Mailbox, int], tmp_path: Path
+) -> dict[str, object]:
+    return {
+        "database_url": database_url,
+        "paging__smtp_url": Secret(f"smtp://127.0.0.1:{mailbox[1]}"),
+        "paging__smtp_from": "status@example.com",
+        "paging__smtp_plaintext": True,
+        "web__public_url": PUBLIC_URL,
+        "runtime__scheduler_interval": 3600.0,
         **identity(tmp_path),
-    ) as running:
-        yield running
+    }
 
 
 async def get(warroom: Warroom, path: str) -> tuple[aiohttp.ClientResponse, bytes]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -45,11 +44,10 @@ def settings(port: int, **more: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-async def warroom(
-    slack: SlackEmulator, sqlite_url: str, mailbox: tuple[Mailbox, int]
-) -> AsyncIterator[Warroom]:
-    async with running_warroom(slack, sqlite_url, **settings(mailbox[1])) as running:
-        yield running
+def warroom_settings(mailbox: tuple[Mailbox, int]) -> dict[str, object]:
+    return {
+        **settings(mailbox[1]),
+    }
 
 
 async def confirmed_subscriber(warroom: Warroom, box: Mailbox) -> str:

@@ -14,7 +14,6 @@ import hmac
 import json
 import logging
 import re
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -40,20 +39,18 @@ PUBLIC_URL = "http://status.example.com"
 
 
 @pytest.fixture
-async def warroom(  # on SQLite and on PostgreSQL (database_url)
-    slack: SlackEmulator, database_url: str, mailbox: tuple[Mailbox, int]
-) -> AsyncIterator[Warroom]:
-    async with running_warroom(
-        slack,
-        database_url,
-        paging__smtp_url=Secret(f"smtp://127.0.0.1:{mailbox[1]}"),
-        paging__smtp_from="status@example.com",
-        paging__smtp_plaintext=True,
-        web__public_url=PUBLIC_URL,
-        subscriptions__webhook_allowed_hosts=frozenset({"127.0.0.1"}),
-        runtime__scheduler_interval=3600.0,
-    ) as running:
-        yield running
+def warroom_settings(  # on SQLite and on PostgreSQL (database_url)
+    database_url: str, mailbox: tuple[Mailbox, int]
+) -> dict[str, object]:
+    return {
+        "database_url": database_url,
+        "paging__smtp_url": Secret(f"smtp://127.0.0.1:{mailbox[1]}"),
+        "paging__smtp_from": "status@example.com",
+        "paging__smtp_plaintext": True,
+        "web__public_url": PUBLIC_URL,
+        "subscriptions__webhook_allowed_hosts": frozenset({"127.0.0.1"}),
+        "runtime__scheduler_interval": 3600.0,
+    }
 
 
 def local(warroom: Warroom, link: str) -> str:

@@ -24,7 +24,13 @@ from bot.store.db import session_scope
 from bot.store.models import AdminChange, AgentToken, Integration
 from emulator import FakeTwilio, SlackEmulator
 from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom
-from tests.helpers.web_view import browser, csrf_of, sign_in, visible_text, web_warroom
+from tests.helpers.web_view import (
+    browser,
+    csrf_of,
+    sign_in,
+    visible_text,
+    web_settings,
+)
 from tests.oncall.samples import two_schedules
 from tests.oncall.test_oncall_web import NOW, add_guest, names_learned
 
@@ -38,9 +44,9 @@ async def twilio() -> AsyncIterator[FakeTwilio]:
 
 
 @pytest.fixture
-async def warroom(
+def warroom_settings(
     slack: SlackEmulator, database_url: str, twilio: FakeTwilio
-) -> AsyncIterator[Warroom]:
+) -> dict[str, object]:
     """Alice named by WARROOM_ADMINS; SMS through the fake Twilio; two schedules."""
     settings = Settings.from_env(
         {
@@ -50,16 +56,17 @@ async def warroom(
             "TWILIO_API_URL": twilio.root,
         }
     )
-    async with web_warroom(
-        slack,
-        database_url,
-        Clock(NOW),
-        paging=settings.paging,
-        oncall__schedules=two_schedules(NOW),
-        web__admins=(ALICE,),
-        runtime__scheduler_interval=3600.0,
-    ) as running:
-        yield running
+    return {
+        "database_url": database_url,
+        "clock": Clock(NOW),
+        **web_settings(
+            slack,
+            paging=settings.paging,
+            oncall__schedules=two_schedules(NOW),
+            web__admins=(ALICE,),
+            runtime__scheduler_interval=3600.0,
+        ),
+    }
 
 
 async def get(session: aiohttp.ClientSession, url: str) -> tuple[int, str]:

@@ -10,8 +10,6 @@ the model's section with the same forms: the guest's were ones that act.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import aiohttp
 import pytest
 
@@ -31,7 +29,13 @@ from tests.flows.test_rights import (
 )
 from tests.helpers.drafts import invite_guest
 from tests.helpers.incidents import command, open_incident, settle
-from tests.helpers.web_view import browser, csrf_of, sign_in, visible_text, web_warroom
+from tests.helpers.web_view import (
+    browser,
+    csrf_of,
+    sign_in,
+    visible_text,
+    web_settings,
+)
 
 # Each form, with what it is sent (``{note}``, ``{suggestion}``: the proposals' ids).
 WALKED: dict[tuple[str, str], dict[str, str]] = {
@@ -140,17 +144,18 @@ def test_every_form_is_walked_or_said_why() -> None:
 
 
 @pytest.fixture
-async def warroom(
+def warroom_settings(
     slack: SlackEmulator, database_url: str, statuspage: FakeStatuspage
-) -> AsyncIterator[Warroom]:
+) -> dict[str, object]:
     """On SQLite and PostgreSQL: the Slack walk's schedule, policies and status pages
     (``rights_settings``), and sign-in."""
     for user, name in ((OWEN, "owen"), (GUEST, "gus")):
         slack.add_user(user, name)
-    async with web_warroom(
-        slack, database_url, Clock(T0), **rights_settings(statuspage)
-    ) as running:
-        yield running
+    return {
+        "database_url": database_url,
+        "clock": Clock(T0),
+        **web_settings(slack, **rights_settings(statuspage)),
+    }
 
 
 async def post(

@@ -6,8 +6,7 @@ is under 12 px."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import pytest
@@ -18,7 +17,7 @@ from tests.conftest import Warroom
 from tests.flows.test_status_page import SMALLEST_TEXT_PX
 from tests.helpers.incidents import command, open_incident
 from tests.helpers.mail import Mailbox, smtp_server
-from tests.helpers.web_view import web_warroom
+from tests.helpers.web_view import web_settings
 from tests.web.test_browser import (
     TIMEOUT_MS,
     WIDTHS,
@@ -35,26 +34,23 @@ ADDRESS = "dana.customer@example.com"
 
 
 @pytest.fixture
-async def warroom(slack: SlackEmulator, sqlite_url: str) -> AsyncIterator[Warroom]:
+def warroom_settings(slack: SlackEmulator) -> Iterator[dict[str, object]]:
     # E-mail is offered only when warroom can send it (tests/status_page/test_subscriptions.py).
     with smtp_server(Mailbox()) as port:
-        async with _mailing(slack, sqlite_url, port) as running:
-            yield running
+        mail = {
+            "paging__smtp_url": Secret(f"smtp://127.0.0.1:{port}"),
+            "paging__smtp_from": "status@example.com",
+            "paging__smtp_plaintext": True,
+            "web__public_url": "http://status.example.com",
+        }
+        yield {**web_settings(slack, **mail), "ready": published}
 
 
-@asynccontextmanager
-async def _mailing(slack: SlackEmulator, sqlite_url: str, port: int) -> AsyncIterator[Warroom]:
-    mail = {
-        "paging__smtp_url": Secret(f"smtp://127.0.0.1:{port}"),
-        "paging__smtp_from": "status@example.com",
-        "paging__smtp_plaintext": True,
-        "web__public_url": "http://status.example.com",
-    }
-    async with web_warroom(slack, sqlite_url, **mail) as running:
-        channel = await open_incident(running, "Checkout returns 500s")
-        await command(running, channel, "public Payments, Card terminals")
-        await command(running, channel, "update --public Card payments fail for some customers.")
-        yield running
+async def published(warroom: Warroom) -> None:
+    """An incident shown on the status page, with an update in public words."""
+    channel = await open_incident(warroom, "Checkout returns 500s")
+    await command(warroom, channel, "public Payments, Card terminals")
+    await command(warroom, channel, "update --public Card payments fail for some customers.")
 
 
 async def checked(page: Page, where: str) -> list[str]:

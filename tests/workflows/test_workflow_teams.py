@@ -16,8 +16,8 @@ from bot.record.incident_types import IncidentTypes
 from bot.record.workflows.definitions import parse_workflows
 from bot.store.db import session_scope
 from bot.store.models import TimelineEntry
-from emulator import Channel, FakeTeamsWorkflow, SlackEmulator
-from tests.conftest import Warroom, running_warroom
+from emulator import Channel, FakeTeamsWorkflow
+from tests.conftest import Warroom
 from tests.helpers.incidents import declare_incident, settle
 
 PUBLIC_URL = "https://warroom.example.com"
@@ -46,17 +46,14 @@ async def teams() -> AsyncIterator[FakeTeamsWorkflow]:
 
 
 @pytest.fixture
-async def warroom(
-    slack: SlackEmulator, sqlite_url: str, teams: FakeTeamsWorkflow
-) -> AsyncIterator[Warroom]:
-    async with running_warroom(
-        slack,
-        sqlite_url,
-        workflows__definitions=parse_workflows(DOCUMENT),
-        workflows__webhook_secrets=MappingProxyType({"WARROOM_EXEC_TEAMS_URL": Secret(teams.url)}),
-        web__public_url=PUBLIC_URL,
-    ) as running:
-        yield running
+def warroom_settings(teams: FakeTeamsWorkflow) -> dict[str, object]:
+    return {
+        "workflows__definitions": parse_workflows(DOCUMENT),
+        "workflows__webhook_secrets": MappingProxyType(
+            {"WARROOM_EXEC_TEAMS_URL": Secret(teams.url)}
+        ),
+        "web__public_url": PUBLIC_URL,
+    }
 
 
 async def start(warroom: Warroom, title: str) -> Channel:

@@ -14,7 +14,7 @@ import pytest
 from bot.config import Secret
 from bot.record.workflows.definitions import parse_workflows
 from emulator import Channel, SlackEmulator
-from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, running_warroom
+from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom
 from tests.helpers.alerts import TOKEN, alert, alertmanager, incidents_of, post_alert, routes
 from tests.helpers.incidents import command
 from tests.oncall.samples import two_schedules
@@ -64,22 +64,21 @@ def workflows(legal_channel: str) -> Any:
 
 
 @pytest.fixture
-async def warroom(slack: SlackEmulator, sqlite_url: str) -> Any:
+def warroom_settings(
+    slack: SlackEmulator,
+) -> dict[str, object]:
     status = slack.create_channel("status-updates", creator=ALICE, members=[slack.bot_user_id])
     legal = slack.create_channel("legal", creator=ALICE)  # the bot is not in it
     table = {"routes": [{"name": "payments", "match": {"team": "payments"}}]}
-    async with running_warroom(
-        slack,
-        sqlite_url,
-        Clock(NOW),
-        incidents__types=types_file(status.id),
-        escalation__policies=POLICIES,
-        oncall__schedules=two_schedules(NOW),
-        workflows__definitions=workflows(legal.id),
-        alerting__token=Secret(TOKEN),
-        alerting__routes=routes(table),
-    ) as running:
-        yield running
+    return {
+        "clock": Clock(NOW),
+        "incidents__types": types_file(status.id),
+        "escalation__policies": POLICIES,
+        "oncall__schedules": two_schedules(NOW),
+        "workflows__definitions": workflows(legal.id),
+        "alerting__token": Secret(TOKEN),
+        "alerting__routes": routes(table),
+    }
 
 
 def said(channel: Channel, words: str) -> int:

@@ -22,7 +22,7 @@ class Ran:
     err: str
 
 
-async def warroom(*args: str, env: dict[str, str] | None = None) -> Ran:
+async def warroom_cli(*args: str, env: dict[str, str] | None = None) -> Ran:
     """``python -m bot ARGS`` to its end, awaited (the fakes answer meanwhile)."""
     inherited = {
         key: value

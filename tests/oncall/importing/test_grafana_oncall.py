@@ -17,7 +17,7 @@ from aiohttp import web
 
 from emulator.fake_http import FakeHttpServer
 from emulator.grafana_oncall import FakeGrafanaOnCall
-from tests.oncall.importing.running import Ran, warroom
+from tests.oncall.importing.running import Ran, warroom_cli
 
 KEY = "glsa_meowmeowmeow-secret"
 TEAM = {
@@ -77,7 +77,7 @@ async def warroom_import(
         str(users_map),
         *args,
     )
-    return await warroom(*command, env=env)
+    return await warroom_cli(*command, env=env)
 
 
 def add_override(grafana: FakeGrafanaOnCall) -> None:
@@ -124,7 +124,7 @@ async def test_a_team_account_is_carried_exactly_and_pages_the_same_people(
     assert done.code == 0, done.out + done.err
     assert done.out.strip().endswith("no disagreement"), done.out
     out = tmp_path / "out"
-    check = await warroom("oncall", "check", str(out / "schedules.yaml"))
+    check = await warroom_cli("oncall", "check", str(out / "schedules.yaml"))
     assert check.code == 0, check.out + check.err
     # 12-hour turns of New York's wall clock, and each layer its own region's zone.
     assert "12h turns, handed over on the wall clock at 08:00, 20:00 (America/New_York)" in (
@@ -144,7 +144,7 @@ async def test_a_team_account_is_carried_exactly_and_pages_the_same_people(
     assert policy["levels"][0]["targets"] == [{"schedule": "payments-primary"}]
     assert "| payments-primary | all | carol |" in (out / "import-report.md").read_text()
     # The override is warroom's now: `oncall who` names Carol in its hours.
-    who = await warroom(
+    who = await warroom_cli(
         "oncall",
         "who",
         "payments-primary",
@@ -380,7 +380,7 @@ async def test_an_object_not_as_documented_is_one_line_naming_it(
 
 async def test_the_stack_s_address_is_asked_for(tmp_path: Path) -> None:
     """Grafana OnCall has no one address: without --api-url the key goes nowhere."""
-    done = await warroom(
+    done = await warroom_cli(
         "import",
         "grafana-oncall",
         "--out",
@@ -430,7 +430,7 @@ async def test_a_redirect_to_another_host_is_refused_and_nothing_is_imported(
         await impostor.start(host="127.0.0.2")  # another host, this machine
         impostor.load("team")
         moved.elsewhere = impostor.root
-        done = await warroom(
+        done = await warroom_cli(
             "import", "grafana-oncall", "--out", str(tmp_path / "out"),
             "--api-url", moved.root, "--users-map", str(users_map),
             env={"GRAFANA_ONCALL_API_TOKEN": KEY,

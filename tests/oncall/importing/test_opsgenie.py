@@ -18,7 +18,7 @@ from bot.store.db import create_engine, session_scope
 from emulator import SlackEmulator
 from emulator import opsgenie_samples as samples
 from emulator.opsgenie import API_KEY, FakeOpsgenie, OpsgenieAccount
-from tests.oncall.importing.running import Ran, warroom
+from tests.oncall.importing.running import Ran, warroom_cli
 
 YEAR = datetime.now(UTC).year + 1
 EIGHT_WEEKS = ("--compare", "56", "--compare-from", f"{YEAR}-03-01 00:00 UTC")
@@ -48,7 +48,7 @@ async def import_opsgenie(
     token: str = API_KEY,
     env: dict[str, str] | None = None,
 ) -> Ran:
-    return await warroom(
+    return await warroom_cli(
         "import",
         "opsgenie",
         "--out",
@@ -87,7 +87,7 @@ async def test_an_account_is_carried_over_and_pages_the_same_people_for_eight_we
     steps = [line for line in ran.err.splitlines() if line.startswith("import --compare: ")]
     assert len(steps) == 4 and steps[-1].endswith("(4 of 4)"), ran.err
 
-    check = await warroom("oncall", "check", str(out / "schedules.yaml"))
+    check = await warroom_cli("oncall", "check", str(out / "schedules.yaml"))
     assert check.code == 0, check.err
     environment = {
         "WARROOM_ONCALL_SCHEDULES": str(out / "schedules.yaml"),
@@ -115,7 +115,7 @@ async def test_an_account_is_carried_over_and_pages_the_same_people_for_eight_we
     ]
 
     # The imported overrides are warroom's now: the shadow's override puts Grace beside Carol.
-    who = await warroom(
+    who = await warroom_cli(
         "oncall",
         "who",
         "platform-primary",
@@ -271,7 +271,7 @@ async def test_each_failure_is_one_clear_line_and_writes_nothing(
 async def test_an_unreachable_api_is_one_clear_line(tmp_path: Path, sqlite_url: str) -> None:
     async with FakeOpsgenie(OpsgenieAccount.sample(YEAR)) as opsgenie:
         root = opsgenie.root
-    ran = await warroom(
+    ran = await warroom_cli(
         "import",
         "opsgenie",
         "--out",

@@ -16,7 +16,7 @@ import yaml
 
 from bot.config import Settings
 from emulator.pagerduty_rest import Account, FakePagerDutyRest, documented_account
-from tests.oncall.importing.running import Ran, warroom
+from tests.oncall.importing.running import Ran, warroom_cli
 
 
 def spring_year() -> int:
@@ -59,7 +59,7 @@ async def run_import(
         *args,
     )
     env = {"DATABASE_URL": database_url or f"sqlite:///{tmp_path / 'warroom.db'}"}
-    return await warroom(*command, env=env)
+    return await warroom_cli(*command, env=env)
 
 
 def report_section(tmp_path: Path, title: str) -> str:
@@ -89,7 +89,7 @@ async def test_the_documented_account_compares_clean_over_both_clock_changes(
         )
     assert done.code == 3, done.err  # a round-robin level, a team
     assert done.out.splitlines()[-1] == "no disagreement"
-    checked = await warroom("oncall", "check", str(tmp_path / "out" / "schedules.yaml"))
+    checked = await warroom_cli("oncall", "check", str(tmp_path / "out" / "schedules.yaml"))
     assert checked.code == 0, checked.out + checked.err
     schedules = written(tmp_path, "schedules.yaml")["schedules"]
     nights = schedules["daily-engineering-rotation"]["layers"][1]
@@ -111,7 +111,7 @@ async def test_the_documented_account_compares_clean_over_both_clock_changes(
     assert policy is not None and [lv.timeout for lv in policy.levels][-1] is not None
     override = account.overrides["PI7DH85"][0]
     during = datetime.fromisoformat(override["start"]) + timedelta(days=1)
-    who = await warroom(
+    who = await warroom_cli(
         "oncall",
         "who",
         "daily-engineering-rotation",

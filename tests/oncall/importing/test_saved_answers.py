@@ -23,7 +23,7 @@ from emulator import opsgenie_samples as samples
 from emulator.grafana_oncall import FakeGrafanaOnCall
 from emulator.opsgenie import API_KEY, FakeOpsgenie, OpsgenieAccount
 from emulator.pagerduty_rest import FakePagerDutyRest, documented_account
-from tests.oncall.importing.running import Ran, warroom
+from tests.oncall.importing.running import Ran, warroom_cli
 from tests.oncall.importing.test_grafana_oncall import add_senders
 
 YEAR = datetime.now(UTC).year + 1
@@ -48,7 +48,7 @@ def files(folder: Path) -> dict[str, bytes]:
 
 async def imported(vendor: str, tmp_path: Path, name: str, *args: str, **env: str) -> Ran:
     """``warroom import VENDOR --out tmp/NAME ARGS`` (the database a SQLite file)."""
-    return await warroom(
+    return await warroom_cli(
         "import",
         vendor,
         "--out",
