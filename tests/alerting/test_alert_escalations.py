@@ -28,10 +28,10 @@ from tests.alerting.test_alert_worklist import (
     BEARER,
     PARIS,
     STARTED,
-    alerts_warroom,
     deliver,
     group_named,
     page,
+    worklist_settings,
 )
 from tests.alerting.test_own_alerts import (
     CONTACTS,
@@ -52,12 +52,11 @@ from tests.paging.scenario import SCHEDULES, paging_settings
 
 
 @pytest.fixture
-async def warroom(
-    slack: SlackEmulator, database_url: str, tmp_path: Path
-) -> AsyncIterator[Warroom]:
+def warroom_settings(
+    slack: SlackEmulator, database_url: str, tmp_path: Path, ntfy: FakeNtfy
+) -> dict[str, object]:
     """The worklist's warroom: #ops-alerts, Carol's push, the web view and its API token."""
-    async with alerts_warroom(slack, database_url, tmp_path) as running:
-        yield running
+    return worklist_settings(slack, database_url, tmp_path, ntfy)
 
 
 async def escalated_twice(warroom: Warroom) -> int:
