@@ -22,6 +22,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.store.columns import among as store_among
 from bot.store.models import ActionItem, Incident, TimelineEntry, TimelineKind
 
 WORD = re.compile(r"[^\W_]+")
@@ -169,6 +170,22 @@ def holds_words(typed: str) -> ColumnElement[bool]:
     if not words:
         return literal(False)
     return and_(*(_HoldsWord(word) for word in words))
+
+
+async def incidents_holding(session: AsyncSession, typed: str, team_id: str | None) -> list[int]:
+    """The ids of the incidents (of ``team_id``'s workspace) holding every word of ``typed``:
+    the index read once, for a page that asks several lists of the same words (the list's
+    open incidents and its resolved ones, each counted and paged: four reads of every word's
+    matches before, bench.web_pages)."""
+    statement = select(Incident.id).where(holds_words(typed))
+    if team_id is not None:
+        statement = statement.where(Incident.team_id == team_id)
+    return [found for found in (await session.exec(statement)).all() if found is not None]
+
+
+def among(ids: Sequence[int]) -> ColumnElement[bool]:
+    """Incidents among ``ids`` (``incidents_holding``'s): the search's words, looked up."""
+    return store_among(col(Incident.id), ids)
 
 
 async def found_in(
