@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -15,7 +15,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.slack_text import SlackText
-from bot.record.incident_search import among, holds_words, incidents_holding
+from bot.record.incident_search import holds_words
 from bot.store.models import (
     SEVERITIES,
     ChannelMessage,
@@ -48,9 +48,6 @@ class IncidentQuery:
     reviews: tuple[str, ...] = ()
     # Words anywhere searched (bot/record/incident_search.py), or a reference (``INC-123``).
     search: str = ""
-    # The incidents the words of ``search`` found, when looked up already for this request
-    # (``with_words_found``): the index is then not read again for each list of the page.
-    found: tuple[int, ...] | None = None
     # Newest first (False), or the worst severity first, newest first within each: the list's
     # "Active now", one page of which never hides a SEV1 behind a flood of SEV3s.
     worst_first: bool = False
@@ -125,9 +122,7 @@ def _filters(query: IncidentQuery) -> list[ColumnElement[bool]]:
         conditions.append(col(Incident.incident_type).in_(query.incident_types))
     if query.reviews:
         conditions.append(col(Incident.postmortem_review).in_(query.reviews))
-    if query.found is not None:
-        conditions.append(among(query.found))
-    elif query.search:
+    if query.search:
         conditions.append(_searched(query.search))
     for name, value in query.fields:
         conditions.append(
@@ -138,15 +133,6 @@ def _filters(query: IncidentQuery) -> list[ColumnElement[bool]]:
             )
         )
     return conditions
-
-
-async def with_words_found(session: AsyncSession, query: IncidentQuery) -> IncidentQuery:
-    """``query`` with the incidents its words find looked up once (a reference or no words:
-    as it is), for a page that reads several lists of the same search."""
-    if not query.search or query.found is not None or parse_reference(query.search) is not None:
-        return query
-    found = await incidents_holding(session, query.search, query.team_id)
-    return replace(query, found=tuple(found))
 
 
 def _order(query: IncidentQuery) -> list[ColumnElement[Any]]:

@@ -22,7 +22,6 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.store.columns import among as store_among
 from bot.store.models import ActionItem, Incident, TimelineEntry, TimelineKind
 
 WORD = re.compile(r"[^\W_]+")
@@ -161,7 +160,9 @@ def _holds_word(element: _HoldsWord, compiler: SQLCompiler, **kw: Any) -> str:
         else:
             where = _holding(source, source.table, dialect, query)
             selects.append(f"SELECT {source.table}.incident_id FROM {source.table} WHERE {where}")
-    return f"incident.id IN ({' UNION '.join(selects)})"
+    # UNION ALL: the IN list keeps each id once already; UNION built a second b-tree of the
+    # same ids for each word (a fifth of the list's CPU when searched by three common words).
+    return f"incident.id IN ({' UNION ALL '.join(selects)})"
 
 
 def holds_words(typed: str) -> ColumnElement[bool]:
@@ -170,22 +171,6 @@ def holds_words(typed: str) -> ColumnElement[bool]:
     if not words:
         return literal(False)
     return and_(*(_HoldsWord(word) for word in words))
-
-
-async def incidents_holding(session: AsyncSession, typed: str, team_id: str | None) -> list[int]:
-    """The ids of the incidents (of ``team_id``'s workspace) holding every word of ``typed``:
-    the index read once, for a page that asks several lists of the same words (the list's
-    open incidents and its resolved ones, each counted and paged: four reads of every word's
-    matches before, bench.web_pages)."""
-    statement = select(Incident.id).where(holds_words(typed))
-    if team_id is not None:
-        statement = statement.where(Incident.team_id == team_id)
-    return [found for found in (await session.exec(statement)).all() if found is not None]
-
-
-def among(ids: Sequence[int]) -> ColumnElement[bool]:
-    """Incidents among ``ids`` (``incidents_holding``'s): the search's words, looked up."""
-    return store_among(col(Incident.id), ids)
 
 
 async def found_in(

@@ -22,7 +22,6 @@ from bot.record.incident_queries import (
     channel_history,
     latest_updates,
     parse_reference,
-    with_words_found,
 )
 from bot.record.incident_search import found_in
 from bot.record.message_links import known_bases
@@ -163,9 +162,6 @@ async def incident_list(request: web.Request) -> web.Response:
         team_id=team_id,
         types=web_.settings.incidents.types,
     )
-    # The words looked up once for the page's two lists, each counted and paged.
-    async with session_scope(web_.services.engine) as session:
-        query = await with_words_found(session, query)
     chosen_statuses = query.statuses or STATUSES
     open_statuses = tuple(s for s in chosen_statuses if s != Status.RESOLVED)
     active = await _active_now(web_, viewer, replace(query, statuses=open_statuses))
