@@ -13,6 +13,7 @@ lists of follow-ups, their reminders).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -117,6 +118,9 @@ def link_to_message(row: TimelineEntry | ActionItem, channel: str, ts: str) -> N
 # What each changeable line is, by its timeline kind (a follow-up is an ActionItem).
 LINE_KINDS = {TimelineKind.IMPACT.value: "impact", TimelineKind.ROOT_CAUSE.value: "cause"}
 FOLLOW_UP = "follow_up"
+# The wrap-up's impact in numbers and affected services (bot/record/wrap_up.py): an impact
+# entry whose facts hold them, changed as a whole; its change keeps the facts as JSON.
+FIGURES = "figures"
 
 
 class LineRefused(BotError):
@@ -178,6 +182,58 @@ async def said_lines(session: AsyncSession, incident_id: int) -> list[TimelineEn
         for entry in entries
         if line_ref(entry) not in removed and (entry.slack_ts, entry.author) not in marked
     ]
+
+
+async def figure_lines(session: AsyncSession, incident_id: int) -> list[TimelineEntry]:
+    """The wrap-up's impact figures people gave (the form in Slack, the draft page's impact
+    form), oldest first, those removed left out: an estimate a person may correct."""
+    rows = await session.exec(
+        select(TimelineEntry)
+        .where(
+            TimelineEntry.incident_id == incident_id,
+            TimelineEntry.kind == TimelineKind.IMPACT.value,
+        )
+        .order_by(col(TimelineEntry.occurred_at), col(TimelineEntry.id))
+    )
+    removed = await removed_lines(session, incident_id)
+    return [
+        entry
+        for entry in rows.all()
+        if entry.facts
+        and (entry.facts.get("numbers") or entry.facts.get("services"))
+        and line_ref(entry) not in removed
+    ]
+
+
+def change_figures(
+    session: AsyncSession,
+    incident: Incident,
+    entry: TimelineEntry,
+    *,
+    facts: dict[str, object] | None,
+    by: str,
+    at: datetime,
+) -> LineChange:
+    """Give a figures line (``figure_lines``'s) new facts (``{"numbers": …, "services":
+    …}``), or remove it (None), as ``by``'s change: a row of its own keeping the facts it had
+    (the caller commits). LineRefused ``same`` when they are the facts it has."""
+    assert incident.id is not None
+    if facts is not None and facts == entry.facts:
+        raise LineRefused(why="same_figures")
+    change = LineChange(
+        incident_id=incident.id,
+        line=line_ref(entry),
+        kind=FIGURES,
+        previous=json.dumps(entry.facts or {}),
+        text=None if facts is None else json.dumps(facts),
+        changed_by=by,
+        changed_at=at,
+    )
+    session.add(change)
+    if facts is not None:
+        entry.facts = facts  # a new dict: the JSON column is written again
+        session.add(entry)
+    return change
 
 
 async def _marked_messages(

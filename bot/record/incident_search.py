@@ -74,12 +74,29 @@ def _query(dialect: str, words: Sequence[str]) -> str:
 
 def _holding(source: _Source, table: str, dialect: str, query: str) -> str:
     """SQL true for the rows of ``table`` (``source``'s table or its alias) holding the words
-    of ``query`` (a bound parameter)."""
+    of ``query`` (a bound parameter), a line removed on the draft's page left out."""
     if dialect == "sqlite":
         words = source.words
-        return f"{table}.id IN (SELECT rowid FROM {words} WHERE {words} MATCH {query})"
+        return f"{table}.id IN (SELECT rowid FROM {words} WHERE {words} MATCH {query})" + (
+            _kept(source, table)
+        )
     text = " || ' ' || ".join(f"coalesce({table}.{column}, '')" for column in source.columns)
-    return f"{_PG_WORDS.format(text=text)} @@ to_tsquery('simple'::regconfig, {query})"
+    return f"{_PG_WORDS.format(text=text)} @@ to_tsquery('simple'::regconfig, {query})" + (
+        _kept(source, table)
+    )
+
+
+def _kept(source: _Source, table: str) -> str:
+    """SQL (`` AND …``): the row of ``table`` is no line a person removed on the draft's page
+    (a ``line_change`` with no words after, ``bot/record/findings.py``); nothing for the
+    incidents' own titles. Read through ``ix_line_change_line`` (incident, line)."""
+    if source is INCIDENTS:
+        return ""
+    return (
+        " AND NOT EXISTS (SELECT 1 FROM line_change WHERE line_change.incident_id ="
+        f" {table}.incident_id AND line_change.line = '{source.table}:' || {table}.id"
+        " AND line_change.text IS NULL)"
+    )
 
 
 class _RowsWith(ColumnElement[bool]):
@@ -135,6 +152,7 @@ def _holds_word(element: _HoldsWord, compiler: SQLCompiler, **kw: Any) -> str:
                 selects.append(
                     f"SELECT {table}.incident_id FROM {words} JOIN {table}"
                     f" ON {table}.id = {words}.rowid WHERE {words} MATCH {query}"
+                    + _kept(source, table)
                 )
         elif source is INCIDENTS:
             where = _holding(source, "searched", dialect, query)
@@ -142,7 +160,9 @@ def _holds_word(element: _HoldsWord, compiler: SQLCompiler, **kw: Any) -> str:
         else:
             where = _holding(source, source.table, dialect, query)
             selects.append(f"SELECT {source.table}.incident_id FROM {source.table} WHERE {where}")
-    return f"incident.id IN ({' UNION '.join(selects)})"
+    # UNION ALL: the IN list keeps each id once already; UNION built a second b-tree of the
+    # same ids for each word (a fifth of the list's CPU when searched by three common words).
+    return f"incident.id IN ({' UNION ALL '.join(selects)})"
 
 
 def holds_words(typed: str) -> ColumnElement[bool]:

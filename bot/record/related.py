@@ -267,11 +267,18 @@ async def _fill(session: AsyncSession, chosen: Iterable[Related]) -> None:
 
 
 async def related_to_incident(
-    session: AsyncSession, incident: Incident, *, public_only: bool, most: int = MOST
+    session: AsyncSession,
+    incident: Incident,
+    *,
+    public_only: bool,
+    most: int = MOST,
+    traits: Traits | None = None,
 ) -> list[Related]:
-    """The earlier incidents related to ``incident`` by its own traits (its page and the
-    channel at declaration show these; the ``related_incidents`` tool can add more traits)."""
-    traits = await traits_of(session, incident.id or 0)
+    """The earlier incidents related to ``incident`` by its own traits (``traits``, when read
+    already; its page and the channel at declaration show these; the ``related_incidents``
+    tool can add more traits)."""
+    if traits is None:
+        traits = await traits_of(session, incident.id or 0)
     return await related_to(
         session,
         traits,

@@ -1,16 +1,30 @@
 """The column types the tables use, and reading their values without SQLAlchemy: moments
 stored as UTC and read back aware (on SQLite too), people's words read back as ``SlackText``,
-and the helpers that read thousands of rows at once as the driver hands them back.
+and the helpers that read thousands of rows at once as the driver hands them back, or ask
+for them by thousands of ids at once (``among``).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import DateTime, Text, TypeDecorator, type_coerce
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    DateTime,
+    Integer,
+    Text,
+    TypeDecorator,
+    bindparam,
+    type_coerce,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.types import NullType
 from sqlmodel import Column
 
@@ -133,3 +147,36 @@ class KeepsSlackText:
         if name in self.SLACK_TEXT and isinstance(value, str):
             value = SlackText.of(value)
         super().__setattr__(name, value)
+
+
+class _Among(ColumnElement[bool]):
+    """An integer column among ids given as one bound parameter, however many: SQLite reads
+    them from a JSON array (``json_each``), PostgreSQL from an ``integer[]`` (``= ANY``). A
+    parameter each (``IN (?, ?, …)``) passes the drivers' 32,767 at a large workspace and
+    was read in chunks of 500, a statement each (Insights over 4,000 incidents: 27)."""
+
+    type = Boolean()
+    inherit_cache = False  # compiled with its column each time: nothing to cache
+
+    def __init__(self, column: ColumnElement[Any], ids: Sequence[int]) -> None:
+        self.column = column
+        self.ids = [int(each) for each in ids]
+
+
+@compiles(_Among, "sqlite")
+def _among_sqlite(element: _Among, compiler: SQLCompiler, **kw: Any) -> str:
+    column = compiler.process(element.column, **kw)
+    ids = compiler.process(bindparam(None, json.dumps(element.ids), type_=Text()), **kw)
+    return f"{column} IN (SELECT value FROM json_each({ids}))"
+
+
+@compiles(_Among, "postgresql")
+def _among_postgresql(element: _Among, compiler: SQLCompiler, **kw: Any) -> str:
+    column = compiler.process(element.column, **kw)
+    ids = compiler.process(bindparam(None, element.ids, type_=ARRAY(Integer)), **kw)
+    return f"{column} = ANY({ids})"
+
+
+def among(column: Any, ids: Sequence[int]) -> ColumnElement[bool]:
+    """SQL: ``column`` (an integer id) is one of ``ids``, bound as one parameter."""
+    return _Among(column, ids)

@@ -81,6 +81,12 @@ WEB_ROUTES: tuple[Route, ...] = (
         draft_facts.change_said,
         PAGE,
     ),
+    Route(
+        "POST",
+        "/incidents/{reference}/postmortem/figures/{entry:[0-9]+}",
+        draft_facts.change_figures,
+        PAGE,
+    ),
     Route("POST", "/incidents/{reference}/postmortem/review", draft_review.review_page, PAGE),
     Route(
         "POST",

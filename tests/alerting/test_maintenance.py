@@ -145,6 +145,14 @@ async def test_a_window_ahead_silences_only_once_it_starts(alerting: Warroom) ->
         ("service=checkout now to 18:00 --public Slow\nfor an hour", "on one line"),
         ("service=checkout now to 18:00 --public Slow\u2028for an hour", "on one line"),
         ("--public Upgrading", "Say which alerts and when"),
+        # Components (issue 75 item 5): named after the span, each option with a name.
+        ("--component Search", "with `--component"),
+        ("service=checkout now to 18:00 --component --public Up", "with `--component"),
+        ("service=checkout now to 18:00 --component a,,b --public Up", "with `--component"),
+        ("service=checkout now to 18:00 --public Up --public Down", "with `--component"),
+        ("cancel 3 --component Search", "with `--component"),
+        ("service=checkout now to 18:00 --component Search", "give `--public`"),
+        ("service=checkout now to 18:00 --component Search --public Up", "It knows none yet"),
     ],
 )
 async def test_a_window_that_cannot_be_made_is_said_why(
@@ -319,6 +327,51 @@ async def test_a_public_window_is_shown_scheduled_then_in_progress_then_gone(
 
     alerting.clock.now = datetime(2026, 8, 2, 2, 0, tzinfo=UTC) + timedelta(seconds=1)
     assert UPGRADE not in await status_page(alerting)
+
+
+async def test_a_window_made_in_slack_names_the_status_pages_components(
+    alerting: Warroom,
+) -> None:
+    """``--component`` in Slack as on the command line and the web form (issue 75, item 5):
+    the components the status page knows, each shown on the window's card; one it does not
+    know is refused in words with those it knows, and nothing is made."""
+    from bot.flows.alerting.maintenance import open_window
+
+    # The status page knows Search and Payments API: a window made on the command line.
+    await open_window(
+        alerting.services,
+        matchers=["service=search"],
+        start="2098-12-31 22:00",
+        end="2099-01-01 02:00",
+        by="cli",
+        operator=True,
+        send=False,
+        public="Search reindex",
+        components=["Search", "Payments API"],
+    )
+    refused = await maintenance(
+        alerting,
+        f"service=checkout now to 18:00 --component Serch, payments api --public {UPGRADE}",
+    )
+    assert "The status page has no component “Serch”" in refused
+    assert "Name it as it knows them: `Payments API`, `Search`" in refused
+    async with session_scope(alerting.engine) as session:
+        assert len((await session.exec(select(MaintenanceWindow))).all()) == 1
+
+    said = await maintenance(
+        alerting,
+        f"service=checkout now to 18:00 --component search --component Payments API "
+        f"--public {UPGRADE}",
+    )
+    # Each as the status page spells it.
+    assert "Maintenance window #2" in said and "on Search, Payments API" in said
+    async with session_scope(alerting.engine) as session:
+        window = await session.get(MaintenanceWindow, 2)
+    assert window is not None and window.components == ["Search", "Payments API"]
+    assert window.public_description == UPGRADE
+    page = await status_page(alerting)
+    card = page[page.index(UPGRADE) - 2000 : page.index(UPGRADE) + 2000]
+    assert "Payments API" in card
 
 
 async def test_a_cancelled_public_window_leaves_the_status_page(alerting: Warroom) -> None:

@@ -402,3 +402,47 @@ async def lines_changed(page: Page, warroom: Warroom, width: str, reference: str
     assert await page.locator("#follow-up-list").count() == 0, where
     assert "Raise the pool to 50" not in await page.locator("#draft").inner_text(), where
     await checked(page, f"{where}, a follow-up removed")
+
+
+async def test_figures_corrected_in_a_browser(
+    people: SlackEmulator, sqlite_url: str, chromium: Any
+) -> None:
+    """The wrap-up's impact in numbers corrected on the draft's page at 1280 and 375 px
+    (issue 75): behind "Correct or remove", its fields filled with the figures it has, a
+    redirect back to the page, which says it and shows the new figures in the draft only;
+    every control at least 24 px, axe-core content with the form open."""
+    async with web_warroom(people, sqlite_url) as warroom:
+        for title in ("Checkout down", "Search down"):
+            channel = await open_incident(warroom, title)
+            await command(warroom, channel, "resolve")
+        for (width, options), reference in zip(WIDTHS.items(), ("INC-1", "INC-2"), strict=True):
+            async with watched_page(chromium, warroom, **options) as page:
+                await sign_in_with_slack(page, warroom)
+                await figures_corrected(page, warroom, width, reference)
+
+
+async def figures_corrected(page: Page, warroom: Warroom, width: str, reference: str) -> None:
+    where = f"the wrap-up's figures at {width} px"
+    await page.goto(f"{warroom.url}/incidents/{reference}/postmortem")
+    impact = page.locator("#impact-form")
+    await impact.get_by_label("Customers affected").fill("1200")
+    await impact.get_by_label("Affected services, comma-separated").fill("checkout")
+    await impact.get_by_role("button", name="Record the impact").click()
+    await page.wait_for_url(lambda url: "saved=impact" in url)
+    assert "1200 customers" in await page.locator("#draft").inner_text(), where
+
+    line = page.locator("#figures li").first
+    await line.get_by_text("Correct or remove").click()
+    await checked(page, f"{where}, the figures' form open")
+    assert not (small := await page.evaluate(SMALL_TARGETS_JS, TARGET_PX)), f"{where}: {small}"
+    customers = line.get_by_label("Customers affected")
+    assert await customers.input_value() == "1200", where
+    await customers.fill("1450")
+    await line.get_by_label("Affected services, comma-separated").fill("checkout, payments")
+    await line.get_by_role("button", name="Save the figures").click()
+    await page.wait_for_url(lambda url: "saved=figures" in url and "line=edited" in url)
+    draft = await page.locator("#draft").inner_text()
+    assert "1450 customers" in draft and "1200 customers" not in draft, where
+    assert await page.get_by_text("Changed, as your change").is_visible(), where
+    assert "changed by Alice Moreau" in await page.locator("#figures").inner_text(), where
+    await checked(page, f"{where}, corrected")

@@ -54,6 +54,7 @@ WALKED: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/incidents/{reference}/postmortem/follow-ups/{item}/file"): {},
     ("POST", "/incidents/{reference}/postmortem/follow-ups/{item}"): {"act": "remove"},
     ("POST", "/incidents/{reference}/postmortem/lines/{entry}"): {"text": "Nothing happened"},
+    ("POST", "/incidents/{reference}/postmortem/figures/{entry}"): {"customers": "1"},
     ("POST", "/incidents/{reference}/postmortem/review"): {"to": "in_review"},
     ("POST", "/incidents/{reference}/postmortem/grades/{grade}"): {"grade": "100"},
     ("POST", "/incidents/{reference}/notes/{note}/accept"): {},

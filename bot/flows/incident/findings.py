@@ -65,6 +65,33 @@ async def change_said_line(
     return change
 
 
+async def change_figures_line(
+    services: Services,
+    *,
+    incident: Incident,
+    entry_id: int,
+    facts: dict[str, object] | None,
+    by: str,
+) -> LineChange:
+    """Give the wrap-up's impact figures (a line of ``findings.figure_lines``) new numbers and
+    services, or remove them (None), as ``by``'s change on the draft's page, under the
+    incident's lock; the draft's canvas follows quietly. LineRefused when it is no such line,
+    is removed already, or has these figures."""
+    async with session_scope(services.engine) as session:
+        locked = await incidents.lock(session, incident)
+        lines = {entry.id: entry for entry in await findings.figure_lines(session, locked.id or 0)}
+        entry = lines.get(entry_id)
+        if entry is None:
+            raise findings.LineRefused(why="gone")
+        now = services.clock()
+        change = findings.change_figures(session, locked, entry, facts=facts, by=by, at=now)
+        if locked.channel_id:
+            await schedule_publication(session, locked, by=by, now=now, quiet=True)
+        await session.commit()
+    services.wake_jobs()
+    return change
+
+
 async def _show(
     services: Services,
     incident: Incident,

@@ -39,6 +39,7 @@ from bot.config.subscriptions import SubscriptionSettings
 from bot.flows.scheduler import Wait
 from bot.flows.status_page.publishing import named_publicly, public_text, update_texts
 from bot.record import status_notices
+from bot.record.alerting.maintenance import window_components
 from bot.record.oncall.feed_addresses import address_refusal, normal_host
 from bot.record.status_page import publications as public
 from bot.record.status_page import subscriptions as subscribers
@@ -250,6 +251,21 @@ async def known_components(services: Services) -> list[str]:
     """The components a subscriber may choose: those named publicly, by name."""
     async with session_scope(services.engine) as session:
         return [public.clean(name) for name in await subscribers.public_components(session)]
+
+
+async def page_components(services: Services) -> list[str]:
+    """The components the status page knows, each once whatever its case: those public
+    incidents and public maintenance windows named, and Statuspage's configured
+    (``STATUSPAGE_COMPONENTS``). What a window made in Slack may name."""
+    async with session_scope(services.engine) as session:
+        named = [
+            *await subscribers.public_components(session),
+            *await window_components(session),
+        ]
+    names: dict[str, str] = {}
+    for name in [*named, *services.settings.status_page.components]:
+        names.setdefault(name.strip().casefold(), name.strip())
+    return sorted((name for name in names.values() if name), key=str.casefold)
 
 
 # -- the jobs -------------------------------------------------------------------------------

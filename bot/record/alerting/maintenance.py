@@ -277,3 +277,18 @@ async def public_windows(session: AsyncSession, *, now: datetime) -> list[Mainte
         .order_by(col(MaintenanceWindow.starts_at), col(MaintenanceWindow.id))
     )
     return list(found)
+
+
+# The latest public windows whose components count as the status page's (as COMPONENTS_FROM).
+COMPONENTS_FROM = 1000
+
+
+async def window_components(session: AsyncSession) -> list[str]:
+    """The components the latest public windows named, as written (duplicates kept)."""
+    found = await session.exec(
+        select(MaintenanceWindow.components)
+        .where(col(MaintenanceWindow.public_description).is_not(None))
+        .order_by(col(MaintenanceWindow.id).desc())
+        .limit(COMPONENTS_FROM)
+    )
+    return [name for names in found.all() for name in names or ()]

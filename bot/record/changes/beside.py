@@ -21,7 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.record.alerting.routes import Routes
 from bot.record.alerting.services import ServiceCatalog
 from bot.record.changes.events import changes_before, changes_on
-from bot.record.related import traits_of
+from bot.record.related import Traits, traits_of
 from bot.store import jobs
 from bot.store.job_kinds import JobKind
 from bot.store.models import AlertGroup, ChangeEvent, Incident
@@ -80,11 +80,17 @@ def _route_service(routes: Routes, name: str, catalog: ServiceCatalog) -> str | 
 
 
 async def incident_services(
-    session: AsyncSession, incident: Incident, catalog: ServiceCatalog, routes: Routes
+    session: AsyncSession,
+    incident: Incident,
+    catalog: ServiceCatalog,
+    routes: Routes,
+    traits: Traits | None = None,
 ) -> tuple[str, ...]:
-    """The services an incident is about, as the file names them."""
+    """The services an incident is about, as the file names them (``traits``: its own, when
+    read already)."""
     assert incident.id is not None
-    traits = await traits_of(session, incident.id)
+    if traits is None:
+        traits = await traits_of(session, incident.id)
     names: list[str | None] = [traits.service]
     names += [value for name, value in sorted(traits.fields) if name in _SERVICE_FIELDS]
     names += [value for name, value in sorted(traits.labels) if name == "service"]

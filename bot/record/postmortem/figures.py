@@ -41,6 +41,7 @@ from bot.record.milestones import METRICS
 from bot.record.postmortem.back_words import says_service_back
 from bot.record.postmortem.parts import Line, Metric, MilestoneTime, Mitigation
 from bot.record.postmortem.semantics import impact_end, mitigation_of
+from bot.store.columns import among
 from bot.store.models import Alert, Milestone, MilestoneChange, TimelineEntry, TimelineKind
 
 # The timeline's kinds a figure is decided from: the fix and what confirmed it, the alerts,
@@ -73,8 +74,6 @@ _STARTED = Milestone.STARTED.value
 _NO_MITIGATION = Mitigation(None, None)
 # A user id to a name (None stays None).
 Namer = Callable[[str | None], str | None]
-# Rows per ``IN (...)`` list: far below SQLite's and asyncpg's limits on bound parameters.
-_CHUNK = 500
 
 
 class Figures:
@@ -225,19 +224,25 @@ async def figures_of(session: AsyncSession, incidents: Iterable[Summarised]) -> 
     """The figures of many incidents by id, read in a few queries a chunk: the list, the
     API's list and Insights show each incident's as its own page does."""
     found: dict[int, Figures] = {}
-    every = [incident for incident in incidents if incident.id is not None]
-    for start in range(0, len(every), _CHUNK):
-        chunk = {incident.id or 0: incident for incident in every[start : start + _CHUNK]}
-        ids = list(chunk)
-        changes = await _changes(session, ids)
-        lines, fixes = await _figure_lines(session, ids)
-        resolved = await _alerts_resolved_at(session, ids)
-        for incident_id, incident in chunk.items():
-            own = lines.get(incident_id, [])
-            back = await said_back_lines(session, incident_id, own, fixes.get(incident_id))
-            found[incident_id] = decide(
-                incident, changes.get(incident_id, []), own, resolved.get(incident_id), back
-            )
+    every = {incident.id: incident for incident in incidents if incident.id is not None}
+    if not every:
+        return found
+    # The ids bound as one parameter (``among``): three statements however many incidents.
+    ids = list(every)
+    changes = await _changes(session, ids)
+    lines, fixes = await _figure_lines(session, ids)
+    resolved = await _alerts_resolved_at(session, ids)
+    for incident_id, incident in every.items():
+        own = lines.get(incident_id, [])
+        # Only an incident with a fix and no recovery marked can have said it back.
+        back = (
+            await said_back_lines(session, incident_id, own, fixes.get(incident_id))
+            if incident_id in fixes
+            else []
+        )
+        found[incident_id] = decide(
+            incident, changes.get(incident_id, []), own, resolved.get(incident_id), back
+        )
     return found
 
 
@@ -263,7 +268,7 @@ async def said_back_lines(
 async def _changes(session: AsyncSession, ids: list[int]) -> dict[int, list[MilestoneChange]]:
     rows = await session.exec(
         select(MilestoneChange)
-        .where(col(MilestoneChange.incident_id).in_(ids))
+        .where(among(col(MilestoneChange.incident_id), ids))
         .order_by(col(MilestoneChange.id))
     )
     by_incident: dict[int, list[MilestoneChange]] = {}
@@ -283,7 +288,7 @@ async def _figure_lines(
             TimelineEntry.occurred_at,
             TimelineEntry.slack_ts,
         )
-        .where(col(TimelineEntry.incident_id).in_(ids))
+        .where(among(col(TimelineEntry.incident_id), ids))
         .where(col(TimelineEntry.kind).in_(sorted(FIGURE_KINDS)))
         .order_by(col(TimelineEntry.occurred_at), col(TimelineEntry.id))
     )
@@ -300,7 +305,7 @@ async def _alerts_resolved_at(session: AsyncSession, ids: list[int]) -> dict[int
     """By incident: when its alerts had all stopped firing (``alerts.all_resolved_at``)."""
     rows = await session.exec(
         select(Alert.incident_id, Alert.status, Alert.ends_at).where(
-            col(Alert.incident_id).in_(ids)
+            among(col(Alert.incident_id), ids)
         )
     )
     firing: set[int] = set()

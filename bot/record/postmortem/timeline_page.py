@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.basics.render import Renderer
 from bot.record import timeline
+from bot.record.findings import line_ref, removed_lines
 from bot.record.incident_types import NO_TYPES, IncidentTypes
 from bot.record.people import known_names
 from bot.record.postmortem.draft import Draft
@@ -99,7 +100,14 @@ async def read_timeline_page(
         milestones = milestone_times(
             incident, await milestone_changes(session, incident_id), lambda user: user
         )
-        moments = await timeline.entry_moments(session, incident_id)
+        # The lines a person removed on the draft's page stay in the record, out of the
+        # page, as out of the draft (``load_record``).
+        removed = await removed_lines(session, incident_id)
+        moments = [
+            moment
+            for moment in await timeline.entry_moments(session, incident_id)
+            if f"timeline_entry:{moment.id}" not in removed
+        ]
         # A message marked investigation, then otherwise, is one line (``one_line_each``):
         # the investigation's entry goes with the page of the line that says both.
         followed = followed_first([m.kind for m in moments], [m.ts for m in moments])
@@ -116,9 +124,13 @@ async def read_timeline_page(
         on_page |= {first for line in list(on_page) for first in partners.get(line, ())}
         hand_set = {line.kind for line in page if isinstance(line, Line)}
         summary = _summary_ids(moments)
-        entries = await timeline.entry_rows(
-            session, incident_id, ids=on_page | summary, kinds=SUMMARY_KINDS
-        )
+        entries = [
+            entry
+            for entry in await timeline.entry_rows(
+                session, incident_id, ids=on_page | summary, kinds=SUMMARY_KINDS
+            )
+            if line_ref(entry) not in removed
+        ]
         record = await load_record(session, incident, types, entries=entries)
         names = await known_names(session, record.user_ids())
     code, style = chosen_template(incident, language=language, style=style)

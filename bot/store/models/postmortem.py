@@ -39,8 +39,9 @@ class LineChange(KeepsSlackText, SQLModel, table=True):
     """A line a form of the draft's page added to the record (an impact, a cause, a
     follow-up) that a person edited or removed there, kept as a row of its own: which line
     (``line``: ``timeline_entry:12``, ``action_item:7``), what it is (``kind``: ``impact``,
-    ``cause``, ``follow_up``), its words before (``previous``) and after (``text``; None: the
-    line was removed), who changed it and when. The line shows its current words; a removed
+    ``cause``, ``follow_up``; ``figures``: the wrap-up's impact in numbers and services, whose
+    words are their facts as JSON), its words before (``previous``) and after (``text``; None:
+    the line was removed), who changed it and when. The line shows its current words; a removed
     line is left out of the draft and of the lists of follow-ups, and stays in the record."""
 
     SLACK_TEXT: ClassVar[frozenset[str]] = frozenset({"previous", "text"})

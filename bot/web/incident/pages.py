@@ -30,7 +30,7 @@ from bot.record.postmortem.edits import EditRefused, save_edit
 from bot.record.postmortem.figures import figures_of
 from bot.record.postmortem.parts import EscalationLine
 from bot.record.postmortem.review import Review, ReviewRefused, review_of
-from bot.record.related import related_to_incident
+from bot.record.related import related_to_incident, traits_of
 from bot.record.status_page.publications import on_status_page, updates_of
 from bot.store.db import session_scope
 from bot.store.models import SEVERITIES, Incident, Status
@@ -254,9 +254,15 @@ async def incident_page(request: web.Request) -> web.Response:
     )
     async with session_scope(web_.services.engine) as session:
         # Public ones only: a private incident's existence is not the viewer's to learn here.
-        related = await related_to_incident(session, incident, public_only=True, most=RELATED)
+        # Its traits read once, for the related incidents and its services.
+        traits = await traits_of(session, incident_id)
+        related = await related_to_incident(
+            session, incident, public_only=True, most=RELATED, traits=traits
+        )
         alerting = web_.settings.alerting
-        own = await incident_services(session, incident, alerting.catalog, alerting.routes)
+        own = await incident_services(
+            session, incident, alerting.catalog, alerting.routes, traits=traits
+        )
         changed = await changes_beside(
             session,
             own,

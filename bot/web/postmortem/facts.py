@@ -11,6 +11,9 @@ wrap-up form use (nothing recorded here that Slack would record otherwise):
 - ``POST …/postmortem/lines/{entry}`` and ``POST …/postmortem/follow-ups/{item}``: an impact
   or cause line people said, or a follow-up, given new words or removed (``act=remove``),
   as the person's change, kept as a row of its own (bot/record/findings.py).
+- ``POST …/postmortem/figures/{entry}``: the wrap-up's impact in numbers and affected
+  services (an estimate, corrected when better counts arrive) given new figures, or removed,
+  the same way.
 
 Each refuses what it cannot read at its field (the page again, 400, what was typed kept),
 and answers the incident's people only, never a guest of the workspace.
@@ -31,12 +34,17 @@ from bot.basics.errors import BotError
 from bot.basics.slack_text import SlackText
 from bot.flows.follow_ups.filing import file_from_button
 from bot.flows.follow_ups.owners import SentTwice, change_follow_up, due_moment, record_action
-from bot.flows.incident.findings import change_said_line, fix_milestone, record_finding
+from bot.flows.incident.findings import (
+    change_figures_line,
+    change_said_line,
+    fix_milestone,
+    record_finding,
+)
 from bot.flows.incident.wrap_up import WrapUp, wrap_up
 from bot.flows.replies import refusal_words
 from bot.record.moments import MomentRefused
 from bot.record.postmortem.review import REASON_MAX, ReviewRefused, check_open
-from bot.record.wrap_up import IMPACT_NUMBERS, WHOLE_NUMBERS, read_number
+from bot.record.wrap_up import IMPACT_NUMBERS, WHOLE_NUMBERS, number_facts, read_number
 from bot.services import Services
 from bot.store.models import Incident, Milestone
 from bot.web.auth import guest_viewer, page_viewer
@@ -211,6 +219,66 @@ def _impact_steps(
             finding = partial(record_finding, services, channel_id=channel, by=by, once=True)
             steps.append((what, partial(finding, what=kind, text=said)))
     return steps
+
+
+async def change_figures(request: web.Request) -> web.Response:
+    """POST /incidents/INC-7/postmortem/figures/{entry}: the wrap-up's impact in numbers and
+    affected services given the figures typed (all of them: a field left empty has none), or
+    removed (``act=remove``), as the viewer's change."""
+    checked = await writer(request)
+    if isinstance(checked, web.Response):
+        return checked
+    web_, by, form, incident = checked
+    services = web_.services
+    line = id_in_address(request, "entry", "This postmortem has no such line.")
+    form_name = f"figures-{line}"
+    typed = typed_fields(form, (*IMPACT_NUMBERS, "services"))
+    facts: dict[str, object] | None = None
+    if typed_field(form, "act") != "remove":
+        numbers, problems = _numbers(web_, typed)
+        if len(typed["services"]) > TEXT_MAX:
+            problems["services"] = services.renderer.render(
+                "web/_draft_words.j2", problem="too_long", most=TEXT_MAX
+            )
+        named = _services(typed["services"])
+        if not problems and not numbers and not named:
+            problems["customers"] = services.renderer.render(
+                "web/_draft_words.j2", problem="figures_empty"
+            )
+        if problems:
+            return await refused_at(request, form_name, problems, typed)
+        facts = {}
+        if numbers:
+            facts["numbers"] = number_facts(numbers)
+        if named:
+            facts["services"] = named
+    try:
+        await change_figures_line(services, incident=incident, entry_id=line, facts=facts, by=by)
+    except BotError as refusal:
+        words = {"customers": refusal_words(services, refusal)}
+        return await refused_at(request, form_name, words, typed)
+    done = "removed" if facts is None else "edited"
+    log.info("%s: the impact's figures %s in the web view by %s", incident.reference, done, by)
+    raise web.HTTPSeeOther(
+        f"/incidents/{incident.reference}/postmortem?saved=figures&line={done}#figures"
+    )
+
+
+def _numbers(web_: WebContext, typed: dict[str, str]) -> tuple[dict[str, Decimal], dict[str, str]]:
+    """The impact's numbers typed, and the words for each that is no number of its kind."""
+    numbers: dict[str, Decimal] = {}
+    problems: dict[str, str] = {}
+    for key in IMPACT_NUMBERS:
+        if typed[key]:
+            number = read_number(typed[key], whole=key in WHOLE_NUMBERS)
+            if number is None:
+                problem = "whole_number" if key in WHOLE_NUMBERS else "number"
+                problems[key] = web_.services.renderer.render(
+                    "messages/form_error.j2", problem=problem
+                )
+            else:
+                numbers[key] = number
+    return numbers, problems
 
 
 def _services(typed: str) -> list[str]:

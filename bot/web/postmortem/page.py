@@ -121,6 +121,20 @@ class SaidLine:
 
 
 @dataclass(frozen=True)
+class FigureLine:
+    """The wrap-up's impact in numbers and affected services, as the page offers them to
+    correct or remove: its entry's id, each number as kept (``{"customers": "1200"}``), the
+    services, who gave them and when, and its last change."""
+
+    id: int
+    numbers: dict[str, str]
+    services: list[str]
+    by: str
+    at: datetime
+    changed: Changed | None
+
+
+@dataclass(frozen=True)
 class DraftFacts:
     """What the page's own forms need besides the draft: the people a follow-up may go to,
     the incident's follow-ups with their issues, who may publish."""
@@ -134,6 +148,8 @@ class DraftFacts:
     said: list[SaidLine] = field(default_factory=list)
     changed: dict[int, Changed] = field(default_factory=dict)  # by follow-up (ActionItem) id
     words: dict[int, str] = field(default_factory=dict)  # each follow-up's, plain, to edit
+    # The wrap-up's figures people gave, to correct or remove.
+    figures: list[FigureLine] = field(default_factory=list)
 
 
 async def postmortem_page(request: web.Request) -> web.Response:
@@ -288,8 +304,10 @@ async def draft_facts(web_: WebContext, viewer: Viewer, incident: Incident) -> D
         issues = await follow_ups.issues_of(session, incident.id)
         publisher = viewer.sees_everything or await may_publish(session, incident, viewer.user_id)
         said = await findings.said_lines(session, incident.id)
+        figures = await findings.figure_lines(session, incident.id)
         changes = await findings.line_changes(session, incident.id)
-        authors = [e.author or "" for e in said] + [c[-1].changed_by for c in changes.values()]
+        authors = [e.author or "" for e in [*said, *figures]]
+        authors += [c[-1].changed_by for c in changes.values()]
         names |= await known_names(session, [a for a in authors if a not in names])
     items = [row for row in rows if isinstance(row, ActionItem)]
     by = incident.postmortem_review_by
@@ -315,6 +333,17 @@ async def draft_facts(web_: WebContext, viewer: Viewer, incident: Incident) -> D
                 changed(entry),
             )
             for entry in said
+        ],
+        figures=[
+            FigureLine(
+                entry.id or 0,
+                dict((entry.facts or {}).get("numbers") or {}),
+                list((entry.facts or {}).get("services") or []),
+                names.get(entry.author or "", entry.author or "someone"),
+                entry.occurred_at,
+                changed(entry),
+            )
+            for entry in figures
         ],
         changed={item.id or 0: found for item in items if (found := changed(item))},
         words={item.id or 0: to_plain(SlackText.of(task_text(item.text)), names) for item in items},
