@@ -172,3 +172,16 @@ async def test_a_model_never_reached_exits_2_and_prints_no_table(
     said = capsys.readouterr()
     assert f"model {MODEL} was not reached" in said.err
     assert "median time" not in said.out
+
+
+async def test_each_model_named_gets_its_table_and_one_never_reached_exits_2(
+    model: FakeChatModel, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = Settings.from_env({})
+    settings = replace(settings, ai=ai(model, causes=True))
+    seeds = Replaying([0], [MODEL, "not-served"], seeds=True, incidents=None)
+    assert await replay_chosen(settings, seeds, None) == 2
+    said = capsys.readouterr()
+    assert f"the shipped seeds: causes replayed against model {MODEL}" in said.out
+    assert "against model not-served" not in said.out
+    assert "model not-served was not reached" in said.err
