@@ -16,17 +16,25 @@ The host is busy: with
 work runs as it does. The query's plan on the database is printed (the ``(service, at)``
 index of ``change_event``).
 
+``--trace``: serve logs at DEBUG, and each alert's path is read from its ``page_stage``
+lines (bot/basics/logs.py): from its arrival to the list's post, each stage's median and
+slowest wall milliseconds since the stage before (``message``: the alert's message job
+starts; ``list``: the list's job starts; ``list_changes``: the changes read; ``list_related``:
+the related incidents read; ``list_posted``: Slack answered the list's post).
+
 Run: ``python -m bench.change_list`` (``--changes N``, ``--alerts N``, ``--database-url``,
-``--every S``, ``--no-background-load``, ``--quick``).
+``--every S``, ``--no-background-load``, ``--quick``, ``--trace``).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import random
+import re
 import statistics
 import sys
 import tempfile
@@ -71,6 +79,7 @@ class Outcome:
     load: tuple[float, float, float] = (0.0, 0.0, 0.0)
     plan: list[str] = field(default_factory=list)
     database: str = "SQLite"
+    stages: list[str] = field(default_factory=list)  # --trace
 
 
 def files(workdir: Path, channel: str) -> dict[str, str]:
@@ -201,7 +210,7 @@ async def benchmark(args: argparse.Namespace, workdir: Path) -> Outcome:
                 slack,
                 DATABASE_URL=database_url,
                 WARROOM_WEB_AUTH="none",
-                WARROOM_LOG_LEVEL="WARNING",
+                WARROOM_LOG_LEVEL="DEBUG" if args.trace else "WARNING",
                 WARROOM_ALERT_TOKEN=TOKEN,
                 WARROOM_PAGER_PROCESS="off",
                 WARROOM_PUBLIC_URL="https://warroom.example.com",
@@ -235,7 +244,55 @@ async def benchmark(args: argparse.Namespace, workdir: Path) -> Outcome:
         finally:
             await slack.drain()
             server.stop()
+    if args.trace:
+        outcome.stages = stages_of(workdir / "warroom.log")
     return outcome
+
+
+# A stage's key may hold spaces (the webhook's source, as its repr).
+_STAGE = re.compile(r"page path (\w+) .*?t=([0-9.]+) cpu=([0-9.]+)")
+STAGES = (
+    "arrived",
+    "answered",
+    "message",
+    "message_posted",
+    "message_kept",
+    "message_committed",
+    "list",
+    "list_changes",
+    "list_related",
+    "list_posted",
+)
+
+
+def stages_of(log: Path) -> list[str]:
+    """Each alert's path from serve's ``page_stage`` lines, ``arrived`` to ``list_posted``
+    (the alerts come one at a time): each stage's median and slowest wall ms since the one
+    before."""
+    runs: list[list[tuple[str, float]]] = []
+    current: list[tuple[str, float]] | None = None
+    for line in log.read_text(errors="replace").splitlines():
+        found = _STAGE.search(line)
+        if found is None or found[1] not in STAGES:
+            continue
+        stage, at = found[1], float(found[2])
+        if stage == "arrived":
+            current = [(stage, at)]
+        elif current is not None and stage not in {s for s, _ in current}:
+            current.append((stage, at))
+            if stage == "list_posted":
+                runs.append(current)
+                current = None
+    steps: dict[str, list[float]] = {}
+    for run in runs:
+        for (_, at0), (stage, at1) in itertools.pairwise(run):
+            steps.setdefault(stage, []).append(at1 - at0)
+        steps.setdefault("total", []).append(run[-1][1] - run[0][1])
+    return [
+        f"  {stage:<14} median {statistics.median(got) * 1e3:7.1f} ms, slowest "
+        f"{max(got) * 1e3:7.1f} ms"
+        for stage, got in steps.items()
+    ] + [f"  ({len(runs)} alerts traced)"]
 
 
 def report(outcome: Outcome) -> list[str]:
@@ -251,6 +308,8 @@ def report(outcome: Outcome) -> list[str]:
                 f"{percentile(values, 0.99) * 1e3:.0f} ms, max {max(values) * 1e3:.0f} ms "
                 f"({len(values)} alerts)"
             )
+    if outcome.stages:
+        lines += ["stages (serve's clock, each since the one before):", *outcome.stages]
     met = bool(outcome.to_list) and not outcome.missing
     met = met and percentile(outcome.to_list, 0.99) <= TARGET_SECONDS
     lines.append(
@@ -279,6 +338,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="no busy loop on each core",
     )
     parser.add_argument("--quick", action="store_true", help="2,000 changes, 3 alerts")
+    parser.add_argument(
+        "--trace", action="store_true", help="serve at DEBUG; each alert's stages printed"
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.changes, args.alerts, args.every = 2000, 3, 1.0
