@@ -22,8 +22,11 @@ slowest wall milliseconds since the stage before (``message``: the alert's messa
 starts; ``list``: the list's job starts; ``list_changes``: the changes read; ``list_related``:
 the related incidents read; ``list_posted``: Slack answered the list's post).
 
+``--tree DIR``: serve from another checkout (an A/B: ``--tree /work/main``, then without it,
+alternated in one session), the bench, its seeding and its report this one's.
+
 Run: ``python -m bench.change_list`` (``--changes N``, ``--alerts N``, ``--database-url``,
-``--every S``, ``--no-background-load``, ``--quick``, ``--trace``).
+``--every S``, ``--no-background-load``, ``--quick``, ``--trace``, ``--tree DIR``).
 """
 
 from __future__ import annotations
@@ -48,7 +51,16 @@ import aiohttp
 import yaml
 from sqlalchemy import insert, text
 
-from bench.harness import Server, free_port, percentile, plan_cores, python, slack_env, verdict
+from bench.harness import (
+    REPO,
+    Server,
+    free_port,
+    percentile,
+    plan_cores,
+    python,
+    slack_env,
+    verdict,
+)
 from bench.paging import busy_loops
 from bot.store.db import create_engine
 from bot.store.migrate import upgrade_database
@@ -74,6 +86,7 @@ class Outcome:
     changes: int = 0
     to_list: list[float] = field(default_factory=list)
     to_message: list[float] = field(default_factory=list)
+    after: list[float] = field(default_factory=list)  # each alert's list after its message
     missing: int = 0
     busy_loops: int = 0
     load: tuple[float, float, float] = (0.0, 0.0, 0.0)
@@ -215,10 +228,12 @@ async def benchmark(args: argparse.Namespace, workdir: Path) -> Outcome:
                 WARROOM_PAGER_PROCESS="off",
                 WARROOM_PUBLIC_URL="https://warroom.example.com",
                 WARROOM_CHANGE_HOURS="24",
+                PYTHONPATH=str(args.tree),
                 **files(workdir, alerts.id),
             ),
             workdir / "warroom.log",
             plan_cores(),
+            cwd=args.tree,
         )
         try:
             root = f"http://127.0.0.1:{port}"
@@ -237,6 +252,8 @@ async def benchmark(args: argparse.Namespace, workdir: Path) -> Outcome:
                             outcome.to_list.append(to_list)
                         if to_message is not None:
                             outcome.to_message.append(to_message)
+                            if to_list is not None:
+                                outcome.after.append(to_list - to_message)
                         await asyncio.sleep(args.every)
         except BaseException:
             print(f"--- {server.name} log:\n{server.log_tail()}", file=sys.stderr)
@@ -301,7 +318,11 @@ def report(outcome: Outcome) -> list[str]:
         f"{outcome.load[0]:.1f} before, {outcome.busy_loops} busy loop(s)",
         "query plan: " + "; ".join(outcome.plan),
     ]
-    for name, values in (("alert's message", outcome.to_message), ("change list", outcome.to_list)):
+    for name, values in (
+        ("alert's message", outcome.to_message),
+        ("change list", outcome.to_list),
+        ("the list after the message", outcome.after),
+    ):
         if values:
             lines.append(
                 f"{name}: median {statistics.median(values) * 1e3:.0f} ms, p99 "
@@ -340,6 +361,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="2,000 changes, 3 alerts")
     parser.add_argument(
         "--trace", action="store_true", help="serve at DEBUG; each alert's stages printed"
+    )
+    parser.add_argument(
+        "--tree",
+        type=Path,
+        default=REPO,
+        help="serve from this checkout (an A/B against another branch: /work/main)",
     )
     args = parser.parse_args(argv)
     if args.quick:

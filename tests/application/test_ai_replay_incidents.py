@@ -9,6 +9,7 @@ marked 💡 at +50 min. SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -41,6 +42,20 @@ def replay_settings(settings: Settings, model: FakeChatModel, **changes: Any) ->
     return replace(settings, ai=ai(model, causes=True, **changes))
 
 
+async def closed_incident(
+    people: SlackEmulator, url: str, model: FakeChatModel, cuts: int, *, private: bool = False
+) -> AsyncIterator[Settings]:
+    """The incident played through the flows with no model, resolved; the model readied
+    for ``cuts`` causes' requests (proposing the release once Carol said what it broke),
+    their verdicts and grades; warroom's settings, for the replay's."""
+    model.reply(proposing, times=cuts, to=CAUSES)
+    model.verdicts(truthful, times=cuts)
+    model.reply(grading_the_release, to=GRADES)
+    async for played in play_causes(people, url, None, private=private):
+        await played.resolve("Rolled back the gateway release")
+        yield played.warroom.services.settings
+
+
 async def test_a_closed_incident_is_replayed_with_only_what_was_known_at_each_cut_off(
     people: SlackEmulator,
     database_url: str,
@@ -48,12 +63,8 @@ async def test_a_closed_incident_is_replayed_with_only_what_was_known_at_each_cu
     capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
 ) -> None:
-    model.reply(proposing, times=2, to=CAUSES)
-    model.verdicts(truthful, times=2)
-    model.reply(grading_the_release, to=GRADES)
-    async for played in play_causes(people, database_url, None):
-        await played.resolve("Rolled back the gateway release")
-        settings = replay_settings(played.warroom.services.settings, model)
+    async for settings in closed_incident(people, database_url, model, 2):
+        settings = replay_settings(settings, model)
         out = tmp_path / "replay.json"
         assert await replay_chosen(settings, own([45, 60]), out) == 0
     printed = capsys.readouterr().out
@@ -87,12 +98,7 @@ async def test_a_private_incident_is_replayed_only_when_its_record_may_be_sent_a
     capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
 ) -> None:
-    model.reply(proposing, times=1, to=CAUSES)
-    model.verdicts(truthful, times=1)
-    model.reply(grading_the_release, to=GRADES)
-    async for played in play_causes(people, sqlite_url, None, private=True):
-        await played.resolve("Rolled back the gateway release")
-        settings = played.warroom.services.settings
+    async for settings in closed_incident(people, sqlite_url, model, 1, private=True):
         assert await replay_chosen(replay_settings(settings, model), own([60]), None) == 0
         kept = capsys.readouterr().out
         assert "not replayed: INC-1: private, its record not sent (WARROOM_AI_PRIVATE off)" in kept
