@@ -7,8 +7,8 @@ of its own triggering: ``bot.flows.alerting.own_alerts.follow``) or opens the in
 room (``bot.flows.incident.declare.open_war_room``), so the page's first notification never
 waits for it, and it is said once. An incident's is said in its channel (a private
 incident's only there, its changes and related incidents never outside it); an alert's in
-its message's thread in its route's channel, once that message is posted (its post makes
-the job due; should it not be posted within half a minute, it is said in the channel).
+its message's thread in its route's channel, once that message is posted (the job is
+written then, claimed for the process that posted it, and started at that commit).
 """
 
 from __future__ import annotations
