@@ -54,6 +54,8 @@ def run_replay(args: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"warroom: ai eval --replay: {error}", file=sys.stderr)
         return 2
+    if replaying.incidents is None and args.only is None:
+        print("warroom: ai eval --replay: the team's incidents not replayed: no DATABASE_URL")
     return asyncio.run(replay_chosen(settings, replaying, args.out))
 
 

@@ -165,6 +165,11 @@ def test_the_teams_incidents_need_a_database(
     monkeypatch.delenv("DATABASE_URL", raising=False)
     assert main(["ai", "eval", "--replay", "--only", "incidents"]) == 2
     assert "set DATABASE_URL" in capsys.readouterr().err
+    # Without one, the seeds alone, and it says so (the model here is never reached).
+    assert main(["ai", "eval", "--replay", "--minutes", "0"]) == 2
+    said = capsys.readouterr()
+    assert "the team's incidents not replayed: no DATABASE_URL" in said.out
+    assert "was not reached" in said.err
 
 
 async def test_a_model_never_reached_exits_2_and_prints_no_table(
