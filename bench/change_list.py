@@ -16,17 +16,28 @@ The host is busy: with
 work runs as it does. The query's plan on the database is printed (the ``(service, at)``
 index of ``change_event``).
 
+``--trace``: serve logs at DEBUG, and each alert's path is read from its ``page_stage``
+lines (bot/basics/logs.py): from its arrival to the list's post, each stage's median and
+slowest wall milliseconds since the stage before (``message``: the alert's message job
+starts; ``list``: the list's job starts; ``list_changes``: the changes read; ``list_related``:
+the related incidents read; ``list_posted``: Slack answered the list's post).
+
+``--tree DIR``: serve from another checkout (an A/B: ``--tree /work/main``, then without it,
+alternated in one session), the bench, its seeding and its report this one's.
+
 Run: ``python -m bench.change_list`` (``--changes N``, ``--alerts N``, ``--database-url``,
-``--every S``, ``--no-background-load``, ``--quick``).
+``--every S``, ``--no-background-load``, ``--quick``, ``--trace``, ``--tree DIR``).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import random
+import re
 import statistics
 import sys
 import tempfile
@@ -40,7 +51,16 @@ import aiohttp
 import yaml
 from sqlalchemy import insert, text
 
-from bench.harness import Server, free_port, percentile, plan_cores, python, slack_env, verdict
+from bench.harness import (
+    REPO,
+    Server,
+    free_port,
+    percentile,
+    plan_cores,
+    python,
+    slack_env,
+    verdict,
+)
 from bench.paging import busy_loops
 from bot.store.db import create_engine
 from bot.store.migrate import upgrade_database
@@ -66,11 +86,13 @@ class Outcome:
     changes: int = 0
     to_list: list[float] = field(default_factory=list)
     to_message: list[float] = field(default_factory=list)
+    after: list[float] = field(default_factory=list)  # each alert's list after its message
     missing: int = 0
     busy_loops: int = 0
     load: tuple[float, float, float] = (0.0, 0.0, 0.0)
     plan: list[str] = field(default_factory=list)
     database: str = "SQLite"
+    stages: list[str] = field(default_factory=list)  # --trace
 
 
 def files(workdir: Path, channel: str) -> dict[str, str]:
@@ -201,15 +223,17 @@ async def benchmark(args: argparse.Namespace, workdir: Path) -> Outcome:
                 slack,
                 DATABASE_URL=database_url,
                 WARROOM_WEB_AUTH="none",
-                WARROOM_LOG_LEVEL="WARNING",
+                WARROOM_LOG_LEVEL="DEBUG" if args.trace else "WARNING",
                 WARROOM_ALERT_TOKEN=TOKEN,
                 WARROOM_PAGER_PROCESS="off",
                 WARROOM_PUBLIC_URL="https://warroom.example.com",
                 WARROOM_CHANGE_HOURS="24",
+                PYTHONPATH=str(args.tree),
                 **files(workdir, alerts.id),
             ),
             workdir / "warroom.log",
             plan_cores(),
+            cwd=args.tree,
         )
         try:
             root = f"http://127.0.0.1:{port}"
@@ -228,6 +252,8 @@ async def benchmark(args: argparse.Namespace, workdir: Path) -> Outcome:
                             outcome.to_list.append(to_list)
                         if to_message is not None:
                             outcome.to_message.append(to_message)
+                            if to_list is not None:
+                                outcome.after.append(to_list - to_message)
                         await asyncio.sleep(args.every)
         except BaseException:
             print(f"--- {server.name} log:\n{server.log_tail()}", file=sys.stderr)
@@ -235,7 +261,55 @@ async def benchmark(args: argparse.Namespace, workdir: Path) -> Outcome:
         finally:
             await slack.drain()
             server.stop()
+    if args.trace:
+        outcome.stages = stages_of(workdir / "warroom.log")
     return outcome
+
+
+# A stage's key may hold spaces (the webhook's source, as its repr).
+_STAGE = re.compile(r"page path (\w+) .*?t=([0-9.]+) cpu=([0-9.]+)")
+STAGES = (
+    "arrived",
+    "answered",
+    "message",
+    "message_posted",
+    "message_kept",
+    "message_committed",
+    "list",
+    "list_changes",
+    "list_related",
+    "list_posted",
+)
+
+
+def stages_of(log: Path) -> list[str]:
+    """Each alert's path from serve's ``page_stage`` lines, ``arrived`` to ``list_posted``
+    (the alerts come one at a time): each stage's median and slowest wall ms since the one
+    before."""
+    runs: list[list[tuple[str, float]]] = []
+    current: list[tuple[str, float]] | None = None
+    for line in log.read_text(errors="replace").splitlines():
+        found = _STAGE.search(line)
+        if found is None or found[1] not in STAGES:
+            continue
+        stage, at = found[1], float(found[2])
+        if stage == "arrived":
+            current = [(stage, at)]
+        elif current is not None and stage not in {s for s, _ in current}:
+            current.append((stage, at))
+            if stage == "list_posted":
+                runs.append(current)
+                current = None
+    steps: dict[str, list[float]] = {}
+    for run in runs:
+        for (_, at0), (stage, at1) in itertools.pairwise(run):
+            steps.setdefault(stage, []).append(at1 - at0)
+        steps.setdefault("total", []).append(run[-1][1] - run[0][1])
+    return [
+        f"  {stage:<14} median {statistics.median(got) * 1e3:7.1f} ms, slowest "
+        f"{max(got) * 1e3:7.1f} ms"
+        for stage, got in steps.items()
+    ] + [f"  ({len(runs)} alerts traced)"]
 
 
 def report(outcome: Outcome) -> list[str]:
@@ -244,13 +318,19 @@ def report(outcome: Outcome) -> list[str]:
         f"{outcome.load[0]:.1f} before, {outcome.busy_loops} busy loop(s)",
         "query plan: " + "; ".join(outcome.plan),
     ]
-    for name, values in (("alert's message", outcome.to_message), ("change list", outcome.to_list)):
+    for name, values in (
+        ("alert's message", outcome.to_message),
+        ("change list", outcome.to_list),
+        ("the list after the message", outcome.after),
+    ):
         if values:
             lines.append(
                 f"{name}: median {statistics.median(values) * 1e3:.0f} ms, p99 "
                 f"{percentile(values, 0.99) * 1e3:.0f} ms, max {max(values) * 1e3:.0f} ms "
                 f"({len(values)} alerts)"
             )
+    if outcome.stages:
+        lines += ["stages (serve's clock, each since the one before):", *outcome.stages]
     met = bool(outcome.to_list) and not outcome.missing
     met = met and percentile(outcome.to_list, 0.99) <= TARGET_SECONDS
     lines.append(
@@ -279,6 +359,15 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="no busy loop on each core",
     )
     parser.add_argument("--quick", action="store_true", help="2,000 changes, 3 alerts")
+    parser.add_argument(
+        "--trace", action="store_true", help="serve at DEBUG; each alert's stages printed"
+    )
+    parser.add_argument(
+        "--tree",
+        type=Path,
+        default=REPO,
+        help="serve from this checkout (an A/B against another branch: /work/main)",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.changes, args.alerts, args.every = 2000, 3, 1.0

@@ -162,8 +162,15 @@ class Server:
     """A server subprocess (pinned to ``cores`` when it can be) whose /proc entry we read."""
 
     def __init__(
-        self, name: str, argv: Sequence[str], env: Mapping[str, str], log_path: Path, cores: Cores
+        self,
+        name: str,
+        argv: Sequence[str],
+        env: Mapping[str, str],
+        log_path: Path,
+        cores: Cores,
+        cwd: Path = REPO,
     ) -> None:
+        """``cwd``: the checkout it runs from (another one's, for an A/B)."""
         self.name = name
         self.log_path = log_path
         self._log = log_path.open("wb")
@@ -176,7 +183,7 @@ class Server:
         self.process = subprocess.Popen(
             list(argv),
             env=dict(env),
-            cwd=REPO,
+            cwd=cwd,
             stdout=self._log,
             stderr=subprocess.STDOUT,
             preexec_fn=pin_child,

@@ -336,12 +336,16 @@ def _run_without_settings(args: argparse.Namespace) -> int | None:
 
         return run_config(args, os.environ)
     if args.command == "ai" and getattr(args, "replay", False):  # causes, at cut-offs
-        from bot.admin.ai_replay import run_replay
+        from bot.admin.ai_replay_command import run_replay
 
         return run_replay(args)
     if args.command == "ai":  # reads only the model it is pointed at
         from bot.admin.ai_eval import run_ai
+        from bot.admin.arguments import replay_options_given
 
+        if replay_only := replay_options_given(args):
+            print(f"warroom: ai eval: {replay_only} goes with --replay", file=sys.stderr)
+            return 2
         return run_ai(args)
     if args.command == "services":  # the files only: no Slack, no database
         from bot.admin.services import run_services

@@ -30,6 +30,10 @@
 - ``eval_set``: those replays, and their sentences labelled by category and truth.
 - ``ai_replay``: ``warroom ai eval --replay``: the seeds replayed at cut-offs, causes asked,
   proved or not, and graded against the published root cause.
+- ``ai_replay_incidents``: the same over the team's own closed incidents, read from the
+  database as they stood at each cut-off (a private one by its reference alone).
+- ``ai_replay_command``: ``--replay``'s options (``--only``, ``--since``, ``--limit``,
+  ``--team``, ``--model``), a table per model and set, and its exit codes.
 - ``config_check``: ``warroom config check``: the environment read as serve reads it.
 - ``arguments``: the options of the heavy commands (oncall, workflows, import, ai,
   integrations), apart from their work: every ``--help`` imports no feature.

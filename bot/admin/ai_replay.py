@@ -14,10 +14,7 @@ none, or none held) and the median time to the first right cause over the replay
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import json
-import os
 import random
 import statistics
 import sys
@@ -48,7 +45,6 @@ from bot.clients.ai import (
     grades_in,
     verdicts_in,
 )
-from bot.config import Settings
 from bot.config.ai import AISettings
 from bot.flows.postmortem.verification import controlled_question, saying
 from bot.record.postmortem.causes import MAX_CAUSES
@@ -91,10 +87,11 @@ class Cut:
 
 @dataclass
 class Played:
-    """A replay's cut-offs."""
+    """A replay's cut-offs (``private``: an incident whose causes' words are not printed)."""
 
     name: str
     cuts: list[Cut]
+    private: bool = False
 
     @property
     def first_right(self) -> int | None:
@@ -102,52 +99,54 @@ class Played:
         return next((cut.minutes for cut in self.cuts if cut.right), None)
 
 
-def run_replay(args: argparse.Namespace) -> int:
-    """Run ``warroom ai eval --replay``; the exit code."""
-    ai = Settings.from_env(os.environ).ai
-    if not ai.enabled:
-        print("warroom: ai eval: set WARROOM_AI_URL and WARROOM_AI_MODEL", file=sys.stderr)
-        return 2
-    try:
-        minutes = minutes_of(args.minutes)
-    except ValueError as error:
-        print(f"warroom: ai eval: --minutes: {error}", file=sys.stderr)
-        return 2
-    return asyncio.run(replay_all(ai, minutes, args.out))
-
-
 async def replay_all(ai: AISettings, minutes: Sequence[int], out: Path | None) -> int:
     """Play every shipped replay at every cut-off; print the table; the exit code (2: the
     model was never reached)."""
-    played: list[Played] = []
-    progress = Progress("ai eval --replay")
-    total = len(CAUSE_REPLAYS) * len(minutes)
     async with aiohttp.ClientSession() as http:
-        for seed in CAUSE_REPLAYS:
-            cuts: list[Cut] = []
-            for minute in minutes:
-                progress.step(
-                    len(played) * len(minutes) + len(cuts) + 1,
-                    total,
-                    f"{seed.replay.name} at +{minute} min",
-                )
-                cuts.append(await play_cut(http, ai, seed, minute))
-            played.append(Played(seed.replay.name, cuts))
-    progress.end()
-    cuts = [cut for each in played for cut in each.cuts]
-    if all(cut.failure is not None for cut in cuts):
-        why = cuts[0].failure
+        played = await play_seeds(http, ai, minutes)
+    if why := never_reached(played):
         print(f"warroom: ai eval --replay: the model was not reached ({why})", file=sys.stderr)
         return 2
     print(table(played, ai.model))
     if out is not None:
-        out.write_text(figures_json(played))
+        out.write_text(json.dumps(figures(played), indent=2) + "\n")
     return 0
 
 
-def table(played: Sequence[Played], model: str) -> str:
+async def play_seeds(
+    http: aiohttp.ClientSession, ai: AISettings, minutes: Sequence[int]
+) -> list[Played]:
+    """Every shipped replay at every cut-off."""
+    played: list[Played] = []
+    progress = Progress(f"ai eval --replay ({ai.model})")
+    total = len(CAUSE_REPLAYS) * len(minutes)
+    for seed in CAUSE_REPLAYS:
+        cuts: list[Cut] = []
+        for minute in minutes:
+            progress.step(
+                len(played) * len(minutes) + len(cuts) + 1,
+                total,
+                f"{seed.replay.name} at +{minute} min",
+            )
+            cuts.append(await play_cut(http, ai, seed, minute))
+        played.append(Played(seed.replay.name, cuts))
+    progress.end()
+    return played
+
+
+def never_reached(played: Sequence[Played]) -> str | None:
+    """Why no cut-off was answered (the first one's failure), or None when one was."""
+    cuts = [cut for each in played for cut in each.cuts]
+    if not cuts or any(cut.failure is None for cut in cuts):
+        return None
+    return cuts[0].failure
+
+
+def table(played: Sequence[Played], model: str, what: str = "the shipped seeds") -> str:
     """What the command prints: each replay's cut-offs, then the summary."""
-    lines = [f"causes replayed against model {model}, graded against the published root cause"]
+    lines = [
+        f"{what}: causes replayed against model {model}, graded against the published root cause"
+    ]
     for each in played:
         lines.append(f"replay {each.name}:")
         lines += [f"  +{cut.minutes:>3} min  {cut.said()}" for cut in each.cuts]
@@ -196,10 +195,10 @@ class Summary:
         return "never" if self.median is None else f"{self.median:g} min"
 
 
-def figures_json(played: Sequence[Played]) -> str:
-    """The figures as JSON (``--out``)."""
+def figures(played: Sequence[Played]) -> dict[str, Any]:
+    """The figures, for ``--out``'s JSON (a private incident's causes counted, not said)."""
     summary = Summary.of(played)
-    figures: dict[str, Any] = {
+    return {
         "replays": [
             {
                 "replay": each.name,
@@ -208,7 +207,7 @@ def figures_json(played: Sequence[Played]) -> str:
                     {
                         "minutes": cut.minutes,
                         "proposed": cut.proposed,
-                        "proved": cut.proved,
+                        "proved": len(cut.proved) if each.private else cut.proved,
                         "grades": cut.grades,
                         "failure": cut.failure,
                     }
@@ -222,7 +221,6 @@ def figures_json(played: Sequence[Played]) -> str:
         "abstentions": summary.abstentions,
         "median_minutes_to_first_right": summary.median,
     }
-    return json.dumps(figures, indent=2) + "\n"
 
 
 async def play_cut(
@@ -295,11 +293,11 @@ async def play_cut(
         each.text for each in final["causes"].kept if (each.meaning or {}).get("state") == CHECKED
     ]
     if cut.proved:
-        cut.grades = await _grades(http, ai, renderer, incident, seed.root_cause, cut.proved)
+        cut.grades = await grades_of(http, ai, renderer, incident, seed.root_cause, cut.proved)
     return cut
 
 
-async def _grades(
+async def grades_of(
     http: aiohttp.ClientSession,
     ai: AISettings,
     renderer: Renderer,

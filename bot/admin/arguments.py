@@ -201,6 +201,41 @@ def add_ai_arguments(ai: argparse.ArgumentParser) -> None:
         metavar="N,N,...",
         help="with --replay: the cut-offs, minutes after the declaration (default 0,15,30,60)",
     )
+    evaluate.add_argument(
+        "--only",
+        choices=("seeds", "incidents"),
+        help="with --replay: only the shipped seeds, or only the team's closed incidents "
+        "(read from DATABASE_URL; both by default when it is set)",
+    )
+    evaluate.add_argument(
+        "--since",
+        metavar="DATE",
+        help="with --replay: the team's incidents declared since this date (2026-09-01)",
+    )
+    evaluate.add_argument(
+        "--limit",
+        metavar="N",
+        help="with --replay: the latest N closed incidents (default 20)",
+    )
+    evaluate.add_argument("--team", help="with --replay: the incidents of this Slack workspace")
+    evaluate.add_argument(
+        "--model",
+        action="append",
+        metavar="NAME",
+        help="with --replay: this model at WARROOM_AI_URL instead of WARROOM_AI_MODEL "
+        "(repeat it to compare models: a table each)",
+    )
+
+
+def replay_options_given(args: argparse.Namespace) -> str | None:
+    """The first option given that only ``--replay`` takes (``warroom ai eval`` alone
+    replays nothing), or None."""
+    for option in ("only", "since", "limit", "team", "model"):
+        if getattr(args, option, None) is not None:
+            return f"--{option}"
+    if getattr(args, "minutes", "0,15,30,60") != "0,15,30,60":
+        return "--minutes"
+    return None
 
 
 def add_integrations_arguments(parser: argparse.ArgumentParser) -> None:

@@ -16,6 +16,7 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import String, cast, func, literal, or_, tuple_
 from sqlmodel import col, select
@@ -287,3 +288,26 @@ async def related_to_incident(
         public_only=public_only,
         most=most,
     )
+
+
+async def causes_known_at(
+    session: AsyncSession, chosen: Iterable[Related], moment: datetime
+) -> None:
+    """Each one's root cause as it was known at ``moment`` (its latest message marked root
+    cause by then; none: not known yet), for a replay of what was known then."""
+    by_id = {each.incident.id: each for each in chosen}
+    for each in by_id.values():
+        each.cause = None
+    if not by_id:
+        return
+    rows = await session.exec(
+        select(TimelineEntry.incident_id, TimelineEntry.text)
+        .where(
+            col(TimelineEntry.incident_id).in_(by_id),
+            TimelineEntry.kind == TimelineKind.ROOT_CAUSE,
+            col(TimelineEntry.occurred_at) <= moment,
+        )
+        .order_by(col(TimelineEntry.occurred_at), col(TimelineEntry.id))
+    )
+    for incident_id, text in rows.all():
+        by_id[incident_id].cause = text  # the latest by then wins

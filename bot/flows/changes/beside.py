@@ -7,8 +7,8 @@ of its own triggering: ``bot.flows.alerting.own_alerts.follow``) or opens the in
 room (``bot.flows.incident.declare.open_war_room``), so the page's first notification never
 waits for it, and it is said once. An incident's is said in its channel (a private
 incident's only there, its changes and related incidents never outside it); an alert's in
-its message's thread in its route's channel, once that message is posted (its post makes
-the job due; should it not be posted within half a minute, it is said in the channel).
+its message's thread in its route's channel, once that message is posted (the job is
+written then, claimed for the process that posted it, and started at that commit).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlmodel import col, select
 
+from bot.basics.logs import page_stage
 from bot.flows.channel import Writes
 from bot.flows.incident.declare import RELATED_SHOWN, shared_trait
 from bot.record.alerting import alerts
@@ -93,6 +94,7 @@ async def _beside_incident(services: Services, incident_id: int) -> None:
 
 async def _beside_alert(services: Services, details: dict[str, Any]) -> None:
     settings = services.settings.alerting
+    page_stage("list", details.get("group"))
     async with session_scope(services.engine) as session:
         group = await session.get(AlertGroup, int(details["group"]))
         if group is None or group.episode != details.get("episode") or group.shadow:
@@ -109,6 +111,7 @@ async def _beside_alert(services: Services, details: dict[str, Any]) -> None:
             moment=group.triggered_at or services.clock(),
             hours=settings.change_hours,
         )
+        page_stage("list_changes")
         names = await session.exec(select(Alert.name).where(col(Alert.group_id) == group.id))
         traits = Traits(
             alert_names=frozenset(names.all()),
@@ -117,6 +120,7 @@ async def _beside_alert(services: Services, details: dict[str, Any]) -> None:
         )
         team = await services.slack.team_id()
         related = await related_to(session, traits, team_id=team, public_only=True)
+        page_stage("list_related")
         runbook = said.runbook or _runbook(services, own)
         if not (own or related):
             return  # its message says its runbook already
@@ -129,3 +133,4 @@ async def _beside_alert(services: Services, details: dict[str, Any]) -> None:
         )
         thread = {"thread_ts": group.message_ts} if group.message_ts else {}
         await services.slack.post(group.message_channel, text, **thread)
+        page_stage("list_posted")

@@ -40,7 +40,7 @@ from bot.record.postmortem.draft import zone_named
 from bot.record.postmortem.evidence import record_lines, spans_days, within
 from bot.record.postmortem.suggestions import Sentence, Unsupported
 from bot.record.postmortem.verification import CHECKED
-from bot.record.related import related_to_incident, traits_of
+from bot.record.related import causes_known_at, related_to_incident, traits_of
 from bot.record.rights import Act
 from bot.services import Services
 from bot.store import jobs, outbox
@@ -107,7 +107,7 @@ async def ask_causes(services: Services, job: Job) -> None:
     if last is not None and last.outcome == causes.ANSWERED and last.fingerprint == fingerprint:
         await _come_back(services, incident)
         return
-    outcome, proposed = await _propose(services, reading)
+    outcome, proposed = await propose(services, reading)
     await _keep(
         services, incident, job, outcome=outcome, fingerprint=fingerprint, proposed=proposed
     )
@@ -117,14 +117,25 @@ async def _reading(services: Services, incident: Incident) -> Reading:
     """The record as the model reads it, with the changes on the incident's services since
     some hours before it began and the related earlier incidents' causes beside it (public
     ones only: their causes are said in this channel)."""
-    reading = await read_for_model(services, incident.id or 0)
-    now = services.clock()
+    return await reading_at(services, incident, services.clock(), replayed=False)
+
+
+async def reading_at(
+    services: Services, incident: Incident, moment: datetime, *, replayed: bool = True
+) -> Reading:
+    """The record as the model read it at ``moment``, the changes and related incidents'
+    causes beside it; ``replayed`` (``warroom ai eval --replay``): only what was known then,
+    the entries that happened, the changes received and the causes marked by ``moment``."""
+    reading = await read_for_model(services, incident.id or 0, until=moment if replayed else None)
     async with session_scope(services.engine) as session:
         names = await incident_services(session, incident)
         since = incident.declared_at - timedelta(hours=causes.CHANGES_HOURS)
-        hours = (now - since).total_seconds() / 3600
-        changes = await changes_before(session, names, now, hours=hours)
+        hours = (moment - since).total_seconds() / 3600
+        changes = await changes_before(session, names, moment, hours=hours)
         related = await related_to_incident(session, incident, public_only=True)
+        if replayed:
+            changes = [each for each in changes if each.received_at <= moment]
+            await causes_known_at(session, related, moment)
     zone = zone_named(incident.timezone)
     return reading.with_evidence(causes.beside_the_record(reading.evidence, changes, related, zone))
 
@@ -139,8 +150,9 @@ async def incident_services(session: AsyncSession, incident: Incident) -> list[s
     return sorted(set(found))
 
 
-async def _propose(services: Services, reading: Reading) -> tuple[str, causes.Proposed]:
-    """Ask, then check: what the request came to."""
+async def propose(services: Services, reading: Reading) -> tuple[str, causes.Proposed]:
+    """Ask, then check: what the request came to (what it kept, with the entries holding
+    each cause)."""
     incident = reading.incident
     evidence = sorted(reading.evidence.values(), key=lambda each: (each.at, each.ref))
     lines, left_out = within(record_lines(evidence, dated=spans_days(evidence)))

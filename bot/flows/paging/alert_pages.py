@@ -30,6 +30,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.errors import BotError
+from bot.basics.logs import page_stage
 from bot.basics.slack_links import channel_link, message_link
 from bot.clients.mail import Mail, send_mail
 from bot.clients.ntfy import Push, publish
@@ -562,6 +563,7 @@ async def show_alert(services: Services, job: Job) -> None:
     has now, then publish afresh the Home of each person it paged. The message's ts is kept
     under the group's lock, so it is posted once."""
     details = jobs.payload_of(job)
+    page_stage("message", job.key)
     async with session_scope(services.engine) as session:
         group = await alerts.lock_alert(session, int(details["group"]))
         if group is None or group.episode != details.get("episode") or not group.message_channel:
@@ -597,19 +599,29 @@ async def show_alert(services: Services, job: Job) -> None:
             alert=group,
             snooze_choices=alerts.SNOOZE_CHOICES,
         )
+        listed = None
         if group.message_ts is None:
             group.message_ts = await services.slack.post(group.message_channel, text, blocks=blocks)
+            page_stage("message_posted", job.key)
             session.add(group)
-            # What changed before it waits for this message to thread under.
-            await changes_beside.message_posted(session, group, services.clock())
+            # What changed before it waits for this message to thread under: started at the
+            # commit, by this process (bench/change_list.py: the runner's look took 90 ms).
+            ours = services.handed.runs(JobKind.CHANGES_BESIDE)
+            listed = await changes_beside.message_posted(
+                session, group, services.clock(), claimed_by=services.replica if ours else None
+            )
         else:
             await services.slack.update(
                 group.message_channel, group.message_ts, text, blocks=blocks
             )
         # Each paged person's Home lists their open alerts: it follows the message.
+        page_stage("message_kept", job.key)
         await schedule_alert_homes(session, paged, services.clock())
         await session.commit()
-    services.wake_jobs()  # what waited for the message (what changed before it) is due
+        page_stage("message_committed", job.key)
+    if listed is not None:
+        services.hand_over([listed])
+    services.wake_jobs()  # the Homes are due
 
 
 async def _show_shadow(services: Services, session: AsyncSession, group: AlertGroup) -> None:

@@ -18,7 +18,7 @@ import time
 import uuid
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 from typing import Any
 
 from markupsafe import Markup
@@ -48,7 +48,7 @@ from bot.record.postmortem.evidence import (
 )
 from bot.record.postmortem.language import Language, Words
 from bot.record.postmortem.review import Review, review_of
-from bot.record.postmortem.sources import Record
+from bot.record.postmortem.sources import Record, known_at
 from bot.record.postmortem.suggestions import Checked, Unsupported
 from bot.record.postmortem.verification import failed_a_control, meaning_of
 from bot.record.postmortem.writing import entry_sentences, read_record, template_directory
@@ -327,13 +327,19 @@ class Reading:
         return replace(self, request=request)
 
 
-async def read_for_model(services: Services, incident_id: int) -> Reading:
+async def read_for_model(
+    services: Services, incident_id: int, *, until: datetime | None = None
+) -> Reading:
     """The incident's record as the model reads it, names and links completed from Slack
-    as the draft has them."""
+    as the draft has them; with ``until``, as it stood then (``warroom ai eval --replay``:
+    from the database alone, Slack not asked)."""
     incident, record, names = await read_record(
         services.engine, incident_id, services.settings.incidents.types
     )
-    names |= await complete_from_slack(services, record, names)
+    if until is None:
+        names |= await complete_from_slack(services, record, names)
+    else:
+        record = known_at(record, until)
     sent = await asyncio.to_thread(_request, services, incident, record, names)
     return Reading(incident, record, names, sent)
 

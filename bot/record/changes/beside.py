@@ -24,7 +24,7 @@ from bot.record.changes.events import changes_before, changes_on
 from bot.record.related import Traits, traits_of
 from bot.store import jobs
 from bot.store.job_kinds import JobKind
-from bot.store.models import AlertGroup, ChangeEvent, Incident
+from bot.store.models import AlertGroup, ChangeEvent, Incident, Job
 
 # The message lists this many; the page and the draft show the same.
 SHOWN = 10
@@ -166,10 +166,22 @@ async def schedule_for_alert(session: AsyncSession, group: AlertGroup, now: date
         await _say_beside(session, group, now)
 
 
-async def message_posted(session: AsyncSession, group: AlertGroup, now: datetime) -> None:
+async def message_posted(
+    session: AsyncSession, group: AlertGroup, now: datetime, *, claimed_by: str | None
+) -> Job | None:
     """An alert's message is posted (the caller commits): what changed before it is said
-    in its thread."""
-    await _say_beside(session, group, now)
+    in its thread, by a job claimed for ``claimed_by`` (this replica) as it is written, for
+    its runner to start at the commit: no claim, no wait for the runner's look (None: said
+    already, or not claimed)."""
+    job = await jobs.schedule_job(
+        session,
+        kind=JobKind.CHANGES_BESIDE,
+        key=alert_job_key(group),
+        due_at=now,
+        payload={"group": group.id, "episode": group.episode},
+        claimed_by=claimed_by,
+    )
+    return job if claimed_by is not None else None
 
 
 async def _say_beside(session: AsyncSession, group: AlertGroup, now: datetime) -> None:

@@ -6,7 +6,7 @@ by ``load_record``, with the messages the timeline quotes and the milestones' ch
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -166,6 +166,41 @@ class Record:
         """Rows that came from a Slack message whose permalink is not known yet."""
         rows: list[EntryRow | ActionItem] = [*self.entries, *self.actions, *self.quoted()]
         return [row for row in rows if row.slack_ts and row.slack_channel and not row.permalink]
+
+
+def known_at(record: Record, moment: datetime) -> Record:
+    """The record as it stood at ``moment`` (``warroom ai eval --replay``): the entries and
+    the messages it quotes that happened by then, the status page's updates published and
+    the follow-ups agreed by then; nothing written after the incident (the draft's
+    statements, edits and suggestions, the day-after answers, the related incidents'
+    follow-ups, the changes in the impact's window) is left in."""
+
+    def by_then(rows: Mapping[Any, EntryRow]) -> dict[Any, EntryRow]:
+        return {key: row for key, row in rows.items() if row.occurred_at <= moment}
+
+    return replace(
+        record,
+        entries=[entry for entry in record.entries if entry.occurred_at <= moment],
+        replies=by_then(record.replies),
+        ideas=by_then(record.ideas),
+        joined=by_then(record.joined),
+        ended=by_then(record.ended),
+        said_back=by_then(record.said_back),
+        path_ends={},
+        public_updates=[u for u in record.public_updates if u.published_at <= moment],
+        actions=[action for action in record.actions if action.created_at <= moment],
+        escalations=[each for each in record.escalations if each.escalated_at <= moment],
+        milestone_changes=[],
+        edits={},
+        statements={},
+        page_marks={},
+        lessons=(),
+        repeats=(),
+        changes=(),
+        suggestions={},
+        suggestion_models={},
+        asked=None,
+    )
 
 
 async def load_record(

@@ -30,7 +30,13 @@ from bot.record.alerting.sources.source import (
     bearer_key,
 )
 from bot.record.changes.events import KINDS, SUMMARY_MAX, ChangeSeen
-from bot.record.changes.sources.source import body_digest, link_at, text_at, time_at
+from bot.record.changes.sources.source import (
+    WarroomAnswers,
+    body_digest,
+    link_at,
+    text_at,
+    time_at,
+)
 
 FIELDS = ("kind", "summary", "who", "at", "link", "source", "idempotency_key", "service")
 # The JSON API's error codes (``ErrorPublic.error``), by why a body was refused.
@@ -75,7 +81,7 @@ def read_change(body: str, received_at: datetime) -> ChangeSeen:  # noqa: ARG001
 
 
 @dataclass(frozen=True)
-class ApiChanges:
+class ApiChanges(WarroomAnswers):
     """``POST /api/changes``, the key a bearer token of a ``changes`` integration."""
 
     kind: str = "changes"
@@ -94,9 +100,6 @@ class ApiChanges:
 
     def parse(self, body: str, *, received_at: datetime) -> ChangeSeen:
         return read_change(body, received_at)
-
-    def accepted(self, change_id: int | None, seen: ChangeSeen) -> Reply:  # noqa: ARG002
-        return Reply(202, {"status": "accepted", "id": change_id})
 
     def refused(self, refusal: Refusal) -> Reply:
         message = "; ".join(refusal.problems) or refusal.message

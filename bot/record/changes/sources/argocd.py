@@ -34,13 +34,10 @@ from bot.record.alerting.payloads import PayloadError, json_object
 from bot.record.alerting.sources.source import (
     Delivery,
     KeyPlace,
-    Refusal,
-    Reply,
     bearer_key,
-    warroom_refusal,
 )
 from bot.record.changes.events import ChangeSeen
-from bot.record.changes.sources.source import link_at, text_at, time_at
+from bot.record.changes.sources.source import WarroomAnswers, link_at, text_at, time_at
 
 FIELDS = (
     "app",
@@ -99,7 +96,7 @@ def read_notification(body: str, received_at: datetime) -> ChangeSeen:  # noqa: 
 
 
 @dataclass(frozen=True)
-class ArgoCdNotifications:
+class ArgoCdNotifications(WarroomAnswers):
     """Argo CD's webhook service, the key a bearer token of an ``argocd`` integration."""
 
     kind: str = "argocd"
@@ -118,14 +115,6 @@ class ArgoCdNotifications:
 
     def parse(self, body: str, *, received_at: datetime) -> ChangeSeen:
         return read_notification(body, received_at)
-
-    def accepted(self, change_id: int | None, seen: ChangeSeen) -> Reply:
-        if change_id is None:
-            return Reply(200, {"status": "ignored", "reason": seen.ignored or "not a change"})
-        return Reply(202, {"status": "accepted", "id": change_id})
-
-    def refused(self, refusal: Refusal) -> Reply:
-        return warroom_refusal(refusal)
 
 
 ARGOCD = ArgoCdNotifications()

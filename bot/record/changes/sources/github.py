@@ -32,13 +32,10 @@ from bot.record.alerting.payloads import PayloadError, json_object
 from bot.record.alerting.sources.source import (
     Delivery,
     KeyPlace,
-    Refusal,
-    Reply,
     hmac_sha256,
-    warroom_refusal,
 )
 from bot.record.changes.events import SUMMARY_MAX, TEXT_MAX, ChangeSeen
-from bot.record.changes.sources.source import link_at, time_at
+from bot.record.changes.sources.source import WarroomAnswers, link_at, time_at
 
 EVENT_HEADER = "X-GitHub-Event"
 SIGNATURE_HEADER = "X-Hub-Signature-256"
@@ -185,7 +182,7 @@ def read_delivery(text: str, received_at: datetime) -> ChangeSeen:  # noqa: ARG0
 
 
 @dataclass(frozen=True)
-class GitHubWebhooks:
+class GitHubWebhooks(WarroomAnswers):
     """GitHub's webhooks, each integration's on its own path, signed with its key."""
 
     kind: str = "github"
@@ -207,14 +204,6 @@ class GitHubWebhooks:
 
     def parse(self, body: str, *, received_at: datetime) -> ChangeSeen:
         return read_delivery(body, received_at)
-
-    def accepted(self, change_id: int | None, seen: ChangeSeen) -> Reply:
-        if change_id is None:
-            return Reply(200, {"status": "ignored", "reason": seen.ignored or "not a change"})
-        return Reply(202, {"status": "accepted", "id": change_id})
-
-    def refused(self, refusal: Refusal) -> Reply:
-        return warroom_refusal(refusal)
 
 
 GITHUB = GitHubWebhooks()

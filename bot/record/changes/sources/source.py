@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from bot.record.alerting.sources.checks import time_of
-from bot.record.alerting.sources.source import Delivery, KeyPlace, Refusal, Reply
+from bot.record.alerting.sources.source import Delivery, KeyPlace, Refusal, Reply, warroom_refusal
 from bot.record.changes.events import LINK_MAX, TEXT_MAX, ChangeSeen
 
 
@@ -58,6 +58,20 @@ class ChangeSource(Protocol):
         ...
 
     def refused(self, refusal: Refusal) -> Reply: ...
+
+
+class WarroomAnswers:
+    """The answers of a sender that expects none in particular (Argo CD, GitHub, the API):
+    202 with the change's id, 200 with why for a body that is no change, and warroom's own
+    refusals."""
+
+    def accepted(self, change_id: int | None, seen: ChangeSeen) -> Reply:
+        if change_id is None:
+            return Reply(200, {"status": "ignored", "reason": seen.ignored or "not a change"})
+        return Reply(202, {"status": "accepted", "id": change_id})
+
+    def refused(self, refusal: Refusal) -> Reply:
+        return warroom_refusal(refusal)
 
 
 def body_digest(document: Mapping[str, Any]) -> str:
