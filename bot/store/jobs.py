@@ -17,7 +17,7 @@ from uuid import uuid4
 
 from sqlalchemy import case, event, literal, or_, update
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session, SessionTransaction, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -143,32 +143,35 @@ async def schedule_jobs(session: AsyncSession, wanted: Sequence[NewJob]) -> list
 
 def schedule_along(session: AsyncSession, job: NewJob) -> None:
     """Have ``job`` written with the next jobs the caller's transaction schedules with
-    ``schedule_jobs`` (one INSERT for all), else as it commits (the caller commits). For a
-    job nothing in the transaction reads back: it is not there before then."""
-    pending: list[NewJob] | None = session.info.get(_ALONG)
-    if pending is None:
-        pending = session.info[_ALONG] = []
-        sync = session.sync_session
-        if sync.get_transaction() is None:
-            sync.begin()  # its rollback then forgets them (no I/O until a statement)
-        event.listen(sync, "before_commit", _write_along, once=True)
-        event.listen(sync, "after_soft_rollback", _forget_along, once=True)
-    pending.append(job)
+    ``schedule_jobs`` (one INSERT for all), else as it commits (the caller commits); gone
+    with it if it rolls back (not with a savepoint's rollback). For a job nothing in the
+    transaction reads back: it is not there before then."""
+    sync = session.sync_session
+    if not sync.info.get(_ALONG_HEARD):
+        sync.info[_ALONG_HEARD] = True
+        event.listen(sync, "before_commit", _write_along)
+        event.listen(sync, "after_soft_rollback", _forget_along)
+    if sync.get_transaction() is None:
+        sync.begin()  # so that its rollback forgets them (no I/O until a statement)
+    sync.info.setdefault(_ALONG, []).append(job)
 
 
-_ALONG = "warroom_jobs_along"
+_ALONG, _ALONG_HEARD = "warroom_jobs_along", "warroom_jobs_along_heard"
 _JOB_COLUMNS = list(Job.__table__.columns)  # type: ignore[attr-defined]
 
 
 def _write_along(sync: Session) -> None:
+    if sync.get_nested_transaction() is not None:
+        return  # a savepoint released: the transaction goes on
     # Inside the commit's greenlet: the synchronous session's statements are awaited there.
     along: list[NewJob] = sync.info.pop(_ALONG, [])
     if along:
         sync.execute(_inserting(sync.get_bind().dialect.name, along))
 
 
-def _forget_along(sync: Session, _previous: object) -> None:
-    sync.info.pop(_ALONG, None)
+def _forget_along(sync: Session, previous: SessionTransaction) -> None:
+    if previous.parent is None:  # the transaction, not a savepoint of it
+        sync.info.pop(_ALONG, None)
 
 
 def _inserting(dialect: str, wanted: Sequence[NewJob]) -> Any:
