@@ -262,7 +262,7 @@ async def benchmark(args: argparse.Namespace, workdir: Path, cores: Cores) -> Ou
     return outcome
 
 
-_STAGE = re.compile(r"page path (\w+) \S* ?t=([0-9.]+) cpu=([0-9.]+)")
+_STAGE = re.compile(r"page path (\w+) (?:.*? )?t=([0-9.]+) cpu=([0-9.]+)")
 
 
 def stages_of(log: Path, pages: int, alert_only: bool) -> list[str]:

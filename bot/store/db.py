@@ -372,6 +372,16 @@ async def take_turns(session: AsyncSession, namespace: int, name: str) -> None:
     await session.exec(select(func.pg_advisory_xact_lock(namespace, _lock_key(name))))
 
 
+def turn_lock(session: AsyncSession, namespace: int, name: str) -> ColumnElement[Any] | None:
+    """``take_turns``' lock as an expression, for a statement that takes it as it runs (the
+    turn and the statement's own work one round trip); None on SQLite, which needs none.
+    Only for a statement whose rows need not see what the turn's last holder committed:
+    its snapshot is taken before the lock is waited for."""
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    return func.pg_advisory_xact_lock(namespace, _lock_key(name))
+
+
 async def take_if_free(session: AsyncSession, namespace: int, name: str) -> bool:
     """Take the lock ``take_turns`` waits for, if nobody holds it; whether it was taken. Held
     until the session's transaction ends. Never waits, so it is never part of a deadlock.

@@ -10,18 +10,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 from uuid import uuid4
 
-from sqlalchemy import case, literal, or_, update
+from sqlalchemy import case, event, literal, or_, update
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.orm import Session, SessionTransaction, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.store.columns import UTCDateTime, utcnow
-from bot.store.db import database_now, insert_kept, session_scope
+from bot.store.db import database_now, dialect_insert, insert_kept, session_scope
 from bot.store.job_kinds import JobKind
 from bot.store.models import Job
 
@@ -96,6 +98,104 @@ async def schedule_job(
     # process's reckoning of it, for its owner to tell how long it has waited to start.
     set_committed_value(job, "locked_until", utcnow() + lease_of(kind))
     return job
+
+
+@dataclass(frozen=True)
+class NewJob:
+    """A job to add unless one with its key exists (``schedule_jobs``)."""
+
+    kind: str
+    key: str
+    due_at: datetime
+    incident_id: int | None = None
+    payload: dict[str, Any] | None = None
+    claimed_by: str | None = None
+
+
+async def schedule_jobs(session: AsyncSession, wanted: Sequence[NewJob]) -> list[Job | None]:
+    """``schedule_job`` for several jobs, with those ``schedule_along`` left for the next, in
+    one ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` (the caller commits): each wanted
+    job added, in order (None where its key exists). A page's first notifications' jobs and
+    its alert's message job are one round trip, not one each."""
+    along: list[NewJob] = session.info.pop(_ALONG, [])
+    await session.flush()  # what the session holds goes first, as insert_kept's
+    dialect = session.get_bind().dialect.name
+    every = [*wanted, *along]
+    if not every:
+        return []
+    result = await session.exec(_inserting(dialect, every))
+    added = {row._mapping["key"]: row._mapping for row in result.all()}
+    given: list[Job | None] = []
+    for each in wanted:
+        row = added.get(each.key)
+        if row is None:
+            given.append(None)
+            continue
+        job = Job(**{column.name: row[column] for column in _JOB_COLUMNS})
+        make_transient_to_detached(job)
+        session.add(job)
+        if each.claimed_by is not None:
+            # As ``schedule_job``: this process's reckoning of the claim's end.
+            set_committed_value(job, "locked_until", utcnow() + lease_of(each.kind))
+        given.append(job)
+    return given
+
+
+def schedule_along(session: AsyncSession, job: NewJob) -> None:
+    """Have ``job`` written with the next jobs the caller's transaction schedules with
+    ``schedule_jobs`` (one INSERT for all), else as it commits (the caller commits); gone
+    with it if it rolls back (not with a savepoint's rollback). For a job nothing in the
+    transaction reads back: it is not there before then."""
+    sync = session.sync_session
+    if not sync.info.get(_ALONG_HEARD):
+        sync.info[_ALONG_HEARD] = True
+        event.listen(sync, "before_commit", _write_along)
+        event.listen(sync, "after_soft_rollback", _forget_along)
+    if sync.get_transaction() is None:
+        sync.begin()  # so that its rollback forgets them (no I/O until a statement)
+    sync.info.setdefault(_ALONG, []).append(job)
+
+
+_ALONG, _ALONG_HEARD = "warroom_jobs_along", "warroom_jobs_along_heard"
+_JOB_COLUMNS = list(Job.__table__.columns)  # type: ignore[attr-defined]
+
+
+def _write_along(sync: Session) -> None:
+    if sync.get_nested_transaction() is not None:
+        return  # a savepoint released: the transaction goes on
+    # Inside the commit's greenlet: the synchronous session's statements are awaited there.
+    along: list[NewJob] = sync.info.pop(_ALONG, [])
+    if along:
+        sync.execute(_inserting(sync.get_bind().dialect.name, along))
+
+
+def _forget_along(sync: Session, previous: SessionTransaction) -> None:
+    if previous.parent is None:  # the transaction, not a savepoint of it
+        sync.info.pop(_ALONG, None)
+
+
+def _inserting(dialect: str, wanted: Sequence[NewJob]) -> Any:
+    """One INSERT of ``wanted`` keeping the jobs already there, returning the rows added."""
+    rows = [
+        {
+            "kind": job.kind,
+            "key": job.key,
+            "due_at": job.due_at,
+            "incident_id": job.incident_id,
+            "payload": json.dumps(job.payload or {}),
+            "attempts": 0,
+            "failures": 0,
+            "locked_by": job.claimed_by,
+            "locked_until": (
+                database_now(dialect, lease_of(job.kind)) if job.claimed_by is not None else None
+            ),
+            "created_at": utcnow(),
+        }
+        for job in wanted
+    ]
+    insert = dialect_insert(dialect)
+    table = Job.__table__  # type: ignore[attr-defined]
+    return insert(table).values(rows).on_conflict_do_nothing().returning(*_JOB_COLUMNS)
 
 
 async def schedule_new(

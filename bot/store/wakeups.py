@@ -60,9 +60,17 @@ class Handover:
         """Whether one more job of ``key`` and ``payload`` fits in the announcement."""
         return self.size + len(key) + len(payload) + JOB_ENTRY_BYTES <= PAYLOAD_AT_MOST
 
-    def add(self, job: Job, extra: dict[str, Any] | None = None) -> None:
+    def reserve(self, key: str, payload: str) -> bool:
+        """``room_for``, and that room kept for the job (added later with ``reserved``)."""
+        if not self.room_for(key, payload):
+            return False
+        self.size += len(key) + len(payload) + JOB_ENTRY_BYTES
+        return True
+
+    def add(self, job: Job, extra: dict[str, Any] | None = None, *, reserved: bool = False) -> None:
         self.jobs.append(job)
-        self.size += len(job.key) + len(job.payload) + JOB_ENTRY_BYTES
+        if not reserved:
+            self.size += len(job.key) + len(job.payload) + JOB_ENTRY_BYTES
         if extra is not None:
             notification = json.loads(job.payload)["notification"]
             self.extra[int(notification)] = extra

@@ -91,6 +91,36 @@ async def test_a_dead_replicas_claim_expires(engine: AsyncEngine) -> None:
     assert row is not None and row.done_at is None and row.locked_by == "replica-b"
 
 
+async def test_jobs_written_along_commit_with_their_transaction_only(engine: AsyncEngine) -> None:
+    """A job left to go with the next ones (an alert's message job beside its page's first
+    notifications') is written with them in one INSERT, or at the commit when none follow; a
+    savepoint rolled back meanwhile keeps it, the transaction's rollback drops it."""
+    async with session_scope(engine) as session:
+        jobs.schedule_along(session, jobs.NewJob(kind="test", key="along-1", due_at=NOW))
+        written = await jobs.schedule_jobs(
+            session,
+            [
+                jobs.NewJob(kind="test", key="first", due_at=NOW, claimed_by="me"),
+                jobs.NewJob(kind="test", key="later", due_at=NOW + timedelta(minutes=2)),
+            ],
+        )
+        assert [job.key if job else None for job in written] == ["first", "later"]
+        assert written[0] is not None and written[0].locked_by == "me"
+        # A key already there is kept as it is (two replicas may both try).
+        assert await jobs.schedule_jobs(session, [jobs.NewJob("test", "first", NOW)]) == [None]
+        jobs.schedule_along(session, jobs.NewJob(kind="test", key="along-2", due_at=NOW))
+        async with session.begin_nested() as savepoint:
+            await savepoint.rollback()
+        await session.commit()
+    async with session_scope(engine) as session:
+        jobs.schedule_along(session, jobs.NewJob(kind="test", key="along-3", due_at=NOW))
+        await session.rollback()
+        await session.commit()
+    async with session_scope(engine) as session:
+        keys = (await session.exec(select(Job.key).order_by(col(Job.key)))).all()
+    assert keys == ["along-1", "along-2", "first", "later"]
+
+
 async def test_finish_retry_and_cancel(engine: AsyncEngine) -> None:
     await add_jobs(engine, NOW, NOW, NOW)
     async with session_scope(engine) as session:

@@ -123,7 +123,8 @@ class PayloadWriter(GroupCommit[_Received]):
         sent once their claim runs out, here after a restart or by another replica). No job
         and no look of the runner stands between the arrival and the push. The group's
         payloads take turns before this one is numbered, so a group is applied in the order
-        its notifications arrived (``arrivals.in_group_order``). Should applying fail, the body
+        its notifications arrived (``arrivals.in_group_order``), the turn taken by the
+        payload's INSERT (``arrivals.store_in_turn``). Should applying fail, the body
         is kept with its job as before (``_keep_at_once``), which applies it or keeps why not."""
         services = self.services
         given = services.handed.given
@@ -131,8 +132,7 @@ class PayloadWriter(GroupCommit[_Received]):
             team_id = await services.slack.team_id()
             with ahead_in_line():
                 async with session_scope(services.engine) as session:
-                    await arrivals.group_turn(session, received.source, received.group_key)
-                    (payload_id,) = await arrivals.store_payloads(session, [received])
+                    payload_id = await arrivals.store_in_turn(session, received)
                     await _apply_in(
                         session,
                         services,

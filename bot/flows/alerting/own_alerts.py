@@ -71,6 +71,8 @@ async def follow(
     if group is None or event is None:
         return
     now, route = services.clock(), applied.route
+    # Its message's job goes with the first notifications' (one INSERT), else as it commits.
+    await schedule_show(session, group, now, along=True)
     if event == alerts.TRIGGERED:
         shadow_if_asked(services, group)
         await begin_paging(session, services, group, now, arrived_at=arrived_at)
@@ -82,7 +84,6 @@ async def follow(
         await stop_paging(session, group, now)
     elif event == alerts.HELD and route.flapping is not None:
         await _resolve_when_quiet(session, group, FLAPPING, route.flapping.within, since=now)
-    await schedule_show(session, group, now)
 
 
 def shadow_if_asked(services: Services, group: AlertGroup) -> None:

@@ -478,19 +478,24 @@ def alert_notifications(group_id: int) -> str:
 
 
 async def schedule_show(
-    session: AsyncSession, group: AlertGroup, now: datetime, *, also: str = ""
+    session: AsyncSession, group: AlertGroup, now: datetime, *, also: str = "", along: bool = False
 ) -> None:
     """Have the alert's message show its state now (the caller commits): one job per state
     it shows (its state, its count, ``also``: a policy level reached), each reading the
-    state when it runs, so a retried change is shown once and none is lost."""
+    state when it runs, so a retried change is shown once and none is lost. ``along``: its
+    job written with the next ones the transaction writes (its page's first notifications'),
+    one INSERT for all (``jobs.schedule_along``)."""
     shown = f"{group.episode}.{group.cycle}:{group.state}:{group.fired_count}:{also}"
-    await jobs.schedule(
-        session,
+    job = jobs.NewJob(
         kind=JobKind.ALERT_MESSAGE,
         key=f"alert-message:{group.id}:{shown}",
         due_at=now,
         payload={"group": group.id, "episode": group.episode},
     )
+    if along:
+        jobs.schedule_along(session, job)
+    else:
+        await jobs.schedule_jobs(session, [job])
 
 
 async def acknowledge_alert(

@@ -10,6 +10,7 @@ record, the logs or Slack.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import replace
@@ -34,7 +35,7 @@ from bot.flows.paging.hooks import page_document, send_card, send_to
 from bot.flows.paging.trouble import tell_trouble
 from bot.record import incidents
 from bot.record.paging import own, pages
-from bot.record.paging.contacts import SLACK, Method
+from bot.record.paging.contacts import SLACK, Method, Person
 from bot.record.people import known_names
 from bot.services import Services
 from bot.store import jobs, outbox, wakeups
@@ -151,36 +152,39 @@ async def _start(
     handover = wakeups.Handover(to=pager) if pager is not None else None
     first: list[Job] = []
     prepared: list[handed.Prepared] = []
+    started: list[tuple[Person, Notification]] = []
     for user in users:
         if not contacts.configured and not await own.has_own(session, user):
             continue
         person, rules = await own.effective(session, contacts, user, urgency=urgency)
-        started = await pages.start_page(session, person=person, rules=rules, at=now, **whose)
-        for notification in started:
-            assert notification.id is not None
-            due_now = notification.due_at <= now
-            key, payload = f"{prefix}{notification.id}", {"notification": notification.id}
-            to_pager = handover is not None and due_now and handover.room_for(key, str(payload))
-            job = await jobs.schedule_job(
-                session,
-                kind=JobKind.NOTIFY,
-                key=key,
-                due_at=notification.due_at,
-                incident_id=incident_id,
-                payload=payload,
-                claimed_by=pager if to_pager else owner if due_now else None,
+        page = await pages.start_page(session, person=person, rules=rules, at=now, **whose)
+        started.extend((person, notification) for notification in page)
+    # Every notification's job in one INSERT (with the jobs left to go along with them).
+    wanted: list[jobs.NewJob] = []
+    to_pager: list[bool] = []
+    for _, notification in started:
+        assert notification.id is not None
+        due_now = notification.due_at <= now
+        key, payload = f"{prefix}{notification.id}", {"notification": notification.id}
+        to_pager.append(
+            handover is not None and due_now and handover.reserve(key, json.dumps(payload))
+        )
+        claimed_by = pager if to_pager[-1] else owner if due_now else None
+        wanted.append(
+            jobs.NewJob(JobKind.NOTIFY, key, notification.due_at, incident_id, payload, claimed_by)
+        )
+    written = await jobs.schedule_jobs(session, wanted) if wanted else []
+    for (person, notification), job, pager_s in zip(started, written, to_pager, strict=True):
+        if job is None or notification.due_at > now:
+            continue
+        first.append(job)
+        if handover is not None and pager_s:
+            extra = handed.announced(services, group, notification, person)
+            handover.add(job, extra, reserved=True)
+        elif group is not None and owner is not None:
+            prepared.append(
+                await handed.prepare(session, services, group, notification, person.contacts)
             )
-            if job is not None and due_now:
-                first.append(job)
-                if handover is not None and to_pager:
-                    extra = handed.announced(services, group, notification, person)
-                    handover.add(job, extra)
-                elif group is not None and owner is not None:
-                    prepared.append(
-                        await handed.prepare(
-                            session, services, group, notification, person.contacts
-                        )
-                    )
     if first and owner is not None:
         handed.hand_over_at_commit(session, services, first, prepared)
     elif first:

@@ -10,12 +10,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, insert, or_
+from sqlalchemy import and_, insert, literal, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.record.alerting import integrations
-from bot.store.db import take_turns
+from bot.store.db import take_turns, turn_lock
 from bot.store.models import AlertPayload
 
 
@@ -73,6 +73,39 @@ async def group_turn(session: AsyncSession, source: str, group_key: str) -> None
     """Wait for the turn of the transactions applying one group (``in_group_order``), held
     until the caller's transaction ends (taken again in it, it is held already)."""
     await take_turns(session, GROUP_TURNS, f"{source}\n{group_key}")
+
+
+async def store_in_turn(session: AsyncSession, received: ReceivedBody) -> int:
+    """``group_turn`` then ``store_payloads`` for one body, in one statement on PostgreSQL (the
+    INSERT's row selected from the lock taken: numbered once the turn is held, as apart); its
+    id (the caller commits). A round trip fewer on an alert's path to its first page."""
+    lock = turn_lock(session, GROUP_TURNS, f"{received.source}\n{received.group_key}")
+    if lock is None:
+        return (await store_payloads(session, [received]))[0]
+    values = {
+        "source": received.source,
+        "body": received.body,
+        "group_key": received.group_key,
+        "received_at": received.received_at,
+        "state": "received",
+        "attempts": 0,
+        "flags": "",
+        "integration_id": received.integration_id,
+    }
+    turn = select(lock.label("turn")).subquery("turn")
+    table = AlertPayload.__table__  # type: ignore[attr-defined]
+    rows = select(*(literal(v, table.c[k].type) for k, v in values.items()))
+    statement = (
+        insert(AlertPayload)
+        .from_select(list(values), rows.select_from(turn))
+        .returning(col(AlertPayload.id))
+    )
+    payload_id: int = (await session.exec(statement)).one()[0]
+    if received.integration_id:
+        await integrations.count_alerts(
+            session, {received.integration_id: 1}, at=received.received_at
+        )
+    return payload_id
 
 
 async def in_group_order(

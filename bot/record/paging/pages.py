@@ -12,7 +12,10 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import cast, column, insert, true, update, values
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -71,10 +74,24 @@ async def start_page(
         started_at=at,
         arrived_at=arrived_at,
     )
+    notifications = _notifications(page, person, rules, at)
+    if notifications and session.get_bind().dialect.name == "postgresql":
+        return await _start_in_one(session, page, notifications)
     if not await insert_kept(session, page):
         return []
     await session.flush()
     assert page.id is not None
+    for notification in notifications:
+        notification.page_id = page.id
+    session.add_all(notifications)
+    await session.flush()
+    return notifications
+
+
+def _notifications(
+    page: PersonPage, person: Person, rules: Sequence[Rule], at: datetime
+) -> list[Notification]:
+    """A notification for each method of each rule of the page (its id not known yet)."""
     notifications = []
     for number, rule in enumerate(rules, start=1):
         for name in rule.notify:
@@ -84,9 +101,9 @@ async def start_page(
             method = SLACK if name == SLACK else found.kind if found else MISSING
             notifications.append(
                 Notification(
-                    page_id=page.id,
-                    incident_id=incident_id,
-                    alert_group_id=alert_group_id,
+                    page_id=0,
+                    incident_id=page.incident_id,
+                    alert_group_id=page.alert_group_id,
                     user_id=person.user,
                     rule=number,
                     contact=name,
@@ -95,9 +112,60 @@ async def start_page(
                     updated_at=at,
                 )
             )
-    session.add_all(notifications)
-    await session.flush()
     return notifications
+
+
+async def _start_in_one(
+    session: AsyncSession, page: PersonPage, notifications: list[Notification]
+) -> list[Notification]:
+    """``start_page`` on PostgreSQL: the page and its notifications written by one statement
+    (the page's INSERT a CTE the notifications' rows are selected from), a round trip of a
+    page's transaction fewer; none when the page exists already (its INSERT kept nothing)."""
+    await session.flush()  # what the session holds goes first, as insert_kept's
+    pages_table = PersonPage.__table__  # type: ignore[attr-defined]
+    table = Notification.__table__  # type: ignore[attr-defined]
+    written = {
+        column.name: getattr(page, column.name)
+        for column in pages_table.columns
+        if not column.primary_key
+    }
+    made = (
+        postgresql_insert(pages_table)
+        .values(written)
+        .on_conflict_do_nothing()
+        .returning(pages_table.c.id)
+        .cte("made")
+    )
+    names = [column.name for column in table.columns if column.name not in ("id", "page_id")]
+    rows = values(*(column(name, table.c[name].type) for name in names), name="rows").data(
+        [tuple(getattr(each, name) for name in names) for each in notifications]
+    )
+    # Each column cast: PostgreSQL reads a column of VALUES holding only NULLs as text.
+    chosen = select(
+        made.c.id, *(cast(rows.c[name], table.c[name].type) for name in names)
+    ).select_from(made.join(rows, true()))
+    statement = (
+        insert(table)
+        .from_select(["page_id", *names], chosen)
+        .returning(*table.columns)
+        .add_cte(made)
+    )
+    kept = {(row.rule, row.contact): row._mapping for row in (await session.exec(statement)).all()}
+    given = []
+    for each in notifications:
+        row = kept.get((each.rule, each.contact))
+        if row is None:
+            continue
+        for name in table.columns.keys():  # noqa: SIM118 (a ColumnCollection)
+            set_committed_value(each, name, row[name])
+        make_transient_to_detached(each)
+        session.add(each)
+        given.append(each)
+    if given:
+        page.id = given[0].page_id
+        make_transient_to_detached(page)
+        session.add(page)
+    return given
 
 
 async def end_pages(

@@ -109,7 +109,7 @@ async def receive_alerts(request: web.Request) -> web.Response:
 async def _receive(request: web.Request, source: AlertSource) -> tuple[str, Reply]:
     """(the outcome counted, the source's answer)."""
     services = request.app[services_key]
-    page_stage("arrived", source)
+    page_stage("arrived", source.kind)
     token = services.settings.alerting.token
     # The default integration's key (WARROOM_ALERT_TOKEN) opens every kind, as it did alone.
     admitted = await admit(request, source, default=str(token) if token else None, off=_OFF)
