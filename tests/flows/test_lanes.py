@@ -21,7 +21,7 @@ from bot.store.db import session_scope
 from bot.store.models import Incident
 from emulator import Channel, FakePagerDuty, SlackEmulator
 from tests.conftest import Warroom, running_warroom
-from tests.flows.test_trackers import Trackers, settings_from, tracker_env
+from tests.follow_ups.test_trackers import Trackers, settings_from, tracker_env
 from tests.helpers.incidents import open_incident
 
 

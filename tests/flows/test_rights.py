@@ -74,8 +74,8 @@ from commands.table import SUBCOMMANDS as INCIDENT
 from emulator import Channel, Message, SlackEmulator
 from emulator.statuspage import FakeStatuspage
 from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, running_warroom
-from tests.flows.test_status_page import statuspage_settings
 from tests.helpers.incidents import open_incident, settle
+from tests.status_page.test_status_page import statuspage_settings
 
 T0 = datetime(2026, 3, 11, 10, tzinfo=UTC)
 OWEN, DAVE, GUEST = "U0OWEN", "U0DAVE", "U0GUEST"
@@ -190,7 +190,7 @@ REACHES_NONE = {
 }
 # Reaches a guarded flow, walked as a guest in another test.
 ELSEWHERE = {
-    FollowUpMessage.MERGE.value: "merge_follow_ups: tests/flows/test_follow_up_merging.py",
+    FollowUpMessage.MERGE.value: "merge_follow_ups: tests/follow_ups/test_follow_up_merging.py",
     "resolve_with_fields": "resolve: tests/types/test_types_in_slack.py, a guest resolves nothing",
     "acknowledge_alert": "acknowledge: tests/alerting/test_own_alerts.py (the message) and "
     "test_alert_console_home.py (the App Home), as a guest",

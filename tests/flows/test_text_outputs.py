@@ -31,8 +31,7 @@ from emulator import FakePagerDuty, SlackEmulator
 from emulator.statuspage import FakeStatuspage
 from emulator.trackers import FakeGitHub, FakeJira, FakeLinear
 from tests.conftest import ALICE, BOB, CAROL, Warroom, running_warroom
-from tests.flows.test_status_page import get, statuspage_settings
-from tests.flows.test_trackers import (
+from tests.follow_ups.test_trackers import (
     GITHUB_TOKEN,
     JIRA_TOKEN,
     LINEAR_KEY,
@@ -42,6 +41,7 @@ from tests.flows.test_trackers import (
     tracker_env,
 )
 from tests.helpers.incidents import declare_incident, settle
+from tests.status_page.test_status_page import get, statuspage_settings
 
 DBA_GROUP = "S0DBATEAM"
 ROUTING_KEY = "0123456789abcdef0123456789abcdef"

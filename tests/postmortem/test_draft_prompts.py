@@ -14,10 +14,10 @@ from bot.basics.slack_ids import RuledOutPrompt, WorkedPrompt
 from bot.config import Settings
 from bot.store.db import session_scope
 from bot.store.models import DraftPrompt, Incident
-from tests.commands.test_postmortem_commands import last_private
 from tests.conftest import ALICE, BOB, CAROL, Warroom
 from tests.helpers.records import section
 from tests.helpers.replay import Replay
+from tests.postmortem.test_postmortem_commands import last_private
 
 DAVE = "U0DAVE"
 DAY = datetime(2023, 11, 7, 10, 0, tzinfo=UTC)

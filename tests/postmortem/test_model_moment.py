@@ -15,9 +15,9 @@ from bot.basics.slack_ids import WrapUpModal, follow_up_input
 from emulator import SlackEmulator
 from emulator.openai_chat import ChatRequest, FakeChatModel
 from tests.conftest import ALICE, BOB, CAROL, Clock, running_warroom
-from tests.flows.test_wrap_up import chosen, form, typed
 from tests.helpers.alerts import TOKEN, alert, alertmanager, post_alert
 from tests.helpers.incidents import settle
+from tests.incident.test_wrap_up import chosen, form, typed
 from tests.postmortem.test_suggestions import (
     DAVE,
     START,

@@ -1,5 +1,5 @@
 """One fact, one line, when the commander sets the time of someone else's message (issue 71):
-PayPlug's TSR-1532 (tests/flows/test_status_page_replay.py) as its team would have run it in
+PayPlug's TSR-1532 (tests/status_page/test_status_page_replay.py) as its team would have run it in
 the channel. Bob starts the Redis cluster's failover at 16:11 CET, Carol sees payments fail at
 16:13 and come back at 16:24, each message marked :pushpin:; Alice, the commander, sets the
 impact's start, its detection and its mitigation to those minutes (``/incident time``). The
@@ -13,9 +13,9 @@ from datetime import timedelta
 from bot.flows.postmortem.posting import write_draft
 from emulator import SlackEmulator
 from tests.conftest import ALICE, BOB, CAROL, Clock, running_warroom
-from tests.flows.test_status_page import at
 from tests.helpers.incidents import command, open_incident, settle, the_incident
 from tests.helpers.records import section
+from tests.status_page.test_status_page import at
 
 # What was said, when (UTC; 16:11 CET is 15:11 UTC), and the milestone Alice sets to it.
 SAID = [

@@ -15,7 +15,7 @@ from bot.store.db import session_scope
 from bot.store.models import ChannelMessage, Escalation, Incident, TimelineEntry, TimelineKind
 from emulator import Channel, SlackEmulator
 from tests.conftest import ALICE, BOB, CAROL, Warroom, running_warroom
-from tests.flows.test_escalation import escalation_messages
+from tests.escalation.test_escalation import escalation_messages
 from tests.helpers.incidents import command, open_incident, settle, the_incident
 
 

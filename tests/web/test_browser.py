@@ -40,12 +40,12 @@ from bot.record.escalation.policies import parse_policies
 from bot.store.db import session_scope
 from emulator import Channel, SlackEmulator
 from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom
-from tests.flows.test_status_page import SMALLEST_TEXT_PX, at
-from tests.flows.test_status_page_replay import TITLES, replay
 from tests.helpers.incidents import command, declare_incident, open_incident
 from tests.helpers.web_view import API_TOKEN, web_warroom
 from tests.oncall.samples import two_schedules
 from tests.status_page import PNG_1X1
+from tests.status_page.test_status_page import SMALLEST_TEXT_PX, at
+from tests.status_page.test_status_page_replay import TITLES, replay
 
 if TYPE_CHECKING:
     from playwright.async_api import (
@@ -441,7 +441,7 @@ async def test_pages_fit_a_phone(
 async def test_the_status_page_as_customers_see_it_on_a_laptop_and_a_phone(
     slack: SlackEmulator, sqlite_url: str, chromium: Browser, tmp_path: Path
 ) -> None:
-    """PayPlug's TSR-1532 replayed (tests/flows/test_status_page_replay.py), then /status read
+    """PayPlug's TSR-1532 replayed (tests/status_page/test_status_page_replay.py), then /status read
     in French at 1280 px and at 375 px: the picture the README shows."""
     keep = Path(KEEP_SCREENSHOTS) if KEEP_SCREENSHOTS else tmp_path
     async with web_warroom(

@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING
 
 from emulator import Channel, SlackEmulator
 from tests.conftest import ALICE, BOB, Clock, Warroom
-from tests.flows.test_status_page import at
 from tests.helpers.incidents import command, open_incident, settle
 from tests.helpers.web_view import browser, sign_in, visible_text, web_warroom
+from tests.status_page.test_status_page import at
 from tests.web.test_browser import sign_in_with_slack, watched_page
 
 if TYPE_CHECKING:

@@ -23,13 +23,13 @@ from bot.web.routes import WEB_ROUTES
 from bot.web.routing import RouteKind
 from emulator import SlackEmulator
 from tests.conftest import ALICE, BOB, Clock, Warroom
-from tests.flows.test_status_page import SMALLEST_TEXT_PX
 from tests.helpers.alerts import TOKEN, alert, alertmanager, post_alert, routes
 from tests.helpers.incidents import command, open_incident
 from tests.helpers.web_view import web_warroom
 from tests.oncall.samples import two_schedules
 from tests.oncall.test_oncall_web import NOW
 from tests.oncall.test_people_and_policies_web import POLICIES
+from tests.status_page.test_status_page import SMALLEST_TEXT_PX
 from tests.web.test_browser import (
     WIDTHS,
     axe_violations,

@@ -16,9 +16,9 @@ import pytest
 
 from emulator import SlackEmulator
 from tests.conftest import ALICE, BOB, Clock, Warroom
-from tests.flows.test_status_page import SMALLEST_TEXT_PX
 from tests.helpers.incidents import open_incident
 from tests.helpers.web_view import web_warroom
+from tests.status_page.test_status_page import SMALLEST_TEXT_PX
 from tests.web.test_browser import (
     FIRST_DECLARED,
     WIDTHS,

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from bot.record.escalation.policies import parse_policies
 from emulator import SlackEmulator
 from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom
-from tests.flows.test_follow_ups import MORNING, paris_incident
+from tests.follow_ups.test_follow_ups import MORNING, paris_incident
 from tests.helpers.incidents import command
 from tests.helpers.web_view import web_warroom
 from tests.oncall.test_oncall_web import oncall_warroom

@@ -35,8 +35,6 @@ from emulator import Channel, SlackEmulator
 from emulator.statuspage import FakeStatuspage
 from tests.agents.test_mcp_http import agent, call
 from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, running_warroom
-from tests.flows.test_status_page import at, statuspage_settings
-from tests.flows.test_status_page_replay import replay as play_payplug
 from tests.helpers.incidents import command, open_incident
 from tests.helpers.web_view import API_TOKEN, browser, sign_in, web_settings
 from tests.postmortem.test_postmortem_scenarios import (
@@ -48,6 +46,8 @@ from tests.postmortem.test_postmortem_scenarios import (
     play_nuru_outage,
     scenario_people,
 )
+from tests.status_page.test_status_page import at, statuspage_settings
+from tests.status_page.test_status_page_replay import replay as play_payplug
 
 # The metrics a surface may show, and the spans: in whole minutes.
 METRICS = ("time_to_acknowledge", "time_to_mitigate", "impact_duration", "time_to_resolve")

@@ -14,10 +14,10 @@ import pytest
 from bot.config import Secret
 from emulator import SlackEmulator
 from tests.conftest import Warroom
-from tests.flows.test_status_page import SMALLEST_TEXT_PX
 from tests.helpers.incidents import command, open_incident
 from tests.helpers.mail import Mailbox, smtp_server
 from tests.helpers.web_view import web_settings
+from tests.status_page.test_status_page import SMALLEST_TEXT_PX
 from tests.web.test_browser import (
     TIMEOUT_MS,
     WIDTHS,

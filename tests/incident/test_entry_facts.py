@@ -22,7 +22,7 @@ from bot.store.migrate import upgrade_database
 from bot.store.models import Escalation, Incident, TimelineEntry, TimelineKind
 from emulator import Channel, SlackEmulator
 from tests.conftest import ALICE, BOB, CAROL, Warroom
-from tests.flows.test_escalation import DBA_GROUP
+from tests.escalation.test_escalation import DBA_GROUP
 from tests.helpers.incidents import command, open_incident, the_incident
 from tests.helpers.records import sentence
 from tests.helpers.web_view import API_TOKEN, browser, sign_in, web_warroom

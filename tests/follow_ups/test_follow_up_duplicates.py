@@ -25,7 +25,7 @@ from bot.store.models import ActionItem
 from emulator import Channel, SlackEmulator
 from emulator.openai_chat import ChatRequest, FakeChatModel
 from tests.conftest import Clock, Warroom, running_warroom
-from tests.flows.test_follow_up_merging import (
+from tests.follow_ups.test_follow_up_merging import (
     KEY,
     MODEL,
     MORNING,

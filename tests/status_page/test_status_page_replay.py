@@ -6,7 +6,7 @@ PayPlug published on 27 March 2025 (Europe/Paris, CET) a "monitoring" update at 
 a "resolved" one at 18:00 CET, in French, English and Italian, under the name "Perturbations
 plateforme de paiement / Payment platform disruptions / Perturbazioni della piattaforma di
 pagamento"; its impact ran from 16:11 to 16:23. The French and English texts are PayPlug's
-(tests/flows/test_status_page.py); the Italian ones are our translation of them, the
+(tests/status_page/test_status_page.py); the Italian ones are our translation of them, the
 original not being at hand.
 """
 
@@ -27,7 +27,10 @@ from bot.config import ConfigError, Settings
 from emulator import Channel, SlackEmulator
 from emulator.statuspage import FakeStatuspage
 from tests.conftest import ALICE, Clock, Warroom
-from tests.flows.test_status_page import (
+from tests.helpers.html_checker import html_errors
+from tests.helpers.incidents import command, open_incident, settle
+from tests.helpers.web_view import browser, sign_in, web_warroom
+from tests.status_page.test_status_page import (
     ATOM,
     COMPONENTS,
     EN_MONITORING,
@@ -37,9 +40,6 @@ from tests.flows.test_status_page import (
     at,
     statuspage_settings,
 )
-from tests.helpers.html_checker import html_errors
-from tests.helpers.incidents import command, open_incident, settle
-from tests.helpers.web_view import browser, sign_in, web_warroom
 
 IT_MONITORING = (
     "Un incidente che ha interessato l'e-commerce e i pagamenti in negozio si è verificato tra"

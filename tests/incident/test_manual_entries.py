@@ -11,7 +11,7 @@ from bot.store.db import session_scope
 from bot.store.models import Incident, TimelineEntry
 from tests.conftest import ALICE, BOB, CAROL, Warroom
 from tests.helpers.incidents import open_incident, post_saying, settle
-from tests.record.test_timeline import timeline
+from tests.incident.test_timeline import timeline
 
 
 async def reply_containing(warroom: Warroom, user: str, text: str) -> str:

@@ -1,0 +1,1 @@
+"""Tests of the escalation domain: policies, levels, paging PagerDuty, acknowledging."""

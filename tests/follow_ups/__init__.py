@@ -1,0 +1,1 @@
+"""Tests of the follow-ups domain: owners, due dates, duplicates, the trackers."""

@@ -1,0 +1,1 @@
+"""Tests of the incident domain: its record, timeline, roles and state, /incident, wrap-up."""
