@@ -26,7 +26,7 @@ from pathlib import Path
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.record.related import related_to, traits_of
+from bot.record.incident.related import related_to, traits_of
 from bot.store.db import create_engine, session_scope
 from bot.store.migrate import upgrade_database
 from bot.store.models import (

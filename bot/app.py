@@ -24,7 +24,6 @@ from bot.basics.untrusted import UntrustedParsing
 from bot.clients.phone import registry as phone_registry
 from bot.clients.slack.web_api import SlackWorkspace, build_web_client
 from bot.config import Settings
-from bot.flows.alerting.drills import schedule_drills
 from bot.flows.alerting.heartbeats import watch_heartbeats
 from bot.flows.alerting.intake import PayloadWriter
 from bot.flows.handlers import (
@@ -41,6 +40,7 @@ from bot.flows.named_channels import say_channel_problems
 from bot.flows.oncall.handoffs import keep_on_call_facts, plan_oncall
 from bot.flows.oncall.ical_feeds import schedule_feed_refreshes
 from bot.flows.outbox import OutboxSender
+from bot.flows.paging.drills import schedule_drills
 from bot.flows.scheduler import JobRunner
 from bot.flows.status_page.bounces import BounceListener
 from bot.keys import (

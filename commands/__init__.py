@@ -20,9 +20,11 @@ What they share:
 Its domains, in their order (``DOMAINS`` in tests/test_layers.py):
 
 - ``oncall/``: the ``/oncall`` command, routed from its own table.
+- ``follow_ups/``: ``/incident action`` and a follow-up's buttons.
 - ``postmortem/``: findings, the draft again, its questions, suggestions, lessons, wrap-up.
 - ``escalation/``: ``/incident escalate`` and ``/incident ack``.
 - ``incident/``: declaring, severity, status, roles, updates, notes, fields, resolving.
+- ``alerting/``: an alert's buttons and ``/incident maintenance``.
 - ``status_page/``: ``/incident public`` and its form.
 
 May import: everything below the incoming layer (``bot.flows``, ``bot.services``,
@@ -64,13 +66,7 @@ from bot.basics.slack_ids import (
 from bot.flows.in_order import Applier
 from bot.record.postmortem.prompts import RULED_OUT, WORKED
 from commands import oncall
-from commands.action import (
-    apply_file_press,
-    apply_merge_press,
-    handle_mark_done_button,
-    handle_merge_press,
-)
-from commands.alert import (
+from commands.alerting.alert import (
     handle_acknowledge_press,
     handle_declare_press,
     handle_escalate_choice,
@@ -80,6 +76,12 @@ from commands.alert import (
 )
 from commands.buttons import handle_press_in_line
 from commands.escalation.ack import apply_acknowledge_press
+from commands.follow_ups.action import (
+    apply_file_press,
+    apply_merge_press,
+    handle_mark_done_button,
+    handle_merge_press,
+)
 from commands.incident.causes import (
     apply_cause_down_press,
     apply_cause_up_press,
@@ -90,9 +92,9 @@ from commands.incident.field_forms import (
     handle_edit_fields_submission,
     handle_resolve_submission,
 )
+from commands.incident.modal import handle_declare_submission, handle_type_chosen
 from commands.incident.proposed_note import apply_accept_note_press
 from commands.incident.update_form import handle_public_update_submission
-from commands.modal import handle_declare_submission, handle_type_chosen
 from commands.postmortem.draft_prompts import (
     apply_idea_press,
     apply_rules_out_press,

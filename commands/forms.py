@@ -13,7 +13,7 @@ from typing import Any
 
 from bot.basics.slack_ids import field_input, input_state
 from bot.basics.slack_text import SlackText
-from bot.record.incident_types import CustomField, FieldValue, FieldValueError
+from bot.record.incident.incident_types import CustomField, FieldValue, FieldValueError
 from bot.services import Services
 
 

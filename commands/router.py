@@ -28,7 +28,7 @@ from bot.flows.in_order import ARRIVED_KEY, CONTEXT_KEY, CommandLine, Replayed
 from bot.flows.replies import run_and_reply, run_in_line
 from bot.services import Services
 from commands.base import CommandRequest, Subcommand
-from commands.modal import open_declare_modal
+from commands.incident.modal import open_declare_modal
 from commands.table import SUBCOMMANDS
 
 log = logging.getLogger(__name__)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from commands import action, help_text, maintenance
+from commands import help_text
+from commands.alerting import maintenance
 from commands.base import Subcommand
 from commands.escalation import ack, escalate
+from commands.follow_ups import action
 from commands.incident import (
     alert_attach,
     incident_type,

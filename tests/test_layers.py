@@ -65,18 +65,22 @@ SIDEWAYS: Mapping[tuple[str, str], str] = {
 # there that is not declared fails. "Where is escalation?": one folder per layer, under its name.
 DOMAINS: Mapping[str, tuple[str, ...]] = {
     "bot/record/": (
+        "incident",
+        "follow_ups",
+        "insights",
+        "status_page",
         "alerting",
         "changes",
         "escalation",
         "oncall",
         "paging",
-        "status_page",
         "workflows",
         "postmortem",
         "agents",
     ),
     "bot/clients/": ("slack", "pagerduty", "trackers", "webhook", "teams", "phone"),
     "bot/flows/": (
+        "home",
         "oncall",
         "follow_ups",
         "postmortem",
@@ -89,6 +93,7 @@ DOMAINS: Mapping[str, tuple[str, ...]] = {
         "workflows",
     ),
     "bot/web/": (
+        "api",
         "status_page",
         "oncall",
         "insights",
@@ -98,10 +103,17 @@ DOMAINS: Mapping[str, tuple[str, ...]] = {
         "incident",
         "alerting",
         "changes",
-        "api",
         "agents",
     ),
-    "commands/": ("oncall", "postmortem", "escalation", "incident", "status_page"),
+    "commands/": (
+        "oncall",
+        "follow_ups",
+        "postmortem",
+        "escalation",
+        "incident",
+        "alerting",
+        "status_page",
+    ),
 }
 # A loose module of a layer's folder (bot/flows/channel.py) is what its domains share: it
 # imports none of them, or a domain could reach a later one through it. Exceptions, with why.

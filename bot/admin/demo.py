@@ -89,10 +89,10 @@ from bot.basics.slack_ids import (
     suggestion_block,
 )
 from bot.config import Secret, Settings
-from bot.flows.alerting.drills import run_drill
+from bot.flows.paging.drills import run_drill
 from bot.flows.postmortem.posting import write_draft
 from bot.keys import job_runner_key, services_key
-from bot.record.incidents import get_by_channel
+from bot.record.incident.incidents import get_by_channel
 from bot.record.paging.service import paging_figures
 from bot.server import until_stopped
 from bot.store.db import session_scope

@@ -31,7 +31,7 @@ from bot.admin.demo_script import (
 from bot.basics.slack_ids import AlertMessage, DeclareModal
 from bot.flows.postmortem.posting import write_draft
 from bot.keys import services_key
-from bot.record.incidents import get_by_channel
+from bot.record.incident.incidents import get_by_channel
 from bot.store.db import session_scope
 from emulator import FakeNtfy, FakePagerDuty, FakeTwilio, SlackEmulator
 from emulator.composer import displayed

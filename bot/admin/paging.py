@@ -74,7 +74,7 @@ def drill(settings: Settings, *, person: str | None, everyone: bool) -> int:
     """0 when every provider passed (or was skipped), 1 when one failed or none was tested, 2
     when refused."""
     # Imported here: `warroom paging check` and the other commands start without the app.
-    from bot.flows.alerting.drills import DrillRefused
+    from bot.flows.paging.drills import DrillRefused
 
     try:
         checks, report = asyncio.run(_drill(settings, person, everyone))
@@ -94,7 +94,7 @@ async def _drill(
     import aiohttp
 
     from bot.app import build_services
-    from bot.flows.alerting.drills import run_drill
+    from bot.flows.paging.drills import run_drill
     from bot.store.migrate import command_engine
 
     engine = await command_engine(settings.runtime.database_url)

@@ -20,7 +20,7 @@ from pathlib import Path
 from bot.admin import USAGE_ERROR
 from bot.basics.render import Renderer
 from bot.config import ConfigError, Settings, incident_types_from_env
-from bot.record.incident_types import IncidentTypes
+from bot.record.incident.incident_types import IncidentTypes
 from bot.record.workflows.conditions import Facts
 from bot.record.workflows.definitions import (
     OPEN_FOR,

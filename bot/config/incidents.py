@@ -24,7 +24,7 @@ from bot.config.reading import (
     upper,
     words,
 )
-from bot.record.incident_types import (
+from bot.record.incident.incident_types import (
     NO_TYPES,
     IncidentTypes,
     IncidentTypesError,
@@ -175,7 +175,7 @@ class IncidentSettings(Feature):
         doc="roles besides the commander, added to `comms,scribe`",
         shown="none",
     )
-    # Incident types and custom fields: bot/record/incident_types.py.
+    # Incident types and custom fields: bot/record/incident/incident_types.py.
     types: IncidentTypes = setting(
         env="WARROOM_INCIDENT_TYPES",
         default=NO_TYPES,

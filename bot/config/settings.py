@@ -46,7 +46,7 @@ from bot.config.vonage import VonageSettings
 from bot.config.web import WebSettings
 from bot.config.workflows import WorkflowSettings
 from bot.record.alerting.routes import Route
-from bot.record.incident_types import IncidentTypes
+from bot.record.incident.incident_types import IncidentTypes
 
 
 @dataclass(frozen=True)

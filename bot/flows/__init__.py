@@ -15,17 +15,16 @@ imports a domain, ``handlers`` excepted (the job table names every domain's hand
 - ``handlers``: which flow runs each kind of job.
 - ``polling``: a background task: a round of work, then a wait.
 - ``installation``: the app uninstalled or installed again: sending stops and resumes.
-- ``home``: what a person's App Home shows.
 - ``people``: what flows ask Slack about a person.
 - ``rights``: who may act, asked by each flow that publishes, pages, silences, spends or
   changes on call (the one table: ``bot.record.rights``); who administers warroom.
 - ``administering``: agents' tokens and integrations made and revoked by an admin on the web,
   each kept in the admin record; which tokens a person sees.
 - ``named_channels``: the channels the operator's files name, and whether warroom can post.
-- ``publication``: asking the job runner to write and post the draft again.
 
 Its domains, in their order (``DOMAINS`` in tests/test_layers.py):
 
+- ``home/``: what a person's App Home shows.
 - ``oncall/``: ``/oncall`` and what follows a schedule by itself.
 - ``follow_ups/``: follow-ups noted, reminded, done, and filed in trackers.
 - ``postmortem/``: the draft posted, its links, its questions, the model's sections, lessons.

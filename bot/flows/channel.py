@@ -19,7 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clients.slack.errors import SlackFailure
 from bot.flows.outbox import deliver
-from bot.record import fields, incidents, roles
+from bot.record.incident import fields, incidents, roles
 from bot.record.postmortem.figures import figures_of
 from bot.services import Services
 from bot.store import outbox

@@ -7,7 +7,6 @@ from types import MappingProxyType
 
 from bot.clients.slack.pacing import BACKGROUND, URGENT
 from bot.flows.alerting.alert_actions import end_snooze
-from bot.flows.alerting.drills import run_scheduled_drill
 from bot.flows.alerting.heartbeats import check_heartbeat
 from bot.flows.alerting.intake import (
     open_alert_war_room,
@@ -22,7 +21,7 @@ from bot.flows.escalation.bringing_in import bring_in
 from bot.flows.escalation.levels import run_escalation_timer
 from bot.flows.follow_ups.filing import send_issue
 from bot.flows.follow_ups.owners import remind_follow_up
-from bot.flows.home import refresh_alert_home
+from bot.flows.home.home import refresh_alert_home
 from bot.flows.incident.causes import ask_causes
 from bot.flows.incident.recorder import apply_fetched_reaction
 from bot.flows.incident.reminders import remind_about_roles, remind_about_updates
@@ -36,6 +35,7 @@ from bot.flows.oncall.handoffs import (
 from bot.flows.oncall.ical_feeds import refresh_ical_layer
 from bot.flows.paging.alert_pages import show_alert
 from bot.flows.paging.delivery import check_delivery
+from bot.flows.paging.drills import run_scheduled_drill
 from bot.flows.paging.pagerduty_events import send_page
 from bot.flows.paging.pages import send_notification
 from bot.flows.postmortem.grading import grade_proposals

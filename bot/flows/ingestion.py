@@ -12,7 +12,7 @@ has committed. A batch is applied in one transaction:
   the unknown channels of a batch are asked of the database in one ``SELECT ... IN``;
 - messages and reactions (the bulk of the traffic, including the reactions that put a message
   in the timeline) with a few statements for the whole batch, handed to the driver as they are
-  (bot/record/event_batch.py, bot/store/direct.py): one SELECT for the reacted messages (a
+  (bot/record/incident/event_batch.py, bot/store/direct.py): one SELECT for the reacted messages (a
   reaction on one the record lacks raises ``MessageNotStored``: its listener claims it with a
   job that fetches the message from Slack, through ``apply``), the event-id claims (``INSERT
   ... ON CONFLICT DO NOTHING RETURNING event_id``: only what comes back is new), the rows of
@@ -38,10 +38,10 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.flows.group_commit import BatchOutcome, GroupCommit, Pending, WriterClosed, database_gone
-from bot.record.event_batch import BatchKept, PlainEvent, keep_plain_events
-from bot.record.incidents import incident_ids_by_channel
-from bot.record.messages import SaidMessage
-from bot.record.reactions import SeenReaction
+from bot.record.incident.event_batch import BatchKept, PlainEvent, keep_plain_events
+from bot.record.incident.incidents import incident_ids_by_channel
+from bot.record.incident.messages import SaidMessage
+from bot.record.incident.reactions import SeenReaction
 from bot.services import Services
 from bot.store.db import session_scope
 from bot.store.direct import KeptConnection, run_plan
@@ -168,7 +168,7 @@ class IngestWriter(GroupCommit[_Pending]):
         self, session: AsyncSession, plain: list[_Pending], outcome: BatchOutcome
     ) -> None:
         """Claims, rows and timeline entries of messages and reactions: a few statements for
-        them all (bot/record/event_batch.py)."""
+        them all (bot/record/incident/event_batch.py)."""
         if not plain:
             return
         connection = await session.connection()

@@ -30,7 +30,7 @@ from bot.clients.slack.errors import (
 )
 from bot.flows import installation
 from bot.flows.polling import Poller
-from bot.record import findings, incidents
+from bot.record.incident import findings, incidents
 from bot.record.postmortem import prompts
 from bot.services import Services
 from bot.store import outbox

@@ -15,7 +15,7 @@ import logging
 
 from bot.basics.errors import BotError
 from bot.flows.people import kind_of
-from bot.record import incidents
+from bot.record.incident import incidents
 from bot.record.rights import Act, Kind, may
 from bot.record.status_page.publications import on_status_page
 from bot.services import Services

@@ -42,7 +42,7 @@ from bot.clients.slack.pacing import NORMAL, URGENT, paced_as
 from bot.clients.slack.ratelimit import waiting_at_most
 from bot.flows import installation
 from bot.flows.polling import Poller
-from bot.record import incidents
+from bot.record.incident import incidents
 from bot.services import Services
 from bot.store import jobs
 from bot.store.columns import utcnow

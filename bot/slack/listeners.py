@@ -40,7 +40,7 @@ from bot.flows.in_order import CONTEXT_KEY, CommandLine, claim_alone
 from bot.flows.incident import channel_life, recorder
 from bot.flows.ingestion import IngestWriter
 from bot.flows.people import saw
-from bot.record.reactions import base_name
+from bot.record.incident.reactions import base_name
 from bot.services import Services
 
 log = logging.getLogger(__name__)

@@ -15,7 +15,7 @@ from bot.config.incidents import PROMOTABLE_KINDS
 from bot.flows.incident.declare import Declaration, declare_in_background
 from bot.flows.incident.recorder import add_message_to_timeline
 from bot.flows.replies import run_and_reply
-from bot.record.messages import SaidMessage
+from bot.record.incident.messages import SaidMessage
 from bot.services import Services
 from bot.store.models import TimelineKind
 

@@ -1,6 +1,6 @@
 """Statements handed to the database driver as they are: the Slack event batch's path.
 
-For the batch of plain Slack events (bot/record/event_batch.py), SQLAlchemy's own work per
+For the batch of plain Slack events (bot/record/incident/event_batch.py), SQLAlchemy's own work per
 statement and per row cost more than the database's: a cached compile's lookup, an execution
 context, two bind processors for each datetime, a greenlet switch and, on SQLite, a hop to
 SQLite's thread for every statement (the main thread's CPU an event several times SQLite's

@@ -62,7 +62,7 @@ alert_escalate         alerting.own_alerts.run_alert_level            escalation
 alert_message          paging.alert_pages.show_alert                  slack
 alert_snooze_end       alerting.alert_actions.end_snooze              escalations
 alert_hours_start      alerting.own_alerts.start_in_hours             escalations
-alert_home             home.refresh_alert_home                        slack
+alert_home             home.home.refresh_alert_home                        slack
 alert_auto_resolve     alerting.own_alerts.resolve_quiet_alert        escalations
 changes_beside         changes.beside.post_changes_beside             slack
 bring_in               escalation.bringing_in.bring_in                paging
@@ -83,7 +83,7 @@ oncall_handoff         oncall.handoffs.run_handoff                    slack
 oncall_ical_refresh    oncall.ical_feeds.refresh_ical_layer           calendars
 oncall_notice          oncall.handoffs.send_notice                    slack
 page                   paging.pagerduty_events.send_page              paging
-paging_drill           alerting.drills.run_scheduled_drill            drills
+paging_drill           paging.drills.run_scheduled_drill            drills
 postmortem_publish     postmortem.posting.publish_postmortem          postmortems
 postmortem_suggest     postmortem.suggestions.ask_model               models
 public_announcement    status_page.publishing.announce_status_change  slack

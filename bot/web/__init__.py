@@ -3,8 +3,6 @@ modules here are what the domain folders share.
 
 - ``pages_common``: rendering a page: its template, security headers, the viewer's context;
   reading a request's body within a limit.
-- ``api_models``: the JSON API's answers as models.
-- ``api_answers``: how every JSON API handler answers, and who is calling.
 - ``openapi``: the API's OpenAPI document, generated from the table and the models.
 - ``auth``: Sign in with Slack, the session cookie, CSRF, who is asking (and whether a guest).
 - ``sessions``: signed cookies: the session, and a sign-in in progress.
@@ -27,6 +25,7 @@ modules here are what the domain folders share.
 
 Its domains, in their order (``DOMAINS`` in tests/test_layers.py):
 
+- ``api/``: the JSON API under /api/, its routes in a table (``OPERATIONS``), and ``/api/docs``.
 - ``status_page/``: the public status page and its Atom feed.
 - ``oncall/``: the on-call pages, charts, calendar feeds and API; a person's own contact
   methods on their page.
@@ -42,7 +41,6 @@ Its domains, in their order (``DOMAINS`` in tests/test_layers.py):
   API; the services' pages and API; the shadow week's report; the maintenance windows' pages.
 - ``changes/``: where change events arrive (PagerDuty's change events, GitHub's webhooks,
   ``POST /api/changes``) and ``/changes`` and ``GET /api/changes``, where they are read.
-- ``api/``: the JSON API under /api/, its routes in a table (``OPERATIONS``), and ``/api/docs``.
 - ``agents/``: ``/mcp``, the Model Context Protocol's tools for agents, and its ASGI bridge;
   ``/agents``, the tokens and their use, made and revoked there by warroom's admins.
 

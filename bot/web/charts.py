@@ -16,7 +16,7 @@ from dateutil import tz
 from markupsafe import Markup
 
 from bot.basics.render import Renderer
-from bot.record.insights import (
+from bot.record.insights.insights import (
     OTHER_SEVERITY,
     AlertSourceCount,
     Insights,

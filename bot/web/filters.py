@@ -11,8 +11,8 @@ from multidict import MultiMapping
 from pydantic import BaseModel, Field
 
 from bot.basics.numbers import parse_bounded_int
-from bot.record.incident_queries import IncidentQuery
-from bot.record.incident_types import NO_TYPES, FieldValueError, IncidentTypes
+from bot.record.incident.incident_queries import IncidentQuery
+from bot.record.incident.incident_types import NO_TYPES, FieldValueError, IncidentTypes
 from bot.record.postmortem.review import Review
 from bot.store.models import SEVERITIES, Status
 

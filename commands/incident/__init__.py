@@ -1,6 +1,6 @@
 """The incident's own subcommands: declaring it and changing what it is.
 
-- ``start``: declare an incident from one line (the form is ``commands.modal``).
+- ``start``: declare an incident from one line (the form is ``commands.incident.modal``).
 - ``lead``, ``role``, ``sev``, ``status``: who leads, who holds a role, severity, status.
 - ``update``: a stakeholder update, on the status pages too with ``--public``.
 - ``update_form``: the public update form (``/incident update --public`` without text): the
@@ -13,6 +13,8 @@
 - ``proposed_note``: Accept on a timeline note an agent proposed.
 - ``causes``: 👍, 👎 and Working theory on a possible cause the team's model proposed.
 - ``alert_attach``: ``/incident alert attach <id>``: another open alert made the incident's.
+- ``modal``: ``/incident`` with no text: a modal asking for title, type, severity, description, the
+  custom fields the type asks and visibility.
 
 May import: what ``commands`` may, the modules of ``commands`` and the domains before it
 (``oncall``, ``postmortem``, ``escalation``). Nothing imports it but ``commands`` (its table

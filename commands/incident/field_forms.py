@@ -17,7 +17,7 @@ from bot.basics.slack_text import SlackText
 from bot.flows.incident.fields import fields_of_channel, set_fields
 from bot.flows.incident.resolve import resolve_incident
 from bot.flows.replies import open_form, run_and_reply
-from bot.record.incident_types import TEXT_VALUE_MAX, CustomField
+from bot.record.incident.incident_types import TEXT_VALUE_MAX, CustomField
 from bot.services import Services
 from commands.forms import form_error, read_fields
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bot.basics.errors import UsageError
 from bot.flows.incident.fields import change_type, fields_of_channel
-from bot.record.incident_types import NO_TYPE
+from bot.record.incident.incident_types import NO_TYPE
 from bot.services import Services
 from commands.base import CommandRequest, Subcommand
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from bot.basics.errors import UsageError
 from bot.flows.incident.fields import set_one_field
-from bot.record.incident_types import FieldValueError
+from bot.record.incident.incident_types import FieldValueError
 from bot.services import Services
 from commands.arguments import first_word
 from commands.base import CommandRequest, Subcommand, with_arguments

@@ -19,7 +19,7 @@ from bot.flows.incident.declare import Declaration, declare_incident
 from bot.services import Services
 from bot.store.columns import utcnow
 from commands.base import CommandRequest, Subcommand, never
-from commands.modal import TITLE_MAX, form_from_command, open_declare_modal
+from commands.incident.modal import TITLE_MAX, form_from_command, open_declare_modal
 
 _LEADING_SEVERITY = re.compile(r"^sev([1-4])(?:\s+|$)", re.IGNORECASE)
 _PRIVATE_FLAG = re.compile(r"^--private(?:\s+|$)", re.IGNORECASE)

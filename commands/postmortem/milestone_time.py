@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.basics.errors import UsageError
 from bot.flows.incident.findings import fix_milestone
-from bot.record.milestones import SETTABLE, milestone_named
+from bot.record.incident.milestones import SETTABLE, milestone_named
 from bot.services import Services
 from bot.store.models import Milestone
 from commands.arguments import first_word

@@ -24,8 +24,8 @@ from bot.flows.incident.wrap_up import (
     wrap_up,
 )
 from bot.flows.replies import refusal_words, run_and_reply
+from bot.record.incident.wrap_up import WHOLE_NUMBERS, read_number
 from bot.record.moments import MomentRefused, parse_moment
-from bot.record.wrap_up import WHOLE_NUMBERS, read_number
 from bot.services import Services
 from commands.buttons import Press, answer_press, open_from_press
 from commands.forms import read_fields

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.related_incidents import ALERT_NAMES, SERVICES, TEAM, seed
-from bot.record.related import Traits, related_to, traits_of
+from bot.record.incident.related import Traits, related_to, traits_of
 from bot.store.db import session_scope
 from bot.store.models import Incident
 

@@ -12,7 +12,7 @@ from sqlmodel import select
 from bot.basics.slack_ids import field_input
 from bot.config import Secret
 from bot.record.escalation.policies import parse_policies
-from bot.record.incident_types import parse_incident_types
+from bot.record.incident.incident_types import parse_incident_types
 from bot.store.db import session_scope
 from bot.store.models import Incident, IncidentFieldValue
 from emulator import Channel

@@ -22,8 +22,8 @@ from sqlmodel import col, select
 
 from bot.config import Secret
 from bot.flows.postmortem.posting import write_draft
-from bot.record import timeline
 from bot.record.escalation.policies import parse_policies
+from bot.record.incident import timeline
 from bot.store.db import session_scope
 from bot.store.models import Alert, AlertPayload, Escalation, Incident, Job, TimelineEntry
 from emulator import Channel, SlackEmulator

@@ -306,7 +306,7 @@ async def test_log_lines_are_json_and_name_their_incident(warroom: Warroom) -> N
         assert time_format.match(line["time"]), line
 
     def about(
-        reference: str, containing: str, logger: str = "bot.record.incidents"
+        reference: str, containing: str, logger: str = "bot.record.incident.incidents"
     ) -> dict[str, Any]:
         return next(
             line

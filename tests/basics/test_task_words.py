@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bot.basics.task_words import content_words, stem, task_text
-from bot.record.follow_ups import reads_like
+from bot.record.follow_ups.follow_ups import reads_like
 
 
 @pytest.mark.parametrize(

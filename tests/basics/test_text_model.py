@@ -30,7 +30,7 @@ from bot.basics.slack_text import (
     to_public_plain,
     to_readable,
 )
-from bot.record.incidents import channel_name_for
+from bot.record.incident.incidents import channel_name_for
 from emulator.composer import Workspace, compose
 from emulator.models import Channel, User
 from tests.helpers.web_view import visible_text

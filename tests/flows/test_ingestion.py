@@ -20,8 +20,8 @@ from bot.basics.timestamps import ts_to_datetime
 from bot.flows.incident import recorder
 from bot.flows.ingestion import IngestWriter, MessageNotStored
 from bot.keys import ingest_key
-from bot.record.messages import SaidMessage
-from bot.record.reactions import SeenReaction
+from bot.record.incident.messages import SaidMessage
+from bot.record.incident.reactions import SeenReaction
 from bot.store.columns import utcnow
 from bot.store.db import session_scope
 from bot.store.models import (

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from bot.flows.publication import schedule_publication
+from bot.record.postmortem.publication import schedule_publication
 from bot.store.db import session_scope
 from bot.store.models import Incident
 from emulator import Channel, FakePagerDuty, SlackEmulator

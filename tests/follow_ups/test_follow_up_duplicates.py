@@ -19,7 +19,7 @@ import pytest
 from sqlmodel import select
 
 from bot.basics.slack_text import decode_entities
-from bot.record.follow_ups import mark_done, reads_like
+from bot.record.follow_ups.follow_ups import mark_done, reads_like
 from bot.store.db import session_scope
 from bot.store.models import ActionItem
 from emulator import Channel, SlackEmulator

@@ -25,8 +25,8 @@ from cmarkgfm.cmark import Options
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.basics.render import Renderer
-from bot.record.incident_types import NO_TYPES, IncidentTypes
-from bot.record.incidents import get_by_channel
+from bot.record.incident.incident_types import NO_TYPES, IncidentTypes
+from bot.record.incident.incidents import get_by_channel
 from bot.record.postmortem.writing import read_record, write_in_thread
 from bot.store.db import session_scope
 

@@ -7,9 +7,9 @@ from typing import Any
 
 from bot.basics.render import Renderer
 from bot.basics.slack_text import SlackText
+from bot.record.incident.timeline import EntryRow
 from bot.record.postmortem.sources import Record
 from bot.record.postmortem.writing import entry_sentences
-from bot.record.timeline import EntryRow
 from bot.store.models import (
     ActionItem,
     Escalation,

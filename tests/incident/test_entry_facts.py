@@ -14,7 +14,7 @@ from sqlmodel import select
 
 from bot.basics.render import Renderer, markdown_to_html
 from bot.flows.postmortem.posting import write_draft
-from bot.record import timeline
+from bot.record.incident import timeline
 from bot.record.postmortem.writing import escalation_words
 from bot.store.columns import UTCDateTime
 from bot.store.db import create_engine, session_scope

@@ -1,4 +1,4 @@
-"""bot/record/incidents.py: an incident's channel name, and its number."""
+"""bot/record/incident/incidents.py: an incident's channel name, and its number."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.record.incidents import channel_name_for, open_incident
+from bot.record.incident.incidents import channel_name_for, open_incident
 from bot.store.db import session_scope
 
 

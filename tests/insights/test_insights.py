@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.render import Renderer
-from bot.record import insights
-from bot.record.insights import (
+from bot.record.insights import insights
+from bot.record.insights.insights import (
     AlertSourceCount,
     Insights,
     Median,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.flows.alerting.drills import DrillRefused, run_drill
+from bot.flows.paging.drills import DrillRefused, run_drill
 from emulator import FakeNtfy, FakeTwilio
 from tests.conftest import BOB, CAROL, Warroom
 from tests.helpers.mail import Mailbox

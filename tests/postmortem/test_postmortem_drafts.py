@@ -18,7 +18,7 @@ from sqlmodel import col, select
 
 from bot.basics.render import Renderer, builtin_templates_dir, markdown_to_html, record_text
 from bot.basics.slack_text import SlackText
-from bot.record.incidents import open_incident
+from bot.record.incident.incidents import open_incident
 from bot.record.postmortem.edits import EditRefused, current_edits, save_edit
 from bot.record.postmortem.language import Language
 from bot.record.postmortem.sources import Record

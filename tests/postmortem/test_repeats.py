@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from bot.config import Secret
 from bot.record.escalation.policies import parse_policies
-from bot.record.follow_ups import mark_done
+from bot.record.follow_ups.follow_ups import mark_done
 from bot.store.db import session_scope
 from bot.store.models import ActionItem
 from emulator import Channel

@@ -10,10 +10,10 @@ import pytest
 from sqlmodel import select
 
 from bot.basics.slack_text import SlackText
-from bot.record.incidents import open_incident as record_incident
+from bot.record.incident.incidents import open_incident as record_incident
+from bot.record.incident.roles import assign_role
 from bot.record.oncall.overrides import add_override
 from bot.record.oncall.schedules import load_schedules
-from bot.record.roles import assign_role
 from bot.store.db import session_scope
 from bot.store.models import Incident
 from emulator import Channel, SlackEmulator

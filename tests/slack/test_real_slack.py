@@ -10,7 +10,7 @@ from typing import Any
 from sqlmodel import select
 
 from bot.clients.slack.limits import SECTION_TEXT_MAX
-from bot.record import reactions
+from bot.record.incident import reactions
 from bot.store.db import session_scope
 from bot.store.models import ChannelMessage, Escalation, Incident, TimelineEntry, TimelineKind
 from emulator import Channel, SlackEmulator

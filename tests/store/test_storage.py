@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
 from bot.basics.errors import AlreadyResolved
-from bot.record import incidents, timeline
+from bot.record.incident import incidents, timeline
 from bot.store.db import session_scope, without_nul
 from bot.store.migrate import modelled
 from bot.store.models import Incident, SQLModel, Status, TimelineKind

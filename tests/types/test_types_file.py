@@ -11,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
 from bot.config import ConfigError, Settings
-from bot.record import fields, incidents
-from bot.record.fields import NoFieldChange
-from bot.record.incident_types import (
+from bot.record.incident import fields, incidents
+from bot.record.incident.fields import NoFieldChange
+from bot.record.incident.incident_types import (
     FieldValueError,
     IncidentTypesError,
     load_incident_types,

@@ -14,9 +14,13 @@ import pytest
 from sqlmodel import select
 
 from bot.basics.slack_ids import field_input
-from bot.record import fields
 from bot.record.escalation.policies import parse_policies
-from bot.record.incident_types import IncidentTypes, IncidentTypesError, parse_incident_types
+from bot.record.incident import fields
+from bot.record.incident.incident_types import (
+    IncidentTypes,
+    IncidentTypesError,
+    parse_incident_types,
+)
 from bot.store.db import session_scope
 from bot.store.models import Escalation, Incident, IncidentFieldChange, TimelineEntry
 from emulator import Channel, SlackEmulator

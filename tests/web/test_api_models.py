@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError, create_model
 
 from bot.record.postmortem.figures import decide
 from bot.store.models import Incident
-from bot.web import api_models
+from bot.web.api import models as api_models
 from bot.web.api import operations as api
 from bot.web.filters import FilterParameters, parse_filters
 

@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from bot.record.follow_ups import follow_ups, open_follow_ups
+from bot.record.follow_ups.follow_ups import follow_ups, open_follow_ups
 from bot.store.db import session_scope
 from bot.store.models import ActionItem, Job, LineChange, TimelineEntry, TrackerIssue
 from emulator import SlackEmulator

@@ -20,7 +20,7 @@ from sqlmodel import select
 
 from bot.app import ROUTES, create_app
 from bot.config import Settings
-from bot.record.timeline import add_entry
+from bot.record.incident.timeline import add_entry
 from bot.server import listen_address
 from bot.store.db import session_scope
 from bot.store.models import Incident, TimelineKind

@@ -12,7 +12,7 @@ import pytest
 from sqlmodel import select
 
 from bot.config import Secret
-from bot.record.incident_types import IncidentTypes
+from bot.record.incident.incident_types import IncidentTypes
 from bot.record.workflows.definitions import parse_workflows
 from bot.store.db import session_scope
 from bot.store.models import TimelineEntry

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.record.incident_types import parse_incident_types
+from bot.record.incident.incident_types import parse_incident_types
 from bot.record.workflows.conditions import Facts
 from bot.record.workflows.definitions import WorkflowError, load_workflows, parse_workflows
 from emulator import SlackEmulator

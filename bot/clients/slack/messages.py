@@ -13,7 +13,7 @@ from typing import Any
 from bot.basics.slack_text import SlackText
 from bot.basics.timestamps import is_slack_ts
 from bot.record.changes.sources.slack_channels import ChannelMessage
-from bot.record.messages import SaidMessage
+from bot.record.incident.messages import SaidMessage
 
 
 def _text(value: object) -> str | None:

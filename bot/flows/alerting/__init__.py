@@ -13,9 +13,6 @@
 - ``heartbeats``: check-ins kept, and a missed one raised as an alert.
 - ``maintenance``: maintenance windows made and cancelled, and the alerts they silence.
 - ``maintenance_rights``: who may make and cancel a window: what its alerts reach, and whose.
-- ``drills``: the paging drill (``warroom paging drill``, ``WARROOM_PAGING_DRILL``): each
-  paging provider exercised through people who opted in, its outcome waited for, a failure
-  raised as an alert as a missed heartbeat is (here, after the alert intake it uses).
 
 May import: ``bot.services`` and everything below it, the flows' own modules
 (``bot/flows/*.py``) and the domains before this one in ``DOMAINS``

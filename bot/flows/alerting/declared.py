@@ -28,10 +28,10 @@ from bot.flows.channel import Writes, refresh_channel_header, say_safely
 from bot.flows.incident.declare import Declaration, declare_in_background
 from bot.flows.paging.alert_pages import AlertUnchanged, cancel_levels, schedule_show
 from bot.flows.rights import require
-from bot.record import incidents, timeline
 from bot.record.alerting import alerts, attaching
 from bot.record.escalation.escalations import Why
 from bot.record.escalation.policies import Policy
+from bot.record.incident import incidents, timeline
 from bot.record.rights import Act
 from bot.services import Services
 from bot.store.db import session_scope

@@ -33,7 +33,6 @@ from bot.flows.incident import triggers
 from bot.flows.incident.declare import by_type, open_war_room, start_policy
 from bot.flows.paging.alert_pages import acknowledge_locked, count_acknowledged
 from bot.flows.paging.pages import say_failures
-from bot.record import incidents
 from bot.record.alerting import alerts, arrivals, integrations, maintenance
 from bot.record.alerting.payloads import ACKNOWLEDGED, Notification
 from bot.record.alerting.routes import Route, Routes
@@ -41,7 +40,8 @@ from bot.record.alerting.sources.generic.receiver import GENERIC
 from bot.record.alerting.sources.registry import SOURCES
 from bot.record.escalation.escalations import Why
 from bot.record.escalation.policies import Policy
-from bot.record.incident_types import IncidentType
+from bot.record.incident import incidents
+from bot.record.incident.incident_types import IncidentType
 from bot.record.status_page.publications import announce_status
 from bot.record.workflows.definitions import ALERT_RECEIVED
 from bot.services import Services

@@ -28,7 +28,13 @@ from bot.record.changes.beside import (
     changes_beside,
     incident_services,
 )
-from bot.record.related import Related, Traits, label_pairs, related_to, related_to_incident
+from bot.record.incident.related import (
+    Related,
+    Traits,
+    label_pairs,
+    related_to,
+    related_to_incident,
+)
 from bot.services import Services
 from bot.store import jobs
 from bot.store.db import session_scope

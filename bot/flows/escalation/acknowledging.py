@@ -15,8 +15,8 @@ from bot.flows.escalation.bringing_in import _escalation_message
 from bot.flows.paging.pagerduty_events import follow_up_pages
 from bot.flows.paging.pages import stop_pages
 from bot.flows.rights import require
-from bot.record import incidents
 from bot.record.escalation import escalations
+from bot.record.incident import incidents
 from bot.record.rights import Act
 from bot.services import Services
 from bot.store import jobs, outbox

@@ -19,8 +19,8 @@ from bot.flows.escalation.reach import (
     Reach,
 )
 from bot.flows.postmortem.posting import choose_template
-from bot.record import incidents
 from bot.record.escalation import escalations
+from bot.record.incident import incidents
 from bot.record.paging import pages as person_pages
 from bot.services import Services
 from bot.store import jobs, outbox

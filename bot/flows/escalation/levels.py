@@ -24,10 +24,10 @@ from bot.flows.escalation.reach import (
 )
 from bot.flows.paging.pagerduty_events import schedule_page
 from bot.flows.paging.pages import start_pages
-from bot.record import incidents
 from bot.record.escalation import escalations
 from bot.record.escalation.escalations import Why, WhyTimeout
 from bot.record.escalation.policies import Policy
+from bot.record.incident import incidents
 from bot.services import Services
 from bot.store import jobs, outbox
 from bot.store.db import session_scope

@@ -24,9 +24,9 @@ from bot.flows.escalation.reach import (
 from bot.flows.oncall.handoffs import on_call_now
 from bot.flows.paging.pages import start_pages
 from bot.flows.rights import require
-from bot.record import incidents
 from bot.record.escalation import escalations
 from bot.record.escalation.escalations import Why
+from bot.record.incident import incidents
 from bot.record.rights import Act
 from bot.services import Services
 from bot.store.db import session_scope

@@ -39,8 +39,9 @@ from bot.clients.trackers.common import (
 )
 from bot.config.trackers import TrackerSettings
 from bot.flows.channel import say_safely
-from bot.record import follow_ups, incidents
-from bot.record.follow_ups import FollowUp
+from bot.record.follow_ups import follow_ups
+from bot.record.follow_ups.follow_ups import FollowUp
+from bot.record.incident import incidents
 from bot.record.people import known_names
 from bot.services import Services
 from bot.store import jobs

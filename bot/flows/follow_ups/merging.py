@@ -15,14 +15,15 @@ from bot.basics.errors import GoneFromRecord
 from bot.flows.channel import Writes
 from bot.flows.follow_ups.model import earlier_same
 from bot.flows.follow_ups.owners import schedule_reminders
-from bot.flows.publication import schedule_publication
 from bot.flows.rights import require
-from bot.record import follow_ups, incidents
-from bot.record.follow_up_merges import (
+from bot.record.follow_ups import follow_ups
+from bot.record.follow_ups.follow_up_merges import (
     Merged,
     MergeRefused,
     merge,
 )
+from bot.record.incident import incidents
+from bot.record.postmortem.publication import schedule_publication
 from bot.record.rights import Act
 from bot.services import Services
 from bot.store.db import session_scope

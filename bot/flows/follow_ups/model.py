@@ -15,9 +15,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.clients.ai import ModelFailure
 from bot.clients.follow_up_model import ask_same_task
 from bot.flows.channel import Writes
-from bot.flows.publication import schedule_publication
-from bot.record import follow_ups, incidents
-from bot.record.follow_up_merges import alike_row, is_merged, model_alike, possibly_same
+from bot.record.follow_ups import follow_ups
+from bot.record.follow_ups.follow_up_merges import alike_row, is_merged, model_alike, possibly_same
+from bot.record.incident import incidents
+from bot.record.postmortem.publication import schedule_publication
 from bot.services import Services
 from bot.store import outbox
 from bot.store.db import insert_once, session_scope

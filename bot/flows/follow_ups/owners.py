@@ -20,10 +20,8 @@ from bot.flows.channel import Writes, deliver_now
 from bot.flows.follow_ups import filing
 from bot.flows.follow_ups.model import ask_in_background
 from bot.flows.people import zone_of
-from bot.flows.publication import schedule_publication
-from bot.record import findings, incidents
-from bot.record.follow_up_merges import is_merged
-from bot.record.follow_ups import (
+from bot.record.follow_ups.follow_up_merges import is_merged
+from bot.record.follow_ups.follow_ups import (
     FollowUp,
     first_alike,
     follow_up_ref,
@@ -32,7 +30,9 @@ from bot.record.follow_ups import (
     mark_done,
     noted_at,
 )
+from bot.record.incident import findings, incidents
 from bot.record.moments import MomentRefused, parse_due
+from bot.record.postmortem.publication import schedule_publication
 from bot.services import Services
 from bot.store import jobs, outbox
 from bot.store.db import session_scope

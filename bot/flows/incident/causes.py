@@ -33,14 +33,14 @@ from bot.clients.ai import ModelFailure, ask_for_causes
 from bot.flows.channel import Writes
 from bot.flows.postmortem.suggestions import Reading, check_read, read_for_model
 from bot.flows.rights import require
-from bot.record import incidents, timeline
 from bot.record.changes.events import changes_before
+from bot.record.incident import incidents, timeline
+from bot.record.incident.related import causes_known_at, related_to_incident, traits_of
 from bot.record.postmortem import causes
 from bot.record.postmortem.draft import zone_named
 from bot.record.postmortem.evidence import record_lines, spans_days, within
 from bot.record.postmortem.suggestions import Sentence, Unsupported
 from bot.record.postmortem.verification import CHECKED
-from bot.record.related import causes_known_at, related_to_incident, traits_of
 from bot.record.rights import Act
 from bot.services import Services
 from bot.store import jobs, outbox

@@ -17,7 +17,7 @@ from bot.flows.incident.declare import require_may_page, start_policy
 from bot.flows.incident.reminders import schedule_update_reminder
 from bot.flows.incident.resolve import resolve_incident
 from bot.flows.rights import require_if_public
-from bot.record import incidents, roles
+from bot.record.incident import incidents, roles
 from bot.record.status_page.publications import announce_status
 from bot.record.workflows.definitions import ROLE_ASSIGNED, SEVERITY_CHANGED
 from bot.services import Services

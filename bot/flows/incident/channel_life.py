@@ -16,7 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.flows.channel import deliver_now
 from bot.flows.ingestion import IngestWriter
-from bot.record.timeline import add_entry
+from bot.record.incident.timeline import add_entry
 from bot.store import outbox
 from bot.store.models import Incident, TimelineKind
 

@@ -21,13 +21,13 @@ from bot.flows.incident.causes import schedule_causes
 from bot.flows.incident.reminders import schedule_role_reminder, schedule_update_reminder
 from bot.flows.replies import run_and_reply
 from bot.flows.rights import require
-from bot.record import fields, incidents, timeline
 from bot.record.changes.beside import schedule_for_incident
 from bot.record.escalation.escalations import Why, WhySeverity, WhyType
 from bot.record.escalation.policies import Policy
-from bot.record.incident_types import FieldValue, IncidentType
-from bot.record.messages import SaidMessage
-from bot.record.related import Related
+from bot.record.incident import fields, incidents, timeline
+from bot.record.incident.incident_types import FieldValue, IncidentType
+from bot.record.incident.messages import SaidMessage
+from bot.record.incident.related import Related
 from bot.record.rights import Act
 from bot.services import Services
 from bot.store.db import session_scope
@@ -54,7 +54,7 @@ class Declaration:
     # Fight it in a private channel (only its members see it, here and in the web view).
     private: bool = False
     # Its incident type (WARROOM_INCIDENT_TYPES), whose defaults apply; and custom field
-    # values, checked by the caller (bot/record/incident_types.py).
+    # values, checked by the caller (bot/record/incident/incident_types.py).
     incident_type: str | None = None
     fields: Mapping[str, FieldValue] = field(default_factory=dict)
     # The service it is about (WARROOM_SERVICES, checked by the caller); declared from an

@@ -1,5 +1,5 @@
 """Changing an incident's type and custom fields from Slack: recorded (with history and the
-timeline, bot/record/fields.py), said in the channel, shown in the header.
+timeline, bot/record/incident/fields.py), said in the channel, shown in the header.
 
 A new type brings what it sets up that still makes sense mid-fight: its escalation policy
 (if none runs yet), its required roles' reminders, its postmortem style (unless the incident
@@ -18,9 +18,9 @@ from bot.flows.channel import Writes, lead_in
 from bot.flows.incident import triggers
 from bot.flows.incident.declare import by_type, require_may_page, start_policy
 from bot.flows.incident.reminders import schedule_role_reminder
-from bot.record import fields, incidents
-from bot.record.fields import NoFieldChange
-from bot.record.incident_types import CustomField, FieldValue
+from bot.record.incident import fields, incidents
+from bot.record.incident.fields import NoFieldChange
+from bot.record.incident.incident_types import CustomField, FieldValue
 from bot.record.workflows.definitions import FIELD_CHANGED, TYPE_CHANGED
 from bot.services import Services
 from bot.store.db import session_scope

@@ -10,11 +10,11 @@ from datetime import datetime
 from typing import Any
 
 from bot.flows.channel import refresh_channel_header, say
-from bot.flows.publication import schedule_publication
 from bot.flows.rights import require_if_public
-from bot.record import findings, incidents
-from bot.record.milestones import set_milestone
+from bot.record.incident import findings, incidents
+from bot.record.incident.milestones import set_milestone
 from bot.record.moments import parse_moment, resolve_zone
+from bot.record.postmortem.publication import schedule_publication
 from bot.services import Services
 from bot.store.db import session_scope
 from bot.store.models import ActionItem, Incident, LineChange, Milestone, TimelineEntry
@@ -107,7 +107,7 @@ async def fix_milestone(
     services: Services, *, channel_id: str, by: str, milestone: Milestone, when: str | datetime
 ) -> Incident:
     """Set a milestone from what a person typed (``10:30``, ``yesterday 14:05 PST``), or to
-    the moment a page read (``bot.record.incident_times``)."""
+    the moment a page read (``bot.record.incident.incident_times``)."""
     await require_if_public(services, by, channel_id)
     async with session_scope(services.engine) as session:
         incident = await incidents.incident_in_channel(session, channel_id)

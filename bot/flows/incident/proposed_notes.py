@@ -21,11 +21,11 @@ from bot.basics.errors import BotError
 from bot.flows.channel import Writes
 from bot.flows.postmortem.suggestions import check_sentences, reasons_said
 from bot.flows.rights import require
-from bot.record import incidents
 from bot.record.agents import notes
+from bot.record.incident import incidents
+from bot.record.incident.timeline import add_entry
 from bot.record.postmortem.suggestions import Sentence
 from bot.record.rights import Act
-from bot.record.timeline import add_entry
 from bot.services import Services
 from bot.store import outbox
 from bot.store.db import session_scope

@@ -21,11 +21,11 @@ from bot.clients.slack.messages import said_message
 from bot.flows.follow_ups.model import Marked, ask_in_background
 from bot.flows.ingestion import IngestWriter, MessageNotStored
 from bot.flows.postmortem.prompts import ask_after_mark
-from bot.record import incidents, messages, reactions
-from bot.record.incidents import incident_in_channel
-from bot.record.messages import SaidMessage
-from bot.record.reactions import SeenReaction
-from bot.record.timeline import add_entry, entries
+from bot.record.incident import incidents, messages, reactions
+from bot.record.incident.incidents import incident_in_channel
+from bot.record.incident.messages import SaidMessage
+from bot.record.incident.reactions import SeenReaction
+from bot.record.incident.timeline import add_entry, entries
 from bot.services import Services
 from bot.store import jobs
 from bot.store.db import session_scope

@@ -16,7 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.durations import duration_text
 from bot.flows.channel import say
-from bot.record import roles
+from bot.record.incident import roles
 from bot.services import Services
 from bot.store import jobs
 from bot.store.db import session_scope

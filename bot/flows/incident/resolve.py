@@ -9,7 +9,7 @@ from bot.flows.incident.wrap_up import offer_wrap_up
 from bot.flows.postmortem.lessons import schedule_lessons
 from bot.flows.postmortem.posting import schedule_draft
 from bot.flows.rights import require, require_if_public
-from bot.record import incidents
+from bot.record.incident import incidents
 from bot.record.rights import Act
 from bot.record.status_page.publications import announce_status
 from bot.record.workflows.definitions import RESOLVED

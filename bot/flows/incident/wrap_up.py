@@ -28,17 +28,18 @@ from bot.flows.follow_ups.merging import language_of
 from bot.flows.follow_ups.owners import Noted, ask_model, note_follow_up, said_alike
 from bot.flows.incident.fields import set_fields
 from bot.flows.postmortem.posting import wrap_up_said
-from bot.flows.publication import schedule_publication
 from bot.flows.replies import open_form
-from bot.record import fields, follow_ups, incidents
-from bot.record.follow_up_merges import give_owner, ownerless_memos
-from bot.record.incident_types import FieldValue
-from bot.record.milestones import set_milestone
+from bot.record.follow_ups import follow_ups
+from bot.record.follow_ups.follow_up_merges import give_owner, ownerless_memos
+from bot.record.incident import fields, incidents
+from bot.record.incident.incident_types import FieldValue
+from bot.record.incident.milestones import set_milestone
+from bot.record.incident.wrap_up import note_impact, note_trigger, proposed_impact_end
+from bot.record.postmortem.publication import schedule_publication
 from bot.record.postmortem.sources import load_record
 from bot.record.postmortem.suggestions import asked_before
 from bot.record.postmortem.writing import impact_ended
 from bot.record.status_page.publications import public_record
-from bot.record.wrap_up import note_impact, note_trigger, proposed_impact_end
 from bot.services import Services
 from bot.store import outbox
 from bot.store.db import session_scope

@@ -16,6 +16,9 @@ pagers (PagerDuty's Events API), as jobs.
 - ``trouble``: a contact a service refuses for good, said once to its person and owners.
 - ``own_contacts``: ``/oncall contact`` and ``/oncall rules``: people's own methods, verified.
 - ``trying``: ``/oncall test-page``: a test through each verified method, kept, answered.
+- ``drills``: the paging drill (``warroom paging drill``, ``WARROOM_PAGING_DRILL``): each
+  paging provider exercised through people who opted in, its outcome waited for, a failure
+  raised as an alert as a missed heartbeat is (here, after the alert intake it uses).
 
 May import: ``bot.services`` and everything below it, the flows' own modules
 (``bot/flows/*.py``) and ``bot.flows.oncall``, the domain before it; never one after it

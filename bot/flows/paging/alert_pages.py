@@ -37,14 +37,14 @@ from bot.clients.ntfy import Push, publish
 from bot.clients.slack.errors import SlackFailure
 from bot.clients.vendor_http import VendorFailure
 from bot.flows.channel import deliver_now
-from bot.flows.home import schedule_alert_homes
+from bot.flows.home.home import schedule_alert_homes
 from bot.flows.paging import hooks, phones
 from bot.flows.paging.delivery import wait_for_report
 from bot.flows.paging.fallback import fire_next_rule
 from bot.flows.rights import require
 from bot.record.alerting import alerts
 from bot.record.changes import beside as changes_beside
-from bot.record.message_links import known_bases
+from bot.record.incident.message_links import known_bases
 from bot.record.paging import pages, tokens
 from bot.record.paging.contacts import SLACK, Method
 from bot.record.people import known_names

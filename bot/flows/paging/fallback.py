@@ -19,8 +19,8 @@ from sqlalchemy import update
 from sqlmodel import col
 
 from bot.flows.channel import deliver_now
-from bot.record import incidents
 from bot.record.alerting import alerts
+from bot.record.incident import incidents
 from bot.record.paging import pages
 from bot.services import Services
 from bot.store import outbox, wakeups

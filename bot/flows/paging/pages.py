@@ -33,7 +33,7 @@ from bot.flows.paging.alert_pages import alert_notifications
 from bot.flows.paging.fallback import fire_next_rule
 from bot.flows.paging.hooks import page_document, send_card, send_to
 from bot.flows.paging.trouble import tell_trouble
-from bot.record import incidents
+from bot.record.incident import incidents
 from bot.record.paging import own, pages
 from bot.record.paging.contacts import SLACK, Method, Person
 from bot.record.people import known_names

@@ -21,7 +21,7 @@ from bot.clients.phone import registry
 from bot.clients.phone.provider import Call, PhoneProvider
 from bot.clients.vendor_http import VendorFailure
 from bot.flows.channel import deliver_now
-from bot.record import incidents
+from bot.record.incident import incidents
 from bot.record.paging.contacts import Method
 from bot.services import Services
 from bot.store import outbox

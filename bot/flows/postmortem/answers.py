@@ -9,8 +9,8 @@ from datetime import datetime
 
 from bot.basics.errors import BotError
 from bot.flows.channel import Writes
-from bot.record import incidents
 from bot.record.escalation import escalations
+from bot.record.incident import incidents
 from bot.services import Services
 from bot.store.db import session_scope
 from bot.store.models import Escalation

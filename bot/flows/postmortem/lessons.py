@@ -3,7 +3,7 @@ that went well, one that did not?". *Answer* opens a form of two lines; *Skip* s
 they answer goes in the draft's lessons sections with their name, and a draft already posted
 as the channel's canvas is brought up to date quietly (as a web edit is).
 
-Who is asked: everyone who wrote in the incident's channel (bot/record/lessons.py), but a
+Who is asked: everyone who wrote in the incident's channel (bot/record/postmortem/lessons.py), but a
 guest of the workspace (Slack's ``is_restricted`` / ``is_ultra_restricted``: a vendor or a
 contractor, outside the team's own review), a bot, or someone deactivated since. Resolving
 schedules one ``lessons_ask`` job in its transaction, due ``WARROOM_LESSONS_DM`` after the
@@ -23,9 +23,9 @@ from bot.basics.errors import GoneFromRecord
 from bot.basics.slack_text import SlackText
 from bot.flows.channel import Writes, deliver_now
 from bot.flows.people import is_guest
-from bot.flows.publication import schedule_publication
 from bot.flows.replies import open_form
-from bot.record import lessons
+from bot.record.postmortem import lessons
+from bot.record.postmortem.publication import schedule_publication
 from bot.services import Services
 from bot.store import jobs, outbox
 from bot.store.db import session_scope

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 
 from bot.basics.slack_links import link_base, message_link
 from bot.clients.slack.errors import SlackFailure
-from bot.record.message_links import known_bases, threads_of
-from bot.record.timeline import EntryRow
+from bot.record.incident.message_links import known_bases, threads_of
+from bot.record.incident.timeline import EntryRow
 from bot.services import Services
 from bot.store.db import session_scope
 from bot.store.models import ActionItem

@@ -23,11 +23,12 @@ from bot.config.ai import AISettings
 from bot.flows.channel import deliver_now
 from bot.flows.follow_ups.filing import file_all
 from bot.flows.postmortem.links import find_links
-from bot.flows.publication import schedule_publication
 from bot.flows.rights import require
-from bot.record import incidents
-from bot.record.message_links import keep_links, remember_base
+from bot.record.incident import incidents
+from bot.record.incident.message_links import keep_links, remember_base
+from bot.record.incident.timeline import EntryRow
 from bot.record.people import remember_names
+from bot.record.postmortem.publication import schedule_publication
 from bot.record.postmortem.sources import Record
 from bot.record.postmortem.suggestions import asked_before
 from bot.record.postmortem.writing import (
@@ -39,7 +40,6 @@ from bot.record.postmortem.writing import (
     write_in_thread,
 )
 from bot.record.rights import Act
-from bot.record.timeline import EntryRow
 from bot.services import Services
 from bot.store import jobs, outbox
 from bot.store.db import session_scope

@@ -26,8 +26,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.basics.errors import BotError
 from bot.basics.slack_text import SlackText, truncate
 from bot.flows.channel import Writes, refresh_channel_header
-from bot.record import incidents, messages
-from bot.record.milestones import set_milestone
+from bot.record.incident import incidents, messages
+from bot.record.incident.milestones import set_milestone
 from bot.record.moments import parse_moment
 from bot.record.postmortem import prompts
 from bot.services import Services

@@ -9,7 +9,7 @@ import logging
 
 from bot.flows.channel import Writes
 from bot.flows.postmortem.grading import schedule_grading
-from bot.flows.publication import schedule_publication
+from bot.record.postmortem.publication import schedule_publication
 from bot.record.postmortem.review import Review, may_publish, move_review, review_of
 from bot.services import Services
 from bot.store.db import session_scope

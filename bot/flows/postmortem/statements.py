@@ -2,7 +2,7 @@
 was brought in when warroom escalated to nobody (or that nobody was), that no path led the
 investigation astray (bot/record/postmortem/statements.py); a message of the channel marked
 misleading, or as the one that stopped the impact, by the person on the draft's page: kept as
-their reaction, through the record a reaction in Slack takes (bot/record/reactions.py), so
+their reaction, through the record a reaction in Slack takes (bot/record/incident/reactions.py), so
 the draft reads it as it reads a :x: or a :white_check_mark:, and says who marked it where.
 Each is said in the incident's channel, in the transaction that keeps it."""
 
@@ -14,7 +14,7 @@ from bot.basics.errors import BotError
 from bot.basics.slack_text import SlackText, truncate
 from bot.flows.channel import Writes
 from bot.flows.postmortem.prompts import QUOTED_CHARS
-from bot.record import incidents, messages, reactions
+from bot.record.incident import incidents, messages, reactions
 from bot.record.postmortem import statements
 from bot.services import Services
 from bot.store.db import session_scope

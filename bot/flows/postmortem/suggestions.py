@@ -31,9 +31,9 @@ from bot.clients.ai import ModelFailure, ask_for_sections
 from bot.flows.channel import Writes
 from bot.flows.postmortem.posting import choose_template, complete_from_slack
 from bot.flows.postmortem.verification import metric_minutes, verify_meaning
-from bot.flows.publication import schedule_publication
 from bot.flows.rights import require
-from bot.record import incidents
+from bot.record.incident import incidents
+from bot.record.incident.timeline import EntryRow
 from bot.record.people import every_name
 from bot.record.postmortem import suggestions
 from bot.record.postmortem.checks import check_sections
@@ -47,13 +47,13 @@ from bot.record.postmortem.evidence import (
     within,
 )
 from bot.record.postmortem.language import Language, Words
+from bot.record.postmortem.publication import schedule_publication
 from bot.record.postmortem.review import Review, review_of
 from bot.record.postmortem.sources import Record, known_at
 from bot.record.postmortem.suggestions import Checked, Unsupported
 from bot.record.postmortem.verification import failed_a_control, meaning_of
 from bot.record.postmortem.writing import entry_sentences, read_record, template_directory
 from bot.record.rights import Act
-from bot.record.timeline import EntryRow
 from bot.services import Services
 from bot.store import jobs, outbox
 from bot.store.db import session_scope

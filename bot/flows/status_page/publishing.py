@@ -24,7 +24,7 @@ from bot.flows.incident.changes import UpdatePosted, keep_update
 from bot.flows.postmortem.posting import choose_template
 from bot.flows.rights import require
 from bot.flows.scheduler import Wait
-from bot.record import incidents
+from bot.record.incident import incidents
 from bot.record.rights import Act
 from bot.record.status_page import publications as public
 from bot.services import Services

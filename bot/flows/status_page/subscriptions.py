@@ -2,7 +2,8 @@
 confirming, unsubscribing, and the jobs that send each confirmation and each notice.
 
 A notice (a public update, a public maintenance window) is written once per confirmed
-subscriber in the transaction that publishes it (``bot.record.status_notices``); its job sends
+subscriber in the transaction that publishes it (``bot.record.status_page.status_notices``); its job
+sends
 each delivery and records it, so a subscriber is sent it once, retried through a mail server's
 or a webhook's outage. An address is never logged (a subscription is named by its id).
 
@@ -38,10 +39,10 @@ from bot.config import Secret, Settings
 from bot.config.subscriptions import SubscriptionSettings
 from bot.flows.scheduler import Wait
 from bot.flows.status_page.publishing import named_publicly, public_text, update_texts
-from bot.record import status_notices
 from bot.record.alerting.maintenance import window_components
 from bot.record.oncall.feed_addresses import address_refusal, normal_host
 from bot.record.status_page import publications as public
+from bot.record.status_page import status_notices
 from bot.record.status_page import subscriptions as subscribers
 from bot.record.status_page.bounces import bounce_address
 from bot.services import Services

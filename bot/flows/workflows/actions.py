@@ -46,12 +46,12 @@ from bot.flows.oncall.handoffs import on_call_now
 from bot.flows.scheduler import Wait
 from bot.flows.status_page.publishing import mark_public
 from bot.flows.workflows.teams import post_workflow_card
-from bot.record import fields, findings, incidents
 from bot.record.escalation.escalations import WhyWorkflow
-from bot.record.fields import NoFieldChange
-from bot.record.incidents import NoChange
+from bot.record.incident import fields, findings, incidents
+from bot.record.incident.fields import NoFieldChange
+from bot.record.incident.incidents import NoChange
+from bot.record.incident.timeline import add_entry
 from bot.record.status_page import publications as public
-from bot.record.timeline import add_entry
 from bot.record.workflows import runs as workflow_runs
 from bot.record.workflows.actions import (
     BOOKMARK_TITLE_MAX,

@@ -20,7 +20,6 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.slack_text import SlackText
-from bot.record import incidents
 from bot.record.alerting.grouping import ACKNOWLEDGED as ACKNOWLEDGED
 from bot.record.alerting.grouping import ATTACHED as ATTACHED
 from bot.record.alerting.grouping import HELD as HELD
@@ -37,8 +36,9 @@ from bot.record.alerting.grouping import still_firing as still_firing
 from bot.record.alerting.integrations import sender_prefix
 from bot.record.alerting.payloads import AlertSeen, Notification
 from bot.record.alerting.routes import Route, Routes
-from bot.record.incident_types import NO_TYPES, IncidentType, IncidentTypes
-from bot.record.timeline import add_entry
+from bot.record.incident import incidents
+from bot.record.incident.incident_types import NO_TYPES, IncidentType, IncidentTypes
+from bot.record.incident.timeline import add_entry
 from bot.store.db import insert_kept, take_turns
 from bot.store.models import Alert, AlertGroup, AlertPayload, Incident, Status, TimelineKind
 

@@ -27,7 +27,7 @@ from bot.record.alerting.alerts import (
     shared_labels,
 )
 from bot.record.alerting.escalated import escalations_of
-from bot.record.timeline import add_entry
+from bot.record.incident.timeline import add_entry
 from bot.store.models import (
     Alert,
     AlertGroup,

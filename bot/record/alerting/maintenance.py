@@ -20,7 +20,7 @@ from bot.basics.errors import BotError
 from bot.basics.render import without_forbidden_characters
 from bot.record.alerting.payloads import AlertSeen, Notification
 from bot.record.moments import MomentRefused, parse_moment
-from bot.record.status_notices import (
+from bot.record.status_page.status_notices import (
     MAINTENANCE,
     MAINTENANCE_CANCELLED,
     notice_key,

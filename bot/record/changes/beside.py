@@ -21,7 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.record.alerting.routes import Routes
 from bot.record.alerting.services import ServiceCatalog
 from bot.record.changes.events import changes_before, changes_on
-from bot.record.related import Traits, traits_of
+from bot.record.incident.related import Traits, traits_of
 from bot.store import jobs
 from bot.store.job_kinds import JobKind
 from bot.store.models import AlertGroup, ChangeEvent, Incident, Job

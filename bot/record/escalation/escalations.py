@@ -11,7 +11,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.errors import BotError
-from bot.record.timeline import add_entry
+from bot.record.incident.timeline import add_entry
 from bot.store.db import insert_kept
 from bot.store.models import Escalation, Incident, Page, TimelineKind
 

@@ -19,8 +19,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.record.incident.timeline import add_entry
 from bot.record.paging.contacts import SLACK, Person, Rule
-from bot.record.timeline import add_entry
 from bot.store.db import insert_kept
 from bot.store.models import (
     AlertGroup,

@@ -37,6 +37,8 @@ posts it is ``bot.flows.postmortem.posting``; ``warroom postmortem`` is
 - ``statements``: what a person says on the draft's page where the record has nothing: who
   else was brought in (or nobody), that no path led the investigation astray.
 - ``review``: the review state (draft → in review → published), who may move it, its moves.
+- ``lessons``: the day-after question to the participants: who, asked once, their answers.
+- ``publication``: asking the job runner to write and post the draft again.
 
 May import: ``bot.basics``, ``bot.store``, the record's own modules (``bot/record/*.py``) and
 every other domain of the record: this one is last in the order.

@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.record.escalation.escalations import WhyAlert
-from bot.record.timeline import EntryRow
+from bot.record.incident.timeline import EntryRow
 from bot.store.models import Escalation, PersonPage, TimelineKind
 
 _PAGED = TimelineKind.PAGED.value

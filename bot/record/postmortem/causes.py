@@ -20,9 +20,9 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.key_digest import digest
+from bot.record.incident.related import Related
 from bot.record.postmortem.evidence import Evidence, entry_ref
 from bot.record.postmortem.suggestions import Sentence, Unsupported
-from bot.record.related import Related
 from bot.store.models import (
     CauseRequest,
     CauseVote,

@@ -15,8 +15,8 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from bot.basics.slack_text import mentioned_users
-from bot.record import timeline
-from bot.record.timeline import EntryRow
+from bot.record.incident import timeline
+from bot.record.incident.timeline import EntryRow
 
 # A record this long (in characters) is cut in its middle before it is sent: the start and the
 # end of an incident say most of what a summary needs, and a local model's context is finite.

@@ -35,9 +35,9 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.slack_text import SlackText, to_plain
-from bot.record import messages
-from bot.record.incident_queries import Summarised
-from bot.record.milestones import METRICS
+from bot.record.incident import messages
+from bot.record.incident.incident_queries import Summarised
+from bot.record.incident.milestones import METRICS
 from bot.record.postmortem.back_words import says_service_back
 from bot.record.postmortem.parts import Line, Metric, MilestoneTime, Mitigation
 from bot.record.postmortem.semantics import impact_end, mitigation_of

@@ -317,7 +317,7 @@ class OpenTask:
 
 @dataclass(frozen=True)
 class Repeat:
-    """An earlier related incident (bot/record/related.py: the same service, component,
+    """An earlier related incident (bot/record/incident/related.py: the same service, component,
     alert or labels) whose follow-ups are not all done: this incident may repeat it."""
 
     reference: str

@@ -19,7 +19,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.slack_text import SlackText
-from bot.record.timeline import add_entry
+from bot.record.incident.timeline import add_entry
 from bot.store.models import Incident, IncidentRole, TimelineEntry, TimelineKind
 
 # The role whose holder owns the postmortem, beside the commander.

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, TypeVar, cast
 
+from bot.record.incident.timeline import EntryMoment
 from bot.record.postmortem.parts import (
     ALSO_ENDED,
     ALSO_ENDED_PROPOSED,
@@ -57,7 +58,6 @@ from bot.record.postmortem.parts import (
     Mitigation,
     Stated,
 )
-from bot.record.timeline import EntryMoment
 from bot.store.models import Milestone, TimelineKind
 
 # The kinds of line a milestone set by hand is, when it names that line's moment.

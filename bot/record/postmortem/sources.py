@@ -16,32 +16,25 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.basics.slack_links import message_link
 from bot.basics.slack_patterns import USER_ID
 from bot.basics.slack_text import SlackText, mentioned_users, to_plain
-from bot.record import (
-    fields,
-    findings,
-    follow_up_merges,
-    follow_ups,
-    lessons,
-    messages,
-    roles,
-    timeline,
-)
 from bot.record.alerting import alerts
 from bot.record.alerting.services import ServiceCatalog
 from bot.record.changes.beside import changes_during
 from bot.record.escalation import escalations
-from bot.record.incident_types import NO_TYPES, CustomField, FieldValue, IncidentTypes
-from bot.record.message_links import known_bases
+from bot.record.follow_ups import follow_up_merges, follow_ups
+from bot.record.incident import fields, findings, messages, roles, timeline
+from bot.record.incident.incident_types import NO_TYPES, CustomField, FieldValue, IncidentTypes
+from bot.record.incident.message_links import known_bases
+from bot.record.incident.reactions import page_marks
+from bot.record.incident.related import Related, related_to_incident
+from bot.record.incident.timeline import EntryRow
 from bot.record.paging import pages as paging_pages
 from bot.record.postmortem import edits as postmortem_edits
+from bot.record.postmortem import lessons
 from bot.record.postmortem import suggestions as model_suggestions
 from bot.record.postmortem.back_words import says_service_back
 from bot.record.postmortem.prompts import PathEnd, ideas_ruled_out, path_ends
 from bot.record.postmortem.statements import Statement, statements_of
-from bot.record.reactions import page_marks
-from bot.record.related import Related, related_to_incident
 from bot.record.status_page import publications as public
-from bot.record.timeline import EntryRow
 from bot.store.models import (
     ActionItem,
     ChangeEvent,
@@ -73,7 +66,7 @@ class Record:
     actions: Sequence[ActionItem]
     milestone_changes: Sequence[MilestoneChange]
     edits: Mapping[str, PostmortemEdit] = field(default_factory=dict)
-    # Tracker issues by the follow-up each files (bot/record/follow_ups.py).
+    # Tracker issues by the follow-up each files (bot/record/follow_ups/follow_ups.py).
     issues: Mapping[str, TrackerIssue] = field(default_factory=dict)
     # Follow-ups merged into another (or given an owner: a task of their own now), left out;
     # the earlier follow-up the team's model found each to be the same task as.

@@ -18,9 +18,9 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.basics.render import Renderer
-from bot.record import timeline
-from bot.record.findings import line_ref, removed_lines
-from bot.record.incident_types import NO_TYPES, IncidentTypes
+from bot.record.incident import timeline
+from bot.record.incident.findings import line_ref, removed_lines
+from bot.record.incident.incident_types import NO_TYPES, IncidentTypes
 from bot.record.people import known_names
 from bot.record.postmortem.draft import Draft
 from bot.record.postmortem.figures import FIGURE_KINDS, milestone_times

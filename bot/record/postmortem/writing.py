@@ -23,10 +23,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.basics.render import Renderer, readable
 from bot.basics.slack_text import SlackText
 from bot.basics.task_words import task_text
-from bot.record import follow_ups
 from bot.record.changes.beside import in_impact_window
 from bot.record.escalation import escalations
-from bot.record.incident_types import NO_TYPES, CustomField, FieldValue, IncidentTypes
+from bot.record.follow_ups import follow_ups
+from bot.record.incident.incident_types import NO_TYPES, CustomField, FieldValue, IncidentTypes
+from bot.record.incident.timeline import EntryRow
 from bot.record.people import known_names
 from bot.record.postmortem.alert_steps import alert_steps, paged_for_alert
 from bot.record.postmortem.draft import Draft
@@ -63,7 +64,6 @@ from bot.record.postmortem.semantics import (
     places,
 )
 from bot.record.postmortem.sources import QUOTED, Record, load_record
-from bot.record.timeline import EntryRow
 from bot.store.db import session_scope
 from bot.store.models import (
     Escalation,

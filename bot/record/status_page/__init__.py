@@ -5,6 +5,8 @@
   unsubscribes, bouncing addresses, what each notice still has to send.
 - ``bounces``: bounces reported later: each subscription's signed return address (VERP) and
   what a delivery status notification (RFC 3464) sent back to it says.
+- ``status_notices``: a public update's or maintenance window's delivery to each status page
+  subscriber, written with it (shared by ``alerting`` and ``status_page``).
 
 May import: ``bot.basics``, ``bot.store``, the record's own modules (``bot/record/*.py``) and
 the domains before it (``alerting``, ``escalation``, ``oncall``); never ``workflows`` or

@@ -22,7 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.basics.errors import BotError
 from bot.basics.render import without_forbidden_characters
 from bot.basics.slack_text import to_public_plain
-from bot.record import status_notices
+from bot.record.status_page import status_notices
 from bot.store import jobs
 from bot.store.job_kinds import JobKind
 from bot.store.models import Incident, PublicIncident, PublicUpdate, Status

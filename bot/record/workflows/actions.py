@@ -20,7 +20,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from bot.basics.slack_patterns import CHANNEL_ID, USER_ID
 from bot.basics.yaml_files import unknown_keys
-from bot.record.incident_types import CustomField, FieldValueError, IncidentTypes
+from bot.record.incident.incident_types import CustomField, FieldValueError, IncidentTypes
 from bot.store.models import SEVERITIES
 
 ACTIONS = (

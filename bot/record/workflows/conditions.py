@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from bot.record.incident_types import CustomField, FieldValueError, IncidentTypes
+from bot.record.incident.incident_types import CustomField, FieldValueError, IncidentTypes
 from bot.store.models import SEVERITIES, Status
 
 CONDITIONS = ("all", "any", "not", "severity", "status", "type", "private", "field", "labels")

@@ -41,7 +41,7 @@ from jinja2 import TemplateError
 
 from bot.basics.durations import parse_duration
 from bot.basics.yaml_files import read_yaml, unknown_keys
-from bot.record.incident_types import IncidentTypes
+from bot.record.incident.incident_types import IncidentTypes
 from bot.record.workflows.actions import (
     SECRET_ARGS,
     TEMPLATED,

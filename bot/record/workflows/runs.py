@@ -32,8 +32,8 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.record import fields
-from bot.record.incident_types import IncidentTypes
+from bot.record.incident import fields
+from bot.record.incident.incident_types import IncidentTypes
 from bot.record.workflows.conditions import Facts
 from bot.record.workflows.definitions import OPEN_FOR, Workflow, Workflows
 from bot.store import jobs

@@ -202,7 +202,8 @@ class MilestoneChange(SQLModel, table=True):
 
 
 class IncidentFieldValue(SQLModel, table=True):
-    """One custom field's value on an incident (bot/record/fields.py): one row per value, so
+    """One custom field's value on an incident (bot/record/incident/fields.py): one row per value,
+    so
     a multi-select has one row per option chosen and lists filter on ``value`` in SQL.
 
     ``value`` is text: a select's option, a number as written (``42``, ``3.5``), a user id,

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.web.api_models import (
+from bot.web.api.models import (
     AlertGroupDetailPublic,
     AlertGroupListPublic,
     AlertGroupPublic,

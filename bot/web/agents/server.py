@@ -42,7 +42,7 @@ from bot.web.agents.answers import (
 from bot.web.agents.handshake import INSTRUCTIONS, SERVER_NAME
 from bot.web.agents.tools import PROPOSAL_MAX_SENTENCES, TIMELINE_PAGE_MAX, ToolRefused, Tools
 from bot.web.agents.usage import Usage
-from bot.web.api_models import AlertStateName, UrgencyName
+from bot.web.api.models import AlertStateName, UrgencyName
 from bot.web.filters import PER_PAGE_MAX, STATUSES, ReviewName
 
 log = logging.getLogger(__name__)

@@ -23,9 +23,9 @@ from bot.basics.slack_links import channel_link
 from bot.basics.slack_text import SlackText
 from bot.flows.incident.proposed_notes import propose_note
 from bot.flows.postmortem.suggestions import check_proposal, citable_record, reasons_said
-from bot.record import related
 from bot.record.agents.tokens import Caller
-from bot.record.incident_queries import latest_team
+from bot.record.incident import related
+from bot.record.incident.incident_queries import latest_team
 from bot.record.people import known_names
 from bot.record.postmortem.draft import zone_named
 from bot.record.postmortem.suggestions import SECTIONS, Sentence

@@ -32,8 +32,8 @@ from bot.record.people import known_names
 from bot.store.db import session_scope
 from bot.store.models import AlertEscalation, AlertGroup
 from bot.web.alerting.pages import AlertFilterRefused, parse_alert_filters
-from bot.web.api_answers import api_caller, api_error, json_answer, person_public
-from bot.web.api_models import (
+from bot.web.api.answers import api_caller, api_error, json_answer, person_public
+from bot.web.api.models import (
     AlertEscalationPublic,
     AlertGroupDetailPublic,
     AlertGroupListPublic,

@@ -32,14 +32,14 @@ from bot.store.db import session_scope
 from bot.store.models import Incident
 from bot.web.alerting.api import alert_summary
 from bot.web.alerting.integrations import integration_views
-from bot.web.api_answers import (
+from bot.web.api.answers import (
     api_caller,
     api_error,
     change_public,
     json_answer,
     person_public,
 )
-from bot.web.api_models import (
+from bot.web.api.models import (
     ErrorPublic,
     ServiceDetailPublic,
     ServiceIncidentPublic,

@@ -1,7 +1,7 @@
 """The JSON API under /api/: incidents, one incident with its timeline, the postmortem (and
 the on-call and alerts operations of their domains).
 
-Each handler answers one of the models of bot/web/api_models.py; ``OPERATIONS`` at the end
+Each handler answers one of the models of bot/web/api/models.py; ``OPERATIONS`` at the end
 lists the routes, and the OpenAPI document at /api/openapi.json is generated from that table
 and those models (bot/web/openapi.py), so it describes exactly what is answered.
 """
@@ -19,10 +19,10 @@ from aiohttp import web
 
 from bot.basics.render import readable
 from bot.basics.slack_text import SlackText
-from bot.record import fields
 from bot.record.alerting.alerts import alerts_of
-from bot.record.incident_queries import IncidentQuery
-from bot.record.incident_types import NO_TYPES, CustomField, FieldValue, IncidentTypes
+from bot.record.incident import fields
+from bot.record.incident.incident_queries import IncidentQuery
+from bot.record.incident.incident_types import NO_TYPES, CustomField, FieldValue, IncidentTypes
 from bot.record.people import known_names
 from bot.record.postmortem.draft import Draft
 from bot.record.postmortem.figures import Figures, figures_of
@@ -33,8 +33,8 @@ from bot.store.db import session_scope
 from bot.store.models import Alert, Incident, Milestone
 from bot.web.alerting.api import ALERT_OPERATIONS
 from bot.web.alerting.services import SERVICE_OPERATIONS
-from bot.web.api_answers import api_caller, api_error, json_answer, person_public
-from bot.web.api_models import (
+from bot.web.api.answers import api_caller, api_error, json_answer, person_public
+from bot.web.api.models import (
     ActionPublic,
     AlertLinkPublic,
     AlertPublic,

@@ -14,8 +14,8 @@ from aiohttp import web
 
 from bot.record.changes.events import changes_on, window_of
 from bot.store.db import session_scope
-from bot.web.api_answers import api_caller, api_error, change_public, json_answer
-from bot.web.api_models import ChangeAcceptedPublic, ChangeListPublic, ErrorPublic
+from bot.web.api.answers import api_caller, api_error, change_public, json_answer
+from bot.web.api.models import ChangeAcceptedPublic, ChangeListPublic, ErrorPublic
 from bot.web.auth import guest_viewer, viewer_and_csrf
 from bot.web.changes.receivers import API_PATH, receive_change
 from bot.web.context import WebContext, web_context

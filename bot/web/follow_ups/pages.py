@@ -22,8 +22,8 @@ from bot.basics.slack_patterns import USER_ID
 from bot.flows.follow_ups.merging import merge_follow_ups
 from bot.flows.follow_ups.owners import mark_follow_up_done
 from bot.flows.rights import NotTheirs
-from bot.record.follow_up_merges import MergeRefused, same_pairs
-from bot.record.follow_ups import OpenFollowUp, follow_up_ref
+from bot.record.follow_ups.follow_up_merges import MergeRefused, same_pairs
+from bot.record.follow_ups.follow_ups import OpenFollowUp, follow_up_ref
 from bot.record.people import known_names
 from bot.store.db import session_scope
 from bot.store.models import ActionItem, TrackerIssue
@@ -135,7 +135,7 @@ async def _possibly_same(
     web_: WebContext, rows: Sequence[OpenFollowUp]
 ) -> dict[str, tuple[str, str]]:
     """For each listed follow-up (by ref), another of its incident it is possibly the same
-    as: its ref and text (bot/record/follow_up_merges.py, ``same_pairs``)."""
+    as: its ref and text (bot/record/follow_ups/follow_up_merges.py, ``same_pairs``)."""
     async with session_scope(web_.services.engine) as session:
         pairs = await same_pairs(session, (row.item.incident_id for row in rows))
     return {

@@ -14,23 +14,23 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.basics.numbers import parse_bounded_int
 from bot.basics.slack_links import channel_link
 from bot.basics.slack_text import mentioned_users
-from bot.flows.publication import schedule_publication
 from bot.record.agents import notes
 from bot.record.changes.beside import changes_beside, incident_services
-from bot.record.incident_queries import (
+from bot.record.incident.incident_queries import (
     IncidentQuery,
     channel_history,
     latest_updates,
     parse_reference,
 )
-from bot.record.incident_search import found_in
-from bot.record.message_links import known_bases
+from bot.record.incident.incident_search import found_in
+from bot.record.incident.message_links import known_bases
+from bot.record.incident.related import related_to_incident, traits_of
 from bot.record.people import known_names
 from bot.record.postmortem.edits import EditRefused, save_edit
 from bot.record.postmortem.figures import figures_of
 from bot.record.postmortem.parts import EscalationLine
+from bot.record.postmortem.publication import schedule_publication
 from bot.record.postmortem.review import Review, ReviewRefused, review_of
-from bot.record.related import related_to_incident, traits_of
 from bot.record.status_page.publications import on_status_page, updates_of
 from bot.store.db import session_scope
 from bot.store.models import SEVERITIES, Incident, Status

@@ -27,8 +27,8 @@ from bot.record.oncall.overrides import overrides_between
 from bot.record.oncall.schedules import Schedule
 from bot.store.db import session_scope
 from bot.store.models import OncallOverride
-from bot.web.api_answers import api_caller, api_error, json_answer, person_public, token_caller
-from bot.web.api_models import (
+from bot.web.api.answers import api_caller, api_error, json_answer, person_public, token_caller
+from bot.web.api.models import (
     ErrorPublic,
     OncallListPublic,
     OncallNowPublic,

@@ -38,7 +38,7 @@ from bot.flows.escalation.answers import Answer, acknowledge_page, escalate_page
 from bot.flows.paging.alert_pages import AlertUnchanged, message_url, paged_how
 from bot.flows.people import zone_of
 from bot.record.alerting import alerts
-from bot.record.message_links import known_bases
+from bot.record.incident.message_links import known_bases
 from bot.record.paging.tokens import Held
 from bot.record.people import known_names, known_people
 from bot.store.db import session_scope

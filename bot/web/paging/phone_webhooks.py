@@ -26,8 +26,8 @@ from bot.clients.phone.provider import (
     SmsReply,
 )
 from bot.flows.alerting.alert_actions import answer_from_phone
-from bot.flows.alerting.drills import record_drill_status
 from bot.flows.escalation.answers import answer_keypress, answer_sms, call_words
+from bot.flows.paging.drills import record_drill_status
 from bot.flows.paging.pages import record_status
 from bot.flows.paging.phones import http_of
 from bot.services import Services

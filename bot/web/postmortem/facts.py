@@ -10,7 +10,7 @@ wrap-up form use (nothing recorded here that Slack would record otherwise):
 - ``POST …/postmortem/follow-ups/{item}/file``: the follow-up's *File as issue* button.
 - ``POST …/postmortem/lines/{entry}`` and ``POST …/postmortem/follow-ups/{item}``: an impact
   or cause line people said, or a follow-up, given new words or removed (``act=remove``),
-  as the person's change, kept as a row of its own (bot/record/findings.py).
+  as the person's change, kept as a row of its own (bot/record/incident/findings.py).
 - ``POST …/postmortem/figures/{entry}``: the wrap-up's impact in numbers and affected
   services (an estimate, corrected when better counts arrive) given new figures, or removed,
   the same way.
@@ -42,9 +42,9 @@ from bot.flows.incident.findings import (
 )
 from bot.flows.incident.wrap_up import WrapUp, wrap_up
 from bot.flows.replies import refusal_words
+from bot.record.incident.wrap_up import IMPACT_NUMBERS, WHOLE_NUMBERS, number_facts, read_number
 from bot.record.moments import MomentRefused
 from bot.record.postmortem.review import REASON_MAX, ReviewRefused, check_open
-from bot.record.wrap_up import IMPACT_NUMBERS, WHOLE_NUMBERS, number_facts, read_number
 from bot.services import Services
 from bot.store.models import Incident, Milestone
 from bot.web.auth import guest_viewer, page_viewer
@@ -121,7 +121,7 @@ def typed_fields(form: Form, names: tuple[str, ...]) -> dict[str, str]:
 
 def saved_at(incident: Incident, what: str, *, again: bool = False) -> web.Response:
     """303 to the page, saying what was kept; ``again``: the form was sent twice and its
-    lines were kept once (bot/record/findings.py, REPEAT_WITHIN)."""
+    lines were kept once (bot/record/incident/findings.py, REPEAT_WITHIN)."""
     twice = "&again=1" if again else ""
     raise web.HTTPSeeOther(
         f"/incidents/{incident.reference}/postmortem?saved={what}{twice}#{what}-form"

@@ -34,8 +34,8 @@ from bot.flows.postmortem.answers import say_escalation_answer
 from bot.flows.postmortem.prompts import PathEndRefused, rule_out_on_page
 from bot.flows.postmortem.statements import MarkRefused, mark_on_page, say_statement
 from bot.flows.replies import refusal_words
-from bot.record import messages
 from bot.record.escalation.escalations import AlreadyAcknowledged
+from bot.record.incident import messages
 from bot.record.postmortem.statements import BROUGHT_IN, MISLEADING, MITIGATION
 from bot.services import Services
 from bot.store.db import session_scope

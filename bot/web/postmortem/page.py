@@ -18,11 +18,12 @@ from bot.basics.slack_text import SlackText, to_plain
 from bot.basics.task_words import task_text
 from bot.flows.postmortem.prompts import CANDIDATES
 from bot.flows.postmortem.statements import MARKABLE
-from bot.record import findings, follow_ups, messages
-from bot.record.lessons import participants
+from bot.record.follow_ups import follow_ups
+from bot.record.incident import findings, messages
 from bot.record.people import known_names
 from bot.record.postmortem import grades
 from bot.record.postmortem.draft import Draft
+from bot.record.postmortem.lessons import participants
 from bot.record.postmortem.parts import EscalationLine, MisleadingPath
 from bot.record.postmortem.review import Review, may_publish, review_of
 from bot.record.postmortem.statements import BROUGHT_IN, MISLEADING, MITIGATION
@@ -181,7 +182,7 @@ async def draft_page(
         draft=written.draft,
         placed=place_sections(written.draft, markdown_to_html(written.markdown), token),
         saved=request.query.get("saved", ""),
-        # The form sent again just now: its lines recorded once (bot/record/findings.py).
+        # The form sent again just now: its lines recorded once (bot/record/incident/findings.py).
         again=request.query.get("again", "") == "1",
         # A line just changed on the page: "edited" or "removed" (bot/web/postmortem/facts.py).
         line_change=request.query.get("line", ""),

@@ -3,7 +3,8 @@ entries (updates among them) and follow-ups, indexed for "words in any order, an
 
 SQLite: an FTS5 table per source table, its content read from that table (external content),
 kept by triggers. PostgreSQL: a GIN index on the same text's ``tsvector``, read by the query's
-identical expression (bot/record/incident_search.py). Punctuation separates words on both, so
+identical expression (bot/record/incident/incident_search.py). Punctuation separates words on both,
+so
 both find the same words.
 
 A later migration that rebuilds one of these tables on SQLite (``batch_alter_table`` copies it)
@@ -24,7 +25,8 @@ down_revision: str | None = "0076_integrations"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# (table, its FTS5 table, the columns searched): the same as bot/record/incident_search.py's.
+# (table, its FTS5 table, the columns searched): the same as
+# bot/record/incident/incident_search.py's.
 SOURCES = (
     ("incident", "incident_words", ("title", "description")),
     ("timeline_entry", "timeline_entry_words", ("text",)),

@@ -15,7 +15,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.slack_text import SlackText
-from bot.record.incident_search import holds_words
+from bot.record.incident.incident_search import holds_words
 from bot.store.models import (
     SEVERITIES,
     ChannelMessage,
@@ -46,7 +46,8 @@ class IncidentQuery:
     fields: tuple[tuple[str, str], ...] = ()
     # The postmortem's review states (bot/record/postmortem/review.py), any of them.
     reviews: tuple[str, ...] = ()
-    # Words anywhere searched (bot/record/incident_search.py), or a reference (``INC-123``).
+    # Words anywhere searched (bot/record/incident/incident_search.py), or a reference
+    # (``INC-123``).
     search: str = ""
     # Newest first (False), or the worst severity first, newest first within each: the list's
     # "Active now", one page of which never hides a SEV1 behind a flood of SEV3s.

@@ -23,7 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.errors import BotError
 from bot.basics.task_words import task_text
-from bot.record.timeline import EntryRow, add_entry
+from bot.record.incident.timeline import EntryRow, add_entry
 from bot.store.models import (
     ActionItem,
     ChannelMessage,
@@ -118,7 +118,7 @@ def link_to_message(row: TimelineEntry | ActionItem, channel: str, ts: str) -> N
 # What each changeable line is, by its timeline kind (a follow-up is an ActionItem).
 LINE_KINDS = {TimelineKind.IMPACT.value: "impact", TimelineKind.ROOT_CAUSE.value: "cause"}
 FOLLOW_UP = "follow_up"
-# The wrap-up's impact in numbers and affected services (bot/record/wrap_up.py): an impact
+# The wrap-up's impact in numbers and affected services (bot/record/incident/wrap_up.py): an impact
 # entry whose facts hold them, changed as a whole; its change keeps the facts as JSON.
 FIGURES = "figures"
 

@@ -23,7 +23,7 @@ from bot.clients.slack.errors import SlackFailure
 from bot.flows.alerting.declared import declare_from_alert
 from bot.flows.incident.declare import Declaration, declare_in_background
 from bot.flows.replies import open_form
-from bot.record.incident_types import TEXT_VALUE_MAX
+from bot.record.incident.incident_types import TEXT_VALUE_MAX
 from bot.services import Services
 from bot.store.models import SEVERITIES
 from commands.base import CommandRequest

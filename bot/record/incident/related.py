@@ -22,7 +22,7 @@ from sqlalchemy import String, cast, func, literal, or_, tuple_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.record.findings import not_removed
+from bot.record.incident.findings import not_removed
 from bot.store.models import (
     ActionItem,
     Alert,
@@ -246,7 +246,7 @@ async def _fill(session: AsyncSession, chosen: Iterable[Related]) -> None:
     for incident_id, text in causes.all():
         by_id[incident_id].cause = text
     # Not done: neither marked done nor closed in its tracker, nor merged into another task
-    # (bot/record/follow_ups.py, ``open_follow_ups``, says the same of the workspace's).
+    # (bot/record/follow_ups/follow_ups.py, ``open_follow_ups``, says the same of the workspace's).
     ref = literal(f"{ActionItem.__tablename__}:") + cast(col(ActionItem.id), String)
     actions = await session.exec(
         select(ActionItem, TrackerIssue)

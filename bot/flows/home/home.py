@@ -1,7 +1,7 @@
 """The App Home: what a person sees on the bot's Home tab, read from the record each time they
 open it.
 
-- Their incidents (bot/record/involvement.py says who is in which): the open ones first,
+- Their incidents (bot/record/incident/involvement.py says who is in which): the open ones first,
   newest first, then those resolved in the last ``RECENT``, the latest resolved first; each
   with how they are in it.
 - The incidents declared in the last ``RECENT``, newest first; a private one only to its
@@ -12,7 +12,7 @@ open it.
 - The follow-ups they own that are not done yet, overdue first, then by due date, each with
   its incident (the person owns them: a private incident's follow-up included); one possibly
   the same as another of its incident says so, with *Merge* (the channel message's button:
-  commands/action.py), as in the channel and the web view.
+  commands/follow_ups/action.py), as in the channel and the web view.
 - How pages reach them (with a contacts file, or once they set their own): their contact
   methods, masked, and whose; the rules in force and whose (their own, the file's, the
   defaults); their last test page.
@@ -47,9 +47,9 @@ from bot.clients.slack.errors import SlackFailure
 from bot.clients.slack.limits import fit_view
 from bot.flows.people import guests_among, is_guest, zone_of
 from bot.record.alerting.alerts import OPEN_STATES, SNOOZE_CHOICES
-from bot.record.follow_up_merges import SamePair, same_pairs
-from bot.record.follow_ups import FollowUp, OpenFollowUp, follow_up_ref, open_follow_ups
-from bot.record.involvement import Involvement, incidents_since, involvement_of
+from bot.record.follow_ups.follow_up_merges import SamePair, same_pairs
+from bot.record.follow_ups.follow_ups import FollowUp, OpenFollowUp, follow_up_ref, open_follow_ups
+from bot.record.incident.involvement import Involvement, incidents_since, involvement_of
 from bot.record.oncall.engine import Override, Shift, on_call_at
 from bot.record.oncall.feed_copies import with_feed_copies
 from bot.record.oncall.overrides import overrides_near

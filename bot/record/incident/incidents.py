@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.basics.errors import AlreadyResolved, BotError, NotIncidentChannel
 from bot.basics.logs import bind_incident
 from bot.basics.slack_text import to_plain
-from bot.record.timeline import add_entry
+from bot.record.incident.timeline import add_entry
 from bot.store.db import insert_kept, take_if_free
 from bot.store.models import Incident, Status, TimelineKind
 

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.record import incidents
+from bot.record.incident import incidents
 from bot.store import jobs
 from bot.store.job_kinds import JobKind
 from bot.store.models import Incident

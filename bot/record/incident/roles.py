@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.record.timeline import add_entry
+from bot.record.incident.timeline import add_entry
 from bot.store.models import Incident, IncidentRole, TimelineKind
 
 

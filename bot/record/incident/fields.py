@@ -8,7 +8,7 @@ The record API workflows and every surface use (no Slack in here; the caller com
     await set_type(session, incident, "security", by=..., at=..., cause=None)    -> previous
     await history(session, incident_id)                    -> [IncidentFieldChange, ...]
 
-Values are plain (bot.record.incident_types.FieldValue): a select's option, a list of a
+Values are plain (bot.record.incident.incident_types.FieldValue): a select's option, a list of a
 multi-select's options, Slack text, an int or a float, a user id; ``None`` clears a field.
 ``by`` is who made the change (a user id, or the name of what acted for nobody, as alerts do);
 ``cause`` says what made it when a person did not ask for it themselves
@@ -29,8 +29,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.errors import BotError
 from bot.basics.slack_text import SlackText
-from bot.record.incident_types import CustomField, FieldValue
-from bot.record.timeline import add_entry
+from bot.record.incident.incident_types import CustomField, FieldValue
+from bot.record.incident.timeline import add_entry
 from bot.store.models import (
     Incident,
     IncidentFieldChange,

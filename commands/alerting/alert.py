@@ -25,13 +25,13 @@ from bot.flows.alerting.alert_actions import (
     snooze_alert,
 )
 from bot.flows.alerting.declared import declarable
-from bot.flows.home import publish_home
+from bot.flows.home.home import publish_home
 from bot.flows.paging.alert_pages import acknowledge_alert, resolve_alert
 from bot.flows.replies import open_form, outcome, run_and_reply
 from bot.services import Services
 from bot.store.models import SEVERITIES
 from commands.buttons import Answer, Opener, Press, pressed
-from commands.modal import TITLE_MAX, DeclareForm, declare_view
+from commands.incident.modal import TITLE_MAX, DeclareForm, declare_view
 
 # The longest snooze a menu option can name, in minutes (what is offered is shorter).
 _SNOOZE_MAX_MINUTES = 7 * 24 * 60

@@ -88,7 +88,7 @@ def _holding(source: _Source, table: str, dialect: str, query: str) -> str:
 
 def _kept(source: _Source, table: str) -> str:
     """SQL (`` AND …``): the row of ``table`` is no line a person removed on the draft's page
-    (a ``line_change`` with no words after, ``bot/record/findings.py``); nothing for the
+    (a ``line_change`` with no words after, ``bot/record/incident/findings.py``); nothing for the
     incidents' own titles. Read through ``ix_line_change_line`` (incident, line)."""
     if source is INCIDENTS:
         return ""

@@ -19,7 +19,7 @@ from decimal import Decimal, InvalidOperation
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.slack_text import SlackText
-from bot.record.timeline import add_entry
+from bot.record.incident.timeline import add_entry
 from bot.store.models import Incident, TimelineEntry, TimelineKind
 
 # The impact in numbers the form asks for, in its order: what each counts.

@@ -31,8 +31,8 @@ from functools import cache
 from typing import Any
 
 from bot.basics.timestamps import ts_to_datetime
-from bot.record.messages import SaidMessage, thread_of
-from bot.record.reactions import SeenReaction
+from bot.record.incident.messages import SaidMessage, thread_of
+from bot.record.incident.reactions import SeenReaction
 from bot.store.columns import utc_from_database
 from bot.store.direct import Call, InsertRows, Plan, Row, SelectIn, SetWhereNull, quoted
 from bot.store.models import (

@@ -18,7 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.errors import BotError
 from bot.basics.task_words import task_text
-from bot.record.follow_ups import (
+from bot.record.follow_ups.follow_ups import (
     FollowUp,
     earlier_alike,
     follow_up_of,

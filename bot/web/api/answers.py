@@ -9,7 +9,7 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from bot.store.models import ChangeEvent
-from bot.web.api_models import ChangePublic, ErrorPublic, PersonPublic
+from bot.web.api.models import ChangePublic, ErrorPublic, PersonPublic
 from bot.web.auth import API_TOKEN_HOLDER, api_viewer
 from bot.web.visibility import Viewer
 

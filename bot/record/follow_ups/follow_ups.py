@@ -19,8 +19,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.basics.slack_text import SlackText, to_plain
 from bot.basics.task_words import content_words
 from bot.basics.trackers import TrackerChange, TrackerTarget
-from bot.record.findings import not_removed, removed_lines
-from bot.record.timeline import EntryRow
+from bot.record.incident.findings import not_removed, removed_lines
+from bot.record.incident.timeline import EntryRow
 from bot.store.db import insert_once
 from bot.store.models import (
     ActionItem,

@@ -1,0 +1,8 @@
+"""The App Home: what a person's Home tab shows (their incidents, follow-ups, on-call
+shifts, open alerts and how pages reach them), built when they open it.
+
+- ``home``: what a person's App Home shows.
+
+May import: ``bot.services`` and everything below it, and the flows' own modules
+(``bot/flows/*.py``); it is the first domain, so no other.
+"""

@@ -1,0 +1,8 @@
+"""Insights: what recent incidents say, counted for the web view (and the medians the
+on-call load shares).
+
+- ``insights``: what recent incidents say, counted for the web view.
+
+May import: ``bot.basics``, ``bot.store``, the record's own modules
+(``bot/record/*.py``) and the domains before it (``incident``, ``follow_ups``).
+"""
