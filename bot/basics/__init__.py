@@ -23,6 +23,8 @@ of ours.
 - ``version``: the package's version and the commit it was built from (``--version``,
   the build info metric).
 - ``key_digest``: the SHA-256 a key warroom makes is kept as.
+- ``addresses``: which addresses warroom fetches from or posts to (feeds, subscribers'
+  webhooks), and why not.
 - ``backoff``: how long a durable retry waits (one doubling schedule, capped, never sooner
   than asked).
 - ``untrusted``: what other systems send, parsed in worker processes with a time limit.

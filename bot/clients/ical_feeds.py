@@ -23,9 +23,10 @@ from collections.abc import Collection
 import aiohttp
 from yarl import URL
 
+from bot.basics.addresses import address_refusal, normal_host
 from bot.clients.public_hosts import public_session
 from bot.clients.vendor_http import redirect_location
-from bot.record.oncall.feed_addresses import address_refusal, normal_host
+from bot.record.oncall.feed_addresses import FEEDS
 
 # Read at a time; the limit is checked after each.
 _CHUNK = 64 * 1024
@@ -74,7 +75,7 @@ async def _follow(
     first = URL(url)
     current = first
     for _ in range(MAX_REDIRECTS + 1):
-        if refusal := address_refusal(current.scheme, current.host or "", allowed):
+        if refusal := address_refusal(current.scheme, current.host or "", allowed, FEEDS):
             raise FeedUnreachable(f"not fetched from {feed_host(str(current))}: {refusal}")
         async with http.get(current, headers=HEADERS, allow_redirects=False) as response:
             if response.status not in _REDIRECTS:

@@ -2,7 +2,7 @@
 subscriber's webhook share (the addresses a stranger or a file names, not the operator).
 
 ``PublicOnly`` is aiohttp's default resolver keeping only the addresses
-``bot/record/oncall/feed_addresses.py`` calls public (all of them for a host the operator
+``bot/basics/addresses.py`` calls public (all of them for a host the operator
 allowed by name), so the address checked is the address connected to, whatever the name
 resolves to next time (DNS rebinding). A literal IP, which no resolver sees, is checked before
 the request by ``address_refusal``. ``resolved_refusal`` asks the same question ahead of time
@@ -20,14 +20,14 @@ import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
 
-from bot.record.oncall.feed_addresses import (
-    FEEDS,
+from bot.basics.addresses import (
     Refusing,
     address_kind,
     literal_address,
     normal_host,
     refused_address,
 )
+from bot.record.oncall.feed_addresses import FEEDS
 
 # A sign-up waits this long for the name's addresses; past it, sending checks them.
 RESOLVE_SECONDS = 5.0

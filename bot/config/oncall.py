@@ -6,12 +6,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bot.basics.addresses import allowed_hosts
 from bot.config.reading import Feature, duration, problems_file, seconds, setting
-from bot.record.oncall.feed_addresses import (
-    ALLOWED_HOSTS_ENV,
-    allowed_hosts,
-    feed_address_problems,
-)
+from bot.record.oncall.feed_addresses import ALLOWED_HOSTS_ENV, feed_address_problems
 from bot.record.oncall.schedules import NO_SCHEDULES, ScheduleError, Schedules, load_schedules
 
 DEFAULT_ICAL_REFRESH = timedelta(minutes=15)

@@ -7,9 +7,9 @@ import ipaddress
 from dataclasses import dataclass
 from datetime import timedelta
 
+from bot.basics.addresses import allowed_hosts
 from bot.config.paging import at_least_one
 from bot.config.reading import Feature, boolean, duration, seconds, setting
-from bot.record.oncall.feed_addresses import allowed_hosts
 
 DEFAULT_CONFIRM_WITHIN = timedelta(hours=48)
 # A subscriber's webhook answers within this long, or the try counts as failed (as paging's).
@@ -121,7 +121,7 @@ class SubscriptionSettings(Feature):
     )
     # Hosts a webhook subscription may name over http:// or at a loopback, link-local or
     # private address, as WARROOM_ICAL_ALLOWED_HOSTS does for feeds (one check for both:
-    # bot/record/oncall/feed_addresses.py, and bot/clients/public_hosts.py as it connects).
+    # bot/basics/addresses.py, and bot/clients/public_hosts.py as it connects).
     webhook_allowed_hosts: frozenset[str] = setting(
         env="WARROOM_SUBSCRIBE_WEBHOOK_ALLOWED_HOSTS",
         default=frozenset(),

@@ -1,4 +1,6 @@
-"""What every flow shows in Slack: the incident channel's header, its messages, announcements.
+"""What every flow shows in Slack: the incident channel's header, its messages, announcements,
+and the language and style they are written in (``choose_template``: the incident's own, else
+the settings'; the pages, the status page and the draft ask it too).
 
 Every write goes through the outbox (``bot/flows/outbox.py``): kept first, then sent at once,
 in order per channel; what Slack cannot take now is sent when it can. A flow that changes the
@@ -21,6 +23,7 @@ from bot.clients.slack.errors import SlackFailure
 from bot.flows.outbox import deliver
 from bot.record.incident import fields, incidents, roles
 from bot.record.postmortem.figures import figures_of
+from bot.record.postmortem.writing import chosen_template
 from bot.services import Services
 from bot.store import outbox
 from bot.store.db import session_scope
@@ -29,6 +32,14 @@ from bot.store.models import Incident, OutboxMessage
 log = logging.getLogger(__name__)
 # The topic's lead while nobody has taken it (an incident an alert opened).
 NOBODY = "unassigned"
+
+
+def choose_template(services: Services, incident: Incident) -> tuple[str, str]:
+    """(language, style): the incident's own choice, else the settings'."""
+    settings = services.settings
+    return chosen_template(
+        incident, language=settings.incidents.language, style=settings.incidents.postmortem_style
+    )
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,13 @@
-"""Rendering a page: the template, its security headers, and the viewer's context."""
+"""Rendering a page: the template, its security headers, and the viewer's context; the zone a
+page shows times in (``?tz=``, ``viewer_zone``), which every domain's pages share."""
 
 from __future__ import annotations
 
 import re
 import secrets
+from functools import cache
 from typing import Any
+from zoneinfo import available_timezones
 
 from aiohttp import web
 from multidict import MultiDictProxy
@@ -15,6 +18,12 @@ from bot.record.people import known_names
 from bot.store.db import session_scope
 from bot.store.models import Incident
 from bot.web.context import web_context
+
+# An unknown zone is named back in the page up to this many characters.
+ZONE_SHOWN_MAX = 64
+# A page asked for in a zone that does not exist: shown in its default zone, the zone's field
+# saying why, as a form refusing what was typed (issue 63: bad input is a 400 at its field).
+ZONE_REFUSED = 400
 
 _CHUNK = 64 * 1024
 
@@ -149,3 +158,22 @@ async def read_body(request: web.Request, limit: int) -> bytes:
             raise BodyTooLarge()
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+@cache
+def _zone_names() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def viewer_zone(asked: str | None, default: str = "UTC") -> tuple[str, str | None]:
+    """(the zone to show times in, the zone asked for when it is unknown): ``?tz=`` on the
+    pages that show times in the viewer's zone, ``default`` when none is asked for.
+
+    Only an IANA zone name from the zone database's own list: a name is never handed to a
+    zone loader as it came, since loaders open files by it (``/etc/passwd``, ``../..``).
+    """
+    if not asked:
+        return default, None
+    if asked in _zone_names():
+        return asked, None
+    return default, asked[:ZONE_SHOWN_MAX]

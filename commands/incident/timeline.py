@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from bot.flows.channel import choose_template
 from bot.flows.incident.recorder import curated_timeline
-from bot.flows.postmortem.posting import choose_template
 from bot.services import Services
 from commands.base import CommandRequest, Subcommand
 

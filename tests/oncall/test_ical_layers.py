@@ -20,9 +20,10 @@ import pytest
 from sqlmodel import select
 from yarl import URL
 
+from bot.basics.addresses import allowed_hosts
 from bot.clients.ical_feeds import FeedUnreachable, fetch_feed
 from bot.record.oncall.engine import Override, final_shifts, layer_shifts, on_call_at
-from bot.record.oncall.feed_addresses import allowed_hosts, url_refusal
+from bot.record.oncall.feed_addresses import url_refusal
 from bot.record.oncall.ical_layers import FeedEvent, FeedRefused, layer_shifts_of, read_feed
 from bot.record.oncall.schedules import IcalSource, ScheduleError, load_schedules, parse_schedules
 from bot.store.db import session_scope

@@ -17,9 +17,9 @@ import aiohttp
 import pytest
 from sqlmodel import select
 
+from bot.basics.addresses import address_kind
 from bot.config import Secret
 from bot.flows.status_page.subscriptions import SOFT_BOUNCES_MAX
-from bot.record.oncall.feed_addresses import address_kind
 from bot.store.db import session_scope
 from bot.store.models import StatusDelivery, StatusSubscription
 from bot.web.monitoring import loggable_path

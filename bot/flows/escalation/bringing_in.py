@@ -14,11 +14,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clients.slack.errors import SlackFailure
 from bot.clients.slack.web_api import Invitation
-from bot.flows.channel import deliver_now
+from bot.flows.channel import choose_template, deliver_now
 from bot.flows.escalation.reach import (
     Reach,
 )
-from bot.flows.postmortem.posting import choose_template
 from bot.record.escalation import escalations
 from bot.record.incident import incidents
 from bot.record.paging import pages as person_pages

@@ -19,8 +19,7 @@ from bot.clients.pagerduty.events import (
     trigger_event,
 )
 from bot.clients.slack.errors import SlackFailure
-from bot.flows.channel import say_safely
-from bot.flows.postmortem.posting import choose_template
+from bot.flows.channel import choose_template, say_safely
 from bot.record.escalation.escalations import open_pages
 from bot.record.people import known_names
 from bot.record.postmortem.writing import escalation_words

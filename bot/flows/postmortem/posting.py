@@ -20,7 +20,7 @@ from bot.basics.render import markdown_to_html
 from bot.basics.slack_text import to_plain
 from bot.clients.slack.errors import SlackGone, SlackNotAllowed, SlackRefused
 from bot.config.ai import AISettings
-from bot.flows.channel import deliver_now
+from bot.flows.channel import choose_template, deliver_now
 from bot.flows.follow_ups.filing import file_all
 from bot.flows.postmortem.links import find_links
 from bot.flows.rights import require
@@ -34,7 +34,6 @@ from bot.record.postmortem.suggestions import asked_before
 from bot.record.postmortem.writing import (
     NoSuchTemplate,
     WrittenDraft,
-    chosen_template,
     read_record,
     template_directory,
     write_in_thread,
@@ -49,14 +48,6 @@ from bot.store.models import ActionItem, Incident, Job, TimelineEntry
 log = logging.getLogger(__name__)
 # canvases.create takes at most 1 MiB of Markdown; a longer draft goes out as a file.
 CANVAS_MAX_BYTES = 1024 * 1024
-
-
-def choose_template(services: Services, incident: Incident) -> tuple[str, str]:
-    """(language, style): the incident's own choice, else the settings'."""
-    settings = services.settings
-    return chosen_template(
-        incident, language=settings.incidents.language, style=settings.incidents.postmortem_style
-    )
 
 
 async def write_draft(

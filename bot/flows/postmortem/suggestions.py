@@ -28,8 +28,8 @@ from bot.basics.errors import BotError
 from bot.basics.render import local_time, readable
 from bot.basics.slack_text import SlackText
 from bot.clients.ai import ModelFailure, ask_for_sections
-from bot.flows.channel import Writes
-from bot.flows.postmortem.posting import choose_template, complete_from_slack
+from bot.flows.channel import Writes, choose_template
+from bot.flows.postmortem.posting import complete_from_slack
 from bot.flows.postmortem.verification import metric_minutes, verify_meaning
 from bot.flows.rights import require
 from bot.record.incident import incidents

@@ -18,7 +18,7 @@ from typing import Any
 
 from bot.basics.render import Renderer
 from bot.clients.ai import ModelFailure, ask_for_verdicts
-from bot.flows.postmortem.posting import choose_template
+from bot.flows.channel import choose_template
 from bot.record.incident.milestones import METRICS
 from bot.record.postmortem.controls import Say, controls_of
 from bot.record.postmortem.evidence import Evidence

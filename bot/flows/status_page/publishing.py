@@ -19,9 +19,8 @@ from bot.basics.backoff import backoff
 from bot.basics.slack_mrkdwn import emojized
 from bot.basics.slack_text import SlackText, to_public_plain
 from bot.clients.statuspage import IncidentChange, Statuspage, StatuspageFailure
-from bot.flows.channel import Writes, say_safely
+from bot.flows.channel import Writes, choose_template, say_safely
 from bot.flows.incident.changes import UpdatePosted, keep_update
-from bot.flows.postmortem.posting import choose_template
 from bot.flows.rights import require
 from bot.flows.scheduler import Wait
 from bot.record.incident import incidents

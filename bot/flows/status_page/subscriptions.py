@@ -30,6 +30,7 @@ import aiohttp
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.basics.addresses import address_refusal, normal_host
 from bot.basics.backoff import backoff
 from bot.clients.mail import Mail, MailFailure, send_mail
 from bot.clients.public_hosts import PublicOnly, public_session, resolved_refusal
@@ -40,7 +41,6 @@ from bot.config.subscriptions import SubscriptionSettings
 from bot.flows.scheduler import Wait
 from bot.flows.status_page.publishing import named_publicly, public_text, update_texts
 from bot.record.alerting.maintenance import window_components
-from bot.record.oncall.feed_addresses import address_refusal, normal_host
 from bot.record.status_page import publications as public
 from bot.record.status_page import status_notices
 from bot.record.status_page import subscriptions as subscribers

@@ -21,7 +21,7 @@ from sqlalchemy import func, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.record.oncall.feed_addresses import Refusing, address_refusal, normal_host
+from bot.basics.addresses import Refusing, address_refusal, normal_host
 from bot.store.db import database_now
 from bot.store.models import PublicIncident, StatusDelivery, StatusSignUp, StatusSubscription
 

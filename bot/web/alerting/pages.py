@@ -33,9 +33,8 @@ from bot.record.people import known_names
 from bot.store.db import session_scope
 from bot.web.auth import guest_viewer, viewer_and_csrf
 from bot.web.context import WebContext, web_context
-from bot.web.pages_common import guests_refused, live_page, render_page
+from bot.web.pages_common import ZONE_REFUSED, guests_refused, live_page, render_page, viewer_zone
 from bot.web.reading import own_zone
-from bot.web.status_page.pages import ZONE_REFUSED, viewer_zone
 from bot.web.visibility import Viewer
 
 # How often the worklist's script fetches the list again.

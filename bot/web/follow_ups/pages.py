@@ -29,7 +29,7 @@ from bot.store.db import session_scope
 from bot.store.models import ActionItem, TrackerIssue
 from bot.web.auth import csrf_token, guest_viewer, page_viewer, with_session
 from bot.web.context import WebContext, web_context
-from bot.web.pages_common import not_allowed, render_page
+from bot.web.pages_common import ZONE_REFUSED, not_allowed, render_page, viewer_zone
 from bot.web.reading import (
     id_in_address,
     open_follow_ups_for,
@@ -37,7 +37,6 @@ from bot.web.reading import (
     posted_about_incident,
     team_of,
 )
-from bot.web.status_page.pages import ZONE_REFUSED, viewer_zone
 from bot.web.visibility import Viewer
 
 log = logging.getLogger(__name__)

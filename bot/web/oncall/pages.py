@@ -58,8 +58,15 @@ from bot.web.oncall.reading import (
     schedule_for,
     schedules_for,
 )
-from bot.web.pages_common import LIVE_SECONDS, guests_refused, live_page, read_form, render_page
-from bot.web.status_page.pages import ZONE_REFUSED, viewer_zone
+from bot.web.pages_common import (
+    LIVE_SECONDS,
+    ZONE_REFUSED,
+    guests_refused,
+    live_page,
+    read_form,
+    render_page,
+    viewer_zone,
+)
 from bot.web.visibility import Viewer
 
 log = logging.getLogger(__name__)

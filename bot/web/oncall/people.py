@@ -27,8 +27,7 @@ from bot.web.context import web_context
 from bot.web.notices import forget, notice_of
 from bot.web.oncall.contacts import answer_markup, offered_kinds, own_methods
 from bot.web.oncall.reading import names_of, people_of, schedules_for
-from bot.web.pages_common import guests_refused, render_page
-from bot.web.status_page.pages import ZONE_REFUSED, viewer_zone
+from bot.web.pages_common import ZONE_REFUSED, guests_refused, render_page, viewer_zone
 
 # How far ahead the page lists a person's shifts, and how many at most.
 SHIFTS_AHEAD = timedelta(days=28)

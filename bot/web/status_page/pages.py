@@ -19,10 +19,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from functools import cache
 from typing import cast
 from uuid import NAMESPACE_URL, uuid5
-from zoneinfo import available_timezones
 
 from aiohttp import web
 from dateutil import tz
@@ -48,7 +46,7 @@ from bot.services import Services
 from bot.store.db import session_scope
 from bot.store.models import SEVERITIES, PublicUpdate
 from bot.web.context import web_context
-from bot.web.pages_common import render_page, with_own_script
+from bot.web.pages_common import ZONE_REFUSED, render_page, viewer_zone, with_own_script
 
 # Incidents the page and the feed show at most, most recently updated first.
 SHOWN_MAX = 50
@@ -62,11 +60,6 @@ RESOLVED = "resolved"
 # states Statuspage is sent, bot.flows.status_page.publishing.COMPONENT_STATUS).
 IMPACT_BY_SEVERITY = {"SEV1": 3, "SEV2": 2}
 OTHER_IMPACT = 1
-# An unknown zone is named back in the page up to this many characters.
-ZONE_SHOWN_MAX = 64
-# A page asked for in a zone that does not exist: shown in its default zone, the zone's field
-# saying why, as a form refusing what was typed (issue 63: bad input is a 400 at its field).
-ZONE_REFUSED = 400
 FEED_TYPE = "application/atom+xml"
 # Published updates are the same for everyone: caches may keep them a little while.
 CACHE = "public, max-age=30"
@@ -382,25 +375,6 @@ def _as_plain(incident: ShownIncident) -> ShownIncident:
         for update in incident.updates
     ]
     return replace(incident, updates=updates)
-
-
-@cache
-def _zone_names() -> frozenset[str]:
-    return frozenset(available_timezones())
-
-
-def viewer_zone(asked: str | None, default: str = "UTC") -> tuple[str, str | None]:
-    """(the zone to show times in, the zone asked for when it is unknown): ``?tz=`` on the
-    pages that show times in the viewer's zone, ``default`` when none is asked for.
-
-    Only an IANA zone name from the zone database's own list: a name is never handed to a
-    zone loader as it came, since loaders open files by it (``/etc/passwd``, ``../..``).
-    """
-    if not asked:
-        return default, None
-    if asked in _zone_names():
-        return asked, None
-    return default, asked[:ZONE_SHOWN_MAX]
 
 
 @dataclass(frozen=True)
