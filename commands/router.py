@@ -28,8 +28,7 @@ from bot.flows.in_order import ARRIVED_KEY, CONTEXT_KEY, CommandLine, Replayed
 from bot.flows.replies import run_and_reply, run_in_line
 from bot.services import Services
 from commands.base import CommandRequest, Subcommand
-from commands.incident.modal import open_declare_modal
-from commands.table import SUBCOMMANDS
+from commands.table import ALONE, SUBCOMMANDS
 
 log = logging.getLogger(__name__)
 INCIDENT = "/incident"
@@ -160,7 +159,7 @@ async def handle_incident_command(ack: AsyncAck, command: dict[str, Any], contex
     if not request.subcommand:
         await ack()
         services.background.spawn(
-            run_and_reply(services, request.response_url, open_declare_modal(request, services)),
+            run_and_reply(services, request.response_url, ALONE(request, services)),
             name="open the declare modal",
         )
         return

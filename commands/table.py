@@ -1,4 +1,5 @@
-"""The routing table of ``/incident``: add a subcommand here and it routes and shows in help."""
+"""The routing table of ``/incident``: add a subcommand here and it routes and shows in help;
+``ALONE`` is what ``/incident`` with no text does (the declare form)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from commands.incident import (
     alert_attach,
     incident_type,
     lead,
+    modal,
     note,
     resolve,
     role,
@@ -51,3 +53,5 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     maintenance.SUBCOMMAND,
     help_text.SUBCOMMAND,
 )
+# ``/incident`` with no text: the declare form.
+ALONE = modal.open_declare_modal

@@ -89,7 +89,7 @@ from bot.basics.slack_ids import (
     suggestion_block,
 )
 from bot.config import Secret, Settings
-from bot.flows.paging.drills import run_drill
+from bot.flows.alerting.drill_alerts import run_drill
 from bot.flows.postmortem.posting import write_draft
 from bot.keys import job_runner_key, services_key
 from bot.record.incident.incidents import get_by_channel

@@ -94,7 +94,7 @@ async def _drill(
     import aiohttp
 
     from bot.app import build_services
-    from bot.flows.paging.drills import run_drill
+    from bot.flows.alerting.drill_alerts import run_drill
     from bot.store.migrate import command_engine
 
     engine = await command_engine(settings.runtime.database_url)

@@ -7,6 +7,7 @@ from types import MappingProxyType
 
 from bot.clients.slack.pacing import BACKGROUND, URGENT
 from bot.flows.alerting.alert_actions import end_snooze
+from bot.flows.alerting.drill_alerts import run_scheduled_drill
 from bot.flows.alerting.heartbeats import check_heartbeat
 from bot.flows.alerting.intake import (
     open_alert_war_room,
@@ -35,7 +36,6 @@ from bot.flows.oncall.handoffs import (
 from bot.flows.oncall.ical_feeds import refresh_ical_layer
 from bot.flows.paging.alert_pages import show_alert
 from bot.flows.paging.delivery import check_delivery
-from bot.flows.paging.drills import run_scheduled_drill
 from bot.flows.paging.pagerduty_events import send_page
 from bot.flows.paging.pages import send_notification
 from bot.flows.postmortem.grading import grade_proposals

@@ -83,7 +83,7 @@ oncall_handoff         oncall.handoffs.run_handoff                    slack
 oncall_ical_refresh    oncall.ical_feeds.refresh_ical_layer           calendars
 oncall_notice          oncall.handoffs.send_notice                    slack
 page                   paging.pagerduty_events.send_page              paging
-paging_drill           paging.drills.run_scheduled_drill            drills
+paging_drill           alerting.drill_alerts.run_scheduled_drill    drills
 postmortem_publish     postmortem.posting.publish_postmortem          postmortems
 postmortem_suggest     postmortem.suggestions.ask_model               models
 public_announcement    status_page.publishing.announce_status_change  slack

@@ -15,7 +15,8 @@ import pytest
 import yaml
 
 from bot.cli import main
-from bot.flows.paging.drills import DrillRefused, run_drill
+from bot.flows.alerting.drill_alerts import run_drill
+from bot.flows.paging.drills import DrillRefused
 from bot.record.paging.service import paging_figures
 from bot.store.db import session_scope
 from bot.store.models import DrillCheck

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.flows.paging.drills import DrillRefused, run_drill
+from bot.flows.alerting.drill_alerts import run_drill
+from bot.flows.paging.drills import DrillRefused
 from emulator import FakeNtfy, FakeTwilio
 from tests.conftest import BOB, CAROL, Warroom
 from tests.helpers.mail import Mailbox

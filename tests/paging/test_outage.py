@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from bot.flows.paging.drills import run_drill
+from bot.flows.alerting.drill_alerts import run_drill
 from emulator import FakeNtfy, FakeTwilio
 from tests.conftest import CAROL, Clock, Warroom
 from tests.helpers.alerts import incidents_of, routes

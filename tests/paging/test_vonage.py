@@ -27,7 +27,7 @@ from bot.app import create_app
 from bot.clients.phone.vonage import application_token, signed_by_vonage
 from bot.config import ConfigError, Settings
 from bot.config.vonage import read_private_key
-from bot.flows.paging.drills import run_drill
+from bot.flows.alerting.drill_alerts import run_drill
 from emulator import FakeTwilio, FakeVonage, SlackEmulator
 from emulator.vonage import application_key, webhook_token
 from tests.conftest import CAROL, Clock, Warroom, running_warroom

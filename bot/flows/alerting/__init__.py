@@ -11,6 +11,8 @@
 - ``declared``: an alert declared as an incident (its Declare incident button) or attached
   to one (``/incident alert attach``): its paging and history taken over.
 - ``heartbeats``: check-ins kept, and a missed one raised as an alert.
+- ``drill_alerts``: the paging drill (``bot.flows.paging.drills``) with a failed provider
+  raised as an alert; the scheduled drill's job handler.
 - ``maintenance``: maintenance windows made and cancelled, and the alerts they silence.
 - ``maintenance_rights``: who may make and cancel a window: what its alerts reach, and whose.
 

@@ -18,7 +18,8 @@ pagers (PagerDuty's Events API), as jobs.
 - ``trying``: ``/oncall test-page``: a test through each verified method, kept, answered.
 - ``drills``: the paging drill (``warroom paging drill``, ``WARROOM_PAGING_DRILL``): each
   paging provider exercised through people who opted in, its outcome waited for, a failure
-  raised as an alert as a missed heartbeat is (here, after the alert intake it uses).
+  raised as an alert through what the caller hands it (``alerting.drill_alerts``: alerting's
+  own alerts, as a missed heartbeat is).
 
 May import: ``bot.services`` and everything below it, the flows' own modules
 (``bot/flows/*.py``) and ``bot.flows.oncall``, the domain before it; never one after it
