@@ -540,7 +540,7 @@ def test_a_forbidden_import_is_caught(importer: str, source: str) -> None:
         ("bot.flows.handlers", "from bot.flows.alerting.intake import process_payload"),
         ("bot.flows.incident.declare", "from bot.flows.replies import run_and_reply"),
         ("bot.slack.bolt", "import commands"),
-        ("bot.web.api.operations", "from bot.keys import services_key"),
+        ("bot.web.api.document", "from bot.keys import services_key"),
         ("bot.record.postmortem.draft", "from bot.record import insights"),
         ("bot.record.postmortem.writing", "from ..milestones import METRICS"),
         ("bot.flows.escalation.targets", "from bot.flows.oncall.handoffs import owners"),

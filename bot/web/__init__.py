@@ -12,7 +12,8 @@ modules here are what the domain folders share.
 - ``charts``: the charts' geometry, drawn on the server as inline SVG.
 - ``context``: what every web handler needs, built once per application.
 - ``routing``: what each route is for (a page, the API, a machine), said where it is added.
-- ``routes``: the web view's route table (``WEB_ROUTES``: every page, the API, the status page,
+- ``routes``: the web view's route table (``WEB_ROUTES``: every page, the API (its table:
+  ``API_OPERATIONS``, every domain's operations), the status page,
   the calendar feeds, /mcp) and what the pages need around them (``add_web_view``). Its own
   module, not this package's: importing one module of bot/web (``warroom mcp``'s handshake,
   the MCP tools) does not import every page.
@@ -25,7 +26,8 @@ modules here are what the domain folders share.
 
 Its domains, in their order (``DOMAINS`` in tests/test_layers.py):
 
-- ``api/``: the JSON API under /api/, its routes in a table (``OPERATIONS``), and ``/api/docs``.
+- ``api/``: the JSON API's shapes (its answers' models, how a handler answers) and its
+  document, /api/openapi.json and ``/api/docs``, from every domain's operations.
 - ``status_page/``: the public status page and its Atom feed.
 - ``oncall/``: the on-call pages, charts, calendar feeds and API; a person's own contact
   methods on their page.

@@ -2,9 +2,10 @@
 
 Nothing here describes a field: the component schemas are the answer models' own JSON
 schemas (bot/web/api/models.py), the list's query parameters come from the model beside the
-filter parser (bot/web/filters.py), and the paths from the table of operations next to the
-handlers (bot/web/api/operations.py). Version 3.1, because its schemas are JSON Schema: pydantic's
-``anyOf: [..., {"type": "null"}]`` for a nullable field is valid there as it stands.
+filter parser (bot/web/filters.py), and the paths from the table of operations (every
+domain's beside its handlers, joined in bot/web/routes.py). Version 3.1, because its schemas
+are JSON Schema: pydantic's ``anyOf: [..., {"type": "null"}]`` for a nullable field is valid
+there as it stands.
 """
 
 from __future__ import annotations

@@ -14,18 +14,24 @@ from bot.web.alerting import maintenance
 from bot.web.alerting import pages as alert_pages
 from bot.web.alerting import services as service_pages
 from bot.web.alerting import shadow as shadow_pages
+from bot.web.alerting.api import ALERT_OPERATIONS
+from bot.web.alerting.services import SERVICE_OPERATIONS
 from bot.web.api import docs as api_docs
-from bot.web.api import operations as api
+from bot.web.api import document as api_document
 from bot.web.changes import pages as change_pages
+from bot.web.changes.pages import CHANGE_OPERATIONS
 from bot.web.context import web_context_ctx
 from bot.web.follow_ups import pages as follow_ups
 from bot.web.incident import notes, pages
+from bot.web.incident.api import INCIDENT_OPERATIONS
 from bot.web.insights import page as insights_page
 from bot.web.oncall import contacts as oncall_contacts
 from bot.web.oncall import feeds as oncall_feeds
 from bot.web.oncall import pages as oncall_pages
 from bot.web.oncall import people as oncall_people
 from bot.web.oncall import policies as oncall_policies
+from bot.web.oncall.api import ONCALL_OPERATIONS
+from bot.web.openapi import Operation
 from bot.web.postmortem import facts as draft_facts
 from bot.web.postmortem import gaps as draft_gaps
 from bot.web.postmortem import grades as draft_grades
@@ -37,6 +43,15 @@ from bot.web.status_page import pages as status_page
 from bot.web.status_page import subscriptions as status_subscriptions
 
 PAGE, API, MACHINE = RouteKind.PAGE, RouteKind.API, RouteKind.MACHINE
+# The API's table: every domain's operations. The route table registers them and the OpenAPI
+# document (bot/web/api/document.py, which the application hands it) describes them.
+API_OPERATIONS: tuple[Operation, ...] = (
+    *INCIDENT_OPERATIONS,
+    *ONCALL_OPERATIONS,
+    *ALERT_OPERATIONS,
+    *SERVICE_OPERATIONS,
+    *CHANGE_OPERATIONS,
+)
 # The web view's rows of the route table (bot/app.py adds Slack's, the webhooks', health's).
 WEB_ROUTES: tuple[Route, ...] = (
     Route("GET", "/", pages.incident_list, PAGE),
@@ -173,8 +188,8 @@ WEB_ROUTES: tuple[Route, ...] = (
     Route("GET", auth.CALLBACK_PATH, auth.finish_sign_in, PAGE),
     Route("POST", "/logout", auth.sign_out, PAGE),
     # The API's table is also what the OpenAPI document describes.
-    *(Route(op.method, op.path, op.handler, API) for op in api.OPERATIONS),
-    Route("GET", "/api/openapi.json", api.openapi, API),
+    *(Route(op.method, op.path, op.handler, API) for op in API_OPERATIONS),
+    Route("GET", "/api/openapi.json", api_document.openapi, API),
     # The same document for people: a page (HTML errors), public as the JSON is.
     Route("GET", "/api/docs", api_docs.api_docs_page, PAGE),
     # The public status page is for anyone, at any address, with no sign-in.
@@ -208,9 +223,10 @@ WEB_ROUTES: tuple[Route, ...] = (
 def add_web_view(app: web.Application) -> None:
     """What the pages and the API need around them (after the services exist: see create_app);
     their routes are WEB_ROUTES."""
+    app[api_document.operations_key] = API_OPERATIONS
     app.cleanup_ctx.append(web_context_ctx)
     app.cleanup_ctx.append(agents.mcp_ctx)
     app.middlewares.append(pages.web_view_rules)
 
 
-__all__ = ["WEB_ROUTES", "add_web_view"]
+__all__ = ["API_OPERATIONS", "WEB_ROUTES", "add_web_view"]

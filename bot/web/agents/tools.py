@@ -1,5 +1,5 @@
 """What the agents' tools answer, for any caller (a token's holder over /mcp, the operator on
-stdio): the API's and the web view's readers (bot/web/api/operations.py, bot/web/reading.py,
+stdio): the API's and the web view's readers (bot/web/incident/api.py, bot/web/reading.py,
 the on-call readers, the draft builder) with the caller's visibility, answered as JSON whose
 times are ISO 8601 in the incident's zone and whose incidents link to the web view and to Slack.
 
@@ -33,10 +33,10 @@ from bot.store.db import session_scope
 from bot.store.models import Incident
 from bot.web.alerting.api import AlertAsked, alert_detail, alert_filters, alert_list
 from bot.web.alerting.services import service_list
-from bot.web.api.operations import incident_answer, incident_list, people_of, postmortem_review
 from bot.web.changes.pages import BadWindow, change_list
 from bot.web.context import WebContext
 from bot.web.filters import FilterError, parse_filters
+from bot.web.incident.api import incident_answer, incident_list, people_of, postmortem_review
 from bot.web.oncall.api import WindowRefused, oncall_board, oncall_shifts, parse_window
 from bot.web.oncall.reading import schedule_for
 from bot.web.reading import NotVisible, incident_draft, incident_for, open_follow_ups_for

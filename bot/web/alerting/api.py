@@ -4,7 +4,7 @@ and the incident it was declared as or attached to) and ``GET /api/alerts/{alert
 alert with its pages and notifications). Times are ISO 8601 in UTC. The workspace's members
 only, as the worklist: a guest's session gets an empty list and 404, as for on call.
 
-``ALERT_OPERATIONS`` joins the API's table in bot/web/api/operations.py, so the route table
+``ALERT_OPERATIONS`` joins the API's table in bot/web/routes.py, so the route table
 registers them and the OpenAPI document describes them; the agents' ``list_alerts`` and
 ``get_alert`` answer with the same readers.
 """

@@ -1,6 +1,6 @@
 """GET /api/docs: the API's OpenAPI document as a page a person reads, rendered on the server.
 
-The page is the very document /api/openapi.json answers (``api.current_document``), read into
+The page is the very document /api/openapi.json answers (``document.current_document``), read into
 plain rows here: each operation with its parameters, request body and answers, then each
 schema with its fields. Types stay structured (``TypeView``) so that every word on the page
 is written by its template; nothing is fetched from elsewhere and no script runs.
@@ -17,7 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.web.api.operations import current_document
+from bot.web.api.document import current_document
 from bot.web.auth import SignInNeeded, csrf_token, page_viewer
 from bot.web.openapi import REF_TEMPLATE
 from bot.web.pages_common import render_page

@@ -1,19 +1,17 @@
-"""The JSON API under /api/: incidents, one incident with its timeline, the postmortem (and
-the on-call and alerts operations of their domains).
+"""The incidents' JSON API under /api/incidents: the list, one incident with its timeline, its
+postmortem draft; and what the agents' tools read through it.
 
-Each handler answers one of the models of bot/web/api/models.py; ``OPERATIONS`` at the end
-lists the routes, and the OpenAPI document at /api/openapi.json is generated from that table
-and those models (bot/web/openapi.py), so it describes exactly what is answered.
+Each handler answers one of the models of bot/web/api/models.py; ``INCIDENT_OPERATIONS`` at
+the end lists the routes. They join every other domain's in the API's table
+(bot/web/routes.py ``API_OPERATIONS``), which the OpenAPI document (bot/web/api/document.py)
+is generated from, so it describes exactly what is answered.
 """
 
 from __future__ import annotations
 
-import copy
-import functools
 import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
 
 from aiohttp import web
 
@@ -22,7 +20,7 @@ from bot.basics.slack_text import SlackText
 from bot.record.alerting.alerts import alerts_of
 from bot.record.incident import fields
 from bot.record.incident.incident_queries import IncidentQuery
-from bot.record.incident.incident_types import NO_TYPES, CustomField, FieldValue, IncidentTypes
+from bot.record.incident.incident_types import CustomField, FieldValue
 from bot.record.people import known_names
 from bot.record.postmortem.draft import Draft
 from bot.record.postmortem.figures import Figures, figures_of
@@ -31,8 +29,6 @@ from bot.record.postmortem.review import review_of
 from bot.record.postmortem.writing import WrittenDraft
 from bot.store.db import session_scope
 from bot.store.models import Alert, Incident, Milestone
-from bot.web.alerting.api import ALERT_OPERATIONS
-from bot.web.alerting.services import SERVICE_OPERATIONS
 from bot.web.api.answers import api_caller, api_error, json_answer, person_public
 from bot.web.api.models import (
     ActionPublic,
@@ -51,14 +47,11 @@ from bot.web.api.models import (
     SectionPublic,
     TimelineLinePublic,
 )
-from bot.web.changes.pages import CHANGE_OPERATIONS
-from bot.web.context import WebContext, web_context, web_key
-from bot.web.filters import FIELD_PREFIX, FilterError, FilterParameters, parse_filters
-from bot.web.oncall.api import ONCALL_OPERATIONS
+from bot.web.context import WebContext, web_context
+from bot.web.filters import FilterError, FilterParameters, parse_filters
 from bot.web.openapi import (
     Answer,
     Operation,
-    openapi_document,
     path_parameter,
     query_parameter,
     query_parameters,
@@ -313,28 +306,14 @@ async def get_postmortem(request: web.Request) -> web.Response:
     return web.Response(text=written.markdown, content_type="text/markdown", charset="utf-8")
 
 
-async def openapi(request: web.Request) -> web.Response:
-    """GET /api/openapi.json (public: it describes the API, not the incidents), with a
-    ``field.<name>`` filter for each custom field this deployment declares."""
-    return web.json_response(current_document(request))
-
-
-def current_document(request: web.Request) -> dict[str, Any]:
-    """The OpenAPI document of this deployment: the generated one, with the list's filters on
-    the custom fields it declares (what /api/openapi.json answers and /api/docs shows)."""
-    context = request.config_dict.get(web_key)  # absent: an app without the web view
-    types = context.settings.incidents.types if context is not None else NO_TYPES
-    return _with_field_filters(_document(), types)
-
-
 _REFERENCE = path_parameter("reference", "The incident's reference, e.g. INC-7.")
 _TEAM = query_parameter("team", "The Slack workspace (token holders only; default: the bot's own).")
 _UNAUTHORIZED = Answer("Not signed in and no valid bearer token.", ErrorPublic)
 _NOT_FOUND = Answer("No such incident.", ErrorPublic)
 
-# The API's routes: the route table (WEB_ROUTES) registers them and the OpenAPI document
-# describes them, both from this table.
-OPERATIONS = (
+# The incidents' operations: with every other domain's, the API's table (bot/web/routes.py
+# API_OPERATIONS), which the route table registers and the OpenAPI document describes.
+INCIDENT_OPERATIONS = (
     Operation(
         "/api/incidents",
         list_incidents,
@@ -367,35 +346,4 @@ OPERATIONS = (
             401: _UNAUTHORIZED,
         },
     ),
-    *ONCALL_OPERATIONS,
-    *ALERT_OPERATIONS,
-    *SERVICE_OPERATIONS,
-    *CHANGE_OPERATIONS,
 )
-
-
-@functools.cache
-def _document() -> dict[str, object]:
-    """Generated once: the models and the table do not change while the process runs."""
-    return openapi_document(OPERATIONS)
-
-
-def _with_field_filters(document: dict[str, Any], types: IncidentTypes) -> dict[str, Any]:
-    """The document with the list's ``field.<name>`` parameters (the fields are the
-    deployment's, so they are added to a copy of the generated document)."""
-    if not types.fields:
-        return document
-    document = copy.deepcopy(document)
-    listing = document["paths"]["/api/incidents"]["get"]
-    listing["parameters"] = [*listing["parameters"], *map(_field_parameter, types.fields.values())]
-    return document
-
-
-def _field_parameter(field: CustomField) -> dict[str, Any]:
-    schema: dict[str, Any] = {"type": "number" if field.kind == "number" else "string"}
-    if field.has_options:
-        schema["enum"] = list(field.options)
-    described = f"{field.label}: incidents whose {field.kind} field has this value"
-    if field.kind == "multi_select":
-        described += " (any of its options, for a multi-select)"
-    return {**query_parameter(f"{FIELD_PREFIX}{field.name}", described), "schema": schema}
