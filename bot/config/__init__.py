@@ -22,8 +22,8 @@ dataclass per feature, each field declared once (its variable, default, parser a
 - ``ai``: the team's own model, for the postmortem draft's written sections.
 - ``heartbeats``: the heartbeats file (``WARROOM_HEARTBEATS``).
 - ``maintenance``: who may make maintenance windows, and how long one lasts at most.
-- ``paging``: the contacts file, ntfy, Twilio and SMTP.
-- ``paging_hooks``: the paging webhooks file: destinations and their signing secrets.
+- ``paging``: the contacts file, ntfy, Twilio and SMTP; the paging webhooks file
+  (destinations and their signing secrets).
 - ``vonage``: Vonage, the second SMS and voice provider: its application, key and secrets.
 - ``importing``: ``warroom import``'s API keys of Opsgenie, PagerDuty and Grafana OnCall.
 

@@ -24,8 +24,7 @@ from bot.config.importing import ImportSettings
 from bot.config.incidents import IncidentSettings
 from bot.config.maintenance import MaintenanceSettings
 from bot.config.oncall import OncallSettings
-from bot.config.paging import PagingSettings
-from bot.config.paging_hooks import PagingHookSettings
+from bot.config.paging import PagingHookSettings, PagingSettings
 from bot.config.prompts import PromptSettings
 from bot.config.reading import (
     ConfigError,

@@ -13,7 +13,7 @@ import aiohttp
 import pytest
 import yaml
 
-from bot.config.paging_hooks import HooksError, parse_hooks
+from bot.config.paging import HooksError, parse_hooks
 from emulator import FakeNtfy, FakeWebhookReceiver
 from tests.conftest import CAROL, Clock, Warroom
 from tests.oncall.test_oncall_command import oncall
