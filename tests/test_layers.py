@@ -63,17 +63,70 @@ SIDEWAYS: Mapping[tuple[str, str], str] = {
 # Inside a layer's folder, its domain folders, in order: a domain may import the domains before
 # it and the folder they sit in (the layer's shared modules), never a domain after it; a folder
 # there that is not declared fails. "Where is escalation?": one folder per layer, under its name.
+#
+# One order for the layers that act on the record (the flows, and the incoming layer's web view
+# and commands): each takes the domains it has from ORDER, in its order. A new domain is placed
+# here once, after every domain it imports in any of them.
+ORDER: tuple[str, ...] = (
+    "api",
+    "home",
+    "oncall",
+    "insights",
+    "follow_ups",
+    "postmortem",
+    "paging",
+    "escalation",
+    "incident",
+    "alerting",
+    "changes",
+    "status_page",
+    "workflows",
+    "agents",
+)
+ACTING = ("bot/flows/", "bot/web/", "commands/")
+# The record keeps what happened; its order is what its modules read, and it differs from ORDER
+# for these domains (each pair of domains the record puts the other way round names one of
+# them), for these reasons. docs/architecture.md prints the orders side by side (``order_table``).
+RECORD_DIFFERS: Mapping[str, str] = {
+    "incident": (
+        "every domain's record hangs from the incident (its row, its "
+        "timeline, its channel's messages); above, declaring and resolving call on follow-ups, "
+        "the draft, escalation and paging, so the incident's flows come after them"
+    ),
+    "escalation": (
+        "on call's schedules and importing, and paging's shadow week, read escalation "
+        "policies (their names, their levels); above, escalating asks who is on call and pages "
+        "them, so it comes after on call and paging"
+    ),
+    "status_page": (
+        "alerting's record writes the status page's notices with a maintenance window (one "
+        "transaction); above, publishing reads incidents and alerts, so it comes after them"
+    ),
+    "alerting": (
+        "on call's importing reads alerting's integrations (another tool's account carried "
+        "over), and paging reads on call; above, the intake opens incidents and pages people"
+    ),
+    "oncall": (
+        "on call's record reads escalation policies and alerting's integrations; above, most "
+        "flows ask who is on call, so it comes early"
+    ),
+    "postmortem": (
+        "the draft is written from every domain's record (alerts, escalations, pages, changes, "
+        "status updates, follow-ups), so it comes after them; above, asking for the draft is "
+        "a step of declaring and resolving, so the postmortem's flows come before the incident's"
+    ),
+}
 DOMAINS: Mapping[str, tuple[str, ...]] = {
     "bot/record/": (
         "incident",
-        "follow_ups",
         "insights",
+        "follow_ups",
+        "escalation",
         "status_page",
         "alerting",
-        "changes",
-        "escalation",
         "oncall",
         "paging",
+        "changes",
         "workflows",
         "postmortem",
         "agents",
@@ -94,7 +147,6 @@ DOMAINS: Mapping[str, tuple[str, ...]] = {
     ),
     "bot/web/": (
         "api",
-        "status_page",
         "oncall",
         "insights",
         "follow_ups",
@@ -103,6 +155,7 @@ DOMAINS: Mapping[str, tuple[str, ...]] = {
         "incident",
         "alerting",
         "changes",
+        "status_page",
         "agents",
     ),
     "commands/": (
@@ -470,6 +523,58 @@ def test_every_domain_folder_is_declared_in_its_order() -> None:
         assert declared - found == set(), f"DOMAINS[{entry!r}] names folders that do not exist"
 
 
+def test_the_acting_layers_take_their_domains_in_one_order() -> None:
+    """The flows, the web view and the commands: each layer's domains in ORDER's order."""
+    for layer in ACTING:
+        assert [d for d in DOMAINS[layer] if d not in ORDER] == [], f"place them in ORDER: {layer}"
+        assert DOMAINS[layer] == tuple(d for d in ORDER if d in DOMAINS[layer]), (
+            f"DOMAINS[{layer!r}] is not in ORDER's order"
+        )
+
+
+def test_the_records_order_differs_only_where_written_down() -> None:
+    """Each pair of domains the record puts the other way round from ORDER names a domain of
+    RECORD_DIFFERS, and each domain there is in such a pair."""
+    record = DOMAINS["bot/record/"]
+    shared = [d for d in ORDER if d in record]
+    assert sorted(shared) == sorted(record), "every domain of the record is in ORDER"
+    swapped = [
+        (first, then)
+        for i, first in enumerate(record)
+        for then in record[i + 1 :]
+        if shared.index(first) > shared.index(then)
+    ]
+    unexplained = [pair for pair in swapped if not set(pair) & set(RECORD_DIFFERS)]
+    assert unexplained == [], f"say why in tests/test_layers.py RECORD_DIFFERS: {unexplained}"
+    named = {domain for pair in swapped for domain in pair}
+    assert [d for d in RECORD_DIFFERS if d not in named] == [], "it no longer differs"
+
+
+def order_table() -> str:
+    """The domain order of every layer, side by side: a row per domain (ORDER's), its place in
+    each layer's folder (docs/architecture.md prints it)."""
+    layers = ("bot/record/", *ACTING)
+    rows = [
+        "| domain | " + " | ".join(f"`{layer}`" for layer in layers) + " |",
+        "|---|" + "---|" * len(layers),
+    ]
+    for domain in ORDER:
+        places = [
+            str(DOMAINS[layer].index(domain) + 1) if domain in DOMAINS[layer] else ""
+            for layer in layers
+        ]
+        mark = " (record: see below)" if domain in RECORD_DIFFERS else ""
+        rows.append(f"| `{domain}`{mark} | " + " | ".join(places) + " |")
+    return "\n".join(rows)
+
+
+def test_the_manual_prints_the_orders_side_by_side() -> None:
+    manual = (REPO / "docs" / "architecture.md").read_text()
+    assert order_table() in manual, (
+        "docs/architecture.md: print tests.test_layers.order_table() in ## Domains in order"
+    )
+
+
 def test_no_import_breaks_the_layering() -> None:
     found = [str(Violation(found, why)) for found in all_imports() if (why := _broken(found))]
     assert found == [], "imports against the layering:\n" + "\n".join(found)
@@ -516,7 +621,7 @@ def test_every_listed_loose_exception_imports_a_domain() -> None:
         # A domain imports only the domains before it in its layer.
         ("bot.flows.oncall.who", "from bot.flows.escalation import targets"),
         ("bot.record.escalation.policies", "from bot.record.workflows import runs"),
-        ("bot.web.status_page.pages", "from bot.web.oncall.reading import names_of"),
+        ("bot.web.oncall.pages", "from bot.web.status_page.pages import status_page"),
         # A loose module of a layer's folder imports none of its domains.
         ("bot.flows.replies", "from bot.flows.incident.declare import declare_incident"),
         ("bot.flows.channel", "from bot.flows.escalation import targets"),

@@ -14,15 +14,15 @@ Its domains, in their order (``DOMAINS`` in tests/test_layers.py):
 
 - ``incident/``: the incident, its timeline, its channel's history, roles, fields,
   findings, milestones, related incidents, the wrap-up.
-- ``follow_ups/``: follow-ups, their tracker issues, repeats merged.
 - ``insights/``: what recent incidents say, counted.
+- ``follow_ups/``: follow-ups, their tracker issues, repeats merged.
+- ``escalation/``: escalations and escalation policies.
 - ``status_page/``: public incidents, the updates published about them, their subscribers.
 - ``alerting/``: alerts, their payloads and routes.
-- ``changes/``: change events kept per service (deploys, flags, configuration...), their
-  senders read (PagerDuty, GitHub, warroom's JSON), and what changed before a moment.
-- ``escalation/``: escalations and escalation policies.
 - ``oncall/``: on-call schedules, the engine, overrides, swaps, calendars.
 - ``paging/``: people's contact methods and rules, pages and their notifications.
+- ``changes/``: change events kept per service (deploys, flags, configuration...), their
+  senders read (PagerDuty, GitHub, warroom's JSON), and what changed before a moment.
 - ``workflows/``: the operators' workflows and the runs they start.
 - ``postmortem/``: the postmortem draft, written from the record.
 - ``agents/``: the tokens agents read the record and propose findings with.

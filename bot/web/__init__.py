@@ -28,7 +28,6 @@ Its domains, in their order (``DOMAINS`` in tests/test_layers.py):
 
 - ``api/``: the JSON API's shapes (its answers' models, how a handler answers) and its
   document, /api/openapi.json and ``/api/docs``, from every domain's operations.
-- ``status_page/``: the public status page and its Atom feed.
 - ``oncall/``: the on-call pages, charts, calendar feeds and API; a person's own contact
   methods on their page.
 - ``insights/``: ``/insights``: headline numbers and charts over the filters' period.
@@ -43,6 +42,7 @@ Its domains, in their order (``DOMAINS`` in tests/test_layers.py):
   API; the services' pages and API; the shadow week's report; the maintenance windows' pages.
 - ``changes/``: where change events arrive (PagerDuty's change events, GitHub's webhooks,
   ``POST /api/changes``) and ``/changes`` and ``GET /api/changes``, where they are read.
+- ``status_page/``: the public status page and its Atom feed.
 - ``agents/``: ``/mcp``, the Model Context Protocol's tools for agents, and its ASGI bridge;
   ``/agents``, the tokens and their use, made and revoked there by warroom's admins.
 

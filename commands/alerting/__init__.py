@@ -16,7 +16,8 @@ Resolve, Declare incident) and ``/incident maintenance``.
   of the workspace get none of it; making and cancelling are a right
   (``bot/flows/alerting/maintenance_rights.py``).
 
-May import: what ``commands`` may, the modules of ``commands`` and the domains before
-it (``oncall``, ``follow_ups``, ``postmortem``, ``escalation``, ``incident``). Nothing
-imports it but ``commands`` (its table and ``register``).
+May import: what ``commands`` may, the modules of ``commands`` and the domains before it in
+``DOMAINS`` (tests/test_layers.py): ``oncall``, ``follow_ups``, ``postmortem``, ``escalation``,
+``incident``; never one after it. Nothing imports it but ``commands`` (its table and
+``register``).
 """

@@ -6,6 +6,7 @@
   button on its message, "Merge" on it (and on its owner's App Home), and "Mark done" on the
   reminder.
 
-May import: what ``commands`` may, the modules of ``commands`` and ``oncall``, the
-domain before it. Nothing imports it but ``commands`` (its table and ``register``).
+May import: what ``commands`` may, the modules of ``commands`` and the domains before it in
+``DOMAINS`` (tests/test_layers.py): ``oncall``; never one after it. Nothing imports it but
+``commands`` (its table and ``register``).
 """

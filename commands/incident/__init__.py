@@ -16,7 +16,7 @@
 - ``modal``: ``/incident`` with no text: a modal asking for title, type, severity, description, the
   custom fields the type asks and visibility.
 
-May import: what ``commands`` may, the modules of ``commands`` and the domains before it
-(``oncall``, ``postmortem``, ``escalation``). Nothing imports it but ``commands`` (its table
-and ``register``).
+May import: what ``commands`` may, the modules of ``commands`` and the domains before it in
+``DOMAINS`` (tests/test_layers.py): ``oncall``, ``follow_ups``, ``postmortem``, ``escalation``;
+never one after it. Nothing imports it but ``commands`` (its table and ``register``).
 """

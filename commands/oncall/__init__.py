@@ -15,9 +15,8 @@ call from someone outside the schedule.
 - ``rules``: your own notification rules.
 - ``test_page``: a test page to yourself through every verified method.
 
-May import: what ``commands`` may, and the modules of ``commands`` (the shared router,
-arguments and ``help``). No other domain of the commands: this one is first in the order.
-Nothing imports it but ``commands``.
+May import: what ``commands`` may, the modules of ``commands``; it is the first domain, so no
+other. Nothing imports it but ``commands`` (its table and ``register``).
 """
 
 from __future__ import annotations

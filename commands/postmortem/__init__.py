@@ -8,6 +8,7 @@
 - ``lessons``: the day-after lessons DM's Answer and Skip buttons, and its form.
 - ``wrap_up``: the form offered on resolving: its Wrap up and Skip buttons, and the form.
 
-May import: what ``commands`` may, the modules of ``commands`` and the domain before it
-(``oncall``). Nothing imports it but ``commands`` (its table and ``register``).
+May import: what ``commands`` may, the modules of ``commands`` and the domains before it in
+``DOMAINS`` (tests/test_layers.py): ``oncall``, ``follow_ups``; never one after it. Nothing
+imports it but ``commands`` (its table and ``register``).
 """

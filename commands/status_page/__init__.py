@@ -3,7 +3,7 @@
 - ``public``: ``/incident public``: components, public titles, ``off``.
 - ``form``: the status page form, saved.
 
-May import: what ``commands`` may, the modules of ``commands`` and the domains before it
-(``oncall``, ``postmortem``, ``escalation``, ``incident``). Nothing imports it but
-``commands`` (its table and ``register``).
+May import: what ``commands`` may, the modules of ``commands`` and every other domain: it is the
+last in ``DOMAINS`` (tests/test_layers.py). Nothing imports it but ``commands`` (its table and
+``register``).
 """

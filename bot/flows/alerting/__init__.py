@@ -17,6 +17,7 @@
 - ``maintenance_rights``: who may make and cancel a window: what its alerts reach, and whose.
 
 May import: ``bot.services`` and everything below it, the flows' own modules
-(``bot/flows/*.py``) and the domains before this one in ``DOMAINS``
-(tests/test_layers.py), ``incident`` among them.
+(``bot/flows/*.py``) and the domains before it in ``DOMAINS`` (tests/test_layers.py): ``home``,
+``oncall``, ``follow_ups``, ``postmortem``, ``paging``, ``escalation``, ``incident``; never one
+after it.
 """

@@ -10,6 +10,7 @@ put beside every paged alert and declared incident.
   room, so it never holds up the page's first notification.
 
 May import: ``bot.services`` and everything below it, the flows' own modules
-(``bot/flows/*.py``) and the domains before this one in ``DOMAINS``
-(tests/test_layers.py), ``alerting`` and ``incident`` among them.
+(``bot/flows/*.py``) and the domains before it in ``DOMAINS`` (tests/test_layers.py): ``home``,
+``oncall``, ``follow_ups``, ``postmortem``, ``paging``, ``escalation``, ``incident``,
+``alerting``; never one after it.
 """

@@ -15,6 +15,6 @@ acknowledgements.
   keypress): acknowledge, or escalate to the next level.
 
 May import: ``bot.services`` and everything below it, the flows' own modules
-(``bot/flows/*.py``) and the domains before it (``oncall``, ``paging``, ``status_page``);
-never ``workflows``, which comes after it.
+(``bot/flows/*.py``) and the domains before it in ``DOMAINS`` (tests/test_layers.py): ``home``,
+``oncall``, ``follow_ups``, ``postmortem``, ``paging``; never one after it.
 """

@@ -6,6 +6,6 @@
 - ``model``: the team's model asked whether a new follow-up repeats an earlier one.
 
 May import: ``bot.services`` and everything below it, the flows' own modules
-(``bot/flows/*.py``) and the domains before this one in ``DOMAINS``
-(tests/test_layers.py): ``oncall``.
+(``bot/flows/*.py``) and the domains before it in ``DOMAINS`` (tests/test_layers.py): ``home``,
+``oncall``; never one after it.
 """

@@ -3,6 +3,6 @@ shifts, open alerts and how pages reach them), built when they open it.
 
 - ``home``: what a person's App Home shows.
 
-May import: ``bot.services`` and everything below it, and the flows' own modules
+May import: ``bot.services`` and everything below it, the flows' own modules
 (``bot/flows/*.py``); it is the first domain, so no other.
 """

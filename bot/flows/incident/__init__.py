@@ -15,7 +15,6 @@
   proved from the record or not shown; their one message, 👍/👎 and the working theory.
 
 May import: ``bot.services`` and everything below it, the flows' own modules
-(``bot/flows/*.py``) and the domains before this one in ``DOMAINS``
-(tests/test_layers.py): ``oncall``, ``follow_ups``, ``postmortem``, ``paging``,
-``escalation``.
+(``bot/flows/*.py``) and the domains before it in ``DOMAINS`` (tests/test_layers.py): ``home``,
+``oncall``, ``follow_ups``, ``postmortem``, ``paging``, ``escalation``; never one after it.
 """

@@ -10,6 +10,7 @@
 - ``ical_feeds``: the iCal layers' feeds refreshed on a timer.
 - ``calendars``: the calendar feeds' secret links, and what a feed shows.
 
-May import: ``bot.services`` and everything below it, and the flows' own modules
-(``bot/flows/*.py``). No other domain of the flows: this one is first in the order.
+May import: ``bot.services`` and everything below it, the flows' own modules
+(``bot/flows/*.py``) and the domains before it in ``DOMAINS`` (tests/test_layers.py): ``home``;
+never one after it.
 """

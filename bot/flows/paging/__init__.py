@@ -22,6 +22,6 @@ pagers (PagerDuty's Events API), as jobs.
   own alerts, as a missed heartbeat is).
 
 May import: ``bot.services`` and everything below it, the flows' own modules
-(``bot/flows/*.py``) and ``bot.flows.oncall``, the domain before it; never one after it
-(``status_page`` on).
+(``bot/flows/*.py``) and the domains before it in ``DOMAINS`` (tests/test_layers.py): ``home``,
+``oncall``, ``follow_ups``, ``postmortem``; never one after it.
 """

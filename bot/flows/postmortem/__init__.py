@@ -18,6 +18,6 @@ and the day-after lessons.
 - ``lessons``: the day-after lessons DM to each participant, and their answers.
 
 May import: ``bot.services`` and everything below it, the flows' own modules
-(``bot/flows/*.py``) and the domains before this one in ``DOMAINS``
-(tests/test_layers.py): ``oncall``, ``follow_ups``.
+(``bot/flows/*.py``) and the domains before it in ``DOMAINS`` (tests/test_layers.py): ``home``,
+``oncall``, ``follow_ups``; never one after it.
 """

@@ -8,6 +8,7 @@ Statuspage).
   to subscribers' return addresses and marks an address that failed for good bouncing.
 
 May import: ``bot.services`` and everything below it, the flows' own modules
-(``bot/flows/*.py``) and the domains before it (``oncall``, ``paging``); never
-``escalation`` or ``workflows``, which come after it.
+(``bot/flows/*.py``) and the domains before it in ``DOMAINS`` (tests/test_layers.py): ``home``,
+``oncall``, ``follow_ups``, ``postmortem``, ``paging``, ``escalation``, ``incident``,
+``alerting``, ``changes``; never one after it.
 """

@@ -4,5 +4,6 @@
 - ``teams``: the ``teams`` action's Adaptive Card, posted to a Teams Workflows webhook.
 
 May import: ``bot.services`` and everything below it, the flows' own modules
-(``bot/flows/*.py``) and every other domain of the flows: this one is last in the order.
+(``bot/flows/*.py``) and every other domain: it is the last in ``DOMAINS``
+(tests/test_layers.py).
 """

@@ -25,6 +25,7 @@ arrive on are ``bot.web.alerting.webhooks``; ``warroom alerts`` is ``bot.admin.a
   after-hours pages per person, time to acknowledge, noise.
 - ``service_record``: a service's open alerts and its open and latest incidents.
 
-May import: ``bot.basics``, ``bot.store`` and the record's own modules (``bot/record/*.py``).
-No other domain of the record: this one is first in the order.
+May import: ``bot.basics``, ``bot.store``, the record's own modules (``bot/record/*.py``) and
+the domains before it in ``DOMAINS`` (tests/test_layers.py): ``incident``, ``insights``,
+``follow_ups``, ``escalation``, ``status_page``; never one after it.
 """

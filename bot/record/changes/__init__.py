@@ -13,7 +13,8 @@ is ``bot.admin.changes``.
   PagerDuty's change events, GitHub's webhooks, Argo CD's notifications, warroom's own
   ``POST /api/changes``; and the apps' messages in the team's change channels.
 
-May import: ``bot.basics``, ``bot.store``, the modules of ``bot.record`` and the domains
-before it in ``DOMAINS`` (tests/test_layers.py): ``alerting`` (integrations, the services
-file, the alert sources' seam and PagerDuty's answers).
+May import: ``bot.basics``, ``bot.store``, the record's own modules (``bot/record/*.py``) and
+the domains before it in ``DOMAINS`` (tests/test_layers.py): ``incident``, ``insights``,
+``follow_ups``, ``escalation``, ``status_page``, ``alerting``, ``oncall``, ``paging``; never one
+after it.
 """

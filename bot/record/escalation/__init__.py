@@ -4,5 +4,6 @@
 - ``escalations``: escalations, their acknowledgements and the pages they send.
 
 May import: ``bot.basics``, ``bot.store``, the record's own modules (``bot/record/*.py``) and
-``bot.record.alerting``, the domain before it; never a domain after it (``oncall`` on).
+the domains before it in ``DOMAINS`` (tests/test_layers.py): ``incident``, ``insights``,
+``follow_ups``; never one after it.
 """

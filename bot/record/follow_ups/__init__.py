@@ -5,6 +5,7 @@ issues, and the possible repeats merged into one.
   issues: filed where, waiting, refused, closed.
 - ``follow_up_merges``: follow-ups possibly the same, merged into one, given an owner.
 
-May import: ``bot.basics``, ``bot.store``, the record's own modules
-(``bot/record/*.py``) and ``incident``, the domain before it.
+May import: ``bot.basics``, ``bot.store``, the record's own modules (``bot/record/*.py``) and
+the domains before it in ``DOMAINS`` (tests/test_layers.py): ``incident``, ``insights``; never
+one after it.
 """

@@ -21,6 +21,6 @@ from, so it comes first in the order.
   (the agents' tool, the incident page, the channel's offer, and a draft's repeats).
 - ``wrap_up``: what the form offered on resolving records, and the impact end it proposes.
 
-May import: ``bot.basics``, ``bot.store`` and the record's own modules
-(``bot/record/*.py``); it is the first domain, so no other.
+May import: ``bot.basics``, ``bot.store``, the record's own modules (``bot/record/*.py``); it is
+the first domain, so no other.
 """

@@ -21,5 +21,6 @@ Record-level: no Slack, no HTTP, no settings object.
   into schedules, policies, overrides and a report.
 
 May import: ``bot.basics``, ``bot.store``, the record's own modules (``bot/record/*.py``) and
-the domains before it (``alerting``, ``escalation``); never one after it (``status_page`` on).
+the domains before it in ``DOMAINS`` (tests/test_layers.py): ``incident``, ``insights``,
+``follow_ups``, ``escalation``, ``status_page``, ``alerting``; never one after it.
 """

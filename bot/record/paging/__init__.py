@@ -17,6 +17,6 @@ HTTP, no settings object.
   have, each disagreement's cause asked of its policies, schedules and overrides.
 
 May import: ``bot.basics``, ``bot.store``, the record's own modules (``bot/record/*.py``) and
-the domains before it (``alerting``, ``escalation``, ``oncall``); never one after it
-(``status_page`` on).
+the domains before it in ``DOMAINS`` (tests/test_layers.py): ``incident``, ``insights``,
+``follow_ups``, ``escalation``, ``status_page``, ``alerting``, ``oncall``; never one after it.
 """

@@ -41,5 +41,7 @@ posts it is ``bot.flows.postmortem.posting``; ``warroom postmortem`` is
 - ``publication``: asking the job runner to write and post the draft again.
 
 May import: ``bot.basics``, ``bot.store``, the record's own modules (``bot/record/*.py``) and
-every other domain of the record: this one is last in the order.
+the domains before it in ``DOMAINS`` (tests/test_layers.py): ``incident``, ``insights``,
+``follow_ups``, ``escalation``, ``status_page``, ``alerting``, ``oncall``, ``paging``,
+``changes``, ``workflows``; never one after it.
 """

@@ -9,6 +9,6 @@
   subscriber, written with it (shared by ``alerting`` and ``status_page``).
 
 May import: ``bot.basics``, ``bot.store``, the record's own modules (``bot/record/*.py``) and
-the domains before it (``alerting``, ``escalation``, ``oncall``); never ``workflows`` or
-``postmortem``, which come after it.
+the domains before it in ``DOMAINS`` (tests/test_layers.py): ``incident``, ``insights``,
+``follow_ups``, ``escalation``; never one after it.
 """

@@ -193,6 +193,12 @@ async def _public(session: AsyncSession, incident: Incident) -> PublicIncident:
     return public
 
 
+def status_anchor(updates: Sequence[PublicUpdate]) -> str:
+    """The id of an incident's section on the status page (its updates oldest first): the
+    link to it from the incident's own page."""
+    return f"incident-{updates[0].id if updates else 0}"
+
+
 async def updates_of(session: AsyncSession, incident_id: int) -> list[PublicUpdate]:
     """The incident's published updates, oldest first."""
     statement = (

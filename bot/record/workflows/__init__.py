@@ -7,6 +7,7 @@
 - ``runs``: workflows started: their actions as job rows, in the change's own transaction.
 
 May import: ``bot.basics``, ``bot.store``, the record's own modules (``bot/record/*.py``) and
-the domains before it (``alerting`` to ``status_page``); never ``postmortem``, which comes
-after it.
+the domains before it in ``DOMAINS`` (tests/test_layers.py): ``incident``, ``insights``,
+``follow_ups``, ``escalation``, ``status_page``, ``alerting``, ``oncall``, ``paging``,
+``changes``; never one after it.
 """

@@ -13,6 +13,6 @@ bridge that serves the SDK's ASGI app from aiohttp.
 - ``stdio``: the SDK's stdio transport, the frames the handshake read replayed ahead of the
   rest and the SDK's own answer to that ``initialize`` dropped.
 
-May import: everything below the incoming layer, ``bot.web``'s shared modules and its domains
-before this one (``oncall``).
+May import: what ``bot.web`` may, the web view's own modules (``bot/web/*.py``) and every other
+domain: it is the last in ``DOMAINS`` (tests/test_layers.py).
 """

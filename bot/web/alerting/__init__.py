@@ -15,7 +15,7 @@
   URL, alerts and state, never its key; read only.
 - ``shadow``: ``/shadow``, the last ``warroom shadow compare``'s report.
 
-May import: what ``bot.web`` may, the web view's own modules (``bot/web/*.py``) and the
-domains before it (all but ``api``; ``services`` reads ``api``'s alert summaries and
-``integrations``'s rows).
+May import: what ``bot.web`` may, the web view's own modules (``bot/web/*.py``) and the domains
+before it in ``DOMAINS`` (tests/test_layers.py): ``api``, ``oncall``, ``insights``,
+``follow_ups``, ``postmortem``, ``paging``, ``incident``; never one after it.
 """

@@ -11,6 +11,6 @@ Each domain's operations are its own (``incident/api``, ``oncall/api``, ``alerti
 ``alerting/services``, ``changes/pages``); ``openapi`` (``bot/web/``) builds a document from
 a table.
 
-May import: what ``bot.web`` may and the web view's own modules (``bot/web/*.py``): it is the
-first domain, which every domain's API handlers import.
+May import: what ``bot.web`` may, the web view's own modules (``bot/web/*.py``); it is the first
+domain, so no other.
 """

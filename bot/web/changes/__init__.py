@@ -7,6 +7,7 @@
 - ``pages``: ``/changes``, and ``GET /api/changes`` (``CHANGE_OPERATIONS``); the agents'
   ``list_changes`` answers with the same reader, ``change_list``.
 
-May import: what ``bot.web`` may, the web view's own modules (``bot/web/*.py``) and the
-domains before it (``alerting``: its dispatcher's checks).
+May import: what ``bot.web`` may, the web view's own modules (``bot/web/*.py``) and the domains
+before it in ``DOMAINS`` (tests/test_layers.py): ``api``, ``oncall``, ``insights``,
+``follow_ups``, ``postmortem``, ``paging``, ``incident``, ``alerting``; never one after it.
 """

@@ -6,7 +6,7 @@
 - ``api``: the incidents' JSON API (``/api/incidents``, one incident, its postmortem), which
   the agents' tools read through too.
 
-May import: what ``bot.web`` may, the web view's own modules (``bot/web/*.py``) and the
-domains before it (``api``, ``status_page``, ``oncall``, ``insights``, ``follow_ups``,
-``postmortem``, ``paging``).
+May import: what ``bot.web`` may, the web view's own modules (``bot/web/*.py``) and the domains
+before it in ``DOMAINS`` (tests/test_layers.py): ``api``, ``oncall``, ``insights``,
+``follow_ups``, ``postmortem``, ``paging``; never one after it.
 """

@@ -31,7 +31,7 @@ from bot.record.postmortem.figures import figures_of
 from bot.record.postmortem.parts import EscalationLine
 from bot.record.postmortem.publication import schedule_publication
 from bot.record.postmortem.review import Review, ReviewRefused, review_of
-from bot.record.status_page.publications import on_status_page, updates_of
+from bot.record.status_page.publications import on_status_page, status_anchor, updates_of
 from bot.store.db import session_scope
 from bot.store.models import SEVERITIES, Incident, Status
 from bot.web.auth import (
@@ -69,7 +69,6 @@ from bot.web.reading import (
     team_of,
 )
 from bot.web.routing import Handler, RouteKind, kind_of
-from bot.web.status_page.pages import status_anchor
 from bot.web.visibility import Viewer
 
 # Timeline entries an incident page shows at once; the rest are a page away.

@@ -3,6 +3,6 @@
 - ``page``: the headline numbers of a period against the previous one, the paging panel and
   the hours on call, with their charts.
 
-May import: what ``bot.web`` may, the web view's own modules (``bot/web/*.py``) and the
-domains before it (``status_page``, ``oncall``).
+May import: what ``bot.web`` may, the web view's own modules (``bot/web/*.py``) and the domains
+before it in ``DOMAINS`` (tests/test_layers.py): ``api``, ``oncall``; never one after it.
 """

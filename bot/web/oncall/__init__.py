@@ -11,6 +11,6 @@
 - ``reading``: what the pages, the insights and the API read.
 - ``charts``: a schedule's next days and the hours on call, as inline SVG.
 
-May import: what ``bot.web`` may, the web view's own modules (``bot/web/*.py``) and
-``bot.web.status_page``, the domain before it.
+May import: what ``bot.web`` may, the web view's own modules (``bot/web/*.py``) and the domains
+before it in ``DOMAINS`` (tests/test_layers.py): ``api``; never one after it.
 """

@@ -6,6 +6,7 @@
 - ``phone_webhooks``: every registered phone provider's webhooks (SMS replies, a call's
   keypress, status reports), each signed as its provider says, through one handler.
 
-May import: ``bot.flows``, ``bot.services``, everything below them, the web layer's own
-modules (``bot/web/*.py``) and the domains before it (``status_page``, ``oncall``).
+May import: what ``bot.web`` may, the web view's own modules (``bot/web/*.py``) and the domains
+before it in ``DOMAINS`` (tests/test_layers.py): ``api``, ``oncall``, ``insights``,
+``follow_ups``, ``postmortem``; never one after it.
 """

@@ -10,6 +10,7 @@
 - ``grades``: a person confirms or changes the grade of a cause proposed during the incident.
 - ``review``: the review state moved from the page (draft, in review, published).
 
-May import: what ``bot.web`` may, the web view's own modules (``bot/web/*.py``) and the
-domains before it (``status_page``, ``oncall``, ``insights``, ``follow_ups``).
+May import: what ``bot.web`` may, the web view's own modules (``bot/web/*.py``) and the domains
+before it in ``DOMAINS`` (tests/test_layers.py): ``api``, ``oncall``, ``insights``,
+``follow_ups``; never one after it.
 """

@@ -4,6 +4,8 @@
   sign-in.
 - ``subscriptions``: ``/status/subscribe``, ``/status/confirm/…``, ``/status/unsubscribe/…``.
 
-May import: what ``bot.web`` may, and the web view's own modules (``bot/web/*.py``). No other
-domain of the web view: this one is first in the order.
+May import: what ``bot.web`` may, the web view's own modules (``bot/web/*.py``) and the domains
+before it in ``DOMAINS`` (tests/test_layers.py): ``api``, ``oncall``, ``insights``,
+``follow_ups``, ``postmortem``, ``paging``, ``incident``, ``alerting``, ``changes``; never one
+after it.
 """

@@ -40,11 +40,12 @@ from bot.record.status_page.publications import (
     PublicView,
     clean,
     shown_publicly,
+    status_anchor,
     titles_in_order,
 )
 from bot.services import Services
 from bot.store.db import session_scope
-from bot.store.models import SEVERITIES, PublicUpdate
+from bot.store.models import SEVERITIES
 from bot.web.context import web_context
 from bot.web.pages_common import ZONE_REFUSED, render_page, viewer_zone, with_own_script
 
@@ -497,9 +498,3 @@ async def status_feed(request: web.Request) -> web.Response:
             "X-Content-Type-Options": "nosniff",
         },
     )
-
-
-def status_anchor(updates: Sequence[PublicUpdate]) -> str:
-    """The id of an incident's section on the status page (its updates oldest first): the
-    link to it from the incident's own page."""
-    return f"incident-{updates[0].id if updates else 0}"
