@@ -2,10 +2,8 @@
 help``; one module per subcommand. Incoming code, beside ``bot.slack``, whose Bolt app
 registers it (``register``).
 
-The subcommands here: ``action``: a follow-up task (``--due``), its "File as issue" button,
-and "Mark done" on its reminder; ``maintenance``: ``/incident maintenance``: silence matching
-alerts for a while; ``alert``: an alert's buttons (Acknowledge, Escalate, Snooze, Resolve,
-Declare incident); ``modal``: the declare form (``/incident`` alone).
+Every subcommand is in its domain's folder (below); ``/incident`` alone opens the declare form
+(``table.ALONE``).
 
 What they share:
 

@@ -600,8 +600,11 @@ def test_every_listed_loose_exception_imports_a_domain() -> None:
 @pytest.mark.parametrize(
     ("importer", "source"),
     [
-        ("bot.record.incidents", "from bot.flows.incident.declare import declare_incident"),
-        ("bot.store.models", "import bot.record.timeline"),
+        (
+            "bot.record.incident.incidents",
+            "from bot.flows.incident.declare import declare_incident",
+        ),
+        ("bot.store.models", "import bot.record.incident.timeline"),
         ("bot.clients.slack.web_api", "from bot.services import Services"),
         ("bot.record.insights", "def late():\n    from bot.config import Settings\n"),
         ("bot.record.alerting.alerts", "from bot.flows import alert_intake"),
@@ -614,7 +617,7 @@ def test_every_listed_loose_exception_imports_a_domain() -> None:
         ("bot.store.models", "from .. import config"),
         # Sibling folders of one layer.
         ("bot.web.incident.pages", "from bot.slack import listeners"),
-        ("commands.modal", "from bot.slack.shortcuts import register"),
+        ("commands.incident.modal", "from bot.slack.shortcuts import register"),
         ("bot.slack.listeners", "import commands.router"),
         ("bot.record.escalation.escalations", "from bot.record.oncall import schedules"),
         ("bot.record.alerting.routes", "from ..postmortem import draft"),

@@ -13,8 +13,8 @@
 - ``proposed_note``: Accept on a timeline note an agent proposed.
 - ``causes``: 👍, 👎 and Working theory on a possible cause the team's model proposed.
 - ``alert_attach``: ``/incident alert attach <id>``: another open alert made the incident's.
-- ``modal``: ``/incident`` with no text: a modal asking for title, type, severity, description, the
-  custom fields the type asks and visibility.
+- ``modal``: the declare form (``/incident`` alone): title, type, severity, description, the
+  type's custom fields and visibility.
 
 May import: what ``commands`` may, the modules of ``commands`` and the domains before it in
 ``DOMAINS`` (tests/test_layers.py): ``oncall``, ``follow_ups``, ``postmortem``, ``escalation``;
