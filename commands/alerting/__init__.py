@@ -3,8 +3,9 @@ Resolve, Declare incident) and ``/incident maintenance``.
 
 - ``alert``: the buttons of an alert's own message (a ``page`` route, no incident) and of its
   people's App Home: Acknowledge, Escalate, Snooze, Resolve, Declare incident.
-- ``maintenance``: ``/incident maintenance`` (``--component`` names the status page's components): silence matching alerts for a while (with
-  ``--public``, shown on the status page too); list the windows, cancel one.
+- ``maintenance``: ``/incident maintenance``: silence matching alerts for a while (with
+  ``--public``, shown on the status page too, on the ``--component`` names); list the windows,
+  cancel one.
 
 May import: what ``commands`` may, the modules of ``commands`` and the domains before it in
 ``DOMAINS`` (tests/test_layers.py): ``oncall``, ``follow_ups``, ``postmortem``, ``escalation``,
