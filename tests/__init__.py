@@ -5,10 +5,11 @@ tests of what is there; a file that tested several went to the folder of each:
   ``clients/``, ``flows/``, ``slack/``, ``commands/``, ``web/``, ``application/`` (bot/app.py,
   server.py, cli.py, admin/, and the running process: health, metrics, logs);
 - features, one folder per domain of bot/ (its flows, record and commands tested together):
-  ``agents/``, ``alerting/``, ``changes/``, ``escalation/``, ``follow_ups/``, ``incident/``,
-  ``insights/``, ``oncall/``, ``paging/``, ``postmortem/``, ``types/``, ``workflows/``,
-  ``status_page/``; a layer's folder keeps what crosses the domains (``flows/``: ordering,
-  lanes, replicas, rights; ``web/``: the pages in a browser, the rights and hardening walks);
+  ``agents/``, ``alerting/``, ``changes/``, ``escalation/``, ``follow_ups/``, ``home/``,
+  ``incident/``, ``insights/``, ``oncall/``, ``paging/``, ``postmortem/``, ``types/``,
+  ``workflows/``, ``status_page/``; a layer's folder keeps what crosses the domains
+  (``flows/``: ordering, lanes, replicas, rights; ``web/``: the pages in a browser, the rights
+  and hardening walks);
 - beside the product: ``emulator/``, ``bench/``, ``deploy/`` (compose, Kubernetes, the image);
 - ``helpers/``: what tests share (declaring an incident, signing a Slack request, waiting for a
   post, the fakes and in-memory records); fixtures stay in ``conftest.py`` files;

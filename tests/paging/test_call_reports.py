@@ -18,9 +18,9 @@ import pytest
 from emulator import Channel, FakeNtfy, FakeTwilio, FakeVonage, SlackEmulator
 from emulator.vonage import application_key
 from tests.conftest import ALICE, CAROL, Warroom
+from tests.home.test_app_home import open_home
 from tests.paging.conftest import PUBLIC_URL, owned_schedules, paging_warroom, trouble
 from tests.paging.scenario import declare_sev1
-from tests.slack.test_app_home import open_home
 
 PHONE = "+15555550123"
 TOPIC = "carol-7f3a9c"

@@ -34,10 +34,10 @@ from emulator import FakeNtfy, FakeTwilio, SlackEmulator
 from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, running_warroom
 from tests.helpers.incidents import settle
 from tests.helpers.web_view import browser, sign_in, web_settings
+from tests.home.test_app_home import open_home
 from tests.oncall.test_oncall_command import general, oncall
 from tests.oncall.test_oncall_web import page, text_of
 from tests.paging.scenario import NOW, declare_sev1, paging_settings, person_pages, phone_environ
-from tests.slack.test_app_home import open_home
 
 PUBLIC_URL = "https://warroom.example.com"
 # Carol's, given by the operator's contacts file.

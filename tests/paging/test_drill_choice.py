@@ -15,10 +15,10 @@ from bot.flows.paging.drills import DrillRefused
 from emulator import FakeNtfy, FakeTwilio
 from tests.conftest import BOB, CAROL, Warroom
 from tests.helpers.mail import Mailbox
+from tests.home.test_app_home import open_home
 from tests.oncall.test_oncall_command import oncall
 from tests.paging.conftest import Phones, phone_paging
 from tests.paging.test_drill import BOB_MAIL, BOB_TOPIC, CAROL_MAIL, CAROL_TOPIC, DRILL_ENVIRON
-from tests.slack.test_app_home import open_home
 
 PUBLIC_URL = "https://warroom.example.com"
 CONTACTS = {

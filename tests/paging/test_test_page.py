@@ -15,10 +15,10 @@ from bot.store.models import Notification, PageTest, TimelineEntry
 from emulator import FakeNtfy, FakeTwilio
 from tests.conftest import BOB, CAROL, Warroom
 from tests.helpers.mail import Mailbox
+from tests.home.test_app_home import open_home
 from tests.oncall.test_oncall_command import oncall
 from tests.paging.conftest import Phones, phone_paging
 from tests.paging.scenario import NOW
-from tests.slack.test_app_home import open_home
 
 PHONE = "+15555550123"
 TOPIC = "carol-7f3a9c"

@@ -12,13 +12,13 @@ import pytest
 from tests.conftest import ALICE, CAROL, Warroom
 from tests.helpers.incidents import command, open_incident
 from tests.helpers.mail import Mailbox
+from tests.home.test_app_home import open_home
 from tests.oncall.test_oncall_command import oncall
 from tests.paging.conftest import Phones, owned_schedules, phone_paging, trouble
 from tests.paging.scenario import (
     declare_sev1,
 )
 from tests.paging.test_email import REFUSED
-from tests.slack.test_app_home import open_home
 
 PHONE = "+15555550123"
 TOPIC = "carol-7f3a9c"

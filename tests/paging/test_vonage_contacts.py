@@ -16,9 +16,9 @@ import pytest
 from emulator import FakeNtfy, FakeTwilio, FakeVonage, SlackEmulator
 from emulator.vonage import application_key
 from tests.conftest import CAROL, Clock, Warroom, running_warroom
+from tests.home.test_app_home import open_home
 from tests.oncall.test_oncall_command import oncall
 from tests.paging.scenario import NOW, declare_sev1, notifications, paging_settings, phone_environ
-from tests.slack.test_app_home import open_home
 
 NUMBER = "+33612345678"
 PUBLIC_URL = "https://warroom.example.com"
