@@ -373,6 +373,11 @@ def fresh_venv(tmp_path: Path, *install: str) -> Path:
     return venv / "bin"
 
 
+# The installed command sees none of this run's database or import path (a checkout on
+# PYTHONPATH would lend the wheel the emulator it must not hold).
+SET_BY_THE_RUN = ("DATABASE_URL", "PYTHONPATH")
+
+
 def run_installed(
     bin_dir: Path, cwd: Path, *args: str, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
@@ -382,7 +387,7 @@ def run_installed(
         text=True,
         timeout=180,
         cwd=cwd,
-        env={**{k: v for k, v in os.environ.items() if k != "DATABASE_URL"}, **(env or {})},
+        env={**{k: v for k, v in os.environ.items() if k not in SET_BY_THE_RUN}, **(env or {})},
     )
 
 

@@ -80,7 +80,9 @@ async def serve(
             "127.0.0.1",
             "--port",
             str(port),
-            env={**os.environ, **env},
+            # Its pager's /metrics on a port of its own: tests running side by side each start
+            # one (PostgreSQL), and a port taken is an ERROR in the log a test reads.
+            env={**os.environ, "WARROOM_PAGER_METRICS_PORT": str(free_port()), **env},
             stdout=output,
             stderr=output,
         )
