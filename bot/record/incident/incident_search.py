@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Boolean, ColumnElement, and_, literal
+from sqlalchemy import Boolean, ColumnElement, literal
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlmodel import col, select
@@ -110,16 +110,16 @@ class _RowsWith(ColumnElement[bool]):
         self.words = tuple(words)
 
 
-class _HoldsWord(ColumnElement[bool]):
-    """The incidents holding a word in any source: one ``IN`` over the union of each source's
-    matches, so every source is read through its index (an ``OR`` of them made PostgreSQL
-    read every incident's title)."""
+class _HoldsWords(ColumnElement[bool]):
+    """The incidents holding every word, each in any source: for each word the union of each
+    source's matches, so every source is read through its index (an ``OR`` of them made
+    PostgreSQL read every incident's title)."""
 
     type = Boolean()
     inherit_cache = False
 
-    def __init__(self, word: str) -> None:
-        self.word = word
+    def __init__(self, words: Sequence[str]) -> None:
+        self.words = tuple(words)
 
 
 def _bound(compiler: SQLCompiler, value: str, **kw: Any) -> str:
@@ -134,13 +134,25 @@ def _rows_with(element: _RowsWith, compiler: SQLCompiler, **kw: Any) -> str:
     return _holding(element.source, element.source.table, dialect, query)
 
 
-@compiles(_HoldsWord, "sqlite")
-@compiles(_HoldsWord, "postgresql")
-def _holds_word(element: _HoldsWord, compiler: SQLCompiler, **kw: Any) -> str:
+@compiles(_HoldsWords, "sqlite")
+@compiles(_HoldsWords, "postgresql")
+def _holds_words(element: _HoldsWords, compiler: SQLCompiler, **kw: Any) -> str:
     dialect = compiler.dialect.name
+    unions = [_word_union(word, dialect, compiler, **kw) for word in element.words]
+    if dialect == "sqlite":  # no parentheses around a compound's members in SQLite
+        return " AND ".join(f"incident.id IN ({union})" for union in unions)
+    # One INTERSECT of the words' unions: PostgreSQL cannot estimate a prefix's matches, and
+    # with one IN a word it joined them in nested loops (bench.web_pages, searched by words).
+    return "incident.id IN (" + " INTERSECT ".join(f"({union})" for union in unions) + ")"
+
+
+def _word_union(word: str, dialect: str, compiler: SQLCompiler, **kw: Any) -> str:
+    """The ids of the incidents holding ``word`` in any source, a ``UNION ALL`` (the IN or
+    INTERSECT around it keeps each id once; UNION built a second b-tree of the same ids for
+    each word, a fifth of the list's CPU when searched by three common words)."""
     selects = []
     for source in SOURCES:
-        query = _bound(compiler, _query(dialect, [element.word]), **kw)
+        query = _bound(compiler, _query(dialect, [word]), **kw)
         if dialect == "sqlite":
             # Read from the FTS5 table, joined to its rows: a third less than each row's id
             # looked up IN the matches (bench.web_pages, the list searched by words).
@@ -160,9 +172,7 @@ def _holds_word(element: _HoldsWord, compiler: SQLCompiler, **kw: Any) -> str:
         else:
             where = _holding(source, source.table, dialect, query)
             selects.append(f"SELECT {source.table}.incident_id FROM {source.table} WHERE {where}")
-    # UNION ALL: the IN list keeps each id once already; UNION built a second b-tree of the
-    # same ids for each word (a fifth of the list's CPU when searched by three common words).
-    return f"incident.id IN ({' UNION ALL '.join(selects)})"
+    return " UNION ALL ".join(selects)
 
 
 def holds_words(typed: str) -> ColumnElement[bool]:
@@ -170,7 +180,7 @@ def holds_words(typed: str) -> ColumnElement[bool]:
     words = search_words(typed)
     if not words:
         return literal(False)
-    return and_(*(_HoldsWord(word) for word in words))
+    return _HoldsWords(words)
 
 
 async def found_in(
