@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Callable
 from contextlib import suppress
 from functools import partial
 from html import escape
@@ -49,9 +50,7 @@ TEMPLATE = "messages/oncall/contact.j2"
 TOPIC_BYTES = 24
 
 
-# bot/flows/paging is reworked on another branch as this limit came: split by its steps
-# (the method checked, kept, verified) once that is merged.
-async def add_contact(  # noqa: C901
+async def add_contact(
     services: Services,
     *,
     user: str,
@@ -73,12 +72,9 @@ async def add_contact(  # noqa: C901
     kind = kind.lower()
     paging = services.settings.paging
     provider = provider.lower() if provider else None
-    if provider is not None:
-        if kind not in own.PHONE_KINDS or not registry.known(provider):
-            return say("provider_unknown", name=kind, provider=provider)
-        if not registry.named(provider).configured(services.settings):
-            return say("provider_off", provider=registry.title(provider))
-        provider = None if provider == DEFAULT_PHONE_PROVIDER else provider
+    if (refused := _provider_refusal(services, say, kind, provider)) is not None:
+        return refused
+    provider = None if provider == DEFAULT_PHONE_PROVIDER else provider
     if kind == "ntfy":
         if address is not None:
             return say("topic_chosen")
@@ -129,6 +125,20 @@ async def add_contact(  # noqa: C901
     topic = _topic_link(paging.ntfy_url, address) if kind == "ntfy" else None
     through = own.carriers(method, registry.title)[0] if provider else None
     return say("code_sent", name=kind, where=where, topic=topic, through=through)
+
+
+def _provider_refusal(
+    services: Services, say: Callable[..., str], kind: str, provider: str | None
+) -> str | None:
+    """What the person is told when the phone provider they named cannot send ``kind``: one
+    warroom does not know, or one the operator has not set up; None: none named, or it can."""
+    if provider is None:
+        return None
+    if kind not in own.PHONE_KINDS or not registry.known(provider):
+        return say("provider_unknown", name=kind, provider=provider)
+    if not registry.named(provider).configured(services.settings):
+        return say("provider_off", provider=registry.title(provider))
+    return None
 
 
 def new_topic() -> str:

@@ -22,8 +22,10 @@ Alertmanager retries 5xx and drops 4xx, so only a transient failure (the databas
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Generic, Protocol, TypeVar
 
 from aiohttp import web
@@ -186,9 +188,7 @@ class Refused:
     reply: Reply
 
 
-# The alert arrival path, reworked on another branch as this limit came: split by its steps
-# (the key, the body, the gate, the parse) once that is merged.
-async def admit(  # noqa: C901
+async def admit(
     request: web.Request,
     source: Admissible[ParsedT],
     *,
@@ -210,32 +210,26 @@ async def admit(  # noqa: C901
         headers=request.headers,
         query=request.query,
     )
+    checked = partial(_key_checked, request, source, default=default, off=off)
     place = source.key_place
     known: Known | None = None
     if place is KeyPlace.REQUEST:
-        try:
-            known = await known_key(request, source, source.key(delivery), default)
-        except Exception:
-            log.exception("looking a %s integration's key up failed", source.kind)
-            return _refused(source, Why.UNAVAILABLE, "could not check the key; send it again")
-        if known is None:
-            return await _unknown(request, source, "missing or wrong bearer token", default, off)
-    limit = services.settings.alerting.max_body_bytes
-    try:
-        body = await read_body(request, limit)
-    except BodyTooLarge:
-        return _refused(source, Why.TOO_LARGE, f"body is larger than {limit} bytes")
-    except ConnectionResetError:  # the sender went away mid-body: nothing to keep, nobody to tell
-        log.info("a %s delivery's sender closed before its body was read", source.kind)
-        return _refused(source, Why.INVALID, "the connection closed before the body was read")
+        bearer = await checked(
+            lambda: known_key(request, source, source.key(delivery), default), "bearer token"
+        )
+        if isinstance(bearer, Refused):
+            return bearer
+        known = bearer
+    body = await _body(request, source, services.settings.alerting.max_body_bytes)
+    if isinstance(body, Refused):
+        return body
     if place is KeyPlace.SIGNATURE:
-        try:
-            known = await _signer(request, source, delivery, body, default)
-        except Exception:
-            log.exception("looking a %s integration's secret up failed", source.kind)
-            return _refused(source, Why.UNAVAILABLE, "could not check the key; send it again")
-        if known is None:
-            return await _unknown(request, source, "missing or wrong signature", default, off)
+        signer = await checked(
+            lambda: _signer(request, source, delivery, body, default), "signature"
+        )
+        if isinstance(signer, Refused):
+            return signer
+        known = signer
     # A source whose messages are checked further before they are read (SNS's signed ones):
     # answered there, or parsed and stored here.
     gate = GATES.get(source.kind)
@@ -244,6 +238,61 @@ async def admit(  # noqa: C901
     )
     if answered is not None:
         return Refused(*answered)
+    read = await _parsed(services, source, delivery, body, arrived)
+    if isinstance(read, Refused):
+        return read
+    text, parsed = read
+    if place is KeyPlace.BODY:
+        key = parsed.integration_key
+        holder = await checked(lambda: known_key(request, source, key, default), "integration key")
+        if isinstance(holder, Refused):
+            return holder
+        known = holder
+    assert known is not None
+    return Admitted(known, text, parsed, arrived)
+
+
+async def _key_checked(
+    request: web.Request,
+    source: Admissible[Keyed],
+    look_up: Callable[[], Awaitable[Known | None]],
+    what: str,
+    *,
+    default: str | None,
+    off: str | None,
+) -> Known | Refused:
+    """Whose key a delivery holds (``look_up``), or the answer refusing it: 503-like when the
+    look-up failed (sent again, it may pass), the source's own 401 when nobody's ``what`` it is."""
+    try:
+        known = await look_up()
+    except Exception:
+        log.exception("looking a %s integration's key up failed", source.kind)
+        return _refused(source, Why.UNAVAILABLE, "could not check the key; send it again")
+    if known is None:
+        return await _unknown(request, source, f"missing or wrong {what}", default, off)
+    return known
+
+
+async def _body(request: web.Request, source: Admissible[Keyed], limit: int) -> bytes | Refused:
+    """The delivery's body, read up to ``limit`` bytes (413 past it)."""
+    try:
+        return await read_body(request, limit)
+    except BodyTooLarge:
+        return _refused(source, Why.TOO_LARGE, f"body is larger than {limit} bytes")
+    except ConnectionResetError:  # the sender went away mid-body: nothing to keep, nobody to tell
+        log.info("a %s delivery's sender closed before its body was read", source.kind)
+        return _refused(source, Why.INVALID, "the connection closed before the body was read")
+
+
+async def _parsed(
+    services: Services,
+    source: Admissible[ParsedT],
+    delivery: Delivery,
+    body: bytes,
+    arrived: datetime,
+) -> tuple[str, ParsedT] | Refused:
+    """The body as stored and as read, in a worker process with a time limit (422 when it is
+    no payload of the source's, or takes too long to read)."""
     try:
         text = source.stored(delivery, body.decode("utf-8"))
         parsed: ParsedT = await services.parsing.bodies.run_sized(
@@ -257,16 +306,7 @@ async def admit(  # noqa: C901
         log.warning("a %s alert payload refused: %s (%d bytes)", source.kind, slow, len(body))
         message = f"the payload took longer than {slow.seconds:g} s to read"
         return _refused(source, Why.TOO_SLOW, message)
-    if place is KeyPlace.BODY:
-        try:
-            known = await known_key(request, source, parsed.integration_key, default)
-        except Exception:
-            log.exception("looking a %s integration's key up failed", source.kind)
-            return _refused(source, Why.UNAVAILABLE, "could not check the key; send it again")
-        if known is None:
-            return await _unknown(request, source, "missing or wrong integration key", default, off)
-    assert known is not None
-    return Admitted(known, text, parsed, arrived)
+    return text, parsed
 
 
 @dataclass(frozen=True)
