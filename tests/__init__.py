@@ -8,8 +8,9 @@ tests of what is there; a file that tested several went to the folder of each:
   ``agents/``, ``alerting/``, ``changes/``, ``escalation/``, ``follow_ups/``, ``home/``,
   ``incident/``, ``insights/``, ``oncall/``, ``paging/``, ``postmortem/``, ``types/``,
   ``workflows/``, ``status_page/``; a layer's folder keeps what crosses the domains
-  (``flows/``: ordering, lanes, replicas, rights; ``web/``: the pages in a browser, the rights
-  and hardening walks);
+  (``flows/``: ordering, lanes, replicas, rights; ``web/``: what every page shares, the walks
+  over every route, the rights and the hardening; a domain's pages are tested with the
+  domain, ``chromium`` in tests/conftest.py);
 - beside the product: ``emulator/``, ``bench/``, ``deploy/`` (compose, Kubernetes, the image);
 - ``helpers/``: what tests share (declaring an incident, signing a Slack request, waiting for a
   post, the fakes and in-memory records); fixtures stay in ``conftest.py`` files;

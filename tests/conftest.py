@@ -17,7 +17,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from aiohttp import web
@@ -37,6 +37,14 @@ from emulator.openai_chat import FakeChatModel
 from emulator.statuspage import FakeStatuspage
 from tests.helpers.databases import drop_database, new_database
 from tests.helpers.logs import Everything
+
+if TYPE_CHECKING:
+    from playwright.async_api import Browser
+
+try:
+    from playwright.async_api import async_playwright
+except ImportError:  # pragma: no cover - depends on the environment
+    async_playwright = None
 
 POSTGRES_ENV = "WARROOM_TEST_DATABASE_URL"
 
@@ -402,3 +410,29 @@ def people(slack: SlackEmulator) -> SlackEmulator:
     slack.add_user("U0DAVE", "dave", "Dave Kowalski")
     slack.add_user("U0ERIN", "erin", "Erin Achebe")
     return slack
+
+
+# Headless Chromium for the browser tests of every folder (the web view's pages are tested
+# with their domain: tests/postmortem/test_browser_draft.py, tests/alerting/…).
+CHROMIUM = Path(os.environ.get("WARROOM_TEST_CHROMIUM", "/usr/bin/chromium"))
+
+
+@pytest.fixture
+async def chromium() -> AsyncIterator[Browser]:
+    """Headless Chromium, in the test's event loop; skipped, loudly, when it cannot run here."""
+    if async_playwright is None:
+        pytest.skip(
+            "browser tests skipped: the playwright package is missing: pip install playwright"
+        )
+    if not CHROMIUM.is_file():
+        pytest.skip(f"browser tests skipped: {CHROMIUM} not found: apt-get install chromium")
+    # Chromium's sandbox refuses to start as root (in containers, typically).
+    args = ["--no-sandbox"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=args
+        )
+        try:
+            yield browser
+        finally:
+            await browser.close()

@@ -17,9 +17,9 @@ from emulator import FakeTwilio, SlackEmulator
 from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom
 from tests.helpers.web_view import web_warroom
 from tests.oncall.samples import two_schedules
+from tests.oncall.test_browser_overrides_history import checked
 from tests.oncall.test_oncall_web import NOW
 from tests.web.test_browser import WIDTHS, watched_page
-from tests.web.test_browser_overrides_history import checked
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser, Page

@@ -8,7 +8,7 @@ command with ``should_escape`` on and in a message event, its label encoded ("Es
 https://docs.slack.dev/messaging/formatting-message-text#escaping); and, as an app may post
 it, with the label not encoded (``<mailto:a@b|<meta ...>>``). No Content-Security-Policy
 stops a ``<meta>`` refresh, so the pages are read for it. The browser test is skipped, saying
-why, without Chromium (tests/web/conftest.py).
+why, without Chromium (tests/conftest.py).
 """
 
 from __future__ import annotations

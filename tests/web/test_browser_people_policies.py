@@ -14,10 +14,10 @@ from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom
 from tests.follow_ups.test_follow_ups import MORNING, paris_incident
 from tests.helpers.incidents import command
 from tests.helpers.web_view import web_warroom
+from tests.oncall.test_browser_overrides_history import checked, in_view
 from tests.oncall.test_oncall_web import oncall_warroom
 from tests.oncall.test_people_and_policies_web import people_warroom
 from tests.web.test_browser import WIDTHS, sign_in_with_slack, watched_page
-from tests.web.test_browser_overrides_history import checked, in_view
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser

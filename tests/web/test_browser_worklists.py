@@ -15,8 +15,8 @@ from tests.conftest import Clock, Warroom
 from tests.helpers.alerts import alert, alertmanager, post_alert
 from tests.helpers.incidents import command, open_incident, settle
 from tests.helpers.web_view import web_warroom
+from tests.oncall.test_browser_overrides_history import checked
 from tests.web.test_browser import WIDTHS, sign_in_with_slack, watched_page
-from tests.web.test_browser_overrides_history import checked
 from tests.web.test_worklists import alerts_open_incidents
 
 if TYPE_CHECKING:

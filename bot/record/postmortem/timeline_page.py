@@ -42,7 +42,7 @@ from bot.store.models import Incident, Milestone, TimelineKind
 # mitigation worked, a proposed impact end); of the stakeholder updates only the latest (its
 # header shows it) and of the fixes only the first (the mitigation's start, which the
 # milestones are read from): a long war room posts thousands of each, which the page had
-# read and written out to show one. tests/web/test_timeline_page.py renders the page both
+# read and written out to show one. tests/incident/test_timeline_page.py renders the page both
 # ways, so a template that starts showing another kind, or more of one, fails there until
 # it is named here.
 SUMMARY_KINDS = frozenset(

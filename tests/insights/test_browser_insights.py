@@ -15,6 +15,8 @@ from bot.record.oncall.schedules import parse_schedules
 from emulator import SlackEmulator
 from tests.conftest import ALICE, BOB, Clock
 from tests.helpers.web_view import web_warroom
+from tests.insights.test_insights_page import NOW, seed
+from tests.oncall.test_browser_overrides_history import checked, refusals_page, refused_at
 from tests.web.test_browser import (
     LAPTOP,
     SMALL_PHONE,
@@ -22,8 +24,6 @@ from tests.web.test_browser import (
     sign_in_with_slack,
     watched_page,
 )
-from tests.web.test_browser_overrides_history import checked, refusals_page, refused_at
-from tests.web.test_insights_page import NOW, seed
 
 # Each visible chart text's size on screen (its font size times the SVG's scale), and
 # whether it starts left of its SVG's box (cut off).

@@ -20,6 +20,7 @@ from emulator.openai_chat import FakeChatModel
 from tests.conftest import ALICE, BOB, Warroom
 from tests.helpers.incidents import command, open_incident, settle
 from tests.helpers.web_view import web_settings, web_warroom
+from tests.oncall.test_browser_overrides_history import checked
 from tests.postmortem.test_suggestions import DAVE, START, good, play
 from tests.web.test_browser import (
     WIDTHS,
@@ -27,7 +28,6 @@ from tests.web.test_browser import (
     sign_in_with_slack,
     watched_page,
 )
-from tests.web.test_browser_overrides_history import checked
 
 if TYPE_CHECKING:
     from playwright.async_api import Page

@@ -14,8 +14,8 @@ from emulator import FakeNtfy, SlackEmulator
 from tests.alerting.test_alert_console_home import console_of
 from tests.alerting.test_own_alerts import alert_warroom, deliver, only_message, queue_lag
 from tests.conftest import ALICE, CAROL
+from tests.oncall.test_browser_overrides_history import checked
 from tests.web.test_browser import KEEP_SCREENSHOTS, WIDTHS, kept_small, screenshot, watched_page
-from tests.web.test_browser_overrides_history import checked
 
 
 @pytest.mark.parametrize("width", ["375", "1280"])

@@ -9,8 +9,8 @@ from typing import Any
 from emulator import SlackEmulator
 from tests.helpers.incidents import command, open_incident, settle
 from tests.helpers.web_view import web_warroom
+from tests.oncall.test_browser_overrides_history import checked
 from tests.web.test_browser import WIDTHS, sign_in_with_slack, watched_page
-from tests.web.test_browser_overrides_history import checked
 
 
 async def test_publish_then_edit_refused_then_reopen(

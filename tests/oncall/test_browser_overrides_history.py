@@ -18,6 +18,7 @@ from emulator import SlackEmulator
 from tests.conftest import ALICE, BOB, Clock, Warroom
 from tests.helpers.incidents import open_incident
 from tests.helpers.web_view import web_warroom
+from tests.incident.test_channel_history import FORMATTED, HOSTILE
 from tests.status_page.test_status_page import SMALLEST_TEXT_PX
 from tests.web.test_browser import (
     FIRST_DECLARED,
@@ -30,7 +31,6 @@ from tests.web.test_browser import (
     smallest_text,
     watched_page,
 )
-from tests.web.test_channel_history import FORMATTED, HOSTILE
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser, Page

@@ -13,6 +13,7 @@ from emulator import SlackEmulator
 from tests.alerting.test_alert_worklist import a_night_of_alerts, alerts_warroom, deliver
 from tests.conftest import Warroom
 from tests.helpers.alerts import alert, alertmanager
+from tests.oncall.test_browser_overrides_history import checked
 from tests.web.test_browser import (
     KEEP_SCREENSHOTS,
     WIDTHS,
@@ -21,7 +22,6 @@ from tests.web.test_browser import (
     sign_in_with_slack,
     watched_page,
 )
-from tests.web.test_browser_overrides_history import checked
 from tests.web.test_browser_worklists import card_lines
 
 if TYPE_CHECKING:
