@@ -266,7 +266,7 @@ async def _key_checked(
     try:
         known = await look_up()
     except Exception:
-        log.exception("looking a %s integration's key up failed", source.kind)
+        log.exception("looking up whose %s a %s delivery holds failed", what, source.kind)
         return _refused(source, Why.UNAVAILABLE, "could not check the key; send it again")
     if known is None:
         return await _unknown(request, source, f"missing or wrong {what}", default, off)
