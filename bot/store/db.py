@@ -9,7 +9,7 @@ import sqlite3
 import time
 import urllib.parse
 import weakref
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -370,6 +370,25 @@ async def take_turns(session: AsyncSession, namespace: int, name: str) -> None:
     if session.get_bind().dialect.name != "postgresql":
         return
     await session.exec(select(func.pg_advisory_xact_lock(namespace, _lock_key(name))))
+
+
+# unnest keeps the array's order, so the locks are taken in the keys' order.
+_SHARE_TURNS = text(
+    "SELECT pg_advisory_xact_lock_shared(:namespace, key)"
+    " FROM unnest(CAST(:keys AS integer[])) AS key"
+)
+
+
+async def share_turns(session: AsyncSession, namespace: int, names: Sequence[str]) -> None:
+    """Hold the locks called ``names`` shared until the session's transaction ends: any number
+    of transactions sharing a lock run side by side, and one taking it with ``take_turns``
+    waits for them all to end (and they for it). Taken in one statement, in the keys' order,
+    so two transactions sharing several cannot wait for each other in a circle."""
+    if session.get_bind().dialect.name != "postgresql" or not names:
+        return
+    keys = sorted({_lock_key(name) for name in names})
+    connection = await session.connection()
+    await connection.execute(_SHARE_TURNS, {"namespace": namespace, "keys": keys})
 
 
 def turn_lock(session: AsyncSession, namespace: int, name: str) -> ColumnElement[Any] | None:

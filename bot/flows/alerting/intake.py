@@ -159,12 +159,12 @@ class PayloadWriter(GroupCommit[_Received]):
         """A body that may page, stored in a transaction of its own as it arrives: never
         queued behind a storm's bodies waiting for their batch (whose commit under load took
         seconds, bench/RESULTS.md), and waiting for a connection in the line served first,
-        as Slack's writers do. It is numbered in its group's turn, as at once: a group's
-        notifications sent side by side (to two replicas) are applied in the order numbered
-        even when one of them is kept this way while the next is applied as it arrives."""
+        as Slack's writers do. It is numbered sharing its group's turn, as every body kept
+        (``arrivals.store_payloads``): a group's notifications sent side by side (to two
+        replicas) are applied in the order numbered even when one of them is kept this way
+        while the next is applied as it arrives."""
         with ahead_in_line():
             async with session_scope(self.services.engine) as session:
-                await arrivals.group_turn(session, received.source, received.group_key)
                 (payload_id,) = await keep_payloads(
                     session,
                     [received],

@@ -15,7 +15,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.record.alerting import integrations
-from bot.store.db import take_turns, turn_lock
+from bot.store.db import share_turns, take_turns, turn_lock
 from bot.store.models import AlertPayload
 
 
@@ -36,7 +36,16 @@ class ReceivedBody:
 
 async def store_payloads(session: AsyncSession, received: Sequence[ReceivedBody]) -> list[int]:
     """Keep accepted webhook bodies as received, before anything is done with them: one
-    INSERT for them all; their ids, in ``received``'s order (the caller commits)."""
+    INSERT for them all; their ids, in ``received``'s order (the caller commits).
+
+    Numbered while sharing their groups' turns (``group_turn``), held to the commit: bodies
+    stored side by side (two replicas' batches) do not wait for each other, but a
+    transaction applying one of their groups waits for them, so it never finds a later
+    payload of its group while an earlier one is numbered and not yet committed (it would
+    apply the later one first)."""
+    await share_turns(
+        session, GROUP_TURNS, [_turn_name(item.source, item.group_key) for item in received]
+    )
     connection = await session.connection()
     # SQLAlchemy writes a multi-row INSERT only when it needs no order of the returned rows
     # from SQLite (it would fall back to one INSERT a row). SQLite needs none: its writer is
@@ -72,14 +81,18 @@ GROUP_TURNS = 5_241_001
 async def group_turn(session: AsyncSession, source: str, group_key: str) -> None:
     """Wait for the turn of the transactions applying one group (``in_group_order``), held
     until the caller's transaction ends (taken again in it, it is held already)."""
-    await take_turns(session, GROUP_TURNS, f"{source}\n{group_key}")
+    await take_turns(session, GROUP_TURNS, _turn_name(source, group_key))
+
+
+def _turn_name(source: str, group_key: str) -> str:
+    return f"{source}\n{group_key}"
 
 
 async def store_in_turn(session: AsyncSession, received: ReceivedBody) -> int:
     """``group_turn`` then ``store_payloads`` for one body, in one statement on PostgreSQL (the
     INSERT's row selected from the lock taken: numbered once the turn is held, as apart); its
     id (the caller commits). A round trip fewer on an alert's path to its first page."""
-    lock = turn_lock(session, GROUP_TURNS, f"{received.source}\n{received.group_key}")
+    lock = turn_lock(session, GROUP_TURNS, _turn_name(received.source, received.group_key))
     if lock is None:
         return (await store_payloads(session, [received]))[0]
     values = {
