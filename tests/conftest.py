@@ -167,6 +167,9 @@ class Clock:
         return self.now
 
 
+BACKGROUND_SECONDS = 30.0
+
+
 @dataclass
 class Warroom:
     """A running bot wired to a running Slack emulator, both on 127.0.0.1."""
@@ -183,6 +186,13 @@ class Warroom:
     @property
     def engine(self) -> AsyncEngine:
         return self.app[engine_key]
+
+    async def finish_background(self) -> None:
+        """Wait for the work requests set off (a command's line, a button's flow) to end. On
+        a loaded machine (CI: four workers on two cores, PostgreSQL beside them) that may take
+        seconds: what is still running after ``BACKGROUND_SECONDS`` is cancelled, and the
+        test fails on what it then misses."""
+        await self.services.background.drain(timeout=BACKGROUND_SECONDS)
 
     async def run_jobs(self) -> None:
         """Run every job due by the test clock now, as the runner's next poll would."""

@@ -43,7 +43,7 @@ async def get(warroom: Warroom, path: str) -> int:
 
 async def settle(warroom: Warroom) -> None:
     """Wait for everything the last requests set off (background work, event deliveries)."""
-    await warroom.services.background.drain(timeout=10)
+    await warroom.finish_background()
     await warroom.slack.drain()
 
 

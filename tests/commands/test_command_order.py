@@ -137,8 +137,8 @@ async def test_commands_of_one_channel_at_two_replicas_apply_in_order(
             await typed_together(slack, channel, first, second, answered=True)
         await assert_applied_in_order(one, 20)
         # Both sent their replies: a refusal would have come from either.
-        await one.services.background.drain(timeout=30)
-        await two.services.background.drain(timeout=30)
+        await one.finish_background()
+        await two.finish_background()
         assert refusals(slack) == []
 
 
@@ -275,6 +275,6 @@ async def test_a_command_whose_forgetting_fails_in_a_live_replica_is_not_called_
             "impact Checkout failing for a fifth of users", user=ALICE, channel=channel.id
         )
         await post_saying(slack, channel, "a fifth of users")
-        await warroom.services.background.drain(timeout=10)
+        await warroom.finish_background()
     assert [m.text for m in slack.ephemeral_for(ALICE) if "stopped" in m.text] == []
     assert len(already_resolved()) == 1

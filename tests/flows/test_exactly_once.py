@@ -106,8 +106,8 @@ async def test_triple_deliveries_to_two_replicas_change_the_record_once(
             return await _count(first, OutboxMessage, OutboxMessage.sent_at.is_(None)) == 0  # type: ignore[union-attr]
 
         await eventually(outbox_empty, 30, "the outbox to be sent")
-        await first.services.background.drain(timeout=10)
-        await second.services.background.drain(timeout=10)
+        await first.finish_background()
+        await second.finish_background()
         await slack.drain()
 
         assert await _count(first, Incident) == 1

@@ -41,7 +41,7 @@ async def busy(
 async def send(warroom: Warroom, channel: Channel, text: str) -> None:
     """``/incident <text>``, its request's work done, its jobs left to the runner."""
     await warroom.slack.send_command(text, user="U0ALICE", channel=channel.id)
-    await warroom.services.background.drain(timeout=10)
+    await warroom.finish_background()
 
 
 async def canvas_made(warroom: Warroom, incident_id: int, timeout: float = 20) -> None:

@@ -56,7 +56,7 @@ async def open_incident(
 
 async def settle(warroom: Warroom) -> None:
     """Let the work set off by a request finish, and the jobs it scheduled run."""
-    await warroom.services.background.drain(timeout=10)
+    await warroom.finish_background()
     await warroom.run_jobs()
 
 

@@ -39,7 +39,7 @@ class Replay:
         return f"{int(self.at(clock_time).timestamp()) + seconds}.000100"
 
     async def settle(self) -> None:
-        await self.warroom.services.background.drain(timeout=10)
+        await self.warroom.finish_background()
         await self.warroom.run_jobs()
 
     async def now(self, clock_time: str) -> None:

@@ -46,7 +46,7 @@ async def test_the_history_shows_messages_as_slack_does(
         await slack.post_message(
             channel.id, "", user=BOB, slack_text="Still fine :+1:", ts=f"{tomorrow.timestamp()}"
         )
-        await warroom.services.background.drain(timeout=10)
+        await warroom.finish_background()
         async with browser() as session:
             await sign_in(session, warroom, ALICE)  # so the record knows Alice's name
             async with session.get(f"{warroom.url}/incidents/INC-1/history") as answer:

@@ -35,7 +35,7 @@ def header(slack: SlackEmulator, channel: Channel) -> str:
 async def command(warroom: Warroom, channel: Channel, text: str, user: str = ALICE) -> None:
     """Run a subcommand in the channel and wait for everything it set off."""
     await warroom.slack.send_command(text, user=user, channel=channel.id)
-    await warroom.services.background.drain(timeout=10)
+    await warroom.finish_background()
     await warroom.slack.drain()
 
 
@@ -185,7 +185,7 @@ async def test_updates_go_to_the_channel_the_announcements_and_the_timeline(
 ) -> None:
     slack = announced.slack
     channel = await open_incident(announced)
-    await announced.services.background.drain(timeout=10)
+    await announced.finish_background()
     incidents = slack.channel_by_name("incidents")
     assert incidents is not None
     assert "*INC-1 declared* (SEV3): Checkout down" in slack.transcript(incidents.id)

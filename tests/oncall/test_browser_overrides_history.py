@@ -155,7 +155,7 @@ async def test_the_channel_history_as_slack_shows_it_in_a_browser(
         channel = await open_incident(warroom, "Checkout returns 500s")
         await slack.post_message(channel.id, "", user=BOB, slack_text=FORMATTED)
         await slack.post_as_app(channel.id, HOSTILE, name="Grafana")
-        await warroom.services.background.drain(timeout=10)
+        await warroom.finish_background()
         async with watched_page(chromium, warroom, **WIDTHS[width]) as page:
             dialogs: list[str] = []
             page.on("dialog", lambda dialog: dialogs.append(dialog.message))

@@ -265,7 +265,7 @@ async def test_the_override_form_picks_a_member_by_name_a_layer_or_nobody(
         general = slack.channel_by_name("general")
         assert general is not None
         await slack.send_command("payments", command="/oncall", user=ALICE, channel=general.id)
-        await warroom.services.background.drain(timeout=10)
+        await warroom.finish_background()
         _, html = await page(bob, url)
         assert f'<option value="{ALICE}">Alice Moreau</option>' in html
         # Nobody on the weekly layer for a night: a deliberate gap, shown as such.
@@ -330,7 +330,7 @@ async def test_overrides_that_cannot_be_kept_are_refused_naming_the_schedule_and
             status, _, _ = await post(bob, f"{url}/overrides", form)
             assert status == 303
         # Alice, seen now for the first time (put on call), is named from Slack from then on.
-        await warroom.services.background.drain(timeout=10)
+        await warroom.finish_background()
         _, html = await page(carol, url)
         assert f"{url.removeprefix(warroom.url)}/overrides/1/cancel" in html
         assert f"{url.removeprefix(warroom.url)}/overrides/2/cancel" not in html
@@ -629,7 +629,7 @@ async def test_with_sign_in_off_whoever_runs_warroom_may_change_any_schedule(
         status, location, _ = await post(local, f"{url}/overrides/1/cancel", form)
         assert status == 303 and "cancelled=1" in location
         # Carol, put on call, is named from Slack (users.info) from then on.
-        await warroom.services.background.drain(timeout=10)
+        await warroom.finish_background()
         _, html = await page(local, url)
         history = text_of(html[html.index('id="override-history"') :])
         assert "1 Carol Tanaka Wed 2026-03-11 13:00 CET Fri 2026-03-13 18:00 CET local" in history
@@ -699,7 +699,7 @@ async def test_scripts_put_on_call_and_cancel_through_the_api_with_its_token(
         general = slack.channel_by_name("general")
         assert general is not None
         await slack.send_command("", command="/oncall", user=CAROL, channel=general.id)
-        await warroom.services.background.drain(timeout=10)
+        await warroom.finish_background()
         async with alice.post(warroom.url + url, json=holiday) as answer:
             assert answer.status == 401  # the session is not taken for a change
         async with alice.post(warroom.url + url, json=holiday, headers=BEARER) as answer:

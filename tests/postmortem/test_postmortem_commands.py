@@ -22,7 +22,7 @@ NOW = datetime(2023, 11, 7, 18, 0, tzinfo=UTC)  # 10:00 AM PST
 
 async def run(warroom: Warroom, channel: Channel, text: str, user: str = ALICE) -> None:
     await warroom.slack.send_command(text, user=user, channel=channel.id)
-    await warroom.services.background.drain(timeout=10)
+    await warroom.finish_background()
     await warroom.run_jobs()
 
 
@@ -192,7 +192,7 @@ async def test_help_lists_the_postmortem_commands(warroom: Warroom) -> None:
     general = warroom.slack.channel_by_name("general")
     assert general is not None
     response = await warroom.slack.send_command("help", user=ALICE, channel=general.id)
-    await warroom.services.background.drain(timeout=10)
+    await warroom.finish_background()
     text = last_private(warroom.slack)
     for usage in (
         "impact <who and what is affected>",

@@ -127,7 +127,7 @@ async def _add_with_shortcut(warroom: Warroom, channel: Channel, ts: str) -> dic
     )
     kind = {"kind": {"type": "static_select", "selected_option": {"value": "root_cause"}}}
     await slack.submit_view(view_id, {"kind": kind, "text": {"text": {}}}, user=ALICE)
-    await warroom.services.background.drain(timeout=10)
+    await warroom.finish_background()
     return view
 
 
@@ -166,7 +166,7 @@ async def _declared_from(warroom: Warroom, channel: Channel, text: str) -> Incid
     response = await slack.message_shortcut(channel.id, said.ts, "declare_from_message", user=BOB)
     assert response.status == 200
     await slack.wait_for(lambda: any(c.name.startswith("inc-") for c in slack.channels.values()))
-    await warroom.services.background.drain(timeout=10)
+    await warroom.finish_background()
     return await the_incident(warroom)
 
 

@@ -581,7 +581,7 @@ async def test_two_replicas_make_one_statuspage_incident_and_keep_the_translatio
             "update --public --lang en first words", user=ALICE, channel=channel.id
         )
         await a.run_jobs()  # replica A polls while B's create waits for its answer
-        await b.services.background.drain(timeout=10)
+        await b.finish_background()
         await b.run_jobs()
         await a.run_jobs()
 

@@ -68,7 +68,7 @@ async def _play(
                 await slack.add_reaction(channel.id, said.ts, reaction, user=ALICE)
         else:
             await slack.send_command(text, user=user, channel=channel.id)
-        await warroom.services.background.drain(timeout=30)
+        await warroom.finish_background()
         await slack.drain()
 
 
@@ -158,7 +158,7 @@ async def test_writes_slack_refused_are_sent_in_order_after_a_restart(
         slack.fail("chat.postMessage", status=500, times=4)
         for text in ("first", "second", "third"):
             await slack.send_command(f"update {text}", user=ALICE, channel=channel.id)
-            await warroom.services.background.drain(timeout=30)
+            await warroom.finish_background()
         assert not [m for m in channel.messages if "first" in m.text]
     clock.now += timedelta(hours=1)
     # A new process on the same database: its outbox sender finds the waiting writes.

@@ -122,7 +122,7 @@ async def test_people_are_named_from_slack_on_first_sight_and_the_unknown_calmly
         said = f"Orders DB is slow, <@{GHOST}> knows"
         await slack.post_message(channel.id, "", slack_text=said, user=DAVE)
         await slack.post_message(channel.id, "Still slow", user=DAVE)
-        await warroom.services.background.drain(timeout=10)
+        await warroom.finish_background()
         await sign_in(alice, warroom, ALICE)
         async with alice.get(f"{warroom.url}/incidents/INC-1/history") as answer:
             html = await answer.text()
@@ -132,7 +132,7 @@ async def test_people_are_named_from_slack_on_first_sight_and_the_unknown_calmly
         asked = [call.args.get("user") for call in slack.calls_to("users.info")]
         assert asked.count(DAVE) == 1 and asked.count(GHOST) == 1
         await slack.post_message(channel.id, "", slack_text=f"<@{GHOST}>?", user=DAVE)
-        await warroom.services.background.drain(timeout=10)
+        await warroom.finish_background()
         asked = [call.args.get("user") for call in slack.calls_to("users.info")]
         assert asked.count(GHOST) == 1
 
@@ -167,10 +167,10 @@ async def test_nobody_in_a_schedule_file_is_asked_about_at_start_up(
         ) as warroom,
         browser() as local,
     ):
-        await warroom.services.background.drain(timeout=10)
+        await warroom.finish_background()
         async with local.get(f"{warroom.url}/oncall/big") as answer:
             assert answer.status == 200
-        await warroom.services.background.drain(timeout=10)
+        await warroom.finish_background()
         asked = {call.args.get("user") for call in slack.calls_to("users.info")}
         assert not asked & set(made_up)
 

@@ -62,7 +62,7 @@ async def test_list_filter_and_incident_page(slack: SlackEmulator, sqlite_url: s
         channel = await open_incident(warroom, "Checkout returns 500s")
         await slack.post_message(channel.id, "Orders DB looks slow?", user=BOB)
         await slack.send_command("sev 1", user=ALICE, channel=channel.id)
-        await warroom.services.background.drain(timeout=10)
+        await warroom.finish_background()
         await sign_in(session, warroom, ALICE)
         async with session.get(f"{warroom.url}/?severity=SEV1") as answer:
             listed = await answer.text()
@@ -470,7 +470,7 @@ async def test_a_web_edit_quietly_brings_the_channel_canvas_up_to_date(
     async with web_warroom(slack, sqlite_url) as warroom, browser() as session:
         channel = await open_incident(warroom)
         await slack.send_command("resolve", user=ALICE, channel=channel.id)
-        await warroom.services.background.drain(timeout=10)
+        await warroom.finish_background()
         await warroom.run_jobs()
         [canvas] = slack.canvases.values()
         messages = len(channel.messages)
@@ -540,7 +540,7 @@ async def test_the_incident_page_lists_earlier_incidents_of_its_service_and_why(
         await open_incident(warroom, "Checkout slow again")
         warroom.clock.now += timedelta(days=1)
         await open_incident(warroom, "Search is down")
-        await warroom.services.background.drain(timeout=10)
+        await warroom.finish_background()
         # The incident types' custom field `service` (set as /incident set service would).
         async with session_scope(warroom.engine) as db:
             for number, service in ((1, "checkout"), (2, "checkout"), (3, "search")):

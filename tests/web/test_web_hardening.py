@@ -44,7 +44,7 @@ def _headings(rendered: str) -> list[str]:
 
 async def _resolve_and_publish(warroom: Warroom, channel: Channel) -> dict[str, Any]:
     await warroom.slack.send_command("resolve", user=ALICE, channel=channel.id)
-    await warroom.services.background.drain(timeout=10)
+    await warroom.finish_background()
     await warroom.run_jobs()
     [canvas] = warroom.slack.canvases.values()
     return canvas
@@ -168,7 +168,7 @@ async def test_membership_look_ups_are_bounded_by_the_page_and_remembered(
             )
             await slack.wait_for(lambda c=channel: c.pins)
             await _invite(slack, channel.id, BOB)
-        await warroom.services.background.drain(timeout=10)
+        await warroom.finish_background()
         for person, expected in ((BOB, "Secret 12"), (CAROL, None)):
             async with browser() as session:
                 await sign_in(session, warroom, person)
@@ -203,7 +203,7 @@ async def test_the_web_view_answers_from_the_database_when_slack_is_down(
     async with web_warroom(slack, sqlite_url) as warroom:
         await open_incident(warroom, "Checkout down")
         await declare_incident(slack, "--private Payroll leak", pinned=True)
-        await warroom.services.background.drain(timeout=10)
+        await warroom.finish_background()
     async with browser() as alice, proxy_to(*host_port(slack.base_url)) as slack_api:
         async with web_warroom(slack, sqlite_url) as warroom:
             await sign_in(alice, warroom, ALICE)
@@ -288,7 +288,7 @@ async def test_a_guest_sees_only_the_incidents_of_channels_they_are_in(
         await open_incident(warroom, "Checkout down")
         second = await declare_incident(slack, "Search slow", pinned=True)
         await _invite(slack, second.id, "U0GUEST")
-        await warroom.services.background.drain(timeout=10)
+        await warroom.finish_background()
         async with browser() as gus:
             await sign_in(gus, warroom, "U0GUEST")
             async with gus.get(f"{warroom.url}/") as answer:

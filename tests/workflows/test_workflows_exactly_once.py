@@ -75,7 +75,7 @@ async def both_run(replicas: list[Warroom]) -> None:
             return (await session.exec(left)).one() + (await session.exec(unsent)).one() == 0
 
     await eventually(done, 30, "the workflow jobs and their messages")
-    await asyncio.gather(*(r.services.background.drain(timeout=10) for r in replicas))
+    await asyncio.gather(*(r.finish_background() for r in replicas))
     await replicas[0].slack.drain()
 
 
