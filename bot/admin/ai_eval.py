@@ -301,7 +301,7 @@ def evidence_of_replay(replay: Replay) -> dict[str, Evidence]:
 async def evaluate(http: aiohttp.ClientSession, ai: AISettings, replay: Replay) -> Result:
     """Both requests over one replay, and its figures."""
     renderer = Renderer()
-    language = Language.load(_directory(renderer))
+    language = Language.load(postmortem_templates_dir(renderer))
     evidence = evidence_of_replay(replay)
     incident = SimpleNamespace(
         reference=replay.reference, title=replay.title, severity="SEV2", timezone=replay.zone
@@ -461,7 +461,7 @@ async def _timed(
     return answer, Request(seconds, tokens)
 
 
-def _directory(renderer: Renderer) -> Path:
+def postmortem_templates_dir(renderer: Renderer) -> Path:
     found = renderer.find_dir("postmortem/en")
     assert found is not None, "the built-in templates hold postmortem/en"
     return found

@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 
-from bot.admin.ai_eval import _directory, evidence_of_replay
+from bot.admin.ai_eval import evidence_of_replay, postmortem_templates_dir
 from bot.admin.eval_set import CAUSE_REPLAYS, CauseReplay
 from bot.admin.progress import Progress
 from bot.basics.render import Renderer
@@ -234,7 +234,7 @@ async def play_cut(
     )
     evidence = evidence_of_replay(replay)
     renderer = Renderer()
-    language = Language.load(_directory(renderer))
+    language = Language.load(postmortem_templates_dir(renderer))
     incident = SimpleNamespace(
         reference=replay.reference, title=replay.title, severity="SEV2", timezone=replay.zone
     )

@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clients.slack.errors import SlackFailure
 from bot.flows.channel import refresh_channel_header, say, send
-from bot.flows.escalation.bringing_in import _escalation_message
+from bot.flows.escalation.bringing_in import escalation_message
 from bot.flows.paging.pagerduty_events import follow_up_pages
 from bot.flows.paging.pages import stop_pages
 from bot.flows.rights import require
@@ -85,7 +85,7 @@ async def _show_acknowledged(
         posted = await outbox.written_for(session, f"escalation:{escalation.id}")
     if posted is None:
         return  # not posted yet: the bring-in job posts it already acknowledged
-    text, blocks = _escalation_message(services, incident, escalation, pages, [])
+    text, blocks = escalation_message(services, incident, escalation, pages, [])
     edit = {"text": text, "blocks": blocks}
     if escalation.message_ts:
         await send(

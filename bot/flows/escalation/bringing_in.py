@@ -32,7 +32,7 @@ from bot.store.models import Escalation, Incident, Job, Page
 CHANNEL_WAIT = timedelta(seconds=1)
 
 
-async def _schedule_bring_in(
+async def schedule_bring_in(
     session: AsyncSession, escalation: Escalation, reach: Reach, now: datetime
 ) -> None:
     await session.flush()
@@ -83,7 +83,7 @@ async def bring_in(services: Services, job: Job) -> datetime | None:
         current.record_invitation(invitation.already_there, invitation.refused)
         session.add(current)
         pages = await escalations.pages_of(session, escalation.id or 0)
-        text, blocks = _escalation_message(services, incident, current, pages, problems)
+        text, blocks = escalation_message(services, incident, current, pages, problems)
         # Its ts becomes the escalation's message_ts once Slack has it (bot/flows/outbox.py).
         await outbox.enqueue(
             session,
@@ -133,7 +133,7 @@ async def _tell_on_call(
     return told
 
 
-def _escalation_message(
+def escalation_message(
     services: Services,
     incident: Incident,
     escalation: Escalation,

@@ -14,7 +14,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.flows.channel import Writes, refresh_channel_header
-from bot.flows.escalation.bringing_in import _schedule_bring_in
+from bot.flows.escalation.bringing_in import schedule_bring_in
 from bot.flows.escalation.reach import (
     Reach,
     arrival,
@@ -37,7 +37,7 @@ from bot.store.models import Escalation, Incident, Job
 log = logging.getLogger(__name__)
 
 
-async def _next_level(
+async def next_level(
     services: Services, incident: Incident, policy: Policy
 ) -> tuple[int, int] | None:
     """The (round, level) after the policy's furthest escalation, or None when its last
@@ -193,7 +193,7 @@ async def _escalate_in(
         await _schedule_what_follows(
             session, current, policy, policy_round, number, due_at=now + level.timeout
         )
-    await _schedule_bring_in(session, escalation, reach, now)
+    await schedule_bring_in(session, escalation, reach, now)
     await start_pages(session, services, escalation, reach.users, now, arrived_at)
     return escalation
 
@@ -350,7 +350,7 @@ async def run_escalation_timer(services: Services, job: Job) -> None:
         why=cast("Why | None", payload.get("why")),
         arrived_at=arrived_from(payload),
     )
-    current = await _reloaded(services, incident)
+    current = await reloaded_incident(services, incident)
     if escalation is not None and payload["level"] == 1 and current.channel_id is not None:
         await refresh_channel_header(services, current)
     return None
@@ -376,7 +376,7 @@ async def _say_exhausted(
     await writes.send()
 
 
-async def _reloaded(services: Services, incident: Incident) -> Incident:
+async def reloaded_incident(services: Services, incident: Incident) -> Incident:
     async with session_scope(services.engine) as session:
         current = await session.get(Incident, incident.id)
     assert current is not None

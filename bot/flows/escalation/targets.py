@@ -13,8 +13,8 @@ from typing import Literal
 
 from bot.basics.errors import AlreadyResolved
 from bot.flows.channel import refresh_channel_header
-from bot.flows.escalation.bringing_in import _schedule_bring_in
-from bot.flows.escalation.levels import _next_level, _reloaded, escalate_to_level
+from bot.flows.escalation.bringing_in import schedule_bring_in
+from bot.flows.escalation.levels import escalate_to_level, next_level, reloaded_incident
 from bot.flows.escalation.reach import (
     Reach,
     UnknownTarget,
@@ -89,7 +89,7 @@ async def escalate(
             on_call=reach.on_call,
         )
         assert escalation is not None  # only policy levels can be taken already
-        await _schedule_bring_in(session, escalation, reach, services.clock())
+        await schedule_bring_in(session, escalation, reach, services.clock())
         await start_pages(session, services, escalation, reach.users, services.clock())
         await session.commit()
     services.wake_jobs()
@@ -121,7 +121,7 @@ async def _escalate_policy(
         raise UnknownTarget(
             target=name, reason="no such person, group, escalation policy or on-call schedule"
         )
-    following = await _next_level(services, incident, policy)
+    following = await next_level(services, incident, policy)
     if following is None:
         raise UnknownTarget(target=name, reason=f"every level of {policy.name} was escalated to")
     policy_round, level = following
@@ -137,5 +137,5 @@ async def _escalate_policy(
     )
     if escalation is None:
         raise UnknownTarget(target=name, reason=f"level {level} was escalated to just now")
-    await refresh_channel_header(services, await _reloaded(services, incident))
+    await refresh_channel_header(services, await reloaded_incident(services, incident))
     return escalation
