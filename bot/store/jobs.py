@@ -22,6 +22,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.store import wakeups
 from bot.store.columns import UTCDateTime, utcnow
 from bot.store.db import database_now, dialect_insert, insert_kept, session_scope
 from bot.store.job_kinds import JobKind
@@ -112,26 +113,38 @@ class NewJob:
     claimed_by: str | None = None
 
 
-async def schedule_jobs(session: AsyncSession, wanted: Sequence[NewJob]) -> list[Job | None]:
+async def schedule_jobs(
+    session: AsyncSession,
+    wanted: Sequence[NewJob],
+    *,
+    announce: wakeups.Handover | None = None,
+) -> list[Job | None]:
     """``schedule_job`` for several jobs, with those ``schedule_along`` left for the next, in
     one ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` (the caller commits): each wanted
     job added, in order (None where its key exists). A page's first notifications' jobs and
-    its alert's message job are one round trip, not one each."""
+    its alert's message job are one round trip, not one each. ``announce``: the jobs claimed
+    for its pager announced to it at the commit (``wakeups.announce``), on PostgreSQL in the
+    same statement."""
     along: list[NewJob] = session.info.pop(_ALONG, [])
     await session.flush()  # what the session holds goes first, as insert_kept's
     dialect = session.get_bind().dialect.name
     every = [*wanted, *along]
     if not every:
         return []
-    result = await session.exec(_inserting(dialect, every))
+    statement = _inserting(dialect, every)
+    if announce is not None and dialect == "postgresql":
+        statement = wakeups.with_announcement(statement, announce)
+    result = await session.exec(statement)
     added = {row._mapping["key"]: row._mapping for row in result.all()}
+    if announce is not None and dialect != "postgresql":
+        await wakeups.announce(session, announce)
     given: list[Job | None] = []
     for each in wanted:
         row = added.get(each.key)
         if row is None:
             given.append(None)
             continue
-        job = Job(**{column.name: row[column] for column in _JOB_COLUMNS})
+        job = Job(**{column.name: row[column.name] for column in _JOB_COLUMNS})
         make_transient_to_detached(job)
         session.add(job)
         if each.claimed_by is not None:

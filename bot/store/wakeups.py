@@ -25,7 +25,22 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]  # no stubs; the pool reaches it through SQLAlchemy
-from sqlalchemy import make_url, text
+from sqlalchemy import (
+    CTE,
+    JSON,
+    Select,
+    String,
+    Text,
+    case,
+    cast,
+    func,
+    literal,
+    make_url,
+    select,
+    text,
+    true,
+)
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.store.models import Job
@@ -40,8 +55,9 @@ RECONNECT_SECONDS = 1.0
 # PostgreSQL's limit on a NOTIFY's payload is 8,000 bytes: a handover kept below it (the rest
 # of a large page's first notifications are written unclaimed, for any runner's look).
 PAYLOAD_AT_MOST = 7000
-# What one job takes in a handover's payload at most, besides its key and payload.
-JOB_ENTRY_BYTES = 160
+# What one job takes in a handover's payload at most, besides its key and payload: its other
+# fields as PostgreSQL writes them (`with_announcement`) and what is said of its notification.
+JOB_ENTRY_BYTES = 240
 
 
 @dataclass
@@ -90,6 +106,40 @@ class Handover:
         ]
         extra = {str(k): v for k, v in self.extra.items()}
         return json.dumps({"to": self.to, "jobs": jobs, "extra": extra}, separators=(",", ":"))
+
+
+def with_announcement(inserting: Any, handover: Handover) -> Select[Any]:
+    """``inserting`` (an INSERT of job rows, returning them) and the announcement of those it
+    claims for ``handover.to``, as one PostgreSQL statement: its rows, as the INSERT's. The
+    announcement's payload is ``Handover.payload()``'s, made by PostgreSQL from the rows
+    written (their ids are not known before), with ``handover.extra``; empty (a plain
+    wake-up) when it claims none. A round trip fewer on an alert's path to its first page
+    than ``announce`` after the INSERT."""
+    made: CTE = inserting.cte("made")
+    entry = func.json_build_object(
+        *_named("id", made.c.id),
+        *_named("kind", made.c.kind),
+        *_named("key", made.c.key),
+        *_named("incident", made.c.incident_id),
+        *_named("payload", made.c.payload),
+        *_named("due", made.c.due_at),
+        *_named("until", made.c.locked_until),
+    )
+    mine = made.c.locked_by == literal(handover.to, String)
+    extra = {str(k): v for k, v in handover.extra.items()}
+    said = func.json_build_object(
+        *_named("to", literal(handover.to, String)),
+        *_named("jobs", func.json_agg(aggregate_order_by(entry, made.c.id)).filter(mine)),
+        *_named("extra", cast(literal(json.dumps(extra), String), JSON)),
+    )
+    payload = case((func.count().filter(mine) > 0, cast(said, Text)), else_=literal("", String))
+    told = select(func.pg_notify(literal(CHANNEL, String), payload).label("told"))
+    told_cte = told.select_from(made).cte("told")
+    return select(*made.c).select_from(made.join(told_cte, true()))
+
+
+def _named(key: str, value: Any) -> tuple[Any, Any]:
+    return literal(key, String), value
 
 
 def handover_of(payload: str, owner: str) -> Handover | None:

@@ -107,3 +107,58 @@ def test_a_handover_stays_within_postgresql_s_payload_limit() -> None:
         added += 1
     assert added > 10
     assert len(handover.payload().encode()) < 8000
+
+
+async def test_jobs_written_and_announced_in_one_statement_reach_their_pager_whole(
+    engine: AsyncEngine, database_url: str
+) -> None:
+    """As many notifications as the announcement has room for, claimed for the pager in the
+    INSERT that announces them (an alert's path to its first page): PostgreSQL makes the
+    payload from the rows written, below its 8,000 bytes, and the pager reads every job
+    as claimed for it, with what was said of each; the one with no room is written
+    unclaimed and not named."""
+    if not listens(database_url):
+        pytest.skip("SQLite: no pager process, nothing announced")
+    now = utcnow()
+    heard: list[str] = []
+    handover = Handover(to="host:12:pager")
+    wanted: list[jobs.NewJob] = []
+    while len(wanted) < 200:
+        n = 100_000 + len(wanted)
+        key, payload = f"notify:alert7:{n}", {"notification": n}
+        mine = handover.reserve(key, json.dumps(payload))
+        wanted.append(jobs.NewJob(JobKind.NOTIFY, key, now, None, payload,
+                                  handover.to if mine else None))  # fmt: skip
+        if mine:
+            handover.extra[n] = {"group": 7, "own": True}
+        else:
+            break
+    assert len(wanted) > 10 and wanted[-1].claimed_by is None
+
+    def handed(payload: str) -> bool:
+        heard.append(payload)
+        return True
+
+    wakeups = Wakeups(database_url, lambda: None, handed)
+    wakeups.start()
+    try:
+        await asyncio.wait_for(wakeups.listening.wait(), 30)
+        async with session_scope(engine) as session:
+            written = await jobs.schedule_jobs(session, wanted, announce=handover)
+            await session.commit()
+        while not heard:
+            await asyncio.sleep(0.05)
+    finally:
+        await wakeups.stop()
+    (payload,) = heard
+    assert len(payload.encode()) < 8000
+    given = handover_of(payload, "host:12:pager")
+    assert given is not None
+    claimed = [job for job in written if job is not None and job.locked_by == handover.to]
+    assert [(j.id, j.key, j.locked_by) for j in given.jobs] == [
+        (j.id, j.key, handover.to) for j in claimed
+    ]
+    assert len(given.jobs) == len(wanted) - 1
+    assert all(j.locked_until is not None and j.locked_until > now for j in given.jobs)
+    assert all(j.due_at == now for j in given.jobs)
+    assert given.extra == {100_000 + i: {"group": 7, "own": True} for i in range(len(given.jobs))}

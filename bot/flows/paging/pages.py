@@ -150,8 +150,6 @@ async def _start(
     # Serve while its pager runs them: claimed for the pager, named in the commit's NOTIFY.
     pager = services.handed.pager_runs(JobKind.NOTIFY)
     handover = wakeups.Handover(to=pager) if pager is not None else None
-    first: list[Job] = []
-    prepared: list[handed.Prepared] = []
     started: list[tuple[Person, Notification]] = []
     for user in users:
         if not contacts.configured and not await own.has_own(session, user):
@@ -160,35 +158,55 @@ async def _start(
         page = await pages.start_page(session, person=person, rules=rules, at=now, **whose)
         started.extend((person, notification) for notification in page)
     # Every notification's job in one INSERT (with the jobs left to go along with them).
-    wanted: list[jobs.NewJob] = []
-    to_pager: list[bool] = []
-    for _, notification in started:
-        assert notification.id is not None
-        due_now = notification.due_at <= now
-        key, payload = f"{prefix}{notification.id}", {"notification": notification.id}
-        to_pager.append(
-            handover is not None and due_now and handover.reserve(key, json.dumps(payload))
-        )
-        claimed_by = pager if to_pager[-1] else owner if due_now else None
-        wanted.append(
-            jobs.NewJob(JobKind.NOTIFY, key, notification.due_at, incident_id, payload, claimed_by)
-        )
+    wanted = [
+        _notification_job(notification, now, prefix, incident_id, owner, handover)
+        for _, notification in started
+    ]
+    if handover is not None and owner is None and any(n.due_at <= now for _, n in started):
+        # The pager is told in the jobs' own INSERT (``wakeups.with_announcement``), with
+        # what each notification handed to it needs to leave.
+        for (person, notification), new in zip(started, wanted, strict=True):
+            extra = handed.announced(services, group, notification, person)
+            if new.claimed_by == pager and extra is not None and notification.id is not None:
+                handover.extra[notification.id] = extra
+        await jobs.schedule_jobs(session, wanted, announce=handover)
+        return
     written = await jobs.schedule_jobs(session, wanted) if wanted else []
-    for (person, notification), job, pager_s in zip(started, written, to_pager, strict=True):
+    first: list[Job] = []
+    prepared: list[handed.Prepared] = []
+    for (person, notification), job in zip(started, written, strict=True):
         if job is None or notification.due_at > now:
             continue
         first.append(job)
-        if handover is not None and pager_s:
-            extra = handed.announced(services, group, notification, person)
-            handover.add(job, extra, reserved=True)
-        elif group is not None and owner is not None:
+        if group is not None and owner is not None:
             prepared.append(
                 await handed.prepare(session, services, group, notification, person.contacts)
             )
     if first and owner is not None:
         handed.hand_over_at_commit(session, services, first, prepared)
     elif first:
-        await wakeups.announce(session, handover if handover and handover.jobs else None)
+        await wakeups.announce(session)
+
+
+def _notification_job(
+    notification: Notification,
+    now: datetime,
+    prefix: str,
+    incident_id: int | None,
+    owner: str | None,
+    handover: wakeups.Handover | None,
+) -> jobs.NewJob:
+    """A notification's job: claimed for the pager when it is due now and the announcement
+    has room for it, else for this replica (``owner``) when it is due now and runs them,
+    else for whoever looks once it falls due."""
+    assert notification.id is not None
+    due_now = notification.due_at <= now
+    key, payload = f"{prefix}{notification.id}", {"notification": notification.id}
+    if handover is not None and due_now and handover.reserve(key, json.dumps(payload)):
+        claimed_by: str | None = handover.to
+    else:
+        claimed_by = owner if due_now else None
+    return jobs.NewJob(JobKind.NOTIFY, key, notification.due_at, incident_id, payload, claimed_by)
 
 
 async def stop_pages(
