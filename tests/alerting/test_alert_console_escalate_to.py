@@ -8,6 +8,8 @@ emulator (the alert's message, Bob's DM). Times in Carol's zone (Europe/Paris)."
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -96,3 +98,32 @@ async def test_the_console_escalates_to_a_member_chosen_and_refuses_in_words(
         status, page = await sent(phone, url, page, do="escalate_to", person=ALICE)
         assert "Not done: you may not do that to this alert. Nothing changed." in said(page)
         assert slack.direct_messages(ALICE) == []
+
+
+async def test_every_escalation_by_hand_is_listed_on_the_message_and_the_console(
+    warroom: Warroom, ops: Channel, ntfy: FakeNtfy
+) -> None:
+    """Carol escalates to Alice, then two minutes later to the policy's next level: the
+    alert's message and her console list both, oldest first, not only the latest."""
+    await deliver(warroom, queue_lag())
+    url = console_of(warroom, ntfy)
+    async with browser(warroom) as phone:
+        _, page = await opened(phone, url)
+        status, page = await sent(phone, url, page, do="escalate_to", person=ALICE)
+        assert status == 200
+        warroom.clock.now += timedelta(minutes=2)
+        status, page = await sent(phone, url, page, do="escalate")
+        assert status == 200, said(page)
+        await warroom.run_jobs()
+        _, page = await opened(phone, url)
+    shown = said(page)
+    first = "Escalated to @Alice Moreau by you at 03:00 CET."
+    second = "Escalated to level 2 by you at 03:02 CET."
+    assert first in shown and second in shown
+    assert shown.index(first) < shown.index(second)
+    text = only_message(ops).text
+    by_alice = re.search(
+        rf"Escalated by hand to <@{ALICE}> \(paged by their own rules\) by <@{CAROL}> at ", text
+    )
+    by_level = re.search(rf"Escalated by hand to level 2 by <@{CAROL}> at ", text)
+    assert by_alice and by_level and by_alice.start() < by_level.start(), text

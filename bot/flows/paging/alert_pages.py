@@ -42,7 +42,7 @@ from bot.flows.paging import hooks, phones
 from bot.flows.paging.delivery import wait_for_report
 from bot.flows.paging.fallback import fire_next_rule
 from bot.flows.rights import require
-from bot.record.alerting import alerts
+from bot.record.alerting import alerts, escalated
 from bot.record.changes import beside as changes_beside
 from bot.record.incident.message_links import known_bases
 from bot.record.paging import pages, tokens
@@ -597,6 +597,8 @@ async def show_alert(services: Services, job: Job) -> None:
             timezone=services.settings.incidents.timezone,
             hours_zone=route.support_hours.zone if route.support_hours else "UTC",
             incident=await session.get(Incident, group.incident_id) if group.incident_id else None,
+            escalated=await escalated.shown_escalations(session, group),
+            shown_at_most=escalated.ESCALATIONS_SHOWN,
         )
         blocks = services.renderer.render_json(
             "blocks/alert_group.json.j2",

@@ -16,6 +16,8 @@ from bot.store.models import AlertEscalation, AlertGroup
 
 # The most escalations one alert's episode reads (each is a person's press).
 ESCALATIONS_MAX = 200
+# The most its Slack message and phone console list, the latest (the rest on its web page).
+ESCALATIONS_SHOWN = 5
 
 
 def record_escalation(
@@ -57,3 +59,11 @@ async def escalations_of(
         .limit(ESCALATIONS_MAX)
     )
     return list((await session.exec(statement)).all())
+
+
+async def shown_escalations(session: AsyncSession, group: AlertGroup) -> list[AlertEscalation]:
+    """The escalations by hand of the group's current episode its message and console list
+    (none read when it has none: the group's row says whether it has)."""
+    if group.id is None or group.escalated_by is None:
+        return []
+    return await escalations_of(session, group.id, group.episode)

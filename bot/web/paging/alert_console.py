@@ -37,7 +37,7 @@ from bot.flows.alerting.alert_actions import (
 from bot.flows.escalation.answers import Answer, acknowledge_page, escalate_page, who_did
 from bot.flows.paging.alert_pages import AlertUnchanged, message_url, paged_how
 from bot.flows.people import zone_of
-from bot.record.alerting import alerts
+from bot.record.alerting import alerts, escalated
 from bot.record.incident.message_links import known_bases
 from bot.record.paging.tokens import Held
 from bot.record.people import known_names, known_people
@@ -91,8 +91,10 @@ async def show(request: web.Request, held: Held, said: Said | None = None) -> we
     async with session_scope(services.engine) as session:
         group = await session.get(AlertGroup, held.alert.id) or held.alert
         how = await paged_how(session, group)
-        actors = [group.acknowledged_by, group.snoozed_by, group.escalated_by, group.resolved_by]
-        actors += [group.escalated_to, said.person if said else None]
+        by_hand = await escalated.shown_escalations(session, group)
+        actors = [group.acknowledged_by, group.snoozed_by, group.resolved_by]
+        actors += [said.person if said else None]
+        actors += [user for each in by_hand for user in (each.escalated_by, each.person)]
         people = [user for user, _ in how] + [user for user in actors if user]
         names = await known_names(session, people)
         bases = await known_bases(session, [group.message_channel or ""])
@@ -114,6 +116,8 @@ async def show(request: web.Request, held: Held, said: Said | None = None) -> we
         snooze_choices=alerts.SNOOZE_CHOICES,
         people=[(user, name) for user, name in offered if user != held.page.user_id],
         said=said,
+        escalated=by_hand,
+        shown_at_most=escalated.ESCALATIONS_SHOWN,
         csrf=csrf_token(request, viewer),
     )
     response.headers.update(HEADERS)
