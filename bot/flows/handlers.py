@@ -22,7 +22,7 @@ from bot.flows.escalation.bringing_in import bring_in
 from bot.flows.escalation.levels import run_escalation_timer
 from bot.flows.follow_ups.filing import send_issue
 from bot.flows.follow_ups.owners import remind_follow_up
-from bot.flows.home.home import refresh_alert_home
+from bot.flows.home.publishing import refresh_alert_home
 from bot.flows.incident.causes import ask_causes
 from bot.flows.incident.recorder import apply_fetched_reaction
 from bot.flows.incident.reminders import remind_about_roles, remind_about_updates

@@ -5,7 +5,7 @@ its Messages tab alike (``tab``: ``home`` or ``messages``;
 https://docs.slack.dev/reference/events/app_home_opened): only the Home tab has a view to
 publish. The event is answered at once; the Home is read, rendered and published after (a
 listener never waits on Slack), so a slow Slack or database never makes Slack retry. What it
-shows is bot/flows/home/home.py's (which publishes it); how, templates/views/home.json.j2.
+shows is bot/flows/home/publishing.py's (which publishes it); how, templates/views/home.json.j2.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.flows.home.home import publish_home
+from bot.flows.home.publishing import publish_home
 from bot.services import Services
 
 HOME_TAB = "home"

@@ -82,8 +82,9 @@ SLASH_COMMANDS = [
 ]
 
 # The App Home (https://docs.slack.dev/reference/app-manifest, ``features.app_home``): the
-# Home tab lists the person's incidents, the week's and who is on call (bot/flows/home/home.py);
-# the Messages tab holds the app's direct messages, read-only: nobody writes to the bot there.
+# Home tab lists the person's incidents, the week's and who is on call
+# (bot/flows/home/publishing.py); the Messages tab holds the app's direct messages, read-only:
+# nobody writes to the bot there.
 APP_HOME = {
     "home_tab_enabled": True,
     "messages_tab_enabled": True,

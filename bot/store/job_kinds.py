@@ -62,7 +62,7 @@ alert_escalate         alerting.own_alerts.run_alert_level            escalation
 alert_message          paging.alert_pages.show_alert                  slack
 alert_snooze_end       alerting.alert_actions.end_snooze              escalations
 alert_hours_start      alerting.own_alerts.start_in_hours             escalations
-alert_home             home.home.refresh_alert_home                        slack
+alert_home             home.publishing.refresh_alert_home             slack
 alert_auto_resolve     alerting.own_alerts.resolve_quiet_alert        escalations
 changes_beside         changes.beside.post_changes_beside             slack
 bring_in               escalation.bringing_in.bring_in                paging

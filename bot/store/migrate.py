@@ -26,7 +26,7 @@ class SchemaNotUpgraded(SQLAlchemyError):
 
 # What migrations keep and the models do not: the search words' FTS5 tables and their shadow
 # tables (SQLite) and expression indexes (PostgreSQL) of 0077_search_words, read by
-# bot/record/incident/incident_search.py.
+# bot/record/incident/search.py.
 SEARCH_WORDS = ("incident_words", "timeline_entry_words", "action_item_words")
 
 

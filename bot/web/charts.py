@@ -16,7 +16,7 @@ from dateutil import tz
 from markupsafe import Markup
 
 from bot.basics.render import Renderer
-from bot.record.insights.insights import (
+from bot.record.insights.counts import (
     OTHER_SEVERITY,
     AlertSourceCount,
     Insights,

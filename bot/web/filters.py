@@ -11,8 +11,8 @@ from multidict import MultiMapping
 from pydantic import BaseModel, Field
 
 from bot.basics.numbers import parse_bounded_int
-from bot.record.incident.incident_queries import IncidentQuery
 from bot.record.incident.incident_types import NO_TYPES, FieldValueError, IncidentTypes
+from bot.record.incident.queries import IncidentQuery
 from bot.record.postmortem.review import Review
 from bot.store.models import SEVERITIES, Status
 
@@ -50,7 +50,7 @@ def parse_filters(
 ) -> IncidentQuery:
     """``status``, ``severity``, ``type``, ``review`` (the postmortem's review state; each
     repeatable), ``field.<name>`` (a custom field's value), ``from`` and ``to`` (dates,
-    inclusive, in the zone given), ``q`` (words searched for by incident_search, or a
+    inclusive, in the zone given), ``q`` (words searched for by record/incident/search.py, or a
     reference: ``INC-123``), ``page`` and ``per_page``."""
     statuses = _choices(query.getall("status", []), STATUSES, "status")
     severities = _choices([s.upper() for s in query.getall("severity", [])], SEVERITIES, "severity")

@@ -11,7 +11,7 @@ from multidict import MultiDictProxy
 from bot.basics.logs import bind_incident
 from bot.basics.numbers import DATABASE_ID_MAX, parse_bounded_int
 from bot.record.follow_ups.follow_ups import OpenFollowUp, open_follow_ups
-from bot.record.incident.incident_queries import (
+from bot.record.incident.queries import (
     IncidentPage,
     IncidentQuery,
     IncidentSummary,

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.clients.slack.errors import SlackFailure, SlackGone, SlackNotAllowed, SlackUnavailable
 from bot.clients.slack.web_api import SlackWorkspace
-from bot.record.incident.incident_queries import Summarised, held_by
+from bot.record.incident.queries import Summarised, held_by
 from bot.store.db import session_scope
 from bot.store.models import Incident
 

@@ -25,7 +25,7 @@ from bot.flows.alerting.alert_actions import (
     snooze_alert,
 )
 from bot.flows.alerting.declared import declarable
-from bot.flows.home.home import publish_home
+from bot.flows.home.publishing import publish_home
 from bot.flows.paging.alert_pages import acknowledge_alert, resolve_alert
 from bot.flows.replies import open_form, outcome, run_and_reply
 from bot.services import Services

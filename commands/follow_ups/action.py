@@ -18,7 +18,7 @@ from bot.basics.trackers import TrackerSpecError, TrackerTarget, parse_target
 from bot.flows.follow_ups.filing import file_from_button
 from bot.flows.follow_ups.merging import channel_of, merge_from_button
 from bot.flows.follow_ups.owners import mark_follow_up_done, record_action
-from bot.flows.home.home import publish_home
+from bot.flows.home.publishing import publish_home
 from bot.flows.replies import outcome
 from bot.record.follow_ups.follow_ups import pressed_ref
 from bot.services import Services

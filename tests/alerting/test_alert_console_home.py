@@ -16,7 +16,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.flows.home.home import ALERT_HOME_EVERY
+from bot.flows.home.publishing import ALERT_HOME_EVERY
 from bot.web.monitoring import loggable_path
 from emulator import Channel, FakeNtfy, SlackEmulator
 from tests.alerting.test_own_alerts import (

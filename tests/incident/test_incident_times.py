@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.record.incident.incident_times import incident_span, read_incident_time
+from bot.record.incident.typed_times import incident_span, read_incident_time
 from bot.record.moments import MomentRefused, parse_in_span, without_date
 from bot.store.models import Incident
 

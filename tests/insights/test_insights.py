@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.render import Renderer
-from bot.record.insights import insights
-from bot.record.insights.insights import (
+from bot.record.insights import counts
+from bot.record.insights.counts import (
     AlertSourceCount,
     Insights,
     Median,
@@ -278,7 +278,7 @@ async def test_long_lists_of_incidents_are_queried_in_chunks(
     engine: AsyncEngine, record: Record, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     whole = await load(engine, record.visible())
-    monkeypatch.setattr(insights, "IN_CHUNK", 2)
+    monkeypatch.setattr(counts, "IN_CHUNK", 2)
     chunked = await load(engine, record.visible())
     assert chunked == whole
 

@@ -21,7 +21,8 @@ from bot.flows.escalation.acknowledging import acknowledge
 from bot.flows.escalation.targets import EscalationTarget, escalate
 from bot.flows.paging.alert_pages import PHONE_SNOOZE_MINUTES, AlertUnchanged, acknowledge_alert
 from bot.flows.paging.alert_pages import call_words as alert_call_words
-from bot.flows.paging.pages import end_page, words_of
+from bot.flows.paging.pages import end_page
+from bot.flows.paging.senders import words_of
 from bot.record.escalation.escalations import AlreadyAcknowledged, NothingToAcknowledge
 from bot.record.paging import own, pages
 from bot.record.people import known_names

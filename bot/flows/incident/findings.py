@@ -107,7 +107,7 @@ async def fix_milestone(
     services: Services, *, channel_id: str, by: str, milestone: Milestone, when: str | datetime
 ) -> Incident:
     """Set a milestone from what a person typed (``10:30``, ``yesterday 14:05 PST``), or to
-    the moment a page read (``bot.record.incident.incident_times``)."""
+    the moment a page read (``bot.record.incident.typed_times``)."""
     await require_if_public(services, by, channel_id)
     async with session_scope(services.engine) as session:
         incident = await incidents.incident_in_channel(session, channel_id)

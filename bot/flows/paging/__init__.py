@@ -2,8 +2,10 @@
 pagers (PagerDuty's Events API), as jobs.
 
 - ``pagerduty_events``: PagerDuty events sent as jobs, retried, failures told in the channel.
-- ``pages``: a page per person an escalation reaches; each notification sent (Slack, ntfy,
-  SMS and voice, email) at its rule's offset, and what the phone provider reports of it.
+- ``pages``: a page per person an escalation reaches; each notification sent at its rule's
+  offset, and what the phone provider reports of it.
+- ``senders``: what sends a notification by each method (Slack, ntfy, SMS and voice, e-mail,
+  webhook, Teams), in the incident's words.
 - ``fallback``: a method that failed brings the person's next rule forward, said in the channel.
 - ``delivery``: an SMS or call its provider has not reported delivered in time does the same.
 - ``phones``: SMS and calls through the registry's phone providers (bot/clients/phone/), the

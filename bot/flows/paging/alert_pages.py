@@ -37,7 +37,7 @@ from bot.clients.ntfy import Push, publish
 from bot.clients.slack.errors import SlackFailure
 from bot.clients.vendor_http import VendorFailure
 from bot.flows.channel import deliver_now
-from bot.flows.home.home import schedule_alert_homes
+from bot.flows.home.publishing import schedule_alert_homes
 from bot.flows.paging import hooks, phones
 from bot.flows.paging.delivery import wait_for_report
 from bot.flows.paging.fallback import fire_next_rule

@@ -34,7 +34,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.record.alerting.alerts import ACKNOWLEDGED, RESOLVED
 from bot.record.alerting.routes import URGENCIES
-from bot.record.insights.insights import Median, median
+from bot.record.insights.counts import Median, median
 from bot.record.people import known_zones
 from bot.store.models import AlertGroup, PersonPage
 

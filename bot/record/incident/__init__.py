@@ -3,9 +3,9 @@ roles, fields, findings and milestones; what every other domain of the record ha
 from, so it comes first in the order.
 
 - ``incidents``: open, find, attach to a channel, resolve.
-- ``incident_queries``: filtered, paginated lists, and one incident by reference.
-- ``incident_search``: search by words (the database's full-text index) and where they were found.
-- ``incident_times``: a time typed about a past incident, read on its days in its zone.
+- ``queries``: filtered, paginated lists, and one incident by reference.
+- ``search``: search by words (the database's full-text index) and where they were found.
+- ``typed_times``: a time typed about a past incident, read on its days in its zone.
 - ``incident_types``: incident types and custom fields as operators write them.
 - ``fields``: an incident's type and field values, set with their history.
 - ``findings``: impact, causes and follow-up tasks people state for the postmortem.

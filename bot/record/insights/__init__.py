@@ -1,7 +1,7 @@
 """Insights: what recent incidents say, counted for the web view (and the medians the
 on-call load shares).
 
-- ``insights``: what recent incidents say, counted for the web view.
+- ``counts``: what recent incidents say, counted for the web view.
 
 May import: ``bot.basics``, ``bot.store``, the record's own modules (``bot/record/*.py``) and
 the domains before it in ``DOMAINS`` (tests/test_layers.py): ``incident``; never one after it.

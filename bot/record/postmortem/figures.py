@@ -36,8 +36,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.slack_text import SlackText, to_plain
 from bot.record.incident import messages
-from bot.record.incident.incident_queries import Summarised
 from bot.record.incident.milestones import METRICS
+from bot.record.incident.queries import Summarised
 from bot.record.postmortem.back_words import says_service_back
 from bot.record.postmortem.parts import Line, Metric, MilestoneTime, Mitigation
 from bot.record.postmortem.semantics import impact_end, mitigation_of

@@ -25,7 +25,7 @@ from bot.flows.incident.proposed_notes import propose_note
 from bot.flows.postmortem.suggestions import check_proposal, citable_record, reasons_said
 from bot.record.agents.tokens import Caller
 from bot.record.incident import related
-from bot.record.incident.incident_queries import latest_team
+from bot.record.incident.queries import latest_team
 from bot.record.people import known_names
 from bot.record.postmortem.draft import zone_named
 from bot.record.postmortem.suggestions import SECTIONS, Sentence

@@ -19,8 +19,8 @@ from bot.basics.render import readable
 from bot.basics.slack_text import SlackText
 from bot.record.alerting.alerts import alerts_of
 from bot.record.incident import fields
-from bot.record.incident.incident_queries import IncidentQuery
 from bot.record.incident.incident_types import CustomField, FieldValue
+from bot.record.incident.queries import IncidentQuery
 from bot.record.people import known_names
 from bot.record.postmortem.draft import Draft
 from bot.record.postmortem.figures import Figures, figures_of

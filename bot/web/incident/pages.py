@@ -16,15 +16,15 @@ from bot.basics.slack_links import channel_link
 from bot.basics.slack_text import mentioned_users
 from bot.record.agents import notes
 from bot.record.changes.beside import changes_beside, incident_services
-from bot.record.incident.incident_queries import (
+from bot.record.incident.message_links import known_bases
+from bot.record.incident.queries import (
     IncidentQuery,
     channel_history,
     latest_updates,
     parse_reference,
 )
-from bot.record.incident.incident_search import found_in
-from bot.record.incident.message_links import known_bases
 from bot.record.incident.related import related_to_incident, traits_of
+from bot.record.incident.search import found_in
 from bot.record.people import known_names
 from bot.record.postmortem.edits import EditRefused, save_edit
 from bot.record.postmortem.figures import figures_of

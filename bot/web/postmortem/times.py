@@ -12,7 +12,7 @@ from datetime import datetime
 from aiohttp import web
 
 from bot.flows.replies import refusal_words
-from bot.record.incident.incident_times import read_incident_time
+from bot.record.incident.typed_times import read_incident_time
 from bot.record.moments import MomentRefused, without_date
 from bot.services import Services
 from bot.store.models import Incident

@@ -3,7 +3,7 @@ entries (updates among them) and follow-ups, indexed for "words in any order, an
 
 SQLite: an FTS5 table per source table, its content read from that table (external content),
 kept by triggers. PostgreSQL: a GIN index on the same text's ``tsvector``, read by the query's
-identical expression (bot/record/incident/incident_search.py). Punctuation separates words on both,
+identical expression (bot/record/incident/search.py). Punctuation separates words on both,
 so
 both find the same words.
 
@@ -26,7 +26,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 # (table, its FTS5 table, the columns searched): the same as
-# bot/record/incident/incident_search.py's.
+# bot/record/incident/search.py's.
 SOURCES = (
     ("incident", "incident_words", ("title", "description")),
     ("timeline_entry", "timeline_entry_words", ("text",)),

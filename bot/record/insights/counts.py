@@ -24,8 +24,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.render import readable
 from bot.basics.slack_text import mentioned_users
-from bot.record.incident.incident_queries import Summarised
 from bot.record.incident.incident_types import CustomField
+from bot.record.incident.queries import Summarised
 from bot.record.people import known_names
 from bot.store.models import (
     SEVERITIES,

@@ -15,7 +15,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.slack_text import SlackText
-from bot.record.incident.incident_search import holds_words
+from bot.record.incident.search import holds_words
 from bot.store.models import (
     SEVERITIES,
     ChannelMessage,
@@ -46,7 +46,7 @@ class IncidentQuery:
     fields: tuple[tuple[str, str], ...] = ()
     # The postmortem's review states (bot/record/postmortem/review.py), any of them.
     reviews: tuple[str, ...] = ()
-    # Words anywhere searched (bot/record/incident/incident_search.py), or a reference
+    # Words anywhere searched (bot/record/incident/search.py), or a reference
     # (``INC-123``).
     search: str = ""
     # Newest first (False), or the worst severity first, newest first within each: the list's
@@ -146,7 +146,7 @@ def _order(query: IncidentQuery) -> list[ColumnElement[Any]]:
 
 def _searched(words: str) -> ColumnElement[bool]:
     """``INC-123``: that incident; anything else: incidents holding every word, in any order
-    and any case, in their title, first report, timeline or follow-ups (incident_search)."""
+    and any case, in their title, first report, timeline or follow-ups (search)."""
     number = parse_reference(words)
     if number is not None:
         return col(Incident.number) == number
