@@ -357,7 +357,9 @@ async def session_scope(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-async def take_turns(session: AsyncSession, namespace: int, name: str) -> None:
+async def take_turns(
+    session: AsyncSession, namespace: int, name: str, *, then_waits_for: int | None = None
+) -> None:
     """Hold the lock called ``name`` (in ``namespace``, one per kind of thing locked) until
     the session's transaction ends, so that transactions about one thing, on any replica,
     run one after the other: a PostgreSQL transaction-level advisory lock.
@@ -366,10 +368,21 @@ async def take_turns(session: AsyncSession, namespace: int, name: str) -> None:
     waits for it holds nothing yet. Two names may share a lock (a 32-bit hash of the name),
     which makes their transactions take turns too, and nothing worse. SQLite needs none:
     each of its transactions holds the database's write lock (BEGIN IMMEDIATE).
+
+    ``then_waits_for``: a namespace whose lock of the same name is then waited for in the
+    same statement, taken and given back at once (session-level, both in one statement's
+    row, so it is never left held): the transactions sharing it (``share_turns``) ended.
     """
     if session.get_bind().dialect.name != "postgresql":
         return
-    await session.exec(select(func.pg_advisory_xact_lock(namespace, _lock_key(name))))
+    key = _lock_key(name)
+    turn = [func.pg_advisory_xact_lock(namespace, key)]
+    if then_waits_for is not None:
+        turn += [
+            func.pg_advisory_lock(then_waits_for, key),
+            func.pg_advisory_unlock(then_waits_for, key),
+        ]
+    await session.exec(select(*turn))
 
 
 # unnest keeps the array's order, so the locks are taken in the keys' order.

@@ -123,8 +123,8 @@ async def schedule_jobs(
     one ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` (the caller commits): each wanted
     job added, in order (None where its key exists). A page's first notifications' jobs and
     its alert's message job are one round trip, not one each. ``announce``: the jobs claimed
-    for its pager announced to it at the commit (``wakeups.announce``), on PostgreSQL in the
-    same statement."""
+    for its pager announced to it at the commit, in the same statement (a pager runs on
+    PostgreSQL only: elsewhere there is nobody to tell)."""
     along: list[NewJob] = session.info.pop(_ALONG, [])
     await session.flush()  # what the session holds goes first, as insert_kept's
     dialect = session.get_bind().dialect.name
@@ -132,12 +132,12 @@ async def schedule_jobs(
     if not every:
         return []
     statement = _inserting(dialect, every)
-    if announce is not None and dialect == "postgresql":
-        statement = wakeups.with_announcement(statement, announce)
+    if announce is not None and dialect == "postgresql":  # the pager's: PostgreSQL only
+        handed = [lease_of(job.kind) for job in wanted if job.claimed_by == announce.to]
+        until = utcnow() + max(handed, default=timedelta(0))
+        statement = wakeups.with_announcement(statement, announce, until)
     result = await session.exec(statement)
     added = {row._mapping["key"]: row._mapping for row in result.all()}
-    if announce is not None and dialect != "postgresql":
-        await wakeups.announce(session, announce)
     given: list[Job | None] = []
     for each in wanted:
         row = added.get(each.key)

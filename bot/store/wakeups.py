@@ -108,13 +108,14 @@ class Handover:
         return json.dumps({"to": self.to, "jobs": jobs, "extra": extra}, separators=(",", ":"))
 
 
-def with_announcement(inserting: Any, handover: Handover) -> Select[Any]:
+def with_announcement(inserting: Any, handover: Handover, until: datetime) -> Select[Any]:
     """``inserting`` (an INSERT of job rows, returning them) and the announcement of those it
     claims for ``handover.to``, as one PostgreSQL statement: its rows, as the INSERT's. The
     announcement's payload is ``Handover.payload()``'s, made by PostgreSQL from the rows
     written (their ids are not known before), with ``handover.extra``; empty (a plain
-    wake-up) when it claims none. A round trip fewer on an alert's path to its first page
-    than ``announce`` after the INSERT."""
+    wake-up) when it claims none. ``until``: when their claims end by this host's clock, as
+    the pager reckons them (not the database's, which may be off). A round trip fewer on an
+    alert's path to its first page than ``announce`` after the INSERT."""
     made: CTE = inserting.cte("made")
     entry = func.json_build_object(
         *_named("id", made.c.id),
@@ -123,7 +124,7 @@ def with_announcement(inserting: Any, handover: Handover) -> Select[Any]:
         *_named("incident", made.c.incident_id),
         *_named("payload", made.c.payload),
         *_named("due", made.c.due_at),
-        *_named("until", made.c.locked_until),
+        *_named("until", literal(until.isoformat(), String)),
     )
     mine = made.c.locked_by == literal(handover.to, String)
     extra = {str(k): v for k, v in handover.extra.items()}

@@ -38,13 +38,14 @@ async def store_payloads(session: AsyncSession, received: Sequence[ReceivedBody]
     """Keep accepted webhook bodies as received, before anything is done with them: one
     INSERT for them all; their ids, in ``received``'s order (the caller commits).
 
-    Numbered while sharing their groups' turns (``group_turn``), held to the commit: bodies
-    stored side by side (two replicas' batches) do not wait for each other, but a
-    transaction applying one of their groups waits for them, so it never finds a later
+    Numbered sharing their groups' numbering locks (``NUMBERING``), held to the commit:
+    bodies stored side by side (two replicas' batches) take them together, and nobody
+    applying a group holds one, so storing never waits for an apply; but an apply waits
+    for them to be released (``group_turn``, ``store_in_turn``), so it never finds a later
     payload of its group while an earlier one is numbered and not yet committed (it would
     apply the later one first)."""
     await share_turns(
-        session, GROUP_TURNS, [_turn_name(item.source, item.group_key) for item in received]
+        session, NUMBERING, [_turn_name(item.source, item.group_key) for item in received]
     )
     connection = await session.connection()
     # SQLAlchemy writes a multi-row INSERT only when it needs no order of the returned rows
@@ -76,12 +77,18 @@ async def store_payloads(session: AsyncSession, received: Sequence[ReceivedBody]
 # The namespace of the locks that make the transactions applying one group's payloads take
 # turns (bot/store/db.py take_turns).
 GROUP_TURNS = 5_241_001
+# The namespace of the locks a group's payloads are numbered under (``store_payloads``
+# shares them, ``store_in_turn`` holds one alone): an apply waits for them to end.
+NUMBERING = 5_241_002
 
 
 async def group_turn(session: AsyncSession, source: str, group_key: str) -> None:
     """Wait for the turn of the transactions applying one group (``in_group_order``), held
-    until the caller's transaction ends (taken again in it, it is held already)."""
-    await take_turns(session, GROUP_TURNS, _turn_name(source, group_key))
+    until the caller's transaction ends (taken again in it, it is held already), then for
+    the group's payloads being numbered to be committed (their numbering lock taken and
+    given back at once, in the same statement: an apply never holds it, so storing never
+    waits for an apply)."""
+    await take_turns(session, GROUP_TURNS, _turn_name(source, group_key), then_waits_for=NUMBERING)
 
 
 def _turn_name(source: str, group_key: str) -> str:
@@ -90,10 +97,14 @@ def _turn_name(source: str, group_key: str) -> str:
 
 async def store_in_turn(session: AsyncSession, received: ReceivedBody) -> int:
     """``group_turn`` then ``store_payloads`` for one body, in one statement on PostgreSQL (the
-    INSERT's row selected from the lock taken: numbered once the turn is held, as apart); its
-    id (the caller commits). A round trip fewer on an alert's path to its first page."""
-    lock = turn_lock(session, GROUP_TURNS, _turn_name(received.source, received.group_key))
-    if lock is None:
+    INSERT's row selected from the locks taken: numbered once the turn is held, as apart); its
+    id (the caller commits). A round trip fewer on an alert's path to its first page. The
+    group's numbering lock is held alone to the commit: the next bodies of its group stored
+    wait for this one's apply (a short transaction, the page's)."""
+    name = _turn_name(received.source, received.group_key)
+    lock = turn_lock(session, GROUP_TURNS, name)
+    numbering = turn_lock(session, NUMBERING, name)
+    if lock is None or numbering is None:
         return (await store_payloads(session, [received]))[0]
     values = {
         "source": received.source,
@@ -105,7 +116,9 @@ async def store_in_turn(session: AsyncSession, received: ReceivedBody) -> int:
         "flags": "",
         "integration_id": received.integration_id,
     }
-    turn = select(lock.label("turn")).subquery("turn")
+    # The group's turn, then its numbering alone (the bodies being numbered committed first,
+    # those numbered next waiting for this commit): numbered after every earlier one.
+    turn = select(lock.label("turn"), numbering.label("numbering")).subquery("turn")
     table = AlertPayload.__table__  # type: ignore[attr-defined]
     rows = select(*(literal(v, table.c[k].type) for k, v in values.items()))
     statement = (
