@@ -77,42 +77,20 @@ class Handover:
         return self.size + len(key) + len(payload) + JOB_ENTRY_BYTES <= PAYLOAD_AT_MOST
 
     def reserve(self, key: str, payload: str) -> bool:
-        """``room_for``, and that room kept for the job (added later with ``reserved``)."""
+        """``room_for``, and that room kept for the job (claimed for ``to`` when it is written,
+        ``with_announcement``)."""
         if not self.room_for(key, payload):
             return False
         self.size += len(key) + len(payload) + JOB_ENTRY_BYTES
         return True
 
-    def add(self, job: Job, extra: dict[str, Any] | None = None, *, reserved: bool = False) -> None:
-        self.jobs.append(job)
-        if not reserved:
-            self.size += len(job.key) + len(job.payload) + JOB_ENTRY_BYTES
-        if extra is not None:
-            notification = json.loads(job.payload)["notification"]
-            self.extra[int(notification)] = extra
-
-    def payload(self) -> str:
-        jobs = [
-            {
-                "id": job.id,
-                "kind": job.kind,
-                "key": job.key,
-                "incident": job.incident_id,
-                "payload": job.payload,
-                "due": job.due_at.isoformat(),
-                "until": job.locked_until.isoformat() if job.locked_until else None,
-            }
-            for job in self.jobs
-        ]
-        extra = {str(k): v for k, v in self.extra.items()}
-        return json.dumps({"to": self.to, "jobs": jobs, "extra": extra}, separators=(",", ":"))
-
 
 def with_announcement(inserting: Any, handover: Handover, until: datetime) -> Select[Any]:
     """``inserting`` (an INSERT of job rows, returning them) and the announcement of those it
     claims for ``handover.to``, as one PostgreSQL statement: its rows, as the INSERT's. The
-    announcement's payload is ``Handover.payload()``'s, made by PostgreSQL from the rows
-    written (their ids are not known before), with ``handover.extra``; empty (a plain
+    announcement's payload (``{"to", "jobs", "extra"}``, as ``handover_of`` reads it) is made
+    by PostgreSQL from the rows written (their ids are not known before), with
+    ``handover.extra``; empty (a plain
     wake-up) when it claims none. ``until``: when their claims end by this host's clock, as
     the pager reckons them (not the database's, which may be off). A round trip fewer on an
     alert's path to its first page than ``announce`` after the INSERT."""
@@ -172,15 +150,14 @@ def handover_of(payload: str, owner: str) -> Handover | None:
     return Handover(to=owner, jobs=jobs, extra=extra)
 
 
-async def announce(session: AsyncSession, handover: Handover | None = None) -> None:
+async def announce(session: AsyncSession) -> None:
     """Have every replica look for due jobs once this transaction commits (the caller
-    commits), and the pager ``handover`` names start the jobs it hands over; nothing on
-    SQLite."""
+    commits); nothing on SQLite. Jobs handed to a pager are announced with their INSERT
+    (``with_announcement``)."""
     connection = await session.connection()
     if connection.dialect.name == "postgresql":
         await connection.execute(
-            text("SELECT pg_notify(:channel, :payload)"),
-            {"channel": CHANNEL, "payload": handover.payload() if handover else ""},
+            text("SELECT pg_notify(:channel, :payload)"), {"channel": CHANNEL, "payload": ""}
         )
 
 
