@@ -299,6 +299,7 @@ async def _job_runner_ctx(app: web.Application) -> AsyncIterator[None]:
     # Each heartbeat's row and job: kept from earlier starts, made by whichever replica first.
     await watch_heartbeats(app[services_key])
     await schedule_drills(app[services_key])
+    await watch.learn()
     watch.start()
     # iCal layers: every start fetches their feeds (the file may name new ones), then a timer.
     await schedule_feed_refreshes(app[services_key])

@@ -73,9 +73,10 @@ class SlackWatch(Poller):
     async def round(self) -> None:
         await self.check()
 
-    async def check(self, *, ask_now: bool = False) -> None:
-        """Learn what other replicas learned; while stopped, ask Slack (at most once a
-        ``PROBE_EVERY`` unless ``ask_now``)."""
+    async def learn(self) -> bool:
+        """Learn what other replicas (or this one before a restart) learned: whether the app
+        is gone from Slack; whether it is. Read once before the runner and the sender start,
+        so their first rounds send nothing to a workspace that uninstalled it."""
         async with session_scope(self.services.engine) as session:
             gone = await installation.stopped(session)
         presence = self.services.presence
@@ -83,8 +84,15 @@ class SlackWatch(Poller):
             if presence.stopped is not None:  # another replica saw it installed again
                 presence.stopped = None
                 self.services.wake_jobs()
-            return
+            return False
         presence.stopped = gone.reason
+        return True
+
+    async def check(self, *, ask_now: bool = False) -> None:
+        """``learn``; while stopped, ask Slack (at most once a ``PROBE_EVERY`` unless
+        ``ask_now``)."""
+        if not await self.learn():
+            return
         now = self.services.clock()
         if not ask_now and self._asked_at and now - self._asked_at < PROBE_EVERY:
             return

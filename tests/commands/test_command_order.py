@@ -178,8 +178,9 @@ async def test_a_command_cut_off_by_a_dead_replica_is_not_run_again_and_its_send
 ) -> None:
     async with running_warroom(slack, database_url, runtime__scheduler_interval=0.05) as warroom:
         channel = await open_incident(warroom)
-        # Long enough for the row to be marked started before the lease runs out, under load.
-        await hold_as_a_dead_replica(warroom, channel.id, utcnow() + timedelta(seconds=5))
+        # Held until the row is marked started below (however slow the machine), then let run
+        # out: the sweep must find the started row, not apply the resolve itself first.
+        await hold_as_a_dead_replica(warroom, channel.id, utcnow() + timedelta(minutes=10))
         await slack.send_command("resolve", user=ALICE, channel=channel.id)
         # On a loaded machine Slack is answered before the command is kept: wait for its row.
         await kept_commands(warroom, 1)
@@ -189,6 +190,7 @@ async def test_a_command_cut_off_by_a_dead_replica_is_not_run_again_and_its_send
             row.started_at = utcnow()
             session.add(row)
             await session.commit()
+        await hold_as_a_dead_replica(warroom, channel.id, utcnow())
         await slack.send_command(
             "impact Checkout failing for a fifth of users", user=ALICE, channel=channel.id
         )

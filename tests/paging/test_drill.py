@@ -140,6 +140,19 @@ async def test_twilio_answering_500_opens_an_incident_naming_twilio(
     assert "ntfy ntfy: ok" in said
 
 
+async def test_two_providers_failing_raise_one_alert_each_kept_together(
+    warroom: Warroom, phones: tuple[FakeTwilio, FakeNtfy]
+) -> None:
+    twilio, ntfy = phones
+    twilio.fail(500, times=20)
+    ntfy.fail(503, times=20)
+    checks = await run_drill(warroom.services)
+    assert {c.provider for c in checks if c.state == "failed"} == {"ntfy", "twilio"}
+    await warroom.run_jobs()
+    titles = sorted(incident.title for incident in await incidents_of(warroom))
+    assert titles == ["Paging drill: Twilio failed", "Paging drill: ntfy failed"]
+
+
 async def test_a_delivery_report_of_undelivered_fails_the_drill(
     warroom: Warroom, phones: tuple[FakeTwilio, FakeNtfy]
 ) -> None:

@@ -1,5 +1,5 @@
 """The paging drill with its failures raised as alerts: the drill (bot/flows/paging/drills.py)
-run with alerting's own alerts (``keep_own_alert``), as a missed heartbeat is raised; and the
+run with alerting's own alerts (``keep_own_alerts``), as a missed heartbeat is raised; and the
 scheduled drill's job handler.
 
 The drill is paging's (its providers, its people, its checks); what a failed provider becomes
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.flows.alerting.intake import keep_own_alert
+from bot.flows.alerting.intake import keep_own_alerts
 from bot.flows.paging import drills
 from bot.services import Services
 from bot.store.models import DrillCheck, Job
@@ -25,7 +25,7 @@ async def run_drill(
     (they must have opted in); ``everyone``: every person who opted in; neither: the first
     person who opted in with each method."""
     return await drills.run_drill(
-        services, raise_alert=keep_own_alert, person=person, everyone=everyone, why=why
+        services, raise_alerts=keep_own_alerts, person=person, everyone=everyone, why=why
     )
 
 

@@ -16,7 +16,7 @@ from enum import Enum
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.flows.alerting.intake import keep_own_alert
+from bot.flows.alerting.intake import keep_own_alerts
 from bot.record.alerting import heartbeats
 from bot.record.alerting.heartbeats import HeartbeatSpec
 from bot.services import Services
@@ -73,7 +73,7 @@ async def record_beat(services: Services, name: str) -> Beat:
         outcome = Beat.RECORDED
         if row.missed_since is not None:
             body = heartbeats.beat_alert(spec, missed_since=row.missed_since, beat_at=now)
-            await keep_own_alert(session, services, body)
+            await keep_own_alerts(session, services, [body])
             row.missed_since, outcome = None, Beat.RESOLVED
         row.last_beat_at = now
         row.beats += 1
@@ -102,7 +102,8 @@ async def check_heartbeat(services: Services, job: Job) -> datetime | None:
         due = heartbeats.deadline(spec, row)
         if now < due:
             return due
-        await keep_own_alert(session, services, heartbeats.missed_alert(spec, missed_since=due))
+        missed = heartbeats.missed_alert(spec, missed_since=due)
+        await keep_own_alerts(session, services, [missed])
         row.missed_since = due
         row.misses += 1
         session.add(row)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -215,22 +216,25 @@ async def keep_payloads(
     return ids
 
 
-async def keep_own_alert(session: AsyncSession, services: Services, body: str) -> int:
-    """Store an alert warroom raises itself (a missed heartbeat), in the generic shape, to
-    be applied as any webhook's is (the caller commits)."""
+async def keep_own_alerts(session: AsyncSession, services: Services, bodies: Sequence[str]) -> None:
+    """Store alerts warroom raises itself (a missed heartbeat, a drill's failed providers), in
+    the generic shape, to be applied as any webhook's are (the caller commits): one INSERT,
+    their groups' numbering locks taken together in one statement, in key order."""
     now = services.clock()
-    notification = GENERIC.parse(body, received_at=now)
-    received = arrivals.ReceivedBody(
-        source=GENERIC.kind,
-        body=body,
-        group_key=notification.group_key,
-        received_at=now,
-        pages=may_page(services, notification),
-    )
-    (payload_id,) = await keep_payloads(
-        session, [received], now=now, announce=services.settings.runtime.pager_on
-    )
-    return payload_id
+    received = []
+    for body in bodies:
+        notification = GENERIC.parse(body, received_at=now)
+        received.append(
+            arrivals.ReceivedBody(
+                source=GENERIC.kind,
+                body=body,
+                group_key=notification.group_key,
+                received_at=now,
+                pages=may_page(services, notification),
+            )
+        )
+    if received:
+        await keep_payloads(session, received, now=now, announce=services.settings.runtime.pager_on)
 
 
 def alert_routes(services: Services) -> Routes:

@@ -50,10 +50,10 @@ POLL_SECONDS = 0.5
 _REPORTED_OK = {"delivered", "in-progress", "completed", "busy", "no-answer"}
 _REPORTED_FAILED = {"failed", "undelivered", "canceled"}
 # How a provider's alert (a failure, or a pass after one) is kept with the checks, in their
-# transaction: alerting's own alerts (bot/flows/alerting/intake.py ``keep_own_alert``), handed
+# transaction: alerting's own alerts (bot/flows/alerting/intake.py ``keep_own_alerts``), handed
 # in by bot/flows/alerting/drill_alerts.py, since paging comes before alerting in the flows'
 # domain order (it pages alerts).
-RaiseAlert = Callable[[AsyncSession, Services, str], Awaitable[int]]
+RaiseAlerts = Callable[[AsyncSession, Services, Sequence[str]], Awaitable[None]]
 
 
 def provider_methods() -> tuple[tuple[str, tuple[str, ...]], ...]:
@@ -81,7 +81,7 @@ class DrillRefused(ValueError):
 async def run_drill(
     services: Services,
     *,
-    raise_alert: RaiseAlert,
+    raise_alerts: RaiseAlerts,
     person: str | None = None,
     everyone: bool = False,
     why: str = "command",
@@ -121,7 +121,7 @@ async def run_drill(
         if target is not None:
             await _exercise(services, check, target[1], text)
     await _wait(services, [check.id or 0 for check, _ in checks])
-    return await _conclude(services, key, raise_alert)
+    return await _conclude(services, key, raise_alerts)
 
 
 async def _plan(
@@ -229,11 +229,12 @@ async def _wait(services: Services, ids: list[int]) -> None:
         await asyncio.sleep(POLL_SECONDS)
 
 
-async def _conclude(services: Services, key: str, raise_alert: RaiseAlert) -> list[DrillCheck]:
+async def _conclude(services: Services, key: str, raise_alerts: RaiseAlerts) -> list[DrillCheck]:
     """Count the checks, and raise (or resolve) each provider's alert in one transaction."""
     async with session_scope(services.engine) as session:
         statement = select(DrillCheck).where(DrillCheck.drill == key).order_by(col(DrillCheck.id))
         checks = list((await session.exec(statement)).all())
+        bodies: list[str] = []
         for provider, _ in provider_methods():
             mine = [c for c in checks if c.provider == provider and c.state in ("ok", "failed")]
             if not mine:
@@ -243,7 +244,8 @@ async def _conclude(services: Services, key: str, raise_alert: RaiseAlert) -> li
                 services.metrics.drill_checked(provider, check.state == "ok")
             body = await _alert_for(session, services, provider, key, failed)
             if body is not None:
-                await raise_alert(session, services, body)
+                bodies.append(body)
+        await raise_alerts(session, services, bodies)
         await session.commit()
     if any(c.state == "failed" for c in checks):
         log.warning(
