@@ -122,10 +122,13 @@ class DatabaseTimeouts:
     statement: float = STATEMENT_TIMEOUT_SECONDS
 
     def postgresql(self) -> dict[str, str]:
-        """The connection's server settings (milliseconds)."""
+        """The connection's server settings (milliseconds), and UTC as its time zone: what
+        PostgreSQL itself writes of a moment (``to_json``, a ``timestamptz`` as text) is in
+        UTC, as everything warroom stores, whatever the server's or database's default."""
         return {
             "lock_timeout": str(round(self.lock * 1000)),
             "statement_timeout": str(round(self.statement * 1000)),
+            "TimeZone": "UTC",
         }
 
 
