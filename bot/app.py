@@ -299,7 +299,10 @@ async def _job_runner_ctx(app: web.Application) -> AsyncIterator[None]:
     # Each heartbeat's row and job: kept from earlier starts, made by whichever replica first.
     await watch_heartbeats(app[services_key])
     await schedule_drills(app[services_key])
-    await watch.learn()
+    try:
+        await watch.learn()
+    except Exception as error:  # the database down at start: the watch's rounds learn it later
+        log.warning("could not read whether the Slack app is installed: %s", type(error).__name__)
     watch.start()
     # iCal layers: every start fetches their feeds (the file may name new ones), then a timer.
     await schedule_feed_refreshes(app[services_key])
