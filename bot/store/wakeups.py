@@ -90,10 +90,10 @@ def with_announcement(inserting: Any, handover: Handover, until: datetime) -> Se
     claims for ``handover.to``, as one PostgreSQL statement: its rows, as the INSERT's. The
     announcement's payload (``{"to", "jobs", "extra"}``, as ``handover_of`` reads it) is made
     by PostgreSQL from the rows written (their ids are not known before), with
-    ``handover.extra``; empty (a plain
-    wake-up) when it claims none. ``until``: when their claims end by this host's clock, as
-    the pager reckons them (not the database's, which may be off). A round trip fewer on an
-    alert's path to its first page than ``announce`` after the INSERT."""
+    ``handover.extra``; empty (a plain wake-up) when it claims none. ``until``: when their
+    claims end by this host's clock, as the pager reckons them (not the database's, which may
+    be off). A round trip fewer on an alert's path to its first page than ``announce`` after
+    the INSERT."""
     made: CTE = inserting.cte("made")
     entry = func.json_build_object(
         *_named("id", made.c.id),
