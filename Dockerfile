@@ -57,6 +57,10 @@ USER 10001:0
 WORKDIR /data
 VOLUME /data
 EXPOSE 3000
+# Liveness: /livez answers while the process does, with no I/O. An orchestrator that restarts
+# or replaces unhealthy containers (Swarm, autoheal) must not do so during a database or Slack
+# outage: a restart brings neither back, and pages by phone go on without Slack. Readiness
+# (/readyz: the database, the queues; Slack's state said, not judged) is the load balancer's.
 HEALTHCHECK --interval=30s --timeout=6s --start-period=30s \
-  CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('PORT', '3000'), timeout=5)"]
+  CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/livez' % os.environ.get('PORT', '3000'), timeout=5)"]
 CMD ["warroom", "serve"]

@@ -261,6 +261,14 @@ class Server:
         kinds = "; ".join(f"{n} x {text}" for text, n in seen.most_common(4))
         return f"{self.name} log: {tally} ({kinds})"
 
+    def kill(self) -> None:
+        """SIGKILL the server and every process it started (serve's pager process): a
+        machine lost mid-storm, nothing given a chance to finish."""
+        for pid in [*_descendants(self.pid), self.pid]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        self.process.wait()
+
     def stop(self, timeout: float = 15.0) -> int | None:
         """SIGTERM, then SIGKILL after ``timeout``; the exit code."""
         if self.process.poll() is None:
@@ -272,6 +280,16 @@ class Server:
                 self.process.wait()
         self._log.close()
         return self.process.returncode
+
+
+def _descendants(pid: int) -> list[int]:
+    """The processes ``pid`` started, and theirs (/proc's ``children`` of each thread)."""
+    found: list[int] = []
+    for children in Path(f"/proc/{pid}/task").glob("*/children"):
+        with contextlib.suppress(OSError):
+            for child in children.read_text().split():
+                found += [*_descendants(int(child)), int(child)]
+    return found
 
 
 class MemorySampler:

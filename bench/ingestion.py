@@ -25,14 +25,25 @@ The verdicts are the speed issue's (#28), all against bare Bolt in the same run:
 throughput at least 85% of bare Bolt's on SQLite (70% on PostgreSQL), CPU per event at most
 1.5 times bare Bolt's at the same concurrency (the group-commit issue, #18, had asked 1.2),
 p99 at half bare Bolt's rate at most twice bare Bolt's p99 at that rate, and every event
-answered 2xx stored.
+answered 2xx stored. And the pager issue's (#83), at 25 in flight (a level of every run):
+warroom's events a second over bare Bolt's at least 0.6, each run's ratio of its own turns,
+and warroom's p99 there at most twice bare Bolt's.
+
+``warroom serve`` runs with the settings a team gets by default, as the manual sets it up
+(docs/running-against-slack.md): the bot token and signing secret, the web view's sign-in
+(``SLACK_CLIENT_ID``, ``WARROOM_SESSION_SECRET``, ``WARROOM_PUBLIC_URL``), everything else
+at its default: logs at INFO in JSON (an access line a request), ``WARROOM_PAGER_PROCESS``
+``auto`` (the pager process on PostgreSQL, none on SQLite). Only the pager's loopback
+metrics port is a free one (another server on the machine may hold the default). On
+PostgreSQL (``--database-url``) each run of the benchmark makes a new, empty database on
+that server (``<name>_run1_<hex>``, the named one need not exist), dropped at the end.
 
 Also printed: the server's CPU use per level (share of its core), the load process's (to
 show the load is not the bottleneck), and the server's resident memory (VmRSS sampled during
 the run, VmHWM at the end).
 
-Run: ``python -m bench.ingestion`` (``--events N --runs R --concurrency 1,4,16,64 --quick
---database-url postgresql://…``).
+Run: ``python -m bench.ingestion`` (``--events N --runs R --concurrency 1,4,16,25,64 --quick
+--database-url postgresql://user@host:5432/<name>``).
 """
 
 from __future__ import annotations
@@ -57,6 +68,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 
 from bench.harness import (
+    REPO,
     Cores,
     MemorySampler,
     Server,
@@ -68,6 +80,7 @@ from bench.harness import (
     steady_load,
     verdict,
 )
+from bench.paging import run_database
 from bench.profiling import Snapshots, sampling
 from bot.store.db import create_engine
 from emulator import Channel, Message, SlackEmulator, slack_signature_headers
@@ -78,6 +91,11 @@ PROG = "python -m bench.ingestion"
 TARGET_RATIO = {"SQLite": 0.85, "PostgreSQL": 0.70}  # of bare Bolt's events/s
 TARGET_CPU = 1.5  # times bare Bolt's CPU per event, at the same concurrency (#28)
 TARGET_P99 = 2.0  # times bare Bolt's p99, both at half bare Bolt's best rate
+# The pager issue's (#83): at this many in flight, warroom's events/s over bare Bolt's in the
+# same run, and its p99 over bare Bolt's p99 at the same concurrency.
+ISSUE_CONCURRENCY = 25
+TARGET_ISSUE_RATIO = 0.6
+TARGET_ISSUE_P99 = 2.0
 SLACK_DEADLINE = 3.0  # seconds Slack waits for the answer to an event delivery
 # Deliveries sent to warroom, then the same to bare Bolt, in turn, within a run of a level:
 # enough for 64 in flight to be the steady state, not the start and the end.
@@ -361,6 +379,69 @@ def median_of(runs: Sequence[Run], figure: str, *args: float) -> float:
     return statistics.median(values)
 
 
+@dataclass(frozen=True)
+class Against:
+    """warroom beside bare Bolt at one level, run by run: each run's parts went to the two in
+    turns over the same seconds, so each run's ratio is its own same-run baseline's."""
+
+    concurrency: int
+    throughputs: list[float]  # warroom's events/s, each run
+    bare_throughputs: list[float]
+    p99s: list[float]  # seconds, each run
+    bare_p99s: list[float]
+
+    @classmethod
+    def of(cls, level: Level) -> Against:
+        return cls(
+            level.concurrency,
+            [run.throughput for run in level.warroom],
+            [run.throughput for run in level.bare],
+            [run.p(0.99) for run in level.warroom],
+            [run.p(0.99) for run in level.bare],
+        )
+
+    @property
+    def ratios(self) -> list[float]:
+        """Each run's events/s over bare Bolt's in the same run."""
+        return [
+            mine / theirs if theirs else 0.0
+            for mine, theirs in zip(self.throughputs, self.bare_throughputs, strict=True)
+        ]
+
+    @property
+    def ratio(self) -> float:
+        return statistics.median(self.ratios) if self.ratios else 0.0
+
+    @property
+    def p99_ratios(self) -> list[float]:
+        return [
+            mine / theirs if theirs else math.inf
+            for mine, theirs in zip(self.p99s, self.bare_p99s, strict=True)
+        ]
+
+    @property
+    def p99_ratio(self) -> float:
+        """The median of warroom's p99s over the median of bare Bolt's."""
+        theirs = statistics.median(self.bare_p99s) if self.bare_p99s else 0.0
+        return statistics.median(self.p99s) / theirs if theirs else math.inf
+
+    def throughput_figure(self) -> str:
+        each = ", ".join(f"{ratio:.2f}" for ratio in self.ratios)
+        return (
+            f"{self.ratio:.2f} of bare Bolt's events/s (each run: {each}); "
+            f"{statistics.median(self.throughputs):.0f} against "
+            f"{statistics.median(self.bare_throughputs):.0f} events/s"
+        )
+
+    def p99_figure(self) -> str:
+        each = ", ".join(f"{ratio:.2f}" for ratio in self.p99_ratios)
+        return (
+            f"{statistics.median(self.p99s) * 1000:.1f} ms against bare Bolt's "
+            f"{statistics.median(self.bare_p99s) * 1000:.1f} ms ({self.p99_ratio:.2f}x; each "
+            f"run: {each})"
+        )
+
+
 @dataclass
 class Outcome:
     """What the summary and RESULTS.md need."""
@@ -392,6 +473,8 @@ class Outcome:
     late: dict[int, int] = field(default_factory=dict)  # answers over 3 s, by concurrency
     # The server's garbage collections over its life, from its /metrics.
     collections: GarbageCollections | None = None
+    # warroom beside bare Bolt at ISSUE_CONCURRENCY in flight (#83).
+    at_issue: Against | None = None
 
 
 def out(outcome: Outcome, line: str = "") -> None:
@@ -450,12 +533,13 @@ async def benchmark(args: argparse.Namespace, workdir: Path, cores: Cores) -> Ou
             [python(), "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(warroom_port)],
             slack_env(
                 slack,
-                DATABASE_URL=database_url,
-                WARROOM_WEB_AUTH="none",
-                WARROOM_LOG_LEVEL="WARNING",
+                **team_defaults(database_url),
+                **checkout_path(args.checkout),
+                **dict(args.env),
             ),
             workdir / "warroom.log",
             cores,
+            cwd=args.checkout or REPO,
         )
         bare = Server(
             "bare Bolt",
@@ -486,6 +570,26 @@ async def benchmark(args: argparse.Namespace, workdir: Path, cores: Cores) -> Ou
             warroom.stop()
             bare.stop()
     return outcome
+
+
+def team_defaults(database_url: str) -> dict[str, str]:
+    """What a team sets besides Slack's token and secret, following the manual
+    (docs/running-against-slack.md, step 4: the web view's sign-in); the rest at its default
+    (logs at INFO in JSON, the pager process ``auto``). The pager's loopback metrics port is a
+    free one: another warroom on this machine may hold the default, and an ERROR would follow."""
+    return {
+        "DATABASE_URL": database_url,
+        "SLACK_CLIENT_ID": "1234567890.1234567890",
+        "SLACK_CLIENT_SECRET": "bench-client-secret",
+        "WARROOM_SESSION_SECRET": "bench-session-secret-of-32-characters-or-more",
+        "WARROOM_PUBLIC_URL": "https://warroom.example.com",
+        "WARROOM_PAGER_METRICS_PORT": str(free_port()),
+    }
+
+
+def checkout_path(checkout: Path | None) -> dict[str, str]:
+    """With ``--checkout``, serve imports that checkout's code, not this one's."""
+    return {"PYTHONPATH": str(checkout)} if checkout else {}
 
 
 def note_acked(outcome: Outcome, requests: Sequence[Request], run: Run) -> None:
@@ -686,6 +790,8 @@ def report_levels(args: argparse.Namespace, levels: Sequence[Level], outcome: Ou
             outcome.best, outcome.best_concurrency = throughput, level.concurrency
             outcome.cpu_per_event, outcome.bare_cpu_per_event = cost, bare_cost
         outcome.bare_best = max(outcome.bare_best, bare_throughput)
+        if level.concurrency == ISSUE_CONCURRENCY:
+            outcome.at_issue = Against.of(level)
     out(
         outcome,
         f"(median of {args.runs} run(s) of {args.events} events per level; p50/p95/p99 = time "
@@ -694,6 +800,12 @@ def report_levels(args: argparse.Namespace, levels: Sequence[Level], outcome: Ou
         "CPU time per event; load = this process's CPU, which sends the requests and runs the "
         "emulator; ratio = warroom's events/s over bare Bolt's)",
     )
+    if (against := outcome.at_issue) is not None:
+        out(
+            outcome,
+            f"at {against.concurrency} in flight, each run against bare Bolt in its turns: "
+            f"throughput {against.throughput_figure()}; p99 {against.p99_figure()}",
+        )
 
 
 def ms(runs: Sequence[Run], fraction: float) -> str:
@@ -740,11 +852,26 @@ def targets(outcome: Outcome) -> list[Target]:
             f"events/s ({p99_ratio:.1f}x)",
             p99_ratio <= TARGET_P99,
         ),
+        *issue_targets(outcome.at_issue),
         Target(
             "every event answered 2xx is stored",
             f"{outcome.stored}/{outcome.acked} of {outcome.sent} sent ({outcome.lost} missing)",
             outcome.lost == 0 and outcome.stored == outcome.acked,
         ),
+    ]
+
+
+def issue_targets(against: Against | None) -> list[Target]:
+    """The pager issue's (#83), at ISSUE_CONCURRENCY in flight."""
+    throughput = (
+        f"throughput at {ISSUE_CONCURRENCY} in flight >= {TARGET_ISSUE_RATIO:g} of bare Bolt's"
+    )
+    p99 = f"p99 at {ISSUE_CONCURRENCY} in flight <= {TARGET_ISSUE_P99:g}x bare Bolt's p99 there"
+    if against is None:
+        return [Target(throughput, "not measured", False), Target(p99, "not measured", False)]
+    return [
+        Target(throughput, against.throughput_figure(), against.ratio >= TARGET_ISSUE_RATIO),
+        Target(p99, against.p99_figure(), against.p99_ratio <= TARGET_ISSUE_P99),
     ]
 
 
@@ -810,13 +937,33 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--concurrency",
         type=lambda s: [int(c) for c in s.split(",") if c.strip()],
-        help="in-flight clients per level, comma-separated (default 1,4,16,64)",
+        help="in-flight clients per level, comma-separated (default 1,4,16,25,64; "
+        f"{ISSUE_CONCURRENCY}, the pager issue's, is always one)",
     )
     parser.add_argument(
         "--fixed-seconds", type=float, help="length of the fixed-rate run (default 10)"
     )
-    parser.add_argument("--database-url", help="e.g. postgresql://… (default: SQLite, temp dir)")
+    parser.add_argument(
+        "--database-url",
+        help="postgresql://user@host:5432/<name>: a new database <name>_run1_<hex> on that "
+        "server, dropped after (default: SQLite, temp dir)",
+    )
     parser.add_argument("--quick", action="store_true", help="small numbers, for a smoke test")
+    parser.add_argument(
+        "--env",
+        type=lambda s: tuple(s.split("=", 1)),
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a setting of warroom serve's besides the defaults (again for more), e.g. "
+        "WARROOM_LOG_LEVEL=WARNING",
+    )
+    parser.add_argument(
+        "--checkout",
+        type=Path,
+        help="run warroom serve from this checkout (another worktree, for an A/B against the "
+        "same bare Bolt and the same load); default: this one",
+    )
     parser.add_argument(
         "--profile",
         type=Path,
@@ -829,7 +976,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     quick = args.quick
     args.events = args.events or (60 if quick else 1000)
     args.runs = args.runs or (1 if quick else 3)
-    args.concurrency = args.concurrency or ([1, 8] if quick else [1, 4, 16, 64])
+    levels = args.concurrency or ([1] if quick else [1, 4, 16, 64])
+    args.concurrency = sorted({*levels, ISSUE_CONCURRENCY})
     args.fixed_seconds = args.fixed_seconds or (1.5 if quick else 10.0)
     args.warmup = 20 if quick else 200
     return args
@@ -844,7 +992,11 @@ def main(argv: Sequence[str] | None = None) -> Outcome:
         flush=True,
     )
     print(cores.describe(), flush=True)
-    with tempfile.TemporaryDirectory(prefix="warroom-bench-") as tmp:
+    with (
+        run_database(args.database_url, 1) as database_url,
+        tempfile.TemporaryDirectory(prefix="warroom-bench-") as tmp,
+    ):
+        args.database_url = database_url
         outcome = asyncio.run(benchmark(args, Path(tmp), cores))
     outcome.lines.insert(0, cores.describe())
     print()

@@ -40,7 +40,9 @@ from bot.flows.named_channels import say_channel_problems
 from bot.flows.oncall.handoffs import keep_on_call_facts, plan_oncall
 from bot.flows.oncall.ical_feeds import schedule_feed_refreshes
 from bot.flows.outbox import OutboxSender
+from bot.flows.paging.destinations.pushover import CALLBACK_PATH
 from bot.flows.paging.drills import schedule_drills
+from bot.flows.paging.watchdog import schedule_watchdog
 from bot.flows.scheduler import JobRunner
 from bot.flows.status_page.bounces import BounceListener
 from bot.keys import (
@@ -60,7 +62,7 @@ from bot.keys import (
     slack_watch_key,
 )
 from bot.metrics import Metrics
-from bot.services import PARSERS, Parsing, Services
+from bot.services import PARSERS, Parsing, Services, with_liveness
 from bot.slack.adapter import to_aiohttp_response, to_bolt_request
 from bot.slack.bolt import build_bolt_app
 from bot.store import outbox
@@ -74,10 +76,12 @@ from bot.web.changes.receivers import change_routes
 from bot.web.follow_ups.tracker_webhooks import receive_tracker_webhook
 from bot.web.health import Readiness, livez, readiness_key, readyz
 from bot.web.monitoring import observe_requests, serve_metrics, slack_payload_type
+from bot.web.pages_common import body_deadline
 from bot.web.paging.links import acknowledge as acknowledge_link
 from bot.web.paging.links import escalate as escalate_link
 from bot.web.paging.links import show_acknowledge
 from bot.web.paging.phone_webhooks import phone_routes
+from bot.web.paging.pushover_receipts import receive_receipt
 from bot.web.routes import WEB_ROUTES, add_web_view
 from bot.web.routing import Route, RouteKind, add_routes
 from commands import APPLIERS
@@ -112,12 +116,12 @@ def create_app(
     # What the contacts ask of the phone providers (the registry's, a layer above settings).
     phone_registry.check(settings)
     app = web.Application(
-        client_max_size=settings.runtime.max_body_bytes, middlewares=[observe_requests]
+        client_max_size=settings.runtime.max_body_bytes,
+        middlewares=[observe_requests, body_deadline],
     )
     app[settings_key] = settings
     app[metrics_key] = Metrics()
     app[readiness_key] = Readiness()
-    app.cleanup_ctx.append(_stall_watch_ctx)
     app.cleanup_ctx.append(_http_session_ctx)
     app.cleanup_ctx.append(_engine_ctx(migrate))
     app.cleanup_ctx.append(_bolt_ctx(clock))
@@ -126,6 +130,9 @@ def create_app(
     app.on_shutdown.append(_shutdown_begins)
     add_web_view(app)
     add_routes(app, route_table())
+    # Last, so it watches a bot that has started: start-up's imports, the migrations and the
+    # first reads keep the loop by design, before anything is answered, and are no stall.
+    app.cleanup_ctx.append(_stall_watch_ctx)
     return app
 
 
@@ -157,7 +164,11 @@ def _bolt_ctx(clock: Callable[[], datetime]) -> Callable[[web.Application], Asyn
             clock=clock,
             metrics=app[metrics_key],
         )
+        # Its lock of life before anything claims work in its name (bot/store/liveness.py).
+        services = await with_liveness(services)
         app[services_key] = services
+        # One record of the pager's life, which serve's supervisor keeps (bot/server.py).
+        app[readiness_key].pager = services.pager
         # The workers that read alert bodies and feeds fork from a server started now.
         await services.parsing.bodies.prepare()
         # One writer of Slack events per process (group commit, bot/flows/ingestion.py).
@@ -182,6 +193,8 @@ def _bolt_ctx(clock: Callable[[], datetime]) -> Callable[[web.Application], Asyn
         await services.background.drain(timeout=BACKGROUND_GRACE_SECONDS)
         await services.parsing.close()
         await _give_back_channels(services)
+        if services.liveness is not None:  # what it still claims is free for the others now
+            await services.liveness.release()
 
     return bolt_ctx
 
@@ -299,6 +312,7 @@ async def _job_runner_ctx(app: web.Application) -> AsyncIterator[None]:
     # Each heartbeat's row and job: kept from earlier starts, made by whichever replica first.
     await watch_heartbeats(app[services_key])
     await schedule_drills(app[services_key])
+    await schedule_watchdog(app[services_key])
     try:
         await watch.learn()
     except Exception as error:  # the database down at start: the watch's rounds learn it later
@@ -393,6 +407,8 @@ FIXED_ROUTES: tuple[Route, ...] = (
     Route("GET", "/ack/{token}", show_acknowledge, RouteKind.MACHINE),
     Route("POST", "/ack/{token}", acknowledge_link, RouteKind.MACHINE),
     Route("POST", "/ack/{token}/escalate", escalate_link, RouteKind.MACHINE),
+    # Pushover's callback: an emergency push acknowledged (a hint, read again from Pushover).
+    Route("POST", CALLBACK_PATH, receive_receipt, RouteKind.MACHINE),
     # Probes: the process answers (no I/O); it can work now, part by part (bot/web/health.py).
     Route("GET", "/livez", livez, RouteKind.MACHINE),
     Route("GET", "/readyz", readyz, RouteKind.MACHINE),

@@ -1,5 +1,5 @@
 """The ``warroom`` command line: serve, pager, db upgrade, alerts, postmortem, manifest, oncall,
-workflows, import, ai eval, tokens, mcp, demo."""
+workflows, import, ai eval, tokens, mcp, demo, dev."""
 
 from __future__ import annotations
 
@@ -30,6 +30,10 @@ if TYPE_CHECKING:
 DEMO_NEEDS_THE_EMULATOR = (
     "warroom: the demo needs the Slack emulator, which is not in this installation: install "
     "warroom from its repository (git clone, then pip install -e .) to run the demo"
+)
+DEV_NEEDS_THE_EMULATOR = (
+    "warroom: dev needs the Slack emulator, which is not in this installation: install "
+    "warroom from its repository (git clone, then pip install -e .) to run `warroom dev`"
 )
 
 
@@ -71,7 +75,9 @@ FEATURES: dict[str, Feature] = {
         "what changed on the services: deploys, flags, configuration",
     ),
     "paging": Feature(
-        "bot.admin.paging", "add_paging_arguments", "paging people: check a contacts file"
+        "bot.admin.paging",
+        "add_paging_arguments",
+        "paging people: check a contacts file, drill, the SLO report",
     ),
     "workflows": Feature(
         "bot.admin.arguments",
@@ -118,7 +124,7 @@ OPENS_THE_DATABASE: dict[str, frozenset[str] | None] = {
     "mcp": None,
     "integrations": None,
     "changes": None,
-    "paging": frozenset({"drill"}),
+    "paging": frozenset({"drill", "report"}),
 }
 
 
@@ -179,6 +185,14 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         "--serve",
         action="store_true",
         help="keep serving the web view (127.0.0.1, sign-in off) until Ctrl-C",
+    )
+    dev = sub.add_parser(
+        "dev",
+        help="run warroom with your settings against the Slack emulator and fake phones "
+        "(from the repository), until Ctrl-C",
+    )
+    dev.add_argument(
+        "--port", type=int, default=0, help="the web view's port on 127.0.0.1 (default: a free one)"
     )
     return parser
 
@@ -253,6 +267,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     words = sys.argv[1:] if argv is None else list(argv)
     args = build_parser(command_of(words) or "").parse_args(words)
     if args.command == "mcp":
+        if not os.environ.get("DATABASE_URL", "").strip():
+            # Said before the handshake: a client must not see a server that initialized
+            # and then vanished (the message's module is imported only on this way out).
+            from bot.config.runtime import NO_DATABASE
+
+            print(f"warroom: {NO_DATABASE.format(command='mcp')}", file=sys.stderr)
+            return 2
         # The client's `initialize` answered first, before the SDK, the settings and the tools
         # are imported (seconds of CPU): what the handshake read is replayed to the SDK.
         from bot.web.agents.handshake import answer_initialize
@@ -267,7 +288,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # the demo's transcript is its output, so it keeps text whatever the environment says.
     logs = LogSettings.from_env(os.environ)
     fmt = logs.format or ("json" if args.command in ("serve", "pager") else "text")
-    if args.command == "demo":
+    if args.command in ("demo", "dev"):
         fmt = "text"
     if fmt.lower() not in LOG_FORMATS:
         print(f"warroom: WARROOM_LOG_FORMAT: use one of {', '.join(LOG_FORMATS)}", file=sys.stderr)
@@ -278,6 +299,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:
         print(f"warroom: {error}", file=sys.stderr)
         return 2
+    except Exception as error:
+        # A database not upgraded (or unreachable) is said in words, not as a traceback;
+        # imported only then, as the commands that need no database never load the store.
+        from bot.store.migrate import DatabaseNotReady, SchemaNotUpgraded
+
+        if not isinstance(error, DatabaseNotReady | SchemaNotUpgraded):
+            raise
+        print(f"warroom: {error}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 
@@ -286,7 +316,7 @@ def _run(args: argparse.Namespace) -> int:
     from bot.config import Settings
     from bot.store.db import sqlite_write_problem
 
-    if args.command == "demo":
+    if args.command in ("demo", "dev"):
         return _demo(args)
     from bot.config.runtime import NO_DATABASE, database_url_given
 
@@ -403,17 +433,22 @@ def _run_with_settings(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    """``demo`` and ``dev``: both play against the Slack emulator."""
     try:
-        # Imported here: the demo plays against the Slack emulator, which is part of the
-        # repository (emulator/, beside bot/) and not of the package that serves Slack.
+        # Imported here: the emulator is part of the repository (emulator/, beside bot/) and
+        # not of the package that serves Slack.
         from bot.admin.demo import run_demo
+        from bot.admin.dev import run_dev
     except ModuleNotFoundError as error:
         if (error.name or "").split(".")[0] != "emulator":
             raise
-        print(DEMO_NEEDS_THE_EMULATOR, file=sys.stderr)
+        missing = DEV_NEEDS_THE_EMULATOR if args.command == "dev" else DEMO_NEEDS_THE_EMULATOR
+        print(missing, file=sys.stderr)
         return 1
     import asyncio
 
+    if args.command == "dev":
+        return asyncio.run(run_dev(os.environ, port=args.port))
     return asyncio.run(run_demo(os.environ, output=args.output, keep_serving=args.serve))
 
 

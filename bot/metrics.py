@@ -13,6 +13,7 @@ import time
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from itertools import accumulate
 from typing import Any
 
@@ -38,6 +39,7 @@ from prometheus_client.utils import floatToGoString
 from bot.basics.version import package_version, source_commit
 from bot.record.gauges import DatabaseGauges
 from bot.record.paging.contacts import provider_of
+from bot.record.paging.slo import OUTCOMES, SloReport
 
 # The text format every Prometheus (2.x and 3.x) parses; recent prometheus_client versions
 # advertise 1.0.0 as "latest", which only matters for UTF-8 metric names (we have none).
@@ -66,6 +68,10 @@ class Scrape:
     database: DatabaseGauges | None
     # With a pager process: whether its /metrics answered this scrape (None: no pager).
     pager_up: bool | None = None
+    # Whether Slack's last auth.test (/readyz's, kept) answered ok (None: not asked yet).
+    slack_up: bool | None = None
+    # The paging SLO over the trailing 7 days (None when the database did not answer).
+    paging: SloReport | None = None
 
 
 class Metrics:
@@ -105,9 +111,47 @@ class Metrics:
         )
         for tally in (self.http_requests, self.http_duration, self.event_processing):
             self.registry.register(tally)
+        self._count_work()
+        self.watchdog = WatchdogMetrics(self.registry)
+        self.verdict_requests = Counter(
+            "warroom_ai_verdict_requests_total",
+            "Requests for the team's model's verdicts on the draft's sentences, by outcome "
+            "(passed: every control answered right; failed_control: a false control called "
+            "supported or a true one not supported, its verdicts void; no_verdicts: no usable "
+            "answer).",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self._scrape_collector = _ScrapeCollector()
+        self.registry.register(self._scrape_collector)
+        self.registry.register(_BuildInfo())
+        self.gc_pauses = Histogram(
+            "warroom_gc_pause_seconds",
+            "Python's garbage collections in this process, by generation, and how long each "
+            "held the interpreter (only in `warroom serve`).",
+            ["generation"],
+            buckets=GC_BUCKETS,
+            registry=self.registry,
+        )
+        # The process's own (CPU, memory, open files, start time: process_*) and Python's
+        # (python_info, python_gc_*), in this registry: prometheus_client registers them in its
+        # global one at import, which warroom never serves.
+        ProcessCollector(registry=self.registry)
+        PlatformCollector(registry=self.registry)
+        GCCollector(registry=self.registry)
+
+    def _count_work(self) -> None:
+        """The counters of what arrives and what is done with it: deliveries of alerts and
+        change events, jobs, Slack's holding back, people's notifications and pages."""
         self.alert_payloads = Counter(
             "warroom_alert_payloads_total",
             "Alert webhook deliveries, by source and outcome.",
+            ["source", "outcome"],
+            registry=self.registry,
+        )
+        self.change_events = Counter(
+            "warroom_change_events_total",
+            "Change event deliveries (deploys, flags, configuration), by source and outcome.",
             ["source", "outcome"],
             registry=self.registry,
         )
@@ -157,32 +201,6 @@ class Metrics:
             ["provider", "outcome"],
             registry=self.registry,
         )
-        self.verdict_requests = Counter(
-            "warroom_ai_verdict_requests_total",
-            "Requests for the team's model's verdicts on the draft's sentences, by outcome "
-            "(passed: every control answered right; failed_control: a false control called "
-            "supported or a true one not supported, its verdicts void; no_verdicts: no usable "
-            "answer).",
-            ["outcome"],
-            registry=self.registry,
-        )
-        self._scrape_collector = _ScrapeCollector()
-        self.registry.register(self._scrape_collector)
-        self.registry.register(_BuildInfo())
-        self.gc_pauses = Histogram(
-            "warroom_gc_pause_seconds",
-            "Python's garbage collections in this process, by generation, and how long each "
-            "held the interpreter (only in `warroom serve`).",
-            ["generation"],
-            buckets=GC_BUCKETS,
-            registry=self.registry,
-        )
-        # The process's own (CPU, memory, open files, start time: process_*) and Python's
-        # (python_info, python_gc_*), in this registry: prometheus_client registers them in its
-        # global one at import, which warroom never serves.
-        ProcessCollector(registry=self.registry)
-        PlatformCollector(registry=self.registry)
-        GCCollector(registry=self.registry)
 
     def observe_request(self, endpoint: str, method: str, status: int, seconds: float) -> None:
         self.http_requests.count((endpoint, method, str(status)))
@@ -199,6 +217,9 @@ class Metrics:
 
     def alert_payload(self, source: str, outcome: str) -> None:
         self.alert_payloads.labels(source, outcome).inc()
+
+    def change_event(self, source: str, outcome: str) -> None:
+        self.change_events.labels(source, outcome).inc()
 
     def notification(self, method: str, outcome: str, *, provider: str | None = None) -> None:
         """One notification's outcome; ``provider``: who carried it when not the method's
@@ -320,6 +341,60 @@ class Tally(Collector):
         yield histogram
 
 
+class WatchdogMetrics:
+    """The watchdog's (bot/flows/paging/watchdog.py): its pings by outcome, the rounds whose
+    check failed by part, and when a round last passed and was answered."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.pings = Counter(
+            "warroom_watchdog_pings_total",
+            "Watchdog pings to WARROOM_WATCHDOG_URL by outcome (ok: answered 2xx; failed: "
+            "an error status or no answer), sent only when warroom's own check passed.",
+            ["outcome"],
+            registry=registry,
+        )
+        self.check_failures = Counter(
+            "warroom_watchdog_check_failures_total",
+            "Watchdog rounds whose check failed, so no ping was sent, by the part that failed "
+            "(database, jobs, pager, providers).",
+            ["part"],
+            registry=registry,
+        )
+        self._last_ok = _LastOk()
+        registry.register(self._last_ok)
+
+    def pinged(self, *, ok: bool, at: datetime | None = None) -> None:
+        """A ping, answered 2xx (``ok``, at ``at``) or not."""
+        self.pings.labels("ok" if ok else "failed").inc()
+        if ok and at is not None:
+            self._last_ok.at = at.timestamp()
+
+    def check_failed(self, part: str) -> None:
+        self.check_failures.labels(part).inc()
+
+
+class _LastOk(Collector):
+    """``warroom_watchdog_last_ok_timestamp_seconds``: shown once a round passed and its ping
+    was answered 2xx in this process (a process that never pinged shows no series, so a
+    ``max`` over replicas reads the latest of those that did)."""
+
+    def __init__(self) -> None:
+        self.at: float | None = None
+
+    def describe(self) -> Iterable[Metric]:
+        return []
+
+    def collect(self) -> Iterable[Metric]:
+        if self.at is None:
+            return
+        yield GaugeMetricFamily(
+            "warroom_watchdog_last_ok_timestamp_seconds",
+            "When warroom's own check last passed and the watchdog's ping was answered 2xx "
+            "(Unix time).",
+            value=self.at,
+        )
+
+
 class _BuildInfo(Collector):
     """``warroom_build_info{version, commit} 1``: which release each replica runs (join on it
     to split any series by version during a rollout)."""
@@ -397,23 +472,7 @@ class _ScrapeCollector(Collector):
         scrape = self.current
         if scrape is None:
             return
-        yield GaugeMetricFamily(
-            "warroom_background_tasks",
-            "Work running after Slack was answered.",
-            value=scrape.background_tasks,
-        )
-        if scrape.pager_up is not None:
-            yield GaugeMetricFamily(
-                "warroom_pager_up",
-                "With WARROOM_PAGER_PROCESS=on, 1 when the pager process's series are in this "
-                'scrape (label process="pager"), 0 when it did not answer.',
-                value=1 if scrape.pager_up else 0,
-            )
-        yield GaugeMetricFamily(
-            "warroom_database_up",
-            "1 when the database answered this scrape, 0 when it did not.",
-            value=1 if scrape.database is not None else 0,
-        )
+        yield from _process_gauges(scrape)
         if scrape.database is None:
             return
         drill_at = GaugeMetricFamily(
@@ -459,12 +518,66 @@ class _ScrapeCollector(Collector):
             drill_ok.add_metric([provider], 1 if ok else 0)
         yield drill_at
         yield drill_ok
+        if scrape.paging is not None:
+            yield from _paging_slo(scrape.paging)
         yield _gauge(
             "warroom_jobs_scheduled",
             "Unfinished jobs due later (escalation timers, reminders), by kind.",
             ["kind"],
             scrape.database.jobs_later,
         )
+
+
+def _process_gauges(scrape: Scrape) -> Iterable[Metric]:
+    """What the process itself knows: its background work, the pager's and Slack's last
+    answers, whether the database answered this scrape."""
+    yield GaugeMetricFamily(
+        "warroom_background_tasks",
+        "Work running after Slack was answered.",
+        value=scrape.background_tasks,
+    )
+    if scrape.pager_up is not None:
+        yield GaugeMetricFamily(
+            "warroom_pager_up",
+            "With WARROOM_PAGER_PROCESS=on, 1 when the pager process's series are in this "
+            'scrape (label process="pager"), 0 when it did not answer.',
+            value=1 if scrape.pager_up else 0,
+        )
+    if scrape.slack_up is not None:
+        yield GaugeMetricFamily(
+            "warroom_slack_up",
+            "1 when Slack's last auth.test (the one /readyz keeps) answered and took the "
+            "token, 0 when it did not (pages go by phone meanwhile; alert on it).",
+            value=1 if scrape.slack_up else 0,
+        )
+    yield GaugeMetricFamily(
+        "warroom_database_up",
+        "1 when the database answered this scrape, 0 when it did not.",
+        value=1 if scrape.database is not None else 0,
+    )
+
+
+def _paging_slo(report: SloReport) -> Iterable[Metric]:
+    """The paging SLO over the trailing 7 days, from the record: every replica shows the same
+    figures (a counter per process could not say "never", decided by no event)."""
+    alerts = GaugeMetricFamily(
+        "warroom_paging_first_delivery_alerts",
+        "High-urgency alerts of the trailing 7 days by the provider that first reached a "
+        "person (not reached: the one tried first) and outcome (within_60s, late, never), "
+        "from the record.",
+        labels=["provider", "outcome"],
+    )
+    for provider, tally in report.by_provider().items():
+        for outcome, count in zip(OUTCOMES, (tally.within, tally.late, tally.never), strict=True):
+            alerts.add_metric([provider, outcome], count)
+    yield alerts
+    ratio = report.overall.ratio
+    yield GaugeMetricFamily(
+        "warroom_paging_first_delivery_ratio",
+        "The share of the trailing 7 days' high-urgency alerts confirmed to reach a person "
+        "within 60 s of arriving (1 when there were none); the target is 0.999.",
+        value=1.0 if ratio is None else ratio,
+    )
 
 
 def _gauge(

@@ -53,7 +53,7 @@ from bot.flows.oncall.handoffs import keep_on_call_facts
 from bot.flows.paging.handed import take_handover
 from bot.flows.scheduler import JobRunner
 from bot.metrics import CONTENT_TYPE, Scrape
-from bot.services import Services
+from bot.services import Services, with_liveness
 from bot.store.db import create_engine
 from bot.store.wakeups import Wakeups, listens
 
@@ -111,6 +111,8 @@ async def _pager(settings: Settings, parent: int) -> None:
     try:
         async with aiohttp.ClientSession() as http:
             services = build_services(settings, engine, http)
+            # Its lock of life before it claims anything (bot/store/liveness.py).
+            services = await with_liveness(services)
             runner = JobRunner(
                 services,
                 JOB_HANDLERS,
@@ -142,6 +144,8 @@ async def _pager(settings: Settings, parent: int) -> None:
             await services.background.drain(timeout=1.0)
             await services.parsing.close()
             await metrics.cleanup()
+            if services.liveness is not None:  # its claims free for the others now
+                await services.liveness.release()
     finally:
         await engine.dispose()
     log.info("pager stopped")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import socket
 import uuid
@@ -15,18 +16,31 @@ import aiohttp
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.basics.background import BackgroundTasks
+from bot.basics.rates import KeyRates
 from bot.basics.render import Renderer
 from bot.basics.untrusted import UntrustedParsing
 from bot.clients.slack.web_api import SlackWorkspace
 from bot.clients.sns import SnsClient
 from bot.config import Settings
 from bot.metrics import Metrics
+from bot.record.alerting.sources.registry import SOURCES
 from bot.store.columns import utcnow
+from bot.store.liveness import Liveness, live_name
 from bot.store.models import Job
 
 
 def replica_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+async def with_liveness(services: Services) -> Services:
+    """``services`` holding this process's lock of life (bot/store/liveness.py), taken
+    before it claims anything, and named as a process that holds it; as they were where it
+    cannot be (SQLite, or the lock refused): its claims then wait for their lease if it dies."""
+    liveness = Liveness(services.engine, live_name(services.replica))
+    if not await liveness.hold():
+        return services
+    return dataclasses.replace(services, replica=liveness.owner, liveness=liveness)
 
 
 @dataclass
@@ -36,6 +50,15 @@ class SlackPresence:
 
     # Why nothing is sent to Slack now ("app_uninstalled", "token_revoked"); None: installed.
     stopped: str | None = None
+
+
+@dataclass
+class PagerLife:
+    """Whether serve runs a pager process (``on``) and whether it runs now; set by serve's
+    supervisor (bot/server.py), read by ``/readyz``, ``/metrics`` and the watchdog."""
+
+    on: bool = False
+    running: bool = False
 
 
 @dataclass
@@ -50,6 +73,9 @@ class NamesToLearn:
     learning: bool = False
     # After Slack failed to answer, nothing is asked before this (``time.monotonic``).
     resting_until: float = 0.0
+    # Channels a page named, by id: their names as conversations.info gave them (None: Slack
+    # does not show the channel to the bot), asked once in this process.
+    channels: dict[str, str | None] = field(default_factory=dict)
 
 
 @dataclass
@@ -90,9 +116,10 @@ class HandedJobs:
 
 
 # The modules whose parsers run in the worker processes: imported once, by the fork server
-# every worker is forked from (bot/basics/untrusted.py).
+# every worker is forked from (bot/basics/untrusted.py): every source's code, as the sources'
+# registry names it, and the rest.
 PARSERS = (
-    "bot.record.alerting.sources.registry",
+    *SOURCES.modules(),
     "bot.record.oncall.ical_layers",
     "bot.record.status_page.bounces",
 )
@@ -118,6 +145,15 @@ class Parsing:
 
 
 @dataclass(frozen=True)
+class IntakeRates:
+    """Each key's pace (WARROOM_ALERT_RATE_PER_MINUTE), in this process's memory: alerts and
+    change events apart, so that a pipeline's changes never use up its key's alerts."""
+
+    alerts: KeyRates = field(default_factory=KeyRates)
+    changes: KeyRates = field(default_factory=KeyRates)
+
+
+@dataclass(frozen=True)
 class Services:
     """The application's collaborators: settings, database, Slack, templates and the clock."""
 
@@ -139,6 +175,8 @@ class Services:
     metrics: Metrics = field(default_factory=Metrics)
     # This process among the replicas: named on the outbox leases it holds.
     replica: str = field(default_factory=replica_name)
+    # Its lock of life on PostgreSQL (``hold_liveness``): its claims freed the moment it dies.
+    liveness: Liveness | None = None
     # One sender per channel in this process (and one applier of its commands, under the
     # name ``command:<channel>``); the lease row keeps other replicas out.
     outbox_locks: dict[str, asyncio.Lock] = field(default_factory=dict)
@@ -150,6 +188,10 @@ class Services:
     parsing: Parsing = field(default_factory=Parsing)
     # Amazon SNS's certificates (kept) and subscriptions' confirmations: CloudWatch alarms.
     sns: SnsClient = field(default_factory=SnsClient)
+    # The pager process's life, as serve's supervisor knows it (off outside serve).
+    pager: PagerLife = field(default_factory=PagerLife)
+    # How many deliveries each integration's key sent lately (429 past its pace).
+    intake_rates: IntakeRates = field(default_factory=IntakeRates)
 
     def wake_jobs(self) -> None:
         """Ask the job runner to look for due work now (new work was just scheduled)."""

@@ -326,7 +326,7 @@ def bookmarks_add(emu: EmulatorState, args: Args) -> Result:
 
     Lengths: a title of more than 256 characters or a link of more than 2,048 is refused
     (``invalid_arguments``). The method's page names no limit; these are Slack's answers as
-    issue #49 observed them (a longer title or link failed the call), and as others met the
+    warroom observed them (a longer title or link failed the call), and as others met the
     link's (https://github.com/jstrieb/link-lock/issues/26: "slack only allows bookmarks of
     2049 characters"). Which error Slack names is not documented: ``invalid_arguments``, "some
     detail about the arguments passed is invalid" (the method's common errors), and the fake

@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from emulator.composer import Workspace
@@ -46,16 +47,37 @@ _HELD = "\ue000{}\ue001"
 _HELD_BACK = re.compile("\ue000(\\d+)\ue001")
 
 
-def page(channel: Channel, workspace: Workspace) -> str:
+@dataclass(frozen=True)
+class Acting:
+    """What makes a preview a place to act (``warroom dev``): the workspace's people to act
+    as, the one chosen, what that person saw privately in the channel (a command's answer, an
+    ephemeral message), and a word on the last thing done."""
+
+    people: Mapping[str, str]  # user id -> name, in the order offered
+    user: str
+    private: list[Message] = field(default_factory=list)
+    note: str = ""
+
+
+def page(channel: Channel, workspace: Workspace, acting: Acting | None = None) -> str:
     """The preview page of ``channel``: its top-level messages, oldest first. Their times are
     left out: a message's ``ts`` is the emulator's clock, not the bot's (a test's or the
-    demo's), so a time shown beside the message's own words would contradict them."""
+    demo's), so a time shown beside the message's own words would contradict them.
+
+    With ``acting``, the page is one form posted back to itself: a composer (a person of the
+    workspace, a message, a slash command or ``+:emoji:``, which reacts to the last message as
+    in Slack's composer) and the messages' buttons, each a submit button naming its message
+    and element (``press``)."""
     names = {user.id: user.real_name or user.name for user in workspace.users}
     shown = [m for m in channel.messages if not m.hidden and not m.is_reply]
-    body = "\n".join(_message(m, workspace, names) for m in shown) or (
+    pressable = acting is not None
+    body = "\n".join(_message(m, workspace, names, pressable) for m in shown) or (
         '<p class="empty">No messages yet.</p>'
     )
     title = f"#{channel.name}"
+    if acting is not None:
+        body = _composer(acting) + body + _private(acting, workspace, names)
+        body = f'<form method="post" action="/preview/{html.escape(channel.id)}">{body}</form>'
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -69,23 +91,126 @@ messages' Block Kit laid out as the Slack client shows them. This is not Slack.<
 </main></body></html>"""
 
 
-def _message(message: Message, workspace: Workspace, names: dict[str, str]) -> str:
+def _composer(acting: Acting) -> str:
+    """Who acts, and what they type: the form's first submit button, so Enter sends it."""
+    options = "".join(
+        f'<option value="{html.escape(uid)}"{" selected" if uid == acting.user else ""}>'
+        f"{html.escape(name)}</option>"
+        for uid, name in acting.people.items()
+    )
+    note = f'<p class="note" role="status">{html.escape(acting.note)}</p>' if acting.note else ""
+    return f"""<div class="composer"><label>As <select name="user">{options}</select></label>
+<input name="text" aria-label="Message, /command or +:emoji:" size="60"
+ placeholder="A message, /incident start …, /oncall, /alerts, or +:eyes: to react">
+<button type="submit" name="send" value="1" class="button primary">Send</button>
+<a href="/">All channels and phones</a></div>{note}"""
+
+
+def _private(acting: Acting, workspace: Workspace, names: dict[str, str]) -> str:
+    """What the acting person alone saw in this channel, newest last."""
+    if not acting.private:
+        return ""
+    shown = "\n".join(_message(m, workspace, names) for m in acting.private)
+    return f'<section class="private"><h2>Only visible to you</h2>{shown}</section>'
+
+
+def index(channels: Iterable[Channel], phones: Mapping[str, list[str]]) -> str:
+    """The emulator's front page (``GET /``): its channels, each linked to its preview, and
+    what the fake phones received (``phones``: a phone's name -> its lines, oldest first)."""
+    shown = [c for c in channels if not c.is_archived]
+    links = "".join(
+        f'<li><a href="/preview/{html.escape(c.id)}">#{html.escape(c.name)}</a></li>'
+        for c in shown
+        if not c.is_im
+    )
+    # The app's direct messages (a page's Slack DM), each by the person's id.
+    direct = "".join(
+        f'<li><a href="/preview/{html.escape(c.id)}">{html.escape(c.name)}</a></li>'
+        for c in shown
+        if c.is_im
+    )
+    dms = f"<h2>The app's direct messages</h2><ul>{direct}</ul>" if direct else ""
+    return _shell(
+        "Slack emulator",
+        f"<h1>Channels</h1><ul>{links}</ul>{dms}{_phones(phones)}",
+    )
+
+
+def phones_page(phones: Mapping[str, list[str]]) -> str:
+    """``GET /phones``: what each fake phone received."""
+    return _shell("Phones", _phones(phones))
+
+
+def _phones(phones: Mapping[str, list[str]]) -> str:
+    sections = "".join(
+        f"<h2>{html.escape(name)}</h2><ul>"
+        + "".join(f"<li>{html.escape(line)}</li>" for line in lines)
+        + "</ul>"
+        for name, lines in phones.items()
+    )
+    return f'<section id="phones"><h1>Phones</h1>{sections or "<p>No phone yet.</p>"}</section>'
+
+
+def _shell(title: str, body: str) -> str:
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{html.escape(title)} (warroom's Slack emulator)</title>
+<style>{_CSS}</style></head>
+<body>
+<p class="banner" role="note"><strong>warroom's Slack emulator</strong>: a fake Slack and fake
+phones on this machine. This is not Slack.</p>
+<main>{body}</main></body></html>"""
+
+
+def _message(
+    message: Message, workspace: Workspace, names: dict[str, str], pressable: bool = False
+) -> str:
     who = message.app_name or names.get(message.user or "", message.user or "someone")
     badge = '<span class="app">APP</span>' if message.bot_id else ""
     if message.blocks:
-        content = "\n".join(_block(block, workspace) for block in message.blocks)
+        content = "\n".join(
+            _block(block, workspace, _Press(message.ts, index) if pressable else None)
+            for index, block in enumerate(message.blocks)
+        )
     else:
         content = f'<div class="text">{mrkdwn(message.text, workspace)}</div>'
     edited = ' <span class="muted">(edited)</span>' if message.edited else ""
+    reactions = "".join(
+        f'<span class="reaction"><span class="emoji">:{html.escape(name)}:</span>'
+        f" {len(users)}</span>"
+        for name, users in message.reactions.items()
+    )
     return f"""<article class="message" aria-label="Message from {html.escape(who)}">
 <div class="avatar" aria-hidden="true">{html.escape(who[:1].upper())}</div>
 <div class="body"><p class="who"><strong>{html.escape(who)}</strong> {badge}
 {edited}</p>
 {content}
+{f'<div class="reactions">{reactions}</div>' if reactions else ""}
 </div></article>"""
 
 
-def _block(block: dict[str, Any], workspace: Workspace) -> str:
+@dataclass(frozen=True)
+class _Press:
+    """Where a block sits (its message's ``ts``, its place in the blocks): a button there
+    submits ``press=<ts> <block> <element>``, read back by ``pressed``."""
+
+    ts: str
+    block: int
+
+    def value(self, element: int) -> str:
+        return f"{self.ts} {self.block} {element}"
+
+
+def pressed(value: str) -> tuple[str, int, int] | None:
+    """A ``press`` value as (message ts, block index, element index); None if malformed."""
+    parts = value.split()
+    if len(parts) != 3 or not parts[1].isdigit() or not parts[2].isdigit():
+        return None
+    return parts[0], int(parts[1]), int(parts[2])
+
+
+def _block(block: dict[str, Any], workspace: Workspace, press: _Press | None = None) -> str:
     kind = block.get("type")
     if kind == "section":
         parts = []
@@ -95,13 +220,17 @@ def _block(block: dict[str, Any], workspace: Workspace) -> str:
             cells = "".join(f"<div>{_text(f, workspace)}</div>" for f in fields)
             parts.append(f'<div class="fields">{cells}</div>')
         accessory = block.get("accessory")
-        side = f'<div class="accessory">{_element(accessory)}</div>' if accessory else ""
+        at = press.value(0) if press else None  # a section has one element, its accessory
+        side = f'<div class="accessory">{_element(accessory, at)}</div>' if accessory else ""
         return f'<div class="block section"><div>{"".join(parts)}</div>{side}</div>'
     if kind == "context":
         items = " ".join(_context_item(e, workspace) for e in block.get("elements", []))
         return f'<div class="block context">{items}</div>'
     if kind == "actions":
-        elements = "".join(_element(e) for e in block.get("elements", []))
+        elements = "".join(
+            _element(e, press.value(i) if press else None)
+            for i, e in enumerate(block.get("elements", []))
+        )
         return f'<div class="block actions">{elements}</div>'
     if kind == "header":
         return f'<h2 class="block header">{_text(block.get("text", {}), workspace)}</h2>'
@@ -123,11 +252,16 @@ def _image(element: dict[str, Any]) -> str:
     return f'<img src="{html.escape(str(element.get("image_url", "")))}" alt="{alt}">'
 
 
-def _element(element: dict[str, Any]) -> str:
+def _element(element: dict[str, Any], press: str | None = None) -> str:
     kind = element.get("type")
     if kind == "button":
         style = element.get("style", "")
         label = _plain(element.get("text", {}))
+        if press is not None:  # a submit button of the page's form (``Acting``)
+            return (
+                f'<button type="submit" name="press" value="{html.escape(press)}"'
+                f' class="button {html.escape(style)}">{label}</button>'
+            )
         return f'<button type="button" class="button {html.escape(style)}">{label}</button>'
     if kind == "static_select":
         chosen = element.get("initial_option") or {}
@@ -272,6 +406,12 @@ pre { font: 12px Monaco, Menlo, Consolas, monospace; background: #f8f8f8; border
   border-radius: 4px; padding: 8px; white-space: pre-wrap; }
 blockquote { margin: 4px 0; padding-left: 12px; border-left: 4px solid #ddd; }
 .unknown { color: #595859; font-style: italic; }
+.composer { display: flex; gap: 8px; align-items: center; flex-wrap: wrap; margin: 8px 0 16px; }
+.note { color: #595859; }
+.private { border-top: 1px solid #ddd; margin-top: 16px; }
+.private h2 { font-size: 14px; color: #595859; }
+.reactions { margin-top: 4px; }
+.reaction { border: 1px solid #ddd; border-radius: 12px; padding: 0 6px; font-size: 12px; }
 .emoji { font-size: 11px; color: #595859; background: #f2f2f2; border-radius: 3px;
   padding: 0 3px; vertical-align: 1px; }
 """

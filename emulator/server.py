@@ -12,7 +12,7 @@ import random
 import time
 import urllib.parse
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Self
 
@@ -22,7 +22,7 @@ from aiohttp import web
 from emulator import api_apps, api_chat, api_conversations, api_home, api_misc, oidc, preview  # noqa: F401
 from emulator.api import METHODS, ApiError, Args
 from emulator.blockkit import Refusal, message_problems, truncate_text
-from emulator.models import ApiCall, EphemeralMessage
+from emulator.models import ApiCall, EphemeralMessage, Message
 from emulator.state import GRANTED_SCOPES
 from emulator.transport import Courier
 
@@ -91,8 +91,15 @@ class EmulatorServer(Courier):
         self._delays: dict[str, deque[list[float]]] = {}  # [seconds, times left]
         self._runner: web.AppRunner | None = None
         self._flaky: Flakiness | None = None
+        # While set, every Web API call is answered with this HTTP status (an outage).
+        self._outage: int | None = None
         # Block Kit refused outside Web API answers (response_url posts, acks); see refuse().
         self.refusals: list[Refusal] = []
+        # Set by `warroom dev`: each preview is a place to act as a person of the workspace
+        # (emulator.preview.Acting, emulator.preview_actions), and ``phones`` says what the
+        # fake phones beside it received (a phone's name -> its lines), for ``GET /``.
+        self.previews_act = False
+        self.phones: Callable[[], dict[str, list[str]]] = dict
 
     def refuse(self, via: str, error: str, messages: list[str]) -> None:
         """Record (and log) Block Kit that Slack would have refused where no API answer can
@@ -109,6 +116,9 @@ class EmulatorServer(Courier):
         app.router.add_get("/link", self.handle_link)
         # Not Slack's: a channel's messages laid out as the client shows them (emulator.preview).
         app.router.add_get("/preview/{channel}", self._handle_preview)
+        app.router.add_get("/", self._handle_index)
+        app.router.add_get("/phones", self._handle_phones)
+        self.add_routes(app)
         # Sign in with Slack's browser leg (slack.com/openid/connect/authorize) and avatars.
         app.router.add_get(oidc.AUTHORIZE_PATH, self._handle_authorize)
         app.router.add_post(oidc.AUTHORIZE_PATH, self._handle_authorize)
@@ -123,6 +133,9 @@ class EmulatorServer(Courier):
         bound_port = self._runner.addresses[0][1]
         self._root = f"http://{host}:{bound_port}"
         await self._open_session()
+
+    def add_routes(self, app: web.Application) -> None:
+        """Routes a subclass serves beside these (the preview's form, which drives the bot)."""
 
     async def stop(self) -> None:
         await self._close_transport()
@@ -179,6 +192,15 @@ class EmulatorServer(Courier):
     def steady(self) -> None:
         """Stop answering at random with failures."""
         self._flaky = None
+
+    def outage(self, status: int = 503) -> None:
+        """Answer every Web API call with HTTP ``status`` (Slack down behind its load
+        balancer) until ``outage_over``; the calls are still recorded."""
+        self._outage = status
+
+    def outage_over(self) -> None:
+        """Answer the Web API again: the outage is over."""
+        self._outage = None
 
     def delay(self, method: str, seconds: float, *, times: int = 1) -> None:
         """Sleep (without blocking the loop) before answering the next `times` calls."""
@@ -275,6 +297,8 @@ class EmulatorServer(Courier):
         token: str | None,
         basic: tuple[str, str] | None = None,
     ) -> Answer:
+        if self._outage is not None:
+            return Answer(self._outage, {"ok": False, "error": "service_unavailable"})
         if method not in METHODS:
             return Answer(200, {"ok": False, "error": "unknown_method"})
         if auth_error := self._auth_error(method, token):
@@ -336,7 +360,44 @@ class EmulatorServer(Courier):
         )
         if channel is None:
             raise web.HTTPNotFound(text=f"no channel {ref}")
-        return web.Response(text=preview.page(channel, self.workspace()), content_type="text/html")
+        acting = self._acting(channel.id, request.query) if self.previews_act else None
+        shown = preview.page(channel, self.workspace(), acting)
+        return web.Response(text=shown, content_type="text/html")
+
+    def _acting(self, channel_id: str, query: Any) -> preview.Acting:
+        """Who acts on a preview (``?as=<user id>``, else the first person) and what they
+        alone saw in the channel."""
+        people = {
+            u.id: u.real_name or u.name
+            for u in self.users.values()
+            if not u.is_bot and not u.deleted and u.id != self.bot_user_id
+        }
+        user = str(query.get("as", ""))
+        if user not in people:
+            user = next(iter(people), "")
+        private = [
+            Message(
+                ts="",
+                user=None,
+                text=e.text,
+                channel=channel_id,
+                bot_id=self.bot_id,
+                blocks=e.blocks,
+                app_name=self.app_name,
+            )
+            for e in self.ephemeral
+            if e.user == user and e.channel == channel_id
+        ]
+        return preview.Acting(people, user, private, str(query.get("note", "")))
+
+    async def _handle_index(self, _request: web.Request) -> web.Response:
+        """GET /: the channels, each linked to its preview, and the fake phones' inboxes."""
+        page = preview.index(self.channels.values(), self.phones())
+        return web.Response(text=page, content_type="text/html")
+
+    async def _handle_phones(self, _request: web.Request) -> web.Response:
+        """GET /phones: what the fake phones received."""
+        return web.Response(text=preview.phones_page(self.phones()), content_type="text/html")
 
     async def _handle_authorize(self, request: web.Request) -> web.Response:
         return await oidc.handle_authorize(self, request)

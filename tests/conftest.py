@@ -34,6 +34,7 @@ from bot.store.db import create_engine
 from bot.store.migrate import upgrade_database
 from emulator import SlackEmulator
 from emulator.openai_chat import FakeChatModel
+from emulator.pushover import FakePushover, new_key
 from emulator.statuspage import FakeStatuspage
 from tests.helpers.databases import drop_database, new_database
 from tests.helpers.logs import Everything
@@ -101,6 +102,17 @@ async def database_url(
         )
     await reset_postgres(postgres_url)
     return postgres_url
+
+
+# Carol's Pushover user key, known to the fake Pushover.
+CAROL_PUSHOVER_KEY = new_key()
+
+
+@pytest.fixture
+async def pushover() -> AsyncIterator[FakePushover]:
+    """Pushover's Messages and Receipts APIs, faked on 127.0.0.1 (emulator/pushover.py)."""
+    async with FakePushover(users=[CAROL_PUSHOVER_KEY]) as fake:
+        yield fake
 
 
 @pytest.fixture

@@ -5,6 +5,10 @@
 - ``demo_agent``: the demo's last act, an agent on /mcp proposing a finding.
 - ``demo_alerts``: the demo's alerts: posted, paged, acknowledged, one declared the incident.
 - ``demo_history``: the demo workspace's two earlier checkout incidents, related to its own.
+- ``dev``: ``warroom dev``: your own settings served against the Slack emulator and fake
+  phones, its previews a place to type commands and press buttons, until Ctrl-C.
+- ``emulated``: what ``demo`` and ``dev`` share: settings pointed at the emulator and the
+  fake phones, the app served beside them.
 - ``alerts``: ``warroom alerts list`` and ``replay``: the stored payloads.
 - ``postmortems``: ``warroom postmortem INC-7``: a draft on the command line.
 - ``manifest``: ``warroom manifest --validate / --create``.
@@ -41,9 +45,9 @@
 - ``progress``: long work's progress on stderr (a line in place at a terminal).
 
 May import: anything below, the application factory (``bot.app``) and ``bot.server``
-included; ``demo`` alone imports the emulator (``emulator/``, in the repository, not in the
-wheel: ``bot.cli`` imports ``demo`` only to run it). Nothing imports them but ``bot.cli``
-(and ``demo`` its script, ``demo_script``).
+included; ``demo``, ``dev`` and ``emulated`` alone import the emulator (``emulator/``, in
+the repository, not in the wheel: ``bot.cli`` imports ``demo`` and ``dev`` only to run
+them). Nothing imports them but ``bot.cli`` (and ``demo`` its script, ``demo_script``).
 """
 
 # The exit status of a command line that cannot be used as given (argparse's own, too).

@@ -1,5 +1,5 @@
 """``warroom ai eval --replay [--minutes 0,15,30,60]``: the team's model measured on causes
-before it is trusted with them (issue 76, item 5).
+before it is trusted with them (docs/agents.md).
 
 Each shipped replay (bot/admin/eval_set.py ``CAUSE_REPLAYS``: the seeds, each with the change
 that set it off) is played with only what was known at its declaration plus N minutes (its

@@ -1,4 +1,4 @@
-"""``warroom ai eval --replay`` over the team's own closed incidents (issue 76, item 5): each
+"""``warroom ai eval --replay`` over the team's own closed incidents (docs/agents.md): each
 one chosen (``--since``, ``--limit``, ``--team``) whose root cause is known (the draft's
 underlying issue as a person wrote or accepted it, else the message marked root cause:
 bot/record/postmortem/grades.py ``root_cause``, what item 4 grades against) is read from the

@@ -3,7 +3,9 @@
 module (bot/cli.py's FEATURES), and each command imports its feature when it runs.
 
 The choices below are the features' own, said again here so as not to import them; a test
-(tests/application/test_command_line.py) checks each against its source.
+(tests/application/test_command_line.py) checks each against its source. The integrations'
+kinds are read from the sources' registry itself (``bot.record.alerting.sources.registry``),
+whose lines import nothing heavier than the standard library.
 """
 
 from __future__ import annotations
@@ -30,21 +32,6 @@ WORKFLOW_EVENTS = (
 )
 # bot.admin.importing.VENDORS.
 IMPORT_VENDORS = ("grafana-oncall", "opsgenie", "pagerduty")
-# bot.record.alerting.integrations.KINDS.
-INTEGRATION_KINDS = (
-    "alertmanager",
-    "grafana",
-    "generic",
-    "pagerduty",
-    "opsgenie",
-    "datadog",
-    "sentry",
-    "cloudwatch",
-    "email",
-    "github",
-    "argocd",
-    "changes",
-)
 # `warroom ai eval`'s thresholds (bot/admin/ai_eval.py applies them): below these, the model
 # is not fit to check a team's drafts (README).
 MIN_PRECISION = 0.95
@@ -248,9 +235,11 @@ def add_integrations_arguments(parser: argparse.ArgumentParser) -> None:
         "SHA-256. Its alerts carry the service as their `service` label.",
     )
     create.add_argument("--service", required=True, help="the service its alerts are for")
-    create.add_argument(
-        "--kind", required=True, choices=INTEGRATION_KINDS, help="the API it speaks"
-    )
+    # Every kind of the sources' registry: its lines import nothing heavier than the
+    # standard library, so `--help` stays instant and a source's line is all it takes.
+    from bot.record.alerting.sources.registry import SOURCES
+
+    create.add_argument("--kind", required=True, choices=SOURCES.kinds(), help="the API it speaks")
     create.add_argument("--name", help="what the list calls it (default SERVICE-KIND)")
     create.add_argument(
         "--topic-arn",

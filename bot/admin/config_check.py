@@ -2,7 +2,8 @@
 same code (every setting, and every file a setting names: contacts, schedules, policies,
 routes, heartbeats, workflows...), said back: each variable set (never its value: some are
 secrets), how many are left at their defaults, and every problem serve would refuse to
-start on. It exits 1 exactly when serve would refuse, 0 when it would start."""
+start on; and, as warnings, the services whose alerts would page nobody of theirs. It exits 1
+exactly when serve would refuse, 0 when it would start."""
 
 from __future__ import annotations
 
@@ -43,7 +44,13 @@ def run_config(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
             for env, shown in defaulted:
                 print(f"  {heading}: {env} at its default, {shown}")
     print(f"{count} other variables at their defaults" + ("" if args.all else " (--all: each)"))
-    problems = serve_problems(environ, socket_mode=args.socket_mode)
+    settings, problems = serve_check(environ, socket_mode=args.socket_mode)
+    if settings is not None and (unpaged := unpaged_services(settings)):
+        from bot.basics.render import Renderer
+
+        renderer = Renderer(settings.incidents.templates_dir)
+        language = settings.incidents.language
+        print(renderer.render_plain("services/cli.j2", unpaged=unpaged, language=language))
     if not problems:
         print("warroom serve would start with this configuration")
         return 0
@@ -56,25 +63,41 @@ def run_config(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 CONTACTS = "WARROOM_CONTACTS"
 
 
-def serve_problems(environ: Mapping[str, str], *, socket_mode: bool) -> list[str]:
-    """Every reason ``warroom serve`` would refuse, checked in its order, by its code."""
+def serve_check(
+    environ: Mapping[str, str], *, socket_mode: bool
+) -> tuple[Settings | None, list[str]]:
+    """The settings as serve reads them (None when it cannot), and every reason ``warroom
+    serve`` would refuse, checked in its order, by its code."""
     from bot.config.reading import ConfigError
     from bot.config.runtime import NO_DATABASE, database_url_given
     from bot.config.slack import serve_needs
     from bot.store.db import sqlite_write_problem
 
     if not database_url_given(environ):
-        return [NO_DATABASE.format(command="serve")]
+        return None, [NO_DATABASE.format(command="serve")]
     settings, problems = _settings(environ)
     if settings is None:
-        return problems
+        return None, problems
     if problem := sqlite_write_problem(settings.runtime.database_url):
         problems.append(problem)
     try:
         settings.require(*serve_needs(socket_mode))
     except ConfigError as error:
         problems.append(str(error))
-    return problems
+    return settings, problems
+
+
+def unpaged_services(settings: Settings) -> list[str]:
+    """The services whose alerts page nobody of theirs: no route names them and they have no
+    policy, so they take the default route. Serve starts all the same: a service may be in
+    the file for its owners and changes alone. (A policy the file lacks is a problem serve
+    refuses; the policies file refuses one without levels.)"""
+    routes = settings.alerting.routes
+    return [
+        each.name
+        for each in settings.alerting.catalog.by_name.values()
+        if not each.policy and not routes.way_of(each.name).routes
+    ]
 
 
 def contacts_problems(environ: Mapping[str, str], contacts: str) -> tuple[list[str], int]:

@@ -79,7 +79,7 @@ from bot.admin.demo_script import (
     Story,
     demo_routes,
 )
-from bot.app import create_app
+from bot.admin.emulated import on_the_emulator, phones_environ, serve_beside
 from bot.basics.slack_ids import (
     EscalationMessage,
     RuledOutPrompt,
@@ -88,7 +88,7 @@ from bot.basics.slack_ids import (
     WrapUpModal,
     suggestion_block,
 )
-from bot.config import Secret, Settings
+from bot.config import Settings
 from bot.flows.alerting.drill_alerts import run_drill
 from bot.flows.postmortem.posting import write_draft
 from bot.keys import job_runner_key, services_key
@@ -104,15 +104,21 @@ from emulator.trackers import FakeGitHub
 
 
 class ScriptedClock:
-    """The bot's clock during the demo: the incident is replayed as if it began 2 hours ago."""
+    """The bot's clock during the demo: the incident is replayed as if it began 2 hours ago.
+    Once the script is played (``follow_real_time``), the pages served afterwards show the real
+    clock (issue 88): never earlier than the story's last moment."""
 
     def __init__(self, now: datetime | None = None) -> None:
         now = now or datetime.now(UTC)
         self.start = now.replace(second=0, microsecond=0) - timedelta(hours=2)
         self.now = self.start
+        self.real_time = False
 
     def __call__(self) -> datetime:
-        return self.now
+        return max(self.now, datetime.now(UTC)) if self.real_time else self.now
+
+    def follow_real_time(self) -> None:
+        self.real_time = True
 
     def at(self, minutes: int) -> datetime:
         self.now = self.start + timedelta(minutes=minutes)
@@ -205,18 +211,10 @@ async def _set_the_stage(
         slack.add_user(user_id, name, real_name, tz=settings.incidents.timezone)
     slack.add_usergroup(DBA_TEAM, "dba-team", [DAVE])
     general = slack.create_channel("general", creator=ALICE, members=CAST)
-    runner = web.AppRunner(create_app(settings, clock=clock))
-    await runner.setup()
-    stack.push_async_callback(runner.cleanup)
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    slack.events_url = f"http://127.0.0.1:{port}/slack/events"
-    twilio.reach = (DEMO_PUBLIC_URL, f"http://127.0.0.1:{port}")
-    twilio.sms_webhook = f"{DEMO_PUBLIC_URL}/twilio/sms"
+    app, port = await serve_beside(stack, settings, slack, twilio, clock=clock)
     print(f"warroom is serving on http://127.0.0.1:{port}, Slack emulator on {slack.root_url}")
     earlier = await seed_history(
-        runner.app[services_key].engine, team_id=slack.team_id, declared_by=ALICE, now=clock()
+        app[services_key].engine, team_id=slack.team_id, declared_by=ALICE, now=clock()
     )
     print(
         f"The workspace's history: {', '.join(earlier)}, earlier checkout incidents fired by"
@@ -232,7 +230,7 @@ async def _set_the_stage(
         clock,
         story,
         settings,
-        runner.app,
+        app,
         port,
         alerts.id,
         general.id,
@@ -341,6 +339,7 @@ async def _show_the_record(
     until Ctrl-C with ``keep_serving``)."""
     port = stage.port
     path, reference = await _write_postmortem(stage.app, channel_id, output)
+    stage.clock.follow_real_time()
     print(f"\nPostmortem draft written to {path}")
     for line in Path(path).read_text(encoding="utf-8").splitlines():
         if "found it contradicted by" in line:
@@ -481,26 +480,15 @@ def _demo_settings(
             "WARROOM_GITHUB_REPO": DEMO_REPOSITORY,
             "WARROOM_AI_URL": model_url,
             "WARROOM_AI_MODEL": DEMO_MODEL,
-            # The demo's model is scripted for the draft; possible causes (issue 76) are not
+            # The demo's model is scripted for the draft; possible causes (docs/agents.md) are not
             # part of its script yet.
             "WARROOM_CAUSES": "off",
             "WARROOM_CONTACTS": str(contacts),
-            "WARROOM_NTFY_URL": ntfy.root,
-            "TWILIO_ACCOUNT_SID": twilio.account_sid,
-            "TWILIO_AUTH_TOKEN": twilio.auth_token,
-            "TWILIO_FROM": twilio.numbers[0],
-            "TWILIO_API_URL": twilio.root,
+            **phones_environ(ntfy, twilio),
             "WARROOM_PUBLIC_URL": DEMO_PUBLIC_URL,
         }
     )
-    return base.replace(
-        web=base.web.replace(auth="none"),
-        slack=base.slack.replace(
-            bot_token=Secret(slack.bot_token),
-            signing_secret=Secret(slack.signing_secret),
-            api_url=slack.base_url,
-        ),
-    )
+    return on_the_emulator(base, slack)
 
 
 def demo_schedules(start: datetime) -> dict[str, Any]:

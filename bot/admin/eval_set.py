@@ -7,7 +7,7 @@ it off and its published root cause.
 
 Two replays are shipped: the demo's incident (``warroom demo``, bot/admin/demo.py) and the
 checkout page crash the tests replay (tests/postmortem/test_postmortem_scenarios.py, in
-Nairobi's zone), their entries as their drafts read them. Categories (issue 60): ``true``;
+Nairobi's zone), their entries as their drafts read them. Categories: ``true``;
 ``wrong_meaning`` (every fact in order, the meaning not: only the model can tell);
 ``padded_citation`` (a citation that says nothing of the sentence, or hides a wrong person);
 ``number_in_words``; ``negation``; ``wrong_blame``; ``address`` (an address no cited entry
@@ -502,7 +502,7 @@ class CauseReplay:
     root_cause: str
 
 
-# The seeds' changes, as a #deploys channel's bot said them (issue 76): in each, the cause
+# The seeds' changes, as a #deploys channel's bot said them (docs/changes.md): in each, the cause
 # was a release that nobody put beside the alert until much later.
 CAUSE_REPLAYS: tuple[CauseReplay, ...] = (
     CauseReplay(

@@ -43,8 +43,8 @@ from bot.clients.slack.errors import SlackFailure, SlackNotAllowed
 from bot.config import Settings
 from bot.config.runtime import NO_DATABASE, database_url_given
 from bot.record.alerting.heartbeats import HeartbeatError, parse_heartbeats
-from bot.record.alerting.integrations import KINDS, PATHS
 from bot.record.alerting.services import ServiceError, parse_services
+from bot.record.alerting.sources.registry import SOURCES
 from bot.record.escalation.policies import PolicyError, parse_policies
 from bot.record.moments import MomentRefused, parse_moment
 from bot.record.oncall.importing.carrying import (
@@ -270,7 +270,7 @@ async def _import(request: Request, settings: Settings, now: datetime) -> Done:
 
 
 def _urls(settings: Settings) -> dict[str, str]:
-    return {kind: url_of(settings, kind) for kind in KINDS if kind in PATHS or kind == "email"}
+    return {kind: url_of(settings, kind) for kind in SOURCES.kinds()}
 
 
 def _api(request: Request, http: aiohttp.ClientSession, read_at: datetime) -> VendorApi:

@@ -81,6 +81,22 @@ def unknown_service(settings: Settings, service: str) -> str | None:
     return f"--service: no service {service!r} in WARROOM_SERVICES (it has: {known})"
 
 
+def missing_setting(settings: Settings, kind: str) -> str | None:
+    """Why an integration of ``kind`` cannot be made yet: an e-mail integration's address is
+    on WARROOM_BOUNCE_DOMAIN's listener, so without that domain it would have no address."""
+    from bot.record.alerting.sources.registry import SOURCES
+    from bot.record.alerting.sources.source import KeyPlace
+
+    entry = SOURCES.entry(kind)
+    if entry is not None and entry.key is KeyPlace.ADDRESS and not settings.bounces.domain:
+        return (
+            f"--kind {kind}: an e-mail integration's address is on the inbound mail listener, "
+            "which is off: set WARROOM_BOUNCE_DOMAIN, _SECRET and _SMTP_PORT (docs/"
+            "integrations.md, E-mail), then create it again"
+        )
+    return None
+
+
 def read_secret(kind: str) -> str:
     """A signed kind's secret (Sentry's client secret), from standard input: asked for
     without echo at a terminal, its first line otherwise (a pipe, a file)."""
@@ -95,6 +111,7 @@ def run_integrations(args: argparse.Namespace, settings: Settings) -> int:
     """Run ``warroom integrations``'s action; the exit code."""
     from bot.basics.render import Renderer
     from bot.record.alerting import integrations
+    from bot.record.alerting.sources.registry import SOURCES
     from bot.store.columns import utcnow
     from bot.store.db import session_scope
     from bot.store.migrate import command_engine
@@ -104,13 +121,13 @@ def run_integrations(args: argparse.Namespace, settings: Settings) -> int:
     template = "integrations/cli.j2"
 
     if args.integrations_command == "create" and (
-        refusal := unknown_service(settings, args.service)
+        refusal := unknown_service(settings, args.service) or missing_setting(settings, args.kind)
     ):
         print(f"warroom: {refusal}", file=sys.stderr)
         return 1
 
     secret = None
-    if args.integrations_command == "create" and args.kind in integrations.SIGNED:
+    if args.integrations_command == "create" and SOURCES.vendor_secret(args.kind):
         secret = read_secret(args.kind)
 
     async def act() -> str:

@@ -1,5 +1,6 @@
-"""``warroom paging check FILE``: a contacts file checked on the command line; and
-``warroom paging drill``: the paging drill, run now.
+"""``warroom paging check FILE``: a contacts file checked on the command line;
+``warroom paging drill``: the paging drill, run now; and ``warroom paging report``: the
+paging SLO over a period, from the record (bot/record/paging/slo.py).
 
 ``check`` is ``warroom config check`` for the contacts file (bot/admin/config_check.py): the
 numbers and addresses checked for their shape, the rules for the contacts they name, and what
@@ -15,12 +16,14 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 # The rest is imported where it runs: `warroom paging --help` reads only the options.
 if TYPE_CHECKING:
     from bot.config import Settings
+    from bot.record.paging.slo import SloReport
     from bot.store.models import DrillCheck
 
 
@@ -53,14 +56,71 @@ def add_paging_arguments(paging: argparse.ArgumentParser) -> None:
     whom.add_argument(
         "--all", action="store_true", help="every person who opted in, not one per method"
     )
+    report = actions.add_parser(
+        "report",
+        help="the paging SLO: high-urgency alerts reached within 60 s, per day and provider; "
+        "exit 1 below 99.9 %%",
+        description="From the record: the share of high-urgency alerts confirmed to reach a "
+        "person within 60 s of arriving (an SMS delivered, a call answered, the page "
+        "acknowledged), per day (UTC) and per provider, and each alert that was not, named "
+        "with what its providers said. Exit 0 at or above the 99.9 % target (or with no "
+        "alerts), 1 below it: a check for cron.",
+    )
+    report.add_argument(
+        "--since",
+        type=_period,
+        default=_period("7d"),
+        metavar="PERIOD",
+        help="how far back: 7d, 24h, 90m (default 7d)",
+    )
+    report.add_argument(
+        "--until",
+        type=_moment,
+        default=None,
+        metavar="WHEN",
+        help="the period's end, ISO 8601 UTC (default now)",
+    )
+
+
+def _period(raw: str) -> timedelta:
+    """``7d``, or a duration as configuration writes it (``24h``, ``90m``)."""
+    from bot.basics.durations import parse_duration
+
+    text = raw.strip().lower()
+    try:
+        period = (
+            timedelta(days=int(text[:-1]))
+            if text.endswith("d") and text[:-1].isdigit()
+            else parse_duration(text)
+        )
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a period like 7d, 24h or 90m, got {raw!r}"
+        ) from None
+    if not period:
+        raise argparse.ArgumentTypeError("the period must be longer than nothing")
+    return period
+
+
+def _moment(raw: str) -> datetime:
+    try:
+        at = datetime.fromisoformat(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a time like 2026-03-10T00:00Z, got {raw!r}"
+        ) from None
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 def run_paging(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     """Run ``warroom paging``'s action; the exit code."""
-    if args.paging_command == "drill":
-        from bot.config import Settings
+    from bot.config import Settings
 
+    if args.paging_command == "drill":
         return drill(Settings.from_env(environ), person=args.person, everyone=args.all)
+    if args.paging_command == "report":
+        until = args.until or datetime.now(UTC)
+        return report(Settings.from_env(environ), since=until - args.since, until=until)
     from bot.config.paging import contacts_file
 
     path = args.file or contacts_file(environ)
@@ -103,6 +163,28 @@ async def _drill(
             services = build_services(settings, engine, http)
             checks = await run_drill(services, person=person, everyone=everyone)
             return checks, services.renderer.render_plain("paging/drill_report.j2", checks=checks)
+    finally:
+        await engine.dispose()
+
+
+def report(settings: Settings, *, since: datetime, until: datetime) -> int:
+    """The paging SLO's report printed; 0 at or above its target, 1 below."""
+    from bot.basics.render import Renderer
+
+    slo = asyncio.run(_report(settings.runtime.database_url, since, until))
+    print(Renderer().render_plain("paging/slo_report.j2", report=slo))
+    return 0 if slo.met else 1
+
+
+async def _report(database_url: str, since: datetime, until: datetime) -> SloReport:
+    from bot.record.paging.slo import paging_report
+    from bot.store.db import session_scope
+    from bot.store.migrate import command_engine
+
+    engine = await command_engine(database_url)
+    try:
+        async with session_scope(engine) as session:
+            return await paging_report(session, since=since, now=until)
     finally:
         await engine.dispose()
 

@@ -9,9 +9,13 @@ import json
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
+
+if TYPE_CHECKING:
+    from bot.record.alerting.routes import ServiceWay
+    from bot.record.alerting.services import Service
 
 
 def add_services_arguments(parser: argparse.ArgumentParser) -> None:
@@ -33,26 +37,24 @@ def run_services(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     """Run ``warroom services``'s action; the exit code."""
     if args.services_command == "import-backstage":
         return _import(args.files, args.output)
+    from bot.basics.render import Renderer
     from bot.config import Settings
 
     settings = Settings.from_env(environ)  # checked as serve checks it: policies, schedules
-    rows = [_row(service) for service in settings.alerting.catalog.by_name.values()]
+    routes = settings.alerting.routes
+    services = settings.alerting.catalog.by_name.values()
     if args.json:
-        print(json.dumps(rows, indent=2))
+        print(json.dumps([_row(each, routes.way_of(each.name)) for each in services], indent=2))
         return 0
-    if not rows:
-        print("No services: WARROOM_SERVICES names no file, or one with none.")
-    for row in rows:
-        owners = ", ".join(f"{o['kind']} {o['ref']}" for o in row["owners"]) or "no owner"
-        depends = ", ".join(row["depends_on"]) or "nothing"
-        print(
-            f"{row['name']}: policy {row['policy'] or 'none'}, {row['urgency']} urgency, "
-            f"owned by {owners}, depends on {depends}"
-        )
+    rows = [{"service": each, "way": routes.way_of(each.name)} for each in services]
+    renderer = Renderer(settings.incidents.templates_dir)
+    language = settings.incidents.language
+    print(renderer.render_plain("services/cli.j2", rows=rows, language=language))
     return 0
 
 
-def _row(service: Any) -> dict[str, Any]:
+def _row(service: Service, way: ServiceWay) -> dict[str, Any]:
+    otherwise = way.otherwise
     return {
         "name": service.name,
         "description": service.description,
@@ -65,6 +67,12 @@ def _row(service: Any) -> dict[str, Any]:
         "system": service.system,
         "pagerduty_service_id": service.pagerduty_service_id,
         "opsgenie_component_selector": service.opsgenie_component_selector,
+        # Where its alerts go: the routes naming it, then where the rest go (null: nowhere
+        # else, a route naming it takes them all; "own": paged to its policy).
+        "routes": [{"name": r.name, "action": r.action, "policy": r.policy} for r in way.routes],
+        "otherwise": None
+        if otherwise is None
+        else {"route": otherwise.name, "own": way.own, "policy": otherwise.policy},
     }
 
 

@@ -154,20 +154,19 @@ async def keep_report(
                 schedules=settings.oncall.schedules,
                 overrides=await overrides_between(session, start=since, end=now),
             )
-            mine: dict[str, shadow.Ours] = {}
-            for alert in log:
-                group = shadow.match(alert, groups)
-                if group is not None:
-                    until = alert.stopped_at or alert.created_at + shadow.LONGEST_LOOK
-                    start = alert.created_at - shadow.MATCH_WINDOW
-                    notified = await shadow.notified_between(session, group, start, until)
-                    mine[alert.id] = shadow.Ours(group, notified)
+            silenced = await shadow.silenced_since(session, since - shadow.MATCH_WINDOW)
+            earlier: dict[int, VendorAlert] = {}
+            mine = {
+                alert.id: await shadow.what_warroom_did(session, alert, groups, silenced, earlier)
+                for alert in sorted(log, key=lambda alert: alert.created_at)
+            }
             users = {u for ours in mine.values() for u, _ in ours.notified}
             users |= {u for u in people.values() if u}
-            names = await known_names(session, users)
+            # Named as the web view names them; one warroom never met, by the vendor's address.
+            names = {user: email for email, user in people.items() if user}
+            names.update(await known_names(session, users))
             rows = [
-                shadow.compare_one(alert, mine.get(alert.id), people, routing, names)
-                for alert in log
+                shadow.compare_one(alert, mine[alert.id], people, routing, names) for alert in log
             ]
             report = shadow.Report(
                 vendor=vendor,

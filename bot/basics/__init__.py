@@ -16,6 +16,8 @@ of ours.
 - ``safe_html``: HTML built from escaped pieces only: the one place people's words become HTML.
 - ``slack_ids``: every callback, block and action id warroom gives Slack, named once.
 - ``slack_links``: links to Slack messages, made from one permalink per channel.
+- ``link_hosts``: where a link goes (named beside a link another system gave), and whether
+  its host passes for one of the workspace's own.
 - ``slack_patterns``: Slack's ids and mentions as people and files write them.
 - ``task_words``: a follow-up's task without "Follow-up:", and its content words (en, fr).
 - ``trackers``: where follow-ups are filed: the three trackers, a destination, their settings.
@@ -27,6 +29,7 @@ of ours.
   webhooks), and why not.
 - ``backoff``: how long a durable retry waits (one doubling schedule, capped, never sooner
   than asked).
+- ``rates``: how often each sender's key is let in (a token bucket per key).
 - ``untrusted``: what other systems send, parsed in worker processes with a time limit.
 - ``prompts``: when people are asked for what the draft needs after an incident: follow-up
   reminders, the day-after lessons question.

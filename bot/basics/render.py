@@ -31,6 +31,7 @@ from markupsafe import Markup
 import bot
 from bot.basics import slack_ids
 from bot.basics.durations import duration_text
+from bot.basics.link_hosts import shown_link
 from bot.basics.slack_mrkdwn import Block as MrkdwnBlock
 from bot.basics.slack_mrkdwn import Code, Inline, Styled, Words, mrkdwn_html
 from bot.basics.slack_mrkdwn import read as read_mrkdwn
@@ -696,6 +697,8 @@ class Renderer:
             prose=prose,
             quote=slack_quote,
             plain_text=_plain_text,
+            # Where a link another system gave goes, named beside it (docs/security.md).
+            link_host=lambda url: shown_link(str(url), ()).host,
         )
         env.filters.update(people)
         return env

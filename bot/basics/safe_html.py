@@ -5,7 +5,7 @@ only through ``element``, whose names are ours and whose attributes' values are 
 escaped for an attribute (quotes too, even a value already Markup), and pieces are put
 together with ``join``, which escapes whatever is not already Markup. So no code path can
 put a person's words into a page unescaped: a plain ``str`` that reaches any of these is
-escaped, never trusted (issue 70: a ``mailto:`` link's label once went into the status page
+escaped, never trusted (docs/security.md; a ``mailto:`` link's label once went into the status page
 as it was typed, and a ``<meta http-equiv="refresh">`` in it sent readers to another site,
 which the pages' Content-Security-Policy does not stop).
 

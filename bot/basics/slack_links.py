@@ -44,3 +44,10 @@ def channel_link(base: str | None, team: str, channel: str) -> str:
     if base:
         return f"{base.rstrip('/')}/archives/{channel}"
     return f"slack://channel?{urlencode({'team': team, 'id': channel})}"
+
+
+def user_link(team: str, user: str) -> str:
+    """Slack's deep link that opens the app on a person's profile, where a message to them is
+    one tap (``slack://user?team=T…&id=U…``: https://docs.slack.dev/interactivity/deep-linking):
+    what a page links when it names someone, or when Slack could not say who an id is."""
+    return f"slack://user?{urlencode({'team': team, 'id': user})}"

@@ -6,17 +6,23 @@ nothing else shows it. A task beats every ``BEAT_SECONDS``; a thread watches the
 when none came for ``STALL_SECONDS`` it takes the loop thread's stack (what is running
 there now: files, lines and functions, no values). Once the loop runs again the task logs
 the stall's length with that stack.
+
+The stack is read by ``faulthandler``, in C, while the watching thread holds the GIL, and
+never as Python frame objects: a frame object of another thread, held while that thread runs
+on (``traceback`` reads source files, giving the GIL up), outlives the frame it stands for,
+which is how a watcher can bring down the process it watches.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import faulthandler
 import logging
-import sys
+import re
+import tempfile
 import threading
 import time
-import traceback
 
 log = logging.getLogger(__name__)
 # A stall this long is logged: a sixth of Slack's 3 s, far over any step the loop should take.
@@ -24,6 +30,8 @@ STALL_SECONDS = 0.5
 BEAT_SECONDS = 0.1
 # Frames of the stack said (the innermost ones: where the time went).
 FRAMES = 12
+# How faulthandler names each thread in its dump: "Thread 0x…" ("Current thread 0x…").
+THREAD_HEADER = re.compile(r"[Tt]hread 0x([0-9a-f]+)")
 
 
 class StallWatch:
@@ -72,6 +80,20 @@ class StallWatch:
     def _watch(self, loop_thread: int) -> None:
         while not self._stop.wait(BEAT_SECONDS / 2):
             if self._seen is None and time.monotonic() - self._beat > self.stall_seconds:
-                frame = sys._current_frames().get(loop_thread)
-                if frame is not None:
-                    self._seen = "".join(traceback.format_stack(frame, limit=FRAMES))
+                self._seen = loop_stack(loop_thread)
+
+
+def loop_stack(thread: int) -> str | None:
+    """The innermost ``FRAMES`` frames of ``thread`` (most recent first), as faulthandler
+    says them; None when it could not be read."""
+    with tempfile.TemporaryFile() as dump:
+        faulthandler.dump_traceback(dump, all_threads=True)
+        dump.seek(0)
+        text = dump.read().decode(errors="replace")
+    for section in text.split("\n\n"):
+        lines = section.strip("\n").splitlines()
+        named = THREAD_HEADER.search(lines[0]) if lines else None
+        if named is not None and int(named.group(1), 16) == thread:
+            frames = [line.strip() for line in lines[1 : FRAMES + 1]]
+            return "\n".join(["(most recent call first)", *frames])
+    return None

@@ -2,6 +2,8 @@
 follow-up is ``bot.flows.follow_ups.filing``'s choice.
 
 - ``ntfy``: push notifications published to an ntfy server.
+- ``pushover``: Pushover's Messages API (emergency pushes repeated until acknowledged) and
+  its Receipts API (a receipt read, cancelled).
 - ``phone/``: SMS and calls: the ``PhoneProvider`` protocol, its registry (one line per
   provider), reports in one shape, and a folder per vendor (``twilio/``, ``vonage/``).
 - ``mail``: email by SMTP (STARTTLS or implicit TLS).
@@ -11,7 +13,10 @@ follow-up is ``bot.flows.follow_ups.filing``'s choice.
 - ``ai``: the team's own model (OpenAI's Chat Completions API), asked for the
   postmortem draft's written sections.
 - ``follow_up_model``: the same model asked whether a new follow-up repeats an earlier one.
-- ``vendor_http``: the JSON call, answer and failure the vendors' clients share.
+- ``vendor_http``: the JSON call, answer and failure the vendors' clients share, and
+  whether a vendor's server answers at all (``answers``).
+- ``watchdog``: the watchdog's ping to a healthchecks.io check, an Opsgenie heartbeat or
+  another warroom's heartbeat.
 - ``ical_feeds``: an iCal layer's external feed fetched, or why not.
 - ``sns``: Amazon SNS's signing certificates (kept) and subscriptions' confirmations,
   fetched from SNS's own hosts alone.

@@ -140,6 +140,17 @@ async def _call_once(
         raise failure(f"connection failed ({type(error).__name__})", retryable=True) from None
 
 
+async def answers(http: aiohttp.ClientSession, url: str, *, timeout: float) -> bool:
+    """Whether the server at ``url`` answers a GET below 500 within ``timeout`` seconds:
+    reachable and up, whatever it says of the request itself (no credentials are sent, so a
+    401 or 404 is an answer too)."""
+    try:
+        answer = await _call_once(http, "GET", URL(url), None, timeout, VendorFailure, None)
+    except VendorFailure:
+        return False
+    return answer.status < 500
+
+
 def origin(url: URL) -> str:
     """``https://host:port``: where a call goes, without its path or query (a key's place)."""
     return f"{url.scheme}://{url.raw_host or ''}:{url.port}" if url.host else url.scheme + "://?"

@@ -21,6 +21,7 @@ dataclass per feature, each field declared once (its variable, default, parser a
 - ``prompts``: follow-up reminders and the day-after lessons question.
 - ``ai``: the team's own model, for the postmortem draft's written sections.
 - ``heartbeats``: the heartbeats file (``WARROOM_HEARTBEATS``).
+- ``watchdog``: the dead man's switch: the address pinged while warroom's own check passes.
 - ``maintenance``: who may make maintenance windows, and how long one lasts at most.
 - ``paging``: the contacts file, ntfy, Twilio and SMTP; the paging webhooks file
   (destinations and their signing secrets).

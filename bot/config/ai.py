@@ -12,19 +12,12 @@ from bot.config.reading import (
     Feature,
     Secret,
     duration,
+    on_or_off,
     seconds,
     setting,
     text,
     url,
 )
-
-
-def on_or_off(raw: str) -> bool:
-    """``on``/``off`` (``true``/``false``, ``yes``/``no``, ``1``/``0`` too)."""
-    value = raw.lower()
-    if value not in ("on", "off", "true", "false", "yes", "no", "1", "0"):
-        raise ValueError(f"on or off, not {raw!r}")
-    return value in ("on", "true", "yes", "1")
 
 
 @dataclass(frozen=True)

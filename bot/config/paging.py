@@ -124,6 +124,20 @@ class PagingSettings(Feature):
         doc="access token for the ntfy server (sent as `Authorization: Bearer`)",
         shown="none (anonymous)",
     )
+    pushover_token: Secret = setting(
+        env="WARROOM_PUSHOVER_TOKEN",
+        default=NO_SECRET,
+        parse=Secret,
+        doc="Pushover application's API token, for pushes that ring until acknowledged "
+        "(pushover contacts)",
+        shown="none (no Pushover)",
+    )
+    pushover_api_url: str = setting(
+        env="WARROOM_PUSHOVER_API_URL",
+        default="https://api.pushover.net",
+        parse=url,
+        doc="Pushover's API (another address only for a test double)",
+    )
     twilio_account_sid: str = setting(
         env="TWILIO_ACCOUNT_SID",
         default="",
@@ -273,6 +287,7 @@ class PagingSettings(Feature):
         }
         needs = {
             "ntfy": (bool(self.ntfy_url), "WARROOM_NTFY_URL"),
+            "pushover": (bool(self.pushover_token), "WARROOM_PUSHOVER_TOKEN"),
             "sms": (self.twilio_on, "TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM"),
             "voice": (self.twilio_on, "TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM"),
             "email": (self.smtp_on, "WARROOM_SMTP_URL and WARROOM_SMTP_FROM"),
@@ -280,7 +295,8 @@ class PagingSettings(Feature):
             "webhook": (True, ""),
             "teams": (True, ""),
         }
-        for kind in sorted(kinds):
+        # A method a destination added (bot/flows/paging/destinations/) names no setting here.
+        for kind in sorted(kinds & needs.keys()):
             ready, variables = needs[kind]
             if not ready:
                 problems.append(f"WARROOM_CONTACTS: {kind} contacts need {variables}")

@@ -9,6 +9,7 @@ only the first). The README's configuration table is made from the same declarat
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,7 +24,11 @@ Parser = Callable[[str], Any]
 
 
 class ConfigError(ValueError):
-    """The environment does not describe a runnable warroom."""
+    """The environment does not describe a runnable warroom. ``partial``: the feature read
+    with its bad values left at their defaults, when it can be made (so that what the other
+    checks find is said with the rest, ``Settings.from_env``)."""
+
+    partial: object = None
 
 
 class Secret(str):
@@ -97,8 +102,17 @@ def read(cls: type[F], environ: Mapping[str, str]) -> F:
         except ValueError as error:
             problems.append(f"{declaration.env}: {error}")
     if problems:
-        raise config_error(problems)
+        refused = config_error(problems)
+        # Unless the feature cannot be made without the values that were wrong.
+        with contextlib.suppress(ConfigError, ValueError, TypeError):
+            refused.partial = cls(**values)
+        raise refused
     return cls(**values)
+
+
+def named_files(environ: Mapping[str, str], variables: Iterable[str]) -> list[Path]:
+    """The files these variables name, in their order (a blank variable names none)."""
+    return [Path(raw) for name in variables if (raw := environ.get(name, "").strip())]
 
 
 def config_error(problems: Sequence[str]) -> ConfigError:
@@ -109,7 +123,8 @@ def config_error(problems: Sequence[str]) -> ConfigError:
 
 
 def read_each(readers: Iterable[Callable[[], object]]) -> tuple[list[object], list[str]]:
-    """Call each reader; what they return, and the problems of those that raised."""
+    """Call each reader; what they return (for those that raised, what they could read,
+    ``ConfigError.partial``, or None), and the problems of those that raised."""
     results: list[object] = []
     problems: list[str] = []
     for reader in readers:
@@ -122,7 +137,7 @@ def read_each(readers: Iterable[Callable[[], object]]) -> tuple[list[object], li
                 problems.extend(message.removeprefix(heading).split("\n  "))
             else:
                 problems.append(message)
-            results.append(None)
+            results.append(error.partial)
     return results, problems
 
 
@@ -165,11 +180,15 @@ def path(raw: str) -> Path:
 
 
 def boolean(raw: str) -> bool:
-    """``true``/``1``/``yes`` or ``false``/``0``/``no``."""
+    """``on``/``true``/``1``/``yes`` or ``off``/``false``/``0``/``no``: the manual says ``on``
+    and ``off``, and so does the refusal."""
     value = raw.lower()
-    if value not in ("true", "false", "1", "0", "yes", "no"):
-        raise ValueError("true or false")
-    return value in ("true", "1", "yes")
+    if value not in ("on", "off", "true", "false", "1", "0", "yes", "no"):
+        raise ValueError(f"on or off, not {raw!r}")
+    return value in ("on", "true", "1", "yes")
+
+
+on_or_off = boolean
 
 
 def duration(

@@ -58,6 +58,16 @@ class RuntimeSettings(Feature):
         parse=integer,
         doc="largest request body accepted (413 beyond)",
     )
+    # A sender that sends its headers and then its body slowly, or never all of it, holds a
+    # connection and the handler waiting for it: cut off past this.
+    body_read_seconds: float = setting(
+        env="WARROOM_BODY_READ_SECONDS",
+        default=10.0,
+        parse=seconds,
+        doc="seconds a request's body may take to arrive once its headers have (0.1 to 300); "
+        "past it the request is answered 408 and its connection closed",
+        shown="`10`",
+    )
     # How often each replica looks for due work (escalation timers, pages, reminders).
     scheduler_interval: float = setting(
         env="WARROOM_SCHEDULER_INTERVAL",
@@ -251,6 +261,8 @@ class RuntimeSettings(Feature):
                 "3600 seconds"
             )
 
+        if not 0.1 <= self.body_read_seconds <= 300:
+            problems.append("WARROOM_BODY_READ_SECONDS: must be between 0.1 and 300 seconds")
         if not 0.1 <= self.parse_seconds <= 60:
             problems.append("WARROOM_PARSE_SECONDS: must be between 0.1 and 60 seconds")
         if not 1 <= self.parse_workers <= 16:

@@ -42,6 +42,7 @@ from bot.config.status_page import StatusPageSettings
 from bot.config.subscriptions import SubscriptionSettings
 from bot.config.trackers import TrackerSettings
 from bot.config.vonage import VonageSettings
+from bot.config.watchdog import WatchdogSettings
 from bot.config.web import WebSettings
 from bot.config.workflows import WorkflowSettings
 from bot.record.alerting.routes import Route
@@ -79,6 +80,8 @@ class Settings:
     workflows: WorkflowSettings = field(default_factory=WorkflowSettings)
     alerting: AlertSettings = field(default_factory=AlertSettings)
     heartbeats: HeartbeatSettings = field(default_factory=HeartbeatSettings)
+    # The dead man's switch: where warroom says it is alive while its own check passes.
+    watchdog: WatchdogSettings = field(default_factory=WatchdogSettings)
     # Who may make maintenance windows beyond the owners, and how long one lasts at most.
     maintenance: MaintenanceSettings = field(default_factory=MaintenanceSettings)
     web: WebSettings = field(default_factory=WebSettings)
@@ -112,10 +115,24 @@ class Settings:
         readers = {each.name: _reader(features[each.name], environ) for each in fields(cls)}
         found, problems = read_each(readers.values())
         if problems:
-            raise config_error(problems)
+            raise config_error(
+                problems + cls._problems_beside(dict(zip(readers, found, strict=True)))
+            )
         settings = cls(**dict(zip(readers, found, strict=True)))  # type: ignore[arg-type]
         settings.validate()
         return settings
+
+    @classmethod
+    def _problems_beside(cls, found: dict[str, object]) -> list[str]:
+        """What the cross-checks (``validate``) find beside the values that could not be read,
+        so that every problem is said at once: each feature as far as it was read (its bad
+        values at their defaults), and none that could not be read at all."""
+        if any(value is None for value in found.values()):
+            return []
+        try:
+            return cls(**found).validation_problems()  # type: ignore[arg-type]
+        except Exception:  # a check that needs a value not read is said once it reads
+            return []
 
     def replace(self, **changes: Feature) -> Settings:
         """A copy with some features' settings changed (tests and the demo use this):
@@ -137,6 +154,11 @@ class Settings:
 
     def validate(self) -> None:
         """Raise ConfigError naming every value that is malformed."""
+        if problems := self.validation_problems():
+            raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))
+
+    def validation_problems(self) -> list[str]:
+        """Every value that is malformed, or names what another setting lacks."""
         problems = [*self.incidents.problems(), *self.escalation.problems()]
         problems.extend(self.runtime.problems())
         problems.extend(self.slack.problems())
@@ -158,8 +180,7 @@ class Settings:
         problems.extend(self.hooks.problems())
         problems.extend(self._hook_problems())
         problems.extend(self.vonage.problems())
-        if problems:
-            raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))
+        return problems
 
     def _paging_problems(self) -> list[str]:
         """Methods that need warroom's public address: acknowledgement links (ntfy, email)
@@ -353,6 +374,7 @@ FEATURES: tuple[tuple[str, type], ...] = (
     ("Workflows", WorkflowSettings),
     ("Alerts", AlertSettings),
     ("Heartbeats", HeartbeatSettings),
+    ("The watchdog", WatchdogSettings),
     ("Maintenance windows", MaintenanceSettings),
     ("The web view", WebSettings),
     ("Agents (MCP)", AgentSettings),

@@ -69,8 +69,9 @@ class SubscriptionSettings(Feature):
         env="WARROOM_SUBSCRIBE_PENDING_MAX",
         default=1000,
         parse=at_least_one,
-        doc="e-mail sign-ups waiting for their confirmation at once; past it sign-ups are "
-        "answered 429 until some are confirmed or expire",
+        doc="e-mail sign-ups waiting for their confirmation at once; past it each link "
+        "mailed takes the room of the oldest waiting sign-up of the clients that asked for the "
+        "most (whose link then works no more): strangers never close sign-ups for everyone",
     )
     # Well below pending_max: filling the whole cap takes pending_max / pending_per_client
     # clients (IPv6 counted by /64), so a few addresses cannot close sign-ups for everyone.
@@ -80,8 +81,7 @@ class SubscriptionSettings(Feature):
         parse=at_least_one,
         doc="e-mail sign-ups from one client (an IPv4 address, an IPv6 /64) waiting for their "
         "confirmation at once; past it that client is answered 429, everyone else still signs "
-        "up (keep it well below `WARROOM_SUBSCRIBE_PENDING_MAX`: filling that takes this many "
-        "times fewer clients)",
+        "up (keep it well below `WARROOM_SUBSCRIBE_PENDING_MAX`)",
     )
     webhooks_max: int = setting(
         env="WARROOM_SUBSCRIBE_WEBHOOKS_MAX",

@@ -3,7 +3,8 @@ admins and owners, ``WARROOM_ADMINS``: ``bot.flows.rights.require_admin``, asked
 change kept in the admin record with who, when and why in its own transaction
 (``bot.record.audit``); and which tokens a person sees (an admin: every one; a member: those
 they made). A token's or a key's value is returned once, to be shown once, and kept nowhere:
-never logged, never recorded.
+never logged, never recorded (the web keeps it sealed for its page, ``bot.web.notices``,
+and ``forget_shown``, a job, drops it once its time is up).
 
 May import: what ``bot.flows`` may (``bot.services`` and everything below it).
 """
@@ -13,13 +14,13 @@ from __future__ import annotations
 import logging
 
 from bot.flows.rights import is_admin, require_admin
-from bot.record import audit
+from bot.record import audit, shown_once
 from bot.record.agents import tokens
 from bot.record.alerting import integrations
 from bot.record.audit import Change
 from bot.services import Services
 from bot.store.db import session_scope
-from bot.store.models import AdminChange, AgentToken, Integration
+from bot.store.models import AdminChange, AgentToken, Integration, Job
 
 log = logging.getLogger(__name__)
 
@@ -142,3 +143,11 @@ async def admin_record(services: Services, *, by: str) -> list[AdminChange]:
     await require_admin(services, by)
     async with session_scope(services.engine) as session:
         return await audit.latest(session)
+
+
+async def forget_shown(services: Services, job: Job) -> None:  # noqa: ARG001
+    """The job handler, due when a value shown once stops waiting for its page: each value
+    nobody read in time dropped, and the rows older than a day deleted."""
+    async with session_scope(services.engine) as session:
+        await shown_once.forget_expired(session, now=services.clock())
+        await session.commit()

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from bot.clients.slack.pacing import BACKGROUND, URGENT
+from bot.flows.administering import forget_shown
 from bot.flows.alerting.alert_actions import end_snooze
 from bot.flows.alerting.drill_alerts import run_scheduled_drill
 from bot.flows.alerting.heartbeats import check_heartbeat
@@ -20,6 +21,7 @@ from bot.flows.alerting.own_alerts import resolve_quiet_alert, run_alert_level, 
 from bot.flows.changes.beside import post_changes_beside
 from bot.flows.escalation.bringing_in import bring_in
 from bot.flows.escalation.levels import run_escalation_timer
+from bot.flows.escalation.receipts import check_receipt
 from bot.flows.follow_ups.filing import send_issue
 from bot.flows.follow_ups.owners import remind_follow_up
 from bot.flows.home.publishing import refresh_alert_home
@@ -36,8 +38,10 @@ from bot.flows.oncall.handoffs import (
 from bot.flows.oncall.ical_feeds import refresh_ical_layer
 from bot.flows.paging.alert_pages import show_alert
 from bot.flows.paging.delivery import check_delivery
+from bot.flows.paging.destinations.pushover import cancel_receipt
 from bot.flows.paging.pagerduty_events import send_page
 from bot.flows.paging.pages import send_notification
+from bot.flows.paging.watchdog import run_watchdog
 from bot.flows.postmortem.grading import grade_proposals
 from bot.flows.postmortem.lessons import ask_for_lessons
 from bot.flows.postmortem.posting import publish_postmortem
@@ -49,7 +53,8 @@ from bot.flows.status_page.subscriptions import (
     send_subscriber_confirmation,
     send_subscriber_notice,
 )
-from bot.flows.workflows.actions import run_action, run_timer, run_webhook
+from bot.flows.workflows.actions import run_action, run_timer
+from bot.flows.workflows.webhooks import run_webhook
 from bot.store.job_kinds import JobKind
 
 JOB_HANDLERS: Mapping[str, JobHandler] = MappingProxyType(
@@ -59,6 +64,8 @@ JOB_HANDLERS: Mapping[str, JobHandler] = MappingProxyType(
         JobKind.PAGE: send_page,
         JobKind.NOTIFY: send_notification,
         JobKind.DELIVERY_WAIT: check_delivery,
+        JobKind.PUSHOVER_CANCEL: cancel_receipt,
+        JobKind.PUSHOVER_RECEIPT: check_receipt,
         JobKind.UPDATE_REMINDER: remind_about_updates,
         JobKind.ROLE_REMINDER: remind_about_roles,
         JobKind.ALERT_PAYLOAD: process_payload,
@@ -80,6 +87,8 @@ JOB_HANDLERS: Mapping[str, JobHandler] = MappingProxyType(
         JobKind.FILE_ISSUE: send_issue,
         JobKind.HEARTBEAT: check_heartbeat,
         JobKind.PAGING_DRILL: run_scheduled_drill,
+        JobKind.WATCHDOG: run_watchdog,
+        JobKind.SHOWN_ONCE_FORGET: forget_shown,
         JobKind.FOLLOW_UP_REMINDER: remind_follow_up,
         JobKind.LESSONS_ASK: ask_for_lessons,
         JobKind.MAINTENANCE_END: announce_window_end,
@@ -175,7 +184,14 @@ JOB_LANES = (
     # (bench/RESULTS.md). Each is about its own row, taken by one job (pages.take).
     Lane(
         "notifications",
-        frozenset({JobKind.NOTIFY, JobKind.DELIVERY_WAIT}),
+        frozenset(
+            {
+                JobKind.NOTIFY,
+                JobKind.DELIVERY_WAIT,
+                JobKind.PUSHOVER_CANCEL,
+                JobKind.PUSHOVER_RECEIPT,
+            }
+        ),
         apart=True,
         slots=KIND_SHARE,
         together=True,
@@ -236,6 +252,9 @@ JOB_LANES = (
     Lane("calendars", frozenset({JobKind.ONCALL_ICAL_REFRESH}), apart=True),
     # The paging drill waits for its providers' reports (WARROOM_PAGING_DRILL_WAIT).
     Lane("drills", frozenset({JobKind.PAGING_DRILL}), apart=True),
+    # The watchdog's check and ping (up to a provider's and a ping's time-outs): beside
+    # everything, so a storm's work neither delays its ping nor waits for it.
+    Lane("watchdog", frozenset({JobKind.WATCHDOG}), apart=True),
     # A workflow's webhook waits on its endpoint (WARROOM_WEBHOOK_TIMEOUT per try).
     Lane("webhooks", frozenset({JobKind.WORKFLOW_WEBHOOK}), apart=True),
     Lane("slack", slots=None),  # alerts, reacted messages, and any kind not named above

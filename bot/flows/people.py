@@ -5,9 +5,10 @@ May import: what ``bot.flows`` may (``bot.services`` and everything below it).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from bot.basics.slack_patterns import USER_ID
 from bot.clients.slack.errors import (
@@ -97,6 +98,60 @@ async def guests_among(
     )
 
 
+async def members_among(services: Services, users: Iterable[str | None]) -> frozenset[str]:
+    """Which of ``users`` (None left out) are members of the workspace: people, neither a
+    guest nor an app's bot user, as ``users.info`` says now; one Slack will not answer for
+    is not counted a member (a link they alone gave is then not repeated, never more)."""
+    found = []
+    for user in sorted({user for user in users if user}):
+        try:
+            facts = await services.slack.member_facts(user, within=RECENT_SECONDS)
+        except SlackTurnLater:
+            raise
+        except SlackFailure as error:
+            log.info("users.info for %s failed: %s; not counted a member", user, error.code)
+            continue
+        if not facts.guest and not facts.bot:
+            found.append(user)
+    return frozenset(found)
+
+
+# How long a page waits for Slack to say whether someone on call is a guest, when this process
+# keeps no answer: a Slack outage must not hold the page.
+PAGING_ASK_SECONDS = 1.0
+# What a page takes for "Slack cannot say now": the person is paged.
+_CANNOT_SAY = (SlackUnavailable, SlackRateLimited, SlackTokenRevoked, TimeoutError)
+
+
+async def guests_asked_for_page(services: Services, users: Sequence[str]) -> frozenset[str]:
+    """Which of ``users`` (whom a policy's schedule names, no answer kept for them) are
+    guests, for a page: Slack asked for at most ``PAGING_ASK_SECONDS`` each. Someone Slack
+    does not answer for (down, rate-limited, too slow, the app gone) is paged, not taken for a
+    guest: the schedules and contacts files name them, and a page to nobody during a Slack
+    outage is the worse harm. After such a failure Slack rests (``REST_SECONDS``, as for
+    names): the pages meanwhile do not ask it."""
+    guests: set[str] = set()
+    for user in users:
+        if time.monotonic() < services.names.resting_until:
+            log.warning("a page to %s did not ask Slack whether they are a guest (Slack "
+                        "failed just before): paged", user)  # fmt: skip
+            continue
+        try:
+            async with asyncio.timeout(PAGING_ASK_SECONDS):
+                facts = await services.slack.member_facts(user)
+        except _CANNOT_SAY as error:
+            code = error.code if isinstance(error, SlackFailure) else "timeout"
+            log.warning("Slack did not say whether %s is a guest (%s): paged", user, code)
+            services.names.resting_until = time.monotonic() + REST_SECONDS
+            continue
+        except SlackFailure as error:
+            log.info("users.info for %s failed: %s; taken for a guest", user, error.code)
+            facts = None
+        if facts is None or facts.guest:
+            guests.add(user)
+    return frozenset(guests)
+
+
 # How long a listing a person waits for (/oncall) waits for its turn to ask
 # users.info whether someone it names is a guest, when the method's minute is spent.
 LISTING_PATIENCE = 2.0
@@ -146,10 +201,9 @@ def saw(services: Services, users: Iterable[str | None]) -> None:
     if time.monotonic() < names.resting_until:
         return
     bot = services.slack.known_bot_user  # warroom itself, whose own posts come back
+    asked = names.asked  # the usual case, every event: people asked about already
     new = [
-        user
-        for user in users
-        if user and user != bot and USER_ID.match(user) and user not in names.asked
+        user for user in users if user and user not in asked and user != bot and USER_ID.match(user)
     ]
     if not new:
         return
@@ -204,3 +258,69 @@ async def _keep_names(services: Services, learned: dict[str, Named]) -> None:
             if named.timezone and known_zone(named.timezone):
                 await remember_zone(session, user, named.timezone, now)
         await session.commit()
+
+
+# A page waits on Slack for at most this many people it has not met (issue 88, item 3), and
+# for each no longer than this at a closed gate or for its turn in users.info's pace (Tier 4):
+# past it the page names them by id as "a Slack user", and the background learns them.
+PAGE_ASKS = 10
+PAGE_PATIENCE = 2.0
+
+
+async def names_for_page(
+    services: Services, kept: dict[str, str], wanted: Iterable[str | None]
+) -> dict[str, str]:
+    """``kept`` (the names the record keeps) with the people of ``wanted`` it lacks named
+    from Slack (``users.info``) before a page shows them, and kept for the next page; those
+    asked in this process already (named, or unknown to Slack) are not asked again. Slack's
+    rate limits are honoured: a call whose turn or gate is more than ``PAGE_PATIENCE`` away is
+    left to the background (``saw``), and a failure rests the asking as ``saw``'s does."""
+    names = services.names
+    bot = services.slack.known_bot_user
+    missing = [
+        user
+        for user in dict.fromkeys(wanted)
+        if user and user not in kept and user != bot and USER_ID.match(user)
+    ]
+    fresh = [user for user in missing if user not in names.asked]
+    if not fresh or time.monotonic() < names.resting_until:
+        return kept
+    learned: dict[str, Named] = {}
+    later: list[str] = []
+    for user in fresh[:PAGE_ASKS]:
+        try:
+            with paced_as(URGENT), waiting_at_most(PAGE_PATIENCE, turns=PAGE_PATIENCE):
+                named = await services.slack.named(user)
+        except (SlackTurnLater, SlackRateLimited):
+            later.append(user)
+            continue
+        except SlackFailure as error:
+            _rest(services, error)
+            break
+        names.asked.add(user)
+        if named is not None:
+            learned[user] = named
+    await _keep_names(services, learned)
+    saw(services, [*later, *fresh[PAGE_ASKS:]])
+    return {**kept, **{user: named.name for user, named in learned.items()}}
+
+
+async def channel_name_for_page(services: Services, channel_id: str) -> str | None:
+    """The channel's name before a page shows it (``conversations.info``, asked once in this
+    process, within ``PAGE_PATIENCE`` of Slack's rate limits); None when Slack does not show
+    the channel to the bot or cannot say now (asked again on a later page)."""
+    names = services.names
+    if channel_id in names.channels:
+        return names.channels[channel_id]
+    if time.monotonic() < names.resting_until:
+        return None
+    try:
+        with paced_as(URGENT), waiting_at_most(PAGE_PATIENCE, turns=PAGE_PATIENCE):
+            facts = await services.slack.channel_facts(channel_id)
+    except (SlackTurnLater, SlackRateLimited):
+        return None
+    except SlackFailure as error:
+        _rest(services, error)
+        return None
+    names.channels[channel_id] = facts.name if facts is not None else None
+    return names.channels[channel_id]

@@ -14,7 +14,10 @@ limits do not hold the queue: a job of a kind in ``yielding`` never waits at a c
 gate (``waiting_at_most``), and any job that Slack rate-limits is put back, due when the gate
 opens, without counting as a failure; jobs that call other Slack methods run meanwhile.
 While the Slack app is uninstalled (``bot/flows/installation.py``) no job is claimed, and one
-cut short by the revoked token is put back the same way.
+cut short by the revoked token is put back the same way. A job that fails because Slack does
+not answer (5xx, no connection) is retried with backoff, at most ``SLACK_DOWN_LONGEST`` apart,
+and never given up for it: what it shows in Slack follows once Slack answers, however long
+the outage.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from bot.clients.slack.errors import (
     SlackRateLimited,
     SlackTokenRevoked,
     SlackTurnLater,
+    SlackUnavailable,
 )
 from bot.clients.slack.pacing import NORMAL, URGENT, paced_as
 from bot.clients.slack.ratelimit import waiting_at_most
@@ -47,6 +51,7 @@ from bot.services import Services
 from bot.store import jobs
 from bot.store.columns import utcnow
 from bot.store.db import session_scope
+from bot.store.liveness import release_abandoned
 from bot.store.models import Job
 from bot.store.pool import ahead_in_line
 
@@ -113,6 +118,13 @@ GATE_MARGIN = timedelta(milliseconds=50)
 HANDED_MARGIN = timedelta(seconds=5)
 # How long the runner remembers why it put a job back once that gate is open again.
 REMEMBER_GATES = 60.0
+# How often a runner looks for replicas that died holding claims (bot/store/liveness.py).
+DEAD_LOOK_SECONDS = 1.0
+
+
+# The longest a job that Slack did not answer waits before it is tried again: Slack outages
+# are minutes, and what the job shows should follow soon after Slack answers.
+SLACK_DOWN_LONGEST = timedelta(minutes=2)
 
 
 def failure_backoff(failures: int) -> timedelta:
@@ -183,6 +195,7 @@ class JobRunner(Poller):
         # claimed only to meet the closed gate.
         self._gates: dict[str, float] = {}
         self._waiting: dict[int, str] = {}
+        self._looked_for_dead = float("-inf")  # monotonic: the last look for dead replicas
 
     @property
     def leave(self) -> frozenset[str]:
@@ -200,9 +213,23 @@ class JobRunner(Poller):
         self.services.handed.start = self.start_handed
 
     async def round(self) -> None:
-        """Start due jobs while there are free slots; each one that ends asks for a look."""
+        """Start due jobs while there are free slots; each one that ends asks for a look.
+        First, at most once a second, the claims of replicas that died are freed."""
+        await self._free_dead_claims()
         while await self.start_due():
             pass
+
+    async def _free_dead_claims(self) -> None:
+        """This process's lock of life kept (taken again after a lost connection), and the
+        claims of owners whose lock is gone ended, so their jobs are due here now rather than
+        when their lease runs out (bot/store/liveness.py)."""
+        liveness = self.services.liveness
+        now = time.monotonic()
+        if liveness is None or now - self._looked_for_dead < DEAD_LOOK_SECONDS:
+            return
+        self._looked_for_dead = now
+        await liveness.hold()
+        await release_abandoned(self.services.engine)
 
     async def run_due(self) -> int:
         """Start the jobs due now, and those the running ones leave due, until none runs;
@@ -410,8 +437,11 @@ class JobRunner(Poller):
                 metrics.job_run(job.kind, "stopped")
                 await jobs.put_back(engine, job, due_at=clock())
                 return
-            log.exception("job %s (%s) failed", job.key, job.kind)
             description = f"{type(error).__name__}: {error}"[:2000]
+            if (down := failure_in(error, SlackUnavailable)) is not None:
+                await self._wait_for_slack(job, down, description)
+                return
+            log.exception("job %s (%s) failed", job.key, job.kind)
             if job.failures + 1 >= MAX_FAILURES:
                 metrics.job_run(job.kind, "failed")
                 await jobs.finish(engine, job, now=clock(), error=description, failed=True)
@@ -427,6 +457,15 @@ class JobRunner(Poller):
             metrics.job_run(job.kind, "again")
             wait = again if isinstance(again, Wait) else Wait(again)
             await jobs.run_again(engine, job, due_at=wait.at, not_before=wait.not_before)
+
+    async def _wait_for_slack(self, job: Job, down: SlackUnavailable, description: str) -> None:
+        """A job Slack did not answer: tried again with backoff, at most ``SLACK_DOWN_LONGEST``
+        apart, never given up for it (a WARNING, no traceback: an outage is not a bug)."""
+        log.warning("job %s (%s) waits for Slack (%s)", job.key, job.kind, down.code)
+        self.services.metrics.job_run(job.kind, "retry")
+        delay = min(failure_backoff(job.failures), SLACK_DOWN_LONGEST)
+        due = self.services.clock() + delay
+        await jobs.retry(self.services.engine, job, due_at=due, error=description)
 
     async def _holding_claim(
         self, job: Job, running: Awaitable[datetime | Wait | None]

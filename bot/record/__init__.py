@@ -7,6 +7,8 @@ modules here are what the domain folders share.
 - ``rights``: who may act: the one table of acts and the kinds of people who may do each.
 - ``audit``: the admin record: tokens, integrations and contact methods changed, by whom,
   when and why.
+- ``shown_once``: values shown once on the web (a new token, a new key), kept sealed for
+  their page for two minutes, dropped as they are read.
 - ``gauges``: what ``GET /metrics`` reads from the database at scrape time, and the queues'
   lag ``GET /readyz`` judges.
 

@@ -10,6 +10,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.logger import get_bolt_app_logger
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -51,6 +53,35 @@ def _hidden_from_bolt(names: tuple[str, ...]) -> Iterator[None]:
         os.environ.update(kept)
 
 
+class WarroomBolt(AsyncApp):
+    """Bolt's app, less the Web API client Bolt makes for each request where no listener
+    would use it: an event ``EventRoutes`` answers itself (bot/slack/listeners.py), which is
+    most of what Slack sends. slack_bolt 1.30's ``_init_context`` builds an AsyncWebClient for
+    every request (so that a listener may change its token without touching another's),
+    reading the proxy variables from the environment and the user agent each time: a
+    measurable part of the server's CPU an event under ``bench/ingestion.py``
+    (bench/RESULTS.md). Those requests get the app's own client, which is what the per-request
+    one copies (the token, the address, the session, the retry handlers): Bolt's single-team
+    authorization reads its token and, the first time, calls ``auth.test`` with it. A request
+    that carries a function's token (``AttachingFunctionToken`` would set it on the client)
+    gets a client of its own, as in Bolt."""
+
+    _events_logger: logging.Logger | None = None
+
+    def _init_context(self, req: AsyncBoltRequest) -> None:
+        if not listeners.answered_here(req.body) or req.context.function_bot_access_token:
+            super()._init_context(req)
+            return
+        if self._events_logger is None:
+            self._events_logger = get_bolt_app_logger(
+                app_name=self.name, base_logger=self._base_logger
+            )
+        req.context["logger"] = self._events_logger
+        req.context["token"] = self._token
+        req.context["client"] = self._async_client
+        req.context["listener_runner"] = self.listener_runner
+
+
 def build_bolt_app(
     services: Services, client: AsyncWebClient, ingest: IngestWriter, line: CommandLine
 ) -> AsyncApp:
@@ -61,7 +92,7 @@ def build_bolt_app(
     (single-workspace authorization), whatever the environment holds.
     """
     with _hidden_from_bolt(BOLT_ENVIRONMENT):
-        app = AsyncApp(
+        app = WarroomBolt(
             client=client,
             signing_secret=str(services.settings.slack.signing_secret),
             # Slack gets its answer only after the listener has finished, so an event is

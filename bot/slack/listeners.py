@@ -313,16 +313,31 @@ class EventRoutes(AsyncMiddleware):
         # Bolt's authorization, before this, said who the bot is: its own posts name nobody.
         bot = context.bot_user_id
         saw(self.services, [person for person in people_in(body) if person != bot])
-        kind = body.get("type")
-        if kind == "app_rate_limited":
+        if body.get("type") == "app_rate_limited":
             return on_app_rate_limited(self.services, body)
-        event = body.get("event") if kind == "event_callback" else None
-        event_type = event.get("type") if isinstance(event, dict) else None
-        listener = EVENT_LISTENERS.get(event_type) if isinstance(event_type, str) else None
-        if listener is None or not isinstance(event, dict):
+        routed = _routed(body)
+        if routed is None:
             return await next()
+        listener, event = routed
         await listener(body, event, context)
         return BoltResponse(status=200, body="")
+
+
+def _routed(body: dict[str, Any]) -> tuple[EventListener, dict[str, Any]] | None:
+    """The listener of an Events API delivery in ``EVENT_LISTENERS``, and its event."""
+    event = body.get("event") if body.get("type") == "event_callback" else None
+    if not isinstance(event, dict):
+        return None
+    event_type = event.get("type")
+    listener = EVENT_LISTENERS.get(event_type) if isinstance(event_type, str) else None
+    return None if listener is None else (listener, event)
+
+
+def answered_here(body: dict[str, Any]) -> bool:
+    """Whether ``EventRoutes`` answers this delivery itself: an event of ``EVENT_LISTENERS``
+    or ``app_rate_limited``, whose listeners call no Slack method through Bolt's client
+    (what needs Slack is a job, or work started after the answer)."""
+    return body.get("type") == "app_rate_limited" or _routed(body) is not None
 
 
 # What Slack sends with a trigger_id, besides a slash command: these interaction payloads

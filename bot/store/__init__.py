@@ -13,6 +13,8 @@ between processes and replicas.
 - ``jobs``: due work as rows: timers and retries, claimed by one replica each.
 - ``job_kinds``: every kind of job, named once.
 - ``wakeups``: new work told to every replica at once (PostgreSQL's LISTEN/NOTIFY).
+- ``liveness``: which replicas are alive (a PostgreSQL lock each holds while it lives), so
+  that a dead one's claims are taken at once, not when their lease runs out.
 - ``outbox``: what the bot means to write in Slack, kept until Slack has taken it.
 - ``received_commands``: each channel's line of commands and button presses, kept until
   applied.

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
+from enum import IntEnum, unique
 from typing import Any
 
 import aiosqlite
@@ -351,6 +352,26 @@ def _sqlite_begin_immediate(connection: Connection) -> None:
     # A deferred transaction that reads and then writes fails at once with "database is locked"
     # when another writer got in between; taking the write lock up front makes it wait instead.
     connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+@unique
+class Turns(IntEnum):
+    """The namespaces of PostgreSQL's advisory locks (their first key), one per kind of thing
+    locked, named here once each: two kinds sharing one would wait for each other's locks
+    whenever their names' 32-bit hashes met (``unique`` refuses a value given twice)."""
+
+    # A group's payloads applied one at a time (bot/record/alerting/arrivals.py).
+    ALERT_GROUP = 5_241_001
+    # A group's payloads being numbered; an apply waits for them (arrivals.py).
+    ALERT_NUMBERING = 5_241_002
+    # A grouping route's decisions of which open alert a new one joins (alerting/alerts.py).
+    ALERT_ROUTE = 5_241_003
+    # An incident number being given (bot/record/incident/incidents.py).
+    INCIDENT_NUMBER = 5_241_004
+    # A replica's lock of life, held while it lives (bot/store/liveness.py).
+    REPLICA_ALIVE = 5_241_010
+    # A paging limit's check and count across replicas (bot/record/paging/own.py).
+    PAGING_LIMITS = 59
 
 
 @asynccontextmanager

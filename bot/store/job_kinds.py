@@ -86,16 +86,20 @@ page                   paging.pagerduty_events.send_page              paging
 paging_drill           alerting.drill_alerts.run_scheduled_drill    drills
 postmortem_publish     postmortem.posting.publish_postmortem          postmortems
 postmortem_suggest     postmortem.suggestions.ask_model               models
+pushover_cancel        paging.destinations.pushover.cancel_receipt    notifications
+pushover_receipt       escalation.receipts.check_receipt              notifications
 public_announcement    status_page.publishing.announce_status_change  slack
 role_reminder          incident.reminders.remind_about_roles          paging
+shown_once_forget      administering.forget_shown                     slack
 statuspage             status_page.publishing.sync_statuspage         statuspage
 subscriber_challenge   status_page.challenges.send_webhook_challenge          subscriber_challenges
 subscriber_confirm     status_page.subscriptions.send_subscriber_confirmation  subscribers
 subscriber_notice      status_page.subscriptions.send_subscriber_notice        subscribers
 update_reminder        incident.reminders.remind_about_updates        paging
+watchdog               paging.watchdog.run_watchdog                   watchdog
 workflow_action        workflows.actions.run_action                   slack
 workflow_timer         workflows.actions.run_timer                    slack
-workflow_webhook       workflows.actions.run_webhook                  webhooks
+workflow_webhook       workflows.webhooks.run_webhook                 webhooks
 ```
 """
 
@@ -175,7 +179,16 @@ class JobKind(StrEnum):
     # once the wrap-up form is answered or skipped, or WARROOM_WRAP_UP_WAIT after resolving.
     POSTMORTEM_SUGGEST = "postmortem_suggest"
     PUBLIC_ANNOUNCEMENT = "public_announcement"
+    # A Pushover emergency push still ringing when its page ended: its receipt cancelled
+    # (written with the page's end), so the phone stops.
+    PUSHOVER_CANCEL = "pushover_cancel"
+    # A Pushover emergency push, once its repeats expire (written when it is sent): its receipt
+    # read, in case its acknowledgement's callback never came; else kept as expired.
+    PUSHOVER_RECEIPT = "pushover_receipt"
     ROLE_REMINDER = "role_reminder"
+    # A value shown once (a new token, a new key: bot/web/notices.py), written with it: due
+    # when it stops waiting for its page, it drops the sealed value should nobody have read it.
+    SHOWN_ONCE_FORGET = "shown_once_forget"
     STATUSPAGE = "statuspage"
     # A webhook sign-up's challenge, which it must echo before it is sent any notice.
     SUBSCRIBER_CHALLENGE = "subscriber_challenge"
@@ -184,6 +197,9 @@ class JobKind(StrEnum):
     # A public update or maintenance window sent to its subscribers (one per notice).
     SUBSCRIBER_NOTICE = "subscriber_notice"
     UPDATE_REMINDER = "update_reminder"
+    # The dead man's switch (WARROOM_WATCHDOG_URL): one job, due every WARROOM_WATCHDOG_INTERVAL,
+    # whose run checks warroom end to end and pings the address only when the check passes.
+    WATCHDOG = "watchdog"
     WORKFLOW_ACTION = "workflow_action"
     WORKFLOW_TIMER = "workflow_timer"
     WORKFLOW_WEBHOOK = "workflow_webhook"

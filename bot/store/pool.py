@@ -5,7 +5,7 @@ asks next: a task that commits and runs its next statement at once (a session us
 transactions, a loop of short ones) takes it again ahead of the task woken for it, and that
 one goes back to the end of the line. Under saturation a waiter was passed over for the
 whole 30 s time-out although every hold lasted milliseconds: in a replay on a loaded machine
-the job runner, the command sweep and a channel's applying task each failed so (issue 61).
+the job runner, the command sweep and a channel's applying task each failed so.
 Here a connection given back goes to the oldest waiter, and a newcomer queues behind anyone
 waiting (tests/store/test_pool.py).
 

@@ -16,6 +16,7 @@ from dateutil import tz
 from markupsafe import Markup
 
 from bot.basics.render import Renderer
+from bot.record.incident.milestones import IncidentMetric, Surface, metrics_on
 from bot.record.insights.counts import (
     OTHER_SEVERITY,
     AlertSourceCount,
@@ -44,18 +45,19 @@ SEVERITY_COLOURS = {
     "SEV4": "#999999",  # grey
     OTHER_SEVERITY: "#CC79A7",  # reddish purple
 }
-# Each median chart's own colour: blue, and a dark orange that keeps 3:1 against white.
-MEDIAN_COLOURS = {"acknowledge": "#0072B2", "resolve": "#B35806"}
+# Each median chart's own colour, in the order Insights shows them (the rows of METRICS that
+# name its charts): blue, a dark orange that keeps 3:1 against white, a bluish green, a
+# reddish purple.
+MEDIAN_COLOURS = ("#0072B2", "#B35806", "#00785A", "#A8457E")
 RANK_COLOURS = {"misleading_paths": "#0072B2", "alert_sources": "#009E73"}
 # The unit of a duration axis, picked by its largest median: (unit, seconds, below this many).
 Units = tuple[tuple[str, int, int | None], ...]
 AXIS_UNITS: Units = (("minutes", 60, 2 * 3600), ("hours", 3600, 72 * 3600), ("days", 86400, None))
 # The unit of one median's label: ``45 min``, ``1 h``, ``36 h``, ``2.5 d``.
 LABEL_UNITS: Units = (("minutes", 60, 3600), ("hours", 3600, 48 * 3600), ("days", 86400, None))
-TEMPLATES = {
-    "weekly": "web/charts/weekly_by_severity.html.j2",
-    "acknowledge": "web/charts/monthly_medians.html.j2",
-    "resolve": "web/charts/monthly_medians.html.j2",
+WEEKLY_TEMPLATE = "web/charts/weekly_by_severity.html.j2"
+MEDIANS_TEMPLATE = "web/charts/monthly_medians.html.j2"
+RANK_TEMPLATES = {
     "misleading_paths": "web/charts/misleading_paths.html.j2",
     "alert_sources": "web/charts/alert_sources.html.j2",
 }
@@ -234,7 +236,7 @@ class MedianChart:
     on a shared one, minutes to acknowledge were slivers beside hours to resolve."""
 
     layout: Layout
-    series: str  # acknowledge | resolve
+    metric: IncidentMetric  # its row of METRICS: its words, its short name (``series``)
     colour: str
     width: int
     height: int
@@ -244,6 +246,11 @@ class MedianChart:
     columns: tuple[MonthColumn, ...]
     bar_labels: bool  # the columns are wide enough for their numbers
     measured: int  # incidents behind all the medians
+
+    @property
+    def series(self) -> str:
+        """Its key among the page's charts: its metric's short name (``acknowledge``)."""
+        return self.metric.short
 
     @property
     def empty(self) -> bool:
@@ -281,10 +288,19 @@ class RankChart:
 @dataclass(frozen=True)
 class InsightCharts:
     weekly: WeeklyChart
-    acknowledge: MedianChart
-    resolve: MedianChart
+    medians: tuple[MedianChart, ...]  # a chart a metric, as METRICS names Insights' charts
     misleading_paths: RankChart
     alert_sources: RankChart
+
+    def by_key(self) -> dict[str, WeeklyChart | MedianChart | RankChart]:
+        """Every chart by its key, in page order: ``weekly``, each metric's (its short name:
+        ``acknowledge``), ``misleading_paths``, ``alert_sources``."""
+        return {
+            "weekly": self.weekly,
+            **{chart.series: chart for chart in self.medians},
+            "misleading_paths": self.misleading_paths,
+            "alert_sources": self.alert_sources,
+        }
 
 
 # -- building ------------------------------------------------------------------------------
@@ -292,8 +308,10 @@ def build_charts(insights: Insights, layout: Layout = WIDE) -> InsightCharts:
     """Lay out every chart of the insights page."""
     return InsightCharts(
         weekly=weekly_chart(insights.weeks, layout),
-        acknowledge=median_chart(insights.months, "acknowledge", layout),
-        resolve=median_chart(insights.months, "resolve", layout),
+        medians=tuple(
+            median_chart(insights.months, metric, MEDIAN_COLOURS[index], layout)
+            for index, metric in enumerate(metrics_on(Surface.INSIGHTS_MONTHS))
+        ),
         misleading_paths=rank_chart(
             [(path, path.text, path.count) for path in insights.misleading_paths],
             RANK_COLOURS["misleading_paths"],
@@ -373,11 +391,13 @@ def _series_total(weeks: Sequence[WeekCount], series: str) -> int:
     return sum(week.counts[series] for week in weeks)
 
 
-def median_chart(months: Sequence[MonthTimes], series: str, layout: Layout = WIDE) -> MedianChart:
-    """A bar a month: the median time to acknowledge (``series`` "acknowledge"), or to
-    resolve ("resolve"), on an axis in the unit that suits its own longest median."""
+def median_chart(
+    months: Sequence[MonthTimes], metric: IncidentMetric, colour: str, layout: Layout = WIDE
+) -> MedianChart:
+    """A bar a month: the median of ``metric`` (time to acknowledge, time to resolve), on an
+    axis in the unit that suits its own longest median."""
     plot = layout.plot
-    medians = [getattr(month, series) for month in months]
+    medians = [month.medians[metric.short] for month in months]
     longest = max((m.value for m in medians if m.value is not None), default=timedelta(0))
     unit, seconds = duration_unit(longest)
     scale = nice_scale(longest.total_seconds() / seconds)
@@ -418,8 +438,8 @@ def median_chart(months: Sequence[MonthTimes], series: str, layout: Layout = WID
         )
     return MedianChart(
         layout=layout,
-        series=series,
-        colour=MEDIAN_COLOURS[series],
+        metric=metric,
+        colour=colour,
         width=layout.width,
         height=layout.height,
         plot=plot,
@@ -550,28 +570,32 @@ def render_insight_charts(
     stylesheet shows the one that suits the screen), then its numbers in a ``<table>``
     inside a ``<details>``.
 
-    Keys, in page order: ``weekly``, ``acknowledge``, ``resolve``, ``misleading_paths``,
-    ``alert_sources``. ``id_prefix`` keeps the SVGs' element ids unique on the page;
-    ``captions`` adds a visible ``<figcaption>`` title, for a page that gives the chart no
-    heading of its own.
+    Keys, in page order: ``weekly``, each metric's of Insights' charts (its short name:
+    ``acknowledge``, ``resolve``), ``misleading_paths``, ``alert_sources``. ``id_prefix``
+    keeps the SVGs' element ids unique on the page; ``captions`` adds a visible
+    ``<figcaption>`` title, for a page that gives the chart no heading of its own.
     """
-    wide, narrow = (build_charts(insights, layout) for layout in LAYOUTS)
+    wide, narrow = (build_charts(insights, layout).by_key() for layout in LAYOUTS)
     zone = tz.gettz(insights.zone)
     abbreviation = insights.now.astimezone(zone).tzname() if zone else None
     return {
         key: Markup(
             renderer.render(
-                template,
-                chart=getattr(wide, key),
-                drawings=(getattr(wide, key), getattr(narrow, key)),
+                _template(key),
+                chart=chart,
+                drawings=(chart, narrow[key]),
                 insights=insights,
                 id=f"{id_prefix}-{key.replace('_', '-')}",
                 zone_abbreviation=abbreviation or insights.zone,
                 captions=captions,
             )
         )
-        for key, template in TEMPLATES.items()
+        for key, chart in wide.items()
     }
+
+
+def _template(key: str) -> str:
+    return WEEKLY_TEMPLATE if key == "weekly" else RANK_TEMPLATES.get(key, MEDIANS_TEMPLATE)
 
 
 __all__ = [

@@ -10,21 +10,25 @@ by part, each with a state and a reason:
   (https://docs.slack.dev/reference/methods/auth.test: ``invalid_auth``, ``token_revoked``...);
   the answer is kept ``SLACK_CHECK_SECONDS`` so that probes do not become a load on Slack, and
   while the app is known to be uninstalled (the replica's presence, bot/flows/installation.py)
-  it is not asked at all;
+  it is not asked at all. Said, never judged: alerts are received, routed and paged by push,
+  SMS, calls and e-mail without Slack, so a replica that a load balancer took out of service
+  during a Slack outage would page nobody. The body says since when Slack fails;
+  ``warroom_slack_up`` on /metrics says it too;
 - ``jobs`` and ``outbox``: the oldest due job and the oldest Slack write waiting have waited
-  less than ``JOB_LAG_SECONDS`` and ``OUTBOX_LAG_SECONDS``;
+  less than ``JOB_LAG_SECONDS`` and ``OUTBOX_LAG_SECONDS`` (the outbox judged only while
+  Slack answers: during an outage its writes wait for Slack, not for this replica);
 - ``pager``: on PostgreSQL with the pager process (the default), it has started and runs.
 
-Reasons name states and Slack's or the driver's error codes, never a token, secret or address.
+While every part is ready but Slack fails, the status is ``degraded`` (still 200). Reasons
+name states and Slack's or the driver's error codes, never a token, secret or address.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -33,6 +37,7 @@ from bot.clients.slack.errors import SlackFailure, SlackTokenRevoked, SlackUnava
 from bot.clients.slack.web_api import SlackWorkspace
 from bot.keys import engine_key, services_key
 from bot.record.gauges import read_queue_lags
+from bot.services import PagerLife
 from bot.store.db import database_reachable
 
 log = logging.getLogger(__name__)
@@ -64,38 +69,48 @@ class Part:
         return {"state": self.state, "reason": self.reason, "ready": self.ready}
 
 
-@dataclass
-class PagerLife:
-    """Whether serve runs a pager process (``on``) and whether it runs now; set by serve's
-    supervisor (bot/server.py), read by ``/readyz`` and ``/metrics``."""
-
-    on: bool = False
-    running: bool = False
-
-
 class SlackCheck:
-    """Slack's ``auth.test``, its answer kept ``SLACK_CHECK_SECONDS``; one question at a time
-    however many probes come."""
+    """Slack's ``auth.test``, its answer kept ``SLACK_CHECK_SECONDS`` (by the application's
+    clock); one question at a time however many probes come. Since when Slack fails is kept
+    too (UTC), from the first answer that was not ``ok``."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
+    def __init__(self) -> None:
         self._lock = asyncio.Lock()
-        self._kept: tuple[float, Part] | None = None
+        self._kept: tuple[datetime, Part] | None = None
+        self.failing_since: datetime | None = None
 
-    async def part(self, slack: SlackWorkspace, stopped: str | None) -> Part:
-        if stopped is not None:  # the replica knows already; its watch asks Slack meanwhile
-            return Part(
-                "refused",
-                f"Slack refused the bot token ({stopped}): the app is uninstalled or its token "
-                "revoked; install it again",
-                ready=False,
-            )
+    @property
+    def up(self) -> bool | None:
+        """Whether Slack's last answer was ``ok``; None before it was first asked."""
+        return None if self._kept is None else self._kept[1].state == "ok"
+
+    async def part(self, slack: SlackWorkspace, stopped: str | None, now: datetime) -> Part:
+        """Slack's part now (``now``: the application's clock), ready whatever Slack says."""
+        if stopped is None:
+            return self._dated(await self._asked(slack, now), now)
+        # The replica knows already; its watch asks Slack meanwhile.
+        self._kept = (now, Part("refused", f"Slack refused the bot token ({stopped})"))
+        part = self._dated(self._kept[1], now)
+        return replace(part, reason=f"{part.reason}; the app is uninstalled or its token "
+                       "revoked: install it again")  # fmt: skip
+
+    async def _asked(self, slack: SlackWorkspace, now: datetime) -> Part:
         async with self._lock:
-            if self._kept is not None and self._clock() - self._kept[0] < SLACK_CHECK_SECONDS:
-                return self._kept[1]
+            kept = self._kept
+            if kept is not None and (now - kept[0]).total_seconds() < SLACK_CHECK_SECONDS:
+                return kept[1]
             answer = await _ask_slack(slack)
-            self._kept = (self._clock(), answer)
+            self._kept = (now, answer)
             return answer
+
+    def _dated(self, answer: Part, now: datetime) -> Part:
+        """The answer with since when Slack fails, and what still works meanwhile."""
+        if answer.state == "ok":
+            self.failing_since = None
+            return answer
+        self.failing_since = self.failing_since or now
+        since = f"{self.failing_since:%H:%M} UTC"
+        return replace(answer, reason=f"{answer.reason} since {since}; pages go by phone")
 
 
 async def _ask_slack(slack: SlackWorkspace) -> Part:
@@ -103,19 +118,20 @@ async def _ask_slack(slack: SlackWorkspace) -> Part:
         async with asyncio.timeout(SLACK_TIMEOUT_SECONDS):
             await slack.check_token()
     except SlackTokenRevoked as refused:
-        return Part("refused", f"Slack refused the bot token ({refused.code})", ready=False)
+        return Part("refused", f"Slack refused the bot token ({refused.code})")
     except (SlackUnavailable, TimeoutError) as failed:
         code = failed.code if isinstance(failed, SlackUnavailable) else "timeout"
-        return Part("unreachable", f"Slack did not answer auth.test ({code})", ready=False)
+        return Part("unreachable", f"Slack unreachable (auth.test: {code})")
     except SlackFailure as failed:
-        return Part("error", f"Slack answered auth.test with {failed.code}", ready=False)
+        return Part("error", f"Slack answered auth.test with {failed.code}")
     return Part("ok")
 
 
 @dataclass
 class Readiness:
-    """What ``/readyz`` keeps between probes: Slack's last answer, the pager's life, and the
-    last verdict (a change is logged once, not every probe)."""
+    """What ``/readyz`` keeps between probes: Slack's last answer, the pager's life (the
+    services' own, once they are built: the watchdog reads it too), and the last verdict (a
+    change is logged once, not every probe)."""
 
     slack: SlackCheck = field(default_factory=SlackCheck)
     pager: PagerLife = field(default_factory=PagerLife)
@@ -136,20 +152,21 @@ async def readyz(request: web.Request) -> web.Response:
     app = request.app
     readiness, services = app[readiness_key], app[services_key]
     engine = app[engine_key]
+    now = services.clock()
     database_up, slack = await asyncio.gather(
         database_reachable(engine, DATABASE_WAIT_SECONDS),
-        readiness.slack.part(services.slack, services.presence.stopped),
+        readiness.slack.part(services.slack, services.presence.stopped, now),
     )
     parts = {"database": Part("ok") if database_up else _DATABASE_DOWN, "slack": slack}
-    lags = await read_queue_lags(engine, now=services.clock(), timeout=QUEUE_READ_SECONDS)
+    lags = await read_queue_lags(engine, now=now, timeout=QUEUE_READ_SECONDS)
     if not database_up or lags is None:
         parts["jobs"] = parts["outbox"] = _UNKNOWN
     else:
         parts["jobs"] = _lag_part("job", lags.jobs, JOB_LAG_SECONDS)
-        parts["outbox"] = _lag_part("Slack write", lags.outbox, OUTBOX_LAG_SECONDS)
+        parts["outbox"] = _outbox_part(lags.outbox, slack_up=slack.state == "ok")
     parts["pager"] = _pager_part(readiness.pager)
     ready = all(part.ready for part in parts.values())
-    status = "ok" if ready else "unavailable"
+    status = "unavailable" if not ready else "ok" if slack.state == "ok" else "degraded"
     _say_change(readiness, status, parts)
     body = {"status": status, "parts": {name: part.as_json() for name, part in parts.items()}}
     return web.json_response(body, status=200 if ready else 503)
@@ -165,6 +182,15 @@ def _lag_part(what: str, lag: float, limit: float) -> Part:
     if lag <= limit:
         return Part("ok", f"the oldest due {what} waited {lag:.0f} s")
     return Part("lagging", f"the oldest due {what} waited {lag:.0f} s (over {limit:.0f} s)", False)
+
+
+def _outbox_part(lag: float, *, slack_up: bool) -> Part:
+    """The outbox's lag, judged only while Slack answers: during an outage its writes wait
+    for Slack, and follow once it answers again."""
+    part = _lag_part("Slack write", lag, OUTBOX_LAG_SECONDS)
+    if slack_up or part.ready:
+        return part
+    return Part("waiting", f"the oldest due Slack write waited {lag:.0f} s (for Slack)")
 
 
 def _pager_part(pager: PagerLife) -> Part:
@@ -186,5 +212,7 @@ def _say_change(readiness: Readiness, status: str, parts: dict[str, Part]) -> No
     failing = "; ".join(f"{name}: {part.reason}" for name, part in parts.items() if not part.ready)
     if failing:
         log.warning("not ready: %s", failing)
+    elif status == "degraded":
+        log.warning("ready without Slack: %s", parts["slack"].reason)
     elif not first:
         log.info("ready again")

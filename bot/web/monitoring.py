@@ -14,12 +14,13 @@ from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 from aiohttp.typedefs import Handler
 
-from bot.basics.logs import incident_scope
+from bot.basics.logs import ACCESS_LINE, incident_scope
 from bot.flows.handlers import JOB_HANDLERS
 from bot.keys import engine_key, http_session_key, metrics_key, services_key, settings_key
 from bot.metrics import CONTENT_TYPE, Scrape, labelled
 from bot.record.alerting.sources.source import bearer_key, same_key
 from bot.record.gauges import read_database_gauges
+from bot.record.paging.slo import trailing_report
 from bot.web.health import readiness_key
 
 log = logging.getLogger(__name__)
@@ -85,14 +86,18 @@ async def metrics_answer(app: web.Application, request: web.Request) -> web.Resp
             text="/metrics needs Authorization: Bearer <WARROOM_METRICS_TOKEN>",
             headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
         )
-    database, pager = await asyncio.gather(
-        read_database_gauges(app[engine_key], now=services.clock(), job_kinds=JOB_HANDLERS),
+    now = services.clock()
+    database, paging, pager = await asyncio.gather(
+        read_database_gauges(app[engine_key], now=now, job_kinds=JOB_HANDLERS),
+        trailing_report(app[engine_key], now=now),
         _pager_exposition(app),
     )
     scrape = Scrape(
         background_tasks=services.background.running,
         database=database,
         pager_up=None if not app[readiness_key].pager.on else pager is not None,
+        slack_up=app[readiness_key].slack.up,
+        paging=paging,
     )
     merged = labelled(pager, process=PAGER_PROCESS) if pager else []
     body = app[metrics_key].exposition(scrape, merged)
@@ -184,7 +189,7 @@ class PathOnlyAccessLogger(AbstractAccessLogger):
         quiet = request.path in PROBE_PATHS and response.status < 400
         self.logger.log(
             logging.DEBUG if quiet else logging.INFO,
-            "%s %s %s %s in %.1f ms",
+            ACCESS_LINE,
             request.remote,
             request.method,
             loggable_path(request.path),

@@ -1,38 +1,75 @@
-"""What a form's answer says on the page it redirects to (POST, then a redirect, then GET):
-a short-lived signed cookie of this browser's session, read once and dropped. It carries a
-token's or a key's value made on that form (shown once: the page that reads the cookie drops
-it, and nothing on the server keeps the value), or the answer's words. Bound to the session
-that posted the form, for one path, for ``NOTICE_SECONDS``, ``HttpOnly``, ``SameSite=Strict``.
+"""What a form's answer says on the page it redirects to (POST, then a redirect, then GET),
+shown once: a token's or a key's value made on that form, or the answer's words (which may
+hold a person's new ntfy topic).
+
+The answer is kept on the server (``bot/record/shown_once.py``), sealed with a key only
+``warroom serve`` holds (``Signer.seal``), for ``NOTICE_SECONDS``; the browser's cookie
+carries only a random handle (signed, bound to the session that posted the form, for one
+path, ``HttpOnly``, ``SameSite=Strict``). The page that reads it drops it on the server as it
+reads it: a reload, another session, or the cookie copied and sent again is told a key was
+shown already (``{"shown_already": True}``), never shown it. A job drops a value nobody read
+once its time is up (``forget_shown``). Pages are ``Cache-Control: no-store``
+(``bot/web/pages_common.py``).
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+import json
 from typing import Any
 
 from aiohttp import web
 
+from bot.record import shown_once
+from bot.store import jobs
+from bot.store.db import session_scope
+from bot.store.job_kinds import JobKind
 from bot.web.context import web_context
 from bot.web.visibility import Viewer
 
 NOTICE_COOKIE = "warroom_notice"
 _PURPOSE = "notice"
 # Long enough for the redirect to be followed on a slow phone; short enough that a value left
-# in the browser's cookies does not stay.
-NOTICE_SECONDS = 120
+# waiting does not stay.
+NOTICE_SECONDS = int(shown_once.HOLD.total_seconds())
+# What a page is handed for a key or token it showed already (the template says so).
+SHOWN_ALREADY = {"shown_already": True}
 
 
-def redirect_with_notice(
-    request: web.Request, viewer: Viewer, location: str, notice: dict[str, Any]
+async def redirect_with_notice(
+    request: web.Request,
+    viewer: Viewer,
+    location: str,
+    notice: dict[str, Any],
+    *,
+    secret: str | None = None,
 ) -> web.HTTPSeeOther:
-    """303 to ``location`` (a path of this site), carrying ``notice`` for its next GET."""
+    """303 to ``location`` (a path of this site), its next GET in this session shown
+    ``notice`` once. ``secret``: the key or token ``notice`` shows, if any (kept only as its
+    SHA-256: a second read is told it was shown already)."""
     web_ = web_context(request)
-    expires = web_.services.clock() + timedelta(seconds=NOTICE_SECONDS)
-    payload = {"sid": viewer.session_id, "notice": notice}
+    now = web_.services.clock()
+    handle = shown_once.new_handle()
+    sealed = web_.signer.seal(_PURPOSE, json.dumps(notice).encode(), now)
+    async with session_scope(web_.services.engine) as session:
+        row = shown_once.keep(
+            session,
+            handle=handle,
+            session_id=viewer.session_id,
+            sealed=sealed,
+            secret=secret,
+            now=now,
+        )
+        await session.flush()
+        await jobs.schedule(
+            session, kind=JobKind.SHOWN_ONCE_FORGET, key=f"shown-once:{row.id}", due_at=row.until
+        )
+        await session.commit()
     response = web.HTTPSeeOther(location)
+    # Signed until the row goes (a day): a copied cookie sent again is told "shown already".
+    payload = {"sid": viewer.session_id, "handle": handle}
     response.set_cookie(
         NOTICE_COOKIE,
-        web_.signer.sign(_PURPOSE, payload, expires),
+        web_.signer.sign(_PURPOSE, payload, now + shown_once.KEPT),
         max_age=NOTICE_SECONDS,
         httponly=True,
         secure=web_.settings.web.public_url.startswith("https://") or request.secure,
@@ -42,14 +79,27 @@ def redirect_with_notice(
     return response
 
 
-def notice_of(request: web.Request, viewer: Viewer) -> dict[str, Any] | None:
-    """The notice this browser's session was redirected here with, if any (``forget``
-    drops it from the response that shows it)."""
+async def notice_of(request: web.Request, viewer: Viewer) -> dict[str, Any] | None:
+    """The notice this browser's session was redirected here with, taken (``forget`` drops
+    its cookie from the response that shows it); ``SHOWN_ALREADY`` for a key or token read
+    before, or by another session, or past its time; None without one."""
     web_ = web_context(request)
-    payload = web_.signer.check(_PURPOSE, request.cookies.get(NOTICE_COOKIE), web_.services.clock())
-    if payload is None or not viewer.session_id or payload.get("sid") != viewer.session_id:
+    now = web_.services.clock()
+    payload = web_.signer.check(_PURPOSE, request.cookies.get(NOTICE_COOKIE), now)
+    handle = payload.get("handle") if payload is not None else None
+    if not isinstance(handle, str):
         return None
-    notice = payload.get("notice")
+    async with session_scope(web_.services.engine) as session:
+        taken = await shown_once.take(session, handle=handle, session_id=viewer.session_id, now=now)
+        await session.commit()
+    if taken is None:
+        return None
+    opened = None
+    if taken.sealed is not None:
+        opened = web_.signer.unseal(_PURPOSE, taken.sealed, now, shown_once.HOLD)
+    if opened is None:
+        return SHOWN_ALREADY if taken.secret else None
+    notice = json.loads(opened)
     return notice if isinstance(notice, dict) else None
 
 

@@ -3,17 +3,21 @@ page shows times in (``?tz=``, ``viewer_zone``), which every domain's pages shar
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import re
 import secrets
 from functools import cache
 from typing import Any
 from zoneinfo import available_timezones
 
-from aiohttp import web
+from aiohttp import StreamReader, web
+from aiohttp.typedefs import Handler
 from multidict import MultiDictProxy
 
 from bot.basics.errors import BotError
 from bot.basics.render import without_forbidden_characters
+from bot.keys import settings_key
 from bot.record.people import known_names
 from bot.store.db import session_scope
 from bot.store.models import Incident
@@ -22,7 +26,7 @@ from bot.web.context import web_context
 # An unknown zone is named back in the page up to this many characters.
 ZONE_SHOWN_MAX = 64
 # A page asked for in a zone that does not exist: shown in its default zone, the zone's field
-# saying why, as a form refusing what was typed (issue 63: bad input is a 400 at its field).
+# saying why, as a form refusing what was typed (bad input is a 400 at its field).
 ZONE_REFUSED = 400
 
 _CHUNK = 64 * 1024
@@ -126,6 +130,52 @@ def not_allowed(request: web.Request, incident: Incident) -> web.Response:
 
 class BodyTooLarge(Exception):
     pass
+
+
+class BodyTooSlow(Exception):
+    """The request's body did not arrive within ``WARROOM_BODY_READ_SECONDS`` of its headers:
+    raised by whatever reads it (``read_body``, ``request.read()``…)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"the request's body did not arrive within {seconds:g} s")
+
+
+@web.middleware
+async def body_deadline(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A request whose body has not all arrived ``WARROOM_BODY_READ_SECONDS`` after its
+    headers is cut off: its reads raise ``BodyTooSlow`` (408 unless the handler answers it in
+    its own words), and its connection is closed once it is answered, not kept waiting for
+    the rest. Every handler's reads, whatever reads them: a sender that sends half a body and
+    stalls holds neither a handler nor a connection for longer."""
+    content = request.content
+    if content.is_eof():  # no body, or all of it came with the headers: nearly every request
+        return await handler(request)
+    seconds = request.app[settings_key].runtime.body_read_seconds
+    late = BodyTooSlow(seconds)
+    timer = asyncio.get_running_loop().call_later(seconds, _cut_off, content, late)
+    try:
+        response = await handler(request)
+    except BodyTooSlow as slow:
+        response = web.json_response({"error": str(slow)}, status=408)
+    finally:
+        timer.cancel()
+    if content.exception() is late:
+        await _answered_and_closed(request, response)
+    return response
+
+
+def _cut_off(content: StreamReader, late: BodyTooSlow) -> None:
+    if not content.is_eof():
+        content.set_exception(late)
+
+
+async def _answered_and_closed(request: web.Request, response: web.StreamResponse) -> None:
+    """``response`` sent now (if the sender still reads) and the connection closed: aiohttp
+    would otherwise wait up to ten more seconds for the rest of the body before it closes."""
+    with contextlib.suppress(ConnectionError):
+        await response.prepare(request)
+        await response.write_eof()
+    request.protocol.force_close()
 
 
 async def refused_page(

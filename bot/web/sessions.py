@@ -2,6 +2,9 @@
 
 A cookie's value is its JSON payload and an HMAC-SHA256 of it, both base64url; nothing is
 kept on the server, so every replica that shares ``WARROOM_SESSION_SECRET`` accepts it.
+A value kept on the server for a moment (``bot/web/notices.py``: a key shown once) is
+sealed with a key made from the same secret (``Signer.seal``: Fernet, AES-128-CBC and
+HMAC-SHA256), so the database alone, or a backup of it, never reads it.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken
 
 from bot.basics.numbers import parse_token
 
@@ -33,7 +38,8 @@ def _unb64(text: str) -> bytes:
 
 @dataclass(frozen=True)
 class Signer:
-    """Signs and checks cookie payloads with one key; each purpose signs apart from others."""
+    """Signs and checks cookie payloads with one key, and seals values kept on the server
+    for a moment; each purpose signs and seals apart from others."""
 
     key: bytes
 
@@ -63,6 +69,25 @@ class Signer:
     def token(self, purpose: str, value: str) -> str:
         """A value derived from the key (the CSRF token of a session id)."""
         return self._mac(purpose, value)
+
+    def _fernet(self, purpose: str) -> Fernet:
+        derived = hmac.new(self.key, f"seal.{purpose}".encode(), hashlib.sha256).digest()
+        return Fernet(base64.urlsafe_b64encode(derived))
+
+    def seal(self, purpose: str, value: bytes, now: datetime) -> str:
+        """``value`` encrypted and authenticated with a key derived from this one for
+        ``purpose``, stamped ``now``."""
+        return self._fernet(purpose).encrypt_at_time(value, int(now.timestamp())).decode()
+
+    def unseal(self, purpose: str, sealed: str, now: datetime, ttl: timedelta) -> bytes | None:
+        """What ``seal`` sealed for ``purpose``; None when it is forged, another purpose's or
+        key's, or sealed more than ``ttl`` before ``now``."""
+        try:
+            return self._fernet(purpose).decrypt_at_time(
+                sealed.encode(), int(ttl.total_seconds()), int(now.timestamp())
+            )
+        except InvalidToken:
+            return None
 
 
 @dataclass(frozen=True)

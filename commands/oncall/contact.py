@@ -44,8 +44,8 @@ def validate(args: str) -> tuple[str, list[str]]:
     ):
         raise UsageError(
             "Use `/oncall contact`, `add <sms|voice|email> <number or address>` (a number "
-            "`via <provider>` to have another phone provider carry it), `add ntfy` (warroom "
-            "makes your topic), "
+            "`via <provider>` to have another phone provider carry it), `add pushover <user key>` "
+            "(your Pushover user key), `add ntfy` (warroom makes your topic), "
             "`verify <method> <code>`, `test [method]`, `remove <method>` or `drill on|off`."
         )
     return action, rest
@@ -83,8 +83,8 @@ SUBCOMMAND = Subcommand(
     usage="contact [add <method> [<address>] [via <provider>] | verify <method> <code> | "
     "test [method] | remove <method> | drill on|off]",
     summary="Your contact methods for pages (SMS, voice through the phone providers, email, "
-    "ntfy push): add one, verify it with the code sent to it, test it; take part in paging drills "
-    "or not",
+    "ntfy or Pushover push): add one, verify it with the code sent to it, test it; take part "
+    "in paging drills or not",
     handler=contact,
     validate=validate,
 )

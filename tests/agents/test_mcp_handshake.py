@@ -210,3 +210,25 @@ def test_pipelined_frames_get_one_answer_each_from_the_running_command(sqlite_ur
     assert answers[0]["result"]["instructions"].startswith("warroom keeps the record")
     assert len(answers[1]["result"]["tools"]) >= 10
     assert "otherwise than handshake.py" not in errors, errors
+
+
+def test_without_database_url_warroom_mcp_says_so_before_answering_initialize() -> None:
+    """The client is not answered ``initialize`` by a server that then exits: the command
+    says what is missing and exits before reading a frame."""
+    kept = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SLACK_", "WARROOM_", "DATABASE_URL"))
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "mcp"],
+        input=json.dumps(initialize(ident=1)) + "\n",
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=kept,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert done.stdout == "", "no initialize answered"
+    assert "DATABASE_URL is not set, and `warroom mcp` reads warroom's database" in done.stderr

@@ -128,6 +128,10 @@ async def test_the_console_acknowledges_snoozes_and_says_it_on_a_second_visit(
         link = f"https://{warroom.slack.team_domain}.slack.com/archives/{ops.id}/p"
         assert f'href="{link}{message.ts.replace(".", "")}"' in page
         assert ">Open in Slack</a>" in page
+        # Issue 88, item 5: the alert's page one tap away; no navigation to the rest of
+        # warroom for whoever holds the link.
+        assert re.search(r'<a class="button" id="alert-page" href="/alerts/\d+">', page)
+        assert 'aria-label="Main"' not in page and 'href="/incidents' not in page
 
         # A snooze longer than the route allows: refused in words, nothing changed.
         status, page = await sent(session, url, page, do="snooze", minutes="480")
@@ -160,6 +164,9 @@ async def test_the_console_acknowledges_snoozes_and_says_it_on_a_second_visit(
         assert status == 200
         assert "You acknowledged at 03:02 CET (push)." in said(page)
         assert "No such link" not in page
+        # Never "who else is paged" under "nobody is paged for it now".
+        assert "Nobody is paged for it now." in said(page)
+        assert "Who else is paged" not in said(page) and "Who was paged" in said(page)
         # Snoozed from the console: the message says it, the console too.
         status, page = await sent(session, url, page, do="snooze", minutes="60")
         assert "Snoozed: nobody is paged until it ends." in said(page)

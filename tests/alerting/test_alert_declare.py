@@ -37,7 +37,7 @@ from tests.alerting.test_own_alerts import (
     page_route,
     queue_lag,
 )
-from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom
+from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, WarroomFactory
 from tests.helpers.alerts import TOKEN, alert, alertmanager, incidents_of, routes
 from tests.helpers.incidents import command, open_incident, settle
 from tests.helpers.web_view import API_TOKEN, web_settings
@@ -478,3 +478,29 @@ async def test_the_draft_says_whom_the_alert_paged_how_and_who_acknowledged(
     assert [row[1] for row in rows] == ["2:00 AM", "2:01 AM", "2:06 AM"]
     # Which brought Carol in without paging her again: said so, not "not paged beyond Slack".
     assert rows[2][5] == "Carol Tanaka: paged for the alert already (its row), not paged again"
+
+
+async def test_the_declare_form_takes_an_opsgenie_alert_s_priority(
+    warroom_settings: dict[str, object], warroom_with: WarroomFactory, ops: Channel
+) -> None:
+    """A P1 from Opsgenie's Alert API ("Create Alert", https://docs.opsgenie.com/docs/alert-api)
+    routed by a route that states no severity is offered as a SEV1, not the default SEV3."""
+    route = {"name": "checkout", "action": "page", "policy": "queues", "channel": ops.id}
+    warroom = await warroom_with(
+        **{**warroom_settings, "alerting__routes": routes({"routes": [route]})}
+    )
+    async with (
+        aiohttp.ClientSession() as client,
+        client.post(
+            f"{warroom.url}/v2/alerts",
+            json={"message": "Checkout is down", "alias": "checkout-down", "priority": "P1"},
+            headers={"Authorization": f"GenieKey {TOKEN}"},
+        ) as answer,
+    ):
+        assert answer.status == 202, await answer.text()
+    await warroom.run_jobs()
+    await press_declare(warroom, ops, ALICE)
+    _, view = declare_form(warroom.slack, ALICE)
+    blocks = {block.get("block_id"): block for block in view["blocks"]}
+    assert blocks["title"]["element"]["initial_value"] == "Checkout is down"
+    assert blocks["severity"]["element"]["initial_option"]["value"] == "SEV1"

@@ -16,6 +16,7 @@ from sqlmodel import col, select
 
 from bot.config import Secret
 from bot.record.alerting.routes import RouteError, parse_routes
+from bot.record.alerting.services import ServiceError, parse_services
 from bot.store.db import create_engine, session_scope
 from bot.store.models import AlertGroup, PersonPage
 from emulator import Channel, FakeNtfy, SlackEmulator
@@ -63,6 +64,7 @@ def queues_route(channel: str, **more: Any) -> dict[str, Any]:
         "policy": "queues",
         "channel": channel,
         "severity": "SEV3",
+        "group_window": "2m",
     }
     return {"routes": [route | more]}
 
@@ -305,7 +307,9 @@ async def test_an_alert_whose_policy_is_gone_is_paged_to_its_severitys_and_said_
 def test_a_routes_grouping_flapping_and_auto_resolve_are_checked() -> None:
     route = {"name": "q", "action": "page", "policy": "p", "channel": "C0123456789"}
     parsed = parse_routes({"routes": [route]}).named("q")
-    assert parsed.group_window.total_seconds() == 120
+    assert parsed.group_window.total_seconds() == 0  # grouping is the route's choice
+    grouped = parse_routes({"routes": [route | {"group_window": "2m"}]}).named("q")
+    assert grouped.group_window.total_seconds() == 120
     assert parsed.flapping is not None
     assert (parsed.flapping.count, parsed.flapping.within.total_seconds()) == (3, 1800)
     assert parsed.auto_resolve is None
@@ -317,6 +321,20 @@ def test_a_routes_grouping_flapping_and_auto_resolve_are_checked() -> None:
         parse_routes({"routes": [route | {"flapping": {"count": "many"}}]})
     with pytest.raises(RouteError, match="group_window: expected a duration"):
         parse_routes({"routes": [route | {"group_window": "soon"}]})
+
+
+def test_a_services_group_window_is_its_routes_unless_the_route_sets_one() -> None:
+    service = {"name": "checkout", "policy": "p", "channel": "C0123456789"}
+    catalog = parse_services({"services": [service | {"group_window": "3m"}]})
+    route = {"name": "q", "action": "page", "service": "checkout"}
+    taken = parse_routes({"routes": [route]}).with_services(catalog).named("q")
+    assert taken.group_window.total_seconds() == 180
+    own = parse_routes({"routes": [route | {"group_window": 0}]}).with_services(catalog)
+    assert own.named("q").group_window.total_seconds() == 0
+    plain = parse_services({"services": [service]}).get("checkout")
+    assert plain is not None and plain.group_window.total_seconds() == 0
+    with pytest.raises(ServiceError, match="service 'checkout': group_window: expected"):
+        parse_services({"services": [service | {"group_window": "soon"}]})
 
 
 GROUPS = 8

@@ -116,12 +116,13 @@ async def serve(
     ops: Channel,
     providers: Providers,
     people: dict[str, Any],
+    routes_document: dict[str, Any] | None = None,
     **route: str,
 ) -> AsyncIterator[Warroom]:
     """Warroom paging Carol through ``providers`` as ``people`` say (``route``: what differs
-    on the page route, e.g. its ``max_snooze``)."""
+    on the page route, e.g. its ``max_snooze``; ``routes_document``: other routes instead)."""
     twilio, vonage, key_file = providers
-    document = page_route(ops.id)
+    document = routes_document or page_route(ops.id)
     document["routes"][0].update(route)
     settings = paging_settings(
         tmp_path,

@@ -5,10 +5,12 @@ events API whose key is in the body (PagerDuty's Events API v2,
 https://developer.pagerduty.com/docs/events-api-v2/trigger-events/: ``routing_key``,
 ``event_action``, ``dedup_key``, ``payload``; 202 ``{"status": "success", "message": "Event
 processed", "dedup_key": …}``, 400 ``{"status": "invalid event", …, "errors": […]}``), the
-hardest case for the seam: the key can only be checked once the body is read."""
+hardest case for the seam: the key can only be checked once the body is read (and is, before
+it is parsed)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,20 +21,24 @@ from typing import Any
 import aiohttp
 import pytest
 
+from bot.cli import main
 from bot.record.alerting.payloads import AlertSeen, Notification, json_object
 from bot.record.alerting.sources.generic.receiver import read_generic
 from bot.record.alerting.sources.registry import SOURCES, parse
 from bot.record.alerting.sources.source import (
     STATUS,
+    Carries,
     Delivery,
     KeyPlace,
     Refusal,
     Reply,
-    WebhookSource,
+    SourceEntry,
     Why,
     hmac_sha256,
     same_key,
 )
+from bot.record.alerting.sources.webhook import WebhookSource
+from bot.record.oncall.importing import opsgenie_extras
 from bot.store.models import AlertPayload
 from emulator import Channel, FakeNtfy
 from tests.alerting.conftest import NIGHT, TOPIC, night_paging
@@ -46,49 +52,62 @@ PATH = "/fake/v1/enqueue"
 PAYLOADS = "warroom_alert_payloads_total"
 
 
+def one_alert(
+    kind: str,
+    *,
+    key: str,
+    status: str,
+    name: str,
+    summary: str,
+    received_at: datetime,
+    sender: str,
+) -> Notification:
+    """A notification of one critical alert named ``name``, as a made-up source reads one."""
+    labels = {"alertname": name, "severity": "critical"}
+    alert = AlertSeen(
+        fingerprint=key,
+        status=status,
+        labels=labels,
+        annotations={"summary": summary},
+        starts_at=received_at,
+        ends_at=received_at if status == "resolved" else None,
+        start_given=False,
+    )
+    return Notification(
+        source=kind,
+        group_key=key,
+        status=status,
+        alerts=(alert,),
+        common_labels=labels,
+        common_annotations={"summary": summary},
+        title=summary,
+        sender=sender,
+    )
+
+
 @dataclass(frozen=True)
 class FakeEvents:
-    """A vendor's events API as an alert source, written as a new source's folder would be."""
-
-    kind: str = "fake_events"
-    paths: tuple[str, ...] = (PATH,)
-    key_place: KeyPlace = KeyPlace.BODY
+    """A vendor's events API as an alert source, written as a new source's folder would be:
+    its key read from the body, its answers its vendor's."""
 
     def key(self, delivery: Delivery) -> str | None:
-        return None
-
-    def signed(self, delivery: Delivery, body: bytes, key: str) -> bool:
-        return False
-
-    def stored(self, delivery: Delivery, body: str) -> str:
-        return body
+        # Read before the body is parsed; a body that is no JSON object is refused here.
+        key = json_object(delivery.body.decode()).get("routing_key")
+        return key if isinstance(key, str) else None
 
     def parse(self, body: str, *, received_at: datetime) -> Notification:
         document = json_object(body)
         payload = document.get("payload") or {}
         action = document.get("event_action")
         status = {"trigger": "firing", "resolve": "resolved"}.get(str(action), "")
-        labels = {"alertname": str(payload.get("component", "")), "severity": "critical"}
-        dedup_key = str(document.get("dedup_key", ""))
-        alert = AlertSeen(
-            fingerprint=dedup_key,
+        return one_alert(
+            FAKE_KIND,
+            key=str(document.get("dedup_key", "")),
             status=status,
-            labels=labels,
-            annotations={"summary": str(payload.get("summary", ""))},
-            starts_at=received_at,
-            ends_at=received_at if status == "resolved" else None,
-            start_given=False,
-        )
-        return Notification(
-            source=self.kind,
-            group_key=dedup_key,
-            status=status,
-            alerts=(alert,),
-            common_labels=labels,
-            common_annotations=dict(alert.annotations),
-            title=alert.annotations["summary"],
+            name=str(payload.get("component", "")),
+            summary=str(payload.get("summary", "")),
+            received_at=received_at,
             sender="Fake events",
-            integration_key=str(document.get("routing_key", "")),
         )
 
     def accepted(self, payload_id: int, notification: Notification) -> Reply:
@@ -107,7 +126,9 @@ class FakeEvents:
         )
 
 
-FAKE = FakeEvents()
+FAKE_KIND = "fake_events"
+# Its registry line: the only change anywhere.
+FAKE = SourceEntry(FAKE_KIND, Carries.ALERTS, (PATH,), KeyPlace.BODY, FakeEvents())
 SIGNED_PATH = "/fake/v1/hooks"
 
 
@@ -118,20 +139,13 @@ class SignedHooks(WebhookSource):
     ``Sentry-Hook-Signature``, the hex HMAC-SHA256 of the body with the client secret), in the
     generic shape and warroom's answers."""
 
-    key_place: KeyPlace = KeyPlace.SIGNATURE
-
-    @property
-    def paths(self) -> tuple[str, ...]:
-        return (SIGNED_PATH,)
-
-    def key(self, delivery: Delivery) -> str | None:
-        return None
-
     def signed(self, delivery: Delivery, body: bytes, key: str) -> bool:
         return same_key(delivery.headers.get("Fake-Hook-Signature"), hmac_sha256(key, body))
 
 
-SIGNED = SignedHooks(kind="fake_hooks", reader=read_generic)
+SIGNED = SourceEntry(
+    "fake_hooks", Carries.ALERTS, (SIGNED_PATH,), KeyPlace.SIGNATURE, SignedHooks(read_generic)
+)
 
 
 def event(action: str, *, key: str = TOKEN) -> dict[str, Any]:
@@ -144,7 +158,7 @@ def event(action: str, *, key: str = TOKEN) -> dict[str, Any]:
 
 
 @pytest.fixture
-def fake_source() -> Iterator[FakeEvents]:
+def fake_source() -> Iterator[SourceEntry]:
     """The fake sources in the registry for the test's time: the only change anywhere."""
     with SOURCES.registered(SIGNED), SOURCES.registered(FAKE):
         yield FAKE
@@ -152,7 +166,7 @@ def fake_source() -> Iterator[FakeEvents]:
 
 @pytest.fixture
 def warroom_settings(
-    fake_source: FakeEvents, database_url: str, tmp_path: Path, ops: Channel, ntfy: FakeNtfy
+    fake_source: SourceEntry, database_url: str, tmp_path: Path, ops: Channel, ntfy: FakeNtfy
 ) -> dict[str, object]:
     route = {
         "name": "queues",
@@ -228,7 +242,7 @@ async def test_the_dispatchers_limits_and_keys_hold_for_a_new_source(warroom: Wa
     samples = await scrape(warroom)
     # (a wrong key answered 400 in the vendor's words is still counted as unauthorized).
     for outcome in ("unauthorized", "too_large", "invalid"):
-        assert value(samples, PAYLOADS, source=FAKE.kind, outcome=outcome) == 1, outcome
+        assert value(samples, PAYLOADS, source=FAKE_KIND, outcome=outcome) == 1, outcome
 
 
 async def test_a_signed_source_is_checked_by_its_signature_before_its_body_is_parsed(
@@ -249,15 +263,114 @@ async def test_a_signed_source_is_checked_by_its_signature_before_its_body_is_pa
     assert await count(warroom, AlertPayload) == 1
 
 
-def test_a_stored_body_is_parsed_again_by_its_sources_kind(fake_source: FakeEvents) -> None:
+def test_a_stored_body_is_parsed_again_by_its_sources_kind(fake_source: SourceEntry) -> None:
     body = json.dumps(event("trigger"))
     notification = parse(fake_source.kind, body, received_at=NOW)
     assert notification.group_key == "queue-lag-worker-1"
-    assert notification.integration_key == TOKEN
+    assert notification.sender == "Fake events"
 
 
-def test_a_kind_or_path_is_registered_once(fake_source: FakeEvents) -> None:
+def test_a_kind_or_path_is_registered_once(fake_source: SourceEntry) -> None:
     with pytest.raises(ValueError, match="registered already"):
-        SOURCES.register(fake_source)
+        SOURCES.register(SourceEntry(FAKE_KIND, Carries.ALERTS, ("/elsewhere",), KeyPlace.BODY, ""))
     with pytest.raises(ValueError, match="taken already"):
-        SOURCES.register(FakeEvents(kind="another"))
+        SOURCES.register(SourceEntry("another", Carries.ALERTS, (PATH,), KeyPlace.BODY, ""))
+
+
+def test_a_source_without_the_capability_its_key_needs_is_refused_when_loaded() -> None:
+    """A key in the body needs ``key``, a signature needs ``signed``: a source missing one
+    is refused the first time it is loaded, never at its first delivery."""
+    for place in (KeyPlace.BODY, KeyPlace.SIGNATURE, KeyPlace.REQUEST):
+        lacking = SourceEntry(
+            "lacking", Carries.ALERTS, ("/lacking",), place, WebhookSource(read_generic)
+        )
+        with SOURCES.registered(lacking), pytest.raises(TypeError, match="capability"):
+            SOURCES.receiver(lacking)
+
+
+# -- the recipe: a source's registry line is all the rest of warroom needs ---------------------
+TOY_KIND = "toy_monitor"
+
+
+@dataclass(frozen=True)
+class ToyMonitor:
+    """A monitoring system's webhook as a new source's folder holds it: a JSON body read into
+    the one shape, and nothing else (the key a bearer token, warroom's own answers)."""
+
+    def parse(self, body: str, *, received_at: datetime) -> Notification:
+        document = json_object(body)
+        return one_alert(
+            TOY_KIND,
+            key=str(document.get("check", "")),
+            status="resolved" if document.get("ok") else "firing",
+            name=str(document.get("check", "")),
+            summary=str(document.get("said", "")),
+            received_at=received_at,
+            sender="Toy monitor",
+        )
+
+
+# Its one line: its kind, its path, its key a bearer token, what Opsgenie's importer calls it.
+TOY = SourceEntry(
+    TOY_KIND,
+    Carries.ALERTS,
+    (f"/alerts/{TOY_KIND}",),
+    KeyPlace.BEARER,
+    ToyMonitor(),
+    imported_as={"opsgenie": ("ToyMonitor",)},
+)
+
+
+def integrations_create(kind: str) -> int:
+    """``warroom integrations create --service queues --kind KIND``, as an operator types it
+    (in this process, where the toy's line is registered): its exit code."""
+    try:
+        return main(["integrations", "create", "--service", "queues", "--kind", kind])
+    except SystemExit as refused:  # argparse's usage error, naming the kinds
+        return int(refused.code or 0)
+
+
+async def test_a_sources_registry_line_is_all_integrations_create_and_its_webhook_need(
+    warroom: Warroom,
+    ntfy: FakeNtfy,
+    ops: Channel,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    with SOURCES.registered(TOY):
+        code = await asyncio.to_thread(integrations_create, TOY_KIND)
+        said = capsys.readouterr()
+        assert code == 0, said.err
+        assert f"integration queues-{TOY_KIND} ({TOY_KIND}, service queues):" in said.out
+        assert f"URL: http://localhost:8080/alerts/{TOY_KIND}" in said.out
+        key = next(line for line in said.out.splitlines() if line.startswith("key: "))[5:]
+
+        # Its webhook takes the integration's key as a bearer token, and its alert pages.
+        body = {"check": "QueueLag", "said": "Queue lag on worker-3"}
+        headers = {"Authorization": f"Bearer {key}"}
+        status, answer = await send(
+            warroom, json.dumps(body).encode(), f"/alerts/{TOY_KIND}", headers
+        )
+        assert (status, answer["status"]) == (202, "accepted")
+        status, answer = await send(
+            warroom, json.dumps(body).encode(), f"/alerts/{TOY_KIND}", {"Authorization": "Bearer x"}
+        )
+        assert (status, answer) == (401, {"error": "missing or wrong bearer token"})
+        await warroom.run_jobs()
+        (push,) = ntfy.phone(TOPIC)
+        assert "Queue lag on worker-3" in push.title
+        (message,) = ops.messages
+        assert "Queue lag on worker-3" in message.text
+
+        # Opsgenie's importer carries a "ToyMonitor" integration over as one of its kind.
+        drafts, _ = opsgenie_extras.integrations(
+            [{"id": "i-1", "name": "Toy checks", "type": "ToyMonitor"}], []
+        )
+        assert [draft.kind for draft in drafts] == [TOY_KIND]
+
+    # Its line gone, the kind is refused again, as any unknown one is.
+    code = await asyncio.to_thread(integrations_create, TOY_KIND)
+    assert code == 2
+    assert f"invalid choice: '{TOY_KIND}'" in capsys.readouterr().err

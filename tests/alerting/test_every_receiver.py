@@ -25,7 +25,7 @@ import aiohttp
 import pytest
 
 from bot.record.alerting.sources.registry import SOURCES
-from bot.record.alerting.sources.source import hmac_sha256
+from bot.record.alerting.sources.source import Carries, KeyPlace, hmac_sha256
 from bot.store.models import AlertPayload, ChangeEvent
 from emulator import Channel, FakeNtfy
 from tests.alerting.conftest import NIGHT, night_paging
@@ -40,8 +40,6 @@ from tests.alerting.test_vendor_apis import (
 from tests.conftest import Warroom
 from tests.helpers.alerts import TOKEN, count, payload
 
-# The receivers of change events (bot.record.changes.sources), beside the alert sources'.
-CHANGE_PATHS = ("/v2/change/enqueue", "/api/changes", "/changes/github/{integration}")
 ANSWER_WITHIN = 2.0
 EACH = 3  # deliveries of each example, all at once
 
@@ -77,13 +75,13 @@ def warroom_settings(
     return {**night_paging(database_url, tmp_path, ntfy, checkout_routes(ops)), "ready": reach_sns}
 
 
-def key_headers(path: str, changes_key: str) -> dict[str, str]:
+def key_headers(path: str, change_keys: dict[str, str]) -> dict[str, str]:
     """A working key where the path's source looks for it: the default one
-    (WARROOM_ALERT_TOKEN), or a ``changes`` integration's for ``/api/changes`` (the default
-    opens no change source)."""
+    (WARROOM_ALERT_TOKEN), or an integration's of its kind for a change source whose key is
+    a bearer token (the default opens no change source)."""
     if path.startswith("/v2/alerts"):
         return {"Authorization": f"GenieKey {TOKEN}"}
-    return {"Authorization": f"Bearer {changes_key if path == '/api/changes' else TOKEN}"}
+    return {"Authorization": f"Bearer {change_keys.get(path, TOKEN)}"}
 
 
 def filled(path: str) -> str:
@@ -101,13 +99,20 @@ async def send(
 
 
 async def test_a_body_over_the_limit_is_413_on_every_receiver(warroom: Warroom) -> None:
-    paths = [*SOURCES.paths(), *CHANGE_PATHS]
+    # Every path of the sources' registry, of alerts and of changes.
+    paths = [*SOURCES.paths(Carries.ALERTS), *SOURCES.paths(Carries.CHANGES)]
     assert {"/v2/enqueue", "/v2/alerts", "/alerts/cloudwatch/{key}", "/alerts/sentry"} <= set(paths)
-    changes_key = await integration(warroom, "changes", "checkout")
+    assert {"/v2/change/enqueue", "/api/changes", "/changes/github/{integration}"} <= set(paths)
+    change_keys = {
+        path: await integration(warroom, entry.kind, "checkout")
+        for entry in SOURCES.entries(Carries.CHANGES)
+        if entry.key is KeyPlace.BEARER
+        for path in entry.paths
+    }
     big = b'{"pad": "' + b"x" * MIB + b'"}'
     async with aiohttp.ClientSession() as http:
         for path in paths:
-            headers = {"Content-Type": "application/json", **key_headers(path, changes_key)}
+            headers = {"Content-Type": "application/json", **key_headers(path, change_keys)}
             status, _ = await send(http, f"{warroom.url}{filled(path)}", big, headers)
             assert status == 413, path
     assert await count(warroom, AlertPayload) == 0

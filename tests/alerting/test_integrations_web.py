@@ -45,6 +45,7 @@ async def test_members_see_integrations_with_their_urls_and_counts_never_a_key(
     warroom, _ = running
     datadog = await made(warroom, "datadog", "checkout")
     pagerduty = await made(warroom, "pagerduty", "payments-api")
+    changes = await made(warroom, "changes", "checkout")
     async with browser() as sender:
         headers = {"Authorization": f"Bearer {datadog}"}
         async with sender.post(f"{warroom.url}/alerts/datadog", json=DATADOG, headers=headers) as r:
@@ -61,6 +62,11 @@ async def test_members_see_integrations_with_their_urls_and_counts_never_a_key(
         assert f"checkout-datadog datadog checkout {URL}/alerts/datadog 1 " in text
         assert f"payments-api-pagerduty pagerduty payments-api {URL}/v2/enqueue 0 " in text
         assert "none yet revoked" in text
+        # Issue 88, item 6: a source of change events counts changes, in a table of its own.
+        alerting, changing = text.split("Sources of change events", 1)
+        assert "Alerts Last alert" in alerting and "checkout-changes" not in alerting
+        assert "Changes Last change" in changing and "checkout-datadog" not in changing
+        assert "checkout-changes changes checkout" in changing
         status, text = await page(bob, f"{warroom.url}/services/checkout")
         assert status == 200
         assert "Integrations Integration Kind URL to send to" in text
@@ -72,6 +78,7 @@ async def test_members_see_integrations_with_their_urls_and_counts_never_a_key(
             async with bob.get(f"{warroom.url}{path}") as answer:
                 html = await answer.text()
             assert datadog not in html and pagerduty not in html, path
+            assert changes not in html, path
     warroom.slack.add_user("U0GUEST", "gus")
     warroom.slack.users["U0GUEST"].is_restricted = True
     async with browser() as guest:

@@ -16,12 +16,13 @@ from sqlmodel import select
 
 from bot.config import Secret
 from bot.record.alerting.heartbeats import parse_heartbeats
+from bot.record.alerting.services import parse_services
 from bot.record.escalation.policies import parse_policies
 from bot.record.oncall.schedules import parse_schedules
 from bot.store.db import session_scope
 from bot.store.models import MaintenanceWindow
 from emulator import SlackEmulator
-from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom
+from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, WarroomFactory
 from tests.helpers.alerts import alert, alertmanager, incidents_of, post_alert, routes
 from tests.helpers.incidents import settle
 from tests.helpers.web_view import browser, csrf_of, sign_in, visible_text, web_warroom
@@ -174,6 +175,21 @@ async def test_only_the_owners_of_what_it_silences_and_those_named_may(warroom: 
     assert "Only the owners" in await maintenance(warroom, "cancel 2", user=OWEN)
     assert "is cancelled" in await maintenance(warroom, "cancel 1", user=OWEN)
     assert [w.cancelled_by for w in await windows(warroom)] == [OWEN, None]
+
+
+async def test_a_window_on_a_service_no_route_names_is_for_its_policys_owners(
+    warroom_settings: dict[str, object], warroom_with: WarroomFactory
+) -> None:
+    """payments-api's alerts match no route: they page its own policy, payments (Owen's
+    schedule), not the default route's web (Alice's)."""
+    catalog = parse_services({"services": [{"name": "payments-api", "policy": "payments"}]})
+    warroom = await warroom_with(**warroom_settings, alerting__catalog=catalog)
+    said = await maintenance(warroom, "service=payments-api now to 18:00", user=ALICE)
+    assert "Only the owners" in said and f"policy `payments`: <@{OWEN}>" in said
+    assert "policy `web`" not in said
+    assert "Maintenance window #1" in await maintenance(
+        warroom, "service=payments-api now to 18:00", user=OWEN
+    )
 
 
 async def test_silencing_a_heartbeat_is_for_the_owners_of_its_policy(warroom: Warroom) -> None:

@@ -31,6 +31,8 @@ from tests.helpers.incidents import open_incident, settle
 from tests.helpers.web_view import API_TOKEN, browser, sign_in, visible_text
 
 BEARER = {"Authorization": f"Bearer {API_TOKEN}"}
+# An owner Slack knows whom warroom has never met, and an id Slack knows nobody by.
+DANA, STRANGER = "U0DANA", "U0ERIN0000"
 RUNBOOK = "https://wiki.example.com/runbooks/checkout"
 # test_own_alerts' queues (Carol's night schedule first, Bob after 5 minutes), and "web",
 # the policy for SEV3.
@@ -46,7 +48,12 @@ def services(channel: str, policy: str = "queues") -> dict[str, Any]:
             {
                 "name": "checkout",
                 "description": "The shop's checkout",
-                "owners": [{"usergroup": "payments-team"}, {"user": BOB}],
+                "owners": [
+                    {"usergroup": "payments-team"},
+                    {"user": BOB},
+                    {"user": DANA},
+                    {"user": STRANGER},
+                ],
                 "policy": policy,
                 "runbook": RUNBOOK,
                 "channel": channel,
@@ -150,6 +157,7 @@ async def test_a_services_alerts_page_its_policy_and_its_pages_show_them(
         ("INC-3", "checkout"),
     ]
 
+    warroom.slack.add_user(DANA, "dana", "Dana Scully")
     async with browser() as bob:
         await sign_in(bob, warroom, BOB)
         status, text = await page(bob, f"{warroom.url}/services")
@@ -157,7 +165,24 @@ async def test_a_services_alerts_page_its_policy_and_its_pages_show_them(
         assert "checkout The shop's checkout" in text and "payments-team (usergroup)" in text
         status, text = await page(bob, f"{warroom.url}/services/checkout")
         assert status == 200
-        assert "On call now Carol Tanaka" in text
+        assert "On call now Carol Tanaka Message in Slack Their contact methods" in text
+        # Names, never ids (issue 88, item 3): Dana asked of Slack (users.info) before the
+        # page shows her, kept; whom Slack cannot name is "a Slack user", linked to Slack.
+        assert "Bob Okafor, Dana Scully, a Slack user ( U0ERIN0000 )" in text
+        assert "Alerts go to #ops-alerts" in text
+        async with bob.get(f"{warroom.url}/services/checkout") as answer:
+            html = await answer.text()
+        team = warroom.slack.team_id
+        assert f'href="slack://user?team={team}&amp;id={STRANGER}">{STRANGER}</a>' in html
+        assert f'<a class="action primary" id="service-runbook" href="{RUNBOOK}"' in html
+
+        def asked() -> list[str]:
+            calls = warroom.slack.calls_to("users.info")
+            return [c.args["user"] for c in calls if c.args["user"] in (DANA, STRANGER)]
+
+        assert sorted(asked()) == [DANA, STRANGER]
+        await page(bob, f"{warroom.url}/services/checkout")
+        assert sorted(asked()) == [DANA, STRANGER]  # each asked once, then kept
         assert "CheckoutErrors" in text and "INC-2 Checkout is slow" in text
         assert "INC-3" not in text and "Card numbers" not in text  # private: Bob is not in it
         assert "Depends on payments-api" in text and f"Runbook {RUNBOOK}" in text

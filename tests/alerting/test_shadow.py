@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ import aiohttp
 import pytest
 
 from bot.config import Secret
+from bot.record.alerting.maintenance import add_window
 from bot.record.alerting.services import parse_services
 from bot.record.oncall.overrides import add_override
 from bot.record.people import known_names
@@ -84,6 +86,12 @@ async def shadow_channel(slack: SlackEmulator) -> Channel:
 
 
 @pytest.fixture
+def group_window() -> str:
+    """The checkout route's grouping window (a test of grouping names its own)."""
+    return "0"
+
+
+@pytest.fixture
 def warroom_settings(
     slack: SlackEmulator,
     database_url: str,
@@ -91,6 +99,7 @@ def warroom_settings(
     ops: Channel,
     shadow_channel: Channel,
     ntfy: FakeNtfy,
+    group_window: str,
 ) -> dict[str, object]:
     """Checkout in shadow: its route pages the checkout policy on paper only."""
     route = {
@@ -100,7 +109,7 @@ def warroom_settings(
         "policy": "checkout",
         "channel": ops.id,
         "severity": "SEV2",
-        "group_window": "0",
+        "group_window": group_window,
     }
     services = {"services": [{"name": "checkout", "policy": "checkout", "shadow": True}]}
     environ = paging_settings(
@@ -140,6 +149,7 @@ class Week:
         at: datetime,
         notified: list[tuple[str, timedelta]],
         ack_after: timedelta = timedelta(minutes=5),
+        alias: str | None = None,
     ) -> None:
         """Opsgenie's alert ``number`` at ``at``: each person notified that long after it
         began, acknowledged ``ack_after`` it began (``report.ackTime``, milliseconds)."""
@@ -148,7 +158,7 @@ class Week:
             {
                 "id": ident,
                 "tinyId": str(number),
-                "alias": f"checkout-{number}",
+                "alias": alias or f"checkout-{number}",
                 "message": f"Checkout error rate {number}",
                 "status": "closed",
                 "acknowledged": True,
@@ -170,10 +180,10 @@ class Week:
         ]
 
 
-async def send(warroom: Warroom, key: str, number: int) -> None:
+async def send(warroom: Warroom, key: str, number: int, alias: str | None = None) -> None:
     """The alert, sent to warroom's Opsgenie Alert API as the monitoring tool sends it."""
     client = OpsgenieClient(warroom.url, key)
-    body = {"message": f"Checkout error rate {number}", "alias": f"checkout-{number}"}
+    body = {"message": f"Checkout error rate {number}", "alias": alias or f"checkout-{number}"}
     await client.call("/v2/alerts", {**body, "priority": "P2"})
     await warroom.run_jobs()
 
@@ -240,22 +250,7 @@ async def test_a_replayed_shadow_week_lists_agreements_and_each_disagreements_ca
     first = shadow_channel.messages[0].text
     assert ":ghost: *Shadow*" in first and "notified nobody" in first and "<@" not in first
 
-    users_map = tmp_path / "users.csv"
-    users_map.write_text("".join(f"{email},{user}\n" for user, email in EMAILS.items()))
-    async with FakeOpsgenie(week.account, api_key=GENIE_KEY) as opsgenie:
-        env = {
-            "DATABASE_URL": database_url,
-            "WARROOM_ESCALATION_POLICIES": str(tmp_path / "policies.yaml"),
-            "WARROOM_ONCALL_SCHEDULES": str(tmp_path / "schedules.yaml"),
-        }
-        args = ("--opsgenie", "--since", "2026-03-01 00:00 UTC", "--api-url", opsgenie.root)
-        common = (*args, "--token", GENIE_KEY, "--users-map", str(users_map))
-        printed = await asyncio.to_thread(
-            run_warroom, "shadow", "compare", *common, env=env, clean=True
-        )
-        as_json = await asyncio.to_thread(
-            run_warroom, "shadow", "compare", *common, "--json", env=env, clean=True
-        )
+    printed, as_json = await compare_with_opsgenie(week, tmp_path, database_url, (), ("--json",))
     assert printed.returncode == 3, printed.stderr  # some disagree
     report: dict[str, Any] = json.loads(as_json.stdout)
     rows = {row["title"]: row for row in report["rows"]}
@@ -267,8 +262,8 @@ async def test_a_replayed_shadow_week_lists_agreements_and_each_disagreements_ca
     async with session_scope(warroom.engine) as session:
         known = await known_names(session, EMAILS)
 
-    def said(user: str) -> str:  # the report names people as the web view does
-        return known.get(user, user)
+    def said(user: str) -> str:  # as the web view names them, else by the vendor's address
+        return known.get(user, EMAILS[user])
 
     def causes(number: int) -> list[tuple[str, str]]:
         row = rows[f"Checkout error rate {number}"]
@@ -298,7 +293,18 @@ async def test_a_replayed_shadow_week_lists_agreements_and_each_disagreements_ca
 
     text = printed.stdout
     assert "6 of 10 alerts agree (60%)" in text
-    assert "DISAGREE Checkout error rate 7" in text
+    assert "the same first person notified within the same minute" in text
+    # A table: a line per alert, its columns where the header's are.
+    header, *lines = [
+        line for line in text.splitlines() if line.startswith(("Result", "agree ", "DISAGREE "))
+    ][:11]
+    assert header.split()[:4] == ["Result", "Began", "(UTC)", "Alert"]
+    seventh = next(line for line in lines if "Checkout error rate 7 " in line)
+    assert seventh.startswith("DISAGREE") and seventh.index("Checkout") == header.index("Alert")
+    assert seventh.index("computed its pages as a shadow") == header.index("What warroom did")
+    assert "DISAGREE Checkout error rate 7 (Opsgenie" in text
+    (tenth,) = [line for line in lines if "Checkout error rate 10 " in line]
+    assert tenth.endswith("warroom received no alert with this alias or title")
     assert f"  override: an override in warroom put {said(BOB)} on call on week then" in text
 
     # The same report on the web page, for members; the alerts say they are shadows.
@@ -398,6 +404,89 @@ async def test_a_shadow_compared_with_pagerdutys_incident_log(
     (why,) = [each["cause"] for each in rows["Disk full 2"]["disagreements"][:1]]
     assert why == "schedule"  # warroom's schedule had the day's person, PagerDuty Alice
     assert any(path.startswith("/incidents/Q0DISK2/log_entries") for path in asked)
+
+
+@pytest.mark.parametrize("group_window", ["10m"])
+async def test_a_shadow_week_names_what_warroom_did_with_each_alert(
+    warroom: Warroom, database_url: str, tmp_path: Path
+) -> None:
+    """Alerts warroom received and paged nobody for of their own are accounted for, each by
+    what warroom did: grouped into another open alert (the route's ``group_window``), taken
+    for a repeat of an alert still open under the same alias, held by a maintenance window;
+    the agreement figure counts them as disagreeing, each with that cause."""
+    key = await integration(warroom, "opsgenie", "checkout")
+    week, at_once = Week(), timedelta(seconds=20)
+    person = on_call(START)
+    # 1: paged (on paper); 2, three minutes on: grouped into 1 by the route's window.
+    for number, after in ((1, timedelta(0)), (2, timedelta(minutes=3))):
+        warroom.clock.now = START + after
+        week.opsgenie_alert(number, warroom.clock.now, [(person, at_once)])
+        await send(warroom, key, number)
+    await warroom.advance(minutes=40)
+    # 3: Opsgenie closed 1 and opened a new alert under its alias; warroom's 1 never heard
+    # the close, so the same alias is a repeat of an alert still open.
+    warroom.clock.now = START + timedelta(hours=2)
+    week.opsgenie_alert(3, warroom.clock.now, [(person, at_once)], alias="checkout-1")
+    await send(warroom, key, 3, alias="checkout-1")
+    # 4: during a maintenance window on checkout.
+    warroom.clock.now = START + timedelta(hours=4)
+    async with session_scope(warroom.engine) as session:
+        now = warroom.clock.now
+        end = now + timedelta(hours=1)
+        matchers = {"service": "checkout"}
+        await add_window(session, matchers=matchers, starts_at=now, ends_at=end, by=ALICE, now=now)
+        await session.commit()
+    week.opsgenie_alert(4, warroom.clock.now, [(person, at_once)])
+    await send(warroom, key, 4)
+
+    (compared,) = await compare_with_opsgenie(week, tmp_path, database_url, ("--json",))
+    assert compared.returncode == 3, compared.stderr
+    report = json.loads(compared.stdout)
+    rows = {row["title"]: row for row in report["rows"]}
+    fates = {title: (row["fate"], row["agree"]) for title, row in rows.items()}
+    assert fates == {
+        "Checkout error rate 1": ("shadow", True),
+        "Checkout error rate 2": ("grouped", False),
+        "Checkout error rate 3": ("deduplicated", False),
+        "Checkout error rate 4": ("maintenance", False),
+    }
+    assert report["agreeing"] == 1 and report["share"] == 0.25
+
+    def cause(number: int) -> tuple[str, str]:
+        (only,) = rows[f"Checkout error rate {number}"]["disagreements"]
+        return only["cause"], only["words"]
+
+    grouped = cause(2)
+    assert grouped[0] == "grouped"
+    assert "into warroom's alert 1 (Checkout error rate 1)" in grouped[1]
+    assert rows["Checkout error rate 2"]["warroom_alert"] == 2
+    repeat = cause(3)
+    assert repeat[0] == "deduplicated" and "a repeat of 70413a06" in repeat[1]
+    held = cause(4)
+    assert held[0] == "maintenance" and held[1].startswith("held by maintenance window 1")
+
+
+async def compare_with_opsgenie(
+    week: Week, tmp_path: Path, database_url: str, *extras: tuple[str, ...]
+) -> list[subprocess.CompletedProcess[str]]:
+    """``warroom shadow compare --opsgenie`` against a fake Opsgenie holding ``week``, as an
+    operator types it (people matched by a users map), once per tuple of ``extras``."""
+    users_map = tmp_path / "users.csv"
+    users_map.write_text("".join(f"{email},{user}\n" for user, email in EMAILS.items()))
+    env = {
+        "DATABASE_URL": database_url,
+        "WARROOM_ESCALATION_POLICIES": str(tmp_path / "policies.yaml"),
+        "WARROOM_ONCALL_SCHEDULES": str(tmp_path / "schedules.yaml"),
+    }
+    async with FakeOpsgenie(week.account, api_key=GENIE_KEY) as opsgenie:
+        args = ("--opsgenie", "--since", "2026-03-01 00:00 UTC", "--api-url", opsgenie.root)
+        common = (*args, "--token", GENIE_KEY, "--users-map", str(users_map))
+        return [
+            await asyncio.to_thread(
+                run_warroom, "shadow", "compare", *common, *extra, env=env, clean=True
+            )
+            for extra in extras
+        ]
 
 
 async def page(client: aiohttp.ClientSession, url: str) -> tuple[int, str]:

@@ -149,7 +149,7 @@ async def test_a_high_urgency_alert_rings_the_phones_at_night_and_says_so(
     assert texts(twilio, BOB_PHONE) != []
     (push,) = ntfy.phone("carol-7f3a9c")
     assert push.message.startswith("High urgency. Paged by")
-    assert push.priority == 4
+    assert push.priority == 5  # ntfy's "max/urgent": through Do Not Disturb
     assert "· high urgency ·" in only_message(ops).text
     await warroom.advance(minutes=5)
     (call,) = twilio.calls

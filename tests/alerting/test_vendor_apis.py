@@ -201,6 +201,54 @@ async def test_a_pagerduty_trigger_without_a_dedup_key_is_a_new_alert_each_time(
     assert len(await groups(warroom)) == 2
 
 
+# The Events API v1 (PagerDuty/API_Python_Examples, EVENTS_API_V1: what a Nagios or Zabbix
+# script posts; PagerDuty/go-pagerduty's event.go, EventResponse: what it reads back).
+V1 = "/generic/2010-04-15/create_event.json"
+
+
+async def test_pagerdutys_events_api_v1_triggers_acknowledges_and_resolves(
+    warroom: Warroom, ntfy: FakeNtfy
+) -> None:
+    key = await integration(warroom, "pagerduty", "checkout")
+    assert re.fullmatch(r"[0-9a-f]{32}", key), "PagerDuty's key length, which senders check"
+    trigger = {
+        "service_key": key,
+        "event_type": "trigger",
+        "incident_key": "srv01/HTTP",
+        "description": "FAILURE for production/HTTP on machine srv01.acme.com",
+        "client": "Sample Monitoring Service",
+        "details": {"ping time": "1500ms", "load avg": 0.75},
+    }
+    status, answer = await post(warroom, V1, trigger)
+    assert (status, answer) == (
+        200,
+        {"status": "success", "message": "Event processed", "incident_key": "srv01/HTTP"},
+    )
+    await warroom.run_jobs()
+    (push,) = ntfy.phone(TOPIC)
+    assert "FAILURE for production/HTTP" in push.title
+    (group,) = await groups(warroom)
+    assert (group.state, group.urgency) == ("triggered", "high")
+    for event_type, state in (("acknowledge", "acknowledged"), ("resolve", "resolved")):
+        event = {"service_key": key, "event_type": event_type, "incident_key": "srv01/HTTP"}
+        status, answer = await post(warroom, V1, event)
+        assert (status, answer["incident_key"]) == (200, "srv01/HTTP")
+        await warroom.run_jobs()
+        (group,) = await groups(warroom)
+        assert group.state == state
+    # A trigger without an incident_key is a new alert, its key made and returned.
+    status, answer = await post(warroom, V1, {**trigger, "incident_key": None})
+    assert status == 200 and answer["incident_key"] not in ("", None, "srv01/HTTP")
+    # A key nobody has is PagerDuty's invalid event; nothing stored.
+    status, answer = await post(warroom, V1, {**trigger, "service_key": "0" * 32})
+    assert (status, answer["status"], answer["errors"]) == (
+        400,
+        "invalid event",
+        ["Invalid routing key"],
+    )
+    assert len(await groups(warroom)) == 2
+
+
 async def test_pagerduty_refuses_a_wrong_revoked_or_missing_key_as_pagerduty_does(
     warroom: Warroom,
 ) -> None:
@@ -344,14 +392,21 @@ async def test_one_integrations_alerts_never_page_or_resolve_another_services(
 
 
 async def _create(database_url: str, public_url: str, kind: str) -> tuple[str, str]:
-    """``warroom integrations create`` as an operator types it: the URL and key it prints."""
     env = {"DATABASE_URL": database_url, "WARROOM_PUBLIC_URL": public_url}
+    return await create_by_cli(env, kind)
+
+
+async def create_by_cli(
+    env: dict[str, str], kind: str, service: str = "checkout"
+) -> tuple[str, str]:
+    """``warroom integrations create`` as an operator types it, in the environment ``env``
+    (the operator's, nothing else): the URL and key it prints."""
     made = await asyncio.to_thread(
         run_warroom,
         "integrations",
         "create",
         "--service",
-        "checkout",
+        service,
         "--kind",
         kind,
         env=env,
@@ -543,3 +598,36 @@ async def test_an_opsgenie_client_polls_its_request_reads_the_alert_and_closes_i
         "Acknowledge",
     )
     assert "alertId" not in answer["data"]
+
+
+async def test_an_opsgenie_script_lists_its_alerts_as_opsgenie_answers(warroom: Warroom) -> None:
+    """ "List Alerts" (https://docs.opsgenie.com/docs/alert-api, the OpenAPI's listAlerts and
+    ListAlertsResponse in opsgenie/opsgenie-python-sdk's opsgenie-oas.json): JSON, a page at a
+    time (limit, offset, paging.next), sorted, filtered by status, its own key's alerts only."""
+    client = OpsgenieClient(warroom.url, await integration(warroom, "opsgenie", "checkout"))
+    other = OpsgenieClient(warroom.url, await integration(warroom, "opsgenie", "payments"))
+    for number in range(3):
+        await client.call(
+            "/v2/alerts", {"message": f"Checkout 5xx #{number}", "alias": f"c{number}"}
+        )
+        await warroom.run_jobs()
+        await warroom.advance(minutes=1)
+    await other.call("/v2/alerts", {"message": "Payments down", "alias": "p"})
+    await client.call("/v2/alerts/c0/close?identifierType=alias", {})
+    await warroom.run_jobs()
+
+    status, answer = await client.read("/v2/alerts?limit=2&sort=createdAt&order=asc")
+    assert status == 200, answer
+    assert [a["alias"] for a in answer["data"]] == ["c0", "c1"]
+    assert set(answer) == {"data", "paging", "took", "requestId"}
+    assert "offset=2" in answer["paging"]["next"]
+    status, answer = await client.read("/v2/alerts?limit=2&offset=2&sort=createdAt&order=asc")
+    assert [a["alias"] for a in answer["data"]] == ["c2"] and "next" not in answer["paging"]
+    status, answer = await client.read("/v2/alerts?query=status%3Aopen")
+    assert [a["alias"] for a in answer["data"]] == ["c2", "c1"], "newest first by default"
+    assert {a["status"] for a in answer["data"]} == {"open"}
+    status, answer = await client.read("/v2/alerts?query=owner%3Aalice&limit=500")
+    assert status == 422 and set(answer["errors"]) == {"query", "limit"}, answer
+    status, answer = await other.read("/v2/alerts")
+    assert [a["message"] for a in answer["data"]] == ["Payments down"]
+    assert (await OpsgenieClient(warroom.url, "not-a-key").read("/v2/alerts"))[0] == 401

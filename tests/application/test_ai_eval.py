@@ -96,7 +96,9 @@ async def test_a_model_that_agrees_with_everything_fails_a_control_and_keeps_not
 ) -> None:
     """Issue 71, item 5: every sentence supported with real words of its entry. The two false
     controls it supports void its verdicts: nothing untrue is kept, every sentence is shown
-    as not checked, and the eval says why."""
+    as not checked, and the eval says why. What stays checked is only what warroom proved
+    itself, whatever the model said: the durations, by the times of their entries (issue 86,
+    item 3), every one true."""
     model.verdicts(agreeable, times=len(REPLAYS))
     out = tmp_path / "eval.json"
     assert await _evaluate_all(settings(model), out) == 1
@@ -108,7 +110,7 @@ async def test_a_model_that_agrees_with_everything_fails_a_control_and_keeps_not
     )
     assert "demo: the model failed 2 of 3 controls, its verdicts void" in captured.err
     for figures in json.loads(out.read_text()):
-        assert figures["kept_not_true"] == [] and figures["precision"] == 0.0
+        assert figures["kept_not_true"] == [] and figures["precision"] == 1.0
         assert figures["controls"] == {
             "sent": 3,
             "failed": 2,
@@ -151,7 +153,10 @@ async def test_invented_quotes_are_never_accepted(
     model.verdicts(inventing, times=len(REPLAYS))
     assert await _evaluate_all(settings(model), None) == 1
     printed = capsys.readouterr().out
-    assert printed.count("precision of what was kept: 0.00 (0 of 0 kept are true)") == 2
+    # Nothing its invented quotes "prove" is kept: only the durations warroom proved by the
+    # times of their entries (issue 86, item 3), every one true.
+    assert "kept, though not true" not in printed
+    assert printed.count("precision of what was kept: 1.00 (") == 2
 
 
 async def test_a_model_that_cannot_give_verdicts_fails(

@@ -88,7 +88,6 @@ def test_the_light_modules_offer_the_features_own_choices() -> None:
     """bot/admin/arguments.py says the heavy commands' choices again, so as not to import
     them for --help: they must stay the features' own."""
     from bot.admin import ai_eval, arguments, importing
-    from bot.record.alerting.integrations import KINDS
     from bot.record.workflows.definitions import OPEN_FOR, TRIGGERS
     from bot.store.models import SEVERITIES, Status
 
@@ -96,7 +95,6 @@ def test_the_light_modules_offer_the_features_own_choices() -> None:
     assert tuple(status.value for status in Status) == arguments.STATUSES
     assert tuple(t.split(".", 1)[1] for t in (*TRIGGERS, OPEN_FOR)) == arguments.WORKFLOW_EVENTS
     assert tuple(sorted(importing.VENDORS)) == arguments.IMPORT_VENDORS
-    assert arguments.INTEGRATION_KINDS == KINDS
     assert (ai_eval.MIN_PRECISION, ai_eval.MIN_RECALL) == (0.95, 0.8)
 
 

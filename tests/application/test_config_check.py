@@ -21,6 +21,11 @@ BAD = {
     ),
     "a pager process on SQLite": ({"WARROOM_PAGER_PROCESS": "on"}, "needs PostgreSQL"),
     "sms contacts without Twilio": ("sms", "TWILIO_ACCOUNT_SID"),
+    # Its path is a check's key: named by its variable, never shown (asserted below).
+    "a watchdog address that is not one": (
+        {"WARROOM_WATCHDOG_URL": "hc-ping.com/0f2c5d6e-8b1a-4c3e-9d7f-2a4b6c8d0e1f"},
+        "WARROOM_WATCHDOG_URL: expected an https:// address",
+    ),
 }
 
 
@@ -53,6 +58,7 @@ def test_a_set_up_serve_refuses_is_refused_by_config_check_with_its_problem(
     assert "warroom serve would refuse to start" in checked.stdout
     assert said in checked.stdout
     assert slack.signing_secret not in checked.stdout and slack.bot_token not in checked.stdout
+    assert "0f2c5d6e" not in checked.stdout + checked.stderr
 
 
 async def test_a_set_up_serve_starts_with_passes_config_check(
@@ -128,3 +134,22 @@ def test_paging_check_says_when_other_settings_kept_it_from_checking(tmp_path: P
     checked = run_warroom("paging", "check", str(contacts), env=env, clean=True)
     assert checked.returncode == 1
     assert "was not checked: 1 other problem(s)" in checked.stderr
+
+
+def test_config_check_says_every_problem_at_once_in_the_manual_s_words(
+    slack: SlackEmulator, tmp_path: Path
+) -> None:
+    """A value that does not read (an on/off setting given ``maybe``) and a check across
+    settings (a route naming a policy the policies file lacks): both said, on/off as the
+    manual writes it."""
+    routes = tmp_path / "routes.yaml"
+    routes.write_text("routes:\n  - name: db\n    policy: dba\n")
+    env = _setup(slack, tmp_path, {"WARROOM_SHADOW": "maybe", "WARROOM_ALERT_ROUTES": str(routes)})
+    checked = run_warroom("config", "check", env=env, clean=True)
+    assert checked.returncode == 1, checked.stdout + checked.stderr
+    assert "2 problem(s)" in checked.stdout
+    assert "WARROOM_SHADOW: on or off, not 'maybe'" in checked.stdout
+    assert "WARROOM_ALERT_ROUTES: no escalation policy named dba" in checked.stdout
+    assert "true or false" not in checked.stdout
+    manual = (Path(__file__).parents[2] / "docs" / "configuration.md").read_text()
+    assert "| `WARROOM_SHADOW` | `on`:" in manual, "the manual says on/off for it"

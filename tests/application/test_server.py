@@ -22,7 +22,7 @@ from sqlmodel import col, select
 from bot import server
 from bot.app import create_app
 from bot.basics.render import Renderer
-from bot.cli import DEMO_NEEDS_THE_EMULATOR
+from bot.cli import DEMO_NEEDS_THE_EMULATOR, DEV_NEEDS_THE_EMULATOR
 from bot.config import Settings
 from bot.server import connect_socket_mode
 from bot.store.db import Identity, create_engine, session_scope, sqlite_write_problem
@@ -426,6 +426,10 @@ def test_the_wheel_holds_no_emulator_and_its_demo_says_where_to_get_it(tmp_path:
     assert demo.returncode == 1
     assert demo.stderr == DEMO_NEEDS_THE_EMULATOR + "\n"
     assert demo.stdout == "" and not list(elsewhere.iterdir())
+    dev = run_installed(bin_dir, elsewhere, "dev")
+    assert dev.returncode == 1
+    assert dev.stderr == DEV_NEEDS_THE_EMULATOR + "\n"
+    assert dev.stdout == "" and not list(elsewhere.iterdir())
     # The rest of the command line works from the wheel, out of the repository.
     url = f"sqlite:///{elsewhere / 'w.db'}"
     upgrade = run_installed(bin_dir, elsewhere, "db", "upgrade", env={"DATABASE_URL": url})

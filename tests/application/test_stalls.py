@@ -32,3 +32,15 @@ async def test_a_stall_of_the_running_bot_is_logged_with_what_ran(
     assert len(ours) == 1, said
     length = float(ours[0].split("stalled for ")[1].split(" s")[0])
     assert 0.7 <= length < 5
+
+
+async def test_a_normal_start_logs_no_stall(
+    slack: SlackEmulator, sqlite_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Start-up's imports and migrations keep the loop before anything is answered: the
+    watch starts once the bot has, so none of them is logged as a stall with its stack."""
+    caplog.set_level(logging.WARNING, logger="bot.basics.stalls")
+    async with running_warroom(slack, sqlite_url):
+        pass
+    said = [r.getMessage() for r in caplog.records if r.name == "bot.basics.stalls"]
+    assert not [text for text in said if "importlib" in text or "alembic" in text], said

@@ -365,13 +365,16 @@ async def test_a_paged_alert_is_told_what_changed_in_its_thread_and_the_page_wai
     assert len(beside(alerts_channel)) == 1
 
 
-async def test_nothing_known_nothing_said_and_a_private_incidents_changes_stay_in_it(
+async def test_no_service_known_every_change_said_and_a_private_incidents_stay_in_it(
     warroom: Warroom, deploys: Channel
 ) -> None:
     await changes_made(warroom, deploys)
     plain = await declare_incident(warroom.slack, "Something odd", pinned=True)
     await settle(warroom)
-    assert beside(plain) == []  # no service known, nothing related: no message
+    # No service known (issue 86, item 4): every service's changes, ranked, said so.
+    [unfiltered] = beside(plain)
+    assert "on every service (it names no service" in unfiltered
+    assert "checkout-deploy #118" in unfiltered and "on another service" in unfiltered
     secret = await declare_incident(
         warroom.slack, "--private --service checkout Card data", user=BOB, pinned=True
     )
@@ -381,8 +384,55 @@ async def test_nothing_known_nothing_said_and_a_private_incidents_changes_stay_i
     outside = [
         m.text
         for c in warroom.slack.channels.values()
-        if c.id != secret.id
+        if c.id not in (secret.id, plain.id)
         for m in c.messages
         if "What changed before" in m.text
     ]
     assert outside == []
+
+
+async def test_a_change_apps_links_name_their_host_and_a_look_alike_of_slack_is_refused(
+    warroom: Warroom, deploys: Channel
+) -> None:
+    """Issue 85, item 3: the app posting in a change channel chooses a link's words, so the
+    reader is told where each goes; one whose host passes for the workspace's own Slack
+    address (``s1ack.com``: a digit one for the letter l) is not shown as a link at all."""
+    team = (await slack_url(warroom)).split("//", 1)[1].split("/", 1)[0]
+    fake = team.replace("slack", "s1ack")
+    said = notification("gitlab")
+    said["attachments"] = [
+        {
+            **said["attachments"][0],
+            "text": said["attachments"][0]["text"].replace(
+                "https://gitlab.example.com/acme/payments-api/-/jobs/4242",
+                f"https://{fake}/archives/C0DEPLOY",
+            ),
+        }
+    ]
+    await warroom.slack.post_as_app(
+        deploys.id, said["text"], name=said["app"], attachments=said["attachments"]
+    )
+    await say(warroom, deploys, "jenkins")
+    await settle(warroom)
+    async with session_scope(warroom.engine) as session:
+        for row in await session.exec(select(ChangeEvent)):
+            row.at = warroom.clock() - timedelta(hours=1)  # as if said then
+            session.add(row)
+        await session.commit()
+    channel = await declare_incident(warroom.slack, "--service checkout Checkout 500s", pinned=True)
+    await settle(warroom)
+    [shown] = beside(channel)
+    listed = [line for line in shown.splitlines() if line.startswith("• ")]
+    jenkins = next(line for line in listed if "checkout-deploy #118" in line)
+    assert "<https://jenkins.example.com/job/checkout-deploy/118/|" in jenkins
+    assert "(link to jenkins.example.com)" in jenkins
+    gitlab = next(line for line in listed if "acme/payments-api deployed" in line)
+    assert fake not in gitlab.split("(its link refused")[0]
+    assert f"(its link refused: {fake} passes for {team})" in gitlab, gitlab
+    assert f"<https://{fake}" not in shown
+    # The web view names the host beside the link too.
+    async with browser() as alice:
+        await sign_in(alice, warroom, ALICE)
+        async with alice.get(f"{warroom.url}/changes") as answer:
+            page = " ".join(visible_text(await answer.text()).split())
+    assert "checkout-deploy #118 built (success) (link to jenkins.example.com)" in page

@@ -121,7 +121,12 @@ async def test_pagerdutys_documented_change_event_is_kept_once_for_its_keys_serv
         "acme-build-pipeline-tool-default-i-9999",
     )
     assert change.kind == "other" and change.who is None  # PagerDuty says neither
-    assert json.loads(change.body) == event  # the sender's words, kept as they came
+    # The sender's words, kept as they came but for the key: the integration's id stands there.
+    assert json.loads(change.body) == {
+        **event,
+        "routing_key": f"integration-{change.integration_id}",
+    }
+    assert key not in change.body
 
     # Sent again (a retry): answered the same, kept once.
     assert await post(warroom, "/v2/change/enqueue", event) == (status, answer)

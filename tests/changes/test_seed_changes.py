@@ -107,6 +107,9 @@ async def test_the_checkout_crash_lists_the_gateway_integration_release_first(
             "`55e1a2b`> to <https://deploy.example.com/runs/1155|production>",
         }
         await announce(play, deploys, "11:55 AM", release)
+        # Later than the cause, on a service the incident is not on: newest first, it led.
+        later = shaped("plain", text="erin deployed search 7.2.1 to production")
+        await announce(play, deploys, "11:58 AM", later)
         # The fix's deploy, as the tool said it at 1:50 PM (posted ahead, at its time).
         fix = shaped("plain", text="dave deployed payment-gateway 2023.03.14-2 to production")
         await warroom.slack.post_as_app(
@@ -118,7 +121,12 @@ async def test_the_checkout_crash_lists_the_gateway_integration_release_first(
         draft = done.canvas()
     assert "payment-gateway" in listed[0] and "55e1a2b to production deployed" in listed[0]
     assert listed[0].startswith("• 11:55 deploy on payment-gateway (a dependency)")
+    # Why it ranks first, beside it (issue 86, item 4).
+    assert listed[0].endswith(
+        "— _on a service it depends on, 5 min before impact started, a deploy_"
+    ), listed[0]
     assert "checkout synced" in listed[1]
+    assert listed[1].endswith("— _on the service, 1 h 45 min before impact started, a deploy_")
     assert all("search" not in line for line in listed)
     # The draft's timeline: the changes of the impact's window (12:00 to 2:00 PM), as
     # context, never as something said in the channel.
@@ -165,5 +173,7 @@ async def test_the_nuru_outage_lists_the_gateway_configuration_first(
         listed = what_changed(channel)
     assert listed[0].startswith("• 14:40 deploy on payment-gateway (a dependency)")
     assert "payment-gateway-tls configured" in listed[0]
+    # The replay's clock declares it at 14:50, as the changes are announced: 10 minutes.
+    assert "— _on a service it depends on, 10 min before impact started, a deploy_" in listed[0]
     assert "nuru-db 14.9" in listed[1]
     assert all("reporting" not in line for line in listed)

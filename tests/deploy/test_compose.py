@@ -556,3 +556,6 @@ def test_warroom_reads_env_restarts_and_checks_its_health(
         command = " ".join(test if isinstance(test, list) else [test])
         assert f"127.0.0.1:{WARROOM_PORT}/readyz" in command, f"{name}: a /readyz healthcheck"
         assert "curl" not in command and "wget" not in command, f"{name}: the image has no curl"
+    # Readiness, which does not follow Slack: the file says why where the check is.
+    text = COMPOSE.read_text(encoding="utf-8")
+    assert "Slack is not judged, only said" in text

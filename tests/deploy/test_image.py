@@ -169,3 +169,12 @@ def test_buildah_is_told_the_docker_format() -> None:
 @pytest.mark.parametrize("label", ["version", "revision", "source", "licenses"])
 def test_the_image_carries_its_labels(label: str) -> None:
     assert f"org.opencontainers.image.{label}=" in _stages()[-1]
+
+
+def test_the_healthcheck_asks_livez_never_a_probe_that_follows_slack_or_the_database() -> None:
+    """An orchestrator restarts or replaces a container whose HEALTHCHECK fails: the image's
+    asks liveness (/livez, the process answers), so that no outage of Slack or the database,
+    which a restart does not cure, takes every replica down with it."""
+    check = DOCKERFILE[DOCKERFILE.index("\nHEALTHCHECK ") :].split("\nCMD ")[0]
+    assert "127.0.0.1:%s/livez" in check, check
+    assert "/readyz" not in check and "/healthz" not in check, check

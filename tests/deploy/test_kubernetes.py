@@ -303,6 +303,17 @@ def test_probes_ask_livez_and_readyz_on_the_container_port() -> None:
     assert patience(probes["livenessProbe"]) > patience(probes["readinessProbe"])
 
 
+def test_the_readiness_probe_says_why_a_slack_outage_keeps_the_pods_in_the_service() -> None:
+    """/readyz no longer follows Slack (tests/web/test_health.py): the manifest says so where
+    an operator reads the probe, and its README how to read Slack's state."""
+    text = (DEPLOY / "deployment.yaml").read_text()
+    probe = text[text.index("readinessProbe:") :].splitlines()[1:4]
+    comment = " ".join(line.strip(" #") for line in probe)
+    assert "cannot reach Slack stays" in comment, comment
+    readme = (DEPLOY / "README.md").read_text()
+    assert "It never fails for Slack" in readme and "/readyz" in readme
+
+
 def test_the_container_runs_unprivileged_on_a_read_only_root() -> None:
     pod = pod_spec()
     pod_context = pod.get("securityContext", {})

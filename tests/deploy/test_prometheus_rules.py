@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bot.metrics import Metrics, Scrape
 from bot.record.gauges import DatabaseGauges
+from bot.record.paging.slo import SloReport
 
 RULES = Path(__file__).resolve().parents[2] / "deploy" / "prometheus"
 # A series a rule names: warroom's own (recording rules' names have colons, not underscores).
@@ -30,12 +32,15 @@ def rules() -> list[dict[str, Any]]:
 
 
 def exercise(metrics: Metrics) -> None:
-    """Count one of each paging SLI's events: a payload, a page, its acknowledgement, a drill."""
+    """Count one of each paging SLI's events: a payload, a page, its acknowledgement, a drill,
+    a watchdog round that pinged and one that did not."""
     metrics.alert_payload("alertmanager", "accepted")
     metrics.notification("sms", "undelivered")
     metrics.first_notification_sent("ntfy", 0.4, page="incident")
     metrics.page_acknowledged("voice", 120)
     metrics.drill_checked("twilio", ok=False)
+    metrics.watchdog.pinged(ok=True, at=datetime(2026, 11, 26, 3, 0, tzinfo=UTC))
+    metrics.watchdog.check_failed("providers")
 
 
 def exported() -> set[str]:
@@ -44,7 +49,8 @@ def exported() -> set[str]:
     metrics = Metrics()
     exercise(metrics)
     database = DatabaseGauges({}, {}, {}, drills={"twilio": (1_700_000_000.0, False)})
-    text = metrics.exposition(Scrape(0, database, pager_up=True)).decode()
+    week = SloReport(datetime(2026, 11, 19, tzinfo=UTC), datetime(2026, 11, 26, tzinfo=UTC), [])
+    text = metrics.exposition(Scrape(0, database, pager_up=True, paging=week)).decode()
     return {s.name for family in text_string_to_metric_families(text) for s in family.samples}
 
 
@@ -62,6 +68,7 @@ def test_each_alert_says_what_it_means() -> None:
         "WarroomProviderFailing",
         "WarroomPagingDrillFailed",
         "WarroomPagingDrillMissing",
+        "WarroomPagingSloBelowTarget",
     }
     for rule in alerts:
         assert rule["annotations"]["summary"] and rule["annotations"]["description"]

@@ -1,7 +1,8 @@
 """PostgreSQL databases of their own, for a test run (``postgres_url`` in tests/conftest.py) or
 a benchmark's run (``bench.paging --database-url``): made empty, under a name nothing else on
 the server uses, on the server a URL names, and dropped after. And a table locked by another
-session, as a loaded or stalled database holds it (``writes_held``)."""
+session, as a loaded or stalled database holds it (``writes_held``); and everything a
+database holds, as text (``dumped``: what a backup of it would give away)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from sqlalchemy import text
+from sqlalchemy import Connection, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -104,3 +105,19 @@ async def writes_held(
         for statement in lock.before_release:
             await held.exec_driver_sql(statement)
         await transaction.commit()
+
+
+async def dumped(engine: AsyncEngine) -> dict[str, str]:
+    """Every row of every table (the search words' too, on SQLite), each value as text, by
+    table: what a dump of the database, or a backup of it, holds."""
+
+    def read(connection: Connection) -> dict[str, str]:
+        tables: dict[str, str] = {}
+        for name in inspect(connection).get_table_names():
+            quoted = _quoted(name)
+            rows = connection.execute(text(f"SELECT * FROM {quoted}"))
+            tables[name] = "\n".join("\t".join(str(value) for value in row) for row in rows)
+        return tables
+
+    async with engine.connect() as connection:
+        return await connection.run_sync(read)

@@ -1,5 +1,6 @@
 """Networks that fail as real ones do, for tests: a TCP proxy on 127.0.0.1 that can be cut
-(the server is down) or held (the server hangs: connections open, no bytes back)."""
+(the server is down) or held (the server hangs: connections open, no bytes back); and an
+aiohttp application served there (``served``)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import urlsplit
+
+from aiohttp import web
 
 
 class TcpProxy:
@@ -103,3 +106,15 @@ def host_port(url: str) -> tuple[str, int]:
     parts = urlsplit(url)
     assert parts.hostname is not None
     return parts.hostname, parts.port or 5432
+
+
+@asynccontextmanager
+async def served(app: web.Application) -> AsyncIterator[str]:
+    """``app`` served on 127.0.0.1 until the block ends: its root URL (a vendor's fake)."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    try:
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}"
+    finally:
+        await runner.cleanup()

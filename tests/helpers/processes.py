@@ -170,8 +170,15 @@ def run_bench(
     )
 
 
+# What a benchmark's ``--quick`` run may take: most of it is starting ``warroom serve`` (and
+# its pager, migrations, a bare server beside it), which took over 60 s on the shared 2-core
+# machine at a load of 10 and more (bench/RESULTS.md), and a benchmark waits up to 240 s
+# for a server to be ready (``bench.harness.Server.wait_ready``) before it says so.
+QUICK_SECONDS = 600.0
+
+
 def run_quick(module: str) -> str:
     """A benchmark's ``--quick`` run, which must succeed; what it printed."""
-    done = run_bench(module)
+    done = run_bench(module, timeout=QUICK_SECONDS)
     assert done.returncode == 0, f"{module} exited {done.returncode}:\n{done.stdout}\n{done.stderr}"
     return done.stdout

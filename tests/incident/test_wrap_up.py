@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.basics.slack_ids import WrapUpModal, field_input, follow_up_input
 from bot.basics.slack_text import decode_entities
@@ -214,7 +214,7 @@ async def test_resolve_offers_the_form_and_its_answers_become_the_record_the_dra
         assert "Customer impact" in shown and "outage" in shown
         assert "wrapped up INC-1 for its postmortem" in offer_text(channel)
         async with session_scope(warroom.engine) as session:
-            items = (await session.exec(select(ActionItem))).all()
+            items = (await session.exec(select(ActionItem).order_by(col(ActionItem.id)))).all()
             reminders = (
                 await session.exec(select(Job).where(Job.kind == "follow_up_reminder"))
             ).all()

@@ -216,16 +216,18 @@ async def test_monthly_medians_leave_out_incidents_missing_a_milestone(
     march = months[date(2024, 3, 1)]
     assert march.declared == 5
     # INC-4 was never acknowledged and INC-5's acknowledgement precedes its declaration.
-    assert march.acknowledge == Median(20 * M, 3)
+    assert march.medians["acknowledge"] == Median(20 * M, 3)
     # INC-3 has no impact start, INC-4 is not resolved.
-    assert march.resolve == Median(3 * H, 3)
+    assert march.medians["resolve"] == Median(3 * H, 3)
     january = months[date(2024, 1, 1)]
-    assert january.acknowledge == Median(10 * M, 2)  # the mean of the middle two: 5 and 15
-    assert january.resolve == Median(2 * H, 1)
+    assert january.medians["acknowledge"] == Median(
+        10 * M, 2
+    )  # the mean of the middle two: 5 and 15
+    assert january.medians["resolve"] == Median(2 * H, 1)
     assert months[date(2024, 2, 1)] == MonthTimes(
-        date(2024, 2, 1), 1, Median(None, 0), Median(None, 0)
+        date(2024, 2, 1), 1, {"acknowledge": Median(None, 0), "resolve": Median(None, 0)}
     )
-    assert months[date(2023, 12, 1)].acknowledge == Median(1 * H, 1)
+    assert months[date(2023, 12, 1)].medians["acknowledge"] == Median(1 * H, 1)
     assert months[date(2023, 11, 1)].declared == 0
 
 
@@ -287,7 +289,7 @@ async def test_no_incidents_make_empty_insights(engine: AsyncEngine) -> None:
     found = await load(engine, [], weeks=4, months=2)
 
     assert len(found.weeks) == 4 and all(week.total == 0 for week in found.weeks)
-    assert [month.acknowledge for month in found.months] == [Median(None, 0)] * 2
+    assert [month.medians["acknowledge"] for month in found.months] == [Median(None, 0)] * 2
     assert (found.incidents, found.misleading_paths, found.alert_sources) == (0, (), ())
 
 
@@ -330,7 +332,11 @@ def sample_insights(**changes: object) -> Insights:
         for n in range(12)
     )
     months = tuple(
-        MonthTimes(start, 2, Median(ack, 1 if ack else 0), Median(res, 1 if res else 0))
+        MonthTimes(
+            start,
+            2,
+            {"acknowledge": Median(ack, 1 if ack else 0), "resolve": Median(res, 1 if res else 0)},
+        )
         for start, ack, res in [
             (date(2023, 10, 1), None, None),
             (date(2023, 11, 1), 10 * M, 2 * H),
@@ -540,7 +546,10 @@ def test_charts_without_data_say_so() -> None:
     found = sample_insights(
         incidents=0,
         weeks=tuple(WeekCount(week.start, dict(zero)) for week in base.weeks),
-        months=tuple(MonthTimes(m.start, 0, Median(None, 0), Median(None, 0)) for m in base.months),
+        months=tuple(
+            MonthTimes(m.start, 0, dict.fromkeys(("acknowledge", "resolve"), Median(None, 0)))
+            for m in base.months
+        ),
         misleading_paths=(),
         alert_sources=(),
         misleading_entries=0,
@@ -565,7 +574,10 @@ def test_charts_without_data_say_so() -> None:
 def test_months_without_measurable_incidents_say_why() -> None:
     base = sample_insights()
     found = sample_insights(
-        months=tuple(MonthTimes(m.start, 1, Median(None, 0), Median(None, 0)) for m in base.months)
+        months=tuple(
+            MonthTimes(m.start, 1, dict.fromkeys(("acknowledge", "resolve"), Median(None, 0)))
+            for m in base.months
+        )
     )
     empty = rendered(found)["resolve"].find("p")
     assert empty is not None and empty.text == (

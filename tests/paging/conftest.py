@@ -14,11 +14,20 @@ import pytest
 from emulator import FakeNtfy, FakeTwilio, SlackEmulator
 from tests.conftest import ALICE, Clock, Warroom, running_warroom
 from tests.helpers.mail import Mailbox, smtp_server
-from tests.paging.scenario import NOW, SCHEDULES, paging_settings, phone_environ
+from tests.paging.scenario import NOW, POLICIES, SCHEDULES, paging_settings, phone_environ
 from tests.paging.test_email import REFUSED
 
 PUBLIC_URL = "https://warroom.example.com"
 Phones = tuple[FakeTwilio, FakeNtfy]
+
+
+@pytest.fixture
+def postgresql_url(database_url: str) -> str:
+    """``database_url``'s PostgreSQL variant only: the pager process and replicas taking over
+    from each other are PostgreSQL's (SQLite: one writing process)."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the pager runs on PostgreSQL only (SQLite: one writing process)")
+    return database_url
 
 
 @pytest.fixture
@@ -58,6 +67,7 @@ def phone_paging(
     *,
     mailbox: tuple[Mailbox, int] | None = None,
     schedules_file: dict[str, Any] = SCHEDULES,
+    policies_file: dict[str, Any] = POLICIES,
     environ: dict[str, str] | None = None,
     **overrides: Any,
 ) -> dict[str, object]:
@@ -78,6 +88,7 @@ def phone_paging(
     settings = paging_settings(
         tmp_path,
         contacts,
+        policies_file,
         schedules_file=schedules_file,
         **phone_environ(twilio, ntfy, PUBLIC_URL),
         **mail,

@@ -10,15 +10,28 @@ from typing import Any
 import yaml
 from sqlmodel import select
 
+from bot.admin.emulated import phones_environ
 from bot.config import Settings
 from bot.store.db import session_scope
 from bot.store.models import Notification, PersonPage, TimelineEntry
 from emulator import Channel, FakeNtfy, FakeTwilio
-from tests.conftest import CAROL, Warroom
+from tests.conftest import CAROL, CAROL_PUSHOVER_KEY, Warroom
 from tests.helpers.incidents import command, open_incident
 
 # Tuesday 3 March 2026, 03:00 in Paris: Carol's night on call.
 NOW = datetime(2026, 3, 3, 2, 0, tzinfo=UTC)
+# Carol's phone rings through Pushover at once; a Slack DM 2 minutes on.
+PUSHOVER_CONTACTS = {
+    "people": {
+        CAROL: {
+            "contacts": {"ring": {"pushover": CAROL_PUSHOVER_KEY}},
+            "rules": [
+                {"after": "0s", "notify": ["ring"]},
+                {"after": "2m", "notify": ["slack"]},
+            ],
+        }
+    }
+}
 POLICIES = {
     "policies": {
         "primary": {"levels": [{"targets": [{"schedule": "night"}]}]},
@@ -78,15 +91,9 @@ def paging_settings(
 
 
 def phone_environ(twilio: FakeTwilio, ntfy: FakeNtfy, public_url: str) -> dict[str, str]:
-    """The variables an operator sets for ntfy and Twilio, pointed at the fakes."""
-    return {
-        "WARROOM_NTFY_URL": ntfy.root,
-        "TWILIO_ACCOUNT_SID": twilio.account_sid,
-        "TWILIO_AUTH_TOKEN": twilio.auth_token,
-        "TWILIO_FROM": twilio.numbers[0],
-        "TWILIO_API_URL": twilio.root,
-        "WARROOM_PUBLIC_URL": public_url,
-    }
+    """The variables an operator sets for ntfy and Twilio, pointed at the fakes (as the demo
+    and ``warroom dev`` set them)."""
+    return {**phones_environ(ntfy, twilio), "WARROOM_PUBLIC_URL": public_url}
 
 
 async def declare_sev1(warroom: Warroom) -> Channel:

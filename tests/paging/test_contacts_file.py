@@ -94,7 +94,7 @@ def test_check_names_each_problem_with_the_person_the_field_and_the_value(tmp_pa
         "or 2h, got '2 minutes'",
         "  person bob: not a Slack user id (U… or W…)",
         "  person bob: contacts: mail: unknown method 'fax' (methods: ntfy, sms, voice, email, "
-        "webhook, teams)",
+        "pushover, webhook, teams)",
         "  default_rules: rule 2: notify: 'push' is neither slack nor a contact here (contacts:"
         " slack)",
     ]

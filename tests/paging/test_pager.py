@@ -19,7 +19,6 @@ import signal
 from pathlib import Path
 
 import aiohttp
-import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -50,13 +49,6 @@ CONTACTS = {
 }
 # A bound for a hang, not a pace: starts of the bot and its pager on a loaded machine.
 TEST_LIMIT = 240.0
-
-
-@pytest.fixture
-def postgresql_url(database_url: str) -> str:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("the pager runs on PostgreSQL only (SQLite: one writing process)")
-    return database_url
 
 
 def pagers(bot: ServedBot) -> list[int]:

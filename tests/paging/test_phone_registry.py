@@ -125,6 +125,9 @@ class Beeper:
     def configured(self, settings: Settings) -> bool:
         return True
 
+    def api_url(self, settings: Settings) -> str:
+        return self.vendor.root
+
     async def _send(self, http: aiohttp.ClientSession, kind: str, body: dict[str, str]) -> str:
         async with http.post(
             f"{self.vendor.root}/{kind}", json=body, headers={"Authorization": "Bearer beeper-key"}

@@ -21,7 +21,7 @@ from tests.conftest import ALICE, BOB, Warroom
 from tests.helpers.incidents import command, open_incident, settle
 from tests.helpers.web_view import web_settings, web_warroom
 from tests.oncall.test_browser_overrides_history import checked
-from tests.postmortem.test_suggestions import DAVE, START, good, play
+from tests.postmortem.test_suggestions import DAVE, START, TRUTHFUL, good, play
 from tests.web.test_browser import (
     WIDTHS,
     screenshot,
@@ -71,6 +71,7 @@ async def test_the_draft_page_in_a_browser(
                 await people.add_reaction(played.channel.id, said.ts, mark, user=ALICE)
         await played.at(90)
         model.reply(good)
+        model.verdicts(TRUTHFUL)
         await played.resolve("Rolled back the gateway release")
         warroom = played.warroom
         await command(warroom, played.channel, "action @bob --due fri raise the pool to 50")

@@ -9,7 +9,7 @@ asserted is what people read in the channel, and what their buttons keep.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -71,28 +71,30 @@ async def play_causes(
     model: FakeChatModel | None,
     *,
     private: bool = False,
+    changes: Sequence[tuple[str, dict[str, Any]]] = ((SERVICE, DEPLOY),),
     **extra: Any,
 ) -> AsyncIterator[Played]:
     """The incident of the suggestions' tests, on checkout-gateway, its release posted as a
-    change five minutes before it was declared."""
+    change five minutes before it was declared (``changes``: each service's change posted)."""
     settings: dict[str, Any] = {"alerting__catalog": CATALOG, **extra}
     if model is not None:
         settings["ai"] = ai(model, private=True, causes=True)
     async with running_warroom(people, url, Clock(START), **settings) as warroom:
-        async with session_scope(warroom.engine) as session:
-            _, key = await integrations.create(
-                session, kind="changes", service=SERVICE, name=None, now=warroom.clock()
-            )
-            await session.commit()
-        async with (
-            aiohttp.ClientSession() as http,
-            http.post(
-                f"{warroom.url}/api/changes",
-                json=DEPLOY,
-                headers={"Authorization": f"Bearer {key}"},
-            ) as answer,
-        ):
-            assert answer.status == 202, await answer.text()
+        for service, change in changes:
+            async with session_scope(warroom.engine) as session:
+                _, key = await integrations.create(
+                    session, kind="changes", service=service, name=None, now=warroom.clock()
+                )
+                await session.commit()
+            async with (
+                aiohttp.ClientSession() as http,
+                http.post(
+                    f"{warroom.url}/api/changes",
+                    json=change,
+                    headers={"Authorization": f"Bearer {key}"},
+                ) as answer,
+            ):
+                assert answer.status == 202, await answer.text()
         general = people.channel_by_name("general")
         assert general is not None
         flag = "--private " if private else ""
@@ -116,6 +118,49 @@ async def play_causes(
             await people.add_reaction(channel.id, said.ts, reaction, user=ALICE)
         await played.at(80)
         yield played
+
+
+async def test_the_causes_request_carries_the_dependencies_changes_ranked(
+    people: SlackEmulator, sqlite_url: str, model: FakeChatModel
+) -> None:
+    """Issue 86, items 4 and 5: checkout-gateway depends on payments-db, whose configuration
+    changed 20 minutes before the incident: the model reads that change too, and each change
+    with its rank and why (the nearer release first: both on what the incident is on)."""
+    catalog = parse_services(
+        {
+            "services": [
+                {"name": SERVICE, "depends_on": ["payments-db"]},
+                {"name": "payments-db"},
+                {"name": "search"},
+            ]
+        }
+    )
+    database = {
+        "kind": "configuration",
+        "summary": "Raised max_connections to 400",
+        "who": "dba-bot",
+        "at": (START - timedelta(minutes=20)).isoformat(),
+        "idempotency_key": "pg-max-connections",
+    }
+    model.reply({"causes": []}, times=20, to=CAUSES)
+    model.verdicts(truthful, times=20)
+    changes = ((SERVICE, DEPLOY), ("payments-db", database))
+    async for _ in play_causes(
+        people, sqlite_url, model, changes=changes, alerting__catalog=catalog
+    ):
+        first = next(r for r in model.accepted if r.format_name == CAUSES)
+    said = [line for line in first.lines if "(change)" in line]
+    assert len(said) == 2, first.lines
+    (release,) = [line for line in said if "deploy of checkout-gateway" in line]
+    assert release.endswith(
+        "Released gw-2.14.1 to production (suspect 1 of 2: on the service, 5 min before "
+        "impact started, a deploy)"
+    ), release
+    (database_line,) = [line for line in said if "configuration of payments-db" in line]
+    assert database_line.endswith(
+        "Raised max_connections to 400 (suspect 2 of 2: on a service it depends on, 20 min "
+        "before impact started, a configuration)"
+    ), database_line
 
 
 def causes_messages(channel: Channel) -> list[Any]:
@@ -208,6 +253,34 @@ async def test_a_truthful_model_proposes_the_release_held_by_its_entries(
             assert [(e.author, e.kind) for e in entries] == [(BOB, "investigation")]
 
 
+async def test_the_incident_page_answers_the_first_questions_first_causes_with_their_support(
+    people: SlackEmulator, sqlite_url: str, model: FakeChatModel
+) -> None:
+    """Issue 88, item 2: the incident's page in the order a responder asks (state and roles,
+    who was paged, what changed before, possible causes with what holds each, then the
+    timeline), each block one a reader folds; a cause no entry holds is not on it."""
+    model.reply(proposing, times=20, to=CAUSES)
+    model.verdicts(truthful, times=20)
+    async for played in play_causes(people, sqlite_url, model, **web_settings(people)):
+        async with browser() as alice:
+            await sign_in(alice, played.warroom, ALICE)
+            async with alice.get(f"{played.warroom.url}/incidents/INC-1") as answer:
+                assert answer.status == 200
+                page = await answer.text()
+        blocks = ["summary", "escalations", "changed", "causes", "timeline"]
+        at = [
+            page.index(f'<details class="card block" id="{block}-block" open>') for block in blocks
+        ]
+        assert at == sorted(at), dict(zip(blocks, at, strict=True))
+        causes = visible_text(page[at[3] : at[4]])
+        assert "Release gw-2.14.1, deployed to checkout-gateway at 02:55" in causes
+        assert "Held by 2 independent entries" in causes
+        assert "Released gw-2.14.1 to production" in causes
+        assert "broke card validation: 25% of payments fail" in causes
+        assert "60%" not in causes
+        assert "Released gw-2.14.1 to production" in visible_text(page[at[2] : at[3]])
+
+
 async def test_an_agreeable_model_has_its_causes_voided_by_the_controls(
     people: SlackEmulator, sqlite_url: str, model: FakeChatModel
 ) -> None:
@@ -226,9 +299,14 @@ async def test_a_failing_model_says_why_and_guesses_nothing(
 ) -> None:
     for _ in range(20):
         model.fail_for(CAUSES, 500)
-    async for played in play_causes(people, sqlite_url, model):
+    async for played in play_causes(people, sqlite_url, model, **web_settings(people)):
         (message,) = causes_messages(played.channel)
         assert "*No possible causes of INC-1*: the model answered HTTP 500." in message.text
+        async with browser() as alice:
+            await sign_in(alice, played.warroom, ALICE)
+            async with alice.get(f"{played.warroom.url}/incidents/INC-1") as answer:
+                page = visible_text(await answer.text())
+        assert "gave no cause it could support" in page
 
 
 async def test_without_a_model_no_causes_message(people: SlackEmulator, sqlite_url: str) -> None:

@@ -25,6 +25,7 @@ from emulator import Channel, SlackEmulator
 from emulator.fake_http import FakeHttpServer
 from emulator.openai_chat import BASE_PATH, ChatRequest, FakeChatModel
 from tests.conftest import ALICE, BOB, CAROL, KEY, MODEL, Clock, Warroom, running_warroom
+from tests.helpers import verifiers
 from tests.helpers.incidents import settle
 from tests.helpers.web_view import browser, csrf_of, sign_in, web_settings
 
@@ -104,6 +105,11 @@ class Played:
 
     def suggestions_message(self) -> Any:
         return next(m for m in self.channel.messages if "suggests the written sections" in m.text)
+
+
+# A verifier that supports each of ``good``'s sentences with its first entry's words, and
+# reads the controls right: the suggestions' meaning checked, in the draft's text.
+TRUTHFUL = verifiers.truthful(lambda _: True, whole=True)
 
 
 def good(request: ChatRequest) -> dict[str, Any]:
@@ -244,6 +250,7 @@ async def test_the_model_gets_the_record_as_openai_publishes_the_request(played:
 # -- a good answer ---------------------------------------------------------------------------
 async def test_a_good_answer_is_suggested_with_its_citations_linked(played: Played) -> None:
     played.model.reply(good)
+    played.model.verdicts(TRUTHFUL)
     await played.resolve("Rolled back the gateway release")
 
     draft = played.canvas()
@@ -379,6 +386,7 @@ async def test_a_model_address_redirecting_elsewhere_is_refused_and_the_record_s
 
 async def test_earlier_suggestions_stay_when_the_model_fails_later(played: Played) -> None:
     played.model.reply(good)
+    played.model.verdicts(TRUTHFUL)
     await played.resolve("Rolled back the gateway release")
     played.model.fail(503)
     await played.at(120)
@@ -530,6 +538,7 @@ async def test_accept_and_edit_in_the_web_view(
 ) -> None:
     async for played in play(people, sqlite_url, model, **web_settings(people)):
         model.reply(good)
+        model.verdicts(TRUTHFUL)
         await played.resolve("Rolled back the gateway release")
         base = f"{played.warroom.url}/incidents/INC-1/postmortem"
         async with browser() as http:

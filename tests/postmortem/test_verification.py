@@ -271,7 +271,10 @@ async def test_sentences_without_a_usable_verdict_are_shown_as_not_checked(
     # Shown, never as checked.
     assert "Card payments failed after gateway release gw-2.14.1" in summary
     assert "meaning checked by" not in draft
-    assert f"_— meaning not checked: {why}" in summary
+    assert f"— _meaning not checked: {why}" in summary
+    # Outside the draft's text (issue 86): listed apart, the section still a gap.
+    assert "meaning not checked**: not in the draft's text until a person accepts it" in summary
+    assert "> Card payments failed" not in summary
     assert "meaning checked by" not in message.text
     assert "meaning not checked" in json.dumps(message.blocks)
 
@@ -320,9 +323,7 @@ async def test_warroom_ai_verify_off_is_mechanical_checks_only(
         message = played.suggestions_message()
     assert len(model.accepted) == 1 and sections_asked(model) == model.accepted
     for heading in ("## Issue summary", "### Resolution", "## Lessons learned"):
-        assert "meaning not checked (mechanical checks only: `WARROOM_AI_VERIFY` is off)" in (
-            _section(draft, heading)
-        )
+        assert "— _meaning not checked (mechanical checks only)_" in _section(draft, heading)
     assert "mechanical checks only" in message.text
 
 

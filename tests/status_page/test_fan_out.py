@@ -30,7 +30,7 @@ from tests.helpers.incidents import command, open_incident
 from tests.helpers.mail import Mailbox
 from tests.status_page.conftest import Receiver, receivers, text_of
 from tests.status_page.test_subscription_safety import settings as safety_settings
-from tests.status_page.test_subscriptions import jar, sign_up
+from tests.status_page.test_subscriptions import jar, local, sign_up
 
 # The hanging webhooks' time-out in these tests (WARROOM_SUBSCRIBE_WEBHOOK_TIMEOUT).
 HANG_TIMEOUT = 3.0
@@ -288,6 +288,62 @@ async def test_three_clients_cannot_close_sign_ups_for_a_fourth(
             await warroom.run_jobs()  # their confirmations mailed: waiting from now on
             await warroom.advance(hours=1)
         assert await email_from(warroom, client, "fourth", "192.0.2.44") == 200
+
+
+def flooder(n: int) -> str:
+    """The flood's client ``n``: an IPv4 address, or an IPv6 address in a /64 of its own."""
+    return f"198.18.{n // 200}.{n % 200 + 1}" if n % 2 else f"2001:db8:0:{n:x}::7"
+
+
+async def test_a_flood_from_200_clients_never_closes_sign_ups_to_a_customer(
+    slack: SlackEmulator, database_url: str, mailbox: tuple[Mailbox, int]
+) -> None:
+    """Issue 85, item 4 (the probe: 13 sign-ups from 3 clients filled a cap of 12, and a
+    customer was answered 429 for 48 h). Two hundred clients (IPv4 addresses, IPv6 /64s)
+    sign up twice each, none confirming, their links mailed as they go: no one is answered
+    429, and the sign-ups waiting stay at the cap (12), each link mailed past it taking the
+    room of the oldest of the clients that asked most. A customer from a new address signs
+    up, is mailed a link, and while the flood goes on (20 more clients) the link still
+    works: the flood takes room from itself first."""
+    box, port = mailbox
+    options = settings(port, subscriptions__pending_max=12)
+    async with (
+        running_warroom(slack, database_url, **options) as warroom,
+        aiohttp.ClientSession(cookie_jar=jar()) as client,
+    ):
+
+        async def flood(clients: range) -> list[int]:
+            answers = []
+            for n in clients:
+                for k in range(2):
+                    answers.append(await email_from(warroom, client, f"f{n}-{k}", flooder(n)))
+                if n % 10 == 9:
+                    await warroom.run_jobs()  # their links mailed: waiting from now on
+            return answers
+
+        assert set(await flood(range(200))) == {200}
+        assert await waiting(warroom) == 12
+        assert await email_from(warroom, client, "customer", "192.0.2.44") == 200
+        await warroom.run_jobs()
+        assert box.to[-1] == "pcustomer@example.com"
+        link = re.search(r"http://\S+/status/confirm/\S+", text_of(box.messages[-1]))
+        assert link
+        assert set(await flood(range(200, 220))) == {200}
+        assert await waiting(warroom) == 12
+        async with client.post(local(warroom, link.group(0))) as confirmed:
+            assert confirmed.status == 200 and "Subscribed" in await confirmed.text()
+
+
+async def waiting(warroom: Warroom) -> int:
+    """E-mail sign-ups whose confirmation link works."""
+    async with session_scope(warroom.engine) as session:
+        rows = await session.exec(
+            select(StatusSubscription).where(
+                col(StatusSubscription.confirmed_at).is_(None),
+                col(StatusSubscription.confirm_hash).is_not(None),
+            )
+        )
+        return len(rows.all())
 
 
 async def test_a_bad_header_fails_its_own_delivery_only_and_the_job_ends(

@@ -16,6 +16,7 @@ from sqlmodel import col, select
 from bot.store import outbox, received_commands
 from bot.store.columns import utcnow
 from bot.store.db import session_scope
+from bot.store.liveness import Liveness, live_name, release_abandoned
 from bot.store.models import OutboxLease, OutboxMessage, TimelineEntry
 from emulator import Channel, SlackEmulator
 from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, running_warroom
@@ -206,6 +207,26 @@ async def test_a_channel_held_by_a_replica_that_died_is_taken_over(
             lambda: any("left behind by the ghost" in m.text for m in channel.messages),
             timeout=10,
         )
+
+
+async def test_a_dead_replicas_unexpired_lease_is_given_back_at_the_next_look(
+    engine: AsyncEngine,
+) -> None:
+    """On PostgreSQL a replica killed while it held a channel (its lease a minute more to run)
+    gives it back as soon as its lock of life is gone: the channel's next write, which may
+    say what became of a page, does not wait out that minute. A live holder keeps its own."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite: one process writes, no replica to outlive (bot/store/liveness.py)")
+    alive = Liveness(engine, live_name("replica-alive"))
+    assert await alive.hold()
+    try:
+        assert await outbox.take_channel(engine, "C-dead", live_name("replica-dead"))
+        assert await outbox.take_channel(engine, "C-alive", alive.owner)
+        assert await release_abandoned(engine) == [live_name("replica-dead")]
+        assert await outbox.take_channel(engine, "C-dead", "replica-next")
+        assert not await outbox.take_channel(engine, "C-alive", "replica-next")
+    finally:
+        await alive.release()
 
 
 async def test_a_refused_pin_is_set_aside_said_once_and_the_channel_goes_on(

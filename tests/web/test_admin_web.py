@@ -10,6 +10,8 @@ workspace on call, never a guest; and every change is in the admin record, for a
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
 import re
 from collections.abc import AsyncIterator
@@ -17,13 +19,16 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 from sqlmodel import col, select
+from yarl import URL
 
 from bot.config import Settings
 from bot.record.agents import tokens
 from bot.store.db import session_scope
-from bot.store.models import AdminChange, AgentToken, Integration
+from bot.store.models import AdminChange, AgentToken, Integration, ShownOnce
+from bot.web.notices import NOTICE_COOKIE
 from emulator import FakeTwilio, SlackEmulator
 from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom
+from tests.helpers.databases import dumped
 from tests.helpers.web_view import (
     browser,
     csrf_of,
@@ -207,6 +212,62 @@ async def test_an_admin_makes_and_revokes_an_integration_its_key_shown_once(
         ("integration_made", "checkout-generic", "checkout's monitors"),
         ("integration_revoked", "checkout-generic", "moved"),
     ]
+
+
+def notice_cookie(session: aiohttp.ClientSession, url: str) -> str:
+    """The value of the cookie the form's redirect left for the page at ``url``."""
+    return session.cookie_jar.filter_cookies(URL(url))[NOTICE_COOKIE].value
+
+
+async def test_a_key_shown_once_is_kept_sealed_and_a_second_read_or_another_session_gets_none(
+    warroom: Warroom,
+) -> None:
+    """Issue 85, item 2 (the probe: the key rode in a signed cookie, base64 gave it, and the
+    same cookie sent again within 120 s showed it again). The cookie holds a random handle
+    alone; the key waits on the server, sealed, nowhere in the database in clear; another
+    session sending the cookie, a second read, the cookie copied and sent again: each is told
+    the key was shown already, and shown nothing; the page is ``Cache-Control: no-store``. A
+    token nobody read in its two minutes is dropped by its job, then said shown already."""
+    async with browser() as alice, browser() as bob:
+        await sign_in(alice, warroom, ALICE)
+        await sign_in(bob, warroom, BOB)
+        form = {"kind": "pagerduty", "service": "checkout", "reason": "checkout's scripts"}
+        assert (await post(alice, warroom, "/integrations", form))[0] == 303
+        page_url = f"{warroom.url}/integrations"
+        cookie = notice_cookie(alice, page_url)
+        body, _ = cookie.split(".")
+        carried = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+        assert set(carried) == {"sid", "handle", "exp"}
+        everything = "\n".join((await dumped(warroom.engine)).values())
+        assert "wr_int_" not in everything  # waiting, sealed
+        # Bob's session sends Alice's cookie first: told it was shown, shown nothing.
+        bob.cookie_jar.update_cookies({NOTICE_COOKIE: cookie}, URL(page_url))
+        _, page = await get(bob, page_url)
+        assert "This key was shown already" in visible_text(page) and "wr_int_" not in page
+        async with alice.get(page_url) as answer:
+            page = await answer.text()
+            assert answer.headers["Cache-Control"] == "no-store"
+        (key,) = re.findall(r'value="(wr_int_[A-Za-z0-9_-]+)"', page)
+        # The same cookie again (a reload that kept it, a copy): shown already.
+        alice.cookie_jar.update_cookies({NOTICE_COOKIE: cookie}, URL(page_url))
+        _, page = await get(alice, page_url)
+        assert "This key was shown already" in visible_text(page) and key not in page
+        assert key not in "\n".join((await dumped(warroom.engine)).values())
+
+        # A token made and not read in its two minutes: its job drops it.
+        form = {"name": "triage", "scope": "read", "reason": "triage agent"}
+        assert (await post(alice, warroom, "/agents", form))[0] == 303
+        await warroom.advance(minutes=2, seconds=1)
+        async with session_scope(warroom.engine) as session:
+            rows = (await session.exec(select(ShownOnce).order_by(col(ShownOnce.id)))).all()
+        # The key's, shown; the token's, never shown and dropped all the same.
+        assert [(row.sealed, row.shown_at is not None) for row in rows] == [
+            (None, True),
+            (None, False),
+        ]
+        _, page = await get(alice, f"{warroom.url}/agents")
+        assert "This token was shown already" in visible_text(page)
+        assert "wr_agent_" not in page
 
 
 async def test_a_person_adds_verifies_tests_and_removes_their_own_number(

@@ -92,6 +92,12 @@ async def token_made_and_revoked(
         await page.wait_for_url(f"{warroom.url}/agents")
         value = await page.locator("#token-value").input_value()
         assert re.fullmatch(r"wr_agent_[A-Za-z0-9_-]{43}", value), value
+        # A Copy button beside the value shown once (issue 88, item 6); 127.0.0.1 is a secure
+        # context, so the Clipboard API copies it.
+        await page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+        await page.get_by_role("button", name="Copy the token").click()
+        await page.locator(".copied", has_text="Copied.").wait_for()
+        assert await page.evaluate("() => navigator.clipboard.readText()") == value
         await checked(page, f"a token just made at {width} px")
         await page.reload()
         assert await page.locator("#token-value").count() == 0, "shown twice"

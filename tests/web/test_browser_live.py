@@ -1,18 +1,25 @@
 """Live pages in Chromium (issue 75, item 1): a list left open shows an incident declared in
 Slack and its "as of" time moving, keeping what is typed in its search box; an incident's
 page shows its new severity and age; all without a reload; a page without JavaScript says
-when it was read."""
+when it was read. Honest about it (issue 88, item 1): the server stopped under an open page,
+the page says "not updated since" the last time it read, and once the server is back, that
+it is current again; an incident's timeline follows Slack too."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+import pytest
+from aiohttp import web
+
 from emulator import SlackEmulator
-from tests.conftest import Clock
+from tests.conftest import Clock, Warroom, start_warroom
 from tests.helpers.incidents import command, open_incident
-from tests.helpers.web_view import web_warroom
-from tests.web.test_browser import WIDTHS, sign_in_with_slack, watched_page
+from tests.helpers.web_view import web_settings, web_warroom
+from tests.web.test_browser import TIMEOUT_MS, WIDTHS, sign_in_with_slack, watched_page
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser
@@ -55,8 +62,70 @@ async def test_an_open_list_and_incident_page_follow_slack_without_a_reload(
             await warroom.advance(hours=1)
             await head.locator(".sev-SEV1").wait_for(timeout=SHOWN_WITHIN_MS)
             await head.get_by_text("open for 1 hour").wait_for(timeout=SHOWN_WITHIN_MS)
+            # Its timeline follows too: an update posted in Slack is in it, no reload.
+            await command(warroom, search, "update Rolled back the search index")
+            timeline = page.locator("#timeline-section")
+            await timeline.get_by_text("Rolled back the search index").wait_for(
+                timeout=SHOWN_WITHIN_MS
+            )
 
         async with watched_page(chromium, warroom, java_script_enabled=False) as page:
             await sign_in_with_slack(page, warroom)
             await page.goto(f"{warroom.url}/")
             assert "As of 10:03:00" in await page.locator("#list-counts .as-of").inner_text()
+
+
+@asynccontextmanager
+async def stoppable(
+    slack: SlackEmulator, database_url: str, clock: Clock
+) -> AsyncIterator[tuple[web.AppRunner, Warroom]]:
+    """The bot serving the web view, with its runner: a test can stop it listening (and close
+    every connection a browser holds open) and start it again on the same port."""
+    runner, running = await start_warroom(slack, database_url, clock, **web_settings(slack))
+    try:
+        yield runner, running
+    finally:
+        await slack.drain()
+        await runner.cleanup()
+
+
+async def stop_serving(runner: web.AppRunner) -> None:
+    for site in list(runner.sites):
+        await site.stop()
+    assert runner.server is not None
+    await runner.server.shutdown(1.0)
+
+
+@pytest.mark.parametrize("width", list(WIDTHS))
+async def test_a_live_page_says_when_it_is_not_updated_and_when_it_is_again(
+    slack: SlackEmulator, sqlite_url: str, chromium: Browser, width: str
+) -> None:
+    # Not watched_page: with the server gone the page's reads fail, as the test wants.
+    async with stoppable(slack, sqlite_url, Clock(NOW)) as (runner, warroom):
+        await open_incident(warroom, "Search is slow")
+        context = await chromium.new_context(**WIDTHS[width])
+        context.set_default_timeout(TIMEOUT_MS)
+        try:
+            page = await context.new_page()
+            await sign_in_with_slack(page, warroom)
+            for path, read_at in (("/", "09:00:00"), ("/incidents/INC-1", "09:01:00")):
+                await page.goto(f"{warroom.url}{path}")
+                state = page.locator("#live-state")
+                assert await state.is_hidden()
+                await stop_serving(runner)
+                stale = page.get_by_role("status").filter(has_text="not updated since")
+                await stale.wait_for(timeout=SHOWN_WITHIN_MS * 2)
+                said = await stale.inner_text()
+                assert f"Not updated since {read_at} UTC — retrying" in said, said
+                # Each "as of" line says so too, never "read again" while nothing is read.
+                for line in await page.locator(".as-of").all_inner_texts():
+                    assert line.startswith(f"Not updated since {read_at} UTC"), line
+                await warroom.advance(minutes=1)
+                port = int(warroom.url.rsplit(":", 1)[1])
+                await web.TCPSite(runner, "127.0.0.1", port).start()
+                again = page.get_by_role("status").filter(has_text="Current again")
+                await again.wait_for(timeout=SHOWN_WITHIN_MS)
+                assert f"as of {read_at[:3]}" in await again.inner_text()
+                await page.locator(".as-of", has_text="As of").first.wait_for()
+        finally:
+            await context.close()

@@ -122,6 +122,7 @@ NOT_WALKED = {
     "/vonage/inbound": "Vonage's signed webhooks: the paged person's answers",
     "/vonage/event": "Vonage's signed call events",
     "/vonage/input": "Vonage's signed webhooks: the paged person's answers",
+    "/pushover/receipt": "Pushover's callback: only a hint, the receipt read back from Pushover",
     "/status/subscribe": "the public status page's sign-up: a customer's own address",
     "/status/confirm/{token}": "a subscriber's own link",
     "/status/manage/{token}": "a subscriber's own link",

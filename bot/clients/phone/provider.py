@@ -125,6 +125,10 @@ class PhoneProvider(Protocol):
 
     def configured(self, settings: Settings) -> bool: ...
 
+    def api_url(self, settings: Settings) -> str:
+        """The base address of its API: the watchdog asks whether it answers at all."""
+        ...
+
     async def send_sms(
         self, http: aiohttp.ClientSession, settings: Settings, *, to: str, text: str, ref: str
     ) -> str:

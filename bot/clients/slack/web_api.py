@@ -8,6 +8,7 @@ of the failures in ``bot.clients.slack.errors``: nothing above this module sees 
 from __future__ import annotations
 
 import logging
+import random
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -20,6 +21,8 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
+from slack_sdk.http_retry.jitter import Jitter
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
@@ -53,10 +56,11 @@ def build_web_client(
     one rate-limit gate for every call it makes (each attempt and retry counted in
     ``metrics``, when given)."""
     gate = RateLimitGate()
+    backoff = _backoff(settings.slack.rate_window)
     retry_handlers: list[AsyncRetryHandler] = [
-        AsyncConnectionErrorRetryHandler(max_retry_count=3),
+        AsyncConnectionErrorRetryHandler(max_retry_count=3, interval_calculator=backoff),
         RateLimitRetryHandler(gate),
-        AsyncServerErrorRetryHandler(max_retry_count=3),
+        AsyncServerErrorRetryHandler(max_retry_count=3, interval_calculator=backoff),
     ]
     if metrics is not None:
         retry_handlers = counted(retry_handlers, metrics, settings.slack.api_url)
@@ -68,6 +72,25 @@ def build_web_client(
         session=session,
         retry_handlers=retry_handlers,
     )
+
+
+class _ScaledJitter(Jitter):
+    """slack_sdk's random jitter (up to a second), scaled as the backoff is."""
+
+    def __init__(self, scale: float) -> None:
+        self.scale = scale
+
+    def recalculate(self, duration: float) -> float:
+        return duration + random.random() * self.scale
+
+
+def _backoff(rate_window: float) -> BackoffRetryIntervalCalculator:
+    """slack_sdk's default backoff between retries of a 5xx or a dropped connection (0.5 s,
+    1 s, 2 s, each plus up to a second), in Slack's time: compressed as its rate-limit
+    window is against the emulator (``WARROOM_SLACK_RATE_WINDOW``), so that a Slack outage
+    there costs what it costs against Slack, in the emulator's seconds."""
+    scale = rate_window / 60.0
+    return BackoffRetryIntervalCalculator(backoff_factor=0.5 * scale, jitter=_ScaledJitter(scale))
 
 
 @dataclass(frozen=True)
@@ -137,6 +160,8 @@ class MemberFacts:
     single_channel: bool = False
     # A workspace admin or owner (``is_admin``, ``is_owner``): may administer warroom on the web.
     admin: bool = False
+    # An app's bot user (``is_bot``): it writes what its app chooses, not a person.
+    bot: bool = False
 
 
 def _facts(user: dict[str, Any]) -> MemberFacts:
@@ -146,6 +171,7 @@ def _facts(user: dict[str, Any]) -> MemberFacts:
         timezone=zone if isinstance(zone, str) and zone else None,
         single_channel=bool(user.get("is_ultra_restricted")),
         admin=bool(user.get("is_admin") or user.get("is_owner")),
+        bot=bool(user.get("is_bot")),
     )
 
 

@@ -1,4 +1,4 @@
-"""An alert's own message, snoozed and escalated by hand (issue 72, items 1 and 4), and an
+"""An alert's own message, snoozed and escalated by hand (docs/alerts-without-incidents.md), and an
 alert's page answered from a phone (escalate, snooze for an hour, resolve: ``answer_from_phone``).
 
 Snoozed: paging stops as acknowledging stops it (no next level, every page ended, their

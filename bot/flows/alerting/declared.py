@@ -1,4 +1,5 @@
-"""An alert declared as an incident in one press, or attached to one (issue 72, item 5).
+"""An alert declared as an incident in one press, or attached to one
+(docs/alerts-without-incidents.md).
 
 **Declare incident** on an alert's message opens the declare form as ``/incident`` does,
 filled with the alert's title and severity; submitting it declares the incident as

@@ -38,6 +38,7 @@ from bot.record.alerting import alerts, arrivals, integrations, maintenance
 from bot.record.alerting.payloads import ACKNOWLEDGED, Notification
 from bot.record.alerting.routes import Route, Routes
 from bot.record.alerting.sources.generic.receiver import GENERIC
+from bot.record.alerting.sources.generic.receiver import KIND as GENERIC_KIND
 from bot.record.alerting.sources.registry import SOURCES
 from bot.record.escalation.escalations import Why
 from bot.record.escalation.policies import Policy
@@ -226,7 +227,7 @@ async def keep_own_alerts(session: AsyncSession, services: Services, bodies: Seq
         notification = GENERIC.parse(body, received_at=now)
         received.append(
             arrivals.ReceivedBody(
-                source=GENERIC.kind,
+                source=GENERIC_KIND,
                 body=body,
                 group_key=notification.group_key,
                 received_at=now,
@@ -383,7 +384,7 @@ async def _apply_one(
         if parsed is not None
         else await services.parsing.bodies.run_sized(
             len(payload.body.encode()),
-            SOURCES.of(payload.source).parse,
+            SOURCES.alerts(payload.source).parser,
             payload.body,
             received_at=payload.received_at,
         )

@@ -10,7 +10,8 @@ listener's worker process (``bot/basics/untrusted.py``; past ``WARROOM_PARSE_SEC
 5.6.0) by ``bot.record.alerting.sources.email``: automatic replies and bounces are answered
 250 and dropped (so no loop starts); a message without a subject is refused with 554 5.6.0;
 an alert is stored as a webhook's body is (``PayloadWriter``), with the envelope's
-reverse-path as its ``Return-Path``, and answered 250; a database that fails, 451 (the relay
+reverse-path as its ``Return-Path`` and the integration's id where its address's key stood,
+and answered 250; a database that fails, 451 (the relay
 sends it again). No address is logged above DEBUG.
 """
 
@@ -18,10 +19,12 @@ from __future__ import annotations
 
 import logging
 
+from bot.basics.key_digest import stand_in, without_key
 from bot.basics.untrusted import ParseTooSlow, UntrustedParsing
 from bot.flows.alerting.intake import PayloadWriter
 from bot.record.alerting import integrations
-from bot.record.alerting.sources.email.receiver import EMAIL, RETURN_PATH, mail_verdict
+from bot.record.alerting.sources.email.receiver import KIND as EMAIL_KIND
+from bot.record.alerting.sources.email.receiver import RETURN_PATH, mail_verdict
 from bot.services import Services
 from bot.store.db import session_scope
 from bot.store.models import Integration
@@ -55,7 +58,7 @@ class MailAlerts:
         if key is None:
             return None
         async with session_scope(self.services.engine) as session:
-            return await integrations.keyed(session, EMAIL.kind, key)
+            return await integrations.keyed(session, EMAIL_KIND, key)
 
     async def take(
         self, address: str, mail_from: str | None, content: bytes, parsing: UntrustedParsing
@@ -63,28 +66,35 @@ class MailAlerts:
         """A message to ``address``: stored as its integration's alert, or dropped; the
         SMTP answer."""
         arrived = self.services.clock()
-        # Kept with the envelope's reverse-path, so a stored bounce reads as one again.
+        try:
+            integration = await self.integration(address)
+        except Exception as error:
+            log.warning("An alert e-mail not stored (%s)", type(error).__name__)
+            return "451 4.3.0 Try again later"
+        if integration is None:  # revoked since RCPT
+            return "550 5.1.1 No such mailbox here"
+        # Kept with the envelope's reverse-path, so a stored bounce reads as one again; and
+        # without the integration's key (its address's local part, in To: and Received:
+        # lines alike): its id stands there.
         reverse_path = (mail_from or "").strip().strip("<>")
         text = f"{RETURN_PATH}: <{reverse_path}>\r\n" + content.decode("utf-8", "replace")
+        text = without_key(text, self._key(address), stand_in(integration.id))
         try:
             verdict = await parsing.run(mail_verdict, text, arrived)
         except ParseTooSlow as slow:
             log.warning("An alert e-mail of %d bytes refused: %s", len(content), slow)
-            self.services.metrics.alert_payload(EMAIL.kind, "too_slow")
+            self.services.metrics.alert_payload(EMAIL_KIND, "too_slow")
             return "554 5.6.0 Message refused: it could not be read in time"
         if isinstance(verdict, str):
             refused = verdict.startswith("Subject")
-            self.services.metrics.alert_payload(EMAIL.kind, "invalid" if refused else "ignored")
+            self.services.metrics.alert_payload(EMAIL_KIND, "invalid" if refused else "ignored")
             if refused:
                 return "554 5.6.0 Message refused: it needs a subject, the alert's title"
             log.info("An alert e-mail dropped: %s", verdict)
             return "250 2.0.0 OK"
         try:
-            integration = await self.integration(address)
-            if integration is None:  # revoked since RCPT
-                return "550 5.1.1 No such mailbox here"
             await self.payloads.accept(
-                source=EMAIL.kind,
+                source=EMAIL_KIND,
                 body=text,
                 notification=integrations.scoped(verdict, integration),
                 arrived=arrived,
@@ -93,5 +103,5 @@ class MailAlerts:
         except Exception as error:
             log.warning("An alert e-mail not stored (%s)", type(error).__name__)
             return "451 4.3.0 Try again later"
-        self.services.metrics.alert_payload(EMAIL.kind, "accepted")
+        self.services.metrics.alert_payload(EMAIL_KIND, "accepted")
         return "250 2.0.0 OK"

@@ -5,10 +5,12 @@ to a service's or team's managers.
 
 A window's labels reach the alert routes an alert carrying them could take (the routes file,
 after each heartbeat's own route when the window could match its alert; in order: the first
-route every such alert matches ends the list; without one, the default route is reached
-too); each route reaches the policy its incident starts (the route's, its type's, else the
-severities'). Those who may: the owners of every policy reached (its ``owners:`` and the
-``owners:`` of each schedule it pages), and whoever ``WARROOM_MAINTENANCE_ALLOWED`` names.
+route every such alert matches ends the list; without one, where the alerts no route matches
+go is reached too: the own route of the service the window's labels name, else every
+service's own route and the default route); each route reaches the policy its incident
+starts (the route's, its type's, else the severities'). Those who may: the owners of every
+policy reached (its ``owners:`` and the ``owners:`` of each schedule it pages), and whoever
+``WARROOM_MAINTENANCE_ALLOWED`` names.
 A window that reaches no policy pages nobody now, and a later file could make it: only those
 named may make it. A guest of the workspace may do nothing of windows (``Act.MAINTENANCE`` in
 the one table, ``bot.record.rights``: Slack is asked afresh each time). The command line is
@@ -27,6 +29,7 @@ from bot.record.alerting.heartbeats import LABEL as HEARTBEAT
 from bot.record.alerting.heartbeats import SOURCE
 from bot.record.alerting.maintenance import WindowRefused
 from bot.record.alerting.routes import Route, Routes
+from bot.record.alerting.services import LABEL as SERVICE_LABEL
 from bot.record.escalation.policies import Policy
 from bot.record.oncall.schedules import Schedule
 from bot.record.rights import Act
@@ -90,13 +93,14 @@ def _routes(services: Services, labels: Mapping[str, str]) -> Routes:
         for spec in settings.heartbeats.heartbeats.by_name.values()
         if all({HEARTBEAT: spec.name, "source": SOURCE}.get(k) == v for k, v in labels.items())
     )
-    routes = settings.alerting.routes
-    return Routes(routes=(*own, *routes.routes), default=routes.default)
+    return settings.alerting.routes.before(own)
 
 
 def routes_reached(labels: Mapping[str, str], routes: Routes) -> list[Route]:
-    """The routes, in order, an alert carrying ``labels`` (and any others) could take; the
-    default route last unless a route catches every such alert."""
+    """The routes, in order, an alert carrying ``labels`` (and any others) could take; then,
+    unless a route catches every such alert, where those no route matches go: the own route
+    of the service the labels fix, else each service's own route the labels allow and the
+    default route."""
     reached: list[Route] = []
     for route in routes.routes:
         if not _may_match(route, labels):
@@ -104,7 +108,9 @@ def routes_reached(labels: Mapping[str, str], routes: Routes) -> list[Route]:
         reached.append(route)
         if set(route.match) <= set(labels) and set(route.match_re) <= set(labels):
             return reached  # every such alert takes it: none goes further
-    return [*reached, routes.default]
+    if SERVICE_LABEL in labels:
+        return [*reached, routes.fallback(labels[SERVICE_LABEL])]
+    return [*reached, *routes.own, routes.default]
 
 
 def _may_match(route: Route, labels: Mapping[str, str]) -> bool:

@@ -1,5 +1,5 @@
 """Alerts of their own: a route with ``action: page`` pages its escalation policy without
-opening an incident (issue 72).
+opening an incident (docs/alerts-without-incidents.md).
 
 The alert group is the alert: *triggered* when it fires while not open (a new episode),
 *acknowledged* by a person (its Slack button, or their page's push, SMS reply or link),
@@ -41,10 +41,12 @@ from datetime import datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.basics.slack_patterns import USER_ID
 from bot.flows.escalation.reach import Reach, arrival, arrived_from, known_reach, reach_of
 from bot.flows.paging.alert_pages import escalation_jobs, schedule_show, stop_paging
 from bot.flows.paging.pages import start_alert_pages
 from bot.record.alerting import alerts
+from bot.record.alerting.grouping import RAISED, REOPENED
 from bot.record.changes.beside import schedule_for_alert
 from bot.record.escalation.policies import Policy
 from bot.services import Services
@@ -80,10 +82,50 @@ async def follow(
         await schedule_for_alert(session, group, now)
         if route.auto_resolve is not None:
             await _resolve_when_quiet(session, group, AUTO, route.auto_resolve, since=now)
+    elif event in (RAISED, REOPENED):
+        await page_joined(session, services, applied, now, arrived_at=arrived_at)
     elif event == alerts.RESOLVED:
         await stop_paging(session, group, now)
     elif event == alerts.HELD and route.flapping is not None:
         await _resolve_when_quiet(session, group, FLAPPING, route.flapping.within, since=now)
+
+
+async def page_joined(
+    session: AsyncSession,
+    services: Services,
+    applied: alerts.Applied,
+    now: datetime,
+    *,
+    arrived_at: datetime | None = None,
+) -> None:
+    """An alert joined the open one and raised its urgency (its pages so far end, and its
+    policy pages again from level 1 at the new urgency, as after a snooze), or reopened it
+    acknowledged: whoever acknowledged it is paged at the joining alert's urgency (by their
+    rules for it), and, unanswered for their level's timeout, the policy's next level (a page
+    nobody answers is never the last); acknowledged by a sender's API rather than a person,
+    its policy from level 1 (the caller commits)."""
+    group = applied.alert_group
+    assert group is not None
+    await stop_paging(session, group, now)
+    person = applied.notify if applied.alert_event == REOPENED else None
+    if person is None or not USER_ID.match(person):
+        group.level_round, group.level = 1, 0
+        await begin_paging(session, services, group, now, arrived_at=arrived_at)
+        return
+    await start_alert_pages(
+        session,
+        services,
+        group=group,
+        step=f"{cycle_of(group)}{group.level_round}:{group.level}",
+        users=[person],
+        now=now,
+        urgency=applied.notify_urgency,
+        arrived_at=arrived_at,
+    )
+    policy = policy_of(services, group)
+    if policy is not None:
+        number = max(group.level, 1)
+        await schedule_unanswered(session, group, policy, group.level_round, number, now)
 
 
 def shadow_if_asked(services: Services, group: AlertGroup) -> None:
@@ -290,7 +332,21 @@ async def escalate_in(
         urgency=group.urgency,
         arrived_at=arrived_at,
     )
-    if level.timeout is None:
+    await schedule_unanswered(session, group, policy, policy_round, number, now)
+
+
+async def schedule_unanswered(
+    session: AsyncSession,
+    group: AlertGroup,
+    policy: Policy,
+    policy_round: int,
+    number: int,
+    now: datetime,
+) -> None:
+    """What follows level ``number`` paged now if nobody acknowledges within its timeout:
+    the next level, else the policy's next round (the caller commits)."""
+    level = policy.level(number)
+    if level is None or level.timeout is None:
         return
     due_at = now + level.timeout
     if policy.level(number + 1) is not None:

@@ -1,5 +1,7 @@
 """The message beside a paged alert or a declared incident: what changed before it on its
-services and what they depend on (WARROOM_CHANGE_HOURS back, newest first, with links), the
+services and what they depend on (WARROOM_CHANGE_HOURS back, the likeliest suspect first, each
+with why: bot/record/changes/suspects.py; with links; every service's when the incident names
+none, said so), the
 earlier incidents related to it with their root causes, and the runbook.
 
 It is the ``changes_beside`` job, written in the transaction that decides the page (an alert
@@ -14,19 +16,24 @@ written then, claimed for the process that posted it, and started at that commit
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from sqlmodel import col, select
 
+from bot.basics.link_hosts import ShownLink, disarmed, host_of, imitated, shown_link
 from bot.basics.logs import page_stage
 from bot.flows.channel import Writes
 from bot.flows.incident.declare import RELATED_SHOWN, shared_trait
+from bot.flows.postmortem.suggestions import own_hosts
 from bot.record.alerting import alerts
 from bot.record.changes.beside import (
     ChangesBefore,
     alert_services,
     changes_beside,
+    impact_started,
     incident_services,
+    said_in,
 )
 from bot.record.incident.related import (
     Related,
@@ -35,10 +42,11 @@ from bot.record.incident.related import (
     related_to,
     related_to_incident,
 )
+from bot.record.postmortem.wording import addresses
 from bot.services import Services
 from bot.store import jobs
 from bot.store.db import session_scope
-from bot.store.models import Alert, AlertGroup, Incident, Job
+from bot.store.models import Alert, AlertGroup, ChangeEvent, Incident, Job
 
 log = logging.getLogger(__name__)
 TEMPLATE = "messages/changes_beside.j2"
@@ -53,12 +61,36 @@ async def post_changes_beside(services: Services, job: Job) -> None:
         await _beside_alert(services, details)
 
 
+def shown_changes(
+    services: Services, changes: Sequence[ChangeEvent]
+) -> dict[int, tuple[str, ShownLink | None]]:
+    """Each change's summary and link as people are shown them (docs/security.md): the
+    summary with the hosts in it that pass for the workspace's own disarmed, the link with
+    the host it goes to (named beside it: the app that posted it chose its words), or
+    refused when that host passes for the workspace's own."""
+    own = own_hosts(services)
+    shown: dict[int, tuple[str, ShownLink | None]] = {}
+    for change in changes:
+        said, _ = addresses(change.summary)
+        mimics = [
+            each.said
+            for each in said
+            if each.kind != "phone"
+            and (host := host_of(each.said if "://" in each.said else f"//{each.compared}"))
+            and imitated(host, own)
+        ]
+        link = shown_link(change.link, own) if change.link else None
+        shown[change.id or 0] = (disarmed(change.summary, mimics), link)
+    return shown
+
+
 def _context(services: Services, before: ChangesBefore, related: list[Related]) -> dict[str, Any]:
     return {
+        "shown": shown_changes(services, before.changes),
         "before": before,
         "related": related,
         "shared": shared_trait(related) if related else {},
-        "shown": RELATED_SHOWN,
+        "related_shown": RELATED_SHOWN,
         "base": services.settings.web.public_url.rstrip("/"),
         "zone": services.settings.incidents.timezone,
     }
@@ -86,10 +118,13 @@ async def _beside_incident(services: Services, incident_id: int) -> None:
             settings.catalog,
             moment=incident.declared_at,
             hours=settings.change_hours,
+            impact=impact_started(incident),
+            said=await said_in(session, incident),
+            unfiltered=True,
         )
         related = await related_to_incident(session, incident, public_only=True)
         runbook = _runbook(services, own)
-        if not (own or related or runbook):
+        if not (own or before.changes or related or runbook):
             return  # nothing known to say: no message
         writes = Writes(services, session, incident)
         context = _context(services, before, related)

@@ -13,6 +13,8 @@ acknowledgements.
   the process holds), and when what started a policy arrived.
 - ``answers``: answers from a phone (a push's button, an email's link, an SMS reply, a
   keypress): acknowledge, or escalate to the next level.
+- ``receipts``: a Pushover receipt read back from Pushover (its callback only a hint): an
+  acknowledgement on the phone acknowledges the page; expired pushes kept as such.
 
 May import: ``bot.services`` and everything below it, the flows' own modules
 (``bot/flows/*.py``) and the domains before it in ``DOMAINS`` (tests/test_layers.py): ``home``,

@@ -20,9 +20,9 @@ from bot.basics.errors import AlreadyResolved, BotError
 from bot.flows.escalation.acknowledging import acknowledge
 from bot.flows.escalation.targets import EscalationTarget, escalate
 from bot.flows.paging.alert_pages import PHONE_SNOOZE_MINUTES, AlertUnchanged, acknowledge_alert
-from bot.flows.paging.alert_pages import call_words as alert_call_words
+from bot.flows.paging.destinations import voice
+from bot.flows.paging.destinations.messages import AlertPage, IncidentPage, incident_words
 from bot.flows.paging.pages import end_page
-from bot.flows.paging.senders import words_of
 from bot.record.escalation.escalations import AlreadyAcknowledged, NothingToAcknowledge
 from bot.record.paging import own, pages
 from bot.record.people import known_names
@@ -255,16 +255,15 @@ async def call_words(services: Services, *, call_id: str, part: str) -> str:
     async with session_scope(services.engine) as session:
         notification = await pages.by_vendor_id(session, call_id)
         page = await session.get(PersonPage, notification.page_id) if notification else None
-    if page is None or page.state != "open":
-        return services.renderer.render_plain("paging/call.j2", part="goodbye")
+    if notification is None or page is None or page.state != "open":
+        return voice.goodbye(services)
     if page.alert_group_id is not None:  # an alert's call: in the alert's words
         async with session_scope(services.engine) as session:
             group = await session.get(AlertGroup, page.alert_group_id)
         assert group is not None
-        return alert_call_words(services, group, part)
+        return await voice.said(services, AlertPage(group, notification), part)
     _, incident, escalation = await _page(services, page.id or 0)
-    words = await words_of(services, incident, escalation)
-    return services.renderer.render_plain("paging/call.j2", **words, part=part)
+    return await voice.said(services, IncidentPage(incident, escalation, notification), part)
 
 
 async def _act(
@@ -314,7 +313,7 @@ async def _said(services: Services, answer: Answer, *, sms: bool = False) -> str
     """The answer in words (an SMS's text, ``sms``, or what the call says)."""
     context: dict[str, object] = {"incident": None, "escalation": None, "title": ""}
     if answer.incident is not None and answer.escalation is not None:
-        context = await words_of(services, answer.incident, answer.escalation, answer.by)
+        context = await incident_words(services, answer.incident, answer.escalation, answer.by)
     elif answer.alert is not None:
         async with session_scope(services.engine) as session:
             named = await known_names(session, [answer.by] if answer.by else [])

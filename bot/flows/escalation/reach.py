@@ -148,7 +148,7 @@ async def reach_of(services: Services, targets: tuple[Target, ...]) -> Reach:
             # Whoever the final schedule names at the instant the level fires (everyone, with
             # overlap: all); nobody (a gap) is said in the channel, and the level's other
             # targets still come.
-            named = await on_call_now(services, target.ref)
+            named = await on_call_now(services, target.ref, paging=True)
             if named is None:
                 reach.problems.append(f"{target.ref}: no such on-call schedule")
                 continue

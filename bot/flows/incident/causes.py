@@ -1,5 +1,5 @@
 """Possible causes of an open incident, proposed by the team's model and proved from the
-record or not shown (issue 76, item 3).
+record or not shown (docs/agents.md).
 
 A job (``causes_ask``, first at the war room's opening) sends the model the record, the
 changes on the incident's services before it and the earlier related incidents' causes, each
@@ -33,6 +33,7 @@ from bot.clients.ai import ModelFailure, ask_for_causes
 from bot.flows.channel import Writes
 from bot.flows.postmortem.suggestions import Reading, check_read, read_for_model
 from bot.flows.rights import require
+from bot.record.changes import beside, suspects
 from bot.record.changes.events import changes_before
 from bot.record.incident import incidents, timeline
 from bot.record.incident.related import causes_known_at, related_to_incident, traits_of
@@ -127,8 +128,13 @@ async def reading_at(
     causes beside it; ``replayed`` (``warroom ai eval --replay``): only what was known then,
     the entries that happened, the changes received and the causes marked by ``moment``."""
     reading = await read_for_model(services, incident.id or 0, until=moment if replayed else None)
+    alerting = services.settings.alerting
     async with session_scope(services.engine) as session:
-        names = await incident_services(session, incident)
+        # The services as the file names them, and what they depend on (the message beside
+        # the incident lists those too); else the record's names as they are.
+        own = await beside.incident_services(session, incident, alerting.catalog, alerting.routes)
+        dependencies = beside.dependencies_of(own, alerting.catalog)
+        names = [*own, *dependencies] or await incident_services(session, incident)
         since = incident.declared_at - timedelta(hours=causes.CHANGES_HOURS)
         hours = (moment - since).total_seconds() / 3600
         changes = await changes_before(session, names, moment, hours=hours)
@@ -136,8 +142,15 @@ async def reading_at(
         if replayed:
             changes = [each for each in changes if each.received_at <= moment]
             await causes_known_at(session, related, moment)
+    ranked = suspects.ranked(
+        changes,
+        services=own or names,
+        dependencies=dependencies,
+        impact=beside.impact_started(incident),
+        said=[each.text for each in reading.evidence.values()],
+    )
     zone = zone_named(incident.timezone)
-    return reading.with_evidence(causes.beside_the_record(reading.evidence, changes, related, zone))
+    return reading.with_evidence(causes.beside_the_record(reading.evidence, ranked, related, zone))
 
 
 async def incident_services(session: AsyncSession, incident: Incident) -> list[str]:

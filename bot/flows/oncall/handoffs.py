@@ -23,7 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clients.slack.errors import SlackGone, SlackNotAllowed, SlackRefused, SlackTokenRevoked
 from bot.flows.channel import deliver_now
-from bot.flows.people import guests_among, is_guest, saw, zone_of
+from bot.flows.people import guests_among, guests_asked_for_page, is_guest, saw, zone_of
 from bot.record.escalation.escalations import OnCall
 from bot.record.oncall.engine import HORIZON, LATEST, Override, Shift, final_shifts, stretch_of
 from bot.record.oncall.engine import on_call_at as shift_at
@@ -61,11 +61,15 @@ DISABLED = "disabled"
 FACTS_REFRESH_SECONDS = 3600.0
 
 
-async def on_call_now(services: Services, name: str) -> list[OnCall] | None:
+async def on_call_now(
+    services: Services, name: str, *, paging: bool = False
+) -> list[OnCall] | None:
     """Whom the schedule ``name`` names now, its stored overrides included: one OnCall per
     person (several with ``overlap: all``), each with the override that put them there if
     one did, a guest of the workspace marked so (never to be brought in); one OnCall of
-    nobody in a gap. None when no schedule has that name."""
+    nobody in a gap. None when no schedule has that name. Whether each is a guest is asked
+    of Slack afresh; for a page (``paging``), the answer this process keeps will do, and one
+    Slack cannot give now does not hold the page (``guests_asked_for_page``)."""
     schedule = services.settings.oncall.schedules.get(name)
     if schedule is None:
         return None
@@ -73,8 +77,11 @@ async def on_call_now(services: Services, name: str) -> list[OnCall] | None:
     async with session_scope(services.engine) as session:
         shift = await _on_call_in(session, schedule, now)
     # Asked with no session open: the database is not held while Slack answers.
-    guests = await guests_among(services, [user for user, _ in shift])
-    return _named(schedule, shift, guests)
+    users = [user for user, _ in shift]
+    if not paging:
+        return _named(schedule, shift, await guests_among(services, users))
+    guests, unknown = _kept_guests(services, users)
+    return _named(schedule, shift, guests | await guests_asked_for_page(services, unknown))
 
 
 async def on_call_kept(
@@ -83,23 +90,31 @@ async def on_call_kept(
     """``on_call_now`` in the caller's transaction, for a page decided in it: who is on call
     is the schedules file's (held in memory) and the stored overrides' answer, read in
     ``session``; whether each is a guest, Slack's answer this process keeps (asked at start,
-    at a handoff, by an earlier page), whatever its age: one older than
-    ``FACTS_REFRESH_SECONDS`` is asked again in the background for the next page. None when
-    no answer is kept for someone on call: the caller asks Slack outside the transaction."""
+    at a handoff, by an earlier page). None when no answer is kept for someone on call: the
+    caller asks Slack outside the transaction."""
     shift = await _on_call_in(session, schedule, now)
-    guests, stale = set(), []
-    for user, _ in shift:
+    guests, unknown = _kept_guests(services, [user for user, _ in shift])
+    return None if unknown else _named(schedule, shift, guests)
+
+
+def _kept_guests(services: Services, users: list[str]) -> tuple[frozenset[str], list[str]]:
+    """Of ``users``, the guests by the answers this process keeps, whatever their age (one
+    older than ``FACTS_REFRESH_SECONDS`` is asked again in the background, for the next
+    page), and those it keeps no answer for."""
+    guests, stale, unknown = set(), [], []
+    for user in users:
         kept = services.slack.kept_facts(user)
         if kept is None:
-            return None
+            unknown.append(user)
+            continue
         facts, age = kept
         if facts.guest:
             guests.add(user)
         if age > FACTS_REFRESH_SECONDS:
             stale.append(user)
-    if stale:
+    if stale and not unknown:
         services.background.spawn(guests_among(services, stale), name="on-call guest facts")
-    return _named(schedule, shift, frozenset(guests))
+    return frozenset(guests), unknown
 
 
 async def _on_call_in(

@@ -2,13 +2,15 @@
 or answered within ``WARROOM_PAGING_DELIVERY_WAIT`` counts as not reaching the person, and
 their next rule fires at once (bot/flows/paging/fallback.py), said in the incident's channel.
 
-Only SMS and calls wait: their outcome comes later, in the provider's status webhooks
-(delivered; a call answered, busy, unanswered). ntfy's, the mail
-server's, a webhook's and Teams' acceptance is their answer to the send itself, and Slack's DM
-goes through the outbox. The wait is a ``delivery_wait`` job written in the transaction that
-kept the notification sent, so it survives a restart; it does nothing once the report came,
-the page ended, or the next rule is due anyway. Without ``WARROOM_PUBLIC_URL`` neither has
-anywhere to report to: no wait.
+Only a destination whose delivery is reported later waits (``reported_later``: SMS and calls,
+whose outcome comes in the provider's status webhooks: delivered; a call answered, busy,
+unanswered). ntfy's, the mail server's, a webhook's and Teams' acceptance is their answer to
+the send itself, and Slack's DM goes through the outbox. The wait is a ``delivery_wait`` job
+written in the transaction that kept the notification sent, so it survives a restart; it does
+nothing once the report came, the page ended, or the next rule is due anyway. Without
+``WARROOM_PUBLIC_URL`` neither has anywhere to report to: no wait. What else a destination
+does in that transaction is its own (``after_sent``: a Pushover emergency push's receipt read
+once its repeats expire, bot/flows/paging/destinations/pushover.py).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from datetime import datetime, timedelta
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clients.phone import registry
+from bot.flows.paging.destinations.registry import find
 from bot.flows.paging.fallback import fire_next_rule
 from bot.services import Services
 from bot.store import jobs
@@ -27,8 +30,6 @@ from bot.store.job_kinds import JobKind
 from bot.store.models import Incident, Job, Notification
 
 log = logging.getLogger(__name__)
-# Methods whose delivery is reported after the send (the phone providers' callbacks).
-REPORTED_LATER = frozenset({"sms", "voice"})
 
 
 def delivery_key(notification_id: int) -> str:
@@ -40,7 +41,12 @@ async def wait_for_report(
 ) -> None:
     """Schedule the check that ``notification``, just sent, was reported delivered or
     answered in time (the caller commits); nothing for methods answered at once."""
-    if notification.method not in REPORTED_LATER or not services.settings.web.public_url:
+    destination = find(notification.method)
+    if destination is None:
+        return
+    if destination.after_sent is not None:
+        await destination.after_sent(session, services, notification, sent_at)
+    if not destination.reported_later or not services.settings.web.public_url:
         return
     await jobs.schedule_job(
         session,

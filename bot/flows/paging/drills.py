@@ -1,12 +1,12 @@
-"""The paging drill: each provider set (ntfy, every phone provider, SMTP) exercised through the
-people who opted in (``/oncall contact drill on``, or ``drill: true`` in the contacts file; an
-opt-out from Slack wins over the file), its outcome waited for, and a provider that failed
-raised as an alert on the normal alert path, so a broken account is found at the drill, not at
-3 a.m.
+"""The paging drill: each provider set (ntfy, Pushover, every phone provider, SMTP) exercised
+through the people who opted in (``/oncall contact drill on``, or ``drill: true`` in the
+contacts file; an opt-out from Slack wins over the file), its outcome waited for, and a
+provider that failed raised as an alert on the normal alert path, so a broken account is found
+at the drill, not at 3 a.m.
 
-Each check is kept pending before anything is sent; ntfy's answer and the SMTP server's
-acceptance settle it at once, a phone provider's status webhook (to whichever replica it
-reaches) settles an SMS or a call, and the drill waits for it up to
+Each check is kept pending before anything is sent; ntfy's and Pushover's answers and the SMTP
+server's acceptance settle it at once, a phone provider's status webhook (to whichever replica
+it reaches) settles an SMS or a call, and the drill waits for it up to
 ``WARROOM_PAGING_DRILL_WAIT``. A person who did not opt in is never reached: without anyone
 opted in with a method, its check is skipped (mail goes to WARROOM_SMTP_FROM's own mailbox
 instead). Every phone provider is drilled through the same people's SMS and voice numbers.
@@ -27,7 +27,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.clients.phone import registry
 from bot.clients.phone.reports import Report
 from bot.clients.vendor_http import VendorFailure
-from bot.flows.paging.own_contacts import deliver
+from bot.config import Settings
+from bot.flows.paging.destinations import registry as destinations
+from bot.flows.paging.destinations.messages import Drill
 from bot.record.paging import drills as drill_alerts
 from bot.record.paging import own
 from bot.record.paging.contacts import Method
@@ -40,9 +42,6 @@ from bot.store.models import DrillCheck
 
 log = logging.getLogger(__name__)
 JOB_KEY = "paging_drill"
-# The methods that exercise a phone provider (whose outcome comes later, by webhook: the
-# drill waits for it).
-PHONE_METHODS = ("sms", "voice")
 POLL_SECONDS = 0.5
 # What a provider reports of a drill's SMS or call that settles it (a Report's status,
 # bot/clients/phone/reports.py): ok (the provider carried it; a call nobody picked up still
@@ -56,15 +55,26 @@ _REPORTED_FAILED = {"failed", "undelivered", "canceled"}
 RaiseAlerts = Callable[[AsyncSession, Services, Sequence[str]], Awaitable[None]]
 
 
-def provider_methods() -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """Each provider and the methods that exercise it: ntfy, every registered phone
-    provider, SMTP."""
-    phones = tuple((phone.name, PHONE_METHODS) for phone in registry.providers())
-    return (("ntfy", ("ntfy",)), *phones, ("smtp", ("email",)))
+def provider_methods(settings: Settings) -> dict[str, tuple[tuple[str, ...], bool]]:
+    """Each provider a drill exercises, the methods that exercise it and whether it is set
+    up, as each destination says (``drilled``), in the registry's order: ntfy, every phone
+    provider (SMS and voice), SMTP."""
+    methods: dict[str, tuple[str, ...]] = {}
+    ready: dict[str, bool] = {}
+    for destination in destinations.destinations():
+        if destination.drilled is None:
+            continue
+        for provider, configured in destination.drilled(settings).items():
+            methods[provider] = (*methods.get(provider, ()), destination.name)
+            ready[provider] = configured
+    return {provider: (names, ready[provider]) for provider, names in methods.items()}
 
 
-def _reported_later(provider: str) -> bool:
-    return registry.known(provider)
+def _reported_later(method: str) -> bool:
+    """Whether the method's outcome comes later, by webhook (SMS and calls): the drill waits
+    for it."""
+    found = destinations.find(method)
+    return found is not None and found.reported_later
 
 
 def _title(provider: str) -> str:
@@ -116,10 +126,9 @@ async def run_drill(
         await session.commit()
         for check, _ in checks:
             await session.refresh(check)
-    text = services.renderer.render_plain("paging/drill.j2").strip()
     for check, target in checks:
         if target is not None:
-            await _exercise(services, check, target[1], text)
+            await _exercise(services, check, target[1])
     await _wait(services, [check.id or 0 for check, _ in checks])
     return await _conclude(services, key, raise_alerts)
 
@@ -130,18 +139,13 @@ async def _plan(
     """Which provider and method each check exercises, through whom (None: nobody): each
     person's methods as paging reaches them (the file's and their verified own)."""
     paging = services.settings.paging
-    ready = {
-        "ntfy": bool(paging.ntfy_url),
-        **{phone.name: phone.configured(services.settings) for phone in registry.providers()},
-        "smtp": paging.smtp_on,
-    }
     reachable = []
     for user in people:
         effective, _ = await own.effective(session, paging.contacts, user)
         reachable.append((user, effective.contacts))
     planned: list[tuple[str, str, tuple[str | None, Method] | None]] = []
-    for provider, methods in provider_methods():
-        if not ready[provider]:
+    for provider, (methods, ready) in provider_methods(services.settings).items():
+        if not ready:
             continue
         for method in methods:
             found: list[tuple[str | None, Method]] = [
@@ -163,17 +167,15 @@ def _first_of(methods: Iterable[Method], kind: str) -> list[Method]:
     return [method for method in methods if method.kind == kind][:1]
 
 
-async def _exercise(services: Services, check: DrillCheck, method: Method, text: str) -> None:
+async def _exercise(services: Services, check: DrillCheck, method: Method) -> None:
     """Send the drill's message; ntfy's and SMTP's acceptance settles it, a phone provider's
     answer gives the id its status webhook settles."""
-    later = _reported_later(check.provider)
+    later = _reported_later(check.method)
     waits = later and bool(services.settings.web.public_url)
     # An SMS or a call goes through the provider drilled, whoever carries the contact's pages.
-    provider = check.provider if later else None
+    message = Drill(through=check.provider if later else None)
     try:
-        vendor_id = await deliver(
-            services, method, "warroom: paging drill", text, provider=provider
-        )
+        vendor_id = await destinations.send(services, message, method)
     except VendorFailure as failure:
         await _keep(services, check, ok=False, detail=failure.detail)
         return
@@ -235,7 +237,7 @@ async def _conclude(services: Services, key: str, raise_alerts: RaiseAlerts) -> 
         statement = select(DrillCheck).where(DrillCheck.drill == key).order_by(col(DrillCheck.id))
         checks = list((await session.exec(statement)).all())
         bodies: list[str] = []
-        for provider, _ in provider_methods():
+        for provider in provider_methods(services.settings):
             mine = [c for c in checks if c.provider == provider and c.state in ("ok", "failed")]
             if not mine:
                 continue

@@ -23,7 +23,9 @@ from sqlalchemy import event
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.logs import page_stage
-from bot.flows.paging.alert_pages import ACK_PATH, CONSOLE_METHODS, method_in, send
+from bot.flows.paging.destinations.links import ACK_PATH
+from bot.flows.paging.destinations.registry import find
+from bot.flows.paging.notifying import method_in, send_alert_page
 from bot.record.paging import own, pages, tokens
 from bot.record.paging.contacts import Method, Person
 from bot.services import Services
@@ -61,7 +63,8 @@ async def prepare(
     that nothing but taking it stands between that commit and the send."""
     console = None
     public_url = services.settings.web.public_url
-    if public_url and notification.method in CONSOLE_METHODS:
+    destination = find(notification.method)
+    if public_url and destination is not None and destination.console_first:
         token = tokens.issue_for(
             session,
             notification.page_id,
@@ -166,7 +169,7 @@ async def send_prepared(services: Services, job: Job, now: datetime) -> bool:
         if not taken:
             return False
     page_stage("taken", job.key)
-    await send(
+    await send_alert_page(
         services,
         prepared.group,
         prepared.notification,

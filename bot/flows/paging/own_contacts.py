@@ -10,31 +10,27 @@ import secrets
 from collections.abc import Callable
 from contextlib import suppress
 from functools import partial
-from html import escape
 from typing import Any
 from urllib.parse import urlsplit
 
 from bot.basics.durations import parse_duration
 from bot.basics.errors import UsageError
-from bot.clients.mail import Mail, send_mail
-from bot.clients.ntfy import Push, publish
+from bot.clients import pushover
 from bot.clients.phone import registry
-from bot.clients.phone.provider import Call
 from bot.clients.slack.errors import SlackFailure
 from bot.clients.vendor_http import VendorFailure
-from bot.flows.paging.hooks import send_test_card, send_to
-from bot.flows.paging.phones import http_of, provider_of
+from bot.flows.paging.destinations import registry as destinations
+from bot.flows.paging.destinations.messages import Verification
+from bot.flows.paging.phones import http_of
 from bot.flows.people import zone_of
 from bot.flows.rights import require
 from bot.record import audit
 from bot.record.audit import Change
 from bot.record.paging import own
 from bot.record.paging.contacts import (
-    CONTACT_KINDS,
     DEFAULT_PHONE_PROVIDER,
     LONGEST_AFTER,
     SLACK,
-    Method,
     Rule,
     masked,
     method_problem,
@@ -83,6 +79,8 @@ async def add_contact(
         raise UsageError(f"`/oncall contact add {kind}` needs the number or address to add.")
     if problem := method_problem(kind, address):
         raise UsageError(problem)
+    if kind == "pushover" and (refused := await _pushover_refusal(services, say, address)):
+        return refused
     if kind in own.PHONE_KINDS:
         if problem := number_problem(address, paging.phone_countries):
             return say("number_refused", name=kind, problem=problem)
@@ -114,12 +112,9 @@ async def add_contact(
         await session.commit()
     method = own.as_method(row)
     asker, workspace = await _asker(services, user)
-    text = services.renderer.render_plain(
-        "paging/code.j2", code=code, kind=kind, asker=asker, workspace=workspace
-    )
     where = masked(kind, address)
     try:
-        await deliver(services, method, "warroom: your verification code", text)
+        await destinations.send(services, Verification(code, asker, workspace), method)
     except VendorFailure as failure:
         return say("code_failed", name=kind, where=where, detail=failure.detail)
     topic = _topic_link(paging.ntfy_url, address) if kind == "ntfy" else None
@@ -138,6 +133,25 @@ def _provider_refusal(
         return say("provider_unknown", name=kind, provider=provider)
     if not registry.named(provider).configured(services.settings):
         return say("provider_off", provider=registry.title(provider))
+    return None
+
+
+async def _pushover_refusal(services: Services, say: Callable[..., str], key: str) -> str | None:
+    """What the person is told when their Pushover user key cannot be added: Pushover not set
+    up here, or Pushover's "User/Group Verification" not knowing it as a user with an active
+    device (bot/clients/pushover.py ``validate_user``); None when Pushover knows it."""
+    paging = services.settings.paging
+    if not paging.pushover_token:
+        return say("provider_off", provider="Pushover")
+    try:
+        await pushover.validate_user(
+            http_of(services), paging.pushover_api_url, paging.pushover_token, key
+        )
+    except VendorFailure as failure:
+        if failure.bad_address:
+            return say("key_refused", detail=failure.detail)
+        return say("code_failed", name="pushover", where=masked("pushover", key),
+                   detail=failure.detail)  # fmt: skip
     return None
 
 
@@ -307,62 +321,6 @@ def parse_rules(text: str, known: list[str]) -> tuple[Rule, ...]:
             )
         rules.append(Rule(after=after, notify=tuple(dict.fromkeys(w.lower() for w in words[1:]))))
     return tuple(sorted(rules, key=lambda rule: rule.after))
-
-
-async def deliver(
-    services: Services, method: Method, subject: str, text: str, *, provider: str | None = None
-) -> str | None:
-    """Send ``text`` through ``method`` outside any page (a code, a test, a drill): an SMS, a
-    call, a mail, a push, a signed webhook POST or a Teams card; the service's id for it
-    (a phone provider's id, ntfy's message id, the mail's Message-ID). An SMS or a call
-    goes through ``provider``, else the contact's own."""
-    paging = services.settings.paging
-    if method.kind in own.PHONE_KINDS:
-        phone = provider_of(provider or method.carrier)
-        if method.kind == "sms":
-            return await phone.send_sms(
-                http_of(services), services.settings, to=method.address, text=text, ref="warroom"
-            )
-        # Said twice, without waiting for a key: a code is read as it is heard.
-        call = Call(f"{text} {text}", keys=False)
-        return await phone.place_call(
-            http_of(services), services.settings, to=method.address, call=call
-        )
-    if method.kind == "email":
-        if not paging.smtp_on:
-            raise VendorFailure("WARROOM_SMTP_URL is not set", retryable=False)
-        return await send_mail(
-            paging.smtp_url,
-            Mail(paging.smtp_from, method.address, subject, text, f"<p>{escape(text)}</p>"),
-            plaintext=paging.smtp_plaintext,
-        )
-    if method.kind == "ntfy":
-        if not paging.ntfy_url:
-            raise VendorFailure("WARROOM_NTFY_URL is not set", retryable=False)
-        return await publish(
-            http_of(services),
-            paging.ntfy_url,
-            paging.ntfy_token,
-            Push(method.address, subject, text, 3, None, None),
-        )
-    elif method.kind == "webhook":
-        await _deliver_webhook(services, method, text)
-        return None  # a webhook's receiver gives no id of its own
-    elif method.kind == "teams":
-        await send_test_card(services, method.address, subject, text)
-        return None  # Workflows answers 202 without an id
-    else:
-        raise VendorFailure(
-            f"{method.kind} is not a method ({', '.join(CONTACT_KINDS)})", retryable=False
-        )
-
-
-async def _deliver_webhook(services: Services, method: Method, text: str) -> None:
-    """A test to a webhook destination: ``{"type": "test", "text": ...}``, signed as a page."""
-    now = services.clock()
-    document = {"version": 1, "type": "test", "text": text, "sent_at": now.isoformat()}
-    stamp = int(now.timestamp())
-    await send_to(services, method.address, document, at=now, delivery=f"test-{stamp}")
 
 
 def _reply(services: Services, state: str, words: str = TEMPLATE, **context: Any) -> str:

@@ -25,10 +25,11 @@ from bot.basics.logs import page_stage
 from bot.clients.phone.reports import Report
 from bot.clients.vendor_http import VendorFailure
 from bot.flows.channel import deliver_now
-from bot.flows.paging import alert_pages, handed, phones
+from bot.flows.paging import handed, notifying, phones
 from bot.flows.paging.alert_pages import alert_notifications
+from bot.flows.paging.destinations import registry
+from bot.flows.paging.destinations.messages import IncidentPage
 from bot.flows.paging.fallback import fire_next_rule
-from bot.flows.paging.senders import SENDERS
 from bot.flows.paging.trouble import tell_trouble
 from bot.record.incident import incidents
 from bot.record.paging import own, pages
@@ -298,7 +299,7 @@ async def send_notification(services: Services, job: Job) -> datetime | None:
             page_stage("taken", job.key)
             assert group is not None
             again = taken != pages.SENDING
-            await alert_pages.send(services, group, notification, method, again=again)
+            await notifying.send_alert_page(services, group, notification, method, again=again)
             return None
         # What the send needs is read in the transaction that takes it: one transaction
         # (one wait for a connection, during a storm) before the notification leaves.
@@ -319,9 +320,8 @@ async def send_notification(services: Services, job: Job) -> datetime | None:
     try:
         if method is None:
             raise VendorFailure(f"no contact {notification.contact!r} any more", retryable=False)
-        vendor_id = await SENDERS[notification.method](
-            services, incident, escalation, notification, method
-        )
+        message = IncidentPage(incident, escalation, notification)
+        vendor_id = await registry.send(services, message, method)
     except VendorFailure as failure:
         return await _failed(services, incident, notification, failure, job.attempts + 1, again)
     await _settle(
@@ -342,7 +342,7 @@ async def _method(
         return Method(kind=SLACK, address=notification.user_id)
     contacts = services.settings.paging.contacts
     methods = await own.reached_by(session, contacts, notification.user_id)
-    return alert_pages.method_in(methods, notification)
+    return notifying.method_in(methods, notification)
 
 
 async def _failed(
@@ -462,8 +462,15 @@ async def _settle(
         if outcome == pages.FAILED:
             # The incident's lock first, as acknowledgements take it before notifications.
             incident = await incidents.lock(session, incident)
-        current, first_after = await alert_pages.mark(
-            session, services, notification, outcome, vendor_id=vendor_id, detail=detail, now=now
+        current, first_after = await notifying.mark(
+            session,
+            services,
+            notification,
+            outcome,
+            vendor_id=vendor_id,
+            detail=detail,
+            now=now,
+            reported=reported,
         )
         pages.record_outcome(
             session,
@@ -484,10 +491,9 @@ async def _settle(
                     incident.reference,
                 )
         await session.commit()
-    carrier = notification.provider or current.provider
-    services.metrics.notification(notification.method, reported or outcome, provider=carrier)
-    if first_after is not None:
-        services.metrics.first_notification_sent(notification.method, first_after, page="incident")
+    notifying.counted(
+        services, notification, current, reported or outcome, first_after, page="incident"
+    )
     if said and incident.channel_id is not None:
         await deliver_now(services, incident.channel_id)
 
@@ -533,7 +539,7 @@ async def record_status(services: Services, *, sid: str, report: Report) -> bool
     detail = report.in_words if say else None  # a failure: said in the channel by _settle
     reported_as = "answered" if status == "in-progress" else status
     if incident is None:
-        await alert_pages.settle(
+        await notifying.settle(
             services, notification, outcome, vendor_id=sid, detail=detail, reported=reported_as
         )
     else:
@@ -585,7 +591,8 @@ async def _through_fallback(
         return
     backup = replace(method, provider=method.fallback, fallback="")
     try:
-        vendor_id = await SENDERS[current.method](services, incident, escalation, current, backup)
+        message = IncidentPage(incident, escalation, current)
+        vendor_id = await registry.send(services, message, backup)
     except VendorFailure as failure:
         log.warning("%s notification %s: the fallback failed too: %s", current.method,
                     current.id, failure.detail)  # fmt: skip

@@ -4,7 +4,9 @@ when the first fails: the first answered 5xx, 429 or nothing, or refused the req
 the number itself is not the problem (an unsubscribed or invalid number is not tried
 elsewhere: its owner is told instead). The incident's channel says which provider failed and
 which one carried the page instead. An alert's page (no incident: bot/flows/paging/
-alert_pages.py) goes through the same providers, its fallback said in the log only.
+alert_pages.py) goes through the same providers, its fallback said in the log only. The SMS
+and voice destinations send through here (bot/flows/paging/destinations/sms.py, voice.py);
+a notice (a code, a test, the drill) through one provider alone (``carrier_of``).
 
 Numbers are read from the contacts when sending and never written to the record, the logs or
 Slack.
@@ -20,7 +22,9 @@ import aiohttp
 from bot.clients.phone import registry
 from bot.clients.phone.provider import Call, PhoneProvider
 from bot.clients.vendor_http import VendorFailure
+from bot.config import Settings
 from bot.flows.channel import deliver_now
+from bot.flows.paging.destinations.messages import Drill, Message
 from bot.record.incident import incidents
 from bot.record.paging.contacts import Method
 from bot.services import Services
@@ -46,6 +50,18 @@ def provider_of(name: str) -> PhoneProvider:
         return registry.named(name)
     except KeyError:
         raise VendorFailure(f"no phone provider is called {name!r}", retryable=False) from None
+
+
+def carrier_of(message: Message, method: Method) -> str:
+    """Who carries a notice: the provider a drill exercises, else the contact's own."""
+    if isinstance(message, Drill) and message.through:
+        return message.through
+    return method.carrier
+
+
+def drilled(settings: Settings) -> dict[str, bool]:
+    """Every phone provider, exercised by a drill's SMS and call, and whether it is set up."""
+    return {phone.name: phone.configured(settings) for phone in registry.providers()}
 
 
 def sms_attempts(services: Services, to: str, text: str, ref: str) -> Attempts:

@@ -17,7 +17,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clients.vendor_http import VendorFailure
 from bot.flows.channel import deliver_now
-from bot.flows.paging.own_contacts import TEMPLATE, deliver
+from bot.flows.paging.destinations import registry
+from bot.flows.paging.destinations import words as message_words
+from bot.flows.paging.destinations.messages import Test
+from bot.flows.paging.own_contacts import TEMPLATE
 from bot.flows.people import zone_of
 from bot.flows.rights import require
 from bot.record import audit
@@ -29,8 +32,6 @@ from bot.services import Services
 from bot.store import outbox
 from bot.store.db import session_scope
 from bot.store.models import PageTest
-
-SUBJECT = "warroom: a test page"
 
 
 @dataclass(frozen=True)
@@ -60,8 +61,7 @@ async def test_page(
         if state == "test_limit":
             context["zone"] = await zone_of(services, user)
         return _reply(services, state, words, **context)
-    text = services.renderer.render_plain("paging/test.j2")
-    tried = [await _try(services, contact, method, text) for contact, method in chosen.items()]
+    tried = [await _try(services, contact, method) for contact, method in chosen.items()]
     with_slack = wanted in (None, SLACK)
     async with session_scope(services.engine) as session:
         current = await session.get(PageTest, row.id)
@@ -72,7 +72,7 @@ async def test_page(
             await outbox.post_once(
                 session,
                 channel=user,
-                text=services.renderer.render("paging/test.j2"),
+                text=message_words.slack(services, Test(), SLACK),
                 now=services.clock(),
                 after=_dm_key(row),
             )
@@ -93,10 +93,10 @@ async def test_page(
     return _reply(services, "tested", words, tried=tried, at=row.tested_at, zone=zone)
 
 
-async def _try(services: Services, contact: str, method: Method, text: str) -> Tried:
+async def _try(services: Services, contact: str, method: Method) -> Tried:
     where = masked(method.kind, method.address)
     try:
-        await deliver(services, method, SUBJECT, text)
+        await registry.send(services, Test(), method)
     except VendorFailure as failure:
         return Tried(contact, method.kind, where, failure.detail)
     return Tried(contact, method.kind, where, None)

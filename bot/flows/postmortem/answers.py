@@ -1,4 +1,4 @@
-"""An escalation's answer said by a person when the record has none (issue 63, item 3): who
+"""An escalation's answer said by a person when the record has none (docs/postmortem-draft.md): who
 answered and when, or that nobody did, for the postmortem draft. The record's facts win: an
 acknowledgement refuses it, and a first message of a person the escalation brought in is
 its answer whatever is said here (bot/record/postmortem/semantics.py ``answer_of``)."""

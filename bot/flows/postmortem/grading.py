@@ -1,5 +1,5 @@
-"""Every cause proposed during an incident graded once the root cause is known (issue 76,
-item 4): when the postmortem is published, a job (``causes_grade``) sends the team's model
+"""Every cause proposed during an incident graded once the root cause is known
+(docs/agents.md): when the postmortem is published, a job (``causes_grade``) sends the team's model
 the root cause and the proposals (``[P1] …``: its possible causes and the agents' findings
 for the underlying issue) and asks a grade for each on incident.io's scale, with why
 (bot/clients/ai.py, ``warroom_grades``). Each is kept as the model's proposal for a person

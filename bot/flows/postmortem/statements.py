@@ -1,4 +1,4 @@
-"""The draft's gaps only a person can fill, filled on its page (issue 63, item 3): who else
+"""The draft's gaps only a person can fill, filled on its page (docs/postmortem-draft.md): who else
 was brought in when warroom escalated to nobody (or that nobody was), that no path led the
 investigation astray (bot/record/postmortem/statements.py); a message of the channel marked
 misleading, or as the one that stopped the impact, by the person on the draft's page: kept as

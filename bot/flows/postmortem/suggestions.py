@@ -25,10 +25,12 @@ from markupsafe import Markup
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.errors import BotError
+from bot.basics.link_hosts import host_of
 from bot.basics.render import local_time, readable
 from bot.basics.slack_text import SlackText
 from bot.clients.ai import ModelFailure, ask_for_sections
 from bot.flows.channel import Writes, choose_template
+from bot.flows.people import members_among
 from bot.flows.postmortem.posting import complete_from_slack
 from bot.flows.postmortem.verification import metric_minutes, verify_meaning
 from bot.flows.rights import require
@@ -264,6 +266,8 @@ async def _checked(
     async with session_scope(services.engine) as session:
         people = await every_name(session) | set(names.values())
     metrics = metric_minutes(record)
+    members = await members_among(services, (each.writer for each in sent.evidence.values()))
+    own = own_hosts(services)
     checked = await asyncio.to_thread(
         lambda: check_sections(
             answer,
@@ -272,11 +276,20 @@ async def _checked(
             language=sent.language,
             people=people,
             metrics=metrics,
+            members=members,
+            own_hosts=own,
         )
     )
     checked = await verify_meaning(services, incident, checked, sent.evidence, started=started)
     links = {ref: each.link for ref, each in sent.evidence.items() if each.link}
     return Asked(suggestions.ANSWERED, checked=checked, links=links)
+
+
+def own_hosts(services: Services) -> tuple[str, ...]:
+    """The workspace's own hosts, which no link shown may imitate: warroom's public address
+    (``WARROOM_PUBLIC_URL``) and the Slack workspace's (auth.test's ``url``, once known)."""
+    found = (services.settings.web.public_url, services.slack.known_workspace_url or "")
+    return tuple(host for host in map(host_of, found) if host)
 
 
 # -- proposed by an agent (bot/web/agents/) -------------------------------------------------

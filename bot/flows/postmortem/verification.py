@@ -19,7 +19,7 @@ from typing import Any
 from bot.basics.render import Renderer
 from bot.clients.ai import ModelFailure, ask_for_verdicts
 from bot.flows.channel import choose_template
-from bot.record.incident.milestones import METRICS
+from bot.record.incident.milestones import Surface, metrics_on
 from bot.record.postmortem.controls import Say, controls_of
 from bot.record.postmortem.evidence import Evidence
 from bot.record.postmortem.parts import Line
@@ -140,8 +140,8 @@ def metric_minutes(record: Record) -> list[int]:
     lines = [Line(entry.occurred_at, entry.kind, "") for entry in record.entries]
     milestones, _ = decided_milestones(record, lines, lambda user_id: user_id)
     found = []
-    for _, start, end in METRICS:
-        began, ended = milestones[start].at, milestones[end].at
+    for metric in metrics_on(Surface.DRAFT):
+        began, ended = milestones[metric.start].at, milestones[metric.end].at
         if began is not None and ended is not None and ended >= began:
             seconds = (ended - began).total_seconds()
             found += [int(seconds // 60), round(seconds / 60)]

@@ -77,8 +77,8 @@ SENDING_LEASE = timedelta(minutes=5)
 
 
 class TooManySignUps(Exception):
-    """A sign-up refused by a limit that says nothing of the address: the client's, or the
-    number waiting for their confirmation; ``why`` names it for the form (``too_many``, or
+    """A sign-up refused by a limit that says nothing of the address: the client's; ``why``
+    names it for the form (``too_many``, or
     ``webhooks_client`` / ``webhooks_full`` for a webhook past its caps)."""
 
     def __init__(self, why: str = "too_many") -> None:
@@ -135,12 +135,10 @@ async def _sign_up(
             log.info("Status page: webhook subscription %s", signed.subscription.id)
             services.wake_jobs()
             return Subscribed(kind, signed.secret)
-        # Per client first: a few clients fill their own share, never everyone's cap.
+        # Per client: a few clients fill their own share. Past everyone's cap, the link
+        # mailed makes room (``send_subscriber_confirmation``): never a 429 to all.
         mine = await subscribers.client_pending(session, client, now=now, within=within)
         if mine >= limits.pending_per_client:
-            raise TooManySignUps
-        waiting = await subscribers.pending(session, now=now, within=within)
-        if waiting >= limits.pending_max:
             raise TooManySignUps
         over = await subscribers.address_sign_ups(session, address, now=now)
         subscribers.count_sign_up(session, client, address, now=now)
@@ -290,14 +288,23 @@ def mail_on(settings: Settings) -> bool:
 
 async def send_subscriber_confirmation(services: Services, job: Job) -> Wait | None:
     """The job handler: mail a waiting sign-up its confirmation link (made now, kept only
-    hashed). A server's refusal of the address for good marks it bouncing."""
+    hashed), past ``WARROOM_SUBSCRIBE_PENDING_MAX`` the room made by another's
+    (``make_room``). A server's refusal of the address for good marks it bouncing."""
     if not mail_on(services.settings):
         log.error("Status page: a confirmation mail needs WARROOM_SMTP_URL, _FROM and PUBLIC_URL")
         return None
+    limits = services.settings.subscriptions
+    now = services.clock()
     async with session_scope(services.engine) as session:
-        started = await subscribers.start_confirmation(
-            session, int(jobs.payload_of(job)["subscription"]), now=services.clock()
-        )
+        wanted = int(jobs.payload_of(job)["subscription"])
+        started = await subscribers.start_confirmation(session, wanted, now=now)
+        if started is not None:
+            # Waiting from now on: past the cap, the sign-ups of the clients that asked for
+            # the most make room, the oldest first.
+            within = limits.confirm_within
+            waiting = await subscribers.pending(session, now=now, within=within)
+            for _ in range(waiting - limits.pending_max):
+                await subscribers.make_room(session, now=now, within=within, keep=wanted)
         await session.commit()
     if started is None:
         return None

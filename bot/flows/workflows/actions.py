@@ -10,23 +10,18 @@ the workflow's other actions (their own jobs) and other workflows still run.
 Changes a workflow makes carry ``cause="workflow:<name>"`` and are written here, never
 through the flows that start workflows: a workflow's own changes start no workflow.
 
-Webhooks and Teams cards (bot/flows/workflows/teams.py) are jobs of their own lane
+Webhooks and Teams cards (bot/flows/workflows/webhooks.py) are jobs of their own lane
 (``JobKind.WORKFLOW_WEBHOOK``): a slow or failing endpoint waits there, retried with backoff,
 never in front of the incident's other work.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import logging
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
-import aiohttp
 from jinja2 import TemplateError
 from sqlalchemy import update
 from sqlmodel import col, select
@@ -35,7 +30,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.basics.errors import BotError
 from bot.basics.slack_text import SlackText, cut_plain, encode, to_mrkdwn, to_plain
 from bot.clients.slack.errors import SlackFailure, SlackRateLimited, SlackTokenRevoked
-from bot.clients.teams import TeamsFailure
 from bot.flows.channel import Writes, as_sent, deliver_now, lead_of
 from bot.flows.escalation.reach import group_members
 from bot.flows.escalation.targets import EscalationTarget, escalate
@@ -45,7 +39,6 @@ from bot.flows.incident.fields import set_up_type
 from bot.flows.oncall.handoffs import on_call_now
 from bot.flows.scheduler import Wait
 from bot.flows.status_page.publishing import mark_public
-from bot.flows.workflows.teams import post_workflow_card
 from bot.record.escalation.escalations import WhyWorkflow
 from bot.record.incident import fields, findings, incidents
 from bot.record.incident.fields import NoFieldChange
@@ -68,14 +61,6 @@ from bot.store.job_kinds import JobKind
 from bot.store.models import Escalation, Incident, Job, OutboxMessage, TimelineKind
 
 log = logging.getLogger(__name__)
-# A webhook is tried again after these waits, then given up (with a message in the channel).
-WEBHOOK_BACKOFF = (
-    timedelta(seconds=30),
-    timedelta(minutes=1),
-    timedelta(minutes=2),
-    timedelta(minutes=5),
-    timedelta(minutes=15),
-)
 # While another replica runs an earlier action of the incident, this one waits its turn.
 TURN_WAIT = timedelta(seconds=1)
 # An action of an incident whose war room is not open yet waits for it this many turns (ten
@@ -132,7 +117,7 @@ async def template_incident(
 # -- the job handlers ------------------------------------------------------------------------
 async def run_action(services: Services, job: Job) -> datetime | Wait | None:
     """The job handler of one workflow action."""
-    found = await _job_work(services, job)
+    found = await job_work(services, job)
     if found is None:
         return None
     incident, workflow, action = found
@@ -147,7 +132,7 @@ async def run_action(services: Services, job: Job) -> datetime | Wait | None:
     except (SlackRateLimited, SlackTokenRevoked):
         raise  # the runner puts the job back until Slack allows
     except (SlackFailure, BotError, TemplateError, ValueError) as error:
-        await _failed(services, job, incident, workflow, action, _reason(error))
+        await action_failed(services, job, incident, workflow, action, _reason(error))
     return None
 
 
@@ -179,7 +164,7 @@ async def run_timer(services: Services, job: Job) -> None:
     services.wake_jobs()
 
 
-async def _job_work(services: Services, job: Job) -> tuple[Incident, Workflow, Action] | None:
+async def job_work(services: Services, job: Job) -> tuple[Incident, Workflow, Action] | None:
     """The job's incident, workflow and action; None when the file no longer has them."""
     details = jobs.payload_of(job)
     workflow = services.settings.workflows.definitions.get(str(details.get("workflow")))
@@ -209,7 +194,7 @@ async def _earlier_running(services: Services, job: Job) -> bool:
         return earlier.first() is not None
 
 
-async def _end(session: AsyncSession, job: Job, now: datetime) -> None:
+async def end_job(session: AsyncSession, job: Job, now: datetime) -> None:
     """End the job in the caller's transaction, with the action's effects."""
     await session.exec(
         update(Job)
@@ -218,7 +203,7 @@ async def _end(session: AsyncSession, job: Job, now: datetime) -> None:
     )
 
 
-def _record(
+def record_done(
     session: AsyncSession,
     incident: Incident,
     workflow: Workflow,
@@ -235,7 +220,28 @@ def _record(
     add_entry(session, incident, kind=TimelineKind.WORKFLOW, facts=facts, author=by, occurred_at=at)
 
 
-async def _failed(
+async def finished(
+    services: Services,
+    job: Job,
+    incident: Incident,
+    workflow: Workflow,
+    action: Action,
+    *,
+    did: str,
+    by: str | None = None,
+) -> None:
+    """An action done with nothing more to write: its record and its job's end, committed
+    together (``by``: the bot's user, asked of Slack before the session when not given, so no
+    connection is held across a Slack call)."""
+    by = by or await services.slack.bot_user()
+    now = services.clock()
+    async with session_scope(services.engine) as session:
+        record_done(session, incident, workflow, action, did=did, by=by, at=now)
+        await end_job(session, job, now)
+        await session.commit()
+
+
+async def action_failed(
     services: Services,
     job: Job,
     incident: Incident,
@@ -250,7 +256,7 @@ async def _failed(
     by = await services.slack.bot_user()
     now = services.clock()
     async with session_scope(services.engine) as session:
-        _record(session, incident, workflow, action, did="", by=by, at=now, error=reason)
+        record_done(session, incident, workflow, action, did="", by=by, at=now, error=reason)
         if incident.channel_id:
             text = services.renderer.render(
                 "messages/workflow_failed.j2",
@@ -266,7 +272,7 @@ async def _failed(
                 after=f"{job.key}:failed",
                 incident_id=incident.id,
             )
-        await _end(session, job, now)
+        await end_job(session, job, now)
         await session.commit()
     if incident.channel_id:
         await deliver_now(services, incident.channel_id)
@@ -302,13 +308,13 @@ async def _change(
         did = await apply(session, current, now)
         writes = Writes(services, session, current)
         if did is not None:
-            _record(session, current, workflow, action, did=did, by=by, at=now)
+            record_done(session, current, workflow, action, did=did, by=by, at=now)
             if current.channel_id:
                 await writes.say(
                     "messages/workflow_acted.j2", workflow=workflow.name, did=did, after=job.key
                 )
                 await writes.header(lead)
-        await _end(session, job, now)
+        await end_job(session, job, now)
         await session.commit()
     services.wake_jobs()
     await writes.send()
@@ -430,8 +436,8 @@ async def _post(
         if not text:
             raise ActionFailedValue("the message is empty")
         row = await _kept(session, job, incident, channel, outbox.POST, {"text": text}, now)
-        _record(session, incident, workflow, action, did=f"posted in {where}", by=by, at=now)
-        await _end(session, job, now)
+        record_done(session, incident, workflow, action, did=f"posted in {where}", by=by, at=now)
+        await end_job(session, job, now)
         await session.commit()
     await _sent_or_failed(services, job, incident, workflow, action, row)
 
@@ -474,10 +480,11 @@ async def _sent_or_failed(
     await deliver_now(services, row.channel)
     sent = await as_sent(services, row)
     if sent.gave_up_at is not None:
-        await _failed(services, job, incident, workflow, action, f"Slack said {sent.last_error}")
+        reason = f"Slack said {sent.last_error}"
+        await action_failed(services, job, incident, workflow, action, reason)
     elif sent.method == outbox.INVITE and sent.sent_at is not None and sent.last_error:
         reason = f"Slack would not invite {sent.last_error}"
-        await _failed(services, job, incident, workflow, action, reason)
+        await action_failed(services, job, incident, workflow, action, reason)
 
 
 async def _channel_words(services: Services, channel: str, incident: Incident) -> str:
@@ -516,8 +523,8 @@ async def _invite(
         payload = {"users": sorted(set(users))}
         row = await _kept(session, job, incident, incident.channel_id, outbox.INVITE, payload, now)
         did = f"invited {len(set(users))} {'person' if len(set(users)) == 1 else 'people'}"
-        _record(session, incident, workflow, action, did=did, by=by, at=now)
-        await _end(session, job, now)
+        record_done(session, incident, workflow, action, did=did, by=by, at=now)
+        await end_job(session, job, now)
         await session.commit()
     await _sent_or_failed(services, job, incident, workflow, action, row)
 
@@ -545,11 +552,7 @@ async def _escalate(
             reason=str(action.args.get("reason") or ""),
             why=why,
         )
-    now = services.clock()
-    async with session_scope(services.engine) as session:
-        _record(session, incident, workflow, action, did=f"escalated to {policy}", by=by, at=now)
-        await _end(session, job, now)
-        await session.commit()
+    await finished(services, job, incident, workflow, action, did=f"escalated to {policy}", by=by)
 
 
 async def _escalated_by(services: Services, incident: Incident, job: Job) -> bool:
@@ -573,8 +576,8 @@ async def _make_public(
         if await public.public_record(session, incident.id or 0) is None:
             _, writes = await mark_public(session, services, current, by=by, components=[])
         did = "shown on the status page"
-        _record(session, current, workflow, action, did=did, by=by, at=now)
-        await _end(session, job, now)
+        record_done(session, current, workflow, action, did=did, by=by, at=now)
+        await end_job(session, job, now)
         await session.commit()
     services.wake_jobs()
     if writes is not None:
@@ -601,8 +604,8 @@ async def _bookmark(
         row = await _kept(
             session, job, incident, incident.channel_id, outbox.BOOKMARK, payload, now
         )
-        _record(session, incident, workflow, action, did=f"bookmarked {title}", by=by, at=now)
-        await _end(session, job, now)
+        record_done(session, incident, workflow, action, did=f"bookmarked {title}", by=by, at=now)
+        await end_job(session, job, now)
         await session.commit()
     await _sent_or_failed(services, job, incident, workflow, action, row)
 
@@ -619,128 +622,3 @@ ACTIONS: Mapping[str, Any] = {
     "set_type": _set_type,
     "bookmark": _bookmark,
 }
-
-
-# -- webhooks --------------------------------------------------------------------------------
-def signature(secret: str, body: bytes) -> str:
-    """``X-Warroom-Signature``: ``sha256=`` and the hex HMAC-SHA256 of the body."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
-async def webhook_body(
-    services: Services, job: Job, incident: Incident, workflow: Workflow
-) -> bytes:
-    """The JSON a webhook sends (README: "Workflows", webhooks)."""
-    async with session_scope(services.engine) as session:
-        shown = await template_incident(session, services, incident, plain=True)
-    details = jobs.payload_of(job)
-    document = {
-        "workflow": workflow.name,
-        "trigger": workflow.trigger,
-        "event": details.get("event"),
-        "delivery": job.key,
-        "incident": shown,
-    }
-    return json.dumps(document, sort_keys=True, default=str).encode()
-
-
-async def run_webhook(services: Services, job: Job) -> datetime | None:
-    """The job handler of a webhook action: sent signed; retried with backoff on a 5xx, a
-    429, a redirect (never followed), a timeout or no connection; given up at once on
-    another 4xx, and after the last retry, with a message in the channel."""
-    found = await _job_work(services, job)
-    if found is None:
-        return None
-    incident, workflow, action = found
-    if action.verb == "teams":
-        return await _run_teams(services, job, incident, workflow, action)
-    url = str(action.args["url"])
-    secret = str(
-        services.settings.workflows.webhook_secrets.get(str(action.args["secret_env"]), "")
-    )
-    body = await webhook_body(services, job, incident, workflow)
-    headers = {
-        "Content-Type": "application/json",
-        "User-Agent": "warroom",
-        "X-Warroom-Signature": signature(secret, body),
-        "X-Warroom-Delivery": job.key,
-    }
-    assert services.http is not None
-    timeout = aiohttp.ClientTimeout(total=services.settings.workflows.webhook_timeout)
-    try:
-        async with services.http.post(
-            url, data=body, headers=headers, timeout=timeout, allow_redirects=False
-        ) as response:
-            status, location = response.status, response.headers.get("Location", "")
-    except (aiohttp.ClientError, TimeoutError) as error:
-        return await _webhook_retry(services, job, incident, workflow, action, _why(error))
-    if 200 <= status < 300:
-        # Asked of Slack before the session: no connection held across a Slack call.
-        by = await services.slack.bot_user()
-        now = services.clock()
-        async with session_scope(services.engine) as session:
-            did = f"webhook sent to {urlsplit(url).hostname} (HTTP {status})"
-            _record(session, incident, workflow, action, did=did, by=by, at=now)
-            await _end(session, job, now)
-            await session.commit()
-        return None
-    if 300 <= status < 400:
-        # Never followed (the signed body is for this endpoint only); the endpoint may be
-        # mid-deploy, so it is asked again like a 5xx, then given up.
-        target = urlsplit(location).hostname or urlsplit(url).hostname
-        where = "another host" if target != urlsplit(url).hostname else "another address"
-        reason = f"HTTP {status}: redirected to {where} ({target}), not followed"
-        return await _webhook_retry(services, job, incident, workflow, action, reason)
-    if status >= 500 or status == 429:
-        return await _webhook_retry(services, job, incident, workflow, action, f"HTTP {status}")
-    await _failed(services, job, incident, workflow, action, f"HTTP {status}")
-    return None
-
-
-async def _run_teams(
-    services: Services, job: Job, incident: Incident, workflow: Workflow, action: Action
-) -> datetime | None:
-    """The ``teams`` action: the card posted, retried like a webhook on a 5xx, a 429 or no
-    answer, given up at once on another 4xx (Teams' words, never the URL)."""
-    async with session_scope(services.engine) as session:
-        shown = await template_incident(session, services, incident, plain=True)
-    try:
-        await post_workflow_card(services, incident, workflow, action, shown)
-    except TeamsFailure as failure:
-        if failure.retryable:
-            return await _webhook_retry(services, job, incident, workflow, action, failure.detail)
-        await _failed(services, job, incident, workflow, action, failure.detail)
-        return None
-    # Asked of Slack before the session: no connection held across a Slack call.
-    by = await services.slack.bot_user()
-    now = services.clock()
-    async with session_scope(services.engine) as session:
-        did = "card posted in Microsoft Teams"
-        _record(session, incident, workflow, action, did=did, by=by, at=now)
-        await _end(session, job, now)
-        await session.commit()
-    return None
-
-
-async def _webhook_retry(
-    services: Services,
-    job: Job,
-    incident: Incident,
-    workflow: Workflow,
-    action: Action,
-    reason: str,
-) -> datetime | None:
-    if job.attempts < len(WEBHOOK_BACKOFF):
-        log.info(
-            "%s: webhook of %s: %s; tried again later", incident.reference, workflow.name, reason
-        )
-        return services.clock() + WEBHOOK_BACKOFF[job.attempts]
-    reason = f"{reason}, given up after {job.attempts + 1} attempts"
-    await _failed(services, job, incident, workflow, action, reason)
-    return None
-
-
-def _why(error: BaseException) -> str:
-    if isinstance(error, TimeoutError):
-        return "no answer in time"
-    return f"no connection ({type(error).__name__})"

@@ -18,7 +18,7 @@ from sqlmodel import col, select
 
 from bot.basics.slack_text import to_plain
 from bot.clients.teams import Card, page_card, post_card
-from bot.flows.paging.hooks import slack_https_link
+from bot.flows.paging.destinations.teams import slack_https_link
 from bot.record.people import known_names
 from bot.record.workflows.actions import Action, render
 from bot.record.workflows.definitions import Workflow

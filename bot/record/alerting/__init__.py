@@ -3,8 +3,9 @@ The flow that opens incidents from them is ``bot.flows.alerting.intake``; the we
 arrive on are ``bot.web.alerting.webhooks``; ``warroom alerts`` is ``bot.admin.alerts``.
 
 - ``payloads``: the one shape every source's body is parsed into (a notification of alerts).
-- ``sources/``: the sources of alerts (Alertmanager, Grafana, the generic shape), a folder
-  each, behind one registry (``sources.registry``).
+- ``sources/``: the sources of alerts (Alertmanager, Grafana, the generic shape, vendors'
+  APIs), a folder each, behind the one registry of sources (``sources.registry``: a line
+  each, the change sources' too).
 - ``services``: the services file (WARROOM_SERVICES): owners, policy, urgency, support
   hours, runbook, channel, dependencies of each service.
 - ``backstage``: services from Backstage's ``catalog-info.yaml`` files (kind Component).

@@ -24,8 +24,15 @@ from bot.record.alerting.grouping import ACKNOWLEDGED as ACKNOWLEDGED
 from bot.record.alerting.grouping import ATTACHED as ATTACHED
 from bot.record.alerting.grouping import HELD as HELD
 from bot.record.alerting.grouping import OPEN_STATES as OPEN_STATES
+from bot.record.alerting.grouping import (
+    REOPENED,
+    ROUTE_TURNS,
+    flipped,
+    join,
+    joined_ids,
+    open_in_window,
+)
 from bot.record.alerting.grouping import RESOLVED as RESOLVED
-from bot.record.alerting.grouping import ROUTE_TURNS, flipped, joined_ids, open_in_window
 from bot.record.alerting.grouping import SNOOZED as SNOOZED
 from bot.record.alerting.grouping import TRIGGERED as TRIGGERED
 from bot.record.alerting.grouping import group_key_hash as group_key_hash
@@ -79,6 +86,11 @@ class Applied:
     # flapping alert's source said resolved: it waits for its quiet period).
     alert_group: AlertGroup | None = None
     alert_event: str | None = None
+    # An alert that joined it raised its urgency (``raised``: paged anew) or reopened it
+    # acknowledged (``reopened``: ``notify``, who acknowledged it, paged at ``notify_urgency``,
+    # the joining alert's; nobody named: its policy from level 1).
+    notify: str | None = None
+    notify_urgency: str = "high"
 
 
 async def apply_notification(
@@ -149,20 +161,16 @@ async def _follow_own_alert(
     incident: Incident | None = None,
 ) -> None:
     """A ``page`` route's alert as the notification leaves it (the caller holds the group's
-    lock): a new episode when it fires while not open, unless another alert of its route
-    triggered within the route's grouping window is open (it joins that one); a repeat
+    lock): a new episode when it fires while not open, unless the route groups and an alert
+    of its route, sender and service triggered within its window is open (it joins that
+    one, raising its urgency or reopening it acknowledged: ``grouping.join``); a repeat
     counted while open (or joined); resolved when none of its alerts fires any more, unless
     it is flapping (held open until it stays quiet, ``own_alerts``); attached to an
     incident, as ``_follow_incident`` says."""
     route = applied.route
     fires = any(alert.status == "firing" for alert in notification.alerts)
     _follow_incident(session, applied, group, incident, fires, now)
-    joined = await joined_alert(session, group)
-    if joined is None and fires and group.state not in OPEN_STATES:
-        joined = await open_in_window(session, route, group, now)
-        if joined is not None:
-            group.joined_to, group.joined_episode = joined.id, joined.episode
-            session.add(group)
+    joined, joining = await _joined(session, applied, group, notification, fires, now)
     if joined is not None:
         group = joined  # its alerts count on the alert they joined, which nobody pages again
         group.last_seen_at = now
@@ -196,7 +204,38 @@ async def _follow_own_alert(
         else:
             group.state, group.resolved_at, group.resolved_by = RESOLVED, now, None
             applied.alert_event = RESOLVED
+    applied.alert_event = joining or applied.alert_event
     session.add(group)
+
+
+async def _joined(
+    session: AsyncSession,
+    applied: Applied,
+    group: AlertGroup,
+    notification: Notification,
+    fires: bool,
+    now: datetime,
+) -> tuple[AlertGroup | None, str | None]:
+    """The open alert the group's alerts count on, locked: the one they joined before, or
+    the one they join now (a firing while not open, its route grouping), keeping their own
+    title, severity and urgency (listed on it); and what joining now does to it (``join``)."""
+    joined = await joined_alert(session, group)
+    if joined is not None or not fires or group.state in OPEN_STATES:
+        return joined, None
+    route = applied.route
+    joined = await open_in_window(session, route, group, now)
+    if joined is None:
+        return None, None
+    group.title = route.render_title(title_context(notification))
+    group.severity = route.severity or notification.severity
+    group.urgency = notification.urgency or route.urgency
+    group.triggered_at = group.last_fired_at = now
+    acknowledger = joined.acknowledged_by
+    joining = join(group, joined, group.urgency)
+    if joining == REOPENED:
+        applied.notify, applied.notify_urgency = acknowledger, group.urgency
+    session.add(group)
+    return joined, joining
 
 
 def _follow_incident(

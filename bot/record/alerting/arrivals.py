@@ -15,7 +15,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.record.alerting import integrations
-from bot.store.db import share_turns, take_turns, turn_lock
+from bot.store.db import Turns, share_turns, take_turns, turn_lock
 from bot.store.models import AlertPayload
 
 
@@ -76,10 +76,10 @@ async def store_payloads(session: AsyncSession, received: Sequence[ReceivedBody]
 
 # The namespace of the locks that make the transactions applying one group's payloads take
 # turns (bot/store/db.py take_turns).
-GROUP_TURNS = 5_241_001
+GROUP_TURNS = Turns.ALERT_GROUP
 # The namespace of the locks a group's payloads are numbered under (``store_payloads``
 # shares them, ``store_in_turn`` holds one alone): an apply waits for them to end.
-NUMBERING = 5_241_002
+NUMBERING = Turns.ALERT_NUMBERING
 
 
 async def group_turn(session: AsyncSession, source: str, group_key: str) -> None:

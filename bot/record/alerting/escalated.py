@@ -1,4 +1,4 @@
-"""An alert's escalations by hand (issue 72), a row each in ``alert_escalation``: who
+"""An alert's escalations by hand, a row each in ``alert_escalation``: who
 escalated it, when, to which level of its policy or to which person chosen. Written in the
 transaction that pages them (``bot/flows/alerting/alert_actions.py``); read for the alert's
 page and history, the JSON API and MCP's ``get_alert``, and the incident it is attached to

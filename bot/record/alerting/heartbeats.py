@@ -89,10 +89,7 @@ class Heartbeats:
     def routes_before(self, routes: Routes, default_severity: str) -> Routes:
         """``routes`` with each heartbeat's own route first: its misses open what the
         heartbeat says, whatever the routes file matches."""
-        own = tuple(spec.route(default_severity) for spec in self.by_name.values())
-        return Routes(
-            routes=(*own, *routes.routes), default=routes.default, services=routes.services
-        )
+        return routes.before(tuple(spec.route(default_severity) for spec in self.by_name.values()))
 
 
 NO_HEARTBEATS = Heartbeats()

@@ -27,53 +27,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.basics.key_digest import digest
 from bot.record.alerting.payloads import Notification
 from bot.record.alerting.sources.cloudwatch.sns import TOPIC_ARN
+from bot.record.alerting.sources.registry import SOURCES
+from bot.record.alerting.sources.source import KeyPlace
 from bot.store.models import Integration
 
-KINDS = (
-    "alertmanager",
-    "grafana",
-    "generic",
-    "pagerduty",
-    "opsgenie",
-    "datadog",
-    "sentry",
-    "cloudwatch",
-    "email",
-    "github",
-    "argocd",
-    "changes",
-)
-# Kinds whose sender signs each body with the key instead of sending it (GitHub's
-# X-Hub-Signature-256, Sentry's Sentry-Hook-Signature): checking an HMAC takes the secret
-# itself, so theirs is kept (``signing_key``).
-SIGNING = ("github", "sentry")
-# Of those, kinds whose secret is the vendor's, given at creation (Sentry's client secret);
-# warroom makes every other kind's key.
-SIGNED = ("sentry",)
 # What a key starts with, so a leaked one is recognised (secret scanners, logs). PagerDuty's
 # clients send any string as a routing key; Opsgenie's, any string after "GenieKey ".
 PREFIX = "wr_int_"
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
 SERVICE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
-# Where each kind posts, after warroom's public URL: what a sender is repointed to. Opsgenie's
-# clients take the API's base and add ``/v2/alerts`` themselves.
-PATHS = {
-    "alertmanager": "/alerts/alertmanager",
-    "grafana": "/alerts/grafana",
-    "generic": "/alerts/generic",
-    "pagerduty": "/v2/enqueue",
-    "opsgenie": "",
-    "datadog": "/alerts/datadog",
-    "sentry": "/alerts/sentry",
-    # SNS posts to a URL and nothing else of the subscriber's: the key is the URL's end.
-    "cloudwatch": "/alerts/cloudwatch/{key}",
-    # Change events: GitHub's webhooks name their integration (its secret checks the
-    # signature); scripts and CI post warroom's own JSON.
-    "github": "/changes/github/{name}",
-    # Argo CD's webhook service sends the key as a header its config names.
-    "argocd": "/changes/argocd",
-    "changes": "/api/changes",
-}
 # The label an integration's alerts carry its service as.
 SERVICE_LABEL = "service"
 # Where a key or a name stands in a URL shown without it (a list never shows a key).
@@ -90,11 +52,15 @@ def url_for(
 ) -> str:
     """The URL a sender of ``kind`` is pointed to, at warroom's public URL: the integration's
     key or name in it for a kind whose path holds one; an e-mail integration's, its address
-    on the inbound SMTP listener (``mail_domain``, WARROOM_BOUNCE_DOMAIN's)."""
-    if kind == "email":
+    on the inbound SMTP listener (``mail_domain``, WARROOM_BOUNCE_DOMAIN's). Where each kind
+    posts is its registry line's (``bot.record.alerting.sources.registry``)."""
+    entry = SOURCES.entry(kind)
+    if entry is None:
+        raise IntegrationRefused(f"kind {kind!r}: one of {', '.join(SOURCES.kinds())}")
+    if entry.key is KeyPlace.ADDRESS:
         return f"{key}@{mail_domain or 'WARROOM_BOUNCE_DOMAIN'}"
     base = (public_url or "http://localhost:8080").rstrip("/")
-    return f"{base}{PATHS[kind].format(key=key, name=name)}"
+    return f"{base}{entry.shown_path.format(key=key, name=name, integration=name)}"
 
 
 class IntegrationRefused(ValueError):
@@ -116,8 +82,8 @@ async def create(
     IntegrationRefused for an unknown kind, a bad name or service, a name taken, a
     ``cloudwatch`` one without its SNS topic's ARN (``topic``) or another kind with one, a
     vendor-signed kind without its secret."""
-    if kind not in KINDS:
-        raise IntegrationRefused(f"kind {kind!r}: one of {', '.join(KINDS)}")
+    if kind not in SOURCES.kinds():
+        raise IntegrationRefused(f"kind {kind!r}: one of {', '.join(SOURCES.kinds())}")
     if (kind == "cloudwatch") != (topic is not None):
         raise IntegrationRefused(
             "--topic-arn: a cloudwatch integration names its SNS topic, another kind none"
@@ -127,9 +93,10 @@ async def create(
             f"--topic-arn {topic!r}: an SNS topic's ARN, arn:aws:sns:REGION:ACCOUNT:NAME"
         )
     secret = secret.strip() if secret else None
-    if kind in SIGNED and not secret:
+    vendor_secret = SOURCES.vendor_secret(kind)
+    if vendor_secret and not secret:
         raise IntegrationRefused(f"kind {kind!r}: its key is the vendor's signing secret; give it")
-    if kind not in SIGNED and secret:
+    if not vendor_secret and secret:
         raise IntegrationRefused(f"kind {kind!r}: warroom makes its key; give no secret")
     if not SERVICE.fullmatch(service):
         raise IntegrationRefused(
@@ -147,8 +114,7 @@ async def create(
         )
     # An e-mail integration's key is its address's local part: lowercase, as some relays
     # lowercase addresses.
-    made = secrets.token_hex(20) if kind == "email" else secrets.token_urlsafe(24)
-    key = secret or PREFIX + made
+    key = secret or made_key(kind)
     if (
         secret
         and (
@@ -161,13 +127,27 @@ async def create(
         name=name,
         service=service,
         key_hash=digest(key),
-        signing_key=key if kind in SIGNING else None,
+        signing_key=key if SOURCES.signed(kind) else None,
         created_at=now,
         topic=topic,
     )
     session.add(row)
     await session.flush()
     return row, key
+
+
+def made_key(kind: str) -> str:
+    """A new key of ``kind``'s form: an e-mail integration's is its address's local part,
+    lowercase (as some relays lowercase addresses); a PagerDuty integration's is 32 hex
+    digits, the length of PagerDuty's own integration keys, which senders that check the
+    length of a routing key accept (a key of the older ``wr_int_`` form keeps working: keys
+    are looked up by their digest, whatever their form); any other's is ``wr_int_`` and 32
+    URL-safe characters, a prefix secret scanners can be taught."""
+    if kind == "email":
+        return PREFIX + secrets.token_hex(20)
+    if kind == "pagerduty":
+        return secrets.token_hex(16)
+    return PREFIX + secrets.token_urlsafe(24)
 
 
 async def by_name(session: AsyncSession, name: str) -> Integration | None:
@@ -220,7 +200,7 @@ async def signing(session: AsyncSession, kind: str, name: str) -> Integration | 
     (its secret kept), if any."""
     row = await by_name(session, name)
     working = row is not None and row.kind == kind and row.revoked_at is None
-    return row if working and kind in SIGNING else None
+    return row if working and SOURCES.signed(kind) else None
 
 
 async def signed_by(

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import accumulate
 from typing import Any
 
 from bot.store.db import without_nul
@@ -80,9 +82,6 @@ class Notification:
     # A severity the sender states itself (the generic shape), e.g. SEV2.
     severity: str | None = None
     sender: str = ""
-    # The key the body itself carries, for a vendor that puts it there (PagerDuty's
-    # routing_key): checked by the receiver once the body is read. None: in the request.
-    integration_key: str | None = None
     # The urgency the sender states (PagerDuty's severity, Opsgenie's priority): it wins over
     # the route's. None: the route's.
     urgency: str | None = None
@@ -106,16 +105,55 @@ def labels_fingerprint(labels: Mapping[str, str]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
-def json_object(body: bytes | str) -> dict[str, Any]:
-    """A body that must be a JSON object, read; PayloadError says why it is not one."""
+# How deep a body's arrays and objects may nest (serde_json's default limit): deeper is
+# refused, so that nothing that walks a parsed body (json.dumps, a check) meets Python's
+# recursion limit, whose depth left depends on how deep the reader is called.
+NESTING_MAX = 128
+# A JSON string, escapes and all (possessive: a valid document's strings, read in one pass).
+_STRING = re.compile(r'"(?:[^"\\]++|\\.)*+"')
+# Outside its strings, a document's brackets alone, each kind as ``[`` and ``]`` (nesting is
+# all that is counted, and a valid document closes what it opens).
+_BRACKETS = bytes.maketrans(b"{}", b"[]")
+_NOT_BRACKETS = bytes(set(range(128)) - set(b"[]{}"))
+_PASSES = 4
+_STEP = {ord("["): 1, ord("]"): -1}
+_TOO_DEEP = f"body nests arrays or objects deeper than {NESTING_MAX}"
+
+
+def nests_too_deep(text: str) -> bool:
+    """Whether a valid JSON document nests arrays or objects deeper than ``NESTING_MAX``:
+    read by the regular expression engine and bytes' own methods, not a walk in Python."""
+    if text.count("[") + text.count("{") <= NESTING_MAX:
+        return False  # nearly every body: too few brackets to nest that deep
+    outside = _STRING.sub("", text).encode()  # ASCII: JSON's tokens are
+    brackets = outside.translate(_BRACKETS, _NOT_BRACKETS)
+    # Each pass takes away the innermost pairs, which hold the deepest points: one level
+    # less; a wide body (a long array of objects) is mostly gone after a pass or two.
+    levels = 0
+    while levels < _PASSES and (fewer := brackets.replace(b"[]", b"")) != brackets:
+        brackets, levels = fewer, levels + 1
+    depth = max(accumulate(map(_STEP.__getitem__, brackets)), default=0)
+    return levels + depth > NESTING_MAX
+
+
+def json_document(body: str) -> Any:
+    """A body's JSON, read; PayloadError says why it is none (or nests too deep)."""
     try:
         document = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+    except json.JSONDecodeError as error:
         raise PayloadError([f"body is not JSON: {error}"]) from None
     except ValueError:  # a number of more than 4,300 digits: Python refuses to read it
         raise PayloadError(["body has a number too long to read"]) from None
     except RecursionError:
-        raise PayloadError(["body nests arrays or objects too deeply"]) from None
+        raise PayloadError([_TOO_DEEP]) from None
+    if nests_too_deep(body):
+        raise PayloadError([_TOO_DEEP])
+    return document
+
+
+def json_object(body: str) -> dict[str, Any]:
+    """A body that must be a JSON object, read; PayloadError says why it is not one."""
+    document = json_document(body)
     if not isinstance(document, dict):
         raise PayloadError(["body must be a JSON object"])
     # The database drops NULs from what it stores; without them here too, the alerts told

@@ -33,16 +33,25 @@ Operators write them in YAML (``WARROOM_ALERT_ROUTES``); the first route that ma
         urgency: low                  #   high (the default) or low: the people's low-urgency
         support_hours:                #   rules; outside these hours a low one waits
           {zone: Europe/Paris, days: mon-fri, start: "09:00", end: "18:00"}
-        group_window: 2m              #   alerts of the route within 2m join one (0: off)
+        group_window: 2m              #   opt-in grouping (default 0: each alert its own):
+                                      #   an alert of the route, same sender and service,
+                                      #   within 2m of an open one joins it
         flapping: {count: 3, within: 30m}   # held open once it flips more than 3 times
         auto_resolve: 4h              #   resolved by itself after 4h without firing
-    default:                          # alerts no route matches (this is the default default)
+    default:                          # alerts no route matches, of no service (this is
+                                      #   the default default)
       action: open
       severity: SEV3
 
 Routes match on the labels every alert of the notification shares (Alertmanager's
 ``commonLabels``; a generic alert's ``labels``, ``severity`` and ``source``); ``match:
 {service: checkout}`` matches an alert's ``service`` label like any other.
+
+An alert carrying a service of the services file (its integration's, or its ``service``
+label) that no route matches is paged to the service's policy, as PagerDuty and Opsgenie page
+an integration's service: the service's own route (``service:<name>``, ``own_route``). A
+route that matches it by other labels is the operator's choice and is kept; only alerts of
+no service (or of a service without a policy) fall through to ``default``.
 """
 
 from __future__ import annotations
@@ -63,7 +72,7 @@ from bot.basics.trackers import TrackerSpecError, TrackerTarget, parse_target
 from bot.basics.yaml_files import read_yaml, unknown_keys
 from bot.record.alerting.services import LABEL as SERVICE_LABEL
 from bot.record.alerting.services import NAME as SERVICE_NAME
-from bot.record.alerting.services import ServiceCatalog, runbook_address
+from bot.record.alerting.services import Service, ServiceCatalog, runbook_address
 from bot.record.alerting.support_hours import SupportHours, SupportHoursError, parse_support_hours
 from bot.store.models import SEVERITIES
 
@@ -98,12 +107,16 @@ _ROUTE_KEYS = {
     "service",
 }
 # What a route naming a service takes from it where the route sets none itself.
-FROM_SERVICE = ("policy", "channel", "urgency", "support_hours", "runbook")
+FROM_SERVICE = ("policy", "channel", "urgency", "support_hours", "runbook", "group_window")
 # How long a person may snooze a ``page`` route's alert, unless the route says otherwise.
 DEFAULT_MAX_SNOOZE = timedelta(hours=24)
-# A ``page`` route's grouping window, and when its alert is flapping: it fired again after
-# its source resolved it more than ``count`` times within ``within``.
-DEFAULT_GROUP_WINDOW = timedelta(minutes=2)
+# A ``page`` route's grouping window: none unless it asks (each new key, fingerprint or
+# integration is an alert of its own that pages, as PagerDuty and Opsgenie do); and when its
+# alert is flapping: it fired again after its source resolved it more than ``count`` times
+# within ``within``.
+DEFAULT_GROUP_WINDOW = timedelta(0)
+# What a service's own route is called (no file's route name has a colon).
+OWN_ROUTE = "service:"
 
 
 @dataclass(frozen=True)
@@ -150,8 +163,9 @@ class Route:
     # low-urgency rules), and when a low-urgency one pages at once (else it waits for them).
     urgency: Urgency = "high"
     support_hours: SupportHours | None = None
-    # A ``page`` route's alerts: how long after one triggers the route's next alerts join it
-    # (0: never), when one is flapping (None: never), how long one stays open without firing.
+    # A ``page`` route's alerts: how long after one triggers the route's next alerts of the
+    # same sender and service join it (0, the default: never), when one is flapping (None:
+    # never), how long one stays open without firing.
     group_window: timedelta = DEFAULT_GROUP_WINDOW
     flapping: Flapping | None = field(default_factory=Flapping)
     auto_resolve: timedelta | None = None
@@ -186,18 +200,38 @@ class Routes:
     default: Route = DEFAULT_ROUTE
     # The services file's names: an alert's ``service`` label naming one carries it.
     services: frozenset[str] = frozenset()
+    # Each service's own route (those with a policy): its alerts no route matches.
+    own: tuple[Route, ...] = ()
 
     def route_for(self, labels: Mapping[str, str]) -> Route:
-        """The first route whose matchers all hold, else the default route."""
-        return next((route for route in self.routes if route.matches(labels)), self.default)
+        """The first route whose matchers all hold, else the own route of the service the
+        alert carries, else the default route."""
+        found = next((route for route in self.routes if route.matches(labels)), None)
+        return found or self.fallback(labels.get(SERVICE_LABEL))
+
+    def fallback(self, service: str | None) -> Route:
+        """Where an alert of ``service`` (None: of none) goes when no route matches it."""
+        return next((route for route in self.own if route.service == service), self.default)
 
     def named(self, name: str) -> Route:
         """The route called ``name``; the default one if the file no longer has it."""
-        return next((route for route in self.routes if route.name == name), self.default)
+        every = (*self.routes, *self.own)
+        return next((route for route in every if route.name == name), self.default)
+
+    def before(self, first: tuple[Route, ...]) -> Routes:
+        """These routes with ``first`` ahead of the file's (heartbeats' own routes)."""
+        return replace(self, routes=(*first, *self.routes))
+
+    def way_of(self, service: str) -> ServiceWay:
+        """Where ``service``'s alerts go, as ``services list`` and its page say it."""
+        naming = tuple(route for route in self.routes if _names(route, service))
+        caught = any(_catches_all(route, service) for route in naming)
+        return ServiceWay(routes=naming, otherwise=None if caught else self.fallback(service))
 
     @property
     def empty(self) -> bool:
-        """No routes file, or one that routes nothing (every alert opens a SEV3 incident)."""
+        """No routes file, or one that routes nothing (every alert of no service opens a
+        SEV3 incident)."""
         return not self.routes and self.default == DEFAULT_ROUTE
 
     def policy_names(self) -> set[str]:
@@ -220,10 +254,55 @@ class Routes:
             routes=tuple(_from_service(route, catalog) for route in self.routes),
             default=_from_service(self.default, catalog),
             services=frozenset(catalog.by_name),
+            own=tuple(own_route(each) for each in catalog.by_name.values() if each.policy),
         )
 
 
 NO_ROUTES = Routes()
+
+
+@dataclass(frozen=True)
+class ServiceWay:
+    """Where a service's alerts go: the routes of the file that name it, in its order, then
+    where those none of them matches go (None: one of them matches them all), its own route
+    or the default one. A route that does not name it but matches some of its alerts by other
+    labels takes those (the file's order decides) and is not listed here."""
+
+    routes: tuple[Route, ...]
+    otherwise: Route | None
+
+    @property
+    def own(self) -> bool:
+        """Whether its alerts no route matches page its own policy."""
+        return self.otherwise is not None and self.otherwise.name.startswith(OWN_ROUTE)
+
+
+def own_route(service: Service) -> Route:
+    """The route of ``service``'s alerts that no route matches: paged to its policy, in its
+    channel, at its urgency (unless the sender states one) and support hours, with its
+    runbook; grouped and held as a ``page`` route's are by default."""
+    route = Route(
+        name=f"{OWN_ROUTE}{service.name}",
+        match={SERVICE_LABEL: service.name},
+        action="page",
+        service=service.name,
+        given=frozenset(),
+    )
+    return _from_service(route, ServiceCatalog({service.name: service}))
+
+
+def _catches_all(route: Route, service: str) -> bool:
+    """Whether every alert of ``service`` matches ``route``: it asks nothing else of them."""
+    return not route.match_re and dict(route.match) == {SERVICE_LABEL: service}
+
+
+def _names(route: Route, service: str) -> bool:
+    pattern = route.match_re.get(SERVICE_LABEL)
+    return (
+        route.service == service
+        or route.match.get(SERVICE_LABEL) == service
+        or (pattern is not None and pattern.fullmatch(service) is not None)
+    )
 
 
 def _from_service(route: Route, catalog: ServiceCatalog) -> Route:
@@ -240,6 +319,8 @@ def _from_service(route: Route, catalog: ServiceCatalog) -> Route:
         taken["channel"] = service.channel
     if route.action == "page" and "urgency" not in given:
         taken["urgency"] = service.urgency
+    if route.action == "page" and "group_window" not in given:
+        taken["group_window"] = service.group_window
     if route.action == "page" and "support_hours" not in given:
         # Support hours delay only low-urgency alerts: none for a route that says high.
         low = taken.get("urgency", route.urgency) == "low"

@@ -13,6 +13,7 @@ import-backstage``)::
         urgency: low                            # high (the default) or low
         support_hours: {zone: Europe/Paris, days: mon-fri, start: "09:00", end: "18:00"}
         runbook: https://wiki.example.com/checkout
+        group_window: 2m                        # opt-in grouping of its alerts (default 0)
         channel: C0123456789                    # where its alerts' messages go
         depends_on: [payments-api]              # other services of this file
         system: shop                            # Backstage's spec.system, kept as said
@@ -22,9 +23,10 @@ import-backstage``)::
         shadow: true                            # a shadow week: paged on paper only
 
 A route naming ``service: checkout`` takes the service's policy, channel, urgency, support
-hours and runbook where it sets none itself (``Routes.with_services``). Parsing checks what the
-file alone says (names, shapes, dependencies); whether its policies and schedules exist is
-checked with the settings (``bot/config/settings.py``), where those files are known.
+hours, runbook and grouping window where it sets none itself (``Routes.with_services``).
+Parsing checks what the file alone says (names, shapes, dependencies); whether its policies
+and schedules exist is checked with the settings (``bot/config/settings.py``), where those
+files are known.
 """
 
 from __future__ import annotations
@@ -32,10 +34,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
 
+from bot.basics.durations import parse_duration
 from bot.basics.slack_patterns import CHANNEL_ID, USER_ID
 from bot.basics.yaml_files import read_yaml, unknown_keys
 from bot.record.alerting.support_hours import SupportHours, SupportHoursError, parse_support_hours
@@ -50,6 +54,7 @@ KEYS = (
     "urgency",
     "support_hours",
     "runbook",
+    "group_window",
     "channel",
     "depends_on",
     "system",
@@ -92,6 +97,9 @@ class Service:
     urgency: Literal["high", "low"] = "high"
     support_hours: SupportHours | None = None
     runbook: str | None = None
+    # How long after one of its alerts triggers its next ones (of the same sender) join it;
+    # 0, the default: never, each is an alert of its own (``grouping``).
+    group_window: timedelta = timedelta(0)
     channel: str | None = None
     depends_on: tuple[str, ...] = ()
     system: str | None = None
@@ -211,6 +219,7 @@ def _service(raw: object, where: str) -> Service:
         urgency=urgency,
         support_hours=_hours(raw.get("support_hours"), urgency, where),
         runbook=_runbook(raw.get("runbook"), where),
+        group_window=_window(raw.get("group_window", 0), where),
         channel=channel,
         depends_on=tuple(_dependency(each, where) for each in _list(raw, "depends_on", where)),
         system=_text(raw, "system", where),
@@ -219,6 +228,13 @@ def _service(raw: object, where: str) -> Service:
         repositories=tuple(_repository(each, where) for each in _list(raw, "repositories", where)),
         shadow=shadow,
     )
+
+
+def _window(raw: object, where: str) -> timedelta:
+    try:
+        return parse_duration(raw if isinstance(raw, str | int | float) else repr(raw))
+    except ValueError as error:
+        raise ServiceError(f"{where}: group_window: {error}") from None
 
 
 def _list(raw: Mapping[str, Any], key: str, where: str) -> list[Any]:

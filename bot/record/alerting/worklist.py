@@ -4,7 +4,9 @@ the latest resolved) and one alert with its pages and their notifications.
 Only the groups of ``page`` routes are alerts of their own (their ``state`` is set); the
 groups of other routes belong to incidents and are not listed. Every query is bounded: the
 open alerts and the resolved ones each by a limit, one alert's pages by its episode. An
-alert attached to an incident names it (``IncidentOf``: declared as it, or attached to it).
+alert attached to an incident names it (``IncidentOf``: declared as it, or attached to it);
+one others joined (a route's ``group_window``) counts and lists them, each with its title,
+source and own state (``grouping.joined_alerts``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.record.alerting.alerts import OPEN_STATES, RESOLVED
 from bot.record.alerting.escalated import escalations_of
+from bot.record.alerting.grouping import JoinedAlert, joined_alerts, joined_counts
 from bot.store.models import AlertEscalation, AlertGroup, Incident, Notification, PersonPage
 
 STATES = (*OPEN_STATES, RESOLVED)
@@ -92,6 +95,8 @@ class AlertList:
     open: list[AlertGroup]
     resolved: list[AlertGroup]
     incidents: dict[int, IncidentOf] = field(default_factory=dict)
+    # How many alerts joined each one's episode, by its id (those none joined left out).
+    joined: dict[int, int] = field(default_factory=dict)
 
     @property
     def people(self) -> set[str]:
@@ -152,8 +157,12 @@ async def list_alerts(
             .limit(resolved_max)
         )
         resolved = (await session.exec(statement)).all()
+    listed = [*opened, *resolved]
     return AlertList(
-        list(opened), list(resolved), await incidents_of(session, [*opened, *resolved])
+        list(opened),
+        list(resolved),
+        await incidents_of(session, listed),
+        await joined_counts(session, listed),
     )
 
 
@@ -176,6 +185,8 @@ class AlertRecord:
     pages: list[PageRecord]
     incident: IncidentOf | None = None  # declared as or attached to
     escalations: list[AlertEscalation] = field(default_factory=list)
+    # The alerts that joined its episode, each as its own.
+    joined: list[JoinedAlert] = field(default_factory=list)
 
     @property
     def people(self) -> set[str]:
@@ -241,6 +252,7 @@ async def alert_record(session: AsyncSession, alert_id: int) -> AlertRecord | No
         ],
         (await incidents_of(session, [group])).get(alert_id),
         await escalations_of(session, alert_id, group.episode),
+        await joined_alerts(session, group),
     )
 
 

@@ -9,6 +9,9 @@ is ``bot.admin.changes``.
   incident will show beside it).
 - ``beside``: what changed before an alert or an incident, on its services and what they
   depend on, and the job (``changes_beside``) that says it beside the alert or incident.
+- ``suspects``: changes ranked by what the record shows of them, the likeliest suspect first
+  (named or rolled back in the channel, on the service or a dependency, before impact, its
+  kind, how long before), each with why.
 - ``sources/``: the senders, each read as its vendor documents it, behind one registry:
   PagerDuty's change events, GitHub's webhooks, Argo CD's notifications, warroom's own
   ``POST /api/changes``; and the apps' messages in the team's change channels.

@@ -11,7 +11,7 @@ configured has no changes kept under it), then what each depends on (``depends_o
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -21,26 +21,40 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.record.alerting.routes import Routes
 from bot.record.alerting.services import ServiceCatalog
 from bot.record.changes.events import changes_before, changes_on
+from bot.record.changes.suspects import Suspect, ranked
 from bot.record.incident.related import Traits, traits_of
 from bot.store import jobs
 from bot.store.job_kinds import JobKind
-from bot.store.models import AlertGroup, ChangeEvent, Incident, Job
+from bot.store.models import AlertGroup, ChangeEvent, Incident, Job, TimelineEntry
 
-# The message lists this many; the page and the draft show the same.
+# The message lists this many; the page and the draft show the same. Of this many at most,
+# the newest, ranked (suspects.py).
 SHOWN = 10
+RANKED = 50
 _SERVICE_FIELDS = ("service", "services")
+# An alert's labels that may name its service when no ``service`` label does (Prometheus's
+# ``job``, Kubernetes' ``app``, …): read only when the services file knows the value.
+_SERVICE_LABELS = ("service", "app", "application", "app_kubernetes_io_name", "component", "job")
 
 
 @dataclass(frozen=True)
 class ChangesBefore:
-    """The changes before ``moment`` (``hours`` back), newest first, on ``services`` (the
-    alert's or incident's own) and ``dependencies`` (what they depend on, not their own)."""
+    """The changes before ``moment`` (``hours`` back) on ``services`` (the alert's or
+    incident's own) and ``dependencies`` (what they depend on, not their own), the likeliest
+    suspect first (``suspects``: each with what the record shows of it, suspects.py);
+    ``unfiltered``: no service known, every service's changes."""
 
     moment: datetime
     hours: float
     services: tuple[str, ...] = ()
     dependencies: tuple[str, ...] = ()
-    changes: list[ChangeEvent] = field(default_factory=list)
+    suspects: list[Suspect] = field(default_factory=list)
+    unfiltered: bool = False
+
+    @property
+    def changes(self) -> list[ChangeEvent]:
+        """The changes, the likeliest suspect first."""
+        return [each.change for each in self.suspects]
 
     @property
     def since(self) -> datetime:
@@ -48,7 +62,7 @@ class ChangesBefore:
 
     def on_dependency(self, change: ChangeEvent) -> bool:
         """Whether ``change`` was made to a dependency rather than to a service of its own."""
-        return change.service not in self.services
+        return change.service in self.dependencies
 
 
 def known(names: Iterable[str | None], catalog: ServiceCatalog) -> tuple[str, ...]:
@@ -94,6 +108,9 @@ async def incident_services(
     names: list[str | None] = [traits.service]
     names += [value for name, value in sorted(traits.fields) if name in _SERVICE_FIELDS]
     names += [value for name, value in sorted(traits.labels) if name == "service"]
+    if not known(names, catalog):
+        # No service named: inferred from the alerts' other labels the file knows.
+        names += [value for name, value in sorted(traits.labels) if name in _SERVICE_LABELS]
     groups = await session.exec(
         select(AlertGroup.service, AlertGroup.route).where(
             col(AlertGroup.incident_id) == incident.id
@@ -112,7 +129,24 @@ def alert_services(
     names = [group.service, label if isinstance(label, str) else None]
     if group.route:
         names.append(_route_service(routes, group.route, catalog))
+    if not known(names, catalog):
+        names += [value for key in _SERVICE_LABELS if isinstance(value := labels.get(key), str)]
     return known(names, catalog)
+
+
+async def said_in(session: AsyncSession, incident: Incident) -> list[str]:
+    """What the incident's record says so far (its title, description and entries' words):
+    where a person names a change, or rolls it back."""
+    rows = await session.exec(
+        select(TimelineEntry.text).where(col(TimelineEntry.incident_id) == incident.id)
+    )
+    return [incident.title or "", incident.description or "", *rows.all()]
+
+
+def impact_started(incident: Incident) -> datetime:
+    """When the incident's impact started, as the record knows it: its start, else its
+    detection, else its declaration."""
+    return incident.started_at or incident.detected_at or incident.declared_at
 
 
 async def changes_beside(
@@ -123,14 +157,31 @@ async def changes_beside(
     moment: datetime,
     hours: float,
     most: int = SHOWN,
+    impact: datetime | None = None,
+    said: Sequence[str] = (),
+    unfiltered: bool = False,
 ) -> ChangesBefore:
     """What changed on ``services`` and what they depend on in the ``hours`` before
-    ``moment``, newest first, at most ``most``."""
+    ``moment``, the likeliest suspect first (``impact``: when impact started, ``moment``
+    when unknown; ``said``: the channel's words), at most ``most``. No service and
+    ``unfiltered``: every service's changes, ranked alike."""
     dependencies = dependencies_of(services, catalog)
-    changes = await changes_before(
-        session, [*services, *dependencies], moment, hours=hours, limit=most
+    if services or not unfiltered:
+        changes = await changes_before(
+            session, [*services, *dependencies], moment, hours=hours, limit=RANKED
+        )
+    else:
+        since = moment - timedelta(hours=hours)
+        changes = await changes_on(session, None, since=since, until=moment, limit=RANKED)
+    suspects = ranked(
+        changes,
+        services=services,
+        dependencies=dependencies,
+        impact=impact or moment,
+        said=said,
     )
-    return ChangesBefore(moment, hours, services, dependencies, changes)
+    unknown = unfiltered and not services
+    return ChangesBefore(moment, hours, services, dependencies, suspects[:most], unknown)
 
 
 def labels_of(raw: str | None) -> dict[str, object]:

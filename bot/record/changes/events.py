@@ -45,7 +45,6 @@ class ChangeSeen:
     service: str | None = None  # the service the body names (warroom's JSON)
     repository: str | None = None  # GitHub's ``owner/name``
     application: str | None = None  # Argo CD's application: a service the file may name
-    integration_key: str | None = None  # PagerDuty's ``routing_key``
     ignored: str | None = None
 
 

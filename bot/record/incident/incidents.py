@@ -16,7 +16,7 @@ from bot.basics.errors import AlreadyResolved, BotError, NotIncidentChannel
 from bot.basics.logs import bind_incident
 from bot.basics.slack_text import to_plain
 from bot.record.incident.timeline import add_entry
-from bot.store.db import insert_kept, take_if_free
+from bot.store.db import Turns, insert_kept, take_if_free
 from bot.store.models import Incident, Status, TimelineKind
 
 log = logging.getLogger(__name__)
@@ -110,7 +110,7 @@ async def open_incident(
 
 
 # The namespace of the locks held on the numbers being given (bot/store/db.py take_if_free).
-NUMBER_TURNS = 5_241_002
+NUMBER_TURNS = Turns.INCIDENT_NUMBER
 
 
 async def _next_number(session: AsyncSession, team_id: str) -> int:

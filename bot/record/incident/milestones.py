@@ -11,22 +11,98 @@ began elsewhere) is back-dated with ``/incident time declared``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.errors import BotError
 from bot.store.models import Incident, Milestone, MilestoneChange, Status
 
-# The metrics of an incident (postmortems, insights): each measured from one milestone to
-# another.
-METRICS: tuple[tuple[str, Milestone, Milestone], ...] = (
-    ("time_to_detect", Milestone.STARTED, Milestone.DETECTED),
-    ("time_to_acknowledge", Milestone.DECLARED, Milestone.ACKNOWLEDGED),
-    ("time_to_mitigate", Milestone.STARTED, Milestone.MITIGATED),
-    ("impact_duration", Milestone.STARTED, Milestone.ENDED),
-    ("time_to_resolve", Milestone.STARTED, Milestone.RESOLVED),
+
+class Surface(StrEnum):
+    """Where people and programs read an incident's metrics. Each reads the rows of
+    ``METRICS`` that name it, in their order, and nothing else."""
+
+    DRAFT = "draft"  # the postmortem draft's table (templates/postmortem/_parts.j2)
+    DRAFT_POSTED = "draft_posted"  # the Slack message that posts the draft
+    CHANNEL_HEADER = "channel_header"  # the channel's pinned header, once resolved
+    PAGE_HEAD = "page_head"  # the incident page's first screen
+    PAGE = "page"  # the incident page's table of milestones and metrics
+    INSIGHTS = "insights"  # Insights' headline: each metric's median over the period
+    INSIGHTS_MONTHS = "insights_months"  # Insights' charts: each metric's median per month
+    API = "api"  # the JSON API's and the agents' ``metrics``
+
+
+@dataclass(frozen=True)
+class IncidentMetric:
+    """One metric of an incident: measured from one milestone to another, called by its
+    words (``words``: its key in ``templates/_metrics.j2`` and in every draft language's
+    ``words.yaml`` ``metrics``), shown on ``surfaces``."""
+
+    key: str  # the API's ``key``, the page's ``data-metric``
+    start: Milestone
+    end: Milestone
+    words: str
+    surfaces: frozenset[Surface]
+
+    @property
+    def short(self) -> str:
+        """Its name in a page's ids and a chart's series: ``acknowledge``."""
+        return self.key.removeprefix("time_to_")
+
+
+_EVERYWHERE = frozenset(Surface)
+_NOT_INSIGHTS = _EVERYWHERE - {Surface.INSIGHTS, Surface.INSIGHTS_MONTHS}
+# The metrics of an incident, in the order every surface shows them (Zulip's
+# ``Realm.property_types``: a row says all there is to say of one): a new metric is a row here
+# and its words.
+METRICS: tuple[IncidentMetric, ...] = (
+    IncidentMetric(
+        "time_to_detect",
+        Milestone.STARTED,
+        Milestone.DETECTED,
+        "time_to_detect",
+        _NOT_INSIGHTS - {Surface.CHANNEL_HEADER},
+    ),
+    IncidentMetric(
+        "time_to_acknowledge",
+        Milestone.DECLARED,
+        Milestone.ACKNOWLEDGED,
+        "time_to_acknowledge",
+        _EVERYWHERE,
+    ),
+    IncidentMetric(
+        "time_to_mitigate",
+        Milestone.STARTED,
+        Milestone.MITIGATED,
+        "time_to_mitigate",
+        _EVERYWHERE - {Surface.INSIGHTS_MONTHS},
+    ),
+    IncidentMetric(
+        "impact_duration",
+        Milestone.STARTED,
+        Milestone.ENDED,
+        "impact_duration",
+        _NOT_INSIGHTS - {Surface.PAGE_HEAD},  # the page's head says "impact lasted" already
+    ),
+    IncidentMetric(
+        "time_to_resolve",
+        Milestone.STARTED,
+        Milestone.RESOLVED,
+        "time_to_resolve",
+        _EVERYWHERE,
+    ),
 )
+
+
+def metrics_on(surface: Surface | str) -> tuple[IncidentMetric, ...]:
+    """The rows of ``METRICS`` that ``surface`` shows, in order (ValueError: no surface)."""
+    shown = Surface(surface)
+    return tuple(metric for metric in METRICS if shown in metric.surfaces)
+
+
 SETTABLE = (
     Milestone.STARTED,
     Milestone.DETECTED,

@@ -25,6 +25,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.basics.render import readable
 from bot.basics.slack_text import mentioned_users
 from bot.record.incident.incident_types import CustomField
+from bot.record.incident.milestones import IncidentMetric, Surface, metrics_on
 from bot.record.incident.queries import Summarised
 from bot.record.people import known_names
 from bot.store.models import (
@@ -91,8 +92,9 @@ class MonthTimes:
 
     start: date  # the first day of the month
     declared: int
-    acknowledge: Median  # declared -> acknowledged, as postmortems measure it
-    resolve: Median  # started -> resolved, as postmortems measure it
+    # Each metric Insights' charts show (the rows of ``METRICS`` naming them), as postmortems
+    # measure it, by its short name (``acknowledge``).
+    medians: Mapping[str, Median]
 
 
 @dataclass(frozen=True)
@@ -155,9 +157,9 @@ class PeriodFigures:
 
     period: Period
     incidents: int
-    acknowledge: Median  # time to acknowledge: declared -> acknowledged
-    mitigate: Median  # time to mitigate: impact started -> mitigated
-    resolve: Median  # time to resolve: impact started -> resolved
+    # Each metric Insights' headline shows (the rows of ``METRICS`` naming it), by its short
+    # name (``acknowledge``): its median over the period.
+    medians: Mapping[str, Median]
 
 
 @dataclass(frozen=True)
@@ -188,12 +190,17 @@ class Headline:
     current: PeriodFigures
     previous: PeriodFigures
 
+    @property
+    def metrics(self) -> tuple[IncidentMetric, ...]:
+        """The metrics it shows, each a median: the rows of ``METRICS`` that name Insights."""
+        return metrics_on(Surface.INSIGHTS)
+
     def change(self, figure: str) -> Change:
-        """``incidents``, ``acknowledge``, ``mitigate`` or ``resolve``."""
-        now, before = getattr(self.current, figure), getattr(self.previous, figure)
-        if isinstance(now, Median) and isinstance(before, Median):
-            return Change.of(_seconds(now.value), _seconds(before.value))
-        return Change.of(float(now), float(before))
+        """``incidents``, or a metric's short name (``acknowledge``)."""
+        if figure == "incidents":
+            return Change.of(float(self.current.incidents), float(self.previous.incidents))
+        now, before = self.current.medians[figure], self.previous.medians[figure]
+        return Change.of(_seconds(now.value), _seconds(before.value))
 
 
 def _seconds(value: timedelta | None) -> float | None:
@@ -219,6 +226,12 @@ class Insights:
     fields: tuple[FieldCount, ...] = ()
     # With a period asked for: its figures against the previous period of the same length.
     headline: Headline | None = None
+
+    @property
+    def month_metrics(self) -> tuple[IncidentMetric, ...]:
+        """The metrics its charts show a median of per month: the rows of ``METRICS`` that
+        name Insights' charts."""
+        return metrics_on(Surface.INSIGHTS_MONTHS)
 
     @property
     def last_day(self) -> date:
@@ -319,9 +332,7 @@ def _figures(
     return PeriodFigures(
         period=period,
         incidents=len(incidents),
-        acknowledge=_median_of(incidents, "time_to_acknowledge", figures),
-        mitigate=_median_of(incidents, "time_to_mitigate", figures),
-        resolve=_median_of(incidents, "time_to_resolve", figures),
+        medians=_medians(incidents, Surface.INSIGHTS, figures),
     )
 
 
@@ -431,8 +442,7 @@ def _month_times(
         yield MonthTimes(
             start=start,
             declared=len(declared),
-            acknowledge=_median_of(declared, "time_to_acknowledge", figures),
-            resolve=_median_of(declared, "time_to_resolve", figures),
+            medians=_medians(declared, Surface.INSIGHTS_MONTHS, figures),
         )
 
 
@@ -441,6 +451,15 @@ def _first_days(days: Mapping[int, date], first: Callable[[date], date]) -> dict
     once a day: a year of incidents falls on a few hundred days, and a date's arithmetic for
     each of 10,000 incidents was a good part of the insights page's CPU (bench/RESULTS.md)."""
     return {day: first(day) for day in set(days.values())}
+
+
+def _medians(
+    incidents: Sequence[Summarised], surface: Surface, figures: Mapping[int, Measured]
+) -> dict[str, Median]:
+    """The median of each metric ``surface`` shows, by its short name."""
+    return {
+        metric.short: _median_of(incidents, metric.key, figures) for metric in metrics_on(surface)
+    }
 
 
 def _median_of(
@@ -584,7 +603,7 @@ __all__ = [
 ]
 
 
-# -- the record grading its helpers (issue 76, item 4) ---------------------------------------
+# -- the record grading its helpers (docs/agents.md) ------------------------------------------
 @dataclass(frozen=True)
 class HelperMonth:
     """What one helper (the team's model, by its name, or an agent, by its token's name)

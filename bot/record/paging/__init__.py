@@ -9,8 +9,11 @@ HTTP, no settings object.
 - ``numbers``: numbers people add, classified (libphonenumber): premium-rate and the like
   refused, countries allowed.
 - ``tokens``: acknowledgement links' secrets (hashed, single use).
+- ``reported``: each provider's own words for a notification's delivery state.
 - ``service``: paging measured as a service from the record (the insights' Paging panel), and
   the drill's checks.
+- ``slo``: the paging SLO: high-urgency alerts confirmed to reach a person within 60 s, per
+  day and provider, and the one table of the states that confirm a delivery.
 - ``drills``: a provider's failed drill as a generic alert, and its resolution.
 - ``drill_schedule``: ``WARROOM_PAGING_DRILL``'s weekly time, and the next one.
 - ``shadow``: a shadow week compared: a vendor's alerts beside whom warroom notified or would

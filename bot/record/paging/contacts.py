@@ -6,6 +6,7 @@ Operators write them in YAML::
       U0ERIN0001:                      # a Slack user id
         contacts:                      # a name -> one method
           push: {ntfy: Zr4hVq9LxT2mWc7NbK1pYs8EdJ3fGa6u}  # a random topic: a secret
+          ring: {pushover: uQiRzpo4DXghDmr9QzzfQu27cmVRsG}  # a Pushover user key
           sms: {sms: "+15555550123"}   # E.164
           call: {voice: "+15555550123", fallback: vonage}  # another provider if the first fails
           text: {sms: "+15555550123", provider: vonage}    # not through the default provider
@@ -38,18 +39,25 @@ from bot.basics.durations import parse_duration
 from bot.basics.slack_patterns import USER_ID
 from bot.basics.yaml_files import read_yaml, unknown_keys
 
-MethodKind = Literal["slack", "ntfy", "sms", "voice", "email", "webhook", "teams"]
+MethodKind = Literal["slack", "ntfy", "pushover", "sms", "voice", "email", "webhook", "teams"]
 # The methods a person may add for themselves, in the order the README lists them; ``slack``
 # needs none.
-CONTACT_KINDS: tuple[MethodKind, ...] = ("ntfy", "sms", "voice", "email")
+CONTACT_KINDS: tuple[MethodKind, ...] = ("ntfy", "sms", "voice", "email", "pushover")
 # Only in the contacts file: a webhook names a destination of WARROOM_PAGING_WEBHOOKS, which
-# the operator runs, never an address a person types.
+# the operator runs, never an address a person types. A Pushover user key a person adds
+# themselves is checked with Pushover ("User/Group Verification") and verified with a code,
+# as a number is.
 FILE_KINDS: tuple[MethodKind, ...] = (*CONTACT_KINDS, "webhook", "teams")
+# The push methods: a low-urgency alert's page keeps them (and Slack) for someone who set no
+# low-urgency rules.
+PUSH_KINDS = frozenset({"ntfy", "pushover"})
 SLACK: MethodKind = "slack"
 # ITU-T E.164: a plus, a country code that does not start with 0, at most 15 digits in all.
 E164 = re.compile(r"^\+[1-9]\d{1,14}$")
 # ntfy's topic names: letters, digits, _ and -, at most 64 (docs.ntfy.sh, "Publishing").
 NTFY_TOPIC = re.compile(r"^[-_A-Za-z0-9]{1,64}$")
+# A Pushover user key ("user/group key"): 30 characters of letters and digits.
+PUSHOVER_KEY = re.compile(r"^[A-Za-z0-9]{30}$")
 # An address SMTP can send to: one @, a dot in the domain, no spaces or angle brackets.
 EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 # How an ntfy topic is shown (masked): no character of it.
@@ -76,6 +84,7 @@ PROVIDER_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 PROVIDERS = {
     "slack": "slack",
     "ntfy": "ntfy",
+    "pushover": "pushover",
     "sms": DEFAULT_PHONE_PROVIDER,
     "voice": DEFAULT_PHONE_PROVIDER,
     "email": "smtp",
@@ -86,7 +95,30 @@ PROVIDERS = {
 
 def provider_of(method: str) -> str:
     """The company that carries ``method`` (``unknown`` for a contact since removed)."""
-    return PROVIDERS.get(method, "unknown")
+    return PROVIDERS.get(method, _LEARNED.get(method, "unknown"))
+
+
+# Methods a destination added beyond the built-in ones (bot/flows/paging/destinations/
+# registry.py, a layer above, tells their names when it registers them): the contacts file
+# may name them, each its own carrier, its address any text of at most ``LEARNED_MOST``
+# characters (the destination reads it), shown masked as a topic is.
+_LEARNED: dict[str, str] = {}
+LEARNED_MOST = 256
+
+
+def learn_method(kind: str) -> None:
+    """Let contacts name ``kind`` (nothing to learn for a built-in method)."""
+    if kind != SLACK and kind not in FILE_KINDS:
+        _LEARNED[kind] = kind
+
+
+def forget_method(kind: str) -> None:
+    _LEARNED.pop(kind, None)
+
+
+def file_kinds() -> tuple[str, ...]:
+    """The methods the contacts file may name: the built-in ones, then those learned."""
+    return (*FILE_KINDS, *_LEARNED)
 
 
 class ContactsError(ValueError):
@@ -101,7 +133,7 @@ class ContactsError(ValueError):
 class Method:
     """One way to reach a person: ``kind`` and where (a topic, a number, an address)."""
 
-    kind: MethodKind
+    kind: str  # a MethodKind, or a method a destination added (``learn_method``)
     address: str
     # SMS and voice: who carries it ("": the default), and who is tried at once when it fails.
     provider: str = ""
@@ -110,7 +142,7 @@ class Method:
     @property
     def carrier(self) -> str:
         """The company that carries it first (a phone provider's name for a phone)."""
-        return self.provider or PROVIDERS.get(self.kind, "unknown")
+        return self.provider or provider_of(self.kind)
 
     def __repr__(self) -> str:  # numbers and addresses stay out of logs and tracebacks
         return f"Method({self.kind!r})"
@@ -167,7 +199,7 @@ class Contacts:
                     return person.user
         return None
 
-    def kinds(self) -> set[MethodKind]:
+    def kinds(self) -> set[str]:
         """Every method kind some contact of the file uses."""
         return {m.kind for p in self.people.values() for m in p.contacts.values()}
 
@@ -243,13 +275,14 @@ def _person(user: str, body: Any, problems: list[str]) -> Person | None:
 
 def quiet_rules(rules: tuple[Rule, ...], contacts: Mapping[str, Method]) -> tuple[Rule, ...]:
     """A low-urgency alert's rules for someone who set none: ``rules`` keeping only push
-    (ntfy) and Slack, never a phone or a mail; a Slack DM at once when nothing is left."""
+    (ntfy, Pushover) and Slack, never a phone or a mail; a Slack DM at once when nothing is
+    left."""
     quiet = []
     for rule in rules:
         kept = tuple(
             name
             for name in rule.notify
-            if name == SLACK or (name in contacts and contacts[name].kind == "ntfy")
+            if name == SLACK or (name in contacts and contacts[name].kind in PUSH_KINDS)
         )
         if kept:
             quiet.append(Rule(after=rule.after, notify=kept))
@@ -276,7 +309,7 @@ def _contacts(where: str, raw: Any, problems: list[str]) -> dict[str, Method]:
             problems.append(f'{here}: expected one method, like {{sms: "+15555550123"}}')
             continue
         ((kind, address),) = methods.items()
-        problem = method_problem(str(kind), address, FILE_KINDS) or _phone_problem(kind, body)
+        problem = method_problem(str(kind), address, file_kinds()) or _phone_problem(kind, body)
         if problem:
             problems.append(f"{here}: {problem}")
             continue
@@ -333,18 +366,20 @@ def _country_code(number: str) -> str:
     return digits[:2] if digits[:2] in _TWO_DIGIT_CODES else digits[:3]
 
 
-def method_problem(
-    kind: str, address: Any, kinds: tuple[MethodKind, ...] = CONTACT_KINDS
-) -> str | None:
+def method_problem(kind: str, address: Any, kinds: tuple[str, ...] = CONTACT_KINDS) -> str | None:
     """Why ``address`` is not one of ``kind`` (or ``kind`` not one of ``kinds``); None when
     it is."""
     if kind not in kinds:
         return f"unknown method {kind!r} (methods: {', '.join(kinds)})"
     value = str(address) if isinstance(address, str | int) else ""
+    if kind in _LEARNED and not 0 < len(value) <= LEARNED_MOST:
+        return f"{kind}: {address!r} is not an address (text of at most {LEARNED_MOST})"
     if kind in ("sms", "voice") and not E164.match(value):
         return f"{kind}: {address!r} is not an E.164 number (like +15555550123)"
     if kind == "ntfy" and not NTFY_TOPIC.match(value):
         return f"ntfy: {address!r} is not a topic (letters, digits, - and _, at most 64)"
+    if kind == "pushover" and not PUSHOVER_KEY.match(value):
+        return f"pushover: {address!r} is not a user key (30 letters and digits)"
     if kind == "email" and not EMAIL.match(value):
         return f"email: {address!r} is not an address (like erin@example.com)"
     if kind in ("webhook", "teams") and not CONTACT_NAME.match(value):

@@ -10,7 +10,7 @@ SOURCE = "warroom paging drill"
 LABEL = "warroom_paging_drill"
 # How the providers that are not phone providers are named to people (a phone provider's
 # name is the phone registry's, handed in by the drill).
-PROVIDER_NAMES = {"ntfy": "ntfy", "smtp": "SMTP (mail)"}
+PROVIDER_NAMES = {"ntfy": "ntfy", "pushover": "Pushover", "smtp": "SMTP (mail)"}
 
 
 def failed_alert(provider: str, *, detail: str, at: datetime, name: str = "") -> str:

@@ -19,6 +19,7 @@ from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.record.paging.contacts import Contacts, Method, Person, Rule, masked, quiet_rules
+from bot.store.db import Turns
 from bot.store.models import (
     ContactCode,
     ContactMethod,
@@ -39,7 +40,7 @@ PHONE_KINDS = ("sms", "voice")
 Titles = Callable[[str], str]
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
 Verified = Literal["verified", "wrong", "void", "expired"]
-# PostgreSQL advisory locks (class 59, after the issue) that make a limit's check and its
+# PostgreSQL advisory locks (``Turns.PAGING_LIMITS``) that make a limit's check and its
 # count one step across replicas: codes (per person and per destination), test pages.
 _LOCKS = {"codes": 1, "tests": 2}
 
@@ -50,7 +51,9 @@ async def one_at_a_time(session: AsyncSession, what: Literal["codes", "tests"]) 
     transactions write one at a time already (BEGIN IMMEDIATE)."""
     connection = await session.connection()
     if connection.dialect.name == "postgresql":
-        await connection.execute(text(f"SELECT pg_advisory_xact_lock(59, {_LOCKS[what]})"))
+        await connection.execute(
+            text(f"SELECT pg_advisory_xact_lock({Turns.PAGING_LIMITS:d}, {_LOCKS[what]})")
+        )
 
 
 def code_hash(code: str) -> str:
@@ -286,7 +289,7 @@ def _reached(contacts: Contacts, user: str, rows: Sequence[ContactMethod]) -> di
 
 def as_method(row: ContactMethod) -> Method:
     """A method a person added, as paging uses it (through its provider)."""
-    return Method(kind=row.kind, address=row.address, provider=row.provider or "")  # type: ignore[arg-type]
+    return Method(kind=row.kind, address=row.address, provider=row.provider or "")
 
 
 async def has_own(session: AsyncSession, user: str) -> bool:

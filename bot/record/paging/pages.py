@@ -21,7 +21,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.record.incident.timeline import add_entry
 from bot.record.paging.contacts import SLACK, Person, Rule
+from bot.store import jobs
 from bot.store.db import insert_kept
+from bot.store.job_kinds import JobKind
 from bot.store.models import (
     AlertGroup,
     Incident,
@@ -207,7 +209,35 @@ async def end_pages(
             )
             .values(state=CANCELLED, updated_at=at)
         )
+        await _stop_ringing(session, [page.id for page in pages if page.id is not None], at)
     return pages
+
+
+async def _stop_ringing(session: AsyncSession, page_ids: list[int], at: datetime) -> None:
+    """A ``pushover_cancel`` job for each of the pages' Pushover pushes still repeating (sent
+    with a receipt, not acknowledged from it): the phone stops ringing once the page ends."""
+    statement = select(Notification).where(
+        col(Notification.page_id).in_(page_ids),
+        col(Notification.method) == "pushover",
+        col(Notification.state) == SENT,
+        col(Notification.vendor_id).is_not(None),
+    )
+    ringing = (await session.exec(statement)).all()
+    if not ringing:
+        return  # nothing to write (and the jobs ``schedule_along`` left wait for theirs)
+    await jobs.schedule_jobs(
+        session,
+        [
+            jobs.NewJob(
+                kind=JobKind.PUSHOVER_CANCEL,
+                key=f"pushover-cancel:{notification.id}",
+                due_at=at,
+                incident_id=notification.incident_id,
+                payload={"notification": notification.id},
+            )
+            for notification in ringing
+        ],
+    )
 
 
 async def alert_paged(session: AsyncSession, incident_id: int | None) -> set[str]:
@@ -424,6 +454,8 @@ def record_outcome(
     }
     if detail:
         facts["detail"] = detail
+    if notification.reported and notification.reported != outcome:
+        facts["reported"] = notification.reported  # the provider's own word for it
     if attempts > 1:
         facts["attempts"] = attempts
     if possible_repeat:

@@ -1,5 +1,7 @@
 """Paging measured as a service, from the record: how fast pages' first notifications left,
-what each provider did with them, who acknowledged and how, and the paging drill's checks.
+what each provider did with them, who acknowledged and how, the paging SLO (high-urgency
+alerts confirmed to reach a person within 60 s: bot/record/paging/slo.py), and the paging
+drill's checks.
 
 Read from the database (never from one process's counters), so the web view's Paging panel
 survives restarts and says the same on every replica.
@@ -19,6 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.record.paging.contacts import provider_of
 from bot.record.paging.pages import ANSWERED, DELIVERED, FAILED, SENT
+from bot.record.paging.slo import SloReport, paging_report
 from bot.store.models import DrillCheck, Notification, PersonPage
 
 # Outcomes that reached the provider's far end, or at least left warroom for it.
@@ -53,6 +56,8 @@ class PagingWindow:
     providers: Sequence[ProviderFigures]
     acknowledged: dict[str, int]  # by how: slack, sms, voice, ntfy, email
     reached_nobody: int  # pages neither acknowledged nor reaching the person by any method
+    # High-urgency alerts confirmed to reach a person within 60 s: the paging SLO.
+    slo: SloReport
 
 
 @dataclass(frozen=True)
@@ -129,6 +134,7 @@ async def _window(session: AsyncSession, now: datetime, days: int) -> PagingWind
         providers=[ProviderFigures(p, reached[p], settled[p]) for p in sorted(settled)],
         acknowledged=dict(sorted(acknowledged.items())),
         reached_nobody=nobody,
+        slo=await paging_report(session, since=since, now=now),
     )
 
 

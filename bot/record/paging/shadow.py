@@ -1,16 +1,23 @@
 """A shadow week compared (``warroom shadow compare``): per alert, whom the vendor notified
 and when beside whom warroom notified, or would have (a shadowed alert's notifications are
-kept as ``shadow``, ``bot/flows/paging/pages.py``), the share that agree, and each
-disagreement's cause in words, found by asking warroom's own routing why.
+kept as ``shadow``, ``bot/flows/paging/pages.py``), what warroom did with it, the share that
+agree, and each disagreement's cause in words, found by asking warroom's own routing why.
 
 - **Matched** by the vendor's alias (Opsgenie's ``alias``, PagerDuty's incident key) against
-  the alert group's key, else by the same title within ``MATCH_WINDOW`` of each other.
+  the alert group's key, else by the same title within ``MATCH_WINDOW`` of each other; one
+  matched to none is looked for among the alerts a maintenance window held.
+- **What warroom did** with each (``Fate``): paged; computed its pages as a shadow; grouped it
+  into another open alert (a route's ``group_window``); took it for a repeat of an alert
+  still open under the same key (deduplicated); held it by a maintenance window; routed it
+  where no policy pages; or never received it.
 - **People** are the vendor's e-mail addresses matched to Slack users as the importer
-  matches them (``bot.admin.importing.slack_ids``); one matched to nobody is said by address.
-- **Agree**: the same people, each one's first notification within ``TOLERANCE`` of the
-  vendor's. warroom's notifications count until the vendor's alert was acknowledged or
-  closed (then the same person would have acknowledged warroom's: a shadow is never
-  acknowledged, so its policy climbs every level).
+  matches them (``bot.admin.importing.slack_ids``), and named as the web view names them
+  (the name warroom knows, else the address, else "a Slack user (U…)").
+- **Agree**: the same first person notified, within ``TOLERANCE`` (the same minute) of the
+  vendor's first notification; both notifying nobody agree too. warroom's notifications
+  count until the vendor's alert was acknowledged or closed (then the same person would
+  have acknowledged warroom's: a shadow is never acknowledged, so its policy climbs every
+  level). Later people who differ are still said, as causes, under a row that agrees.
 - **Causes**, each a word and a sentence: ``route`` (no alert, no policy), ``schedule``
   (the policy's schedule had another person on call then), ``override`` (an override put
   them there), ``rule`` (a person named by the policy, or a contact rule's delay),
@@ -23,6 +30,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -30,10 +38,12 @@ from bot.record.escalation.policies import Policies, Policy
 from bot.record.oncall.engine import Override, final_shifts
 from bot.record.oncall.schedules import Schedules
 from bot.record.paging import pages
-from bot.store.models import AlertGroup, Notification, PersonPage
+from bot.store.models import AlertGroup, Notification, PersonPage, SilencedAlert
 
 MATCH_WINDOW = timedelta(minutes=5)
-TOLERANCE = timedelta(minutes=2)
+# "The same first person notified within the same minute": what the manual asks a shadow
+# week to reach before switching (99 % over 7 days, every disagreement explained).
+TOLERANCE = timedelta(minutes=1)
 # Without an acknowledgement or close in the vendor's log, warroom's notifications count
 # for this long after the alert began.
 LONGEST_LOOK = timedelta(hours=24)
@@ -56,8 +66,22 @@ class VendorAlert:
 
 @dataclass(frozen=True)
 class Disagreement:
-    cause: str  # route, schedule, override, rule, urgency, support hours
+    # route, schedule, override, rule, urgency, support hours, grouped, deduplicated,
+    # maintenance
+    cause: str
     words: str
+
+
+class Fate:
+    """What warroom did with a vendor's alert, as the report names it."""
+
+    PAGED = "paged"
+    SHADOW = "shadow"
+    GROUPED = "grouped"
+    DEDUPLICATED = "deduplicated"
+    HELD = "maintenance"
+    NO_PAGE = "no page"
+    NOT_RECEIVED = "not received"
 
 
 @dataclass
@@ -72,6 +96,8 @@ class Row:
     warroom_alert: int | None = None
     agree: bool = False
     disagreements: list[Disagreement] = field(default_factory=list)
+    fate: str = Fate.NOT_RECEIVED
+    fate_words: str = ""
 
 
 @dataclass
@@ -91,6 +117,27 @@ class Report:
 
     def as_json(self) -> dict[str, object]:
         return {**asdict(self), "agreeing": self.agreeing, "share": round(self.share, 4)}
+
+    def table(self, header: Sequence[str], words: Mapping[bool, str]) -> list[str]:
+        """The rows as a plain-text table under ``header`` (its six column titles), each
+        column as wide as its widest cell; ``words``: what a row that agrees (True) or not
+        says in the first column."""
+        cells = [tuple(header)] + [
+            (
+                words[row.agree],
+                row.at[:16].replace("T", " "),
+                row.title,
+                _first(row.vendor),
+                _first(row.warroom),
+                row.fate_words or row.fate,
+            )
+            for row in self.rows
+        ]
+        widths = [max(len(line[column]) for line in cells) for column in range(len(header))]
+        return [
+            "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+            for line in cells
+        ]
 
     @classmethod
     def from_json(cls, raw: Mapping[str, object]) -> Report:
@@ -117,10 +164,14 @@ def _row(raw: dict[str, object]) -> Row:
 
 @dataclass(frozen=True)
 class Ours:
-    """A warroom alert group and who it notified (or would have), by Slack id, first time."""
+    """What warroom did with a vendor's alert: its alert group (None: none matched), who it
+    notified (or would have), by Slack id at their first time, and that in words."""
 
-    group: AlertGroup
+    group: AlertGroup | None
     notified: tuple[tuple[str, datetime], ...]
+    fate: str
+    words: str
+    cause: Disagreement | None = None  # why it notified nobody, when that is its doing
 
 
 @dataclass(frozen=True)
@@ -133,9 +184,11 @@ class Routing:
 
 
 async def warroom_alerts(session: AsyncSession, since: datetime) -> list[AlertGroup]:
-    """Every alert of its own seen since ``since``."""
+    """Every alert of its own seen since ``since``, those grouped into another among them
+    (they have no state of their own while joined)."""
     statement = select(AlertGroup).where(
-        col(AlertGroup.state).is_not(None), col(AlertGroup.last_seen_at) >= since
+        or_(col(AlertGroup.state).is_not(None), col(AlertGroup.joined_to).is_not(None)),
+        col(AlertGroup.last_seen_at) >= since,
     )
     return list((await session.exec(statement)).all())
 
@@ -183,33 +236,118 @@ def alias_of(group: AlertGroup) -> str:
     return key.split("/", 1)[1] if key.startswith("integration:") and "/" in key else key
 
 
+async def silenced_since(session: AsyncSession, since: datetime) -> list[SilencedAlert]:
+    """The alerts maintenance windows held since ``since``."""
+    statement = select(SilencedAlert).where(col(SilencedAlert.silenced_at) >= since)
+    return list((await session.exec(statement)).all())
+
+
+async def what_warroom_did(
+    session: AsyncSession,
+    vendor: VendorAlert,
+    groups: Sequence[AlertGroup],
+    silenced: Sequence[SilencedAlert],
+    earlier: dict[int, VendorAlert],
+) -> Ours:
+    """What warroom did with the vendor's alert; ``earlier``: the vendor's alert each warroom
+    alert was last matched to, in the log's order (updated here)."""
+    group = match(vendor, groups)
+    if group is None:
+        return _unmatched(vendor, silenced)
+    before = earlier.get(group.id or 0)
+    earlier[group.id or 0] = vendor
+    start = vendor.created_at - MATCH_WINDOW
+    if before is not None:  # not the notifications that were the earlier alert's
+        start = max(start, before.created_at + TOLERANCE)
+    until = vendor.stopped_at or vendor.created_at + LONGEST_LOOK
+    notified = await notified_between(session, group, start, until)
+    if group.joined_to is not None:
+        return await _grouped(session, vendor, group, notified, until)
+    if not notified and before is not None:
+        words = (
+            f"took it for a repeat of {before.id} (the same key, still open in warroom): "
+            "it paged nobody"
+        )
+        return Ours(group, notified, Fate.DEDUPLICATED, words, Disagreement("deduplicated", words))
+    if group.policy is None:
+        words = f"routed by {group.route or 'the default route'}, which pages no policy"
+        return Ours(group, notified, Fate.NO_PAGE, words, Disagreement("route", words))
+    if group.shadow:
+        return Ours(group, notified, Fate.SHADOW, "computed its pages as a shadow")
+    return Ours(group, notified, Fate.PAGED, "paged")
+
+
+async def _grouped(
+    session: AsyncSession,
+    vendor: VendorAlert,
+    group: AlertGroup,
+    own: tuple[tuple[str, datetime], ...],
+    until: datetime,
+) -> Ours:
+    """A vendor's alert warroom grouped into another open alert: its own notifications, and
+    those of the alert it joined from its arrival on (whoever acknowledged that one)."""
+    joined = await session.get(AlertGroup, group.joined_to)
+    shown = f"alert {joined.id} ({joined.title})" if joined is not None else "another alert"
+    words = (
+        f"grouped into warroom's {shown} by route {group.route}'s group window: it paged "
+        "nobody of its own"
+    )
+    notified = dict(own)
+    if joined is not None:
+        for user, at in await notified_between(session, joined, vendor.created_at, until):
+            notified.setdefault(user, at)
+    ordered = tuple(sorted(notified.items(), key=lambda each: each[1]))
+    return Ours(group, ordered, Fate.GROUPED, words, Disagreement("grouped", words))
+
+
+def _unmatched(vendor: VendorAlert, silenced: Sequence[SilencedAlert]) -> Ours:
+    """A vendor's alert no warroom alert matches: held by a maintenance window, or never
+    received."""
+    for held in silenced:
+        same = held.fingerprint == vendor.alias or held.name == vendor.title
+        if same and abs(held.silenced_at - vendor.created_at) <= MATCH_WINDOW:
+            words = f"held by maintenance window {held.window_id}: it notified nobody"
+            return Ours(None, (), Fate.HELD, words, Disagreement("maintenance", words))
+    words = "warroom received no alert with this alias or title"
+    return Ours(None, (), Fate.NOT_RECEIVED, words, Disagreement("route", words))
+
+
 def compare_one(
     vendor: VendorAlert,
-    ours: Ours | None,
+    ours: Ours,
     people: Mapping[str, str | None],
     routing: Routing,
     names: Mapping[str, str],
 ) -> Row:
     """One vendor alert beside warroom's; ``people``: e-mail to Slack id (None: nobody)."""
     theirs = {_who(people, email): at for email, at in vendor.notified}
+    mine = dict(ours.notified)
     row = Row(
         vendor_id=vendor.id,
         title=vendor.title,
         at=_iso(vendor.created_at),
         vendor=[(_name(user, names), _iso(at)) for user, at in theirs.items()],
+        warroom=[(_name(user, names), _iso(at)) for user, at in mine.items()],
+        warroom_alert=ours.group.id if ours.group is not None else None,
+        fate=ours.fate,
+        fate_words=ours.words,
     )
-    if ours is None:
-        row.disagreements.append(
-            Disagreement("route", "warroom received no alert with this alias or title")
-        )
+    row.agree = same_first(theirs, mine)
+    if ours.group is None or (ours.cause is not None and not mine):
+        # What warroom did is the cause; the vendor notifying nobody either agrees.
+        row.disagreements = [ours.cause] if ours.cause is not None and theirs else []
         return row
-    group = ours.group
-    mine = dict(ours.notified)
-    row.warroom_alert = group.id
-    row.warroom = [(_name(user, names), _iso(at)) for user, at in mine.items()]
-    row.disagreements = _why(vendor, group, theirs, mine, routing, names)
-    row.agree = not row.disagreements
+    row.disagreements = _why(vendor, ours.group, theirs, mine, routing, names)
     return row
+
+
+def same_first(theirs: Mapping[str, datetime], mine: Mapping[str, datetime]) -> bool:
+    """The same first person notified within ``TOLERANCE``, or nobody by both."""
+    if not theirs or not mine:
+        return not theirs and not mine
+    their_user, their_at = min(theirs.items(), key=lambda each: each[1])
+    my_user, my_at = min(mine.items(), key=lambda each: each[1])
+    return their_user == my_user and abs(my_at - their_at) <= TOLERANCE
 
 
 def _why(
@@ -333,12 +471,24 @@ def instant(raw: object) -> datetime | None:
     return moment.astimezone(UTC) if moment.tzinfo is not None else None
 
 
+def _first(notified: Sequence[tuple[str, str]]) -> str:
+    """The first person notified and when (hh:mm:ss UTC), or "nobody"."""
+    if not notified:
+        return "nobody"
+    who, at = min(notified, key=lambda each: each[1])
+    return f"{who} {at[11:19]}"
+
+
 def _who(people: Mapping[str, str | None], email: str) -> str:
     return people.get(email.lower()) or email
 
 
 def _name(user: str, names: Mapping[str, str]) -> str:
-    return names.get(user, user)
+    """As the web view names a person: the name warroom knows (else their address), else
+    "a Slack user (U…)"; an address matched to nobody as it is."""
+    if user in names:
+        return names[user]
+    return user if "@" in user else f"a Slack user ({user})"
 
 
 def _iso(at: datetime) -> str:

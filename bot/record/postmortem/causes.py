@@ -20,13 +20,13 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.key_digest import digest
+from bot.record.changes.suspects import DEPENDENCY, OWN, Suspect
 from bot.record.incident.related import Related
 from bot.record.postmortem.evidence import Evidence, entry_ref
 from bot.record.postmortem.suggestions import Sentence, Unsupported
 from bot.store.models import (
     CauseRequest,
     CauseVote,
-    ChangeEvent,
     Incident,
     PossibleCause,
     TimelineKind,
@@ -62,24 +62,27 @@ CHANGE, EARLIER = "change", "earlier_incident"
 
 def beside_the_record(
     evidence: Mapping[str, Evidence],
-    changes: Sequence[ChangeEvent],
+    ranked: Sequence[Suspect],
     related: Sequence[Related],
     zone: tzinfo | None,
 ) -> dict[str, Evidence]:
     """The changes and the related incidents' causes as entries of their own, numbered after
-    the record's (``E<n>``), oldest change first: the model cites them as it cites any."""
+    the record's (``E<n>``), the likeliest suspect first (``ranked``: bot/record/changes/
+    suspects.py), each with its rank and why: the model cites them as it cites any."""
     numbers = [int(ref[1:]) for ref in evidence if ref[1:].isdigit()]
     number = max(numbers, default=0)
     found: dict[str, Evidence] = {}
-    for change in sorted(changes, key=lambda each: (each.at, each.id or 0)):
+    for rank, suspect in enumerate(ranked, start=1):
+        change = suspect.change
         number += 1
         ref = entry_ref(number)
+        said = f"{change.kind.replace('_', ' ')} of {change.service}: {change.summary}"
         found[ref] = Evidence(
             ref=ref,
             kind=CHANGE,
             at=change.at.astimezone(zone),
             author=change.who or change.source,
-            text=f"{change.kind.replace('_', ' ')} of {change.service}: {change.summary}",
+            text=f"{said} (suspect {rank} of {len(ranked)}: {suspect_why(suspect)})",
             people=frozenset(),
             link=change.link,
         )
@@ -98,6 +101,24 @@ def beside_the_record(
             link=None,
         )
     return found
+
+
+def suspect_why(suspect: Suspect) -> str:
+    """Why a change ranks where it does, as the model reads it beside the change (the
+    people's message says it from templates/_suspects.j2)."""
+    said = ["rolled back in the channel" if suspect.rolled_back else ""]
+    said[0] = said[0] or ("named in the channel" if suspect.named else "")
+    said.append(
+        {OWN: "on the service", DEPENDENCY: "on a service it depends on"}.get(
+            suspect.where, "on another service"
+        )
+    )
+    minutes = suspect.minutes_before
+    said.append(
+        "made after impact started" if minutes is None else f"{minutes} min before impact started"
+    )
+    said.append(f"a {suspect.change.kind.replace('_', ' ')}")
+    return ", ".join(each for each in said if each)
 
 
 def fingerprint(evidence: Mapping[str, Evidence]) -> str:

@@ -10,7 +10,12 @@ A sentence is kept when:
   date as the day of one; a number of minutes or hours may also be the time between two of
   them: "ruled out 12 minutes later");
 - every person it names (anyone warroom knows by name, by full or first name, or an
-  ``@handle``) is the author of an entry it cites or named in one.
+  ``@handle``) is the author of an entry it cites or named in one;
+- every address it gives (a URL, a host, an e-mail address) is held by an entry it cites that
+  a member of the workspace wrote (``members``: not a guest's, a bot's, an alert's or a
+  change's words alone), and its host passes for none of the workspace's own
+  (``own_hosts``: ``warr00m.example.com`` for ``warroom.example.com``) without being it
+  (docs/security.md).
 
 Anything else is left out of the section's text and listed with why (``Unsupported.why``:
 data, said by the templates). What is not checked: words. "The database was at fault" citing
@@ -20,12 +25,13 @@ an entry that says it was not is kept; the citations are there for the reader to
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from bot.basics.link_hosts import host_of, imitated
 from bot.record.moments import ABBREVIATIONS, AMBIGUOUS_ABBREVIATIONS
 from bot.record.postmortem.evidence import Evidence
 from bot.record.postmortem.language import Language
@@ -40,6 +46,7 @@ from bot.record.postmortem.suggestions import (
 from bot.record.postmortem.verification import where_of
 from bot.record.postmortem.wording import (
     COMPOUND_DURATION,
+    Address,
     addresses,
     blame,
     content_words,
@@ -101,11 +108,17 @@ def check_sections(
     language: Language,
     people: Iterable[str],
     metrics: Iterable[int] = (),
+    members: Collection[str] | None = None,
+    own_hosts: Sequence[str] = (),
 ) -> dict[str, Checked]:
     """Each section's sentences, kept or left out with why. ``people``: the names of everyone
     warroom knows (a sentence naming one must cite where they are); ``metrics``: the draft's
-    metrics in minutes (a duration a sentence states may be one of them)."""
+    metrics in minutes (a duration a sentence states may be one of them); ``members``: the
+    Slack ids of the entries' writers who are members of the workspace (an address is held
+    only by their entries; None: not asked, as in an offline evaluation, any entry holds
+    it); ``own_hosts``: the workspace's own hosts, which no address may imitate."""
     checker = _Checker(evidence, zone or UTC, language, people, metrics)
+    checker.members, checker.own_hosts = members, tuple(own_hosts)
     return {name: checker.section(sentences) for name, sentences in answer.items()}
 
 
@@ -120,6 +133,8 @@ class _Checker:
     ) -> None:
         self.evidence = evidence
         self.zone = zone
+        self.members: Collection[str] | None = None
+        self.own_hosts: tuple[str, ...] = ()
         self.metrics = frozenset(metrics)
         months = [month.lower() for month in language.months]
         self.months = {month: number for number, month in enumerate(months, start=1)}
@@ -206,15 +221,8 @@ class _Checker:
         facts = self.facts(text, cited, read=True)
         sources = [self.facts(each.text) for each in cited]
         why: list[dict[str, Any]] = []
-        why += [
-            {
-                "rule": "lookalike" if address.lookalike else "address",
-                "said": address.said,
-                "refs": refs,
-            }
-            for address in said
-            if not any(held_in(address, each.text) for each in cited)
-        ]
+        why += [self._address(address, cited, refs) for address in said]
+        why = [each for each in why if each]
         why += self._meaning(text, cited)
         why += self._times(facts, cited, sources, refs)
         why += self._dates(facts, cited, refs)
@@ -233,6 +241,25 @@ class _Checker:
         why += self._numbers(facts, cited, sources, refs)
         why += self._people(sentence.text, cited, said_text, refs)
         return why, sentence
+
+    def _address(
+        self, address: Address, cited: Sequence[Evidence], refs: list[str]
+    ) -> dict[str, Any]:
+        """Why an address the sentence gives cannot be kept (empty when it can): a host
+        imitating the workspace's own, one no cited entry holds, or one only entries no
+        member wrote hold."""
+        host = host_of(address.said if "://" in address.said else f"//{address.compared}")
+        if address.kind != "phone" and host and (mimic := imitated(host, self.own_hosts)):
+            return {"rule": "imitation", "said": address.said, "host": mimic, "refs": refs}
+        holders = [each for each in cited if held_in(address, each.text)]
+        if not holders:
+            rule = "lookalike" if address.lookalike else "address"
+            return {"rule": rule, "said": address.said, "refs": refs}
+        members = self.members
+        vouched = members is None or any(each.writer in members for each in holders)
+        if address.kind != "phone" and not vouched:
+            return {"rule": "address_unvouched", "said": address.said, "refs": refs}
+        return {}
 
     # -- reading a text ------------------------------------------------------------------------
     def facts(

@@ -35,6 +35,10 @@ class Evidence:
     text: str
     people: frozenset[str]  # the names of those it is by or names
     link: str | None
+    # The Slack user whose words these are (a message's author, the person who declared or
+    # wrote the entry); None when no person wrote them (an alert, a change, warroom itself).
+    # An address a sentence gives is held only by an entry a member of the workspace wrote.
+    writer: str | None = None
 
 
 def entry_ref(entry_id: int) -> str:
@@ -71,6 +75,7 @@ def evidence_of(
             text=" / ".join(part for part in sentence(entry).splitlines() if part.strip()),
             people=frozenset(filter(None, (name(user) for user in people))),
             link=entry.permalink,
+            writer=entry.author,
         )
     return found
 

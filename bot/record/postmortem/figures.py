@@ -1,6 +1,7 @@
 """An incident's figures, each defined once: its milestones as the record decides them
 (detected, declared, acknowledged, mitigated, resolved, the impact's start and end) and the
-times measured between them (``METRICS``), with the two spans a page may call its length:
+times measured between them (``METRICS``, each row naming the surfaces that show it), with
+the two spans a page may call its length:
 how long the impact lasted, and how long the incident was open. The draft, the incident's
 page, the list, the API, Insights, the status page, the App Home, the channel's header and
 the agents' tools all read them from here (docs/incidents.md, "Milestones and metrics").
@@ -36,7 +37,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.slack_text import SlackText, to_plain
 from bot.record.incident import messages
-from bot.record.incident.milestones import METRICS
+from bot.record.incident.milestones import METRICS, IncidentMetric, Surface, metrics_on
 from bot.record.incident.queries import Summarised
 from bot.record.postmortem.back_words import says_service_back
 from bot.record.postmortem.parts import Line, Metric, MilestoneTime, Mitigation
@@ -68,7 +69,7 @@ _ASKED = "time_to_acknowledge"  # measured from the first page, when an alert's 
 _COLUMNS = tuple((milestone.value, milestone.column) for milestone in Milestone)
 _NAMES = tuple(name for name, _ in _COLUMNS)
 _VALUES = attrgetter(*(column for _, column in _COLUMNS))
-_ENDS = {key: (start.value, end.value) for key, start, end in METRICS}
+_ENDS = {metric.key: (metric.start.value, metric.end.value) for metric in METRICS}
 _DETECTED = Milestone.DETECTED.value
 _STARTED = Milestone.STARTED.value
 _NO_MITIGATION = Mitigation(None, None)
@@ -104,16 +105,26 @@ class Figures:
     @property
     def metrics(self) -> list[Metric]:
         """Each of ``METRICS``, between its two milestones."""
+        return self.on_rows(METRICS)
+
+    def on(self, surface: Surface | str) -> list[Metric]:
+        """The metrics ``surface`` shows (the rows of ``METRICS`` that name it), in order."""
+        return self.on_rows(metrics_on(surface))
+
+    def on_rows(self, rows: Iterable[IncidentMetric]) -> list[Metric]:
         paged = getattr(self, "paged", None)
         return [
             Metric(
-                key, paged if key == _ASKED and paged else self.milestones[a], self.milestones[b]
+                row.key,
+                paged if row.key == _ASKED and paged else self.milestones[row.start],
+                self.milestones[row.end],
+                row.words,
             )
-            for key, a, b in METRICS
+            for row in rows
         ]
 
     def span(self, key: str) -> timedelta | None:
-        """A metric's time (``time_to_mitigate``); None when unknown, unmeasured or negative
+        """A metric's time (``time_to_resolve``); None when unknown, unmeasured or negative
         (``Metric``'s rules, without building one: Insights asks it of 10,000 incidents)."""
         first, then = _ENDS[key]
         start, end = self._times[first], self._times[then]

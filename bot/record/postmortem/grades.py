@@ -1,5 +1,5 @@
 """Every cause proposed during an incident graded against its root cause once it is known
-(issue 76, item 4), on incident.io's scale: 100 bullseye, 65 one hop short, 35 right area,
+(docs/agents.md), on incident.io's scale: 100 bullseye, 65 one hop short, 35 right area,
 0 wrong. The proposals are the team's model's possible causes (``PossibleCause``) and the
 agents' findings through MCP for the underlying issue (a ``SectionSuggestion`` of an
 ``agent:`` request); the model proposes each one's grade with its reason, a person confirms

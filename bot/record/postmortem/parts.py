@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 from markupsafe import Markup
 
 from bot.record.postmortem.suggestions import joined
-from bot.record.postmortem.verification import meaning_of
+from bot.record.postmortem.verification import CHECKED, meaning_of
 from bot.store.models import Milestone, TrackerIssue
 
 # A citation in accepted text once escaped for Markdown: ``\[E42\]``.
@@ -203,11 +203,13 @@ class Detection:
 
 @dataclass(frozen=True)
 class Metric:
-    """A time between two milestones; unknown when either is missing."""
+    """A time between two milestones; unknown when either is missing. ``words``: its name's
+    key in the words (``IncidentMetric.words``)."""
 
     key: str
     start: MilestoneTime
     end: MilestoneTime
+    words: str
 
     @property
     def known(self) -> bool:
@@ -384,6 +386,23 @@ class Suggested:
     def meaning(self) -> str:
         """Whether its sentences' meaning was checked (``verification.meaning_of``)."""
         return meaning_of(self.sentences, self.unsupported)
+
+    @property
+    def checked_sentences(self) -> list[Mapping[str, Any]]:
+        """The sentences a valid verdict supported with words of the entry they cite: the
+        only ones the draft shows in its text before a person accepts them."""
+        return [each for each in self.sentences if _meaning_state(each) == CHECKED]
+
+    @property
+    def unchecked_sentences(self) -> list[Mapping[str, Any]]:
+        """The sentences whose meaning was not checked (void, missing or no verdicts; the
+        meaning check off): listed apart, "Suggested, meaning not checked", never in the
+        draft's text until a person accepts them, as theirs."""
+        return [each for each in self.sentences if _meaning_state(each) != CHECKED]
+
+
+def _meaning_state(sentence: Mapping[str, Any]) -> str:
+    return str((sentence.get("meaning") or {}).get("state") or "")
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,9 @@ does no verdict at all, or one naming an entry the request did not hold.
 Controls (controls.py) are numbered among the sentences: a model that calls a false one
 supported, or does not support a true one with its words, has its request's verdicts void,
 and every sentence is kept marked "meaning not checked: the model failed a control", as when
-it gave no verdicts (no answer, not the schema): never as checked.
+it gave no verdicts (no answer, not the schema): never as checked, and never in the draft's
+text (a person accepts it there, as theirs). A sentence the model "supported" with a quote
+no entry holds is refused all the same, void verdicts or not.
 
 Pure: the request's text and the model's answer come and go through
 bot/flows/postmortem/verification.py.
@@ -30,7 +32,12 @@ from typing import Any
 from bot.record.postmortem.controls import Control, clock
 from bot.record.postmortem.evidence import Evidence, record_lines, spans_days
 from bot.record.postmortem.suggestions import Checked, Sentence, Unsupported
-from bot.record.postmortem.wording import share_words, states_duration
+from bot.record.postmortem.wording import (
+    content_words,
+    share_words,
+    stated_minutes,
+    states_duration,
+)
 
 SUPPORTED, CONTRADICTED, NOT_STATED = "supported", "contradicted", "not_stated"
 VERDICTS = (SUPPORTED, CONTRADICTED, NOT_STATED)
@@ -165,11 +172,11 @@ def judged(
     ``question``: what was asked (the sentences as numbered, and the controls): a model that
     failed a control has its verdicts void, and every sentence is marked not checked."""
     question = question or question_of(checked)
+    first = _first(verdicts or ())
     if verdicts is not None and failure is None:
         failed = failed_controls(question, verdicts, evidence)
         if failed:
             verdicts, failure = None, {"kind": "failed_control", **failed}
-    first = _first(verdicts or ())
     kept: dict[str, list[Sentence]] = {name: [] for name in checked}
     left: dict[str, list[Unsupported]] = {
         name: [_with_sources(each, evidence) for each in checked[name].unsupported]
@@ -180,7 +187,20 @@ def judged(
         if off:
             kept[each.section].append(replace(sentence, meaning={"state": OFF}))
             continue
+        said = first.get(each.number)
+        contradicted = said is not None and said.verdict == CONTRADICTED
+        proved = None if off or contradicted else spanned(sentence, evidence)
+        if proved is not None:
+            kept[each.section].append(proved)
+            continue
         if verdicts is None:
+            # Void verdicts (a failed control) still refuse a sentence "supported" by words
+            # its entry does not hold, or by an entry the request did not hold: an invented
+            # quote is a lie whatever else the request's verdicts are.
+            invented = _invented(sentence, first.get(each.number), evidence, question.sent)
+            if invented is not None:
+                left[each.section].append(Unsupported(sentence, (invented,)))
+                continue
             why = dict(failure or {"kind": "unreachable"})
             kept[each.section].append(replace(sentence, meaning={"state": NOT_CHECKED, "why": why}))
             continue
@@ -209,6 +229,10 @@ def _judge(
     """The sentence kept, its meaning checked, or why it is left out: a verdict other than
     supported, none at all, one naming an entry the request did not hold, a quote that is not
     that entry's words, not of an entry the sentence cites, or unrelated to it."""
+    span = spanned(sentence, evidence)
+    if span is not None and (verdict is None or verdict.verdict != CONTRADICTED):
+        # Proved by the times of its entries, whatever the model said of its words.
+        return span
     if verdict is None:
         return {"rule": "no_verdict"}
     entry = evidence.get(verdict.entry) if verdict.entry in sent else None
@@ -223,9 +247,12 @@ def _judge(
     if entry is None:
         return {"rule": "entry_not_sent", "ref": verdict.entry[:24]}
     where = {"ref": entry.ref, **where_of(entry), "quote": _cut(quote)}
-    # A duration is held by the times of the entries the sentence cites (checks.py held it):
-    # the time of one, as its line gives it, proves it as well as its words.
+    # A duration is held by the times of the entries the sentence cites: the time of one, as
+    # its line gives it, proves it as well as its words, when the times agree with it (within
+    # a minute); they say otherwise: refused.
     timed = states_duration(sentence.text) and quote in {f"{entry.at:%H:%M}", clock(entry.at)}
+    if timed and not within_spans(sentence, evidence):
+        return {"rule": "duration", "said": _cut(sentence.text, 80), "refs": list(sentence.cites)}
     if not timed and (not quote or not quoted(quote, entry.text)):
         return {"rule": "quote_not_found", **where}
     if entry.ref not in sentence.cites:
@@ -233,6 +260,74 @@ def _judge(
     if not timed and not share_words(sentence.text, quote):
         return {"rule": "quote_unrelated", **where}
     return replace(sentence, meaning={"state": CHECKED}, quote=where)
+
+
+def _invented(
+    sentence: Sentence,
+    verdict: Verdict | None,
+    evidence: Mapping[str, Evidence],
+    sent: frozenset[str],
+) -> dict[str, Any] | None:
+    """Why a sentence is refused although the request's verdicts are void: the model called
+    it supported with a quote no entry it names holds (``quote_not_found``) or naming an entry
+    the request did not hold (``entry_not_sent``); None for any other verdict, or none."""
+    if verdict is None or verdict.verdict != SUPPORTED:
+        return None
+    outcome = _judge(sentence, verdict, evidence, sent)
+    if isinstance(outcome, dict) and outcome.get("rule") in {"quote_not_found", "entry_not_sent"}:
+        return outcome
+    return None
+
+
+# What a sentence that gives a span may say besides the entries' own words ("The outage
+# lasted 13 minutes.", "La panne a duré 13 minutes.").
+_SPAN_WORDS = content_words(
+    "lasted last lasting took take taking outage outages impact impacts incident incidents "
+    "total whole span duration later after between until till minutes minute hours hour "
+    "overall about roughly around within dura durée duré panne incident impact plus tard "
+    "après entre jusqu'à environ heures heure"
+)
+# How far a stated duration may be from the span of the entries' times.
+SPAN_SLACK_MINUTES = 1.0
+
+
+def _spans(cited: Sequence[Evidence], minutes: int) -> tuple[Evidence, Evidence] | None:
+    """Two of the cited entries whose times are ``minutes`` apart, within a minute."""
+    for earlier in cited:
+        for later in cited:
+            apart = (later.at - earlier.at).total_seconds() / 60
+            if later.at > earlier.at and abs(apart - minutes) <= SPAN_SLACK_MINUTES:
+                return earlier, later
+    return None
+
+
+def within_spans(sentence: Sentence, evidence: Mapping[str, Evidence]) -> bool:
+    """Whether each duration the sentence states is the span between two entries it cites
+    (within a minute); true of a sentence that cites fewer than two (nothing to measure)."""
+    cited = [evidence[ref] for ref in sentence.cites if ref in evidence]
+    if len(cited) < 2:
+        return True
+    return all(_spans(cited, minutes) is not None for minutes in stated_minutes(sentence.text))
+
+
+def spanned(sentence: Sentence, evidence: Mapping[str, Evidence]) -> Sentence | None:
+    """A sentence giving a duration and nothing its entries' words do not (``The outage
+    lasted 13 minutes.`` citing the impact's start and its end), proved by their times
+    within a minute: kept, checked, its proof the two moments. None otherwise."""
+    stated = stated_minutes(sentence.text)
+    cited = [evidence[ref] for ref in sentence.cites if ref in evidence]
+    if not stated or len(cited) < 2:
+        return None
+    held = set().union(*(content_words(each.text) for each in cited))
+    if content_words(sentence.text) - held - _SPAN_WORDS:
+        return None
+    pairs = [_spans(cited, minutes) for minutes in stated]
+    if any(pair is None for pair in pairs):
+        return None
+    earlier, later = pairs[0] or (cited[0], cited[-1])
+    quote = f"{clock(earlier.at)} – {clock(later.at)}"
+    where = {"ref": later.ref, **where_of(later), "quote": quote, "span": earlier.ref}
+    return replace(sentence, meaning={"state": CHECKED, "by": "times"}, quote=where)
 
 
 def _cut(quote: str, limit: int = 300) -> str:

@@ -290,6 +290,21 @@ def states_duration(text: str) -> bool:
     return _DURATION.search(numbers_as_digits(text)) is not None
 
 
+def stated_minutes(text: str) -> list[int]:
+    """The durations a text states, each in minutes: "lasted 13 minutes" [13], "1 hour 45
+    minutes" [105], "two hours" [120]."""
+    said = numbers_as_digits(text)
+    found = []
+    for match in COMPOUND_DURATION.finditer(said):
+        found.append(int(match["hours"]) * 60 + int(match["minutes"]))
+    rest = COMPOUND_DURATION.sub(" ", said)
+    for match in _DURATION.finditer(rest):
+        number = int(re.match(r"\d+", match[0])[0])  # type: ignore[index]
+        unit = match[0][len(str(number)) :].strip().lower()
+        found.append(number * 60 if unit in (*HOUR_WORDS, "h") else number)
+    return found
+
+
 def negates(text: str) -> bool:
     """Whether a text says something did not happen or is not so ("did not restore",
     "n'a pas rétabli", "never recovered")."""

@@ -27,6 +27,7 @@ from bot.record.changes.beside import in_impact_window
 from bot.record.escalation import escalations
 from bot.record.follow_ups import follow_ups
 from bot.record.incident.incident_types import NO_TYPES, CustomField, FieldValue, IncidentTypes
+from bot.record.incident.milestones import Surface
 from bot.record.incident.timeline import EntryRow
 from bot.record.people import known_names
 from bot.record.postmortem.alert_steps import alert_steps, paged_for_alert
@@ -243,7 +244,7 @@ def build_draft(
         commander=name(incident.commander),
         roles=[(role, name(holder) or holder) for role, holder in record.roles.items()],
         milestones=milestones,
-        metrics=Figures(milestones, mitigation, paged).metrics,
+        metrics=Figures(milestones, mitigation, paged).on(Surface.DRAFT),
         paged=paged,
         timeline=_timeline(record, lines, said, name, milestones),
         changes=in_impact_window(record.changes, milestones),

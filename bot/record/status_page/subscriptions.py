@@ -15,6 +15,7 @@ import secrets
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import func, or_, update
@@ -186,29 +187,66 @@ async def _count(session: AsyncSession, *where: object, table: type = StatusSign
     return int(rows.one())
 
 
-async def pending(session: AsyncSession, *, now: datetime, within: timedelta) -> int:
+def _waiting(now: datetime, within: timedelta) -> list[Any]:
     """E-mail sign-ups waiting for their confirmation, whose link still works."""
-    return await _count(
-        session,
+    return [
         StatusSubscription.kind == EMAIL_KIND,
         col(StatusSubscription.confirmed_at).is_(None),
+        col(StatusSubscription.confirm_hash).is_not(None),
         col(StatusSubscription.confirm_sent_at) > now - within,
-        table=StatusSubscription,
+    ]
+
+
+async def pending(session: AsyncSession, *, now: datetime, within: timedelta) -> int:
+    """E-mail sign-ups waiting for their confirmation, whose link still works."""
+    return await _count(session, *_waiting(now, within), table=StatusSubscription)
+
+
+async def make_room(
+    session: AsyncSession, *, now: datetime, within: timedelta, keep: int | None = None
+) -> None:
+    """One waiting e-mail sign-up less (the caller commits), never ``keep`` (the sign-up
+    making room): the oldest of those whose client asked for the most sign-ups in
+    ``within`` (the hashed clients ``status_sign_up`` counts). Its link works no more; a
+    sign-up never confirmed is deleted (its address kept nowhere), one that was (unsubscribed
+    since, signing up again) keeps its row, unsubscribed. So a flood takes room from itself
+    first: a customer who asked once loses a waiting sign-up only to clients who asked no
+    more than once each, the oldest first."""
+    asked = (
+        select(col(StatusSignUp.client_key), func.count().label("asked"))
+        .where(col(StatusSignUp.at) > now - within)
+        .group_by(col(StatusSignUp.client_key))
+        .subquery()
     )
+    oldest = (
+        await session.exec(
+            select(StatusSubscription)
+            .outerjoin(asked, asked.c.client_key == col(StatusSubscription.client_key))
+            .where(*_waiting(now, within), col(StatusSubscription.id) != keep)
+            .order_by(
+                func.coalesce(asked.c.asked, 0).desc(),
+                col(StatusSubscription.confirm_sent_at),
+                col(StatusSubscription.id),
+            )
+            .limit(1)
+            .with_for_update(of=StatusSubscription)
+        )
+    ).first()
+    if oldest is None:
+        return
+    if oldest.unsubscribed_at is None and oldest.bounced_at is None:
+        await session.delete(oldest)
+        return
+    oldest.confirm_hash, oldest.confirm_sent_at = None, None
+    session.add(oldest)
 
 
 async def client_pending(
     session: AsyncSession, client: str, *, now: datetime, within: timedelta
 ) -> int:
     """E-mail sign-ups this client made that wait for their confirmation, link still working."""
-    return await _count(
-        session,
-        StatusSubscription.kind == EMAIL_KIND,
-        col(StatusSubscription.client_key) == client_key(client),
-        col(StatusSubscription.confirmed_at).is_(None),
-        col(StatusSubscription.confirm_sent_at) > now - within,
-        table=StatusSubscription,
-    )
+    mine = col(StatusSubscription.client_key) == client_key(client)
+    return await _count(session, *_waiting(now, within), mine, table=StatusSubscription)
 
 
 async def live_webhooks(

@@ -89,7 +89,7 @@ def sample_incident(types: IncidentTypes) -> dict[str, Any]:
 
 # What Slack takes in a bookmark (bookmarks.add): a title of 256 characters and a link of
 # 2,048. The method's page (https://docs.slack.dev/reference/methods/bookmarks.add) gives no
-# limit; these are Slack's answers as observed (issue #49: longer ones fail the call) and
+# limit; these are Slack's answers as observed (longer ones fail the call) and
 # as others met them (jstrieb/link-lock#26, "slack only allows bookmarks of 2049
 # characters"). A longer title is cut; a longer link cannot be, so it is refused.
 BOOKMARK_TITLE_MAX = 256

@@ -20,7 +20,7 @@ works for every table and Alembic's env.py, importing this package, sees them al
 - ``agents``: the tokens agents read the record and propose findings with, their use, and
   the timeline notes they propose.
 - ``audit``: the admin record: tokens, integrations and contact methods changed, by whom,
-  when and why.
+  when and why; values shown once (a new token, a new key), sealed until read.
 
 May import: ``bot.store`` (its column types) and ``bot.basics``; a module here imports the
 others' names it uses, ``incident`` importing none.
@@ -42,7 +42,7 @@ from bot.store.models.alerting import (
     ShadowReport,
     SilencedAlert,
 )
-from bot.store.models.audit import AdminChange
+from bot.store.models.audit import AdminChange, ShownOnce
 from bot.store.models.causes import CauseGrade, CauseRequest, CauseVote, PossibleCause
 from bot.store.models.changes import ChangeEvent
 from bot.store.models.delivery import (
@@ -173,6 +173,7 @@ __all__ = [
     "SQLModel",
     "SectionSuggestion",
     "ShadowReport",
+    "ShownOnce",
     "SilencedAlert",
     "SlackInstallation",
     "Status",

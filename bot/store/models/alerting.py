@@ -128,8 +128,9 @@ class AlertGroup(SQLModel, table=True):
     # until when a low-urgency one waits for its route's support hours before paging.
     urgency: str = Field(default="high", sa_column=Column(Text, nullable=False, default="high"))
     waits_until: datetime | None = Field(default=None, sa_column=utc_column())
-    # Grouped (issue 72): this group's alerts joined another route's open alert, arrived within
-    # its grouping window; they count on that one, paged nobody, while its ``episode`` lasts.
+    # Grouped: this group's alerts joined another route's open alert, arrived within its
+    # grouping window (``group_window``); they count on that one, paged nobody, while its
+    # ``episode`` lasts.
     joined_to: int | None = Field(default=None, foreign_key="alert_group.id", index=True)
     joined_episode: int | None = None
     last_fired_at: datetime | None = Field(default=None, sa_column=utc_column())
@@ -156,7 +157,7 @@ class AlertGroup(SQLModel, table=True):
 
 
 class AlertEscalation(SQLModel, table=True):
-    """An alert escalated by hand (issue 72): who, when, in which episode, to which level of
+    """An alert escalated by hand: who, when, in which episode, to which level of
     its policy or to which person chosen. A row each, never changed, so every one is kept
     (``alert_group`` holds the latest for the message) (0085)."""
 

@@ -81,8 +81,14 @@ class Notification(SQLModel, table=True):
     provider: str | None = None
     sent_at: datetime | None = Field(default=None, sa_column=utc_column())
     updated_at: datetime = Field(sa_column=utc_column(nullable=False))
+    # When its provider confirmed it reached the person (an SMS's delivery receipt, a call
+    # answered: bot/record/paging/slo.py, ``confirms_delivery``), set once with that state.
+    delivered_at: datetime | None = Field(default=None, sa_column=utc_column())
     # Why it failed, in words without the number or address.
     detail: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # What its provider last said of it, in the provider's own word (Twilio's undelivered,
+    # no-answer; Pushover's acknowledged; ntfy's accepted): bot/record/paging/reported.py.
+    reported: str | None = None
 
 
 class ContactMethod(SQLModel, table=True):

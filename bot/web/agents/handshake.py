@@ -2,7 +2,7 @@
 
 The MCP SDK alone takes about 1.7 s of CPU to import (its protocol types are pydantic models
 built at import), and warroom's settings, database layer and tools as much again: a client
-waiting for the handshake waited all of it (issue 74: 1 s at most). So the command reads the
+waiting for the handshake waited all of it (docs/agents.md: 1 s at most). So the command reads the
 client's opening frames from standard input itself, with the standard library alone, and when
 the first request is ``initialize`` answers it here, as the SDK would: the server's name, its
 instructions, its capabilities and the protocol version negotiated the SDK's way (the version

@@ -29,7 +29,7 @@ from bot.web.agents.usage import use_since
 from bot.web.auth import admin_refused, posted_form, viewer_and_csrf
 from bot.web.context import web_context
 from bot.web.notices import forget, notice_of, redirect_with_notice
-from bot.web.pages_common import guests_refused, render_page
+from bot.web.pages_common import guests_refused, render_page, with_own_script
 from bot.web.visibility import Viewer
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ async def agents_page(request: web.Request) -> web.Response:
     if viewer.guest:
         return guests_refused(request, "agents_guests", viewer=viewer, csrf=csrf)
     # Slack is asked once, afresh, whether a guest or an admin (``_render``).
-    response = await _render(request, viewer, csrf, notice=notice_of(request, viewer))
+    response = await _render(request, viewer, csrf, notice=await notice_of(request, viewer))
     forget(request, response)
     return response
 
@@ -75,7 +75,7 @@ async def create_token_form(request: web.Request) -> web.Response:
     except (tokens.TokenRefused, ReasonRefused) as refusal:
         return await _render(request, viewer, csrf, refused=str(refusal), form=fields, status=400)
     notice = {"made": row.name, "value": value}
-    raise redirect_with_notice(request, viewer, "/agents", notice)
+    raise await redirect_with_notice(request, viewer, "/agents", notice, secret=value)
 
 
 async def revoke_token_form(request: web.Request) -> web.Response:
@@ -93,7 +93,7 @@ async def revoke_token_form(request: web.Request) -> web.Response:
         return await _render(
             request, viewer, csrf, refused=f"{name} was not revoked: {refusal}", status=400
         )
-    raise redirect_with_notice(request, viewer, "/agents", {"revoked": name})
+    raise await redirect_with_notice(request, viewer, "/agents", {"revoked": name})
 
 
 async def _render(
@@ -117,7 +117,7 @@ async def _render(
     async with session_scope(web_.services.engine) as session:
         used = await use_since(session, now - timedelta(hours=24))
         names = await known_names(session, [row.created_by for row in rows if row.created_by])
-    return render_page(
+    page = render_page(
         request,
         "web/agents.html.j2",
         status=status,
@@ -136,3 +136,5 @@ async def _render(
         scopes=tokens.SCOPES,
         longest_days=LONGEST_DAYS,
     )
+    # Its Copy buttons (templates/web/_copy.html.j2) run its own script.
+    return with_own_script(page)

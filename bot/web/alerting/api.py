@@ -2,7 +2,8 @@
 latest resolved; ``route``, ``state``, ``urgency``, ``paged`` filters; each with its urgency
 and the incident it was declared as or attached to) and ``GET /api/alerts/{alert}`` (one
 alert with its pages and notifications). Times are ISO 8601 in UTC. The workspace's members
-only, as the worklist: a guest's session gets an empty list and 404, as for on call.
+only, as the worklist: a guest's session is refused (403) alike on ``/api/alerts`` and
+``/alerts`` (issue 88, item 6).
 
 ``ALERT_OPERATIONS`` joins the API's table in bot/web/routes.py, so the route table
 registers them and the OpenAPI document describes them; the agents' ``list_alerts`` and
@@ -42,8 +43,10 @@ from bot.web.api.models import (
     AlertPagePublic,
     AlertStateName,
     ErrorPublic,
+    JoinedAlertPublic,
     UrgencyName,
 )
+from bot.web.auth import guest_viewer
 from bot.web.context import WebContext, web_context
 from bot.web.openapi import Answer, Operation, path_parameter, query_parameters
 from bot.web.visibility import Viewer
@@ -94,11 +97,15 @@ async def alert_list(
     return AlertGroupListPublic(
         at=web_.services.clock(),
         open=[
-            alert_summary(group, names, listed.incidents.get(group.id or 0))
+            alert_summary(
+                group, names, listed.incidents.get(group.id or 0), listed.joined.get(group.id or 0)
+            )
             for group in listed.open
         ],
         resolved=[
-            alert_summary(group, names, listed.incidents.get(group.id or 0))
+            alert_summary(
+                group, names, listed.incidents.get(group.id or 0), listed.joined.get(group.id or 0)
+            )
             for group in listed.resolved
         ],
     )
@@ -117,11 +124,21 @@ async def alert_detail(web_: WebContext, viewer: Viewer, asked: str) -> AlertGro
         names = await known_names(session, record.people)
     group = record.group
     return AlertGroupDetailPublic(
-        **alert_summary(group, names, record.incident).model_dump(),
+        **alert_summary(group, names, record.incident, len(record.joined)).model_dump(),
         runbook=details.runbook,
         labels=details.labels,
         escalations=[_escalation(each, names) for each in record.escalations],
         pages=[_page(each, names) for each in record.pages],
+        joined=[
+            JoinedAlertPublic(
+                id=each.id,
+                title=each.title,
+                source=each.source,
+                state=each.state,
+                joined_at=each.joined_at,
+            )
+            for each in record.joined
+        ],
     )
 
 
@@ -138,7 +155,7 @@ def _escalation(each: AlertEscalation, names: dict[str, str]) -> AlertEscalation
 
 
 def alert_summary(
-    group: AlertGroup, names: dict[str, str], incident: IncidentOf | None
+    group: AlertGroup, names: dict[str, str], incident: IncidentOf | None, joined: int | None = 0
 ) -> AlertGroupPublic:
     assert group.id is not None and group.state is not None
     return AlertGroupPublic(
@@ -167,6 +184,7 @@ def alert_summary(
         escalated_by=person_public(group.escalated_by, names),
         escalated_level=group.escalated_level,
         escalated_to=person_public(group.escalated_to, names),
+        joined_count=joined or 0,
         url=f"/alerts/{group.id}",
     )
 
@@ -189,6 +207,7 @@ def _page(each: PageRecord, names: dict[str, str]) -> AlertPagePublic:
                 contact=n.contact,
                 provider=n.provider or provider_of(n.method),
                 state=n.state,
+                reported=n.reported,
                 due_at=n.due_at,
                 sent_at=n.sent_at,
                 updated_at=n.updated_at,
@@ -203,6 +222,7 @@ async def get_alerts(request: web.Request) -> web.Response:
     """GET /api/alerts"""
     web_ = web_context(request)
     viewer = api_caller(request)
+    await _members_only(request, viewer)
     try:
         filters = alert_filters(request.query)
     except AlertAsked as refused:
@@ -214,13 +234,22 @@ async def get_alert(request: web.Request) -> web.Response:
     """GET /api/alerts/{alert}"""
     web_ = web_context(request)
     viewer = api_caller(request)
+    await _members_only(request, viewer)
     try:
         return json_answer(await alert_detail(web_, viewer, request.match_info["alert"]))
     except AlertAsked as refused:
         raise api_error(404, "not_found", str(refused)) from None
 
 
+async def _members_only(request: web.Request, viewer: Viewer) -> None:
+    """403 for a guest of the workspace (their session says so, or Slack does now), as the
+    worklist's pages answer them."""
+    if await guest_viewer(request, viewer):
+        raise api_error(403, "guests_refused", "Alerts are for the workspace's members.")
+
+
 _UNAUTHORIZED = Answer("Not signed in and no valid bearer token.", ErrorPublic)
+_GUESTS = Answer("A guest of the workspace: alerts are for its members.", ErrorPublic)
 ALERT_OPERATIONS = (
     Operation(
         "/api/alerts",
@@ -232,6 +261,7 @@ ALERT_OPERATIONS = (
             200: Answer("The alerts.", AlertGroupListPublic),
             400: Answer("A filter that cannot be used.", ErrorPublic),
             401: _UNAUTHORIZED,
+            403: _GUESTS,
         },
     ),
     Operation(
@@ -244,6 +274,7 @@ ALERT_OPERATIONS = (
             200: Answer("The alert.", AlertGroupDetailPublic),
             404: Answer("No such alert.", ErrorPublic),
             401: _UNAUTHORIZED,
+            403: _GUESTS,
         },
     ),
 )

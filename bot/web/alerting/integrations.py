@@ -21,12 +21,13 @@ from aiohttp import web
 from bot.flows.administering import make_integration, revoke_integration
 from bot.flows.rights import NotAdmin, NotTheirs, is_admin
 from bot.record.alerting import integrations
+from bot.record.alerting.sources.registry import SOURCES
 from bot.record.audit import ReasonRefused
 from bot.store.db import session_scope
 from bot.web.auth import admin_refused, posted_form, viewer_and_csrf
 from bot.web.context import WebContext, web_context
 from bot.web.notices import forget, notice_of, redirect_with_notice
-from bot.web.pages_common import guests_refused, render_page
+from bot.web.pages_common import guests_refused, render_page, with_own_script
 from bot.web.visibility import Viewer
 
 FIELDS = ("kind", "service", "name", "topic", "reason")
@@ -70,7 +71,7 @@ async def integrations_page(request: web.Request) -> web.Response:
     if viewer.guest:
         return guests_refused(request, "services_guests", viewer=viewer, csrf=csrf)
     # Slack is asked once, afresh, whether a guest or an admin (``_render``).
-    response = await _render(request, viewer, csrf, notice=notice_of(request, viewer))
+    response = await _render(request, viewer, csrf, notice=await notice_of(request, viewer))
     forget(request, response)
     return response
 
@@ -103,9 +104,9 @@ async def create_integration_form(request: web.Request) -> web.Response:
         mail_domain=settings.bounces.domain,
     )  # fmt: skip
     # A vendor's own secret (Sentry's) is theirs: not shown back, only where to send.
-    shown = None if row.kind in integrations.SIGNED else key
+    shown = None if SOURCES.vendor_secret(row.kind) else key
     notice = {"made": row.name, "key": shown, "url": url if shown else None}
-    raise redirect_with_notice(request, viewer, "/integrations", notice)
+    raise await redirect_with_notice(request, viewer, "/integrations", notice, secret=shown)
 
 
 async def revoke_integration_form(request: web.Request) -> web.Response:
@@ -122,7 +123,7 @@ async def revoke_integration_form(request: web.Request) -> web.Response:
     except (integrations.IntegrationRefused, ReasonRefused) as refusal:
         said = f"{name} was not revoked: {refusal}"
         return await _render(request, viewer, csrf, refused=said, status=400)
-    raise redirect_with_notice(request, viewer, "/integrations", {"revoked": name})
+    raise await redirect_with_notice(request, viewer, "/integrations", {"revoked": name})
 
 
 async def _render(
@@ -141,7 +142,7 @@ async def _render(
     except NotTheirs:  # a guest Slack names now, the session being older
         return guests_refused(request, "services_guests", viewer=viewer, csrf=csrf)
     catalog = web_.settings.alerting.catalog
-    return render_page(
+    page = render_page(
         request,
         "web/integrations.html.j2",
         status=status,
@@ -153,7 +154,9 @@ async def _render(
         notice=notice,
         refused=refused,
         form=form or {},
-        kinds=integrations.KINDS,
-        signed=integrations.SIGNED,
+        kinds=SOURCES.kinds(),
+        signed=SOURCES.vendor_secret_kinds(),
         services=sorted(catalog.by_name) if catalog.by_name else [],
     )
+    # Its Copy buttons (templates/web/_copy.html.j2) run its own script.
+    return with_own_script(page)

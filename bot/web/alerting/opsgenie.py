@@ -1,5 +1,6 @@
 """Opsgenie's Alert API, read back: ``GET /v2/alerts/requests/{requestId}`` (a request's
-status) and ``GET /v2/alerts/{identifier}`` (an alert), answered as Opsgenie answers
+status), ``GET /v2/alerts/{identifier}`` (an alert) and ``GET /v2/alerts`` (a page of them),
+answered as Opsgenie answers
 (``bot.record.alerting.sources.opsgenie.reads``), so a script that creates an alert, polls
 its request and then closes the alert by its id is repointed by URL and key alone.
 
@@ -19,7 +20,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.keys import services_key
 from bot.record.alerting.sources.opsgenie import reads
-from bot.record.alerting.sources.opsgenie.receiver import OPSGENIE
+from bot.record.alerting.sources.opsgenie.receiver import KIND
+from bot.record.alerting.sources.registry import SOURCES
 from bot.record.alerting.sources.source import Delivery, Refusal, Reply, Why
 from bot.store.db import session_scope
 from bot.store.models import Integration
@@ -48,22 +50,33 @@ async def get_alert(request: web.Request) -> web.Response:
     )
 
 
+async def list_alerts(request: web.Request) -> web.Response:
+    """``GET /v2/alerts?query=&offset=&limit=&sort=&order=`` ("List Alerts")."""
+    now = request.app[services_key].clock()
+    asked = dict(request.query)
+    url = str(request.url.with_query(None))
+    return await _answered(
+        request, lambda session, sender: reads.alerts(session, asked, sender, now, url)
+    )
+
+
 async def _answered(request: web.Request, read: Read) -> web.Response:
     services = request.app[services_key]
     token = services.settings.alerting.token
     delivery = Delivery(request.path, dict(request.match_info), request.headers, request.query)
+    opsgenie = SOURCES.alerts(KIND)
     try:
         known = await known_key(
-            request, OPSGENIE, OPSGENIE.key(delivery), str(token) if token else None
+            request, opsgenie, opsgenie.key(delivery), str(token) if token else None
         )
         if known is None:
-            reply = OPSGENIE.refused(Refusal(Why.UNAUTHORIZED, "missing or wrong key"))
+            reply = opsgenie.refused(Refusal(Why.UNAUTHORIZED, "missing or wrong key"))
         else:
             async with session_scope(services.engine) as session:
                 reply = await read(session, known.integration)
     except Exception:
         log.exception("reading back an Opsgenie request or alert failed")
-        reply = OPSGENIE.refused(Refusal(Why.UNAVAILABLE, "could not read it; ask again"))
+        reply = opsgenie.refused(Refusal(Why.UNAVAILABLE, "could not read it; ask again"))
     return web.json_response(reply.body, status=reply.status, headers=dict(reply.headers))
 
 
@@ -72,4 +85,5 @@ def opsgenie_routes() -> list[Route]:
     return [
         Route("GET", "/v2/alerts/requests/{requestId}", request_status, RouteKind.MACHINE),
         Route("GET", "/v2/alerts/{identifier}", get_alert, RouteKind.MACHINE),
+        Route("GET", "/v2/alerts", list_alerts, RouteKind.MACHINE),
     ]

@@ -151,8 +151,10 @@ async def alerts_page(request: web.Request) -> web.Response:
 
 
 def _route_names(web_: WebContext) -> list[str]:
-    """The routes that page without an incident, as the routes file orders them."""
-    return [r.name for r in web_.settings.alerting.routes.routes if r.action == "page"]
+    """The routes that page without an incident, as the routes file orders them, then the
+    services' own routes."""
+    routes = web_.settings.alerting.routes
+    return [r.name for r in (*routes.routes, *routes.own) if r.action == "page"]
 
 
 async def alert_page(request: web.Request) -> web.Response:

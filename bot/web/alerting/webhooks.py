@@ -3,13 +3,17 @@ paths (``POST /alerts/{alertmanager,grafana,generic}``, a vendor's own such as P
 ``/v2/enqueue``); and ``POST /heartbeats/<name>``: check-ins of monitored jobs.
 
 Answer fast and lose nothing: check the key, read at most the configured size, parse, store
-the raw body with its processing job, answer 202. Everything else happens in jobs. What every
-source shares is done here, once, so a new source cannot forget it: the key checked against
-the integrations warroom knows (``bot.record.alerting.integrations``, each of one kind and
-one service, and the default one: ``WARROOM_ALERT_TOKEN``) where the
-source says it is (before the body is read; its signature once it is read; once it is parsed,
-for a vendor whose key is in the body), the body's size (413 over
-``WARROOM_ALERT_MAX_BODY_BYTES``), its parse in a worker process with a time limit
+the body with its processing job (as sent, but for the key it presented: the integration's id
+stands there, ``bot.basics.key_digest.without_key``), answer 202. Everything else happens in
+jobs. What every source shares is done here, once, so a new source cannot forget it: the
+key checked against the integrations warroom knows (``bot.record.alerting.integrations``,
+each of one kind and one service, and the default one: ``WARROOM_ALERT_TOKEN``) where the
+source says it is (before the body is read; its signature, or the key in it, once it is read
+and before it is parsed: a stranger's body is never parsed), the key's pace (429 with
+``Retry-After`` past ``WARROOM_ALERT_RATE_PER_MINUTE``), the body's size (413 over
+``WARROOM_ALERT_MAX_BODY_BYTES``, or its vendor's own limit: PagerDuty's 512 KB), the time it
+takes to arrive (408 past ``WARROOM_BODY_READ_SECONDS``, ``body_deadline``), its nesting
+(``bot.record.alerting.payloads.NESTING_MAX``: 400), its parse in a worker process with a time limit
 (``WARROOM_PARSE_SECONDS``, ``bot/basics/untrusted.py``: one that takes longer is refused with
 422, as sending it again would take as long), and the count by source and outcome. A source
 whose messages are checked further before they are parsed passes its gate (``GATES``: SNS's
@@ -22,27 +26,31 @@ Alertmanager retries 5xx and drops 4xx, so only a transient failure (the databas
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, TypeVar
 
 from aiohttp import web
 
+from bot.basics.key_digest import stand_in, without_key
 from bot.basics.logs import page_stage
+from bot.basics.rates import KeyRates
 from bot.basics.untrusted import ParseTooSlow
 from bot.flows.alerting.heartbeats import Beat, record_beat
 from bot.keys import metrics_key, payload_writer_key, services_key
 from bot.record.alerting import integrations
-from bot.record.alerting.payloads import PayloadError
-from bot.record.alerting.sources.cloudwatch.receiver import CLOUDWATCH
+from bot.record.alerting.payloads import Notification, PayloadError
+from bot.record.alerting.sources.pagerduty import receiver as pagerduty
 from bot.record.alerting.sources.registry import SOURCES
 from bot.record.alerting.sources.sentry import receiver as sentry
 from bot.record.alerting.sources.source import (
-    AlertSource,
+    Carries,
     Delivery,
     KeyPlace,
+    Receiver,
     Refusal,
     Reply,
     Why,
@@ -53,7 +61,7 @@ from bot.services import Services
 from bot.store.db import session_scope
 from bot.store.models import Integration
 from bot.web.alerting.sns import Refuses, sns_gate
-from bot.web.pages_common import BodyTooLarge, read_body
+from bot.web.pages_common import BodyTooLarge, BodyTooSlow, read_body
 from bot.web.routing import Route, RouteKind
 
 log = logging.getLogger(__name__)
@@ -75,8 +83,11 @@ async def sentry_gate(
 
 
 # What a source's bodies pass before they are parsed, by kind: SNS's signatures and age,
-# Sentry's age.
-GATES = {CLOUDWATCH.kind: sns_gate, sentry.SENTRY.kind: sentry_gate}
+# Sentry's age. Each needs what only the web layer has (an HTTP client, the clock).
+GATES = {"cloudwatch": sns_gate, "sentry": sentry_gate}
+# The largest body a vendor's own API takes, by kind, where it is less than
+# WARROOM_ALERT_MAX_BODY_BYTES: PagerDuty's (its alert and change events).
+VENDOR_MOST_BYTES = {"pagerduty": pagerduty.MOST_BYTES}
 # The route every source's ``/alerts/<kind>`` path is served by: an unknown kind answers 404.
 ALERTS_PATH = "/alerts/{source}"
 
@@ -86,7 +97,7 @@ def source_routes() -> list[Route]:
     (a vendor's own, ``/v2/enqueue``): read from the registry when the application is made."""
     return [
         Route("POST", path, receive_alerts, RouteKind.MACHINE)
-        for path in SOURCES.paths()
+        for path in SOURCES.paths(Carries.ALERTS)
         if not path.startswith("/alerts/") or "/" in path.removeprefix("/alerts/")
     ]
 
@@ -97,24 +108,35 @@ async def receive_alerts(request: web.Request) -> web.Response:
     path = resource.canonical if resource is not None else request.path
     if path == ALERTS_PATH:
         path = f"/alerts/{request.match_info['source']}"
-    source = SOURCES.at(path)
-    if source is None:
+    entry = SOURCES.at(path)
+    if entry is None or entry.carries is not Carries.ALERTS:
         request.app[metrics_key].alert_payload("unknown", "unknown_source")
-        kinds = ", ".join(kind for kind in SOURCES.kinds() if SOURCES.at(f"/alerts/{kind}"))
+        kinds = ", ".join(
+            each.kind
+            for each in SOURCES.entries(Carries.ALERTS)
+            if SOURCES.at(f"/alerts/{each.kind}") is each
+        )
         message = f"unknown alert source {request.match_info.get('source')!r}; use one of {kinds}"
         return web.json_response({"error": message}, status=404)
+    source: Receiver[Notification] = SOURCES.receiver(entry)
     outcome, reply = await _receive(request, source)
     request.app[metrics_key].alert_payload(source.kind, outcome)
     return web.json_response(reply.body, status=reply.status, headers=dict(reply.headers))
 
 
-async def _receive(request: web.Request, source: AlertSource) -> tuple[str, Reply]:
+async def _receive(request: web.Request, source: Receiver[Notification]) -> tuple[str, Reply]:
     """(the outcome counted, the source's answer)."""
     services = request.app[services_key]
     page_stage("arrived", source.kind)
     token = services.settings.alerting.token
     # The default integration's key (WARROOM_ALERT_TOKEN) opens every kind, as it did alone.
-    admitted = await admit(request, source, default=str(token) if token else None, off=_OFF)
+    admitted = await admit(
+        request,
+        source,
+        default=str(token) if token else None,
+        off=_OFF,
+        rates=services.intake_rates.alerts,
+    )
     if isinstance(admitted, Refused):
         return admitted.outcome, admitted.reply
     integration = admitted.known.integration
@@ -131,42 +153,14 @@ async def _receive(request: web.Request, source: AlertSource) -> tuple[str, Repl
         refused = _refused(source, Why.UNAVAILABLE, "could not store the payload; send it again")
         return refused.outcome, refused.reply
     page_stage("answered", payload_id)
-    return "accepted", source.accepted(payload_id, admitted.parsed)
+    answer = source.accepted(payload_id, admitted.parsed)
+    return "accepted", answer or Reply(202, {"status": "accepted", "id": payload_id})
 
 
 _OFF = "alert intake is off: WARROOM_ALERT_TOKEN is not set and no integration exists"
 
 
-class Keyed(Protocol):
-    """What a parsed body says of its key (PagerDuty's ``routing_key``), if it carries one."""
-
-    @property
-    def integration_key(self) -> str | None: ...
-
-
-ParsedT = TypeVar("ParsedT", bound=Keyed)
-ParsedT_co = TypeVar("ParsedT_co", bound=Keyed, covariant=True)
-
-
-class Admissible(Protocol[ParsedT_co]):
-    """What ``admit`` reads of a source: an ``AlertSource``, or a source of change events
-    (``bot.record.changes.sources``), whose bodies parse into their own shape."""
-
-    @property
-    def kind(self) -> str: ...
-
-    @property
-    def key_place(self) -> KeyPlace: ...
-
-    def key(self, delivery: Delivery) -> str | None: ...
-
-    def signed(self, delivery: Delivery, body: bytes, key: str) -> bool: ...
-
-    def stored(self, delivery: Delivery, body: str) -> str: ...
-
-    def parse(self, body: str, *, received_at: datetime) -> ParsedT_co: ...
-
-    def refused(self, refusal: Refusal) -> Reply: ...
+ParsedT = TypeVar("ParsedT")
 
 
 @dataclass(frozen=True)
@@ -190,17 +184,19 @@ class Refused:
 
 async def admit(
     request: web.Request,
-    source: Admissible[ParsedT],
+    source: Receiver[ParsedT],
     *,
     default: str | None,
     off: str | None,
+    rates: KeyRates,
 ) -> Admitted[ParsedT] | Refused:
     """What every source's delivery goes through before it is stored: its key checked where
     the source says it is (``default``, when set, opens every kind; ``off``, when set, is
-    said when neither it nor any integration exists), its body read up to
-    ``WARROOM_ALERT_MAX_BODY_BYTES`` (413), and parsed in a worker process with a time limit
-    (422). A signed body's key is the integration the path names (``{integration}``), or the
-    default."""
+    said when neither it nor any integration exists) and counted against its pace in
+    ``rates`` (429), its body read up to ``WARROOM_ALERT_MAX_BODY_BYTES`` or its vendor's
+    limit (413), and parsed in a worker process with a time limit (422). A signed body's key
+    is the integration the path names (``{integration}``), or the default; a key in the body
+    is read from it before it is parsed (``key``): a body nobody's key opens is not parsed."""
     services = request.app[services_key]
     # When the request reached warroom: kept with the payload, the paging SLI counts from it.
     arrived = services.clock()
@@ -210,17 +206,23 @@ async def admit(
         headers=request.headers,
         query=request.query,
     )
-    checked = partial(_key_checked, request, source, default=default, off=off)
+    checked = partial(_key_checked, request, source, default=default, off=off, rates=rates)
     place = source.key_place
     known: Known | None = None
-    if place is KeyPlace.REQUEST:
+    # The key as the delivery presents it: kept nowhere (``_parsed`` keeps the body without it).
+    presented: str | None = None
+    if place in (KeyPlace.BEARER, KeyPlace.REQUEST):
+        presented = source.key(delivery)
         bearer = await checked(
-            lambda: known_key(request, source, source.key(delivery), default), "bearer token"
+            lambda: known_key(request, source, presented, default), "bearer token"
         )
         if isinstance(bearer, Refused):
             return bearer
         known = bearer
-    body = await _body(request, source, services.settings.alerting.max_body_bytes)
+    limit = min(
+        services.settings.alerting.max_body_bytes, VENDOR_MOST_BYTES.get(source.kind, math.inf)
+    )
+    body = await _body(request, source, int(limit))
     if isinstance(body, Refused):
         return body
     if place is KeyPlace.SIGNATURE:
@@ -230,6 +232,18 @@ async def admit(
         if isinstance(signer, Refused):
             return signer
         known = signer
+    if place is KeyPlace.BODY:
+        with_body = replace(delivery, body=body)
+        try:
+            presented = source.key(with_body)
+        except PayloadError as error:
+            return _refused(source, Why.INVALID, "invalid payload", error.problems)
+        holder = await checked(
+            lambda: known_key(request, source, presented, default), "integration key"
+        )
+        if isinstance(holder, Refused):
+            return holder
+        known = holder
     # A source whose messages are checked further before they are read (SNS's signed ones):
     # answered there, or parsed and stored here.
     gate = GATES.get(source.kind)
@@ -238,31 +252,29 @@ async def admit(
     )
     if answered is not None:
         return Refused(*answered)
-    read = await _parsed(services, source, delivery, body, arrived)
+    assert known is not None
+    holder_id = known.integration.id if known.integration is not None else None
+    kept_without = (presented, stand_in(holder_id))
+    read = await _parsed(services, source, delivery, body, arrived, kept_without)
     if isinstance(read, Refused):
         return read
     text, parsed = read
-    if place is KeyPlace.BODY:
-        key = parsed.integration_key
-        holder = await checked(lambda: known_key(request, source, key, default), "integration key")
-        if isinstance(holder, Refused):
-            return holder
-        known = holder
-    assert known is not None
     return Admitted(known, text, parsed, arrived)
 
 
 async def _key_checked(
     request: web.Request,
-    source: Admissible[Keyed],
+    source: Receiver[Any],
     look_up: Callable[[], Awaitable[Known | None]],
     what: str,
     *,
     default: str | None,
     off: str | None,
+    rates: KeyRates,
 ) -> Known | Refused:
     """Whose key a delivery holds (``look_up``), or the answer refusing it: 503-like when the
-    look-up failed (sent again, it may pass), the source's own 401 when nobody's ``what`` it is."""
+    look-up failed (sent again, it may pass), the source's own 401 when nobody's ``what`` it
+    is, 429 with ``Retry-After`` when the key sent more than its pace allows."""
     try:
         known = await look_up()
     except Exception:
@@ -270,15 +282,34 @@ async def _key_checked(
         return _refused(source, Why.UNAVAILABLE, "could not check the key; send it again")
     if known is None:
         return await _unknown(request, source, f"missing or wrong {what}", default, off)
+    services = request.app[services_key]
+    holder = known.integration.id if known.integration is not None else None
+    wait = rates.take(holder, services.settings.alerting.rate_per_minute, services.clock())
+    if wait is not None:
+        return _rate_limited(source, wait)
     return known
 
 
-async def _body(request: web.Request, source: Admissible[Keyed], limit: int) -> bytes | Refused:
-    """The delivery's body, read up to ``limit`` bytes (413 past it)."""
+def _rate_limited(source: Receiver[Any], wait: int) -> Refused:
+    """429 in the source's words, with ``Retry-After``: the whole seconds until the key may
+    send again (PagerDuty: "retry after some time"; Opsgenie: "429 - Too Many Requests")."""
+    message = f"too many deliveries with this key; send again in {wait} s"
+    refused = _refused(source, Why.RATE_LIMITED, message)
+    reply = refused.reply
+    headers = {**reply.headers, "Retry-After": str(wait)}
+    return Refused(refused.outcome, Reply(reply.status, reply.body, headers))
+
+
+async def _body(request: web.Request, source: Receiver[Any], limit: int) -> bytes | Refused:
+    """The delivery's body, read up to ``limit`` bytes (413 past it), within
+    ``WARROOM_BODY_READ_SECONDS`` (408; ``body_deadline`` closes the connection)."""
     try:
         return await read_body(request, limit)
     except BodyTooLarge:
         return _refused(source, Why.TOO_LARGE, f"body is larger than {limit} bytes")
+    except BodyTooSlow as slow:
+        log.info("a %s delivery refused: %s", source.kind, slow)
+        return _refused(source, Why.BODY_TIMEOUT, str(slow))
     except ConnectionResetError:  # the sender went away mid-body: nothing to keep, nobody to tell
         log.info("a %s delivery's sender closed before its body was read", source.kind)
         return _refused(source, Why.INVALID, "the connection closed before the body was read")
@@ -286,17 +317,20 @@ async def _body(request: web.Request, source: Admissible[Keyed], limit: int) -> 
 
 async def _parsed(
     services: Services,
-    source: Admissible[ParsedT],
+    source: Receiver[ParsedT],
     delivery: Delivery,
     body: bytes,
     arrived: datetime,
+    kept_without: tuple[str | None, str],
 ) -> tuple[str, ParsedT] | Refused:
     """The body as stored and as read, in a worker process with a time limit (422 when it is
-    no payload of the source's, or takes too long to read)."""
+    no payload of the source's, or takes too long to read). Kept, and read, without the key
+    it presented (``kept_without``: the key, and the integration's id that stands for it):
+    no stored body holds a working key (PagerDuty's ``routing_key``)."""
     try:
-        text = source.stored(delivery, body.decode("utf-8"))
+        text = without_key(source.stored(delivery, body.decode("utf-8")), *kept_without)
         parsed: ParsedT = await services.parsing.bodies.run_sized(
-            len(body), source.parse, text, received_at=arrived
+            len(body), source.parser, text, received_at=arrived
         )
     except UnicodeDecodeError:
         return _refused(source, Why.INVALID, "invalid payload", ["body is not UTF-8 text"])
@@ -317,7 +351,7 @@ class Known:
 
 
 async def known_key(
-    request: web.Request, source: Admissible[Keyed], presented: str | None, default: str | None
+    request: web.Request, source: Receiver[Any], presented: str | None, default: str | None
 ) -> Known | None:
     """Whose key ``presented`` is: the default, or an integration of the source's kind; None
     when nobody's. The default key is compared in memory (an integration's key is drawn at
@@ -335,7 +369,7 @@ async def known_key(
 
 async def _signer(
     request: web.Request,
-    source: Admissible[Keyed],
+    source: Receiver[Any],
     delivery: Delivery,
     body: bytes,
     default: str | None,
@@ -363,7 +397,7 @@ async def _signer(
 
 async def _unknown(
     request: web.Request,
-    source: Admissible[Keyed],
+    source: Receiver[Any],
     message: str,
     default: str | None,
     off: str | None,
@@ -382,7 +416,7 @@ async def _unknown(
 
 
 def _refused(
-    source: Admissible[Keyed], why: Why, message: str, problems: list[str] | None = None
+    source: Receiver[Any], why: Why, message: str, problems: list[str] | None = None
 ) -> Refused:
     return Refused(why.outcome, source.refused(Refusal(why, message, tuple(problems or ()))))
 

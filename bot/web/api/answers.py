@@ -16,6 +16,7 @@ from bot.web.visibility import Viewer
 _ERRORS: dict[int, type[web.HTTPException]] = {
     400: web.HTTPBadRequest,
     401: web.HTTPUnauthorized,
+    403: web.HTTPForbidden,
     404: web.HTTPNotFound,
     409: web.HTTPConflict,
 }
@@ -27,7 +28,7 @@ def json_answer(model: BaseModel, status: int = 200) -> web.Response:
 
 
 def api_error(status: int, code: str, message: str) -> web.HTTPException:
-    """An error answer to raise: 400, 401 (with its challenge), 404 or 409."""
+    """An error answer to raise: 400, 401 (with its challenge), 403, 404 or 409."""
     headers = {"WWW-Authenticate": 'Bearer realm="warroom"'} if status == 401 else None
     return _ERRORS[status](
         text=json.dumps(ErrorPublic(error=code, message=message).model_dump(mode="json")),

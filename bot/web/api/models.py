@@ -295,7 +295,7 @@ class OncallShiftsPublic(PublicModel):
     shifts: list[OncallShiftPublic]
 
 
-# -- Alerts that page without an incident (issue 72, item 6): GET /api/alerts[/{alert}] ----
+# -- Alerts that page without an incident (docs/alerts-without-incidents.md): /api/alerts ----
 AlertStateName = Literal["triggered", "acknowledged", "snoozed", "attached", "resolved"]
 UrgencyName = Literal["high", "low"]
 
@@ -350,7 +350,27 @@ class AlertGroupPublic(PublicModel):
         description="The person it was escalated to by hand, paged by their own rules "
         "(null: to a level of its policy)."
     )
+    joined_count: Count = Field(
+        default=0,
+        description="How many alerts of its route, sender and service joined its episode "
+        "(the route's group_window; 0 when it does not group).",
+    )
     url: str
+
+
+class JoinedAlertPublic(PublicModel):
+    """An alert that joined this one's episode (its route's ``group_window``): its own
+    title, source and state. Its sender's resolve of its key resolves it; the alert it
+    joined resolves once none of its alerts fires."""
+
+    id: int
+    title: str
+    source: str = Field(description="Its sender: alertmanager, grafana, pagerduty, opsgenie…")
+    state: AlertStateName = Field(
+        description="Its own: resolved once none of its alerts fires, else the state of the "
+        "alert it joined."
+    )
+    joined_at: datetime | None
 
 
 class AlertGroupListPublic(PublicModel):
@@ -366,11 +386,18 @@ class AlertNotificationPublic(PublicModel):
     """One notification of a page: through which method and contact (by the name people gave
     it; never its number or address), who carried it, and what they last reported."""
 
-    method: str = Field(description="slack, ntfy (push), sms, voice or email.")
+    method: str = Field(
+        description="slack, ntfy (push), pushover (push), sms, voice, email, webhook or teams."
+    )
     contact: str
     provider: str
     state: str = Field(
         description="pending, sending, sent, delivered, answered, failed or cancelled."
+    )
+    reported: str | None = Field(
+        description="What its provider last said of it, in the provider's own word: "
+        "Twilio's delivered, undelivered or failed, a call's completed, busy or no-answer; "
+        "Pushover's acknowledged or expired; ntfy's accepted. None when it said none."
     )
     due_at: datetime
     sent_at: datetime | None
@@ -383,7 +410,9 @@ class AlertPagePublic(PublicModel):
 
     person: PersonPublic
     level: int | None
-    after_snooze: bool = Field(description="Paged again from level 1 after a snooze ended.")
+    after_snooze: bool = Field(
+        description="Paged again in a later cycle: after a snooze ended, or an alert joined it."
+    )
     started_at: datetime
     state: str = Field(description="open, acknowledged or ended.")
     acknowledged_at: datetime | None
@@ -416,6 +445,10 @@ class AlertGroupDetailPublic(AlertGroupPublic):
         description="Every escalation by hand in its episode, in the order they were made."
     )
     pages: list[AlertPagePublic]
+    joined: list[JoinedAlertPublic] = Field(
+        default_factory=list,
+        description="The alerts that joined its episode, oldest first, each as its own.",
+    )
 
 
 class ServiceOwnerPublic(PublicModel):

@@ -141,7 +141,13 @@ CHANGE_OPERATIONS = (
             202: Answer("Kept (or kept already, when sent again).", ChangeAcceptedPublic),
             400: Answer("A field is wrong: the message names it.", ErrorPublic),
             401: Answer("No key, or one no working `changes` integration has.", ErrorPublic),
+            408: Answer("The body did not arrive within WARROOM_BODY_READ_SECONDS.", ErrorPublic),
             413: Answer("The body is over WARROOM_ALERT_MAX_BODY_BYTES.", ErrorPublic),
+            429: Answer(
+                "The key sent more than WARROOM_ALERT_RATE_PER_MINUTE change events this "
+                "minute; Retry-After says in how many seconds to send again.",
+                ErrorPublic,
+            ),
         },
     ),
 )

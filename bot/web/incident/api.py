@@ -20,6 +20,7 @@ from bot.basics.slack_text import SlackText
 from bot.record.alerting.alerts import alerts_of
 from bot.record.incident import fields
 from bot.record.incident.incident_types import CustomField, FieldValue
+from bot.record.incident.milestones import Surface
 from bot.record.incident.queries import IncidentQuery
 from bot.record.people import known_names
 from bot.record.postmortem.draft import Draft
@@ -199,7 +200,7 @@ def incident_detail(
     return IncidentPublic(
         **dict(incident_summary(draft.incident, figures, names, now, values)),
         description=draft.description,
-        metrics=[_metric(metric, figures) for metric in figures.metrics],
+        metrics=[_metric(metric, figures) for metric in figures.on(Surface.API)],
         # The draft's lines carry these fields under the same names.
         timeline=[
             TimelineLinePublic.model_validate(x, from_attributes=True) for x in draft.timeline

@@ -7,15 +7,23 @@ import logging
 import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
 
 from aiohttp import web
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.numbers import parse_bounded_int
 from bot.basics.slack_links import channel_link
 from bot.basics.slack_text import mentioned_users
 from bot.record.agents import notes
-from bot.record.changes.beside import changes_beside, incident_services
+from bot.record.changes.beside import (
+    changes_beside,
+    impact_started,
+    incident_services,
+    said_in,
+)
 from bot.record.incident.message_links import known_bases
 from bot.record.incident.queries import (
     IncidentQuery,
@@ -26,14 +34,15 @@ from bot.record.incident.queries import (
 from bot.record.incident.related import related_to_incident, traits_of
 from bot.record.incident.search import found_in
 from bot.record.people import known_names
+from bot.record.postmortem import causes as possible_causes
 from bot.record.postmortem.edits import EditRefused, save_edit
 from bot.record.postmortem.figures import figures_of
 from bot.record.postmortem.parts import EscalationLine
 from bot.record.postmortem.publication import schedule_publication
 from bot.record.postmortem.review import Review, ReviewRefused, review_of
 from bot.record.status_page.publications import on_status_page, status_anchor, updates_of
-from bot.store.db import session_scope
-from bot.store.models import SEVERITIES, Incident, Status
+from bot.store.db import database_reachable, session_scope
+from bot.store.models import SEVERITIES, CauseRequest, Incident, PossibleCause, Status
 from bot.web.auth import (
     SignInNeeded,
     keep_new_session,
@@ -146,6 +155,13 @@ async def _page_answer(request: web.Request, handler: Handler) -> web.StreamResp
         )
     except FormUnreadable:
         return render_page(request, "web/error.html.j2", status=400, problem="bad_form")
+    except (OSError, SQLAlchemyError, TimeoutError):
+        # The database down is said as such (503, the page in words), not a bare 500; any
+        # other failure stays the error it is.
+        if await database_reachable(web_context(request).services.engine):
+            raise
+        log.warning("a page could not be shown: the database is unreachable")
+        return render_page(request, "web/error.html.j2", status=503, problem="database_unreachable")
 
 
 async def incident_list(request: web.Request) -> web.Response:
@@ -230,6 +246,32 @@ class ActiveNow:
     total: int
 
 
+@dataclass(frozen=True)
+class KeptCauses:
+    """The possible causes as the record keeps them (bot/record/postmortem/causes.py): the
+    latest time the team's model was asked, how it went, and each cause that passed the
+    checks with the entries that hold it and people's 👍/👎 (``marks``, by cause id)."""
+
+    request: CauseRequest
+    causes: list[PossibleCause]
+    marks: dict[int, tuple[int, int]]
+
+    @staticmethod
+    def at(entry: dict[str, Any]) -> datetime:
+        """When an entry holding a cause was written (kept as ISO text, in UTC)."""
+        return datetime.fromisoformat(str(entry["at"]))
+
+
+async def _kept_causes(session: AsyncSession, incident_id: int) -> KeptCauses | None:
+    """None when no model was ever asked (no model set up, or not yet)."""
+    request = await possible_causes.latest_request(session, incident_id)
+    if request is None or request.id is None:
+        return None
+    kept = await possible_causes.causes_of(session, request.id)
+    marks = await possible_causes.tallies(session, [c.id for c in kept if c.id is not None])
+    return KeptCauses(request, kept, marks)
+
+
 def _page_url(request: web.Request, number: int) -> str:
     """This list with the same filters, on another page."""
     query = [(key, value) for key, value in request.query.items() if key != "page"]
@@ -268,9 +310,13 @@ async def incident_page(request: web.Request) -> web.Response:
             alerting.catalog,
             moment=incident.declared_at,
             hours=alerting.change_hours,
+            impact=impact_started(incident),
+            said=await said_in(session, incident),
+            unfiltered=True,
         )
         proposed = await notes.waiting(session, incident_id)
         status_link = await _status_link(session, incident)
+        kept_causes = await _kept_causes(session, incident_id)
     now = web_.services.clock()
     response = render_page(
         request,
@@ -279,6 +325,7 @@ async def incident_page(request: web.Request) -> web.Response:
         related=related,
         changed=changed,
         proposed_notes=proposed,
+        causes=kept_causes,
         viewer=viewer,
         csrf=csrf,
         incident=incident,

@@ -65,6 +65,7 @@ def offered_kinds(settings: Settings) -> list[str]:
             ("voice", phone),
             ("email", paging.smtp_on),
             ("ntfy", bool(paging.ntfy_url)),
+            ("pushover", bool(paging.pushover_token)),
         )
         if on
     ]
@@ -128,7 +129,7 @@ def own_form(*names: str) -> Callable[[Said], Handler]:
             except NotTheirs:  # a guest Slack names now, the session being older
                 return guests_refused(request, "oncall_guests", viewer=viewer, csrf=csrf)
             location = f"/oncall/people/{user}#contacts"
-            raise redirect_with_notice(request, viewer, location, answer_notice(answer))
+            raise await redirect_with_notice(request, viewer, location, answer_notice(answer))
 
         handler.__doc__ = said.__doc__
         return handler

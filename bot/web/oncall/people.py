@@ -33,8 +33,9 @@ from bot.web.pages_common import ZONE_REFUSED, guests_refused, render_page, view
 SHIFTS_AHEAD = timedelta(days=28)
 MOST_SHIFTS = 12
 # The methods that make a phone ring: a text, a call, an ntfy push (sent at priority 4 or 5,
-# which sound: bot/flows/paging/pages.py). Slack, email, webhooks and Teams may stay silent.
-RINGING_KINDS = ("sms", "voice", "ntfy")
+# which sound: bot/flows/paging/pages.py), a Pushover push (high or emergency priority).
+# Slack, email, webhooks and Teams may stay silent.
+RINGING_KINDS = ("sms", "voice", "ntfy", "pushover")
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ async def person_page(request: web.Request) -> web.Response:
             csrf=csrf,
         )
     own_page = bool(viewer.user_id) and viewer.user_id == user
-    notice = notice_of(request, viewer) if own_page else None
+    notice = await notice_of(request, viewer) if own_page else None
     response = render_page(
         request,
         "web/oncall_person.html.j2",

@@ -1,4 +1,4 @@
-"""An alert's acknowledgement link: its phone console (issue 72, item 4).
+"""An alert's acknowledgement link: its phone console (docs/web-view.md).
 
 The link a push, a push's tap or an e-mail carries opens a small page for the alert that
 paged its person: the alert's header (title, severity, state now), its latest state (who

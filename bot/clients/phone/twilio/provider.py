@@ -50,6 +50,9 @@ class Twilio:
     def configured(self, settings: Settings) -> bool:
         return settings.paging.twilio_on
 
+    def api_url(self, settings: Settings) -> str:
+        return settings.paging.twilio_api_url
+
     def account(self, settings: Settings) -> api.TwilioAccount:
         paging = settings.paging
         if not paging.twilio_on:

@@ -52,6 +52,9 @@ class Vonage:
     def configured(self, settings: Settings) -> bool:
         return settings.vonage.on
 
+    def api_url(self, settings: Settings) -> str:
+        return settings.vonage.api_url
+
     def account(self, settings: Settings) -> calls.VonageAccount:
         vonage = settings.vonage
         if not vonage.on or vonage.private_key is None:

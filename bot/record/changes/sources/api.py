@@ -22,16 +22,12 @@ from typing import Any
 from bot.record.alerting.payloads import PayloadError, json_object
 from bot.record.alerting.sources.source import (
     STATUS,
-    Delivery,
-    KeyPlace,
     Refusal,
     Reply,
     Why,
-    bearer_key,
 )
 from bot.record.changes.events import KINDS, SUMMARY_MAX, ChangeSeen
-from bot.record.changes.sources.source import (
-    WarroomAnswers,
+from bot.record.changes.sources.checks import (
     body_digest,
     link_at,
     text_at,
@@ -47,6 +43,8 @@ CODES = {
     Why.INVALID: "invalid",
     Why.TOO_SLOW: "too_slow",
     Why.UNAVAILABLE: "unavailable",
+    Why.RATE_LIMITED: "rate_limited",
+    Why.BODY_TIMEOUT: "body_timeout",
 }
 
 
@@ -81,22 +79,9 @@ def read_change(body: str, received_at: datetime) -> ChangeSeen:  # noqa: ARG001
 
 
 @dataclass(frozen=True)
-class ApiChanges(WarroomAnswers):
-    """``POST /api/changes``, the key a bearer token of a ``changes`` integration."""
-
-    kind: str = "changes"
-    name: str = "api"  # what its changes say they came from
-    paths: tuple[str, ...] = ("/api/changes",)
-    key_place: KeyPlace = KeyPlace.REQUEST
-
-    def key(self, delivery: Delivery) -> str | None:
-        return bearer_key(delivery.headers)
-
-    def signed(self, delivery: Delivery, body: bytes, key: str) -> bool:  # noqa: ARG002
-        return False
-
-    def stored(self, delivery: Delivery, body: str) -> str:  # noqa: ARG002
-        return body
+class ApiChanges:
+    """``POST /api/changes``, the key a bearer token of a ``changes`` integration, answered as
+    the JSON API answers."""
 
     def parse(self, body: str, *, received_at: datetime) -> ChangeSeen:
         return read_change(body, received_at)

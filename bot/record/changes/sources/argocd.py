@@ -31,13 +31,8 @@ from datetime import datetime
 from typing import Any
 
 from bot.record.alerting.payloads import PayloadError, json_object
-from bot.record.alerting.sources.source import (
-    Delivery,
-    KeyPlace,
-    bearer_key,
-)
 from bot.record.changes.events import ChangeSeen
-from bot.record.changes.sources.source import WarroomAnswers, link_at, text_at, time_at
+from bot.record.changes.sources.checks import link_at, text_at, time_at
 
 FIELDS = (
     "app",
@@ -96,22 +91,8 @@ def read_notification(body: str, received_at: datetime) -> ChangeSeen:  # noqa: 
 
 
 @dataclass(frozen=True)
-class ArgoCdNotifications(WarroomAnswers):
+class ArgoCdNotifications:
     """Argo CD's webhook service, the key a bearer token of an ``argocd`` integration."""
-
-    kind: str = "argocd"
-    name: str = "argocd"  # what its changes say they came from
-    paths: tuple[str, ...] = ("/changes/argocd",)
-    key_place: KeyPlace = KeyPlace.REQUEST
-
-    def key(self, delivery: Delivery) -> str | None:
-        return bearer_key(delivery.headers)
-
-    def signed(self, delivery: Delivery, body: bytes, key: str) -> bool:  # noqa: ARG002
-        return False
-
-    def stored(self, delivery: Delivery, body: str) -> str:  # noqa: ARG002
-        return body
 
     def parse(self, body: str, *, received_at: datetime) -> ChangeSeen:
         return read_notification(body, received_at)

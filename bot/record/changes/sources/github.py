@@ -31,11 +31,10 @@ from typing import Any
 from bot.record.alerting.payloads import PayloadError, json_object
 from bot.record.alerting.sources.source import (
     Delivery,
-    KeyPlace,
     hmac_sha256,
 )
 from bot.record.changes.events import SUMMARY_MAX, TEXT_MAX, ChangeSeen
-from bot.record.changes.sources.source import WarroomAnswers, link_at, time_at
+from bot.record.changes.sources.checks import link_at, time_at
 
 EVENT_HEADER = "X-GitHub-Event"
 SIGNATURE_HEADER = "X-Hub-Signature-256"
@@ -182,16 +181,8 @@ def read_delivery(text: str, received_at: datetime) -> ChangeSeen:  # noqa: ARG0
 
 
 @dataclass(frozen=True)
-class GitHubWebhooks(WarroomAnswers):
+class GitHubWebhooks:
     """GitHub's webhooks, each integration's on its own path, signed with its key."""
-
-    kind: str = "github"
-    name: str = "github"  # what its changes say they came from
-    paths: tuple[str, ...] = ("/changes/github/{integration}",)
-    key_place: KeyPlace = KeyPlace.SIGNATURE
-
-    def key(self, delivery: Delivery) -> str | None:  # noqa: ARG002
-        return None
 
     def signed(self, delivery: Delivery, body: bytes, key: str) -> bool:
         given = delivery.headers.get(SIGNATURE_HEADER, "")

@@ -25,10 +25,10 @@ from datetime import datetime
 from typing import Any
 
 from bot.record.alerting.payloads import PayloadError, json_object
-from bot.record.alerting.sources.pagerduty.receiver import PAGERDUTY
-from bot.record.alerting.sources.source import Delivery, KeyPlace, Refusal, Reply
+from bot.record.alerting.sources.pagerduty.receiver import PAGERDUTY, routing_key
+from bot.record.alerting.sources.source import Delivery, Refusal, Reply
 from bot.record.changes.events import KINDS, SUMMARY_MAX, ChangeSeen
-from bot.record.changes.sources.source import body_digest, link_at, text_at, time_at
+from bot.record.changes.sources.checks import body_digest, link_at, text_at, time_at
 
 KIND_FIELDS = ("kind", "change_type")
 WHO_FIELDS = ("who", "author", "user")
@@ -53,7 +53,8 @@ def read_change(body: str, received_at: datetime) -> ChangeSeen:  # noqa: ARG001
     """A change event; PayloadError names every field wrong, in PagerDuty's words."""
     document = json_object(body)
     problems: list[str] = []
-    routing_key = text_at(document, "routing_key", "routing_key", problems, required=True)
+    # Read before the parse (``routing_key``); said here too, for a body parsed alone.
+    text_at(document, "routing_key", "routing_key", problems, required=True)
     payload = document.get("payload")
     if not isinstance(payload, dict):
         problems.append("'payload' is missing or not an object")
@@ -81,7 +82,6 @@ def read_change(body: str, received_at: datetime) -> ChangeSeen:  # noqa: ARG001
         link=link,
         origin=origin,
         event_key=body_digest({k: v for k, v in document.items() if k != "routing_key"}),
-        integration_key=routing_key,
     )
 
 
@@ -89,24 +89,13 @@ def read_change(body: str, received_at: datetime) -> ChangeSeen:  # noqa: ARG001
 class PagerDutyChanges:
     """The Events API v2's change events, the key in the body as ``routing_key``."""
 
-    kind: str = "pagerduty"
-    name: str = "pagerduty"  # what its changes say they came from
-    paths: tuple[str, ...] = ("/v2/change/enqueue",)
-    key_place: KeyPlace = KeyPlace.BODY
-
-    def key(self, delivery: Delivery) -> str | None:  # noqa: ARG002
-        return None
-
-    def signed(self, delivery: Delivery, body: bytes, key: str) -> bool:  # noqa: ARG002
-        return False
-
-    def stored(self, delivery: Delivery, body: str) -> str:  # noqa: ARG002
-        return body
+    def key(self, delivery: Delivery) -> str | None:
+        return routing_key(delivery.body)
 
     def parse(self, body: str, *, received_at: datetime) -> ChangeSeen:
         return read_change(body, received_at)
 
-    def accepted(self, change_id: int | None, seen: ChangeSeen) -> Reply:  # noqa: ARG002
+    def accepted(self, _kept: int | None, _seen: ChangeSeen) -> Reply:
         return Reply(202, {"status": "success", "message": "Event processed"})
 
     def refused(self, refusal: Refusal) -> Reply:

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.basics.durations import duration_text
-from bot.record.alerting.integrations import KINDS, NAME
+from bot.record.alerting.integrations import NAME
+from bot.record.alerting.sources.registry import SOURCES
 from bot.record.oncall.importing.drafts import ReportItem, Translation
 from bot.record.oncall.importing.naming import slug, unique_names
 
@@ -108,7 +109,7 @@ def _integrations(
     for draft in translation.integrations:
         service = service_names.get(draft.service or "")
         name = slug(draft.vendor_name, "integration")[:63]
-        if draft.kind is None or draft.kind not in KINDS:
+        if draft.kind is None or draft.kind not in SOURCES.kinds():
             why = f"warroom answers no {draft.vendor_type} integration"
             senders.append(
                 ImportedIntegration(draft.vendor_name, draft.vendor_type, None, service, "", why)

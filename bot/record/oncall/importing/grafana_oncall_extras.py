@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
+from bot.record.alerting.sources.registry import GRAFANA_ONCALL, SOURCES
 from bot.record.oncall.importing.drafts import (
     ContactDraft,
     IntegrationDraft,
@@ -113,19 +114,6 @@ def paging(user: VendorUser, rules: Sequence[Raw]) -> tuple[PagingDraft | None, 
 
 # -- integrations ------------------------------------------------------------------------------
 
-# integrations.md's ``type`` → warroom's ``integrations create --kind`` that answers the same
-# sender (None: warroom speaks no such shape: a ``webhook``/``formatted_webhook`` integration
-# takes any JSON by Grafana's templates, which warroom's generic shape is not).
-KIND_OF_TYPE = {
-    "alertmanager": "alertmanager",
-    "grafana_alerting": "grafana",
-    "grafana": "grafana",
-    "amazon_sns": "cloudwatch",
-    "datadog": "datadog",
-    "sentry": "sentry",
-    "inbound_email": "email",
-}
-
 
 def by_name(raw: Sequence[Raw]) -> list[Raw]:
     return sorted(raw, key=lambda one: (str(one.get("name")), str(one.get("id"))))
@@ -134,10 +122,17 @@ def by_name(raw: Sequence[Raw]) -> list[Raw]:
 def integration(raw: Raw) -> IntegrationDraft:
     """A sender of alerts to Grafana OnCall (integrations.md: ``id``, ``name``, ``type``,
     ``link`` its address), to repoint at warroom. Grafana OnCall has no services: the
-    integration's service is the team's to name (``--service SERVICE``)."""
+    integration's service is the team's to name (``--service SERVICE``). Its ``type`` is
+    read in the sources' registry, each line naming the types it answers (none for a
+    ``webhook``/``formatted_webhook`` integration: it takes any JSON by Grafana's templates,
+    which warroom's generic shape is not)."""
     vendor_type = str(raw.get("type") or "")
     return IntegrationDraft(
-        _id(raw), _text(raw, "name"), vendor_type, KIND_OF_TYPE.get(vendor_type), None
+        _id(raw),
+        _text(raw, "name"),
+        vendor_type,
+        SOURCES.imported(GRAFANA_ONCALL).get(vendor_type),
+        None,
     )
 
 

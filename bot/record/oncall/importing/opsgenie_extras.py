@@ -26,6 +26,7 @@ from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
+from bot.record.alerting.sources.registry import OPSGENIE, SOURCES
 from bot.record.oncall.importing.drafts import (
     ContactDraft,
     HeartbeatDraft,
@@ -41,18 +42,6 @@ from bot.record.oncall.importing.naming import add_contact, slug
 
 Json = Mapping[str, Any]
 _UNITS = {"minutes": timedelta(minutes=1), "hours": timedelta(hours=1), "days": timedelta(days=1)}
-# Opsgenie's integration types → warroom's kinds (the APIs warroom answers as they do).
-KIND_OF_TYPE = {
-    "API": "opsgenie",
-    "Prometheus": "alertmanager",
-    "Grafana": "grafana",
-    "Webhook": "generic",
-    "Datadog": "datadog",
-    "CloudWatch": "cloudwatch",
-    "AmazonSns": "cloudwatch",
-    "Sentry": "sentry",
-    "Email": "email",
-}
 
 
 def services(
@@ -156,7 +145,9 @@ def integrations(
                 )
             )
             continue
-        kind = KIND_OF_TYPE.get(vendor_type)
+        # What Opsgenie calls its integration types, in the sources' registry: the kind
+        # warroom answers as that type's sender does.
+        kind = SOURCES.imported(OPSGENIE).get(vendor_type)
         team = str(one.get("teamId") or "")
         service = team if team in service_ids else None
         drafts.append(IntegrationDraft(ident, name, vendor_type, kind, service))

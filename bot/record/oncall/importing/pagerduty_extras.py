@@ -5,10 +5,11 @@ translates the rest). Shapes as PagerDuty's OpenAPI description documents them.
 - **Services** (``GET /services?include[]=integrations``): each is a service of
   ``WARROOM_SERVICES`` by the slug of its name, paging its ``escalation_policy``, its id kept
   as ``pagerduty_service_id``.
-- **Integrations** (each service's ``integrations``, whole): an Events API v2 one
-  (``events_api_v2_inbound_integration``, which Datadog, Prometheus and most tools send
-  through) becomes warroom's ``pagerduty`` kind, an e-mail one ``email``, CloudWatch's
-  ``cloudwatch``; listed with the command that makes it, never made by the import.
+- **Integrations** (each service's ``integrations``, whole): each becomes the warroom kind
+  whose line in the sources' registry names its type (an Events API v2 one,
+  ``events_api_v2_inbound_integration``, which most monitoring tools send through, warroom's
+  ``pagerduty``; an e-mail one ``email``; CloudWatch's ``cloudwatch``); listed with the
+  command that makes it, never made by the import.
 - **Notification rules** (``GET /users/{id}/notification_rules?urgency=all&include[]=
   contact_methods``): ``urgency`` high ones become the person's ``rules``, low ones their
   ``low_urgency_rules``, each ``start_delay_in_minutes`` an ``after``, rules of one delay one
@@ -24,6 +25,7 @@ from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
+from bot.record.alerting.sources.registry import PAGERDUTY, SOURCES
 from bot.record.oncall.importing.drafts import (
     ContactDraft,
     IntegrationDraft,
@@ -36,11 +38,6 @@ from bot.record.oncall.importing.drafts import (
 from bot.record.oncall.importing.naming import add_contact
 
 Json = Mapping[str, Any]
-KIND_OF_TYPE = {
-    "events_api_v2_inbound_integration": "pagerduty",
-    "generic_email_inbound_integration": "email",
-    "aws_cloudwatch_inbound_integration": "cloudwatch",
-}
 # A contact method's type → the contacts file's method and the contact's name.
 METHODS = {
     "email_contact_method": ("email", "mail"),
@@ -71,7 +68,7 @@ def services(raw: Sequence[Json]) -> tuple[list[ServiceDraft], list[IntegrationD
                     str(one.get("id") or ""),
                     str(one.get("name") or one.get("summary") or ""),
                     shown or kind_name,
-                    KIND_OF_TYPE.get(kind_name),
+                    SOURCES.imported(PAGERDUTY).get(kind_name),
                     ident,
                 )
             )

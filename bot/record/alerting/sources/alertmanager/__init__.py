@@ -2,7 +2,8 @@
 "4"`` body, the shared token as a bearer token (``http_config.authorization``).
 
 - ``receiver``: ``ALERTMANAGER``, the source.
+- ``shape``: Alertmanager's webhook shape, which Grafana's extends.
 
 May import: what ``bot.record.alerting.sources`` may and its modules (``source``,
-``checks``, ``alertmanager_shape``); no other source's folder.
+``checks``, ``webhook``); no other source's folder.
 """

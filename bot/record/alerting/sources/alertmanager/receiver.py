@@ -7,8 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from bot.record.alerting.payloads import Notification
-from bot.record.alerting.sources.alertmanager_shape import parse_alertmanager_shape
-from bot.record.alerting.sources.source import WebhookSource
+from bot.record.alerting.sources.alertmanager.shape import parse_alertmanager_shape
+from bot.record.alerting.sources.webhook import WebhookSource
 
 
 def read_alertmanager(document: dict[str, Any], _received_at: datetime) -> Notification:
@@ -16,4 +16,4 @@ def read_alertmanager(document: dict[str, Any], _received_at: datetime) -> Notif
     return parse_alertmanager_shape(document, "alertmanager", "Alertmanager")
 
 
-ALERTMANAGER = WebhookSource(kind="alertmanager", reader=read_alertmanager)
+ALERTMANAGER = WebhookSource(reader=read_alertmanager)

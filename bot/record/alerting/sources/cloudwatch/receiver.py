@@ -32,7 +32,7 @@ from typing import Any
 from bot.record.alerting.payloads import AlertSeen, Notification, PayloadError, json_object
 from bot.record.alerting.sources.checks import noted, time_of
 from bot.record.alerting.sources.cloudwatch.sns import NOTIFICATION, Envelope, read_envelope
-from bot.record.alerting.sources.source import Delivery, KeyPlace, Refusal, Reply, warroom_refusal
+from bot.record.alerting.sources.source import Delivery, Reply
 
 STATES = {"ALARM": "firing", "OK": "resolved"}
 INSUFFICIENT_DATA = "INSUFFICIENT_DATA"
@@ -125,29 +125,17 @@ def read_alarm(body: str, received_at: datetime) -> Notification:
 
 @dataclass(frozen=True)
 class CloudWatchAlarms:
-    """CloudWatch alarms through SNS, the key in the subscription's URL."""
-
-    kind: str = "cloudwatch"
-    paths: tuple[str, ...] = ("/alerts/cloudwatch/{key}",)
-    key_place: KeyPlace = KeyPlace.REQUEST
+    """CloudWatch alarms through SNS, the key in the subscription's URL; SNS counts any 2xx
+    as delivered, so a body kept is answered 200."""
 
     def key(self, delivery: Delivery) -> str | None:
         return delivery.params.get("key") or None
 
-    def signed(self, delivery: Delivery, body: bytes, key: str) -> bool:  # noqa: ARG002
-        return False
-
-    def stored(self, delivery: Delivery, body: str) -> str:  # noqa: ARG002
-        return body
-
     def parse(self, body: str, *, received_at: datetime) -> Notification:
         return read_alarm(body, received_at)
 
-    def accepted(self, payload_id: int, notification: Notification) -> Reply:  # noqa: ARG002
-        return Reply(200, {"status": "accepted", "id": payload_id})
-
-    def refused(self, refusal: Refusal) -> Reply:
-        return warroom_refusal(refusal)
+    def accepted(self, kept: int, _parsed: Notification) -> Reply:
+        return Reply(200, {"status": "accepted", "id": kept})
 
 
 CLOUDWATCH = CloudWatchAlarms()

@@ -5,5 +5,5 @@ naming the alert variables), the integration's key as the custom header
 - ``receiver``: ``DATADOG``, the source.
 
 May import: what ``bot.record.alerting.sources`` may and its modules (``source``,
-``checks``); no other source's folder.
+``checks``, ``webhook``); no other source's folder.
 """

@@ -38,7 +38,7 @@ from typing import Any
 
 from bot.record.alerting.payloads import AlertSeen, Link, Notification, PayloadError
 from bot.record.alerting.sources import checks
-from bot.record.alerting.sources.source import WebhookSource
+from bot.record.alerting.sources.webhook import WebhookSource
 
 FIRING = ("Triggered", "Re-Triggered", "Warn", "Re-Warn", "No Data", "Re-No Data", "Renotify")
 RESOLVED = ("Recovered",)
@@ -188,4 +188,4 @@ def read_datadog(document: dict[str, Any], received_at: datetime) -> Notificatio
     )
 
 
-DATADOG = WebhookSource(kind="datadog", reader=read_datadog)
+DATADOG = WebhookSource(reader=read_datadog)

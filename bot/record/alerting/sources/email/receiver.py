@@ -27,13 +27,9 @@ from email.parser import Parser
 from html.parser import HTMLParser
 
 from bot.record.alerting.payloads import AlertSeen, Notification, PayloadError
-from bot.record.alerting.sources.source import (
-    Delivery,
-    KeyPlace,
-    Refusal,
-    Reply,
-    warroom_refusal,
-)
+
+# Its kind, as its registry line names it: each body it sends is stored as this source's.
+KIND = "email"
 
 TITLE_MAX = 250
 DESCRIPTION_MAX = 10_000
@@ -140,7 +136,7 @@ def read_mail(text: str, received_at: datetime) -> Notification:
         start_given=False,
     )
     return Notification(
-        source="email",
+        source=KIND,
         group_key=key,
         status="firing",
         alerts=(alert,),
@@ -167,27 +163,8 @@ def mail_verdict(text: str, received_at: datetime) -> Notification | str:
 class MailAlerts:
     """E-mail as a source: read from the SMTP listener, never over HTTP (no paths)."""
 
-    kind: str = "email"
-    paths: tuple[str, ...] = ()
-    key_place: KeyPlace = KeyPlace.REQUEST
-
-    def key(self, delivery: Delivery) -> str | None:  # noqa: ARG002
-        return None
-
-    def signed(self, delivery: Delivery, body: bytes, key: str) -> bool:  # noqa: ARG002
-        return False
-
-    def stored(self, delivery: Delivery, body: str) -> str:  # noqa: ARG002
-        return body
-
     def parse(self, body: str, *, received_at: datetime) -> Notification:
         return read_mail(body, received_at)
-
-    def accepted(self, payload_id: int, notification: Notification) -> Reply:  # noqa: ARG002
-        return Reply(202, {"status": "accepted", "id": payload_id})
-
-    def refused(self, refusal: Refusal) -> Reply:
-        return warroom_refusal(refusal)
 
 
 EMAIL = MailAlerts()

@@ -5,5 +5,5 @@ raises itself (a missed heartbeat, a failed paging drill).
 - ``receiver``: ``GENERIC``, the source, and ``GenericNotification``, the body's model.
 
 May import: what ``bot.record.alerting.sources`` may and its modules (``source``,
-``checks``, ``alertmanager_shape``); no other source's folder.
+``checks``, ``webhook``); no other source's folder.
 """

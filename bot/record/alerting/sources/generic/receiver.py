@@ -13,7 +13,10 @@ from pydantic_core import ErrorDetails
 
 from bot.record.alerting.payloads import AlertSeen, Link, Notification, PayloadError
 from bot.record.alerting.sources import checks
-from bot.record.alerting.sources.source import WebhookSource
+from bot.record.alerting.sources.webhook import WebhookSource
+
+# Its kind, as its registry line names it: each body it sends is stored as this source's.
+KIND = "generic"
 
 # A link of the generic shape: a URL, or {href, text}.
 GenericLink = Annotated[Link, BeforeValidator(checks.link_of)]
@@ -69,7 +72,7 @@ class GenericNotification(BaseModel):
         )
         stated = severity.upper() if severity else ""
         return Notification(
-            source="generic",
+            source=KIND,
             group_key=self.dedup_key,
             status=self.status,
             alerts=(alert,),
@@ -99,4 +102,4 @@ def _problem(error: ErrorDetails) -> str:
     return f"{where}: {error['msg']}"
 
 
-GENERIC = WebhookSource(kind="generic", reader=read_generic)
+GENERIC = WebhookSource(reader=read_generic)

@@ -5,5 +5,6 @@ Grafana's own fields, the shared token as a bearer token.
   made from the receiver and the group labels).
 
 May import: what ``bot.record.alerting.sources`` may and its modules (``source``,
-``checks``, ``alertmanager_shape``); no other source's folder.
+``checks``, ``webhook``), and Alertmanager's ``shape``, which Grafana's extends; no other
+source's folder.
 """

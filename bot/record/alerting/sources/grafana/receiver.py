@@ -9,8 +9,8 @@ from datetime import datetime
 from typing import Any
 
 from bot.record.alerting.payloads import Notification
-from bot.record.alerting.sources.alertmanager_shape import parse_alertmanager_shape
-from bot.record.alerting.sources.source import WebhookSource
+from bot.record.alerting.sources.alertmanager.shape import parse_alertmanager_shape
+from bot.record.alerting.sources.webhook import WebhookSource
 
 
 def read_grafana(document: dict[str, Any], _received_at: datetime) -> Notification:
@@ -23,4 +23,4 @@ def read_grafana(document: dict[str, Any], _received_at: datetime) -> Notificati
     return parse_alertmanager_shape(document, "grafana", "Grafana")
 
 
-GRAFANA = WebhookSource(kind="grafana", reader=read_grafana)
+GRAFANA = WebhookSource(reader=read_grafana)

@@ -14,6 +14,15 @@ and an alert, each only for the integration whose key asks (another's is not fou
   ``status`` (``open``, ``closed``), ``acknowledged``, ``snoozed``, ``count``, ``createdAt``,
   ``updatedAt``, ``lastOccurredAt``, ``priority``, ``tags``, ``source``, ``entity``,
   ``description``, ``details``, ``integration``; 404 "Alert does not exist" otherwise.
+- ``alerts``: "List Alerts", ``GET /v2/alerts`` (the OpenAPI's ``listAlerts`` and
+  ``ListAlertsResponse``, in opsgenie/opsgenie-python-sdk's opsgenie-oas.json): ``query``,
+  ``offset`` (from 0), ``limit`` (1 to 100, default 20), ``sort`` (``createdAt``, the
+  default, ``updatedAt``, ``tinyId``, ``lastOccurredAt``, ``count``, ``message``, ``status``)
+  and ``order`` (``desc``, the default, or ``asc``); ``data``, the alerts as Get Alert shows
+  them less ``description`` and ``details`` (the list's ``BaseAlert``), and ``paging``
+  (``first``, ``next`` when there are more). Of Opsgenie's search syntax ``query`` reads
+  ``status:open``, ``status:closed``, ``acknowledged:true`` and ``acknowledged:false``,
+  joined with ``AND``; any other term is refused (422) naming those, rather than ignored.
 
 Times are UTC in Opsgenie's form (milliseconds, ``Z``). The integration is named by its
 warroom name (``integrations list``), the default key's by ``default``.
@@ -22,21 +31,29 @@ warroom name (``integrations list``), the default key's by ``default``.
 from __future__ import annotations
 
 import json
+import urllib.parse
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import col, select
+from sqlmodel import col, not_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.record.alerting.alerts import numbered
-from bot.record.alerting.grouping import ACKNOWLEDGED, RESOLVED, group_key_hash
+from bot.record.alerting.grouping import (
+    ACKNOWLEDGED,
+    RESOLVED,
+    group_key_hash,
+    joined,
+    own_state,
+)
 from bot.record.alerting.integrations import scoped, sender_prefix
 from bot.record.alerting.sources.opsgenie import ids
 from bot.record.alerting.sources.opsgenie.receiver import (
     ACKNOWLEDGE,
     CLOSE,
     IDENTIFIER_TYPES,
-    OPSGENIE,
+    KIND,
     TINY_DIGITS,
     answer,
     read_request,
@@ -62,14 +79,14 @@ def _prefix(integration: Integration | None) -> str:
 
 def _owned(group: AlertGroup | None, integration: Integration | None) -> AlertGroup | None:
     """``group`` if ``integration`` sent it through the Alert API; None otherwise."""
-    if group is None or group.source != OPSGENIE.kind:
+    if group is None or group.source != KIND:
         return None
     return group if sender_prefix(group.group_key) == _prefix(integration) else None
 
 
 async def _keyed(session: AsyncSession, group_key: str) -> AlertGroup | None:
     statement = select(AlertGroup).where(
-        AlertGroup.source == OPSGENIE.kind, AlertGroup.key_hash == group_key_hash(group_key)
+        AlertGroup.source == KIND, AlertGroup.key_hash == group_key_hash(group_key)
     )
     return (await session.exec(statement)).first()
 
@@ -84,7 +101,7 @@ async def request_status(
     # Received (or failed, to be tried again): not processed yet, as Opsgenie says it.
     if (
         payload is None
-        or payload.source != OPSGENIE.kind
+        or payload.source != KIND
         or payload.integration_id != owner
         or payload.state != "processed"
     ):
@@ -134,7 +151,10 @@ async def alert(
     if group is None:
         return answer(404, message=NO_ALERT)
     latest = await _latest(session, _number(group))
-    return answer(200, data=_shown(group, latest, integration, now))
+    # Its own alert's state, not that of the one it joined (or of those that joined it).
+    state = await own_state(session, group)
+    paging = await joined(session, group, lock=False) or group
+    return answer(200, data=_shown(group, latest, integration, now, state, paging))
 
 
 def _number(group: AlertGroup) -> int:
@@ -152,16 +172,24 @@ async def _latest(session: AsyncSession, group_id: int) -> Alert | None:
 
 
 def _shown(
-    group: AlertGroup, latest: Alert | None, integration: Integration | None, now: datetime
+    group: AlertGroup,
+    latest: Alert | None,
+    integration: Integration | None,
+    now: datetime,
+    state: str | None,
+    paging: AlertGroup,
 ) -> dict[str, Any]:
-    """An alert as Opsgenie's ``Alert`` shows it, from what warroom keeps of it."""
+    """An alert as Opsgenie's ``Alert`` shows it, from what warroom keeps of it: ``state``,
+    its own alert's (``grouping.own_state``); ``paging``, the alert paged for it (the one it
+    joined, else itself), whose snooze is its own."""
     labels: dict[str, str] = json.loads(latest.labels) if latest is not None else {}
     notes: dict[str, str] = json.loads(latest.annotations) if latest is not None else {}
     # A posted-only route's alert has no paging state: its last firing says whether it ended.
-    closed = group.state == RESOLVED or (
-        group.state is None and latest is not None and latest.status == "resolved"
+    closed = state == RESOLVED or (
+        state is None and latest is not None and latest.status == "resolved"
     )
-    snoozed = group.snoozed_until is not None and group.snoozed_until > now
+    own = paging is group or not closed  # a joined alert resolved is no more the other's
+    snoozed = own and paging.snoozed_until is not None and paging.snoozed_until > now
     tags = labels.get("tags", "")
     name = integration.name if integration is not None else DEFAULT_NAME
     return {
@@ -170,9 +198,9 @@ def _shown(
         "alias": _alias(group),
         "message": group.title or (latest.name if latest is not None else ""),
         "status": "closed" if closed else "open",
-        "acknowledged": group.state == ACKNOWLEDGED or group.acknowledged_at is not None,
+        "acknowledged": state == ACKNOWLEDGED or (own and paging.acknowledged_at is not None),
         "snoozed": snoozed,
-        **({"snoozedUntil": _when(group.snoozed_until)} if snoozed else {}),
+        **({"snoozedUntil": _when(paging.snoozed_until)} if snoozed else {}),
         "count": max(group.fired_count, 1),
         "lastOccurredAt": _when(group.last_fired_at or group.last_seen_at),
         "createdAt": _when(group.first_seen_at),
@@ -189,3 +217,91 @@ def _shown(
         },
         "integration": {"id": name, "name": name, "type": "API"},
     }
+
+
+# "List Alerts"' sort fields warroom keeps (the OpenAPI's ``sort`` enum has these and more).
+SORTS: dict[str, Any] = {
+    "createdAt": AlertGroup.first_seen_at,
+    "updatedAt": AlertGroup.last_seen_at,
+    "lastOccurredAt": AlertGroup.last_fired_at,
+    "tinyId": AlertGroup.id,
+    "count": AlertGroup.fired_count,
+    "message": AlertGroup.title,
+    "status": AlertGroup.state,
+}
+TERMS = ("status:open", "status:closed", "acknowledged:true", "acknowledged:false")
+MOST = 100
+UNPROCESSABLE = "Request body is not processable. Please check the errors."
+
+
+def _listing(asked: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
+    """(the list asked for: offset, limit, sort, order, terms; each parameter wrong, why)."""
+    wrong: dict[str, str] = {}
+    listing: dict[str, Any] = {}
+    for name, default, low, high in (("offset", "0", 0, 20_000), ("limit", "20", 1, MOST)):
+        raw = asked.get(name, default)
+        value = int(raw) if raw.isdecimal() else -1
+        if not low <= value <= high:
+            wrong[name] = f"{name} should be between {low} and {high}"
+        listing[name] = value
+    listing["sort"] = asked.get("sort", "createdAt")
+    if listing["sort"] not in SORTS:
+        wrong["sort"] = f"sort should be one of {', '.join(SORTS)}"
+    listing["order"] = asked.get("order", "desc").lower()
+    if listing["order"] not in ("asc", "desc"):
+        wrong["order"] = "order should be asc or desc"
+    terms = [
+        t.strip().lower() for t in asked.get("query", "").replace(" and ", " AND ").split(" AND ")
+    ]
+    listing["terms"] = [t for t in terms if t]
+    if unread := [t for t in listing["terms"] if t not in TERMS]:
+        wrong["query"] = f"warroom reads {', '.join(TERMS)} (joined with AND), not {unread[0]!r}"
+    return listing, wrong
+
+
+async def alerts(
+    session: AsyncSession,
+    asked: Mapping[str, str],
+    integration: Integration | None,
+    now: datetime,
+    url: str,
+) -> Reply:
+    """The alerts ``integration`` sent, a page of them as "List Alerts" answers; ``url`` the
+    request's own address without its query (for ``paging``)."""
+    listing, wrong = _listing(asked)
+    if wrong:
+        return answer(422, message=UNPROCESSABLE, errors=wrong)
+    statement = select(AlertGroup).where(AlertGroup.source == KIND)
+    prefix = _prefix(integration)
+    statement = statement.where(
+        col(AlertGroup.group_key).startswith(prefix, autoescape=True)
+        if prefix
+        else not_(col(AlertGroup.group_key).startswith("integration:"))
+    )
+    for term in listing["terms"]:
+        name, _, value = term.partition(":")
+        if name == "status":
+            closed = col(AlertGroup.state) == RESOLVED
+            statement = statement.where(closed if value == "closed" else not_(closed))
+        else:
+            acked = col(AlertGroup.state) == ACKNOWLEDGED
+            statement = statement.where(acked if value == "true" else not_(acked))
+    column = col(SORTS[listing["sort"]])
+    ascending = listing["order"] == "asc"
+    number = col(AlertGroup.id)
+    ordered = (column.asc(), number.asc()) if ascending else (column.desc(), number.desc())
+    offset, limit = listing["offset"], listing["limit"]
+    statement = statement.order_by(*ordered).offset(offset).limit(limit + 1)
+    rows = list((await session.exec(statement)).all())
+    shown = []
+    for group in rows[:limit]:
+        one = _shown(
+            group, await _latest(session, _number(group)), integration, now, group.state, group
+        )
+        shown.append({k: v for k, v in one.items() if k not in ("description", "details")})
+
+    def page(at: int) -> str:
+        return f"{url}?{urllib.parse.urlencode({**asked, 'offset': at, 'limit': limit})}"
+
+    paging = {"first": page(0), **({"next": page(offset + limit)} if len(rows) > limit else {})}
+    return answer(200, data=shown, paging=paging)

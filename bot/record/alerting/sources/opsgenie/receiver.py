@@ -6,7 +6,8 @@ Requests (https://docs.opsgenie.com/docs/alert-api, "Create Alert", "Close Alert
 ``opsgenie``); ``POST /v2/alerts`` with ``message`` (required; Opsgenie keeps its first 130
 characters, as warroom does), ``alias`` (the alert's de-duplication key, at most 512),
 ``description``, ``priority`` (``P1`` to ``P5``, default ``P3``: P1 and P2 page at high
-urgency, P3 to P5 at low), ``tags``, ``details``, ``entity``, ``source``;
+urgency, P3 to P5 at low; P1 to P4 state SEV1 to SEV4, P5 SEV4), ``tags``, ``details``,
+``entity``, ``source``;
 ``POST /v2/alerts/{identifier}/close`` and ``/acknowledge`` with ``identifierType``
 (``alias``; ``tiny``: the alert's number in warroom, as its page ``/alerts/<number>`` shows
 it; ``id``: the alert's Opsgenie id, as ``GET /v2/alerts/requests/{requestId}`` and ``GET
@@ -42,7 +43,10 @@ from bot.record.alerting.payloads import (
     json_object,
 )
 from bot.record.alerting.sources.opsgenie import ids
-from bot.record.alerting.sources.source import STATUS, Delivery, KeyPlace, Refusal, Reply, Why
+from bot.record.alerting.sources.source import STATUS, Delivery, Refusal, Reply, Why
+
+# Its kind, as its registry line names it: each body it sends is stored as this source's.
+KIND = "opsgenie"
 
 CREATE, CLOSE, ACKNOWLEDGE = "create", "close", "acknowledge"
 PRIORITIES = ("P1", "P2", "P3", "P4", "P5")
@@ -50,6 +54,10 @@ IDENTIFIER_TYPES = ("id", "alias", "tiny")
 # A tiny id is warroom's alert number: digits, short of a 64-bit integer's.
 TINY_DIGITS = 18
 URGENCY = {"P1": "high", "P2": "high", "P3": "low", "P4": "low", "P5": "low"}
+# The severity a priority states, as Opsgenie's own PagerDuty and Jira mappings pair them
+# (P5 "Informational" with the lowest): the declare form and an incident a route opens
+# without a severity of its own take it.
+SEVERITY = {"P1": "SEV1", "P2": "SEV2", "P3": "SEV3", "P4": "SEV4", "P5": "SEV4"}
 MESSAGE_LIMIT, ALIAS_LIMIT = 130, 512
 # The request's own problems (not JSON): 400; a field's: 422.
 SYNTAX = "body "
@@ -108,7 +116,7 @@ def _create(document: dict[str, Any], received_at: datetime, key: str) -> Notifi
         start_given=False,
     )
     return Notification(
-        source="opsgenie",
+        source=KIND,
         group_key=str(alias),
         status="firing",
         alerts=(alert,),
@@ -118,6 +126,7 @@ def _create(document: dict[str, Any], received_at: datetime, key: str) -> Notifi
         message=texts.get("description", ""),
         sender=texts.get("source", "Opsgenie Alert API"),
         urgency=URGENCY[str(priority)],
+        severity=SEVERITY[str(priority)],
     )
 
 
@@ -157,7 +166,7 @@ def _act(action: str, identifier: str, kind: str, received_at: datetime) -> Noti
         start_given=False,
     )
     return Notification(
-        source="opsgenie",
+        source=KIND,
         group_key=identifier,
         status=status,
         alerts=(alert,),
@@ -190,19 +199,8 @@ def answer(status: int, request_id: str | None = None, **body: Any) -> Reply:
 class OpsgenieAlerts:
     """The Alert API's create, close and acknowledge, the key as ``GenieKey``."""
 
-    kind: str = "opsgenie"
-    paths: tuple[str, ...] = (
-        "/v2/alerts",
-        "/v2/alerts/{identifier}/close",
-        "/v2/alerts/{identifier}/acknowledge",
-    )
-    key_place: KeyPlace = KeyPlace.REQUEST
-
     def key(self, delivery: Delivery) -> str | None:
         return genie_key(delivery.headers)
-
-    def signed(self, delivery: Delivery, body: bytes, key: str) -> bool:  # noqa: ARG002
-        return False
 
     def stored(self, delivery: Delivery, body: str) -> str:
         action = delivery.path.rstrip("/").rsplit("/", 1)[-1]
@@ -221,8 +219,8 @@ class OpsgenieAlerts:
     def parse(self, body: str, *, received_at: datetime) -> Notification:
         return read_request(body, received_at)
 
-    def accepted(self, payload_id: int, notification: Notification) -> Reply:  # noqa: ARG002
-        request_id = ids.made(ids.REQUEST, payload_id)
+    def accepted(self, kept: int, _parsed: Notification) -> Reply:
+        request_id = ids.made(ids.REQUEST, kept)
         return answer(202, request_id, result="Request will be processed")
 
     def refused(self, refusal: Refusal) -> Reply:

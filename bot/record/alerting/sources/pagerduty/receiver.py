@@ -17,7 +17,24 @@ reference https://developer.pagerduty.com/api-reference/368ae3d938c9e-send-an-ev
 202 ``{"status": "success", "message": "Event processed", "dedup_key": …}``; 400
 ``{"status": "invalid event", "message": "Event object is invalid", "errors": […]}`` naming
 each field, a routing key nobody has included (``"Invalid routing key"``: which services
-exist is never said); 5xx when it should be sent again.
+exist is never said); 429 when a key sends too many (retried later); 5xx when it should be
+sent again. "Events API payloads are limited to **512 KB**" (the overview's "API Limits"):
+no PagerDuty client sends more, and a larger body is refused (413) before it is read.
+
+The key is read from the body before the body is parsed (``routing_key``): a body that holds
+no key anyone has is refused without a parse.
+
+The Events API v1, which Nagios and Zabbix scripts still call, on the same integrations
+(PagerDuty's own client libraries and examples: PagerDuty/API_Python_Examples,
+EVENTS_API_V1; PagerDuty/go-pagerduty's event.go, ``Event`` and ``EventResponse``):
+``POST /generic/2010-04-15/create_event.json`` with ``service_key`` (the integration's key),
+``event_type`` (``trigger``, ``acknowledge``, ``resolve``), ``incident_key`` (the v2
+``dedup_key``: required to acknowledge or resolve, made when a trigger has none, as
+PagerDuty makes one), ``description`` (required for a trigger, at most 1024), ``client``,
+``client_url`` and ``details`` (an object). It is read as the v2 event it is the same as
+(a v1 trigger has no severity: ``error``, high urgency, as PagerDuty pages a v1 event at
+its service's urgency), and answered ``{"status": "success", "message": "Event processed",
+"incident_key": …}``; its refusals are the v2 refusals' shape, which v1 shares.
 """
 
 from __future__ import annotations
@@ -35,13 +52,64 @@ from bot.record.alerting.payloads import (
     Link,
     Notification,
     PayloadError,
+    json_document,
     json_object,
 )
-from bot.record.alerting.sources.source import STATUS, Delivery, KeyPlace, Refusal, Reply, Why
+from bot.record.alerting.sources.source import STATUS, Delivery, Refusal, Reply, Why
 
 ACTIONS = {"trigger": "firing", "acknowledge": ACKNOWLEDGED, "resolve": "resolved"}
 URGENCY = {"critical": "high", "error": "high", "warning": "low", "info": "low"}
 OPTIONAL = ("component", "group", "class")
+# The largest body PagerDuty's Events API takes (its overview's "API Limits": 512 KB).
+MOST_BYTES = 512 * 1024
+
+
+# The Events API v1's path (its events answered as v2's, ``from_v1``).
+V1_PATH = "/generic/2010-04-15/create_event.json"
+V1_CLIENT = "PagerDuty Events API v1"
+
+
+def routing_key(body: bytes, field: str = "routing_key") -> str:
+    """A body's top-level ``routing_key`` (v1: ``service_key``), read before the body is
+    parsed: JSON read by the standard library's C reader, nothing walked in Python;
+    PayloadError when the body is no JSON object or holds no key."""
+    try:
+        document = json_document(body.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise PayloadError(["body is not UTF-8 text"]) from None
+    if not isinstance(document, dict):
+        raise PayloadError(["body must be a JSON object"])
+    key = document.get(field)
+    if not isinstance(key, str) or not key.strip():
+        raise PayloadError([f"'{field}' is missing or blank"])
+    return key
+
+
+def from_v1(document: dict[str, Any]) -> dict[str, Any]:
+    """An Events API v1 event as the v2 event it is the same as (the module's docstring);
+    a v2 event as it is."""
+    if "service_key" not in document or "routing_key" in document:
+        return document
+    event: dict[str, Any] = {
+        "routing_key": document["service_key"],
+        "event_action": document.get("event_type"),
+        "client": document.get("client") or V1_CLIENT,
+        "events_api": "v1",
+    }
+    if document.get("incident_key") is not None:
+        event["dedup_key"] = document["incident_key"]
+    if isinstance(document.get("client_url"), str) and document["client_url"]:
+        event["links"] = [{"href": document["client_url"], "text": event["client"]}]
+    if document.get("event_type") == "trigger":
+        payload: dict[str, Any] = {
+            "summary": document.get("description"),
+            "source": event["client"],
+            "severity": "error",
+        }
+        if document.get("details") is not None:
+            payload["custom_details"] = document["details"]
+        event["payload"] = payload
+    return event
 
 
 def _text(document: dict[str, Any], field: str, where: str, problems: list[str]) -> str:
@@ -72,9 +140,10 @@ def _links(document: dict[str, Any], problems: list[str]) -> tuple[Link, ...]:
 def read_event(body: str, received_at: datetime) -> Notification:
     """An alert event in the one shape; PayloadError names every field wrong, in PagerDuty's
     words."""
-    document = json_object(body)
+    document = from_v1(json_object(body))
     problems: list[str] = []
-    routing_key = _text(document, "routing_key", "routing_key", problems)
+    # Read before the parse (``routing_key``); said here too, for a body parsed alone.
+    _text(document, "routing_key", "routing_key", problems)
     action = document.get("event_action")
     if action not in ACTIONS:
         problems.append("'event_action' must be one of trigger, acknowledge, resolve")
@@ -87,6 +156,8 @@ def read_event(body: str, received_at: datetime) -> Notification:
     annotations: dict[str, str] = {}
     if action == "trigger":
         labels, annotations = _triggered(document.get("payload"), problems)
+    if document.get("events_api") == "v1":  # answered in v1's words (``accepted``)
+        annotations["events_api"] = "v1"
     links = _links(document, problems)
     if problems:
         raise PayloadError(problems)
@@ -114,7 +185,6 @@ def read_event(body: str, received_at: datetime) -> Notification:
         title=annotations.get("summary", ""),
         message=annotations.get("custom_details", ""),
         sender=str(document.get("client") or labels.get("source") or "PagerDuty Events API"),
-        integration_key=routing_key,
         urgency=URGENCY.get(str(labels.get("severity"))),
     )
 
@@ -148,36 +218,34 @@ def _triggered(payload: Any, problems: list[str]) -> tuple[dict[str, str], dict[
 class PagerDutyEvents:
     """The Events API v2's alert events, the key in the body as ``routing_key``."""
 
-    kind: str = "pagerduty"
-    paths: tuple[str, ...] = ("/v2/enqueue",)
-    key_place: KeyPlace = KeyPlace.BODY
+    def key(self, delivery: Delivery) -> str | None:
+        v1 = delivery.path.rstrip("/") == V1_PATH
+        return routing_key(delivery.body, "service_key" if v1 else "routing_key")
 
-    def key(self, delivery: Delivery) -> str | None:  # noqa: ARG002
-        return None
-
-    def signed(self, delivery: Delivery, body: bytes, key: str) -> bool:  # noqa: ARG002
-        return False
-
-    def stored(self, delivery: Delivery, body: str) -> str:  # noqa: ARG002
-        """A trigger without a ``dedup_key`` is kept with one of its own, made now: a new
-        alert, as PagerDuty makes one (a UUID), the same each time the body is parsed."""
+    def stored(self, _delivery: Delivery, body: str) -> str:
+        """A trigger without a ``dedup_key`` (v1: ``incident_key``) is kept with one of its
+        own, made now: a new alert, as PagerDuty makes one (a UUID), the same each time the
+        body is parsed."""
         try:
             document = json.loads(body)
         except ValueError:
             return body  # the parse says what is wrong with it
-        if (
-            isinstance(document, dict)
-            and document.get("event_action") == "trigger"
-            and document.get("dedup_key") is None
-        ):
-            return json.dumps({**document, "dedup_key": uuid.uuid4().hex})
+        if not isinstance(document, dict):
+            return body
+        v1 = "service_key" in document and "routing_key" not in document
+        action, key = ("event_type", "incident_key") if v1 else ("event_action", "dedup_key")
+        if document.get(action) == "trigger" and document.get(key) is None:
+            return json.dumps({**document, key: uuid.uuid4().hex})
         return body
 
     def parse(self, body: str, *, received_at: datetime) -> Notification:
         return read_event(body, received_at)
 
-    def accepted(self, payload_id: int, notification: Notification) -> Reply:  # noqa: ARG002
+    def accepted(self, _kept: int, notification: Notification) -> Reply:
         body = {"status": "success", "message": "Event processed"}
+        if notification.alerts and notification.alerts[0].annotations.get("events_api") == "v1":
+            # v1 answers 200 with the incident's key (go-pagerduty's EventResponse).
+            return Reply(200, {**body, "incident_key": notification.group_key})
         return Reply(202, {**body, "dedup_key": notification.group_key})
 
     def refused(self, refusal: Refusal) -> Reply:

@@ -43,7 +43,6 @@ from bot.record.alerting.payloads import AlertSeen, Link, Notification, PayloadE
 from bot.record.alerting.sources import checks
 from bot.record.alerting.sources.source import (
     Delivery,
-    KeyPlace,
     Refusal,
     Reply,
     hmac_sha256,
@@ -201,13 +200,6 @@ def fresh(headers: Mapping[str, str], now: datetime) -> bool:
 class SentryHooks:
     """Sentry's alert webhooks: the key is the client secret the body is signed with."""
 
-    kind: str = "sentry"
-    paths: tuple[str, ...] = ("/alerts/sentry",)
-    key_place: KeyPlace = KeyPlace.SIGNATURE
-
-    def key(self, delivery: Delivery) -> str | None:  # noqa: ARG002
-        return None
-
     def signed(self, delivery: Delivery, body: bytes, key: str) -> bool:
         given = delivery.headers.get(SIGNATURE_HEADER, "")
         return bool(given) and hmac.compare_digest(
@@ -219,9 +211,6 @@ class SentryHooks:
 
     def parse(self, body: str, *, received_at: datetime) -> Notification:
         return read_hook(body, received_at)
-
-    def accepted(self, payload_id: int, notification: Notification) -> Reply:  # noqa: ARG002
-        return Reply(202, {"status": "accepted", "id": payload_id})
 
     def refused(self, refusal: Refusal) -> Reply:
         reply = warroom_refusal(refusal)

@@ -1,0 +1,51 @@
+"""What a destination is (GoAlert's notification/nfydest/provider.go): one way warroom reaches a
+person, named as contacts name their method (``ntfy``, ``sms``), and the one thing it must do,
+``send``: any message of the closed set (bot/flows/paging/destinations/messages.py) to one
+address, returning the provider's id for it (None when it gives none), or raising a
+VendorFailure that says whether trying again may help. The rest is optional, each a field
+with a default, so a destination states only what it has (no empty methods):
+
+- ``reported_later``: its provider reports delivery after the send (a phone provider's status
+  webhook): a page waits for it (bot/flows/paging/delivery.py).
+- ``console_first``: an alert's page by it carries the alert's console link, issued in the
+  transaction that writes the notification when it can (bot/flows/paging/handed.py).
+- ``said_on_send``: the provider's word for a notification it took (ntfy: ``accepted``), kept
+  as what it reported.
+- ``drilled``: the providers the paging drill exercises through it, and whether each is set up.
+- ``after_sent``: what follows a sent page in the transaction that keeps it sent (Pushover:
+  the job that reads an emergency push's receipt).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.config import Settings
+from bot.flows.paging.destinations.messages import Message
+from bot.record.paging.contacts import Method
+from bot.services import Services
+from bot.store.models import Notification
+
+# Sends one message to one address: the provider's id for it, or a VendorFailure.
+Send = Callable[[Services, Message, Method], Awaitable[str | None]]
+# What follows a page's notification kept sent, in that transaction (the caller commits).
+AfterSent = Callable[[AsyncSession, Services, Notification, datetime], Awaitable[None]]
+# The providers a drill exercises through a destination, and whether each is set up.
+Drilled = Callable[[Settings], Mapping[str, bool]]
+
+
+@dataclass(frozen=True)
+class Destination:
+    """One method people are reached by: its name and its ``send`` (see the module)."""
+
+    name: str
+    send: Send
+    reported_later: bool = False
+    console_first: bool = False
+    said_on_send: str | None = None
+    drilled: Drilled | None = None
+    after_sent: AfterSent | None = None
