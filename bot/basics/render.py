@@ -30,6 +30,7 @@ from markupsafe import Markup
 
 import bot
 from bot.basics import slack_ids
+from bot.basics.compiled_templates import compiled_templates
 from bot.basics.durations import duration_text
 from bot.basics.link_hosts import shown_link
 from bot.basics.slack_mrkdwn import Block as MrkdwnBlock
@@ -644,20 +645,23 @@ class Renderer:
         # skip its check of every attribute and call (a third of a long draft's time).
         self._kind: type[Environment] = SandboxedEnvironment if override_dir else Environment
         self._env = self._environment(
-            loader, autoescape=False, finalize=_finalize, people=_SLACK_PEOPLE
+            "slack", loader, autoescape=False, finalize=_finalize, people=_SLACK_PEOPLE
         )
         self._outside = self._environment(
-            loader, autoescape=False, finalize=record_text_outside, people=_SLACK_OUTSIDE
+            "outside", loader, autoescape=False, finalize=record_text_outside, people=_SLACK_OUTSIDE
         )
         # Macros in Markdown documents return Markup, so their output is escaped only once.
-        self._markdown = self._environment(loader, autoescape=True, finalize=_finalize_markup)
-        self._html = self._environment(loader, autoescape=True, finalize=_finalize_html)
+        self._markdown = self._environment(
+            "markdown", loader, autoescape=True, finalize=_finalize_markup
+        )
+        self._html = self._environment("html", loader, autoescape=True, finalize=_finalize_html)
         self._html.filters["mrkdwn"] = _mrkdwn_html
         self._html.filters["formatted"] = _formatted_html
-        self._plain = self._environment(loader, autoescape=False, finalize=_finalize_plain)
+        self._plain = self._environment("plain", loader, autoescape=False, finalize=_finalize_plain)
 
     def _environment(
         self,
+        flavour: str,
         loader: ChoiceLoader,
         *,
         autoescape: bool,
@@ -672,6 +676,7 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=False,
+            bytecode_cache=compiled_templates(f"{self._kind.__name__} {flavour}"),
         )
         # The ids views and messages carry (bot.basics.slack_ids), named once.
         env.globals["ids"] = SLACK_IDS

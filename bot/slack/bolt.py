@@ -93,6 +93,9 @@ def build_bolt_app(
     """
     with _hidden_from_bolt(BOLT_ENVIRONMENT):
         app = WarroomBolt(
+            # Named, or Bolt finds its caller's file name with inspect.stack(), which reads
+            # the source of every frame above it, at every start.
+            name="warroom.bolt",
             client=client,
             signing_secret=str(services.settings.slack.signing_secret),
             # Slack gets its answer only after the listener has finished, so an event is

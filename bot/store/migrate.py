@@ -57,6 +57,10 @@ async def upgrade_database(engine: AsyncEngine, revision: str = "head") -> None:
 
 
 def _upgrade(connection: Connection, revision: str) -> None:
+    if revision == "head" and _stamped(connection) == shipped_revisions()[1]:
+        # Every start but the first after an upgrade: Alembic would read every migration file
+        # to find nothing to do.
+        return
     if connection.dialect.name == "postgresql":
         # A migration may rewrite a big table, and waits while another replica migrates: the
         # time-outs that bound the application's waits (bot/store/db.py) are lifted for it.

@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from aiohttp import web
@@ -24,12 +23,12 @@ from bot.record.agents.tokens import Caller, caller_of
 from bot.store.db import session_scope
 from bot.web.agents.asgi import answer_with
 from bot.web.agents.usage import FLUSH_SECONDS, Usage
-from bot.web.context import web_context, web_key
+from bot.web.context import WebContext, web_context, web_key
 
 if TYPE_CHECKING:
     # The MCP SDK (with its Starlette, httpx and JSON-schema parts) is imported when the server
-    # is built, at start-up: importing the application (every `warroom` command does) does not
-    # pay for it.
+    # is built, on the first `/mcp` request: importing or starting the application (every
+    # `warroom` command imports it) does not pay for it.
     from mcp.server.mcpserver import Context
     from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 
@@ -42,11 +41,50 @@ RETRY_AFTER = 5
 UNAUTHORIZED = "Send Authorization: Bearer <token>, a token from `warroom tokens create`."
 
 
-@dataclass(frozen=True)
 class McpHttp:
-    manager: StreamableHTTPSessionManager
-    # The tokens' calls, counted in memory and flushed in batches (usage.py).
-    usage: Usage
+    """The SDK's server and session manager, built and started on the first ``/mcp`` request
+    (its tools' JSON schemas take a noticeable part of a start, and most replicas, most
+    tests and every `warroom` command that builds the application never see an agent);
+    stopped with the application. Its task group is entered and left in a task of its own:
+    anyio requires one task to do both."""
+
+    def __init__(self, web_: WebContext) -> None:
+        self._web = web_
+        # The tokens' calls, counted in memory and flushed in batches (usage.py).
+        self.usage = Usage(web_.services.clock)
+        self._lock = asyncio.Lock()
+        self._manager: StreamableHTTPSessionManager | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._stop = asyncio.Event()
+
+    async def manager(self) -> StreamableHTTPSessionManager:
+        async with self._lock:
+            if self._manager is None:
+                self._manager = await self._start()
+        return self._manager
+
+    async def close(self) -> None:
+        self._stop.set()
+        if self._task is not None:
+            await self._task
+        else:
+            await self.usage.flush(self._web.services.engine)
+
+    async def _start(self) -> StreamableHTTPSessionManager:
+        manager = _session_manager(self._web, self.usage)
+        started = asyncio.Event()
+
+        async def hold() -> None:
+            async with manager.run():
+                started.set()
+                while not self._stop.is_set():
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._stop.wait(), timeout=FLUSH_SECONDS)
+                    await self.usage.flush(self._web.services.engine)
+
+        self._task = asyncio.create_task(hold(), name="warroom mcp")
+        await started.wait()
+        return manager
 
 
 mcp_key = web.AppKey("mcp", McpHttp)
@@ -62,16 +100,19 @@ def caller_on_request(ctx: Context) -> Caller:
 
 
 async def mcp_ctx(app: web.Application) -> AsyncIterator[None]:
-    """The SDK's session manager, run for the application's life. Its task group is entered
-    and left in a task of its own: anyio requires one task to do both, and aiohttp's start-up
-    and clean-up are two."""
+    """``/mcp``'s server for the application's life, built when first asked."""
+    mcp = McpHttp(app[web_key])
+    app[mcp_key] = mcp
+    yield
+    await mcp.close()
+
+
+def _session_manager(web_: WebContext, usage: Usage) -> StreamableHTTPSessionManager:
     from mcp.server.transport_security import TransportSecuritySettings
 
     from bot.web.agents.server import RateLimit, build_server
     from bot.web.agents.tools import Tools
 
-    web_ = app[web_key]
-    usage = Usage(web_.services.clock)
     server = build_server(
         Tools(web_),
         caller_of=caller_on_request,
@@ -89,23 +130,7 @@ async def mcp_ctx(app: web.Application) -> AsyncIterator[None]:
         # rebinding) does not have: the Host check the SDK offers adds nothing.
         transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
     )
-    manager = server.session_manager
-    started, stop = asyncio.Event(), asyncio.Event()
-
-    async def hold() -> None:
-        async with manager.run():
-            started.set()
-            while not stop.is_set():
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=FLUSH_SECONDS)
-                await usage.flush(web_.services.engine)
-
-    task = asyncio.create_task(hold(), name="warroom mcp")
-    await started.wait()
-    app[mcp_key] = McpHttp(manager, usage)
-    yield
-    stop.set()
-    await task
+    return server.session_manager
 
 
 async def mcp_endpoint(request: web.Request) -> web.StreamResponse:
@@ -133,9 +158,8 @@ async def mcp_endpoint(request: web.Request) -> web.StreamResponse:
             status=401,
             headers={"WWW-Authenticate": 'Bearer realm="warroom"'},
         )
-    return await answer_with(
-        request.app[mcp_key].manager.handle_request, request, extra={CALLER: caller}
-    )
+    manager = await request.app[mcp_key].manager()
+    return await answer_with(manager.handle_request, request, extra={CALLER: caller})
 
 
 __all__ = ["mcp_ctx", "mcp_endpoint", "mcp_key"]
