@@ -11,6 +11,7 @@ of ours.
 - ``yaml_files``: operator files in YAML, read once, errors named.
 - ``background``: work that runs after Slack was answered, tracked so shutdown waits for it.
 - ``render``: the Jinja2 renderer: everything a person reads, from ``templates/``.
+- ``compiled_templates``: templates compiled once per process, whichever renderer asks.
 - ``slack_text``: text people typed in Slack: one model, decoded once, shown right everywhere.
 - ``slack_mrkdwn``: Slack's message formatting as HTML, as Slack shows it (the channel history).
 - ``safe_html``: HTML built from escaped pieces only: the one place people's words become HTML.

@@ -231,7 +231,7 @@ async def test_a_key_shown_once_is_kept_sealed_and_a_second_read_or_another_sess
     async with browser() as alice, browser() as bob:
         await sign_in(alice, warroom, ALICE)
         await sign_in(bob, warroom, BOB)
-        form = {"kind": "pagerduty", "service": "checkout", "reason": "checkout's scripts"}
+        form = {"kind": "opsgenie", "service": "checkout", "reason": "checkout's scripts"}
         assert (await post(alice, warroom, "/integrations", form))[0] == 303
         page_url = f"{warroom.url}/integrations"
         cookie = notice_cookie(alice, page_url)

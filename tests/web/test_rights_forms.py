@@ -102,6 +102,8 @@ NOT_WALKED = {
     "in tests/flows/test_rights.py",
     "/alerts/{source}": "the operator's alert sources, each with its own token",
     "/v2/enqueue": "PagerDuty Events v2: an integration's routing key, no person",
+    "/generic/2010-04-15/create_event.json": "PagerDuty Events v1: an integration's service "
+    "key, no person",
     "/v2/alerts": "the Opsgenie Alert API: an integration's GenieKey, no person",
     "/v2/alerts/{identifier}/close": "the Opsgenie Alert API: an integration's GenieKey",
     "/v2/alerts/{identifier}/acknowledge": "the Opsgenie Alert API: an integration's GenieKey",
