@@ -33,7 +33,7 @@
 - ``ai_eval``: ``warroom ai eval``: the team's model measured over the shipped replays.
 - ``eval_set``: those replays, and their sentences labelled by category and truth.
 - ``ai_replay``: ``warroom ai eval --replay``: the seeds replayed at cut-offs, causes asked,
-  proved or not, and graded against the published root cause.
+  proved or not, and graded by the seeds' labels (never by a model).
 - ``ai_replay_incidents``: the same over the team's own closed incidents, read from the
   database as they stood at each cut-off (a private one by its reference alone).
 - ``ai_replay_command``: ``--replay``'s options (``--only``, ``--since``, ``--limit``,

@@ -5,11 +5,14 @@ Each shipped replay (bot/admin/eval_set.py ``CAUSE_REPLAYS``: the seeds, each wi
 that set it off) is played with only what was known at its declaration plus N minutes (its
 entries up to then, and the change events before it), and the model asked for possible causes
 as an open incident asks (bot/flows/incident/causes.py): the same request, the same checks,
-facts then meaning with the controls. The causes that pass are graded against the published
-root cause by the grades' request (bot/flows/postmortem/grading.py). It prints, per replay and
-cut-off, the causes proposed, proved and their grades, then the share of the cut-offs whose
-proved causes were graded 100 % or 65 %, the abstentions (no cause proved: the model said
-none, or none held) and the median time to the first right cause over the replays.
+facts then meaning with the controls. The causes that pass are graded by the labels the
+replay carries (its causing change and what it did: ``CauseReplay.grade``), never by a
+model, so a model cannot grade itself right. It prints, per replay and cut-off, the causes
+proposed, proved and their grades, then the share of the cut-offs whose proved causes were
+graded 100 % or 65 %, the cut-offs with a right cause among all answered, the abstentions (no
+cause proved: the model said none, or none held) and the median time to the first right
+cause over the replays; it exits 1 when fewer than ``MIN_RIGHT`` of the cut-offs had a right
+cause.
 """
 
 from __future__ import annotations
@@ -55,6 +58,10 @@ from bot.record.postmortem.language import Language
 from bot.record.postmortem.verification import CHECKED, Verdict, judged, question_lines
 
 DEFAULT_MINUTES = (0, 15, 30, 60)
+# The share of the seeds' cut-offs (those the model answered) that must hold a right cause: at
+# 0 minutes each seed's record already holds its causing change.
+MIN_RIGHT = 0.5
+SEEDS_SAID = "the shipped seeds"
 
 
 @dataclass
@@ -101,7 +108,7 @@ class Played:
 
 async def replay_all(ai: AISettings, minutes: Sequence[int], out: Path | None) -> int:
     """Play every shipped replay at every cut-off; print the table; the exit code (2: the
-    model was never reached)."""
+    model was never reached; 1: too few right causes)."""
     async with aiohttp.ClientSession() as http:
         played = await play_seeds(http, ai, minutes)
     if why := never_reached(played):
@@ -110,7 +117,21 @@ async def replay_all(ai: AISettings, minutes: Sequence[int], out: Path | None) -
     print(table(played, ai.model))
     if out is not None:
         out.write_text(json.dumps(figures(played), indent=2) + "\n")
-    return 0
+    return 1 if too_few_right(played, ai.model) else 0
+
+
+def too_few_right(played: Sequence[Played], model: str) -> bool:
+    """Whether the seeds' cut-offs held too few right causes (said on stderr when so)."""
+    summary = Summary.of(played)
+    if summary.right_of_all >= MIN_RIGHT:
+        return False
+    print(
+        f"warroom: ai eval --replay: model {model} proposed a right cause at "
+        f"{summary.right} of {summary.cuts - summary.failures} cut-offs of the shipped seeds, "
+        f"under {MIN_RIGHT:.0%}",
+        file=sys.stderr,
+    )
+    return True
 
 
 async def play_seeds(
@@ -142,11 +163,16 @@ def never_reached(played: Sequence[Played]) -> str | None:
     return cuts[0].failure
 
 
-def table(played: Sequence[Played], model: str, what: str = "the shipped seeds") -> str:
+def table(played: Sequence[Played], model: str, what: str = SEEDS_SAID) -> str:
     """What the command prints: each replay's cut-offs, then the summary."""
-    lines = [
-        f"{what}: causes replayed against model {model}, graded against the published root cause"
-    ]
+    # The seeds' causes are graded by their labels; the team's by the model against the root
+    # cause a person wrote or marked (bot/admin/ai_replay_incidents.py), which no label holds.
+    graded = (
+        "graded by the seeds' labels (the causing change and what it did), not by a model"
+        if what == SEEDS_SAID
+        else "graded by the model against the root cause people wrote (no labels)"
+    )
+    lines = [f"{what}: causes replayed against model {model}, {graded}"]
     for each in played:
         lines.append(f"replay {each.name}:")
         lines += [f"  +{cut.minutes:>3} min  {cut.said()}" for cut in each.cuts]
@@ -185,6 +211,13 @@ class Summary:
             failures=sum(1 for cut in cuts if cut.failure is not None),
             median=statistics.median(found) if found else None,
         )
+
+    @property
+    def right_of_all(self) -> float:
+        """The cut-offs with a right cause among those the model answered (abstentions
+        included: a model that never commits is never right)."""
+        answered = self.cuts - self.failures
+        return self.right / answered if answered else 0.0
 
     @property
     def share_said(self) -> str:
@@ -289,11 +322,9 @@ async def play_cut(
     final = judged(
         checked, evidence, None if failure else verdicts, failure=failure, question=question
     )
-    cut.proved = [
-        each.text for each in final["causes"].kept if (each.meaning or {}).get("state") == CHECKED
-    ]
-    if cut.proved:
-        cut.grades = await grades_of(http, ai, renderer, incident, seed.root_cause, cut.proved)
+    kept = [each for each in final["causes"].kept if (each.meaning or {}).get("state") == CHECKED]
+    cut.proved = [each.text for each in kept]
+    cut.grades = [seed.grade(each.text, each.cites) for each in kept]
     return cut
 
 

@@ -2,7 +2,8 @@
 each ``--model``) the shipped seeds (bot/admin/ai_replay.py) and the team's own closed
 incidents from the database (bot/admin/ai_replay_incidents.py, when DATABASE_URL is given)
 replayed, and a table printed for each: the share graded 100 % or 65 %, the abstentions,
-the median time to the first right cause. Exit 2 on a usage error or a model never reached.
+the median time to the first right cause. Exit 2 on a usage error or a model never reached,
+1 when a model proposed a right cause at too few of the seeds' cut-offs.
 """
 
 from __future__ import annotations
@@ -20,14 +21,23 @@ from typing import Any
 import aiohttp
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.admin.ai_replay import Played, figures, minutes_of, never_reached, play_seeds, table
+from bot.admin.ai_replay import (
+    SEEDS_SAID,
+    Played,
+    figures,
+    minutes_of,
+    never_reached,
+    play_seeds,
+    table,
+    too_few_right,
+)
 from bot.admin.ai_replay_incidents import Chosen, replay_incidents
 from bot.config import Settings
 from bot.config.runtime import database_url_given
 from bot.store.migrate import command_engine
 
 SEEDS, INCIDENTS = "seeds", "incidents"
-SEEDS_SAID, INCIDENTS_SAID = "the shipped seeds", "the team's closed incidents"
+INCIDENTS_SAID = "the team's closed incidents"
 MOST_INCIDENTS = 500
 # The options that choose the team's incidents: meaningless without a database.
 _CHOOSING = ("since", "team")
@@ -120,6 +130,8 @@ async def replay_chosen(settings: Settings, replaying: Replaying, out: Path | No
                 for what, each in sets:
                     print(table(each, model, what))
                     runs.append(_run(model, what, figures(each)))
+                    if what == SEEDS_SAID and too_few_right(each, model):
+                        code = max(code, 1)
     finally:
         if engine is not None:
             await engine.dispose()

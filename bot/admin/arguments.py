@@ -180,7 +180,8 @@ def add_ai_arguments(ai: argparse.ArgumentParser) -> None:
         "--replay",
         action="store_true",
         help="replay the shipped seeds with what was known at declaration plus N minutes, ask "
-        "for causes and grade them against the published root cause",
+        "for causes and grade them by the seeds' labels (the causing change and what it did); "
+        "exit 1 when too few are right",
     )
     evaluate.add_argument(
         "--minutes",

@@ -16,6 +16,7 @@ holds, or one it does).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 CATEGORIES = (
@@ -494,12 +495,25 @@ REPLAYS: tuple[Replay, ...] = (DEMO, CHECKOUT_CRASH)
 @dataclass(frozen=True)
 class CauseReplay:
     """A replay as ``warroom ai eval --replay`` plays it: the change that set it off, as the
-    change events would hold it (``minute`` before the start: negative), and its root cause
-    as the published postmortem says it (what causes are graded against)."""
+    change events would hold it (``minute`` before the start: negative), its root cause as
+    the published postmortem says it, and the labels a proposed cause is graded by (never the
+    proposing model's own word): ``names``, words that name the causing change besides
+    citing its entry, and ``how``, words of what it did (the published cause's)."""
 
     replay: Replay
     change: Entry
     root_cause: str
+    names: tuple[str, ...]
+    how: tuple[str, ...]
+
+    def grade(self, text: str, cites: Sequence[str]) -> int:
+        """100: the cause names the causing change and what it did; 65: the change alone
+        (right, as the grades' scale says it); 0: anything else (restating the alert, say)."""
+        words = " ".join(text.lower().split())
+        change = self.change.ref in cites or any(name.lower() in words for name in self.names)
+        if not change:
+            return 0
+        return 100 if any(how.lower() in words for how in self.how) else 65
 
 
 # The seeds' changes, as a #deploys channel's bot said them (docs/changes.md): in each, the cause
@@ -516,6 +530,8 @@ CAUSE_REPLAYS: tuple[CauseReplay, ...] = (
             "validation rules)",
         ),
         "The 11:55 gateway release rejected card types it did not list.",
+        names=("2023.11.07-1", "payment-gateway release", "gateway release"),
+        how=("card type",),
     ),
     CauseReplay(
         CHECKOUT_CRASH,
@@ -527,5 +543,7 @@ CAUSE_REPLAYS: tuple[CauseReplay, ...] = (
             "deploy of checkout-gateway: Released gateway integration gw-4.2.1 (card types)",
         ),
         "A flaw in the 11:55 gateway integration release crashed checkout for one card type.",
+        names=("gw-4.2.1", "gateway integration release", "gateway integration"),
+        how=("card type",),
     ),
 )

@@ -1,8 +1,8 @@
 """``warroom ai eval --replay`` (bot/admin/ai_replay.py, issue 76 item 5) against the fake
 OpenAI-compatible model over real HTTP (emulator/openai_chat.py, OpenAI's published
 description): the seeds replayed with what was known at declaration plus N minutes, causes
-asked, checked and verified as an open incident's are, graded against the published root
-cause; the table printed."""
+asked, checked and verified as an open incident's are, graded by the seeds' labels (never the
+model's own word); the table printed, and exit 1 when too few are right."""
 
 from __future__ import annotations
 
@@ -36,22 +36,23 @@ def settings(model: FakeChatModel) -> AISettings:
 
 
 def the_release(request: ChatRequest) -> dict[str, Any]:
-    """A model proposing the release the change entry names, citing it."""
+    """A model proposing the release the change entry names and what it changed, citing it."""
     change = request.ref_of("(change) deploy-bot")
-    release = request.entry_text(change).split("Released ", 1)[1].split(" (")[0]
+    release = request.entry_text(change).split("Released ", 1)[1]
     return {"causes": [{"text": f"Released {release} before the errors.", "cites": [change]}]}
 
 
-def grading(request: ChatRequest) -> dict[str, Any]:
-    """100 for a proposal naming a release, 0 otherwise."""
-    said = []
-    for text in request.texts:
-        for line in text.splitlines():
-            if line.startswith("[P"):
-                number = int(line[2 : line.index("]")])
-                grade = 100 if "Released" in line else 0
-                said.append({"proposal": number, "grade": grade, "reason": "The release."})
-    return {"grades": said}
+def the_alert(request: ChatRequest) -> dict[str, Any]:
+    """A model restating the alert that opened the incident, citing it: true, and no cause."""
+    first = next(line for line in request.lines if "(change) deploy-bot" not in line)
+    alert = first[1 : first.index("]")]
+    said = request.entry_text(alert).rstrip(".")
+    return {"causes": [{"text": f"{said}.", "cites": [alert]}]}
+
+
+def self_grading(request: ChatRequest) -> dict[str, Any]:
+    """A model grading every proposal of its own 100."""
+    return {"grades": [{"proposal": n, "grade": 100, "reason": "Mine."} for n in range(1, 4)]}
 
 
 def test_the_options_and_the_seeds() -> None:
@@ -68,7 +69,6 @@ async def test_a_truthful_model_proposes_the_release_right_from_the_start(
     runs = len(CAUSE_REPLAYS) * len(CUTS)
     model.reply(the_release, times=runs, to=CAUSES)
     model.verdicts(truthful(lambda _: True), times=runs)
-    model.reply(grading, times=runs, to=GRADES)
     out = tmp_path / "replay.json"
     assert await replay_all(settings(model), CUTS, out) == 0
     printed = capsys.readouterr().out
@@ -83,6 +83,8 @@ async def test_a_truthful_model_proposes_the_release_right_from_the_start(
     first = next(r for r in model.accepted if r.format_name == CAUSES)
     assert len(first.lines) == 2
     assert json.loads(out.read_text())["median_minutes_to_first_right"] == 0
+    # Graded by the seeds' labels: the model is never asked to grade.
+    assert not [r for r in model.accepted if r.format_name == GRADES]
 
 
 async def test_an_agreeable_model_has_its_causes_voided_and_abstains(
@@ -91,11 +93,28 @@ async def test_an_agreeable_model_has_its_causes_voided_and_abstains(
     runs = len(CAUSE_REPLAYS) * len(CUTS)
     model.reply(the_release, times=runs, to=CAUSES)
     model.verdicts(agreeable, times=runs)
-    assert await replay_all(settings(model), CUTS, None) == 0
+    # Never right, as it never commits to a cause that holds: under the threshold.
+    assert await replay_all(settings(model), CUTS, None) == 1
     printed = capsys.readouterr().out
     assert "abstained (1 proposed, none proved)" in printed
     assert "abstentions: 6 of 6" in printed
     assert "median time to the first right cause: never" in printed
+    assert not [r for r in model.accepted if r.format_name == GRADES]
+
+
+async def test_a_model_restating_the_alert_scores_0_whatever_it_grades_itself(
+    model: FakeChatModel, capsys: pytest.CaptureFixture[str]
+) -> None:
+    runs = len(CAUSE_REPLAYS) * len(CUTS)
+    model.reply(the_alert, times=runs, to=CAUSES)
+    model.verdicts(truthful(lambda _: True), times=runs)
+    model.reply(self_grading, times=runs, to=GRADES)
+    assert await replay_all(settings(model), CUTS, None) == 1
+    said = capsys.readouterr()
+    assert "+  0 min  1 proposed, 1 proved, graded 0 %" in said.out
+    assert "graded 100 % or 65 %: 0% of the cut-offs with a proved cause (0 of 6)" in said.out
+    assert "graded by the seeds' labels" in said.out
+    assert "right cause at 0 of 6 cut-offs of the shipped seeds, under 50%" in said.err
     assert not [r for r in model.accepted if r.format_name == GRADES]
 
 
