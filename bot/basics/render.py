@@ -702,8 +702,9 @@ class Renderer:
             prose=prose,
             quote=slack_quote,
             plain_text=_plain_text,
-            # Where a link another system gave goes, named beside it (docs/security.md).
-            link_host=lambda url: shown_link(str(url), ()).host,
+            # A link another system gave as a reader may be shown it: the host it goes to,
+            # refused when that host passes for one of ``own`` (docs/security.md).
+            shown_link=lambda url, own=(): shown_link(str(url), own),
         )
         env.filters.update(people)
         return env

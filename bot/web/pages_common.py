@@ -17,6 +17,7 @@ from multidict import MultiDictProxy
 
 from bot.basics.errors import BotError
 from bot.basics.render import without_forbidden_characters
+from bot.flows.postmortem.suggestions import own_hosts
 from bot.keys import settings_key
 from bot.record.people import known_names
 from bot.store.db import session_scope
@@ -48,13 +49,16 @@ def security_headers(response: web.StreamResponse, nonce: str, authorize: str) -
 def render_page(
     request: web.Request, template: str, *, status: int = 200, **context: Any
 ) -> web.Response:
-    """An HTML page from ``templates/web/``, with the security headers every page gets."""
+    """An HTML page from ``templates/web/``, with the security headers every page gets, and
+    the workspace's own hosts (``own_hosts``), which no link another system gave may pass for
+    on it, as in Slack."""
     web_ = web_context(request)
     nonce = secrets.token_urlsafe(16)
     html = web_.services.renderer.render(
         template,
         nonce=nonce,
         sign_in_off=web_.sign_in_off,
+        own_hosts=own_hosts(web_.services),
         viewer=context.pop("viewer", None),
         csrf=context.pop("csrf", ""),
         live_only=request.query.get("part") == LIVE_PART,

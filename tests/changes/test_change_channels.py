@@ -430,9 +430,15 @@ async def test_a_change_apps_links_name_their_host_and_a_look_alike_of_slack_is_
     assert fake not in gitlab.split("(its link refused")[0]
     assert f"(its link refused: {fake} passes for {team})" in gitlab, gitlab
     assert f"<https://{fake}" not in shown
-    # The web view names the host beside the link too.
+    # The web view names the host beside the link too, and refuses the look-alike in
+    # Slack's words: on the change list and on the incident's "What changed before".
     async with browser() as alice:
         await sign_in(alice, warroom, ALICE)
-        async with alice.get(f"{warroom.url}/changes") as answer:
-            page = " ".join(visible_text(await answer.text()).split())
-    assert "checkout-deploy #118 built (success) (link to jenkins.example.com)" in page
+        for path in ("/changes", "/incidents/INC-1"):
+            async with alice.get(f"{warroom.url}{path}") as answer:
+                html = await answer.text()
+            page = " ".join(visible_text(html).split())
+            assert "checkout-deploy #118 built (success) (link to jenkins.example.com)" in page
+            assert 'href="https://jenkins.example.com/job/checkout-deploy/118/"' in html
+            assert f"(its link refused: {fake} passes for {team})" in page, path
+            assert f'href="https://{fake}' not in html, path

@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
+import idna
 import pytest
 from multidict import CIMultiDict
 from sqlmodel import col, select
@@ -399,6 +400,45 @@ async def test_changes_are_read_newest_first_on_the_pages_the_api_the_agents_and
     assert "orders index rebuilt" in table.stdout
     refused = run_warroom("changes", "list", "--since", "1y", env=env, clean=True)
     assert refused.returncode == 2 and "--since" in refused.stderr
+
+
+async def test_a_change_links_look_alike_of_the_workspaces_host_is_refused_on_pages_and_to_agents(
+    warroom: Warroom,
+) -> None:
+    """Issue 85, item 3: a change's link goes where its sender chose, so a service's page and
+    the agents' ``list_changes`` name the host it goes to, and refuse one whose host passes
+    for the workspace's own Slack address (``slаck`` with a Cyrillic a, sent as punycode) in
+    the words Slack says it with."""
+    await warroom.services.slack.team_id()  # auth.test: the workspace's address
+    workspace = warroom.services.slack.known_workspace_url or ""
+    team = workspace.split("//", 1)[1].split("/", 1)[0]
+    fake = idna.encode(team.replace("slack", "sl\u0430ck")).decode()
+    assert fake.startswith(team.split(".")[0]) and "xn--" in fake
+    checkout = {"Authorization": f"Bearer {await integration(warroom, 'changes', 'checkout')}"}
+    pull = "https://github.com/acme/checkout/pull/42"
+    for summary, link in (("checkout v42", pull), ("sign-in moved", f"https://{fake}/login")):
+        body = {"kind": "deploy", "summary": summary, "at": NOW.isoformat(), "link": link}
+        assert (await post(warroom, "/api/changes", body, checkout))[0] == 202
+
+    async with browser() as bob:
+        await sign_in(bob, warroom, BOB)
+        async with bob.get(f"{warroom.url}/services/checkout") as answer:
+            html = await answer.text()
+    shown = " ".join(visible_text(html).split())
+    assert "checkout v42 (link to github.com)" in shown and f'href="{pull}"' in html
+    assert f"sign-in moved (its link refused: {fake} passes for {team})" in shown
+    assert fake not in html.split("(its link refused")[0]
+
+    token = await warroom_token(warroom, "triage-bot", "read")
+    async with agent(warroom.url, token) as session:
+        answer = await call(session, "list_changes", service="checkout")
+    links = {
+        c["summary"]: (c["link"], c["link_host"], c["link_refused"]) for c in answer["changes"]
+    }
+    assert links == {
+        "checkout v42": (pull, "github.com", None),
+        "sign-in moved": (None, fake, f"{fake} passes for {team}"),
+    }
 
 
 async def test_a_guest_sees_no_changes(warroom: Warroom) -> None:

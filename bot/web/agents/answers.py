@@ -14,6 +14,7 @@ from bot.web.api.models import (
     AlertGroupListPublic,
     AlertGroupPublic,
     ChangeListPublic,
+    ChangePublic,
     IncidentListPublic,
     IncidentPublic,
     IncidentSummaryPublic,
@@ -270,5 +271,28 @@ class NoteAnswer(Linked):
     shown_in_channel: bool
 
 
+class ChangeAnswer(ChangePublic):
+    """A change as the API gives it, its link as a reader may be shown it (as Slack and the
+    web view show it): the host it goes to named, one that passes for the workspace's own
+    host refused."""
+
+    link: str | None = Field(
+        description="Its link (http or https); null when it has none or it is refused "
+        "(link_refused says why)."
+    )
+    link_host: str | None = Field(
+        description="The host its link goes to, in IDNA's ASCII form (xn--... for another "
+        "script), to name beside it: the sender chose the link's words; null without a link."
+    )
+    link_refused: str | None = Field(
+        description="Why its link is not given, when it is not: its host passes for the "
+        "workspace's own (WARROOM_PUBLIC_URL's, the Slack workspace's) without being it "
+        "(warr00m.example.com for warroom.example.com), or it is not a web address."
+    )
+
+
 class ChangeListAnswer(ChangeListPublic):
-    """What changed on the services asked for, newest first, as the API gives it."""
+    """What changed on the services asked for, newest first, as the API gives it, each
+    change's link as a reader may be shown it."""
+
+    changes: list[ChangeAnswer]  # type: ignore[assignment]

@@ -18,11 +18,17 @@ from typing import Any
 from multidict import MultiDict
 from pydantic import BaseModel
 
+from bot.basics.link_hosts import shown_link
 from bot.basics.render import readable
 from bot.basics.slack_links import channel_link
 from bot.basics.slack_text import SlackText
 from bot.flows.incident.proposed_notes import propose_note
-from bot.flows.postmortem.suggestions import check_proposal, citable_record, reasons_said
+from bot.flows.postmortem.suggestions import (
+    check_proposal,
+    citable_record,
+    own_hosts,
+    reasons_said,
+)
 from bot.record.agents.tokens import Caller
 from bot.record.incident import related
 from bot.record.incident.queries import latest_team
@@ -42,6 +48,8 @@ from bot.web.oncall.reading import schedule_for
 from bot.web.reading import NotVisible, incident_draft, incident_for, open_follow_ups_for
 from bot.web.visibility import Viewer
 
+# Why a change's link is not given (in Slack's and the web view's words).
+LINK_REFUSED = "agents/link_refused.j2"
 NOT_FOUND = "reference: no incident {reference} that this token may see"
 # A page of the timeline: at most this many entries.
 TIMELINE_PAGE_MAX = 200
@@ -325,7 +333,23 @@ class Tools:
             listed = await change_list(self.web, viewer, [service] if service else None, since)
         except BadWindow as refused:
             raise ToolRefused(str(refused)) from None
-        return _in_zone(listed, zone_named(self.web.settings.incidents.timezone))
+        answer = _in_zone(listed, zone_named(self.web.settings.incidents.timezone))
+        own = own_hosts(self.web.services)
+        for item in answer["changes"]:
+            item.update(self._link_shown(item["link"], own))
+        return answer
+
+    def _link_shown(self, url: str | None, own: Sequence[str]) -> dict[str, str | None]:
+        """A change's link as an agent may pass it on to a reader: as Slack and the pages
+        show it (an agent's words reach people), a look-alike of the workspace's own host
+        refused in their words."""
+        if not url:
+            return {"link": None, "link_host": None, "link_refused": None}
+        link = shown_link(url, own)
+        refused = (
+            None if link.url else self.web.services.renderer.render_plain(LINK_REFUSED, link=link)
+        )
+        return {"link": link.url, "link_host": link.host or None, "link_refused": refused}
 
     def _alert_url(self, alert: int) -> str:
         return f"{self.web.settings.web.public_url.rstrip('/')}/alerts/{alert}"
