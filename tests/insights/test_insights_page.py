@@ -10,9 +10,10 @@ from datetime import UTC, datetime, timedelta
 
 import aiohttp
 import pytest
+from sqlmodel import select
 
 from bot.store.db import session_scope
-from bot.store.models import Incident
+from bot.store.models import CauseRequest, Incident, PossibleCause
 from emulator import SlackEmulator
 from tests.conftest import ALICE, Clock, Warroom
 from tests.helpers.web_view import browser, sign_in, web_warroom
@@ -197,3 +198,51 @@ async def test_a_filter_that_cannot_be_used_is_a_400_saying_why_at_its_field(
     assert 'id="headline"' in page  # the page itself, not an error page
     if "period=" not in query:  # the period the numbers are over is the one chosen
         assert '<option value="90" selected>' in page
+
+
+async def test_the_helpers_causes_not_shown_are_counted_by_why(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    """A request whose model proposed six causes: one shown, one refused by a check, two beyond
+    the three a request shows, two left unchecked (a failed control, the check off): each
+    counted apart, never all as "refused by the checks"."""
+    refused = [
+        {"text": "A fact the record does not hold.", "why": [{"rule": "no_quote"}]},
+        *[{"text": f"Cause {n}.", "why": [{"rule": "too_many", "max": 3}]} for n in (5, 6)],
+        *[
+            {"text": f"Unchecked {n}.", "why": [{"rule": "meaning_not_checked", "kind": kind}]}
+            for n, kind in ((1, "failed_control"), (2, "off"))
+        ],
+    ]
+    async with web_warroom(slack, sqlite_url, Clock(NOW)) as warroom, browser() as http:
+        await seed(warroom)
+        await sign_in(http, warroom, ALICE)
+        async with session_scope(warroom.services.engine) as session:
+            incident = (await session.exec(select(Incident).where(Incident.number == 1))).one()
+            request = CauseRequest(
+                incident_id=incident.id or 0,
+                key="causes:1",
+                model="qwen2.5:7b",
+                asked_at=incident.declared_at,
+                outcome="answered",
+                fingerprint="f",
+                refused=refused,
+            )
+            session.add(request)
+            await session.flush()
+            session.add(
+                PossibleCause(
+                    request_id=request.id or 0,
+                    incident_id=incident.id or 0,
+                    text="The release.",
+                    cites=[],
+                    held_by=[],
+                    proposed_by="qwen2.5:7b",
+                )
+            )
+            await session.commit()
+        _, page = await get(http, f"{warroom.url}/insights")
+    row = page.split('id="helper-figures"', 1)[1].split("</table>", 1)[0].split("<tbody>")[1]
+    cells = [" ".join(re.sub(r"<[^>]+>", " ", "<" + c).split()) for c in row.split("<td")[1:]]
+    # Proposed, refused by the checks, beyond the three, left unchecked, accepted, graded.
+    assert cells[1:] == ["qwen2.5:7b (model)", "6", "1", "2", "2", "0", "0 of 0 graded"]

@@ -403,6 +403,7 @@ async def test_every_proposal_is_graded_once_published_and_insights_show_it(
             async with alice.get(f"{warroom.url}/insights") as answer:
                 insights = visible_text(await answer.text())
         assert "Causes proposed by the team's model and agents" in insights
-        # Month, helper, proposed, refused by the checks, accepted by people, graded right.
+        # Month, helper, proposed, refused by the checks, beyond the three, left unchecked,
+        # accepted by people, graded right.
         assert f"March 2025{MODEL} (model)" in insights
-        assert "March 2025triage-bot (agent)1001 of 1 graded" in insights
+        assert "March 2025triage-bot (agent)100001 of 1 graded" in insights

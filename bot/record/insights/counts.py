@@ -14,7 +14,7 @@ import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
-from typing import Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil import tz
@@ -607,18 +607,33 @@ __all__ = [
 @dataclass(frozen=True)
 class HelperMonth:
     """What one helper (the team's model, by its name, or an agent, by its token's name)
-    proposed as causes in one month of the incidents shown: proposals made, refused by the
-    checks, accepted by people (made the working theory, more 👍 than 👎, or accepted into
-    the draft), graded by a person, and graded right (65 % or 100 %)."""
+    proposed as causes in one month of the incidents shown: proposals made; those not shown,
+    each for its reason: refused by the checks (a fact or its meaning not held by the
+    record), beyond the three a request shows, or left unchecked (the model failed a control,
+    or its meaning could not be checked); accepted by people (made the working theory, more
+    👍 than 👎, or accepted into the draft), graded by a person, and graded right (65 % or
+    100 %)."""
 
     proposer: str
     kind: str  # "model" or "agent"
     month: date
     made: int = 0
     refused: int = 0
+    beyond: int = 0
+    unchecked: int = 0
     accepted: int = 0
     graded: int = 0
     right: int = 0
+
+
+def why_not_shown(left: Mapping[str, Any]) -> str:
+    """Why a proposed cause a request kept aside was not shown: "beyond" the three a request
+    shows, "unchecked" (its meaning not proved: a failed control, no verdict, the check
+    off), else "refused" by the checks."""
+    rules = {str(reason.get("rule")) for reason in left.get("why") or ()}
+    if "too_many" in rules:
+        return "beyond"
+    return "unchecked" if "meaning_not_checked" in rules else "refused"
 
 
 async def helper_figures(
@@ -643,8 +658,14 @@ async def helper_figures(
         )
         asked = {r.id: r for r in requests.all()}
         for request in asked.values():
-            add(request.model, "model", request.asked_at, refused=len(request.refused or []))
-            add(request.model, "model", request.asked_at, made=len(request.refused or []))
+            why = [why_not_shown(left) for left in request.refused or []]
+            add(
+                request.model,
+                "model",
+                request.asked_at,
+                made=len(why),
+                **{reason: why.count(reason) for reason in ("refused", "beyond", "unchecked")},
+            )
         causes = await session.exec(
             select(PossibleCause).where(col(PossibleCause.incident_id).in_(chunk))
         )
