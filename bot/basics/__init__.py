@@ -12,6 +12,7 @@ of ours.
 - ``background``: work that runs after Slack was answered, tracked so shutdown waits for it.
 - ``render``: the Jinja2 renderer: everything a person reads, from ``templates/``.
 - ``compiled_templates``: templates compiled once per process, whichever renderer asks.
+- ``markdown_text``: Markdown: people's text escaped to show as itself, made HTML.
 - ``slack_text``: text people typed in Slack: one model, decoded once, shown right everywhere.
 - ``slack_mrkdwn``: Slack's message formatting as HTML, as Slack shows it (the channel history).
 - ``safe_html``: HTML built from escaped pieces only: the one place people's words become HTML.

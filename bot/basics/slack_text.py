@@ -28,7 +28,7 @@ cached) and renders it with one function of its own:
   status page and its feed): what was typed, never the directory: a person by the label the
   mention carried, else not at all, a channel not at all;
 - Markdown (drafts, canvases, tracker bodies) is ``to_plain`` through Markdown's own
-  escaping (``bot.basics.render.markdown_escape``).
+  escaping (``bot.basics.markdown_text.markdown_escape``).
 
 A bare carriage return (``\\r`` or ``\\r\\n``) is a line break in every output.
 """

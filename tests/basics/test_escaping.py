@@ -31,7 +31,8 @@ from cmarkgfm.cmark import Options
 from hypothesis import given, seed
 from hypothesis import strategies as st
 
-from bot.basics.render import Renderer, formatted_item_text_each, mrkdwn_markdown
+from bot.basics.markdown_text import formatted_item_text_each, mrkdwn_markdown
+from bot.basics.render import Renderer
 from bot.basics.slack_mrkdwn import mrkdwn_html
 from bot.basics.slack_text import (
     Link,

@@ -11,8 +11,8 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from bot.basics.languages import preferred_language
+from bot.basics.markdown_text import markdown_escape, markdown_escape_each, one_blank_line
 from bot.basics.numbers import TOKEN_MAX_CHARS, bounded_json_number, parse_token
-from bot.basics.render import _one_blank_line, markdown_escape, markdown_escape_each
 from tests.helpers.properties import (
     JSON_NUMBER,
     TOKEN_LIKE,
@@ -130,4 +130,4 @@ def test_a_draft_keeps_one_blank_line_wherever_its_parts_left_more(text: str) ->
     expected = text
     while "\n\n\n" in expected:
         expected = expected.replace("\n\n\n", "\n\n")
-    assert _one_blank_line(text) == expected
+    assert one_blank_line(text) == expected

@@ -21,7 +21,8 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from bot.basics import slack_text
-from bot.basics.render import Renderer, markdown_escape
+from bot.basics.markdown_text import markdown_escape
+from bot.basics.render import Renderer
 from bot.basics.slack_text import (
     SlackText,
     to_html,

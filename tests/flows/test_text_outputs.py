@@ -22,7 +22,7 @@ import pytest
 import yaml
 from sqlmodel import select
 
-from bot.basics.render import markdown_to_html
+from bot.basics.markdown_text import markdown_to_html
 from bot.config import Settings
 from bot.record.people import remember_names
 from bot.store.db import session_scope

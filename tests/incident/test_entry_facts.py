@@ -12,7 +12,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
-from bot.basics.render import Renderer, markdown_to_html
+from bot.basics.markdown_text import markdown_to_html
+from bot.basics.render import Renderer
 from bot.flows.postmortem.posting import write_draft
 from bot.record.incident import timeline
 from bot.record.postmortem.writing import escalation_words

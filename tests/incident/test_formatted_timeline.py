@@ -15,7 +15,7 @@ import re
 
 import aiohttp
 
-from bot.basics.render import markdown_to_html
+from bot.basics.markdown_text import markdown_to_html
 from emulator import SlackEmulator
 from tests.conftest import ALICE, BOB
 from tests.helpers.incidents import open_incident, settle

@@ -16,7 +16,8 @@ from jinja2.exceptions import SecurityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 
-from bot.basics.render import Renderer, builtin_templates_dir, markdown_to_html, record_text
+from bot.basics.markdown_text import markdown_to_html
+from bot.basics.render import Renderer, builtin_templates_dir, record_text
 from bot.basics.slack_text import SlackText
 from bot.record.incident.incidents import open_incident
 from bot.record.postmortem.edits import EditRefused, current_edits, save_edit

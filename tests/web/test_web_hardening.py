@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from bench.harness import free_port
-from bot.basics.render import markdown_item, markdown_to_html, prose, record_text
+from bot.basics.markdown_text import markdown_item, markdown_to_html, prose
+from bot.basics.render import record_text
 from emulator import Channel, SlackEmulator
 from tests.conftest import ALICE, BOB, CAROL, Warroom
 from tests.helpers.incidents import declare_incident, open_incident

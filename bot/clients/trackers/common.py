@@ -17,7 +17,7 @@ from typing import Any
 
 import aiohttp
 
-from bot.basics.render import markdown_escape
+from bot.basics.markdown_text import markdown_escape
 from bot.clients.vendor_http import Answer, VendorFailure, call_json
 
 TITLE_MAX = 240

@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.errors import UsageError
-from bot.basics.render import markdown_to_html
+from bot.basics.markdown_text import markdown_to_html
 from bot.basics.slack_text import to_plain
 from bot.clients.slack.errors import SlackGone, SlackNotAllowed, SlackRefused
 from bot.config.ai import AISettings

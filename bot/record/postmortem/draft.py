@@ -24,7 +24,7 @@ from dateutil import tz
 from dateutil.relativedelta import relativedelta
 from markupsafe import Markup
 
-from bot.basics.render import (
+from bot.basics.markdown_text import (
     formatted_item_text_each,
     markdown_escape,
     markdown_escape_each,

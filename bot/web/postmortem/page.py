@@ -12,8 +12,8 @@ from datetime import datetime
 from aiohttp import web
 from sqlmodel import select
 
+from bot.basics.markdown_text import markdown_to_html
 from bot.basics.numbers import DATABASE_ID_MAX, parse_bounded_int
-from bot.basics.render import markdown_to_html
 from bot.basics.slack_text import SlackText, to_plain
 from bot.basics.task_words import task_text
 from bot.flows.postmortem.prompts import CANDIDATES
