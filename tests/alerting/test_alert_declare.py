@@ -504,3 +504,52 @@ async def test_the_declare_form_takes_an_opsgenie_alert_s_priority(
     blocks = {block.get("block_id"): block for block in view["blocks"]}
     assert blocks["title"]["element"]["initial_value"] == "Checkout is down"
     assert blocks["severity"]["element"]["initial_option"]["value"] == "SEV1"
+
+
+async def test_an_opsgenie_alerts_notes_follow_it_into_the_incident_it_is_declared_as(
+    warroom_settings: dict[str, object], warroom_with: WarroomFactory, ops: Channel
+) -> None:
+    """Opsgenie's "Add Note to Alert"
+    (https://docs.opsgenie.com/docs/alert-api#add-note-to-alert): a note added before the
+    alert is declared an incident is on the incident's timeline at its own time, with who and
+    from where; one added after is said there as it comes."""
+    route = {"name": "checkout", "action": "page", "policy": "queues", "channel": ops.id}
+    warroom = await warroom_with(
+        **{**warroom_settings, "alerting__routes": routes({"routes": [route]})}
+    )
+
+    async def genie(path: str, body: dict[str, Any]) -> None:
+        async with (
+            aiohttp.ClientSession() as client,
+            client.post(
+                f"{warroom.url}{path}", json=body, headers={"Authorization": f"GenieKey {TOKEN}"}
+            ) as answer,
+        ):
+            assert answer.status == 202, await answer.text()
+        await warroom.run_jobs()
+
+    await genie("/v2/alerts", {"message": "Checkout is down", "alias": "checkout-down"})
+    notes = "/v2/alerts/checkout-down/notes?identifierType=alias"
+    await genie(notes, {"note": "Rolled back build 412", "user": "Deploy Bot", "source": "CI"})
+    noted_at = NOW
+    await warroom.advance(minutes=2)
+    await press_declare(warroom, ops, ALICE)
+    view_id, view = declare_form(warroom.slack, ALICE)
+    await submit(warroom.slack, view_id, view, ALICE)
+    await settle(warroom)
+    await warroom.advance(minutes=1)
+    await genie(notes, {"note": "Error rate back to 0.1%"})
+
+    record = await api_incident(warroom)
+    said = [(at(line["at"]), line["text"]) for line in record["timeline"] if "note" in line["text"]]
+    assert said == [
+        (
+            noted_at,
+            "The alert “Checkout is down” got a note from Deploy Bot (CI): “Rolled back build 412”",
+        ),
+        (
+            noted_at + timedelta(minutes=3),
+            # The default key's note: by its source's kind, as its acknowledgement is.
+            "The alert “Checkout is down” got a note from opsgenie: “Error rate back to 0.1%”",
+        ),
+    ]

@@ -107,6 +107,7 @@ NOT_WALKED = {
     "/v2/alerts": "the Opsgenie Alert API: an integration's GenieKey, no person",
     "/v2/alerts/{identifier}/close": "the Opsgenie Alert API: an integration's GenieKey",
     "/v2/alerts/{identifier}/acknowledge": "the Opsgenie Alert API: an integration's GenieKey",
+    "/v2/alerts/{identifier}/notes": "the Opsgenie Alert API: an integration's GenieKey",
     "/alerts/cloudwatch/{key}": "Amazon SNS: an integration's key, messages signed by AWS",
     "/heartbeats/{name}": "the operator's monitors, each with its own token",
     "/v2/change/enqueue": "PagerDuty's change events: an integration's routing key, no person",

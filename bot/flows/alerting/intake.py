@@ -34,8 +34,8 @@ from bot.flows.incident import triggers
 from bot.flows.incident.declare import by_type, open_war_room, start_policy
 from bot.flows.paging.alert_pages import acknowledge_locked, count_acknowledged
 from bot.flows.paging.pages import say_failures
-from bot.record.alerting import alerts, arrivals, integrations, maintenance
-from bot.record.alerting.payloads import ACKNOWLEDGED, Notification
+from bot.record.alerting import alerts, arrivals, integrations, maintenance, notes
+from bot.record.alerting.payloads import ACKNOWLEDGED, NOTED, Notification
 from bot.record.alerting.routes import Route, Routes
 from bot.record.alerting.sources.generic.receiver import GENERIC
 from bot.record.alerting.sources.generic.receiver import KIND as GENERIC_KIND
@@ -396,6 +396,8 @@ async def _apply_one(
     notification = await alerts.numbered(session, integrations.scoped(notification, integration))
     if notification.status == ACKNOWLEDGED:
         return await _acknowledged(session, services, payload, notification, integration)
+    if notification.status == NOTED:
+        return await _noted(session, services, payload, notification, integration)
     # Alerts a maintenance window matches are kept as silenced by it, and go no further.
     notification = await maintenance.silence(session, payload, notification, now=services.clock())
     if not notification.alerts:
@@ -442,6 +444,37 @@ async def _acknowledged(
     payload.state, payload.processed_at, payload.error = "processed", now, None
     session.add(payload)
     count_acknowledged(services, acknowledged, payload.source, now)
+    return _outcome(payload)
+
+
+async def _noted(
+    session: AsyncSession,
+    services: Services,
+    payload: AlertPayload,
+    notification: Notification,
+    integration: Integration | None,
+) -> Outcome:
+    """A vendor's note on its alert (Opsgenie's "Add Note to Alert"): kept on the group its
+    key names, by the request's user, else the integration (as its acknowledgement is), and
+    said on the incident the alert is in. Of a group unknown nothing is kept: the request's
+    status says it failed."""
+    now = services.clock()
+    group = await alerts.group_of(session, notification.source, notification.group_key)
+    if group is not None and notification.note is not None:
+        by = notification.note.user or (
+            integration.name if integration is not None else payload.source
+        )
+        await notes.add_note(
+            session,
+            group,
+            notification.note,
+            by=by,
+            via=payload.source,
+            at=now,
+            payload_id=payload.id,
+        )
+    payload.state, payload.processed_at, payload.error = "processed", now, None
+    session.add(payload)
     return _outcome(payload)
 
 

@@ -15,6 +15,8 @@ arrive on are ``bot.web.alerting.webhooks``; ``warroom alerts`` is ``bot.admin.a
 - ``alerts``: notifications applied to alert groups and their incidents.
 - ``grouping``: an alert of its own's states; alerts joining an open one, flapping.
 - ``escalated``: an alert's escalations by hand, a row each (who, when, to whom).
+- ``notes``: the notes a sender adds to its alerts (Opsgenie's "Add Note to Alert"), a row
+  each, said on the incident the alert is in.
 - ``attaching``: an alert of its own made an incident's: its alerts, its history as entries.
 - ``integrations``: integrations, one key each (kept hashed), each for one service: which
   key is whose, and an integration's notifications kept to its service.

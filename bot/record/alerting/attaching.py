@@ -4,9 +4,10 @@ button) or attached to one (``/incident alert attach``). No Slack in here.
 Its episode's alerts become the incident's (later ones join it as an ``action: open``
 group's do), and its history the incident's timeline entries at their own times, never the
 moment it was attached: it fired (how many times), whom its policy paged and by what, who
-acknowledged, snoozed or escalated it. The incident's detection is its first firing when that
-is earlier, and its acknowledgement the alert's when that came first: the incident's columns
-say so, and bot/record/postmortem/figures.py reads them with the entries, for every surface.
+acknowledged, snoozed or escalated it, the notes its sender added. The incident's detection
+is its first firing when that is earlier, and its acknowledgement the alert's when that came
+first: the incident's columns say so, and bot/record/postmortem/figures.py reads them with
+the entries, for every surface.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from bot.record.alerting.alerts import (
     shared_labels,
 )
 from bot.record.alerting.escalated import escalations_of
+from bot.record.alerting.notes import add_note_entry, notes_of
 from bot.record.incident.timeline import add_entry
 from bot.store.models import (
     Alert,
@@ -86,6 +88,9 @@ async def attach(
     await _paged_entries(session, group, incident)
     _acts_entries(session, group, incident)
     await _escalation_entries(session, group, incident)
+    assert group.id is not None
+    for note in await notes_of(session, group.id, group.episode):
+        add_note_entry(session, incident, group.title, note)
     if incident.detected_at is None or fired < incident.detected_at:
         if incident.started_at is None or incident.started_at == incident.detected_at:
             incident.started_at = fired

@@ -21,6 +21,8 @@ STATUSES = ("firing", "resolved")
 # A vendor's API may acknowledge an alert (PagerDuty's ``acknowledge``, Opsgenie's
 # ``/acknowledge``): a notification of this status has one alert, acknowledged by its sender.
 ACKNOWLEDGED = "acknowledged"
+# Opsgenie's "Add Note to Alert": a notification of this status has one alert, and its note.
+NOTED = "noted"
 
 
 class PayloadError(ValueError):
@@ -65,6 +67,16 @@ class AlertSeen:
 
 
 @dataclass(frozen=True)
+class Note:
+    """Words a sender adds to its alert: the note, who (None: the integration) and from
+    where (None: not said)."""
+
+    text: str
+    user: str | None = None
+    source: str | None = None
+
+
+@dataclass(frozen=True)
 class Notification:
     """One webhook delivery: a group of alerts and where each stands."""
 
@@ -88,6 +100,8 @@ class Notification:
     # The sender names its alert by warroom's number instead of its key (Opsgenie's tiny id):
     # applied to that alert when the same sender sent it, else as a key nobody sent.
     alert_number: int | None = None
+    # A ``NOTED`` notification's note.
+    note: Note | None = None
 
     @property
     def firing(self) -> tuple[AlertSeen, ...]:

@@ -21,7 +21,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.record.alerting.alerts import OPEN_STATES, RESOLVED
 from bot.record.alerting.escalated import escalations_of
 from bot.record.alerting.grouping import JoinedAlert, joined_alerts, joined_counts
-from bot.store.models import AlertEscalation, AlertGroup, Incident, Notification, PersonPage
+from bot.record.alerting.notes import notes_of
+from bot.store.models import (
+    AlertEscalation,
+    AlertGroup,
+    AlertNote,
+    Incident,
+    Notification,
+    PersonPage,
+)
 
 STATES = (*OPEN_STATES, RESOLVED)
 # The most alerts a list shows: every open one up to OPEN_MAX, then the latest resolved.
@@ -178,8 +186,8 @@ class PageRecord:
 
 @dataclass(frozen=True)
 class AlertRecord:
-    """One alert (its group's current episode) with its pages and their notifications, and
-    every escalation by hand of it."""
+    """One alert (its group's current episode) with its pages and their notifications,
+    every escalation by hand of it, and the notes its sender added."""
 
     group: AlertGroup
     pages: list[PageRecord]
@@ -187,6 +195,8 @@ class AlertRecord:
     escalations: list[AlertEscalation] = field(default_factory=list)
     # The alerts that joined its episode, each as its own.
     joined: list[JoinedAlert] = field(default_factory=list)
+    # The notes its sender added to its episode (Opsgenie's "Add Note to Alert").
+    notes: list[AlertNote] = field(default_factory=list)
 
     @property
     def people(self) -> set[str]:
@@ -253,6 +263,7 @@ async def alert_record(session: AsyncSession, alert_id: int) -> AlertRecord | No
         (await incidents_of(session, [group])).get(alert_id),
         await escalations_of(session, alert_id, group.episode),
         await joined_alerts(session, group),
+        await notes_of(session, alert_id, group.episode),
     )
 
 

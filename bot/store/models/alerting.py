@@ -173,6 +173,25 @@ class AlertEscalation(SQLModel, table=True):
     person: str | None = None  # the person chosen, paged by their own rules
 
 
+class AlertNote(SQLModel, table=True):
+    """A note a sender added to an alert (Opsgenie's "Add Note to Alert"): its words, who
+    (the request's ``user``, else the integration), the request's ``source``, when, in which
+    episode. A row each, never changed (0094)."""
+
+    __tablename__ = "alert_note"
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int = Field(foreign_key="alert_group.id", index=True)
+    episode: int
+    noted_by: str
+    noted_at: datetime = Field(sa_column=utc_column(nullable=False))
+    source: str | None = None  # what the sender says it came from (a script, a tool)
+    via: str  # the alert source's kind whose API added it (``opsgenie``)
+    note: str = Field(sa_column=Column(Text, nullable=False))
+    # The stored request that added it (its request id is read back from it).
+    payload_id: int | None = Field(default=None, foreign_key="alert_payload.id", index=True)
+
+
 class ShadowReport(SQLModel, table=True):
     """A ``warroom shadow compare`` run: the vendor, the window, the report as JSON (0077);
     the web page shows the latest."""

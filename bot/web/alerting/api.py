@@ -39,6 +39,7 @@ from bot.web.api.models import (
     AlertGroupDetailPublic,
     AlertGroupListPublic,
     AlertGroupPublic,
+    AlertNotePublic,
     AlertNotificationPublic,
     AlertPagePublic,
     AlertStateName,
@@ -138,6 +139,16 @@ async def alert_detail(web_: WebContext, viewer: Viewer, asked: str) -> AlertGro
                 joined_at=each.joined_at,
             )
             for each in record.joined
+        ],
+        notes=[
+            AlertNotePublic(
+                noted_at=each.noted_at,
+                noted_by=each.noted_by,
+                source=each.source,
+                via=each.via,
+                note=each.note,
+            )
+            for each in record.notes
         ],
     )
 

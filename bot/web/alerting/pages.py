@@ -5,8 +5,9 @@ state, urgency and "mine" (alerts whose pages went to the viewer), its list fetc
 every 15 seconds by the page's own small script (``?part=list``: the list alone) and whole
 without JavaScript; ``/alerts/<id>``, one alert (its urgency; the incident it was declared as
 or attached to) with its history: each page and notification (person, channel, provider,
-delivery state and time), acknowledgements, snooze, escalation, resolve. Numbers and
-addresses are never in the record (bot/store/models/paging.py), so never here."""
+delivery state and time), acknowledgements, snooze, escalation, its sender's notes,
+resolve. Numbers and addresses are never in the record (bot/store/models/paging.py), so
+never here."""
 
 from __future__ import annotations
 
@@ -202,14 +203,15 @@ class Moment:
     row it is about (a page or a notification) when it is one."""
 
     at: datetime
-    what: str  # fired | paged | notification | acknowledged | escalated | resolved
+    what: str  # fired | paged | notification | acknowledged | escalated | noted | resolved
     who: str | None = None
     row: object | None = None
 
 
 def history_of(record: AlertRecord) -> list[Moment]:
     """The alert's moments in time order: fired, each page and notification, acknowledged,
-    each escalation by hand, resolved (its snooze, who and until when, is the header's)."""
+    each escalation by hand, each note its sender added, resolved (its snooze, who and until
+    when, is the header's)."""
     group = record.group
     moments = [Moment(group.triggered_at or group.first_seen_at, "fired")]
     for each in record.pages:
@@ -223,10 +225,12 @@ def history_of(record: AlertRecord) -> list[Moment]:
         moments.append(
             Moment(escalation.escalated_at, "escalated", escalation.escalated_by, escalation)
         )
+    for note in record.notes:
+        moments.append(Moment(note.noted_at, "noted", note.noted_by, note))
     if group.resolved_at:
         moments.append(Moment(group.resolved_at, "resolved", group.resolved_by))
     # At one time, the cause first: an escalation before the pages it made.
     return sorted(moments, key=lambda moment: (moment.at, _ORDER.index(moment.what)))
 
 
-_ORDER = ("fired", "escalated", "paged", "notification", "acknowledged", "resolved")
+_ORDER = ("fired", "escalated", "paged", "notification", "acknowledged", "noted", "resolved")

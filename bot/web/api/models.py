@@ -435,9 +435,21 @@ class AlertEscalationPublic(PublicModel):
     )
 
 
+class AlertNotePublic(PublicModel):
+    """A note the alert's sender added to it (Opsgenie's "Add Note to Alert"): its words, who
+    (the request's user, else the integration's name), from where, when."""
+
+    noted_at: datetime
+    noted_by: str = Field(description="Who, as the sender named them (not a Slack user).")
+    source: str | None = Field(description="Where it came from, as the sender said.")
+    via: str = Field(description="The alert source whose API added it (opsgenie).")
+    note: str
+
+
 class AlertGroupDetailPublic(AlertGroupPublic):
     """One alert with its history: its runbook and labels, every escalation by hand (the
-    latest first said by the ``escalated_*`` fields), each page and notification."""
+    latest first said by the ``escalated_*`` fields), each page and notification, each note
+    its sender added."""
 
     runbook: str | None
     labels: dict[str, str]
@@ -448,6 +460,10 @@ class AlertGroupDetailPublic(AlertGroupPublic):
     joined: list[JoinedAlertPublic] = Field(
         default_factory=list,
         description="The alerts that joined its episode, oldest first, each as its own.",
+    )
+    notes: list[AlertNotePublic] = Field(
+        default_factory=list,
+        description="The notes its sender added to its episode, oldest first.",
     )
 
 

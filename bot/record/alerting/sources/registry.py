@@ -203,6 +203,7 @@ SOURCES.register(
             "/v2/alerts",
             "/v2/alerts/{identifier}/close",
             "/v2/alerts/{identifier}/acknowledge",
+            "/v2/alerts/{identifier}/notes",
         ),
         KeyPlace.REQUEST,
         f"{_SOURCES}.opsgenie.receiver:OPSGENIE",

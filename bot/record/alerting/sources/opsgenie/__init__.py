@@ -1,6 +1,6 @@
-"""Opsgenie's Alert API: ``POST /v2/alerts`` and ``/v2/alerts/{identifier}/close`` or
-``/acknowledge``, the integration's key as ``Authorization: GenieKey <key>``, answered as
-Opsgenie answers.
+"""Opsgenie's Alert API: ``POST /v2/alerts`` and ``/v2/alerts/{identifier}/close``,
+``/acknowledge`` or ``/notes``, the integration's key as ``Authorization: GenieKey <key>``,
+answered as Opsgenie answers.
 
 - ``receiver``: ``OPSGENIE``, the source.
 - ``ids``: the Opsgenie ids of warroom's alerts and requests (``id``, ``requestId``).

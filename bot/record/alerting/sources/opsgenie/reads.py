@@ -4,11 +4,11 @@ and an alert, each only for the integration whose key asks (another's is not fou
 - ``request_status``: "Get Request Status", ``GET /v2/alerts/requests/{requestId}``
   (https://docs.opsgenie.com/docs/alert-api, the OpenAPI's ``GetRequestStatusResponse``):
   ``data`` with ``success``/``isSuccess``, ``action`` (``Create``, ``Close``,
-  ``Acknowledge``), ``processedAt``, ``integrationId``, ``status``, ``alertId``, ``alias``,
-  once the request was processed; 404 "Request not found. It might not be processed, yet."
-  until then, and for a request id nobody of this key's was given (the live API's words,
-  which the docs do not print: tests/payloads/vendors/opsgenie_alert_api.json, "answers",
-  says where each text comes from).
+  ``Acknowledge``, ``AddNote``), ``processedAt``, ``integrationId``, ``status``, ``alertId``,
+  ``alias``, once the request was processed; 404 "Request not found. It might not be
+  processed, yet." until then, and for a request id nobody of this key's was given (the
+  live API's words, which the docs do not print: tests/payloads/vendors/opsgenie_alert_api.json,
+  "answers", says where each text comes from).
 - ``alert``: "Get Alert", ``GET /v2/alerts/{identifier}?identifierType=id|tiny|alias`` (the
   OpenAPI's ``GetAlertResponse``, ``Alert``): ``id``, ``tinyId``, ``alias``, ``message``,
   ``status`` (``open``, ``closed``), ``acknowledged``, ``snoozed``, ``count``, ``createdAt``,
@@ -54,6 +54,7 @@ from bot.record.alerting.sources.opsgenie.receiver import (
     CLOSE,
     IDENTIFIER_TYPES,
     KIND,
+    NOTE,
     TINY_DIGITS,
     answer,
     read_request,
@@ -63,8 +64,13 @@ from bot.store.models import Alert, AlertGroup, AlertPayload, Integration
 
 NOT_PROCESSED = "Request not found. It might not be processed, yet."
 NO_ALERT = "Alert does not exist"
-ACTIONS = {"create": "Create", CLOSE: "Close", ACKNOWLEDGE: "Acknowledge"}
-DONE = {"create": "Created alert", CLOSE: "Closed alert", ACKNOWLEDGE: "Acknowledged alert"}
+ACTIONS = {"create": "Create", CLOSE: "Close", ACKNOWLEDGE: "Acknowledge", NOTE: "AddNote"}
+DONE = {
+    "create": "Created alert",
+    CLOSE: "Closed alert",
+    ACKNOWLEDGE: "Acknowledged alert",
+    NOTE: "Added note",
+}
 DEFAULT_NAME = "default"
 
 

@@ -15,6 +15,12 @@ it; ``id``: the alert's Opsgenie id, as ``GET /v2/alerts/requests/{requestId}`` 
 integration sent; any other value is refused naming the three). An alias, tiny or id nobody
 sent is accepted and changes nothing, as Opsgenie accepts a valid request and fails it later
 (the request's status says so).
+``POST /v2/alerts/{identifier}/notes`` ("Add Note to Alert",
+https://docs.opsgenie.com/docs/alert-api#add-note-to-alert), the same ``identifierType``,
+with ``note`` (required, at most 25000 characters; more is refused, not cut), ``user`` and
+``source`` (display names, at most 100 characters each; Opsgenie's limit, longer ones cut):
+the note is kept on the alert, by ``user`` (else the integration's name), and said on the
+incident the alert is in.
 
 Answers (https://docs.opsgenie.com/docs/response): 202 ``{"result": "Request will be
 processed", "took": …, "requestId": …}`` (the request id made from the stored payload's:
@@ -37,7 +43,9 @@ from typing import Any
 
 from bot.record.alerting.payloads import (
     ACKNOWLEDGED,
+    NOTED,
     AlertSeen,
+    Note,
     Notification,
     PayloadError,
     json_object,
@@ -49,6 +57,9 @@ from bot.record.alerting.sources.source import STATUS, Delivery, Refusal, Reply,
 KIND = "opsgenie"
 
 CREATE, CLOSE, ACKNOWLEDGE = "create", "close", "acknowledge"
+# "Add Note to Alert": its path's last part, as close's and acknowledge's are theirs.
+NOTE = "notes"
+ACTIONS_ON_ALERT = (CLOSE, ACKNOWLEDGE, NOTE)
 PRIORITIES = ("P1", "P2", "P3", "P4", "P5")
 IDENTIFIER_TYPES = ("id", "alias", "tiny")
 # A tiny id is warroom's alert number: digits, short of a 64-bit integer's.
@@ -59,6 +70,7 @@ URGENCY = {"P1": "high", "P2": "high", "P3": "low", "P4": "low", "P5": "low"}
 # without a severity of its own take it.
 SEVERITY = {"P1": "SEV1", "P2": "SEV2", "P3": "SEV3", "P4": "SEV4", "P5": "SEV4"}
 MESSAGE_LIMIT, ALIAS_LIMIT = 130, 512
+NOTE_LIMIT, DISPLAY_NAME_LIMIT = 25_000, 100
 # The request's own problems (not JSON): 400; a field's: 422.
 SYNTAX = "body "
 
@@ -142,7 +154,29 @@ def _texts(document: dict[str, Any], problems: list[str]) -> dict[str, str]:
     return texts
 
 
-def _act(action: str, identifier: str, kind: str, received_at: datetime) -> Notification:
+def _note(document: dict[str, Any]) -> Note:
+    """An Add Note request's note, its user and source; PayloadError names each wrong."""
+    problems: list[str] = []
+    text = document.get("note")
+    if not isinstance(text, str) or not text.strip():
+        problems.append(_field("note", "Note can not be empty."))
+    elif len(text) > NOTE_LIMIT:
+        problems.append(_field("note", f"Note can not be longer than {NOTE_LIMIT} characters."))
+    names: dict[str, str | None] = {}
+    for name in ("user", "source"):
+        value = document.get(name)
+        if value is not None and not isinstance(value, str):
+            problems.append(_field(name, f"{name.capitalize()} must be a string."))
+        given = value.strip()[:DISPLAY_NAME_LIMIT] if isinstance(value, str) else ""
+        names[name] = given or None
+    if problems:
+        raise PayloadError(problems)
+    return Note(str(text), names["user"], names["source"])
+
+
+def _act(
+    action: str, identifier: str, kind: str, received_at: datetime, note: Note | None = None
+) -> Notification:
     if kind not in IDENTIFIER_TYPES:
         why = f"identifierType should be one of {', '.join(IDENTIFIER_TYPES)}, got {kind[:40]!r}"
         raise PayloadError([_field("identifierType", why)])
@@ -155,7 +189,7 @@ def _act(action: str, identifier: str, kind: str, received_at: datetime) -> Noti
         if not identifier.isdecimal() or len(identifier) > TINY_DIGITS:
             raise PayloadError([_field("identifier", "A tiny id is the alert's number.")])
         number, identifier = int(identifier), f"tiny:{int(identifier)}"
-    status = "resolved" if action == CLOSE else ACKNOWLEDGED
+    status = {CLOSE: "resolved", NOTE: NOTED}.get(action, ACKNOWLEDGED)
     alert = AlertSeen(
         fingerprint=identifier,
         status=status,
@@ -171,6 +205,7 @@ def _act(action: str, identifier: str, kind: str, received_at: datetime) -> Noti
         status=status,
         alerts=(alert,),
         alert_number=number,
+        note=note,
     )
 
 
@@ -181,12 +216,16 @@ def read_request(stored: str, received_at: datetime) -> Notification:
     action, text = request["action"], request["body"]
     if action == CREATE:
         return _create(json_object(text), received_at, str(request.get("key") or "new"))
-    if text.strip():
-        json_object(text)  # its note, user, source: checked to be JSON, not kept
+    note = None
+    if action == NOTE:
+        note = _note(json_object(text) if text.strip() else {})
+    elif text.strip():
+        json_object(text)  # a close's or acknowledge's note, user, source: checked, not kept
     identifier = str(request.get("identifier", ""))
     if not identifier or len(identifier) > ALIAS_LIMIT:
         raise PayloadError([_field("identifier", "Identifier can not be empty.")])
-    return _act(action, identifier, str(request.get("identifierType") or "id"), received_at)
+    kind = str(request.get("identifierType") or "id")
+    return _act(action, identifier, kind, received_at, note)
 
 
 def answer(status: int, request_id: str | None = None, **body: Any) -> Reply:
@@ -197,14 +236,14 @@ def answer(status: int, request_id: str | None = None, **body: Any) -> Reply:
 
 @dataclass(frozen=True)
 class OpsgenieAlerts:
-    """The Alert API's create, close and acknowledge, the key as ``GenieKey``."""
+    """The Alert API's create, close, acknowledge and add note, the key as ``GenieKey``."""
 
     def key(self, delivery: Delivery) -> str | None:
         return genie_key(delivery.headers)
 
     def stored(self, delivery: Delivery, body: str) -> str:
         action = delivery.path.rstrip("/").rsplit("/", 1)[-1]
-        if action not in (CLOSE, ACKNOWLEDGE):
+        if action not in ACTIONS_ON_ALERT:
             # An alert created without an alias is a new one: kept with a key of its own.
             return json.dumps({"action": CREATE, "body": body, "key": uuid.uuid4().hex})
         return json.dumps(
