@@ -184,7 +184,7 @@ async def test_a_truthful_model_proposes_the_release_held_by_its_entries(
         assert "Possible causes of INC-1" in text
         assert (
             "1. Release gw-2.14.1, deployed to checkout-gateway at 02:55, broke card validation."
-            " — held by 2 entries: the 02:55 deploy of checkout-gateway, Carol's 03:50 message."
+            " — supported by 2 entries: the 02:55 deploy of checkout-gateway, Carol's 03:50 message."
         ) in text
         assert "60%" not in text  # its number is in no entry it cites: not shown
         # Asked at the declaration (nothing held yet), then as the record changed, at most
@@ -274,7 +274,7 @@ async def test_the_incident_page_answers_the_first_questions_first_causes_with_t
         assert at == sorted(at), dict(zip(blocks, at, strict=True))
         causes = visible_text(page[at[3] : at[4]])
         assert "Release gw-2.14.1, deployed to checkout-gateway at 02:55" in causes
-        assert "Held by 2 independent entries" in causes
+        assert "Supported by 2 independent entries (not how likely it is" in causes
         assert "Released gw-2.14.1 to production" in causes
         assert "broke card validation: 25% of payments fail" in causes
         assert "60%" not in causes
