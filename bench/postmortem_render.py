@@ -42,7 +42,7 @@ from bench.web_pages import seed
 from bot.basics.render import Renderer, builtin_templates_dir
 from bot.record.postmortem.language import Language
 from bot.record.postmortem.sources import Record
-from bot.record.postmortem.writing import read_draft, render_draft
+from bot.record.postmortem.written import read_draft, render_draft
 from bot.server import settle_the_collector
 from tests.helpers.records import NAMES, large_record, minutes
 

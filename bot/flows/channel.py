@@ -23,7 +23,7 @@ from bot.clients.slack.errors import SlackFailure
 from bot.flows.outbox import deliver
 from bot.record.incident import fields, incidents, roles
 from bot.record.postmortem.figures import figures_of
-from bot.record.postmortem.writing import chosen_template
+from bot.record.postmortem.written import chosen_template
 from bot.services import Services
 from bot.store import outbox
 from bot.store.db import session_scope

@@ -24,7 +24,7 @@ from bot.record.incident.queries import (
 )
 from bot.record.people import known_zones
 from bot.record.postmortem.timeline_page import TimelinePage, read_timeline_page
-from bot.record.postmortem.writing import WrittenDraft, read_draft
+from bot.record.postmortem.written import WrittenDraft, read_draft
 from bot.store.db import session_scope
 from bot.store.models import Incident
 from bot.web.auth import check_csrf, page_viewer

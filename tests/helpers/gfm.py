@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.basics.render import Renderer
 from bot.record.incident.incident_types import NO_TYPES, IncidentTypes
 from bot.record.incident.incidents import get_by_channel
-from bot.record.postmortem.writing import read_record, write_in_thread
+from bot.record.postmortem.written import read_record, write_in_thread
 from bot.store.db import session_scope
 
 # The words that ask a person to accept a suggestion, in each language of the drafts.

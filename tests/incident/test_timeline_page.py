@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.basics.render import Renderer
 from bot.record.incident.timeline import add_entry
 from bot.record.postmortem.timeline_page import read_timeline_page
-from bot.record.postmortem.writing import read_draft
+from bot.record.postmortem.written import read_draft
 from bot.store.db import session_scope
 from bot.store.models import (
     ActionItem,

@@ -184,7 +184,8 @@ async def test_a_truthful_model_proposes_the_release_held_by_its_entries(
         assert "Possible causes of INC-1" in text
         assert (
             "1. Release gw-2.14.1, deployed to checkout-gateway at 02:55, broke card validation."
-            " — supported by 2 entries: the 02:55 deploy of checkout-gateway, Carol's 03:50 message."
+            " — supported by 2 entries: the 02:55 deploy of checkout-gateway, Carol's 03:50"
+            " message."
         ) in text
         assert "60%" not in text  # its number is in no entry it cites: not shown
         # Asked at the declaration (nothing held yet), then as the record changed, at most

@@ -13,7 +13,7 @@ import yaml
 
 from bot.basics.render import Renderer, builtin_templates_dir
 from bot.record.postmortem.language import Language, MissingWord, Plural, Words
-from bot.record.postmortem.writing import render_draft
+from bot.record.postmortem.written import render_draft
 from tests.helpers.records import NAMES, empty_record, full_record, minutes
 from tests.postmortem.test_postmortem_drafts import draft_of
 

@@ -23,7 +23,7 @@ from bot.record.incident.incidents import open_incident
 from bot.record.postmortem.edits import EditRefused, current_edits, save_edit
 from bot.record.postmortem.language import Language
 from bot.record.postmortem.sources import Record
-from bot.record.postmortem.writing import render_draft
+from bot.record.postmortem.written import render_draft
 from bot.store.db import session_scope
 from bot.store.models import PostmortemEdit, TimelineKind
 from tests.helpers.records import (

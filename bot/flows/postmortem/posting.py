@@ -3,7 +3,7 @@
 Before a draft is rendered, what it needs from Slack is fetched once and kept in the record:
 people's names (``users.info``, once per person) and the links to the messages entries came
 from (one ``chat.getPermalink`` per channel, bot/flows/postmortem/links.py). A draft rendered
-later needs no Slack: the web view reads it with bot.record.postmortem.writing.read_draft,
+later needs no Slack: the web view reads it with bot.record.postmortem.written.read_draft,
 which writes every draft.
 """
 
@@ -31,7 +31,7 @@ from bot.record.people import remember_names
 from bot.record.postmortem.publication import schedule_publication
 from bot.record.postmortem.sources import Record
 from bot.record.postmortem.suggestions import asked_before
-from bot.record.postmortem.writing import (
+from bot.record.postmortem.written import (
     NoSuchTemplate,
     WrittenDraft,
     read_record,

@@ -54,7 +54,8 @@ from bot.record.postmortem.review import Review, review_of
 from bot.record.postmortem.sources import Record, known_at
 from bot.record.postmortem.suggestions import Checked, Unsupported
 from bot.record.postmortem.verification import failed_a_control, meaning_of
-from bot.record.postmortem.writing import entry_sentences, read_record, template_directory
+from bot.record.postmortem.writing import entry_sentences
+from bot.record.postmortem.written import read_record, template_directory
 from bot.record.rights import Act
 from bot.services import Services
 from bot.store import jobs, outbox

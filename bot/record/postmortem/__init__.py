@@ -9,8 +9,9 @@ posts it is ``bot.flows.postmortem.posting``; ``warroom postmortem`` is
 - ``parts``: the draft's parts: its lines, the milestones' times, its sections' typed rows
   (no words: the templates say them).
 - ``sources``: what the draft is written from: the record (``Record``, ``load_record``).
-- ``writing``: writing the draft from the record (``build_draft``, ``render_draft``,
-  ``read_draft``).
+- ``writing``: writing the draft from the record (``build_draft``), section by section.
+- ``written``: the draft written out: rendered in a language and style (``render_draft``),
+  read from the database (``read_draft``).
 - ``alert_steps``: an attached alert's own paging (its history's entries) as rows of the
   draft's escalation table: whom each step paged, when, by whom, who acknowledged.
 - ``edits``: the sections people rewrote, kept so a regenerated draft never overwrites them.

@@ -28,12 +28,8 @@ from bot.record.postmortem.language import Language
 from bot.record.postmortem.parts import Line
 from bot.record.postmortem.semantics import followed_first
 from bot.record.postmortem.sources import load_record, milestone_changes
-from bot.record.postmortem.writing import (
-    build_draft,
-    chosen_template,
-    curated_timeline,
-    template_directory,
-)
+from bot.record.postmortem.writing import build_draft, curated_timeline
+from bot.record.postmortem.written import chosen_template, template_directory
 from bot.store.db import session_scope
 from bot.store.models import Incident, Milestone, TimelineKind
 

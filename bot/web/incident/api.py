@@ -27,7 +27,7 @@ from bot.record.postmortem.draft import Draft
 from bot.record.postmortem.figures import Figures, figures_of
 from bot.record.postmortem.parts import Action, Metric
 from bot.record.postmortem.review import review_of
-from bot.record.postmortem.writing import WrittenDraft
+from bot.record.postmortem.written import WrittenDraft
 from bot.store.db import session_scope
 from bot.store.models import Alert, Incident, Milestone
 from bot.web.api.answers import api_caller, api_error, json_answer, person_public
