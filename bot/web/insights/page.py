@@ -24,7 +24,8 @@ from multidict import MultiDict
 
 from bot.record.alerting.load import oncall_load
 from bot.record.incident.queries import IncidentQuery
-from bot.record.insights.counts import Period, helper_figures, load_insights
+from bot.record.insights.counts import Period, load_insights
+from bot.record.insights.proposals import helper_figures
 from bot.record.paging.service import paging_figures
 from bot.record.people import known_names
 from bot.record.postmortem.figures import figures_of
