@@ -10,12 +10,12 @@ from bot.flows.administering import forget_shown
 from bot.flows.alerting.alert_actions import end_snooze
 from bot.flows.alerting.drill_alerts import run_scheduled_drill
 from bot.flows.alerting.heartbeats import check_heartbeat
-from bot.flows.alerting.intake import (
+from bot.flows.alerting.in_slack import (
     open_alert_war_room,
     post_alert_changes,
     post_to_route_channel,
-    process_payload,
 )
+from bot.flows.alerting.intake import process_payload
 from bot.flows.alerting.maintenance import announce_window_end
 from bot.flows.alerting.own_alerts import resolve_quiet_alert, run_alert_level, start_in_hours
 from bot.flows.changes.beside import post_changes_beside

@@ -53,11 +53,11 @@ the lane it runs in (``JOB_LANES`` there):
 ```
 kind                   handler                                        lane
 notify                 paging.pages.send_notification                 notifications
-alert_notice           alerting.intake.post_alert_changes             slack
+alert_notice           alerting.in_slack.post_alert_changes           slack
 alert_payload          alerting.intake.process_payload                slack
 alert_paging_payload   alerting.intake.process_payload                paging_alerts
-alert_post             alerting.intake.post_to_route_channel          slack
-alert_war_room         alerting.intake.open_alert_war_room            slack
+alert_post             alerting.in_slack.post_to_route_channel        slack
+alert_war_room         alerting.in_slack.open_alert_war_room          slack
 alert_escalate         alerting.own_alerts.run_alert_level            escalations
 alert_message          paging.alert_pages.show_alert                  slack
 alert_snooze_end       alerting.alert_actions.end_snooze              escalations

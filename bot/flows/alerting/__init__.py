@@ -1,6 +1,7 @@
 """Alerting: alerts into incidents, heartbeats missed, maintenance windows.
 
 - ``intake``: alerts into incidents: a webhook accepted fast, applied as a job.
+- ``in_slack``: an applied alert shown in Slack: its war room, its changes, its route's post.
 - ``mail_alerts``: e-mail integrations: mail to an integration's address on the inbound SMTP
   listener (``bot.flows.status_page.bounces``) taken as an alert of its service.
 - ``own_alerts``: alerts of their own (a route with ``action: page``): paged without an

@@ -9,8 +9,8 @@ notifications are written with it and leave at its commit. The process's one
 commit, bot/flows/group_commit.py): a burst of hundreds of webhooks as an outage begins is a few
 commits, not hundreds queued for the database ahead of the jobs that open the war rooms.
 What Slack shows follows from the record in further jobs (open the war room, post alert
-changes, post to a route's channel), each retried on its own and each rate-limited by the
-Slack client's gate.
+changes, post to a route's channel: in_slack.py), each retried on its own and each
+rate-limited by the Slack client's gate.
 """
 
 from __future__ import annotations
@@ -25,15 +25,12 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.logs import page_stage
-from bot.clients.slack.errors import SlackFailure
 from bot.flows.alerting import own_alerts
-from bot.flows.channel import announce, deliver_now, refresh_channel_header
-from bot.flows.escalation.reach import arrival, arrived_from
+from bot.flows.escalation.reach import arrival
 from bot.flows.group_commit import BatchOutcome, GroupCommit, Pending
 from bot.flows.incident import triggers
-from bot.flows.incident.declare import by_type, open_war_room, start_policy
+from bot.flows.incident.declare import by_type, start_policy
 from bot.flows.paging.alert_pages import acknowledge_locked, count_acknowledged
-from bot.flows.paging.pages import say_failures
 from bot.record.alerting import alerts, arrivals, integrations, maintenance, notes
 from bot.record.alerting.payloads import ACKNOWLEDGED, NOTED, Notification
 from bot.record.alerting.routes import Route, Routes
@@ -42,7 +39,6 @@ from bot.record.alerting.sources.generic.receiver import KIND as GENERIC_KIND
 from bot.record.alerting.sources.registry import SOURCES
 from bot.record.escalation.escalations import Why
 from bot.record.escalation.policies import Policy
-from bot.record.incident import incidents
 from bot.record.incident.incident_types import IncidentType
 from bot.record.status_page.publications import announce_status
 from bot.record.workflows.definitions import ALERT_RECEIVED
@@ -50,7 +46,7 @@ from bot.services import Services
 from bot.store import jobs, wakeups
 from bot.store.db import session_scope
 from bot.store.job_kinds import JobKind
-from bot.store.models import Alert, AlertPayload, Incident, Integration, Job, PersonPage
+from bot.store.models import AlertPayload, Incident, Integration, Job, PersonPage
 from bot.store.pool import ahead_in_line
 
 log = logging.getLogger(__name__)
@@ -262,7 +258,7 @@ def shadow_route(services: Services, routes: Routes, notification: Notification)
         return None
     kind = services.settings.incidents.types.get(route.incident_type)
     severity = alerts.opening_severity(route, notification, kind)
-    policy = _route_policy(services, kind, route.name, route.policy)[0]
+    policy = route_policy(services, kind, route.name, route.policy)[0]
     policy = policy or services.settings.escalation.policies.for_severity(severity)
     return replace(
         route,
@@ -288,7 +284,7 @@ def may_page(services: Services, notification: Notification) -> bool:
     if route.action == "page":
         return True  # its own alert, paged to its route's policy (own_alerts.py)
     kind = services.settings.incidents.types.get(route.incident_type)
-    if _route_policy(services, kind, route.name, route.policy)[0] is not None:
+    if route_policy(services, kind, route.name, route.policy)[0] is not None:
         return True
     severity = alerts.opening_severity(route, notification, kind)
     return services.settings.escalation.policies.for_severity(severity) is not None
@@ -487,7 +483,7 @@ async def _schedule_slack_work(
         # The policy starts now, in the transaction that opened the incident: its pages go
         # out while the war room waits its turn at Slack's limits (people are brought into
         # the channel once it exists; the war room's own start of the policy finds it begun).
-        policy, why = _policy_of(services, incident, route.name, route.policy)
+        policy, why = policy_of(services, incident, route.name, route.policy)
         # Its pages count from the alert's arrival.
         await start_policy(session, services, incident, policy, why, arrived_at=payload.received_at)
         await _schedule(
@@ -593,73 +589,15 @@ def _outcome(
     )
 
 
-async def open_alert_war_room(services: Services, job: Job) -> None:
-    """The job handler: the channel of an incident an alert opened, its policy, its first post.
-
-    Run again after a failure, it picks up where it stopped (the channel is made once).
-    """
-    details = jobs.payload_of(job)
-    async with session_scope(services.engine) as session:
-        incident = await session.get(Incident, job.incident_id)
-        previous = (
-            await session.get(Incident, incident.previous_incident_id)
-            if incident and incident.previous_incident_id
-            else None
-        )
-    if incident is None:
-        return
-    route = alert_routes(services).named(details.get("route", ""))
-    if incident.channel_id is None:
-        policy, why = _policy_of(services, incident, route.name, route.policy)
-        await open_war_room(
-            services,
-            incident,
-            prefix=route.channel_prefix or services.settings.incidents.channel_prefix,
-            policy=policy,
-            policy_why=why,
-            arrived_at=arrived_from(details),
-        )
-        # People the policy reached before the channel existed are brought in now.
-        async with session_scope(services.engine) as session:
-            now = services.clock()
-            await jobs.hurry(
-                session, incident_id=incident.id or 0, kinds=[JobKind.BRING_IN], now=now
-            )
-            await session.commit()
-        services.wake_jobs()
-    else:
-        await refresh_channel_header(services, incident)
-    await _post_changes(
-        services,
-        incident,
-        "messages/alert_opened.j2",
-        previous=previous,
-        flags=details.get("flags") or [],
-    )
-    await announce(services, incident, "messages/announce_declared.j2")
-    await _say_earlier_failures(services, incident)
-
-
-async def _say_earlier_failures(services: Services, incident: Incident) -> None:
-    """Say the notifications of its pages that were given up before the channel existed
-    (a page starts as the alert is applied, its push may fail before the war room opens)."""
-    async with session_scope(services.engine) as session:
-        locked = await incidents.lock(session, incident)
-        said = await say_failures(session, services, locked)
-        await session.commit()
-    if said and locked.channel_id is not None:
-        await deliver_now(services, locked.channel_id)
-
-
-def _policy_of(
+def policy_of(
     services: Services, incident: Incident, route: str, named: str | None
 ) -> tuple[Policy | None, Why]:
     """The policy an alert's incident starts (its route's, else its type's) and why."""
     kind = services.settings.incidents.types.get(incident.incident_type)
-    return _route_policy(services, kind, route, named)
+    return route_policy(services, kind, route, named)
 
 
-def _route_policy(
+def route_policy(
     services: Services, kind: IncidentType | None, route: str, named: str | None
 ) -> tuple[Policy | None, Why]:
     """The policy an incident of type ``kind`` opened by ``route`` starts, and why."""
@@ -670,89 +608,3 @@ def _route_policy(
         policy = policies.get(kind.policy)
         why = by_type(kind, policy) if policy else why
     return policy, why
-
-
-async def post_alert_changes(services: Services, job: Job) -> None:
-    """The job handler: show alerts that started or stopped firing in the incident's channel."""
-    async with session_scope(services.engine) as session:
-        incident = await session.get(Incident, job.incident_id)
-    # Without a channel yet, the war room job shows these alerts once it has made one.
-    if incident is None or incident.channel_id is None:
-        return
-    await _post_changes(services, incident, "messages/alert_changes.j2")
-    if jobs.payload_of(job).get("refresh"):
-        await refresh_channel_header(services, incident)
-
-
-async def _post_changes(
-    services: Services, incident: Incident, template: str, **context: Any
-) -> None:
-    """Post the incident's alert changes not shown yet, once, however many jobs ask (a retried
-    job finds them shown and posts nothing)."""
-    assert incident.channel_id is not None
-    async with session_scope(services.engine) as session:
-        await incidents.lock(session, incident)
-        changes = await alerts.take_unposted(session, incident_id=incident.id)
-        await session.commit()
-    if not changes:
-        return
-    text = services.renderer.render(
-        template, incident=incident, **_change_views(changes), **context
-    )
-    await _post_or_restore(services, incident.channel_id, text, changes)
-
-
-async def post_to_route_channel(services: Services, job: Job) -> None:
-    """The job handler: a ``post`` route shows its group's alert changes in its channel."""
-    details = jobs.payload_of(job)
-    async with session_scope(services.engine) as session:
-        group = await alerts.lock_group(session, int(details["group"]))
-        changes = await alerts.take_unposted(session, group_id=group.id) if group else []
-        await session.commit()
-    if not changes or group is None:
-        return
-    text = services.renderer.render(
-        "messages/alert_posted.j2",
-        outside=True,  # a route's channel
-        group=group,
-        route=details.get("route", ""),
-        timezone=services.settings.incidents.timezone,
-        **_change_views(changes),
-    )
-    await _post_or_restore(services, str(details["channel"]), text, changes)
-
-
-async def _post_or_restore(
-    services: Services, channel: str, text: str, changes: list[alerts.AlertChange]
-) -> None:
-    try:
-        await services.slack.post(channel, text)
-    except SlackFailure as error:
-        log.warning("posting alert changes to %s failed: %s", channel, error.code)
-        async with session_scope(services.engine) as session:
-            await alerts.restore_unposted(session, changes)
-            await session.commit()
-        raise
-
-
-def _change_views(changes: list[alerts.AlertChange]) -> dict[str, Any]:
-    """Alerts as templates show them: newly firing, and resolved (with when they started)."""
-    rows = [change.alert for change in changes]
-    shared = alerts.shared_labels(rows)
-    firing = [_view(c.alert, shared) for c in changes if c.alert.status == "firing"]
-    resolved = [_view(c.alert, shared) for c in changes if c.alert.status == "resolved"]
-    return {
-        "firing": firing,
-        "resolved": resolved,
-        "labels": shared,
-        "links": alerts.alert_links(rows),
-    }
-
-
-def _view(alert: Alert, shared: dict[str, str]) -> dict[str, Any]:
-    return {
-        "name": alerts.describe(alert, shared),
-        "summary": alert.summary,
-        "starts_at": alert.starts_at,
-        "ends_at": alert.ends_at,
-    }
