@@ -101,9 +101,16 @@ async def test_an_admin_makes_and_revokes_a_token_shown_once_and_a_member_cannot
     async with browser() as alice, browser() as bob:
         await sign_in(alice, warroom, ALICE)
         await sign_in(bob, warroom, BOB)
-        # Without a reason: refused in words, nothing made.
-        status, _, page = await post(alice, warroom, "/agents", {"name": "triage", "scope": "read"})
+        # Without a reason: refused in words on the page it came from, once, nothing made.
+        status, location, _ = await post(
+            alice, warroom, "/agents", {"name": "triage", "scope": "read"}
+        )
+        assert (status, location) == (303, "/agents")
+        status, page = await get(alice, f"{warroom.url}/agents")
         assert status == 400 and "Say why" in visible_text(page)
+        assert 'role="alert"' in page and 'value="triage"' in page
+        status, page = await get(alice, f"{warroom.url}/agents")
+        assert status == 200 and "Say why" not in visible_text(page)
         form = {"name": "triage", "scope": "read", "expires": "30", "reason": "triage agent"}
         status, location, _ = await post(alice, warroom, "/agents", form)
         assert (status, location) == (303, "/agents")
@@ -129,7 +136,9 @@ async def test_an_admin_makes_and_revokes_a_token_shown_once_and_a_member_cannot
         status, _ = await get(bob, f"{warroom.url}/admin/audit")
         assert status == 403
         # A name taken: refused in words.
-        status, _, page = await post(alice, warroom, "/agents", form)
+        status, location, _ = await post(alice, warroom, "/agents", form)
+        assert (status, location) == (303, "/agents")
+        status, page = await get(alice, f"{warroom.url}/agents")
         assert status == 400 and "a token has it already" in visible_text(page)
         # Revoked by the admin, with a reason; it opens nothing any more.
         status, _, _ = await post(alice, warroom, "/agents/triage/revoke", {"reason": "leaked"})
@@ -187,8 +196,13 @@ async def test_an_admin_makes_and_revokes_an_integration_its_key_shown_once(
         await sign_in(alice, warroom, ALICE)
         await sign_in(bob, warroom, BOB)
         form = {"kind": "generic", "service": "checkout", "reason": "checkout's monitors"}
-        status, _, page = await post(alice, warroom, "/integrations", {**form, "kind": "fax"})
+        status, location, _ = await post(alice, warroom, "/integrations", {**form, "kind": "fax"})
+        assert (status, location) == (303, "/integrations")
+        status, page = await get(alice, f"{warroom.url}/integrations")
         assert status == 400 and "kind 'fax'" in visible_text(page)
+        assert 'role="alert"' in page and "checkout&#39;s monitors" in page
+        status, page = await get(alice, f"{warroom.url}/integrations")
+        assert status == 200 and "kind 'fax'" not in visible_text(page)
         status, location, _ = await post(alice, warroom, "/integrations", form)
         assert (status, location) == (303, "/integrations")
         _, page = await get(alice, f"{warroom.url}/integrations")
@@ -351,7 +365,9 @@ async def test_an_owner_puts_anyone_of_the_workspace_on_call_never_a_guest(
             bob, warroom, "/oncall/payments/overrides", {**form, "user": CAROL}
         )
         assert status == 303 and "added=1" in location
-        status, _, page = await post(
+        status, location, _ = await post(
             bob, warroom, "/oncall/payments/overrides", {**form, "user": guest}
         )
+        assert status == 303 and location.startswith("/oncall/payments?tz=")
+        status, page = await get(bob, f"{warroom.url}{location}")
         assert status == 400 and "guest" in visible_text(page).lower()
