@@ -300,10 +300,15 @@ async def test_a_person_adds_verifies_tests_and_removes_their_own_number(
         status, _, page = await post(bob, warroom, f"{page_of}/contacts", form)
         assert status == 403 and f"only {CAROL} adds" in visible_text(page)
         assert twilio.phone(NUMBER).messages == []
-        # A number that is no number: refused in words, as in Slack.
-        status, location, _ = await post(carol, warroom, f"{page_of}/contacts", {"kind": "sms"})
+        # A number that is no number: refused in words, as in Slack, what was typed kept once.
+        status, location, _ = await post(
+            carol, warroom, f"{page_of}/contacts", {"kind": "sms", "reason": "my phone"}
+        )
         _, page = await get(carol, warroom.url + location.split("#")[0])
         assert "Not added: /oncall contact add sms needs the number" in visible_text(page)
+        assert '<option value="sms" selected>' in page and 'value="my phone"' in page
+        _, page = await get(carol, warroom.url + page_of)
+        assert "Not added" not in visible_text(page) and 'value="my phone"' not in page
         status, location, _ = await post(
             carol, warroom, f"{page_of}/contacts", {**form, "reason": "my phone"}
         )
