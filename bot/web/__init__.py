@@ -21,7 +21,8 @@ modules here are what the domain folders share.
 - ``health``: ``GET /livez`` (the process answers) and ``GET /readyz`` (it can work now,
   part by part: the database, Slack and its token, the queues' lag, the pager).
 - ``client_address``: who sent a request, behind the reverse proxies the operator trusts.
-- ``notices``: a form's answer said once on the page it redirects to (a token's value too).
+- ``notices``: a form's answer said once on the page it redirects to (a token's value too),
+  and a form's refusal with what was typed, the same way.
 - ``audit``: ``/admin/audit``, the admin record, for warroom's admins.
 
 Its domains, in their order (``DOMAINS`` in tests/test_layers.py):

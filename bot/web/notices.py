@@ -1,6 +1,8 @@
 """What a form's answer says on the page it redirects to (POST, then a redirect, then GET),
 shown once: a token's or a key's value made on that form, or the answer's words (which may
-hold a person's new ntfy topic).
+hold a person's new ntfy topic). A form refused the same way (``refused_back``): the page it
+came from shows the refusal and what was typed, once, so that the address is never the POST's
+and a reload shows the clean form instead of sending it again.
 
 The answer is kept on the server (``bot/record/shown_once.py``), sealed with a key only
 ``warroom serve`` holds (``Signer.seal``), for ``NOTICE_SECONDS``; the browser's cookie
@@ -15,6 +17,8 @@ once its time is up (``forget_shown``). Pages are ``Cache-Control: no-store``
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
@@ -33,6 +37,8 @@ _PURPOSE = "notice"
 NOTICE_SECONDS = int(shown_once.HOLD.total_seconds())
 # What a page is handed for a key or token it showed already (the template says so).
 SHOWN_ALREADY = {"shown_already": True}
+# The key a refusal is kept under in its notice, apart from the answers pages say.
+_REFUSED = "form_refused"
 
 
 async def redirect_with_notice(
@@ -108,3 +114,51 @@ def forget(request: web.Request, response: web.StreamResponse) -> web.StreamResp
     if NOTICE_COOKIE in request.cookies:
         response.del_cookie(NOTICE_COOKIE, path=request.path)
     return response
+
+
+@dataclass(frozen=True)
+class Once:
+    """What a page shows once: a form's answer (``notice``), or a form's refusal with what
+    was typed (``refused``) and the status the page answers with it."""
+
+    notice: dict[str, Any] | None = None
+    refused: dict[str, Any] | None = None
+    status: int = 200
+
+    def words(self, key: str) -> str | None:
+        """The refusal's words kept under ``key``; None without."""
+        value = (self.refused or {}).get(key)
+        return value if isinstance(value, str) else None
+
+    def fields(self, key: str) -> dict[str, str]:
+        """What was typed, kept under ``key``, by field (words only)."""
+        value = (self.refused or {}).get(key)
+        pairs = value.items() if isinstance(value, dict) else ()
+        return {str(name): typed for name, typed in pairs if isinstance(typed, str)}
+
+
+async def refused_back(
+    request: web.Request,
+    viewer: Viewer,
+    location: str,
+    refusal: Mapping[str, Any],
+    *,
+    status: int = 400,
+) -> web.HTTPSeeOther:
+    """A form refused (or asking to confirm): 303 to its page (``location``, the address the
+    form was shown at), which shows ``refusal`` (its words, what was typed) once, answered
+    with ``status``. Kept as any notice is, on the server: never the typed words in the
+    address; a reload of the page shows the clean form."""
+    notice = {_REFUSED: dict(refusal), "status": status}
+    return await redirect_with_notice(request, viewer, location, notice)
+
+
+async def once_of(request: web.Request, viewer: Viewer) -> Once:
+    """What this page shows once (``notice_of``), a refusal told apart from an answer; the
+    caller drops its cookie from the response (``forget``)."""
+    notice = await notice_of(request, viewer)
+    refused = notice.get(_REFUSED) if notice else None
+    if not isinstance(refused, dict):
+        return Once(notice=notice)
+    status = notice.get("status") if notice else None
+    return Once(refused=refused, status=status if status in (200, 400, 403, 409) else 400)

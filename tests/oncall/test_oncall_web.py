@@ -88,13 +88,20 @@ async def page(session: aiohttp.ClientSession, url: str) -> tuple[int, str]:
 async def post(
     session: aiohttp.ClientSession, url: str, form: dict[str, str], *, confirmed: bool = True
 ) -> tuple[int, str, str]:
-    """Post a form without following the answer: (status, Location, body). ``confirmed``:
-    as the second step of the page's two (the preview or the question seen and confirmed,
-    an override's length ticked), which is what most tests here are about."""
+    """Post a form without following the answer: (status, Location, body); a refusal's
+    redirect (no override added or cancelled) followed to the page that says it: (that
+    page's status, Location, that page). ``confirmed``: as the second step of the page's two
+    (the preview or the question seen and confirmed, an override's length ticked), which is
+    what most tests here are about."""
     if confirmed and url.endswith(("/overrides", "/cancel")):
         form = {"step": "confirm", "long": "yes", **form}
     async with session.post(url, data=form, allow_redirects=False) as answer:
-        return answer.status, answer.headers.get("Location", ""), await answer.text()
+        status, location = answer.status, answer.headers.get("Location", "")
+        body = await answer.text()
+    if status == 303 and not re.search(r"[?&](added|cancelled)=", location):
+        async with session.get(urllib.parse.urljoin(url, location)) as shown:
+            return shown.status, location, await shown.text()
+    return status, location, body
 
 
 def dms(slack: SlackEmulator, user: str) -> list[Message]:

@@ -101,9 +101,16 @@ async def test_an_admin_makes_and_revokes_a_token_shown_once_and_a_member_cannot
     async with browser() as alice, browser() as bob:
         await sign_in(alice, warroom, ALICE)
         await sign_in(bob, warroom, BOB)
-        # Without a reason: refused in words, nothing made.
-        status, _, page = await post(alice, warroom, "/agents", {"name": "triage", "scope": "read"})
+        # Without a reason: refused in words on the page it came from, once, nothing made.
+        status, location, _ = await post(
+            alice, warroom, "/agents", {"name": "triage", "scope": "read"}
+        )
+        assert (status, location) == (303, "/agents")
+        status, page = await get(alice, f"{warroom.url}/agents")
         assert status == 400 and "Say why" in visible_text(page)
+        assert 'role="alert"' in page and 'value="triage"' in page
+        status, page = await get(alice, f"{warroom.url}/agents")
+        assert status == 200 and "Say why" not in visible_text(page)
         form = {"name": "triage", "scope": "read", "expires": "30", "reason": "triage agent"}
         status, location, _ = await post(alice, warroom, "/agents", form)
         assert (status, location) == (303, "/agents")
@@ -129,7 +136,9 @@ async def test_an_admin_makes_and_revokes_a_token_shown_once_and_a_member_cannot
         status, _ = await get(bob, f"{warroom.url}/admin/audit")
         assert status == 403
         # A name taken: refused in words.
-        status, _, page = await post(alice, warroom, "/agents", form)
+        status, location, _ = await post(alice, warroom, "/agents", form)
+        assert (status, location) == (303, "/agents")
+        status, page = await get(alice, f"{warroom.url}/agents")
         assert status == 400 and "a token has it already" in visible_text(page)
         # Revoked by the admin, with a reason; it opens nothing any more.
         status, _, _ = await post(alice, warroom, "/agents/triage/revoke", {"reason": "leaked"})
@@ -187,8 +196,13 @@ async def test_an_admin_makes_and_revokes_an_integration_its_key_shown_once(
         await sign_in(alice, warroom, ALICE)
         await sign_in(bob, warroom, BOB)
         form = {"kind": "generic", "service": "checkout", "reason": "checkout's monitors"}
-        status, _, page = await post(alice, warroom, "/integrations", {**form, "kind": "fax"})
+        status, location, _ = await post(alice, warroom, "/integrations", {**form, "kind": "fax"})
+        assert (status, location) == (303, "/integrations")
+        status, page = await get(alice, f"{warroom.url}/integrations")
         assert status == 400 and "kind 'fax'" in visible_text(page)
+        assert 'role="alert"' in page and "checkout&#39;s monitors" in page
+        status, page = await get(alice, f"{warroom.url}/integrations")
+        assert status == 200 and "kind 'fax'" not in visible_text(page)
         status, location, _ = await post(alice, warroom, "/integrations", form)
         assert (status, location) == (303, "/integrations")
         _, page = await get(alice, f"{warroom.url}/integrations")
@@ -286,10 +300,15 @@ async def test_a_person_adds_verifies_tests_and_removes_their_own_number(
         status, _, page = await post(bob, warroom, f"{page_of}/contacts", form)
         assert status == 403 and f"only {CAROL} adds" in visible_text(page)
         assert twilio.phone(NUMBER).messages == []
-        # A number that is no number: refused in words, as in Slack.
-        status, location, _ = await post(carol, warroom, f"{page_of}/contacts", {"kind": "sms"})
+        # A number that is no number: refused in words, as in Slack, what was typed kept once.
+        status, location, _ = await post(
+            carol, warroom, f"{page_of}/contacts", {"kind": "sms", "reason": "my phone"}
+        )
         _, page = await get(carol, warroom.url + location.split("#")[0])
         assert "Not added: /oncall contact add sms needs the number" in visible_text(page)
+        assert '<option value="sms" selected>' in page and 'value="my phone"' in page
+        _, page = await get(carol, warroom.url + page_of)
+        assert "Not added" not in visible_text(page) and 'value="my phone"' not in page
         status, location, _ = await post(
             carol, warroom, f"{page_of}/contacts", {**form, "reason": "my phone"}
         )
@@ -351,7 +370,9 @@ async def test_an_owner_puts_anyone_of_the_workspace_on_call_never_a_guest(
             bob, warroom, "/oncall/payments/overrides", {**form, "user": CAROL}
         )
         assert status == 303 and "added=1" in location
-        status, _, page = await post(
+        status, location, _ = await post(
             bob, warroom, "/oncall/payments/overrides", {**form, "user": guest}
         )
+        assert status == 303 and location.startswith("/oncall/payments?tz=")
+        status, page = await get(bob, f"{warroom.url}{location}")
         assert status == 400 and "guest" in visible_text(page).lower()

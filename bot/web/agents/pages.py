@@ -28,7 +28,7 @@ from bot.web.agents.endpoint import mcp_key
 from bot.web.agents.usage import use_since
 from bot.web.auth import admin_refused, posted_form, viewer_and_csrf
 from bot.web.context import web_context
-from bot.web.notices import forget, notice_of, redirect_with_notice
+from bot.web.notices import forget, once_of, redirect_with_notice, refused_back
 from bot.web.pages_common import guests_refused, render_page, with_own_script
 from bot.web.visibility import Viewer
 
@@ -44,7 +44,16 @@ async def agents_page(request: web.Request) -> web.Response:
     if viewer.guest:
         return guests_refused(request, "agents_guests", viewer=viewer, csrf=csrf)
     # Slack is asked once, afresh, whether a guest or an admin (``_render``).
-    response = await _render(request, viewer, csrf, notice=await notice_of(request, viewer))
+    once = await once_of(request, viewer)
+    response = await _render(
+        request,
+        viewer,
+        csrf,
+        notice=once.notice,
+        refused=once.words("refused"),
+        form=once.fields("form"),
+        status=once.status,
+    )
     forget(request, response)
     return response
 
@@ -73,7 +82,8 @@ async def create_token_form(request: web.Request) -> web.Response:
     except (NotTheirs, NotAdmin) as refusal:
         return admin_refused(request, viewer, csrf, refusal)
     except (tokens.TokenRefused, ReasonRefused) as refusal:
-        return await _render(request, viewer, csrf, refused=str(refusal), form=fields, status=400)
+        said = {"refused": str(refusal), "form": fields}
+        raise await refused_back(request, viewer, "/agents", said) from None
     notice = {"made": row.name, "value": value}
     raise await redirect_with_notice(request, viewer, "/agents", notice, secret=value)
 
@@ -90,9 +100,8 @@ async def revoke_token_form(request: web.Request) -> web.Response:
     except (NotTheirs, NotAdmin) as refusal:
         return admin_refused(request, viewer, csrf, refusal)
     except (tokens.TokenRefused, ReasonRefused) as refusal:
-        return await _render(
-            request, viewer, csrf, refused=f"{name} was not revoked: {refusal}", status=400
-        )
+        said = {"refused": f"{name} was not revoked: {refusal}"}
+        raise await refused_back(request, viewer, "/agents", said) from None
     raise await redirect_with_notice(request, viewer, "/agents", {"revoked": name})
 
 

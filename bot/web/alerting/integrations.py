@@ -26,7 +26,7 @@ from bot.record.audit import ReasonRefused
 from bot.store.db import session_scope
 from bot.web.auth import admin_refused, posted_form, viewer_and_csrf
 from bot.web.context import WebContext, web_context
-from bot.web.notices import forget, notice_of, redirect_with_notice
+from bot.web.notices import forget, once_of, redirect_with_notice, refused_back
 from bot.web.pages_common import guests_refused, render_page, with_own_script
 from bot.web.visibility import Viewer
 
@@ -71,7 +71,16 @@ async def integrations_page(request: web.Request) -> web.Response:
     if viewer.guest:
         return guests_refused(request, "services_guests", viewer=viewer, csrf=csrf)
     # Slack is asked once, afresh, whether a guest or an admin (``_render``).
-    response = await _render(request, viewer, csrf, notice=await notice_of(request, viewer))
+    once = await once_of(request, viewer)
+    response = await _render(
+        request,
+        viewer,
+        csrf,
+        notice=once.notice,
+        refused=once.words("refused"),
+        form=once.fields("form"),
+        status=once.status,
+    )
     forget(request, response)
     return response
 
@@ -97,7 +106,8 @@ async def create_integration_form(request: web.Request) -> web.Response:
     except (NotTheirs, NotAdmin) as refusal:
         return admin_refused(request, viewer, csrf, refusal)
     except (integrations.IntegrationRefused, ReasonRefused) as refusal:
-        return await _render(request, viewer, csrf, refused=str(refusal), form=fields, status=400)
+        said = {"refused": str(refusal), "form": fields}
+        raise await refused_back(request, viewer, "/integrations", said) from None
     settings = web_.settings
     url = integrations.url_for(
         settings.web.public_url, row.kind, key=key, name=row.name,
@@ -121,8 +131,8 @@ async def revoke_integration_form(request: web.Request) -> web.Response:
     except (NotTheirs, NotAdmin) as refusal:
         return admin_refused(request, viewer, csrf, refusal)
     except (integrations.IntegrationRefused, ReasonRefused) as refusal:
-        said = f"{name} was not revoked: {refusal}"
-        return await _render(request, viewer, csrf, refused=said, status=400)
+        said = {"refused": f"{name} was not revoked: {refusal}"}
+        raise await refused_back(request, viewer, "/integrations", said) from None
     raise await redirect_with_notice(request, viewer, "/integrations", {"revoked": name})
 
 

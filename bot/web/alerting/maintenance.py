@@ -1,10 +1,11 @@
 """The maintenance windows' pages, behind sign-in: every window with a form to add one and
 buttons to cancel (``/maintenance``), and one window with the alerts it silenced
 (``/maintenance/<id>``). Windows are made and cancelled through the flows ``/incident
-maintenance`` uses, with the same rights: a refusal naming who may is the page again, 403. A
+maintenance`` uses, with the same rights: a refusal naming who may is the list again, 403. A
 guest of the workspace gets none of it (403): their session says so, or Slack does, asked
-afresh on each page and form. Any other refusal is the page again with its reason (400),
-never a 5xx."""
+afresh on each page and form. Any other refusal is the list again with its reason (400),
+never a 5xx. A refused form redirects to the list, which shows the refusal and what was
+typed once (``bot.web.notices``)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from bot.store.db import session_scope
 from bot.store.models import MaintenanceWindow
 from bot.web.auth import check_csrf, guest_viewer, page_viewer, viewer_and_csrf
 from bot.web.context import WebContext, web_context
+from bot.web.notices import forget, once_of, refused_back
 from bot.web.pages_common import guests_refused, read_form, render_page
 from bot.web.visibility import Viewer
 
@@ -56,7 +58,16 @@ async def maintenance_list(request: web.Request) -> web.Response:
     viewer, csrf = viewer_and_csrf(request)
     if await guest_viewer(request, viewer):
         return _guests_refused(request, viewer, csrf)
-    return await _render_list(request)
+    once = await once_of(request, viewer)
+    response = await _render_list(
+        request,
+        refused=once.words("refused"),
+        form=once.fields("form"),
+        bad=once.words("bad") or "",
+        status=once.status,
+    )
+    forget(request, response)
+    return response
 
 
 async def add_window_form(request: web.Request) -> web.Response:
@@ -184,8 +195,8 @@ async def _refused(
     *,
     form: dict[str, str] | None = None,
 ) -> web.Response:
-    """A window refused: one the viewer has no right to, the page again with
-    who may (403); anything else typed wrong, the page again with why (400)."""
+    """A window refused: one the viewer has no right to, the list again with
+    who may (403); anything else typed wrong, the list again with why (400)."""
     why = refusal.context.get("why")
     web_ = web_context(request)
     owners = refusal.context.get("owners", {})
@@ -193,9 +204,8 @@ async def _refused(
     said = refusal_words(web_.services.renderer, refusal, await _names(web_, people))
     status = 403 if why == "not_allowed" else 400
     field = refusal.context.get("side") or FIELD_OF_REFUSAL.get(str(why), "")
-    return await _render_list(
-        request, refused=said, form=form, bad=field if form is not None else "", status=status
-    )
+    shown = {"refused": said, "form": form or {}, "bad": field if form is not None else ""}
+    raise await refused_back(request, page_viewer(request), "/maintenance", shown, status=status)
 
 
 def _guests_refused(request: web.Request, viewer: Viewer, csrf: str) -> web.Response:

@@ -66,7 +66,7 @@ from bot.web.pages_common import (
     render_page,
 )
 from bot.web.postmortem.facts import posted_by_writer, review_refused
-from bot.web.postmortem.page import Refusal, draft_page
+from bot.web.postmortem.page import Refusal, draft_again
 from bot.web.postmortem.suggestions import accepted, suggestion_of_form
 from bot.web.reading import (
     NotVisible,
@@ -468,7 +468,7 @@ async def save_section(request: web.Request) -> web.Response:
     except EditRefused as error:
         typed = {"body": body if isinstance(body, str) else ""}
         refusal = Refusal(f"section-{section}", {"body": str(error)}, typed)
-        return await draft_page(request, refusal, status=400)
+        return await draft_again(request, refusal)
     log.info("%s: postmortem section %s edited by %s", incident.reference, section, viewer.author)
     web_.services.wake_jobs()
     raise web.HTTPSeeOther(

@@ -10,7 +10,7 @@ the contacts file)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from html import escape
@@ -87,10 +87,12 @@ async def own_methods(engine: AsyncEngine, user: str) -> list[OwnMethod]:
     ]
 
 
-def answer_notice(said: str) -> dict[str, Any]:
-    """The flow's answer in the page's words: whether it refused, and its HTML."""
+def answer_notice(said: str, typed: Mapping[str, str]) -> dict[str, Any]:
+    """The flow's answer in the page's words: whether it refused, and its HTML; refused,
+    what was ``typed`` too, given back in the form."""
     verdict, _, words = said.partition("\n")
-    return {"contact": words.strip(), "refused": verdict.strip() != "ok"}
+    refused = verdict.strip() != "ok"
+    return {"contact": words.strip(), "refused": refused, "typed": dict(typed) if refused else {}}
 
 
 def answer_markup(notice: dict[str, Any] | None) -> Markup | None:
@@ -129,7 +131,8 @@ def own_form(*names: str) -> Callable[[Said], Handler]:
             except NotTheirs:  # a guest Slack names now, the session being older
                 return guests_refused(request, "oncall_guests", viewer=viewer, csrf=csrf)
             location = f"/oncall/people/{user}#contacts"
-            raise await redirect_with_notice(request, viewer, location, answer_notice(answer))
+            notice = answer_notice(answer, fields)
+            raise await redirect_with_notice(request, viewer, location, notice)
 
         handler.__doc__ = said.__doc__
         return handler

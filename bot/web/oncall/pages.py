@@ -6,7 +6,8 @@ Times are shown in the viewer's zone, chosen with ``?tz=`` as on the status page
 the list's in ``WARROOM_TIMEZONE``, a schedule's in its own zone). Overrides are added and
 cancelled through ``/oncall``'s own flows (``bot.flows.oncall.overrides``): the same checks,
 the same rule of who may (``bot.record.oncall.rights``), the same DM to the person; a refusal
-is the page again with a sentence naming the schedule and the field, never a 5xx.
+redirects to the schedule's page, which says once, in a sentence naming the schedule and the
+field, why, with what was typed (``bot.web.notices``); never a 5xx.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ from bot.store.db import session_scope
 from bot.store.models import OncallOverride, OncallSwap
 from bot.web.auth import check_csrf, csrf_token, page_viewer, viewer_and_csrf
 from bot.web.context import WebContext, web_context
+from bot.web.notices import forget, once_of, refused_back
 from bot.web.oncall.charts import timeline
 from bot.web.oncall.reading import (
     names_of,
@@ -122,14 +124,20 @@ async def schedule_page(request: web.Request) -> web.Response:
     if schedule is None:
         return _no_schedule(request, viewer, csrf)
     zone, unknown = viewer_zone(request.query.get("tz"), schedule.timezone)
+    once = await once_of(request, viewer)
     shown = _Shown(
         zone=zone,
         unknown_zone=unknown,
         added=parse_bounded_int(request.query.get("added"), 1, MAX_OVERRIDE_ID),
         cancelled=parse_bounded_int(request.query.get("cancelled"), 1, MAX_OVERRIDE_ID),
+        form=once.fields("form"),
+        said=once.words("said"),
+        said_at=once.words("field"),
     )
-    status = ZONE_REFUSED if unknown else 200
-    return await _render_schedule(request, web_, viewer, csrf, schedule, shown, status=status)
+    status = ZONE_REFUSED if unknown else once.status
+    response = await _render_schedule(request, web_, viewer, csrf, schedule, shown, status=status)
+    forget(request, response)
+    return response
 
 
 async def add_override_form(request: web.Request) -> web.Response:
@@ -185,8 +193,7 @@ async def add_override_form(request: web.Request) -> web.Response:
     except NotTheirs:  # a guest Slack names now, the session being older: no schedule
         return _no_schedule(request, viewer, csrf)
     except OncallRefused as refusal:
-        shown = _Shown(zone=zone, unknown_zone=None, form=fields, refusal=refusal)
-        return await _render_schedule(request, web_, viewer, csrf, schedule, shown, status=400)
+        return await _refused(request, web_, viewer, schedule, refusal, zone, fields)
     log.info("on call %s: override %s added by %s", schedule.name, override.id, viewer.author)
     services.wake_jobs()  # the handoffs and notices it planned again
     query = urllib.parse.urlencode({"added": override.id, "tz": zone})
@@ -239,8 +246,7 @@ async def calendar_link_form(request: web.Request) -> web.Response:
     zone, _ = viewer_zone(_text(form.get("tz")) or None, schedule.timezone)
     if not viewer.user_id:  # sign-in off: nobody to give the link to
         refusal = OncallRefused("calendar_needs_person", schedule=schedule.name)
-        shown = _Shown(zone=zone, unknown_zone=None, refusal=refusal)
-        return await _render_schedule(request, web_, viewer, csrf, schedule, shown, status=400)
+        return await _refused(request, web_, viewer, schedule, refusal, zone)
     try:
         link = await calendar_link(
             web_.services, user=viewer.user_id, schedule=schedule, rotate=False
@@ -284,8 +290,7 @@ async def cancel_override_form(request: web.Request) -> web.Response:
     except NotTheirs:
         return _no_schedule(request, viewer, csrf)
     except OncallRefused as refusal:
-        shown = _Shown(zone=zone, unknown_zone=None, refusal=refusal)
-        return await _render_schedule(request, web_, viewer, csrf, schedule, shown, status=400)
+        return await _refused(request, web_, viewer, schedule, refusal, zone)
     log.info("on call %s: override %s cancelled by %s", schedule.name, number, viewer.author)
     web_.services.wake_jobs()
     query = urllib.parse.urlencode({"cancelled": number, "tz": zone})
@@ -317,6 +322,27 @@ async def _posted(request: web.Request) -> tuple[WebContext, Viewer, str, MultiD
     return web_, viewer, csrf_token(request, viewer), form
 
 
+async def _refused(
+    request: web.Request,
+    web_: WebContext,
+    viewer: Viewer,
+    schedule: Schedule,
+    refusal: OncallRefused,
+    zone: str,
+    typed: Mapping[str, str] | None = None,
+) -> web.Response:
+    """A form of the schedule's page refused: 303 to the page (in the viewer's zone), which
+    says why at its field once, with what was ``typed``."""
+    names = await names_of(web_, _people_of_refusal(refusal))
+    said = {
+        "said": str(_refusal_words(web_, refusal, names, zone)),
+        "field": refusal.context.get("field"),
+        "form": dict(typed or {}),
+    }
+    location = f"/oncall/{schedule.name}?{urllib.parse.urlencode({'tz': zone})}"
+    raise await refused_back(request, viewer, location, said)
+
+
 # -- the schedule's page -------------------------------------------------------------------
 @dataclass(frozen=True)
 class _Shown:
@@ -326,7 +352,10 @@ class _Shown:
     unknown_zone: str | None
     added: int | None = None
     cancelled: int | None = None
-    refusal: OncallRefused | None = None
+    # A form's refusal, said once after its redirect (an HTML fragment warroom rendered),
+    # and the field it is about.
+    said: str | None = None
+    said_at: str | None = None
     form: Mapping[str, str] = field(default_factory=dict)
     # The override the form asks to add, shown in words before it is kept.
     pending: Override | None = None
@@ -394,8 +423,9 @@ async def _render_schedule(
         now=now,
         zone=shown.zone,
         unknown_zone=shown.unknown_zone,
-        refusal=_refusal_words(web_, shown.refusal, names, shown.zone),
-        refused_field=shown.refusal.context.get("field") if shown.refusal else None,
+        # Rendered by warroom's own template before the redirect, kept sealed on the server.
+        refusal=Markup(shown.said) if shown.said else None,
+        refused_field=shown.said_at,
         form=shown.form,
         native_value=native_value,
         pending=shown.pending,
@@ -422,7 +452,6 @@ def _people_shown(
     asked for would take over."""
     people = people_of([schedule], [board.now, *([board.next] if board.next else [])])
     people |= {name for row in history for name in _people_of_row(row)}
-    people |= _people_of_refusal(shown.refusal)
     instead: list[Shift] = []
     if shown.pending is not None:
         instead = displaced(schedule, overrides, shown.pending)
@@ -483,9 +512,7 @@ def _people_of_row(row: OncallOverride) -> list[str]:
     return [user for user in (row.user_id, row.created_by, row.cancelled_by) if user]
 
 
-def _people_of_refusal(refusal: OncallRefused | None) -> set[str]:
-    if refusal is None:
-        return set()
+def _people_of_refusal(refusal: OncallRefused) -> set[str]:
     override = refusal.context.get("override")
     found = [refusal.context.get("user")]
     if isinstance(override, OncallOverride):
@@ -494,11 +521,9 @@ def _people_of_refusal(refusal: OncallRefused | None) -> set[str]:
 
 
 def _refusal_words(
-    web_: WebContext, refusal: OncallRefused | None, names: Mapping[str, str], zone: str
-) -> Markup | None:
+    web_: WebContext, refusal: OncallRefused, names: Mapping[str, str], zone: str
+) -> Markup:
     """Why the form was refused, as the page says it (an HTML fragment)."""
-    if refusal is None:
-        return None
     context = {**refusal.context, "names": names, "page_zone": zone}
     return Markup(web_.services.renderer.render("web/_oncall_refused.html.j2", **context))
 

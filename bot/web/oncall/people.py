@@ -102,6 +102,7 @@ async def person_page(request: web.Request) -> web.Response:
         offered=offered_kinds(web_.settings) if own_page else [],
         answer=answer_markup(notice),
         answer_refused=bool(notice and notice.get("refused")),
+        typed=(notice or {}).get("typed") or {},
         now=now,
         zone=zone,
         unknown_zone=unknown,

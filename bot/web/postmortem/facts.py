@@ -15,8 +15,9 @@ wrap-up form use (nothing recorded here that Slack would record otherwise):
   services (an estimate, corrected when better counts arrive) given new figures, or removed,
   the same way.
 
-Each refuses what it cannot read at its field (the page again, 400, what was typed kept),
-and answers the incident's people only, never a guest of the workspace.
+Each refuses what it cannot read at its field (a redirect to the page, which shows the
+refusal and what was typed once), and answers the incident's people only, never a guest of
+the workspace.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ from bot.store.models import Incident, Milestone
 from bot.web.auth import guest_viewer, page_viewer
 from bot.web.context import WebContext, web_context
 from bot.web.pages_common import guests_refused, not_allowed
-from bot.web.postmortem.page import Refusal, draft_facts, draft_page
+from bot.web.postmortem.page import Refusal, draft_again, draft_facts
 from bot.web.postmortem.times import About, confirm_at, confirmed_fields, read_times, to_confirm
 from bot.web.reading import id_in_address, posted_about_incident
 from bot.web.visibility import Viewer
@@ -87,7 +88,7 @@ async def posted_by_writer(
 ) -> tuple[WebContext, Viewer, Form, Incident, int] | web.Response:
     """As ``writer``, with the viewer and the incident's id: what a form of the draft that
     writes the incident's record starts from. A published postmortem stays as published:
-    its forms are refused (409, the page again, said at the review form) until it is
+    its forms are refused (the page again, 409, said at the review form) until it is
     reopened, but for ``published_too`` (the review form itself; filing a follow-up)."""
     web_, viewer, form, incident, incident_id = await posted_about_incident(request)
     if await guest_viewer(request, viewer):
@@ -107,7 +108,7 @@ async def review_refused(request: web.Request, refused: ReviewRefused) -> web.Re
     words = web_context(request).services.renderer.render(
         "web/_draft_words.j2", problem=refused.problem, most=REASON_MAX
     )
-    return await draft_page(request, Refusal("review", {"to": words}), status=409)
+    return await draft_again(request, Refusal("review", {"to": words}), status=409)
 
 
 def typed_field(form: Form, name: str) -> str:
@@ -131,7 +132,7 @@ def saved_at(incident: Incident, what: str, *, again: bool = False) -> web.Respo
 async def refused_at(
     request: web.Request, form_name: str, problems: dict[str, str], typed: dict[str, str]
 ) -> web.Response:
-    return await draft_page(request, Refusal(form_name, problems, typed), status=400)
+    return await draft_again(request, Refusal(form_name, problems, typed))
 
 
 async def save_impact(request: web.Request) -> web.Response:

@@ -1,13 +1,14 @@
 """The postmortem draft's page: the draft as it reads now, each written section's form where
 the section stands, the forms that fill the record's gaps (impact, follow-ups), and its
-review state. The page's forms come back here when they refuse: the page again, 400, the
-refusal at its field and what was typed kept."""
+review state. The page's forms come back here when they refuse: a redirect to the page,
+which shows the refusal at its field and what was typed, once (``bot.web.notices``)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from aiohttp import web
 from sqlmodel import select
@@ -38,8 +39,9 @@ from bot.store.models import (
     TimelineEntry,
     TrackerIssue,
 )
-from bot.web.auth import viewer_and_csrf
+from bot.web.auth import page_viewer, viewer_and_csrf
 from bot.web.context import WebContext, web_context
+from bot.web.notices import forget, once_of, refused_back
 from bot.web.pages_common import render_page, with_own_script
 from bot.web.postmortem.draft_places import new_places_token, place_sections
 from bot.web.reading import incident_draft, requested_incident
@@ -67,6 +69,35 @@ class Refusal:
     def focus(self) -> str:
         """The field the page focuses: the first refused, else the first time shown back."""
         return next(iter(self.problems), next(iter(self.read_back), ""))
+
+    def kept(self) -> dict[str, Any]:
+        """As the page's notice keeps it until the page shows it."""
+        return {
+            "form": self.form,
+            "problems": dict(self.problems),
+            "typed": dict(self.typed),
+            "read_back": {name: list(pair) for name, pair in self.read_back.items()},
+        }
+
+    @classmethod
+    def from_kept(cls, kept: Mapping[str, Any]) -> Refusal:
+        """What ``kept`` kept (words only: anything else is dropped)."""
+
+        def words(value: object) -> dict[str, str]:
+            pairs = value.items() if isinstance(value, dict) else ()
+            return {str(k): v for k, v in pairs if isinstance(v, str)}
+
+        read_back = kept.get("read_back")
+        return cls(
+            str(kept.get("form", "")),
+            words(kept.get("problems")),
+            words(kept.get("typed")),
+            {
+                str(name): (str(pair[0]), str(pair[1]))
+                for name, pair in (read_back.items() if isinstance(read_back, dict) else ())
+                if isinstance(pair, list) and len(pair) == 2
+            },
+        )
 
 
 @dataclass(frozen=True)
@@ -155,8 +186,21 @@ class DraftFacts:
 
 async def postmortem_page(request: web.Request) -> web.Response:
     """GET /incidents/INC-7/postmortem: the draft as it reads now, and its written sections
-    and the record's gaps to fill (for the incident's people)."""
-    return await draft_page(request)
+    and the record's gaps to fill (for the incident's people); after a form of it refused,
+    once, the refusal at its fields and what was typed."""
+    viewer, _ = viewer_and_csrf(request)
+    once = await once_of(request, viewer)
+    refusal = Refusal.from_kept(once.refused) if once.refused is not None else None
+    page = await draft_page(request, refusal, status=once.status)
+    forget(request, page)
+    return page
+
+
+async def draft_again(request: web.Request, refusal: Refusal, *, status: int = 400) -> web.Response:
+    """A form of the draft's page refused (or asking to confirm a time): 303 to the page,
+    which shows ``refusal`` once."""
+    location = f"/incidents/{request.match_info['reference']}/postmortem"
+    raise await refused_back(request, page_viewer(request), location, refusal.kept(), status=status)
 
 
 async def draft_page(

@@ -11,7 +11,7 @@ from bot.record.postmortem.review import REASON_MAX, ReviewRefused, may_publish
 from bot.store.db import session_scope
 from bot.web.auth import page_viewer
 from bot.web.postmortem.facts import refused_at, writer
-from bot.web.postmortem.page import Refusal, draft_page, gaps_left
+from bot.web.postmortem.page import Refusal, draft_again, gaps_left
 
 
 async def review_page(request: web.Request) -> web.Response:
@@ -33,7 +33,7 @@ async def review_page(request: web.Request) -> web.Response:
         if left:
             words = services.renderer.render("web/_draft_words.j2", problem="gaps_left", most=left)
             asked = Refusal("review", {"confirm": words}, {"to": to, "reason": reason})
-            return await draft_page(request, asked)
+            return await draft_again(request, asked, status=200)
     try:
         await move_postmortem(
             services,

@@ -16,7 +16,7 @@ from bot.record.incident.typed_times import read_incident_time
 from bot.record.moments import MomentRefused, without_date
 from bot.services import Services
 from bot.store.models import Incident
-from bot.web.postmortem.page import Refusal, draft_page
+from bot.web.postmortem.page import Refusal, draft_again
 
 CONFIRMED = "confirmed-"  # the hidden field that sends a reading back: confirmed-<field>
 
@@ -92,4 +92,4 @@ async def confirm_at(
     typed: Mapping[str, str],
 ) -> web.Response:
     """The page again (200, nothing kept) with each time read shown back at its field."""
-    return await draft_page(request, Refusal(form_name, {}, typed, read_back=asked))
+    return await draft_again(request, Refusal(form_name, {}, typed, read_back=asked), status=200)
