@@ -17,9 +17,9 @@ once its time is up (``forget_shown``). Pages are ``Cache-Control: no-store``
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from aiohttp import web
 
@@ -162,3 +162,38 @@ async def once_of(request: web.Request, viewer: Viewer) -> Once:
         return Once(notice=notice)
     status = notice.get("status") if notice else None
     return Once(refused=refused, status=status if status in (200, 400, 403, 409) else 400)
+
+
+class DrawsOnce(Protocol):
+    """A page's drawing that takes what it shows once (``drawn_once``)."""
+
+    def __call__(
+        self,
+        request: web.Request,
+        viewer: Viewer,
+        csrf: str,
+        *,
+        notice: Mapping[str, Any] | None,
+        refused: str | None,
+        form: Mapping[str, str] | None,
+        status: int,
+    ) -> Awaitable[web.Response]: ...
+
+
+async def drawn_once(
+    request: web.Request, viewer: Viewer, csrf: str, draw: DrawsOnce
+) -> web.Response:
+    """The page ``draw`` makes with what it shows once (a notice, or a refusal's words under
+    ``refused`` and what was typed under ``form``), its cookie dropped."""
+    once = await once_of(request, viewer)
+    response = await draw(
+        request,
+        viewer,
+        csrf,
+        notice=once.notice,
+        refused=once.words("refused"),
+        form=once.fields("form"),
+        status=once.status,
+    )
+    forget(request, response)
+    return response

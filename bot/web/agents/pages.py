@@ -28,7 +28,7 @@ from bot.web.agents.endpoint import mcp_key
 from bot.web.agents.usage import use_since
 from bot.web.auth import admin_refused, posted_form, viewer_and_csrf
 from bot.web.context import web_context
-from bot.web.notices import forget, once_of, redirect_with_notice, refused_back
+from bot.web.notices import drawn_once, redirect_with_notice, refused_back
 from bot.web.pages_common import guests_refused, render_page, with_own_script
 from bot.web.visibility import Viewer
 
@@ -44,18 +44,7 @@ async def agents_page(request: web.Request) -> web.Response:
     if viewer.guest:
         return guests_refused(request, "agents_guests", viewer=viewer, csrf=csrf)
     # Slack is asked once, afresh, whether a guest or an admin (``_render``).
-    once = await once_of(request, viewer)
-    response = await _render(
-        request,
-        viewer,
-        csrf,
-        notice=once.notice,
-        refused=once.words("refused"),
-        form=once.fields("form"),
-        status=once.status,
-    )
-    forget(request, response)
-    return response
+    return await drawn_once(request, viewer, csrf, _render)
 
 
 async def create_token_form(request: web.Request) -> web.Response:
