@@ -466,7 +466,9 @@ async def _noted(
             notification.note,
             by=by,
             via=payload.source,
-            at=now,
+            # When it reached warroom, not when its job applied it: notes read in the order
+            # their sender made them, whatever a backlog did to their jobs.
+            at=payload.received_at,
             payload_id=payload.id,
         )
     payload.state, payload.processed_at, payload.error = "processed", now, None

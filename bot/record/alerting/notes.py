@@ -88,11 +88,12 @@ def add_note_entry(
 
 
 async def notes_of(session: AsyncSession, group_id: int, episode: int) -> list[AlertNote]:
-    """The episode's notes, in the order they were added."""
+    """The episode's notes, in the order they arrived (their requests' numbers after their
+    times: notes of one moment are applied by jobs that may run in any order)."""
     statement = (
         select(AlertNote)
         .where(col(AlertNote.group_id) == group_id, col(AlertNote.episode) == episode)
-        .order_by(col(AlertNote.noted_at), col(AlertNote.id))
+        .order_by(col(AlertNote.noted_at), col(AlertNote.payload_id), col(AlertNote.id))
         .limit(NOTES_MAX)
     )
     return list((await session.exec(statement)).all())
