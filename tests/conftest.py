@@ -379,6 +379,19 @@ async def _database_threads_ended(earlier: set[threading.Thread], timeout: float
     )
 
 
+@pytest.fixture(autouse=True)
+def _logging_as_it_was() -> Iterator[None]:
+    """The root logger as before the test: a command run in the test's process installs
+    warroom's handler on the stream pytest captured, which closes with the test; threads
+    that outlive it (aiosqlite's) would then log into a closed file."""
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    yield
+    for handler in [h for h in root.handlers if h not in handlers and h.get_name() == "warroom"]:
+        root.removeHandler(handler)
+    root.setLevel(level)
+
+
 @pytest.fixture
 def all_logs(caplog: pytest.LogCaptureFixture) -> Iterator[Everything]:
     """The root logger at DEBUG with a handler that keeps every line (caplog keeps records)."""
