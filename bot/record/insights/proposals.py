@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import func
@@ -63,34 +63,50 @@ async def helper_figures(
     """Each helper's figures per month (of the proposal, in ``zone``), over ``incidents``
     (those the viewer may see): the model's possible causes and the agents' findings for
     the underlying issue; newest month first, then by proposer."""
-    local = zone_of(zone)
+    tally = _Tally(zone_of(zone))
     ids = [each.id for each in incidents if each.id is not None]
-    tally: dict[tuple[str, str, date], dict[str, int]] = {}
+    for chunk in (ids[at : at + IN_CHUNK] for at in range(0, len(ids), IN_CHUNK)):
+        asked = await tally.requests(session, chunk)
+        await tally.causes(session, chunk, asked)
+        await tally.findings(session, chunk)
+        await tally.grades(session, chunk)
+    return tally.months()
 
-    def add(proposer: str, kind: str, at: datetime, **counts: int) -> None:
-        month = at.astimezone(local).date().replace(day=1)
-        row = tally.setdefault((proposer, kind, month), {})
+
+class _Tally:
+    """The counts per (proposer, kind, month), added up source by source."""
+
+    def __init__(self, zone: tzinfo) -> None:
+        self.zone = zone
+        self.rows: dict[tuple[str, str, date], dict[str, int]] = {}
+
+    def add(self, proposer: str, kind: str, at: datetime, **counts: int) -> None:
+        month = at.astimezone(self.zone).date().replace(day=1)
+        row = self.rows.setdefault((proposer, kind, month), {})
         for name, count in counts.items():
             row[name] = row.get(name, 0) + count
 
-    for chunk in (ids[at : at + IN_CHUNK] for at in range(0, len(ids), IN_CHUNK)):
-        requests = await session.exec(
+    async def requests(self, session: AsyncSession, chunk: list[int]) -> dict[int, datetime]:
+        """The model's requests: what each kept aside, by why; when each was asked, by id."""
+        rows = await session.exec(
             select(CauseRequest).where(col(CauseRequest.incident_id).in_(chunk))
         )
-        asked = {r.id: r for r in requests.all()}
-        for request in asked.values():
+        asked = {}
+        for request in rows.all():
+            asked[request.id or 0] = request.asked_at
             why = [why_not_shown(left) for left in request.refused or []]
-            add(
-                request.model,
-                "model",
-                request.asked_at,
-                made=len(why),
-                **{reason: why.count(reason) for reason in ("refused", "beyond", "unchecked")},
-            )
-        causes = await session.exec(
+            reasons = {reason: why.count(reason) for reason in ("refused", "beyond", "unchecked")}
+            self.add(request.model, "model", request.asked_at, made=len(why), **reasons)
+        return asked
+
+    async def causes(
+        self, session: AsyncSession, chunk: list[int], asked: Mapping[int, datetime]
+    ) -> None:
+        """The causes shown: each made, and accepted when liked or made the working theory."""
+        rows = await session.exec(
             select(PossibleCause).where(col(PossibleCause.incident_id).in_(chunk))
         )
-        shown = list(causes.all())
+        shown = list(rows.all())
         votes = await session.exec(
             select(CauseVote.cause_id, func.sum(CauseVote.vote))
             .where(col(CauseVote.cause_id).in_([c.id for c in shown]))
@@ -98,10 +114,13 @@ async def helper_figures(
         )
         liked = {cause_id: int(total or 0) for cause_id, total in votes.all()}
         for cause in shown:
-            at = asked[cause.request_id].asked_at
             liked_it = cause.theory_by is not None or liked.get(cause.id or 0, 0) > 0
-            add(cause.proposed_by, "model", at, made=1, accepted=int(liked_it))
-        findings = await session.exec(
+            at = asked[cause.request_id]
+            self.add(cause.proposed_by, "model", at, made=1, accepted=int(liked_it))
+
+    async def findings(self, session: AsyncSession, chunk: list[int]) -> None:
+        """The agents' findings for the underlying issue: made, refused, accepted."""
+        rows = await session.exec(
             select(SectionSuggestion, SuggestionRequest.model)
             .join(SuggestionRequest, col(SuggestionRequest.id) == SectionSuggestion.request_id)
             .where(
@@ -110,22 +129,27 @@ async def helper_figures(
                 col(SuggestionRequest.key).startswith("agent:"),
             )
         )
-        for suggestion, agent in findings.all():
+        for suggestion, agent in rows.all():
             refused = len(suggestion.unsupported)
             made = len(suggestion.sentences) + refused
             taken = int(suggestion.accepted_at is not None)
-            add(agent, "agent", suggestion.made_at, made=made, refused=refused, accepted=taken)
-        graded = await session.exec(
+            self.add(agent, "agent", suggestion.made_at, made=made, refused=refused, accepted=taken)
+
+    async def grades(self, session: AsyncSession, chunk: list[int]) -> None:
+        """The grades people gave: graded, and right at 65 % or 100 %."""
+        rows = await session.exec(
             select(CauseGrade).where(
                 col(CauseGrade.incident_id).in_(chunk), col(CauseGrade.grade).is_not(None)
             )
         )
-        for grade in graded.all():
+        for grade in rows.all():
             right = int((grade.grade or 0) >= 65)
-            add(grade.proposer, grade.proposer_kind, grade.graded_at, graded=1, right=right)
-    found = [
-        HelperMonth(proposer, kind, month, **counts)
-        for (proposer, kind, month), counts in tally.items()
-    ]
-    found.sort(key=lambda each: (-each.month.toordinal(), each.proposer))
-    return found
+            self.add(grade.proposer, grade.proposer_kind, grade.graded_at, graded=1, right=right)
+
+    def months(self) -> list[HelperMonth]:
+        found = [
+            HelperMonth(proposer, kind, month, **counts)
+            for (proposer, kind, month), counts in self.rows.items()
+        ]
+        found.sort(key=lambda each: (-each.month.toordinal(), each.proposer))
+        return found
