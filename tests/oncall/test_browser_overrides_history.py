@@ -79,11 +79,14 @@ async def refusals_page(
 
 
 async def refused_at(page: Page, button: str, field: str, words: str) -> None:
-    """Press ``button``: the form comes back 400 with ``words`` beside its field ``#field``,
+    """Press ``button``: the refusal is sent back to the form's page (303, then a GET that
+    answers 400, so a reload never posts again) with ``words`` beside its field ``#field``,
     which is marked invalid."""
-    async with page.expect_response(lambda r: r.request.is_navigation_request()) as answer:
+    async with page.expect_navigation() as navigation:
         await page.get_by_role("button", name=button).click()
-    assert (await answer.value).status == 400
+    answer = await navigation.value
+    assert answer is not None and answer.status == 400
+    assert answer.request.method == "GET" and answer.request.redirected_from is not None
     assert words in await page.locator(f"#{field}-problem").inner_text()
     assert await page.locator(f"#{field}").get_attribute("aria-invalid") == "true"
 
