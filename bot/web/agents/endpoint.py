@@ -58,6 +58,8 @@ class McpHttp:
         self._stop = asyncio.Event()
 
     async def manager(self) -> StreamableHTTPSessionManager:
+        if self._manager is not None:  # every request after the first: no lock to take
+            return self._manager
         async with self._lock:
             if self._manager is None:
                 self._manager = await self._start()
