@@ -197,7 +197,7 @@ async def test_a_service_label_pages_its_policy_and_no_service_takes_the_default
         body = {"title": f"Alert {dedup_key}", "dedup_key": dedup_key, "labels": labels}
         assert (await post_alert(warroom.url, "generic", body, token=TOKEN))[0] == 202
     await warroom.run_jobs()
-    opened = await incidents(warroom)
+    opened = sorted(await incidents(warroom), key=lambda incident: incident.title)
     assert [(i.title, i.severity, i.service) for i in opened] == [
         ("Alert disk", "SEV3", None),
         ("Alert search", "SEV3", "search"),

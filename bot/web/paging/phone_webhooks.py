@@ -12,6 +12,8 @@ a status report again records nothing new. Numbers stay out of the logs.
 
 from __future__ import annotations
 
+import asyncio
+
 from aiohttp import web
 
 from bot.clients.phone import registry
@@ -25,6 +27,7 @@ from bot.clients.phone.provider import (
     Reported,
     SmsReply,
 )
+from bot.clients.phone.reports import Report
 from bot.flows.alerting.alert_actions import answer_from_phone
 from bot.flows.escalation.answers import answer_keypress, answer_sms, call_words
 from bot.flows.paging.drills import record_drill_status
@@ -33,6 +36,9 @@ from bot.flows.paging.phones import http_of
 from bot.services import Services
 from bot.web.context import web_context
 from bot.web.routing import Handler, Route, RouteKind
+
+UNKNOWN_ID_GRACE_SECONDS = 3.0
+UNKNOWN_ID_POLL_SECONDS = 0.1
 
 
 def phone_routes() -> tuple[Route, ...]:
@@ -70,10 +76,8 @@ async def _receive(provider: PhoneProvider, request: web.Request) -> HttpAnswer:
         case Malformed(text):
             return HttpAnswer(status=400, text=text)
         case Reported(vendor_id, report):
-            if report is not None and not await record_status(
-                services, sid=vendor_id, report=report
-            ):
-                await record_drill_status(services, sid=vendor_id, report=report)
+            if report is not None and not await _record_report(services, vendor_id, report):
+                return HttpAnswer(status=404, text="no notification has this id")
             return provider.reported()
         case SmsReply():
             said = await answer_sms(
@@ -105,6 +109,22 @@ async def _keypress(services: Services, provider: PhoneProvider, key: Keypress) 
     part = "again" if key.asked < 2 else "goodbye"
     said = await call_words(services, call_id=key.call_id, part=part)
     return provider.answer_call(settings, said, listen=part == "again")
+
+
+async def _record_report(services: Services, vendor_id: str, report: Report) -> bool:
+    """A status report kept on its page or drill check; False when none has the id. A provider
+    can report on a message before its send's answer has been kept (an SMS's "sent" within a
+    second of it), so an unknown id is looked for again for a while before it is refused."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + UNKNOWN_ID_GRACE_SECONDS
+    while True:
+        if await record_status(services, sid=vendor_id, report=report):
+            return True
+        if await record_drill_status(services, sid=vendor_id, report=report):
+            return True
+        if loop.time() >= deadline:
+            return False
+        await asyncio.sleep(UNKNOWN_ID_POLL_SECONDS)
 
 
 def _response(answer: HttpAnswer) -> web.Response:
