@@ -161,3 +161,107 @@ async def test_a_note_on_an_alert_in_an_incident_is_said_on_the_incidents_timeli
     (line,) = [x for x in incident["timeline"] if "Rolled back build 412" in x["text"]]
     assert "Monitoring Script" in line["text"] and "AWS Lambda" in line["text"]
     assert "Checkout 5xx above 5%" in line["text"]
+
+
+async def notes_page(client: OpsgenieClient, query: str) -> dict[str, Any]:
+    """ "List Alert Notes" of checkout-5xx by alias, ``query`` added: the answer."""
+    status, answer = await client.read(f"/v2/alerts/checkout-5xx/notes?identifierType=alias{query}")
+    assert status == 200, answer
+    return answer
+
+
+def said(answer: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(note["note"], note["owner"]) for note in answer["data"]]
+
+
+async def test_a_script_lists_an_alerts_notes_as_opsgenie_answers_them_page_by_page(
+    warroom_with: WarroomFactory,
+    slack: SlackEmulator,
+    database_url: str,
+    tmp_path: Path,
+    ntfy: FakeNtfy,
+) -> None:
+    warroom, ops = await web_warroom(warroom_with, slack, database_url, tmp_path, ntfy)
+    key = await integration(warroom, "opsgenie", "checkout")
+    client = OpsgenieClient(warroom.url, key)
+    await create(warroom, key, "Checkout 5xx above 5%", "P2", "checkout-5xx")
+    await client.call(BY_ALIAS, NOTE)
+    await warroom.advance(minutes=1)
+    await client.call(BY_ALIAS, {"note": "Error rate back to 0.1%", "user": "Dana"})
+    await warroom.advance(minutes=1)
+    # Opsgenie's documented Acknowledge and Close examples carry a note: kept as one.
+    ack = {
+        "user": "Monitoring Script",
+        "source": "AWS Lambda",
+        "note": "Action executed via Alert API",
+    }
+    await client.call("/v2/alerts/checkout-5xx/acknowledge?identifierType=alias", ack)
+    await warroom.run_jobs()
+    # The alert's message in the route's channel shows how many notes and the latest.
+    (message,) = [m for m in ops.messages if "Checkout 5xx above 5%" in m.text]
+    assert "3 notes" in message.text and "Action executed via Alert API" in message.text
+    assert "Acknowledged" in message.text
+    await warroom.advance(minutes=1)
+    await client.call(
+        "/v2/alerts/checkout-5xx/close?identifierType=alias", {"note": "Fixed by rollback"}
+    )
+    await warroom.run_jobs()
+
+    newest = await notes_page(client, "&limit=2")
+    assert said(newest)[0][0] == "Fixed by rollback"
+    assert said(newest)[1] == ("Action executed via Alert API", "Monitoring Script")
+    assert isinstance(newest["took"], float) and newest["requestId"]
+    assert all(note["createdAt"].endswith("Z") for note in newest["data"])
+    # The next page, from the link Opsgenie gives, holds the two earlier ones, and no more.
+    status, rest = await client.read(newest["paging"]["next"].removeprefix(warroom.url))
+    assert status == 200
+    assert said(rest) == [
+        ("Error rate back to 0.1%", "Dana"),
+        ("Rolled back build 412", "Monitoring Script"),
+    ]
+    assert "next" not in rest["paging"]
+    # Oldest first, and back from a note's offset.
+    oldest = await notes_page(client, "&order=asc")
+    assert [n for n, _ in said(oldest)] == [
+        "Rolled back build 412",
+        "Error rate back to 0.1%",
+        "Action executed via Alert API",
+        "Fixed by rollback",
+    ]
+    third = oldest["data"][2]["offset"]
+    before = await notes_page(client, f"&order=asc&direction=prev&limit=1&offset={third}")
+    assert said(before) == [("Error rate back to 0.1%", "Dana")]
+
+
+async def test_listing_notes_refuses_what_opsgenie_refuses_and_another_keys_alert(
+    warroom: Warroom,
+) -> None:
+    key = await integration(warroom, "opsgenie", "checkout")
+    client = OpsgenieClient(warroom.url, key)
+    await client.call("/v2/alerts", {"message": "Checkout 5xx above 5%", "alias": "checkout-5xx"})
+    await client.call(BY_ALIAS, NOTE)
+    await warroom.run_jobs()
+    for query, field in (
+        ("&limit=0", "limit"),
+        ("&limit=101", "limit"),
+        ("&order=sideways", "order"),
+        ("&direction=up", "direction"),
+        ("&offset=1_1", "offset"),
+    ):
+        status, answer = await client.read(
+            f"/v2/alerts/checkout-5xx/notes?identifierType=alias{query}"
+        )
+        assert (status, list(answer["errors"])) == (422, [field]), query
+        assert answer["message"] == opsgenie_says("unprocessable")
+    other = OpsgenieClient(warroom.url, await integration(warroom, "opsgenie", "payments"))
+    status, answer = await other.read("/v2/alerts/checkout-5xx/notes?identifierType=alias")
+    assert (status, answer["message"]) == (404, "Alert does not exist")
+    status, answer = await OpsgenieClient(warroom.url, "wrong").read(
+        "/v2/alerts/checkout-5xx/notes?identifierType=alias"
+    )
+    assert (status, answer["message"]) == (401, opsgenie_says("unauthenticated"))
+    # A close whose note is not text is refused whole, as Add Note's is.
+    status, answer = await post(
+        warroom, "/v2/alerts/checkout-5xx/close?identifierType=alias", {"note": 7}, genie(key)
+    )
+    assert (status, list(answer["errors"])) == (422, ["note"])

@@ -30,7 +30,7 @@ from bot.flows.escalation.reach import arrival
 from bot.flows.group_commit import BatchOutcome, GroupCommit, Pending
 from bot.flows.incident import triggers
 from bot.flows.incident.declare import by_type, start_policy
-from bot.flows.paging.alert_pages import acknowledge_locked, count_acknowledged
+from bot.flows.paging.alert_pages import acknowledge_locked, count_acknowledged, schedule_show
 from bot.record.alerting import alerts, arrivals, integrations, maintenance, notes
 from bot.record.alerting.payloads import ACKNOWLEDGED, NOTED, Notification
 from bot.record.alerting.routes import Route, Routes
@@ -416,6 +416,7 @@ async def _apply_one(
         types=services.settings.incidents.types,
         route=shadow,
     )
+    await _keep_note(session, services, payload, notification, integration)  # a close's note
     await _schedule_slack_work(session, services, payload, applied)
     return _outcome(payload, applied)
 
@@ -437,6 +438,7 @@ async def _acknowledged(
     if group is not None and group.state == alerts.TRIGGERED:
         by = integration.name if integration is not None else payload.source
         acknowledged = await acknowledge_locked(session, group, now, user=by, via=payload.source)
+    await _keep_note(session, services, payload, notification, integration)
     payload.state, payload.processed_at, payload.error = "processed", now, None
     session.add(payload)
     count_acknowledged(services, acknowledged, payload.source, now)
@@ -450,30 +452,46 @@ async def _noted(
     notification: Notification,
     integration: Integration | None,
 ) -> Outcome:
-    """A vendor's note on its alert (Opsgenie's "Add Note to Alert"): kept on the group its
-    key names, by the request's user, else the integration (as its acknowledgement is), and
-    said on the incident the alert is in. Of a group unknown nothing is kept: the request's
-    status says it failed."""
+    """A vendor's note on its alert (Opsgenie's "Add Note to Alert"), kept (``_keep_note``)
+    and shown on the alert's message. Of a group unknown nothing is kept: the request's status
+    says it failed."""
+    await _keep_note(session, services, payload, notification, integration)
     now = services.clock()
-    group = await alerts.group_of(session, notification.source, notification.group_key)
-    if group is not None and notification.note is not None:
-        by = notification.note.user or (
-            integration.name if integration is not None else payload.source
-        )
-        await notes.add_note(
-            session,
-            group,
-            notification.note,
-            by=by,
-            via=payload.source,
-            # When it reached warroom, not when its job applied it: notes read in the order
-            # their sender made them, whatever a backlog did to their jobs.
-            at=payload.received_at,
-            payload_id=payload.id,
-        )
     payload.state, payload.processed_at, payload.error = "processed", now, None
     session.add(payload)
     return _outcome(payload)
+
+
+async def _keep_note(
+    session: AsyncSession,
+    services: Services,
+    payload: AlertPayload,
+    notification: Notification,
+    integration: Integration | None,
+) -> None:
+    """The note a request carries (Add Note's; a close's or an acknowledgement's, when it
+    has one) kept on the group its key names, by the request's user, else the integration
+    (as its acknowledgement is), said on the incident the alert is in and shown on its
+    message."""
+    if notification.note is None:
+        return  # most requests: no query
+    group = await alerts.group_of(session, notification.source, notification.group_key)
+    if group is None:
+        return
+    by = notification.note.user or (integration.name if integration is not None else payload.source)
+    await notes.add_note(
+        session,
+        group,
+        notification.note,
+        by=by,
+        via=payload.source,
+        # When it reached warroom, not when its job applied it: notes read in the order
+        # their sender made them, whatever a backlog did to their jobs.
+        at=payload.received_at,
+        payload_id=payload.id,
+    )
+    if group.message_channel:
+        await schedule_show(session, group, services.clock(), also=f"note:{payload.id}")
 
 
 async def _schedule_slack_work(

@@ -25,7 +25,7 @@ from bot.basics.slack_links import channel_link, message_link
 from bot.clients.slack.errors import SlackFailure
 from bot.flows.home.publishing import schedule_alert_homes
 from bot.flows.rights import require
-from bot.record.alerting import alerts, escalated
+from bot.record.alerting import alerts, escalated, notes
 from bot.record.changes import beside as changes_beside
 from bot.record.paging import pages
 from bot.record.people import known_names
@@ -204,6 +204,7 @@ async def show_alert(services: Services, job: Job) -> None:
         paged = await _paged(session, group)
         route = services.settings.alerting.routes.named(group.route)
         said = await alerts.details_of(session, group, route)
+        note_count, latest_note = await notes.latest_of(session, group)
         text = services.renderer.render(
             "messages/alert_group.j2",
             outside=True,
@@ -223,6 +224,8 @@ async def show_alert(services: Services, job: Job) -> None:
             incident=await session.get(Incident, group.incident_id) if group.incident_id else None,
             escalated=await escalated.shown_escalations(session, group),
             shown_at_most=escalated.ESCALATIONS_SHOWN,
+            note_count=note_count,
+            latest_note=latest_note,
         )
         blocks = services.renderer.render_json(
             "blocks/alert_group.json.j2",

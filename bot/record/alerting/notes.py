@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.record.alerting.payloads import Note
@@ -97,3 +97,24 @@ async def notes_of(session: AsyncSession, group_id: int, episode: int) -> list[A
         .limit(NOTES_MAX)
     )
     return list((await session.exec(statement)).all())
+
+
+async def latest_of(session: AsyncSession, group: AlertGroup) -> tuple[int, AlertNote | None]:
+    """How many notes the group's episode holds, and the latest (for its message); (0, None),
+    in one query, for the many alerts no sender notes."""
+    episode = (col(AlertNote.group_id) == group.id, col(AlertNote.episode) == group.episode)
+    statement = (
+        select(AlertNote)
+        .where(*episode)
+        .order_by(
+            col(AlertNote.noted_at).desc(),
+            col(AlertNote.payload_id).desc(),
+            col(AlertNote.id).desc(),
+        )
+        .limit(1)
+    )
+    latest = (await session.exec(statement)).first()
+    if latest is None:
+        return 0, None
+    count = (await session.exec(select(func.count()).select_from(AlertNote).where(*episode))).one()
+    return count, latest

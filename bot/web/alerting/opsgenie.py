@@ -1,5 +1,6 @@
 """Opsgenie's Alert API, read back: ``GET /v2/alerts/requests/{requestId}`` (a request's
-status), ``GET /v2/alerts/{identifier}`` (an alert) and ``GET /v2/alerts`` (a page of them),
+status), ``GET /v2/alerts/{identifier}`` (an alert), ``GET /v2/alerts/{identifier}/notes``
+(its notes) and ``GET /v2/alerts`` (a page of them),
 answered as Opsgenie answers
 (``bot.record.alerting.sources.opsgenie.reads``), so a script that creates an alert, polls
 its request and then closes the alert by its id is repointed by URL and key alone.
@@ -60,6 +61,19 @@ async def list_alerts(request: web.Request) -> web.Response:
     )
 
 
+async def list_notes(request: web.Request) -> web.Response:
+    """``GET /v2/alerts/{identifier}/notes?identifierType=&offset=&direction=&limit=&order=``
+    ("List Alert Notes")."""
+    identifier = request.match_info["identifier"]
+    kind = request.query.get("identifierType", "id")
+    asked = dict(request.query)
+    url = str(request.url.with_query(None))
+    return await _answered(
+        request,
+        lambda session, sender: reads.alert_notes(session, identifier, kind, sender, asked, url),
+    )
+
+
 async def _answered(request: web.Request, read: Read) -> web.Response:
     services = request.app[services_key]
     token = services.settings.alerting.token
@@ -84,6 +98,7 @@ def opsgenie_routes() -> list[Route]:
     """The Alert API's reads; the request status's path first, as it is the more specific."""
     return [
         Route("GET", "/v2/alerts/requests/{requestId}", request_status, RouteKind.MACHINE),
+        Route("GET", "/v2/alerts/{identifier}/notes", list_notes, RouteKind.MACHINE),
         Route("GET", "/v2/alerts/{identifier}", get_alert, RouteKind.MACHINE),
         Route("GET", "/v2/alerts", list_alerts, RouteKind.MACHINE),
     ]

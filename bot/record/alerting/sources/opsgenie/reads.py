@@ -23,6 +23,14 @@ and an alert, each only for the integration whose key asks (another's is not fou
   (``first``, ``next`` when there are more). Of Opsgenie's search syntax ``query`` reads
   ``status:open``, ``status:closed``, ``acknowledged:true`` and ``acknowledged:false``,
   joined with ``AND``; any other term is refused (422) naming those, rather than ignored.
+- ``alert_notes``: "List Alert Notes", ``GET /v2/alerts/{identifier}/notes`` (the OpenAPI's
+  ``listNotes``, ``ListAlertNotesResponse`` and ``AlertNote``, opsgenie/opsgenie-oas): the
+  same ``identifierType``, ``offset`` (a note's own ``offset``), ``direction`` (``next``,
+  the default, or ``prev``), ``limit`` (1 to 100, default 20) and ``order`` (``desc``, the
+  default, or ``asc``); ``data``, each note's ``note``, ``owner``, ``createdAt`` and
+  ``offset``, and ``paging`` (``first``, ``next`` when there are more). The notes are the
+  alert's current episode's (a close and a new firing is a new alert in Opsgenie's terms),
+  at most ``notes.NOTES_MAX`` of them.
 
 Times are UTC in Opsgenie's form (milliseconds, ``Z``). The integration is named by its
 warroom name (``integrations list``), the default key's by ``default``.
@@ -48,6 +56,7 @@ from bot.record.alerting.grouping import (
     own_state,
 )
 from bot.record.alerting.integrations import scoped, sender_prefix
+from bot.record.alerting.notes import notes_of
 from bot.record.alerting.sources.opsgenie import ids
 from bot.record.alerting.sources.opsgenie.receiver import (
     ACKNOWLEDGE,
@@ -60,10 +69,11 @@ from bot.record.alerting.sources.opsgenie.receiver import (
     read_request,
 )
 from bot.record.alerting.sources.source import Reply
-from bot.store.models import Alert, AlertGroup, AlertPayload, Integration
+from bot.store.models import Alert, AlertGroup, AlertNote, AlertPayload, Integration
 
 NOT_PROCESSED = "Request not found. It might not be processed, yet."
 NO_ALERT = "Alert does not exist"
+UNPROCESSABLE = "Request body is not processable. Please check the errors."
 ACTIONS = {"create": "Create", CLOSE: "Close", ACKNOWLEDGE: "Acknowledge", NOTE: "AddNote"}
 DONE = {
     "create": "Created alert",
@@ -137,10 +147,23 @@ async def alert(
     now: datetime,
 ) -> Reply:
     """The alert ``identifier`` (of ``kind``: id, tiny or alias) that ``integration`` sent."""
+    group = await _found(session, identifier, kind, integration)
+    if isinstance(group, Reply):
+        return group
+    latest = await _latest(session, _number(group))
+    # Its own alert's state, not that of the one it joined (or of those that joined it).
+    state = await own_state(session, group)
+    paging = await joined(session, group, lock=False) or group
+    return answer(200, data=_shown(group, latest, integration, now, state, paging))
+
+
+async def _found(
+    session: AsyncSession, identifier: str, kind: str, integration: Integration | None
+) -> AlertGroup | Reply:
+    """The alert ``identifier`` (of ``kind``) that ``integration`` sent, or the refusal."""
     if kind not in IDENTIFIER_TYPES:
         why = f"identifierType should be one of {', '.join(IDENTIFIER_TYPES)}"
-        message = "Request body is not processable. Please check the errors."
-        return answer(422, message=message, errors={"identifierType": why})
+        return answer(422, message=UNPROCESSABLE, errors={"identifierType": why})
     group: AlertGroup | None = None
     if kind == "alias":
         group = await _keyed(session, f"{_prefix(integration)}{identifier}")
@@ -154,13 +177,7 @@ async def alert(
         )
         group = await session.get(AlertGroup, number) if number is not None else None
     group = _owned(group, integration)
-    if group is None:
-        return answer(404, message=NO_ALERT)
-    latest = await _latest(session, _number(group))
-    # Its own alert's state, not that of the one it joined (or of those that joined it).
-    state = await own_state(session, group)
-    paging = await joined(session, group, lock=False) or group
-    return answer(200, data=_shown(group, latest, integration, now, state, paging))
+    return group if group is not None else answer(404, message=NO_ALERT)
 
 
 def _number(group: AlertGroup) -> int:
@@ -237,7 +254,6 @@ SORTS: dict[str, Any] = {
 }
 TERMS = ("status:open", "status:closed", "acknowledged:true", "acknowledged:false")
 MOST = 100
-UNPROCESSABLE = "Request body is not processable. Please check the errors."
 
 
 def _listing(asked: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
@@ -311,3 +327,73 @@ async def alerts(
 
     paging = {"first": page(0), **({"next": page(offset + limit)} if len(rows) > limit else {})}
     return answer(200, data=shown, paging=paging)
+
+
+def _note_listing(asked: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
+    """(the notes asked for: limit, order, direction, offset; each parameter wrong, why)."""
+    wrong: dict[str, str] = {}
+    raw = asked.get("limit", "20")
+    limit = int(raw) if raw.isdecimal() else -1
+    if not 1 <= limit <= MOST:
+        wrong["limit"] = f"limit should be between 1 and {MOST}"
+    order = asked.get("order", "desc").lower()
+    if order not in ("asc", "desc"):
+        wrong["order"] = "order should be asc or desc"
+    direction = asked.get("direction", "next").lower()
+    if direction not in ("next", "prev"):
+        wrong["direction"] = "direction should be next or prev"
+    offset = asked.get("offset") or None
+    return {"limit": limit, "order": order, "direction": direction, "offset": offset}, wrong
+
+
+def _offset(note: AlertNote) -> str:
+    """A note's ``offset`` (Opsgenie's cursor through the notes): its time and number."""
+    return f"{int(note.noted_at.timestamp() * 1000)}_{note.id}"
+
+
+def _window(offsets: list[str], listing: dict[str, Any]) -> tuple[int, int] | None:
+    """Where the page asked starts and ends among ``offsets``; None for an offset not there."""
+    limit, offset = listing["limit"], listing["offset"]
+    if offset is None:
+        return 0, limit
+    if offset not in offsets:
+        return None
+    at = offsets.index(offset)
+    return (at + 1, at + 1 + limit) if listing["direction"] == "next" else (max(0, at - limit), at)
+
+
+async def alert_notes(
+    session: AsyncSession,
+    identifier: str,
+    kind: str,
+    integration: Integration | None,
+    asked: Mapping[str, str],
+    url: str,
+) -> Reply:
+    """ "List Alert Notes" of the alert ``identifier`` that ``integration`` sent: a page of its
+    notes this episode (newest first unless ``order=asc``), each with ``offset`` to page on
+    from (``direction`` ``next`` or ``prev``); ``url`` the request's address without query."""
+    listing, wrong = _note_listing(asked)
+    if wrong:
+        return answer(422, message=UNPROCESSABLE, errors=wrong)
+    group = await _found(session, identifier, kind, integration)
+    if isinstance(group, Reply):
+        return group
+    kept = await notes_of(session, _number(group), group.episode)
+    ordered = kept if listing["order"] == "asc" else kept[::-1]
+    offsets = [_offset(note) for note in ordered]
+    window = _window(offsets, listing)
+    if window is None:
+        why = "offset is not the offset of one of this alert's notes"
+        return answer(422, message=UNPROCESSABLE, errors={"offset": why})
+    start, end = window
+    data = [
+        {"note": n.note, "owner": n.noted_by, "createdAt": _when(n.noted_at), "offset": o}
+        for n, o in zip(ordered[start:end], offsets[start:end], strict=True)
+    ]
+    kept_asked = {k: v for k, v in asked.items() if k not in ("offset", "direction")}
+    paging = {"first": f"{url}?{urllib.parse.urlencode(kept_asked)}"}
+    if end < len(ordered) and data:
+        after = {**kept_asked, "offset": data[-1]["offset"], "direction": "next"}
+        paging["next"] = f"{url}?{urllib.parse.urlencode(after)}"
+    return answer(200, data=data, paging=paging)

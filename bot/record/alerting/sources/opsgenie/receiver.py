@@ -20,7 +20,9 @@ https://docs.opsgenie.com/docs/alert-api#add-note-to-alert), the same ``identifi
 with ``note`` (required, at most 25000 characters; more is refused, not cut), ``user`` and
 ``source`` (display names, at most 100 characters each; Opsgenie's limit, longer ones cut):
 the note is kept on the alert, by ``user`` (else the integration's name), and said on the
-incident the alert is in.
+incident the alert is in. A close's or an acknowledgement's body may hold the same three
+(the OpenAPI's ``AlertActionPayload``): its note is kept the same way, as Opsgenie adds it to
+the alert's notes.
 
 Answers (https://docs.opsgenie.com/docs/response): 202 ``{"result": "Request will be
 processed", "took": …, "requestId": …}`` (the request id made from the stored payload's:
@@ -154,11 +156,14 @@ def _texts(document: dict[str, Any], problems: list[str]) -> dict[str, str]:
     return texts
 
 
-def _note(document: dict[str, Any]) -> Note:
-    """An Add Note request's note, its user and source; PayloadError names each wrong."""
+def _note(document: dict[str, Any], *, required: bool = True) -> Note | None:
+    """A request's note, its user and source (Add Note's, required; Close's and
+    Acknowledge's, which may hold one: None without); PayloadError names each wrong."""
     problems: list[str] = []
     text = document.get("note")
-    if not isinstance(text, str) or not text.strip():
+    if text is None and not required:
+        pass
+    elif not isinstance(text, str) or (required and not text.strip()):
         problems.append(_field("note", "Note can not be empty."))
     elif len(text) > NOTE_LIMIT:
         problems.append(_field("note", f"Note can not be longer than {NOTE_LIMIT} characters."))
@@ -171,7 +176,9 @@ def _note(document: dict[str, Any]) -> Note:
         names[name] = given or None
     if problems:
         raise PayloadError(problems)
-    return Note(str(text), names["user"], names["source"])
+    if not isinstance(text, str) or not text.strip():
+        return None
+    return Note(text, names["user"], names["source"])
 
 
 def _act(
@@ -216,11 +223,8 @@ def read_request(stored: str, received_at: datetime) -> Notification:
     action, text = request["action"], request["body"]
     if action == CREATE:
         return _create(json_object(text), received_at, str(request.get("key") or "new"))
-    note = None
-    if action == NOTE:
-        note = _note(json_object(text) if text.strip() else {})
-    elif text.strip():
-        json_object(text)  # a close's or acknowledge's note, user, source: checked, not kept
+    # Add Note's note, or the one a close or an acknowledgement may carry (kept the same way).
+    note = _note(json_object(text) if text.strip() else {}, required=action == NOTE)
     identifier = str(request.get("identifier", ""))
     if not identifier or len(identifier) > ALIAS_LIMIT:
         raise PayloadError([_field("identifier", "Identifier can not be empty.")])
