@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from bench.harness import free_port
+from bot.flows.people import PAGE_ASKS
 from bot.record.oncall.schedules import parse_schedules
 from emulator import SlackEmulator
 from tests.conftest import ALICE, BOB
@@ -141,7 +142,9 @@ async def test_nobody_in_a_schedule_file_is_asked_about_at_start_up(
     slack: SlackEmulator, sqlite_url: str
 ) -> None:
     """A schedule file may name hundreds (made up, in a benchmark): warroom starts without
-    asking Slack for any of them, and its pages name them by id until they are seen."""
+    asking Slack for any of them; a page asks for at most ``PAGE_ASKS`` of those it shows (a
+    schedule's page names only who is on call now and next, and its layers' members), and
+    names those Slack cannot name "a Slack user (U0…)"."""
     made_up = [f"U0MADE{n:03d}" for n in range(40)]
     schedules = {
         "schedules": {
@@ -168,11 +171,18 @@ async def test_nobody_in_a_schedule_file_is_asked_about_at_start_up(
         browser() as local,
     ):
         await warroom.finish_background()
-        async with local.get(f"{warroom.url}/oncall/big") as answer:
-            assert answer.status == 200
-        await warroom.finish_background()
         asked = {call.args.get("user") for call in slack.calls_to("users.info")}
         assert not asked & set(made_up)
+        async with local.get(f"{warroom.url}/oncall/big") as answer:
+            assert answer.status == 200
+            html = await answer.text()
+        await warroom.finish_background()
+        # The page asked for the first PAGE_ASKS it shows and left the rest to the background:
+        # each asked once.
+        asked_in_turn = [call.args.get("user") for call in slack.calls_to("users.info")]
+        assert sorted(u for u in asked_in_turn if u in made_up) == made_up
+        assert asked_in_turn[:PAGE_ASKS] == made_up[:PAGE_ASKS]
+        assert "a Slack user (U0MADE039)" in text_of(html)
 
 
 LAPTOP_FOLD = {"width": 1280, "height": 900}

@@ -19,6 +19,7 @@ from bot.record.oncall.hours import ScheduleHours, hours_on_call
 from bot.record.oncall.overrides import overrides_between
 from bot.record.oncall.schedules import Schedule
 from bot.record.people import known_names, known_zones
+from bot.flows.people import names_for_page
 from bot.store.db import session_scope
 from bot.web.context import WebContext
 from bot.web.visibility import Viewer
@@ -60,9 +61,13 @@ def people_of(schedules: Iterable[Schedule], shifts: Iterable[Shift] = ()) -> se
 
 
 async def names_of(web_: WebContext, people: Iterable[str]) -> dict[str, str]:
-    """The names the record keeps for ``people`` (no Slack call: a page never waits on it)."""
+    """The names of ``people``: the record's, and those it lacks asked of Slack before the page
+    shows them (``names_for_page``: a few at a time, within Slack's limits; past them, or
+    when Slack cannot say, the page names them "a Slack user (U…)")."""
+    wanted = set(people)
     async with session_scope(web_.services.engine) as session:
-        return await known_names(session, set(people))
+        kept = await known_names(session, wanted)
+    return await names_for_page(web_.services, kept, sorted(wanted))
 
 
 async def now_on_call(
