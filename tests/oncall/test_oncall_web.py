@@ -129,12 +129,12 @@ async def test_the_list_shows_who_is_on_call_now_and_next_in_the_viewers_zone(
         # Carol's name is not known to the record: asked of Slack, at once when Slack's pace
         # allows (the start-up's handoffs may have spent it), else in the background, and
         # named by id meanwhile only as "a Slack user"; never a bare id.
-        carol = "support (Europe/Paris) {} since Wed 2026-03-11 09:00 CET"
-        assert carol.format("Carol Tanaka") in shown or (
-            carol.format(f"a Slack user ({CAROL})") in shown
+        support_row = "support (Europe/Paris) {} since Wed 2026-03-11 09:00 CET"
+        assert support_row.format("Carol Tanaka") in shown or (
+            support_row.format(f"a Slack user ({CAROL})") in shown
         )
         await warroom.finish_background()
-        assert carol.format("Carol Tanaka") in text_of(
+        assert support_row.format("Carol Tanaka") in text_of(
             (await page(alice, f"{warroom.url}/oncall"))[1]
         )
         assert "Wed 2026-03-11 18:00 CET nobody (a gap)" in shown
