@@ -202,8 +202,8 @@ async def test_nobody_answers_the_voicemail_becomes_an_alert_paged_to_the_policy
 async def test_a_transcription_that_fails_still_raises_the_alert_with_its_recording(
     warroom: Warroom, twilio: FakeTwilio
 ) -> None:
-    # Twilio transcribes 2 to 120 seconds: a longer message's transcription fails.
-    caller = Caller(voicemail="…", seconds=150)
+    # Twilio transcribes 2 to 120 seconds: a shorter message's transcription fails.
+    caller = Caller(voicemail="Hel-", seconds=1)
     call = await twilio.incoming_call(CUSTOMER, caller, to=CHECKOUT_LINE)
     await warroom.run_jobs()
     ((group, alert),) = await alerts(warroom)
