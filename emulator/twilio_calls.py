@@ -25,6 +25,8 @@ Followed (TwiML Voice, https://www.twilio.com/docs/voice/twiml):
   Twilio transcribes recordings of 2 to 120 seconds only), ``TranscriptionUrl``,
   ``RecordingSid`` and ``RecordingUrl`` ("<Record>", "action", "recordingStatusCallback",
   "transcribeCallback").
+- ``<Redirect>`` (method): its text, a URL, is requested and the call goes on with the
+  TwiML it answers; the verbs after it are never reached ("<Redirect>").
 - ``<Hangup>``: the call ends.
 
 Every request carries the standard voice parameters (``CallSid``, ``AccountSid``, ``From``,
@@ -76,6 +78,7 @@ ATTRIBUTES: dict[str, set[str]] = {
         "transcribe",
         "transcribeCallback",
     },
+    "Redirect": {"method"},
     "Hangup": set(),
 }
 DIAL_TIMEOUT = (5, 600)
@@ -99,7 +102,8 @@ class Leg:
 @dataclass
 class Caller:
     """What the caller does: the numbers that pick up, are busy or fail (the rest ring out),
-    the message left (None: they hang up at the beep) and its length."""
+    the message left (None: they say nothing at the tone, an empty recording) and its
+    length."""
 
     picks_up: Collection[str] = ()
     busy: Collection[str] = ()
@@ -180,6 +184,11 @@ class CallFollower:
     async def verb(self, verb: ElementTree.Element, url: str) -> tuple[str, str] | None:
         if verb.tag == "Dial":
             return await self.dial(verb, url)
+        if verb.tag == "Redirect":
+            target = urljoin(url, (verb.text or "").strip())
+            if not target:
+                raise TwimlRefused("<Redirect> needs a URL")
+            return target, await self.request(target, {})
         return await self.record(verb, url)
 
     async def dial(self, verb: ElementTree.Element, url: str) -> tuple[str, str] | None:

@@ -215,6 +215,24 @@ async def test_a_transcription_that_fails_still_raises_the_alert_with_its_record
     assert links["Voicemail recording"] == call.recording_url
 
 
+async def test_no_message_at_the_tone_raises_a_missed_call(
+    warroom: Warroom, twilio: FakeTwilio
+) -> None:
+    call = await twilio.incoming_call(CUSTOMER, Caller(voicemail=None), to=CHECKOUT_LINE)
+    assert (
+        call.said[-1] == "No message was recorded. The team of checkout has been alerted. Goodbye."
+    )
+    await warroom.run_jobs()
+    ((group, alert),) = await alerts(warroom)
+    assert group.title == "Missed call to checkout: nobody answered, no message left"
+    assert json.loads(alert.annotations)["description"] == (
+        "A call to the on-call line of checkout: Carol Tanaka (level 1): no answer; "
+        "Bob Okafor (level 2): no answer. No message was left."
+    )
+    (sms,) = page_sms(twilio, CAROL_PHONE)
+    assert "Missed call to checkout" in sms
+
+
 async def test_nobody_on_call_the_caller_is_told_and_the_alert_is_paged(
     warroom: Warroom, twilio: FakeTwilio
 ) -> None:

@@ -127,6 +127,7 @@ NOT_WALKED = {
     "/twilio/route/record": "Twilio's signed webhooks: a routed call's voicemail",
     "/twilio/route/recording": "Twilio's signed recording status callback",
     "/twilio/route/transcription": "Twilio's signed transcription callback",
+    "/twilio/route/missed": "Twilio's signed webhooks: a routed call with no message left",
     "/vonage/status": "Vonage's signed delivery reports",
     "/vonage/inbound": "Vonage's signed webhooks: the paged person's answers",
     "/vonage/event": "Vonage's signed call events",

@@ -7,8 +7,9 @@ a user group's members), those with a voice contact, one after the other. The ca
 greeting and the first is rung for the service's ``ring``; a leg not answered (no answer,
 busy, failed) rings the next; after the last, the caller is asked for a message, recorded and
 transcribed by the provider, and its transcription (or its failure) raises the call's alert,
-paged to the service's policy as any of its alerts. A call while nobody is on call is told
-so, and raises its alert at once. Each leg is kept on the call's row and said in its alert.
+paged to the service's policy as any of its alerts (no message left: a missed call's alert).
+A call while nobody is on call is told so, and raises its alert at once. Each leg is kept on
+the call's row and said in its alert.
 
 The provider checked each request's signature; numbers are never logged above DEBUG.
 """
@@ -75,7 +76,7 @@ async def call_arrived(services: Services, provider: str, call: CallArrived) -> 
     step = await _ring(services, call.call_id, 0, greeting)
     if step is not None:
         return step
-    await _raise_alert(services, call.call_id, transcription=None)
+    await _raise_alert(services, call.call_id, "nobody_on_call")
     return Goodbye(_say(services, "nobody", service=service.name))
 
 
@@ -146,7 +147,15 @@ async def dial_ended(services: Services, ended: DialEnded) -> RouteStep:
 
 async def recorded(services: Services, voicemail: Recorded) -> RouteStep:
     """The voicemail recorded (the ``<Record>``'s action, then its status callback): kept;
-    the caller thanked."""
+    the caller thanked. No recording (the caller said nothing at the tone): the call's alert
+    raised now, as a missed call."""
+    if not voicemail.recording_url:
+        async with session_scope(services.engine) as session:
+            row = await routed_calls.of_call(session, voicemail.call_id)
+        if row is None:
+            return Goodbye("")
+        await _raise_alert(services, voicemail.call_id, "missed")
+        return Goodbye(_say(services, "missed", service=row.service))
     async with session_scope(services.engine) as session:
         row = await routed_calls.locked(session, voicemail.call_id)
         if row is None:
@@ -173,21 +182,23 @@ async def transcribed(services: Services, text: Transcribed) -> bool:
         row.recording_url = row.recording_url or text.recording_url or None
         session.add(row)
         await session.commit()
-    await _raise_alert(services, text.call_id, transcription=text.text)
+    await _raise_alert(services, text.call_id, "voicemail", transcription=text.text)
     return True
 
 
-async def _raise_alert(services: Services, call_id: str, *, transcription: str | None) -> None:
-    """The call's alert (``transcription`` None: nobody was on call), kept once, in the
-    transaction that marks the call alerted. Its people are named first (Slack asked, outside
+async def _raise_alert(
+    services: Services, call_id: str, outcome: str, *, transcription: str = ""
+) -> None:
+    """The call's alert, kept once, in the transaction that marks the call alerted:
+    ``outcome`` nobody_on_call, missed (nobody answered, no message) or voicemail (with its
+    ``transcription``, "" when it failed). Its people are named first (Slack asked, outside
     the transaction, for those the record has no name for)."""
     names = await _names(services, call_id)
     async with session_scope(services.engine) as session:
         row = await routed_calls.locked(session, call_id)
         if row is None or row.alerted_at is not None:
             return
-        if transcription is None:
-            row.outcome = "nobody_on_call"
+        row.outcome = outcome
         body = _alert_body(services, row, transcription, names)
         await keep_own_alerts(session, services, [body])
         row.alerted_at = services.clock()
@@ -206,12 +217,13 @@ async def _names(services: Services, call_id: str) -> dict[str, str]:
 
 
 def _alert_body(
-    services: Services, row: RoutedCall, transcription: str | None, names: dict[str, str]
+    services: Services, row: RoutedCall, transcription: str, names: dict[str, str]
 ) -> str:
     """The call's alert in the generic shape: its legs, its voicemail, their links."""
     service = services.settings.alerting.catalog.get(row.service)
     words = {
         "service": row.service,
+        "outcome": row.outcome,
         "policy": service.policy if service else None,
         "transcription": transcription,
         "seconds": row.recording_seconds,

@@ -264,11 +264,13 @@ def record(
     max_length: int,
     recording_callback: str,
     transcribe_callback: str,
+    empty: str,
 ) -> str:
     """TwiML that says ``say_first``, then records a message after a beep (TwiML <Record>):
     ``action`` gets RecordingUrl and RecordingDuration when it ends, ``recording_callback``
     the recording's status once it is kept, ``transcribe_callback`` its transcription
-    (Twilio transcribes recordings of 2 to 120 seconds)."""
+    (Twilio transcribes recordings of 2 to 120 seconds). An empty recording requests no
+    action: the document goes on, to the ``<Redirect>`` to ``empty``."""
     attributes = (
         f'action={quoteattr(action)} method="POST" maxLength="{max_length}" playBeep="true" '
         f'finishOnKey="#" transcribe="true" transcribeCallback={quoteattr(transcribe_callback)} '
@@ -277,7 +279,8 @@ def record(
     )
     return (
         '<?xml version="1.0" encoding="UTF-8"?><Response>'
-        f"<Say>{escape(say_first)}</Say><Record {attributes}/></Response>"
+        f"<Say>{escape(say_first)}</Say><Record {attributes}/>"
+        f'<Redirect method="POST">{escape(empty)}</Redirect></Response>'
     )
 
 

@@ -10,7 +10,10 @@ answers them.
 - ``/twilio/route/recording``: its ``recordingStatusCallback`` (``RecordingStatus``,
   ``RecordingUrl``, ``RecordingDuration``);
 - ``/twilio/route/transcription``: its ``transcribeCallback`` (``TranscriptionStatus``
-  completed or failed, ``TranscriptionText``, ``TranscriptionUrl``, ``RecordingUrl``).
+  completed or failed, ``TranscriptionText``, ``TranscriptionUrl``, ``RecordingUrl``);
+- ``/twilio/route/missed``: the ``<Redirect>`` after the ``<Record>``, which Twilio reaches
+  only when the recording is empty (it then requests no action and goes on with the
+  document's next verb).
 
 Each is signed as every Twilio webhook (checked by the provider before this reads it).
 """
@@ -40,7 +43,8 @@ DIAL_PATH = "/twilio/route/dial"
 RECORD_PATH = "/twilio/route/record"
 RECORDING_PATH = "/twilio/route/recording"
 TRANSCRIPTION_PATH = "/twilio/route/transcription"
-PATHS = (VOICE_PATH, DIAL_PATH, RECORD_PATH, RECORDING_PATH, TRANSCRIPTION_PATH)
+MISSED_PATH = "/twilio/route/missed"
+PATHS = (VOICE_PATH, DIAL_PATH, RECORD_PATH, RECORDING_PATH, TRANSCRIPTION_PATH, MISSED_PATH)
 
 
 def read(path: str, query: Mapping[str, str], form: Mapping[str, str]) -> Routing | Malformed:
@@ -48,6 +52,8 @@ def read(path: str, query: Mapping[str, str], form: Mapping[str, str]) -> Routin
     call = form.get("CallSid", "")
     if not call:
         return Malformed("CallSid is required")
+    if path == MISSED_PATH:
+        return Recorded(call, "", None)
     if path == VOICE_PATH:
         if not form.get("To"):
             return Malformed("To is required")
@@ -92,6 +98,7 @@ def answer(public_url: str, step: RouteStep) -> HttpAnswer:
                 max_length=step.max_seconds,
                 recording_callback=public_url + RECORDING_PATH,
                 transcribe_callback=public_url + TRANSCRIPTION_PATH,
+                empty=public_url + MISSED_PATH,
             )
         case Goodbye():
             twiml = api.hang_up(step.say)
