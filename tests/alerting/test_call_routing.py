@@ -215,6 +215,23 @@ async def test_a_transcription_that_fails_still_raises_the_alert_with_its_record
     assert links["Voicemail recording"] == call.recording_url
 
 
+async def test_a_transcription_that_never_comes_raises_the_alert_five_minutes_on(
+    warroom: Warroom, twilio: FakeTwilio
+) -> None:
+    caller = Caller(voicemail=VOICEMAIL, lose_transcription=True)
+    call = await twilio.incoming_call(CUSTOMER, caller, to=CHECKOUT_LINE)
+    assert not [url for url, _ in call.requests if url.endswith("/transcription")]
+    await warroom.advance(minutes=4)
+    assert await alerts(warroom) == []
+    await warroom.advance(minutes=1)
+    ((group, alert),) = await alerts(warroom)
+    assert group.title == "Voicemail for checkout"
+    links = {link["text"]: link["url"] for link in json.loads(alert.links)}
+    assert links == {"Voicemail recording": call.recording_url}
+    (sms,) = page_sms(twilio, CAROL_PHONE)
+    assert "Voicemail for checkout" in sms
+
+
 async def test_no_message_at_the_tone_raises_a_missed_call(
     warroom: Warroom, twilio: FakeTwilio
 ) -> None:

@@ -17,6 +17,7 @@ The provider checked each request's signature; numbers are never logged above DE
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -39,13 +40,18 @@ from bot.record.alerting.services import Service
 from bot.record.paging.own import reached_by
 from bot.record.people import known_names
 from bot.services import Services
+from bot.store import jobs
 from bot.store.db import session_scope
-from bot.store.models import RoutedCall
+from bot.store.job_kinds import JobKind
+from bot.store.models import Job, RoutedCall
 
 log = logging.getLogger(__name__)
 WORDS = "paging/call_routing.j2"
 # The longest voicemail: Twilio transcribes recordings of up to 120 seconds.
 VOICEMAIL_SECONDS = 120
+# How long a voicemail's transcription is waited for before its alert is raised without it
+# (Twilio's usually comes within a minute or two of the recording).
+TRANSCRIPTION_WAIT = timedelta(minutes=5)
 
 
 def _say(services: Services, part: str, **context: object) -> str:
@@ -164,9 +170,29 @@ async def recorded(services: Services, voicemail: Recorded) -> RouteStep:
         row.recording_url = voicemail.recording_url
         row.recording_seconds = voicemail.seconds or row.recording_seconds
         session.add(row)
+        # Should the transcription never come, the alert is raised without it.
+        await jobs.schedule(
+            session,
+            kind=JobKind.CALL_VOICEMAIL,
+            key=f"call-voicemail:{voicemail.call_id}",
+            due_at=services.clock() + TRANSCRIPTION_WAIT,
+        )
         await session.commit()
         service = row.service
     return Goodbye(_say(services, "thanks", service=service))
+
+
+async def voicemail_overdue(services: Services, job: Job) -> None:
+    """The job handler: a voicemail's transcription has not come in ``TRANSCRIPTION_WAIT``
+    (the provider's transcription failed without a word, or its callback was lost): the
+    call's alert raised with the recording alone. Raised already: nothing."""
+    call_id = job.key.partition(":")[2]
+    async with session_scope(services.engine) as session:
+        row = await routed_calls.of_call(session, call_id)
+    if row is None or row.alerted_at is not None:
+        return
+    log.info("a voicemail for %s came with no transcription in time", row.service)
+    await _raise_alert(services, call_id, "voicemail", transcription=row.transcription or "")
 
 
 async def transcribed(services: Services, text: Transcribed) -> bool:
