@@ -19,11 +19,13 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from bot.record.alerting.services import load_services
+from bot.cli import main
+from bot.record.alerting.services import ServiceError, load_services, parse_services
 from bot.store.db import session_scope
 from bot.store.models import Alert, AlertGroup, RoutedCall
 from emulator import FakeNtfy, FakeTwilio
 from emulator.twilio_calls import Caller
+from tests.alerting.test_services_file import files
 from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom
 from tests.paging.scenario import NOW, SCHEDULES, paging_settings, phone_environ
 
@@ -288,3 +290,41 @@ async def test_a_request_not_signed_by_twilio_is_refused_and_changes_nothing(
     assert await calls(warroom) == []
     assert await alerts(warroom) == []
     assert twilio.phone(CAROL_PHONE).messages == []
+
+
+@pytest.mark.parametrize(
+    ("phones", "problem"),
+    [
+        (["0612345678"], "phone: number must be in E.164, like +15005550006"),
+        ([{"number": CHECKOUT_LINE, "ring": "2s"}], "phone: ring must be between 5s and 10m"),
+        ([{"number": CHECKOUT_LINE, "voice": "alice"}], "phone: unknown key(s) voice"),
+        (
+            [CHECKOUT_LINE, CHECKOUT_LINE],
+            "service 'search': phone: the number is checkout's already",
+        ),
+    ],
+)
+def test_a_bad_phone_is_refused_in_words_without_its_number(
+    phones: list[object], problem: str
+) -> None:
+    services = [
+        {"name": name, "phone": phone}
+        for name, phone in zip(("checkout", "search"), phones, strict=False)
+    ]
+    with pytest.raises(ServiceError) as refused:
+        parse_services({"services": services})
+    assert problem in str(refused.value)
+    assert "0612345678" not in str(refused.value) and CHECKOUT_LINE not in str(refused.value)
+
+
+def test_a_phone_without_twilio_set_is_refused_at_start_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    services = {"services": [{"name": "checkout", "policy": "queues", "phone": CHECKOUT_LINE}]}
+    files(tmp_path, monkeypatch, services=services, policies=POLICIES, schedules=SCHEDULES)
+    assert main(["services", "list"]) == 2
+    said = capsys.readouterr().err
+    assert (
+        "WARROOM_SERVICES: service 'checkout': phone: live call routing is Twilio's: set "
+        "TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM and WARROOM_PUBLIC_URL"
+    ) in said

@@ -295,7 +295,7 @@ def _phones_taken(found: Mapping[str, Service]) -> list[str]:
             continue
         owner = first.setdefault(service.phone.number, service.name)
         if owner != service.name:
-            problems.append(f"service {service.name!r}: phone: the number is {owner!r}'s already")
+            problems.append(f"service {service.name!r}: phone: the number is {owner}'s already")
     return problems
 
 
