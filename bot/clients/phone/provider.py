@@ -101,6 +101,9 @@ class CallArrived:
     called: str
     caller: str
 
+    def __repr__(self) -> str:  # numbers stay out of logs and tracebacks
+        return f"CallArrived({self.call_id!r})"
+
 
 @dataclass(frozen=True)
 class DialEnded:
