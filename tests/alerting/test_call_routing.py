@@ -23,10 +23,11 @@ from bot.cli import main
 from bot.record.alerting.services import ServiceError, load_services, parse_services
 from bot.store.db import session_scope
 from bot.store.models import Alert, AlertGroup, RoutedCall
-from emulator import FakeNtfy, FakeTwilio
+from emulator import FakeNtfy, FakeTwilio, SlackEmulator
 from emulator.twilio_calls import Caller
 from tests.alerting.test_services_file import files
 from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom
+from tests.helpers.web_view import browser, sign_in, visible_text, web_settings
 from tests.paging.scenario import NOW, SCHEDULES, paging_settings, phone_environ
 
 PUBLIC_URL = "https://warroom.example.com"
@@ -83,7 +84,7 @@ async def twilio() -> AsyncIterator[FakeTwilio]:
 
 @pytest.fixture
 async def warroom_settings(
-    database_url: str, tmp_path: Path, twilio: FakeTwilio
+    slack: SlackEmulator, database_url: str, tmp_path: Path, twilio: FakeTwilio
 ) -> dict[str, object]:
     async with FakeNtfy() as ntfy:
         environ = phone_environ(twilio, ntfy, PUBLIC_URL)
@@ -99,6 +100,7 @@ async def warroom_settings(
         "clock": Clock(NOW),
         **settings,
         "alerting__catalog": load_services(services),
+        **web_settings(slack),
         "ready": ready,
     }
 
@@ -199,6 +201,21 @@ async def test_nobody_answers_the_voicemail_becomes_an_alert_paged_to_the_policy
         assert number not in description and number not in sms
     (kept,) = await calls(warroom)
     assert kept.outcome == "voicemail" and kept.alerted_at is not None
+    # The alert's page tells the call's story before its pages.
+    async with browser() as session:
+        await sign_in(session, warroom, ALICE)
+        async with session.get(f"{warroom.url}/alerts/{group.id}") as answer:
+            assert answer.status == 200
+            page = await answer.text()
+    text = visible_text(page)
+    assert "Called checkout’s on-call line" in text
+    history = text[text.index("Called checkout’s on-call line") :]
+    assert history.index("Carol Tanaka") < history.index("Bob Okafor") < history.index("Fired")
+    assert "no answer" in history and "busy" in history
+    assert f"Voicemail (14 s): the recording “{VOICEMAIL}”" in history
+    assert call.recording_url in page
+    for number in (CUSTOMER, CAROL_PHONE, BOB_PHONE):
+        assert number not in page
 
 
 async def test_a_transcription_that_fails_still_raises_the_alert_with_its_recording(

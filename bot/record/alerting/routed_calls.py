@@ -25,6 +25,8 @@ from bot.store.models import RoutedCall
 
 SOURCE = "phone"
 ANSWERED = frozenset({"completed", "answered"})
+# A call's alert's key: the prefix, then the provider's id of the call.
+KEY_PREFIX = "call:"
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,13 @@ async def of_call(session: AsyncSession, call_id: str) -> RoutedCall | None:
     return (await session.exec(statement)).first()
 
 
+async def raised(session: AsyncSession, group_key: str) -> RoutedCall | None:
+    """The call an alert's group (by its key, ``call:<call id>``) was raised by, if one was."""
+    if not group_key.startswith(KEY_PREFIX):
+        return None
+    return await of_call(session, group_key.removeprefix(KEY_PREFIX))
+
+
 def ring_at(row: RoutedCall, step: int) -> Ring | None:
     """Who the plan rings at ``step``, if it goes that far."""
     if not 0 <= step < len(row.plan):
@@ -118,7 +127,7 @@ def alert_body(
     return json.dumps(
         {
             "title": title,
-            "dedup_key": f"call:{row.call_sid}",
+            "dedup_key": KEY_PREFIX + row.call_sid,
             "status": "firing",
             "source": SOURCE,
             "started_at": row.started_at.isoformat(),
