@@ -87,7 +87,8 @@ async def call_arrived(services: Services, provider: str, call: CallArrived) -> 
 
 
 async def _plan(services: Services, service: Service) -> list[Ring]:
-    """Whom to ring, in order: each level's people now, those with a voice contact."""
+    """Whom to ring, in order: each level's people now, those with a voice contact (someone
+    at two levels is rung at the first)."""
     policy = services.settings.escalation.policies.get(service.policy or "")
     if policy is None:
         return []
@@ -97,6 +98,8 @@ async def _plan(services: Services, service: Service) -> list[Ring]:
         reach = await reach_of(services, level.targets)
         async with session_scope(services.engine) as session:
             for user in reach.users:
+                if any(ring.user == user for ring in plan):
+                    continue
                 methods = await reached_by(session, contacts, user)
                 if any(method.kind == "voice" for method in methods.values()):
                     plan.append(Ring(level=level.number, user=user))
