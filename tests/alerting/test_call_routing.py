@@ -19,7 +19,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.cli import main
 from bot.record.alerting.services import ServiceError, load_services, parse_services
@@ -109,13 +109,15 @@ async def warroom_settings(
 
 async def calls(warroom: Warroom) -> list[RoutedCall]:
     async with session_scope(warroom.engine) as session:
-        return list((await session.exec(select(RoutedCall).order_by(RoutedCall.id))).all())
+        return list((await session.exec(select(RoutedCall).order_by(col(RoutedCall.id)))).all())
 
 
 async def alerts(warroom: Warroom) -> list[tuple[AlertGroup, Alert]]:
     async with session_scope(warroom.engine) as session:
         rows = await session.exec(
-            select(AlertGroup, Alert).where(Alert.group_id == AlertGroup.id).order_by(Alert.id)
+            select(AlertGroup, Alert)
+            .where(col(Alert.group_id) == col(AlertGroup.id))
+            .order_by(col(Alert.id))
         )
         return list(rows.all())
 
@@ -237,7 +239,7 @@ async def test_nobody_answers_the_voicemail_becomes_an_alert_paged_to_the_policy
     assert history.index("Carol Tanaka") < history.index("Bob Okafor") < history.index("Fired")
     assert "no answer" in history and "busy" in history
     assert f"Voicemail (14 s): the recording “{VOICEMAIL}”" in history
-    assert call.recording_url in page
+    assert call.recording_url is not None and call.recording_url in page
     for number in (CUSTOMER, CAROL_PHONE, BOB_PHONE):
         assert number not in page
 
