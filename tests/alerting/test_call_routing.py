@@ -13,6 +13,7 @@ kept. On SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import json
+import logging
 import urllib.parse
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -196,8 +197,9 @@ async def test_nobody_answers_level_1_so_level_2_is_rung(
 
 
 async def test_nobody_answers_the_voicemail_becomes_an_alert_paged_to_the_policy(
-    warroom: Warroom, twilio: FakeTwilio
+    warroom: Warroom, twilio: FakeTwilio, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO)
     caller = Caller(busy={BOB_PHONE}, voicemail=VOICEMAIL, seconds=14)
     call = await twilio.incoming_call(CUSTOMER, caller, to=CHECKOUT_LINE)
     assert [(leg.numbers, leg.status) for leg in call.legs] == [
@@ -240,8 +242,10 @@ async def test_nobody_answers_the_voicemail_becomes_an_alert_paged_to_the_policy
     assert "no answer" in history and "busy" in history
     assert f"Voicemail (14 s): the recording “{VOICEMAIL}”" in history
     assert call.recording_url is not None and call.recording_url in page
-    for number in (CUSTOMER, CAROL_PHONE, BOB_PHONE):
+    for number in (CUSTOMER, CAROL_PHONE, BOB_PHONE, CHECKOUT_LINE):
         assert number not in page
+        assert number not in caplog.text  # numbers are logged at DEBUG only
+    assert "a call to checkout's number: 2 people to ring" in caplog.text
 
 
 async def test_a_transcription_that_fails_still_raises_the_alert_with_its_recording(
