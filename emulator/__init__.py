@@ -5,7 +5,8 @@ worked out by ``pagerduty_schedules``, its services and people's rules in
 servers (Opsgenie's: ``opsgenie``, who it says is on call in ``opsgenie_oncall``, its
 account in ``opsgenie_samples``; Grafana OnCall's: ``grafana_oncall``, its final shifts in
 ``grafana_oncall_shifts``), and healthchecks.io's pinging API (``healthchecks``, the
-watchdog's target). ``preview`` lays out a channel's messages as the Slack client
+watchdog's target); the fake Twilio (``twilio``) follows the TwiML of calls to its numbers
+in ``twilio_calls``. ``preview`` lays out a channel's messages as the Slack client
 shows them (``GET /preview/<channel>`` on the emulator, said to be its preview), for people
 and the manual's pictures; ``preview_actions`` makes the previews places to act
 (``ActingEmulator``, for ``warroom dev``: a person types a command or a message and presses

@@ -9,7 +9,9 @@ the account's numbers (21212); 201 answers the resource with its SID. ``fail(429
 error 20429 ("Too Many Requests"). What a phone does comes back as Twilio sends it: status
 callbacks (``deliver``, ``answer``, ``hang_up``), the ``<Gather>`` action (``press``) and an
 incoming SMS (``reply``), each form-encoded and signed with ``X-Twilio-Signature`` over the
-public URL as Twilio computes it ("Secure webhooks").
+public URL as Twilio computes it ("Secure webhooks"). A call to one of the account's
+numbers (``incoming_call``) asks its voice webhook and follows the TwiML answered, strictly
+(``twilio_calls``).
 
     async with FakeTwilio(auth_token=..., numbers=["+15005550006"]) as twilio:
         twilio.reach = (public_url, warroom_url)   # where the public address leads
@@ -33,6 +35,7 @@ from aiohttp import web
 from multidict import MultiDictProxy
 
 from emulator.fake_http import FakeHttpServer
+from emulator.twilio_calls import Caller, CallFollower, InboundCall
 
 E164 = re.compile(r"^\+[1-9]\d{1,14}$")
 _RESOURCE = re.compile(r"^/2010-04-01/Accounts/(?P<sid>AC\w+)/(?P<kind>Messages|Calls)\.json$")
@@ -103,6 +106,10 @@ class FakeTwilio(FakeHttpServer):
         # The number's "A message comes in" webhook, as set in Twilio's console.
         self.sms_webhook = ""
         self.callbacks: list[tuple[str, int]] = []  # (URL, status answered)
+        # The number's "A call comes in" webhook (live call routing), and the calls made to
+        # the account's numbers (``twilio_calls``).
+        self.voice_webhook = ""
+        self.inbound: list[InboundCall] = []
 
     def phone(self, number: str) -> Phone:
         phone = Phone()
@@ -280,6 +287,35 @@ class FakeTwilio(FakeHttpServer):
             )
         )
         return status, reply
+
+    async def incoming_call(
+        self, from_number: str, caller: Caller | None = None, *, to: str | None = None
+    ) -> InboundCall:
+        """Someone at ``from_number`` calls ``to`` (the account's first number): the voice
+        webhook is asked, its TwiML followed as ``caller`` behaves (``twilio_calls``); the
+        call as it went."""
+        call = InboundCall("CA" + secrets.token_hex(16), from_number, to or self.numbers[0])
+        self.inbound.append(call)
+        follower = CallFollower(self.account_sid, self._post, call, caller or Caller())
+        await follower.run(self.voice_webhook)
+        return call
+
+    async def forged_call(
+        self, from_number: str, *, signature: str | None, to: str | None = None
+    ) -> int:
+        """A request to the voice webhook as an inbound call's, signed with ``signature``
+        (None: not signed): what anyone but Twilio can send. The status answered."""
+        fields = {"CallSid": "CA" + secrets.token_hex(16), "AccountSid": self.account_sid,
+                  "From": from_number, "To": to or self.numbers[0], "CallStatus": "ringing",
+                  "Direction": "inbound", "ApiVersion": "2010-04-01"}  # fmt: skip
+        headers = {} if signature is None else {"X-Twilio-Signature": signature}
+        public, actual = self.reach
+        target = self.voice_webhook.replace(public, actual, 1) if public else self.voice_webhook
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(target, data=fields, headers=headers) as answer,
+        ):
+            return answer.status
 
     async def _call_event(
         self, call: PlacedCall, event: str, extra: dict[str, str] | None = None

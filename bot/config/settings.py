@@ -250,6 +250,7 @@ class Settings:
             for service, schedule in catalog.schedule_owners()
             if schedule not in schedules
         )
+        problems.extend(self._phone_problems())
         for route in self._routes():
             if route.service and catalog.get(route.service) is None:
                 problems.append(
@@ -264,6 +265,24 @@ class Settings:
                     if getattr(route, key) is None
                 )
         return problems
+
+    def _phone_problems(self) -> list[str]:
+        """A service's phone (live call routing) is a Twilio number: Twilio must be set, and
+        the public address its webhooks are signed over."""
+        phoned = [s.name for s in self.alerting.catalog.by_name.values() if s.phone is not None]
+        if not phoned:
+            return []
+        needs = []
+        if not self.paging.twilio_on:
+            needs.append("TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM")
+        if not self.web.public_url:
+            needs.append("WARROOM_PUBLIC_URL")
+        return [
+            f"WARROOM_SERVICES: service {name!r}: phone: live call routing is Twilio's: set "
+            + " and ".join(needs)
+            for name in phoned
+            if needs
+        ]
 
     def _heartbeat_problems(self) -> list[str]:
         """Heartbeats need the alert token (their check-ins carry it) and name policies the

@@ -8,6 +8,7 @@ from types import MappingProxyType
 from bot.clients.slack.pacing import BACKGROUND, URGENT
 from bot.flows.administering import forget_shown
 from bot.flows.alerting.alert_actions import end_snooze
+from bot.flows.alerting.call_routing import voicemail_overdue
 from bot.flows.alerting.drill_alerts import run_scheduled_drill
 from bot.flows.alerting.heartbeats import check_heartbeat
 from bot.flows.alerting.in_slack import (
@@ -86,6 +87,7 @@ JOB_HANDLERS: Mapping[str, JobHandler] = MappingProxyType(
         JobKind.CAUSES_GRADE: grade_proposals,
         JobKind.FILE_ISSUE: send_issue,
         JobKind.HEARTBEAT: check_heartbeat,
+        JobKind.CALL_VOICEMAIL: voicemail_overdue,
         JobKind.PAGING_DRILL: run_scheduled_drill,
         JobKind.WATCHDOG: run_watchdog,
         JobKind.SHOWN_ONCE_FORGET: forget_shown,

@@ -73,6 +73,7 @@ escalate               escalation.levels.run_escalation_timer         escalation
 fetch_reacted_message  incident.recorder.apply_fetched_reaction       slack
 file_issue             follow_ups.filing.send_issue                   trackers
 heartbeat              alerting.heartbeats.check_heartbeat            slack
+call_voicemail         alerting.call_routing.voicemail_overdue        slack
 follow_up_reminder     follow_ups.owners.remind_follow_up             slack
 lessons_ask            postmortem.lessons.ask_for_lessons             slack
 maintenance_end        alerting.maintenance.announce_window_end       slack
@@ -155,6 +156,9 @@ class JobKind(StrEnum):
     FILE_ISSUE = "file_issue"
     # One per heartbeat of the file: due when its next check-in is.
     HEARTBEAT = "heartbeat"
+    # A routed call's voicemail recorded (written with it): due a while later, it raises the
+    # call's alert without its transcription when the provider has posted none by then.
+    CALL_VOICEMAIL = "call_voicemail"
     # A follow-up's owner told by DM it is due soon, or overdue (one job per reminder).
     FOLLOW_UP_REMINDER = "follow_up_reminder"
     # The day after a resolution, each participant asked by DM for one lesson each way.

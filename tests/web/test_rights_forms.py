@@ -121,6 +121,13 @@ NOT_WALKED = {
     "/twilio/sms": "Twilio's signed webhooks: the paged person's answers",
     "/twilio/voice": "Twilio's signed webhooks: the paged person's answers",
     "/twilio/status": "Twilio's signed delivery reports",
+    "/twilio/route/voice": "Twilio's signed webhooks: a call to a service's number (a caller, "
+    "no person of the workspace)",
+    "/twilio/route/dial": "Twilio's signed webhooks: a routed call's leg ended",
+    "/twilio/route/record": "Twilio's signed webhooks: a routed call's voicemail",
+    "/twilio/route/recording": "Twilio's signed recording status callback",
+    "/twilio/route/transcription": "Twilio's signed transcription callback",
+    "/twilio/route/missed": "Twilio's signed webhooks: a routed call with no message left",
     "/vonage/status": "Vonage's signed delivery reports",
     "/vonage/inbound": "Vonage's signed webhooks: the paged person's answers",
     "/vonage/event": "Vonage's signed call events",

@@ -4,7 +4,9 @@ implements (``bot/clients/phone/<vendor>/provider.py``) and the registry names.
 A provider sends an SMS and places a call (a page's call waits for a key; a code's call only
 speaks), says whether the operator set it up, and owns its webhooks: the paths it is told to
 call back, the signature on each request (checked before anything is read), and what a
-request says, in vendor-neutral words (``Reported``, ``SmsReply``, ``Keypress``). What a
+request says, in vendor-neutral words (``Reported``, ``SmsReply``, ``Keypress``; a provider
+that ``RoutesCalls`` also ``CallArrived``, ``DialEnded``, ``Recorded``, ``Transcribed``,
+answered with a ``RouteStep``). What a
 reply *means* ("1" acknowledges, "2" escalates) is paging's, in bot/flows/escalation/
 answers.py; the provider only parses its vendor's format and answers in it (TwiML, NCCO, an
 SMS sent back).
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import aiohttp
 
@@ -90,7 +92,87 @@ class Malformed:
     text: str
 
 
-Incoming = Reported | SmsReply | Keypress | Refused | Malformed
+@dataclass(frozen=True)
+class CallArrived:
+    """Live call routing: someone calls ``called``, a service's number (the number's voice
+    webhook). ``caller`` is never logged."""
+
+    call_id: str
+    called: str
+    caller: str
+
+    def __repr__(self) -> str:  # numbers stay out of logs and tracebacks
+        return f"CallArrived({self.call_id!r})"
+
+
+@dataclass(frozen=True)
+class DialEnded:
+    """A leg of a routed call ended (a ``<Dial>``'s action): ``step`` of the call's plan,
+    ``status`` the vendor's (Twilio's DialCallStatus: completed, answered, busy, no-answer,
+    failed, canceled)."""
+
+    call_id: str
+    step: int
+    status: str
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """A voicemail left on a routed call: the recording's address (``recording_url``), how
+    long (``seconds``); ``final``: the recording's status callback (else the ``<Record>``
+    action, which asks what the call says next)."""
+
+    call_id: str
+    recording_url: str
+    seconds: int | None
+    final: bool = False
+
+
+@dataclass(frozen=True)
+class Transcribed:
+    """A voicemail's transcription (``text`` empty when it failed) and where it is kept."""
+
+    call_id: str
+    text: str
+    completed: bool
+    recording_url: str
+    transcription_url: str
+
+
+Routing = CallArrived | DialEnded | Recorded | Transcribed
+Incoming = Reported | SmsReply | Keypress | Refused | Malformed | Routing
+
+
+@dataclass(frozen=True)
+class Connect:
+    """What a routed call does next: say ``say`` (may be empty), then ring ``number`` for
+    ``ring_seconds``; the leg's end is reported as ``DialEnded`` for ``step``."""
+
+    say: str
+    number: str
+    ring_seconds: int
+    step: int
+
+    def __repr__(self) -> str:  # numbers stay out of logs and tracebacks
+        return f"Connect(step={self.step})"
+
+
+@dataclass(frozen=True)
+class Voicemail:
+    """Say ``say``, then record a message of at most ``max_seconds``, transcribed."""
+
+    say: str
+    max_seconds: int
+
+
+@dataclass(frozen=True)
+class Goodbye:
+    """Say ``say`` (may be empty) and hang up."""
+
+    say: str
+
+
+RouteStep = Connect | Voicemail | Goodbye
 
 
 @dataclass(frozen=True)
@@ -158,3 +240,11 @@ class PhoneProvider(Protocol):
     def answer_call(self, settings: Settings, said: str, *, listen: bool) -> HttpAnswer:
         """What the call says next: ``said``; ``listen``: then wait for a key once more."""
         ...
+
+
+@runtime_checkable
+class RoutesCalls(Protocol):
+    """A provider that routes calls to services' numbers (live call routing): its ``read``
+    also says ``Routing`` requests, and it answers each with what the call does next."""
+
+    def answer_route(self, settings: Settings, step: RouteStep) -> HttpAnswer: ...

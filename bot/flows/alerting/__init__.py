@@ -15,6 +15,8 @@
 - ``drill_alerts``: the paging drill (``bot.flows.paging.drills``) with a failed provider
   raised as an alert; the scheduled drill's job handler.
 - ``maintenance``: maintenance windows made and cancelled, and the alerts they silence.
+- ``call_routing``: live call routing: a call to a service's number rings whoever is on call
+  for its policy, level after level, and ends in a voicemail raised as an alert.
 - ``maintenance_rights``: who may make and cancel a window: what its alerts reach, and whose.
 
 May import: ``bot.services`` and everything below it, the flows' own modules

@@ -27,6 +27,8 @@ arrive on are ``bot.web.alerting.webhooks``; ``warroom alerts`` is ``bot.admin.a
 - ``load``: on-call load for Insights: alerts per route and per service per week,
   after-hours pages per person, time to acknowledge, noise.
 - ``service_record``: a service's open alerts and its open and latest incidents.
+- ``routed_calls``: calls to a service's number (live call routing): whom each rings in
+  turn, each leg, the voicemail, and the alert it raises (its generic body).
 
 May import: ``bot.basics``, ``bot.store``, the record's own modules (``bot/record/*.py``) and
 the domains before it in ``DOMAINS`` (tests/test_layers.py): ``incident``, ``insights``,

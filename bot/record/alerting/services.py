@@ -21,6 +21,7 @@ import-backstage``)::
         opsgenie_component_selector: checkout
         repositories: [acme/checkout]           # GitHub repositories: their changes are its
         shadow: true                            # a shadow week: paged on paper only
+        phone: {number: "+15005550006", ring: 20s}  # a Twilio number that rings its on-call
 
 A route naming ``service: checkout`` takes the service's policy, channel, urgency, support
 hours, runbook and grouping window where it sets none itself (``Routes.with_services``).
@@ -62,7 +63,15 @@ KEYS = (
     "opsgenie_component_selector",
     "repositories",
     "shadow",
+    "phone",
 )
+PHONE_KEYS = ("number", "ring")
+# ITU-T E.164, as the contacts file checks a number.
+E164 = re.compile(r"^\+[1-9]\d{1,14}$")
+# How long each person's phone rings before the next is tried (Twilio's <Dial> timeout, 5 to
+# 600 seconds; 20 s leaves a voicemail of one's own out of it).
+RING_DEFAULT = timedelta(seconds=20)
+RING_LIMITS = (timedelta(seconds=5), timedelta(seconds=600))
 # A GitHub repository as its webhooks name it: ``owner/name``.
 REPOSITORY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$")
 # The label an alert names its service by; a route may name one instead.
@@ -87,6 +96,18 @@ class Owner:
 
 
 @dataclass(frozen=True)
+class ServicePhone:
+    """A phone number of the service's (live call routing): a call to it rings whoever is on
+    call for the service's policy, level after level, each for ``ring``."""
+
+    number: str
+    ring: timedelta = RING_DEFAULT
+
+    def __repr__(self) -> str:  # numbers stay out of logs and tracebacks
+        return f"ServicePhone(ring={self.ring!r})"
+
+
+@dataclass(frozen=True)
 class Service:
     """One service as the file declares it."""
 
@@ -108,6 +129,8 @@ class Service:
     repositories: tuple[str, ...] = ()
     # A shadow week: its alerts' pages are kept as who would have been notified, nobody is.
     shadow: bool = False
+    # Live call routing: its number, when it has one.
+    phone: ServicePhone | None = None
 
 
 @dataclass(frozen=True)
@@ -128,6 +151,13 @@ class ServiceCatalog:
         wanted = repository.lower()
         for each in self.by_name.values():
             if wanted in (listed.lower() for listed in each.repositories):
+                return each
+        return None
+
+    def of_phone(self, number: str) -> Service | None:
+        """The service whose phone number ``number`` is, if one's is."""
+        for each in self.by_name.values():
+            if each.phone is not None and each.phone.number == number:
                 return each
         return None
 
@@ -185,6 +215,7 @@ def parse_services(document: object) -> ServiceCatalog:
                 problems.append(
                     f"service {service.name!r}: repositories: {repository} is {first!r}'s already"
                 )
+    problems.extend(_phones_taken(found))
     if problems:
         raise ServiceError(*problems)
     return ServiceCatalog(MappingProxyType(found))
@@ -227,7 +258,45 @@ def _service(raw: object, where: str) -> Service:
         opsgenie_component_selector=_text(raw, "opsgenie_component_selector", where),
         repositories=tuple(_repository(each, where) for each in _list(raw, "repositories", where)),
         shadow=shadow,
+        phone=_phone(raw.get("phone"), where),
     )
+
+
+def _phone(raw: object, where: str) -> ServicePhone | None:
+    """``phone: {number: "+1…", ring: 20s}`` (or the number alone); the number is never
+    quoted back in a problem (numbers stay out of errors and logs)."""
+    if raw is None:
+        return None
+    body = {"number": raw} if isinstance(raw, str) else raw
+    if not isinstance(body, dict):
+        raise ServiceError(f"{where}: phone must be a number or a mapping with number and ring")
+    if problem := unknown_keys(f"{where}: phone", body, PHONE_KEYS):
+        raise ServiceError(problem)
+    number = body.get("number")
+    if not isinstance(number, str) or not E164.match(number):
+        raise ServiceError(f"{where}: phone: number must be in E.164, like +15005550006")
+    ring = body.get("ring", RING_DEFAULT)
+    try:
+        ring = ring if isinstance(ring, timedelta) else parse_duration(str(ring))
+    except ValueError as error:
+        raise ServiceError(f"{where}: phone: ring: {error}") from None
+    low, high = RING_LIMITS
+    if not low <= ring <= high:
+        raise ServiceError(f"{where}: phone: ring must be between 5s and 10m")
+    return ServicePhone(number=number, ring=ring)
+
+
+def _phones_taken(found: Mapping[str, Service]) -> list[str]:
+    """A number two services give: each call to it could be only one's."""
+    first: dict[str, str] = {}
+    problems = []
+    for service in found.values():
+        if service.phone is None:
+            continue
+        owner = first.setdefault(service.phone.number, service.name)
+        if owner != service.name:
+            problems.append(f"service {service.name!r}: phone: the number is {owner}'s already")
+    return problems
 
 
 def _window(raw: object, where: str) -> timedelta:

@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.record.alerting import routed_calls
 from bot.record.alerting.alerts import OPEN_STATES, RESOLVED
 from bot.record.alerting.escalated import escalations_of
 from bot.record.alerting.grouping import JoinedAlert, joined_alerts, joined_counts
@@ -29,6 +30,7 @@ from bot.store.models import (
     Incident,
     Notification,
     PersonPage,
+    RoutedCall,
 )
 
 STATES = (*OPEN_STATES, RESOLVED)
@@ -197,6 +199,8 @@ class AlertRecord:
     joined: list[JoinedAlert] = field(default_factory=list)
     # The notes its sender added to its episode (Opsgenie's "Add Note to Alert").
     notes: list[AlertNote] = field(default_factory=list)
+    # The call it was raised by (live call routing), with its legs.
+    call: RoutedCall | None = None
 
     @property
     def people(self) -> set[str]:
@@ -215,6 +219,8 @@ class AlertRecord:
             user for each in self.pages for user in (each.page.user_id, each.page.acknowledged_by)
         }
         users |= {user for each in self.escalations for user in (each.escalated_by, each.person)}
+        if self.call is not None:
+            users |= {str(leg["user"]) for leg in self.call.legs}
         return {user for user in (*users, *acted) if user}
 
 
@@ -264,6 +270,7 @@ async def alert_record(session: AsyncSession, alert_id: int) -> AlertRecord | No
         await escalations_of(session, alert_id, group.episode),
         await joined_alerts(session, group),
         await notes_of(session, alert_id, group.episode),
+        await routed_calls.raised(session, group.group_key),
     )
 
 

@@ -14,7 +14,7 @@ works for every table and Alembic's env.py, importing this package, sees them al
 - ``paging``: pages to people, their notifications, contact methods and rules.
 - ``oncall``: overrides, swaps, cover requests, calendar tokens, iCal copies.
 - ``alerting``: alert payloads, groups, alerts, heartbeats, maintenance windows,
-  integrations.
+  integrations, calls to services' numbers (live call routing).
 - ``status_page``: public incidents and their updates; status page subscribers.
 - ``changes``: change events kept per service (deploys, flags, configuration, ...).
 - ``agents``: the tokens agents read the record and propose findings with, their use, and
@@ -40,6 +40,7 @@ from bot.store.models.alerting import (
     Heartbeat,
     Integration,
     MaintenanceWindow,
+    RoutedCall,
     ShadowReport,
     SilencedAlert,
 )
@@ -172,6 +173,7 @@ __all__ = [
     "PublicUpdate",
     "Reaction",
     "ReceivedCommand",
+    "RoutedCall",
     "SQLModel",
     "SectionSuggestion",
     "ShadowReport",

@@ -192,6 +192,35 @@ class AlertNote(SQLModel, table=True):
     payload_id: int | None = Field(default=None, foreign_key="alert_payload.id", index=True)
 
 
+class RoutedCall(SQLModel, table=True):
+    """A call to a service's number (live call routing, 0095): who was to be rung, in order
+    (``plan``: ``{"level", "user"}``), each leg as it went (``legs``: ``{"step", "level",
+    "user", "at", "status"}``), the voicemail left, and the alert it raised. No phone number
+    is kept: a person's is read from their contacts when they are rung."""
+
+    __tablename__ = "routed_call"
+
+    id: int | None = Field(default=None, primary_key=True)
+    call_sid: str = Field(unique=True)  # the provider's id of the inbound call
+    provider: str
+    service: str
+    started_at: datetime = Field(sa_column=utc_column(nullable=False))
+    plan: list[dict[str, object]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    legs: list[dict[str, object]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    # answered (someone took it), voicemail, nobody_on_call, or ringing while it goes on.
+    outcome: str = "ringing"
+    recording_url: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    recording_seconds: int | None = None
+    transcription: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    transcription_url: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # The alert it raised (its dedup key, ``call:<call_sid>``), when it raised one.
+    alerted_at: datetime | None = Field(default=None, sa_column=utc_column())
+
+
 class ShadowReport(SQLModel, table=True):
     """A ``warroom shadow compare`` run: the vendor, the window, the report as JSON (0077);
     the web page shows the latest."""

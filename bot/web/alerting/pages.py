@@ -19,6 +19,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.basics.numbers import DATABASE_ID_MAX, parse_bounded_int
+from bot.record.alerting import routed_calls
 from bot.record.alerting.alerts import details_of
 from bot.record.alerting.routes import URGENCIES
 from bot.record.alerting.worklist import (
@@ -203,17 +204,20 @@ class Moment:
     row it is about (a page or a notification) when it is one."""
 
     at: datetime
-    what: str  # fired | paged | notification | acknowledged | escalated | noted | resolved
+    # called | rang | voicemail (the call it was raised by) | fired | paged | notification |
+    # acknowledged | escalated | noted | resolved
+    what: str
     who: str | None = None
     row: object | None = None
 
 
 def history_of(record: AlertRecord) -> list[Moment]:
-    """The alert's moments in time order: fired, each page and notification, acknowledged,
+    """The alert's moments in time order: the call it was raised by (each leg, the
+    voicemail), fired, each page and notification, acknowledged,
     each escalation by hand, each note its sender added, resolved (its snooze, who and until
     when, is the header's)."""
     group = record.group
-    moments = [Moment(group.triggered_at or group.first_seen_at, "fired")]
+    moments = [Moment(group.triggered_at or group.first_seen_at, "fired"), *_call_moments(record)]
     for each in record.pages:
         moments.append(Moment(each.page.started_at, "paged", each.page.user_id, each))
         for notification in each.notifications:
@@ -233,4 +237,30 @@ def history_of(record: AlertRecord) -> list[Moment]:
     return sorted(moments, key=lambda moment: (moment.at, _ORDER.index(moment.what)))
 
 
-_ORDER = ("fired", "escalated", "paged", "notification", "acknowledged", "noted", "resolved")
+def _call_moments(record: AlertRecord) -> list[Moment]:
+    """The call an alert was raised by (live call routing): it came in, each person rung and
+    how it ended, the voicemail left."""
+    call = record.call
+    if call is None:
+        return []
+    moments = [Moment(call.started_at, "called", None, call)]
+    for leg in routed_calls.ended_legs(call):
+        at = datetime.fromisoformat(str(leg["at"]))
+        moments.append(Moment(at, "rang", str(leg["user"]), leg))
+    if call.recording_url:
+        moments.append(Moment(moments[-1].at, "voicemail", None, call))
+    return moments
+
+
+_ORDER = (
+    "called",
+    "rang",
+    "voicemail",
+    "fired",
+    "escalated",
+    "paged",
+    "notification",
+    "acknowledged",
+    "noted",
+    "resolved",
+)

@@ -1,7 +1,8 @@
 """Every phone provider's webhooks (bot/clients/phone/registry.py), through one handler: the
 provider checks the request's signature and says what it is in vendor-neutral words (a
-status report, an SMS reply, a keypress), paging acts on it, and the provider answers in its
-own format (TwiML, NCCO, an SMS sent back).
+status report, an SMS reply, a keypress, a call to a service's number and its legs), paging
+(or live call routing, bot/flows/alerting/call_routing.py) acts on it, and the provider
+answers in its own format (TwiML, NCCO, an SMS sent back).
 
 What a reply means ("1" or ack acknowledges, "2" or esc escalates) is paging's (bot/flows/
 escalation/answers.py); the provider parses its format only. A request that is not the
@@ -18,16 +19,23 @@ from aiohttp import web
 
 from bot.clients.phone import registry
 from bot.clients.phone.provider import (
+    CallArrived,
+    DialEnded,
     Hook,
     HttpAnswer,
     Keypress,
     Malformed,
     PhoneProvider,
+    Recorded,
     Refused,
     Reported,
+    RoutesCalls,
+    Routing,
     SmsReply,
+    Transcribed,
 )
 from bot.clients.phone.reports import Report
+from bot.flows.alerting import call_routing
 from bot.flows.alerting.alert_actions import answer_from_phone
 from bot.flows.escalation.answers import answer_keypress, answer_sms, call_words
 from bot.flows.paging.drills import record_drill_status
@@ -91,6 +99,30 @@ async def _receive(provider: PhoneProvider, request: web.Request) -> HttpAnswer:
             return await provider.answer_sms(http_of(services), settings, incoming, said)
         case Keypress():
             return await _keypress(services, provider, incoming)
+        case CallArrived() | DialEnded() | Recorded() | Transcribed():
+            return await _route_call(services, provider, incoming)
+
+
+async def _route_call(services: Services, provider: PhoneProvider, request: Routing) -> HttpAnswer:
+    """Live call routing (bot/flows/alerting/call_routing.py): what the call does next, in the
+    provider's words; a callback (the recording kept, its transcription) answered empty."""
+    if not isinstance(provider, RoutesCalls):
+        return HttpAnswer(status=404, text="this provider routes no calls")
+    settings = services.settings
+    match request:
+        case CallArrived():
+            step = await call_routing.call_arrived(services, provider.name, request)
+        case DialEnded():
+            step = await call_routing.dial_ended(services, request)
+        case Recorded():
+            step = await call_routing.recorded(services, request)
+            if request.final:
+                return provider.reported()
+        case Transcribed():
+            if not await call_routing.transcribed(services, request):
+                return HttpAnswer(status=404, text="no routed call has this id")
+            return provider.reported()
+    return provider.answer_route(settings, step)
 
 
 async def _keypress(services: Services, provider: PhoneProvider, key: Keypress) -> HttpAnswer:

@@ -245,6 +245,51 @@ def say(text: str) -> str:
     return f'<?xml version="1.0" encoding="UTF-8"?><Response><Say>{escape(text)}</Say></Response>'
 
 
+def dial(say_first: str, number: str, *, timeout: int, action: str) -> str:
+    """TwiML that says ``say_first`` (if any), then rings ``number`` for ``timeout`` seconds
+    (TwiML <Dial>: 5 to 600, default 30) and posts how it ended (``DialCallStatus``) to
+    ``action``, whose answer is what the call does next."""
+    spoken = f"<Say>{escape(say_first)}</Say>" if say_first else ""
+    attributes = f'timeout="{timeout}" method="POST" action={quoteattr(action)}'
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><Response>'
+        f"{spoken}<Dial {attributes}><Number>{escape(number)}</Number></Dial></Response>"
+    )
+
+
+def record(
+    say_first: str,
+    *,
+    action: str,
+    max_length: int,
+    recording_callback: str,
+    transcribe_callback: str,
+    empty: str,
+) -> str:
+    """TwiML that says ``say_first``, then records a message after a beep (TwiML <Record>):
+    ``action`` gets RecordingUrl and RecordingDuration when it ends, ``recording_callback``
+    the recording's status once it is kept, ``transcribe_callback`` its transcription
+    (Twilio transcribes recordings of 2 to 120 seconds). An empty recording requests no
+    action: the document goes on, to the ``<Redirect>`` to ``empty``."""
+    attributes = (
+        f'action={quoteattr(action)} method="POST" maxLength="{max_length}" playBeep="true" '
+        f'finishOnKey="#" transcribe="true" transcribeCallback={quoteattr(transcribe_callback)} '
+        f"recordingStatusCallback={quoteattr(recording_callback)} "
+        'recordingStatusCallbackEvent="completed"'
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><Response>'
+        f"<Say>{escape(say_first)}</Say><Record {attributes}/>"
+        f'<Redirect method="POST">{escape(empty)}</Redirect></Response>'
+    )
+
+
+def hang_up(say_first: str) -> str:
+    """TwiML that says ``say_first`` (if any) and hangs up."""
+    spoken = f"<Say>{escape(say_first)}</Say>" if say_first else ""
+    return f'<?xml version="1.0" encoding="UTF-8"?><Response>{spoken}<Hangup/></Response>'
+
+
 def message(text: str | None) -> str:
     """TwiML that answers an incoming SMS with ``text`` (None: with nothing)."""
     inner = f"<Message>{escape(text)}</Message>" if text else ""

@@ -1,6 +1,7 @@
 """Twilio as a ``PhoneProvider``: SMS and calls through its REST API (``api``), and its
 webhooks: ``/twilio/sms`` (the number's "A message comes in"), ``/twilio/voice`` (the key
-pressed in a page's ``<Gather>``) and ``/twilio/status`` (status callbacks of SMS and calls).
+pressed in a page's ``<Gather>``) and ``/twilio/status`` (status callbacks of SMS and calls);
+and live call routing's, ``/twilio/route/…`` (``routing``).
 
 Every request must carry Twilio's ``X-Twilio-Signature`` over ``WARROOM_PUBLIC_URL`` plus the
 path and query it was sent to and its form fields, with the auth token; anything else is
@@ -25,9 +26,10 @@ from bot.clients.phone.provider import (
     Malformed,
     Refused,
     Reported,
+    RouteStep,
     SmsReply,
 )
-from bot.clients.phone.twilio import api
+from bot.clients.phone.twilio import api, routing
 from bot.clients.vendor_http import VendorFailure
 from bot.config import Settings
 
@@ -45,7 +47,7 @@ class Twilio:
     name = "twilio"
     title = "Twilio"
     needs = "TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM"
-    webhooks = (SMS_PATH, VOICE_PATH, STATUS_PATH)
+    webhooks = (SMS_PATH, VOICE_PATH, STATUS_PATH, *routing.PATHS)
 
     def configured(self, settings: Settings) -> bool:
         return settings.paging.twilio_on
@@ -103,6 +105,8 @@ class Twilio:
         form = self._signed_form(settings, hook)
         if form is None:
             return Refused(403, "not signed by Twilio")
+        if hook.path in routing.PATHS:
+            return routing.read(hook.path, hook.query, form)
         if hook.path == SMS_PATH:
             if "From" not in form or "MessageSid" not in form:
                 return Malformed("From and MessageSid are required")
@@ -157,3 +161,6 @@ class Twilio:
         listen: bool,  # noqa: ARG002
     ) -> HttpAnswer:
         return HttpAnswer(text=api.say(said), content_type=TWIML)
+
+    def answer_route(self, settings: Settings, step: RouteStep) -> HttpAnswer:
+        return routing.answer(settings.web.public_url, step)
