@@ -3,8 +3,10 @@ on-call pages): ``/alerts``, the worklist of the alerts of ``page`` routes (open
 the latest resolved), each with its urgency and, attached, its incident, filtered by route,
 state, urgency and "mine" (alerts whose pages went to the viewer), its list fetched again
 every 15 seconds by the page's own small script (``?part=list``: the list alone) and whole
-without JavaScript; ``/alerts/<id>``, one alert (its urgency; the incident it was declared as
-or attached to) with its history: each page and notification (person, channel, provider,
+without JavaScript, each open alert with a box to select it for the list's one form
+(bot/web/alerting/acts.py: acknowledged or resolved together, what it did said here
+once); ``/alerts/<id>``, one alert (its urgency; the incident it was declared as or attached
+to) with its history: each page and notification (person, channel, provider,
 delivery state and time), acknowledgements, snooze, escalation, its sender's notes,
 resolve. Numbers and addresses are never in the record (bot/store/models/paging.py), so
 never here."""
@@ -34,6 +36,7 @@ from bot.record.people import known_names
 from bot.store.db import session_scope
 from bot.web.auth import guest_viewer, viewer_and_csrf
 from bot.web.context import WebContext, web_context
+from bot.web.notices import forget, once_of
 from bot.web.pages_common import ZONE_REFUSED, guests_refused, live_page, render_page, viewer_zone
 from bot.web.reading import own_zone
 from bot.web.visibility import Viewer
@@ -131,14 +134,19 @@ async def alerts_page(request: web.Request) -> web.Response:
         "filters": filters,
     }
     if request.query.get("part") == "list":
-        return render_page(request, "web/_alert_list.html.j2", **context)
+        return render_page(request, "web/_alert_list.html.j2", csrf=shown.csrf, **context)
+    # What the selected alerts' form did, or why it was refused, said once (acts.py).
+    once = await once_of(request, shown.viewer)
     page = render_page(
         request,
         "web/alerts.html.j2",
-        status=ZONE_REFUSED if shown.unknown_zone else 200,
+        status=ZONE_REFUSED if shown.unknown_zone else once.status,
         viewer=shown.viewer,
         csrf=shown.csrf,
         unknown_zone=shown.unknown_zone,
+        acted=(once.notice or {}).get("acted"),
+        refused=once.words("refused"),
+        back=f"?{request.query_string}" if request.query_string else "",
         routes=_route_names(web_),
         services=list(web_.settings.alerting.catalog.by_name),
         states=STATES,
@@ -148,6 +156,7 @@ async def alerts_page(request: web.Request) -> web.Response:
         resolved_max=RESOLVED_MAX,
         **context,
     )
+    forget(request, page)
     return live_page(page)
 
 
