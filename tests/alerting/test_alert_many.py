@@ -224,7 +224,7 @@ async def test_alerts_in_slack_lists_and_acknowledges_mine(warroom: Warroom) -> 
     assert (lag_one.acknowledged_by, lag_one.acknowledged_via) == (CAROL, "slack")
     assert "*Acknowledged* by" in message_of(warroom, lag_two)
     # Nothing left paging her: said so, nothing changed.
-    assert "No open alert is paged to you: nothing to acknowledge." in await alerts_command(
+    assert "No alert paged to you is still paging: nothing to acknowledge." in await alerts_command(
         warroom, "ack --mine"
     )
     # Listed still (acknowledged), then resolved by number.
@@ -278,7 +278,7 @@ async def test_acknowledge_all_mine_on_an_alerts_message(warroom: Warroom) -> No
     three = await fire(warroom, "QueueLag", "worker-3")
     (third,) = await groups(warroom, three)
     said = await press_mine(warroom, third, BOB)
-    assert "No open alert of route queues is paged to you: nothing to acknowledge." in said
+    assert "No alert of route queues paged to you is still paging: nothing to acknowledge." in said
     assert "1 acknowledged." in await press_mine(warroom, full, BOB)
     lag_three, full = await groups(warroom, three, disk)
     assert (lag_three.state, full.state, full.acknowledged_by) == ("triggered", "acknowledged", BOB)
