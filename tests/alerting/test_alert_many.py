@@ -125,12 +125,8 @@ async def test_the_alerts_selected_on_the_web_are_acknowledged_together(warroom:
         history = " ".join(visible_text(html.replace("<", " <")).split()).split("History", 1)[1]
         assert re.search(r"03:02:00 CET Acknowledged \(web\) carol tanaka", history, re.I)
     lag_one, lag_two, lag_three, full = await groups(warroom, one, two, three, disk)
-    assert [g.state for g in (lag_one, lag_two, lag_three, full)] == [
-        "acknowledged",
-        "acknowledged",
-        "resolved",
-        "triggered",
-    ]
+    states = [g.state for g in (lag_one, lag_two, lag_three, full)]
+    assert states == ["acknowledged", "acknowledged", "resolved", "triggered"]
     assert (lag_one.acknowledged_by, lag_one.acknowledged_via) == (CAROL, "web")
     # ...its message in Slack updated...
     for group in (lag_one, lag_two):

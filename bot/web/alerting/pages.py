@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from aiohttp import web
 
@@ -114,15 +115,7 @@ async def alerts_page(request: web.Request) -> web.Response:
     try:
         filters = parse_alert_filters(request.query, shown.viewer.user_id)
     except AlertFilterRefused as refused:
-        return render_page(
-            request,
-            "web/error.html.j2",
-            status=400,
-            problem="bad_filter",
-            detail=str(refused),
-            viewer=shown.viewer,
-            csrf=shown.csrf,
-        )
+        return _bad_filter(request, shown, refused)
     async with session_scope(web_.services.engine) as session:
         listed = await list_alerts(session, filters)
         names = await known_names(session, listed.people)
@@ -132,9 +125,12 @@ async def alerts_page(request: web.Request) -> web.Response:
         "zone": shown.zone,
         "now": web_.services.clock(),
         "filters": filters,
+        # The form's way back to the list as filtered (its script's ``part`` left out).
+        "back": _query_but_part(request),
+        "csrf": shown.csrf,
     }
     if request.query.get("part") == "list":
-        return render_page(request, "web/_alert_list.html.j2", csrf=shown.csrf, **context)
+        return render_page(request, "web/_alert_list.html.j2", **context)
     # What the selected alerts' form did, or why it was refused, said once (acts.py).
     once = await once_of(request, shown.viewer)
     page = render_page(
@@ -142,11 +138,9 @@ async def alerts_page(request: web.Request) -> web.Response:
         "web/alerts.html.j2",
         status=ZONE_REFUSED if shown.unknown_zone else once.status,
         viewer=shown.viewer,
-        csrf=shown.csrf,
         unknown_zone=shown.unknown_zone,
         acted=(once.notice or {}).get("acted"),
         refused=once.words("refused"),
-        back=f"?{request.query_string}" if request.query_string else "",
         routes=_route_names(web_),
         services=list(web_.settings.alerting.catalog.by_name),
         states=STATES,
@@ -158,6 +152,24 @@ async def alerts_page(request: web.Request) -> web.Response:
     )
     forget(request, page)
     return live_page(page)
+
+
+def _bad_filter(request: web.Request, shown: _Shown, refused: AlertFilterRefused) -> web.Response:
+    return render_page(
+        request,
+        "web/error.html.j2",
+        status=400,
+        problem="bad_filter",
+        detail=str(refused),
+        viewer=shown.viewer,
+        csrf=shown.csrf,
+    )
+
+
+def _query_but_part(request: web.Request) -> str:
+    """The page's query string (``?…``, or empty) without the script's ``part``."""
+    kept = [(name, value) for name, value in request.query.items() if name != "part"]
+    return f"?{urlencode(kept)}" if kept else ""
 
 
 def _route_names(web_: WebContext) -> list[str]:
