@@ -46,7 +46,7 @@ def ops_channel(warroom: Warroom) -> Channel:
 async def fire(warroom: Warroom, name: str, instance: str, *, ends_at: str | None = None) -> int:
     """Alertmanager's notification of ``name`` on ``instance``, a group of its own (grouped by
     alertname and instance); its alert's id."""
-    one = alert(name, instance, STARTED, **({"ends_at": ends_at} if ends_at else {}))
+    one = alert(name, instance, STARTED, ends_at=ends_at or "0001-01-01T00:00:00Z")
     body = alertmanager(name, [one])
     body["groupKey"] = f'{{}}:{{alertname="{name}", instance="{instance}"}}'
     body["groupLabels"] = {"alertname": name, "instance": instance}

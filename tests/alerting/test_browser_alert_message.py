@@ -77,7 +77,7 @@ async def test_the_alert_message_as_slack_shows_it(
             ]
             assert labels == [*FIVE, "Acknowledge all mine: queues"]
             assert (
-                await paging.get_by_role("button", name="Acknowledge").evaluate(
+                await paging.get_by_role("button", name="Acknowledge", exact=True).evaluate(
                     "b => getComputedStyle(b).backgroundColor"
                 )
                 == "rgb(0, 122, 90)"
