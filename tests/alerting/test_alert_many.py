@@ -278,6 +278,13 @@ async def test_acknowledge_all_mine_on_an_alerts_message(warroom: Warroom) -> No
     assert "1 acknowledged." in await press_mine(warroom, full, BOB)
     lag_three, full = await groups(warroom, three, disk)
     assert (lag_three.state, full.state, full.acknowledged_by) == ("triggered", "acknowledged", BOB)
+    # A guest of the workspace is told privately; nothing changes.
+    warroom.slack.add_user(GUEST, "gus")
+    warroom.slack.users[GUEST].is_restricted = True
+    said = await press_mine(warroom, lag_three, GUEST)
+    assert "Not acknowledged: guests of the workspace cannot acknowledge" in said
+    (lag_three,) = await groups(warroom, three)
+    assert lag_three.state == "triggered"
 
 
 async def press_mine(warroom: Warroom, group: AlertGroup, user: str) -> str:
