@@ -22,7 +22,7 @@ Its domains, in their order (``DOMAINS`` in tests/test_layers.py):
 - ``postmortem/``: findings, the draft again, its questions, suggestions, lessons, wrap-up.
 - ``escalation/``: ``/incident escalate`` and ``/incident ack``.
 - ``incident/``: declaring, severity, status, roles, updates, notes, fields, resolving.
-- ``alerting/``: an alert's buttons and ``/incident maintenance``.
+- ``alerting/``: an alert's buttons, ``/alerts`` and ``/incident maintenance``.
 - ``status_page/``: ``/incident public`` and its form.
 
 May import: everything below the incoming layer (``bot.flows``, ``bot.services``,
@@ -65,6 +65,7 @@ from bot.flows.in_order import Applier
 from bot.record.postmortem.prompts import RULED_OUT, WORKED
 from commands import oncall
 from commands.alerting.alert import (
+    handle_acknowledge_mine_press,
     handle_acknowledge_press,
     handle_declare_press,
     handle_escalate_choice,
@@ -72,6 +73,7 @@ from commands.alerting.alert import (
     handle_resolve_press,
     handle_snooze_choice,
 )
+from commands.alerting.alerts import ALERTS, handle_alerts_command
 from commands.buttons import handle_press_in_line
 from commands.escalation.ack import apply_acknowledge_press
 from commands.follow_ups.action import (
@@ -163,7 +165,7 @@ def goes_in_line(body: dict[str, Any]) -> bool:
 
 
 def register(app: AsyncApp) -> None:
-    """Attach the ``/incident`` and ``/oncall`` listeners to the Bolt app."""
+    """Attach the ``/incident``, ``/oncall`` and ``/alerts`` listeners to the Bolt app."""
     app.command("/incident")(handle_incident_command)
     app.view(DeclareModal.CALLBACK)(handle_declare_submission)
     app.action(DeclareModal.TYPE)(handle_type_chosen)
@@ -196,6 +198,9 @@ def register(app: AsyncApp) -> None:
     app.view(AlertEscalateModal.CALLBACK)(handle_escalate_to_submission)
     app.action(AlertMessage.SNOOZE)(handle_snooze_choice)
     app.action(AlertMessage.DECLARE)(handle_declare_press)  # a form: opened at once
+    app.action(AlertMessage.ACKNOWLEDGE_MINE)(handle_acknowledge_mine_press)
+    # /alerts: the open alerts paged to the person, several acknowledged or resolved at once.
+    app.command(ALERTS)(handle_alerts_command)
     # In the owner's DM, not a channel's line: nothing of the incident's order to keep.
     app.action(FollowUpReminder.DONE)(handle_mark_done_button)
     app.action(LessonsMessage.ANSWER)(handle_answer_button)

@@ -122,7 +122,7 @@ class ResponseUrl:
 
 # warroom's slash commands and their should_escape (bot/slack/manifest.py's SLASH_COMMANDS, which
 # a test keeps equal: the emulator does not import the bot).
-WARROOM_SLASH_COMMANDS = (("/incident", True), ("/oncall", True))
+WARROOM_SLASH_COMMANDS = (("/incident", True), ("/oncall", True), ("/alerts", True))
 
 
 class EmulatorState:

@@ -98,7 +98,7 @@ class EscalationMessage(StrEnum):
 class AlertMessage(StrEnum):
     """An alert's own message (a ``page`` route, no incident): Acknowledge, Escalate (a
     menu: the next level, or a person, chosen in a form), Snooze (a menu of lengths),
-    Resolve and Declare incident."""
+    Resolve, Declare incident, and "Acknowledge all mine" (its service's or route's)."""
 
     BLOCK = "alert"
     ACKNOWLEDGE = "acknowledge_alert"
@@ -110,6 +110,9 @@ class AlertMessage(StrEnum):
     RESOLVE = "resolve_alert"
     # Opens the declare form filled from the alert; submitting it attaches the alert.
     DECLARE = "declare_from_alert"
+    # Every open alert of its service (its route's, without one) paged to the presser,
+    # acknowledged together (bot/flows/alerting/many.py).
+    ACKNOWLEDGE_MINE = "acknowledge_mine_alerts"
 
 
 class AlertEscalateModal(StrEnum):

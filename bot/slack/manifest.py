@@ -20,7 +20,7 @@ from bot.basics.slack_ids import Shortcut
 # What the bot calls, and why each scope is here. Nothing asked for "just in case": the bot never
 # joins a channel itself (it is invited), so channels:join is not requested.
 BOT_SCOPES = [
-    "commands",  # /incident, /oncall
+    "commands",  # /incident, /oncall, /alerts
     "chat:write",  # chat.postMessage / chat.update (DMs too: the app's Messages tab)
     "channels:manage",  # conversations.create / invite / setTopic on public channels
     "channels:read",  # conversations.members, member_joined_channel, channel_archive
@@ -77,6 +77,12 @@ SLASH_COMMANDS = [
         "description": "Who is on call; overrides and swaps",
         "usage_hint": "[schedule] | override [@person] <schedule> <start> to <end> | "
         "swap @person <schedule> <date> | cancel <id> | help",
+        "should_escape": True,
+    },
+    {
+        "command": "/alerts",
+        "description": "Your open alerts; acknowledge or resolve several",
+        "usage_hint": "[list] | ack --mine | ack <id> <id>… | resolve <id> <id>… | help",
         "should_escape": True,
     },
 ]

@@ -9,6 +9,7 @@ from aiohttp import web
 from bot.web import audit, auth
 from bot.web.agents import endpoint as agents
 from bot.web.agents import pages as agents_pages
+from bot.web.alerting import acts as alert_acts
 from bot.web.alerting import integrations as integration_pages
 from bot.web.alerting import maintenance
 from bot.web.alerting import pages as alert_pages
@@ -165,6 +166,7 @@ WEB_ROUTES: tuple[Route, ...] = (
     ),
     Route("GET", "/alerts", alert_pages.alerts_page, PAGE),
     Route("GET", "/alerts/{alert:[0-9]+}", alert_pages.alert_page, PAGE),
+    Route("POST", "/alerts", alert_acts.act_on_selected, PAGE),
     Route("GET", "/services", service_pages.services_page, PAGE),
     Route("GET", "/shadow", shadow_pages.shadow_page, PAGE),
     Route("GET", "/services/{service:[A-Za-z0-9_-]+}", service_pages.service_page, PAGE),

@@ -1,8 +1,10 @@
-"""Alerting's subcommands and buttons: an alert's buttons (Acknowledge, Escalate, Snooze,
-Resolve, Declare incident) and ``/incident maintenance``.
+"""Alerting's commands and buttons: an alert's buttons (Acknowledge, Escalate, Snooze,
+Resolve, Declare incident, Acknowledge all mine), ``/alerts`` and ``/incident maintenance``.
 
 - ``alert``: the buttons of an alert's own message (a ``page`` route, no incident) and of its
   people's App Home: Acknowledge, Escalate, Snooze, Resolve, Declare incident.
+- ``alerts``: the ``/alerts`` command: the open alerts paged to you; ``ack`` and ``resolve``
+  several at once (their ids, or ``--mine``).
 - ``maintenance``: ``/incident maintenance``: silence matching alerts for a while (with
   ``--public``, shown on the status page too, on the ``--component`` names); list the windows,
   cancel one.

@@ -75,9 +75,9 @@ async def test_the_alert_message_as_slack_shows_it(
             labels = [
                 t.removesuffix(" ▾") for t in await paging.get_by_role("button").all_inner_texts()
             ]
-            assert labels == FIVE
+            assert labels == [*FIVE, "Acknowledge all mine: queues"]
             assert (
-                await paging.get_by_role("button", name="Acknowledge").evaluate(
+                await paging.get_by_role("button", name="Acknowledge", exact=True).evaluate(
                     "b => getComputedStyle(b).backgroundColor"
                 )
                 == "rgb(0, 122, 90)"

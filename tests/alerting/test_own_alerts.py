@@ -137,6 +137,10 @@ async def deliver(warroom: Warroom, body: dict[str, Any]) -> None:
     await warroom.run_jobs()
 
 
+# An alert's acts while it pages; its message adds "Acknowledge all mine" (its route's).
+PAGING_ACTS = ["Acknowledge", "Escalate", "Snooze", "Resolve", "Declare incident"]
+
+
 def only_message(channel: Channel) -> Message:
     """The alert's one message (what is said in its thread, what changed before it, aside)."""
     (message,) = [message for message in channel.messages if not message.is_reply]
@@ -193,7 +197,7 @@ async def test_an_alert_pages_the_on_call_person_with_no_channel_and_acknowledge
     assert "Alert: QueueLag is firing" in message.text
     assert "fired 1 time," in message.text
     assert f"paging escalation policy *queues* (<@{CAROL}>)" in message.text
-    assert buttons(message) == ["Acknowledge", "Escalate", "Snooze", "Resolve", "Declare incident"]
+    assert buttons(message) == [*PAGING_ACTS, "Acknowledge all mine: queues"]
 
     # The same alert again (Alertmanager's repeat): counted, nobody paged again.
     await deliver(warroom, queue_lag())
@@ -337,7 +341,7 @@ async def test_a_snooze_stops_the_paging_and_it_pages_again_from_level_1_when_st
     assert len(ntfy.phone(TOPIC)) == 2
     message = only_message(ops)
     assert f"*Triggered* again: the snooze by <@{CAROL}> ended at " in message.text
-    assert buttons(message) == ["Acknowledge", "Escalate", "Snooze", "Resolve", "Declare incident"]
+    assert buttons(message) == [*PAGING_ACTS, "Acknowledge all mine: queues"]
     # And its policy goes on from there: Bob at level 2, five minutes later.
     await warroom.advance(minutes=5)
     assert len(slack.direct_messages(BOB)) == 1

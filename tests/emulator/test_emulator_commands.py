@@ -46,7 +46,11 @@ async def emu() -> AsyncIterator[tuple[SlackEmulator, Commands, str]]:
 def test_the_emulator_plays_the_commands_warroom_declares() -> None:
     declared = [(c["command"], c["should_escape"]) for c in SLASH_COMMANDS]
     assert list(WARROOM_SLASH_COMMANDS) == declared
-    assert [c["command"] for c in declared_in(build_manifest(None))] == ["/incident", "/oncall"]
+    assert [c["command"] for c in declared_in(build_manifest(None))] == [
+        "/incident",
+        "/oncall",
+        "/alerts",
+    ]
 
 
 def declared_in(manifest: dict[str, Any]) -> list[dict[str, Any]]:

@@ -133,6 +133,6 @@ async def test_what_no_page_sends_is_refused_and_what_slack_refuses_is_said(
     assert (await submit(slack, ops, {"user": ALICE, "press": "1.000001 0 0"}))[0] == 400
     assert (await submit(slack, ops, {"user": ALICE, "press": "garbage"}))[0] == 400
     assert (await submit(slack, "C0NONE", {"user": ALICE, "text": "hi"}))[0] == 404
-    status, location = await submit(slack, ops, {"user": ALICE, "text": "/alerts"})
+    status, location = await submit(slack, ops, {"user": ALICE, "text": "/deploy"})
     assert status == 303 and "not+a+slash+command+of+this+app" in location
     assert [r for r in bot.received if "command" in r or r.get("type") != "event_callback"] == []

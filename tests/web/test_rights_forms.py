@@ -68,6 +68,9 @@ WALKED: dict[tuple[str, str], dict[str, str]] = {
     },
     ("POST", "/oncall/{schedule}/overrides/{override}/cancel"): {"step": "confirm"},
     ("POST", "/oncall/{schedule}/calendar"): {},
+    # The alerts' worklist: those selected acknowledged together (an id of none will do: the
+    # guest is refused before any is read).
+    ("POST", "/alerts"): {"do": "acknowledge", "alert": "1"},
     ("POST", "/maintenance"): {"labels": "service=checkout", "start": "now", "end": "18:00"},
     ("POST", "/maintenance/{window}/cancel"): {},
     ("POST", "/agents"): {"name": "gus-agent", "scope": "read", "reason": "to read"},

@@ -131,6 +131,15 @@ async def acknowledge_alert(
     acknowledged or resolved already (two presses at once: one changes it)."""
     if via is None:
         await require(services, user, Act.ACKNOWLEDGE)
+    return await acknowledge_checked(services, group_id, user=user, via=via or "slack")
+
+
+async def acknowledge_checked(
+    services: Services, group_id: int, *, user: str, via: str
+) -> AlertGroup:
+    """``acknowledge_alert`` once its rights are checked (or need none: a phone's answer):
+    one transaction, under the alert's row lock, so a second acknowledgement at once, or
+    one of several asked together, changes nothing twice."""
     now = services.clock()
     async with session_scope(services.engine) as session:
         group = await alerts.lock_alert(session, group_id)
@@ -138,9 +147,9 @@ async def acknowledge_alert(
             raise LookupError(f"no alert {group_id}")
         if group.state != alerts.TRIGGERED:
             raise AlertUnchanged(alert=group, timezone=services.settings.incidents.timezone)
-        acknowledged = await acknowledge_locked(session, group, now, user=user, via=via or "slack")
+        acknowledged = await acknowledge_locked(session, group, now, user=user, via=via)
         await session.commit()
-    count_acknowledged(services, acknowledged, via or "slack", now)
+    count_acknowledged(services, acknowledged, via, now)
     services.wake_jobs()
     return group
 
@@ -171,6 +180,12 @@ async def resolve_alert(services: Services, group_id: int, *, user: str) -> Aler
     """Resolve an alert by hand (its source may still say it fires: a new firing after
     this is a new alert): paging stops. AlertUnchanged when it is resolved already."""
     await require(services, user, Act.RESOLVE)
+    return await resolve_checked(services, group_id, user=user)
+
+
+async def resolve_checked(services: Services, group_id: int, *, user: str) -> AlertGroup:
+    """``resolve_alert`` once its rights are checked: one transaction, under the alert's
+    row lock."""
     now = services.clock()
     async with session_scope(services.engine) as session:
         group = await alerts.lock_alert(session, group_id)

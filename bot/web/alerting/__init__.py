@@ -8,6 +8,8 @@
   CloudWatch): signatures, topics, subscriptions confirmed.
 - ``maintenance``: ``/maintenance``, every window, adding one and cancelling it.
 - ``pages``: ``/alerts``, the alerts' worklist, and ``/alerts/<id>``, one alert's history.
+- ``acts``: ``POST /alerts``: the alerts selected on the worklist acknowledged or
+  resolved together.
 - ``api``: ``GET /api/alerts`` and ``GET /api/alerts/{alert}``, read only.
 - ``services``: ``/services`` and ``/services/<name>``, and ``GET /api/services[/{name}]``,
   read only (the agents' ``list_services`` answers with the same reader).

@@ -3,8 +3,10 @@ on-call pages): ``/alerts``, the worklist of the alerts of ``page`` routes (open
 the latest resolved), each with its urgency and, attached, its incident, filtered by route,
 state, urgency and "mine" (alerts whose pages went to the viewer), its list fetched again
 every 15 seconds by the page's own small script (``?part=list``: the list alone) and whole
-without JavaScript; ``/alerts/<id>``, one alert (its urgency; the incident it was declared as
-or attached to) with its history: each page and notification (person, channel, provider,
+without JavaScript, each open alert with a box to select it for the list's one form
+(bot/web/alerting/acts.py: acknowledged or resolved together, what it did said here
+once); ``/alerts/<id>``, one alert (its urgency; the incident it was declared as or attached
+to) with its history: each page and notification (person, channel, provider,
 delivery state and time), acknowledgements, snooze, escalation, its sender's notes,
 resolve. Numbers and addresses are never in the record (bot/store/models/paging.py), so
 never here."""
@@ -15,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from aiohttp import web
 
@@ -35,6 +38,7 @@ from bot.record.people import known_names
 from bot.store.db import session_scope
 from bot.web.auth import guest_viewer, viewer_and_csrf
 from bot.web.context import WebContext, web_context
+from bot.web.notices import forget, once_of
 from bot.web.pages_common import ZONE_REFUSED, guests_refused, live_page, render_page, viewer_zone
 from bot.web.reading import own_zone
 from bot.web.visibility import Viewer
@@ -112,15 +116,7 @@ async def alerts_page(request: web.Request) -> web.Response:
     try:
         filters = parse_alert_filters(request.query, shown.viewer.user_id)
     except AlertFilterRefused as refused:
-        return render_page(
-            request,
-            "web/error.html.j2",
-            status=400,
-            problem="bad_filter",
-            detail=str(refused),
-            viewer=shown.viewer,
-            csrf=shown.csrf,
-        )
+        return _bad_filter(request, shown, refused)
     async with session_scope(web_.services.engine) as session:
         listed = await list_alerts(session, filters)
         names = await known_names(session, listed.people)
@@ -130,16 +126,22 @@ async def alerts_page(request: web.Request) -> web.Response:
         "zone": shown.zone,
         "now": web_.services.clock(),
         "filters": filters,
+        # The form's way back to the list as filtered (its script's ``part`` left out).
+        "back": _query_but_part(request),
+        "csrf": shown.csrf,
     }
     if request.query.get("part") == "list":
         return render_page(request, "web/_alert_list.html.j2", **context)
+    # What the selected alerts' form did, or why it was refused, said once (acts.py).
+    once = await once_of(request, shown.viewer)
     page = render_page(
         request,
         "web/alerts.html.j2",
-        status=ZONE_REFUSED if shown.unknown_zone else 200,
+        status=ZONE_REFUSED if shown.unknown_zone else once.status,
         viewer=shown.viewer,
-        csrf=shown.csrf,
         unknown_zone=shown.unknown_zone,
+        acted=(once.notice or {}).get("acted"),
+        refused=once.words("refused"),
         routes=_route_names(web_),
         services=list(web_.settings.alerting.catalog.by_name),
         states=STATES,
@@ -149,7 +151,26 @@ async def alerts_page(request: web.Request) -> web.Response:
         resolved_max=RESOLVED_MAX,
         **context,
     )
+    forget(request, page)
     return live_page(page)
+
+
+def _bad_filter(request: web.Request, shown: _Shown, refused: AlertFilterRefused) -> web.Response:
+    return render_page(
+        request,
+        "web/error.html.j2",
+        status=400,
+        problem="bad_filter",
+        detail=str(refused),
+        viewer=shown.viewer,
+        csrf=shown.csrf,
+    )
+
+
+def _query_but_part(request: web.Request) -> str:
+    """The page's query string (``?…``, or empty) without the script's ``part``."""
+    kept = [(name, value) for name, value in request.query.items() if name != "part"]
+    return f"?{urlencode(kept)}" if kept else ""
 
 
 def _route_names(web_: WebContext) -> list[str]:
