@@ -13,13 +13,13 @@ from datetime import datetime, timedelta
 
 from bot.flows.oncall.common import overrides_around
 from bot.flows.oncall.who import OnCall, on_call
+from bot.flows.people import names_for_page
 from bot.record.oncall.engine import Shift
 from bot.record.oncall.feed_copies import with_feed_copies
 from bot.record.oncall.hours import ScheduleHours, hours_on_call
 from bot.record.oncall.overrides import overrides_between
 from bot.record.oncall.schedules import Schedule
 from bot.record.people import known_names, known_zones
-from bot.flows.people import names_for_page
 from bot.store.db import session_scope
 from bot.web.context import WebContext
 from bot.web.visibility import Viewer
