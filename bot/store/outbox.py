@@ -70,17 +70,23 @@ async def post_once(
     after: str,
     incident_id: int | None = None,
     blocks: list[Any] | None = None,
+    thread_ts: str | None = None,
 ) -> OutboxMessage | None:
-    """Keep a post of ``text`` (and ``blocks``) for ``channel`` (a user id: a DM) recording
-    ``after``, unless one was kept already (a retried job); the caller commits. None: kept
-    before."""
+    """Keep a post of ``text`` (and ``blocks``; in the thread of ``thread_ts``) for
+    ``channel`` (a user id: a DM) recording ``after``, unless one was kept already (a retried
+    job); the caller commits. None: kept before."""
     if await written_for(session, after) is not None:
         return None
+    payload: dict[str, Any] = {"text": text}
+    if blocks:
+        payload["blocks"] = blocks
+    if thread_ts:
+        payload["thread_ts"] = thread_ts
     return await enqueue(
         session,
         channel=channel,
         method=POST,
-        payload={"text": text, **({"blocks": blocks} if blocks else {})},
+        payload=payload,
         now=now,
         after=after,
         incident_id=incident_id,

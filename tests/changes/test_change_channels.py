@@ -363,6 +363,18 @@ async def test_a_paged_alert_is_told_what_changed_in_its_thread_and_the_page_wai
     await post_alert(warroom.url, "alertmanager", body)
     await settle(warroom)
     assert len(beside(alerts_channel)) == 1
+    # Its job run again, as when the replica running it died before marking it done: the
+    # list was kept once for the alert, and is not said twice.
+    async with session_scope(warroom.engine) as session:
+        (job,) = (await session.exec(select(Job).where(Job.kind == JobKind.CHANGES_BESIDE))).all()
+        job.done_at, job.locked_until, job.locked_by = None, None, None
+        session.add(job)
+        await session.commit()
+    await settle(warroom)
+    async with session_scope(warroom.engine) as session:
+        again = await session.get(Job, job.id)
+    assert again is not None and again.done_at is not None and again.attempts == 2
+    assert len(beside(alerts_channel)) == 1
 
 
 async def test_no_service_known_every_change_said_and_a_private_incidents_stay_in_it(

@@ -23,7 +23,7 @@ from sqlmodel import col, select
 
 from bot.basics.link_hosts import ShownLink, disarmed, host_of, imitated, shown_link
 from bot.basics.logs import page_stage
-from bot.flows.channel import Writes
+from bot.flows.channel import Writes, deliver_now
 from bot.flows.incident.declare import RELATED_SHOWN, shared_trait
 from bot.flows.postmortem.suggestions import own_hosts
 from bot.record.alerting import alerts
@@ -44,7 +44,7 @@ from bot.record.incident.related import (
 )
 from bot.record.postmortem.wording import addresses
 from bot.services import Services
-from bot.store import jobs
+from bot.store import jobs, outbox
 from bot.store.db import session_scope
 from bot.store.models import Alert, AlertGroup, ChangeEvent, Incident, Job
 
@@ -172,6 +172,18 @@ async def _beside_alert(services: Services, details: dict[str, Any]) -> None:
             runbook=runbook,
             **_context(services, before, related),
         )
-        thread = {"thread_ts": group.message_ts} if group.message_ts else {}
-        await services.slack.post(group.message_channel, text, **thread)
-        page_stage("list_posted")
+        # Through the outbox, recorded once for the alert's episode: a job run again after a
+        # failure that came after the post finds it kept and posts nothing twice.
+        kept = await outbox.post_once(
+            session,
+            channel=group.message_channel,
+            text=text,
+            now=services.clock(),
+            after=f"changes-beside:{group.id}:{group.episode}",
+            thread_ts=group.message_ts,
+        )
+        await session.commit()
+        channel = group.message_channel
+    if kept is not None:
+        await deliver_now(services, channel)
+    page_stage("list_posted")

@@ -84,8 +84,11 @@ async def _receive(provider: PhoneProvider, request: web.Request) -> HttpAnswer:
         case Malformed(text):
             return HttpAnswer(status=400, text=text)
         case Reported(vendor_id, report):
-            if report is not None and not await _record_report(services, vendor_id, report):
-                return HttpAnswer(status=404, text="no notification has this id")
+            if report is not None:
+                # An id none has after the wait is answered as the rest: a fallback's
+                # notification took the fallback provider's id, and the first provider's
+                # repeated report on it is no stranger's.
+                await _record_report(services, vendor_id, report)
             return provider.reported()
         case SmsReply():
             said = await answer_sms(
@@ -146,7 +149,7 @@ async def _keypress(services: Services, provider: PhoneProvider, key: Keypress) 
 async def _record_report(services: Services, vendor_id: str, report: Report) -> bool:
     """A status report kept on its page or drill check; False when none has the id. A provider
     can report on a message before its send's answer has been kept (an SMS's "sent" within a
-    second of it), so an unknown id is looked for again for a while before it is refused."""
+    second of it), so an unknown id is looked for again for a while before it is let go."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + UNKNOWN_ID_GRACE_SECONDS
     while True:
