@@ -3,7 +3,8 @@
 Every replica reads the same copy, and a restart keeps it: a refresh that fails (the source
 down, an answer that is no calendar, one too large) never touches the copy, and says why
 and since when. ``with_feed_copies`` gives the engine schedules whose iCal layers carry the
-shifts their copy names; without it an iCal layer names nobody.
+shifts their copy names, and who is away (leave, holidays); without it an iCal layer names
+nobody and nobody is away.
 
 Functions take the session and plain values; the caller commits.
 """
@@ -19,6 +20,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.record.oncall.ical_layers import FeedEvent, LayerReading, layer_shifts_of
+from bot.record.oncall.leave import with_away
 from bot.record.oncall.schedules import Layer, Schedule
 from bot.store.models import OncallIcalCopy
 
@@ -84,8 +86,9 @@ async def _row(session: AsyncSession, schedule: str, layer: str, url: str) -> On
 
 async def with_feed_copies(session: AsyncSession, schedules: Iterable[Schedule]) -> list[Schedule]:
     """The schedules, their iCal layers carrying the shifts their feed's copy names (none
-    where there is no copy yet, or only a copy of an address the file no longer names)."""
-    schedules = list(schedules)
+    where there is no copy yet, or only a copy of an address the file no longer names), and
+    each carrying who is away (``bot.record.oncall.leave.with_away``)."""
+    schedules = await with_away(session, schedules)
     if not any(layer.ical for schedule in schedules for layer in schedule.layers):
         return schedules
     copies = await _copies(session)
