@@ -152,6 +152,9 @@ WEB_ROUTES: tuple[Route, ...] = (
     # A person's own leave, on their own page.
     Route("POST", "/oncall/people/{user:[UW][A-Z0-9]+}/leave", oncall_leave.add_leave_form, PAGE),
     Route(
+        "POST", "/oncall/people/{user:[UW][A-Z0-9]+}/leave/feed", oncall_leave.leave_feed_form, PAGE
+    ),
+    Route(
         "POST",
         "/oncall/people/{user:[UW][A-Z0-9]+}/leave/{leave:[0-9]+}/remove",
         oncall_leave.remove_leave_form,

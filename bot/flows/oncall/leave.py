@@ -19,7 +19,15 @@ from bot.flows.people import zone_of
 from bot.flows.rights import require
 from bot.record.oncall.engine import Shift, gaps
 from bot.record.oncall.feed_copies import with_feed_copies
-from bot.record.oncall.leave import LeaveRefused, add_leave, leave_of, read_days, remove_leave
+from bot.clients.ical_feeds import feed_host
+from bot.record.oncall.leave import (
+    LeaveRefused,
+    add_leave,
+    leave_feed_of,
+    leave_of,
+    read_days,
+    remove_leave,
+)
 from bot.record.oncall.schedules import Schedule
 from bot.record.rights import Act
 from bot.services import Services
@@ -102,7 +110,9 @@ async def list_own_leave(services: Services, *, user: str) -> str:
     await require(services, user, Act.ONCALL_CHANGE)
     async with session_scope(services.engine) as session:
         rows = await leave_of(session, user, now=services.clock())
-    return services.renderer.render(TEMPLATE, state="list", rows=rows)
+        feed = await leave_feed_of(session, user)
+    host = feed_host(feed.url) if feed else None
+    return services.renderer.render(TEMPLATE, state="list", rows=rows, feed=feed, host=host)
 
 
 async def drop_leave(services: Services, *, user: str, leave_id: int) -> OncallLeave:

@@ -15,6 +15,7 @@ a rotation's turn of someone away passes to the next member of the layer who is 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any, Literal, NamedTuple
@@ -24,6 +25,10 @@ from bot.basics.slack_patterns import USER_ID
 from bot.record.oncall.zones import instant_of
 
 HOLIDAY_KEYS = ("dates", "ical_url", "people")
+# The name a holiday calendar's copy is kept under, as a layer's (no layer may take it).
+HOLIDAY_LAYER = "(holidays)"
+# An event of a leave or holiday calendar longer than this is cut to it.
+LONGEST_EVENT_DAYS = 366
 # More dates than any calendar of public holidays holds for years: a pasting mistake.
 MAX_HOLIDAY_DATES = 1000
 Why = Literal["leave", "holiday"]
@@ -71,6 +76,19 @@ def holiday_away(holidays: Holidays, zone: str, people: tuple[str, ...]) -> list
         low, high = instant_of(start), instant_of(end)
         away += [Away(low, high, user, "holiday") for user in who]
     return away
+
+
+def event_days(spans: Iterable[tuple[int, int]], zone: str) -> list[date]:
+    """The days, in ``zone``, that events (Unix seconds from, to) touch: an event of part of
+    a day takes the whole day; an all-day event ends at the midnight after its last day."""
+    tz = ZoneInfo(zone)
+    days: set[date] = set()
+    for start, end in spans:
+        first = datetime.fromtimestamp(start, tz).date()
+        last = datetime.fromtimestamp(max(start, end - 1), tz).date()
+        count = min((last - first).days, LONGEST_EVENT_DAYS - 1)
+        days.update(first + timedelta(days=n) for n in range(count + 1))
+    return sorted(days)
 
 
 def away_at(away: tuple[Away, ...], user: str, at: int) -> Away | None:

@@ -25,7 +25,7 @@ from bot.record.oncall.holidays import Away, away_at, day_bounds, holiday_away
 from bot.record.oncall.schedules import Schedule
 from bot.record.oncall.work import plan_again
 from bot.record.oncall.zones import instant_of
-from bot.store.models import OncallLeave
+from bot.store.models import OncallLeave, OncallLeaveFeed
 
 # The longest leave one entry holds: longer is a mistake, or several entries.
 LONGEST_DAYS = 366
@@ -117,6 +117,12 @@ async def leave_of(session: AsyncSession, user: str, *, now: datetime) -> list[O
         .order_by(col(OncallLeave.start_at), col(OncallLeave.id))
     )
     return list((await session.exec(statement)).all())
+
+
+async def leave_feed_of(session: AsyncSession, user: str) -> OncallLeaveFeed | None:
+    """``user``'s leave calendar, if they gave one."""
+    statement = select(OncallLeaveFeed).where(col(OncallLeaveFeed.user_id) == user)
+    return (await session.exec(statement)).first()
 
 
 async def remove_leave(

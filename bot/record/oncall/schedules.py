@@ -43,7 +43,7 @@ from bot.basics.durations import parse_duration
 from bot.basics.slack_patterns import CHANNEL_ID, USER_ID
 from bot.basics.yaml_files import read_yaml, unknown_keys
 from bot.record.escalation.policies import NAME
-from bot.record.oncall.holidays import Away, Holidays, parse_holidays
+from bot.record.oncall.holidays import HOLIDAY_LAYER, Away, Holidays, parse_holidays
 from bot.record.oncall.zones import known_zone
 
 SCHEDULE_KEYS = (
@@ -308,7 +308,7 @@ def _schedule(name: str, body: Any, now: datetime, problems: list[str]) -> Sched
     notify_before = _notify_before(where, body.get("notify_before", "15m"), problems)
     usergroup = _usergroup(where, body.get("usergroup"), problems)
     overlap = _overlap(where, body.get("overlap", "last"), problems)
-    holidays = parse_holidays(where, body.get("holidays"), problems, _ical_url)
+    holidays = parse_holidays(where, body.get("holidays"), problems, ical_url_of)
     if len(problems) > before:
         return None
     return Schedule(
@@ -326,6 +326,8 @@ def _layers(where: str, raw: Any, now: datetime, problems: list[str]) -> tuple[L
         label = f"{where}: layer {name!r}" if isinstance(name, str) else f"{where}: layer {number}"
         if isinstance(name, str) and name in seen:
             problems.append(f"{label}: name: another layer of this schedule has that name")
+        if name == HOLIDAY_LAYER:
+            problems.append(f"{label}: name: {HOLIDAY_LAYER} is the holiday calendar's")
         if isinstance(name, str):
             seen.add(name)
         layer = _layer(label, body, now, problems)
@@ -377,7 +379,7 @@ def _ical_layer(
                 f"{where}: {key}: a layer takes its turns from start, rotation and members, "
                 "or from ical_url and ical_user_map, not both"
             )
-    url = _ical_url(where, body.get("ical_url"), problems)
+    url = ical_url_of(where, body.get("ical_url"), problems)
     user_map = _ical_user_map(where, body.get("ical_user_map"), problems)
     restrictions = _restrictions(where, body.get("restrictions", []), problems)
     if len(problems) > before or url is None:
@@ -386,7 +388,7 @@ def _ical_layer(
     return Layer(name, None, None, members, restrictions, IcalSource(url, user_map))
 
 
-def _ical_url(where: str, raw: Any, problems: list[str]) -> str | None:
+def ical_url_of(where: str, raw: Any, problems: list[str]) -> str | None:
     """The feed's address; ``webcal://``, as calendar tools hand feeds out, is https."""
     if raw is None:
         problems.append(f"{where}: ical_url: needed beside ical_user_map: the feed's address")

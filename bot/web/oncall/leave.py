@@ -14,10 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.basics.numbers import DATABASE_ID_MAX, parse_bounded_int
 from bot.flows.oncall.common import OncallRefused
+from bot.clients.ical_feeds import feed_host
 from bot.flows.oncall.leave import drop_leave, keep_leave
-from bot.record.oncall.leave import leave_of
+from bot.flows.oncall.leave_feeds import set_leave_feed
+from bot.record.oncall.leave import leave_feed_of, leave_of
 from bot.store.db import session_scope
-from bot.store.models import OncallLeave
+from bot.store.models import OncallLeave, OncallLeaveFeed
 from bot.web.context import web_context
 from bot.web.oncall.contacts import own_form
 
@@ -65,3 +67,24 @@ def _day(text: str) -> date | None:
         return date.fromisoformat(text)
     except ValueError:
         return None
+
+
+@own_form("url", section="leave")
+async def leave_feed_form(request: web.Request, user: str, fields: dict[str, str]) -> str:
+    """POST /oncall/people/<user>/leave/feed: their leave calendar's address (empty:
+    remove it, and the leave it gave)."""
+    services = web_context(request).services
+    url = fields["url"] or None
+    try:
+        row = await set_leave_feed(services, user=user, url=url)
+    except OncallRefused as refusal:
+        return services.renderer.render(WORDS, state="refused", **refusal.context)
+    state = "feed_set" if url else "feed_off"
+    return services.renderer.render(WORDS, state=state, host=feed_host(row.url))
+
+
+async def leave_feed(engine: AsyncEngine, user: str) -> tuple[OncallLeaveFeed | None, str | None]:
+    """``user``'s leave calendar and its host (never its whole address: it holds a secret)."""
+    async with session_scope(engine) as session:
+        feed = await leave_feed_of(session, user)
+    return feed, feed_host(feed.url) if feed else None

@@ -27,7 +27,7 @@ from bot.web.auth import viewer_and_csrf
 from bot.web.context import web_context
 from bot.web.notices import forget, notice_of
 from bot.web.oncall.contacts import answer_markup, offered_kinds, own_methods
-from bot.web.oncall.leave import leave_to_come
+from bot.web.oncall.leave import leave_feed, leave_to_come
 from bot.web.oncall.reading import names_of, people_of, schedules_for
 from bot.web.pages_common import ZONE_REFUSED, guests_refused, render_page, viewer_zone
 
@@ -104,6 +104,7 @@ async def person_page(request: web.Request) -> web.Response:
         offered=offered_kinds(web_.settings) if own_page else [],
         answer=answer_markup(notice),
         leave=await leave_to_come(web_.services.engine, user, now),
+        leave_feed=(await leave_feed(web_.services.engine, user)) if own_page else (None, None),
         leave_answer=answer_markup(notice, "leave"),
         answer_refused=bool(notice and notice.get("refused")),
         typed=(notice or {}).get("typed") or {},
