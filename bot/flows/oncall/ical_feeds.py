@@ -21,6 +21,7 @@ from datetime import datetime
 from bot.basics.untrusted import ParseTooSlow
 from bot.clients.ical_feeds import FeedUnreachable, feed_host, fetch_feed
 from bot.record.oncall.feed_copies import keep_copy, note_failure
+from bot.record.oncall.holidays import HOLIDAY_LAYER
 from bot.record.oncall.ical_layers import (
     KEEP_AHEAD,
     KEEP_BEFORE,
@@ -28,7 +29,6 @@ from bot.record.oncall.ical_layers import (
     FeedRefused,
     read_feed,
 )
-from bot.record.oncall.holidays import HOLIDAY_LAYER
 from bot.record.oncall.schedules import IcalSource, Layer, Schedule
 from bot.services import Services
 from bot.store import jobs
@@ -136,7 +136,9 @@ async def fetched_events(services: Services, url: str, zone: str, whose: str) ->
     return await _read(services, body, whose, zone, services.clock())
 
 
-async def _read(services: Services, body: bytes, whose: str, zone: str, now: datetime) -> list[FeedEvent]:
+async def _read(
+    services: Services, body: bytes, whose: str, zone: str, now: datetime
+) -> list[FeedEvent]:
     """The feed's events, read in a worker process with a time limit
     (``WARROOM_ONCALL_ICAL_PARSE_SECONDS``: a large calendar takes seconds, a hostile one
     forever), floating times in ``zone`` (the
@@ -163,7 +165,11 @@ def _layer_of(services: Services, key: str) -> tuple[Schedule, Layer] | None:
     if schedule is None:
         return None
     layer = next(
-        (layer for layer in (*schedule.layers, _holidays_layer(schedule)) if layer and layer.name == layer_name),
+        (
+            layer
+            for layer in (*schedule.layers, _holidays_layer(schedule))
+            if layer and layer.name == layer_name
+        ),
         None,
     )
     return (schedule, layer) if layer is not None and layer.ical is not None else None

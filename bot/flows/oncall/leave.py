@@ -14,12 +14,12 @@ from datetime import date
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.clients.ical_feeds import feed_host
 from bot.flows.oncall.common import OncallRefused, overrides_around
 from bot.flows.people import zone_of
 from bot.flows.rights import require
 from bot.record.oncall.engine import Shift, gaps
 from bot.record.oncall.feed_copies import with_feed_copies
-from bot.clients.ical_feeds import feed_host
 from bot.record.oncall.leave import (
     LeaveRefused,
     add_leave,
@@ -93,7 +93,9 @@ async def _emptied(
     found = []
     for schedule in await with_feed_copies(session, mine):
         plain = gaps(replace(schedule, away=()), overrides, row.start_at, row.end_at)
-        new = [gap for gap in gaps(schedule, overrides, row.start_at, row.end_at) if gap not in plain]
+        new = [
+            gap for gap in gaps(schedule, overrides, row.start_at, row.end_at) if gap not in plain
+        ]
         if new:
             found.append(Emptied(schedule.name, new))
     return found

@@ -141,9 +141,7 @@ class WhyAlert(TypedDict, total=False):
     by_hand: bool
 
 
-Why = (
-    WhyType | WhySeverity | WhyRoute | WhyTimeout | WhyNobody | WhyRepeat | WhyWorkflow | WhyPhone
-)
+Why = WhyType | WhySeverity | WhyRoute | WhyTimeout | WhyNobody | WhyRepeat | WhyWorkflow | WhyPhone
 
 
 async def record_escalation(

@@ -19,8 +19,8 @@ from datetime import datetime
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.record.oncall.ical_layers import FeedEvent, LayerReading, layer_shifts_of
 from bot.record.oncall.holidays import HOLIDAY_LAYER, event_days
+from bot.record.oncall.ical_layers import FeedEvent, LayerReading, layer_shifts_of
 from bot.record.oncall.leave import with_away
 from bot.record.oncall.schedules import Layer, Schedule
 from bot.store.models import OncallIcalCopy

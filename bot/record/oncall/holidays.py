@@ -113,7 +113,7 @@ def parse_holidays(where: str, raw: Any, problems: list[str], url: Any) -> Holid
     dates = _dates(field, raw.get("dates", []), problems)
     people = _people(field, raw.get("people", []), problems)
     address = url(field, raw["ical_url"], problems) if "ical_url" in raw else None
-    if not dates and "ical_url" not in raw:
+    if "dates" not in raw and "ical_url" not in raw:
         problems.append(f"{field}: give dates, like [2026-12-25], or an ical_url, or both")
     if len(problems) > before:
         return None

@@ -199,10 +199,11 @@ async def with_away(
     leave = [
         Away(instant_of(row.start_at), instant_of(row.end_at), row.user_id, "leave") for row in rows
     ]
-    return [_carrying(schedule, leave) for schedule in schedules]
+    return [carrying(schedule, leave) for schedule in schedules]
 
 
-def _carrying(schedule: Schedule, leave: list[Away]) -> Schedule:
+def carrying(schedule: Schedule, leave: list[Away]) -> Schedule:
+    """The schedule carrying its people's ``leave`` (of anyone's) and its holidays."""
     mine = [one for one in leave if one.user in schedule.people]
     if schedule.holidays is not None:
         mine += holiday_away(schedule.holidays, schedule.timezone, schedule.people)

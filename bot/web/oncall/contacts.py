@@ -87,9 +87,7 @@ async def own_methods(engine: AsyncEngine, user: str) -> list[OwnMethod]:
     ]
 
 
-def answer_notice(
-    said: str, typed: Mapping[str, str], section: str = "contacts"
-) -> dict[str, Any]:
+def answer_notice(said: str, typed: Mapping[str, str], section: str = "contacts") -> dict[str, Any]:
     """The flow's answer in the page's words: whether it refused, and its HTML (for the
     page's ``section``); refused, what was ``typed`` too, given back in the form."""
     verdict, _, words = said.partition("\n")

@@ -13,8 +13,8 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.basics.numbers import DATABASE_ID_MAX, parse_bounded_int
-from bot.flows.oncall.common import OncallRefused
 from bot.clients.ical_feeds import feed_host
+from bot.flows.oncall.common import OncallRefused
 from bot.flows.oncall.leave import drop_leave, keep_leave
 from bot.flows.oncall.leave_feeds import set_leave_feed
 from bot.record.oncall.leave import leave_feed_of, leave_of
@@ -40,9 +40,7 @@ async def add_leave_form(request: web.Request, user: str, fields: dict[str, str]
     if first is None or last is None:
         return services.renderer.render(WORDS, state="refused", problem="leave_days", text="")
     try:
-        row, emptied, zone = await keep_leave(
-            services, user=user, days=(first, last), source="web"
-        )
+        row, emptied, zone = await keep_leave(services, user=user, days=(first, last), source="web")
     except OncallRefused as refusal:
         return services.renderer.render(WORDS, state="refused", **refusal.context)
     return services.renderer.render(WORDS, state="added", leave=row, emptied=emptied, zone=zone)
