@@ -84,8 +84,9 @@ def _address(services: Services, url: str) -> str:
 async def say_leave_feed(services: Services, *, user: str, url: str | None) -> str:
     """``/oncall leave feed <url>`` or ``feed off``."""
     row = await set_leave_feed(services, user=user, url=url)
-    state = "feed_off" if url is None else "feed_set"
-    return services.renderer.render(TEMPLATE, state=state, host=feed_host(row.url))
+    if url is None:
+        return services.renderer.render(TEMPLATE, state="feed_off")
+    return services.renderer.render(TEMPLATE, state="feed_set", host=feed_host(row.url))
 
 
 async def schedule_leave_feed_refreshes(services: Services) -> None:

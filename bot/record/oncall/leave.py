@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import col, delete, select
@@ -30,7 +30,7 @@ from bot.store.models import OncallLeave, OncallLeaveFeed
 # The longest leave one entry holds: longer is a mistake, or several entries.
 LONGEST_DAYS = 366
 _RANGE = re.compile(r"^\s*(\S+?)\s*(?:\.\.|\s+to\s+|\s+-\s+)\s*(\S+)\s*$", re.IGNORECASE)
-Source = str  # slack | web | feed
+Source = str  # slack | web | feed | import
 
 
 class LeaveRefused(BotError):
@@ -150,8 +150,15 @@ async def replace_feed_leave(
     now: datetime,
 ) -> None:
     """Make ``user``'s leave from their feed the ``spans`` (first and last days) it names
-    now. The caller commits."""
-    await session.exec(  # type: ignore[call-overload]
+    now; nothing changes (nothing is worked out again) when it names what it did. The caller
+    commits."""
+    statement = select(OncallLeave).where(
+        col(OncallLeave.user_id) == user, col(OncallLeave.source) == "feed"
+    )
+    kept = {(r.first_day, r.last_day, r.zone) for r in (await session.exec(statement)).all()}
+    if kept == {(first.isoformat(), last.isoformat(), zone) for first, last in spans}:
+        return
+    await session.exec(
         delete(OncallLeave).where(
             col(OncallLeave.user_id) == user, col(OncallLeave.source) == "feed"
         )
@@ -172,6 +179,48 @@ async def replace_feed_leave(
             )
         )
     await _plan_again(session, schedules, user, now, f"leave-feed-{user}-{now.timestamp():.0f}")
+
+
+async def keep_imported(
+    session: AsyncSession,
+    schedules: Iterable[Schedule],
+    *,
+    made_by: str,
+    spans: Iterable[tuple[str, datetime, datetime]],
+    now: datetime,
+) -> None:
+    """Keep imported leave (a user away from a start to an end, UTC) made by ``made_by``
+    (``opsgenie-import``) not kept yet, and remove that of an earlier import the vendor no
+    longer has (not over yet): a second run adds none. The caller commits."""
+    schedules = list(schedules)
+    statement = select(OncallLeave).where(
+        col(OncallLeave.created_by) == made_by, col(OncallLeave.end_at) > now
+    )
+    kept = {
+        (row.user_id, row.start_at.astimezone(UTC), row.end_at.astimezone(UTC)): row
+        for row in (await session.exec(statement)).all()
+    }
+    wanted = set(spans)
+    for key, row in kept.items():
+        if key not in wanted:
+            await session.delete(row)
+            await _plan_again(session, schedules, row.user_id, now, f"leave-removed-{row.id}")
+    for user, start, end in sorted(wanted - set(kept)):
+        last = end - timedelta(microseconds=1)
+        row = OncallLeave(
+            user_id=user,
+            first_day=f"{start:%Y-%m-%d}",
+            last_day=f"{last:%Y-%m-%d}",
+            zone="UTC",
+            start_at=start,
+            end_at=end,
+            source="import",
+            created_by=made_by,
+            created_at=now,
+        )
+        session.add(row)
+        await session.flush()
+        await _plan_again(session, schedules, user, now, f"leave-{row.id}")
 
 
 async def _plan_again(

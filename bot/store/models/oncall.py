@@ -136,7 +136,7 @@ class OncallLeave(SQLModel, table=True):
     zone: str
     start_at: datetime = Field(sa_column=utc_column(nullable=False))
     end_at: datetime = Field(sa_column=utc_column(nullable=False))
-    source: str = "slack"  # slack | web | feed
+    source: str = "slack"  # slack | web | feed | import
     created_by: str
     created_at: datetime = Field(sa_column=utc_column(nullable=False))
 

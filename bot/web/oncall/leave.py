@@ -77,8 +77,9 @@ async def leave_feed_form(request: web.Request, user: str, fields: dict[str, str
         row = await set_leave_feed(services, user=user, url=url)
     except OncallRefused as refusal:
         return services.renderer.render(WORDS, state="refused", **refusal.context)
-    state = "feed_set" if url else "feed_off"
-    return services.renderer.render(WORDS, state=state, host=feed_host(row.url))
+    if url is None:
+        return services.renderer.render(WORDS, state="feed_off")
+    return services.renderer.render(WORDS, state="feed_set", host=feed_host(row.url))
 
 
 async def leave_feed(engine: AsyncEngine, user: str) -> tuple[OncallLeaveFeed | None, str | None]:

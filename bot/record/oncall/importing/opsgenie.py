@@ -1,5 +1,6 @@
 """An Opsgenie account (its REST API's objects, as ``bot.clients.opsgenie`` reads them)
-translated into warroom's schedules, policies and overrides.
+translated into warroom's schedules, policies and overrides (and forwarding rules into leave:
+``opsgenie_extras``).
 
 What maps exactly (Opsgenie's Schedule, Schedule Rotation, Schedule Override and Escalation
 APIs, https://docs.opsgenie.com/docs/schedule-api and siblings):
@@ -78,6 +79,8 @@ class OpsgenieAccount:
     integrations: Sequence[Json] = ()
     # By user id: their ``create-alert`` notification rules, whole (steps included).
     notification_rules: Mapping[str, Sequence[Json]] = field(default_factory=dict)
+    # ``GET /v2/forwarding-rules``' ``data``: a vacation's forwarding, carried as leave.
+    forwarding_rules: Sequence[Json] = ()
 
 
 @dataclass
@@ -125,6 +128,7 @@ def translate(account: OpsgenieAccount, now: datetime) -> Translation:
     services, service_items = extras.services(account.teams, account.escalations, policies)
     beats, beat_items = extras.heartbeats(account.heartbeats, services)
     senders, sender_items = extras.integrations(account.integrations, services)
+    leave, leave_items = extras.leave(account.forwarding_rules, now)
     paging, paging_items = [], []
     for user_id in sorted(account.notification_rules):
         rules, items = extras.paging(user_id, account.notification_rules[user_id])
@@ -136,11 +140,19 @@ def translate(account: OpsgenieAccount, now: datetime) -> Translation:
         schedules=tuple(schedules),
         policies=tuple(policies),
         overrides=tuple(overrides),
-        report=(*found.report, *service_items, *beat_items, *sender_items, *paging_items),
+        report=(
+            *found.report,
+            *service_items,
+            *beat_items,
+            *sender_items,
+            *paging_items,
+            *leave_items,
+        ),
         services=tuple(services),
         heartbeats=tuple(beats),
         integrations=tuple(senders),
         paging=tuple(paging),
+        leave=tuple(leave),
     )
 
 
