@@ -96,6 +96,14 @@ async def test_leave_that_cannot_be_kept_is_refused_in_words(
         _, html = await page(bob, mine)
         assert "Nothing removed: you have no leave #99." in text_of(html)
         assert "No leave to come." in text_of(html)
+        # A leave calendar at an address warroom does not fetch from, or none to remove.
+        feed = f"{mine}/leave/feed"
+        await post(bob, feed, {"url": "http://127.0.0.1:9/time-off.ics", "csrf": token})
+        _, html = await page(bob, mine)
+        assert "Not kept: that address is refused: http:// is refused" in text_of(html)
+        await post(bob, feed, {"url": "", "csrf": token})
+        _, html = await page(bob, mine)
+        assert "Nothing removed: you have no leave calendar." in text_of(html)
 
 
 async def test_others_see_someones_leave_and_cannot_change_it(
