@@ -123,7 +123,7 @@ def carry(translation: Translation, people: People) -> Carried:
         for draft in translation.overrides
         if (found := _override(draft, people, carried_names, carried_layers, notes)) is not None
     ]
-    leave = [found for draft in translation.leave if (found := _leave(draft, people, notes))]
+    leave = [one for draft in translation.leave if (one := _leave(draft, people, notes))]
     notes += _user_items(translation, people)
     return Carried(
         schedules={"schedules": schedules},
