@@ -91,18 +91,7 @@ async def add_leave(
     first); the schedules naming them are worked out again. The caller commits."""
     first, last = days
     check_days(first, last, today=now.astimezone(ZoneInfo(zone)).date())
-    start, end = day_bounds(first, last, zone)
-    row = OncallLeave(
-        user_id=user,
-        first_day=first.isoformat(),
-        last_day=last.isoformat(),
-        zone=zone,
-        start_at=start,
-        end_at=end,
-        source=source,
-        created_by=created_by,
-        created_at=now,
-    )
+    row = _row(user, (first, last), zone, source=source, created_by=created_by, now=now)
     session.add(row)
     await session.flush()
     await _plan_again(session, schedules, user, now, f"leave-{row.id}")
@@ -163,21 +152,8 @@ async def replace_feed_leave(
             col(OncallLeave.user_id) == user, col(OncallLeave.source) == "feed"
         )
     )
-    for first, last in spans:
-        start, end = day_bounds(first, last, zone)
-        session.add(
-            OncallLeave(
-                user_id=user,
-                first_day=first.isoformat(),
-                last_day=last.isoformat(),
-                zone=zone,
-                start_at=start,
-                end_at=end,
-                source="feed",
-                created_by=user,
-                created_at=now,
-            )
-        )
+    for days in spans:
+        session.add(_row(user, days, zone, source="feed", created_by=user, now=now))
     await _plan_again(session, schedules, user, now, f"leave-feed-{user}-{now.timestamp():.0f}")
 
 
@@ -206,21 +182,31 @@ async def keep_imported(
             await session.delete(row)
             await _plan_again(session, schedules, row.user_id, now, f"leave-removed-{row.id}")
     for user, start, end in sorted(wanted - set(kept)):
-        last = end - timedelta(microseconds=1)
-        row = OncallLeave(
-            user_id=user,
-            first_day=f"{start:%Y-%m-%d}",
-            last_day=f"{last:%Y-%m-%d}",
-            zone="UTC",
-            start_at=start,
-            end_at=end,
-            source="import",
-            created_by=made_by,
-            created_at=now,
-        )
+        days = (start.date(), (end - timedelta(microseconds=1)).date())
+        row = _row(user, days, "UTC", source="import", created_by=made_by, now=now)
+        row.start_at, row.end_at = start, end  # the vendor's instants, not whole days
         session.add(row)
         await session.flush()
         await _plan_again(session, schedules, user, now, f"leave-{row.id}")
+
+
+def _row(
+    user: str, days: tuple[date, date], zone: str, *, source: str, created_by: str, now: datetime
+) -> OncallLeave:
+    """Leave of ``user`` from the first to the last of ``days`` in ``zone``."""
+    first, last = days
+    start, end = day_bounds(first, last, zone)
+    return OncallLeave(
+        user_id=user,
+        first_day=first.isoformat(),
+        last_day=last.isoformat(),
+        zone=zone,
+        start_at=start,
+        end_at=end,
+        source=source,
+        created_by=created_by,
+        created_at=now,
+    )
 
 
 async def _plan_again(

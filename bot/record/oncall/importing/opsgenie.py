@@ -233,7 +233,7 @@ def _rotation(
         found.say(kind, label, "not carried", "it has no user participant", "nothing")
         return None
     rotation = _rotation_word(raw)
-    start = _instant(raw.get("startDate"))
+    start = extras.instant(raw.get("startDate"))
     if rotation is None or start is None:
         found.say(
             kind,
@@ -244,7 +244,7 @@ def _rotation(
             "write the layer by hand",
         )
         return None
-    end = _instant(raw.get("endDate"))
+    end = extras.instant(raw.get("endDate"))
     if end is not None and end <= now:
         found.say(kind, label, "not needed", f"it ended on {end:%Y-%m-%d %H:%M} UTC")
         return None
@@ -383,19 +383,9 @@ def _clock(raw: Json, prefix: str) -> str | None:
     return f"{hour:02d}:{minute:02d}"
 
 
-def _instant(raw: Any) -> datetime | None:
-    if not isinstance(raw, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment.astimezone(UTC) if moment.tzinfo else None
-
-
 # -- overrides -------------------------------------------------------------------------------
 def _override(schedule_id: str, raw: Json, now: datetime, found: _Found) -> list[OverrideDraft]:
-    start, end = _instant(raw.get("startDate")), _instant(raw.get("endDate"))
+    start, end = extras.instant(raw.get("startDate")), extras.instant(raw.get("endDate"))
     label = {"id": raw.get("alias") or "", "name": _override_name(schedule_id, raw)}
     if start is None or end is None or end <= start:
         found.say("override", label, "not carried", "its start and end cannot be read", "")

@@ -262,7 +262,7 @@ def leave(rules: Sequence[Json], now: datetime) -> tuple[list[LeaveDraft], list[
     """Each forwarding rule not over yet, as leave of the person it forwards from."""
     drafts, items = [], []
     for raw in sorted(rules, key=lambda r: (str(r.get("startDate")), str(r.get("id")))):
-        start, end = _moment(raw.get("startDate")), _moment(raw.get("endDate"))
+        start, end = instant(raw.get("startDate")), instant(raw.get("endDate"))
         giver, taker = raw.get("fromUser") or {}, raw.get("toUser") or {}
         name = f"{giver.get('username') or giver.get('id') or '?'}: {raw.get('startDate')}"
         ident = str(raw.get("alias") or raw.get("id") or "")
@@ -289,7 +289,8 @@ def leave(rules: Sequence[Json], now: datetime) -> tuple[list[LeaveDraft], list[
     return drafts, items
 
 
-def _moment(raw: Any) -> datetime | None:
+def instant(raw: Any) -> datetime | None:
+    """An ISO 8601 instant as Opsgenie writes them (``…Z``), in UTC; None if it is none."""
     if not isinstance(raw, str):
         return None
     try:
