@@ -12,18 +12,21 @@ Tokyo's; Alice and Carol read UTC. support is Bob and Carol a week each from Mon
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlmodel import col, select
 
 from bot.basics.slack_text import decode_entities
+from bot.config import Secret, Settings
 from bot.record.escalation.policies import parse_policies
 from bot.record.oncall.schedules import Schedules, parse_schedules
 from bot.store.db import session_scope
-from bot.store.models import Escalation, OncallLeave
+from bot.store.models import AlertGroup, Escalation, OncallLeave, PersonPage
 from emulator import SlackEmulator
-from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom
+from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, WarroomFactory
+from tests.helpers.alerts import TOKEN, alert, alertmanager, post_alert, routes
 from tests.helpers.incidents import command, open_incident, settle
 
 T0 = datetime(2026, 3, 11, 10, tzinfo=UTC)
@@ -236,3 +239,49 @@ async def test_a_guest_keeps_no_leave(warroom: Warroom) -> None:
         said = await oncall(warroom, text, user=guest.id)
         assert "guests of the workspace" in said, text
     assert await stored_leave(warroom) == []
+
+
+async def test_an_alert_whose_first_level_reaches_nobody_pages_the_next_at_once(
+    warroom_settings: dict[str, object],
+    warroom_with: WarroomFactory,
+    slack: SlackEmulator,
+    tmp_path: Path,
+    database_url: str,
+) -> None:
+    """The same for an alert of its own (a route with ``action: page``): its policy's first
+    level names payments-primary, everyone of which is away, so Dave is paged at once."""
+    ops = slack.create_channel("payments-ops", creator=ALICE, members=[slack.bot_user_id])
+    route = {
+        "name": "cards",
+        "match": {"alertname": "CardErrors"},
+        "action": "page",
+        "policy": "payments",
+        "channel": ops.id,
+        "severity": "SEV3",
+    }
+    contacts = tmp_path / "contacts.yaml"
+    contacts.write_text(f"people:\n  {DAVE}:\n    rules: [{{after: 0s, notify: [slack]}}]\n")
+    assert warroom_settings["oncall__schedules"]  # Bob in Tokyo, Dave and Owen added
+    warroom = await warroom_with(
+        database_url=database_url,
+        clock=Clock(T0),
+        oncall__schedules=schedules(),
+        escalation__policies=POLICIES,
+        alerting__token=Secret(TOKEN),
+        alerting__routes=routes({"routes": [route]}),
+        paging=Settings.from_env({"WARROOM_CONTACTS": str(contacts)}).paging,
+    )
+    for user in (ALICE, CAROL):
+        await oncall(warroom, "leave add 2026-03-11", user=user)
+    await oncall(warroom, "leave add 2026-03-11..2026-03-12", user=BOB)
+    body = alertmanager("CardErrors", [alert("CardErrors", "web-1", "2026-03-11T09:58:00Z")])
+    status, answer = await post_alert(warroom.url, "alertmanager", body)
+    assert status == 202, answer
+    await warroom.run_jobs()
+    async with session_scope(warroom.engine) as session:
+        group = (await session.exec(select(AlertGroup))).one()
+        paged = (await session.exec(select(PersonPage))).all()
+    assert (group.level_round, group.level) == (1, 2)
+    assert [page.user_id for page in paged] == [DAVE]
+    assert "CardErrors" in slack.direct_messages(DAVE)[-1].text
+    assert warroom.clock.now == T0
