@@ -97,7 +97,9 @@ class Opsgenie:
             raise api.unexpected("a list of heartbeats under 'data'", api.url("/v2/heartbeats"))
         integrations = _data_list(api, await api.get("/v2/integrations"), "/v2/integrations")
         rules = {str(user.get("id")): await _new_alert_rules(api, user) for user in users}
-        forwarding = _data_list(api, await api.get("/v2/forwarding-rules"), "/v2/forwarding-rules")
+        # A folder saved before forwarding rules were read has none: the rest is imported.
+        saved = await api.get_if_saved("/v2/forwarding-rules")
+        forwarding = [] if saved is None else _data_list(api, saved, "/v2/forwarding-rules")
         account = OpsgenieAccount(
             users, teams, schedules, overrides, escalations, beats, integrations, rules, forwarding
         )
