@@ -73,19 +73,24 @@ async def source() -> AsyncIterator[CalendarSource]:
         yield running
 
 
-async def started(warroom_with: WarroomFactory, holidays: dict[str, Any] | None = None) -> Warroom:
+async def started(
+    warroom_with: WarroomFactory, database_url: str, holidays: dict[str, Any] | None = None
+) -> Warroom:
     warroom = await warroom_with(
-        clock=Clock(T0), oncall__schedules=schedules(holidays), oncall__ical_allowed_hosts=LOCAL
+        database_url=database_url,
+        clock=Clock(T0),
+        oncall__schedules=schedules(holidays),
+        oncall__ical_allowed_hosts=LOCAL,
     )
     await warroom.run_jobs()  # the refreshes every start asks for
     return warroom
 
 
 async def test_a_leave_calendar_gives_leave_and_keeps_it_through_a_failure(
-    warroom_with: WarroomFactory, source: CalendarSource
+    warroom_with: WarroomFactory, source: CalendarSource, database_url: str
 ) -> None:
     source.body = TIME_OFF
-    warroom = await started(warroom_with)
+    warroom = await started(warroom_with, database_url)
     said = await oncall(warroom, f"leave feed {source.url}", user=BOB)
     host = source.url.split("/payments.ics")[0]
     assert f"Your leave calendar ({host}/…) is fetched now" in said
@@ -129,11 +134,11 @@ async def test_a_leave_calendar_gives_leave_and_keeps_it_through_a_failure(
 
 
 async def test_a_holiday_calendar_skips_its_people_on_its_days(
-    warroom_with: WarroomFactory, source: CalendarSource
+    warroom_with: WarroomFactory, source: CalendarSource, database_url: str
 ) -> None:
     source.body = calendar("DTSTART;VALUE=DATE:20260311|DTEND;VALUE=DATE:20260312")
     holidays = {"ical_url": source.url, "people": [BOB], "dates": ["2026-03-13"]}
-    warroom = await started(warroom_with, holidays)
+    warroom = await started(warroom_with, database_url, holidays)
     assert source.requests == 1
     said = await oncall(warroom, PAYMENTS)
     # The 11th in Paris, from the calendar (and the 13th, from the file): Carol has it.
@@ -142,10 +147,10 @@ async def test_a_holiday_calendar_skips_its_people_on_its_days(
 
 
 async def test_a_holiday_calendar_that_cannot_be_read_skips_nobody_but_its_dates(
-    warroom_with: WarroomFactory, source: CalendarSource
+    warroom_with: WarroomFactory, source: CalendarSource, database_url: str
 ) -> None:
     source.status = 500
     holidays = {"ical_url": source.url, "dates": ["2026-03-12"]}
-    warroom = await started(warroom_with, holidays)
+    warroom = await started(warroom_with, database_url, holidays)
     said = await oncall(warroom, PAYMENTS)
     assert f"*{PAYMENTS}*: <@{BOB}> until Wed 11 Mar 23:00 UTC, then nobody (a gap)" in said
