@@ -39,6 +39,7 @@ from bot.flows.installation import SlackWatch
 from bot.flows.named_channels import say_channel_problems
 from bot.flows.oncall.handoffs import keep_on_call_facts, plan_oncall
 from bot.flows.oncall.ical_feeds import schedule_feed_refreshes
+from bot.flows.oncall.leave_feeds import schedule_leave_feed_refreshes
 from bot.flows.outbox import OutboxSender
 from bot.flows.paging.destinations.pushover import CALLBACK_PATH
 from bot.flows.paging.drills import schedule_drills
@@ -320,6 +321,7 @@ async def _job_runner_ctx(app: web.Application) -> AsyncIterator[None]:
     watch.start()
     # iCal layers: every start fetches their feeds (the file may name new ones), then a timer.
     await schedule_feed_refreshes(app[services_key])
+    await schedule_leave_feed_refreshes(app[services_key])
     runner.start()
     sender.start()
     sweep.start()

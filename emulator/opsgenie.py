@@ -19,6 +19,9 @@ beside it), over an account of objects (``emulator.opsgenie_samples``), and appl
 - ``GET /v2/heartbeats`` answers ``{"data": {"heartbeats": [...]}}`` (``ListHeartbeatResponse``)
   and ``GET /v2/integrations`` ``{"data": [...]}`` (``ListIntegrationsResponse``), filtered by
   ``type`` and ``teamId`` when given (``teamName`` is refused: the fake does not resolve it).
+- ``GET /v2/forwarding-rules`` ("List Forwarding Rules") answers ``{"data": [...]}``
+  (``ListForwardingRulesResponse``): each ``ForwardingRule``, a user's notifications forwarded
+  to another from ``startDate`` to ``endDate`` (how Opsgenie teams cover a vacation).
 - ``GET /v2/users/{identifier}/notification-rules`` lists a user's rules (by the user's id:
   ``NotificationRuleMeta``), ``.../notification-rules/{ruleId}`` answers one whole, its
   ``steps`` (``NotificationRuleStep``: ``contact`` ``{method, to}``, ``sendAfter``) included.
@@ -89,6 +92,9 @@ class OpsgenieAccount:
     integrations: list[dict[str, Any]] = field(default_factory=list)
     # By user id: their notification rules, whole (``NotificationRule``, steps included).
     notification_rules: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # Forwarding rules (``ForwardingRule``: ``fromUser``, ``toUser``, ``startDate``,
+    # ``endDate``, ``alias``, ``id``), as ``GET /v2/forwarding-rules`` lists them.
+    forwarding_rules: list[dict[str, Any]] = field(default_factory=list)
     # The Alert API's side: alerts (``BaseAlert``) and each one's recipients, by alert id.
     alerts: list[dict[str, Any]] = field(default_factory=list)
     recipients: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
@@ -175,6 +181,8 @@ class FakeOpsgenie(FakeHttpServer):
             return _ok({"data": self.account.escalations})
         if template == "/v2/heartbeats":
             return _ok({"data": {"heartbeats": self.account.heartbeats}})
+        if template == "/v2/forwarding-rules":
+            return _ok({"data": self.account.forwarding_rules})
         if template == "/v2/integrations":
             return self._integrations(request.query)
         if template.startswith("/v2/users/{identifier}/notification-rules"):

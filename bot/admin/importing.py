@@ -57,6 +57,7 @@ from bot.record.oncall.importing.carrying import (
 )
 from bot.record.oncall.importing.drafts import Translation
 from bot.record.oncall.importing.people import UsersMapError, read_users_map
+from bot.record.oncall.leave import keep_imported
 from bot.record.oncall.overrides import OverrideRefused, add_override, cancel_override
 from bot.record.oncall.schedules import ScheduleError, Schedules, parse_schedules
 from bot.record.paging.contacts import ContactsError, parse_contacts
@@ -246,7 +247,8 @@ async def _import(request: Request, settings: Settings, now: datetime) -> Done:
         schedules = _checked(carried, read_at)
         if not request.dry_run:
             current = tuple(o for o in carried.overrides if o.end > now)
-            await _keep_overrides(settings, request.vendor, schedules, current, now)
+            leave = tuple((one.user, one.start, one.end) for one in carried.leave if one.end > now)
+            await _keep_overrides(settings, request.vendor, schedules, current, now, leave)
         names = names_by_slack_id(translation, people)
         _place(request.out, _files(request, carried, settings, names))
         lines: list[str] = []
@@ -389,9 +391,11 @@ async def _keep_overrides(
     schedules: Schedules,
     overrides: tuple[ImportedOverride, ...],
     now: datetime,
+    leave: tuple[tuple[str, datetime, datetime], ...] = (),
 ) -> None:
     """Keep the imported overrides not kept yet, made by the import; cancel those an earlier
-    import of these schedules kept that the vendor no longer has. A second run adds none."""
+    import of these schedules kept that the vendor no longer has. A second run adds none.
+    The same for the imported ``leave`` (a user, from, to)."""
     from bot.store.migrate import command_engine
 
     made_by = _made_by(vendor)
@@ -428,6 +432,8 @@ async def _keep_overrides(
                     created_at=now + timedelta(microseconds=step),
                     layer=override.layer,
                 )
+            configured = schedules.by_name.values()
+            await keep_imported(session, configured, made_by=made_by, spans=leave, now=now)
             await session.commit()
     except OverrideRefused as refusal:
         raise ImportFailure(f"an override was refused: {refusal}", retryable=False) from None

@@ -81,6 +81,10 @@ class AnswerFolder(Protocol):
 
     def read(self, method: str, request: str) -> Answer:
         """The answer kept for ``method request`` (ImportFailure when none is)."""
+        ...
+
+    def holds(self, method: str, request: str) -> bool:
+        """Whether an answer to ``method request`` is kept."""
 
 
 class AlertLogs(Vendor, Protocol):
@@ -128,6 +132,14 @@ class VendorApi:
     async def get(self, path: str, params: Mapping[str, str] | None = None) -> Any:
         """GET ``path``: its JSON body (an object or a list), or ImportFailure."""
         return await self.get_url(self.url(path, params))
+
+    async def get_if_saved(self, path: str) -> Any | None:
+        """GET ``path``, but None when replaying a folder saved without it (by a warroom
+        that did not read it yet: what it would have said is not known, nothing is made up)."""
+        url = self.url(path)
+        if self._replay is not None and not self._replay.holds("GET", self._shown(url)):
+            return None
+        return await self.get_url(url)
 
     async def get_url(self, url: str) -> Any:
         """GET an address under the API (a page's ``next`` link): its JSON body."""

@@ -16,6 +16,8 @@
   and the integrations to repoint (``bot.record.oncall.importing.opsgenie_extras``);
   ``GET /v2/users/{id}/notification-rules`` each user's rules, and each enabled
   ``create-alert`` one whole (``.../notification-rules/{ruleId}``, its steps).
+- ``GET /v2/forwarding-rules`` (Forwarding Rule API, "List Forwarding Rules": ``data``): a
+  user's notifications forwarded to another for a while, carried as their leave.
 - ``GET /v2/schedules/{id}/on-calls?scheduleIdentifierType=id&date=…`` answers who is on call
   at ``date`` (``data.onCallParticipants``): ``--compare``'s vendor side.
 - ``warroom shadow compare``'s vendor side ("List Alerts", "List Alert Recipients" of the
@@ -95,8 +97,11 @@ class Opsgenie:
             raise api.unexpected("a list of heartbeats under 'data'", api.url("/v2/heartbeats"))
         integrations = _data_list(api, await api.get("/v2/integrations"), "/v2/integrations")
         rules = {str(user.get("id")): await _new_alert_rules(api, user) for user in users}
+        # A folder saved before forwarding rules were read has none: the rest is imported.
+        saved = await api.get_if_saved("/v2/forwarding-rules")
+        forwarding = [] if saved is None else _data_list(api, saved, "/v2/forwarding-rules")
         account = OpsgenieAccount(
-            users, teams, schedules, overrides, escalations, beats, integrations, rules
+            users, teams, schedules, overrides, escalations, beats, integrations, rules, forwarding
         )
         return translate(account, now)
 

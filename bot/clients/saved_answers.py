@@ -76,6 +76,10 @@ class SavedAnswers:
             {"method": method, "request": request, "status": answer.status, "body": answer.body},
         )
 
+    def holds(self, method: str, request: str) -> bool:
+        """Whether an answer to ``method request`` is kept."""
+        return (self.root / answer_file_name(method, request)).is_file()
+
     def read(self, method: str, request: str) -> Answer:
         """The answer kept for ``method request``; ImportFailure naming it when none is."""
         path = self.root / answer_file_name(method, request)

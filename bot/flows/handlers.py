@@ -36,7 +36,7 @@ from bot.flows.oncall.handoffs import (
     say_guest_shift,
     send_notice,
 )
-from bot.flows.oncall.ical_feeds import refresh_ical_layer
+from bot.flows.oncall.leave_feeds import refresh_feed
 from bot.flows.paging.alert_pages import show_alert
 from bot.flows.paging.delivery import check_delivery
 from bot.flows.paging.destinations.pushover import cancel_receipt
@@ -105,7 +105,7 @@ JOB_HANDLERS: Mapping[str, JobHandler] = MappingProxyType(
         JobKind.ONCALL_GAPS: post_gaps,
         JobKind.ONCALL_GROUP_REFUSED: say_group_refused,
         JobKind.ONCALL_GUEST_SHIFT: say_guest_shift,
-        JobKind.ONCALL_ICAL_REFRESH: refresh_ical_layer,
+        JobKind.ONCALL_ICAL_REFRESH: refresh_feed,
         JobKind.WORKFLOW_ACTION: run_action,
         JobKind.WORKFLOW_WEBHOOK: run_webhook,
         JobKind.WORKFLOW_TIMER: run_timer,

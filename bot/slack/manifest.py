@@ -74,9 +74,9 @@ SLASH_COMMANDS = [
     },
     {
         "command": "/oncall",
-        "description": "Who is on call; overrides and swaps",
+        "description": "Who is on call; overrides, swaps and leave",
         "usage_hint": "[schedule] | override [@person] <schedule> <start> to <end> | "
-        "swap @person <schedule> <date> | cancel <id> | help",
+        "swap @person <schedule> <date> | cancel <id> | leave add <first>..<last> | help",
         "should_escape": True,
     },
     {

@@ -81,7 +81,7 @@ oncall_gaps            oncall.handoffs.post_gaps                      slack
 oncall_group_refused   oncall.handoffs.say_group_refused              slack
 oncall_guest_shift     oncall.handoffs.say_guest_shift                slack
 oncall_handoff         oncall.handoffs.run_handoff                    slack
-oncall_ical_refresh    oncall.ical_feeds.refresh_ical_layer           calendars
+oncall_ical_refresh    oncall.leave_feeds.refresh_feed                calendars
 oncall_notice          oncall.handoffs.send_notice                    slack
 page                   paging.pagerduty_events.send_page              paging
 paging_drill           alerting.drill_alerts.run_scheduled_drill    drills

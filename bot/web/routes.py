@@ -28,6 +28,7 @@ from bot.web.incident.api import INCIDENT_OPERATIONS
 from bot.web.insights import page as insights_page
 from bot.web.oncall import contacts as oncall_contacts
 from bot.web.oncall import feeds as oncall_feeds
+from bot.web.oncall import leave as oncall_leave
 from bot.web.oncall import pages as oncall_pages
 from bot.web.oncall import people as oncall_people
 from bot.web.oncall import policies as oncall_policies
@@ -147,6 +148,17 @@ WEB_ROUTES: tuple[Route, ...] = (
         "POST",
         "/oncall/people/{user:[UW][A-Z0-9]+}/contacts/{name:[a-z]+}/remove",
         oncall_contacts.remove_contact_form,
+        PAGE,
+    ),
+    # A person's own leave, on their own page.
+    Route("POST", "/oncall/people/{user:[UW][A-Z0-9]+}/leave", oncall_leave.add_leave_form, PAGE),
+    Route(
+        "POST", "/oncall/people/{user:[UW][A-Z0-9]+}/leave/feed", oncall_leave.leave_feed_form, PAGE
+    ),
+    Route(
+        "POST",
+        "/oncall/people/{user:[UW][A-Z0-9]+}/leave/{leave:[0-9]+}/remove",
+        oncall_leave.remove_leave_form,
         PAGE,
     ),
     # A schedule's name has no dot (bot.record.escalation.policies.NAME), so the calendar feeds'

@@ -9,6 +9,7 @@ call from someone outside the schedule.
 - ``who``: who is on call now and next, in your zone.
 - ``override``: put someone on call for a while; the owners' Accept and Reject buttons.
 - ``cancel``: undo an override (its row stays).
+- ``leave``: your leave, which rotations skip: add, list, remove; your leave calendar.
 - ``swap``: ask someone to swap shifts; the Accept and Decline buttons.
 - ``calendar``: a calendar feed's secret link, and ``rotate``.
 - ``contact``: your own contact methods for pages: add, verify, test, remove.

@@ -4,13 +4,24 @@ from __future__ import annotations
 
 from commands import help_text
 from commands.base import Subcommand
-from commands.oncall import calendar, cancel, contact, override, rules, swap, test_page, who
+from commands.oncall import (
+    calendar,
+    cancel,
+    contact,
+    leave,
+    override,
+    rules,
+    swap,
+    test_page,
+    who,
+)
 
 SUBCOMMANDS: tuple[Subcommand, ...] = (
     who.SUBCOMMAND,
     override.SUBCOMMAND,
     swap.SUBCOMMAND,
     cancel.SUBCOMMAND,
+    leave.SUBCOMMAND,
     calendar.SUBCOMMAND,
     contact.SUBCOMMAND,
     rules.SUBCOMMAND,

@@ -81,6 +81,9 @@ WALKED: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/oncall/people/{user}/contacts/{name}/verify"): {"code": "123456"},
     ("POST", "/oncall/people/{user}/contacts/{name}/test"): {},
     ("POST", "/oncall/people/{user}/contacts/{name}/remove"): {},
+    ("POST", "/oncall/people/{user}/leave"): {"first": "2026-12-24", "last": "2026-12-27"},
+    ("POST", "/oncall/people/{user}/leave/{leave}/remove"): {},
+    ("POST", "/oncall/people/{user}/leave/feed"): {"url": "https://example.com/off.ics"},
 }
 # What is in each path of WALKED.
 PARAMETERS = {
@@ -95,6 +98,7 @@ PARAMETERS = {
     # A token's, an integration's or a contact method's name; the guest's own page.
     "name": "email",
     "user": GUEST,
+    "leave": "1",
 }
 # The forms and calls not walked here, and why.
 NOT_WALKED = {

@@ -332,7 +332,11 @@ async def escalate_in(
         urgency=group.urgency,
         arrived_at=arrived_at,
     )
-    await schedule_unanswered(session, group, policy, policy_round, number, now)
+    if reach.nobody_on_call and policy.level(number + 1) is not None:
+        # Nobody on call at this level (a gap): the next level now, not after its timeout.
+        await _schedule_level(session, group, policy, policy_round, number + 1, due_at=now)
+    else:
+        await schedule_unanswered(session, group, policy, policy_round, number, now)
 
 
 async def schedule_unanswered(

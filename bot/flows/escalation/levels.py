@@ -189,7 +189,12 @@ async def _escalate_in(
     session.add(current)
     await session.flush()
     await _schedule_pages(session, current, escalation, reach, now)
-    if level.timeout is not None:
+    if reach.nobody_on_call and policy.level(number + 1) is not None:
+        nobody: Why = {"because": "nobody", "level": number}
+        await schedule_level(
+            session, current, policy, number + 1, due_at=now, why=nobody, policy_round=policy_round
+        )
+    elif level.timeout is not None:
         await _schedule_what_follows(
             session, current, policy, policy_round, number, due_at=now + level.timeout
         )

@@ -34,6 +34,12 @@ class Reach:
     # Whom each on-call schedule among the targets named (user None: nobody was on call).
     on_call: list[OnCall] = field(default_factory=list)
 
+    @property
+    def nobody_on_call(self) -> bool:
+        """Nobody reached, and a schedule among the targets in a gap (everyone in its
+        rotations away, or nobody scheduled): the level's turn passes to the next at once."""
+        return not self.users and not self.pagers and any(one.user is None for one in self.on_call)
+
 
 async def group_members(services: Services, ref: str) -> list[str]:
     """The members of the user group ``ref`` (its id, or its handle with or without @);

@@ -52,6 +52,7 @@ from bot.record.follow_ups.follow_ups import FollowUp, OpenFollowUp, follow_up_r
 from bot.record.incident.involvement import Involvement, incidents_since, involvement_of
 from bot.record.oncall.engine import Override, Shift, on_call_at
 from bot.record.oncall.feed_copies import with_feed_copies
+from bot.record.oncall.leave import Skip, skipped_at
 from bot.record.oncall.overrides import overrides_near
 from bot.record.oncall.schedules import Schedule
 from bot.record.paging.own import Reachable, reachable
@@ -90,6 +91,8 @@ class OnCallNow:
     schedule: str
     shift: Shift
     guests: frozenset[str] = frozenset()
+    # Whom the rotations pass over now because they are away, and who took the turn.
+    skips: tuple[Skip, ...] = ()
 
     @property
     def reachable(self) -> tuple[str, ...]:
@@ -246,9 +249,17 @@ async def _on_call_now(
     services: Services, schedules: Sequence[Schedule], overrides: Sequence[Override], now: datetime
 ) -> list[OnCallNow]:
     """Each schedule's shift now, a guest the file names marked (Slack asked once a person)."""
-    shifts = [(schedule.name, on_call_at(schedule, overrides, now)) for schedule in schedules]
+    shifts = [(schedule, on_call_at(schedule, overrides, now)) for schedule in schedules]
     guests = await guests_among(services, (user for _, shift in shifts for user in shift.users))
-    return [OnCallNow(name, shift, guests.intersection(shift.users)) for name, shift in shifts]
+    return [
+        OnCallNow(
+            schedule.name,
+            shift,
+            guests.intersection(shift.users),
+            tuple(skipped_at(schedule, overrides, now)),
+        )
+        for schedule, shift in shifts
+    ]
 
 
 def _mine(

@@ -7,7 +7,9 @@
 - ``common``: what they share: the schedule named, zones, times read forward, DMs.
 - ``handoffs``: whom an escalation reaches, the user group at each handoff, shift notices
   and gap posts.
-- ``ical_feeds``: the iCal layers' feeds refreshed on a timer.
+- ``ical_feeds``: the iCal layers' feeds (and holiday calendars) refreshed on a timer.
+- ``leave``: ``/oncall leave`` and the web view's leave form: a person's leave.
+- ``leave_feeds``: a person's leave calendar, an iCal feed refreshed on a timer.
 - ``calendars``: the calendar feeds' secret links, and what a feed shows.
 
 May import: ``bot.services`` and everything below it, the flows' own modules

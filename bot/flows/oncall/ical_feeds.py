@@ -1,6 +1,10 @@
 """Refreshing the iCal layers: each layer's external feed fetched on a timer, its last good
 copy kept in the database.
 
+A schedule's holiday calendar (``holidays: ical_url``) is refreshed as a layer named
+``HOLIDAYS`` is, its copy kept the same way; a person's leave calendar by
+``bot.flows.oncall.leave_feeds``, through the same job kind.
+
 One repeating job per iCal layer (``JobKind.ONCALL_ICAL_REFRESH``, keyed by schedule and layer), so
 however many replicas run, each feed is fetched once per round; every start asks for a round at once
 (the file may name a new address). A round that fails (the source down or slow, an answer that is no
@@ -17,6 +21,7 @@ from datetime import datetime
 from bot.basics.untrusted import ParseTooSlow
 from bot.clients.ical_feeds import FeedUnreachable, feed_host, fetch_feed
 from bot.record.oncall.feed_copies import keep_copy, note_failure
+from bot.record.oncall.holidays import HOLIDAY_LAYER
 from bot.record.oncall.ical_layers import (
     KEEP_AHEAD,
     KEEP_BEFORE,
@@ -24,7 +29,7 @@ from bot.record.oncall.ical_layers import (
     FeedRefused,
     read_feed,
 )
-from bot.record.oncall.schedules import Layer, Schedule
+from bot.record.oncall.schedules import IcalSource, Layer, Schedule
 from bot.services import Services
 from bot.store import jobs
 from bot.store.db import session_scope
@@ -37,6 +42,11 @@ _KEY_PREFIX = "oncall-ical:"
 MAX_FEED_BYTES = 10 * 1024 * 1024
 # Seconds to wait for a feed before the round counts as failed.
 FETCH_TIMEOUT = 30.0
+
+
+# The copy of a schedule's holiday calendar is kept as a layer of this name's (a layer of the
+# file cannot be called so: bot.record.oncall.schedules refuses the name).
+HOLIDAYS = HOLIDAY_LAYER
 
 
 def refresh_key(schedule: str, layer: str) -> str:
@@ -52,8 +62,8 @@ async def schedule_feed_refreshes(services: Services) -> None:
     layers = [
         (schedule, layer)
         for schedule in services.settings.oncall.schedules.by_name.values()
-        for layer in schedule.layers
-        if layer.ical is not None
+        for layer in (*schedule.layers, _holidays_layer(schedule))
+        if layer is not None and layer.ical is not None
     ]
     if not layers:
         return
@@ -79,17 +89,9 @@ async def refresh_ical_layer(services: Services, job: Job) -> datetime | None:
     assert layer.ical is not None
     url, now = layer.ical.url, services.clock()
     try:
-        body = await fetch_feed(
-            url,
-            allowed=services.settings.oncall.ical_allowed_hosts,
-            limit=MAX_FEED_BYTES,
-            timeout=FETCH_TIMEOUT,
-        )
-        events = await _read(services, body, schedule, schedule.zone_of(layer), now)
+        events = await fetched_events(services, url, schedule.zone_of(layer), schedule.name)
     except (FeedUnreachable, FeedRefused) as failure:
-        reason = str(failure)
-        if isinstance(failure, FeedRefused):
-            reason = f"{feed_host(url)} answered something warroom cannot use: {reason}"
+        reason = failure_reason(url, failure)
         async with session_scope(services.engine) as session:
             row = await note_failure(
                 session, schedule=schedule.name, layer=layer.name, url=url, reason=reason, at=now
@@ -115,8 +117,27 @@ async def refresh_ical_layer(services: Services, job: Job) -> datetime | None:
     return now + services.settings.oncall.ical_refresh
 
 
+def failure_reason(url: str, failure: FeedUnreachable | FeedRefused) -> str:
+    """Why a refresh failed, in words naming the feed's host only."""
+    if isinstance(failure, FeedRefused):
+        return f"{feed_host(url)} answered something warroom cannot use: {failure}"
+    return str(failure)
+
+
+async def fetched_events(services: Services, url: str, zone: str, whose: str) -> list[FeedEvent]:
+    """The events of the feed at ``url`` (size-limited, read off the event loop), floating
+    times in ``zone``; FeedUnreachable or FeedRefused says why not (``whose``: for the log)."""
+    body = await fetch_feed(
+        url,
+        allowed=services.settings.oncall.ical_allowed_hosts,
+        limit=MAX_FEED_BYTES,
+        timeout=FETCH_TIMEOUT,
+    )
+    return await _read(services, body, whose, zone, services.clock())
+
+
 async def _read(
-    services: Services, body: bytes, schedule: Schedule, zone: str, now: datetime
+    services: Services, body: bytes, whose: str, zone: str, now: datetime
 ) -> list[FeedEvent]:
     """The feed's events, read in a worker process with a time limit
     (``WARROOM_ONCALL_ICAL_PARSE_SECONDS``: a large calendar takes seconds, a hostile one
@@ -134,7 +155,7 @@ async def _read(
     except ParseTooSlow as slow:
         raise FeedRefused(f"it was {slow} (a calendar too large or too complex)") from None
     except Exception as error:
-        log.exception("schedule %r: a feed the calendar parser could not read", schedule.name)
+        log.exception("%r: a feed the calendar parser could not read", whose)
         raise FeedRefused(f"it cannot be read ({type(error).__name__})") from None
 
 
@@ -143,5 +164,20 @@ def _layer_of(services: Services, key: str) -> tuple[Schedule, Layer] | None:
     schedule = services.settings.oncall.schedules.get(name)
     if schedule is None:
         return None
-    layer = next((layer for layer in schedule.layers if layer.name == layer_name), None)
+    layer = next(
+        (
+            layer
+            for layer in (*schedule.layers, _holidays_layer(schedule))
+            if layer and layer.name == layer_name
+        ),
+        None,
+    )
     return (schedule, layer) if layer is not None and layer.ical is not None else None
+
+
+def _holidays_layer(schedule: Schedule) -> Layer | None:
+    """The schedule's holiday calendar as a layer whose feed is refreshed, if it has one."""
+    holidays = schedule.holidays
+    if holidays is None or holidays.ical_url is None:
+        return None
+    return Layer(HOLIDAYS, None, None, (), ical=IcalSource(holidays.ical_url, ()))

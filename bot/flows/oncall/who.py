@@ -11,6 +11,7 @@ from bot.flows.people import guests_listed, zone_of
 from bot.flows.rights import require
 from bot.record.oncall.engine import HORIZON, Override, Shift, next_shift, on_call_at
 from bot.record.oncall.feed_copies import with_feed_copies
+from bot.record.oncall.leave import Skip, skipped_at
 from bot.record.oncall.schedules import Schedule
 from bot.record.rights import Act
 from bot.services import Services
@@ -25,6 +26,8 @@ class OnCall:
     schedule: Schedule
     now: Shift
     next: Shift | None
+    # Whom the rotations pass over now because they are away, and who has the turn instead.
+    skips: tuple[Skip, ...] = ()
 
 
 async def who_is_on_call(
@@ -64,8 +67,9 @@ def _asked_about(services: Services, name: str | None, named_as_subcommand: bool
 def on_call(schedule: Schedule, overrides: Sequence[Override], now: datetime) -> OnCall:
     """The schedule's shift at ``now`` and the next one (for /oncall and the web view)."""
     shift = on_call_at(schedule, overrides, now)
+    skips = tuple(skipped_at(schedule, overrides, now))
     # The next shift begins where this one (the whole stretch of one person) ends, unless the
     # engine stopped looking at its horizon: then next_shift says whether there is one.
     if shift.end < now + HORIZON:
-        return OnCall(schedule, shift, on_call_at(schedule, overrides, shift.end))
-    return OnCall(schedule, shift, next_shift(schedule, overrides, now))
+        return OnCall(schedule, shift, on_call_at(schedule, overrides, shift.end), skips)
+    return OnCall(schedule, shift, next_shift(schedule, overrides, now), skips)

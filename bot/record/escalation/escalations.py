@@ -95,6 +95,14 @@ class WhyTimeout(TypedDict):
     after_seconds: int
 
 
+class WhyNobody(TypedDict):
+    """Level ``level`` reached nobody (every schedule it names in a gap: everyone on call
+    away, or nobody scheduled): the next level at once, not after the timeout."""
+
+    because: Literal["nobody"]
+    level: int
+
+
 class WhyRepeat(TypedDict):
     """Nobody acknowledged the policy's last level within ``after_seconds``: it starts
     again from level 1, for the ``round``-th time."""
@@ -133,7 +141,7 @@ class WhyAlert(TypedDict, total=False):
     by_hand: bool
 
 
-Why = WhyType | WhySeverity | WhyRoute | WhyTimeout | WhyRepeat | WhyWorkflow | WhyPhone
+Why = WhyType | WhySeverity | WhyRoute | WhyTimeout | WhyNobody | WhyRepeat | WhyWorkflow | WhyPhone
 
 
 async def record_escalation(

@@ -17,6 +17,8 @@ Record-level: no Slack, no HTTP, no settings object.
 - ``recurrence``: recurring calendar events expanded, as RFC 5545 defines them.
 - ``feed_addresses``: which addresses an iCal layer's feed may be fetched from.
 - ``feed_copies``: the last good copy of each feed, and how its refreshes go.
+- ``holidays``: who is away when: a schedule's holidays, read from the file, as intervals.
+- ``leave``: a person's leave in the database, and who each schedule's rotations pass over.
 - ``importing/``: another tool's account (Opsgenie, PagerDuty, Grafana OnCall) translated
   into schedules, policies, overrides and a report.
 

@@ -17,6 +17,11 @@ Pure functions of their inputs, so every replica gives the same answer:
 * Restrictions keep a layer to windows of local weekday and time of day, as the clocks read
   at each instant: daily windows (one whose end is at or before its start runs into the next
   morning) and spans across days (``fri 18:00`` to ``mon 08:00``).
+* Someone away (``Schedule.away``: their leave, the schedule's holidays) has no turn of a
+  rotation then: the next member of the layer's list who is not away takes it (a member
+  away too is passed over), and where every member is away the layer names nobody then (a
+  lower layer's person is on call, or nobody: a gap). An iCal layer's turns are the feed's
+  as they are. Overrides still win over someone's leave: they are laid on the turns after.
 * Where several layers are active the later one wins (``overlap: last``, the default), or
   every active layer's person is on call together (``overlap: all``); where none is, nobody
   is on call (a gap: ``users`` empty). Overrides beat every layer inside their window; where
@@ -41,6 +46,7 @@ import numpy as np
 import numpy.typing as npt
 from dateutil.relativedelta import relativedelta
 
+from bot.record.oncall.holidays import Away
 from bot.record.oncall.schedules import Layer, Restriction, Schedule, Span
 from bot.record.oncall.zones import (
     DAY,
@@ -134,7 +140,7 @@ def layer_shifts(
     people = _People()
     clock = _clock_for(schedule, zone, low, high)
     mine = _override_segments(schedule.name, overrides, low, high, people, layer=layer.name)
-    turns = _layer_segments(layer, zone, clock, low, high, people, mine)
+    turns = _layer_segments(layer, zone, clock, low, high, people, mine, schedule.away)
     names = people.names
     return [
         Shift(moment_of(begin), moment_of(finish), (names[user],))
@@ -319,7 +325,8 @@ def _final_segments(
         if zone not in clocks:
             clocks[zone] = _clock_for(schedule, zone, low, high)
         mine = _override_segments(schedule.name, overrides, low, high, people, layer=layer.name)
-        layers.append(_layer_segments(layer, zone, clocks[zone], low, high, people, mine))
+        turns = _layer_segments(layer, zone, clocks[zone], low, high, people, mine, schedule.away)
+        layers.append(turns)
     above = _override_segments(schedule.name, overrides, low, high, people)
     return _stacked(schedule.overlap, layers, above, low, high, people)
 
@@ -340,10 +347,11 @@ def _layer_segments(
     high: int,
     people: _People,
     overrides: _Segments = _NONE,
+    away: Sequence[Away] = (),
 ) -> _Segments:
-    """The layer's turns (restrictions applied), its ``overrides`` (disjoint segments, the
-    newest on top) in place of its person wherever it has a turn, a ``none`` member's
-    included; then turns of nobody left out."""
+    """The layer's turns (those of someone ``away`` passed on, restrictions applied), its
+    ``overrides`` (disjoint segments, the newest on top) in place of its person wherever it
+    has a turn, a ``none`` member's included; then turns of nobody left out."""
     if layer.ical is not None:
         turns = _feed_turns(layer.ical.shifts, people, low, high)
     elif layer.rotation is not None and not layer.rotation.on_wall_clock:
@@ -352,11 +360,57 @@ def _layer_segments(
         turns = _month_turns(layer, clock, people.codes(layer.members), low, high)
     else:
         turns = _wall_turns(layer, clock, people.codes(layer.members), low, high)
+    if away and layer.ical is None:
+        turns = _passed_on(turns, layer.members, away, people)
     if layer.restrictions:
         turns = _intersect(turns, _windows(layer.restrictions, clock, low, high))
     if len(overrides.begins) and len(turns.begins):
         turns = _overlaid(turns, _intersect(overrides, (turns.begins, turns.ends)), high)
     return _someones(turns)
+
+
+def _passed_on(
+    turns: _Segments, members: Sequence[str | None], away: Sequence[Away], people: _People
+) -> _Segments:
+    """The turns, each part of one whose member is away passed to the next member of the
+    list who is not (nobody's, -1, where every member is away)."""
+    if not len(turns.begins):
+        return turns
+    first, last = int(turns.begins[0]), int(turns.ends[-1])
+    order = [int(code) for code in people.codes(members)]
+    off: dict[int, list[tuple[int, int]]] = {}
+    for one in away:
+        if one.user in members and one.start < last and one.end > first:
+            off.setdefault(order[members.index(one.user)], []).append((one.start, one.end))
+    if not off:
+        return turns
+    pieces: list[tuple[int, int, int]] = []
+    for begin, finish, user in zip(
+        turns.begins.tolist(), turns.ends.tolist(), turns.users.tolist(), strict=True
+    ):
+        if not _away_within(off.get(user, ()), begin, finish):
+            pieces.append((begin, finish, user))
+            continue
+        at = order.index(user)
+        candidates = list(dict.fromkeys(c for c in order[at:] + order[:at] if c >= 0))
+        cuts = {begin, finish}
+        cuts.update(p for spans in off.values() for s in spans for p in s if begin < p < finish)
+        for low, high in pairwise(sorted(cuts)):
+            taker = next((c for c in candidates if not _away_within(off.get(c, ()), low, high)), -1)
+            if pieces and pieces[-1][1] == low and pieces[-1][2] == taker:
+                pieces[-1] = (pieces[-1][0], high, taker)
+            else:
+                pieces.append((low, high, taker))
+    begins, ends, users = zip(*pieces, strict=True)
+    return _Segments(
+        np.array(begins, dtype=np.int64),
+        np.array(ends, dtype=np.int64),
+        np.array(users, dtype=np.int64),
+    )
+
+
+def _away_within(spans: Iterable[tuple[int, int]], begin: int, finish: int) -> bool:
+    return any(start < finish and begin < end for start, end in spans)
 
 
 def _overlaid(below: _Segments, above: _Segments, high: int) -> _Segments:

@@ -32,11 +32,19 @@ def url_refusal(url: str, allowed: Collection[str]) -> str | None:
 
 
 def feed_address_problems(schedules: Iterable[Schedule], allowed: Collection[str]) -> list[str]:
-    """Each iCal layer whose feed address would be refused, and why (the schedule file's
-    check and the start-up's)."""
-    return [
+    """Each iCal layer and holiday calendar whose feed address would be refused, and why
+    (the schedule file's check and the start-up's)."""
+    schedules = list(schedules)
+    problems = [
         f"schedule {schedule.name!r}: layer {layer.name!r}: ical_url: {refusal}"
         for schedule in schedules
         for layer in schedule.layers
         if layer.ical is not None and (refusal := url_refusal(layer.ical.url, allowed))
+    ]
+    return problems + [
+        f"schedule {schedule.name!r}: holidays: ical_url: {refusal}"
+        for schedule in schedules
+        if schedule.holidays is not None
+        and schedule.holidays.ical_url is not None
+        and (refusal := url_refusal(schedule.holidays.ical_url, allowed))
     ]

@@ -3,7 +3,8 @@
 Every replica reads the same copy, and a restart keeps it: a refresh that fails (the source
 down, an answer that is no calendar, one too large) never touches the copy, and says why
 and since when. ``with_feed_copies`` gives the engine schedules whose iCal layers carry the
-shifts their copy names; without it an iCal layer names nobody.
+shifts their copy names, and who is away (leave, holidays); without it an iCal layer names
+nobody and nobody is away.
 
 Functions take the session and plain values; the caller commits.
 """
@@ -18,7 +19,9 @@ from datetime import datetime
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.record.oncall.holidays import HOLIDAY_LAYER, event_days
 from bot.record.oncall.ical_layers import FeedEvent, LayerReading, layer_shifts_of
+from bot.record.oncall.leave import with_away
 from bot.record.oncall.schedules import Layer, Schedule
 from bot.store.models import OncallIcalCopy
 
@@ -84,19 +87,43 @@ async def _row(session: AsyncSession, schedule: str, layer: str, url: str) -> On
 
 async def with_feed_copies(session: AsyncSession, schedules: Iterable[Schedule]) -> list[Schedule]:
     """The schedules, their iCal layers carrying the shifts their feed's copy names (none
-    where there is no copy yet, or only a copy of an address the file no longer names)."""
+    where there is no copy yet, or only a copy of an address the file no longer names), and
+    each carrying who is away (``bot.record.oncall.leave.with_away``)."""
     schedules = list(schedules)
-    if not any(layer.ical for schedule in schedules for layer in schedule.layers):
-        return schedules
-    copies = await _copies(session)
-    return [
-        replace(
-            schedule, layers=tuple(_filled(schedule, layer, copies) for layer in schedule.layers)
-        )
-        if any(layer.ical for layer in schedule.layers)
-        else schedule
-        for schedule in schedules
-    ]
+    if any(_has_feeds(schedule) for schedule in schedules):
+        copies = await _copies(session)
+        schedules = [
+            _with_holidays(
+                replace(
+                    schedule,
+                    layers=tuple(_filled(schedule, layer, copies) for layer in schedule.layers),
+                ),
+                copies,
+            )
+            if _has_feeds(schedule)
+            else schedule
+            for schedule in schedules
+        ]
+    return await with_away(session, schedules)
+
+
+def _has_feeds(schedule: Schedule) -> bool:
+    holidays = schedule.holidays
+    calendar = holidays is not None and holidays.ical_url is not None
+    return calendar or any(layer.ical for layer in schedule.layers)
+
+
+def _with_holidays(schedule: Schedule, copies: dict[tuple[str, str], OncallIcalCopy]) -> Schedule:
+    """The schedule, its holidays carrying the days its holiday calendar's copy names."""
+    holidays = schedule.holidays
+    if holidays is None or holidays.ical_url is None:
+        return schedule
+    row = copies.get((schedule.name, HOLIDAY_LAYER))
+    if row is None or row.url != holidays.ical_url or row.events is None:
+        return schedule
+    events = [FeedEvent.of_row(item) for item in json.loads(row.events)]
+    days = event_days(((event.start, event.end) for event in events), schedule.timezone)
+    return replace(schedule, holidays=replace(holidays, feed_dates=tuple(days)))
 
 
 async def feed_states(session: AsyncSession, schedules: Iterable[Schedule]) -> list[FeedState]:

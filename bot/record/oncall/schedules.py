@@ -9,6 +9,8 @@
         notify_before: 15m              # optional: 15m by default; 0 or off: no notice
         overlap: last                   # optional: last (a later layer wins where it is
                                         # active) or all (every active layer's person)
+        holidays:                       # optional: days its people are off (holidays.py)
+          dates: [2026-12-25]
         layers:
           - name: weekly
             start: 2026-03-02 09:00     # the first shift's start, in the schedule's zone
@@ -41,6 +43,7 @@ from bot.basics.durations import parse_duration
 from bot.basics.slack_patterns import CHANNEL_ID, USER_ID
 from bot.basics.yaml_files import read_yaml, unknown_keys
 from bot.record.escalation.policies import NAME
+from bot.record.oncall.holidays import HOLIDAY_LAYER, Away, Holidays, parse_holidays
 from bot.record.oncall.zones import known_zone
 
 SCHEDULE_KEYS = (
@@ -51,6 +54,7 @@ SCHEDULE_KEYS = (
     "notify_before",
     "usergroup",
     "overlap",
+    "holidays",
 )
 # Where several layers are active at once: the last of them wins (PagerDuty's and Grafana
 # OnCall's layers), or every one's person is on call (Opsgenie's rotations).
@@ -223,6 +227,15 @@ class Schedule:
     notify_before: timedelta | None = DEFAULT_NOTIFY_BEFORE
     usergroup: str | None = None
     overlap: Overlap = "last"
+    holidays: Holidays | None = None
+    # Who is away when (leave, holidays), sorted by start: filled in from the database and
+    # the holidays (``bot.record.oncall.leave.with_away``); a rotation skips them then.
+    away: tuple[Away, ...] = ()
+
+    @property
+    def people(self) -> tuple[str, ...]:
+        """Everyone its layers name, in the layers' order."""
+        return tuple(dict.fromkeys(user for layer in self.layers for user in layer.people))
 
     def zone_of(self, layer: Layer) -> str:
         """The zone whose clocks ``layer``'s start, handoffs and restrictions follow."""
@@ -295,9 +308,12 @@ def _schedule(name: str, body: Any, now: datetime, problems: list[str]) -> Sched
     notify_before = _notify_before(where, body.get("notify_before", "15m"), problems)
     usergroup = _usergroup(where, body.get("usergroup"), problems)
     overlap = _overlap(where, body.get("overlap", "last"), problems)
+    holidays = parse_holidays(where, body.get("holidays"), problems, ical_url_of)
     if len(problems) > before:
         return None
-    return Schedule(name, str(zone), layers, owners, channel, notify_before, usergroup, overlap)
+    return Schedule(
+        name, str(zone), layers, owners, channel, notify_before, usergroup, overlap, holidays
+    )
 
 
 def _layers(where: str, raw: Any, now: datetime, problems: list[str]) -> tuple[Layer, ...]:
@@ -310,6 +326,8 @@ def _layers(where: str, raw: Any, now: datetime, problems: list[str]) -> tuple[L
         label = f"{where}: layer {name!r}" if isinstance(name, str) else f"{where}: layer {number}"
         if isinstance(name, str) and name in seen:
             problems.append(f"{label}: name: another layer of this schedule has that name")
+        if name == HOLIDAY_LAYER:
+            problems.append(f"{label}: name: {HOLIDAY_LAYER} is the holiday calendar's")
         if isinstance(name, str):
             seen.add(name)
         layer = _layer(label, body, now, problems)
@@ -361,7 +379,7 @@ def _ical_layer(
                 f"{where}: {key}: a layer takes its turns from start, rotation and members, "
                 "or from ical_url and ical_user_map, not both"
             )
-    url = _ical_url(where, body.get("ical_url"), problems)
+    url = ical_url_of(where, body.get("ical_url"), problems)
     user_map = _ical_user_map(where, body.get("ical_user_map"), problems)
     restrictions = _restrictions(where, body.get("restrictions", []), problems)
     if len(problems) > before or url is None:
@@ -370,7 +388,7 @@ def _ical_layer(
     return Layer(name, None, None, members, restrictions, IcalSource(url, user_map))
 
 
-def _ical_url(where: str, raw: Any, problems: list[str]) -> str | None:
+def ical_url_of(where: str, raw: Any, problems: list[str]) -> str | None:
     """The feed's address; ``webcal://``, as calendar tools hand feeds out, is https."""
     if raw is None:
         problems.append(f"{where}: ical_url: needed beside ical_user_map: the feed's address")

@@ -12,7 +12,7 @@ works for every table and Alembic's env.py, importing this package, sees them al
 - ``causes``: the possible causes the model proposes, people's marks, every proposal's grade.
 - ``escalation``: escalations and the PagerDuty pages they send.
 - ``paging``: pages to people, their notifications, contact methods and rules.
-- ``oncall``: overrides, swaps, cover requests, calendar tokens, iCal copies.
+- ``oncall``: overrides, swaps, cover requests, calendar tokens, iCal copies, leave.
 - ``alerting``: alert payloads, groups, alerts, heartbeats, maintenance windows,
   integrations, calls to services' numbers (live call routing).
 - ``status_page``: public incidents and their updates; status page subscribers.
@@ -79,6 +79,8 @@ from bot.store.models.oncall import (
     OncallCalendarToken,
     OncallCoverRequest,
     OncallIcalCopy,
+    OncallLeave,
+    OncallLeaveFeed,
     OncallOverride,
     OncallSwap,
 )
@@ -157,6 +159,8 @@ __all__ = [
     "OncallCalendarToken",
     "OncallCoverRequest",
     "OncallIcalCopy",
+    "OncallLeave",
+    "OncallLeaveFeed",
     "OncallOverride",
     "OncallSwap",
     "OutboxLease",

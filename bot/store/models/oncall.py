@@ -1,4 +1,4 @@
-"""The tables of overrides, swaps, cover requests, calendar tokens, iCal copies."""
+"""The tables of overrides, swaps, cover requests, calendar tokens, iCal copies, leave."""
 
 from __future__ import annotations
 
@@ -116,5 +116,43 @@ class OncallIcalCopy(SQLModel, table=True):
     event_count: int = 0
     fetched_at: datetime | None = Field(default=None, sa_column=utc_column())  # the copy's
     checked_at: datetime | None = Field(default=None, sa_column=utc_column())  # last attempt
+    failing_since: datetime | None = Field(default=None, sa_column=utc_column())
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class OncallLeave(SQLModel, table=True):
+    """A person's leave: whole days in their zone (``first_day`` to ``last_day``, as they
+    typed them), kept as the instants they cover in UTC. Rotations skip them then. Removing
+    one deletes it; a leave feed's rows (``source`` "feed") are replaced at each refresh."""
+
+    __tablename__ = "oncall_leave"
+    # The engine's question: whose leave is not over by then?
+    __table_args__ = (Index("ix_oncall_leave_window", "end_at", "start_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: str = Field(index=True)
+    first_day: str  # 2026-12-24, in ``zone``
+    last_day: str
+    zone: str
+    start_at: datetime = Field(sa_column=utc_column(nullable=False))
+    end_at: datetime = Field(sa_column=utc_column(nullable=False))
+    source: str = "slack"  # slack | web | feed | import
+    created_by: str
+    created_at: datetime = Field(sa_column=utc_column(nullable=False))
+
+
+class OncallLeaveFeed(SQLModel, table=True):
+    """A person's leave calendar (an iCal feed of their time off), fetched on a timer: its
+    address, and how its refreshes go. A refresh that fails leaves the leave it gave."""
+
+    __tablename__ = "oncall_leave_feed"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: str = Field(unique=True)
+    url: str = Field(sa_column=Column(Text, nullable=False))
+    zone: str
+    event_count: int = 0
+    fetched_at: datetime | None = Field(default=None, sa_column=utc_column())
+    checked_at: datetime | None = Field(default=None, sa_column=utc_column())
     failing_since: datetime | None = Field(default=None, sa_column=utc_column())
     error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))

@@ -5,6 +5,8 @@
   when no method of theirs rings a phone.
 - ``contacts``: a person's own contact methods on their own page: added, verified, tested,
   removed, through ``/oncall contact``'s flows.
+- ``leave``: a person's leave on their page: listed for everyone, added and removed (and a
+  leave calendar named) by the person, through ``/oncall leave``'s flows.
 - ``policies``: one escalation policy's page: its levels, targets, timeouts, whom each reaches now.
 - ``api``: ``/api/oncall``: who is on call now, and one schedule's shifts in a window.
 - ``feeds``: the calendar feeds (``GET /oncall/<schedule>.ics``, a person's).

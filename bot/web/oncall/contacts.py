@@ -87,29 +87,31 @@ async def own_methods(engine: AsyncEngine, user: str) -> list[OwnMethod]:
     ]
 
 
-def answer_notice(said: str, typed: Mapping[str, str]) -> dict[str, Any]:
-    """The flow's answer in the page's words: whether it refused, and its HTML; refused,
-    what was ``typed`` too, given back in the form."""
+def answer_notice(said: str, typed: Mapping[str, str], section: str = "contacts") -> dict[str, Any]:
+    """The flow's answer in the page's words: whether it refused, and its HTML (for the
+    page's ``section``); refused, what was ``typed`` too, given back in the form."""
     verdict, _, words = said.partition("\n")
     refused = verdict.strip() != "ok"
-    return {"contact": words.strip(), "refused": refused, "typed": dict(typed) if refused else {}}
+    key = "contact" if section == "contacts" else section
+    return {key: words.strip(), "refused": refused, "typed": dict(typed) if refused else {}}
 
 
-def answer_markup(notice: dict[str, Any] | None) -> Markup | None:
-    """The answer's HTML, rendered from warroom's own template and carried in a cookie
-    warroom signed (never a person's words unescaped)."""
-    if not notice or not isinstance(notice.get("contact"), str):
+def answer_markup(notice: dict[str, Any] | None, section: str = "contacts") -> Markup | None:
+    """The answer's HTML for the page's ``section``, rendered from warroom's own template
+    and carried in a cookie warroom signed (never a person's words unescaped)."""
+    key = "contact" if section == "contacts" else section
+    if not notice or not isinstance(notice.get(key), str):
         return None
-    return Markup(notice["contact"])
+    return Markup(notice[key])
 
 
 Said = Callable[[web.Request, str, dict[str, str]], Awaitable[str]]
 
 
-def own_form(*names: str) -> Callable[[Said], Handler]:
+def own_form(*names: str, section: str = "contacts") -> Callable[[Said], Handler]:
     """A form of the person's own: its token checked (403 otherwise), then theirs alone
     (another's page, a guest, sign-in off: 403 in words), then the flow's answer said once on
-    their page after a redirect. ``names``: the fields read, trimmed."""
+    their page, at its ``section``, after a redirect. ``names``: the fields read, trimmed."""
 
     def wrap(said: Said) -> Handler:
         async def handler(request: web.Request) -> web.StreamResponse:
@@ -122,7 +124,7 @@ def own_form(*names: str) -> Callable[[Said], Handler]:
                 return guests_refused(request, "oncall_guests", viewer=viewer, csrf=csrf)
             if viewer.user_id != user:
                 return render_page(
-                    request, "web/error.html.j2", status=403, problem="contacts_not_yours",
+                    request, "web/error.html.j2", status=403, problem=f"{section}_not_yours",
                     name=user[:40], viewer=viewer, csrf=csrf,
                 )  # fmt: skip
             fields = {name: str(form.get(name, "")).strip()[:LONGEST_FIELD] for name in names}
@@ -130,8 +132,8 @@ def own_form(*names: str) -> Callable[[Said], Handler]:
                 answer = await said(request, user, fields)
             except NotTheirs:  # a guest Slack names now, the session being older
                 return guests_refused(request, "oncall_guests", viewer=viewer, csrf=csrf)
-            location = f"/oncall/people/{user}#contacts"
-            notice = answer_notice(answer, fields)
+            location = f"/oncall/people/{user}#{section}"
+            notice = answer_notice(answer, fields, section)
             raise await redirect_with_notice(request, viewer, location, notice)
 
         handler.__doc__ = said.__doc__

@@ -2,7 +2,8 @@
 schedules, how pages reach them (their contact methods, masked; the rules in force and
 whose; their last test page), and a warning when they are next on call with no method that
 rings a phone; for signed-in members of the workspace. On their own page a person adds,
-verifies, tests and removes their own contact methods (``bot.web.oncall.contacts``). Guests
+verifies, tests and removes their own contact methods (``bot.web.oncall.contacts``) and adds
+and removes their leave (``bot.web.oncall.leave``; everyone sees the leave to come). Guests
 see no schedule, and no one's contacts either. A person the bot knows nothing of (no name
 kept, in no schedule, no contact) is a 404, as a schedule that does not exist."""
 
@@ -26,6 +27,7 @@ from bot.web.auth import viewer_and_csrf
 from bot.web.context import web_context
 from bot.web.notices import forget, notice_of
 from bot.web.oncall.contacts import answer_markup, offered_kinds, own_methods
+from bot.web.oncall.leave import leave_feed, leave_to_come
 from bot.web.oncall.reading import names_of, people_of, schedules_for
 from bot.web.pages_common import ZONE_REFUSED, guests_refused, render_page, viewer_zone
 
@@ -101,6 +103,9 @@ async def person_page(request: web.Request) -> web.Response:
         own_methods=await own_methods(web_.services.engine, user) if own_page else [],
         offered=offered_kinds(web_.settings) if own_page else [],
         answer=answer_markup(notice),
+        leave=await leave_to_come(web_.services.engine, user, now),
+        leave_feed=(await leave_feed(web_.services.engine, user)) if own_page else (None, None),
+        leave_answer=answer_markup(notice, "leave"),
         answer_refused=bool(notice and notice.get("refused")),
         typed=(notice or {}).get("typed") or {},
         now=now,

@@ -30,7 +30,8 @@ HOURS_DAYS = 90
 
 async def schedules_for(web_: WebContext, viewer: Viewer) -> list[Schedule]:
     """The configured schedules, in the file's order, their iCal layers filled from the last
-    good copies of their feeds; none for a guest."""
+    good copies of their feeds, each carrying who is away (leave, holidays); none for a
+    guest."""
     if viewer.guest:
         return []
     return await _as_read(web_, web_.settings.oncall.schedules.by_name.values())

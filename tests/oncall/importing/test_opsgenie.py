@@ -10,11 +10,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlmodel import select
 
 from bot.config import Settings
 from bot.record.oncall.overrides import overrides_between
 from bot.record.oncall.schedules import load_schedules
 from bot.store.db import create_engine, session_scope
+from bot.store.models import OncallLeave
 from emulator import SlackEmulator
 from emulator import opsgenie_samples as samples
 from emulator.opsgenie import API_KEY, FakeOpsgenie, OpsgenieAccount
@@ -370,3 +372,63 @@ async def test_compare_names_each_instant_the_two_disagree(
     assert "may fall an hour apart" in report_line(report, "Halves / Halves")
     names = load_schedules(tmp_path / "out" / "schedules.yaml", now=datetime.now(UTC)).by_name
     assert sorted(names) == ["halves", "ops-ops-a", "ops-ops-b"]
+
+
+async def test_a_forwarding_rule_is_leave_of_the_person_it_forwards_from(
+    tmp_path: Path, database_url: str, users_map: Path
+) -> None:
+    """Opsgenie's Forwarding Rule API is how its teams cover a vacation: each rule not over
+    yet is leave of its ``fromUser`` (rotations pass them over), said approximate; a second
+    run adds none, and a rule gone from Opsgenie takes its leave away."""
+    frank = {"id": samples.FRANK, "username": "frank@example.com"}
+    grace = {"id": samples.GRACE, "username": "grace@example.com"}
+    vacation = {
+        "fromUser": frank,
+        "toUser": grace,
+        "startDate": f"{YEAR}-07-01T00:00:00Z",
+        "endDate": f"{YEAR}-07-15T00:00:00Z",
+        "alias": "frank-summer",
+        "id": "e3f7d9a4-2b1c-4f5e-8a9d-0c1b2a3d4e5f",
+    }
+    over = {**vacation, "startDate": "2020-01-01T00:00:00Z", "endDate": "2020-01-02T00:00:00Z"}
+    unreadable = {**vacation, "alias": "broken", "endDate": "soon"}
+    account = OpsgenieAccount.sample(YEAR)
+    account.forwarding_rules = [vacation, over, unreadable]
+
+    async def kept() -> list[tuple[str, datetime, datetime, str, str]]:
+        engine = create_engine(database_url)
+        try:
+            async with session_scope(engine) as session:
+                rows = (await session.exec(select(OncallLeave))).all()
+        finally:
+            await engine.dispose()
+        return [
+            (
+                r.user_id,
+                r.start_at.astimezone(UTC),
+                r.end_at.astimezone(UTC),
+                r.source,
+                r.created_by,
+            )
+            for r in rows
+        ]
+
+    async with FakeOpsgenie(account) as opsgenie:
+        for out in (tmp_path / "first", tmp_path / "second"):
+            ran = await import_opsgenie(opsgenie, out, database_url, "--users-map", str(users_map))
+            assert ran.code == 3, ran.err
+        assert any(r.path == "/v2/forwarding-rules" for r in opsgenie.received)
+        start, end = datetime(YEAR, 7, 1, tzinfo=UTC), datetime(YEAR, 7, 15, tzinfo=UTC)
+        assert await kept() == [("U0FRANK", start, end, "import", "opsgenie-import")]
+        report = (tmp_path / "first" / "import-report.md").read_text()
+        line = report_line(report, "| forwarding rule |", "frank-summer")
+        assert "leave of frank@example.com until" in line
+        assert "not necessarily grace@example.com" in line
+        assert "its user, start or end cannot be read" in report_line(report, "broken")
+
+        account.forwarding_rules = []
+        ran = await import_opsgenie(
+            opsgenie, tmp_path / "third", database_url, "--users-map", str(users_map)
+        )
+        assert ran.code == 3, ran.err
+    assert await kept() == []

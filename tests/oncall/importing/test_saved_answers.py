@@ -382,3 +382,41 @@ async def test_opsgenie_notification_rules_become_contact_rules(tmp_path: Path) 
     left_out = [i for i in report["items"] if i["kind"] == "notification rule"]
     assert [(i["name"], i["carried"]) for i in left_out] == [("New Alert", "not carried")]
     assert "mobile" in left_out[0]["detail"]
+
+
+async def test_a_folder_saved_before_forwarding_rules_were_read_imports_without_them(
+    tmp_path: Path,
+) -> None:
+    """Opsgenie stops in April 2027: a folder saved by a warroom that did not ask for the
+    forwarding rules yet still imports, the same files but no leave (none is made up)."""
+    saved, users = tmp_path / "saved", opsgenie_users(tmp_path)
+    account = OpsgenieAccount.sample(YEAR)
+    account.forwarding_rules = [
+        {
+            "fromUser": {"id": samples.FRANK, "username": "frank@example.com"},
+            "toUser": {"id": samples.GRACE, "username": "grace@example.com"},
+            "startDate": f"{YEAR}-07-01T00:00:00Z",
+            "endDate": f"{YEAR}-07-15T00:00:00Z",
+            "id": "rule-1",
+        }
+    ]
+    async with FakeOpsgenie(account) as opsgenie:
+        live = await imported(
+            "opsgenie",
+            tmp_path,
+            "live",
+            *("--api-url", opsgenie.root, "--users-map", str(users), "--save", str(saved)),
+            OPSGENIE_API_KEY=API_KEY,
+        )
+    assert live.code == 3, live.err
+    assert "forwarding rule" in (tmp_path / "live" / "import-report.md").read_text()
+    next(saved.glob("GET_v2_forwarding-rules-*.json")).unlink()
+    again = await imported(
+        "opsgenie", tmp_path, "offline", "--users-map", str(users), "--from", str(saved)
+    )
+    assert again.code == 3, again.err
+    report = (tmp_path / "offline" / "import-report.md").read_text()
+    assert "forwarding rule" not in report
+    assert (tmp_path / "offline" / "schedules.yaml").read_bytes() == (
+        tmp_path / "live" / "schedules.yaml"
+    ).read_bytes()

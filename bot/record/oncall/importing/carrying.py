@@ -21,6 +21,7 @@ from bot.record.oncall.importing.drafts import (
     DAYS,
     DailyWindow,
     LayerDraft,
+    LeaveDraft,
     LevelDraft,
     OverrideDraft,
     Person,
@@ -56,6 +57,15 @@ class ImportedOverride:
     layer: str | None = None
 
 
+@dataclass(frozen=True, order=True)
+class ImportedLeave:
+    """Leave to keep: a Slack user away from ``start`` to ``end`` (UTC)."""
+
+    user: str
+    start: datetime
+    end: datetime
+
+
 @dataclass(frozen=True)
 class Carried:
     """What an import writes: the schedule file's and the policy file's documents, the
@@ -72,6 +82,8 @@ class Carried:
     integrations: tuple[ImportedIntegration, ...] = ()
     # contacts.yaml's document: people's contact methods and notification rules.
     contacts: dict[str, Any] = field(default_factory=dict)
+    # People's leave (Opsgenie's forwarding rules), kept in the database as the overrides are.
+    leave: tuple[ImportedLeave, ...] = ()
 
     @property
     def all_exact(self) -> bool:
@@ -111,6 +123,7 @@ def carry(translation: Translation, people: People) -> Carried:
         for draft in translation.overrides
         if (found := _override(draft, people, carried_names, carried_layers, notes)) is not None
     ]
+    leave = [one for draft in translation.leave if (one := _leave(draft, people, notes))]
     notes += _user_items(translation, people)
     return Carried(
         schedules={"schedules": schedules},
@@ -122,6 +135,7 @@ def carry(translation: Translation, people: People) -> Carried:
         heartbeats=extras.heartbeats,
         integrations=extras.integrations,
         contacts=extras.contacts,
+        leave=tuple(leave),
     )
 
 
@@ -340,6 +354,24 @@ def _override(
     return ImportedOverride(name, start, end, user, draft.layer)
 
 
+def _leave(draft: LeaveDraft, people: People, notes: list[ReportItem]) -> ImportedLeave | None:
+    user = people.get(draft.person.vendor_id)
+    start, end = draft.start.astimezone(UTC), draft.end.astimezone(UTC)
+    if user is None:
+        notes.append(
+            ReportItem(
+                "leave",
+                draft.person.vendor_id,
+                f"{start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC",
+                "not carried",
+                "its person is not matched to Slack",
+                "they add it with /oncall leave add once matched",
+            )
+        )
+        return None
+    return ImportedLeave(user, start, end)
+
+
 # -- people ----------------------------------------------------------------------------------
 def _user_items(translation: Translation, people: People) -> list[ReportItem]:
     """A line per vendor user: matched to whom, or not matched and whether it matters."""
@@ -375,7 +407,7 @@ def _user_items(translation: Translation, people: People) -> list[ReportItem]:
 
 
 def people_used(translation: Translation) -> set[str]:
-    """The vendor ids of the users a schedule, a policy or an override names."""
+    """The vendor ids of the users a schedule, a policy, an override or leave names."""
     used = {
         member.vendor_id
         for schedule in translation.schedules
@@ -391,6 +423,7 @@ def people_used(translation: Translation) -> set[str]:
         if isinstance(target, Person)
     }
     used |= {o.person.vendor_id for o in translation.overrides if o.person is not None}
+    used |= {leave.person.vendor_id for leave in translation.leave}
     return used
 
 

@@ -155,6 +155,16 @@ class OverrideDraft:
 
 
 @dataclass(frozen=True)
+class LeaveDraft:
+    """A person away from ``start`` to ``end`` (aware, any zone), by the vendor's account
+    (Opsgenie's forwarding rule for a vacation): kept as their leave."""
+
+    person: Person
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True)
 class ReportItem:
     """One object of the vendor's account and what became of it.
 
@@ -247,3 +257,4 @@ class Translation:
     heartbeats: tuple[HeartbeatDraft, ...] = ()
     integrations: tuple[IntegrationDraft, ...] = ()
     paging: tuple[PagingDraft, ...] = ()
+    leave: tuple[LeaveDraft, ...] = ()

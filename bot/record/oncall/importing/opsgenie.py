@@ -1,5 +1,6 @@
 """An Opsgenie account (its REST API's objects, as ``bot.clients.opsgenie`` reads them)
-translated into warroom's schedules, policies and overrides.
+translated into warroom's schedules, policies and overrides (and forwarding rules into leave:
+``opsgenie_extras``).
 
 What maps exactly (Opsgenie's Schedule, Schedule Rotation, Schedule Override and Escalation
 APIs, https://docs.opsgenie.com/docs/schedule-api and siblings):
@@ -78,6 +79,8 @@ class OpsgenieAccount:
     integrations: Sequence[Json] = ()
     # By user id: their ``create-alert`` notification rules, whole (steps included).
     notification_rules: Mapping[str, Sequence[Json]] = field(default_factory=dict)
+    # ``GET /v2/forwarding-rules``' ``data``: a vacation's forwarding, carried as leave.
+    forwarding_rules: Sequence[Json] = ()
 
 
 @dataclass
@@ -125,6 +128,7 @@ def translate(account: OpsgenieAccount, now: datetime) -> Translation:
     services, service_items = extras.services(account.teams, account.escalations, policies)
     beats, beat_items = extras.heartbeats(account.heartbeats, services)
     senders, sender_items = extras.integrations(account.integrations, services)
+    leave, leave_items = extras.leave(account.forwarding_rules, now)
     paging, paging_items = [], []
     for user_id in sorted(account.notification_rules):
         rules, items = extras.paging(user_id, account.notification_rules[user_id])
@@ -136,11 +140,19 @@ def translate(account: OpsgenieAccount, now: datetime) -> Translation:
         schedules=tuple(schedules),
         policies=tuple(policies),
         overrides=tuple(overrides),
-        report=(*found.report, *service_items, *beat_items, *sender_items, *paging_items),
+        report=(
+            *found.report,
+            *service_items,
+            *beat_items,
+            *sender_items,
+            *paging_items,
+            *leave_items,
+        ),
         services=tuple(services),
         heartbeats=tuple(beats),
         integrations=tuple(senders),
         paging=tuple(paging),
+        leave=tuple(leave),
     )
 
 
@@ -221,7 +233,7 @@ def _rotation(
         found.say(kind, label, "not carried", "it has no user participant", "nothing")
         return None
     rotation = _rotation_word(raw)
-    start = _instant(raw.get("startDate"))
+    start = extras.instant(raw.get("startDate"))
     if rotation is None or start is None:
         found.say(
             kind,
@@ -232,7 +244,7 @@ def _rotation(
             "write the layer by hand",
         )
         return None
-    end = _instant(raw.get("endDate"))
+    end = extras.instant(raw.get("endDate"))
     if end is not None and end <= now:
         found.say(kind, label, "not needed", f"it ended on {end:%Y-%m-%d %H:%M} UTC")
         return None
@@ -371,19 +383,9 @@ def _clock(raw: Json, prefix: str) -> str | None:
     return f"{hour:02d}:{minute:02d}"
 
 
-def _instant(raw: Any) -> datetime | None:
-    if not isinstance(raw, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment.astimezone(UTC) if moment.tzinfo else None
-
-
 # -- overrides -------------------------------------------------------------------------------
 def _override(schedule_id: str, raw: Json, now: datetime, found: _Found) -> list[OverrideDraft]:
-    start, end = _instant(raw.get("startDate")), _instant(raw.get("endDate"))
+    start, end = extras.instant(raw.get("startDate")), extras.instant(raw.get("endDate"))
     label = {"id": raw.get("alias") or "", "name": _override_name(schedule_id, raw)}
     if start is None or end is None or end <= start:
         found.say("override", label, "not carried", "its start and end cannot be read", "")
