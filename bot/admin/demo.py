@@ -106,7 +106,7 @@ from emulator.trackers import FakeGitHub
 class ScriptedClock:
     """The bot's clock during the demo: the incident is replayed as if it began 2 hours ago.
     Once the script is played (``follow_real_time``), the pages served afterwards show the real
-    clock (issue 88): never earlier than the story's last moment."""
+    clock: never earlier than the story's last moment."""
 
     def __init__(self, now: datetime | None = None) -> None:
         now = now or datetime.now(UTC)

@@ -260,7 +260,7 @@ async def _keep_names(services: Services, learned: dict[str, Named]) -> None:
         await session.commit()
 
 
-# A page waits on Slack for at most this many people it has not met (issue 88, item 3), and
+# A page waits on Slack for at most this many people it has not met, and
 # for each no longer than this at a closed gate or for its turn in users.info's pace (Tier 4):
 # past it the page names them by id as "a Slack user", and the background learns them.
 PAGE_ASKS = 10

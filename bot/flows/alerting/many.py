@@ -1,4 +1,4 @@
-"""Several alerts acknowledged or resolved together (issue 87, item 7): the alerts selected on
+"""Several alerts acknowledged or resolved together: the alerts selected on
 the web view's ``/alerts``, ``/alerts ack <id> <id>…`` and ``/alerts resolve …``, ``/alerts
 ack --mine`` (every open alert paged to the person) and an alert message's "Acknowledge all
 mine" (those of its service, or its route when it has none, paged to the person).

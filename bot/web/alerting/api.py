@@ -3,7 +3,7 @@ latest resolved; ``route``, ``state``, ``urgency``, ``paged`` filters; each with
 and the incident it was declared as or attached to) and ``GET /api/alerts/{alert}`` (one
 alert with its pages and notifications). Times are ISO 8601 in UTC. The workspace's members
 only, as the worklist: a guest's session is refused (403) alike on ``/api/alerts`` and
-``/alerts`` (issue 88, item 6).
+``/alerts``.
 
 ``ALERT_OPERATIONS`` joins the API's table in bot/web/routes.py, so the route table
 registers them and the OpenAPI document describes them; the agents' ``list_alerts`` and

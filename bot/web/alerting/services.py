@@ -132,7 +132,7 @@ async def service_detail(
         names = await known_names(session, people)
         since = web_.services.clock() - CHANGES_WINDOW
         changes = await changes_on(session, [service.name], since=since, limit=20)
-    # Names, never ids (issue 88, item 3): people warroom has not met asked of Slack first.
+    # Names, never ids: people warroom has not met asked of Slack first.
     names = await names_for_page(web_.services, names, sorted(people))
     open_, recent = (
         await seen_of(web_, viewer, record.open_incidents),

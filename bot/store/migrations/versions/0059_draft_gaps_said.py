@@ -1,4 +1,4 @@
-"""The draft's gaps filled by a person (issue 63, item 3): what ruled a misleading idea out,
+"""The draft's gaps filled by a person: what ruled a misleading idea out,
 said at the idea's own question (a message picked from those after it, and/or their words
 with an optional time, and where they said it); an escalation's answer said by a person when
 the record has none (who answered and when, or that nobody did).

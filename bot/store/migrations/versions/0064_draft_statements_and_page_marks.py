@@ -1,4 +1,4 @@
-"""The draft's last gaps filled by a person (issue 63, item 3): what they say where the
+"""The draft's last gaps filled by a person: what they say where the
 record has nothing (who else was brought in, or nobody; that no path led the investigation
 astray), and a message marked misleading or as the mitigation on the draft's page, kept as a
 reaction of theirs with where it was given.

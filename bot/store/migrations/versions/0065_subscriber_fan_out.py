@@ -1,4 +1,4 @@
-"""Status page fan-out (issue 70, items 4 and 5): a delivery row is claimed while it is being
+"""Status page fan-out: a delivery row is claimed while it is being
 sent (``sending_until``, by the database's clock), so a notice job run twice sends no row
 twice; a subscription keeps the hashed client (an IPv4 address, an IPv6 /64) that signed it
 up, for the per-client caps on waiting sign-ups and webhooks.

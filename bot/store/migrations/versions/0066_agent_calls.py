@@ -1,4 +1,4 @@
-"""Agents' calls on /mcp within the last minute, one row each (issue 70): the rate limit is
+"""Agents' calls on /mcp within the last minute, one row each: the rate limit is
 counted in the database, so N replicas allow a token its limit once, not N times.
 
 Revision ID: 0066

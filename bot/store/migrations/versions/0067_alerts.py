@@ -1,4 +1,4 @@
-"""Alerts of their own (issue 72): a ``page`` route's alert group is triggered,
+"""Alerts of their own: a ``page`` route's alert group is triggered,
 acknowledged and resolved without an incident, and paged to its route's policy; its pages
 and notifications belong to the group instead of an incident.
 

@@ -1,4 +1,4 @@
-"""Alerts snoozed and escalated by hand (issue 72): an alert group keeps until when it is
+"""Alerts snoozed and escalated by hand: an alert group keeps until when it is
 snoozed and by whom, the cycle of its episode (paged again after a snooze), the policy
 level it reached, and who escalated it by hand, when, to which level.
 

@@ -1,4 +1,4 @@
-"""Alerts by urgency (issue 72, item 3): an alert group keeps its route's urgency (high or
+"""Alerts by urgency: an alert group keeps its route's urgency (high or
 low) and, for a low-urgency one that fired outside its route's support hours, until when it
 waits before paging.
 

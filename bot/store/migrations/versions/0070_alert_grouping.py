@@ -1,4 +1,4 @@
-"""Alerts grouped and flapping (issue 72): an alert group may have joined another's open
+"""Alerts grouped and flapping: an alert group may have joined another's open
 alert (within its route's grouping window), keeps when it last fired, when it flipped
 (fired again after resolving) and since when it is held open as flapping, how long it was
 quiet when it resolved by itself, and the policy it named that is configured no more.

@@ -1,4 +1,4 @@
-"""Alerts declared as incidents, or attached to one (issue 72, item 5): an alert group keeps
+"""Alerts declared as incidents, or attached to one: an alert group keeps
 when and by whom it was attached to its incident (``incident_id``), and when its last snooze
 began (the incident's timeline says it at its time).
 

@@ -1,4 +1,4 @@
-"""The alerts' worklist (issue 72, item 6): indexes that keep its two queries bounded, the
+"""The alerts' worklist: indexes that keep its two queries bounded, the
 open alerts by state and trigger time, the latest resolved by state and resolve time, however
 many alerts the record holds.
 

@@ -1,4 +1,4 @@
-"""A page keeps when what started it reached warroom (issue 72): the alert's HTTP request or
+"""A page keeps when what started it reached warroom: the alert's HTTP request or
 the ``/incident start`` command, from which the paging SLI counts.
 
 Revision ID: 0073_page_arrival

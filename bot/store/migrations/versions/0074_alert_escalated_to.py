@@ -1,4 +1,4 @@
-"""An alert escalated by hand to a person (issue 72, item 4): whom, beside who escalated it
+"""An alert escalated by hand to a person: whom, beside who escalated it
 and when (``escalated_level`` stays for an escalation to the policy's next level).
 
 Revision ID: 0074_alert_escalated_to

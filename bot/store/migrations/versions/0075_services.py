@@ -1,4 +1,4 @@
-"""Alerts and incidents carry their service (issue 73): the service a route names, or the one
+"""Alerts and incidents carry their service: the service a route names, or the one
 an alert's ``service`` label names; an incident declared from an alert takes its service, and
 ``/incident start --service`` names one.
 

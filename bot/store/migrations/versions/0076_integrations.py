@@ -1,4 +1,4 @@
-"""Integrations, one key each (issue 73): a way alerts reach warroom, its kind, name and
+"""Integrations, one key each: a way alerts reach warroom, its kind, name and
 service, its key kept as SHA-256; each stored payload says which integration sent it.
 
 Revision ID: 0076_integrations

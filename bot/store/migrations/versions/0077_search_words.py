@@ -1,4 +1,4 @@
-"""Search by words (issue 75): the words of incidents' titles and first reports, timeline
+"""Search by words: the words of incidents' titles and first reports, timeline
 entries (updates among them) and follow-ups, indexed for "words in any order, any case".
 
 SQLite: an FTS5 table per source table, its content read from that table (external content),

@@ -1,4 +1,4 @@
-"""An integration's SNS topic (issue 73): a ``cloudwatch`` integration names the topic ARN
+"""An integration's SNS topic: a ``cloudwatch`` integration names the topic ARN
 whose subscription it confirms and whose messages it takes.
 
 Revision ID: 0078_integration_topic

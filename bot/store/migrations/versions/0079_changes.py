@@ -1,4 +1,4 @@
-"""Change events (issue 76): what changed on a service, kept once each, indexed for "changes
+"""Change events: what changed on a service, kept once each, indexed for "changes
 on these services in the last hours, newest first"; a signing integration's secret (GitHub's
 webhooks sign each body with it).
 

@@ -1,4 +1,4 @@
-"""A shadow week (issue 73): an alert group paged on paper only (``shadow``), and the
+"""A shadow week: an alert group paged on paper only (``shadow``), and the
 ``warroom shadow compare`` reports the web page shows.
 
 Revision ID: 0080_shadow

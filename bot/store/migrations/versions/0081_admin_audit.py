@@ -1,4 +1,4 @@
-"""Admin on the web (issue 75, item 4): the admin record (``admin_change``: who changed a
+"""Admin on the web: the admin record (``admin_change``: who changed a
 token, an integration or a contact method, when and why) and who made each token and
 integration on the web (``created_by``).
 

@@ -1,4 +1,4 @@
-"""Possible causes (issue 76, items 3 and 4): the model's requests for causes, the causes
+"""Possible causes: the model's requests for causes, the causes
 that passed the checks, people's 👍/👎 on them, and every proposal's grade once the root
 cause is known.
 

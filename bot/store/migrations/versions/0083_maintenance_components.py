@@ -1,6 +1,6 @@
-"""A public maintenance window names the status page's components it touches (issue 75,
-item 5: the card shows them); and the lines the draft's page added to the record (an impact,
-a cause, a follow-up) edited or removed there, each change a row of its own (item 3: who,
+"""A public maintenance window names the status page's components it touches (the card
+shows them); and the lines the draft's page added to the record (an impact,
+a cause, a follow-up) edited or removed there, each change a row of its own (who,
 when, the words before and after; none after: removed).
 
 Revision ID: 0083_maintenance_components

@@ -1,4 +1,4 @@
-"""Change events from Slack's change channels and Argo CD (issue 76): a message read in a
+"""Change events from Slack's change channels and Argo CD: a message read in a
 channel (WARROOM_CHANGE_CHANNELS) is kept with its channel and ts (its permalink is made from
 them), and one that cannot be read is kept as raw text for no service: ``service`` may be
 empty (NULL), never guessed.

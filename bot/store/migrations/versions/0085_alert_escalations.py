@@ -1,4 +1,4 @@
-"""Every escalation of an alert by hand kept (issue 72): ``alert_escalation``, a row each
+"""Every escalation of an alert by hand kept: ``alert_escalation``, a row each
 (who, when, in which episode, to which level of its policy or to which person), where
 ``alert_group`` kept only the latest. The latest of each group's current episode is copied
 in, so what was said before stays said.

@@ -1,4 +1,4 @@
-"""Secrets at rest (issue 85): no key in the bodies kept, and values shown once kept sealed.
+"""Secrets at rest: no key in the bodies kept, and values shown once kept sealed.
 
 Before this revision a body was kept as its sender sent it, its key in it: PagerDuty's
 ``routing_key`` (alert and change events alike), an e-mail integration's address (its local
