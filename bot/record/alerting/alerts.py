@@ -27,7 +27,8 @@ from bot.record.alerting.grouping import OPEN_STATES as OPEN_STATES
 from bot.record.alerting.grouping import (
     REOPENED,
     ROUTE_TURNS,
-    flipped,
+    flapping,
+    flips_now,
     join,
     joined_ids,
     open_in_window,
@@ -176,7 +177,8 @@ async def _follow_own_alert(
         group.last_seen_at = now
     applied.alert_group = group
     if fires and group.state not in OPEN_STATES:
-        flapping = flipped(group, route, now)
+        flips = flips_now(group, route, now)
+        group.flips = json.dumps(flips)
         group.incident_id = group.attached_at = group.attached_by = None
         group.state, group.episode, group.fired_count = TRIGGERED, group.episode + 1, 1
         group.triggered_at, group.policy = now, route.policy
@@ -191,7 +193,8 @@ async def _follow_own_alert(
         group.escalated_to = None
         group.urgency, group.waits_until = notification.urgency or route.urgency, None
         group.joined_to = group.joined_episode = group.policy_gone = None
-        group.flapping_since, group.last_fired_at = now if flapping else None, now
+        group.flapping_since = now if flapping(route, flips) else None
+        group.last_fired_at = now
         applied.alert_event = TRIGGERED
     elif fires:
         group.fired_count, group.last_fired_at = group.fired_count + 1, now

@@ -9,7 +9,7 @@ name it: ``joined_to``, for its ``episode``). A joined alert keeps its own title
 alerts (``joined_alerts``, ``own_state``): its sender's resolve resolves it, and the alert it
 joined resolves once none of its alerts fires. An alert that fires again after its source
 resolved it more than the route's ``flapping.count`` times within ``flapping.within`` is
-flapping (``flipped``). No Slack in here.
+flapping (``flips_now``, ``flapping``). No Slack in here.
 """
 
 from __future__ import annotations
@@ -51,19 +51,23 @@ HELD = "held"
 ROUTE_TURNS = Turns.ALERT_ROUTE
 
 
-def flipped(group: AlertGroup, route: Route, now: datetime) -> bool:
-    """Count a firing of the group after its source resolved it (within the route's
-    ``flapping.within``); whether it now flipped more than ``flapping.count`` times then."""
+def flips_now(group: AlertGroup, route: Route, now: datetime) -> list[str]:
+    """The group's firings after its source resolved it within the route's
+    ``flapping.within``, this firing counted when its source had resolved it (a question:
+    the caller keeps the answer on the group)."""
     if route.flapping is None:
-        group.flips = "[]"
-        return False
+        return []
     since = now - route.flapping.within
     flips = [at for at in json.loads(group.flips) if datetime.fromisoformat(at) >= since]
     by_source = group.state == RESOLVED and group.resolved_by is None
     if by_source and group.resolved_at is not None and group.resolved_at >= since:
         flips.append(now.isoformat())
-    group.flips = json.dumps(flips)
-    return len(flips) > route.flapping.count
+    return flips
+
+
+def flapping(route: Route, flips: list[str]) -> bool:
+    """Whether ``flips`` (``flips_now``) are more than the route's ``flapping.count``."""
+    return route.flapping is not None and len(flips) > route.flapping.count
 
 
 async def joined(
