@@ -321,7 +321,10 @@ async def _job_runner_ctx(app: web.Application) -> AsyncIterator[None]:
     watch.start()
     # iCal layers: every start fetches their feeds (the file may name new ones), then a timer.
     await schedule_feed_refreshes(app[services_key])
-    await schedule_leave_feed_refreshes(app[services_key])
+    try:
+        await schedule_leave_feed_refreshes(app[services_key])
+    except Exception as error:  # the database down at start: each feed's job keeps its timer
+        log.warning("could not plan the leave calendars' fetch: %s", type(error).__name__)
     runner.start()
     sender.start()
     sweep.start()

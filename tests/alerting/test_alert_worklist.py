@@ -31,7 +31,7 @@ from tests.agents.test_mcp_http import agent, call, refused, warroom_token
 from tests.alerting.test_alert_declare import declare_form, submit
 from tests.alerting.test_alert_escalate_to_person import choose_a_person, page_them
 from tests.alerting.test_own_alerts import RUNBOOK, page_route
-from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, running_warroom
+from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, WarroomFactory, running_warroom
 from tests.helpers.alerts import TOKEN, alert, alertmanager, post_alert, routes
 from tests.helpers.incidents import command, open_incident, settle
 from tests.helpers.web_view import API_TOKEN, browser, sign_in, visible_text, web_settings
@@ -515,10 +515,14 @@ async def test_guests_see_no_alerts(warroom: Warroom) -> None:
         assert 'href="/alerts"' not in html
 
 
-async def test_insights_measure_the_on_call_load(warroom: Warroom) -> None:
-    # Bob works from Tokyo (02:00 UTC is 11:00 there); Slack gives no zone for Carol.
-    warroom.slack.users[BOB].tz = "Asia/Tokyo"
-    warroom.slack.users[CAROL].tz = ""
+async def test_insights_measure_the_on_call_load(
+    slack: SlackEmulator, warroom_with: WarroomFactory, warroom_settings: dict[str, Any]
+) -> None:
+    # Bob works from Tokyo (02:00 UTC is 11:00 there); Slack gives no zone for Carol (said
+    # before warroom starts: it asks about the people on call as it starts).
+    slack.users[BOB].tz = "Asia/Tokyo"
+    slack.users[CAROL].tz = ""
+    warroom = await warroom_with(**warroom_settings)
     await a_night_of_alerts(warroom)
     async with browser() as alice:
         await sign_in(alice, warroom, ALICE)
