@@ -26,10 +26,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.logs import page_stage
 from bot.flows.alerting import own_alerts
+from bot.flows.escalation.levels import start_policy
 from bot.flows.escalation.reach import arrival
 from bot.flows.group_commit import BatchOutcome, GroupCommit, Pending
 from bot.flows.incident import triggers
-from bot.flows.incident.declare import by_type, start_policy
+from bot.flows.incident.declare import by_type
 from bot.flows.paging.alert_pages import acknowledge_locked, count_acknowledged, schedule_show
 from bot.record.alerting import alerts, arrivals, integrations, maintenance, notes
 from bot.record.alerting.payloads import ACKNOWLEDGED, NOTED, Notification

@@ -1,6 +1,7 @@
 """A policy's levels: escalating to one (once a round, under the incident's row lock, so
 an acknowledgement and a policy's timer never both win and two replicas escalate a level
-once), starting level 1 in the transaction that decided it, and what follows a level's
+once), starting a policy (``start_policy``: an incident's, by its severity unless named) and
+its level 1 in the transaction that decided it, and what follows a level's
 timeout (the next level, the policy again from level 1, or saying it ran out) as jobs.
 """
 
@@ -25,7 +26,7 @@ from bot.flows.escalation.reach import (
 from bot.flows.paging.pagerduty_events import schedule_page
 from bot.flows.paging.pages import start_pages
 from bot.record.escalation import escalations
-from bot.record.escalation.escalations import Why, WhyTimeout
+from bot.record.escalation.escalations import Why, WhySeverity, WhyTimeout
 from bot.record.escalation.policies import Policy
 from bot.record.incident import incidents
 from bot.services import Services
@@ -386,3 +387,36 @@ async def reloaded_incident(services: Services, incident: Incident) -> Incident:
         current = await session.get(Incident, incident.id)
     assert current is not None
     return current
+
+
+async def start_policy(
+    session: AsyncSession,
+    services: Services,
+    incident: Incident,
+    policy: Policy | None = None,
+    why: Why | None = None,
+    *,
+    arrived_at: datetime | None = None,
+) -> None:
+    """Escalate to level 1 of ``policy`` (else the policy set for the incident's severity)
+    now (the caller commits, then wakes the job runner): in this transaction when its people
+    are known without asking Slack, with their first notifications; else by a job due now.
+    ``arrived_at``: when the alert or command that started it reached warroom (its pages
+    count from it).
+
+    Nothing happens when the incident already runs a policy or is resolved.
+    """
+    if policy is None:
+        policy = services.settings.escalation.policies.for_severity(incident.severity)
+        why = by_severity(incident, policy) if policy else None
+    if policy is None or incident.policy is not None or not incident.is_open:
+        return
+    if not await start_level_one(session, services, incident, policy, why, arrived_at):
+        await schedule_level(
+            session, incident, policy, 1, due_at=services.clock(), why=why, arrived_at=arrived_at
+        )
+
+
+def by_severity(incident: Incident, policy: Policy) -> WhySeverity:
+    """Why a policy starts by itself: the incident's severity escalates to it."""
+    return {"because": "severity", "severity": incident.severity, "policy": policy.name}

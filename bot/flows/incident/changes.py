@@ -12,8 +12,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.errors import BotError
 from bot.flows.channel import Lead, Writes, announce_failure, as_sent, lead_in
+from bot.flows.escalation.levels import start_policy
 from bot.flows.incident import triggers
-from bot.flows.incident.declare import require_may_page, start_policy
+from bot.flows.incident.declare import require_may_page
 from bot.flows.incident.reminders import schedule_update_reminder
 from bot.flows.incident.resolve import resolve_incident
 from bot.flows.rights import require_if_public

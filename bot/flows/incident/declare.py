@@ -15,14 +15,14 @@ from bot.basics.timestamps import ts_to_datetime
 from bot.clients.slack.errors import SlackFailure, SlackGone, SlackRateLimited
 from bot.clients.slack.pacing import URGENT, paced_at_least
 from bot.flows.channel import Writes, lead_of
-from bot.flows.escalation.levels import schedule_level, start_level_one
+from bot.flows.escalation.levels import start_policy
 from bot.flows.incident import triggers
 from bot.flows.incident.causes import schedule_causes
 from bot.flows.incident.reminders import schedule_role_reminder, schedule_update_reminder
 from bot.flows.replies import run_and_reply
 from bot.flows.rights import require
 from bot.record.changes.beside import schedule_for_incident
-from bot.record.escalation.escalations import Why, WhySeverity, WhyType
+from bot.record.escalation.escalations import Why, WhyType
 from bot.record.escalation.policies import Policy
 from bot.record.incident import fields, incidents, timeline
 from bot.record.incident.incident_types import FieldValue, IncidentType
@@ -263,39 +263,6 @@ def shared_trait(found: Sequence[Related]) -> dict[str, str]:
         counts.items(), key=lambda item: (item[0][0] != "alert", item[1], item[0])
     )
     return {"by": by, "name": name, "value": value}
-
-
-async def start_policy(
-    session: AsyncSession,
-    services: Services,
-    incident: Incident,
-    policy: Policy | None = None,
-    why: Why | None = None,
-    *,
-    arrived_at: datetime | None = None,
-) -> None:
-    """Escalate to level 1 of ``policy`` (else the policy set for the incident's severity)
-    now (the caller commits, then wakes the job runner): in this transaction when its people
-    are known without asking Slack, with their first notifications; else by a job due now.
-    ``arrived_at``: when the alert or command that started it reached warroom (its pages
-    count from it).
-
-    Nothing happens when the incident already runs a policy or is resolved.
-    """
-    if policy is None:
-        policy = services.settings.escalation.policies.for_severity(incident.severity)
-        why = by_severity(incident, policy) if policy else None
-    if policy is None or incident.policy is not None or not incident.is_open:
-        return
-    if not await start_level_one(session, services, incident, policy, why, arrived_at):
-        await schedule_level(
-            session, incident, policy, 1, due_at=services.clock(), why=why, arrived_at=arrived_at
-        )
-
-
-def by_severity(incident: Incident, policy: Policy) -> WhySeverity:
-    """Why a policy starts by itself: the incident's severity escalates to it."""
-    return {"because": "severity", "severity": incident.severity, "policy": policy.name}
 
 
 def _record_detection(session: AsyncSession, incident: Incident, origin: SaidMessage) -> None:

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.flows.channel import Writes, lead_in
+from bot.flows.escalation.levels import start_policy
 from bot.flows.incident import triggers
-from bot.flows.incident.declare import by_type, require_may_page, start_policy
+from bot.flows.incident.declare import by_type, require_may_page
 from bot.flows.incident.reminders import schedule_role_reminder
 from bot.record.incident import fields, incidents
 from bot.record.incident.fields import NoFieldChange

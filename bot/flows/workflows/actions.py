@@ -31,10 +31,10 @@ from bot.basics.errors import BotError
 from bot.basics.slack_text import SlackText, cut_plain, encode, to_mrkdwn, to_plain
 from bot.clients.slack.errors import SlackFailure, SlackRateLimited, SlackTokenRevoked
 from bot.flows.channel import Writes, as_sent, deliver_now, lead_of
+from bot.flows.escalation.levels import start_policy
 from bot.flows.escalation.reach import group_members
 from bot.flows.escalation.targets import EscalationTarget, escalate
 from bot.flows.follow_ups import filing
-from bot.flows.incident.declare import start_policy
 from bot.flows.incident.fields import set_up_type
 from bot.flows.oncall.handoffs import on_call_now
 from bot.flows.scheduler import Wait
