@@ -357,6 +357,7 @@ async def test_with_sign_in_off_every_route_is_answered_as_its_kind_says(
         "integration": "acme-github",
         "entry": "1",
         "grade": "1",
+        "leave": "1",
     }
     public = {"Host": "warroom.example.com"}
     # The table, and the alert sources' own paths the registry adds (PagerDuty's /v2/enqueue).
