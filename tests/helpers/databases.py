@@ -44,6 +44,9 @@ async def _run(url: str, statement: str) -> None:
     engine = create_engine(url).execution_options(isolation_level="AUTOCOMMIT")
     try:
         async with engine.connect() as connection:
+            # CREATE and DROP DATABASE wait on the server's checkpoint and on the sessions
+            # FORCE ends, which on a loaded machine can outlast the store's statement timeout.
+            await connection.execute(text("SET statement_timeout = 0"))
             await connection.execute(text(statement))
     finally:
         await engine.dispose()
