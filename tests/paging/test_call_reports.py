@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
@@ -20,7 +21,7 @@ from emulator.vonage import application_key
 from tests.conftest import ALICE, CAROL, Warroom
 from tests.home.test_app_home import open_home
 from tests.paging.conftest import PUBLIC_URL, owned_schedules, paging_warroom, trouble
-from tests.paging.scenario import declare_sev1
+from tests.paging.scenario import declare_sev1, notifications
 
 PHONE = "+15555550123"
 TOPIC = "carol-7f3a9c"
@@ -263,3 +264,22 @@ async def test_a_vonage_sms_delivered_in_time_leaves_the_push_at_its_offset(
     assert ntfy.phone(TOPIC) == [] and said(warroom, channel.id) == []
     await warroom.advance(seconds=1)
     assert len(ntfy.phone(TOPIC)) == 1 and said(warroom, channel.id) == []
+
+
+async def test_a_report_on_an_sms_warroom_never_sent_is_answered_404_and_changes_nothing(
+    page_carol: PageCarol, database_url: str, fakes: Fakes
+) -> None:
+    """A status callback signed as Twilio signs it, on a message id no notification ever had
+    (a stranger's account sharing the URL, a report meant for another deployment): 404, and
+    Carol's page stands as it was."""
+    twilio, ntfy = fakes.twilio, fakes.ntfy
+    warroom, channel = await page_carol("sms", "twilio", database_url)
+    (sms,) = twilio.messages
+    stranger = replace(sms, sid="SM" + "0" * 32)
+    assert await twilio.deliver(stranger, "undelivered") == 404
+    await warroom.run_jobs()
+    states = [(n.method, n.state) for n in await notifications(warroom)]
+    assert states == [("sms", "sent"), ("ntfy", "pending")]  # the push still at 10 minutes
+    assert ntfy.phone(TOPIC) == [] and said(warroom, channel.id) == []
+    assert await twilio.deliver(sms) == 200  # its own report is kept as before
+    assert (await notifications(warroom))[0].state == "delivered"

@@ -164,6 +164,8 @@ async def mark(
     current.reported = reported
     first_after = None
     if outcome == pages.SENT:
+        if current.vendor_id and vendor_id and current.vendor_id != vendor_id:
+            current.given_up_vendor_id = current.vendor_id  # the fallback carries it now
         current.sent_at, current.vendor_id = now, vendor_id
         # An SMS or a call: who carried it (bot/flows/paging/phones.py).
         current.provider = notification.provider or current.provider

@@ -516,13 +516,14 @@ async def record_status(services: Services, *, sid: str, report: Report) -> bool
     """Keep what a provider reports of an SMS or a call (its status webhook, read as a
     Report: bot/clients/phone/reports.py) as what became of its
     notification, once (a replayed report changes nothing); False when no notification has
-    that id. A failure is said in the channel with why in words; one that blames the number
-    tells its owner and their schedules' owners, once. An alert's (no incident) is kept
+    that id (True for one whose fallback took over from it: known, nothing to do). A failure
+    is said in the channel with why in words; one that blames the number tells its owner and
+    their schedules' owners, once. An alert's (no incident) is kept
     alike and fires the next rule alike, said in no channel."""
     async with session_scope(services.engine) as session:
         notification = await pages.by_vendor_id(session, sid)
         if notification is None:
-            return False
+            return await pages.given_up_by_provider(session, sid)
         incident = (
             None
             if notification.incident_id is None

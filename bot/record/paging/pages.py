@@ -325,6 +325,15 @@ async def by_vendor_id(session: AsyncSession, vendor_id: str) -> Notification | 
     return (await session.exec(statement)).first()
 
 
+async def given_up_by_provider(session: AsyncSession, vendor_id: str) -> bool:
+    """Whether ``vendor_id`` was a notification's first provider's before its fallback carried
+    it (that provider's repeated reports are known, and change nothing)."""
+    if not vendor_id:
+        return False
+    statement = select(Notification.id).where(col(Notification.given_up_vendor_id) == vendor_id)
+    return (await session.exec(statement)).first() is not None
+
+
 async def notifications_of(session: AsyncSession, incident_id: int) -> Sequence[Notification]:
     """Every notification of the incident's pages, in due order."""
     statement = (

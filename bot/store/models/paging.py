@@ -76,6 +76,9 @@ class Notification(SQLModel, table=True):
     # The service's own id for it (a phone provider's id, ntfy's message id): status callbacks
     # find it.
     vendor_id: str | None = Field(default=None, index=True)
+    # The first provider's id for it when that provider reported it failed and the fallback
+    # carried it instead: that provider's repeated reports are known, and change nothing.
+    given_up_vendor_id: str | None = Field(default=None, index=True)
     # Who carried it, once sent, when that is not the method's own (an SMS through a fallback
     # provider).
     provider: str | None = None

@@ -8,7 +8,9 @@ What a reply means ("1" or ack acknowledges, "2" or esc escalates) is paging's (
 escalation/answers.py); the provider parses its format only. A request that is not the
 provider's is answered as the provider says (403, 401) and does nothing. An SMS reply is
 acted on and answered once by the id its provider gives it, a keypress once by its call's id;
-a status report again records nothing new. Numbers stay out of the logs.
+a status report again records nothing new, and one on an id warroom never had (after a few
+seconds' wait for a send's answer to be kept) is answered 404 and kept nowhere. Numbers stay
+out of the logs.
 """
 
 from __future__ import annotations
@@ -84,11 +86,8 @@ async def _receive(provider: PhoneProvider, request: web.Request) -> HttpAnswer:
         case Malformed(text):
             return HttpAnswer(status=400, text=text)
         case Reported(vendor_id, report):
-            if report is not None:
-                # An id none has after the wait is answered as the rest: a fallback's
-                # notification took the fallback provider's id, and the first provider's
-                # repeated report on it is no stranger's.
-                await _record_report(services, vendor_id, report)
+            if report is not None and not await _record_report(services, vendor_id, report):
+                return HttpAnswer(status=404, text="no notification has this id")
             return provider.reported()
         case SmsReply():
             said = await answer_sms(
