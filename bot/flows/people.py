@@ -232,8 +232,10 @@ async def _learn_names(services: Services) -> None:
                         break
                     if named is not None:
                         learned[user] = named
-                names.waiting.pop(user, None)
             await _keep_names(services, learned)
+            # Waiting until kept: a page meanwhile asks Slack itself (``names_for_page``).
+            for user in batch:
+                names.waiting.pop(user, None)
     finally:
         names.learning = False
 
@@ -282,7 +284,8 @@ async def names_for_page(
         for user in dict.fromkeys(wanted)
         if user and user not in kept and user != bot and USER_ID.match(user)
     ]
-    fresh = [user for user in missing if user not in names.asked]
+    # One the background learner has not named yet is asked now: a page does not wait for it.
+    fresh = [user for user in missing if user not in names.asked or user in names.waiting]
     if not fresh or time.monotonic() < names.resting_until:
         return kept
     learned: dict[str, Named] = {}

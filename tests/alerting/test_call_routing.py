@@ -3,9 +3,10 @@
 answers (strictly, as Twilio's reference gives it) and posts the recording's and the
 transcription's callbacks, each signed as Twilio signs. Carol is on call at the queues
 policy's level 1 (the night schedule), Bob at level 2; both have a voice contact and take
-their pages by SMS. Carol picks up: nobody else is rung, nothing is raised. Nobody answers
-level 1: Bob is rung. Nobody at all: the caller leaves a voicemail, which becomes an alert on
-checkout, its recording and transcription linked and each leg said, paged to the policy
+their pages by SMS. Carol picks up: nobody else is rung, and the call is an alert
+acknowledged by her, paging nobody. Nobody answers level 1: Bob is rung, and the alert is
+his. Nobody at all: the caller leaves a voicemail, which becomes an alert on checkout, its
+recording and transcription linked and each leg said, paged to the policy
 (Carol's SMS names it). Search's number, whose policy reaches nobody with a phone now: the
 caller is told and the alert is paged at once. A request not signed by Twilio: 403, nothing
 kept. On SQLite and PostgreSQL."""
@@ -153,7 +154,7 @@ def page_sms(twilio: FakeTwilio, number: str) -> list[str]:
     return [text for text in twilio.phone(number).messages if text.startswith("Alert:")]
 
 
-async def test_the_person_on_call_picks_up_and_nothing_else_happens(
+async def test_the_person_on_call_picks_up_and_the_call_is_their_acknowledged_alert(
     warroom: Warroom, twilio: FakeTwilio
 ) -> None:
     call = await twilio.incoming_call(CUSTOMER, Caller(picks_up={CAROL_PHONE}), to=CHECKOUT_LINE)
@@ -171,8 +172,22 @@ async def test_the_person_on_call_picks_up_and_nothing_else_happens(
         (1, CAROL, "dialled"),
         (1, CAROL, "completed"),
     ]
-    assert await alerts(warroom) == []
+    # Kept in the alerts' history as Carol's, acknowledged on the phone: nobody is paged.
+    ((group, alert),) = await alerts(warroom)
+    assert group.title == "Call to checkout answered by Carol Tanaka"
+    assert (group.state, group.acknowledged_by, group.acknowledged_via) == (
+        "acknowledged",
+        CAROL,
+        "voice",
+    )
+    assert json.loads(alert.annotations)["description"] == (
+        "A call to the on-call line of checkout: Carol Tanaka (level 1): answered."
+    )
+    assert json.loads(alert.labels)["service"] == "checkout"
+    await warroom.advance(minutes=10)  # past the policy's level timeout: still nobody paged
     assert page_sms(twilio, CAROL_PHONE) == [] and page_sms(twilio, BOB_PHONE) == []
+    page = await page_behind_public_address(warroom, ALICE, f"/alerts/{group.id}")
+    assert "Called checkout’s on-call line" in visible_text(page)
 
 
 async def test_nobody_answers_level_1_so_level_2_is_rung(
@@ -193,7 +208,17 @@ async def test_nobody_answers_level_1_so_level_2_is_rung(
         (2, BOB, "completed"),
     ]
     await warroom.run_jobs()
-    assert await alerts(warroom) == []
+    ((group, alert),) = await alerts(warroom)
+    assert (group.title, group.state, group.acknowledged_by) == (
+        "Call to checkout answered by Bob Okafor",
+        "acknowledged",
+        BOB,
+    )
+    assert json.loads(alert.annotations)["description"] == (
+        "A call to the on-call line of checkout: Carol Tanaka (level 1): no answer; "
+        "Bob Okafor (level 2): answered."
+    )
+    assert page_sms(twilio, CAROL_PHONE) == [] and page_sms(twilio, BOB_PHONE) == []
 
 
 async def test_nobody_answers_the_voicemail_becomes_an_alert_paged_to_the_policy(

@@ -8,7 +8,9 @@ greeting and the first is rung for the service's ``ring``; a leg not answered (n
 busy, failed) rings the next; after the last, the caller is asked for a message, recorded and
 transcribed by the provider, and its transcription (or its failure) raises the call's alert,
 paged to the service's policy as any of its alerts (no message left: a missed call's alert).
-A call while nobody is on call is told so, and raises its alert at once. Each leg is kept on
+A call while nobody is on call is told so, and raises its alert at once. A call someone
+answered raises its alert too, as it ends, acknowledged by them and paging nobody
+(bot/flows/alerting/own_alerts.py): every call is in the alerts' history. Each leg is kept on
 the call's row and said in its alert.
 
 The provider checked each request's signature; numbers are never logged above DEBUG.
@@ -147,6 +149,7 @@ async def dial_ended(services: Services, ended: DialEnded) -> RouteStep:
         await session.commit()
         service = row.service
     if answered:
+        await _raise_alert(services, ended.call_id, "answered")
         return Goodbye("")
     step = await _ring(services, ended.call_id, ended.step + 1, "")
     if step is not None:
@@ -219,9 +222,10 @@ async def _raise_alert(
     services: Services, call_id: str, outcome: str, *, transcription: str = ""
 ) -> None:
     """The call's alert, kept once, in the transaction that marks the call alerted:
-    ``outcome`` nobody_on_call, missed (nobody answered, no message) or voicemail (with its
-    ``transcription``, "" when it failed). Its people are named first (Slack asked, outside
-    the transaction, for those the record has no name for)."""
+    ``outcome`` nobody_on_call, missed (nobody answered, no message), voicemail (with its
+    ``transcription``, "" when it failed) or answered (acknowledged by whoever took it). Its
+    people are named first (Slack asked, outside the transaction, for those the record has no
+    name for)."""
     names = await _names(services, call_id)
     async with session_scope(services.engine) as session:
         row = await routed_calls.locked(session, call_id)

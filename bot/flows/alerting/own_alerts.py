@@ -28,6 +28,10 @@ starts the wait): after its route's ``auto_resolve`` without firing, or, flappin
 source's resolves held, bot/record/alerting/grouping.py), once it stayed resolved for the
 route's ``flapping.within``.
 
+An alert raised by a call to a service's number that someone answered (live call routing,
+bot/flows/alerting/call_routing.py) is kept acknowledged by whoever answered, paging nobody:
+the call is in the alert's history, and its message says who took it.
+
 A shadowed alert (WARROOM_SHADOW, or its service's ``shadow: true``) is all of this on paper:
 its pages are computed and kept as who would have been notified and when, nobody is, and its
 message goes only to WARROOM_SHADOW_CHANNEL, saying it is a shadow.
@@ -43,9 +47,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.slack_patterns import USER_ID
 from bot.flows.escalation.reach import Reach, arrival, arrived_from, known_reach, reach_of
-from bot.flows.paging.alert_pages import escalation_jobs, schedule_show, stop_paging
+from bot.flows.paging.alert_pages import (
+    acknowledge_locked,
+    escalation_jobs,
+    schedule_show,
+    stop_paging,
+)
 from bot.flows.paging.pages import start_alert_pages
-from bot.record.alerting import alerts
+from bot.record.alerting import alerts, routed_calls
 from bot.record.alerting.grouping import RAISED, REOPENED
 from bot.record.changes.beside import schedule_for_alert
 from bot.record.escalation.policies import Policy
@@ -56,6 +65,8 @@ from bot.store.job_kinds import JobKind
 from bot.store.models import AlertGroup, Job
 
 log = logging.getLogger(__name__)
+# How an alert raised by an answered call was acknowledged: on the phone, as a call's keypress.
+ANSWERED_VIA = "voice"
 
 
 async def follow(
@@ -77,6 +88,8 @@ async def follow(
     await schedule_show(session, group, now, along=True)
     if event == alerts.TRIGGERED:
         shadow_if_asked(services, group)
+        if await _taken_by_phone(session, group, now):
+            return
         await begin_paging(session, services, group, now, arrived_at=arrived_at)
         # What changed before it: in its message's thread, once that is posted.
         await schedule_for_alert(session, group, now)
@@ -88,6 +101,17 @@ async def follow(
         await stop_paging(session, group, now)
     elif event == alerts.HELD and route.flapping is not None:
         await _resolve_when_quiet(session, group, FLAPPING, route.flapping.within, since=now)
+
+
+async def _taken_by_phone(session: AsyncSession, group: AlertGroup, now: datetime) -> bool:
+    """Whether the alert was raised by a routed call someone answered: then it is theirs,
+    acknowledged by them on the phone, and nobody is paged for it."""
+    call = await routed_calls.raised(session, group.group_key)
+    answerer = None if call is None else routed_calls.answered_by(call)
+    if answerer is None:
+        return False
+    await acknowledge_locked(session, group, now, user=answerer, via=ANSWERED_VIA)
+    return True
 
 
 async def page_joined(

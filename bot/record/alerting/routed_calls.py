@@ -1,11 +1,12 @@
 """Calls to a service's number (live call routing), a ``routed_call`` row each: the plan made
 when the call arrives (whom to ring, level by level, in order: who is on call then), each leg
-as it went, the voicemail left, and the alert the call raises when nobody took it. No phone
-number is kept: a person's is read from their contacts when they are rung.
+as it went, the voicemail left, and the alert the call raises. No phone number is kept: a
+person's is read from their contacts when they are rung.
 
 The alert is the generic shape's (README, "Alerts"), raised by warroom itself, one per call
-(``call:<call id>``), labelled with the service: it is paged to the service's policy as any
-of the service's alerts. Its description says each leg; its links are the recording and the
+(``call:<call id>``), labelled with the service: when nobody took the call it is paged to the
+service's policy as any of the service's alerts; when someone did, it is kept acknowledged by
+them (``answered_by``). Its description says each leg; its links are the recording and the
 transcription.
 """
 
@@ -113,6 +114,12 @@ def leg_ended(row: RoutedCall, step: int, status: str, at: datetime) -> bool:
         row.outcome = "answered"
         return True
     return False
+
+
+def answered_by(row: RoutedCall) -> str | None:
+    """Who took the call (the user of its answered leg), if someone did."""
+    taken = (leg for leg in row.legs if leg["status"] in ANSWERED)
+    return next((str(leg["user"]) for leg in taken), None)
 
 
 def ended_legs(row: RoutedCall) -> list[dict[str, object]]:
