@@ -7,8 +7,9 @@ an ``[E<n>]`` entry, and asks for at most three causes (bot/clients/ai.py, ``war
 Each goes through the draft's checks, facts then meaning with its controls (bot/flows/
 postmortem/suggestions.py ``check_read``): only a cause whose meaning the model proved with
 the words of an entry it cites is shown, with the independent entries that hold it and
-those that contradict it, both found by warroom (never a count said as a confidence). None passing, the message says there is no supported cause; a model that fails,
-times out or fails a control gives no cause, and the message says why.
+those that contradict it, both found by warroom (never a count said as a confidence). None
+passing, the message says there is no supported cause; a model that fails, times out or
+fails a control gives no cause, and the message says why.
 
 The incident's one causes message, in its own channel only, is posted once and updated in
 place; the job comes back every WARROOM_CAUSES_MIN_INTERVAL while the incident is open and

@@ -1,9 +1,9 @@
 """Possible causes of an open incident, as the team's model proposes them and as warroom
 keeps them: the entries they may cite beside the timeline's (the changes before the incident
-on its services, the earlier related incidents' causes), how many independent entries hold
-each cause (warroom's count, never the model's word), what the record held when it was asked
-(a later run asks again only when that changed), and what people said of each (👍/👎, the
-working theory).
+on its services, the earlier related incidents' causes), the independent entries that hold
+each cause and those that say against it (warroom's finding, never the model's word), what
+the record held when it was asked (a later run asks again only when that changed), and what
+people said of each (👍/👎, the working theory).
 
 No Slack and no HTTP: the request and the answer come and go through
 bot/flows/incident/causes.py.
@@ -72,6 +72,12 @@ MADE_AFTER = "made after impact started"
 # one. ``warroom ai eval --replay`` measures the share of causes shown at each that were right.
 CONTRADICTED, SEVERAL, ONE = "contradicted", "several", "one"
 STANDINGS = (SEVERAL, ONE, CONTRADICTED)
+# What a cause may name that a ruled-out path names too (``_names``).
+_IDENTIFIER = re.compile(
+    r"\d+(?:\.\d+)+(?:[-.]\w+)*"  # a version
+    r"|[a-z][a-z0-9]*(?:[-.][a-z0-9]+)*[-.]?v?\d+(?:[-.][a-z0-9]+)*"  # gw-2.14.1, v2.3
+    r"|(?=[0-9a-f]*[a-f])(?=[0-9a-f]*\d)[0-9a-f]{7,40}"  # a commit
+)
 
 
 def beside_the_record(
@@ -213,13 +219,6 @@ def _names(sentence: Sentence) -> set[str]:
     ``2023.11.07-1``), identifiers with a digit (``gw-2.14.1``, ``v2.3``) and commits
     (``55e1a2b``); never a time, a count or a share."""
     return {word for word in _words(sentence.text) if _IDENTIFIER.fullmatch(word)}
-
-
-_IDENTIFIER = re.compile(
-    r"\d+(?:\.\d+)+(?:[-.]\w+)*"  # a version
-    r"|[a-z][a-z0-9]*(?:[-.][a-z0-9]+)*[-.]?v?\d+(?:[-.][a-z0-9]+)*"  # gw-2.14.1, v2.3
-    r"|(?=[0-9a-f]*[a-f])(?=[0-9a-f]*\d)[0-9a-f]{7,40}"  # a commit
-)
 
 
 @dataclass(frozen=True)
