@@ -294,12 +294,22 @@ async def test_each_cause_says_what_supports_it_and_what_contradicts_it(
     model.reply(proposing_three, times=20, to=CAUSES)
     model.verdicts(truthful, times=20)
     changes = ((SERVICE, DEPLOY), (SERVICE, POOL))
-    async for played in play_causes(people, database_url, model, changes=changes):
+    async for played in play_causes(
+        people, database_url, model, changes=changes, **web_settings(people)
+    ):
         (message,) = causes_messages(played.channel)
         text = message.text
         async with session_scope(played.warroom.engine) as session:
             request = (await session.exec(select(CauseRequest))).all()[-1]
             assert request.refused == []
+        async with browser() as alice:
+            await sign_in(alice, played.warroom, ALICE)
+            async with alice.get(f"{played.warroom.url}/incidents/INC-1") as answer:
+                page = await answer.text()
+    causes = visible_text(page.split('id="causes-block"', 1)[1].split("</details>", 1)[0])
+    assert "Supported by 1 independent entry (not how likely it is); contradicted by 1" in causes
+    assert "Contradicts it (marked a misleading path): 03:42" in causes
+    assert "Contradicts it (made after impact started): 03:10" in causes
     assert "Held by" not in text and "held by" not in text
     lines = [line for line in text.splitlines() if line[:2] in ("1.", "2.", "3.")]
     assert lines[0] == (
