@@ -11,8 +11,10 @@ model, so a model cannot grade itself right. It prints, per replay and cut-off, 
 proposed, proved and their grades, then the share of the cut-offs whose proved causes were
 graded 100 % or 65 %, the cut-offs with a right cause among all answered, the abstentions (no
 cause proved: the model said none, or none held) and the median time to the first right
-cause over the replays; it exits 1 when fewer than ``MIN_RIGHT`` of the cut-offs had a right
-cause.
+cause over the replays, and, per what the causes' message shows beside a cause (supported by
+two or more entries and none contradicting it, by one, contradicted), the share of the causes
+shown so that were right: what each means, measured; it exits 1 when fewer than ``MIN_RIGHT``
+of the cut-offs had a right cause.
 """
 
 from __future__ import annotations
@@ -50,7 +52,15 @@ from bot.clients.ai import (
 )
 from bot.config.ai import AISettings
 from bot.flows.postmortem.verification import controlled_question, saying
-from bot.record.postmortem.causes import MAX_CAUSES
+from bot.record.postmortem.causes import (
+    CONTRADICTED,
+    MAX_CAUSES,
+    ONE,
+    SEVERAL,
+    STANDINGS,
+    held_by,
+    standing,
+)
 from bot.record.postmortem.checks import check_sections
 from bot.record.postmortem.evidence import record_lines, spans_days
 from bot.record.postmortem.grades import RIGHT
@@ -73,6 +83,9 @@ class Cut:
     proposed: int = 0
     proved: list[str] = field(default_factory=list)
     grades: list[int] = field(default_factory=list)
+    # What the message would show beside each proved cause (bot/record/postmortem/causes.py
+    # ``standing``): the figures say how often a cause shown so was right.
+    standings: list[str] = field(default_factory=list)
     failure: str | None = None
 
     @property
@@ -183,7 +196,37 @@ def table(played: Sequence[Played], model: str, what: str = SEEDS_SAID) -> str:
         f"{summary.cuts}; failures: {summary.failures}; median time to the first right cause: "
         f"{summary.median_said}"
     )
+    if what == SEEDS_SAID:  # labels measure what each standing means; a model's grades do not
+        lines.append(calibration(played))
     return "\n".join(lines)
+
+
+# What the message shows beside a cause at each standing, as the table says it.
+STANDING_SAID = {
+    SEVERAL: "supported by 2 or more entries, no entry contradicts it",
+    ONE: "supported by 1 entry, no entry contradicts it",
+    CONTRADICTED: "contradicted by an entry",
+}
+
+
+def shown_right(played: Sequence[Played]) -> dict[str, tuple[int, int]]:
+    """Per standing (what the message shows beside a cause), the causes proved so and how
+    many of them were right (graded 100 % or 65 % by the labels)."""
+    found = dict.fromkeys(STANDINGS, (0, 0))
+    for cut in (cut for each in played for cut in each.cuts):
+        for said, grade in zip(cut.standings, cut.grades, strict=False):
+            shown, right = found[said]
+            found[said] = (shown + 1, right + (grade >= RIGHT))
+    return found
+
+
+def calibration(played: Sequence[Played]) -> str:
+    """The share of the causes shown at each standing that were right: what each means."""
+    said = []
+    for standing_, (shown, right) in shown_right(played).items():
+        share = f"{right / shown:.0%} right ({right} of {shown})" if shown else "none shown"
+        said.append(f"  {STANDING_SAID[standing_]}: {share}")
+    return "\n".join(["what the message shows beside a cause, and how often it was right:", *said])
 
 
 @dataclass(frozen=True)
@@ -242,6 +285,7 @@ def figures(played: Sequence[Played]) -> dict[str, Any]:
                         "proposed": cut.proposed,
                         "proved": len(cut.proved) if each.private else cut.proved,
                         "grades": cut.grades,
+                        "standings": cut.standings,
                         "failure": cut.failure,
                     }
                     for cut in each.cuts
@@ -253,6 +297,10 @@ def figures(played: Sequence[Played]) -> dict[str, Any]:
         "answered": summary.answered,
         "abstentions": summary.abstentions,
         "median_minutes_to_first_right": summary.median,
+        "shown_right": {
+            standing_: {"shown": shown, "right": right}
+            for standing_, (shown, right) in shown_right(played).items()
+        },
     }
 
 
@@ -325,6 +373,7 @@ async def play_cut(
     kept = [each for each in final["causes"].kept if (each.meaning or {}).get("state") == CHECKED]
     cut.proved = [each.text for each in kept]
     cut.grades = [seed.grade(each.text, each.cites) for each in kept]
+    cut.standings = [standing(held_by(each, evidence)) for each in kept]
     return cut
 
 

@@ -50,6 +50,17 @@ def the_alert(request: ChatRequest) -> dict[str, Any]:
     return {"causes": [{"text": f"{said}.", "cites": [alert]}]}
 
 
+def three_ways(request: ChatRequest) -> dict[str, Any]:
+    """The release (right), the alert restated (wrong), and, once a path was marked ❌, the
+    database that path ruled out, citing it (wrong)."""
+    causes = [*the_release(request)["causes"], *the_alert(request)["causes"]]
+    ruled_out = [line for line in request.lines if "(misleading path)" in line]
+    if ruled_out:
+        ref = ruled_out[0][1 : ruled_out[0].index("]")]
+        causes.append({"text": "The database queries were slow.", "cites": [ref]})
+    return {"causes": causes}
+
+
 def self_grading(request: ChatRequest) -> dict[str, Any]:
     """A model grading every proposal of its own 100."""
     return {"grades": [{"proposal": n, "grade": 100, "reason": "Mine."} for n in range(1, 4)]}
@@ -122,3 +133,25 @@ async def test_a_model_never_reached_prints_no_table(capsys: pytest.CaptureFixtu
     unreachable = AISettings(url="http://127.0.0.1:9/v1", model=MODEL, timeout=2.0)
     assert await replay_all(unreachable, [0], None) == 2
     assert "the model was not reached" in capsys.readouterr().err
+
+
+async def test_each_standing_a_cause_is_shown_at_is_measured_by_the_labels(
+    model: FakeChatModel, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Issue 86, item 5: what the causes' message shows beside a cause means the share of the
+    causes shown so that were right in the labelled replays: printed, and in --out's JSON."""
+    runs = len(CAUSE_REPLAYS) * len(CUTS)
+    model.reply(three_ways, times=runs, to=CAUSES)
+    model.verdicts(truthful(lambda _: True), times=runs)
+    out = tmp_path / "replay.json"
+    assert await replay_all(settings(model), CUTS, out) == 0
+    printed = capsys.readouterr().out
+    assert "what the message shows beside a cause, and how often it was right:" in printed
+    # Six cut-offs, each the release and the alert (one entry each); the ruled-out database
+    # at the four cut-offs past its mark (+30, +60 of each seed).
+    assert "supported by 1 entry, no entry contradicts it: 50% right (6 of 12)" in printed
+    assert "contradicted by an entry: 0% right (0 of 4)" in printed
+    assert "supported by 2 or more entries, no entry contradicts it: none shown" in printed
+    shown = json.loads(out.read_text())["shown_right"]
+    assert shown["one"] == {"shown": 12, "right": 6}
+    assert shown["contradicted"] == {"shown": 4, "right": 0}

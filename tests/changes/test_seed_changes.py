@@ -19,10 +19,12 @@ from typing import Any
 from bot.config import Secret
 from bot.record.alerting.services import parse_services
 from emulator import Channel, SlackEmulator
+from emulator.openai_chat import FakeChatModel
 from tests.changes.test_change_channels import notification
 from tests.conftest import ALICE, Clock, running_warroom
 from tests.helpers.alerts import TOKEN, routes
 from tests.helpers.replay import Replay, part
+from tests.postmortem.test_causes import CAUSES
 from tests.postmortem.test_postmortem_scenarios import (
     NAIROBI,
     NAIROBI_START,
@@ -32,6 +34,7 @@ from tests.postmortem.test_postmortem_scenarios import (
     play_nuru_outage,
     scenario_people,
 )
+from tests.postmortem.test_suggestions import ai
 
 CHECKOUT_SERVICES = {
     "services": [
@@ -74,6 +77,13 @@ async def announce(play: Replay, deploys: Channel, clock_time: str, said: dict[s
     await play.settle()
 
 
+def causes_request_changes(model: FakeChatModel) -> list[str]:
+    """The changes the first possible causes' request sent the model (in time order, each
+    with its rank among the suspects)."""
+    first = next(r for r in model.accepted if r.format_name == CAUSES)
+    return [line for line in first.lines if "(change)" in line]
+
+
 def what_changed(channel: Channel) -> list[str]:
     """The changes listed beside the incident, in order."""
     (said,) = [m.text for m in channel.messages if "What changed before" in m.text]
@@ -81,7 +91,7 @@ def what_changed(channel: Channel) -> list[str]:
 
 
 async def test_the_checkout_crash_lists_the_gateway_integration_release_first(
-    slack: SlackEmulator, database_url: str
+    slack: SlackEmulator, database_url: str, model: FakeChatModel
 ) -> None:
     people = scenario_people(slack)
     deploys = deploys_channel(people)
@@ -89,7 +99,9 @@ async def test_the_checkout_crash_lists_the_gateway_integration_release_first(
         **NAIROBI,
         "alerting__catalog": parse_services(CHECKOUT_SERVICES),
         "alerting__change_channels": (deploys.id,),
+        "ai": ai(model, causes=True),
     }
+    model.reply({"causes": []}, times=50, to=CAUSES)
     async with running_warroom(people, database_url, Clock(NAIROBI_START), **settings) as warroom:
         play = Replay(warroom, "Africa/Nairobi", datetime(2023, 3, 14))
         # The morning's changes, as the tools said them in #deploys.
@@ -136,10 +148,19 @@ async def test_the_checkout_crash_lists_the_gateway_integration_release_first(
     assert context[0].startswith("- **1:50 PM** _change_: deploy on payment-gateway: dave")
     assert context[0].endswith("— not said in the channel")
     assert "55e1a2b" not in timeline  # 11:55: before the impact
+    # The possible causes' request holds the dependency's release, the likeliest suspect
+    # (issue 86, item 5), and no change of a service the incident is not on.
+    changes = causes_request_changes(model)
+    (first,) = [line for line in changes if "(suspect 1 of 2:" in line]
+    assert "deploy of payment-gateway" in first and "55e1a2b" in first, changes
+    assert first.endswith(
+        "(suspect 1 of 2: on a service it depends on, 5 min before impact started, a deploy)"
+    ), changes
+    assert all("search" not in line for line in changes)
 
 
 async def test_the_nuru_outage_lists_the_gateway_configuration_first(
-    slack: SlackEmulator, database_url: str
+    slack: SlackEmulator, database_url: str, model: FakeChatModel
 ) -> None:
     people = scenario_people(slack)
     deploys = deploys_channel(people)
@@ -151,12 +172,16 @@ async def test_the_nuru_outage_lists_the_gateway_configuration_first(
         ),
         "alerting__catalog": parse_services(NURU_SERVICES),
         "alerting__change_channels": (deploys.id,),
+        "ai": ai(model, causes=True),
     }
+    model.reply({"causes": []}, times=50, to=CAUSES)
     async with running_warroom(people, database_url, Clock(NURU_START), **settings) as warroom:
         play = Replay(warroom, "UTC", datetime(2023, 6, 8))
         # The database's maintenance: what the seed's people suspected first.
         maintenance = shaped("plain", text="dba-bot deployed nuru-db 14.9 to production")
         await announce(play, deploys, "2:10 PM", maintenance)
+        earlier = shaped("plain", text="deployed reporting 3.0.9 to production")
+        await announce(play, deploys, "2:20 PM", earlier)
         flux = shaped("flux")
         flux["attachments"][0] |= {
             "author_name": "kustomization/payment-gateway.payments",
@@ -177,3 +202,11 @@ async def test_the_nuru_outage_lists_the_gateway_configuration_first(
     assert "— _on a service it depends on, 10 min before impact started, a deploy_" in listed[0]
     assert "nuru-db 14.9" in listed[1]
     assert all("reporting" not in line for line in listed)
+    changes = causes_request_changes(model)
+    (first,) = [line for line in changes if "(suspect 1 of 2:" in line]
+    assert "deploy of payment-gateway" in first and "payment-gateway-tls configured" in first
+    assert first.endswith(
+        "(suspect 1 of 2: on a service it depends on, 10 min before impact started, a deploy)"
+    ), changes
+    assert any("nuru-db 14.9" in line and "(suspect 2 of 2:" in line for line in changes)
+    assert all("reporting" not in line for line in changes)

@@ -80,12 +80,15 @@ async def play_causes(
     if model is not None:
         settings["ai"] = ai(model, private=True, causes=True)
     async with running_warroom(people, url, Clock(START), **settings) as warroom:
+        keys: dict[str, str] = {}
         for service, change in changes:
-            async with session_scope(warroom.engine) as session:
-                _, key = await integrations.create(
-                    session, kind="changes", service=service, name=None, now=warroom.clock()
-                )
-                await session.commit()
+            if service not in keys:
+                async with session_scope(warroom.engine) as session:
+                    _, keys[service] = await integrations.create(
+                        session, kind="changes", service=service, name=None, now=warroom.clock()
+                    )
+                    await session.commit()
+            key = keys[service]
             async with (
                 aiohttp.ClientSession() as http,
                 http.post(
@@ -185,7 +188,7 @@ async def test_a_truthful_model_proposes_the_release_held_by_its_entries(
         assert (
             "1. Release gw-2.14.1, deployed to checkout-gateway at 02:55, broke card validation."
             " — supported by 2 entries: the 02:55 deploy of checkout-gateway, Carol's 03:50"
-            " message."
+            " message; no entry contradicts it."
         ) in text
         assert "60%" not in text  # its number is in no entry it cites: not shown
         # Asked at the declaration (nothing held yet), then as the record changed, at most
@@ -254,6 +257,103 @@ async def test_a_truthful_model_proposes_the_release_held_by_its_entries(
             assert [(e.author, e.kind) for e in entries] == [(BOB, "investigation")]
 
 
+POOL = {
+    "kind": "configuration",
+    "summary": "Raised the connection pool to 50",
+    "who": "config-bot",
+    "at": (START + timedelta(minutes=10)).isoformat(),
+    "idempotency_key": "pool-50",
+}
+
+
+def proposing_three(request: ChatRequest) -> dict[str, Any]:
+    """Once Carol said what broke: the release (held by two entries, nothing against it); the
+    orders database, citing the message Dave marked a dead end (❌); the pool's change, made
+    ten minutes after impact started."""
+    if not any("gw-2.14.1 at 03:20" in line for line in request.lines):
+        return {"causes": []}
+    deploy, bulb = request.ref_of("Released gw-2.14.1"), request.ref_of("gw-2.14.1 at 03:20")
+    slow, dead = request.ref_of("Slow queries"), request.ref_of("Database is healthy")
+    pool = request.ref_of("Raised the connection pool")
+    return {
+        "causes": [
+            {"text": "The orders database was slow.", "cites": [slow, dead]},
+            {"text": "Raising the connection pool to 50 broke payments.", "cites": [pool]},
+            {"text": "Release gw-2.14.1 broke card validation.", "cites": [deploy, bulb]},
+        ]
+    }
+
+
+async def test_each_cause_says_what_supports_it_and_what_contradicts_it(
+    people: SlackEmulator, database_url: str, model: FakeChatModel
+) -> None:
+    """Issue 86, item 5: beside each cause, words with a meaning, never a count said as a
+    confidence: the entries that hold it, and whether an entry warroom looked for says
+    against it (a path people ruled out, a change made after impact started); a cause so
+    contradicted comes after those none contradicts."""
+    model.reply(proposing_three, times=20, to=CAUSES)
+    model.verdicts(truthful, times=20)
+    changes = ((SERVICE, DEPLOY), (SERVICE, POOL))
+    async for played in play_causes(
+        people, database_url, model, changes=changes, **web_settings(people)
+    ):
+        (message,) = causes_messages(played.channel)
+        text = message.text
+        async with session_scope(played.warroom.engine) as session:
+            request = (await session.exec(select(CauseRequest))).all()[-1]
+            assert request.refused == []
+        async with browser() as alice:
+            await sign_in(alice, played.warroom, ALICE)
+            async with alice.get(f"{played.warroom.url}/incidents/INC-1") as answer:
+                page = await answer.text()
+    causes = visible_text(page.split('id="causes-block"', 1)[1].split("</details>", 1)[0])
+    assert "Supported by 1 independent entry (not how likely it is); contradicted by 1" in causes
+    assert "Contradicts it (marked a misleading path): 03:42" in causes
+    assert "Contradicts it (made after impact started): 03:10" in causes
+    assert "Held by" not in text and "held by" not in text
+    lines = [line for line in text.splitlines() if line[:2] in ("1.", "2.", "3.")]
+    assert lines[0] == (
+        "1. Release gw-2.14.1 broke card validation. — supported by 2 entries: the 02:55 deploy"
+        " of checkout-gateway, Carol's 03:50 message; no entry contradicts it."
+    ), lines
+    assert lines[1] == (
+        "2. The orders database was slow. — supported by 1 entry: Dave's 03:30 message;"
+        " *contradicted by Dave's 03:42 message (marked a misleading path)*."
+    ), lines
+    assert lines[2] == (
+        "3. Raising the connection pool to 50 broke payments. — supported by 0 entries;"
+        " *contradicted by the 03:10 configuration of checkout-gateway (made after impact"
+        " started)*."
+    ), lines
+
+
+def naming_what_was_not_sent(request: ChatRequest) -> dict[str, Any]:
+    """A model citing an entry it was never sent, and one naming a release no entry holds."""
+    deploy = request.ref_of("Released gw-2.14.1")
+    return {
+        "causes": [
+            {"text": "The cache flush broke card validation.", "cites": ["E999"]},
+            {"text": "Release gw-9.9.9 broke card validation.", "cites": [deploy]},
+        ]
+    }
+
+
+async def test_a_cause_naming_a_change_or_an_entry_not_sent_is_refused(
+    people: SlackEmulator, database_url: str, model: FakeChatModel
+) -> None:
+    model.reply(naming_what_was_not_sent, times=20, to=CAUSES)
+    model.verdicts(truthful, times=20)
+    async for played in play_causes(people, database_url, model):
+        (message,) = causes_messages(played.channel)
+        async with session_scope(played.warroom.engine) as session:
+            request = (await session.exec(select(CauseRequest))).all()[-1]
+    assert "No supported cause of INC-1 yet" in message.text
+    assert "proposed 2, and the record holds none of them" in message.text
+    assert "gw-9.9.9" not in message.text and "cache flush" not in message.text
+    rules = [[why["rule"] for why in left["why"]] for left in request.refused]
+    assert rules == [["unknown_cite"], ["release"]], request.refused
+
+
 async def test_the_incident_page_answers_the_first_questions_first_causes_with_their_support(
     people: SlackEmulator, sqlite_url: str, model: FakeChatModel
 ) -> None:
@@ -275,7 +375,7 @@ async def test_the_incident_page_answers_the_first_questions_first_causes_with_t
         assert at == sorted(at), dict(zip(blocks, at, strict=True))
         causes = visible_text(page[at[3] : at[4]])
         assert "Release gw-2.14.1, deployed to checkout-gateway at 02:55" in causes
-        assert "Supported by 2 independent entries (not how likely it is" in causes
+        assert "Supported by 2 independent entries (not how likely it is); no entry" in causes
         assert "Released gw-2.14.1 to production" in causes
         assert "broke card validation: 25% of payments fail" in causes
         assert "60%" not in causes

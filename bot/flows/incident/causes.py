@@ -6,9 +6,10 @@ changes on the incident's services before it and the earlier related incidents' 
 an ``[E<n>]`` entry, and asks for at most three causes (bot/clients/ai.py, ``warroom_causes``).
 Each goes through the draft's checks, facts then meaning with its controls (bot/flows/
 postmortem/suggestions.py ``check_read``): only a cause whose meaning the model proved with
-the words of an entry it cites is shown, with the independent entries that hold it counted
-by warroom. None passing, the message says there is no supported cause; a model that fails,
-times out or fails a control gives no cause, and the message says why.
+the words of an entry it cites is shown, with the independent entries that hold it and
+those that contradict it, both found by warroom (never a count said as a confidence). None
+passing, the message says there is no supported cause; a model that fails, times out or
+fails a control gives no cause, and the message says why.
 
 The incident's one causes message, in its own channel only, is posted once and updated in
 place; the job comes back every WARROOM_CAUSES_MIN_INTERVAL while the incident is open and
@@ -214,6 +215,9 @@ async def _checked(
         why = dict(meaning.get("why") or {"kind": "off"})
         failure = failure or why
         refused.append(Unsupported(replace(sentence), ({"rule": "meaning_not_checked", **why},)))
+    # A cause an entry says against is shown after those none does (the model's order kept
+    # otherwise): a count of supporting entries is no likelihood, and no order is made of it.
+    kept.sort(key=lambda each: causes.standing(each[1]) == causes.CONTRADICTED)
     return causes.Proposed(tuple(kept), tuple(refused), None if kept else failure)
 
 

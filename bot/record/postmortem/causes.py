@@ -1,9 +1,9 @@
 """Possible causes of an open incident, as the team's model proposes them and as warroom
 keeps them: the entries they may cite beside the timeline's (the changes before the incident
-on its services, the earlier related incidents' causes), how many independent entries hold
-each cause (warroom's count, never the model's word), what the record held when it was asked
-(a later run asks again only when that changed), and what people said of each (👍/👎, the
-working theory).
+on its services, the earlier related incidents' causes), the independent entries that hold
+each cause and those that say against it (warroom's finding, never the model's word), what
+the record held when it was asked (a later run asks again only when that changed), and what
+people said of each (👍/👎, the working theory).
 
 No Slack and no HTTP: the request and the answer come and go through
 bot/flows/incident/causes.py.
@@ -11,6 +11,7 @@ bot/flows/incident/causes.py.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
@@ -58,6 +59,25 @@ PROCEDURAL = frozenset(
 )
 # The kinds of the entries added beside the timeline's.
 CHANGE, EARLIER = "change", "earlier_incident"
+# What an entry beside a shown cause does: holds it, or says against it (``held_by``'s
+# ``role``; an entry without one holds it).
+SUPPORTS, CONTRADICTS = "supports", "contradicts"
+# Why an entry says against a cause: a change it cites made after impact started (it cannot
+# have started it), or an entry people marked a misleading path (❌: ruled out) that names it.
+AFTER_IMPACT, RULED_OUT = "after_impact", "ruled_out"
+# How a change made after impact started is said beside it (suspect_why), as warroom reads it.
+MADE_AFTER = "made after impact started"
+# What the message shows beside a cause, from the entries warroom found (``standing``):
+# contradicted by an entry; held by two or more independent entries and none against it; by
+# one. ``warroom ai eval --replay`` measures the share of causes shown at each that were right.
+CONTRADICTED, SEVERAL, ONE = "contradicted", "several", "one"
+STANDINGS = (SEVERAL, ONE, CONTRADICTED)
+# What a cause may name that a ruled-out path names too (``_names``).
+_IDENTIFIER = re.compile(
+    r"\d+(?:\.\d+)+(?:[-.]\w+)*"  # a version
+    r"|[a-z][a-z0-9]*(?:[-.][a-z0-9]+)*[-.]?v?\d+(?:[-.][a-z0-9]+)*"  # gw-2.14.1, v2.3
+    r"|(?=[0-9a-f]*[a-f])(?=[0-9a-f]*\d)[0-9a-f]{7,40}"  # a commit
+)
 
 
 def beside_the_record(
@@ -114,9 +134,7 @@ def suspect_why(suspect: Suspect) -> str:
         )
     )
     minutes = suspect.minutes_before
-    said.append(
-        "made after impact started" if minutes is None else f"{minutes} min before impact started"
-    )
+    said.append(MADE_AFTER if minutes is None else f"{minutes} min before impact started")
     said.append(f"a {suspect.change.kind.replace('_', ' ')}")
     return ", ".join(each for each in said if each)
 
@@ -133,29 +151,74 @@ def fingerprint(evidence: Mapping[str, Evidence]) -> str:
 
 
 def held_by(sentence: Sentence, evidence: Mapping[str, Evidence]) -> list[dict[str, Any]]:
-    """The independent entries that hold a cause: those it cites that the checks kept, each
-    once for the same words by the same author (a message marked twice is one), as data the
-    message says (``{"ref", "kind", "at", "author", "text", "link"}``)."""
+    """The entries beside a cause, as data the message says (``{"ref", "kind", "at",
+    "author", "text", "link", "role"}``): those that say against it (``contradicting``,
+    ``role`` "contradicts", with ``why``), then the independent entries that hold it: those
+    it cites that the checks kept and that do not say against it, each once for the same
+    words by the same author (a message marked twice is one)."""
+    against = contradicting(sentence, evidence)
+    refused = {each["ref"] for each in against}
     seen: set[tuple[str | None, str]] = set()
     found = []
     for ref in sentence.cites:
         entry = evidence.get(ref)
-        if entry is None or (entry.author, entry.text) in seen:
+        if entry is None or ref in refused or (entry.author, entry.text) in seen:
             continue
         seen.add((entry.author, entry.text))
-        found.append(
-            {
-                "ref": ref,
-                "kind": entry.kind,
-                "at": entry.at.isoformat(),
-                "clock": f"{entry.at:%H:%M}",
-                "author": entry.author,
-                "text": entry.text[:200],
-                "link": entry.link,
-            }
-        )
+        found.append(_said(entry, SUPPORTS))
     found.sort(key=lambda each: str(each["at"]))
+    return [*against, *found]
+
+
+def contradicting(sentence: Sentence, evidence: Mapping[str, Evidence]) -> list[dict[str, Any]]:
+    """The entries that say against a cause, as warroom looks for them (never the model's
+    word): a change the cause cites that was made after impact started (``after_impact``),
+    and an entry people marked a misleading path (❌, ruled out) that the cause cites or
+    that names what the cause names: a version, a commit or a change's identifier
+    (``gw-2.14.1``; ``ruled_out``)."""
+    found = []
+    names = _names(sentence)
+    for entry in sorted(evidence.values(), key=lambda each: (each.at, each.ref)):
+        if entry.kind == CHANGE and entry.ref in sentence.cites and MADE_AFTER in entry.text:
+            found.append({**_said(entry, CONTRADICTS), "why": AFTER_IMPACT})
+        elif entry.kind == TimelineKind.MISLEADING and (
+            entry.ref in sentence.cites or names & _words(entry.text)
+        ):
+            found.append({**_said(entry, CONTRADICTS), "why": RULED_OUT})
     return found
+
+
+def standing(held: Sequence[Mapping[str, Any]]) -> str:
+    """What the message shows beside a cause held by ``held`` (``held_by``): contradicted,
+    held by several independent entries and none against it, or by one."""
+    if any(each.get("role") == CONTRADICTS for each in held):
+        return CONTRADICTED
+    return SEVERAL if len(held) >= 2 else ONE
+
+
+def _said(entry: Evidence, role: str) -> dict[str, Any]:
+    return {
+        "ref": entry.ref,
+        "kind": entry.kind,
+        "at": entry.at.isoformat(),
+        "clock": f"{entry.at:%H:%M}",
+        "author": entry.author,
+        "text": entry.text[:200],
+        "link": entry.link,
+        "role": role,
+    }
+
+
+def _words(text: str) -> set[str]:
+    """The words of ``text``, lower-cased, their punctuation at either end stripped."""
+    return {word.strip(".,;:!?()[]\"'`“”‘’*_").lower() for word in text.split()} - {""}
+
+
+def _names(sentence: Sentence) -> set[str]:
+    """What a cause names that a ruled-out path may name too: its versions (``2.14.1``,
+    ``2023.11.07-1``), identifiers with a digit (``gw-2.14.1``, ``v2.3``) and commits
+    (``55e1a2b``); never a time, a count or a share."""
+    return {word for word in _words(sentence.text) if _IDENTIFIER.fullmatch(word)}
 
 
 @dataclass(frozen=True)

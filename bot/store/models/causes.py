@@ -36,9 +36,11 @@ class CauseRequest(SQLModel, table=True):
 
 class PossibleCause(SQLModel, table=True):
     """A cause the model proposed that passed the checks (facts and meaning): its sentence,
-    the entries it cites, the independent entries that hold it (``held_by``: ``[{"ref",
-    "said", "link"}]``, warroom's own count) and the quote that proved its meaning. Accepted
-    as the working theory by ``theory_by`` at ``theory_at`` (a timeline entry says so)."""
+    the entries it cites, the entries warroom found beside it (``held_by``: ``[{"ref",
+    "kind", "at", "author", "text", "link", "role"}]``: the independent entries that hold it,
+    and those that say against it, ``role`` "contradicts" with ``why``) and the quote that
+    proved its meaning. Accepted as the working theory by ``theory_by`` at ``theory_at`` (a
+    timeline entry says so)."""
 
     __tablename__ = "possible_cause"
 
@@ -54,6 +56,17 @@ class PossibleCause(SQLModel, table=True):
     proposed_by: str
     theory_by: str | None = None
     theory_at: datetime | None = Field(default=None, sa_column=utc_column())
+
+    @property
+    def support(self) -> list[dict[str, Any]]:
+        """The independent entries that hold it (a row kept before entries were looked for
+        against a cause has no ``role``: each of its entries holds it)."""
+        return [each for each in self.held_by if each.get("role") != "contradicts"]
+
+    @property
+    def against(self) -> list[dict[str, Any]]:
+        """The entries that say against it."""
+        return [each for each in self.held_by if each.get("role") == "contradicts"]
 
 
 class CauseVote(SQLModel, table=True):
