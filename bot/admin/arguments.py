@@ -64,9 +64,11 @@ def add_oncall_arguments(oncall: argparse.ArgumentParser) -> None:
     check.add_argument("file", type=Path, help="the schedule file (YAML)")
     feeds = actions.add_parser(
         "feeds",
-        help="how the iCal layers' feeds refresh; exit 1 when one is failing",
-        description="For each iCal layer (ical_url) of WARROOM_ONCALL_SCHEDULES (or of the "
-        "schedule named): when its feed was last refreshed, and since when and why it fails.",
+        help="how the iCal feeds refresh (layers, holiday and leave calendars); exit 1 when "
+        "one is failing",
+        description="For each iCal layer (ical_url) and holiday calendar of "
+        "WARROOM_ONCALL_SCHEDULES (or of the schedule named), and each leave calendar of their "
+        "people: when its feed was last refreshed, and since when and why it fails.",
     )
     feeds.add_argument("schedule", nargs="?", help="one schedule (default: every schedule)")
 

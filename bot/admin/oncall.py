@@ -2,7 +2,8 @@
 
 ``who`` reads the schedules from ``WARROOM_ONCALL_SCHEDULES`` and the overrides and the iCal
 layers' copies of their feeds from the database; ``feeds`` says how each iCal layer's feed
-refreshes go; ``check`` reads only the file it is given, so it runs anywhere (CI, a laptop).
+refreshes go (and each holiday and leave calendar's); ``check`` reads only the file it is
+given, so it runs anywhere (CI, a laptop).
 """
 
 from __future__ import annotations
@@ -66,13 +67,14 @@ def run_oncall(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 
 
 def _feeds(settings: Settings, schedules: list[Schedule]) -> int:
-    """``warroom oncall feeds``: a line per iCal layer; 1 when one of them fails."""
+    """``warroom oncall feeds``: a line per iCal feed (each iCal layer, holiday calendar and
+    leave calendar of the schedules' people); 1 when one of them fails."""
     try:
         states = asyncio.run(_read_states(settings, schedules))
     except (SQLAlchemyError, OSError) as error:
-        return _unreadable(error, "the iCal layers' feeds")
+        return _unreadable(error, "the iCal feeds")
     if not states:
-        print("no iCal layers (ical_url) in these schedules")
+        print("no iCal feeds for these schedules (a layer's or holidays' ical_url, leave feeds)")
         return 0
     for state in states:
         print(_state_text(settings, state))

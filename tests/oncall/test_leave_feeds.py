@@ -9,15 +9,20 @@ Carol a week each from Monday 2 March, 09:00 in Paris (Bob's week now); everyone
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
 from bot.record.oncall.schedules import Schedules, parse_schedules
 from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, WarroomFactory
 from tests.oncall.ical_source import CalendarSource, calendar_source
+from tests.oncall.test_ical_layers import cli
 from tests.oncall.test_leave import oncall, stored_leave
 
 T0 = datetime(2026, 3, 11, 10, tzinfo=UTC)
@@ -51,6 +56,11 @@ TIME_OFF = calendar(TIME_OFF_FIRST, "DTSTART:20260320T140000Z|DTEND:20260320T160
 
 
 def schedules(holidays: dict[str, Any] | None = None) -> Schedules:
+    return parse_schedules({"schedules": {PAYMENTS: schedule_body(holidays)}}, now=T0)
+
+
+def schedule_body(holidays: dict[str, Any] | None = None) -> dict[str, Any]:
+    """payments-primary as the schedule file says it (with ``holidays``, if given)."""
     body: dict[str, Any] = {
         "timezone": "Europe/Paris",
         "layers": [
@@ -64,7 +74,7 @@ def schedules(holidays: dict[str, Any] | None = None) -> Schedules:
     }
     if holidays:
         body["holidays"] = holidays
-    return parse_schedules({"schedules": {PAYMENTS: body}}, now=T0)
+    return body
 
 
 @pytest.fixture
@@ -154,3 +164,33 @@ async def test_a_holiday_calendar_that_cannot_be_read_skips_nobody_but_its_dates
     warroom = await started(warroom_with, database_url, holidays)
     said = await oncall(warroom, PAYMENTS)
     assert f"*{PAYMENTS}*: <@{BOB}> until Wed 11 Mar 23:00 UTC, then nobody (a gap)" in said
+
+
+async def test_warroom_oncall_feeds_lists_holiday_and_leave_calendars_and_fails_with_them(
+    warroom_with: WarroomFactory, source: CalendarSource, database_url: str, tmp_path: Path
+) -> None:
+    """``warroom oncall feeds`` is the one place an operator reads every calendar warroom
+    fetches: the holiday calendar and Bob's leave calendar (its host only) beside the layers';
+    one failing exits 1, saying why."""
+    source.body = TIME_OFF
+    holidays = {"ical_url": source.url, "people": [BOB]}
+    warroom = await started(warroom_with, database_url, holidays)
+    await oncall(warroom, f"leave feed {source.url}", user=BOB)
+    path = tmp_path / "schedules.yaml"
+    path.write_text(json.dumps({"schedules": {PAYMENTS: schedule_body(holidays)}}))
+    done = await asyncio.to_thread(cli, path, database_url, "feeds")
+    assert done.returncode == 0, done.stderr
+    host = urlsplit(source.url).hostname
+    assert done.stdout.splitlines() == [
+        f"schedule '{PAYMENTS}': holiday calendar: feed last refreshed at 2026-03-11 10:00 UTC "
+        "(2 events)",
+        f"leave calendar of {BOB} (at {host}): feed last refreshed at 2026-03-11 10:00 UTC "
+        "(2 events)",
+    ]
+    assert source.url not in done.stdout
+    source.status = 503
+    await warroom.advance(minutes=16)
+    done = await asyncio.to_thread(cli, path, database_url, "feeds")
+    assert done.returncode == 1
+    failing = [line for line in done.stdout.splitlines() if "failing since" in line]
+    assert len(failing) == 2 and all("answered HTTP 503" in line for line in failing), done.stdout

@@ -15,15 +15,16 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from urllib.parse import urlsplit
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.record.oncall.holidays import HOLIDAY_LAYER, event_days
 from bot.record.oncall.ical_layers import FeedEvent, LayerReading, layer_shifts_of
 from bot.record.oncall.leave import with_away
 from bot.record.oncall.schedules import Layer, Schedule
-from bot.store.models import OncallIcalCopy
+from bot.store.models import OncallIcalCopy, OncallLeaveFeed
 
 # How many of the events naming nobody a state lists by their summary.
 SHOWN_UNMATCHED = 5
@@ -31,7 +32,9 @@ SHOWN_UNMATCHED = 5
 
 @dataclass(frozen=True)
 class FeedState:
-    """Where an iCal layer's feed stands: its copy, its last attempt, and what went wrong."""
+    """Where an iCal feed stands (a layer's, a schedule's holiday calendar's, kept as the
+    layer ``HOLIDAY_LAYER``, or a person's leave calendar's: ``person``, its ``host`` only,
+    since such an address holds a secret): its copy, its last attempt, what went wrong."""
 
     schedule: str
     layer: str
@@ -41,6 +44,8 @@ class FeedState:
     error: str | None
     event_count: int
     reading: LayerReading
+    person: str | None = None
+    host: str | None = None
 
     @property
     def failing(self) -> bool:
@@ -127,27 +132,63 @@ def _with_holidays(schedule: Schedule, copies: dict[tuple[str, str], OncallIcalC
 
 
 async def feed_states(session: AsyncSession, schedules: Iterable[Schedule]) -> list[FeedState]:
-    """Where the feed of each iCal layer of ``schedules`` stands, in the file's order."""
+    """Where each iCal feed ``schedules`` read stands: each iCal layer's and holiday calendar's,
+    in the file's order, then the leave calendars of their people, by person."""
     copies = await _copies(session)
-    states = []
+    states: list[FeedState] = []
+    people: list[str] = []
     for schedule in schedules:
+        people += schedule.people
         for layer in schedule.layers:
             if layer.ical is None:
                 continue
             current = _current(copies, schedule, layer)
-            states.append(
-                FeedState(
-                    schedule=schedule.name,
-                    layer=layer.name,
-                    fetched_at=current.fetched_at if current else None,
-                    checked_at=current.checked_at if current else None,
-                    failing_since=current.failing_since if current else None,
-                    error=current.error if current else None,
-                    event_count=current.event_count if current else 0,
-                    reading=_reading(layer, current),
-                )
-            )
-    return states
+            states.append(_state(schedule.name, layer.name, current, _reading(layer, current)))
+        calendar = schedule.holidays.ical_url if schedule.holidays else None
+        if calendar:
+            row = copies.get((schedule.name, HOLIDAY_LAYER))
+            current = row if row is not None and row.url == calendar else None
+            states.append(_state(schedule.name, HOLIDAY_LAYER, current, NOTHING_READ))
+    return states + await _leave_feed_states(session, people)
+
+
+# A holiday or leave calendar names no turns: nothing of it is read as a layer's.
+NOTHING_READ = LayerReading((), (), ())
+
+
+def _state(
+    schedule: str,
+    layer: str,
+    current: OncallIcalCopy | OncallLeaveFeed | None,
+    reading: LayerReading,
+    **whose: str | None,
+) -> FeedState:
+    return FeedState(
+        schedule=schedule,
+        layer=layer,
+        fetched_at=current.fetched_at if current else None,
+        checked_at=current.checked_at if current else None,
+        failing_since=current.failing_since if current else None,
+        error=current.error if current else None,
+        event_count=current.event_count if current else 0,
+        reading=reading,
+        **whose,
+    )
+
+
+async def _leave_feed_states(session: AsyncSession, people: Sequence[str]) -> list[FeedState]:
+    if not people:
+        return []
+    statement = (
+        select(OncallLeaveFeed)
+        .where(col(OncallLeaveFeed.user_id).in_(set(people)))
+        .order_by(col(OncallLeaveFeed.user_id))
+    )
+    rows = (await session.exec(statement)).all()
+    return [
+        _state("", "", row, NOTHING_READ, person=row.user_id, host=urlsplit(row.url).hostname)
+        for row in rows
+    ]
 
 
 async def _copies(session: AsyncSession) -> dict[tuple[str, str], OncallIcalCopy]:
