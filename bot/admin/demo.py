@@ -608,8 +608,8 @@ def demo_same_task(request: ChatRequest) -> dict[str, Any]:
     for number, text in tasks.items():
         earlier = _words(text)
         if new and earlier and len(new & earlier) * 2 >= len(new | earlier):
-            return {"same_as": number, "reason": "Both ask for the same work in other words."}
-    return {"same_as": "none", "reason": "No open task asks for the same work."}
+            return {"same_as": number, "reason": "both ask for the same work in other words"}
+    return {"same_as": "none", "reason": "no open task asks for the same work"}
 
 
 def _words(text: str) -> set[str]:
