@@ -94,3 +94,23 @@ def test_french() -> None:
     said = summary(draft_of(full_record(), language="fr"))
     assert "Remarqué en premier à 8 h 50 PST : « Alert: checkout 5xx ratio above 5% »" in said
     assert "la fin de l'impact n'est pas au dossier." in said
+
+
+def test_an_incident_nobody_detected_is_said_declared_not_noticed() -> None:
+    record = empty_record()
+    record.entries = [
+        entry(
+            10,
+            TimelineKind.DECLARED,
+            "Checkout page returns 500s",
+            "U0ALICE",
+            facts={"severity": "SEV2"},
+        )
+    ]
+    said = summary(draft_of(record, style="sre"))
+    assert said.startswith("Summary\n\nAlice Moreau declared it at 8:55 AM PST: “"), said
+    assert "noticed" not in said and "The impact" not in said
+    # The record says no more: the style's gap stays, below what it does say.
+    assert said.index(NOTE) < said.index(
+        "_To be written: what happened, in two or three sentences._"
+    )
