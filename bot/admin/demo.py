@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import tempfile
 from collections.abc import Mapping
 from contextlib import AsyncExitStack
@@ -88,6 +89,7 @@ from bot.basics.slack_ids import (
     WrapUpModal,
     suggestion_block,
 )
+from bot.clients.follow_up_model import FORMAT_NAME as SAME_TASK
 from bot.config import Settings
 from bot.flows.alerting.drill_alerts import run_drill
 from bot.flows.postmortem.posting import write_draft
@@ -101,6 +103,11 @@ from emulator import FakeNtfy, FakePagerDuty, FakeTwilio, SlackEmulator
 from emulator.composer import displayed
 from emulator.openai_chat import ChatRequest, FakeChatModel
 from emulator.trackers import FakeGitHub
+
+# The same-task question's user message: each open task "[T1] …", then the new one "[NEW] …"
+# (templates/ai/same_task_tasks.j2); it is asked at most once per follow-up the story notes.
+_TASK_LINE = re.compile(r"^\[(T\d+|NEW)\] (.+)$", re.MULTILINE)
+SAME_TASK_QUESTIONS = 4
 
 
 class ScriptedClock:
@@ -207,6 +214,9 @@ async def _set_the_stage(
     # Twice: the model's own suggestions, then the agent's proposal (bot/admin/demo_agent.py),
     # each sentence's meaning checked by the model against the words it cites.
     model.verdicts(demo_verdicts, times=2)
+    # Whether a follow-up just noted is an open one (at most once per follow-up the story
+    # notes), answered as a model reading the tasks would: unscripted, the fake names the first.
+    model.reply(demo_same_task, times=SAME_TASK_QUESTIONS, to=SAME_TASK)
     for user_id, (name, real_name) in CAST.items():
         slack.add_user(user_id, name, real_name, tz=settings.incidents.timezone)
     slack.add_usergroup(DBA_TEAM, "dba-team", [DAVE])
@@ -585,6 +595,25 @@ def demo_suggestions(request: ChatRequest, story: Story) -> dict[str, Any]:
         ],
         "lessons": [said("Test every supported card type before a gateway release.", follow_up)],
     }
+
+
+def demo_same_task(request: ChatRequest) -> dict[str, Any]:
+    """What the demo's model answers when asked whether the new follow-up (``[NEW]``) is one
+    of the incident's open ones (``[T1]``…): the open task that asks for the same work, read
+    as at least half of the two tasks' words (of four letters or more) shared; else "none",
+    as the instructions ask when in doubt. The story's card type tests, said twice in other
+    words, are one task; writing to customers and alerting on card errors are not."""
+    tasks = dict(_TASK_LINE.findall(request.texts[-1]))
+    new = _words(tasks.pop("NEW", ""))
+    for number, text in tasks.items():
+        earlier = _words(text)
+        if new and earlier and len(new & earlier) * 2 >= len(new | earlier):
+            return {"same_as": number, "reason": "both ask for the same work in other words"}
+    return {"same_as": "none", "reason": "no open task asks for the same work"}
+
+
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"[a-z]{4,}", text.lower()))
 
 
 def demo_verdicts(request: ChatRequest) -> dict[str, Any]:

@@ -86,8 +86,23 @@ def test_the_demos_release_comes_before_its_impact_and_its_timeline_reads_in_ord
     assert _after(_minutes(release), first) < 60, (release, first)
     _a_low_urgency_alert_is_acknowledged_from_the_phone_with_no_incident(printed, draft)
     _a_high_urgency_alert_pages_and_is_declared_the_incident(printed, draft)
+    _the_model_reads_one_task_said_twice_and_no_other(printed)
     if zone == "UTC":
         _the_getting_started_page_tells_this_run(printed, draft)
+
+
+def _the_model_reads_one_task_said_twice_and_no_other(printed: str) -> None:
+    """Issue 86, item 7: asked whether each follow-up noted repeats an open one, the demo's
+    model answers truthfully: the card type tests said twice in other words are one task; the
+    customers' letter and the alert on card errors are none of the others (the fake unscripted
+    named the first open task, every time)."""
+    flagged = [line for line in printed.splitlines() if "Possibly the same task" in line]
+    assert len(flagged) == 1, flagged
+    assert (
+        '"Test every supported card type before a gateway release" and the earlier "add an'
+        ' integration test for every supported card type."' in flagged[0]
+    )
+    assert printed.count("a question answered as warroom_same_task") == 3
 
 
 def _a_low_urgency_alert_is_acknowledged_from_the_phone_with_no_incident(

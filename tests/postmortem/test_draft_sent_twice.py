@@ -78,8 +78,9 @@ async def test_the_impact_form_sent_twice_records_its_lines_once(
         assert status == 200 and "in the record once" in visible_text(page)
         await settle(warroom)
         page, _ = await draft_page(session, warroom)
-        # The impact statement is one line of the draft (the cause is quoted in several).
-        assert draft_text(page).count(IMPACT["what"]) == 1
+        # The impact statement is one line of the draft (the cause is quoted in several), and
+        # quoted once by the summary written from the record.
+        assert draft_text(page).count(IMPACT["what"]) == 2
         assert len(re.findall(r'id="line-\d+-form"', page)) == 2  # its impact and cause
         for words in IMPACT.values():
             said = [m.text for m in channel.messages if words in m.text]

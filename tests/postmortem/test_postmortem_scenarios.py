@@ -98,6 +98,30 @@ async def test_the_checkout_page_crash(nairobi: Warroom) -> None:
         draft,
         "| Impact ended | March 14, 2023, 2:00 PM EAT | proposed from the alerts' resolution,",
     )
+    # Without a model, the summary is written from the record (issue 86, item 7): who noticed,
+    # what was affected and for how long, the fix that ended it; each with its entries.
+    summary = part(draft, "## Issue summary")
+    check.contains(
+        "summary: who noticed first",
+        summary,
+        "Alertmanager noticed it first, at 12:00 PM EAT: “Alertmanager alert firing:"
+        " CheckoutErrorSpike · Summary: CheckoutErrorSpike is firing” (12:00 PM, Alertmanager)",
+    )
+    check.contains(
+        "summary: what was affected and for how long, its end to confirm",
+        summary,
+        "The impact lasted 2 hours, from 12:00 PM to 2:00 PM EAT (its end proposed from the"
+        " alerts' resolution, to confirm): “Potential purchases lost: about 20% of users could"
+        " not reach the checkout page”. (12:00 PM, Alertmanager; 2:00 PM, Alertmanager; [12:30"
+        " PM, Carol Tanaka](",
+    )
+    check.contains(
+        "summary: the fix that ended it, and what confirmed it",
+        summary,
+        "What ended it: the fix Dave Kowalski started at 1:50 PM, “Deploying the fix: the card"
+        " type is handled.”, confirmed to work at 2:00 PM EAT (the alerts resolved). ([1:50 PM,"
+        f" Dave Kowalski]({play.link('1:50 PM').split('](')[1]}; 2:00 PM, Alertmanager)",
+    )
     # The misleading path: the database, from 12:10 to the payment gateway at 12:20.
     check.contains(
         "misleading path, what ruled it out and its minutes",
@@ -239,6 +263,27 @@ async def test_the_nuru_payment_outage(people: SlackEmulator, database_url: str)
         "| Impact ended | June 8, 2023, 7:00 PM UTC | set by Erin Achebe |",
     )
     check.contains("impact duration", draft, "| Impact duration | 4 hours |")
+    summary = part(draft, "## Summary")
+    check.contains(
+        "summary: who noticed first",
+        summary,
+        "nuru-monitoring noticed it first, at 3:00 PM UTC: “nuru-monitoring alert firing: Nuru"
+        " Payment System: transaction requests dropped suddenly · Summary: Nuru Payment System:"
+        " transaction requests dropped suddenly” (3:00 PM, nuru-monitoring)",
+    )
+    check.contains(
+        "summary: what was affected and for how long",
+        summary,
+        "The impact lasted 4 hours, from 3:00 PM to 7:00 PM UTC: “Users could not process"
+        " payments: 100% outage”. (3:00 PM, nuru-monitoring; [6:40 PM, Carol Tanaka](",
+    )
+    check.contains(
+        "summary: the fix that ended it, confirmed when its question was answered",
+        summary,
+        "What ended it: the fix Erin Achebe started at 6:30 PM, “Corrected the gateway"
+        " configuration.”, confirmed to work at 7:00 PM UTC (impact ended, set by hand)."
+        f" ([6:30 PM, Erin Achebe]({play.link('6:30 PM').split('](')[1]})",
+    )
     wrong = part(draft, "### What went wrong")
     check.contains(
         "the database suspected, ruled out at 4:30 (the answer to the question)",

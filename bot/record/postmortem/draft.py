@@ -207,6 +207,33 @@ class Draft:
         escaped = str(prose(text))
         return Markup(_ESCAPED_CITE.sub(lambda match: f"({self._citation(match[1], {})})", escaped))
 
+    def from_record(self, said: str, lines: Sequence[Line | None]) -> Markup:
+        """A sentence warroom wrote from the record (the catalog's words, each fact a line's,
+        escaped by ``say``), followed by the entries it rests on as the draft cites them:
+        ``… ([1:50 PM, Dave Kowalski](…); 2:00 PM, Alertmanager)``, each once."""
+        cites: list[str] = []
+        for line in lines:
+            if line is None:
+                continue
+            shown = self._escaped(self.time(line.at))
+            if line.author:
+                shown += f", {self._escaped(line.author)}"
+            cite = f"[{shown}]({markdown_escape(line.link)})" if line.link else shown
+            if cite not in cites:
+                cites.append(cite)
+        return Markup(f"{said} ({'; '.join(cites)})" if cites else said)
+
+    @property
+    def noticed(self) -> Line | None:
+        """Who noticed first, as the record says it: the line the detected milestone was set
+        to, else the first alert that opened the incident, else its declaration."""
+        detected = self.milestones.get(Milestone.DETECTED)
+        if detected is not None and detected.line is not None:
+            return detected.line
+        if self.detections:
+            return self.detections[0].line
+        return next((line for line in self.timeline if line.kind == "declared"), None)
+
     def left_out(self, text: str) -> Markup:
         """A sentence left out, as a list item says it: escaped, its addresses unclickable
         (``https[:]//evil[.]example``)."""
