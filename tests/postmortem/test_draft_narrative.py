@@ -42,6 +42,8 @@ def test_the_summary_says_who_noticed_what_was_affected_and_the_fix_with_their_e
         f" in the record. ([9:15 AM, Carol Tanaka]({LINK}1699377300000100))\n" in said
     )
     assert "The impact lasted" not in said
+    # The cause, as the team recorded it (`/incident cause`), with its entry.
+    assert "The cause, as recorded: “Gateway release changed card type validation” ([" in said
     # What was changed: the fix, and that nothing confirms it worked.
     assert (
         "Dave Kowalski started a fix at 10:20 AM PST, “Rolled back the gateway release”; nothing"

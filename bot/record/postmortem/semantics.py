@@ -447,8 +447,9 @@ def misleading_paths(
     facts: PathFacts,
     marked_kinds: Collection[str],
 ) -> list[MisleadingPath]:
-    """Each misleading path with what ruled it out. ``stamps``: each line's Slack message
-    (its ts), None for a line that came from none; ``marked_kinds``: the kinds the
+    """Each misleading path with what ruled it out, in the order the ideas came (an idea a
+    later marked message ruled out stands at its own time). ``stamps``: each line's Slack
+    message (its ts), None for a line that came from none; ``marked_kinds``: the kinds the
     incident's reactions make."""
     result: list[MisleadingPath] = []
     for index in [at for at, line in enumerate(lines) if line.kind == _MISLEADING]:
@@ -468,7 +469,7 @@ def misleading_paths(
         marked = _next_marked(lines, stamps, index, marked_kinds)
         how = MisleadingPath.MARKED if marked is not None else None
         result.append(MisleadingPath(line, marked, how, ts=ts))
-    return result
+    return sorted(result, key=lambda path: path.line.at)
 
 
 def _next_marked(
