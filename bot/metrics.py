@@ -116,9 +116,10 @@ class Metrics:
         self.verdict_requests = Counter(
             "warroom_ai_verdict_requests_total",
             "Requests for the team's model's verdicts on the draft's sentences, by outcome "
-            "(passed: every control answered right; failed_control: a false control called "
-            "supported or a true one not supported, its verdicts void; no_verdicts: no usable "
-            "answer).",
+            "(passed: every control answered right; failed_control: a control, one of the "
+            "sentences changed to be false, called supported, its verdicts void; no_controls: "
+            "no control could be made from the sentences, the model not asked; no_verdicts: "
+            "no usable answer).",
             ["outcome"],
             registry=self.registry,
         )

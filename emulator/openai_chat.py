@@ -109,10 +109,14 @@ def description() -> Mapping[str, Any]:
 
 @dataclass(frozen=True)
 class ChatRequest:
-    """A request the fake took: its body, and the record lines warroom put in it."""
+    """A request the fake took: its body, and the record lines warroom put in it.
+    ``written``: the sentences the fake itself wrote in its earlier answers (for the written
+    sections or the causes): what a model knows it said, as a test's truthful model, whose
+    sentences are all true, tells them from the controls warroom made of them."""
 
     body: dict[str, Any]
     headers: Mapping[str, str]
+    written: frozenset[str] = frozenset()
 
     @property
     def model(self) -> str:
@@ -243,7 +247,8 @@ class FakeChatModel(FakeHttpServer):
     ``models``: the model ids it serves (another is answered 404 ``model_not_found``, as
     OpenAI does). ``key``: the API key it requires as a bearer token (None: none required,
     as a local Ollama or llama.cpp server). ``requests`` keeps every request; ``accepted``
-    the valid ones, parsed.
+    the valid ones, parsed; ``answered`` the content of each answer it gave them, by the
+    format asked for.
     """
 
     def __init__(self, *, models: Collection[str] = ("local-model",), key: str | None = None):
@@ -252,6 +257,7 @@ class FakeChatModel(FakeHttpServer):
         self.key = key
         self.requests: list[Received] = []
         self.accepted: list[ChatRequest] = []
+        self.answered: list[tuple[str | None, str]] = []
         self._replies: dict[str | None, deque[Reply | RawAnswer]] = {}
         self._mishaps_for: dict[str, deque[tuple[int | None, float | None]]] = {}
         self._schemas = Schemas(description())
@@ -292,6 +298,28 @@ class FakeChatModel(FakeHttpServer):
         """Hold the next valid request for the format ``name`` for ``seconds`` (then 504)."""
         self._mishaps_for.setdefault(name, deque()).append((None, seconds))
 
+    def written(self) -> set[str]:
+        """Every sentence's ``text`` in the answers it gave, but for verdicts."""
+        found: set[str] = set()
+
+        def walk(node: Any) -> None:
+            if isinstance(node, dict):
+                if isinstance(node.get("text"), str):
+                    found.add(node["text"])
+                for value in node.values():
+                    walk(value)
+            elif isinstance(node, list):
+                for value in node:
+                    walk(value)
+
+        for format_name, text in self.answered:
+            if format_name != VERDICTS:
+                try:
+                    walk(json.loads(text))
+                except ValueError:
+                    continue
+        return found
+
     def describe(self) -> str:
         if not self.requests:
             return "no request received"
@@ -331,7 +359,7 @@ class FakeChatModel(FakeHttpServer):
         if payload["model"] not in self.models:
             text = f"The model `{payload['model']}` does not exist or you do not have access to it."
             return _error(404, text, code="model_not_found"), False
-        chat = ChatRequest(payload, dict(request.headers))
+        chat = ChatRequest(payload, dict(request.headers), frozenset(self.written()))
         pending = self._mishaps_for.get(chat.format_name or "")
         if pending:
             status, seconds = pending.popleft()
@@ -407,6 +435,7 @@ class FakeChatModel(FakeHttpServer):
             )
         content = reply(chat) if callable(reply) else reply
         text = content if isinstance(content, str) else json.dumps(content)
+        self.answered.append((chat.format_name, text))
         prompt_tokens = sum(len(each.split()) for each in chat.texts)
         completion_tokens = len(text.split())
         answer = {

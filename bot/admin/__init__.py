@@ -31,6 +31,9 @@
 - ``agents``: ``warroom tokens create``, ``list`` and ``revoke`` (agents' tokens for /mcp)
   and ``warroom mcp`` (the Model Context Protocol on stdio, as the operator).
 - ``ai_eval``: ``warroom ai eval``: the team's model measured over the shipped replays.
+- ``adversaries``: verifiers that do not read the record (agreeing with everything, reading
+  only the old control shape, refusing unusual citations or near twins), which the controls
+  must void: measured by ``warroom ai eval`` and played by the tests.
 - ``eval_set``: those replays, and their sentences labelled by category and truth.
 - ``ai_replay``: ``warroom ai eval --replay``: the seeds replayed at cut-offs, causes asked,
   proved or not, and graded by the seeds' labels (never by a model).

@@ -7,11 +7,15 @@ sentences, after the mechanical checks, with the controls a draft's request carr
 (bot/record/postmortem/controls.py), for its verdicts. It prints, per category, how many
 sentences were kept (their meaning checked), left out, and shown with their meaning not
 checked; the precision of what was kept (the share of kept sentences the record supports),
-how many true sentences were kept, how the model did on the controls and what they caught
-(and what they catch of a model agreeing with everything, computed without asking), each
+how many true sentences were kept, how the model did on the controls (sent, of which kinds) and
+what they caught, each
 request's latency and tokens; and exits 1 below the thresholds: precision
 ``MIN_PRECISION``, true sentences kept ``MIN_RECALL``, every control passed, every
-sentence's meaning checked."""
+sentence's meaning checked.
+
+The controls are measured against verifiers that do not read the record (bot/admin/
+adversaries.py), computed without asking: for each, the untrue sentences kept as checked text
+(which must be 0), the true ones kept, and the controls passed."""
 
 from __future__ import annotations
 
@@ -22,6 +26,7 @@ import os
 import random
 import sys
 import time
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -32,6 +37,7 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 
+from bot.admin.adversaries import ADVERSARIES, Line
 from bot.admin.arguments import MIN_PRECISION, MIN_RECALL
 from bot.admin.eval_set import CATEGORIES, REPLAYS, Replay
 from bot.admin.progress import Progress
@@ -49,13 +55,13 @@ from bot.config import Settings
 from bot.config.ai import AISettings
 from bot.flows.postmortem.verification import controlled_question, saying
 from bot.record.postmortem.checks import check_sections
+from bot.record.postmortem.controls import KINDS
 from bot.record.postmortem.evidence import Evidence, record_lines
 from bot.record.postmortem.language import Language
 from bot.record.postmortem.suggestions import MAX_SENTENCES, Checked, Sentence
 from bot.record.postmortem.verification import (
     CHECKED,
     NOT_CHECKED,
-    SUPPORTED,
     Question,
     Verdict,
     failed_controls,
@@ -156,9 +162,10 @@ class Result:
     kept_false: list[str] = field(default_factory=list)
     true_left: list[str] = field(default_factory=list)
     controls: Controls = field(default_factory=lambda: Controls())
-    # What a model that calls every sentence supported, quoting its entry, gets: the controls'
-    # catch rate where no model can be trusted.
-    agreeable: Controls = field(default_factory=lambda: Controls())
+    # What verifiers that do not read the record get (bot/admin/adversaries.py), by name.
+    adversaries: dict[str, Controls] = field(default_factory=dict)
+    # The controls sent, by kind (bot/record/postmortem/controls.py).
+    kinds: dict[str, int] = field(default_factory=dict)
 
     @property
     def kept(self) -> int:
@@ -209,8 +216,12 @@ class Result:
             f"  precision of what was kept: {self.precision:.2f} ({self.kept_true} of "
             f"{self.kept} kept are true); true sentences kept: {self.recall:.2f}"
         )
+        kinds = ", ".join(f"{kind} {self.kinds.get(kind, 0)}" for kind in KINDS)
+        lines.append(f"  controls sent, by kind: {kinds}")
         lines.append(f"  controls, this model: {self.controls.said()}")
-        lines.append(f"  controls, a model agreeing with everything: {self.agreeable.said()}")
+        for name, (label, _) in ADVERSARIES.items():
+            if name in self.adversaries:
+                lines.append(f"  controls, {label}: {self.adversaries[name].said()}")
         lines += [f"  kept, though not true: {text}" for text in self.kept_false]
         lines += [f"  left out, though true: {text}" for text in self.true_left]
         return "\n".join(lines)
@@ -232,7 +243,9 @@ class Result:
                 "verdicts": {"seconds": self.verdicts.seconds, "tokens": self.verdicts.tokens},
             },
             "controls": self.controls.figures(),
-            "agreeable": self.agreeable.figures(),
+            "control_kinds": dict(self.kinds),
+            "agreeable": self.adversaries["agreeable"].figures() if self.adversaries else {},
+            "adversaries": {name: each.figures() for name, each in self.adversaries.items()},
             "kept_not_true": self.kept_false,
             "left_out_true": self.true_left,
         }
@@ -248,6 +261,8 @@ class Controls:
     failed: int = 0
     would_keep: int = 0
     kept: int = 0
+    true_kept: int = 0
+    true: int = 0
 
     @property
     def catch_rate(self) -> float | None:
@@ -262,9 +277,9 @@ class Controls:
         caught = "nothing untrue to catch" if rate is None else f"catch rate {rate:.2f}"
         outcome = "verdicts void" if self.failed else "passed"
         return (
-            f"{self.sent} sent, {self.failed} failed ({outcome}); untrue sentences its "
-            f"verdicts keep: {self.would_keep} without the controls, "
-            f"{self.kept} with them ({caught})"
+            f"{self.sent} sent, {self.sent - self.failed} passed, {self.failed} failed "
+            f"({outcome}); untrue kept as checked text: {self.kept} ({self.would_keep} "
+            f"without the controls, {caught}); true kept: {self.true_kept} of {self.true}"
         )
 
     def figures(self) -> dict[str, Any]:
@@ -274,6 +289,8 @@ class Controls:
             "untrue_kept_without_controls": self.would_keep,
             "untrue_kept": self.kept,
             "catch_rate": self.catch_rate,
+            "true_kept": self.true_kept,
+            "true": self.true,
         }
 
 
@@ -345,8 +362,13 @@ async def evaluate(http: aiohttp.ClientSession, ai: AISettings, replay: Replay) 
         }
     )
     question = controlled_question(
-        checked, evidence, saying(renderer, language.code), random.SystemRandom()
+        checked,
+        evidence,
+        saying(renderer, language.code),
+        random.SystemRandom(),
+        language=language.code,
     )
+    result.kinds = dict(Counter(control.kind for _, control in question.controls))
     verdicts = None
     if question.asked:
         lines = question_lines(question, evidence)
@@ -368,22 +390,32 @@ async def evaluate(http: aiohttp.ClientSession, ai: AISettings, replay: Replay) 
     _count(result, _merged(final))
     if given is not None:
         result.controls = _controls(result.replay, checked, evidence, question, given)
-    result.agreeable = _controls(
-        result.replay, checked, evidence, question, agreeing(question, evidence)
-    )
+    read, record = _as_read(question, evidence)
+    for name, (_, adversary) in ADVERSARIES.items():
+        said = [_verdict(each) for each in adversary(read, record)]
+        result.adversaries[name] = _controls(result.replay, checked, evidence, question, said)
     return result
 
 
-def agreeing(question: Question, evidence: Mapping[str, Evidence]) -> list[Verdict]:
-    """What a model that agrees with everything answers: every sentence, controls included,
-    supported, quoting the whole of the first entry it cites (real words of the record)."""
-    said = [(each.number, each.sentence.cites) for each in question.asked]
-    said += [(number, control.cites) for number, control in question.controls]
-    return [
-        Verdict(number, SUPPORTED, cites[0], evidence[cites[0]].text)
-        for number, cites in said
-        if cites and cites[0] in evidence
-    ]
+def _as_read(
+    question: Question, evidence: Mapping[str, Evidence]
+) -> tuple[dict[int, tuple[str, tuple[str, ...]]], dict[str, Line]]:
+    """What a verifier reads of the request: the sentences by number, and the record lines."""
+    asked = {each.number: (each.sentence.text, each.sentence.cites) for each in question.asked}
+    asked |= {number: (control.text, control.cites) for number, control in question.controls}
+    lines = {
+        ref: Line(
+            f"{each.at:%H:%M}", each.kind.replace("_", " "), each.author or "warroom", each.text
+        )
+        for ref, each in evidence.items()
+    }
+    return dict(sorted(asked.items())), lines
+
+
+def _verdict(said: Mapping[str, object]) -> Verdict:
+    return Verdict(
+        int(str(said["sentence"])), str(said["verdict"]), str(said["entry"]), str(said["quote"])
+    )
 
 
 def _controls(
@@ -397,19 +429,24 @@ def _controls(
     controls and without them."""
     untrue = {each.text for each in replay.sentences if not each.true}
 
-    def untrue_kept(asked: Question) -> int:
-        final = _merged(judged(checked, evidence, verdicts, question=asked))
-        return sum(
-            1
+    def kept(asked: Question, *, controlled: bool = True) -> tuple[int, int]:
+        final = _merged(judged(checked, evidence, verdicts, question=asked, controlled=controlled))
+        checked_texts = [
+            sentence.text
             for sentence in final.kept
-            if sentence.text in untrue and (sentence.meaning or {}).get("state") == CHECKED
-        )
+            if (sentence.meaning or {}).get("state") == CHECKED
+        ]
+        wrong = sum(1 for text in checked_texts if text in untrue)
+        return wrong, len(checked_texts) - wrong
 
+    untrue_kept, true_kept = kept(question)
     return Controls(
         sent=len(question.controls),
-        failed=sum(failed_controls(question, verdicts, evidence).values()),
-        would_keep=untrue_kept(Question(question.asked)),
-        kept=untrue_kept(question),
+        failed=sum(failed_controls(question, verdicts).values()),
+        would_keep=kept(Question(question.asked), controlled=False)[0],
+        kept=untrue_kept,
+        true_kept=true_kept,
+        true=sum(1 for each in replay.sentences if each.true),
     )
 
 

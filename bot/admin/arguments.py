@@ -174,8 +174,8 @@ def add_ai_arguments(ai: argparse.ArgumentParser) -> None:
         "over replays shipped with warroom and labelled sentences, and prints per category "
         f"what was kept and left out. Exits 1 when the precision of what was kept is below "
         f"{MIN_PRECISION:.0%}, when fewer than {MIN_RECALL:.0%} of the true sentences are "
-        "kept, when the model fails a control (a sentence built from the record whose truth "
-        "warroom knows), or when a sentence's meaning could not be checked.",
+        "kept, when the model fails a control (one of the sentences changed by warroom to be "
+        "false), or when a sentence's meaning could not be checked.",
     )
     evaluate.add_argument("--out", type=Path, help="also write the figures as JSON to this file")
     evaluate.add_argument(

@@ -26,7 +26,7 @@ import aiohttp
 import yaml
 from aiohttp import web
 
-from bot.admin.demo_agent import AGENT, agent_proposes
+from bot.admin.demo_agent import AGENT, PROPOSED, agent_proposes
 from bot.admin.demo_alerts import (
     ERROR_SUMMARY,
     QUEUE_SUMMARY,
@@ -618,16 +618,16 @@ def _words(text: str) -> set[str]:
 
 def demo_verdicts(request: ChatRequest) -> dict[str, Any]:
     """What the demo's model answers when asked whether each sentence is stated by the entries
-    it cites: supported, quoting the entry, except the overloaded database, which Dave's dead
-    end contradicts."""
+    it cites: its own sentences and the demo's agent's supported, quoting the entry, except
+    the overloaded database, which Dave's dead end contradicts; any other (a control, one of
+    them changed by warroom to be false: bot/record/postmortem/controls.py) not stated, as a
+    model that reads the record says."""
     verdicts = []
+    true = request.written | {PROPOSED}
     for number, (text, refs) in request.sentences.items():
-        # A sentence quoting an entry's words (a control, bot/record/postmortem/controls.py)
-        # is read against its line, as a model that reads the record does.
-        read = request.reads_true(text, refs)
-        if "overloaded" in text:
+        if "overloaded" in text and text in true:
             said, quote = "contradicted", "Database is healthy"
-        elif read is False:
+        elif text not in true:
             said, quote = "not_stated", ""
         else:
             said, quote = "supported", request.entry_text(refs[0])

@@ -6,6 +6,7 @@ the exit code the thresholds give."""
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -13,13 +14,16 @@ from typing import Any
 
 import pytest
 
+from bot.admin.adversaries import ADVERSARIES
 from bot.admin.ai_eval import _evaluate_all
 from bot.admin.eval_set import CATEGORIES, REPLAYS
 from bot.cli import build_parser
 from bot.config.ai import AISettings
+from bot.record.postmortem.controls import KINDS
 from emulator.openai_chat import ChatRequest, FakeChatModel
+from tests.helpers import verifiers
 from tests.helpers.mail import free_port
-from tests.helpers.verifiers import agreeable, naming_unsent, skipping, truthful, verdict
+from tests.helpers.verifiers import naming_unsent, skipping, truthful, verdict
 
 MODEL = "qwen2.5:7b"
 LABELS = {each.text: each for replay in REPLAYS for each in replay.sentences}
@@ -36,7 +40,10 @@ def settings(model: FakeChatModel) -> AISettings:
 
 
 def is_true(text: str) -> bool:
-    return LABELS[text].true
+    """The label of a sentence of the set; a control (a labelled sentence changed by warroom
+    to be false) is not one of them."""
+    label = LABELS.get(text)
+    return label is not None and label.true
 
 
 def inventing(request: ChatRequest) -> dict[str, Any]:
@@ -73,11 +80,16 @@ async def test_a_truthful_model_passes_and_nothing_wrong_is_kept(
     # Every true sentence kept (issue 71, item 5): a duration proved by its entries' times,
     # "root cause" not read as blame.
     assert "true sentences kept: 1.00" in printed
-    assert "controls, this model: 3 sent, 0 failed (passed)" in printed
+    assert printed.count("0 failed (passed); untrue kept as checked text: 0") == len(REPLAYS)
     assert "though" not in printed
     for figures in json.loads(out.read_text()):
         assert figures["precision"] == 1.0 and figures["kept_not_true"] == []
         assert figures["left_out_true"] == []
+        # Issue 86, item 2: one control a sentence the checks kept, of every kind.
+        assert figures["controls"]["sent"] >= 30
+        assert figures["controls"]["true_kept"] == figures["controls"]["true"] > 20
+        assert sorted(figures["control_kinds"]) == sorted(KINDS)
+        assert all(figures["control_kinds"][kind] >= 1 for kind in KINDS)
     # Both requests a replay, each the format a draft uses.
     assert [each.format_name for each in model.accepted] == [
         "postmortem_sections",
@@ -85,39 +97,40 @@ async def test_a_truthful_model_passes_and_nothing_wrong_is_kept(
     ] * len(REPLAYS)
 
 
-AGREEABLE = (
-    "controls, a model agreeing with everything: 3 sent, 2 failed (verdicts void); untrue "
-    "sentences its verdicts keep: 8 without the controls, 0 with them (catch rate 1.00)"
-)
-
-
-async def test_a_model_that_agrees_with_everything_fails_a_control_and_keeps_nothing(
-    model: FakeChatModel, capsys: pytest.CaptureFixture[str], tmp_path: Path
+@pytest.mark.parametrize("adversary", sorted(ADVERSARIES))
+async def test_no_adversary_keeps_an_untrue_sentence_as_checked(
+    model: FakeChatModel, capsys: pytest.CaptureFixture[str], tmp_path: Path, adversary: str
 ) -> None:
-    """Issue 71, item 5: every sentence supported with real words of its entry. The two false
-    controls it supports void its verdicts: nothing untrue is kept, every sentence is shown
-    as not checked, and the eval says why. What stays checked is only what warroom proved
-    itself, whatever the model said: the durations, by the times of their entries (issue 86,
-    item 3), every one true."""
-    model.verdicts(agreeable, times=len(REPLAYS))
+    """Issue 86, item 2: verifiers that do not read the record, each played over HTTP: one
+    agreeing with everything, one reading only the old control shape ("At 09:20 PST, Bob
+    Nguyen wrote: “…”") right, one refusing sentences whose citations are unusual, one
+    refusing every sentence with a near twin. The controls, the sentences themselves each
+    changed in one checkable way, are answered wrong by each: its verdicts are void, nothing
+    untrue is kept as checked, and the eval says so, per adversary, for each replay (computed
+    without asking) as for the model asked."""
+    model.verdicts(getattr(verifiers, adversary), times=len(REPLAYS))
     out = tmp_path / "eval.json"
     assert await _evaluate_all(settings(model), out) == 1
     captured = capsys.readouterr()
     assert "kept, though not true" not in captured.out
-    assert captured.out.count(AGREEABLE) == 2
-    assert (
-        captured.out.count(AGREEABLE.replace("a model agreeing with everything", "this model")) == 2
+    label = ADVERSARIES[adversary][0]
+    said = re.findall(
+        rf"controls, {label}: \d+ sent, \d+ passed, [1-9]\d* failed \(verdicts void\); "
+        r"untrue kept as checked text: 0 \(\d+ without",
+        captured.out,
     )
-    assert "demo: the model failed 2 of 3 controls, its verdicts void" in captured.err
+    assert len(said) == len(REPLAYS), captured.out
+    assert "its verdicts void" in captured.err
     for figures in json.loads(out.read_text()):
         assert figures["kept_not_true"] == [] and figures["precision"] == 1.0
-        assert figures["controls"] == {
-            "sent": 3,
-            "failed": 2,
-            "untrue_kept_without_controls": 8,
-            "untrue_kept": 0,
-            "catch_rate": 1.0,
-        }
+        asked = figures["controls"]
+        assert asked["untrue_kept"] == 0 and asked["failed"] >= 1
+        # What it answered over HTTP is what the eval computed it would.
+        assert figures["adversaries"][adversary]["failed"] == asked["failed"]
+        for name, measured in figures["adversaries"].items():
+            assert measured["untrue_kept"] == 0, name
+        # Without the controls, an agreeable model would have kept untrue sentences.
+        assert figures["adversaries"]["agreeable"]["untrue_kept_without_controls"] >= 8
 
 
 @pytest.mark.parametrize("verifier", ["naming_unsent", "skipping"])
@@ -136,14 +149,15 @@ async def test_no_untrue_sentence_is_kept_by_a_verifier_that_names_unsent_entrie
     results = json.loads(out.read_text())
     for figures in results:
         assert figures["kept_not_true"] == []
-        assert figures["agreeable"]["untrue_kept"] == 0
+        assert all(each["untrue_kept"] == 0 for each in figures["adversaries"].values())
+    assert code == 1
     if verifier == "skipping":
-        # It answers only what is true, and passes the controls: every true sentence kept.
-        assert code == 0
-        assert all(figures["left_out_true"] == [] for figures in results)
-        assert all(figures["controls"]["failed"] == 0 for figures in results)
+        # It answers only what is true: no control, every one false, gets a verdict, which
+        # gives no sign it read them (issue 86, item 2): its verdicts are void.
+        assert all(
+            figures["controls"]["failed"] == figures["controls"]["sent"] > 0 for figures in results
+        )
     else:
-        assert code == 1
         assert all(figures["controls"]["failed"] >= 2 for figures in results)
 
 

@@ -231,8 +231,8 @@ def test_demo_plays_an_incident_and_writes_the_postmortem(tmp_path: Path) -> Non
     assert '- "The rollback took 5 minutes." (cites [' in postmortem
     # The model, asked again, finds a sentence wrong in meaning, and says which words
     # contradict it; the sentences kept show the words that prove them.
-    # Its 8 kept sentences, and 3 controls built from the record among them.
-    assert "then 11 sentences, each with the entries it cites" in result.stdout
+    # Its 8 kept sentences, and a control made from each (issue 86, item 2) among them.
+    assert "then 16 sentences, each with the entries it cites" in result.stdout
     assert re.search(
         r'Left out for its meaning: "The orders database was overloaded, which slowed '
         r'checkout\." \(cites .*\): llama3\.1:8b found it contradicted by \[\d+:\d\d [AP]M\]'

@@ -10,18 +10,23 @@ text``).
 - ``agreeable``: supports every sentence, quoting real words of the entry it cites.
 - ``naming_unsent``: supports every sentence, naming an entry it was not sent.
 - ``skipping``: answers only the sentences it would support, and skips the rest.
+- ``old_shape``, ``unusual_citations``, ``twins``: the adversaries of bot/admin/adversaries.py
+  (``agreeable`` is one too), each reading only the request.
 
 A sentence that quotes an entry's words (“…”, « … ») is read against the lines
 (``ChatRequest.reads_true``); any other sentence is true as ``is_true`` says (the labels of
-the set).
+the set) when the fake wrote it itself (``ChatRequest.written``; any, when it wrote none): a
+control, one of its sentences changed by warroom (bot/record/postmortem/controls.py), is
+false.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
+from bot.admin import adversaries
 from emulator.openai_chat import ChatRequest, RecordLine
 
 Verifier = Callable[[ChatRequest], dict[str, Any]]
@@ -56,15 +61,21 @@ def _proof(text: str, cited: list[RecordLine]) -> tuple[str, str]:
 
 
 def truthful(
-    is_true: Callable[[str], bool], *, skip_refused: bool = False, whole: bool = False
+    is_true: Callable[[str], bool],
+    *,
+    skip_refused: bool = False,
+    whole: bool = False,
+    also: Collection[str] = (),
 ) -> Verifier:
-    """``whole``: quoting the whole of the first entry cited, whatever proves the sentence."""
+    """``whole``: quoting the whole of the first entry cited, whatever proves the sentence.
+    ``also``: sentences someone else wrote (an agent's proposal), true as the fake's own."""
 
     def answer(request: ChatRequest) -> dict[str, Any]:
         said = []
         for number, (text, refs) in request.sentences.items():
             cited = cited_lines(request, refs)
-            read = request.reads_true(text, refs)
+            own = _own(request, text) or text in also
+            read = request.reads_true(text, refs) if own else False
             if read if read is not None else is_true(text):
                 proof = (cited[0].ref, cited[0].text) if whole else _proof(text, cited)
                 said.append(verdict(number, "supported", *proof))
@@ -75,13 +86,25 @@ def truthful(
     return answer
 
 
-def agreeable(request: ChatRequest) -> dict[str, Any]:
-    return {
-        "verdicts": [
-            verdict(number, "supported", refs[0], request.entry_text(refs[0]))
-            for number, (_, refs) in request.sentences.items()
-        ]
-    }
+def _adversary(name: str) -> Verifier:
+    _, adversary = adversaries.ADVERSARIES[name]
+
+    def answer(request: ChatRequest) -> dict[str, Any]:
+        lines = {}
+        for refs in request.sentences.values():
+            for ref in refs[1]:
+                line = request.record_line(ref)
+                if line is not None:
+                    lines[ref] = adversaries.Line(line.time, line.kind, line.author, line.text)
+        return {"verdicts": adversary(request.sentences, lines)}
+
+    return answer
+
+
+agreeable = _adversary("agreeable")
+old_shape = _adversary("old_shape")
+unusual_citations = _adversary("unusual_citations")
+twins = _adversary("twins")
 
 
 def naming_unsent(request: ChatRequest) -> dict[str, Any]:
@@ -100,16 +123,16 @@ def skipping(is_true: Callable[[str], bool]) -> Verifier:
 
 
 def reading_quotes(verifier: Verifier) -> Verifier:
-    """``verifier``, but reading right every sentence that quotes an entry's words (as
-    ``truthful`` does): a model scripted for the sentences of a test that still reads the
-    record."""
+    """``verifier``, but reading right every sentence that quotes an entry's words, and every
+    control (as ``truthful`` does): a model scripted for the sentences of a test that still
+    reads the record."""
     reader = truthful(lambda _: True)
 
     def answer(request: ChatRequest) -> dict[str, Any]:
         quoting = {
             number
             for number, (text, refs) in request.sentences.items()
-            if request.reads_true(text, refs) is not None
+            if request.reads_true(text, refs) is not None or not _own(request, text)
         }
         said = [each for each in verifier(request)["verdicts"] if each["sentence"] not in quoting]
         said += [each for each in reader(request)["verdicts"] if each["sentence"] in quoting]
@@ -118,10 +141,15 @@ def reading_quotes(verifier: Verifier) -> Verifier:
     return answer
 
 
+def _own(request: ChatRequest, text: str) -> bool:
+    """Whether the fake wrote ``text`` itself (any sentence, when it wrote none)."""
+    return not request.written or text in request.written
+
+
 def real_sentences(request: ChatRequest) -> dict[int, tuple[str, list[str]]]:
-    """The sentences of a request that quote no entry's words: the draft's own."""
+    """The sentences of a request the fake wrote itself: the draft's own, not the controls."""
     return {
         number: (text, refs)
         for number, (text, refs) in request.sentences.items()
-        if request.reads_true(text, refs) is None
+        if text in request.written
     }

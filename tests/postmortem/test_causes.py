@@ -453,7 +453,8 @@ async def test_every_proposal_is_graded_once_published_and_insights_show_it(
     people: SlackEmulator, database_url: str, model: FakeChatModel
 ) -> None:
     model.reply(proposing, times=20, to=CAUSES)
-    model.verdicts(truthful, times=30)
+    finding = "Card validation broke for 25% of payments."
+    model.verdicts(verifiers.truthful(lambda _: True, also={finding}), times=30)
     model.reply(grading, to="warroom_grades")
     async for played in play_causes(people, database_url, model, **web_settings(people)):
         warroom = played.warroom
@@ -466,7 +467,7 @@ async def test_every_proposal_is_graded_once_published_and_insights_show_it(
                 "propose_finding",
                 reference="INC-1",
                 section="underlying_issue",
-                sentences=[{"text": "Card validation broke for 25% of payments.", "cites": [bulb]}],
+                sentences=[{"text": finding, "cites": [bulb]}],
             )
         await played.resolve("Rolled back the gateway release")
         async with browser() as alice:

@@ -171,3 +171,33 @@ async def test_a_duration_is_proved_by_the_times_of_its_entries(
     assert "> Card payments failed for 20 minutes, until rolling back gw-2.14.1." in text
     assert "_— “03:50 UTC – 04:10 UTC” (" in text
     assert "55 minutes" not in text
+
+
+# -- item 2: controls a model cannot tell from the real sentences --------------------------------
+@pytest.mark.parametrize("adversary", ["agreeable", "old_shape", "unusual_citations", "twins"])
+async def test_no_adversary_puts_an_untrue_sentence_in_the_text_as_checked(
+    people: SlackEmulator, sqlite_url: str, model: FakeChatModel, adversary: str
+) -> None:
+    """Verifiers that answer by a sentence's form, not by the record (bot/admin/
+    adversaries.py): agreeing with everything; reading only the old control shape ("At 03:50
+    UTC, Carol Tanaka wrote: “…”") right; refusing sentences whose citations are unusual;
+    refusing every sentence with a near twin. The controls (each of the model's sentences
+    changed by warroom to be false, citing as it does) are among the sentences they answer:
+    none of them puts an untrue sentence in the draft's text, nor shows one as proved."""
+    async for played in play(people, sqlite_url, model):
+        model.reply(with_wrong_ones)
+        model.verdicts(getattr(verifiers, adversary))
+        await played.resolve("Rolled back the gateway release")
+        draft = played.canvas()
+        asked = model.accepted[1]
+    # One control a sentence, citing what it cites, in no shape of its own.
+    real = verifiers.real_sentences(asked)
+    controls = {n: each for n, each in asked.sentences.items() if n not in real}
+    assert len(controls) == len(real) == 7
+    assert sorted(refs for _, refs in controls.values()) == sorted(
+        refs for _, refs in real.values()
+    )
+    assert not any(text.startswith("At ") for text, _ in controls.values())
+    text = text_of(draft)
+    assert [each for each in UNTRUE if each in text] == []
+    assert "_— “" not in draft

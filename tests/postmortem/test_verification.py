@@ -107,9 +107,13 @@ async def test_the_verdicts_are_a_second_request_of_their_own(played: Played) ->
         )
     )
     assert question[first + 1].startswith(f"[{bulb}] 03:50 UTC (root cause) Carol Tanaka: ")
-    # Five sentences of the draft and three controls built from the record, shuffled.
-    assert sorted(verdicts.sentences) == list(range(1, 9))
-    assert len(real_sentences(verdicts)) == 5
+    # Five sentences of the draft and a control made from each (issue 86, item 2), shuffled:
+    # each cites what its sentence cites.
+    assert sorted(verdicts.sentences) == list(range(1, 11))
+    real = real_sentences(verdicts)
+    assert len(real) == 5
+    controls = [each for number, each in verdicts.sentences.items() if number not in real]
+    assert sorted(refs for _, refs in controls) == sorted(refs for _, refs in real.values())
     assert "U0CAROL" not in "\n".join(verdicts.texts)
 
 
@@ -243,7 +247,11 @@ async def test_invented_quotes_are_never_accepted(played: Played) -> None:
 @pytest.mark.parametrize(
     ("mishap", "why"),
     [
-        ("no_verdicts", "the model failed a control, so none of its verdicts counts: it did not"),
+        (
+            "no_verdicts",
+            "the model failed a control, so none of its verdicts counts: it gave no verdict "
+            "for any of the 5 sentences changed by warroom to be false",
+        ),
         ("500", "the model answered HTTP 500"),
         ("timeout", "the model did not answer within 1 second"),
         ("not_schema", "the model answered JSON that is not the verdicts asked for"),
@@ -412,19 +420,20 @@ async def test_an_agreeable_verifier_fails_the_controls_and_its_verdicts_count_f
     played: Played,
 ) -> None:
     """A verifier that calls every sentence supported, quoting real words of the entry it
-    cites, wrong ones included: the false controls among them show it, its verdicts are void,
-    and the draft, the channel and /metrics say so. Nothing is shown as checked."""
+    cites, wrong ones included: the controls among them (each of its own sentences changed by
+    warroom to be false) show it, its verdicts are void, and the draft, the channel and
+    /metrics say so. Nothing is shown as checked."""
     played.model.reply(with_wrong_ones)
     played.model.verdicts(verifiers.agreeable)
     await played.resolve("Rolled back the gateway release")
 
     asked = played.model.accepted[1]
     controls = set(asked.sentences) - set(real_sentences(asked))
-    assert len(controls) == 3
+    assert len(controls) == 7
     draft = played.canvas()
     said = (
         "meaning not checked: the model failed a control, so none of its verdicts counts: it "
-        "called 2 false sentences built from the record supported"
+        "called supported 7 of the sentences changed by warroom to be false"
     )
     summary = _section(draft, "## Issue summary")
     assert "The orders database was overloaded." in summary
@@ -432,7 +441,10 @@ async def test_an_agreeable_verifier_fails_the_controls_and_its_verdicts_count_f
     assert "meaning checked by" not in draft and "_— “" not in draft
     message = played.suggestions_message()
     assert f"meaning not checked: {MODEL} failed a control" in message.text
-    assert "the model failed a control (it called 2 false sentences" in blocks_of(played)
+    assert (
+        "the model failed a control (it called supported 7 of the sentences changed by warroom"
+        in blocks_of(played)
+    )
     samples = await scrape(played.warroom)
     assert value(samples, "warroom_ai_verdict_requests_total", outcome="failed_control") == 1.0
     assert value(samples, "warroom_ai_verdict_requests_total", outcome="passed") is None

@@ -1,10 +1,11 @@
 """The meaning of the model's suggested sentences, checked by the model against the words of
 the entries they cite (WARROOM_AI_VERIFY, README "The postmortem draft"): the second,
 separate request, made after the mechanical checks (bot/record/postmortem/checks.py) and
-judged by bot/record/postmortem/verification.py, with controls built from the record
-shuffled among the sentences (bot/record/postmortem/controls.py). A model that cannot answer,
-or fails a control, leaves the sentences shown but marked "meaning not checked", never as
-checked; each request's outcome is counted in /metrics
+judged by bot/record/postmortem/verification.py, with controls made from the sentences
+themselves shuffled among them (bot/record/postmortem/controls.py). A model that cannot
+answer, or fails a control, and sentences none of which a control could be made from (the
+model is then not asked), leave the sentences outside the draft's text marked "meaning not
+checked", never as checked; each request's outcome is counted in /metrics
 (``warroom_ai_verdict_requests_total``).
 """
 
@@ -20,7 +21,7 @@ from bot.basics.render import Renderer
 from bot.clients.ai import ModelFailure, ask_for_verdicts
 from bot.flows.channel import choose_template
 from bot.record.incident.milestones import Surface, metrics_on
-from bot.record.postmortem.controls import Say, controls_of
+from bot.record.postmortem.controls import Real, Say, controls_of
 from bot.record.postmortem.evidence import Evidence
 from bot.record.postmortem.parts import Line
 from bot.record.postmortem.sources import Record
@@ -63,11 +64,14 @@ async def verify_meaning(
     # No model configured: an agent's proposal gets the mechanical checks alone.
     if not ai.verify or not ai.enabled:
         return judged(checked, evidence, None, off=True)
-    question = controlled_question(
-        checked, evidence, _saying(services, incident), random.SystemRandom()
-    )
+    say, language = _saying(services, incident)
+    question = controlled_question(checked, evidence, say, random.SystemRandom(), language=language)
     if not question.asked:
         return judged(checked, evidence, [], question=question)
+    if not question.controls:
+        log.warning("%s: no control could be made, meaning not checked", incident.reference)
+        services.metrics.verdicts_request("no_controls")
+        return judged(checked, evidence, None, failure={"kind": "no_controls"}, question=question)
     left = min(ai.timeout, BUDGET_SECONDS - (time.monotonic() - started))
     if left < LEAST_SECONDS:
         failure: dict[str, Any] = {"kind": "no_time"}
@@ -92,7 +96,7 @@ async def verify_meaning(
         )
         services.metrics.verdicts_request("no_verdicts")
         return judged(checked, evidence, None, failure=dict(error.reason), question=question)
-    failed = failed_controls(question, verdicts, evidence)
+    failed = failed_controls(question, verdicts)
     if failed:
         log.warning(
             "%s: the model failed %s control(s), its verdicts are void: meaning not checked",
@@ -108,27 +112,28 @@ def controlled_question(
     evidence: Mapping[str, Evidence],
     say: Say,
     rng: random.Random,
+    *,
+    language: str = "en",
 ) -> Question:
-    """The kept sentences and the controls built from the record (controls.py), shuffled
-    together: what a verdicts request asks, here and in ``warroom ai eval``."""
-    cited = [ref for each in numbered(checked) for ref in each.sentence.cites]
-    controls = controls_of(evidence, cited, say, rng) if cited else []
+    """The kept sentences and the controls made from them (controls.py), shuffled together:
+    what a verdicts request asks, here and in ``warroom ai eval``."""
+    real = [Real(each.sentence.text, each.sentence.cites) for each in numbered(checked)]
+    controls = controls_of(real, evidence, say, rng, language=language)
     return question_of(checked, controls, rng.shuffle)
 
 
-def _saying(services: Services, incident: Incident) -> Say:
-    """A control's sentence in the incident's draft language (templates/ai/control.j2)."""
+def _saying(services: Services, incident: Incident) -> tuple[Say, str]:
+    """The cause control's words in the incident's draft language (templates/ai/control.j2),
+    and that language."""
     language, _ = choose_template(services, incident)
-    return saying(services.renderer, language)
+    return saying(services.renderer, language), language
 
 
 def saying(renderer: Renderer, language: str) -> Say:
-    """A control's sentence in ``language`` (templates/ai/control.j2)."""
+    """A cause control's sentence in ``language`` (templates/ai/control.j2)."""
 
-    def say(how: str, time: str, author: str | None, words: str) -> str:
-        said = renderer.render_plain(
-            CONTROL, language=language, how=how, time=time, author=author, words=words
-        )
+    def say(stem: str, words: str) -> str:
+        said = renderer.render_plain(CONTROL, language=language, stem=stem, words=words)
         return " ".join(said.split())
 
     return say

@@ -20,8 +20,8 @@ posts it is ``bot.flows.postmortem.posting``; ``warroom postmortem`` is
 - ``wording``: what those checks read in words (numbers in words, durations, content words,
   negation, blame, addresses, identifiers), in English and French.
 - ``verification``: the model's verdicts on the sentences' meaning, judged against its quotes.
-- ``controls``: sentences built from the record, false or true, shuffled among the model's:
-  a model that fails one has its verdicts void.
+- ``controls``: the model's own sentences, each changed in one checkable way to be false,
+  shuffled among them: a model that fails one has its verdicts void.
 - ``suggestions``: what the model suggested for each written section, kept, and accepted.
 - ``causes``: the possible causes the model proposes of an open incident: the changes and
   earlier causes beside the record as entries, the entries holding each, people's marks.

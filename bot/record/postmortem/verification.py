@@ -11,12 +11,13 @@ the time of a cited entry, as its line gives it). Any other verdict leaves it ou
 data (``{"rule": "contradicted", "ref": "E42", "at": …, "author": …, "quote": …}``), and so
 does no verdict at all, or one naming an entry the request did not hold.
 
-Controls (controls.py) are numbered among the sentences: a model that calls a false one
-supported, or does not support a true one with its words, has its request's verdicts void,
-and every sentence is kept marked "meaning not checked: the model failed a control", as when
-it gave no verdicts (no answer, not the schema): never as checked, and never in the draft's
-text (a person accepts it there, as theirs). A sentence the model "supported" with a quote
-no entry holds is refused all the same, void verdicts or not.
+Controls (controls.py), the sentences themselves each changed in one checkable way, are
+numbered among them: a model that calls one supported (a negation: and its sentence too) has
+its request's verdicts void, and every sentence is kept marked "meaning not checked: the
+model failed a control", as when it gave no verdicts (no answer, not the schema) or when no
+control could be made (``no_controls``: a record or a draft too small): never as checked, and
+never in the draft's text (a person accepts it there, as theirs). A sentence the model
+"supported" with a quote no entry holds is refused all the same, void verdicts or not.
 
 Pure: the request's text and the model's answer come and go through
 bot/flows/postmortem/verification.py.
@@ -25,11 +26,11 @@ bot/flows/postmortem/verification.py.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bot.record.postmortem.controls import Control, clock
+from bot.record.postmortem.controls import NEGATION, Control, clock
 from bot.record.postmortem.evidence import Evidence, record_lines, spans_days
 from bot.record.postmortem.suggestions import Checked, Sentence, Unsupported
 from bot.record.postmortem.wording import (
@@ -138,23 +139,26 @@ def sources_of(refs: Sequence[str], evidence: Mapping[str, Evidence]) -> dict[st
     return {ref: where_of(evidence[ref]) for ref in refs if ref in evidence}
 
 
-def failed_controls(
-    question: Question, verdicts: Sequence[Verdict], evidence: Mapping[str, Evidence]
-) -> dict[str, int]:
-    """How the model did on the controls: false ones it called supported, true ones it did
-    not support with words of their entry (no verdict, another verdict, or a quote that does
-    not hold). Empty when it passed them all."""
+def failed_controls(question: Question, verdicts: Sequence[Verdict]) -> dict[str, int]:
+    """How the model did on the controls: the false ones it called supported (a negation
+    counts when it called its sentence supported too: one of the two is false), or, when it
+    answered none of them, how many it left unanswered (it gave no sign of reading them).
+    Empty when it passed them all."""
     first = _first(verdicts)
-    failed = {"false_supported": 0, "true_refused": 0}
+    numbers = {(each.sentence.text, each.sentence.cites): each.number for each in question.asked}
+    wrong = 0
     for number, control in question.controls:
         verdict = first.get(number)
-        if not control.true:
-            failed["false_supported"] += verdict is not None and verdict.verdict == SUPPORTED
+        if verdict is None or verdict.verdict != SUPPORTED:
             continue
-        sentence = Sentence(control.text, control.cites)
-        outcome = _judge(sentence, verdict, evidence, question.sent)
-        failed["true_refused"] += not isinstance(outcome, Sentence)
-    return {kind: count for kind, count in failed.items() if count}
+        if control.kind == NEGATION:
+            base = first.get(numbers.get((control.base, control.cites), 0))
+            if base is None or base.verdict != SUPPORTED:
+                continue
+        wrong += 1
+    if question.controls and not any(number in first for number, _ in question.controls):
+        return {"unanswered": len(question.controls)}
+    return {"false_supported": wrong} if wrong else {}
 
 
 def judged(
@@ -165,16 +169,21 @@ def judged(
     question: Question | None = None,
     failure: Mapping[str, Any] | None = None,
     off: bool = False,
+    controlled: bool = True,
 ) -> dict[str, Checked]:
     """Each section after the verdicts: the sentences kept (their meaning checked, or marked
     not checked with why), those left out with why. ``verdicts`` None: the model gave none
     (``failure`` says why), or was not asked (``off``: WARROOM_AI_VERIFY is off).
     ``question``: what was asked (the sentences as numbered, and the controls): a model that
-    failed a control has its verdicts void, and every sentence is marked not checked."""
+    failed a control has its verdicts void, and every sentence is marked not checked; so are
+    verdicts given with no control among the sentences (``controlled``: unless the caller
+    measures what verdicts without controls would keep)."""
     question = question or question_of(checked)
     first = _first(verdicts or ())
+    if verdicts is not None and failure is None and controlled and not question.controls:
+        verdicts, failure = None, {"kind": "no_controls"}
     if verdicts is not None and failure is None:
-        failed = failed_controls(question, verdicts, evidence)
+        failed = failed_controls(question, verdicts)
         if failed:
             verdicts, failure = None, {"kind": "failed_control", **failed}
     kept: dict[str, list[Sentence]] = {name: [] for name in checked}
@@ -182,6 +191,7 @@ def judged(
         name: [_with_sources(each, evidence) for each in checked[name].unsupported]
         for name in checked
     }
+    twins = {(control.base, control.cites) for _, control in question.controls}
     for each in sorted(question.asked, key=lambda asked: (asked.section, asked.index)):
         sentence = replace(each.sentence, sources=sources_of(each.sentence.cites, evidence))
         if off:
@@ -205,6 +215,8 @@ def judged(
             kept[each.section].append(replace(sentence, meaning={"state": NOT_CHECKED, "why": why}))
             continue
         outcome = _judge(sentence, first.get(each.number), evidence, question.sent)
+        if controlled:
+            outcome = _untested(outcome, twins)
         if isinstance(outcome, Sentence):
             kept[each.section].append(outcome)
         else:
@@ -409,3 +421,16 @@ def _with_sources(left: Unsupported, evidence: Mapping[str, Evidence]) -> Unsupp
         for reason in left.why
     )
     return Unsupported(replace(left.sentence, sources=sources), why)
+
+
+def _untested(
+    outcome: Sentence | dict[str, Any], twins: Collection[tuple[str, tuple[str, ...]]]
+) -> Sentence | dict[str, Any]:
+    """A sentence a verdict checked that no control was made from: its verdict was never
+    tested, so its meaning is not checked (one the times of its entries proved stays)."""
+    if not isinstance(outcome, Sentence) or (outcome.meaning or {}).get("by") == "times":
+        return outcome
+    if (outcome.text, outcome.cites) in twins:
+        return outcome
+    why = {"kind": "no_control"}
+    return replace(outcome, meaning={"state": NOT_CHECKED, "why": why}, quote=None)
