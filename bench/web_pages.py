@@ -299,16 +299,20 @@ def alerting_files(workdir: Path) -> dict[str, str]:
 
 async def refresh_cost(
     http: aiohttp.ClientSession, server: Server, url: str, tabs: int, rounds: int
-) -> tuple[float, float]:
+) -> tuple[float, float, int]:
     """``tabs`` open tabs refreshing ``url`` at once, ``rounds`` times: the server's CPU per
-    refresh and the median wall time of a round (all tabs answered)."""
+    refresh, the median wall time of a round (all tabs answered), and how many refreshes
+    were not answered 200 (the tab then says "Not updated since")."""
+    failed = 0
 
     async def one() -> None:
+        nonlocal failed
         async with http.get(url) as answer:
-            body = await answer.read()
-            assert answer.status == 200, (url, answer.status, body[:300])
+            await answer.read()
+            failed += answer.status != 200
 
     await asyncio.gather(*(one() for _ in range(min(tabs, 10))))  # warm
+    failed = 0
     walls = []
     cpu_before = server.cpu_seconds()
     for _ in range(rounds):
@@ -316,7 +320,7 @@ async def refresh_cost(
         await asyncio.gather(*(one() for _ in range(tabs)))
         walls.append(time.perf_counter() - started)
     cpu = (server.cpu_seconds() - cpu_before) / (tabs * rounds)
-    return cpu, statistics.median(walls)
+    return cpu, statistics.median(walls), failed
 
 
 BARE = """
@@ -426,17 +430,19 @@ async def _refreshes(root: str, server: Server, tabs: int, rounds: int) -> list[
     connector = aiohttp.TCPConnector(limit=tabs)
     async with aiohttp.ClientSession(trust_env=False, connector=connector) as http:
         for name, path in REFRESHES.items():
-            cpu, wall = await refresh_cost(http, server, root + path, tabs, rounds)
+            cpu, wall, failed = await refresh_cost(http, server, root + path, tabs, rounds)
             worst = max(worst, cpu)
             lines.append(
                 f"  {name:32} server CPU {cpu * 1e3:6.2f} ms a refresh   "
                 f"all {tabs} tabs answered in {wall * 1e3:7.0f} ms   ({path})"
+                + (f"   {failed} of {tabs * rounds} not answered 200" if failed else "")
             )
     met = verdict(worst < REFRESH_TARGET_SECONDS)
     lines.append(
         f"{REFRESH_TARGET}: {worst * 1e3:.2f} ms of server CPU a refresh (the costliest live"
         f" page's, {tabs} tabs): {met}"
     )
+    lines.append(f"  {server.log_problems()}")
     return lines
 
 
