@@ -170,7 +170,18 @@ def test_draft_posting_benchmark_posts_each_draft_and_asks_one_link_per_channel(
 
 def test_web_pages_benchmark_runs_and_judges_each_page() -> None:
     output = run_quick("bench.web_pages")
-    for target in ("incident list with", "incident page with", "insights over"):
+    for target in (
+        "incident list with",
+        "incident page with",
+        "insights over",
+        "alert list with",
+        "alert page among",
+        "/api/alerts over",
+        "services over",
+        "a service's page over",
+        "on-call page",
+        "live refresh per open tab",
+    ):
         (line,) = [line for line in output.splitlines() if line.startswith(target)]
         assert line.endswith((": MET", ": NOT MET")), line
 
