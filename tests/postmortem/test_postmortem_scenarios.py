@@ -315,6 +315,12 @@ async def test_the_nuru_payment_outage(people: SlackEmulator, database_url: str)
         "The database works properly: ruled out. (" not in wrong,
         wrong,
     )
+    check.contains(
+        "the idea it ruled out is a misleading path in the timeline too",
+        timeline,
+        f"- **{play.link('3:05 PM')}** _misleading path_: Database failure after the"
+        " maintenance? Checking. (Bob Okafor)",
+    )
     resolution = part(draft, "## Resolution")
     check.contains(
         "mitigation started",

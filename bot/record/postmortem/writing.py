@@ -363,12 +363,16 @@ def _detection(facts: Mapping[str, Any], line: Line) -> Detection:
 
 def _ruling_out(lines: list[Line], record: Record) -> list[Line]:
     """The timeline's lines, a message marked misleading that a person said ruled out an
-    earlier idea shown as what it is: the idea is the path, this its end."""
+    earlier idea shown as what it is: the idea is the path (shown as one, whatever its kind
+    was), this its end."""
     if not record.ideas:
         return lines
+    paths = {row.slack_ts for row in record.ideas.values() if row.slack_ts}
     return [
         line._replace(kind=RULED_OUT)
         if entry.kind == TimelineKind.MISLEADING and entry.slack_ts in record.ideas
+        else line._replace(kind=TimelineKind.MISLEADING)
+        if entry.slack_ts in paths
         else line
         for entry, line in zip(record.entries, lines, strict=True)
     ]
