@@ -169,6 +169,19 @@ async def test_the_home_tab_says_who_is_away_and_who_took_the_turn(warroom: Warr
         f"*support*\n<@{CAROL}> until Thu 12 Mar 15:00 UTC\n"
         f":palm_tree: <@{BOB}> is on leave; <@{CAROL}> takes the turn."
     ) in lines
+    assert "Your leave" not in lines  # Alice has none
+    # Bob's own Home lists his leave, with how to remove it.
+    published = len(warroom.slack.calls_to("views.publish"))
+    await warroom.slack.open_app_home(BOB)
+    await settle(warroom)
+    await warroom.slack.wait_for(lambda: len(warroom.slack.calls_to("views.publish")) > published)
+    lines = warroom.slack.home_lines(BOB)
+    (leave,) = await stored_leave(warroom)
+    assert "Your leave" in lines
+    assert (
+        f"• #{leave.id} 2026-03-11 to 2026-03-12 (Asia/Tokyo)\nRotations skip you then: the next person"
+        " takes your turn. `/oncall leave` lists it; `/oncall leave remove <number>` removes one."
+    ) in lines
 
 
 async def test_a_leave_that_empties_the_rotation_is_said_and_pages_the_next_level_at_once(

@@ -52,7 +52,7 @@ from bot.record.follow_ups.follow_ups import FollowUp, OpenFollowUp, follow_up_r
 from bot.record.incident.involvement import Involvement, incidents_since, involvement_of
 from bot.record.oncall.engine import Override, Shift, on_call_at
 from bot.record.oncall.feed_copies import with_feed_copies
-from bot.record.oncall.leave import Skip, skipped_at
+from bot.record.oncall.leave import Skip, leave_of, skipped_at
 from bot.record.oncall.overrides import overrides_near
 from bot.record.oncall.schedules import Schedule
 from bot.record.paging.own import Reachable, reachable
@@ -61,7 +61,7 @@ from bot.services import Services
 from bot.store import jobs
 from bot.store.db import session_scope
 from bot.store.job_kinds import JobKind
-from bot.store.models import AlertGroup, Incident, Job
+from bot.store.models import AlertGroup, Incident, Job, OncallLeave
 from bot.store.processed_events import claim_event
 
 log = logging.getLogger(__name__)
@@ -133,6 +133,8 @@ class Home:
     notice: str | None = None
     # The open alerts whose firing now paged them (no incident), the latest first.
     alerts: Sequence[AlertGroup] = ()
+    # Their leave not over yet, soonest first (rotations skip them then).
+    leave: Sequence[OncallLeave] = ()
 
     def shown(self, mine: int, recent: int, follow_ups: int, alerts: int) -> dict[str, Any]:
         """The template's context with the first ``mine`` and ``recent`` incidents,
@@ -178,6 +180,7 @@ async def read_home(
             session, services.settings.paging.contacts, user_id, registry.title
         )
         open_alerts = await open_alerts_of(session, user_id, OPEN_STATES)
+        leave = await leave_of(session, user_id, now=now)
         await session.commit()
     # Slack is asked with no session open: the database is not held while it answers.
     zone = await zone_of(services, user_id)
@@ -202,6 +205,7 @@ async def read_home(
         recent_url=_list_url(services, since=since),
         same=_same(owned, pairs),
         alerts=open_alerts,
+        leave=leave,
     )
 
 
