@@ -179,8 +179,9 @@ async def test_the_home_tab_says_who_is_away_and_who_took_the_turn(warroom: Warr
     (leave,) = await stored_leave(warroom)
     assert "Your leave" in lines
     assert (
-        f"• #{leave.id} 2026-03-11 to 2026-03-12 (Asia/Tokyo)\nRotations skip you then: the next person"
-        " takes your turn. `/oncall leave` lists it; `/oncall leave remove <number>` removes one."
+        f"• #{leave.id} 2026-03-11 to 2026-03-12 (Asia/Tokyo)\nRotations skip you then: the next"
+        " person takes your turn. `/oncall leave` lists it; `/oncall leave remove <number>`"
+        " removes one."
     ) in lines
 
 
