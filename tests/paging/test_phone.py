@@ -369,8 +369,13 @@ async def test_a_call_not_answered_is_recorded_and_a_replayed_report_once(
         ("/twilio/sms", {"Body": "1"}, (400, "From and MessageSid are required")),
         ("/twilio/voice", {"Digits": "1"}, (400, "CallSid is required")),
         ("/twilio/status", {"MessageSid": "SM1"}, (400, "a SID and a status are required")),
-        # Signed, well formed, about nothing warroom sent: answered, nothing changes.
-        ("/twilio/status", {"MessageSid": "SM404", "MessageStatus": "failed"}, (200, None)),
+        # Signed, well formed, about nothing warroom sent: a status report on it is 404 (no
+        # notification has its id); a keypress or an SMS is answered; nothing changes.
+        (
+            "/twilio/status",
+            {"MessageSid": "SM404", "MessageStatus": "failed"},
+            (404, "no notification has this id"),
+        ),
         ("/twilio/voice", {"CallSid": "CA404", "Digits": "1"}, (200, None)),
         ("/twilio/sms", {"MessageSid": "SM9", "From": "+15555550999", "Body": "1"}, (200, None)),
     ],
