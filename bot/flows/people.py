@@ -267,6 +267,8 @@ async def _keep_names(services: Services, learned: dict[str, Named]) -> None:
 # past it the page names them by id as "a Slack user", and the background learns them.
 PAGE_ASKS = 10
 PAGE_PATIENCE = 2.0
+# How often ``learned`` looks whether the background learner has kept the names it waits for.
+LEARNED_POLL_SECONDS = 0.05
 
 
 async def names_for_page(
@@ -284,8 +286,7 @@ async def names_for_page(
         for user in dict.fromkeys(wanted)
         if user and user not in kept and user != bot and USER_ID.match(user)
     ]
-    # One the background learner has not named yet is asked now: a page does not wait for it.
-    fresh = [user for user in missing if user not in names.asked or user in names.waiting]
+    fresh = [user for user in missing if user not in names.asked]
     if not fresh or time.monotonic() < names.resting_until:
         return kept
     learned: dict[str, Named] = {}
@@ -306,6 +307,16 @@ async def names_for_page(
     await _keep_names(services, learned)
     saw(services, [*later, *fresh[PAGE_ASKS:]])
     return {**kept, **{user: named.name for user, named in learned.items()}}
+
+
+async def learned(services: Services, users: Iterable[str]) -> None:
+    """Wait, at most ``PAGE_PATIENCE`` seconds, until the background learner (``saw``) has
+    kept the names of those of ``users`` it is learning: for what names people once, a while
+    after they were seen (a routed call's alert, raised as the call ends), not for a page."""
+    names = services.names
+    deadline = time.monotonic() + PAGE_PATIENCE
+    while any(user in names.waiting for user in users) and time.monotonic() < deadline:
+        await asyncio.sleep(LEARNED_POLL_SECONDS)
 
 
 async def channel_name_for_page(services: Services, channel_id: str) -> str | None:

@@ -17,6 +17,7 @@ https://developer.pagerduty.com/docs/events-api-v2/overview/) and "Send a Change
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 from datetime import UTC, datetime, timedelta
@@ -378,8 +379,11 @@ async def test_changes_are_read_newest_first_on_the_pages_the_api_the_agents_and
     body = {"kind": "database", "summary": "orders index rebuilt", "at": recent}
     assert (await post(warroom, "/api/changes", body, checkout))[0] == 202
     env = {"DATABASE_URL": database_url}
-    listed_cli = run_warroom(
-        "changes", "list", "--service", "checkout", "--json", env=env, clean=True
+    await warroom.finish_background()
+    # Each in a thread: serve runs in this event loop, and a process waiting on SQLite's lock
+    # would otherwise wait on the loop it blocks.
+    listed_cli = await asyncio.to_thread(
+        run_warroom, "changes", "list", "--service", "checkout", "--json", env=env, clean=True
     )
     assert listed_cli.returncode == 0, listed_cli.stderr
     (only,) = json.loads(listed_cli.stdout)
@@ -388,7 +392,7 @@ async def test_changes_are_read_newest_first_on_the_pages_the_api_the_agents_and
         "database",
         "checkout",
     )
-    table = run_warroom("changes", "list", env=env, clean=True)
+    table = await asyncio.to_thread(run_warroom, "changes", "list", env=env, clean=True)
     assert table.stdout.splitlines()[0].split() == [
         "WHEN",
         "SERVICE",
@@ -398,7 +402,9 @@ async def test_changes_are_read_newest_first_on_the_pages_the_api_the_agents_and
         "FROM",
     ]
     assert "orders index rebuilt" in table.stdout
-    refused = run_warroom("changes", "list", "--since", "1y", env=env, clean=True)
+    refused = await asyncio.to_thread(
+        run_warroom, "changes", "list", "--since", "1y", env=env, clean=True
+    )
     assert refused.returncode == 2 and "--since" in refused.stderr
 
 

@@ -35,7 +35,7 @@ from bot.clients.phone.provider import (
 )
 from bot.flows.alerting.intake import keep_own_alerts
 from bot.flows.escalation.reach import reach_of
-from bot.flows.people import names_for_page
+from bot.flows.people import learned, names_for_page
 from bot.record.alerting import routed_calls
 from bot.record.alerting.routed_calls import Ring
 from bot.record.alerting.services import Service
@@ -244,7 +244,10 @@ async def _raise_alert(
 async def _names(services: Services, call_id: str) -> dict[str, str]:
     async with session_scope(services.engine) as session:
         row = await routed_calls.of_call(session, call_id)
-        users = [str(leg["user"]) for leg in row.legs] if row else []
+    users = [str(leg["user"]) for leg in row.legs] if row else []
+    # Those rung were seen as the call arrived: their names may be on their way from Slack.
+    await learned(services, users)
+    async with session_scope(services.engine) as session:
         kept = await known_names(session, users)
     return await names_for_page(services, kept, users)
 
