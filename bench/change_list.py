@@ -48,7 +48,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
-import yaml
 from sqlalchemy import insert, text
 
 from bench.harness import (
@@ -58,6 +57,7 @@ from bench.harness import (
     percentile,
     plan_cores,
     python,
+    settings_files,
     slack_env,
     verdict,
 )
@@ -121,12 +121,7 @@ def files(workdir: Path, channel: str) -> dict[str, str]:
         },
         "WARROOM_CONTACTS": {"people": {CAROL: {"rules": [{"after": "0s", "notify": ["slack"]}]}}},
     }
-    env = {}
-    for variable, document in documents.items():
-        path = workdir / f"{variable.lower()}.yaml"
-        path.write_text(yaml.safe_dump(document))
-        env[variable] = str(path)
-    return env
+    return settings_files(workdir, documents)
 
 
 async def seed(database_url: str, count: int) -> list[str]:

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
+import yaml
 
 from emulator import SlackEmulator
 
@@ -155,6 +156,17 @@ def slack_env(slack: SlackEmulator, **extra: str) -> dict[str, str]:
         PYTHONUNBUFFERED="1",
     )
     env.update(extra)
+    return env
+
+
+def settings_files(workdir: Path, documents: Mapping[str, object]) -> dict[str, str]:
+    """Each settings file a server reads (``WARROOM_ALERT_ROUTES``: its document) written as
+    YAML in ``workdir``; the environment naming them."""
+    env = {}
+    for variable, document in documents.items():
+        path = workdir / f"{variable.lower()}.yaml"
+        path.write_text(yaml.safe_dump(document))
+        env[variable] = str(path)
     return env
 
 

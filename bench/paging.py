@@ -86,7 +86,15 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bench.alert_storm import ROUTES as STORM_ROUTES
 from bench.alert_storm import SLACK_LIMITS, storm
-from bench.harness import Cores, Server, free_port, plan_cores, python, slack_env
+from bench.harness import (
+    Cores,
+    Server,
+    free_port,
+    plan_cores,
+    python,
+    settings_files,
+    slack_env,
+)
 from emulator import FakeNtfy, SlackEmulator
 from tests.helpers.alerts import TOKEN, alert, alertmanager, post_alert
 from tests.helpers.databases import drop_database, new_database
@@ -197,12 +205,7 @@ def files(workdir: Path, alerts_channel: str | None = None) -> dict[str, str]:
             }
         },
     }
-    env = {}
-    for variable, document in documents.items():
-        path = workdir / f"{variable.lower()}.yaml"
-        path.write_text(yaml.safe_dump(document))
-        env[variable] = str(path)
-    return env
+    return settings_files(workdir, documents)
 
 
 @contextlib.contextmanager

@@ -40,9 +40,16 @@ from pathlib import Path
 
 import aiohttp
 import sqlalchemy
-import yaml
 
-from bench.harness import Server, free_port, plan_cores, python, slack_env, verdict
+from bench.harness import (
+    Server,
+    free_port,
+    plan_cores,
+    python,
+    settings_files,
+    slack_env,
+    verdict,
+)
 from bench.paging import busy_loops
 from bot.store.db import create_engine
 from bot.store.models import Alert, AlertGroup, AlertPayload, Incident, TimelineEntry
@@ -289,12 +296,7 @@ def alerting_files(workdir: Path) -> dict[str, str]:
             ]
         },
     }
-    env = {}
-    for variable, document in documents.items():
-        path = workdir / f"{variable.lower()}.yaml"
-        path.write_text(yaml.safe_dump(document))
-        env[variable] = str(path)
-    return env
+    return settings_files(workdir, documents)
 
 
 async def refresh_cost(
