@@ -84,16 +84,11 @@ def add_paging_arguments(paging: argparse.ArgumentParser) -> None:
 
 def _period(raw: str) -> timedelta:
     """``7d``, or a duration as configuration writes it (``24h``, ``90m``)."""
-    from bot.basics.durations import parse_duration
+    from bot.basics.durations import parse_period
 
-    text = raw.strip().lower()
     try:
-        period = (
-            timedelta(days=int(text[:-1]))
-            if text.endswith("d") and text[:-1].isdigit()
-            else parse_duration(text)
-        )
-    except ValueError:
+        period = parse_period(raw)
+    except (ValueError, OverflowError):
         raise argparse.ArgumentTypeError(
             f"expected a period like 7d, 24h or 90m, got {raw!r}"
         ) from None

@@ -190,12 +190,12 @@ async def keep_report(
 
 def _since(raw: str, now: datetime) -> datetime | None:
     """``--since``: a duration back from now (``7d``), or a time ('2026-03-01 00:00 UTC')."""
-    from bot.basics.durations import parse_duration
+    from bot.basics.durations import parse_period
     from bot.record.moments import MomentRefused, parse_moment
 
     try:
-        return now - parse_duration(raw)
-    except ValueError:
+        return now - parse_period(raw)
+    except (ValueError, OverflowError):
         pass
     try:
         return parse_moment(raw, zone="UTC", now=now)

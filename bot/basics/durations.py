@@ -27,6 +27,19 @@ def parse_duration(raw: str | int | float) -> timedelta:
     return timedelta(seconds=sum(int(n) * _UNIT_SECONDS[u] for n, u in parts))
 
 
+def parse_period(raw: str) -> timedelta:
+    """A period back from now, as the commands' ``--since`` takes it: whole days (``7d``), or
+    a duration (``24h``, ``90m``, ``1h30m``); ValueError naming the forms when it is none."""
+    text = raw.strip().lower()
+    days = text.removesuffix("d")
+    if days != text and days.isascii() and days.isdigit():
+        return timedelta(days=int(days[:9]))
+    try:
+        return parse_duration(text)
+    except ValueError:
+        raise ValueError(f"expected a period like 7d, 24h or 90m, got {raw[:40]!r}") from None
+
+
 def duration_text(duration: timedelta) -> str:
     """The short form back: ``1h30m``, ``15m``, ``45s``."""
     seconds = int(duration.total_seconds())

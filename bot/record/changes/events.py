@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.basics.durations import parse_duration
+from bot.basics.durations import parse_period
 from bot.basics.key_digest import digest
 from bot.record.alerting.services import ServiceCatalog
 from bot.store.db import insert_once
@@ -56,12 +56,8 @@ def window_of(text: str) -> timedelta:
     """``24h``, ``90m``, ``7d`` (or ``1h30m``) as a window back from now, at most
     ``WINDOW_MAX`` (a longer one reads as that); ValueError saying the forms when it is
     none."""
-    raw = text.strip().lower()
     try:
-        if raw.endswith("d") and raw[:-1].isascii() and raw[:-1].isdigit():
-            window = timedelta(days=min(int(raw[:-1][:9]), WINDOW_MAX.days + 1))
-        else:
-            window = parse_duration(raw)
+        window = parse_period(text)
     except OverflowError:  # more seconds than a timedelta holds: longer than the longest
         window = WINDOW_MAX
     except ValueError:

@@ -169,8 +169,8 @@ _TIME_UNITS = {"minutes": 60, "hours": 3600, "days": 86_400, "seconds": 1}
 def paging(user: str, rules: Sequence[Json]) -> tuple[PagingDraft | None, list[ReportItem]]:
     """A user's notification rules for new alerts (``actionType`` create-alert, enabled; the
     first by ``order`` that matches every alert, else the first) as their contacts and
-    high-urgency rules. Opsgenie has no urgency: low-urgency alerts get warroom's default
-    (the push and Slack of these rules)."""
+    rules, high and low urgency alike when the rule matches every alert (Opsgenie has no
+    urgency; a rule with conditions is carried as the high-urgency rules only)."""
     new_alert = sorted(
         (
             r
@@ -227,7 +227,11 @@ def paging(user: str, rules: Sequence[Json]) -> tuple[PagingDraft | None, list[R
         RuleDraft(timedelta(seconds=after), tuple(names))
         for after, names in sorted(by_delay.items())
     )
-    return PagingDraft(Person(user), tuple(contacts.values()), steps, ()), items
+    # A rule for every alert notifies the same whatever the alert's priority (Opsgenie has
+    # no urgency): its steps are the low-urgency rules too, or a P3 alert would only reach
+    # the person's push and Slack where Opsgenie texted and called.
+    low = steps if every else ()
+    return PagingDraft(Person(user), tuple(contacts.values()), steps, low), items
 
 
 def _criteria(rule: Json) -> str:
