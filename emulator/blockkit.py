@@ -26,8 +26,8 @@ https://github.com/grafana-cold-storage/oncall/pull/210). Other wordings are the
 
 When the documentation leaves a case open the emulator refuses (project rule): unknown
 block and element types, unknown properties (Slack refuses them: "invalid additional
-property"), and element types the emulator does not model (overflow menus, time pickers,
-conversation selects, ...) are all refused as "unsupported type".
+property"), and element types the emulator does not model (time pickers, conversation
+selects, ...) are all refused as "unsupported type".
 
 Lengths are counted the way the pages say, in characters: Python's len() of the string.
 
@@ -58,6 +58,7 @@ from emulator.blockkit_schema import (
     OPTION_TEXT_MAX,
     OPTION_URL_MAX,
     OPTION_VALUE_MAX,
+    OVERFLOW_MAX_OPTIONS,
     PLACEHOLDER_MAX,
     RICH_TEXT_ELEMENTS,
     SECTION_ACCESSORIES,
@@ -276,14 +277,15 @@ class _Checker:
         if len(self.problems) > before:
             self.problems.insert(before, _line("failed to match all allowed schemas", pointer))
 
-    def option(self, value: Any, pointer: str, *, mrkdwn: bool) -> dict[str, Any] | None:
+    def option(
+        self, value: Any, pointer: str, *, mrkdwn: bool, url: bool = False
+    ) -> dict[str, Any] | None:
         """https://docs.slack.dev/reference/block-kit/composition-objects/option-object:
         `text` at most 75 characters (mrkdwn only in checkboxes and radio buttons), `value`
         at most 150, `description` at most 75. `url` (at most 3000) "is only available in
-        overflow menus", which the emulator does not model, so it is refused here."""
-        obj = self.object(
-            value, pointer, allowed=OPTION_FIELDS - {"url"}, required=("text", "value")
-        )
+        overflow menus" (``url``): anywhere else it is refused."""
+        allowed = OPTION_FIELDS if url else OPTION_FIELDS - {"url"}
+        obj = self.object(value, pointer, allowed=allowed, required=("text", "value"))
         if obj is None:
             return None
         if "text" in obj:
@@ -300,14 +302,20 @@ class _Checker:
         return obj
 
     def options(
-        self, element: dict[str, Any], pointer: str, max_items: int, *, mrkdwn: bool
+        self,
+        element: dict[str, Any],
+        pointer: str,
+        max_items: int,
+        *,
+        mrkdwn: bool,
+        url: bool = False,
     ) -> list[Any]:
         """The `options` of an element, checked; the valid option objects are returned."""
         found = self.array(element, "options", pointer, max_items, min_items=1) or []
         return [
             option
             for index, item in enumerate(found)
-            if (option := self.option(item, f"{pointer}/options/{index}", mrkdwn=mrkdwn))
+            if (option := self.option(item, f"{pointer}/options/{index}", mrkdwn=mrkdwn, url=url))
         ]
 
     def option_groups(self, element: dict[str, Any], pointer: str) -> list[Any]:
@@ -389,6 +397,7 @@ class _Checker:
             "number_input": self.number_input,
             "users_select": self.users_select,
             "datepicker": self.datepicker,
+            "overflow": self.overflow,
             "image": self.image_element,
         }
         checks[kind](value, pointer)
@@ -416,6 +425,17 @@ class _Checker:
         self.string(element, "value", pointer, 2000, min_len=1)
         self.choice(element, "style", pointer, ("primary", "danger"))
         self.string(element, "accessibility_label", pointer, 75, min_len=1)
+        self.confirm(element, pointer)
+
+    def overflow(self, element: dict[str, Any], pointer: str) -> None:
+        """https://docs.slack.dev/reference/block-kit/block-elements/overflow-menu-element:
+        `options` required, "An array of up to five option objects" (plain_text, each a
+        `url` allowed), `action_id`, `confirm`; "must be used inside of the section block or
+        actions block". Nothing else: no placeholder, no initial option."""
+        fields = ("type", "action_id", "options", "confirm")
+        self.object(element, pointer, allowed=fields, required=("options",))
+        self.action_id(element, pointer)
+        self.options(element, pointer, OVERFLOW_MAX_OPTIONS, mrkdwn=False, url=True)
         self.confirm(element, pointer)
 
     def _select(self, element: dict[str, Any], pointer: str, *, multi: bool) -> None:
