@@ -65,11 +65,11 @@ from bot.flows.in_order import Applier
 from bot.record.postmortem.prompts import RULED_OUT, WORKED
 from commands import oncall
 from commands.alerting.alert import (
-    handle_acknowledge_mine_press,
     handle_acknowledge_press,
     handle_declare_press,
     handle_escalate_choice,
     handle_escalate_to_submission,
+    handle_mine_choice,
     handle_resolve_press,
     handle_snooze_choice,
 )
@@ -198,7 +198,7 @@ def register(app: AsyncApp) -> None:
     app.view(AlertEscalateModal.CALLBACK)(handle_escalate_to_submission)
     app.action(AlertMessage.SNOOZE)(handle_snooze_choice)
     app.action(AlertMessage.DECLARE)(handle_declare_press)  # a form: opened at once
-    app.action(AlertMessage.ACKNOWLEDGE_MINE)(handle_acknowledge_mine_press)
+    app.action(AlertMessage.MINE)(handle_mine_choice)
     # /alerts: the open alerts paged to the person, several acknowledged or resolved at once.
     app.command(ALERTS)(handle_alerts_command)
     # In the owner's DM, not a channel's line: nothing of the incident's order to keep.

@@ -1,7 +1,7 @@
 """Slack emulator: a fake Slack Web API plus signed requests to the bot, all on 127.0.0.1;
-and fake PagerDuty (Events API: ``pagerduty``; REST API: ``pagerduty_rest``, its schedules
-worked out by ``pagerduty_schedules``, its services and people's rules in
-``pagerduty_paging``), GitHub, Jira, Linear, Statuspage, Opsgenie and Grafana OnCall
+and fake PagerDuty (Events API: ``pagerduty``; REST API: ``pagerduty_rest``, the account it
+serves in ``pagerduty_account``, its schedules worked out by ``pagerduty_schedules``, its
+services and people's rules in ``pagerduty_paging``), GitHub, Jira, Linear, Statuspage, Opsgenie and Grafana OnCall
 servers (Opsgenie's: ``opsgenie``, who it says is on call in ``opsgenie_oncall``, its
 account in ``opsgenie_samples``; Grafana OnCall's: ``grafana_oncall``, its final shifts in
 ``grafana_oncall_shifts``), and healthchecks.io's pinging API (``healthchecks``, the

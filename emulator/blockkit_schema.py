@@ -24,6 +24,7 @@ OPTION_TEXT_MAX = 75
 OPTION_VALUE_MAX = 150
 OPTION_DESCRIPTION_MAX = 75
 OPTION_URL_MAX = 3000
+OVERFLOW_MAX_OPTIONS = 5  # overflow menu: "An array of up to five option objects"
 TEXT_INPUT_MAX = 3000  # plain-text input: min_length 0..3000, max_length 1..3000
 
 # Fields each object may carry, from the "Fields" table of its page. Anything else is
@@ -60,10 +61,12 @@ SECTION_ACCESSORIES = {
     "datepicker",
     "checkboxes",
     "radio_buttons",
+    "overflow",
     "image",
 }
 ACTIONS_ELEMENTS = {
     "button",
+    "overflow",
     "static_select",
     "multi_static_select",
     "users_select",

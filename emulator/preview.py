@@ -10,7 +10,7 @@ What it draws, each from Slack's documentation:
   "not previewed", never dropped silently;
 - elements ``button`` (its ``style``, primary green or danger red), ``static_select`` (its
   ``initial_option`` else its placeholder, and the menu's arrow), ``overflow`` (the three-dot
-  menu) and ``image`` (https://docs.slack.dev/reference/block-kit/block-elements);
+  menu; on a preview that acts, its options listed under it, each pressable) and ``image`` (https://docs.slack.dev/reference/block-kit/block-elements);
 - a message without blocks by its ``text``;
 - mrkdwn (https://docs.slack.dev/messaging/formatting-message-text): ``*bold*``,
   ``_italic_``, ``~strike~``, ``` `code` ```, code blocks between triple backticks, ``>``
@@ -193,7 +193,8 @@ def _message(
 @dataclass(frozen=True)
 class _Press:
     """Where a block sits (its message's ``ts``, its place in the blocks): a button there
-    submits ``press=<ts> <block> <element>``, read back by ``pressed``."""
+    submits ``press=<ts> <block> <element>``, an overflow menu's option
+    ``press=<ts> <block> <element> <option>``, read back by ``pressed``."""
 
     ts: str
     block: int
@@ -202,12 +203,14 @@ class _Press:
         return f"{self.ts} {self.block} {element}"
 
 
-def pressed(value: str) -> tuple[str, int, int] | None:
-    """A ``press`` value as (message ts, block index, element index); None if malformed."""
+def pressed(value: str) -> tuple[str, int, int, int | None] | None:
+    """A ``press`` value as (message ts, block index, element index, option index or None);
+    None if malformed."""
     parts = value.split()
-    if len(parts) != 3 or not parts[1].isdigit() or not parts[2].isdigit():
+    if len(parts) not in (3, 4) or not all(part.isdigit() for part in parts[1:]):
         return None
-    return parts[0], int(parts[1]), int(parts[2])
+    option = int(parts[3]) if len(parts) == 4 else None
+    return parts[0], int(parts[1]), int(parts[2]), option
 
 
 def _block(block: dict[str, Any], workspace: Workspace, press: _Press | None = None) -> str:
@@ -269,10 +272,27 @@ def _element(element: dict[str, Any], press: str | None = None) -> str:
         arrow = '<span aria-hidden="true">▾</span>'
         return f'<button type="button" class="button select">{shown} {arrow}</button>'
     if kind == "overflow":
-        return '<button type="button" class="button overflow" aria-label="More actions">⋯</button>'
+        return _overflow(element, press)
     if kind == "image":
         return _image(element)
     return f'<span class="unknown">(a {html.escape(str(kind))} element, not previewed)</span>'
+
+
+def _overflow(element: dict[str, Any], press: str | None) -> str:
+    """The three-dot menu; on a preview that acts, a disclosure of its options, each a submit
+    button of the page's form (the client opens the menu on a click, then an option sends)."""
+    dots = '<button type="button" class="button overflow" aria-label="More actions">⋯</button>'
+    if press is None:
+        return dots
+    options = "".join(
+        f'<button type="submit" name="press" value="{html.escape(f"{press} {index}")}"'
+        f' class="button option">{_plain(option.get("text", {}))}</button>'
+        for index, option in enumerate(element.get("options") or [])
+    )
+    return (
+        '<details class="overflow"><summary class="button overflow" aria-label="More actions">'
+        f'⋯</summary><div class="menu" role="menu">{options}</div></details>'
+    )
 
 
 def _plain(text: dict[str, Any]) -> str:
@@ -398,6 +418,11 @@ h1 { font-size: 18px; margin: 8px 0 12px; }
 .button.primary { background: #007a5a; border-color: #007a5a; color: #fff; }
 .button.danger { background: #e01e5a; border-color: #e01e5a; color: #fff; }
 .button.select { font-weight: 400; min-width: 120px; text-align: left; }
+details.overflow { position: relative; }
+summary.overflow { list-style: none; display: inline-flex; align-items: center; cursor: pointer; }
+.menu { position: absolute; z-index: 1; display: flex; flex-direction: column; gap: 4px;
+  padding: 4px; background: #fff; border: 1px solid #ddd; border-radius: 6px; }
+.button.option { font-weight: 400; text-align: left; white-space: nowrap; }
 .mention { color: #1264a3; background: #e8f5fa; border-radius: 3px; padding: 0 2px; }
 a { color: #1264a3; text-decoration: none; }
 code { font: 12px Monaco, Menlo, Consolas, monospace; color: #c01343; background: #f6f6f6;

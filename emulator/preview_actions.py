@@ -10,8 +10,9 @@ sends it (emulator.client: ``post_message``, ``send_command``, ``add_reaction``,
 - ``+:emoji:`` alone in the composer reacts to the channel's last message, as in the Slack
   client (https://slack.com/help/articles/202931348-Use-emoji-and-reactions, "Add a reaction
   from the message field"): a ``reaction_added`` event;
-- a button as a ``block_actions`` payload
-  (https://docs.slack.dev/reference/interaction-payloads/block_actions-payload).
+- a button, or an overflow menu's option, as a ``block_actions`` payload
+  (https://docs.slack.dev/reference/interaction-payloads/block_actions-payload: an overflow's
+  action carries its ``selected_option``).
 
 Then the page is shown again (303, Post/Redirect/Get) as the same person, with a word on what
 was done. A press that names no button of a stored message is refused (400); what Slack
@@ -97,12 +98,13 @@ async def _type(slack: SlackEmulator, channel: Channel, user: str, text: str) ->
 
 
 async def _press(slack: SlackEmulator, channel: Channel, user: str, value: str) -> str:
-    """A button of a stored message pressed: its block_actions sent; what was done."""
+    """A button, or an overflow menu's option, of a stored message pressed: its block_actions
+    sent; what was done."""
     where = pressed(value)
     message = channel.find(where[0]) if where else None
     if where is None or message is None:
         raise web.HTTPBadRequest(text="press: no such message in this channel")
-    _ts, block_index, element_index = where
+    _ts, block_index, element_index, option_index = where
     blocks: list[Any] = message.blocks or []
     block = blocks[block_index] if block_index < len(blocks) else {}
     if block.get("type") == "section":
@@ -110,6 +112,8 @@ async def _press(slack: SlackEmulator, channel: Channel, user: str, value: str) 
     else:
         elements = list(block.get("elements") or [])
     element = elements[element_index] if element_index < len(elements) else {}
+    if option_index is not None:
+        return await _choose(slack, channel, message.ts, user, element, option_index)
     if element.get("type") != "button" or not element.get("action_id"):
         raise web.HTTPBadRequest(text="press: no button there in this message")
     label = str(element.get("text", {}).get("text", element["action_id"]))
@@ -122,6 +126,30 @@ async def _press(slack: SlackEmulator, channel: Channel, user: str, value: str) 
         # Slack gives every block an id; the client's fallback when the app set none.
         block_id=block.get("block_id") or f"emulator-block-{block_index}",
     )
-    if answer.status != 200:
-        return f"Pressed {label}; the app answered HTTP {answer.status}"
+    return _pressed_note(label, answer.status)
+
+
+async def _choose(
+    slack: SlackEmulator,
+    channel: Channel,
+    message_ts: str,
+    user: str,
+    element: dict[str, Any],
+    option_index: int,
+) -> str:
+    """An overflow menu's option chosen: the block_actions its choice sends (``selected_option``
+    as the menu listed it); what was done."""
+    options = (element.get("options") or []) if element.get("type") == "overflow" else []
+    if not element.get("action_id") or option_index >= len(options):
+        raise web.HTTPBadRequest(text="press: no such menu option in this message")
+    label = str(options[option_index].get("text", {}).get("text", ""))
+    answer = await slack.choose_in_message(
+        channel.id, message_ts, str(element["action_id"]), user=user, option_text=label
+    )
+    return _pressed_note(label, answer.status)
+
+
+def _pressed_note(label: str, status: int) -> str:
+    if status != 200:
+        return f"Pressed {label}; the app answered HTTP {status}"
     return f"Pressed {label}"

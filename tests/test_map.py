@@ -140,7 +140,7 @@ def test_no_product_module_is_over_800_lines() -> None:
 MOST_FUNCTION_LINES = 80
 # Longer, each a table written as code rather than logic, held at the length it has.
 LONG_DECLARATIONS = {
-    "emulator/pagerduty_rest.py:documented_account": (167, "PagerDuty's documented examples"),
+    "emulator/pagerduty_account.py:documented_account": (167, "PagerDuty's documented examples"),
     "emulator/opsgenie_samples.py:schedules": (122, "Opsgenie's sample schedules, literal"),
 }
 

@@ -98,7 +98,8 @@ class EscalationMessage(StrEnum):
 class AlertMessage(StrEnum):
     """An alert's own message (a ``page`` route, no incident): Acknowledge, Escalate (a
     menu: the next level, or a person, chosen in a form), Snooze (a menu of lengths),
-    Resolve, Declare incident, and "Acknowledge all mine" (its service's or route's)."""
+    Resolve, Declare incident, and a menu of acts on all the presser's alerts of its service
+    (or route): "Acknowledge all mine", "Resolve all mine"."""
 
     BLOCK = "alert"
     ACKNOWLEDGE = "acknowledge_alert"
@@ -110,9 +111,12 @@ class AlertMessage(StrEnum):
     RESOLVE = "resolve_alert"
     # Opens the declare form filled from the alert; submitting it attaches the alert.
     DECLARE = "declare_from_alert"
-    # Every open alert of its service (its route's, without one) paged to the presser,
-    # acknowledged together (bot/flows/alerting/many.py).
-    ACKNOWLEDGE_MINE = "acknowledge_mine_alerts"
+    # An overflow menu: every open alert of its service (its route's, without one) paged to
+    # the presser, acknowledged or resolved together (bot/flows/alerting/many.py). Its
+    # options' values: ``<alert id>:acknowledge`` or ``<alert id>:resolve``.
+    MINE = "alerts_of_mine"
+    MINE_ACKNOWLEDGE = "acknowledge"
+    MINE_RESOLVE = "resolve"
 
 
 class AlertEscalateModal(StrEnum):

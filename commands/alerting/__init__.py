@@ -1,5 +1,6 @@
 """Alerting's commands and buttons: an alert's buttons (Acknowledge, Escalate, Snooze,
-Resolve, Declare incident, Acknowledge all mine), ``/alerts`` and ``/incident maintenance``.
+Resolve, Declare incident, and the menu of Acknowledge all mine and Resolve all mine),
+``/alerts`` and ``/incident maintenance``.
 
 - ``alert``: the buttons of an alert's own message (a ``page`` route, no incident) and of its
   people's App Home: Acknowledge, Escalate, Snooze, Resolve, Declare incident.

@@ -1,8 +1,9 @@
 """The buttons of an alert's own message (a ``page`` route, no incident): Acknowledge,
 Escalate (a menu: the next level, or "A person…", whose form pages the person chosen),
 Snooze (a menu of lengths), Resolve, Declare incident (the declare form, filled from the
-alert: bot/flows/alerting/declared.py) and "Acknowledge all mine" (every open alert of its
-service, or route, paged to the presser: bot/flows/alerting/many.py). Thin: read the press, act
+alert: bot/flows/alerting/declared.py) and a menu of "Acknowledge all mine" and "Resolve all
+mine" (every open alert of its service, or route, paged to the chooser:
+bot/flows/alerting/many.py). Thin: read the press, act
 (bot/flows/paging/alert_pages.py, bot/flows/alerting/alert_actions.py), and the message
 updates itself; a press that changes nothing, or a guest's, is answered privately.
 The same acts are beside each open alert on its people's App Home (the same action ids, so
@@ -26,7 +27,7 @@ from bot.flows.alerting.alert_actions import (
     snooze_alert,
 )
 from bot.flows.alerting.declared import declarable
-from bot.flows.alerting.many import ACKNOWLEDGE, act_on_mine
+from bot.flows.alerting.many import ACKNOWLEDGE, RESOLVE, act_on_mine
 from bot.flows.home.publishing import publish_home
 from bot.flows.paging.alert_pages import acknowledge_alert, resolve_alert
 from bot.flows.replies import open_form, outcome, run_and_reply
@@ -204,19 +205,28 @@ async def handle_resolve_press(ack: AsyncAck, body: dict[str, Any], context: Any
     await _answer_alert(ack, body, context, act, name="resolve an alert")
 
 
-async def handle_acknowledge_mine_press(ack: AsyncAck, body: dict[str, Any], context: Any) -> None:
-    """ "Acknowledge all mine": every open alert of the message's service (its route's, when
-    it has none) whose current firing paged the presser, acknowledged together; what it did
-    said privately ("3 acknowledged; 1 was already acknowledged")."""
+async def handle_mine_choice(ack: AsyncAck, body: dict[str, Any], context: Any) -> None:
+    """The message's menu of acts on all the chooser's alerts: "Acknowledge all mine" or
+    "Resolve all mine" (its option's value ``<alert id>:acknowledge|resolve``): every open
+    alert of the message's service (its route's, when it has none) whose current firing
+    paged the chooser, acted on together (as ``/alerts ack --mine`` does for all of theirs);
+    what it did said privately ("3 acknowledged; 1 was already acknowledged")."""
+    as_press, what = _chosen(body)
+    acts: dict[str, str] = {
+        AlertMessage.MINE_ACKNOWLEDGE: ACKNOWLEDGE,
+        AlertMessage.MINE_RESOLVE: RESOLVE,
+    }
 
     async def act(services: Services, press: Press) -> str | None:
+        if what not in acts:
+            raise LookupError(f"no act {what!r} on all mine")
         together, model = await act_on_mine(
-            services, act=ACKNOWLEDGE, user=press.user_id, via="slack", like=press.value_id
+            services, act=acts[what], user=press.user_id, via="slack", like=press.value_id
         )
         render = services.renderer.render
         return render("messages/alerts_acted.j2", together=together, empty="like", model=model)
 
-    await _answer_alert(ack, body, context, act, name="acknowledge all mine")
+    await _answer_alert(ack, as_press, context, act, name=f"{what} all mine")
 
 
 async def handle_declare_press(ack: AsyncAck, body: dict[str, Any], context: Any) -> None:

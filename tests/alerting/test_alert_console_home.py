@@ -23,6 +23,7 @@ from emulator import Channel, FakeNtfy, SlackEmulator
 from tests.alerting.test_own_alerts import (
     NOW,
     PUBLIC_URL,
+    RESOLVE_MINE,
     RESOLVED_AT,
     TOPIC,
     alert,
@@ -173,7 +174,7 @@ async def test_the_console_acknowledges_snoozes_and_says_it_on_a_second_visit(
         assert "You snoozed it until 04:12 CET." in said(page)
         await warroom.run_jobs()
         assert f"*Snoozed* by <@{CAROL}> until " in only_message(ops).text
-        assert buttons(only_message(ops)) == ["Resolve", "Declare incident"]
+        assert buttons(only_message(ops)) == ["Resolve", "Declare incident", RESOLVE_MINE]
 
 
 async def test_once_resolved_the_link_says_when_and_by_whom_and_acts_no_more(

@@ -30,6 +30,7 @@ from tests.alerting.test_own_alerts import (
     NOW,
     POLICIES,
     PUBLIC_URL,
+    RESOLVE_MINE,
     TOPIC,
     buttons,
     deliver,
@@ -143,7 +144,7 @@ async def test_declared_from_an_acknowledged_alert_the_timeline_starts_with_its_
         value=str((await the_alerts(warroom))[0].id),
     )  # fmt: skip
     await settle(warroom)  # 02:03: Carol acknowledges
-    assert buttons(only_message(ops)) == ["Snooze", "Resolve", "Declare incident"]
+    assert buttons(only_message(ops)) == ["Snooze", "Resolve", "Declare incident", RESOLVE_MINE]
     await warroom.advance(minutes=3)
 
     # 02:06: Alice presses Declare incident: the declare form, filled from the alert.

@@ -18,6 +18,7 @@ from tests.alerting.test_alert_console_home import home_after, publishes
 from tests.alerting.test_alert_declare import declare_form, submit
 from tests.alerting.test_alert_escalate_to_person import page_them
 from tests.alerting.test_own_alerts import (
+    ALL_MINE,
     alert_settings,
     buttons,
     deliver,
@@ -73,9 +74,9 @@ async def test_the_home_offers_the_messages_acts_with_their_rights_and_answers(
     await home_after(warroom, CAROL, before)
     acts = ["Acknowledge", "Escalate", "Snooze", "Resolve", "Declare incident"]
     assert home_acts(slack, CAROL) == acts == buttons(only_message(ops))[:5]
-    # The message alone adds "Acknowledge all mine" (every open alert of its route paged to
-    # the presser): a person's Home lists theirs already.
-    assert buttons(only_message(ops))[5:] == ["Acknowledge all mine: queues"]
+    # The message alone adds its menu of acts on all mine (every open alert of its route
+    # paged to the chooser): a person's Home lists theirs already.
+    assert buttons(only_message(ops))[5:] == [ALL_MINE]
     # Its page in the web view, linked beside it.
     page = f"<https://warroom.example.com/alerts/{(await the_alert(warroom)).id}|its page>"
     assert any(page in line for line in slack.home_lines(CAROL)), slack.home_lines(CAROL)

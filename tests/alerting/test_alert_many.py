@@ -2,9 +2,10 @@
 view's ``/alerts`` over HTTP (its boxes, one form with its CSRF token, Post/Redirect/Get, what
 it did said once), ``/alerts`` typed in the Slack emulator (the list, ``ack --mine``, ``ack
 <id>…``, ``resolve …``, a usage message on anything else, answered within Slack's 3 s) and an
-alert message's "Acknowledge all mine". Each alert goes through its own button's flow: its
-escalation stops (Bob, level 2 five minutes later, is never paged), who and how are in its
-history, its message in Slack says it; one changed meanwhile is counted, never changed twice.
+alert message's menu ("Acknowledge all mine", "Resolve all mine"). Each alert goes through its
+own button's flow: its escalation stops (Bob, level 2 five minutes later, is never paged), who
+and how are in its history, its message in Slack says it; one changed meanwhile is counted,
+never changed twice.
 Alerts arrive as Alertmanager sends them; Carol is on call for the queues route, Bob for
 disks."""
 
@@ -252,47 +253,75 @@ async def test_alerts_in_slack_answers_bad_input_with_its_usage(warroom: Warroom
 async def test_acknowledge_all_mine_on_an_alerts_message(warroom: Warroom) -> None:
     one, two = [await fire(warroom, "QueueLag", f"worker-{n}") for n in (1, 2)]
     disk = await fire(warroom, "DiskFull", "db-1")
-    ops = ops_channel(warroom)
     first, full = await groups(warroom, one, disk)
-    (message,) = [m for m in ops.messages if m.ts == first.message_ts]
-    mine = [
-        e
-        for b in message.blocks or []
-        if b.get("type") == "actions"
-        for e in b["elements"]
-        if e.get("action_id") == "acknowledge_mine_alerts"
-    ]
-    assert [e["text"]["text"] for e in mine] == ["Acknowledge all mine: queues"]
-    assert "2 acknowledged." in await press_mine(warroom, first, CAROL)
+    # The message's overflow menu (its "⋯") offers the acts on all the chooser's alerts.
+    assert menu(warroom, first) == ["Acknowledge all mine: queues", "Resolve all mine: queues"]
+    assert "2 acknowledged." in await choose_mine(warroom, first, CAROL)
     lag_one, lag_two, full = await groups(warroom, one, two, disk)
     assert (lag_one.state, lag_two.state, full.state) == (
         "acknowledged",
         "acknowledged",
         "triggered",
     )
-    # Pressed by Bob on a message of Carol's route: none of its alerts is his.
+    # Acknowledged, its menu offers resolving alone.
+    assert menu(warroom, lag_one) == ["Resolve all mine: queues"]
+    # Chosen by Bob on a message of Carol's route: none of its alerts is his.
     three = await fire(warroom, "QueueLag", "worker-3")
     (third,) = await groups(warroom, three)
-    said = await press_mine(warroom, third, BOB)
+    said = await choose_mine(warroom, third, BOB)
     assert "No alert of route queues paged to you is still paging: nothing to acknowledge." in said
-    assert "1 acknowledged." in await press_mine(warroom, full, BOB)
+    assert "1 acknowledged." in await choose_mine(warroom, full, BOB)
     lag_three, full = await groups(warroom, three, disk)
     assert (lag_three.state, full.state, full.acknowledged_by) == ("triggered", "acknowledged", BOB)
     # A guest of the workspace is told privately; nothing changes.
     warroom.slack.add_user(GUEST, "gus")
     warroom.slack.users[GUEST].is_restricted = True
-    said = await press_mine(warroom, lag_three, GUEST)
+    said = await choose_mine(warroom, lag_three, GUEST)
     assert "Not acknowledged: guests of the workspace cannot acknowledge" in said
+    said = await choose_mine(warroom, lag_three, GUEST, act="Resolve")
+    assert "Not resolved: guests of the workspace cannot resolve" in said
     (lag_three,) = await groups(warroom, three)
     assert lag_three.state == "triggered"
 
 
-async def press_mine(warroom: Warroom, group: AlertGroup, user: str) -> str:
-    """``user`` presses the alert's message's "Acknowledge all mine": what they were told."""
+async def test_resolve_all_mine_on_an_alerts_message(warroom: Warroom) -> None:
+    one, two = [await fire(warroom, "QueueLag", f"worker-{n}") for n in (1, 2)]
+    disk = await fire(warroom, "DiskFull", "db-1")
+    assert "1 acknowledged." in await alerts_command(warroom, f"ack {one}")
+    (first,) = await groups(warroom, one)
+    # Carol's two alerts of the queues route, one acknowledged, one paging: both resolved;
+    # Bob's disk alert left as it was.
+    said = await choose_mine(warroom, first, CAROL, act="Resolve")
+    assert "2 resolved." in said
+    lag_one, lag_two, full = await groups(warroom, one, two, disk)
+    assert (lag_one.state, lag_two.state, full.state) == ("resolved", "resolved", "triggered")
+    assert menu(warroom, full) == ["Acknowledge all mine: disks", "Resolve all mine: disks"]
+
+
+def menu(warroom: Warroom, group: AlertGroup) -> list[str]:
+    """The options of the alert's message's overflow menu, as Slack lists them."""
+    (message,) = [m for m in ops_channel(warroom).messages if m.ts == group.message_ts]
+    (overflow,) = [
+        e
+        for b in message.blocks or []
+        if b.get("type") == "actions"
+        for e in b["elements"]
+        if e["type"] == "overflow"
+    ]
+    return [option["text"]["text"] for option in overflow["options"]]
+
+
+async def choose_mine(
+    warroom: Warroom, group: AlertGroup, user: str, *, act: str = "Acknowledge"
+) -> str:
+    """``user`` chooses "<act> all mine" in the alert's message's overflow menu (Slack's
+    block_actions with its selected_option, signed as Slack signs): what they were told."""
     before = len(warroom.slack.ephemeral_for(user))
     ops = ops_channel(warroom)
-    answer = await warroom.slack.click_button(
-        ops.id, str(group.message_ts), "acknowledge_mine_alerts", user=user
+    (message,) = [m for m in ops.messages if m.ts == group.message_ts]
+    route = next(o for o in menu(warroom, group) if o.startswith(act)).partition(": ")[2]
+    answer = await warroom.slack.choose_in_message(
+        ops.id, message.ts, "alerts_of_mine", user=user, option_text=f"{act} all mine: {route}"
     )
     assert answer.status == 200 and answer.elapsed < 3
     await settle(warroom)

@@ -137,8 +137,11 @@ async def deliver(warroom: Warroom, body: dict[str, Any]) -> None:
     await warroom.run_jobs()
 
 
-# An alert's acts while it pages; its message adds "Acknowledge all mine" (its route's).
+# An alert's acts while it pages; its message adds a menu of acts on all the chooser's alerts
+# of its route ("⋯" and its options).
 PAGING_ACTS = ["Acknowledge", "Escalate", "Snooze", "Resolve", "Declare incident"]
+ALL_MINE = "⋯ Acknowledge all mine: queues | Resolve all mine: queues"
+RESOLVE_MINE = "⋯ Resolve all mine: queues"
 
 
 def only_message(channel: Channel) -> Message:
@@ -148,12 +151,19 @@ def only_message(channel: Channel) -> Message:
 
 
 def buttons(message: Message) -> list[str]:
+    """The labels of the message's acts; an overflow menu's as "⋯ <option> | <option>"."""
     return [
-        (element.get("text") or element["placeholder"])["text"]
+        label(element)
         for block in message.blocks or []
         if block.get("type") == "actions"
         for element in block["elements"]
     ]
+
+
+def label(element: dict[str, Any]) -> str:
+    if element["type"] == "overflow":
+        return "⋯ " + " | ".join(option["text"]["text"] for option in element["options"])
+    return str((element.get("text") or element["placeholder"])["text"])
 
 
 async def the_alert(warroom: Warroom) -> AlertGroup:
@@ -197,7 +207,7 @@ async def test_an_alert_pages_the_on_call_person_with_no_channel_and_acknowledge
     assert "Alert: QueueLag is firing" in message.text
     assert "fired 1 time," in message.text
     assert f"paging escalation policy *queues* (<@{CAROL}>)" in message.text
-    assert buttons(message) == [*PAGING_ACTS, "Acknowledge all mine: queues"]
+    assert buttons(message) == [*PAGING_ACTS, ALL_MINE]
 
     # The same alert again (Alertmanager's repeat): counted, nobody paged again.
     await deliver(warroom, queue_lag())
@@ -218,7 +228,7 @@ async def test_an_alert_pages_the_on_call_person_with_no_channel_and_acknowledge
     await press(warroom, ops, "acknowledge_alert", CAROL)
     message = only_message(ops)
     assert f"*Acknowledged* by <@{CAROL}>" in message.text
-    assert buttons(message) == ["Snooze", "Resolve", "Declare incident"]
+    assert buttons(message) == ["Snooze", "Resolve", "Declare incident", RESOLVE_MINE]
     (page,) = await person_pages(warroom)
     assert (page.state, page.acknowledged_by, page.acknowledged_via) == (
         "acknowledged",
@@ -320,7 +330,7 @@ async def test_a_snooze_stops_the_paging_and_it_pages_again_from_level_1_when_st
     await choose_snooze(warroom, ops, "1h", CAROL)
     message = only_message(ops)
     assert f"*Snoozed* by <@{CAROL}> until " in message.text
-    assert buttons(message) == ["Resolve", "Declare incident"]
+    assert buttons(message) == ["Resolve", "Declare incident", RESOLVE_MINE]
     assert (await the_alert(warroom)).state == "snoozed"
     # Acknowledge on a screen that still shows the button: said privately, nothing changes.
     await press(warroom, ops, "acknowledge_alert", BOB)
@@ -341,7 +351,7 @@ async def test_a_snooze_stops_the_paging_and_it_pages_again_from_level_1_when_st
     assert len(ntfy.phone(TOPIC)) == 2
     message = only_message(ops)
     assert f"*Triggered* again: the snooze by <@{CAROL}> ended at " in message.text
-    assert buttons(message) == [*PAGING_ACTS, "Acknowledge all mine: queues"]
+    assert buttons(message) == [*PAGING_ACTS, ALL_MINE]
     # And its policy goes on from there: Bob at level 2, five minutes later.
     await warroom.advance(minutes=5)
     assert len(slack.direct_messages(BOB)) == 1

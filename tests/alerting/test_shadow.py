@@ -26,7 +26,8 @@ from bot.record.people import known_names
 from bot.store.db import session_scope
 from emulator import Channel, FakeNtfy, SlackEmulator
 from emulator.opsgenie import FakeOpsgenie, OpsgenieAccount
-from emulator.pagerduty_rest import Account, FakePagerDutyRest
+from emulator.pagerduty_account import Account
+from emulator.pagerduty_rest import FakePagerDutyRest
 from tests.alerting.test_vendor_apis import OpsgenieClient, PagerDutyEventsClient, integration
 from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom
 from tests.helpers.alerts import TOKEN, routes

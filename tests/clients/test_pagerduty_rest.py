@@ -14,7 +14,8 @@ import pytest
 from bot.clients.importing import ImportFailure, VendorApi
 from bot.clients.pagerduty.rest import PagerDuty
 from bot.record.oncall.importing.drafts import Person, ScheduleRef
-from emulator.pagerduty_rest import Account, FakePagerDutyRest, documented_account
+from emulator.pagerduty_account import Account, documented_account
+from emulator.pagerduty_rest import FakePagerDutyRest
 
 NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)
 YEAR = 2027

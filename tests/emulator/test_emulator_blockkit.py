@@ -480,6 +480,48 @@ def test_buttons() -> None:
     assert msg({"type": "section", "text": md("x"), "accessory": button()}) == []
 
 
+def overflow(**fields: Any) -> dict[str, Any]:
+    return {"type": "overflow", "action_id": "more", "options": options(2)} | fields
+
+
+def test_overflow_menus_take_one_to_five_plain_text_options() -> None:
+    """Slack's overflow menu page: in a section's accessory or an actions block, "up to five
+    option objects" (plain_text; a `url` allowed there alone), `confirm`; nothing else."""
+    linked = option("docs", url="https://e.example/runbook")
+    confirm = {
+        "title": pt("Sure?"),
+        "text": pt("All of them"),
+        "confirm": pt("Yes"),
+        "deny": pt("No"),
+    }
+    assert msg(actions(overflow(options=[*options(4), linked], confirm=confirm))) == []
+    assert (
+        msg({"type": "section", "text": md("x"), "accessory": overflow(options=options(1))}) == []
+    )
+    assert error("no more than 5 items allowed", "/blocks/0/elements/0/options") in msg(
+        actions(overflow(options=options(6)))
+    )
+    assert error("no fewer than 1 items allowed", "/blocks/0/elements/0/options") in msg(
+        actions(overflow(options=[]))
+    )
+    assert error("missing required field: options", "/blocks/0/elements/0") in msg(
+        actions({"type": "overflow", "action_id": "more"})
+    )
+    assert error("missing required field: value", "/blocks/0/elements/0/options/0") in msg(
+        actions(overflow(options=[{"text": pt("a")}]))
+    )
+    assert error("must be one of: plain_text", "/blocks/0/elements/0/options/0/text/type") in msg(
+        actions(overflow(options=[option("a", text=md("*a*"))]))
+    )
+    assert error("invalid additional property: placeholder", "/blocks/0/elements/0") in msg(
+        actions(overflow(placeholder=pt("More")))
+    )
+    # Only in sections and actions blocks: not an input's element, not a context's.
+    assert error("unsupported type: overflow", "/view/blocks/0/element/type") in view(
+        modal(input_block(overflow()))
+    )
+
+
 def test_initial_options_must_match_an_option_exactly() -> None:
     choices = [option("a"), option("b")]
     assert msg(actions(select(options=choices, initial_option=option("b")))) == []

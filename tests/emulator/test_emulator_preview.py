@@ -94,7 +94,7 @@ def test_mrkdwn_as_the_client_shows_it() -> None:
 
 
 def test_an_overflow_menu_is_its_three_dots() -> None:
-    """Slack's validator in the emulator knows no overflow yet; the preview draws one."""
+    """An overflow menu is drawn as Slack's three dots (its options, on a preview that acts)."""
     slack = SlackEmulator()
     ops = slack.create_channel("ops", creator=ALICE, members=[slack.bot_user_id])
     overflow = {"type": "overflow", "action_id": "more", "options": []}

@@ -125,6 +125,49 @@ async def test_a_button_pressed_sends_block_actions_and_the_page_offers_it(
     assert payload["container"]["message_ts"] == message.ts
 
 
+async def test_an_overflow_option_chosen_sends_its_selected_option(
+    acting: tuple[ActingEmulator, Bot, str],
+) -> None:
+    slack, bot, ops = acting
+    more = {
+        "type": "overflow",
+        "action_id": "alert_more",
+        "options": [
+            {"text": {"type": "plain_text", "text": "Acknowledge all mine"}, "value": "42:ack"},
+            {"text": {"type": "plain_text", "text": "Resolve all mine"}, "value": "42:resolve"},
+        ],
+    }
+    blocks = [
+        {
+            "type": "section",
+            "block_id": "alert",
+            "text": {"type": "mrkdwn", "text": "x"},
+            "accessory": more,
+        }
+    ]
+    message = slack.post_as_bot(slack.channels[ops], "Alert firing", blocks=blocks)
+    async with (
+        aiohttp.ClientSession() as client,
+        client.get(f"{slack.root_url}/preview/{ops}?as={ALICE}") as answer,
+    ):
+        shown = await answer.text()
+    assert 'aria-label="More actions">⋯</summary>' in shown
+    pressed = re.search(r'name="press" value="([^"]+)"[^>]*>Resolve all mine<', shown)
+    assert pressed is not None and pressed[1] == f"{message.ts} 0 0 1"
+    status, location = await submit(slack, ops, {"user": ALICE, "press": pressed[1]})
+    assert status == 303 and location.endswith("note=Pressed+Resolve+all+mine")
+    [payload] = [r for r in bot.received if r.get("type") == "block_actions"]
+    [action] = payload["actions"]
+    assert (action["type"], action["action_id"], action["block_id"]) == (
+        "overflow",
+        "alert_more",
+        "alert",
+    )
+    assert action["selected_option"] == more["options"][1]
+    # An option the menu does not have is refused.
+    assert (await submit(slack, ops, {"user": ALICE, "press": f"{message.ts} 0 0 2"}))[0] == 400
+
+
 async def test_what_no_page_sends_is_refused_and_what_slack_refuses_is_said(
     acting: tuple[ActingEmulator, Bot, str],
 ) -> None:

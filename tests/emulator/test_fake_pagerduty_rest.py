@@ -11,7 +11,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from emulator.pagerduty_rest import ACCEPT, FakePagerDutyRest, documented_account
+from emulator.pagerduty_account import documented_account
+from emulator.pagerduty_rest import ACCEPT, FakePagerDutyRest
 
 YEAR = 2027
 

@@ -204,7 +204,7 @@ ELSEWHERE = {
     "snooze_alert": "snooze: tests/alerting/test_own_alerts.py, as a guest",
     "resolve_alert": "resolve: tests/alerting/test_own_alerts.py, as a guest",
     "declare_from_alert": "attach_alert: tests/alerting/test_alert_declare.py, as a guest",
-    "acknowledge_mine_alerts": "acknowledge: tests/alerting/test_alert_many.py, as a guest",
+    "alerts_of_mine": "acknowledge, resolve: tests/alerting/test_alert_many.py, as a guest",
     "cause_theory": "accept_proposal: tests/postmortem/test_causes.py, as a guest",
 }
 

@@ -21,6 +21,7 @@ import pytest
 
 from bot.record.oncall.schedules import Schedules, parse_schedules
 from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom, WarroomFactory
+from tests.helpers.incidents import settle
 from tests.oncall.ical_source import CalendarSource, calendar_source
 from tests.oncall.test_ical_layers import cli
 from tests.oncall.test_leave import oncall, stored_leave
@@ -109,7 +110,7 @@ async def test_a_leave_calendar_gives_leave_and_keeps_it_through_a_failure(
 
     listed = await oncall(warroom, "leave", user=BOB)
     assert "2026-03-11 to 2026-03-12 (UTC), from your leave calendar" in listed
-    assert "2026-03-20 (UTC), from your leave calendar" in listed
+    assert "2026-03-20 14:00–16:00 (UTC), from your leave calendar" in listed
     assert f"Your leave calendar: {host}/…, 2 events at its last refresh" in listed
     said = await oncall(warroom, PAYMENTS)
     assert f":palm_tree: <@{BOB}> is on leave; <@{CAROL}> takes the turn." in said
@@ -141,6 +142,40 @@ async def test_a_leave_calendar_gives_leave_and_keeps_it_through_a_failure(
     assert source.requests == 3  # no more rounds once it is removed
     said = await oncall(warroom, PAYMENTS)
     assert f"*{PAYMENTS}*: <@{BOB}>" in said
+
+
+async def test_an_event_of_hours_is_leave_for_those_hours_alone(
+    warroom_with: WarroomFactory, source: CalendarSource, database_url: str
+) -> None:
+    # Bob is out from 10:00 to 14:30 on the 11th, written in Paris time (09:00 to 13:30 UTC),
+    # as a calendar tool writes an appointment: his week's turn passes only for those hours.
+    paris = "DTSTART;TZID=Europe/Paris:20260311T100000|DTEND;TZID=Europe/Paris:20260311T143000"
+    source.body = calendar(paris)
+    warroom = await started(warroom_with, database_url)
+    await oncall(warroom, f"leave feed {source.url}", user=BOB)
+    (row,) = await stored_leave(warroom)
+    assert (row.first_day, row.last_day, row.source) == ("2026-03-11", "2026-03-11", "feed")
+    assert (row.start_at.astimezone(UTC), row.end_at.astimezone(UTC)) == (
+        datetime(2026, 3, 11, 9, tzinfo=UTC),
+        datetime(2026, 3, 11, 13, 30, tzinfo=UTC),
+    )
+    listed = await oncall(warroom, "leave", user=BOB)
+    assert f"#{row.id} 2026-03-11 09:00–13:30 (UTC), from your leave calendar" in listed
+    said = await oncall(warroom, PAYMENTS)  # 10:00 UTC: during it
+    assert f":palm_tree: <@{BOB}> is on leave; <@{CAROL}> takes the turn." in said
+    # His App Home says the hours too.
+    published = len(warroom.slack.calls_to("views.publish"))
+    await warroom.slack.open_app_home(BOB)
+    await settle(warroom)
+    await warroom.slack.wait_for(lambda: len(warroom.slack.calls_to("views.publish")) > published)
+    home = "\n".join(warroom.slack.home_lines(BOB))
+    assert f"• #{row.id} 2026-03-11 09:00–13:30 (UTC), from your leave calendar" in home
+
+    await warroom.advance(hours=3, minutes=30)  # 13:30 UTC: back, his turn again
+    said = await oncall(warroom, PAYMENTS)
+    assert f"*{PAYMENTS}*: <@{BOB}>" in said and "on leave" not in said
+    # Not the whole day: the 12th has no leave, and the evening of the 11th neither.
+    assert len(await stored_leave(warroom)) == 1
 
 
 async def test_a_holiday_calendar_skips_its_people_on_its_days(

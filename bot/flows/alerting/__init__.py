@@ -12,7 +12,8 @@
 - ``declared``: an alert declared as an incident (its Declare incident button) or attached
   to one (``/incident alert attach``): its paging and history taken over.
 - ``many``: several alerts acknowledged or resolved together (the web view's selection,
-  ``/alerts ack``, "Acknowledge all mine"), each in its own transaction.
+  ``/alerts ack``, the message's "Acknowledge all mine" and "Resolve all mine"), each in its
+  own transaction.
 - ``heartbeats``: check-ins kept, and a missed one raised as an alert.
 - ``drill_alerts``: the paging drill (``bot.flows.paging.drills``) with a failed provider
   raised as an alert; the scheduled drill's job handler.

@@ -1,8 +1,9 @@
 """A person's leave calendar: an iCal feed of their time off (``/oncall leave feed <url>``,
 or their page's form), fetched on a timer as iCal layers' feeds are (the same job kind and
 lane, the same size limit and addresses allowed, parsed in a worker process). Each good copy
-replaces the leave it gave before (``source`` "feed"): every day an event touches, in the
-person's zone, is a day of leave. A refresh that fails keeps the leave it gave, and says why
+replaces the leave it gave before (``source`` "feed"): every day an all-day event covers, in
+the person's zone, is a day of leave; an event of hours (a DATE-TIME, in its own zone) is
+leave for those hours alone. A refresh that fails keeps the leave it gave, and says why
 on the feed's row; removing the feed removes its leave.
 """
 
@@ -23,9 +24,9 @@ from bot.flows.oncall.ical_feeds import (
 from bot.flows.people import zone_of
 from bot.flows.rights import require
 from bot.record.oncall.feed_addresses import url_refusal
-from bot.record.oncall.holidays import event_days
+from bot.record.oncall.holidays import LONGEST_EVENT_DAYS, event_days
 from bot.record.oncall.ical_layers import FeedRefused
-from bot.record.oncall.leave import leave_feed_of, replace_feed_leave, spans_of
+from bot.record.oncall.leave import FeedLeave, leave_feed_of, merged, replace_feed_leave, spans_of
 from bot.record.oncall.schedules import ical_url_of
 from bot.record.rights import Act
 from bot.services import Services
@@ -57,7 +58,8 @@ async def set_leave_feed(services: Services, *, user: str, url: str | None) -> O
                 raise OncallRefused("leave_no_feed", field="leave")
             await session.delete(row)
             configured = services.settings.oncall.schedules.by_name.values()
-            await replace_feed_leave(session, configured, user=user, spans=[], zone=zone, now=now)
+            nothing = FeedLeave((), (), zone)
+            await replace_feed_leave(session, configured, user=user, leave=nothing, now=now)
         else:
             row = row or OncallLeaveFeed(user_id=user, url=address, zone=zone)
             row.url, row.zone, row.error, row.failing_since = address, zone, None, None
@@ -119,13 +121,17 @@ async def refresh_feed(services: Services, job: Job) -> datetime | None:
     except (FeedUnreachable, FeedRefused) as failure:
         await _note_failure(services, user, failure_reason(url, failure), now)
         return now + services.settings.oncall.ical_refresh
-    spans = spans_of(event_days(((event.start, event.end) for event in events), zone))
+    days = event_days(((event.start, event.end) for event in events if event.all_day), zone)
+    # An event of hours longer than the longest leave is cut to it, as an all-day one is.
+    longest = LONGEST_EVENT_DAYS * 86_400
+    hours = merged((e.start, min(e.end, e.start + longest)) for e in events if not e.all_day)
+    wanted = FeedLeave(spans_of(days), hours, zone)
     configured = services.settings.oncall.schedules.by_name.values()
     async with session_scope(services.engine) as session:
         row = await leave_feed_of(session, user)
         if row is None or row.url != url:
             return None if row is None else now  # changed meanwhile: fetched again
-        await replace_feed_leave(session, configured, user=user, spans=spans, zone=zone, now=now)
+        await replace_feed_leave(session, configured, user=user, leave=wanted, now=now)
         row.event_count, row.fetched_at, row.checked_at = len(events), now, now
         row.failing_since, row.error = None, None
         session.add(row)

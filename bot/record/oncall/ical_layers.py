@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from heapq import heappop, heappush
 from itertools import pairwise
@@ -53,12 +53,15 @@ class FeedRefused(ValueError):
 
 @dataclass(frozen=True)
 class FeedEvent:
-    """One occurrence of an event in the feed: Unix seconds, and who it names as written."""
+    """One occurrence of an event in the feed: Unix seconds, and who it names as written;
+    ``all_day`` when it is whole days (a DATE, not a DATE-TIME), which a leave calendar's
+    events take whole (left out of its copies, and of what makes two events the same)."""
 
     start: int
     end: int
     summary: str
     attendees: tuple[str, ...]
+    all_day: bool = field(default=False, compare=False)
 
     def as_row(self) -> list[object]:
         return [self.start, self.end, self.summary, list(self.attendees)]
@@ -124,7 +127,9 @@ def _event(occurrence: Occurrence) -> FeedEvent:
         if common_name:
             named.append(str(common_name))
     summary = str(occurrence.event.get("SUMMARY", ""))
-    return FeedEvent(occurrence.start, occurrence.end, summary, tuple(named))
+    starts = getattr(occurrence.event.get("DTSTART"), "dt", None)
+    all_day = isinstance(starts, date) and not isinstance(starts, datetime)
+    return FeedEvent(occurrence.start, occurrence.end, summary, tuple(named), all_day)
 
 
 # -- whom the events name ---------------------------------------------------------------------

@@ -1,7 +1,9 @@
 """A person's leave in the database, and who is away on each schedule.
 
 Leave is whole days in the person's zone (``2026-12-24..2026-12-27``: from midnight of the
-first to midnight after the last), kept as the UTC instants they cover. Adding or removing
+first to midnight after the last), kept as the UTC instants they cover; a leave calendar's
+event of hours (and imported leave) is kept as the instants it covers, its days those it
+touches in the person's zone. Adding or removing
 one has the user group and notices of every schedule naming the person worked out again
 (``work.plan_again``) in the same transaction. ``with_away`` gives the engine schedules
 carrying who is away (leave and holidays). Functions take the session and plain values; the
@@ -38,6 +40,16 @@ class LeaveRefused(BotError):
 
     def __init__(self, problem: str, **context: object) -> None:
         super().__init__(problem, problem=problem, **context)
+
+
+@dataclass(frozen=True)
+class FeedLeave:
+    """What a leave calendar gives now: runs of whole days (first, last) and spans of hours
+    (Unix seconds from, to), in ``zone`` (the person's)."""
+
+    days: Sequence[tuple[date, date]]
+    hours: Sequence[tuple[int, int]]
+    zone: str
 
 
 @dataclass(frozen=True)
@@ -134,27 +146,53 @@ async def replace_feed_leave(
     schedules: Iterable[Schedule],
     *,
     user: str,
-    spans: Sequence[tuple[date, date]],
-    zone: str,
+    leave: FeedLeave,
     now: datetime,
 ) -> None:
-    """Make ``user``'s leave from their feed the ``spans`` (first and last days) it names
-    now; nothing changes (nothing is worked out again) when it names what it did. The caller
-    commits."""
+    """Make ``user``'s leave from their feed what it gives now (``leave``); nothing changes
+    (nothing is worked out again) when it gives what it did. The caller commits."""
     statement = select(OncallLeave).where(
         col(OncallLeave.user_id) == user, col(OncallLeave.source) == "feed"
     )
-    kept = {(r.first_day, r.last_day, r.zone) for r in (await session.exec(statement)).all()}
-    if kept == {(first.isoformat(), last.isoformat(), zone) for first, last in spans}:
+    rows = [
+        _row(user, days, leave.zone, source="feed", created_by=user, now=now) for days in leave.days
+    ]
+    rows += [_hours_row(user, span, leave.zone, now=now) for span in leave.hours]
+    kept = {_extent(row) for row in (await session.exec(statement)).all()}
+    if kept == {_extent(row) for row in rows}:
         return
     await session.exec(
         delete(OncallLeave).where(
             col(OncallLeave.user_id) == user, col(OncallLeave.source) == "feed"
         )
     )
-    for days in spans:
-        session.add(_row(user, days, zone, source="feed", created_by=user, now=now))
+    session.add_all(rows)
     await _plan_again(session, schedules, user, now, f"leave-feed-{user}-{now.timestamp():.0f}")
+
+
+def _hours_row(user: str, span: tuple[int, int], zone: str, *, now: datetime) -> OncallLeave:
+    """A leave calendar's event of hours: the instants it covers, on the days it touches."""
+    start, end = (datetime.fromtimestamp(second, UTC) for second in span)
+    tz = ZoneInfo(zone)
+    days = (start.astimezone(tz).date(), (end - timedelta(microseconds=1)).astimezone(tz).date())
+    row = _row(user, days, zone, source="feed", created_by=user, now=now)
+    row.start_at, row.end_at = start, end
+    return row
+
+
+def _extent(row: OncallLeave) -> tuple[str, str, str, int, int]:
+    return (row.first_day, row.last_day, row.zone, instant_of(row.start_at), instant_of(row.end_at))
+
+
+def merged(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Spans (from, to) with those that overlap or touch made one, in order; empty ones out."""
+    runs: list[tuple[int, int]] = []
+    for start, end in sorted(span for span in spans if span[1] > span[0]):
+        if runs and start <= runs[-1][1]:
+            runs[-1] = (runs[-1][0], max(runs[-1][1], end))
+        else:
+            runs.append((start, end))
+    return runs
 
 
 async def keep_imported(

@@ -15,7 +15,8 @@ import pytest
 import yaml
 
 from bot.config import Settings
-from emulator.pagerduty_rest import Account, FakePagerDutyRest, documented_account
+from emulator.pagerduty_account import Account, documented_account
+from emulator.pagerduty_rest import FakePagerDutyRest
 from tests.oncall.importing.running import Ran, warroom_cli
 
 

@@ -22,7 +22,8 @@ from bot.config import Settings
 from emulator import opsgenie_samples as samples
 from emulator.grafana_oncall import FakeGrafanaOnCall
 from emulator.opsgenie import API_KEY, FakeOpsgenie, OpsgenieAccount
-from emulator.pagerduty_rest import FakePagerDutyRest, documented_account
+from emulator.pagerduty_account import documented_account
+from emulator.pagerduty_rest import FakePagerDutyRest
 from tests.oncall.importing.running import Ran, warroom_cli
 from tests.oncall.importing.test_grafana_oncall import add_senders
 
