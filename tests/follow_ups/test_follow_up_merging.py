@@ -511,6 +511,14 @@ async def test_the_web_view_flags_and_merges_with_its_form_and_refuses_a_guest(
                 assert answer.status == 303 and answer.headers["Location"] == "/follow-ups"
             async with alice.get(f"{warroom.url}/follow-ups") as answer:
                 after = visible_text(await answer.text())
+            # The same merge sent again is refused: back on the list, which says why once.
+            async with alice.post(url, data=form) as answer:
+                assert answer.status == 400 and answer.url.path == "/follow-ups"
+                refused = visible_text(await answer.text())
+            assert "The follow-ups were not merged" in refused
+            async with alice.get(answer.url) as reloaded:  # a reload sends nothing again
+                assert reloaded.status == 200
+                assert "were not merged" not in visible_text(await reloaded.text())
         assert "Possibly the same as" not in after
         assert "add alert on payment latency" in after and "alerting on payments" not in after
         assert "2 follow-ups not done yet" in after

@@ -13,6 +13,7 @@ from bot.config import Settings
 from emulator import SlackEmulator
 from emulator.trackers import FakeGitHub
 from tests.conftest import ALICE, BOB, Warroom
+from tests.flows.test_rights import _proposals
 from tests.helpers.drafts import DRAFT, draft_page, invite_guest, post_draft_form, problem_at
 from tests.helpers.incidents import command, open_incident, settle
 from tests.helpers.web_view import browser, sign_in, visible_text, web_warroom
@@ -292,3 +293,28 @@ async def test_a_form_posted_to_an_address_naming_no_such_item_is_404_with_why(
                 assert why in visible_text(await answer.text()), path
         await settle(warroom)
         assert len(channel.messages) == before
+
+
+async def test_an_edited_suggestion_sent_empty_is_refused_at_its_field_and_a_reload_sends_nothing(
+    slack: SlackEmulator, sqlite_url: str
+) -> None:
+    async with web_warroom(slack, sqlite_url) as warroom, browser() as session:
+        channel = await open_incident(warroom)
+        _, suggestion = await _proposals(warroom, channel)
+        await sign_in(session, warroom, ALICE)
+        draft = "/incidents/INC-1/postmortem"
+        _, token = await draft_page(session, warroom, f"{draft}?edit={suggestion}")
+        sent = {"body": "   ", "suggestion": str(suggestion), "csrf": token}
+        async with session.post(f"{warroom.url}{draft}/sections/fix", data=sent) as answer:
+            status, page, address = answer.status, await answer.text(), answer.url
+        # Back on the draft, the suggestion's form open again, the refusal at its field.
+        assert status == 400
+        assert (address.path, address.query.get("edit")) == (draft, str(suggestion))
+        assert "Write the section's text" in problem_at(page, "body-fix")
+        assert f'name="suggestion" value="{suggestion}"' in page
+        # A reload reads the page again, clean: nothing is sent twice, nothing was accepted.
+        async with session.get(address) as again:
+            assert again.status == 200
+            reloaded = await again.text()
+        assert 'class="field-problem"' not in reloaded
+        assert "accepted by" not in visible_text(reloaded)

@@ -29,6 +29,7 @@ from bot.store.db import session_scope
 from bot.store.models import ActionItem, TrackerIssue
 from bot.web.auth import csrf_token, guest_viewer, page_viewer, with_session
 from bot.web.context import WebContext, web_context
+from bot.web.notices import forget, once_of, refused_back
 from bot.web.pages_common import ZONE_REFUSED, not_allowed, render_page, viewer_zone
 from bot.web.reading import (
     id_in_address,
@@ -56,6 +57,7 @@ async def follow_ups_page(request: web.Request) -> web.Response:
     owner = viewer.user_id if mine else (asked if USER_ID.match(asked) else None)
     rows = [row for row in every if owner is None or row.item.owner == owner]
     now = web_.services.clock()
+    once = await once_of(request, viewer)
     owners: set[str] = {found for row in every if (found := row.item.owner)}
     async with session_scope(web_.services.engine) as session:
         names = await known_names(session, owners | ({owner} if owner else set()))
@@ -63,7 +65,7 @@ async def follow_ups_page(request: web.Request) -> web.Response:
     default_zone = await own_zone(web_, viewer) or web_.settings.incidents.timezone
     zone, unknown_zone = viewer_zone(request.query.get("tz"), default_zone)
     csrf = csrf_token(request, viewer)
-    return render_page(
+    page = render_page(
         request,
         "web/follow_ups.html.j2",
         viewer=viewer,
@@ -79,10 +81,13 @@ async def follow_ups_page(request: web.Request) -> web.Response:
         now=now,
         zone=zone,
         unknown_zone=unknown_zone,
-        status=ZONE_REFUSED if unknown_zone else 200,
+        status=ZONE_REFUSED if unknown_zone else once.status,
         mine=mine,
         same=await _possibly_same(web_, rows),
+        not_merged=once.words("merge"),
     )
+    forget(request, page)
+    return page
 
 
 def relative_to(due: datetime, now: datetime) -> tuple[int, str, bool]:
@@ -156,16 +161,15 @@ async def merge_form(request: web.Request) -> web.Response:
     except NotTheirs:  # a guest Slack names now, the session being older
         return not_allowed(request, incident)
     except MergeRefused as refused:
-        return _refused(request, web_, viewer, refused)
+        raise await _refused(request, web_, viewer, refused) from None
     log.info("%s: follow-ups merged by %s", incident.reference, viewer.author)
     raise web.HTTPSeeOther("/follow-ups")
 
 
-def _refused(
+async def _refused(
     request: web.Request, web_: WebContext, viewer: Viewer, error: BotError
-) -> web.Response:
+) -> web.HTTPSeeOther:
+    """A merge refused: back to the list, which says why once (a reload sends nothing)."""
     said = web_.services.renderer.render_plain(error.template, **error.context)
     detail = said.replace(":warning: ", "").replace("*", "")
-    return render_page(
-        request, "web/error.html.j2", status=400, problem="not_merged", detail=detail, viewer=viewer
-    )
+    return await refused_back(request, viewer, "/follow-ups", {"merge": detail})

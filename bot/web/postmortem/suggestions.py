@@ -16,7 +16,9 @@ from bot.flows.rights import NotTheirs
 from bot.store.models import Incident
 from bot.web.auth import guest_viewer
 from bot.web.context import WebContext
-from bot.web.pages_common import guests_refused, not_allowed, refused_page, render_page
+from bot.web.notices import refused_back
+from bot.web.pages_common import guests_refused, not_allowed, refused_page
+from bot.web.postmortem.page import Refusal
 from bot.web.reading import id_in_address, posted_about_incident
 from bot.web.visibility import Viewer
 
@@ -56,10 +58,7 @@ async def accepted(
     if not await web_.visibility.can_edit(viewer, incident):
         return not_allowed(request, incident)
     if text is not None and not text.strip():
-        detail = web_.services.renderer.render("messages/suggestion_empty.j2")
-        return render_page(
-            request, "web/error.html.j2", status=400, problem="bad_edit", detail=detail
-        )
+        raise await _empty_edit(request, web_, viewer, incident, suggestion_id, section)
     try:
         await accept_suggestion(
             web_.services,
@@ -75,6 +74,25 @@ async def accepted(
     log.info("%s: a suggestion accepted in the web view by %s", incident.reference, viewer.author)
     where = f"?accepted={section}#place-{section}" if section else "?accepted=1#draft"
     raise web.HTTPSeeOther(f"/incidents/{incident.reference}/postmortem{where}")
+
+
+async def _empty_edit(
+    request: web.Request,
+    web_: WebContext,
+    viewer: Viewer,
+    incident: Incident,
+    suggestion_id: int,
+    section: str | None,
+) -> web.HTTPSeeOther:
+    """An edited suggestion sent empty: back to the draft with the suggestion's form open
+    again (``?edit=``), saying why at its field once; a reload shows the form clean."""
+    detail = web_.services.renderer.render("messages/suggestion_empty.j2").strip()
+    form = f"section-{section}" if section else "section"
+    refusal = Refusal(form, {"body": detail}, {"body": ""})
+    location = f"/incidents/{incident.reference}/postmortem?edit={suggestion_id}"
+    if section:
+        location += f"#place-{section}"
+    return await refused_back(request, viewer, location, refusal.kept())
 
 
 def suggestion_of_form(value: object) -> int | None:
