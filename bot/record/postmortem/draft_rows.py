@@ -8,7 +8,7 @@ Jinja2's per-value finalize and escape took most of a draft's time.
 from __future__ import annotations
 
 import string
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from itertools import groupby
@@ -81,15 +81,10 @@ class DraftRows(DraftFormat):
         also = {key: str(shape) for key, shape in (also or {}).items()}
         fill = _shape("row", row, "stamp", "kind", "text", "author")
         _check_shapes({"day": day, "text": text, "author": author, "set_by": set_by}, "")
-        _check_shapes(dict(also or {}), "by", "source", "milestone", "at", "people", "said")
+        _check_shapes(dict(also), "by", "source", "milestone", "at", "people", "said")
         _check_shapes({"paged_person": paged_person}, "person", "methods")
         lines = self.timeline
-        # Each kind's name escaped and its author's shape chosen once, not once a line (the
-        # template's list of kinds is scanned by ``in``).
-        kind_names = {
-            kind: markdown_escape(kinds.get(kind, kind)) for kind in {line.kind for line in lines}
-        }
-        shapes = {kind: set_by if kind in set_by_kinds else author for kind in kind_names}
+        kind_names, shapes = _kind_shapes(lines, kinds, set_by_kinds, author, set_by)
         marked = self.marked_lines(lines)
         filled = map(
             fill,
@@ -105,11 +100,7 @@ class DraftRows(DraftFormat):
             words = _AlsoWords(also, sources or {}, kinds, paged_person, methods or {})
             said = [self._also(line, words) if line.also else "" for line in lines]
             filled = map(str.__add__, filled, said)
-        rows: list[str] = []
-        for shown, day_rows in groupby(zip(marked.days, filled, strict=True), key=itemgetter(0)):
-            rows += [*([""] if rows else []), day.format(shown), ""]
-            rows += [filled_row for _, filled_row in day_rows]
-        return Markup("\n".join(rows))
+        return Markup("\n".join(_under_days(day, marked.days, filled)))
 
     def _also(self, line: Line, words: _AlsoWords) -> str:
         """What else ``line`` stands for, in the template's shapes."""
@@ -341,6 +332,31 @@ _KIND_MILESTONES = {
     "recovered": Milestone.ENDED.value,
     "resolved": Milestone.RESOLVED.value,
 }
+
+
+def _kind_shapes(
+    lines: Sequence[Line],
+    kinds: Mapping[str, str],
+    set_by_kinds: Collection[str],
+    author: str,
+    set_by: str,
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Each kind's name escaped and its author's shape, chosen once, not once a line (the
+    template's list of kinds is scanned by ``in``)."""
+    kind_names = {
+        kind: markdown_escape(kinds.get(kind, kind)) for kind in {line.kind for line in lines}
+    }
+    shapes = {kind: set_by if kind in set_by_kinds else author for kind in kind_names}
+    return kind_names, shapes
+
+
+def _under_days(day: str, days: Sequence[str], filled: Iterable[str]) -> list[str]:
+    """The rows under a heading per day (``day`` around the date), a blank line between."""
+    rows: list[str] = []
+    for shown, day_rows in groupby(zip(days, filled, strict=True), key=itemgetter(0)):
+        rows += [*([""] if rows else []), day.format(shown), ""]
+        rows += [filled_row for _, filled_row in day_rows]
+    return rows
 
 
 def _sources(marked: MarkedLines, by: str) -> list[str]:

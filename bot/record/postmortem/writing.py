@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from operator import attrgetter
-from typing import Any
+from typing import Any, TypedDict
 
 from bot.basics.render import Renderer, readable
 from bot.basics.slack_text import SlackText
@@ -35,6 +35,7 @@ from bot.record.postmortem.parts import (
     Line,
     MergeNote,
     MilestoneTime,
+    MisleadingPath,
     Mitigation,
     OpenTask,
     PageMark,
@@ -109,8 +110,6 @@ def build_draft(
         language=language,
         style=style,
         generated_at=now,
-        commander=name(incident.commander),
-        roles=[(role, name(holder) or holder) for role, holder in record.roles.items()],
         milestones=milestones,
         metrics=Figures(milestones, mitigation, paged).on(Surface.DRAFT),
         paged=paged,
@@ -119,16 +118,61 @@ def build_draft(
         impacts=of_kind(TimelineKind.IMPACT),
         triggers=of_kind(TimelineKind.TRIGGER),
         causes=of_kind(TimelineKind.ROOT_CAUSE),
-        misleading=misleading_paths(
-            lines,
-            [entry.slack_ts for entry in record.entries],
-            _path_facts(record, line, name, names),
-            MARKED_KINDS,
-        ),
+        misleading=_misleading(record, lines, line, name, names),
         mitigations=of_kind(TimelineKind.MITIGATION),
         escalations=_escalations(record, said, name, line),
         actions=_follow_ups(record, line, name, names, now),
         updates=of_kind(TimelineKind.UPDATE),
+        mitigation=mitigation,
+        detections=_detections(record, lines),
+        **_people_parts(record, name, names),
+    )
+
+
+def _misleading(
+    record: Record,
+    lines: list[Line],
+    line: Callable[[EntryRow], Line],
+    name: Namer,
+    names: Mapping[str, str],
+) -> list[MisleadingPath]:
+    """The misleading paths among the draft's lines (``misleading_paths``)."""
+    return misleading_paths(
+        lines,
+        [entry.slack_ts for entry in record.entries],
+        _path_facts(record, line, name, names),
+        MARKED_KINDS,
+    )
+
+
+class _PeopleParts(TypedDict):
+    """The parts of a draft people wrote, said or published, as ``Draft`` takes them."""
+
+    commander: str | None
+    roles: list[tuple[str, str]]
+    description: str
+    reviewer: str | None
+    written: dict[str, Written]
+    suggestions: dict[str, Suggested]
+    asked: Asked | None
+    links: Mapping[str, str | None]
+    sources: Mapping[str, tuple[datetime, str | None]]
+    public: PublicIncident | None
+    publications: list[Publication]
+    fields: list[tuple[str, str]]
+    said: dict[str, Stated]
+    page_marks: list[PageMark]
+    lessons: list[Lesson]
+    repeats: list[Repeat]
+
+
+def _people_parts(record: Record, name: Namer, names: Mapping[str, str]) -> _PeopleParts:
+    """What people wrote for the draft, suggested and accepted, said on its page and in the
+    channel, published, and filled in: the draft's parts beside the timeline's sections."""
+    incident = record.incident
+    return _PeopleParts(
+        commander=name(incident.commander),
+        roles=[(role, name(holder) or holder) for role, holder in record.roles.items()],
         description=readable(incident.description, names),
         reviewer=name(incident.postmortem_review_by),
         written=_written(record, name),
@@ -139,8 +183,6 @@ def build_draft(
         public=record.public,
         publications=[_publication(update, record.public) for update in record.public_updates],
         fields=[(field.label, _field_text(field, value, names)) for field, value in record.fields],
-        mitigation=mitigation,
-        detections=_detections(record, lines),
         said=_statements(record, name, names),
         page_marks=_page_marks(record, name),
         lessons=_lessons(record, name, names),
