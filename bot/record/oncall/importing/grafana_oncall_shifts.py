@@ -300,22 +300,7 @@ def _rotation(
             )
         )
         return
-    notes: list[str] = []
-    if raw.get("by_month") or raw.get("by_monthday"):
-        notes.append(
-            "its by_month and by_monthday are not carried: warroom's layer is active "
-            "every month and day"
-        )
-    if any(len(group) > 1 for group in shift.groups):
-        notes.append("where a turn has several people, only the first is carried")
-    if until is not None:
-        notes.append(f"it ends on {until:%Y-%m-%d %H:%M} in Grafana; warroom's layer goes on")
-    rotation_start = naive_time(raw, "rotation_start") if raw.get("rotation_start") else None
-    if rotation_start is not None and aware_time(rotation_start, shift.zone) > now:
-        notes.append(
-            f"its turns begin on {rotation_start:%Y-%m-%d %H:%M} in Grafana; "
-            "warroom's layer is active before"
-        )
+    notes = _rotation_notes(raw, shift, until, now)
     members = tuple(Person(group[0]) if group else None for group in shift.groups)
     if frequency == "daily" and by_day and len(by_day) < len(ICAL_DAYS):
         layers = _daily_by_day(shift, members, by_day, interval, notes)
@@ -332,6 +317,28 @@ def _rotation(
         out.items.append(_item(shift, "approximate", said, todo))
     else:
         out.items.append(_item(shift, "exact", said))
+
+
+def _rotation_notes(raw: Raw, shift: _Shift, until: datetime | None, now: datetime) -> list[str]:
+    """What of a rotation warroom's layer does not carry: days of the month, all but the
+    first person of a turn, its end, a start of its turns still to come."""
+    notes: list[str] = []
+    if raw.get("by_month") or raw.get("by_monthday"):
+        notes.append(
+            "its by_month and by_monthday are not carried: warroom's layer is active "
+            "every month and day"
+        )
+    if any(len(group) > 1 for group in shift.groups):
+        notes.append("where a turn has several people, only the first is carried")
+    if until is not None:
+        notes.append(f"it ends on {until:%Y-%m-%d %H:%M} in Grafana; warroom's layer goes on")
+    rotation_start = naive_time(raw, "rotation_start") if raw.get("rotation_start") else None
+    if rotation_start is not None and aware_time(rotation_start, shift.zone) > now:
+        notes.append(
+            f"its turns begin on {rotation_start:%Y-%m-%d %H:%M} in Grafana; "
+            "warroom's layer is active before"
+        )
+    return notes
 
 
 def _by_day(raw: Raw) -> tuple[int, ...]:
