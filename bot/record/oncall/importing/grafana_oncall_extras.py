@@ -1,6 +1,6 @@
 """What a Grafana OnCall account holds beside schedules and escalation chains (which
-``bot.record.oncall.importing.grafana_oncall`` translates): each user's personal notification
-rules and the stack's integrations, as Grafana OnCall's API reference documents them
+``grafana_oncall_shifts`` and ``grafana_oncall_chains`` translate): each user's personal
+notification rules and the stack's integrations, as Grafana OnCall's API reference documents them
 (grafana/oncall ``docs/sources/oncall-api-reference/``: personal_notification_rules.md,
 integrations.md).
 
