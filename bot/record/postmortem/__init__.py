@@ -13,6 +13,8 @@ posts it is ``bot.flows.postmortem.posting``; ``warroom postmortem`` is
   (no words: the templates say them).
 - ``sources``: what the draft is written from: the record (``Record``, ``load_record``).
 - ``writing``: writing the draft from the record (``build_draft``), section by section.
+- ``people_parts``: the draft's parts people wrote, said or published (written sections,
+  suggestions, statements, marks, lessons, repeats, fields, status updates), from the record.
 - ``written``: the draft written out: rendered in a language and style (``render_draft``),
   read from the database (``read_draft``).
 - ``alert_steps``: an attached alert's own paging (its history's entries) as rows of the
