@@ -26,11 +26,8 @@ from typing import Any
 
 from bot.clients.importing import ImportFailure, VendorApi, retry_after_header
 from bot.record.oncall.importing.drafts import Person, ScheduleRef, Translation
-from bot.record.oncall.importing.grafana_oncall import (
-    GrafanaAccount,
-    UnexpectedObject,
-    translate,
-)
+from bot.record.oncall.importing.grafana_oncall import GrafanaAccount, translate
+from bot.record.oncall.importing.grafana_oncall_fields import UnexpectedObject
 
 # None: each stack has its own address (OnCall's Settings page shows it; Grafana Cloud's are
 # per region, like https://oncall-prod-us-central-0.grafana.net/oncall), so --api-url is

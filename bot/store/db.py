@@ -143,40 +143,52 @@ def gave_up_waiting(error: BaseException) -> bool:
 
 
 def create_engine(database_url: str, timeouts: DatabaseTimeouts | None = None) -> AsyncEngine:
-    """Create the async engine for a database URL; every wait on it bounded by ``timeouts``."""
+    """Create the async engine for a database URL; every wait on it bounded by ``timeouts``.
+    Either engine hides a statement's values (``hide_parameters``): a database error's message
+    (logged with its traceback) would otherwise carry them, such as an alert body or a
+    message's text."""
     timeouts = timeouts or DatabaseTimeouts()
     url = async_url(database_url)
-    # hide_parameters: a database error's message (logged with its traceback) would otherwise
-    # carry the statement's values, such as an alert body or a message's text.
     if url.startswith("sqlite"):
-        one_hop = sqlite_driver.fits()
-        busy_timeout = sqlite_driver.BUSY_SLICE_SECONDS if one_hop else timeouts.lock
-        # One connection: SQLite has one writer at a time anyway, and every transaction here
-        # takes the write lock (BEGIN IMMEDIATE). Waiting in the pool's queue is fair and
-        # wakes at once; waiting in SQLite's busy handler sleeps and polls, which left
-        # answers to Slack taking seconds under load (bench/RESULTS.md).
-        engine = create_async_engine(
-            url,
-            # sqlite3's busy timeout (also set below): a slice of the lock time-out with the
-            # one-hop driver, which waits slice by slice (bot/store/sqlite_driver.py).
-            connect_args={"timeout": busy_timeout},
-            poolclass=FairPool,  # first come, first served; a failed connection wakes the next
-            pool_size=1,
-            max_overflow=0,
-            pool_timeout=30,
-            hide_parameters=True,
-            # A connection given back after its COMMIT needs no ROLLBACK: with the one-hop
-            # driver, _rollback_if_open asks SQLite and rolls back only an open transaction.
-            pool_reset_on_return=None if one_hop else "rollback",
-        )
-        if one_hop:
-            patience = sqlite_driver.Patience(timeouts.lock)
-            _PATIENCE[engine.sync_engine] = patience
-            event.listen(engine.sync_engine, "do_connect", _one_hop_driver(patience))
-            event.listen(engine.sync_engine, "reset", _rollback_if_open)
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas(busy_timeout))
-        event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
-        return engine
+        return _sqlite_engine(url, timeouts)
+    return _postgresql_engine(url, timeouts)
+
+
+def _sqlite_engine(url: str, timeouts: DatabaseTimeouts) -> AsyncEngine:
+    """The engine of a SQLite database: one connection, each transaction taking the write
+    lock, with the one-hop driver when it fits."""
+    one_hop = sqlite_driver.fits()
+    busy_timeout = sqlite_driver.BUSY_SLICE_SECONDS if one_hop else timeouts.lock
+    # One connection: SQLite has one writer at a time anyway, and every transaction here
+    # takes the write lock (BEGIN IMMEDIATE). Waiting in the pool's queue is fair and
+    # wakes at once; waiting in SQLite's busy handler sleeps and polls, which left
+    # answers to Slack taking seconds under load (bench/RESULTS.md).
+    engine = create_async_engine(
+        url,
+        # sqlite3's busy timeout (also set below): a slice of the lock time-out with the
+        # one-hop driver, which waits slice by slice (bot/store/sqlite_driver.py).
+        connect_args={"timeout": busy_timeout},
+        poolclass=FairPool,  # first come, first served; a failed connection wakes the next
+        pool_size=1,
+        max_overflow=0,
+        pool_timeout=30,
+        hide_parameters=True,
+        # A connection given back after its COMMIT needs no ROLLBACK: with the one-hop
+        # driver, _rollback_if_open asks SQLite and rolls back only an open transaction.
+        pool_reset_on_return=None if one_hop else "rollback",
+    )
+    if one_hop:
+        patience = sqlite_driver.Patience(timeouts.lock)
+        _PATIENCE[engine.sync_engine] = patience
+        event.listen(engine.sync_engine, "do_connect", _one_hop_driver(patience))
+        event.listen(engine.sync_engine, "reset", _rollback_if_open)
+    event.listen(engine.sync_engine, "connect", _sqlite_pragmas(busy_timeout))
+    event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
+    return engine
+
+
+def _postgresql_engine(url: str, timeouts: DatabaseTimeouts) -> AsyncEngine:
+    """The engine of a PostgreSQL database: a fair pool, its idle connections pinged."""
     engine = create_async_engine(
         url,
         connect_args={"server_settings": timeouts.postgresql()},

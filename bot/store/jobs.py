@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, SessionTransaction, make_transient_to_detach
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
 
 from bot.store import wakeups
 from bot.store.columns import UTCDateTime, utcnow
@@ -283,21 +284,7 @@ async def claim_due(
     """
     async with session_scope(engine) as session:
         dialect = session.get_bind().dialect.name
-        statement = select(Job).where(
-            col(Job.done_at).is_(None),
-            col(Job.due_at) <= now,
-            or_(col(Job.locked_until).is_(None), col(Job.locked_until) < database_now(dialect)),
-        )
-        if busy:
-            statement = statement.where(
-                or_(col(Job.incident_id).is_(None), col(Job.incident_id).not_in(list(busy)))
-            )
-        if held:
-            statement = statement.where(col(Job.id).not_in(list(held)))
-        if kinds is not None:
-            statement = statement.where(col(Job.kind).in_(list(kinds)))
-        if crowded:
-            statement = statement.where(col(Job.kind).not_in(list(crowded)))
+        statement = _due_jobs(dialect, now, busy=busy, held=held, kinds=kinds, crowded=crowded)
         statement = (
             statement.order_by(col(Job.due_at), col(Job.id))
             # A few more than wanted: some may be a second job of one incident.
@@ -308,22 +295,60 @@ async def claim_due(
         )
         candidates = (await session.exec(statement)).all()
         jobs = _one_per_incident(candidates, limit) if per_incident else candidates[:limit]
-        until: dict[int, datetime] = {}
-        for kind in {job.kind for job in jobs}:
-            # The lease's end by the database's clock, as the rows were read by it.
-            claimed = await session.exec(
-                update(Job)
-                .where(col(Job.id).in_([job.id for job in jobs if job.kind == kind]))
-                .values(locked_by=owner, locked_until=database_now(dialect, lease_of(kind)))
-                .returning(col(Job.id), col(Job.locked_until))
-                .execution_options(synchronize_session=False)
-            )
-            until.update((job_id, locked_until) for job_id, locked_until in claimed.all())
+        until = await _leased(session, dialect, jobs, owner)
         await session.commit()
         for job in jobs:
             set_committed_value(job, "locked_by", owner)
             set_committed_value(job, "locked_until", until[job.id or 0])
         return jobs
+
+
+def _due_jobs(
+    dialect: str,
+    now: datetime,
+    *,
+    busy: Collection[int],
+    held: Collection[int],
+    kinds: Collection[str] | None,
+    crowded: Collection[str],
+) -> SelectOfScalar[Job]:
+    """The due jobs no lease holds, but those of the ``busy`` incidents, ``held`` ids and
+    ``crowded`` kinds, of ``kinds`` only when given (``claim_due``)."""
+    statement = select(Job).where(
+        col(Job.done_at).is_(None),
+        col(Job.due_at) <= now,
+        or_(col(Job.locked_until).is_(None), col(Job.locked_until) < database_now(dialect)),
+    )
+    if busy:
+        statement = statement.where(
+            or_(col(Job.incident_id).is_(None), col(Job.incident_id).not_in(list(busy)))
+        )
+    if held:
+        statement = statement.where(col(Job.id).not_in(list(held)))
+    if kinds is not None:
+        statement = statement.where(col(Job.kind).in_(list(kinds)))
+    if crowded:
+        statement = statement.where(col(Job.kind).not_in(list(crowded)))
+    return statement
+
+
+async def _leased(
+    session: AsyncSession, dialect: str, jobs: Sequence[Job], owner: str
+) -> dict[int, datetime]:
+    """The jobs leased to ``owner``, a kind at a time (each kind's lease its own length), and
+    each lease's end by job id."""
+    until: dict[int, datetime] = {}
+    for kind in {job.kind for job in jobs}:
+        # The lease's end by the database's clock, as the rows were read by it.
+        claimed = await session.exec(
+            update(Job)
+            .where(col(Job.id).in_([job.id for job in jobs if job.kind == kind]))
+            .values(locked_by=owner, locked_until=database_now(dialect, lease_of(kind)))
+            .returning(col(Job.id), col(Job.locked_until))
+            .execution_options(synchronize_session=False)
+        )
+        until.update((job_id, locked_until) for job_id, locked_until in claimed.all())
+    return until
 
 
 def lease_of(kind: str) -> timedelta:

@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.basics.render import builtin_templates_dir
-from bot.record.postmortem.draft import _zone
+from bot.record.postmortem.draft_format import _zone
 from bot.record.postmortem.language import Language, MinutesSaid
 from tests.helpers.tzif import transitions
 

@@ -13,7 +13,7 @@ from bot.flows.channel import announce, deliver_now, refresh_channel_header
 from bot.flows.escalation.reach import arrived_from
 from bot.flows.incident.declare import open_war_room
 from bot.flows.paging.pages import say_failures
-from bot.record.alerting import alerts
+from bot.record.alerting import alert_changes, alert_labels, alerts
 from bot.record.incident import incidents
 from bot.services import Services
 from bot.store import jobs
@@ -102,7 +102,7 @@ async def _post_changes(
     assert incident.channel_id is not None
     async with session_scope(services.engine) as session:
         await incidents.lock(session, incident)
-        changes = await alerts.take_unposted(session, incident_id=incident.id)
+        changes = await alert_changes.take_unposted(session, incident_id=incident.id)
         await session.commit()
     if not changes:
         return
@@ -117,7 +117,7 @@ async def post_to_route_channel(services: Services, job: Job) -> None:
     details = jobs.payload_of(job)
     async with session_scope(services.engine) as session:
         group = await alerts.lock_group(session, int(details["group"]))
-        changes = await alerts.take_unposted(session, group_id=group.id) if group else []
+        changes = await alert_changes.take_unposted(session, group_id=group.id) if group else []
         await session.commit()
     if not changes or group is None:
         return
@@ -133,35 +133,35 @@ async def post_to_route_channel(services: Services, job: Job) -> None:
 
 
 async def _post_or_restore(
-    services: Services, channel: str, text: str, changes: list[alerts.AlertChange]
+    services: Services, channel: str, text: str, changes: list[alert_changes.AlertChange]
 ) -> None:
     try:
         await services.slack.post(channel, text)
     except SlackFailure as error:
         log.warning("posting alert changes to %s failed: %s", channel, error.code)
         async with session_scope(services.engine) as session:
-            await alerts.restore_unposted(session, changes)
+            await alert_changes.restore_unposted(session, changes)
             await session.commit()
         raise
 
 
-def _change_views(changes: list[alerts.AlertChange]) -> dict[str, Any]:
+def _change_views(changes: list[alert_changes.AlertChange]) -> dict[str, Any]:
     """Alerts as templates show them: newly firing, and resolved (with when they started)."""
     rows = [change.alert for change in changes]
-    shared = alerts.shared_labels(rows)
+    shared = alert_labels.shared_labels(rows)
     firing = [_view(c.alert, shared) for c in changes if c.alert.status == "firing"]
     resolved = [_view(c.alert, shared) for c in changes if c.alert.status == "resolved"]
     return {
         "firing": firing,
         "resolved": resolved,
         "labels": shared,
-        "links": alerts.alert_links(rows),
+        "links": alert_labels.alert_links(rows),
     }
 
 
 def _view(alert: Alert, shared: dict[str, str]) -> dict[str, Any]:
     return {
-        "name": alerts.describe(alert, shared),
+        "name": alert_labels.describe(alert, shared),
         "summary": alert.summary,
         "starts_at": alert.starts_at,
         "ends_at": alert.ends_at,

@@ -39,7 +39,7 @@ from bot.record.changes.events import changes_before
 from bot.record.incident import incidents, timeline
 from bot.record.incident.related import causes_known_at, related_to_incident, traits_of
 from bot.record.postmortem import causes
-from bot.record.postmortem.draft import zone_named
+from bot.record.postmortem.draft_format import zone_named
 from bot.record.postmortem.evidence import record_lines, spans_days, within
 from bot.record.postmortem.suggestions import Sentence, Unsupported
 from bot.record.postmortem.verification import CHECKED

@@ -39,7 +39,7 @@ from bot.record.incident.timeline import EntryRow
 from bot.record.people import every_name
 from bot.record.postmortem import suggestions
 from bot.record.postmortem.checks import check_sections
-from bot.record.postmortem.draft import zone_named
+from bot.record.postmortem.draft_format import zone_named
 from bot.record.postmortem.evidence import (
     Evidence,
     entry_ref,

@@ -13,6 +13,10 @@ arrive on are ``bot.web.alerting.webhooks``; ``warroom alerts`` is ``bot.admin.a
 - ``support_hours``: a route's support hours (zone, days, times): when low urgency pages.
 - ``arrivals``: bodies kept as they arrive, and taken in their group's order.
 - ``alerts``: notifications applied to alert groups and their incidents.
+- ``alert_entries``: what the timeline's alert entries state (the alerts named, their links,
+  why their times look wrong).
+- ``alert_labels``: alerts told apart by their labels, and their links.
+- ``alert_changes``: the alert changes a channel has not shown yet, taken and put back.
 - ``grouping``: an alert of its own's states; alerts joining an open one, flapping.
 - ``escalated``: an alert's escalations by hand, a row each (who, when, to whom).
 - ``notes``: the notes a sender adds to its alerts (Opsgenie's "Add Note to Alert"), a row

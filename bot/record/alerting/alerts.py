@@ -5,21 +5,36 @@ No Slack in here. A notification is applied under its group's row lock, so repli
 receive notifications of one group at once open one incident between them. An alert's state
 only moves forward (firing, then resolved), which makes applying notifications out of order,
 or twice, harmless.
+
+What the timeline's entries state is ``alert_entries``; how alerts are told apart and linked,
+``alert_labels``; the changes a channel has yet to show, ``alert_changes``.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.slack_text import SlackText
+from bot.record.alerting.alert_entries import (
+    FUTURE_SKEW,
+    by_incident,
+    changed_facts,
+    detection_facts,
+    time_flags,
+)
+from bot.record.alerting.alert_labels import (
+    NAMED_IN_ENTRY,
+    alert_links,
+    describe,
+    shared_labels,
+)
 from bot.record.alerting.grouping import ACKNOWLEDGED as ACKNOWLEDGED
 from bot.record.alerting.grouping import ATTACHED as ATTACHED
 from bot.record.alerting.grouping import HELD as HELD
@@ -50,12 +65,6 @@ from bot.record.incident.timeline import add_entry
 from bot.store.db import insert_kept, take_turns
 from bot.store.models import Alert, AlertGroup, AlertPayload, Incident, Status, TimelineKind
 
-# Alert times this far off the moment of receipt are kept but flagged: a sender's clock is off,
-# or a notification was stuck in a queue.
-FUTURE_SKEW = timedelta(minutes=5)
-FAR_PAST = timedelta(days=7)
-# How many alerts a timeline entry names before it says "and N more".
-NAMED_IN_ENTRY = 5
 DESCRIPTION_MAX = 1000
 # The snoozes an alert's message (and its people's App Home) offers, in minutes: 30 min to
 # 24 h (a route's ``max_snooze`` may allow less: a longer one chosen is refused in words).
@@ -118,9 +127,7 @@ async def apply_notification(
     # The incident's lock before its alerts' rows: showing alert changes takes the incident's
     # lock and then the alerts', and the payload's incident_id checks the incident's row, so
     # taking them the other way round here deadlocks against it on PostgreSQL.
-    incident = await incidents.get(session, group.incident_id) if group.incident_id else None
-    if incident is not None:
-        incident = await incidents.lock(session, incident)
+    incident = await _locked_incident(session, group)
     applied.new_alerts, applied.resolved_alerts = await _record_alerts(
         session, group, payload, notification.alerts, new_group=new_group
     )
@@ -144,13 +151,30 @@ async def apply_notification(
     _record_changes(session, applied, notification)
     if incident is not None and incident.is_open:
         await _follow_resolution(session, applied, incident, notification, now)
+    _processed(session, payload, incident, applied.flags, now)
+    return applied
+
+
+async def _locked_incident(session: AsyncSession, group: AlertGroup) -> Incident | None:
+    """The group's incident, if any, locked."""
+    incident = await incidents.get(session, group.incident_id) if group.incident_id else None
+    return await incidents.lock(session, incident) if incident is not None else None
+
+
+def _processed(
+    session: AsyncSession,
+    payload: AlertPayload,
+    incident: Incident | None,
+    flags: list[dict[str, Any]],
+    now: datetime,
+) -> None:
+    """The payload marked processed, with its incident and the flags of its alerts' times."""
     payload.state = "processed"
     payload.processed_at = now
     payload.error = None
     payload.incident_id = incident.id if incident else None
-    payload.flags = json.dumps(applied.flags) if applied.flags else ""
+    payload.flags = json.dumps(flags) if flags else ""
     session.add(payload)
-    return applied
 
 
 async def _follow_own_alert(
@@ -177,24 +201,7 @@ async def _follow_own_alert(
         group.last_seen_at = now
     applied.alert_group = group
     if fires and group.state not in OPEN_STATES:
-        flips = flips_now(group, route, now)
-        group.flips = json.dumps(flips)
-        group.incident_id = group.attached_at = group.attached_by = None
-        group.state, group.episode, group.fired_count = TRIGGERED, group.episode + 1, 1
-        group.triggered_at, group.policy = now, route.policy
-        group.title = route.render_title(title_context(notification))
-        group.severity = route.severity or notification.severity
-        group.acknowledged_at = group.acknowledged_by = group.acknowledged_via = None
-        group.resolved_at = group.resolved_by = group.resolved_after = None
-        group.message_channel, group.message_ts = route.channel, None
-        group.snoozed_until = group.snoozed_by = group.snoozed_at = None
-        group.cycle, group.level_round, group.level = 0, 1, 0
-        group.escalated_by = group.escalated_at = group.escalated_level = None
-        group.escalated_to = None
-        group.urgency, group.waits_until = notification.urgency or route.urgency, None
-        group.joined_to = group.joined_episode = group.policy_gone = None
-        group.flapping_since = now if flapping(route, flips) else None
-        group.last_fired_at = now
+        _new_episode(group, route, notification, now)
         applied.alert_event = TRIGGERED
     elif fires:
         group.fired_count, group.last_fired_at = group.fired_count + 1, now
@@ -209,6 +216,32 @@ async def _follow_own_alert(
             applied.alert_event = RESOLVED
     applied.alert_event = joining or applied.alert_event
     session.add(group)
+
+
+def _new_episode(
+    group: AlertGroup, route: Route, notification: Notification, now: datetime
+) -> None:
+    """The alert triggered anew: a new episode, everything of the last one cleared (its
+    incident, acknowledgement, resolution, snooze, escalation, joining), paged from the
+    start of its policy."""
+    flips = flips_now(group, route, now)
+    group.flips = json.dumps(flips)
+    group.incident_id = group.attached_at = group.attached_by = None
+    group.state, group.episode, group.fired_count = TRIGGERED, group.episode + 1, 1
+    group.triggered_at, group.policy = now, route.policy
+    group.title = route.render_title(title_context(notification))
+    group.severity = route.severity or notification.severity
+    group.acknowledged_at = group.acknowledged_by = group.acknowledged_via = None
+    group.resolved_at = group.resolved_by = group.resolved_after = None
+    group.message_channel, group.message_ts = route.channel, None
+    group.snoozed_until = group.snoozed_by = group.snoozed_at = None
+    group.cycle, group.level_round, group.level = 0, 1, 0
+    group.escalated_by = group.escalated_at = group.escalated_level = None
+    group.escalated_to = None
+    group.urgency, group.waits_until = notification.urgency or route.urgency, None
+    group.joined_to = group.joined_episode = group.policy_gone = None
+    group.flapping_since = now if flapping(route, flips) else None
+    group.last_fired_at = now
 
 
 async def _joined(
@@ -442,10 +475,7 @@ async def _open_for_alerts(
     route = applied.route
     # The route's type (WARROOM_INCIDENT_TYPES) fills in what the route and the alert leave.
     kind = types.get(route.incident_type)
-    detected_at = min(alert.starts_at for alert in firing)
-    if detected_at > received_at + FUTURE_SKEW:
-        # An incident is not detected in the future; the sender's clock is off (flagged).
-        detected_at = received_at
+    detected_at = _detected_at(firing, received_at)
     incident = await incidents.open_incident(
         session,
         team_id=team_id,
@@ -455,12 +485,7 @@ async def _open_for_alerts(
         severity=opening_severity(route, notification, kind),
         timezone=timezone,
         declared_at=now,
-        # The alerts' own description first; Grafana's message is a whole rendered template.
-        description=SlackText.from_plain(
-            (notification.common_annotations.get("description") or notification.message)[
-                :DESCRIPTION_MAX
-            ]
-        ),
+        description=_description(notification),
         detected_at=detected_at,
         commander=None,
         previous_incident_id=previous.id if previous else None,
@@ -474,11 +499,25 @@ async def _open_for_alerts(
         session,
         incident,
         kind=TimelineKind.DETECTION,
-        facts=_detection_facts(notification, firing, applied.flags, previous),
+        facts=detection_facts(notification, firing, applied.flags, previous),
         author=notification.sender,
         occurred_at=detected_at,
     )
     return incident
+
+
+def _detected_at(firing: Sequence[Alert], received_at: datetime) -> datetime:
+    """When the incident was detected: its first alert's start. An incident is not detected
+    in the future; the sender's clock is off then (flagged), and the receipt is used."""
+    detected_at = min(alert.starts_at for alert in firing)
+    return received_at if detected_at > received_at + FUTURE_SKEW else detected_at
+
+
+def _description(notification: Notification) -> SlackText:
+    """The incident's description: the alerts' own first (Grafana's message is a whole
+    rendered template), as Slack text (an alert's words are plain text)."""
+    said = notification.common_annotations.get("description") or notification.message
+    return SlackText.from_plain(said[:DESCRIPTION_MAX])
 
 
 def opening_severity(route: Route, notification: Notification, kind: IncidentType | None) -> str:
@@ -512,21 +551,21 @@ def _record_changes(session: AsyncSession, applied: Applied, notification: Notif
     common = notification.route_labels
     detected = {id(alert) for alert in applied.detected}
     later = [alert for alert in applied.new_alerts if id(alert) not in detected]
-    for incident_id, alerts in _by_incident(later).items():
+    for incident_id, alerts in by_incident(later).items():
         add_entry(
             session,
             incident_id,
             kind=TimelineKind.ALERT,
-            facts=_changed_facts("firing", alerts, common, applied.flags),
+            facts=changed_facts("firing", alerts, common, applied.flags),
             author=notification.sender,
             occurred_at=min(alert.starts_at for alert in alerts),
         )
-    for incident_id, alerts in _by_incident(applied.resolved_alerts).items():
+    for incident_id, alerts in by_incident(applied.resolved_alerts).items():
         add_entry(
             session,
             incident_id,
             kind=TimelineKind.ALERT,
-            facts=_changed_facts("resolved", alerts, common, []),
+            facts=changed_facts("resolved", alerts, common, []),
             author=notification.sender,
             occurred_at=max(alert.ends_at or alert.starts_at for alert in alerts),
         )
@@ -555,154 +594,9 @@ async def _follow_resolution(
     applied.moved = incident
 
 
-def _by_incident(alerts: Iterable[Alert]) -> dict[int, list[Alert]]:
-    grouped: dict[int, list[Alert]] = {}
-    for alert in alerts:
-        if alert.incident_id is not None:
-            grouped.setdefault(alert.incident_id, []).append(alert)
-    return grouped
-
-
-def time_flags(alerts: Iterable[Alert], received_at: datetime) -> list[dict[str, Any]]:
-    """Why new alerts' times look wrong, if they do (the notification is applied anyway): the
-    alert, the problem (``future``: the sender's clock may be off; ``far_past``: stuck in a
-    queue), its start, and how far back counts as far."""
-    flags: dict[tuple[str, str, str], dict[str, Any]] = {}
-    for alert in alerts:
-        if alert.starts_at > received_at + FUTURE_SKEW:
-            problem = "future"
-        elif alert.starts_at < received_at - FAR_PAST:
-            problem = "far_past"
-        else:
-            continue
-        starts_at = alert.starts_at.isoformat()
-        flags[(alert.name, problem, starts_at)] = {
-            "alert": alert.name,
-            "problem": problem,
-            "starts_at": starts_at,
-            "days": FAR_PAST.days,
-        }
-    return list(flags.values())
-
-
-def _detection_facts(
-    notification: Notification,
-    firing: Sequence[Alert],
-    flags: Sequence[Mapping[str, Any]],
-    previous: Incident | None,
-) -> dict[str, Any]:
-    """The detection entry: which alerts fired, their summary, labels and links."""
-    common = notification.route_labels
-    links = alert_links(firing, notification.external_url, notification.sender)
-    return {
-        "source": notification.sender,
-        **_named(firing, common),
-        "summary": notification.common_annotations.get("summary") or firing[0].summary,
-        "labels": dict(common or json.loads(firing[0].labels)),
-        "links": [{"text": text, "url": url} for text, url in links],
-        "previous_incident": previous.reference if previous is not None else None,
-        "warnings": list(flags),
-    }
-
-
-def _changed_facts(
-    change: str,
-    alerts: Sequence[Alert],
-    common: Mapping[str, str],
-    flags: Sequence[Mapping[str, Any]],
-) -> dict[str, Any]:
-    return {"change": change, **_named(alerts, common), "warnings": list(flags)}
-
-
-def _named(alerts: Sequence[Alert], common: Mapping[str, str]) -> dict[str, Any]:
-    """The first alerts by name, each with the labels that tell it from its group, and how
-    many there are in all."""
-    return {
-        "alerts": [
-            {"name": alert.name, "labels": own_labels(alert, common)}
-            for alert in alerts[:NAMED_IN_ENTRY]
-        ],
-        "count": len(alerts),
-    }
-
-
-def own_labels(alert: Alert, common: Mapping[str, str]) -> dict[str, str]:
-    """The labels that tell an alert from the rest of its group."""
-    labels = json.loads(alert.labels)
-    return {k: v for k, v in sorted(labels.items()) if k != "alertname" and common.get(k) != v}
-
-
-def describe(alert: Alert, common: Mapping[str, str]) -> str:
-    """``HighLatency (instance=db-2)``: the name and the labels that tell it from its group."""
-    own = [f"{k}={v}" for k, v in own_labels(alert, common).items()]
-    return f"{alert.name} ({', '.join(own)})" if own else alert.name
-
-
-def alert_links(
-    alerts: Iterable[Alert], external_url: str = "", sender: str = ""
-) -> list[tuple[str, str]]:
-    """Distinct links of the alerts (source graph, dashboard, runbook), then the sender's."""
-    links: dict[str, str] = {}
-    for alert in alerts:
-        for link in json.loads(alert.links):
-            links.setdefault(link["url"], link["text"])
-    if external_url.startswith(("http://", "https://")):
-        links.setdefault(external_url, sender or "Alerts")
-    return [(text, url) for url, text in list(links.items())[:NAMED_IN_ENTRY]]
-
-
-@dataclass(frozen=True)
-class AlertChange:
-    """An alert whose current status a channel has not shown yet."""
-
-    alert: Alert
-    shown_before: str | None
-
-
-async def take_unposted(
-    session: AsyncSession, *, incident_id: int | None = None, group_id: int | None = None
-) -> list[AlertChange]:
-    """The incident's (or, without an incident, the group's) alerts whose status is not shown
-    yet, marked shown (the caller holds the incident's or group's lock, and commits)."""
-    statement = select(Alert).where(
-        or_(col(Alert.posted_status).is_(None), col(Alert.posted_status) != col(Alert.status))
-    )
-    if incident_id is not None:
-        statement = statement.where(Alert.incident_id == incident_id)
-    else:
-        statement = statement.where(Alert.group_id == group_id, col(Alert.incident_id).is_(None))
-    rows = (await session.exec(statement.order_by(col(Alert.starts_at), col(Alert.id)))).all()
-    changes = [AlertChange(alert=row, shown_before=row.posted_status) for row in rows]
-    for row in rows:
-        row.posted_status = row.status
-        session.add(row)
-    return changes
-
-
-async def restore_unposted(session: AsyncSession, changes: Iterable[AlertChange]) -> None:
-    """Undo ``take_unposted`` when the post did not make it (the caller commits)."""
-    for change in changes:
-        await session.exec(
-            update(Alert)
-            .where(col(Alert.id) == change.alert.id)
-            .values(posted_status=change.shown_before)
-        )
-
-
 async def lock_group(session: AsyncSession, group_id: int) -> AlertGroup | None:
     statement = select(AlertGroup).where(AlertGroup.id == group_id).with_for_update()
     return (await session.exec(statement)).first()
-
-
-def shared_labels(alerts: Sequence[Alert]) -> dict[str, str]:
-    """The labels every one of the alerts has (what tells them apart is the rest)."""
-    if not alerts:
-        return {}
-    shared = dict(json.loads(alerts[0].labels))
-    for alert in alerts[1:]:
-        labels = json.loads(alert.labels)
-        shared = {k: v for k, v in shared.items() if labels.get(k) == v}
-    return shared
 
 
 async def alerts_of(session: AsyncSession, incident_id: int) -> list[Alert]:

@@ -19,14 +19,9 @@ from sqlalchemy import or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.record.alerting.alerts import (
-    ATTACHED,
-    FUTURE_SKEW,
-    OPEN_STATES,
-    alert_links,
-    own_labels,
-    shared_labels,
-)
+from bot.record.alerting.alert_entries import FUTURE_SKEW
+from bot.record.alerting.alert_labels import alert_links, own_labels, shared_labels
+from bot.record.alerting.alerts import ATTACHED, OPEN_STATES
 from bot.record.alerting.escalated import escalations_of
 from bot.record.alerting.notes import add_note_entry, notes_of
 from bot.record.incident.timeline import add_entry

@@ -82,36 +82,8 @@ async def create(
     IntegrationRefused for an unknown kind, a bad name or service, a name taken, a
     ``cloudwatch`` one without its SNS topic's ARN (``topic``) or another kind with one, a
     vendor-signed kind without its secret."""
-    if kind not in SOURCES.kinds():
-        raise IntegrationRefused(f"kind {kind!r}: one of {', '.join(SOURCES.kinds())}")
-    if (kind == "cloudwatch") != (topic is not None):
-        raise IntegrationRefused(
-            "--topic-arn: a cloudwatch integration names its SNS topic, another kind none"
-        )
-    if topic is not None and not TOPIC_ARN.fullmatch(topic):
-        raise IntegrationRefused(
-            f"--topic-arn {topic!r}: an SNS topic's ARN, arn:aws:sns:REGION:ACCOUNT:NAME"
-        )
-    secret = secret.strip() if secret else None
-    vendor_secret = SOURCES.vendor_secret(kind)
-    if vendor_secret and not secret:
-        raise IntegrationRefused(f"kind {kind!r}: its key is the vendor's signing secret; give it")
-    if not vendor_secret and secret:
-        raise IntegrationRefused(f"kind {kind!r}: warroom makes its key; give no secret")
-    if not SERVICE.fullmatch(service):
-        raise IntegrationRefused(
-            f"service {service!r}: letters, digits, '.', '_' and '-', at most 63"
-        )
-    name = name or f"{service}-{kind}"
-    if not NAME.fullmatch(name):
-        raise IntegrationRefused(
-            f"name {name!r}: letters, digits, '.', '_' and '-', at most 63, starting with a "
-            "letter or digit"
-        )
-    if await by_name(session, name) is not None:
-        raise IntegrationRefused(
-            f"name {name!r}: an integration has it already (revoked ones keep theirs)"
-        )
+    secret = _checked_kind(kind, service, topic, secret)
+    name = await _free_name(session, name or f"{service}-{kind}")
     # An e-mail integration's key is its address's local part: lowercase, as some relays
     # lowercase addresses.
     key = secret or made_key(kind)
@@ -134,6 +106,47 @@ async def create(
     session.add(row)
     await session.flush()
     return row, key
+
+
+def _checked_kind(kind: str, service: str, topic: str | None, secret: str | None) -> str | None:
+    """The secret given (stripped, None when blank), once the kind, its topic and secret and
+    the service are what an integration may have; IntegrationRefused says what is not."""
+    if kind not in SOURCES.kinds():
+        raise IntegrationRefused(f"kind {kind!r}: one of {', '.join(SOURCES.kinds())}")
+    if (kind == "cloudwatch") != (topic is not None):
+        raise IntegrationRefused(
+            "--topic-arn: a cloudwatch integration names its SNS topic, another kind none"
+        )
+    if topic is not None and not TOPIC_ARN.fullmatch(topic):
+        raise IntegrationRefused(
+            f"--topic-arn {topic!r}: an SNS topic's ARN, arn:aws:sns:REGION:ACCOUNT:NAME"
+        )
+    secret = secret.strip() if secret else None
+    vendor_secret = SOURCES.vendor_secret(kind)
+    if vendor_secret and not secret:
+        raise IntegrationRefused(f"kind {kind!r}: its key is the vendor's signing secret; give it")
+    if not vendor_secret and secret:
+        raise IntegrationRefused(f"kind {kind!r}: warroom makes its key; give no secret")
+    if not SERVICE.fullmatch(service):
+        raise IntegrationRefused(
+            f"service {service!r}: letters, digits, '.', '_' and '-', at most 63"
+        )
+    return secret
+
+
+async def _free_name(session: AsyncSession, name: str) -> str:
+    """``name``, when an integration may have it and none has it yet (revoked ones keep
+    theirs)."""
+    if not NAME.fullmatch(name):
+        raise IntegrationRefused(
+            f"name {name!r}: letters, digits, '.', '_' and '-', at most 63, starting with a "
+            "letter or digit"
+        )
+    if await by_name(session, name) is not None:
+        raise IntegrationRefused(
+            f"name {name!r}: an integration has it already (revoked ones keep theirs)"
+        )
+    return name
 
 
 def made_key(kind: str) -> str:

@@ -366,23 +366,8 @@ def _route(raw: object, where: str) -> Route:
     matches_all = where == "default"  # the default route takes no matchers
     where = f"route {name!r}"
     action, service, channel = _where_it_goes(raw, where)
-    severity = raw.get("severity")
-    if severity is not None and str(severity).upper() not in SEVERITIES:
-        raise RouteError(f"{where}: severity must be one of {', '.join(SEVERITIES)}")
-    prefix = raw.get("channel_prefix")
-    if prefix is not None and not (isinstance(prefix, str) and _PREFIX.match(prefix)):
-        raise RouteError(f"{where}: channel_prefix: lowercase letters, digits, - and _")
-    on_resolved = raw.get("on_resolved", "record")
-    if on_resolved not in ("record", "monitoring"):
-        raise RouteError(f"{where}: on_resolved must be 'record' or 'monitoring'")
-    policy = raw.get("policy")
-    if policy is not None and not isinstance(policy, str):
-        raise RouteError(f"{where}: policy must be a policy's name")
-    if action == "page" and not policy and service is None:
-        raise RouteError(f"{where}: a 'page' route needs 'policy', the escalation policy it pages")
-    incident_type = raw.get("type")
-    if incident_type is not None and not (isinstance(incident_type, str) and incident_type):
-        raise RouteError(f"{where}: type must be an incident type's name")
+    severity, prefix, on_resolved = _incident_options(raw, where)
+    policy, incident_type = _policy_and_type(raw, action, service, where)
     match = _matchers(raw.get("match"), f"{where}: match")
     if service is not None and not (match or matches_all or raw.get("match_re")):
         match = {SERVICE_LABEL: service}
@@ -413,6 +398,36 @@ def _route(raw: object, where: str) -> Route:
         given=frozenset(key for key in FROM_SERVICE if key in raw),
         **_urgency(raw, action, where),
     )
+
+
+def _incident_options(raw: dict[str, Any], where: str) -> tuple[Any, Any, Any]:
+    """A route's ``severity``, ``channel_prefix`` and ``on_resolved``, checked."""
+    severity = raw.get("severity")
+    if severity is not None and str(severity).upper() not in SEVERITIES:
+        raise RouteError(f"{where}: severity must be one of {', '.join(SEVERITIES)}")
+    prefix = raw.get("channel_prefix")
+    if prefix is not None and not (isinstance(prefix, str) and _PREFIX.match(prefix)):
+        raise RouteError(f"{where}: channel_prefix: lowercase letters, digits, - and _")
+    on_resolved = raw.get("on_resolved", "record")
+    if on_resolved not in ("record", "monitoring"):
+        raise RouteError(f"{where}: on_resolved must be 'record' or 'monitoring'")
+    return severity, prefix, on_resolved
+
+
+def _policy_and_type(
+    raw: dict[str, Any], action: object, service: object, where: str
+) -> tuple[Any, Any]:
+    """A route's ``policy`` (a ``page`` route's, unless its service names one) and ``type``,
+    checked."""
+    policy = raw.get("policy")
+    if policy is not None and not isinstance(policy, str):
+        raise RouteError(f"{where}: policy must be a policy's name")
+    if action == "page" and not policy and service is None:
+        raise RouteError(f"{where}: a 'page' route needs 'policy', the escalation policy it pages")
+    incident_type = raw.get("type")
+    if incident_type is not None and not (isinstance(incident_type, str) and incident_type):
+        raise RouteError(f"{where}: type must be an incident type's name")
+    return policy, incident_type
 
 
 def _where_it_goes(raw: dict[str, Any], where: str) -> tuple[Any, Any, Any]:

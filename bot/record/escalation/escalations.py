@@ -186,16 +186,23 @@ async def record_escalation(
     )
     if not await insert_kept(session, escalation):
         return None
+    _add_escalation_entry(session, incident, escalation)
+    return escalation
+
+
+def _add_escalation_entry(
+    session: AsyncSession, incident: Incident, escalation: Escalation
+) -> None:
+    """The escalation's timeline entry: its reason, in the words of whoever asked."""
     add_entry(
         session,
         incident,
         kind=TimelineKind.ESCALATION,
-        text=reason,
+        text=escalation.reason,
         facts=_escalated_facts(escalation),
-        author=requested_by,
-        occurred_at=at,
+        author=escalation.requested_by,
+        occurred_at=escalation.escalated_at,
     )
-    return escalation
 
 
 async def escalations_of(session: AsyncSession, incident_id: int) -> Sequence[Escalation]:

@@ -129,19 +129,7 @@ async def set_field(
     previous = (await values_of(session, incident.id, {field.name: field})).get(field.name)
     if previous == value:
         raise NoFieldChange(field=field.label, value=value, reference=incident.reference)
-    await session.exec(
-        delete(IncidentFieldValue).where(
-            col(IncidentFieldValue.incident_id) == incident.id,
-            col(IncidentFieldValue.field) == field.name,
-        )
-    )
-    if value is not None:
-        for position, text in enumerate(_rows_of(value)):
-            session.add(
-                IncidentFieldValue(
-                    incident_id=incident.id, field=field.name, position=position, value=text
-                )
-            )
+    await _store_value(session, incident.id, field, value)
     session.add(
         IncidentFieldChange(
             incident_id=incident.id,
@@ -153,6 +141,43 @@ async def set_field(
             cause=cause,
         )
     )
+    _add_field_entry(session, incident, field, (previous, value), by=by, at=at, cause=cause)
+    log.info("%s field %s set to %r by %s", incident.reference, field.name, value, by)
+    return previous
+
+
+async def _store_value(
+    session: AsyncSession, incident_id: int, field: CustomField, value: FieldValue | None
+) -> None:
+    """The field's rows of the incident replaced by those of ``value`` (none: cleared)."""
+    await session.exec(
+        delete(IncidentFieldValue).where(
+            col(IncidentFieldValue.incident_id) == incident_id,
+            col(IncidentFieldValue.field) == field.name,
+        )
+    )
+    if value is None:
+        return
+    for position, text in enumerate(_rows_of(value)):
+        session.add(
+            IncidentFieldValue(
+                incident_id=incident_id, field=field.name, position=position, value=text
+            )
+        )
+
+
+def _add_field_entry(
+    session: AsyncSession,
+    incident: Incident,
+    field: CustomField,
+    change: tuple[FieldValue | None, FieldValue | None],
+    *,
+    by: str,
+    at: datetime,
+    cause: str | None,
+) -> None:
+    """The timeline entry of a field's change (``change``: the previous value, the new)."""
+    previous, value = change
     facts: dict[str, Any] = {
         "field": field.name,
         "label": field.label,
@@ -172,8 +197,6 @@ async def set_field(
         author=by,
         occurred_at=at,
     )
-    log.info("%s field %s set to %r by %s", incident.reference, field.name, value, by)
-    return previous
 
 
 def _json(value: FieldValue | None) -> Any:

@@ -66,11 +66,10 @@ async def open_incident(
     """Create the incident with the next ``INC-<n>`` of its workspace and record its declaration
     (the caller commits).
 
-    The declarer leads unless ``commander`` says otherwise (an alert opens incidents nobody
-    leads yet). Transactions may number at once, on one replica or several: each skips the
-    numbers the others are opening incidents with (``_next_number``), and the unique
-    (team, number) constraint decides against one committed meanwhile: the loser takes the
-    next number.
+    The declarer leads unless ``commander`` says otherwise (an alert opens incidents nobody leads
+    yet). Transactions may number at once, on one replica or several: each skips the numbers
+    the others are opening incidents with (``_next_number``), and the unique (team, number)
+    constraint decides against one committed meanwhile: the loser takes the next number.
     """
     for _ in range(_NUMBERING_ATTEMPTS):
         number = await _next_number(session, team_id)
@@ -94,19 +93,30 @@ async def open_incident(
         # Losing the race (the number taken meanwhile) must not undo the caller's other work.
         if not await insert_kept(session, incident):
             continue
-        bind_incident(incident.reference)
-        log.info("opened %s (%s), declared by %s", incident.reference, severity, declared_by)
-        add_entry(
-            session,
-            incident,
-            kind=TimelineKind.DECLARED,
-            text=title,  # the declarer's words; the severity is a fact
-            facts={"severity": severity, **({"type": incident_type} if incident_type else {})},
-            author=declared_by,
-            occurred_at=declared_at,
-        )
+        _declared(session, incident)
         return incident
     raise RuntimeError(f"could not allocate an incident number for team {team_id}")
+
+
+def _declared(session: AsyncSession, incident: Incident) -> None:
+    """The opened incident's declaration in its timeline, and in the log."""
+    bind_incident(incident.reference)
+    log.info(
+        "opened %s (%s), declared by %s",
+        incident.reference,
+        incident.severity,
+        incident.declared_by,
+    )
+    kind = incident.incident_type
+    add_entry(
+        session,
+        incident,
+        kind=TimelineKind.DECLARED,
+        text=incident.title,  # the declarer's words; the severity is a fact
+        facts={"severity": incident.severity, **({"type": kind} if kind else {})},
+        author=incident.declared_by,
+        occurred_at=incident.declared_at,
+    )
 
 
 # The namespace of the locks held on the numbers being given (bot/store/db.py take_if_free).

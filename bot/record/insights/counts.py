@@ -254,25 +254,15 @@ async def load_insights(
         raise ValueError("weeks, months and top cannot be negative")
     local_zone = zone_of(zone)
     today = now.astimezone(local_zone).date()
-    if period is None:
-        week_starts, month_starts, since, until = _recent_windows(today, weeks, months)
-    else:
-        week_starts, month_starts = _windows_of(period)
-        since, until = period.start, period.end
+    week_starts, month_starts, since, until = _windows(today, weeks, months, period)
     # Each incident's local day, once: the range, the weeks and the months all read it.
-    days = {
-        id(incident): incident.declared_at.astimezone(local_zone).date() for incident in incidents
-    }
+    days = {id(each): each.declared_at.astimezone(local_zone).date() for each in incidents}
     in_range = [
         incident
         for incident in incidents
         if incident.id is not None and since <= days[id(incident)] < until
     ]
-    headline = None
-    if period is not None:
-        before = period.previous
-        earlier = [i for i in incidents if i.id is not None and before.holds(days[id(i)])]
-        headline = Headline(_figures(period, in_range, figures), _figures(before, earlier, figures))
+    headline = _headline(period, incidents, in_range, days, figures) if period is not None else None
     paths, entries = await _misleading_paths(session, in_range, top)
     sources, alerts = await _alert_sources(session, in_range, top)
     return Insights(
@@ -290,6 +280,30 @@ async def load_insights(
         fields=await _field_counts(session, in_range, custom),
         headline=headline,
     )
+
+
+def _headline(
+    period: Period,
+    incidents: Sequence[Summarised],
+    in_range: Sequence[Summarised],
+    days: Mapping[int, date],
+    figures: Mapping[int, Measured],
+) -> Headline:
+    """The period's headline figures against the previous period's (of the same length)."""
+    before = period.previous
+    earlier = [i for i in incidents if i.id is not None and before.holds(days[id(i)])]
+    return Headline(_figures(period, in_range, figures), _figures(before, earlier, figures))
+
+
+def _windows(
+    today: date, weeks: int, months: int, period: Period | None
+) -> tuple[list[date], list[date], date, date]:
+    """The weeks and months counted, and the range: the recent ones up to today's, or those
+    ``period`` touches and the period itself."""
+    if period is None:
+        return _recent_windows(today, weeks, months)
+    week_starts, month_starts = _windows_of(period)
+    return week_starts, month_starts, period.start, period.end
 
 
 def _recent_windows(

@@ -8,11 +8,11 @@ pending notifications with them.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import cast, column, insert, true, update, values
+from sqlalchemy import RowMapping, cast, column, insert, true, update, values
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
@@ -153,6 +153,18 @@ async def _start_in_one(
         .add_cte(made)
     )
     kept = {(row.rule, row.contact): row._mapping for row in (await session.exec(statement)).all()}
+    return _as_written(session, page, notifications, kept)
+
+
+def _as_written(
+    session: AsyncSession,
+    page: PersonPage,
+    notifications: list[Notification],
+    kept: Mapping[tuple[Any, Any], RowMapping],
+) -> list[Notification]:
+    """The notifications the statement wrote (``kept``, by rule and contact), each given its
+    row's values and put in the session as persisted, and the page with its id."""
+    table = Notification.__table__  # type: ignore[attr-defined]
     given = []
     for each in notifications:
         row = kept.get((each.rule, each.contact))

@@ -4,12 +4,17 @@ posts it is ``bot.flows.postmortem.posting``; ``warroom postmortem`` is
 
 - ``language``: how a language writes dates, times and durations (its ``language.yaml``),
   and its words (``words.yaml``, the catalog every style's skeleton says: ``Words``).
-- ``draft``: the draft (``Draft``), its language's formatting and the Markdown rows of its
-  long sections.
+- ``draft``: the draft (``Draft``): its facts by section, written sections, citations.
+- ``draft_format``: how a draft says moments, durations and its lines' parts in its
+  language and zone, each worked out once (``DraftFormat``).
+- ``draft_rows``: the Markdown rows of its long sections (timeline, misleading paths,
+  impacts, causes, mitigations, updates) filled from the template's shapes (``DraftRows``).
 - ``parts``: the draft's parts: its lines, the milestones' times, its sections' typed rows
   (no words: the templates say them).
 - ``sources``: what the draft is written from: the record (``Record``, ``load_record``).
 - ``writing``: writing the draft from the record (``build_draft``), section by section.
+- ``people_parts``: the draft's parts people wrote, said or published (written sections,
+  suggestions, statements, marks, lessons, repeats, fields, status updates), from the record.
 - ``written``: the draft written out: rendered in a language and style (``render_draft``),
   read from the database (``read_draft``).
 - ``alert_steps``: an attached alert's own paging (its history's entries) as rows of the

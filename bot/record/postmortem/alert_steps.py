@@ -59,24 +59,8 @@ def alert_steps(incident_id: int, entries: Sequence[EntryRow]) -> list[AlertStep
     by_hand = _acts(entries, _ESCALATION, "escalated")
     found = []
     for (alert, at, level), pages in steps.items():
-        hand = next(
-            (
-                facts
-                for when, facts in by_hand
-                if when == at
-                and facts.get("alert") == alert
-                and (facts.get("to") or None) == (None if level else pages[0].get("user"))
-            ),
-            None,
-        )
-        answer = next(
-            (
-                (when, facts.get("user"))
-                for when, facts in sorted(acknowledged, key=lambda act: act[0])
-                if facts.get("alert") == alert and when >= at
-            ),
-            (None, None),
-        )
+        hand = _by_hand(by_hand, alert, at, None if level else pages[0].get("user"))
+        answer = _answer(acknowledged, alert, at)
         why: WhyAlert = {"because": "alert", "alert": alert}
         if hand is not None:
             why["by_hand"] = True
@@ -98,6 +82,35 @@ def alert_steps(incident_id: int, entries: Sequence[EntryRow]) -> list[AlertStep
         ids = tuple(int(facts["page"]) for facts in pages if facts.get("page"))
         found.append(AlertStep(escalation, ids))
     return found
+
+
+def _by_hand(
+    by_hand: Sequence[tuple[datetime, dict[str, Any]]], alert: str, at: datetime, to: object
+) -> dict[str, Any] | None:
+    """The escalation by hand of the alert that started the step at ``at`` (to that person,
+    or None: to its policy), if it was one."""
+    return next(
+        (
+            facts
+            for when, facts in by_hand
+            if when == at and facts.get("alert") == alert and (facts.get("to") or None) == to
+        ),
+        None,
+    )
+
+
+def _answer(
+    acknowledged: Sequence[tuple[datetime, dict[str, Any]]], alert: str, at: datetime
+) -> tuple[datetime | None, Any]:
+    """When the alert was first acknowledged from ``at`` on, and by whom; None, None if not."""
+    return next(
+        (
+            (when, facts.get("user"))
+            for when, facts in sorted(acknowledged, key=lambda act: act[0])
+            if facts.get("alert") == alert and when >= at
+        ),
+        (None, None),
+    )
 
 
 def paged_for_alert(

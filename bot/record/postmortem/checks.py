@@ -200,16 +200,7 @@ class _Checker:
         said, text = addresses(_REF_IN_TEXT.sub(" ", sentence.text))
         text = numbers_as_digits(text)
         words = content_words(text, self.name_words)
-        # An entry in another language than the sentence (a French draft of English
-        # messages) cannot be compared word for word: it is not called padding.
-        language = language_of(text)
-        padding = [
-            ref
-            for ref in sentence.cites
-            if _comparable(language, language_of(self.evidence[ref].text))
-            and not share(words, content_words(self.evidence[ref].text, self.name_words))
-            and not identifiers(sentence.text) & identifiers(self.evidence[ref].text)
-        ]
+        padding = self._padding(sentence, text, words)
         if padding:
             sentence = Sentence(
                 sentence.text, tuple(ref for ref in sentence.cites if ref not in padding)
@@ -241,6 +232,19 @@ class _Checker:
         why += self._numbers(facts, cited, sources, refs)
         why += self._people(sentence.text, cited, said_text, refs)
         return why, sentence
+
+    def _padding(self, sentence: Sentence, text: str, words: set[str]) -> list[str]:
+        """The citations that share no content word (nor identifier) with the sentence. An
+        entry in another language than the sentence (a French draft of English messages)
+        cannot be compared word for word: it is not called padding."""
+        language = language_of(text)
+        return [
+            ref
+            for ref in sentence.cites
+            if _comparable(language, language_of(self.evidence[ref].text))
+            and not share(words, content_words(self.evidence[ref].text, self.name_words))
+            and not identifiers(sentence.text) & identifiers(self.evidence[ref].text)
+        ]
 
     def _address(
         self, address: Address, cited: Sequence[Evidence], refs: list[str]

@@ -5,9 +5,10 @@ by ``load_record``, with the messages the timeline quotes and the milestones' ch
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlmodel import col, select
@@ -208,21 +209,11 @@ async def load_record(
     them: a page's), instead of all of the timeline; ``catalog``: the services file, for
     the changes on what its services depend on."""
     incident_id = incident.id or 0
-    values = await fields.values_of(session, incident_id, types.fields)
-    actions = await session.exec(
-        select(ActionItem)
-        .where(ActionItem.incident_id == incident_id)
-        .order_by(col(ActionItem.created_at), col(ActionItem.id))
-    )
     suggested, models = await model_suggestions.suggestions_of(session, incident_id)
     merged = await follow_up_merges.merged_refs(session, incident_id)
-    if entries is None:
-        entries = await timeline.entry_rows(session, incident_id)
     # The lines a person removed on the draft's page stay in the record, out of the draft.
     removed = await findings.removed_lines(session, incident_id)
-    if removed:
-        entries = [entry for entry in entries if findings.line_ref(entry) not in removed]
-    notes = await follow_up_merges.merge_notes(session, incident_id)
+    entries = await _entries_kept(session, incident_id, entries, removed)
     escalated = await escalations.escalations_of(session, incident_id)
     ends = await path_ends(session, incident_id)
     quoting = await _quoted(session, incident, entries, escalated, ends)
@@ -234,17 +225,16 @@ async def load_record(
         person_pages=pages,
         notifications=sent,
         roles=await roles.roles_of(session, incident_id),
-        actions=[a for a in actions.all() if follow_ups.follow_up_ref(a) not in merged | removed],
+        actions=await _actions(session, incident_id, merged | removed),
         merged=frozenset(merged),
         model_alike=await follow_up_merges.model_alike(session, incident_id),
-        merges=notes,
+        merges=await follow_up_merges.merge_notes(session, incident_id),
         milestone_changes=await milestone_changes(session, incident_id),
         edits=await postmortem_edits.current_edits(session, incident_id),
         issues=await follow_ups.issues_of(session, incident_id),
         public=await public.public_record(session, incident_id),
         public_updates=await public.updates_of(session, incident_id),
-        # Configured fields in the file's order; a field no longer configured is left out.
-        fields=[(f, values[f.name]) for f in types.fields.values() if f.name in values],
+        fields=await _field_values(session, incident_id, types),
         suggestions=suggested,
         suggestion_models=models,
         asked=await model_suggestions.latest_request(session, incident_id),
@@ -302,6 +292,60 @@ async def _quoted(
     picked = {ts: end.ended_ts for ts, end in ends.items() if ts in marked and end.ended_ts}
     found = await messages.messages_by_ts(session, incident.channel_id or "", set(picked.values()))
     ended = {ts: found[end] for ts, end in picked.items() if end in found}
+    joined = await _first_said(session, incident_id, escalated)
+    back = await _said_back(session, incident_id, entries)
+    every = [*replies.values(), *ideas.values(), *joined.values(), *ended.values(), *back]
+    bases = await known_bases(session, {message.channel for message in every})
+    row = partial(_quoted_row, bases)
+    return {
+        "replies": {ts: row(message) for ts, message in replies.items()},
+        "ideas": {ts: row(message) for ts, message in ideas.items()},
+        "joined": {key: row(message) for key, message in joined.items()},
+        "ended": {ts: row(message) for ts, message in ended.items()},
+        "said_back": {message.ts: row(message) for message in back},
+    }
+
+
+async def _entries_kept(
+    session: AsyncSession,
+    incident_id: int,
+    entries: Sequence[EntryRow] | None,
+    removed: Collection[str],
+) -> Sequence[EntryRow]:
+    """The entries given (else the whole timeline), but those ``removed``."""
+    if entries is None:
+        entries = await timeline.entry_rows(session, incident_id)
+    if removed:
+        entries = [entry for entry in entries if findings.line_ref(entry) not in removed]
+    return entries
+
+
+async def _actions(
+    session: AsyncSession, incident_id: int, left_out: Collection[str]
+) -> list[ActionItem]:
+    """The incident's follow-ups, oldest first, but those merged or removed (``left_out``,
+    by reference)."""
+    actions = await session.exec(
+        select(ActionItem)
+        .where(ActionItem.incident_id == incident_id)
+        .order_by(col(ActionItem.created_at), col(ActionItem.id))
+    )
+    return [a for a in actions.all() if follow_ups.follow_up_ref(a) not in left_out]
+
+
+async def _field_values(
+    session: AsyncSession, incident_id: int, types: IncidentTypes
+) -> list[tuple[CustomField, FieldValue]]:
+    """Configured fields in the file's order, with the incident's values; a field no longer
+    configured is left out."""
+    values = await fields.values_of(session, incident_id, types.fields)
+    return [(f, values[f.name]) for f in types.fields.values() if f.name in values]
+
+
+async def _first_said(
+    session: AsyncSession, incident_id: int, escalated: Sequence[Escalation]
+) -> dict[int, ChannelMessage]:
+    """By escalation: the first message said in the channel by someone it brought in."""
     joined: dict[int, ChannelMessage] = {}
     for escalation in escalated:
         brought = escalation.users or (
@@ -312,32 +356,24 @@ async def _quoted(
         )
         if first is not None and escalation.id is not None:
             joined[escalation.id] = first
-    back = await _said_back(session, incident_id, entries)
-    every = [*replies.values(), *ideas.values(), *joined.values(), *ended.values(), *back]
-    bases = await known_bases(session, {message.channel for message in every})
+    return joined
 
-    def row(message: ChannelMessage) -> EntryRow:
-        base = bases.get(message.channel)
-        link = message_link(base, message.channel, message.ts, message.thread_ts) if base else None
-        return EntryRow(
-            None,
-            QUOTED,
-            SlackText(message.text),
-            None,
-            message.user,
-            message.occurred_at,
-            message.channel,
-            message.ts,
-            link,
-        )
 
-    return {
-        "replies": {ts: row(message) for ts, message in replies.items()},
-        "ideas": {ts: row(message) for ts, message in ideas.items()},
-        "joined": {key: row(message) for key, message in joined.items()},
-        "ended": {ts: row(message) for ts, message in ended.items()},
-        "said_back": {message.ts: row(message) for message in back},
-    }
+def _quoted_row(bases: Mapping[str, str], message: ChannelMessage) -> EntryRow:
+    """A message quoted as an entry row, linked when its channel's link form is known."""
+    base = bases.get(message.channel)
+    link = message_link(base, message.channel, message.ts, message.thread_ts) if base else None
+    return EntryRow(
+        None,
+        QUOTED,
+        SlackText(message.text),
+        None,
+        message.user,
+        message.occurred_at,
+        message.channel,
+        message.ts,
+        link,
+    )
 
 
 async def _said_back(

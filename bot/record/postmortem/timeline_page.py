@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.render import Renderer
 from bot.record.incident import timeline
@@ -92,41 +93,15 @@ async def read_timeline_page(
         incident = await session.get(Incident, incident_id)
         if incident is None:
             raise LookupError(f"no incident with id {incident_id}")
-        # Where each line stands (moments and kinds), in the curated order.
-        milestones = milestone_times(
-            incident, await milestone_changes(session, incident_id), lambda user: user
-        )
-        # The lines a person removed on the draft's page stay in the record, out of the
-        # page, as out of the draft (``load_record``).
         removed = await removed_lines(session, incident_id)
-        moments = [
-            moment
-            for moment in await timeline.entry_moments(session, incident_id)
-            if f"timeline_entry:{moment.id}" not in removed
-        ]
-        # A message marked investigation, then otherwise, is one line (``one_line_each``):
-        # the investigation's entry goes with the page of the line that says both.
-        followed = followed_first([m.kind for m in moments], [m.ts for m in moments])
-        partners: dict[int, list[int]] = {}
-        for first, later in followed.items():
-            partners.setdefault(moments[later].id, []).append(moments[first].id)
-        shown = [moment for index, moment in enumerate(moments) if index not in followed]
-        ordered = curated_timeline(shown, milestones)
-        kinds = Counter(line.kind for line in ordered)
-        if hidden:
-            ordered = [line for line in ordered if line.kind not in hidden]
+        moments, partners, ordered, kinds = await _curated(
+            session, incident, incident_id, removed, hidden
+        )
         page = ordered[start : start + size]
-        on_page = {line.id for line in page if isinstance(line, timeline.EntryMoment)}
-        on_page |= {first for line in list(on_page) for first in partners.get(line, ())}
+        on_page = _entries_on(page, partners)
         hand_set = {line.kind for line in page if isinstance(line, Line)}
         summary = _summary_ids(moments)
-        entries = [
-            entry
-            for entry in await timeline.entry_rows(
-                session, incident_id, ids=on_page | summary, kinds=SUMMARY_KINDS
-            )
-            if line_ref(entry) not in removed
-        ]
+        entries = await _entries_read(session, incident_id, on_page | summary, removed)
         record = await load_record(session, incident, types, entries=entries)
         names = await known_names(session, record.user_ids())
     code, style = chosen_template(incident, language=language, style=style)
@@ -145,14 +120,75 @@ async def read_timeline_page(
         # The page's entries keep their order among themselves; of the milestones set by
         # hand, the page keeps those that stand on it; its milestones are the summary's.
         lines = arrange([entry for entry in entries if entry.id in on_page], draft).timeline
-        lines = [
-            line
-            for line in lines
-            if (line.kind not in _HAND_SET or line.kind in hand_set) and line.kind not in hidden
-        ]
-        return TimelinePage(draft, lines, len(ordered), kinds)
+        return TimelinePage(draft, _shown(lines, hand_set, hidden), len(ordered), kinds)
 
     return await asyncio.to_thread(build)
+
+
+async def _curated(
+    session: AsyncSession,
+    incident: Incident,
+    incident_id: int,
+    removed: Collection[str],
+    hidden: Collection[str],
+) -> tuple[
+    list[timeline.EntryMoment],
+    dict[int, list[int]],
+    list[timeline.EntryMoment | Line],
+    Counter[str],
+]:
+    """Where each line stands (moments and kinds), in the curated order: the entry moments
+    shown, the investigation entries each shown one says too (by its id), the curated
+    timeline without the ``hidden`` kinds, and how many lines of each kind it has (hidden
+    or not). The lines a person removed on the draft's page stay in the record, out of the
+    page, as out of the draft (``load_record``)."""
+    milestones = milestone_times(
+        incident, await milestone_changes(session, incident_id), lambda user: user
+    )
+    moments = [
+        moment
+        for moment in await timeline.entry_moments(session, incident_id)
+        if f"timeline_entry:{moment.id}" not in removed
+    ]
+    # A message marked investigation, then otherwise, is one line (``one_line_each``):
+    # the investigation's entry goes with the page of the line that says both.
+    followed = followed_first([m.kind for m in moments], [m.ts for m in moments])
+    partners: dict[int, list[int]] = {}
+    for first, later in followed.items():
+        partners.setdefault(moments[later].id, []).append(moments[first].id)
+    shown = [moment for index, moment in enumerate(moments) if index not in followed]
+    ordered = curated_timeline(shown, milestones)
+    kinds = Counter(line.kind for line in ordered)
+    if hidden:
+        ordered = [line for line in ordered if line.kind not in hidden]
+    return moments, partners, ordered, kinds
+
+
+async def _entries_read(
+    session: AsyncSession, incident_id: int, ids: set[int], removed: Collection[str]
+) -> list[timeline.EntryRow]:
+    """The entries of those ids and the summary's kinds, but those removed on the draft's
+    page."""
+    rows = await timeline.entry_rows(session, incident_id, ids=ids, kinds=SUMMARY_KINDS)
+    return [entry for entry in rows if line_ref(entry) not in removed]
+
+
+def _shown(lines: list[Line], hand_set: set[str], hidden: Collection[str]) -> list[Line]:
+    """The page's lines: of the milestones set by hand, those that stand on the page; no
+    line of a hidden kind."""
+    return [
+        line
+        for line in lines
+        if (line.kind not in _HAND_SET or line.kind in hand_set) and line.kind not in hidden
+    ]
+
+
+def _entries_on(
+    page: Sequence[timeline.EntryMoment | Line], partners: Mapping[int, list[int]]
+) -> set[int]:
+    """The ids of the entries a page shows: its entries', and those they say too."""
+    on_page = {line.id for line in page if isinstance(line, timeline.EntryMoment)}
+    return on_page | {first for line in list(on_page) for first in partners.get(line, ())}
 
 
 def _summary_ids(moments: list[timeline.EntryMoment]) -> set[int]:

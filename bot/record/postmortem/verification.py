@@ -180,12 +180,7 @@ def judged(
     measures what verdicts without controls would keep)."""
     question = question or question_of(checked)
     first = _first(verdicts or ())
-    if verdicts is not None and failure is None and controlled and not question.controls:
-        verdicts, failure = None, {"kind": "no_controls"}
-    if verdicts is not None and failure is None:
-        failed = failed_controls(question, verdicts)
-        if failed:
-            verdicts, failure = None, {"kind": "failed_control", **failed}
+    verdicts, failure = _voided(question, verdicts, failure, controlled=controlled)
     kept: dict[str, list[Sentence]] = {name: [] for name in checked}
     left: dict[str, list[Unsupported]] = {
         name: [_with_sources(each, evidence) for each in checked[name].unsupported]
@@ -204,24 +199,52 @@ def judged(
             kept[each.section].append(proved)
             continue
         if verdicts is None:
-            # Void verdicts (a failed control) still refuse a sentence "supported" by words
-            # its entry does not hold, or by an entry the request did not hold: an invented
-            # quote is a lie whatever else the request's verdicts are.
-            invented = _invented(sentence, first.get(each.number), evidence, question.sent)
-            if invented is not None:
-                left[each.section].append(Unsupported(sentence, (invented,)))
-                continue
-            why = dict(failure or {"kind": "unreachable"})
-            kept[each.section].append(replace(sentence, meaning={"state": NOT_CHECKED, "why": why}))
-            continue
-        outcome = _judge(sentence, first.get(each.number), evidence, question.sent)
-        if controlled:
-            outcome = _untested(outcome, twins)
+            outcome = _not_checked(sentence, said, evidence, question, failure)
+        else:
+            outcome = _judge(sentence, said, evidence, question.sent)
+            if controlled:
+                outcome = _untested(outcome, twins)
         if isinstance(outcome, Sentence):
             kept[each.section].append(outcome)
         else:
             left[each.section].append(Unsupported(sentence, (outcome,)))
     return {name: Checked(tuple(kept[name]), tuple(left[name])) for name in checked}
+
+
+def _voided(
+    question: Question,
+    verdicts: Sequence[Verdict] | None,
+    failure: Mapping[str, Any] | None,
+    *,
+    controlled: bool,
+) -> tuple[Sequence[Verdict] | None, Mapping[str, Any] | None]:
+    """The verdicts and the failure, the verdicts void (None, with why) when no control was
+    among the sentences (unless not ``controlled``) or the model failed one."""
+    if verdicts is not None and failure is None and controlled and not question.controls:
+        return None, {"kind": "no_controls"}
+    if verdicts is not None and failure is None:
+        failed = failed_controls(question, verdicts)
+        if failed:
+            return None, {"kind": "failed_control", **failed}
+    return verdicts, failure
+
+
+def _not_checked(
+    sentence: Sentence,
+    said: Verdict | None,
+    evidence: Mapping[str, Evidence],
+    question: Question,
+    failure: Mapping[str, Any] | None,
+) -> Sentence | dict[str, Any]:
+    """A sentence without verdicts, marked not checked with why. Void verdicts (a failed
+    control) still refuse a sentence "supported" by words its entry does not hold, or by an
+    entry the request did not hold: an invented quote is a lie whatever else the request's
+    verdicts are."""
+    invented = _invented(sentence, said, evidence, question.sent)
+    if invented is not None:
+        return invented
+    why = dict(failure or {"kind": "unreachable"})
+    return replace(sentence, meaning={"state": NOT_CHECKED, "why": why})
 
 
 def _first(verdicts: Sequence[Verdict]) -> dict[int, Verdict]:

@@ -13,38 +13,29 @@ from operator import attrgetter
 from typing import Any
 
 from bot.basics.render import Renderer, readable
-from bot.basics.slack_text import SlackText
 from bot.basics.task_words import task_text
 from bot.record.changes.beside import in_impact_window
 from bot.record.escalation import escalations
 from bot.record.follow_ups import follow_ups
-from bot.record.incident.incident_types import CustomField, FieldValue
 from bot.record.incident.milestones import Surface
 from bot.record.incident.timeline import EntryRow
 from bot.record.postmortem.alert_steps import alert_steps, paged_for_alert
 from bot.record.postmortem.draft import Draft
-from bot.record.postmortem.evidence import entry_ref
 from bot.record.postmortem.figures import Figures, decide
 from bot.record.postmortem.language import Language
 from bot.record.postmortem.parts import (
     Action,
-    Asked,
     Detection,
     EscalationLine,
-    Lesson,
     Line,
     MergeNote,
     MilestoneTime,
+    MisleadingPath,
     Mitigation,
-    OpenTask,
-    PageMark,
-    Publication,
     Reached,
-    Repeat,
     Stated,
-    Suggested,
-    Written,
 )
+from bot.record.postmortem.people_parts import Namer, people_parts
 from bot.record.postmortem.semantics import (
     MARKED_KINDS,
     Answer,
@@ -60,10 +51,6 @@ from bot.store.models import (
     Escalation,
     Milestone,
     PersonPage,
-    PublicIncident,
-    PublicUpdate,
-    SectionSuggestion,
-    SuggestionRequest,
     TimelineEntry,
     TimelineKind,
 )
@@ -72,8 +59,6 @@ from bot.store.models import (
 _SAID_AFTER = {TimelineKind.IMPACT.value, TimelineKind.TRIGGER.value}
 # Said elsewhere: a page's notifications on its escalation's line and in its table.
 _NOT_LINES = {*_SAID_AFTER, TimelineKind.NOTIFICATION.value}
-# A user id to the person's name (None stays None).
-Namer = Callable[[str | None], str | None]
 
 
 def build_draft(
@@ -109,8 +94,6 @@ def build_draft(
         language=language,
         style=style,
         generated_at=now,
-        commander=name(incident.commander),
-        roles=[(role, name(holder) or holder) for role, holder in record.roles.items()],
         milestones=milestones,
         metrics=Figures(milestones, mitigation, paged).on(Surface.DRAFT),
         paged=paged,
@@ -119,32 +102,30 @@ def build_draft(
         impacts=of_kind(TimelineKind.IMPACT),
         triggers=of_kind(TimelineKind.TRIGGER),
         causes=of_kind(TimelineKind.ROOT_CAUSE),
-        misleading=misleading_paths(
-            lines,
-            [entry.slack_ts for entry in record.entries],
-            _path_facts(record, line, name, names),
-            MARKED_KINDS,
-        ),
+        misleading=_misleading(record, lines, line, name, names),
         mitigations=of_kind(TimelineKind.MITIGATION),
         escalations=_escalations(record, said, name, line),
         actions=_follow_ups(record, line, name, names, now),
         updates=of_kind(TimelineKind.UPDATE),
-        description=readable(incident.description, names),
-        reviewer=name(incident.postmortem_review_by),
-        written=_written(record, name),
-        suggestions={key: _suggested(each, record) for key, each in record.suggestions.items()},
-        asked=_asked(record.asked),
-        links={entry_ref(entry.id): entry.permalink for entry in record.entries if entry.id},
-        sources=_cited_sources(record, name),
-        public=record.public,
-        publications=[_publication(update, record.public) for update in record.public_updates],
-        fields=[(field.label, _field_text(field, value, names)) for field, value in record.fields],
         mitigation=mitigation,
         detections=_detections(record, lines),
-        said=_statements(record, name, names),
-        page_marks=_page_marks(record, name),
-        lessons=_lessons(record, name, names),
-        repeats=_repeats(record, name, names),
+        **people_parts(record, name, names),
+    )
+
+
+def _misleading(
+    record: Record,
+    lines: list[Line],
+    line: Callable[[EntryRow], Line],
+    name: Namer,
+    names: Mapping[str, str],
+) -> list[MisleadingPath]:
+    """The misleading paths among the draft's lines (``misleading_paths``)."""
+    return misleading_paths(
+        lines,
+        [entry.slack_ts for entry in record.entries],
+        _path_facts(record, line, name, names),
+        MARKED_KINDS,
     )
 
 
@@ -242,108 +223,6 @@ def _path_facts(
     )
 
 
-def _written(record: Record, name: Namer) -> dict[str, Written]:
-    """The sections people wrote (or accepted from the model), by key."""
-    return {
-        key: Written(
-            edit.body,
-            name(edit.author),
-            edit.edited_at,
-            record.suggestion_models.get(edit.suggestion_id or 0),
-        )
-        for key, edit in record.edits.items()
-    }
-
-
-def _cited_sources(record: Record, name: Namer) -> dict[str, tuple[datetime, str | None]]:
-    """What citations say: only a draft with the model's text cites (a long timeline's draft
-    without it does not pay for a map of every entry)."""
-    if not record.suggestions and not any(edit.suggestion_id for edit in record.edits.values()):
-        return {}
-    return {
-        entry_ref(entry.id): (entry.occurred_at, name(entry.author))
-        for entry in record.entries
-        if entry.id
-    }
-
-
-def _statements(record: Record, name: Namer, names: Mapping[str, str]) -> dict[str, Stated]:
-    """What people said of the draft's sections (nobody was misled, brought in, …), by kind."""
-    return {
-        kind: Stated(
-            readable(said.words, names) if said.words and not said.none else "",
-            name(said.by),
-            said.where,
-            said.words_at,
-        )
-        for kind, said in record.statements.items()
-    }
-
-
-def _page_marks(record: Record, name: Namer) -> list[PageMark]:
-    """The messages marked misleading or as the mitigation on the draft's page, and by whom."""
-    return [
-        PageMark(entry.kind, entry.occurred_at, name(record.page_marks[entry.slack_ts]))
-        for entry in record.entries
-        if entry.slack_ts
-        and entry.slack_ts in record.page_marks
-        and entry.kind in (TimelineKind.MISLEADING, TimelineKind.MITIGATION)
-    ]
-
-
-def _lessons(record: Record, name: Namer, names: Mapping[str, str]) -> list[Lesson]:
-    """The participants' answers to the day-after question, each with its author."""
-    return [
-        Lesson(
-            name(lesson.user_id),
-            readable(lesson.went_well, names) if lesson.went_well else None,
-            readable(lesson.went_wrong, names) if lesson.went_wrong else None,
-            lesson.answered_at or lesson.asked_at,
-        )
-        for lesson in record.lessons
-    ]
-
-
-def _repeats(record: Record, name: Namer, names: Mapping[str, str]) -> list[Repeat]:
-    """The earlier related incidents with follow-ups still open, each task as the record has
-    it (its words, its owner, its message's link, its tracker issue)."""
-    return [
-        Repeat(
-            each.incident.reference,
-            each.incident.title,
-            each.incident.declared_at,
-            tuple(
-                OpenTask(
-                    task_text(readable(item.text, names)),
-                    name(item.owner),
-                    item.permalink,
-                    issue.key if issue and issue.url else None,
-                    issue.url if issue else None,
-                )
-                for item, issue in each.open_items
-            ),
-        )
-        for each in record.repeats
-    ]
-
-
-def _suggested(suggestion: SectionSuggestion, record: Record) -> Suggested:
-    return Suggested(
-        id=suggestion.id or 0,
-        key=suggestion.section,
-        model=record.suggestion_models.get(suggestion.id or 0, ""),
-        made_at=suggestion.made_at,
-        sentences=list(suggestion.sentences),
-        unsupported=list(suggestion.unsupported),
-    )
-
-
-def _asked(request: SuggestionRequest | None) -> Asked | None:
-    if request is None:
-        return None
-    return Asked(request.model, request.asked_at, request.outcome, request.failure)
-
-
 # Kinds compared with each of thousands of entries, as plain strings (an enum member's
 # lookup costs more than the comparison).
 _DETECTION = TimelineKind.DETECTION.value
@@ -380,29 +259,6 @@ def _ruling_out(lines: list[Line], record: Record) -> list[Line]:
 
 # The kind of a line marked misleading that rules out an earlier idea.
 RULED_OUT = "ruled_out"
-
-
-def _field_text(field: CustomField, value: FieldValue, names: Mapping[str, str]) -> str:
-    """A field's value as the draft says it: people by name, options joined, text readable."""
-    if field.kind == "user":
-        return names.get(str(value), str(value))
-    if isinstance(value, list):
-        return ", ".join(value)
-    return readable(value, names) if field.kind == "text" else str(value)
-
-
-def _publication(update: PublicUpdate, record: PublicIncident | None) -> Publication:
-    language = record.language if record else ""
-    text = update.texts.get(language) or next(iter(update.texts.values()), None)
-    text = SlackText.of(text) if text is not None else None  # people's words, as typed
-    return Publication(
-        at=update.published_at,
-        status=update.status,
-        languages=list(update.texts),
-        text=text,
-        on_statuspage=update.statuspage_update_id is not None,
-        statuspage_error=update.statuspage_error,
-    )
 
 
 def entry_sentences(

@@ -33,7 +33,7 @@ from bot.record.agents.tokens import Caller
 from bot.record.incident import related
 from bot.record.incident.queries import latest_team
 from bot.record.people import known_names
-from bot.record.postmortem.draft import zone_named
+from bot.record.postmortem.draft_format import zone_named
 from bot.record.postmortem.suggestions import SECTIONS, Sentence
 from bot.store.db import session_scope
 from bot.store.models import Incident

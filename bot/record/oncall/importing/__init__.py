@@ -14,8 +14,11 @@
 - ``pagerduty``: a PagerDuty account (REST API v2 objects) translated, what is exact and what
   is not said in the report.
 - ``pagerduty_extras``: its services, their integrations, users' notification rules.
-- ``grafana_oncall``: a Grafana OnCall account (shifts by level, rolling users, overrides,
-  escalation chains) translated.
+- ``grafana_oncall``: a Grafana OnCall account translated: its people, and the rest by part.
+- ``grafana_oncall_shifts``: its schedules' shifts (by level, rolling users, overrides) as
+  layers and overrides.
+- ``grafana_oncall_chains``: its escalation chains as policies.
+- ``grafana_oncall_fields``: its objects' fields read as documented (ids, text, times).
 - ``grafana_oncall_extras``: its users' personal notification rules and its integrations.
 
 May import: what ``bot.record.oncall`` may, and ``bot.record.oncall``'s own modules.

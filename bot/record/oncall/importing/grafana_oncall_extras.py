@@ -1,6 +1,6 @@
 """What a Grafana OnCall account holds beside schedules and escalation chains (which
-``bot.record.oncall.importing.grafana_oncall`` translates): each user's personal notification
-rules and the stack's integrations, as Grafana OnCall's API reference documents them
+``grafana_oncall_shifts`` and ``grafana_oncall_chains`` translate): each user's personal
+notification rules and the stack's integrations, as Grafana OnCall's API reference documents them
 (grafana/oncall ``docs/sources/oncall-api-reference/``: personal_notification_rules.md,
 integrations.md).
 
@@ -65,26 +65,7 @@ def paging(user: VendorUser, rules: Sequence[Raw]) -> tuple[PagingDraft | None, 
     direct message. Their "important" rules (for escalation steps that notify as important)
     have no warroom equivalent: left out, said."""
     contacts: dict[str, ContactDraft] = {}
-    at: dict[timedelta, list[str]] = {}
-    after, left = timedelta(0), set()
-    default = sorted(
-        (r for r in rules if r.get("important") is not True),
-        key=_position,
-    )
-    for rule in default:
-        kind = str(rule.get("type") or "")
-        if kind == "wait":
-            wait = rule.get("duration")
-            after += timedelta(seconds=wait if isinstance(wait, int) and wait > 0 else 0)
-            continue
-        name = CARRIED_STEPS.get(kind)
-        if name == "mail" and user.email:
-            name = add_contact(contacts, "email", user.email, "mail")
-        elif name != "slack":
-            left.add(kind)
-            continue
-        if name not in at.setdefault(after, []):
-            at[after].append(name)
+    at, left = _steps_at(user, rules, contacts)
     items = [
         ReportItem(
             "notification rule",
@@ -110,6 +91,35 @@ def paging(user: VendorUser, rules: Sequence[Raw]) -> tuple[PagingDraft | None, 
         return None, items
     steps = tuple(RuleDraft(delay, tuple(names)) for delay, names in sorted(at.items()))
     return PagingDraft(Person(user.vendor_id), tuple(contacts.values()), steps, ()), items
+
+
+def _steps_at(
+    user: VendorUser, rules: Sequence[Raw], contacts: dict[str, ContactDraft]
+) -> tuple[dict[timedelta, list[str]], set[str]]:
+    """The default rules' contacts by the time after which each is reached (the ``wait``
+    steps before it added up; each contact added to ``contacts``), and the kinds of the
+    steps left out."""
+    at: dict[timedelta, list[str]] = {}
+    after, left = timedelta(0), set()
+    default = sorted(
+        (r for r in rules if r.get("important") is not True),
+        key=_position,
+    )
+    for rule in default:
+        kind = str(rule.get("type") or "")
+        if kind == "wait":
+            wait = rule.get("duration")
+            after += timedelta(seconds=wait if isinstance(wait, int) and wait > 0 else 0)
+            continue
+        name = CARRIED_STEPS.get(kind)
+        if name == "mail" and user.email:
+            name = add_contact(contacts, "email", user.email, "mail")
+        elif name != "slack":
+            left.add(kind)
+            continue
+        if name not in at.setdefault(after, []):
+            at[after].append(name)
+    return at, left
 
 
 # -- integrations ------------------------------------------------------------------------------

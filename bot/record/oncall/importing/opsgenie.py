@@ -42,6 +42,7 @@ from bot.record.oncall.importing.drafts import (
     LayerDraft,
     LevelDraft,
     OverrideDraft,
+    PagingDraft,
     Person,
     PolicyDraft,
     ReportItem,
@@ -99,13 +100,7 @@ class _Found:
 def translate(account: OpsgenieAccount, now: datetime) -> Translation:
     """The account as warroom's drafts, and a report item for each object."""
     found = _Found()
-    users = tuple(
-        sorted(
-            VendorUser(str(u["id"]), str(u.get("username") or ""), str(u.get("fullName") or ""))
-            for u in account.users
-            if u.get("id")
-        )
-    )
+    users = _users(account.users)
     schedules = [
         draft
         for raw in sorted(account.schedules, key=lambda s: str(s.get("id")))
@@ -129,12 +124,7 @@ def translate(account: OpsgenieAccount, now: datetime) -> Translation:
     beats, beat_items = extras.heartbeats(account.heartbeats, services)
     senders, sender_items = extras.integrations(account.integrations, services)
     leave, leave_items = extras.leave(account.forwarding_rules, now)
-    paging, paging_items = [], []
-    for user_id in sorted(account.notification_rules):
-        rules, items = extras.paging(user_id, account.notification_rules[user_id])
-        paging_items += items
-        if rules is not None:
-            paging.append(rules)
+    paging, paging_items = _paging(account.notification_rules)
     return Translation(
         users=users,
         schedules=tuple(schedules),
@@ -154,6 +144,30 @@ def translate(account: OpsgenieAccount, now: datetime) -> Translation:
         paging=tuple(paging),
         leave=tuple(leave),
     )
+
+
+def _users(raw: Iterable[Json]) -> tuple[VendorUser, ...]:
+    """The account's users (those with an id), in order."""
+    return tuple(
+        sorted(
+            VendorUser(str(u["id"]), str(u.get("username") or ""), str(u.get("fullName") or ""))
+            for u in raw
+            if u.get("id")
+        )
+    )
+
+
+def _paging(
+    rules_of: Mapping[str, Sequence[Json]],
+) -> tuple[list[PagingDraft], list[ReportItem]]:
+    """Each user's notification rules (by user id) as their paging, and the report's items."""
+    paging, paging_items = [], []
+    for user_id in sorted(rules_of):
+        rules, items = extras.paging(user_id, rules_of[user_id])
+        paging_items += items
+        if rules is not None:
+            paging.append(rules)
+    return paging, paging_items
 
 
 # -- schedules -------------------------------------------------------------------------------
@@ -219,18 +233,7 @@ def _rotation(
     kind = "rotation"
     label = {**raw, "name": f"{schedule.get('name')} / {raw.get('name') or f'rotation {number}'}"}
     members, others = _participants(raw.get("participants") or [])
-    if others:
-        found.say(
-            kind,
-            label,
-            "not carried",
-            f"participants warroom's rotations cannot hold: {', '.join(others)} (a layer "
-            "names people, or none)",
-            "write the people they stand for into a layer by hand",
-        )
-        return None
-    if not any(member is not None for member in members):
-        found.say(kind, label, "not carried", "it has no user participant", "nothing")
+    if not _people_carried(label, members, others, found):
         return None
     rotation = _rotation_word(raw)
     start = extras.instant(raw.get("startDate"))
@@ -265,6 +268,27 @@ def _rotation(
         members=tuple(members),
         restrictions=restrictions,
     )
+
+
+def _people_carried(
+    label: Json, members: list[Person | None], others: list[str], found: _Found
+) -> bool:
+    """Whether a rotation's participants can be a layer's: people (or nobody), one at
+    least; the report says why not."""
+    if others:
+        found.say(
+            "rotation",
+            label,
+            "not carried",
+            f"participants warroom's rotations cannot hold: {', '.join(others)} (a layer "
+            "names people, or none)",
+            "write the people they stand for into a layer by hand",
+        )
+        return False
+    if not any(member is not None for member in members):
+        found.say("rotation", label, "not carried", "it has no user participant", "nothing")
+        return False
+    return True
 
 
 def _participants(raw: Iterable[Json]) -> tuple[list[Person | None], list[str]]:

@@ -171,44 +171,11 @@ def paging(user: str, rules: Sequence[Json]) -> tuple[PagingDraft | None, list[R
     first by ``order`` that matches every alert, else the first) as their contacts and
     rules, high and low urgency alike when the rule matches every alert (Opsgenie has no
     urgency; a rule with conditions is carried as the high-urgency rules only)."""
-    new_alert = sorted(
-        (
-            r
-            for r in rules
-            if r.get("actionType") == "create-alert" and r.get("enabled") is not False
-        ),
-        key=lambda r: (r.get("order") if isinstance(r.get("order"), int) else 0, str(r.get("id"))),
-    )
-    if not new_alert:
+    chosen, items = _chosen_rule(rules)
+    if chosen is None:
         return None, []
-    every = [r for r in new_alert if _criteria(r) == "match-all"]
-    chosen = (every or new_alert)[0]
-    items = []
-    if not every:
-        items.append(
-            ReportItem(
-                "notification rule",
-                str(chosen.get("id") or ""),
-                str(chosen.get("name") or ""),
-                "approximate",
-                f"its conditions ({_criteria(chosen)}) are not carried: the rule pages for "
-                "every alert",
-                "set low_urgency_rules in contacts.yaml if it was meant for some alerts only",
-            )
-        )
     contacts: dict[str, ContactDraft] = {}
-    by_delay: dict[int, list[str]] = {}
-    left_out = set()
-    for step in chosen.get("steps") or ():
-        if not isinstance(step, dict) or step.get("enabled") is False:
-            continue
-        contact, after = step.get("contact"), _seconds(step.get("sendAfter"))
-        name = _contact(contact, contacts) if isinstance(contact, dict) else None
-        if name is None or after is None:
-            left_out.add(str(contact.get("method")) if isinstance(contact, dict) else "?")
-            continue
-        if name not in by_delay.setdefault(after, []):
-            by_delay[after].append(name)
+    by_delay, left_out = _steps_by_delay(chosen, contacts)
     if left_out:
         items.append(
             ReportItem(
@@ -230,8 +197,57 @@ def paging(user: str, rules: Sequence[Json]) -> tuple[PagingDraft | None, list[R
     # A rule for every alert notifies the same whatever the alert's priority (Opsgenie has
     # no urgency): its steps are the low-urgency rules too, or a P3 alert would only reach
     # the person's push and Slack where Opsgenie texted and called.
-    low = steps if every else ()
+    low = steps if _criteria(chosen) == "match-all" else ()
     return PagingDraft(Person(user), tuple(contacts.values()), steps, low), items
+
+
+def _chosen_rule(rules: Sequence[Json]) -> tuple[Json | None, list[ReportItem]]:
+    """The rule for new alerts (``actionType`` create-alert, enabled): the first by
+    ``order`` that matches every alert, else the first, said as approximate; None if none."""
+    new_alert = sorted(
+        (
+            r
+            for r in rules
+            if r.get("actionType") == "create-alert" and r.get("enabled") is not False
+        ),
+        key=lambda r: (r.get("order") if isinstance(r.get("order"), int) else 0, str(r.get("id"))),
+    )
+    if not new_alert:
+        return None, []
+    every = [r for r in new_alert if _criteria(r) == "match-all"]
+    chosen = (every or new_alert)[0]
+    if every:
+        return chosen, []
+    return chosen, [
+        ReportItem(
+            "notification rule",
+            str(chosen.get("id") or ""),
+            str(chosen.get("name") or ""),
+            "approximate",
+            f"its conditions ({_criteria(chosen)}) are not carried: the rule pages for every alert",
+            "set low_urgency_rules in contacts.yaml if it was meant for some alerts only",
+        )
+    ]
+
+
+def _steps_by_delay(
+    chosen: Json, contacts: dict[str, ContactDraft]
+) -> tuple[dict[int, list[str]], set[str]]:
+    """The rule's enabled steps as the contacts' names by their delay in seconds (each
+    contact added to ``contacts``), and the methods of the steps left out."""
+    by_delay: dict[int, list[str]] = {}
+    left_out = set()
+    for step in chosen.get("steps") or ():
+        if not isinstance(step, dict) or step.get("enabled") is False:
+            continue
+        contact, after = step.get("contact"), _seconds(step.get("sendAfter"))
+        name = _contact(contact, contacts) if isinstance(contact, dict) else None
+        if name is None or after is None:
+            left_out.add(str(contact.get("method")) if isinstance(contact, dict) else "?")
+            continue
+        if name not in by_delay.setdefault(after, []):
+            by_delay[after].append(name)
+    return by_delay, left_out
 
 
 def _criteria(rule: Json) -> str:

@@ -233,27 +233,42 @@ def _layer(
     verdict = _Verdict()
     turn = _turn(turn_seconds, zone, now, verdict)
     if turn is None:
-        report.append(
-            ReportItem(
-                "layer",
-                item_id,
-                item_name,
-                "not carried",
-                f"its turns last {timedelta(seconds=turn_seconds)}, which the schedule file "
-                "cannot say (whole hours or days, up to 366 days)",
-                "write the layer by hand with the nearest rotation, or change it in PagerDuty",
-            )
-        )
+        report.append(_uncarried_turn(item_id, item_name, turn_seconds))
         return None
     rotation, on_wall_clock = turn
     first, index = _first_handoff(virtual_start, turn_seconds, on_wall_clock, start, zone)
+    wall = first.astimezone(zone).replace(tzinfo=None)
+    _handoff_notes(first, start, end, now, name, wall, verdict)
+    restrictions = _restrictions(raw, verdict)
+    _edges_in_repeated_hour(raw, zone, now, verdict)
+    rotated = members[index % len(members) :] + members[: index % len(members)]
+    report.append(_layer_item(item_id, item_name, verdict))
+    return LayerDraft(
+        name=name,
+        start=wall.replace(second=0, microsecond=0),
+        rotation=rotation,
+        members=rotated,
+        restrictions=restrictions,
+    )
+
+
+def _handoff_notes(
+    first: datetime,
+    start: datetime,
+    end: datetime | None,
+    now: datetime,
+    name: str,
+    wall: datetime,
+    verdict: _Verdict,
+) -> None:
+    """What of a layer's first handoff (``first``, ``wall`` in its zone) and end warroom says
+    otherwise than PagerDuty: a start inside a turn, seconds past the minute, an end."""
     if first < start and start > now:
         verdict.differ(
             f"PagerDuty starts it at {start:%Y-%m-%d %H:%M} UTC, inside a turn; warroom starts "
             f"it at that turn's handoff, {first:%Y-%m-%d %H:%M} UTC",
             "nothing, once that time has passed; before, its first turn is longer in warroom",
         )
-    wall = first.astimezone(zone).replace(tzinfo=None)
     if wall.second or wall.microsecond:
         verdict.differ(
             "its handoffs fall on seconds past the minute; warroom hands over on the minute, "
@@ -265,16 +280,18 @@ def _layer(
             f"it ends on {end:%Y-%m-%d %H:%M} UTC in PagerDuty; warroom's layers do not end",
             f"delete the layer {name!r} from schedules.yaml on {end:%Y-%m-%d %H:%M} UTC",
         )
-    restrictions = _restrictions(raw, verdict)
-    _edges_in_repeated_hour(raw, zone, now, verdict)
-    rotated = members[index % len(members) :] + members[: index % len(members)]
-    report.append(_layer_item(item_id, item_name, verdict))
-    return LayerDraft(
-        name=name,
-        start=wall.replace(second=0, microsecond=0),
-        rotation=rotation,
-        members=rotated,
-        restrictions=restrictions,
+
+
+def _uncarried_turn(item_id: str, item_name: str, turn_seconds: int) -> ReportItem:
+    """A layer whose turns last what the schedule file cannot say."""
+    return ReportItem(
+        "layer",
+        item_id,
+        item_name,
+        "not carried",
+        f"its turns last {timedelta(seconds=turn_seconds)}, which the schedule file "
+        "cannot say (whole hours or days, up to 366 days)",
+        "write the layer by hand with the nearest rotation, or change it in PagerDuty",
     )
 
 

@@ -16,11 +16,15 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-def upgrade() -> None:
-    utc = sa.DateTime(timezone=True)
+def _alter_incident(utc: sa.DateTime) -> None:
+    """The ``incident`` table's new columns."""
     with op.batch_alter_table("incident") as incident:
         incident.add_column(sa.Column("policy", sa.String(), nullable=True))
         incident.add_column(sa.Column("last_update_at", utc, nullable=True))
+
+
+def _create_incident_role(utc: sa.DateTime) -> None:
+    """The ``incident_role`` table and its indexes."""
     op.create_table(
         "incident_role",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -32,6 +36,10 @@ def upgrade() -> None:
         sa.UniqueConstraint("incident_id", "role", name="uq_incident_role"),
     )
     op.create_index("ix_incident_role_incident_id", "incident_role", ["incident_id"])
+
+
+def _create_escalation(utc: sa.DateTime) -> None:
+    """The ``escalation`` table and its indexes."""
     op.create_table(
         "escalation",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -51,6 +59,10 @@ def upgrade() -> None:
         sa.UniqueConstraint("incident_id", "policy", "level", name="uq_escalation_policy_level"),
     )
     op.create_index("ix_escalation_incident_id", "escalation", ["incident_id"])
+
+
+def _create_page(utc: sa.DateTime) -> None:
+    """The ``page`` table and its indexes."""
     op.create_table(
         "page",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -65,6 +77,10 @@ def upgrade() -> None:
     )
     op.create_index("ix_page_incident_id", "page", ["incident_id"])
     op.create_index("ix_page_escalation_id", "page", ["escalation_id"])
+
+
+def _create_job(utc: sa.DateTime) -> None:
+    """The ``job`` table and its indexes."""
     op.create_table(
         "job",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -84,6 +100,15 @@ def upgrade() -> None:
     )
     op.create_index("ix_job_incident_id", "job", ["incident_id"])
     op.create_index("ix_job_pending", "job", ["done_at", "due_at"])
+
+
+def upgrade() -> None:
+    utc = sa.DateTime(timezone=True)
+    _alter_incident(utc)
+    _create_incident_role(utc)
+    _create_escalation(utc)
+    _create_page(utc)
+    _create_job(utc)
 
 
 def downgrade() -> None:

@@ -16,13 +16,17 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-def upgrade() -> None:
-    utc = sa.DateTime(timezone=True)
+def _alter_incident() -> None:
+    """The ``incident`` table's new columns."""
     with op.batch_alter_table("incident") as incident:
         incident.add_column(sa.Column("previous_incident_id", sa.Integer(), nullable=True))
         incident.create_foreign_key(
             "fk_incident_previous_incident", "incident", ["previous_incident_id"], ["id"]
         )
+
+
+def _create_alert_payload(utc: sa.DateTime) -> None:
+    """The ``alert_payload`` table and its indexes."""
     op.create_table(
         "alert_payload",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -39,6 +43,10 @@ def upgrade() -> None:
     )
     op.create_index("ix_alert_payload_state", "alert_payload", ["state"])
     op.create_index("ix_alert_payload_incident_id", "alert_payload", ["incident_id"])
+
+
+def _create_alert_group(utc: sa.DateTime) -> None:
+    """The ``alert_group`` table and its indexes."""
     op.create_table(
         "alert_group",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -52,6 +60,10 @@ def upgrade() -> None:
         sa.UniqueConstraint("source", "key_hash", name="uq_alert_group_key"),
     )
     op.create_index("ix_alert_group_incident_id", "alert_group", ["incident_id"])
+
+
+def _create_alert(utc: sa.DateTime) -> None:
+    """The ``alert`` table and its indexes."""
     op.create_table(
         "alert",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -77,6 +89,14 @@ def upgrade() -> None:
     )
     op.create_index("ix_alert_group_id", "alert", ["group_id"])
     op.create_index("ix_alert_incident_id", "alert", ["incident_id"])
+
+
+def upgrade() -> None:
+    utc = sa.DateTime(timezone=True)
+    _alter_incident()
+    _create_alert_payload(utc)
+    _create_alert_group(utc)
+    _create_alert(utc)
 
 
 def downgrade() -> None:

@@ -18,8 +18,8 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-def upgrade() -> None:
-    utc = sa.DateTime(timezone=True)
+def _create_suggestion_request(utc: sa.DateTime) -> None:
+    """The ``suggestion_request`` table and its indexes."""
     op.create_table(
         "suggestion_request",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -38,6 +38,10 @@ def upgrade() -> None:
         sa.UniqueConstraint("key", name="uq_suggestion_request_key"),
     )
     op.create_index("ix_suggestion_request_incident_id", "suggestion_request", ["incident_id"])
+
+
+def _create_section_suggestion(utc: sa.DateTime) -> None:
+    """The ``section_suggestion`` table and its indexes."""
     op.create_table(
         "section_suggestion",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -63,6 +67,10 @@ def upgrade() -> None:
     op.create_index(
         "ix_section_suggestion_section", "section_suggestion", ["incident_id", "section", "id"]
     )
+
+
+def _alter_postmortem_edit() -> None:
+    """The ``postmortem_edit`` table's new columns."""
     with op.batch_alter_table("postmortem_edit") as batch:
         batch.add_column(
             sa.Column(
@@ -72,6 +80,13 @@ def upgrade() -> None:
                 nullable=True,
             )
         )
+
+
+def upgrade() -> None:
+    utc = sa.DateTime(timezone=True)
+    _create_suggestion_request(utc)
+    _create_section_suggestion(utc)
+    _alter_postmortem_edit()
 
 
 def downgrade() -> None:

@@ -17,8 +17,8 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-def upgrade() -> None:
-    utc = sa.DateTime(timezone=True)
+def _create_person_page(utc: sa.DateTime) -> None:
+    """The ``person_page`` table and its indexes."""
     op.create_table(
         "person_page",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -34,6 +34,10 @@ def upgrade() -> None:
     )
     for column in ("incident_id", "escalation_id", "user_id"):
         op.create_index(f"ix_person_page_{column}", "person_page", [column])
+
+
+def _create_notification(utc: sa.DateTime) -> None:
+    """The ``notification`` table and its indexes."""
     op.create_table(
         "notification",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -53,6 +57,10 @@ def upgrade() -> None:
     )
     for column in ("page_id", "incident_id", "vendor_id"):
         op.create_index(f"ix_notification_{column}", "notification", [column])
+
+
+def _create_contact_method(utc: sa.DateTime) -> None:
+    """The ``contact_method`` table and its indexes."""
     op.create_table(
         "contact_method",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -68,12 +76,20 @@ def upgrade() -> None:
         sa.UniqueConstraint("user_id", "name", name="uq_contact_method_user_name"),
     )
     op.create_index("ix_contact_method_user_id", "contact_method", ["user_id"])
+
+
+def _create_notification_rules(utc: sa.DateTime) -> None:
+    """The ``notification_rules`` table."""
     op.create_table(
         "notification_rules",
         sa.Column("user_id", sa.String(), primary_key=True),
         sa.Column("rules", sa.JSON(), nullable=False),
         sa.Column("updated_at", utc, nullable=False),
     )
+
+
+def _create_ack_token(utc: sa.DateTime) -> None:
+    """The ``ack_token`` table and its indexes."""
     op.create_table(
         "ack_token",
         sa.Column("token_hash", sa.String(), primary_key=True),
@@ -84,6 +100,15 @@ def upgrade() -> None:
         sa.Column("used_at", utc, nullable=True),
     )
     op.create_index("ix_ack_token_page_id", "ack_token", ["page_id"])
+
+
+def upgrade() -> None:
+    utc = sa.DateTime(timezone=True)
+    _create_person_page(utc)
+    _create_notification(utc)
+    _create_contact_method(utc)
+    _create_notification_rules(utc)
+    _create_ack_token(utc)
 
 
 def downgrade() -> None:

@@ -18,8 +18,8 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-def upgrade() -> None:
-    utc = sa.DateTime(timezone=True)
+def _alter_escalation() -> None:
+    """The ``escalation`` table's new columns."""
     with op.batch_alter_table("escalation") as batch:
         batch.add_column(
             sa.Column("policy_round", sa.Integer(), nullable=False, server_default="1")
@@ -28,6 +28,10 @@ def upgrade() -> None:
         batch.create_unique_constraint(
             "uq_escalation_policy_level", ["incident_id", "policy", "policy_round", "level"]
         )
+
+
+def _create_heartbeat(utc: sa.DateTime) -> None:
+    """The ``heartbeat`` table."""
     op.create_table(
         "heartbeat",
         sa.Column("name", sa.String(), primary_key=True),
@@ -37,6 +41,10 @@ def upgrade() -> None:
         sa.Column("missed_since", utc, nullable=True),
         sa.Column("misses", sa.Integer(), nullable=False, server_default="0"),
     )
+
+
+def _create_maintenance_window(utc: sa.DateTime) -> None:
+    """The ``maintenance_window`` table."""
     op.create_table(
         "maintenance_window",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -48,6 +56,10 @@ def upgrade() -> None:
         sa.Column("cancelled_at", utc, nullable=True),
         sa.Column("cancelled_by", sa.String(), nullable=True),
     )
+
+
+def _create_silenced_alert(utc: sa.DateTime) -> None:
+    """The ``silenced_alert`` table and its indexes."""
     op.create_table(
         "silenced_alert",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -71,6 +83,14 @@ def upgrade() -> None:
         sa.UniqueConstraint("window_id", "payload_id", "fingerprint", name="uq_silenced_alert"),
     )
     op.create_index("ix_silenced_alert_window_id", "silenced_alert", ["window_id"])
+
+
+def upgrade() -> None:
+    utc = sa.DateTime(timezone=True)
+    _alter_escalation()
+    _create_heartbeat(utc)
+    _create_maintenance_window(utc)
+    _create_silenced_alert(utc)
 
 
 def downgrade() -> None:

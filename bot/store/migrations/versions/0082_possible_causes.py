@@ -22,8 +22,8 @@ def _incident() -> sa.Column[int]:
     return sa.Column("incident_id", sa.Integer(), sa.ForeignKey("incident.id"), nullable=False)
 
 
-def upgrade() -> None:
-    utc = sa.DateTime(timezone=True)
+def _create_cause_request(utc: sa.DateTime) -> None:
+    """The ``cause_request`` table and its indexes."""
     op.create_table(
         "cause_request",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -38,12 +38,14 @@ def upgrade() -> None:
         sa.UniqueConstraint("key", name="uq_cause_request_key"),
     )
     op.create_index("ix_cause_request_incident_id", "cause_request", ["incident_id"])
+
+
+def _create_possible_cause(utc: sa.DateTime) -> None:
+    """The ``possible_cause`` table and its indexes."""
     op.create_table(
         "possible_cause",
         sa.Column("id", sa.Integer(), primary_key=True),
-        sa.Column(
-            "request_id", sa.Integer(), sa.ForeignKey("cause_request.id"), nullable=False
-        ),
+        sa.Column("request_id", sa.Integer(), sa.ForeignKey("cause_request.id"), nullable=False),
         _incident(),
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("cites", sa.JSON(), nullable=False),
@@ -55,24 +57,28 @@ def upgrade() -> None:
     )
     op.create_index("ix_possible_cause_request_id", "possible_cause", ["request_id"])
     op.create_index("ix_possible_cause_incident_id", "possible_cause", ["incident_id"])
+
+
+def _create_cause_vote(utc: sa.DateTime) -> None:
+    """The ``cause_vote`` table."""
     op.create_table(
         "cause_vote",
         sa.Column("id", sa.Integer(), primary_key=True),
-        sa.Column(
-            "cause_id", sa.Integer(), sa.ForeignKey("possible_cause.id"), nullable=False
-        ),
+        sa.Column("cause_id", sa.Integer(), sa.ForeignKey("possible_cause.id"), nullable=False),
         sa.Column("user_id", sa.String(), nullable=False),
         sa.Column("vote", sa.Integer(), nullable=False),
         sa.Column("at", utc, nullable=False),
         sa.UniqueConstraint("cause_id", "user_id", name="uq_cause_vote_person"),
     )
+
+
+def _create_cause_grade(utc: sa.DateTime) -> None:
+    """The ``cause_grade`` table and its indexes."""
     op.create_table(
         "cause_grade",
         sa.Column("id", sa.Integer(), primary_key=True),
         _incident(),
-        sa.Column(
-            "cause_id", sa.Integer(), sa.ForeignKey("possible_cause.id"), nullable=True
-        ),
+        sa.Column("cause_id", sa.Integer(), sa.ForeignKey("possible_cause.id"), nullable=True),
         sa.Column(
             "suggestion_id", sa.Integer(), sa.ForeignKey("section_suggestion.id"), nullable=True
         ),
@@ -91,6 +97,14 @@ def upgrade() -> None:
         sa.UniqueConstraint("suggestion_id", name="uq_cause_grade_suggestion"),
     )
     op.create_index("ix_cause_grade_incident_id", "cause_grade", ["incident_id"])
+
+
+def upgrade() -> None:
+    utc = sa.DateTime(timezone=True)
+    _create_cause_request(utc)
+    _create_possible_cause(utc)
+    _create_cause_vote(utc)
+    _create_cause_grade(utc)
 
 
 def downgrade() -> None:

@@ -67,6 +67,21 @@ def _labels(alarm: dict[str, Any]) -> dict[str, str]:
     return {name: value for name, value in labels.items() if value}
 
 
+def _annotations(alarm: dict[str, Any], name: str, arn: str) -> dict[str, str]:
+    """The alarm's name, description, reason, ARN and region, those it gives."""
+    return {
+        key: value
+        for key, value in (
+            ("summary", name),
+            ("description", str(alarm.get("AlarmDescription") or "")),
+            ("reason", str(alarm.get("NewStateReason") or "")),
+            ("alarm_arn", arn),
+            ("region_name", str(alarm.get("Region") or "")),
+        )
+        if value
+    }
+
+
 def read_alarm(body: str, received_at: datetime) -> Notification:
     """An SNS notification of a CloudWatch alarm in the one shape; PayloadError names every
     field wrong."""
@@ -89,17 +104,7 @@ def read_alarm(body: str, received_at: datetime) -> Notification:
     labels = _labels(alarm)
     reason = str(alarm.get("NewStateReason") or "")
     description = str(alarm.get("AlarmDescription") or "")
-    annotations = {
-        key: value
-        for key, value in (
-            ("summary", name),
-            ("description", description),
-            ("reason", reason),
-            ("alarm_arn", arn),
-            ("region_name", str(alarm.get("Region") or "")),
-        )
-        if value
-    }
+    annotations = _annotations(alarm, name, arn)
     at = changed or received_at
     alert = AlertSeen(
         fingerprint=arn,

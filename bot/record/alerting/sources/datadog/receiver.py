@@ -142,26 +142,10 @@ def read_datadog(document: dict[str, Any], received_at: datetime) -> Notificatio
         problems.append("link: must be an http(s) URL")
     if problems:
         raise PayloadError(problems)
-    key = texts.get("aggreg_key") or (
-        f"monitor:{texts['alert_id']}/{texts.get('alert_scope', '')}"
-        if "alert_id" in texts
-        else f"title:{rest}"
-    )
-    key = key[:255]
+    key = _key(texts, rest)
     status = "resolved" if transition in RESOLVED else "firing"
-    labels = _tags(texts.get("tags", ""))
-    labels |= {label: texts[field] for field, label in _LABELS.items() if field in texts}
-    labels |= {"alertname": title[:200], "transition": transition}
-    labels |= {k: v for k, v in (("tags", texts.get("tags")), ("priority", priority)) if v}
-    labels |= {"scope": texts["alert_scope"]} if "alert_scope" in texts else {}
-    org = document.get("org")
-    if isinstance(org, dict) and isinstance(org.get("name"), str) and org["name"].strip():
-        labels["org"] = org["name"].strip()
-    annotations = {"summary": title}
-    if "body" in texts:
-        annotations["description"] = texts["body"]
-    if "alert_status" in texts:
-        annotations["status"] = texts["alert_status"]
+    labels = _labels(document, texts, title, transition, priority)
+    annotations = _annotations(texts, title)
     alert = AlertSeen(
         fingerprint=key,
         status=status,
@@ -186,6 +170,42 @@ def read_datadog(document: dict[str, Any], received_at: datetime) -> Notificatio
         sender="Datadog",
         urgency=urgency,
     )
+
+
+def _key(texts: dict[str, str], rest: str) -> str:
+    """The alert's key: the aggregation key, else the monitor and its scope, else the title."""
+    key = texts.get("aggreg_key") or (
+        f"monitor:{texts['alert_id']}/{texts.get('alert_scope', '')}"
+        if "alert_id" in texts
+        else f"title:{rest}"
+    )
+    return key[:255]
+
+
+def _labels(
+    document: dict[str, Any], texts: dict[str, str], title: str, transition: str, priority: str
+) -> dict[str, str]:
+    """The alert's labels: its tags, the fields kept as labels, its name, transition,
+    priority, scope and organization."""
+    labels = _tags(texts.get("tags", ""))
+    labels |= {label: texts[field] for field, label in _LABELS.items() if field in texts}
+    labels |= {"alertname": title[:200], "transition": transition}
+    labels |= {k: v for k, v in (("tags", texts.get("tags")), ("priority", priority)) if v}
+    labels |= {"scope": texts["alert_scope"]} if "alert_scope" in texts else {}
+    org = document.get("org")
+    if isinstance(org, dict) and isinstance(org.get("name"), str) and org["name"].strip():
+        labels["org"] = org["name"].strip()
+    return labels
+
+
+def _annotations(texts: dict[str, str], title: str) -> dict[str, str]:
+    """The alert's summary (its title), description (the body) and status."""
+    annotations = {"summary": title}
+    if "body" in texts:
+        annotations["description"] = texts["body"]
+    if "alert_status" in texts:
+        annotations["status"] = texts["alert_status"]
+    return annotations
 
 
 DATADOG = WebhookSource(reader=read_datadog)

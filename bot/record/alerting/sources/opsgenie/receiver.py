@@ -99,12 +99,7 @@ def _create(document: dict[str, Any], received_at: datetime, key: str) -> Notifi
     priority = document.get("priority", "P3")
     if priority not in PRIORITIES:
         problems.append(_field("priority", "Priority should be one of [P1, P2, P3, P4, P5]"))
-    tags = document.get("tags", [])
-    if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
-        problems.append(_field("tags", "Tags must be a list of strings."))
-    details = document.get("details", {})
-    if not isinstance(details, dict):
-        problems.append(_field("details", "Details must be an object."))
+    tags, details = _tags_and_details(document, problems)
     texts = _texts(document, problems)
     if problems:
         raise PayloadError(problems)
@@ -112,11 +107,7 @@ def _create(document: dict[str, Any], received_at: datetime, key: str) -> Notifi
         # No alias: a new alert each time, as Opsgenie makes one (``stored`` made its key).
         alias = key
     title = message.strip()[:MESSAGE_LIMIT]
-    labels = {"alertname": title, "priority": str(priority)}
-    labels |= {k: texts[k] for k in ("entity", "source") if k in texts}
-    if tags:
-        labels["tags"] = ",".join(tags)
-    labels |= {f"details.{k}": str(v) for k, v in sorted(details.items())}
+    labels = _labels(title, str(priority), texts, tags, details)
     annotations = {"summary": title}
     if "description" in texts:
         annotations["description"] = texts["description"]
@@ -142,6 +133,31 @@ def _create(document: dict[str, Any], received_at: datetime, key: str) -> Notifi
         urgency=URGENCY[str(priority)],
         severity=SEVERITY[str(priority)],
     )
+
+
+def _tags_and_details(
+    document: dict[str, Any], problems: list[str]
+) -> tuple[list[str], dict[str, Any]]:
+    """The alert's tags (strings) and details (an object), each problem said."""
+    tags = document.get("tags", [])
+    if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
+        problems.append(_field("tags", "Tags must be a list of strings."))
+    details = document.get("details", {})
+    if not isinstance(details, dict):
+        problems.append(_field("details", "Details must be an object."))
+    return tags, details
+
+
+def _labels(
+    title: str, priority: str, texts: dict[str, str], tags: list[str], details: dict[str, Any]
+) -> dict[str, str]:
+    """The alert's labels: its name, priority, entity and source, tags and details."""
+    labels = {"alertname": title, "priority": priority}
+    labels |= {k: texts[k] for k in ("entity", "source") if k in texts}
+    if tags:
+        labels["tags"] = ",".join(tags)
+    labels |= {f"details.{k}": str(v) for k, v in sorted(details.items())}
+    return labels
 
 
 def _texts(document: dict[str, Any], problems: list[str]) -> dict[str, str]:
