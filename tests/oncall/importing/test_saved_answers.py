@@ -373,6 +373,12 @@ async def test_opsgenie_notification_rules_become_contact_rules(tmp_path: Path) 
                 {"after": "5m", "notify": ["sms"]},
                 {"after": "10m", "notify": ["call"]},
             ],
+            # Opsgenie's rule for every alert pages a P3 alert the same (no urgency there).
+            "low_urgency_rules": [
+                {"after": "0s", "notify": ["mail"]},
+                {"after": "5m", "notify": ["sms"]},
+                {"after": "10m", "notify": ["call"]},
+            ],
         }
     }
     report = json.loads(ran.out)
