@@ -48,6 +48,7 @@ from bot.store.models.audit import AdminChange, ShownOnce
 from bot.store.models.causes import CauseGrade, CauseRequest, CauseVote, PossibleCause
 from bot.store.models.changes import ChangeEvent
 from bot.store.models.delivery import (
+    ChangeStamp,
     Job,
     OutboxLease,
     OutboxMessage,
@@ -130,6 +131,7 @@ __all__ = [
     "CauseRequest",
     "CauseVote",
     "ChangeEvent",
+    "ChangeStamp",
     "ChannelLinks",
     "ChannelMessage",
     "ContactCode",
