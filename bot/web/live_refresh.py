@@ -9,6 +9,7 @@ see)."""
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC
 from email.utils import format_datetime
 
 from aiohttp import web
@@ -34,8 +35,9 @@ async def live_part_answer(request: web.Request, handler: Handler) -> web.Stream
     version = await _version(request)
     if version in _held(request):
         # Dated by the server's clock, which the page's "as of" time is read from.
-        now = format_datetime(web_context(request).services.clock(), usegmt=True)
-        return web.Response(status=304, headers={"ETag": version, "Date": now})
+        now = web_context(request).services.clock().astimezone(UTC)
+        dated = format_datetime(now, usegmt=True)
+        return web.Response(status=304, headers={"ETag": version, "Date": dated})
     response = await handler(request)
     if response.status == 200:
         response.headers["ETag"] = version
