@@ -18,7 +18,7 @@ from sqlmodel import SQLModel
 import bot.store.models  # noqa: F401  (every table in the metadata)
 from emulator import FakeNtfy, SlackEmulator
 from tests.alerting.test_alert_worklist import deliver, paging_warroom
-from tests.conftest import ALICE, Clock, migrated_copy
+from tests.conftest import ALICE, Clock, Warroom, migrated_copy
 from tests.helpers.alerts import alert, alertmanager
 from tests.helpers.incidents import command, open_incident, settle
 from tests.helpers.web_view import browser, sign_in, web_warroom
@@ -36,6 +36,19 @@ async def refresh(
         return answer.status, body, answer.headers.get("ETag", ""), answer.headers["Date"]
 
 
+async def settled(warroom: Warroom, client: aiohttp.ClientSession, url: str) -> tuple[str, str]:
+    """(the part, its version) once the server's own work after its start (the outbox's
+    messages, their records) has stopped changing it: a few reads at most."""
+    status, body, version, _ = await refresh(client, url, None)
+    for _ in range(5):
+        await settle(warroom)
+        status, fresh, again, _ = await refresh(client, url, version)
+        if status == 304:
+            return body, version
+        body, version = fresh, again
+    raise AssertionError(f"{url} changed at each of 5 reads with nothing done")
+
+
 async def test_an_open_list_and_incident_page_are_304_until_something_changes(
     slack: SlackEmulator, database_url: str
 ) -> None:
@@ -43,10 +56,9 @@ async def test_an_open_list_and_incident_page_are_304_until_something_changes(
     async with web_warroom(slack, database_url, clock) as warroom, browser() as alice:
         search = await open_incident(warroom, "Search is slow")
         await sign_in(alice, warroom, ALICE)
-        await settle(warroom)
         listed = f"{warroom.url}/?part=live"
-        status, body, version, _ = await refresh(alice, listed, None)
-        assert status == 200 and "Search is slow" in body and version
+        body, version = await settled(warroom, alice, listed)
+        assert "Search is slow" in body
         await warroom.advance(seconds=5)
         status, body, again, dated = await refresh(alice, listed, version)
         assert (status, body, again) == (304, "", version)
@@ -63,8 +75,8 @@ async def test_an_open_list_and_incident_page_are_304_until_something_changes(
         assert status == 200 and "As of" in body
 
         page = f"{warroom.url}/incidents/INC-1?part=live"
-        status, body, version, _ = await refresh(alice, page, None)
-        assert status == 200 and "SEV1" not in body
+        body, version = await settled(warroom, alice, page)
+        assert "SEV1" not in body
         assert (await refresh(alice, page, version))[0] == 304
         await command(warroom, search, "sev 1")
         status, body, _, _ = await refresh(alice, page, version)
@@ -85,8 +97,8 @@ async def test_the_alerts_list_is_304_until_an_alert_fires(
     ):
         await sign_in(alice, warroom, ALICE)
         listed = f"{warroom.url}/alerts?part=list"
-        status, body, version, _ = await refresh(alice, listed, None)
-        assert status == 200 and "QueueLag" not in body
+        body, version = await settled(warroom, alice, listed)
+        assert "QueueLag" not in body
         assert (await refresh(alice, listed, version))[0] == 304
         await deliver(
             warroom,
