@@ -24,6 +24,8 @@ modules here are what the domain folders share.
 - ``notices``: a form's answer said once on the page it redirects to (a token's value too),
   and a form's refusal with what was typed, the same way.
 - ``audit``: ``/admin/audit``, the admin record, for warroom's admins.
+- ``live_refresh``: a live page's refresh answered 304, no body and no page query, while
+  nothing it shows has changed (its version, ``ETag``, sent back).
 
 Its domains, in their order (``DOMAINS`` in tests/test_layers.py):
 

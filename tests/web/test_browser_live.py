@@ -129,3 +129,32 @@ async def test_a_live_page_says_when_it_is_not_updated_and_when_it_is_again(
                 await page.locator(".as-of", has_text="As of").first.wait_for()
         finally:
             await context.close()
+
+
+async def test_an_unchanged_page_is_answered_304_and_still_says_its_time(
+    slack: SlackEmulator, sqlite_url: str, chromium: Browser
+) -> None:
+    """Its script sends back its version: nothing changed, the server answers 304 with no body
+    and the page moves its "as of" time to the answer's; a change is shown at the next read."""
+    async with web_warroom(slack, sqlite_url, Clock(NOW)) as warroom:
+        await open_incident(warroom, "Search is slow")
+        async with watched_page(chromium, warroom, **WIDTHS["1280"]) as page:
+            await sign_in_with_slack(page, warroom)
+            await page.goto(f"{warroom.url}/")
+            answers: list[int] = []
+            page.on(
+                "response",
+                lambda answer: answers.append(answer.status) if "part=live" in answer.url else None,
+            )
+            await warroom.advance(seconds=20)
+            await page.get_by_text("As of 09:00:20").wait_for(timeout=SHOWN_WITHIN_MS)
+            await warroom.advance(seconds=5)
+            await page.get_by_text("As of 09:00:25").wait_for(timeout=SHOWN_WITHIN_MS)
+            assert 304 in answers, answers
+            await open_incident(warroom, "Checkout is down for card payments")
+            await (
+                page.locator("#active-section")
+                .get_by_text("Checkout is down for card payments")
+                .wait_for(timeout=SHOWN_WITHIN_MS)
+            )
+            assert "As of 09:00:25" in await page.locator("#list-counts .as-of").inner_text()

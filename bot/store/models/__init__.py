@@ -6,7 +6,8 @@ A module per domain; every name is imported here, so ``from bot.store.models imp
 works for every table and Alembic's env.py, importing this package, sees them all.
 
 - ``incident``: incidents, their timelines, roles, fields, people, the channel's messages.
-- ``delivery``: what waits to be done: jobs, the outbox, commands, events, the installation.
+- ``delivery``: what waits to be done: jobs, the outbox, commands, events, the installation;
+  the change stamp the web view's live refresh reads.
 - ``follow_ups``: follow-ups and their tracker issues.
 - ``postmortem``: the draft's edits, prompts, the model's suggestions, lessons.
 - ``causes``: the possible causes the model proposes, people's marks, every proposal's grade.
@@ -48,6 +49,7 @@ from bot.store.models.audit import AdminChange, ShownOnce
 from bot.store.models.causes import CauseGrade, CauseRequest, CauseVote, PossibleCause
 from bot.store.models.changes import ChangeEvent
 from bot.store.models.delivery import (
+    ChangeStamp,
     Job,
     OutboxLease,
     OutboxMessage,
@@ -130,6 +132,7 @@ __all__ = [
     "CauseRequest",
     "CauseVote",
     "ChangeEvent",
+    "ChangeStamp",
     "ChannelLinks",
     "ChannelMessage",
     "ContactCode",

@@ -125,3 +125,16 @@ class Job(SQLModel, table=True):
     done_at: datetime | None = Field(default=None, sa_column=utc_column())
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column(nullable=False))
+
+
+class ChangeStamp(SQLModel, table=True):
+    """How many transactions changed what the web view shows: bumped by the database's own
+    triggers (migration 0098) in the writing transaction, whatever path wrote, so a live
+    page's refresh asks one sum to know whether anything changed since it last read, on
+    every replica sharing the database. A few slots, one picked by each transaction, so
+    that concurrent writers on PostgreSQL do not queue on one row's lock."""
+
+    __tablename__ = "change_stamp"
+
+    slot: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    version: int = Field(default=0, sa_column_kwargs={"nullable": False})

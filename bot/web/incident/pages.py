@@ -59,6 +59,7 @@ from bot.web.filters import (
     parse_filters,
 )
 from bot.web.incident.timeline_kinds import GROUP_KEYS, chosen_kinds, counts_by_group
+from bot.web.live_refresh import live_part_answer
 from bot.web.pages_common import (
     LIVE_SECONDS,
     FormUnreadable,
@@ -140,7 +141,7 @@ def _to_loopback(request: web.Request) -> bool:
 async def _page_answer(request: web.Request, handler: Handler) -> web.StreamResponse:
     """A page's answer in HTML: sign-in for strangers, a readable 400 and 404 for the rest."""
     try:
-        response = await handler(request)
+        response = await live_part_answer(request, handler)
         keep_new_session(request, response)
         return response
     except SignInNeeded:
