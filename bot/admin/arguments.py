@@ -30,9 +30,9 @@ WORKFLOW_EVENTS = (
     "received",
     "open_for",
 )
-# bot.admin.importing.VENDORS.
+# bot.admin.importing.importing.VENDORS.
 IMPORT_VENDORS = ("grafana-oncall", "opsgenie", "pagerduty")
-# `warroom ai eval`'s thresholds (bot/admin/ai_eval.py applies them): below these, the model
+# `warroom ai eval`'s thresholds (bot/admin/ai/ai_eval.py applies them): below these, the model
 # is not fit to check a team's drafts (README).
 MIN_PRECISION = 0.95
 MIN_RECALL = 0.8

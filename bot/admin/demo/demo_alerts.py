@@ -1,4 +1,4 @@
-"""The demo's alerts (bot/admin/demo.py plays them): what Alertmanager posts, what each
+"""The demo's alerts (bot/admin/demo/demo.py plays them): what Alertmanager posts, what each
 alert's message in #checkout-alerts and Carol's phone say of it, Carol acknowledging the queue's
 on the phone console, Alice declaring the error rate's the incident from its message's
 "Declare incident" button, and how many times anyone was paged for it.
@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import aiohttp
 from aiohttp import web
 
-from bot.admin.demo_script import (
+from bot.admin.demo.demo_script import (
     ALERTS_CHANNEL,
     CAROL_PHONE,
     CAROL_TOPIC,

@@ -6,7 +6,7 @@ REST API and translate it (``bot.record.oncall.importing``); this module does th
 same for every vendor: people matched to Slack, names given, ``schedules.yaml``,
 ``policies.yaml`` and ``import-report.md`` written into DIR in one move, the overrides kept in
 the database, and ``--compare`` asking the vendor and warroom's engine who is on call
-(``bot.admin.import_compare``).
+(``bot.admin.importing.import_compare``).
 
 Exit 0: everything carried exactly; 3: something approximate or left out; 1: an error (one
 line on stderr saying which); 2: the command line itself.
@@ -30,9 +30,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col, select
 
 from bot.admin import USAGE_ERROR
-from bot.admin.import_compare import compare
-from bot.admin.import_report import Asked, Done, json_report, names_by_slack_id
-from bot.admin.integrations import url_of
+from bot.admin.alerting.integrations import url_of
+from bot.admin.importing.import_compare import compare
+from bot.admin.importing.import_report import Asked, Done, json_report, names_by_slack_id
 from bot.basics.render import Renderer
 from bot.clients.grafana_oncall import GRAFANA_ONCALL
 from bot.clients.importing import ImportFailure, Vendor, VendorApi

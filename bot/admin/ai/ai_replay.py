@@ -1,7 +1,7 @@
 """``warroom ai eval --replay [--minutes 0,15,30,60]``: the team's model measured on causes
 before it is trusted with them (docs/agents.md).
 
-Each shipped replay (bot/admin/eval_set.py ``CAUSE_REPLAYS``: the seeds, each with the change
+Each shipped replay (bot/admin/ai/eval_set.py ``CAUSE_REPLAYS``: the seeds, each with the change
 that set it off) is played with only what was known at its declaration plus N minutes (its
 entries up to then, and the change events before it), and the model asked for possible causes
 as an open incident asks (bot/flows/incident/causes.py): the same request, the same checks,
@@ -32,8 +32,8 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 
-from bot.admin.ai_eval import evidence_of_replay, postmortem_templates_dir
-from bot.admin.eval_set import CAUSE_REPLAYS, CauseReplay
+from bot.admin.ai.ai_eval import evidence_of_replay, postmortem_templates_dir
+from bot.admin.ai.eval_set import CAUSE_REPLAYS, CauseReplay
 from bot.admin.progress import Progress
 from bot.basics.render import Renderer
 from bot.clients.ai import (
@@ -179,7 +179,7 @@ def never_reached(played: Sequence[Played]) -> str | None:
 def table(played: Sequence[Played], model: str, what: str = SEEDS_SAID) -> str:
     """What the command prints: each replay's cut-offs, then the summary."""
     # The seeds' causes are graded by their labels; the team's by the model against the root
-    # cause a person wrote or marked (bot/admin/ai_replay_incidents.py), which no label holds.
+    # cause a person wrote or marked (bot/admin/ai/ai_replay_incidents.py), which no label holds.
     graded = (
         "graded by the seeds' labels (the causing change and what it did), not by a model"
         if what == SEEDS_SAID

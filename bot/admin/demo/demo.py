@@ -26,8 +26,8 @@ import aiohttp
 import yaml
 from aiohttp import web
 
-from bot.admin.demo_agent import AGENT, PROPOSED, agent_proposes
-from bot.admin.demo_alerts import (
+from bot.admin.demo.demo_agent import AGENT, PROPOSED, agent_proposes
+from bot.admin.demo.demo_alerts import (
     ERROR_SUMMARY,
     QUEUE_SUMMARY,
     acknowledge_on_phone,
@@ -39,9 +39,9 @@ from bot.admin.demo_alerts import (
     say_alert_state,
     say_paged_once,
 )
-from bot.admin.demo_history import ALERT as HISTORY_ALERT
-from bot.admin.demo_history import seed_history
-from bot.admin.demo_script import (
+from bot.admin.demo.demo_history import ALERT as HISTORY_ALERT
+from bot.admin.demo.demo_history import seed_history
+from bot.admin.demo.demo_script import (
     ALERTS_CHANNEL,
     ALICE,
     BOB,
@@ -80,7 +80,7 @@ from bot.admin.demo_script import (
     Story,
     demo_routes,
 )
-from bot.admin.emulated import on_the_emulator, phones_environ, serve_beside
+from bot.admin.demo.emulated import on_the_emulator, phones_environ, serve_beside
 from bot.basics.slack_ids import (
     EscalationMessage,
     RuledOutPrompt,
@@ -211,7 +211,7 @@ async def _set_the_stage(
     # Every time the story states follows its clock, in the incident's zone.
     story = Story(clock.start, settings.incidents.timezone)
     model.reply(lambda request: demo_suggestions(request, story))
-    # Twice: the model's own suggestions, then the agent's proposal (bot/admin/demo_agent.py),
+    # Twice: the model's own suggestions, then the agent's proposal (bot/admin/demo/demo_agent.py),
     # each sentence's meaning checked by the model against the words it cites.
     model.verdicts(demo_verdicts, times=2)
     # Whether a follow-up just noted is an open one (at most once per follow-up the story
@@ -379,7 +379,7 @@ async def _show_the_record(
 
 async def _agent(app: web.Application, slack: SlackEmulator, channel_id: str, port: int) -> None:
     """An agent on /mcp reads the incident, asks for related ones and proposes a finding, which
-    Carol accepts in the channel (bot/admin/demo_agent.py)."""
+    Carol accepts in the channel (bot/admin/demo/demo_agent.py)."""
     services = app[services_key]
     print(f"\nAn agent ({AGENT}, the MCP SDK's client on /mcp with a token the demo made):")
     session = await agent_proposes(services.engine, services.clock, f"http://127.0.0.1:{port}")

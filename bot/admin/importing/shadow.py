@@ -66,7 +66,7 @@ def add_shadow_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_shadow(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     """Run ``warroom shadow compare``; the exit code."""
-    from bot.admin.importing import read_users_file
+    from bot.admin.importing.importing import read_users_file
     from bot.clients.importing import ImportFailure
     from bot.config import Settings
     from bot.config.runtime import NO_DATABASE, database_url_given
@@ -118,7 +118,7 @@ async def _compare(
 ) -> Report:
     import aiohttp
 
-    from bot.admin.importing import slack_ids
+    from bot.admin.importing.importing import slack_ids
     from bot.clients.importing import VendorApi
 
     async with aiohttp.ClientSession() as http:

@@ -1,7 +1,7 @@
 """``warroom ai eval [--out FILE]``: the team's model measured before it is trusted with
 drafts (README, "The postmortem draft").
 
-For each replay shipped (bot/admin/eval_set.py) it sends the model both requests a draft
+For each replay shipped (bot/admin/ai/eval_set.py) it sends the model both requests a draft
 makes: the record for the written sections (checked as a draft's are), then the labelled
 sentences, after the mechanical checks, with the controls a draft's request carries
 (bot/record/postmortem/controls.py), for its verdicts. It prints, per category, how many
@@ -13,7 +13,7 @@ request's latency and tokens; and exits 1 below the thresholds: precision
 ``MIN_PRECISION``, true sentences kept ``MIN_RECALL``, every control passed, every
 sentence's meaning checked.
 
-The controls are measured against verifiers that do not read the record (bot/admin/
+The controls are measured against verifiers that do not read the record (bot/admin/ai/
 adversaries.py), computed without asking: for each, the untrue sentences kept as checked text
 (which must be 0), the true ones kept, and the controls passed."""
 
@@ -37,9 +37,9 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 
-from bot.admin.adversaries import ADVERSARIES, Line
+from bot.admin.ai.adversaries import ADVERSARIES, Line
+from bot.admin.ai.eval_set import CATEGORIES, REPLAYS, Replay
 from bot.admin.arguments import MIN_PRECISION, MIN_RECALL
-from bot.admin.eval_set import CATEGORIES, REPLAYS, Replay
 from bot.admin.progress import Progress
 from bot.basics.render import Renderer
 from bot.clients.ai import (
@@ -162,7 +162,7 @@ class Result:
     kept_false: list[str] = field(default_factory=list)
     true_left: list[str] = field(default_factory=list)
     controls: Controls = field(default_factory=lambda: Controls())
-    # What verifiers that do not read the record get (bot/admin/adversaries.py), by name.
+    # What verifiers that do not read the record get (bot/admin/ai/adversaries.py), by name.
     adversaries: dict[str, Controls] = field(default_factory=dict)
     # The controls sent, by kind (bot/record/postmortem/controls.py).
     kinds: dict[str, int] = field(default_factory=dict)
