@@ -206,6 +206,7 @@ NOT_DOMAINS: Mapping[str, str] = {
 EMULATOR = "emulator"
 EMULATOR_USERS = (
     "bot.admin.demo.demo",
+    "bot.admin.demo.demo_model",
     "bot.admin.demo.demo_alerts",
     "bot.admin.demo.dev",
     "bot.admin.demo.emulated",
