@@ -22,7 +22,8 @@ from bot.basics.render import Renderer
 from bot.basics.stalls import StallWatch
 from bot.basics.untrusted import UntrustedParsing
 from bot.clients.phone import registry as phone_registry
-from bot.clients.slack.web_api import SlackWorkspace, build_web_client
+from bot.clients.slack.web_api import SlackWorkspace
+from bot.clients.slack.web_client import build_web_client
 from bot.config import Settings
 from bot.flows.alerting.heartbeats import watch_heartbeats
 from bot.flows.alerting.intake import PayloadWriter
