@@ -151,6 +151,21 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=version_line())
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    _add_serving(sub)
+    _add_manifest(sub)
+    _add_alerts_and_postmortem(sub)
+
+    for name, feature in FEATURES.items():
+        parser_of = sub.add_parser(name, help=feature.help)
+        if command is None or command == name:
+            getattr(import_module(feature.module), feature.add_arguments)(parser_of)
+
+    _add_emulated(sub)
+    return parser
+
+
+def _add_serving(sub: Subcommands) -> None:
+    """``warroom serve``, ``pager`` and ``db``: running the bot and its database."""
     serve = sub.add_parser("serve", help="run the bot (HTTP endpoint, or Socket Mode)")
     serve.add_argument("--host", default="0.0.0.0", help="address to listen on (default 0.0.0.0)")
     serve.add_argument("--port", type=int, help="port to listen on (default $PORT or 3000)")
@@ -169,14 +184,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_sub.add_parser("upgrade", help="apply the schema migrations")
 
-    _add_manifest(sub)
-    _add_alerts_and_postmortem(sub)
 
-    for name, feature in FEATURES.items():
-        parser_of = sub.add_parser(name, help=feature.help)
-        if command is None or command == name:
-            getattr(import_module(feature.module), feature.add_arguments)(parser_of)
-
+def _add_emulated(sub: Subcommands) -> None:
+    """``warroom demo`` and ``dev``: warroom against the Slack emulator (from the repository)."""
     demo = sub.add_parser(
         "demo", help="play a whole incident against the Slack emulator (from the repository)"
     )
@@ -194,7 +204,6 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     dev.add_argument(
         "--port", type=int, default=0, help="the web view's port on 127.0.0.1 (default: a free one)"
     )
-    return parser
 
 
 def _add_manifest(sub: Subcommands) -> None:
