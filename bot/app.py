@@ -22,7 +22,8 @@ from bot.basics.render import Renderer
 from bot.basics.stalls import StallWatch
 from bot.basics.untrusted import UntrustedParsing
 from bot.clients.phone import registry as phone_registry
-from bot.clients.slack.web_api import SlackWorkspace, build_web_client
+from bot.clients.slack.web_api import SlackWorkspace
+from bot.clients.slack.web_client import build_web_client
 from bot.config import Settings
 from bot.flows.alerting.heartbeats import watch_heartbeats
 from bot.flows.alerting.intake import PayloadWriter
@@ -283,6 +284,45 @@ async def _stall_watch_ctx(app: web.Application) -> AsyncIterator[None]:  # noqa
 
 
 async def _job_runner_ctx(app: web.Application) -> AsyncIterator[None]:
+    runner, sender, sweep, watch = _background_workers(app)
+    services = app[services_key]
+    await _plan_timers(services)
+    try:
+        await watch.learn()
+    except Exception as error:  # the database down at start: the watch's rounds learn it later
+        log.warning("could not read whether the Slack app is installed: %s", type(error).__name__)
+    watch.start()
+    await _plan_feed_refreshes(services)
+    runner.start()
+    sender.start()
+    sweep.start()
+    # On PostgreSQL, work another replica announces wakes this one's runner at once.
+    wakeups = None
+    if listens(app[settings_key].runtime.database_url):
+        wakeups = Wakeups(app[settings_key].runtime.database_url, services.wake_jobs)
+        wakeups.start()
+    # The channels the files name that the bot cannot post in: said in the log, not waited on.
+    services.background.spawn(
+        say_channel_problems(services.settings, services.slack), name="warroom channel check"
+    )
+    yield
+    # The jobs first, within the shutdown's grace, so what they write is sent before the
+    # exit (the sender goes on meanwhile), then the sender.
+    # What is left of the grace, less the time cancelled work gets to unwind after it.
+    grace = services.background.time_left(BACKGROUND_GRACE_SECONDS) - UNWIND_SECONDS
+    if wakeups is not None:
+        await wakeups.stop()
+    await runner.stop(grace=grace)
+    await sweep.stop()
+    await sender.stop()
+    await watch.stop()
+
+
+def _background_workers(
+    app: web.Application,
+) -> tuple[JobRunner, OutboxSender, CommandSweep, SlackWatch]:
+    """The process's background workers, made (not started) and kept on ``app``: the job
+    runner, the outbox's sender, the command sweep and the Slack install watch."""
     # Escalation timers, pages and reminders: every replica runs due jobs, each job runs once.
     runner = JobRunner(
         app[services_key],
@@ -303,52 +343,31 @@ async def _job_runner_ctx(app: web.Application) -> AsyncIterator[None]:
     # Whether the Slack app is still installed: both wait while it is not.
     watch = SlackWatch(app[services_key])
     app[slack_watch_key] = watch
+    return runner, sender, sweep, watch
+
+
+async def _plan_timers(services: Services) -> None:
+    """The timers every start makes sure of: on-call handoffs, heartbeats, drills and the
+    watchdog; and the on-call guest facts, read in the background."""
     # Each on-call schedule's handoffs and gap checks: one row each, whichever replica starts.
-    await plan_oncall(app[services_key])
+    await plan_oncall(services)
     # Whether the people on call are guests, kept before the first page needs it (its level
     # is then decided in the alert's own transaction, bot/flows/escalation/levels.py).
-    app[services_key].background.spawn(
-        keep_on_call_facts(app[services_key]), name="on-call guest facts"
-    )
+    services.background.spawn(keep_on_call_facts(services), name="on-call guest facts")
     # Each heartbeat's row and job: kept from earlier starts, made by whichever replica first.
-    await watch_heartbeats(app[services_key])
-    await schedule_drills(app[services_key])
-    await schedule_watchdog(app[services_key])
+    await watch_heartbeats(services)
+    await schedule_drills(services)
+    await schedule_watchdog(services)
+
+
+async def _plan_feed_refreshes(services: Services) -> None:
+    """iCal layers: every start fetches their feeds (the file may name new ones), then a
+    timer; the leave calendars too, when the database answers."""
+    await schedule_feed_refreshes(services)
     try:
-        await watch.learn()
-    except Exception as error:  # the database down at start: the watch's rounds learn it later
-        log.warning("could not read whether the Slack app is installed: %s", type(error).__name__)
-    watch.start()
-    # iCal layers: every start fetches their feeds (the file may name new ones), then a timer.
-    await schedule_feed_refreshes(app[services_key])
-    try:
-        await schedule_leave_feed_refreshes(app[services_key])
+        await schedule_leave_feed_refreshes(services)
     except Exception as error:  # the database down at start: each feed's job keeps its timer
         log.warning("could not plan the leave calendars' fetch: %s", type(error).__name__)
-    runner.start()
-    sender.start()
-    sweep.start()
-    # On PostgreSQL, work another replica announces wakes this one's runner at once.
-    wakeups = None
-    if listens(app[settings_key].runtime.database_url):
-        wakeups = Wakeups(app[settings_key].runtime.database_url, app[services_key].wake_jobs)
-        wakeups.start()
-    # The channels the files name that the bot cannot post in: said in the log, not waited on.
-    services = app[services_key]
-    services.background.spawn(
-        say_channel_problems(services.settings, services.slack), name="warroom channel check"
-    )
-    yield
-    # The jobs first, within the shutdown's grace, so what they write is sent before the
-    # exit (the sender goes on meanwhile), then the sender.
-    # What is left of the grace, less the time cancelled work gets to unwind after it.
-    grace = services.background.time_left(BACKGROUND_GRACE_SECONDS) - UNWIND_SECONDS
-    if wakeups is not None:
-        await wakeups.stop()
-    await runner.stop(grace=grace)
-    await sweep.stop()
-    await sender.stop()
-    await watch.stop()
 
 
 async def _bounce_listener_ctx(app: web.Application) -> AsyncIterator[None]:

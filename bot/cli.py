@@ -55,12 +55,12 @@ FEATURES: dict[str, Feature] = {
         "on-call schedules: who is on call, check a file",
     ),
     "maintenance": Feature(
-        "bot.admin.maintenance",
+        "bot.admin.alerting.maintenance",
         "add_maintenance_arguments",
         "maintenance windows: alerts that match open no incident meanwhile",
     ),
     "services": Feature(
-        "bot.admin.services",
+        "bot.admin.alerting.services",
         "add_services_arguments",
         "the services file: list it, import from Backstage",
     ),
@@ -70,12 +70,12 @@ FEATURES: dict[str, Feature] = {
         "the ways alerts reach warroom, one key each",
     ),
     "changes": Feature(
-        "bot.admin.changes",
+        "bot.admin.changes.changes",
         "add_changes_arguments",
         "what changed on the services: deploys, flags, configuration",
     ),
     "paging": Feature(
-        "bot.admin.paging",
+        "bot.admin.paging.paging",
         "add_paging_arguments",
         "paging people: check a contacts file, drill, the SLO report",
     ),
@@ -90,7 +90,7 @@ FEATURES: dict[str, Feature] = {
         "carry schedules, escalation policies and overrides over from another tool",
     ),
     "shadow": Feature(
-        "bot.admin.shadow",
+        "bot.admin.importing.shadow",
         "add_shadow_arguments",
         "a shadow week: whom the vendor notified beside whom warroom would have",
     ),
@@ -103,10 +103,10 @@ FEATURES: dict[str, Feature] = {
         "check the configuration as serve reads it: what is set, defaulted, wrong",
     ),
     "tokens": Feature(
-        "bot.admin.agents", "add_tokens_arguments", "the tokens agents call /mcp with"
+        "bot.admin.agents.agents", "add_tokens_arguments", "the tokens agents call /mcp with"
     ),
     "mcp": Feature(
-        "bot.admin.agents",
+        "bot.admin.agents.agents",
         "add_mcp_arguments",
         "the Model Context Protocol server on stdio (for a local agent), as the operator",
     ),
@@ -151,6 +151,21 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=version_line())
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    _add_serving(sub)
+    _add_manifest(sub)
+    _add_alerts_and_postmortem(sub)
+
+    for name, feature in FEATURES.items():
+        parser_of = sub.add_parser(name, help=feature.help)
+        if command is None or command == name:
+            getattr(import_module(feature.module), feature.add_arguments)(parser_of)
+
+    _add_emulated(sub)
+    return parser
+
+
+def _add_serving(sub: Subcommands) -> None:
+    """``warroom serve``, ``pager`` and ``db``: running the bot and its database."""
     serve = sub.add_parser("serve", help="run the bot (HTTP endpoint, or Socket Mode)")
     serve.add_argument("--host", default="0.0.0.0", help="address to listen on (default 0.0.0.0)")
     serve.add_argument("--port", type=int, help="port to listen on (default $PORT or 3000)")
@@ -169,14 +184,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_sub.add_parser("upgrade", help="apply the schema migrations")
 
-    _add_manifest(sub)
-    _add_alerts_and_postmortem(sub)
 
-    for name, feature in FEATURES.items():
-        parser_of = sub.add_parser(name, help=feature.help)
-        if command is None or command == name:
-            getattr(import_module(feature.module), feature.add_arguments)(parser_of)
-
+def _add_emulated(sub: Subcommands) -> None:
+    """``warroom demo`` and ``dev``: warroom against the Slack emulator (from the repository)."""
     demo = sub.add_parser(
         "demo", help="play a whole incident against the Slack emulator (from the repository)"
     )
@@ -194,7 +204,6 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     dev.add_argument(
         "--port", type=int, default=0, help="the web view's port on 127.0.0.1 (default: a free one)"
     )
-    return parser
 
 
 def _add_manifest(sub: Subcommands) -> None:
@@ -342,23 +351,23 @@ def _run_without_settings(args: argparse.Namespace) -> int | None:
     """The commands that read no settings (each what its comment says), run; None for the
     others."""
     if args.command == "workflows":  # reads only the files: no Slack, no database
-        from bot.admin.workflows import run_workflows
+        from bot.admin.workflows.workflows import run_workflows
 
         return run_workflows(args, os.environ)
     if args.command == "paging":  # `check` reads only the file it is given; `drill` all
-        from bot.admin.paging import run_paging
+        from bot.admin.paging.paging import run_paging
 
         return run_paging(args, os.environ)
     if args.command == "oncall":  # `check` needs no settings: it reads only the file it is given
-        from bot.admin.oncall import run_oncall
+        from bot.admin.oncall.oncall import run_oncall
 
         return run_oncall(args, os.environ)
     if args.command == "import":  # reads the vendor, Slack and the database it is pointed at
-        from bot.admin.importing import run_import
+        from bot.admin.importing.importing import run_import
 
         return run_import(args, os.environ)
     if args.command == "shadow":  # reads the vendor, Slack and the database it is pointed at
-        from bot.admin.shadow import run_shadow
+        from bot.admin.importing.shadow import run_shadow
 
         return run_shadow(args, os.environ)
     if args.command == "config":  # reads what serve reads, and opens nothing
@@ -366,11 +375,11 @@ def _run_without_settings(args: argparse.Namespace) -> int | None:
 
         return run_config(args, os.environ)
     if args.command == "ai" and getattr(args, "replay", False):  # causes, at cut-offs
-        from bot.admin.ai_replay_command import run_replay
+        from bot.admin.ai.ai_replay_command import run_replay
 
         return run_replay(args)
     if args.command == "ai":  # reads only the model it is pointed at
-        from bot.admin.ai_eval import run_ai
+        from bot.admin.ai.ai_eval import run_ai
         from bot.admin.arguments import replay_options_given
 
         if replay_only := replay_options_given(args):
@@ -378,7 +387,7 @@ def _run_without_settings(args: argparse.Namespace) -> int | None:
             return 2
         return run_ai(args)
     if args.command == "services":  # the files only: no Slack, no database
-        from bot.admin.services import run_services
+        from bot.admin.alerting.services import run_services
 
         return run_services(args, os.environ)
     return None
@@ -397,23 +406,23 @@ def _run_with_settings(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "postmortem":
         return _postmortem(args, settings)
     if args.command == "maintenance":
-        from bot.admin.maintenance import run_maintenance
+        from bot.admin.alerting.maintenance import run_maintenance
 
         return run_maintenance(args, settings)
     if args.command == "tokens":
-        from bot.admin.agents import run_tokens
+        from bot.admin.agents.agents import run_tokens
 
         return run_tokens(args, settings)
     if args.command == "integrations":
-        from bot.admin.integrations import run_integrations
+        from bot.admin.alerting.integrations import run_integrations
 
         return run_integrations(args, settings)
     if args.command == "changes":
-        from bot.admin.changes import run_changes
+        from bot.admin.changes.changes import run_changes
 
         return run_changes(args, settings)
     if args.command == "mcp":
-        from bot.admin.agents import run_mcp
+        from bot.admin.agents.agents import run_mcp
 
         return run_mcp(settings, args.opening)
     if args.command == "pager":
@@ -437,8 +446,8 @@ def _demo(args: argparse.Namespace) -> int:
     try:
         # Imported here: the emulator is part of the repository (emulator/, beside bot/) and
         # not of the package that serves Slack.
-        from bot.admin.demo import run_demo
-        from bot.admin.dev import run_dev
+        from bot.admin.demo.demo import run_demo
+        from bot.admin.demo.dev import run_dev
     except ModuleNotFoundError as error:
         if (error.name or "").split(".")[0] != "emulator":
             raise
@@ -455,7 +464,7 @@ def _demo(args: argparse.Namespace) -> int:
 def _alerts(args: argparse.Namespace, settings: Settings) -> int:
     import asyncio
 
-    from bot.admin.alerts import list_payloads, payload_list, replay_payloads
+    from bot.admin.alerting.alerts import list_payloads, payload_list, replay_payloads
 
     if args.alerts_command == "list":
         payloads = asyncio.run(list_payloads(settings, state=args.state, limit=args.limit))
@@ -485,7 +494,7 @@ def _alerts(args: argparse.Namespace, settings: Settings) -> int:
 def _postmortem(args: argparse.Namespace, settings: Settings) -> int:
     import asyncio
 
-    from bot.admin.postmortems import render_postmortem
+    from bot.admin.postmortem.postmortems import render_postmortem
 
     try:
         text = asyncio.run(

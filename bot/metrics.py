@@ -79,6 +79,27 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
+        self._time_requests()
+        self._count_work()
+        self.watchdog = WatchdogMetrics(self.registry)
+        self.verdict_requests = Counter(
+            "warroom_ai_verdict_requests_total",
+            "Requests for the team's model's verdicts on the draft's sentences, by outcome "
+            "(passed: every control answered right; failed_control: a control, one of the "
+            "sentences changed to be false, called supported, its verdicts void; no_controls: "
+            "no control could be made from the sentences, the model not asked; no_verdicts: "
+            "no usable answer).",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self._scrape_collector = _ScrapeCollector()
+        self.registry.register(self._scrape_collector)
+        self.registry.register(_BuildInfo())
+        self._watch_the_process()
+
+    def _time_requests(self) -> None:
+        """The counters and timings of what is asked of the process: HTTP requests, Slack's
+        Web API calls and their retries, Slack's events."""
         # Counted once or twice for every request: tallied in plain Python (see Tally).
         self.http_requests = Tally(
             "warroom_http_requests",
@@ -111,21 +132,10 @@ class Metrics:
         )
         for tally in (self.http_requests, self.http_duration, self.event_processing):
             self.registry.register(tally)
-        self._count_work()
-        self.watchdog = WatchdogMetrics(self.registry)
-        self.verdict_requests = Counter(
-            "warroom_ai_verdict_requests_total",
-            "Requests for the team's model's verdicts on the draft's sentences, by outcome "
-            "(passed: every control answered right; failed_control: a control, one of the "
-            "sentences changed to be false, called supported, its verdicts void; no_controls: "
-            "no control could be made from the sentences, the model not asked; no_verdicts: "
-            "no usable answer).",
-            ["outcome"],
-            registry=self.registry,
-        )
-        self._scrape_collector = _ScrapeCollector()
-        self.registry.register(self._scrape_collector)
-        self.registry.register(_BuildInfo())
+
+    def _watch_the_process(self) -> None:
+        """The process's own: its garbage collections' pauses, its CPU, memory and files,
+        and Python's."""
         self.gc_pauses = Histogram(
             "warroom_gc_pause_seconds",
             "Python's garbage collections in this process, by generation, and how long each "
@@ -143,7 +153,8 @@ class Metrics:
 
     def _count_work(self) -> None:
         """The counters of what arrives and what is done with it: deliveries of alerts and
-        change events, jobs, Slack's holding back, people's notifications and pages."""
+        change events, jobs, Slack's holding back, people's notifications and pages (those in
+        ``_count_pages``)."""
         self.alert_payloads = Counter(
             "warroom_alert_payloads_total",
             "Alert webhook deliveries, by source and outcome.",
@@ -170,6 +181,11 @@ class Metrics:
             "60 s for each minute Slack said it held them.",
             registry=self.registry,
         )
+        self._count_pages()
+
+    def _count_pages(self) -> None:
+        """The counters of paging: what became of people's notifications, how soon the first
+        left and the page was acknowledged, the drill's checks."""
         self.notifications = Counter(
             "warroom_notifications_total",
             "What became of people's notifications, by provider, method and outcome (sent, "
@@ -476,49 +492,8 @@ class _ScrapeCollector(Collector):
         yield from _process_gauges(scrape)
         if scrape.database is None:
             return
-        drill_at = GaugeMetricFamily(
-            "warroom_paging_drill_last_run_timestamp_seconds",
-            "When the paging drill last exercised each provider (Unix time), from the record.",
-            labels=["provider"],
-        )
-        drill_ok = GaugeMetricFamily(
-            "warroom_paging_drill_last_ok",
-            "1 when the provider passed its last drill, 0 when it failed (alert on it).",
-            labels=["provider"],
-        )
-        yield _gauge(
-            "warroom_open_incidents",
-            "Incidents not resolved, by severity.",
-            ["severity"],
-            scrape.database.open_incidents,
-        )
-        yield _gauge(
-            "warroom_job_queue_depth",
-            "Unfinished jobs whose time has come (waiting or running), by kind.",
-            ["kind"],
-            scrape.database.jobs_due,
-        )
-        yield GaugeMetricFamily(
-            "warroom_outbox_waiting",
-            "Slack writes kept in the outbox that Slack has not taken yet.",
-            value=scrape.database.outbox_waiting,
-        )
-        yield GaugeMetricFamily(
-            "warroom_outbox_given_up",
-            "Slack writes given up: refused for good, or still failing after a day (alert on it).",
-            value=scrape.database.outbox_given_up,
-        )
-        yield GaugeMetricFamily(
-            "warroom_outbox_set_aside",
-            "Slack writes refused until a person mends the app's scopes or the workspace's "
-            "settings; the channel's other writes went on (alert on it).",
-            value=scrape.database.outbox_set_aside,
-        )
-        for provider, (at, ok) in sorted(scrape.database.drills.items()):
-            drill_at.add_metric([provider], at)
-            drill_ok.add_metric([provider], 1 if ok else 0)
-        yield drill_at
-        yield drill_ok
+        yield from _work_gauges(scrape.database)
+        yield from _drill_gauges(scrape.database)
         if scrape.paging is not None:
             yield from _paging_slo(scrape.paging)
         yield _gauge(
@@ -527,6 +502,57 @@ class _ScrapeCollector(Collector):
             ["kind"],
             scrape.database.jobs_later,
         )
+
+
+def _work_gauges(database: DatabaseGauges) -> Iterable[Metric]:
+    """The record's open incidents, the jobs due and the outbox's writes, by state."""
+    yield _gauge(
+        "warroom_open_incidents",
+        "Incidents not resolved, by severity.",
+        ["severity"],
+        database.open_incidents,
+    )
+    yield _gauge(
+        "warroom_job_queue_depth",
+        "Unfinished jobs whose time has come (waiting or running), by kind.",
+        ["kind"],
+        database.jobs_due,
+    )
+    yield GaugeMetricFamily(
+        "warroom_outbox_waiting",
+        "Slack writes kept in the outbox that Slack has not taken yet.",
+        value=database.outbox_waiting,
+    )
+    yield GaugeMetricFamily(
+        "warroom_outbox_given_up",
+        "Slack writes given up: refused for good, or still failing after a day (alert on it).",
+        value=database.outbox_given_up,
+    )
+    yield GaugeMetricFamily(
+        "warroom_outbox_set_aside",
+        "Slack writes refused until a person mends the app's scopes or the workspace's "
+        "settings; the channel's other writes went on (alert on it).",
+        value=database.outbox_set_aside,
+    )
+
+
+def _drill_gauges(database: DatabaseGauges) -> Iterable[Metric]:
+    """When the paging drill last exercised each provider, and whether it passed."""
+    drill_at = GaugeMetricFamily(
+        "warroom_paging_drill_last_run_timestamp_seconds",
+        "When the paging drill last exercised each provider (Unix time), from the record.",
+        labels=["provider"],
+    )
+    drill_ok = GaugeMetricFamily(
+        "warroom_paging_drill_last_ok",
+        "1 when the provider passed its last drill, 0 when it failed (alert on it).",
+        labels=["provider"],
+    )
+    for provider, (at, ok) in sorted(database.drills.items()):
+        drill_at.add_metric([provider], at)
+        drill_ok.add_metric([provider], 1 if ok else 0)
+    yield drill_at
+    yield drill_ok
 
 
 def _process_gauges(scrape: Scrape) -> Iterable[Metric]:

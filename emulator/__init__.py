@@ -17,8 +17,8 @@ sits beside ``bot/`` in the repository and is not in the product's wheel: ``pip 
 from a clone makes it importable. The app it plays is a parameter
 (``SlackEmulator(app_name=..., team_id=...)``); the defaults are warroom's demo workspace.
 
-May import: nothing of warroom's (``bot``, ``commands``); only ``bot.admin.demo``,
-``bot.admin.dev``, ``bot.admin.emulated`` and the tests import it.
+May import: nothing of warroom's (``bot``, ``commands``); only ``bot.admin.demo``'s
+``demo``, ``demo_model``, ``demo_alerts``, ``dev`` and ``emulated``, and the tests, import it.
 """
 
 from emulator.client import SlackEmulator, UndeclaredCommand

@@ -30,9 +30,9 @@ WORKFLOW_EVENTS = (
     "received",
     "open_for",
 )
-# bot.admin.importing.VENDORS.
+# bot.admin.importing.importing.VENDORS.
 IMPORT_VENDORS = ("grafana-oncall", "opsgenie", "pagerduty")
-# `warroom ai eval`'s thresholds (bot/admin/ai_eval.py applies them): below these, the model
+# `warroom ai eval`'s thresholds (bot/admin/ai/ai_eval.py applies them): below these, the model
 # is not fit to check a team's drafts (README).
 MIN_PRECISION = 0.95
 MIN_RECALL = 0.8
@@ -110,6 +110,20 @@ def add_import_arguments(command: argparse.ArgumentParser) -> None:
         "and future overrides go to DATABASE_URL's database. Exit 0 when all was carried "
         "exactly, 3 when something is approximate or left out, 1 on an error."
     )
+    _add_import_source(command)
+    command.add_argument("--force", action="store_true", help="replace what DIR holds")
+    command.add_argument(
+        "--dry-run", action="store_true", help="keep no override: list them in the report"
+    )
+    _add_import_compare(command)
+    _add_vendor_answers(command)
+    command.add_argument(
+        "--json", action="store_true", help="print the report as JSON instead of the summary"
+    )
+
+
+def _add_import_source(command: argparse.ArgumentParser) -> None:
+    """``warroom import``'s vendor, where it writes, and how it reaches the vendor and Slack."""
     command.add_argument("vendor", choices=IMPORT_VENDORS, help="the tool to import from")
     command.add_argument("--out", type=Path, required=True, metavar="DIR", help="where to write")
     command.add_argument("--api-url", metavar="URL", help="the vendor's API (default its own)")
@@ -122,10 +136,10 @@ def add_import_arguments(command: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="a CSV of email,slack_user_id lines (default: Slack's users.lookupByEmail)",
     )
-    command.add_argument("--force", action="store_true", help="replace what DIR holds")
-    command.add_argument(
-        "--dry-run", action="store_true", help="keep no override: list them in the report"
-    )
+
+
+def _add_import_compare(command: argparse.ArgumentParser) -> None:
+    """``warroom import``'s ``--compare DAYS`` and where those days begin."""
     command.add_argument(
         "--compare",
         type=int,
@@ -139,6 +153,11 @@ def add_import_arguments(command: argparse.ArgumentParser) -> None:
         metavar="WHEN",
         help="with --compare: where the days begin (default now), e.g. '2026-03-01 00:00 UTC'",
     )
+
+
+def _add_vendor_answers(command: argparse.ArgumentParser) -> None:
+    """Where ``warroom import`` gets the vendor's answers: its region, or a saved folder
+    (``--save`` writes one, ``--from`` reads it)."""
     command.add_argument(
         "--region",
         metavar="REGION",
@@ -158,9 +177,6 @@ def add_import_arguments(command: argparse.ArgumentParser) -> None:
         type=Path,
         metavar="DIR",
         help="read the vendor's answers from a folder --save wrote: no key, no network",
-    )
-    command.add_argument(
-        "--json", action="store_true", help="print the report as JSON instead of the summary"
     )
 
 
@@ -185,6 +201,12 @@ def add_ai_arguments(ai: argparse.ArgumentParser) -> None:
         "for causes and grade them by the seeds' labels (the causing change and what it did); "
         "exit 1 when too few are right",
     )
+    _add_replay_arguments(evaluate)
+
+
+def _add_replay_arguments(evaluate: argparse.ArgumentParser) -> None:
+    """``warroom ai eval``'s options that only ``--replay`` takes: its cut-offs, which
+    incidents, which models."""
     evaluate.add_argument(
         "--minutes",
         default="0,15,30,60",

@@ -1,7 +1,7 @@
 """What ``warroom import`` asks of a vendor's client, and the HTTP they all share.
 
 A vendor plugs in by implementing ``Vendor`` in a module of its own (``bot.clients.opsgenie``)
-and being listed in ``bot.admin.importing.VENDORS``; what its account translates to is
+and being listed in ``bot.admin.importing.importing.VENDORS``; what its account translates to is
 ``bot.record.oncall.importing.drafts`` (read its docstring first). Every call goes through
 ``VendorApi``: the vendor's API address, its token in the header the vendor documents, pages
 followed, a 429 waited out (the wait the vendor's headers ask for, else backing off), and any

@@ -94,14 +94,7 @@ async def send_mail(
     when the server offers no STARTTLS and the URL holds no credentials); its Message-ID."""
     parts = urlsplit(str(smtp_url))
     implicit = parts.scheme == "smtps"
-    try:
-        message = mail.message(domain=mail.sender.rpartition("@")[2] or "warroom")
-    except ValueError:
-        # The email package refuses a header with a line break in it (header injection):
-        # this mail is never sendable as it is, and says so without its text.
-        raise MailFailure(
-            "the mail was not written: a header holds a line break", retryable=False
-        ) from None
+    message = _written(mail)
     client = aiosmtplib.SMTP(
         hostname=parts.hostname,
         port=parts.port or (465 if implicit else 587),
@@ -116,44 +109,64 @@ async def send_mail(
                 await _upgrade(client, in_clear=plaintext and not parts.username)
             if parts.username:
                 await client.login(unquote(parts.username), unquote(parts.password or ""))
-            if mail.headers or mail.envelope_from:
-                sender = mail.envelope_from or parseaddr(mail.sender)[1] or mail.sender
-                await client.sendmail(sender, [mail.to], message.as_bytes(policy=_LONG_LINES))
-            else:
-                await client.send_message(message)
-    except aiosmtplib.SMTPRecipientsRefused as refused:
-        codes = [recipient.code for recipient in refused.recipients] or [550]
-        retryable = all(400 <= code < 500 for code in codes)
+            await _hand_over(client, mail, message)
+    except (aiosmtplib.SMTPException, OSError) as error:
+        raise _failure(error, timeout) from None
+    return str(message["Message-ID"])
+
+
+def _written(mail: Mail) -> EmailMessage:
+    """``mail`` as the message sent; MailFailure (for good) when it cannot be written."""
+    try:
+        return mail.message(domain=mail.sender.rpartition("@")[2] or "warroom")
+    except ValueError:
+        # The email package refuses a header with a line break in it (header injection):
+        # this mail is never sendable as it is, and says so without its text.
         raise MailFailure(
+            "the mail was not written: a header holds a line break", retryable=False
+        ) from None
+
+
+async def _hand_over(client: aiosmtplib.SMTP, mail: Mail, message: EmailMessage) -> None:
+    """Send ``message`` on the open connection: with its own headers or envelope sender as
+    written (long lines kept), else as the email package sends it."""
+    if mail.headers or mail.envelope_from:
+        sender = mail.envelope_from or parseaddr(mail.sender)[1] or mail.sender
+        await client.sendmail(sender, [mail.to], message.as_bytes(policy=_LONG_LINES))
+    else:
+        await client.send_message(message)
+
+
+def _failure(error: Exception, timeout: float) -> MailFailure:
+    """What a failure to send says, and whether it is worth retrying: a refused address or
+    message (4xx for now, 5xx for good), a refusal, no answer in time, or no server."""
+    if isinstance(error, aiosmtplib.SMTPRecipientsRefused):
+        codes = [recipient.code for recipient in error.recipients] or [550]
+        retryable = all(400 <= code < 500 for code in codes)
+        return MailFailure(
             f"the mail server refused the address (reply {codes[0]})",
             retryable=retryable,
             bad_address=not retryable,
             soft_bounce=retryable,
-        ) from None
-    except aiosmtplib.SMTPDataError as error:
+        )
+    if isinstance(error, aiosmtplib.SMTPDataError):
         # After DATA the message has its one recipient: a refusal is the address's (RFC 5321,
         # 4.2.5: 5xx for good, 4xx for now), as a bounce would say.
         retryable = 400 <= error.code < 500
-        raise MailFailure(
+        return MailFailure(
             f"the mail server refused the message (reply {error.code} after DATA)",
             retryable=retryable,
             bad_address=not retryable,
             soft_bounce=retryable,
-        ) from None
-    except aiosmtplib.SMTPResponseException as error:
+        )
+    if isinstance(error, aiosmtplib.SMTPResponseException):
         retryable = 400 <= error.code < 500
-        raise MailFailure(
-            f"the mail server refused it (reply {error.code})", retryable=retryable
-        ) from None
-    except aiosmtplib.SMTPTimeoutError:
-        raise MailFailure(
+        return MailFailure(f"the mail server refused it (reply {error.code})", retryable=retryable)
+    if isinstance(error, aiosmtplib.SMTPTimeoutError):
+        return MailFailure(
             f"no answer from the mail server within {timeout:g} seconds", retryable=True
-        ) from None
-    except (aiosmtplib.SMTPException, OSError) as error:
-        raise MailFailure(
-            f"could not reach the mail server ({type(error).__name__})", retryable=True
-        ) from None
-    return str(message["Message-ID"])
+        )
+    return MailFailure(f"could not reach the mail server ({type(error).__name__})", retryable=True)
 
 
 async def _upgrade(client: aiosmtplib.SMTP, *, in_clear: bool) -> None:

@@ -114,7 +114,6 @@ def build_manifest(
     callback under ``base_url``; a Socket Mode app has none unless given, and then signing in
     to the web view cannot work.
     """
-    socket_mode = base_url is None
     events_url = None if base_url is None else base_url.rstrip("/") + "/slack/events"
     commands = [dict(command) for command in SLASH_COMMANDS]
     # Fresh lists: a caller that edits the manifest must not edit the module's constants.
@@ -125,11 +124,6 @@ def build_manifest(
             command["url"] = events_url
         event_subscriptions["request_url"] = events_url
         interactivity["request_url"] = events_url
-    oauth_config: dict[str, Any] = {"scopes": {"bot": list(BOT_SCOPES)}}
-    # Slack wants them unique: the same URL from --url and WARROOM_PUBLIC_URL is listed once.
-    redirects = [*redirect_urls, *([sign_in_redirect_url(base_url)] if base_url else [])]
-    if redirects:
-        oauth_config["redirect_urls"] = list(dict.fromkeys(redirects))
     return {
         "_metadata": {"major_version": 1},
         "display_information": {
@@ -141,30 +135,46 @@ def build_manifest(
             "app_home": dict(APP_HOME),
             "bot_user": {"display_name": name, "always_online": True},
             "slash_commands": commands,
-            "shortcuts": [
-                {
-                    "name": "Add to incident timeline",
-                    "type": "message",
-                    "callback_id": Shortcut.ADD_TO_TIMELINE.value,
-                    "description": "Mark this message as a moment in the incident's timeline",
-                },
-                {
-                    "name": "Declare incident",
-                    "type": "message",
-                    "callback_id": Shortcut.DECLARE_FROM_MESSAGE.value,
-                    "description": "Open an incident, detected at this message's time",
-                },
-            ],
+            "shortcuts": _shortcuts(),
         },
-        "oauth_config": oauth_config,
+        "oauth_config": _oauth_config(base_url, redirect_urls),
         "settings": {
             "event_subscriptions": event_subscriptions,
             "interactivity": interactivity,
             "org_deploy_enabled": False,
-            "socket_mode_enabled": socket_mode,
+            "socket_mode_enabled": base_url is None,
             "token_rotation_enabled": False,
         },
     }
+
+
+def _shortcuts() -> list[dict[str, str]]:
+    """The message shortcuts: a message added to the timeline, an incident declared at one."""
+    return [
+        {
+            "name": "Add to incident timeline",
+            "type": "message",
+            "callback_id": Shortcut.ADD_TO_TIMELINE.value,
+            "description": "Mark this message as a moment in the incident's timeline",
+        },
+        {
+            "name": "Declare incident",
+            "type": "message",
+            "callback_id": Shortcut.DECLARE_FROM_MESSAGE.value,
+            "description": "Open an incident, detected at this message's time",
+        },
+    ]
+
+
+def _oauth_config(base_url: str | None, redirect_urls: Sequence[str]) -> dict[str, Any]:
+    """The bot's scopes, and the OAuth redirect URLs: ``redirect_urls`` and, in HTTP mode,
+    the sign-in callback under ``base_url``."""
+    oauth_config: dict[str, Any] = {"scopes": {"bot": list(BOT_SCOPES)}}
+    # Slack wants them unique: the same URL from --url and WARROOM_PUBLIC_URL is listed once.
+    redirects = [*redirect_urls, *([sign_in_redirect_url(base_url)] if base_url else [])]
+    if redirects:
+        oauth_config["redirect_urls"] = list(dict.fromkeys(redirects))
+    return oauth_config
 
 
 def manifest_yaml(base_url: str | None, *, redirect_urls: Sequence[str] = ()) -> str:

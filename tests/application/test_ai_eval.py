@@ -1,4 +1,4 @@
-"""``warroom ai eval`` (bot/admin/ai_eval.py) against the fake OpenAI-compatible model over
+"""``warroom ai eval`` (bot/admin/ai/ai_eval.py) against the fake OpenAI-compatible model over
 real HTTP: both requests sent as OpenAI's published description allows, the labelled set of
 the shipped replay run through the checks and the model's verdicts, the table printed, and
 the exit code the thresholds give."""
@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from bot.admin.adversaries import ADVERSARIES
-from bot.admin.ai_eval import _evaluate_all
-from bot.admin.eval_set import CATEGORIES, REPLAYS
+from bot.admin.ai.adversaries import ADVERSARIES
+from bot.admin.ai.ai_eval import _evaluate_all
+from bot.admin.ai.eval_set import CATEGORIES, REPLAYS
 from bot.cli import build_parser
 from bot.config.ai import AISettings
 from bot.record.postmortem.controls import KINDS

@@ -1,4 +1,4 @@
-"""``warroom ai eval --replay`` (bot/admin/ai_replay.py, issue 76 item 5) against the fake
+"""``warroom ai eval --replay`` (bot/admin/ai/ai_replay.py, issue 76 item 5) against the fake
 OpenAI-compatible model over real HTTP (emulator/openai_chat.py, OpenAI's published
 description): the seeds replayed with what was known at declaration plus N minutes, causes
 asked, checked and verified as an open incident's are, graded by the seeds' labels (never the
@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from bot.admin.ai_replay import minutes_of, replay_all
-from bot.admin.eval_set import CAUSE_REPLAYS
+from bot.admin.ai.ai_replay import minutes_of, replay_all
+from bot.admin.ai.eval_set import CAUSE_REPLAYS
 from bot.cli import build_parser
 from bot.config.ai import AISettings
 from emulator.openai_chat import ChatRequest, FakeChatModel

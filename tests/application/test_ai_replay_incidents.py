@@ -1,5 +1,5 @@
 """``warroom ai eval --replay`` over the team's own closed incidents (issue 76, item 5;
-bot/admin/ai_replay_incidents.py): an incident made through the real flows (Slack is the
+bot/admin/ai/ai_replay_incidents.py): an incident made through the real flows (Slack is the
 emulator, the release posted to ``POST /api/changes``, the messages marked in the channel),
 resolved, then replayed from its database with what was known at its declaration plus N
 minutes, against the fake OpenAI-compatible model over HTTP on 127.0.0.1
@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from bot.admin.ai_replay_command import Replaying, replay_chosen
-from bot.admin.ai_replay_incidents import Chosen
+from bot.admin.ai.ai_replay_command import Replaying, replay_chosen
+from bot.admin.ai.ai_replay_incidents import Chosen
 from bot.cli import main
 from bot.config import Settings
 from bot.config.ai import AISettings

@@ -87,7 +87,9 @@ def test_each_feature_s_options_are_read_when_it_runs(name: str) -> None:
 def test_the_light_modules_offer_the_features_own_choices() -> None:
     """bot/admin/arguments.py says the heavy commands' choices again, so as not to import
     them for --help: they must stay the features' own."""
-    from bot.admin import ai_eval, arguments, importing
+    from bot.admin import arguments
+    from bot.admin.ai import ai_eval
+    from bot.admin.importing import importing
     from bot.record.workflows.definitions import OPEN_FOR, TRIGGERS
     from bot.store.models import SEVERITIES, Status
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.admin.demo import run_demo
+from bot.admin.demo.demo import run_demo
 from tests.helpers.records import section
 
 DAY = 24 * 60

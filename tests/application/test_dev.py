@@ -1,4 +1,4 @@
-"""``warroom dev`` (bot/admin/dev.py) as a person runs it: the manual's example files
+"""``warroom dev`` (bot/admin/demo/dev.py) as a person runs it: the manual's example files
 (examples/), the addresses it prints, the emulator's preview used over HTTP as a browser
 does (its form: a slash command typed, a button pressed), an alert posted to the webhook it
 prints reaching the fake phone of the person its policy pages, and Ctrl-C ending it with 0."""
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.admin.dev import read_workspace
+from bot.admin.demo.dev import read_workspace
 from bot.cli import DEV_NEEDS_THE_EMULATOR
 
 REPO = Path(__file__).resolve().parents[2]

@@ -24,7 +24,8 @@ from bot.clients.slack.errors import (
     SlackTokenRevoked,
     SlackUnavailable,
 )
-from bot.clients.slack.web_api import OAuthApp, SlackWorkspace, build_web_client
+from bot.clients.slack.web_api import OAuthApp, SlackWorkspace
+from bot.clients.slack.web_client import build_web_client
 from bot.config import Settings
 from emulator import SlackEmulator
 from tests.conftest import ALICE

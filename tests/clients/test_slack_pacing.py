@@ -27,7 +27,7 @@ from bot.clients.slack.pacing import (
     paced_as,
 )
 from bot.clients.slack.ratelimit import waiting_at_most
-from bot.clients.slack.web_api import build_web_client
+from bot.clients.slack.web_client import build_web_client
 from bot.config import Settings
 from bot.flows.outbox import deliver
 from bot.flows.people import zone_of

@@ -10,7 +10,7 @@ text``).
 - ``agreeable``: supports every sentence, quoting real words of the entry it cites.
 - ``naming_unsent``: supports every sentence, naming an entry it was not sent.
 - ``skipping``: answers only the sentences it would support, and skips the rest.
-- ``old_shape``, ``unusual_citations``, ``twins``: the adversaries of bot/admin/adversaries.py
+- ``old_shape``, ``unusual_citations``, ``twins``: the adversaries of bot/admin/ai/adversaries.py
   (``agreeable`` is one too), each reading only the request.
 
 A sentence that quotes an entry's words (“…”, « … ») is read against the lines
@@ -26,7 +26,7 @@ import re
 from collections.abc import Callable, Collection
 from typing import Any
 
-from bot.admin import adversaries
+from bot.admin.ai import adversaries
 from emulator.openai_chat import ChatRequest, RecordLine
 
 Verifier = Callable[[ChatRequest], dict[str, Any]]

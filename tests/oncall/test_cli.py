@@ -186,7 +186,7 @@ def test_the_oncall_commands_start_without_the_web_server_and_the_slack_app(
         for line in done.stderr.splitlines()
         if line.startswith("import time:")
     }
-    # bot.admin.oncall itself is loaded by importlib (bot/cli.py's table of features), which
+    # bot.admin.oncall.oncall itself is loaded by importlib (bot/cli.py's table of features), which
     # Python's import log does not time; what it imports is.
     assert {"bot.cli", "bot.record.oncall.schedules"} <= imported
     assert not imported & {"bot.app", "bot.server", "bot.web", "commands", "slack_bolt"}

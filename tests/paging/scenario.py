@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 from sqlmodel import select
 
-from bot.admin.emulated import phones_environ
+from bot.admin.demo.emulated import phones_environ
 from bot.config import Settings
 from bot.store.db import session_scope
 from bot.store.models import Notification, PersonPage, TimelineEntry

@@ -4,7 +4,7 @@ wrong count, another cause, a negation), citing what it cites; one a sentence, e
 sentences allow. A request from which no control can be made (a record too small) keeps no
 sentence as checked, and says so in words.
 
-Over the labelled replays ``warroom ai eval`` ships (bot/admin/eval_set.py), read as the checks
+Over the labelled replays ``warroom ai eval`` ships (bot/admin/ai/eval_set.py), read as the checks
 read them: what a model is sent, and what the draft's words say.
 """
 
@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.admin.ai_eval import evidence_of_replay
-from bot.admin.eval_set import REPLAYS, Replay
+from bot.admin.ai.ai_eval import evidence_of_replay
+from bot.admin.ai.eval_set import REPLAYS, Replay
 from bot.basics.render import Renderer
 from bot.flows.postmortem.verification import controlled_question, saying
 from bot.record.postmortem.controls import (

@@ -178,7 +178,7 @@ async def test_a_duration_is_proved_by_the_times_of_its_entries(
 async def test_no_adversary_puts_an_untrue_sentence_in_the_text_as_checked(
     people: SlackEmulator, sqlite_url: str, model: FakeChatModel, adversary: str
 ) -> None:
-    """Verifiers that answer by a sentence's form, not by the record (bot/admin/
+    """Verifiers that answer by a sentence's form, not by the record (bot/admin/ai/
     adversaries.py): agreeing with everything; reading only the old control shape ("At 03:50
     UTC, Carol Tanaka wrote: “…”") right; refusing sentences whose citations are unusual;
     refusing every sentence with a near twin. The controls (each of the model's sentences

@@ -266,5 +266,5 @@ def _vendor_alert(
 STOPPING = ("acknowledge_log_entry", "resolve_log_entry")
 
 
-# The one PagerDuty ``warroom import`` reads through (``bot.admin.importing.VENDORS``).
+# The one PagerDuty ``warroom import`` reads through (``bot.admin.importing.importing.VENDORS``).
 PAGERDUTY = PagerDuty()

@@ -1,6 +1,8 @@
 """Slack: the Web API verbs warroom uses, and what they share.
 
 - ``web_api``: the Slack Web API verbs warroom uses; nothing above it sees slack_sdk.
+- ``web_client``: the SDK's client those verbs call through: its retries, backoff, pacing
+  and rate-limit gate.
 - ``errors``: Slack's failures as five of warroom's own errors, never codes.
 - ``limits``: Slack's size limits on a message, and fitting a message inside them.
 - ``messages``: a Slack message object as plain values.

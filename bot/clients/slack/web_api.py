@@ -8,7 +8,6 @@ of the failures in ``bot.clients.slack.errors``: nothing above this module sees 
 from __future__ import annotations
 
 import logging
-import random
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -16,13 +15,6 @@ from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.async_handler import AsyncRetryHandler
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncServerErrorRetryHandler,
-)
-from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
-from slack_sdk.http_retry.jitter import Jitter
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
@@ -36,61 +28,12 @@ from bot.clients.slack.errors import (
     translated,
 )
 from bot.clients.slack.limits import More, fit_message, fit_view_blocks
-from bot.clients.slack.pacing import SlackPacer
-from bot.clients.slack.ratelimit import GatedWebClient, RateLimitGate, RateLimitRetryHandler
-from bot.clients.slack.telemetry import counted
-from bot.config import Settings
-from bot.metrics import Metrics
 from bot.record.workflows.actions import BOOKMARK_TITLE_MAX
 
 log = logging.getLogger(__name__)
 TOPIC_MAX = 250
 # Per-person answers of conversations.invite that mean "nothing to do", not a failure.
 _NOT_INVITED = frozenset({"already_in_channel", "cant_invite_self"})
-
-
-def build_web_client(
-    settings: Settings, session: aiohttp.ClientSession | None, metrics: Metrics | None = None
-) -> AsyncWebClient:
-    """The bot's Web API client: Slack's base URL from settings, retries on by default, and
-    one rate-limit gate for every call it makes (each attempt and retry counted in
-    ``metrics``, when given)."""
-    gate = RateLimitGate()
-    backoff = _backoff(settings.slack.rate_window)
-    retry_handlers: list[AsyncRetryHandler] = [
-        AsyncConnectionErrorRetryHandler(max_retry_count=3, interval_calculator=backoff),
-        RateLimitRetryHandler(gate),
-        AsyncServerErrorRetryHandler(max_retry_count=3, interval_calculator=backoff),
-    ]
-    if metrics is not None:
-        retry_handlers = counted(retry_handlers, metrics, settings.slack.api_url)
-    return GatedWebClient(
-        gate=gate,
-        pacer=SlackPacer(window=settings.slack.rate_window, replicas=settings.runtime.replicas),
-        token=str(settings.slack.bot_token) or None,
-        base_url=settings.slack.api_url,
-        session=session,
-        retry_handlers=retry_handlers,
-    )
-
-
-class _ScaledJitter(Jitter):
-    """slack_sdk's random jitter (up to a second), scaled as the backoff is."""
-
-    def __init__(self, scale: float) -> None:
-        self.scale = scale
-
-    def recalculate(self, duration: float) -> float:
-        return duration + random.random() * self.scale
-
-
-def _backoff(rate_window: float) -> BackoffRetryIntervalCalculator:
-    """slack_sdk's default backoff between retries of a 5xx or a dropped connection (0.5 s,
-    1 s, 2 s, each plus up to a second), in Slack's time: compressed as its rate-limit
-    window is against the emulator (``WARROOM_SLACK_RATE_WINDOW``), so that a Slack outage
-    there costs what it costs against Slack, in the emulator's seconds."""
-    scale = rate_window / 60.0
-    return BackoffRetryIntervalCalculator(backoff_factor=0.5 * scale, jitter=_ScaledJitter(scale))
 
 
 @dataclass(frozen=True)

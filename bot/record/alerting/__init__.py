@@ -1,6 +1,6 @@
 """The alert domain: what monitoring systems send, where it goes, and the alerts in the record.
 The flow that opens incidents from them is ``bot.flows.alerting.intake``; the webhooks they
-arrive on are ``bot.web.alerting.webhooks``; ``warroom alerts`` is ``bot.admin.alerts``.
+arrive on are ``bot.web.alerting.webhooks``; ``warroom alerts`` is ``bot.admin.alerting.alerts``.
 
 - ``payloads``: the one shape every source's body is parsed into (a notification of alerts).
 - ``sources/``: the sources of alerts (Alertmanager, Grafana, the generic shape, vendors'

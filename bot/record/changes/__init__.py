@@ -1,7 +1,7 @@
 """Change events: what changed on a service before something broke (deploys, feature flags,
 configuration, infrastructure, databases), each with who, when, what, a link and where it
 came from, kept once per service. The receivers are ``bot.web.changes``; ``warroom changes``
-is ``bot.admin.changes``.
+is ``bot.admin.changes.changes``.
 
 - ``events``: the one shape every source's body is read into (``ChangeSeen``), a change kept
   once (its idempotency key), and the questions asked of them: the changes on some services

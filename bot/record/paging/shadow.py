@@ -11,7 +11,7 @@ agree, and each disagreement's cause in words, found by asking warroom's own rou
   still open under the same key (deduplicated); held it by a maintenance window; routed it
   where no policy pages; or never received it.
 - **People** are the vendor's e-mail addresses matched to Slack users as the importer
-  matches them (``bot.admin.importing.slack_ids``), and named as the web view names them
+  matches them (``bot.admin.importing.importing.slack_ids``), and named as the web view names them
   (the name warroom knows, else the address, else "a Slack user (U…)").
 - **Agree**: the same first person notified, within ``TOLERANCE`` (the same minute) of the
   vendor's first notification; both notifying nobody agree too. warroom's notifications

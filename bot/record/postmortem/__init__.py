@@ -1,6 +1,6 @@
 """Postmortem drafts, from the record. The flow that asks Slack for what the draft lacks and
 posts it is ``bot.flows.postmortem.posting``; ``warroom postmortem`` is
-``bot.admin.postmortems``.
+``bot.admin.postmortem.postmortems``.
 
 - ``language``: how a language writes dates, times and durations (its ``language.yaml``),
   and its words (``words.yaml``, the catalog every style's skeleton says: ``Words``).

@@ -9,7 +9,7 @@ instructions, its capabilities and the protocol version negotiated the SDK's way
 asked for if the SDK speaks it through the handshake, else its newest). Then it imports the
 rest, and every frame read here is replayed to the SDK's server, ``initialize`` included, so
 the SDK's session is set up exactly as if it had read them itself; its own answer to that
-``initialize`` is compared with this one and dropped (bot/admin/agents.py).
+``initialize`` is compared with this one and dropped (bot/admin/agents/agents.py).
 
 Anything else as the first request (the 2026-07-28 protocol's enveloped requests, a malformed
 ``initialize``, garbage) is left for the SDK to answer. tests/agents/test_mcp_stdio.py holds

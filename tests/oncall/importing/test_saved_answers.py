@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from bot.admin.arguments import add_import_arguments
-from bot.admin.importing import Request, import_request
+from bot.admin.importing.importing import Request, import_request
 from bot.config import Settings
 from emulator import opsgenie_samples as samples
 from emulator.grafana_oncall import FakeGrafanaOnCall

@@ -7,15 +7,15 @@ How a vendor plugs in (Opsgenie, PagerDuty, Grafana OnCall, ...):
    comes from, its default API address, how the token is sent, ``read_account`` (every object
    of the account, fetched through the shared ``VendorApi``: pagination and 429s) and
    ``on_call`` (the vendor's own answer to "who is on call for schedule S at instant T", for
-   ``--compare``). It is listed in ``bot.admin.importing.VENDORS``.
+   ``--compare``). It is listed in ``bot.admin.importing.importing.VENDORS``.
 2. ``read_account`` hands the raw objects to a pure translator in this folder
    (``bot.record.oncall.importing.opsgenie``), which returns a ``Translation``: the vendor's
    users, schedule drafts, policy drafts, overrides and a report item for every object.
 
 A translator never matches people nor names anything: it refers to people by the vendor's user
 id (``Person``), to schedules by the vendor's schedule id (``ScheduleRef``), and gives each
-object the vendor's own name. The core (``bot.admin.importing``) matches the users to Slack
-(by email, or ``--users-map``), names schedules and policies by slugs of their names (the
+object the vendor's own name. The core (``bot.admin.importing.importing``) matches the users to
+Slack (by email, or ``--users-map``), names schedules and policies by slugs of their names (the
 vendor id appended where two collide), writes the files, the report and the overrides. A
 person who matches nobody becomes ``none`` in a rotation, is left out of a level's targets and
 of overrides, and is reported: never guessed.

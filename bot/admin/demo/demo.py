@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import tempfile
 from collections.abc import Mapping
 from contextlib import AsyncExitStack
@@ -26,8 +25,8 @@ import aiohttp
 import yaml
 from aiohttp import web
 
-from bot.admin.demo_agent import AGENT, PROPOSED, agent_proposes
-from bot.admin.demo_alerts import (
+from bot.admin.demo.demo_agent import AGENT, agent_proposes
+from bot.admin.demo.demo_alerts import (
     ERROR_SUMMARY,
     QUEUE_SUMMARY,
     acknowledge_on_phone,
@@ -39,9 +38,10 @@ from bot.admin.demo_alerts import (
     say_alert_state,
     say_paged_once,
 )
-from bot.admin.demo_history import ALERT as HISTORY_ALERT
-from bot.admin.demo_history import seed_history
-from bot.admin.demo_script import (
+from bot.admin.demo.demo_history import ALERT as HISTORY_ALERT
+from bot.admin.demo.demo_history import seed_history
+from bot.admin.demo.demo_model import script_the_model
+from bot.admin.demo.demo_script import (
     ALERTS_CHANNEL,
     ALICE,
     BOB,
@@ -80,7 +80,7 @@ from bot.admin.demo_script import (
     Story,
     demo_routes,
 )
-from bot.admin.emulated import on_the_emulator, phones_environ, serve_beside
+from bot.admin.demo.emulated import on_the_emulator, phones_environ, serve_beside
 from bot.basics.slack_ids import (
     EscalationMessage,
     RuledOutPrompt,
@@ -89,7 +89,6 @@ from bot.basics.slack_ids import (
     WrapUpModal,
     suggestion_block,
 )
-from bot.clients.follow_up_model import FORMAT_NAME as SAME_TASK
 from bot.config import Settings
 from bot.flows.alerting.drill_alerts import run_drill
 from bot.flows.postmortem.posting import write_draft
@@ -101,13 +100,8 @@ from bot.store.db import session_scope
 from bot.store.models import Incident
 from emulator import FakeNtfy, FakePagerDuty, FakeTwilio, SlackEmulator
 from emulator.composer import displayed
-from emulator.openai_chat import ChatRequest, FakeChatModel
+from emulator.openai_chat import FakeChatModel
 from emulator.trackers import FakeGitHub
-
-# The same-task question's user message: each open task "[T1] …", then the new one "[NEW] …"
-# (templates/ai/same_task_tasks.j2); it is asked at most once per follow-up the story notes.
-_TASK_LINE = re.compile(r"^\[(T\d+|NEW)\] (.+)$", re.MULTILINE)
-SAME_TASK_QUESTIONS = 4
 
 
 class ScriptedClock:
@@ -210,40 +204,33 @@ async def _set_the_stage(
     )
     # Every time the story states follows its clock, in the incident's zone.
     story = Story(clock.start, settings.incidents.timezone)
-    model.reply(lambda request: demo_suggestions(request, story))
-    # Twice: the model's own suggestions, then the agent's proposal (bot/admin/demo_agent.py),
-    # each sentence's meaning checked by the model against the words it cites.
-    model.verdicts(demo_verdicts, times=2)
-    # Whether a follow-up just noted is an open one (at most once per follow-up the story
-    # notes), answered as a model reading the tasks would: unscripted, the fake names the first.
-    model.reply(demo_same_task, times=SAME_TASK_QUESTIONS, to=SAME_TASK)
-    for user_id, (name, real_name) in CAST.items():
-        slack.add_user(user_id, name, real_name, tz=settings.incidents.timezone)
-    slack.add_usergroup(DBA_TEAM, "dba-team", [DAVE])
-    general = slack.create_channel("general", creator=ALICE, members=CAST)
+    script_the_model(model, story)
+    general = _cast_the_workspace(slack, settings.incidents.timezone)
     app, port = await serve_beside(stack, settings, slack, twilio, clock=clock)
     print(f"warroom is serving on http://127.0.0.1:{port}, Slack emulator on {slack.root_url}")
+    await _seed_the_history(app, slack, clock)
+    fakes = (slack, pagerduty, ntfy, twilio, github, model)
+    return _Stage(*fakes, clock, story, settings, app, port, alerts.id, general)
+
+
+def _cast_the_workspace(slack: SlackEmulator, timezone: str) -> str:
+    """The story's people, the DBA team's user group and #general (its id) in the emulator."""
+    for user_id, (name, real_name) in CAST.items():
+        slack.add_user(user_id, name, real_name, tz=timezone)
+    slack.add_usergroup(DBA_TEAM, "dba-team", [DAVE])
+    return slack.create_channel("general", creator=ALICE, members=CAST).id
+
+
+async def _seed_the_history(
+    app: web.Application, slack: SlackEmulator, clock: ScriptedClock
+) -> None:
+    """The workspace's earlier checkout incidents written to the database, and said."""
     earlier = await seed_history(
         app[services_key].engine, team_id=slack.team_id, declared_by=ALICE, now=clock()
     )
     print(
         f"The workspace's history: {', '.join(earlier)}, earlier checkout incidents fired by"
         f" {HISTORY_ALERT}, each with its root cause and a follow-up still open"
-    )
-    return _Stage(
-        slack,
-        pagerduty,
-        ntfy,
-        twilio,
-        github,
-        model,
-        clock,
-        story,
-        settings,
-        app,
-        port,
-        alerts.id,
-        general.id,
     )
 
 
@@ -379,7 +366,7 @@ async def _show_the_record(
 
 async def _agent(app: web.Application, slack: SlackEmulator, channel_id: str, port: int) -> None:
     """An agent on /mcp reads the incident, asks for related ones and proposes a finding, which
-    Carol accepts in the channel (bot/admin/demo_agent.py)."""
+    Carol accepts in the channel (bot/admin/demo/demo_agent.py)."""
     services = app[services_key]
     print(f"\nAn agent ({AGENT}, the MCP SDK's client on /mcp with a token the demo made):")
     session = await agent_proposes(services.engine, services.clock, f"http://127.0.0.1:{port}")
@@ -457,30 +444,18 @@ def _demo_settings(
     start: datetime,
     model_url: str,
 ) -> Settings:
+    """The settings the demo serves with: the caller's environment (a database of its own unless
+    DATABASE_URL names one), the demo's files written to the work folder, and every service
+    pointed at its fake."""
     workdir, alerts_channel = where
-    policies = workdir / "escalation-policies.yaml"
-    policies.write_text(yaml.safe_dump(DEMO_POLICIES), encoding="utf-8")
-    schedules = workdir / "oncall-schedules.yaml"
-    schedules.write_text(yaml.safe_dump(demo_schedules(start)), encoding="utf-8")
-    types = workdir / "incident-types.yaml"
-    types.write_text(yaml.safe_dump(DEMO_TYPES), encoding="utf-8")
-    workflows = workdir / "workflows.yaml"
-    workflows.write_text(yaml.safe_dump(DEMO_WORKFLOWS), encoding="utf-8")
-    routes = workdir / "alert-routes.yaml"
-    routes.write_text(yaml.safe_dump(demo_routes(alerts_channel)), encoding="utf-8")
-    contacts = workdir / "contacts.yaml"
-    contacts.write_text(yaml.safe_dump(DEMO_CONTACTS), encoding="utf-8")
+    files = _write_demo_files(workdir, start, alerts_channel)
     pagerduty, ntfy, twilio = fakes
     base = Settings.from_env(
         {
             # A database of its own unless DATABASE_URL names one (empty counts as unset).
             "DATABASE_URL": f"sqlite:///{workdir / 'warroom.db'}",
             **{name: value for name, value in environ.items() if value},
-            "WARROOM_ESCALATION_POLICIES": str(policies),
-            "WARROOM_ONCALL_SCHEDULES": str(schedules),
-            "WARROOM_INCIDENT_TYPES": str(types),
-            "WARROOM_WORKFLOWS": str(workflows),
-            "WARROOM_ALERT_ROUTES": str(routes),
+            **files,
             "WARROOM_ALERT_TOKEN": DEMO_ALERT_TOKEN,
             "DEMO_PD_KEY": DEMO_ROUTING_KEY,
             "PAGERDUTY_EVENTS_URL": pagerduty.events_url,
@@ -493,12 +468,30 @@ def _demo_settings(
             # The demo's model is scripted for the draft; possible causes (docs/agents.md) are not
             # part of its script yet.
             "WARROOM_CAUSES": "off",
-            "WARROOM_CONTACTS": str(contacts),
             **phones_environ(ntfy, twilio),
             "WARROOM_PUBLIC_URL": DEMO_PUBLIC_URL,
         }
     )
     return on_the_emulator(base, slack)
+
+
+def _write_demo_files(workdir: Path, start: datetime, alerts_channel: str) -> dict[str, str]:
+    """The demo's policies, schedules, incident types, workflows, alert routes and contacts
+    written as YAML files in ``workdir``: each setting's name and its file."""
+    contents = {
+        "WARROOM_ESCALATION_POLICIES": ("escalation-policies.yaml", DEMO_POLICIES),
+        "WARROOM_ONCALL_SCHEDULES": ("oncall-schedules.yaml", demo_schedules(start)),
+        "WARROOM_INCIDENT_TYPES": ("incident-types.yaml", DEMO_TYPES),
+        "WARROOM_WORKFLOWS": ("workflows.yaml", DEMO_WORKFLOWS),
+        "WARROOM_ALERT_ROUTES": ("alert-routes.yaml", demo_routes(alerts_channel)),
+        "WARROOM_CONTACTS": ("contacts.yaml", DEMO_CONTACTS),
+    }
+    files = {}
+    for setting, (name, content) in contents.items():
+        path = workdir / name
+        path.write_text(yaml.safe_dump(content), encoding="utf-8")
+        files[setting] = str(path)
+    return files
 
 
 def demo_schedules(start: datetime) -> dict[str, Any]:
@@ -555,84 +548,6 @@ async def _play(
         await slack.click_button(
             channel_id, escalation.ts, EscalationMessage.ACKNOWLEDGE, user=step.user
         )
-
-
-def demo_suggestions(request: ChatRequest, story: Story) -> dict[str, Any]:
-    """What the demo's model answers: sentences that cite the record, and one that states
-    what no entry it cites holds (the draft lists it under "Not supported by the record");
-    the release's time as the record says it (``story``)."""
-    impact = request.ref_of("About 20% of checkouts fail")
-    idea, dead_end = request.ref_of("Slow queries"), request.ref_of("Database is healthy")
-    finding, cause = request.ref_of("changed card type validation"), request.ref_of("did not list")
-    rollback, follow_up = request.ref_of("Rolling back"), request.ref_of("integration test")
-
-    def said(text: str, *cites: str) -> dict[str, Any]:
-        return {"text": text, "cites": list(cites)}
-
-    return {
-        "summary": [
-            said("About 20% of checkouts failed with a card error.", impact),
-            said(
-                story.tell(
-                    "The payment gateway release at {release} changed card type validation."
-                ),
-                finding,
-            ),
-            said("Dave suspected the orders database first; it was a dead end.", idea, dead_end),
-            said("Rolling back the payment gateway release ended the errors.", rollback),
-        ],
-        "underlying_issue": [
-            said(
-                story.tell("The {release} gateway release rejected card types it did not list."),
-                cause,
-            ),
-            # Wrong in meaning, every fact in order: the model, asked again, says so.
-            said("The orders database was overloaded, which slowed checkout.", dead_end),
-        ],
-        "resolution": [
-            said("Alice rolled back the payment gateway release.", rollback),
-            said("The rollback took 5 minutes.", rollback),
-        ],
-        "lessons": [said("Test every supported card type before a gateway release.", follow_up)],
-    }
-
-
-def demo_same_task(request: ChatRequest) -> dict[str, Any]:
-    """What the demo's model answers when asked whether the new follow-up (``[NEW]``) is one
-    of the incident's open ones (``[T1]``…): the open task that asks for the same work, read
-    as at least half of the two tasks' words (of four letters or more) shared; else "none",
-    as the instructions ask when in doubt. The story's card type tests, said twice in other
-    words, are one task; writing to customers and alerting on card errors are not."""
-    tasks = dict(_TASK_LINE.findall(request.texts[-1]))
-    new = _words(tasks.pop("NEW", ""))
-    for number, text in tasks.items():
-        earlier = _words(text)
-        if new and earlier and len(new & earlier) * 2 >= len(new | earlier):
-            return {"same_as": number, "reason": "both ask for the same work in other words"}
-    return {"same_as": "none", "reason": "no open task asks for the same work"}
-
-
-def _words(text: str) -> set[str]:
-    return set(re.findall(r"[a-z]{4,}", text.lower()))
-
-
-def demo_verdicts(request: ChatRequest) -> dict[str, Any]:
-    """What the demo's model answers when asked whether each sentence is stated by the entries
-    it cites: its own sentences and the demo's agent's supported, quoting the entry, except
-    the overloaded database, which Dave's dead end contradicts; any other (a control, one of
-    them changed by warroom to be false: bot/record/postmortem/controls.py) not stated, as a
-    model that reads the record says."""
-    verdicts = []
-    true = request.written | {PROPOSED}
-    for number, (text, refs) in request.sentences.items():
-        if "overloaded" in text and text in true:
-            said, quote = "contradicted", "Database is healthy"
-        elif text not in true:
-            said, quote = "not_stated", ""
-        else:
-            said, quote = "supported", request.entry_text(refs[0])
-        verdicts.append({"sentence": number, "verdict": said, "entry": refs[0], "quote": quote})
-    return {"verdicts": verdicts}
 
 
 async def _accept_suggested(slack: SlackEmulator, channel_id: str, words: str) -> str:

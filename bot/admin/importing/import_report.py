@@ -74,17 +74,7 @@ def json_report(request: Asked, done: Done, code: int) -> dict[str, Any]:
         "read_at": request.read_at.isoformat() if request.read_at is not None else None,
         "schedules": sorted(carried.schedules["schedules"]),
         "policies": sorted(carried.policies["policies"]),
-        "overrides": [
-            {
-                "schedule": override.schedule,
-                "layer": override.layer,
-                "who": person(override.user, names),
-                "start": override.start.isoformat(),
-                "end": override.end.isoformat(),
-                "kept": not request.dry_run,
-            }
-            for override in sorted(carried.overrides)
-        ],
+        "overrides": _json_overrides(carried, names, kept=not request.dry_run),
         "items": [
             {
                 "kind": item.kind,
@@ -98,27 +88,52 @@ def json_report(request: Asked, done: Done, code: int) -> dict[str, Any]:
         ],
         "services": carried.services.get("services", []),
         "heartbeats": carried.heartbeats.get("heartbeats", []),
-        "integrations": [
-            {
-                "vendor_name": sender.vendor_name,
-                "vendor_type": sender.vendor_type,
-                "kind": sender.kind,
-                "service": sender.service,
-                "command": sender.command or None,
-                "url": done.urls.get(sender.kind) if sender.kind else None,
-                "why": sender.why or None,
-            }
-            for sender in carried.integrations
-        ],
-        # Without numbers or addresses: those are in contacts.yaml only.
-        "notification_rules": [
-            {
-                "who": person(user, names),
-                "contacts": {name: sorted(method) for name, method in entry["contacts"].items()},
-                "rules": entry.get("rules", []),
-                "low_urgency_rules": entry.get("low_urgency_rules", []),
-            }
-            for user, entry in sorted(carried.contacts.get("people", {}).items())
-        ],
+        "integrations": _json_integrations(carried, done.urls),
+        "notification_rules": _json_notification_rules(carried, names),
         "disagreements": done.lines if request.compared else None,
     }
+
+
+def _json_overrides(carried: Carried, names: Mapping[str, str], *, kept: bool) -> list[Any]:
+    """The overrides carried, each with its person by name, and whether it was kept."""
+    return [
+        {
+            "schedule": override.schedule,
+            "layer": override.layer,
+            "who": person(override.user, names),
+            "start": override.start.isoformat(),
+            "end": override.end.isoformat(),
+            "kept": kept,
+        }
+        for override in sorted(carried.overrides)
+    ]
+
+
+def _json_integrations(carried: Carried, urls: Mapping[str, str]) -> list[Any]:
+    """The vendor's senders to repoint, each with warroom's URL for its kind."""
+    return [
+        {
+            "vendor_name": sender.vendor_name,
+            "vendor_type": sender.vendor_type,
+            "kind": sender.kind,
+            "service": sender.service,
+            "command": sender.command or None,
+            "url": urls.get(sender.kind) if sender.kind else None,
+            "why": sender.why or None,
+        }
+        for sender in carried.integrations
+    ]
+
+
+def _json_notification_rules(carried: Carried, names: Mapping[str, str]) -> list[Any]:
+    """Each person's contact methods and rules, without numbers or addresses: those are in
+    contacts.yaml only."""
+    return [
+        {
+            "who": person(user, names),
+            "contacts": {name: sorted(method) for name, method in entry["contacts"].items()},
+            "rules": entry.get("rules", []),
+            "low_urgency_rules": entry.get("low_urgency_rules", []),
+        }
+        for user, entry in sorted(carried.contacts.get("people", {}).items())
+    ]

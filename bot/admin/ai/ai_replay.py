@@ -1,7 +1,7 @@
 """``warroom ai eval --replay [--minutes 0,15,30,60]``: the team's model measured on causes
 before it is trusted with them (docs/agents.md).
 
-Each shipped replay (bot/admin/eval_set.py ``CAUSE_REPLAYS``: the seeds, each with the change
+Each shipped replay (bot/admin/ai/eval_set.py ``CAUSE_REPLAYS``: the seeds, each with the change
 that set it off) is played with only what was known at its declaration plus N minutes (its
 entries up to then, and the change events before it), and the model asked for possible causes
 as an open incident asks (bot/flows/incident/causes.py): the same request, the same checks,
@@ -28,12 +28,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import aiohttp
 
-from bot.admin.ai_eval import evidence_of_replay, postmortem_templates_dir
-from bot.admin.eval_set import CAUSE_REPLAYS, CauseReplay
+from bot.admin.ai.ai_eval import Replayed
+from bot.admin.ai.eval_set import CAUSE_REPLAYS, CauseReplay
 from bot.admin.progress import Progress
 from bot.basics.render import Renderer
 from bot.clients.ai import (
@@ -61,11 +60,16 @@ from bot.record.postmortem.causes import (
     held_by,
     standing,
 )
-from bot.record.postmortem.checks import check_sections
 from bot.record.postmortem.evidence import record_lines, spans_days
 from bot.record.postmortem.grades import RIGHT
-from bot.record.postmortem.language import Language
-from bot.record.postmortem.verification import CHECKED, Verdict, judged, question_lines
+from bot.record.postmortem.suggestions import Sentence
+from bot.record.postmortem.verification import (
+    CHECKED,
+    Question,
+    Verdict,
+    judged,
+    question_lines,
+)
 
 DEFAULT_MINUTES = (0, 15, 30, 60)
 # The share of the seeds' cut-offs (those the model answered) that must hold a right cause: at
@@ -179,7 +183,7 @@ def never_reached(played: Sequence[Played]) -> str | None:
 def table(played: Sequence[Played], model: str, what: str = SEEDS_SAID) -> str:
     """What the command prints: each replay's cut-offs, then the summary."""
     # The seeds' causes are graded by their labels; the team's by the model against the root
-    # cause a person wrote or marked (bot/admin/ai_replay_incidents.py), which no label holds.
+    # cause a person wrote or marked (bot/admin/ai/ai_replay_incidents.py), which no label holds.
     graded = (
         "graded by the seeds' labels (the causing change and what it did), not by a model"
         if what == SEEDS_SAID
@@ -313,60 +317,23 @@ async def play_cut(
         seed.replay,
         entries=(seed.change, *(e for e in seed.replay.entries if 0 <= e.minute <= minutes)),
     )
-    evidence = evidence_of_replay(replay)
-    renderer = Renderer()
-    language = Language.load(postmortem_templates_dir(renderer))
-    incident = SimpleNamespace(
-        reference=replay.reference, title=replay.title, severity="SEV2", timezone=replay.zone
-    )
+    replayed = Replayed.of(replay)
+    evidence = replayed.evidence
     cut = Cut(minutes)
-    ordered = sorted(evidence.values(), key=lambda each: (each.at, each.ref))
-    context: dict[str, Any] = {"incident": incident, "left_out": 0, "most": MAX_CAUSES}
-    context["lines"] = record_lines(ordered, dated=spans_days(ordered))
     try:
-        answer = await _ask(
-            http,
-            ai,
-            renderer.render_plain("ai/causes_instructions.j2", **context),
-            renderer.render_plain("ai/record.j2", **context),
-            CAUSES_FORMAT,
-            CAUSES_SCHEMA,
-        )
-        proposed = causes_in(answer)[:MAX_CAUSES]
+        proposed = await _ask_causes(http, ai, replayed)
     except ModelFailure as refused:
         cut.failure = str(refused.reason.get("kind"))
         return cut
     cut.proposed = len(proposed)
-    checked = check_sections(
-        {"causes": proposed},
-        evidence,
-        zone=ZoneInfo(replay.zone),
-        language=language,
-        people=replay.people,
-        metrics=replay.metrics,
-    )
+    checked = replayed.check({"causes": proposed})
     question = controlled_question(
-        checked, evidence, saying(renderer, language.code), random.SystemRandom()
+        checked,
+        evidence,
+        saying(replayed.renderer, replayed.language.code),
+        random.SystemRandom(),
     )
-    verdicts: list[Verdict] = []
-    failure: dict[str, Any] | None = None
-    if question.asked:
-        lines = question_lines(question, evidence)
-        try:
-            verdicts = verdicts_in(
-                await _ask(
-                    http,
-                    ai,
-                    renderer.render_plain("ai/verify_instructions.j2", incident=incident),
-                    renderer.render_plain(
-                        "ai/verify_sentences.j2", incident=incident, sentences=lines
-                    ),
-                    VERDICTS_FORMAT,
-                    VERDICTS_SCHEMA,
-                )
-            )
-        except ModelFailure as error:
-            failure = dict(error.reason)
+    verdicts, failure = await _ask_verdicts(http, ai, replayed, question)
     final = judged(
         checked, evidence, None if failure else verdicts, failure=failure, question=question
     )
@@ -375,6 +342,48 @@ async def play_cut(
     cut.grades = [seed.grade(each.text, each.cites) for each in kept]
     cut.standings = [standing(held_by(each, evidence)) for each in kept]
     return cut
+
+
+async def _ask_causes(
+    http: aiohttp.ClientSession, ai: AISettings, replayed: Replayed
+) -> list[Sentence]:
+    """The causes the model proposes from the record as it stood (at most MAX_CAUSES);
+    ModelFailure when it proposes none that can be read."""
+    ordered = sorted(replayed.evidence.values(), key=lambda each: (each.at, each.ref))
+    context: dict[str, Any] = {"incident": replayed.incident, "left_out": 0, "most": MAX_CAUSES}
+    context["lines"] = record_lines(ordered, dated=spans_days(ordered))
+    answer = await _ask(
+        http,
+        ai,
+        replayed.renderer.render_plain("ai/causes_instructions.j2", **context),
+        replayed.renderer.render_plain("ai/record.j2", **context),
+        CAUSES_FORMAT,
+        CAUSES_SCHEMA,
+    )
+    return causes_in(answer)[:MAX_CAUSES]
+
+
+async def _ask_verdicts(
+    http: aiohttp.ClientSession, ai: AISettings, replayed: Replayed, question: Question
+) -> tuple[list[Verdict], dict[str, Any] | None]:
+    """The model's verdicts on the question's sentences (none when nothing is asked), and
+    its failure when it gave none that can be read."""
+    if not question.asked:
+        return [], None
+    renderer, incident = replayed.renderer, replayed.incident
+    lines = question_lines(question, replayed.evidence)
+    try:
+        answer = await _ask(
+            http,
+            ai,
+            renderer.render_plain("ai/verify_instructions.j2", incident=incident),
+            renderer.render_plain("ai/verify_sentences.j2", incident=incident, sentences=lines),
+            VERDICTS_FORMAT,
+            VERDICTS_SCHEMA,
+        )
+        return verdicts_in(answer), None
+    except ModelFailure as error:
+        return [], dict(error.reason)
 
 
 async def grades_of(

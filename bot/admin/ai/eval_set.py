@@ -1,11 +1,11 @@
-"""The replays ``warroom ai eval`` runs the team's model over (bot/admin/ai_eval.py): the
+"""The replays ``warroom ai eval`` runs the team's model over (bot/admin/ai/ai_eval.py): the
 record of an incident, entry by entry as the model reads it, and sentences about it, each
 labelled with what it is (a category) and whether the record supports it.
 
 ``CAUSE_REPLAYS`` (``warroom ai eval --replay``): the same two, each with the change that set
 it off and its published root cause.
 
-Two replays are shipped: the demo's incident (``warroom demo``, bot/admin/demo.py) and the
+Two replays are shipped: the demo's incident (``warroom demo``, bot/admin/demo/demo.py) and the
 checkout page crash the tests replay (tests/postmortem/test_postmortem_scenarios.py, in
 Nairobi's zone), their entries as their drafts read them. Categories: ``true``;
 ``wrong_meaning`` (every fact in order, the meaning not: only the model can tell);

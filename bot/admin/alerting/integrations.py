@@ -109,16 +109,8 @@ def read_secret(kind: str) -> str:
 
 def run_integrations(args: argparse.Namespace, settings: Settings) -> int:
     """Run ``warroom integrations``'s action; the exit code."""
-    from bot.basics.render import Renderer
     from bot.record.alerting import integrations
     from bot.record.alerting.sources.registry import SOURCES
-    from bot.store.columns import utcnow
-    from bot.store.db import session_scope
-    from bot.store.migrate import command_engine
-
-    renderer = Renderer(settings.incidents.templates_dir)
-    zone = settings.incidents.timezone
-    template = "integrations/cli.j2"
 
     if args.integrations_command == "create" and (
         refusal := unknown_service(settings, args.service) or missing_setting(settings, args.kind)
@@ -129,37 +121,46 @@ def run_integrations(args: argparse.Namespace, settings: Settings) -> int:
     secret = None
     if args.integrations_command == "create" and SOURCES.vendor_secret(args.kind):
         secret = read_secret(args.kind)
-
-    async def act() -> str:
-        engine = await command_engine(settings.runtime.database_url)
-        now = utcnow()
-        try:
-            async with session_scope(engine) as session:
-                if args.integrations_command == "create":
-                    row, key = await integrations.create(
-                        session,
-                        kind=args.kind,
-                        service=args.service,
-                        name=args.name,
-                        now=now,
-                        topic=args.topic_arn,
-                        secret=secret,
-                    )
-                    await session.commit()
-                    url = url_of(settings, row.kind, key=key, name=row.name)
-                    return renderer.render_plain(template, made=row, key=key, url=url)
-                if args.integrations_command == "revoke":
-                    row = await integrations.revoke(session, args.name, now=now)
-                    await session.commit()
-                    return renderer.render_plain(template, revoked=row)
-                rows = await integrations.every_integration(session)
-                return integration_list(rows, zone=zone, json_out=args.json)
-        finally:
-            await engine.dispose()
-
     try:
-        print(asyncio.run(act()))
+        print(asyncio.run(_act(args, settings, secret)))
     except integrations.IntegrationRefused as refusal:
         print(f"warroom: {refusal}", file=sys.stderr)
         return 1
     return 0
+
+
+async def _act(args: argparse.Namespace, settings: Settings, secret: str | None) -> str:
+    """Create, revoke or list in the database (one transaction); what to print."""
+    from bot.basics.render import Renderer
+    from bot.record.alerting import integrations
+    from bot.store.columns import utcnow
+    from bot.store.db import session_scope
+    from bot.store.migrate import command_engine
+
+    renderer = Renderer(settings.incidents.templates_dir)
+    template = "integrations/cli.j2"
+    engine = await command_engine(settings.runtime.database_url)
+    now = utcnow()
+    try:
+        async with session_scope(engine) as session:
+            if args.integrations_command == "create":
+                row, key = await integrations.create(
+                    session,
+                    kind=args.kind,
+                    service=args.service,
+                    name=args.name,
+                    now=now,
+                    topic=args.topic_arn,
+                    secret=secret,
+                )
+                await session.commit()
+                url = url_of(settings, row.kind, key=key, name=row.name)
+                return renderer.render_plain(template, made=row, key=key, url=url)
+            if args.integrations_command == "revoke":
+                row = await integrations.revoke(session, args.name, now=now)
+                await session.commit()
+                return renderer.render_plain(template, revoked=row)
+            rows = await integrations.every_integration(session)
+            return integration_list(rows, zone=settings.incidents.timezone, json_out=args.json)
+    finally:
+        await engine.dispose()

@@ -1,5 +1,5 @@
 """Verifiers that do not read the record, as ``warroom ai eval`` measures the controls against
-them (bot/admin/ai_eval.py) and the tests play them over HTTP (tests/helpers/verifiers.py):
+them (bot/admin/ai/ai_eval.py) and the tests play them over HTTP (tests/helpers/verifiers.py):
 each answers a verdicts request from what it holds alone, the sentences (number, text, the
 entries cited) and the record lines after them, and each must keep no untrue sentence as
 checked.

@@ -23,7 +23,7 @@ import aiohttp
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 
-from bot.admin.ai_replay import Cut, Played, grades_of
+from bot.admin.ai.ai_replay import Cut, Played, grades_of
 from bot.admin.progress import Progress
 from bot.app import build_services
 from bot.config import Settings

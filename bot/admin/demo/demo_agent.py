@@ -1,7 +1,7 @@
 """The end of ``warroom demo``: an agent, the MCP SDK's own client on the demo's ``/mcp`` with a
 token the demo makes as an operator would (``warroom tokens create --name triage-bot --scope
 propose``), reads the new incident, asks for related ones, and proposes a finding: one
-sentence citing the entry it rests on. Carol accepts it in the channel (bot/admin/demo.py: only
+sentence citing the entry it rests on. Carol accepts it in the channel (bot/admin/demo/demo.py: only
 it imports the emulator).
 """
 

@@ -1,7 +1,7 @@
 """``warroom ai eval [--out FILE]``: the team's model measured before it is trusted with
 drafts (README, "The postmortem draft").
 
-For each replay shipped (bot/admin/eval_set.py) it sends the model both requests a draft
+For each replay shipped (bot/admin/ai/eval_set.py) it sends the model both requests a draft
 makes: the record for the written sections (checked as a draft's are), then the labelled
 sentences, after the mechanical checks, with the controls a draft's request carries
 (bot/record/postmortem/controls.py), for its verdicts. It prints, per category, how many
@@ -13,7 +13,7 @@ request's latency and tokens; and exits 1 below the thresholds: precision
 ``MIN_PRECISION``, true sentences kept ``MIN_RECALL``, every control passed, every
 sentence's meaning checked.
 
-The controls are measured against verifiers that do not read the record (bot/admin/
+The controls are measured against verifiers that do not read the record (bot/admin/ai/
 adversaries.py), computed without asking: for each, the untrue sentences kept as checked text
 (which must be 0), the true ones kept, and the controls passed."""
 
@@ -37,9 +37,9 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 
-from bot.admin.adversaries import ADVERSARIES, Line
+from bot.admin.ai.adversaries import ADVERSARIES, Line
+from bot.admin.ai.eval_set import CATEGORIES, REPLAYS, Replay
 from bot.admin.arguments import MIN_PRECISION, MIN_RECALL
-from bot.admin.eval_set import CATEGORIES, REPLAYS, Replay
 from bot.admin.progress import Progress
 from bot.basics.render import Renderer
 from bot.clients.ai import (
@@ -162,7 +162,7 @@ class Result:
     kept_false: list[str] = field(default_factory=list)
     true_left: list[str] = field(default_factory=list)
     controls: Controls = field(default_factory=lambda: Controls())
-    # What verifiers that do not read the record get (bot/admin/adversaries.py), by name.
+    # What verifiers that do not read the record get (bot/admin/ai/adversaries.py), by name.
     adversaries: dict[str, Controls] = field(default_factory=dict)
     # The controls sent, by kind (bot/record/postmortem/controls.py).
     kinds: dict[str, int] = field(default_factory=dict)
@@ -315,47 +315,99 @@ def evidence_of_replay(replay: Replay) -> dict[str, Evidence]:
     return found
 
 
-async def evaluate(http: aiohttp.ClientSession, ai: AISettings, replay: Replay) -> Result:
-    """Both requests over one replay, and its figures."""
-    renderer = Renderer()
-    language = Language.load(postmortem_templates_dir(renderer))
-    evidence = evidence_of_replay(replay)
-    incident = SimpleNamespace(
-        reference=replay.reference, title=replay.title, severity="SEV2", timezone=replay.zone
-    )
-    result = Result(replay, ai.model)
+@dataclass(frozen=True)
+class Replayed:
+    """What both requests over one replay read: its record, its language, its incident."""
 
-    def check(sections: Mapping[str, list[Sentence]]) -> dict[str, Checked]:
-        return check_sections(
-            sections,
-            evidence,
-            zone=ZoneInfo(replay.zone),
-            language=language,
-            people=replay.people,
-            metrics=replay.metrics,
+    replay: Replay
+    renderer: Renderer
+    language: Language
+    evidence: dict[str, Evidence]
+    incident: SimpleNamespace
+
+    @classmethod
+    def of(cls, replay: Replay) -> Replayed:
+        """The replay read as both requests read it (in its zone, its incident a SEV2)."""
+        renderer = Renderer()
+        return cls(
+            replay,
+            renderer,
+            Language.load(postmortem_templates_dir(renderer)),
+            evidence_of_replay(replay),
+            SimpleNamespace(
+                reference=replay.reference,
+                title=replay.title,
+                severity="SEV2",
+                timezone=replay.zone,
+            ),
         )
 
-    # The first request: the written sections, from the record, checked as a draft's are.
-    context: dict[str, Any] = {"incident": incident, "language": language.code, "left_out": 0}
-    context["lines"] = record_lines(evidence.values(), dated=False)
+    def check(self, sections: Mapping[str, list[Sentence]]) -> dict[str, Checked]:
+        """The mechanical checks a draft's sections get, over this replay's record."""
+        return check_sections(
+            sections,
+            self.evidence,
+            zone=ZoneInfo(self.replay.zone),
+            language=self.language,
+            people=self.replay.people,
+            metrics=self.replay.metrics,
+        )
+
+
+async def evaluate(http: aiohttp.ClientSession, ai: AISettings, replay: Replay) -> Result:
+    """Both requests over one replay, and its figures."""
+    replayed = Replayed.of(replay)
+    result = Result(replay, ai.model)
+    await _ask_sections(http, ai, replayed, result)
+    checked, question = _labelled_question(replayed)
+    result.kinds = dict(Counter(control.kind for _, control in question.controls))
+    verdicts = await _ask_verdicts(http, ai, replayed, question, result) if question.asked else []
+    evidence = replayed.evidence
+    final = judged(checked, evidence, verdicts, failure=result.verdicts.failure, question=question)
+    _count(result, _merged(final))
+    if verdicts is not None:
+        result.controls = _controls(result.replay, checked, evidence, question, verdicts)
+    read, record = _as_read(question, evidence)
+    for name, (_, adversary) in ADVERSARIES.items():
+        said = [_verdict(each) for each in adversary(read, record)]
+        result.adversaries[name] = _controls(result.replay, checked, evidence, question, said)
+    return result
+
+
+async def _ask_sections(
+    http: aiohttp.ClientSession, ai: AISettings, replayed: Replayed, result: Result
+) -> None:
+    """The first request: the written sections, from the record, checked as a draft's are;
+    how many each check kept and left in ``result``."""
+    renderer = replayed.renderer
+    context: dict[str, Any] = {
+        "incident": replayed.incident,
+        "language": replayed.language.code,
+        "left_out": 0,
+        "lines": record_lines(replayed.evidence.values(), dated=False),
+    }
     body = chat_request(
         ai.model,
         renderer.render_plain("ai/instructions.j2", **context),
         renderer.render_plain("ai/record.j2", **context),
     )
     answer, result.sections = await _timed(http, ai, body)
-    if answer is not None:
-        try:
-            written = check(sections_in(answer))
-            result.sections_kept = sum(len(each.kept) for each in written.values())
-            result.sections_left = sum(len(each.unsupported) for each in written.values())
-        except ModelFailure as failure:
-            result.sections.failure = dict(failure.reason)
+    if answer is None:
+        return
+    try:
+        written = replayed.check(sections_in(answer))
+        result.sections_kept = sum(len(each.kept) for each in written.values())
+        result.sections_left = sum(len(each.unsupported) for each in written.values())
+    except ModelFailure as failure:
+        result.sections.failure = dict(failure.reason)
 
-    # The second: the labelled sentences, after the mechanical checks, for verdicts.
-    labelled = [Sentence(each.text, each.cites) for each in replay.sentences]
+
+def _labelled_question(replayed: Replayed) -> tuple[dict[str, Checked], Question]:
+    """The labelled sentences after the mechanical checks, and the question that asks the
+    model for their verdicts, controls among them."""
+    labelled = [Sentence(each.text, each.cites) for each in replayed.replay.sentences]
     # A section keeps MAX_SENTENCES: the set is sent as sections of that many.
-    checked = check(
+    checked = replayed.check(
         {
             f"{_SECTION}{start}": labelled[start : start + MAX_SENTENCES]
             for start in range(0, len(labelled), MAX_SENTENCES)
@@ -363,38 +415,40 @@ async def evaluate(http: aiohttp.ClientSession, ai: AISettings, replay: Replay) 
     )
     question = controlled_question(
         checked,
-        evidence,
-        saying(renderer, language.code),
+        replayed.evidence,
+        saying(replayed.renderer, replayed.language.code),
         random.SystemRandom(),
-        language=language.code,
+        language=replayed.language.code,
     )
-    result.kinds = dict(Counter(control.kind for _, control in question.controls))
-    verdicts = None
-    if question.asked:
-        lines = question_lines(question, evidence)
-        body = chat_request(
-            ai.model,
-            renderer.render_plain("ai/verify_instructions.j2", incident=incident),
-            renderer.render_plain("ai/verify_sentences.j2", incident=incident, sentences=lines),
-            name=VERDICTS_FORMAT,
-            schema=VERDICTS_SCHEMA,
-        )
-        answer, result.verdicts = await _timed(http, ai, body)
-        if answer is not None:
-            try:
-                verdicts = verdicts_in(answer)
-            except ModelFailure as failure:
-                result.verdicts.failure = dict(failure.reason)
-    given = verdicts if question.asked else []
-    final = judged(checked, evidence, given, failure=result.verdicts.failure, question=question)
-    _count(result, _merged(final))
-    if given is not None:
-        result.controls = _controls(result.replay, checked, evidence, question, given)
-    read, record = _as_read(question, evidence)
-    for name, (_, adversary) in ADVERSARIES.items():
-        said = [_verdict(each) for each in adversary(read, record)]
-        result.adversaries[name] = _controls(result.replay, checked, evidence, question, said)
-    return result
+    return checked, question
+
+
+async def _ask_verdicts(
+    http: aiohttp.ClientSession,
+    ai: AISettings,
+    replayed: Replayed,
+    question: Question,
+    result: Result,
+) -> list[Verdict] | None:
+    """The second request: the model's verdicts on the question's sentences; None (the
+    failure in ``result``) when it gave none that can be read."""
+    renderer, incident = replayed.renderer, replayed.incident
+    lines = question_lines(question, replayed.evidence)
+    body = chat_request(
+        ai.model,
+        renderer.render_plain("ai/verify_instructions.j2", incident=incident),
+        renderer.render_plain("ai/verify_sentences.j2", incident=incident, sentences=lines),
+        name=VERDICTS_FORMAT,
+        schema=VERDICTS_SCHEMA,
+    )
+    answer, result.verdicts = await _timed(http, ai, body)
+    if answer is None:
+        return None
+    try:
+        return verdicts_in(answer)
+    except ModelFailure as failure:
+        result.verdicts.failure = dict(failure.reason)
+        return None
 
 
 def _as_read(

@@ -27,9 +27,11 @@ from typing import TYPE_CHECKING
 from bot.admin import USAGE_ERROR
 
 if TYPE_CHECKING:
+    from sqlmodel.ext.asyncio.session import AsyncSession
+
     from bot.clients.importing import AlertLogs
     from bot.config import Settings
-    from bot.record.paging.shadow import Report, VendorAlert
+    from bot.record.paging.shadow import Ours, Report, VendorAlert
 
 AGREE, DISAGREE, FAILED = 0, 3, 1
 
@@ -66,7 +68,7 @@ def add_shadow_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_shadow(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     """Run ``warroom shadow compare``; the exit code."""
-    from bot.admin.importing import read_users_file
+    from bot.admin.importing.importing import read_users_file
     from bot.clients.importing import ImportFailure
     from bot.config import Settings
     from bot.config.runtime import NO_DATABASE, database_url_given
@@ -118,7 +120,7 @@ async def _compare(
 ) -> Report:
     import aiohttp
 
-    from bot.admin.importing import slack_ids
+    from bot.admin.importing.importing import slack_ids
     from bot.clients.importing import VendorApi
 
     async with aiohttp.ClientSession() as http:
@@ -140,7 +142,6 @@ async def keep_report(
     """The vendor's log beside warroom's record, kept as the latest report (the web page's)."""
     from bot.record.oncall.overrides import overrides_between
     from bot.record.paging import shadow
-    from bot.record.people import known_names
     from bot.store.db import session_scope
     from bot.store.migrate import command_engine
     from bot.store.models import ShadowReport
@@ -148,23 +149,13 @@ async def keep_report(
     engine = await command_engine(settings.runtime.database_url)
     try:
         async with session_scope(engine) as session:
-            groups = await shadow.warroom_alerts(session, since - shadow.MATCH_WINDOW)
             routing = shadow.Routing(
                 policies=settings.escalation.policies,
                 schedules=settings.oncall.schedules,
                 overrides=await overrides_between(session, start=since, end=now),
             )
-            silenced = await shadow.silenced_since(session, since - shadow.MATCH_WINDOW)
-            earlier: dict[int, VendorAlert] = {}
-            mine = {
-                alert.id: await shadow.what_warroom_did(session, alert, groups, silenced, earlier)
-                for alert in sorted(log, key=lambda alert: alert.created_at)
-            }
-            users = {u for ours in mine.values() for u, _ in ours.notified}
-            users |= {u for u in people.values() if u}
-            # Named as the web view names them; one warroom never met, by the vendor's address.
-            names = {user: email for email, user in people.items() if user}
-            names.update(await known_names(session, users))
+            mine = await _what_warroom_did(session, log, since)
+            names = await _names(session, mine, people)
             rows = [
                 shadow.compare_one(alert, mine[alert.id], people, routing, names) for alert in log
             ]
@@ -186,6 +177,36 @@ async def keep_report(
     finally:
         await engine.dispose()
     return report
+
+
+async def _what_warroom_did(
+    session: AsyncSession, log: list[VendorAlert], since: datetime
+) -> dict[str, Ours]:
+    """What warroom did with each of the vendor's alerts (by its id), read in the order the
+    vendor raised them."""
+    from bot.record.paging import shadow
+
+    groups = await shadow.warroom_alerts(session, since - shadow.MATCH_WINDOW)
+    silenced = await shadow.silenced_since(session, since - shadow.MATCH_WINDOW)
+    earlier: dict[int, VendorAlert] = {}
+    return {
+        alert.id: await shadow.what_warroom_did(session, alert, groups, silenced, earlier)
+        for alert in sorted(log, key=lambda alert: alert.created_at)
+    }
+
+
+async def _names(
+    session: AsyncSession, mine: Mapping[str, Ours], people: Mapping[str, str | None]
+) -> dict[str, str]:
+    """Everyone either side notified, named as the web view names them; one warroom never
+    met, by the vendor's address."""
+    from bot.record.people import known_names
+
+    users = {u for ours in mine.values() for u, _ in ours.notified}
+    users |= {u for u in people.values() if u}
+    names = {user: email for email, user in people.items() if user}
+    names.update(await known_names(session, users))
+    return names
 
 
 def _since(raw: str, now: datetime) -> datetime | None:

@@ -1,5 +1,5 @@
 """The incident ``warroom demo`` plays: its cast, the settings it runs with (policies, alert
-routes, contacts, incident types, workflows) and its script, step by step. ``bot.admin.demo``
+routes, contacts, incident types, workflows) and its script, step by step. ``bot.admin.demo.demo``
 plays it against the Slack emulator.
 """
 

@@ -1,6 +1,6 @@
 """``warroom dev``: warroom with your own settings, before any Slack app is installed.
 
-The app ``warroom serve`` runs (bot/app.py's factory, through bot/admin/emulated.py as
+The app ``warroom serve`` runs (bot/app.py's factory, through bot/admin/demo/emulated.py as
 ``warroom demo --serve`` serves it) with the settings the environment names (services,
 routes, schedules, escalation policies, contacts: the same WARROOM_* variables), against
 the Slack emulator, fake phones (ntfy, Twilio, Pushover), a fake PagerDuty Events API and a
@@ -31,7 +31,7 @@ from typing import Any
 
 import yaml
 
-from bot.admin.emulated import on_the_emulator, phones_environ, serve_beside
+from bot.admin.demo.emulated import on_the_emulator, phones_environ, serve_beside
 from bot.config import Settings
 from bot.config.reading import named_files
 from bot.server import until_stopped

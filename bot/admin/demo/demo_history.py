@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.store.db import session_scope
 from bot.store.models import (
@@ -78,57 +79,72 @@ async def seed_history(
             )
             session.add(incident)
             await session.flush()
-            payload = AlertPayload(
-                source="alertmanager",
-                body="{}",
-                group_key=f"demo-history-{number}",
-                received_at=at,
-                state="processed",
-                processed_at=at,
-                incident_id=incident.id,
-            )
-            group = AlertGroup(
-                source="alertmanager",
-                key_hash=f"demo-history-{number}",
-                group_key=f"demo-history-{number}",
-                incident_id=incident.id,
-                first_seen_at=at,
-                last_seen_at=at + timedelta(minutes=40),
-            )
-            session.add_all([payload, group])
-            await session.flush()
-            session.add(
-                Alert(
-                    group_id=group.id or 0,
-                    incident_id=incident.id,
-                    fingerprint=f"demo-history-{number}",
-                    name=ALERT,
-                    status="resolved",
-                    starts_at=at,
-                    ends_at=at + timedelta(minutes=40),
-                    summary="Checkout page returns 500s",
-                    labels=json.dumps(LABELS),
-                    first_payload_id=payload.id or 0,
-                    last_payload_id=payload.id or 0,
-                )
-            )
-            session.add(
-                TimelineEntry(
-                    incident_id=incident.id or 0,
-                    kind=TimelineKind.ROOT_CAUSE,
-                    text=earlier.cause,
-                    author=declared_by,
-                    occurred_at=at + timedelta(minutes=25),
-                )
-            )
-            session.add(
-                ActionItem(
-                    incident_id=incident.id or 0,
-                    text=earlier.follow_up,
-                    created_by=declared_by,
-                    created_at=at + timedelta(minutes=45),
-                )
-            )
+            await _keep_its_alert(session, incident, f"demo-history-{number}", at)
+            _keep_cause_and_follow_up(session, incident, earlier, declared_by, at)
             made.append(incident.reference)
         await session.commit()
     return made
+
+
+async def _keep_its_alert(
+    session: AsyncSession, incident: Incident, key: str, at: datetime
+) -> None:
+    """The alert that fired ``incident`` at ``at``: its payload, its group and the alert,
+    resolved 40 minutes later."""
+    payload = AlertPayload(
+        source="alertmanager",
+        body="{}",
+        group_key=key,
+        received_at=at,
+        state="processed",
+        processed_at=at,
+        incident_id=incident.id,
+    )
+    group = AlertGroup(
+        source="alertmanager",
+        key_hash=key,
+        group_key=key,
+        incident_id=incident.id,
+        first_seen_at=at,
+        last_seen_at=at + timedelta(minutes=40),
+    )
+    session.add_all([payload, group])
+    await session.flush()
+    session.add(
+        Alert(
+            group_id=group.id or 0,
+            incident_id=incident.id,
+            fingerprint=key,
+            name=ALERT,
+            status="resolved",
+            starts_at=at,
+            ends_at=at + timedelta(minutes=40),
+            summary="Checkout page returns 500s",
+            labels=json.dumps(LABELS),
+            first_payload_id=payload.id or 0,
+            last_payload_id=payload.id or 0,
+        )
+    )
+
+
+def _keep_cause_and_follow_up(
+    session: AsyncSession, incident: Incident, earlier: Earlier, author: str, at: datetime
+) -> None:
+    """The earlier incident's root cause in its timeline, and its follow-up still open."""
+    session.add(
+        TimelineEntry(
+            incident_id=incident.id or 0,
+            kind=TimelineKind.ROOT_CAUSE,
+            text=earlier.cause,
+            author=author,
+            occurred_at=at + timedelta(minutes=25),
+        )
+    )
+    session.add(
+        ActionItem(
+            incident_id=incident.id or 0,
+            text=earlier.follow_up,
+            created_by=author,
+            created_at=at + timedelta(minutes=45),
+        )
+    )

@@ -26,6 +26,9 @@ if TYPE_CHECKING:
     from bot.record.paging.slo import SloReport
     from bot.store.models import DrillCheck
 
+    # The command's actions, as add_subparsers returns them.
+    Actions = argparse._SubParsersAction[argparse.ArgumentParser]
+
 
 def add_paging_arguments(paging: argparse.ArgumentParser) -> None:
     """``warroom paging ...``: its actions and their options."""
@@ -44,6 +47,12 @@ def add_paging_arguments(paging: argparse.ArgumentParser) -> None:
         nargs="?",
         help="the contacts file (YAML); default: the one WARROOM_CONTACTS names",
     )
+    _add_drill(actions)
+    _add_report(actions)
+
+
+def _add_drill(actions: Actions) -> None:
+    """``warroom paging drill``: whom it reaches (one per method, ``--person``, ``--all``)."""
     drill = actions.add_parser(
         "drill",
         help="exercise each paging provider now; exit 1 if one failed (and raise its alert)",
@@ -56,6 +65,10 @@ def add_paging_arguments(paging: argparse.ArgumentParser) -> None:
     whom.add_argument(
         "--all", action="store_true", help="every person who opted in, not one per method"
     )
+
+
+def _add_report(actions: Actions) -> None:
+    """``warroom paging report``: the paging SLO over a period (``--since``, ``--until``)."""
     report = actions.add_parser(
         "report",
         help="the paging SLO: high-urgency alerts reached within 60 s, per day and provider; "

@@ -6,7 +6,7 @@ REST API and translate it (``bot.record.oncall.importing``); this module does th
 same for every vendor: people matched to Slack, names given, ``schedules.yaml``,
 ``policies.yaml`` and ``import-report.md`` written into DIR in one move, the overrides kept in
 the database, and ``--compare`` asking the vendor and warroom's engine who is on call
-(``bot.admin.import_compare``).
+(``bot.admin.importing.import_compare``).
 
 Exit 0: everything carried exactly; 3: something approximate or left out; 1: an error (one
 line on stderr saying which); 2: the command line itself.
@@ -28,11 +28,12 @@ from pathlib import Path
 import aiohttp
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.admin import USAGE_ERROR
-from bot.admin.import_compare import compare
-from bot.admin.import_report import Asked, Done, json_report, names_by_slack_id
-from bot.admin.integrations import url_of
+from bot.admin.alerting.integrations import url_of
+from bot.admin.importing.import_compare import compare
+from bot.admin.importing.import_report import Asked, Done, json_report, names_by_slack_id
 from bot.basics.render import Renderer
 from bot.clients.grafana_oncall import GRAFANA_ONCALL
 from bot.clients.importing import ImportFailure, Vendor, VendorApi
@@ -405,33 +406,8 @@ async def _keep_overrides(
         raise _database_failure(error) from None
     try:
         async with session_scope(engine) as session:
-            rows = await session.exec(
-                select(OncallOverride).where(
-                    col(OncallOverride.created_by) == made_by,
-                    col(OncallOverride.cancelled_at).is_(None),
-                    col(OncallOverride.end_at) > now,
-                    col(OncallOverride.schedule).in_(list(schedules.by_name)),
-                )
-            )
-            kept = {_key_of(row): row for row in rows.all()}
-            wanted = {_key(o) for o in overrides}
-            for key, row in sorted(kept.items(), key=lambda item: item[1].id or 0):
-                if key not in wanted and row.id is not None:
-                    await cancel_override(session, override_id=row.id, by=made_by, at=now)
-            for step, override in enumerate(overrides):
-                if _key(override) in kept:
-                    continue
-                await add_override(
-                    session,
-                    schedule=schedules.by_name[override.schedule],
-                    user=override.user,
-                    start=override.start,
-                    end=override.end,
-                    created_by=made_by,
-                    # A microsecond apart: the later of two that overlap is the newer.
-                    created_at=now + timedelta(microseconds=step),
-                    layer=override.layer,
-                )
+            kept = await _cancel_dropped(session, schedules, overrides, made_by, now)
+            await _add_new(session, schedules, overrides, kept, made_by, now)
             configured = schedules.by_name.values()
             await keep_imported(session, configured, made_by=made_by, spans=leave, now=now)
             await session.commit()
@@ -441,6 +417,56 @@ async def _keep_overrides(
         raise _database_failure(error) from None
     finally:
         await engine.dispose()
+
+
+async def _cancel_dropped(
+    session: AsyncSession,
+    schedules: Schedules,
+    overrides: tuple[ImportedOverride, ...],
+    made_by: str,
+    now: datetime,
+) -> set[Key]:
+    """Cancel the overrides an earlier import kept (still to end) that the vendor no longer
+    has; the keys of those an earlier import kept."""
+    rows = await session.exec(
+        select(OncallOverride).where(
+            col(OncallOverride.created_by) == made_by,
+            col(OncallOverride.cancelled_at).is_(None),
+            col(OncallOverride.end_at) > now,
+            col(OncallOverride.schedule).in_(list(schedules.by_name)),
+        )
+    )
+    kept = {_key_of(row): row for row in rows.all()}
+    wanted = {_key(o) for o in overrides}
+    for key, row in sorted(kept.items(), key=lambda item: item[1].id or 0):
+        if key not in wanted and row.id is not None:
+            await cancel_override(session, override_id=row.id, by=made_by, at=now)
+    return set(kept)
+
+
+async def _add_new(
+    session: AsyncSession,
+    schedules: Schedules,
+    overrides: tuple[ImportedOverride, ...],
+    kept: set[Key],
+    made_by: str,
+    now: datetime,
+) -> None:
+    """Add the imported overrides not ``kept`` yet, made by the import."""
+    for step, override in enumerate(overrides):
+        if _key(override) in kept:
+            continue
+        await add_override(
+            session,
+            schedule=schedules.by_name[override.schedule],
+            user=override.user,
+            start=override.start,
+            end=override.end,
+            created_by=made_by,
+            # A microsecond apart: the later of two that overlap is the newer.
+            created_at=now + timedelta(microseconds=step),
+            layer=override.layer,
+        )
 
 
 def _database_failure(error: Exception) -> ImportFailure:

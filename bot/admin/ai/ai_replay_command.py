@@ -1,6 +1,6 @@
 """``warroom ai eval --replay``: its options read, then for each model (WARROOM_AI_MODEL, or
-each ``--model``) the shipped seeds (bot/admin/ai_replay.py) and the team's own closed
-incidents from the database (bot/admin/ai_replay_incidents.py, when DATABASE_URL is given)
+each ``--model``) the shipped seeds (bot/admin/ai/ai_replay.py) and the team's own closed
+incidents from the database (bot/admin/ai/ai_replay_incidents.py, when DATABASE_URL is given)
 replayed, and a table printed for each: the share graded 100 % or 65 %, the abstentions,
 the median time to the first right cause. Exit 2 on a usage error or a model never reached,
 1 when a model proposed a right cause at too few of the seeds' cut-offs.
@@ -21,7 +21,7 @@ from typing import Any
 import aiohttp
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.admin.ai_replay import (
+from bot.admin.ai.ai_replay import (
     SEEDS_SAID,
     Played,
     figures,
@@ -31,7 +31,7 @@ from bot.admin.ai_replay import (
     table,
     too_few_right,
 )
-from bot.admin.ai_replay_incidents import Chosen, replay_incidents
+from bot.admin.ai.ai_replay_incidents import Chosen, replay_incidents
 from bot.config import Settings
 from bot.config.runtime import database_url_given
 from bot.store.migrate import command_engine

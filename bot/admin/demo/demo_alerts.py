@@ -1,4 +1,4 @@
-"""The demo's alerts (bot/admin/demo.py plays them): what Alertmanager posts, what each
+"""The demo's alerts (bot/admin/demo/demo.py plays them): what Alertmanager posts, what each
 alert's message in #checkout-alerts and Carol's phone say of it, Carol acknowledging the queue's
 on the phone console, Alice declaring the error rate's the incident from its message's
 "Declare incident" button, and how many times anyone was paged for it.
@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import aiohttp
 from aiohttp import web
 
-from bot.admin.demo_script import (
+from bot.admin.demo.demo_script import (
     ALERTS_CHANNEL,
     CAROL_PHONE,
     CAROL_TOPIC,
@@ -190,30 +190,12 @@ async def declare_from_alert(
     form opens filled from the alert; they pick the type (the form follows it) and press
     Declare. The incident's channel, once open; what it took from the alert is said."""
     name = CAST[step.user][0]
-    message = _alert_message(slack, alerts_id, ERROR_SUMMARY)
-    button = next(
-        element
-        for block in message.blocks or []
-        for element in block.get("elements", [])
-        if element.get("action_id") == AlertMessage.DECLARE
-    )
     print(f"{name} presses Declare incident on the alert's message in #{ALERTS_CHANNEL}")
-    opened = set(slack.views)
-    await slack.click_button(
-        alerts_id,
-        message.ts,
-        AlertMessage.DECLARE,
-        user=step.user,
-        value=button["value"],
-        block_id=AlertMessage.BLOCK,
-    )
-    view_id = await slack.wait_for(
-        lambda: next((i for i in slack.views if i not in opened), None), timeout=15
-    )
+    view_id = await _press_declare(slack, alerts_id, step.user)
     blocks = {block.get("block_id"): block for block in slack.views[view_id]["blocks"]}
     title = blocks[DeclareModal.TITLE]["element"]["initial_value"]
-    severity = blocks[DeclareModal.SEVERITY]["element"]["initial_option"]["value"]
-    print(f"The declare form opens filled from the alert: {title}, {severity}")
+    severity = blocks[DeclareModal.SEVERITY]["element"]["initial_option"]
+    print(f"The declare form opens filled from the alert: {title}, {severity['value']}")
     kind = {
         "type": "static_select",
         "selected_option": {
@@ -224,10 +206,7 @@ async def declare_from_alert(
     values: dict[str, dict[str, dict[str, Any]]] = {
         DeclareModal.TITLE: {DeclareModal.TITLE: {"type": "plain_text_input", "value": title}},
         DeclareModal.SEVERITY: {
-            DeclareModal.SEVERITY: {
-                "type": "static_select",
-                "selected_option": blocks[DeclareModal.SEVERITY]["element"]["initial_option"],
-            }
+            DeclareModal.SEVERITY: {"type": "static_select", "selected_option": severity}
         },
     }
     await slack.choose_in_view(view_id, DeclareModal.TYPE, kind, user=step.user, values=values)
@@ -245,6 +224,31 @@ async def declare_from_alert(
     )
     await _say_timeline_start(app, channel_id)
     return channel_id
+
+
+async def _press_declare(slack: SlackEmulator, alerts_id: str, user: str) -> str:
+    """``user`` presses Declare incident on the error rate alert's message; the declare form
+    it opens (its view's id)."""
+    message = _alert_message(slack, alerts_id, ERROR_SUMMARY)
+    button = next(
+        element
+        for block in message.blocks or []
+        for element in block.get("elements", [])
+        if element.get("action_id") == AlertMessage.DECLARE
+    )
+    opened = set(slack.views)
+    await slack.click_button(
+        alerts_id,
+        message.ts,
+        AlertMessage.DECLARE,
+        user=user,
+        value=button["value"],
+        block_id=AlertMessage.BLOCK,
+    )
+    view_id: str = await slack.wait_for(
+        lambda: next((i for i in slack.views if i not in opened), None), timeout=15
+    )
+    return view_id
 
 
 async def _say_timeline_start(app: web.Application, channel_id: str) -> None:
