@@ -133,7 +133,7 @@ def test_no_product_module_is_over_800_lines() -> None:
     )
 
 
-# The longest a product function may be (issue 77), in its own lines: a function nested in it
+# The longest a product function may be, in its own lines: a function nested in it
 # (a closure, as an MCP tool or a route's handler) counts apart. Past it, split the function
 # along its roles (docs/adding-a-feature.md). Ruff holds its branches and statements (C901,
 # PLR0915 in pyproject.toml); no ruff rule counts lines.

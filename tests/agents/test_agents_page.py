@@ -1,7 +1,7 @@
 """The web view's agents page (``/agents``): each token's name, scope, private, made, expires,
 last use, calls in all and in the last 24 hours by tool and whether it was revoked, for
 warroom's admins (every token) and the workspace's members (linked in the navigation for
-them; the tokens they made only: issue 75); never a token's value or hash; a guest is
+them; the tokens they made only); never a token's value or hash; a guest is
 refused, and not shown the link. The calls are those the agents made through /mcp with the
 MCP SDK's client, counted without a write per call."""
 

@@ -1,5 +1,5 @@
 """``warroom mcp`` answers ``initialize`` before it imports the SDK, the settings and the tools
-(issue 74: within 1 s; bot/web/agents/handshake.py), and answers it as the SDK would.
+(within 1 s; bot/web/agents/handshake.py), and answers it as the SDK would.
 
 The time itself is measured by ``python -m bench.mcp_start`` (speed is measured in
 benchmarks, not timed tests); here, what is imported by then: the command runs in a process

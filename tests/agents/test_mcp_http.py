@@ -318,7 +318,7 @@ async def test_a_database_that_fails_during_the_token_lookup_is_503_with_retry_a
     assert token not in json.dumps(said)
 
 
-# -- issue 70: the limit shared by replicas, and lists bounded ------------------------------------
+# -- the limit shared by replicas, and lists bounded ------------------------------------
 async def test_two_replicas_sharing_a_database_share_a_token_s_limit(
     slack: SlackEmulator, database_url: str
 ) -> None:

@@ -191,7 +191,7 @@ async def test_a_proposed_note_is_accepted_with_one_click_on_the_incident_page(
     assert not buttons(proposal(played))
 
 
-# -- issue 70, finding 9: a look-alike host in an agent's proposal -------------------------------
+# -- a look-alike host in an agent's proposal -------------------------------
 @pytest.mark.parametrize(
     ("host", "state"), [("\u0435vil-login.com", "refused"), ("evil-login.com", "proposed")]
 )

@@ -1,4 +1,4 @@
-"""Escalate to a person from an alert's phone console (issue 72, item 4): the console offers
+"""Escalate to a person from an alert's phone console: the console offers
 the workspace's people warroom knows; the one chosen is paged now by their own rules, as the
 message's "A person…" form does, said in the alert's message and on the console; a guest of
 the workspace chosen, or a person paged already, is refused in words, and a guest may not

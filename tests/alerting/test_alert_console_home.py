@@ -1,4 +1,4 @@
-"""Where people act on an alert (issue 72, item 4): its acknowledgement link as a small phone
+"""Where people act on an alert: its acknowledgement link as a small phone
 console, and the App Home's "Your open alerts". Over the wire: the fake ntfy gets the push
 (its tap opens the console, its Escalate button POSTs as the ntfy app does), a browser-like
 HTTP client (cookies kept) opens the console and sends its forms, the Slack emulator shows

@@ -1,4 +1,4 @@
-"""An alert declared as an incident in one press, or attached to one (issue 72, item 5). Over
+"""An alert declared as an incident in one press, or attached to one. Over
 the wire: Alertmanager's webhooks to a running warroom, the Slack emulator (the alert
 message's Declare incident button, the declare form it opens and its submission, the
 incident's channel, ``/incident alert attach``), the fake ntfy (Carol's phone), the JSON

@@ -1,4 +1,4 @@
-"""Escalate to a person, from an alert's message (issue 72, item 4): the Escalate menu's "A
+"""Escalate to a person, from an alert's message: the Escalate menu's "A
 person…" opens a form with a users select; the person chosen is paged now by their own
 contact rules, beside the alert's policy, and the message says who escalated to whom. Over
 the wire: Alertmanager's webhook to a running warroom, the Slack emulator (the menu's

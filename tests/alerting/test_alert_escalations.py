@@ -1,4 +1,4 @@
-"""Every escalation of an alert by hand is kept (issue 72): who escalated it, to which level
+"""Every escalation of an alert by hand is kept: who escalated it, to which level
 or person, and when, a row each. The alert's page lists each in its history, the JSON API's
 and MCP's ``get_alert`` answer them all (``escalations``), and the incident declared from it
 starts its timeline with each; one made from the phone console is among them. Over the wire:

@@ -1,4 +1,4 @@
-"""One page per problem (issue 72, item 2): a ``page`` route's alerts arriving within its
+"""One page per problem: a ``page`` route's alerts arriving within its
 grouping window join the open alert, a flapping alert is held open and paged once, an alert
 quiet for its route's ``auto_resolve`` resolves by itself, and an alert whose policy is gone
 is paged to the policy its severity names. Over the wire: Alertmanager's webhooks to a

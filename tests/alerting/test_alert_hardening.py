@@ -1,4 +1,4 @@
-"""Alert bodies at the edges (issue 16, finding 5): dates at the calendar's edges or deeply
+"""Alert bodies at the edges: dates at the calendar's edges or deeply
 nested labels get a 2xx or 4xx over real HTTP, never a 5xx."""
 
 from __future__ import annotations

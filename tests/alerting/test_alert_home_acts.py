@@ -1,4 +1,4 @@
-"""The App Home's "Your open alerts" with the message's acts (issue 72, item 4): beside each
+"""The App Home's "Your open alerts" with the message's acts: beside each
 alert, Acknowledge, Escalate (the next level, or a person in a form), Snooze, Resolve and
 Declare incident, each the message's own listener and flow, with its rights and its
 "already" answers said at the top of the person's Home. Over the wire: Alertmanager's

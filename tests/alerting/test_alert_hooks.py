@@ -1,4 +1,4 @@
-"""An alert's page (issue 72: an alert of its own, no incident) through a person's webhook
+"""An alert's page (an alert of its own, no incident) through a person's webhook
 and Microsoft Teams contacts, as an incident's page goes (docs/paging.md, "The webhook
 method", "The teams method"). Over the wire: Alertmanager's webhook to a running warroom,
 the strict fake receiver (emulator/paging_webhook.py: signed, within the window, exactly the

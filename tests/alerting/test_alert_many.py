@@ -1,4 +1,4 @@
-"""Several alerts acknowledged or resolved at once (issue 87, item 7), at the boundary: the web
+"""Several alerts acknowledged or resolved at once, at the boundary: the web
 view's ``/alerts`` over HTTP (its boxes, one form with its CSRF token, Post/Redirect/Get, what
 it did said once), ``/alerts`` typed in the Slack emulator (the list, ``ack --mine``, ``ack
 <id>…``, ``resolve …``, a usage message on anything else, answered within Slack's 3 s) and an

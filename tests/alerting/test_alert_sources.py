@@ -1,4 +1,4 @@
-"""The seam of alert sources (issue 77): a source added through the registry alone, with no
+"""The seam of alert sources: a source added through the registry alone, with no
 product file edited, is received on its own path, keyed, limited and answered in its own
 words, and its alert pages the person on call. The fake source has the shape of a vendor's
 events API whose key is in the body (PagerDuty's Events API v2,

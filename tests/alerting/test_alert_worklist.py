@@ -1,4 +1,4 @@
-"""Alerts seen and measured (issue 72, item 6), over HTTP against a running warroom: the
+"""Alerts seen and measured, over HTTP against a running warroom: the
 Alerts worklist (open first, then resolved; each alert's urgency and, attached, its incident;
 by route, state, urgency and "mine"; its list alone for
 the page's script; an "as of" time), one alert's page with its history (each page and
@@ -504,7 +504,7 @@ async def test_guests_see_no_alerts(warroom: Warroom) -> None:
             assert status == 403, path
             assert "Alerts are for the workspace's members" in html
             assert "QueueLag" not in html
-        # The API refuses them alike (issue 88, item 6), never a 200 with an empty list.
+        # The API refuses them alike, never a 200 with an empty list.
         for path in ("/api/alerts", f"/api/alerts/{lag}"):
             status, html = await page(guest, f"{warroom.url}{path}")
             assert status == 403 and "QueueLag" not in html, path

@@ -1,4 +1,4 @@
-"""``warroom services import-backstage`` (issue 73, item 1): Backstage's ``catalog-info.yaml``
+"""``warroom services import-backstage``: Backstage's ``catalog-info.yaml``
 files (tests/payloads/backstage/, written as Backstage's descriptor format documents them)
 made into a services file that warroom then reads; other kinds skipped and counted, and what
 cannot be carried said."""

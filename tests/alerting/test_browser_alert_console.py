@@ -1,4 +1,4 @@
-"""An alert's phone console in Chromium (issue 72, item 4), at 375 px and 1280 px: axe-core
+"""An alert's phone console in Chromium, at 375 px and 1280 px: axe-core
 finds nothing (targets of 24 px at least, WCAG 2.2), nothing scrolls sideways, and its buttons
 (Snooze, Acknowledge, Resolve) work as a phone's browser sends them (the form's CSRF token,
 the session cookie)."""

@@ -1,5 +1,5 @@
-"""The alerts' worklist and an alert's page in Chromium at 1280 and 375 px (issue 72, item
-6; several selected and acknowledged with the keyboard, issue 87, item 7): axe-core finds
+"""The alerts' worklist and an alert's page in Chromium at 1280 and 375 px (several
+selected and acknowledged with the keyboard): axe-core finds
 nothing serious or critical, nothing scrolls sideways, no text under 12 px; at 375 px each
 alert is a card (its title on a line of its own, then its facts); an alert that fires while
 the list is open shows within the page's 15-second refresh, with no reload, and its "as of"

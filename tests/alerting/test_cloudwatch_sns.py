@@ -1,4 +1,4 @@
-"""Amazon CloudWatch alarms through Amazon SNS (issue 73), over real HTTP: AWS's documented
+"""Amazon CloudWatch alarms through Amazon SNS, over real HTTP: AWS's documented
 examples (``tests/payloads/vendors/cloudwatch_sns.json``, with the pages each comes from)
 signed as SNS signs them (https://docs.aws.amazon.com/sns/latest/dg/sns-verify-signature-of-message.html:
 SHA1withRSA for SignatureVersion 1, SHA256withRSA for 2, of the ``name\\nvalue\\n`` string

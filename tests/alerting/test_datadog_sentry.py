@@ -1,5 +1,5 @@
 """Datadog's Webhooks integration and Sentry's alert webhooks, received as those vendors send
-them (issue 73): each vendor's documented examples (``tests/payloads/vendors/``, with the
+them: each vendor's documented examples (``tests/payloads/vendors/``, with the
 page each comes from) sent over HTTP to a running warroom page, deduplicate and resolve as
 the vendor's own semantics say; a wrong, missing or unsigned key stores nothing and names no
 service; a body wrong is refused naming its field; one over the limit 413.

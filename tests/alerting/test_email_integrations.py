@@ -1,4 +1,4 @@
-"""E-mail integrations (issue 73), over real SMTP on 127.0.0.1: a real SMTP client
+"""E-mail integrations, over real SMTP on 127.0.0.1: a real SMTP client
 (aiosmtplib) sends mail to an integration's address on warroom's inbound listener (the one
 bounces reach, WARROOM_BOUNCE_DOMAIN), as a monitoring tool's relay would.
 

@@ -1,5 +1,5 @@
 """What every receiver does, read from the registry so that a receiver added later is held to
-it too (issue 73, "Bad input and failures"):
+it too:
 
 - a body over the size limit (``WARROOM_ALERT_MAX_BODY_BYTES``, 1 MiB by default) is 413 on every
   path an alert source or a change source is received on, before its key (a signature, a

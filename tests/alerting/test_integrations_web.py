@@ -1,4 +1,4 @@
-"""The integrations on the web view (issue 73, item 2): a member sees every integration on
+"""The integrations on the web view: a member sees every integration on
 ``/integrations`` and a service's on its page (kind, service, the URL its sender is pointed
 to, alerts sent and the last one, revoked or working), never a key; a guest sees none.
 Alerts arrive over real HTTP as Datadog sends them; pages are read signed in, as a browser

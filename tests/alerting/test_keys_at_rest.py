@@ -1,4 +1,4 @@
-"""No key in clear in the database (issue 85, item 1), on SQLite and PostgreSQL: each
+"""No key in clear in the database, on SQLite and PostgreSQL: each
 receiver's documented example (``tests/payloads/vendors/``, the fakes of
 ``test_every_receiver.py``: AWS SNS's signed alarm, Sentry's signed issue alert; the SMTP
 listener for e-mail) sent with an integration's own key of each kind, and the default key

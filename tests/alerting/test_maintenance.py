@@ -145,7 +145,7 @@ async def test_a_window_ahead_silences_only_once_it_starts(alerting: Warroom) ->
         ("service=checkout now to 18:00 --public Slow\nfor an hour", "on one line"),
         ("service=checkout now to 18:00 --public Slow\u2028for an hour", "on one line"),
         ("--public Upgrading", "Say which alerts and when"),
-        # Components (issue 75 item 5): named after the span, each option with a name.
+        # Components: named after the span, each option with a name.
         ("--component Search", "with `--component"),
         ("service=checkout now to 18:00 --component --public Up", "with `--component"),
         ("service=checkout now to 18:00 --component a,,b --public Up", "with `--component"),
@@ -205,7 +205,7 @@ def test_the_command_line_makes_lists_and_cancels_windows(tmp_path: Path) -> Non
     )
     assert public.returncode == 0, public.stderr
     assert "shown on the status page: Search may be slow." in public.stdout
-    # Its components, each once whatever its case (issue 75, item 5: shown on its card).
+    # Its components, each once whatever its case (shown on its card).
     listed = json.loads(run_warroom("maintenance", "list", "--json", env=env, clean=True).stdout)
     assert [w["components"] for w in listed] == [[], ["Search", "API"]]
     empty = run_warroom(
@@ -332,7 +332,7 @@ async def test_a_public_window_is_shown_scheduled_then_in_progress_then_gone(
 async def test_a_window_made_in_slack_names_the_status_pages_components(
     alerting: Warroom,
 ) -> None:
-    """``--component`` in Slack as on the command line and the web form (issue 75, item 5):
+    """``--component`` in Slack as on the command line and the web form:
     the components the status page knows, each shown on the window's card; one it does not
     know is refused in words with those it knows, and nothing is made."""
     from bot.flows.alerting.maintenance import open_window
@@ -437,7 +437,7 @@ async def test_a_refused_window_is_said_at_its_field_with_the_form_kept(
 ) -> None:
     """Each refusal the maintenance form can meet is said beside the field it is about, that
     field marked invalid and pointing at the words (a screen reader reads them with it), and
-    everything typed is kept (issue 63: bad input in words at the field, 400, never a 5xx)."""
+    everything typed is kept (bad input in words at the field, 400, never a 5xx)."""
     async with (
         web_warroom(slack, sqlite_url, Clock(NOW), maintenance__allowed=(ALICE,)) as warroom,
         browser() as alice,

@@ -1,4 +1,4 @@
-"""Switching detection off is a right, and it is announced (issue 59, item 1): through the
+"""Switching detection off is a right, and it is announced: through the
 Slack emulator (a member, a guest, a single-channel guest, a user group) and the web view
 (signed-in sessions), as a person would try it.
 

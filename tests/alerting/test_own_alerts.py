@@ -1,4 +1,4 @@
-"""Alerts of their own (issue 72, first slice): a route with ``action: page`` pages its
+"""Alerts of their own : a route with ``action: page`` pages its
 escalation policy and opens no incident. Over the wire: Alertmanager's webhooks to a running
 warroom, the Slack emulator (its messages, its signed block_actions), the fake ntfy (Carol's
 phone and her tap on Acknowledge)."""

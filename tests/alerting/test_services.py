@@ -1,4 +1,4 @@
-"""Services (issue 73, item 1) over the wire: alerts arrive as Alertmanager sends them and are
+"""Services over the wire: alerts arrive as Alertmanager sends them and are
 routed by their service (its policy pages Carol's phone through the fake ntfy, its message
 goes to its channel), an alert opening an incident gives it its service, ``/incident start
 --service`` names one (the emulator's signed command), and the service's pages, the JSON API
@@ -166,7 +166,7 @@ async def test_a_services_alerts_page_its_policy_and_its_pages_show_them(
         status, text = await page(bob, f"{warroom.url}/services/checkout")
         assert status == 200
         assert "On call now Carol Tanaka Message in Slack Their contact methods" in text
-        # Names, never ids (issue 88, item 3): Dana asked of Slack (users.info) before the
+        # Names, never ids: Dana asked of Slack (users.info) before the
         # page shows her, kept; whom Slack cannot name is "a Slack user", linked to Slack.
         assert "Bob Okafor, Dana Scully, a Slack user ( U0ERIN0000 )" in text
         assert "Alerts go to #ops-alerts" in text

@@ -1,4 +1,4 @@
-"""The services file (issue 73, item 1): read and checked at start-up as the routes are, each
+"""The services file: read and checked at start-up as the routes are, each
 problem refused in words naming its service; a route naming a service takes what it gives.
 Through ``warroom services list``, which reads the settings as ``serve`` does."""
 

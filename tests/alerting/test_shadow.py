@@ -1,4 +1,4 @@
-"""A shadow week (issue 73, item 4), replayed: the checkout service in shadow mode receives,
+"""A shadow week, replayed: the checkout service in shadow mode receives,
 over a week, the alerts Opsgenie paged (sent to warroom's Opsgenie Alert API by the same
 alias), computes every page and notifies nobody; then ``warroom shadow compare --opsgenie``
 reads a fake Opsgenie's alert log over HTTP ("List Alerts" and "List Alert Recipients" of

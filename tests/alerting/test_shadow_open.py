@@ -1,7 +1,7 @@
 """A shadowed service whose route would open an incident (``action: open``): in shadow it
 opens nothing (no Slack channel, nobody invited or paged), computes the pages the incident's
 policy would have sent and keeps them as who would have been notified and when, and
-``warroom shadow compare`` includes its alerts (issue 73, item 4).
+``warroom shadow compare`` includes its alerts.
 
 The alerts reach warroom through its Opsgenie Alert API; Opsgenie's side is a fake over
 HTTP serving "List Alerts" and "List Alert Recipients" (https://docs.opsgenie.com/docs/alert-api,

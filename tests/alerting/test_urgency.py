@@ -1,4 +1,4 @@
-"""Alerts by urgency and support hours (issue 72, item 3), over the wire: Alertmanager's
+"""Alerts by urgency and support hours, over the wire: Alertmanager's
 webhooks to a running warroom, the Slack emulator (the alert's message, Slack DMs), the fake
 ntfy (pushes) and the fake Twilio (SMS and calls); time moves with the test clock."""
 

@@ -1,5 +1,5 @@
 """The PagerDuty Events API v2 and the Opsgenie Alert API, answered as those vendors answer
-them (issue 73), behind integrations with a key each: each vendor's documented examples
+them, behind integrations with a key each: each vendor's documented examples
 (``tests/payloads/vendors/``, with the page each comes from) sent over HTTP to a running
 warroom page, deduplicate, acknowledge and resolve as the vendor's semantics say; scripted
 clients of each API are repointed at warroom by the URL and key ``warroom integrations

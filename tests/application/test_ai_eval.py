@@ -77,7 +77,7 @@ async def test_a_truthful_model_passes_and_nothing_wrong_is_kept(
     assert "sections request: " in printed and "prompt +" in printed
     assert "  wrong_meaning            6     0         6            0" in printed
     assert "precision of what was kept: 1.00" in printed
-    # Every true sentence kept (issue 71, item 5): a duration proved by its entries' times,
+    # Every true sentence kept: a duration proved by its entries' times,
     # "root cause" not read as blame.
     assert "true sentences kept: 1.00" in printed
     assert printed.count("0 failed (passed); untrue kept as checked text: 0") == len(REPLAYS)
@@ -153,7 +153,7 @@ async def test_no_untrue_sentence_is_kept_by_a_verifier_that_names_unsent_entrie
     assert code == 1
     if verifier == "skipping":
         # It answers only what is true: no control, every one false, gets a verdict, which
-        # gives no sign it read them (issue 86, item 2): its verdicts are void.
+        # gives no sign it read them: its verdicts are void.
         assert all(
             figures["controls"]["failed"] == figures["controls"]["sent"] > 0 for figures in results
         )
@@ -168,7 +168,7 @@ async def test_invented_quotes_are_never_accepted(
     assert await _evaluate_all(settings(model), None) == 1
     printed = capsys.readouterr().out
     # Nothing its invented quotes "prove" is kept: only the durations warroom proved by the
-    # times of their entries (issue 86, item 3), every one true.
+    # times of their entries, every one true.
     assert "kept, though not true" not in printed
     assert printed.count("precision of what was kept: 1.00 (") == 2
 

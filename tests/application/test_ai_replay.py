@@ -1,4 +1,4 @@
-"""``warroom ai eval --replay`` (bot/admin/ai/ai_replay.py, issue 76 item 5) against the fake
+"""``warroom ai eval --replay`` (bot/admin/ai/ai_replay.py) against the fake
 OpenAI-compatible model over real HTTP (emulator/openai_chat.py, OpenAI's published
 description): the seeds replayed with what was known at declaration plus N minutes, causes
 asked, checked and verified as an open incident's are, graded by the seeds' labels (never the

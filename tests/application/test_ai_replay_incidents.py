@@ -1,5 +1,5 @@
-"""``warroom ai eval --replay`` over the team's own closed incidents (issue 76, item 5;
-bot/admin/ai/ai_replay_incidents.py): an incident made through the real flows (Slack is the
+"""``warroom ai eval --replay`` over the team's own closed incidents
+(bot/admin/ai/ai_replay_incidents.py): an incident made through the real flows (Slack is the
 emulator, the release posted to ``POST /api/changes``, the messages marked in the channel),
 resolved, then replayed from its database with what was known at its declaration plus N
 minutes, against the fake OpenAI-compatible model over HTTP on 127.0.0.1

@@ -1,4 +1,4 @@
-"""The ``warroom`` command line as people expect one (issue 74, item 5): ``warroom --help``
+"""The ``warroom`` command line as people expect one: ``warroom --help``
 and every command's own ``--help`` answer without importing any feature (measured in CPU
 seconds of the child process, which other work on the machine does not inflate), and every
 command's options are still all there when that command runs."""

@@ -1,4 +1,4 @@
-"""``warroom config check`` (issue 74, item 1): it reads the environment with serve's own
+"""``warroom config check``: it reads the environment with serve's own
 code and exits 1 exactly when ``warroom serve`` refuses to start, over a table of good and bad
 set-ups, saying each problem, and never printing a value (some are secrets)."""
 

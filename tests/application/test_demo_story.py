@@ -1,4 +1,4 @@
-"""The demo's story holds whenever it is run (issue 71): the incident is placed two hours
+"""The demo's story holds whenever it is run: the incident is placed two hours
 before now, and every time it states (the release that caused it, in Carol's finding, the
 cause, the model's sentences, the wrap-up's trigger, the impact's corrected start) follows that
 clock, in the incident's zone. Run just after midnight in UTC (the release and the impact's

@@ -231,7 +231,7 @@ def test_demo_plays_an_incident_and_writes_the_postmortem(tmp_path: Path) -> Non
     assert '- "The rollback took 5 minutes." (cites [' in postmortem
     # The model, asked again, finds a sentence wrong in meaning, and says which words
     # contradict it; the sentences kept show the words that prove them.
-    # Its 8 kept sentences, and a control made from each (issue 86, item 2) among them.
+    # Its 8 kept sentences, and a control made from each among them.
     assert "then 16 sentences, each with the entries it cites" in result.stdout
     assert re.search(
         r'Left out for its meaning: "The orders database was overloaded, which slowed '

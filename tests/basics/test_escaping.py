@@ -1,4 +1,4 @@
-"""Escaping is the renderer's job (issue 70, finding 2): whatever a person's words hold, every
+"""Escaping is the renderer's job: whatever a person's words hold, every
 output of the Slack-text renderer shows them as words and adds only what it means to.
 
 Hostile text is generated as Slack delivers it: characters a person typed (encoded, as Slack

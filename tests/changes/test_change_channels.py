@@ -1,5 +1,5 @@
 """Change events heard in the team's change channels and from Argo CD, and put beside every
-paged alert and declared incident (issue 76, items 1 and 2), at the protocol boundary: the
+paged alert and declared incident, at the protocol boundary: the
 Slack emulator delivers, signed, the messages apps post in #deploys (each in its sender's
 documented shape: ``tests/payloads/vendors/slack_change_notifications.json`` cites each);
 Argo CD's webhook service posts its notification over HTTP with an integration's key; an
@@ -383,7 +383,7 @@ async def test_no_service_known_every_change_said_and_a_private_incidents_stay_i
     await changes_made(warroom, deploys)
     plain = await declare_incident(warroom.slack, "Something odd", pinned=True)
     await settle(warroom)
-    # No service known (issue 86, item 4): every service's changes, ranked, said so.
+    # No service known: every service's changes, ranked, said so.
     [unfiltered] = beside(plain)
     assert "on every service (it names no service" in unfiltered
     assert "checkout-deploy #118" in unfiltered and "on another service" in unfiltered

@@ -1,4 +1,4 @@
-"""Change events (issue 76, item 1) at the protocol boundary: PagerDuty's documented change
+"""Change events at the protocol boundary: PagerDuty's documented change
 event (``tests/payloads/vendors/pagerduty_change_events.json``, with the page it comes from)
 sent to ``/v2/change/enqueue`` with an integration's key is kept for its service and answered
 as PagerDuty answers; GitHub's documented webhook deliveries

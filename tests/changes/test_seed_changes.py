@@ -1,4 +1,4 @@
-"""The suite's seeds replayed with their change messages (issue 76, "Done when"): each seed's
+"""The suite's seeds replayed with their change messages: each seed's
 incident was caused by a change nobody put beside the alert, and the seeds tell it: the
 checkout page crash, "a flaw in the 11:55 gateway integration release"; the Nuru payment
 outage, the payment gateway's configuration ("Payment gateway integration misconfigured").
@@ -133,7 +133,7 @@ async def test_the_checkout_crash_lists_the_gateway_integration_release_first(
         draft = done.canvas()
     assert "payment-gateway" in listed[0] and "55e1a2b to production deployed" in listed[0]
     assert listed[0].startswith("• 11:55 deploy on payment-gateway (a dependency)")
-    # Why it ranks first, beside it (issue 86, item 4).
+    # Why it ranks first, beside it.
     assert listed[0].endswith(
         "— _on a service it depends on, 5 min before impact started, a deploy_"
     ), listed[0]
@@ -148,8 +148,8 @@ async def test_the_checkout_crash_lists_the_gateway_integration_release_first(
     assert context[0].startswith("- **1:50 PM** _change_: deploy on payment-gateway: dave")
     assert context[0].endswith("— not said in the channel")
     assert "55e1a2b" not in timeline  # 11:55: before the impact
-    # The possible causes' request holds the dependency's release, the likeliest suspect
-    # (issue 86, item 5), and no change of a service the incident is not on.
+    # The possible causes' request holds the dependency's release, the likeliest suspect,
+    # and no change of a service the incident is not on.
     changes = causes_request_changes(model)
     (first,) = [line for line in changes if "(suspect 1 of 2:" in line]
     assert "deploy of payment-gateway" in first and "55e1a2b" in first, changes

@@ -1,5 +1,5 @@
 """The container image's recipe: what goes into the build context, the lock files it installs,
-and the Dockerfile's promises (issue 29's seven points, each checked here or where it is built).
+and the Dockerfile's promises (seven points, each checked here or where it is built).
 
 The image itself is built and run by ``scripts/build-image`` (buildah, no daemon), which
 ``.ci/run`` runs after the suite where buildah is installed; these tests read the files, so

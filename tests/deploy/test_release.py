@@ -1,4 +1,4 @@
-"""Releases (issue 74, item 4): one version everywhere it is said, the release workflow valid
+"""Releases: one version everywhere it is said, the release workflow valid
 as GitHub reads it, and the running process saying what it is.
 
 The workflow is checked against GitHub's published workflow schema (SchemaStore's, vendored

@@ -1,4 +1,4 @@
-"""Who may act (issue 70, item 3): one table (``bot.record.rights``), checked in the flows
+"""Who may act: one table (``bot.record.rights``), checked in the flows
 that act (``bot.flows.rights``). Every ``/incident`` and ``/oncall`` subcommand (read from
 their routing tables) and every button and form ``commands.register`` and the shortcuts
 attach (read from what they register) is tried by a guest of the workspace, of each kind

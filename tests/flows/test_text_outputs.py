@@ -1,4 +1,4 @@
-"""People's words in every output that is not Slack (issue 23): the tracker issue (title and
+"""People's words in every output that is not Slack: the tracker issue (title and
 body, in GitHub, Jira and Linear), Statuspage (name and body), ``/status``, its Atom feed,
 PagerDuty's summary and the channel's name.
 

@@ -152,7 +152,7 @@ async def test_the_web_page_and_the_api_name_people(slack: SlackEmulator, sqlite
         async with session.get(f"{warroom.url}/incidents/INC-1?show=all") as answer:
             page = await answer.text()
         # The timeline's Entry column (each cell names its column for phones: data-label),
-        # its words as Slack shows them (issue 71), by name: nothing else in the cell.
+        # its words as Slack shows them, by name: nothing else in the cell.
         entry = '<td data-label="Entry"><div class="mrkdwn"><p>'
         end = "</p></div></td>"
         assert f"{entry}Incident commander: @Bob Okafor (was @Alice Moreau){end}" in page

@@ -1,4 +1,4 @@
-"""Slack text as Slack shows it, everywhere people read (issue 71, item 6): a message marked
+"""Slack text as Slack shows it, everywhere people read: a message marked
 in the channel with ``*502*``, ``:fire:``, ``~strike~``, ``_italics_``, code and a mention
 reads formatted on the incident page's timeline (HTML, the same renderer as the channel
 history) and in the postmortem draft and its Markdown download (``**502**``, 🔥, ``~~…~~``,

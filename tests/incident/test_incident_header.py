@@ -1,4 +1,4 @@
-"""An incident page's header answers the commander (issue 75, item 2): who acknowledged and
+"""An incident page's header answers the commander: who acknowledged and
 when, whether customers see it on the status page (linked), whether an update is overdue,
 its times on a 24-hour clock in the incident's zone, as the list shows them."""
 

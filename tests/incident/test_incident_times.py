@@ -1,5 +1,5 @@
 """Times typed about a past incident without their date are read on the incident's days, in
-its zone (issue 71, item 2): the nearest such time to the incident's span, refused when two
+its zone: the nearest such time to the incident's span, refused when two
 days fit equally or none does; a time with its date is read as typed."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The insights charts in Chromium, as a person reads them (issue 54, item 3): on a 375 px
+"""The insights charts in Chromium, as a person reads them: on a 375 px
 screen every chart fits the width and its text is drawn at 12 CSS px or more; on a laptop the
 wide drawing shows; on both, no text of a chart is cut off at its edges. Skipped, loudly,
 where Chromium cannot run (tests/web/test_browser.py says how it is found). Whether the whole

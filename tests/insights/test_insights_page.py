@@ -1,4 +1,4 @@
-"""The insights page as a manager reads it (issue 54, item 3): headline numbers at the top
+"""The insights page as a manager reads it: headline numbers at the top
 against the previous period of the same length, a period and a severity filter that change
 every number on the page, the two median times on charts of their own, and a 400 that says
 what is wrong with a filter."""
@@ -184,7 +184,7 @@ async def test_a_filter_that_cannot_be_used_is_a_400_saying_why_at_its_field(
 ) -> None:
     """A manager's filter that cannot be used: the page again (400) with the form as they
     sent it, the words beside the field they are about and that field marked invalid, the
-    numbers those of the default period (issue 63: bad input in words at the field)."""
+    numbers those of the default period (bad input in words at the field)."""
     http, url = insights
     status, page = await get(http, f"{url}?{query}")
     assert status == 400

@@ -1,10 +1,9 @@
-"""Overrides and the channel history in Chromium, at 1280 and 375 px (issue 63, items 2 and
-4): an override is filled with the native date and time fields, previewed in words where
-the person is, confirmed (a long one only once its length is ticked: the browser itself
-holds the form until then), its notice in view; Cancel asks first; a bad end is refused at
-its field with the form kept. The channel history shows Slack's formatting and nothing a
-hostile message says runs. Every state: axe-core finds nothing serious or critical, no
-sideways scrolling, no text under 12 px."""
+"""Overrides and the channel history in Chromium, at 1280 and 375 px: an override is filled with
+the native date and time fields, previewed in words where the person is, confirmed (a long one
+only once its length is ticked: the browser itself holds the form until then), its notice in
+view; Cancel asks first; a bad end is refused at its field with the form kept. The channel
+history shows Slack's formatting and nothing a hostile message says runs. Every state: axe-core
+finds nothing serious or critical, no sideways scrolling, no text under 12 px."""
 
 from __future__ import annotations
 

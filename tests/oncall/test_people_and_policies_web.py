@@ -111,7 +111,7 @@ async def test_a_persons_page_lists_their_shifts_schedules_and_warns_when_no_pho
         assert "payments: Mon 2026-03-09 09:00 CET to Mon 2026-03-16 09:00 CET now" in shown
         assert "rings a phone" not in shown and "/calendar" not in html
         assert "Calendar links are given to each person for themselves" in shown
-        # His number is named by its method, never shown whole (issue 63: no address on a page).
+        # His number is named by its method, never shown whole (no address on a page).
         assert "+15555550123" not in html and "5555550123" not in html
 
         # Carol is on call now in support, reached by email only: warned.

@@ -1,7 +1,7 @@
-"""``/oncall contact`` and ``/oncall test-page`` used as an attacker would (issue 59, items 2
-to 4), over the wire: signed slash commands into the real server, codes and tests reaching
-the fake Twilio (emulator/twilio.py, Twilio's REST API) and the fake ntfy (emulator/ntfy.py,
-ntfy's publishing API), SMS replies signed as Twilio signs them.
+"""``/oncall contact`` and ``/oncall test-page`` used as an attacker would, over the wire: signed
+slash commands into the real server, codes and tests reaching the fake Twilio
+(emulator/twilio.py, Twilio's REST API) and the fake ntfy (emulator/ntfy.py, ntfy's publishing
+API), SMS replies signed as Twilio signs them.
 
 - codes are limited per person and per destination, in the database (a restart, or another
   replica, counts the same), and test pages to one a minute; each refusal says when next;

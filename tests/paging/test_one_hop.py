@@ -311,8 +311,8 @@ async def test_a_page_whose_process_dies_between_its_commit_and_its_send_is_sent
 # away), the group's and the payload's updates, the person's
 # contacts and rules (one SELECT), the page and its notifications (one statement on
 # PostgreSQL, two on SQLite), their jobs and the alert message's (one INSERT), the console
-# link's token; with the pager (PostgreSQL), its NOTIFY instead of the token (issue 72: "a
-# page's path reads and writes as few rows as it can"; 20, then 16 before, bench/RESULTS.md).
+# link's token; with the pager (PostgreSQL), its NOTIFY instead of the token (a
+# page's path reads and writes as few rows as it can; 20, then 16 before, bench/RESULTS.md).
 ARRIVAL_STATEMENTS_AT_MOST = {"postgresql": 13, "sqlite": 14}
 
 

@@ -1,4 +1,4 @@
-"""The postmortem draft's page in Chromium at 1280 and 375 px (issue 63, item 3), with the
+"""The postmortem draft's page in Chromium at 1280 and 375 px, with the
 team's model's suggestions waiting, a follow-up and an escalation: axe-core finds nothing
 serious or critical, nothing scrolls sideways (every draft table fits, a card per row on a
 phone), no text under 12 px, every control at least 24×24 px; a suggestion has one note and
@@ -302,7 +302,7 @@ async def test_typed_text_survives_saving_another_section(
 ) -> None:
     """Text typed in the impact and follow-up forms, then another section saved: both back in
     their fields after the page comes back, said so, with Discard; leaving with it asks first;
-    a reload after a saved form posts nothing again (issue 75, item 3)."""
+    a reload after a saved form posts nothing again."""
     async with web_warroom(people, sqlite_url) as warroom:
         for title in ("Checkout down", "Search down"):
             channel = await open_incident(warroom, title)
@@ -361,7 +361,7 @@ async def test_lines_edited_and_removed_in_a_browser(
     people: SlackEmulator, sqlite_url: str, chromium: Any
 ) -> None:
     """An impact line and a follow-up the page's forms added, edited and removed on the page
-    at 1280 and 375 px (issue 75, item 3): behind "Edit or remove", each a redirect back to
+    at 1280 and 375 px: behind "Edit or remove", each a redirect back to
     the page, which says it and shows the draft with the new words, the removed follow-up
     gone; every control at least 24 px, axe-core content at each step."""
     async with web_warroom(people, sqlite_url) as warroom:
@@ -408,8 +408,8 @@ async def lines_changed(page: Page, warroom: Warroom, width: str, reference: str
 async def test_figures_corrected_in_a_browser(
     people: SlackEmulator, sqlite_url: str, chromium: Any
 ) -> None:
-    """The wrap-up's impact in numbers corrected on the draft's page at 1280 and 375 px
-    (issue 75): behind "Correct or remove", its fields filled with the figures it has, a
+    """The wrap-up's impact in numbers corrected on the draft's page at 1280 and 375 px:
+    behind "Correct or remove", its fields filled with the figures it has, a
     redirect back to the page, which says it and shows the new figures in the draft only;
     every control at least 24 px, axe-core content with the form open."""
     async with web_warroom(people, sqlite_url) as warroom:

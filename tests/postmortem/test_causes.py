@@ -1,4 +1,4 @@
-"""Possible causes of an open incident (issue 76, item 3), end to end: Slack is the emulator,
+"""Possible causes of an open incident, end to end: Slack is the emulator,
 the change is posted to ``POST /api/changes`` with its integration's key, and the team's
 model is the fake OpenAI-compatible server (emulator/openai_chat.py), which takes the causes'
 request and the verdicts' only as OpenAI's published description allows them

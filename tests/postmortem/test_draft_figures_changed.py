@@ -1,4 +1,4 @@
-"""The wrap-up's impact in numbers corrected on the draft's page (issue 75): the figures a
+"""The wrap-up's impact in numbers corrected on the draft's page: the figures a
 person gave (the wrap-up form, the page's impact form) are an estimate, listed under "The
 impact in numbers said so far" with *Correct or remove*. A correction is the person's change,
 kept as a row of its own with the figures it replaces; it answers with a redirect, and

@@ -1,4 +1,4 @@
-"""The postmortem draft finished on its web page (issue 63, item 3): the record's gaps filled
+"""The postmortem draft finished on its web page: the record's gaps filled
 there (the impact, the cause, the wrap-up's questions, follow-ups with owners and due dates,
 filed in the tracker), each by the flow its Slack command uses, bad input refused at its field
 (400, what was typed kept), guests refused; the review state (draft → in review → published,

@@ -1,4 +1,4 @@
-"""The draft's gaps its lines leave, filled on its page (issue 63, item 3): what ruled out a
+"""The draft's gaps its lines leave, filled on its page: what ruled out a
 misleading idea (a message said after it, picked; the person's words, with or without a
 time) and who answered an escalation the record has no answer for (or that nobody did). Each
 goes through the record Slack's answers use: the idea's question in its thread shows the

@@ -1,4 +1,4 @@
-"""Lines a form of the draft's page added, edited and removed on the web (issue 75, item 3):
+"""Lines a form of the draft's page added, edited and removed on the web:
 an impact line, a cause line and a follow-up each given new words or removed by a person of
 the incident, as that person's change. Each change is a row of the record of its own (who,
 when, the words before and after; none after: removed), never a silent delete: the removed

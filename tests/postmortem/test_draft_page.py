@@ -1,6 +1,6 @@
 """The postmortem draft's page as a person writing it sees it: a checklist at the top of
 exactly the gaps the draft leaves, each written section's form where the section stands in
-the draft, and "Saved" beside the form that saved (issue 54, item 2)."""
+the draft, and "Saved" beside the form that saved."""
 
 from __future__ import annotations
 

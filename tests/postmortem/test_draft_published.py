@@ -1,4 +1,4 @@
-"""A published postmortem stays published (issue 71, item 3): publishing with gaps left lists
+"""A published postmortem stays published: publishing with gaps left lists
 them and asks to confirm (the same form again with ``confirm=1``); once published, the page
 refuses every edit (409, nothing kept) until it is reopened with a reason, which is kept in
 the timeline and said in the channel; the Markdown download is named after the state and

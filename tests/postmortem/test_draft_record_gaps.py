@@ -1,4 +1,4 @@
-"""The draft's last gaps that only Slack could fill, filled on its page (issue 63, item 3):
+"""The draft's last gaps that only Slack could fill, filled on its page:
 when the incident was detected (as ``/incident time detected`` sets it), who else was
 brought in when warroom escalated to nobody (or that nobody was), a path that led the
 investigation astray picked from the channel's messages (as a :x: marks it) or that none

@@ -1,4 +1,4 @@
-"""The draft page's forms sent twice (issue 75, item 3): each answers its post with a redirect
+"""The draft page's forms sent twice: each answers its post with a redirect
 (303) to the page (those that edit or remove a line too), so a reload reads the page and never
 posts again; the impact form sent twice (a double press: both at once; a resend a moment
 later) records its lines once and says so, while the same words a few minutes later are a new

@@ -1,4 +1,4 @@
-"""Times typed on the draft's page without their date are the incident's (issue 71, item 2):
+"""Times typed on the draft's page without their date are the incident's:
 read in its zone on its days (the nearest to its span), shown back in words at the field
 before they are kept (the form sent again keeps them), and refused in plain words at the
 field, focused, when two days fit or none does. Typed the day after the incident, ``08:45``

@@ -1,4 +1,4 @@
-"""One fact, one line, when the commander sets the time of someone else's message (issue 71):
+"""One fact, one line, when the commander sets the time of someone else's message:
 PayPlug's TSR-1532 (tests/status_page/test_status_page_replay.py) as its team would have run it in
 the channel. Bob starts the Redis cluster's failover at 16:11 CET, Carol sees payments fail at
 16:13 and come back at 16:24, each message marked :pushpin:; Alice, the commander, sets the

@@ -203,7 +203,7 @@ def test_user_text_is_shown_never_run_or_obeyed() -> None:
     page = markdown_to_html(markdown)
     assert "<script>" not in page and "<img" not in page and 'href="javascript:' not in page
     assert "<h2>Injected heading</h2>" not in page and 'evil.example/px.png"' not in page
-    # Slack's own formatting is Slack's, shown as Slack shows it (issue 71): bold and code.
+    # Slack's own formatting is Slack's, shown as Slack shows it: bold and code.
     assert (
         "see ![](@U0BOB) and ![](!here) ![t](https://evil.example/px.png) <strong>bold</strong>"
         " <code>code</code>"

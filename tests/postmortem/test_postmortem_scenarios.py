@@ -98,7 +98,7 @@ async def test_the_checkout_page_crash(nairobi: Warroom) -> None:
         draft,
         "| Impact ended | March 14, 2023, 2:00 PM EAT | proposed from the alerts' resolution,",
     )
-    # Without a model, the summary is written from the record (issue 86, item 7): who noticed,
+    # Without a model, the summary is written from the record: who noticed,
     # what was affected and for how long, the fix that ended it; each with its entries.
     summary = part(draft, "## Issue summary")
     check.contains(

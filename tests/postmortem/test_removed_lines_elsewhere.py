@@ -1,4 +1,4 @@
-"""A line removed on the draft's page (issue 75, items 2 and 3) is out of every reader, not
+"""A line removed on the draft's page is out of every reader, not
 only the draft: the list's search by words no longer finds the incident by its words (SQLite's
 FTS5 and PostgreSQL's full-text search alike), and the JSON API's incident, the incident's page
 and the agents' ``get_timeline`` and ``get_incident`` leave it out, as the draft does. The

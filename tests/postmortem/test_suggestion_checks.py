@@ -171,7 +171,7 @@ def test_a_sentence_too_long_to_read_is_left_out() -> None:
     assert check(long, "E1") == [{"rule": "too_long", "max": 600}]
 
 
-# -- what words alone decide (issue 60's deterministic rules) ---------------------------------
+# -- what words alone decide (the deterministic rules) ---------------------------------
 def test_numbers_written_in_words_are_read_as_numbers() -> None:
     assert check("Twenty-five percent of payments failed.", "E3") == []
     assert check("Twelve hundred payments, a quarter of them failing.", "E3") == []
@@ -293,7 +293,7 @@ def test_blame_needs_an_entry_marked_as_the_cause_or_the_trigger() -> None:
     assert check("The database caused the outage.", "E2", record=record) == [
         {"rule": "blame", "said": "caused", "refs": ["E2"]}
     ]
-    # "Root cause" names what people look for, and blames nothing (issue 71, item 5): whether
+    # "Root cause" names what people look for, and blames nothing: whether
     # the sentence names the right one is the meaning check's to say.
     assert check("The search for the root cause began with the database.", "E1") == []
     assert (

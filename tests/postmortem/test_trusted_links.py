@@ -1,4 +1,4 @@
-"""Links a reader can trust (issue 85, items 3 and 5), end to end as the possible causes'
+"""Links a reader can trust, end to end as the possible causes'
 tests play an incident (tests/postmortem/test_causes.py): Slack is the emulator, the change
 comes in over ``POST /api/changes``, and the team's model is the fake OpenAI-compatible server
 (emulator/openai_chat.py). The model repeats a link in a cause, citing the entry that holds

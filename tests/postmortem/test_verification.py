@@ -1,5 +1,5 @@
 """The meaning of the model's suggested sentences, checked by the model against the quoted
-words of the entries they cite (issue 60, items 1 and 2; issue 59, item 7), end to end: Slack
+words of the entries they cite, end to end: Slack
 is the emulator, the model the fake OpenAI-compatible server (emulator/openai_chat.py), which
 takes both requests only as OpenAI's published description allows them. What is asserted is
 what people read: the channel's message, the canvas, the web view.
@@ -107,7 +107,7 @@ async def test_the_verdicts_are_a_second_request_of_their_own(played: Played) ->
         )
     )
     assert question[first + 1].startswith(f"[{bulb}] 03:50 UTC (root cause) Carol Tanaka: ")
-    # Five sentences of the draft and a control made from each (issue 86, item 2), shuffled:
+    # Five sentences of the draft and a control made from each, shuffled:
     # each cites what its sentence cites.
     assert sorted(verdicts.sentences) == list(range(1, 11))
     real = real_sentences(verdicts)
@@ -280,7 +280,7 @@ async def test_sentences_without_a_usable_verdict_are_shown_as_not_checked(
     assert "Card payments failed after gateway release gw-2.14.1" in summary
     assert "meaning checked by" not in draft
     assert f"— _meaning not checked: {why}" in summary
-    # Outside the draft's text (issue 86): listed apart, the section still a gap.
+    # Outside the draft's text: listed apart, the section still a gap.
     assert "meaning not checked**: not in the draft's text until a person accepts it" in summary
     assert "> Card payments failed" not in summary
     assert "meaning checked by" not in message.text
@@ -335,7 +335,7 @@ async def test_warroom_ai_verify_off_is_mechanical_checks_only(
     assert "mechanical checks only" in message.text
 
 
-# -- issue 59, item 7: no address the record does not hold ---------------------------------------
+# -- no address the record does not hold ---------------------------------------
 async def test_an_address_no_cited_entry_holds_is_not_supported(played: Played) -> None:
     def injected(request: ChatRequest) -> dict[str, Any]:
         answer = good(request)
@@ -362,7 +362,7 @@ async def test_an_address_no_cited_entry_holds_is_not_supported(played: Played) 
     assert "it gives the address https\\[:\\]//evil\\[.\\]example/login, which none" in draft
 
 
-# -- issue 70, finding 9: addresses compared as IDNA ----------------------------------------------
+# -- addresses compared as IDNA ----------------------------------------------
 # "еvil-login.com" with a Cyrillic е: a look-alike of evil-login.com.
 LOOKALIKE = "\u0435vil-login.com"
 
@@ -415,7 +415,7 @@ async def test_a_look_alike_host_is_never_suggested_even_when_the_record_holds_i
     assert "\u0435vil-login\\[.\\]com, whose host mixes alphabets (a look-alike" in draft
 
 
-# -- issue 71, item 5: a meaning check an agreeable model cannot pass ---------------------------
+# -- a meaning check an agreeable model cannot pass ---------------------------
 async def test_an_agreeable_verifier_fails_the_controls_and_its_verdicts_count_for_nothing(
     played: Played,
 ) -> None:
@@ -471,7 +471,7 @@ async def test_a_truthful_verifier_proves_an_identifier_and_a_duration(played: P
     assert value(samples, "warroom_ai_verdict_requests_total", outcome="passed") == 1.0
 
 
-# -- issue 71, item 4: messages that match the draft ---------------------------------------------
+# -- messages that match the draft ---------------------------------------------
 async def test_a_message_marked_twice_is_sent_to_the_model_once(played: Played) -> None:
     """Dave's "Slow queries" idea, marked 🔍 then ❌: two entries of the same words, one line
     for the model (the manual's "each fact is in one entry, once")."""

@@ -139,7 +139,7 @@ async def test_a_timestamp_that_is_not_ascii_digits_is_a_bad_signature(
     assert not errors, [r.getMessage()[:200] for r in errors]
 
 
-# -- issue 70, fresh signatures: Slack's window ----------------------------------------------------
+# -- Slack's window ----------------------------------------------------
 
 
 @pytest.mark.parametrize("skew", [-301, -30 * 24 * 3600, 301])

@@ -1,4 +1,4 @@
-"""Fresh signatures for commands and interactions (issue 70, item 6): a slash command, a
+"""Fresh signatures for commands and interactions: a slash command, a
 button press or a form's submission captured and sent again within Slack's five minutes
 (its signature still good) acts once, on SQLite and PostgreSQL.
 

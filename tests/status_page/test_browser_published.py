@@ -1,4 +1,4 @@
-"""Publishing, and a published postmortem, in Chromium (issue 71, item 3): publishing with
+"""Publishing, and a published postmortem, in Chromium: publishing with
 gaps lists them and asks; confirmed, the page says who published it and offers no form to
 edit it; reopened with a reason, the forms are back and the channel is told."""
 

@@ -1,4 +1,4 @@
-"""The status page's identity (issue 75, item 5): the company's name, logo and site
+"""The status page's identity: the company's name, logo and site
 (``WARROOM_STATUS_*``), each component's current state before the incidents (under
 maintenance while a window in progress names it), maintenance windows with their title and
 components after them, and mail naming the company, over HTTP and SMTP, on SQLite and

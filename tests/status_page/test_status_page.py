@@ -479,7 +479,7 @@ async def publish_checkout(payplug: Warroom) -> None:
 )
 async def test_an_unknown_viewer_zone_falls_back_to_utc(payplug: Warroom, asked: str) -> None:
     """The page in UTC all the same, answered 400 as a form refusing what was typed: the
-    zone kept in its field, marked invalid, the words beside it (issue 63, bad input)."""
+    zone kept in its field, marked invalid, the words beside it."""
     await publish_checkout(payplug)
 
     status, page, _ = await get(payplug, f"/status?lang=en&tz={quote(asked, safe='')}")
@@ -759,7 +759,7 @@ async def test_incidents_under_way_worst_first_then_the_resolved_last_resolved_f
 ) -> None:
     """Three under way (a SEV3 started last, a SEV1 first, a SEV2 between) and two resolved
     (the one resolved last was declared first, and the other's update is the newest): the
-    SEV1, the SEV2, the SEV3, then the one resolved last, then the other (issue 63 item 1)."""
+    SEV1, the SEV2, the SEV3, then the one resolved last, then the other."""
     start = datetime(2026, 3, 1, tzinfo=UTC)
     rows = [  # number, severity, declared (hours after start), resolved, last update
         (1, "SEV1", 1, None, 2),

@@ -1,4 +1,4 @@
-"""The status page as customers read it (issue 30): PayPlug's TSR-1532 replayed with its
+"""The status page as customers read it: PayPlug's TSR-1532 replayed with its
 public texts and at its times, then /status, the Atom feed and Atlassian Statuspage read the
 way customers, the W3C checker and Statuspage's subscribers read them.
 

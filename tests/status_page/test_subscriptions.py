@@ -385,7 +385,7 @@ async def test_the_resolution_is_sent_once_in_warroom_words_when_nobody_writes_i
 ) -> None:
     """Resolving a public incident with nothing written for customers: the status change is
     published in warroom's words once the grace has passed, and each subscriber is sent it
-    once (issue 63 item 1: every public update, resolution and maintenance notice)."""
+    once (every public update, resolution and maintenance notice)."""
     hook, url = receiver
     async with aiohttp.ClientSession(cookie_jar=jar()) as client:
         channel = await open_incident(warroom, "Checkout returns 500s")

@@ -340,7 +340,7 @@ async def test_resolving_asks_for_missing_fields_then_resolves(typed: Typed) -> 
 
 
 async def test_a_guest_resolves_nothing_through_the_fields_form(typed: Typed) -> None:
-    """Resolving stands the pages down and asks the team's model (issue 70): the form that
+    """Resolving stands the pages down and asks the team's model: the form that
     asks the missing fields resolves nothing for a guest of the workspace, who is told so
     privately, naming who may."""
     channel = await start(typed, "--type customer-facing Checkout returns 500s")

@@ -1,4 +1,4 @@
-"""Admin on the web, with a record (issue 75, item 4), over HTTP into the real server, on
+"""Admin on the web, with a record, over HTTP into the real server, on
 SQLite and PostgreSQL: warroom's admins (``WARROOM_ADMINS``, or the workspace's admins and
 owners: ``users.info`` ``is_admin``/``is_owner``, https://docs.slack.dev/reference/objects/user-object,
 asked afresh) make and revoke agents' tokens and integrations, the value shown once; a member

@@ -583,7 +583,7 @@ async def test_the_status_page_with_a_name_and_logo_components_first_in_the_brow
                 assert "UTC" not in await page.locator("main").inner_text()
                 assert await page.locator("#shown-zone").inner_text() == "America/New_York"
                 # Maintenance under way, after the incidents: its title and components on
-                # its card, its component under maintenance in the list (issue 75, item 5).
+                # its card, its component under maintenance in the list.
                 window = page.locator("main section.card.maintenance")
                 assert "Database upgrade" in await window.inner_text()
                 assert "Affected: Database, Search" in await window.inner_text()

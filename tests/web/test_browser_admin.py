@@ -1,4 +1,4 @@
-"""Admin on the web (issue 75, item 4) in Chromium, at 1280 and 375 px: an admin makes a
+"""Admin on the web in Chromium, at 1280 and 375 px: an admin makes a
 token (its value shown once) and revokes it while a member cannot; a person adds a number on
 their own page and verifies it with the code the fake Twilio received. Every page: axe-core
 finds nothing serious or critical, no sideways scrolling, no text under 12 px."""
@@ -92,7 +92,7 @@ async def token_made_and_revoked(
         await page.wait_for_url(f"{warroom.url}/agents")
         value = await page.locator("#token-value").input_value()
         assert re.fullmatch(r"wr_agent_[A-Za-z0-9_-]{43}", value), value
-        # A Copy button beside the value shown once (issue 88, item 6); 127.0.0.1 is a secure
+        # A Copy button beside the value shown once; 127.0.0.1 is a secure
         # context, so the Clipboard API copies it.
         await page.context.grant_permissions(["clipboard-read", "clipboard-write"])
         await page.get_by_role("button", name="Copy the token").click()

@@ -1,4 +1,4 @@
-"""A person's words never become a page's markup (issue 70, finding 2): the security review's
+"""A person's words never become a page's markup: the security review's
 payload, a ``mailto:`` link whose label is a ``<meta http-equiv="refresh">``, published to the
 status page and said in the incident's channel, is served on ``/status`` and in the channel
 history as the characters typed; headless Chromium opening either page stays there.

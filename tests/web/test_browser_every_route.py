@@ -125,7 +125,7 @@ async def filled_warroom(slack: SlackEmulator, sqlite_url: str) -> AsyncIterator
                         "name": "disks",
                         "policy": "payments",
                         # A long runbook address, the alerts' channel and an owner Slack
-                        # cannot name: the service page lays them out at 375 px (issue 88).
+                        # cannot name: the service page lays them out at 375 px.
                         "owners": [{"user": BOB}, {"user": "U0ERIN0000"}],
                         "runbook": RUNBOOK,
                         "channel": ops.id,

@@ -1,7 +1,7 @@
-"""Live pages in Chromium (issue 75, item 1): a list left open shows an incident declared in
+"""Live pages in Chromium: a list left open shows an incident declared in
 Slack and its "as of" time moving, keeping what is typed in its search box; an incident's
 page shows its new severity and age; all without a reload; a page without JavaScript says
-when it was read. Honest about it (issue 88, item 1): the server stopped under an open page,
+when it was read. Honest about it: the server stopped under an open page,
 the page says "not updated since" the last time it read, and once the server is back, that
 it is current again; an incident's timeline follows Slack too."""
 

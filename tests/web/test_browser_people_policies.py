@@ -1,5 +1,5 @@
 """A person's on-call page, an escalation policy's page and the follow-ups worklist in
-Chromium, at 1280 and 375 px (issue 63, items 7 and 6): the warning that no method rings a
+Chromium, at 1280 and 375 px: the warning that no method rings a
 phone and the shifts to come are on the first screen; the policy's levels and whom each
 reaches now are read as a list; follow-ups are marked done from the list. Every page:
 axe-core finds nothing serious or critical, no sideways scrolling, no text under 12 px."""
@@ -55,7 +55,7 @@ async def people_and_policy_pages(
         await checked(page, f"the policy's page at {width} px")
 
 
-# A level of two people: their links one under the other (issue 75's target-size finding).
+# A level of two people: their links one under the other (44 px targets, WCAG 2.5.8).
 TWO_PEOPLE = parse_policies(
     {
         "policies": {

@@ -1,4 +1,4 @@
-"""Printed, every table's headers line up with their columns (issue 75, item 7): the incident
+"""Printed, every table's headers line up with their columns: the incident
 list, an incident's page (its milestones, metrics, timeline and escalations) and the
 postmortem draft, printed from a laptop (1280 px) and from a phone (375 px) in Chromium with
 print media (``page.emulate_media(media="print")``): each table a table again (the phone's

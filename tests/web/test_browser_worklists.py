@@ -1,4 +1,4 @@
-"""The worklists in Chromium at 1280 and 375 px (issue 63, items 5 and 6): the incident list
+"""The worklists in Chromium at 1280 and 375 px: the incident list
 with its flags and latest update lines, searched; an incident's timeline filtered by kind
 (escalations folded, shown through a link, with JavaScript off too); the follow-ups. At 375
 px each row is a card: its title on a line of its own, then one line of its facts (status,

@@ -1,4 +1,4 @@
-"""The web view's first screens over HTTP (issue 54, items 1 and 4): the list opens with what
+"""The web view's first screens over HTTP: the list opens with what
 is on fire now, the incident page with a header that answers "how bad, how long, where do I
 go", and people are named from Slack (users.info, through the emulator) on first sight."""
 

@@ -1,5 +1,5 @@
-"""What comes from outside the web view cannot fill the logs with secrets or turn into a 5xx
-(issue 16, findings 4 and 10; issue 24, item 15), over real HTTP against the running bot: page
+"""What comes from outside the web view cannot fill the logs with secrets or turn into a 5xx,
+over real HTTP against the running bot: page
 numbers that are not ASCII digits or too long answer 400, Sign in with Slack at DEBUG leaves no
 credential in the logs, and odd cookies, form fields, sign-in states and Linear timestamps get a
 4xx, never a 500."""
@@ -86,7 +86,7 @@ async def test_sign_in_with_slack_at_debug_leaves_no_credential_in_the_logs(
     assert not SLACK_TOKEN.search(text), "a Slack token is in the logs"
 
 
-# -- issue 24, item 15: cookies, form fields, the sign-in state, vendor timestamps ------------
+# -- cookies, form fields, the sign-in state, vendor timestamps ------------
 LINEAR_SECRET = "linear-webhook-secret-0123456789"
 
 

@@ -345,7 +345,7 @@ def _outside_properties(warroom: Warroom) -> None:
         client.close()
 
 
-# -- cookies, form fields, the sign-in state, vendor timestamps (issue 24, item 15) ------------
+# -- cookies, form fields, the sign-in state, vendor timestamps ------------
 LINEAR_SECRET = "property-linear-webhook-secret-0123"
 
 

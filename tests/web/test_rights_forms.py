@@ -1,4 +1,4 @@
-"""Who may act (issue 70, item 3), in the web view: every form the web view takes (each POST,
+"""Who may act, in the web view: every form the web view takes (each POST,
 PUT, PATCH or DELETE of the route table, ``bot.app.ROUTES``) is posted by a signed-in guest
 of the workspace, of each kind (``users.info`` ``is_restricted``: multi-channel,
 ``is_ultra_restricted``: single-channel, https://docs.slack.dev/reference/objects/user-object),

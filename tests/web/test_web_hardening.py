@@ -1,4 +1,4 @@
-"""The web view under an outside review's findings (issue 16): who may edit a written section,
+"""The web view under an outside review's findings: who may edit a written section,
 people's text shown as text in every format, membership look-ups bounded by the page, the web
 view without Slack, and guests."""
 

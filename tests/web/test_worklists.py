@@ -1,4 +1,4 @@
-"""The worklists over HTTP (issue 63, item 6): the incident list says each incident's latest
+"""The worklists over HTTP: the incident list says each incident's latest
 update, flags an open incident whose stakeholder update is overdue (WARROOM_UPDATE_REMINDER,
 30 minutes here) or that nobody leads, finds incidents by words or by reference, and shows
 times in the signed-in person's zone; the incident page's timeline is filtered by kind, its

@@ -1,5 +1,5 @@
 """``warroom import <vendor> --save DIR`` then ``--from DIR`` with the vendor gone: the import
-outlives the vendor (Opsgenie's API stops answering on 2027-04-05; issue 73, item 5).
+outlives the vendor (Opsgenie's API stops answering on 2027-04-05).
 
 Each vendor's fake (over real HTTP on 127.0.0.1) answers the live import, which also writes
 every answer into DIR; the fake is then shut, so nothing answers at its address, and the
