@@ -76,6 +76,9 @@ class NamesToLearn:
     # Channels a page named, by id: their names as conversations.info gave them (None: Slack
     # does not show the channel to the bot), asked once in this process.
     channels: dict[str, str | None] = field(default_factory=dict)
+    # User groups a page named, by the handle or id the operator's files give: their handle
+    # and name as usergroups.list gave them (None: Slack has no such group), asked once.
+    groups: dict[str, tuple[str, str] | None] = field(default_factory=dict)
 
 
 @dataclass

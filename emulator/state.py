@@ -255,11 +255,13 @@ class EmulatorState:
         self.users[user_id] = user
         return user
 
-    def add_usergroup(self, group_id: str, handle: str, user_ids: list[str]) -> dict[str, Any]:
+    def add_usergroup(
+        self, group_id: str, handle: str, user_ids: list[str], name: str | None = None
+    ) -> dict[str, Any]:
         group = {
             "id": group_id,
             "handle": handle,
-            "name": handle,
+            "name": name or handle,
             "users": list(user_ids),
             "team_id": self.team_id,
             "is_usergroup": True,

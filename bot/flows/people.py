@@ -338,3 +338,25 @@ async def channel_name_for_page(services: Services, channel_id: str) -> str | No
         return None
     names.channels[channel_id] = facts.name if facts is not None else None
     return names.channels[channel_id]
+
+
+async def usergroup_for_page(services: Services, ref: str) -> tuple[str, str] | bool | None:
+    """A user group's handle and name before a page shows it (``usergroups.list``, asked once
+    in this process per handle or id, within ``PAGE_PATIENCE`` of Slack's rate limits): the
+    pair; None when Slack has no such group; False when Slack cannot say now (a workspace
+    without user groups, a failure: asked again on a later page)."""
+    names = services.names
+    if ref in names.groups:
+        return names.groups[ref]
+    if time.monotonic() < names.resting_until:
+        return False
+    try:
+        with paced_as(URGENT), waiting_at_most(PAGE_PATIENCE, turns=PAGE_PATIENCE):
+            found = await services.slack.find_usergroup(ref)
+    except (SlackTurnLater, SlackRateLimited):
+        return False
+    except SlackFailure as error:
+        _rest(services, error)
+        return False
+    names.groups[ref] = (found.handle, found.name) if found is not None else None
+    return names.groups[ref]

@@ -27,6 +27,8 @@ from tests.oncall.test_oncall_web import (
     text_of,
 )
 
+# The DBAs' user group in Slack, named by its id in the databases policy.
+DBA_GROUP = "S0DBA00001"
 POLICIES = parse_policies(
     {
         "policies": {
@@ -49,6 +51,9 @@ POLICIES = parse_policies(
                 "repeat": 1,
             },
             "checkout": {"levels": [{"targets": [{"user": BOB}]}]},
+            "databases": {
+                "levels": [{"targets": [{"usergroup": DBA_GROUP}, {"usergroup": "dba-leads"}]}]
+            },
         },
         "severities": {"SEV1": "payments"},
     }
@@ -130,6 +135,7 @@ async def test_a_persons_page_lists_their_shifts_schedules_and_warns_when_no_pho
 async def test_a_policy_page_shows_levels_timeouts_and_whom_each_reaches_now(
     slack: SlackEmulator, sqlite_url: str
 ) -> None:
+    slack.add_usergroup(DBA_GROUP, "dba-team", [CAROL], name="Database admins")
     async with people_warroom(slack, sqlite_url) as warroom, browser() as alice:
         await sign_in(alice, warroom, ALICE)
         await names_learned(warroom, BOB)
@@ -146,11 +152,18 @@ async def test_a_policy_page_shows_levels_timeouts_and_whom_each_reaches_now(
         assert f'href="/oncall/people/{CAROL}"' in level_1
         assert "After 10m without an acknowledgement: level 2." in text_of(level_1)
         assert (
-            "Level 2 the members of the user group @dba-team (asked of Slack when the level "
-            "fires) the PagerDuty service Payments primary (an alert to its own on-call) "
+            "Level 2 the members of the user group @dba-team, Database admins, (asked of Slack "
+            "when the level fires) the PagerDuty service Payments primary (an alert to its own "
+            "on-call) "
             "After 15m without an acknowledgement: level 1 again."
         ) in shown
         assert f'href="/oncall/people/{BOB}"' in html and "PAGERDUTY_KEY" not in html
+        # A group named by its id is shown by its handle; one Slack does not have, said so.
+        _, html = await page(alice, f"{warroom.url}/oncall/policies/databases")
+        shown = text_of(html)
+        assert "the members of the user group @dba-team, Database admins," in shown
+        assert DBA_GROUP not in shown
+        assert "the user group dba-leads: Slack has no such user group" in shown
         # Names ignore case; an unknown policy is a 404.
         status, _ = await page(alice, f"{warroom.url}/oncall/policies/PAYMENTS")
         assert status == 200

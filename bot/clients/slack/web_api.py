@@ -68,11 +68,14 @@ class Invitation:
 
 @dataclass(frozen=True)
 class FoundGroup:
-    """A user group found by its handle: its id, and whether it is disabled (its handle is
-    still taken, so it cannot be created again: it is re-enabled)."""
+    """A user group found by its handle or id: its id, and whether it is disabled (its handle
+    is still taken, so it cannot be created again: it is re-enabled)."""
 
     id: str
     disabled: bool
+    # Its handle (``dba-team``, mentioned as @dba-team) and its name ("Database admins").
+    handle: str = ""
+    name: str = ""
 
 
 @dataclass(frozen=True)
@@ -611,7 +614,12 @@ class SlackWorkspace:
         wanted = handle.lstrip("@").lower()
         for group in response.get("usergroups") or []:
             if str(group.get("handle", "")).lower() == wanted or group.get("id") == handle:
-                return FoundGroup(str(group["id"]), bool(group.get("date_delete")))
+                return FoundGroup(
+                    str(group["id"]),
+                    bool(group.get("date_delete")),
+                    handle=str(group.get("handle") or ""),
+                    name=str(group.get("name") or ""),
+                )
         return None
 
     @slack_call

@@ -1,9 +1,10 @@
-"""One escalation policy's page (``/oncall/policies/<name>``): its levels, each level's
-targets and timeout, how many times it runs again, and whom each level reaches now. A
-``schedule:`` target is resolved to whoever is on call now by the on-call pages' own reader
-(``bot.web.oncall.reading.now_on_call``, the engine /oncall uses); a user group's members and a
-PagerDuty service are asked of Slack and PagerDuty when a level fires, so the page names them
-and no one behind them. For signed-in members of the workspace, as the on-call pages."""
+"""One escalation policy's page (``/oncall/policies/<name>``): its levels, each level's targets and
+timeout, how many times it runs again, and whom each level reaches now. A ``schedule:`` target
+is resolved to whoever is on call now by the on-call pages' own reader
+(``bot.web.oncall.reading.now_on_call``, the engine /oncall uses); a user group is named by its
+handle and name as Slack gives them (``groups_of``), its members asked of Slack when a level
+fires, and a PagerDuty service's on-call is PagerDuty's, so the page names no one behind them.
+For signed-in members of the workspace, as the on-call pages."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from aiohttp import web
 
 from bot.web.auth import viewer_and_csrf
 from bot.web.context import web_context
-from bot.web.oncall.reading import names_of, now_on_call, schedule_for
+from bot.web.oncall.reading import groups_of, names_of, now_on_call, schedule_for
 from bot.web.pages_common import guests_refused, render_page
 
 
@@ -41,6 +42,7 @@ async def policy_page(request: web.Request) -> web.Response:
     people = {t.ref for level in policy.levels for t in level.targets if t.kind == "user"}
     people |= {user for entry in board.values() for user in entry.now.users}
     people |= set(policy.owners)
+    groups = [t.ref for level in policy.levels for t in level.targets if t.kind == "usergroup"]
     severities = sorted(s for s, named in policies.by_severity.items() if named == policy.name)
     return render_page(
         request,
@@ -50,6 +52,7 @@ async def policy_page(request: web.Request) -> web.Response:
         policy=policy,
         board={name.lower(): entry for name, entry in board.items()},
         names=await names_of(web_, people),
+        groups=await groups_of(web_, groups),
         severities=severities,
         now=now,
     )

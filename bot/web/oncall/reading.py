@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from bot.flows.oncall.common import overrides_around
 from bot.flows.oncall.who import OnCall, on_call
-from bot.flows.people import names_for_page
+from bot.flows.people import names_for_page, usergroup_for_page
 from bot.record.oncall.engine import Shift
 from bot.record.oncall.feed_copies import with_feed_copies
 from bot.record.oncall.hours import ScheduleHours, hours_on_call
@@ -69,6 +69,35 @@ async def names_of(web_: WebContext, people: Iterable[str]) -> dict[str, str]:
     async with session_scope(web_.services.engine) as session:
         kept = await known_names(session, wanted)
     return await names_for_page(web_.services, kept, sorted(wanted))
+
+
+@dataclass(frozen=True)
+class GroupShown:
+    """A user group as a page names it: its handle and name (Slack's), or that Slack has no
+    such group (``missing``), or neither when Slack could not say (the page shows the ref)."""
+
+    ref: str
+    handle: str = ""
+    name: str = ""
+    missing: bool = False
+
+    @property
+    def by_id(self) -> bool:
+        """Whether the files name it by its Slack id (``S0DBA00001``), not by its handle."""
+        return self.ref.startswith("S") and self.ref.isalnum() and self.ref.isupper()
+
+
+async def groups_of(web_: WebContext, refs: Iterable[str]) -> dict[str, GroupShown]:
+    """The user groups ``refs`` name (a handle or an ``S…`` id, as the operator's files give
+    them), each asked of Slack once in this process before a page shows it."""
+    shown = {}
+    for ref in sorted(set(refs)):
+        found = await usergroup_for_page(web_.services, ref)
+        if isinstance(found, tuple):
+            shown[ref] = GroupShown(ref, handle=found[0], name=found[1])
+        else:
+            shown[ref] = GroupShown(ref, missing=found is None)
+    return shown
 
 
 async def now_on_call(
