@@ -8,7 +8,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Any, TypeVar, cast
 
 from bot.basics.slack_patterns import USER_ID
 from bot.clients.slack.errors import (
@@ -28,6 +29,7 @@ from bot.services import Services
 from bot.store.db import session_scope
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 async def zone_of(services: Services, user: str, *, otherwise: str | None = None) -> str:
@@ -326,17 +328,10 @@ async def channel_name_for_page(services: Services, channel_id: str) -> str | No
     names = services.names
     if channel_id in names.channels:
         return names.channels[channel_id]
-    if time.monotonic() < names.resting_until:
+    asked = await _ask_for_page(services, lambda: services.slack.channel_facts(channel_id))
+    if asked is CANNOT_SAY:
         return None
-    try:
-        with paced_as(URGENT), waiting_at_most(PAGE_PATIENCE, turns=PAGE_PATIENCE):
-            facts = await services.slack.channel_facts(channel_id)
-    except (SlackTurnLater, SlackRateLimited):
-        return None
-    except SlackFailure as error:
-        _rest(services, error)
-        return None
-    names.channels[channel_id] = facts.name if facts is not None else None
+    names.channels[channel_id] = asked.name if asked is not None else None
     return names.channels[channel_id]
 
 
@@ -348,15 +343,28 @@ async def usergroup_for_page(services: Services, ref: str) -> tuple[str, str] | 
     names = services.names
     if ref in names.groups:
         return names.groups[ref]
-    if time.monotonic() < names.resting_until:
-        return False
-    try:
-        with paced_as(URGENT), waiting_at_most(PAGE_PATIENCE, turns=PAGE_PATIENCE):
-            found = await services.slack.find_usergroup(ref)
-    except (SlackTurnLater, SlackRateLimited):
-        return False
-    except SlackFailure as error:
-        _rest(services, error)
+    found = await _ask_for_page(services, lambda: services.slack.find_usergroup(ref))
+    if found is CANNOT_SAY:
         return False
     names.groups[ref] = (found.handle, found.name) if found is not None else None
     return names.groups[ref]
+
+
+# What ``_ask_for_page`` gives when Slack cannot say now (its turn too far, or it failed).
+CANNOT_SAY: Any = object()
+
+
+async def _ask_for_page(services: Services, ask: Callable[[], Awaitable[T]]) -> T:
+    """``ask`` (one Slack call) for a page about to be shown: within ``PAGE_PATIENCE`` of
+    Slack's rate limits, not while the asking rests after a failure (which rests it);
+    ``CANNOT_SAY`` when Slack cannot answer now."""
+    if time.monotonic() < services.names.resting_until:
+        return cast(T, CANNOT_SAY)
+    try:
+        with paced_as(URGENT), waiting_at_most(PAGE_PATIENCE, turns=PAGE_PATIENCE):
+            return await ask()
+    except (SlackTurnLater, SlackRateLimited):
+        return cast(T, CANNOT_SAY)
+    except SlackFailure as error:
+        _rest(services, error)
+        return cast(T, CANNOT_SAY)
