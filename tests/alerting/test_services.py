@@ -169,6 +169,8 @@ async def test_a_services_alerts_page_its_policy_and_its_pages_show_them(
         # Names, never ids: Dana asked of Slack (users.info) before the
         # page shows her, kept; whom Slack cannot name is "a Slack user", linked to Slack.
         assert "Bob Okafor, Dana Scully, a Slack user ( U0ERIN0000 )" in text
+        # An owning user group Slack does not have (usergroups.list) is said so.
+        assert "payments-team ( Slack has no such user group )" in text
         assert "Alerts go to #ops-alerts" in text
         async with bob.get(f"{warroom.url}/services/checkout") as answer:
             html = await answer.text()

@@ -51,7 +51,7 @@ from bot.web.api.models import (
 )
 from bot.web.auth import guest_viewer, viewer_and_csrf
 from bot.web.context import WebContext, web_context
-from bot.web.oncall.reading import now_on_call, schedule_for
+from bot.web.oncall.reading import groups_of, now_on_call, schedule_for
 from bot.web.openapi import Answer, Operation, path_parameter
 from bot.web.pages_common import LIVE_SECONDS, guests_refused, live_page, render_page
 from bot.web.reading import seen_of, team_of
@@ -234,6 +234,7 @@ async def service_page(request: web.Request) -> web.Response:
         channel_name=(
             await channel_name_for_page(web_.services, service.channel) if service.channel else None
         ),
+        groups=await groups_of(web_, (o.ref for o in service.owners if o.kind == "usergroup")),
     )
     return live_page(page)
 
