@@ -288,7 +288,8 @@ async def names_for_page(
         for user in dict.fromkeys(wanted)
         if user and user not in kept and user != bot and USER_ID.match(user)
     ]
-    fresh = [user for user in missing if user not in names.asked]
+    kept = await _learning_now(services, kept, missing)
+    fresh = [user for user in missing if user not in names.asked and user not in kept]
     if not fresh or time.monotonic() < names.resting_until:
         return kept
     learned: dict[str, Named] = {}
@@ -309,6 +310,20 @@ async def names_for_page(
     await _keep_names(services, learned)
     saw(services, [*later, *fresh[PAGE_ASKS:]])
     return {**kept, **{user: named.name for user, named in learned.items()}}
+
+
+async def _learning_now(
+    services: Services, kept: dict[str, str], missing: Sequence[str]
+) -> dict[str, str]:
+    """``kept`` with the names of those of ``missing`` the background learner is asking
+    Slack about right now (asked already, so the page does not ask again), once it has kept
+    them (at most ``PAGE_PATIENCE``): a page shown meanwhile names them too."""
+    being = [user for user in missing if user in services.names.waiting]
+    if not being:
+        return kept
+    await learned(services, being)
+    async with session_scope(services.engine) as session:
+        return {**kept, **await known_names(session, being)}
 
 
 async def learned(services: Services, users: Iterable[str]) -> None:
