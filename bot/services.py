@@ -77,8 +77,8 @@ class NamesToLearn:
     # does not show the channel to the bot), asked once in this process.
     channels: dict[str, str | None] = field(default_factory=dict)
     # User groups a page named, by the handle or id the operator's files give: their handle
-    # and name as usergroups.list gave them (None: Slack has no such group), asked once.
-    groups: dict[str, tuple[str, str] | None] = field(default_factory=dict)
+    # and name as usergroups.list gave them, asked once (one Slack lacks is asked again).
+    groups: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 @dataclass

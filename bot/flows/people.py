@@ -352,7 +352,7 @@ async def channel_name_for_page(services: Services, channel_id: str) -> str | No
 
 async def usergroup_for_page(services: Services, ref: str) -> tuple[str, str] | bool | None:
     """A user group's handle and name before a page shows it (``usergroups.list``, asked once
-    in this process per handle or id, within ``PAGE_PATIENCE`` of Slack's rate limits): the
+    in this process per handle or id it finds, within ``PAGE_PATIENCE`` of Slack's rate limits): the
     pair; None when Slack has no such group; False when Slack cannot say now (a workspace
     without user groups, a failure: asked again on a later page)."""
     names = services.names
@@ -361,7 +361,9 @@ async def usergroup_for_page(services: Services, ref: str) -> tuple[str, str] | 
     found = await _ask_for_page(services, lambda: services.slack.find_usergroup(ref))
     if found is CANNOT_SAY:
         return False
-    names.groups[ref] = (found.handle, found.name) if found is not None else None
+    if found is None:
+        return None  # not kept: a group made in Slack later is named on the next page
+    names.groups[ref] = (found.handle, found.name)
     return names.groups[ref]
 
 

@@ -164,6 +164,10 @@ async def test_a_policy_page_shows_levels_timeouts_and_whom_each_reaches_now(
         assert "the members of the user group @dba-team, Database admins," in shown
         assert DBA_GROUP not in shown
         assert "the user group dba-leads: Slack has no such user group" in shown
+        # Made in Slack since: the next page names it.
+        slack.add_usergroup("S0DBA00002", "dba-leads", [ALICE], name="DBA leads")
+        _, html = await page(alice, f"{warroom.url}/oncall/policies/databases")
+        assert "the members of the user group @dba-leads, DBA leads," in text_of(html)
         # Names ignore case; an unknown policy is a 404.
         status, _ = await page(alice, f"{warroom.url}/oncall/policies/PAYMENTS")
         assert status == 200
