@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
 
+from bot.basics import precedence
 from bot.basics.background import UNWIND_SECONDS
 from bot.basics.backoff import backoff
 from bot.basics.logs import incident_scope
@@ -425,6 +426,7 @@ class JobRunner(Poller):
                 self._patience(job),
                 paced_as(self.priorities.get(job.kind, NORMAL)),
                 ahead_in_line() if job.kind in self.ahead else nullcontext(),
+                precedence.urgent() if job.kind in self.ahead else nullcontext(),
             ):
                 again = await self._holding_claim(job, handler(self.services, job))
         except Exception as error:

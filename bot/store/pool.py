@@ -44,6 +44,8 @@ from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry
 from sqlalchemy.util import queue
 from sqlalchemy.util.concurrency import await_
 
+from bot.basics import precedence
+
 # How long the head of the line waits before it looks whether a slot came free unannounced.
 LOOK_AGAIN_SECONDS = 0.5
 # Whether this task's waits go in the line served first (``ahead_in_line``).
@@ -52,10 +54,12 @@ _AHEAD: ContextVar[bool] = ContextVar("warroom_pool_ahead", default=False)
 
 @contextmanager
 def ahead_in_line() -> Iterator[None]:
-    """This task's waits for a connection go ahead of the others' (see the docstring)."""
+    """This task's waits for a connection go ahead of the others' (see the docstring), and
+    its steps never wait for a page's work (``precedence``): Slack or a page waits on it."""
     token = _AHEAD.set(True)
     try:
-        yield
+        with precedence.exempt():
+            yield
     finally:
         _AHEAD.reset(token)
 

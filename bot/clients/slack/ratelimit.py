@@ -32,6 +32,7 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
+from bot.basics import precedence
 from bot.basics.numbers import parse_bounded_int
 from bot.clients.slack.errors import RETRY_AFTER_MAX, SlackRateLimited, SlackTurnLater
 from bot.clients.slack.pacing import SlackPacer
@@ -171,6 +172,7 @@ class GatedWebClient(AsyncWebClient):
                 raise SlackRateLimited(api_method, "ratelimited", retry_after=max(closed, turn))
             if not per_channel and too_long(turn, turn=True):  # a turn in the method's pace
                 raise SlackTurnLater(api_method, "ratelimited", retry_after=max(closed, turn))
+            await precedence.after_pages()
             await self.pacer.take(api_method, channel)
             await self.gate.wait(gate)
             return await super().api_call(api_method, **kwargs)

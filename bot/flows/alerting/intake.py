@@ -24,6 +24,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.basics import precedence
 from bot.basics.logs import page_stage
 from bot.flows.alerting import own_alerts
 from bot.flows.escalation.levels import start_policy
@@ -129,7 +130,7 @@ class PayloadWriter(GroupCommit[_Received]):
         given = services.handed.given
         try:
             team_id = await services.slack.team_id()
-            with ahead_in_line():
+            with ahead_in_line(), precedence.urgent():
                 async with session_scope(services.engine) as session:
                     payload_id = await arrivals.store_in_turn(session, received)
                     await _apply_in(

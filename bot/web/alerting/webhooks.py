@@ -36,6 +36,7 @@ from typing import Any, Generic, TypeVar
 from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.basics import precedence
 from bot.basics.key_digest import stand_in, without_key
 from bot.basics.logs import page_stage
 from bot.basics.rates import KeyRates
@@ -120,7 +121,8 @@ async def receive_alerts(request: web.Request) -> web.Response:
         message = f"unknown alert source {request.match_info.get('source')!r}; use one of {kinds}"
         return web.json_response({"error": message}, status=404)
     source: Receiver[Notification] = SOURCES.receiver(entry)
-    outcome, reply = await _receive(request, source)
+    with precedence.exempt():  # its sender waits on it: never held for the pages in flight
+        outcome, reply = await _receive(request, source)
     request.app[metrics_key].alert_payload(source.kind, outcome)
     return web.json_response(reply.body, status=reply.status, headers=dict(reply.headers))
 
