@@ -29,6 +29,7 @@ from sqlalchemy.pool import ConnectionPoolEntry, PoolResetState
 from sqlmodel import SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.basics import precedence
 from bot.store import sqlite_driver
 from bot.store.pool import FairPool
 
@@ -187,12 +188,26 @@ def _sqlite_engine(url: str, timeouts: DatabaseTimeouts) -> AsyncEngine:
     return engine
 
 
+# Statements each PostgreSQL connection keeps prepared (SQLAlchemy's asyncpg default: 100).
+# warroom runs several hundred kinds of statement: with 100 kept, a third of all executions
+# prepared theirs again first (one round trip more, and its parse, plan and codecs), the
+# alert's path to its page among them (bench/RESULTS.md, "Statements prepared again").
+PREPARED_STATEMENTS_KEPT = 2000
+
+
 def _postgresql_engine(url: str, timeouts: DatabaseTimeouts) -> AsyncEngine:
     """The engine of a PostgreSQL database: a fair pool, its idle connections pinged."""
     engine = create_async_engine(
         url,
-        connect_args={"server_settings": timeouts.postgresql()},
+        connect_args={
+            "server_settings": timeouts.postgresql(),
+            "prepared_statement_cache_size": PREPARED_STATEMENTS_KEPT,
+        },
         poolclass=FairPool,  # first come, first served; a failed connection wakes the next
+        # The connection given back last is lent first: its statements are prepared already
+        # (each connection prepares each statement once), where lending them in turn made
+        # every connection prepare the alert's path anew (bench/RESULTS.md).
+        pool_use_lifo=True,
         pool_size=10,
         max_overflow=10,
         hide_parameters=True,
@@ -388,7 +403,9 @@ class Turns(IntEnum):
 
 @asynccontextmanager
 async def session_scope(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
-    """Open a session for one unit of work; the caller commits, anything unfinished rolls back."""
+    """Open a session for one unit of work; the caller commits, anything unfinished rolls back.
+    Work that is not a page's first waits (briefly) for the pages in flight (``precedence``)."""
+    await precedence.after_pages()
     async with AsyncSession(engine, expire_on_commit=False) as session:
         yield session
 
