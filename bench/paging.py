@@ -507,6 +507,8 @@ def report(outcome: Outcome) -> list[str]:
             f"p99 {p99 * 1e3:.0f} ms, max {max(values) * 1e3:.0f} ms "
             f"(target p99 <= {target * 1e3:.0f} ms: {met}){_beside_bare(outcome, name, p99)}"
         )
+        # In the order sent: whether the slowest are the server's first (its warm-up) or not.
+        lines.append("    in order, ms: " + " ".join(f"{v * 1e3:.0f}" for v in values))
     for name, values in (("alone", outcome.bare_alone), ("during the storm", outcome.bare_storm)):
         if values:
             lines.append(
