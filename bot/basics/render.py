@@ -11,13 +11,15 @@ only through the ``mention`` and ``channel_link`` filters, which check what they
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil import tz
 from dateutil.relativedelta import relativedelta
@@ -289,7 +291,19 @@ def local_time(moment: datetime | str | None, zone: str, fmt: str = "%H:%M %Z") 
         return "unknown"
     if isinstance(moment, str):
         moment = datetime.fromisoformat(moment)
-    return moment.astimezone(tz.gettz(zone)).strftime(fmt)
+    return moment.astimezone(_zone(zone)).strftime(fmt)
+
+
+@functools.lru_cache(maxsize=64)
+def _zone(zone: str) -> tzinfo | None:
+    """The standard library's zone, whose conversions are C (dateutil's are Python: a page
+    shows hundreds of times); dateutil's for a name only it knows (None, as dateutil gives
+    for an unknown one: the machine's zone)."""
+    try:
+        return ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        found: tzinfo | None = tz.gettz(zone)
+        return found
 
 
 def machine_time(moment: datetime) -> str:

@@ -11,7 +11,7 @@ configured has no changes kept under it), then what each depends on (``depends_o
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -158,13 +158,14 @@ async def changes_beside(
     hours: float,
     most: int = SHOWN,
     impact: datetime | None = None,
-    said: Sequence[str] = (),
+    said: Sequence[str] | Callable[[], Awaitable[Sequence[str]]] = (),
     unfiltered: bool = False,
 ) -> ChangesBefore:
     """What changed on ``services`` and what they depend on in the ``hours`` before
     ``moment``, the likeliest suspect first (``impact``: when impact started, ``moment``
-    when unknown; ``said``: the channel's words), at most ``most``. No service and
-    ``unfiltered``: every service's changes, ranked alike."""
+    when unknown; ``said``: the channel's words, or how to read them: read only when there
+    are changes to rank, as a long incident's words are thousands), at most ``most``. No
+    service and ``unfiltered``: every service's changes, ranked alike."""
     dependencies = dependencies_of(services, catalog)
     if services or not unfiltered:
         changes = await changes_before(
@@ -173,6 +174,8 @@ async def changes_beside(
     else:
         since = moment - timedelta(hours=hours)
         changes = await changes_on(session, None, since=since, until=moment, limit=RANKED)
+    if callable(said):
+        said = await said() if changes else ()
     suspects = ranked(
         changes,
         services=services,

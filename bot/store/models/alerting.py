@@ -80,6 +80,8 @@ class AlertGroup(SQLModel, table=True):
         # The alerts' worklist: open ones by trigger time, the latest resolved (0069).
         Index("ix_alert_group_state_triggered", "state", "triggered_at"),
         Index("ix_alert_group_state_resolved", "state", "resolved_at"),
+        # Insights' on-call load: a period's alerts, whatever their state (0099).
+        Index("ix_alert_group_triggered_at", "triggered_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -312,7 +312,7 @@ async def incident_page(request: web.Request) -> web.Response:
             moment=incident.declared_at,
             hours=alerting.change_hours,
             impact=impact_started(incident),
-            said=await said_in(session, incident),
+            said=lambda: said_in(session, incident),
             unfiltered=True,
         )
         proposed = await notes.waiting(session, incident_id)
