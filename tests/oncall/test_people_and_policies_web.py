@@ -205,7 +205,7 @@ async def test_the_incident_page_links_the_policy_it_started(
 
 
 async def test_a_schedules_user_group_is_shown_by_the_name_slack_has_for_it(
-    slack: SlackEmulator, sqlite_url: str
+    slack: SlackEmulator, database_url: str
 ) -> None:
     """The schedules file names it by its id (or a handle): the page says Slack's handle and
     name, or that Slack has no such group."""
@@ -229,7 +229,7 @@ async def test_a_schedules_user_group_is_shown_by_the_name_slack_has_for_it(
     }
     schedules = parse_schedules(document, now=NOW)
     async with (
-        web_warroom(slack, sqlite_url, Clock(NOW), oncall__schedules=schedules) as warroom,
+        web_warroom(slack, database_url, Clock(NOW), oncall__schedules=schedules) as warroom,
         browser() as alice,
     ):
         await sign_in(alice, warroom, ALICE)
