@@ -73,9 +73,12 @@ class NamesToLearn:
     learning: bool = False
     # After Slack failed to answer, nothing is asked before this (``time.monotonic``).
     resting_until: float = 0.0
-    # Channels a page named, by id: their names as conversations.info gave them (None: Slack
-    # does not show the channel to the bot), asked once in this process.
-    channels: dict[str, str | None] = field(default_factory=dict)
+    # Channels a page named, by id: their names as conversations.info gave them, asked once
+    # in this process.
+    channels: dict[str, str] = field(default_factory=dict)
+    # Channels Slack did not show the bot, by id: until when (``services.clock``) that answer
+    # holds; the bot added to one later, a page names it after that.
+    channels_unseen: dict[str, datetime] = field(default_factory=dict)
     # User groups a page named, by the handle or id the operator's files give: their handle
     # and name as usergroups.list gave them, asked once (one Slack lacks is asked again).
     groups: dict[str, tuple[str, str]] = field(default_factory=dict)

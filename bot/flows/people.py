@@ -9,6 +9,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from datetime import timedelta
 from typing import Any, TypeVar, cast
 
 from bot.basics.slack_patterns import USER_ID
@@ -336,18 +337,30 @@ async def learned(services: Services, users: Iterable[str]) -> None:
         await asyncio.sleep(LEARNED_POLL_SECONDS)
 
 
+# How long "Slack does not show the bot that channel" holds: the bot may be invited since.
+UNSEEN_CHANNEL_HOLDS = timedelta(minutes=1)
+
+
 async def channel_name_for_page(services: Services, channel_id: str) -> str | None:
     """The channel's name before a page shows it (``conversations.info``, asked once in this
     process, within ``PAGE_PATIENCE`` of Slack's rate limits); None when Slack does not show
-    the channel to the bot or cannot say now (asked again on a later page)."""
+    the channel to the bot (asked again after ``UNSEEN_CHANNEL_HOLDS``) or cannot say now
+    (asked again on a later page)."""
     names = services.names
     if channel_id in names.channels:
         return names.channels[channel_id]
+    now = services.clock()
+    if now < names.channels_unseen.get(channel_id, now):
+        return None
     asked = await _ask_for_page(services, lambda: services.slack.channel_facts(channel_id))
     if asked is CANNOT_SAY:
         return None
-    names.channels[channel_id] = asked.name if asked is not None else None
-    return names.channels[channel_id]
+    if asked is None:
+        names.channels_unseen[channel_id] = now + UNSEEN_CHANNEL_HOLDS
+        return None
+    names.channels_unseen.pop(channel_id, None)
+    names.channels[channel_id] = asked.name
+    return asked.name
 
 
 async def usergroup_for_page(services: Services, ref: str) -> tuple[str, str] | bool | None:

@@ -20,8 +20,8 @@ between processes and replicas.
   applied.
 - ``processed_events``: Slack deliveries already applied, so replicas agree.
 - ``installation``: whether the Slack app is still installed, as every replica reads it.
-- ``change_stamps``: how many transactions changed what the web view shows (bumped by
-  triggers), which a live page's refresh compares with the one it last read.
+- ``change_stamps``: how many transactions changed what the web view shows, by family of
+  tables (bumped by triggers), which a live page's refresh compares with those it last read.
 
 May import: ``bot.basics``.
 """

@@ -24,8 +24,11 @@ modules here are what the domain folders share.
 - ``notices``: a form's answer said once on the page it redirects to (a token's value too),
   and a form's refusal with what was typed, the same way.
 - ``audit``: ``/admin/audit``, the admin record, for warroom's admins.
+- ``form_refused``: a posted form the server could not read, sent (303) to a page that says
+  so once, never left at the form's POST address.
 - ``live_refresh``: a live page's refresh answered 304, no body and no page query, while
-  nothing it shows has changed (its version, ``ETag``, sent back).
+  nothing it shows has changed (its version, ``ETag``, sent back): the stamps of the
+  families of tables it shows, and until when the clock leaves it as it was.
 
 Its domains, in their order (``DOMAINS`` in tests/test_layers.py):
 

@@ -161,7 +161,7 @@ async def once_of(request: web.Request, viewer: Viewer) -> Once:
     if not isinstance(refused, dict):
         return Once(notice=notice)
     status = notice.get("status") if notice else None
-    return Once(refused=refused, status=status if status in (200, 400, 403, 409) else 400)
+    return Once(refused=refused, status=status if status in (200, 400, 403, 409, 429) else 400)
 
 
 class DrawsOnce(Protocol):

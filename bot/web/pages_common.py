@@ -108,7 +108,12 @@ def guests_refused(request: web.Request, problem: str, **context: Any) -> web.Re
 
 
 class FormUnreadable(ValueError):
-    """A posted form that is not text in its charset: answered 400 by the page (web_view_rules)."""
+    """A posted form that is not text in its charset, or larger than the server takes
+    (``too_large``): its page is sent to say so (bot/web/form_refused.py)."""
+
+    def __init__(self, *, too_large: bool = False) -> None:
+        super().__init__("the form is larger than the server takes" if too_large else "")
+        self.too_large = too_large
 
 
 async def read_form(request: web.Request) -> MultiDictProxy[Any]:
@@ -116,6 +121,8 @@ async def read_form(request: web.Request) -> MultiDictProxy[Any]:
     raises on bytes that are not text in it, or a charset Python does not know."""
     try:
         return await request.post()
+    except web.HTTPRequestEntityTooLarge as error:
+        raise FormUnreadable(too_large=True) from error
     except (ValueError, LookupError) as error:
         raise FormUnreadable from error
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.web import audit, auth
+from bot.web import audit, auth, form_refused
 from bot.web.agents import endpoint as agents
 from bot.web.agents import pages as agents_pages
 from bot.web.alerting import acts as alert_acts
@@ -197,6 +197,7 @@ WEB_ROUTES: tuple[Route, ...] = (
     Route("POST", "/maintenance", maintenance.add_window_form, PAGE),
     Route("GET", "/maintenance/{window}", maintenance.window_page, PAGE),
     Route("POST", "/maintenance/{window}/cancel", maintenance.cancel_window_form, PAGE),
+    Route("GET", form_refused.FORM_REFUSED_PATH, form_refused.form_refused_page, PAGE),
     Route("GET", "/login", auth.sign_in_page, PAGE),
     Route("GET", "/auth/slack", auth.start_sign_in, PAGE),
     Route("GET", auth.CALLBACK_PATH, auth.finish_sign_in, PAGE),

@@ -305,3 +305,26 @@ async def test_a_guest_of_the_workspace_sees_no_service(
             assert answer.status == 404
         status, text = await page(guest, f"{warroom.url}/")
         assert "Services" not in text.split("Skip to the content", 1)[1][:200]
+
+
+async def test_a_channel_slack_did_not_show_the_bot_is_named_once_the_bot_is_in_it(
+    warroom: Warroom,
+) -> None:
+    """ "Slack does not show the bot" holds a minute, not the process's life: the bot invited
+    to the service's private channel, a page a while later names it."""
+    ops = warroom.slack.channel_by_name("ops-alerts")
+    assert ops is not None
+    ops.is_private = True
+    ops.members.discard(warroom.slack.bot_user_id)
+    async with browser() as bob:
+        await sign_in(bob, warroom, BOB)
+        _, text = await page(bob, f"{warroom.url}/services/checkout")
+        assert f"Alerts go to a Slack channel ( {ops.id} ) Slack does not show the bot" in text
+        ops.members.add(warroom.slack.bot_user_id)
+        asked = len(warroom.slack.calls_to("conversations.info"))
+        _, text = await page(bob, f"{warroom.url}/services/checkout")
+        assert "Slack does not show the bot" in text  # kept a while: not asked at each page
+        assert len(warroom.slack.calls_to("conversations.info")) == asked
+        await warroom.advance(minutes=2)
+        _, text = await page(bob, f"{warroom.url}/services/checkout")
+        assert "Alerts go to #ops-alerts" in text

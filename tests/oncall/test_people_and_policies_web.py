@@ -11,13 +11,14 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from bot.record.escalation.policies import parse_policies
+from bot.record.oncall.schedules import parse_schedules
 from bot.record.paging import own
 from bot.record.paging.contacts import Rule
 from bot.store.db import session_scope
 from emulator import SlackEmulator
-from tests.conftest import ALICE, BOB, CAROL, Warroom
+from tests.conftest import ALICE, BOB, CAROL, Clock, Warroom
 from tests.helpers.incidents import command, open_incident
-from tests.helpers.web_view import browser, csrf_of, sign_in
+from tests.helpers.web_view import browser, csrf_of, sign_in, web_warroom
 from tests.oncall.test_oncall_web import (
     NOW,
     add_guest,
@@ -201,3 +202,39 @@ async def test_the_incident_page_links_the_policy_it_started(
         assert status == 200
         # The escalation that started the policy links its page.
         assert '<td data-label="To"><a href="/oncall/policies/checkout">' in html
+
+
+async def test_a_schedules_user_group_is_shown_by_the_name_slack_has_for_it(
+    slack: SlackEmulator, database_url: str
+) -> None:
+    """The schedules file names it by its id (or a handle): the page says Slack's handle and
+    name, or that Slack has no such group."""
+    slack.add_usergroup("S0PAY00001", "payments-oncall", [BOB], name="Payments on call")
+    document = {
+        "schedules": {
+            name: {
+                "timezone": "Europe/Paris",
+                "usergroup": group,
+                "layers": [
+                    {
+                        "name": "weekly",
+                        "start": "2026-03-02 09:00",
+                        "rotation": "weekly",
+                        "members": [ALICE],
+                    }
+                ],
+            }
+            for name, group in (("payments", "S0PAY00001"), ("support", "support-oncall"))
+        }
+    }
+    schedules = parse_schedules(document, now=NOW)
+    async with (
+        web_warroom(slack, database_url, Clock(NOW), oncall__schedules=schedules) as warroom,
+        browser() as alice,
+    ):
+        await sign_in(alice, warroom, ALICE)
+        _, html = await page(alice, f"{warroom.url}/oncall/payments")
+        assert "User group@payments-oncall, Payments on call" in text_of(html)
+        assert "S0PAY00001" not in text_of(html)
+        _, html = await page(alice, f"{warroom.url}/oncall/support")
+        assert "User groupsupport-oncall (Slack has no such user group)" in text_of(html)

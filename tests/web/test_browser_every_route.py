@@ -87,6 +87,7 @@ NOT_PAGES = {
     "/oncall/people/{user}.ics": "an iCalendar feed",
     "/oncall/{schedule}.ics": "an iCalendar feed",
     "/mcp": "the Model Context Protocol endpoint (JSON-RPC)",
+    "/form-refused": "an unreadable form's refusal, once after its redirect (else the list)",
 }
 
 

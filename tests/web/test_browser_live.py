@@ -17,12 +17,12 @@ from aiohttp import web
 
 from emulator import SlackEmulator
 from tests.conftest import Clock, Warroom, start_warroom
-from tests.helpers.incidents import command, open_incident
+from tests.helpers.incidents import command, open_incident, settle
 from tests.helpers.web_view import web_settings, web_warroom
 from tests.web.test_browser import TIMEOUT_MS, WIDTHS, sign_in_with_slack, watched_page
 
 if TYPE_CHECKING:
-    from playwright.async_api import Browser
+    from playwright.async_api import Browser, Page
 
 NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 # The pages read their live parts again every 5 s (bot/web/pages_common.py LIVE_SECONDS): a
@@ -131,6 +131,16 @@ async def test_a_live_page_says_when_it_is_not_updated_and_when_it_is_again(
             await context.close()
 
 
+def live_answers(page: Page) -> list[int]:
+    """The statuses of the page's live reads from now on, as they come."""
+    answers: list[int] = []
+    page.on(
+        "response",
+        lambda answer: answers.append(answer.status) if "part=live" in answer.url else None,
+    )
+    return answers
+
+
 async def test_an_unchanged_page_is_answered_304_and_still_says_its_time(
     slack: SlackEmulator, sqlite_url: str, chromium: Browser
 ) -> None:
@@ -141,11 +151,7 @@ async def test_an_unchanged_page_is_answered_304_and_still_says_its_time(
         async with watched_page(chromium, warroom, **WIDTHS["1280"]) as page:
             await sign_in_with_slack(page, warroom)
             await page.goto(f"{warroom.url}/")
-            answers: list[int] = []
-            page.on(
-                "response",
-                lambda answer: answers.append(answer.status) if "part=live" in answer.url else None,
-            )
+            answers = live_answers(page)
             await warroom.advance(seconds=20)
             await page.get_by_text("As of 09:00:20").wait_for(timeout=SHOWN_WITHIN_MS)
             await warroom.advance(seconds=5)
@@ -158,3 +164,31 @@ async def test_an_unchanged_page_is_answered_304_and_still_says_its_time(
                 .wait_for(timeout=SHOWN_WITHIN_MS)
             )
             assert "As of 09:00:25" in await page.locator("#list-counts .as-of").inner_text()
+
+
+@pytest.mark.parametrize("width", list(WIDTHS))
+async def test_ages_move_with_the_clock_while_the_server_answers_304(
+    slack: SlackEmulator, sqlite_url: str, chromium: Browser, width: str
+) -> None:
+    """Nothing written, only time gone by: the server answers 304 and the page words the ages
+    again itself, by the server's clock ("open for 3 minutes", "2 minutes ago")."""
+    async with web_warroom(slack, sqlite_url, Clock(NOW)) as warroom:
+        search = await open_incident(warroom, "Search is slow")
+        await command(warroom, search, "update Rolled back the search index")
+        await settle(warroom)
+        async with watched_page(chromium, warroom, **WIDTHS[width]) as page:
+            await sign_in_with_slack(page, warroom)
+            await page.goto(f"{warroom.url}/")
+            card = page.locator("#active-section .active-incident")
+            assert "less than a minute ago" in await card.inner_text()
+            answers = live_answers(page)
+            # Its first read gets the part's version (the page itself carries none).
+            await warroom.advance(seconds=5)
+            await page.get_by_text("As of 09:00:05").wait_for(timeout=SHOWN_WITHIN_MS)
+            answers.clear()
+            await warroom.advance(minutes=3)
+            await page.get_by_text("As of 09:03:05").wait_for(timeout=SHOWN_WITHIN_MS)
+            await card.get_by_text("3 minutes ago").wait_for(timeout=SHOWN_WITHIN_MS)
+            words = "open for 3 minutes" if width == "1280" else "3m"
+            await card.get_by_text(words, exact=True).wait_for(timeout=SHOWN_WITHIN_MS)
+            assert answers and set(answers) == {304}, answers

@@ -1,8 +1,10 @@
 """A live page's refresh (templates/web/_live.html.j2) as its script asks it: the version it
 was given sent back, the server answers 304 with no body while nothing the page shows has
 changed, dated by the server's clock (the page's "as of" time), and the page itself as soon
-as something has: an incident declared or changed in Slack, an alert fired, a minute gone
-by (the ages a page shows)."""
+as something has: an incident declared or changed in Slack, an alert fired, an update
+falling overdue. A minute gone by alone changes nothing the server words (the browser
+words the ages), and a write to what a page does not show (an alert, for the incident list)
+leaves it 304."""
 
 from __future__ import annotations
 
@@ -69,10 +71,13 @@ async def test_an_open_list_and_incident_page_are_304_until_something_changes(
         status, body, version, _ = await refresh(alice, listed, version)
         assert status == 200 and "Checkout is down for card payments" in body
         assert (await refresh(alice, listed, version))[0] == 304
-        # A minute later the ages have moved: the list again, as of then.
+        # A minute later the ages have moved, which the browser words: still 304.
         await warroom.advance(minutes=1)
+        assert (await refresh(alice, listed, version))[0] == 304
+        # Half an hour with no stakeholder update: the clock alone turns it overdue.
+        await warroom.advance(minutes=30)
         status, body, version, _ = await refresh(alice, listed, version)
-        assert status == 200 and "As of" in body
+        assert status == 200 and "update overdue" in body
 
         page = f"{warroom.url}/incidents/INC-1?part=live"
         body, version = await settled(warroom, alice, page)
@@ -95,17 +100,27 @@ async def test_the_alerts_list_is_304_until_an_alert_fires(
         paging_warroom(slack, database_url, tmp_path, ntfy) as warroom,
         browser() as alice,
     ):
+        search = await open_incident(warroom, "Search is slow")
         await sign_in(alice, warroom, ALICE)
         listed = f"{warroom.url}/alerts?part=list"
         body, version = await settled(warroom, alice, listed)
+        incidents = f"{warroom.url}/?part=live"
+        _, incidents_version = await settled(warroom, alice, incidents)
         assert "QueueLag" not in body
         assert (await refresh(alice, listed, version))[0] == 304
         await deliver(
             warroom,
             alertmanager("QueueLag", [alert("QueueLag", "worker-1", "2026-03-03T01:58:00Z")]),
         )
-        status, body, _, _ = await refresh(alice, listed, version)
+        status, body, version, _ = await refresh(alice, listed, version)
         assert status == 200 and "QueueLag" in body
+        # An alert is not on the incident list: left as its tab holds it.
+        assert (await refresh(alice, incidents, incidents_version))[0] == 304
+        # An update in an incident is: the list read whole, with it.
+        await command(warroom, search, "update Rolled back the search index")
+        await settle(warroom)
+        status, body, _, _ = await refresh(alice, incidents, incidents_version)
+        assert status == 200 and "Rolled back the search index" in body
 
 
 async def test_a_stranger_is_sent_to_sign_in_whatever_version_it_sends(

@@ -38,6 +38,7 @@ from bot.record.people import known_names
 from bot.store.db import session_scope
 from bot.web.auth import guest_viewer, viewer_and_csrf
 from bot.web.context import WebContext, web_context
+from bot.web.live_refresh import live_until
 from bot.web.notices import forget, once_of
 from bot.web.pages_common import ZONE_REFUSED, guests_refused, live_page, render_page, viewer_zone
 from bot.web.reading import own_zone
@@ -120,6 +121,8 @@ async def alerts_page(request: web.Request) -> web.Response:
     async with session_scope(web_.services.engine) as session:
         listed = await list_alerts(session, filters)
         names = await known_names(session, listed.people)
+    # Nothing on it moves with the clock alone (a snooze's end is written when it ends).
+    live_until(request)
     context: dict[str, Any] = {
         "listed": listed,
         "names": names,

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from aiohttp import web
 
@@ -51,6 +51,7 @@ from bot.web.api.models import (
 )
 from bot.web.auth import guest_viewer, viewer_and_csrf
 from bot.web.context import WebContext, web_context
+from bot.web.live_refresh import live_until
 from bot.web.oncall.reading import groups_of, now_on_call, schedule_for
 from bot.web.openapi import Answer, Operation, path_parameter
 from bot.web.pages_common import LIVE_SECONDS, guests_refused, live_page, render_page
@@ -115,14 +116,20 @@ async def service_list(web_: WebContext, viewer: Viewer, team_id: str) -> Servic
 
 
 async def service_detail(
-    web_: WebContext, viewer: Viewer, team_id: str, name: str
+    web_: WebContext,
+    viewer: Viewer,
+    team_id: str,
+    name: str,
+    turns: list[datetime] | None = None,
 ) -> ServiceDetailPublic:
     """The service of that name with its alerts, incidents and who is on call for it now;
-    NoService when there is none (or the viewer is a guest)."""
+    NoService when there is none (or the viewer is a guest). ``turns``: given, the moments
+    the clock alone changes this answer at are added to it (a shift handed over, a change
+    leaving the window)."""
     service = None if viewer.guest else web_.settings.alerting.catalog.get(name.strip()[:80])
     if service is None:
         raise NoService(f"service: there is no service {name[:40]!r}")
-    on_call = await _first_level(web_, viewer, service)
+    on_call = await _first_level(web_, viewer, service, [] if turns is None else turns)
     async with session_scope(web_.services.engine) as session:
         record = await service_record(session, service.name, team_id=team_id)
         people = _owners([service]) | set(on_call)
@@ -132,6 +139,8 @@ async def service_detail(
         names = await known_names(session, people)
         since = web_.services.clock() - CHANGES_WINDOW
         changes = await changes_on(session, [service.name], since=since, limit=20)
+    if turns is not None:
+        turns.extend(change.at + CHANGES_WINDOW for change in changes)
     # Names, never ids: people warroom has not met asked of Slack first.
     names = await names_for_page(web_.services, names, sorted(people))
     open_, recent = (
@@ -148,9 +157,12 @@ async def service_detail(
     )
 
 
-async def _first_level(web_: WebContext, viewer: Viewer, service: Service) -> list[str]:
+async def _first_level(
+    web_: WebContext, viewer: Viewer, service: Service, turns: list[datetime]
+) -> list[str]:
     """The people the first level of the service's policy reaches now: its users, and whoever
-    its schedules name (a user group's members are Slack's to say when it pages)."""
+    its schedules name (a user group's members are Slack's to say when it pages); when its
+    shifts end or start added to ``turns``."""
     policy = web_.settings.escalation.policies.get(service.policy or "")
     level = policy.level(1) if policy is not None else None
     if level is None:
@@ -160,6 +172,7 @@ async def _first_level(web_: WebContext, viewer: Viewer, service: Service) -> li
     schedules = [s for ref in wanted if (s := await schedule_for(web_, viewer, ref))]
     for entry in await now_on_call(web_, schedules, web_.services.clock()):
         users.extend(entry.now.users)
+        turns.extend(s.end for s in (entry.now, entry.next) if s is not None)
     return list(dict.fromkeys(users))
 
 
@@ -183,6 +196,7 @@ async def services_page(request: web.Request) -> web.Response:
         return guests_refused(request, "services_guests", viewer=viewer, csrf=csrf)
     team = await team_of(request, web_, viewer)
     listed = await service_list(web_, viewer, team)
+    live_until(request)  # open counts: nothing on it moves with the clock alone
     return live_page(
         render_page(
             request,
@@ -206,8 +220,9 @@ async def service_page(request: web.Request) -> web.Response:
         return guests_refused(request, "services_guests", viewer=viewer, csrf=csrf)
     name = request.match_info["service"]
     team = await team_of(request, web_, viewer)
+    turns: list[datetime] = []
     try:
-        service = await service_detail(web_, viewer, team, name)
+        service = await service_detail(web_, viewer, team, name, turns)
     except NoService:
         return render_page(
             request,
@@ -218,6 +233,7 @@ async def service_page(request: web.Request) -> web.Response:
             viewer=viewer,
             csrf=csrf,
         )
+    live_until(request, *turns)
     page = render_page(
         request,
         "web/service.html.j2",

@@ -7,7 +7,7 @@ import logging
 import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -58,8 +58,9 @@ from bot.web.filters import (
     filter_values,
     parse_filters,
 )
+from bot.web.form_refused import form_unreadable_answer
 from bot.web.incident.timeline_kinds import GROUP_KEYS, chosen_kinds, counts_by_group
-from bot.web.live_refresh import live_part_answer
+from bot.web.live_refresh import live_part_answer, live_until
 from bot.web.pages_common import (
     LIVE_SECONDS,
     FormUnreadable,
@@ -154,8 +155,8 @@ async def _page_answer(request: web.Request, handler: Handler) -> web.StreamResp
         return render_page(
             request, "web/error.html.j2", status=400, problem="bad_filter", detail=str(error)
         )
-    except FormUnreadable:
-        return render_page(request, "web/error.html.j2", status=400, problem="bad_form")
+    except FormUnreadable as unreadable:
+        return await form_unreadable_answer(request, unreadable)
     except (OSError, SQLAlchemyError, TimeoutError):
         # The database down is said as such (503, the page in words), not a bare 500; any
         # other failure stays the error it is.
@@ -195,6 +196,8 @@ async def incident_list(request: web.Request) -> web.Response:
         words = "" if parse_reference(query.search) is not None else query.search
         found = await found_in(session, [i.id for i in shown if i.id is not None], words)
     now = web_.services.clock()
+    # The ages are the browser's to move; the clock turns an update overdue here.
+    live_until(request, *(web_.settings.incidents.update_due_at(i) for i in active.incidents))
     response = render_page(
         request,
         "web/list.html.j2",
@@ -319,6 +322,10 @@ async def incident_page(request: web.Request) -> web.Response:
         status_link = await _status_link(session, incident)
         kept_causes = await _kept_causes(session, incident_id)
     now = web_.services.clock()
+    # The browser words an age in English only: a draft in another language is read again
+    # at each minute's turn for its "open for".
+    minute = None if page.draft.language.code == "en" else now + timedelta(minutes=1)
+    live_until(request, web_.settings.incidents.update_due_at(incident), minute)
     response = render_page(
         request,
         "web/incident.html.j2",

@@ -51,9 +51,11 @@ from bot.store.db import session_scope
 from bot.store.models import OncallOverride, OncallSwap
 from bot.web.auth import check_csrf, csrf_token, page_viewer, viewer_and_csrf
 from bot.web.context import WebContext, web_context
+from bot.web.live_refresh import live_until
 from bot.web.notices import forget, once_of, refused_back
 from bot.web.oncall.charts import timeline
 from bot.web.oncall.reading import (
+    groups_of,
     names_of,
     now_on_call,
     people_of,
@@ -98,6 +100,8 @@ async def oncall_list(request: web.Request) -> web.Response:
     now = web_.services.clock()
     board = await now_on_call(web_, schedules, now)
     shifts = [s for entry in board for s in (entry.now, entry.next) if s is not None]
+    # Who is on call now changes at a shift's end, whoever wrote nothing.
+    live_until(request, *(s.start for s in shifts), *(s.end for s in shifts))
     response = render_page(
         request,
         "web/oncall_list.html.j2",
@@ -434,6 +438,8 @@ async def _render_schedule(
         cancelling=next((row for row in history if row.id == shown.cancelling), None),
         calendar=shown.calendar,
         policies=_policies_paging(web_, schedule),
+        # Its user group by the handle and name Slack has for it, not the file's ref.
+        groups=await groups_of(web_, [schedule.usergroup] if schedule.usergroup else []),
         default_user=viewer.user_id or "",
         looks_after=_looks_after(schedule, viewer),
         may_cancel=lambda row: _may_cancel(schedule, viewer, row, swaps.get(row.swap_id)),

@@ -19,6 +19,7 @@ from bot.record.status_page import subscriptions as subscribers
 from bot.web.auth import check_csrf, csrf_token, keep_new_session, session_of, with_session
 from bot.web.client_address import client_address
 from bot.web.context import web_context
+from bot.web.notices import forget, once_of, refused_back
 from bot.web.pages_common import FormUnreadable, read_form, render_page
 from bot.web.visibility import Viewer
 
@@ -72,21 +73,40 @@ def _mail(request: web.Request) -> bool:
 
 async def subscribe_page(request: web.Request) -> web.Response:
     """GET /status/subscribe: the form (e-mail, when warroom can send mail, or webhook; all or
-    chosen components)."""
+    chosen components); after a refused sign-up, once, why, with what was typed."""
     _subscriptions_on(request)
     viewer = _viewer(request)
     services = web_context(request).services
     mail = _mail(request)
-    return _answer(
+    once = await once_of(request, viewer)
+    refused = once.refused or {}
+    kind = once.words("kind") or (subscribers.EMAIL_KIND if mail else subscribers.WEBHOOK_KIND)
+    components = await flow.known_components(services)
+    chosen = refused.get("chosen")
+    response = _answer(
         request,
-        page="form",
+        once.status,
+        page=once.words("page") or "form",
+        problem=once.words("problem") or "",
         csrf=csrf_token(request, viewer),
-        components=await flow.known_components(services),
-        chosen=[],
-        typed="",
+        components=components,
+        chosen=[c for c in chosen if c in components] if isinstance(chosen, list) else [],
+        typed=once.words("typed") or "",
         mail=mail,
-        kind=subscribers.EMAIL_KIND if mail else subscribers.WEBHOOK_KIND,
+        kind=kind if kind in KINDS else subscribers.EMAIL_KIND,
     )
+    forget(request, response)
+    return response
+
+
+async def _refused(
+    request: web.Request, viewer: Viewer, refusal: dict[str, Any], status: int
+) -> web.HTTPSeeOther:
+    """303 back to the form, which says ``refusal`` once (answered ``status``): a reload of
+    the form's page shows it clean, never posts the sign-up again."""
+    back = await refused_back(request, viewer, "/status/subscribe", refusal, status=status)
+    keep_new_session(request, back)
+    return back
 
 
 async def subscribe_form(request: web.Request) -> web.Response:
@@ -98,7 +118,7 @@ async def subscribe_form(request: web.Request) -> web.Response:
     try:
         form = await read_form(request)
     except FormUnreadable:
-        return _answer(request, 400, page="unreadable")
+        raise await _refused(request, viewer, {"page": "unreadable"}, 400) from None
     check_csrf(request, viewer, form.get("csrf"))
     mail = _mail(request)
     kind = str(form.get("kind", subscribers.EMAIL_KIND))
@@ -106,13 +126,7 @@ async def subscribe_form(request: web.Request) -> web.Response:
     components = await flow.known_components(web_.services)
     chosen = [c for c in form.getall("component", []) if c in components]
     raw = str(form.get("address", ""))
-    kept = {
-        "csrf": csrf_token(request, viewer),
-        "components": components,
-        "chosen": chosen,
-        "kind": kind,
-        "mail": mail,
-    }
+    kept = {"chosen": chosen, "kind": kind}
     try:
         if kind == subscribers.EMAIL_KIND and not mail:
             raise subscribers.BadAddress("no_mail")
@@ -124,7 +138,8 @@ async def subscribe_form(request: web.Request) -> web.Response:
             )
             await flow.check_webhook(web_.services, address)
     except subscribers.BadAddress as bad:
-        return _answer(request, 400, page="form", problem=bad.why, typed=raw[:300], **kept)
+        refusal = {"problem": bad.why, "typed": raw[:300], **kept}
+        raise await _refused(request, viewer, refusal, 400) from None
     if str(form.get(HONEYPOT, "")).strip():
         log.debug("Status page: a sign-up with the hidden field filled was dropped")
         return _answer(request, page="sent", kind=kind)
@@ -137,7 +152,7 @@ async def subscribe_form(request: web.Request) -> web.Response:
             client=client_address(request, web_.settings.subscriptions.trusted_proxies),
         )
     except flow.TooManySignUps as refused:
-        return _answer(request, 429, page="form", problem=refused.why, typed="", **kept)
+        raise await _refused(request, viewer, {"problem": refused.why, **kept}, 429) from None
     return _answer(request, page="sent", kind=kind, secret=done.secret)
 
 
