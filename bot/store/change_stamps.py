@@ -1,5 +1,5 @@
 """How many transactions have changed what the web view shows, by family of tables
-(``change_stamp``, bumped by the database's triggers: migrations 0098 and 0099): a live
+(``change_stamp``, bumped by the database's triggers: migrations 0098 and 0100): a live
 page's refresh compares the stamps of the families it shows with those its tab last read,
 and answers "not modified" when none was written since."""
 
@@ -15,7 +15,7 @@ SLOTS = 16
 
 
 class Family(IntEnum):
-    """The families of tables a stamp is kept for (migration 0099 says which table is in
+    """The families of tables a stamp is kept for (migration 0100 says which table is in
     which)."""
 
     INCIDENTS = 0  # an incident's row, fields, roles

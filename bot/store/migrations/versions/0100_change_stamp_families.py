@@ -6,8 +6,8 @@ PostgreSQL's deferred trigger picks one by transaction id, and remembers per fam
 transaction-local setting, that its transaction has bumped it). A table added later picks
 its family in its own migration; one left out of ``FAMILIES`` here is ``other``.
 
-Revision ID: 0099_change_stamp_families
-Revises: 0098_change_stamps
+Revision ID: 0100_change_stamp_families
+Revises: 0099_alert_group_triggered_at
 Create Date: 2026-11-30
 """
 
@@ -16,8 +16,8 @@ from collections.abc import Callable, Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0099_change_stamp_families"
-down_revision: str | None = "0098_change_stamps"
+revision: str = "0100_change_stamp_families"
+down_revision: str | None = "0099_alert_group_triggered_at"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
