@@ -283,7 +283,9 @@ async def benchmark(args: argparse.Namespace, workdir: Path, cores: Cores) -> Ou
             for replica in range(1, args.replicas + 1):
                 server, root = serve(args, workdir, cores, slack, ntfy, alerts_channel, replica)
                 servers.append(server)
-                await server.wait_ready(f"{root}/healthz")
+                # Ready as a load balancer reads it (/readyz: its pager process runs too), not
+                # merely alive: pages sent before were measured against the pager's start.
+                await server.wait_ready(f"{root}/readyz")
                 roots.append(root)
             bare, bare_root = bare_pager(workdir, cores, ntfy)
             servers.append(bare)
