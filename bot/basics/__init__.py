@@ -24,6 +24,8 @@ of ours.
 - ``task_words``: a follow-up's task without "Follow-up:", and its content words (en, fr).
 - ``trackers``: where follow-ups are filed: the three trackers, a destination, their settings.
 - ``stalls``: event-loop stalls over half a second, logged with the code that ran.
+- ``precedence``: pages first: while a page's work is in flight, a process's other work waits
+  (briefly) at its next step.
 - ``version``: the package's version and the commit it was built from (``--version``,
   the build info metric).
 - ``key_digest``: the SHA-256 a key warroom makes is kept as.
