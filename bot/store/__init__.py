@@ -22,6 +22,8 @@ between processes and replicas.
 - ``installation``: whether the Slack app is still installed, as every replica reads it.
 - ``change_stamps``: how many transactions changed what the web view shows, by family of
   tables (bumped by triggers), which a live page's refresh compares with those it last read.
+- ``episodes``: an alert's episodes as rows (``alert_episode``), written from its group's
+  columns by each transaction that changes them, as it commits; a new episode begun fresh.
 
 May import: ``bot.basics``.
 """

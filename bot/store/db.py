@@ -31,6 +31,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics import precedence
 from bot.store import sqlite_driver
+from bot.store.episodes import keep_episode_rows
 from bot.store.pool import FairPool
 
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
@@ -150,6 +151,7 @@ def create_engine(database_url: str, timeouts: DatabaseTimeouts | None = None) -
     message's text."""
     timeouts = timeouts or DatabaseTimeouts()
     url = async_url(database_url)
+    keep_episode_rows()  # its sessions write each alert episode's row as they change it
     if url.startswith("sqlite"):
         return _sqlite_engine(url, timeouts)
     return _postgresql_engine(url, timeouts)

@@ -63,7 +63,16 @@ from bot.record.incident import incidents
 from bot.record.incident.incident_types import NO_TYPES, IncidentType, IncidentTypes
 from bot.record.incident.timeline import add_entry
 from bot.store.db import insert_kept, take_turns
-from bot.store.models import Alert, AlertGroup, AlertPayload, Incident, Status, TimelineKind
+from bot.store.episodes import begin_episode
+from bot.store.models import (
+    Alert,
+    AlertGroup,
+    AlertPayload,
+    EpisodeFacts,
+    Incident,
+    Status,
+    TimelineKind,
+)
 
 DESCRIPTION_MAX = 1000
 # The snoozes an alert's message (and its people's App Home) offers, in minutes: 30 min to
@@ -221,27 +230,25 @@ async def _follow_own_alert(
 def _new_episode(
     group: AlertGroup, route: Route, notification: Notification, now: datetime
 ) -> None:
-    """The alert triggered anew: a new episode, everything of the last one cleared (its
-    incident, acknowledgement, resolution, snooze, escalation, joining), paged from the
-    start of its policy."""
+    """The alert triggered anew: a new episode, begun fresh (no incident, acknowledgement,
+    resolution, snooze, escalation or joining of the last one: ``EpisodeFacts``' defaults),
+    paged from the start of its policy. The last one's facts stay on its own row."""
     flips = flips_now(group, route, now)
-    group.flips = json.dumps(flips)
-    group.incident_id = group.attached_at = group.attached_by = None
-    group.state, group.episode, group.fired_count = TRIGGERED, group.episode + 1, 1
-    group.triggered_at, group.policy = now, route.policy
-    group.title = route.render_title(title_context(notification))
-    group.severity = route.severity or notification.severity
-    group.acknowledged_at = group.acknowledged_by = group.acknowledged_via = None
-    group.resolved_at = group.resolved_by = group.resolved_after = None
-    group.message_channel, group.message_ts = route.channel, None
-    group.snoozed_until = group.snoozed_by = group.snoozed_at = None
-    group.cycle, group.level_round, group.level = 0, 1, 0
-    group.escalated_by = group.escalated_at = group.escalated_level = None
-    group.escalated_to = None
-    group.urgency, group.waits_until = notification.urgency or route.urgency, None
-    group.joined_to = group.joined_episode = group.policy_gone = None
-    group.flapping_since = now if flapping(route, flips) else None
-    group.last_fired_at = now
+    fresh = EpisodeFacts(
+        episode=group.episode + 1,
+        state=TRIGGERED,
+        title=route.render_title(title_context(notification)),
+        severity=route.severity or notification.severity,
+        policy=route.policy,
+        fired_count=1,
+        triggered_at=now,
+        last_fired_at=now,
+        message_channel=route.channel,
+        urgency=notification.urgency or route.urgency,
+        flips=json.dumps(flips),
+        flapping_since=now if flapping(route, flips) else None,
+    )
+    begin_episode(group, fresh)
 
 
 async def _joined(

@@ -6,7 +6,8 @@ groups of other routes belong to incidents and are not listed. Every query is bo
 open alerts and the resolved ones each by a limit, one alert's pages by its episode. An
 alert attached to an incident names it (``IncidentOf``: declared as it, or attached to it);
 one others joined (a route's ``group_window``) counts and lists them, each with its title,
-source and own state (``grouping.joined_alerts``).
+source and own state (``grouping.joined_alerts``). One alert's past episodes are its
+``alert_episode`` rows before the current one, the latest first.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from bot.record.alerting.escalated import escalations_of
 from bot.record.alerting.grouping import JoinedAlert, joined_alerts, joined_counts
 from bot.record.alerting.notes import notes_of
 from bot.store.models import (
+    AlertEpisode,
     AlertEscalation,
     AlertGroup,
     AlertNote,
@@ -189,7 +191,7 @@ class PageRecord:
 @dataclass(frozen=True)
 class AlertRecord:
     """One alert (its group's current episode) with its pages and their notifications,
-    every escalation by hand of it, and the notes its sender added."""
+    every escalation by hand of it, the notes its sender added, and its past episodes."""
 
     group: AlertGroup
     pages: list[PageRecord]
@@ -201,6 +203,8 @@ class AlertRecord:
     notes: list[AlertNote] = field(default_factory=list)
     # The call it was raised by (live call routing), with its legs.
     call: RoutedCall | None = None
+    # Its episodes before the current one, the latest first (``PAST_MAX`` of them).
+    past: list[AlertEpisode] = field(default_factory=list)
 
     @property
     def people(self) -> set[str]:
@@ -221,11 +225,19 @@ class AlertRecord:
         users |= {user for each in self.escalations for user in (each.escalated_by, each.person)}
         if self.call is not None:
             users |= {str(leg["user"]) for leg in self.call.legs}
+        users |= {
+            user
+            for each in self.past
+            for user in (each.acknowledged_by, each.escalated_by, each.resolved_by)
+            if user
+        }
         return {user for user in (*users, *acted) if user}
 
 
 # The most pages one alert's record reads (a policy's levels times their people, repeated).
 PAGES_MAX = 500
+# The most past episodes one alert's record reads, the latest.
+PAST_MAX = 20
 
 
 async def alert_record(session: AsyncSession, alert_id: int) -> AlertRecord | None:
@@ -271,7 +283,19 @@ async def alert_record(session: AsyncSession, alert_id: int) -> AlertRecord | No
         await joined_alerts(session, group),
         await notes_of(session, alert_id, group.episode),
         await routed_calls.raised(session, group.group_key),
+        await past_episodes(session, group),
     )
+
+
+async def past_episodes(session: AsyncSession, group: AlertGroup) -> list[AlertEpisode]:
+    """The alert's episodes before its current one, the latest first (``PAST_MAX``)."""
+    statement = (
+        select(AlertEpisode)
+        .where(AlertEpisode.group_id == group.id, AlertEpisode.episode < group.episode)
+        .order_by(col(AlertEpisode.episode).desc())
+        .limit(PAST_MAX)
+    )
+    return list((await session.exec(statement)).all())
 
 
 def _step(step: str | None) -> tuple[int | None, bool]:

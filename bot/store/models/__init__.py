@@ -15,7 +15,7 @@ works for every table and Alembic's env.py, importing this package, sees them al
 - ``paging``: pages to people, their notifications, contact methods and rules.
 - ``oncall``: overrides, swaps, cover requests, calendar tokens, iCal copies, leave.
 - ``alerting``: alert payloads, groups, alerts, heartbeats, maintenance windows,
-  integrations, calls to services' numbers (live call routing).
+  integrations, calls to services' numbers (live call routing), alerts' episodes.
 - ``status_page``: public incidents and their updates; status page subscribers.
 - ``changes``: change events kept per service (deploys, flags, configuration, ...).
 - ``agents``: the tokens agents read the record and propose findings with, their use, and
@@ -33,11 +33,14 @@ from sqlmodel import SQLModel
 
 from bot.store.models.agents import AgentCall, AgentToken, AgentTokenUse, ProposedNote
 from bot.store.models.alerting import (
+    EPISODE_FIELDS,
     Alert,
+    AlertEpisode,
     AlertEscalation,
     AlertGroup,
     AlertNote,
     AlertPayload,
+    EpisodeFacts,
     Heartbeat,
     Integration,
     MaintenanceWindow,
@@ -115,6 +118,7 @@ from bot.store.models.status_page import (
 )
 
 __all__ = [
+    "EPISODE_FIELDS",
     "SEVERITIES",
     "SYSTEM_SUBTYPES",
     "AckToken",
@@ -124,6 +128,7 @@ __all__ = [
     "AgentToken",
     "AgentTokenUse",
     "Alert",
+    "AlertEpisode",
     "AlertEscalation",
     "AlertGroup",
     "AlertNote",
@@ -141,6 +146,7 @@ __all__ = [
     "DraftStatement",
     "DrillCheck",
     "DrillChoice",
+    "EpisodeFacts",
     "Escalation",
     "FollowUpAlike",
     "FollowUpMerge",

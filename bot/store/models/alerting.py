@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Index, Integer, Text, UniqueConstraint
+from sqlalchemy import JSON, Index, Text, UniqueConstraint
 from sqlmodel import Column, Field, SQLModel
 
 from bot.store.columns import (
+    UTCDateTime,
     utc_column,
 )
 
@@ -68,10 +69,89 @@ class Integration(SQLModel, table=True):
     created_by: str | None = None
 
 
-class AlertGroup(SQLModel, table=True):
+class EpisodeFacts(SQLModel):
+    """What one episode of an alert (a ``page`` route's group) holds, from its triggering to
+    its resolution: the columns of its own row (``AlertEpisode``) and of its group's current
+    episode (``AlertGroup``). The defaults are a fresh episode's: a new one is built from
+    them (``bot.store.episodes.begin_episode``), nothing of the last carried over."""
+
+    # triggered -> acknowledged -> resolved, paged to ``policy``; None for the groups of
+    # other routes. Firing again once resolved starts a new ``episode`` (a new message, a
+    # new page).
+    state: str | None = None
+    episode: int = Field(default=0, nullable=False, sa_column_kwargs={"default": 0})
+    title: str = Field(default="", sa_type=Text, nullable=False, sa_column_kwargs={"default": ""})
+    severity: str | None = None
+    policy: str | None = None
+    # How many notifications of the episode said it fires, and when the last did.
+    fired_count: int = Field(default=0, nullable=False, sa_column_kwargs={"default": 0})
+    triggered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    acknowledged_by: str | None = None
+    acknowledged_via: str | None = None  # slack, sms, voice, ntfy, email
+    resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    resolved_by: str | None = None  # a Slack user, None: the source said it resolved
+    # The episode's one message in the route's channel, updated in place.
+    message_channel: str | None = None
+    message_ts: str | None = None
+    # Snoozed by a person until a time: paging stopped, paged again from level 1 then if it
+    # still fires (a new ``cycle`` of the episode: its pages' steps and jobs' keys are new).
+    snoozed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    snoozed_by: str | None = None
+    cycle: int = Field(default=0, nullable=False, sa_column_kwargs={"default": 0})
+    # The policy's round and level reached last in this cycle (0: none paged yet), and the
+    # last escalation by hand: who, when, to which level (or to which person: ``escalated_to``,
+    # the level then None).
+    level_round: int = Field(default=1, nullable=False, sa_column_kwargs={"default": 1})
+    level: int = Field(default=0, nullable=False, sa_column_kwargs={"default": 0})
+    escalated_by: str | None = None
+    escalated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    escalated_level: int | None = None
+    escalated_to: str | None = None
+    # Its route's urgency when it fired (high, or low: the people's low-urgency rules), and
+    # until when a low-urgency one waits for its route's support hours before paging.
+    urgency: str = Field(
+        default="high", sa_type=Text, nullable=False, sa_column_kwargs={"default": "high"}
+    )
+    waits_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Grouped: this group's alerts joined another route's open alert, arrived within its
+    # grouping window (``group_window``); they count on that one, paged nobody, while its
+    # ``episode`` lasts.
+    joined_to: int | None = None
+    joined_episode: int | None = None
+    last_fired_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # When it fired again after its source resolved it (a JSON list of times, within the
+    # route's ``flapping.within``), and since when it is held open as flapping.
+    flips: str = Field(
+        default="[]", sa_type=Text, nullable=False, sa_column_kwargs={"default": "[]"}
+    )
+    flapping_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Resolved by itself after this many seconds quiet (``auto_resolve``, or flapping ended).
+    resolved_after: int | None = None
+    # The policy it named, no longer configured: it was paged to ``policy`` instead (the
+    # policy its severity names), or to nobody when that is None.
+    policy_gone: str | None = None
+    # When the last snooze began; who declared the incident from it or attached it to one
+    # (``incident_id``), and when: the incident's paging and timeline take it over.
+    snoozed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    incident_id: int | None = None
+    attached_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    attached_by: str | None = None
+    # A shadow week (0077): its episode's pages are kept as who would have been notified,
+    # and nobody is (WARROOM_SHADOW, or its service's ``shadow: true``, when it triggered).
+    shadow: bool = False
+
+
+# What an episode holds, named alike on ``alert_episode`` and ``alert_group``.
+EPISODE_FIELDS = tuple(EpisodeFacts.model_fields)
+
+
+class AlertGroup(EpisodeFacts, table=True):
     """Alerts a source groups together (Alertmanager's ``groupKey``, a generic dedup key).
 
-    One incident per group at a time: the row is locked while a notification is applied.
+    One incident per group at a time: the row is locked while a notification is applied. A
+    ``page`` route's group is an alert of its own (no incident), its current episode's facts
+    its own columns (``EpisodeFacts``), each episode also a row (``AlertEpisode``).
     """
 
     __tablename__ = "alert_group"
@@ -90,72 +170,28 @@ class AlertGroup(SQLModel, table=True):
     key_hash: str
     group_key: str = Field(sa_column=Column(Text, nullable=False))
     route: str = ""
-    incident_id: int | None = Field(default=None, foreign_key="incident.id", index=True)
     first_seen_at: datetime = Field(sa_column=utc_column(nullable=False))
     last_seen_at: datetime = Field(sa_column=utc_column(nullable=False))
-    # A ``page`` route's group is an alert of its own (no incident): triggered ->
-    # acknowledged -> resolved, paged to ``policy``; None for the groups of other routes.
-    # Firing again once resolved starts a new ``episode`` (a new message, a new page).
-    state: str | None = Field(default=None, index=True)
-    episode: int = Field(default=0, sa_column=Column(Integer, nullable=False, default=0))
-    title: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
-    severity: str | None = None
-    policy: str | None = None
-    # How many notifications of the episode said it fires, and when the last did.
-    fired_count: int = Field(default=0, sa_column=Column(Integer, nullable=False, default=0))
-    triggered_at: datetime | None = Field(default=None, sa_column=utc_column())
-    acknowledged_at: datetime | None = Field(default=None, sa_column=utc_column())
-    acknowledged_by: str | None = None
-    acknowledged_via: str | None = None  # slack, sms, voice, ntfy, email
-    resolved_at: datetime | None = Field(default=None, sa_column=utc_column())
-    resolved_by: str | None = None  # a Slack user, None: the source said it resolved
-    # The episode's one message in the route's channel, updated in place.
-    message_channel: str | None = None
-    message_ts: str | None = None
-    # Snoozed by a person until a time: paging stopped, paged again from level 1 then if it
-    # still fires (a new ``cycle`` of the episode: its pages' steps and jobs' keys are new).
-    snoozed_until: datetime | None = Field(default=None, sa_column=utc_column())
-    snoozed_by: str | None = None
-    cycle: int = Field(default=0, sa_column=Column(Integer, nullable=False, default=0))
-    # The policy's round and level reached last in this cycle (0: none paged yet), and the
-    # last escalation by hand: who, when, to which level (or to which person: ``escalated_to``,
-    # the level then None).
-    level_round: int = Field(default=1, sa_column=Column(Integer, nullable=False, default=1))
-    level: int = Field(default=0, sa_column=Column(Integer, nullable=False, default=0))
-    escalated_by: str | None = None
-    escalated_at: datetime | None = Field(default=None, sa_column=utc_column())
-    escalated_level: int | None = None
-    escalated_to: str | None = None
-    # Its route's urgency when it fired (high, or low: the people's low-urgency rules), and
-    # until when a low-urgency one waits for its route's support hours before paging.
-    urgency: str = Field(default="high", sa_column=Column(Text, nullable=False, default="high"))
-    waits_until: datetime | None = Field(default=None, sa_column=utc_column())
-    # Grouped: this group's alerts joined another route's open alert, arrived within its
-    # grouping window (``group_window``); they count on that one, paged nobody, while its
-    # ``episode`` lasts.
-    joined_to: int | None = Field(default=None, foreign_key="alert_group.id", index=True)
-    joined_episode: int | None = None
-    last_fired_at: datetime | None = Field(default=None, sa_column=utc_column())
-    # When it fired again after its source resolved it (a JSON list of times, within the
-    # route's ``flapping.within``), and since when it is held open as flapping.
-    flips: str = Field(default="[]", sa_column=Column(Text, nullable=False, default="[]"))
-    flapping_since: datetime | None = Field(default=None, sa_column=utc_column())
-    # Resolved by itself after this many seconds quiet (``auto_resolve``, or flapping ended).
-    resolved_after: int | None = None
-    # The policy it named, no longer configured: it was paged to ``policy`` instead (the
-    # policy its severity names), or to nobody when that is None.
-    policy_gone: str | None = None
-    # When the last snooze began; who declared the incident from it or attached it to one
-    # (``incident_id``), and when: the incident's paging and timeline take it over.
-    snoozed_at: datetime | None = Field(default=None, sa_column=utc_column())
-    attached_at: datetime | None = Field(default=None, sa_column=utc_column())
-    attached_by: str | None = None
     # The service its alerts carry (WARROOM_SERVICES): its route's, else its ``service``
     # label's when that names one (0074).
     service: str | None = Field(default=None, index=True)
-    # A shadow week (0077): its episode's pages are kept as who would have been notified,
-    # and nobody is (WARROOM_SHADOW, or its service's ``shadow: true``, when it triggered).
-    shadow: bool = False
+    # The group's own, as ``EpisodeFacts`` has them, with their keys and indexes.
+    state: str | None = Field(default=None, index=True)
+    incident_id: int | None = Field(default=None, foreign_key="incident.id", index=True)
+    joined_to: int | None = Field(default=None, foreign_key="alert_group.id", index=True)
+
+
+class AlertEpisode(EpisodeFacts, table=True):
+    """One episode of an alert, with its own facts (``EpisodeFacts``): a row per episode,
+    so a past episode stays readable once the next begins. The current one is also its
+    group's own columns, which every read uses, written here by each transaction that
+    changes them, as it commits (``bot.store.episodes``) (0101)."""
+
+    __tablename__ = "alert_episode"
+    __table_args__ = (UniqueConstraint("group_id", "episode", name="uq_alert_episode"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int = Field(foreign_key="alert_group.id", index=True)
 
 
 class AlertEscalation(SQLModel, table=True):

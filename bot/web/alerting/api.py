@@ -31,10 +31,11 @@ from bot.record.alerting.worklist import (
 from bot.record.paging.contacts import provider_of
 from bot.record.people import known_names
 from bot.store.db import session_scope
-from bot.store.models import AlertEscalation, AlertGroup
+from bot.store.models import AlertEpisode, AlertEscalation, AlertGroup
 from bot.web.alerting.pages import AlertFilterRefused, parse_alert_filters
 from bot.web.api.answers import api_caller, api_error, json_answer, person_public
 from bot.web.api.models import (
+    AlertEpisodePublic,
     AlertEscalationPublic,
     AlertGroupDetailPublic,
     AlertGroupListPublic,
@@ -150,6 +151,25 @@ async def alert_detail(web_: WebContext, viewer: Viewer, asked: str) -> AlertGro
             )
             for each in record.notes
         ],
+        past_episodes=[_episode(each, names) for each in record.past],
+    )
+
+
+def _episode(each: AlertEpisode, names: dict[str, str]) -> AlertEpisodePublic:
+    return AlertEpisodePublic(
+        episode=each.episode,
+        title=each.title,
+        severity=each.severity,
+        state=each.state,
+        fired_count=each.fired_count,
+        triggered_at=each.triggered_at,
+        acknowledged_at=each.acknowledged_at,
+        acknowledged_by=person_public(each.acknowledged_by, names),
+        acknowledged_via=each.acknowledged_via,
+        escalated_at=each.escalated_at,
+        escalated_by=person_public(each.escalated_by, names),
+        resolved_at=each.resolved_at,
+        resolved_by=person_public(each.resolved_by, names),
     )
 
 

@@ -446,6 +446,27 @@ class AlertNotePublic(PublicModel):
     note: str
 
 
+class AlertEpisodePublic(PublicModel):
+    """One past episode of the alert (before its current one): what it was, who
+    acknowledged, escalated and resolved it, and when."""
+
+    episode: int = Field(ge=1, description="Its number: 1 for the alert's first.")
+    title: str
+    severity: str | None
+    state: str | None = Field(description="Where it ended (resolved, or as it was left).")
+    fired_count: Count
+    triggered_at: datetime | None
+    acknowledged_at: datetime | None
+    acknowledged_by: PersonPublic | None
+    acknowledged_via: str | None
+    escalated_at: datetime | None
+    escalated_by: PersonPublic | None
+    resolved_at: datetime | None
+    resolved_by: PersonPublic | None = Field(
+        description="Who resolved it; null once resolved: its source said so."
+    )
+
+
 class AlertGroupDetailPublic(AlertGroupPublic):
     """One alert with its history: its runbook and labels, every escalation by hand (the
     latest first said by the ``escalated_*`` fields), each page and notification, each note
@@ -464,6 +485,10 @@ class AlertGroupDetailPublic(AlertGroupPublic):
     notes: list[AlertNotePublic] = Field(
         default_factory=list,
         description="The notes its sender added to its episode, oldest first.",
+    )
+    past_episodes: list[AlertEpisodePublic] = Field(
+        default_factory=list,
+        description="Its episodes before the current one, the latest first (at most 20).",
     )
 
 
