@@ -149,6 +149,7 @@ async def scrape(warroom: Warroom) -> dict[tuple[str, tuple[tuple[str, str], ...
     }
 
 
+@pytest.mark.timeout(900)  # a replayed week at a loaded machine's pace (over 300 s at load 24)
 async def test_a_week_with_30_percent_of_twilios_sms_undelivered_meets_the_slo_through_vonage(
     with_fallback: Warroom,
     providers: Providers,

@@ -150,6 +150,7 @@ def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
     assert again.returncode == 0, again.stderr
 
 
+@pytest.mark.timeout(900)
 def test_demo_plays_an_incident_and_writes_the_postmortem(tmp_path: Path) -> None:
     # Its database kept where the test can read it: its draft in every style and language.
     database_url = f"sqlite:///{tmp_path / 'demo.db'}"
@@ -158,7 +159,7 @@ def test_demo_plays_an_incident_and_writes_the_postmortem(tmp_path: Path) -> Non
         [sys.executable, "-m", "bot", "demo"],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=600,  # a hang's guard, not its pace: at a load of 24 the demo took over 120 s
         cwd=tmp_path,
         env=env,
     )
