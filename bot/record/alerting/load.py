@@ -30,7 +30,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any, NamedTuple
 
 from dateutil import tz
-from sqlalchemy import ColumnElement, Integer, and_, case, cast, func, or_
+from sqlalchemy import ColumnElement, Integer, and_, case, cast, func, literal, or_
 from sqlalchemy import select as core_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -179,9 +179,14 @@ async def _tally_current(
     """The current episodes counted by the database, each in the week (``week_starts``: the
     first moment of each, in UTC) it triggered in."""
     triggered = col(AlertGroup.triggered_at)
-    week = case(
-        *((triggered < start, index) for index, start in enumerate(week_starts[1:])),
-        else_=len(week_starts) - 1,
+    # A period within one week has no boundary to compare with: a CASE needs one WHEN.
+    week: ColumnElement[int] = (
+        case(
+            *((triggered < start, index) for index, start in enumerate(week_starts[1:])),
+            else_=len(week_starts) - 1,
+        )
+        if len(week_starts) > 1
+        else literal(0)
     )
     ended = or_(
         col(AlertGroup.acknowledged_at).is_not(None),
