@@ -84,6 +84,7 @@ async def test_an_open_list_and_incident_page_are_304_until_something_changes(
         assert "SEV1" not in body
         assert (await refresh(alice, page, version))[0] == 304
         await command(warroom, search, "sev 1")
+        await settle(warroom)  # the command applied (by its job), not a guess at its pace
         status, body, _, _ = await refresh(alice, page, version)
         assert status == 200 and "SEV1" in body
         # Another session's version is not this one's.
@@ -112,6 +113,7 @@ async def test_the_alerts_list_is_304_until_an_alert_fires(
             warroom,
             alertmanager("QueueLag", [alert("QueueLag", "worker-1", "2026-03-03T01:58:00Z")]),
         )
+        await settle(warroom)  # the alert applied (by its job), not a guess at its pace
         status, body, version, _ = await refresh(alice, listed, version)
         assert status == 200 and "QueueLag" in body
         # An alert is not on the incident list: left as its tab holds it.
