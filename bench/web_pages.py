@@ -363,7 +363,12 @@ ALERT_WRITTEN = (
 
 
 async def minute_cost(
-    http: aiohttp.ClientSession, server: Server, url: str, tabs: int, database_url: str
+    http: aiohttp.ClientSession,
+    server: Server,
+    url: str,
+    tabs: int,
+    database_url: str,
+    round_seconds: float = ROUND_SECONDS,
 ) -> tuple[float, int]:
     """``tabs`` open tabs for a minute of the clock (12 refreshes 5 s apart, each sending back
     its version), one alert written half-way: the server's CPU per refresh averaged over the
@@ -392,7 +397,7 @@ async def minute_cost(
                 async with engine.begin() as connection:
                     await connection.execute(sqlalchemy.text(ALERT_WRITTEN))
             await asyncio.gather(*(one(tab) for tab in range(tabs)))
-            await asyncio.sleep(max(0.0, ROUND_SECONDS - (time.perf_counter() - started)))
+            await asyncio.sleep(max(0.0, round_seconds - (time.perf_counter() - started)))
         cpu = (server.cpu_seconds() - cpu_before) / (tabs * MINUTE_ROUNDS)
     finally:
         await engine.dispose()
@@ -432,6 +437,7 @@ async def measure(
     alerts: int = 0,
     tabs: int = 100,
     rounds: int = 5,
+    round_seconds: float = ROUND_SECONDS,
     background_load: bool = False,
     refresh_only: bool = False,
 ) -> list[str]:
@@ -469,7 +475,7 @@ async def measure(
                 if not refresh_only:
                     lines += await _pages(root, server, asks, workdir, alert)
                     lines += await _refreshes(root, server, tabs, rounds)
-                lines += await _minutes(root, server, tabs, database_url)
+                lines += await _minutes(root, server, tabs, database_url, round_seconds)
         finally:
             server.stop()
     return lines
@@ -532,7 +538,9 @@ async def _refreshes(root: str, server: Server, tabs: int, rounds: int) -> list[
     return lines
 
 
-async def _minutes(root: str, server: Server, tabs: int, database_url: str) -> list[str]:
+async def _minutes(
+    root: str, server: Server, tabs: int, database_url: str, round_seconds: float
+) -> list[str]:
     """Each live page's refresh averaged over an open tab's minute (``minute_cost``), judged:
     what the issue's target means for a tab left open."""
     lines = [f"  live refresh averaged over a minute, {tabs} open tabs, one alert written in it:"]
@@ -540,7 +548,9 @@ async def _minutes(root: str, server: Server, tabs: int, database_url: str) -> l
     connector = aiohttp.TCPConnector(limit=tabs)
     async with aiohttp.ClientSession(trust_env=False, connector=connector) as http:
         for name, path in REFRESHES.items():
-            cpu, whole = await minute_cost(http, server, root + path, tabs, database_url)
+            cpu, whole = await minute_cost(
+                http, server, root + path, tabs, database_url, round_seconds
+            )
             worst = max(worst, cpu)
             lines.append(
                 f"  {name + ', a minute':32} server CPU {cpu * 1e3:6.2f} ms a refresh   "
@@ -615,6 +625,8 @@ def main() -> None:
                 alerts=alerts,
                 tabs=tabs,
                 rounds=1 if args.quick else args.rounds,
+                # A smoke run's minute in a few seconds: the same refreshes, closer together.
+                round_seconds=0.1 if args.quick else ROUND_SECONDS,
                 background_load=args.background_load,
                 refresh_only=args.refresh_only,
             )
