@@ -1,8 +1,8 @@
 """The status page's subscription form in Chromium, at 1280 and 375 px, as a customer uses it:
 the status page links it; an address that is not one is refused at its field (a 303 back to
-the form, kept as typed, the problem said beside the field once: a reload posts nothing); a good one is answered without being shown back.
-axe-core (WCAG 2.2 AA) finds nothing serious on either page, nothing scrolls sideways, no text
-is under 12 px."""
+the form, kept as typed, the problem said beside the field once: a reload posts nothing); a
+good one is answered without being shown back. axe-core (WCAG 2.2 AA) finds nothing serious
+on either page, nothing scrolls sideways, no text is under 12 px."""
 
 from __future__ import annotations
 
