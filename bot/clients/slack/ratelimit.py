@@ -164,6 +164,9 @@ class GatedWebClient(AsyncWebClient):
         gate = gate_of(api_method, arguments)
         channel = arguments.get("channel")
         channel = channel if isinstance(channel, str) and channel else None
+        # Held for the pages in flight first, so that the waits judged below are those
+        # of when the call goes, not of before the hold.
+        await precedence.after_pages()
         token = _current_gate.set(gate)
         try:
             closed, turn = self.gate.closed_for(gate), self.pacer.expected_wait(api_method, channel)
@@ -172,7 +175,6 @@ class GatedWebClient(AsyncWebClient):
                 raise SlackRateLimited(api_method, "ratelimited", retry_after=max(closed, turn))
             if not per_channel and too_long(turn, turn=True):  # a turn in the method's pace
                 raise SlackTurnLater(api_method, "ratelimited", retry_after=max(closed, turn))
-            await precedence.after_pages()
             await self.pacer.take(api_method, channel)
             await self.gate.wait(gate)
             return await super().api_call(api_method, **kwargs)
