@@ -32,7 +32,7 @@ from bot.config import Settings
 from bot.keys import engine_key, job_runner_key, outbox_sender_key, services_key
 from bot.services import Services
 from bot.store.db import create_engine
-from bot.store.migrate import shipped_revisions, upgrade_database
+from bot.store.migrate import upgrade_database
 from emulator import SlackEmulator
 from emulator.openai_chat import FakeChatModel
 from emulator.pushover import FakePushover, new_key
@@ -141,7 +141,7 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 
 # A SQLite database migrated once in this test process (see ``migrated_copy``).
 _MIGRATED_SQLITE: Path | None = None
-# PostgreSQL's schema as this test process first migrated it, as SQL (``pg_dump``).
+# PostgreSQL's database as this test process first migrated it, as SQL (``pg_dump``).
 _MIGRATED_POSTGRES: str | None = None
 
 
@@ -149,8 +149,9 @@ async def migrated_copy(database_url: str) -> None:
     """An empty database becomes a copy of one migrated once in this test process: the
     migrations from nothing take 0.2 to 0.4 s of CPU each time on SQLite and seconds on
     PostgreSQL, and most tests start the bot on a new database. SQLite's file is copied;
-    PostgreSQL's schema is replayed from ``pg_dump --schema-only`` (the same tables, indexes
-    and sequences: tests/store/test_migrations.py compares the migrations with the models).
+    PostgreSQL's is replayed from ``pg_dump --inserts`` (the same tables, indexes, sequences
+    and the rows the migrations write: tests/store/test_migrations.py compares the
+    migrations with the models).
     The bot's start still looks for migrations to run (finding none, as on any restart); the
     tests of the migrations themselves begin from an empty database of their own."""
     url = make_url(database_url)
@@ -198,15 +199,16 @@ async def _migrated_postgres(database_url: str) -> None:
 
 
 async def _schema_as_sql(database_url: str) -> str:
-    """The database's schema and Alembic's stamp as one SQL script; "" without pg_dump (the
-    migrations then run for each test)."""
+    """The database as the migrations leave it, as one SQL script: its schema, Alembic's
+    stamp and the rows migrations write (``change_stamp``'s slots: without them no page's
+    stamp would ever move); "" without pg_dump (the migrations then run for each test)."""
     if shutil.which("pg_dump") is None:
         print("pg_dump not found: each PostgreSQL test runs the migrations", file=sys.stderr)
         return ""
     plain = make_url(database_url).set(drivername="postgresql")
     dump = await asyncio.create_subprocess_exec(
         "pg_dump",
-        "--schema-only",
+        "--inserts",
         "--no-owner",
         "--no-privileges",
         plain.render_as_string(hide_password=False),
@@ -216,9 +218,7 @@ async def _schema_as_sql(database_url: str) -> str:
     assert dump.returncode == 0, "pg_dump failed"
     # Lines starting with a backslash are psql's (\restrict), not SQL.
     sql = [line for line in out.decode().splitlines() if not line.startswith("\\")]
-    head = shipped_revisions()[1]
-    sql += [f"INSERT INTO public.alembic_version (version_num) VALUES ('{head}');", "RESET ALL;"]
-    return "\n".join(sql)
+    return "\n".join([*sql, "RESET ALL;"])
 
 
 class Clock:
