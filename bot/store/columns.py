@@ -156,6 +156,9 @@ class _Among(ColumnElement[bool]):
     was read in chunks of 500, a statement each (Insights over 4,000 incidents: 27)."""
 
     type = Boolean()
+    # A condition as it stands: without this SQLite's WHERE reads it as a value compared
+    # with 1 (``… IN (…) = 1``), which no index serves (a scan of every alert).
+    _is_implicitly_boolean = True
     inherit_cache = False  # compiled with its column each time: nothing to cache
 
     def __init__(self, column: ColumnElement[Any], ids: Sequence[int]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.slack_text import SlackText
 from bot.record.incident.search import holds_words
+from bot.store.columns import among
 from bot.store.models import (
     SEVERITIES,
     ChannelMessage,
@@ -49,6 +50,10 @@ class IncidentQuery:
     # Words anywhere searched (bot/record/incident/search.py), or a reference
     # (``INC-123``).
     search: str = ""
+    # The incidents the search's words were found in, looked up once (``words_looked_up``):
+    # a list's several reads (open and resolved, each counted and paged) use them instead
+    # of searching every title, timeline and follow-up again.
+    found: tuple[int, ...] | None = None
     # Newest first (False), or the worst severity first, newest first within each: the list's
     # "Active now", one page of which never hides a SEV1 behind a flood of SEV3s.
     worst_first: bool = False
@@ -123,7 +128,9 @@ def _filters(query: IncidentQuery) -> list[ColumnElement[bool]]:
         conditions.append(col(Incident.incident_type).in_(query.incident_types))
     if query.reviews:
         conditions.append(col(Incident.postmortem_review).in_(query.reviews))
-    if query.search:
+    if query.found is not None:
+        conditions.append(among(col(Incident.id), query.found))
+    elif query.search:
         conditions.append(_searched(query.search))
     for name, value in query.fields:
         conditions.append(
@@ -151,6 +158,18 @@ def _searched(words: str) -> ColumnElement[bool]:
     if number is not None:
         return col(Incident.number) == number
     return holds_words(words)
+
+
+async def words_looked_up(session: AsyncSession, query: IncidentQuery) -> IncidentQuery:
+    """The query with the incidents its search's words are in (``found``), for a page that
+    reads it several times; a query without words (or a reference, ``INC-123``) as it is."""
+    if not query.search or parse_reference(query.search) is not None:
+        return query
+    conditions = [holds_words(query.search)]
+    if query.team_id is not None:
+        conditions.append(col(Incident.team_id) == query.team_id)
+    found = (await session.exec(select(Incident.id).where(*conditions))).all()
+    return replace(query, found=tuple(sorted(i for i in found if i is not None)))
 
 
 async def matches(

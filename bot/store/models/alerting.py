@@ -162,6 +162,8 @@ class AlertGroup(EpisodeFacts, table=True):
         Index("ix_alert_group_state_resolved", "state", "resolved_at"),
         # Insights' on-call load: a period's alerts, whatever their state (0099).
         Index("ix_alert_group_triggered_at", "triggered_at"),
+        # A service's open alerts (its page), not all it ever had (0102).
+        Index("ix_alert_group_service_state", "service", "state"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -93,6 +93,8 @@ class Incident(KeepsSlackText, SQLModel, table=True):
         UniqueConstraint("team_id", "number", name="uq_incident_team_number"),
         # The list's and the insights' order (newest first) without sorting every incident.
         Index("ix_incident_declared", "team_id", "declared_at", "id"),
+        # A service's incidents, newest first (its page), not the workspace's (0102).
+        Index("ix_incident_service_declared", "service", "declared_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

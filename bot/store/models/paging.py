@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Integer, Text, UniqueConstraint
+from sqlalchemy import JSON, Index, Integer, Text, UniqueConstraint
 from sqlmodel import Column, Field, SQLModel
 
 from bot.store.columns import (
@@ -25,6 +25,10 @@ class PersonPage(SQLModel, table=True):
         UniqueConstraint(
             "alert_group_id", "alert_step", "user_id", name="uq_person_page_alert_step"
         ),
+        # A period's pages (Insights' paging figures and on-call load, the paging SLO) by
+        # when they started and when what started them arrived (0102).
+        Index("ix_person_page_started_at", "started_at"),
+        Index("ix_person_page_arrived_at", "arrived_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -30,6 +30,7 @@ from bot.record.incident.queries import (
     channel_history,
     latest_updates,
     parse_reference,
+    words_looked_up,
 )
 from bot.record.incident.related import related_to_incident, traits_of
 from bot.record.incident.search import found_in
@@ -181,9 +182,11 @@ async def incident_list(request: web.Request) -> web.Response:
     )
     chosen_statuses = query.statuses or STATUSES
     open_statuses = tuple(s for s in chosen_statuses if s != Status.RESOLVED)
-    active = await _active_now(web_, viewer, replace(query, statuses=open_statuses))
+    async with session_scope(web_.services.engine) as session:
+        searched = await words_looked_up(session, query)  # once, for the four reads below
+    active = await _active_now(web_, viewer, replace(searched, statuses=open_statuses))
     page = (
-        await incidents_for(web_, viewer, replace(query, statuses=(Status.RESOLVED.value,)))
+        await incidents_for(web_, viewer, replace(searched, statuses=(Status.RESOLVED.value,)))
         if Status.RESOLVED in chosen_statuses
         else None
     )
