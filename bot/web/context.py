@@ -8,7 +8,7 @@ import itertools
 import logging
 import secrets
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aiohttp import web
 
@@ -16,6 +16,7 @@ from bot.clients.slack.errors import SlackFailure
 from bot.clients.slack.web_api import SlackWorkspace
 from bot.config import Settings
 from bot.keys import services_key
+from bot.record.postmortem.timeline_page import CuratedOrders
 from bot.services import Services
 from bot.web.sessions import Signer
 from bot.web.visibility import Visibility
@@ -27,6 +28,8 @@ class WebContext:
     services: Services
     signer: Signer
     visibility: Visibility
+    # Incidents' curated timelines, shared by the tabs that read one while it is unchanged.
+    curated: CuratedOrders = field(default_factory=CuratedOrders)
 
     @property
     def sign_in_off(self) -> bool:

@@ -197,6 +197,7 @@ async def incident_timeline_page(
         now=services.clock(),
         types=settings.incidents.types,
         hidden=hidden,
+        orders=web_.curated,
     )
 
 

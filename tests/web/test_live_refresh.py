@@ -93,6 +93,31 @@ async def test_an_open_list_and_incident_page_are_304_until_something_changes(
             assert (await refresh(other, page, version))[0] == 200
 
 
+async def test_an_open_incident_pages_timeline_follows_each_new_line(
+    slack: SlackEmulator, database_url: str
+) -> None:
+    """The timeline's order is kept between reads while the incident is unchanged (shared by
+    the tabs that show it): a line pinned after the page was read is on its next refresh,
+    and on the whole page read by another tab, in its place."""
+    async with web_warroom(slack, database_url, Clock(NOW)) as warroom, browser() as alice:
+        search = await open_incident(warroom, "Search is slow")
+        await sign_in(alice, warroom, ALICE)
+        page = f"{warroom.url}/incidents/INC-1?part=live"
+        body, version = await settled(warroom, alice, page)
+        for said in ("Rolled back the search index", "Latency back under 200 ms"):
+            assert said not in body
+            message = await slack.post_message(search.id, said, user=ALICE)
+            await slack.add_reaction(search.id, message.ts, "pushpin", user=ALICE)
+            await settle(warroom)
+            status, body, version, _ = await refresh(alice, page, version)
+            assert status == 200 and said in body
+        assert body.index("Rolled back the search index") < body.index("Latency back under")
+        async with browser() as bob:
+            await sign_in(bob, warroom, ALICE)
+            async with bob.get(f"{warroom.url}/incidents/INC-1") as answer:
+                assert "Latency back under 200 ms" in await answer.text()
+
+
 async def test_the_alerts_list_is_304_until_an_alert_fires(
     slack: SlackEmulator, database_url: str, tmp_path: Path
 ) -> None:

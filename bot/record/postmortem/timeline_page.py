@@ -10,7 +10,7 @@ kind alone), then only the page's entries and those the summary shows are read i
 from __future__ import annotations
 
 import asyncio
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -31,6 +31,7 @@ from bot.record.postmortem.semantics import followed_first
 from bot.record.postmortem.sources import load_record, milestone_changes
 from bot.record.postmortem.writing import build_draft, curated_timeline
 from bot.record.postmortem.written import chosen_template, template_directory
+from bot.store.change_stamps import Family, change_stamps
 from bot.store.db import session_scope
 from bot.store.models import Incident, Milestone, TimelineKind
 
@@ -85,23 +86,24 @@ async def read_timeline_page(
     now: datetime,
     types: IncidentTypes = NO_TYPES,
     hidden: Collection[str] = (),
+    orders: CuratedOrders | None = None,
 ) -> TimelinePage:
     """Lines ``start`` to ``start + size`` (from 0) of the curated timeline, as ``read_draft``
     would arrange them, and the draft's facts; people by the names the record knows. Lines
-    of the ``hidden`` kinds are left out (the page's filter), and counted."""
+    of the ``hidden`` kinds are left out (the page's filter), and counted. ``orders``: the
+    curated orders kept while their incident is unchanged (the web view's), else read."""
+    order = await orders.of(engine, incident_id) if orders is not None else None
     async with session_scope(engine) as session:
         incident = await session.get(Incident, incident_id)
         if incident is None:
             raise LookupError(f"no incident with id {incident_id}")
-        removed = await removed_lines(session, incident_id)
-        moments, partners, ordered, kinds = await _curated(
-            session, incident, incident_id, removed, hidden
-        )
+        order = order or await curated_order(session, incident, incident_id)
+        ordered = order.shown(hidden)
         page = ordered[start : start + size]
-        on_page = _entries_on(page, partners)
+        on_page = _entries_on(page, order.partners)
         hand_set = {line.kind for line in page if isinstance(line, Line)}
-        summary = _summary_ids(moments)
-        entries = await _entries_read(session, incident_id, on_page | summary, removed)
+        summary = _summary_ids(order.moments)
+        entries = await _entries_read(session, incident_id, on_page | summary, order.removed)
         record = await load_record(session, incident, types, entries=entries)
         names = await known_names(session, record.user_ids())
     code, style = chosen_template(incident, language=language, style=style)
@@ -120,28 +122,38 @@ async def read_timeline_page(
         # The page's entries keep their order among themselves; of the milestones set by
         # hand, the page keeps those that stand on it; its milestones are the summary's.
         lines = arrange([entry for entry in entries if entry.id in on_page], draft).timeline
-        return TimelinePage(draft, _shown(lines, hand_set, hidden), len(ordered), kinds)
+        return TimelinePage(draft, _shown(lines, hand_set, hidden), len(ordered), order.kinds)
 
     return await asyncio.to_thread(build)
 
 
-async def _curated(
-    session: AsyncSession,
-    incident: Incident,
-    incident_id: int,
-    removed: Collection[str],
-    hidden: Collection[str],
-) -> tuple[
-    list[timeline.EntryMoment],
-    dict[int, list[int]],
-    list[timeline.EntryMoment | Line],
-    Counter[str],
-]:
-    """Where each line stands (moments and kinds), in the curated order: the entry moments
-    shown, the investigation entries each shown one says too (by its id), the curated
-    timeline without the ``hidden`` kinds, and how many lines of each kind it has (hidden
-    or not). The lines a person removed on the draft's page stay in the record, out of the
-    page, as out of the draft (``load_record``)."""
+@dataclass(frozen=True)
+class CuratedOrder:
+    """Where each line of an incident's curated timeline stands, read from the entries'
+    moments and kinds alone (``curated_timeline``): the entry moments shown, the
+    investigation entries each shown one says too (by its id), every line in order, how
+    many lines of each kind there are, and the lines a person removed on the draft's page
+    (they stay in the record, out of the page, as out of the draft: ``load_record``).
+    Read-only once made: one is shared by every page that asks while it is current."""
+
+    removed: frozenset[str]
+    moments: list[timeline.EntryMoment]
+    partners: dict[int, list[int]]
+    ordered: list[timeline.EntryMoment | Line]
+    kinds: Counter[str]
+
+    def shown(self, hidden: Collection[str]) -> list[timeline.EntryMoment | Line]:
+        """The lines in order, but those of the ``hidden`` kinds."""
+        return (
+            [line for line in self.ordered if line.kind not in hidden] if hidden else self.ordered
+        )
+
+
+async def curated_order(
+    session: AsyncSession, incident: Incident, incident_id: int
+) -> CuratedOrder:
+    """The incident's curated order, read now."""
+    removed = frozenset(await removed_lines(session, incident_id))
     milestones = milestone_times(
         incident, await milestone_changes(session, incident_id), lambda user: user
     )
@@ -158,10 +170,45 @@ async def _curated(
         partners.setdefault(moments[later].id, []).append(moments[first].id)
     shown = [moment for index, moment in enumerate(moments) if index not in followed]
     ordered = curated_timeline(shown, milestones)
-    kinds = Counter(line.kind for line in ordered)
-    if hidden:
-        ordered = [line for line in ordered if line.kind not in hidden]
-    return moments, partners, ordered, kinds
+    return CuratedOrder(removed, moments, partners, ordered, Counter(line.kind for line in ordered))
+
+
+class CuratedOrders:
+    """Incidents' curated orders, each kept while nothing it is made of has changed: the
+    change stamps of the incidents' and the timelines' families (bot/store/change_stamps.py)
+    are its key. A war room watched in many tabs changes, and each tab's refresh would read
+    and order its 10,000 entries again; the first reads it, the others wait for that read
+    and share it. Stamps are read before the order, so an order is never older than its
+    key."""
+
+    def __init__(self, kept: int = 8) -> None:
+        self._most = kept
+        self._kept: OrderedDict[tuple[int, int, int], CuratedOrder] = OrderedDict()
+        self._reading: dict[tuple[int, int, int], asyncio.Lock] = {}
+
+    async def of(self, engine: AsyncEngine, incident_id: int) -> CuratedOrder:
+        """The incident's curated order as it stands (LookupError: no such incident)."""
+        stamps = await change_stamps(engine)
+        key = (incident_id, stamps[Family.INCIDENTS], stamps[Family.TIMELINE])
+        reading = self._reading.setdefault(key, asyncio.Lock())
+        try:
+            async with reading:  # one read per key: those waiting then find it kept
+                if key not in self._kept:
+                    self._kept[key] = await self._read(engine, incident_id)
+                    while len(self._kept) > self._most:
+                        self._kept.popitem(last=False)
+                self._kept.move_to_end(key)
+                return self._kept[key]
+        finally:
+            self._reading.pop(key, None)
+
+    @staticmethod
+    async def _read(engine: AsyncEngine, incident_id: int) -> CuratedOrder:
+        async with session_scope(engine) as session:
+            incident = await session.get(Incident, incident_id)
+            if incident is None:
+                raise LookupError(f"no incident with id {incident_id}")
+            return await curated_order(session, incident, incident_id)
 
 
 async def _entries_read(
