@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.basics.render import Renderer
-from bot.record.insights import counts
 from bot.record.insights.counts import (
     AlertSourceCount,
     Insights,
@@ -276,13 +275,31 @@ async def test_only_the_incidents_given_are_counted(engine: AsyncEngine, record:
     assert found.misleading_entries == 1 and found.alerts == 3
 
 
-async def test_long_lists_of_incidents_are_queried_in_chunks(
-    engine: AsyncEngine, record: Record, monkeypatch: pytest.MonkeyPatch
+async def test_more_incidents_than_a_statement_may_bind_are_counted_alike(
+    engine: AsyncEngine, record: Record
 ) -> None:
+    """A year at a large workspace is more incidents than the drivers bind parameters in one
+    statement (32,767): each read takes their ids as one parameter, and counts as it does
+    over a few (those added here have no rows)."""
     whole = await load(engine, record.visible())
-    monkeypatch.setattr(counts, "IN_CHUNK", 2)
-    chunked = await load(engine, record.visible())
-    assert chunked == whole
+    first = record.incidents[1]
+    strangers = [
+        Incident(
+            id=1_000_000 + n,
+            team_id=first.team_id,
+            number=1_000_000 + n,
+            title="elsewhere",
+            severity="SEV3",
+            declared_at=first.declared_at,
+        )
+        for n in range(40_000)
+    ]
+    many = await load(engine, [*record.visible(), *strangers])
+    assert (many.misleading_paths, many.misleading_entries) == (
+        whole.misleading_paths,
+        whole.misleading_entries,
+    )
+    assert (many.alert_sources, many.alerts) == (whole.alert_sources, whole.alerts)
 
 
 async def test_no_incidents_make_empty_insights(engine: AsyncEngine) -> None:

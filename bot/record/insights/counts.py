@@ -18,7 +18,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil import tz
-from sqlalchemy import BindParameter, bindparam, func
+from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -28,6 +28,7 @@ from bot.record.incident.incident_types import CustomField
 from bot.record.incident.milestones import IncidentMetric, Surface, metrics_on
 from bot.record.incident.queries import Summarised
 from bot.record.people import known_names
+from bot.store.columns import among
 from bot.store.models import (
     SEVERITIES,
     Alert,
@@ -37,13 +38,6 @@ from bot.store.models import (
     TimelineKind,
 )
 
-# Rows per ``IN (...)`` list: far below SQLite's and asyncpg's limits on bound parameters.
-IN_CHUNK = 500
-# A chunk's incident ids, bound when a statement runs: ``in_`` over the ids themselves had
-# SQLAlchemy check each id as it built the statement, and the statement was built again for
-# each chunk (a good part of the insights page's CPU, bench/RESULTS.md); now each statement is
-# built once, at import, and SQLAlchemy expands the bound list as it runs it.
-_CHUNK_IDS: BindParameter[list[int]] = bindparam("incident_ids", expanding=True)
 # A severity outside SEV1..SEV4 (hand-edited data) is still an incident: it is counted here.
 OTHER_SEVERITY = "other"
 # Slack markup (<@U1>, <#C1|name>, <!here>, <https://x|label>), bare URLs, then punctuation.
@@ -347,23 +341,21 @@ def _figures(
 async def _field_counts(
     session: AsyncSession, incidents: Sequence[Summarised], custom: Sequence[CustomField]
 ) -> tuple[FieldCount, ...]:
-    """Incidents per option of each field that has options, counted in SQL by chunk."""
+    """Incidents per option of each field that has options."""
     chosen = [field for field in custom if field.has_options]
     if not chosen:
         return ()
     tally: dict[tuple[str, str], set[int]] = {}
-    for chunk in _chunks(incidents):
-        rows = await session.exec(
-            select(
-                IncidentFieldValue.incident_id, IncidentFieldValue.field, IncidentFieldValue.value
-            ).where(
-                col(IncidentFieldValue.incident_id).in_(_CHUNK_IDS),
-                col(IncidentFieldValue.field).in_([field.name for field in chosen]),
-            ),
-            params={_CHUNK_IDS.key: list(chunk)},
+    rows = await session.exec(
+        select(
+            IncidentFieldValue.incident_id, IncidentFieldValue.field, IncidentFieldValue.value
+        ).where(
+            among(col(IncidentFieldValue.incident_id), _ids(incidents)),
+            col(IncidentFieldValue.field).in_([field.name for field in chosen]),
         )
-        for incident_id, name, value in rows.all():
-            tally.setdefault((name, value), set()).add(incident_id)
+    )
+    for incident_id, name, value in rows.all():
+        tally.setdefault((name, value), set()).add(incident_id)
     counts = []
     for field in chosen:
         having = set().union(*(tally.get((field.name, o), set()) for o in field.options))
@@ -479,15 +471,14 @@ def _median_of(
 
 
 # -- misleading paths and alert sources ----------------------------------------------------
+# Each statement reads every incident's rows at once, the ids bound as one parameter
+# (``among``): in lists of 500, PostgreSQL scanned every alert once per list.
 _MISLEADING_ENTRIES = select(
     TimelineEntry.id,
     TimelineEntry.incident_id,
     TimelineEntry.text,
     TimelineEntry.occurred_at,
-).where(
-    col(TimelineEntry.incident_id).in_(_CHUNK_IDS),
-    TimelineEntry.kind == TimelineKind.MISLEADING.value,
-)
+).where(TimelineEntry.kind == TimelineKind.MISLEADING.value)
 # Grouped in the database: an alert storm is thousands of rows, a few groups.
 _ALERTS_BY_NAME = (
     # sqlmodel's select() is typed for at most four columns; it takes five at run time.
@@ -499,14 +490,12 @@ _ALERTS_BY_NAME = (
         func.max(Alert.starts_at),
     )
     .join(AlertGroup, col(Alert.group_id) == col(AlertGroup.id))
-    .where(col(Alert.incident_id).in_(_CHUNK_IDS))
     .group_by(AlertGroup.source, Alert.name, Alert.incident_id)
 )
 
 
-def _chunks(incidents: Sequence[Summarised]) -> Iterator[dict[int, Summarised]]:
-    for index in range(0, len(incidents), IN_CHUNK):
-        yield {incident.id or 0: incident for incident in incidents[index : index + IN_CHUNK]}
+def _ids(incidents: Sequence[Summarised]) -> list[int]:
+    return [incident.id for incident in incidents if incident.id is not None]
 
 
 @dataclass
@@ -529,19 +518,19 @@ async def _misleading_paths(
 ) -> tuple[tuple[PathCount, ...], int]:
     tallies: dict[str, _Tally] = {}
     entries = 0
-    for chunk in _chunks(incidents):
-        rows = await session.exec(_MISLEADING_ENTRIES, params={_CHUNK_IDS.key: list(chunk)})
-        for entry_id, incident_id, text, occurred_at in rows.all():
-            key = normalise_path(text)
-            if not key:  # nothing but a mention or a link: no path to group by
-                continue
-            entries += 1
-            tally = tallies.setdefault(key, _Tally(0, {}, occurred_at))
-            tally.count += 1
-            tally.incidents[incident_id] = chunk[incident_id]
-            seen = (occurred_at, entry_id or 0)
-            if tally.latest is None or seen > tally.latest:
-                tally.latest, tally.text, tally.last_seen = seen, text, occurred_at
+    by_id = {incident.id: incident for incident in incidents}
+    statement = _MISLEADING_ENTRIES.where(among(col(TimelineEntry.incident_id), _ids(incidents)))
+    for entry_id, incident_id, text, occurred_at in (await session.exec(statement)).all():
+        key = normalise_path(text)
+        if not key:  # nothing but a mention or a link: no path to group by
+            continue
+        entries += 1
+        tally = tallies.setdefault(key, _Tally(0, {}, occurred_at))
+        tally.count += 1
+        tally.incidents[incident_id] = by_id[incident_id]
+        seen = (occurred_at, entry_id or 0)
+        if tally.latest is None or seen > tally.latest:
+            tally.latest, tally.text, tally.last_seen = seen, text, occurred_at
     ranked = sorted(tallies.items(), key=lambda item: (-item[1].count, -_order(item[1]), item[0]))
     shown = ranked[:top]
     names = await known_names(session, {u for _, t in shown for u in mentioned_users(t.text)})
@@ -564,14 +553,14 @@ async def _alert_sources(
 ) -> tuple[tuple[AlertSourceCount, ...], int]:
     tallies: dict[tuple[str, str], _Tally] = {}
     alerts = 0
-    for chunk in _chunks(incidents):
-        rows = await session.exec(_ALERTS_BY_NAME, params={_CHUNK_IDS.key: list(chunk)})
-        for source, name, incident_id, count, last_seen in rows.all():
-            alerts += count
-            tally = tallies.setdefault((source, name), _Tally(0, {}, last_seen))
-            tally.count += count
-            tally.incidents[incident_id] = chunk[incident_id]
-            tally.last_seen = max(tally.last_seen, last_seen)
+    by_id = {incident.id: incident for incident in incidents}
+    statement = _ALERTS_BY_NAME.where(among(col(Alert.incident_id), _ids(incidents)))
+    for source, name, incident_id, count, last_seen in (await session.exec(statement)).all():
+        alerts += count
+        tally = tallies.setdefault((source, name), _Tally(0, {}, last_seen))
+        tally.count += count
+        tally.incidents[incident_id] = by_id[incident_id]
+        tally.last_seen = max(tally.last_seen, last_seen)
     ranked = sorted(
         tallies.items(),
         key=lambda item: (-item[1].count, -len(item[1].incidents), -_order(item[1]), item[0]),

@@ -14,7 +14,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.record.incident.queries import Summarised
-from bot.record.insights.counts import IN_CHUNK, zone_of
+from bot.record.insights.counts import zone_of
+from bot.store.columns import among
 from bot.store.models import (
     CauseGrade,
     CauseRequest,
@@ -65,11 +66,10 @@ async def helper_figures(
     the underlying issue; newest month first, then by proposer."""
     tally = _Tally(zone_of(zone))
     ids = [each.id for each in incidents if each.id is not None]
-    for chunk in (ids[at : at + IN_CHUNK] for at in range(0, len(ids), IN_CHUNK)):
-        asked = await tally.requests(session, chunk)
-        await tally.causes(session, chunk, asked)
-        await tally.findings(session, chunk)
-        await tally.grades(session, chunk)
+    asked = await tally.requests(session, ids)
+    await tally.causes(session, ids, asked)
+    await tally.findings(session, ids)
+    await tally.grades(session, ids)
     return tally.months()
 
 
@@ -86,10 +86,10 @@ class _Tally:
         for name, count in counts.items():
             row[name] = row.get(name, 0) + count
 
-    async def requests(self, session: AsyncSession, chunk: list[int]) -> dict[int, datetime]:
+    async def requests(self, session: AsyncSession, ids: list[int]) -> dict[int, datetime]:
         """The model's requests: what each kept aside, by why; when each was asked, by id."""
         rows = await session.exec(
-            select(CauseRequest).where(col(CauseRequest.incident_id).in_(chunk))
+            select(CauseRequest).where(among(col(CauseRequest.incident_id), ids))
         )
         asked = {}
         for request in rows.all():
@@ -100,16 +100,16 @@ class _Tally:
         return asked
 
     async def causes(
-        self, session: AsyncSession, chunk: list[int], asked: Mapping[int, datetime]
+        self, session: AsyncSession, ids: list[int], asked: Mapping[int, datetime]
     ) -> None:
         """The causes shown: each made, and accepted when liked or made the working theory."""
         rows = await session.exec(
-            select(PossibleCause).where(col(PossibleCause.incident_id).in_(chunk))
+            select(PossibleCause).where(among(col(PossibleCause.incident_id), ids))
         )
         shown = list(rows.all())
         votes = await session.exec(
             select(CauseVote.cause_id, func.sum(CauseVote.vote))
-            .where(col(CauseVote.cause_id).in_([c.id for c in shown]))
+            .where(among(col(CauseVote.cause_id), [c.id or 0 for c in shown]))
             .group_by(col(CauseVote.cause_id))
         )
         liked = {cause_id: int(total or 0) for cause_id, total in votes.all()}
@@ -118,13 +118,13 @@ class _Tally:
             at = asked[cause.request_id]
             self.add(cause.proposed_by, "model", at, made=1, accepted=int(liked_it))
 
-    async def findings(self, session: AsyncSession, chunk: list[int]) -> None:
+    async def findings(self, session: AsyncSession, ids: list[int]) -> None:
         """The agents' findings for the underlying issue: made, refused, accepted."""
         rows = await session.exec(
             select(SectionSuggestion, SuggestionRequest.model)
             .join(SuggestionRequest, col(SuggestionRequest.id) == SectionSuggestion.request_id)
             .where(
-                col(SectionSuggestion.incident_id).in_(chunk),
+                among(col(SectionSuggestion.incident_id), ids),
                 SectionSuggestion.section == "underlying_issue",
                 col(SuggestionRequest.key).startswith("agent:"),
             )
@@ -135,11 +135,11 @@ class _Tally:
             taken = int(suggestion.accepted_at is not None)
             self.add(agent, "agent", suggestion.made_at, made=made, refused=refused, accepted=taken)
 
-    async def grades(self, session: AsyncSession, chunk: list[int]) -> None:
+    async def grades(self, session: AsyncSession, ids: list[int]) -> None:
         """The grades people gave: graded, and right at 65 % or 100 %."""
         rows = await session.exec(
             select(CauseGrade).where(
-                col(CauseGrade.incident_id).in_(chunk), col(CauseGrade.grade).is_not(None)
+                among(col(CauseGrade.incident_id), ids), col(CauseGrade.grade).is_not(None)
             )
         )
         for grade in rows.all():
