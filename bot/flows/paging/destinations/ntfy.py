@@ -64,6 +64,8 @@ def drilled(settings: Settings) -> dict[str, bool]:
     return {NAME: bool(settings.paging.ntfy_url)}
 
 
+# ntfy answers a publish with the message it accepted ("Publish as JSON"); that is all it
+# ever says of it.
 DESTINATION = Destination(
     name=NAME, send=send, console_first=True, said_on_send="accepted", drilled=drilled
 )
