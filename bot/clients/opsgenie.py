@@ -13,7 +13,7 @@
   every object at once, under ``data``.
 - ``GET /v2/heartbeats`` (Heartbeat API, "List Heartbeats": ``data.heartbeats``) and ``GET
   /v2/integrations`` (Integration API, "List Integrations": ``data``) answer the heartbeats
-  and the integrations to repoint (``bot.record.oncall.importing.opsgenie_extras``);
+  and the integrations to repoint (``bot.record.oncall.importing.opsgenie_services``);
   ``GET /v2/users/{id}/notification-rules`` each user's rules, and each enabled
   ``create-alert`` one whole (``.../notification-rules/{ruleId}``, its steps).
 - ``GET /v2/forwarding-rules`` (Forwarding Rule API, "List Forwarding Rules": ``data``): a

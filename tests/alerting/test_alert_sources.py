@@ -38,7 +38,7 @@ from bot.record.alerting.sources.source import (
     same_key,
 )
 from bot.record.alerting.sources.webhook import WebhookSource
-from bot.record.oncall.importing import opsgenie_extras
+from bot.record.oncall.importing import opsgenie_services
 from bot.store.models import AlertPayload
 from emulator import Channel, FakeNtfy
 from tests.alerting.conftest import NIGHT, TOPIC, night_paging
@@ -365,7 +365,7 @@ async def test_a_sources_registry_line_is_all_integrations_create_and_its_webhoo
         assert "Queue lag on worker-3" in message.text
 
         # Opsgenie's importer carries a "ToyMonitor" integration over as one of its kind.
-        drafts, _ = opsgenie_extras.integrations(
+        drafts, _ = opsgenie_services.integrations(
             [{"id": "i-1", "name": "Toy checks", "type": "ToyMonitor"}], []
         )
         assert [draft.kind for draft in drafts] == [TOY_KIND]

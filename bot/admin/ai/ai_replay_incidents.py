@@ -1,11 +1,12 @@
 """``warroom ai eval --replay`` over the team's own closed incidents (docs/agents.md): each
 one chosen (``--since``, ``--limit``, ``--team``) whose root cause is known (the draft's
 underlying issue as a person wrote or accepted it, else the message marked root cause:
-bot/record/postmortem/grades.py ``root_cause``, what item 4 grades against) is read from the
-database as it stood at its declaration plus N minutes (bot/flows/incident/causes.py
-``reading_at``: the entries that happened by then, the changes received by then, the related
-incidents' causes marked by then), the model asked for causes as an open incident asks, the
-same checks applied, and the causes proved graded against that root cause.
+bot/record/postmortem/grades.py ``root_cause``, the one the causes proposed during the
+incident are graded against) is read from the database as it stood at its declaration plus
+N minutes (bot/flows/incident/causes.py ``reading_at``: the entries that happened by then,
+the changes received by then, the related incidents' causes marked by then), the model
+asked for causes as an open incident asks, the same checks applied, and the causes proved
+graded against that root cause.
 
 A private incident is replayed only with WARROOM_AI_PRIVATE on, as its record is sent only
 then; it is printed by its reference alone (no title, no cause's words, in the table or in

@@ -1,8 +1,9 @@
 """The demo workspace's history: two earlier checkout incidents, resolved weeks before the
 demo's, each fired by the alert the demo's fires (``CheckoutErrorRate``, ``service=checkout``),
 with its root cause and a follow-up still open. So the incident the demo plays is related to
-them, and the channel says so as it opens, the page lists them, and the agent finds them
-(``related_incidents``), as the issue's worked example has it.
+them, and the channel says so as it opens, the page lists them, and the agent of the demo's
+last step finds them (``related_incidents``) before it proposes the finding Carol accepts
+(docs/agents.md).
 """
 
 from __future__ import annotations

@@ -419,7 +419,7 @@ async def _apply_one(
         route=shadow,
     )
     await _keep_note(session, services, payload, notification, integration)  # a close's note
-    await _schedule_slack_work(session, services, payload, applied)
+    await _start_pages_and_follow_ups(session, services, payload, applied)
     return _outcome(payload, applied)
 
 
@@ -496,9 +496,14 @@ async def _keep_note(
         await schedule_show(session, group, services.clock(), also=f"note:{payload.id}")
 
 
-async def _schedule_slack_work(
+async def _start_pages_and_follow_ups(
     session: AsyncSession, services: Services, payload: AlertPayload, applied: alerts.Applied
 ) -> None:
+    """What an applied payload sets off, in its own transaction: the policy of an incident it
+    opened starts paging (and an alert of its own pages by its policy), and the Slack work
+    after it is scheduled as jobs: the war room, a notice on each incident it touched, its
+    post to a route's channel; a status it moved is announced and the workflows of a status
+    entered or an alert received are started."""
     now, route = services.clock(), applied.route
     incident = applied.incident
     if applied.opened and incident is not None:

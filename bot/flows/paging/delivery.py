@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clients.phone import registry
+from bot.flows.paging.destinations.destination import Destination
 from bot.flows.paging.destinations.registry import find
 from bot.flows.paging.fallback import fire_next_rule
 from bot.services import Services
@@ -87,10 +88,11 @@ async def check_delivery(services: Services, job: Job) -> None:
 
 
 def _not_reported(method: str, provider: str | None, wait: timedelta) -> str:
-    """Why, in words: who carried it (the provider that took it) and what it did not say."""
+    """Why, in words: who carried it (the provider that took it) and what it did not say
+    (its destination's ``awaited_report``)."""
     minutes, seconds = divmod(int(wait.total_seconds()), 60)
     span = f"{minutes} min" if not seconds else f"{int(wait.total_seconds())} s"
     who = registry.title(provider or "")
-    if method == "voice":
-        return f"{who} did not report the call answered within {span}"
-    return f"{who} did not report it delivered within {span}"
+    destination = find(method)
+    awaited = destination.awaited_report if destination else Destination.awaited_report
+    return f"{who} did not report {awaited} within {span}"

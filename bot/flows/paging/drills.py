@@ -70,6 +70,14 @@ def provider_methods(settings: Settings) -> dict[str, tuple[tuple[str, ...], boo
     return {provider: (names, ready[provider]) for provider, names in methods.items()}
 
 
+def _drill_address(services: Services, method: str) -> str | None:
+    """Where the drill sends when nobody has ``method``, if its destination says one."""
+    found = destinations.find(method)
+    if found is None or found.drill_address is None:
+        return None
+    return found.drill_address(services.settings)
+
+
 def _reported_later(method: str) -> bool:
     """Whether the method's outcome comes later, by webhook (SMS and calls): the drill waits
     for it."""
@@ -155,8 +163,8 @@ async def _plan(
             ]
             if not every:
                 found = found[:1]
-            if not found and method == "email":
-                found = [(None, Method(kind="email", address=paging.smtp_from))]
+            if not found and (address := _drill_address(services, method)) is not None:
+                found = [(None, Method(kind=method, address=address))]
             planned.extend((provider, method, target) for target in found)
             if not found:
                 planned.append((provider, method, None))

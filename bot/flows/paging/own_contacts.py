@@ -6,7 +6,6 @@ numbers in them are masked."""
 from __future__ import annotations
 
 import logging
-import secrets
 from collections.abc import Callable
 from contextlib import suppress
 from functools import partial
@@ -42,8 +41,6 @@ from bot.store.db import session_scope
 
 log = logging.getLogger(__name__)
 TEMPLATE = "messages/oncall/contact.j2"
-# An ntfy topic warroom makes: 24 random bytes, 192 bits (the issue asks 128 at least).
-TOPIC_BYTES = 24
 
 
 async def add_contact(
@@ -71,10 +68,11 @@ async def add_contact(
     if (refused := _provider_refusal(services, say, kind, provider)) is not None:
         return refused
     provider = None if provider == DEFAULT_PHONE_PROVIDER else provider
-    if kind == "ntfy":
+    destination = destinations.find(kind)
+    if destination is not None and destination.makes_address is not None:
         if address is not None:
             return say("topic_chosen")
-        address = new_topic()
+        address = destination.makes_address()
     elif address is None:
         raise UsageError(f"`/oncall contact add {kind}` needs the number or address to add.")
     if problem := method_problem(kind, address):
@@ -117,7 +115,7 @@ async def add_contact(
         await destinations.send(services, Verification(code, asker, workspace), method)
     except VendorFailure as failure:
         return say("code_failed", name=kind, where=where, detail=failure.detail)
-    topic = _topic_link(paging.ntfy_url, address) if kind == "ntfy" else None
+    topic = _subscribe_link(services, kind, address)
     through = own.carriers(method, registry.title)[0] if provider else None
     return say("code_sent", name=kind, where=where, topic=topic, through=through)
 
@@ -155,14 +153,12 @@ async def _pushover_refusal(services: Services, say: Callable[..., str], key: st
     return None
 
 
-def new_topic() -> str:
-    """A topic nobody can guess: 192 random bits in ntfy's topic letters (32 of them)."""
-    return secrets.token_urlsafe(TOPIC_BYTES)
-
-
-def _topic_link(server: str, topic: str) -> str:
-    """Where the person subscribes to their topic (told once, to them alone)."""
-    return f"{server}/{topic}"
+def _subscribe_link(services: Services, kind: str, address: str) -> str | None:
+    """Where the person subscribes to an address warroom made them (ntfy's topic), if so."""
+    destination = destinations.find(kind)
+    if destination is None or destination.subscribe_link is None:
+        return None
+    return destination.subscribe_link(services.settings, address)
 
 
 async def _asker(services: Services, user: str) -> tuple[str, str]:

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.basics.errors import UsageError
 from bot.clients.phone import registry
 from bot.config import Settings
+from bot.flows.paging.destinations.registry import find
 from bot.flows.paging.own_contacts import add_contact, remove_contact, verify_contact
 from bot.flows.paging.trying import test_page
 from bot.flows.rights import NotTheirs
@@ -154,12 +155,18 @@ async def add_contact_form(request: web.Request, user: str, fields: dict[str, st
             web_.services,
             user=user,
             kind=kind,
-            address=None if kind == "ntfy" else fields["address"] or None,
+            # A method whose address warroom makes (ntfy's topic) takes none from the form.
+            address=None if _makes_address(kind) else fields["address"] or None,
             reason=fields["reason"],
             words=WORDS,
         )
     except UsageError as problem:
         return f"refused\nNot added: {escape(_plain(problem))}"
+
+
+def _makes_address(kind: str) -> bool:
+    destination = find(kind)
+    return destination is not None and destination.makes_address is not None
 
 
 @own_form("code")

@@ -7,6 +7,8 @@ when low, with Acknowledge, Escalate and "Snooze or resolve" (its console); a no
 
 from __future__ import annotations
 
+import secrets
+
 from bot.clients.ntfy import Push, publish
 from bot.clients.vendor_http import VendorFailure
 from bot.config import Settings
@@ -19,6 +21,8 @@ from bot.record.paging.contacts import Method
 from bot.services import Services
 
 NAME = "ntfy"
+# A topic warroom makes: 24 random bytes, 192 bits (128 at least, so none can be guessed).
+TOPIC_BYTES = 24
 
 
 async def send(services: Services, message: Message, method: Method) -> str | None:
@@ -64,6 +68,24 @@ def drilled(settings: Settings) -> dict[str, bool]:
     return {NAME: bool(settings.paging.ntfy_url)}
 
 
+def new_topic() -> str:
+    """A topic nobody can guess: 192 random bits in ntfy's topic letters (32 of them)."""
+    return secrets.token_urlsafe(TOPIC_BYTES)
+
+
+def topic_link(settings: Settings, topic: str) -> str:
+    """Where the person subscribes to their topic (told once, to them alone)."""
+    return f"{settings.paging.ntfy_url}/{topic}"
+
+
 DESTINATION = Destination(
-    name=NAME, send=send, console_first=True, said_on_send="accepted", drilled=drilled
+    name=NAME,
+    send=send,
+    console_first=True,
+    # ntfy answers a publish with the message it accepted ("Publish as JSON"); that is all
+    # it ever says of it.
+    said_on_send="accepted",
+    drilled=drilled,
+    makes_address=new_topic,
+    subscribe_link=topic_link,
 )

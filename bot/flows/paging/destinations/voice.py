@@ -54,4 +54,10 @@ def goodbye(services: Services) -> str:
     return services.renderer.render_plain(name, part="goodbye", method=NAME)
 
 
-DESTINATION = Destination(name=NAME, send=send, reported_later=True, drilled=phones.drilled)
+DESTINATION = Destination(
+    name=NAME,
+    send=send,
+    reported_later=True,
+    awaited_report="the call answered",
+    drilled=phones.drilled,
+)

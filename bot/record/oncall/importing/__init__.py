@@ -10,16 +10,20 @@
   commands).
 - ``people``: ``--users-map``, a CSV of email,slack_user_id lines.
 - ``opsgenie``: an Opsgenie account's objects translated (what maps exactly, what is said).
-- ``opsgenie_extras``: its heartbeats, teams as services, integrations.
+- ``opsgenie_services``: its teams as services, their heartbeats and integrations.
+- ``opsgenie_notification_rules``: its users' notification rules as contacts and rules.
+- ``opsgenie_forwarding_rules``: its forwarding rules as leave; its instants read.
 - ``pagerduty``: a PagerDuty account (REST API v2 objects) translated, what is exact and what
   is not said in the report.
-- ``pagerduty_extras``: its services, their integrations, users' notification rules.
+- ``pagerduty_services``: its services and their integrations.
+- ``pagerduty_notification_rules``: its users' notification rules as contacts and rules.
 - ``grafana_oncall``: a Grafana OnCall account translated: its people, and the rest by part.
 - ``grafana_oncall_shifts``: its schedules' shifts (by level, rolling users, overrides) as
   layers and overrides.
 - ``grafana_oncall_chains``: its escalation chains as policies.
 - ``grafana_oncall_fields``: its objects' fields read as documented (ids, text, times).
-- ``grafana_oncall_extras``: its users' personal notification rules and its integrations.
+- ``grafana_oncall_notification_rules``: its users' personal notification rules.
+- ``grafana_oncall_integrations``: its integrations, to repoint.
 
 May import: what ``bot.record.oncall`` may, and ``bot.record.oncall``'s own modules.
 """

@@ -27,11 +27,14 @@ approximately (how, and what differs) or not at all (why), and what to do about 
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 # "not needed": nothing of it is missing in warroom (a user on no schedule, policy or override).
+# One object of a vendor's answer as its JSON reads, before a translator checks its fields.
+Json = Mapping[str, Any]
 Carried = Literal["exact", "approximate", "not carried", "not needed"]
 Overlap = Literal["last", "all"]
 # The days as the schedule file writes them, Monday first.
@@ -242,6 +245,23 @@ class PagingDraft:
     contacts: tuple[ContactDraft, ...]
     rules: tuple[RuleDraft, ...]
     low_urgency_rules: tuple[RuleDraft, ...]
+
+
+def paging_draft(
+    user: str,
+    contacts: Mapping[str, ContactDraft],
+    rules: Mapping[timedelta, Sequence[str]],
+    low_urgency_rules: Mapping[timedelta, Sequence[str]],
+) -> PagingDraft:
+    """The paging of the vendor's ``user``: their contacts (by name) and the contacts notified
+    at each delay after a page starts, a rule each, earliest first."""
+
+    def by_delay(notified: Mapping[timedelta, Sequence[str]]) -> tuple[RuleDraft, ...]:
+        return tuple(RuleDraft(after, tuple(names)) for after, names in sorted(notified.items()))
+
+    return PagingDraft(
+        Person(user), tuple(contacts.values()), by_delay(rules), by_delay(low_urgency_rules)
+    )
 
 
 @dataclass(frozen=True)

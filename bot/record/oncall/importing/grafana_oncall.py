@@ -10,8 +10,8 @@ users.md, integrations.md, personal_notification_rules.md).
 
 Its schedules and their shifts are ``grafana_oncall_shifts`` (how Grafana's shifts map), its
 escalation chains ``grafana_oncall_chains``, its objects' fields ``grafana_oncall_fields``,
-its notification rules and integrations ``grafana_oncall_extras``; here, the whole account
-and its people.
+its notification rules ``grafana_oncall_notification_rules``, its integrations
+``grafana_oncall_integrations``; here, the whole account and its people.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.record.oncall.importing import grafana_oncall_extras as extras
+from bot.record.oncall.importing import grafana_oncall_notification_rules as notification_rules
 from bot.record.oncall.importing.drafts import (
     OverrideDraft,
     PagingDraft,
@@ -32,6 +32,7 @@ from bot.record.oncall.importing.drafts import (
 )
 from bot.record.oncall.importing.grafana_oncall_chains import translate_chain
 from bot.record.oncall.importing.grafana_oncall_fields import Raw, object_id, text_field
+from bot.record.oncall.importing.grafana_oncall_integrations import by_name, integration
 from bot.record.oncall.importing.grafana_oncall_shifts import translate_schedule
 
 
@@ -73,7 +74,7 @@ def translate(account: GrafanaAccount, now: datetime) -> Translation:
     paging: list[PagingDraft] = []
     for user in users:
         rules = [r for r in account.notification_rules if r.get("user_id") == user.vendor_id]
-        reach, items = extras.paging(user, rules)
+        reach, items = notification_rules.paging(user, rules)
         paging += [reach] if reach is not None else []
         report += items
     return Translation(
@@ -82,7 +83,7 @@ def translate(account: GrafanaAccount, now: datetime) -> Translation:
         tuple(policies),
         tuple(overrides),
         tuple(report),
-        integrations=tuple(extras.integration(raw) for raw in extras.by_name(account.integrations)),
+        integrations=tuple(integration(raw) for raw in by_name(account.integrations)),
         paging=tuple(paging),
     )
 

@@ -1,6 +1,7 @@
 """An Opsgenie account (its REST API's objects, as ``bot.clients.opsgenie`` reads them)
-translated into warroom's schedules, policies and overrides (and forwarding rules into leave:
-``opsgenie_extras``).
+translated into warroom's schedules, policies and overrides (its teams' services, heartbeats
+and integrations: ``opsgenie_services``; people's notification rules:
+``opsgenie_notification_rules``; forwarding rules into leave: ``opsgenie_forwarding_rules``).
 
 What maps exactly (Opsgenie's Schedule, Schedule Rotation, Schedule Override and Escalation
 APIs, https://docs.opsgenie.com/docs/schedule-api and siblings):
@@ -35,10 +36,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.record.escalation.policies import MAX_REPEAT
-from bot.record.oncall.importing import opsgenie_extras as extras
+from bot.record.oncall.importing import opsgenie_notification_rules as notification_rules
+from bot.record.oncall.importing import opsgenie_services as team_services
 from bot.record.oncall.importing.drafts import (
     DAYS,
     DailyWindow,
+    Json,
     LayerDraft,
     LevelDraft,
     OverrideDraft,
@@ -56,9 +59,9 @@ from bot.record.oncall.importing.drafts import (
     WeekSpan,
 )
 from bot.record.oncall.importing.naming import slug
+from bot.record.oncall.importing.opsgenie_forwarding_rules import instant, leave_of
 from bot.record.oncall.zones import known_zone
 
-Json = Mapping[str, Any]
 _DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _UNIT_MINUTES = {"days": 1440, "hours": 60, "minutes": 1, "seconds": 1 / 60}
 _HOURS_A_DAY = 24
@@ -120,10 +123,10 @@ def translate(account: OpsgenieAccount, now: datetime) -> Translation:
         if (policy := _escalation(raw, teams, found)) is not None
     ]
     _teams(account.teams, policies, found)
-    services, service_items = extras.services(account.teams, account.escalations, policies)
-    beats, beat_items = extras.heartbeats(account.heartbeats, services)
-    senders, sender_items = extras.integrations(account.integrations, services)
-    leave, leave_items = extras.leave(account.forwarding_rules, now)
+    services, service_items = team_services.services(account.teams, account.escalations, policies)
+    beats, beat_items = team_services.heartbeats(account.heartbeats, services)
+    senders, sender_items = team_services.integrations(account.integrations, services)
+    leave, leave_items = leave_of(account.forwarding_rules, now)
     paging, paging_items = _paging(account.notification_rules)
     return Translation(
         users=users,
@@ -163,7 +166,7 @@ def _paging(
     """Each user's notification rules (by user id) as their paging, and the report's items."""
     paging, paging_items = [], []
     for user_id in sorted(rules_of):
-        rules, items = extras.paging(user_id, rules_of[user_id])
+        rules, items = notification_rules.paging(user_id, rules_of[user_id])
         paging_items += items
         if rules is not None:
             paging.append(rules)
@@ -236,7 +239,7 @@ def _rotation(
     if not _people_carried(label, members, others, found):
         return None
     rotation = _rotation_word(raw)
-    start = extras.instant(raw.get("startDate"))
+    start = instant(raw.get("startDate"))
     if rotation is None or start is None:
         found.say(
             kind,
@@ -247,7 +250,7 @@ def _rotation(
             "write the layer by hand",
         )
         return None
-    end = extras.instant(raw.get("endDate"))
+    end = instant(raw.get("endDate"))
     if end is not None and end <= now:
         found.say(kind, label, "not needed", f"it ended on {end:%Y-%m-%d %H:%M} UTC")
         return None
@@ -409,7 +412,7 @@ def _clock(raw: Json, prefix: str) -> str | None:
 
 # -- overrides -------------------------------------------------------------------------------
 def _override(schedule_id: str, raw: Json, now: datetime, found: _Found) -> list[OverrideDraft]:
-    start, end = extras.instant(raw.get("startDate")), extras.instant(raw.get("endDate"))
+    start, end = instant(raw.get("startDate")), instant(raw.get("endDate"))
     label = {"id": raw.get("alias") or "", "name": _override_name(schedule_id, raw)}
     if start is None or end is None or end <= start:
         found.say("override", label, "not carried", "its start and end cannot be read", "")

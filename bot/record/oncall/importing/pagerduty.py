@@ -40,7 +40,8 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from bot.record.oncall.importing import pagerduty_extras as extras
+from bot.record.oncall.importing import pagerduty_notification_rules as notification_rules
+from bot.record.oncall.importing import pagerduty_services as vendor_services
 from bot.record.oncall.importing.drafts import (
     DAYS,
     DailyWindow,
@@ -108,11 +109,11 @@ def translate(account: PagerDutyAccount, now: datetime) -> Translation:
     )
     policies = tuple(_policy(raw, carried, report) for raw in account.escalation_policies)
     report.extend(_team(raw) for raw in account.teams)
-    services, senders = extras.services(account.services)
-    report.extend(extras.service_items(services, {p.vendor_id for p in policies}))
+    services, senders = vendor_services.services(account.services)
+    report.extend(vendor_services.service_items(services, {p.vendor_id for p in policies}))
     paging = []
     for user_id in sorted(account.notification_rules):
-        rules, items = extras.paging(user_id, account.notification_rules[user_id])
+        rules, items = notification_rules.paging(user_id, account.notification_rules[user_id])
         report.extend(items)
         if rules is not None:
             paging.append(rules)

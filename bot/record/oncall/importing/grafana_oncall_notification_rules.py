@@ -1,8 +1,6 @@
-"""What a Grafana OnCall account holds beside schedules and escalation chains (which
-``grafana_oncall_shifts`` and ``grafana_oncall_chains`` translate): each user's personal
-notification rules and the stack's integrations, as Grafana OnCall's API reference documents them
-(grafana/oncall ``docs/sources/oncall-api-reference/``: personal_notification_rules.md,
-integrations.md).
+"""A Grafana OnCall user's personal notification rules as their contacts and rules, as Grafana
+OnCall's API reference documents them (grafana/oncall ``docs/sources/oncall-api-reference/``:
+personal_notification_rules.md); the stack's integrations are ``grafana_oncall_integrations``.
 
 - **Notification rules** (``GET /api/v1/personal_notification_rules/``): a user's default
   rules (``important`` false) in ``position`` order; ``wait`` steps of ``duration`` seconds add
@@ -10,33 +8,22 @@ integrations.md).
   address Grafana knows the person by), ``notify_by_slack`` warroom's Slack message. SMS and
   phone calls are not carried (the API gives no phone number), nor Telegram, app pushes or the
   important rules: each is said.
-- **Integrations** (``GET /api/v1/integrations/``): each becomes the ``integrations create
-  --kind`` that answers the same sender, listed with its command, never made; Grafana OnCall has
-  no services, so the team names the service.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any
 
-from bot.record.alerting.sources.registry import GRAFANA_ONCALL, SOURCES
 from bot.record.oncall.importing.drafts import (
     ContactDraft,
-    IntegrationDraft,
     PagingDraft,
-    Person,
     ReportItem,
-    RuleDraft,
     VendorUser,
+    paging_draft,
 )
+from bot.record.oncall.importing.grafana_oncall_fields import Raw
 from bot.record.oncall.importing.naming import add_contact
-
-Raw = Mapping[str, Any]
-
-
-# -- notification rules ------------------------------------------------------------------------
 
 # personal_notification_rules.md, ``type``: the steps warroom carries, as the contact (by its
 # name in contacts.yaml; ``slack``: warroom's built-in direct message) each notifies.
@@ -89,8 +76,7 @@ def paging(user: VendorUser, rules: Sequence[Raw]) -> tuple[PagingDraft | None, 
         )
     if not at:
         return None, items
-    steps = tuple(RuleDraft(delay, tuple(names)) for delay, names in sorted(at.items()))
-    return PagingDraft(Person(user.vendor_id), tuple(contacts.values()), steps, ()), items
+    return paging_draft(user.vendor_id, contacts, at, {}), items
 
 
 def _steps_at(
@@ -120,36 +106,3 @@ def _steps_at(
         if name not in at.setdefault(after, []):
             at[after].append(name)
     return at, left
-
-
-# -- integrations ------------------------------------------------------------------------------
-
-
-def by_name(raw: Sequence[Raw]) -> list[Raw]:
-    return sorted(raw, key=lambda one: (str(one.get("name")), str(one.get("id"))))
-
-
-def integration(raw: Raw) -> IntegrationDraft:
-    """A sender of alerts to Grafana OnCall (integrations.md: ``id``, ``name``, ``type``,
-    ``link`` its address), to repoint at warroom. Grafana OnCall has no services: the
-    integration's service is the team's to name (``--service SERVICE``). Its ``type`` is
-    read in the sources' registry, each line naming the types it answers (none for a
-    ``webhook``/``formatted_webhook`` integration: it takes any JSON by Grafana's templates,
-    which warroom's generic shape is not)."""
-    vendor_type = str(raw.get("type") or "")
-    return IntegrationDraft(
-        _id(raw),
-        _text(raw, "name"),
-        vendor_type,
-        SOURCES.imported(GRAFANA_ONCALL).get(vendor_type),
-        None,
-    )
-
-
-def _id(raw: Raw) -> str:
-    return str(raw.get("id") or "")
-
-
-def _text(raw: Raw, key: str) -> str:
-    value = raw.get(key)
-    return value if isinstance(value, str) else ""
