@@ -350,7 +350,7 @@ async def _field_counts(
         select(
             IncidentFieldValue.incident_id, IncidentFieldValue.field, IncidentFieldValue.value
         ).where(
-            among(col(IncidentFieldValue.incident_id), _ids(incidents)),
+            among(col(IncidentFieldValue.incident_id), incident_ids(incidents)),
             col(IncidentFieldValue.field).in_([field.name for field in chosen]),
         )
     )
@@ -494,7 +494,8 @@ _ALERTS_BY_NAME = (
 )
 
 
-def _ids(incidents: Sequence[Summarised]) -> list[int]:
+def incident_ids(incidents: Sequence[Summarised]) -> list[int]:
+    """The incidents' ids, as the reads of their rows take them (``among``)."""
     return [incident.id for incident in incidents if incident.id is not None]
 
 
@@ -519,7 +520,9 @@ async def _misleading_paths(
     tallies: dict[str, _Tally] = {}
     entries = 0
     by_id = {incident.id: incident for incident in incidents}
-    statement = _MISLEADING_ENTRIES.where(among(col(TimelineEntry.incident_id), _ids(incidents)))
+    statement = _MISLEADING_ENTRIES.where(
+        among(col(TimelineEntry.incident_id), incident_ids(incidents))
+    )
     for entry_id, incident_id, text, occurred_at in (await session.exec(statement)).all():
         key = normalise_path(text)
         if not key:  # nothing but a mention or a link: no path to group by
@@ -554,7 +557,7 @@ async def _alert_sources(
     tallies: dict[tuple[str, str], _Tally] = {}
     alerts = 0
     by_id = {incident.id: incident for incident in incidents}
-    statement = _ALERTS_BY_NAME.where(among(col(Alert.incident_id), _ids(incidents)))
+    statement = _ALERTS_BY_NAME.where(among(col(Alert.incident_id), incident_ids(incidents)))
     for source, name, incident_id, count, last_seen in (await session.exec(statement)).all():
         alerts += count
         tally = tallies.setdefault((source, name), _Tally(0, {}, last_seen))

@@ -14,7 +14,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.record.incident.queries import Summarised
-from bot.record.insights.counts import zone_of
+from bot.record.insights.counts import incident_ids, zone_of
 from bot.store.columns import among
 from bot.store.models import (
     CauseGrade,
@@ -65,7 +65,7 @@ async def helper_figures(
     (those the viewer may see): the model's possible causes and the agents' findings for
     the underlying issue; newest month first, then by proposer."""
     tally = _Tally(zone_of(zone))
-    ids = [each.id for each in incidents if each.id is not None]
+    ids = incident_ids(incidents)
     asked = await tally.requests(session, ids)
     await tally.causes(session, ids, asked)
     await tally.findings(session, ids)

@@ -182,8 +182,10 @@ async def incident_list(request: web.Request) -> web.Response:
     )
     chosen_statuses = query.statuses or STATUSES
     open_statuses = tuple(s for s in chosen_statuses if s != Status.RESOLVED)
-    async with session_scope(web_.services.engine) as session:
-        searched = await words_looked_up(session, query)  # once, for the four reads below
+    searched = query
+    if query.search:  # its words looked up once, for the four reads below
+        async with session_scope(web_.services.engine) as session:
+            searched = await words_looked_up(session, query)
     active = await _active_now(web_, viewer, replace(searched, statuses=open_statuses))
     page = (
         await incidents_for(web_, viewer, replace(searched, statuses=(Status.RESOLVED.value,)))
